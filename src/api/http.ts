@@ -1,0 +1,286 @@
+/**
+ * The HTTP transport of the SCIM client: one place for auth headers, timeouts,
+ * retries with backoff and Retry-After, content-type checks and error mapping.
+ * Built on ky with its own retry switched off: SCIM needs a stricter policy
+ * (POST and PATCH are retried only when the server says it did not act).
+ */
+import type { KyInstance } from 'ky';
+import {
+  NetworkError,
+  ResponseError,
+  ScimClientError,
+  ScimError,
+  TimeoutError,
+  UnexpectedContentTypeError,
+  UnexpectedStatusError,
+} from './errors.ts';
+import { redact } from './redact.ts';
+
+export type Auth =
+  | { type: 'none' }
+  | { type: 'bearer'; token: string }
+  | { type: 'basic'; username: string; password: string };
+
+export interface RetryInfo {
+  method: string;
+  url: string;
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface TransportOptions {
+  /** Base URL of the SCIM service, e.g. https://example.com/scim/v2 */
+  baseUrl: string;
+  auth?: Auth;
+  /** Extra headers sent with every request (values are treated as secrets in messages). */
+  headers?: Record<string, string>;
+  /** Per-request timeout in milliseconds. Default 30 s. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 4. */
+  retries?: number;
+  /** Backoff base and cap in milliseconds. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Longest Retry-After we are willing to wait; longer ones fail the request. Default 120 s. */
+  maxRetryAfterMs?: number;
+  userAgent?: string;
+  /** Injection points for tests. */
+  fetch?: typeof globalThis.fetch;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Called before each retry (for logs and progress). */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Statuses that mean success for this operation. */
+  expect: readonly number[];
+  /** Safe to repeat after a network error or a 5xx (GET, PUT, DELETE, POST /.search). */
+  idempotent?: boolean;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or undefined for an empty body. */
+  body: unknown;
+}
+
+const JSON_TYPES = /^application\/(scim\+)?json\b|\+json\b/i;
+const MAX_SNIPPET = 300;
+
+// ky builds Request/Response objects when it loads, which starts Node's fetch
+// machinery: load it on the first request, not at start-up.
+let kyModule: Promise<{ ky: KyInstance; TimeoutError: new (...args: never[]) => Error }> | undefined;
+const loadKy = () => (kyModule ??= import('ky').then((m) => ({ ky: m.default, TimeoutError: m.TimeoutError })));
+
+export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Parses a Retry-After header (delta-seconds or HTTP-date) into milliseconds. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value == null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Makes a short, single-line, tag-free excerpt of a body for messages. */
+export function snippet(text: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+  const plain = (title ?? text.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return plain.length > MAX_SNIPPET ? `${plain.slice(0, MAX_SNIPPET)}…` : plain;
+}
+
+export class Transport {
+  readonly baseUrl: string;
+  private readonly secrets: string[];
+  private readonly baseHeaders: Record<string, string>;
+  private readonly opts: Required<Pick<TransportOptions, 'timeoutMs' | 'retries' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRetryAfterMs'>>;
+  private readonly fetchFn: typeof globalThis.fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly onRetry: ((info: RetryInfo) => void) | undefined;
+
+  constructor(options: TransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.opts = {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 4,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffMaxMs: options.backoffMaxMs ?? 30_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
+    };
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    this.onRetry = options.onRetry;
+    this.secrets = [];
+    this.baseHeaders = {
+      accept: 'application/scim+json, application/json;q=0.9',
+      'user-agent': options.userAgent ?? 'scimctl',
+    };
+    const auth = options.auth ?? { type: 'none' };
+    if (auth.type === 'bearer') {
+      this.baseHeaders.authorization = `Bearer ${auth.token}`;
+      this.secrets.push(auth.token);
+    } else if (auth.type === 'basic') {
+      const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+      this.baseHeaders.authorization = `Basic ${encoded}`;
+      this.secrets.push(auth.password, encoded);
+    }
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      this.baseHeaders[name.toLowerCase()] = value;
+      this.secrets.push(value);
+    }
+  }
+
+  /** Redacts this transport's secrets (and anything credential-shaped) from a text. */
+  redact(text: string): string {
+    return redact(text, this.secrets);
+  }
+
+  /** Absolute URL for a path relative to the base (or an absolute URL on the same origin). */
+  url(path: string, query?: RequestOptions['query']): string {
+    const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  async request(method: string, path: string, options: RequestOptions): Promise<HttpResult> {
+    const url = this.url(path, options.query);
+    const idempotent = options.idempotent ?? ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(method);
+    const headers: Record<string, string> = { ...this.baseHeaders, ...options.headers };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/scim+json';
+    }
+
+    const { ky, TimeoutError: KyTimeoutError } = await loadKy();
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await ky(url, {
+          method,
+          headers,
+          body,
+          timeout: this.opts.timeoutMs,
+          retry: 0,
+          throwHttpErrors: false,
+          fetch: this.fetchFn,
+        });
+      } catch (cause) {
+        const error = this.requestError(cause instanceof KyTimeoutError ? new TimeoutError('timeout', this.opts.timeoutMs) : cause, method, url);
+        // A request that timed out or broke may have reached the server: only idempotent ones are repeated.
+        if (idempotent && attempt < this.opts.retries) {
+          await this.pause(method, url, attempt, this.backoff(attempt), error.message);
+          continue;
+        }
+        throw error;
+      }
+
+      if (options.expect.includes(response.status)) {
+        return { status: response.status, headers: response.headers, body: await this.readJson(response, method, url) };
+      }
+
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+      const retryable =
+        response.status === 429 ||
+        (response.status === 503 && retryAfter !== undefined) ||
+        (idempotent && response.status >= 500 && response.status !== 501);
+      if (retryable && attempt < this.opts.retries) {
+        if (retryAfter !== undefined && retryAfter > this.opts.maxRetryAfterMs) {
+          throw await this.responseError(response, method, url, ` (the server asked to retry after ${Math.round(retryAfter / 1000)} s)`);
+        }
+        await response.body?.cancel().catch(() => undefined);
+        const delay = retryAfter ?? this.backoff(attempt);
+        await this.pause(method, url, attempt, delay, `HTTP ${response.status}`);
+        continue;
+      }
+      throw await this.responseError(response, method, url);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** attempt);
+    // "Equal jitter": never less than half the ceiling, so retries do spread out but never hammer.
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private async pause(method: string, url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
+    this.onRetry?.({ method, url: this.redact(url), attempt: attempt + 1, delayMs, reason: this.redact(reason) });
+    await this.sleep(delayMs);
+  }
+
+  private tag<E extends ScimClientError>(error: E, method: string, url: string): E {
+    error.message = this.redact(error.message);
+    error.request = { method, url: this.redact(url) };
+    return error;
+  }
+
+  private requestError(cause: unknown, method: string, url: string): ScimClientError {
+    if (cause instanceof TimeoutError || (cause instanceof Error && cause.name === 'TimeoutError')) {
+      return this.tag(new TimeoutError(`no response within ${this.opts.timeoutMs / 1000} s`, this.opts.timeoutMs), method, url);
+    }
+    const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+    const code = (inner as { code?: unknown } | undefined)?.code;
+    const text = inner instanceof Error ? inner.message : String(inner);
+    const reason =
+      code === 'ECONNREFUSED'
+        ? `connection refused by ${new URL(url).host} (is the server running?)`
+        : code === 'ENOTFOUND'
+          ? `host ${new URL(url).hostname} not found`
+          : typeof code === 'string'
+            ? `${code}: ${text}`
+            : text;
+    return this.tag(new NetworkError(`cannot reach the server: ${reason}`, typeof code === 'string' ? code : undefined), method, url);
+  }
+
+  private async readJson(response: Response, method: string, url: string): Promise<unknown> {
+    const text = await response.text();
+    if (text.trim() === '') return undefined;
+    const contentType = response.headers.get('content-type') ?? '';
+    try {
+      return JSON.parse(text);
+    } catch {
+      const error = JSON_TYPES.test(contentType)
+        ? new UnexpectedStatusError(response.status, snippet(text), `the server sent malformed JSON (HTTP ${response.status})`)
+        : new UnexpectedContentTypeError(response.status, contentType, snippet(text));
+      throw this.tag(error, method, url);
+    }
+  }
+
+  private async responseError(response: Response, method: string, url: string, suffix = ''): Promise<ResponseError> {
+    const status = response.status;
+    const text = await response.text().catch(() => '');
+    const contentType = response.headers.get('content-type') ?? '';
+    let error: ResponseError;
+    let parsed: unknown;
+    try {
+      parsed = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== undefined && typeof parsed === 'object' && parsed !== null) {
+      const body = parsed as { status?: unknown; scimType?: unknown; detail?: unknown; message?: unknown; error?: unknown };
+      const detail = [body.detail, body.message, body.error].find((v) => typeof v === 'string') as string | undefined;
+      const scimType = typeof body.scimType === 'string' ? body.scimType : undefined;
+      // The HTTP status wins over the body's: servers send bodies without status, or with a stale one.
+      error = new ScimError(status, scimType, detail);
+    } else if (text.trim() !== '' && !JSON_TYPES.test(contentType)) {
+      error = new UnexpectedContentTypeError(status, contentType, snippet(text));
+    } else {
+      error = new UnexpectedStatusError(status, snippet(text));
+    }
+    error.message += suffix;
+    return this.tag(error, method, url);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Listing every resource of a type, page by page (RFC 7644 §3.4.2.4 index paging,
+ * RFC 9865 cursor paging). Written for the servers that exist: pages capped below
+ * the requested count, `itemsPerPage`/`totalResults` that lie, servers that return
+ * everything at once. It trusts the resources it receives and stops on an empty
+ * page. A page that fails aborts the listing: a partial list is never complete.
+ */
+import { IncompleteListingError, ResponseError, ResponseValidationError } from './errors.ts';
+import type { Transport } from './http.ts';
+import { SCHEMA, type ScimResource } from './types.ts';
+
+export interface ListParams {
+  filter?: string;
+  attributes?: string[];
+  excludedAttributes?: string[];
+  sortBy?: string;
+  sortOrder?: 'ascending' | 'descending';
+  /** Resources per request (the server may return fewer). */
+  pageSize: number;
+  /** Stop after this many resources. */
+  limit?: number;
+  /** Use RFC 9865 cursors instead of startIndex. */
+  cursor?: boolean;
+  /** Send queries as POST {endpoint}/.search instead of GET. */
+  post?: boolean;
+}
+
+export interface PageInfo {
+  /** Resources received so far (after this page). */
+  received: number;
+  /** The server's totalResults, if it sent one (it may be wrong). */
+  total: number | undefined;
+}
+
+interface Page {
+  resources: ScimResource[];
+  total: number | undefined;
+  nextCursor: string | undefined;
+}
+
+export function parseListResponse(body: unknown, status: number): Page {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ResponseValidationError(status, ['a list response must be a JSON object']);
+  }
+  const b = body as Record<string, unknown>;
+  const raw = b.Resources ?? b.resources ?? [];
+  if (!Array.isArray(raw)) throw new ResponseValidationError(status, ['"Resources" is not an array']);
+  const issues: string[] = [];
+  raw.forEach((r, i) => {
+    if (!r || typeof r !== 'object' || Array.isArray(r)) issues.push(`Resources[${i}] is not an object`);
+    else if (typeof (r as { id?: unknown }).id !== 'string' || (r as { id: string }).id === '') issues.push(`Resources[${i}] has no "id"`);
+  });
+  if (issues.length > 0) throw new ResponseValidationError(status, issues);
+  const total = typeof b.totalResults === 'number' ? b.totalResults : undefined;
+  const nextCursor = typeof b.nextCursor === 'string' && b.nextCursor !== '' ? b.nextCursor : undefined;
+  return { resources: raw as ScimResource[], total, nextCursor };
+}
+
+function requestParams(params: ListParams, position: { startIndex?: number; cursor?: string }, count: number): Record<string, string | number | undefined> {
+  return {
+    filter: params.filter,
+    attributes: params.attributes?.join(','),
+    excludedAttributes: params.excludedAttributes?.join(','),
+    sortBy: params.sortBy,
+    sortOrder: params.sortOrder,
+    startIndex: position.startIndex,
+    cursor: position.cursor,
+    count,
+  };
+}
+
+async function fetchPage(transport: Transport, endpoint: string, params: ListParams, position: { startIndex?: number; cursor?: string }, count: number): Promise<Page> {
+  const query = requestParams(params, position, count);
+  if (params.post) {
+    const body: Record<string, unknown> = { schemas: [SCHEMA.SEARCH_REQUEST] };
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) body[k] = v;
+    if (params.attributes) body.attributes = params.attributes;
+    if (params.excludedAttributes) body.excludedAttributes = params.excludedAttributes;
+    const res = await transport.request('POST', `${endpoint}/.search`, { body, expect: [200], idempotent: true });
+    return parseListResponse(res.body, res.status);
+  }
+  const res = await transport.request('GET', endpoint, { query, expect: [200] });
+  return parseListResponse(res.body, res.status);
+}
+
+/**
+ * Yields every resource of `endpoint` matching the params. `onPage` is told after
+ * each page (for progress). Throws IncompleteListingError when a page fails after
+ * some resources were already yielded.
+ */
+export async function* paginate(
+  transport: Transport,
+  endpoint: string,
+  params: ListParams,
+  onPage?: (info: PageInfo) => void,
+): AsyncGenerator<ScimResource, void, undefined> {
+  const seen = new Set<string>();
+  let received = 0;
+  let total: number | undefined;
+  const limit = params.limit ?? Infinity;
+  const what = `${endpoint}${params.filter ? ` (filter ${params.filter})` : ''}`;
+  const incomplete = (reason: string, cause?: unknown) =>
+    new IncompleteListingError(`listing ${what} stopped after ${received} resources: ${reason}`, received, cause);
+
+  let startIndex = 1;
+  let cursor: string | undefined = params.cursor ? '' : undefined;
+  let emptyCursorPages = 0;
+
+  while (received < limit) {
+    const count = Math.max(1, Math.min(params.pageSize, limit - received));
+    let page: Page;
+    try {
+      page = await fetchPage(transport, endpoint, params, cursor !== undefined ? { cursor } : { startIndex }, count);
+    } catch (e) {
+      // Some servers answer a startIndex past the end with 400/404 instead of an empty page.
+      const pastEnd = cursor === undefined && total !== undefined && received >= total && e instanceof ResponseError && (e.status === 400 || e.status === 404);
+      if (pastEnd) return;
+      if (received === 0 && seen.size === 0) throw e;
+      throw incomplete(e instanceof Error ? e.message : String(e), e);
+    }
+    total = page.total ?? total;
+
+    let fresh = 0;
+    for (const resource of page.resources) {
+      if (seen.has(resource.id)) continue;
+      seen.add(resource.id);
+      fresh++;
+      received++;
+      yield resource;
+      if (received >= limit) break;
+    }
+    onPage?.({ received, total });
+    if (received >= limit) return;
+
+    if (cursor !== undefined) {
+      if (page.nextCursor === undefined) return;
+      if (page.nextCursor === cursor) throw incomplete('the server returned the same cursor twice');
+      emptyCursorPages = page.resources.length === 0 ? emptyCursorPages + 1 : 0;
+      if (emptyCursorPages > 3) throw incomplete('the server keeps returning empty pages with a next cursor');
+      cursor = page.nextCursor;
+      continue;
+    }
+
+    if (page.resources.length === 0) return;
+    if (fresh === 0) {
+      // A whole page of resources we already had: the server ignores startIndex.
+      throw incomplete(`the page at startIndex ${startIndex} repeats resources already received (the server seems to ignore startIndex)`);
+    }
+    startIndex += page.resources.length;
+  }
+}

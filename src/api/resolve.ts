@@ -1,0 +1,60 @@
+/**
+ * Finding one user or group from what an admin types: an id, a userName, an
+ * e-mail, a group's displayName. Ambiguity is an error that lists candidates.
+ */
+import type { ResourceApi } from './client.ts';
+import { AmbiguousError, NotFoundError, ResponseError, isFilterRejection } from './errors.ts';
+import { eq, type Filter } from './filter.ts';
+import { primaryEmail, type ScimGroup, type ScimResource, type ScimUser } from './types.ts';
+
+async function byId<T extends ScimResource>(api: ResourceApi<T>, ref: string): Promise<T | undefined> {
+  // Ids never contain whitespace; names like "Sales Team" go straight to the filter.
+  if (/\s/.test(ref) || ref.includes('/')) return undefined;
+  try {
+    return await api.get(ref);
+  } catch (e) {
+    // Servers answer an unknown id with 404, or with 400 when it is not of their id format.
+    if (e instanceof ResponseError && (e.status === 404 || e.status === 400)) return undefined;
+    throw e;
+  }
+}
+
+async function byFilter<T extends ScimResource>(api: ResourceApi<T>, filter: Filter, optional: boolean): Promise<T[]> {
+  try {
+    return await api.toArray({ filter, limit: 20 });
+  } catch (e) {
+    // A server that cannot filter on this attribute simply has no match by it.
+    if (optional && isFilterRejection(e)) return [];
+    throw e;
+  }
+}
+
+function pick<T extends ScimResource>(kind: string, ref: string, found: T[], label: (r: T) => string): T | undefined {
+  if (found.length === 1) return found[0];
+  if (found.length > 1) throw new AmbiguousError(kind, ref, found.map((r) => ({ id: r.id, label: label(r) })));
+  return undefined;
+}
+
+const userLabel = (u: ScimUser) => [u.userName, u.displayName, primaryEmail(u)].filter(Boolean).join('  ');
+
+/** A user by id, userName, or e-mail address. */
+export async function resolveUser(api: ResourceApi<ScimUser>, ref: string): Promise<ScimUser> {
+  const direct = await byId(api, ref);
+  if (direct) return direct;
+  const byName = pick('user', ref, await byFilter(api, eq('userName', ref), false), userLabel);
+  if (byName) return byName;
+  if (ref.includes('@')) {
+    const byEmail = pick('user', ref, await byFilter(api, eq('emails.value', ref), true), userLabel);
+    if (byEmail) return byEmail;
+  }
+  throw new NotFoundError('user', ref);
+}
+
+/** A group by id or displayName. */
+export async function resolveGroup(api: ResourceApi<ScimGroup>, ref: string): Promise<ScimGroup> {
+  const direct = await byId(api, ref);
+  if (direct) return direct;
+  const byName = pick('group', ref, await byFilter(api, eq('displayName', ref), false), (g) => g.displayName);
+  if (byName) return byName;
+  throw new NotFoundError('group', ref);
+}

@@ -1,0 +1,180 @@
+/**
+ * Attribute definitions (RFC 7643 §7) and the built-in core schemas, used when
+ * a server publishes no /Schemas and to type values read back from CSV.
+ */
+import { SCHEMA } from './types.ts';
+
+export type AttributeType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
+
+export interface AttributeDef {
+  name: string;
+  type: AttributeType;
+  multiValued: boolean;
+  required?: boolean;
+  caseExact?: boolean;
+  mutability?: 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
+  returned?: 'always' | 'never' | 'default' | 'request';
+  uniqueness?: 'none' | 'server' | 'global';
+  canonicalValues?: string[];
+  subAttributes?: AttributeDef[];
+}
+
+export interface SchemaDef {
+  id: string;
+  name?: string;
+  attributes: AttributeDef[];
+}
+
+type Opts = Partial<Omit<AttributeDef, 'name' | 'type'>>;
+const attr = (name: string, type: AttributeType, opts: Opts = {}): AttributeDef => ({ name, type, multiValued: false, ...opts });
+const str = (name: string, opts: Opts = {}) => attr(name, 'string', opts);
+const ro = { mutability: 'readOnly' } as const;
+
+/** The sub-attributes of a typical multi-valued attribute (emails, phoneNumbers, …). */
+const multi = (name: string, types: string[], valueType: AttributeType = 'string', extra: AttributeDef[] = []): AttributeDef =>
+  attr(name, 'complex', {
+    multiValued: true,
+    subAttributes: [
+      attr('value', valueType),
+      str('display'),
+      str('type', { canonicalValues: types }),
+      attr('primary', 'boolean'),
+      ...extra,
+    ],
+  });
+
+const groupRef = (name: string, opts: Opts = {}) =>
+  attr(name, 'complex', {
+    multiValued: true,
+    ...opts,
+    subAttributes: [str('value', opts.mutability ? ro : { mutability: 'immutable' }), attr('$ref', 'reference', opts.mutability ? ro : {}), str('display', ro), str('type', opts.mutability ? ro : { mutability: 'immutable' })],
+  });
+
+/** Attributes every resource has (RFC 7643 §3.1). */
+export const COMMON_ATTRIBUTES: AttributeDef[] = [
+  str('id', { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
+  str('externalId', { caseExact: true }),
+  attr('meta', 'complex', {
+    mutability: 'readOnly',
+    subAttributes: [str('resourceType', ro), attr('created', 'dateTime', ro), attr('lastModified', 'dateTime', ro), attr('location', 'reference', ro), str('version', { ...ro, caseExact: true })],
+  }),
+  attr('schemas', 'reference', { multiValued: true, caseExact: true }),
+];
+
+export const USER_SCHEMA: SchemaDef = {
+  id: SCHEMA.USER,
+  name: 'User',
+  attributes: [
+    str('userName', { required: true, uniqueness: 'server' }),
+    attr('name', 'complex', {
+      subAttributes: ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix'].map((n) => str(n)),
+    }),
+    str('displayName'),
+    str('nickName'),
+    attr('profileUrl', 'reference'),
+    str('title'),
+    str('userType'),
+    str('preferredLanguage'),
+    str('locale'),
+    str('timezone'),
+    attr('active', 'boolean'),
+    str('password', { mutability: 'writeOnly', returned: 'never' }),
+    multi('emails', ['work', 'home', 'other']),
+    multi('phoneNumbers', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
+    multi('ims', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']),
+    multi('photos', ['photo', 'thumbnail'], 'reference'),
+    attr('addresses', 'complex', {
+      multiValued: true,
+      subAttributes: ['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country'].map((n) => str(n)).concat([
+        str('type', { canonicalValues: ['work', 'home', 'other'] }),
+        attr('primary', 'boolean'),
+      ]),
+    }),
+    groupRef('groups', { mutability: 'readOnly' }),
+    multi('entitlements', []),
+    multi('roles', []),
+    multi('x509Certificates', [], 'binary'),
+  ],
+};
+
+export const GROUP_SCHEMA: SchemaDef = {
+  id: SCHEMA.GROUP,
+  name: 'Group',
+  attributes: [str('displayName', { required: true }), groupRef('members')],
+};
+
+export const ENTERPRISE_USER_SCHEMA: SchemaDef = {
+  id: SCHEMA.ENTERPRISE_USER,
+  name: 'EnterpriseUser',
+  attributes: [
+    str('employeeNumber'),
+    str('costCenter'),
+    str('organization'),
+    str('division'),
+    str('department'),
+    attr('manager', 'complex', {
+      subAttributes: [str('value'), attr('$ref', 'reference'), str('displayName', ro)],
+    }),
+  ],
+};
+
+export const BUILTIN_SCHEMAS: SchemaDef[] = [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA];
+
+/**
+ * Looks attribute definitions up by path, across the core schema of a resource
+ * type and its extensions: `userName`, `name.givenName`,
+ * `urn:…:enterprise:2.0:User:manager.value`.
+ */
+export class SchemaRegistry {
+  private readonly byId = new Map<string, SchemaDef>();
+
+  constructor(schemas: readonly SchemaDef[] = BUILTIN_SCHEMAS) {
+    for (const s of BUILTIN_SCHEMAS) this.byId.set(s.id.toLowerCase(), s);
+    for (const s of schemas) this.byId.set(s.id.toLowerCase(), s);
+  }
+
+  schema(id: string): SchemaDef | undefined {
+    return this.byId.get(id.toLowerCase());
+  }
+
+  /** Extension schema URNs known to this registry (all but the core User and Group). */
+  extensionIds(): string[] {
+    return [...this.byId.values()].map((s) => s.id).filter((id) => id !== SCHEMA.USER && id !== SCHEMA.GROUP);
+  }
+
+  /** Resolves `attr` or `attr.sub` within one schema (plus the common attributes). */
+  lookup(schemaId: string, path: string): AttributeDef | undefined {
+    const [head, sub] = splitOnce(path, '.');
+    const schema = this.schema(schemaId);
+    const top = find(schema?.attributes ?? [], head) ?? (isCore(schemaId) ? find(COMMON_ATTRIBUTES, head) : undefined);
+    if (!top || sub === undefined) return top;
+    return find(top.subAttributes ?? [], sub);
+  }
+
+  /** Splits a full path into its schema URN (if any) and the attribute path. */
+  splitUrn(path: string): { urn?: string; attrPath: string } {
+    if (!/^urn:/i.test(path)) return { attrPath: path };
+    // The longest known schema id that prefixes the path wins.
+    let best: string | undefined;
+    for (const s of this.byId.values()) {
+      if (path.toLowerCase().startsWith(`${s.id.toLowerCase()}:`) && (!best || s.id.length > best.length)) best = s.id;
+    }
+    if (best) return { urn: best, attrPath: path.slice(best.length + 1) };
+    const idx = path.lastIndexOf(':');
+    return { urn: path.slice(0, idx), attrPath: path.slice(idx + 1) };
+  }
+}
+
+function isCore(schemaId: string): boolean {
+  return schemaId === SCHEMA.USER || schemaId === SCHEMA.GROUP;
+}
+
+function find(defs: readonly AttributeDef[], name: string): AttributeDef | undefined {
+  const lower = name.toLowerCase();
+  return defs.find((d) => d.name.toLowerCase() === lower);
+}
+
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}

@@ -1,0 +1,55 @@
+/**
+ * scimctl's entry point: parses the command line, runs the command, and turns
+ * the outcome into an exit code. The only place that sets the exit code.
+ */
+import type { Connection } from './config/connection.ts';
+import { loadEnv } from './config/env.ts';
+import { buildCli } from './commands/index.ts';
+import { ExitCode, exitCodeFor, UsageError } from './commands/exit-codes.ts';
+import { createFactory, type Factory } from './commands/factory.ts';
+import { connectionSecrets, formatError } from './commands/format-error.ts';
+import { systemStreams, type IOStreams } from './output/iostreams.ts';
+
+export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
+  let factory: Factory | undefined;
+  const ctx = {
+    factory: (argv: { profile?: string; allowInsecureHttp?: boolean; timeout?: number }) =>
+      (factory ??= createFactory(io, env, { profile: argv.profile, allowInsecureHttp: argv.allowInsecureHttp, timeout: argv.timeout })),
+  };
+  const cli = buildCli(args, ctx, io.columns);
+  try {
+    if (args.length === 0) {
+      await writeHelp(cli, io);
+      return ExitCode.OK;
+    }
+    await cli.parseAsync();
+    return ExitCode.OK;
+  } catch (error) {
+    const connection: Connection | undefined = factory?.resolvedConnection();
+    io.stderr.write(`scimctl: ${formatError(error, connection, connectionSecrets(connection))}\n`);
+    if (error instanceof UsageError) io.stderr.write(`scimctl: see "scimctl ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} --help"\n`);
+    return exitCodeFor(error);
+  }
+}
+
+async function writeHelp(cli: ReturnType<typeof buildCli>, io: IOStreams): Promise<void> {
+  io.stdout.write(`${await cli.getHelp()}\n`);
+}
+
+/** Run as the scimctl binary. */
+export function run(): void {
+  // `scimctl users list | head` closes our stdout early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(ExitCode.OK);
+    throw e;
+  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`scimctl: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = ExitCode.ERROR;
+    },
+  );
+}

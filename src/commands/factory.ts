@@ -1,0 +1,69 @@
+/**
+ * The factory hands commands what they need, lazily: streams, environment,
+ * profiles, the connection and the SCIM client. Commands never build these
+ * themselves, so tests can hand in their own.
+ */
+import { ScimClient } from '../api/client.ts';
+import type { RetryInfo } from '../api/http.ts';
+import { fileCapabilityCache } from '../config/cache.ts';
+import { resolveConnection, type Connection, type ConnectionFlags } from '../config/connection.ts';
+import type { Env } from '../config/env.ts';
+import { ProfileStore } from '../config/profiles.ts';
+import type { IOStreams } from '../output/iostreams.ts';
+
+export const VERSION = '0.1.0';
+
+export interface Factory {
+  io: IOStreams;
+  env: Env;
+  profiles(): Promise<ProfileStore>;
+  /** The connection chosen by --profile, the environment, or the current profile. */
+  connection(): Promise<Connection>;
+  client(): Promise<ScimClient>;
+  /** The connection, if one was resolved by now (for error messages). */
+  resolvedConnection(): Connection | undefined;
+  /** A log line on stderr (never results). */
+  log(message: string): void;
+}
+
+export interface FactoryFlags extends ConnectionFlags {
+  timeout?: number;
+  verbose?: boolean;
+}
+
+export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Factory {
+  let store: Promise<ProfileStore> | undefined;
+  let connection: Promise<Connection> | undefined;
+  let resolved: Connection | undefined;
+  let client: ScimClient | undefined;
+  const f: Factory = {
+    io,
+    env,
+    profiles: () => (store ??= ProfileStore.open(env.SCIMCTL_CONFIG_DIR)),
+    connection: () =>
+      (connection ??= resolveConnection(flags, env, f.profiles).then((c) => {
+        resolved = c;
+        return c;
+      })),
+    resolvedConnection: () => resolved,
+    client: async () => {
+      if (client) return client;
+      const c = await f.connection();
+      client = new ScimClient({
+        baseUrl: c.url,
+        auth: c.auth,
+        headers: c.headers,
+        timeoutMs: flags.timeout !== undefined ? flags.timeout * 1000 : c.timeoutMs,
+        userAgent: `scimctl/${VERSION}`,
+        capabilityCache: fileCapabilityCache(env, c.name, c.url),
+        onRetry: (info: RetryInfo) =>
+          f.log(`retrying ${info.method} ${new URL(info.url).pathname} in ${(info.delayMs / 1000).toFixed(1)} s (${info.reason}; retry ${info.attempt})`),
+      });
+      return client;
+    },
+    log: (message: string) => {
+      io.stderr.write(`scimctl: ${message}\n`);
+    },
+  };
+  return f;
+}

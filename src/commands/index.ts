@@ -1,0 +1,66 @@
+/** The command tree. Each command module is a thin adapter over its run function. */
+import yargs, { type Argv } from 'yargs';
+import { exportCommand } from './export/export.ts';
+import type { CliContext } from './context.ts';
+import { VERSION } from './factory.ts';
+import { groupsGetCommand } from './groups/get.ts';
+import { groupsListCommand } from './groups/list.ts';
+import { groupsMembersCommand } from './groups/members.ts';
+import { profileAddCommand } from './profile/add.ts';
+import { profileListCommand } from './profile/list.ts';
+import { profileRemoveCommand } from './profile/remove.ts';
+import { profileShowCommand } from './profile/show.ts';
+import { profileTestCommand } from './profile/test.ts';
+import { profileUseCommand } from './profile/use.ts';
+import { UsageError } from './exit-codes.ts';
+import { usersGetCommand } from './users/get.ts';
+import { usersListCommand } from './users/list.ts';
+import { usersSearchCommand } from './users/search.ts';
+
+const EPILOG = `Connection: --profile NAME, or SCIMCTL_URL + SCIMCTL_TOKEN (environment or ./.env), or the current profile.
+Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 changes pending, 4 auth, 5 not found, 6 server unreachable.`;
+
+export function buildCli(args: string[], ctx: CliContext, width: number): Argv {
+  return yargs(args)
+    .scriptName('scimctl')
+    .usage('$0 <command> [options]\n\nA console for SCIM 2.0 user provisioning.')
+    .option('profile', { alias: 'p', type: 'string', global: true, describe: 'Connection profile to use' })
+    .option('allow-insecure-http', { type: 'boolean', global: true, describe: 'Allow plain http:// to hosts other than this machine' })
+    .option('timeout', { type: 'number', global: true, describe: 'Per-request timeout in seconds (default 30)' })
+    .command('users', 'Read users', (y) =>
+      y
+        .command(usersListCommand(ctx))
+        .command(usersGetCommand(ctx))
+        .command(usersSearchCommand(ctx))
+        .demandCommand(1, 'name a users command: list, get or search'),
+    )
+    .command('groups', 'Read groups', (y) =>
+      y
+        .command(groupsListCommand(ctx))
+        .command(groupsGetCommand(ctx))
+        .command(groupsMembersCommand(ctx))
+        .demandCommand(1, 'name a groups command: list, get or members'),
+    )
+    .command(exportCommand(ctx))
+    .command('profile', 'Manage connection profiles', (y) =>
+      y
+        .command(profileAddCommand(ctx))
+        .command(profileListCommand(ctx))
+        .command(profileUseCommand(ctx))
+        .command(profileShowCommand(ctx))
+        .command(profileRemoveCommand(ctx))
+        .command(profileTestCommand(ctx))
+        .demandCommand(1, 'name a profile command: add, list, use, show, remove or test'),
+    )
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .strict()
+    .epilog(EPILOG)
+    .version(VERSION)
+    .alias('h', 'help')
+    .wrap(Math.min(110, width))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+}

@@ -1,0 +1,112 @@
+import { validateServerUrl } from '../../config/connection.ts';
+import { PROFILE_NAME, type Profile, type ProfileAuth } from '../../config/profiles.ts';
+import type { IOStreams } from '../../output/iostreams.ts';
+import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { UsageError } from '../exit-codes.ts';
+import type { Factory } from '../factory.ts';
+
+export interface ProfileAddOptions {
+  name: string;
+  url: string;
+  tokenEnv?: string;
+  tokenStdin?: boolean;
+  basicUser?: string;
+  passwordEnv?: string;
+  headers?: string[];
+  allowInsecureHttp?: boolean;
+  timeout?: number;
+  use?: boolean;
+}
+
+/** Reads a secret from standard input: up to the first line break, or all of a pipe. */
+export async function readSecretFromStdin(io: IOStreams): Promise<string> {
+  if (io.stdin.isTTY) io.stderr.write('Paste the token, then press Enter: ');
+  let data = '';
+  for await (const chunk of io.stdin) {
+    data += String(chunk);
+    if (data.includes('\n')) break;
+  }
+  return data.split(/\r?\n/)[0]!.trim();
+}
+
+function parseHeader(raw: string): [string, string] {
+  const i = raw.indexOf(':');
+  if (i <= 0) throw new UsageError(`--header "${raw}" must look like "Name: value"`);
+  return [raw.slice(0, i).trim(), raw.slice(i + 1).trim()];
+}
+
+export async function runProfileAdd(opts: ProfileAddOptions, f: Factory): Promise<void> {
+  if (!PROFILE_NAME.test(opts.name)) throw new UsageError(`profile name "${opts.name}" may use letters, digits, ".", "_" and "-" only`);
+  const url = validateServerUrl(opts.url, opts.allowInsecureHttp);
+  const ways = [opts.tokenEnv !== undefined, !!opts.tokenStdin, opts.basicUser !== undefined].filter(Boolean).length;
+  if (ways > 1) throw new UsageError('choose one of --token-env, --token-stdin or --basic-user');
+  if (opts.tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(opts.tokenEnv)) {
+    throw new UsageError(`--token-env takes the NAME of an environment variable, not the token itself`);
+  }
+  let auth: ProfileAuth = { type: 'none' };
+  if (opts.tokenEnv) auth = { type: 'bearer', tokenEnv: opts.tokenEnv };
+  else if (opts.tokenStdin) {
+    const token = await readSecretFromStdin(f.io);
+    if (!token) throw new UsageError('--token-stdin: no token on standard input');
+    auth = { type: 'bearer', token };
+  } else if (opts.basicUser !== undefined) {
+    if (!opts.passwordEnv) throw new UsageError('--basic-user needs --password-env VAR');
+    auth = { type: 'basic', username: opts.basicUser, passwordEnv: opts.passwordEnv };
+  }
+  const profile: Profile = { url, auth };
+  if (opts.headers?.length) profile.headers = Object.fromEntries(opts.headers.map(parseHeader));
+  if (opts.allowInsecureHttp) profile.allowInsecureHttp = true;
+  if (opts.timeout !== undefined) profile.timeoutMs = opts.timeout * 1000;
+
+  const store = await f.profiles();
+  const existed = store.get(opts.name) !== undefined;
+  store.set(opts.name, profile);
+  if (opts.use || !store.current) store.use(opts.name);
+  f.log(`${existed ? 'updated' : 'added'} profile "${opts.name}" (${url})${store.current === opts.name ? ', now the current profile' : ''}`);
+  if (auth.type === 'none') f.log('this profile sends no credentials; most servers want --token-env VAR or --token-stdin');
+  f.log(`check it with: scimctl profile test ${opts.name}`);
+}
+
+interface Args extends GlobalArgs {
+  name: string;
+  url: string;
+  tokenEnv?: string;
+  tokenStdin?: boolean;
+  basicUser?: string;
+  passwordEnv?: string;
+  header?: string[];
+  use?: boolean;
+}
+
+export function profileAddCommand(ctx: CliContext): Command<Args> {
+  return {
+    command: 'add <name>',
+    describe: 'Add or update a connection profile',
+    builder: (y) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .option('url', { type: 'string', demandOption: true, describe: 'Base URL of the SCIM service, e.g. https://example.com/scim/v2' })
+        .option('token-env', { type: 'string', describe: 'Read the bearer token from this environment variable at run time' })
+        .option('token-stdin', { type: 'boolean', describe: 'Read the bearer token from standard input and store it (file mode 0600)' })
+        .option('basic-user', { type: 'string', describe: 'Use HTTP basic auth with this user name' })
+        .option('password-env', { type: 'string', describe: 'With --basic-user: the environment variable holding the password' })
+        .option('header', { type: 'string', array: true, describe: 'Extra header "Name: value" sent with every request' })
+        .option('use', { type: 'boolean', describe: 'Make it the current profile' }),
+    handler: (argv) =>
+      runProfileAdd(
+        {
+          name: argv.name,
+          url: argv.url,
+          tokenEnv: argv.tokenEnv,
+          tokenStdin: argv.tokenStdin,
+          basicUser: argv.basicUser,
+          passwordEnv: argv.passwordEnv,
+          headers: argv.header,
+          allowInsecureHttp: argv.allowInsecureHttp,
+          timeout: argv.timeout,
+          use: argv.use,
+        },
+        ctx.factory(argv),
+      ),
+  };
+}

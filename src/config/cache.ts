@@ -1,0 +1,40 @@
+/** Discovery results kept between runs, one file per profile and server URL. */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { CapabilityCache } from '../api/client.ts';
+import type { Capabilities } from '../api/discovery.ts';
+import type { Env } from './env.ts';
+
+const TTL_MS = 60 * 60 * 1000;
+
+export function cacheDir(env: Env): string {
+  return env.SCIMCTL_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scimctl');
+}
+
+export function fileCapabilityCache(env: Env, profile: string, url: string, now: () => number = Date.now): CapabilityCache {
+  const key = createHash('sha256').update(`${profile}\n${url}`).digest('hex').slice(0, 16);
+  const dir = cacheDir(env);
+  const file = join(dir, `discovery-${key}.json`);
+  return {
+    load() {
+      try {
+        const caps = JSON.parse(readFileSync(file, 'utf8')) as Capabilities;
+        return now() - Date.parse(caps.discoveredAt) < TTL_MS ? caps : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    save(caps) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, JSON.stringify(caps), { mode: 0o600 });
+        renameSync(tmp, file);
+      } catch {
+        // A cache that cannot be written only costs a discovery next time.
+      }
+    },
+  };
+}

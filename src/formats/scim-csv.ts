@@ -1,0 +1,288 @@
+/**
+ * The CSV column scheme for SCIM resources: one row per resource, one column per
+ * attribute path. Used by `export --format csv` and by everything that reads CSV
+ * back (bulk-create, sync sources), so an exported file round-trips losslessly.
+ *
+ * Columns (documented in the README):
+ *   userName, active              simple attributes
+ *   name.givenName                sub-attribute of a complex attribute
+ *   emails[work].value            sub-attribute of the item of type "work" of a multi-valued attribute
+ *   emails                        the whole attribute as JSON, when its items cannot be keyed by a
+ *                                 distinct type (no type, repeated type, nested values) or are not objects
+ *   urn:…:enterprise:2.0:User:department, urn:…:User:manager.value
+ *                                 extension attributes under their full schema URN
+ * An empty cell means the attribute is absent. Values are typed by the schema
+ * (boolean, integer, decimal); values of attributes no schema describes are
+ * written as JSON when they are not plain strings, so their type survives.
+ */
+import { parse as parseCsv } from 'csv-parse';
+import type { Readable } from 'node:stream';
+import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
+import { SCHEMA, type ScimResource } from '../api/types.ts';
+
+export class CsvInputError extends Error {
+  constructor(readonly file: string, readonly line: number, readonly field: string | undefined, detail: string) {
+    super(`${file}:${line}${field ? `: column "${field}"` : ''}: ${detail}`);
+    this.name = 'CsvInputError';
+  }
+}
+
+type Primitive = string | number | boolean;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isPrimitive = (v: unknown): v is Primitive => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const NAME = /^[A-Za-z$][\w$-]*$/;
+
+/** Looks like something JSON.parse would turn into a non-string. */
+const JSONISH = /^\s*(true|false|null|-?\d|\{|\[|")/;
+
+function encodeValue(value: Primitive, def: AttributeDef | undefined): string {
+  if (def && def.type !== 'complex') return String(value);
+  // No schema for it: keep the type by writing non-strings (and JSON-looking strings) as JSON.
+  if (typeof value === 'string' && !JSONISH.test(value)) return value;
+  return JSON.stringify(value);
+}
+
+function decodeValue(cell: string, def: AttributeDef | undefined, where: () => [number, string]): unknown {
+  const fail = (detail: string): never => {
+    const [line, field] = where();
+    throw new CsvInputError('', line, field, detail);
+  };
+  if (!def || def.type === 'complex') {
+    if (!JSONISH.test(cell)) return cell;
+    try {
+      return JSON.parse(cell);
+    } catch {
+      return cell;
+    }
+  }
+  switch (def.type) {
+    case 'boolean': {
+      const v = cell.trim().toLowerCase();
+      if (v === 'true') return true;
+      if (v === 'false') return false;
+      return fail(`"${cell}" is not a boolean (true or false)`);
+    }
+    case 'integer': {
+      if (!/^\s*-?\d+\s*$/.test(cell)) return fail(`"${cell}" is not an integer`);
+      return Number(cell);
+    }
+    case 'decimal': {
+      const n = Number(cell);
+      if (cell.trim() === '' || !Number.isFinite(n)) return fail(`"${cell}" is not a number`);
+      return n;
+    }
+    default:
+      return cell;
+  }
+}
+
+/** Items keyed by a distinct, bracket-free type, each a flat object: these get `attr[type].sub` columns. */
+function typedItems(value: unknown[]): Array<Record<string, Primitive>> | undefined {
+  const types = new Set<string>();
+  for (const item of value) {
+    if (!isPlainObject(item)) return undefined;
+    const type = item.type;
+    if (typeof type !== 'string' || type === '' || /[\[\]]/.test(type) || types.has(type)) return undefined;
+    types.add(type);
+    const entries = Object.entries(item).filter(([, v]) => v !== null && v !== undefined);
+    if (entries.length < 2 || !entries.every(([k, v]) => NAME.test(k) && isPrimitive(v))) return undefined;
+  }
+  return value as Array<Record<string, Primitive>>;
+}
+
+export interface FlattenContext {
+  registry: SchemaRegistry;
+  /** The core schema of the resource type (User or Group). */
+  coreSchema: string;
+}
+
+/** Resource → cells by column name. */
+export function flattenResource(resource: ScimResource, ctx: FlattenContext): Map<string, string> {
+  const cells = new Map<string, string>();
+  const put = (schema: string, prefix: string, name: string, value: unknown) => {
+    if (value === null || value === undefined) return;
+    const def = ctx.registry.lookup(schema, name);
+    const column = `${prefix}${name}`;
+    if (Array.isArray(value)) {
+      if (value.length === 0) return; // RFC 7643 §2.5: an empty array is the same as unassigned.
+      const items = typedItems(value);
+      if (items) {
+        for (const item of items) {
+          for (const [sub, v] of Object.entries(item)) {
+            if (sub === 'type' || v === null || v === undefined) continue;
+            cells.set(`${column}[${item.type}].${sub}`, encodeValue(v, ctx.registry.lookup(schema, `${name}.${sub}`)));
+          }
+        }
+      } else {
+        cells.set(column, JSON.stringify(value));
+      }
+      return;
+    }
+    if (isPlainObject(value)) {
+      const entries = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
+      if (entries.length === 0) return;
+      if (entries.every(([k, v]) => NAME.test(k) && isPrimitive(v))) {
+        for (const [sub, v] of entries) cells.set(`${column}.${sub}`, encodeValue(v as Primitive, ctx.registry.lookup(schema, `${name}.${sub}`)));
+      } else {
+        cells.set(column, JSON.stringify(value));
+      }
+      return;
+    }
+    if (isPrimitive(value)) cells.set(column, encodeValue(value, def));
+  };
+
+  for (const [key, value] of Object.entries(resource)) {
+    if (/^urn:/i.test(key) && isPlainObject(value)) {
+      for (const [name, v] of Object.entries(value)) put(key, `${key}:`, name, v);
+    } else {
+      put(ctx.coreSchema, '', key, value);
+    }
+  }
+  return cells;
+}
+
+/** Orders columns the way an admin reads them: identity first, core in schema order, extensions, then metadata. */
+export function orderColumns(columns: Iterable<string>, ctx: FlattenContext): string[] {
+  const core = ctx.registry.schema(ctx.coreSchema)?.attributes.map((a) => a.name.toLowerCase()) ?? [];
+  const head = ['id', 'externalid', 'username', 'displayname'];
+  const rank = (column: string): [number, number, string] => {
+    const { urn, attrPath } = /^urn:/i.test(column) ? ctx.registry.splitUrn(column) : { urn: undefined, attrPath: column };
+    const name = (/^[^.[]+/.exec(attrPath)?.[0] ?? attrPath).toLowerCase();
+    if (urn) return [4, 0, column];
+    if (name === 'meta') return [5, 0, column];
+    if (name === 'schemas') return [6, 0, column];
+    const h = head.indexOf(name);
+    if (h >= 0) return [0, h, column];
+    const c = core.indexOf(name);
+    return c >= 0 ? [1, c, column] : [3, 0, column];
+  };
+  return [...columns].sort((a, b) => {
+    const [ga, ia, sa] = rank(a);
+    const [gb, ib, sb] = rank(b);
+    return ga - gb || ia - ib || sa.localeCompare(sb);
+  });
+}
+
+const COLUMN = /^([A-Za-z$][\w$-]*)(?:\[([^\]]+)\])?(?:\.([A-Za-z$][\w$-]*))?$/;
+
+export interface ParsedColumn {
+  column: string;
+  /** Extension schema URN, if the column is under one. */
+  urn?: string;
+  attr: string;
+  type?: string;
+  sub?: string;
+}
+
+export function parseColumn(column: string, registry: SchemaRegistry): ParsedColumn | undefined {
+  const { urn, attrPath } = /^urn:/i.test(column) ? registry.splitUrn(column) : { urn: undefined, attrPath: column };
+  const m = COLUMN.exec(attrPath);
+  if (!m) return undefined;
+  return { column, urn, attr: m[1]!, type: m[2], sub: m[3] };
+}
+
+/** Cells by column name → resource. Throws CsvInputError naming the line and column. */
+export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, file: string, line: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const jsonColumns = new Set<string>();
+  const fail = (field: string, detail: string): never => {
+    throw new CsvInputError(file, line, field, detail);
+  };
+  for (const [column, cell] of Object.entries(row)) {
+    if (cell === undefined || cell === '') continue;
+    const parsed = parseColumn(column, ctx.registry);
+    if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');
+    const { urn, attr, type, sub } = parsed!;
+    const schema = urn ?? ctx.coreSchema;
+    const target: Record<string, unknown> = urn ? ((out[urn] ??= {}) as Record<string, unknown>) : out;
+    const where = (): [number, string] => [line, column];
+    const decode = (path: string) => {
+      try {
+        return decodeValue(cell, ctx.registry.lookup(schema, path), where);
+      } catch (e) {
+        if (e instanceof CsvInputError) throw new CsvInputError(file, line, column, e.message.replace(/^:\d+: column "[^"]*": /, ''));
+        throw e;
+      }
+    };
+    const key = `${urn ?? ''}:${attr}`;
+
+    if (type !== undefined) {
+      if (jsonColumns.has(key)) fail(column, `"${attr}" is also given as a whole in its own column; use one or the other`);
+      const list = (target[attr] ??= []) as Array<Record<string, unknown>>;
+      if (!Array.isArray(list)) fail(column, `"${attr}" is given both as a single value and per type`);
+      let item = list.find((i) => i.type === type);
+      if (!item) list.push((item = { type }));
+      if (sub === undefined) fail(column, `a typed column needs a sub-attribute, e.g. ${attr}[${type}].value`);
+      item[sub!] = decode(`${attr}.${sub}`);
+      continue;
+    }
+    if (sub !== undefined) {
+      const obj = (target[attr] ??= {}) as Record<string, unknown>;
+      if (!isPlainObject(obj)) fail(column, `"${attr}" is given both as a whole and by sub-attribute`);
+      obj[sub] = decode(`${attr}.${sub}`);
+      continue;
+    }
+    const def = ctx.registry.lookup(schema, attr);
+    if (def && (def.multiValued || def.type === 'complex')) {
+      let value: unknown;
+      try {
+        value = JSON.parse(cell);
+      } catch {
+        fail(column, `"${attr}" is ${def.multiValued ? 'multi-valued' : 'complex'}: give it as JSON (e.g. [{"value":"…","type":"work"}]) or use per-type columns`);
+      }
+      if (target[attr] !== undefined) fail(column, `"${attr}" is also given per type or by sub-attribute; use one or the other`);
+      jsonColumns.add(key);
+      target[attr] = value;
+      continue;
+    }
+    target[attr] = decode(attr);
+  }
+  return out;
+}
+
+export interface CsvRecord {
+  resource: Record<string, unknown>;
+  /** 1-based line in the file where the record starts. */
+  line: number;
+}
+
+/** Streams the records of a CSV file in the scheme above. */
+export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext): AsyncGenerator<CsvRecord> {
+  const parser = input.pipe(
+    parseCsv({ columns: (header: string[]) => header.map((h) => h.trim()), bom: true, info: true, skip_empty_lines: true, relax_column_count: false }),
+  );
+  try {
+    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      const line = entry.info.lines;
+      yield { resource: unflattenRow(entry.record, ctx, file, line), line };
+    }
+  } catch (e) {
+    if (e instanceof CsvInputError) throw e;
+    const err = e as { message?: string; lines?: number; column?: string | number; code?: string };
+    throw new CsvInputError(file, err.lines ?? 0, typeof err.column === 'string' ? err.column : undefined, err.message ?? String(e));
+  }
+}
+
+/**
+ * A canonical form for comparing resources: SCIM multi-valued attributes are
+ * unordered (RFC 7643 §2.4), and empty values equal unassigned ones (§2.5).
+ */
+export function canonicalResource(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(canonicalResource).filter((v) => v !== undefined);
+    if (items.length === 0) return undefined;
+    return items.map((v) => [JSON.stringify(v), v] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = canonicalResource(value[key]);
+      if (v !== undefined) out[key] = v;
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  if (value === null || value === '') return undefined;
+  return value;
+}
+
+export const CORE_SCHEMA_OF = { users: SCHEMA.USER, groups: SCHEMA.GROUP } as const;

@@ -1,0 +1,4 @@
+/** Bundle entry for the binary. */
+import { run } from './cli.ts';
+
+run();

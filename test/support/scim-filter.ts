@@ -1,0 +1,413 @@
+/**
+ * SCIM filter and sort evaluation for the in-memory store of the scimmy test host.
+ *
+ * scimmy parses `filter=` itself (and answers 400 invalidFilter on syntax it rejects), but its
+ * `Filter#match()` cannot be used on the store as is:
+ *   - string comparisons ignore the schema's caseExact flag (`userName eq "BJensen"` misses "bjensen"),
+ *   - a complex attribute (`name.givenName`, `emails[...]`) missing on any resource throws
+ *     "Cannot convert undefined or null to object",
+ *   - URN-qualified paths (`urn:...:enterprise:2.0:User:department`) match nothing,
+ *   - `not (a or b)` is rewritten to `not a or not b` (wrong by De Morgan),
+ *   - it re-parses nested filters for every resource, which is slow on 100,000 users.
+ * So the host re-parses the (already validated) expression string with the small RFC 7644 §3.4.2.2
+ * grammar below and evaluates it against the stored JSON, using scimmy's schema definitions for the
+ * attributes' type and caseExact characteristics.
+ */
+
+export type Literal = string | number | boolean | null;
+export type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'lt' | 'ge' | 'le' | 'pr';
+
+export type FilterNode =
+  | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
+  | { kind: 'not'; expr: FilterNode }
+  | { kind: 'cmp'; path: string; op: CompareOp; value: Literal | undefined }
+  | { kind: 'valuePath'; path: string; filter: FilterNode };
+
+/** What the evaluator needs to know about an attribute (taken from scimmy's schema definitions). */
+export interface AttrInfo {
+  type: string; // 'string' | 'boolean' | 'dateTime' | 'integer' | 'decimal' | 'reference' | 'complex' | 'binary'
+  caseExact: boolean;
+}
+
+export interface SchemaContext {
+  /** Core schema URN of the resource type, e.g. urn:ietf:params:scim:schemas:core:2.0:User */
+  core: string;
+  /** Extension schema URNs; their attributes live under resource[urn]. */
+  extensions: string[];
+  /** Attribute characteristics for a resolved path (extension URN first when applicable). */
+  lookup(parts: readonly string[]): AttrInfo | undefined;
+}
+
+/** An error that the host converts into a SCIM 400 invalidFilter. */
+export class FilterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FilterError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokeniser and parser
+
+type Token =
+  | { t: 'lparen' | 'rparen' | 'lbracket' | 'rbracket' }
+  | { t: 'string'; v: string }
+  | { t: 'word'; v: string };
+
+const COMPARE_OPS: ReadonlySet<string> = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'lt', 'ge', 'le', 'pr']);
+
+function tokenise(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+    } else if (c === '(') {
+      tokens.push({ t: 'lparen' });
+      i++;
+    } else if (c === ')') {
+      tokens.push({ t: 'rparen' });
+      i++;
+    } else if (c === '[') {
+      tokens.push({ t: 'lbracket' });
+      i++;
+    } else if (c === ']') {
+      tokens.push({ t: 'rbracket' });
+      i++;
+    } else if (c === '"') {
+      // JSON string literal (RFC 7644 compValue uses JSON strings)
+      let j = i + 1;
+      while (j < input.length && input[j] !== '"') j += input[j] === '\\' ? 2 : 1;
+      if (j >= input.length) throw new FilterError(`Unterminated string in filter at offset ${i}`);
+      const raw = input.slice(i, j + 1);
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new FilterError(`Invalid string literal ${raw} in filter`);
+      }
+      tokens.push({ t: 'string', v: String(value) });
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < input.length && !' \t\n\r()[]"'.includes(input[j]!)) j++;
+      tokens.push({ t: 'word', v: input.slice(i, j) });
+      i = j;
+    }
+  }
+  return tokens;
+}
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): FilterNode {
+    const node = this.parseOr();
+    if (this.pos < this.tokens.length) throw new FilterError(`Unexpected ${describe(this.tokens[this.pos]!)} in filter`);
+    return node;
+  }
+
+  private peekWord(word: string): boolean {
+    const tok = this.tokens[this.pos];
+    return tok !== undefined && tok.t === 'word' && tok.v.toLowerCase() === word;
+  }
+
+  private expect(t: Token['t']): void {
+    const tok = this.tokens[this.pos];
+    if (!tok || tok.t !== t) throw new FilterError(`Expected '${symbol(t)}' but found ${tok ? describe(tok) : 'end of filter'}`);
+    this.pos++;
+  }
+
+  private parseOr(): FilterNode {
+    let left = this.parseAnd();
+    while (this.peekWord('or')) {
+      this.pos++;
+      left = { kind: 'or', left, right: this.parseAnd() };
+    }
+    return left;
+  }
+
+  private parseAnd(): FilterNode {
+    let left = this.parseUnary();
+    while (this.peekWord('and')) {
+      this.pos++;
+      left = { kind: 'and', left, right: this.parseUnary() };
+    }
+    return left;
+  }
+
+  private parseUnary(): FilterNode {
+    const tok = this.tokens[this.pos];
+    if (!tok) throw new FilterError('Unexpected end of filter');
+    if (this.peekWord('not')) {
+      this.pos++;
+      this.expect('lparen');
+      const expr = this.parseOr();
+      this.expect('rparen');
+      return { kind: 'not', expr };
+    }
+    if (tok.t === 'lparen') {
+      this.pos++;
+      const expr = this.parseOr();
+      this.expect('rparen');
+      return expr;
+    }
+    if (tok.t !== 'word') throw new FilterError(`Unexpected ${describe(tok)} in filter`);
+    const path = tok.v;
+    if (!/^[A-Za-z$][\w$:.\-]*$/.test(path)) throw new FilterError(`Invalid attribute path '${path}' in filter`);
+    this.pos++;
+
+    const next = this.tokens[this.pos];
+    if (next?.t === 'lbracket') {
+      this.pos++;
+      const filter = this.parseOr();
+      this.expect('rbracket');
+      return { kind: 'valuePath', path, filter };
+    }
+    if (!next || next.t !== 'word' || !COMPARE_OPS.has(next.v.toLowerCase())) {
+      throw new FilterError(`Expected a comparison operator after '${path}' but found ${next ? describe(next) : 'end of filter'}`);
+    }
+    const op = next.v.toLowerCase() as CompareOp;
+    this.pos++;
+    if (op === 'pr') return { kind: 'cmp', path, op, value: undefined };
+
+    const valueTok = this.tokens[this.pos];
+    if (!valueTok) throw new FilterError(`Missing comparison value for '${path} ${op}'`);
+    this.pos++;
+    if (valueTok.t === 'string') return { kind: 'cmp', path, op, value: valueTok.v };
+    if (valueTok.t === 'word') {
+      const w = valueTok.v;
+      if (w === 'true' || w === 'false') return { kind: 'cmp', path, op, value: w === 'true' };
+      if (w === 'null') return { kind: 'cmp', path, op, value: null };
+      if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(w)) return { kind: 'cmp', path, op, value: Number(w) };
+    }
+    throw new FilterError(`Invalid comparison value ${describe(valueTok)} for '${path} ${op}'`);
+  }
+}
+
+function symbol(t: Token['t']): string {
+  return { lparen: '(', rparen: ')', lbracket: '[', rbracket: ']', string: 'string', word: 'word' }[t];
+}
+
+function describe(tok: Token): string {
+  return tok.t === 'word' ? `'${tok.v}'` : tok.t === 'string' ? `"${tok.v}"` : `'${symbol(tok.t)}'`;
+}
+
+export function parseFilter(expression: string): FilterNode {
+  if (!expression.trim()) throw new FilterError('Empty filter');
+  return new Parser(tokenise(expression)).parse();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute paths and values
+
+/** Split an attribute path into parts, with a leading extension URN when qualified by one. Core URN prefixes are dropped. */
+export function resolvePath(raw: string, schema: SchemaContext, prefix: readonly string[] = []): string[] {
+  const lower = raw.toLowerCase();
+  for (const urn of schema.extensions) {
+    const u = urn.toLowerCase();
+    if (lower === u) return [urn];
+    if (lower.startsWith(u + ':')) return [urn, ...raw.slice(urn.length + 1).split('.')];
+  }
+  const core = schema.core.toLowerCase();
+  const rest = lower.startsWith(core + ':') ? raw.slice(schema.core.length + 1) : raw;
+  return [...prefix, ...rest.split('.')];
+}
+
+function childCI(obj: unknown, name: string): unknown {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+  const rec = obj as Record<string, unknown>;
+  if (name in rec) return rec[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(rec)) if (key.toLowerCase() === lower) return rec[key];
+  return undefined;
+}
+
+/** All values found at `parts` below `root`, with multi-valued attributes flattened at every level. */
+function valuesAt(root: unknown, parts: readonly string[]): unknown[] {
+  let current: unknown[] = [root];
+  for (const part of parts) {
+    const next: unknown[] = [];
+    for (const node of current) {
+      const v = childCI(node, part);
+      if (Array.isArray(v)) next.push(...v);
+      else if (v !== undefined && v !== null) next.push(v);
+    }
+    current = next;
+    if (current.length === 0) break;
+  }
+  return current;
+}
+
+function isPresent(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return false;
+  if (typeof v === 'object') return Object.values(v as object).some(isPresent);
+  return true;
+}
+
+/** Comparable form of a value for an attribute: lower-cased when caseExact=false, epoch ms for dateTime. */
+function normalise(v: unknown, info: AttrInfo | undefined): unknown {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    // A complex value compared directly: RFC 7644 compares its "value" sub-attribute
+    v = (v as Record<string, unknown>)['value'];
+  }
+  if (typeof v === 'string') {
+    if (info?.type === 'dateTime') {
+      const ms = Date.parse(v);
+      return Number.isNaN(ms) ? v : ms;
+    }
+    return info?.caseExact ? v : v.toLowerCase();
+  }
+  return v;
+}
+
+type Predicate = (resource: unknown) => boolean;
+
+export interface CompiledFilter {
+  test: Predicate;
+  /** Top-level attribute names the filter reads (lower-case), e.g. to know whether computed attributes are needed. */
+  attributes: Set<string>;
+}
+
+export function compileFilter(expression: string, schema: SchemaContext): CompiledFilter {
+  const attributes = new Set<string>();
+  const test = compileNode(parseFilter(expression), schema, [], attributes);
+  return { test, attributes };
+}
+
+function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly string[], attrs: Set<string>): Predicate {
+  switch (node.kind) {
+    case 'and': {
+      const l = compileNode(node.left, schema, prefix, attrs);
+      const r = compileNode(node.right, schema, prefix, attrs);
+      return (res) => l(res) && r(res);
+    }
+    case 'or': {
+      const l = compileNode(node.left, schema, prefix, attrs);
+      const r = compileNode(node.right, schema, prefix, attrs);
+      return (res) => l(res) || r(res);
+    }
+    case 'not': {
+      const e = compileNode(node.expr, schema, prefix, attrs);
+      return (res) => !e(res);
+    }
+    case 'valuePath': {
+      const full = resolvePath(node.path, schema, prefix);
+      if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
+      const local = full.slice(prefix.length);
+      const inner = compileNode(node.filter, schema, full, attrs);
+      return (res) => valuesAt(res, local).some((element) => inner(element));
+    }
+    case 'cmp':
+      return compileComparison(node, schema, prefix, attrs);
+  }
+}
+
+function compileComparison(
+  node: Extract<FilterNode, { kind: 'cmp' }>,
+  schema: SchemaContext,
+  prefix: readonly string[],
+  attrs: Set<string>,
+): Predicate {
+  const full = resolvePath(node.path, schema, prefix);
+  if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
+  const local = full.slice(prefix.length);
+  let info = schema.lookup(full);
+  // "emails co x" compares the "value" sub-attribute of each email (RFC 7644 §3.4.2.2)
+  if (info?.type === 'complex') info = schema.lookup([...full, 'value']) ?? info;
+  const { op } = node;
+
+  if (op === 'pr') return (res) => valuesAt(res, local).some(isPresent);
+  if (node.value === null) {
+    // "eq null" / "ne null": treat as absence / presence
+    if (op === 'eq') return (res) => !valuesAt(res, local).some(isPresent);
+    if (op === 'ne') return (res) => valuesAt(res, local).some(isPresent);
+    return () => false;
+  }
+  if (info?.type === 'boolean' && !['eq', 'ne'].includes(op)) {
+    throw new FilterError(`Operator '${op}' is not valid for boolean attribute '${node.path}'`);
+  }
+
+  let expected: unknown = node.value;
+  // Entra ID sends booleans as strings ("True"); accept them for boolean attributes
+  if (info?.type === 'boolean' && typeof expected === 'string') {
+    const l = expected.toLowerCase();
+    if (l === 'true' || l === 'false') expected = l === 'true';
+  }
+  const exp = normalise(expected, info);
+  const expStr = typeof exp === 'string' ? exp : String(exp);
+
+  const matchOne = (actual: unknown): boolean => {
+    const act = normalise(actual, info);
+    if (act === undefined || act === null) return false;
+    switch (op) {
+      case 'eq':
+        return act === exp;
+      case 'ne':
+        return act !== exp;
+      case 'co':
+        return typeof act === 'string' && act.includes(expStr);
+      case 'sw':
+        return typeof act === 'string' && act.startsWith(expStr);
+      case 'ew':
+        return typeof act === 'string' && act.endsWith(expStr);
+      default: {
+        if (typeof act !== typeof exp || (typeof act !== 'number' && typeof act !== 'string')) return false;
+        const a = act as number | string;
+        const e = exp as number | string;
+        if (op === 'gt') return a > e;
+        if (op === 'ge') return a >= e;
+        if (op === 'lt') return a < e;
+        return a <= e;
+      }
+    }
+  };
+
+  if (op === 'ne') {
+    // "ne" holds when no value equals the expected one (absent attributes included)
+    return (res) => !valuesAt(res, local).some((v) => normalise(v, info) === exp);
+  }
+  return (res) => valuesAt(res, local).some(matchOne);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorting
+
+export interface CompiledSort {
+  /** Sort key of one resource: the attribute, or the primary (else first) value of a multi-valued one. */
+  key(resource: unknown): string | number | boolean | undefined;
+  compare(a: string | number | boolean | undefined, b: string | number | boolean | undefined): number;
+  attributes: Set<string>;
+}
+
+export function compileSort(sortBy: string, schema: SchemaContext): CompiledSort {
+  if (!/^[A-Za-z$][\w$:.\-]*$/.test(sortBy)) throw new FilterError(`Invalid sortBy attribute '${sortBy}'`);
+  const parts = resolvePath(sortBy, schema);
+  let info = schema.lookup(parts);
+  let path = parts;
+  if (info?.type === 'complex') {
+    path = [...parts, 'value'];
+    info = schema.lookup(path) ?? info;
+  }
+  const key = (resource: unknown): string | number | boolean | undefined => {
+    let node: unknown = resource;
+    for (const part of path) {
+      let v = childCI(node, part);
+      if (Array.isArray(v)) {
+        v = v.find((e) => childCI(e, 'primary') === true) ?? v[0];
+      }
+      node = v;
+      if (node === undefined || node === null) return undefined;
+    }
+    const n = normalise(node, info);
+    return typeof n === 'string' || typeof n === 'number' || typeof n === 'boolean' ? n : undefined;
+  };
+  const compare = (a: string | number | boolean | undefined, b: string | number | boolean | undefined): number => {
+    if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
+    if (typeof a !== typeof b) return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  return { key, compare, attributes: new Set([parts[0]!.toLowerCase()]) };
+}
