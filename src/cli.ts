@@ -4,6 +4,7 @@
  */
 import type { Connection } from './config/connection.ts';
 import { loadEnv } from './config/env.ts';
+import type { GlobalArgs } from './commands/context.ts';
 import { buildCli } from './commands/index.ts';
 import { ExitCode, exitCodeFor, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
@@ -13,8 +14,13 @@ import { systemStreams, type IOStreams } from './output/iostreams.ts';
 export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
   let factory: Factory | undefined;
   const ctx = {
-    factory: (argv: { profile?: string; allowInsecureHttp?: boolean; timeout?: number }) =>
-      (factory ??= createFactory(io, env, { profile: argv.profile, allowInsecureHttp: argv.allowInsecureHttp, timeout: argv.timeout })),
+    factory: (argv: GlobalArgs) =>
+      (factory ??= createFactory(io, env, {
+        profile: argv.profile,
+        allowInsecureHttp: argv.allowInsecureHttp,
+        timeout: argv.timeout,
+        retries: argv.retries,
+      })),
   };
   const cli = buildCli(args, ctx, io.columns);
   try {

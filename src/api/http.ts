@@ -138,6 +138,12 @@ export class Transport {
       this.baseHeaders[name.toLowerCase()] = value;
       this.secrets.push(value);
     }
+    // In URLs the same secrets appear percent-encoded (a query value, e.g. a filter on a token).
+    for (const secret of [...this.secrets]) {
+      for (const encoded of [encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]) {
+        if (!this.secrets.includes(encoded)) this.secrets.push(encoded);
+      }
+    }
   }
 
   /** Redacts this transport's secrets (and anything credential-shaped) from a text. */
@@ -230,9 +236,11 @@ export class Transport {
     if (cause instanceof TimeoutError || (cause instanceof Error && cause.name === 'TimeoutError')) {
       return this.tag(new TimeoutError(`no response within ${this.opts.timeoutMs / 1000} s`, this.opts.timeoutMs), method, url);
     }
-    const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+    // fetch reports "fetch failed" with the socket error as its cause: take the code from the cause
+    // whatever its class (an injected fetch, or another realm, may not give an Error instance).
+    const inner = cause instanceof Error && typeof cause.cause === 'object' && cause.cause !== null ? cause.cause : cause;
     const code = (inner as { code?: unknown } | undefined)?.code;
-    const text = inner instanceof Error ? inner.message : String(inner);
+    const text = inner instanceof Error ? inner.message : cause instanceof Error ? cause.message : String(inner);
     const reason =
       code === 'ECONNREFUSED'
         ? `connection refused by ${new URL(url).host} (is the server running?)`
@@ -252,8 +260,8 @@ export class Transport {
       return JSON.parse(text);
     } catch {
       const error = JSON_TYPES.test(contentType)
-        ? new UnexpectedStatusError(response.status, snippet(text), `the server sent malformed JSON (HTTP ${response.status})`)
-        : new UnexpectedContentTypeError(response.status, contentType, snippet(text));
+        ? new UnexpectedStatusError(response.status, snippet(this.redact(text)), `the server sent malformed JSON (HTTP ${response.status})`)
+        : new UnexpectedContentTypeError(response.status, contentType, snippet(this.redact(text)));
       throw this.tag(error, method, url);
     }
   }
@@ -274,11 +282,11 @@ export class Transport {
       const detail = [body.detail, body.message, body.error].find((v) => typeof v === 'string') as string | undefined;
       const scimType = typeof body.scimType === 'string' ? body.scimType : undefined;
       // The HTTP status wins over the body's: servers send bodies without status, or with a stale one.
-      error = new ScimError(status, scimType, detail);
+      error = new ScimError(status, scimType, detail === undefined ? undefined : this.redact(detail));
     } else if (text.trim() !== '' && !JSON_TYPES.test(contentType)) {
-      error = new UnexpectedContentTypeError(status, contentType, snippet(text));
+      error = new UnexpectedContentTypeError(status, contentType, snippet(this.redact(text)));
     } else {
-      error = new UnexpectedStatusError(status, snippet(text));
+      error = new UnexpectedStatusError(status, snippet(this.redact(text)));
     }
     error.message += suffix;
     return this.tag(error, method, url);

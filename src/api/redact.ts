@@ -10,7 +10,7 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
 
 /** Patterns that look like credentials even when we do not know the exact value. */
 const CREDENTIAL_PATTERNS: RegExp[] = [
-  /\b(Bearer|Basic|Token|SSWS)\s+[A-Za-z0-9._~+/=-]{4,}/gi,
+  /\b(Bearer|Basic|Token|SSWS)\s+[A-Za-z0-9._~+/=-]{16,}/gi,
   /([?&](?:access_token|token|api_key|apikey|password|secret)=)[^&#\s]+/gi,
 ];
 

@@ -6,7 +6,7 @@ export interface GlobalArgs {
   profile?: string;
   allowInsecureHttp?: boolean;
   timeout?: number;
-  verbose?: boolean;
+  retries?: number;
 }
 
 export interface CliContext {

@@ -28,7 +28,7 @@ export interface Factory {
 
 export interface FactoryFlags extends ConnectionFlags {
   timeout?: number;
-  verbose?: boolean;
+  retries?: number;
 }
 
 export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Factory {
@@ -54,6 +54,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Fac
         auth: c.auth,
         headers: c.headers,
         timeoutMs: flags.timeout !== undefined ? flags.timeout * 1000 : c.timeoutMs,
+        retries: flags.retries,
         userAgent: `scimctl/${VERSION}`,
         capabilityCache: fileCapabilityCache(env, c.name, c.url),
         onRetry: (info: RetryInfo) =>

@@ -27,6 +27,7 @@ export function buildCli(args: string[], ctx: CliContext, width: number): Argv {
     .option('profile', { alias: 'p', type: 'string', global: true, describe: 'Connection profile to use' })
     .option('allow-insecure-http', { type: 'boolean', global: true, describe: 'Allow plain http:// to hosts other than this machine' })
     .option('timeout', { type: 'number', global: true, describe: 'Per-request timeout in seconds (default 30)' })
+    .option('retries', { type: 'number', global: true, describe: 'Retries of a failed request (default 4; 0 to fail at once)' })
     .command('users', 'Read users', (y) =>
       y
         .command(usersListCommand(ctx))

@@ -433,14 +433,39 @@ function padForListResponse<T>(page: T[], startIndex: number, total: number): T[
   return [...front, ...page, filler];
 }
 
+/**
+ * Whether the request's attributes/excludedAttributes keep a computed attribute (Users' `groups`, Groups'
+ * `members`). scimmy turns `attributes=a,b` into the filter "a pr and b pr" and `excludedAttributes=a` into
+ * "a np", and drops what was not asked for only after coercing it: leaving 100,000 memberships out of the
+ * view when they are not wanted saves seconds. When in doubt, keep the attribute.
+ */
+function wantsComputed(projection: string | undefined, name: string): boolean {
+  if (!projection) return true;
+  const terms = projection.split(/\s+and\s+/i).map((term) => term.trim().split(/\s+/));
+  const named = (path: string): boolean => {
+    const p = path.toLowerCase();
+    return p === name || p.startsWith(`${name}.`) || p.endsWith(`:${name}`) || p.includes(`:${name}.`);
+  };
+  if (terms.every((t) => t.length === 2 && t[1]!.toLowerCase() === 'np')) return !terms.some((t) => t[0]!.toLowerCase() === name || t[0]!.toLowerCase().endsWith(`:${name}`));
+  if (terms.every((t) => t.length === 2 && t[1]!.toLowerCase() === 'pr')) return terms.some((t) => named(t[0]!));
+  return true;
+}
+
 function makeEgress(kind: Kind) {
   return (resource: SCIMMY.Types.Resource, ctx: unknown): Record<string, unknown> | Array<Record<string, unknown>> => {
     const store = storeOf(ctx);
     const map = store.map(kind) as TrackedMap<StoredUser | StoredGroup>;
+    const computed = kind === 'User' ? 'groups' : 'members';
+    const view = wantsComputed(resource.attributes?.expression, computed)
+      ? (record: StoredUser | StoredGroup) => store.view(kind, record)
+      : (record: StoredUser | StoredGroup): Record<string, unknown> => {
+          const { [computed]: _omitted, ...rest } = record;
+          return rest;
+        };
     if (resource.id) {
       const record = map.get(resource.id);
       if (!record) throw scimError(404, undefined, `Resource ${resource.id} not found`);
-      return store.view(kind, record);
+      return view(record);
     }
 
     const constraints: Constraints = resource.constraints ?? {};
@@ -448,7 +473,7 @@ function makeEgress(kind: Kind) {
     const size = Math.max(0, Math.min(constraints.count ?? DEFAULT_COUNT, store.maxPageSize));
     const ids = store.queryIds(kind, resource.filter?.expression, constraints.sortBy, constraints.sortOrder);
     const page: Array<Record<string, unknown>> = [];
-    for (let i = startIndex - 1; i < ids.length && page.length < size; i++) page.push(store.view(kind, map.get(ids[i]!)!));
+    for (let i = startIndex - 1; i < ids.length && page.length < size; i++) page.push(view(map.get(ids[i]!)!));
 
     // Real counters for the ListResponse; no sortBy so that scimmy does not re-sort our page
     const listConstraints = { startIndex, count: page.length, totalResults: ids.length };
@@ -810,9 +835,15 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
   });
 
   // 2. Request recorder (the body is read lazily: the SCIM router parses it later)
-  app.use((req: Request, _res: Response, next: NextFunction) => {
+  app.use((req: Request, res: Response, next: NextFunction) => {
     const entry: RecordedRequest = { method: req.method, path: req.originalUrl, headers: headerRecord(req) };
-    Object.defineProperty(entry, 'body', { enumerable: true, get: () => (req.body as unknown) ?? undefined });
+    // Hold the request only until the response is done, so long benchmark runs do not retain every request
+    const holder: { req?: Request; body?: unknown } = { req };
+    Object.defineProperty(entry, 'body', { enumerable: true, get: () => (holder.req ? (holder.req.body as unknown) : holder.body) });
+    res.once('close', () => {
+      holder.body = holder.req?.body as unknown;
+      delete holder.req;
+    });
     requests.push(entry);
     next();
   });
@@ -833,7 +864,14 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
     (req: Request, _res: Response, next: NextFunction) => {
       // express 5 re-parses req.query on every access, so scimmy-routers' numeric cast of startIndex/count
       // would be lost (and scimmy would ignore paging). Pin the parsed object on the request.
-      Object.defineProperty(req, 'query', { value: req.query, writable: true, configurable: true, enumerable: true });
+      const query = req.query as Record<string, unknown>;
+      if (req.method === 'PATCH') {
+        // scimmy applies PatchOp to read() output, which honours attributes/excludedAttributes: a PATCH with
+        // ?excludedAttributes=members would write the group back without its members. Ignore them on PATCH.
+        delete query['attributes'];
+        delete query['excludedAttributes'];
+      }
+      Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true, enumerable: true });
       next();
     },
     async (_req: Request, res: Response, next: NextFunction) => {

@@ -1,0 +1,131 @@
+/** Error paths end to end: what an admin sees, and the exit code a script gets. */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
+import { runCli, serverEnv, tempHome } from './helpers.ts';
+
+const TOKEN = 'e2e-errors-token-5f3a9c2e7b';
+let server: ScimmyServer;
+let home: ReturnType<typeof tempHome>;
+let env: Record<string, string>;
+
+before(async () => {
+  server = await startScimmyServer({ token: TOKEN, users: 30, groups: 2 });
+  home = tempHome();
+  env = serverEnv(server.url, TOKEN, home);
+});
+
+after(async () => {
+  await server.close();
+  home.cleanup();
+});
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+describe('errors', () => {
+  test('401: exit 4, says which variable to fix, never prints the token', async () => {
+    const badToken = 'wrong-token-7c1d0e9f8a6b5c4d';
+    const r = await runCli(['users', 'list'], { env: { ...env, SCIMCTL_TOKEN: badToken } });
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /\$SCIMCTL_TOKEN/);
+    assert.ok(!r.stderr.includes(badToken) && !r.stdout.includes(badToken));
+    assert.equal(r.stdout, '');
+  });
+
+  test('401 with a profile names the profile and the command that fixes it', async () => {
+    const local = tempHome();
+    try {
+      const add = await runCli(['profile', 'add', 'acme', '--url', server.url, '--token-stdin'], { env: local.env, input: 'not-the-right-token-123456\n' });
+      assert.equal(add.code, 0, add.stderr);
+      const r = await runCli(['users', 'list', '--profile', 'acme'], { env: local.env });
+      assert.equal(r.code, 4);
+      assert.match(r.stderr, /profile "acme"/);
+      assert.match(r.stderr, /scimctl profile add acme --url .* --token-stdin/);
+      assert.ok(!r.stderr.includes('not-the-right-token-123456'));
+    } finally {
+      local.cleanup();
+    }
+  });
+
+  test('server down: exit 6 with "connection refused"', async () => {
+    const port = await closedPort();
+    const r = await runCli(['users', 'list', '--retries', '0'], { env: { ...env, SCIMCTL_URL: `http://127.0.0.1:${port}/scim/v2` } });
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /connection refused by 127\.0\.0\.1:\d+ \(is the server running\?\)/);
+  });
+
+  test('invalid filter: the server detail and a hint, exit 1', async () => {
+    const r = await runCli(['users', 'list', '--filter', 'userName zz "x"'], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /400 invalidFilter/);
+    assert.match(r.stderr, /rejected the filter/);
+  });
+
+  test('a proxy answering with an HTML page is reported as such', async () => {
+    server.addFault({
+      path: /\/Users/,
+      status: 502,
+      body: '<html><head><title>502 Bad Gateway</title></head><body><h1>nginx</h1></body></html>',
+      contentType: 'text/html',
+      times: Infinity,
+    });
+    try {
+      const r = await runCli(['users', 'list', '--retries', '1'], { env });
+      assert.equal(r.code, 6);
+      assert.match(r.stderr, /expected a JSON response but got text\/html \(HTTP 502\): 502 Bad Gateway/);
+      assert.ok(!r.stderr.includes('<h1>'));
+    } finally {
+      server.clearFaults();
+    }
+  });
+
+  test('503 with Retry-After is waited out and the listing completes', async () => {
+    server.addFault({ path: /\/Users\?/, status: 503, headers: { 'retry-after': '0' }, times: 2 });
+    const before = server.requests.length;
+    try {
+      const r = await runCli(['users', 'list'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trimEnd().split('\n').length, 30);
+      assert.match(r.stderr, /retrying GET \/scim\/v2\/Users .*HTTP 503/);
+      assert.ok(server.requests.slice(before).filter((q) => q.faulted).length === 2);
+    } finally {
+      server.clearFaults();
+    }
+  });
+
+  test('a server that never answers times out (exit 6)', async () => {
+    server.addFault({ path: /\/Users\?/, status: 200, hang: true, times: Infinity });
+    try {
+      const r = await runCli(['users', 'list', '--timeout', '0.5', '--retries', '1'], { env });
+      assert.equal(r.code, 6);
+      assert.match(r.stderr, /no response within 0\.5 s/);
+    } finally {
+      server.clearFaults();
+    }
+  });
+
+  test('plain http to a non-loopback host is refused before any request (exit 2)', async () => {
+    const r = await runCli(['users', 'list'], { env: { ...env, SCIMCTL_URL: 'http://scim.example.com/scim/v2' } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /refusing plain http:\/\/ to scim\.example\.com/);
+  });
+
+  test('no configuration at all tells how to add a profile (exit 2)', async () => {
+    const r = await runCli(['users', 'list'], { env: home.env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /scimctl profile add NAME/);
+  });
+
+  test('unknown commands and flags are usage errors (exit 2)', async () => {
+    assert.equal((await runCli(['users', 'lst'], { env })).code, 2);
+    assert.equal((await runCli(['users', 'list', '--bogus'], { env })).code, 2);
+  });
+});
