@@ -105,6 +105,7 @@ export async function* paginate(
   let startIndex = 1;
   let cursor: string | undefined = params.cursor ? '' : undefined;
   let emptyCursorPages = 0;
+  const usedCursors = new Set<string>();
 
   while (received < limit) {
     const count = Math.max(1, Math.min(params.pageSize, limit - received));
@@ -135,8 +136,11 @@ export async function* paginate(
     if (cursor !== undefined) {
       if (page.nextCursor === undefined) return;
       if (page.nextCursor === cursor) throw incomplete('the server returned the same cursor twice');
-      emptyCursorPages = page.resources.length === 0 ? emptyCursorPages + 1 : 0;
-      if (emptyCursorPages > 3) throw incomplete('the server keeps returning empty pages with a next cursor');
+      // A cursor seen before means a loop (c1 → c2 → c1 …); so do pages that bring nothing new.
+      usedCursors.add(cursor);
+      if (usedCursors.has(page.nextCursor)) throw incomplete(`the server returned cursor "${page.nextCursor}" again (the listing would loop)`);
+      emptyCursorPages = fresh === 0 ? emptyCursorPages + 1 : 0;
+      if (emptyCursorPages > 3) throw incomplete('the server keeps returning pages with nothing new and a next cursor');
       cursor = page.nextCursor;
       continue;
     }

@@ -4,7 +4,6 @@
  * are spooled to a temporary NDJSON file while the column set is collected, then
  * written out. Either way memory stays flat however many resources there are.
  */
-import { stringify } from 'csv-stringify/sync';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +29,7 @@ export async function writeJsonListResponse(resources: AsyncIterable<ScimResourc
 
 /** Writes CSV in the scheme of scim-csv.ts; returns how many rows it holds. */
 export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writable, ctx: FlattenContext): Promise<number> {
+  const { stringify } = await import('csv-stringify/sync');
   const dir = await mkdtemp(join(tmpdir(), 'scimctl-export-'));
   const spoolPath = join(dir, 'resources.ndjson');
   try {

@@ -15,7 +15,6 @@
  * (boolean, integer, decimal); values of attributes no schema describes are
  * written as JSON when they are not plain strings, so their type survives.
  */
-import { parse as parseCsv } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
@@ -248,6 +247,8 @@ export interface CsvRecord {
 
 /** Streams the records of a CSV file in the scheme above. */
 export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext): AsyncGenerator<CsvRecord> {
+  // Loaded on first use: most commands never read CSV.
+  const { parse: parseCsv } = await import('csv-parse');
   const parser = input.pipe(
     parseCsv({ columns: (header: string[]) => header.map((h) => h.trim()), bom: true, info: true, skip_empty_lines: true, relax_column_count: false }),
   );

@@ -76,13 +76,15 @@ export function attributeColumns<T extends ScimResource>(attributes: string[], r
  */
 export async function printResourceList<T extends object>(io: IOStreams, items: AsyncIterable<T>, columns: Column<T>[], json: boolean): Promise<number> {
   let count = 0;
+  const out = batched(io);
   if (json) {
-    await writeChunk(io.stdout, '[');
+    await out.write('[');
     for await (const item of items) {
-      await writeChunk(io.stdout, `${count === 0 ? '\n' : ',\n'}${indent(JSON.stringify(item, null, 2))}`);
+      await out.write(`${count === 0 ? '\n' : ',\n'}${indent(JSON.stringify(item, null, 2))}`);
       count++;
     }
-    await writeChunk(io.stdout, count === 0 ? ']\n' : '\n]\n');
+    await out.write(count === 0 ? ']\n' : '\n]\n');
+    await out.flush();
     return count;
   }
   if (io.isStdoutTTY) {
@@ -92,10 +94,30 @@ export async function printResourceList<T extends object>(io: IOStreams, items: 
     return rows.length;
   }
   for await (const item of items) {
-    await writeChunk(io.stdout, `${renderTsvRow(item, columns)}\n`);
+    await out.write(`${renderTsvRow(item, columns)}\n`);
     count++;
   }
+  await out.flush();
   return count;
+}
+
+/** Collects small writes into chunks of about 64 KiB: one syscall per chunk, not per row. */
+function batched(io: IOStreams): { write(s: string): Promise<void> | void; flush(): Promise<void> | void } {
+  let buffer = '';
+  return {
+    write(s) {
+      buffer += s;
+      if (buffer.length < 65_536) return;
+      const chunk = buffer;
+      buffer = '';
+      return writeChunk(io.stdout, chunk);
+    },
+    flush() {
+      const chunk = buffer;
+      buffer = '';
+      return chunk ? writeChunk(io.stdout, chunk) : undefined;
+    },
+  };
 }
 
 function indent(text: string): string {

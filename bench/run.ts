@@ -1,0 +1,174 @@
+/**
+ * scimctl benchmarks. Prints figures as ratios against baselines measured in the
+ * same run on the same machine; not a test (nothing here fails the build).
+ *
+ *   npm run bench                 all
+ *   npm run bench -- startup      one of: startup, list, export
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'scimctl.js');
+const TOKEN = 'bench-token-0123456789abcdef';
+const home = mkdtempSync(join(tmpdir(), 'scimctl-bench-'));
+const baseEnv = { ...process.env, SCIMCTL_CONFIG_DIR: join(home, 'config'), SCIMCTL_CACHE_DIR: join(home, 'cache'), SCIMCTL_TOKEN: TOKEN };
+
+interface Result {
+  ms: number;
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = baseEnv): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      // Keep only the tail: listings are large.
+      stdout = (stdout + d).slice(-4096);
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, stdout, stderr, code }));
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** Starts the scimmy test server in its own process (so it never shares a CPU thread with a measured client). */
+async function startServer(users: number, extra: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/scimmy-server.ts'), '--port', '0', '--users', String(users), '--token', TOKEN, ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout! });
+    rl.once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`test server exited with ${code}`)));
+  });
+  return { url: line.trim(), proc };
+}
+
+function stopServer(s: { proc: ChildProcess }): Promise<void> {
+  return new Promise((resolve) => {
+    s.proc.once('exit', () => resolve());
+    s.proc.kill('SIGTERM');
+  });
+}
+
+/** A reference point: a bundle that does nothing but print a yargs help (built the same way as ours). */
+async function yargsOnlyBundle(): Promise<string> {
+  const { build } = await import('esbuild');
+  const entry = join(home, 'yargs-only.mjs');
+  const out = join(home, 'yargs-only.bundle.mjs');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    entry,
+    `import yargs from 'yargs';\nawait yargs(process.argv.slice(2)).scriptName('x').command('users', 'Read users', (y) => y.command('list', 'List', () => {}, () => {})).exitProcess(false).strict().parseAsync();\n`,
+  );
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    nodePaths: [join(ROOT, 'node_modules')],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return out;
+}
+
+async function benchStartup(): Promise<void> {
+  const rounds = 21;
+  const base: number[] = [];
+  const help: number[] = [];
+  const version: number[] = [];
+  const floor: number[] = [];
+  const yargsOnly = await yargsOnlyBundle();
+  for (let i = 0; i < rounds; i++) {
+    base.push((await run(['-e', '0'])).ms);
+    help.push((await run([BIN, '--help'])).ms);
+    version.push((await run([BIN, '--version'])).ms);
+    floor.push((await run([yargsOnly, '--help'])).ms);
+  }
+  const b = median(base);
+  console.log('startup (median of %d runs)', rounds);
+  console.log(`  node -e 0            ${fmt(b)}`);
+  console.log(`  yargs-only --help    ${fmt(median(floor))}   ratio ${(median(floor) / b).toFixed(2)}x   (reference: bundled yargs alone)`);
+  console.log(`  scimctl --help       ${fmt(median(help))}   ratio ${(median(help) / b).toFixed(2)}x   (target <= 1.6x)`);
+  console.log(`  scimctl --version    ${fmt(median(version))}   ratio ${(median(version) / b).toFixed(2)}x`);
+}
+
+async function benchList(): Promise<void> {
+  const users = 10_000;
+  const server = await startServer(users);
+  try {
+    const env = { ...baseEnv, SCIMCTL_URL: server.url };
+    // Warm both (and scimctl's discovery cache, as in everyday use).
+    const check = await run([BIN, 'users', 'list', '--json', '--limit', '1'], env);
+    if (check.code !== 0) throw new Error(check.stderr);
+    await run([join(ROOT, 'bench/bare-list.mjs'), server.url, TOKEN, '200']);
+    const bare: number[] = [];
+    const ours: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const b = await run([join(ROOT, 'bench/bare-list.mjs'), server.url, TOKEN, '200']);
+      if (b.stdout.trim() !== String(users)) throw new Error(`baseline read ${b.stdout.trim()} users`);
+      bare.push(b.ms);
+      const o = await run([BIN, 'users', 'list'], env);
+      if (o.code !== 0) throw new Error(o.stderr);
+      ours.push(o.ms);
+    }
+    console.log(`list ${users.toLocaleString('en-US')} users, page size 200 (median of 5, each a whole process)`);
+    console.log(`  bare fetch loop      ${fmt(median(bare))}`);
+    console.log(`  scimctl users list   ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.1x)`);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+async function exportRss(users: number, format: 'json' | 'csv'): Promise<{ kb: number; ms: number }> {
+  const server = await startServer(users);
+  try {
+    const env = { ...baseEnv, SCIMCTL_URL: server.url };
+    const out = join(home, `export-${users}.${format}`);
+    const r = await run(['--import', join(ROOT, 'bench/rss-hook.mjs'), BIN, 'export', 'users', '--format', format, '-o', out], env);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const kb = Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(r.stderr)?.[1]);
+    rmSync(out, { force: true });
+    return { kb, ms: r.ms };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+async function benchExport(): Promise<void> {
+  console.log('export users: peak RSS of the scimctl process');
+  for (const format of ['json', 'csv'] as const) {
+    const small = await exportRss(10_000, format);
+    const large = await exportRss(100_000, format);
+    const growth = (large.kb - small.kb) / 1024;
+    console.log(
+      `  ${format}: 10,000 users ${(small.kb / 1024).toFixed(1)} MiB (${(small.ms / 1000).toFixed(1)} s), ` +
+        `100,000 users ${(large.kb / 1024).toFixed(1)} MiB (${(large.ms / 1000).toFixed(1)} s); growth ${growth.toFixed(1)} MiB   (target < 50 MB)`,
+    );
+  }
+}
+
+const only = process.argv[2];
+try {
+  if (!only || only === 'startup') await benchStartup();
+  if (!only || only === 'list') await benchList();
+  if (!only || only === 'export') await benchExport();
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
