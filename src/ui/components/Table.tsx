@@ -1,0 +1,43 @@
+/**
+ * A virtualized table for the TUI: renders only the rows in view, with the same
+ * column fitting as the plain-terminal tables (src/output/table.ts).
+ */
+import { Box, Text } from 'ink';
+import { renderTable, type Column } from '../../output/table.ts';
+
+export interface TableProps<T> {
+  rows: readonly T[];
+  columns: readonly Column<T>[];
+  /** Width in cells. */
+  width: number;
+  /** Height in lines, header included. */
+  height: number;
+  /** Index of the first row in view. */
+  offset: number;
+  /** Index of the highlighted row, if any. */
+  selected?: number;
+}
+
+export function Table<T>({ rows, columns, width, height, offset, selected }: TableProps<T>) {
+  const visible = rows.slice(offset, offset + Math.max(0, height - 1));
+  const [header, ...lines] = renderTable(visible, columns, width);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>{header}</Text>
+      {lines.map((line, i) => (
+        <Text key={offset + i} inverse={offset + i === selected} wrap="truncate">
+          {line}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+/** The offset that keeps `selected` in view, moving the window as little as possible. */
+export function scrollOffset(selected: number, offset: number, visibleRows: number, total: number): number {
+  if (visibleRows <= 0) return 0;
+  let next = offset;
+  if (selected < next) next = selected;
+  if (selected >= next + visibleRows) next = selected - visibleRows + 1;
+  return Math.max(0, Math.min(next, Math.max(0, total - visibleRows)));
+}

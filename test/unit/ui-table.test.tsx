@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { render } from 'ink-testing-library';
+import { scrollOffset, Table } from '../../src/ui/components/Table.tsx';
+import type { Column } from '../../src/output/table.ts';
+
+interface Row {
+  n: number;
+}
+const columns: Column<Row>[] = [
+  { header: 'n', value: (r) => `row-${r.n}` },
+  { header: 'square', value: (r) => String(r.n * r.n) },
+];
+const rows: Row[] = Array.from({ length: 10_000 }, (_, n) => ({ n }));
+
+describe('ui Table', () => {
+  test('renders only the rows in view', () => {
+    const { lastFrame, unmount } = render(<Table rows={rows} columns={columns} width={40} height={6} offset={500} selected={502} />);
+    const frame = lastFrame() ?? '';
+    const lines = frame.split('\n');
+    assert.equal(lines.length, 6);
+    assert.match(lines[0]!, /N\s+SQUARE/);
+    assert.match(frame, /row-500\s+250000/);
+    assert.match(frame, /row-504/);
+    assert.doesNotMatch(frame, /row-505|row-499/);
+    unmount();
+  });
+
+  test('scrollOffset keeps the selection in view with minimal movement', () => {
+    assert.equal(scrollOffset(0, 0, 5, 100), 0);
+    assert.equal(scrollOffset(5, 0, 5, 100), 1);
+    assert.equal(scrollOffset(3, 10, 5, 100), 3);
+    assert.equal(scrollOffset(99, 0, 5, 100), 95);
+    assert.equal(scrollOffset(2, 0, 5, 3), 0);
+  });
+});
