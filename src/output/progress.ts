@@ -17,6 +17,7 @@ export function progressBar(io: IOStreams, label: string, now: () => number = Da
   if (!io.isStderrTTY) return noop;
   let last = 0;
   let shown = false;
+  let finished = false;
   const draw = (done: number, total?: number) => {
     let text = `${label}  ${fmt.format(done)}`;
     if (total !== undefined && total > 0) {
@@ -30,13 +31,17 @@ export function progressBar(io: IOStreams, label: string, now: () => number = Da
   };
   return {
     update(done, total) {
+      if (finished) return;
       const t = now();
       if (t - last < 100) return;
       last = t;
       draw(done, total);
     },
+    /** Clears the line for good: later updates are ignored. */
     finish() {
+      finished = true;
       if (shown) io.stderr.write('\r\x1b[2K');
+      shown = false;
     },
   };
 }

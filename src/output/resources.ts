@@ -6,6 +6,7 @@ import { SchemaRegistry } from '../api/schema.ts';
 import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
 import { flattenResource } from '../formats/scim-csv.ts';
 import type { IOStreams } from './iostreams.ts';
+import type { ProgressReporter } from './progress.ts';
 import { writeChunk } from './iostreams.ts';
 import { renderTable, renderTsvRow, type Column } from './table.ts';
 
@@ -74,9 +75,17 @@ export function attributeColumns<T extends ScimResource>(attributes: string[], r
  * (collected, to size the columns), or tab-separated rows in a pipe (streamed).
  * Returns how many were printed.
  */
-export async function printResourceList<T extends object>(io: IOStreams, items: AsyncIterable<T>, columns: Column<T>[], json: boolean): Promise<number> {
+export async function printResourceList<T extends object>(
+  io: IOStreams,
+  items: AsyncIterable<T>,
+  columns: Column<T>[],
+  json: boolean,
+  progress?: ProgressReporter,
+): Promise<number> {
   let count = 0;
   const out = batched(io);
+  // Results streaming onto the terminal are their own progress: a bar would tangle with them.
+  if (io.isStdoutTTY && json) progress?.finish();
   if (json) {
     await out.write('[');
     for await (const item of items) {
@@ -90,6 +99,7 @@ export async function printResourceList<T extends object>(io: IOStreams, items: 
   if (io.isStdoutTTY) {
     const rows: T[] = [];
     for await (const item of items) rows.push(item);
+    progress?.finish();
     if (rows.length > 0) await writeChunk(io.stdout, `${renderTable(rows, columns, io.columns).join('\n')}\n`);
     return rows.length;
   }

@@ -68,3 +68,38 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
 export function serverEnv(url: string, token: string, home: { env: Record<string, string> }): Record<string, string> {
   return { ...home.env, SCIMCTL_URL: url, SCIMCTL_TOKEN: token };
 }
+
+/** Quotes a word for sh -c. */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs scimctl on a real pseudo-terminal (util-linux `script`), `cols` wide, so it
+ * behaves as it does for an admin at a terminal. Output comes back with \r\n.
+ */
+export function runCliInTerminal(args: string[], cols: number, options: RunOptions = {}): Promise<RunResult> {
+  const command = `stty cols ${cols} rows 40; exec ${shq(process.execPath)} ${shq(BIN)} ${args.map(shq).join(' ')}`;
+  return runProcess('script', ['-qec', command, '/dev/null'], options);
+}
+
+function runProcess(file: string, args: string[], options: RunOptions): Promise<RunResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SCIMCTL_') && k !== 'CI') env[k] = v;
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} ${args.join(' ')} did not finish in time`));
+    }, options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

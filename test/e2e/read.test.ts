@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
-import { runCli, serverEnv, tempHome } from './helpers.ts';
+import { runCli, runCliInTerminal, serverEnv, tempHome } from './helpers.ts';
+import stringWidth from 'string-width';
 
 const TOKEN = 'e2e-read-token-0123456789';
 let server: ScimmyServer;
@@ -80,6 +81,19 @@ describe('users list', () => {
       assert.equal(userName, u.userName);
       assert.equal(title, u.title ?? '');
     }
+  });
+});
+
+describe('on a terminal', () => {
+  test('users list prints a table with a header that fits the width', async () => {
+    const r = await runCliInTerminal(['users', 'list', '--limit', '20'], 72, { env });
+    assert.equal(r.code, 0, r.stdout);
+    // Progress lines are cleared with \r\x1b[2K; what remains is the table.
+    const lines = r.stdout.split('\r\n').map((l) => l.replace(/^[\s\S]*\r\x1b\[2K/, '')).filter((l) => l.trim() !== '');
+    assert.match(lines[0]!, /^ID\s+USERNAME\s+DISPLAYNAME\s+ACTIVE\s+EMAIL$/);
+    assert.equal(lines.length, 21);
+    for (const line of lines) assert.ok(stringWidth(line) <= 72, `"${line}" is wider than 72`);
+    assert.ok(lines.slice(1).every((l) => l.includes('…')), 'ids were shortened to fit');
   });
 });
 

@@ -14,7 +14,7 @@ export async function runGroupsList(opts: GroupsListOptions, f: Factory): Promis
   const progress = progressBar(f.io, 'Reading groups');
   try {
     const groups = client.groups.list({ filter: opts.filter, limit: opts.limit, onPage: ({ received, total }) => progress.update(received, total) });
-    const count = await printResourceList(f.io, groups, GROUP_COLUMNS, opts.json);
+    const count = await printResourceList(f.io, groups, GROUP_COLUMNS, opts.json, progress);
     progress.finish();
     if (count === 0 && !opts.json) f.log(opts.filter ? 'no groups match the filter' : 'no groups');
   } finally {

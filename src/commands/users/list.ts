@@ -24,7 +24,7 @@ export async function runUsersList(opts: UsersListOptions, f: Factory): Promise<
       onPage: ({ received, total }) => progress.update(received, total),
     });
     const columns = opts.attributes ? attributeColumns<ScimUser>(opts.attributes) : USER_COLUMNS;
-    const count = await printResourceList(f.io, users, columns, opts.json);
+    const count = await printResourceList(f.io, users, columns, opts.json, progress);
     progress.finish();
     if (count === 0 && !opts.json) f.log(opts.filter ? 'no users match the filter' : 'no users');
   } finally {

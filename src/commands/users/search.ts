@@ -66,7 +66,7 @@ export async function runUsersSearch(opts: UsersSearchOptions, f: Factory): Prom
     let results: AsyncIterable<ScimUser>;
     if (opts.name !== undefined) results = searchUsersByName(users, opts.name, f.log, progress);
     else results = users.list({ filter: opts.email !== undefined ? eq('emails.value', opts.email) : opts.filter, limit: opts.limit });
-    const count = await printResourceList(f.io, limited(results, opts.limit), USER_COLUMNS, opts.json);
+    const count = await printResourceList(f.io, limited(results, opts.limit), USER_COLUMNS, opts.json, progress);
     progress.finish();
     if (count === 0 && !opts.json) f.log('no users found');
   } finally {
