@@ -9,6 +9,7 @@ import { buildCli } from './commands/index.ts';
 import { ExitCode, exitCodeFor, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
+import { runInterruptCleanups } from './commands/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
 
 export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
@@ -48,6 +49,12 @@ export function run(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.OK);
     throw e;
+  });
+  process.once('SIGINT', () => {
+    runInterruptCleanups();
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+    process.stderr.write('scimctl: interrupted\n');
+    process.exit(ExitCode.INTERRUPTED);
   });
   main(process.argv.slice(2)).then(
     (code) => {

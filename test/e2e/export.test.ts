@@ -7,7 +7,8 @@ import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ListResponse, type ScimResource } from '../../src/api/types.ts';
 import { canonicalResource, readScimCsv } from '../../src/formats/scim-csv.ts';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
-import { runCli, serverEnv, tempHome } from './helpers.ts';
+import { spawn } from 'node:child_process';
+import { BIN, runCli, serverEnv, tempHome, waitFor } from './helpers.ts';
 
 const TOKEN = 'e2e-export-token-abcdef';
 let server: ScimmyServer;
@@ -108,6 +109,27 @@ describe('export', () => {
       assert.match(r.stderr, /never used as if complete/);
       assert.equal(existsSync(file), false);
       assert.deepEqual(readdirSync(home.dir).filter((f) => f.startsWith('broken.json')), []);
+    } finally {
+      server.clearFaults();
+    }
+  });
+
+  test('Ctrl+C during an export removes the partial file and exits 130', async () => {
+    const file = join(home.dir, 'interrupted.json');
+    // The second page never answers: the export is stuck half-way, file open.
+    server.addFault({ method: 'GET', path: /\/Users\?.*startIndex=101/, status: 200, hang: true, times: Infinity });
+    try {
+      const child = spawn(process.execPath, [BIN, 'export', 'users', '-o', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const partial = () => readdirSync(home.dir).find((f) => f.startsWith('interrupted.json.partial-'));
+      await waitFor(() => partial() !== undefined && server.requests.some((q) => q.faulted), 10_000);
+      child.kill('SIGINT');
+      assert.equal(await exited, 130);
+      assert.match(stderr, /interrupted/);
+      assert.equal(partial(), undefined);
+      assert.equal(existsSync(file), false);
     } finally {
       server.clearFaults();
     }

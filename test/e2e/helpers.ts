@@ -103,3 +103,12 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** Polls a condition until it holds, failing after a deadline (never a fixed sleep). */
+export async function waitFor(condition: () => boolean, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { writeCsv, writeJsonListResponse } from '../../formats/export.ts';
 import { progressBar, type ProgressReporter } from '../../output/progress.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
+import { onInterrupt } from '../interrupt.ts';
 import type { Factory } from '../factory.ts';
 
 export type ExportType = 'users' | 'groups';
@@ -44,6 +45,7 @@ export async function runExport(opts: ExportOptions, f: Factory): Promise<void> 
   // a failed export never leaves a file that looks like a full one.
   const partial = toFile ? `${opts.output}.partial-${process.pid}` : undefined;
   const out: Writable = partial ? createWriteStream(partial, { mode: 0o600 }) : f.io.stdout;
+  const forget = onInterrupt(() => partial && rmSync(partial, { force: true }));
   let count: number;
   try {
     const items = resources(client, opts, progress);
@@ -66,6 +68,7 @@ export async function runExport(opts: ExportOptions, f: Factory): Promise<void> 
     }
     throw e;
   } finally {
+    forget();
     progress.finish();
   }
   f.log(`exported ${count} ${opts.type}${toFile ? ` to ${opts.output}` : ''}`);
