@@ -9,7 +9,7 @@ import { buildCli } from './commands/index.ts';
 import { ExitCode, exitCodeFor, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
-import { runInterruptCleanups } from './commands/interrupt.ts';
+import { runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
 
 export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {

@@ -147,7 +147,9 @@ export async function* paginate(
 
     if (page.resources.length === 0) return;
     if (fresh === 0) {
-      // A whole page of resources we already had: the server ignores startIndex.
+      // A whole page of resources we already had: the server ignores startIndex. When its
+      // totalResults says we have them all, that is the end; otherwise we cannot know what is missing.
+      if (total !== undefined && received >= total) return;
       throw incomplete(`the page at startIndex ${startIndex} repeats resources already received (the server seems to ignore startIndex)`);
     }
     startIndex += page.resources.length;

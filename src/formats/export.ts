@@ -4,7 +4,7 @@
  * are spooled to a temporary NDJSON file while the column set is collected, then
  * written out. Either way memory stays flat however many resources there are.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
+import { onInterrupt } from '../util/interrupt.ts';
 import { writeChunk } from '../output/iostreams.ts';
 import { flattenResource, orderColumns, type FlattenContext } from './scim-csv.ts';
 
@@ -32,6 +33,8 @@ export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writ
   const { stringify } = await import('csv-stringify/sync');
   const dir = await mkdtemp(join(tmpdir(), 'scimctl-export-'));
   const spoolPath = join(dir, 'resources.ndjson');
+  // Ctrl+C ends the process without running the finally below: the spool holds the exported resources.
+  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const columns = new Set<string>();
     const spool = createWriteStream(spoolPath, { mode: 0o600 });
@@ -56,6 +59,7 @@ export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writ
     }
     return count;
   } finally {
+    forget();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -15,6 +15,7 @@
  * (boolean, integer, decimal); values of attributes no schema describes are
  * written as JSON when they are not plain strings, so their type survives.
  */
+import type { InfoRecord, Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
@@ -249,18 +250,40 @@ export interface CsvRecord {
 export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext): AsyncGenerator<CsvRecord> {
   // Loaded on first use: most commands never read CSV.
   const { parse: parseCsv } = await import('csv-parse');
-  const parser = input.pipe(
-    parseCsv({ columns: (header: string[]) => header.map((h) => h.trim()), bom: true, info: true, skip_empty_lines: true, relax_column_count: false }),
+  // csv-parse counts the line a record ends on. A record starts after the previous one (or the header)
+  // ended, past the empty lines skipped in between: tracked as the parser goes, so that a record spanning
+  // lines, and a parse error (an unclosed quote is noticed only at the end of the file), name the line
+  // where the record starts.
+  let lastEnd = 0;
+  let lastEmpty = 0;
+  const startOf = (emptyLines: number) => lastEnd + 1 + (emptyLines - lastEmpty);
+  const parser: Parser = input.pipe(
+    parseCsv({
+      columns: (header: string[]) => {
+        lastEnd = parser.info.lines;
+        lastEmpty = parser.info.empty_lines;
+        return header.map((h) => h.trim());
+      },
+      on_record: (record: Record<string, string>, info: InfoRecord) => {
+        const line = startOf(info.empty_lines);
+        lastEnd = info.lines;
+        lastEmpty = info.empty_lines;
+        return { record, line };
+      },
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: false,
+    }),
   );
   try {
-    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      const line = entry.info.lines;
-      yield { resource: unflattenRow(entry.record, ctx, file, line), line };
+    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; line: number }>) {
+      yield { resource: unflattenRow(entry.record, ctx, file, entry.line), line: entry.line };
     }
   } catch (e) {
     if (e instanceof CsvInputError) throw e;
-    const err = e as { message?: string; lines?: number; column?: string | number; code?: string };
-    throw new CsvInputError(file, err.lines ?? 0, typeof err.column === 'string' ? err.column : undefined, err.message ?? String(e));
+    const err = e as { message?: string; lines?: number; empty_lines?: number; column?: string | number; code?: string };
+    const line = typeof err.lines === 'number' ? startOf(err.empty_lines ?? lastEmpty) : 0;
+    throw new CsvInputError(file, line, typeof err.column === 'string' ? err.column : undefined, err.message ?? String(e));
   }
 }
 

@@ -9,7 +9,7 @@ import { writeCsv, writeJsonListResponse } from '../../formats/export.ts';
 import { progressBar, type ProgressReporter } from '../../output/progress.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
-import { onInterrupt } from '../interrupt.ts';
+import { onInterrupt } from '../../util/interrupt.ts';
 import type { Factory } from '../factory.ts';
 
 export type ExportType = 'users' | 'groups';

@@ -1,6 +1,6 @@
 /**
  * Work to undo when the user presses Ctrl+C: a half-written export file, say.
- * src/cli.ts runs these on SIGINT before it exits with code 130.
+ * The CLI runs these on SIGINT before it exits with code 130.
  */
 type Cleanup = () => void;
 

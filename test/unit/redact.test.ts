@@ -1,0 +1,49 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maskToken, redact, redactHeaders } from '../../src/api/redact.ts';
+
+describe('redact', () => {
+  test('masks every occurrence of a known secret', () => {
+    const secret = 's3cr3t-value';
+    assert.equal(redact(`a ${secret} b ${secret}c`, [secret]), 'a *** b ***c');
+    assert.equal(redact('nothing here', [secret]), 'nothing here');
+  });
+
+  test('ignores secrets shorter than four characters (they would mask innocent text)', () => {
+    assert.equal(redact('abc and ab', ['abc', 'ab', '']), 'abc and ab');
+    assert.equal(redact('abcd and x', ['abcd']), '*** and x');
+  });
+
+  test('masks credential-shaped text even when the value is not known', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    assert.equal(redact(`Authorization: Bearer ${jwt}`), 'Authorization: Bearer ***');
+    assert.equal(redact('header SSWS 00abcdefghijklmnopqrstuvwxyz'), 'header SSWS ***');
+    assert.equal(redact('https://x.test/a?access_token=abc123&b=2'), 'https://x.test/a?access_token=***&b=2');
+    assert.equal(redact('https://x.test/a?b=1&api_key=k#frag'), 'https://x.test/a?b=1&api_key=***#frag');
+    assert.equal(redact('GET /Users?password=hunter22 HTTP/1.1'), 'GET /Users?password=*** HTTP/1.1');
+  });
+
+  test('leaves prose about schemes alone', () => {
+    assert.equal(redact('the Bearer scheme is required'), 'the Bearer scheme is required');
+  });
+});
+
+describe('redactHeaders', () => {
+  test('always masks authorization, cookies and API keys; redacts secrets in the rest', () => {
+    const out = redactHeaders(
+      { Authorization: 'Bearer abc', Cookie: 'sid=1', 'X-Api-Key': 'k', 'x-tenant': 'acme-TENANTSECRET', accept: 'application/scim+json' },
+      ['TENANTSECRET'],
+    );
+    assert.deepEqual(out, { Authorization: '***', Cookie: '***', 'X-Api-Key': '***', 'x-tenant': 'acme-***', accept: 'application/scim+json' });
+  });
+});
+
+describe('maskToken', () => {
+  test('shows only the last four characters of long tokens', () => {
+    assert.equal(maskToken(undefined), '(none)');
+    assert.equal(maskToken(''), '(none)');
+    assert.equal(maskToken('short'), '***');
+    assert.equal(maskToken('abcdefghijk'), '***', 'under 12 characters shows nothing');
+    assert.equal(maskToken('abcdefghijkl'), '***ijkl');
+  });
+});
