@@ -36,32 +36,7 @@ export function tempHome(): { dir: string; env: Record<string, string>; cleanup:
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    // A developer's own scimctl settings must not leak into the tests.
-    if (v !== undefined && !k.startsWith('SCIMCTL_')) env[k] = v;
-  }
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`scimctl ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return runProcess(process.execPath, [BIN, ...args], options, false);
 }
 
 /** Environment pointing scimctl at a server without any profile. */
@@ -78,13 +53,20 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 export function runCliInTerminal(args: string[], cols: number, options: RunOptions = {}): Promise<RunResult> {
   const command = `stty cols ${cols} rows 40; exec ${shq(process.execPath)} ${shq(BIN)} ${args.map(shq).join(' ')}`;
-  return runProcess('script', ['-qec', command, '/dev/null'], options);
+  // CI=true would make a terminal program behave as if unattended.
+  return runProcess('script', ['-qec', command, '/dev/null'], options, true);
 }
 
-function runProcess(file: string, args: string[], options: RunOptions): Promise<RunResult> {
+function runProcess(file: string, args: string[], options: RunOptions, dropCi: boolean): Promise<RunResult> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SCIMCTL_') && k !== 'CI') env[k] = v;
-  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    // A developer's own scimctl settings must not leak into the tests.
+    if (v !== undefined && !k.startsWith('SCIMCTL_') && !(dropCi && k === 'CI')) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -93,7 +75,7 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${file} ${args.join(' ')} did not finish in time`));
+      reject(new Error(`${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\nstderr: ${stderr}`));
     }, options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
