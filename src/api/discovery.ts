@@ -32,6 +32,8 @@ export interface Capabilities {
   schemasFromServer: boolean;
   /** What could not be discovered, and why. */
   warnings: string[];
+  /** Learned at run time: the member-removal form this server accepts. */
+  memberRemoval?: 'filter' | 'value';
   discoveredAt: string;
 }
 

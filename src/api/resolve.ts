@@ -58,3 +58,33 @@ export async function resolveGroup(api: ResourceApi<ScimGroup>, ref: string): Pr
   if (byName) return byName;
   throw new NotFoundError('group', ref);
 }
+
+/** Resolves many references at once (a few at a time); unknown ones are listed, ambiguous ones are errors. */
+export async function resolveMany<T extends ScimResource>(
+  refs: readonly string[],
+  resolveOne: (ref: string) => Promise<T>,
+  concurrency = 4,
+): Promise<{ found: Array<{ ref: string; resource: T }>; missing: string[] }> {
+  const found: Array<{ ref: string; resource: T }> = [];
+  const missing: string[] = [];
+  const queue = [...new Set(refs)];
+  let next = 0;
+  const lane = async () => {
+    while (next < queue.length) {
+      const ref = queue[next++]!;
+      try {
+        found.push({ ref, resource: await resolveOne(ref) });
+      } catch (e) {
+        if (e instanceof NotFoundError) missing.push(ref);
+        else throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
+  // The same resource named twice (by id and by userName) counts once.
+  const seen = new Set<string>();
+  const unique = found
+    .sort((a, b) => queue.indexOf(a.ref) - queue.indexOf(b.ref))
+    .filter((f) => (seen.has(f.resource.id) ? false : (seen.add(f.resource.id), true)));
+  return { found: unique, missing };
+}

@@ -5,6 +5,8 @@
 import { AmbiguousError, ClientUsageError, IncompleteListingError, NetworkError, NotFoundError, ResponseError, TimeoutError } from '../api/errors.ts';
 import { ConfigError } from '../config/connection.ts';
 import { CsvInputError } from '../formats/scim-csv.ts';
+import { PromptUnavailableError } from '../output/prompt.ts';
+import { InputError } from '../sources/resource-file.ts';
 
 export const ExitCode = {
   OK: 0,
@@ -44,7 +46,7 @@ export class SilentExit extends Error {
 
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof SilentExit) return error.code;
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientUsageError || error instanceof CsvInputError || error instanceof AmbiguousError) {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientUsageError || error instanceof CsvInputError || error instanceof AmbiguousError || error instanceof PromptUnavailableError || error instanceof InputError) {
     return ExitCode.USAGE;
   }
   if (error instanceof NotFoundError) return ExitCode.NOT_FOUND;

@@ -13,7 +13,16 @@ import { profileShowCommand } from './profile/show.ts';
 import { profileTestCommand } from './profile/test.ts';
 import { profileUseCommand } from './profile/use.ts';
 import { UsageError } from './exit-codes.ts';
+import { usersActivateCommand, usersDeactivateCommand } from './users/activate.ts';
+import { usersBulkCreateCommand } from './users/bulk-create.ts';
+import { usersCreateCommand } from './users/create.ts';
+import { usersDeleteCommand } from './users/delete.ts';
 import { usersGetCommand } from './users/get.ts';
+import { usersUpdateAttributesCommand } from './users/update-attributes.ts';
+import { usersUpdateCommand } from './users/update.ts';
+import { groupsCreateCommand, groupsRenameCommand } from './groups/create.ts';
+import { groupsDeleteCommand } from './groups/delete.ts';
+import { groupsAddMembersCommand, groupsRemoveMembersCommand, groupsSetMembersCommand } from './groups/membership.ts';
 import { usersListCommand } from './users/list.ts';
 import { usersSearchCommand } from './users/search.ts';
 
@@ -28,19 +37,32 @@ export function buildCli(args: string[], ctx: CliContext, width: number): Argv {
     .option('allow-insecure-http', { type: 'boolean', global: true, describe: 'Allow plain http:// to hosts other than this machine' })
     .option('timeout', { type: 'number', global: true, describe: 'Per-request timeout in seconds (default 30)' })
     .option('retries', { type: 'number', global: true, describe: 'Retries of a failed request (default 4; 0 to fail at once)' })
-    .command('users', 'Read users', (y) =>
+    .command('users', 'List, inspect, create, update and delete users', (y) =>
       y
         .command(usersListCommand(ctx))
         .command(usersGetCommand(ctx))
         .command(usersSearchCommand(ctx))
-        .demandCommand(1, 'name a users command: list, get or search'),
+        .command(usersCreateCommand(ctx))
+        .command(usersBulkCreateCommand(ctx))
+        .command(usersUpdateCommand(ctx))
+        .command(usersUpdateAttributesCommand(ctx))
+        .command(usersActivateCommand(ctx))
+        .command(usersDeactivateCommand(ctx))
+        .command(usersDeleteCommand(ctx))
+        .demandCommand(1, 'name a users command'),
     )
-    .command('groups', 'Read groups', (y) =>
+    .command('groups', 'List, inspect and change groups and their members', (y) =>
       y
         .command(groupsListCommand(ctx))
         .command(groupsGetCommand(ctx))
         .command(groupsMembersCommand(ctx))
-        .demandCommand(1, 'name a groups command: list, get or members'),
+        .command(groupsCreateCommand(ctx))
+        .command(groupsRenameCommand(ctx))
+        .command(groupsAddMembersCommand(ctx))
+        .command(groupsRemoveMembersCommand(ctx))
+        .command(groupsSetMembersCommand(ctx))
+        .command(groupsDeleteCommand(ctx))
+        .demandCommand(1, 'name a groups command'),
     )
     .command(exportCommand(ctx))
     .command('profile', 'Manage connection profiles', (y) =>

@@ -246,8 +246,16 @@ export interface CsvRecord {
   line: number;
 }
 
+/** Parser options for variants of the scheme: TSV is `{ delimiter: '\t', relaxQuotes: true }`. */
+export interface ReadCsvOptions {
+  /** Field delimiter; default ','. */
+  delimiter?: string;
+  /** Take a quote inside an unquoted field literally (csv-parse `relax_quotes`); default false. */
+  relaxQuotes?: boolean;
+}
+
 /** Streams the records of a CSV file in the scheme above. */
-export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext): AsyncGenerator<CsvRecord> {
+export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext, options: ReadCsvOptions = {}): AsyncGenerator<CsvRecord> {
   // Loaded on first use: most commands never read CSV.
   const { parse: parseCsv } = await import('csv-parse');
   // csv-parse counts the line a record ends on. A record starts after the previous one (or the header)
@@ -273,6 +281,8 @@ export async function* readScimCsv(input: Readable, file: string, ctx: FlattenCo
       bom: true,
       skip_empty_lines: true,
       relax_column_count: false,
+      delimiter: options.delimiter ?? ',',
+      relax_quotes: options.relaxQuotes ?? false,
     }),
   );
   try {

@@ -3,11 +3,18 @@
  *   node --import tsx test/support/scimmy-server.smoke.ts [--perf]
  * Prints one line per check and exits non-zero when one fails. --perf adds the paging timings
  * (10,000 users page by page, seeding 100,000 users, a page at the end of 100,000).
+ * Also checks the `patch: false` and `etag: true` options and their --no-patch / --etag flags.
  */
+import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { startScimmyServer, type ScimmyServer } from './scimmy-server.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 interface Reply {
   status: number;
@@ -262,6 +269,293 @@ async function functional(): Promise<void> {
   await capped.close();
 }
 
+/** JSON with object keys sorted (order-insensitive comparison of resources; array order is kept). */
+function canonicalJson(value: unknown): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(value));
+}
+
+/** A resource without the attributes the server owns (what a PUT body and the stored result should share). */
+function clientPart(resource: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { schemas: _s, id: _i, meta: _m, groups: _g, ...rest } = resource ?? {};
+  return rest;
+}
+
+const snapshot = (value: unknown): string => JSON.stringify(value);
+
+/** A full user as scimctl's PUT fallback sends it: every attribute, schemas naming the extension, id, no meta/groups. */
+function fullUserBody(id: string, managerId: string, tag: string): Record<string, unknown> {
+  return {
+    schemas: [USER_SCHEMA, ENTERPRISE],
+    id,
+    externalId: `X-${tag}`,
+    userName: `put.${tag}@example.com`,
+    name: { formatted: `Put ${tag} Person`, givenName: 'Put', middleName: tag, familyName: 'Person', honorificPrefix: 'Dr.' },
+    displayName: `Put ${tag} Person`,
+    title: `Title ${tag}`,
+    active: false,
+    emails: [
+      { value: `put.${tag}@example.com`, type: 'work', primary: true },
+      { value: `put.${tag}@home.example`, type: 'home', primary: false },
+    ],
+    phoneNumbers: [
+      { value: '+1-555-010-0001', type: 'mobile' },
+      { value: '+1-555-010-0002', type: 'work', primary: true },
+    ],
+    [ENTERPRISE]: { employeeNumber: `N-${tag}`, costCenter: 'CC-7', organization: 'Org', division: 'Div', department: 'Legal', manager: { value: managerId } },
+  };
+}
+
+async function noPatch(): Promise<void> {
+  const server = await startScimmyServer({ users: 10, groups: 2, patch: false });
+  const api = client(server);
+  console.log(`\nno-patch server ${server.url} (10 users, 2 groups, patch: false)`);
+  const [uid, otherId] = [...server.users.keys()] as [string, string];
+  const gid = [...server.groups.keys()][0]!;
+
+  const spc = await api('GET', '/ServiceProviderConfig');
+  check('no-patch SPC: patch.supported false (etag still false, filter/sort still true)', spc.status === 200 && spc.json?.patch?.supported === false &&
+    spc.json?.etag?.supported === false && spc.json?.filter?.supported === true && spc.json?.sort?.supported === true, { patch: spc.json?.patch, etag: spc.json?.etag });
+
+  const expected501 = { schemas: [ERROR_SCHEMA], status: '501', detail: 'PATCH is not supported' };
+  const userBefore = snapshot(server.users.get(uid));
+  const groupBefore = snapshot(server.groups.get(gid));
+  const pUser = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Patched' }] });
+  check('no-patch: PATCH /Users/{id} → 501 with the SCIM error body', pUser.status === 501 && canonicalJson(pUser.json) === canonicalJson(expected501) &&
+    (pUser.headers.get('content-type') ?? '').startsWith('application/scim+json'), { status: pUser.status, body: pUser.text });
+  const pGroup = await api('PATCH', `/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members' }] });
+  check('no-patch: PATCH /Groups/{id} → 501 with the SCIM error body', pGroup.status === 501 && canonicalJson(pGroup.json) === canonicalJson(expected501), { status: pGroup.status, body: pGroup.text });
+  const pMissing = await api('PATCH', '/Users/00000000-0000-0000-0000-000000000000', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'x' }] });
+  const pBadBody = await api('PATCH', `/users/${uid}`, { not: 'a patch' });
+  check('no-patch: PATCH of an unknown id, or with a bad body, or /users lower-case → 501 too', pMissing.status === 501 && pBadBody.status === 501, [pMissing.status, pBadBody.status]);
+  check('no-patch: store unchanged after the refused PATCHes (user and group, incl. meta.version)',
+    snapshot(server.users.get(uid)) === userBefore && snapshot(server.groups.get(gid)) === groupBefore);
+  const pNoAuth = await client(server, null)('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [] });
+  check('no-patch: PATCH without a token is still 401 first', pNoAuth.status === 401, pNoAuth.status);
+
+  // PUT is the fallback: a full user replaces the stored one, and every attribute of the body survives as sent
+  const before = await api('GET', `/Users/${uid}`);
+  const body = fullUserBody(uid, otherId, 'a');
+  const put = await api('PUT', `/Users/${uid}`, body);
+  check('no-patch: PUT of a full user (enterprise, emails, phoneNumbers, name, title, active) → 200', put.status === 200 && put.json?.id === uid, put.status === 200 ? put.json?.meta : put.text);
+  check('no-patch: PUT response has exactly the body\'s attributes (nothing dropped or altered)', canonicalJson(clientPart(put.json)) === canonicalJson(clientPart(body)),
+    { got: clientPart(put.json), sent: clientPart(body) });
+  check('no-patch: stored user replaced by exactly the body\'s attributes', canonicalJson(clientPart(server.users.get(uid))) === canonicalJson(clientPart(body)), clientPart(server.users.get(uid)));
+  const reread = await api('GET', `/Users/${uid}`);
+  check('no-patch: GET after PUT returns the same, new version, created kept, groups still derived', canonicalJson(clientPart(reread.json)) === canonicalJson(clientPart(body)) &&
+    reread.json?.meta?.version === put.json?.meta?.version && put.json?.meta?.version !== before.json?.meta?.version && reread.json?.meta?.created === before.json?.meta?.created &&
+    canonicalJson(reread.json?.groups) === canonicalJson(before.json?.groups), { before: before.json?.meta, after: reread.json?.meta });
+  const { [ENTERPRISE]: _dropped, phoneNumbers: _phones, ...smaller } = fullUserBody(uid, otherId, 'b');
+  const putSmaller = await api('PUT', `/Users/${uid}`, { ...smaller, schemas: [USER_SCHEMA] });
+  const storedSmaller = server.users.get(uid);
+  check('no-patch: PUT is a replace (attributes left out of the body are gone, the rest exact)', putSmaller.status === 200 && storedSmaller?.[ENTERPRISE] === undefined &&
+    storedSmaller?.phoneNumbers === undefined && canonicalJson(clientPart(storedSmaller)) === canonicalJson(clientPart({ ...smaller })), clientPart(storedSmaller));
+  const group = await api('GET', `/Groups/${gid}`);
+  const members = [...(group.json?.members ?? []).slice(1), { value: uid }];
+  const putGroup = await api('PUT', `/Groups/${gid}`, { schemas: [GROUP_SCHEMA], id: gid, displayName: group.json?.displayName, members });
+  check('no-patch: PUT of a group replaces its members (the membership fallback)', putGroup.status === 200 &&
+    canonicalJson(putGroup.json?.members?.map((m: { value: string }) => m.value).sort()) === canonicalJson(members.map((m: { value: string }) => m.value).sort()) &&
+    putGroup.json?.meta?.version !== group.json?.meta?.version, putGroup.status === 200 ? putGroup.json?.members?.length : putGroup.text);
+  const ignored = await api('PUT', `/Users/${uid}`, fullUserBody(uid, otherId, 'c'), { 'if-match': 'W/"no-such-version"' });
+  check('etag off: If-Match is ignored (PUT with a bogus tag → 200)', ignored.status === 200, ignored.status);
+  await server.close();
+}
+
+/** PUT with the body sent in two parts, calling between() after the headers and first part have arrived. */
+function slowPut(server: ScimmyServer, path: string, body: unknown, headers: Record<string, string>, between: () => void): Promise<Reply> {
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise((resolveReply, rejectReply) => {
+    const req = httpRequest(server.url + path, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer test-token', 'content-type': 'application/scim+json', 'content-length': String(data.length), ...headers },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolveReply({ status: res.statusCode ?? 0, headers: h, text, json });
+      });
+    });
+    req.on('error', rejectReply);
+    req.write(data.subarray(0, 10));
+    setTimeout(() => {
+      between();
+      req.end(data.subarray(10));
+    }, 100);
+  });
+}
+
+async function etags(): Promise<void> {
+  const server = await startScimmyServer({ users: 10, groups: 2, etag: true });
+  const api = client(server);
+  console.log(`\netag server ${server.url} (10 users, 2 groups, etag: true)`);
+  const ids = [...server.users.keys()];
+  const uid = ids[0]!;
+  const gid = [...server.groups.keys()][0]!;
+  const version = (id: string): string | undefined => (server.users.get(id) ?? server.groups.get(id))?.meta?.version;
+  const expected412 = { schemas: [ERROR_SCHEMA], status: '412', detail: 'resource changed' };
+  const is412 = (r: Reply): boolean => r.status === 412 && canonicalJson(r.json) === canonicalJson(expected412);
+
+  const spc = await api('GET', '/ServiceProviderConfig');
+  check('etag SPC: etag.supported true (patch still true)', spc.status === 200 && spc.json?.etag?.supported === true && spc.json?.patch?.supported === true, { etag: spc.json?.etag, patch: spc.json?.patch });
+
+  // ETag headers
+  const got = await api('GET', `/Users/${uid}`);
+  const tag0 = got.headers.get('etag');
+  check('etag: GET by id has ETag = meta.version (a weak tag W/"n")', got.status === 200 && tag0 === got.json?.meta?.version && /^W\/"\d+"$/.test(tag0 ?? '') && tag0 === version(uid), { etag: tag0, version: got.json?.meta?.version });
+  const projected = await api('GET', `/Users/${uid}?attributes=userName`);
+  check('etag: GET by id with ?attributes=userName (no meta in body) still has the ETag', projected.status === 200 && projected.headers.get('etag') === tag0, projected.headers.get('etag'));
+  const gGot = await api('GET', `/Groups/${gid}`);
+  check('etag: GET group by id has ETag = meta.version', gGot.status === 200 && gGot.headers.get('etag') === gGot.json?.meta?.version && gGot.json?.meta?.version === version(gid), gGot.headers.get('etag'));
+  const created = await api('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'etag.new@example.com', displayName: 'Etag New' });
+  const newId = created.json?.id as string;
+  check('etag: POST → 201 with ETag = meta.version', created.status === 201 && !!created.json?.meta?.version && created.headers.get('etag') === created.json?.meta?.version, { status: created.status, etag: created.headers.get('etag') });
+
+  // If-None-Match
+  const notModified = await api('GET', `/Users/${uid}`, undefined, { 'if-none-match': tag0! });
+  check('etag: GET with If-None-Match = current → 304, no body, ETag kept', notModified.status === 304 && notModified.text === '' && notModified.headers.get('etag') === tag0, { status: notModified.status, text: notModified.text });
+  const listed = await api('GET', `/Users/${uid}`, undefined, { 'if-none-match': `W/"1", ${tag0}` });
+  const star = await api('GET', `/Users/${uid}`, undefined, { 'if-none-match': '*' });
+  check('etag: If-None-Match as a list, or *, → 304', listed.status === 304 && star.status === 304, [listed.status, star.status]);
+  const modified = await api('GET', `/Users/${uid}`, undefined, { 'if-none-match': 'W/"0"' });
+  check('etag: GET with a different If-None-Match → 200 with body', modified.status === 200 && modified.json?.id === uid, modified.status);
+
+  // If-Match mismatch: 412, nothing changes
+  const stale = 'W/"0"';
+  const beforeUser = snapshot(server.users.get(uid));
+  const putStale = await api('PUT', `/Users/${uid}`, { schemas: [USER_SCHEMA], userName: 'stale@example.com' }, { 'if-match': stale });
+  check('etag: PUT with a stale If-Match → 412, SCIM error "resource changed", no scimType', is412(putStale), { status: putStale.status, body: putStale.text });
+  const patchStale = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Stale' }] }, { 'if-match': stale });
+  check('etag: PATCH with a stale If-Match → 412', is412(patchStale), { status: patchStale.status, body: patchStale.text });
+  const deleteStale = await api('DELETE', `/Users/${uid}`, undefined, { 'if-match': stale });
+  check('etag: DELETE with a stale If-Match → 412', is412(deleteStale), { status: deleteStale.status, body: deleteStale.text });
+  check('etag: user unchanged after the refused PUT, PATCH and DELETE', snapshot(server.users.get(uid)) === beforeUser && version(uid) === tag0);
+  const beforeGroup = snapshot(server.groups.get(gid));
+  const gPatchStale = await api('PATCH', `/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members' }] }, { 'if-match': stale });
+  check('etag: group PATCH with a stale If-Match → 412, group unchanged', is412(gPatchStale) && snapshot(server.groups.get(gid)) === beforeGroup, gPatchStale.status);
+  const strongForm = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Strong' }] }, { 'if-match': tag0!.slice(2) });
+  check('etag: If-Match in strong form ("n" for W/"n") matches (opaque tags compared)', strongForm.status === 200 && strongForm.json?.title === 'Strong', { status: strongForm.status, sent: tag0!.slice(2) });
+
+  // If-Match match: 200 and a new version
+  const tag1 = version(uid)!;
+  const patchOk = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Matched' }] }, { 'if-match': tag1 });
+  const tag2 = patchOk.headers.get('etag');
+  check('etag: PATCH with If-Match = current → 200, new version in ETag, body and store', patchOk.status === 200 && patchOk.json?.title === 'Matched' && tag2 !== tag1 &&
+    tag2 === patchOk.json?.meta?.version && tag2 === version(uid), { status: patchOk.status, before: tag1, etag: tag2, meta: patchOk.json?.meta?.version });
+  const putOk = await api('PUT', `/Users/${uid}`, fullUserBody(uid, ids[1]!, 'e'), { 'if-match': tag2! });
+  const tag3 = putOk.headers.get('etag');
+  check('etag: PUT with If-Match = current → 200, new version in ETag, body and store', putOk.status === 200 && tag3 !== tag2 && tag3 === putOk.json?.meta?.version && tag3 === version(uid),
+    { status: putOk.status, etag: tag3 });
+  const reuse = await api('PUT', `/Users/${uid}`, fullUserBody(uid, ids[1]!, 'f'), { 'if-match': tag2! });
+  check('etag: the tag used for the last write is stale now → 412', is412(reuse), reuse.status);
+  const listMatch = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Listed' }] }, { 'if-match': `W/"0", ${tag3}` });
+  check('etag: If-Match with a list containing the current tag → 200', listMatch.status === 200 && listMatch.json?.title === 'Listed', listMatch.status);
+  const starPut = await api('PUT', `/Users/${uid}`, fullUserBody(uid, ids[1]!, 'g'), { 'if-match': '*' });
+  check('etag: If-Match: * → 200 with a new version', starPut.status === 200 && starPut.headers.get('etag') === version(uid) && version(uid) !== listMatch.json?.meta?.version, starPut.status);
+  const noHeader = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Unconditional' }] });
+  check('etag: without If-Match writes work as before (200, new ETag)', noHeader.status === 200 && noHeader.headers.get('etag') === version(uid) && noHeader.json?.title === 'Unconditional', noHeader.status);
+  const noop = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Unconditional' }] }, { 'if-match': version(uid)! });
+  check('etag: PATCH that changes nothing → 204 (scimmy) with the ETag of what is stored', noop.status === 204 && noop.headers.get('etag') === version(uid), { status: noop.status, etag: noop.headers.get('etag'), stored: version(uid) });
+  const missing = await api('PUT', '/Users/00000000-0000-0000-0000-000000000000', { schemas: [USER_SCHEMA], userName: 'ghost@example.com' }, { 'if-match': stale });
+  check('etag: If-Match on an unknown id → 404 (not 412)', missing.status === 404, missing.status);
+
+  // Membership changes bump the group, not the users (their `groups` is derived)
+  const gTag = version(gid)!;
+  const userTag = version(newId)!;
+  const addMember = await api('PATCH', `/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: newId }] }] }, { 'if-match': gTag });
+  const memberView = await api('GET', `/Users/${newId}`);
+  check('etag: adding a member bumps the group (ETag = new meta.version)', addMember.status === 200 && addMember.headers.get('etag') === version(gid) && version(gid) !== gTag, { status: addMember.status, before: gTag, after: version(gid) });
+  check('etag: …but not the member user, whose derived groups shows the group', version(newId) === userTag && memberView.headers.get('etag') === userTag &&
+    memberView.json?.groups?.some((g: { value: string }) => g.value === gid), { before: userTag, after: version(newId) });
+  const gTag2 = version(gid)!;
+  const delMember = await api('DELETE', `/Users/${newId}`, undefined, { 'if-match': userTag });
+  check('etag: DELETE with If-Match = current → 204; the group lost the member and got a new version', delMember.status === 204 && !server.users.has(newId) && version(gid) !== gTag2 &&
+    !server.groups.get(gid)?.members?.some((m: { value: string }) => m.value === newId), { status: delMember.status });
+
+  // bump(): someone else's edit
+  const fresh = await api('GET', `/Users/${uid}`);
+  const readTag = fresh.headers.get('etag')!;
+  const modifiedBefore = server.users.get(uid).meta.lastModified as string;
+  await new Promise((r) => setTimeout(r, 5));
+  server.bump(uid);
+  check('bump(): new meta.version and lastModified on the stored user', version(uid) !== readTag && server.users.get(uid).meta.lastModified > modifiedBefore,
+    { before: readTag, after: version(uid) });
+  const afterBump = snapshot(server.users.get(uid));
+  const staleAfterBump = await api('PATCH', `/Users/${uid}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Overwrite' }] }, { 'if-match': readTag });
+  check('bump(): the tag read before is stale → 412, user unchanged', is412(staleAfterBump) && snapshot(server.users.get(uid)) === afterBump, staleAfterBump.status);
+  const reGet = await api('GET', `/Users/${uid}`, undefined, { 'if-none-match': readTag });
+  check('bump(): GET with the old tag as If-None-Match → 200 with the new ETag', reGet.status === 200 && reGet.headers.get('etag') === version(uid), reGet.status);
+  const userName = server.users.get(uid).userName as string;
+  const byName = await api('GET', `/Users?filter=${q(`userName eq "${userName}"`)}`);
+  check('bump(): indexes still right (userName filter finds the user, with the new version)', byName.json?.totalResults === 1 && byName.json?.Resources?.[0]?.meta?.version === version(uid), byName.json?.totalResults);
+  const groupRead = (await api('GET', `/Groups/${gid}`)).headers.get('etag')!;
+  server.bump(gid);
+  const gAfter = await api('PUT', `/Groups/${gid}`, { schemas: [GROUP_SCHEMA], displayName: 'Renamed' }, { 'if-match': groupRead });
+  check('bump() on a group: the group\'s old tag is stale → 412', version(gid) !== groupRead && is412(gAfter) && server.groups.get(gid)?.displayName !== 'Renamed', gAfter.status);
+  let threw = false;
+  try {
+    server.bump('no-such-id');
+  } catch {
+    threw = true;
+  }
+  check('bump() of an unknown id throws', threw);
+
+  // An edit that lands while the request body is still arriving: the write-time check refuses it
+  const racing = await slowPut(server, `/Users/${uid}`, fullUserBody(uid, ids[1]!, 'race'), { 'if-match': version(uid)! }, () => server.bump(uid));
+  const afterRace = server.users.get(uid);
+  check('etag: bump() between the If-Match check and the write → 412, the bumped user kept', is412(racing) && afterRace.userName === userName && afterRace.title !== 'Title race',
+    { status: racing.status, body: racing.text });
+
+  // The list endpoint is untouched (no per-resource ETag, no If-Match)
+  const list = await api('GET', '/Users?count=2', undefined, { 'if-match': stale });
+  check('etag: list responses unaffected', list.status === 200 && list.json?.Resources?.length === 2, list.status);
+  await server.close();
+}
+
+/** The command-line flags: --no-patch and --etag, seen through ServiceProviderConfig. */
+async function flags(): Promise<void> {
+  const script = fileURLToPath(new URL('./scimmy-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--users', '2', '--no-patch', '--etag'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolveUrl, rejectUrl) => {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('\n')) resolveUrl(out.split('\n')[0]!.trim());
+      });
+      child.once('exit', (code) => rejectUrl(new Error(`server exited with ${code}`)));
+    });
+    const headers = { authorization: 'Bearer test-token' };
+    const spc = (await (await fetch(`${url}/ServiceProviderConfig`, { headers })).json()) as any;
+    const users = (await (await fetch(`${url}/Users`, { headers })).json()) as any;
+    const id = users?.Resources?.[0]?.id as string;
+    const patch = await fetch(`${url}/Users/${id}`, { method: 'PATCH', headers: { ...headers, 'content-type': 'application/scim+json' }, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [] }) });
+    const one = await fetch(`${url}/Users/${id}`, { headers });
+    const body = (await one.json()) as any;
+    check('flags --no-patch --etag: SPC patch false, etag true; PATCH 501; ETag = meta.version', spc?.patch?.supported === false && spc?.etag?.supported === true &&
+      patch.status === 501 && one.headers.get('etag') === body?.meta?.version, { patch: spc?.patch, etag: spc?.etag, patchStatus: patch.status });
+  } catch (ex) {
+    check('flags --no-patch --etag', false, (ex as Error).message);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 async function perf(): Promise<void> {
   for (const users of [10_000]) {
     const t0 = performance.now();
@@ -310,6 +604,9 @@ async function perf(): Promise<void> {
 }
 
 await functional();
+await noPatch();
+await etags();
+await flags();
 if (process.argv.includes('--perf')) await perf();
 console.log(failures === 0 ? 'ALL CHECKS PASSED' : `${failures} CHECK(S) FAILED`);
 process.exitCode = failures === 0 ? 0 : 1;

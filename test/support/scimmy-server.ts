@@ -11,9 +11,13 @@
  *   - startIndex/count work under express 5 (whose req.query getter re-parses on every access);
  *   - scimmy is a process-wide singleton, so requests from several servers in one process are
  *     serialised through it, and each server's ServiceProviderConfig is applied per request.
+ * Two options change what the server offers (both leave everything else as it is):
+ *   - `patch: false` (--no-patch): PATCH is not advertised and answers 501 (PUT still works);
+ *   - `etag: true` (--etag): ETag headers carrying meta.version, If-Match (412 when stale) on
+ *     PUT/PATCH/DELETE, and If-None-Match (304) on GET by id.
  *
  * Run directly:
- *   node --import tsx test/support/scimmy-server.ts --port 8080 --users 500 --groups 20 --token demo-token
+ *   node --import tsx test/support/scimmy-server.ts --port 8080 --users 500 --groups 20 --token demo-token [--no-patch] [--etag]
  */
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
@@ -47,6 +51,20 @@ export interface ScimmyServerOptions {
   groups?: number;
   /** server caps page size to this (simulates servers capping count), default 200 */
   maxPageSize?: number;
+  /**
+   * PATCH support, default true. When false, ServiceProviderConfig says patch.supported: false and every
+   * PATCH to /Users… or /Groups… answers 501 (SCIM error, detail "PATCH is not supported") without touching
+   * the store; PUT keeps working.
+   */
+  patch?: boolean;
+  /**
+   * ETag support, default false. When true, ServiceProviderConfig says etag.supported: true; single-resource
+   * responses (GET by id, POST, PUT, PATCH) carry `ETag: <meta.version>`; PUT/PATCH/DELETE on /Users/{id} or
+   * /Groups/{id} with an If-Match that does not match the current version (opaque tags compared, `*` matches)
+   * answer 412 (detail "resource changed") and change nothing; GET by id answers 304 when If-None-Match matches.
+   * When false, If-Match is ignored (Express still adds its own weak ETag to responses, as before).
+   */
+  etag?: boolean;
 }
 
 export interface Fault {
@@ -89,6 +107,12 @@ export interface ScimmyServer {
    * after editing a stored object in place, set() it again so cached filter results are invalidated. */
   users: Map<string, any>;
   groups: Map<string, any>;
+  /**
+   * Simulates an edit made by someone else: gives the user or group with this id a new meta.version and
+   * lastModified (through the store's own modification path), so ETags read before are stale.
+   * Throws when there is no user or group with that id.
+   */
+  bump(id: string): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +132,42 @@ type ScimType = 'uniqueness' | 'invalidFilter' | 'invalidValue' | 'invalidSyntax
 function scimError(status: number, scimType: ScimType | undefined, message: string): Error {
   // scimmy omits scimType from the error message when it is falsy
   return new SCIMMY.Types.Error(status, scimType ?? '', message);
+}
+
+const PRECONDITION_DETAIL = 'resource changed';
+
+/** A SCIM error answered by the host itself, outside scimmy (no scimType). */
+function sendScimError(res: Response, status: number, detail: string): void {
+  res.status(status).setHeader('Content-Type', SCIM_JSON);
+  res.end(JSON.stringify({ schemas: [ERROR_URN], status: String(status), detail }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entity tags (meta.version is a weak tag such as W/"7")
+
+/** The opaque part of an entity tag: W/"7" and "7" both give 7 (an unquoted value is taken as is). */
+function opaqueTag(tag: string): string {
+  const match = /^\s*(?:W\/)?"([^"]*)"\s*$/i.exec(tag);
+  return match ? match[1]! : tag.trim();
+}
+
+/**
+ * Whether an If-Match / If-None-Match header matches the current version: `*`, or any listed tag with the
+ * same opaque part (weak and strong forms are not told apart; SCIM versions are weak tags anyway).
+ */
+function tagListMatches(header: string, current: string): boolean {
+  const want = opaqueTag(current);
+  for (const [token] of header.matchAll(/\*|(?:W\/)?"[^"]*"|[^\s,]+/gi)) {
+    if (token === '*' || opaqueTag(token) === want) return true;
+  }
+  return false;
+}
+
+/** A request header as one string (node joins repeated If-Match lines with ", "); undefined when absent or blank. */
+function headerValue(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value.join(', ') : value;
+  return text?.trim() ? text : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,8 +299,17 @@ class HostStore {
   private readonly queryCache = new Map<string, { version: string; ids: string[] }>();
   private revision = 0;
   baseUrl = '';
+  /**
+   * The If-Match of the SCIM request being handled (scimmy requests are serialised, so there is at most one).
+   * It is checked before the request reaches scimmy and again when the write happens, in case the resource
+   * was changed in between (bump() or the Map API while the request body was still arriving).
+   */
+  precondition: { kind: Kind; id: string; ifMatch: string } | undefined;
 
-  constructor(readonly maxPageSize: number) {
+  constructor(
+    readonly maxPageSize: number,
+    readonly features: { patch: boolean; etag: boolean } = { patch: true, etag: false },
+  ) {
     this.users.setHooks({
       onSet: (id, prev, next) => {
         if (prev && prev.userName.toLowerCase() !== next.userName.toLowerCase()) this.forgetUserName(prev.userName, id);
@@ -302,6 +371,14 @@ class HostStore {
 
   newMeta(resourceType: Kind, now = new Date().toISOString()): Meta {
     return { resourceType, created: now, lastModified: now, version: this.nextVersion() };
+  }
+
+  /** Throws the 412 when the request's If-Match no longer matches the resource it is about to change. */
+  checkPrecondition(kind: Kind, id: string): void {
+    const pending = this.precondition;
+    if (!pending || pending.kind !== kind || pending.id !== id) return;
+    const current = this.map(kind).get(id);
+    if (current && !tagListMatches(pending.ifMatch, current.meta.version)) throw scimError(412, undefined, PRECONDITION_DETAIL);
   }
 
   /** The user as returned: the stored record plus the computed `groups` attribute. */
@@ -491,6 +568,7 @@ function inbound(instance: unknown): Record<string, unknown> {
 
 function userIngress(resource: SCIMMY.Types.Resource, instance: unknown, ctx: unknown): Record<string, unknown> {
   const store = storeOf(ctx);
+  if (resource.id) store.checkPrecondition('User', resource.id);
   const data = inbound(instance);
   const userName = data['userName'];
   if (typeof userName !== 'string' || !userName) throw scimError(400, 'invalidValue', "Required attribute 'userName' is missing");
@@ -514,6 +592,7 @@ function userIngress(resource: SCIMMY.Types.Resource, instance: unknown, ctx: un
 
 function groupIngress(resource: SCIMMY.Types.Resource, instance: unknown, ctx: unknown): Record<string, unknown> {
   const store = storeOf(ctx);
+  if (resource.id) store.checkPrecondition('Group', resource.id);
   const data = inbound(instance);
   const displayName = data['displayName'];
   if (typeof displayName !== 'string' || !displayName) throw scimError(400, 'invalidValue', "Required attribute 'displayName' is missing");
@@ -551,6 +630,7 @@ function makeDegress(kind: Kind) {
   return (resource: SCIMMY.Types.Resource, ctx: unknown): void => {
     const store = storeOf(ctx);
     const id = resource.id ?? '';
+    store.checkPrecondition(kind, id);
     if (!store.map(kind).delete(id)) throw scimError(404, undefined, `Resource ${id} not found`);
   };
 }
@@ -598,12 +678,12 @@ const BEARER_SCHEME = {
 function applyConfig(store: HostStore): void {
   if (configuredFor === store) return;
   SCIMMY.Config.set({
-    patch: true,
+    patch: store.features.patch,
     filter: { supported: true, maxResults: store.maxPageSize },
     sort: true,
     bulk: false,
     changePassword: false,
-    etag: false,
+    etag: store.features.etag,
     authenticationSchemes: [],
   });
   SCIMMY.Config.set({ authenticationSchemes: [BEARER_SCHEME] });
@@ -778,13 +858,92 @@ function headerRecord(req: Request): Record<string, string | string[] | undefine
   return { ...req.headers };
 }
 
+/** A path (below the SCIM base) of the Users or Groups endpoint, and the resource id in it if any. */
+function resourceTarget(path: string): { kind: Kind; id: string | undefined } | undefined {
+  // express routes are case-insensitive, so /users/ID reaches the Users router too
+  const match = /^\/(users|groups)(?:\/([^/]+))?\/?$/i.exec(path);
+  if (!match) return undefined;
+  let id: string | undefined;
+  if (match[2] !== undefined) {
+    try {
+      id = decodeURIComponent(match[2]);
+    } catch {
+      return undefined; // malformed escape: the router answers it
+    }
+    if (id.startsWith('.')) return undefined; // /.search
+  }
+  return { kind: match[1]!.toLowerCase() === 'users' ? 'User' : 'Group', id };
+}
+
+/** With `patch: false`: PATCH on Users or Groups answers 501 before anything reads the request body or the store. */
+function refusePatch(req: Request, res: Response, next: NextFunction): void {
+  if (req.method === 'PATCH' && /^\/(users|groups)(\/|$)/i.test(req.path)) return sendScimError(res, 501, 'PATCH is not supported');
+  next();
+}
+
+const CONDITIONAL_WRITES: ReadonlySet<string> = new Set(['PUT', 'PATCH', 'DELETE']);
+
+/**
+ * With `etag: true`: If-Match on PUT/PATCH/DELETE of one resource (412 when stale), and ETag / If-None-Match on
+ * single-resource responses. Runs while the request holds the scimmy queue, so no other SCIM request can change
+ * the resource between this check and the write (which checks again, see HostStore#checkPrecondition).
+ */
+function conditionalRequests(store: HostStore) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const target = store.features.etag ? resourceTarget(req.path) : undefined;
+    if (!target) return next();
+    const { kind, id } = target;
+    const ifMatch = headerValue(req, 'if-match');
+    if (id !== undefined && ifMatch !== undefined && CONDITIONAL_WRITES.has(req.method)) {
+      const current = store.map(kind).get(id);
+      // An unknown id is left to the handler, which answers 404
+      if (current && !tagListMatches(ifMatch, current.meta.version)) {
+        res.setHeader('ETag', current.meta.version);
+        return sendScimError(res, 412, PRECONDITION_DETAIL);
+      }
+      store.precondition = { kind, id, ifMatch };
+    }
+    tagResponse(req, res, store, kind, id);
+    next();
+  };
+}
+
+/** Gives the response to GET/PUT/PATCH of one resource, or POST of a new one, the header `ETag: meta.version`. */
+function tagResponse(req: Request, res: Response, store: HostStore, kind: Kind, id: string | undefined): void {
+  const single = id !== undefined ? ['GET', 'HEAD', 'PUT', 'PATCH'].includes(req.method) : req.method === 'POST';
+  if (!single) return;
+  const send = res.send;
+  let seen = false;
+  res.send = function (this: Response, body?: unknown): Response {
+    // res.send(object) serialises through res.json, which calls res.send(string): act on the first call only
+    if (seen) return send.call(this, body);
+    seen = true;
+    if (this.statusCode < 200 || this.statusCode > 299) return send.call(this, body);
+    const resource = body !== null && typeof body === 'object' ? (body as { id?: unknown; meta?: { version?: unknown } }) : undefined;
+    const resourceId = id ?? (typeof resource?.id === 'string' ? resource.id : undefined);
+    // The body's own meta.version when it has one (?attributes= may leave meta out; a PATCH that changed nothing has no body)
+    const version = typeof resource?.meta?.version === 'string'
+      ? resource.meta.version
+      : resourceId === undefined ? undefined : store.map(kind).get(resourceId)?.meta.version;
+    if (version === undefined) return send.call(this, body);
+    this.setHeader('ETag', version);
+    const ifNoneMatch = headerValue(req, 'if-none-match');
+    if ((req.method === 'GET' || req.method === 'HEAD') && ifNoneMatch !== undefined && tagListMatches(ifNoneMatch, version)) {
+      this.status(304).removeHeader('Content-Type');
+      this.end();
+      return this;
+    }
+    return send.call(this, body);
+  } as Response['send'];
+}
+
 export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise<ScimmyServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? 'test-token';
   const maxPageSize = Math.max(1, opts.maxPageSize ?? 200);
 
   declareResources();
-  const store = new HostStore(maxPageSize);
+  const store = new HostStore(maxPageSize, { patch: opts.patch ?? true, etag: opts.etag ?? false });
   seed(store, Math.max(0, opts.users ?? 0), Math.max(0, opts.groups ?? 0));
 
   const requests: RecordedRequest[] = [];
@@ -858,6 +1017,9 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
     res.end(JSON.stringify(error));
   });
 
+  // 3b. PATCH switched off (501, store untouched)
+  if (!store.features.patch) app.use(BASE_PATH, refusePatch);
+
   // 4. The SCIM endpoints
   app.use(
     BASE_PATH,
@@ -880,6 +1042,7 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
       const done = (): void => {
         if (!released) {
           released = true;
+          store.precondition = undefined;
           release();
         }
       };
@@ -888,6 +1051,7 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
       applyConfig(store);
       next();
     },
+    conditionalRequests(store),
     router,
   );
 
@@ -929,6 +1093,17 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
     },
     users: store.users,
     groups: store.groups,
+    bump(id: string) {
+      // touch() + set(): the path every modification takes (new version and lastModified, indexes and caches updated)
+      const user = store.users.get(id);
+      if (user) {
+        store.users.set(id, store.touch(user));
+        return;
+      }
+      const group = store.groups.get(id);
+      if (!group) throw new Error(`bump: no user or group with id ${id}`);
+      store.groups.set(id, store.touch(group));
+    },
     close() {
       closing ??= new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
@@ -961,9 +1136,11 @@ function parseArgs(argv: string[]): ScimmyServerOptions {
       case '--users': options.users = number('users', value()); break;
       case '--groups': options.groups = number('groups', value()); break;
       case '--max-page-size': options.maxPageSize = number('max-page-size', value()); break;
+      case '--no-patch': options.patch = false; break;
+      case '--etag': options.etag = true; break;
       case '--help':
       case '-h':
-        process.stdout.write('Usage: scimmy-server.ts [--port N] [--host H] [--token T] [--users N] [--groups N] [--max-page-size N]\n');
+        process.stdout.write('Usage: scimmy-server.ts [--port N] [--host H] [--token T] [--users N] [--groups N] [--max-page-size N] [--no-patch] [--etag]\n');
         process.exit(0);
         break;
       default:

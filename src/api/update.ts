@@ -1,0 +1,159 @@
+/**
+ * Writing a changed resource back: PATCH with the attribute-level differences
+ * when the server supports it, else PUT of the whole resource as it was just
+ * read plus the changes (so nothing the change does not touch is lost). With
+ * ETags, If-Match guards against overwriting someone else's edit: a 412 is
+ * reported as "changed on the server since read", never retried blindly.
+ */
+import type { ResourceApi } from './client.ts';
+import type { Capabilities } from './discovery.ts';
+import { ResponseError, ScimError } from './errors.ts';
+import { PATCH_OP_SCHEMA, type PatchOperation, type PatchRequest } from './patch.ts';
+import type { ScimResource } from './types.ts';
+
+/** Attributes the server owns: never diffed, never sent. */
+const SERVER_OWNED = new Set(['id', 'meta', 'schemas', 'groups']);
+
+export interface AttributeChange {
+  /** PATCH path: `title`, `name`, `urn:…:User:department`. */
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isUnset = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+
+/** Order-insensitive equality for SCIM values (multi-valued attributes are unordered). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (isUnset(a) && isUnset(b)) return true;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical).map((x) => JSON.stringify(x)).sort();
+  if (isObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort((x, y) => x.toLowerCase().localeCompare(y.toLowerCase()))) {
+      if (!isUnset(v[k])) out[k.toLowerCase()] = canonical(v[k]);
+    }
+    return out;
+  }
+  return v;
+}
+
+function caseInsensitiveKeys(obj: Record<string, unknown>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const k of Object.keys(obj)) m.set(k.toLowerCase(), k);
+  return m;
+}
+
+/** The attribute-level differences between two versions of a resource (top-level and extension attributes). */
+export function diffResources(before: Record<string, unknown>, after: Record<string, unknown>): AttributeChange[] {
+  const changes: AttributeChange[] = [];
+  const bKeys = caseInsensitiveKeys(before);
+  const aKeys = caseInsensitiveKeys(after);
+  const all = new Set([...bKeys.keys(), ...aKeys.keys()]);
+  for (const lower of all) {
+    const bKey = bKeys.get(lower);
+    const aKey = aKeys.get(lower);
+    const name = aKey ?? bKey!;
+    if (SERVER_OWNED.has(name)) continue;
+    const b = bKey === undefined ? undefined : before[bKey];
+    const a = aKey === undefined ? undefined : after[aKey];
+    if (lower.startsWith('urn:') && (isObject(a) || isObject(b))) {
+      const bo = isObject(b) ? b : {};
+      const ao = isObject(a) ? a : {};
+      const bk = caseInsensitiveKeys(bo);
+      const ak = caseInsensitiveKeys(ao);
+      for (const sub of new Set([...bk.keys(), ...ak.keys()])) {
+        const sb = bk.has(sub) ? bo[bk.get(sub)!] : undefined;
+        const sa = ak.has(sub) ? ao[ak.get(sub)!] : undefined;
+        if (!sameValue(sb, sa)) changes.push({ path: `${name}:${ak.get(sub) ?? bk.get(sub)}`, before: sb, after: sa });
+      }
+      continue;
+    }
+    if (!sameValue(b, a)) changes.push({ path: name, before: b, after: a });
+  }
+  return changes;
+}
+
+/** PATCH operations for a list of changes: add what was unset, replace what changes, remove what goes. */
+export function changesToPatch(changes: AttributeChange[]): PatchRequest {
+  const ops: PatchOperation[] = changes.map((c) => {
+    if (isUnset(c.after)) return { op: 'remove', path: c.path };
+    if (isUnset(c.before)) return { op: 'add', path: c.path, value: c.after };
+    return { op: 'replace', path: c.path, value: c.after };
+  });
+  return { schemas: [PATCH_OP_SCHEMA], Operations: ops };
+}
+
+/** The body of a PUT: the resource without server-owned attributes, schemas naming the extensions present. */
+export function putBody<T extends ScimResource>(resource: T, coreSchema: string): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const extensions: string[] = [];
+  for (const [k, v] of Object.entries(resource)) {
+    if (k === 'meta' || k === 'groups' || k === 'schemas') continue;
+    if (/^urn:/i.test(k)) {
+      if (!isObject(v) || Object.keys(v).length === 0) continue;
+      extensions.push(k);
+    }
+    body[k] = v;
+  }
+  return { schemas: [coreSchema, ...extensions], ...body };
+}
+
+export type UpdateMethod = 'PATCH' | 'PUT' | 'none';
+
+export interface UpdateOutcome<T> {
+  /** The resource as the server has it now (as returned, or read back). */
+  result: T;
+  /** What we asked to change. */
+  changes: AttributeChange[];
+  method: UpdateMethod;
+}
+
+/** A write refused because the resource changed on the server after we read it. */
+export class ChangedOnServerError extends ScimError {
+  constructor(readonly resourceId: string, cause: ResponseError) {
+    super(412, undefined, `the resource ${resourceId} changed on the server since it was read; nothing was overwritten (read it again and retry)`);
+    this.name = 'ChangedOnServerError';
+    this.request = cause.request;
+  }
+}
+
+/**
+ * Writes `desired` over `before` (which must be a fresh read). Chooses PATCH or
+ * PUT from the capabilities; a server that advertises PATCH but answers 501/405
+ * gets the PUT fallback (and the capability is corrected for the rest of the run).
+ */
+export async function updateResource<T extends ScimResource>(
+  api: ResourceApi<T>,
+  caps: Capabilities,
+  before: T,
+  desired: T,
+  coreSchema: string,
+): Promise<UpdateOutcome<T>> {
+  const changes = diffResources(before, desired);
+  if (changes.length === 0) return { result: before, changes, method: 'none' };
+  const ifMatch = caps.etag ? before.meta?.version : undefined;
+  const guard = async <R>(write: () => Promise<R>): Promise<R> => {
+    try {
+      return await write();
+    } catch (e) {
+      if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(before.id, e);
+      throw e;
+    }
+  };
+  if (caps.patch) {
+    try {
+      const returned = await guard(() => api.patch(before.id, changesToPatch(changes), { ifMatch }));
+      return { result: returned ?? (await api.get(before.id)), changes, method: 'PATCH' };
+    } catch (e) {
+      if (!(e instanceof ResponseError && (e.status === 501 || e.status === 405))) throw e;
+      caps.patch = false;
+    }
+  }
+  const result = await guard(() => api.replace(before.id, putBody(desired, coreSchema) as T, { ifMatch }));
+  return { result, changes, method: 'PUT' };
+}

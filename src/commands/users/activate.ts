@@ -1,0 +1,71 @@
+import { resolveMany, resolveUser } from '../../api/resolve.ts';
+import { runAll } from '../../api/executor.ts';
+import { SCHEMA, type ScimUser } from '../../api/types.ts';
+import { updateResource } from '../../api/update.ts';
+import { printResults, type ItemResult } from '../../output/results.ts';
+import { progressBar } from '../../output/progress.ts';
+import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
+import type { Factory } from '../factory.ts';
+import { readRefs } from '../refs.ts';
+
+export interface UsersActivateOptions {
+  refs: string[];
+  from?: string;
+  active: boolean;
+  concurrency: number;
+  json: boolean;
+}
+
+/** Sets active=true or false on each named user (PATCH, or GET + PUT). */
+export async function runUsersSetActive(opts: UsersActivateOptions, f: Factory): Promise<void> {
+  const refs = [...opts.refs, ...(opts.from ? await readRefs(opts.from, 'users') : [])];
+  if (refs.length === 0) throw new UsageError(`name the users to ${opts.active ? 'activate' : 'deactivate'}, or give --from FILE`);
+  const client = await f.client();
+  const caps = await client.capabilities();
+  const { found, missing } = await resolveMany(refs, (ref) => resolveUser(client.users, ref));
+  const results: ItemResult[] = missing.map((ref) => ({ ref, status: 'not-found' }));
+  const progress = progressBar(f.io, opts.active ? 'Activating' : 'Deactivating');
+  let done = 0;
+  const outcomes = await runAll(
+    found,
+    async ({ ref, resource }): Promise<ItemResult> => {
+      const before = await client.users.get(resource.id);
+      const { method } = await updateResource(client.users, caps, before, { ...before, active: opts.active } as ScimUser, SCHEMA.USER);
+      return { ref, id: before.id, name: before.userName, status: method === 'none' ? 'unchanged' : 'updated', detail: method === 'none' ? `already ${opts.active ? 'active' : 'inactive'}` : `active → ${opts.active}` };
+    },
+    { concurrency: opts.concurrency, onSettled: () => progress.update(++done, found.length) },
+  );
+  progress.finish();
+  outcomes.forEach((o, i) => {
+    const { ref, resource } = found[i]!;
+    results.push(o.ok ? o.value : { ref, id: resource.id, name: resource.userName, status: 'failed', detail: o.error instanceof Error ? o.error.message : String(o.error) });
+  });
+  await printResults(f.io, results, opts.json);
+  if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
+  if (results.some((r) => r.status === 'not-found')) throw new SilentExit(ExitCode.NOT_FOUND);
+}
+
+interface Args extends GlobalArgs {
+  users?: string[];
+  from?: string;
+  concurrency: number;
+  json: boolean;
+}
+
+function setActiveCommand(ctx: CliContext, active: boolean): Command<Args> {
+  return {
+    command: `${active ? 'activate' : 'deactivate'} [users..]`,
+    describe: active ? 'Set users active' : 'Set users inactive (they keep their data and groups)',
+    builder: (y) =>
+      y
+        .positional('users', { type: 'string', array: true, describe: 'ids, userNames or e-mails' })
+        .option('from', { type: 'string', describe: 'A file naming the users: one per line, or a CSV/JSON export' })
+        .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' }),
+    handler: (argv) => runUsersSetActive({ refs: argv.users ?? [], from: argv.from, active, concurrency: argv.concurrency, json: argv.json }, ctx.factory(argv)),
+  };
+}
+
+export const usersActivateCommand = (ctx: CliContext) => setActiveCommand(ctx, true);
+export const usersDeactivateCommand = (ctx: CliContext) => setActiveCommand(ctx, false);

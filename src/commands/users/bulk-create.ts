@@ -1,0 +1,80 @@
+import { parseRate, ratePacer } from '../../api/executor.ts';
+import { SchemaRegistry } from '../../api/schema.ts';
+import { SCHEMA } from '../../api/types.ts';
+import { progressBar } from '../../output/progress.ts';
+import { printResults, type ItemResult } from '../../output/results.ts';
+import { InputError, readResourceFile, validateUsers } from '../../sources/resource-file.ts';
+import { createManyUsers } from '../../sync/create-many.ts';
+import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
+import type { Factory } from '../factory.ts';
+
+export interface UsersBulkCreateOptions {
+  file: string;
+  concurrency: number;
+  /** Requests per minute, e.g. "180/min". */
+  rate?: string;
+  bulk: boolean;
+  json: boolean;
+}
+
+export async function runUsersBulkCreate(opts: UsersBulkCreateOptions, f: Factory): Promise<void> {
+  if (!(opts.concurrency >= 1 && opts.concurrency <= 64)) throw new UsageError('--concurrency must be between 1 and 64');
+  let pacer;
+  try {
+    pacer = opts.rate !== undefined ? ratePacer(parseRate(opts.rate)) : undefined;
+  } catch (e) {
+    throw new UsageError(`--rate: ${(e as Error).message}`);
+  }
+  const client = await f.client();
+  const caps = await client.capabilities();
+  const registry = new SchemaRegistry(caps.schemas);
+  // The whole file is read and checked before the first request: bad input sends nothing.
+  const records = await readResourceFile(opts.file, { registry, coreSchema: SCHEMA.USER });
+  const problems = validateUsers(records, registry);
+  if (problems.length > 0) throw new InputError(problems);
+
+  const progress = progressBar(f.io, 'Creating users');
+  let done = 0;
+  const results = await createManyUsers(client, caps, records, {
+    concurrency: opts.concurrency,
+    pacer,
+    bulk: opts.bulk ? 'auto' : 'never',
+    onResult: () => progress.update(++done, records.length),
+  });
+  progress.finish();
+  const items: ItemResult[] = results.map((r) => ({
+    ref: `${r.record.file}:${r.record.line}`,
+    name: typeof r.record.resource.userName === 'string' ? r.record.resource.userName : undefined,
+    id: r.id,
+    status: r.status,
+    detail: r.status === 'failed' ? `${r.record.file}:${r.record.line}: ${r.detail}` : r.detail,
+  }));
+  // On a terminal or in a pipe, list what did not simply work; --json reports everything.
+  const shown = opts.json ? items : items.filter((i) => i.status !== 'created');
+  await printResults(f.io, shown, opts.json, ['created', 'skipped', 'failed']);
+  if (items.some((i) => i.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
+}
+
+interface Args extends GlobalArgs {
+  file: string;
+  concurrency: number;
+  rate?: string;
+  bulk: boolean;
+  json: boolean;
+}
+
+export function usersBulkCreateCommand(ctx: CliContext): Command<Args> {
+  return {
+    command: 'bulk-create <file>',
+    describe: 'Create users from a CSV (export column scheme) or SCIM JSON file; existing ones are skipped',
+    builder: (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
+        .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 180/min (Slack user writes), 60/min (Omni)' })
+        .option('bulk', { type: 'boolean', default: true, describe: 'Use SCIM /Bulk when the server offers it (--no-bulk: single requests)' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report of every record' }),
+    handler: (argv) => runUsersBulkCreate({ file: argv.file, concurrency: argv.concurrency, rate: argv.rate, bulk: argv.bulk, json: argv.json }, ctx.factory(argv)),
+  };
+}

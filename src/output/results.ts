@@ -1,0 +1,52 @@
+/**
+ * Per-item results of commands that touch many users or groups: one line per
+ * item (or a JSON report), and a summary on stderr.
+ */
+import type { IOStreams } from './iostreams.ts';
+import { writeChunk } from './iostreams.ts';
+import { renderTable, renderTsvRow, type Column } from './table.ts';
+
+export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'already-gone' | 'skipped' | 'not-found' | 'failed';
+
+export interface ItemResult {
+  /** What the admin named, or where the record came from (file:line). */
+  ref: string;
+  status: ItemStatus;
+  id?: string;
+  name?: string;
+  detail?: string;
+}
+
+const ORDER: ItemStatus[] = ['created', 'updated', 'deleted', 'unchanged', 'already-gone', 'skipped', 'not-found', 'failed'];
+
+export function summarize(results: readonly ItemResult[]): Record<ItemStatus, number> {
+  const counts = Object.fromEntries(ORDER.map((s) => [s, 0])) as Record<ItemStatus, number>;
+  for (const r of results) counts[r.status]++;
+  return counts;
+}
+
+export function summaryLine(results: readonly ItemResult[], only?: readonly ItemStatus[]): string {
+  const counts = summarize(results);
+  return (only ?? ORDER)
+    .filter((s) => only?.includes(s) || counts[s] > 0)
+    .map((s) => `${counts[s]} ${s.replace('-', ' ')}`)
+    .join(', ');
+}
+
+const COLUMNS: Column<ItemResult>[] = [
+  { header: 'status', value: (r) => r.status, minWidth: 7 },
+  { header: 'name', value: (r) => r.name ?? r.ref, minWidth: 12 },
+  { header: 'id', value: (r) => r.id ?? '', shrinkable: true, minWidth: 8 },
+  { header: 'detail', value: (r) => r.detail ?? '', minWidth: 10 },
+];
+
+/** Prints the results (table, tab-separated, or JSON with the summary) and the summary line on stderr. */
+export async function printResults(io: IOStreams, results: readonly ItemResult[], json: boolean, summaryStatuses?: readonly ItemStatus[]): Promise<void> {
+  if (json) {
+    await writeChunk(io.stdout, `${JSON.stringify({ results, summary: summarize(results) }, null, 2)}\n`);
+  } else if (results.length > 0) {
+    const lines = io.isStdoutTTY ? renderTable(results, COLUMNS, io.columns) : results.map((r) => renderTsvRow(r, COLUMNS));
+    await writeChunk(io.stdout, `${lines.join('\n')}\n`);
+  }
+  io.stderr.write(`scimctl: ${summaryLine(results, summaryStatuses)}\n`);
+}

@@ -1,0 +1,259 @@
+/**
+ * Checks that the attributes of an input record (a CSV column, a JSON key) are
+ * ones the registry knows, and suggests the valid ones nearest to a wrong name.
+ */
+import { COMMON_ATTRIBUTES, type AttributeDef, type SchemaRegistry } from '../api/schema.ts';
+import { SCHEMA } from '../api/types.ts';
+import { parseColumn } from '../formats/scim-csv.ts';
+
+export interface AttributeProblem {
+  field: string;
+  message: string;
+}
+
+const MAX_SUGGESTIONS = 10;
+
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** The value of `name` in `obj`, matching the key case-insensitively (SCIM attribute names are). */
+export function attrValue(obj: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(obj, name)) return obj[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
+  return undefined;
+}
+
+const isCoreSchema = (id: string) => {
+  const lower = id.toLowerCase();
+  return lower === SCHEMA.USER.toLowerCase() || lower === SCHEMA.GROUP.toLowerCase();
+};
+const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const shortName = (schemaId: string) => /:([^:]+)$/.exec(schemaId)?.[1] ?? schemaId;
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Up to ten of `candidates`: those close to `wrong` first, nearest first (by the whole name,
+ * its last part, or containing it), then the rest in schema order. "a, b, …".
+ */
+export function suggest(wrong: string, candidates: readonly string[]): string {
+  const w = wrong.toLowerCase();
+  const lastPart = (s: string) => /[^.:\]]*$/.exec(s)?.[0] ?? s;
+  const near = Math.max(2, Math.floor(lastPart(w).length / 3));
+  const ranked = candidates
+    .map((c, index) => {
+      const lc = c.toLowerCase();
+      let d = Math.min(levenshtein(w, lc), levenshtein(lastPart(w), lastPart(lc)));
+      if (w.length >= 3 && lc.includes(lastPart(w))) d = Math.min(d, near);
+      return { c, index, d: d <= near ? d : Infinity };
+    })
+    .sort((a, b) => a.d - b.d || a.index - b.index)
+    .map((r) => r.c);
+  const shown = ranked.slice(0, MAX_SUGGESTIONS).join(', ');
+  return ranked.length > MAX_SUGGESTIONS ? `${shown}, …` : shown;
+}
+
+function topAttributes(registry: SchemaRegistry, schemaId: string): AttributeDef[] {
+  const own = registry.schema(schemaId)?.attributes ?? [];
+  if (!isCoreSchema(schemaId)) return own;
+  const names = new Set(own.map((a) => a.name.toLowerCase()));
+  return [...own, ...COMMON_ATTRIBUTES.filter((a) => !names.has(a.name.toLowerCase()))];
+}
+
+/** The attribute paths of a schema, as CSV columns name them: userName, name.givenName, emails[work].value, emails. */
+function pathsOf(registry: SchemaRegistry, schemaId: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const a of topAttributes(registry, schemaId)) {
+    const subs = a.type === 'complex' ? (a.subAttributes ?? []) : [];
+    if (subs.length === 0) out.push(`${prefix}${a.name}`);
+    else if (!a.multiValued) for (const s of subs) out.push(`${prefix}${a.name}.${s.name}`);
+    else {
+      const type = a.subAttributes?.find((s) => s.name === 'type')?.canonicalValues?.[0] ?? 'TYPE';
+      for (const s of subs) if (s.name !== 'type') out.push(`${prefix}${a.name}[${type}].${s.name}`);
+      out.push(`${prefix}${a.name}`);
+    }
+  }
+  return out;
+}
+
+/** Every valid path for a record of `coreSchema`: the core ones, then those of the known extensions. */
+function allPaths(registry: SchemaRegistry, coreSchema: string): string[] {
+  return [...pathsOf(registry, coreSchema), ...extensionsFor(registry, coreSchema).flatMap((id) => pathsOf(registry, id, `${id}:`))];
+}
+
+function extensionsFor(registry: SchemaRegistry, coreSchema: string): string[] {
+  return registry.extensionIds().filter((id) => !sameId(id, coreSchema));
+}
+
+function subNames(def: AttributeDef): string {
+  return (def.subAttributes ?? []).map((s) => s.name).join(', ');
+}
+
+/** What is wrong with a URN used as a schema (undefined: it is a known extension). */
+function schemaUrnProblem(urn: string, registry: SchemaRegistry, coreSchema: string): string | undefined {
+  const kind = shortName(coreSchema);
+  if (sameId(urn, coreSchema)) return `core ${kind} attributes are written without the schema URN`;
+  if (isCoreSchema(urn)) return `${urn} is the core ${shortName(urn)} schema, not an extension of ${kind}`;
+  if (registry.schema(urn)) return undefined;
+  const known = extensionsFor(registry, coreSchema);
+  return `unknown schema URN "${urn}"; known extensions: ${known.length > 0 ? known.join(', ') : 'none'}`;
+}
+
+export interface ColumnCheck {
+  problem?: string;
+  /** The column holds a whole complex or multi-valued attribute as JSON, whose insides records must check. */
+  wholeJson?: boolean;
+}
+
+/** Checks a CSV header column against the registry. */
+export function checkColumn(column: string, registry: SchemaRegistry, coreSchema: string): ColumnCheck {
+  const parsed = parseColumn(column, registry);
+  if (!parsed) return { problem: `not an attribute column; valid: ${suggest(column, allPaths(registry, coreSchema))}` };
+  const { urn, attr, type, sub } = parsed;
+  if (urn) {
+    const problem = schemaUrnProblem(urn, registry, coreSchema);
+    if (problem) return { problem: sameId(urn, coreSchema) ? `${problem}: write "${column.slice(urn.length + 1)}"` : problem };
+  }
+  const schemaId = urn ?? coreSchema;
+  const def = registry.lookup(schemaId, attr);
+  if (!def) {
+    const candidates = urn ? pathsOf(registry, urn, `${urn}:`) : allPaths(registry, coreSchema);
+    return { problem: `unknown attribute; valid: ${suggest(column, candidates)}` };
+  }
+  const subs = def.type === 'complex' ? (def.subAttributes ?? []) : [];
+  if (type !== undefined) {
+    if (!def.multiValued) return { problem: `"${attr}" is not multi-valued, so it takes no [${type}]` };
+    if (sub === undefined) return { problem: `a typed column needs a sub-attribute, e.g. ${attr}[${type}].value` };
+  }
+  if (sub !== undefined) {
+    if (def.type !== 'complex') return { problem: `"${attr}" has no sub-attributes` };
+    if (def.multiValued && type === undefined) {
+      return { problem: `"${attr}" is multi-valued: write ${attr}[TYPE].${sub} (e.g. ${attr}[work].${sub}), or the whole of ${attr} as JSON` };
+    }
+    if (subs.length > 0 && !registry.lookup(schemaId, `${attr}.${sub}`)) {
+      return { problem: `unknown sub-attribute "${sub}" of ${attr}; valid: ${subNames(def)}` };
+    }
+    return {};
+  }
+  return { wholeJson: def.multiValued || def.type === 'complex' };
+}
+
+/** The name a problem inside an attribute's value goes by: emails[work].value for a typed item, else emails.value. */
+function itemField(base: string, def: AttributeDef, item: Record<string, unknown>, sub: string): string {
+  const type = attrValue(item, 'type');
+  return def.multiValued && typeof type === 'string' && type !== '' ? `${base}[${type}].${sub}` : `${base}.${sub}`;
+}
+
+/** Checks the sub-attributes inside the value of a known attribute, and the entries of `schemas`. */
+function checkValue(schemaId: string, coreSchema: string, def: AttributeDef, value: unknown, field: string, registry: SchemaRegistry, out: AttributeProblem[]): void {
+  if (!urnOf(schemaId) && sameId(def.name, 'schemas') && Array.isArray(value)) {
+    for (const entry of value) {
+      if (typeof entry !== 'string') continue;
+      const problem = schemaUrnProblem(entry, registry, coreSchema);
+      if (problem && !sameId(entry, coreSchema)) out.push({ field, message: problem });
+    }
+    return;
+  }
+  const subs = def.type === 'complex' ? (def.subAttributes ?? []) : [];
+  if (subs.length === 0) return;
+  const items = def.multiValued && Array.isArray(value) ? value : [value];
+  const reported = new Set<string>();
+  for (const item of items) {
+    if (!isPlainObject(item)) continue;
+    for (const sub of Object.keys(item)) {
+      if (registry.lookup(schemaId, `${def.name}.${sub}`)) continue;
+      const f = itemField(field, def, item, sub);
+      if (reported.has(f)) continue;
+      reported.add(f);
+      out.push({ field: f, message: `unknown sub-attribute "${sub}" of ${def.name}; valid: ${subNames(def)}` });
+    }
+  }
+}
+
+/** The schema URN a schema id names, when it is not a core one (for checks that only apply to core attributes). */
+function urnOf(schemaId: string): string | undefined {
+  return isCoreSchema(schemaId) ? undefined : schemaId;
+}
+
+/** Keys of `obj` that differ only in case. */
+function caseTwins(obj: Record<string, unknown>): string[][] {
+  const byLower = new Map<string, string[]>();
+  for (const key of Object.keys(obj)) {
+    const lower = key.toLowerCase();
+    byLower.set(lower, [...(byLower.get(lower) ?? []), key]);
+  }
+  return [...byLower.values()].filter((keys) => keys.length > 1);
+}
+
+/**
+ * Checks every attribute of a record against the registry. `only`, when given, limits the check to
+ * the insides of these top-level keys (lower-cased `attr`, or `urn:attr` for extensions): for CSV,
+ * whose columns were checked once from the header, only whole-JSON cells remain to look into.
+ */
+export function checkResource(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string, only?: ReadonlySet<string>): AttributeProblem[] {
+  const out: AttributeProblem[] = [];
+  const attribute = (schemaId: string, name: string, value: unknown, field: string) => {
+    const def = registry.lookup(schemaId, name);
+    if (only) {
+      const key = `${urnOf(schemaId) ? `${schemaId}:` : ''}${name}`.toLowerCase();
+      if (def && only.has(key)) checkValue(schemaId, coreSchema, def, value, field, registry, out);
+      return;
+    }
+    if (!def) {
+      const candidates = urnOf(schemaId) ? pathsOf(registry, schemaId, `${schemaId}:`) : allPaths(registry, coreSchema);
+      out.push({ field, message: `unknown attribute; valid: ${suggest(field, candidates)}` });
+      return;
+    }
+    checkValue(schemaId, coreSchema, def, value, field, registry, out);
+  };
+  const twins = (obj: Record<string, unknown>, prefix: string) => {
+    if (only) return;
+    for (const keys of caseTwins(obj)) out.push({ field: `${prefix}${keys[0]}`, message: `given more than once, in different case: ${keys.join(', ')}` });
+  };
+
+  twins(resource, '');
+  for (const [key, value] of Object.entries(resource)) {
+    if (!/^urn:/i.test(key)) {
+      attribute(coreSchema, key, value, key);
+      continue;
+    }
+    const schema = registry.schema(key);
+    if (!schema) {
+      if (only) continue;
+      const { urn, attrPath } = registry.splitUrn(key);
+      if (urn && registry.schema(urn) && !isCoreSchema(urn)) {
+        out.push({ field: key, message: `a key cannot be an attribute path: nest it as {"${registry.schema(urn)!.id}": {"${attrPath}": …}}` });
+      } else {
+        out.push({ field: key, message: schemaUrnProblem(key, registry, coreSchema)! });
+      }
+      continue;
+    }
+    const problem = schemaUrnProblem(schema.id, registry, coreSchema);
+    if (problem) {
+      if (!only) out.push({ field: key, message: problem });
+      continue;
+    }
+    if (!isPlainObject(value)) {
+      if (!only) out.push({ field: key, message: `extension attributes must be an object, e.g. {"${schema.attributes[0]?.name ?? 'attribute'}": …}` });
+      continue;
+    }
+    twins(value, `${key}:`);
+    for (const [name, v] of Object.entries(value)) attribute(schema.id, name, v, `${key}:${name}`);
+  }
+  return out;
+}
+
+/** Does the object have anything that makes it a resource of `coreSchema` (a known attribute, a known schema)? */
+export function looksLikeResource(obj: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): boolean {
+  return Object.keys(obj).some((key) => (/^urn:/i.test(key) ? registry.schema(key) !== undefined : registry.lookup(coreSchema, key) !== undefined));
+}

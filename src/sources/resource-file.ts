@@ -1,0 +1,413 @@
+/**
+ * Reads the resources of an input file: CSV or TSV in the export column scheme,
+ * or JSON (a SCIM ListResponse, an array of resources, or one resource). Every
+ * record knows the line it starts on, and every problem found names its file,
+ * line and field, so that a bad input is reported whole, before anything is sent.
+ *
+ * Pure: no terminal, no exit; it only reads the file.
+ */
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { SchemaRegistry } from '../api/schema.ts';
+import { SCHEMA } from '../api/types.ts';
+import { CsvInputError, readScimCsv } from '../formats/scim-csv.ts';
+import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
+import { LineIndex, locateSyntaxError, scanLayout } from './json-text.ts';
+
+export interface SourceRecord {
+  resource: Record<string, unknown>;
+  file: string;
+  /** 1-based line where the record starts. */
+  line: number;
+}
+
+export interface InputProblem {
+  file: string;
+  /** 1-based line; 0 for the file as a whole. */
+  line: number;
+  /** The attribute or column concerned, named as a CSV column would be. */
+  field?: string;
+  message: string;
+}
+
+const MAX_LISTED = 20;
+
+export function formatProblem(p: InputProblem): string {
+  return `${p.file}:${p.line}: ${p.field !== undefined ? `column "${p.field}": ` : ''}${p.message}`;
+}
+
+/** Bad input: every problem found, one per line in the message (the first 20). */
+export class InputError extends Error {
+  constructor(readonly problems: InputProblem[]) {
+    const lines = problems.slice(0, MAX_LISTED).map(formatProblem);
+    if (problems.length > MAX_LISTED) lines.push(`… and ${problems.length - MAX_LISTED} more`);
+    super(lines.join('\n'));
+    this.name = 'InputError';
+  }
+}
+
+export type FileFormat = 'csv' | 'tsv' | 'json';
+
+export interface ReadOptions {
+  registry: SchemaRegistry;
+  /** The core schema of the resources in the file (User or Group). */
+  coreSchema: string;
+  /** Default: by extension (.csv, .tsv, .json), else sniffed from the content. */
+  format?: FileFormat;
+}
+
+interface Read {
+  records: SourceRecord[];
+  problems: InputProblem[];
+}
+
+const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const kindOf = (coreSchema: string) => /:([^:]+)$/.exec(coreSchema)?.[1] ?? 'resource';
+
+/** The format a file is in: by its extension, else by its content. */
+export function detectFormat(path: string, text: string): FileFormat {
+  const ext = /\.([a-z]+)$/i.exec(path)?.[1]?.toLowerCase();
+  if (ext === 'csv' || ext === 'tsv' || ext === 'json') return ext;
+  const body = text.replace(/^\uFEFF/, '').trimStart();
+  if (body.startsWith('{') || body.startsWith('[')) return 'json';
+  const firstLine = body.split('\n', 1)[0] ?? '';
+  const count = (ch: string) => firstLine.split(ch).length - 1;
+  return count('\t') > count(',') ? 'tsv' : 'csv';
+}
+
+/** The text of a file: UTF-8 (BOM dropped), or UTF-16LE when it starts with that BOM (Excel's "Unicode text"). */
+function decode(file: string, bytes: Buffer): { text: string } | { problem: InputProblem } {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes) };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const lossy = bytes.toString('utf8');
+    const at = Math.max(0, lossy.indexOf('\uFFFD'));
+    return { problem: { file, line: new LineIndex(lossy).line(at), message: 'the file is not UTF-8 text (an invalid byte sequence on this line); save it as UTF-8' } };
+  }
+}
+
+/** Reads every record of a file. Throws InputError listing all the problems found (or that the file cannot be read). */
+export async function readResourceFile(path: string, options: ReadOptions): Promise<SourceRecord[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new InputError([{ file: path, line: 0, message: `cannot read: ${e instanceof Error ? e.message : String(e)}` }]);
+  }
+  const decoded = decode(path, bytes);
+  if ('problem' in decoded) throw new InputError([decoded.problem]);
+  const { text } = decoded;
+  if (text.trim() === '') throw new InputError([{ file: path, line: 0, message: 'no records: the file is empty' }]);
+
+  const format = options.format ?? detectFormat(path, text);
+  const { records, problems } = format === 'json' ? readJson(path, text, options) : await readDelimited(path, text, options, format === 'tsv' ? '\t' : ',');
+  if (problems.length > 0) throw new InputError(problems.sort((a, b) => a.line - b.line));
+  return records;
+}
+
+// ---------------------------------------------------------------- CSV / TSV
+
+/** The header row and the line it is on (csv-parse as readScimCsv uses it, stopping after one record). */
+async function readHeader(text: string, delimiter: string): Promise<{ columns: string[]; line: number } | undefined> {
+  const { parse } = await import('csv-parse/sync');
+  try {
+    const first = parse(text, { bom: true, delimiter, relax_quotes: delimiter === '\t', skip_empty_lines: true, to: 1 })[0];
+    const emptyLines = (/^\uFEFF?(?:\r?\n)*/.exec(text)?.[0].match(/\n/g) ?? []).length;
+    return first ? { columns: first.map((c) => c.trim()), line: emptyLines + 1 } : undefined;
+  } catch {
+    return undefined; // readScimCsv reports it
+  }
+}
+
+/** The detail of a CsvInputError, without the "file:line: column …: " it starts with. */
+function csvDetail(e: CsvInputError): string {
+  const prefix = `${e.file}:${e.line}${e.field ? `: column "${e.field}"` : ''}: `;
+  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  // csv-parse names the line where it gave up (the end of the file), not where the record starts.
+  return detail.replace(/the parsing is finished with an opening quote at line (\d+)/, 'a quote opened in this record is still open at the end of the file (line $1)');
+}
+
+async function readDelimited(file: string, text: string, options: ReadOptions, delimiter: string): Promise<Read> {
+  const { registry, coreSchema } = options;
+  const problems: InputProblem[] = [];
+  const header = await readHeader(text, delimiter);
+  const reported = new Set<string>();
+  const wholeJson = new Set<string>();
+  const seen = new Map<string, string>();
+  for (const column of header?.columns ?? []) {
+    if (column === '') continue; // an unnamed column is harmless while empty; unflattenRow objects to a value in it
+    const at = (message: string) => {
+      reported.add(column);
+      problems.push({ file, line: header!.line, field: column, message });
+    };
+    const twin = seen.get(column.toLowerCase());
+    if (twin !== undefined) {
+      at(twin === column ? 'the column appears more than once' : `the same column as "${twin}" (attribute names ignore case)`);
+      continue;
+    }
+    seen.set(column.toLowerCase(), column);
+    const check = checkColumn(column, registry, coreSchema);
+    if (check.problem) at(check.problem);
+    else if (check.wholeJson) wholeJson.add(column.toLowerCase());
+  }
+
+  const records: SourceRecord[] = [];
+  try {
+    const input = Readable.from([Buffer.from(text, 'utf8')]);
+    for await (const r of readScimCsv(input, file, { registry, coreSchema }, { delimiter, relaxQuotes: delimiter === '\t' })) {
+      records.push({ resource: r.resource, file, line: r.line });
+    }
+  } catch (e) {
+    if (!(e instanceof CsvInputError)) throw e;
+    // Reading stops at the first row it cannot turn into a resource; a bad column is already reported.
+    if (e.field === undefined || !reported.has(e.field)) problems.push({ file, line: e.line, field: e.field, message: csvDetail(e) });
+    return { records, problems };
+  }
+
+  if (wholeJson.size > 0) {
+    for (const r of records) {
+      for (const p of checkResource(r.resource, registry, coreSchema, wholeJson)) problems.push({ file, line: r.line, ...p });
+    }
+  }
+  if (records.length === 0 && problems.length === 0) problems.push({ file, line: header?.line ?? 1, message: 'no records: the file has a header but no rows' });
+  return { records, problems };
+}
+
+// ---------------------------------------------------------------- JSON
+
+const ERROR_LIKE: Record<string, string> = {
+  [SCHEMA.ERROR.toLowerCase()]: 'a SCIM error response',
+  [SCHEMA.BULK_REQUEST.toLowerCase()]: 'a SCIM BulkRequest',
+  [SCHEMA.PATCH_OP.toLowerCase()]: 'a SCIM PatchOp request',
+  [SCHEMA.SEARCH_REQUEST.toLowerCase()]: 'a SCIM SearchRequest',
+};
+
+function schemasOf(obj: Record<string, unknown>): string[] {
+  const schemas = attrValue(obj, 'schemas');
+  return Array.isArray(schemas) ? schemas.filter((s): s is string => typeof s === 'string').map((s) => s.toLowerCase()) : [];
+}
+
+function readJson(file: string, raw: string, options: ReadOptions): Read {
+  const { registry, coreSchema } = options;
+  const text = raw.replace(/^\uFEFF/, '');
+  const lines = new LineIndex(text);
+  const kind = kindOf(coreSchema);
+  const problems: InputProblem[] = [];
+  const problem = (offset: number, message: string, field?: string) => problems.push({ file, line: lines.line(offset), field, message });
+  const expected = `expected a SCIM ListResponse, an array of resources or a single ${kind} object`;
+
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    const { offset, reason } = locateSyntaxError(text, e);
+    const hint = /after JSON/.test(reason) ? ' (a file holds one JSON value: a ListResponse, an array of resources, or one resource)' : '';
+    problem(offset, `invalid JSON at column ${lines.column(offset)}: ${reason}${hint}`);
+    return { records: [], problems };
+  }
+  const layout = scanLayout(text);
+
+  let items: unknown[];
+  let starts: number[];
+  let where: string;
+  let listStart: number;
+  if (Array.isArray(root)) {
+    items = root;
+    starts = layout.rootItems;
+    where = 'item';
+    listStart = layout.root;
+  } else if (isPlainObject(root)) {
+    const schemas = schemasOf(root);
+    const key = Object.hasOwn(root, 'Resources') ? 'Resources' : Object.keys(root).find((k) => k.toLowerCase() === 'resources');
+    const other = schemas.map((s) => ERROR_LIKE[s]).find((s) => s !== undefined);
+    if (key !== undefined) {
+      const member = layout.rootMembers.get(key);
+      const value = root[key];
+      const start = member?.start ?? layout.root;
+      if (!Array.isArray(value)) {
+        problem(start, `"${key}" must be an array of resources, not ${describe(value)}`);
+        return { records: [], problems };
+      }
+      items = value;
+      starts = member?.items ?? [];
+      where = `${key} item`;
+      listStart = start;
+    } else if (schemas.includes(SCHEMA.LIST_RESPONSE.toLowerCase())) {
+      problem(layout.root, 'no records: the ListResponse has no "Resources"');
+      return { records: [], problems };
+    } else if (other) {
+      const detail = [attrValue(root, 'status'), attrValue(root, 'detail')].filter((v) => typeof v === 'string' || typeof v === 'number').join(' ');
+      problem(layout.root, `${expected}; this is ${other}${detail ? ` (${detail})` : ''}`);
+      return { records: [], problems };
+    } else if (!looksLikeResource(root, registry, coreSchema) && !schemas.length) {
+      const keys = Object.keys(root);
+      const shown = keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ');
+      problem(layout.root, `${expected}; this object has no "Resources" and no ${kind} attribute (${keys.length === 0 ? 'it is empty' : `keys: ${shown}${keys.length > 5 ? ', …' : ''}`})`);
+      return { records: [], problems };
+    } else {
+      items = [root];
+      starts = [layout.root];
+      where = kind;
+      listStart = layout.root;
+    }
+  } else {
+    problem(layout.root, `${expected}, not ${describe(root)}`);
+    return { records: [], problems };
+  }
+
+  if (items.length === 0) {
+    problem(listStart, 'no records: the list of resources is empty');
+    return { records: [], problems };
+  }
+  const records: SourceRecord[] = [];
+  items.forEach((item, index) => {
+    const offset = starts[index] ?? listStart;
+    if (!isPlainObject(item)) {
+      problem(offset, `${where} ${index + 1} is ${describe(item)}, not a ${kind} object`);
+      return;
+    }
+    const line = lines.line(offset);
+    records.push({ resource: item, file, line });
+    for (const p of checkResource(item, registry, coreSchema)) problems.push({ file, line, ...p });
+  });
+  return { records, problems };
+}
+
+// ---------------------------------------------------------------- validation
+
+interface Seen {
+  line: number;
+  file: string;
+}
+
+/** Reports values of `name` that repeat across records (compared as the schema's caseExact says). */
+function uniqueness(name: string, caseExact: boolean, problems: InputProblem[]) {
+  const seen = new Map<string, Seen>();
+  return (record: SourceRecord) => {
+    const value = attrValue(record.resource, name);
+    if (typeof value !== 'string' || value === '') return;
+    const key = value;
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, { line: record.line, file: record.file });
+      return;
+    }
+    const there = first.file === record.file ? `line ${first.line}` : `${first.file} line ${first.line}`;
+    problems.push({ file: record.file, line: record.line, field: name, message: `${name} ${JSON.stringify(value)} already on ${there}` });
+  };
+}
+
+function identityChecks(registry: SchemaRegistry, coreSchema: string, problems: InputProblem[]) {
+  const exact = (name: string, fallback: boolean) => registry.lookup(coreSchema, name)?.caseExact ?? fallback;
+  return [uniqueness('externalId', exact('externalId', true), problems), uniqueness('id', exact('id', true), problems)];
+}
+
+/** A required, non-empty string attribute. */
+function requireString(record: SourceRecord, name: string, problems: InputProblem[]): void {
+  const value = attrValue(record.resource, name);
+  const at = (message: string) => problems.push({ file: record.file, line: record.line, field: name, message });
+  if (value === undefined || value === null) at(`${name} is required`);
+  else if (typeof value !== 'string') at(`${name} must be a string, not ${describe(value)}`);
+  else if (value.trim() === '') at(`${name} is empty`);
+}
+
+/** Why `address` is not a plausible e-mail address, or undefined when it is. */
+function emailFlaw(address: string): string | undefined {
+  if (/\s/.test(address)) return 'it contains a space';
+  const parts = address.split('@');
+  if (parts.length !== 2) return parts.length === 1 ? 'it has no @' : 'it has more than one @';
+  const [local, domain] = parts as [string, string];
+  if (local === '') return 'nothing before the @';
+  const labels = domain.split('.');
+  if (labels.length < 2 || labels.some((l) => l === '')) return `the domain "${domain}" needs a dot between non-empty parts`;
+  return undefined;
+}
+
+function checkEmails(record: SourceRecord, problems: InputProblem[]): void {
+  const emails = attrValue(record.resource, 'emails');
+  const at = (field: string, message: string) => problems.push({ file: record.file, line: record.line, field, message });
+  if (emails === undefined || emails === null) return;
+  if (!Array.isArray(emails)) {
+    at('emails', `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describe(emails)}`);
+    return;
+  }
+  emails.forEach((item, index) => {
+    if (!isPlainObject(item)) {
+      at('emails', `e-mail ${index + 1} is ${describe(item)}, not an object with a "value"`);
+      return;
+    }
+    const type = attrValue(item, 'type');
+    const typed = typeof type === 'string' && type !== '';
+    const field = typed ? `emails[${type}].value` : 'emails';
+    const which = typed ? `the ${type} e-mail` : `e-mail ${index + 1}`;
+    const value = attrValue(item, 'value');
+    if (value === undefined || value === null || value === '') at(field, `${which} has no address (value)`);
+    else if (typeof value !== 'string') at(field, `${which} must be a string, not ${describe(value)}`);
+    else {
+      const flaw = emailFlaw(value);
+      if (flaw) at(field, `${JSON.stringify(value)} is not a valid e-mail address: ${flaw}`);
+    }
+  });
+}
+
+function checkBoolean(record: SourceRecord, name: string, problems: InputProblem[]): void {
+  const value = attrValue(record.resource, name);
+  if (value === undefined || value === null || typeof value === 'boolean') return;
+  const message =
+    typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value)
+      ? `${JSON.stringify(value)} is a string: write true or false, without quotes`
+      : `${name} must be true or false, not ${JSON.stringify(value)}`;
+  problems.push({ file: record.file, line: record.line, field: name, message });
+}
+
+/**
+ * Checks records meant to become users: userName present (unless not required) and unique
+ * (ignoring case), externalId and id unique, e-mail addresses plausible, active a boolean.
+ * Read-only attributes (meta, groups) are left to the caller. Returns every problem found.
+ */
+export function validateUsers(records: SourceRecord[], registry: SchemaRegistry, opts: { requireUserName?: boolean } = {}): InputProblem[] {
+  const requireUserName = opts.requireUserName ?? true;
+  const problems: InputProblem[] = [];
+  const userNames = uniqueness('userName', registry.lookup(SCHEMA.USER, 'userName')?.caseExact ?? false, problems);
+  const identities = identityChecks(registry, SCHEMA.USER, problems);
+  for (const record of records) {
+    const userName = attrValue(record.resource, 'userName');
+    if (requireUserName || (userName !== undefined && userName !== null)) requireString(record, 'userName', problems);
+    userNames(record);
+    for (const check of identities) check(record);
+    checkEmails(record, problems);
+    checkBoolean(record, 'active', problems);
+  }
+  return problems;
+}
+
+/**
+ * Checks records meant to become groups: displayName present and unique (ignoring case),
+ * externalId and id unique, members a list of objects with a string "value".
+ */
+export function validateGroups(records: SourceRecord[], registry: SchemaRegistry): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const names = uniqueness('displayName', registry.lookup(SCHEMA.GROUP, 'displayName')?.caseExact ?? false, problems);
+  const identities = identityChecks(registry, SCHEMA.GROUP, problems);
+  for (const record of records) {
+    requireString(record, 'displayName', problems);
+    names(record);
+    for (const check of identities) check(record);
+    const members = attrValue(record.resource, 'members');
+    const at = (message: string) => problems.push({ file: record.file, line: record.line, field: 'members', message });
+    if (members === undefined || members === null) continue;
+    if (!Array.isArray(members)) {
+      at(`members must be a list such as [{"value": "<user id>"}], not ${describe(members)}`);
+      continue;
+    }
+    members.forEach((m, index) => {
+      if (!isPlainObject(m)) at(`member ${index + 1} is ${describe(m)}, not an object with a "value"`);
+      else {
+        const value = attrValue(m, 'value');
+        if (typeof value !== 'string' || value === '') at(`member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`);
+      }
+    });
+  }
+  return problems;
+}
