@@ -3,7 +3,7 @@
  * same run on the same machine; not a test (nothing here fails the build).
  *
  *   npm run bench                 all
- *   npm run bench -- startup      one of: startup, list, export
+ *   npm run bench -- startup      one of: startup, list, export, bulk-create
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -164,11 +164,51 @@ async function benchExport(): Promise<void> {
   }
 }
 
+async function benchBulkCreate(): Promise<void> {
+  const count = 5_000;
+  const concurrency = 4;
+  const { writeFileSync } = await import('node:fs');
+  const users = Array.from({ length: count }, (_, i) => ({
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: `bench.user${i}@example.com`,
+    name: { givenName: 'Bench', familyName: `User ${i}` },
+    displayName: `Bench User ${i}`,
+    emails: [{ value: `bench.user${i}@example.com`, type: 'work', primary: true }],
+    active: true,
+  }));
+  const jsonFile = join(home, 'bulk-users.json');
+  writeFileSync(jsonFile, JSON.stringify(users));
+  const bare: number[] = [];
+  const ours: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const who of ['bare', 'ours'] as const) {
+      // A fresh, empty server for every run: the same work each time.
+      const server = await startServer(0);
+      try {
+        const r =
+          who === 'bare'
+            ? await run([join(ROOT, 'bench/bare-create.mjs'), server.url, TOKEN, jsonFile, String(concurrency)])
+            : await run([BIN, 'users', 'bulk-create', jsonFile, '--concurrency', String(concurrency)], { ...baseEnv, SCIMCTL_URL: server.url });
+        if (r.code !== 0) throw new Error(r.stderr);
+        if (who === 'bare' && r.stdout.trim() !== String(count)) throw new Error(`baseline created ${r.stdout.trim()}`);
+        if (who === 'ours' && !new RegExp(`${count} created`).test(r.stderr)) throw new Error(`scimctl: ${r.stderr}`);
+        (who === 'bare' ? bare : ours).push(r.ms);
+      } finally {
+        await stopServer(server);
+      }
+    }
+  }
+  console.log(`bulk-create ${count.toLocaleString('en-US')} users, concurrency ${concurrency} (median of 3, each a whole process, fresh server each)`);
+  console.log(`  bare POST loop       ${fmt(median(bare))}`);
+  console.log(`  scimctl bulk-create  ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`);
+}
+
 const only = process.argv[2];
 try {
   if (!only || only === 'startup') await benchStartup();
   if (!only || only === 'list') await benchList();
   if (!only || only === 'export') await benchExport();
+  if (!only || only === 'bulk-create') await benchBulkCreate();
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

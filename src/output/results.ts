@@ -40,13 +40,24 @@ const COLUMNS: Column<ItemResult>[] = [
   { header: 'detail', value: (r) => r.detail ?? '', minWidth: 10 },
 ];
 
-/** Prints the results (table, tab-separated, or JSON with the summary) and the summary line on stderr. */
-export async function printResults(io: IOStreams, results: readonly ItemResult[], json: boolean, summaryStatuses?: readonly ItemStatus[]): Promise<void> {
+/**
+ * Prints the results (table, tab-separated, or JSON with the summary) and the
+ * summary line on stderr. `listed` picks the rows a terminal or pipe shows (all by
+ * default); the JSON report and the summary always cover every result.
+ */
+export async function printResults(
+  io: IOStreams,
+  results: readonly ItemResult[],
+  json: boolean,
+  summaryStatuses?: readonly ItemStatus[],
+  listed: (r: ItemResult) => boolean = () => true,
+): Promise<void> {
   if (json) {
     await writeChunk(io.stdout, `${JSON.stringify({ results, summary: summarize(results) }, null, 2)}\n`);
-  } else if (results.length > 0) {
-    const lines = io.isStdoutTTY ? renderTable(results, COLUMNS, io.columns) : results.map((r) => renderTsvRow(r, COLUMNS));
-    await writeChunk(io.stdout, `${lines.join('\n')}\n`);
+  } else {
+    const rows = results.filter(listed);
+    const lines = io.isStdoutTTY ? renderTable(rows, COLUMNS, io.columns) : rows.map((r) => renderTsvRow(r, COLUMNS));
+    if (rows.length > 0) await writeChunk(io.stdout, `${lines.join('\n')}\n`);
   }
   io.stderr.write(`scimctl: ${summaryLine(results, summaryStatuses)}\n`);
 }

@@ -287,7 +287,7 @@ function uniqueness(name: string, caseExact: boolean, problems: InputProblem[]) 
   return (record: SourceRecord) => {
     const value = attrValue(record.resource, name);
     if (typeof value !== 'string' || value === '') return;
-    const key = value;
+    const key = caseExact ? value : value.toLowerCase();
     const first = seen.get(key);
     if (!first) {
       seen.set(key, { line: record.line, file: record.file });

@@ -51,8 +51,7 @@ export async function runUsersBulkCreate(opts: UsersBulkCreateOptions, f: Factor
     detail: r.status === 'failed' ? `${r.record.file}:${r.record.line}: ${r.detail}` : r.detail,
   }));
   // On a terminal or in a pipe, list what did not simply work; --json reports everything.
-  const shown = opts.json ? items : items.filter((i) => i.status !== 'created');
-  await printResults(f.io, shown, opts.json, ['created', 'skipped', 'failed']);
+  await printResults(f.io, items, opts.json, ['created', 'skipped', 'failed'], (i) => i.status !== 'created');
   if (items.some((i) => i.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
 }
 
