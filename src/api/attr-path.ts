@@ -142,7 +142,7 @@ export function matchesValueFilter(item: unknown, f: ValueFilter, def?: Attribut
   if (f.kind === 'present') return actual !== undefined && actual !== null && actual !== '';
   const subDef = def?.subAttributes?.find((s) => lower(s.name) === lower(f.attr));
   // "value" of references (members, groups) is an id: compare exactly; other strings by the schema's caseExact.
-  return compare(actual, f.op, f.value, subDef?.caseExact ?? f.attr === 'value');
+  return compare(actual, f.op, f.value, subDef?.caseExact ?? lower(f.attr) === 'value');
 }
 
 /** The object holding the attribute: the resource itself, or its extension object. */
@@ -190,11 +190,12 @@ function pinned(f: ValueFilter): Record<string, unknown> | undefined {
  * matches and the filter pins the item down (`type eq "work"`), one is added.
  */
 export function setPath(resource: Record<string, unknown>, path: AttrPath, value: unknown): void {
-  const holder = container(resource, path, true)!;
-  const key = keyOf(holder, path.attr);
   if (path.filter) {
-    const list = Array.isArray(holder[key]) ? (holder[key] as Array<Record<string, unknown>>) : [];
-    holder[key] = list;
+    // Everything that can fail is checked before the resource is touched.
+    if (!path.sub && (!value || typeof value !== 'object' || Array.isArray(value))) throw new ClientUsageError(`${path.text} needs an object value (JSON)`);
+    const existing = container(resource, path, false);
+    const current = existing ? existing[keyOf(existing, path.attr)] : undefined;
+    const list = Array.isArray(current) ? (current as Array<Record<string, unknown>>) : [];
     let targets = list.filter((item) => matchesValueFilter(item, path.filter!));
     if (targets.length === 0) {
       const base = pinned(path.filter);
@@ -203,15 +204,16 @@ export function setPath(resource: Record<string, unknown>, path: AttrPath, value
       list.push(item);
       targets = [item];
     }
+    const holder = container(resource, path, true)!;
+    holder[keyOf(holder, path.attr)] = list;
     for (const item of targets) {
       if (path.sub) item[keyOf(item, path.sub)] = value;
-      else {
-        if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ClientUsageError(`${path.text} needs an object value (JSON)`);
-        Object.assign(item, value);
-      }
+      else Object.assign(item, value);
     }
     return;
   }
+  const holder = container(resource, path, true)!;
+  const key = keyOf(holder, path.attr);
   if (path.sub) {
     const current = holder[key];
     const obj = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
@@ -222,10 +224,16 @@ export function setPath(resource: Record<string, unknown>, path: AttrPath, value
   holder[key] = value;
 }
 
-/** Removes what a path names. Returns whether anything was there. */
+/** Removes what a path names. Returns whether anything was there. An extension object left empty goes too. */
 export function removePath(resource: Record<string, unknown>, path: AttrPath): boolean {
   const holder = container(resource, path, false);
   if (!holder) return false;
+  const removed = removeFrom(holder, path);
+  if (removed && path.urn && Object.keys(holder).length === 0) delete resource[keyOf(resource, path.urn)];
+  return removed;
+}
+
+function removeFrom(holder: Record<string, unknown>, path: AttrPath): boolean {
   const key = keyOf(holder, path.attr);
   if (!(key in holder)) return false;
   if (path.filter) {
@@ -259,6 +267,5 @@ export function removePath(resource: Record<string, unknown>, path: AttrPath): b
     return true;
   }
   delete holder[key];
-  if (path.urn && Object.keys(holder).length === 0) delete resource[keyOf(resource, path.urn)];
   return true;
 }

@@ -64,8 +64,9 @@ export async function sendBulk(transport: Transport, ops: readonly BulkOperation
     if (o && typeof o === 'object' && typeof (o as { bulkId?: unknown }).bulkId === 'string') byBulkId.set((o as { bulkId: string }).bulkId, o as Record<string, unknown>);
   });
   return withIds.map((op, i) => {
-    // Match by bulkId where the server echoes it, else by position.
-    const raw = byBulkId.get(op.bulkId) ?? (body.Operations as Array<Record<string, unknown>>)[i];
+    // Match by bulkId where the server echoes it, else by position (never taking a result that names another operation).
+    const positional = (body.Operations as Array<Record<string, unknown> | undefined>)[i];
+    const raw = byBulkId.get(op.bulkId) ?? (positional && typeof positional === 'object' && typeof positional.bulkId !== 'string' ? positional : undefined);
     const status = raw ? statusOf(raw.status) : undefined;
     if (!raw || status === undefined) return { status: 0, bulkId: op.bulkId };
     return {

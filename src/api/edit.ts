@@ -140,7 +140,7 @@ function mergeItems(current: unknown, incoming: unknown[]): unknown[] {
 export function mergeAttributes<T extends Record<string, unknown>>(resource: T, changes: Record<string, unknown>, skip: readonly string[] = ['id', 'meta', 'schemas', 'groups']): T {
   const out: Record<string, unknown> = structuredClone(resource);
   for (const [name, value] of Object.entries(changes)) {
-    if (skip.includes(name)) continue;
+    if (skip.some((s) => s.toLowerCase() === name.toLowerCase())) continue;
     const key = keyIn(out, name);
     if (value === null) {
       delete out[key];

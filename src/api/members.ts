@@ -46,8 +46,11 @@ const memberIds = (g: ScimGroup) => new Set((Array.isArray(g.members) ? g.member
 
 async function readMembers(groups: ResourceApi<ScimGroup>, id: string): Promise<ScimGroup> {
   const g = await groups.get(id);
-  // Some servers leave members out unless asked for them.
-  return Array.isArray(g.members) ? g : await groups.get(id, { attributes: ['displayName', 'members'] });
+  if (Array.isArray(g.members)) return g;
+  // Some servers leave members out unless asked for them. That read has only what was asked:
+  // keep the full resource (a PUT of it must not drop the rest) with the members from the second.
+  const withMembers = await groups.get(id, { attributes: ['displayName', 'members'] });
+  return { ...g, members: withMembers.members };
 }
 
 function isFormRejection(e: unknown): boolean {
@@ -103,7 +106,10 @@ async function patchMembers(
     await send([{ op: 'add', path: 'members', value: batch.map((value) => ({ value })) }]);
   }
   let form: 'filter' | 'value' = caps.memberRemoval ?? 'filter';
+  /** Removed so far, this batch included: not expected back after a value-form removal. */
+  const removed = new Set<string>();
   for (const batch of chunks(remove, MEMBER_BATCH)) {
+    for (const id of batch) removed.add(id);
     if (form === 'filter') {
       try {
         await send(batch.map((id) => ({ op: 'remove', path: patchPath('members', eq('value', id)) })));
@@ -115,7 +121,7 @@ async function patchMembers(
       }
     }
     // The value form: read back afterwards and undo any collateral removal.
-    const expected = new Set([...memberIds(before), ...add].filter((id) => !batch.includes(id)));
+    const expected = new Set([...memberIds(before), ...add].filter((id) => !removed.has(id)));
     await send([{ op: 'remove', path: 'members', value: batch.map((value) => ({ value })) }]);
     const after = memberIds(await readMembers(groups, groupId));
     const lost = [...expected].filter((id) => !after.has(id));

@@ -22,7 +22,9 @@ export interface AttributeChange {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const isUnset = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+/** Unassigned (RFC 7643 §2.5): missing, null, "", [], or a complex value with nothing assigned in it. */
+const isUnset = (v: unknown): boolean =>
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.values(v).every(isUnset));
 
 /** Order-insensitive equality for SCIM values (multi-valued attributes are unordered). */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -58,7 +60,7 @@ export function diffResources(before: Record<string, unknown>, after: Record<str
     const bKey = bKeys.get(lower);
     const aKey = aKeys.get(lower);
     const name = aKey ?? bKey!;
-    if (SERVER_OWNED.has(name)) continue;
+    if (SERVER_OWNED.has(lower)) continue;
     const b = bKey === undefined ? undefined : before[bKey];
     const a = aKey === undefined ? undefined : after[aKey];
     if (lower.startsWith('urn:') && (isObject(a) || isObject(b))) {
@@ -80,10 +82,19 @@ export function diffResources(before: Record<string, unknown>, after: Record<str
 
 /** PATCH operations for a list of changes: add what was unset, replace what changes, remove what goes. */
 export function changesToPatch(changes: AttributeChange[]): PatchRequest {
-  const ops: PatchOperation[] = changes.map((c) => {
-    if (isUnset(c.after)) return { op: 'remove', path: c.path };
-    if (isUnset(c.before)) return { op: 'add', path: c.path, value: c.after };
-    return { op: 'replace', path: c.path, value: c.after };
+  const ops: PatchOperation[] = changes.flatMap((c): PatchOperation[] => {
+    if (isUnset(c.after)) return [{ op: 'remove', path: c.path }];
+    if (isUnset(c.before)) return [{ op: 'add', path: c.path, value: c.after }];
+    if (isObject(c.before) && isObject(c.after)) {
+      // A replace of a complex value leaves the sub-attributes it does not name unchanged
+      // (RFC 7644 §3.5.2.3): the ones that go are removed explicitly.
+      const before = c.before;
+      const after = c.after;
+      const afterKeys = caseInsensitiveKeys(after);
+      const gone = Object.keys(before).filter((k) => !isUnset(before[k]) && isUnset(after[afterKeys.get(k.toLowerCase()) ?? k]));
+      return [...gone.map((k): PatchOperation => ({ op: 'remove', path: `${c.path}.${k}` })), { op: 'replace', path: c.path, value: c.after }];
+    }
+    return [{ op: 'replace', path: c.path, value: c.after }];
   });
   return { schemas: [PATCH_OP_SCHEMA], Operations: ops };
 }

@@ -4,12 +4,10 @@
  * through SCIM Bulk when the server offers it, paced to a rate limit when asked.
  * Every record gets a result; one failure never stops the others.
  */
-import { batchOperations, sendBulk, type BulkOperationResult } from '../api/bulk.ts';
 import type { ScimClient } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
-import { ResponseError, ScimError } from '../api/errors.ts';
-import { runAll, type Pacer } from '../api/executor.ts';
-import type { ScimResource, ScimUser } from '../api/types.ts';
+import type { Pacer } from '../api/executor.ts';
+import { postMany } from './post-many.ts';
 
 export interface CreateRecord {
   resource: Record<string, unknown>;
@@ -50,23 +48,6 @@ async function existingUsers(client: ScimClient): Promise<{ byUserName: Map<stri
   return { byUserName, byExternalId };
 }
 
-function detailOf(e: unknown): string {
-  if (e instanceof ScimError) return e.detail ?? e.message;
-  return e instanceof Error ? e.message : String(e);
-}
-
-function bulkDetail(r: BulkOperationResult): string {
-  const body = r.response as { detail?: unknown; scimType?: unknown } | undefined;
-  const detail = typeof body?.detail === 'string' ? body.detail : undefined;
-  return `HTTP ${r.status || '?'}${typeof body?.scimType === 'string' ? ` ${body.scimType}` : ''}${detail ? `: ${detail}` : ''}`;
-}
-
-function idFromLocation(location: string | undefined): string | undefined {
-  if (!location) return undefined;
-  const last = location.replace(/\/+$/, '').split('/').pop();
-  return last ? decodeURIComponent(last) : undefined;
-}
-
 export async function createManyUsers(client: ScimClient, caps: Capabilities, records: readonly CreateRecord[], options: CreateManyOptions): Promise<CreateResult[]> {
   const results: CreateResult[] = new Array(records.length);
   const settle = (i: number, r: CreateResult) => {
@@ -87,63 +68,17 @@ export async function createManyUsers(client: ScimClient, caps: Capabilities, re
     const { id: _id, meta: _meta, groups: _groups, ...rest } = records[i]!.resource;
     return rest;
   };
-
-  let remaining = pending;
-  if (options.bulk === 'auto' && caps.bulk.supported && remaining.length > 1) {
-    const ops = remaining.map((i) => ({ method: 'POST' as const, path: '/Users', bulkId: `r${i}`, data: body(i) }));
-    const batches = batchOperations(ops, caps.bulk.maxOperations || 100, caps.bulk.maxPayloadSize || 1_048_576);
-    let unsupported = false;
-    const done = new Set<number>();
-    await runAll(
-      batches,
-      async (batch) => {
-        if (unsupported) return;
-        await options.pacer?.wait();
-        let answers: BulkOperationResult[];
-        try {
-          answers = await sendBulk(client.transport, batch);
-        } catch (e) {
-          // A server that advertises Bulk but has no endpoint: fall back to single requests.
-          if (e instanceof ResponseError && [404, 405, 501].includes(e.status)) {
-            unsupported = true;
-            caps.bulk.supported = false;
-            return;
-          }
-          for (const op of batch) {
-            const i = Number(op.bulkId!.slice(1));
-            done.add(i);
-            settle(i, { record: records[i]!, status: 'failed', detail: detailOf(e) });
-          }
-          return;
-        }
-        answers.forEach((a, k) => {
-          const i = Number(batch[k]!.bulkId!.slice(1));
-          done.add(i);
-          const resource = a.response as ScimResource | undefined;
-          if (a.status === 201 || a.status === 200) settle(i, { record: records[i]!, status: 'created', id: resource?.id ?? idFromLocation(a.location) });
-          else if (a.status === 409) settle(i, { record: records[i]!, status: 'skipped', detail: `already exists (${bulkDetail(a)})` });
-          else settle(i, { record: records[i]!, status: 'failed', detail: bulkDetail(a) });
-        });
-      },
-      { concurrency: Math.min(options.concurrency, 2) },
-    );
-    remaining = remaining.filter((i) => !done.has(i));
-  }
-
-  await runAll(
-    remaining,
-    async (i) => {
-      await options.pacer?.wait();
+  await postMany(client, caps, '/Users', pending.map(body), {
+    concurrency: options.concurrency,
+    pacer: options.pacer,
+    bulk: options.bulk,
+    onOutcome: (k, o) => {
+      const i = pending[k]!;
       const record = records[i]!;
-      try {
-        const created = await client.users.create(body(i) as Omit<ScimUser, 'id'>);
-        settle(i, { record, status: 'created', id: created.id });
-      } catch (e) {
-        if (e instanceof ResponseError && e.status === 409) settle(i, { record, status: 'skipped', detail: `already exists (${detailOf(e)})` });
-        else settle(i, { record, status: 'failed', detail: detailOf(e) });
-      }
+      if (o.status === 'created') settle(i, { record, status: 'created', id: o.id });
+      else if (o.status === 'conflict') settle(i, { record, status: 'skipped', detail: `already exists (${o.detail})` });
+      else settle(i, { record, status: 'failed', detail: o.detail });
     },
-    { concurrency: options.concurrency },
-  );
+  });
   return results;
 }
