@@ -1,0 +1,76 @@
+/**
+ * Plans for people: `+ ~ -` lines with attribute-level diffs, and the summary
+ * line. Rendered from the plan's JSON form, so text, file and TUI agree.
+ */
+import { SchemaRegistry } from '../api/schema.ts';
+import { SCHEMA, type ScimResource } from '../api/types.ts';
+import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '../sync/model.ts';
+import { cellChanges, renderCellChanges } from './changes.ts';
+
+export function summaryText(s: PlanSummary): string {
+  const groups = [s.groupsCreated ? `${s.groupsCreated} group${s.groupsCreated === 1 ? '' : 's'} to create` : '', s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : ''].filter(Boolean);
+  return `${s.create} to create, ${s.update} to update, ${s.deactivate} to deactivate, ${s.delete} to delete, ${s.memberships} membership changes${groups.length ? `, ${groups.join(', ')}` : ''}.`;
+}
+
+/** Rebuilds the two sides of an update from its diffs, so they can be shown cell by cell. */
+function sides(diffs: readonly AttributeDiff[], registry: SchemaRegistry): [ScimResource, ScimResource] {
+  const before: Record<string, unknown> = { id: '' };
+  const after: Record<string, unknown> = { id: '' };
+  for (const d of diffs) {
+    const { urn, attrPath } = /^urn:/i.test(d.path) ? registry.splitUrn(d.path) : { urn: undefined, attrPath: d.path };
+    const put = (side: Record<string, unknown>, value: unknown) => {
+      if (value === undefined || value === null) return;
+      if (urn) side[urn] = { ...((side[urn] as Record<string, unknown>) ?? {}), [attrPath]: value };
+      else side[attrPath] = value;
+    };
+    put(before, d.before);
+    put(after, d.after);
+  }
+  return [before as ScimResource, after as ScimResource];
+}
+
+export function changeLines(change: Change, registry = new SchemaRegistry(), detail = true): string[] {
+  switch (change.kind) {
+    case 'create-user': {
+      const lines = [`+ create user ${change.userName}  (${change.origin.file}:${change.origin.line})`];
+      if (detail) lines.push(...renderCellChanges(cellChanges(undefined, change.resource as ScimResource, SCHEMA.USER, registry)));
+      return lines;
+    }
+    case 'update-user': {
+      const lines = [`~ update user ${change.userName}${change.reactivate ? ' (reactivate)' : ''}`];
+      if (detail) {
+        const [before, after] = sides(change.diffs, registry);
+        lines.push(...renderCellChanges(cellChanges(before, after, SCHEMA.USER, registry)));
+      }
+      return lines;
+    }
+    case 'deactivate-user':
+      return [`- deactivate user ${change.userName}  (${change.target})`];
+    case 'delete-user':
+      return [`- delete user ${change.userName}  (${change.target})`];
+    case 'create-group':
+      return [`+ create group ${change.displayName}`];
+    case 'add-member':
+      return [`+ add ${change.userName} to group ${change.groupName}`];
+    case 'remove-member':
+      return [`- remove ${change.userName} from group ${change.groupName}`];
+    case 'delete-group':
+      return [`- delete group ${change.displayName}  (${change.target})`];
+  }
+}
+
+export function problemLines(problems: readonly RecordProblem[]): string[] {
+  return problems.map((p) => `! ${p.origin.file}:${p.origin.line}: ${p.message}`);
+}
+
+/** The whole plan as text: changes, problems, and the summary line. */
+export function renderPlan(plan: Plan, registry = new SchemaRegistry()): string[] {
+  const lines: string[] = [];
+  for (const change of plan.changes) lines.push(...changeLines(change, registry));
+  if (plan.problems.length > 0) {
+    lines.push('', `${plan.problems.length} source record(s) could not be planned (their users are left alone):`, ...problemLines(plan.problems));
+  }
+  if (plan.changes.length === 0) lines.push('No changes: the target matches the source.');
+  lines.push('', `Plan: ${summaryText(plan.summary)}`);
+  return lines;
+}

@@ -1,0 +1,70 @@
+/**
+ * Plan files: the plan as JSON, with what it was computed against (profile,
+ * server, source fingerprint, the version of every target object it touches),
+ * so that applying it later can refuse a stale plan. Secrets never go in.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Change, Plan, PlanOptions, RecordProblem, PlanSummary } from './model.ts';
+
+export const PLAN_FORMAT = 1;
+
+export interface PlanFile {
+  kind: 'scimctl-plan';
+  formatVersion: number;
+  createdAt: string;
+  profile: string;
+  url: string;
+  mode: PlanOptions['mode'];
+  options: { missing: PlanOptions['missing']; deleteGroups: boolean; manageAll: boolean; matchKeys: readonly string[] };
+  source: { fingerprint: string; files: string[]; records: number };
+  /** Target object id → version when planned. */
+  versions: Record<string, string>;
+  matched: string[];
+  matchedGroups: string[];
+  changes: Change[];
+  problems: RecordProblem[];
+  summary: PlanSummary;
+}
+
+export function toPlanFile(plan: Plan, meta: Omit<PlanFile, 'kind' | 'formatVersion' | 'versions' | 'matched' | 'matchedGroups' | 'changes' | 'problems' | 'summary'>): PlanFile {
+  return { kind: 'scimctl-plan', formatVersion: PLAN_FORMAT, ...meta, versions: plan.versions, matched: plan.matched, matchedGroups: plan.matchedGroups, changes: plan.changes, problems: plan.problems, summary: plan.summary };
+}
+
+export function fromPlanFile(file: PlanFile): Plan {
+  return { changes: file.changes, problems: file.problems, summary: file.summary, versions: file.versions, matched: file.matched ?? [], matchedGroups: file.matchedGroups ?? [] };
+}
+
+export class PlanFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanFileError';
+  }
+}
+
+export async function writePlanFile(path: string, file: PlanFile): Promise<void> {
+  const tmp = `${path}.partial-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+export async function readPlanFile(path: string): Promise<PlanFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new PlanFileError(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new PlanFileError(`${path}: not a plan file (invalid JSON: ${(e as Error).message})`);
+  }
+  const p = parsed as Partial<PlanFile>;
+  if (!p || typeof p !== 'object' || p.kind !== 'scimctl-plan') throw new PlanFileError(`${path}: not a scimctl plan file`);
+  if (p.formatVersion !== PLAN_FORMAT) throw new PlanFileError(`${path}: plan format ${String(p.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`);
+  if (!Array.isArray(p.changes) || typeof p.versions !== 'object' || typeof p.url !== 'string' || typeof p.summary !== 'object') {
+    throw new PlanFileError(`${path}: the plan file is incomplete (changes, versions, url or summary missing)`);
+  }
+  return p as PlanFile;
+}

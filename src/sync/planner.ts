@@ -1,0 +1,341 @@
+/**
+ * The planner: desired state (the source) + actual state (the target) → a plan.
+ * Pure: no I/O, no clock, no randomness; the same inputs give the same plan.
+ *
+ * Safety rules built in here:
+ * - only attributes the source provides are compared (unmanaged data is never wiped);
+ * - only managed users (created by scimctl or listed by the source before, or all
+ *   with manageAll) are ever deactivated or deleted;
+ * - a source record that cannot be matched unambiguously is a problem, and every
+ *   target user it might mean is protected from deactivation and deletion;
+ * - only memberships of managed groups change, and only for managed users.
+ */
+import { mergeAttributes } from '../api/edit.ts';
+import { diffResources } from '../api/update.ts';
+import { primaryEmail, SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
+import type { Change, DesiredUser, MatchKey, Plan, PlanOptions, RecordProblem, SourceSnapshot, TargetSnapshot, UserRef } from './model.ts';
+
+const lower = (s: string) => s.toLowerCase();
+
+/** The version a plan records for a target object: its ETag/meta.version, else lastModified, else a content hash. */
+export function resourceVersion(r: ScimResource): string {
+  if (r.meta?.version) return r.meta.version;
+  if (r.meta?.lastModified) return `lastModified:${r.meta.lastModified}`;
+  const { meta: _meta, ...rest } = r;
+  return `hash:${fnv1a(stableStringify(rest))}`;
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** A small, fast, stable hash (FNV-1a, 52 bits) for content versions. */
+function fnv1a(text: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  }
+  return (h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0')).slice(0, 13);
+}
+
+/** The key of a target object in a plan's versions. */
+export const versionKey = (kind: 'User' | 'Group', id: string) => `${kind}/${id}`;
+
+/** The value of a match key in a desired user (as the source gives it). */
+export function desiredKey(user: DesiredUser, key: MatchKey): string | undefined {
+  const a = user.attributes;
+  if (key === 'externalId') return typeof a.externalId === 'string' && a.externalId !== '' ? a.externalId : undefined;
+  if (key === 'userName') return typeof a.userName === 'string' && a.userName !== '' ? a.userName : undefined;
+  const email = primaryEmail(a as Pick<ScimUser, 'emails'>);
+  return typeof email === 'string' && email !== '' ? email : undefined;
+}
+
+/** Keys compare exactly for externalId (caseExact in RFC 7643), case-insensitively for userName and e-mail. */
+const norm = (key: MatchKey, value: string) => (key === 'externalId' ? value : lower(value));
+
+function targetKeys(user: ScimUser, key: MatchKey): string[] {
+  if (key === 'externalId') return typeof user.externalId === 'string' ? [user.externalId] : [];
+  if (key === 'userName') return typeof user.userName === 'string' ? [lower(user.userName)] : [];
+  return (Array.isArray(user.emails) ? user.emails : []).map((e) => e?.value).filter((v): v is string => typeof v === 'string').map(lower);
+}
+
+/** A label for a desired user in messages and plans. */
+function labelOf(user: DesiredUser): string {
+  return desiredKey(user, 'userName') ?? desiredKey(user, 'email') ?? desiredKey(user, 'externalId') ?? `${user.origin.file}:${user.origin.line}`;
+}
+
+/** Identity attributes compare case-insensitively: servers normalise them, and a case-only change is churn. */
+function normaliseIdentity(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...r };
+  if (typeof out.userName === 'string') out.userName = lower(out.userName);
+  if (Array.isArray(out.emails)) out.emails = out.emails.map((e) => (e && typeof e === 'object' && typeof (e as { value?: unknown }).value === 'string' ? { ...e, value: lower((e as { value: string }).value) } : e));
+  return out;
+}
+
+export function planSync(source: SourceSnapshot, target: TargetSnapshot, options: PlanOptions): Plan {
+  const changes: Change[] = [];
+  const problems: RecordProblem[] = [];
+  const versions: Record<string, string> = {};
+  const touch = (r: ScimResource, kind: 'User' | 'Group') => (versions[versionKey(kind, r.id)] = resourceVersion(r));
+  const usersMode = options.mode !== 'groups';
+  const groupsMode = options.mode !== 'attributes';
+
+  // Index the target by every match key.
+  const index = new Map<MatchKey, Map<string, ScimUser[]>>();
+  for (const key of options.matchKeys) {
+    const m = new Map<string, ScimUser[]>();
+    for (const u of target.users) for (const k of new Set(targetKeys(u, key))) m.set(k, [...(m.get(k) ?? []), u]);
+    index.set(key, m);
+  }
+  const candidatesOf = (user: DesiredUser): ScimUser[] => {
+    const out = new Map<string, ScimUser>();
+    for (const key of options.matchKeys) {
+      const v = desiredKey(user, key);
+      if (v) for (const u of index.get(key)!.get(norm(key, v)) ?? []) out.set(u.id, u);
+    }
+    return [...out.values()];
+  };
+
+  // Two source records on one key: both are problems (which one is right cannot be known).
+  const bad = new Set<DesiredUser>();
+  for (const key of options.matchKeys) {
+    const seen = new Map<string, DesiredUser>();
+    for (const u of source.users) {
+      const v = desiredKey(u, key);
+      if (!v) continue;
+      const other = seen.get(norm(key, v));
+      if (other) {
+        if (!bad.has(u)) problems.push({ origin: u.origin, message: `${key} "${v}" is also on ${other.origin.file}:${other.origin.line}` });
+        if (!bad.has(other)) problems.push({ origin: other.origin, message: `${key} "${v}" is also on ${u.origin.file}:${u.origin.line}` });
+        bad.add(u);
+        bad.add(other);
+      } else seen.set(norm(key, v), u);
+    }
+  }
+  for (const u of source.users) {
+    if (!bad.has(u) && !options.matchKeys.some((k) => desiredKey(u, k))) {
+      problems.push({ origin: u.origin, message: `no ${options.matchKeys.join(', ')} to match it by` });
+      bad.add(u);
+    }
+  }
+
+  // Match by ranked keys: the first key with a value that finds users decides.
+  const protectedIds = new Set<string>();
+  const matchOf = new Map<DesiredUser, ScimUser>();
+  const claimedBy = new Map<string, DesiredUser>();
+  for (const u of source.users) {
+    if (bad.has(u)) {
+      for (const c of candidatesOf(u)) protectedIds.add(c.id);
+      continue;
+    }
+    let found: ScimUser | undefined;
+    let failed = false;
+    for (const key of options.matchKeys) {
+      const v = desiredKey(u, key);
+      if (!v) continue;
+      const hits = index.get(key)!.get(norm(key, v)) ?? [];
+      if (hits.length === 1) {
+        found = hits[0];
+        break;
+      }
+      if (hits.length > 1) {
+        problems.push({ origin: u.origin, message: `${key} "${v}" matches ${hits.length} users: ${hits.map((h) => `${h.userName} (${h.id})`).join(', ')}` });
+        for (const h of hits) protectedIds.add(h.id);
+        failed = true;
+        break;
+      }
+    }
+    if (failed) continue;
+    if (found) {
+      const other = claimedBy.get(found.id);
+      if (other) {
+        problems.push({ origin: u.origin, message: `matches the same user ${found.userName} (${found.id}) as ${other.origin.file}:${other.origin.line}` });
+        protectedIds.add(found.id);
+        matchOf.delete(other);
+        bad.add(other);
+        continue;
+      }
+      claimedBy.set(found.id, u);
+      matchOf.set(u, found);
+    }
+  }
+
+  const managedUser = (u: ScimUser) => options.manageAll || options.owned.has(u.id) || claimedBy.has(u.id);
+  const matchedIds = new Set([...matchOf.values()].map((u) => u.id));
+  const refOf = new Map<DesiredUser, UserRef>();
+  const nameOfRef = new Map<string, string>();
+
+  // Creates and updates.
+  for (const u of source.users) {
+    if (bad.has(u)) continue;
+    const label = labelOf(u);
+    const existing = matchOf.get(u);
+    if (!existing) {
+      const id = `create-user:${label}`;
+      refOf.set(u, { change: id });
+      nameOfRef.set(id, label);
+      if (usersMode) {
+        const resource: Record<string, unknown> = { schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes };
+        const extensions = Object.keys(resource).filter((k) => /^urn:/i.test(k));
+        resource.schemas = [SCHEMA.USER, ...extensions];
+        changes.push({ id, kind: 'create-user', userName: label, resource, origin: u.origin });
+      }
+      continue;
+    }
+    refOf.set(u, { id: existing.id });
+    nameOfRef.set(existing.id, existing.userName);
+    if (!usersMode) continue;
+    const desired: Record<string, unknown> = mergeAttributes(existing, u.attributes);
+    // A managed user who is back in the source is active again, unless the source says otherwise.
+    const reactivate = existing.active === false && u.attributes.active === undefined;
+    if (reactivate) desired.active = true;
+    const diffs = diffResources(normaliseIdentity(existing), normaliseIdentity(desired)).map((d) => ({
+      path: d.path,
+      before: d.path in existing ? existing[d.path] : d.before,
+      after: d.path in desired ? desired[d.path] : d.after,
+    }));
+    if (diffs.length > 0) {
+      touch(existing, 'User');
+      changes.push({ id: `update-user:${existing.id}`, kind: 'update-user', target: existing.id, userName: existing.userName, diffs, reactivate, origin: u.origin });
+    }
+  }
+
+  // Managed users that are no longer in the source.
+  const leaving = new Set<string>();
+  if (usersMode && options.missing !== 'leave') {
+    for (const t of target.users) {
+      if (matchedIds.has(t.id) || protectedIds.has(t.id) || !managedUser(t)) continue;
+      if (options.missing === 'delete') {
+        touch(t, 'User');
+        leaving.add(t.id);
+        changes.push({ id: `delete-user:${t.id}`, kind: 'delete-user', target: t.id, userName: t.userName });
+      } else if (t.active !== false) {
+        touch(t, 'User');
+        leaving.add(t.id);
+        changes.push({ id: `deactivate-user:${t.id}`, kind: 'deactivate-user', target: t.id, userName: t.userName });
+      }
+    }
+  }
+
+  // Groups: those the source names are managed; memberships change only there, only for managed users.
+  let groupsCreated = 0;
+  let groupsDeleted = 0;
+  let memberships = 0;
+  const managedGroupIds = new Set<string>();
+  if (groupsMode) {
+    const wanted = new Map<string, { displayName: string; externalId?: string; origin: DesiredUser['origin']; members: Set<DesiredUser> | undefined }>();
+    for (const g of source.groups) wanted.set(lower(g.displayName), { displayName: g.displayName, externalId: g.externalId, origin: g.origin, members: undefined });
+    const byKey = new Map<string, DesiredUser>();
+    for (const u of source.users) for (const key of options.matchKeys) {
+      const v = desiredKey(u, key);
+      if (v && !byKey.has(norm(key, v))) byKey.set(norm(key, v), u);
+    }
+    for (const g of source.groups) {
+      if (!g.members) continue;
+      const set = new Set<DesiredUser>();
+      for (const m of g.members) {
+        const u = options.matchKeys.map((k) => byKey.get(norm(k, m))).find((x) => x);
+        if (u) set.add(u);
+        else problems.push({ origin: g.origin, message: `member "${m}" of group "${g.displayName}" is not a user of the source` });
+      }
+      wanted.get(lower(g.displayName))!.members = set;
+    }
+    for (const u of source.users) {
+      for (const name of u.groups ?? []) {
+        const w = wanted.get(lower(name)) ?? { displayName: name, origin: u.origin, members: undefined };
+        wanted.set(lower(name), w);
+        // Memberships from users' group lists apply unless the groups file lists the members itself.
+        if (source.groups.some((g) => lower(g.displayName) === lower(name) && g.members)) continue;
+        (w.members ??= new Set()).add(u);
+      }
+    }
+
+    const targetByName = new Map<string, ScimGroup[]>();
+    for (const g of target.groups) targetByName.set(lower(g.displayName ?? ''), [...(targetByName.get(lower(g.displayName ?? '')) ?? []), g]);
+    const sortedWanted = [...wanted.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
+    for (const w of sortedWanted) {
+      const hits = (w.externalId ? target.groups.filter((g) => g.externalId === w.externalId) : []).concat(targetByName.get(lower(w.displayName)) ?? []);
+      const unique = [...new Map(hits.map((g) => [g.id, g])).values()];
+      if (unique.length > 1) {
+        problems.push({ origin: w.origin, message: `group "${w.displayName}" matches ${unique.length} groups: ${unique.map((g) => g.id).join(', ')}` });
+        continue;
+      }
+      const existing = unique[0];
+      let groupRef: { id: string } | { change: string };
+      const desiredMembers = [...(w.members ?? [])].filter((u) => !bad.has(u) && refOf.has(u));
+      if (!existing) {
+        const id = `create-group:${w.displayName}`;
+        groupRef = { change: id };
+        groupsCreated++;
+        changes.push({ id, kind: 'create-group', displayName: w.displayName, resource: { schemas: [SCHEMA.GROUP], displayName: w.displayName, ...(w.externalId ? { externalId: w.externalId } : {}) }, origin: w.origin });
+      } else {
+        groupRef = { id: existing.id };
+        managedGroupIds.add(existing.id);
+      }
+      const current = new Set((existing?.members ?? []).map((m) => m.value).filter((v): v is string => typeof v === 'string'));
+      const desiredIds = new Set<string>();
+      let touched = false;
+      for (const u of desiredMembers) {
+        const ref = refOf.get(u)!;
+        const key = 'id' in ref ? ref.id : ref.change;
+        desiredIds.add(key);
+        if ('id' in ref && current.has(ref.id)) continue;
+        touched = true;
+        memberships++;
+        changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: nameOfRef.get(key) ?? key });
+      }
+      if (existing && w.members !== undefined) {
+        const usersById = new Map(target.users.map((u) => [u.id, u]));
+        for (const memberId of current) {
+          if (desiredIds.has(memberId) || leaving.has(memberId) || protectedIds.has(memberId)) continue;
+          const member = usersById.get(memberId);
+          // Members that are not managed users (service accounts, nested groups) are not ours to remove.
+          if (!member || !managedUser(member)) continue;
+          touched = true;
+          memberships++;
+          changes.push({ id: `remove-member:${existing.id}:${memberId}`, kind: 'remove-member', group: { id: existing.id }, groupName: w.displayName, user: { id: memberId }, userName: member.userName });
+        }
+      }
+      if (existing && touched) touch(existing, 'Group');
+    }
+    if (options.deleteGroups) {
+      for (const g of target.groups) {
+        if (managedGroupIds.has(g.id) || wanted.has(lower(g.displayName ?? ''))) continue;
+        if (!(options.manageAll || options.ownedGroups.has(g.id))) continue;
+        touch(g, 'Group');
+        groupsDeleted++;
+        changes.push({ id: `delete-group:${g.id}`, kind: 'delete-group', target: g.id, displayName: g.displayName });
+      }
+    }
+  }
+
+  const count = (kind: Change['kind']) => changes.filter((c) => c.kind === kind).length;
+  const managed = target.users.filter(managedUser).length;
+  return {
+    changes,
+    problems,
+    versions,
+    matched: [...matchedIds],
+    matchedGroups: [...managedGroupIds],
+    summary: {
+      create: count('create-user'),
+      update: count('update-user'),
+      deactivate: count('deactivate-user'),
+      delete: count('delete-user'),
+      memberships,
+      groupsCreated,
+      groupsDeleted,
+      managed,
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Reading the target whole: every user and every group with its members. Any
+ * failed page aborts (the listing throws): a partial read never becomes "these
+ * users are gone".
+ */
+import type { ScimClient } from '../api/client.ts';
+import { runAll } from '../api/executor.ts';
+import { resourceVersion, versionKey } from './planner.ts';
+import type { TargetSnapshot } from './model.ts';
+
+export async function readTarget(client: ScimClient, onProgress?: (what: 'users' | 'groups', received: number, total?: number) => void): Promise<TargetSnapshot> {
+  const users = await client.users.toArray({ onPage: ({ received, total }) => onProgress?.('users', received, total) });
+  const groups = await client.groups.toArray({ onPage: ({ received, total }) => onProgress?.('groups', received, total) });
+  // Some servers leave members out of listings: read those groups one by one.
+  const missing = groups.map((g, i) => [g, i] as const).filter(([g]) => !Array.isArray(g.members));
+  const outcomes = await runAll(missing, async ([g]) => client.groups.get(g.id, { attributes: ['displayName', 'externalId', 'members', 'meta'] }), { concurrency: 4 });
+  outcomes.forEach((o, k) => {
+    if (!o.ok) throw o.error;
+    groups[missing[k]![1]] = { ...groups[missing[k]![1]]!, members: o.value.members ?? [] };
+  });
+  return { users, groups };
+}
+
+export interface StaleObject {
+  key: string;
+  planned: string;
+  /** The version now, or undefined when the object is gone. */
+  now?: string;
+}
+
+/**
+ * The objects a plan touches that changed since it was made. Few objects are read
+ * one by one; many, by listing (one request per page instead of one per object).
+ */
+export async function findStale(client: ScimClient, versions: Record<string, string>): Promise<StaleObject[]> {
+  const keys = Object.keys(versions);
+  const current = new Map<string, string>();
+  if (keys.length > 100) {
+    const target = await readTarget(client);
+    for (const u of target.users) current.set(versionKey('User', u.id), resourceVersion(u));
+    for (const g of target.groups) current.set(versionKey('Group', g.id), resourceVersion(g));
+  } else {
+    const outcomes = await runAll(
+      keys,
+      async (key) => {
+        const [kind, id] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+        const api = kind === 'Group' ? client.groups : client.users;
+        try {
+          return [key, resourceVersion(await api.get(id))] as const;
+        } catch (e) {
+          if ((e as { status?: number }).status === 404) return [key, undefined] as const;
+          throw e;
+        }
+      },
+      { concurrency: 4 },
+    );
+    for (const o of outcomes) {
+      if (!o.ok) throw o.error;
+      if (o.value[1] !== undefined) current.set(o.value[0], o.value[1]);
+    }
+  }
+  return keys.filter((k) => current.get(k) !== versions[k]).map((k) => ({ key: k, planned: versions[k]!, now: current.get(k) }));
+}
