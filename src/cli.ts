@@ -6,7 +6,7 @@ import type { Connection } from './config/connection.ts';
 import { loadEnv } from './config/env.ts';
 import type { GlobalArgs } from './commands/context.ts';
 import { buildCli } from './commands/index.ts';
-import { ExitCode, exitCodeFor, UsageError } from './commands/exit-codes.ts';
+import { ExitCode, exitCodeFor, SilentExit, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
 import { runInterruptCleanups } from './util/interrupt.ts';
@@ -32,6 +32,7 @@ export async function main(args: string[], io: IOStreams = systemStreams(), env 
     await cli.parseAsync();
     return ExitCode.OK;
   } catch (error) {
+    if (error instanceof SilentExit) return error.code;
     const connection: Connection | undefined = factory?.resolvedConnection();
     io.stderr.write(`scimctl: ${formatError(error, connection, connectionSecrets(connection))}\n`);
     if (error instanceof UsageError) io.stderr.write(`scimctl: see "scimctl ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} --help"\n`);

@@ -1,6 +1,9 @@
 /** The command tree. Each command module is a thin adapter over its run function. */
 import yargs, { type Argv } from 'yargs';
 import { exportCommand } from './export/export.ts';
+import { runsListCommand, runsLogCommand, runsShowCommand } from './runs/runs.ts';
+import { syncApplyCommand } from './sync/apply.ts';
+import { syncPlanCommand, syncRunCommand } from './sync/plan.ts';
 import type { CliContext } from './context.ts';
 import { VERSION } from './factory.ts';
 import { groupsGetCommand } from './groups/get.ts';
@@ -27,7 +30,7 @@ import { usersListCommand } from './users/list.ts';
 import { usersSearchCommand } from './users/search.ts';
 
 const EPILOG = `Connection: --profile NAME, or SCIMCTL_URL + SCIMCTL_TOKEN (environment or ./.env), or the current profile.
-Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 changes pending, 4 auth, 5 not found, 6 server unreachable.`;
+Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 changes pending, 4 auth, 5 not found, 6 server unreachable, 7 refused by a safety check.`;
 
 export function buildCli(args: string[], ctx: CliContext, width: number): Argv {
   return yargs(args)
@@ -65,6 +68,20 @@ export function buildCli(args: string[], ctx: CliContext, width: number): Argv {
         .demandCommand(1, 'name a groups command'),
     )
     .command(exportCommand(ctx))
+    .command('sync', 'Make the target match a source of truth: plan, apply, run', (y) =>
+      y
+        .command(syncPlanCommand(ctx))
+        .command(syncApplyCommand(ctx))
+        .command(syncRunCommand(ctx))
+        .demandCommand(1, 'name a sync command: plan, apply or run'),
+    )
+    .command('runs', 'The history of sync runs', (y) =>
+      y
+        .command(runsListCommand(ctx))
+        .command(runsShowCommand(ctx))
+        .command(runsLogCommand(ctx))
+        .demandCommand(1, 'name a runs command: list, show or log'),
+    )
     .command('profile', 'Manage connection profiles', (y) =>
       y
         .command(profileAddCommand(ctx))

@@ -27,13 +27,15 @@ export interface InputProblem {
   line: number;
   /** The attribute or column concerned, named as a CSV column would be. */
   field?: string;
+  /** What `field` names: a column or attribute of the file (default), or a key of a settings file (a sync mapping). */
+  fieldKind?: 'column' | 'key';
   message: string;
 }
 
 const MAX_LISTED = 20;
 
 export function formatProblem(p: InputProblem): string {
-  return `${p.file}:${p.line}: ${p.field !== undefined ? `column "${p.field}": ` : ''}${p.message}`;
+  return `${p.file}:${p.line}: ${p.field !== undefined ? `${p.fieldKind ?? 'column'} "${p.field}": ` : ''}${p.message}`;
 }
 
 /** Bad input: every problem found, one per line in the message (the first 20). */
@@ -54,6 +56,12 @@ export interface ReadOptions {
   coreSchema: string;
   /** Default: by extension (.csv, .tsv, .json), else sniffed from the content. */
   format?: FileFormat;
+  /**
+   * Zero records is a valid answer (a CSV header without rows, an empty list of resources,
+   * a ListResponse with totalResults 0 and no Resources). A file with no text at all is still
+   * a problem. Default false: commands that act on each record want at least one.
+   */
+  allowEmpty?: boolean;
 }
 
 interface Read {
@@ -76,7 +84,7 @@ export function detectFormat(path: string, text: string): FileFormat {
 }
 
 /** The text of a file: UTF-8 (BOM dropped), or UTF-16LE when it starts with that BOM (Excel's "Unicode text"). */
-function decode(file: string, bytes: Buffer): { text: string } | { problem: InputProblem } {
+export function decodeText(file: string, bytes: Buffer): { text: string } | { problem: InputProblem } {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes) };
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
@@ -95,7 +103,12 @@ export async function readResourceFile(path: string, options: ReadOptions): Prom
   } catch (e) {
     throw new InputError([{ file: path, line: 0, message: `cannot read: ${e instanceof Error ? e.message : String(e)}` }]);
   }
-  const decoded = decode(path, bytes);
+  return parseResourceBytes(path, bytes, options);
+}
+
+/** Like readResourceFile, for bytes already read from `path` (so a caller can digest exactly what was parsed). */
+export async function parseResourceBytes(path: string, bytes: Buffer, options: ReadOptions): Promise<SourceRecord[]> {
+  const decoded = decodeText(path, bytes);
   if ('problem' in decoded) throw new InputError([decoded.problem]);
   const { text } = decoded;
   if (text.trim() === '') throw new InputError([{ file: path, line: 0, message: 'no records: the file is empty' }]);
@@ -170,7 +183,7 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
       for (const p of checkResource(r.resource, registry, coreSchema, wholeJson)) problems.push({ file, line: r.line, ...p });
     }
   }
-  if (records.length === 0 && problems.length === 0) problems.push({ file, line: header?.line ?? 1, message: 'no records: the file has a header but no rows' });
+  if (records.length === 0 && problems.length === 0 && !options.allowEmpty) problems.push({ file, line: header?.line ?? 1, message: 'no records: the file has a header but no rows' });
   return { records, problems };
 }
 
@@ -234,6 +247,8 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       where = `${key} item`;
       listStart = start;
     } else if (schemas.includes(SCHEMA.LIST_RESPONSE.toLowerCase())) {
+      // RFC 7644 §3.4.2: Resources is required only when totalResults is non-zero.
+      if (options.allowEmpty && attrValue(root, 'totalResults') === 0) return { records: [], problems };
       problem(layout.root, 'no records: the ListResponse has no "Resources"');
       return { records: [], problems };
     } else if (other) {
@@ -257,6 +272,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
   }
 
   if (items.length === 0) {
+    if (options.allowEmpty) return { records: [], problems };
     problem(listStart, 'no records: the list of resources is empty');
     return { records: [], problems };
   }

@@ -8,7 +8,7 @@
  *   with manageAll) are ever deactivated or deleted;
  * - a source record that cannot be matched unambiguously is a problem, and every
  *   target user it might mean is protected from deactivation and deletion;
- * - only memberships of managed groups change, and only for managed users.
+ * - only memberships of managed groups change, and only for users the source lists.
  */
 import { mergeAttributes } from '../api/edit.ts';
 import { diffResources } from '../api/update.ts';
@@ -211,17 +211,14 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   }
 
   // Managed users that are no longer in the source.
-  const leaving = new Set<string>();
   if (usersMode && options.missing !== 'leave') {
     for (const t of target.users) {
       if (matchedIds.has(t.id) || protectedIds.has(t.id) || !managedUser(t)) continue;
       if (options.missing === 'delete') {
         touch(t, 'User');
-        leaving.add(t.id);
         changes.push({ id: `delete-user:${t.id}`, kind: 'delete-user', target: t.id, userName: t.userName });
       } else if (t.active !== false) {
         touch(t, 'User');
-        leaving.add(t.id);
         changes.push({ id: `deactivate-user:${t.id}`, kind: 'deactivate-user', target: t.id, userName: t.userName });
       }
     }
@@ -297,10 +294,12 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       if (existing && w.members !== undefined) {
         const usersById = new Map(target.users.map((u) => [u.id, u]));
         for (const memberId of current) {
-          if (desiredIds.has(memberId) || leaving.has(memberId) || protectedIds.has(memberId)) continue;
+          if (desiredIds.has(memberId) || protectedIds.has(memberId)) continue;
+          // Only users the source lists move between groups. Members it does not list (leavers,
+          // whose account the missing-user policy handles; service accounts; nested groups) stay.
+          if (!matchedIds.has(memberId)) continue;
           const member = usersById.get(memberId);
-          // Members that are not managed users (service accounts, nested groups) are not ours to remove.
-          if (!member || !managedUser(member)) continue;
+          if (!member) continue;
           touched = true;
           memberships++;
           changes.push({ id: `remove-member:${existing.id}:${memberId}`, kind: 'remove-member', group: { id: existing.id }, groupName: w.displayName, user: { id: memberId }, userName: member.userName });

@@ -1,0 +1,111 @@
+/** Confirming and applying a plan, then recording what happened (state, history, report). */
+import type { ScimClient } from '../../api/client.ts';
+import type { Capabilities } from '../../api/discovery.ts';
+import { parseRate, ratePacer } from '../../api/executor.ts';
+import type { Connection } from '../../config/connection.ts';
+import { writeChunk } from '../../output/iostreams.ts';
+import { progressBar } from '../../output/progress.ts';
+import { confirmTyped } from '../../output/prompt.ts';
+import { applyPlan, type ChangeResult } from '../../sync/apply.ts';
+import type { RunHistory, RunRecord } from '../../sync/history.ts';
+import type { Plan } from '../../sync/model.ts';
+import { saveState, type SyncState } from '../../sync/state.ts';
+import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
+import type { Factory } from '../factory.ts';
+import type { ApplyFlags, RunLog } from './shared.ts';
+
+export interface ExecuteContext {
+  client: ScimClient;
+  caps: Capabilities;
+  connection: Connection;
+  dataDir: string;
+  state: SyncState;
+  /** Records in the source the plan came from (remembered for the drift check). */
+  recordCount: number;
+  history: RunHistory;
+  run: RunRecord;
+  log: RunLog;
+}
+
+export function countResults(results: readonly ChangeResult[]): Record<string, number> {
+  const out: Record<string, number> = { applied: 0, failed: 0, excluded: 0 };
+  for (const r of results) out[r.status] = (out[r.status] ?? 0) + 1;
+  return out;
+}
+
+export async function confirmAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags: ApplyFlags & { yes: boolean; json: boolean; exclude?: ReadonlySet<string> }): Promise<ChangeResult[]> {
+  const { log, history, run } = ctx;
+  if (plan.changes.length === 0) {
+    run.status = 'applied';
+    run.finishedAt = new Date().toISOString();
+    run.results = { applied: 0, failed: 0, excluded: 0 };
+    history.save(run);
+    return [];
+  }
+  if (!flags.yes) {
+    const ok = await confirmTyped(f.io, `Apply ${plan.changes.length} change(s) to ${ctx.connection.url}?`, {
+      flag: '--yes',
+      what: `refusing to apply ${plan.changes.length} change(s) unattended`,
+    });
+    if (!ok) {
+      log.info('not applied: the admin did not confirm');
+      run.status = 'planned';
+      run.message = 'not confirmed';
+      run.finishedAt = new Date().toISOString();
+      history.save(run);
+      f.log('nothing applied');
+      throw new SilentExit(ExitCode.USAGE);
+    }
+  }
+  let pacer;
+  try {
+    pacer = flags.rate !== undefined ? ratePacer(parseRate(flags.rate)) : undefined;
+  } catch (e) {
+    throw new UsageError(`--rate: ${(e as Error).message}`);
+  }
+  const progress = progressBar(f.io, 'Applying');
+  let done = 0;
+  const results = await applyPlan(ctx.client, ctx.caps, plan, {
+    concurrency: flags.concurrency,
+    pacer,
+    bulk: flags.bulk ? 'auto' : 'never',
+    exclude: flags.exclude,
+    onResult: (r) => {
+      progress.update(++done, plan.changes.length);
+      if (r.status === 'failed') log.error(`${r.id}: ${r.detail ?? 'failed'}`, { change: r.id });
+      else log.info(`${r.id}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`, { change: r.id });
+    },
+  });
+  progress.finish();
+
+  // What scimctl now owns: users it created or the source matched, groups likewise; minus what it deleted.
+  const applied = new Map(results.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
+  const owned = new Set([...ctx.state.owned, ...plan.matched]);
+  const ownedGroups = new Set([...ctx.state.ownedGroups, ...plan.matchedGroups]);
+  for (const c of plan.changes) {
+    const r = applied.get(c.id);
+    if (!r) continue;
+    if (c.kind === 'create-user' && r.createdId) owned.add(r.createdId);
+    if (c.kind === 'create-group' && r.createdId) ownedGroups.add(r.createdId);
+    if (c.kind === 'delete-user') owned.delete(c.target);
+    if (c.kind === 'delete-group') ownedGroups.delete(c.target);
+  }
+  saveState(ctx.dataDir, { ...ctx.state, owned: [...owned], ownedGroups: [...ownedGroups], lastRecordCount: ctx.recordCount, lastRunAt: new Date().toISOString() });
+
+  const counts = countResults(results);
+  history.writeJson(run.id, 'results.json', results);
+  run.results = counts;
+  run.status = counts.failed ? 'partial' : 'applied';
+  run.finishedAt = new Date().toISOString();
+  history.save(run);
+
+  if (flags.json) {
+    await writeChunk(f.io.stdout, `${JSON.stringify({ run: run.id, results, counts }, null, 2)}\n`);
+  } else {
+    const failed = results.filter((r) => r.status === 'failed');
+    if (failed.length > 0) await writeChunk(f.io.stdout, `${failed.map((r) => `! ${r.id}: ${r.detail ?? 'failed'}`).join('\n')}\n`);
+  }
+  f.log(`applied ${counts.applied} of ${plan.changes.length} change(s)${counts.failed ? `, ${counts.failed} failed` : ''}${counts.excluded ? `, ${counts.excluded} excluded` : ''} (run ${run.id})`);
+  if (counts.failed) throw new SilentExit(ExitCode.ERROR);
+  return results;
+}

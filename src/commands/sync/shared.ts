@@ -1,0 +1,181 @@
+/** What sync plan, apply and run share: flags, reading source and target, the run record. */
+import type { Argv } from 'yargs';
+import type { ScimClient } from '../../api/client.ts';
+import type { Capabilities } from '../../api/discovery.ts';
+import { SchemaRegistry } from '../../api/schema.ts';
+import type { Connection } from '../../config/connection.ts';
+import { progressBar } from '../../output/progress.ts';
+import { readSource, type SourceSpec } from '../../sources/source.ts';
+import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
+import type { MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode } from '../../sync/model.ts';
+import { planSync } from '../../sync/planner.ts';
+import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
+import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
+import { readTarget } from '../../sync/target.ts';
+import { appendFileSync } from 'node:fs';
+import { UsageError } from '../exit-codes.ts';
+import type { Factory } from '../factory.ts';
+
+export interface SourceFlags {
+  source: string;
+  preset?: string;
+  mapping?: string;
+  groupsFile?: string;
+}
+
+export interface PlanFlags extends SourceFlags {
+  mode: string;
+  missing: string;
+  deleteGroups: boolean;
+  manageAll: boolean;
+  matchKeys: string;
+}
+
+export interface SafetyFlags {
+  maxDeletes?: string;
+  allowEmpty: boolean;
+  acceptSourceChange: boolean;
+}
+
+export interface ApplyFlags {
+  concurrency: number;
+  rate?: string;
+  bulk: boolean;
+}
+
+export interface LogFlags {
+  logFile?: string;
+  logFormat: string;
+}
+
+export function sourceOptions(y: Argv): Argv {
+  return y
+    .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout)' })
+    .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of the source file (default: our export scheme / SCIM JSON)' })
+    .option('mapping', { type: 'string', describe: 'YAML or JSON file mapping source columns to SCIM attributes' })
+    .option('groups-file', { type: 'string', describe: 'Groups file (e.g. groups.csv of the omni preset)' })
+    .option('mode', { type: 'string', choices: ['full', 'attributes', 'groups'], default: 'full', describe: 'full; attributes (users only); groups (memberships only)' })
+    .option('missing', { type: 'string', choices: ['deactivate', 'delete', 'leave'], default: 'deactivate', describe: 'What happens to managed users no longer in the source' })
+    .option('delete-groups', { type: 'boolean', default: false, describe: 'Delete managed groups no longer in the source' })
+    .option('manage-all', { type: 'boolean', default: false, describe: 'Adopt every user and group of the target (otherwise only those scimctl created or the source listed)' })
+    .option('match-keys', { type: 'string', default: 'externalId,userName,email', describe: 'Ranked keys to match source records to users' });
+}
+
+export function safetyOptions(y: Argv): Argv {
+  return y
+    .option('max-deletes', { type: 'string', describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)' })
+    .option('allow-empty', { type: 'boolean', default: false, describe: 'Accept a source with no users' })
+    .option('accept-source-change', { type: 'boolean', default: false, describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run' });
+}
+
+export function applyOptions(y: Argv): Argv {
+  return y
+    .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
+    .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 600/min' })
+    .option('bulk', { type: 'boolean', default: true, describe: 'Use SCIM /Bulk for creates when the server offers it' })
+    .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
+    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'Format of --log-file' });
+}
+
+export function planOptionsFrom(flags: PlanFlags, state: SyncState): PlanOptions {
+  const keys = flags.matchKeys.split(',').map((k) => k.trim()).filter(Boolean);
+  const bad = keys.filter((k) => k !== 'externalId' && k !== 'userName' && k !== 'email');
+  if (bad.length > 0 || keys.length === 0) throw new UsageError(`--match-keys takes externalId, userName and email, not "${bad.join(', ')}"`);
+  return {
+    mode: flags.mode as SyncMode,
+    missing: flags.missing as MissingPolicy,
+    deleteGroups: flags.deleteGroups,
+    manageAll: flags.manageAll,
+    owned: new Set(state.owned),
+    ownedGroups: new Set(state.ownedGroups),
+    matchKeys: keys as MatchKey[],
+  };
+}
+
+export interface Prepared {
+  client: ScimClient;
+  caps: Capabilities;
+  connection: Connection;
+  registry: SchemaRegistry;
+  source: SourceSnapshot;
+  plan: Plan;
+  options: PlanOptions;
+  state: SyncState;
+  dataDir: string;
+}
+
+/** Reads the source (all of it, checked) and the target (all of it), then plans. */
+export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promise<Prepared> {
+  const client = await f.client();
+  const connection = await f.connection();
+  const caps = await client.capabilities();
+  const registry = new SchemaRegistry(caps.schemas);
+  const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
+  const source = await readSource(spec, registry);
+  log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
+  const progress = progressBar(f.io, 'Reading target');
+  let target;
+  try {
+    target = await readTarget(client, (what, received, total) => progress.update(received, total));
+  } finally {
+    progress.finish();
+  }
+  log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
+  const dir = dataDir(f.env);
+  const state = loadState(dir, connection.name, connection.url);
+  const options = planOptionsFrom(flags, state);
+  const plan = planSync(source, target, options);
+  return { client, caps, connection, registry, source, plan, options, state, dataDir: dir };
+}
+
+export function safetyFindings(plan: Plan, source: SourceSnapshot | { users: { length: number } }, state: SyncState, flags: SafetyFlags, unattended: boolean): SafetyFinding[] {
+  try {
+    return checkSafety(plan, {
+      maxDeletes: flags.maxDeletes,
+      allowEmpty: flags.allowEmpty,
+      acceptSourceChange: flags.acceptSourceChange,
+      unattended,
+      recordCount: source.users.length,
+      lastRecordCount: state.lastRecordCount,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The run's log: into the run history, an optional --log-file, and warnings onto stderr. */
+export class RunLog {
+  private run: RunRecord | undefined;
+  constructor(
+    private readonly f: Factory,
+    private readonly history: RunHistory | undefined,
+    private readonly flags: Partial<LogFlags>,
+  ) {}
+
+  attach(run: RunRecord): void {
+    this.run = run;
+  }
+
+  private write(level: LogLine['level'], message: string, fields: Record<string, unknown> = {}): void {
+    const line: LogLine = { time: new Date().toISOString(), level, message, ...fields };
+    if (this.run && this.history) this.history.log(this.run.id, line);
+    if (this.flags.logFile) {
+      appendFileSync(this.flags.logFile, this.flags.logFormat === 'json' ? `${JSON.stringify(line)}\n` : `${line.time} ${level.toUpperCase()} ${message}\n`, { mode: 0o600 });
+    }
+    if (level !== 'info') this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
+  }
+
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.write('info', message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.write('warn', message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.write('error', message, fields);
+  }
+}
+
+export function historyFor(f: Factory): RunHistory {
+  return new RunHistory(dataDir(f.env));
+}

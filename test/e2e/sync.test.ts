@@ -1,0 +1,226 @@
+/** sync plan / apply / run end to end: an HR export mapped onto the scimmy server, across several runs. */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
+import { runCli, serverEnv, tempHome } from './helpers.ts';
+
+const TOKEN = 'e2e-sync-token-77aa88bb99cc';
+let server: ScimmyServer;
+let home: ReturnType<typeof tempHome>;
+let env: Record<string, string>;
+
+interface Person {
+  id: string;
+  first: string;
+  last: string;
+  title: string;
+  groups: string[];
+}
+interface StoredUser {
+  id: string;
+  userName: string;
+  externalId?: string;
+  title?: string;
+  active?: boolean;
+  displayName?: string;
+}
+
+const TEAMS = ['Engineering', 'Sales', 'Support', 'Finance'];
+const people: Person[] = Array.from({ length: 300 }, (_, i) => ({
+  id: `E${String(i + 1).padStart(5, '0')}`,
+  first: `Given${i}`,
+  last: `Family${i}`,
+  title: i % 7 === 0 ? 'Manager' : 'Staff',
+  groups: [TEAMS[i % 4]!, ...(i % 10 === 0 ? ['Leads'] : [])],
+}));
+
+const MAPPING = `attributes:
+  externalId: { column: EmployeeID }
+  userName: { column: Email, transform: [trim, lowercase] }
+  name.givenName: { column: First }
+  name.familyName: { column: Last }
+  displayName: { template: "{First} {Last}" }
+  emails[work].value: { column: Email, transform: [trim, lowercase] }
+  title: { column: Title }
+groups:
+  column: Groups
+  split: ";"
+`;
+
+function writeSource(list: Person[], name = 'hr.csv'): string {
+  const file = join(home.dir, name);
+  const rows = list.map((p) => [p.id, p.first, p.last, ` ${p.first}.${p.last}@Example.com `, p.title, p.groups.join(';')].map((c) => `"${c}"`).join(','));
+  writeFileSync(file, `EmployeeID,First,Last,Email,Title,Groups\n${rows.join('\n')}\n`);
+  return file;
+}
+
+const stored = () => [...server.users.values()] as StoredUser[];
+const byExt = (ext: string) => stored().find((u) => u.externalId === ext);
+const groupMembers = (name: string) => {
+  const g = ([...server.groups.values()] as Array<{ displayName: string; members?: Array<{ value: string }> }>).find((x) => x.displayName === name);
+  return g ? new Set((g.members ?? []).map((m) => m.value)) : undefined;
+};
+const writes = (from: number) => server.requests.slice(from).filter((r) => r.method !== 'GET');
+
+let mapping: string;
+let outsiderId: string;
+let outsiderBefore: unknown;
+
+before(async () => {
+  server = await startScimmyServer({ token: TOKEN, users: 0, groups: 0 });
+  home = tempHome();
+  env = { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
+  mapping = join(home.dir, 'mapping.yaml');
+  writeFileSync(mapping, MAPPING);
+  // A user made outside scimctl, e.g. by hand in the app's admin console.
+  const r = await runCli(['users', 'create', '--user-name', 'outsider@example.com', '--email', 'outsider@example.com', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  outsiderId = (JSON.parse(r.stdout) as { id: string }).id;
+  outsiderBefore = structuredClone(server.users.get(outsiderId));
+});
+
+after(async () => {
+  await server.close();
+  home.cleanup();
+});
+
+const sync = (args: string[], source: string, extra: Record<string, string> = {}) =>
+  runCli(['sync', ...args, '--source', source, '--mapping', mapping], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+
+describe('sync', () => {
+  test('initial run creates every user, the groups and their members', async () => {
+    const source = writeSource(people);
+    const r = await sync(['run', '--yes'], source);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Plan: 300 to create, 0 to update, 0 to deactivate, 0 to delete, 330 membership changes, 5 groups to create\./);
+    assert.equal(stored().length, 301);
+    const ann = byExt('E00001')!;
+    assert.equal(ann.userName, 'given0.family0@example.com');
+    assert.equal(ann.displayName, 'Given0 Family0');
+    assert.equal(groupMembers('Engineering')!.size, 75);
+    assert.equal(groupMembers('Leads')!.size, 30);
+    assert.ok(groupMembers('Leads')!.has(ann.id));
+    assert.deepEqual(server.users.get(outsiderId), outsiderBefore);
+  });
+
+  test('the next run with the same source plans nothing (exit 0 with --detailed-exitcode)', async () => {
+    const start = server.requests.length;
+    const r = await sync(['plan', '--detailed-exitcode'], writeSource(people));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /No changes/);
+    assert.deepEqual(writes(start), []);
+  });
+
+  test('changes, leavers and group moves; the outsider is never touched', async () => {
+    const changed = people.map((p) => ({ ...p, groups: [...p.groups] }));
+    for (const i of [1, 2, 3, 4, 5]) changed[i]!.title = 'Principal';
+    changed[6]!.groups = ['Finance']; // moves from Support (6 % 4 = 2) to Finance
+    const leavers = changed.splice(290, 4); // E00291..E00294
+    const r = await sync(['run', '--yes'], writeSource(changed));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /~ update user given1\.family1@example\.com\n\s+~ title: "Staff" → "Principal"/);
+    assert.match(r.stdout, /Plan: 0 to create, 5 to update, 4 to deactivate, 0 to delete, 2 membership changes\./);
+    for (const p of leavers) assert.equal(byExt(p.id)!.active, false, `${p.id} should be inactive`);
+    assert.equal(byExt('E00002')!.title, 'Principal');
+    assert.ok(groupMembers('Finance')!.has(byExt('E00007')!.id));
+    assert.ok(!groupMembers('Support')!.has(byExt('E00007')!.id));
+    assert.deepEqual(server.users.get(outsiderId), outsiderBefore);
+
+    const again = await sync(['plan', '--detailed-exitcode'], writeSource(changed));
+    assert.equal(again.code, 0, again.stdout);
+
+    // A leaver comes back: reactivated, nothing else.
+    const back = [...changed, leavers[0]!];
+    const re = await sync(['run', '--yes'], writeSource(back));
+    assert.equal(re.code, 0, re.stderr);
+    assert.match(re.stdout, /~ update user given290\.family290@example\.com \(reactivate\)/);
+    assert.match(re.stdout, /Plan: 0 to create, 1 to update, 0 to deactivate, 0 to delete, 0 membership changes\./);
+    assert.equal(byExt('E00291')!.active, true);
+    people.splice(0, people.length, ...back);
+  });
+
+  test('a saved plan applies exactly; a stale one is refused (exit 7)', async () => {
+    const edited = people.map((p) => ({ ...p }));
+    edited[10]!.title = 'Director';
+    edited[11]!.title = 'Director';
+    const source = writeSource(edited);
+    const planFile = join(home.dir, 'plan.json');
+    const plan = await sync(['plan', '-o', planFile], source);
+    assert.equal(plan.code, 0, plan.stderr);
+    const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { changes: Array<{ kind: string }>; versions: Record<string, string> };
+    assert.deepEqual(saved.changes.map((c) => c.kind), ['update-user', 'update-user']);
+    assert.ok(!readFileSync(planFile, 'utf8').includes(TOKEN));
+
+    // Someone edits one of those users on the server in between.
+    server.bump(byExt('E00011')!.id);
+    const start = server.requests.length;
+    const stale = await runCli(['sync', 'apply', planFile, '--yes'], { env });
+    assert.equal(stale.code, 7, stale.stderr);
+    assert.match(stale.stderr, /the plan is stale: 1 object\(s\)/);
+    assert.deepEqual(writes(start), []);
+    assert.equal(byExt('E00012')!.title, 'Staff');
+
+    const fresh = await sync(['plan', '-o', planFile], source);
+    assert.equal(fresh.code, 0);
+    const applied = await runCli(['sync', 'apply', planFile, '--yes'], { env });
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.equal(byExt('E00011')!.title, 'Director');
+    assert.equal(byExt('E00012')!.title, 'Director');
+    people.splice(0, people.length, ...edited);
+  });
+
+  test('the deletion threshold stops a run before anything is applied', async () => {
+    const fewer = people.slice(0, people.length - 40);
+    const start = server.requests.length;
+    const r = await sync(['run', '--yes'], writeSource(fewer));
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, /would deactivate or delete 40 of \d+ managed users, over the limit of \d+/);
+    assert.match(r.stderr, /--max-deletes 40/);
+    assert.match(r.stderr, /--accept-source-change/);
+    assert.deepEqual(writes(start), []);
+
+    const ok = await sync(['run', '--yes', '--max-deletes', '40', '--accept-source-change'], writeSource(fewer));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(stored().filter((u) => u.active === false).length, 40 + 3);
+  });
+
+  test('an empty source is refused', async () => {
+    const empty = join(home.dir, 'empty.csv');
+    writeFileSync(empty, 'EmployeeID,First,Last,Email,Title,Groups\n');
+    const start = server.requests.length;
+    const r = await sync(['run', '--yes', '--accept-source-change'], empty);
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, /the source has no users.*--allow-empty/);
+    assert.deepEqual(writes(start), []);
+  });
+
+  test('a failed read of the target aborts the run; nothing is deactivated', async () => {
+    server.addFault({ method: 'GET', path: /\/Users\?.*startIndex=201/, status: 503, times: Infinity });
+    const start = server.requests.length;
+    try {
+      const r = await sync(['run', '--yes', '--retries', '0'], writeSource(people.slice(0, 50)));
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /stopped after 200 resources/);
+      assert.deepEqual(writes(start), []);
+    } finally {
+      server.clearFaults();
+    }
+  });
+
+  test('runs are recorded: list, show and log', async () => {
+    const list = await runCli(['runs', 'list', '--json'], { env });
+    assert.equal(list.code, 0, list.stderr);
+    const runs = JSON.parse(list.stdout) as Array<{ id: string; command: string; status: string }>;
+    assert.ok(runs.some((r) => r.status === 'refused'));
+    assert.ok(runs.some((r) => r.command === 'sync apply' && r.status === 'applied'));
+    const show = await runCli(['runs', 'show', 'latest', '--json'], { env });
+    assert.equal(show.code, 0, show.stderr);
+    const log = await runCli(['runs', 'log', runs.find((r) => r.status === 'applied')!.id], { env });
+    assert.equal(log.code, 0, log.stderr);
+    assert.match(log.stdout, /INFO/);
+    const everything = [list.stdout, show.stdout, log.stdout].join('\n');
+    assert.ok(!everything.includes(TOKEN));
+  });
+});
