@@ -3,7 +3,7 @@
  * same run on the same machine; not a test (nothing here fails the build).
  *
  *   npm run bench                 all
- *   npm run bench -- startup      one of: startup, list, export, bulk-create
+ *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -203,12 +203,121 @@ async function benchBulkCreate(): Promise<void> {
   console.log(`  scimctl bulk-create  ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`);
 }
 
+async function benchInitialSync(): Promise<void> {
+  const count = 10_000;
+  const groupCount = 200;
+  const concurrency = 4;
+  const { writeFileSync } = await import('node:fs');
+  const users = Array.from({ length: count }, (_, i) => ({
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: `sync.user${i}@example.com`,
+    externalId: `S${i}`,
+    name: { givenName: 'Sync', familyName: `User ${i}` },
+    displayName: `Sync User ${i}`,
+    emails: [{ value: `sync.user${i}@example.com`, type: 'work', primary: true }],
+    active: true,
+  }));
+  const groups = Array.from({ length: groupCount }, (_, g) => ({ displayName: `Team ${g}`, members: [] as string[] }));
+  users.forEach((u, i) => groups[i % groupCount]!.members.push(u.userName));
+  // The source scimctl reads: SCIM JSON with each user's groups.
+  const source = users.map((u, i) => ({ ...u, groups: [{ display: `Team ${i % groupCount}` }] }));
+  const sourceFile = join(home, 'sync-source.json');
+  writeFileSync(sourceFile, JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], Resources: source }));
+  const usersFile = join(home, 'sync-users.json');
+  const groupsFile = join(home, 'sync-groups.json');
+  writeFileSync(usersFile, JSON.stringify(users));
+  writeFileSync(groupsFile, JSON.stringify(groups));
+  const bare: number[] = [];
+  const ours: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const who of ['bare', 'ours'] as const) {
+      const server = await startServer(0);
+      try {
+        const env = { ...baseEnv, SCIMCTL_URL: server.url, SCIMCTL_DATA_DIR: join(home, `data-${round}-${who}`) };
+        const r =
+          who === 'bare'
+            ? await run([join(ROOT, 'bench/bare-sync.mjs'), server.url, TOKEN, usersFile, groupsFile, String(concurrency)])
+            : await run([BIN, 'sync', 'run', '--source', sourceFile, '--yes', '--concurrency', String(concurrency)], env);
+        if (r.code !== 0) throw new Error(`${who}: ${r.stderr.slice(-2000)}`);
+        if (who === 'ours' && !/applied 10200 of 10200/.test(r.stderr)) throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
+        (who === 'bare' ? bare : ours).push(r.ms);
+      } finally {
+        await stopServer(server);
+      }
+    }
+  }
+  console.log(`initial sync ${count.toLocaleString('en-US')} users + ${groupCount} groups, concurrency ${concurrency} (median of 3, fresh server each)`);
+  console.log(`  bare loop, same ops  ${fmt(median(bare))}`);
+  console.log(`  scimctl sync run     ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`);
+}
+
+async function benchNoopResync(): Promise<void> {
+  const count = Number(process.env.BENCH_RESYNC_USERS ?? 100_000);
+  const server = await startServer(count, ['--groups', '50']);
+  try {
+    const env = { ...baseEnv, SCIMCTL_URL: server.url, SCIMCTL_DATA_DIR: join(home, 'data-noop') };
+    const exportFile = join(home, 'noop-source.json');
+    const exp = await run([BIN, 'export', 'users', '-o', exportFile], env);
+    if (exp.code !== 0) throw new Error(exp.stderr);
+    const bare: number[] = [];
+    const ours: number[] = [];
+    let rss = 0;
+    for (let round = 0; round < 3; round++) {
+      // The baseline reads the same data a plan needs: every user and every group.
+      const b = await run([join(ROOT, 'bench/bare-list.mjs'), server.url, TOKEN, '200', 'groups']);
+      if (b.code !== 0) throw new Error(b.stderr);
+      bare.push(b.ms);
+      const o = await run(['--import', join(ROOT, 'bench/rss-hook.mjs'), BIN, 'sync', 'plan', '--source', exportFile, '--detailed-exitcode'], env);
+      if (o.code !== 0) throw new Error(`sync plan exited ${o.code}: ${o.stderr.slice(-1000)}`);
+      ours.push(o.ms);
+      rss = Math.max(rss, Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(o.stderr)?.[1]));
+    }
+    console.log(`no-op re-sync of ${count.toLocaleString('en-US')} users (sync plan of an export of the target; median of 3)`);
+    console.log(`  bare paging loop (users + groups)  ${fmt(median(bare))}`);
+    console.log(`  scimctl sync plan    ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`);
+    console.log(`  peak RSS             ${(rss / 1024).toFixed(0)} MiB   (target <= 300 MB)`);
+  } finally {
+    await stopServer(server);
+  }
+  // The planner alone, on the same scale, in this process: CPU time, not wall time.
+  const { planSync } = await import('../src/sync/planner.ts');
+  const target = Array.from({ length: count }, (_, i) => ({
+    id: `id-${i}`,
+    userName: `user${i}@example.com`,
+    externalId: `X${i}`,
+    name: { givenName: 'Given', familyName: `Family ${i}` },
+    displayName: `Given Family ${i}`,
+    emails: [{ value: `user${i}@example.com`, type: 'work', primary: true }],
+    active: true,
+    meta: { version: `W/"${i}"` },
+  }));
+  const desired = target.map((u, i) => {
+    const { id: _id, meta: _meta, ...attributes } = u;
+    return { attributes, origin: { file: 'bench', line: i + 2 } };
+  });
+  const before = process.cpuUsage();
+  const plan = planSync({ users: desired, groups: [], fingerprint: '', files: [] }, { users: target, groups: [] }, {
+    mode: 'full',
+    missing: 'deactivate',
+    deleteGroups: false,
+    manageAll: false,
+    owned: new Set(target.map((u) => u.id)),
+    ownedGroups: new Set(),
+    matchKeys: ['externalId', 'userName', 'email'],
+  });
+  const cpu = process.cpuUsage(before);
+  if (plan.changes.length !== 0) throw new Error(`the planner found ${plan.changes.length} changes in identical data`);
+  console.log(`  planner CPU          ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms for ${count.toLocaleString('en-US')} users   (target <= 1000 ms)`);
+}
+
 const only = process.argv[2];
 try {
   if (!only || only === 'startup') await benchStartup();
   if (!only || only === 'list') await benchList();
   if (!only || only === 'export') await benchExport();
   if (!only || only === 'bulk-create') await benchBulkCreate();
+  if (!only || only === 'initial-sync') await benchInitialSync();
+  if (!only || only === 'noop-resync') await benchNoopResync();
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

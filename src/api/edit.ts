@@ -138,7 +138,8 @@ function mergeItems(current: unknown, incoming: unknown[]): unknown[] {
  * extensions merge by attribute, and null removes. What `changes` does not name stays.
  */
 export function mergeAttributes<T extends Record<string, unknown>>(resource: T, changes: Record<string, unknown>, skip: readonly string[] = ['id', 'meta', 'schemas', 'groups']): T {
-  const out: Record<string, unknown> = structuredClone(resource);
+  // A shallow copy is enough: every nested value that changes is rebuilt, never mutated.
+  const out: Record<string, unknown> = { ...resource };
   for (const [name, value] of Object.entries(changes)) {
     if (skip.some((s) => s.toLowerCase() === name.toLowerCase())) continue;
     const key = keyIn(out, name);

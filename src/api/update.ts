@@ -26,22 +26,40 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 const isUnset = (v: unknown): boolean =>
   v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.values(v).every(isUnset));
 
-/** Order-insensitive equality for SCIM values (multi-valued attributes are unordered). */
+/** Order-insensitive equality for SCIM values (multi-valued attributes are unordered; names ignore case). */
 export function sameValue(a: unknown, b: unknown): boolean {
-  if (isUnset(a) && isUnset(b)) return true;
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical).map((x) => JSON.stringify(x)).sort();
-  if (isObject(v)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort((x, y) => x.toLowerCase().localeCompare(y.toLowerCase()))) {
-      if (!isUnset(v[k])) out[k.toLowerCase()] = canonical(v[k]);
-    }
-    return out;
+  if (a === b) return true;
+  const ua = isUnset(a);
+  const ub = isUnset(b);
+  if (ua || ub) return ua && ub;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b)) return false;
+    const av = a.filter((x) => !isUnset(x));
+    const bv = b.filter((x) => !isUnset(x));
+    if (av.length !== bv.length) return false;
+    // Each item of one side pairs with a distinct equal item of the other (small lists: quadratic is fine).
+    const used = new Array<boolean>(bv.length).fill(false);
+    return av.every((x) => {
+      const at = bv.findIndex((y, i) => !used[i] && sameValue(x, y));
+      if (at < 0) return false;
+      used[at] = true;
+      return true;
+    });
   }
-  return v;
+  if (isObject(a)) {
+    if (!isObject(b)) return false;
+    const bKeys = new Map<string, string>();
+    for (const k of Object.keys(b)) if (!isUnset(b[k])) bKeys.set(k.toLowerCase(), k);
+    let count = 0;
+    for (const k of Object.keys(a)) {
+      if (isUnset(a[k])) continue;
+      count++;
+      const bk = bKeys.get(k.toLowerCase());
+      if (bk === undefined || !sameValue(a[k], b[bk])) return false;
+    }
+    return count === bKeys.size;
+  }
+  return false;
 }
 
 function caseInsensitiveKeys(obj: Record<string, unknown>): Map<string, string> {

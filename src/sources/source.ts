@@ -215,7 +215,8 @@ async function scimUsers(file: LoadedFile, format: FileFormat | undefined, regis
     throw e;
   }
   const problems: InputProblem[] = [];
-  const withGroups = records.some((r) => !isBlank(attrValue(r.resource, 'groups')));
+  // Any record with groups (even an empty list) makes the file speak for every user's memberships.
+  const withGroups = records.some((r) => attrValue(r.resource, 'groups') !== undefined && attrValue(r.resource, 'groups') !== null);
   const users = records.map((record): BuiltUser => {
     const attributes: Record<string, unknown> = {};
     const onlyOnCreate: Record<string, unknown> = {};

@@ -89,7 +89,11 @@ export async function readDelimitedTable(file: LoadedFile, delimiter: string): P
     const err = e as { message?: string; lines?: number; empty_lines?: number; code?: string };
     const line = typeof err.lines === 'number' ? lastEnd + 1 + ((err.empty_lines ?? lastEmpty) - lastEmpty) : 0;
     let message = err.message ?? String(e);
-    message = message.replace(/^Invalid (Opening|Closing) Quote: /, '').replace(/the parsing is finished with an opening quote at line (\d+)/i, 'a quote opened in this record is still open at the end of the file (line $1)');
+    const length = /^Invalid Record Length: expect (\d+), got (\d+)/.exec(message);
+    if (length) message = `the row has ${length[2]} cells and the header ${length[1]}`;
+    message = message
+      .replace(/^(Quote Not Closed|Invalid (Opening|Closing) Quote): /, '')
+      .replace(/the parsing is finished with an opening quote at line (\d+)/i, 'a quote opened in this record is still open at the end of the file (line $1)');
     return { problems: [{ file: path, line, message }] };
   }
   const [head, ...body] = raw;

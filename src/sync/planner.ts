@@ -11,7 +11,7 @@
  * - only memberships of managed groups change, and only for users the source lists.
  */
 import { mergeAttributes } from '../api/edit.ts';
-import { diffResources } from '../api/update.ts';
+import { diffResources, sameValue } from '../api/update.ts';
 import { primaryEmail, SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
 import type { Change, DesiredUser, MatchKey, Plan, PlanOptions, RecordProblem, SourceSnapshot, TargetSnapshot, UserRef } from './model.ts';
 
@@ -82,6 +82,80 @@ function normaliseIdentity(r: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const identityEqual = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && lower(a) === lower(b);
+
+function valueOf(obj: Record<string, unknown>, name: string): unknown {
+  if (name in obj) return obj[name];
+  const lowerName = lower(name);
+  for (const k of Object.keys(obj)) if (lower(k) === lowerName) return obj[k];
+  return undefined;
+}
+
+/**
+ * True only when laying `attrs` over `existing` (mergeAttributes) certainly changes
+ * nothing: the fast path for the common case of an unchanged user, without the
+ * copies a full merge and diff make. When unsure it says false, and the full
+ * comparison decides.
+ */
+function certainlyUnchanged(existing: Record<string, unknown>, attrs: Record<string, unknown>): boolean {
+  for (const [name, incoming] of Object.entries(attrs)) {
+    const lowerName = lower(name);
+    if (lowerName === 'id' || lowerName === 'meta' || lowerName === 'schemas' || lowerName === 'groups') continue;
+    const current = valueOf(existing, name);
+    if (incoming === null) {
+      if (!sameValue(current, undefined)) return false;
+    } else if (lowerName === 'username') {
+      if (!identityEqual(current, incoming)) return false;
+    } else if (lowerName.startsWith('urn:') && isPlainObject(incoming)) {
+      if (!isPlainObject(current)) return false;
+      for (const [attr, v] of Object.entries(incoming)) {
+        const c = valueOf(current, attr);
+        if (isPlainObject(v) && isPlainObject(c)) {
+          for (const [sub, sv] of Object.entries(v)) if (!sameValue(valueOf(c, sub), sv)) return false;
+        } else if (!sameValue(c, v)) return false;
+      }
+    } else if (Array.isArray(incoming)) {
+      if (!Array.isArray(current)) return false;
+      const typed = incoming.every((i) => isPlainObject(i) && typeof i.type === 'string');
+      if (!typed) {
+        if (!sameValue(current, incoming)) return false;
+        continue;
+      }
+      for (const item of incoming as Array<Record<string, unknown>>) {
+        const match = current.find((c) => isPlainObject(c) && typeof c.type === 'string' && lower(c.type) === lower(item.type as string));
+        if (!isPlainObject(match)) return false;
+        for (const [sub, sv] of Object.entries(item)) {
+          const cv = valueOf(match, sub);
+          if (lowerName === 'emails' && sub === 'value' ? !identityEqual(cv, sv) : !sameValue(cv, sv)) return false;
+        }
+        // A new primary would take the flag from another item.
+        if (item.primary === true && current.some((c) => c !== match && isPlainObject(c) && c.primary === true)) return false;
+      }
+    } else if (isPlainObject(incoming) && isPlainObject(current)) {
+      for (const [sub, v] of Object.entries(incoming)) if (!sameValue(valueOf(current, sub), v)) return false;
+    } else if (!sameValue(current, incoming)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The named attributes of a resource (names matched case-insensitively). */
+function pick(r: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (name in r) {
+      out[name] = r[name];
+      continue;
+    }
+    const lowerName = lower(name);
+    const key = Object.keys(r).find((k) => lower(k) === lowerName);
+    if (key !== undefined) out[key] = r[key];
+  }
+  return out;
+}
+
 export function planSync(source: SourceSnapshot, target: TargetSnapshot, options: PlanOptions): Plan {
   const changes: Change[] = [];
   const problems: RecordProblem[] = [];
@@ -94,13 +168,30 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   const index = new Map<MatchKey, Map<string, ScimUser[]>>();
   for (const key of options.matchKeys) {
     const m = new Map<string, ScimUser[]>();
-    for (const u of target.users) for (const k of new Set(targetKeys(u, key))) m.set(k, [...(m.get(k) ?? []), u]);
+    for (const u of target.users) {
+      for (const k of targetKeys(u, key)) {
+        const list = m.get(k);
+        if (!list) m.set(k, [u]);
+        else if (list[list.length - 1] !== u) list.push(u);
+      }
+    }
     index.set(key, m);
   }
+  // Each source record's keys, computed once.
+  const keyCache = new Map<DesiredUser, Partial<Record<MatchKey, string>>>();
+  const keysOf = (u: DesiredUser): Partial<Record<MatchKey, string>> => {
+    let keys = keyCache.get(u);
+    if (!keys) {
+      keys = {};
+      for (const key of options.matchKeys) keys[key] = desiredKey(u, key);
+      keyCache.set(u, keys);
+    }
+    return keys;
+  };
   const candidatesOf = (user: DesiredUser): ScimUser[] => {
     const out = new Map<string, ScimUser>();
     for (const key of options.matchKeys) {
-      const v = desiredKey(user, key);
+      const v = keysOf(user)[key];
       if (v) for (const u of index.get(key)!.get(norm(key, v)) ?? []) out.set(u.id, u);
     }
     return [...out.values()];
@@ -111,7 +202,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   for (const key of options.matchKeys) {
     const seen = new Map<string, DesiredUser>();
     for (const u of source.users) {
-      const v = desiredKey(u, key);
+      const v = keysOf(u)[key];
       if (!v) continue;
       const other = seen.get(norm(key, v));
       if (other) {
@@ -123,7 +214,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     }
   }
   for (const u of source.users) {
-    if (!bad.has(u) && !options.matchKeys.some((k) => desiredKey(u, k))) {
+    if (!bad.has(u) && !options.matchKeys.some((k) => keysOf(u)[k])) {
       problems.push({ origin: u.origin, message: `no ${options.matchKeys.join(', ')} to match it by` });
       bad.add(u);
     }
@@ -141,7 +232,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     let found: ScimUser | undefined;
     let failed = false;
     for (const key of options.matchKeys) {
-      const v = desiredKey(u, key);
+      const v = keysOf(u)[key];
       if (!v) continue;
       const hits = index.get(key)!.get(norm(key, v)) ?? [];
       if (hits.length === 1) {
@@ -151,6 +242,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       if (hits.length > 1) {
         problems.push({ origin: u.origin, message: `${key} "${v}" matches ${hits.length} users: ${hits.map((h) => `${h.userName} (${h.id})`).join(', ')}` });
         for (const h of hits) protectedIds.add(h.id);
+        bad.add(u);
         failed = true;
         break;
       }
@@ -160,9 +252,11 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       const other = claimedBy.get(found.id);
       if (other) {
         problems.push({ origin: u.origin, message: `matches the same user ${found.userName} (${found.id}) as ${other.origin.file}:${other.origin.line}` });
+        if (!bad.has(other)) problems.push({ origin: other.origin, message: `matches the same user ${found.userName} (${found.id}) as ${u.origin.file}:${u.origin.line}` });
         protectedIds.add(found.id);
         matchOf.delete(other);
         bad.add(other);
+        bad.add(u);
         continue;
       }
       claimedBy.set(found.id, u);
@@ -181,10 +275,12 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     const label = labelOf(u);
     const existing = matchOf.get(u);
     if (!existing) {
-      const id = `create-user:${label}`;
-      refOf.set(u, { change: id });
-      nameOfRef.set(id, label);
+      // Two new records can share a label (one userName under externalId matching): ids stay unique.
+      const id = nameOfRef.has(`create-user:${label}`) ? `create-user:${label}@${u.origin.file}:${u.origin.line}` : `create-user:${label}`;
+      // Only a planned create can be referred to: in mode 'groups' nobody is created, so a new user gets no memberships.
       if (usersMode) {
+        refOf.set(u, { change: id });
+        nameOfRef.set(id, label);
         const resource: Record<string, unknown> = { schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes };
         const extensions = Object.keys(resource).filter((k) => /^urn:/i.test(k));
         resource.schemas = [SCHEMA.USER, ...extensions];
@@ -195,11 +291,15 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     refOf.set(u, { id: existing.id });
     nameOfRef.set(existing.id, existing.userName);
     if (!usersMode) continue;
-    const desired: Record<string, unknown> = mergeAttributes(existing, u.attributes);
     // A managed user who is back in the source is active again, unless the source says otherwise.
     const reactivate = existing.active === false && u.attributes.active === undefined;
+    if (!reactivate && certainlyUnchanged(existing, u.attributes)) continue;
+    const desired: Record<string, unknown> = mergeAttributes(existing, u.attributes);
     if (reactivate) desired.active = true;
-    const diffs = diffResources(normaliseIdentity(existing), normaliseIdentity(desired)).map((d) => ({
+    // Only what the source provides can differ: compare just those attributes.
+    const names = Object.keys(u.attributes);
+    if (reactivate) names.push('active');
+    const diffs = diffResources(normaliseIdentity(pick(existing, names)), normaliseIdentity(pick(desired, names))).map((d) => ({
       path: d.path,
       before: d.path in existing ? existing[d.path] : d.before,
       after: d.path in desired ? desired[d.path] : d.after,
@@ -232,16 +332,19 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   if (groupsMode) {
     const wanted = new Map<string, { displayName: string; externalId?: string; origin: DesiredUser['origin']; members: Set<DesiredUser> | undefined }>();
     for (const g of source.groups) wanted.set(lower(g.displayName), { displayName: g.displayName, externalId: g.externalId, origin: g.origin, members: undefined });
+    // One index per key: a reference is looked up by the ranked keys, whatever the order of the source.
     const byKey = new Map<string, DesiredUser>();
-    for (const u of source.users) for (const key of options.matchKeys) {
-      const v = desiredKey(u, key);
-      if (v && !byKey.has(norm(key, v))) byKey.set(norm(key, v), u);
+    if (source.groups.some((g) => g.members)) {
+      for (const u of source.users) for (const key of options.matchKeys) {
+        const v = keysOf(u)[key];
+        if (v && !byKey.has(`${key}:${norm(key, v)}`)) byKey.set(`${key}:${norm(key, v)}`, u);
+      }
     }
     for (const g of source.groups) {
       if (!g.members) continue;
       const set = new Set<DesiredUser>();
       for (const m of g.members) {
-        const u = options.matchKeys.map((k) => byKey.get(norm(k, m))).find((x) => x);
+        const u = options.matchKeys.map((k) => byKey.get(`${k}:${norm(k, m)}`)).find((x) => x);
         if (u) set.add(u);
         else problems.push({ origin: g.origin, message: `member "${m}" of group "${g.displayName}" is not a user of the source` });
       }
@@ -257,6 +360,17 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       }
     }
 
+    // When users carry their group lists, a group the source named before (owned) that no user
+    // names any more is still managed: it keeps existing, but the users the source lists leave it.
+    // (--manage-all adopts users, not every group's membership.)
+    if (source.users.some((u) => u.groups !== undefined)) {
+      for (const g of target.groups) {
+        const name = lower(g.displayName ?? '');
+        if (!wanted.has(name) && options.ownedGroups.has(g.id)) {
+          wanted.set(name, { displayName: g.displayName, externalId: g.externalId, origin: { file: source.files[0] ?? 'source', line: 0 }, members: new Set() });
+        }
+      }
+    }
     const targetByName = new Map<string, ScimGroup[]>();
     for (const g of target.groups) targetByName.set(lower(g.displayName ?? ''), [...(targetByName.get(lower(g.displayName ?? '')) ?? []), g]);
     const sortedWanted = [...wanted.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));

@@ -111,15 +111,17 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
   const caps = await client.capabilities();
   const registry = new SchemaRegistry(caps.schemas);
   const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
-  const source = await readSource(spec, registry);
-  log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
+  // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
+  // Either failing fails the whole run; nothing partial is ever planned.
   const progress = progressBar(f.io, 'Reading target');
-  let target;
+  let source: SourceSnapshot;
+  let target: Awaited<ReturnType<typeof readTarget>>;
   try {
-    target = await readTarget(client, (what, received, total) => progress.update(received, total));
+    [source, target] = await Promise.all([readSource(spec, registry), readTarget(client, (what, received, total) => progress.update(received, total))]);
   } finally {
     progress.finish();
   }
+  log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
   log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
   const dir = dataDir(f.env);
   const state = loadState(dir, connection.name, connection.url);
