@@ -26,6 +26,12 @@ export async function main(args: string[], io: IOStreams = systemStreams(), env 
   const cli = buildCli(args, ctx, io.columns);
   try {
     if (args.length === 0) {
+      // On a terminal, no arguments open the explorer; elsewhere they print help.
+      if (io.isStdoutTTY && io.stdin.isTTY && !env.CI) {
+        const { runTui } = await import('./commands/tui.ts');
+        await runTui(ctx.factory({}));
+        return ExitCode.OK;
+      }
       await writeHelp(cli, io);
       return ExitCode.OK;
     }

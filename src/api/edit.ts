@@ -6,6 +6,7 @@
 import { parsePath, removePath, setPath, formatPath, type AttrPath } from './attr-path.ts';
 import { ClientUsageError } from './errors.ts';
 import type { AttributeDef, SchemaRegistry } from './schema.ts';
+import { SCHEMA } from './types.ts';
 
 export type Edit = { kind: 'set'; path: AttrPath; value: unknown } | { kind: 'unset'; path: AttrPath };
 
@@ -169,4 +170,28 @@ export function mergeAttributes<T extends Record<string, unknown>>(resource: T, 
     }
   }
   return out as T;
+}
+
+export interface NewUserFields {
+  userName?: string;
+  email?: string;
+  givenName?: string;
+  familyName?: string;
+  displayName?: string;
+  externalId?: string;
+}
+
+/** A new user resource from the few fields people type (flags, the TUI's form); empty fields are left out. */
+export function newUserResource(fields: NewUserFields): Record<string, unknown> {
+  const f = Object.fromEntries(Object.entries(fields).filter(([, v]) => typeof v === 'string' && v.trim() !== '').map(([k, v]) => [k, (v as string).trim()])) as NewUserFields;
+  const user: Record<string, unknown> = { schemas: [SCHEMA.USER] };
+  if (f.userName !== undefined) user.userName = f.userName;
+  if (f.externalId !== undefined) user.externalId = f.externalId;
+  if (f.givenName !== undefined || f.familyName !== undefined) {
+    user.name = { ...(f.givenName !== undefined ? { givenName: f.givenName } : {}), ...(f.familyName !== undefined ? { familyName: f.familyName } : {}) };
+  }
+  const display = f.displayName ?? ([f.givenName, f.familyName].filter(Boolean).join(' ') || undefined);
+  if (display !== undefined) user.displayName = display;
+  if (f.email !== undefined) user.emails = [{ value: f.email, type: 'work', primary: true }];
+  return user;
 }

@@ -1,6 +1,7 @@
 /** The command tree. Each command module is a thin adapter over its run function. */
 import yargs, { type Argv } from 'yargs';
 import { exportCommand } from './export/export.ts';
+import { tuiCommand } from './tui.ts';
 import { runsListCommand, runsLogCommand, runsShowCommand } from './runs/runs.ts';
 import { syncApplyCommand } from './sync/apply.ts';
 import { syncPlanCommand, syncRunCommand } from './sync/plan.ts';
@@ -67,6 +68,7 @@ export function buildCli(args: string[], ctx: CliContext, width: number): Argv {
         .command(groupsDeleteCommand(ctx))
         .demandCommand(1, 'name a groups command'),
     )
+    .command(tuiCommand(ctx))
     .command(exportCommand(ctx))
     .command('sync', 'Make the target match a source of truth: plan, apply, run', (y) =>
       y

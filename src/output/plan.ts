@@ -33,7 +33,15 @@ export function changeLines(change: Change, registry = new SchemaRegistry(), det
   switch (change.kind) {
     case 'create-user': {
       const lines = [`+ create user ${change.userName}  (${change.origin.file}:${change.origin.line})`];
-      if (detail) lines.push(...renderCellChanges(cellChanges(undefined, change.resource as ScimResource, SCHEMA.USER, registry)));
+      if (detail) {
+        // Write-only values (an initial password) are never shown.
+        const secret = (column: string) => {
+          const def = registry.lookup(SCHEMA.USER, column.split(/[.[]/)[0]!);
+          return def?.mutability === 'writeOnly' || def?.returned === 'never';
+        };
+        const cells = cellChanges(undefined, change.resource as ScimResource, SCHEMA.USER, registry).map((c) => (secret(c.column) ? { ...c, after: '***' } : c));
+        lines.push(...renderCellChanges(cells));
+      }
       return lines;
     }
     case 'update-user': {

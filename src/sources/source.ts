@@ -39,7 +39,10 @@ import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import type { DesiredGroup, DesiredUser, SourceSnapshot } from '../sync/model.ts';
 import { attrValue, checkResource, isPlainObject } from './attributes.ts';
-import { applyMapping, bindMapping, parseMapping, type Mapping } from './mapping.ts';
+import type { Mapping } from './mapping.ts';
+
+// The mapping module brings a YAML parser: load it only for runs that have a mapping file.
+const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
 import { detectFormat, InputError, parseResourceBytes, validateGroups, validateUsers, type FileFormat, type InputProblem } from './resource-file.ts';
 import { cellText, isBlank, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
@@ -76,7 +79,7 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
   let mappingOk = true;
   if (mappingFile && isLoaded(mappingFile)) {
     if (preset !== 'scim') problems.push({ file: mappingFile.path, line: 0, message: `a mapping file takes the place of a preset: give one or the other, not both (preset ${preset})` });
-    const parsed = parseMapping(mappingFile, registry);
+    const parsed = (await mappingModule()).parseMapping(mappingFile, registry);
     mapping = parsed.mapping;
     mappingOk = parsed.problems.length === 0 && mapping !== undefined;
     problems.push(...parsed.problems);
@@ -174,6 +177,7 @@ async function readTable(file: LoadedFile, format: FileFormat | undefined, what:
 async function mappedUsers(file: LoadedFile, format: FileFormat | undefined, mapping: Mapping, mappingOk: boolean): Promise<Built> {
   const table = await readTable(file, format ?? mapping.format, 'mapping', [], mapping.delimiter);
   if (!table.table) return { users: [], problems: table.problems };
+  const { bindMapping, applyMapping } = await mappingModule();
   const { bound, problems } = bindMapping(mapping, table.table);
   problems.unshift(...table.problems);
   // A mapping with problems is not applied: its rows would only repeat them.

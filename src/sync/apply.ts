@@ -63,7 +63,11 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   };
   const byKind = (kind: ChangeKind) => plan.changes.filter((c) => c.kind === kind && !options.exclude?.has(c.id));
   for (const c of plan.changes) if (options.exclude?.has(c.id)) record({ id: c.id, kind: c.kind, status: 'excluded' });
-  const versionOf = (kind: 'User' | 'Group', id: string) => (caps.etag ? plan.versions[versionKey(kind, id)] : undefined);
+  // Only an ETag can go in If-Match: a lastModified or content-hash version would never match (412 on every write).
+  const versionOf = (kind: 'User' | 'Group', id: string) => {
+    const v = caps.etag ? plan.versions[versionKey(kind, id)] : undefined;
+    return v === undefined || /^(?:lastModified|hash):/.test(v) ? undefined : v;
+  };
   const fail = (c: Change, e: unknown) => record({ id: c.id, kind: c.kind, status: 'failed', detail: e instanceof ChangedOnServerError ? e.message : errorDetail(e) });
   const run = async <C extends Change>(changes: C[], work: (c: C) => Promise<ChangeResult>) =>
     runAll(changes, async (c) => {

@@ -63,7 +63,8 @@ export async function readPlanFile(path: string): Promise<PlanFile> {
   const p = parsed as Partial<PlanFile>;
   if (!p || typeof p !== 'object' || p.kind !== 'scimctl-plan') throw new PlanFileError(`${path}: not a scimctl plan file`);
   if (p.formatVersion !== PLAN_FORMAT) throw new PlanFileError(`${path}: plan format ${String(p.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`);
-  if (!Array.isArray(p.changes) || typeof p.versions !== 'object' || typeof p.url !== 'string' || typeof p.summary !== 'object') {
+  const isObject = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!Array.isArray(p.changes) || !isObject(p.versions) || typeof p.url !== 'string' || !isObject(p.summary)) {
     throw new PlanFileError(`${path}: the plan file is incomplete (changes, versions, url or summary missing)`);
   }
   return p as PlanFile;

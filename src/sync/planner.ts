@@ -241,7 +241,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       }
       if (hits.length > 1) {
         problems.push({ origin: u.origin, message: `${key} "${v}" matches ${hits.length} users: ${hits.map((h) => `${h.userName} (${h.id})`).join(', ')}` });
-        for (const h of hits) protectedIds.add(h.id);
+        // Every user it might mean, by any of its keys, is protected (as for duplicate records).
+        for (const c of candidatesOf(u)) protectedIds.add(c.id);
         bad.add(u);
         failed = true;
         break;
@@ -253,7 +254,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       if (other) {
         problems.push({ origin: u.origin, message: `matches the same user ${found.userName} (${found.id}) as ${other.origin.file}:${other.origin.line}` });
         if (!bad.has(other)) problems.push({ origin: other.origin, message: `matches the same user ${found.userName} (${found.id}) as ${u.origin.file}:${u.origin.line}` });
-        protectedIds.add(found.id);
+        for (const c of [found, ...candidatesOf(u), ...candidatesOf(other)]) protectedIds.add(c.id);
         matchOf.delete(other);
         bad.add(other);
         bad.add(u);
@@ -264,8 +265,9 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     }
   }
 
-  const managedUser = (u: ScimUser) => options.manageAll || options.owned.has(u.id) || claimedBy.has(u.id);
   const matchedIds = new Set([...matchOf.values()].map((u) => u.id));
+  // A user two records claimed is matched by neither: protected, not managed.
+  const managedUser = (u: ScimUser) => options.manageAll || options.owned.has(u.id) || matchedIds.has(u.id);
   const refOf = new Map<DesiredUser, UserRef>();
   const nameOfRef = new Map<string, string>();
 
@@ -363,7 +365,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     // When users carry their group lists, a group the source named before (owned) that no user
     // names any more is still managed: it keeps existing, but the users the source lists leave it.
     // (--manage-all adopts users, not every group's membership.)
-    if (source.users.some((u) => u.groups !== undefined)) {
+    // With --delete-groups such a group is not in the source any more, and goes.
+    if (!options.deleteGroups && source.users.some((u) => u.groups !== undefined)) {
       for (const g of target.groups) {
         const name = lower(g.displayName ?? '');
         if (!wanted.has(name) && options.ownedGroups.has(g.id)) {

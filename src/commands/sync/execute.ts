@@ -33,37 +33,21 @@ export function countResults(results: readonly ChangeResult[]): Record<string, n
   return out;
 }
 
-export async function confirmAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags: ApplyFlags & { yes: boolean; json: boolean; exclude?: ReadonlySet<string> }): Promise<ChangeResult[]> {
+/** Applies (no questions asked), then records state, history and the run's outcome. */
+export async function applyAndRecord(
+  f: Factory,
+  ctx: ExecuteContext,
+  plan: Plan,
+  flags: ApplyFlags & { exclude?: ReadonlySet<string>; onResult?: (r: ChangeResult) => void; showProgress?: boolean },
+): Promise<{ results: ChangeResult[]; counts: Record<string, number>; message: string }> {
   const { log, history, run } = ctx;
-  if (plan.changes.length === 0) {
-    run.status = 'applied';
-    run.finishedAt = new Date().toISOString();
-    run.results = { applied: 0, failed: 0, excluded: 0 };
-    history.save(run);
-    return [];
-  }
-  if (!flags.yes) {
-    const ok = await confirmTyped(f.io, `Apply ${plan.changes.length} change(s) to ${ctx.connection.url}?`, {
-      flag: '--yes',
-      what: `refusing to apply ${plan.changes.length} change(s) unattended`,
-    });
-    if (!ok) {
-      log.info('not applied: the admin did not confirm');
-      run.status = 'planned';
-      run.message = 'not confirmed';
-      run.finishedAt = new Date().toISOString();
-      history.save(run);
-      f.log('nothing applied');
-      throw new SilentExit(ExitCode.USAGE);
-    }
-  }
   let pacer;
   try {
     pacer = flags.rate !== undefined ? ratePacer(parseRate(flags.rate)) : undefined;
   } catch (e) {
     throw new UsageError(`--rate: ${(e as Error).message}`);
   }
-  const progress = progressBar(f.io, 'Applying');
+  const progress = flags.showProgress === false ? undefined : progressBar(f.io, 'Applying');
   let done = 0;
   const results = await applyPlan(ctx.client, ctx.caps, plan, {
     concurrency: flags.concurrency,
@@ -71,12 +55,13 @@ export async function confirmAndApply(f: Factory, ctx: ExecuteContext, plan: Pla
     bulk: flags.bulk ? 'auto' : 'never',
     exclude: flags.exclude,
     onResult: (r) => {
-      progress.update(++done, plan.changes.length);
+      progress?.update(++done, plan.changes.length);
+      flags.onResult?.(r);
       if (r.status === 'failed') log.error(`${r.id}: ${r.detail ?? 'failed'}`, { change: r.id });
       else log.info(`${r.id}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`, { change: r.id });
     },
   });
-  progress.finish();
+  progress?.finish();
 
   // What scimctl now owns: users it created or the source matched, groups likewise; minus what it deleted.
   const applied = new Map(results.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
@@ -98,14 +83,79 @@ export async function confirmAndApply(f: Factory, ctx: ExecuteContext, plan: Pla
   run.status = counts.failed ? 'partial' : 'applied';
   run.finishedAt = new Date().toISOString();
   history.save(run);
+  const message = `applied ${counts.applied} of ${plan.changes.length} change(s)${counts.failed ? `, ${counts.failed} failed` : ''}${counts.excluded ? `, ${counts.excluded} excluded` : ''} (run ${run.id})`;
+  return { results, counts, message };
+}
 
+export async function confirmAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags: ApplyFlags & { yes: boolean; json: boolean; exclude?: ReadonlySet<string> }): Promise<ChangeResult[]> {
+  const { log, history, run } = ctx;
+  if (plan.changes.length === 0) {
+    run.status = 'applied';
+    run.finishedAt = new Date().toISOString();
+    run.results = { applied: 0, failed: 0, excluded: 0 };
+    history.save(run);
+    return [];
+  }
+  // On a terminal, the interactive review decides what is applied.
+  if (!flags.yes && !flags.json && f.io.canPrompt) return reviewAndApply(f, ctx, plan, flags);
+  if (!flags.yes) {
+    const ok = await confirmTyped(f.io, `Apply ${plan.changes.length} change(s) to ${ctx.connection.url}?`, {
+      flag: '--yes',
+      what: `refusing to apply ${plan.changes.length} change(s) unattended`,
+    });
+    if (!ok) {
+      log.info('not applied: the admin did not confirm');
+      run.status = 'planned';
+      run.message = 'not confirmed';
+      run.finishedAt = new Date().toISOString();
+      history.save(run);
+      f.log('nothing applied');
+      throw new SilentExit(ExitCode.USAGE);
+    }
+  }
+  const { results, counts, message } = await applyAndRecord(f, ctx, plan, flags);
   if (flags.json) {
     await writeChunk(f.io.stdout, `${JSON.stringify({ run: run.id, results, counts }, null, 2)}\n`);
   } else {
     const failed = results.filter((r) => r.status === 'failed');
     if (failed.length > 0) await writeChunk(f.io.stdout, `${failed.map((r) => `! ${r.id}: ${r.detail ?? 'failed'}`).join('\n')}\n`);
   }
-  f.log(`applied ${counts.applied} of ${plan.changes.length} change(s)${counts.failed ? `, ${counts.failed} failed` : ''}${counts.excluded ? `, ${counts.excluded} excluded` : ''} (run ${run.id})`);
+  f.log(message);
   if (counts.failed) throw new SilentExit(ExitCode.ERROR);
   return results;
+}
+
+/** The full-screen review: include or exclude changes, then apply them there with live results. */
+async function reviewAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags: ApplyFlags): Promise<ChangeResult[]> {
+  let outcome: Awaited<ReturnType<typeof applyAndRecord>> | undefined;
+  const { runTui } = await import('../../ui/run.tsx');
+  await runTui({
+    deps: {
+      client: ctx.client,
+      caps: ctx.caps,
+      history: ctx.history,
+      applyPlan: async (excluded, onResult) => {
+        outcome = await applyAndRecord(f, ctx, plan, { ...flags, exclude: excluded, onResult, showProgress: false });
+        return outcome.message;
+      },
+    },
+    profile: ctx.connection.name,
+    url: ctx.connection.url,
+    changes: plan.changes,
+  });
+  if (!outcome) {
+    ctx.log.info('not applied: the review was closed without applying');
+    ctx.run.status = 'planned';
+    ctx.run.message = 'not applied';
+    ctx.run.finishedAt = new Date().toISOString();
+    ctx.history.save(ctx.run);
+    f.log('nothing applied');
+    return [];
+  }
+  f.log(outcome.message);
+  if (outcome.counts.failed) {
+    for (const r of outcome.results.filter((x) => x.status === 'failed')) f.log(`failed: ${r.id}: ${r.detail ?? ''}`);
+    throw new SilentExit(ExitCode.ERROR);
+  }
+  return outcome.results;
 }

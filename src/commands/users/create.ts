@@ -1,4 +1,4 @@
-import { applyEdits, parseEdits } from '../../api/edit.ts';
+import { applyEdits, newUserResource, parseEdits } from '../../api/edit.ts';
 import { ResponseError } from '../../api/errors.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
 import { SCHEMA, type ScimUser } from '../../api/types.ts';
@@ -21,20 +21,6 @@ export interface UsersCreateOptions {
   json: boolean;
 }
 
-/** The resource the flags describe (before --set edits). */
-export function userFromFlags(opts: UsersCreateOptions): Record<string, unknown> {
-  const user: Record<string, unknown> = { schemas: [SCHEMA.USER] };
-  if (opts.userName !== undefined) user.userName = opts.userName;
-  if (opts.externalId !== undefined) user.externalId = opts.externalId;
-  if (opts.givenName !== undefined || opts.familyName !== undefined) {
-    user.name = { ...(opts.givenName !== undefined ? { givenName: opts.givenName } : {}), ...(opts.familyName !== undefined ? { familyName: opts.familyName } : {}) };
-  }
-  const display = opts.displayName ?? ([opts.givenName, opts.familyName].filter(Boolean).join(' ') || undefined);
-  if (display !== undefined) user.displayName = display;
-  if (opts.email !== undefined) user.emails = [{ value: opts.email, type: 'work', primary: true }];
-  return user;
-}
-
 export async function runUsersCreate(opts: UsersCreateOptions, f: Factory): Promise<void> {
   const flagsGiven = [opts.userName, opts.email, opts.givenName, opts.familyName, opts.displayName, opts.externalId].some((v) => v !== undefined);
   if (opts.from !== undefined && flagsGiven) throw new UsageError('give the user either with flags or with --from FILE, not both');
@@ -42,7 +28,7 @@ export async function runUsersCreate(opts: UsersCreateOptions, f: Factory): Prom
   const caps = await client.capabilities();
   const registry = new SchemaRegistry(caps.schemas);
   const edits = parseEdits(opts.set, [], registry, SCHEMA.USER, caps.schemasFromServer);
-  let user = opts.from !== undefined ? await readResourceJson(opts.from) : userFromFlags(opts);
+  let user = opts.from !== undefined ? await readResourceJson(opts.from) : newUserResource(opts);
   user = applyEdits(user, edits);
   // Extensions used by --set must be named in schemas for the server to take them.
   const extensions = Object.keys(user).filter((k) => /^urn:/i.test(k));

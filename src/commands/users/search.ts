@@ -1,8 +1,7 @@
-import type { ResourceApi } from '../../api/client.ts';
-import { isFilterRejection } from '../../api/errors.ts';
-import { co, eq } from '../../api/filter.ts';
+import { eq } from '../../api/filter.ts';
 import type { ScimUser } from '../../api/types.ts';
-import { progressBar, type ProgressReporter } from '../../output/progress.ts';
+import { progressBar } from '../../output/progress.ts';
+import { searchUsersByName } from '../../api/search.ts';
 import { printResourceList, USER_COLUMNS } from '../../output/resources.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -14,47 +13,6 @@ export interface UsersSearchOptions {
   filter?: string;
   limit?: number;
   json: boolean;
-}
-
-/** Attributes a name search looks in, each asked separately: some servers answer a combined `or` with nothing. */
-const NAME_ATTRIBUTES = ['userName', 'displayName', 'name.familyName', 'name.givenName'] as const;
-
-function nameMatches(user: ScimUser, needle: string): boolean {
-  const n = needle.toLowerCase();
-  const texts = [user.userName, user.displayName, user.name?.givenName, user.name?.familyName, user.name?.formatted];
-  return texts.some((t) => typeof t === 'string' && t.toLowerCase().includes(n));
-}
-
-/**
- * Users whose names contain `needle`: server-side `co` queries where the server
- * takes them, a client-side scan of every user where it does not.
- */
-export async function* searchUsersByName(
-  users: ResourceApi<ScimUser>,
-  needle: string,
-  log: (m: string) => void,
-  progress?: ProgressReporter,
-): AsyncGenerator<ScimUser> {
-  const seen = new Set<string>();
-  const found: ScimUser[] = [];
-  try {
-    for (const attr of NAME_ATTRIBUTES) {
-      for await (const user of users.list({ filter: co(attr, needle) })) {
-        if (!seen.has(user.id)) {
-          seen.add(user.id);
-          found.push(user);
-        }
-      }
-    }
-  } catch (e) {
-    if (!isFilterRejection(e)) throw e;
-    log('the server does not support "co" filters; searching all users on this side instead');
-    for await (const user of users.list({ onPage: ({ received, total }) => progress?.update(received, total) })) {
-      if (nameMatches(user, needle)) yield user;
-    }
-    return;
-  }
-  yield* found;
 }
 
 export async function runUsersSearch(opts: UsersSearchOptions, f: Factory): Promise<void> {

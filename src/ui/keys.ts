@@ -1,0 +1,159 @@
+/**
+ * Key bindings as data: one table says which key does what in which view. The
+ * app routes every keypress through `commandFor`, the help overlay lists the
+ * table, and the footer shows the hints for the current view.
+ */
+
+export type ViewName = 'users' | 'groups' | 'user' | 'group' | 'runs' | 'review';
+
+export type Command =
+  | 'quit'
+  | 'back'
+  | 'help'
+  | 'up'
+  | 'down'
+  | 'pageUp'
+  | 'pageDown'
+  | 'top'
+  | 'bottom'
+  | 'open'
+  | 'search'
+  | 'nextPane'
+  | 'showUsers'
+  | 'showGroups'
+  | 'showRuns'
+  | 'sort'
+  | 'refresh'
+  | 'edit'
+  | 'create'
+  | 'activate'
+  | 'deactivate'
+  | 'delete'
+  | 'addToGroup'
+  | 'removeFromGroup'
+  | 'toggle'
+  | 'expand'
+  | 'filter'
+  | 'apply';
+
+export interface Binding {
+  keys: string[];
+  command: Command;
+  /** Views where it applies; absent means everywhere. */
+  views?: ViewName[];
+  label: string;
+  /** Shown in the footer of those views. */
+  hint?: boolean;
+}
+
+const LISTS: ViewName[] = ['users', 'groups', 'runs', 'review', 'user', 'group'];
+
+export const BINDINGS: Binding[] = [
+  { keys: ['ctrl+c'], command: 'quit', label: 'quit' },
+  { keys: ['q'], command: 'back', label: 'back / quit', hint: true },
+  { keys: ['escape'], command: 'back', label: 'back / close' },
+  { keys: ['?'], command: 'help', label: 'help', hint: true },
+  { keys: ['up', 'k'], command: 'up', views: LISTS, label: 'move up' },
+  { keys: ['down', 'j'], command: 'down', views: LISTS, label: 'move down' },
+  { keys: ['pageup', 'ctrl+b'], command: 'pageUp', views: LISTS, label: 'page up' },
+  { keys: ['pagedown', 'ctrl+f', ' '], command: 'pageDown', views: ['users', 'groups', 'runs', 'user', 'group'], label: 'page down' },
+  { keys: ['g', 'home'], command: 'top', views: LISTS, label: 'first' },
+  { keys: ['G', 'end'], command: 'bottom', views: LISTS, label: 'last' },
+  { keys: ['return'], command: 'open', views: ['users', 'groups', 'runs'], label: 'open', hint: true },
+  { keys: ['/'], command: 'search', views: ['users', 'groups'], label: 'search', hint: true },
+  { keys: ['tab'], command: 'nextPane', views: ['users', 'groups', 'runs'], label: 'users / groups / runs', hint: true },
+  { keys: ['1'], command: 'showUsers', views: ['users', 'groups', 'runs'], label: 'users' },
+  { keys: ['2'], command: 'showGroups', views: ['users', 'groups', 'runs'], label: 'groups' },
+  { keys: ['3'], command: 'showRuns', views: ['users', 'groups', 'runs'], label: 'sync runs' },
+  { keys: ['s'], command: 'sort', views: ['users', 'groups'], label: 'sort by next column', hint: true },
+  { keys: ['r'], command: 'refresh', views: ['users', 'groups', 'runs'], label: 'reload' },
+  { keys: ['n'], command: 'create', views: ['users'], label: 'new user', hint: true },
+  { keys: ['e'], command: 'edit', views: ['user'], label: 'edit attributes', hint: true },
+  { keys: ['a'], command: 'activate', views: ['user'], label: 'activate', hint: true },
+  { keys: ['d'], command: 'deactivate', views: ['user'], label: 'deactivate', hint: true },
+  { keys: ['D', 'delete'], command: 'delete', views: ['user', 'group'], label: 'delete…', hint: true },
+  { keys: ['+'], command: 'addToGroup', views: ['user'], label: 'add to group', hint: true },
+  { keys: ['-'], command: 'removeFromGroup', views: ['user'], label: 'remove from group', hint: true },
+  { keys: [' '], command: 'toggle', views: ['review'], label: 'include / exclude', hint: true },
+  { keys: ['return', 'right', 'l'], command: 'expand', views: ['review'], label: 'expand', hint: true },
+  { keys: ['f'], command: 'filter', views: ['review'], label: 'filter by kind', hint: true },
+  { keys: ['a'], command: 'apply', views: ['review'], label: 'apply', hint: true },
+];
+
+export function commandFor(view: ViewName, key: string): Command | undefined {
+  return BINDINGS.find((b) => b.keys.includes(key) && (!b.views || b.views.includes(view)))?.command;
+}
+
+export function hintsFor(view: ViewName): string {
+  return BINDINGS.filter((b) => b.hint && (!b.views || b.views.includes(view)))
+    .map((b) => `${b.keys[0] === ' ' ? 'space' : b.keys[0] === 'return' ? 'enter' : b.keys[0]} ${b.label}`)
+    .join('  ');
+}
+
+/** Ink's (input, key) pair as one name: "up", "ctrl+c", "return", "G", "/". */
+export interface InkKey {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  home?: boolean;
+  end?: boolean;
+}
+
+export function keyName(input: string, key: InkKey): string {
+  if (key.upArrow) return 'up';
+  if (key.downArrow) return 'down';
+  if (key.leftArrow) return 'left';
+  if (key.rightArrow) return 'right';
+  if (key.pageUp) return 'pageup';
+  if (key.pageDown) return 'pagedown';
+  if (key.home) return 'home';
+  if (key.end) return 'end';
+  if (key.return) return 'return';
+  if (key.escape) return 'escape';
+  if (key.tab) return 'tab';
+  if (key.backspace) return 'backspace';
+  if (key.delete) return 'delete';
+  if (key.ctrl && input) return `ctrl+${input.toLowerCase()}`;
+  return input;
+}
+
+const SEQUENCES: Record<string, string> = {
+  '\r': 'return',
+  '\n': 'return',
+  '\t': 'tab',
+  '\u007f': 'backspace',
+  '\b': 'backspace',
+  '\u001b': 'escape',
+  '\u001b[A': 'up',
+  '\u001b[B': 'down',
+  '\u001b[C': 'right',
+  '\u001b[D': 'left',
+  '\u001bOA': 'up',
+  '\u001bOB': 'down',
+  '\u001b[5~': 'pageup',
+  '\u001b[6~': 'pagedown',
+  '\u001b[H': 'home',
+  '\u001b[F': 'end',
+  '\u001b[1~': 'home',
+  '\u001b[4~': 'end',
+  '\u001b[3~': 'delete',
+  '\u0003': 'ctrl+c',
+};
+
+/**
+ * A terminal may deliver several keys in one chunk ("jjj", "\r\r", two arrow
+ * sequences), which Ink passes on as one input: split it into key names.
+ */
+export function splitKeys(chunk: string): string[] {
+  const tokens = chunk.match(/\u001b\[[0-9;]*[A-Za-z~]|\u001bO[A-Za-z]|[\s\S]/gu) ?? [];
+  return tokens.map((t) => SEQUENCES[t] ?? (t.length === 1 && t.charCodeAt(0) < 32 ? `ctrl+${String.fromCharCode(t.charCodeAt(0) + 96)}` : t));
+}

@@ -1,0 +1,338 @@
+/**
+ * The explorer's state and its one reducer. Every keypress becomes a command
+ * (src/ui/keys.ts) and goes through here, in order, so keys that arrive
+ * together never see stale state. Side effects (requests) are asked for with
+ * `request` and carried out by the app's effect runner, which reports back
+ * with more actions.
+ */
+import type { MultiValue, ScimGroup, ScimUser } from '../../api/types.ts';
+import type { RunRecord } from '../../sync/history.ts';
+import { commandFor, type Command, type ViewName } from '../keys.ts';
+import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from './list.ts';
+import { initialReview, reviewReducer, type ReviewState } from './review.ts';
+import type { Change } from '../../sync/model.ts';
+
+export type Tab = 'users' | 'groups' | 'runs';
+
+/** Requests for the effect runner: each carries what it needs. */
+export type Request =
+  | { kind: 'load'; what: Tab }
+  | { kind: 'search'; query: string }
+  | { kind: 'openUser'; id: string }
+  | { kind: 'openGroup'; id: string }
+  | { kind: 'setActive'; id: string; active: boolean }
+  | { kind: 'delete'; what: 'user' | 'group'; id: string }
+  | { kind: 'edit'; id: string; edit: string }
+  | { kind: 'create'; fields: Record<string, string> }
+  | { kind: 'membership'; userId: string; groupId: string; add: boolean }
+  | { kind: 'apply'; excluded: string[] };
+
+export type Overlay =
+  | { kind: 'help' }
+  | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
+  | { kind: 'prompt'; title: string; hint: string; input: string; then: 'edit' | 'search' }
+  | { kind: 'form'; title: string; fields: Array<{ name: string; label: string; value: string }>; focus: number }
+  | { kind: 'pickGroup'; add: boolean; query: string; selected: number; groups: Array<{ id: string; displayName: string }> };
+
+export interface AppState {
+  columns: number;
+  rows: number;
+  view: ViewName;
+  tab: Tab;
+  users: ListState<ScimUser>;
+  groups: ListState<ScimGroup>;
+  runs: ListState<RunRecord>;
+  /** The user or group open in the detail view. */
+  user?: { id: string; resource?: ScimUser; scroll: number };
+  group?: { id: string; resource?: ScimGroup; scroll: number };
+  overlay?: Overlay;
+  status?: { text: string; level: 'info' | 'error' };
+  /** Requests not yet taken by the effect runner. */
+  requests: Request[];
+  review?: ReviewState;
+  /** Search as you type: the users list shows server results for this query. */
+  serverQuery?: string;
+  quit: boolean;
+}
+
+export type Action =
+  | { type: 'key'; key: string }
+  | { type: 'resize'; columns: number; rows: number }
+  | { type: 'taken'; count: number }
+  | { type: 'rows'; what: Tab; rows: unknown[]; total?: number }
+  | { type: 'loaded'; what: Tab; rows?: unknown[] }
+  | { type: 'loadFailed'; what: Tab; message: string }
+  | { type: 'searchResults'; query: string; rows: ScimUser[] }
+  | { type: 'userLoaded'; user: ScimUser }
+  | { type: 'groupLoaded'; group: ScimGroup }
+  | { type: 'userChanged'; user: ScimUser; message: string }
+  | { type: 'groupChanged'; group: ScimGroup; message: string }
+  | { type: 'deleted'; what: 'user' | 'group'; id: string; message: string }
+  | { type: 'status'; text: string; level: 'info' | 'error' }
+  | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
+  | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
+  | { type: 'applyFinished'; message: string };
+
+const primaryEmailOf = (u: ScimUser) => (Array.isArray(u.emails) ? (u.emails.find((e) => e?.primary) ?? u.emails[0])?.value : undefined) ?? '';
+
+export const USER_MODEL: ListModel<ScimUser> = {
+  haystack: (u) => `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ${u.name?.familyName ?? ''} ${primaryEmailOf(u)}`.toLowerCase(),
+  sortKeys: [(u) => u.userName ?? '', (u) => u.displayName ?? '', (u) => (u.active === false ? '1' : '0'), (u) => primaryEmailOf(u)],
+};
+export const GROUP_MODEL: ListModel<ScimGroup> = {
+  haystack: (g) => (g.displayName ?? '').toLowerCase(),
+  sortKeys: [(g) => g.displayName ?? '', (g) => String(Array.isArray(g.members) ? g.members.length : 0).padStart(9, '0')],
+};
+export const RUN_MODEL: ListModel<RunRecord> = { haystack: (r) => `${r.id} ${r.command} ${r.status}`.toLowerCase(), sortKeys: [] };
+
+/** Rows the list pane has for data (header, footer and the table header taken off). */
+export const listHeight = (s: Pick<AppState, 'rows'>) => Math.max(3, s.rows - 5);
+
+export function initialState(columns: number, rows: number, changes?: Change[]): AppState {
+  const base: AppState = {
+    columns,
+    rows,
+    view: changes ? 'review' : 'users',
+    tab: 'users',
+    users: emptyList(),
+    groups: emptyList(),
+    runs: emptyList(),
+    requests: changes ? [] : [{ kind: 'load', what: 'users' }],
+    quit: false,
+  };
+  return changes ? { ...base, review: initialReview(changes) } : base;
+}
+
+const listOf = (s: AppState, tab: Tab) => (tab === 'users' ? s.users : tab === 'groups' ? s.groups : s.runs);
+const modelOf = (tab: Tab) => (tab === 'users' ? USER_MODEL : tab === 'groups' ? GROUP_MODEL : RUN_MODEL) as ListModel<unknown>;
+function withList(s: AppState, tab: Tab, list: ListState<unknown>): AppState {
+  return tab === 'users' ? { ...s, users: list as ListState<ScimUser> } : tab === 'groups' ? { ...s, groups: list as ListState<ScimGroup> } : { ...s, runs: list as ListState<RunRecord> };
+}
+const ask = (s: AppState, ...r: Request[]): AppState => ({ ...s, requests: [...s.requests, ...r] });
+
+function showTab(s: AppState, tab: Tab): AppState {
+  const next = { ...s, tab, view: tab as ViewName, status: undefined };
+  const list = listOf(next, tab);
+  return list.items.length === 0 && !list.loading ? ask(withList(next, tab, { ...list, loading: true }), { kind: 'load', what: tab }) : next;
+}
+
+function typeInto(text: string, key: string): string | undefined {
+  if (key === 'backspace' || key === 'delete') return text.slice(0, -1);
+  if (key.length === 1) return text + key;
+  return undefined;
+}
+
+function overlayKey(s: AppState, o: Overlay, key: string): AppState {
+  if (key === 'ctrl+c') return { ...s, quit: true };
+  if (o.kind === 'help') return key === 'escape' || key === 'q' || key === '?' || key === 'return' ? { ...s, overlay: undefined } : s;
+  if (key === 'escape') return { ...s, overlay: undefined, status: { text: 'cancelled', level: 'info' } };
+  if (o.kind === 'confirm') {
+    if (key === 'return') {
+      if (o.input !== o.expected) return { ...s, overlay: undefined, status: { text: `not confirmed (type "${o.expected}")`, level: 'info' } };
+      return ask({ ...s, overlay: undefined, status: { text: 'working…', level: 'info' } }, o.then);
+    }
+    const input = typeInto(o.input, key);
+    return input === undefined ? s : { ...s, overlay: { ...o, input } };
+  }
+  if (o.kind === 'prompt') {
+    if (key === 'return') {
+      if (o.then === 'edit' && s.user) return ask({ ...s, overlay: undefined }, { kind: 'edit', id: s.user.id, edit: o.input });
+      return { ...s, overlay: undefined };
+    }
+    const input = typeInto(o.input, key);
+    if (input === undefined) return s;
+    if (o.then === 'search') return search({ ...s, overlay: { ...o, input } }, input);
+    return { ...s, overlay: { ...o, input } };
+  }
+  if (o.kind === 'form') {
+    if (key === 'tab' || key === 'down') return { ...s, overlay: { ...o, focus: (o.focus + 1) % o.fields.length } };
+    if (key === 'up') return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
+    if (key === 'return') return ask({ ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } }, { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) });
+    const field = o.fields[o.focus]!;
+    const value = typeInto(field.value, key);
+    if (value === undefined) return s;
+    return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value } : f)) } };
+  }
+  // pickGroup
+  const matches = o.groups.filter((g) => g.displayName.toLowerCase().includes(o.query.toLowerCase()));
+  if (key === 'up' || key === 'down') return { ...s, overlay: { ...o, selected: Math.max(0, Math.min(matches.length - 1, o.selected + (key === 'up' ? -1 : 1))) } };
+  if (key === 'return') {
+    const g = matches[o.selected];
+    if (!g || !s.user) return { ...s, overlay: undefined };
+    return ask({ ...s, overlay: undefined, status: { text: `${o.add ? 'adding to' : 'removing from'} ${g.displayName}…`, level: 'info' } }, { kind: 'membership', userId: s.user.id, groupId: g.id, add: o.add });
+  }
+  const query = typeInto(o.query, key);
+  return query === undefined ? s : { ...s, overlay: { ...o, query, selected: 0 } };
+}
+
+/** Search as you type: client-side over what is loaded; the server is asked too while loading goes on. */
+function search(s: AppState, query: string): AppState {
+  const tab = s.tab === 'runs' ? 'users' : s.tab;
+  const list = setQuery(listOf(s, tab), query, modelOf(tab), listHeight(s));
+  const next = withList(s, tab, list as ListState<unknown>);
+  if (tab === 'users' && !s.users.done && query.trim().length >= 2) return ask({ ...next, serverQuery: query }, { kind: 'search', query });
+  return next;
+}
+
+function command(s: AppState, cmd: Command): AppState {
+  const h = listHeight(s);
+  const inList = s.view === 'users' || s.view === 'groups' || s.view === 'runs';
+  switch (cmd) {
+    case 'quit':
+      return { ...s, quit: true };
+    case 'back':
+      if (s.view === 'user' || s.view === 'group') return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
+      if (s.view === 'review' && s.review?.phase === 'applying') return s;
+      return { ...s, quit: true };
+    case 'help':
+      return { ...s, overlay: { kind: 'help' } };
+    case 'up':
+    case 'down':
+    case 'pageUp':
+    case 'pageDown':
+    case 'top':
+    case 'bottom': {
+      const delta = cmd === 'up' ? -1 : cmd === 'down' ? 1 : cmd === 'pageUp' ? -h : cmd === 'pageDown' ? h : cmd;
+      if (s.view === 'review' && s.review) return { ...s, review: reviewReducer(s.review, { type: 'move', delta }) };
+      if (s.view === 'user' && s.user) return { ...s, user: { ...s.user, scroll: Math.max(0, typeof delta === 'number' ? s.user.scroll + delta : delta === 'top' ? 0 : 1e6) } };
+      if (s.view === 'group' && s.group) return { ...s, group: { ...s.group, scroll: Math.max(0, typeof delta === 'number' ? s.group.scroll + delta : delta === 'top' ? 0 : 1e6) } };
+      if (!inList) return s;
+      return withList(s, s.tab, move(listOf(s, s.tab) as ListState<unknown>, delta, h));
+    }
+    case 'open': {
+      const item = selectedItem(listOf(s, s.tab) as ListState<{ id: string }>);
+      if (!item) return s;
+      if (s.tab === 'users') return ask({ ...s, view: 'user', user: { id: item.id, resource: item as ScimUser, scroll: 0 } }, { kind: 'openUser', id: item.id });
+      if (s.tab === 'groups') return ask({ ...s, view: 'group', group: { id: item.id, resource: item as ScimGroup, scroll: 0 } }, { kind: 'openGroup', id: item.id });
+      return s;
+    }
+    case 'search':
+      return { ...s, overlay: { kind: 'prompt', title: 'Search', hint: 'type to filter; Enter keeps the result, Esc closes', input: listOf(s, s.tab).query, then: 'search' } };
+    case 'nextPane':
+      return showTab(s, s.tab === 'users' ? 'groups' : s.tab === 'groups' ? 'runs' : 'users');
+    case 'showUsers':
+      return showTab(s, 'users');
+    case 'showGroups':
+      return showTab(s, 'groups');
+    case 'showRuns':
+      return showTab(s, 'runs');
+    case 'sort':
+      return withList(s, s.tab, cycleSort(listOf(s, s.tab) as ListState<unknown>, modelOf(s.tab), h));
+    case 'refresh':
+      return ask(withList(s, s.tab, { ...emptyList(), loading: true }), { kind: 'load', what: s.tab });
+    case 'create':
+      return {
+        ...s,
+        overlay: {
+          kind: 'form',
+          title: 'New user',
+          focus: 0,
+          fields: [
+            { name: 'userName', label: 'userName', value: '' },
+            { name: 'givenName', label: 'given name', value: '' },
+            { name: 'familyName', label: 'family name', value: '' },
+            { name: 'email', label: 'work e-mail', value: '' },
+          ],
+        },
+      };
+    case 'edit':
+      return s.user ? { ...s, overlay: { kind: 'prompt', title: 'Edit', hint: 'PATH=VALUE (e.g. title=CTO, emails[work].value=a@b.c, active=false; empty value removes)', input: '', then: 'edit' } } : s;
+    case 'activate':
+    case 'deactivate': {
+      const u = s.user?.resource;
+      if (!u) return s;
+      return ask({ ...s, status: { text: `${cmd === 'activate' ? 'activating' : 'deactivating'} ${u.userName}…`, level: 'info' } }, { kind: 'setActive', id: u.id, active: cmd === 'activate' });
+    }
+    case 'delete': {
+      if (s.view === 'user' && s.user?.resource) {
+        const u = s.user.resource;
+        return { ...s, overlay: { kind: 'confirm', title: 'Delete user', lines: [`userName:    ${u.userName}`, `displayName: ${u.displayName ?? ''}`, `id:          ${u.id}`, '', 'This cannot be undone.'], expected: 'yes', input: '', then: { kind: 'delete', what: 'user', id: u.id } } };
+      }
+      if (s.view === 'group' && s.group?.resource) {
+        const g = s.group.resource;
+        return { ...s, overlay: { kind: 'confirm', title: 'Delete group', lines: [`displayName: ${g.displayName}`, `members:     ${g.members?.length ?? 0}`, `id:          ${g.id}`, '', 'Its members are kept. This cannot be undone.'], expected: 'yes', input: '', then: { kind: 'delete', what: 'group', id: g.id } } };
+      }
+      return s;
+    }
+    case 'addToGroup':
+    case 'removeFromGroup': {
+      if (!s.user?.resource) return s;
+      const add = cmd === 'addToGroup';
+      const mine = (s.user.resource.groups ?? []).map((g: MultiValue) => ({ id: g.value ?? '', displayName: g.display ?? g.value ?? '' }));
+      const groups = add ? s.groups.items.filter((g) => !mine.some((m) => m.id === g.id)).map((g) => ({ id: g.id, displayName: g.displayName })) : mine;
+      const next: AppState = { ...s, overlay: { kind: 'pickGroup', add, query: '', selected: 0, groups } };
+      return add && !s.groups.done && !s.groups.loading ? ask(withList(next, 'groups', { ...s.groups, loading: true } as ListState<unknown>), { kind: 'load', what: 'groups' }) : next;
+    }
+    case 'toggle':
+    case 'expand':
+    case 'filter':
+      return s.review ? { ...s, review: reviewReducer(s.review, { type: cmd }) } : s;
+    case 'apply':
+      return s.review ? { ...s, review: reviewReducer(s.review, { type: 'apply' }) } : s;
+  }
+}
+
+export function appReducer(s: AppState, a: Action): AppState {
+  const h = listHeight(s);
+  switch (a.type) {
+    case 'key': {
+      if (s.overlay) return overlayKey(s, s.overlay, a.key);
+      if (s.view === 'review' && s.review?.phase === 'confirm') {
+        if (a.key === 'ctrl+c') return { ...s, quit: true };
+        const review = reviewReducer(s.review, { type: 'confirmKey', key: a.key });
+        return review.phase === 'applying' ? ask({ ...s, review }, { kind: 'apply', excluded: [...review.excluded] }) : { ...s, review };
+      }
+      const cmd = commandFor(s.view, a.key);
+      return cmd ? command(s, cmd) : s;
+    }
+    case 'resize': {
+      const next = { ...s, columns: a.columns, rows: a.rows };
+      const nh = listHeight(next);
+      return { ...next, users: resize(s.users, nh), groups: resize(s.groups, nh), runs: resize(s.runs, nh) };
+    }
+    case 'taken':
+      return { ...s, requests: s.requests.slice(a.count) };
+    case 'rows':
+      return withList(s, a.what, appendRows(listOf(s, a.what) as ListState<unknown>, a.rows, modelOf(a.what), a.total, h));
+    case 'loaded': {
+      const list = listOf(s, a.what) as ListState<unknown>;
+      const done = a.rows ? replaceRows(list, a.rows, modelOf(a.what), h) : { ...list, loading: false, done: true };
+      let next = withList(s, a.what, done);
+      if (a.what === 'groups' && s.overlay?.kind === 'pickGroup' && s.overlay.add && s.user?.resource) {
+        const mine = new Set((s.user.resource.groups ?? []).map((g) => g.value));
+        next = { ...next, overlay: { ...s.overlay, groups: next.groups.items.filter((g) => !mine.has(g.id)).map((g) => ({ id: g.id, displayName: g.displayName })) } };
+      }
+      return next;
+    }
+    case 'loadFailed':
+      return withList({ ...s, status: { text: a.message, level: 'error' } }, a.what, { ...listOf(s, a.what), loading: false, error: a.message } as ListState<unknown>);
+    case 'searchResults': {
+      if (a.query !== s.serverQuery || s.users.done) return s;
+      // Merge server matches the client has not loaded yet.
+      const have = new Set(s.users.items.map((u) => u.id));
+      const fresh = a.rows.filter((u) => !have.has(u.id));
+      return fresh.length ? { ...s, users: appendRows(s.users, fresh, USER_MODEL, s.users.total, h) } : s;
+    }
+    case 'userLoaded':
+      return s.user?.id === a.user.id ? { ...s, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) } : s;
+    case 'groupLoaded':
+      return s.group?.id === a.group.id ? { ...s, group: { ...s.group, resource: a.group }, groups: updateRow(s.groups, a.group) } : s;
+    case 'userChanged':
+      return { ...s, users: updateRow(s.users, a.user), user: s.user?.id === a.user.id ? { ...s.user, resource: a.user } : s.user, status: { text: a.message, level: 'info' } };
+    case 'groupChanged':
+      return { ...s, groups: updateRow(s.groups, a.group), status: { text: a.message, level: 'info' } };
+    case 'deleted': {
+      const base = { ...s, status: { text: a.message, level: 'info' as const } };
+      if (a.what === 'user') return { ...base, users: removeRow(s.users, a.id, h), view: s.view === 'user' ? 'users' : s.view, user: undefined };
+      return { ...base, groups: removeRow(s.groups, a.id, h), view: s.view === 'group' ? 'groups' : s.view, group: undefined };
+    }
+    case 'status':
+      return { ...s, status: { text: a.text, level: a.level } };
+    case 'groupsForPicker':
+      return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
+    case 'applyResult':
+      return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
+    case 'applyFinished':
+      return s.review ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } } : s;
+  }
+}

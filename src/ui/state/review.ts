@@ -1,0 +1,138 @@
+/**
+ * The interactive plan review, as a pure state machine: changes grouped by kind,
+ * include/exclude, expand, filter by kind, then confirm and apply with live results.
+ */
+import type { ChangeResult } from '../../sync/apply.ts';
+import type { Change, ChangeKind, PlanSummary } from '../../sync/model.ts';
+
+export type ReviewFilter = 'all' | 'creates' | 'updates' | 'removals' | 'groups';
+const FILTERS: ReviewFilter[] = ['all', 'creates', 'updates', 'removals', 'groups'];
+
+const KINDS_OF: Record<ReviewFilter, ChangeKind[]> = {
+  all: ['create-user', 'update-user', 'deactivate-user', 'delete-user', 'create-group', 'add-member', 'remove-member', 'delete-group'],
+  creates: ['create-user', 'create-group'],
+  updates: ['update-user'],
+  removals: ['deactivate-user', 'delete-user', 'delete-group', 'remove-member'],
+  groups: ['create-group', 'add-member', 'remove-member', 'delete-group'],
+};
+
+export const KIND_TITLES: Record<ChangeKind, string> = {
+  'create-user': 'Create users',
+  'update-user': 'Update users',
+  'deactivate-user': 'Deactivate users',
+  'delete-user': 'Delete users',
+  'create-group': 'Create groups',
+  'add-member': 'Add members',
+  'remove-member': 'Remove members',
+  'delete-group': 'Delete groups',
+};
+
+export type ReviewPhase = 'review' | 'confirm' | 'applying' | 'done';
+
+export interface ReviewState {
+  changes: Change[];
+  excluded: ReadonlySet<string>;
+  expanded: ReadonlySet<string>;
+  filter: ReviewFilter;
+  /** Index among the selectable (change) rows of the current filter. */
+  selected: number;
+  phase: ReviewPhase;
+  confirmInput: string;
+  results: Record<string, ChangeResult>;
+}
+
+export type ReviewAction =
+  | { type: 'move'; delta: number | 'top' | 'bottom' }
+  | { type: 'toggle' }
+  | { type: 'expand' }
+  | { type: 'filter'; to?: ReviewFilter }
+  | { type: 'apply' }
+  | { type: 'confirmKey'; key: string }
+  | { type: 'cancel' }
+  | { type: 'result'; result: ChangeResult }
+  | { type: 'finished' };
+
+export function initialReview(changes: Change[]): ReviewState {
+  return { changes, excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
+}
+
+/** The changes the current filter shows, grouped by kind in apply order. */
+export function shownChanges(state: ReviewState): Change[] {
+  const kinds = KINDS_OF[state.filter];
+  return KINDS_OF.all.filter((k) => kinds.includes(k)).flatMap((k) => state.changes.filter((c) => c.kind === k));
+}
+
+export function selectedChange(state: ReviewState): Change | undefined {
+  return shownChanges(state)[state.selected];
+}
+
+/** What would be applied now: the summary of the included changes. */
+export function includedSummary(state: ReviewState): PlanSummary & { excluded: number } {
+  const inc = state.changes.filter((c) => !state.excluded.has(c.id));
+  const n = (k: ChangeKind) => inc.filter((c) => c.kind === k).length;
+  return {
+    create: n('create-user'),
+    update: n('update-user'),
+    deactivate: n('deactivate-user'),
+    delete: n('delete-user'),
+    memberships: n('add-member') + n('remove-member'),
+    groupsCreated: n('create-group'),
+    groupsDeleted: n('delete-group'),
+    managed: 0,
+    excluded: state.changes.length - inc.length,
+  };
+}
+
+export function progressOf(state: ReviewState): { done: number; applied: number; failed: number; excluded: number; total: number } {
+  const results = Object.values(state.results);
+  const n = (status: string) => results.filter((r) => r.status === status).length;
+  return { done: results.length, applied: n('applied'), failed: n('failed'), excluded: n('excluded'), total: state.changes.length };
+}
+
+export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewState {
+  const count = shownChanges(state).length;
+  switch (action.type) {
+    case 'move': {
+      if (state.phase !== 'review') return state;
+      const selected = action.delta === 'top' ? 0 : action.delta === 'bottom' ? count - 1 : state.selected + action.delta;
+      return { ...state, selected: Math.max(0, Math.min(selected, count - 1)) };
+    }
+    case 'toggle': {
+      const c = selectedChange(state);
+      if (!c || state.phase !== 'review') return state;
+      const excluded = new Set(state.excluded);
+      if (excluded.has(c.id)) excluded.delete(c.id);
+      else excluded.add(c.id);
+      return { ...state, excluded };
+    }
+    case 'expand': {
+      const c = selectedChange(state);
+      if (!c) return state;
+      const expanded = new Set(state.expanded);
+      if (expanded.has(c.id)) expanded.delete(c.id);
+      else expanded.add(c.id);
+      return { ...state, expanded };
+    }
+    case 'filter': {
+      if (state.phase !== 'review') return state;
+      const to = action.to ?? FILTERS[(FILTERS.indexOf(state.filter) + 1) % FILTERS.length]!;
+      return { ...state, filter: to, selected: 0 };
+    }
+    case 'apply':
+      if (state.phase !== 'review' || state.changes.length === state.excluded.size) return state;
+      return { ...state, phase: 'confirm', confirmInput: '' };
+    case 'confirmKey': {
+      if (state.phase !== 'confirm') return state;
+      if (action.key === 'return') return state.confirmInput === 'yes' ? { ...state, phase: 'applying' } : { ...state, phase: 'review', confirmInput: '' };
+      if (action.key === 'backspace' || action.key === 'delete') return { ...state, confirmInput: state.confirmInput.slice(0, -1) };
+      if (action.key === 'escape') return { ...state, phase: 'review', confirmInput: '' };
+      return action.key.length === 1 ? { ...state, confirmInput: state.confirmInput + action.key } : state;
+    }
+    case 'cancel':
+      return state.phase === 'confirm' ? { ...state, phase: 'review', confirmInput: '' } : state;
+    case 'result':
+      return { ...state, results: { ...state.results, [action.result.id]: action.result } };
+    case 'finished':
+      return { ...state, phase: 'done' };
+  }
+}
