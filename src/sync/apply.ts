@@ -15,6 +15,7 @@ import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../api/types.ts';
 import { ChangedOnServerError, changesToPatch, updateResource } from '../api/update.ts';
 import type { AttributeDiff, Change, ChangeKind, GroupRef, Plan, UserRef } from './model.ts';
+import { withoutPlaceholders } from './plan-file.ts';
 import { versionKey } from './planner.ts';
 import { errorDetail, postMany } from './post-many.ts';
 
@@ -81,7 +82,7 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
 
   // 1. Create users.
   const creates = byKind('create-user') as Extract<Change, { kind: 'create-user' }>[];
-  await postMany(client, caps, '/Users', creates.map((c) => c.resource), {
+  await postMany(client, caps, '/Users', creates.map((c) => withoutPlaceholders(c.resource)), {
     concurrency: options.concurrency,
     pacer: options.pacer,
     bulk: options.bulk,

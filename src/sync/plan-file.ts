@@ -26,12 +26,34 @@ export interface PlanFile {
   summary: PlanSummary;
 }
 
-export function toPlanFile(plan: Plan, meta: Omit<PlanFile, 'kind' | 'formatVersion' | 'versions' | 'matched' | 'matchedGroups' | 'changes' | 'problems' | 'summary'>): PlanFile {
-  return { kind: 'scimctl-plan', formatVersion: PLAN_FORMAT, ...meta, versions: plan.versions, matched: plan.matched, matchedGroups: plan.matchedGroups, changes: plan.changes, problems: plan.problems, summary: plan.summary };
+/** Stands in plan files and run history for a secret a create would send (an initial password). */
+export const REDACTED = '(redacted: not stored in plans)';
+/** Attributes never written to a plan file (RFC 7643 writeOnly; returned "never"). */
+const SECRET_ATTRIBUTES = ['password'];
+
+function redactSecrets(changes: Change[]): Change[] {
+  return changes.map((c) => {
+    if (c.kind !== 'create-user') return c;
+    const secret = Object.keys(c.resource).filter((k) => SECRET_ATTRIBUTES.includes(k.toLowerCase()));
+    if (secret.length === 0) return c;
+    const resource = { ...c.resource };
+    for (const k of secret) resource[k] = REDACTED;
+    return { ...c, resource };
+  });
 }
 
+export function toPlanFile(plan: Plan, meta: Omit<PlanFile, 'kind' | 'formatVersion' | 'versions' | 'matched' | 'matchedGroups' | 'changes' | 'problems' | 'summary'>): PlanFile {
+  return { kind: 'scimctl-plan', formatVersion: PLAN_FORMAT, ...meta, versions: plan.versions, matched: plan.matched, matchedGroups: plan.matchedGroups, changes: redactSecrets(plan.changes), problems: plan.problems, summary: plan.summary };
+}
+
+/** The plan in a file. Secrets left out of it stay placeholders here; the applier never sends them. */
 export function fromPlanFile(file: PlanFile): Plan {
   return { changes: file.changes, problems: file.problems, summary: file.summary, versions: file.versions, matched: file.matched ?? [], matchedGroups: file.matchedGroups ?? [] };
+}
+
+/** A create's body without placeholders of secrets a plan file did not keep. */
+export function withoutPlaceholders(resource: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(resource).filter(([, v]) => v !== REDACTED));
 }
 
 export class PlanFileError extends Error {

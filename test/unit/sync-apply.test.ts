@@ -369,3 +369,35 @@ describe('applyPlan: membership changes go per group', () => {
     assert.deepEqual((srv.groups.get('g1')!.members ?? []).map((m) => m.value).sort(), ['svc-1', 't1', 't3']);
   });
 });
+
+describe('secrets left out of plan files', () => {
+  test('a create from a plan file never sends the placeholder as a password', async () => {
+    const { fakeFetch, scimJson, BASE, caps } = await import('./helpers.ts');
+    const { ScimClient } = await import('../../src/api/client.ts');
+    const { applyPlan } = await import('../../src/sync/apply.ts');
+    const { REDACTED, fromPlanFile } = await import('../../src/sync/plan-file.ts');
+    const fake = fakeFetch(() => scimJson({ id: 'new-1', userName: 'a' }, 201));
+    const client = new ScimClient({ baseUrl: BASE, fetch: fake.fetch, capabilities: caps() });
+    const plan = fromPlanFile({
+      kind: 'scimctl-plan',
+      formatVersion: 1,
+      createdAt: 'now',
+      profile: 'p',
+      url: BASE,
+      mode: 'full',
+      options: { missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: ['userName'] },
+      source: { fingerprint: 'f', files: [], records: 1 },
+      versions: {},
+      matched: [],
+      matchedGroups: [],
+      changes: [{ id: 'create-user:a', kind: 'create-user', userName: 'a', resource: { userName: 'a', password: REDACTED }, origin: { file: 'f', line: 2 } }],
+      problems: [],
+      summary: { create: 1, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0 },
+    });
+    const results = await applyPlan(client, caps(), plan, { concurrency: 1, bulk: 'never' });
+    assert.equal(results[0]!.status, 'applied');
+    assert.equal(fake.calls.length, 1);
+    assert.ok(!String(fake.calls[0]!.body).includes(REDACTED));
+    assert.equal((fake.json(0) as { password?: unknown }).password, undefined);
+  });
+});

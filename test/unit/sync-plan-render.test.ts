@@ -267,3 +267,28 @@ describe('renderPlan', () => {
     assert.deepEqual(renderPlan(fromPlanFile(JSON.parse(JSON.stringify(toPlanFile(plan, meta()))) as PlanFile)), lines);
   });
 });
+
+describe('secrets in plan files', () => {
+  test('an initial password is never written to a plan file, and never sent as its placeholder', async () => {
+    const { toPlanFile, fromPlanFile, REDACTED } = await import('../../src/sync/plan-file.ts');
+    const plan = {
+      changes: [{ id: 'create-user:a', kind: 'create-user' as const, userName: 'a', resource: { userName: 'a', password: 'Sup3r-Secret!' }, origin: { file: 'f', line: 2 } }],
+      problems: [],
+      summary: { create: 1, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0 },
+      versions: {},
+      matched: [],
+      matchedGroups: [],
+    };
+    const file = toPlanFile(plan, { createdAt: 'now', profile: 'p', url: 'https://x', mode: 'full', options: { missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: ['userName'] }, source: { fingerprint: 'f', files: [], records: 1 } });
+    const text = JSON.stringify(file);
+    assert.ok(!text.includes('Sup3r-Secret!'));
+    assert.ok(text.includes(REDACTED));
+    const back = fromPlanFile(JSON.parse(text));
+    const change = back.changes[0]!;
+    assert.equal(change.kind, 'create-user');
+    const { withoutPlaceholders } = await import('../../src/sync/plan-file.ts');
+    assert.deepEqual(change.kind === 'create-user' ? withoutPlaceholders(change.resource) : undefined, { userName: 'a' });
+    // The in-memory plan (sync run) keeps the password for the create itself.
+    assert.equal((plan.changes[0]!.resource as { password: string }).password, 'Sup3r-Secret!');
+  });
+});
