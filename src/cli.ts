@@ -5,7 +5,7 @@
 import type { Connection } from './config/connection.ts';
 import { loadEnv } from './config/env.ts';
 import type { GlobalArgs } from './commands/context.ts';
-import { buildCli } from './commands/index.ts';
+import { buildCli, loadCommands } from './commands/index.ts';
 import { ExitCode, exitCodeFor, SilentExit, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
@@ -23,7 +23,7 @@ export async function main(args: string[], io: IOStreams = systemStreams(), env 
         retries: argv.retries,
       })),
   };
-  const cli = buildCli(args, ctx, io.columns);
+  const cli = buildCli(args, ctx, io.columns, await loadCommands(args));
   try {
     if (args.length === 0) {
       // On a terminal, no arguments open the explorer; elsewhere they print help.

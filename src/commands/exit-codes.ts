@@ -3,10 +3,6 @@
  * scimctl ends. Documented in the README.
  */
 import { AmbiguousError, ClientUsageError, IncompleteListingError, NetworkError, NotFoundError, ResponseError, TimeoutError } from '../api/errors.ts';
-import { ConfigError } from '../config/connection.ts';
-import { CsvInputError } from '../formats/scim-csv.ts';
-import { PromptUnavailableError } from '../output/prompt.ts';
-import { InputError } from '../sources/resource-file.ts';
 
 export const ExitCode = {
   OK: 0,
@@ -46,9 +42,15 @@ export class SilentExit extends Error {
   }
 }
 
+/**
+ * Errors that mean "fix how scimctl was called or what it was given", by name:
+ * matching names keeps their modules (CSV and file readers, prompts) out of start-up.
+ */
+const USAGE_ERRORS = new Set(['ConfigError', 'CsvInputError', 'InputError', 'PromptUnavailableError', 'PlanFileError']);
+
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof SilentExit) return error.code;
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientUsageError || error instanceof CsvInputError || error instanceof AmbiguousError || error instanceof PromptUnavailableError || error instanceof InputError) {
+  if (error instanceof UsageError || error instanceof ClientUsageError || error instanceof AmbiguousError || (error instanceof Error && USAGE_ERRORS.has(error.name))) {
     return ExitCode.USAGE;
   }
   if (error instanceof NotFoundError) return ExitCode.NOT_FOUND;

@@ -3,10 +3,12 @@
  * profiles, the connection and the SCIM client. Commands never build these
  * themselves, so tests can hand in their own.
  */
-import { ScimClient } from '../api/client.ts';
+import type { ScimClient } from '../api/client.ts';
 import type { RetryInfo } from '../api/http.ts';
-import { fileCapabilityCache } from '../config/cache.ts';
 import { resolveConnection, type Connection, type ConnectionFlags } from '../config/connection.ts';
+
+// The HTTP client loads on first use, not at start-up (help and usage errors never need it).
+const clientModules = () => Promise.all([import('../api/client.ts'), import('../config/cache.ts')]);
 import type { Env } from '../config/env.ts';
 import { ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
@@ -35,7 +37,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Fac
   let store: Promise<ProfileStore> | undefined;
   let connection: Promise<Connection> | undefined;
   let resolved: Connection | undefined;
-  let client: ScimClient | undefined;
+  let client: Promise<ScimClient> | undefined;
   const f: Factory = {
     io,
     env,
@@ -46,25 +48,26 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Fac
         return c;
       })),
     resolvedConnection: () => resolved,
-    client: async () => {
-      if (client) return client;
-      const c = await f.connection();
-      client = new ScimClient({
-        baseUrl: c.url,
-        auth: c.auth,
-        headers: c.headers,
-        timeoutMs: flags.timeout !== undefined ? flags.timeout * 1000 : c.timeoutMs,
-        retries: flags.retries,
-        userAgent: `scimctl/${VERSION}`,
-        capabilityCache: fileCapabilityCache(env, c.name, c.url),
-        onRetry: (info: RetryInfo) =>
-          f.log(`retrying ${info.method} ${new URL(info.url).pathname} in ${(info.delayMs / 1000).toFixed(1)} s (${info.reason}; retry ${info.attempt})`),
-      });
-      return client;
-    },
+    client: () => (client ??= makeClient()),
     log: (message: string) => {
       io.stderr.write(`scimctl: ${message}\n`);
     },
   };
+  /** One client per run, however many parts of a command ask for it at once. */
+  async function makeClient(): Promise<ScimClient> {
+    const c = await f.connection();
+    const [{ ScimClient }, { fileCapabilityCache }] = await clientModules();
+    return new ScimClient({
+      baseUrl: c.url,
+      auth: c.auth,
+      headers: c.headers,
+      timeoutMs: flags.timeout !== undefined ? flags.timeout * 1000 : c.timeoutMs,
+      retries: flags.retries,
+      userAgent: `scimctl/${VERSION}`,
+      capabilityCache: fileCapabilityCache(env, c.name, c.url),
+      onRetry: (info: RetryInfo) =>
+        f.log(`retrying ${info.method} ${new URL(info.url).pathname} in ${(info.delayMs / 1000).toFixed(1)} s (${info.reason}; retry ${info.attempt})`),
+    });
+  }
   return f;
 }

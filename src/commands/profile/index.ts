@@ -1,0 +1,19 @@
+/** The profile commands (loaded only when the command line names `profile`). */
+import type { Argv } from 'yargs';
+import type { CliContext } from '../context.ts';
+import { profileAddCommand } from './add.ts';
+import { profileListCommand } from './list.ts';
+import { profileRemoveCommand } from './remove.ts';
+import { profileShowCommand } from './show.ts';
+import { profileTestCommand } from './test.ts';
+import { profileUseCommand } from './use.ts';
+
+export default (y: Argv, ctx: CliContext): Argv =>
+  y
+    .command(profileAddCommand(ctx))
+    .command(profileListCommand(ctx))
+    .command(profileUseCommand(ctx))
+    .command(profileShowCommand(ctx))
+    .command(profileRemoveCommand(ctx))
+    .command(profileTestCommand(ctx))
+    .demandCommand(1, 'name a profile command: add, list, use, show, remove or test');
