@@ -9,7 +9,8 @@ import { resourceVersion, versionKey } from './planner.ts';
 import type { TargetSnapshot } from './model.ts';
 
 export async function readTarget(client: ScimClient, onProgress?: (what: 'users' | 'groups', received: number, total?: number) => void): Promise<TargetSnapshot> {
-  const users = await client.users.toArray({ onPage: ({ received, total }) => onProgress?.('users', received, total) });
+  // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
+  const users = await client.users.toArray({ excludedAttributes: ['groups'], onPage: ({ received, total }) => onProgress?.('users', received, total) });
   const groups = await client.groups.toArray({ onPage: ({ received, total }) => onProgress?.('groups', received, total) });
   // Some servers leave members out of listings: read those groups one by one.
   const missing = groups.map((g, i) => [g, i] as const).filter(([g]) => !Array.isArray(g.members));
