@@ -10,9 +10,8 @@ import type { Capabilities } from '../api/discovery.ts';
 import { ResponseError } from '../api/errors.ts';
 import { runAll, type Pacer } from '../api/executor.ts';
 import { changeMembers } from '../api/members.ts';
-import { PATCH_OP_SCHEMA } from '../api/patch.ts';
 import { SchemaRegistry } from '../api/schema.ts';
-import { SCHEMA, type ScimGroup, type ScimUser } from '../api/types.ts';
+import { SCHEMA, type ScimGroup } from '../api/types.ts';
 import { ChangedOnServerError, changesToPatch, updateResource } from '../api/update.ts';
 import type { AttributeDiff, Change, ChangeKind, GroupRef, Plan, UserRef } from './model.ts';
 import { withoutPlaceholders } from './plan-file.ts';
@@ -94,19 +93,23 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   });
 
   // 2. Update users: PATCH the planned diffs (If-Match the planned version), or GET + PUT.
-  await run(byKind('update-user') as Extract<Change, { kind: 'update-user' }>[], async (c) => {
+  /** A user change by PATCH when the server has it, else a fresh read and a PUT of it with the change. */
+  const changeUser = async (id: string, diffs: AttributeDiff[]): Promise<void> => {
     if (caps.patch) {
       try {
-        await client.users.patch(c.target, changesToPatch(c.diffs), { ifMatch: versionOf('User', c.target) });
-        return { id: c.id, kind: c.kind, status: 'applied' };
+        await client.users.patch(id, changesToPatch(diffs), { ifMatch: versionOf('User', id) });
+        return;
       } catch (e) {
-        if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(c.target, e);
+        if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(id, e);
         if (!(e instanceof ResponseError && (e.status === 501 || e.status === 405))) throw e;
         caps.patch = false;
       }
     }
-    const before = await client.users.get(c.target);
-    await updateResource(client.users, caps, before, applyDiffs(before, c.diffs), SCHEMA.USER);
+    const before = await client.users.get(id);
+    await updateResource(client.users, caps, before, applyDiffs(before, diffs), SCHEMA.USER);
+  };
+  await run(byKind('update-user') as Extract<Change, { kind: 'update-user' }>[], async (c) => {
+    await changeUser(c.target, c.diffs);
     return { id: c.id, kind: c.kind, status: 'applied' };
   });
 
@@ -148,18 +151,7 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
 
   // 5. Deactivate.
   await run(byKind('deactivate-user') as Extract<Change, { kind: 'deactivate-user' }>[], async (c) => {
-    if (caps.patch) {
-      try {
-        await client.users.patch(c.target, { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] }, { ifMatch: versionOf('User', c.target) });
-        return { id: c.id, kind: c.kind, status: 'applied' };
-      } catch (e) {
-        if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(c.target, e);
-        if (!(e instanceof ResponseError && (e.status === 501 || e.status === 405))) throw e;
-        caps.patch = false;
-      }
-    }
-    const before = await client.users.get(c.target);
-    await updateResource(client.users, caps, before, { ...before, active: false } as ScimUser, SCHEMA.USER);
+    await changeUser(c.target, [{ path: 'active', before: true, after: false }]);
     return { id: c.id, kind: c.kind, status: 'applied' };
   });
 

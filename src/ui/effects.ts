@@ -32,7 +32,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
     switch (req.kind) {
       case 'load': {
         if (req.what === 'runs') {
-          dispatch({ type: 'loaded', what: 'runs', rows: deps.history?.list() ?? [] });
+          dispatch({ type: 'loaded', what: 'runs', rows: deps.history?.list() ?? [], gen: req.gen });
           return;
         }
         const api = req.what === 'users' ? client.users : client.groups;
@@ -41,12 +41,12 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         for await (const r of api.list({ onPage: (p) => (total = p.total) })) {
           batch.push(r);
           if (batch.length >= 500) {
-            dispatch({ type: 'rows', what: req.what, rows: batch, total });
+            dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
             batch = [];
           }
         }
-        if (batch.length) dispatch({ type: 'rows', what: req.what, rows: batch, total });
-        dispatch({ type: 'loaded', what: req.what });
+        if (batch.length) dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
+        dispatch({ type: 'loaded', what: req.what, gen: req.gen });
         return;
       }
       case 'search': {
@@ -113,7 +113,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
     }
   } catch (e) {
-    if (req.kind === 'load') dispatch({ type: 'loadFailed', what: req.what, message: `reading ${req.what} failed: ${message(e)}` });
+    if (req.kind === 'load') dispatch({ type: 'loadFailed', what: req.what, message: `reading ${req.what} failed: ${message(e)}`, gen: req.gen });
     else if (req.kind === 'apply') dispatch({ type: 'applyFinished', message: `apply failed: ${message(e)}` });
     else dispatch({ type: 'status', text: message(e), level: 'error' });
   }

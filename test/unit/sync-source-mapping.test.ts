@@ -1,41 +1,16 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { formatProblem, InputError, type InputProblem } from '../../src/sources/resource-file.ts';
+import { problemsOf, registry, tempFiles } from './sync-source-helpers.ts';
 import { readSource, type SourceSpec } from '../../src/sources/source.ts';
 
-const registry = new SchemaRegistry();
 const ENT = SCHEMA.ENTERPRISE_USER;
-let dir = '';
-let n = 0;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'scimctl-sync-mapping-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string): Promise<string> {
-  const path = join(dir, `${n++}-${name}`);
-  await writeFile(path, content);
-  return path;
-}
-
-async function problemsOf(spec: SourceSpec): Promise<InputProblem[]> {
-  try {
-    await readSource(spec, registry);
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    assert.ok(e.problems.length > 0);
-    return e.problems;
-  }
-  assert.fail('expected an InputError');
-}
+const file = tempFiles('scimctl-sync-mapping-');
 
 const HR_CSV = [
   'EmployeeID,First,Last,Email,Job Title,Status,Dept,InitialPassword,Groups,Tags,Level',
@@ -180,7 +155,7 @@ describe('readSource with a mapping file', () => {
   });
 
   test('groups from a groups file next to the mapping: members by userName become the users\' externalId', async () => {
-    const sub = join(dir, 'conf');
+    const sub = dirname(await file('anchor', ''));
     await mkdir(sub, { recursive: true });
     const users = await file('u.csv', 'ID,Login\nE1,ann\nE2,bob\n,carol\n');
     await writeFile(join(sub, 'teams.csv'), 'team,code,people\nAdmins,T1,ann|E2\nNobody,,\nOutsiders,,ghost|CAROL\n');

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,36 +7,11 @@ import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { OMNI_EXTENSION, PLEIO_EXTENSION } from '../../src/sources/presets.ts';
 import { formatProblem, InputError, type InputProblem } from '../../src/sources/resource-file.ts';
+import { problemsOf, registry, tempFiles } from './sync-source-helpers.ts';
 import { readSource, type SourceSpec } from '../../src/sources/source.ts';
 
-const registry = new SchemaRegistry();
 const ENT = SCHEMA.ENTERPRISE_USER;
-let dir = '';
-let n = 0;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'scimctl-sync-presets-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string): Promise<string> {
-  const path = join(dir, `${n++}-${name}`);
-  await writeFile(path, content);
-  return path;
-}
-
-async function problemsOf(spec: SourceSpec): Promise<InputProblem[]> {
-  try {
-    await readSource(spec, registry);
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    assert.ok(e.problems.length > 0);
-    return e.problems;
-  }
-  assert.fail('expected an InputError');
-}
+const file = tempFiles('scimctl-sync-presets-');
 
 describe('readSource, preset pleio', () => {
   test('maps every column; profile fields to the enterprise extension or the pleio one; blank cells leave attributes out', async () => {

@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ScimResource } from '../../src/api/types.ts';
@@ -10,36 +10,11 @@ import { writeCsv, writeJsonListResponse } from '../../src/formats/export.ts';
 import { canonicalResource } from '../../src/formats/scim-csv.ts';
 import { InputError, type InputProblem } from '../../src/sources/resource-file.ts';
 import { readSource, type SourceSpec } from '../../src/sources/source.ts';
+import { problemsOf, registry, tempFiles } from './sync-source-helpers.ts';
 import type { SourceSnapshot } from '../../src/sync/model.ts';
 
-const registry = new SchemaRegistry();
 const ENT = SCHEMA.ENTERPRISE_USER;
-let dir = '';
-let n = 0;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'scimctl-sync-source-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string): Promise<string> {
-  const path = join(dir, `${n++}-${name}`);
-  await writeFile(path, content);
-  return path;
-}
-
-async function problemsOf(spec: SourceSpec): Promise<InputProblem[]> {
-  try {
-    await readSource(spec, registry);
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    assert.ok(e.problems.length > 0);
-    return e.problems;
-  }
-  assert.fail('expected an InputError');
-}
+const file = tempFiles('scimctl-sync-source-');
 
 async function* from<T>(items: T[]): AsyncGenerator<T> {
   yield* items;
@@ -175,7 +150,7 @@ describe('readSource, preset scim: our export read back', () => {
   test('a file with no text, a missing file and broken JSON are problems', async () => {
     const blank = await file('blank.csv', '\n');
     assert.match((await problemsOf({ path: blank }))[0]!.message, /the file is empty/);
-    const missing = join(dir, 'nope.csv');
+    const missing = join(dirname(await file('anchor', '')), 'nope.csv');
     const [p] = await problemsOf({ path: missing });
     assert.deepEqual([p!.file, p!.line], [missing, 0]);
     assert.match(p!.message, /cannot read/);

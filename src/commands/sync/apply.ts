@@ -1,5 +1,4 @@
 import { writeChunk } from '../../output/iostreams.ts';
-import { PromptUnavailableError } from '../../output/prompt.ts';
 import { renderPlan } from '../../output/plan.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
 import type { ScimClient } from '../../api/client.ts';
@@ -12,7 +11,7 @@ import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, RunLog, safetyFindings, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
+import { applyOptions, historyFor, recordRunError, RunLog, safetyFindings, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncApplyOptions extends ApplyFlags, Partial<LogFlags>, Pick<SafetyFlags, 'maxDeletes'> {
   file: string;
@@ -42,13 +41,7 @@ export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<
   try {
     await checkAndApply(opts, f, planFile, { client, connection, history, run, log });
   } catch (e) {
-    if (run.status === 'running') {
-      run.status = e instanceof PromptUnavailableError ? 'refused' : 'failed';
-      run.message = e instanceof Error ? e.message : String(e);
-      run.finishedAt = new Date().toISOString();
-      history.save(run);
-      if (!(e instanceof SilentExit)) log.error(run.message);
-    }
+    recordRunError(run, history, log, e);
     throw e;
   }
 }

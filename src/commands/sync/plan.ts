@@ -1,12 +1,11 @@
 import { writeChunk } from '../../output/iostreams.ts';
-import { PromptUnavailableError } from '../../output/prompt.ts';
 import { renderPlan } from '../../output/plan.ts';
 import { toPlanFile, writePlanFile } from '../../sync/plan-file.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, prepare, RunLog, safetyFindings, safetyOptions, sourceOptions, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
+import { applyOptions, historyFor, prepare, recordRunError, RunLog, safetyFindings, safetyOptions, sourceOptions, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncPlanOptions extends PlanFlags, SafetyFlags, Partial<ApplyFlags>, Partial<LogFlags> {
   output?: string;
@@ -74,13 +73,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
       { concurrency: opts.concurrency ?? 4, rate: opts.rate, bulk: opts.bulk ?? true, yes: opts.yes, json: false },
     );
   } catch (e) {
-    if (run.status === 'running') {
-      run.status = e instanceof PromptUnavailableError ? 'refused' : 'failed';
-      run.message = e instanceof Error ? e.message : String(e);
-      run.finishedAt = new Date().toISOString();
-      history.save(run);
-      if (!(e instanceof SilentExit)) log.error(run.message);
-    }
+    recordRunError(run, history, log, e);
     throw e;
   }
 }

@@ -13,7 +13,8 @@ import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
 import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
 import { readTarget } from '../../sync/target.ts';
 import { appendFileSync } from 'node:fs';
-import { UsageError } from '../exit-codes.ts';
+import { SilentExit, UsageError } from '../exit-codes.ts';
+import { PromptUnavailableError } from '../../output/prompt.ts';
 import type { Factory } from '../factory.ts';
 
 export interface SourceFlags {
@@ -180,4 +181,14 @@ export class RunLog {
 
 export function historyFor(f: Factory): RunHistory {
   return new RunHistory(dataDir(f.env));
+}
+
+/** Records how a run ended when an error ended it (a refusal to prompt counts as refused). */
+export function recordRunError(run: RunRecord, history: RunHistory, log: RunLog, e: unknown): void {
+  if (run.status !== 'running') return;
+  run.status = e instanceof PromptUnavailableError ? 'refused' : 'failed';
+  run.message = e instanceof Error ? e.message : String(e);
+  run.finishedAt = new Date().toISOString();
+  history.save(run);
+  if (!(e instanceof SilentExit)) log.error(run.message);
 }

@@ -16,7 +16,7 @@ export type Tab = 'users' | 'groups' | 'runs';
 
 /** Requests for the effect runner: each carries what it needs. */
 export type Request =
-  | { kind: 'load'; what: Tab }
+  | { kind: 'load'; what: Tab; gen: number }
   | { kind: 'search'; query: string }
   | { kind: 'openUser'; id: string }
   | { kind: 'openGroup'; id: string }
@@ -52,6 +52,10 @@ export interface AppState {
   review?: ReviewState;
   /** Search as you type: the users list shows server results for this query. */
   serverQuery?: string;
+  /** Users that a server search added before their page was loaded (the listing skips them). */
+  fromSearch?: ReadonlySet<string>;
+  /** The current listing of each pane: answers of an older listing (before a reload) are dropped. */
+  loads: Record<Tab, number>;
   quit: boolean;
 }
 
@@ -59,9 +63,9 @@ export type Action =
   | { type: 'key'; key: string }
   | { type: 'resize'; columns: number; rows: number }
   | { type: 'taken'; count: number }
-  | { type: 'rows'; what: Tab; rows: unknown[]; total?: number }
-  | { type: 'loaded'; what: Tab; rows?: unknown[] }
-  | { type: 'loadFailed'; what: Tab; message: string }
+  | { type: 'rows'; what: Tab; rows: unknown[]; total?: number; gen?: number }
+  | { type: 'loaded'; what: Tab; rows?: unknown[]; gen?: number }
+  | { type: 'loadFailed'; what: Tab; message: string; gen?: number }
   | { type: 'searchResults'; query: string; rows: ScimUser[] }
   | { type: 'userLoaded'; user: ScimUser }
   | { type: 'groupLoaded'; group: ScimGroup }
@@ -94,10 +98,12 @@ export function initialState(columns: number, rows: number, changes?: Change[]):
     rows,
     view: changes ? 'review' : 'users',
     tab: 'users',
-    users: emptyList(),
+    // The explorer asks for users at once: the list is loading from the start.
+    users: changes ? emptyList() : { ...emptyList(), loading: true },
     groups: emptyList(),
     runs: emptyList(),
-    requests: changes ? [] : [{ kind: 'load', what: 'users' }],
+    requests: changes ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
+    loads: { users: changes ? 0 : 1, groups: 0, runs: 0 },
     quit: false,
   };
   return changes ? { ...base, review: initialReview(changes) } : base;
@@ -109,11 +115,17 @@ function withList(s: AppState, tab: Tab, list: ListState<unknown>): AppState {
   return tab === 'users' ? { ...s, users: list as ListState<ScimUser> } : tab === 'groups' ? { ...s, groups: list as ListState<ScimGroup> } : { ...s, runs: list as ListState<RunRecord> };
 }
 const ask = (s: AppState, ...r: Request[]): AppState => ({ ...s, requests: [...s.requests, ...r] });
+/** Starts a new listing of a pane (the list given as it should look meanwhile). */
+function load(s: AppState, tab: Tab, list: ListState<unknown>): AppState {
+  const gen = s.loads[tab] + 1;
+  const next = withList({ ...s, loads: { ...s.loads, [tab]: gen } }, tab, list);
+  return ask(tab === 'users' ? { ...next, fromSearch: undefined } : next, { kind: 'load', what: tab, gen });
+}
 
 function showTab(s: AppState, tab: Tab): AppState {
   const next = { ...s, tab, view: tab as ViewName, status: undefined };
   const list = listOf(next, tab);
-  return list.items.length === 0 && !list.loading ? ask(withList(next, tab, { ...list, loading: true }), { kind: 'load', what: tab }) : next;
+  return list.items.length === 0 && !list.loading ? load(next, tab, { ...list, loading: true }) : next;
 }
 
 function typeInto(text: string, key: string): string | undefined {
@@ -219,7 +231,7 @@ function command(s: AppState, cmd: Command): AppState {
     case 'sort':
       return withList(s, s.tab, cycleSort(listOf(s, s.tab) as ListState<unknown>, modelOf(s.tab), h));
     case 'refresh':
-      return ask(withList(s, s.tab, { ...emptyList(), loading: true }), { kind: 'load', what: s.tab });
+      return load(s, s.tab, { ...emptyList(), loading: true });
     case 'create':
       return {
         ...s,
@@ -261,7 +273,7 @@ function command(s: AppState, cmd: Command): AppState {
       const mine = (s.user.resource.groups ?? []).map((g: MultiValue) => ({ id: g.value ?? '', displayName: g.display ?? g.value ?? '' }));
       const groups = add ? s.groups.items.filter((g) => !mine.some((m) => m.id === g.id)).map((g) => ({ id: g.id, displayName: g.displayName })) : mine;
       const next: AppState = { ...s, overlay: { kind: 'pickGroup', add, query: '', selected: 0, groups } };
-      return add && !s.groups.done && !s.groups.loading ? ask(withList(next, 'groups', { ...s.groups, loading: true } as ListState<unknown>), { kind: 'load', what: 'groups' }) : next;
+      return add && !s.groups.done && !s.groups.loading ? load(next, 'groups', { ...s.groups, loading: true } as ListState<unknown>) : next;
     }
     case 'toggle':
     case 'expand':
@@ -292,9 +304,14 @@ export function appReducer(s: AppState, a: Action): AppState {
     }
     case 'taken':
       return { ...s, requests: s.requests.slice(a.count) };
-    case 'rows':
-      return withList(s, a.what, appendRows(listOf(s, a.what) as ListState<unknown>, a.rows, modelOf(a.what), a.total, h));
+    case 'rows': {
+      if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
+      const from = a.what === 'users' ? s.fromSearch : undefined;
+      const rows = from ? a.rows.filter((r) => !from.has((r as ScimUser).id)) : a.rows;
+      return withList(s, a.what, appendRows(listOf(s, a.what) as ListState<unknown>, rows, modelOf(a.what), a.total, h));
+    }
     case 'loaded': {
+      if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
       const list = listOf(s, a.what) as ListState<unknown>;
       const done = a.rows ? replaceRows(list, a.rows, modelOf(a.what), h) : { ...list, loading: false, done: true };
       let next = withList(s, a.what, done);
@@ -305,13 +322,15 @@ export function appReducer(s: AppState, a: Action): AppState {
       return next;
     }
     case 'loadFailed':
+      if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
       return withList({ ...s, status: { text: a.message, level: 'error' } }, a.what, { ...listOf(s, a.what), loading: false, error: a.message } as ListState<unknown>);
     case 'searchResults': {
       if (a.query !== s.serverQuery || s.users.done) return s;
       // Merge server matches the client has not loaded yet.
       const have = new Set(s.users.items.map((u) => u.id));
       const fresh = a.rows.filter((u) => !have.has(u.id));
-      return fresh.length ? { ...s, users: appendRows(s.users, fresh, USER_MODEL, s.users.total, h) } : s;
+      if (!fresh.length) return s;
+      return { ...s, users: appendRows(s.users, fresh, USER_MODEL, s.users.total, h), fromSearch: new Set([...(s.fromSearch ?? []), ...fresh.map((u) => u.id)]) };
     }
     case 'userLoaded':
       return s.user?.id === a.user.id ? { ...s, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) } : s;
