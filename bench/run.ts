@@ -3,7 +3,7 @@
  * same run on the same machine; not a test (nothing here fails the build).
  *
  *   npm run bench                 all
- *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync
+ *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { benchTui } from './tui.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'scimctl.js');
@@ -318,6 +319,7 @@ try {
   if (!only || only === 'bulk-create') await benchBulkCreate();
   if (!only || only === 'initial-sync') await benchInitialSync();
   if (!only || only === 'noop-resync') await benchNoopResync();
+  if (!only || only === 'tui') await benchTui({ startServer, stopServer, baseEnv, home });
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

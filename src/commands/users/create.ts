@@ -1,4 +1,4 @@
-import { applyEdits, newUserResource, parseEdits } from '../../api/edit.ts';
+import { applyEdits, newUserResource, parseEdits, type NewUserFields } from '../../api/edit.ts';
 import { ResponseError } from '../../api/errors.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
 import { SCHEMA, type ScimUser } from '../../api/types.ts';
@@ -9,13 +9,7 @@ import { UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { readResourceJson } from './update.ts';
 
-export interface UsersCreateOptions {
-  userName?: string;
-  email?: string;
-  givenName?: string;
-  familyName?: string;
-  displayName?: string;
-  externalId?: string;
+export interface UsersCreateOptions extends NewUserFields {
   set: string[];
   from?: string;
   json: boolean;
@@ -51,13 +45,7 @@ export async function runUsersCreate(opts: UsersCreateOptions, f: Factory): Prom
   f.log(`created ${created.userName} (${created.id})`);
 }
 
-interface Args extends GlobalArgs {
-  userName?: string;
-  email?: string;
-  givenName?: string;
-  familyName?: string;
-  displayName?: string;
-  externalId?: string;
+interface Args extends GlobalArgs, NewUserFields {
   set?: string[];
   from?: string;
   json: boolean;
