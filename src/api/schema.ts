@@ -133,8 +133,13 @@ export class SchemaRegistry {
     for (const s of schemas) this.byId.set(s.id.toLowerCase(), s);
   }
 
+  private readonly exact = new Map<string, SchemaDef | undefined>();
+
   schema(id: string): SchemaDef | undefined {
-    return this.byId.get(id.toLowerCase());
+    if (this.exact.has(id)) return this.exact.get(id);
+    const found = this.byId.get(id.toLowerCase());
+    this.exact.set(id, found);
+    return found;
   }
 
   /** Extension schema URNs known to this registry (all but the core User and Group). */
@@ -142,8 +147,19 @@ export class SchemaRegistry {
     return [...this.byId.values()].map((s) => s.id).filter((id) => id !== SCHEMA.USER && id !== SCHEMA.GROUP);
   }
 
-  /** Resolves `attr` or `attr.sub` within one schema (plus the common attributes). */
+  private readonly lookups = new Map<string, AttributeDef | null>();
+
+  /** Resolves `attr` or `attr.sub` within one schema (plus the common attributes). Answers are remembered. */
   lookup(schemaId: string, path: string): AttributeDef | undefined {
+    const key = `${schemaId}\u0000${path}`;
+    const hit = this.lookups.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const found = this.resolve(schemaId, path);
+    this.lookups.set(key, found ?? null);
+    return found;
+  }
+
+  private resolve(schemaId: string, path: string): AttributeDef | undefined {
     const [head, sub] = splitOnce(path, '.');
     const schema = this.schema(schemaId);
     const top = find(schema?.attributes ?? [], head) ?? (isCore(schemaId) ? find(COMMON_ATTRIBUTES, head) : undefined);

@@ -55,8 +55,6 @@ interface Frame {
   items?: number[];
 }
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
-const DELIM = new Set([0x2c, 0x5d, 0x7d]); // , ] }
 
 /** The offset just past the string literal starting at `start` (an opening quote). */
 function stringEnd(text: string, start: number): number {
@@ -101,7 +99,7 @@ export function scanLayout(text: string): JsonLayout {
   const n = text.length;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (WS.has(c) || c === 0x3a /* : */) {
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3a /* : */) {
       i++;
     } else if (c === 0x2c /* , */) {
       const top = stack[stack.length - 1];
@@ -114,7 +112,8 @@ export function scanLayout(text: string): JsonLayout {
       const end = stringEnd(text, i);
       const top = stack[stack.length - 1];
       if (top && !top.array && top.expectKey) {
-        top.key = JSON.parse(text.slice(i, end)) as string;
+        // Only the root object's keys name anything we record; deeper keys are skipped unread.
+        if (stack.length === 1) top.key = JSON.parse(text.slice(i, end)) as string;
         top.expectKey = false;
       } else {
         valueAt(i);
@@ -128,7 +127,7 @@ export function scanLayout(text: string): JsonLayout {
     } else {
       // A number or a literal: runs to the next delimiter.
       valueAt(i);
-      while (i < n && !DELIM.has(text.charCodeAt(i)) && !WS.has(text.charCodeAt(i))) i++;
+      for (let d = text.charCodeAt(i); i < n && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x0a && d !== 0x0d && d !== 0x09; d = text.charCodeAt(++i));
     }
   }
   return layout;

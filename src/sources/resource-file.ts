@@ -6,6 +6,7 @@
  *
  * Pure: no terminal, no exit; it only reads the file.
  */
+import { isUtf8 } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { SchemaRegistry } from '../api/schema.ts';
@@ -86,9 +87,9 @@ export function detectFormat(path: string, text: string): FileFormat {
 /** The text of a file: UTF-8 (BOM dropped), or UTF-16LE when it starts with that BOM (Excel's "Unicode text"). */
 export function decodeText(file: string, bytes: Buffer): { text: string } | { problem: InputProblem } {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes) };
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
+  // isUtf8 validates natively; toString decodes natively (a fatal TextDecoder is several times slower on big files).
+  if (isUtf8(bytes)) return { text: bytes.toString('utf8').replace(/^\uFEFF/, '') };
+  {
     const lossy = bytes.toString('utf8');
     const at = Math.max(0, lossy.indexOf('\uFFFD'));
     return { problem: { file, line: new LineIndex(lossy).line(at), message: 'the file is not UTF-8 text (an invalid byte sequence on this line); save it as UTF-8' } };
