@@ -118,9 +118,13 @@ describe('sync', () => {
     for (const i of [1, 2, 3, 4, 5]) changed[i]!.title = 'Principal';
     changed[6]!.groups = ['Finance']; // moves from Support (6 % 4 = 2) to Finance
     const leavers = changed.splice(290, 4); // E00291..E00294
-    const r = await sync(['run', '--yes'], writeSource(changed));
+    const logFile = join(home.dir, 'sync.log');
+    const r = await sync(['run', '--yes', '--log-file', logFile, '--log-format', 'json'], writeSource(changed));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /~ update user given1\.family1@example\.com\n\s+~ title: "Staff" → "Principal"/);
+    const logLines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string });
+    assert.ok(logLines.some((l) => l.level === 'info' && /^deactivate-user:/.test(l.message)));
+    assert.ok(!readFileSync(logFile, 'utf8').includes(TOKEN));
     assert.match(r.stdout, /Plan: 0 to create, 5 to update, 4 to deactivate, 0 to delete, 2 membership changes\./);
     for (const p of leavers) assert.equal(byExt(p.id)!.active, false, `${p.id} should be inactive`);
     assert.equal(byExt('E00002')!.title, 'Principal');

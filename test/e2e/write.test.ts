@@ -174,6 +174,25 @@ describe('users update', () => {
   });
 });
 
+describe('users update-attributes', () => {
+  test('changes only the attributes in the file, matched by userName or externalId; unknown users exit 5', async () => {
+    const [a, b] = users().filter((u) => u.active !== false).slice(20, 22) as [StoredUser, StoredUser];
+    const snapshotB = structuredClone(b);
+    const file = join(home.dir, 'attrs.csv');
+    writeFileSync(file, `userName,externalId,title\n${a.userName.toUpperCase()},,Night Owl\n,${String(b.externalId)},Early Bird\nnobody@example.com,,Ghost\n`);
+    const r = await runCli(['users', 'update-attributes', file, '--json'], { env });
+    assert.equal(r.code, 5, r.stderr);
+    const report = JSON.parse(r.stdout) as { summary: Record<string, number> };
+    assert.equal(report.summary.updated, 2);
+    assert.equal(report.summary['not-found'], 1);
+    assert.equal((server.users.get(a.id) as StoredUser).title, 'Night Owl');
+    assert.equal((server.users.get(a.id) as StoredUser).userName, a.userName, 'matching by userName in another case is not a rename');
+    const storedB = server.users.get(b.id) as StoredUser;
+    assert.equal(storedB.title, 'Early Bird');
+    assert.deepEqual({ ...storedB, title: snapshotB.title, meta: undefined }, { ...snapshotB, meta: undefined });
+  });
+});
+
 describe('users delete', () => {
   test('without a terminal and without --yes nothing is deleted (exit 2, names --yes)', async () => {
     const target = users()[7]!;

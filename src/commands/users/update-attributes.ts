@@ -58,6 +58,8 @@ export async function runUsersUpdateAttributes(opts: UsersUpdateAttributesOption
       // The keys find the user; they are not changes (an id never is).
       const changes = { ...record.resource };
       delete changes.id;
+      // The key that found the user is not a rename when it differs only in case (userName is caseExact=false).
+      if (typeof changes.userName === 'string' && changes.userName.toLowerCase() === before.userName.toLowerCase()) delete changes.userName;
       const desired = mergeAttributes(before, changes);
       const outcome = await updateResource(client.users, caps, before, desired as ScimUser, SCHEMA.USER);
       const shown = cellChanges(before, outcome.result, SCHEMA.USER, registry);
