@@ -19,6 +19,9 @@ import { appReducer, initialState, listHeight, type AppState, type Overlay } fro
 import type { ListState } from './state/list.ts';
 import { includedSummary, KIND_TITLES, progressOf, shownChanges, type ReviewState } from './state/review.ts';
 
+/** How long typing must pause before the server is asked (search as you type). */
+export const SEARCH_DEBOUNCE_MS = 250;
+
 export interface AppProps {
   deps: TuiDeps;
   profile: string;
@@ -48,7 +51,8 @@ function Header({ state, profile, url }: { state: AppState; profile: string; url
   return (
     <Box>
       <Text bold wrap="truncate">
-        {truncate(`${padEnd(left, Math.max(0, state.columns - tabs.length - 1))} ${tabs}`, state.columns)}
+        {/* The URL gives way first: the tabs carry the counts. */}
+        {truncate(`${padEnd(truncate(left, Math.max(1, state.columns - tabs.length - 1)), Math.max(0, state.columns - tabs.length - 1))} ${tabs}`, state.columns)}
       </Text>
     </Box>
   );
@@ -158,7 +162,9 @@ function ReviewPane({ state, review }: { state: AppState; review: ReviewState })
         ? `Applying… ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}  ${'█'.repeat(Math.round((p.done / Math.max(1, p.total)) * 20)).padEnd(20, '░')}`
         : review.phase === 'done'
           ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. q to quit.`
-          : `${summaryText(s)}${s.excluded ? ` ${s.excluded} excluded.` : ''}  filter: ${review.filter}`;
+          : summaryText(s);
+  // On a line of its own: after the summary it would be cut off on a terminal 80 or 100 columns wide.
+  const filterLine = review.phase === 'review' ? `filter: ${review.filter}${s.excluded ? `  ·  ${s.excluded} excluded` : ''}` : '';
   return (
     <Box flexDirection="column">
       {shown.length === 0 ? <Text dimColor>No changes{review.filter !== 'all' ? ' of this kind' : ''}: the target matches the source.</Text> : null}
@@ -170,6 +176,7 @@ function ReviewPane({ state, review }: { state: AppState; review: ReviewState })
       <Text bold wrap="truncate">
         {truncate(footer, state.columns)}
       </Text>
+      <Text wrap="truncate">{truncate(filterLine, state.columns)}</Text>
     </Box>
   );
 }
@@ -177,14 +184,27 @@ function ReviewPane({ state, review }: { state: AppState; review: ReviewState })
 function OverlayPane({ overlay, state }: { overlay: Overlay; state: AppState }) {
   const w = state.columns;
   if (overlay.kind === 'help') {
+    // The keys of the view help was opened in: the whole table does not fit a terminal 24 or 30
+    // rows high, and lines that do not fit are silently dropped. Two columns when even these do not fit.
+    const here = BINDINGS.filter((b) => !b.views || b.views.includes(state.view));
+    const room = Math.max(1, state.rows - 4);
+    const split = here.length > room ? Math.ceil(here.length / 2) : here.length;
+    const columns = split < here.length ? [here.slice(0, split), here.slice(split)] : [here];
+    const width = Math.floor(w / columns.length);
     return (
       <Box flexDirection="column">
-        <Text bold>Keys</Text>
-        {BINDINGS.map((b) => (
-          <Text key={`${b.command}-${b.keys.join()}-${b.views?.join() ?? ''}`} wrap="truncate">
-            {truncate(`${padEnd(b.keys.map((k) => (k === ' ' ? 'space' : k)).join(', '), 22)} ${padEnd(b.label, 26)} ${b.views ? b.views.join(' ') : 'everywhere'}`, w)}
-          </Text>
-        ))}
+        <Text bold>{`Keys (${state.view})`}</Text>
+        <Box>
+          {columns.map((bindings, c) => (
+            <Box key={c} flexDirection="column" width={width}>
+              {bindings.map((b) => (
+                <Text key={`${b.command}-${b.keys.join()}`} wrap="truncate">
+                  {truncate(`${padEnd(b.keys.map((k) => (k === ' ' ? 'space' : k)).join(', '), 24)} ${b.label}`, width - 1)}
+                </Text>
+              ))}
+            </Box>
+          ))}
+        </Box>
       </Box>
     );
   }
@@ -245,13 +265,21 @@ export function App({ deps, profile, url, changes, columns, rows }: AppProps) {
     return () => void stdout.off('resize', onResize);
   }, [stdout, columns]);
 
-  // Requests go to the effect runner once each.
+  // Requests go to the effect runner once each. Server searches wait for a pause in typing
+  // (SEARCH_DEBOUNCE_MS): only the last query of a burst reaches the server.
+  const searchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => {
     if (state.requests.length === 0) return;
     const taken = state.requests;
     dispatch({ type: 'taken', count: taken.length });
-    for (const req of taken) void runRequest(req, deps, dispatch);
+    for (const req of taken) {
+      if (req.kind === 'search') {
+        clearTimeout(searchTimer.current);
+        searchTimer.current = setTimeout(() => void runRequest(req, deps, dispatch), SEARCH_DEBOUNCE_MS);
+      } else void runRequest(req, deps, dispatch);
+    }
   }, [state.requests, deps]);
+  useEffect(() => () => clearTimeout(searchTimer.current), []);
 
   const quitting = useRef(false);
   useEffect(() => {

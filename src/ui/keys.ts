@@ -71,7 +71,8 @@ export const BINDINGS: Binding[] = [
   { keys: ['e'], command: 'edit', views: ['user'], label: 'edit attributes', hint: true },
   { keys: ['a'], command: 'activate', views: ['user'], label: 'activate', hint: true },
   { keys: ['d'], command: 'deactivate', views: ['user'], label: 'deactivate', hint: true },
-  { keys: ['D', 'delete'], command: 'delete', views: ['user', 'group'], label: 'delete…', hint: true },
+  // Not the Delete key too: Ink reports Backspace (0x7f) as "delete", and Backspace must not start a deletion.
+  { keys: ['D'], command: 'delete', views: ['user', 'group'], label: 'delete…', hint: true },
   { keys: ['+'], command: 'addToGroup', views: ['user'], label: 'add to group', hint: true },
   { keys: ['-'], command: 'removeFromGroup', views: ['user'], label: 'remove from group', hint: true },
   { keys: [' '], command: 'toggle', views: ['review'], label: 'include / exclude', hint: true },

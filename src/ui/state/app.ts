@@ -52,8 +52,8 @@ export interface AppState {
   review?: ReviewState;
   /** Search as you type: the users list shows server results for this query. */
   serverQuery?: string;
-  /** Users that a server search added before their page was loaded (the listing skips them). */
-  fromSearch?: ReadonlySet<string>;
+  /** Users added while the listing was under way (server search matches, users created here): the listing skips them. */
+  added?: ReadonlySet<string>;
   /** The current listing of each pane: answers of an older listing (before a reload) are dropped. */
   loads: Record<Tab, number>;
   quit: boolean;
@@ -63,6 +63,7 @@ export type Action =
   | { type: 'key'; key: string }
   | { type: 'resize'; columns: number; rows: number }
   | { type: 'taken'; count: number }
+  /** Rows of a listing (gen: which one), or rows added outside it (no gen: a user created here). */
   | { type: 'rows'; what: Tab; rows: unknown[]; total?: number; gen?: number }
   | { type: 'loaded'; what: Tab; rows?: unknown[]; gen?: number }
   | { type: 'loadFailed'; what: Tab; message: string; gen?: number }
@@ -119,7 +120,7 @@ const ask = (s: AppState, ...r: Request[]): AppState => ({ ...s, requests: [...s
 function load(s: AppState, tab: Tab, list: ListState<unknown>): AppState {
   const gen = s.loads[tab] + 1;
   const next = withList({ ...s, loads: { ...s.loads, [tab]: gen } }, tab, list);
-  return ask(tab === 'users' ? { ...next, fromSearch: undefined } : next, { kind: 'load', what: tab, gen });
+  return ask(tab === 'users' ? { ...next, added: undefined } : next, { kind: 'load', what: tab, gen });
 }
 
 function showTab(s: AppState, tab: Tab): AppState {
@@ -135,7 +136,7 @@ function typeInto(text: string, key: string): string | undefined {
 }
 
 function overlayKey(s: AppState, o: Overlay, key: string): AppState {
-  if (key === 'ctrl+c') return { ...s, quit: true };
+  if (key === 'ctrl+c') return command({ ...s, overlay: undefined }, 'quit');
   if (o.kind === 'help') return key === 'escape' || key === 'q' || key === '?' || key === 'return' ? { ...s, overlay: undefined } : s;
   if (key === 'escape') return { ...s, overlay: undefined, status: { text: 'cancelled', level: 'info' } };
   if (o.kind === 'confirm') {
@@ -191,10 +192,11 @@ function command(s: AppState, cmd: Command): AppState {
   const inList = s.view === 'users' || s.view === 'groups' || s.view === 'runs';
   switch (cmd) {
     case 'quit':
-      return { ...s, quit: true };
     case 'back':
-      if (s.view === 'user' || s.view === 'group') return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
-      if (s.view === 'review' && s.review?.phase === 'applying') return s;
+      if (cmd === 'back' && (s.view === 'user' || s.view === 'group')) return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
+      // The changes under way cannot be called back: leaving now would report "nothing applied"
+      // while they go on being applied. The review closes once they are done.
+      if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: 'changes are being applied: q quits when they are done', level: 'info' } };
       return { ...s, quit: true };
     case 'help':
       return { ...s, overlay: { kind: 'help' } };
@@ -284,6 +286,11 @@ function command(s: AppState, cmd: Command): AppState {
   }
 }
 
+/** Users that join the list before the listing has reached them: the listing will not add them again. */
+function addUsers(s: AppState, rows: ScimUser[]): AppState {
+  return { ...s, users: appendRows(s.users, rows, USER_MODEL, s.users.total, listHeight(s)), added: new Set([...(s.added ?? []), ...rows.map((u) => u.id)]) };
+}
+
 export function appReducer(s: AppState, a: Action): AppState {
   const h = listHeight(s);
   switch (a.type) {
@@ -306,9 +313,11 @@ export function appReducer(s: AppState, a: Action): AppState {
       return { ...s, requests: s.requests.slice(a.count) };
     case 'rows': {
       if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
-      const from = a.what === 'users' ? s.fromSearch : undefined;
-      const rows = from ? a.rows.filter((r) => !from.has((r as ScimUser).id)) : a.rows;
-      return withList(s, a.what, appendRows(listOf(s, a.what) as ListState<unknown>, rows, modelOf(a.what), a.total, h));
+      const list = listOf(s, a.what) as ListState<unknown>;
+      if (a.what === 'users' && a.gen === undefined && !list.done) return addUsers(s, a.rows as ScimUser[]);
+      const added = a.what === 'users' ? s.added : undefined;
+      const rows = added ? a.rows.filter((r) => !added.has((r as ScimUser).id)) : a.rows;
+      return withList(s, a.what, appendRows(list, rows, modelOf(a.what), a.total, h));
     }
     case 'loaded': {
       if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
@@ -329,8 +338,7 @@ export function appReducer(s: AppState, a: Action): AppState {
       // Merge server matches the client has not loaded yet.
       const have = new Set(s.users.items.map((u) => u.id));
       const fresh = a.rows.filter((u) => !have.has(u.id));
-      if (!fresh.length) return s;
-      return { ...s, users: appendRows(s.users, fresh, USER_MODEL, s.users.total, h), fromSearch: new Set([...(s.fromSearch ?? []), ...fresh.map((u) => u.id)]) };
+      return fresh.length ? addUsers(s, fresh) : s;
     }
     case 'userLoaded':
       return s.user?.id === a.user.id ? { ...s, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) } : s;

@@ -57,11 +57,14 @@ function clampSelection<T>(state: ListState<T>, height: number): ListState<T> {
   return { ...state, selected: Math.max(0, selected), offset };
 }
 
-/** Adds a page of rows. Appending keeps the order cheap: only the new rows are tested against the query. */
+/**
+ * Adds a page of rows. Appending keeps the order cheap: only the new rows are tested against the query.
+ * Whether the list is still loading is the listing's to say (a row added to a loaded list leaves it loaded).
+ */
 export function appendRows<T>(state: ListState<T>, rows: readonly T[], model: ListModel<T>, total: number | undefined, height: number): ListState<T> {
   const start = state.items.length;
   const items = state.items.concat(rows);
-  const next: ListState<T> = { ...state, items, total: total ?? state.total, loading: true };
+  const next: ListState<T> = { ...state, items, total: total ?? state.total };
   if (state.sortColumn >= 0) return clampSelection({ ...next, visible: compute(next, model) }, height);
   const q = state.query.trim().toLowerCase();
   const visible = state.visible.slice();

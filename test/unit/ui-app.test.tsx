@@ -1,0 +1,563 @@
+/**
+ * The TUI as a component (ink-testing-library): <App> with a ScimClient on a fake
+ * fetch serving a few hundred users and some groups. Keys go in through stdin one
+ * at a time (or as one burst where that is the point); every wait polls the last
+ * frame against a deadline.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { render } from 'ink-testing-library';
+import { ScimClient } from '../../src/api/client.ts';
+import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
+import type { ChangeResult } from '../../src/sync/apply.ts';
+import type { Change } from '../../src/sync/model.ts';
+import { App } from '../../src/ui/App.tsx';
+import type { TuiDeps } from '../../src/ui/effects.ts';
+import { BINDINGS } from '../../src/ui/keys.ts';
+import { BASE, caps, fakeFetch, recordingSleep, scimError, scimJson, listResponse, type FakeFetch, type FakeRequest } from './helpers.ts';
+import { applyPatchOp, type PatchOp } from './sync-helpers.ts';
+
+// ---------------------------------------------------------------------------
+// A small SCIM server behind fakeFetch: paged listing, `co` filters, get, PATCH, DELETE, POST.
+
+const FIRST = ['Ann', 'Bob', 'Cleo', 'Dmitri', 'Eva', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kofi', 'Lena'];
+const LAST = ['Smith', 'Okafor', 'Tanaka', 'Ivanova', 'Rossi', 'Dubois', 'Chen', 'Garcia', 'Novak'];
+
+function seedUsers(n: number): ScimUser[] {
+  return Array.from({ length: n }, (_, i) => {
+    const given = FIRST[i % FIRST.length]!;
+    const family = LAST[Math.floor(i / FIRST.length) % LAST.length]!;
+    const userName = `${given}.${family}${i}@example.com`.toLowerCase();
+    return {
+      schemas: [SCHEMA.USER],
+      id: `u${String(i).padStart(4, '0')}`,
+      userName,
+      displayName: `${given} ${family}`,
+      name: { givenName: given, familyName: family },
+      title: i % 5 === 0 ? 'Manager' : 'Engineer',
+      active: true,
+      emails: [{ value: userName, type: 'work', primary: true }],
+    };
+  });
+}
+
+interface Gate {
+  promise: Promise<void>;
+  open: () => void;
+}
+function gate(): Gate {
+  let open = () => undefined as void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+interface FakeScim {
+  f: FakeFetch;
+  users: Map<string, ScimUser>;
+  groups: Map<string, ScimGroup>;
+  /** Requests other than GET, as "METHOD /path". */
+  writes: () => FakeRequest[];
+}
+
+function fakeScim(n = 300, options: { holdListingFrom?: { startIndex: number; gate: Gate } } = {}): FakeScim {
+  const users = new Map(seedUsers(n).map((u) => [u.id, u] as const));
+  const ids = [...users.keys()];
+  const groups = new Map<string, ScimGroup>(
+    ['Engineering', 'Sales', 'Support', 'Finance', 'Leads'].map((name, g) => [
+      `g${g + 1}`,
+      { schemas: [SCHEMA.GROUP], id: `g${g + 1}`, displayName: name, members: ids.filter((_, i) => i % 5 === g).slice(0, 20).map((value) => ({ value, type: 'User' })) },
+    ]),
+  );
+  let seq = 0;
+  const withGroups = (u: ScimUser): ScimUser => {
+    const mine: MultiValue[] = [...groups.values()].filter((g) => g.members?.some((m) => m.value === u.id)).map((g) => ({ value: g.id, display: g.displayName, type: 'direct' }));
+    return mine.length ? { ...u, groups: mine } : u;
+  };
+  const read = (obj: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+
+  const f = fakeFetch(async (req) => {
+    const m = /^\/scim\/v2\/(Users|Groups)(?:\/([^/]+))?$/.exec(req.url.pathname);
+    if (!m) return scimError(404, `no route ${req.url.pathname}`);
+    const isUsers = m[1] === 'Users';
+    const id = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    const body = req.body === undefined ? undefined : (JSON.parse(req.body) as Record<string, unknown>);
+    if (id === undefined && req.method === 'GET') {
+      let all: Array<ScimUser | ScimGroup> = isUsers ? [...users.values()] : [...groups.values()];
+      const filter = req.url.searchParams.get('filter');
+      if (filter) {
+        const co = /^([\w.]+) co "(.*)"$/.exec(filter);
+        if (!co) return scimError(400, `unsupported filter ${filter}`, 'invalidFilter');
+        const needle = co[2]!.toLowerCase();
+        all = all.filter((r) => String(read(r, co[1]!) ?? '').toLowerCase().includes(needle));
+      }
+      const start = Number(req.url.searchParams.get('startIndex') ?? '1');
+      const count = Number(req.url.searchParams.get('count') ?? '100');
+      const hold = options.holdListingFrom;
+      if (isUsers && !filter && hold && start >= hold.startIndex) await hold.gate.promise;
+      const page = all.slice(start - 1, start - 1 + count).map((r) => (isUsers ? withGroups(r as ScimUser) : r));
+      return scimJson(listResponse(page, { totalResults: all.length, startIndex: start, itemsPerPage: page.length }));
+    }
+    if (id === undefined) {
+      if (req.method !== 'POST' || !body || !isUsers) return scimError(405, 'not here');
+      const created = { ...body, id: `new${++seq}` } as ScimUser;
+      users.set(created.id, created);
+      return scimJson(created, 201);
+    }
+    const store = (isUsers ? users : groups) as Map<string, ScimUser | ScimGroup>;
+    const current = store.get(id);
+    if (!current) return scimError(404, `${id} not found`);
+    switch (req.method) {
+      case 'GET':
+        return scimJson(isUsers ? withGroups(current as ScimUser) : current);
+      case 'PATCH': {
+        const next = structuredClone(current) as unknown as Record<string, unknown>;
+        for (const op of (body?.Operations ?? []) as PatchOp[]) applyPatchOp(next, op);
+        store.set(id, next as unknown as ScimUser);
+        return scimJson(isUsers ? withGroups(next as unknown as ScimUser) : next);
+      }
+      case 'DELETE':
+        store.delete(id);
+        for (const g of groups.values()) g.members = (g.members ?? []).filter((mv) => mv.value !== id);
+        return new Response(null, { status: 204 });
+      default:
+        return scimError(405, `${req.method} not allowed`);
+    }
+  });
+  return { f, users, groups, writes: () => f.calls.filter((c) => c.method !== 'GET') };
+}
+
+function depsFor(server: FakeScim, extra: Partial<TuiDeps> = {}): TuiDeps {
+  const capabilities = caps((c) => {
+    c.patch = true;
+  });
+  const client = new ScimClient({ baseUrl: BASE, fetch: server.f.fetch, sleep: recordingSleep().sleep, capabilities, retries: 0 });
+  return { client, caps: capabilities, ...extra };
+}
+
+// ---------------------------------------------------------------------------
+// Driving the app
+
+async function waitFor(predicate: () => boolean, timeoutMs = 5000, describe: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+let unmounts: Array<() => void> = [];
+afterEach(() => {
+  for (const u of unmounts) u();
+  unmounts = [];
+});
+
+function start(deps: TuiDeps, changes?: Change[]) {
+  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={100} rows={30} changes={changes} />);
+  unmounts.push(r.unmount);
+  const frame = () => r.lastFrame() ?? '';
+  const lines = () => frame().split('\n');
+  const until = (pattern: RegExp | ((f: string) => boolean), timeoutMs = 5000) =>
+    waitFor(() => (typeof pattern === 'function' ? pattern(frame()) : pattern.test(frame())), timeoutMs, () => `--- last frame ---\n${frame()}\n---`);
+  /** Writes one key and waits until the frame shows what it should. */
+  const key = async (k: string, after: RegExp | ((f: string) => boolean)) => {
+    r.stdin.write(k);
+    await until(after);
+  };
+  /** Types text one character at a time, waiting for each to show in the frame. */
+  const type = async (text: string, shown: (typed: string) => RegExp) => {
+    for (let i = 1; i <= text.length; i++) await key(text[i - 1]!, shown(text.slice(0, i)));
+  };
+  return { ...r, frame, lines, until, key, type };
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const ENTER = '\r';
+
+// ---------------------------------------------------------------------------
+
+describe('explorer', () => {
+  test('paints the header with counts, the users table and the key hints', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    const lines = app.lines();
+    assert.match(lines[0]!, /^scimctl {2}acme-test {2}https:\/\/scim\.example\.test\/scim\/v2 .*\[1 users 300\] 2 groups 0 {2}3 runs 0/);
+    assert.match(lines[1]!, /USERNAME\s+DISPLAYNAME\s+ACTIVE\s+EMAIL/);
+    assert.match(lines[2]!, /ann\.smith0@example\.com\s+Ann Smith\s+yes/);
+    assert.match(lines[3]!, /bob\.smith1@example\.com/);
+    assert.equal(lines.length, 29, 'one row shorter than the terminal');
+    assert.ok(lines.every((l) => l.length <= 100), 'nothing is wider than the terminal');
+    assert.match(lines.at(-1)!, /q back \/ quit {2}\? help {2}enter open {2}\/ search/);
+    // 24 data rows fit: rows 0..23, and not row 24.
+    assert.match(lines[25]!, /lena\.okafor23@/);
+    assert.doesNotMatch(app.frame(), /ann\.tanaka24@/);
+  });
+
+  test('shows that users are loading until the first page arrives', async () => {
+    const hold = gate();
+    const server = fakeScim(700, { holdListingFrom: { startIndex: 1, gate: hold } });
+    const app = start(depsFor(server));
+    await app.until(/loading users…/);
+    assert.doesNotMatch(app.frame(), /no users/);
+    assert.match(app.lines()[0]!, /\[1 users 0…\]/);
+    hold.open();
+    await app.until(/\[1 users 700\]/);
+  });
+
+  test('typing after / narrows the list as you type; Enter keeps the filter', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key('/', /\/▏ {2}\(300 match; Enter keeps, Esc closes\)/);
+    await app.key('g', /\/g▏ {2}\(\d+ match/);
+    const gCount = Number(/\/g▏ {2}\((\d+) match/.exec(app.frame())![1]);
+    assert.ok(gCount < 300 && gCount > 5, `"g" matches ${gCount}`);
+    await app.type('reta.chen', (t) => new RegExp(`/g${esc(t)}▏`));
+    // Greta Chen is users 78, 186 and 294 (12 first names × 9 family names repeat every 108).
+    await app.until(/\(3 match;/);
+    assert.deepEqual(app.lines().slice(2, 5).map((l) => /(\S+@example\.com)/.exec(l)?.[1]), ['greta.chen78@example.com', 'greta.chen186@example.com', 'greta.chen294@example.com']);
+    await app.type('18', (t) => new RegExp(`/greta\\.chen${t}▏`));
+    await app.until(/\(1 match;/);
+    assert.match(app.frame(), /greta\.chen186@example\.com/);
+    assert.doesNotMatch(app.frame(), /ann\.smith0@|greta\.chen78@/);
+    await app.key(ENTER, /filter: greta\.chen18 \(1 shown; \/ to change\)/);
+    assert.match(app.frame(), /greta\.chen186@example\.com/);
+  });
+
+  test('Enter opens the selected user: attributes and groups; q goes back', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key('j', () => true);
+    await app.key('j', () => true);
+    app.stdin.write(ENTER);
+    // The list keeps only what its columns need; the detail reads the user in full.
+    await app.until(/title\s+Engineer/);
+    assert.ok(server.f.calls.some((c) => c.method === 'GET' && c.url.pathname.endsWith('/Users/u0002')));
+    const frame = app.frame();
+    assert.match(frame, /userName\s+cleo\.smith2@example\.com/);
+    assert.match(frame, /displayName\s+Cleo Smith/);
+    assert.match(frame, /name\.familyName\s+Smith/);
+    assert.match(frame, /groups \(1\):\n\s+Support/);
+    assert.match(app.lines().at(-1)!, /e edit attributes .*d deactivate .*D delete…/);
+    await app.key('q', /USERNAME/);
+    assert.match(app.lines()[4]!, /cleo\.smith2@example\.com/, 'the list is where it was');
+    assert.doesNotMatch(app.frame(), /groups \(1\):/);
+  });
+
+  test('a burst of keys in one chunk is applied in order (jjj then Enter opens the 4th user)', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    app.stdin.write('jjjjk');
+    app.stdin.write('j\r');
+    await app.until(/userName\s+/);
+    await app.until(/groups \(/);
+    assert.match(app.frame(), /userName\s+eva\.smith4@example\.com/);
+  });
+
+  test('d deactivates the open user (PATCH active=false) and the status says so', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    app.stdin.write('j');
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('d', /bob\.smith1@example\.com is now inactive/);
+    const patches = server.writes();
+    assert.equal(patches.length, 1);
+    assert.equal(patches[0]!.method, 'PATCH');
+    assert.equal(patches[0]!.url.pathname, '/scim/v2/Users/u0001');
+    const ops = (JSON.parse(patches[0]!.body!) as { Operations: PatchOp[] }).Operations;
+    assert.deepEqual(ops.map((o) => [o.op, o.path, o.value]), [['replace', 'active', false]]);
+    assert.equal(server.users.get('u0001')!.active, false);
+    assert.match(app.frame(), /active\s+false/);
+    // Back in the list, the row says so too.
+    await app.key('q', /USERNAME/);
+    assert.match(app.frame(), /bob\.smith1@example\.com\s+Bob Smith\s+✗ no/);
+  });
+
+  test('D then "yes" and Enter deletes the user (DELETE sent), and the list loses the row', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('D', /Delete user/);
+    assert.match(app.frame(), /userName: {4}ann\.smith0@example\.com/);
+    assert.match(app.frame(), /Type "yes" and Enter to go ahead, Esc to cancel: +│/);
+    await app.type('yes', (t) => new RegExp(`Esc to cancel: ${t} +│`));
+    assert.deepEqual(server.writes(), [], 'nothing is sent before Enter');
+    await app.key(ENTER, /deleted user u0000/);
+    assert.deepEqual(server.writes().map((c) => `${c.method} ${c.url.pathname}`), ['DELETE /scim/v2/Users/u0000']);
+    assert.ok(!server.users.has('u0000'));
+    await app.until(/\[1 users 299\]/);
+    assert.doesNotMatch(app.frame(), /ann\.smith0@/);
+    assert.match(app.lines()[2]!, /bob\.smith1@example\.com/);
+  });
+
+  test('D then anything but "yes" deletes nothing', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('D', /Delete user/);
+    await app.type('y', (t) => new RegExp(`Esc to cancel: ${t} +│`));
+    await app.key(ENTER, /not confirmed \(type "yes"\)/);
+    await app.key('D', /Delete user/);
+    await app.type('yes', (t) => new RegExp(`Esc to cancel: ${t} +│`));
+    await app.key('\u001b', /cancelled/);
+    assert.deepEqual(server.writes(), []);
+    assert.ok(server.users.has('u0000'));
+    assert.match(app.frame(), /userName\s+ann\.smith0@example\.com/, 'still on the user');
+  });
+
+  test('e edits the open user: the typed PATH=VALUE is sent as a PATCH and the change is shown', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('e', /Edit/);
+    await app.type('title=CTO', (t) => new RegExp(`> ${esc(t)} +│`));
+    await app.key(ENTER, /saved \(PATCH\): title: Manager → CTO/);
+    assert.equal(server.users.get('u0000')!.title, 'CTO');
+    assert.match(app.frame(), /title\s+CTO/);
+  });
+
+  test('n creates a user from the form (POST) and lists it', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key('n', /New user \(Tab: next field/);
+    await app.type('zoe@example.com', (t) => new RegExp(`userName +${esc(t)} +│`));
+    await app.key('\t', () => true);
+    await app.type('Zoe', (t) => new RegExp(`given name +${t} +│`));
+    await app.key('\t', () => true);
+    await app.type('Quinn', (t) => new RegExp(`family name +${t} +│`));
+    await app.key(ENTER, /created zoe@example\.com \(new1\)/);
+    const post = server.writes().find((c) => c.method === 'POST')!;
+    const body = JSON.parse(post.body!) as ScimUser;
+    assert.equal(body.userName, 'zoe@example.com');
+    assert.deepEqual(body.name, { givenName: 'Zoe', familyName: 'Quinn' });
+    await app.until(/\[1 users 301\]/);
+  });
+
+  test('+ adds the open user to a group picked by typing (PATCH of the group)', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key(ENTER, /groups \(1\):\n\s+Engineering/);
+    await app.key('+', /Add to group/);
+    await app.until(/Finance/);
+    assert.doesNotMatch(app.frame(), /^\W*Engineering/m, 'groups the user is in are not offered');
+    await app.type('fin', (t) => new RegExp(`> ${t} +│`));
+    assert.doesNotMatch(app.frame(), /Sales/);
+    await app.key(ENTER, /added to Finance/);
+    const patch = server.writes().find((c) => c.method === 'PATCH')!;
+    assert.equal(patch.url.pathname, '/scim/v2/Groups/g4');
+    assert.ok(server.groups.get('g4')!.members!.some((m) => m.value === 'u0000'));
+    await app.until(/groups \(2\):/);
+  });
+
+  test('Tab shows the groups; Tab again the runs', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server, { history: undefined }));
+    await app.until(/\[1 users 300\]/);
+    await app.key('\t', /\[2 groups 5\]/);
+    assert.match(app.frame(), /DISPLAYNAME/);
+    for (const name of ['Engineering', 'Sales', 'Support', 'Finance', 'Leads']) assert.match(app.frame(), new RegExp(name));
+    assert.match(app.lines()[0]!, / 1 users 300 /);
+    await app.key('\t', /\[3 runs 0\]/);
+    assert.match(app.frame(), /no runs/);
+    const listings = server.f.calls.filter((c) => c.url.pathname.endsWith('/Groups') && c.url.searchParams.get('startIndex') === '1');
+    assert.equal(listings.length, 1, 'groups are listed once');
+  });
+
+  test('? shows every key of the view, from the key table; ? closes it', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key('?', /^Keys \(users\)$/m);
+    const frame = app.frame();
+    for (const b of BINDINGS.filter((x) => !x.views || x.views.includes('users'))) {
+      const keys = b.keys.map((k) => (k === ' ' ? 'space' : k)).join(', ');
+      assert.match(frame, new RegExp(`^${esc(keys)} +${esc(b.label)}$`, 'm'), `${keys} ${b.label}`);
+    }
+    assert.doesNotMatch(frame, /include \/ exclude|deactivate/, 'keys of other views are left out');
+    await app.key('?', /USERNAME/);
+    assert.doesNotMatch(app.frame(), /^Keys/m);
+    // In the detail it lists the detail's keys.
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('?', /^Keys \(user\)$/m);
+    assert.match(app.frame(), /^D +delete…$/m);
+    assert.match(app.frame(), /^\+ +add to group$/m);
+    assert.doesNotMatch(app.frame(), /new user/);
+  });
+
+  test('at 80 columns the header shortens the URL, never the pane counts', async () => {
+    const server = fakeScim(300);
+    const r = render(<App deps={depsFor(server)} profile="acme-test" url={BASE} columns={80} rows={24} />);
+    unmounts.push(r.unmount);
+    const frame = () => r.lastFrame() ?? '';
+    await waitFor(() => /users 300\]/.test(frame()), 5000, frame);
+    const header = frame().split('\n')[0]!;
+    assert.match(header, /^scimctl {2}acme-test {2}https:\/\/scim\.example.*… \[1 users 300\] 2 groups 0 {2}3 runs 0$/);
+    assert.ok(header.length <= 80);
+  });
+
+  test('at 80×24 the help still shows every key of the view', async () => {
+    const server = fakeScim(300);
+    const r = render(<App deps={depsFor(server)} profile="acme-test" url={BASE} columns={80} rows={24} />);
+    unmounts.push(r.unmount);
+    const frame = () => r.lastFrame() ?? '';
+    await waitFor(() => /users 300\]/.test(frame()), 5000, frame);
+    r.stdin.write('?');
+    await waitFor(() => /^Keys \(users\)$/m.test(frame()), 5000, frame);
+    const bindings = BINDINGS.filter((x) => !x.views || x.views.includes('users'));
+    for (const b of bindings) assert.match(frame(), new RegExp(`${esc(b.label)}`), b.label);
+    assert.ok(frame().split('\n').length <= 23);
+  });
+});
+
+describe('search while users are still loading', () => {
+  test('asks the server for 2+ characters and lists its matches; the later pages add no duplicates', async () => {
+    const hold = gate();
+    // 700 users: the first 500 arrive, the rest wait.
+    const server = fakeScim(700, { holdListingFrom: { startIndex: 501, gate: hold } });
+    const app = start(depsFor(server));
+    await app.until(/\[1 users \d+\/700…\]/);
+    await app.key('/', /still loading: the server is asked too/);
+    // Lena Novak is users 107, 215, 323, 431, 539 and 647: the last two are not loaded yet.
+    await app.type('lena.nov', (t) => new RegExp(`/${esc(t)}▏`));
+    await app.until(/lena\.novak647@example\.com/);
+    assert.match(app.frame(), /lena\.novak539@example\.com/);
+    const searches = () => server.f.calls.map((c) => c.url.searchParams.get('filter')).filter((f): f is string => f?.includes(' co ') === true);
+    // Typing is debounced: the server hears the query once typing pauses, not every keystroke.
+    await waitFor(() => searches().includes('userName co "lena.nov"'), 5000, () => searches().join(', '));
+    assert.ok(!searches().some((f) => f.endsWith(' co "l"')), 'one character is not sent');
+    await app.key(ENTER, /filter: lena\.nov/);
+    hold.open();
+    await app.until(/\[1 users 700\]/);
+    // Every Lena Novak once.
+    const shown = app.lines().filter((l) => /lena\.novak\d+@/.test(l));
+    const expected = seedUsers(700).filter((u) => u.userName.includes('lena.nov')).map((u) => u.userName);
+    assert.deepEqual(shown.map((l) => /(lena\.novak\d+@example\.com)/.exec(l)![1]).sort(), expected.sort());
+  });
+});
+
+describe('plan review', () => {
+  const origin = { file: 'users.json', line: 1 };
+  const CHANGES: Change[] = [
+    { id: 'upd-ann', kind: 'update-user', target: 't1', userName: 'ann@example.com', diffs: [{ path: 'title', before: 'Engineer', after: 'Lead' }], reactivate: false, origin },
+    { id: 'new-zoe', kind: 'create-user', userName: 'zoe@example.com', resource: { userName: 'zoe@example.com' }, origin },
+    { id: 'upd-bob', kind: 'update-user', target: 't2', userName: 'bob@example.com', diffs: [{ path: 'title', before: 'Engineer', after: 'CTO' }], reactivate: false, origin },
+    { id: 'off-cat', kind: 'deactivate-user', target: 't3', userName: 'cat@example.com' },
+  ];
+
+  function reviewDeps(fail: string[] = []) {
+    const calls: Array<ReadonlySet<string>> = [];
+    const steps: Gate[] = [];
+    const deps = depsFor(fakeScim(0), {
+      applyPlan: async (excluded, onResult) => {
+        calls.push(excluded);
+        for (const c of CHANGES) {
+          const g = gate();
+          steps.push(g);
+          await g.promise;
+          const result: ChangeResult = excluded.has(c.id) ? { id: c.id, kind: c.kind, status: 'excluded' } : fail.includes(c.id) ? { id: c.id, kind: c.kind, status: 'failed', detail: 'HTTP 409 conflict' } : { id: c.id, kind: c.kind, status: 'applied' };
+          onResult(result);
+        }
+        return 'applied it all (run 1)';
+      },
+    });
+    /** Lets the fake applier report its next result. */
+    const step = async () => {
+      await waitFor(() => steps.length > 0 && steps.some((s) => s !== undefined));
+      const next = steps.shift()!;
+      next.open();
+    };
+    return { deps, calls, step, pending: () => steps.length };
+  }
+
+  test('shows the changes grouped by kind with counts and the summary', async () => {
+    const app = start(reviewDeps().deps, CHANGES);
+    await app.until(/plan review/);
+    const lines = app.lines();
+    assert.match(lines[0]!, /scimctl {2}acme-test .* plan review$/);
+    assert.deepEqual(lines.slice(1, 8).map((l) => l.trimEnd()), [
+      'Create users (1)',
+      '[✔] + create user zoe@example.com  (users.json:1)',
+      'Update users (2)',
+      '[✔] ~ update user ann@example.com',
+      '[✔] ~ update user bob@example.com',
+      'Deactivate users (1)',
+      '[✔] - deactivate user cat@example.com  (t3)',
+    ]);
+    assert.match(app.frame(), /^1 to create, 2 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all$/m);
+    assert.match(app.lines().at(-1)!, /space include \/ exclude {2}enter expand {2}f filter by kind {2}a apply/);
+  });
+
+  test('space excludes the selected change and the summary follows; Enter expands; f filters', async () => {
+    const app = start(reviewDeps().deps, CHANGES);
+    await app.until(/plan review/);
+    await app.key('j', () => true);
+    await app.key(' ', /\[ \] ~ update user ann@example\.com/);
+    assert.match(app.frame(), /^1 to create, 1 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all {2}· {2}1 excluded$/m);
+    await app.key(ENTER, /~ title: "Engineer" → "Lead"/);
+    await app.key('f', /filter: creates/);
+    assert.match(app.frame(), /Create users \(1\)/);
+    assert.doesNotMatch(app.frame(), /update user|deactivate user/);
+    await app.key('f', /filter: updates/);
+    assert.doesNotMatch(app.frame(), /create user/);
+    await app.key('f', /filter: removals/);
+    assert.match(app.frame(), /deactivate user cat/);
+    await app.key('f', /filter: groups/);
+    assert.match(app.frame(), /No changes of this kind/);
+    await app.key('f', /filter: all/);
+    await app.key(' ', /\[ \] \+ create user zoe/);
+    await app.key(' ', /\[✔\] \+ create user zoe/);
+  });
+
+  test('a, "yes", Enter applies with the excluded ids and shows live results and the Done line', async () => {
+    const r = reviewDeps(['off-cat']);
+    const app = start(r.deps, CHANGES);
+    await app.until(/plan review/);
+    await app.key('j', () => true);
+    await app.key('j', () => true);
+    await app.key(' ', /\[ \] ~ update user bob@example\.com/);
+    await app.key('a', /Apply 3 change\(s\)\? Type "yes" and Enter: ?$/m);
+    await app.type('yes', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
+    assert.equal(r.calls.length, 0, 'not before Enter');
+    await app.key(ENTER, /Applying… 0\/4/);
+    // The frame may show "Applying" before the effect runner has called the applier.
+    await waitFor(() => r.calls.length > 0);
+    assert.equal(r.calls.length, 1);
+    assert.deepEqual([...r.calls[0]!], ['upd-bob']);
+    // Results arrive one by one (in the applier's order: ann, zoe, bob, cat).
+    await r.step();
+    await app.until(/\[✓\] ~ update user ann@example\.com/);
+    assert.match(app.frame(), /Applying… 1\/4/);
+    assert.match(app.frame(), /\[✔\] \+ create user zoe/, 'not yet applied');
+    await r.step();
+    await app.until(/\[✓\] \+ create user zoe/);
+    await r.step();
+    await app.until(/\[-\] ~ update user bob@example\.com/);
+    await r.step();
+    await app.until(/\[✗\] - deactivate user cat@example\.com .*— HTTP 409 conflict/);
+    await app.until(/Done: 2 applied, 1 failed, 1 excluded\. q to quit\./);
+    assert.match(app.frame(), /applied it all \(run 1\)/);
+  });
+
+  test('a, then anything but "yes", applies nothing; Escape too', async () => {
+    const r = reviewDeps();
+    const app = start(r.deps, CHANGES);
+    await app.until(/plan review/);
+    await app.key('a', /Type "yes" and Enter: ?$/m);
+    await app.type('ye', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
+    await app.key(ENTER, /filter: all/);
+    await app.key('a', /Type "yes" and Enter: ?$/m);
+    await app.type('yes', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
+    await app.key('\u001b', /filter: all/);
+    await app.key(ENTER, /title: "Engineer"|userName: "zoe@example\.com"/);
+    assert.equal(r.calls.length, 0);
+    assert.doesNotMatch(app.frame(), /Applying/);
+  });
+});

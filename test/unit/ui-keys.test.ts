@@ -1,0 +1,168 @@
+/** The key table and key naming (src/ui/keys.ts). */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BINDINGS, commandFor, hintsFor, keyName, splitKeys, type ViewName } from '../../src/ui/keys.ts';
+
+const VIEWS: ViewName[] = ['users', 'groups', 'user', 'group', 'runs', 'review'];
+
+describe('splitKeys', () => {
+  test('plain characters one by one', () => {
+    assert.deepEqual(splitKeys('jjj'), ['j', 'j', 'j']);
+    assert.deepEqual(splitKeys('Dyes'), ['D', 'y', 'e', 's']);
+    assert.deepEqual(splitKeys('a b'), ['a', ' ', 'b']);
+  });
+
+  test('Enter, Tab, Backspace and Escape by name', () => {
+    assert.deepEqual(splitKeys('yes\r'), ['y', 'e', 's', 'return']);
+    assert.deepEqual(splitKeys('\r\r'), ['return', 'return']);
+    assert.deepEqual(splitKeys('x\n'), ['x', 'return']);
+    assert.deepEqual(splitKeys('\t\t'), ['tab', 'tab']);
+    assert.deepEqual(splitKeys('ab\u007f\u007fc'), ['a', 'b', 'backspace', 'backspace', 'c']);
+    assert.deepEqual(splitKeys('\b'), ['backspace']);
+    assert.deepEqual(splitKeys('\u001b'), ['escape']);
+    assert.deepEqual(splitKeys('\u001bq'), ['escape', 'q']);
+  });
+
+  test('arrow, paging and editing sequences, in both CSI and SS3 forms', () => {
+    assert.deepEqual(splitKeys('\u001b[A\u001b[B\u001b[C\u001b[D'), ['up', 'down', 'right', 'left']);
+    assert.deepEqual(splitKeys('\u001bOA\u001bOB'), ['up', 'down']);
+    assert.deepEqual(splitKeys('\u001b[5~\u001b[6~'), ['pageup', 'pagedown']);
+    assert.deepEqual(splitKeys('\u001b[H\u001b[F\u001b[1~\u001b[4~'), ['home', 'end', 'home', 'end']);
+    assert.deepEqual(splitKeys('j\u001b[3~k'), ['j', 'delete', 'k']);
+    assert.deepEqual(splitKeys('\u001b[B\u001b[Bx\u001b[A'), ['down', 'down', 'x', 'up']);
+  });
+
+  test('control characters become ctrl+letter', () => {
+    assert.deepEqual(splitKeys('\u0003'), ['ctrl+c']);
+    assert.deepEqual(splitKeys('\u0002\u0006'), ['ctrl+b', 'ctrl+f']);
+    assert.deepEqual(splitKeys('j\u0003j'), ['j', 'ctrl+c', 'j']);
+  });
+
+  test('characters outside the BMP and accents stay whole', () => {
+    assert.deepEqual(splitKeys('é😀ß'), ['é', '😀', 'ß']);
+  });
+
+  test('an unknown sequence is one token, not a run of characters', () => {
+    assert.deepEqual(splitKeys('\u001b[1;5Aj'), ['\u001b[1;5A', 'j']);
+  });
+});
+
+describe('keyName', () => {
+  test("Ink's key flags become names; plain input stays as typed", () => {
+    assert.equal(keyName('', { upArrow: true }), 'up');
+    assert.equal(keyName('', { downArrow: true }), 'down');
+    assert.equal(keyName('', { leftArrow: true }), 'left');
+    assert.equal(keyName('', { rightArrow: true }), 'right');
+    assert.equal(keyName('', { pageUp: true }), 'pageup');
+    assert.equal(keyName('', { pageDown: true }), 'pagedown');
+    assert.equal(keyName('', { home: true }), 'home');
+    assert.equal(keyName('', { end: true }), 'end');
+    assert.equal(keyName('\r', { return: true }), 'return');
+    assert.equal(keyName('', { escape: true }), 'escape');
+    assert.equal(keyName('\t', { tab: true }), 'tab');
+    assert.equal(keyName('', { backspace: true }), 'backspace');
+    assert.equal(keyName('', { delete: true }), 'delete');
+    assert.equal(keyName('c', { ctrl: true }), 'ctrl+c');
+    assert.equal(keyName('C', { ctrl: true }), 'ctrl+c');
+    assert.equal(keyName('G', {}), 'G');
+    assert.equal(keyName('/', {}), '/');
+    assert.equal(keyName('jjj', {}), 'jjj', 'a burst is passed on whole, for splitKeys');
+  });
+});
+
+describe('commandFor', () => {
+  const cases: Array<[ViewName, string, string | undefined]> = [
+    ['users', 'ctrl+c', 'quit'],
+    ['review', 'ctrl+c', 'quit'],
+    ['users', 'q', 'back'],
+    ['user', 'escape', 'back'],
+    ['group', '?', 'help'],
+    ['users', 'j', 'down'],
+    ['users', 'down', 'down'],
+    ['review', 'k', 'up'],
+    ['user', 'j', 'down'],
+    ['users', ' ', 'pageDown'],
+    ['review', ' ', 'toggle'],
+    ['users', 'ctrl+f', 'pageDown'],
+    ['runs', 'ctrl+b', 'pageUp'],
+    ['users', 'G', 'bottom'],
+    ['groups', 'g', 'top'],
+    ['users', 'return', 'open'],
+    ['groups', 'return', 'open'],
+    ['review', 'return', 'expand'],
+    ['review', 'l', 'expand'],
+    ['user', 'return', undefined],
+    ['users', '/', 'search'],
+    ['groups', '/', 'search'],
+    ['runs', '/', undefined],
+    ['user', '/', undefined],
+    ['users', 'tab', 'nextPane'],
+    ['review', 'tab', undefined],
+    ['runs', '1', 'showUsers'],
+    ['users', '2', 'showGroups'],
+    ['groups', '3', 'showRuns'],
+    ['user', '2', undefined],
+    ['users', 's', 'sort'],
+    ['runs', 's', undefined],
+    ['runs', 'r', 'refresh'],
+    ['users', 'n', 'create'],
+    ['groups', 'n', undefined],
+    ['user', 'e', 'edit'],
+    ['users', 'e', undefined],
+    ['user', 'a', 'activate'],
+    ['review', 'a', 'apply'],
+    ['users', 'a', undefined],
+    ['user', 'd', 'deactivate'],
+    ['users', 'd', undefined],
+    ['user', 'D', 'delete'],
+    ['group', 'D', 'delete'],
+    // Ink reports Backspace as "delete": it must not start a deletion.
+    ['group', 'delete', undefined],
+    ['user', 'delete', undefined],
+    ['user', 'backspace', undefined],
+    ['users', 'D', undefined],
+    ['user', '+', 'addToGroup'],
+    ['user', '-', 'removeFromGroup'],
+    ['group', '+', undefined],
+    ['review', 'f', 'filter'],
+    ['users', 'f', undefined],
+    ['users', 'x', undefined],
+  ];
+  for (const [view, key, command] of cases) {
+    test(`${JSON.stringify(key)} in ${view} → ${command ?? 'nothing'}`, () => {
+      assert.equal(commandFor(view, key), command);
+    });
+  }
+
+  test('no key means two things in the same view', () => {
+    for (const view of VIEWS) {
+      const seen = new Map<string, string>();
+      for (const b of BINDINGS) {
+        if (b.views && !b.views.includes(view)) continue;
+        for (const k of b.keys) {
+          assert.ok(!seen.has(k) || seen.get(k) === b.command, `${view}: "${k}" is bound to ${seen.get(k)} and ${b.command}`);
+          seen.set(k, b.command);
+        }
+      }
+    }
+  });
+});
+
+describe('hintsFor', () => {
+  test('each view lists its own hints, with space and enter spelled out', () => {
+    const users = hintsFor('users');
+    for (const h of ['q back / quit', '? help', 'enter open', '/ search', 'tab users / groups / runs', 's sort by next column', 'n new user']) assert.ok(users.includes(h), `users: ${h}`);
+    for (const h of ['space include', 'a apply', 'D delete', 'e edit']) assert.ok(!users.includes(h), `users must not hint ${h}`);
+
+    const review = hintsFor('review');
+    for (const h of ['q back / quit', 'space include / exclude', 'enter expand', 'f filter by kind', 'a apply']) assert.ok(review.includes(h), `review: ${h}`);
+    for (const h of ['enter open', '/ search', 'n new user', 'return']) assert.ok(!review.includes(h), `review must not hint ${h}`);
+
+    const user = hintsFor('user');
+    for (const h of ['e edit attributes', 'a activate', 'd deactivate', 'D delete…', '+ add to group', '- remove from group']) assert.ok(user.includes(h), `user: ${h}`);
+    assert.ok(!user.includes('enter open'));
+
+    assert.ok(hintsFor('group').includes('D delete…'));
+    assert.ok(!hintsFor('group').includes('e edit'));
+  });
+});
