@@ -24,6 +24,31 @@ export interface TuiDeps {
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
 }
 
+/**
+ * What the users list keeps of each listed user: what its columns, search and sort read.
+ * Opening a user reads it in full from the server. With 100,000 users this halves the
+ * explorer's memory (the full resources, with meta, schemas and extensions, take twice as much).
+ */
+export function listRow(u: ScimUser): ScimUser {
+  // One literal: V8 keeps all the fields in the object itself (no separate property array).
+  return {
+    id: u.id,
+    userName: u.userName,
+    displayName: u.displayName,
+    active: u.active,
+    name: u.name && typeof u.name === 'object' ? { givenName: u.name.givenName, familyName: u.name.familyName } : u.name,
+    emails: u.emails,
+    groups: u.groups,
+  };
+}
+
+/**
+ * How often, at most, a listing hands its new rows to the list after the first page. Each
+ * hand-over copies the whole list (the state is immutable) and repaints: with 100,000 users,
+ * handing over every 500 rows meant 200 copies of up to 100,000 entries, and tens of MiB more RSS.
+ */
+const FLUSH_MS = 1000;
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
 export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Action) => void): Promise<void> {
@@ -38,14 +63,23 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const api = req.what === 'users' ? client.users : client.groups;
         let batch: unknown[] = [];
         let total: number | undefined;
-        for await (const r of api.list({ onPage: (p) => (total = p.total) })) {
-          batch.push(r);
-          if (batch.length >= 500) {
-            dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
-            batch = [];
-          }
+        // The first page shows at once; later pages are handed over together, about every FLUSH_MS.
+        let flushed = 0;
+        const flush = () => {
+          if (batch.length) dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
+          batch = [];
+          flushed = Date.now();
+        };
+        const onPage = (p: { total: number | undefined }) => {
+          total = p.total;
+          if (flushed === 0 || Date.now() - flushed >= FLUSH_MS) flush();
+        };
+        try {
+          for await (const r of api.list({ onPage })) batch.push(req.what === 'users' ? listRow(r as ScimUser) : r);
+        } finally {
+          // Also when a page fails: what arrived is shown, with the error.
+          flush();
         }
-        if (batch.length) dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
         dispatch({ type: 'loaded', what: req.what, gen: req.gen });
         return;
       }
