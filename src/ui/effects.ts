@@ -5,6 +5,7 @@
 import type { ScimClient } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
 import { applyEdits, newUserResource, parseEdits } from '../api/edit.ts';
+import { ResponseError } from '../api/errors.ts';
 import { changeMembers } from '../api/members.ts';
 import { SchemaRegistry } from '../api/schema.ts';
 import { searchUsersByName } from '../api/search.ts';
@@ -29,6 +30,9 @@ export interface TuiDeps {
  * Opening a user reads it in full from the server. With 100,000 users this halves the
  * explorer's memory (the full resources, with meta, schemas and extensions, take twice as much).
  */
+/** The attributes the users list shows, searches and sorts by. */
+export const LIST_ATTRIBUTES = ['userName', 'displayName', 'active', 'name', 'emails', 'groups'];
+
 export function listRow(u: ScimUser): ScimUser {
   // One literal: V8 keeps all the fields in the object itself (no separate property array).
   return {
@@ -75,7 +79,21 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
           if (flushed === 0 || Date.now() - flushed >= FLUSH_MS) flush();
         };
         try {
-          for await (const r of api.list({ onPage })) batch.push(req.what === 'users' ? listRow(r as ScimUser) : r);
+          if (req.what === 'users') {
+            // Ask only for what the list shows; a server that refuses `attributes` gets the plain listing.
+            let rows = 0;
+            try {
+              for await (const r of client.users.list({ onPage, attributes: LIST_ATTRIBUTES })) {
+                rows++;
+                batch.push(listRow(r));
+              }
+            } catch (e) {
+              if (rows > 0 || !(e instanceof ResponseError && e.status === 400)) throw e;
+              for await (const r of client.users.list({ onPage })) batch.push(listRow(r));
+            }
+          } else {
+            for await (const r of api.list({ onPage })) batch.push(r);
+          }
         } finally {
           // Also when a page fails: what arrived is shown, with the error.
           flush();
