@@ -2,7 +2,7 @@
  * The typed SCIM 2.0 client. Usable as a library:
  *
  *   const client = new ScimClient({ baseUrl, auth: { type: 'bearer', token } });
- *   for await (const user of client.users.list()) console.log(user.userName);
+ *   for await (const user of client.users.list({ filter: eq('active', true) })) names.push(user.userName);
  */
 import { ClientUsageError, ResponseError, ResponseValidationError, ScimError } from './errors.ts';
 import { discover, pageSizeFor, type Capabilities } from './discovery.ts';

@@ -14,7 +14,7 @@
  *   export (same scheme): it names the groups (displayName, externalId); their members are
  *   target ids, not source keys, so membership comes from the users' `groups` only.
  * - preset "pleio" or "omni": see presets.ts.
- * - a mapping file (YAML or JSON): any CSV or TSV, see mapping.ts.
+ * - a mapping file (YAML or JSON): for every other CSV or TSV, see mapping.ts.
  *
  * Groups in the snapshot: every group of the groups file, then one per group name that only
  * users name (origin: the first user naming it, no members). Members given by a groups file

@@ -18,9 +18,12 @@ export async function runTui(props: AppProps, stdout: NodeJS.WriteStream = proce
   };
   stdout.write(ENTER);
   process.once('exit', restore);
-  const onSignal = () => {
+  // Terminated from outside: give the terminal back, then let the signal end the process as it would have.
+  const onSignal = (signal: NodeJS.Signals) => {
     restore();
-    process.exit(130);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.kill(process.pid, signal);
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
