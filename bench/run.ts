@@ -240,7 +240,7 @@ async function benchInitialSync(): Promise<void> {
             ? await run([join(ROOT, 'bench/bare-sync.mjs'), server.url, TOKEN, usersFile, groupsFile, String(concurrency)])
             : await run([BIN, 'sync', 'run', '--source', sourceFile, '--yes', '--concurrency', String(concurrency)], env);
         if (r.code !== 0) throw new Error(`${who}: ${r.stderr.slice(-2000)}`);
-        if (who === 'ours' && !/applied 10200 of 10200/.test(r.stderr)) throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
+        if (who === 'ours' && !/applied 20200 of 20200 change/.test(r.stderr)) throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
         (who === 'bare' ? bare : ours).push(r.ms);
       } finally {
         await stopServer(server);
