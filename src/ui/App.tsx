@@ -231,10 +231,13 @@ function OverlayPane({ overlay, state }: { overlay: Overlay; state: AppState }) 
   if (overlay.kind === 'form') {
     return (
       <Box flexDirection="column" borderStyle="round" paddingX={1}>
-        <Text bold>{overlay.title} (Tab: next field, Enter: create, Esc: cancel)</Text>
+        <Text bold>{`${overlay.title} (Tab: next field, Ctrl+U: clear it, Enter: ${overlay.purpose === 'create' ? 'create' : 'save'}, Esc: cancel)`}</Text>
         {overlay.fields.map((f, i) => (
-          <Text key={f.name} inverse={i === overlay.focus}>{`${padEnd(f.label, 14)} ${f.value}`}</Text>
+          <Text key={`${f.label}`} inverse={i === overlay.focus} wrap="truncate">
+            {truncate(`${padEnd(f.label, 14)} ${f.value}`, w - 4)}
+          </Text>
         ))}
+        {overlay.purpose === 'edit' ? <Text dimColor>{truncate('An emptied field removes the attribute; "other" takes any PATH=VALUE (checked against the server schema).', w - 4)}</Text> : null}
       </Box>
     );
   }

@@ -129,7 +129,8 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
       case 'edit': {
         const registry = new SchemaRegistry(caps.schemas);
-        const edits = req.edit.includes('=') ? parseEdits([req.edit], [], registry, SCHEMA.USER, caps.schemasFromServer) : parseEdits([], [req.edit], registry, SCHEMA.USER, caps.schemasFromServer);
+        // PATH=VALUE sets (an empty VALUE removes); a bare PATH removes. Validated like --set and --unset.
+        const edits = parseEdits(req.edits.filter((e) => e.includes('=')), req.edits.filter((e) => !e.includes('=')), registry, SCHEMA.USER, caps.schemasFromServer);
         const before = await client.users.get(req.id);
         const { result, method } = await updateResource(client.users, caps, before, applyEdits(before, edits), SCHEMA.USER);
         const changed = cellChanges(before, result, SCHEMA.USER, registry).map((c) => `${c.column}: ${c.before ?? '∅'} → ${c.after ?? '∅'}`);

@@ -124,6 +124,8 @@ export function keyName(input: string, key: InkKey): string {
   if (key.backspace) return 'backspace';
   if (key.delete) return 'delete';
   if (key.ctrl && input) return `ctrl+${input.toLowerCase()}`;
+  // A lone control character Ink did not name (Ctrl+U arrives as "\u0015"): name it as ctrl+letter.
+  if (input.length === 1 && input.charCodeAt(0) < 32) return splitKeys(input)[0]!;
   return input;
 }
 

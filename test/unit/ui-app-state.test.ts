@@ -401,15 +401,30 @@ describe('changing a user', () => {
     assert.deepEqual(gone.groups.items.map((g) => g.id), ['g2', 'g3', 'g4']);
   });
 
-  test('e opens the edit prompt; Enter sends the typed edit for the open user', () => {
+  test('e opens the edit form with the user\'s values; only changed fields are sent; Esc cancels', () => {
     let s = press(detailOf(5), 'e');
-    assert.equal(s.overlay?.kind === 'prompt' ? s.overlay.then : '', 'edit');
-    s = typeText(s, 'title=CTO');
+    assert.equal(s.overlay?.kind === 'form' ? s.overlay.purpose : '', 'edit');
+    for (let i = 0; i < 4; i++) s = press(s, 'tab');
+    assert.equal(s.overlay?.kind === 'form' ? s.overlay.fields[s.overlay.focus]!.name : '', 'title');
+    s = typeText(press(s, 'ctrl+u'), 'CTO');
     const [done, reqs] = take(press(s, 'return'));
-    assert.deepEqual(reqs, [{ kind: 'edit', id: 'u5', edit: 'title=CTO' }]);
+    assert.deepEqual(reqs, [{ kind: 'edit', id: 'u5', edits: ['title=CTO'] }]);
     assert.equal(done.overlay, undefined);
-    const cancelled = press(typeText(press(detailOf(5), 'e'), 'title=X'), 'escape');
+
+    const cancelled = press(typeText(press(detailOf(5), 'e'), 'x'), 'escape');
     assert.deepEqual(cancelled.requests, []);
+    const unchanged = press(press(detailOf(5), 'e'), 'return');
+    assert.deepEqual(unchanged.requests, []);
+    assert.equal(unchanged.status?.text, 'nothing changed');
+
+    // The last field takes any PATH=VALUE; emptying a field removes that attribute.
+    let other = press(detailOf(5), 'e');
+    other = press(other, 'ctrl+u');
+    for (let i = 0; i < 8; i++) other = press(other, 'tab');
+    other = typeText(other, 'nickName=Bo');
+    const [, otherReqs] = take(press(other, 'return'));
+    const userName = (detailOf(5).user?.resource as { userName: string }).userName;
+    assert.deepEqual(otherReqs, [{ kind: 'edit', id: 'u5', edits: userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo'] }]);
   });
 
   test('n opens the new-user form; Tab moves between fields; Enter creates', () => {

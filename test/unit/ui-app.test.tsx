@@ -310,13 +310,15 @@ describe('explorer', () => {
     assert.match(app.frame(), /userName\s+ann\.smith0@example\.com/, 'still on the user');
   });
 
-  test('e edits the open user: the typed PATH=VALUE is sent as a PATCH and the change is shown', async () => {
+  test('e edits the open user in a form: the changed field is sent as a PATCH and the change is shown', async () => {
     const server = fakeScim(300);
     const app = start(depsFor(server));
     await app.until(/\[1 users 300\]/);
     await app.key(ENTER, /groups \(\d+\):/);
-    await app.key('e', /Edit/);
-    await app.type('title=CTO', (t) => new RegExp(`> ${esc(t)} +│`));
+    await app.key('e', /Edit ann\.smith0@example\.com/);
+    for (let i = 0; i < 4; i++) await app.key('\t', () => true);
+    await app.key('\u0015', /title +│/);
+    await app.type('CTO', (t) => new RegExp(`title +${esc(t)} +│`));
     await app.key(ENTER, /saved \(PATCH\): title: Manager → CTO/);
     assert.equal(server.users.get('u0000')!.title, 'CTO');
     assert.match(app.frame(), /title\s+CTO/);

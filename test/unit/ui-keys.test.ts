@@ -166,3 +166,10 @@ describe('hintsFor', () => {
     assert.ok(!hintsFor('group').includes('e edit'));
   });
 });
+
+describe('lone control characters', () => {
+  test('are named ctrl+letter, never typed into a value', () => {
+    assert.equal(keyName('\u0015', {}), 'ctrl+u');
+    assert.equal(keyName('\u0002', {}), 'ctrl+b');
+  });
+});

@@ -22,7 +22,7 @@ export type Request =
   | { kind: 'openGroup'; id: string }
   | { kind: 'setActive'; id: string; active: boolean }
   | { kind: 'delete'; what: 'user' | 'group'; id: string }
-  | { kind: 'edit'; id: string; edit: string }
+  | { kind: 'edit'; id: string; edits: string[] }
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] };
@@ -30,8 +30,8 @@ export type Request =
 export type Overlay =
   | { kind: 'help' }
   | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
-  | { kind: 'prompt'; title: string; hint: string; input: string; then: 'edit' | 'search' }
-  | { kind: 'form'; title: string; fields: Array<{ name: string; label: string; value: string }>; focus: number }
+  | { kind: 'prompt'; title: string; hint: string; input: string; then: 'search' }
+  | { kind: 'form'; purpose: 'create' | 'edit'; title: string; fields: Array<{ name: string; label: string; value: string; initial?: string }>; focus: number }
   | { kind: 'pickGroup'; add: boolean; query: string; selected: number; groups: Array<{ id: string; displayName: string }> };
 
 export interface AppState {
@@ -78,6 +78,7 @@ export type Action =
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string };
 
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const primaryEmailOf = (u: ScimUser) => (Array.isArray(u.emails) ? (u.emails.find((e) => e?.primary) ?? u.emails[0])?.value : undefined) ?? '';
 
 export const USER_MODEL: ListModel<ScimUser> = {
@@ -131,7 +132,8 @@ function showTab(s: AppState, tab: Tab): AppState {
 
 function typeInto(text: string, key: string): string | undefined {
   if (key === 'backspace' || key === 'delete') return text.slice(0, -1);
-  if (key.length === 1) return text + key;
+  // Printable characters only: control characters never end up in a value.
+  if (key.length === 1 && key >= ' ' && key !== '\u007f') return text + key;
   return undefined;
 }
 
@@ -149,19 +151,27 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
   }
   if (o.kind === 'prompt') {
     if (key === 'return') {
-      if (o.then === 'edit' && s.user) return ask({ ...s, overlay: undefined }, { kind: 'edit', id: s.user.id, edit: o.input });
       return { ...s, overlay: undefined };
     }
     const input = typeInto(o.input, key);
     if (input === undefined) return s;
-    if (o.then === 'search') return search({ ...s, overlay: { ...o, input } }, input);
-    return { ...s, overlay: { ...o, input } };
+    return search({ ...s, overlay: { ...o, input } }, input);
   }
   if (o.kind === 'form') {
     if (key === 'tab' || key === 'down') return { ...s, overlay: { ...o, focus: (o.focus + 1) % o.fields.length } };
     if (key === 'up') return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
-    if (key === 'return') return ask({ ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } }, { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) });
+    if (key === 'return') {
+      if (o.purpose === 'create') return ask({ ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } }, { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) });
+      if (!s.user) return { ...s, overlay: undefined };
+      // Only the fields that changed become edits (an emptied field removes its attribute); the last field takes any PATH=VALUE.
+      const edits = o.fields.filter((f) => f.name !== '' && f.value !== (f.initial ?? '')).map((f) => `${f.name}=${f.value}`);
+      const extra = o.fields.find((f) => f.name === '')?.value.trim();
+      if (extra) edits.push(extra);
+      if (edits.length === 0) return { ...s, overlay: undefined, status: { text: 'nothing changed', level: 'info' } };
+      return ask({ ...s, overlay: undefined, status: { text: 'saving…', level: 'info' } }, { kind: 'edit', id: s.user.id, edits });
+    }
     const field = o.fields[o.focus]!;
+    if (key === 'ctrl+u') return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value: '' } : f)) } };
     const value = typeInto(field.value, key);
     if (value === undefined) return s;
     return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value } : f)) } };
@@ -239,6 +249,7 @@ function command(s: AppState, cmd: Command): AppState {
         ...s,
         overlay: {
           kind: 'form',
+          purpose: 'create',
           title: 'New user',
           focus: 0,
           fields: [
@@ -249,8 +260,33 @@ function command(s: AppState, cmd: Command): AppState {
           ],
         },
       };
-    case 'edit':
-      return s.user ? { ...s, overlay: { kind: 'prompt', title: 'Edit', hint: 'PATH=VALUE (e.g. title=CTO, emails[work].value=a@b.c, active=false; empty value removes)', input: '', then: 'edit' } } : s;
+    case 'edit': {
+      const u = s.user?.resource;
+      if (!u) return s;
+      const field = (name: string, label: string, value: unknown) => ({ name, label, value: value === undefined || value === null ? '' : String(value), initial: value === undefined || value === null ? '' : String(value) });
+      const work = (Array.isArray(u.emails) ? u.emails : []).find((e) => e?.type === 'work')?.value;
+      const dept = (u[ENTERPRISE] as { department?: unknown } | undefined)?.department;
+      return {
+        ...s,
+        overlay: {
+          kind: 'form',
+          purpose: 'edit',
+          title: `Edit ${u.userName}`,
+          focus: 0,
+          fields: [
+            field('userName', 'userName', u.userName),
+            field('displayName', 'displayName', u.displayName),
+            field('name.givenName', 'given name', u.name?.givenName),
+            field('name.familyName', 'family name', u.name?.familyName),
+            field('title', 'title', u.title),
+            field('emails[work].value', 'work e-mail', work),
+            field('active', 'active', u.active),
+            field(`${ENTERPRISE}:department`, 'department', dept),
+            { name: '', label: 'other', value: '', initial: '' },
+          ],
+        },
+      };
+    }
     case 'activate':
     case 'deactivate': {
       const u = s.user?.resource;
