@@ -78,14 +78,40 @@ function Footer({ state }: { state: AppState }) {
   );
 }
 
-function ListPane({ state }: { state: AppState }) {
+function ListPane({ state, width }: { state: AppState; width: number }) {
   const height = listHeight(state) + 1;
   const list = state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs;
   const columns = (state.tab === 'users' ? ACTIVE_USER_COLUMNS : state.tab === 'groups' ? GROUP_COLUMNS : RUN_COLUMNS) as Column<unknown>[];
   if (list.error && list.items.length === 0) return <Text color="red">{list.error}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${state.tab}…` : `no ${state.tab}`}</Text>;
   const rows = list.visible.slice(list.offset, list.offset + height - 1).map((i) => list.items[i]);
-  return <Table rows={rows} columns={columns} width={state.columns} height={height} offset={0} selected={list.selected - list.offset} />;
+  return <Table rows={rows} columns={columns} width={width} height={height} offset={0} selected={list.selected - list.offset} />;
+}
+
+/** Terminals at least this wide show the list and the detail pane side by side. */
+const SPLIT_MIN_COLUMNS = 110;
+
+/** The detail pane: the selected row at once, every attribute once read. */
+function PreviewPane({ state, width }: { state: AppState; width: number }) {
+  const list = state.tab === 'users' ? state.users : state.groups;
+  const row = list.visible[list.selected] === undefined ? undefined : (list.items[list.visible[list.selected]!] as ScimUser | ScimGroup);
+  if (!row) return <Text dimColor>nothing selected</Text>;
+  const resource = state.preview?.id === row.id ? state.preview.resource : row;
+  const lines =
+    state.tab === 'users'
+      ? [...detailLines(resource as ScimUser, SCHEMA.USER).filter((l) => !/^(schemas|meta\.)/.test(l)).map((l) => l.replace(/^(\S+)\s+/, '$1  ')), '', `groups: ${((resource as ScimUser).groups ?? []).map((g) => g.display ?? g.value).join(', ') || '(none listed)'}`]
+      : [`displayName  ${(resource as ScimGroup).displayName}`, `members      ${(resource as ScimGroup).members?.length ?? 0}`, ...((resource as ScimGroup).members ?? []).map((m) => `  ${m.display ?? m.value}`)];
+  const height = listHeight(state) + 1;
+  const scroll = state.preview?.id === row.id ? Math.min(state.preview.scroll, Math.max(0, lines.length - height)) : 0;
+  return (
+    <Box flexDirection="column" width={width}>
+      {lines.slice(scroll, scroll + height).map((l, i) => (
+        <Text key={i} wrap="truncate">
+          {truncate(l, width)}
+        </Text>
+      ))}
+    </Box>
+  );
 }
 
 function detailLines(resource: ScimUser | ScimGroup, core: string): string[] {
@@ -308,8 +334,20 @@ export function App({ deps, profile, url, changes, columns, rows }: AppProps) {
     <UserDetail state={state} />
   ) : state.view === 'group' ? (
     <GroupDetail state={state} />
+  ) : state.view === 'runs' ? (
+    <ListPane state={state} width={state.columns} />
+  ) : state.columns >= SPLIT_MIN_COLUMNS ? (
+    <Box flexDirection="row">
+      <ListPane state={state} width={Math.floor(state.columns * 0.6)} />
+      <Text> </Text>
+      <Box borderStyle="single" borderTop={false} borderBottom={false} borderRight={false} borderDimColor={state.pane !== 'detail'} paddingLeft={1}>
+        <PreviewPane state={state} width={state.columns - Math.floor(state.columns * 0.6) - 3} />
+      </Box>
+    </Box>
+  ) : state.pane === 'detail' ? (
+    <PreviewPane state={state} width={state.columns} />
   ) : (
-    <ListPane state={state} />
+    <ListPane state={state} width={state.columns} />
   );
   return (
     <Box flexDirection="column" height={state.rows} width={state.columns}>

@@ -61,7 +61,7 @@ describe('start', () => {
     const [s] = take(initialState(100, 29));
     assert.equal(s.users.loading, true);
     // Switching to users (1, or Tab round the panes) must not start a second listing that would duplicate every row.
-    const again = press(s, '1', 'tab', 'tab', 'tab');
+    const again = press(s, '1', '2', '3', '1');
     assert.deepEqual(
       again.requests.filter((r) => r.kind === 'load' && r.what === 'users'),
       [],
@@ -70,12 +70,12 @@ describe('start', () => {
 });
 
 describe('panes', () => {
-  test('Tab cycles users → groups → runs → users and asks for each list once', () => {
+  test('1, 2, 3 show users, groups and runs, and ask for each list once', () => {
     let s = loadedExplorer();
     const seen: Array<[string, Request[]]> = [];
-    for (let i = 0; i < 6; i++) {
+    for (const key of ['2', '3', '1', '2', '3', '1']) {
       let reqs: Request[];
-      [s, reqs] = take(press(s, 'tab'));
+      [s, reqs] = take(press(s, key));
       seen.push([s.view, reqs]);
     }
     assert.deepEqual(seen, [
@@ -87,6 +87,30 @@ describe('panes', () => {
       ['users', []],
     ]);
     assert.equal(s.tab, 'users');
+  });
+
+  test('Tab moves the keys between the list and the detail pane of the selected row', () => {
+    let s = press(loadedExplorer(), 'j', 'j');
+    const selected = s.users.items[s.users.visible[s.users.selected]!]!;
+    let reqs: Request[];
+    [s, reqs] = take(press(s, 'tab'));
+    assert.equal(s.pane, 'detail');
+    assert.equal(s.preview?.id, selected.id);
+    assert.deepEqual(reqs, [{ kind: 'openUser', id: selected.id }]);
+    // In the detail pane the arrows scroll it; the list keeps its selection.
+    s = press(s, 'j', 'j', 'j');
+    assert.equal(s.preview?.scroll, 3);
+    assert.equal(s.users.selected, 2);
+    // The full resource, once read, fills the pane.
+    s = apply(s, { type: 'userLoaded', user: { ...selected, title: 'Chief' } });
+    assert.equal((s.preview?.resource as { title?: string }).title, 'Chief');
+    // Tab or Esc back to the list; the view stays.
+    assert.equal(press(s, 'tab').pane, 'list');
+    const back = press(s, 'escape');
+    assert.equal(back.pane, 'list');
+    assert.equal(back.quit, false);
+    // Switching lists starts in the list pane.
+    assert.equal(press(s, '2').pane, 'list');
   });
 
   test('1, 2 and 3 jump to a pane; a loaded pane is not asked for again', () => {
@@ -567,7 +591,7 @@ describe('the plan review', () => {
 
 describe('requests', () => {
   test('taken removes only the requests that were taken, oldest first', () => {
-    const s = press(loadedExplorer(), 'tab', 'tab');
+    const s = press(loadedExplorer(), '2', '3');
     assert.deepEqual(s.requests, [{ kind: 'load', what: 'groups', gen: 1 }, { kind: 'load', what: 'runs', gen: 1 }]);
     const after = apply(s, { type: 'taken', count: 1 });
     assert.deepEqual(after.requests, [{ kind: 'load', what: 'runs', gen: 1 }]);

@@ -151,8 +151,8 @@ afterEach(() => {
   unmounts = [];
 });
 
-function start(deps: TuiDeps, changes?: Change[]) {
-  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={100} rows={30} changes={changes} />);
+function start(deps: TuiDeps, changes?: Change[], columns = 100) {
+  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} changes={changes} />);
   unmounts.push(r.unmount);
   const frame = () => r.lastFrame() ?? '';
   const lines = () => frame().split('\n');
@@ -359,15 +359,28 @@ describe('explorer', () => {
     await app.until(/groups \(2\):/);
   });
 
-  test('Tab shows the groups; Tab again the runs', async () => {
+  test('a wide terminal shows the list and the detail pane side by side; Tab moves into the detail', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server), undefined, 140);
+    await app.until(/\[1 users 300\]/);
+    // The pane follows the selection, from the listed row.
+    await app.key('j', (f) => f.includes(`userName  ${server.users.get('u0001')!.userName}`));
+    // Tab reads the user in full: attributes the list does not keep appear.
+    await app.key('\t', (f) => f.includes(`title  ${server.users.get('u0001')!.title}`));
+    assert.ok(server.f.calls.some((c) => c.method === 'GET' && c.url.pathname.endsWith('/Users/u0001')));
+    const row = app.lines().find((l) => l.includes(server.users.get('u0001')!.userName) && l.includes('│'));
+    assert.ok(row, 'list and detail share the screen');
+  });
+
+  test('2 shows the groups; 3 the runs', async () => {
     const server = fakeScim(300);
     const app = start(depsFor(server, { history: undefined }));
     await app.until(/\[1 users 300\]/);
-    await app.key('\t', /\[2 groups 5\]/);
+    await app.key('2', /\[2 groups 5\]/);
     assert.match(app.frame(), /DISPLAYNAME/);
     for (const name of ['Engineering', 'Sales', 'Support', 'Finance', 'Leads']) assert.match(app.frame(), new RegExp(name));
     assert.match(app.lines()[0]!, / 1 users 300 /);
-    await app.key('\t', /\[3 runs 0\]/);
+    await app.key('3', /\[3 runs 0\]/);
     assert.match(app.frame(), /no runs/);
     const listings = server.f.calls.filter((c) => c.url.pathname.endsWith('/Groups') && c.url.searchParams.get('startIndex') === '1');
     assert.equal(listings.length, 1, 'groups are listed once');

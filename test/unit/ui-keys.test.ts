@@ -151,7 +151,7 @@ describe('commandFor', () => {
 describe('hintsFor', () => {
   test('each view lists its own hints, with space and enter spelled out', () => {
     const users = hintsFor('users');
-    for (const h of ['q back / quit', '? help', 'enter open', '/ search', 'tab users / groups / runs', 's sort by next column', 'n new user']) assert.ok(users.includes(h), `users: ${h}`);
+    for (const h of ['q back / quit', '? help', 'enter open', '/ search', 'tab list / detail pane', '1 users (2 groups, 3 runs)', 's sort by next column', 'n new user']) assert.ok(users.includes(h), `users: ${h}`);
     for (const h of ['space include', 'a apply', 'D delete', 'e edit']) assert.ok(!users.includes(h), `users must not hint ${h}`);
 
     const review = hintsFor('review');

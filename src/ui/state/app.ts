@@ -45,6 +45,10 @@ export interface AppState {
   /** The user or group open in the detail view. */
   user?: { id: string; resource?: ScimUser; scroll: number };
   group?: { id: string; resource?: ScimGroup; scroll: number };
+  /** Which pane of the users or groups view has the keys: the list, or the detail of the selected row. */
+  pane: 'list' | 'detail';
+  /** The full resource of the selected row, once read for the detail pane. */
+  preview?: { id: string; resource: ScimUser | ScimGroup; scroll: number };
   overlay?: Overlay;
   status?: { text: string; level: 'info' | 'error' };
   /** Requests not yet taken by the effect runner. */
@@ -105,6 +109,7 @@ export function initialState(columns: number, rows: number, changes?: Change[]):
     groups: emptyList(),
     runs: emptyList(),
     requests: changes ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
+    pane: 'list',
     loads: { users: changes ? 0 : 1, groups: 0, runs: 0 },
     quit: false,
   };
@@ -125,7 +130,7 @@ function load(s: AppState, tab: Tab, list: ListState<unknown>): AppState {
 }
 
 function showTab(s: AppState, tab: Tab): AppState {
-  const next = { ...s, tab, view: tab as ViewName, status: undefined };
+  const next: AppState = { ...s, tab, view: tab as ViewName, status: undefined, pane: 'list' };
   const list = listOf(next, tab);
   return list.items.length === 0 && !list.loading ? load(next, tab, { ...list, loading: true }) : next;
 }
@@ -204,6 +209,7 @@ function command(s: AppState, cmd: Command): AppState {
     case 'quit':
     case 'back':
       if (cmd === 'back' && (s.view === 'user' || s.view === 'group')) return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
+      if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups')) return { ...s, pane: 'list' };
       // The changes under way cannot be called back: leaving now would report "nothing applied"
       // while they go on being applied. The review closes once they are done.
       if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: 'changes are being applied: q quits when they are done', level: 'info' } };
@@ -221,6 +227,11 @@ function command(s: AppState, cmd: Command): AppState {
       if (s.view === 'user' && s.user) return { ...s, user: { ...s.user, scroll: Math.max(0, typeof delta === 'number' ? s.user.scroll + delta : delta === 'top' ? 0 : 1e6) } };
       if (s.view === 'group' && s.group) return { ...s, group: { ...s.group, scroll: Math.max(0, typeof delta === 'number' ? s.group.scroll + delta : delta === 'top' ? 0 : 1e6) } };
       if (!inList) return s;
+      if (s.pane === 'detail' && s.view !== 'runs') {
+        const scroll = s.preview?.scroll ?? 0;
+        const next = Math.max(0, typeof delta === 'number' ? scroll + delta : delta === 'top' ? 0 : 1e6);
+        return s.preview ? { ...s, preview: { ...s.preview, scroll: next } } : s;
+      }
       return withList(s, s.tab, move(listOf(s, s.tab) as ListState<unknown>, delta, h));
     }
     case 'open': {
@@ -232,8 +243,14 @@ function command(s: AppState, cmd: Command): AppState {
     }
     case 'search':
       return { ...s, overlay: { kind: 'prompt', title: 'Search', hint: 'type to filter; Enter keeps the result, Esc closes', input: listOf(s, s.tab).query, then: 'search' } };
-    case 'nextPane':
-      return showTab(s, s.tab === 'users' ? 'groups' : s.tab === 'groups' ? 'runs' : 'users');
+    case 'nextPane': {
+      if (s.pane === 'detail') return { ...s, pane: 'list' };
+      const item = selectedItem(listOf(s, s.tab) as ListState<{ id: string }>);
+      if (!item || s.tab === 'runs') return s;
+      // The detail pane shows the selected row at once, and all of it once read.
+      const preview = { id: item.id, resource: item as ScimUser | ScimGroup, scroll: 0 };
+      return ask({ ...s, pane: 'detail', preview }, s.tab === 'users' ? { kind: 'openUser', id: item.id } : { kind: 'openGroup', id: item.id });
+    }
     case 'showUsers':
       return showTab(s, 'users');
     case 'showGroups':
@@ -376,10 +393,14 @@ export function appReducer(s: AppState, a: Action): AppState {
       const fresh = a.rows.filter((u) => !have.has(u.id));
       return fresh.length ? addUsers(s, fresh) : s;
     }
-    case 'userLoaded':
-      return s.user?.id === a.user.id ? { ...s, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) } : s;
-    case 'groupLoaded':
-      return s.group?.id === a.group.id ? { ...s, group: { ...s.group, resource: a.group }, groups: updateRow(s.groups, a.group) } : s;
+    case 'userLoaded': {
+      const next = s.preview?.id === a.user.id ? { ...s, preview: { ...s.preview, resource: a.user } } : s;
+      return s.user?.id === a.user.id ? { ...next, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) } : next;
+    }
+    case 'groupLoaded': {
+      const next = s.preview?.id === a.group.id ? { ...s, preview: { ...s.preview, resource: a.group } } : s;
+      return s.group?.id === a.group.id ? { ...next, group: { ...s.group, resource: a.group }, groups: updateRow(s.groups, a.group) } : next;
+    }
     case 'userChanged':
       return { ...s, users: updateRow(s.users, a.user), user: s.user?.id === a.user.id ? { ...s.user, resource: a.user } : s.user, status: { text: a.message, level: 'info' } };
     case 'groupChanged':
