@@ -17,6 +17,8 @@ export interface Profile {
   headers?: Record<string, string>;
   allowInsecureHttp?: boolean;
   timeoutMs?: number;
+  /** The source of truth this profile syncs from (what the TUI's "sync now" uses). */
+  sync?: { source: string; preset?: string; mapping?: string; groupsFile?: string };
 }
 
 interface Store {

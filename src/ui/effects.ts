@@ -15,6 +15,7 @@ import { cellChanges } from '../output/changes.ts';
 import { validateUsers } from '../sources/resource-file.ts';
 import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
+import type { Change } from '../sync/model.ts';
 import type { Action, Request } from './state/app.ts';
 
 export interface TuiDeps {
@@ -23,6 +24,8 @@ export interface TuiDeps {
   history?: RunHistory;
   /** Applies the plan under review (sync run / apply), reporting each change. */
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
+  /** Plans a sync from the profile's configured source (the runs view's "sync now"). */
+  startSync?: () => Promise<{ changes: Change[]; apply: NonNullable<TuiDeps['applyPlan']> }>;
 }
 
 /**
@@ -156,6 +159,13 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const group: ScimGroup = await client.groups.get(req.groupId);
         dispatch({ type: 'groupChanged', group, message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}${outcome.method === 'none' ? ' (no change needed)' : ''}` });
         dispatch({ type: 'userChanged', user, message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}` });
+        return;
+      }
+      case 'startSync': {
+        if (!deps.startSync) throw new Error('this profile has no sync source: add one with scimctl profile add NAME --url URL --sync-source FILE');
+        const { changes, apply } = await deps.startSync();
+        deps.applyPlan = apply;
+        dispatch({ type: 'reviewReady', changes });
         return;
       }
       case 'apply': {

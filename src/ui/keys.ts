@@ -34,7 +34,8 @@ export type Command =
   | 'toggle'
   | 'expand'
   | 'filter'
-  | 'apply';
+  | 'apply'
+  | 'startSync';
 
 export interface Binding {
   keys: string[];
@@ -67,6 +68,7 @@ export const BINDINGS: Binding[] = [
   { keys: ['3'], command: 'showRuns', views: ['users', 'groups', 'runs'], label: 'sync runs' },
   { keys: ['s'], command: 'sort', views: ['users', 'groups'], label: 'sort by next column', hint: true },
   { keys: ['r'], command: 'refresh', views: ['users', 'groups', 'runs'], label: 'reload' },
+  { keys: ['p'], command: 'startSync', views: ['runs'], label: "sync now: plan from the profile's source, review, apply", hint: true },
   { keys: ['n'], command: 'create', views: ['users'], label: 'new user', hint: true },
   { keys: ['e'], command: 'edit', views: ['user'], label: 'edit attributes', hint: true },
   { keys: ['a'], command: 'activate', views: ['user'], label: 'activate', hint: true },

@@ -597,3 +597,25 @@ describe('requests', () => {
     assert.deepEqual(after.requests, [{ kind: 'load', what: 'runs', gen: 1 }]);
   });
 });
+
+describe('sync now from the runs view', () => {
+  test('p asks for a plan from the profile source; the review opens; q goes back to the runs, reloaded', () => {
+    let s = press(loadedExplorer(), '3');
+    let reqs: Request[];
+    [s, reqs] = take(press(take(s)[0], 'p'));
+    assert.deepEqual(reqs, [{ kind: 'startSync' }]);
+    s = apply(s, { type: 'reviewReady', changes: [{ id: 'c1', kind: 'deactivate-user', target: 'u1', userName: 'a@example.com' }] });
+    assert.equal(s.view, 'review');
+    assert.equal(s.review?.changes.length, 1);
+    const [back, backReqs] = take(press(s, 'q'));
+    assert.equal(back.quit, false);
+    assert.equal(back.view, 'runs');
+    assert.equal(back.review, undefined);
+    assert.equal(backReqs.filter((r) => r.kind === 'load' && r.what === 'runs').length, 1);
+    assert.match(back.status?.text ?? '', /nothing applied/);
+  });
+
+  test('p does nothing outside the runs view', () => {
+    assert.deepEqual(take(press(loadedExplorer(), 'p'))[1], []);
+  });
+});

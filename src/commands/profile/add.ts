@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { validateServerUrl } from '../../config/connection.ts';
 import { PROFILE_NAME, type Profile, type ProfileAuth } from '../../config/profiles.ts';
 import type { IOStreams } from '../../output/iostreams.ts';
@@ -16,6 +17,10 @@ export interface ProfileAddOptions {
   allowInsecureHttp?: boolean;
   timeout?: number;
   use?: boolean;
+  syncSource?: string;
+  syncPreset?: string;
+  syncMapping?: string;
+  syncGroupsFile?: string;
 }
 
 /** Reads a secret from standard input: up to the first line break, or all of a pipe. */
@@ -57,6 +62,13 @@ export async function runProfileAdd(opts: ProfileAddOptions, f: Factory): Promis
   if (opts.headers?.length) profile.headers = Object.fromEntries(opts.headers.map(parseHeader));
   if (opts.allowInsecureHttp) profile.allowInsecureHttp = true;
   if (opts.timeout !== undefined) profile.timeoutMs = opts.timeout * 1000;
+  if (opts.syncSource !== undefined) {
+    // Kept as absolute paths: the TUI may start anywhere.
+    const abs = (f: string | undefined) => (f === undefined ? undefined : resolve(f));
+    profile.sync = { source: abs(opts.syncSource)!, preset: opts.syncPreset, mapping: abs(opts.syncMapping), groupsFile: abs(opts.syncGroupsFile) };
+  } else if (opts.syncPreset || opts.syncMapping || opts.syncGroupsFile) {
+    throw new UsageError('--sync-preset, --sync-mapping and --sync-groups-file go with --sync-source');
+  }
 
   const store = await f.profiles();
   const existed = store.get(opts.name) !== undefined;
@@ -76,6 +88,10 @@ interface Args extends GlobalArgs {
   passwordEnv?: string;
   header?: string[];
   use?: boolean;
+  syncSource?: string;
+  syncPreset?: string;
+  syncMapping?: string;
+  syncGroupsFile?: string;
 }
 
 export function profileAddCommand(ctx: CliContext): Command<Args> {
@@ -91,7 +107,11 @@ export function profileAddCommand(ctx: CliContext): Command<Args> {
         .option('basic-user', { type: 'string', describe: 'Use HTTP basic auth with this user name' })
         .option('password-env', { type: 'string', describe: 'With --basic-user: the environment variable holding the password' })
         .option('header', { type: 'string', array: true, describe: 'Extra header "Name: value" sent with every request' })
-        .option('use', { type: 'boolean', describe: 'Make it the current profile' }),
+        .option('use', { type: 'boolean', describe: 'Make it the current profile' })
+        .option('sync-source', { type: 'string', describe: 'The source of truth to sync from (started from the TUI\'s runs view with p)' })
+        .option('sync-preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'With --sync-source: its layout' })
+        .option('sync-mapping', { type: 'string', describe: 'With --sync-source: a mapping file' })
+        .option('sync-groups-file', { type: 'string', describe: 'With --sync-source: a groups file' }),
     handler: (argv) =>
       runProfileAdd(
         {
@@ -105,6 +125,10 @@ export function profileAddCommand(ctx: CliContext): Command<Args> {
           allowInsecureHttp: argv.allowInsecureHttp,
           timeout: argv.timeout,
           use: argv.use,
+          syncSource: argv.syncSource,
+          syncPreset: argv.syncPreset,
+          syncMapping: argv.syncMapping,
+          syncGroupsFile: argv.syncGroupsFile,
         },
         ctx.factory(argv),
       ),

@@ -1,11 +1,11 @@
 import { writeChunk } from '../../output/iostreams.ts';
 import { renderPlan } from '../../output/plan.ts';
-import { toPlanFile, writePlanFile } from '../../sync/plan-file.ts';
+import { writePlanFile } from '../../sync/plan-file.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, prepare, recordRunError, RunLog, safetyFindings, safetyOptions, sourceOptions, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
+import { applyOptions, historyFor, prepare, recordPlan, recordRunError, RunLog, safetyFindings, safetyOptions, sourceOptions, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncPlanOptions extends PlanFlags, SafetyFlags, Partial<ApplyFlags>, Partial<LogFlags> {
   output?: string;
@@ -26,17 +26,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
   log.attach(run);
   try {
     const p = await prepare(opts, f, log);
-    history.copySource(run.id, p.source.files);
-    const planFile = toPlanFile(p.plan, {
-      createdAt: new Date().toISOString(),
-      profile: p.connection.name,
-      url: p.connection.url,
-      mode: p.options.mode,
-      options: { missing: p.options.missing, deleteGroups: p.options.deleteGroups, manageAll: p.options.manageAll, matchKeys: p.options.matchKeys },
-      source: { fingerprint: p.source.fingerprint, files: p.source.files, records: p.source.users.length },
-    });
-    history.writeJson(run.id, 'plan.json', planFile);
-    run.summary = { ...p.plan.summary };
+    const planFile = recordPlan(history, run, p);
     if (opts.output) {
       await writePlanFile(opts.output, planFile);
       log.info(`plan written to ${opts.output}`);

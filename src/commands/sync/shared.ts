@@ -8,6 +8,7 @@ import { progressBar } from '../../output/progress.ts';
 import { readSource, type SourceSpec } from '../../sources/source.ts';
 import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
 import type { MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode } from '../../sync/model.ts';
+import { toPlanFile, type PlanFile } from '../../sync/plan-file.ts';
 import { planSync } from '../../sync/planner.ts';
 import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
 import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
@@ -153,6 +154,8 @@ export class RunLog {
     private readonly f: Factory,
     private readonly history: RunHistory | undefined,
     private readonly flags: Partial<LogFlags>,
+    /** Warnings and errors also on stderr (not while a full-screen view owns the terminal). */
+    private readonly echo = true,
   ) {}
 
   attach(run: RunRecord): void {
@@ -165,7 +168,7 @@ export class RunLog {
     if (this.flags.logFile) {
       appendFileSync(this.flags.logFile, this.flags.logFormat === 'json' ? `${JSON.stringify(line)}\n` : `${line.time} ${level.toUpperCase()} ${message}\n`, { mode: 0o600 });
     }
-    if (level !== 'info') this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
+    if (level !== 'info' && this.echo) this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
   }
 
   info(message: string, fields?: Record<string, unknown>): void {
@@ -191,4 +194,20 @@ export function recordRunError(run: RunRecord, history: RunHistory, log: RunLog,
   run.finishedAt = new Date().toISOString();
   history.save(run);
   if (!(e instanceof SilentExit)) log.error(run.message);
+}
+
+/** Keeps the plan and a copy of the source in the run history; returns the plan in its file form. */
+export function recordPlan(history: RunHistory, run: RunRecord, p: Prepared): PlanFile {
+  history.copySource(run.id, p.source.files);
+  const planFile = toPlanFile(p.plan, {
+    createdAt: new Date().toISOString(),
+    profile: p.connection.name,
+    url: p.connection.url,
+    mode: p.options.mode,
+    options: { missing: p.options.missing, deleteGroups: p.options.deleteGroups, manageAll: p.options.manageAll, matchKeys: p.options.matchKeys },
+    source: { fingerprint: p.source.fingerprint, files: p.source.files, records: p.source.users.length },
+  });
+  history.writeJson(run.id, 'plan.json', planFile);
+  run.summary = { ...p.plan.summary };
+  return planFile;
 }

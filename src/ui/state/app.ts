@@ -25,7 +25,8 @@ export type Request =
   | { kind: 'edit'; id: string; edits: string[] }
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
-  | { kind: 'apply'; excluded: string[] };
+  | { kind: 'apply'; excluded: string[] }
+  | { kind: 'startSync' };
 
 export type Overlay =
   | { kind: 'help' }
@@ -54,6 +55,8 @@ export interface AppState {
   /** Requests not yet taken by the effect runner. */
   requests: Request[];
   review?: ReviewState;
+  /** The review was opened from the runs view ("sync now"): closing it goes back there. */
+  reviewFromRuns?: boolean;
   /** Search as you type: the users list shows server results for this query. */
   serverQuery?: string;
   /** Users added while the listing was under way (server search matches, users created here): the listing skips them. */
@@ -80,7 +83,8 @@ export type Action =
   | { type: 'status'; text: string; level: 'info' | 'error' }
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
-  | { type: 'applyFinished'; message: string };
+  | { type: 'applyFinished'; message: string }
+  | { type: 'reviewReady'; changes: Change[] };
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const primaryEmailOf = (u: ScimUser) => (Array.isArray(u.emails) ? (u.emails.find((e) => e?.primary) ?? u.emails[0])?.value : undefined) ?? '';
@@ -213,6 +217,10 @@ function command(s: AppState, cmd: Command): AppState {
       // The changes under way cannot be called back: leaving now would report "nothing applied"
       // while they go on being applied. The review closes once they are done.
       if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: 'changes are being applied: q quits when they are done', level: 'info' } };
+      if (cmd === 'back' && s.view === 'review' && s.reviewFromRuns) {
+        const done = s.review?.phase === 'done';
+        return load({ ...s, view: 'runs', tab: 'runs', review: undefined, reviewFromRuns: false, status: { text: done ? s.status?.text ?? 'applied' : 'closed the review: nothing applied', level: 'info' } }, 'runs', { ...s.runs, loading: true });
+      }
       return { ...s, quit: true };
     case 'help':
       return { ...s, overlay: { kind: 'help' } };
@@ -336,6 +344,8 @@ function command(s: AppState, cmd: Command): AppState {
       return s.review ? { ...s, review: reviewReducer(s.review, { type: cmd }) } : s;
     case 'apply':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'apply' }) } : s;
+    case 'startSync':
+      return ask({ ...s, status: { text: "planning from the profile's source: reading source and target…", level: 'info' } }, { kind: 'startSync' });
   }
 }
 
@@ -416,6 +426,8 @@ export function appReducer(s: AppState, a: Action): AppState {
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
+    case 'reviewReady':
+      return { ...s, view: 'review', review: initialReview(a.changes), reviewFromRuns: true, status: { text: a.changes.length ? `${a.changes.length} change(s) to review` : 'no changes: the target matches the source', level: 'info' } };
     case 'applyFinished':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } } : s;
   }
