@@ -372,6 +372,20 @@ describe('explorer', () => {
     assert.ok(row, 'list and detail share the screen');
   });
 
+  test('a group opens with its members', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key('2', /\[2 groups 5\]/);
+    await app.key(ENTER, /members\s+\d+/);
+    const group = [...server.groups.values()][0]!;
+    assert.match(app.frame(), new RegExp(`displayName\\s+${group.displayName}`));
+    const members = (group.members ?? []) as Array<{ value: string; display?: string }>;
+    assert.ok(members.length > 0);
+    assert.match(app.frame(), new RegExp(`members\\s+${members.length}`));
+    assert.ok(app.frame().includes(members[0]!.value.slice(0, 6)), 'the first member is listed');
+  });
+
   test('2 shows the groups; 3 the runs', async () => {
     const server = fakeScim(300);
     const app = start(depsFor(server, { history: undefined }));
