@@ -18,7 +18,7 @@
 import type { InfoRecord, Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
-import { SCHEMA, type ScimResource } from '../api/types.ts';
+import type { ScimResource } from '../api/types.ts';
 
 export class CsvInputError extends Error {
   constructor(readonly file: string, readonly line: number, readonly field: string | undefined, detail: string) {
@@ -319,4 +319,3 @@ export function canonicalResource(value: unknown): unknown {
   return value;
 }
 
-export const CORE_SCHEMA_OF = { users: SCHEMA.USER, groups: SCHEMA.GROUP } as const;
