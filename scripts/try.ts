@@ -5,7 +5,7 @@
  * keeps the server up so you can try more.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,24 @@ await run(['export', 'users', '--format', 'csv', '-o', out]);
 const first = [...server.users.values()][0] as { userName: string };
 await run(['users', 'get', first.userName]);
 
+// The main job: make the target match a source of truth. The source here is an export of the
+// server, edited the way an HR feed changes: a new hire, a changed title, two leavers.
+const exported = join(home, 'users.json');
+await run(['export', 'users', '-o', exported]);
+const list = JSON.parse(readFileSync(exported, 'utf8')) as { Resources: Array<Record<string, unknown>> };
+list.Resources[0]!.title = 'Head of Provisioning';
+list.Resources.splice(1, 2);
+list.Resources.push({
+  userName: 'new.hire@example.com',
+  name: { givenName: 'New', familyName: 'Hire' },
+  displayName: 'New Hire',
+  emails: [{ value: 'new.hire@example.com', type: 'work', primary: true }],
+  groups: [{ display: 'Engineering' }],
+});
+const source = join(home, 'hr-feed.json');
+writeFileSync(source, JSON.stringify(list));
+await run(['sync', 'plan', '--source', source, '--manage-all']);
+
 const stop = async () => {
   await server.close();
   rmSync(home, { recursive: true, force: true });
@@ -50,7 +68,8 @@ if (process.stdin.isTTY && !process.env.CI) {
   process.stdout.write(
     `\nThe server stays up until you press Ctrl+C. In another shell:\n` +
       `  export SCIMCTL_URL=${server.url} SCIMCTL_TOKEN=${token}\n` +
-      `  node ${bin} users list | head\n`,
+      `  node ${bin}                  # the full-screen explorer\n` +
+      `  node ${bin} sync run --source ${source} --manage-all\n`,
   );
   process.on('SIGINT', () => {
     void stop().then(() => process.exit(0));
