@@ -33,6 +33,27 @@ export function countResults(results: readonly ChangeResult[]): Record<string, n
   return out;
 }
 
+/**
+ * What scimctl owns after a run: the users it created or the source matched, groups likewise,
+ * minus what it deleted; and the source's size, for the next run's drift check. Recorded after
+ * every applied run, a run with nothing to change included: that is how an existing directory
+ * is adopted.
+ */
+function recordOwnership(ctx: ExecuteContext, plan: Plan, results: readonly ChangeResult[]): void {
+  const applied = new Map(results.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
+  const owned = new Set([...ctx.state.owned, ...plan.matched]);
+  const ownedGroups = new Set([...ctx.state.ownedGroups, ...plan.matchedGroups]);
+  for (const c of plan.changes) {
+    const r = applied.get(c.id);
+    if (!r) continue;
+    if (c.kind === 'create-user' && r.createdId) owned.add(r.createdId);
+    if (c.kind === 'create-group' && r.createdId) ownedGroups.add(r.createdId);
+    if (c.kind === 'delete-user') owned.delete(c.target);
+    if (c.kind === 'delete-group') ownedGroups.delete(c.target);
+  }
+  saveState(ctx.dataDir, { ...ctx.state, owned: [...owned], ownedGroups: [...ownedGroups], lastRecordCount: ctx.recordCount, lastRunAt: new Date().toISOString() });
+}
+
 /** Applies (no questions asked), then records state, history and the run's outcome. */
 export async function applyAndRecord(
   f: Factory,
@@ -63,19 +84,7 @@ export async function applyAndRecord(
   });
   progress?.finish();
 
-  // What scimctl now owns: users it created or the source matched, groups likewise; minus what it deleted.
-  const applied = new Map(results.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
-  const owned = new Set([...ctx.state.owned, ...plan.matched]);
-  const ownedGroups = new Set([...ctx.state.ownedGroups, ...plan.matchedGroups]);
-  for (const c of plan.changes) {
-    const r = applied.get(c.id);
-    if (!r) continue;
-    if (c.kind === 'create-user' && r.createdId) owned.add(r.createdId);
-    if (c.kind === 'create-group' && r.createdId) ownedGroups.add(r.createdId);
-    if (c.kind === 'delete-user') owned.delete(c.target);
-    if (c.kind === 'delete-group') ownedGroups.delete(c.target);
-  }
-  saveState(ctx.dataDir, { ...ctx.state, owned: [...owned], ownedGroups: [...ownedGroups], lastRecordCount: ctx.recordCount, lastRunAt: new Date().toISOString() });
+  recordOwnership(ctx, plan, results);
 
   const counts = countResults(results);
   history.writeJson(run.id, 'results.json', results);
@@ -90,6 +99,7 @@ export async function applyAndRecord(
 export async function confirmAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags: ApplyFlags & { yes: boolean; json: boolean; exclude?: ReadonlySet<string> }): Promise<ChangeResult[]> {
   const { log, history, run } = ctx;
   if (plan.changes.length === 0) {
+    recordOwnership(ctx, plan, []);
     run.status = 'applied';
     run.finishedAt = new Date().toISOString();
     run.results = { applied: 0, failed: 0, excluded: 0 };
