@@ -58,6 +58,7 @@ export async function runTui(f: Factory): Promise<void> {
     deps: { client, caps, history, startSync: profile?.sync ? syncFromProfile(f, history, profile.sync) : undefined },
     profile: connection.name,
     url: connection.url,
+    color: f.io.color,
   });
 }
 

@@ -28,6 +28,8 @@ export interface AppProps {
   url: string;
   /** Open the plan review with these changes instead of the explorer. */
   changes?: Change[];
+  /** Colours allowed (false with NO_COLOR): errors are then marked by text, not red. */
+  color?: boolean;
   /** Size to start with (tests); the terminal's otherwise. */
   columns?: number;
   rows?: number;
@@ -58,17 +60,21 @@ function Header({ state, profile, url }: { state: AppState; profile: string; url
   );
 }
 
-function Footer({ state }: { state: AppState }) {
+function Footer({ state, color }: { state: AppState; color: boolean }) {
   const status = state.status;
   const o = state.overlay;
   const list = state.tab === 'users' ? state.users : state.groups;
   const line =
     o?.kind === 'prompt' && o.then === 'search'
       ? `/${o.input}▏  (${list.visible.length.toLocaleString('en-US')} match${list.loading ? ', still loading: the server is asked too' : ''}; Enter keeps, Esc closes)`
-      : (status?.text ?? ((state.view === 'users' || state.view === 'groups') && list.query ? `filter: ${list.query} (${list.visible.length} shown; / to change)` : ''));
+      : status
+        ? `${!color && status.level === 'error' ? 'error: ' : ''}${status.text}`
+        : (state.view === 'users' || state.view === 'groups') && list.query
+          ? `filter: ${list.query} (${list.visible.length} shown; / to change)`
+          : '';
   return (
     <Box flexDirection="column">
-      <Text color={status?.level === 'error' && !(o?.kind === 'prompt') ? 'red' : undefined} wrap="truncate">
+      <Text color={color && status?.level === 'error' && !(o?.kind === 'prompt') ? 'red' : undefined} wrap="truncate">
         {truncate(line, state.columns)}
       </Text>
       <Text dimColor wrap="truncate">
@@ -78,11 +84,11 @@ function Footer({ state }: { state: AppState }) {
   );
 }
 
-function ListPane({ state, width }: { state: AppState; width: number }) {
+function ListPane({ state, width, color }: { state: AppState; width: number; color: boolean }) {
   const height = listHeight(state) + 1;
   const list = state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs;
   const columns = (state.tab === 'users' ? ACTIVE_USER_COLUMNS : state.tab === 'groups' ? GROUP_COLUMNS : RUN_COLUMNS) as Column<unknown>[];
-  if (list.error && list.items.length === 0) return <Text color="red">{list.error}</Text>;
+  if (list.error && list.items.length === 0) return <Text color={color ? 'red' : undefined}>{list.error}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${state.tab}…` : `no ${state.tab}`}</Text>;
   const rows = list.visible.slice(list.offset, list.offset + height - 1).map((i) => list.items[i]);
   return <Table rows={rows} columns={columns} width={width} height={height} offset={0} selected={list.selected - list.offset} />;
@@ -160,7 +166,7 @@ function GroupDetail({ state }: { state: AppState }) {
   );
 }
 
-function ReviewPane({ state, review }: { state: AppState; review: ReviewState }) {
+function ReviewPane({ state, review, color }: { state: AppState; review: ReviewState; color: boolean }) {
   const registry = new SchemaRegistry();
   const shown = shownChanges(review);
   const lines: Array<{ text: string; selected?: boolean; dim?: boolean; color?: string }> = [];
@@ -195,7 +201,7 @@ function ReviewPane({ state, review }: { state: AppState; review: ReviewState })
     <Box flexDirection="column">
       {shown.length === 0 ? <Text dimColor>No changes{review.filter !== 'all' ? ' of this kind' : ''}: the target matches the source.</Text> : null}
       {lines.slice(Math.max(0, start), Math.max(0, start) + height).map((l, i) => (
-        <Text key={i} inverse={l.selected} dimColor={l.dim} color={l.color} wrap="truncate">
+        <Text key={i} inverse={l.selected} dimColor={l.dim} color={color ? l.color : undefined} wrap="truncate">
           {truncate(l.text, state.columns)}
         </Text>
       ))}
@@ -282,7 +288,7 @@ function OverlayPane({ overlay, state }: { overlay: Overlay; state: AppState }) 
   );
 }
 
-export function App({ deps, profile, url, changes, columns, rows }: AppProps) {
+export function App({ deps, profile, url, changes, columns, rows, color = true }: AppProps) {
   const { stdout } = useStdout();
   const { exit } = useApp();
   const [state, dispatch] = useReducer(appReducer, undefined, () => initialState(columns ?? stdout.columns ?? 80, (rows ?? stdout.rows ?? 24) - 1, changes));
@@ -329,16 +335,16 @@ export function App({ deps, profile, url, changes, columns, rows }: AppProps) {
   const body = state.overlay && !searching ? (
     <OverlayPane overlay={state.overlay} state={state} />
   ) : state.view === 'review' && state.review ? (
-    <ReviewPane state={state} review={state.review} />
+    <ReviewPane state={state} review={state.review} color={color} />
   ) : state.view === 'user' ? (
     <UserDetail state={state} />
   ) : state.view === 'group' ? (
     <GroupDetail state={state} />
   ) : state.view === 'runs' ? (
-    <ListPane state={state} width={state.columns} />
+    <ListPane state={state} width={state.columns} color={color} />
   ) : state.columns >= SPLIT_MIN_COLUMNS ? (
     <Box flexDirection="row">
-      <ListPane state={state} width={Math.floor(state.columns * 0.6)} />
+      <ListPane state={state} width={Math.floor(state.columns * 0.6)} color={color} />
       <Text> </Text>
       <Box borderStyle="single" borderTop={false} borderBottom={false} borderRight={false} borderDimColor={state.pane !== 'detail'} paddingLeft={1}>
         <PreviewPane state={state} width={state.columns - Math.floor(state.columns * 0.6) - 3} />
@@ -347,7 +353,7 @@ export function App({ deps, profile, url, changes, columns, rows }: AppProps) {
   ) : state.pane === 'detail' ? (
     <PreviewPane state={state} width={state.columns} />
   ) : (
-    <ListPane state={state} width={state.columns} />
+    <ListPane state={state} width={state.columns} color={color} />
   );
   return (
     <Box flexDirection="column" height={state.rows} width={state.columns}>
@@ -355,7 +361,7 @@ export function App({ deps, profile, url, changes, columns, rows }: AppProps) {
       <Box flexDirection="column" flexGrow={1}>
         {body}
       </Box>
-      <Footer state={state} />
+      <Footer state={state} color={color} />
     </Box>
   );
 }

@@ -590,3 +590,18 @@ describe('plan review', () => {
     assert.doesNotMatch(app.frame(), /Applying/);
   });
 });
+
+describe('NO_COLOR', () => {
+  test('without colours an error in the status line is marked in words', async () => {
+    const server = fakeScim(5);
+    const deps = depsFor(server);
+    deps.client.users.get = async () => {
+      throw new Error('the server is having a bad day');
+    };
+    const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={100} rows={30} color={false} />);
+    unmounts.push(r.unmount);
+    await waitFor(() => /\[1 users 5\]/.test(r.lastFrame() ?? ''), 5000);
+    r.stdin.write('\r');
+    await waitFor(() => (r.lastFrame() ?? '').includes('error: the server is having a bad day'), 5000, () => r.lastFrame() ?? '');
+  });
+});

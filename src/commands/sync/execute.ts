@@ -152,6 +152,7 @@ async function reviewAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags
     profile: ctx.connection.name,
     url: ctx.connection.url,
     changes: plan.changes,
+    color: f.io.color,
   });
   if (!outcome) {
     ctx.log.info('not applied: the review was closed without applying');
