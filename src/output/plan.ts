@@ -6,10 +6,12 @@ import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
 import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '../sync/model.ts';
 import { cellChanges, renderCellChanges } from './changes.ts';
+import { deactivates } from '../sync/planner.ts';
 
 export function summaryText(s: PlanSummary): string {
   const groups = [s.groupsCreated ? `${s.groupsCreated} group${s.groupsCreated === 1 ? '' : 's'} to create` : '', s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : ''].filter(Boolean);
-  return `${s.create} to create, ${s.update} to update, ${s.deactivate} to deactivate, ${s.delete} to delete, ${s.memberships} membership changes${groups.length ? `, ${groups.join(', ')}` : ''}.`;
+  const bySource = s.deactivatedBySource ? ` (${s.deactivatedBySource} of the updates deactivate)` : '';
+  return `${s.create} to create, ${s.update} to update${bySource}, ${s.deactivate} to deactivate, ${s.delete} to delete, ${s.memberships} membership changes${groups.length ? `, ${groups.join(', ')}` : ''}.`;
 }
 
 /** Rebuilds the two sides of an update from its diffs, so they can be shown cell by cell. */
@@ -45,7 +47,7 @@ export function changeLines(change: Change, registry = new SchemaRegistry(), det
       return lines;
     }
     case 'update-user': {
-      const lines = [`~ update user ${change.userName}${change.reactivate ? ' (reactivate)' : ''}`];
+      const lines = [`~ update user ${change.userName}${change.reactivate ? ' (reactivate)' : deactivates(change.diffs) ? ' (deactivate, as the source says)' : ''}`];
       if (detail) {
         const [before, after] = sides(change.diffs, registry);
         lines.push(...renderCellChanges(cellChanges(before, after, SCHEMA.USER, registry)));

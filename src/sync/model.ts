@@ -103,6 +103,8 @@ export interface PlanSummary {
   groupsDeleted: number;
   /** Users the run manages (the base of the deletion threshold). */
   managed: number;
+  /** Updates that set active=false because the source says so (counted by the deletion threshold too). */
+  deactivatedBySource?: number;
 }
 
 export interface Plan {

@@ -437,6 +437,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
 
   const count = (kind: Change['kind']) => changes.filter((c) => c.kind === kind).length;
   const managed = target.users.filter(managedUser).length;
+  const bySource = changes.filter((c) => c.kind === 'update-user' && deactivates(c.diffs)).length;
   return {
     changes,
     problems,
@@ -452,6 +453,12 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       groupsCreated,
       groupsDeleted,
       managed,
+      ...(bySource > 0 ? { deactivatedBySource: bySource } : {}),
     },
   };
+}
+
+/** An update that turns an active user inactive: a deactivation by the source, as far as safety goes. */
+export function deactivates(diffs: readonly { path: string; before?: unknown; after?: unknown }[]): boolean {
+  return diffs.some((d) => d.path.toLowerCase() === 'active' && d.after === false && d.before !== false);
 }

@@ -45,7 +45,8 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
       message: 'the source has no users. An empty or failed export must never empty the target; if you really mean it, pass --allow-empty',
     });
   }
-  const destructive = plan.summary.deactivate + plan.summary.delete;
+  // Updates that set active=false count too: a broken export marking everyone inactive is a mass deactivation.
+  const destructive = plan.summary.deactivate + plan.summary.delete + (plan.summary.deactivatedBySource ?? 0);
   const limit = deletionLimit(opts.maxDeletes, plan.summary.managed);
   if (destructive > limit) {
     findings.push({

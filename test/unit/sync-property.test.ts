@@ -302,9 +302,21 @@ function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
   // Summary.
   const count = (k: Change['kind']) => plan.changes.filter((c) => c.kind === k).length;
   const managed = w.tgt.users.filter((u) => w.options.manageAll || w.options.owned.has(u.id) || o.matchedIds.has(u.id)).length;
+  // Updates that turn an active user inactive (the source says active=false) count as deactivations by the source.
+  const bySource = plan.changes.filter((c) => c.kind === 'update-user' && c.diffs.some((d) => d.path === 'active' && d.after === false && d.before !== false)).length;
   assert.deepEqual(
     plan.summary,
-    { create: count('create-user'), update: count('update-user'), deactivate: count('deactivate-user'), delete: count('delete-user'), memberships: count('add-member') + count('remove-member'), groupsCreated: count('create-group'), groupsDeleted: count('delete-group'), managed },
+    {
+      create: count('create-user'),
+      update: count('update-user'),
+      deactivate: count('deactivate-user'),
+      delete: count('delete-user'),
+      memberships: count('add-member') + count('remove-member'),
+      groupsCreated: count('create-group'),
+      groupsDeleted: count('delete-group'),
+      managed,
+      ...(bySource > 0 ? { deactivatedBySource: bySource } : {}),
+    },
     `${where}: summary`,
   );
 

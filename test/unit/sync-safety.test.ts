@@ -139,3 +139,25 @@ describe('checkSafety', () => {
     assert.deepEqual(checks(q, { recordCount: 37 }), []);
   });
 });
+
+describe('deactivations by the source', () => {
+  test('updates that set active=false count against the deletion threshold', async () => {
+    const { checkSafety } = await import('../../src/sync/safety.ts');
+    const summary = { create: 0, update: 40, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 100, deactivatedBySource: 40 };
+    const plan = { changes: [], problems: [], summary, versions: {}, matched: [], matchedGroups: [] };
+    const findings = checkSafety(plan, { allowEmpty: false, acceptSourceChange: false, unattended: true, recordCount: 100 });
+    assert.deepEqual(findings.map((f) => f.check), ['deletion-threshold']);
+    assert.match(findings[0]!.message, /40 of 100 managed users/);
+    const fine = checkSafety({ ...plan, summary: { ...summary, deactivatedBySource: 3 } }, { allowEmpty: false, acceptSourceChange: false, unattended: true, recordCount: 100 });
+    assert.deepEqual(fine, []);
+  });
+
+  test('the planner counts an update to active=false, and only one that turns an active user inactive', async () => {
+    const { deactivates } = await import('../../src/sync/planner.ts');
+    assert.equal(deactivates([{ path: 'active', before: true, after: false }]), true);
+    assert.equal(deactivates([{ path: 'active', before: undefined, after: false }]), true);
+    assert.equal(deactivates([{ path: 'active', before: false, after: false }]), false);
+    assert.equal(deactivates([{ path: 'active', before: false, after: true }]), false);
+    assert.equal(deactivates([{ path: 'title', before: 'a', after: 'b' }]), false);
+  });
+});
