@@ -141,6 +141,13 @@ function certainlyUnchanged(existing: Record<string, unknown>, attrs: Record<str
   return true;
 }
 
+/** Target users by lower-cased userName (built only when a plan renames someone). */
+function ownersOfUserNames(users: readonly ScimUser[]): Map<string, ScimUser> {
+  const m = new Map<string, ScimUser>();
+  for (const u of users) if (typeof u.userName === 'string') m.set(lower(u.userName), u);
+  return m;
+}
+
 /** The named attributes of a resource (names matched case-insensitively). */
 function pick(r: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -272,6 +279,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   const nameOfRef = new Map<string, string>();
 
   // Creates and updates.
+  let userNameOwners: Map<string, ScimUser> | undefined;
   for (const u of source.users) {
     if (bad.has(u)) continue;
     const label = labelOf(u);
@@ -306,6 +314,17 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       before: d.path in existing ? existing[d.path] : d.before,
       after: d.path in desired ? desired[d.path] : d.after,
     }));
+    // A rename onto another user's userName would fail on the server (or worse): a problem, and both are protected.
+    const rename = diffs.find((d) => d.path === 'userName');
+    if (rename && typeof rename.after === 'string') {
+      const holder = (userNameOwners ??= ownersOfUserNames(target.users)).get(lower(rename.after));
+      if (holder && holder.id !== existing.id) {
+        problems.push({ origin: u.origin, message: `would rename ${existing.userName} to "${rename.after}", which is the userName of another user (${holder.id})` });
+        protectedIds.add(existing.id);
+        protectedIds.add(holder.id);
+        continue;
+      }
+    }
     if (diffs.length > 0) {
       touch(existing, 'User');
       changes.push({ id: `update-user:${existing.id}`, kind: 'update-user', target: existing.id, userName: existing.userName, diffs, reactivate, origin: u.origin });

@@ -171,11 +171,16 @@ describe('planSync: matching', () => {
       tuser('t2', { userName: 'b@example.com' }),
       tuser('t3', { userName: 'c-login', emails: [{ type: 'work', value: 'C@Example.com' }, { type: 'home', value: 'c@home.example' }] }),
     ];
-    // externalId wins over a userName that names another user.
+    // externalId wins over a userName that names another user; renaming t1 onto t2's userName
+    // would collide, so it is a problem for that record and both users are left alone.
     const first = plan([rec(2, { externalId: 'E1', userName: 'b@example.com' })], users);
     assert.deepEqual(first.matched, ['t1']);
-    assert.deepEqual(changeIds(first), ['update-user:t1']);
-    assert.deepEqual(ofKind(first, 'update-user')[0]!.diffs, [{ path: 'userName', before: 'a@example.com', after: 'b@example.com' }]);
+    assert.deepEqual(changeIds(first), []);
+    assert.equal(first.problems.length, 1);
+    assert.match(first.problems[0]!.message, /would rename a@example\.com to "b@example\.com", which is the userName of another user \(t2\)/);
+    // A rename to a free userName is an ordinary update.
+    const free = plan([rec(2, { externalId: 'E1', userName: 'new@example.com' })], users);
+    assert.deepEqual(ofKind(free, 'update-user')[0]!.diffs, [{ path: 'userName', before: 'a@example.com', after: 'new@example.com' }]);
     const p = plan(
       [
         // No externalId (the column is empty): matched by userName, case-insensitively.
