@@ -295,6 +295,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
         const extensions = Object.keys(resource).filter((k) => /^urn:/i.test(k));
         resource.schemas = [SCHEMA.USER, ...extensions];
         changes.push({ id, kind: 'create-user', userName: label, resource, origin: u.origin });
+      } else if (u.groups?.length) {
+        problems.push({ origin: u.origin, message: `${label} is not in the target, so --mode groups cannot add it to ${u.groups.join(', ')}: run a full sync to create it` });
       }
       continue;
     }
