@@ -141,6 +141,21 @@ function certainlyUnchanged(existing: Record<string, unknown>, attrs: Record<str
   return true;
 }
 
+/** A copy without null, "" and [] values (extension objects too); such values are unassigned in SCIM. */
+function withoutEmpty(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (/^urn:/i.test(k) && isPlainObject(v)) {
+      const ext = withoutEmpty(v);
+      if (Object.keys(ext).length > 0) out[k] = ext;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Target users by lower-cased userName (built only when a plan renames someone). */
 function ownersOfUserNames(users: readonly ScimUser[]): Map<string, ScimUser> {
   const m = new Map<string, ScimUser>();
@@ -291,7 +306,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       if (usersMode) {
         refOf.set(u, { change: id });
         nameOfRef.set(id, label);
-        const resource: Record<string, unknown> = { schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes };
+        // Nulls and empty values mean "no value": a create leaves them out.
+        const resource: Record<string, unknown> = withoutEmpty({ schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes });
         const extensions = Object.keys(resource).filter((k) => /^urn:/i.test(k));
         resource.schemas = [SCHEMA.USER, ...extensions];
         changes.push({ id, kind: 'create-user', userName: label, resource, origin: u.origin });
@@ -304,7 +320,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     nameOfRef.set(existing.id, existing.userName);
     if (!usersMode) continue;
     // A managed user who is back in the source is active again, unless the source says otherwise.
-    const reactivate = existing.active === false && u.attributes.active === undefined;
+    const reactivate = existing.active === false && u.attributes.active !== false;
     if (!reactivate && certainlyUnchanged(existing, u.attributes)) continue;
     const desired: Record<string, unknown> = mergeAttributes(existing, u.attributes);
     if (reactivate) desired.active = true;
@@ -374,6 +390,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       wanted.get(lower(g.displayName))!.members = set;
     }
     for (const u of source.users) {
+      // A record that could not be planned does not make groups appear either.
+      if (bad.has(u)) continue;
       for (const name of u.groups ?? []) {
         const w = wanted.get(lower(name)) ?? { displayName: name, origin: u.origin, members: undefined };
         wanted.set(lower(name), w);

@@ -631,3 +631,26 @@ describe('planSync: versions, summary, determinism', () => {
     }
   });
 });
+
+describe('planSync: edge cases of creates, reactivation and problem records', () => {
+  test('a create leaves out null and empty values, and extensions left empty', () => {
+    const p = plan([rec(2, { userName: 'n@example.com', title: null, nickName: '', emails: [], [ENT]: { department: null } })], []);
+    const create = p.changes.find((c) => c.kind === 'create-user');
+    assert.ok(create && create.kind === 'create-user');
+    assert.deepEqual(create.resource, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'n@example.com' });
+  });
+
+  test('an inactive user the source lists as active: true is reactivated, and the plan says so', () => {
+    const p = plan([rec(2, { userName: 'x@example.com', active: true })], [tuser('t1', { userName: 'x@example.com', active: false })]);
+    const update = p.changes.find((c) => c.kind === 'update-user');
+    assert.ok(update && update.kind === 'update-user');
+    assert.equal(update.reactivate, true);
+    assert.deepEqual(update.diffs, [{ path: 'active', before: false, after: true }]);
+  });
+
+  test('a record that cannot be planned does not create the groups it names', () => {
+    const p = plan([rec(2, { userName: 'dup@example.com' }, { groups: ['Only Here'] }), rec(3, { userName: 'DUP@example.com' }, { groups: ['Only Here'] })], []);
+    assert.equal(p.problems.length, 2);
+    assert.deepEqual(p.changes.filter((c) => c.kind === 'create-group'), []);
+  });
+});
