@@ -165,6 +165,28 @@ async function benchExport(): Promise<void> {
   }
 }
 
+/**
+ * Three rounds of baseline then scimctl, each run on a fresh, empty server so every run does
+ * the same work. `measure` returns the run's wall time in milliseconds.
+ */
+async function alternateOnFreshServers(
+  measure: (who: 'bare' | 'ours', server: { url: string }, round: number) => Promise<number>,
+): Promise<{ bare: number[]; ours: number[] }> {
+  const bare: number[] = [];
+  const ours: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const who of ['bare', 'ours'] as const) {
+      const server = await startServer(0);
+      try {
+        (who === 'bare' ? bare : ours).push(await measure(who, server, round));
+      } finally {
+        await stopServer(server);
+      }
+    }
+  }
+  return { bare, ours };
+}
+
 async function benchBulkCreate(): Promise<void> {
   const count = 5_000;
   const concurrency = 4;
@@ -179,26 +201,16 @@ async function benchBulkCreate(): Promise<void> {
   }));
   const jsonFile = join(home, 'bulk-users.json');
   writeFileSync(jsonFile, JSON.stringify(users));
-  const bare: number[] = [];
-  const ours: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    for (const who of ['bare', 'ours'] as const) {
-      // A fresh, empty server for every run: the same work each time.
-      const server = await startServer(0);
-      try {
-        const r =
-          who === 'bare'
-            ? await run([join(ROOT, 'bench/bare-create.mjs'), server.url, TOKEN, jsonFile, String(concurrency)])
-            : await run([BIN, 'users', 'bulk-create', jsonFile, '--concurrency', String(concurrency)], { ...baseEnv, SCIMCTL_URL: server.url });
-        if (r.code !== 0) throw new Error(r.stderr);
-        if (who === 'bare' && r.stdout.trim() !== String(count)) throw new Error(`baseline created ${r.stdout.trim()}`);
-        if (who === 'ours' && !new RegExp(`${count} created`).test(r.stderr)) throw new Error(`scimctl: ${r.stderr}`);
-        (who === 'bare' ? bare : ours).push(r.ms);
-      } finally {
-        await stopServer(server);
-      }
-    }
-  }
+  const { bare, ours } = await alternateOnFreshServers(async (who, server) => {
+    const r =
+      who === 'bare'
+        ? await run([join(ROOT, 'bench/bare-create.mjs'), server.url, TOKEN, jsonFile, String(concurrency)])
+        : await run([BIN, 'users', 'bulk-create', jsonFile, '--concurrency', String(concurrency)], { ...baseEnv, SCIMCTL_URL: server.url });
+    if (r.code !== 0) throw new Error(r.stderr);
+    if (who === 'bare' && r.stdout.trim() !== String(count)) throw new Error(`baseline created ${r.stdout.trim()}`);
+    if (who === 'ours' && !new RegExp(`${count} created`).test(r.stderr)) throw new Error(`scimctl: ${r.stderr}`);
+    return r.ms;
+  });
   console.log(`bulk-create ${count.toLocaleString('en-US')} users, concurrency ${concurrency} (median of 3, each a whole process, fresh server each)`);
   console.log(`  bare POST loop       ${fmt(median(bare))}`);
   console.log(`  scimctl bulk-create  ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`);
@@ -228,25 +240,16 @@ async function benchInitialSync(): Promise<void> {
   const groupsFile = join(home, 'sync-groups.json');
   writeFileSync(usersFile, JSON.stringify(users));
   writeFileSync(groupsFile, JSON.stringify(groups));
-  const bare: number[] = [];
-  const ours: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    for (const who of ['bare', 'ours'] as const) {
-      const server = await startServer(0);
-      try {
-        const env = { ...baseEnv, SCIMCTL_URL: server.url, SCIMCTL_DATA_DIR: join(home, `data-${round}-${who}`) };
-        const r =
-          who === 'bare'
-            ? await run([join(ROOT, 'bench/bare-sync.mjs'), server.url, TOKEN, usersFile, groupsFile, String(concurrency)])
-            : await run([BIN, 'sync', 'run', '--source', sourceFile, '--yes', '--concurrency', String(concurrency)], env);
-        if (r.code !== 0) throw new Error(`${who}: ${r.stderr.slice(-2000)}`);
-        if (who === 'ours' && !/applied 20200 of 20200 change/.test(r.stderr)) throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
-        (who === 'bare' ? bare : ours).push(r.ms);
-      } finally {
-        await stopServer(server);
-      }
-    }
-  }
+  const { bare, ours } = await alternateOnFreshServers(async (who, server, round) => {
+    const env = { ...baseEnv, SCIMCTL_URL: server.url, SCIMCTL_DATA_DIR: join(home, `data-${round}-${who}`) };
+    const r =
+      who === 'bare'
+        ? await run([join(ROOT, 'bench/bare-sync.mjs'), server.url, TOKEN, usersFile, groupsFile, String(concurrency)])
+        : await run([BIN, 'sync', 'run', '--source', sourceFile, '--yes', '--concurrency', String(concurrency)], env);
+    if (r.code !== 0) throw new Error(`${who}: ${r.stderr.slice(-2000)}`);
+    if (who === 'ours' && !/applied 20200 of 20200 change/.test(r.stderr)) throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
+    return r.ms;
+  });
   console.log(`initial sync ${count.toLocaleString('en-US')} users + ${groupCount} groups, concurrency ${concurrency} (median of 3, fresh server each)`);
   console.log(`  bare loop, same ops  ${fmt(median(bare))}`);
   console.log(`  scimctl sync run     ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`);

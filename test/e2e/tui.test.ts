@@ -50,21 +50,34 @@ function assertRestored(app: PtyApp): void {
   assert.doesNotMatch(normal, /USERNAME|q back \/ quit/, 'nothing of the TUI is left on the normal screen');
 }
 
+interface Fixture {
+  server: ScimmyServer;
+  home: ReturnType<typeof tempHome>;
+  env: Record<string, string>;
+}
+
+/** A scimmy server with 300 users and a private scimctl home, for the tests of one describe. */
+function withScimServer(set: (f: Fixture) => void): void {
+  let fixture: Fixture | undefined;
+  before(async () => {
+    const server = await startScimmyServer({ token: TOKEN, users: 300, groups: 5 });
+    const home = tempHome();
+    fixture = { server, home, env: { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') } };
+    set(fixture);
+  });
+  after(async () => {
+    await fixture?.server.close();
+    fixture?.home.cleanup();
+  });
+}
+
 describe('scimctl tui in a terminal', () => {
   let server: ScimmyServer;
   let home: ReturnType<typeof tempHome>;
   let env: Record<string, string>;
   const users = () => [...server.users.values()] as StoredUser[];
 
-  before(async () => {
-    server = await startScimmyServer({ token: TOKEN, users: 300, groups: 5 });
-    home = tempHome();
-    env = { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
-  });
-  after(async () => {
-    await server.close();
-    home.cleanup();
-  });
+  withScimServer((f) => ({ server, home, env } = f));
 
   test('alternate screen; search as you type; open a user; delete it with "yes"; q restores the terminal', async () => {
     const app = open(['tui'], env);
@@ -239,15 +252,7 @@ describe('scimctl sync run: the plan review in a terminal', () => {
   let home: ReturnType<typeof tempHome>;
   let env: Record<string, string>;
 
-  before(async () => {
-    server = await startScimmyServer({ token: TOKEN, users: 300, groups: 5 });
-    home = tempHome();
-    env = { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
-  });
-  after(async () => {
-    await server.close();
-    home.cleanup();
-  });
+  withScimServer((f) => ({ server, home, env } = f));
 
   test('exclude one change with space, apply with "yes": the server gets exactly the included changes', async () => {
     // The source: the server's own users, exported, with two titles changed and one user added.
