@@ -18,6 +18,8 @@ const TREE: Array<{ command: string; describe: string; load: () => Promise<Part>
   { command: 'sync', describe: 'Make the target match a source of truth: plan, apply, run', load: async () => ({ group: (await import('./sync/index.ts')).default }) },
   { command: 'runs', describe: 'The history of sync runs', load: async () => ({ group: (await import('./runs/index.ts')).default }) },
   { command: 'tui', describe: 'Open the full-screen explorer (the default on a terminal)', load: async () => ({ leaf: (await import('./tui.ts')).tuiCommand as never }) },
+  { command: 'serve', describe: 'Run a SCIM 2.0 server on this machine (a local store, or a source file read-only)', load: async () => ({ leaf: (await import('./serve.ts')).serveCommand as never }) },
+  { command: 'demo', describe: 'Try scimctl on a sample organisation: no account needed', load: async () => ({ leaf: (await import('./demo.ts')).demoCommand as never }) },
   { command: 'profile', describe: 'Manage connection profiles', load: async () => ({ group: (await import('./profile/index.ts')).default }) },
 ];
 
