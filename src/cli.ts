@@ -9,7 +9,7 @@ import { buildCli, loadCommands } from './commands/index.ts';
 import { ExitCode, exitCodeFor, SilentExit, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
-import { runInterruptCleanups } from './util/interrupt.ts';
+import { deliverStop, runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
 
 export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
@@ -57,7 +57,9 @@ export function run(): void {
     if (e.code === 'EPIPE') process.exit(ExitCode.OK);
     throw e;
   });
-  process.once('SIGINT', () => {
+  process.on('SIGINT', () => {
+    // A running server stops cleanly on the first Ctrl+C; a second one ends it at once.
+    if (deliverStop('SIGINT')) return;
     runInterruptCleanups();
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
     process.stderr.write('scimctl: interrupted\n');

@@ -174,7 +174,7 @@ export function getPath(resource: Record<string, unknown>, path: AttrPath): unkn
 }
 
 /** The attributes a filter of only `eq` comparisons joined by `and` pins down: used to create a missing item. */
-function pinned(f: ValueFilter): Record<string, unknown> | undefined {
+export function pinned(f: ValueFilter): Record<string, unknown> | undefined {
   if (f.kind === 'compare' && f.op === 'eq') return { [f.attr]: f.value };
   if (f.kind === 'and') {
     const l = pinned(f.left);

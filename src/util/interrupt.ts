@@ -22,3 +22,36 @@ export function runInterruptCleanups(): void {
   }
   cleanups.clear();
 }
+
+let stopHandler: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * For commands that run until stopped (serve, demo): the first Ctrl+C (or a SIGTERM) is
+ * theirs to shut down cleanly and return; a second Ctrl+C interrupts as usual.
+ * Resolves with the signal that asked to stop.
+ */
+export function untilStopped(): { stopped: Promise<NodeJS.Signals>; release(): void } {
+  let resolve!: (signal: NodeJS.Signals) => void;
+  const stopped = new Promise<NodeJS.Signals>((r) => (resolve = r));
+  const onTerm = () => deliverStop('SIGTERM');
+  stopHandler = (signal) => {
+    stopHandler = undefined;
+    process.off('SIGTERM', onTerm);
+    resolve(signal);
+  };
+  process.on('SIGTERM', onTerm);
+  return {
+    stopped,
+    release: () => {
+      stopHandler = undefined;
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
+/** Hands a stop signal to the command waiting for one; false when none is. */
+export function deliverStop(signal: NodeJS.Signals): boolean {
+  if (!stopHandler) return false;
+  stopHandler(signal);
+  return true;
+}

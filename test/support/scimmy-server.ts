@@ -34,7 +34,7 @@ import {
   compileSort,
   type AttrInfo,
   type SchemaContext,
-} from './scim-filter.js';
+} from '../../src/server/filter.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public API

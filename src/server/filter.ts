@@ -1,17 +1,14 @@
 /**
- * SCIM filter and sort evaluation for the in-memory store of the scimmy test host.
+ * SCIM filter and sort evaluation (RFC 7644 §3.4.2.2, §3.4.2.3) over stored JSON resources:
+ * the grammar (eq ne co sw ew pr gt ge lt le, and/or/not with precedence, value paths,
+ * URN-qualified and sub-attribute paths) and the RFC 7643 comparison rules (caseExact,
+ * dateTime compared as time, booleans only with eq/ne).
  *
- * scimmy parses `filter=` itself (and answers 400 invalidFilter on syntax it rejects), but its
- * `Filter#match()` cannot be used on the store as is:
- *   - string comparisons ignore the schema's caseExact flag (`userName eq "BJensen"` misses "bjensen"),
- *   - a complex attribute (`name.givenName`, `emails[...]`) missing on any resource throws
- *     "Cannot convert undefined or null to object",
- *   - URN-qualified paths (`urn:...:enterprise:2.0:User:department`) match nothing,
- *   - `not (a or b)` is rewritten to `not a or not b` (wrong by De Morgan),
- *   - it re-parses nested filters for every resource, which is slow on 100,000 users.
- * So the host re-parses the (already validated) expression string with the small RFC 7644 §3.4.2.2
- * grammar below and evaluates it against the stored JSON, using scimmy's schema definitions for the
- * attributes' type and caseExact characteristics.
+ * `scimctl serve` filters with it. The scimmy-based third-party host of the tests uses it too,
+ * after scimmy has parsed and validated the expression itself, because scimmy's own `match()`
+ * ignores caseExact, throws on attributes some resources lack, misses URN-qualified paths and
+ * rewrites `not (a or b)` wrongly. The client never parses filters (it builds them in
+ * src/api/filter.ts), so client and servers do not share this code's reading of the RFC.
  */
 
 export type Literal = string | number | boolean | null;
@@ -36,6 +33,8 @@ export interface SchemaContext {
   extensions: string[];
   /** Attribute characteristics for a resolved path (extension URN first when applicable). */
   lookup(parts: readonly string[]): AttrInfo | undefined;
+  /** When set, a path the schema does not define is an invalidFilter error instead of matching nothing. */
+  strict?: boolean;
 }
 
 /** An error that the host converts into a SCIM 400 invalidFilter. */
@@ -296,6 +295,7 @@ function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly s
     case 'valuePath': {
       const full = resolvePath(node.path, schema, prefix);
       if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
+      if (schema.strict && !schema.lookup(full)) throw new FilterError(`'${node.path}' is not an attribute of this resource type`);
       const local = full.slice(prefix.length);
       const inner = compileNode(node.filter, schema, full, attrs);
       return (res) => valuesAt(res, local).some((element) => inner(element));
@@ -315,6 +315,7 @@ function compileComparison(
   if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
   const local = full.slice(prefix.length);
   let info = schema.lookup(full);
+  if (!info && schema.strict) throw new FilterError(`'${node.path}' is not an attribute of this resource type`);
   // "emails co x" compares the "value" sub-attribute of each email (RFC 7644 §3.4.2.2)
   if (info?.type === 'complex') info = schema.lookup([...full, 'value']) ?? info;
   const { op } = node;
@@ -386,6 +387,7 @@ export function compileSort(sortBy: string, schema: SchemaContext): CompiledSort
   if (!/^[A-Za-z$][\w$:.\-]*$/.test(sortBy)) throw new FilterError(`Invalid sortBy attribute '${sortBy}'`);
   const parts = resolvePath(sortBy, schema);
   let info = schema.lookup(parts);
+  if (!info && schema.strict) throw new FilterError(`'${sortBy}' is not an attribute of this resource type`);
   let path = parts;
   if (info?.type === 'complex') {
     path = [...parts, 'value'];

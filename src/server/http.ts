@@ -1,0 +1,159 @@
+/**
+ * `scimctl serve` on a socket: node:http, bearer-token auth compared in constant time,
+ * JSON bodies in and out, SCIM errors for everything that goes wrong (RFC 7644 §3.12).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ScimHttpError } from './resources.ts';
+import { errorResponse, ScimService, type ServiceOptions, type ServiceResponse } from './service.ts';
+import type { Store } from './store.ts';
+
+export const BASE_PATH = '/scim/v2';
+/** Bodies above this are refused before they are read whole (Bulk has its own, smaller limit). */
+const MAX_BODY = 64 * 1024 * 1024;
+
+export interface ServerOptions extends ServiceOptions {
+  store: Store;
+  token: string;
+  host?: string;
+  port?: number;
+  /** One line per request (method, path, status, milliseconds) goes here when set. */
+  logRequest?: (line: string) => void;
+  /** Unexpected errors (a bug, a full disk) go here. */
+  logError?: (message: string) => void;
+}
+
+export interface RunningServer {
+  /** The base URL, e.g. http://127.0.0.1:8080/scim/v2 */
+  url: string;
+  port: number;
+  service: ScimService;
+  /** Stops accepting requests and ends open connections (the store stays open). */
+  close(): Promise<void>;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const service = new ScimService(options.store, options);
+  const expected = digest(options.token);
+  const authorised = (header: string | undefined) => {
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    return m !== null && timingSafeEqual(digest(m[1]!), expected);
+  };
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    void respond(req, res).then(
+      (status) => options.logRequest?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - started)} ms`),
+      (e: unknown) => {
+        options.logError?.(`${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        if (!res.headersSent) send(res, errorResponse(new ScimHttpError(500, 'the server failed to handle this request; its log says why')));
+        else res.destroy();
+      },
+    );
+  });
+
+  async function respond(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!authorised(req.headers.authorization)) {
+      const e = new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, { 'WWW-Authenticate': 'Bearer realm="scimctl"' });
+      req.resume();
+      return send(res, errorResponse(e));
+    }
+    if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {
+      req.resume();
+      return send(res, errorResponse(new ScimHttpError(404, `the SCIM endpoints are under ${BASE_PATH}`)));
+    }
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (e) {
+      if (e instanceof ScimHttpError) return send(res, errorResponse(e), true);
+      throw e;
+    }
+    let body: unknown;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return send(res, errorResponse(new ScimHttpError(400, 'the request body is not valid JSON', 'invalidSyntax')));
+      }
+    }
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const result = await service.handle({
+      method: req.method ?? 'GET',
+      path: url.pathname.slice(BASE_PATH.length) || '/',
+      query: url.searchParams,
+      ifMatch: header('if-match'),
+      ifNoneMatch: header('if-none-match'),
+      body,
+      bodySize: raw.length,
+    });
+    return send(res, result);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}${BASE_PATH}`;
+  service.baseUrl = url;
+  return {
+    url,
+    port: address.port,
+    service,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY) {
+      req.resume();
+      reject(new ScimHttpError(413, `the request body is larger than ${MAX_BODY} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        req.destroy();
+        reject(new ScimHttpError(413, `the request body is larger than ${MAX_BODY} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, r: ServiceResponse, close = false): number {
+  const headers: Record<string, string> = { ...r.headers };
+  if (close) headers.Connection = 'close';
+  if (r.body === undefined) {
+    res.writeHead(r.status, headers).end();
+    return r.status;
+  }
+  const text = JSON.stringify(r.body);
+  headers['Content-Type'] = 'application/scim+json; charset=utf-8';
+  headers['Content-Length'] = String(Buffer.byteLength(text));
+  res.writeHead(r.status, headers).end(text);
+  return r.status;
+}

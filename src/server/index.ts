@@ -1,0 +1,120 @@
+/**
+ * `scimctl serve` as a library: a store (persistent, in memory, or a source file read-only),
+ * optionally filled with a sample organisation, behind the HTTP server.
+ */
+import { createHash } from 'node:crypto';
+import type { SourceSnapshot } from '../sync/model.ts';
+import { checkResource } from './resources.ts';
+import { scimUser, type SampleOrganisation } from './sample.ts';
+import { startServer, type RunningServer, type ServerOptions } from './http.ts';
+import { Store, type MemberType, type StoredResource } from './store.ts';
+import { SCHEMA } from '../api/types.ts';
+
+export { Store } from './store.ts';
+export { startServer, BASE_PATH, type RunningServer } from './http.ts';
+export { sampleOrganisation, laterExport, scimUser } from './sample.ts';
+
+export interface ServeOptions extends Omit<ServerOptions, 'store' | 'readOnly'> {
+  /** Data directory of a persistent store; none: in memory. */
+  dir?: string;
+  /** Sync journal writes to disk (default true). */
+  fsync?: boolean;
+  /** Serve this source read-only (its name, for messages, and what it holds). */
+  source?: { name: string; snapshot: SourceSnapshot };
+  /** Fill an empty store with this organisation. */
+  seed?: SampleOrganisation;
+}
+
+export interface Serving extends RunningServer {
+  store: Store;
+  /** How many users and groups the store holds now. */
+  counts(): { users: number; groups: number };
+  /** Stops the server, then writes and releases the store. */
+  stop(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions): Promise<Serving> {
+  const store = await Store.open({ dir: options.source ? undefined : options.dir, fsync: options.fsync });
+  try {
+    if (options.source) await loadSnapshot(store, options.source.snapshot);
+    else if (options.seed && store.users.size === 0 && store.groups.size === 0) await seedStore(store, options.seed);
+    const running = await startServer({ ...options, store, readOnly: options.source?.name });
+    return {
+      ...running,
+      store,
+      counts: () => ({ users: store.users.size, groups: store.groups.size }),
+      stop: async () => {
+        await running.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+const now = () => new Date().toISOString();
+
+async function add(store: Store, kind: 'User' | 'Group', body: Record<string, unknown>, id: string): Promise<StoredResource> {
+  const checked = checkResource(kind, body, store, id);
+  const t = now();
+  const r: StoredResource = { kind, id, version: store.nextVersion(), created: t, lastModified: t, ...checked };
+  await store.put(r);
+  return r;
+}
+
+/** Puts a sample organisation into the store, through the same checks as a POST. */
+export async function seedStore(store: Store, org: SampleOrganisation): Promise<void> {
+  const idsByGroup = new Map<string, Array<[string, MemberType]>>(org.groups.map((g) => [g, []]));
+  const writes: Array<Promise<StoredResource>> = [];
+  for (const u of org.users) {
+    const id = crypto.randomUUID();
+    writes.push(add(store, 'User', scimUser(u), id));
+    for (const g of u.groups) idsByGroup.get(g)?.push([id, 'User']);
+  }
+  await Promise.all(writes);
+  await Promise.all(
+    [...idsByGroup].map(([displayName, members]) =>
+      add(store, 'Group', { schemas: [SCHEMA.GROUP], displayName, members: members.map(([value]) => ({ value })) }, crypto.randomUUID()),
+    ),
+  );
+}
+
+/** A stable id for a source record, so clients see the same ids every time the file is served. */
+function stableId(kind: string, key: string): string {
+  const h = createHash('sha256').update(`${kind}\n${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Fills an in-memory store with what a source file says. */
+async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<void> {
+  const idByKey = new Map<string, string>();
+  const membersByGroup = new Map<string, string[]>();
+  for (const user of snapshot.users) {
+    const a = user.attributes;
+    const key = String(a.externalId ?? a.userName ?? '');
+    const id = stableId('User', key.toLowerCase());
+    const schemas = [SCHEMA.USER, ...Object.keys(a).filter((k) => k.toLowerCase().startsWith('urn:'))];
+    try {
+      await add(store, 'User', { schemas, ...a }, id);
+    } catch (e) {
+      throw new Error(`${user.origin.file}:${user.origin.line}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const k of [a.externalId, a.userName]) if (typeof k === 'string') idByKey.set(k.toLowerCase(), id);
+    for (const g of user.groups ?? []) {
+      const list = membersByGroup.get(g) ?? [];
+      list.push(id);
+      membersByGroup.set(g, list);
+    }
+  }
+  const names = new Set([...snapshot.groups.map((g) => g.displayName), ...membersByGroup.keys()]);
+  for (const displayName of names) {
+    const group = snapshot.groups.find((g) => g.displayName === displayName);
+    const fromGroup = (group?.members ?? []).map((k) => idByKey.get(k.toLowerCase())).filter((id): id is string => id !== undefined);
+    const members = [...new Set([...fromGroup, ...(membersByGroup.get(displayName) ?? [])])];
+    const body: Record<string, unknown> = { schemas: [SCHEMA.GROUP], displayName, members: members.map((value) => ({ value })) };
+    if (group?.externalId) body.externalId = group.externalId;
+    await add(store, 'Group', body, stableId('Group', displayName));
+  }
+}
