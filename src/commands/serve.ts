@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { dataDir } from '../sync/state.ts';
 import type { Serving } from '../server/index.ts';
+import type { SampleOrganisation } from '../server/sample.ts';
 import type { SourcePreset } from '../sources/source.ts';
 import { untilStopped } from '../util/interrupt.ts';
 import type { CliContext, Command, GlobalArgs } from './context.ts';
@@ -31,7 +32,7 @@ export interface ServeFlags {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 
 /** Starts the server the flags describe (used by serve and demo). */
-export async function startServing(flags: ServeFlags & { token: string }, f: Factory): Promise<Serving> {
+export async function startServing(flags: ServeFlags & { token: string; seed?: SampleOrganisation }, f: Factory): Promise<Serving> {
   if (!LOOPBACK.test(flags.host) && !flags.allowInsecureHttp) {
     throw new UsageError(`serving on ${flags.host} sends the token and every user's data over plain HTTP to the network; put a TLS proxy in front and pass --allow-insecure-http, or keep the default --host 127.0.0.1`);
   }
@@ -43,7 +44,7 @@ export async function startServing(flags: ServeFlags & { token: string }, f: Fac
     const snapshot = await readSource({ path: flags.source, preset: flags.preset as SourcePreset | undefined, mappingFile: flags.mapping, groupsFile: flags.groupsFile }, new SchemaRegistry());
     source = { name: flags.source, snapshot };
   }
-  const seed = flags.seedUsers !== undefined && flags.seedUsers > 0 ? sampleOrganisation(flags.seedUsers, flags.seedGroups ?? 20) : undefined;
+  const seed = flags.seed ?? (flags.seedUsers !== undefined && flags.seedUsers > 0 ? sampleOrganisation(flags.seedUsers, flags.seedGroups ?? 20) : undefined);
   try {
     return await serve({
       dir: flags.data ?? join(dataDir(f.env), 'serve'),
