@@ -389,14 +389,16 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       }
       wanted.get(lower(g.displayName))!.members = set;
     }
+    // Memberships from users' group lists apply unless the groups file lists the members itself.
+    const listedByFile = new Set(source.groups.filter((g) => g.members).map((g) => lower(g.displayName)));
     for (const u of source.users) {
       // A record that could not be planned does not make groups appear either.
       if (bad.has(u)) continue;
       for (const name of u.groups ?? []) {
-        const w = wanted.get(lower(name)) ?? { displayName: name, origin: u.origin, members: undefined };
-        wanted.set(lower(name), w);
-        // Memberships from users' group lists apply unless the groups file lists the members itself.
-        if (source.groups.some((g) => lower(g.displayName) === lower(name) && g.members)) continue;
+        const key = lower(name);
+        const w = wanted.get(key) ?? { displayName: name, origin: u.origin, members: undefined };
+        wanted.set(key, w);
+        if (listedByFile.has(key)) continue;
         (w.members ??= new Set()).add(u);
       }
     }
@@ -415,6 +417,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     }
     const targetByName = new Map<string, ScimGroup[]>();
     for (const g of target.groups) targetByName.set(lower(g.displayName ?? ''), [...(targetByName.get(lower(g.displayName ?? '')) ?? []), g]);
+    // Target users by id, for removals (built once, when the first group needs it).
+    let usersById: Map<string, ScimUser> | undefined;
     const sortedWanted = [...wanted.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
     for (const w of sortedWanted) {
       const hits = (w.externalId ? target.groups.filter((g) => g.externalId === w.externalId) : []).concat(targetByName.get(lower(w.displayName)) ?? []);
@@ -448,7 +452,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
         changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: nameOfRef.get(key) ?? key });
       }
       if (existing && w.members !== undefined) {
-        const usersById = new Map(target.users.map((u) => [u.id, u]));
+        usersById ??= new Map(target.users.map((u) => [u.id, u]));
         for (const memberId of current) {
           if (desiredIds.has(memberId) || protectedIds.has(memberId)) continue;
           // Only users the source lists move between groups. Members it does not list (leavers,
