@@ -10,7 +10,7 @@ import type { Filter } from './filter.ts';
 import { Transport, type TransportOptions } from './http.ts';
 import { paginate, type PageInfo } from './paging.ts';
 import type { PatchBuilder, PatchRequest } from './patch.ts';
-import type { ScimGroup, ScimResource, ScimUser } from './types.ts';
+import { SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from './types.ts';
 
 export interface CapabilityCache {
   load(): Capabilities | undefined;
@@ -48,6 +48,19 @@ export interface WriteOptions {
 
 /** Beyond this many characters a query goes to POST /.search when the server takes it. */
 const LONG_URL = 2000;
+
+/**
+ * The body of a POST or PUT with its `schemas` complete (RFC 7643 §3: required): the core
+ * schema of the resource type and every extension URN the body has attributes under.
+ * Records read from a CSV file, say, have no `schemas` of their own.
+ */
+export function withSchemas<R extends Record<string, unknown>>(resource: R, kind: 'User' | 'Group'): R {
+  const core = kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP;
+  const given = Array.isArray(resource.schemas) ? resource.schemas.filter((s): s is string => typeof s === 'string') : [];
+  const wanted = [core, ...Object.keys(resource).filter((k) => /^urn:/i.test(k))];
+  const missing = wanted.filter((w) => !given.some((g) => g.toLowerCase() === w.toLowerCase()));
+  return missing.length === 0 ? resource : { ...resource, schemas: [...given, ...missing] };
+}
 
 export class ResourceApi<T extends ScimResource> {
   constructor(
@@ -123,13 +136,13 @@ export class ResourceApi<T extends ScimResource> {
   }
 
   async create(resource: Omit<T, 'id'> & { id?: string }): Promise<T> {
-    const res = await this.client.transport.request('POST', this.endpoint, { body: resource, expect: [201, 200] });
+    const res = await this.client.transport.request('POST', this.endpoint, { body: withSchemas(resource, this.kind), expect: [201, 200] });
     return this.resource(res.body, res.status);
   }
 
   async replace(id: string, resource: T | Omit<T, 'id'>, options: WriteOptions = {}): Promise<T> {
     const res = await this.client.transport.request('PUT', this.path(id), {
-      body: resource,
+      body: withSchemas(resource, this.kind),
       expect: [200],
       headers: options.ifMatch ? { 'if-match': options.ifMatch } : undefined,
     });

@@ -4,7 +4,7 @@
  * outcome; a server that advertises Bulk without having it gets single requests.
  */
 import { batchOperations, sendBulk, type BulkOperationResult } from '../api/bulk.ts';
-import type { ScimClient } from '../api/client.ts';
+import { withSchemas, type ScimClient } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
 import { ResponseError, ScimError } from '../api/errors.ts';
 import { runAll, type Pacer } from '../api/executor.ts';
@@ -51,7 +51,7 @@ export async function postMany(
   let remaining = bodies.map((_, i) => i);
 
   if (options.bulk === 'auto' && caps.bulk.supported && remaining.length > 1) {
-    const ops = remaining.map((i) => ({ method: 'POST' as const, path: endpoint, bulkId: `b${i}`, data: bodies[i] }));
+    const ops = remaining.map((i) => ({ method: 'POST' as const, path: endpoint, bulkId: `b${i}`, data: withSchemas(bodies[i]!, endpoint === '/Users' ? 'User' : 'Group') }));
     const batches = batchOperations(ops, caps.bulk.maxOperations || 100, caps.bulk.maxPayloadSize || 1_048_576);
     const done = new Set<number>();
     let unsupported = false;
