@@ -24,23 +24,34 @@ export interface DeleteManyOptions<T extends ScimResource> {
   json: boolean;
 }
 
+/**
+ * Shows exactly which objects a destructive command is about to change and asks for a typed
+ * "yes" (or --yes); without a terminal and without --yes it refuses, naming the flag (exit 2).
+ */
+export async function confirmTargets<T extends ScimResource>(
+  f: Factory,
+  o: { targets: T[]; preview: Column<T>[]; noun: string; verb: 'delete' | 'deactivate'; yes: boolean; warning: string },
+): Promise<void> {
+  const n = o.targets.length;
+  const past = `${o.verb}d`;
+  const preview = f.io.isStderrTTY ? renderTable(o.targets, o.preview, f.io.columns) : o.targets.map((r) => renderTsvRow(r, o.preview));
+  f.io.stderr.write(`scimctl: ${n} ${o.noun}(s) will be ${past}:\n${preview.map((l) => `  ${l}`).join('\n')}\n`);
+  if (o.yes) return;
+  const ok = await confirmTyped(f.io, `${o.verb[0]!.toUpperCase()}${o.verb.slice(1)} ${n} ${o.noun}(s)? ${o.warning}`, {
+    flag: '--yes',
+    what: `refusing to ${o.verb} ${n} ${o.noun}(s)`,
+  });
+  if (!ok) {
+    f.log(`nothing ${past}`);
+    throw new SilentExit(ExitCode.USAGE);
+  }
+}
+
 export async function deleteMany<T extends ScimResource>(opts: DeleteManyOptions<T>, f: Factory): Promise<void> {
   const { found, missing } = await resolveMany(opts.refs, opts.resolve);
   const results: ItemResult[] = missing.map((ref) => ({ ref, status: 'already-gone', detail: `no such ${opts.noun}` }));
   if (found.length > 0) {
-    const targets = found.map((x) => x.resource);
-    const preview = f.io.isStderrTTY ? renderTable(targets, opts.preview, f.io.columns) : targets.map((r) => renderTsvRow(r, opts.preview));
-    f.io.stderr.write(`scimctl: ${targets.length} ${opts.noun}(s) will be deleted:\n${preview.map((l) => `  ${l}`).join('\n')}\n`);
-    if (!opts.yes) {
-      const ok = await confirmTyped(f.io, `Delete ${targets.length} ${opts.noun}(s)? This cannot be undone.`, {
-        flag: '--yes',
-        what: `refusing to delete ${targets.length} ${opts.noun}(s)`,
-      });
-      if (!ok) {
-        f.log('nothing deleted');
-        throw new SilentExit(ExitCode.USAGE);
-      }
-    }
+    await confirmTargets(f, { targets: found.map((x) => x.resource), preview: opts.preview, noun: opts.noun, verb: 'delete', yes: opts.yes, warning: 'This cannot be undone.' });
     const progress = progressBar(f.io, `Deleting ${opts.noun}s`);
     let done = 0;
     const outcomes = await runAll(

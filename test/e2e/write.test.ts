@@ -160,11 +160,17 @@ describe('users update', () => {
 
   test('activate and deactivate', async () => {
     const [a, b] = users().filter((u) => u.active !== false);
-    const r = await runCli(['users', 'deactivate', a!.userName, b!.id], { env });
+    // Without a terminal, deactivating needs --yes: nothing is changed, the flag is named.
+    const refused = await runCli(['users', 'deactivate', a!.userName, b!.id], { env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--yes/);
+    assert.match(refused.stderr, new RegExp(a!.userName.replace(/[.]/g, '\\.')));
+    assert.notEqual((server.users.get(a!.id) as StoredUser).active, false);
+    const r = await runCli(['users', 'deactivate', a!.userName, b!.id, '--yes'], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.equal((server.users.get(a!.id) as StoredUser).active, false);
     assert.equal((server.users.get(b!.id) as StoredUser).active, false);
-    const again = await runCli(['users', 'deactivate', a!.userName], { env });
+    const again = await runCli(['users', 'deactivate', a!.userName, '--yes'], { env });
     assert.match(again.stdout, /unchanged/);
     const back = await runCli(['users', 'activate', a!.userName], { env });
     assert.equal(back.code, 0, back.stderr);

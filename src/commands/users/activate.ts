@@ -8,6 +8,8 @@ import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { readRefs } from '../refs.ts';
+import { confirmTargets } from '../delete-many.ts';
+import { USER_PREVIEW } from './delete.ts';
 
 export interface UsersActivateOptions {
   refs: string[];
@@ -15,6 +17,8 @@ export interface UsersActivateOptions {
   active: boolean;
   concurrency: number;
   json: boolean;
+  /** deactivate: no question asked */
+  yes?: boolean;
 }
 
 /** Sets active=true or false on each named user (PATCH, or GET + PUT). */
@@ -25,6 +29,11 @@ export async function runUsersSetActive(opts: UsersActivateOptions, f: Factory):
   const caps = await client.capabilities();
   const { found, missing } = await resolveMany(refs, (ref) => resolveUser(client.users, ref));
   const results: ItemResult[] = missing.map((ref) => ({ ref, status: 'not-found' }));
+  if (!opts.active) {
+    // Deactivating locks people out: show who, and ask (or --yes), as a delete does.
+    const targets = found.map((x) => x.resource).filter((u) => u.active !== false);
+    if (targets.length > 0) await confirmTargets(f, { targets, preview: USER_PREVIEW, noun: 'user', verb: 'deactivate', yes: opts.yes ?? false, warning: 'They will not be able to sign in.' });
+  }
   const progress = progressBar(f.io, opts.active ? 'Activating' : 'Deactivating');
   let done = 0;
   const outcomes = await runAll(
@@ -51,6 +60,7 @@ interface Args extends GlobalArgs {
   from?: string;
   concurrency: number;
   json: boolean;
+  yes?: boolean;
 }
 
 function setActiveCommand(ctx: CliContext, active: boolean): Command<Args> {
@@ -62,8 +72,9 @@ function setActiveCommand(ctx: CliContext, active: boolean): Command<Args> {
         .positional('users', { type: 'string', array: true, describe: 'ids, userNames or e-mails' })
         .option('from', { type: 'string', describe: 'A file naming the users: one per line, or a CSV/JSON export' })
         .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' }),
-    handler: (argv) => runUsersSetActive({ refs: argv.users ?? [], from: argv.from, active, concurrency: argv.concurrency, json: argv.json }, ctx.factory(argv)),
+        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' })
+        .option('yes', { type: 'boolean', default: false, hidden: active, describe: 'Deactivate without asking (needed without a terminal)' }),
+    handler: (argv) => runUsersSetActive({ refs: argv.users ?? [], from: argv.from, active, concurrency: argv.concurrency, json: argv.json, yes: argv.yes }, ctx.factory(argv)),
   };
 }
 

@@ -15,7 +15,8 @@ export interface UsersDeleteOptions {
   json: boolean;
 }
 
-const PREVIEW: Column<ScimUser>[] = [
+/** What a destructive users command shows of each user before it asks. */
+export const USER_PREVIEW: Column<ScimUser>[] = [
   { header: 'userName', value: (u) => u.userName ?? '', minWidth: 12 },
   { header: 'displayName', value: (u) => u.displayName ?? '', minWidth: 10 },
   { header: 'email', value: (u) => primaryEmail(u) ?? '', minWidth: 10 },
@@ -26,7 +27,7 @@ export async function runUsersDelete(opts: UsersDeleteOptions, f: Factory): Prom
   const refs = [...opts.refs, ...(opts.from ? await readRefs(opts.from, 'users') : [])];
   if (refs.length === 0) throw new UsageError('name the users to delete (id, userName or e-mail), or give --from FILE');
   const { users } = await f.client();
-  await deleteMany({ noun: 'user', refs, api: users, resolve: (ref) => resolveUser(users, ref), label: (u) => u.userName, preview: PREVIEW, yes: opts.yes, concurrency: opts.concurrency, json: opts.json }, f);
+  await deleteMany({ noun: 'user', refs, api: users, resolve: (ref) => resolveUser(users, ref), label: (u) => u.userName, preview: USER_PREVIEW, yes: opts.yes, concurrency: opts.concurrency, json: opts.json }, f);
 }
 
 interface Args extends GlobalArgs {
