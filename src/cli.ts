@@ -5,11 +5,11 @@
 import type { Connection } from './config/connection.ts';
 import { loadEnv } from './config/env.ts';
 import type { GlobalArgs } from './commands/context.ts';
-import { buildCli, loadCommands } from './commands/index.ts';
+import { buildCli, commandWords, loadCommands } from './commands/index.ts';
 import { ExitCode, exitCodeFor, SilentExit, UsageError } from './commands/exit-codes.ts';
 import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
-import { deliverStop, runInterruptCleanups } from './util/interrupt.ts';
+import { interruptListener, runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
 
 export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
@@ -41,7 +41,7 @@ export async function main(args: string[], io: IOStreams = systemStreams(), env 
     if (error instanceof SilentExit) return error.code;
     const connection: Connection | undefined = factory?.resolvedConnection();
     io.stderr.write(`scimctl: ${formatError(error, connection, connectionSecrets(connection))}\n`);
-    if (error instanceof UsageError) io.stderr.write(`scimctl: see "scimctl ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} --help"\n`);
+    if (error instanceof UsageError) io.stderr.write(`scimctl: see "scimctl ${commandWords(args).slice(0, 2).join(' ')} --help"\n`);
     return exitCodeFor(error);
   }
 }
@@ -57,14 +57,16 @@ export function run(): void {
     if (e.code === 'EPIPE') process.exit(ExitCode.OK);
     throw e;
   });
-  process.on('SIGINT', () => {
-    // A running server stops cleanly on the first Ctrl+C; a second one ends it at once.
-    if (deliverStop('SIGINT')) return;
-    runInterruptCleanups();
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
-    process.stderr.write('scimctl: interrupted\n');
-    process.exit(ExitCode.INTERRUPTED);
-  });
+  // A running server stops cleanly on the first Ctrl+C; a second one ends it at once.
+  process.on(
+    'SIGINT',
+    interruptListener(() => {
+      runInterruptCleanups();
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+      process.stderr.write('scimctl: interrupted\n');
+      process.exit(ExitCode.INTERRUPTED);
+    }),
+  );
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -70,10 +70,10 @@ async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
 
     const terminal = f.io.isStdoutTTY && f.io.stdin.isTTY && !f.env.CI;
     if (terminal) {
-      f.log('opening the explorer: press s to sync from the HR export, ? for keys, q to quit (the server stops with it)');
+      f.log('opening the explorer: 3 then p plans a sync from the HR export; ? lists the keys; q quits (the server stops with it)');
       const { runTui } = await import('./tui.ts');
       // The explorer ends on q or Ctrl+C; a SIGTERM meanwhile ends the demo too.
-      await Promise.race([runTui(f), stop.stopped]);
+      await Promise.race([runTui(f), stop.wait()]);
       return;
     }
 
@@ -85,7 +85,7 @@ async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
     f.io.stderr.write(hints(sourcePath, flags.keepRunning));
     if (flags.keepRunning) {
       f.log('the demo server keeps running; Ctrl+C stops it');
-      await stop.stopped;
+      await stop.wait();
     }
   } finally {
     stop.release();

@@ -25,11 +25,26 @@ const TREE: Array<{ command: string; describe: string; load: () => Promise<Part>
 
 /** Loads the part of the tree the arguments name (nothing for a bare --help). */
 export async function loadCommands(args: string[]): Promise<Map<string, Part>> {
-  const first = args.find((a) => !a.startsWith('-'));
+  const first = commandWords(args)[0];
   const loaded = new Map<string, Part>();
   const entry = TREE.find((t) => t.command.split(' ')[0] === first);
   if (entry) loaded.set(entry.command, await entry.load());
   return loaded;
+}
+
+/** Global options that take a value: `--profile demo users list` names `users`, not `demo`. */
+const VALUE_OPTIONS = new Set(['--profile', '-p', '--timeout', '--retries']);
+
+/** The words of the command line that are neither options nor options' values (`users`, `get`, …). */
+export function commandWords(args: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return [...words, ...args.slice(i + 1)];
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) words.push(a);
+  }
+  return words;
 }
 
 const EPILOG = `Connection: --profile NAME, or SCIMCTL_URL + SCIMCTL_TOKEN (environment or ./.env), or the current profile.

@@ -82,7 +82,7 @@ async function runServe(flags: ServeFlags, f: Factory): Promise<void> {
   f.io.stdout.write(`${server.url}\n`);
   const what = flags.source !== undefined ? `${flags.source} read-only` : (flags.data ?? join(dataDir(f.env), 'serve'));
   f.log(`serving ${users} users and ${groups} groups (${what}) at ${server.url}; token from $${flags.tokenEnv}. Ctrl+C stops.`);
-  const signal = await stop.stopped;
+  const signal = await stop.wait();
   f.log(`${signal === 'SIGINT' ? 'Ctrl+C' : signal}: stopping`);
   await server.stop();
   f.log('stopped; everything is saved');
