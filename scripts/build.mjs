@@ -3,6 +3,7 @@
 // TUI imports, so scripted commands start fast.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { lazyStringWidth } from './lazy-string-width.mjs';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
@@ -23,4 +24,6 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   // Ink imports react-devtools-core only when DEV is set; it is not a dependency.
   alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
+  // string-width is evaluated on first non-ASCII use, not at start-up (see the plugin).
+  plugins: [lazyStringWidth],
 });
