@@ -1722,6 +1722,48 @@ describe('persistence across restarts (--data)', () => {
   });
 });
 
+describe('durability and exclusive use of --data', () => {
+  test('a change that was answered survives SIGKILL (fsync before answering)', async () => {
+    const store = tempDir();
+    let first: ServeProcess | undefined;
+    let second: ServeProcess | undefined;
+    try {
+      first = await startServe({ token: TOKEN, dataDir: store.dir });
+      const created = await first.request('POST', '/Users', { body: { schemas: [URN.user], userName: 'durable@kill.test' } });
+      expectStatus(created, 201);
+      const patched = await first.request('PATCH', `/Users/${created.body.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: 'Durable' }]) });
+      expectStatus(patched, 200);
+      const exit = await first.stop('SIGKILL');
+      assert.equal(exit.signal, 'SIGKILL');
+      second = await startServe({ token: TOKEN, dataDir: store.dir });
+      const got = await second.request('GET', `/Users/${created.body.id}`);
+      expectStatus(got, 200, 'the user after SIGKILL and a restart');
+      assert.equal(got.body.title, 'Durable');
+      assert.equal(got.body.meta.version, patched.body.meta.version);
+    } finally {
+      await first?.stop('SIGKILL');
+      await second?.stop('SIGKILL');
+      first?.cleanup();
+      second?.cleanup();
+      store.cleanup();
+    }
+  });
+
+  test('a second server on the same --data is refused while the first runs', async () => {
+    const store = tempDir();
+    let first: ServeProcess | undefined;
+    try {
+      first = await startServe({ token: TOKEN, dataDir: store.dir });
+      await assert.rejects(startServe({ token: TOKEN, dataDir: store.dir }), /exited \(\d+\) before listening/);
+      expectStatus(await first.request('GET', '/Users?count=0'), 200, 'the first server keeps serving');
+    } finally {
+      await first?.stop();
+      first?.cleanup();
+      store.cleanup();
+    }
+  });
+});
+
 describe('read-only source (--source FILE)', () => {
   const csv = [
     'userName,name.givenName,name.familyName,emails[work].value,active,title',
@@ -1784,6 +1826,34 @@ describe('read-only source (--source FILE)', () => {
   test('SIGINT stops it with exit 0', async () => {
     const exit = await ro!.stop('SIGINT');
     assert.deepEqual(exit, { code: 0, signal: null }, ro!.stderr());
+  });
+
+  test('after the file changes, ids stay and a changed user gets a new ETag (no 304 for the old one)', async () => {
+    const src = tempDir();
+    const path = join(src.dir, 'feed.csv');
+    writeFileSync(path, 'userName,title\nro.a@feed.test,Before\nro.b@feed.test,Same\n');
+    let first: ServeProcess | undefined;
+    let second: ServeProcess | undefined;
+    try {
+      first = await startServe({ token: TOKEN, dataDir: null, args: ['--source', path] });
+      const before = resources((await first.request('GET', '/Users?sortBy=userName')).body);
+      assert.equal(await first.stop().then((e) => e.code), 0);
+      writeFileSync(path, 'userName,title\nro.a@feed.test,After\nro.b@feed.test,Same\n');
+      second = await startServe({ token: TOKEN, dataDir: null, args: ['--source', path] });
+      const after = resources((await second.request('GET', '/Users?sortBy=userName')).body);
+      assert.deepEqual(ids(after), ids(before), 'the same users keep their ids');
+      const a = before[0];
+      const res = await second.request('GET', `/Users/${a.id}`, { headers: { 'if-none-match': a.meta.version } });
+      expectStatus(res, 200, `If-None-Match with the ETag of the old row (${a.meta.version})`);
+      assert.equal(res.body.title, 'After');
+      assert.notEqual(res.headers.get('etag'), a.meta.version, 'a changed representation has a new ETag (RFC 7644 §3.14)');
+    } finally {
+      await first?.stop('SIGKILL');
+      await second?.stop('SIGKILL');
+      first?.cleanup();
+      second?.cleanup();
+      src.cleanup();
+    }
   });
 });
 
