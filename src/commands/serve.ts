@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { dataDir } from '../sync/state.ts';
-import type { Serving } from '../server/index.ts';
+import type { ServeOptions, Serving } from '../server/index.ts';
 import type { SampleOrganisation } from '../server/sample.ts';
 import type { SourcePreset } from '../sources/source.ts';
 import { untilStopped } from '../util/interrupt.ts';
@@ -38,11 +38,11 @@ export async function startServing(flags: ServeFlags & { token: string; seed?: S
   }
   if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535) throw new UsageError(`--port must be 0–65535 (0 = any free port), not ${flags.port}`);
   const { serve, sampleOrganisation } = await import('../server/index.ts');
-  let source: { name: string; snapshot: Awaited<ReturnType<typeof import('../sources/source.ts').readSource>> } | undefined;
+  let source: ServeOptions['source'];
   if (flags.source !== undefined) {
     const [{ readSource }, { SchemaRegistry }] = await Promise.all([import('../sources/source.ts'), import('../api/schema.ts')]);
-    const snapshot = await readSource({ path: flags.source, preset: flags.preset as SourcePreset | undefined, mappingFile: flags.mapping, groupsFile: flags.groupsFile }, new SchemaRegistry());
-    source = { name: flags.source, snapshot };
+    const read = () => readSource({ path: flags.source!, preset: flags.preset as SourcePreset | undefined, mappingFile: flags.mapping, groupsFile: flags.groupsFile }, new SchemaRegistry());
+    source = { name: flags.source, snapshot: await read(), read };
   }
   const seed = flags.seed ?? (flags.seedUsers !== undefined && flags.seedUsers > 0 ? sampleOrganisation(flags.seedUsers, flags.seedGroups ?? 20) : undefined);
   try {
@@ -85,7 +85,7 @@ async function runServe(flags: ServeFlags, f: Factory): Promise<void> {
   const signal = await stop.wait();
   f.log(`${signal === 'SIGINT' ? 'Ctrl+C' : signal}: stopping`);
   await server.stop();
-  f.log('stopped; everything is saved');
+  f.log(flags.source !== undefined ? 'stopped' : 'stopped; everything is saved');
 }
 
 export function serveCommand(ctx: CliContext): Command<GlobalArgs & ServeFlags> {

@@ -98,9 +98,22 @@ function tokenise(input: string): Token[] {
   return tokens;
 }
 
+/** Limits that keep one request from exhausting the stack or the CPU. */
+const MAX_DEPTH = 32;
+const MAX_COMPARISONS = 1000;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
+  private comparisons = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  private nest<T>(inner: () => T): T {
+    if (++this.depth > MAX_DEPTH) throw new FilterError(`the filter nests more than ${MAX_DEPTH} levels deep`);
+    const result = inner();
+    this.depth--;
+    return result;
+  }
 
   parse(): FilterNode {
     const node = this.parseOr();
@@ -143,13 +156,13 @@ class Parser {
     if (this.peekWord('not')) {
       this.pos++;
       this.expect('lparen');
-      const expr = this.parseOr();
+      const expr = this.nest(() => this.parseOr());
       this.expect('rparen');
       return { kind: 'not', expr };
     }
     if (tok.t === 'lparen') {
       this.pos++;
-      const expr = this.parseOr();
+      const expr = this.nest(() => this.parseOr());
       this.expect('rparen');
       return expr;
     }
@@ -161,7 +174,7 @@ class Parser {
     const next = this.tokens[this.pos];
     if (next?.t === 'lbracket') {
       this.pos++;
-      const filter = this.parseOr();
+      const filter = this.nest(() => this.parseOr());
       this.expect('rbracket');
       return { kind: 'valuePath', path, filter };
     }
@@ -170,6 +183,7 @@ class Parser {
     }
     const op = next.v.toLowerCase() as CompareOp;
     this.pos++;
+    if (++this.comparisons > MAX_COMPARISONS) throw new FilterError(`the filter has more than ${MAX_COMPARISONS} comparisons`);
     if (op === 'pr') return { kind: 'cmp', path, op, value: undefined };
 
     const valueTok = this.tokens[this.pos];
@@ -224,20 +238,19 @@ function childCI(obj: unknown, name: string): unknown {
   return undefined;
 }
 
-/** All values found at `parts` below `root`, with multi-valued attributes flattened at every level. */
-function valuesAt(root: unknown, parts: readonly string[]): unknown[] {
-  let current: unknown[] = [root];
-  for (const part of parts) {
-    const next: unknown[] = [];
-    for (const node of current) {
-      const v = childCI(node, part);
-      if (Array.isArray(v)) next.push(...v);
-      else if (v !== undefined && v !== null) next.push(v);
-    }
-    current = next;
-    if (current.length === 0) break;
+/**
+ * Whether any value found at `parts` below `node` satisfies `pred`, multi-valued attributes
+ * flattened at every level. Walks without building lists: a scan of 100,000 resources is hot.
+ */
+function someAt(node: unknown, parts: readonly string[], i: number, pred: (v: unknown) => boolean): boolean {
+  if (i === parts.length) return pred(node);
+  const v = childCI(node, parts[i]!);
+  if (v === undefined || v === null) return false;
+  if (Array.isArray(v)) {
+    for (const e of v) if (e !== undefined && e !== null && someAt(e, parts, i + 1, pred)) return true;
+    return false;
   }
-  return current;
+  return someAt(v, parts, i + 1, pred);
 }
 
 function isPresent(v: unknown): boolean {
@@ -298,7 +311,7 @@ function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly s
       if (schema.strict && !schema.lookup(full)) throw new FilterError(`'${node.path}' is not an attribute of this resource type`);
       const local = full.slice(prefix.length);
       const inner = compileNode(node.filter, schema, full, attrs);
-      return (res) => valuesAt(res, local).some((element) => inner(element));
+      return (res) => someAt(res, local, 0, inner);
     }
     case 'cmp':
       return compileComparison(node, schema, prefix, attrs);
@@ -320,17 +333,20 @@ function compileComparison(
   if (info?.type === 'complex') info = schema.lookup([...full, 'value']) ?? info;
   const { op } = node;
 
-  if (op === 'pr') return (res) => valuesAt(res, local).some(isPresent);
+  if (op === 'pr') return (res) => someAt(res, local, 0, isPresent);
   if (node.value === null) {
     // "eq null" / "ne null": treat as absence / presence
-    if (op === 'eq') return (res) => !valuesAt(res, local).some(isPresent);
-    if (op === 'ne') return (res) => valuesAt(res, local).some(isPresent);
+    if (op === 'eq') return (res) => !someAt(res, local, 0, isPresent);
+    if (op === 'ne') return (res) => someAt(res, local, 0, isPresent);
     return () => false;
   }
   if (info?.type === 'boolean' && !['eq', 'ne'].includes(op)) {
     throw new FilterError(`Operator '${op}' is not valid for boolean attribute '${node.path}'`);
   }
 
+  if (info?.type === 'dateTime' && (typeof node.value !== 'string' || Number.isNaN(Date.parse(node.value)))) {
+    throw new FilterError(`'${node.path}' is a date and time: compare it with one, e.g. "2026-01-31T00:00:00Z"`);
+  }
   let expected: unknown = node.value;
   // Entra ID sends booleans as strings ("True"); accept them for boolean attributes
   if (info?.type === 'boolean' && typeof expected === 'string') {
@@ -368,9 +384,10 @@ function compileComparison(
 
   if (op === 'ne') {
     // "ne" holds when no value equals the expected one (absent attributes included)
-    return (res) => !valuesAt(res, local).some((v) => normalise(v, info) === exp);
+    const equal = (v: unknown) => normalise(v, info) === exp;
+    return (res) => !someAt(res, local, 0, equal);
   }
-  return (res) => valuesAt(res, local).some(matchOne);
+  return (res) => someAt(res, local, 0, matchOne);
 }
 
 // ---------------------------------------------------------------------------------------------

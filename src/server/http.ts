@@ -11,7 +11,7 @@ import type { Store } from './store.ts';
 
 export const BASE_PATH = '/scim/v2';
 /** Bodies above this are refused before they are read whole (Bulk has its own, smaller limit). */
-const MAX_BODY = 64 * 1024 * 1024;
+const MAX_BODY = 16 * 1024 * 1024;
 
 export interface ServerOptions extends ServiceOptions {
   store: Store;
@@ -22,6 +22,8 @@ export interface ServerOptions extends ServiceOptions {
   logRequest?: (line: string) => void;
   /** Unexpected errors (a bug, a full disk) go here. */
   logError?: (message: string) => void;
+  /** Runs before each request is handled (e.g. to notice that a served file changed). */
+  beforeRequest?: () => Promise<void>;
 }
 
 export interface RunningServer {
@@ -66,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       req.resume();
       return send(res, errorResponse(new ScimHttpError(404, `the SCIM endpoints are under ${BASE_PATH}`)));
     }
+    await options.beforeRequest?.();
     let raw: Buffer;
     try {
       raw = await readBody(req);
@@ -85,8 +88,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
+    const head = req.method === 'HEAD';
     const result = await service.handle({
-      method: req.method ?? 'GET',
+      method: head ? 'GET' : (req.method ?? 'GET'),
       path: url.pathname.slice(BASE_PATH.length) || '/',
       query: url.searchParams,
       ifMatch: header('if-match'),
@@ -94,7 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       body,
       bodySize: raw.length,
     });
-    return send(res, result);
+    return send(res, result, false, head);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -144,7 +148,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, r: ServiceResponse, close = false): number {
+function send(res: ServerResponse, r: ServiceResponse, close = false, headOnly = false): number {
   const headers: Record<string, string> = { ...r.headers };
   if (close) headers.Connection = 'close';
   if (r.body === undefined) {
@@ -154,6 +158,7 @@ function send(res: ServerResponse, r: ServiceResponse, close = false): number {
   const text = JSON.stringify(r.body);
   headers['Content-Type'] = 'application/scim+json; charset=utf-8';
   headers['Content-Length'] = String(Buffer.byteLength(text));
-  res.writeHead(r.status, headers).end(text);
+  // HEAD: the headers a GET would have, no body (RFC 9110 §9.3.2).
+  res.writeHead(r.status, headers).end(headOnly ? undefined : text);
   return r.status;
 }

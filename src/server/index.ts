@@ -3,6 +3,7 @@
  * optionally filled with a sample organisation, behind the HTTP server.
  */
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import type { SourceSnapshot } from '../sync/model.ts';
 import { checkResource } from './resources.ts';
 import { scimUser, type SampleOrganisation } from './sample.ts';
@@ -19,8 +20,12 @@ export interface ServeOptions extends Omit<ServerOptions, 'store' | 'readOnly'> 
   dir?: string;
   /** Sync journal writes to disk (default true). */
   fsync?: boolean;
-  /** Serve this source read-only (its name, for messages, and what it holds). */
-  source?: { name: string; snapshot: SourceSnapshot };
+  /**
+   * Serve this source read-only: its name (for messages), what it holds, and how to read it
+   * again. When one of its files changes, the next request sees the new content (a file that
+   * no longer reads cleanly is logged and the last good content stays).
+   */
+  source?: { name: string; snapshot: SourceSnapshot; read: () => Promise<SourceSnapshot> };
   /** Fill an empty store with this organisation. */
   seed?: SampleOrganisation;
 }
@@ -38,11 +43,14 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   try {
     if (options.source) await loadSnapshot(store, options.source.snapshot);
     else if (options.seed && store.users.size === 0 && store.groups.size === 0) await seedStore(store, options.seed);
-    const running = await startServer({ ...options, store, readOnly: options.source?.name });
+    const source = options.source;
+    let beforeRequest: (() => Promise<void>) | undefined;
+    const running = await startServer({ ...options, store, readOnly: source?.name, beforeRequest: () => beforeRequest?.() ?? Promise.resolve() });
+    if (source) beforeRequest = watchSource(source, running, options.logError);
     return {
       ...running,
       store,
-      counts: () => ({ users: store.users.size, groups: store.groups.size }),
+      counts: () => ({ users: running.service.store.users.size, groups: running.service.store.groups.size }),
       stop: async () => {
         await running.close();
         await store.close();
@@ -56,12 +64,58 @@ export async function serve(options: ServeOptions): Promise<Serving> {
 
 const now = () => new Date().toISOString();
 
-async function add(store: Store, kind: 'User' | 'Group', body: Record<string, unknown>, id: string): Promise<StoredResource> {
+/**
+ * Adds a resource through the same checks as a POST. `contentVersion`: the version is a digest
+ * of the content (a served file: the same row keeps its ETag across restarts, a changed one
+ * gets a new one), else the store's next.
+ */
+async function add(store: Store, kind: 'User' | 'Group', body: Record<string, unknown>, id: string, contentVersion = false): Promise<StoredResource> {
   const checked = checkResource(kind, body, store, id);
   const t = now();
-  const r: StoredResource = { kind, id, version: store.nextVersion(), created: t, lastModified: t, ...checked };
+  const version = contentVersion
+    ? Number.parseInt(createHash('sha256').update(JSON.stringify([checked.schemas, checked.attrs, [...(checked.members ?? [])]])).digest('hex').slice(0, 12), 16)
+    : store.nextVersion();
+  const r: StoredResource = { kind, id, version, created: t, lastModified: t, ...checked };
   await store.put(r);
   return r;
+}
+
+/** Checks the served files at most once a second; reads them again when one changed. */
+function watchSource(source: NonNullable<ServeOptions['source']>, running: RunningServer, logError?: (message: string) => void): () => Promise<void> {
+  const stamp = () => source.snapshot.files.map((f) => {
+    try {
+      const s = statSync(f);
+      return `${s.size}:${s.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  }).join('|');
+  let seen = stamp();
+  let checkedAt = Date.now();
+  let reading: Promise<void> | undefined;
+  return async () => {
+    if (reading) return reading;
+    if (Date.now() - checkedAt < 1000) return;
+    checkedAt = Date.now();
+    const now = stamp();
+    if (now === seen) return;
+    reading = (async () => {
+      try {
+        const snapshot = await source.read();
+        const fresh = await Store.open({});
+        await loadSnapshot(fresh, snapshot);
+        source.snapshot = snapshot;
+        running.service.useStore(fresh);
+        seen = now;
+      } catch (e) {
+        seen = now; // tried: wait for the next change rather than re-reading a broken file on every request
+        logError?.(`${source.name} changed but cannot be served: ${e instanceof Error ? e.message : String(e)}; still serving what it held before`);
+      } finally {
+        reading = undefined;
+      }
+    })();
+    return reading;
+  };
 }
 
 /** Puts a sample organisation into the store, through the same checks as a POST. */
@@ -97,7 +151,7 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
     const id = stableId('User', key.toLowerCase());
     const schemas = [SCHEMA.USER, ...Object.keys(a).filter((k) => k.toLowerCase().startsWith('urn:'))];
     try {
-      await add(store, 'User', { schemas, ...a }, id);
+      await add(store, 'User', { schemas, ...a }, id, true);
     } catch (e) {
       throw new Error(`${user.origin.file}:${user.origin.line}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -115,6 +169,6 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
     const members = [...new Set([...fromGroup, ...(membersByGroup.get(displayName) ?? [])])];
     const body: Record<string, unknown> = { schemas: [SCHEMA.GROUP], displayName, members: members.map((value) => ({ value })) };
     if (group?.externalId) body.externalId = group.externalId;
-    await add(store, 'Group', body, stableId('Group', displayName));
+    await add(store, 'Group', body, stableId('Group', displayName), true);
   }
 }

@@ -89,10 +89,21 @@ export class ScimService {
   private readonly snapshots = new Map<string, Snapshot>();
 
   constructor(
-    readonly store: Store,
+    private current: Store,
     private readonly options: ServiceOptions = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  get store(): Store {
+    return this.current;
+  }
+
+  /** Serves another store from now on (a source file read again); cursors into the old one end. */
+  useStore(store: Store): void {
+    this.current = store;
+    this.cache.clear();
+    this.snapshots.clear();
   }
 
   async handle(req: ServiceRequest): Promise<ServiceResponse> {
@@ -115,6 +126,10 @@ export class ScimService {
     };
 
     if (parts.length === 0) throw new ScimHttpError(404, 'nothing here: see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users, /Groups');
+    if (DISCOVERY.has(head!) && req.query.has('filter')) {
+      // RFC 7644 §4: a client must not believe a filter was applied to discovery.
+      throw new ScimHttpError(403, `${head} does not take a filter`);
+    }
     if (head === 'ServiceProviderConfig' && parts.length === 1) {
       allow('GET');
       return ok(serviceProviderConfig(this.baseUrl, this.limits, this.options.readOnly !== undefined));
@@ -151,7 +166,7 @@ export class ScimService {
       allow('GET,POST');
       if (method === 'GET') return this.list(kind, this.urlQuery(kind, req.query));
       this.writable();
-      return this.create(kind, req.body);
+      return this.create(kind, req.body, parseProjection(kind, req.query.get('attributes') ?? undefined, req.query.get('excludedAttributes') ?? undefined));
     }
     if (id === '.search') {
       allow('POST');
@@ -166,6 +181,7 @@ export class ScimService {
       return this.resourceResponse(200, current, projection);
     }
     this.writable();
+    const projection = parseProjection(kind, req.query.get('attributes') ?? undefined, req.query.get('excludedAttributes') ?? undefined);
     if (req.ifMatch && !etagMatches(req.ifMatch, current)) {
       throw new ScimHttpError(412, `${kind} ${id} has changed since that version was read (it is now ${etagOf(current)})`);
     }
@@ -173,11 +189,11 @@ export class ScimService {
       await this.store.remove(kind, id);
       return { status: 204 };
     }
-    if (method === 'PUT') return this.replace(current, checkResource(kind, req.body, this.store, id));
+    if (method === 'PUT') return this.replace(current, checkResource(kind, req.body, this.store, id), projection);
     const ops = readPatchRequest(req.body);
     const doc = inputForm(current);
     applyPatch(kind, doc, ops);
-    return this.replace(current, checkResource(kind, doc, this.store, id));
+    return this.replace(current, checkResource(kind, doc, this.store, id), projection);
   }
 
   private writable(): void {
@@ -190,29 +206,32 @@ export class ScimService {
     return { status, body: project(render(r, this.store, this.baseUrl), r.kind, projection), headers };
   }
 
-  private async create(kind: ResourceKind, body: unknown): Promise<ServiceResponse> {
+  private async create(kind: ResourceKind, body: unknown, projection: Projection = {}): Promise<ServiceResponse> {
     const checked = checkResource(kind, body, this.store);
     const now = new Date().toISOString();
     const r: StoredResource = { kind, id: newId(), version: this.store.nextVersion(), created: now, lastModified: now, schemas: checked.schemas, attrs: checked.attrs, members: checked.members };
     await this.store.put(r);
-    return this.resourceResponse(201, r);
+    return this.resourceResponse(201, r, projection);
   }
 
-  private async replace(current: StoredResource, checked: CheckedResource): Promise<ServiceResponse> {
+  private async replace(current: StoredResource, checked: CheckedResource, projection: Projection = {}): Promise<ServiceResponse> {
     const now = new Date().toISOString();
-    const version = this.store.nextVersion();
-    if (current.kind === 'Group' && sameJson(current.attrs, checked.attrs) && sameJson(current.schemas, checked.schemas)) {
+    const sameAttributes = sameJson(current.attrs, checked.attrs) && sameJson(current.schemas, checked.schemas);
+    if (current.kind === 'Group' && sameAttributes) {
       // Only the members changed (the common PATCH): journal the difference, not the whole group.
       const next = checked.members ?? new Map<string, MemberType>();
       const added = [...next].filter(([mid]) => !current.members!.has(mid));
       const removed = [...current.members!.keys()].filter((mid) => !next.has(mid));
+      const version = added.length + removed.length > 0 ? this.store.nextVersion() : current.version;
       if (removed.length > 0) await this.store.removeMembers(current, removed, version, now);
-      if (added.length > 0 || removed.length === 0) await this.store.addMembers(current, added, version, now);
-      return this.resourceResponse(200, current);
+      if (added.length > 0) await this.store.addMembers(current, added, version, now);
+      return this.resourceResponse(200, current, projection);
     }
-    const r: StoredResource = { ...current, version, lastModified: now, schemas: checked.schemas, attrs: checked.attrs, members: checked.members };
+    // A write that changes nothing keeps the version: ETags others hold stay valid.
+    if (sameAttributes) return this.resourceResponse(200, current, projection);
+    const r: StoredResource = { ...current, version: this.store.nextVersion(), lastModified: now, schemas: checked.schemas, attrs: checked.attrs, members: checked.members };
     await this.store.put(r);
-    return this.resourceResponse(200, r);
+    return this.resourceResponse(200, r, projection);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -387,6 +406,9 @@ export class ScimService {
     if (failOnErrors !== undefined && (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)) {
       throw badRequest('invalidValue', '"failOnErrors" must be a positive integer');
     }
+    const bulkIds = ops.map((o: unknown) => (isObject(o) && typeof o.bulkId === 'string' ? o.bulkId : undefined)).filter((b): b is string => b !== undefined);
+    const repeated = bulkIds.find((b, i) => bulkIds.indexOf(b) !== i);
+    if (repeated !== undefined) throw badRequest('invalidValue', `bulkId "${repeated}" is used by more than one operation (RFC 7644 §3.7: it must be unique)`);
     const ids = new Map<string, string>();
     const results: Array<Record<string, unknown> | undefined> = new Array(ops.length);
     let errors = 0;
@@ -462,6 +484,8 @@ export class ScimService {
     };
   }
 }
+
+const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas']);
 
 /** Attributes that live outside a stored resource's attrs: filtering on them needs the rendered view. */
 const VIEW_ONLY = new Set(['id', 'meta', 'groups', 'members', 'schemas']);

@@ -59,8 +59,10 @@ export class Store {
   private readonly byUserName = new Map<string, string>();
   /** member id → ids of the groups it is a direct member of */
   private readonly memberOf = new Map<string, Set<string>>();
-  /** Bumped on every change; list caches and cursors key on it. */
+  /** Bumped on every change; list caches key on it. */
   rev = 0;
+  /** The highest version given out: versions are unique across resources. */
+  private lastVersion = 0;
   private journal?: Journal;
 
   private constructor(private readonly options: StoreOptions) {}
@@ -105,7 +107,7 @@ export class Store {
   }
 
   nextVersion(): number {
-    return ++this.rev;
+    return ++this.lastVersion;
   }
 
   /** Adds or replaces a resource (members included for groups) and journals it. */
@@ -124,11 +126,22 @@ export class Store {
       this.byUserName.set(newName, resource.id);
     }
     if (resource.kind === 'Group') {
-      for (const id of before?.members?.keys() ?? []) if (!resource.members?.has(id)) this.unlink(id, resource.id);
-      for (const id of resource.members?.keys() ?? []) this.link(id, resource.id);
+      const renamed = before !== undefined && before.attrs.displayName !== resource.attrs.displayName;
+      for (const id of before?.members?.keys() ?? []) {
+        if (!resource.members?.has(id)) {
+          this.unlink(id, resource.id);
+          this.touchMember(id, resource.version, resource.lastModified);
+        }
+      }
+      for (const id of resource.members?.keys() ?? []) {
+        // A member's representation lists its groups: a new group, or a renamed one, changes it.
+        if (renamed || !before?.members?.has(id)) this.touchMember(id, resource.version, resource.lastModified);
+        this.link(id, resource.id);
+      }
     }
     map.set(resource.id, resource);
-    this.rev = Math.max(this.rev, resource.version);
+    this.rev++;
+    this.lastVersion = Math.max(this.lastVersion, resource.version);
   }
 
   /** Adds members to a group (those already in it stay as they are). */
@@ -137,6 +150,7 @@ export class Store {
     for (const [id, type] of fresh) {
       group.members!.set(id, type);
       this.link(id, group.id);
+      this.touchMember(id, version, lastModified);
     }
     this.touch(group, version, lastModified);
     return this.write({ op: 'm+', g: group.id, v: version, t: lastModified, m: fresh });
@@ -144,7 +158,10 @@ export class Store {
 
   removeMembers(group: StoredResource, ids: string[], version: number, lastModified: string): Promise<void> {
     const gone = ids.filter((id) => group.members!.delete(id));
-    for (const id of gone) this.unlink(id, group.id);
+    for (const id of gone) {
+      this.unlink(id, group.id);
+      this.touchMember(id, version, lastModified);
+    }
     this.touch(group, version, lastModified);
     return this.write({ op: 'm-', g: group.id, v: version, t: lastModified, m: gone });
   }
@@ -218,7 +235,16 @@ export class Store {
   private touch(resource: StoredResource, version: number, lastModified: string): void {
     resource.version = version;
     resource.lastModified = lastModified;
-    this.rev = Math.max(this.rev, version);
+    this.rev++;
+    this.lastVersion = Math.max(this.lastVersion, version);
+  }
+
+  /** A member whose groups changed gets the version of that change (replayed the same way from the journal). */
+  private touchMember(memberId: string, version: number, lastModified: string): void {
+    const member = this.users.get(memberId) ?? this.groups.get(memberId);
+    if (!member || member.version >= version) return;
+    member.version = version;
+    member.lastModified = lastModified;
   }
 
   private link(memberId: string, groupId: string): void {
@@ -275,11 +301,15 @@ export class Store {
         const group = this.groups.get(line.g);
         if (!group) return;
         if (line.op === 'm-') {
-          for (const id of line.m) if (group.members!.delete(id)) this.unlink(id, group.id);
+          for (const id of line.m) {
+            if (group.members!.delete(id)) this.unlink(id, group.id);
+            this.touchMember(id, line.v, line.t);
+          }
         } else {
           for (const [id, type] of line.m) {
             group.members!.set(id, type);
             this.link(id, group.id);
+            this.touchMember(id, line.v, line.t);
           }
         }
         this.touch(group, line.v, line.t);
