@@ -3,7 +3,7 @@
  * same run on the same machine; not a test (nothing here fails the build).
  *
  *   npm run bench                 all
- *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui
+ *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui, serve
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchTui } from './tui.ts';
+import { benchServe } from './serve.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'scimctl.js');
@@ -329,6 +330,7 @@ try {
   if (!only || only === 'initial-sync') await benchInitialSync();
   if (!only || only === 'noop-resync') await benchNoopResync();
   if (!only || only === 'tui') await benchTui({ startServer, stopServer, baseEnv, home });
+  if (!only || only === 'serve') await benchServe(BIN);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }
