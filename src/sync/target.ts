@@ -2,15 +2,50 @@
  * Reading the target whole: every user and every group with its members. Any
  * failed page aborts (the listing throws): a partial read never becomes "these
  * users are gone".
+ *
+ * The snapshot keeps of each resource what a plan can use (see compactUser and
+ * compactGroup), taken as each page arrives: a directory of 100,000 users is never
+ * held whole in memory.
  */
 import type { ScimClient } from '../api/client.ts';
 import { runAll } from '../api/executor.ts';
+import type { ScimGroup, ScimUser } from '../api/types.ts';
 import { resourceVersion, versionKey } from './planner.ts';
 import type { TargetSnapshot } from './model.ts';
 
+/**
+ * A target user as a plan keeps it: every attribute the source could manage, without
+ * `schemas`, and with `meta` reduced to `version`: the user's version as plans record it
+ * (resourceVersion of the user as read: its ETag, else lastModified, else a content hash).
+ */
+export function compactUser(user: ScimUser): ScimUser {
+  const out: ScimUser = { id: user.id, userName: user.userName };
+  for (const key of Object.keys(user)) {
+    if (key === 'schemas' || key === 'meta' || key === 'id' || key === 'userName') continue;
+    out[key] = user[key];
+  }
+  out.meta = { version: resourceVersion(user) };
+  return out;
+}
+
+/**
+ * A target group as a plan keeps it: id, displayName, externalId, the members' values
+ * (ids), and `meta.version` as for users (taken from the group as read, members included).
+ */
+export function compactGroup(group: ScimGroup): ScimGroup {
+  const out: ScimGroup = { id: group.id, displayName: group.displayName };
+  if (group.externalId !== undefined) out.externalId = group.externalId;
+  if (Array.isArray(group.members)) out.members = group.members.map((m) => ({ value: m?.value }));
+  out.meta = { version: resourceVersion(group) };
+  return out;
+}
+
 export async function readTarget(client: ScimClient, onProgress?: (what: 'users' | 'groups', received: number, total?: number) => void): Promise<TargetSnapshot> {
   // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
-  const users = await client.users.toArray({ excludedAttributes: ['groups'], onPage: ({ received, total }) => onProgress?.('users', received, total) });
+  const users: ScimUser[] = [];
+  for await (const user of client.users.list({ excludedAttributes: ['groups'], onPage: ({ received, total }) => onProgress?.('users', received, total) })) {
+    users.push(compactUser(user));
+  }
   const groups = await client.groups.toArray({ onPage: ({ received, total }) => onProgress?.('groups', received, total) });
   // Some servers leave members out of listings: read those groups one by one.
   const missing = groups.map((g, i) => [g, i] as const).filter(([g]) => !Array.isArray(g.members));
@@ -19,7 +54,7 @@ export async function readTarget(client: ScimClient, onProgress?: (what: 'users'
     if (!o.ok) throw o.error;
     groups[missing[k]![1]] = { ...groups[missing[k]![1]]!, members: o.value.members ?? [] };
   });
-  return { users, groups };
+  return { users, groups: groups.map(compactGroup) };
 }
 
 export interface StaleObject {

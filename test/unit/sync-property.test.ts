@@ -14,6 +14,7 @@ import { diffResources } from '../../src/api/update.ts';
 import { applyPlan } from '../../src/sync/apply.ts';
 import type { Change, DesiredGroup, DesiredUser, MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode, TargetSnapshot } from '../../src/sync/model.ts';
 import { planSync, resourceVersion } from '../../src/sync/planner.ts';
+import { compactGroup, compactUser } from '../../src/sync/target.ts';
 import { BASE, caps, prng, recordingSleep } from './helpers.ts';
 import { DEFAULT_KEYS, ENT, GROUPS_FILE, USERS_FILE, grp, rec, scimServer, shuffle, simulate, splitExtension } from './sync-helpers.ts';
 
@@ -493,6 +494,24 @@ describe('sync properties (in-memory simulator)', () => {
     }
     // The worlds exercise every part of the planner.
     for (const [k, v] of Object.entries(stats)) assert.ok(v >= 20, `${k}: ${v}`);
+  });
+});
+
+describe('sync properties: the target as readTarget keeps it', () => {
+  test('200 random worlds: compacted users and groups give the very same plan', () => {
+    let versioned = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const w = randomWorld(seed);
+      const compact = { users: w.tgt.users.map(compactUser), groups: w.tgt.groups.map(compactGroup) };
+      for (const [i, u] of compact.users.entries()) {
+        assert.equal(resourceVersion(u), resourceVersion(w.tgt.users[i]!));
+        assert.equal(u.schemas, undefined);
+      }
+      const plan = planSync(w.src, compact, w.options);
+      assert.deepEqual(plan, planSync(w.src, w.tgt, w.options), describeWorld(w));
+      versioned += Object.keys(plan.versions).length;
+    }
+    assert.ok(versioned >= 20);
   });
 });
 
