@@ -192,3 +192,183 @@ export function locateSyntaxError(text: string, error: unknown): JsonSyntaxError
   // An error at the very end (the text stopped too soon) is shown after the last character, not on trailing blank lines.
   return { offset: Math.max(0, Math.min(offset, text.trimEnd().length)), reason };
 }
+
+/** One element of the list of records of a JSON text: its text and the line it starts on. */
+export interface JsonListItem {
+  text: string;
+  /** 1-based line where the element starts. */
+  line: number;
+}
+
+/**
+ * Finds the records of a JSON text that arrives in pieces: the elements of the root array,
+ * or of the array under the root object's "Resources" key (in any case). Each element is
+ * handed over, as text with its line, as soon as it is complete, so the whole text never
+ * has to be held at once. It follows the structure only (strings, nesting, the commas
+ * between elements); each element's text is for JSON.parse to check, and `end` checks
+ * what lies outside the list.
+ *
+ * Only those plain shapes are followed: anything else (an element that is not an object,
+ * an empty list, a root object without a list of resources, a repeated "Resources", text
+ * after the root value, a syntax error that shows in the structure) sets `failed`, and
+ * the caller reads the text whole instead, where every problem is described.
+ */
+export class JsonListSplitter {
+  /** The text is not of a shape followed here: read it whole. */
+  failed = false;
+  private line = 1;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private phase: 'start' | 'root' | 'list' | 'item' | 'end' = 'start';
+  private rootArray = false;
+  private listDepth = 0;
+  /** In the list: what came last ("[" opened it, "," or an element). */
+  private listState: 'open' | 'comma' | 'element' = 'open';
+  /** In the root object: the next string is a key; the key being read; the last key read. */
+  private expectKey = false;
+  private readingKey = false;
+  private keyText = '';
+  private lastKey = '';
+  private listKey: string | undefined;
+  private elements = 0;
+  /** The text outside the list (the list itself as "[]"), parsed by `end`. */
+  private outside = '';
+  /** The current element's text from earlier pieces, and the line it starts on. */
+  private partial = '';
+  private partialLine = 0;
+
+  /** Takes the next piece of text; calls `onItem` for every element completed in it. */
+  push(chunk: string, onItem: (item: JsonListItem) => void): void {
+    if (this.failed) return;
+    const n = chunk.length;
+    let itemFrom = this.phase === 'item' ? 0 : -1;
+    let outsideFrom = this.phase === 'start' || this.phase === 'root' || this.phase === 'end' ? 0 : -1;
+    for (let i = 0; i < n; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c === 0x0a) {
+        this.line++;
+        continue;
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 0x5c /* \ */) this.escaped = true;
+        else if (c === 0x22 /* " */) {
+          this.inString = false;
+          if (this.readingKey) {
+            this.readingKey = false;
+            try {
+              this.lastKey = JSON.parse(`"${this.keyText}"`) as string;
+            } catch {
+              return this.fail();
+            }
+          }
+          continue;
+        }
+        if (this.readingKey) this.keyText += chunk[i];
+        continue;
+      }
+      if (c === 0x20 || c === 0x09 || c === 0x0d) continue;
+      switch (this.phase) {
+        case 'start':
+          if (c === 0x7b /* { */) {
+            this.phase = 'root';
+            this.depth = 1;
+            this.expectKey = true;
+          } else if (c === 0x5b /* [ */) {
+            this.outside += chunk.slice(outsideFrom, i + 1);
+            outsideFrom = -1;
+            this.rootArray = true;
+            this.phase = 'list';
+            this.depth = this.listDepth = 1;
+            this.listState = 'open';
+          } else return this.fail();
+          break;
+        case 'root':
+          if (c === 0x22) {
+            this.inString = true;
+            if (this.depth === 1 && this.expectKey) {
+              this.readingKey = true;
+              this.keyText = '';
+              this.expectKey = false;
+            }
+          } else if (c === 0x5b && this.depth === 1 && this.lastKey.toLowerCase() === 'resources') {
+            if (this.listKey !== undefined) return this.fail();
+            this.listKey = this.lastKey;
+            this.outside += chunk.slice(outsideFrom, i + 1);
+            outsideFrom = -1;
+            this.phase = 'list';
+            this.depth = this.listDepth = 2;
+            this.listState = 'open';
+          } else if (c === 0x7b || c === 0x5b) this.depth++;
+          else if (c === 0x7d || c === 0x5d) {
+            if (--this.depth === 0) this.phase = 'end';
+          } else if (c === 0x2c /* , */ && this.depth === 1) this.expectKey = true;
+          break;
+        case 'list':
+          if (c === 0x5d /* ] */) {
+            if (this.listState === 'comma') return this.fail();
+            this.depth--;
+            this.phase = this.rootArray ? 'end' : 'root';
+            outsideFrom = i;
+          } else if (c === 0x2c) {
+            if (this.listState !== 'element') return this.fail();
+            this.listState = 'comma';
+          } else if (c === 0x7b && this.listState !== 'element') {
+            this.phase = 'item';
+            this.depth++;
+            itemFrom = i;
+            this.partial = '';
+            this.partialLine = this.line;
+          } else return this.fail();
+          break;
+        case 'item':
+          if (c === 0x22) this.inString = true;
+          else if (c === 0x7b || c === 0x5b) this.depth++;
+          else if (c === 0x7d || c === 0x5d) {
+            if (--this.depth === this.listDepth) {
+              const text = this.partial + chunk.slice(itemFrom, i + 1);
+              this.partial = '';
+              itemFrom = -1;
+              this.phase = 'list';
+              this.listState = 'element';
+              this.elements++;
+              onItem({ text, line: this.partialLine });
+              if (this.failed) return;
+            }
+          }
+          break;
+        case 'end':
+          return this.fail();
+      }
+    }
+    if (itemFrom >= 0) this.partial += chunk.slice(itemFrom);
+    if (outsideFrom >= 0) this.outside += chunk.slice(outsideFrom);
+  }
+
+  /** Marks the text as not followed here (also for a caller that finds an element it cannot take). */
+  fail(): void {
+    this.failed = true;
+    this.partial = '';
+  }
+
+  /**
+   * After the last piece: the root value without its list (the list as []) and the key the
+   * list was under (undefined for a root array), or undefined when the text must be read whole.
+   */
+  end(): { root: unknown; key: string | undefined } | undefined {
+    if (this.failed || this.phase !== 'end' || this.elements === 0) return undefined;
+    let root: unknown;
+    try {
+      root = JSON.parse(this.outside);
+    } catch {
+      return undefined;
+    }
+    if (!this.rootArray) {
+      // Exactly one "Resources" (in any case), the one the list was found under.
+      const keys = Object.keys(root as Record<string, unknown>).filter((k) => k.toLowerCase() === 'resources');
+      if (keys.length !== 1 || keys[0] !== this.listKey) return undefined;
+    }
+    return { root, key: this.listKey };
+  }
+}

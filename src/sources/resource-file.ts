@@ -7,13 +7,13 @@
  * Pure: no terminal, no exit; it only reads the file.
  */
 import { isUtf8 } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { CsvInputError, readScimCsv } from '../formats/scim-csv.ts';
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
-import { LineIndex, locateSyntaxError, scanLayout } from './json-text.ts';
+import { JsonListSplitter, LineIndex, locateSyntaxError, scanLayout } from './json-text.ts';
 
 export interface SourceRecord {
   resource: Record<string, unknown>;
@@ -118,6 +118,91 @@ export async function parseResourceBytes(path: string, bytes: Buffer, options: R
   const { records, problems } = format === 'json' ? readJson(path, text, options) : await readDelimited(path, text, options, format === 'tsv' ? '\t' : ',');
   if (problems.length > 0) throw new InputError(problems.sort((a, b) => a.line - b.line));
   return records;
+}
+
+/** What streamJsonResources hands over as it reads. */
+export interface StreamHandlers {
+  /** The file's size in bytes, before any of its bytes. */
+  size?(bytes: number): void;
+  /** Every piece of the file's bytes, in order (for a digest). */
+  bytes?(chunk: Buffer): void;
+  /** Every record, with the problems checkResource finds in it. */
+  record(record: SourceRecord, problems: InputProblem[]): void;
+}
+
+/** The length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence. */
+function completeUtf8(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
+/**
+ * Reads a JSON file of resources (a ListResponse, or an array of resources) as a stream:
+ * each record is parsed and checked as soon as its text has arrived, so neither the file's
+ * text nor all of its parsed records are ever held at once. Gives the same records and
+ * problems parseResourceBytes would, for the files it takes.
+ *
+ * It takes only well-formed UTF-8 JSON in those two shapes with at least one record, each an
+ * object. For any other file (CSV, UTF-16, a syntax error, a single resource, an element
+ * that is not an object, an empty list …) it returns false: then discard what `record` was
+ * given and read the file whole (parseResourceBytes), which describes every problem.
+ */
+export async function streamJsonResources(path: string, options: ReadOptions, handlers: StreamHandlers): Promise<boolean> {
+  const ext = /\.([a-z]+)$/i.exec(path)?.[1]?.toLowerCase();
+  if (options.format !== undefined ? options.format !== 'json' : ext === 'csv' || ext === 'tsv') return false;
+  let handle;
+  try {
+    handle = await open(path);
+  } catch {
+    return false;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    handlers.size?.(size);
+    const splitter = new JsonListSplitter();
+    let read = 0;
+    let carry: Buffer | undefined;
+    let first = true;
+    const onItem = ({ text, line }: { text: string; line: number }) => {
+      let resource: Record<string, unknown>;
+      try {
+        resource = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        splitter.fail();
+        return;
+      }
+      const problems = checkResource(resource, options.registry, options.coreSchema).map((p): InputProblem => ({ file: path, line, ...p }));
+      handlers.record({ resource, file: path, line }, problems);
+    };
+    for await (const piece of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
+      const chunk = piece as Buffer;
+      read += chunk.length;
+      handlers.bytes?.(chunk);
+      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
+      if (first && bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return false; // UTF-16: read whole
+      const cut = completeUtf8(bytes);
+      carry = cut < bytes.length ? bytes.subarray(cut) : undefined;
+      if (!isUtf8(bytes.subarray(0, cut))) return false;
+      let text = bytes.toString('utf8', 0, cut);
+      if (first) {
+        text = text.replace(/^\uFEFF/, '');
+        if (options.format === undefined && ext !== 'json' && detectFormat(path, text) !== 'json') return false;
+        first = false;
+      }
+      splitter.push(text, onItem);
+      if (splitter.failed) return false;
+    }
+    // A file that changed while it was read: read it again, whole.
+    if (carry || read !== size) return false;
+    return splitter.end() !== undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 // ---------------------------------------------------------------- CSV / TSV

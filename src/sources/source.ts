@@ -33,7 +33,7 @@
  *
  * Pure: reads files, nothing else.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
@@ -44,7 +44,7 @@ import type { Mapping } from './mapping.ts';
 // The mapping module brings a YAML parser: load it only for runs that have a mapping file.
 const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
-import { detectFormat, InputError, parseResourceBytes, validateGroups, validateUsers, type FileFormat, type InputProblem } from './resource-file.ts';
+import { detectFormat, InputError, parseResourceBytes, streamJsonResources, validateGroups, validateUsers, type FileFormat, type InputProblem, type SourceRecord } from './resource-file.ts';
 import { cellText, isBlank, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
 
 export type SourcePreset = 'scim' | 'pleio' | 'omni';
@@ -72,8 +72,10 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
   const preset = spec.preset ?? 'scim';
   const problems: InputProblem[] = [];
 
-  // Every file is read once: what is parsed is exactly what is digested.
-  const users = await loadFile(spec.path);
+  // Every file is read once: what is parsed is exactly what is digested. A users file of
+  // SCIM JSON is read as a stream (its text is never held whole); any other, whole.
+  const streamed = preset === 'scim' && spec.mappingFile === undefined ? await streamScimUsers(spec.path, spec.format, registry) : undefined;
+  const users = streamed ? undefined : await loadFile(spec.path);
   const mappingFile = spec.mappingFile !== undefined ? await loadFile(spec.mappingFile) : undefined;
   let mapping: Mapping | undefined;
   let mappingOk = true;
@@ -88,13 +90,14 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
   const groupsPath = spec.groupsFile ?? (fromMapping !== undefined && spec.mappingFile !== undefined ? (isAbsolute(fromMapping) ? fromMapping : join(dirname(spec.mappingFile), fromMapping)) : undefined);
   const groupsFile = groupsPath !== undefined ? await loadFile(groupsPath) : undefined;
   const unread = [users, mappingFile, groupsFile].filter((f): f is InputProblem => f !== undefined && !isLoaded(f));
-  if (unread.length > 0 || !isLoaded(users)) throw new InputError([...unread, ...problems]);
+  if (unread.length > 0 || (users !== undefined && !isLoaded(users))) throw new InputError([...unread, ...problems]);
+  const usersLoaded = users && isLoaded(users) ? users : undefined;
   const mappingLoaded = mappingFile && isLoaded(mappingFile) ? mappingFile : undefined;
   const groupsLoaded = groupsFile && isLoaded(groupsFile) ? groupsFile : undefined;
 
-  const hash = createHash('sha256');
-  const files: string[] = [];
-  for (const [role, file] of [['users', users], ['groups', groupsLoaded], ['mapping', mappingLoaded]] as const) {
+  const hash = streamed?.hash ?? createHash('sha256');
+  const files: string[] = streamed ? [spec.path] : [];
+  for (const [role, file] of [['users', usersLoaded], ['groups', groupsLoaded], ['mapping', mappingLoaded]] as const) {
     if (!file) continue;
     hash.update(`${role}\n${file.bytes.length}\n`);
     hash.update(file.bytes);
@@ -105,13 +108,15 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
   // Users.
   let built: Built;
   let fields = new Map<string, string>();
-  if (spec.mappingFile !== undefined) {
-    built = mapping ? await mappedUsers(users, spec.format, mapping, mappingOk) : { users: [], problems: [] };
+  if (streamed) {
+    built = streamed.built;
+  } else if (spec.mappingFile !== undefined) {
+    built = mapping ? await mappedUsers(usersLoaded!, spec.format, mapping, mappingOk) : { users: [], problems: [] };
     for (const rule of mapping?.rules ?? []) if (rule.source.kind === 'column') fields.set(rule.target.toLowerCase(), rule.source.column);
   } else if (preset === 'scim') {
-    built = await scimUsers(users, spec.format, registry);
+    built = await scimUsers(usersLoaded!, spec.format, registry);
   } else {
-    const table = await readTable(users, spec.format, preset, ['users']);
+    const table = await readTable(usersLoaded!, spec.format, preset, ['users']);
     if (!table.table) built = { users: [], problems: table.problems };
     else {
       const made = preset === 'pleio' ? pleioUsers(table.table, registry) : omniUsers(table.table, table.json);
@@ -121,13 +126,13 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
   }
   problems.push(...built.problems);
   if (built.problems.length === 0) {
-    for (const p of checkUsers(built.users, users.path, registry, preset === 'scim' && spec.mappingFile === undefined)) {
+    for (const p of checkUsers(built.users, spec.path, registry, preset === 'scim' && spec.mappingFile === undefined)) {
       const column = p.field !== undefined ? fields.get(p.field.toLowerCase()) : undefined;
       problems.push(column !== undefined ? { ...p, field: column } : p);
     }
   }
   const desiredUsers = built.users.map((u): DesiredUser => {
-    const user: DesiredUser = { attributes: u.attributes, origin: { file: users.path, line: u.line } };
+    const user: DesiredUser = { attributes: u.attributes, origin: { file: spec.path, line: u.line } };
     if (u.onlyOnCreate) user.onlyOnCreate = u.onlyOnCreate;
     if (u.groups) user.groups = u.groups;
     return user;
@@ -142,7 +147,7 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
   }
 
   if (problems.length > 0) {
-    const rank = (file: string) => [mappingLoaded?.path, users.path, groupsLoaded?.path].indexOf(file);
+    const rank = (file: string) => [mappingLoaded?.path, spec.path, groupsLoaded?.path].indexOf(file);
     throw new InputError(problems.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p.file) - rank(b.p.file) || a.p.line - b.p.line || a.i - b.i).map(({ p }) => p));
   }
   return { users: desiredUsers, groups: assembleGroups(fileGroups, desiredUsers), fingerprint, files };
@@ -210,6 +215,47 @@ function groupNames(value: unknown): string[] | string {
   return names;
 }
 
+/**
+ * Users from SCIM records, one record at a time: each resource's attributes minus what the
+ * server owns, write-only ones apart, and its group names. Any record with groups (even an
+ * empty list) makes the file speak for every user's memberships.
+ */
+function scimUserBuilder(file: string, registry: SchemaRegistry) {
+  const users: BuiltUser[] = [];
+  const groups: string[][] = [];
+  const problems: InputProblem[] = [];
+  const none: string[] = [];
+  let withGroups = false;
+  return {
+    add(record: SourceRecord): void {
+      const attributes: Record<string, unknown> = {};
+      const onlyOnCreate: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(record.resource)) {
+        if (SERVER_OWNED.has(key.toLowerCase())) continue;
+        const def = /^urn:/i.test(key) ? undefined : registry.lookup(SCHEMA.USER, key);
+        if (def && (def.mutability === 'writeOnly' || def.returned === 'never')) onlyOnCreate[key] = value;
+        else attributes[key] = value;
+      }
+      const user: BuiltUser = { line: record.line, attributes };
+      if (Object.keys(onlyOnCreate).length > 0) user.onlyOnCreate = onlyOnCreate;
+      users.push(user);
+      const value = attrValue(record.resource, 'groups');
+      if (value === undefined || value === null) {
+        groups.push(none);
+        return;
+      }
+      withGroups = true;
+      const names = groupNames(value);
+      if (typeof names === 'string') problems.push({ file, line: record.line, field: 'groups', message: names });
+      groups.push(typeof names === 'string' ? none : names);
+    },
+    finish(): Built {
+      if (withGroups) users.forEach((u, i) => (u.groups = groups[i] === none ? [] : groups[i]));
+      return { users, problems };
+    },
+  };
+}
+
 async function scimUsers(file: LoadedFile, format: FileFormat | undefined, registry: SchemaRegistry): Promise<Built> {
   let records;
   try {
@@ -218,28 +264,30 @@ async function scimUsers(file: LoadedFile, format: FileFormat | undefined, regis
     if (e instanceof InputError) return { users: [], problems: e.problems };
     throw e;
   }
+  const builder = scimUserBuilder(file.path, registry);
+  for (const record of records) builder.add(record);
+  return builder.finish();
+}
+
+/**
+ * The scim preset's users file read as a stream (streamJsonResources), with the digest of the
+ * source begun on its bytes; undefined when the file is to be read whole.
+ */
+async function streamScimUsers(path: string, format: FileFormat | undefined, registry: SchemaRegistry): Promise<{ built: Built; hash: Hash } | undefined> {
+  const hash = createHash('sha256');
+  const builder = scimUserBuilder(path, registry);
   const problems: InputProblem[] = [];
-  // Any record with groups (even an empty list) makes the file speak for every user's memberships.
-  const withGroups = records.some((r) => attrValue(r.resource, 'groups') !== undefined && attrValue(r.resource, 'groups') !== null);
-  const users = records.map((record): BuiltUser => {
-    const attributes: Record<string, unknown> = {};
-    const onlyOnCreate: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(record.resource)) {
-      if (SERVER_OWNED.has(key.toLowerCase())) continue;
-      const def = /^urn:/i.test(key) ? undefined : registry.lookup(SCHEMA.USER, key);
-      if (def && (def.mutability === 'writeOnly' || def.returned === 'never')) onlyOnCreate[key] = value;
-      else attributes[key] = value;
-    }
-    const user: BuiltUser = { line: record.line, attributes };
-    if (Object.keys(onlyOnCreate).length > 0) user.onlyOnCreate = onlyOnCreate;
-    if (withGroups) {
-      const names = groupNames(attrValue(record.resource, 'groups'));
-      if (typeof names === 'string') problems.push({ file: file.path, line: record.line, field: 'groups', message: names });
-      else user.groups = names;
-    }
-    return user;
+  const streamed = await streamJsonResources(path, { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true }, {
+    size: (bytes) => hash.update(`users\n${bytes}\n`),
+    bytes: (chunk) => hash.update(chunk),
+    record: (record, found) => {
+      problems.push(...found);
+      // As for a file read whole: records with problems make no users at all.
+      if (problems.length === 0) builder.add(record);
+    },
   });
-  return { users, problems };
+  if (!streamed) return undefined;
+  return { built: problems.length > 0 ? { users: [], problems: problems.sort((a, b) => a.line - b.line) } : builder.finish(), hash };
 }
 
 /** The value of a user's first match key: externalId, else userName, else the (primary) e-mail. */
