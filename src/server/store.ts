@@ -387,13 +387,18 @@ class Journal {
   }
 }
 
+/** Directories this process holds (the pid in their lock files is ours). */
+const held = new Set<string>();
+
 function takeLock(dir: string): void {
   const lock = join(dir, 'lock');
+  if (held.has(dir)) throw new StoreError(`${dir} is already open in this process`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      held.add(dir);
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -415,5 +420,6 @@ function alive(pid: number): boolean {
 }
 
 function releaseLock(dir: string): void {
+  held.delete(dir);
   rmSync(join(dir, 'lock'), { force: true });
 }
