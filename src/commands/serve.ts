@@ -45,8 +45,11 @@ export async function startServing(flags: ServeFlags & { token: string; seed?: S
     source = { name: flags.source, snapshot: await read(), read };
   }
   const seed = flags.seed ?? (flags.seedUsers !== undefined && flags.seedUsers > 0 ? sampleOrganisation(flags.seedUsers, flags.seedGroups ?? 20) : undefined);
+  const { progressBar } = await import('../output/progress.ts');
+  const bars = { reading: progressBar(f.io, 'Reading the store'), seeding: progressBar(f.io, 'Generating the sample organisation') };
   try {
     return await serve({
+      onProgress: (what, done, total) => bars[what].update(done, total),
       dir: flags.data ?? join(dataDir(f.env), 'serve'),
       fsync: flags.fsync,
       host: flags.host,
@@ -62,6 +65,9 @@ export async function startServing(flags: ServeFlags & { token: string; seed?: S
     if (code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} on ${flags.host} is in use: pick another with --port (0 = any free port)`);
     if (code === 'EACCES') throw new UsageError(`not allowed to listen on port ${flags.port}: use a port above 1023`);
     throw e;
+  } finally {
+    bars.reading.finish();
+    bars.seeding.finish();
   }
 }
 

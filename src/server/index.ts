@@ -28,6 +28,8 @@ export interface ServeOptions extends Omit<ServerOptions, 'store' | 'readOnly'> 
   source?: { name: string; snapshot: SourceSnapshot; read: () => Promise<SourceSnapshot> };
   /** Fill an empty store with this organisation. */
   seed?: SampleOrganisation;
+  /** Told how far start-up has come: reading the store (bytes), or filling it (users). */
+  onProgress?: (what: 'reading' | 'seeding', done: number, total: number) => void;
 }
 
 export interface Serving extends RunningServer {
@@ -39,10 +41,10 @@ export interface Serving extends RunningServer {
 }
 
 export async function serve(options: ServeOptions): Promise<Serving> {
-  const store = await Store.open({ dir: options.source ? undefined : options.dir, fsync: options.fsync });
+  const store = await Store.open({ dir: options.source ? undefined : options.dir, fsync: options.fsync, onProgress: (done, total) => options.onProgress?.('reading', done, total) });
   try {
     if (options.source) await loadSnapshot(store, options.source.snapshot);
-    else if (options.seed && store.users.size === 0 && store.groups.size === 0) await seedStore(store, options.seed);
+    else if (options.seed && store.users.size === 0 && store.groups.size === 0) await seedStore(store, options.seed, (done, total) => options.onProgress?.('seeding', done, total));
     const source = options.source;
     let beforeRequest: (() => Promise<void>) | undefined;
     const running = await startServer({ ...options, store, readOnly: source?.name, beforeRequest: () => beforeRequest?.() ?? Promise.resolve() });
@@ -119,13 +121,18 @@ function watchSource(source: NonNullable<ServeOptions['source']>, running: Runni
 }
 
 /** Puts a sample organisation into the store, through the same checks as a POST. */
-export async function seedStore(store: Store, org: SampleOrganisation): Promise<void> {
+export async function seedStore(store: Store, org: SampleOrganisation, onProgress?: (done: number, total: number) => void): Promise<void> {
   const idsByGroup = new Map<string, Array<[string, MemberType]>>(org.groups.map((g) => [g, []]));
   const writes: Array<Promise<StoredResource>> = [];
-  for (const u of org.users) {
+  for (const [i, u] of org.users.entries()) {
     const id = crypto.randomUUID();
     writes.push(add(store, 'User', scimUser(u), id));
     for (const g of u.groups) idsByGroup.get(g)?.push([id, 'User']);
+    if (i % 2000 === 1999) {
+      onProgress?.(i + 1, org.users.length);
+      // Let the progress bar draw.
+      await new Promise<void>((r) => setImmediate(r));
+    }
   }
   await Promise.all(writes);
   await Promise.all(

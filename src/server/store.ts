@@ -13,7 +13,7 @@
  *
  * Passwords are never stored: `serve` authenticates nobody with them (see the README).
  */
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -51,6 +51,8 @@ export interface StoreOptions {
   dir?: string;
   /** Sync each batch of journal lines to disk (default true). */
   fsync?: boolean;
+  /** Told how far reading the data directory has come (bytes). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export class Store {
@@ -74,9 +76,12 @@ export class Store {
       mkdirSync(options.dir, { recursive: true, mode: 0o700 });
       takeLock(options.dir);
       try {
-        for (const file of ['snapshot.jsonl', 'journal.jsonl']) {
-          const path = join(options.dir, file);
-          if (existsSync(path)) await store.replay(path);
+        const files = ['snapshot.jsonl', 'journal.jsonl'].map((f) => join(options.dir!, f)).filter((p) => existsSync(p));
+        const total = files.reduce((n, p) => n + statSync(p).size, 0);
+        let before = 0;
+        for (const path of files) {
+          await store.replay(path, (bytes) => options.onProgress?.(before + bytes, total));
+          before += statSync(path).size;
         }
         store.compact();
         // Everything the journal said is in the snapshot now (replaying it again would change nothing).
@@ -264,12 +269,14 @@ export class Store {
     return this.journal ? this.journal.append(JSON.stringify(line)) : Promise.resolve();
   }
 
-  private async replay(path: string): Promise<void> {
-    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  private async replay(path: string, onProgress: (bytes: number) => void): Promise<void> {
+    const input = createReadStream(path, 'utf8');
+    const lines = createInterface({ input, crlfDelay: Infinity });
     let n = 0;
     let last: string | undefined;
     for await (const text of lines) {
       n++;
+      if (n % 5000 === 0) onProgress(input.bytesRead);
       if (!text) continue;
       if (last !== undefined) this.apply(parseLine(last, path, n - 1));
       last = text;
