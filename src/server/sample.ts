@@ -5,6 +5,7 @@
  * same seed gives the same organisation.
  */
 import { SCHEMA } from '../api/types.ts';
+import { prng } from '../util/prng.ts';
 
 export interface SampleUser {
   externalId: string;
@@ -55,18 +56,6 @@ const DEPARTMENTS: Array<[string, string[]]> = [
 /** Groups beyond the departments: cross-cutting teams. */
 const TEAMS = ['All Staff Berlin', 'All Staff Lisbon', 'All Staff Toronto', 'On-call', 'Managers', 'Interns'];
 
-/** A small, fast, seedable PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T>(rnd: () => number, list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
 
 const ascii = (s: string) =>
@@ -78,7 +67,7 @@ const ascii = (s: string) =>
 
 /** The organisation: `userCount` people in departments and teams, about 3 % of them inactive. */
 export function sampleOrganisation(userCount: number, groupCount = 20, seed = 7): SampleOrganisation {
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const departments = DEPARTMENTS.slice(0, Math.min(groupCount, DEPARTMENTS.length));
   const groups = [...departments.map(([d]) => d), ...TEAMS].slice(0, groupCount);
   const teams = groups.filter((g) => TEAMS.includes(g));
@@ -121,7 +110,7 @@ export interface SampleChanges {
  * `moves` people in another department (and so another department group).
  */
 export function laterExport(org: SampleOrganisation, counts = { hires: 12, leavers: 8, retitles: 15, moves: 6 }, seed = 11): { users: SampleUser[]; changes: SampleChanges } {
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const users = org.users.map((u) => ({ ...u, groups: [...u.groups] }));
   const changes: SampleChanges = { hired: [], left: [], retitled: [], moved: [] };
   const activeIndexes = () => users.map((u, i) => (u.active ? i : -1)).filter((i) => i >= 0);
