@@ -47,6 +47,12 @@ export interface SourceSnapshot {
 export interface TargetSnapshot {
   users: ScimUser[];
   groups: ScimGroup[];
+  /**
+   * Ids of users that every source record able to match them (if any) leaves certainly
+   * unchanged: of those, only the identity is kept (id, version, userName, externalId, e-mail values,
+   * active). See settle.ts.
+   */
+  settled?: ReadonlySet<string>;
 }
 
 export type SyncMode = 'full' | 'attributes' | 'groups';

@@ -61,9 +61,9 @@ export function desiredKey(user: DesiredUser, key: MatchKey): string | undefined
 }
 
 /** Keys compare exactly for externalId (caseExact in RFC 7643), case-insensitively for userName and e-mail. */
-const norm = (key: MatchKey, value: string) => (key === 'externalId' ? value : lower(value));
+export const norm = (key: MatchKey, value: string) => (key === 'externalId' ? value : lower(value));
 
-function targetKeys(user: ScimUser, key: MatchKey): string[] {
+export function targetKeys(user: ScimUser, key: MatchKey): string[] {
   if (key === 'externalId') return typeof user.externalId === 'string' ? [user.externalId] : [];
   if (key === 'userName') return typeof user.userName === 'string' ? [lower(user.userName)] : [];
   return (Array.isArray(user.emails) ? user.emails : []).map((e) => e?.value).filter((v): v is string => typeof v === 'string').map(lower);
@@ -98,7 +98,7 @@ function valueOf(obj: Record<string, unknown>, name: string): unknown {
  * copies a full merge and diff make. When unsure it says false, and the full
  * comparison decides.
  */
-function certainlyUnchanged(existing: Record<string, unknown>, attrs: Record<string, unknown>): boolean {
+export function certainlyUnchanged(existing: Record<string, unknown>, attrs: Record<string, unknown>): boolean {
   for (const [name, incoming] of Object.entries(attrs)) {
     const lowerName = lower(name);
     if (lowerName === 'id' || lowerName === 'meta' || lowerName === 'schemas' || lowerName === 'groups') continue;
@@ -321,7 +321,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     if (!usersMode) continue;
     // A managed user who is back in the source is active again, unless the source says otherwise.
     const reactivate = existing.active === false && u.attributes.active !== false;
-    if (!reactivate && certainlyUnchanged(existing, u.attributes)) continue;
+    // A settled user (see settle.ts) was found certainly unchanged by every record that can match it.
+    if (!reactivate && (target.settled?.has(existing.id) || certainlyUnchanged(existing, u.attributes))) continue;
     const desired: Record<string, unknown> = mergeAttributes(existing, u.attributes);
     if (reactivate) desired.active = true;
     // Only what the source provides can differ: compare just those attributes.

@@ -4,13 +4,14 @@
  * users are gone".
  *
  * The snapshot keeps of each resource what a plan can use (see compactUser and
- * compactGroup), taken as each page arrives: a directory of 100,000 users is never
- * held whole in memory.
+ * compactGroup, and settle.ts), taken as each page arrives: a directory of 100,000
+ * users is never held whole in memory.
  */
 import type { ScimClient } from '../api/client.ts';
 import { runAll } from '../api/executor.ts';
 import type { ScimGroup, ScimUser } from '../api/types.ts';
 import { resourceVersion, versionKey } from './planner.ts';
+import { identityOf, type Settler } from './settle.ts';
 import type { TargetSnapshot } from './model.ts';
 
 /**
@@ -40,11 +41,35 @@ export function compactGroup(group: ScimGroup): ScimGroup {
   return out;
 }
 
-export async function readTarget(client: ScimClient, onProgress?: (what: 'users' | 'groups', received: number, total?: number) => void): Promise<TargetSnapshot> {
-  // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
+/**
+ * Reads the target. With a settler (which comes once the source has been read), every user
+ * is settled as it arrives (the users read before the settler came, as soon as it does):
+ * a settled user is kept as its identity only, and named in `settled`.
+ */
+export async function readTarget(
+  client: ScimClient,
+  onProgress?: (what: 'users' | 'groups', received: number, total?: number) => void,
+  settler?: Promise<Settler>,
+): Promise<TargetSnapshot> {
   const users: ScimUser[] = [];
+  const settled = new Set<string>();
+  let ready: Settler | undefined;
+  let done = 0;
+  // A settler that fails (the source could not be read) fails the run elsewhere; here it is awaited below.
+  settler?.then((s) => (ready = s), () => undefined);
+  const settle = () => {
+    if (!ready) return;
+    for (; done < users.length; done++) {
+      const user = users[done]!;
+      if (!ready.settle(user)) continue;
+      users[done] = identityOf(user);
+      settled.add(user.id);
+    }
+  };
+  // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
   for await (const user of client.users.list({ excludedAttributes: ['groups'], onPage: ({ received, total }) => onProgress?.('users', received, total) })) {
     users.push(compactUser(user));
+    settle();
   }
   const groups = await client.groups.toArray({ onPage: ({ received, total }) => onProgress?.('groups', received, total) });
   // Some servers leave members out of listings: read those groups one by one.
@@ -54,7 +79,10 @@ export async function readTarget(client: ScimClient, onProgress?: (what: 'users'
     if (!o.ok) throw o.error;
     groups[missing[k]![1]] = { ...groups[missing[k]![1]]!, members: o.value.members ?? [] };
   });
-  return { users, groups: groups.map(compactGroup) };
+  if (!settler) return { users, groups: groups.map(compactGroup) };
+  ready = await settler;
+  settle();
+  return { users, groups: groups.map(compactGroup), settled };
 }
 
 export interface StaleObject {

@@ -14,6 +14,7 @@ import { diffResources } from '../../src/api/update.ts';
 import { applyPlan } from '../../src/sync/apply.ts';
 import type { Change, DesiredGroup, DesiredUser, MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode, TargetSnapshot } from '../../src/sync/model.ts';
 import { planSync, resourceVersion } from '../../src/sync/planner.ts';
+import { identityOf, Settler } from '../../src/sync/settle.ts';
 import { compactGroup, compactUser } from '../../src/sync/target.ts';
 import { BASE, caps, prng, recordingSleep } from './helpers.ts';
 import { DEFAULT_KEYS, ENT, GROUPS_FILE, USERS_FILE, grp, rec, scimServer, shuffle, simulate, splitExtension } from './sync-helpers.ts';
@@ -512,6 +513,32 @@ describe('sync properties: the target as readTarget keeps it', () => {
       versioned += Object.keys(plan.versions).length;
     }
     assert.ok(versioned >= 20);
+  });
+});
+
+describe('sync properties: settling the target against the source while it is read', () => {
+  test('200 random worlds: settled users kept as their identity, released records, the very same plan', () => {
+    let settledCount = 0;
+    let releasedCount = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const w = randomWorld(seed);
+      const src = structuredClone(w.src);
+      const settler = new Settler(src, w.options.matchKeys);
+      const settled = new Set<string>();
+      const users = w.tgt.users.map(compactUser).map((u) => {
+        if (!settler.settle(u)) return u;
+        settled.add(u.id);
+        return identityOf(u);
+      });
+      settler.release();
+      settledCount += settled.size;
+      releasedCount += src.users.filter((u, i) => Object.keys(u.attributes).length < Object.keys(w.src.users[i]!.attributes).length).length;
+      const plan = planSync(src, { users, groups: w.tgt.groups.map(compactGroup), settled }, w.options);
+      assert.deepEqual(plan, planSync(w.src, w.tgt, w.options), describeWorld(w));
+    }
+    // The worlds settle users and release records (and leave others whole).
+    assert.ok(settledCount >= 200, `settled ${settledCount}`);
+    assert.ok(releasedCount >= 30, `released ${releasedCount}`);
   });
 });
 

@@ -11,6 +11,7 @@ import type { MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMo
 import { toPlanFile, type PlanFile } from '../../sync/plan-file.ts';
 import { planSync } from '../../sync/planner.ts';
 import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
+import { Settler } from '../../sync/settle.ts';
 import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
 import { readTarget } from '../../sync/target.ts';
 import { appendFileSync } from 'node:fs';
@@ -115,19 +116,23 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
   const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
   // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
   // Either failing fails the whole run; nothing partial is ever planned.
-  const progress = progressBar(f.io, 'Reading target');
-  let source: SourceSnapshot;
-  let target: Awaited<ReturnType<typeof readTarget>>;
-  try {
-    [source, target] = await Promise.all([readSource(spec, registry), readTarget(client, (what, received, total) => progress.update(received, total))]);
-  } finally {
-    progress.finish();
-  }
-  log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
-  log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
   const dir = dataDir(f.env);
   const state = loadState(dir, connection.name, connection.url);
   const options = planOptionsFrom(flags, state);
+  const progress = progressBar(f.io, 'Reading target');
+  let source: SourceSnapshot;
+  let target: Awaited<ReturnType<typeof readTarget>>;
+  // Once the source is in, target users are settled as they arrive (settle.ts): neither side is held whole.
+  const reading = readSource(spec, registry);
+  const settler = reading.then((s) => new Settler(s, options.matchKeys));
+  try {
+    [source, target] = await Promise.all([reading, readTarget(client, (what, received, total) => progress.update(received, total), settler)]);
+  } finally {
+    progress.finish();
+  }
+  (await settler).release();
+  log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
+  log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
   const plan = planSync(source, target, options);
   return { client, caps, connection, registry, source, plan, options, state, dataDir: dir };
 }
