@@ -124,7 +124,7 @@ export async function parseResourceBytes(path: string, bytes: Buffer, options: R
 export interface StreamHandlers {
   /** The file's size in bytes, before any of its bytes. */
   size?(bytes: number): void;
-  /** Every piece of the file's bytes, in order (for a digest). */
+  /** Every piece of the file's bytes, in order (for a digest); the piece is reused after the call. */
   bytes?(chunk: Buffer): void;
   /** Every record, with the problems checkResource finds in it. */
   record(record: SourceRecord, problems: InputProblem[]): void;
@@ -166,7 +166,6 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
     handlers.size?.(size);
     const splitter = new JsonListSplitter();
     let read = 0;
-    let carry: Buffer | undefined;
     let first = true;
     const onItem = ({ text, line }: { text: string; line: number }) => {
       let resource: Record<string, unknown>;
@@ -179,16 +178,22 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
       const problems = checkResource(resource, options.registry, options.coreSchema).map((p): InputProblem => ({ file: path, line, ...p }));
       handlers.record({ resource, file: path, line }, problems);
     };
-    for await (const piece of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
-      const chunk = piece as Buffer;
-      read += chunk.length;
-      handlers.bytes?.(chunk);
-      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
-      if (first && bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return false; // UTF-16: read whole
-      const cut = completeUtf8(bytes);
-      carry = cut < bytes.length ? bytes.subarray(cut) : undefined;
-      if (!isUtf8(bytes.subarray(0, cut))) return false;
-      let text = bytes.toString('utf8', 0, cut);
+    // One buffer for the whole file (a new one per piece leaves the process holding memory it
+    // freed); it starts with the bytes of a character the previous piece cut in two.
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let kept = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, kept, buffer.length - kept, null);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+      handlers.bytes?.(buffer.subarray(kept, kept + bytesRead));
+      const end = kept + bytesRead;
+      if (first && end >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) return false; // UTF-16: read whole
+      const cut = completeUtf8(buffer.subarray(0, end));
+      if (!isUtf8(buffer.subarray(0, cut))) return false;
+      let text = buffer.toString('utf8', 0, cut);
+      buffer.copy(buffer, 0, cut, end);
+      kept = end - cut;
       if (first) {
         text = text.replace(/^\uFEFF/, '');
         if (options.format === undefined && ext !== 'json' && detectFormat(path, text) !== 'json') return false;
@@ -198,7 +203,7 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
       if (splitter.failed) return false;
     }
     // A file that changed while it was read: read it again, whole.
-    if (carry || read !== size) return false;
+    if (kept > 0 || read !== size) return false;
     return splitter.end() !== undefined;
   } finally {
     await handle.close();

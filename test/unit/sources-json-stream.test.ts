@@ -115,7 +115,7 @@ describe('streamJsonResources', () => {
     let size = -1;
     const ok = await streamJsonResources(path, { ...options, format }, {
       size: (bytes) => (size = bytes),
-      bytes: (chunk) => chunks.push(chunk),
+      bytes: (chunk) => chunks.push(Buffer.from(chunk)),
       record: (r, found) => {
         records.push(r);
         problems.push(...found);
