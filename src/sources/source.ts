@@ -377,7 +377,8 @@ async function tableGroups(file: LoadedFile, preset: SourcePreset, mapping: Mapp
 function assembleGroups(fileGroups: DesiredGroup[], users: DesiredUser[]): DesiredGroup[] {
   const byExternalId = new Map<string, string>();
   const byName = new Map<string, string>();
-  for (const u of users) {
+  // The users by key, only when a group lists members to look up.
+  if (fileGroups.some((g) => g.members)) for (const u of users) {
     const key = firstMatchKey(u.attributes);
     if (key === undefined) continue;
     const externalId = cellText(attrValue(u.attributes, 'externalId'))?.trim();

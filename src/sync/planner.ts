@@ -186,19 +186,25 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   const usersMode = options.mode !== 'groups';
   const groupsMode = options.mode !== 'attributes';
 
-  // Index the target by every match key.
-  const index = new Map<MatchKey, Map<string, ScimUser[]>>();
+  // Index the target by every match key (a user alone under a value is not wrapped in a list).
+  const index = new Map<MatchKey, Map<string, ScimUser | ScimUser[]>>();
   for (const key of options.matchKeys) {
-    const m = new Map<string, ScimUser[]>();
+    const m = new Map<string, ScimUser | ScimUser[]>();
     for (const u of target.users) {
       for (const k of targetKeys(u, key)) {
-        const list = m.get(k);
-        if (!list) m.set(k, [u]);
-        else if (list[list.length - 1] !== u) list.push(u);
+        const there = m.get(k);
+        if (there === undefined) m.set(k, u);
+        else if (Array.isArray(there)) {
+          if (there[there.length - 1] !== u) there.push(u);
+        } else if (there !== u) m.set(k, [there, u]);
       }
     }
     index.set(key, m);
   }
+  const hitsOf = (key: MatchKey, value: string): readonly ScimUser[] => {
+    const there = index.get(key)!.get(norm(key, value));
+    return there === undefined ? [] : Array.isArray(there) ? there : [there];
+  };
   // Each source record's keys, computed once.
   const keyCache = new Map<DesiredUser, Partial<Record<MatchKey, string>>>();
   const keysOf = (u: DesiredUser): Partial<Record<MatchKey, string>> => {
@@ -214,7 +220,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     const out = new Map<string, ScimUser>();
     for (const key of options.matchKeys) {
       const v = keysOf(user)[key];
-      if (v) for (const u of index.get(key)!.get(norm(key, v)) ?? []) out.set(u.id, u);
+      if (v) for (const u of hitsOf(key, v)) out.set(u.id, u);
     }
     return [...out.values()];
   };
@@ -256,7 +262,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     for (const key of options.matchKeys) {
       const v = keysOf(u)[key];
       if (!v) continue;
-      const hits = index.get(key)!.get(norm(key, v)) ?? [];
+      const hits = hitsOf(key, v);
       if (hits.length === 1) {
         found = hits[0];
         break;
@@ -418,7 +424,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     }
     const targetByName = new Map<string, ScimGroup[]>();
     for (const g of target.groups) targetByName.set(lower(g.displayName ?? ''), [...(targetByName.get(lower(g.displayName ?? '')) ?? []), g]);
-    // Target users by id, for removals (built once, when the first group needs it).
+    // Target users by id, for removals (built once, when the first removal needs it).
     let usersById: Map<string, ScimUser> | undefined;
     const sortedWanted = [...wanted.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
     for (const w of sortedWanted) {
@@ -453,12 +459,12 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
         changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: nameOfRef.get(key) ?? key });
       }
       if (existing && w.members !== undefined) {
-        usersById ??= new Map(target.users.map((u) => [u.id, u]));
         for (const memberId of current) {
           if (desiredIds.has(memberId) || protectedIds.has(memberId)) continue;
           // Only users the source lists move between groups. Members it does not list (leavers,
           // whose account the missing-user policy handles; service accounts; nested groups) stay.
           if (!matchedIds.has(memberId)) continue;
+          usersById ??= new Map(target.users.map((u) => [u.id, u]));
           const member = usersById.get(memberId);
           if (!member) continue;
           touched = true;
