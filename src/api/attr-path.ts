@@ -41,11 +41,14 @@ export function parseValueFilter(text: string): ValueFilter {
     if (/^-?\d+(\.\d+)?$/.test(tok)) return Number(tok);
     return fail(`"${tok}" is not a quoted string, number, boolean or null`);
   };
+  let depth = 0;
   const primary = (): ValueFilter => {
     if (tokens[i] === '(') {
+      if (++depth > 16) fail('parentheses nest more than 16 deep');
       i++;
       const inner = or();
       if (tokens[i++] !== ')') fail('a ")" is missing');
+      depth--;
       return inner;
     }
     const attr = tokens[i++];

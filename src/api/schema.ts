@@ -138,7 +138,7 @@ export class SchemaRegistry {
   schema(id: string): SchemaDef | undefined {
     if (this.exact.has(id)) return this.exact.get(id);
     const found = this.byId.get(id.toLowerCase());
-    this.exact.set(id, found);
+    if (found) remember(this.exact, id, found);
     return found;
   }
 
@@ -155,7 +155,8 @@ export class SchemaRegistry {
     const hit = this.lookups.get(key);
     if (hit !== undefined) return hit ?? undefined;
     const found = this.resolve(schemaId, path);
-    this.lookups.set(key, found ?? null);
+    // Misses are not remembered: the names asked about can come from anyone (a server's clients).
+    if (found) remember(this.lookups, key, found);
     return found;
   }
 
@@ -179,6 +180,12 @@ export class SchemaRegistry {
     const idx = path.lastIndexOf(':');
     return { urn: path.slice(0, idx), attrPath: path.slice(idx + 1) };
   }
+}
+
+/** Caches of lookups stay small: a name that misses the cache is just resolved again. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= 10_000) cache.clear();
+  cache.set(key, value);
 }
 
 function isCore(schemaId: string): boolean {

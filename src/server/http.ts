@@ -20,8 +20,6 @@ export interface ServerOptions extends ServiceOptions {
   port?: number;
   /** One line per request (method, path, status, milliseconds) goes here when set. */
   logRequest?: (line: string) => void;
-  /** Unexpected errors (a bug, a full disk) go here. */
-  logError?: (message: string) => void;
   /** Runs before each request is handled (e.g. to notice that a served file changed). */
   beforeRequest?: () => Promise<void>;
 }
@@ -73,7 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       raw = await readBody(req);
     } catch (e) {
-      if (e instanceof ScimHttpError) return send(res, errorResponse(e), true);
+      if (e instanceof ScimHttpError) return send(res, errorResponse(e));
       throw e;
     }
     let body: unknown;
@@ -98,7 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       body,
       bodySize: raw.length,
     });
-    return send(res, result, false, head);
+    return send(res, result, head);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -124,33 +122,43 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
+/**
+ * Reads a request body. One over the limit is answered 413 at once, and the rest of it is
+ * still read and thrown away (up to four times the limit) on a connection kept open, so a
+ * client that is still sending gets the answer instead of a reset.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY) {
-      req.resume();
-      reject(new ScimHttpError(413, `the request body is larger than ${MAX_BODY} bytes`));
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
+    const refuse = () => {
+      over = true;
+      chunks.length = 0;
+      reject(new ScimHttpError(413, `the request body is larger than ${MAX_BODY} bytes`));
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        req.destroy();
-        reject(new ScimHttpError(413, `the request body is larger than ${MAX_BODY} bytes`));
+      if (over) {
+        if (size > 4 * MAX_BODY) req.destroy();
         return;
       }
-      chunks.push(chunk);
+      if (size > MAX_BODY) refuse();
+      else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!over) reject(e);
+    });
+    if (declared > MAX_BODY) refuse();
   });
 }
 
-function send(res: ServerResponse, r: ServiceResponse, close = false, headOnly = false): number {
+function send(res: ServerResponse, r: ServiceResponse, headOnly = false): number {
   const headers: Record<string, string> = { ...r.headers };
-  if (close) headers.Connection = 'close';
   if (r.body === undefined) {
     res.writeHead(r.status, headers).end();
     return r.status;

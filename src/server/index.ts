@@ -41,7 +41,7 @@ export interface Serving extends RunningServer {
 }
 
 export async function serve(options: ServeOptions): Promise<Serving> {
-  const store = await Store.open({ dir: options.source ? undefined : options.dir, fsync: options.fsync, onProgress: (done, total) => options.onProgress?.('reading', done, total) });
+  const store = await Store.open({ dir: options.source ? undefined : options.dir, fsync: options.fsync, touchRelated: !options.source, onProgress: (done, total) => options.onProgress?.('reading', done, total) });
   try {
     if (options.source) await loadSnapshot(store, options.source.snapshot);
     else if (options.seed && store.users.size === 0 && store.groups.size === 0) await seedStore(store, options.seed, (done, total) => options.onProgress?.('seeding', done, total));
@@ -66,51 +66,57 @@ export async function serve(options: ServeOptions): Promise<Serving> {
 
 const now = () => new Date().toISOString();
 
-/**
- * Adds a resource through the same checks as a POST. `contentVersion`: the version is a digest
- * of the content (a served file: the same row keeps its ETag across restarts, a changed one
- * gets a new one), else the store's next.
- */
-async function add(store: Store, kind: 'User' | 'Group', body: Record<string, unknown>, id: string, contentVersion = false): Promise<StoredResource> {
+/** Adds a resource through the same checks as a POST. */
+async function add(store: Store, kind: 'User' | 'Group', body: Record<string, unknown>, id: string): Promise<StoredResource> {
   const checked = checkResource(kind, body, store, id);
   const t = now();
-  const version = contentVersion
-    ? Number.parseInt(createHash('sha256').update(JSON.stringify([checked.schemas, checked.attrs, [...(checked.members ?? [])]])).digest('hex').slice(0, 12), 16)
-    : store.nextVersion();
-  const r: StoredResource = { kind, id, version, created: t, lastModified: t, ...checked };
+  const r: StoredResource = { kind, id, version: store.nextVersion(), created: t, lastModified: t, ...checked };
   await store.put(r);
   return r;
 }
 
-/** Checks the served files at most once a second; reads them again when one changed. */
+/** A version that is a digest of what a resource shows: the same content, the same ETag, across restarts. */
+function digestVersion(parts: unknown): number {
+  return Number.parseInt(createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12), 16);
+}
+
+/**
+ * Checks the served files at most once a second; reads them again when one changed. A file
+ * is read only once it has been left alone for a second, and its content is used only if
+ * the file did not change while it was read: a half-written export is never served.
+ */
 function watchSource(source: NonNullable<ServeOptions['source']>, running: RunningServer, logError?: (message: string) => void): () => Promise<void> {
-  const stamp = () => source.snapshot.files.map((f) => {
-    try {
-      const s = statSync(f);
-      return `${s.size}:${s.mtimeMs}`;
-    } catch {
-      return 'missing';
-    }
-  }).join('|');
-  let seen = stamp();
+  const stamp = () =>
+    source.snapshot.files
+      .map((f) => {
+        try {
+          const s = statSync(f);
+          return { text: `${s.size}:${s.mtimeMs}`, mtime: s.mtimeMs };
+        } catch {
+          return { text: 'missing', mtime: 0 };
+        }
+      })
+      .reduce((a, b) => ({ text: `${a.text}|${b.text}`, mtime: Math.max(a.mtime, b.mtime) }), { text: '', mtime: 0 });
+  let seen = stamp().text;
   let checkedAt = Date.now();
   let reading: Promise<void> | undefined;
   return async () => {
     if (reading) return reading;
     if (Date.now() - checkedAt < 1000) return;
     checkedAt = Date.now();
-    const now = stamp();
-    if (now === seen) return;
+    const before = stamp();
+    if (before.text === seen || Date.now() - before.mtime < 1000) return;
     reading = (async () => {
       try {
         const snapshot = await source.read();
-        const fresh = await Store.open({});
+        if (stamp().text !== before.text) return; // changed while being read: try again later
+        const fresh = await Store.open({ touchRelated: false });
         await loadSnapshot(fresh, snapshot);
         source.snapshot = snapshot;
         running.service.useStore(fresh);
-        seen = now;
+        seen = before.text;
       } catch (e) {
-        seen = now; // tried: wait for the next change rather than re-reading a broken file on every request
+        seen = before.text; // tried: wait for the next change rather than re-reading a broken file on every request
         logError?.(`${source.name} changed but cannot be served: ${e instanceof Error ? e.message : String(e)}; still serving what it held before`);
       } finally {
         reading = undefined;
@@ -148,19 +154,28 @@ function stableId(kind: string, key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Fills an in-memory store with what a source file says. */
+/**
+ * Fills an in-memory store with what a source file says. Ids are derived from each record's
+ * externalId (as written: it is case-exact) or else its userName (any case), so they stay the
+ * same every time the file is served; versions are digests of what each resource shows.
+ */
 async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<void> {
   const idByKey = new Map<string, string>();
   const membersByGroup = new Map<string, string[]>();
+  const taken = new Map<string, string>();
   for (const user of snapshot.users) {
     const a = user.attributes;
-    const key = String(a.externalId ?? a.userName ?? '');
-    const id = stableId('User', key.toLowerCase());
+    const where = `${user.origin.file}:${user.origin.line}`;
+    const key = typeof a.externalId === 'string' && a.externalId !== '' ? `externalId:${a.externalId}` : `userName:${String(a.userName ?? '').toLowerCase()}`;
+    const id = stableId('User', key);
+    const other = taken.get(id);
+    if (other !== undefined) throw new Error(`${where}: this record has the same ${key.split(':')[0]} as ${other}`);
+    taken.set(id, where);
     const schemas = [SCHEMA.USER, ...Object.keys(a).filter((k) => k.toLowerCase().startsWith('urn:'))];
     try {
-      await add(store, 'User', { schemas, ...a }, id, true);
+      await add(store, 'User', { schemas, ...a }, id);
     } catch (e) {
-      throw new Error(`${user.origin.file}:${user.origin.line}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
     }
     for (const k of [a.externalId, a.userName]) if (typeof k === 'string') idByKey.set(k.toLowerCase(), id);
     for (const g of user.groups ?? []) {
@@ -176,6 +191,14 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
     const members = [...new Set([...fromGroup, ...(membersByGroup.get(displayName) ?? [])])];
     const body: Record<string, unknown> = { schemas: [SCHEMA.GROUP], displayName, members: members.map((value) => ({ value })) };
     if (group?.externalId) body.externalId = group.externalId;
-    await add(store, 'Group', body, stableId('Group', displayName), true);
+    await add(store, 'Group', body, stableId('Group', displayName));
+  }
+  // Versions last, when everything each resource shows is known: a user shows its groups' names,
+  // a group its members' names.
+  for (const u of store.users.values()) {
+    u.version = digestVersion([u.schemas, u.attrs, [...store.groupsOf(u.id)].map((g) => store.groups.get(g)?.attrs.displayName).sort()]);
+  }
+  for (const g of store.groups.values()) {
+    g.version = digestVersion([g.schemas, g.attrs, [...g.members!.keys()].map((m) => [m, store.users.get(m)?.attrs.displayName ?? store.users.get(m)?.attrs.userName])]);
   }
 }

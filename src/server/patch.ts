@@ -103,13 +103,19 @@ function resolve(kind: ResourceKind, doc: Record<string, unknown>, text: string,
   return { path, def, sub, holder, key };
 }
 
-function checkFilterNames(f: ValueFilter, def: AttributeDef, text: string): void {
-  if (f.kind === 'and' || f.kind === 'or') {
-    checkFilterNames(f.left, def, text);
-    checkFilterNames(f.right, def, text);
-    return;
+/** Checks the names in a value filter, and its size (evaluation recurses once per term). */
+function checkFilterNames(filter: ValueFilter, def: AttributeDef, text: string): void {
+  const pending = [filter];
+  let terms = 0;
+  while (pending.length > 0) {
+    const f = pending.pop()!;
+    if (f.kind === 'and' || f.kind === 'or') {
+      pending.push(f.left, f.right);
+      continue;
+    }
+    if (++terms > 100) throw badRequest('invalidPath', `"${text.slice(0, 80)}…": a value filter of more than 100 comparisons`);
+    if (!def.subAttributes?.some((s) => lower(s.name) === lower(f.attr))) throw badRequest('invalidPath', `"${text}": ${def.name} has no sub-attribute "${f.attr}"`);
   }
-  if (!def.subAttributes?.some((s) => lower(s.name) === lower(f.attr))) throw badRequest('invalidPath', `"${text}": ${def.name} has no sub-attribute "${f.attr}"`);
 }
 
 function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: string, value: unknown): void {

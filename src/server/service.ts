@@ -55,6 +55,8 @@ export interface ServiceResponse {
 export interface ServiceOptions {
   readOnly?: string;
   limits?: Partial<ServerLimits>;
+  /** Unexpected errors (a bug, a full disk) go here. */
+  logError?: (message: string) => void;
 }
 
 const ERROR = SCHEMA.ERROR;
@@ -117,7 +119,12 @@ export class ScimService {
   }
 
   private async route(req: ServiceRequest): Promise<ServiceResponse> {
-    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new ScimHttpError(404, `${req.path} is not a valid path (broken percent-encoding)`);
+    }
     const method = req.method.toUpperCase();
     const [head, id, extra] = parts;
     const kind: ResourceKind | undefined = head === 'Users' ? 'User' : head === 'Groups' ? 'Group' : undefined;
@@ -198,6 +205,8 @@ export class ScimService {
 
   private writable(): void {
     if (this.options.readOnly !== undefined) throw new ScimHttpError(403, `this server is read-only: it serves ${this.options.readOnly}`);
+    const failed = this.current.writeError;
+    if (failed) throw new ScimHttpError(503, `the server cannot save changes (${failed.message}); restart it once that is fixed`);
   }
 
   private resourceResponse(status: number, r: StoredResource, projection: Projection = {}): ServiceResponse {
@@ -223,8 +232,7 @@ export class ScimService {
       const added = [...next].filter(([mid]) => !current.members!.has(mid));
       const removed = [...current.members!.keys()].filter((mid) => !next.has(mid));
       const version = added.length + removed.length > 0 ? this.store.nextVersion() : current.version;
-      if (removed.length > 0) await this.store.removeMembers(current, removed, version, now);
-      if (added.length > 0) await this.store.addMembers(current, added, version, now);
+      if (added.length + removed.length > 0) await this.store.changeMembers(current, added, removed, version, now);
       return this.resourceResponse(200, current, projection);
     }
     // A write that changes nothing keeps the version: ETags others hold stay valid.
@@ -301,7 +309,7 @@ export class ScimService {
         offset = 0;
         snapshot = { ids: this.matching(kind, q), created: Date.now() };
         this.snapshots.set(snapshotId, snapshot);
-        while (this.snapshots.size > 64) this.snapshots.delete(this.snapshots.keys().next().value!);
+        while (this.snapshots.size > 16) this.snapshots.delete(this.snapshots.keys().next().value!);
       } else {
         const m = /^([\w-]{16})\.(\d+)$/.exec(Buffer.from(q.cursor, 'base64url').toString());
         const found = m ? this.snapshots.get(m[1]!) : undefined;
@@ -419,7 +427,15 @@ export class ScimService {
       for (const i of waiting) {
         if (failOnErrors !== undefined && errors >= failOnErrors) break;
         const op: unknown = ops[i];
-        const result = await this.bulkOperation(op, ids);
+        let result: Awaited<ReturnType<ScimService['bulkOperation']>>;
+        try {
+          result = await this.bulkOperation(op, ids);
+        } catch (e) {
+          // One operation that breaks the server fails alone: the others' results (and ids) still go back.
+          this.options.logError?.(`Bulk operation ${i}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+          const o = isObject(op) ? op : {};
+          result = { method: o.method, bulkId: o.bulkId, status: '500', response: errorResponse(new ScimHttpError(500, 'the server failed to carry out this operation; its log says why')).body };
+        }
         if (result === 'wait') {
           next.push(i);
           continue;
@@ -451,20 +467,27 @@ export class ScimService {
     if (typeof op.path !== 'string') return fail(badRequest('invalidValue', 'an operation needs a "path"'));
     if (method === 'POST' && bulkId === undefined) return fail(badRequest('invalidValue', 'a POST operation needs a "bulkId"'));
     let unresolved = false;
-    const resolveRefs = (v: unknown): unknown => {
+    const resolveRefs = (v: unknown, depth: number): unknown => {
+      if (depth > 16) throw badRequest('invalidValue', '"data" nests deeper than any SCIM resource');
       if (typeof v === 'string' && v.startsWith('bulkId:')) {
         const id = ids.get(v.slice(7));
         if (id === undefined) unresolved = true;
         return id ?? v;
       }
-      if (Array.isArray(v)) return v.map(resolveRefs);
-      if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x)]));
+      if (Array.isArray(v)) return v.map((x) => resolveRefs(x, depth + 1));
+      if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, depth + 1)]));
       return v;
     };
     const path = op.path.replace(/bulkId:([^/]+)/g, (m, ref: string) => ids.get(ref) ?? ((unresolved = true), m));
-    const data = resolveRefs(op.data);
+    let data: unknown;
+    try {
+      data = resolveRefs(op.data, 0);
+    } catch (e) {
+      if (e instanceof ScimHttpError) return fail(e);
+      throw e;
+    }
     if (unresolved) return 'wait';
-    if (!/^\/(Users|Groups)(\/[^/]+)?$/.test(path)) return fail(badRequest('invalidValue', `"${path}" is not a /Users or /Groups path`));
+    if (!/^\/(Users|Groups)(\/[^/]+)?$/.test(path) || /\/\.search$/.test(path)) return fail(badRequest('invalidValue', `"${path}" is not a /Users or /Groups resource path`));
     const res = await this.handle({
       method,
       path,

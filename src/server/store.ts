@@ -13,7 +13,7 @@
  *
  * Passwords are never stored: `serve` authenticates nobody with them (see the README).
  */
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -36,11 +36,15 @@ export interface StoredResource {
   members?: Map<string, MemberType>;
 }
 
+/**
+ * A record of the journal. `touched`: other resources whose representation changed with this
+ * one (a user's `groups`, a group's `members[].display`); they take the record's version, so
+ * their ETags change too, and a replay gives every resource exactly the version it had.
+ */
 type Line =
-  | { op: 'put'; r: Omit<StoredResource, 'members'> & { members?: Array<[string, MemberType]> } }
-  | { op: 'del'; kind: ResourceKind; id: string }
-  | { op: 'm+'; g: string; v: number; t: string; m: Array<[string, MemberType]> }
-  | { op: 'm-'; g: string; v: number; t: string; m: string[] };
+  | { op: 'put'; r: Omit<StoredResource, 'members'> & { members?: Array<[string, MemberType]> }; touched?: string[] }
+  | { op: 'del'; kind: ResourceKind; id: string; v?: number; t?: string; touched?: string[] }
+  | { op: 'm'; g: string; v: number; t: string; add: Array<[string, MemberType]>; remove: string[] };
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -53,6 +57,11 @@ export interface StoreOptions {
   fsync?: boolean;
   /** Told how far reading the data directory has come (bytes). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Give resources a new version when what they show of others changes (default true). Off for
+   * a served file, whose versions are digests of everything each resource shows.
+   */
+  touchRelated?: boolean;
 }
 
 export class Store {
@@ -115,10 +124,28 @@ export class Store {
     return ++this.lastVersion;
   }
 
+  /** Why the journal cannot be written, once it could not: the store then refuses changes. */
+  get writeError(): Error | undefined {
+    return this.journal?.failed;
+  }
+
   /** Adds or replaces a resource (members included for groups) and journals it. */
   put(resource: StoredResource): Promise<void> {
+    const before = this.map(resource.kind).get(resource.id);
+    const touched = new Set<string>();
+    if (this.options.touchRelated !== false) {
+      if (resource.kind === 'Group') {
+        const renamed = before !== undefined && before.attrs.displayName !== resource.attrs.displayName;
+        for (const id of before?.members?.keys() ?? []) if (!resource.members?.has(id)) touched.add(id);
+        for (const id of resource.members?.keys() ?? []) if (renamed || !before?.members?.has(id)) touched.add(id);
+      } else if (before && (before.attrs.displayName !== resource.attrs.displayName || before.attrs.userName !== resource.attrs.userName)) {
+        // Groups show their members' names.
+        for (const g of this.groupsOf(resource.id)) touched.add(g);
+      }
+    }
     this.index(resource);
-    return this.write({ op: 'put', r: { ...resource, members: resource.members ? [...resource.members] : undefined } });
+    this.touchAll(touched, resource.version, resource.lastModified);
+    return this.write({ op: 'put', r: { ...resource, members: resource.members ? [...resource.members] : undefined }, ...(touched.size > 0 ? { touched: [...touched] } : {}) });
   }
 
   private index(resource: StoredResource): void {
@@ -131,57 +158,50 @@ export class Store {
       this.byUserName.set(newName, resource.id);
     }
     if (resource.kind === 'Group') {
-      const renamed = before !== undefined && before.attrs.displayName !== resource.attrs.displayName;
-      for (const id of before?.members?.keys() ?? []) {
-        if (!resource.members?.has(id)) {
-          this.unlink(id, resource.id);
-          this.touchMember(id, resource.version, resource.lastModified);
-        }
-      }
-      for (const id of resource.members?.keys() ?? []) {
-        // A member's representation lists its groups: a new group, or a renamed one, changes it.
-        if (renamed || !before?.members?.has(id)) this.touchMember(id, resource.version, resource.lastModified);
-        this.link(id, resource.id);
-      }
+      for (const id of before?.members?.keys() ?? []) if (!resource.members?.has(id)) this.unlink(id, resource.id);
+      for (const id of resource.members?.keys() ?? []) this.link(id, resource.id);
     }
     map.set(resource.id, resource);
     this.rev++;
     this.lastVersion = Math.max(this.lastVersion, resource.version);
   }
 
-  /** Adds members to a group (those already in it stay as they are). */
-  addMembers(group: StoredResource, members: Array<[string, MemberType]>, version: number, lastModified: string): Promise<void> {
-    const fresh = members.filter(([id]) => !group.members!.has(id));
-    for (const [id, type] of fresh) {
-      group.members!.set(id, type);
-      this.link(id, group.id);
-      this.touchMember(id, version, lastModified);
-    }
-    this.touch(group, version, lastModified);
-    return this.write({ op: 'm+', g: group.id, v: version, t: lastModified, m: fresh });
+  /**
+   * Adds and removes members of a group in one step (nothing can come between the two) and
+   * journals it as one record. Members already in (or not in) the group are left as they are.
+   */
+  changeMembers(group: StoredResource, add: Array<[string, MemberType]>, remove: string[], version: number, lastModified: string): Promise<void> {
+    const line: Extract<Line, { op: 'm' }> = { op: 'm', g: group.id, v: version, t: lastModified, add: add.filter(([id]) => !group.members!.has(id)), remove: remove.filter((id) => group.members!.has(id)) };
+    this.applyMembers(group, line);
+    return this.write(line);
   }
 
-  removeMembers(group: StoredResource, ids: string[], version: number, lastModified: string): Promise<void> {
-    const gone = ids.filter((id) => group.members!.delete(id));
-    for (const id of gone) {
-      this.unlink(id, group.id);
-      this.touchMember(id, version, lastModified);
+  private applyMembers(group: StoredResource, line: Extract<Line, { op: 'm' }>): void {
+    for (const id of line.remove) if (group.members!.delete(id)) this.unlink(id, group.id);
+    for (const [id, type] of line.add) {
+      group.members!.set(id, type);
+      this.link(id, group.id);
     }
-    this.touch(group, version, lastModified);
-    return this.write({ op: 'm-', g: group.id, v: version, t: lastModified, m: gone });
+    this.touchAll([group.id], line.v, line.t);
+    if (this.options.touchRelated !== false) this.touchAll([...line.remove, ...line.add.map(([id]) => id)], line.v, line.t);
   }
 
   /** Deletes a resource, and takes it out of every group it was a member of. */
   async remove(kind: ResourceKind, id: string): Promise<void> {
-    if (!this.map(kind).has(id)) return;
+    const resource = this.map(kind).get(id);
+    if (!resource) return;
     const writes: Array<Promise<void>> = [];
     const now = new Date().toISOString();
     for (const groupId of [...this.groupsOf(id)]) {
       const group = this.groups.get(groupId);
-      if (group) writes.push(this.removeMembers(group, [id], this.nextVersion(), now));
+      if (group) writes.push(this.changeMembers(group, [], [id], this.nextVersion(), now));
     }
+    // The members of a deleted group no longer list it.
+    const touched = kind === 'Group' && this.options.touchRelated !== false ? [...(resource.members?.keys() ?? [])] : [];
+    const v = touched.length > 0 ? this.nextVersion() : undefined;
     this.unindex(kind, id);
-    writes.push(this.write({ op: 'del', kind, id }));
+    if (v !== undefined) this.touchAll(touched, v, now);
+    writes.push(this.write({ op: 'del', kind, id, ...(v !== undefined ? { v, t: now, touched } : {}) }));
     await Promise.all(writes);
   }
 
@@ -224,32 +244,39 @@ export class Store {
       closeSync(fd);
     }
     renameSync(tmp, join(dir, 'snapshot.jsonl'));
+    // The rename itself must be on disk before the journal it replaces goes.
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
   }
 
   /** Waits for pending writes, compacts, and releases the directory. */
   async close(): Promise<void> {
     if (!this.options.dir) return;
     await this.journal?.drain();
-    this.compact();
+    // After a failed write, memory holds changes the journal does not: the disk stays as it is.
+    if (!this.writeError) {
+      this.compact();
+      rmSync(join(this.options.dir, 'journal.jsonl'), { force: true });
+    }
     await this.journal?.close();
     this.journal = undefined;
-    rmSync(join(this.options.dir, 'journal.jsonl'), { force: true });
     releaseLock(this.options.dir);
   }
 
-  private touch(resource: StoredResource, version: number, lastModified: string): void {
-    resource.version = version;
-    resource.lastModified = lastModified;
+  /** Gives these resources a version (never a lower one than they have). */
+  private touchAll(ids: Iterable<string>, version: number, lastModified: string): void {
+    for (const id of ids) {
+      const r = this.users.get(id) ?? this.groups.get(id);
+      if (!r || r.version >= version) continue;
+      r.version = version;
+      r.lastModified = lastModified;
+    }
     this.rev++;
     this.lastVersion = Math.max(this.lastVersion, version);
-  }
-
-  /** A member whose groups changed gets the version of that change (replayed the same way from the journal). */
-  private touchMember(memberId: string, version: number, lastModified: string): void {
-    const member = this.users.get(memberId) ?? this.groups.get(memberId);
-    if (!member || member.version >= version) return;
-    member.version = version;
-    member.lastModified = lastModified;
   }
 
   private link(memberId: string, groupId: string): void {
@@ -298,28 +325,18 @@ export class Store {
       case 'put': {
         const { members, ...rest } = line.r;
         this.index({ ...rest, members: rest.kind === 'Group' ? new Map(members ?? []) : undefined });
+        if (line.touched) this.touchAll(line.touched, rest.version, rest.lastModified);
         return;
       }
       case 'del':
         this.unindex(line.kind, line.id);
+        if (line.touched && line.v !== undefined) this.touchAll(line.touched, line.v, line.t ?? '');
         return;
-      default: {
+      case 'm': {
         // A group deleted later in the journal: its membership changes no longer matter.
         const group = this.groups.get(line.g);
-        if (!group) return;
-        if (line.op === 'm-') {
-          for (const id of line.m) {
-            if (group.members!.delete(id)) this.unlink(id, group.id);
-            this.touchMember(id, line.v, line.t);
-          }
-        } else {
-          for (const [id, type] of line.m) {
-            group.members!.set(id, type);
-            this.link(id, group.id);
-            this.touchMember(id, line.v, line.t);
-          }
-        }
-        this.touch(group, line.v, line.t);
+        if (group) this.applyMembers(group, line);
+        return;
       }
     }
   }
@@ -343,7 +360,7 @@ class Journal {
   private pending: string[] = [];
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private writing?: Promise<void>;
-  private failed?: Error;
+  failed?: Error;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -371,7 +388,8 @@ class Journal {
       this.pending = [];
       this.waiters = [];
       try {
-        await this.handle.write(lines.join('\n') + '\n');
+        const bytes = Buffer.from(lines.join('\n') + '\n');
+        for (let at = 0; at < bytes.length; ) at += (await this.handle.write(bytes, at, bytes.length - at)).bytesWritten;
         if (this.sync) await this.handle.datasync();
         for (const w of waiters) w.resolve();
       } catch (e) {

@@ -73,8 +73,8 @@ test('changes answered before the process dies are all there after a restart, wi
 await store.put(user('u2', 'bob@example.com'));
 const g = group('g1', 'Eng', ['u1']);
 await store.put(g);
-await store.addMembers(g, [['u2', 'User']], store.nextVersion(), T);
-await store.removeMembers(g, ['u1'], store.nextVersion(), T);
+await store.changeMembers(g, [['u2', 'User']], [], store.nextVersion(), T);
+await store.changeMembers(g, [], ['u1'], store.nextVersion(), T);
 await store.put(user('u2', 'robert@example.com'));
 await store.remove('User', 'u1');
 const list = (m) => [...m.values()].map((r) => ({ id: r.id, version: r.version, attrs: r.attrs, ...(r.members ? { members: [...r.members] } : {}), groups: [...store.groupsOf(r.id)].sort() }));
@@ -104,7 +104,7 @@ test("a member's version follows its group changes, and replays to the same valu
   const g = group(a, 'g1', 'Eng');
   await a.put(g);
   const v = a.nextVersion();
-  await a.addMembers(g, [['u1', 'User']], v, T);
+  await a.changeMembers(g, [['u1', 'User']], [], v, T);
   assert.equal(a.users.get('u1')!.version, v);
   assert.ok(v > before);
   await a.put({ ...g, version: a.nextVersion(), attrs: { displayName: 'Engineering' }, members: new Map(g.members) });
