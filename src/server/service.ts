@@ -173,7 +173,7 @@ export class ScimService {
       allow('GET,POST');
       if (method === 'GET') return this.list(kind, this.urlQuery(kind, req.query));
       this.writable();
-      return this.create(kind, req.body, parseProjection(kind, req.query.get('attributes') ?? undefined, req.query.get('excludedAttributes') ?? undefined));
+      return this.create(kind, req.body, projectionOf(kind, req.query));
     }
     if (id === '.search') {
       allow('POST');
@@ -184,11 +184,11 @@ export class ScimService {
     if (!current) throw new ScimHttpError(404, `${kind} ${id} not found`);
     if (method === 'GET') {
       if (req.ifNoneMatch && etagMatches(req.ifNoneMatch, current)) return { status: 304, headers: { ETag: etagOf(current) } };
-      const projection = parseProjection(kind, req.query.get('attributes') ?? undefined, req.query.get('excludedAttributes') ?? undefined);
+      const projection = projectionOf(kind, req.query);
       return this.resourceResponse(200, current, projection);
     }
     this.writable();
-    const projection = parseProjection(kind, req.query.get('attributes') ?? undefined, req.query.get('excludedAttributes') ?? undefined);
+    const projection = projectionOf(kind, req.query);
     if (req.ifMatch && !etagMatches(req.ifMatch, current)) {
       throw new ScimHttpError(412, `${kind} ${id} has changed since that version was read (it is now ${etagOf(current)})`);
     }
@@ -253,7 +253,7 @@ export class ScimService {
       startIndex: intParam(q.get('startIndex'), 'startIndex'),
       count: intParam(q.get('count'), 'count'),
       cursor: q.get('cursor') ?? undefined,
-      projection: parseProjection(kind, q.get('attributes') ?? undefined, q.get('excludedAttributes') ?? undefined),
+      projection: projectionOf(kind, q),
     };
   }
 
@@ -512,6 +512,11 @@ const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
 
 /** Attributes that live outside a stored resource's attrs: filtering on them needs the rendered view. */
 const VIEW_ONLY = new Set(['id', 'meta', 'groups', 'members', 'schemas']);
+
+/** attributes / excludedAttributes of a URL's query. */
+function projectionOf(kind: ResourceKind, q: URLSearchParams): Projection {
+  return parseProjection(kind, q.get('attributes') ?? undefined, q.get('excludedAttributes') ?? undefined);
+}
 
 function ok(body: unknown): ServiceResponse {
   return { status: 200, body };
