@@ -187,6 +187,11 @@ export class ScimClient {
   }
 
   /** The server's capabilities: from memory, the cache, or discovery (in that order). */
+  /** Ends the client: requests in flight are aborted and later ones fail at once. */
+  close(): void {
+    this.transport.close();
+  }
+
   capabilities(): Promise<Capabilities> {
     if (!this.caps) {
       const cached = this.cache?.load();

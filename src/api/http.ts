@@ -6,6 +6,7 @@
  */
 import type { KyInstance } from 'ky';
 import {
+  ClientUsageError,
   NetworkError,
   ResponseError,
   ScimClientError,
@@ -47,7 +48,7 @@ export interface TransportOptions {
   userAgent?: string;
   /** Injection points for tests. */
   fetch?: typeof globalThis.fetch;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   /** Called before each retry (for logs and progress). */
   onRetry?: (info: RetryInfo) => void;
@@ -78,7 +79,15 @@ const MAX_SNIPPET = 300;
 let kyModule: Promise<{ ky: KyInstance; TimeoutError: new (...args: never[]) => Error }> | undefined;
 const loadKy = () => (kyModule ??= import('ky').then((m) => ({ ky: m.default, TimeoutError: m.TimeoutError })));
 
-export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A pause that ends early (resolving) when `signal` aborts, leaving no timer behind. */
+export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
 
 /** Parses a Retry-After header (delta-seconds or HTTP-date) into milliseconds. */
 export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
@@ -103,9 +112,11 @@ export class Transport {
   private readonly baseHeaders: Record<string, string>;
   private readonly opts: Required<Pick<TransportOptions, 'timeoutMs' | 'retries' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRetryAfterMs'>>;
   private readonly fetchFn: typeof globalThis.fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
+  /** Aborted by close(): ends requests in flight and retry pauses. */
+  private readonly closing = new AbortController();
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -172,6 +183,7 @@ export class Transport {
 
     const { ky, TimeoutError: KyTimeoutError } = await loadKy();
     for (let attempt = 0; ; attempt++) {
+      this.checkOpen(method, url);
       let response: Response;
       try {
         response = await ky(url, {
@@ -182,8 +194,10 @@ export class Transport {
           retry: 0,
           throwHttpErrors: false,
           fetch: this.fetchFn,
+          signal: this.closing.signal,
         });
       } catch (cause) {
+        this.checkOpen(method, url);
         const error = this.requestError(cause instanceof KyTimeoutError ? new TimeoutError('timeout', this.opts.timeoutMs) : cause, method, url);
         // A request that timed out or broke may have reached the server: only idempotent ones are repeated.
         if (idempotent && attempt < this.opts.retries) {
@@ -222,8 +236,22 @@ export class Transport {
   }
 
   private async pause(method: string, url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
+    this.checkOpen(method, url);
     this.onRetry?.({ method, url: this.redact(url), attempt: attempt + 1, delayMs, reason: this.redact(reason) });
-    await this.sleep(delayMs);
+    await this.sleep(delayMs, this.closing.signal);
+    this.checkOpen(method, url);
+  }
+
+  /**
+   * Ends the transport: requests in flight are aborted, retry pauses cut short, and every
+   * request from now on fails at once (e.g. when the TUI closes with pages still loading).
+   */
+  close(): void {
+    this.closing.abort();
+  }
+
+  private checkOpen(method: string, url: string): void {
+    if (this.closing.signal.aborted) throw this.tag(new ClientUsageError('the SCIM client was closed'), method, url);
   }
 
   private tag<E extends ScimClientError>(error: E, method: string, url: string): E {

@@ -54,12 +54,17 @@ export async function runTui(f: Factory): Promise<void> {
   const history = new RunHistory(dataDir(f.env));
   const profile = connection.name === 'environment' ? undefined : (await f.profiles()).get(connection.name);
   const { runTui: start } = await import('../ui/run.tsx');
-  await start({
-    deps: { client, caps, history, startSync: profile?.sync ? syncFromProfile(f, history, profile.sync) : undefined },
-    profile: connection.name,
-    url: connection.url,
-    color: f.io.color,
-  });
+  try {
+    await start({
+      deps: { client, caps, history, startSync: profile?.sync ? syncFromProfile(f, history, profile.sync) : undefined },
+      profile: connection.name,
+      url: connection.url,
+      color: f.io.color,
+    });
+  } finally {
+    // Pages still loading when the explorer closes are not wanted any more.
+    client.close();
+  }
 }
 
 export function tuiCommand(ctx: CliContext): Command<GlobalArgs> {

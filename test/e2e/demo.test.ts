@@ -120,4 +120,21 @@ describe('scimctl demo', () => {
       app.dispose();
     }
   });
+
+  test('in a terminal: Ctrl+C while the users are still loading ends at once and cleanly (nothing retried against the stopped server)', async () => {
+    const h = home();
+    const app = new PtyApp(['demo', '--users', '3000'], { cols: 120, rows: 40, env: h.env });
+    try {
+      await app.waitForText(/USERNAME/i, 30_000);
+      app.type('\x03');
+      const exit = await app.waitForExit(5_000);
+      assert.equal(exit.exitCode, 0, app.normalLines().join('\n'));
+      assert.equal(app.bufferType, 'normal');
+      assert.equal(app.cursorVisible, true);
+      assert.match(app.raw, /demo server stopped/);
+      assert.doesNotMatch(app.raw, /retrying|cannot reach/);
+    } finally {
+      app.dispose();
+    }
+  });
 });

@@ -363,3 +363,31 @@ describe('snippet', () => {
     assert.equal(e.status, 418);
   });
 });
+
+describe('Transport.close', () => {
+  test('aborts a request in flight and refuses later ones, naming the closed client', async () => {
+    const { t, f } = setup(hangUntilAborted);
+    const pending = t.request('GET', '/Users', { expect: [200] });
+    // The request reached fetch before the transport was closed.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(f.calls.length, 1);
+    t.close();
+    await assert.rejects(pending, /the SCIM client was closed/);
+    await assert.rejects(t.request('GET', '/Users', { expect: [200] }), /the SCIM client was closed/);
+    assert.equal(f.calls.length, 1, 'nothing is sent after close');
+  });
+
+  test('cuts a retry pause short: no further attempt is made', async () => {
+    const { t, f, retries } = setup(() => {
+      throw networkError('ECONNRESET');
+    }, {
+      // A pause that only ends when the transport closes (the real one also ends then).
+      sleep: (_ms, signal) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
+    });
+    const pending = t.request('GET', '/Users', { expect: [200] });
+    while (retries.length === 0) await new Promise((r) => setImmediate(r));
+    t.close();
+    await assert.rejects(pending, /the SCIM client was closed/);
+    assert.equal(f.calls.length, 1);
+  });
+});
