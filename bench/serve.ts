@@ -5,7 +5,7 @@
  * the same client loop. Targets (issue 6): a page in <= 50 ms; >= 1,000 creates/s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,26 @@ async function bareServer(page: string): Promise<{ url: string; close: () => Pro
   };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) ".
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs the scimctl binary and counts the lines it prints. */
+function runScimctl(bin: string, args: string[], env: Record<string, string>): Promise<{ lines: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let lines = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      for (const byte of d) if (byte === 10) lines++;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve({ lines }) : reject(new Error(`scimctl ${args.join(' ')} exited ${code}`))));
+  });
+}
+
 export async function benchServe(bin: string): Promise<void> {
   const users = 100_000;
   const dir = mkdtempSync(join(tmpdir(), 'scimctl-bench-serve-'));
@@ -169,6 +189,15 @@ export async function benchServe(bin: string): Promise<void> {
       line('filter (new each time, full scan)', filtered.ms);
       line('sortBy=name.familyName', sorted.ms);
       line('cursor paging', median(cursorRuns));
+
+      // Is the server ever the slow side? Its CPU time while scimctl lists all 100,000 users.
+      const cpuBefore = cpuSeconds(s.proc.pid!);
+      const listStart = performance.now();
+      const listing = await runScimctl(bin, ['users', 'list'], { SCIMCTL_URL: s.url, SCIMCTL_TOKEN: TOKEN });
+      const listWall = (performance.now() - listStart) / 1000;
+      const serverCpu = cpuSeconds(s.proc.pid!) - cpuBefore;
+      if (listing.lines !== users) throw new Error(`scimctl users list printed ${listing.lines} rows, not ${users}`);
+      console.log(`  scimctl users list, all 100,000: ${listWall.toFixed(1)} s wall; serve busy ${serverCpu.toFixed(1)} s of it (${((serverCpu / listWall) * 100).toFixed(0)}%): the client is the slower side`);
 
       const total = 5000;
       await createLoop(`${bare.url}/Users`, 500, 8, 'warm'); // the client's own warm-up
