@@ -41,6 +41,9 @@ export function compactGroup(group: ScimGroup): ScimGroup {
   return out;
 }
 
+/** Groups asked for per page while reading the target. */
+export const GROUP_PAGE_SIZE = 10;
+
 /**
  * Reads the target. With a settler (which comes once the source has been read), every user
  * is settled as it arrives (the users read before the settler came, as soon as it does):
@@ -71,18 +74,24 @@ export async function readTarget(
     users.push(compactUser(user));
     settle();
   }
-  const groups = await client.groups.toArray({ onPage: ({ received, total }) => onProgress?.('groups', received, total) });
+  // Each group is kept compact as it arrives, but for one listed without members: that one is kept whole until they come.
+  // Groups come a few at a time: a page of big groups is tens of megabytes of text, parsed whole.
+  const groups: ScimGroup[] = [];
+  const missing: number[] = [];
+  for await (const group of client.groups.list({ pageSize: GROUP_PAGE_SIZE, onPage: ({ received, total }) => onProgress?.('groups', received, total) })) {
+    if (!Array.isArray(group.members)) missing.push(groups.length);
+    groups.push(Array.isArray(group.members) ? compactGroup(group) : group);
+  }
   // Some servers leave members out of listings: read those groups one by one.
-  const missing = groups.map((g, i) => [g, i] as const).filter(([g]) => !Array.isArray(g.members));
-  const outcomes = await runAll(missing, async ([g]) => client.groups.get(g.id, { attributes: ['displayName', 'externalId', 'members', 'meta'] }), { concurrency: 4 });
+  const outcomes = await runAll(missing, async (i) => client.groups.get(groups[i]!.id, { attributes: ['displayName', 'externalId', 'members', 'meta'] }), { concurrency: 4 });
   outcomes.forEach((o, k) => {
     if (!o.ok) throw o.error;
-    groups[missing[k]![1]] = { ...groups[missing[k]![1]]!, members: o.value.members ?? [] };
+    groups[missing[k]!] = compactGroup({ ...groups[missing[k]!]!, members: o.value.members ?? [] });
   });
-  if (!settler) return { users, groups: groups.map(compactGroup) };
+  if (!settler) return { users, groups };
   ready = await settler;
   settle();
-  return { users, groups: groups.map(compactGroup), settled };
+  return { users, groups, settled };
 }
 
 export interface StaleObject {

@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import { resourceVersion } from '../../src/sync/planner.ts';
-import { compactGroup, compactUser } from '../../src/sync/target.ts';
+import { compactGroup, compactUser, GROUP_PAGE_SIZE, readTarget } from '../../src/sync/target.ts';
+import type { ScimClient } from '../../src/api/client.ts';
 
 describe('compactUser and compactGroup', () => {
   const user: ScimUser = {
@@ -49,5 +50,41 @@ describe('compactUser and compactGroup', () => {
     assert.deepEqual(compact, { id: 'g1', displayName: 'Sales', externalId: 'G1', members: [{ value: 'u1' }, { value: 'u2' }], meta: { version: resourceVersion(group) } });
     assert.notEqual(compact.meta!.version, resourceVersion({ ...group, members: [] }));
     assert.deepEqual(compactGroup({ id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } }), { id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } });
+  });
+});
+
+describe('readTarget', () => {
+  async function* over<T>(items: T[]): AsyncGenerator<T, void, undefined> {
+    for (const item of items) yield item;
+  }
+
+  test('groups are kept compact; a group listed without members is read by id, its version counting the members read', async () => {
+    const listed: ScimGroup = { schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'Sales', members: [{ value: 'u1', display: 'Ann', $ref: 'https://example.com/Users/u1' }], meta: { resourceType: 'Group', version: 'W/"3"' } };
+    const bare: ScimGroup = { schemas: [SCHEMA.GROUP], id: 'g2', displayName: 'Ops', externalId: 'X2' };
+    const fetched: ScimGroup = { ...bare, members: [{ value: 'u2', display: 'Bob' }] };
+    const gets: string[] = [];
+    const pageSizes: (number | undefined)[] = [];
+    const client = {
+      users: { list: () => over<ScimUser>([]) },
+      groups: {
+        list: (options: { pageSize?: number }) => {
+          pageSizes.push(options.pageSize);
+          return over([listed, bare]);
+        },
+        get: async (id: string) => {
+          gets.push(id);
+          return fetched;
+        },
+      },
+    } as unknown as ScimClient;
+    const target = await readTarget(client);
+    assert.deepEqual(gets, ['g2']);
+    // A few groups a page: a page of big groups is parsed whole.
+    assert.deepEqual(pageSizes, [GROUP_PAGE_SIZE]);
+    assert.deepEqual(target.groups, [
+      { id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: 'W/"3"' } },
+      { id: 'g2', displayName: 'Ops', externalId: 'X2', members: [{ value: 'u2' }], meta: { version: resourceVersion(fetched) } },
+    ]);
+    assert.match(target.groups[1]!.meta!.version!, /^hash:/);
   });
 });
