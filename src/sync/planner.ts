@@ -186,132 +186,147 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   const usersMode = options.mode !== 'groups';
   const groupsMode = options.mode !== 'attributes';
 
-  // Index the target by every match key (a user alone under a value is not wrapped in a list).
-  const index = new Map<MatchKey, Map<string, ScimUser | ScimUser[]>>();
+  const users = source.users;
+  const targetUsers = target.users;
+  const keyCount = options.matchKeys.length;
+
+  // Index the target by every match key, by position (a user alone under a value is not wrapped in a list).
+  const index = new Map<MatchKey, Map<string, number | number[]>>();
   for (const key of options.matchKeys) {
-    const m = new Map<string, ScimUser | ScimUser[]>();
-    for (const u of target.users) {
+    const m = new Map<string, number | number[]>();
+    targetUsers.forEach((u, t) => {
       for (const k of targetKeys(u, key)) {
         const there = m.get(k);
-        if (there === undefined) m.set(k, u);
-        else if (Array.isArray(there)) {
-          if (there[there.length - 1] !== u) there.push(u);
-        } else if (there !== u) m.set(k, [there, u]);
+        if (there === undefined) m.set(k, t);
+        else if (typeof there !== 'number') {
+          if (there[there.length - 1] !== t) there.push(t);
+        } else if (there !== t) m.set(k, [there, t]);
       }
-    }
+    });
     index.set(key, m);
   }
-  const hitsOf = (key: MatchKey, value: string): readonly ScimUser[] => {
-    const there = index.get(key)!.get(norm(key, value));
-    return there === undefined ? [] : Array.isArray(there) ? there : [there];
+  const hitsOf = (key: MatchKey, value: string): number | readonly number[] | undefined => index.get(key)!.get(norm(key, value));
+  const hitCount = (hits: number | readonly number[] | undefined) => (hits === undefined ? 0 : typeof hits === 'number' ? 1 : hits.length);
+  const hitList = (hits: number | readonly number[] | undefined): readonly number[] => (hits === undefined ? [] : typeof hits === 'number' ? [hits] : hits);
+  // Each source record's keys, computed once: record i's value of matchKeys[k] is at i * keyCount + k.
+  const keys: (string | undefined)[] = new Array<string | undefined>(users.length * keyCount);
+  users.forEach((u, i) => options.matchKeys.forEach((key, k) => (keys[i * keyCount + k] = desiredKey(u, key))));
+  const keyOf = (i: number, k: number) => keys[i * keyCount + k];
+  const candidatesOf = (i: number): number[] => {
+    const out = new Set<number>();
+    options.matchKeys.forEach((key, k) => {
+      const v = keyOf(i, k);
+      if (v) for (const t of hitList(hitsOf(key, v))) out.add(t);
+    });
+    return [...out];
   };
-  // Each source record's keys, computed once.
-  const keyCache = new Map<DesiredUser, Partial<Record<MatchKey, string>>>();
-  const keysOf = (u: DesiredUser): Partial<Record<MatchKey, string>> => {
-    let keys = keyCache.get(u);
-    if (!keys) {
-      keys = {};
-      for (const key of options.matchKeys) keys[key] = desiredKey(u, key);
-      keyCache.set(u, keys);
-    }
-    return keys;
-  };
-  const candidatesOf = (user: DesiredUser): ScimUser[] => {
-    const out = new Map<string, ScimUser>();
-    for (const key of options.matchKeys) {
-      const v = keysOf(user)[key];
-      if (v) for (const u of hitsOf(key, v)) out.set(u.id, u);
-    }
-    return [...out.values()];
+  const protect = (positions: Iterable<number>) => {
+    for (const t of positions) protectedIds.add(targetUsers[t]!.id);
   };
 
   // Two source records on one key: both are problems (which one is right cannot be known).
-  const bad = new Set<DesiredUser>();
-  for (const key of options.matchKeys) {
-    const seen = new Map<string, DesiredUser>();
-    for (const u of source.users) {
-      const v = keysOf(u)[key];
-      if (!v) continue;
-      const other = seen.get(norm(key, v));
-      if (other) {
-        if (!bad.has(u)) problems.push({ origin: u.origin, message: `${key} "${v}" is also on ${other.origin.file}:${other.origin.line}` });
-        if (!bad.has(other)) problems.push({ origin: other.origin, message: `${key} "${v}" is also on ${u.origin.file}:${u.origin.line}` });
-        bad.add(u);
-        bad.add(other);
-      } else seen.set(norm(key, v), u);
-    }
-  }
-  for (const u of source.users) {
-    if (!bad.has(u) && !options.matchKeys.some((k) => keysOf(u)[k])) {
+  const protectedIds = new Set<string>();
+  const bad = new Uint8Array(users.length);
+  options.matchKeys.forEach((key, k) => {
+    const seen = new Map<string, number>();
+    users.forEach((u, i) => {
+      const v = keyOf(i, k);
+      if (!v) return;
+      const o = seen.get(norm(key, v));
+      if (o === undefined) {
+        seen.set(norm(key, v), i);
+        return;
+      }
+      const other = users[o]!;
+      if (!bad[i]) problems.push({ origin: u.origin, message: `${key} "${v}" is also on ${other.origin.file}:${other.origin.line}` });
+      if (!bad[o]) problems.push({ origin: other.origin, message: `${key} "${v}" is also on ${u.origin.file}:${u.origin.line}` });
+      bad[i] = bad[o] = 1;
+    });
+  });
+  users.forEach((u, i) => {
+    if (!bad[i] && !options.matchKeys.some((_, k) => keyOf(i, k))) {
       problems.push({ origin: u.origin, message: `no ${options.matchKeys.join(', ')} to match it by` });
-      bad.add(u);
+      bad[i] = 1;
     }
-  }
+  });
 
   // Match by ranked keys: the first key with a value that finds users decides.
-  const protectedIds = new Set<string>();
-  const matchOf = new Map<DesiredUser, ScimUser>();
-  const claimedBy = new Map<string, DesiredUser>();
-  for (const u of source.users) {
-    if (bad.has(u)) {
-      for (const c of candidatesOf(u)) protectedIds.add(c.id);
-      continue;
+  // matchOf: the target position record i matched, or -1; claimedBy: the record that matched target position t, or -1.
+  const matchOf = new Int32Array(users.length).fill(-1);
+  const claimedBy = new Int32Array(targetUsers.length).fill(-1);
+  users.forEach((u, i) => {
+    if (bad[i]) {
+      protect(candidatesOf(i));
+      return;
     }
-    let found: ScimUser | undefined;
-    let failed = false;
-    for (const key of options.matchKeys) {
-      const v = keysOf(u)[key];
+    let found = -1;
+    for (let k = 0; k < keyCount; k++) {
+      const key = options.matchKeys[k]!;
+      const v = keyOf(i, k);
       if (!v) continue;
       const hits = hitsOf(key, v);
-      if (hits.length === 1) {
-        found = hits[0];
+      const n = hitCount(hits);
+      if (n === 1) {
+        found = typeof hits === 'number' ? hits : hits![0]!;
         break;
       }
-      if (hits.length > 1) {
-        problems.push({ origin: u.origin, message: `${key} "${v}" matches ${hits.length} users: ${hits.map((h) => `${h.userName} (${h.id})`).join(', ')}` });
+      if (n > 1) {
+        const list = hitList(hits).map((t) => targetUsers[t]!);
+        problems.push({ origin: u.origin, message: `${key} "${v}" matches ${n} users: ${list.map((h) => `${h.userName} (${h.id})`).join(', ')}` });
         // Every user it might mean, by any of its keys, is protected (as for duplicate records).
-        for (const c of candidatesOf(u)) protectedIds.add(c.id);
-        bad.add(u);
-        failed = true;
-        break;
+        protect(candidatesOf(i));
+        bad[i] = 1;
+        return;
       }
     }
-    if (failed) continue;
-    if (found) {
-      const other = claimedBy.get(found.id);
-      if (other) {
-        problems.push({ origin: u.origin, message: `matches the same user ${found.userName} (${found.id}) as ${other.origin.file}:${other.origin.line}` });
-        if (!bad.has(other)) problems.push({ origin: other.origin, message: `matches the same user ${found.userName} (${found.id}) as ${u.origin.file}:${u.origin.line}` });
-        for (const c of [found, ...candidatesOf(u), ...candidatesOf(other)]) protectedIds.add(c.id);
-        matchOf.delete(other);
-        bad.add(other);
-        bad.add(u);
-        continue;
-      }
-      claimedBy.set(found.id, u);
-      matchOf.set(u, found);
+    if (found < 0) return;
+    const o = claimedBy[found]!;
+    if (o >= 0) {
+      const other = users[o]!;
+      const user = targetUsers[found]!;
+      problems.push({ origin: u.origin, message: `matches the same user ${user.userName} (${user.id}) as ${other.origin.file}:${other.origin.line}` });
+      if (!bad[o]) problems.push({ origin: other.origin, message: `matches the same user ${user.userName} (${user.id}) as ${u.origin.file}:${u.origin.line}` });
+      protect([found, ...candidatesOf(i), ...candidatesOf(o)]);
+      matchOf[o] = -1;
+      bad[o] = bad[i] = 1;
+      return;
     }
-  }
+    claimedBy[found] = i;
+    matchOf[i] = found;
+  });
 
-  const matchedIds = new Set([...matchOf.values()].map((u) => u.id));
   // A user two records claimed is matched by neither: protected, not managed.
-  const managedUser = (u: ScimUser) => options.manageAll || options.owned.has(u.id) || matchedIds.has(u.id);
-  const refOf = new Map<DesiredUser, UserRef>();
-  const nameOfRef = new Map<string, string>();
+  const matched = new Uint8Array(targetUsers.length);
+  for (const t of matchOf) if (t >= 0) matched[t] = 1;
+  let matchedIds: Set<string> | undefined;
+  const isMatchedId = (id: string) => (matchedIds ??= new Set(targetUsers.filter((_, t) => matched[t]).map((u) => u.id))).has(id);
+  const managedAt = (t: number) => options.manageAll || matched[t] === 1 || options.owned.has(targetUsers[t]!.id);
+  // How a change refers to record i (a target id, or the id of its create change), and its name there.
+  const createOf = new Map<number, string>();
+  const createIds = new Set<string>();
+  const createLabels = new Map<string, string>();
+  const refOf = (i: number): { ref: UserRef; key: string; name: string } | undefined => {
+    if (bad[i]) return undefined;
+    const t = matchOf[i]!;
+    if (t >= 0) return { ref: { id: targetUsers[t]!.id }, key: targetUsers[t]!.id, name: targetUsers[t]!.userName };
+    const change = createOf.get(i);
+    return change === undefined ? undefined : { ref: { change }, key: change, name: createLabels.get(change) ?? change };
+  };
 
   // Creates and updates.
   let userNameOwners: Map<string, ScimUser> | undefined;
-  for (const u of source.users) {
-    if (bad.has(u)) continue;
-    const label = labelOf(u);
-    const existing = matchOf.get(u);
-    if (!existing) {
+  users.forEach((u, i) => {
+    if (bad[i]) return;
+    const t = matchOf[i]!;
+    if (t < 0) {
+      const label = labelOf(u);
       // Two new records can share a label (one userName under externalId matching): ids stay unique.
-      const id = nameOfRef.has(`create-user:${label}`) ? `create-user:${label}@${u.origin.file}:${u.origin.line}` : `create-user:${label}`;
+      const id = createIds.has(`create-user:${label}`) ? `create-user:${label}@${u.origin.file}:${u.origin.line}` : `create-user:${label}`;
       // Only a planned create can be referred to: in mode 'groups' nobody is created, so a new user gets no memberships.
       if (usersMode) {
-        refOf.set(u, { change: id });
-        nameOfRef.set(id, label);
+        createOf.set(i, id);
+        createIds.add(id);
+        createLabels.set(id, label);
         // Nulls and empty values mean "no value": a create leaves them out.
         const resource: Record<string, unknown> = withoutEmpty({ schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes });
         const extensions = Object.keys(resource).filter((k) => /^urn:/i.test(k));
@@ -320,15 +335,14 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       } else if (u.groups?.length) {
         problems.push({ origin: u.origin, message: `${label} is not in the target, so --mode groups cannot add it to ${u.groups.join(', ')}: run a full sync to create it` });
       }
-      continue;
+      return;
     }
-    refOf.set(u, { id: existing.id });
-    nameOfRef.set(existing.id, existing.userName);
-    if (!usersMode) continue;
+    const existing = targetUsers[t]!;
+    if (!usersMode) return;
     // A managed user who is back in the source is active again, unless the source says otherwise.
     const reactivate = existing.active === false && u.attributes.active !== false;
     // A settled user (see settle.ts) was found certainly unchanged by every record that can match it.
-    if (!reactivate && (target.settled?.has(existing.id) || certainlyUnchanged(existing, u.attributes))) continue;
+    if (!reactivate && (target.settled?.has(existing.id) || certainlyUnchanged(existing, u.attributes))) return;
     const desired: Record<string, unknown> = mergeAttributes(existing, u.attributes);
     if (reactivate) desired.active = true;
     // Only what the source provides can differ: compare just those attributes.
@@ -342,24 +356,24 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     // A rename onto another user's userName would fail on the server (or worse): a problem, and both are protected.
     const rename = diffs.find((d) => d.path === 'userName');
     if (rename && typeof rename.after === 'string') {
-      const holder = (userNameOwners ??= ownersOfUserNames(target.users)).get(lower(rename.after));
+      const holder = (userNameOwners ??= ownersOfUserNames(targetUsers)).get(lower(rename.after));
       if (holder && holder.id !== existing.id) {
         problems.push({ origin: u.origin, message: `would rename ${existing.userName} to "${rename.after}", which is the userName of another user (${holder.id})` });
         protectedIds.add(existing.id);
         protectedIds.add(holder.id);
-        continue;
+        return;
       }
     }
     if (diffs.length > 0) {
       touch(existing, 'User');
       changes.push({ id: `update-user:${existing.id}`, kind: 'update-user', target: existing.id, userName: existing.userName, diffs, reactivate, origin: u.origin });
     }
-  }
+  });
 
   // Managed users that are no longer in the source.
   if (usersMode && options.missing !== 'leave') {
-    for (const t of target.users) {
-      if (matchedIds.has(t.id) || protectedIds.has(t.id) || !managedUser(t)) continue;
+    for (const [position, t] of targetUsers.entries()) {
+      if (matched[position] || protectedIds.has(t.id) || !managedAt(position)) continue;
       if (options.missing === 'delete') {
         touch(t, 'User');
         changes.push({ id: `delete-user:${t.id}`, kind: 'delete-user', target: t.id, userName: t.userName });
@@ -376,37 +390,37 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   let memberships = 0;
   const managedGroupIds = new Set<string>();
   if (groupsMode) {
-    const wanted = new Map<string, { displayName: string; externalId?: string; origin: DesiredUser['origin']; members: Set<DesiredUser> | undefined }>();
+    const wanted = new Map<string, { displayName: string; externalId?: string; origin: DesiredUser['origin']; members: Set<number> | undefined }>();
     for (const g of source.groups) wanted.set(lower(g.displayName), { displayName: g.displayName, externalId: g.externalId, origin: g.origin, members: undefined });
     // One index per key: a reference is looked up by the ranked keys, whatever the order of the source.
-    const byKey = new Map<string, DesiredUser>();
+    const byKey = new Map<string, number>();
     if (source.groups.some((g) => g.members)) {
-      for (const u of source.users) for (const key of options.matchKeys) {
-        const v = keysOf(u)[key];
-        if (v && !byKey.has(`${key}:${norm(key, v)}`)) byKey.set(`${key}:${norm(key, v)}`, u);
-      }
+      users.forEach((_, i) => options.matchKeys.forEach((key, k) => {
+        const v = keyOf(i, k);
+        if (v && !byKey.has(`${key}:${norm(key, v)}`)) byKey.set(`${key}:${norm(key, v)}`, i);
+      }));
     }
     for (const g of source.groups) {
       if (!g.members) continue;
-      const set = new Set<DesiredUser>();
+      const set = new Set<number>();
       for (const m of g.members) {
-        const u = options.matchKeys.map((k) => byKey.get(`${k}:${norm(k, m)}`)).find((x) => x);
-        if (u) set.add(u);
+        const i = options.matchKeys.map((k) => byKey.get(`${k}:${norm(k, m)}`)).find((x) => x !== undefined);
+        if (i !== undefined) set.add(i);
         else problems.push({ origin: g.origin, message: `member "${m}" of group "${g.displayName}" is not a user of the source` });
       }
       wanted.get(lower(g.displayName))!.members = set;
     }
     // Memberships from users' group lists apply unless the groups file lists the members itself.
     const listedByFile = new Set(source.groups.filter((g) => g.members).map((g) => lower(g.displayName)));
-    for (const u of source.users) {
+    for (const [i, u] of users.entries()) {
       // A record that could not be planned does not make groups appear either.
-      if (bad.has(u)) continue;
+      if (bad[i]) continue;
       for (const name of u.groups ?? []) {
         const key = lower(name);
         const w = wanted.get(key) ?? { displayName: name, origin: u.origin, members: undefined };
         wanted.set(key, w);
         if (listedByFile.has(key)) continue;
-        (w.members ??= new Set()).add(u);
+        (w.members ??= new Set()).add(i);
       }
     }
 
@@ -436,7 +450,7 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       }
       const existing = unique[0];
       let groupRef: { id: string } | { change: string };
-      const desiredMembers = [...(w.members ?? [])].filter((u) => !bad.has(u) && refOf.has(u));
+      const desiredMembers = [...(w.members ?? [])].flatMap((i) => refOf(i) ?? []);
       if (!existing) {
         const id = `create-group:${w.displayName}`;
         groupRef = { change: id };
@@ -449,21 +463,19 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       const current = new Set((existing?.members ?? []).map((m) => m.value).filter((v): v is string => typeof v === 'string'));
       const desiredIds = new Set<string>();
       let touched = false;
-      for (const u of desiredMembers) {
-        const ref = refOf.get(u)!;
-        const key = 'id' in ref ? ref.id : ref.change;
+      for (const { ref, key, name } of desiredMembers) {
         desiredIds.add(key);
         if ('id' in ref && current.has(ref.id)) continue;
         touched = true;
         memberships++;
-        changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: nameOfRef.get(key) ?? key });
+        changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: name });
       }
       if (existing && w.members !== undefined) {
         for (const memberId of current) {
           if (desiredIds.has(memberId) || protectedIds.has(memberId)) continue;
           // Only users the source lists move between groups. Members it does not list (leavers,
           // whose account the missing-user policy handles; service accounts; nested groups) stay.
-          if (!matchedIds.has(memberId)) continue;
+          if (!isMatchedId(memberId)) continue;
           usersById ??= new Map(target.users.map((u) => [u.id, u]));
           const member = usersById.get(memberId);
           if (!member) continue;
@@ -486,13 +498,14 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   }
 
   const count = (kind: Change['kind']) => changes.filter((c) => c.kind === kind).length;
-  const managed = target.users.filter(managedUser).length;
+  let managed = 0;
+  for (let t = 0; t < targetUsers.length; t++) if (managedAt(t)) managed++;
   const bySource = changes.filter((c) => c.kind === 'update-user' && deactivates(c.diffs)).length;
   return {
     changes,
     problems,
     versions,
-    matched: [...matchedIds],
+    matched: [...matchOf].filter((t) => t >= 0).map((t) => targetUsers[t]!.id),
     matchedGroups: [...managedGroupIds],
     summary: {
       create: count('create-user'),
