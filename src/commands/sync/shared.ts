@@ -16,6 +16,7 @@ import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
 import { readTarget } from '../../sync/target.ts';
 import { appendFileSync } from 'node:fs';
 import { SilentExit, UsageError } from '../exit-codes.ts';
+import { collectGarbage, withTightHeap } from '../../util/memory.ts';
 import { PromptUnavailableError } from '../../output/prompt.ts';
 import type { Factory } from '../factory.ts';
 
@@ -113,12 +114,22 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
   const connection = await f.connection();
   const caps = await client.capabilities();
   const registry = new SchemaRegistry(caps.schemas);
-  const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
-  // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
-  // Either failing fails the whole run; nothing partial is ever planned.
   const dir = dataDir(f.env);
   const state = loadState(dir, connection.name, connection.url);
   const options = planOptionsFrom(flags, state);
+  // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README, Memory).
+  return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }));
+}
+
+async function prepareWith(
+  flags: PlanFlags,
+  f: Factory,
+  log: RunLog,
+  { client, connection, caps, registry, dir, state, options }: Omit<Prepared, 'source' | 'plan' | 'dataDir'> & { dir: string },
+): Promise<Prepared> {
+  const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
+  // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
+  // Either failing fails the whole run; nothing partial is ever planned.
   const progress = progressBar(f.io, 'Reading target');
   let source: SourceSnapshot;
   let target: Awaited<ReturnType<typeof readTarget>>;
@@ -131,6 +142,8 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
     progress.finish();
   }
   (await settler).release();
+  // What the release let go of (most of the source) is reused by the planner instead of growing the heap.
+  collectGarbage();
   log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
   log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
   const plan = planSync(source, target, options);
