@@ -31,9 +31,13 @@ async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
   if (flags.profile !== undefined && flags.profile !== PROFILE) throw new UsageError(`the demo always uses the "${PROFILE}" profile; leave out --profile`);
   if (!Number.isInteger(flags.users) || flags.users < 20 || flags.users > 100_000) throw new UsageError('--users must be a whole number from 20 to 100000');
   const f = ctx.factory({ ...flags, profile: PROFILE });
-  const { sampleOrganisation, laterExport, scimUser } = await import('../server/index.ts');
+  const { sampleOrganisation, laterExport, scimUser, lockHolder } = await import('../server/index.ts');
   const home = join(dataDir(f.env), 'demo');
   const storeDir = join(home, 'store');
+  const running = lockHolder(storeDir);
+  if (running !== undefined) {
+    throw new UsageError(`a demo is already running (process ${running}); use it (scimctl --profile ${PROFILE} users list) or stop it first`);
+  }
   rmSync(storeDir, { recursive: true, force: true });
   mkdirSync(home, { recursive: true, mode: 0o700 });
 

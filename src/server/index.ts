@@ -11,7 +11,7 @@ import { startServer, type RunningServer, type ServerOptions } from './http.ts';
 import { Store, type MemberType, type StoredResource } from './store.ts';
 import { SCHEMA } from '../api/types.ts';
 
-export { Store } from './store.ts';
+export { Store, lockHolder } from './store.ts';
 export { startServer, BASE_PATH, type RunningServer } from './http.ts';
 export { sampleOrganisation, laterExport, scimUser } from './sample.ts';
 

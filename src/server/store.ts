@@ -435,6 +435,16 @@ function takeLock(dir: string): void {
   throw new StoreError(`cannot lock ${dir}`);
 }
 
+/** The pid of a live process holding the store in `dir`, if one does. */
+export function lockHolder(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, 'lock'), 'utf8'));
+    return pid && (pid === process.pid ? held.has(dir) : alive(pid)) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

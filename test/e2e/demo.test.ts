@@ -70,6 +70,10 @@ describe('scimctl demo', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await waitFor(() => stderr.includes('keeps running'), 30_000);
+      // A second demo must not pull the store from under the running one.
+      const second = await runCli(['demo'], { env: h.env, timeoutMs: 30_000 });
+      assert.equal(second.code, 2, second.stderr);
+      assert.match(second.stderr, /a demo is already running \(process \d+\)/);
       const source = join(h.dir, 'data', 'demo', 'hr-export.json');
       const list = await runCli(['--profile', 'demo', 'users', 'list'], { env: h.env });
       assert.equal(list.code, 0, list.stderr);
