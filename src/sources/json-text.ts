@@ -198,6 +198,8 @@ export interface JsonListItem {
   text: string;
   /** 1-based line where the element starts. */
   line: number;
+  /** Where the element starts in the text as UTF-8 bytes (its length there: Buffer.byteLength(text)). */
+  byteOffset: number;
 }
 
 /**
@@ -237,6 +239,11 @@ export class JsonListSplitter {
   /** The current element's text from earlier pieces, and the line it starts on. */
   private partial = '';
   private partialLine = 0;
+  private partialByte = 0;
+  /** Characters in the pieces before this one; where (in characters and UTF-8 bytes) the last element ended. */
+  private consumed = 0;
+  private lastEndChar = 0;
+  private lastEndByte = 0;
 
   /** Takes the next piece of text; calls `onItem` for every element completed in it. */
   push(chunk: string, onItem: (item: JsonListItem) => void): void {
@@ -320,6 +327,10 @@ export class JsonListSplitter {
             itemFrom = i;
             this.partial = '';
             this.partialLine = this.line;
+            // Between elements there is only ASCII (white space, commas): one byte a character.
+            // Before the first, the text outside the list, which ends with its "[".
+            const at = this.consumed + i;
+            this.partialByte = this.elements === 0 ? Buffer.byteLength(this.outside) + at - this.outside.length : this.lastEndByte + at - this.lastEndChar;
           } else return this.fail();
           break;
         case 'item':
@@ -333,7 +344,9 @@ export class JsonListSplitter {
               this.phase = 'list';
               this.listState = 'element';
               this.elements++;
-              onItem({ text, line: this.partialLine });
+              this.lastEndChar = this.consumed + i + 1;
+              this.lastEndByte = this.partialByte + Buffer.byteLength(text);
+              onItem({ text, line: this.partialLine, byteOffset: this.partialByte });
               if (this.failed) return;
             }
           }
@@ -344,6 +357,7 @@ export class JsonListSplitter {
     }
     if (itemFrom >= 0) this.partial += chunk.slice(itemFrom);
     if (outsideFrom >= 0) this.outside += chunk.slice(outsideFrom);
+    this.consumed += n;
   }
 
   /** Marks the text as not followed here (also for a caller that finds an element it cannot take). */

@@ -43,6 +43,8 @@ export interface BuiltUser {
   attributes: Record<string, unknown>;
   onlyOnCreate?: Record<string, unknown>;
   groups?: string[];
+  /** See DesiredUser.stored. */
+  stored?: number;
 }
 
 export interface Built {

@@ -13,7 +13,7 @@ import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { CsvInputError, readScimCsv } from '../formats/scim-csv.ts';
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
-import { JsonListSplitter, LineIndex, locateSyntaxError, scanLayout } from './json-text.ts';
+import { JsonListSplitter, LineIndex, locateSyntaxError, scanLayout, type JsonListItem } from './json-text.ts';
 
 export interface SourceRecord {
   resource: Record<string, unknown>;
@@ -126,8 +126,18 @@ export interface StreamHandlers {
   size?(bytes: number): void;
   /** Every piece of the file's bytes, in order (for a digest); the piece is reused after the call. */
   bytes?(chunk: Buffer): void;
-  /** Every record, with the problems checkResource finds in it. */
-  record(record: SourceRecord, problems: InputProblem[]): void;
+  /**
+   * Every record, with the problems checkResource finds in it, and where its text is in the
+   * file (`offset` and `bytes`: a span of the file's bytes; `text`: those bytes decoded).
+   */
+  record(record: SourceRecord, problems: InputProblem[], span: RecordSpan): void;
+}
+
+/** Where a record's text is in its file. */
+export interface RecordSpan {
+  offset: number;
+  bytes: number;
+  text: string;
 }
 
 /** The length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence. */
@@ -167,7 +177,9 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
     const splitter = new JsonListSplitter();
     let read = 0;
     let first = true;
-    const onItem = ({ text, line }: { text: string; line: number }) => {
+    // Bytes before the text the splitter is given (a byte order mark).
+    let skipped = 0;
+    const onItem = ({ text, line, byteOffset }: JsonListItem) => {
       let resource: Record<string, unknown>;
       try {
         resource = JSON.parse(text) as Record<string, unknown>;
@@ -176,7 +188,7 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
         return;
       }
       const problems = checkResource(resource, options.registry, options.coreSchema).map((p): InputProblem => ({ file: path, line, ...p }));
-      handlers.record({ resource, file: path, line }, problems);
+      handlers.record({ resource, file: path, line }, problems, { offset: skipped + byteOffset, bytes: Buffer.byteLength(text), text });
     };
     // One buffer for the whole file (a new one per piece leaves the process holding memory it
     // freed); it starts with the bytes of a character the previous piece cut in two.
@@ -195,7 +207,10 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
       buffer.copy(buffer, 0, cut, end);
       kept = end - cut;
       if (first) {
-        text = text.replace(/^\uFEFF/, '');
+        if (text.startsWith('\uFEFF')) {
+          text = text.slice(1);
+          skipped = 3;
+        }
         if (options.format === undefined && ext !== 'json' && detectFormat(path, text) !== 'json') return false;
         first = false;
       }

@@ -44,8 +44,9 @@ import type { Mapping } from './mapping.ts';
 // The mapping module brings a YAML parser: load it only for runs that have a mapping file.
 const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
-import { detectFormat, InputError, parseResourceBytes, streamJsonResources, validateGroups, validateUsers, type FileFormat, type InputProblem, type SourceRecord } from './resource-file.ts';
+import { detectFormat, InputError, parseResourceBytes, streamJsonResources, validateGroups, validateUsers, type FileFormat, type InputProblem, type RecordSpan, type SourceRecord } from './resource-file.ts';
 import { cellText, isBlank, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
+import { identityPart, RecordFile, userParts } from './stored-records.ts';
 
 export type SourcePreset = 'scim' | 'pleio' | 'omni';
 
@@ -62,19 +63,26 @@ export interface SourceSpec {
   groupsFile?: string;
 }
 
-/** Attributes of an exported resource that the server owns: never part of what a source wants. */
-const SERVER_OWNED = new Set(['id', 'meta', 'schemas', 'groups']);
-
 const isLoaded = (v: LoadedFile | InputProblem): v is LoadedFile => 'bytes' in v;
 
+export interface ReadOptions {
+  /**
+   * Keep the records of a SCIM JSON users file read as a stream in the file: each user's
+   * `attributes` are its identity only, `stored` says where the rest is, and the snapshot's
+   * `records` reads it again (stored-records.ts). For a run that settles its records
+   * (settle.ts); other files are read as always.
+   */
+  lazy?: boolean;
+}
+
 /** Reads a source of truth. Throws InputError with every problem found. */
-export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Promise<SourceSnapshot> {
+export async function readSource(spec: SourceSpec, registry: SchemaRegistry, options: ReadOptions = {}): Promise<SourceSnapshot> {
   const preset = spec.preset ?? 'scim';
   const problems: InputProblem[] = [];
 
   // Every file is read once: what is parsed is exactly what is digested. A users file of
   // SCIM JSON is read as a stream (its text is never held whole); any other, whole.
-  const streamed = preset === 'scim' && spec.mappingFile === undefined ? await streamScimUsers(spec.path, spec.format, registry) : undefined;
+  const streamed = preset === 'scim' && spec.mappingFile === undefined ? await streamScimUsers(spec.path, spec.format, registry, options.lazy === true) : undefined;
   const users = streamed ? undefined : await loadFile(spec.path);
   const mappingFile = spec.mappingFile !== undefined ? await loadFile(spec.mappingFile) : undefined;
   let mapping: Mapping | undefined;
@@ -135,6 +143,7 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
     const user: DesiredUser = { attributes: u.attributes, origin: { file: spec.path, line: u.line } };
     if (u.onlyOnCreate) user.onlyOnCreate = u.onlyOnCreate;
     if (u.groups) user.groups = u.groups;
+    if (u.stored !== undefined) user.stored = u.stored;
     return user;
   });
 
@@ -150,7 +159,9 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry): Pr
     const rank = (file: string) => [mappingLoaded?.path, spec.path, groupsLoaded?.path].indexOf(file);
     throw new InputError(problems.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p.file) - rank(b.p.file) || a.p.line - b.p.line || a.i - b.i).map(({ p }) => p));
   }
-  return { users: desiredUsers, groups: assembleGroups(fileGroups, desiredUsers), fingerprint, files };
+  const snapshot: SourceSnapshot = { users: desiredUsers, groups: assembleGroups(fileGroups, desiredUsers), fingerprint, files };
+  if (streamed?.records) snapshot.records = streamed.records;
+  return snapshot;
 }
 
 // ---------------------------------------------------------------- users
@@ -220,24 +231,21 @@ function groupNames(value: unknown): string[] | string {
  * server owns, write-only ones apart, and its group names. Any record with groups (even an
  * empty list) makes the file speak for every user's memberships.
  */
-function scimUserBuilder(file: string, registry: SchemaRegistry) {
+function scimUserBuilder(file: string, registry: SchemaRegistry, store?: RecordFile) {
   const users: BuiltUser[] = [];
   const groups: string[][] = [];
   const problems: InputProblem[] = [];
   const none: string[] = [];
   let withGroups = false;
   return {
-    add(record: SourceRecord): void {
-      const attributes: Record<string, unknown> = {};
-      const onlyOnCreate: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(record.resource)) {
-        if (SERVER_OWNED.has(key.toLowerCase())) continue;
-        const def = /^urn:/i.test(key) ? undefined : registry.lookup(SCHEMA.USER, key);
-        if (def && (def.mutability === 'writeOnly' || def.returned === 'never')) onlyOnCreate[key] = value;
-        else attributes[key] = value;
-      }
+    /** Adds a record; with a store (and the record's span in the file), kept there but for its identity. */
+    add(record: SourceRecord, span?: RecordSpan): void {
+      const { attributes, onlyOnCreate } = userParts(record.resource, registry);
       const user: BuiltUser = { line: record.line, attributes };
-      if (Object.keys(onlyOnCreate).length > 0) user.onlyOnCreate = onlyOnCreate;
+      if (store && span) {
+        user.attributes = identityPart(attributes);
+        user.stored = store.add(span);
+      } else if (onlyOnCreate) user.onlyOnCreate = onlyOnCreate;
       users.push(user);
       const value = attrValue(record.resource, 'groups');
       if (value === undefined || value === null) {
@@ -245,9 +253,9 @@ function scimUserBuilder(file: string, registry: SchemaRegistry) {
         return;
       }
       withGroups = true;
-      const names = groupNames(value);
-      if (typeof names === 'string') problems.push({ file, line: record.line, field: 'groups', message: names });
-      groups.push(typeof names === 'string' ? none : names);
+      const named = groupNames(value);
+      if (typeof named === 'string') problems.push({ file, line: record.line, field: 'groups', message: named });
+      groups.push(typeof named === 'string' ? none : named);
     },
     finish(): Built {
       if (withGroups) users.forEach((u, i) => (u.groups = groups[i] === none ? [] : groups[i]));
@@ -273,21 +281,23 @@ async function scimUsers(file: LoadedFile, format: FileFormat | undefined, regis
  * The scim preset's users file read as a stream (streamJsonResources), with the digest of the
  * source begun on its bytes; undefined when the file is to be read whole.
  */
-async function streamScimUsers(path: string, format: FileFormat | undefined, registry: SchemaRegistry): Promise<{ built: Built; hash: Hash } | undefined> {
+async function streamScimUsers(path: string, format: FileFormat | undefined, registry: SchemaRegistry, lazy: boolean): Promise<{ built: Built; hash: Hash; records?: RecordFile } | undefined> {
   const hash = createHash('sha256');
-  const builder = scimUserBuilder(path, registry);
+  const store = lazy ? new RecordFile(path, registry) : undefined;
+  const builder = scimUserBuilder(path, registry, store);
   const problems: InputProblem[] = [];
   const streamed = await streamJsonResources(path, { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true }, {
     size: (bytes) => hash.update(`users\n${bytes}\n`),
     bytes: (chunk) => hash.update(chunk),
-    record: (record, found) => {
+    record: (record, found, span) => {
       problems.push(...found);
       // As for a file read whole: records with problems make no users at all.
-      if (problems.length === 0) builder.add(record);
+      if (problems.length === 0) builder.add(record, span);
     },
   });
   if (!streamed) return undefined;
-  return { built: problems.length > 0 ? { users: [], problems: problems.sort((a, b) => a.line - b.line) } : builder.finish(), hash };
+  if (problems.length > 0) return { built: { users: [], problems: problems.sort((a, b) => a.line - b.line) }, hash };
+  return store && store.size > 0 ? { built: builder.finish(), hash, records: store } : { built: builder.finish(), hash };
 }
 
 /** The value of a user's first match key: externalId, else userName, else the (primary) e-mail. */

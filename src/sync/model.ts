@@ -20,6 +20,27 @@ export interface DesiredUser {
   /** displayNames of the groups the source puts this user in (managed groups only). */
   groups?: string[];
   origin: Origin;
+  /**
+   * Set while the record is read lazily (SourceSnapshot.records): then `attributes` holds only
+   * its identity (the attributes named externalId, userName, emails and active, in any case)
+   * and `onlyOnCreate` is left out; SourceSnapshot.records.whole gives the rest. The planner
+   * takes no such record (Settler.release loads or drops them).
+   */
+  stored?: number;
+}
+
+/** A record's attributes, whole. */
+export interface WholeRecord {
+  attributes: Record<string, unknown>;
+  onlyOnCreate?: Record<string, unknown>;
+}
+
+/** Records kept in their file, not in memory, until they are needed (see source.ts, readSource's `lazy`). */
+export interface StoredRecords {
+  /** The whole attributes of a record with `stored` set (read again from its file; throws when the file changed). */
+  whole(user: DesiredUser): WholeRecord;
+  /** Lets go of the file; a later `whole` opens it again. */
+  close(): void;
 }
 
 /** A group as the source of truth wants it. */
@@ -42,6 +63,8 @@ export interface SourceSnapshot {
   fingerprint: string;
   /** The files read, for messages and run history. */
   files: string[];
+  /** Where records with `stored` set are kept (only when read with `lazy`). */
+  records?: StoredRecords;
 }
 
 export interface TargetSnapshot {

@@ -189,6 +189,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   const users = source.users;
   const targetUsers = target.users;
   const keyCount = options.matchKeys.length;
+  // A record read lazily holds only its identity: planned as it is, it would look unchanged.
+  if (users.some((u) => u.stored !== undefined)) throw new Error('planSync: the source has records not yet loaded (Settler.release loads them)');
 
   // Index the target by every match key, by position (a user alone under a value is not wrapped in a list).
   const index = new Map<MatchKey, Map<string, number | number[]>>();

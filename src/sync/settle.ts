@@ -14,7 +14,9 @@
  * shares a key with some user is never created (it matches, or is a problem). Settled
  * users are named in TargetSnapshot.settled, and the planner skips their comparison.
  *
- * Pure: no I/O.
+ * Records read lazily (DesiredUser.stored) are compared whole, read again from their file
+ * one at a time (SourceSnapshot.records), and kept as their identity until release() loads
+ * those a plan compares or creates. Otherwise pure: no I/O of its own.
  */
 import type { ScimUser } from '../api/types.ts';
 import type { DesiredUser, MatchKey, SourceSnapshot } from './model.ts';
@@ -83,7 +85,8 @@ export class Settler {
     // A user no record can match is settled too: the plan never compares it.
     let settled = true;
     for (const i of candidates) {
-      const attributes = this.source.users[i]!.attributes;
+      const record = this.source.users[i]!;
+      const attributes = record.stored === undefined ? record.attributes : this.source.records!.whole(record).attributes;
       const reactivation = user.active === false && attributes.active !== false;
       if (reactivation || !certainlyUnchanged(user, attributes)) {
         settled = false;
@@ -96,15 +99,27 @@ export class Settler {
 
   /**
    * Once the whole target was read: every record that only settled users can match keeps
-   * just its match keys and active (its other attributes are needed by no plan). Changes
-   * the snapshot's records in place.
+   * just its match keys and active (its other attributes are needed by no plan); every other
+   * record read lazily is loaded whole (a plan compares or creates it). Changes the
+   * snapshot's records in place; after it, none is lazy.
    */
   release(): void {
     this.index.clear();
+    const records = this.source.records;
     this.source.users.forEach((u: DesiredUser, i) => {
-      if (this.seen[i] !== 1) return;
-      u.attributes = recordIdentity(u.attributes);
-      delete u.onlyOnCreate;
+      const stored = u.stored;
+      // Deleted first: `stored` is the last property a record got, and dropping the last keeps its shape.
+      delete u.stored;
+      if (this.seen[i] === 1) {
+        u.attributes = recordIdentity(u.attributes);
+        delete u.onlyOnCreate;
+      } else if (stored !== undefined) {
+        const whole = records!.whole({ ...u, stored });
+        u.attributes = whole.attributes;
+        if (whole.onlyOnCreate) u.onlyOnCreate = whole.onlyOnCreate;
+      }
     });
+    records?.close();
+    delete this.source.records;
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { JsonListSplitter, type JsonListItem } from '../../src/sources/json-text.ts';
-import { InputError, parseResourceBytes, streamJsonResources, type InputProblem, type SourceRecord } from '../../src/sources/resource-file.ts';
+import { InputError, parseResourceBytes, streamJsonResources, type InputProblem, type RecordSpan, type SourceRecord } from '../../src/sources/resource-file.ts';
 
 /** Splits `text` given in pieces of `size` characters; undefined when the splitter gives up. */
 function split(text: string, size = text.length): { items: JsonListItem[]; key: string | undefined } | undefined {
@@ -36,10 +36,20 @@ describe('JsonListSplitter', () => {
     for (const size of [1, 2, 3, 7, 64]) assert.deepEqual(split(list, size), whole, `pieces of ${size}`);
   });
 
+  test('the byte offset of each element in the UTF-8 text, with multi-byte characters before, in and between elements', () => {
+    const text = `{"note": "ç€𝄞 before", "Resources": [ \n${['{"userName": "ç€𝄞"}', '{"a": "b"}', '{"x": ["𝄞", {"y": "]"}]}'].join(' ,\n\t')}], "after": "€"}`;
+    const bytes = Buffer.from(text);
+    for (const size of [1, 2, 3, 5, 64, text.length]) {
+      const { items } = split(text, size)!;
+      assert.equal(items.length, 3);
+      for (const item of items) assert.equal(bytes.toString('utf8', item.byteOffset, item.byteOffset + Buffer.byteLength(item.text)), item.text, `pieces of ${size}`);
+    }
+  });
+
   test('a root array, and "resources" in another case', () => {
     assert.deepEqual(split('[{"a": 1},\n{"b": "}"}]\n')!.items, [
-      { text: '{"a": 1}', line: 1 },
-      { text: '{"b": "}"}', line: 2 },
+      { text: '{"a": 1}', line: 1, byteOffset: 1 },
+      { text: '{"b": "}"}', line: 2, byteOffset: 11 },
     ]);
     const lower = split('{"resources": [{"a": 1}], "schemas": []}')!;
     assert.equal(lower.key, 'resources');
@@ -111,17 +121,19 @@ describe('streamJsonResources', () => {
   const stream = async (path: string, format?: 'json' | 'csv') => {
     const records: SourceRecord[] = [];
     const problems: InputProblem[] = [];
+    const spans: RecordSpan[] = [];
     const chunks: Buffer[] = [];
     let size = -1;
     const ok = await streamJsonResources(path, { ...options, format }, {
       size: (bytes) => (size = bytes),
       bytes: (chunk) => chunks.push(Buffer.from(chunk)),
-      record: (r, found) => {
+      record: (r, found, span) => {
         records.push(r);
         problems.push(...found);
+        spans.push({ ...span, text: `${span.text}` });
       },
     });
-    return { ok, records, problems, size, bytes: Buffer.concat(chunks) };
+    return { ok, records, problems, spans, size, bytes: Buffer.concat(chunks) };
   };
   const whole = async (path: string, bytes: Buffer) => {
     try {
@@ -145,6 +157,11 @@ describe('streamJsonResources', () => {
     assert.equal(got.records.length, 12_000);
     assert.deepEqual(got.records, expected.records);
     assert.deepEqual(got.problems, []);
+    // Each record's span: its text, where it is in the file's bytes (after the byte order mark).
+    for (const [i, span] of got.spans.entries()) {
+      assert.equal(span.bytes, Buffer.byteLength(span.text));
+      assert.deepEqual(JSON.parse(got.bytes.toString('utf8', span.offset, span.offset + span.bytes)), users[i]);
+    }
   });
 
   test('problems of the records are those of a whole read', async () => {

@@ -17,6 +17,9 @@ import { planSync, resourceVersion } from '../../src/sync/planner.ts';
 import { planSync as referencePlan } from './sync-planner-reference.ts';
 import { identityOf, Settler } from '../../src/sync/settle.ts';
 import { compactGroup, compactUser } from '../../src/sync/target.ts';
+import { InputError } from '../../src/sources/resource-file.ts';
+import { readSource } from '../../src/sources/source.ts';
+import { registry as sourceRegistry, tempFiles } from './sync-source-helpers.ts';
 import { BASE, caps, prng, recordingSleep } from './helpers.ts';
 import { DEFAULT_KEYS, ENT, GROUPS_FILE, USERS_FILE, grp, rec, scimServer, shuffle, simulate, splitExtension } from './sync-helpers.ts';
 
@@ -562,6 +565,55 @@ describe('sync properties: settling the target against the source while it is re
     // The worlds settle users and release records (and leave others whole).
     assert.ok(settledCount >= 200, `settled ${settledCount}`);
     assert.ok(releasedCount >= 30, `released ${releasedCount}`);
+  });
+});
+
+describe('sync properties: a source read lazily (its records kept in the file until settled)', () => {
+  const file = tempFiles('scimctl-lazy-');
+  test('200 random worlds written as SCIM JSON: the very same snapshot after release, and the very same plan, as a source read in full', async () => {
+    let read = 0;
+    let loaded = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const w = randomWorld(seed);
+      const r = prng(seed * 7919);
+      // The world's records as an export would have them, some with multi-byte text, a byte order mark now and then.
+      const resources = w.src.users.map((u, i) => ({
+        schemas: [SCHEMA.USER],
+        id: `s${i}`,
+        ...u.attributes,
+        ...u.onlyOnCreate,
+        ...(r() < 0.3 ? { nickName: `Zoë €${i} 𝄞` } : {}),
+        ...(u.groups ? { groups: u.groups.map((display) => ({ display })) } : {}),
+      }));
+      const text = `${r() < 0.3 ? '\uFEFF' : ''}{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": "ç€",\n"Resources": [\n${resources.map((x) => JSON.stringify(x, null, r() < 0.2 ? 1 : 0)).join(',\n')}\n]}`;
+      const path = await file(`world-${seed}.json`, text);
+      let eager: SourceSnapshot;
+      try {
+        eager = await readSource({ path }, sourceRegistry);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        await assert.rejects(readSource({ path }, sourceRegistry, { lazy: true }), (l: unknown) => l instanceof InputError && l.message === e.message);
+        continue;
+      }
+      if (eager.users.length === 0) continue;
+      read++;
+      const settleWith = (src: SourceSnapshot) => {
+        const settler = new Settler(src, w.options.matchKeys);
+        const settled = new Set<string>();
+        const users = w.tgt.users.map(compactUser).map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
+        settler.release();
+        return planSync(src, { users, groups: w.tgt.groups.map(compactGroup), settled }, w.options);
+      };
+      const lazy = await readSource({ path }, sourceRegistry, { lazy: true });
+      assert.ok(lazy.users.every((u, i) => u.stored === i));
+      const plan = settleWith(lazy);
+      const eagerPlan = settleWith(eager);
+      assert.deepEqual(lazy, eager, describeWorld(w));
+      assert.deepEqual(plan, eagerPlan, describeWorld(w));
+      loaded += lazy.users.filter((u) => Object.keys(u.attributes).length > 4).length;
+    }
+    // The worlds read and load records (and settle others).
+    assert.ok(read >= 50 && loaded >= 100, `${read} read, ${loaded} loaded`);
   });
 });
 

@@ -134,10 +134,15 @@ async function prepareWith(
   let source: SourceSnapshot;
   let target: Awaited<ReturnType<typeof readTarget>>;
   // Once the source is in, target users are settled as they arrive (settle.ts): neither side is held whole.
-  const reading = readSource(spec, registry);
+  // Its records stay in the file but for their identities until the settler needs them (stored-records.ts).
+  const reading = readSource(spec, registry, { lazy: true });
   const settler = reading.then((s) => new Settler(s, options.matchKeys));
   try {
     [source, target] = await Promise.all([reading, readTarget(client, (what, received, total) => progress.update(received, total), settler)]);
+  } catch (e) {
+    // A source read lazily holds its file open once a record was read again.
+    void reading.then((s) => s.records?.close(), () => undefined);
+    throw e;
   } finally {
     progress.finish();
   }
