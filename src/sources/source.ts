@@ -237,6 +237,9 @@ function scimUserBuilder(file: string, registry: SchemaRegistry, store?: RecordF
   const problems: InputProblem[] = [];
   const none: string[] = [];
   let withGroups = false;
+  // Each group name's text once, however many users name it.
+  const names = new Map<string, string>();
+  const once = (name: string) => names.get(name) ?? (names.set(name, name), name);
   return {
     /** Adds a record; with a store (and the record's span in the file), kept there but for its identity. */
     add(record: SourceRecord, span?: RecordSpan): void {
@@ -255,7 +258,7 @@ function scimUserBuilder(file: string, registry: SchemaRegistry, store?: RecordF
       withGroups = true;
       const named = groupNames(value);
       if (typeof named === 'string') problems.push({ file, line: record.line, field: 'groups', message: named });
-      groups.push(typeof named === 'string' ? none : named);
+      groups.push(typeof named === 'string' ? none : named.map(once));
     },
     finish(): Built {
       if (withGroups) users.forEach((u, i) => (u.groups = groups[i] === none ? [] : groups[i]));

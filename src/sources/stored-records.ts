@@ -40,10 +40,25 @@ export function userParts(resource: Record<string, unknown>, registry: SchemaReg
 /** The names (lower-cased) of the attributes a lazily read record keeps in memory. */
 const IDENTITY = new Set(['externalid', 'username', 'emails', 'active']);
 
-/** What of a user's attributes a lazily read record keeps: externalId, userName, emails and active, as named there. */
+/**
+ * What of a user's attributes a lazily read record keeps: externalId, userName, emails and
+ * active, as named there. An e-mail address that is the userName shares its text (the
+ * emails are those of `attributes`, changed so).
+ */
 export function identityPart(attributes: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(attributes)) if (IDENTITY.has(key.toLowerCase())) out[key] = attributes[key];
+  let userName: unknown;
+  for (const key of Object.keys(attributes)) {
+    const name = key.toLowerCase();
+    if (!IDENTITY.has(name)) continue;
+    out[key] = attributes[key];
+    if (name === 'username') userName = attributes[key];
+  }
+  for (const key of Object.keys(out)) {
+    const emails = out[key];
+    if (typeof userName !== 'string' || key.toLowerCase() !== 'emails' || !Array.isArray(emails)) continue;
+    for (const e of emails) if (e && typeof e === 'object' && (e as { value?: unknown }).value === userName) (e as { value: string }).value = userName;
+  }
   return out;
 }
 

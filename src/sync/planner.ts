@@ -15,7 +15,14 @@ import { diffResources, sameValue } from '../api/update.ts';
 import { primaryEmail, SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
 import type { Change, DesiredUser, MatchKey, Plan, PlanOptions, RecordProblem, SourceSnapshot, TargetSnapshot, UserRef } from './model.ts';
 
-const lower = (s: string) => s.toLowerCase();
+/**
+ * `s` in lower case; `s` itself when it is already (toLowerCase copies every string, and
+ * the indexes of a big plan keep one key a user: the copy is dropped at once instead).
+ */
+const lower = (s: string) => {
+  const l = s.toLowerCase();
+  return l === s ? s : l;
+};
 
 /** The version a plan records for a target object: its ETag/meta.version, else lastModified, else a content hash. */
 export function resourceVersion(r: ScimResource): string {

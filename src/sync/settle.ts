@@ -26,7 +26,8 @@ import { certainlyUnchanged, desiredKey, norm, targetKeys } from './planner.ts';
 export function identityOf(user: ScimUser): ScimUser {
   const out: ScimUser = { id: user.id, userName: user.userName };
   if (user.externalId !== undefined) out.externalId = user.externalId;
-  if (Array.isArray(user.emails)) out.emails = user.emails.map((e) => ({ value: e?.value }));
+  // An address that is the userName shares its text (a string less a user).
+  if (Array.isArray(user.emails)) out.emails = user.emails.map((e) => ({ value: e?.value === user.userName ? user.userName : e?.value }));
   if (user.active !== undefined) out.active = user.active;
   if (user.meta !== undefined) out.meta = { version: user.meta.version };
   return out;
