@@ -147,16 +147,27 @@ export class SchemaRegistry {
     return [...this.byId.values()].map((s) => s.id).filter((id) => id !== SCHEMA.USER && id !== SCHEMA.GROUP);
   }
 
-  private readonly lookups = new Map<string, AttributeDef | null>();
+  /** Remembered answers by schema, then path (no key string built per look-up: a big source asks millions of times). */
+  private readonly lookups = new Map<string, Map<string, AttributeDef>>();
+  private remembered = 0;
 
   /** Resolves `attr` or `attr.sub` within one schema (plus the common attributes). Answers are remembered. */
   lookup(schemaId: string, path: string): AttributeDef | undefined {
-    const key = `${schemaId}\u0000${path}`;
-    const hit = this.lookups.get(key);
-    if (hit !== undefined) return hit ?? undefined;
+    const hit = this.lookups.get(schemaId)?.get(path);
+    if (hit !== undefined) return hit;
     const found = this.resolve(schemaId, path);
     // Misses are not remembered: the names asked about can come from anyone (a server's clients).
-    if (found) remember(this.lookups, key, found);
+    if (found) {
+      // The cache stays small: a name that misses it is just resolved again.
+      if (this.remembered >= 10_000) {
+        this.lookups.clear();
+        this.remembered = 0;
+      }
+      let paths = this.lookups.get(schemaId);
+      if (!paths) this.lookups.set(schemaId, (paths = new Map()));
+      paths.set(path, found);
+      this.remembered++;
+    }
     return found;
   }
 
