@@ -28,13 +28,29 @@ export const SERVER_OWNED = new Set(['id', 'meta', 'schemas', 'groups']);
 export function userParts(resource: Record<string, unknown>, registry: SchemaRegistry): WholeRecord {
   const attributes: Record<string, unknown> = {};
   let onlyOnCreate: Record<string, unknown> | undefined;
+  const writeOnly = writeOnlyNames(registry);
   for (const [key, value] of Object.entries(resource)) {
     if (SERVER_OWNED.has(key.toLowerCase())) continue;
-    const def = /^urn:/i.test(key) ? undefined : registry.lookup(SCHEMA.USER, key);
-    if (def && (def.mutability === 'writeOnly' || def.returned === 'never')) (onlyOnCreate ??= {})[key] = value;
+    let only = writeOnly.get(key);
+    if (only === undefined) {
+      const def = /^urn:/i.test(key) ? undefined : registry.lookup(SCHEMA.USER, key);
+      only = def !== undefined && (def.mutability === 'writeOnly' || def.returned === 'never');
+      if (writeOnly.size < MAX_NAMES) writeOnly.set(key, only);
+    }
+    if (only) (onlyOnCreate ??= {})[key] = value;
     else attributes[key] = value;
   }
   return onlyOnCreate ? { attributes, onlyOnCreate } : { attributes };
+}
+
+/** Per registry, whether an attribute (by its name in a record) goes to onlyOnCreate: every record asks again. */
+const writeOnlyByRegistry = new WeakMap<SchemaRegistry, Map<string, boolean>>();
+const MAX_NAMES = 1000;
+
+function writeOnlyNames(registry: SchemaRegistry): Map<string, boolean> {
+  let names = writeOnlyByRegistry.get(registry);
+  if (!names) writeOnlyByRegistry.set(registry, (names = new Map()));
+  return names;
 }
 
 /** The names (lower-cased) of the attributes a lazily read record keeps in memory. */
@@ -69,13 +85,19 @@ export function textDigest(text: string): number {
   return h >>> 0;
 }
 
+/** Bytes read at once: records are mostly asked for in the order of the file (a target lists users as they were exported). */
+const READ_AHEAD = 64 * 1024;
+
 /** The records of one SCIM JSON file, by the spans streamJsonResources gave. */
 export class RecordFile implements StoredRecords {
   private readonly offsets: number[] = [];
   private readonly lengths: number[] = [];
   private readonly digests: number[] = [];
   private fd: number | undefined;
+  /** The bytes of the file from `from` on, `held` of them: a record after the last one read is often there already. */
   private buffer = Buffer.alloc(0);
+  private from = 0;
+  private held = 0;
 
   constructor(
     readonly path: string,
@@ -98,15 +120,9 @@ export class RecordFile implements StoredRecords {
     const at = user.stored;
     if (at === undefined) return user.onlyOnCreate ? { attributes: user.attributes, onlyOnCreate: user.onlyOnCreate } : { attributes: user.attributes };
     const length = this.lengths[at]!;
-    if (this.buffer.length < length) this.buffer = Buffer.alloc(Math.max(length, 2 * this.buffer.length, 4096));
-    this.fd ??= openSync(this.path, 'r');
-    let read = 0;
-    while (read < length) {
-      const n = readSync(this.fd, this.buffer, read, length - read, this.offsets[at]! + read);
-      if (n === 0) break;
-      read += n;
-    }
-    const text = read === length ? this.buffer.toString('utf8', 0, length) : '';
+    const offset = this.offsets[at]!;
+    if (offset < this.from || offset + length > this.from + this.held) this.fill(offset, length);
+    const text = offset + length <= this.from + this.held ? this.buffer.toString('utf8', offset - this.from, offset - this.from + length) : '';
     let resource: unknown;
     try {
       if (textDigest(text) === this.digests[at]) resource = JSON.parse(text);
@@ -119,8 +135,24 @@ export class RecordFile implements StoredRecords {
     return userParts(resource as Record<string, unknown>, this.registry);
   }
 
+  /** Reads the file from `offset` on: at least `length` bytes (fewer at its end), READ_AHEAD when more. */
+  private fill(offset: number, length: number): void {
+    if (this.buffer.length < length) this.buffer = Buffer.alloc(Math.max(length, READ_AHEAD));
+    if (this.buffer.length < READ_AHEAD) this.buffer = Buffer.alloc(READ_AHEAD);
+    this.fd ??= openSync(this.path, 'r');
+    this.from = offset;
+    this.held = 0;
+    while (this.held < length) {
+      const n = readSync(this.fd, this.buffer, this.held, this.buffer.length - this.held, offset + this.held);
+      if (n === 0) break;
+      this.held += n;
+    }
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.held = 0;
+    this.buffer = Buffer.alloc(0);
   }
 }

@@ -58,8 +58,22 @@ describe('stored records', () => {
     assert.throws(() => lazy.records!.whole(lazy.users[0]!), (e: unknown) => e instanceof InputError && e.problems[0]!.line === 3 && /changed while scimctl was reading it/.test(e.message));
     // The other records are still as read.
     assert.equal(lazy.records!.whole(lazy.users[1]!).attributes.title, 'Boss €');
+    // Bytes read ahead are used while they are those of the record (its digest); a file read again is checked again.
     await writeFile(path, '[]');
+    assert.equal(lazy.records!.whole(lazy.users[2]!).attributes.title, 'New');
+    lazy.records!.close();
     assert.throws(() => lazy.records!.whole(lazy.users[2]!), InputError);
+    lazy.records!.close();
+  });
+
+  test('records of a file bigger than what is read at once, asked for in order and out of it', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ schemas: [SCHEMA.USER], id: `u${i}`, userName: `user${i}@example.com`, title: `Zoë ${'€'.repeat(i % 5)} 𝄞 ${'x'.repeat(i % 97)}` }));
+    const path = await file('many.json', JSON.stringify(many, null, 1));
+    const eager = await readSource({ path }, registry);
+    const lazy = await readSource({ path }, registry, { lazy: true });
+    const order = lazy.users.map((_, i) => i);
+    const shuffled = order.map((i) => (i * 1237) % order.length);
+    for (const i of [...order, ...shuffled, ...order.reverse()]) assert.deepEqual(lazy.records!.whole(lazy.users[i]!).attributes, eager.users[i]!.attributes);
     lazy.records!.close();
   });
 
