@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { URN, qs, startServe, tempDir, type Json, type Requester, type ScimResponse, type ServeProcess } from './serve-helpers.ts';
+import { URN, qs, startServe, tempDir, type Json, type Requester, type ScimResponse, type ServeProcess, teardown } from './serve-helpers.ts';
 
 const TOKEN = 'serve-compliance-2-token-5f08c3a9d1e7';
 
@@ -251,11 +251,7 @@ describe("versions follow a user's groups (RFC 7644 §3.14)", () => {
       expectStatus(left, 200);
       assert.equal(left.body.groups, undefined);
     } finally {
-      await first?.stop('SIGKILL');
-      await second?.stop('SIGKILL');
-      first?.cleanup();
-      second?.cleanup();
-      store.cleanup();
+      await teardown([first, second], [store]);
     }
   });
 });
@@ -336,9 +332,7 @@ describe('--source FILE while serving', () => {
       assert.equal(kept.get('ann@live.test').meta.version, ann.meta.version);
       assert.ok(!ro.exited(), 'the server is still running');
     } finally {
-      await ro?.stop('SIGKILL');
-      ro?.cleanup();
-      src.cleanup();
+      await teardown([ro], [src]);
     }
   });
 
@@ -374,9 +368,7 @@ describe('--source FILE while serving', () => {
       const inEng = resources((await r('GET', `/Users${qs({ filter: 'groups[display eq "Eng"]' })}`)).body);
       assert.deepEqual(sorted(inEng.map((u: Json) => u.userName)), ['eve@export.test', 'fay@export.test']);
     } finally {
-      await ro?.stop('SIGKILL');
-      ro?.cleanup();
-      src.cleanup();
+      await teardown([ro], [src]);
     }
   });
 });
@@ -499,11 +491,7 @@ describe('review findings', () => {
       const now = await get(`/Users/${u.id}`, second.request, { 'if-none-match': etag(before) });
       expectStatus(now, 304, `the unchanged user after a restart (ETag before: ${etag(before)}, after: ${etag(now)})`);
     } finally {
-      await first?.stop('SIGKILL');
-      await second?.stop('SIGKILL');
-      first?.cleanup();
-      second?.cleanup();
-      store.cleanup();
+      await teardown([first, second], [store]);
     }
   });
 
@@ -535,9 +523,7 @@ describe('review findings', () => {
       const same2 = names.filter((n) => t2.get(n).meta.version === t1.get(n).meta.version);
       assert.deepEqual(same2, [], 'users whose groups[].display changed but whose ETag did not');
     } finally {
-      await ro?.stop('SIGKILL');
-      ro?.cleanup();
-      src.cleanup();
+      await teardown([ro], [src]);
     }
   });
 
@@ -551,9 +537,7 @@ describe('review findings', () => {
       const page = (await ro.request('GET', '/Users?count=100')).body;
       assert.deepEqual(sorted(resources(page).map((u: Json) => u.userName)), ['ann@collide.test', 'bob@collide.test', 'cy@collide.test', 'di@collide.test'], 'every row of the file is a user');
     } finally {
-      await ro?.stop('SIGKILL');
-      ro?.cleanup();
-      src.cleanup();
+      await teardown([ro], [src]);
     }
   });
 

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, tempHome } from './helpers.ts';
-import { URN, qs, startServe, tempDir, type Json, type Requester, type ScimResponse, type ServeProcess } from './serve-helpers.ts';
+import { URN, qs, startServe, tempDir, type Json, type Requester, type ScimResponse, type ServeProcess, teardown } from './serve-helpers.ts';
 
 const TOKEN = 'serve-compliance-token-7c2e91d04a5b';
 const SEED_USERS = 30;
@@ -1732,11 +1732,7 @@ describe('persistence across restarts (--data)', () => {
       const exit2 = await second.stop('SIGINT');
       assert.deepEqual(exit2, { code: 0, signal: null }, `SIGINT exits 0\nstderr: ${second.stderr()}`);
     } finally {
-      await first?.stop('SIGKILL');
-      await second?.stop('SIGKILL');
-      first?.cleanup();
-      second?.cleanup();
-      store.cleanup();
+      await teardown([first, second], [store]);
     }
   });
 });
@@ -1760,11 +1756,7 @@ describe('durability and exclusive use of --data', () => {
       assert.equal(got.body.title, 'Durable');
       assert.equal(got.body.meta.version, patched.body.meta.version);
     } finally {
-      await first?.stop('SIGKILL');
-      await second?.stop('SIGKILL');
-      first?.cleanup();
-      second?.cleanup();
-      store.cleanup();
+      await teardown([first, second], [store]);
     }
   });
 
@@ -1875,11 +1867,7 @@ describe('read-only source (--source FILE)', () => {
       assert.equal(res.body.title, 'After');
       assert.notEqual(res.headers.get('etag'), a.meta.version, 'a changed representation has a new ETag (RFC 7644 §3.14)');
     } finally {
-      await first?.stop('SIGKILL');
-      await second?.stop('SIGKILL');
-      first?.cleanup();
-      second?.cleanup();
-      src.cleanup();
+      await teardown([first, second], [src]);
     }
   });
 });

@@ -190,3 +190,10 @@ export function tempDir(prefix = 'scimctl-serve-e2e-'): { dir: string; cleanup: 
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Ends what a test started, in whatever state it is: the servers killed, their homes and these folders removed. */
+export async function teardown(servers: ReadonlyArray<ServeProcess | undefined>, dirs: ReadonlyArray<{ cleanup(): void }> = []): Promise<void> {
+  for (const s of servers) await s?.stop('SIGKILL');
+  for (const s of servers) s?.cleanup();
+  for (const d of dirs) d.cleanup();
+}
