@@ -5,7 +5,7 @@
  * `attributes`/`excludedAttributes` projection (RFC 7644 §3.4.2.5, §3.9).
  */
 import type { AttributeDef } from '../api/schema.ts';
-import { resolvePath } from './filter.ts';
+import { resolvePath } from '../api/filter-eval.ts';
 import { RESOURCE_TYPES, registry, schemaContext, type ResourceKind } from './schemas.ts';
 import type { MemberType, Store, StoredResource } from './store.ts';
 

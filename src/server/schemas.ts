@@ -6,7 +6,7 @@
  */
 import { COMMON_ATTRIBUTES, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, SchemaRegistry, USER_SCHEMA, type AttributeDef, type SchemaDef } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
-import type { SchemaContext } from './filter.ts';
+import { registryContext, type SchemaContext } from '../api/filter-eval.ts';
 
 export type ResourceKind = 'User' | 'Group';
 
@@ -28,16 +28,7 @@ export const registry = new SchemaRegistry();
 /** The filter evaluator's view of a resource type: unknown attributes are errors. */
 export function schemaContext(kind: ResourceKind): SchemaContext {
   const type = RESOURCE_TYPES[kind];
-  return {
-    core: type.core.id,
-    extensions: type.extensions.map((e) => e.id),
-    strict: true,
-    lookup(parts) {
-      const ext = type.extensions.find((e) => e.id === parts[0]);
-      const def = ext ? (parts.length === 1 ? ({ name: ext.id, type: 'complex', multiValued: false } as AttributeDef) : registry.lookup(ext.id, parts.slice(1).join('.'))) : registry.lookup(type.core.id, parts.join('.'));
-      return def ? { type: def.type, caseExact: def.caseExact ?? false } : undefined;
-    },
-  };
+  return registryContext(registry, type.core.id, type.extensions.map((e) => e.id), true);
 }
 
 /** The definition of a top-level attribute of a resource type, by name (any case), core first. */

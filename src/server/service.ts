@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SCHEMA } from '../api/types.ts';
-import { compileFilter, compileSort, FilterError, parseFilter, type CompiledSort } from './filter.ts';
+import { compileFilter, compileSort, FilterError, parseFilter, type CompiledSort } from '../api/filter-eval.ts';
 import { applyPatch, readPatchRequest } from './patch.ts';
 import {
   badRequest,

@@ -34,7 +34,7 @@ import {
   compileSort,
   type AttrInfo,
   type SchemaContext,
-} from '../../src/server/filter.ts';
+} from '../../src/api/filter-eval.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public API

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientUsageError } from '../../src/api/errors.ts';
 import { and, assertAttributePath, co, eq, ew, ge, gt, le, literal, lt, ne, not, or, patchPath, pr, sw, valuePath } from '../../src/api/filter.ts';
-import { parseFilter, type FilterNode } from '../../src/server/filter.ts';
+import { parseFilter, type FilterNode } from '../../src/api/filter-eval.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 
 /** The value a server's parser reads back from the single comparison `f`. */

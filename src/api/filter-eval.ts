@@ -4,12 +4,11 @@
  * URN-qualified and sub-attribute paths) and the RFC 7643 comparison rules (caseExact,
  * dateTime compared as time, booleans only with eq/ne).
  *
- * `scimctl serve` filters with it. The scimmy-based third-party host of the tests uses it too,
- * after scimmy has parsed and validated the expression itself, because scimmy's own `match()`
- * ignores caseExact, throws on attributes some resources lack, misses URN-qualified paths and
- * rewrites `not (a or b)` wrongly. The client never parses filters (it builds them in
- * src/api/filter.ts), so client and servers do not share this code's reading of the RFC.
+ * `scimctl serve` filters with it, and so does the client when a target cannot filter (or answers
+ * a filter wrongly): it then lists and keeps what matches here (see src/api/client.ts).
  */
+
+import type { SchemaRegistry } from './schema.ts';
 
 export type Literal = string | number | boolean | null;
 export type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'lt' | 'ge' | 'le' | 'pr';
@@ -35,6 +34,25 @@ export interface SchemaContext {
   lookup(parts: readonly string[]): AttrInfo | undefined;
   /** When set, a path the schema does not define is an invalidFilter error instead of matching nothing. */
   strict?: boolean;
+}
+
+/**
+ * The evaluator's view of a resource type from a schema registry: the core schema's attributes,
+ * and those of each extension under its URN. `strict` for a server (an unknown attribute is an
+ * invalidFilter), lenient for a client filtering a target's resources (it matches nothing).
+ */
+export function registryContext(registry: SchemaRegistry, core: string, extensions: readonly string[], strict = false): SchemaContext {
+  return {
+    core,
+    extensions: [...extensions],
+    strict,
+    lookup(parts) {
+      const ext = extensions.find((e) => e === parts[0]);
+      if (ext && parts.length === 1) return { type: 'complex', caseExact: false };
+      const def = ext ? registry.lookup(ext, parts.slice(1).join('.')) : registry.lookup(core, parts.join('.'));
+      return def ? { type: def.type, caseExact: def.caseExact ?? false } : undefined;
+    },
+  };
 }
 
 /** An error that the host converts into a SCIM 400 invalidFilter. */
