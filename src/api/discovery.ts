@@ -5,7 +5,8 @@
  */
 import { NetworkError, ResponseError, ScimClientError, TimeoutError } from './errors.ts';
 import type { Transport } from './http.ts';
-import { BUILTIN_SCHEMAS, type AttributeDef, type AttributeType, type SchemaDef } from './schema.ts';
+import { emptyLearned, type Learned } from './learned.ts';
+import { BUILTIN_SCHEMAS, completeSchemas, type AttributeDef, type AttributeType, type SchemaDef } from './schema.ts';
 import { SCHEMA } from './types.ts';
 
 export interface ResourceTypeInfo {
@@ -30,10 +31,17 @@ export interface Capabilities {
   schemas: SchemaDef[];
   /** True when /Schemas answered; otherwise `schemas` holds the built-in RFC 7643 definitions. */
   schemasFromServer: boolean;
+  /**
+   * What the server's /Schemas left out and `schemas` has from RFC 7643 (completeSchemas): user
+   * attribute paths, lower-case, with the name as people read it (`addresses.primary`).
+   */
+  undeclared: Array<[path: string, shown: string]>;
   /** What could not be discovered, and why. */
   warnings: string[];
   /** Learned at run time: the member-removal form this server accepts. */
   memberRemoval?: 'filter' | 'value';
+  /** Learned from the server's answers (learned.ts); kept when discovery is refreshed. */
+  learned: Learned;
   discoveredAt: string;
 }
 
@@ -55,7 +63,9 @@ export function defaultCapabilities(warnings: string[] = []): Capabilities {
     ],
     schemas: BUILTIN_SCHEMAS,
     schemasFromServer: false,
+    undeclared: [],
     warnings,
+    learned: emptyLearned(),
     discoveredAt: new Date().toISOString(),
   };
 }
@@ -216,7 +226,10 @@ export async function discover(transport: Transport): Promise<Capabilities> {
   if (defs.length > 0) {
     // Keep built-in definitions for schemas the server did not describe.
     const ids = new Set(defs.map((d) => d.id.toLowerCase()));
-    caps.schemas = [...defs, ...BUILTIN_SCHEMAS.filter((b) => !ids.has(b.id.toLowerCase()))];
+    // A partial /Schemas is completed with the RFC's attributes: a guide, never a wall.
+    const completed = completeSchemas(defs);
+    caps.schemas = [...completed.schemas, ...BUILTIN_SCHEMAS.filter((b) => !ids.has(b.id.toLowerCase()))];
+    caps.undeclared = [...completed.undeclared];
     caps.schemasFromServer = true;
   }
   return caps;

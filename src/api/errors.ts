@@ -42,6 +42,11 @@ export class TimeoutError extends ScimClientError {
 
 /** Base for errors that come with an HTTP response. */
 export abstract class ResponseError extends ScimClientError {
+  /**
+   * Set when this answer came to a repeat of a write whose earlier attempt may have been carried
+   * out (a 5xx or no answer): a 412 then may mean the write itself changed the resource.
+   */
+  afterUncertainAttempt = false;
   constructor(message: string, readonly status: number) {
     super(message);
   }
@@ -139,4 +144,11 @@ export function isFilterRejection(e: unknown): boolean {
   if (!(e instanceof ResponseError)) return false;
   if (e instanceof ScimError && e.scimType === 'invalidFilter') return true;
   return e.status === 400 || e.status === 500 || e.status === 501;
+}
+
+/** Errors after which a write may still have been carried out by the server (a POST is looked up before it is sent again). */
+export function mayHaveActed(e: unknown): boolean {
+  if (e instanceof TimeoutError) return true;
+  if (e instanceof NetworkError) return e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND';
+  return e instanceof ResponseError && e.status >= 500 && e.status !== 501;
 }

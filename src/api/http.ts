@@ -52,6 +52,10 @@ export interface TransportOptions {
   random?: () => number;
   /** Called before each retry (for logs and progress). */
   onRetry?: (info: RetryInfo) => void;
+  /** Writes in flight at first (a limit learned before); unlimited when not given. */
+  writeLimit?: number;
+  /** Told when the server's answers made the write limit go down (see WriteGate). */
+  onWriteLimit?: (limit: number, reason: string) => void;
 }
 
 export interface RequestOptions {
@@ -106,6 +110,66 @@ export function snippet(text: string): string {
   return plain.length > MAX_SNIPPET ? `${plain.slice(0, MAX_SNIPPET)}…` : plain;
 }
 
+/**
+ * How many writes may be in flight: additive increase, multiplicative decrease. Servers that
+ * answer 500 ("database is locked") or 429 when several writes arrive at once do fine one or
+ * two at a time; halving on every such answer and growing back by one after a run of
+ * successes finds the level a server takes, within whatever concurrency the caller asked for.
+ */
+export class WriteGate {
+  private inFlight = 0;
+  private successes = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Successes in a row before one more write may be in flight. */
+  static readonly GROW_AFTER = 20;
+
+  constructor(
+    /** Infinity until the server shows a limit. */
+    public limit = Infinity,
+    private readonly onLower?: (limit: number, reason: string) => void,
+  ) {}
+
+  /** Waits for a free slot (handed over by release, already counted as in flight). */
+  async acquire(): Promise<void> {
+    if (this.inFlight < Math.floor(this.limit)) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Ends one write; `overloaded` when the server answered it with a 5xx or 429 (or not in time). */
+  release(overloaded: boolean, reason = ''): void {
+    const concurrent = this.inFlight;
+    this.inFlight--;
+    if (overloaded) {
+      this.successes = 0;
+      // One write failing alone says nothing about writes at once: only a failure among several lowers the limit.
+      const lower = Math.max(1, Math.floor(Math.min(this.limit, concurrent) / 2));
+      if (concurrent > 1 && lower < this.limit) {
+        this.limit = lower;
+        this.onLower?.(lower, reason);
+      }
+    } else if (Number.isFinite(this.limit) && ++this.successes >= WriteGate.GROW_AFTER) {
+      this.successes = 0;
+      this.limit += 1;
+    }
+    while (this.waiting.length > 0 && this.inFlight < Math.floor(this.limit)) {
+      this.inFlight++;
+      this.waiting.shift()!();
+    }
+  }
+
+  /** Lets every waiting write go (the transport is closing: they fail at once). */
+  drain(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Answers that mean "too much at once", as far as a write can tell. */
+const overloadStatus = (status: number) => status === 429 || (status >= 500 && status !== 501);
+
 export class Transport {
   readonly baseUrl: string;
   private readonly secrets: string[];
@@ -117,6 +181,8 @@ export class Transport {
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
   /** Aborted by close(): ends requests in flight and retry pauses. */
   private readonly closing = new AbortController();
+  /** Writes in flight, kept to what the server takes. */
+  readonly writes: WriteGate;
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -131,6 +197,7 @@ export class Transport {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.onRetry = options.onRetry;
+    this.writes = new WriteGate(options.writeLimit ?? Infinity, options.onWriteLimit);
     this.secrets = [];
     this.baseHeaders = {
       accept: 'application/scim+json, application/json;q=0.9',
@@ -182,8 +249,16 @@ export class Transport {
     }
 
     const { ky, TimeoutError: KyTimeoutError } = await loadKy();
+    /** An earlier attempt of this write may have been carried out (it got a 5xx or no answer). */
+    let uncertain = false;
     for (let attempt = 0; ; attempt++) {
       this.checkOpen(method, url);
+      // POST /.search is a read.
+      const gated = WRITES.has(method) && !/\/\.search$/.test(new URL(url).pathname);
+      if (gated) {
+        await this.writes.acquire();
+        this.checkOpen(method, url);
+      }
       let response: Response;
       try {
         response = await ky(url, {
@@ -197,16 +272,19 @@ export class Transport {
           signal: this.closing.signal,
         });
       } catch (cause) {
+        if (gated) this.writes.release(cause instanceof KyTimeoutError, 'no answer in time');
         this.checkOpen(method, url);
         const error = this.requestError(cause instanceof KyTimeoutError ? new TimeoutError('timeout', this.opts.timeoutMs) : cause, method, url);
         // A request that timed out or broke may have reached the server: only idempotent ones are repeated.
         if (idempotent && attempt < this.opts.retries) {
+          uncertain = true;
           await this.pause(method, url, attempt, this.backoff(attempt), error.message);
           continue;
         }
         throw error;
       }
 
+      if (gated) this.writes.release(overloadStatus(response.status), `HTTP ${response.status}`);
       if (options.expect.includes(response.status)) {
         return { status: response.status, headers: response.headers, body: await this.readJson(response, method, url) };
       }
@@ -221,11 +299,14 @@ export class Transport {
           throw await this.responseError(response, method, url, ` (the server asked to retry after ${Math.round(retryAfter / 1000)} s)`);
         }
         await response.body?.cancel().catch(() => undefined);
+        if (response.status >= 500 && response.status !== 503) uncertain = true;
         const delay = retryAfter ?? this.backoff(attempt);
         await this.pause(method, url, attempt, delay, `HTTP ${response.status}`);
         continue;
       }
-      throw await this.responseError(response, method, url);
+      const error = await this.responseError(response, method, url);
+      error.afterUncertainAttempt = uncertain && WRITES.has(method);
+      throw error;
     }
   }
 
@@ -248,6 +329,20 @@ export class Transport {
    */
   close(): void {
     this.closing.abort();
+    this.writes.drain();
+  }
+
+  /** Retries after the first attempt this transport makes. */
+  get retries(): number {
+    return this.opts.retries;
+  }
+
+  /**
+   * The pause before attempt `attempt + 1` of a request retried by its caller (a create that
+   * was looked up after a 5xx and not found). Told to onRetry like the transport's own.
+   */
+  async retryPause(method: string, path: string, attempt: number, reason: string): Promise<void> {
+    await this.pause(method, this.url(path), attempt, this.backoff(attempt), reason);
   }
 
   private checkOpen(method: string, url: string): void {

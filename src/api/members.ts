@@ -8,7 +8,7 @@
  */
 import type { ResourceApi } from './client.ts';
 import type { Capabilities } from './discovery.ts';
-import { ResponseError, ScimClientError, ScimError } from './errors.ts';
+import { ClientUsageError, ResponseError, ScimClientError, ScimError } from './errors.ts';
 import { eq, patchPath } from './filter.ts';
 import { PATCH_OP_SCHEMA, type PatchOperation } from './patch.ts';
 import { SCHEMA, type MultiValue, type ScimGroup } from './types.ts';
@@ -54,6 +54,8 @@ async function readMembers(groups: ResourceApi<ScimGroup>, id: string): Promise<
 }
 
 function isFormRejection(e: unknown): boolean {
+  // 501: some servers implement `path: members` + values but not the filter form.
+  if (e instanceof ResponseError && (e.status === 501 || e.status === 405)) return true;
   if (!(e instanceof ResponseError) || e.status !== 400) return false;
   const type = e instanceof ScimError ? e.scimType : undefined;
   return type === undefined || type === 'invalidPath' || type === 'invalidFilter' || type === 'invalidSyntax' || type === 'invalidValue';
@@ -65,21 +67,28 @@ export async function changeMembers(
   groupId: string,
   change: { add?: readonly string[]; remove?: readonly string[] },
 ): Promise<MembershipOutcome> {
+  const readable = caps.learned.membersReadable !== false;
   const current = await readMembers(groups, groupId);
-  const have = memberIds(current);
+  // Where members cannot be read back, every add is sent (adding a member twice leaves one) and
+  // every removal asked for (callers only ask to remove members they know were added).
+  const have = readable ? memberIds(current) : new Set<string>();
   const add = [...new Set(change.add ?? [])].filter((id) => !have.has(id));
-  const remove = [...new Set(change.remove ?? [])].filter((id) => have.has(id));
-  const unchanged = [...(change.add ?? []).filter((id) => have.has(id)), ...(change.remove ?? []).filter((id) => !have.has(id))];
+  const remove = [...new Set(change.remove ?? [])].filter((id) => !readable || have.has(id));
+  const unchanged = [...(change.add ?? []).filter((id) => have.has(id)), ...(change.remove ?? []).filter((id) => readable && !have.has(id))];
   if (add.length === 0 && remove.length === 0) return { added: [], removed: [], unchanged, method: 'none' };
 
   if (caps.patch) {
     try {
       const removalForm = await patchMembers(groups, groupId, current, add, remove, caps);
+      if (add.length > 0 && caps.learned.membersReadable === undefined) await learnMembersReadable(groups, groupId, add);
       return { added: add, removed: remove, unchanged, method: 'PATCH', removalForm: remove.length > 0 ? removalForm : undefined };
     } catch (e) {
       if (!(e instanceof ResponseError && (e.status === 501 || e.status === 405))) throw e;
       caps.patch = false;
     }
+  }
+  if (!readable) {
+    throw new ClientUsageError(`group ${groupId}: this server neither returns group members nor takes PATCH, so its memberships cannot be changed without losing members`);
   }
   // No PATCH: the group as just read, with the change, written back whole.
   const keep = (Array.isArray(current.members) ? current.members : []).filter((m) => !remove.includes(m.value ?? ''));
@@ -91,6 +100,19 @@ export async function changeMembers(
     throw e;
   }
   return { added: add, removed: remove, unchanged, method: 'PUT' };
+}
+
+/**
+ * Whether this server returns the members it was given: read once, right after members were
+ * added, and remembered per profile. Some servers never do (membership is write-only there).
+ */
+async function learnMembersReadable(groups: ResourceApi<ScimGroup>, groupId: string, added: readonly string[]): Promise<void> {
+  const back = memberIds(await readMembers(groups, groupId));
+  const readable = added.some((id) => back.has(id));
+  await groups.client.learn((l) => (l.membersReadable = readable));
+  if (!readable) {
+    groups.client.say('members-write-only', `the server does not return group members it was given (membership is write-only there): scimctl keeps its own record of the members it added, and removes only those`);
+  }
 }
 
 async function patchMembers(
@@ -120,7 +142,12 @@ async function patchMembers(
         form = 'value';
       }
     }
-    // The value form: read back afterwards and undo any collateral removal.
+    // The value form: read back afterwards and undo any collateral removal (where members can be read).
+    if (caps.learned.membersReadable === false) {
+      await send([{ op: 'remove', path: 'members', value: batch.map((value) => ({ value })) }]);
+      caps.memberRemoval = 'value';
+      continue;
+    }
     const expected = new Set([...memberIds(before), ...add].filter((id) => !removed.has(id)));
     await send([{ op: 'remove', path: 'members', value: batch.map((value) => ({ value })) }]);
     const after = memberIds(await readMembers(groups, groupId));

@@ -21,7 +21,9 @@ async function byId<T extends ScimResource>(api: ResourceApi<T>, ref: string): P
 
 async function byFilter<T extends ScimResource>(api: ResourceApi<T>, filter: Filter, optional: boolean): Promise<T[]> {
   try {
-    return await api.toArray({ filter, limit: 20 });
+    // An empty answer is confirmed by a listing unless this filter is known to work: servers
+    // that cannot filter answer some filters with an empty list rather than an error.
+    return await api.toArray({ filter, limit: 20, verifyEmpty: true });
   } catch (e) {
     // A server that cannot filter on this attribute simply has no match by it.
     if (optional && isFilterRejection(e)) return [];

@@ -120,6 +120,64 @@ export const ENTERPRISE_USER_SCHEMA: SchemaDef = {
 
 export const BUILTIN_SCHEMAS: SchemaDef[] = [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA];
 
+const lowerName = (s: string) => s.toLowerCase();
+
+/*
+ * Real servers publish partial schemas (a User schema without `groups` or `photos`, `addresses`
+ * without `primary` while their own users carry it). Their /Schemas is a guide, never a wall:
+ * discovery completes it with the RFC 7643 definitions, and remembers what it added (the
+ * *undeclared* paths: a sync leaves out what is undeclared and no target user carries).
+ */
+export interface CompletedSchemas {
+  /** The target's schemas, each completed with the RFC 7643 attributes and sub-attributes it does not declare. */
+  schemas: SchemaDef[];
+  /** Undeclared paths of users (lower-cased, see above) → the path as people read it (`addresses.primary`). */
+  undeclared: ReadonlyMap<string, string>;
+}
+
+const schemaAttr = (defs: readonly AttributeDef[], name: string) => defs.find((d) => lowerName(d.name) === lowerName(name));
+
+/**
+ * The target's schemas completed with the built-in ones: every RFC 7643 attribute a schema of
+ * the same id does not declare is added, and so is every sub-attribute missing from an
+ * attribute that declares sub-attributes (one that declares none takes any). The server's own
+ * definitions win where both define something. Schemas the target does not describe are
+ * kept as they are (discovery already added the built-in ones, whole).
+ */
+export function completeSchemas(schemas: readonly SchemaDef[]): CompletedSchemas {
+  const undeclared = new Map<string, string>();
+  const fitted = schemas.map((schema): SchemaDef => {
+    const builtin = BUILTIN_SCHEMAS.find((b) => lowerName(b.id) === lowerName(schema.id));
+    if (!builtin || builtin === schema) return schema;
+    // Users' paths only: the core User schema unprefixed, extensions under their URN (the Group schema is not a user's).
+    const core = lowerName(schema.id) === lowerName(SCHEMA.USER);
+    const tracked = core || lowerName(schema.id) !== lowerName(SCHEMA.GROUP);
+    const prefix = core ? '' : `${lowerName(schema.id)}:`;
+    const shown = core ? '' : `${schema.id}:`;
+    const note = (path: string) => {
+      if (tracked) undeclared.set(`${prefix}${lowerName(path)}`, `${shown}${path}`);
+    };
+    const attributes = schema.attributes.map((a): AttributeDef => {
+      const b = schemaAttr(builtin.attributes, a.name);
+      const own = a.subAttributes ?? [];
+      if (!b?.subAttributes || own.length === 0) return a;
+      const missing = b.subAttributes.filter((s) => !schemaAttr(own, s.name));
+      if (missing.length === 0) return a;
+      for (const s of missing) note(`${a.name}.${s.name}`);
+      return { ...a, subAttributes: [...own, ...missing] };
+    });
+    for (const b of builtin.attributes) {
+      if (schemaAttr(schema.attributes, b.name)) continue;
+      note(b.name);
+      attributes.push(b);
+    }
+    return { ...schema, attributes };
+  });
+  return { schemas: fitted, undeclared };
+}
+
+
+
 /**
  * Looks attribute definitions up by path, across the core schema of a resource
  * type and its extensions: `userName`, `name.givenName`,

@@ -31,8 +31,9 @@ export async function* searchUsersByName(
   const seen = new Set<string>();
   const found: ScimUser[] = [];
   try {
+    // Each attribute's empty answer is not confirmed on its own (four listings): all of them empty is, below.
     for (const attr of NAME_ATTRIBUTES) {
-      for await (const user of users.list({ filter: co(attr, needle) })) {
+      for await (const user of users.list({ filter: co(attr, needle), verifyEmpty: false })) {
         if (!seen.has(user.id)) {
           seen.add(user.id);
           found.push(user);
@@ -44,6 +45,17 @@ export async function* searchUsersByName(
     log('the server does not support "co" filters; searching all users on this side instead');
     for await (const user of users.list({ onPage: ({ received, total }) => progress?.update(received, total) })) {
       if (nameMatches(user, needle)) yield user;
+    }
+    return;
+  }
+  if (found.length === 0 && users.client.learnedNow()?.filters[users.endpoint]?.co !== 'works') {
+    // Nothing anywhere, from a server not known to answer `co`: look on this side before saying so.
+    let any = false;
+    for await (const user of users.list({ onPage: ({ received, total }) => progress?.update(received, total) })) {
+      if (!nameMatches(user, needle)) continue;
+      if (!any) await users.client.learnFilter(users.endpoint, ['co'], 'wrong', `the server answered "co" filters with nothing, although a listing has "${needle}"`);
+      any = true;
+      yield user;
     }
     return;
   }

@@ -151,6 +151,30 @@ export class ChangedOnServerError extends ScimError {
   }
 }
 
+/** The value at a change's path: `title`, `name`, or an extension's `urn:…:User:department`. */
+function valueAt(resource: Record<string, unknown>, path: string): unknown {
+  if (!/^urn:/i.test(path)) return resource[Object.keys(resource).find((k) => k.toLowerCase() === path.toLowerCase()) ?? path];
+  const cut = path.lastIndexOf(':');
+  const urn = path.slice(0, cut).toLowerCase();
+  const ext = Object.entries(resource).find(([k]) => k.toLowerCase() === urn)?.[1];
+  return isObject(ext) ? valueAt(ext, path.slice(cut + 1)) : undefined;
+}
+
+/** Whether a resource as read now already has every change's after-value (a write that was carried out). */
+export function changesInPlace(resource: Record<string, unknown>, changes: readonly AttributeChange[]): boolean {
+  return changes.every((c) => sameValue(valueAt(resource, c.path), c.after));
+}
+
+/**
+ * A 412 to a repeated write whose first attempt got a 5xx or no answer: the first attempt may
+ * have been carried out (some servers apply a rename, then answer 500). Read the resource:
+ * if it has the changes, the write is done; otherwise it really changed meanwhile.
+ */
+export async function settledAfter412<T extends ScimResource>(api: ResourceApi<T>, id: string, changes: readonly AttributeChange[], e: unknown): Promise<boolean> {
+  if (!(e instanceof ResponseError && e.status === 412 && e.afterUncertainAttempt)) return false;
+  return changesInPlace(await api.get(id), changes);
+}
+
 /**
  * Writes `desired` over `before` (which must be a fresh read). Chooses PATCH or
  * PUT from the capabilities; a server that advertises PATCH but answers 501/405
@@ -162,19 +186,22 @@ export async function updateResource<T extends ScimResource>(
   before: T,
   desired: T,
   coreSchema: string,
+  /** `patch: false` writes with PUT even where PATCH is offered (a PATCH of this change was just refused). */
+  options: { patch?: boolean } = {},
 ): Promise<UpdateOutcome<T>> {
   const changes = diffResources(before, desired);
   if (changes.length === 0) return { result: before, changes, method: 'none' };
   const ifMatch = caps.etag ? before.meta?.version : undefined;
-  const guard = async <R>(write: () => Promise<R>): Promise<R> => {
+  const guard = async <R>(write: () => Promise<R>): Promise<R | undefined> => {
     try {
       return await write();
     } catch (e) {
+      if (await settledAfter412(api, before.id, changes, e)) return undefined;
       if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(before.id, e);
       throw e;
     }
   };
-  if (caps.patch) {
+  if (caps.patch && options.patch !== false) {
     try {
       const returned = await guard(() => api.patch(before.id, changesToPatch(changes), { ifMatch }));
       return { result: returned ?? (await api.get(before.id)), changes, method: 'PATCH' };
@@ -184,5 +211,5 @@ export async function updateResource<T extends ScimResource>(
     }
   }
   const result = await guard(() => api.replace(before.id, putBody(desired, coreSchema) as T, { ifMatch }));
-  return { result, changes, method: 'PUT' };
+  return { result: result ?? (await api.get(before.id)), changes, method: 'PUT' };
 }

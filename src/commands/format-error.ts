@@ -6,7 +6,13 @@ import type { Connection } from '../config/connection.ts';
 export function formatError(error: unknown, connection: Connection | undefined, secrets: readonly string[] = []): string {
   const lines: string[] = [];
   const message = error instanceof Error ? error.message : String(error);
-  lines.push(`error: ${message}`);
+  const problems = inputProblems(error);
+  if (problems !== undefined && problems > 1) {
+    // Bad input: its message tells each kind of problem once (sources/problem-groups.ts).
+    lines.push(`error: ${problems} problems in the input; nothing was written:`, ...message.split('\n').map((l) => `  ${l}`));
+  } else {
+    lines.push(`error: ${message}`);
+  }
   if (error instanceof ScimClientError && error.request) {
     lines.push(`  request: ${error.request.method} ${error.request.url}`);
   }
@@ -26,6 +32,13 @@ export function formatError(error: unknown, connection: Connection | undefined, 
     }
   }
   return redact(lines.join('\n'), secrets);
+}
+
+/** How many problems bad input (an InputError, known by name: its module stays out of start-up) has. */
+function inputProblems(error: unknown): number | undefined {
+  if (!(error instanceof Error) || error.name !== 'InputError') return undefined;
+  const problems = (error as { problems?: unknown }).problems;
+  return Array.isArray(problems) ? problems.length : undefined;
 }
 
 /** The secrets of a connection, for redacting anything printed. */

@@ -1,10 +1,14 @@
-/** Discovery results kept between runs, one file per profile and server URL. */
+/**
+ * Discovery results kept between runs, one file per profile and server URL, with what was
+ * learned of the server by using it (kept when discovery is refreshed; `profile test` redoes both).
+ */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CapabilityCache } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
+import { emptyLearned } from '../api/learned.ts';
 import type { Env } from './env.ts';
 
 const TTL_MS = 60 * 60 * 1000;
@@ -17,14 +21,25 @@ export function fileCapabilityCache(env: Env, profile: string, url: string, now:
   const key = createHash('sha256').update(`${profile}\n${url}`).digest('hex').slice(0, 16);
   const dir = cacheDir(env);
   const file = join(dir, `discovery-${key}.json`);
+  const read = (): Capabilities | undefined => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Capabilities;
+    } catch {
+      return undefined;
+    }
+  };
   return {
     load() {
-      try {
-        const caps = JSON.parse(readFileSync(file, 'utf8')) as Capabilities;
-        return now() - Date.parse(caps.discoveredAt) < TTL_MS ? caps : undefined;
-      } catch {
-        return undefined;
-      }
+      const caps = read();
+      // Stale, or written by an older scimctl (schemas not yet completed): discover again.
+      if (!caps || !(now() - Date.parse(caps.discoveredAt) < TTL_MS) || !Array.isArray(caps.undeclared)) return undefined;
+      caps.learned = { ...emptyLearned(), ...caps.learned };
+      return caps;
+    },
+    // What was learned from the server's answers outlives the hour discovery is trusted for.
+    loadLearned() {
+      const learned = read()?.learned;
+      return learned ? { ...emptyLearned(), ...learned } : undefined;
     },
     save(caps) {
       try {

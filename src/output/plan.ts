@@ -7,6 +7,7 @@ import { SCHEMA, type ScimResource } from '../api/types.ts';
 import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '../sync/model.ts';
 import { cellChanges, renderCellChanges } from './changes.ts';
 import { deactivates } from '../sync/planner.ts';
+import { groupLines, groupProblems } from '../sources/problem-groups.ts';
 
 export function summaryText(s: PlanSummary): string {
   const groups = [s.groupsCreated ? `${s.groupsCreated} group${s.groupsCreated === 1 ? '' : 's'} to create` : '', s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : ''].filter(Boolean);
@@ -69,8 +70,14 @@ export function changeLines(change: Change, registry = new SchemaRegistry(), det
   }
 }
 
+/** The problems of a plan by kind (problem-groups.ts): one list of lines per kind, each kind told once. */
+export function problemGroups(problems: readonly RecordProblem[]): string[][] {
+  return groupProblems(problems.map((p) => ({ file: p.origin.file, line: p.origin.line, message: p.message }))).map(groupLines);
+}
+
+/** The problems of a plan as the plan shows them: each kind once, with a count and the first few file:line examples. */
 export function problemLines(problems: readonly RecordProblem[]): string[] {
-  return problems.map((p) => `! ${p.origin.file}:${p.origin.line}: ${p.message}`);
+  return problemGroups(problems).flatMap((lines) => lines.map((l) => `! ${l}`));
 }
 
 /** The whole plan as text: changes, problems, and the summary line. */
@@ -81,6 +88,7 @@ export function renderPlan(plan: Plan, registry = new SchemaRegistry()): string[
     lines.push('', `${plan.problems.length} source record(s) could not be planned (their users are left alone):`, ...problemLines(plan.problems));
   }
   if (plan.changes.length === 0) lines.push('No changes: the target matches the source.');
+  for (const note of plan.notes ?? []) lines.push(`Note: ${note}`);
   lines.push('', `Plan: ${summaryText(plan.summary)}`);
   return lines;
 }

@@ -2,7 +2,7 @@
  * Checks that the attributes of an input record (a CSV column, a JSON key) are
  * ones the registry knows, and suggests the valid ones nearest to a wrong name.
  */
-import { COMMON_ATTRIBUTES, type AttributeDef, type SchemaRegistry } from '../api/schema.ts';
+import { COMMON_ATTRIBUTES, USER_SCHEMA, type AttributeDef, type SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { parseColumn } from '../formats/scim-csv.ts';
 
@@ -21,6 +21,22 @@ export function attrValue(obj: Record<string, unknown>, name: string): unknown {
   const lower = name.toLowerCase();
   for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
   return undefined;
+}
+
+/** A user's `groups` as RFC 7643 defines it. */
+const MEMBERSHIP = USER_SCHEMA.attributes.find((a) => a.name === 'groups')!;
+
+/**
+ * The definition of `attr` or `attr.sub` in a schema. A user's `groups` is always known: in a
+ * source it says which groups the user is in (membership changes, never an attribute written),
+ * whatever the target's User schema declares.
+ */
+function lookup(registry: SchemaRegistry, schemaId: string, path: string): AttributeDef | undefined {
+  const found = registry.lookup(schemaId, path);
+  if (found || !sameId(schemaId, SCHEMA.USER)) return found;
+  const [head, sub, more] = path.toLowerCase().split('.');
+  if (head !== 'groups' || more !== undefined) return undefined;
+  return sub === undefined ? MEMBERSHIP : MEMBERSHIP.subAttributes!.find((s) => s.name.toLowerCase() === sub);
 }
 
 const isCoreSchema = (id: string) => {
@@ -125,7 +141,7 @@ export function checkColumn(column: string, registry: SchemaRegistry, coreSchema
     if (problem) return { problem: sameId(urn, coreSchema) ? `${problem}: write "${column.slice(urn.length + 1)}"` : problem };
   }
   const schemaId = urn ?? coreSchema;
-  const def = registry.lookup(schemaId, attr);
+  const def = lookup(registry, schemaId, attr);
   if (!def) {
     const candidates = urn ? pathsOf(registry, urn, `${urn}:`) : allPaths(registry, coreSchema);
     return { problem: `unknown attribute; valid: ${suggest(column, candidates)}` };
@@ -140,7 +156,7 @@ export function checkColumn(column: string, registry: SchemaRegistry, coreSchema
     if (def.multiValued && type === undefined) {
       return { problem: `"${attr}" is multi-valued: write ${attr}[TYPE].${sub} (e.g. ${attr}[work].${sub}), or the whole of ${attr} as JSON` };
     }
-    if (subs.length > 0 && !registry.lookup(schemaId, `${attr}.${sub}`)) {
+    if (subs.length > 0 && !lookup(registry, schemaId, `${attr}.${sub}`)) {
       return { problem: `unknown sub-attribute "${sub}" of ${attr}; valid: ${subNames(def)}` };
     }
     return {};
@@ -171,7 +187,7 @@ function checkValue(schemaId: string, coreSchema: string, def: AttributeDef, val
   for (const item of items) {
     if (!isPlainObject(item)) continue;
     for (const sub of Object.keys(item)) {
-      if (registry.lookup(schemaId, `${def.name}.${sub}`)) continue;
+      if (lookup(registry, schemaId, `${def.name}.${sub}`)) continue;
       const f = itemField(field, def, item, sub);
       if (reported.has(f)) continue;
       reported.add(f);
@@ -203,7 +219,7 @@ function caseTwins(obj: Record<string, unknown>): string[][] {
 export function checkResource(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string, only?: ReadonlySet<string>): AttributeProblem[] {
   const out: AttributeProblem[] = [];
   const attribute = (schemaId: string, name: string, value: unknown, field: string) => {
-    const def = registry.lookup(schemaId, name);
+    const def = lookup(registry, schemaId, name);
     if (only) {
       const key = `${urnOf(schemaId) ? `${schemaId}:` : ''}${name}`.toLowerCase();
       if (def && only.has(key)) checkValue(schemaId, coreSchema, def, value, field, registry, out);

@@ -14,6 +14,7 @@ import { SCHEMA } from '../api/types.ts';
 import { CsvInputError, readScimCsv } from '../formats/scim-csv.ts';
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
 import { JsonListSplitter, LineIndex, locateSyntaxError, scanLayout, type JsonListItem } from './json-text.ts';
+import { groupedLines, type LocatedProblem } from './problem-groups.ts';
 
 export interface SourceRecord {
   resource: Record<string, unknown>;
@@ -39,12 +40,18 @@ export function formatProblem(p: InputProblem): string {
   return `${p.file}:${p.line}: ${p.field !== undefined ? `${p.fieldKind ?? 'column'} "${p.field}": ` : ''}${p.message}`;
 }
 
-/** Bad input: every problem found, one per line in the message (the first 20). */
+/** A problem as problem-groups.ts groups it: the problem's field is its label (as formatProblem names it). */
+export function locatedProblem(p: InputProblem): LocatedProblem {
+  return { file: p.file, line: p.line, ...(p.field !== undefined ? { label: `${p.fieldKind ?? 'column'} "${p.field}"` } : {}), message: p.message };
+}
+
+/**
+ * Bad input: every problem found (`problems`); the message tells each kind of problem once,
+ * with a count and the first few file:line examples (problem-groups.ts), the first 20 kinds.
+ */
 export class InputError extends Error {
   constructor(readonly problems: InputProblem[]) {
-    const lines = problems.slice(0, MAX_LISTED).map(formatProblem);
-    if (problems.length > MAX_LISTED) lines.push(`… and ${problems.length - MAX_LISTED} more`);
-    super(lines.join('\n'));
+    super(groupedLines(problems.map(locatedProblem), MAX_LISTED).join('\n'));
     this.name = 'InputError';
   }
 }

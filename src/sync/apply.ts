@@ -12,11 +12,12 @@ import { runAll, type Pacer } from '../api/executor.ts';
 import { changeMembers } from '../api/members.ts';
 import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimGroup } from '../api/types.ts';
-import { ChangedOnServerError, changesToPatch, updateResource } from '../api/update.ts';
+import { ChangedOnServerError, changesToPatch, settledAfter412, updateResource } from '../api/update.ts';
 import type { AttributeDiff, Change, ChangeKind, GroupRef, Plan, UserRef } from './model.ts';
 import { withoutPlaceholders } from './plan-file.ts';
 import { versionKey } from './planner.ts';
 import { errorDetail, postMany } from './post-many.ts';
+import { describeUnkept, unkeptIn, type UnkeptHow } from '../api/learned.ts';
 
 export type ChangeStatus = 'applied' | 'failed' | 'excluded';
 
@@ -53,7 +54,18 @@ export function applyDiffs<T extends Record<string, unknown>>(resource: T, diffs
 
 const ORDER: ChangeKind[] = ['create-user', 'update-user', 'create-group', 'add-member', 'remove-member', 'deactivate-user', 'delete-user', 'delete-group'];
 
+async function isGone(api: ScimClient['users'] | ScimClient['groups'], id: string): Promise<boolean> {
+  try {
+    await api.get(id);
+    return false;
+  } catch (e) {
+    if (e instanceof ResponseError && e.status === 404) return true;
+    throw e;
+  }
+}
+
 export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Plan, options: ApplyOptions): Promise<ChangeResult[]> {
+  const registry = new SchemaRegistry(caps.schemas);
   const results = new Map<string, ChangeResult>();
   const createdIds = new Map<string, string>();
   const record = (r: ChangeResult) => {
@@ -68,6 +80,10 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
     const v = caps.etag ? plan.versions[versionKey(kind, id)] : undefined;
     return v === undefined || /^(?:lastModified|hash):/.test(v) ? undefined : v;
   };
+  // What the server did not keep of what was written, judged from its answers (learned.ts).
+  const unkept: Record<string, UnkeptHow> = {};
+  const judge = (sent: Record<string, unknown>, returned: unknown) => Object.assign(unkept, unkeptIn(sent, returned));
+  let patchWorked = false;
   const fail = (c: Change, e: unknown) => record({ id: c.id, kind: c.kind, status: 'failed', detail: e instanceof ChangedOnServerError ? e.message : errorDetail(e) });
   const run = async <C extends Change>(changes: C[], work: (c: C) => Promise<ChangeResult>) =>
     runAll(changes, async (c) => {
@@ -87,6 +103,7 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
     bulk: options.bulk,
     onOutcome: (i, o) => {
       const c = creates[i]!;
+      if (o.status === 'created' && o.resource) judge(c.resource, o.resource);
       if (o.status === 'created') record({ id: c.id, kind: c.kind, status: 'applied', createdId: o.id });
       else record({ id: c.id, kind: c.kind, status: 'failed', detail: o.status === 'conflict' ? `already exists: ${o.detail}` : o.detail });
     },
@@ -95,18 +112,23 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   // 2. Update users: PATCH the planned diffs (If-Match the planned version), or GET + PUT.
   /** A user change by PATCH when the server has it, else a fresh read and a PUT of it with the change. */
   const changeUser = async (id: string, diffs: AttributeDiff[]): Promise<void> => {
+    const sent = applyDiffs({}, diffs, registry);
     if (caps.patch) {
       try {
-        await client.users.patch(id, changesToPatch(diffs), { ifMatch: versionOf('User', id) });
+        judge(sent, await client.users.patch(id, changesToPatch(diffs), { ifMatch: versionOf('User', id) }));
+        patchWorked = true;
         return;
       } catch (e) {
+        if (await settledAfter412(client.users, id, diffs, e)) return;
         if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(id, e);
         if (!(e instanceof ResponseError && (e.status === 501 || e.status === 405))) throw e;
-        caps.patch = false;
+        // A server whose PATCH worked for other users refuses it for these attributes only: PUT this one.
+        if (!patchWorked) caps.patch = false;
       }
     }
     const before = await client.users.get(id);
-    await updateResource(client.users, caps, before, applyDiffs(before, diffs), SCHEMA.USER);
+    const { result } = await updateResource(client.users, caps, before, applyDiffs(before, diffs), SCHEMA.USER, { patch: false });
+    judge(sent, result);
   };
   await run(byKind('update-user') as Extract<Change, { kind: 'update-user' }>[], async (c) => {
     await changeUser(c.target, c.diffs);
@@ -162,12 +184,21 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
       return { id: c.id, kind: c.kind, status: 'applied' };
     } catch (e) {
       if (e instanceof ResponseError && e.status === 404) return { id: c.id, kind: c.kind, status: 'applied', detail: 'already gone' };
+      // A 412 to a repeated DELETE whose first attempt may have been carried out: gone means done.
+      if (e instanceof ResponseError && e.status === 412 && e.afterUncertainAttempt && (await isGone(client[api], c.target))) return { id: c.id, kind: c.kind, status: 'applied', detail: 'already gone' };
       if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(c.target, e);
       throw e;
     }
   };
   await run(byKind('delete-user') as Extract<Change, { kind: 'delete-user' }>[], (c) => remove('users', c));
   await run(byKind('delete-group') as Extract<Change, { kind: 'delete-group' }>[], (c) => remove('groups', c));
+
+  const known = new Set(Object.keys(caps.learned.unkept).map((p) => p.toLowerCase()));
+  const fresh = Object.entries(unkept).filter(([path]) => !known.has(path.toLowerCase()));
+  if (fresh.length > 0) {
+    await client.learn((l) => Object.assign(l.unkept, Object.fromEntries(fresh)));
+    client.say('unkept', `the server does not keep these attributes as sent: ${fresh.map(([p, how]) => describeUnkept(p, how)).join(', ')}; later plans for this profile leave them out`);
+  }
 
   return ORDER.flatMap((kind) => plan.changes.filter((c) => c.kind === kind)).map((c) => results.get(c.id) ?? { id: c.id, kind: c.kind, status: 'failed', detail: 'not run' });
 }

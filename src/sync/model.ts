@@ -76,6 +76,12 @@ export interface TargetSnapshot {
    * active). See settle.ts.
    */
   settled?: ReadonlySet<string>;
+  /**
+   * The attribute paths the target's users carry, lower-cased: top-level names (`photos`),
+   * sub-attributes (`addresses.primary`), extension attributes (`URN:attr`, `URN:attr.sub`).
+   * See schema-fit.ts.
+   */
+  observed?: ReadonlySet<string>;
 }
 
 export type SyncMode = 'full' | 'attributes' | 'groups';
@@ -146,4 +152,6 @@ export interface Plan {
   matched: string[];
   /** Target groups the source names (they become owned once applied). */
   matchedGroups: string[];
+  /** How this plan was adapted to what the target does (write-only members, attributes it does not keep). */
+  notes?: string[];
 }

@@ -24,6 +24,7 @@ export interface PlanFile {
   changes: Change[];
   problems: RecordProblem[];
   summary: PlanSummary;
+  notes?: string[];
 }
 
 /** Stands in plan files and run history for a secret a create would send (an initial password). */
@@ -43,12 +44,12 @@ function redactSecrets(changes: Change[]): Change[] {
 }
 
 export function toPlanFile(plan: Plan, meta: Omit<PlanFile, 'kind' | 'formatVersion' | 'versions' | 'matched' | 'matchedGroups' | 'changes' | 'problems' | 'summary'>): PlanFile {
-  return { kind: 'scimctl-plan', formatVersion: PLAN_FORMAT, ...meta, versions: plan.versions, matched: plan.matched, matchedGroups: plan.matchedGroups, changes: redactSecrets(plan.changes), problems: plan.problems, summary: plan.summary };
+  return { kind: 'scimctl-plan', formatVersion: PLAN_FORMAT, ...meta, versions: plan.versions, matched: plan.matched, matchedGroups: plan.matchedGroups, changes: redactSecrets(plan.changes), problems: plan.problems, summary: plan.summary, ...(plan.notes?.length ? { notes: plan.notes } : {}) };
 }
 
 /** The plan in a file. Secrets left out of it stay placeholders here; the applier never sends them. */
 export function fromPlanFile(file: PlanFile): Plan {
-  return { changes: file.changes, problems: file.problems, summary: file.summary, versions: file.versions, matched: file.matched ?? [], matchedGroups: file.matchedGroups ?? [] };
+  return { changes: file.changes, problems: file.problems, summary: file.summary, versions: file.versions, matched: file.matched ?? [], matchedGroups: file.matchedGroups ?? [], ...(Array.isArray(file.notes) ? { notes: file.notes.filter((n): n is string => typeof n === 'string') } : {}) };
 }
 
 /** A create's body without placeholders of secrets a plan file did not keep. */

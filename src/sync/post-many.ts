@@ -6,7 +6,7 @@
 import { batchOperations, sendBulk, type BulkOperationResult } from '../api/bulk.ts';
 import { withSchemas, type ScimClient } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
-import { ResponseError, ScimError } from '../api/errors.ts';
+import { mayHaveActed, ResponseError, ScimError } from '../api/errors.ts';
 import { runAll, type Pacer } from '../api/executor.ts';
 import type { ScimResource } from '../api/types.ts';
 
@@ -33,7 +33,8 @@ function bulkDetail(r: BulkOperationResult): string {
 function idFromLocation(location: string | undefined): string | undefined {
   if (!location) return undefined;
   const last = location.replace(/\/+$/, '').split('/').pop();
-  return last ? decodeURIComponent(last) : undefined;
+  // Some servers answer `Location: …/Users/undefined` when they did not say the new id.
+  return last && last !== 'undefined' && last !== 'null' ? decodeURIComponent(last) : undefined;
 }
 
 export async function postMany(
@@ -49,6 +50,8 @@ export async function postMany(
     options.onOutcome?.(i, o);
   };
   let remaining = bodies.map((_, i) => i);
+  /** Items of a Bulk request that failed as a whole with a 5xx: the server may have made some of them. */
+  const uncertain = new Set<number>();
 
   if (options.bulk === 'auto' && caps.bulk.supported && remaining.length > 1) {
     const ops = remaining.map((i) => ({ method: 'POST' as const, path: endpoint, bulkId: `b${i}`, data: withSchemas(bodies[i]!, endpoint === '/Users' ? 'User' : 'Group') }));
@@ -69,8 +72,14 @@ export async function postMany(
             caps.bulk.supported = false;
             return;
           }
+          // A 5xx or no answer: each one is looked up, then created on its own if it is not there.
+          const retry = mayHaveActed(e);
           for (const op of batch) {
             const i = Number(op.bulkId!.slice(1));
+            if (retry) {
+              uncertain.add(i);
+              continue;
+            }
             done.add(i);
             settle(i, { status: 'failed', detail: errorDetail(e) });
           }
@@ -78,9 +87,15 @@ export async function postMany(
         }
         answers.forEach((a, k) => {
           const i = Number(batch[k]!.bulkId!.slice(1));
-          done.add(i);
           const resource = a.response as ScimResource | undefined;
-          if (a.status === 201 || a.status === 200) settle(i, { status: 'created', id: resource?.id ?? idFromLocation(a.location), resource });
+          const id = resource?.id ?? idFromLocation(a.location);
+          if ((a.status === 201 || a.status === 200) && id === undefined) {
+            // Created, but the server did not say which id: the single path finds it by name.
+            uncertain.add(i);
+            return;
+          }
+          done.add(i);
+          if (a.status === 201 || a.status === 200) settle(i, { status: 'created', id, resource });
           else if (a.status === 409) settle(i, { status: 'conflict', detail: bulkDetail(a) });
           else settle(i, { status: 'failed', detail: bulkDetail(a) });
         });
@@ -96,7 +111,7 @@ export async function postMany(
     async (i) => {
       await options.pacer?.wait();
       try {
-        const created = await api.create(bodies[i] as never);
+        const created = await api.create(bodies[i] as never, { lookupFirst: uncertain.has(i) });
         settle(i, { status: 'created', id: created.id, resource: created });
       } catch (e) {
         if (e instanceof ResponseError && e.status === 409) settle(i, { status: 'conflict', detail: errorDetail(e) });

@@ -15,6 +15,8 @@ export interface SyncState {
   ownedGroups: string[];
   lastRecordCount?: number;
   lastRunAt?: string;
+  /** Members scimctl added, per group id: kept only for targets that never return members (adapt.ts). */
+  members?: Record<string, string[]>;
 }
 
 export function dataDir(env: Record<string, string | undefined>): string {

@@ -12,6 +12,7 @@ import { runAll } from '../api/executor.ts';
 import type { ScimGroup, ScimUser } from '../api/types.ts';
 import { resourceVersion, versionKey } from './planner.ts';
 import { identityOf, type Settler } from './settle.ts';
+import { ObservedPaths } from './schema-fit.ts';
 import type { TargetSnapshot } from './model.ts';
 
 /**
@@ -56,6 +57,8 @@ export async function readTarget(
 ): Promise<TargetSnapshot> {
   const users: ScimUser[] = [];
   const settled = new Set<string>();
+  // The attribute paths the target's users carry (schema-fit.ts): what the server stores, whatever its /Schemas says.
+  const observed = new ObservedPaths();
   let ready: Settler | undefined;
   let done = 0;
   // A settler that fails (the source could not be read) fails the run elsewhere; here it is awaited below.
@@ -71,6 +74,7 @@ export async function readTarget(
   };
   // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
   for await (const user of client.users.list({ excludedAttributes: ['groups'], onPage: ({ received, total }) => onProgress?.('users', received, total) })) {
+    observed.observe(user);
     users.push(compactUser(user));
     settle();
   }
@@ -88,10 +92,10 @@ export async function readTarget(
     if (!o.ok) throw o.error;
     groups[missing[k]!] = compactGroup({ ...groups[missing[k]!]!, members: o.value.members ?? [] });
   });
-  if (!settler) return { users, groups };
+  if (!settler) return { users, groups, observed: observed.paths() };
   ready = await settler;
   settle();
-  return { users, groups, settled };
+  return { users, groups, settled, observed: observed.paths() };
 }
 
 export interface StaleObject {

@@ -46,11 +46,11 @@ describe('profiles', () => {
 
     const t = await runCli(['profile', 'test'], { env: home.env });
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stdout, /^ok: http:\/\/127\.0\.0\.1:\d+\/scim\/v2 \(profile prod\)/);
-    assert.match(t.stdout, /users:\s+12/);
-    assert.match(t.stdout, /patch:\s+yes/);
-    assert.match(t.stdout, /filter:\s+yes \(max \d+ results\)/);
-    const json = JSON.parse((await runCli(['profile', 'test', 'prod', '--json'], { env: home.env })).stdout) as { capabilities: { source: string } };
+    assert.match(t.stderr, /http:\/\/127\.0\.0\.1:\d+\/scim\/v2 \(profile prod\)/);
+    assert.match(t.stdout, /^connection\tok\treads \/Users with these credentials \(12 users\)/m);
+    assert.match(t.stdout, /^ServiceProviderConfig\tok\tpublished: PATCH, .*filter \(max \d+ results\)/m);
+    const json = JSON.parse((await runCli(['profile', 'test', 'prod', '--json'], { env: home.env })).stdout) as { profile: string; capabilities: { source: string } };
+    assert.equal(json.profile, 'prod');
     assert.equal(json.capabilities.source, 'discovered');
   });
 

@@ -20,7 +20,7 @@ interface ServerOptions {
   /** userNames the server answers 400 with a detail. */
   invalid?: string[];
   /** How /Bulk answers (default: it works). */
-  bulk?: 'ok' | 501 | 404 | 500;
+  bulk?: 'ok' | 501 | 404 | 500 | '500-after-acting';
   /** Hold each POST /Users until this many are in flight (or a budget of microtask turns runs out). */
   holdUntil?: number;
 }
@@ -63,6 +63,10 @@ function usersServer(opts: ServerOptions = {}) {
     if (req.method === 'POST' && path === '/Bulk') {
       if (typeof opts.bulk === 'number') return scimError(opts.bulk, 'Bulk is not available');
       const body = JSON.parse(req.body!) as { schemas: string[]; Operations: BulkOperation[] };
+      if (opts.bulk === '500-after-acting') {
+        for (const op of body.Operations) createOne(op.data as Record<string, unknown>);
+        return scimError(500, 'timeout writing the response');
+      }
       assert.deepEqual(body.schemas, [SCHEMA.BULK_REQUEST]);
       bulkBatches.push(body.Operations);
       const results = body.Operations.map((op, k) => {
@@ -261,14 +265,23 @@ describe('createManyUsers: Bulk', () => {
     });
   }
 
-  test('/Bulk failing otherwise (500): the batch fails, and is not resent one by one (it may have been applied)', async () => {
+  test('/Bulk failing otherwise (500): each user is looked up (it may have been made), then created on its own', async () => {
     const { server, client, capabilities } = setup({ bulk: 500 }, bulkCaps(10));
     const results = await createManyUsers(client, capabilities, newUsers(3), options());
-    assert.deepEqual(statuses(results), ['failed', 'failed', 'failed']);
-    assert.ok(results.every((r) => r.detail === 'Bulk is not available'));
-    assert.equal(server.posts().length, 0);
+    assert.deepEqual(statuses(results), ['created', 'created', 'created']);
+    assert.equal(server.posts().length, 3);
     assert.equal(server.bulks().length, 1);
+    assert.equal(server.store.length, 3);
     assert.equal(capabilities.bulk.supported, true);
+  });
+
+  test('/Bulk answering 500 after it made the users: found by the look-up, never made twice', async () => {
+    const { server, client, capabilities } = setup({ bulk: '500-after-acting' }, bulkCaps(10));
+    const results = await createManyUsers(client, capabilities, newUsers(3), options());
+    assert.deepEqual(statuses(results), ['created', 'created', 'created']);
+    assert.equal(server.posts().length, 0, 'no POST: each user was found');
+    assert.equal(server.store.length, 3);
+    assert.deepEqual(results.map((r) => r.id).sort(), server.store.map((u) => u.id).sort());
   });
 
   test("bulk: 'never' never calls /Bulk", async () => {

@@ -129,7 +129,10 @@ describe('discover', () => {
     ]);
     assert.equal(c.schemasFromServer, true);
     const user = c.schemas.find((s) => s.id === SCHEMA.USER)!;
-    assert.deepEqual(user.attributes.map((a) => a.name), ['userName', 'active', 'emails', 'loginCount', 'weird']);
+    // The server's own attributes first, as served; then what discovery completed from RFC 7643 (said in `undeclared`).
+    assert.deepEqual(user.attributes.slice(0, 5).map((a) => a.name), ['userName', 'active', 'emails', 'loginCount', 'weird']);
+    assert.ok(c.undeclared.some(([path]) => path === 'title'), 'title: not declared by this server, completed from the RFC');
+    assert.ok(!c.undeclared.some(([path]) => path === 'username'), 'declared by the server');
     assert.equal(user.attributes[0]!.caseExact, false);
     assert.equal(user.attributes[0]!.required, true);
     assert.equal(user.attributes[0]!.uniqueness, 'server');

@@ -14,7 +14,7 @@ const SALES: ScimGroup = { id: 'g-sales', displayName: 'Sales Team' };
 type Route = (req: FakeRequest) => Response | undefined;
 
 /** A server with a few routes: GET /{type}/{id}, and listings answered by `filter` text. */
-function server(opts: { users?: ScimUser[]; groups?: ScimGroup[]; byFilter?: Record<string, () => Response>; extra?: Route } = {}) {
+function server(opts: { users?: ScimUser[]; groups?: ScimGroup[]; byFilter?: Record<string, () => Response>; extra?: Route } = {}, said: string[] = []) {
   const users = opts.users ?? [];
   const groups = opts.groups ?? [];
   const f = fakeFetch((req) => {
@@ -26,7 +26,13 @@ function server(opts: { users?: ScimUser[]; groups?: ScimGroup[]; byFilter?: Rec
       const found = (one[1] === 'Users' ? users : groups).find((r) => r.id === one[2]);
       return found ? scimJson(found) : scimError(404, `Resource ${one[2]} not found`);
     }
-    const filter = req.url.searchParams.get('filter') ?? '';
+    const filter = req.url.searchParams.get('filter');
+    // Unfiltered, it lists everything it has (a client filtering on its side asks this way).
+    if (filter === null) {
+      const all = one === null && path === '/Groups' ? groups : users;
+      const startIndex = Number(req.url.searchParams.get('startIndex') ?? '1');
+      return scimJson(listResponse(startIndex === 1 ? all : [], { totalResults: all.length, startIndex }));
+    }
     const answer = opts.byFilter?.[filter];
     if (!answer) return scimJson(listResponse([]));
     const res = answer();
@@ -35,7 +41,7 @@ function server(opts: { users?: ScimUser[]; groups?: ScimGroup[]; byFilter?: Rec
     const startIndex = Number(req.url.searchParams.get('startIndex') ?? '1');
     return startIndex === 1 ? res : scimJson(listResponse([], { totalResults: 0, startIndex }));
   });
-  const client = new ScimClient({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, capabilities: caps(), retries: 0 });
+  const client = new ScimClient({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, capabilities: caps(), retries: 0, onAdapt: (m) => said.push(m) });
   return { client, f };
 }
 
@@ -70,10 +76,11 @@ describe('resolveUser', () => {
   });
 
   test('names with spaces or slashes are not tried as ids (and are quoted safely)', async () => {
-    const { client, f } = server({ byFilter: { 'userName eq "Ann \\"The\\" Example"': () => scimJson(listResponse([ANN])) } });
+    const quoted: ScimUser = { ...ANN, userName: 'Ann "The" Example' };
+    const { client, f } = server({ byFilter: { 'userName eq "Ann \\"The\\" Example"': () => scimJson(listResponse([quoted])) } });
     assert.equal((await resolveUser(client.users, 'Ann "The" Example')).id, 'u-ann');
     assert.ok(f.calls.every((r) => r.url.pathname === '/scim/v2/Users'), 'no GET by id');
-    const s2 = server({ byFilter: { 'userName eq "dept/ann"': () => scimJson(listResponse([ANN])) } });
+    const s2 = server({ byFilter: { 'userName eq "dept/ann"': () => scimJson(listResponse([{ ...ANN, userName: 'dept/ann' }])) } });
     await resolveUser(s2.client.users, 'dept/ann');
     assert.ok(s2.f.calls.every((r) => r.url.pathname === '/scim/v2/Users'), 'no GET by id');
   });
@@ -98,15 +105,20 @@ describe('resolveUser', () => {
   });
 
   test('an e-mail matching several users is ambiguous', async () => {
-    const { client } = server({ byFilter: { 'emails.value eq "shared@example.com"': () => scimJson(listResponse([ANN, BOB])) } });
+    const shared = [{ value: 'shared@example.com' }];
+    const { client } = server({ byFilter: { 'emails.value eq "shared@example.com"': () => scimJson(listResponse([{ ...ANN, emails: shared }, { ...BOB, emails: shared }])) } });
     await assert.rejects(resolveUser(client.users, 'shared@example.com'), AmbiguousError);
   });
 
-  test('a server rejecting the emails filter (400 invalidFilter) means no match: NotFoundError', async () => {
-    const { client, f } = server({ byFilter: { 'emails.value eq "x@example.com"': () => scimError(400, 'unsupported filter', 'invalidFilter') } });
-    const e = await rejection(resolveUser(client.users, 'x@example.com'));
-    assert.ok(e instanceof NotFoundError, String(e));
-    assert.equal(f.calls.length, 3);
+  test('a server rejecting the emails filter (400 invalidFilter) is filtered on this side: found, and remembered', async () => {
+    const { client, f } = server({ users: [ANN, BOB], byFilter: { 'emails.value eq "bob@example.com"': () => scimError(400, 'unsupported filter', 'invalidFilter') } });
+    assert.equal((await resolveUser(client.users, 'bob@example.com')).id, 'u-bob');
+    // The listing that found Bob was sent without a filter.
+    assert.equal(f.calls.at(-1)!.url.searchParams.get('filter'), null);
+    assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'rejected');
+    const sent = f.calls.length;
+    assert.equal((await resolveUser(client.users, 'bob@example.com')).id, 'u-bob');
+    assert.ok(f.calls.slice(sent).every((r) => r.url.searchParams.get('filter') === null), 'the rejected filter is not sent again');
   });
 
   test('a server crashing (500) on the emails filter also means no match', async () => {
@@ -114,9 +126,22 @@ describe('resolveUser', () => {
     await assert.rejects(resolveUser(client.users, 'x@example.com'), NotFoundError);
   });
 
-  test('a rejected userName filter is not hidden', async () => {
-    const { client } = server({ byFilter: { 'userName eq "ann"': () => scimError(400, 'bad', 'invalidFilter') } });
-    await assert.rejects(resolveUser(client.users, 'ann'), (e: unknown) => e instanceof ScimError && e.scimType === 'invalidFilter');
+  test('a rejected userName filter becomes a listing filtered on this side, said once', async () => {
+    const said: string[] = [];
+    const { client } = server({ users: [ANN, BOB], byFilter: { 'userName eq "ann"': () => scimError(400, 'bad', 'invalidFilter') } }, said);
+    assert.equal((await resolveUser(client.users, 'ann')).id, 'u-ann');
+    await assert.rejects(resolveUser(client.users, 'nobody'), NotFoundError);
+    assert.equal(said.length, 1, said.join('\n'));
+    assert.match(said[0]!, /refused a filter \(bad: userName eq "ann"\).*evaluated on this side/);
+  });
+
+  test('an empty answer to a name is confirmed by a listing; a match there marks the filter as wrong', async () => {
+    const { client, f } = server({ users: [ANN, BOB] });
+    assert.equal((await resolveUser(client.users, 'bob.b')).id, 'u-bob');
+    assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'wrong');
+    const sent = f.calls.length;
+    await resolveUser(client.users, 'ann');
+    assert.ok(f.calls.slice(sent).every((r) => r.url.searchParams.get('filter') === null));
   });
 
   test('an auth failure on the id lookup is not taken as "not found"', async () => {

@@ -361,12 +361,26 @@ describe('applyPlan: membership changes go per group', () => {
     );
     assert.deepEqual(p.changes.map((c: Change) => c.id).sort(), ['add-member:g1:t1', 'add-member:g1:t3', 'remove-member:g1:t2']);
     const { srv, client, capabilities } = setup(start);
+    // Known to return members (learning that costs one read, once per profile: below).
+    capabilities.learned.membersReadable = true;
     const results = await applyPlan(client, capabilities, p, applyOpts());
     assert.ok(results.every((r) => r.status === 'applied'));
     assert.equal(callsTo(srv, 'GET', '/Groups/g1').length, 1);
     const ops = callsTo(srv, 'PATCH', '/Groups/g1').flatMap((r) => body(r).Operations as Array<{ op: string; path: string }>);
     assert.deepEqual(ops.map((o) => `${o.op} ${o.path}`), ['add members', 'remove members[value eq "t2"]']);
     assert.deepEqual((srv.groups.get('g1')!.members ?? []).map((m) => m.value).sort(), ['svc-1', 't1', 't3']);
+  });
+});
+
+describe('applyPlan: what the target does is learned once', () => {
+  test('whether members can be read back is learned from one read after the first add', async () => {
+    const start = target([tuser('t1', { userName: 'a@example.com' })], [tgroup('g1', 'Sales', [])]);
+    const p = planSync(source([rec(2, { userName: 'a@example.com' }, { groups: ['Sales'] })]), start, opts());
+    const { srv, client, capabilities } = setup(start);
+    assert.equal(capabilities.learned.membersReadable, undefined);
+    await applyPlan(client, capabilities, p, applyOpts());
+    assert.equal(callsTo(srv, 'GET', '/Groups/g1').length, 2, 'the read before, and one after the add');
+    assert.equal(capabilities.learned.membersReadable, true);
   });
 });
 

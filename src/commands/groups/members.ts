@@ -11,8 +11,12 @@ export interface GroupsMembersOptions {
 }
 
 export async function runGroupsMembers(opts: GroupsMembersOptions, f: Factory): Promise<void> {
-  const { groups } = await f.client();
+  const client = await f.client();
+  const { groups } = client;
   let group = await resolveGroup(groups, opts.ref);
+  // An empty answer from a server known not to return members says nothing: say so, never "no members".
+  const unreadable = client.learnedNow()?.membersReadable === false;
+  if (unreadable) f.log(`this server does not return group members (membership is write-only there): what it answered for "${group.displayName}" is not its membership`);
   // Some servers leave members out unless asked for them by name.
   if (!Array.isArray(group.members)) group = await groups.get(group.id, { attributes: ['displayName', 'members'] });
   const members: MultiValue[] = Array.isArray(group.members) ? group.members : [];
@@ -24,7 +28,7 @@ export async function runGroupsMembers(opts: GroupsMembersOptions, f: Factory): 
     yield* members;
   }
   const count = await printResourceList(f.io, each(), MEMBER_COLUMNS, false);
-  if (count === 0) f.log(`group "${group.displayName}" has no members`);
+  if (count === 0 && !unreadable) f.log(`group "${group.displayName}" has no members`);
 }
 
 interface Args extends GlobalArgs {

@@ -10,6 +10,7 @@ import { applyPlan, type ChangeResult } from '../../sync/apply.ts';
 import type { RunHistory, RunRecord } from '../../sync/history.ts';
 import type { Plan } from '../../sync/model.ts';
 import { saveState, type SyncState } from '../../sync/state.ts';
+import { updateLedger } from '../../sync/adapt.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import type { ApplyFlags, RunLog } from './shared.ts';
@@ -51,7 +52,8 @@ function recordOwnership(ctx: ExecuteContext, plan: Plan, results: readonly Chan
     if (c.kind === 'delete-user') owned.delete(c.target);
     if (c.kind === 'delete-group') ownedGroups.delete(c.target);
   }
-  saveState(ctx.dataDir, { ...ctx.state, owned: [...owned], ownedGroups: [...ownedGroups], lastRecordCount: ctx.recordCount, lastRunAt: new Date().toISOString() });
+  const members = ctx.caps.learned.membersReadable === false ? updateLedger(ctx.state.members, plan.changes, results) : ctx.state.members;
+  saveState(ctx.dataDir, { ...ctx.state, owned: [...owned], ownedGroups: [...ownedGroups], members, lastRecordCount: ctx.recordCount, lastRunAt: new Date().toISOString() });
 }
 
 /** Applies (no questions asked), then records state, history and the run's outcome. */

@@ -1,5 +1,5 @@
 import { writeChunk } from '../../output/iostreams.ts';
-import { renderPlan } from '../../output/plan.ts';
+import { problemGroups, renderPlan } from '../../output/plan.ts';
 import { writePlanFile } from '../../sync/plan-file.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
@@ -33,7 +33,9 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
     }
     if (opts.json) await writeChunk(f.io.stdout, `${JSON.stringify(planFile, null, 2)}\n`);
     else await writeChunk(f.io.stdout, `${renderPlan(p.plan, p.registry).join('\n')}\n`);
-    for (const problem of p.plan.problems) log.warn(`${problem.origin.file}:${problem.origin.line}: ${problem.message}`);
+    // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps every one.
+    for (const problem of p.plan.problems) log.record('warn', `${problem.origin.file}:${problem.origin.line}: ${problem.message}`);
+    if (opts.json) for (const lines of problemGroups(p.plan.problems)) log.warn(lines.join('\n'));
 
     const unattended = opts.yes || !f.io.canPrompt;
     const findings = safetyFindings(p.plan, p.source, p.state, opts, unattended);
@@ -78,6 +80,7 @@ interface Args extends GlobalArgs {
   deleteGroups: boolean;
   manageAll: boolean;
   matchKeys: string;
+  strictSchema: boolean;
   maxDeletes?: string;
   allowEmpty: boolean;
   acceptSourceChange: boolean;
@@ -104,6 +107,7 @@ function toOptions(argv: Args, apply: boolean): SyncPlanOptions {
     deleteGroups: argv.deleteGroups,
     manageAll: argv.manageAll,
     matchKeys: argv.matchKeys,
+    strictSchema: argv.strictSchema,
     maxDeletes: argv.maxDeletes,
     allowEmpty: argv.allowEmpty,
     acceptSourceChange: argv.acceptSourceChange,

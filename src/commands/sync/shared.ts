@@ -10,10 +10,13 @@ import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts'
 import type { MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode } from '../../sync/model.ts';
 import { toPlanFile, type PlanFile } from '../../sync/plan-file.ts';
 import { planSync } from '../../sync/planner.ts';
+import { adaptToTarget } from '../../sync/adapt.ts';
 import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
 import { Settler } from '../../sync/settle.ts';
 import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
 import { readTarget } from '../../sync/target.ts';
+import { leaveOut, leftOutWarning, strictProblems, type SchemaFit } from '../../sync/schema-fit.ts';
+import { formatProblem, InputError } from '../../sources/resource-file.ts';
 import { appendFileSync } from 'node:fs';
 import { SilentExit, UsageError } from '../exit-codes.ts';
 import { collectGarbage, withTightHeap } from '../../util/memory.ts';
@@ -33,6 +36,8 @@ export interface PlanFlags extends SourceFlags {
   deleteGroups: boolean;
   manageAll: boolean;
   matchKeys: string;
+  /** An attribute the target's /Schemas does not declare (and no target user has) is an input error, not left out. */
+  strictSchema?: boolean;
 }
 
 export interface SafetyFlags {
@@ -62,7 +67,12 @@ export function sourceOptions(y: Argv): Argv {
     .option('missing', { type: 'string', choices: ['deactivate', 'delete', 'leave'], default: 'deactivate', describe: 'What happens to managed users no longer in the source' })
     .option('delete-groups', { type: 'boolean', default: false, describe: 'Delete managed groups no longer in the source' })
     .option('manage-all', { type: 'boolean', default: false, describe: 'Adopt every user and group of the target (otherwise only those scimctl created or the source listed)' })
-    .option('match-keys', { type: 'string', default: 'externalId,userName,email', describe: 'Ranked keys to match source records to users' });
+    .option('match-keys', { type: 'string', default: 'externalId,userName,email', describe: 'Ranked keys to match source records to users' })
+    .option('strict-schema', {
+      type: 'boolean',
+      default: false,
+      describe: "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
+    });
 }
 
 export function safetyOptions(y: Argv): Argv {
@@ -113,12 +123,14 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
   const client = await f.client();
   const connection = await f.connection();
   const caps = await client.capabilities();
+  // The target's /Schemas as discovery completed it with RFC 7643's: a guide, never a wall (schema-fit.ts).
+  const fit: SchemaFit = { undeclared: new Map(caps.undeclared) };
   const registry = new SchemaRegistry(caps.schemas);
   const dir = dataDir(f.env);
   const state = loadState(dir, connection.name, connection.url);
   const options = planOptionsFrom(flags, state);
   // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README, Memory).
-  return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }));
+  return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }, fit));
 }
 
 async function prepareWith(
@@ -126,6 +138,7 @@ async function prepareWith(
   f: Factory,
   log: RunLog,
   { client, connection, caps, registry, dir, state, options }: Omit<Prepared, 'source' | 'plan' | 'dataDir'> & { dir: string },
+  fit: SchemaFit,
 ): Promise<Prepared> {
   const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
   // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
@@ -151,7 +164,13 @@ async function prepareWith(
   collectGarbage();
   log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
   log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
+  // Attributes the target neither declares nor has on any user: left out (one warning each), or with --strict-schema an input error.
+  const leftOut = leaveOut(source.users, fit, target.observed, !flags.strictSchema);
+  if (flags.strictSchema && leftOut.length > 0) throw new InputError(strictProblems(leftOut));
+  for (const l of leftOut) log.warn(leftOutWarning(l), { attribute: l.path, records: l.origins.length });
+  const notes = adaptToTarget(source, target, caps.learned, state.members);
   const plan = planSync(source, target, options);
+  if (notes.length > 0) plan.notes = notes;
   return { client, caps, connection, registry, source, plan, options, state, dataDir: dir };
 }
 
@@ -185,13 +204,18 @@ export class RunLog {
     this.run = run;
   }
 
-  private write(level: LogLine['level'], message: string, fields: Record<string, unknown> = {}): void {
+  private write(level: LogLine['level'], message: string, fields: Record<string, unknown> = {}, echo = this.echo): void {
     const line: LogLine = { time: new Date().toISOString(), level, message, ...fields };
     if (this.run && this.history) this.history.log(this.run.id, line);
     if (this.flags.logFile) {
       appendFileSync(this.flags.logFile, this.flags.logFormat === 'json' ? `${JSON.stringify(line)}\n` : `${line.time} ${level.toUpperCase()} ${message}\n`, { mode: 0o600 });
     }
-    if (level !== 'info' && this.echo) this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
+    if (level !== 'info' && echo) this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
+  }
+
+  /** Into the run history and --log-file only: for what the user is shown another way (never twice on the terminal). */
+  record(level: LogLine['level'], message: string, fields?: Record<string, unknown>): void {
+    this.write(level, message, fields, false);
   }
 
   info(message: string, fields?: Record<string, unknown>): void {
@@ -216,7 +240,11 @@ export function recordRunError(run: RunRecord, history: RunHistory, log: RunLog,
   run.message = e instanceof Error ? e.message : String(e);
   run.finishedAt = new Date().toISOString();
   history.save(run);
-  if (!(e instanceof SilentExit)) log.error(run.message);
+  // The error itself is printed once, by the command line's handler (cli.ts): the run log only keeps it,
+  // with every problem of bad input (the message tells each kind once).
+  if (e instanceof SilentExit) return;
+  log.record('error', run.message);
+  if (e instanceof InputError) for (const p of e.problems) log.record('error', formatProblem(p), { file: p.file, line: p.line, ...(p.field !== undefined ? { field: p.field } : {}) });
 }
 
 /** Keeps the plan and a copy of the source in the run history; returns the plan in its file form. */

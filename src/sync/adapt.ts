@@ -1,0 +1,53 @@
+/**
+ * A sync adapted to what the target does, as learned from its answers (src/api/learned.ts):
+ * group members it never returns come from scimctl's own record of what it added, and
+ * attributes it does not keep as sent are compared as it would keep them. Pure: the
+ * snapshots are changed in place before planning, and the notes say how, for the plan.
+ */
+import { describeUnkept, fitToKept, type Learned } from '../api/learned.ts';
+import type { Change, SourceSnapshot, TargetSnapshot } from './model.ts';
+import type { ChangeResult } from './apply.ts';
+
+/** Group id → user ids scimctl added to it (and did not remove), for targets whose members cannot be read. */
+export type MemberLedger = Record<string, string[]>;
+
+export function adaptToTarget(source: SourceSnapshot, target: TargetSnapshot, learned: Learned, ledger: MemberLedger | undefined): string[] {
+  const notes: string[] = [];
+  if (learned.membersReadable === false) {
+    let known = 0;
+    for (const g of target.groups) {
+      const have = new Set((g.members ?? []).map((m) => m.value));
+      const add = (ledger?.[g.id] ?? []).filter((id) => !have.has(id));
+      known += add.length;
+      g.members = [...(g.members ?? []), ...add.map((value) => ({ value }))];
+    }
+    notes.push(`this target does not return group members: memberships are compared with scimctl's record of those it added (${known}), and only those can be removed`);
+  }
+  const unkept = Object.entries(learned.unkept);
+  if (unkept.length > 0) {
+    for (const u of source.users) u.attributes = fitToKept(u.attributes, learned.unkept);
+    notes.push(`left out of the comparison because this target does not keep them as sent: ${unkept.map(([p, how]) => describeUnkept(p, how)).join(', ')}`);
+  }
+  return notes;
+}
+
+/** The ledger after an applied plan: memberships added and removed, groups and users deleted. */
+export function updateLedger(ledger: MemberLedger | undefined, changes: readonly Change[], results: readonly ChangeResult[]): MemberLedger {
+  const created = new Map(results.filter((r) => r.createdId).map((r) => [r.id, r.createdId!]));
+  const applied = new Set(results.filter((r) => r.status === 'applied').map((r) => r.id));
+  const groups = new Map(Object.entries(ledger ?? {}).map(([g, ids]) => [g, new Set(ids)]));
+  for (const c of changes) {
+    if (!applied.has(c.id)) continue;
+    if (c.kind === 'add-member' || c.kind === 'remove-member') {
+      const gid = 'id' in c.group ? c.group.id : created.get(c.group.change);
+      const uid = 'id' in c.user ? c.user.id : created.get(c.user.change);
+      if (!gid || !uid) continue;
+      const members = groups.get(gid) ?? new Set<string>();
+      groups.set(gid, members);
+      if (c.kind === 'add-member') members.add(uid);
+      else members.delete(uid);
+    } else if (c.kind === 'delete-group') groups.delete(c.target);
+    else if (c.kind === 'delete-user') for (const members of groups.values()) members.delete(c.target);
+  }
+  return Object.fromEntries([...groups].filter(([, m]) => m.size > 0).map(([g, m]) => [g, [...m]]));
+}
