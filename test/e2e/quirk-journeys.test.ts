@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { QUIRK_SETS, startQuirkProxy, type QuirkProxy } from '../support/quirk-proxy.ts';
+import { QUIRK_SETS, startQuirkProxy, type QuirkProxy, type Quirks } from '../support/quirk-proxy.ts';
+import { startScimmyServer } from '../support/scimmy-server.ts';
 import { runCli, serverEnv, tempHome, type RunResult } from './helpers.ts';
-import { startServe, type Json, type ServeProcess } from './serve-helpers.ts';
+import { requester, startServe, type Json, type Requester } from './serve-helpers.ts';
 
 const TOKEN = 'quirk-journeys-token-8c1d44';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -70,12 +71,43 @@ function sourceFile(people: SyncPerson[]): string {
   return JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: Resources.length, Resources });
 }
 
+/** A server behind the proxy: the truth is read from it directly. */
+interface Upstream {
+  url: string;
+  request: Requester;
+  stop(): Promise<void>;
+}
+
+const UPSTREAMS: Record<string, () => Promise<Upstream>> = {
+  'scimctl serve': async () => {
+    const s = await startServe({ token: TOKEN });
+    return {
+      url: s.url,
+      request: s.request,
+      stop: async () => {
+        await s.stop('SIGTERM');
+        s.cleanup();
+      },
+    };
+  },
+  'the scimmy-based server (third party)': async () => {
+    const s = await startScimmyServer({ token: TOKEN, maxPageSize: 50 });
+    return { url: s.url, request: requester(s.url, TOKEN), stop: () => s.close() };
+  },
+};
+
+/** Every quirk set in front of our server; all of them at once in front of the third-party one too. */
+const CASES: Array<{ name: string; quirks: Quirks; upstream: keyof typeof UPSTREAMS }> = [
+  ...Object.entries(QUIRK_SETS).map(([name, quirks]) => ({ name, quirks, upstream: 'scimctl serve' })),
+  { name: 'all', quirks: QUIRK_SETS.all!, upstream: 'the scimmy-based server (third party)' },
+];
+
 /** QUIRK_SETS_ONLY=lossy,noFilters runs just those (while working on one adaptation). */
 const only = process.env.QUIRK_SETS_ONLY?.split(',');
 
-for (const [name, quirks] of Object.entries(QUIRK_SETS).filter(([n]) => !only || only.includes(n))) {
-  describe(`journeys against a server with quirks: ${name}`, () => {
-    let server: ServeProcess;
+for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.includes(c.name))) {
+  describe(`journeys against ${upstream} with quirks: ${name}`, () => {
+    let server: Upstream;
     let proxy: QuirkProxy;
     let home: ReturnType<typeof tempHome>;
     let env: Record<string, string>;
@@ -88,11 +120,16 @@ for (const [name, quirks] of Object.entries(QUIRK_SETS).filter(([n]) => !only ||
     const json = async <T>(args: string[]): Promise<T> => JSON.parse((await ok([...args, '--json'])).stdout) as T;
 
     /** The truth: every user on the upstream, by userName. */
-    const upstreamUsers = async (): Promise<Map<string, Json>> => {
-      const r = await server.request('GET', '/Users?count=1000');
-      assert.equal(r.status, 200);
-      assert.ok(r.body.Resources.length < 1000);
-      return new Map((r.body.Resources as Json[]).map((u) => [u.userName, u]));
+    const upstreamUsers = async (): Promise<Map<string, Json>> => new Map((await upstreamUserList()).map((u) => [u.userName, u]));
+    const upstreamUserList = async (): Promise<Json[]> => {
+      const all: Json[] = [];
+      for (let start = 1; ; start += 50) {
+        const r = await server.request('GET', `/Users?count=50&startIndex=${start}`);
+        assert.equal(r.status, 200);
+        if (r.body.Resources.length === 0) break;
+        all.push(...r.body.Resources);
+      }
+      return all;
     };
     /** Members of an upstream group, as userNames (sorted); undefined when there is no such group. */
     const upstreamMembers = async (group: string): Promise<string[] | undefined> => {
@@ -105,15 +142,14 @@ for (const [name, quirks] of Object.entries(QUIRK_SETS).filter(([n]) => !only ||
     };
 
     before(async () => {
-      server = await startServe({ token: TOKEN });
+      server = await UPSTREAMS[upstream]!();
       proxy = await startQuirkProxy(server.url, quirks);
       home = tempHome();
       env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
     });
     after(async () => {
       await proxy?.close();
-      await server?.stop('SIGTERM');
-      server?.cleanup();
+      await server?.stop();
       home?.cleanup();
     });
 
@@ -220,11 +256,52 @@ for (const [name, quirks] of Object.entries(QUIRK_SETS).filter(([n]) => !only ||
     });
 
     test('nothing duplicated on the upstream', async () => {
-      const r = await server.request('GET', '/Users?count=1000');
-      const names = (r.body.Resources as Json[]).map((u) => String(u.userName).toLowerCase());
+      const names = (await upstreamUserList()).map((u) => String(u.userName).toLowerCase());
       assert.equal(new Set(names).size, names.length);
       const groups = ((await server.request('GET', '/Groups?count=1000')).body.Resources as Json[]).map((g) => g.displayName);
       assert.equal(new Set(groups).size, groups.length, groups.join(', '));
     });
   });
 }
+
+describe('an initial sync of 400 users at the default concurrency, against a server that fails writes sent at once', () => {
+  let server: Upstream;
+  let proxy: QuirkProxy;
+  let home: ReturnType<typeof tempHome>;
+  before(async () => {
+    server = await UPSTREAMS['scimctl serve']!();
+    proxy = await startQuirkProxy(server.url, { lockedWrites: true });
+    home = tempHome();
+  });
+  after(async () => {
+    await proxy?.close();
+    await server?.stop();
+    home?.cleanup();
+  });
+
+  test('every change applied (none failed), nothing twice, and the next plan is empty', { skip: only !== undefined && !only.includes('lockedWrites') }, async () => {
+    const people: SyncPerson[] = Array.from({ length: 400 }, (_, i) => ({
+      externalId: `big-${i}`,
+      userName: `big${String(i).padStart(3, '0')}@example.com`,
+      given: `B${i}`,
+      family: `G${i}`,
+      title: 'Staff',
+      groups: [`Team ${i % 10}`],
+    }));
+    const file = join(home.dir, 'big.json');
+    writeFileSync(file, sourceFile(people));
+    const env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
+    // Without Bulk: 400 creates and 400 membership changes go one request each, as to most product servers.
+    const run = await runCli(['sync', 'run', '--source', file, '--yes', '--no-bulk'], { env, timeoutMs: 300_000 });
+    assert.equal(run.code, 0, run.stderr);
+    // 400 creates, 10 groups, 400 memberships: all applied, none failed.
+    assert.match(run.stderr, /applied 810 of 810 change\(s\) \(run /);
+    assert.ok(proxy.stats.lockedRefusals > 0, 'the server did refuse writes sent at once');
+    assert.match(run.stderr, /sending fewer at a time/);
+    const users = (await server.request('GET', '/Users?count=1000')).body.Resources as Json[];
+    assert.equal(users.length, 400);
+    assert.equal(new Set(users.map((u) => u.userName)).size, 400);
+    const again = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], { env, timeoutMs: 120_000 });
+    assert.equal(again.code, 0, again.stdout);
+  });
+});
