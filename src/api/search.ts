@@ -27,6 +27,8 @@ export async function* searchUsersByName(
   needle: string,
   log: (m: string) => void,
   progress?: { update(done: number, total?: number): void },
+  /** An empty answer from a server not known to answer `co` is confirmed by a scan (false: a caller that scans anyway, the TUI). */
+  confirmEmpty = true,
 ): AsyncGenerator<ScimUser> {
   const seen = new Set<string>();
   const found: ScimUser[] = [];
@@ -48,7 +50,7 @@ export async function* searchUsersByName(
     }
     return;
   }
-  if (found.length === 0 && users.client.learnedNow()?.filters[users.endpoint]?.co !== 'works') {
+  if (confirmEmpty && found.length === 0 && users.client.learnedNow()?.filters[users.endpoint]?.co !== 'works') {
     // Nothing anywhere, from a server not known to answer `co`: look on this side before saying so.
     let any = false;
     for await (const user of users.list({ onPage: ({ received, total }) => progress?.update(received, total) })) {
