@@ -52,6 +52,11 @@ export async function runTui(f: Factory): Promise<void> {
   const connection = await f.connection();
   const caps = await client.capabilities();
   const history = new RunHistory(dataDir(f.env));
+  try {
+    history.markInterrupted();
+  } catch {
+    // The runs view shows them as they are; the next sync marks them.
+  }
   const profile = connection.name === 'environment' ? undefined : (await f.profiles()).get(connection.name);
   const { runTui: start } = await import('../ui/run.tsx');
   try {

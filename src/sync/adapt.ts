@@ -7,6 +7,7 @@
 import { describeUnkept, fitToKept, type Learned } from '../api/learned.ts';
 import type { Change, SourceSnapshot, TargetSnapshot } from './model.ts';
 import type { ChangeResult } from './apply.ts';
+import { factsOf, foldLedger } from './journal.ts';
 
 /** Group id → user ids scimctl added to it (and did not remove), for targets whose members cannot be read. */
 export type MemberLedger = Record<string, string[]>;
@@ -31,23 +32,7 @@ export function adaptToTarget(source: SourceSnapshot, target: TargetSnapshot, le
   return notes;
 }
 
-/** The ledger after an applied plan: memberships added and removed, groups and users deleted. */
+/** The ledger after an applied plan: memberships added and removed, groups and users deleted (the journal's fold, journal.ts). */
 export function updateLedger(ledger: MemberLedger | undefined, changes: readonly Change[], results: readonly ChangeResult[]): MemberLedger {
-  const created = new Map(results.filter((r) => r.createdId).map((r) => [r.id, r.createdId!]));
-  const applied = new Set(results.filter((r) => r.status === 'applied').map((r) => r.id));
-  const groups = new Map(Object.entries(ledger ?? {}).map(([g, ids]) => [g, new Set(ids)]));
-  for (const c of changes) {
-    if (!applied.has(c.id)) continue;
-    if (c.kind === 'add-member' || c.kind === 'remove-member') {
-      const gid = 'id' in c.group ? c.group.id : created.get(c.group.change);
-      const uid = 'id' in c.user ? c.user.id : created.get(c.user.change);
-      if (!gid || !uid) continue;
-      const members = groups.get(gid) ?? new Set<string>();
-      groups.set(gid, members);
-      if (c.kind === 'add-member') members.add(uid);
-      else members.delete(uid);
-    } else if (c.kind === 'delete-group') groups.delete(c.target);
-    else if (c.kind === 'delete-user') for (const members of groups.values()) members.delete(c.target);
-  }
-  return Object.fromEntries([...groups].filter(([, m]) => m.size > 0).map(([g, m]) => [g, [...m]]));
+  return foldLedger(ledger, factsOf(changes, results));
 }

@@ -1,10 +1,16 @@
 /**
- * Run history: every sync run keeps its plan, results, log lines, summary and a
- * copy of the source under the data directory, for `scimctl runs`. Nothing here
- * holds a secret: plans and logs never contain tokens.
+ * Run history: every sync run keeps its plan, results, log lines, summary, the journal of
+ * its apply (journal.ts) and a copy of the source under the data directory,
+ * for `scimctl runs`. Nothing here holds a secret: plans and logs never contain tokens.
+ *
+ * A run records the process that runs it (pid, host, start time); a run still `running`
+ * whose process is gone is marked `interrupted` by the next command that reads the history,
+ * with what its journal says it applied.
  */
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { processGone, selfIdentity } from '../util/process-identity.ts';
+import { countFacts, readJournal } from './journal.ts';
 
 export interface RunRecord {
   id: string;
@@ -13,11 +19,23 @@ export interface RunRecord {
   url: string;
   startedAt: string;
   finishedAt?: string;
-  /** planned: dry run or plan only; applied: every change applied; partial: some failed; refused: a safety check stopped it; failed: an error ended it. */
-  status: 'running' | 'planned' | 'applied' | 'partial' | 'refused' | 'failed';
+  /**
+   * planned: dry run or plan only; applied: every change applied; partial: some failed; refused: a safety
+   * check stopped it; failed: an error ended it; interrupted: its process ended (killed) before it did.
+   */
+  status: 'running' | 'planned' | 'applied' | 'partial' | 'refused' | 'failed' | 'interrupted';
   summary?: Record<string, number>;
   results?: Record<string, number>;
   message?: string;
+  /** The process that ran it (process-identity.ts). */
+  pid?: number;
+  host?: string;
+  pidStart?: string;
+  bootId?: string;
+  /** When a later command found the run's process gone. */
+  interruptedAt?: string;
+  /** An interrupted run's journal was folded into the state of its profile (recover.ts). */
+  journalFolded?: boolean;
 }
 
 export interface LogLine {
@@ -37,14 +55,22 @@ export class RunHistory {
   /** Starts a run record; returns its id (sortable by time). */
   start(run: Omit<RunRecord, 'id' | 'status'>, now = new Date()): RunRecord {
     const id = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${Math.random().toString(36).slice(2, 6)}`;
-    const record: RunRecord = { ...run, id, status: 'running' };
+    const record: RunRecord = { ...run, id, status: 'running', ...selfIdentity() };
     mkdirSync(this.runDir(id), { recursive: true, mode: 0o700 });
     this.save(record);
     return record;
   }
 
+  /** Writes the run record whole or not at all (a reader never sees half of one). */
   save(record: RunRecord): void {
-    writeFileSync(join(this.runDir(record.id), 'run.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    const file = join(this.runDir(record.id), 'run.json');
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
+  journalFile(id: string): string {
+    return join(this.runDir(id), 'journal.ndjson');
   }
 
   writeJson(id: string, name: 'plan.json' | 'results.json', value: unknown): void {
@@ -60,6 +86,33 @@ export class RunHistory {
     const dir = join(this.runDir(id), 'source');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     files.forEach((f, i) => copyFileSync(f, join(dir, `${i + 1}-${basename(f)}`)));
+  }
+
+  /**
+   * Marks the runs still `running` whose process is gone as `interrupted`, with what their
+   * journal says they applied (`results`: applied, failed, excluded and unfinished changes).
+   * Returns the runs marked.
+   */
+  markInterrupted(now = new Date()): RunRecord[] {
+    const marked: RunRecord[] = [];
+    for (const run of this.list()) {
+      if (run.status !== 'running' || !processGone(run)) continue;
+      run.status = 'interrupted';
+      run.interruptedAt = now.toISOString();
+      const journal = readJournal(this.journalFile(run.id));
+      const where = `pid ${run.pid} on ${run.host}`;
+      if (journal) {
+        const counts = countFacts(journal.facts);
+        run.results = { ...counts, unfinished: Math.max(0, journal.header.changes - counts.applied - counts.failed - counts.excluded) };
+        run.message = `the process (${where}) ended during the apply: ${counts.applied} of ${journal.header.changes} change(s) applied`;
+        run.journalFolded = false;
+      } else {
+        run.message = `the process (${where}) ended before applying anything`;
+      }
+      this.save(run);
+      marked.push(run);
+    }
+    return marked;
   }
 
   list(): RunRecord[] {

@@ -12,6 +12,7 @@ const COLUMNS: Column<RunRecord>[] = [
   { header: 'status', value: (r) => r.status, minWidth: 7 },
   { header: 'profile', value: (r) => r.profile, minWidth: 7 },
   { header: 'changes', value: (r) => (r.summary ? String((r.summary.create ?? 0) + (r.summary.update ?? 0) + (r.summary.deactivate ?? 0) + (r.summary.delete ?? 0) + (r.summary.memberships ?? 0)) : ''), minWidth: 7 },
+  { header: 'applied', value: (r) => (r.results ? String(r.results.applied ?? 0) : ''), minWidth: 7 },
   { header: 'failed', value: (r) => (r.results ? String(r.results.failed ?? 0) : ''), minWidth: 6 },
 ];
 
@@ -46,6 +47,11 @@ export async function runRunsShow(opts: { ref: string; json: boolean }, f: Facto
     `started:  ${run.startedAt}`,
     `finished: ${run.finishedAt ?? '-'}`,
   ];
+  if (run.pid !== undefined) lines.push(`process:  pid ${run.pid} on ${run.host ?? '?'}`);
+  if (run.status === 'interrupted') {
+    lines.push(`found:    ${run.interruptedAt ?? '-'} (interrupted: its process was gone)`);
+    if (run.journalFolded !== undefined) lines.push(`journal:  ${run.journalFolded ? 'folded into the state by a later run' : 'to be folded into the state by the next sync of this profile'}`);
+  }
   if (run.summary) lines.push(`plan:     ${run.summary.create} to create, ${run.summary.update} to update, ${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ${run.summary.memberships} membership changes`);
   if (run.results) lines.push(`results:  ${Object.entries(run.results).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);

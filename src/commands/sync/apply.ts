@@ -5,13 +5,13 @@ import type { ScimClient } from '../../api/client.ts';
 import type { Connection } from '../../config/connection.ts';
 import type { RunHistory, RunRecord } from '../../sync/history.ts';
 import { fromPlanFile, PlanFileError, readPlanFile, type PlanFile } from '../../sync/plan-file.ts';
-import { dataDir, loadState } from '../../sync/state.ts';
+import { dataDir } from '../../sync/state.ts';
 import { findStale } from '../../sync/target.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, recordRunError, RunLog, safetyFindings, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
+import { applyOptions, historyFor, loadStateAfterInterrupted, recordRunError, RunLog, safetyFindings, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncApplyOptions extends ApplyFlags, Partial<LogFlags>, Pick<SafetyFlags, 'maxDeletes'> {
   file: string;
@@ -72,7 +72,7 @@ async function checkAndApply(opts: SyncApplyOptions, f: Factory, planFile: PlanF
     refuse(`the plan is stale: ${stale.length} object(s) it touches changed since it was made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`, 'stale-plan');
   }
   const dir = dataDir(f.env);
-  const state = loadState(dir, connection.name, connection.url);
+  const state = loadStateAfterInterrupted(dir, connection, log);
   const unattended = opts.yes || !f.io.canPrompt;
   const findings = safetyFindings(plan, { users: { length: planFile.source.records } }, state, { maxDeletes: opts.maxDeletes, allowEmpty: true, acceptSourceChange: true }, unattended);
   if (findings.length > 0) refuse(findings.map((x) => x.message).join('; '), findings.map((x) => x.check).join(','));

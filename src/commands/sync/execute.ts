@@ -10,7 +10,7 @@ import { applyPlan, type ChangeResult } from '../../sync/apply.ts';
 import type { RunHistory, RunRecord } from '../../sync/history.ts';
 import type { Plan } from '../../sync/model.ts';
 import { saveState, type SyncState } from '../../sync/state.ts';
-import { updateLedger } from '../../sync/adapt.ts';
+import { factsOf, foldJournal, JournalWriter, type JournalHeader } from '../../sync/journal.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import type { ApplyFlags, RunLog } from './shared.ts';
@@ -34,26 +34,28 @@ export function countResults(results: readonly ChangeResult[]): Record<string, n
   return out;
 }
 
+/** What the journal of a run starts with: what the source matched, and how memberships are kept. */
+function journalHeader(ctx: ExecuteContext, plan: Plan): JournalHeader {
+  return {
+    journal: 1,
+    profile: ctx.connection.name,
+    url: ctx.connection.url,
+    changes: plan.changes.length,
+    recordCount: ctx.recordCount,
+    matched: plan.matched,
+    matchedGroups: plan.matchedGroups,
+    ledger: ctx.caps.learned.membersReadable === false,
+  };
+}
+
 /**
  * What scimctl owns after a run: the users it created or the source matched, groups likewise,
  * minus what it deleted; and the source's size, for the next run's drift check. Recorded after
  * every applied run, a run with nothing to change included: that is how an existing directory
- * is adopted.
+ * is adopted. The same fold (journal.ts) puts right the state after a killed run.
  */
 function recordOwnership(ctx: ExecuteContext, plan: Plan, results: readonly ChangeResult[]): void {
-  const applied = new Map(results.filter((r) => r.status === 'applied').map((r) => [r.id, r]));
-  const owned = new Set([...ctx.state.owned, ...plan.matched]);
-  const ownedGroups = new Set([...ctx.state.ownedGroups, ...plan.matchedGroups]);
-  for (const c of plan.changes) {
-    const r = applied.get(c.id);
-    if (!r) continue;
-    if (c.kind === 'create-user' && r.createdId) owned.add(r.createdId);
-    if (c.kind === 'create-group' && r.createdId) ownedGroups.add(r.createdId);
-    if (c.kind === 'delete-user') owned.delete(c.target);
-    if (c.kind === 'delete-group') ownedGroups.delete(c.target);
-  }
-  const members = ctx.caps.learned.membersReadable === false ? updateLedger(ctx.state.members, plan.changes, results) : ctx.state.members;
-  saveState(ctx.dataDir, { ...ctx.state, owned: [...owned], ownedGroups: [...ownedGroups], members, lastRecordCount: ctx.recordCount, lastRunAt: new Date().toISOString() });
+  saveState(ctx.dataDir, foldJournal(ctx.state, journalHeader(ctx, plan), factsOf(plan.changes, results)));
 }
 
 /** Applies (no questions asked), then records state, history and the run's outcome. */
@@ -70,20 +72,39 @@ export async function applyAndRecord(
   } catch (e) {
     throw new UsageError(`--rate: ${(e as Error).message}`);
   }
+  // Each result goes into the run's journal as it comes: a run killed mid-apply leaves what it did (recover.ts).
+  run.status = 'running';
+  history.save(run);
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  const journal = new JournalWriter(history.journalFile(run.id), journalHeader(ctx, plan));
   const progress = flags.showProgress === false ? undefined : progressBar(f.io, 'Applying');
   let done = 0;
-  const results = await applyPlan(ctx.client, ctx.caps, plan, {
-    concurrency: flags.concurrency,
-    pacer,
-    bulk: flags.bulk ? 'auto' : 'never',
-    exclude: flags.exclude,
-    onResult: (r) => {
-      progress?.update(++done, plan.changes.length);
-      flags.onResult?.(r);
-      if (r.status === 'failed') log.error(`${r.id}: ${r.detail ?? 'failed'}`, { change: r.id });
-      else log.info(`${r.id}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`, { change: r.id });
-    },
-  });
+  const seen: ChangeResult[] = [];
+  let results: ChangeResult[];
+  try {
+    results = await applyPlan(ctx.client, ctx.caps, plan, {
+      concurrency: flags.concurrency,
+      pacer,
+      bulk: flags.bulk ? 'auto' : 'never',
+      exclude: flags.exclude,
+      onResult: (r) => {
+        const change = byId.get(r.id);
+        if (change) journal.add(change, r);
+        seen.push(r);
+        progress?.update(++done, plan.changes.length);
+        flags.onResult?.(r);
+        if (r.status === 'failed') log.error(`${r.id}: ${r.detail ?? 'failed'}`, { change: r.id });
+        else log.info(`${r.id}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`, { change: r.id });
+      },
+    });
+  } catch (e) {
+    // An error that ends the apply early: what was applied until then is still owned.
+    journal.close();
+    progress?.finish();
+    if (seen.some((r) => r.status === 'applied')) recordOwnership(ctx, plan, seen);
+    throw e;
+  }
+  journal.close();
   progress?.finish();
 
   recordOwnership(ctx, plan, results);

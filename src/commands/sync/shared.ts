@@ -14,6 +14,7 @@ import { adaptToTarget } from '../../sync/adapt.ts';
 import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
 import { Settler } from '../../sync/settle.ts';
 import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
+import { foldInterruptedRuns } from '../../sync/recover.ts';
 import { readTarget } from '../../sync/target.ts';
 import { leaveOut, leftOutWarning, strictProblems, type SchemaFit } from '../../sync/schema-fit.ts';
 import { formatProblem, InputError } from '../../sources/resource-file.ts';
@@ -118,6 +119,14 @@ export interface Prepared {
   dataDir: string;
 }
 
+/** The state of the profile, with the journals of its interrupted runs folded in first (recover.ts). */
+export function loadStateAfterInterrupted(dir: string, connection: Connection, log: RunLog): SyncState {
+  for (const run of foldInterruptedRuns(dir, connection.name, connection.url)) {
+    log.warn(`run ${run.id} was interrupted (${run.message ?? 'its process ended'}); what it applied is now recorded`, { run: run.id });
+  }
+  return loadState(dir, connection.name, connection.url);
+}
+
 /** Reads the source (all of it, checked) and the target (all of it), then plans. */
 export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promise<Prepared> {
   const client = await f.client();
@@ -127,7 +136,7 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
   const fit: SchemaFit = { undeclared: new Map(caps.undeclared) };
   const registry = new SchemaRegistry(caps.schemas);
   const dir = dataDir(f.env);
-  const state = loadState(dir, connection.name, connection.url);
+  const state = loadStateAfterInterrupted(dir, connection, log);
   const options = planOptionsFrom(flags, state);
   // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README, Memory).
   return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }, fit));
@@ -229,8 +238,15 @@ export class RunLog {
   }
 }
 
+/** The run history; runs whose process is gone are marked interrupted first (history.ts). */
 export function historyFor(f: Factory): RunHistory {
-  return new RunHistory(dataDir(f.env));
+  const history = new RunHistory(dataDir(f.env));
+  try {
+    history.markInterrupted();
+  } catch (e) {
+    f.log(`warning: could not check for interrupted runs: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return history;
 }
 
 /** Records how a run ended when an error ended it (a refusal to prompt counts as refused). */
