@@ -16,7 +16,7 @@ function syncFromProfile(f: Factory, history: RunHistory, sync: { source: string
     log.attach(run);
     try {
       const flags = { source: sync.source, preset: sync.preset, mapping: sync.mapping, groupsFile: sync.groupsFile, mode: 'full', missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: 'externalId,userName,email' };
-      const p = await prepare(flags, f, log);
+      const p = await prepare(flags, f, log, history.sourceKeeper(run.id));
       recordPlan(history, run, p);
       const findings = safetyFindings(p.plan, p.source, p.state, { allowEmpty: false, acceptSourceChange: false }, false);
       if (findings.length > 0) {

@@ -30,6 +30,8 @@
  *
  * fingerprint: sha256 (hex) over the users file, the groups file and the mapping file, in
  * that order, each as "<role>\n<byte length>\n" then its bytes. `files` lists them in that order.
+ * With `keep`, the same bytes are handed over as they are read (the run history's copy of the
+ * source): what is kept is what was parsed and digested, whatever the files hold afterwards.
  *
  * Pure: reads files, nothing else.
  */
@@ -73,6 +75,21 @@ export interface ReadOptions {
    * (settle.ts); other files are read as always.
    */
   lazy?: boolean;
+  /** Gets each file's bytes as they are read: the users file, then the groups file, then the mapping file. */
+  keep?: SourceKeeper;
+}
+
+/** Where the bytes of a source go as they are read (history.ts keeps them with the run). */
+export interface SourceKeeper {
+  file(role: 'users' | 'groups' | 'mapping', path: string): KeptFile;
+}
+
+export interface KeptFile {
+  write(chunk: Uint8Array): void;
+  /** All of the file was read and kept. */
+  end(): void;
+  /** The read was given up (the file is read again another way): nothing is kept. */
+  discard(): void;
 }
 
 /** Reads a source of truth. Throws InputError with every problem found. */
@@ -82,7 +99,7 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
 
   // Every file is read once: what is parsed is exactly what is digested. A users file of
   // SCIM JSON is read as a stream (its text is never held whole); any other, whole.
-  const streamed = preset === 'scim' && spec.mappingFile === undefined ? await streamScimUsers(spec.path, spec.format, registry, options.lazy === true) : undefined;
+  const streamed = preset === 'scim' && spec.mappingFile === undefined ? await streamScimUsers(spec.path, spec.format, registry, options.lazy === true, options.keep) : undefined;
   const users = streamed ? undefined : await loadFile(spec.path);
   const mappingFile = spec.mappingFile !== undefined ? await loadFile(spec.mappingFile) : undefined;
   let mapping: Mapping | undefined;
@@ -110,6 +127,11 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
     hash.update(`${role}\n${file.bytes.length}\n`);
     hash.update(file.bytes);
     files.push(file.path);
+    if (options.keep) {
+      const kept = options.keep.file(role, file.path);
+      kept.write(file.bytes);
+      kept.end();
+    }
   }
   const fingerprint = hash.digest('hex');
 
@@ -284,21 +306,38 @@ async function scimUsers(file: LoadedFile, format: FileFormat | undefined, regis
  * The scim preset's users file read as a stream (streamJsonResources), with the digest of the
  * source begun on its bytes; undefined when the file is to be read whole.
  */
-async function streamScimUsers(path: string, format: FileFormat | undefined, registry: SchemaRegistry, lazy: boolean): Promise<{ built: Built; hash: Hash; records?: RecordFile } | undefined> {
+async function streamScimUsers(
+  path: string,
+  format: FileFormat | undefined,
+  registry: SchemaRegistry,
+  lazy: boolean,
+  keep: SourceKeeper | undefined,
+): Promise<{ built: Built; hash: Hash; records?: RecordFile } | undefined> {
   const hash = createHash('sha256');
+  const kept = keep?.file('users', path);
   const store = lazy ? new RecordFile(path, registry) : undefined;
   const builder = scimUserBuilder(path, registry, store);
   const problems: InputProblem[] = [];
   const streamed = await streamJsonResources(path, { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true }, {
     size: (bytes) => hash.update(`users\n${bytes}\n`),
-    bytes: (chunk) => hash.update(chunk),
+    bytes: (chunk) => {
+      hash.update(chunk);
+      kept?.write(chunk);
+    },
     record: (record, found, span) => {
       problems.push(...found);
       // As for a file read whole: records with problems make no users at all.
       if (problems.length === 0) builder.add(record, span);
     },
+  }).catch((e: unknown) => {
+    kept?.discard();
+    throw e;
   });
-  if (!streamed) return undefined;
+  if (!streamed) {
+    kept?.discard();
+    return undefined;
+  }
+  kept?.end();
   if (problems.length > 0) return { built: { users: [], problems: problems.sort((a, b) => a.line - b.line) }, hash };
   return store && store.size > 0 ? { built: builder.finish(), hash, records: store } : { built: builder.finish(), hash };
 }

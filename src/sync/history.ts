@@ -1,14 +1,16 @@
 /**
  * Run history: every sync run keeps its plan, results, log lines, summary, the journal of
- * its apply (journal.ts) and a copy of the source under the data directory,
+ * its apply (journal.ts) and a copy of the source as it was read under the data directory,
  * for `scimctl runs`. Nothing here holds a secret: plans and logs never contain tokens.
  *
  * A run records the process that runs it (pid, host, start time); a run still `running`
  * whose process is gone is marked `interrupted` by the next command that reads the history,
  * with what its journal says it applied.
  */
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { SourceKeeper } from '../sources/source.ts';
 import { processGone, selfIdentity } from '../util/process-identity.ts';
 import { countFacts, readJournal } from './journal.ts';
 
@@ -36,6 +38,17 @@ export interface RunRecord {
   interruptedAt?: string;
   /** An interrupted run's journal was folded into the state of its profile (recover.ts). */
   journalFolded?: boolean;
+}
+
+/** A file of the source as read, in the run's source folder. */
+export interface KeptSource {
+  role: string;
+  /** The path it was read from. */
+  path: string;
+  /** Its name in runs/<id>/source. */
+  copy: string;
+  bytes: number;
+  sha256: string;
 }
 
 export interface LogLine {
@@ -81,11 +94,58 @@ export class RunHistory {
     appendFileSync(join(this.runDir(id), 'log.ndjson'), `${JSON.stringify(line)}\n`, { mode: 0o600 });
   }
 
-  /** Keeps a copy of each source file (the source may change or vanish later). */
-  copySource(id: string, files: readonly string[]): void {
+  /**
+   * Keeps each source file as the reader reads it (readSource's `keep`): the bytes parsed and
+   * fingerprinted are the bytes kept, whatever happens to the file afterwards. Each kept file's
+   * size and sha256 go into source/manifest.json.
+   */
+  sourceKeeper(id: string): SourceKeeper {
     const dir = join(this.runDir(id), 'source');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    files.forEach((f, i) => copyFileSync(f, join(dir, `${i + 1}-${basename(f)}`)));
+    const kept: KeptSource[] = [];
+    const writeManifest = () => writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+    return {
+      file: (role, path) => {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const copy = `${kept.length + 1}-${basename(path)}`;
+        const fd = openSync(join(dir, copy), 'w', 0o600);
+        const hash: Hash = createHash('sha256');
+        let bytes = 0;
+        let open = true;
+        const close = () => {
+          if (open) closeSync(fd);
+          open = false;
+        };
+        return {
+          write: (chunk) => {
+            hash.update(chunk);
+            bytes += chunk.length;
+            for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+          },
+          end: () => {
+            close();
+            kept.push({ role, path, copy, bytes, sha256: hash.digest('hex') });
+            writeManifest();
+          },
+          discard: () => {
+            close();
+            rmSync(join(dir, copy), { force: true });
+          },
+        };
+      },
+    };
+  }
+
+  /** The source files kept for a run, as read. */
+  keptSource(id: string): KeptSource[] {
+    try {
+      return JSON.parse(readFileSync(join(this.runDir(id), 'source', 'manifest.json'), 'utf8')) as KeptSource[];
+    } catch {
+      return [];
+    }
+  }
+
+  sourceDir(id: string): string {
+    return join(this.runDir(id), 'source');
   }
 
   /**

@@ -25,7 +25,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
   const run = history.start({ command: opts.apply && !opts.dryRun ? 'sync run' : 'sync plan', profile: connection.name, url: connection.url, startedAt: new Date().toISOString() });
   log.attach(run);
   try {
-    const p = await prepare(opts, f, log);
+    const p = await prepare(opts, f, log, history.sourceKeeper(run.id));
     const planFile = recordPlan(history, run, p);
     if (opts.output) {
       await writePlanFile(opts.output, planFile);

@@ -5,7 +5,7 @@ import type { Capabilities } from '../../api/discovery.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
 import type { Connection } from '../../config/connection.ts';
 import { progressBar } from '../../output/progress.ts';
-import { readSource, type SourceSpec } from '../../sources/source.ts';
+import { readSource, type SourceKeeper, type SourceSpec } from '../../sources/source.ts';
 import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
 import type { MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode } from '../../sync/model.ts';
 import { toPlanFile, type PlanFile } from '../../sync/plan-file.ts';
@@ -127,8 +127,11 @@ export function loadStateAfterInterrupted(dir: string, connection: Connection, l
   return loadState(dir, connection.name, connection.url);
 }
 
-/** Reads the source (all of it, checked) and the target (all of it), then plans. */
-export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promise<Prepared> {
+/**
+ * Reads the source (all of it, checked) and the target (all of it), then plans. With `keep`,
+ * the source's bytes are kept as they are read (the run history's copy).
+ */
+export async function prepare(flags: PlanFlags, f: Factory, log: RunLog, keep?: SourceKeeper): Promise<Prepared> {
   const client = await f.client();
   const connection = await f.connection();
   const caps = await client.capabilities();
@@ -139,7 +142,7 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLog): Promis
   const state = loadStateAfterInterrupted(dir, connection, log);
   const options = planOptionsFrom(flags, state);
   // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README, Memory).
-  return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }, fit));
+  return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }, fit, keep));
 }
 
 async function prepareWith(
@@ -148,6 +151,7 @@ async function prepareWith(
   log: RunLog,
   { client, connection, caps, registry, dir, state, options }: Omit<Prepared, 'source' | 'plan' | 'dataDir'> & { dir: string },
   fit: SchemaFit,
+  keep: SourceKeeper | undefined,
 ): Promise<Prepared> {
   const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
   // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
@@ -157,7 +161,7 @@ async function prepareWith(
   let target: Awaited<ReturnType<typeof readTarget>>;
   // Once the source is in, target users are settled as they arrive (settle.ts): neither side is held whole.
   // Its records stay in the file but for their identities until the settler needs them (stored-records.ts).
-  const reading = readSource(spec, registry, { lazy: true });
+  const reading = readSource(spec, registry, { lazy: true, keep });
   const settler = reading.then((s) => new Settler(s, options.matchKeys));
   try {
     [source, target] = await Promise.all([reading, readTarget(client, (what, received, total) => progress.update(received, total), settler)]);
@@ -263,9 +267,8 @@ export function recordRunError(run: RunRecord, history: RunHistory, log: RunLog,
   if (e instanceof InputError) for (const p of e.problems) log.record('error', formatProblem(p), { file: p.file, line: p.line, ...(p.field !== undefined ? { field: p.field } : {}) });
 }
 
-/** Keeps the plan and a copy of the source in the run history; returns the plan in its file form. */
+/** Keeps the plan in the run history (the source was kept as it was read: prepare's `keep`); returns the plan in its file form. */
 export function recordPlan(history: RunHistory, run: RunRecord, p: Prepared): PlanFile {
-  history.copySource(run.id, p.source.files);
   const planFile = toPlanFile(p.plan, {
     createdAt: new Date().toISOString(),
     profile: p.connection.name,
