@@ -63,6 +63,39 @@ export class FilterError extends Error {
   }
 }
 
+/**
+ * A filter that ran past its deadline (see CompileOptions.deadline). Not a FilterError: the
+ * filter is valid, it only costs too much here (`scimctl serve` answers 400 tooMany).
+ */
+export class FilterDeadlineError extends Error {
+  constructor(readonly limitMs: number) {
+    super(`the filter took more than ${limitMs} ms to evaluate and was stopped; narrow it (fewer comparisons, or eq on userName, externalId or id)`);
+    this.name = 'FilterDeadlineError';
+  }
+}
+
+export interface CompileOptions {
+  /**
+   * performance.now() after which evaluation throws FilterDeadlineError. Checked while values
+   * are compared, not only between resources: one resource with large values cannot outlast it.
+   */
+  deadline?: number;
+  /** The budget the deadline stands for, for the error message. */
+  limitMs?: number;
+}
+
+/** Counts comparisons and looks at the clock every 64 of them. */
+type Tick = () => void;
+const NO_TICK: Tick = () => {};
+function deadlineTick(options: CompileOptions): Tick {
+  const { deadline } = options;
+  if (deadline === undefined) return NO_TICK;
+  let n = 0;
+  return () => {
+    if ((++n & 63) === 0 && performance.now() > deadline) throw new FilterDeadlineError(options.limitMs ?? 0);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokeniser and parser
 
@@ -301,26 +334,28 @@ export interface CompiledFilter {
   attributes: Set<string>;
 }
 
-export function compileFilter(expression: string, schema: SchemaContext): CompiledFilter {
+export function compileFilter(expression: string, schema: SchemaContext, options: CompileOptions = {}): CompiledFilter {
   const attributes = new Set<string>();
-  const test = compileNode(parseFilter(expression), schema, [], attributes);
+  const tick = deadlineTick(options);
+  const inner = compileNode(parseFilter(expression), schema, [], attributes, tick);
+  const test: Predicate = tick === NO_TICK ? inner : (res) => (tick(), inner(res));
   return { test, attributes };
 }
 
-function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly string[], attrs: Set<string>): Predicate {
+function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly string[], attrs: Set<string>, tick: Tick): Predicate {
   switch (node.kind) {
     case 'and': {
-      const l = compileNode(node.left, schema, prefix, attrs);
-      const r = compileNode(node.right, schema, prefix, attrs);
+      const l = compileNode(node.left, schema, prefix, attrs, tick);
+      const r = compileNode(node.right, schema, prefix, attrs, tick);
       return (res) => l(res) && r(res);
     }
     case 'or': {
-      const l = compileNode(node.left, schema, prefix, attrs);
-      const r = compileNode(node.right, schema, prefix, attrs);
+      const l = compileNode(node.left, schema, prefix, attrs, tick);
+      const r = compileNode(node.right, schema, prefix, attrs, tick);
       return (res) => l(res) || r(res);
     }
     case 'not': {
-      const e = compileNode(node.expr, schema, prefix, attrs);
+      const e = compileNode(node.expr, schema, prefix, attrs, tick);
       return (res) => !e(res);
     }
     case 'valuePath': {
@@ -328,11 +363,11 @@ function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly s
       if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
       if (schema.strict && !schema.lookup(full)) throw new FilterError(`'${node.path}' is not an attribute of this resource type`);
       const local = full.slice(prefix.length);
-      const inner = compileNode(node.filter, schema, full, attrs);
+      const inner = compileNode(node.filter, schema, full, attrs, tick);
       return (res) => someAt(res, local, 0, inner);
     }
     case 'cmp':
-      return compileComparison(node, schema, prefix, attrs);
+      return compileComparison(node, schema, prefix, attrs, tick);
   }
 }
 
@@ -341,6 +376,7 @@ function compileComparison(
   schema: SchemaContext,
   prefix: readonly string[],
   attrs: Set<string>,
+  tick: Tick,
 ): Predicate {
   const full = resolvePath(node.path, schema, prefix);
   if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
@@ -375,6 +411,7 @@ function compileComparison(
   const expStr = typeof exp === 'string' ? exp : String(exp);
 
   const matchOne = (actual: unknown): boolean => {
+    tick();
     const act = normalise(actual, info);
     if (act === undefined || act === null) return false;
     switch (op) {
@@ -402,7 +439,7 @@ function compileComparison(
 
   if (op === 'ne') {
     // "ne" holds when no value equals the expected one (absent attributes included)
-    const equal = (v: unknown) => normalise(v, info) === exp;
+    const equal = (v: unknown) => (tick(), normalise(v, info) === exp);
     return (res) => !someAt(res, local, 0, equal);
   }
   return (res) => someAt(res, local, 0, matchOne);

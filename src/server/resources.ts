@@ -6,7 +6,7 @@
  */
 import type { AttributeDef } from '../api/schema.ts';
 import { resolvePath } from '../api/filter-eval.ts';
-import { RESOURCE_TYPES, registry, schemaContext, type ResourceKind } from './schemas.ts';
+import { MAX_VALUE_LENGTH, RESOURCE_TYPES, registry, schemaContext, type ResourceKind } from './schemas.ts';
 import type { MemberType, Store, StoredResource } from './store.ts';
 
 /** A request the server refuses: rendered as a SCIM error (RFC 7644 §3.12). */
@@ -123,6 +123,10 @@ function checkValue(def: AttributeDef, value: unknown, where: string): unknown {
 
 function checkSingle(def: AttributeDef, value: unknown, where: string): unknown {
   if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
+    // Every filter comparison reads the value again: one huge value makes every filter slow.
+    throw badRequest('invalidValue', `"${where}" is ${value.length} characters long; this server keeps values of up to ${MAX_VALUE_LENGTH} characters`);
+  }
   switch (def.type) {
     case 'complex': {
       if (!isObject(value)) throw badRequest('invalidValue', `"${where}" must be an object`);

@@ -90,9 +90,14 @@ export interface ServerLimits {
   maxOperations: number;
   maxPayloadSize: number;
   cursorTimeout: number;
+  /** Milliseconds one request may spend evaluating its filter before it is answered 400 tooMany. */
+  filterTimeMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { maxPageSize: 1000, defaultPageSize: 100, maxOperations: 1000, maxPayloadSize: 1_048_576, cursorTimeout: 3600 };
+export const DEFAULT_LIMITS: ServerLimits = { maxPageSize: 1000, defaultPageSize: 100, maxOperations: 1000, maxPayloadSize: 1_048_576, cursorTimeout: 3600, filterTimeMs: 2000 };
+
+/** The longest string an attribute value may be (characters); longer ones are refused 400 invalidValue. */
+export const MAX_VALUE_LENGTH = 65_536;
 
 /** The ServiceProviderConfig: what this server really does (a read-only server says it patches and bulks nothing). */
 export function serviceProviderConfig(baseUrl: string, limits: ServerLimits, readOnly: boolean): Record<string, unknown> {

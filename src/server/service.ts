@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SCHEMA } from '../api/types.ts';
-import { compileFilter, compileSort, FilterError, parseFilter, type CompiledSort } from '../api/filter-eval.ts';
+import { compileFilter, compileSort, FilterDeadlineError, FilterError, parseFilter, type CompiledSort } from '../api/filter-eval.ts';
 import { applyPatch, readPatchRequest } from './patch.ts';
 import {
   badRequest,
@@ -114,6 +114,9 @@ export class ScimService {
     } catch (e) {
       if (e instanceof ScimHttpError) return errorResponse(e);
       if (e instanceof FilterError) return errorResponse(badRequest('invalidFilter', e.message));
+      // RFC 7644 §3.12 tooMany: more than the server is willing to process. Not a 503: the same
+      // filter would take as long again, so a client must change it rather than retry it.
+      if (e instanceof FilterDeadlineError) return errorResponse(badRequest('tooMany', e.message));
       throw e;
     }
   }
@@ -294,6 +297,8 @@ export class ScimService {
     if (q.sortOrder !== undefined && !/^(ascending|descending)$/i.test(q.sortOrder)) throw badRequest('invalidValue', 'sortOrder must be "ascending" or "descending"');
     if (q.cursor !== undefined && q.startIndex !== undefined) throw badRequest('invalidValue', 'use either cursor or startIndex paging, not both');
     const count = Math.min(Math.max(q.count ?? this.limits.defaultPageSize, 0), this.limits.maxPageSize);
+    // One deadline for all the filtering this request does (both resource types at the root).
+    const deadline = performance.now() + this.limits.filterTimeMs;
     const out = (entries: Array<[ResourceKind, string]>) =>
       entries.flatMap(([k, id]) => {
         const r = this.store.get(k, id);
@@ -307,7 +312,7 @@ export class ScimService {
       if (q.cursor === '') {
         snapshotId = randomBytes(12).toString('base64url');
         offset = 0;
-        snapshot = { ids: this.matching(kind, q), created: Date.now() };
+        snapshot = { ids: this.matching(kind, q, deadline), created: Date.now() };
         this.snapshots.set(snapshotId, snapshot);
         while (this.snapshots.size > 16) this.snapshots.delete(this.snapshots.keys().next().value!);
       } else {
@@ -332,26 +337,26 @@ export class ScimService {
       return ok(body);
     }
 
-    const ids = this.matching(kind, q);
+    const ids = this.matching(kind, q, deadline);
     const start = Math.max(q.startIndex ?? 1, 1);
     return ok(listResponse(out(ids.slice(start - 1, start - 1 + count)), ids.length, start));
   }
 
   /** The (kind, id) of every resource the query selects, in order; remembered until the store changes. */
-  private matching(kind: ResourceKind | undefined, q: Query): Array<[ResourceKind, string]> {
+  private matching(kind: ResourceKind | undefined, q: Query, deadline: number): Array<[ResourceKind, string]> {
     const key = `${kind ?? '*'}\u0000${q.filter ?? ''}\u0000${q.sortBy ?? ''}\u0000${q.sortOrder ?? ''}`;
     const hit = this.cache.get(key);
     if (hit && hit.rev === this.store.rev) return hit.ids;
     const kinds: ResourceKind[] = kind ? [kind] : ['User', 'Group'];
     let ids: Array<[ResourceKind, string]> = [];
-    for (const k of kinds) ids.push(...this.select(k, q.filter, kind === undefined));
+    for (const k of kinds) ids.push(...this.select(k, q.filter, kind === undefined, deadline));
     if (q.sortBy) ids = this.sort(ids, q.sortBy, /^descending$/i.test(q.sortOrder ?? ''), kind === undefined);
     this.cache.set(key, { rev: this.store.rev, ids });
     while (this.cache.size > 16) this.cache.delete(this.cache.keys().next().value!);
     return ids;
   }
 
-  private select(kind: ResourceKind, filter: string | undefined, lenient: boolean): Array<[ResourceKind, string]> {
+  private select(kind: ResourceKind, filter: string | undefined, lenient: boolean, deadline: number): Array<[ResourceKind, string]> {
     const map = this.store.map(kind);
     if (!filter) return [...map.keys()].map((id) => [kind, id]);
     const ctx = { ...schemaContext(kind), strict: !lenient };
@@ -365,7 +370,7 @@ export class ScimService {
       }
       if (attr === 'id') return map.has(node.value) ? [[kind, node.value]] : [];
     }
-    const compiled = compileFilter(filter, ctx);
+    const compiled = compileFilter(filter, ctx, { deadline, limitMs: this.limits.filterTimeMs });
     const needsView = [...compiled.attributes].some((a) => VIEW_ONLY.has(a));
     const out: Array<[ResourceKind, string]> = [];
     for (const r of map.values()) {
