@@ -210,18 +210,14 @@ export class Transport {
     } else if (auth.type === 'basic') {
       const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
       this.baseHeaders.authorization = `Basic ${encoded}`;
-      this.secrets.push(auth.password, encoded);
+      // The whole credential too: a server may echo "user:password" (or the header's base64 of it).
+      this.secrets.push(auth.password, `${auth.username}:${auth.password}`, encoded);
     }
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       this.baseHeaders[name.toLowerCase()] = value;
       this.secrets.push(value);
     }
-    // In URLs the same secrets appear percent-encoded (a query value, e.g. a filter on a token).
-    for (const secret of [...this.secrets]) {
-      for (const encoded of [encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]) {
-        if (!this.secrets.includes(encoded)) this.secrets.push(encoded);
-      }
-    }
+    // The echoed forms of each (percent-encoded in URLs, base64, another case) are masked by redact().
   }
 
   /** Redacts this transport's secrets (and anything credential-shaped) from a text. */

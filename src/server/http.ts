@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redact } from '../api/redact.ts';
 import { ScimHttpError } from './resources.ts';
 import { errorResponse, ScimService, type ServiceOptions, type ServiceResponse } from './service.ts';
 import type { Store } from './store.ts';
@@ -43,12 +44,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return m !== null && timingSafeEqual(digest(m[1]!), expected);
   };
 
+  // What a client sent is logged with the server's token and anything credential-shaped
+  // (?access_token=, ?client_secret=, …) masked: logs are read by more people than the token is.
+  const masked = (text: string) => redact(text, [options.token]);
   const server = createServer((req, res) => {
     const started = performance.now();
     void respond(req, res).then(
-      (status) => options.logRequest?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - started)} ms`),
+      (status) => options.logRequest?.(masked(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - started)} ms`)),
       (e: unknown) => {
-        options.logError?.(`${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        options.logError?.(masked(`${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
         if (!res.headersSent) send(res, errorResponse(new ScimHttpError(500, 'the server failed to handle this request; its log says why')));
         else res.destroy();
       },

@@ -238,6 +238,18 @@ describe('secrets never leak through errors', () => {
     assert.ok(!e.message.includes(TOKEN.slice(0, 8)), e.message.slice(-40));
   });
 
+  test('a token echoed lower-cased, base64-encoded or URL-encoded in the detail is masked', async () => {
+    const echoes = [TOKEN.toLowerCase(), Buffer.from(TOKEN).toString('base64'), encodeURIComponent(`${TOKEN}/x`), `Bearer%20${TOKEN}`];
+    for (const echo of echoes) {
+      const { t } = setup(() => scimJson({ status: '401', detail: `rejected credential ${echo}` }, 401), { auth: { type: 'bearer', token: TOKEN }, retries: 0 });
+      const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
+      assert.ok(e instanceof ScimError);
+      assert.ok(!e.message.toLowerCase().includes(TOKEN.toLowerCase().slice(4, 20)), e.message);
+      assert.ok(!e.message.includes(Buffer.from(TOKEN).toString('base64').slice(0, 20)), e.message);
+      assert.match(e.message, /\*\*\*/);
+    }
+  });
+
   test('extra header values are secrets too', async () => {
     const apiKey = 'key-0123456789abcdef';
     const { t } = setup(() => scimJson({ detail: `bad api key ${apiKey}` }, 403), { headers: { 'X-Api-Key': apiKey } });
