@@ -45,6 +45,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Fac
     connection: () =>
       (connection ??= resolveConnection(flags, env, f.profiles).then((c) => {
         resolved = c;
+        for (const notice of c.notices ?? []) f.log(notice);
         return c;
       })),
     resolvedConnection: () => resolved,
