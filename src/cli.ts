@@ -11,6 +11,7 @@ import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
 import { interruptListener, runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
+import { safeLines } from './output/safe-text.ts';
 
 export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
   let factory: Factory | undefined;
@@ -72,7 +73,7 @@ export function run(): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`scimctl: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`scimctl: internal error: ${safeLines(error instanceof Error ? error.message : String(error))}\n`);
       process.exitCode = ExitCode.ERROR;
     },
   );

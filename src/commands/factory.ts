@@ -12,6 +12,7 @@ const clientModules = () => Promise.all([import('../api/client.ts'), import('../
 import type { Env } from '../config/env.ts';
 import { ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
+import { safeLines } from '../output/safe-text.ts';
 
 export const VERSION = '0.1.0';
 
@@ -51,7 +52,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Fac
     resolvedConnection: () => resolved,
     client: () => (client ??= makeClient()),
     log: (message: string) => {
-      io.stderr.write(`scimctl: ${message}\n`);
+      io.stderr.write(`scimctl: ${safeLines(message)}\n`);
     },
   };
   /** One client per run, however many parts of a command ask for it at once. */

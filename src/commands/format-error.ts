@@ -2,6 +2,7 @@
 import { IncompleteListingError, ResponseError, ScimClientError, ScimError, isFilterRejection } from '../api/errors.ts';
 import { redact } from '../api/redact.ts';
 import type { Connection } from '../config/connection.ts';
+import { safeLines } from '../output/safe-text.ts';
 
 export function formatError(error: unknown, connection: Connection | undefined, secrets: readonly string[] = []): string {
   const lines: string[] = [];
@@ -31,7 +32,8 @@ export function formatError(error: unknown, connection: Connection | undefined, 
       lines.push(`  the server ${why} the filter; many servers support only "eq" on userName, externalId and emails.value`);
     }
   }
-  return redact(lines.join('\n'), secrets);
+  // A server's detail, a file's content or a name can carry terminal escapes: shown, not obeyed.
+  return safeLines(redact(lines.join('\n'), secrets));
 }
 
 /** How many problems bad input (an InputError, known by name: its module stays out of start-up) has. */

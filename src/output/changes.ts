@@ -5,6 +5,7 @@
 import { SchemaRegistry } from '../api/schema.ts';
 import type { ScimResource } from '../api/types.ts';
 import { flattenResource } from '../formats/scim-csv.ts';
+import { safeText } from './safe-text.ts';
 
 export interface CellChange {
   column: string;
@@ -28,7 +29,8 @@ export function cellChanges(before: ScimResource | undefined, after: ScimResourc
   return out;
 }
 
-const show = (v: string) => JSON.stringify(v.length > 120 ? `${v.slice(0, 119)}…` : v);
+/** A value in quotes, cut at 120 characters: quotes and backslashes escaped, control characters by safeText. */
+const show = (v: string) => `"${safeText((v.length > 120 ? `${v.slice(0, 119)}…` : v).replace(/["\\]/g, '\\$&'), { marks: true })}"`;
 
 /** `  title: "Engineer" → "Senior Engineer"`, `  + phoneNumbers[mobile].value: "…"`, `  - nickName: "…"`. */
 export function renderCellChanges(changes: readonly CellChange[], indent = '    '): string[] {

@@ -8,6 +8,10 @@ import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '..
 import { cellChanges, renderCellChanges } from './changes.ts';
 import { deactivates } from '../sync/planner.ts';
 import { groupLines, groupProblems } from '../sources/problem-groups.ts';
+import { safeText } from './safe-text.ts';
+
+/** Plans are reviewed before anything changes: control characters escaped, and invisible ones marked (safe-text.ts). */
+const planSafe = (line: string) => safeText(line, { marks: true });
 
 export function summaryText(s: PlanSummary): string {
   const groups = [s.groupsCreated ? `${s.groupsCreated} group${s.groupsCreated === 1 ? '' : 's'} to create` : '', s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : ''].filter(Boolean);
@@ -33,6 +37,10 @@ function sides(diffs: readonly AttributeDiff[], registry: SchemaRegistry): [Scim
 }
 
 export function changeLines(change: Change, registry = new SchemaRegistry(), detail = true): string[] {
+  return unsafeChangeLines(change, registry, detail).map(planSafe);
+}
+
+function unsafeChangeLines(change: Change, registry: SchemaRegistry, detail: boolean): string[] {
   switch (change.kind) {
     case 'create-user': {
       const lines = [`+ create user ${change.userName}  (${change.origin.file}:${change.origin.line})`];
@@ -72,7 +80,7 @@ export function changeLines(change: Change, registry = new SchemaRegistry(), det
 
 /** The problems of a plan by kind (problem-groups.ts): one list of lines per kind, each kind told once. */
 export function problemGroups(problems: readonly RecordProblem[]): string[][] {
-  return groupProblems(problems.map((p) => ({ file: p.origin.file, line: p.origin.line, message: p.message }))).map(groupLines);
+  return groupProblems(problems.map((p) => ({ file: p.origin.file, line: p.origin.line, message: p.message }))).map((g) => groupLines(g).map(planSafe));
 }
 
 /** The problems of a plan as the plan shows them: each kind once, with a count and the first few file:line examples. */
@@ -88,7 +96,7 @@ export function renderPlan(plan: Plan, registry = new SchemaRegistry()): string[
     lines.push('', `${plan.problems.length} source record(s) could not be planned (their users are left alone):`, ...problemLines(plan.problems));
   }
   if (plan.changes.length === 0) lines.push('No changes: the target matches the source.');
-  for (const note of plan.notes ?? []) lines.push(`Note: ${note}`);
+  for (const note of plan.notes ?? []) lines.push(planSafe(`Note: ${note}`));
   lines.push('', `Plan: ${summaryText(plan.summary)}`);
   return lines;
 }

@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { IOStreams } from './iostreams.ts';
+import { safeText } from './safe-text.ts';
 
 export class PromptUnavailableError extends Error {
   constructor(readonly flag: string, what: string) {
@@ -22,7 +23,7 @@ export async function confirmTyped(io: IOStreams, question: string, options: { e
   const expected = options.expected ?? 'yes';
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
   try {
-    const answer = await rl.question(`${question} Type "${expected}" to continue: `);
+    const answer = await rl.question(`${safeText(question)} Type "${expected}" to continue: `);
     return answer.trim() === expected;
   } finally {
     rl.close();

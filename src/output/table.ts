@@ -5,6 +5,7 @@
  * Table component in src/ui renders the same layout.
  */
 import stringWidth from 'string-width';
+import { safeText } from './safe-text.ts';
 
 export interface Column<T> {
   header: string;
@@ -18,9 +19,10 @@ export interface Column<T> {
 const ELLIPSIS = '…';
 const GAP = 2;
 
-/** Cuts a string to a display width, ending in an ellipsis when cut. */
-export function truncate(text: string, width: number): string {
+/** Cuts a string to a display width, ending in an ellipsis when cut. Control characters are escaped first (safe-text.ts). */
+export function truncate(raw: string, width: number): string {
   if (width <= 0) return '';
+  const text = safeText(raw);
   if (stringWidth(text) <= width) return text;
   let out = '';
   let w = 0;
@@ -38,9 +40,13 @@ export function padEnd(text: string, width: number): string {
   return w >= width ? text : text + ' '.repeat(width - w);
 }
 
-/** Tabs and newlines inside a cell would break the columns of a pipe. */
+/**
+ * A cell, on a terminal or in a pipe (one rule for both): tabs and line breaks, which would
+ * break the columns and rows, become one space; every other control character is escaped
+ * visibly by safeText (ESC as `\x1b`). `--json` gives the exact values.
+ */
 export function tsvCell(text: string): string {
-  return text.replace(/[\t\r\n]+/g, ' ');
+  return safeText(text.replace(/[\t\r\n]+/g, ' '));
 }
 
 /** Computes column widths that fit `total`, shrinking the widest (shrinkable first). */

@@ -10,6 +10,7 @@ import { flattenResource } from '../formats/scim-csv.ts';
 import { changeLines, summaryText } from '../output/plan.ts';
 import { USER_COLUMNS, GROUP_COLUMNS, MEMBER_COLUMNS } from '../output/resources.ts';
 import { padEnd, truncate, type Column } from '../output/table.ts';
+import { safeText } from '../output/safe-text.ts';
 import type { RunRecord } from '../sync/history.ts';
 import type { Change } from '../sync/model.ts';
 import { Table } from './components/Table.tsx';
@@ -88,7 +89,7 @@ function ListPane({ state, width, color }: { state: AppState; width: number; col
   const height = listHeight(state) + 1;
   const list = state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs;
   const columns = (state.tab === 'users' ? ACTIVE_USER_COLUMNS : state.tab === 'groups' ? GROUP_COLUMNS : RUN_COLUMNS) as Column<unknown>[];
-  if (list.error && list.items.length === 0) return <Text color={color ? 'red' : undefined}>{list.error}</Text>;
+  if (list.error && list.items.length === 0) return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${state.tab}…` : `no ${state.tab}`}</Text>;
   const rows = list.visible.slice(list.offset, list.offset + height - 1).map((i) => list.items[i]);
   return <Table rows={rows} columns={columns} width={width} height={height} offset={0} selected={list.selected - list.offset} />;
@@ -243,7 +244,7 @@ function OverlayPane({ overlay, state }: { overlay: Overlay; state: AppState }) 
   if (overlay.kind === 'confirm') {
     return (
       <Box flexDirection="column" borderStyle="round" paddingX={1}>
-        <Text bold>{overlay.title}</Text>
+        <Text bold>{safeText(overlay.title)}</Text>
         {overlay.lines.map((l, i) => (
           <Text key={i}>{truncate(l, w - 4)}</Text>
         ))}
@@ -254,7 +255,7 @@ function OverlayPane({ overlay, state }: { overlay: Overlay; state: AppState }) 
   if (overlay.kind === 'prompt') {
     return (
       <Box flexDirection="column" borderStyle="round" paddingX={1}>
-        <Text bold>{overlay.title}</Text>
+        <Text bold>{safeText(overlay.title)}</Text>
         <Text dimColor>{truncate(overlay.hint, w - 4)}</Text>
         <Text>{`> ${overlay.input}`}</Text>
       </Box>
@@ -263,7 +264,7 @@ function OverlayPane({ overlay, state }: { overlay: Overlay; state: AppState }) 
   if (overlay.kind === 'form') {
     return (
       <Box flexDirection="column" borderStyle="round" paddingX={1}>
-        <Text bold>{`${overlay.title} (Tab: next field, Ctrl+U: clear it, Enter: ${overlay.purpose === 'create' ? 'create' : 'save'}, Esc: cancel)`}</Text>
+        <Text bold>{`${safeText(overlay.title)} (Tab: next field, Ctrl+U: clear it, Enter: ${overlay.purpose === 'create' ? 'create' : 'save'}, Esc: cancel)`}</Text>
         {overlay.fields.map((f, i) => (
           <Text key={`${f.label}`} inverse={i === overlay.focus} wrap="truncate">
             {truncate(`${padEnd(f.label, 14)} ${f.value}`, w - 4)}

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempHome, waitFor } from './helpers.ts';
-import { startServe, type ServeProcess } from './serve-helpers.ts';
+import { runCli, runCliInTerminal, serverEnv, tempHome, waitFor } from './helpers.ts';
+import { PtyApp } from './pty.ts';
+import { URN, startServe, type ServeProcess } from './serve-helpers.ts';
 
 const TOKEN = 'safety-e2e-token-7c1f93ab52d04e68';
 
@@ -77,5 +78,98 @@ describe('a .env in the working directory', () => {
     const own = await runCli(['users', 'list'], { cwd: home.dir, env: { ...home.env, SCIMCTL_URL: 'http://192.0.2.1/scim/v2', SCIMCTL_TOKEN: TOKEN } });
     assert.equal(own.code, 2, own.stderr);
     assert.match(own.stderr, /refusing plain http:\/\/ to 192\.0\.2\.1/, "the .env did not allow it");
+  });
+});
+
+describe('terminal output escapes control characters', () => {
+  // A displayName that recolours the terminal, sets its title (OSC), clears it with a C1 CSI,
+  // and flips the rest of the line (RLO); a title with a hyperlink (OSC 8) and a zero-width space.
+  const DISPLAY = 'Eve \u001b[31mRED\u001b[0m\u001b]0;pwned\u0007\u009b2J\u202eflipped';
+  const TITLE = 'Boss\u001b]8;;https://evil.test\u0007link\u001b]8;;\u0007\u200b';
+  const GROUP = 'Ops \u001b[5mblink\u001b[25m';
+  /** The payloads must never reach the terminal raw (the progress bar's own \r\x1b[2K may). */
+  const RAW = [/\u001b\[31m/, /\u001b\]0;pwned/, /\u001b\]8;;/, /\u009b/, /\u202e/, /\u001b\[5m/, /\u0007/];
+  let server: ServeProcess;
+  let home: ReturnType<typeof tempHome>;
+  let env: Record<string, string>;
+  const apps: PtyApp[] = [];
+
+  before(async () => {
+    server = await startServe({ token: TOKEN, args: ['--no-fsync'] });
+    home = tempHome();
+    env = serverEnv(server.url, TOKEN, home);
+    const u = await server.request('POST', '/Users', { body: { schemas: [URN.user], userName: 'eve@escape.test', displayName: DISPLAY, title: TITLE } });
+    assert.equal(u.status, 201, u.text);
+    const g = await server.request('POST', '/Groups', { body: { schemas: [URN.group], displayName: GROUP, members: [{ value: u.body.id }] } });
+    assert.equal(g.status, 201, g.text);
+  });
+  after(async () => {
+    for (const a of apps) a.dispose();
+    await server?.stop();
+    server?.cleanup();
+    home?.cleanup();
+  });
+
+  function assertNoRaw(out: string, what: string): void {
+    for (const re of RAW) assert.doesNotMatch(out, re, `${what}: ${JSON.stringify(out.slice(0, 2000))}`);
+  }
+
+  test('users list, users get, groups get and groups members on a terminal', async () => {
+    const list = await runCliInTerminal(['users', 'list'], 200, { env });
+    assert.equal(list.code, 0, list.stdout);
+    assertNoRaw(list.stdout, 'users list');
+    assert.ok(list.stdout.includes('Eve \\x1b[31mRED\\x1b[0m\\x1b]0;pwned\\x07\\x9b2J<U+202E>flipped'), list.stdout);
+
+    const get = await runCliInTerminal(['users', 'get', 'eve@escape.test'], 200, { env });
+    assert.equal(get.code, 0, get.stdout);
+    assertNoRaw(get.stdout, 'users get');
+    assert.ok(get.stdout.includes('Boss\\x1b]8;;https://evil.test\\x07link'), get.stdout);
+
+    for (const args of [['groups', 'get', GROUP], ['groups', 'members', GROUP], ['groups', 'list']]) {
+      const r = await runCliInTerminal(args, 200, { env });
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}`);
+      assertNoRaw(r.stdout, args.join(' '));
+      assert.ok(r.stdout.includes('\\x1b[5mblink') || r.stdout.includes('Eve \\x1b[31m'), `${args.join(' ')}: ${r.stdout}`);
+    }
+  });
+
+  test('an error message echoing a name, on a terminal', async () => {
+    const r = await runCliInTerminal(['users', 'get', 'ghost\u001b]0;pwned\u0007@escape.test'], 200, { env });
+    assert.equal(r.code, 5, r.stdout);
+    assertNoRaw(r.stdout, 'error');
+    assert.match(r.stdout, /ghost\\x1b\]0;pwned\\x07@escape\.test/);
+  });
+
+  test('a pipe gets tab-separated rows: control characters escaped the same way, tabs and newlines as spaces', async () => {
+    const r = await runCli(['users', 'list'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assertNoRaw(r.stdout, 'pipe');
+    const row = r.stdout.split('\n').find((l) => l.includes('eve@escape.test'))!;
+    assert.equal(row.split('\t').length, 5);
+    assert.ok(row.includes('Eve \\x1b[31mRED'), row);
+    const json = JSON.parse((await runCli(['users', 'get', 'eve@escape.test', '--json'], { env })).stdout);
+    assert.equal(json.displayName, DISPLAY, '--json keeps the exact value');
+  });
+
+  test('a plan on a terminal escapes control characters and marks invisible ones', async () => {
+    const csv = join(home.dir, 'hr.csv');
+    writeFileSync(csv, `userName,displayName,title\nadm\u200bin@escape.test,"Mallory \u001b[8mhidden\u001b[28m",CEO\u202eOEC\n`);
+    const r = await runCliInTerminal(['sync', 'plan', '--source', csv], 200, { env });
+    assert.ok(r.code === 0 || r.code === 3, r.stdout);
+    assert.doesNotMatch(r.stdout, /\u001b\[8m|\u202e|\u200b/, JSON.stringify(r.stdout));
+    assert.match(r.stdout, /\+ create user adm<U\+200B>in@escape\.test/);
+    assert.ok(r.stdout.includes('Mallory \\x1b[8mhidden'), r.stdout);
+    assert.ok(r.stdout.includes('CEO<U+202E>OEC'), r.stdout);
+  });
+
+  test('the TUI list and detail pane', async () => {
+    const app = new PtyApp(['tui'], { cols: 200, rows: 30, env });
+    apps.push(app);
+    await app.waitForText('eve@escape.test');
+    assert.ok(app.screen().includes('Eve \\x1b[31mRED\\x1b[0m\\x1b]0;pwned\\x07\\x9b2J<U+202E>flipped'), app.screen());
+    assert.ok(app.screen().includes('groups: Ops \\x1b[5mblink'), app.screen());
+    app.type('\r'); // the user's own view: every attribute
+    await app.waitForText('Boss\\x1b]8;;https://evil.test\\x07link');
+    assertNoRaw(app.raw, 'tui');
   });
 });

@@ -5,6 +5,7 @@ import type { ScimClient } from '../../api/client.ts';
 import type { ScimGroup } from '../../api/types.ts';
 import { writeChunk } from '../../output/iostreams.ts';
 import { confirmTyped } from '../../output/prompt.ts';
+import { safeText } from '../../output/safe-text.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
@@ -53,7 +54,7 @@ export async function runGroupsMembership(opts: GroupsMembershipOptions, f: Fact
     const current = new Set((full.members ?? []).map((m) => m.value));
     const leaving = [...current].filter((id) => id && !ids.includes(id));
     if (leaving.length > 0 && !opts.yes) {
-      f.io.stderr.write(`scimctl: ${leaving.length} member(s) will be removed from "${full.displayName}":\n${leaving.map((id) => `  ${id}`).join('\n')}\n`);
+      f.io.stderr.write(`scimctl: ${leaving.length} member(s) will be removed from "${safeText(full.displayName ?? '')}":\n${leaving.map((id) => `  ${id}`).join('\n')}\n`);
       const ok = await confirmTyped(f.io, `Replace the members of "${full.displayName}"?`, { flag: '--yes', what: `refusing to remove ${leaving.length} member(s)` });
       if (!ok) {
         f.log('nothing changed');

@@ -8,6 +8,7 @@ import type { CompatReport, Finding, FindingStatus } from '../../api/probe.ts';
 import { writeChunk, type IOStreams } from '../../output/iostreams.ts';
 import { progressBar, type ProgressReporter } from '../../output/progress.ts';
 import { fitWidths, padEnd, renderTsvRow, tsvCell, type Column } from '../../output/table.ts';
+import { safeText } from '../../output/safe-text.ts';
 import { onInterrupt } from '../../util/interrupt.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
@@ -135,7 +136,7 @@ export async function runProfileTest(opts: ProfileTestOptions, f: Factory): Prom
   let live: ReadonlyArray<{ kind: string; id: string; name: string }> = [];
   // Ctrl+C during the write probe: the throwaway resources cannot be deleted any more, but they are named.
   const stopTelling = onInterrupt(() => {
-    if (live.length > 0) f.io.stderr.write(`\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${l.id} "${l.name}"`).join(', ')}\n`);
+    if (live.length > 0) f.io.stderr.write(`\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`);
   });
   let report: CompatReport;
   try {
