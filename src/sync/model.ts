@@ -138,6 +138,10 @@ export interface PlanSummary {
   groupsDeleted: number;
   /** Users the run manages (the base of the deletion threshold). */
   managed: number;
+  /** Memberships of users the source lists in the groups the run manages (the base of the membership-removal threshold). */
+  managedMemberships?: number;
+  /** Groups the run manages, those it could delete with --delete-groups (the base of the group-deletion threshold). */
+  managedGroups?: number;
   /** Updates that set active=false because the source says so (counted by the deletion threshold too). */
   deactivatedBySource?: number;
 }

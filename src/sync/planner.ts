@@ -13,6 +13,7 @@
 import { mergeAttributes } from '../api/edit.ts';
 import { diffResources, sameValue } from '../api/update.ts';
 import { primaryEmail, SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
+import { countChanges, deactivates } from './counts.ts';
 import type { Change, DesiredUser, MatchKey, Plan, PlanOptions, RecordProblem, SourceSnapshot, TargetSnapshot, UserRef } from './model.ts';
 
 /**
@@ -394,9 +395,8 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   }
 
   // Groups: those the source names are managed; memberships change only there, only for managed users.
-  let groupsCreated = 0;
-  let groupsDeleted = 0;
-  let memberships = 0;
+  // Memberships of users the source lists in the groups it manages: the base of the membership-removal threshold.
+  let managedMemberships = 0;
   const managedGroupIds = new Set<string>();
   if (groupsMode) {
     const wanted = new Map<string, { displayName: string; externalId?: string; origin: DesiredUser['origin']; members: Set<number> | undefined }>();
@@ -463,7 +463,6 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
       if (!existing) {
         const id = `create-group:${w.displayName}`;
         groupRef = { change: id };
-        groupsCreated++;
         changes.push({ id, kind: 'create-group', displayName: w.displayName, resource: { schemas: [SCHEMA.GROUP], displayName: w.displayName, ...(w.externalId ? { externalId: w.externalId } : {}) }, origin: w.origin });
       } else {
         groupRef = { id: existing.id };
@@ -476,10 +475,10 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
         desiredIds.add(key);
         if ('id' in ref && current.has(ref.id)) continue;
         touched = true;
-        memberships++;
         changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: name });
       }
       if (existing && w.members !== undefined) {
+        for (const memberId of current) if (isMatchedId(memberId)) managedMemberships++;
         for (const memberId of current) {
           if (desiredIds.has(memberId) || protectedIds.has(memberId)) continue;
           // Only users the source lists move between groups. Members it does not list (leavers,
@@ -489,7 +488,6 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
           const member = usersById.get(memberId);
           if (!member) continue;
           touched = true;
-          memberships++;
           changes.push({ id: `remove-member:${existing.id}:${memberId}`, kind: 'remove-member', group: { id: existing.id }, groupName: w.displayName, user: { id: memberId }, userName: member.userName });
         }
       }
@@ -500,16 +498,16 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
         if (managedGroupIds.has(g.id) || wanted.has(lower(g.displayName ?? ''))) continue;
         if (!(options.manageAll || options.ownedGroups.has(g.id))) continue;
         touch(g, 'Group');
-        groupsDeleted++;
         changes.push({ id: `delete-group:${g.id}`, kind: 'delete-group', target: g.id, displayName: g.displayName });
       }
     }
   }
 
-  const count = (kind: Change['kind']) => changes.filter((c) => c.kind === kind).length;
   let managed = 0;
   for (let t = 0; t < targetUsers.length; t++) if (managedAt(t)) managed++;
-  const bySource = changes.filter((c) => c.kind === 'update-user' && deactivates(c.diffs)).length;
+  // Groups this run could delete (with --delete-groups): the base of the group-deletion threshold.
+  const managedGroups = groupsMode ? target.groups.filter((g) => managedGroupIds.has(g.id) || options.manageAll || options.ownedGroups.has(g.id)).length : 0;
+  const n = countChanges(changes);
   return {
     changes,
     problems,
@@ -517,20 +515,20 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
     matched: [...matchOf].filter((t) => t >= 0).map((t) => targetUsers[t]!.id),
     matchedGroups: [...managedGroupIds],
     summary: {
-      create: count('create-user'),
-      update: count('update-user'),
-      deactivate: count('deactivate-user'),
-      delete: count('delete-user'),
-      memberships,
-      groupsCreated,
-      groupsDeleted,
+      create: n.create,
+      update: n.update,
+      deactivate: n.deactivate,
+      delete: n.delete,
+      memberships: n.memberships,
+      groupsCreated: n.groupsCreated,
+      groupsDeleted: n.groupsDeleted,
       managed,
-      ...(bySource > 0 ? { deactivatedBySource: bySource } : {}),
+      managedMemberships,
+      managedGroups,
+      ...(n.deactivatedBySource > 0 ? { deactivatedBySource: n.deactivatedBySource } : {}),
     },
   };
 }
 
-/** An update that turns an active user inactive: a deactivation by the source, as far as safety goes. */
-export function deactivates(diffs: readonly { path: string; before?: unknown; after?: unknown }[]): boolean {
-  return diffs.some((d) => d.path.toLowerCase() === 'active' && d.after === false && d.before !== false);
-}
+/** An update that turns an active user inactive (see counts.ts). */
+export { deactivates };

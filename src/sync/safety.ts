@@ -1,60 +1,153 @@
 /**
  * The checks that stand between a plan and the accounts it would change. Each
  * failing check stops the run before anything is applied, and says how to go on.
+ * Every count is taken from the plan's changes, never from its summary (a plan file's
+ * summary is only what the file says about itself); the summary gives only the bases
+ * of the percentage limits (how many users, memberships and groups the run manages).
  */
+import { countChanges } from './counts.ts';
 import type { Plan } from './model.ts';
 
 export interface SafetyOptions {
   /** `--max-deletes`: a count ("25") or a share of the managed users ("10%"). */
   maxDeletes?: string;
+  /** `--max-membership-removals`: a count or a share of the managed memberships. */
+  maxMembershipRemovals?: string;
+  /** `--max-group-deletes`: a count or a share of the managed groups. */
+  maxGroupDeletes?: string;
   allowEmpty: boolean;
+  /** `--allow-empty-groups`: accept a source without any group data while the plan removes memberships. */
+  allowEmptyGroups?: boolean;
   acceptSourceChange: boolean;
   /** No one is looking (--yes or no terminal): source drift stops the run. */
   unattended: boolean;
   /** Records in the source now, and at the last successful run of this profile. */
   recordCount: number;
   lastRecordCount?: number;
+  /**
+   * Whether the source carries any group data: a user with groups, or a group with members.
+   * Undefined when not known (a saved plan, whose source is not read again).
+   */
+  sourceHasGroups?: boolean;
 }
 
+export type SafetyCheck = 'empty-source' | 'empty-groups' | 'deletion-threshold' | 'membership-threshold' | 'group-deletion-threshold' | 'source-change';
+
 export interface SafetyFinding {
-  check: 'empty-source' | 'deletion-threshold' | 'source-change';
+  check: SafetyCheck;
   message: string;
+  /** The flags that accept what this check refused, as they would be passed (`--max-deletes 41`). */
+  accept: string[];
+}
+
+/** A limit: its flag, its default and the least the default allows (small directories still change). */
+interface LimitSpec {
+  flag: string;
+  defaultSpec: string;
+  min: number;
 }
 
 export const DEFAULT_MAX_DELETES = '10%';
+export const DEFAULT_MAX_MEMBERSHIP_REMOVALS = '10%';
+export const DEFAULT_MAX_GROUP_DELETES = '10%';
 const MIN_THRESHOLD = 5;
+const MIN_MEMBERSHIP_REMOVALS = 10;
+const MIN_GROUP_DELETES = 1;
+
+export const LIMITS = {
+  deletes: { flag: '--max-deletes', defaultSpec: DEFAULT_MAX_DELETES, min: MIN_THRESHOLD },
+  membershipRemovals: { flag: '--max-membership-removals', defaultSpec: DEFAULT_MAX_MEMBERSHIP_REMOVALS, min: MIN_MEMBERSHIP_REMOVALS },
+  groupDeletes: { flag: '--max-group-deletes', defaultSpec: DEFAULT_MAX_GROUP_DELETES, min: MIN_GROUP_DELETES },
+} as const satisfies Record<string, LimitSpec>;
+
+/** Throws a RangeError naming the flag unless `spec` is a count ("25") or a percentage ("10%", at most 100%). */
+export function checkLimitSpec(flag: string, spec: string): void {
+  const s = spec.trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (pct ? Number(pct[1]) <= 100 : /^\d+$/.test(s)) return;
+  throw new RangeError(`${flag} takes a number or a percentage up to 100% (e.g. 25 or 10%), not "${s}"`);
+}
+
+/** A limit's value for `base` managed objects: the spec as given, or the default (never below its minimum). */
+export function limitFor(limit: LimitSpec, spec: string | undefined, base: number): number {
+  const s = (spec ?? limit.defaultSpec).trim();
+  checkLimitSpec(limit.flag, s);
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (!pct) return Number(s);
+  const share = Math.floor((Number(pct[1]) / 100) * base);
+  return spec === undefined ? Math.max(limit.min, share) : share;
+}
 
 /** The number of deactivations + deletions a run may make. */
 export function deletionLimit(maxDeletes: string | undefined, managed: number): number {
-  const spec = (maxDeletes ?? DEFAULT_MAX_DELETES).trim();
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(spec);
-  if (pct) {
-    const share = Math.floor((Number(pct[1]) / 100) * managed);
-    // The default share never falls below a handful: small directories still have leavers.
-    return maxDeletes === undefined ? Math.max(MIN_THRESHOLD, share) : share;
-  }
-  if (/^\d+$/.test(spec)) return Number(spec);
-  throw new RangeError(`--max-deletes takes a number or a percentage (e.g. 25 or 10%), not "${spec}"`);
+  return limitFor(LIMITS.deletes, maxDeletes, managed);
 }
+
+/** The number of membership removals a run may make. */
+export function membershipRemovalLimit(spec: string | undefined, managedMemberships: number): number {
+  return limitFor(LIMITS.membershipRemovals, spec, managedMemberships);
+}
+
+/** The number of group deletions a run may make. */
+export function groupDeletionLimit(spec: string | undefined, managedGroups: number): number {
+  return limitFor(LIMITS.groupDeletes, spec, managedGroups);
+}
+
+const describeLimit = (limit: LimitSpec, spec: string | undefined) => (spec === undefined ? `${limit.defaultSpec}, at least ${limit.min}` : `${limit.flag} ${spec}`);
 
 export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
+  const n = countChanges(plan.changes);
   if (opts.recordCount === 0 && !opts.allowEmpty) {
     findings.push({
       check: 'empty-source',
       message: 'the source has no users. An empty or failed export must never empty the target; if you really mean it, pass --allow-empty',
+      accept: ['--allow-empty'],
+    });
+  }
+  // A group column that went blank for everyone reads as "nobody is in any group": like an empty source.
+  if (opts.sourceHasGroups === false && n.membershipRemovals > 0 && !opts.allowEmptyGroups) {
+    findings.push({
+      check: 'empty-groups',
+      message:
+        `the source has no group data at all (no user names a group, no group lists a member), yet the plan would remove ${n.membershipRemovals} membership(s) of users who have them. ` +
+        'A blank or lost group column must never empty the groups; if you really mean it, pass --allow-empty-groups',
+      accept: ['--allow-empty-groups'],
     });
   }
   // Updates that set active=false count too: a broken export marking everyone inactive is a mass deactivation.
-  const destructive = plan.summary.deactivate + plan.summary.delete + (plan.summary.deactivatedBySource ?? 0);
-  const limit = deletionLimit(opts.maxDeletes, plan.summary.managed);
+  const destructive = n.deactivate + n.delete + n.deactivatedBySource;
+  const managed = plan.summary.managed;
+  const limit = deletionLimit(opts.maxDeletes, managed);
   if (destructive > limit) {
     findings.push({
       check: 'deletion-threshold',
       message:
-        `the plan would deactivate or delete ${destructive} of ${plan.summary.managed} managed users, over the limit of ${limit}` +
-        `${opts.maxDeletes === undefined ? ` (${DEFAULT_MAX_DELETES}, at least ${MIN_THRESHOLD})` : ` (--max-deletes ${opts.maxDeletes})`}. ` +
+        `the plan would deactivate or delete ${destructive} of ${managed} managed users, over the limit of ${limit} (${describeLimit(LIMITS.deletes, opts.maxDeletes)}). ` +
         `Review it with "scimctl sync plan", then raise the limit with --max-deletes ${destructive} if it is right`,
+      accept: [`--max-deletes ${destructive}`],
+    });
+  }
+  const memberships = plan.summary.managedMemberships ?? 0;
+  const removalLimit = membershipRemovalLimit(opts.maxMembershipRemovals, memberships);
+  if (n.membershipRemovals > removalLimit) {
+    findings.push({
+      check: 'membership-threshold',
+      message:
+        `the plan would remove ${n.membershipRemovals} of ${memberships} group memberships of managed users, over the limit of ${removalLimit} (${describeLimit(LIMITS.membershipRemovals, opts.maxMembershipRemovals)}). ` +
+        `Review it with "scimctl sync plan", then raise the limit with --max-membership-removals ${n.membershipRemovals} if it is right`,
+      accept: [`--max-membership-removals ${n.membershipRemovals}`],
+    });
+  }
+  const groups = plan.summary.managedGroups ?? 0;
+  const groupLimit = groupDeletionLimit(opts.maxGroupDeletes, groups);
+  if (n.groupsDeleted > groupLimit) {
+    findings.push({
+      check: 'group-deletion-threshold',
+      message:
+        `the plan would delete ${n.groupsDeleted} of ${groups} managed groups, over the limit of ${groupLimit} (${describeLimit(LIMITS.groupDeletes, opts.maxGroupDeletes)}). ` +
+        `Review it with "scimctl sync plan", then raise the limit with --max-group-deletes ${n.groupsDeleted} if it is right`,
+      accept: [`--max-group-deletes ${n.groupsDeleted}`],
     });
   }
   if (opts.unattended && opts.lastRecordCount !== undefined && opts.lastRecordCount > 0 && !opts.acceptSourceChange) {
@@ -65,8 +158,14 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
         message:
           `the source has ${opts.recordCount} records, ${Math.round(moved * 100)}% ${opts.recordCount > opts.lastRecordCount ? 'more' : 'fewer'} than the ${opts.lastRecordCount} of the last run. ` +
           'An unattended run stops here; check the source, then pass --accept-source-change',
+        accept: ['--accept-source-change'],
       });
     }
   }
   return findings;
+}
+
+/** One line that says exactly what to pass to go ahead with every refused check. */
+export function acceptLine(findings: readonly SafetyFinding[]): string {
+  return `to go ahead as planned, pass ${findings.flatMap((f) => f.accept).join(' ')}`;
 }

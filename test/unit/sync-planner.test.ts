@@ -49,7 +49,7 @@ describe('planSync: creates', () => {
     ]);
     // A new user has no version to guard; t1 is not owned, so not touched.
     assert.deepEqual(p.versions, {});
-    assert.deepEqual(p.summary, { create: 1, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0 });
+    assert.deepEqual(p.summary, { create: 1, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0, managedMemberships: 0, managedGroups: 0 });
     assert.deepEqual(p.problems, []);
   });
 
@@ -577,7 +577,8 @@ describe('planSync: versions, summary, determinism', () => {
     );
     assert.deepEqual(changeIds(p), ['add-member:create-group:Fresh:create-user:new@example.com', 'add-member:g1:create-user:new@example.com', 'create-group:Fresh', 'create-user:new@example.com', 'deactivate-user:t2', 'delete-group:g3', 'remove-member:g1:t3', 'update-user:t1']);
     assert.deepEqual(p.versions, { 'User/t1': 'W/"t1-1"', 'User/t2': 'lastModified:2025-01-02T03:04:05Z', 'Group/g1': 'W/"g1-1"', 'Group/g3': 'W/"g3-1"' });
-    assert.deepEqual(p.summary, { create: 1, update: 1, deactivate: 1, delete: 0, memberships: 3, groupsCreated: 1, groupsDeleted: 1, managed: 3 });
+    // Bases of the thresholds: t3's membership of Sales (the one managed group a listed user is in), and Sales, Untouched and Old.
+    assert.deepEqual(p.summary, { create: 1, update: 1, deactivate: 1, delete: 0, memberships: 3, groupsCreated: 1, groupsDeleted: 1, managed: 3, managedMemberships: 1, managedGroups: 3 });
     assert.equal(versionKey('User', 'x'), 'User/x');
   });
 

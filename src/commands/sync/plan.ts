@@ -1,6 +1,7 @@
 import { writeChunk } from '../../output/iostreams.ts';
 import { problemGroups, renderPlan } from '../../output/plan.ts';
 import { writePlanFile } from '../../sync/plan-file.ts';
+import { acceptLine } from '../../sync/safety.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
@@ -47,7 +48,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
         run.message = findings.map((x) => x.check).join(', ');
         run.finishedAt = new Date().toISOString();
         history.save(run);
-        f.log('nothing was applied');
+        f.log(`nothing was applied; ${acceptLine(findings)}`);
         throw new SilentExit(ExitCode.REFUSED);
       }
     }
@@ -82,7 +83,10 @@ interface Args extends GlobalArgs {
   matchKeys: string;
   strictSchema: boolean;
   maxDeletes?: string;
+  maxMembershipRemovals?: string;
+  maxGroupDeletes?: string;
   allowEmpty: boolean;
+  allowEmptyGroups: boolean;
   acceptSourceChange: boolean;
   output?: string;
   json: boolean;
@@ -109,7 +113,10 @@ function toOptions(argv: Args, apply: boolean): SyncPlanOptions {
     matchKeys: argv.matchKeys,
     strictSchema: argv.strictSchema,
     maxDeletes: argv.maxDeletes,
+    maxMembershipRemovals: argv.maxMembershipRemovals,
+    maxGroupDeletes: argv.maxGroupDeletes,
     allowEmpty: argv.allowEmpty,
+    allowEmptyGroups: argv.allowEmptyGroups,
     acceptSourceChange: argv.acceptSourceChange,
     output: argv.output,
     json: argv.json,

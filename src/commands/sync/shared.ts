@@ -43,7 +43,10 @@ export interface PlanFlags extends SourceFlags {
 
 export interface SafetyFlags {
   maxDeletes?: string;
+  maxMembershipRemovals?: string;
+  maxGroupDeletes?: string;
   allowEmpty: boolean;
+  allowEmptyGroups?: boolean;
   acceptSourceChange: boolean;
 }
 
@@ -76,10 +79,18 @@ export function sourceOptions(y: Argv): Argv {
     });
 }
 
-export function safetyOptions(y: Argv): Argv {
+/** The thresholds, for sync plan, run and apply. */
+export function thresholdOptions(y: Argv): Argv {
   return y
     .option('max-deletes', { type: 'string', describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)' })
+    .option('max-membership-removals', { type: 'string', describe: 'Most group-membership removals a run may make: N or P% of managed memberships (default 10%, at least 10)' })
+    .option('max-group-deletes', { type: 'string', describe: 'Most group deletions a run may make: N or P% of managed groups (default 10%, at least 1)' });
+}
+
+export function safetyOptions(y: Argv): Argv {
+  return thresholdOptions(y)
     .option('allow-empty', { type: 'boolean', default: false, describe: 'Accept a source with no users' })
+    .option('allow-empty-groups', { type: 'boolean', default: false, describe: 'Accept a source with no group data at all although managed users have memberships' })
     .option('accept-source-change', { type: 'boolean', default: false, describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run' });
 }
 
@@ -187,15 +198,24 @@ async function prepareWith(
   return { client, caps, connection, registry, source, plan, options, state, dataDir: dir };
 }
 
+/** Whether a source carries any group data: a user naming a group, or a group listing a member. */
+export function sourceHasGroups(source: Pick<SourceSnapshot, 'users' | 'groups'>): boolean {
+  return source.users.some((u) => (u.groups?.length ?? 0) > 0) || source.groups.some((g) => (g.members?.length ?? 0) > 0);
+}
+
 export function safetyFindings(plan: Plan, source: SourceSnapshot | { users: { length: number } }, state: SyncState, flags: SafetyFlags, unattended: boolean): SafetyFinding[] {
   try {
     return checkSafety(plan, {
       maxDeletes: flags.maxDeletes,
+      maxMembershipRemovals: flags.maxMembershipRemovals,
+      maxGroupDeletes: flags.maxGroupDeletes,
       allowEmpty: flags.allowEmpty,
+      allowEmptyGroups: flags.allowEmptyGroups,
       acceptSourceChange: flags.acceptSourceChange,
       unattended,
       recordCount: source.users.length,
       lastRecordCount: state.lastRecordCount,
+      sourceHasGroups: 'groups' in source ? sourceHasGroups(source) : undefined,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

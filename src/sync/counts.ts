@@ -1,0 +1,60 @@
+/**
+ * What a plan would do, counted from its changes: the one source of every count that
+ * a summary shows, a safety check weighs, or a plan file is checked against.
+ */
+import type { Change } from './model.ts';
+
+export interface ChangeCounts {
+  create: number;
+  update: number;
+  deactivate: number;
+  delete: number;
+  /** Membership additions plus removals. */
+  memberships: number;
+  membershipAdds: number;
+  membershipRemovals: number;
+  groupsCreated: number;
+  groupsDeleted: number;
+  /** Updates that set active=false on an active user (the source deactivates them). */
+  deactivatedBySource: number;
+}
+
+/** An update that turns an active user inactive: a deactivation by the source, as far as safety goes. */
+export function deactivates(diffs: readonly { path: string; before?: unknown; after?: unknown }[]): boolean {
+  return diffs.some((d) => d.path.toLowerCase() === 'active' && d.after === false && d.before !== false);
+}
+
+export function countChanges(changes: readonly Change[]): ChangeCounts {
+  const n: ChangeCounts = { create: 0, update: 0, deactivate: 0, delete: 0, memberships: 0, membershipAdds: 0, membershipRemovals: 0, groupsCreated: 0, groupsDeleted: 0, deactivatedBySource: 0 };
+  for (const c of changes) {
+    switch (c.kind) {
+      case 'create-user':
+        n.create++;
+        break;
+      case 'update-user':
+        n.update++;
+        if (deactivates(c.diffs)) n.deactivatedBySource++;
+        break;
+      case 'deactivate-user':
+        n.deactivate++;
+        break;
+      case 'delete-user':
+        n.delete++;
+        break;
+      case 'create-group':
+        n.groupsCreated++;
+        break;
+      case 'add-member':
+        n.membershipAdds++;
+        break;
+      case 'remove-member':
+        n.membershipRemovals++;
+        break;
+      case 'delete-group':
+        n.groupsDeleted++;
+        break;
+    }
+  }
+  n.memberships = n.membershipAdds + n.membershipRemovals;
+  return n;
+}
