@@ -312,8 +312,12 @@ function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
   const managed = w.tgt.users.filter((u) => w.options.manageAll || w.options.owned.has(u.id) || o.matchedIds.has(u.id)).length;
   // Updates that turn an active user inactive (the source says active=false) count as deactivations by the source.
   const bySource = plan.changes.filter((c) => c.kind === 'update-user' && c.diffs.some((d) => d.path === 'active' && d.after === false && d.before !== false)).length;
+  // The bases of the membership and group thresholds bound what the plan removes and deletes.
+  const { managedMemberships, managedGroups, ...counted } = plan.summary;
+  assert.ok(Number.isInteger(managedMemberships) && managedMemberships! >= count('remove-member'), `${where}: managedMemberships ${managedMemberships} ≥ removals`);
+  assert.ok(Number.isInteger(managedGroups) && managedGroups! >= count('delete-group'), `${where}: managedGroups ${managedGroups} ≥ group deletions`);
   assert.deepEqual(
-    plan.summary,
+    counted,
     {
       create: count('create-user'),
       update: count('update-user'),
