@@ -6,6 +6,7 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import type { CliContext } from './context.ts';
 import { VERSION } from './factory.ts';
 import { UsageError } from './exit-codes.ts';
+import { numericOptionProblem } from './numeric-options.ts';
 
 type Register = (y: Argv, ctx: CliContext) => Argv;
 type Part = { group: Register } | { leaf: (ctx: CliContext) => CommandModule<object, never> };
@@ -66,6 +67,12 @@ export function buildCli(args: string[], ctx: CliContext, width: number, loaded:
         return { command: t.command, describe: t.describe, builder: (y: Argv) => (part ? part.group(y, ctx) : y), handler: () => undefined };
       }) as CommandModule<object, never>[],
     )
+    // Before any command runs (nothing read, nothing written): a bad number names its option.
+    .check((argv) => {
+      const problem = numericOptionProblem(argv as Record<string, unknown>, args);
+      if (problem) throw new UsageError(problem);
+      return true;
+    }, true)
     .demandCommand(1, 'name a command')
     .recommendCommands()
     .strict()
