@@ -18,7 +18,7 @@ export const ExitCode = {
   NOT_FOUND: 5,
   /** The server could not be reached, timed out, or is unavailable (5xx after retries). */
   UNAVAILABLE: 6,
-  /** A safety check stopped a sync before anything was applied (threshold, empty source, source drift, stale plan). */
+  /** A safety check stopped a sync before anything was applied (a threshold, an empty source or one without group data, source drift, a stale plan). */
   REFUSED: 7,
   /** Interrupted (Ctrl+C). */
   INTERRUPTED: 130,
