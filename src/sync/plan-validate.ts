@@ -16,17 +16,19 @@ const count = z.number().int().nonnegative();
 const origin = z.strictObject({ file: z.string(), line: count });
 const resource = z.record(z.string(), z.unknown());
 const ref = z.union([z.strictObject({ id: text }), z.strictObject({ change: text })]);
+/** A name shown next to a change (userName, group name): a label only, absent when the target object has none. */
+const shownName = z.string().optional();
 const diff = z.strictObject({ path: text, before: z.unknown().optional(), after: z.unknown().optional() });
 
 const CHANGE_SCHEMAS = {
   'create-user': z.strictObject({ id: text, kind: z.literal('create-user'), userName: text, resource, origin }),
-  'update-user': z.strictObject({ id: text, kind: z.literal('update-user'), target: text, userName: z.string(), diffs: z.array(diff).min(1), reactivate: z.boolean(), origin }),
-  'deactivate-user': z.strictObject({ id: text, kind: z.literal('deactivate-user'), target: text, userName: z.string() }),
-  'delete-user': z.strictObject({ id: text, kind: z.literal('delete-user'), target: text, userName: z.string() }),
+  'update-user': z.strictObject({ id: text, kind: z.literal('update-user'), target: text, userName: shownName, diffs: z.array(diff).min(1), reactivate: z.boolean(), origin }),
+  'deactivate-user': z.strictObject({ id: text, kind: z.literal('deactivate-user'), target: text, userName: shownName }),
+  'delete-user': z.strictObject({ id: text, kind: z.literal('delete-user'), target: text, userName: shownName }),
   'create-group': z.strictObject({ id: text, kind: z.literal('create-group'), displayName: text, resource, origin }),
-  'add-member': z.strictObject({ id: text, kind: z.literal('add-member'), group: ref, groupName: z.string(), user: ref, userName: z.string() }),
-  'remove-member': z.strictObject({ id: text, kind: z.literal('remove-member'), group: ref, groupName: z.string(), user: ref, userName: z.string() }),
-  'delete-group': z.strictObject({ id: text, kind: z.literal('delete-group'), target: text, displayName: z.string().optional() }),
+  'add-member': z.strictObject({ id: text, kind: z.literal('add-member'), group: ref, groupName: shownName, user: ref, userName: shownName }),
+  'remove-member': z.strictObject({ id: text, kind: z.literal('remove-member'), group: ref, groupName: shownName, user: ref, userName: shownName }),
+  'delete-group': z.strictObject({ id: text, kind: z.literal('delete-group'), target: text, displayName: shownName }),
 } satisfies Record<ChangeKind, z.ZodType>;
 
 export const CHANGE_KINDS = Object.keys(CHANGE_SCHEMAS) as ChangeKind[];

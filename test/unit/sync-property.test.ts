@@ -13,6 +13,8 @@ import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../sr
 import { diffResources } from '../../src/api/update.ts';
 import { applyPlan } from '../../src/sync/apply.ts';
 import type { Change, DesiredGroup, DesiredUser, MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode, TargetSnapshot } from '../../src/sync/model.ts';
+import { toPlanFile } from '../../src/sync/plan-file.ts';
+import { validatePlanFile } from '../../src/sync/plan-validate.ts';
 import { planSync, resourceVersion } from '../../src/sync/planner.ts';
 import { identityOf, Settler } from '../../src/sync/settle.ts';
 import { compactGroup, compactUser } from '../../src/sync/target.ts';
@@ -280,6 +282,16 @@ const memberIds = (g: ScimGroup | undefined) => new Set((g?.members ?? []).map((
 
 /** Checks a plan on its own: ids, versions, summary, and that updates only name provided attributes. */
 function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
+  // Whatever the planner makes, sync apply accepts as a plan file (no false refusal).
+  const file = toPlanFile(plan, {
+    createdAt: 'now',
+    profile: 'p',
+    url: BASE,
+    mode: w.options.mode,
+    options: { missing: w.options.missing, deleteGroups: w.options.deleteGroups, manageAll: w.options.manageAll, matchKeys: w.options.matchKeys },
+    source: { fingerprint: 'f', files: [USERS_FILE], records: w.src.users.length },
+  });
+  assert.equal(validatePlanFile(`${where}.json`, JSON.parse(JSON.stringify(file))).edited, false, `${where}: the plan file validates`);
   const ids = plan.changes.map((c) => c.id);
   assert.equal(new Set(ids).size, ids.length, `${where}: change ids are unique`);
   // Problems on user records are exactly the oracle's bad records.
