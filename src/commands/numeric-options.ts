@@ -35,20 +35,25 @@ const rate: Rule = (v) => {
   }
 };
 
-/** Options by their name on the command line; each is checked only where a command has it. */
-const RULES: Record<string, Rule> = {
-  timeout: positive,
-  retries: integer(0, 100),
-  concurrency: integer(1, 1000),
-  rate,
-  'max-deletes': limit('--max-deletes'),
-  'max-membership-removals': limit('--max-membership-removals'),
-  'max-group-deletes': limit('--max-group-deletes'),
-  limit: integer(0),
-  port: integer(0, 65535),
-  users: integer(0),
-  'seed-users': integer(0),
-  'seed-groups': integer(0),
+/**
+ * Options by their name on the command line; each is checked only where a command has it.
+ * A number option (yargs `type: 'number'`) is checked only when yargs made a number of it:
+ * another command may have an option of the same name that is not a number (`demo --users 500`
+ * is a count, `users deactivate --users a,b` a list).
+ */
+const RULES: Record<string, { number: boolean; rule: Rule }> = {
+  timeout: { number: true, rule: positive },
+  retries: { number: true, rule: integer(0, 100) },
+  concurrency: { number: true, rule: integer(1, 1000) },
+  limit: { number: true, rule: integer(0) },
+  port: { number: true, rule: integer(0, 65535) },
+  users: { number: true, rule: integer(0) },
+  'seed-users': { number: true, rule: integer(0) },
+  'seed-groups': { number: true, rule: integer(0) },
+  rate: { number: false, rule: rate },
+  'max-deletes': { number: false, rule: limit('--max-deletes') },
+  'max-membership-removals': { number: false, rule: limit('--max-membership-removals') },
+  'max-group-deletes': { number: false, rule: limit('--max-group-deletes') },
 };
 
 /** What was typed after `--name` (or in `--name=value`), for messages: yargs keeps NaN of a number option, not the text. */
@@ -62,9 +67,12 @@ function typed(args: readonly string[], name: string): string | undefined {
 
 /** The first bad numeric option in parsed arguments, as a message naming it; undefined when all are good. */
 export function numericOptionProblem(argv: Record<string, unknown>, args: readonly string[] = []): string | undefined {
-  for (const [name, rule] of Object.entries(RULES)) {
+  for (const [name, { number, rule }] of Object.entries(RULES)) {
     if (!(name in argv) || argv[name] === undefined) continue;
     const value = argv[name];
+    const values = Array.isArray(value) ? value : [value];
+    // Not this command's number option: someone else's option of the same name.
+    if (number && !values.every((v) => typeof v === 'number')) continue;
     if (Array.isArray(value)) return `--${name} is given ${value.length} times; give it once`;
     const problem = rule(value);
     if (!problem) continue;

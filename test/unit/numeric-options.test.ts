@@ -30,3 +30,13 @@ describe('numericOptionProblem', () => {
     for (const [argv, args, message] of rows) assert.match(numericOptionProblem(argv, args) ?? '(accepted)', message, JSON.stringify(argv));
   });
 });
+
+describe('options of the same name that are not numbers', () => {
+  test('a list option called --users (users deactivate, groups add-members) is not taken for demo --users', () => {
+    assert.equal(numericOptionProblem({ users: ['ann@example.com'] }), undefined);
+    assert.equal(numericOptionProblem({ users: ['a', 'b', 'c'] }), undefined);
+    assert.equal(numericOptionProblem({ users: 'a,b' }), undefined);
+    assert.match(numericOptionProblem({ users: NaN }, ['demo', '--users', 'many']) ?? '', /--users .* not "many"/);
+    assert.match(numericOptionProblem({ users: -5 }) ?? '', /--users takes a whole number of at least 0/);
+  });
+});
