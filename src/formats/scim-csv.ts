@@ -181,6 +181,18 @@ export function parseColumn(column: string, registry: SchemaRegistry): ParsedCol
   return { column, urn, attr: m[1]!, type: m[2], sub: m[3] };
 }
 
+/** A parsed column with its schema URN and attribute names spelled as the schema spells them (when it knows them). */
+export function canonicalColumn(parsed: ParsedColumn, ctx: FlattenContext): ParsedColumn {
+  const urn = parsed.urn !== undefined ? (ctx.registry.schema(parsed.urn)?.id ?? parsed.urn) : undefined;
+  const schema = urn ?? ctx.coreSchema;
+  const attr = ctx.registry.lookup(schema, parsed.attr)?.name ?? parsed.attr;
+  const sub = parsed.sub !== undefined ? (ctx.registry.lookup(schema, `${attr}.${parsed.sub}`)?.name ?? parsed.sub) : undefined;
+  // A type the schema names among its canonical values takes their spelling too (emails[WORK] is emails[work]).
+  const types = parsed.type !== undefined ? ctx.registry.lookup(schema, `${attr}.type`)?.canonicalValues : undefined;
+  const type = types?.find((t) => t.toLowerCase() === parsed.type!.toLowerCase()) ?? parsed.type;
+  return { column: parsed.column, urn, attr, type, sub };
+}
+
 /** Cells by column name → resource. Throws CsvInputError naming the line and column. */
 export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, file: string, line: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -192,7 +204,9 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
     if (cell === undefined || cell === '') continue;
     const parsed = parseColumn(column, ctx.registry);
     if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');
-    const { urn, attr, type, sub } = parsed!;
+    // Attribute names and schema URNs ignore case (RFC 7643 §2.1): the resource gets the
+    // schema's own spelling, whatever the header's (EXTERNALID is externalId).
+    const { urn, attr, type, sub } = canonicalColumn(parsed!, ctx);
     const schema = urn ?? ctx.coreSchema;
     const target: Record<string, unknown> = urn ? ((out[urn] ??= {}) as Record<string, unknown>) : out;
     const where = (): [number, string] => [line, column];

@@ -11,7 +11,7 @@ import { open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
-import { CsvInputError, readScimCsv } from '../formats/scim-csv.ts';
+import { CsvInputError, parseColumn, readScimCsv } from '../formats/scim-csv.ts';
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
 import { JsonListSplitter, LineIndex, locateSyntaxError, scanLayout, type JsonListItem } from './json-text.ts';
 import { groupedLines, type LocatedProblem } from './problem-groups.ts';
@@ -76,6 +76,9 @@ interface Read {
   records: SourceRecord[];
   problems: InputProblem[];
 }
+
+/** Columns a user can be found or created by (names ignore case). */
+const KEY_ATTRIBUTES = new Set(['id', 'externalid', 'username', 'emails']);
 
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 const kindOf = (coreSchema: string) => /:([^:]+)$/.exec(coreSchema)?.[1] ?? 'resource';
@@ -276,6 +279,16 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
     const check = checkColumn(column, registry, coreSchema);
     if (check.problem) at(check.problem);
     else if (check.wholeJson) wholeJson.add(column.toLowerCase());
+  }
+
+  // A users file needs a column to match or create users by: without one, every row would be a
+  // user with no key (an upper-case or foreign header must not read as 50 users to leave out).
+  if (header && coreSchema.toLowerCase() === SCHEMA.USER.toLowerCase()) {
+    const keyColumn = header.columns.some((c) => KEY_ATTRIBUTES.has(parseColumn(c, registry)?.attr.toLowerCase() ?? '') && !parseColumn(c, registry)?.urn);
+    if (!keyColumn) {
+      const shown = header.columns.filter((c) => c !== '').slice(0, 8).map((c) => JSON.stringify(c)).join(', ');
+      problems.push({ file, line: header.line, message: `no key column: a users file needs externalId, userName or an e-mail column (emails[work].value, or emails as JSON); the header has ${shown || 'no names'}` });
+    }
   }
 
   const records: SourceRecord[] = [];
