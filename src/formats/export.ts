@@ -14,7 +14,7 @@ import { finished } from 'node:stream/promises';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
 import { onInterrupt } from '../util/interrupt.ts';
 import { writeChunk } from '../output/iostreams.ts';
-import { flattenResource, orderColumns, type FlattenContext } from './scim-csv.ts';
+import { escapeFormula, flattenResource, orderColumns, type FlattenContext } from './scim-csv.ts';
 
 /** Writes a ListResponse; returns how many resources it holds. */
 export async function writeJsonListResponse(resources: AsyncIterable<ScimResource>, out: Writable): Promise<number> {
@@ -28,8 +28,14 @@ export async function writeJsonListResponse(resources: AsyncIterable<ScimResourc
   return count;
 }
 
+export interface CsvWriteOptions {
+  /** Escape cells a spreadsheet would run as a formula (scim-csv.ts escapeFormula); default true. */
+  formulaEscape?: boolean;
+}
+
 /** Writes CSV in the scheme of scim-csv.ts; returns how many rows it holds. */
-export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writable, ctx: FlattenContext): Promise<number> {
+export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writable, ctx: FlattenContext, options: CsvWriteOptions = {}): Promise<number> {
+  const cell = options.formulaEscape === false ? (c: string) => c : escapeFormula;
   const { stringify } = await import('csv-stringify/sync');
   const dir = await mkdtemp(join(tmpdir(), 'scimctl-export-'));
   const spoolPath = join(dir, 'resources.ndjson');
@@ -55,7 +61,7 @@ export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writ
     for await (const line of lines) {
       if (line === '') continue;
       const cells = flattenResource(JSON.parse(line) as ScimResource, ctx);
-      await writeChunk(out, stringify([ordered.map((c) => cells.get(c) ?? '')]));
+      await writeChunk(out, stringify([ordered.map((c) => cell(cells.get(c) ?? ''))]));
     }
     return count;
   } finally {

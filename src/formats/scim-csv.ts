@@ -32,6 +32,29 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeo
 const isPrimitive = (v: unknown): v is Primitive => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const NAME = /^[A-Za-z$][\w$-]*$/;
 
+/**
+ * Formula cells. A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage
+ * return as a formula (CSV injection), so the export writes such a cell with a ' in front:
+ * `=HYPERLINK(…)` is written `'=HYPERLINK(…)`. A number (-5, -1.5e3) is no formula and stays
+ * as it is. So that the escape can be undone without doubt, a cell whose text already is
+ * quotes followed by one of those characters gets one more quote too (`'=x` is written
+ * `''=x`). Reading takes exactly one ' off a cell that is one or more quotes followed by one
+ * of those characters, and leaves every other cell alone (`'t Hooft` stays `'t Hooft`).
+ */
+const FORMULA = /^'*[=+\-@\t\r]/;
+const ESCAPED_FORMULA = /^'+[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** A cell as the export writes it, escaped when a spreadsheet would take it for a formula (see above). */
+export function escapeFormula(cell: string): string {
+  return FORMULA.test(cell) && !PLAIN_NUMBER.test(cell) ? `'${cell}` : cell;
+}
+
+/** A cell as it was before escapeFormula. */
+export function unescapeFormula(cell: string): string {
+  return ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell;
+}
+
 /** Looks like something JSON.parse would turn into a non-string. */
 const JSONISH = /^\s*(true|false|null|-?\d|\{|\[|")/;
 
@@ -200,8 +223,9 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
   const fail = (field: string, detail: string): never => {
     throw new CsvInputError(file, line, field, detail);
   };
-  for (const [column, cell] of Object.entries(row)) {
-    if (cell === undefined || cell === '') continue;
+  for (const [column, written] of Object.entries(row)) {
+    if (written === undefined || written === '') continue;
+    const cell = unescapeFormula(written);
     const parsed = parseColumn(column, ctx.registry);
     if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');
     // Attribute names and schema URNs ignore case (RFC 7643 §2.1): the resource gets the

@@ -215,3 +215,33 @@ describe('writeCsv', () => {
     assert.ok(out.text().split('\n').filter((l) => l !== '').length <= 1);
   });
 });
+
+describe('writeCsv: formula cells', () => {
+  const TRICKY = ['=1+1', '+1 boss', '-2+3', '@SUM(A1)', '\tTab', '\rCR', "'=lit", "''-x", "'", "'t Hooft", '-5', '-1.5e3', 'plain', '= spaced', "'@"];
+  const users: ScimResource[] = TRICKY.map((v, i) => ({ schemas: [SCHEMA.USER], id: `id${i}`, userName: `u${i}@example.com`, displayName: v, [ACME]: { badge: v } }));
+
+  test('cells a spreadsheet would run are written with a quote in front, and read back as they were', async () => {
+    const out = sink();
+    await writeCsv(from(users), out.stream, ctx);
+    const text = out.text();
+    const back: ScimResource[] = [];
+    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx)) back.push(r.resource as ScimResource);
+    assert.deepEqual(back.map((r) => r.displayName), TRICKY);
+    assert.deepEqual(back.map((r) => (r[ACME] as { badge: string }).badge), TRICKY);
+    const { parse } = await import('csv-parse/sync');
+    const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
+    for (const row of rows) {
+      assert.doesNotMatch(row.displayName!, /^[=+@\t\r]|^-(?!\d+(\.\d+)?(e\d+)?$)/i, `escaped: ${JSON.stringify(row.displayName)}`);
+    }
+    assert.equal(rows[0]!.displayName, "'=1+1");
+    assert.equal(rows[6]!.displayName, "''=lit");
+    assert.equal(rows[9]!.displayName, "'t Hooft");
+    assert.equal(rows[10]!.displayName, '-5');
+  });
+
+  test('formulaEscape false writes the cells as they are', async () => {
+    const out = sink();
+    await writeCsv(from(users.slice(0, 1)), out.stream, ctx, { formulaEscape: false });
+    assert.match(out.text(), /\n[^\n]*,=1\+1,/);
+  });
+});

@@ -21,6 +21,8 @@ export interface ExportOptions {
   /** File to write; stdout when absent or "-". */
   output?: string;
   filter?: string;
+  /** CSV: escape cells a spreadsheet would run as a formula (default true). */
+  formulaEscape?: boolean;
 }
 
 /** Groups with their members: a server that leaves members out of listings is asked per group. */
@@ -54,7 +56,7 @@ export async function runExport(opts: ExportOptions, f: Factory): Promise<void> 
     } else {
       const caps = await client.capabilities();
       const ctx = { registry: new SchemaRegistry(caps.schemas), coreSchema: opts.type === 'users' ? SCHEMA.USER : SCHEMA.GROUP };
-      count = await writeCsv(items, out, ctx);
+      count = await writeCsv(items, out, ctx, { formulaEscape: opts.formulaEscape !== false });
     }
     if (partial) {
       out.end();
@@ -79,6 +81,7 @@ interface Args extends GlobalArgs {
   format: string;
   output?: string;
   filter?: string;
+  formulaEscape: boolean;
 }
 
 export function exportCommand(ctx: CliContext): Command<Args> {
@@ -90,11 +93,12 @@ export function exportCommand(ctx: CliContext): Command<Args> {
         .positional('type', { type: 'string', choices: ['users', 'groups'], demandOption: true })
         .option('format', { type: 'string', choices: ['json', 'csv'], default: 'json', describe: 'Output format' })
         .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE instead of stdout' })
-        .option('filter', { type: 'string', describe: 'Export only resources matching a SCIM filter' }),
+        .option('filter', { type: 'string', describe: 'Export only resources matching a SCIM filter' })
+        .option('formula-escape', { type: 'boolean', default: true, describe: "CSV: write a ' before cells starting with = + - @ (a spreadsheet would run them); --no-formula-escape: as they are" }) as never,
     handler: (argv) => {
       if (argv.type !== 'users' && argv.type !== 'groups') throw new UsageError('export users or groups');
       return runExport(
-        { type: argv.type, format: argv.format === 'csv' ? 'csv' : 'json', output: argv.output, filter: argv.filter },
+        { type: argv.type, format: argv.format === 'csv' ? 'csv' : 'json', output: argv.output, filter: argv.filter, formulaEscape: argv.formulaEscape },
         ctx.factory(argv),
       );
     },
