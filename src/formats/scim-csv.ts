@@ -55,6 +55,9 @@ export function unescapeFormula(cell: string): string {
   return ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell;
 }
 
+/** The longest cell a reader takes, in UTF-8 bytes (64 KiB): a longer one is an error, not a value. */
+export const MAX_CELL_BYTES = 64 * 1024;
+
 /** Looks like something JSON.parse would turn into a non-string. */
 const JSONISH = /^\s*(true|false|null|-?\d|\{|\[|")/;
 
@@ -225,6 +228,7 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
   };
   for (const [column, written] of Object.entries(row)) {
     if (written === undefined || written === '') continue;
+    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES) fail(column, `the cell is ${Buffer.byteLength(written)} bytes long, over the limit of ${MAX_CELL_BYTES} bytes`);
     const cell = unescapeFormula(written);
     const parsed = parseColumn(column, ctx.registry);
     if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');

@@ -170,8 +170,54 @@ function itemField(base: string, def: AttributeDef, item: Record<string, unknown
   return def.multiValued && typeof type === 'string' && type !== '' ? `${base}[${type}].${sub}` : `${base}.${sub}`;
 }
 
-/** Checks the sub-attributes inside the value of a known attribute, and the entries of `schemas`. */
+const describeValue = (v: unknown): string => {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  const shown = JSON.stringify(v);
+  return `a ${typeof v} (${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown})`;
+};
+
+/** What is wrong with the type of one (single) value of `def`, or undefined. Null is no value, always fine. */
+function singleTypeProblem(def: AttributeDef, value: unknown): string | undefined {
+  if (value === null) return undefined;
+  switch (def.type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return undefined;
+      return typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value) ? `${JSON.stringify(value)} is a string: write true or false, without quotes` : `must be true or false, not ${describeValue(value)}`;
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value) ? undefined : `must be a whole number, not ${describeValue(value)}`;
+    case 'decimal':
+      return typeof value === 'number' ? undefined : `must be a number, not ${describeValue(value)}`;
+    case 'complex':
+      return isPlainObject(value) ? undefined : `must be an object with ${subNamesOf(def) || 'sub-attributes'}, not ${describeValue(value)}`;
+    default:
+      // string, reference, dateTime, binary
+      return typeof value === 'string' ? undefined : `must be a string, not ${describeValue(value)}`;
+  }
+}
+
+const subNamesOf = (def: AttributeDef) => (def.subAttributes ?? []).map((s) => s.name).join(', ');
+
+/** What is wrong with the type of a value of `def` (a list of such values when multi-valued), or undefined. */
+export function typeProblem(def: AttributeDef, value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!def.multiValued) return singleTypeProblem(def, value);
+  if (!Array.isArray(value)) return `is multi-valued: give a list (e.g. [${def.type === 'complex' ? '{"value": …}' : '…'}]), not ${describeValue(value)}`;
+  for (const [index, item] of value.entries()) {
+    const problem = singleTypeProblem(def, item);
+    if (problem) return `item ${index + 1} ${problem}`;
+  }
+  return undefined;
+}
+
+/** Checks the type of a known attribute's value, the sub-attributes inside it, and the entries of `schemas`. */
 function checkValue(schemaId: string, coreSchema: string, def: AttributeDef, value: unknown, field: string, registry: SchemaRegistry, out: AttributeProblem[]): void {
+  const wrongType = typeProblem(def, value);
+  if (wrongType) {
+    out.push({ field, message: wrongType });
+    return;
+  }
   if (!urnOf(schemaId) && sameId(def.name, 'schemas') && Array.isArray(value)) {
     for (const entry of value) {
       if (typeof entry !== 'string') continue;
@@ -187,8 +233,16 @@ function checkValue(schemaId: string, coreSchema: string, def: AttributeDef, val
   for (const item of items) {
     if (!isPlainObject(item)) continue;
     for (const sub of Object.keys(item)) {
-      if (lookup(registry, schemaId, `${def.name}.${sub}`)) continue;
+      const subDef = lookup(registry, schemaId, `${def.name}.${sub}`);
       const f = itemField(field, def, item, sub);
+      if (subDef) {
+        const wrong = typeProblem(subDef, item[sub]);
+        if (wrong && !reported.has(f)) {
+          reported.add(f);
+          out.push({ field: f, message: wrong });
+        }
+        continue;
+      }
       if (reported.has(f)) continue;
       reported.add(f);
       out.push({ field: f, message: `unknown sub-attribute "${sub}" of ${def.name}; valid: ${subNames(def)}` });

@@ -386,3 +386,111 @@ export class JsonListSplitter {
     return { root, key: this.listKey };
   }
 }
+
+/** Something JSON.parse takes without a word that a source must not: see jsonHazards. */
+export interface JsonHazard {
+  /** Offset in the text where it is. */
+  offset: number;
+  /** Where in the value: `userName`, `name.givenName`, `emails[2].value` (indexes 1-based), '' for the value itself. */
+  path: string;
+  kind: 'duplicate-key' | 'non-finite' | 'too-long';
+  /** The key repeated, the number as written, or the string's length in UTF-8 bytes. */
+  detail: string;
+}
+
+/** The default limit of a value (a JSON string, a CSV cell) in a source, in UTF-8 bytes: 64 KiB. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+
+/** Is `text` over `max` bytes in UTF-8 (without encoding short texts)? */
+export const overBytes = (text: string, max: number): boolean => text.length * 3 > max && Buffer.byteLength(text) > max;
+
+interface HazardFrame {
+  array: boolean;
+  keys?: Set<string>;
+  expectKey: boolean;
+  /** The path of this container. */
+  path: string;
+  /** The key of the value being read (objects), or the index of the next element (arrays, 0-based). */
+  key: string;
+  index: number;
+  /** An extension's object: the value of a schema URN key of the record. */
+  urn?: boolean;
+}
+
+const childPath = (frame: HazardFrame | undefined): string => {
+  if (!frame) return '';
+  if (frame.array) return `${frame.path}[${frame.index + 1}]`;
+  if (frame.path === '') return frame.key;
+  // An extension's attributes are named as CSV columns name them: urn:…:User:employeeNumber.
+  return `${frame.path}${frame.urn ? ':' : '.'}${frame.key}`;
+};
+
+/**
+ * What JSON.parse lets through in a text it accepted, from `start` to `end`: a key repeated
+ * in one object (JSON.parse keeps the last, silently), a number too large to be finite
+ * (1e999 parses as Infinity), a string over `maxBytes`. Paths are relative to the value at
+ * `start`. One pass, no recursion.
+ */
+export function jsonHazards(text: string, start = 0, end = text.length, maxBytes = MAX_VALUE_BYTES): JsonHazard[] {
+  const out: JsonHazard[] = [];
+  const stack: HazardFrame[] = [];
+  const top = () => stack[stack.length - 1];
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3a /* : */) {
+      i++;
+    } else if (c === 0x2c /* , */) {
+      const t = top();
+      if (t) {
+        if (t.array) t.index++;
+        else t.expectKey = true;
+      }
+      i++;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      i++;
+      if (stack.length === 0) break;
+    } else if (c === 0x22 /* " */) {
+      const stop = stringEnd(text, i);
+      const t = top();
+      if (t && !t.array && t.expectKey) {
+        const key = JSON.parse(text.slice(i, stop)) as string;
+        t.key = key;
+        if (t.keys!.has(key)) out.push({ offset: i, path: childPath(t), kind: 'duplicate-key', detail: key });
+        t.keys!.add(key);
+        t.expectKey = false;
+      } else if (stop - i > maxBytes / 6 && overBytes(JSON.parse(text.slice(i, stop)) as string, maxBytes)) {
+        out.push({ offset: i, path: childPath(t), kind: 'too-long', detail: String(Buffer.byteLength(JSON.parse(text.slice(i, stop)) as string)) });
+      }
+      i = stop;
+      if (!t) break;
+    } else if (c === 0x7b || c === 0x5b) {
+      const parent = top();
+      const path = childPath(parent);
+      const array = c === 0x5b;
+      const urn = !array && stack.length === 1 && parent !== undefined && !parent.array && /^urn:/i.test(parent.key);
+      stack.push({ array, keys: array ? undefined : new Set(), expectKey: !array, path, key: '', index: 0, urn });
+      i++;
+    } else {
+      const from = i;
+      for (let d = c; i < end && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x0a && d !== 0x0d && d !== 0x09; d = text.charCodeAt(++i));
+      const token = text.slice(from, i);
+      if ((c === 0x2d || (c >= 0x30 && c <= 0x39)) && !Number.isFinite(Number(token))) out.push({ offset: from, path: childPath(top()), kind: 'non-finite', detail: token });
+      if (stack.length === 0) break;
+    }
+  }
+  return out;
+}
+
+/** A hazard as the message of a problem (its path is the problem's field). */
+export function hazardMessage(h: JsonHazard, maxBytes = MAX_VALUE_BYTES): string {
+  switch (h.kind) {
+    case 'duplicate-key':
+      return `the key ${JSON.stringify(h.detail)} is given more than once in one object (JSON would keep only the last)`;
+    case 'non-finite':
+      return `the number ${h.detail} is out of range (not a finite number)`;
+    case 'too-long':
+      return `the value is ${h.detail} bytes long, over the limit of ${maxBytes} bytes`;
+  }
+}

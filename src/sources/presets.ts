@@ -45,6 +45,10 @@ export interface BuiltUser {
   groups?: string[];
   /** See DesiredUser.stored. */
   stored?: number;
+  /** Which record, where its line does not say it (a JSON file on one line). */
+  record?: string;
+  /** Read from JSON: problems name fields, not columns. */
+  json?: boolean;
 }
 
 export interface Built {

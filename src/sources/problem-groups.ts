@@ -17,6 +17,8 @@ export interface LocatedProblem {
   file: string;
   /** 1-based line; 0 for the file as a whole. */
   line: number;
+  /** Which record, where the line does not say it (several JSON records on one line): part of the location. */
+  record?: string;
   /** What the problem is about, kept whole in its kind (for a source record: `column "FIELD"`). */
   label?: string;
   message: string;
@@ -65,7 +67,7 @@ export function groupProblems<P extends LocatedProblem>(problems: readonly P[]):
   return [...byKind.values()];
 }
 
-export const location = (p: { file: string; line: number }): string => `${p.file}:${p.line}`;
+export const location = (p: { file: string; line: number; record?: string }): string => `${p.file}:${p.line}${p.record !== undefined ? `: ${p.record}` : ''}`;
 
 /** The lines of one group (see the module's comment). */
 export function groupLines(group: ProblemGroup): string[] {

@@ -13,7 +13,7 @@ import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { CsvInputError, parseColumn, readScimCsv } from '../formats/scim-csv.ts';
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
-import { JsonListSplitter, LineIndex, locateSyntaxError, scanLayout, type JsonListItem } from './json-text.ts';
+import { hazardMessage, jsonHazards, JsonListSplitter, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, scanLayout, type JsonListItem } from './json-text.ts';
 import { groupedLines, type LocatedProblem } from './problem-groups.ts';
 
 export interface SourceRecord {
@@ -21,6 +21,10 @@ export interface SourceRecord {
   file: string;
   /** 1-based line where the record starts. */
   line: number;
+  /** Which record, where the line does not say it (InputProblem.record). */
+  record?: string;
+  /** A JSON record: its problems name fields, not columns. */
+  json?: boolean;
 }
 
 export interface InputProblem {
@@ -29,20 +33,22 @@ export interface InputProblem {
   line: number;
   /** The attribute or column concerned, named as a CSV column would be. */
   field?: string;
-  /** What `field` names: a column or attribute of the file (default), or a key of a settings file (a sync mapping). */
-  fieldKind?: 'column' | 'key';
+  /** What `field` names: a column of a CSV file (default), a field of a JSON record, or a key of a settings file (a sync mapping). */
+  fieldKind?: 'column' | 'field' | 'key';
+  /** Which record, where a line does not say it (JSON with several records on one line): `record 17 (userName "ann")`. */
+  record?: string;
   message: string;
 }
 
 const MAX_LISTED = 20;
 
 export function formatProblem(p: InputProblem): string {
-  return `${p.file}:${p.line}: ${p.field !== undefined ? `${p.fieldKind ?? 'column'} "${p.field}": ` : ''}${p.message}`;
+  return `${p.file}:${p.line}: ${p.record !== undefined ? `${p.record}: ` : ''}${p.field !== undefined ? `${p.fieldKind ?? 'column'} "${p.field}": ` : ''}${p.message}`;
 }
 
 /** A problem as problem-groups.ts groups it: the problem's field is its label (as formatProblem names it). */
 export function locatedProblem(p: InputProblem): LocatedProblem {
-  return { file: p.file, line: p.line, ...(p.field !== undefined ? { label: `${p.fieldKind ?? 'column'} "${p.field}"` } : {}), message: p.message };
+  return { file: p.file, line: p.line, ...(p.record !== undefined ? { record: p.record } : {}), ...(p.field !== undefined ? { label: `${p.fieldKind ?? 'column'} "${p.field}"` } : {}), message: p.message };
 }
 
 /**
@@ -50,6 +56,8 @@ export function locatedProblem(p: InputProblem): LocatedProblem {
  * with a count and the first few file:line examples (problem-groups.ts), the first 20 kinds.
  */
 export class InputError extends Error {
+  /** The records read in spite of the problems (a reader that has them says so), for checks that look across records. */
+  records?: SourceRecord[];
   constructor(readonly problems: InputProblem[]) {
     super(groupedLines(problems.map(locatedProblem), MAX_LISTED).join('\n'));
     this.name = 'InputError';
@@ -70,6 +78,8 @@ export interface ReadOptions {
    * a problem. Default false: commands that act on each record want at least one.
    */
   allowEmpty?: boolean;
+  /** The longest a value (a JSON string, a CSV cell) may be, in UTF-8 bytes; default MAX_VALUE_BYTES (64 KiB). */
+  maxValueBytes?: number;
 }
 
 interface Read {
@@ -126,7 +136,7 @@ export async function parseResourceBytes(path: string, bytes: Buffer, options: R
 
   const format = options.format ?? detectFormat(path, text);
   const { records, problems } = format === 'json' ? readJson(path, text, options) : await readDelimited(path, text, options, format === 'tsv' ? '\t' : ',');
-  if (problems.length > 0) throw new InputError(problems.sort((a, b) => a.line - b.line));
+  if (problems.length > 0) throw Object.assign(new InputError(problems.sort((a, b) => a.line - b.line)), { records });
   return records;
 }
 
@@ -189,7 +199,12 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
     let first = true;
     // Bytes before the text the splitter is given (a byte order mark).
     let skipped = 0;
+    const maxBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
+    let lastLine = 0;
     const onItem = ({ text, line, byteOffset }: JsonListItem) => {
+      // Records that share a line are named by their place in the list: the whole read does that.
+      if (line === lastLine) return splitter.fail();
+      lastLine = line;
       let resource: Record<string, unknown>;
       try {
         resource = JSON.parse(text) as Record<string, unknown>;
@@ -197,8 +212,11 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
         splitter.fail();
         return;
       }
-      const problems = checkResource(resource, options.registry, options.coreSchema).map((p): InputProblem => ({ file: path, line, ...p }));
-      handlers.record({ resource, file: path, line }, problems, { offset: skipped + byteOffset, bytes: Buffer.byteLength(text), text });
+      const at = (p: { field?: string; message: string }): InputProblem => ({ file: path, line, ...(p.field !== undefined && p.field !== '' ? { field: p.field, fieldKind: 'field' as const } : {}), message: p.message });
+      const hazards = jsonHazards(text, 0, text.length, maxBytes);
+      const named = new Set(hazards.map((h) => h.path.toLowerCase()));
+      const problems = [...hazards.map((h) => at({ field: h.path, message: hazardMessage(h, maxBytes) })), ...checkResource(resource, options.registry, options.coreSchema).filter((p) => !named.has(p.field.toLowerCase())).map(at)];
+      handlers.record({ resource, file: path, line, json: true }, problems, { offset: skipped + byteOffset, bytes: Buffer.byteLength(text), text });
     };
     // One buffer for the whole file (a new one per piece leaves the process holding memory it
     // freed); it starts with the bytes of a character the previous piece cut in two.
@@ -403,6 +421,10 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
     return { records: [], problems };
   }
   const records: SourceRecord[] = [];
+  // Records that share a line (a file on one line) are named by their place in the list too.
+  const perLine = new Map<number, number>();
+  for (const offset of starts) perLine.set(lines.line(offset), (perLine.get(lines.line(offset)) ?? 0) + 1);
+  const maxBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
   items.forEach((item, index) => {
     const offset = starts[index] ?? listStart;
     if (!isPlainObject(item)) {
@@ -410,10 +432,30 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       return;
     }
     const line = lines.line(offset);
-    records.push({ resource: item, file, line });
-    for (const p of checkResource(item, registry, coreSchema)) problems.push({ file, line, ...p });
+    const record = (perLine.get(line) ?? 0) > 1 ? recordLabel(index, item) : undefined;
+    records.push({ resource: item, file, line, json: true, ...(record !== undefined ? { record } : {}) });
+    const at = (p: { field?: string; message: string }): InputProblem => ({ file, line, ...(record !== undefined ? { record } : {}), ...(p.field !== undefined && p.field !== '' ? { field: p.field, fieldKind: 'field' as const } : {}), message: p.message });
+    const hazards = starts[index] !== undefined ? jsonHazards(text, offset, text.length, maxBytes) : [];
+    for (const h of hazards) problems.push(at({ field: h.path, message: hazardMessage(h, maxBytes) }));
+    // A value a hazard already names (a repeated key, 1e999 read as Infinity) is not told again.
+    const named = new Set(hazards.map((h) => h.path.toLowerCase()));
+    for (const p of checkResource(item, registry, coreSchema)) if (!named.has(p.field.toLowerCase())) problems.push(at(p));
   });
   return { records, problems };
+}
+
+/** A text quoted for a message, its unusual characters (unusualCharacter) written as \u escapes so that they show. */
+export function showText(text: string): string {
+  return JSON.stringify(text).replace(new RegExp(UNUSUAL.source, 'gu'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `record 17 (userName "ann")`: a record by its 1-based place in the list, and what names it. */
+export function recordLabel(index: number, resource: Record<string, unknown>): string {
+  for (const name of ['userName', 'externalId', 'displayName', 'id']) {
+    const v = attrValue(resource, name);
+    if (typeof v === 'string' && v !== '') return `record ${index + 1} (${name} ${showText(v.length > 40 ? `${v.slice(0, 39)}…` : v)})`;
+  }
+  return `record ${index + 1}`;
 }
 
 // ---------------------------------------------------------------- validation
@@ -421,6 +463,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
 interface Seen {
   line: number;
   file: string;
+  record?: string;
 }
 
 /** Reports values of `name` that repeat across records (compared as the schema's caseExact says). */
@@ -432,10 +475,11 @@ function uniqueness(name: string, caseExact: boolean, problems: InputProblem[]) 
     const key = caseExact ? value : value.toLowerCase();
     const first = seen.get(key);
     if (!first) {
-      seen.set(key, { line: record.line, file: record.file });
+      seen.set(key, { line: record.line, file: record.file, record: record.record });
       return;
     }
-    const there = first.file === record.file ? `line ${first.line}` : `${first.file} line ${first.line}`;
+    const place = first.record !== undefined ? `line ${first.line}, ${first.record}` : `line ${first.line}`;
+    const there = first.file === record.file ? place : `${first.file} ${place}`;
     problems.push({ file: record.file, line: record.line, field: name, message: `${name} ${JSON.stringify(value)} already on ${there}` });
   };
 }
@@ -504,22 +548,136 @@ function checkBoolean(record: SourceRecord, name: string, problems: InputProblem
 }
 
 /**
+ * Reads a users file and checks its records (validateUsers): every problem of both, at once,
+ * as one InputError; else the records.
+ */
+export async function readUsersFile(path: string, options: ReadOptions, check: UserCheckOptions = {}): Promise<SourceRecord[]> {
+  let records: SourceRecord[];
+  let problems: InputProblem[] = [];
+  try {
+    records = await readResourceFile(path, options);
+  } catch (e) {
+    if (!(e instanceof InputError) || e.records === undefined) throw e;
+    records = e.records;
+    problems = e.problems;
+  }
+  const found = [...problems, ...untold(problems, validateUsers(records, options.registry, check))];
+  if (found.length > 0) throw Object.assign(new InputError(found.sort((a, b) => a.line - b.line)), { records });
+  return records;
+}
+
+/** A record's problem with what names the record (a JSON record's place on a shared line) and its fields. */
+function placed(record: SourceRecord, p: InputProblem): InputProblem {
+  if (record.record === undefined && !record.json) return p;
+  return { ...p, ...(record.record !== undefined && p.record === undefined ? { record: record.record } : {}), ...(record.json && p.field !== undefined && p.fieldKind === undefined ? { fieldKind: 'field' as const } : {}) };
+}
+
+/**
+ * `more` without the problems `told` already has for the same line and field (a value two
+ * checks find wrong is told once, by the first).
+ */
+export function untold(told: readonly InputProblem[], more: readonly InputProblem[]): InputProblem[] {
+  const key = (p: InputProblem) => `${p.file}\0${p.line}\0${p.record ?? ''}\0${(p.field ?? '').toLowerCase()}`;
+  const seen = new Set(told.filter((p) => p.field !== undefined).map(key));
+  return more.filter((p) => p.field === undefined || !seen.has(key(p)));
+}
+
+/**
  * Checks records meant to become users: userName present (unless not required) and unique
  * (ignoring case), externalId and id unique, e-mail addresses plausible, active a boolean.
  * Read-only attributes (meta, groups) are left to the caller. Returns every problem found.
  */
-export function validateUsers(records: SourceRecord[], registry: SchemaRegistry, opts: { requireUserName?: boolean } = {}): InputProblem[] {
+export interface UserCheckOptions {
+  /** Default true. */
+  requireUserName?: boolean;
+  /** Take userNames and e-mail addresses with control, invisible or bidi characters (unusualCharacter); default false. */
+  allowUnusualNames?: boolean;
+}
+
+/** Names of the characters most often behind an unusual name. */
+const CHARACTER_NAMES: Record<number, string> = {
+  0x00: 'NUL', 0x09: 'TAB', 0x0a: 'LINE FEED', 0x0d: 'CARRIAGE RETURN', 0x1b: 'ESCAPE', 0x7f: 'DELETE', 0xad: 'SOFT HYPHEN',
+  0x200b: 'ZERO WIDTH SPACE', 0x200c: 'ZERO WIDTH NON-JOINER', 0x200d: 'ZERO WIDTH JOINER', 0x200e: 'LEFT-TO-RIGHT MARK', 0x200f: 'RIGHT-TO-LEFT MARK',
+  0x202a: 'LEFT-TO-RIGHT EMBEDDING', 0x202b: 'RIGHT-TO-LEFT EMBEDDING', 0x202c: 'POP DIRECTIONAL FORMATTING', 0x202d: 'LEFT-TO-RIGHT OVERRIDE', 0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+  0x2028: 'LINE SEPARATOR', 0x2029: 'PARAGRAPH SEPARATOR', 0x2060: 'WORD JOINER', 0x2066: 'LEFT-TO-RIGHT ISOLATE', 0x2067: 'RIGHT-TO-LEFT ISOLATE',
+  0x2068: 'FIRST STRONG ISOLATE', 0x2069: 'POP DIRECTIONAL ISOLATE', 0x061c: 'ARABIC LETTER MARK', 0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
+};
+
+/** Control (Cc), format (Cf: zero-width, bidi), line and paragraph separators, and lone surrogates. */
+const UNUSUAL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+
+/**
+ * What makes `value` unusual as a name a person reads or types: a control character (NUL, a
+ * line break), an invisible one (zero-width, soft hyphen), a bidi control (which can show a
+ * name reversed), or half of a surrogate pair (no character at all). Undefined when none.
+ */
+export function unusualCharacter(value: string): string | undefined {
+  const m = UNUSUAL.exec(value);
+  if (!m) return undefined;
+  const code = m[0].codePointAt(0)!;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const position = [...value.slice(0, m.index)].length + 1;
+  if (code >= 0xd800 && code <= 0xdfff) return `half of a surrogate pair (${hex}, no character) at character ${position}`;
+  const name = CHARACTER_NAMES[code];
+  const kind = /\p{Cc}/u.test(m[0]) ? 'a control character' : /[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/.test(m[0]) ? 'a bidi control character' : 'an invisible character';
+  return `${kind} ${hex}${name ? ` (${name})` : ''} at character ${position}`;
+}
+
+const SCRIPTS: Array<[string, RegExp]> = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+];
+
+/**
+ * Letters of more than one of the scripts whose letters look alike (Latin, Cyrillic, Greek) in
+ * one name: "аnn" with a Cyrillic а reads as "ann". The scripts found, or undefined.
+ */
+export function mixedScripts(value: string): string[] | undefined {
+  const found = SCRIPTS.filter(([, re]) => re.test(value)).map(([name]) => name);
+  return found.length > 1 ? found : undefined;
+}
+
+function checkUnusual(record: SourceRecord, problems: InputProblem[]): void {
+  const at = (field: string, what: string, flaw: string) =>
+    problems.push({ file: record.file, line: record.line, field, message: `${what} has ${flaw}: refused, as it would show as another name or none (--allow-unusual-names accepts it)` });
+  const userName = attrValue(record.resource, 'userName');
+  if (typeof userName === 'string') {
+    const flaw = unusualCharacter(userName);
+    if (flaw) at('userName', 'the userName', flaw);
+  }
+  const emails = attrValue(record.resource, 'emails');
+  if (!Array.isArray(emails)) return;
+  emails.forEach((item, index) => {
+    if (!isPlainObject(item)) return;
+    const value = attrValue(item, 'value');
+    if (typeof value !== 'string') return;
+    const flaw = unusualCharacter(value);
+    if (!flaw) return;
+    const type = attrValue(item, 'type');
+    const typed = typeof type === 'string' && type !== '';
+    at(typed ? `emails[${type}].value` : 'emails', typed ? `the ${type} e-mail` : `e-mail ${index + 1}`, flaw);
+  });
+}
+
+export function validateUsers(records: SourceRecord[], registry: SchemaRegistry, opts: UserCheckOptions = {}): InputProblem[] {
   const requireUserName = opts.requireUserName ?? true;
   const problems: InputProblem[] = [];
   const userNames = uniqueness('userName', registry.lookup(SCHEMA.USER, 'userName')?.caseExact ?? false, problems);
   const identities = identityChecks(registry, SCHEMA.USER, problems);
   for (const record of records) {
+    const before = problems.length;
     const userName = attrValue(record.resource, 'userName');
     if (requireUserName || (userName !== undefined && userName !== null)) requireString(record, 'userName', problems);
     userNames(record);
     for (const check of identities) check(record);
-    checkEmails(record, problems);
+    const unusual: InputProblem[] = [];
+    if (!opts.allowUnusualNames) checkUnusual(record, unusual);
+    const emailProblems: InputProblem[] = [];
+    checkEmails(record, emailProblems);
+    problems.push(...unusual, ...untold(unusual, emailProblems));
     checkBoolean(record, 'active', problems);
+    for (let i = before; i < problems.length; i++) problems[i] = placed(record, problems[i]!);
   }
   return problems;
 }

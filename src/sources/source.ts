@@ -46,7 +46,7 @@ import type { Mapping } from './mapping.ts';
 // The mapping module brings a YAML parser: load it only for runs that have a mapping file.
 const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
-import { detectFormat, InputError, parseResourceBytes, streamJsonResources, validateGroups, validateUsers, type FileFormat, type InputProblem, type RecordSpan, type SourceRecord } from './resource-file.ts';
+import { detectFormat, InputError, parseResourceBytes, streamJsonResources, untold, validateGroups, validateUsers, type FileFormat, type InputProblem, type RecordSpan, type SourceRecord } from './resource-file.ts';
 import { cellText, isBlank, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
 import { identityPart, RecordFile, userParts } from './stored-records.ts';
 
@@ -63,6 +63,8 @@ export interface SourceSpec {
   mappingFile?: string;
   /** A groups file (CSV or JSON). Default for a mapping: its groups.file, relative to the mapping file. */
   groupsFile?: string;
+  /** Take userNames and e-mail addresses with control, invisible or bidi characters (default: refused). */
+  allowUnusualNames?: boolean;
 }
 
 const isLoaded = (v: LoadedFile | InputProblem): v is LoadedFile => 'bytes' in v;
@@ -155,11 +157,14 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
     fields = preset === 'pleio' ? PLEIO_FIELDS : OMNI_FIELDS;
   }
   problems.push(...built.problems);
-  if (built.problems.length === 0) {
-    for (const p of checkUsers(built.users, spec.path, registry, preset === 'scim' && spec.mappingFile === undefined)) {
+  // Every record read is checked, also when some have problems already: all of them are told at once (each value once).
+  {
+    const checked: InputProblem[] = [];
+    for (const p of checkUsers(built.users, spec.path, registry, preset === 'scim' && spec.mappingFile === undefined, spec.allowUnusualNames === true)) {
       const column = p.field !== undefined ? fields.get(p.field.toLowerCase()) : undefined;
-      problems.push(column !== undefined ? { ...p, field: column } : p);
+      checked.push(column !== undefined ? { ...p, field: column } : p);
     }
+    problems.push(...untold(built.problems, checked));
   }
   const desiredUsers = built.users.map((u): DesiredUser => {
     const user: DesiredUser = { attributes: u.attributes, origin: { file: spec.path, line: u.line } };
@@ -267,6 +272,8 @@ function scimUserBuilder(file: string, registry: SchemaRegistry, store?: RecordF
     add(record: SourceRecord, span?: RecordSpan): void {
       const { attributes, onlyOnCreate } = userParts(record.resource, registry);
       const user: BuiltUser = { line: record.line, attributes };
+      if (record.record !== undefined) user.record = record.record;
+      if (record.json) user.json = true;
       if (store && span) {
         user.attributes = identityPart(attributes);
         user.stored = store.add(span);
@@ -294,8 +301,12 @@ async function scimUsers(file: LoadedFile, format: FileFormat | undefined, regis
   try {
     records = await parseResourceBytes(file.path, file.bytes, { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true });
   } catch (e) {
-    if (e instanceof InputError) return { users: [], problems: e.problems };
-    throw e;
+    if (!(e instanceof InputError)) throw e;
+    // The records read in spite of the problems still get the checks across records: every problem is told at once.
+    const builder = scimUserBuilder(file.path, registry);
+    for (const record of e.records ?? []) builder.add(record);
+    const built = builder.finish();
+    return { users: built.users, problems: [...e.problems, ...built.problems] };
   }
   const builder = scimUserBuilder(file.path, registry);
   for (const record of records) builder.add(record);
@@ -326,8 +337,8 @@ async function streamScimUsers(
     },
     record: (record, found, span) => {
       problems.push(...found);
-      // As for a file read whole: records with problems make no users at all.
-      if (problems.length === 0) builder.add(record, span);
+      // Records with problems are users too, for the checks across records; the snapshot is never made.
+      builder.add(record, span);
     },
   }).catch((e: unknown) => {
     kept?.discard();
@@ -338,7 +349,10 @@ async function streamScimUsers(
     return undefined;
   }
   kept?.end();
-  if (problems.length > 0) return { built: { users: [], problems: problems.sort((a, b) => a.line - b.line) }, hash };
+  if (problems.length > 0) {
+    const built = builder.finish();
+    return { built: { users: built.users, problems: [...problems, ...built.problems].sort((a, b) => a.line - b.line) }, hash };
+  }
   return store && store.size > 0 ? { built: builder.finish(), hash, records: store } : { built: builder.finish(), hash };
 }
 
@@ -369,12 +383,14 @@ function knownPart(attributes: Record<string, unknown>, registry: SchemaRegistry
 }
 
 /** The checks every source gets; `checked` when the reader has already checked attributes against the schema. */
-function checkUsers(users: BuiltUser[], file: string, registry: SchemaRegistry, checked: boolean): InputProblem[] {
-  const records = users.map((u) => ({ resource: u.attributes, file, line: u.line }));
-  const problems = validateUsers(records, registry, { requireUserName: false });
+function checkUsers(users: BuiltUser[], file: string, registry: SchemaRegistry, checked: boolean, allowUnusualNames: boolean): InputProblem[] {
+  const records = users.map((u): SourceRecord => ({ resource: u.attributes, file, line: u.line, ...(u.record !== undefined ? { record: u.record } : {}), ...(u.json ? { json: true } : {}) }));
+  const problems = validateUsers(records, registry, { requireUserName: false, allowUnusualNames });
+  // A value both checks find wrong (active "yes") is told once, as validateUsers tells it.
+  const told = new Set(problems.map((p) => `${p.line}\0${p.field?.toLowerCase()}`));
   for (const u of users) {
-    if (!checked) for (const p of checkResource(knownPart(u.attributes, registry), registry, SCHEMA.USER)) problems.push({ file, line: u.line, ...p });
-    if (firstMatchKey(u.attributes) === undefined) problems.push({ file, line: u.line, message: 'no match key: the record has no externalId, userName or e-mail address' });
+    if (!checked) for (const p of checkResource(knownPart(u.attributes, registry), registry, SCHEMA.USER)) if (!told.has(`${u.line}\0${p.field.toLowerCase()}`)) problems.push({ file, line: u.line, ...p });
+    if (firstMatchKey(u.attributes) === undefined) problems.push({ file, line: u.line, ...(u.record !== undefined ? { record: u.record } : {}), message: 'no match key: the record has no externalId, userName or e-mail address' });
   }
   return problems;
 }

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isPlainObject } from './attributes.ts';
-import { LineIndex, locateSyntaxError, scanLayout } from './json-text.ts';
+import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, overBytes, scanLayout } from './json-text.ts';
 import { decodeText, type InputProblem } from './resource-file.ts';
 
 /** A file read once: its bytes (for the fingerprint) and its text. */
@@ -110,10 +110,13 @@ export async function readDelimitedTable(file: LoadedFile, delimiter: string): P
   }
   const rows = body.map((record, index): TableRow => {
     const cells = new Map<string, unknown>();
+    const line = starts[index + 1] ?? 0;
     columns.forEach((column, i) => {
-      if (column !== '' && !cells.has(column)) cells.set(column, record[i] ?? '');
+      const cell = record[i] ?? '';
+      if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell) });
+      if (column !== '' && !cells.has(column)) cells.set(column, cell);
     });
-    return { line: starts[index + 1] ?? 0, cells };
+    return { line, cells };
   });
   return { table: { file: path, columns: columns.filter((c) => c !== ''), headerLine, rows }, problems };
 }
@@ -161,6 +164,7 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
       problems.push(at(offset, `item ${index + 1} is ${describe(item)}, not a ${kind} object`));
       return;
     }
+    for (const h of jsonHazards(text, offset)) problems.push({ ...at(offset, hazardMessage(h)), ...(h.path !== '' ? { field: h.path, fieldKind: 'field' as const } : {}) });
     const cells = new Map<string, unknown>();
     for (const [key, value] of Object.entries(item)) {
       if (!columns.includes(key)) columns.push(key);
@@ -170,6 +174,9 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
   });
   return { table: { file: path, columns, headerLine: lines.line(layout.root), rows }, problems };
 }
+
+/** The problem of a cell over MAX_VALUE_BYTES. */
+export const cellTooLong = (cell: string, max = MAX_VALUE_BYTES): string => `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
 
 /** Is a value "no value": absent, null, blank text, or an empty list. */
 export function isBlank(value: unknown): boolean {

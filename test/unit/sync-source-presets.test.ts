@@ -195,10 +195,11 @@ describe('readSource, preset omni', () => {
         [2, 'active'],
         [3, 'emails'],
         [4, 'userAttributes'],
+        [5, 'id'],
       ],
     );
     assert.match(problems[0]!.message, /"yes" is not a boolean/);
-    // once the cells are fine, the records are checked: the repeated id is an externalId twice
+    // the records are checked too (all problems at once): the repeated id is an externalId twice
     const dup = await file('dup.csv', 'id,userName\n1,a\n1,d\n');
     const [d] = await problemsOf({ path: dup, preset: 'omni' });
     assert.deepEqual([d!.line, d!.field], [3, 'id']);

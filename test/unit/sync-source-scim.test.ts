@@ -160,13 +160,13 @@ describe('readSource, preset scim: our export read back', () => {
     assert.match(q!.message, /invalid JSON/);
   });
 
-  test('records are checked: no match key, duplicate userName, bad e-mail, all at once; the format\'s checks first', async () => {
+  test('records are checked: no match key, duplicate userName, bad e-mail, all at once, with the format\'s checks', async () => {
     const rows = [{ userName: 'a' }, { title: 'no key' }, { userName: 'A' }, { userName: 'c', emails: [{ value: 'not-an-address', type: 'work' }] }];
     const text = (extra: object[]) => `[\n${[...rows, ...extra].map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
-    // The reader's own checks (an unknown attribute) stop it before ours.
+    // The reader's own checks (an unknown attribute) and ours are told together, in the order of the file.
     const withUnknown = await problemsOf({ path: await file('bad.json', text([{ userName: 'd', titel: 'x' }])) });
-    assert.deepEqual(withUnknown.map((p) => [p.line, p.field]), [[6, 'titel']]);
-    assert.match(withUnknown[0]!.message, /unknown attribute; valid: title/);
+    assert.deepEqual(withUnknown.map((p) => [p.line, p.field ?? null]), [[3, null], [4, 'userName'], [5, 'emails[work].value'], [6, 'titel']]);
+    assert.match(withUnknown[3]!.message, /unknown attribute; valid: title/);
     const all = await problemsOf({ path: await file('bad2.json', text([])) });
     assert.deepEqual(
       all.map((p) => [p.line, p.field ?? null]),

@@ -82,6 +82,7 @@ interface Args extends GlobalArgs {
   manageAll: boolean;
   matchKeys: string;
   strictSchema: boolean;
+  allowUnusualNames: boolean;
   maxDeletes?: string;
   maxMembershipRemovals?: string;
   maxGroupDeletes?: string;
@@ -112,6 +113,7 @@ function toOptions(argv: Args, apply: boolean): SyncPlanOptions {
     manageAll: argv.manageAll,
     matchKeys: argv.matchKeys,
     strictSchema: argv.strictSchema,
+    allowUnusualNames: argv.allowUnusualNames,
     maxDeletes: argv.maxDeletes,
     maxMembershipRemovals: argv.maxMembershipRemovals,
     maxGroupDeletes: argv.maxGroupDeletes,

@@ -17,7 +17,8 @@ import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
 import { foldInterruptedRuns } from '../../sync/recover.ts';
 import { readTarget } from '../../sync/target.ts';
 import { leaveOut, leftOutWarning, strictProblems, type SchemaFit } from '../../sync/schema-fit.ts';
-import { formatProblem, InputError } from '../../sources/resource-file.ts';
+import { formatProblem, InputError, mixedScripts } from '../../sources/resource-file.ts';
+import { attrValue, isPlainObject } from '../../sources/attributes.ts';
 import { appendFileSync } from 'node:fs';
 import { SilentExit, UsageError } from '../exit-codes.ts';
 import { collectGarbage, withTightHeap } from '../../util/memory.ts';
@@ -39,6 +40,8 @@ export interface PlanFlags extends SourceFlags {
   matchKeys: string;
   /** An attribute the target's /Schemas does not declare (and no target user has) is an input error, not left out. */
   strictSchema?: boolean;
+  /** Take userNames and e-mails with control, invisible or bidi characters, and mixed-script ones without a warning. */
+  allowUnusualNames?: boolean;
 }
 
 export interface SafetyFlags {
@@ -76,6 +79,11 @@ export function sourceOptions(y: Argv): Argv {
       type: 'boolean',
       default: false,
       describe: "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
+    })
+    .option('allow-unusual-names', {
+      type: 'boolean',
+      default: false,
+      describe: 'Accept userNames and e-mails with control, invisible or bidi characters (refused by default), and mixed-script look-alikes (a warning by default)',
     });
 }
 
@@ -164,7 +172,7 @@ async function prepareWith(
   fit: SchemaFit,
   keep: SourceKeeper | undefined,
 ): Promise<Prepared> {
-  const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile };
+  const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile, allowUnusualNames: flags.allowUnusualNames === true };
   // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
   // Either failing fails the whole run; nothing partial is ever planned.
   const progress = progressBar(f.io, 'Reading target');
@@ -192,6 +200,10 @@ async function prepareWith(
   const leftOut = leaveOut(source.users, fit, target.observed, !flags.strictSchema);
   if (flags.strictSchema && leftOut.length > 0) throw new InputError(strictProblems(leftOut));
   for (const l of leftOut) log.warn(leftOutWarning(l), { attribute: l.path, records: l.origins.length });
+  if (!flags.allowUnusualNames) {
+    const mixed = mixedScriptWarning(source.users);
+    if (mixed) log.warn(mixed.message, { records: mixed.count });
+  }
   const notes = adaptToTarget(source, target, caps.learned, state.members);
   const plan = planSync(source, target, options);
   if (notes.length > 0) plan.notes = notes;
@@ -201,6 +213,29 @@ async function prepareWith(
 /** Whether a source carries any group data: a user naming a group, or a group listing a member. */
 export function sourceHasGroups(source: Pick<SourceSnapshot, 'users' | 'groups'>): boolean {
   return source.users.some((u) => (u.groups?.length ?? 0) > 0) || source.groups.some((g) => (g.members?.length ?? 0) > 0);
+}
+
+/**
+ * One warning for the source users whose userName or e-mail mixes look-alike scripts (a Cyrillic
+ * а in a Latin name): they are planned, but may not be who they look like. Undefined when none.
+ */
+export function mixedScriptWarning(users: SourceSnapshot['users']): { message: string; count: number } | undefined {
+  const found: string[] = [];
+  let count = 0;
+  for (const u of users) {
+    const names: Array<[string, unknown]> = [['userName', attrValue(u.attributes, 'userName')]];
+    const emails = attrValue(u.attributes, 'emails');
+    if (Array.isArray(emails)) for (const e of emails) if (isPlainObject(e)) names.push(['e-mail', attrValue(e, 'value')]);
+    const hit = names.find(([, v]) => typeof v === 'string' && mixedScripts(v) !== undefined) as [string, string] | undefined;
+    if (!hit) continue;
+    count++;
+    if (found.length < 3) found.push(`${u.origin.file}:${u.origin.line}: ${hit[0]} ${JSON.stringify(hit[1])} (${mixedScripts(hit[1])!.join(' and ')})`);
+  }
+  if (count === 0) return undefined;
+  return {
+    count,
+    message: `${count} source user(s) have a name mixing look-alike scripts (Latin, Cyrillic, Greek), which can pass for another name: ${found.join('; ')}${count > 3 ? '; …' : ''}. Check them; --allow-unusual-names takes them without this warning`,
+  };
 }
 
 export function safetyFindings(plan: Plan, source: SourceSnapshot | { users: { length: number } }, state: SyncState, flags: SafetyFlags, unattended: boolean): SafetyFinding[] {

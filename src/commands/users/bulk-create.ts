@@ -3,7 +3,7 @@ import { SchemaRegistry } from '../../api/schema.ts';
 import { SCHEMA } from '../../api/types.ts';
 import { progressBar } from '../../output/progress.ts';
 import { printResults, type ItemResult } from '../../output/results.ts';
-import { InputError, readResourceFile, validateUsers } from '../../sources/resource-file.ts';
+import { readUsersFile } from '../../sources/resource-file.ts';
 import { createManyUsers } from '../../sync/create-many.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
@@ -16,6 +16,8 @@ export interface UsersBulkCreateOptions {
   rate?: string;
   bulk: boolean;
   json: boolean;
+  /** Take userNames and e-mails with control, invisible or bidi characters. */
+  allowUnusualNames?: boolean;
 }
 
 export async function runUsersBulkCreate(opts: UsersBulkCreateOptions, f: Factory): Promise<void> {
@@ -30,9 +32,7 @@ export async function runUsersBulkCreate(opts: UsersBulkCreateOptions, f: Factor
   const caps = await client.capabilities();
   const registry = new SchemaRegistry(caps.schemas);
   // The whole file is read and checked before the first request: bad input sends nothing.
-  const records = await readResourceFile(opts.file, { registry, coreSchema: SCHEMA.USER });
-  const problems = validateUsers(records, registry);
-  if (problems.length > 0) throw new InputError(problems);
+  const records = await readUsersFile(opts.file, { registry, coreSchema: SCHEMA.USER }, { allowUnusualNames: opts.allowUnusualNames === true });
 
   const progress = progressBar(f.io, 'Creating users');
   let done = 0;
@@ -61,6 +61,7 @@ interface Args extends GlobalArgs {
   rate?: string;
   bulk: boolean;
   json: boolean;
+  allowUnusualNames: boolean;
 }
 
 export function usersBulkCreateCommand(ctx: CliContext): Command<Args> {
@@ -73,7 +74,8 @@ export function usersBulkCreateCommand(ctx: CliContext): Command<Args> {
         .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
         .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 180/min (Slack user writes), 60/min (Omni)' })
         .option('bulk', { type: 'boolean', default: true, describe: 'Use SCIM /Bulk when the server offers it (--no-bulk: single requests)' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report of every record' }),
-    handler: (argv) => runUsersBulkCreate({ file: argv.file, concurrency: argv.concurrency, rate: argv.rate, bulk: argv.bulk, json: argv.json }, ctx.factory(argv)),
+        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report of every record' })
+        .option('allow-unusual-names', { type: 'boolean', default: false, describe: 'Accept userNames and e-mails with control, invisible or bidi characters (refused by default)' }) as never,
+    handler: (argv) => runUsersBulkCreate({ file: argv.file, concurrency: argv.concurrency, rate: argv.rate, bulk: argv.bulk, json: argv.json, allowUnusualNames: argv.allowUnusualNames }, ctx.factory(argv)),
   };
 }

@@ -6,7 +6,7 @@ import { updateResource } from '../../api/update.ts';
 import { cellChanges } from '../../output/changes.ts';
 import { progressBar } from '../../output/progress.ts';
 import { printResults, type ItemResult } from '../../output/results.ts';
-import { InputError, readResourceFile, validateUsers, type SourceRecord } from '../../sources/resource-file.ts';
+import { InputError, readUsersFile, type InputProblem, type SourceRecord } from '../../sources/resource-file.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
@@ -30,8 +30,15 @@ export async function runUsersUpdateAttributes(opts: UsersUpdateAttributesOption
   const client = await f.client();
   const caps = await client.capabilities();
   const registry = new SchemaRegistry(caps.schemas);
-  const records = await readResourceFile(opts.file, { registry, coreSchema: SCHEMA.USER });
-  const problems = validateUsers(records, registry, { requireUserName: false });
+  let records: SourceRecord[];
+  let problems: InputProblem[] = [];
+  try {
+    records = await readUsersFile(opts.file, { registry, coreSchema: SCHEMA.USER }, { requireUserName: false });
+  } catch (e) {
+    if (!(e instanceof InputError) || e.records === undefined) throw e;
+    records = e.records;
+    problems = [...e.problems];
+  }
   records.forEach((r) => {
     if (!keyOf(r)) problems.push({ file: r.file, line: r.line, message: 'no id, userName or externalId to find the user by' });
   });
