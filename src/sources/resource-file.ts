@@ -272,7 +272,10 @@ function csvDetail(e: CsvInputError): string {
   const prefix = `${e.file}:${e.line}${e.field ? `: column "${e.field}"` : ''}: `;
   const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
   // csv-parse names the line where it gave up (the end of the file), not where the record starts.
-  return detail.replace(/the parsing is finished with an opening quote at line (\d+)/, 'a quote opened in this record is still open at the end of the file (line $1)');
+  return detail
+    .replace(/the parsing is finished with an opening quote at line (\d+)/, 'a quote opened in this record is still open at the end of the file (line $1)')
+    .replace(/^Quote Not Closed: /, '')
+    .replace(/^Invalid Record Length: columns length is (\d+), got (\d+) on line \d+$/, 'the row has $2 cells and the header $1');
 }
 
 async function readDelimited(file: string, text: string, options: ReadOptions, delimiter: string): Promise<Read> {
@@ -691,23 +694,22 @@ export function validateGroups(records: SourceRecord[], registry: SchemaRegistry
   const names = uniqueness('displayName', registry.lookup(SCHEMA.GROUP, 'displayName')?.caseExact ?? false, problems);
   const identities = identityChecks(registry, SCHEMA.GROUP, problems);
   for (const record of records) {
+    const before = problems.length;
     requireString(record, 'displayName', problems);
     names(record);
     for (const check of identities) check(record);
     const members = attrValue(record.resource, 'members');
     const at = (message: string) => problems.push({ file: record.file, line: record.line, field: 'members', message });
-    if (members === undefined || members === null) continue;
-    if (!Array.isArray(members)) {
-      at(`members must be a list such as [{"value": "<user id>"}], not ${describe(members)}`);
-      continue;
-    }
-    members.forEach((m, index) => {
-      if (!isPlainObject(m)) at(`member ${index + 1} is ${describe(m)}, not an object with a "value"`);
-      else {
-        const value = attrValue(m, 'value');
-        if (typeof value !== 'string' || value === '') at(`member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`);
-      }
-    });
+    if (Array.isArray(members)) {
+      members.forEach((m, index) => {
+        if (!isPlainObject(m)) at(`member ${index + 1} is ${describe(m)}, not an object with a "value"`);
+        else {
+          const value = attrValue(m, 'value');
+          if (typeof value !== 'string' || value === '') at(`member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`);
+        }
+      });
+    } else if (members !== undefined && members !== null) at(`members must be a list such as [{"value": "<user id>"}], not ${describe(members)}`);
+    for (let i = before; i < problems.length; i++) problems[i] = placed(record, problems[i]!);
   }
   return problems;
 }

@@ -306,7 +306,7 @@ async function scimUsers(file: LoadedFile, format: FileFormat | undefined, regis
     const builder = scimUserBuilder(file.path, registry);
     for (const record of e.records ?? []) builder.add(record);
     const built = builder.finish();
-    return { users: built.users, problems: [...e.problems, ...built.problems] };
+    return { users: built.users, problems: [...e.problems, ...untold(e.problems, built.problems)] };
   }
   const builder = scimUserBuilder(file.path, registry);
   for (const record of records) builder.add(record);
@@ -351,7 +351,7 @@ async function streamScimUsers(
   kept?.end();
   if (problems.length > 0) {
     const built = builder.finish();
-    return { built: { users: built.users, problems: [...problems, ...built.problems].sort((a, b) => a.line - b.line) }, hash };
+    return { built: { users: built.users, problems: [...problems, ...untold(problems, built.problems)].sort((a, b) => a.line - b.line) }, hash };
   }
   return store && store.size > 0 ? { built: builder.finish(), hash, records: store } : { built: builder.finish(), hash };
 }
@@ -402,8 +402,9 @@ async function scimGroups(file: LoadedFile, registry: SchemaRegistry): Promise<{
   try {
     records = await parseResourceBytes(file.path, file.bytes, { registry, coreSchema: SCHEMA.GROUP, allowEmpty: true });
   } catch (e) {
-    if (e instanceof InputError) return { groups: [], problems: e.problems };
-    throw e;
+    if (!(e instanceof InputError)) throw e;
+    // The records read in spite of the problems are checked too: every problem at once, each once.
+    return { groups: [], problems: [...e.problems, ...untold(e.problems, validateGroups(e.records ?? [], registry))] };
   }
   const problems = validateGroups(records, registry);
   const groups = records.flatMap((r): DesiredGroup[] => {

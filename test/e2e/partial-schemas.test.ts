@@ -154,6 +154,6 @@ describe('a target whose /Schemas is partial', () => {
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const told = r.stderr.split('\n').filter((l) => l.includes('titel'));
     assert.equal(told.length, 1, r.stderr);
-    assert.match(told[0]!, new RegExp(`column "titel": unknown attribute; valid: title, .*: ${USERS.length} records, e\\.g\\. `));
+    assert.match(told[0]!, new RegExp(`field "titel": unknown attribute; valid: title, .*: ${USERS.length} records, e\\.g\\. `));
   });
 });
