@@ -323,6 +323,56 @@ export function checkResource(resource: Record<string, unknown>, registry: Schem
   return out;
 }
 
+/** `obj` with the keys `nameOf` renames (a new object only when one is renamed). */
+function renamed(obj: Record<string, unknown>, nameOf: (key: string, value: unknown) => [string, unknown]): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  const keys = Object.keys(obj);
+  for (const [i, key] of keys.entries()) {
+    const [name, value] = nameOf(key, obj[key]);
+    if (!out && (name !== key || value !== obj[key])) {
+      out = {};
+      for (const k of keys.slice(0, i)) out[k] = obj[k];
+    }
+    if (out) out[name] = value;
+  }
+  return out ?? obj;
+}
+
+/**
+ * A resource with its attribute names as the schema spells them (SCIM names ignore case:
+ * {"USERNAME": …} is {"userName": …}): top-level attributes, extension URNs and their
+ * attributes, and sub-attributes. Unknown names, and names given twice in different case
+ * (checkResource reports those), stay as they are.
+ */
+export function canonicalKeys(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): Record<string, unknown> {
+  const inside = (schemaId: string, def: AttributeDef, value: unknown): unknown => {
+    if (def.type !== 'complex' || !def.subAttributes?.length) return value;
+    const fix = (item: unknown) => (isPlainObject(item) ? unlessTwins(item, renamed(item, (k, v) => [lookup(registry, schemaId, `${def.name}.${k}`)?.name ?? k, v])) : item);
+    if (Array.isArray(value)) {
+      const items = value.map(fix);
+      return items.some((item, i) => item !== value[i]) ? items : value;
+    }
+    return fix(value);
+  };
+  const attributes = (schemaId: string) => (key: string, value: unknown): [string, unknown] => {
+    const def = lookup(registry, schemaId, key);
+    return def ? [def.name, inside(schemaId, def, value)] : [key, value];
+  };
+  const core = attributes(coreSchema);
+  return unlessTwins(
+    resource,
+    renamed(resource, (key, value) => {
+      if (!/^urn:/i.test(key)) return core(key, value);
+      const schema = registry.schema(key);
+      if (!schema || !isPlainObject(value)) return [key, value];
+      return [schema.id, unlessTwins(value, renamed(value, attributes(schema.id)))];
+    }),
+  );
+}
+
+/** `renamed` (a copy of `original` with names changed), unless `original` has names that differ only in case: then `original`. */
+const unlessTwins = <T>(original: Record<string, unknown>, renamed: T): T | Record<string, unknown> => (renamed === original || caseTwins(original).length === 0 ? renamed : original);
+
 /** Does the object have anything that makes it a resource of `coreSchema` (a known attribute, a known schema)? */
 export function looksLikeResource(obj: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): boolean {
   return Object.keys(obj).some((key) => (/^urn:/i.test(key) ? registry.schema(key) !== undefined : registry.lookup(coreSchema, key) !== undefined));

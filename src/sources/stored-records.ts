@@ -16,6 +16,7 @@ import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import type { DesiredUser, StoredRecords, WholeRecord } from '../sync/model.ts';
 import { InputError, type RecordSpan } from './resource-file.ts';
+import { canonicalKeys } from './attributes.ts';
 
 /** Attributes of an exported resource that the server owns: never part of what a source wants. */
 export const SERVER_OWNED = new Set(['id', 'meta', 'schemas', 'groups']);
@@ -25,7 +26,9 @@ export const SERVER_OWNED = new Set(['id', 'meta', 'schemas', 'groups']);
  * never returns (password: writeOnly / returned never) go to onlyOnCreate, as they could
  * never compare equal.
  */
-export function userParts(resource: Record<string, unknown>, registry: SchemaRegistry): WholeRecord {
+export function userParts(given: Record<string, unknown>, registry: SchemaRegistry): WholeRecord {
+  // Attribute names as the schema spells them: the planner compares by them.
+  const resource = canonicalKeys(given, registry, SCHEMA.USER);
   const attributes: Record<string, unknown> = {};
   let onlyOnCreate: Record<string, unknown> | undefined;
   const writeOnly = writeOnlyNames(registry);

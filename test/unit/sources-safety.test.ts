@@ -8,6 +8,7 @@ import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { InputError, mixedScripts, readResourceFile, unusualCharacter, validateUsers, type InputProblem, type SourceRecord } from '../../src/sources/resource-file.ts';
 import { mixedScriptWarning } from '../../src/commands/sync/shared.ts';
+import { readSource } from '../../src/sources/source.ts';
 
 const registry = new SchemaRegistry();
 let dir = '';
@@ -170,5 +171,23 @@ describe('unusual names', () => {
     assert.equal(w?.count, 2);
     assert.match(w!.message, /u\.csv:4: userName "аnn" \(Latin and Cyrillic\); u\.csv:5: e-mail/);
     assert.equal(mixedScriptWarning([{ attributes: { userName: 'ann' }, origin: { file: 'u.csv', line: 4 } }]), undefined);
+  });
+});
+
+describe('JSON attribute names', () => {
+  test('are taken ignoring case, and given the schema its own spelling (read whole and read lazily)', async () => {
+    const record = { EXTERNALID: 'e1', USERNAME: 'ann@example.com', NAME: { GIVENNAME: 'Ann' }, EMAILS: [{ VALUE: 'ann@example.com', TYPE: 'work' }], 'URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER': { DEPARTMENT: 'Sales' }, nickname: 'an' };
+    const want = { externalId: 'e1', userName: 'ann@example.com', name: { givenName: 'Ann' }, emails: [{ value: 'ann@example.com', type: 'work' }], [SCHEMA.ENTERPRISE_USER]: { department: 'Sales' }, nickName: 'an' };
+    const path = await file('upper.json', `[\n${JSON.stringify(record)},\n${JSON.stringify({ userName: 'bob@example.com' })}\n]\n`);
+    const whole = await readSource({ path }, registry);
+    assert.deepEqual(whole.users[0]!.attributes, want);
+    const lazy = await readSource({ path }, registry, { lazy: true });
+    assert.deepEqual(lazy.records!.whole(lazy.users[0]!).attributes, want);
+    lazy.records!.close();
+  });
+
+  test('a name given twice in different case stays an error', async () => {
+    const path = await file('twins.json', JSON.stringify([{ userName: 'a', USERNAME: 'b' }]));
+    await assert.rejects(readSource({ path }, registry), /given more than once, in different case: userName, USERNAME/);
   });
 });

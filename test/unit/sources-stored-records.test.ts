@@ -21,9 +21,9 @@ const records = [
 const listText = `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": "ç€",\n"Resources": [\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
 
 describe('stored records', () => {
-  test('userParts: what the server owns left out, write-only attributes apart; identityPart: externalId, userName, emails, active in any case', () => {
-    assert.deepEqual(userParts(records[1]!, registry), { attributes: { externalId: 'E2', UserName: 'bob@example.com', title: 'Boss €' }, onlyOnCreate: { password: 'secret-1' } });
-    assert.deepEqual(identityPart(userParts(records[1]!, registry).attributes), { externalId: 'E2', UserName: 'bob@example.com' });
+  test('userParts: what the server owns left out, write-only attributes apart; identityPart: externalId, userName, emails, active in any case; names as the schema spells them', () => {
+    assert.deepEqual(userParts(records[1]!, registry), { attributes: { externalId: 'E2', userName: 'bob@example.com', title: 'Boss €' }, onlyOnCreate: { password: 'secret-1' } });
+    assert.deepEqual(identityPart(userParts(records[1]!, registry).attributes), { externalId: 'E2', userName: 'bob@example.com' });
     assert.deepEqual(identityPart(records[2]!), { externalId: 'E3', userName: 'cy@example.com', Active: false });
     assert.notEqual(textDigest('{"a": 1}'), textDigest('{"a": 2}'));
   });
