@@ -345,6 +345,8 @@ function renamed(obj: Record<string, unknown>, nameOf: (key: string, value: unkn
  * (checkResource reports those), stay as they are.
  */
 export function canonicalKeys(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): Record<string, unknown> {
+  // Most records spell every name as the schema does: found without allocating anything.
+  if (spelledAsSchema(resource, registry, coreSchema)) return resource;
   const inside = (schemaId: string, def: AttributeDef, value: unknown): unknown => {
     if (def.type !== 'complex' || !def.subAttributes?.length) return value;
     const fix = (item: unknown) => (isPlainObject(item) ? unlessTwins(item, renamed(item, (k, v) => [lookup(registry, schemaId, `${def.name}.${k}`)?.name ?? k, v])) : item);
@@ -368,6 +370,39 @@ export function canonicalKeys(resource: Record<string, unknown>, registry: Schem
       return [schema.id, unlessTwins(value, renamed(value, attributes(schema.id)))];
     }),
   );
+}
+
+/** Are the names of `obj` (and inside its complex values) spelled as the schema `schemaId` spells them? */
+function namesAsSchema(obj: Record<string, unknown>, registry: SchemaRegistry, schemaId: string): boolean {
+  for (const key in obj) {
+    const def = lookup(registry, schemaId, key);
+    if (!def) continue;
+    if (def.name !== key) return false;
+    if (def.type !== 'complex' || !def.subAttributes?.length) continue;
+    const value = obj[key];
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      if (!isPlainObject(item)) continue;
+      for (const sub in item) {
+        const subDef = lookup(registry, schemaId, `${def.name}.${sub}`);
+        if (subDef && subDef.name !== sub) return false;
+      }
+    }
+  }
+  return true;
+}
+
+function spelledAsSchema(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): boolean {
+  if (!namesAsSchema(resource, registry, coreSchema)) return false;
+  for (const key in resource) {
+    if (key.charCodeAt(0) !== 0x75 && key.charCodeAt(0) !== 0x55) continue; // u or U: a URN?
+    if (!/^urn:/i.test(key)) continue;
+    const schema = registry.schema(key);
+    if (!schema) continue;
+    const value = resource[key];
+    if (schema.id !== key || (isPlainObject(value) && !namesAsSchema(value, registry, schema.id))) return false;
+  }
+  return true;
 }
 
 /** `renamed` (a copy of `original` with names changed), unless `original` has names that differ only in case: then `original`. */
