@@ -22,6 +22,25 @@ export abstract class ScimClientError extends Error {
   request?: { method: string; url: string };
 }
 
+/**
+ * TLS failures that repeating will not fix: the server's certificate is not trusted here
+ * (private CA, self-signed, expired, wrong name). Never retried; the message says what to do.
+ */
+export const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
 /** The request never got a response: refused, reset, DNS, TLS. */
 export class NetworkError extends ScimClientError {
   readonly kind = 'network';
@@ -130,6 +149,11 @@ export class ClientUsageError extends ScimClientError {
   }
 }
 
+/** True for a NetworkError that is a TLS certificate verification failure (the request never reached the server). */
+export function isTlsVerificationError(e: unknown): boolean {
+  return e instanceof NetworkError && e.code !== undefined && TLS_CODES.has(e.code);
+}
+
 export function isScimClientError(e: unknown): e is ScimClientError {
   return e instanceof ScimClientError;
 }
@@ -149,6 +173,6 @@ export function isFilterRejection(e: unknown): boolean {
 /** Errors after which a write may still have been carried out by the server (a POST is looked up before it is sent again). */
 export function mayHaveActed(e: unknown): boolean {
   if (e instanceof TimeoutError) return true;
-  if (e instanceof NetworkError) return e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND';
+  if (e instanceof NetworkError) return e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND' && !isTlsVerificationError(e);
   return e instanceof ResponseError && e.status >= 500 && e.status !== 501;
 }

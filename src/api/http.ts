@@ -7,11 +7,13 @@
 import type { KyInstance } from 'ky';
 import {
   ClientUsageError,
+  isTlsVerificationError,
   NetworkError,
   ResponseError,
   ScimClientError,
   ScimError,
   TimeoutError,
+  TLS_CODES,
   UnexpectedContentTypeError,
   UnexpectedStatusError,
 } from './errors.ts';
@@ -83,15 +85,25 @@ const MAX_SNIPPET = 300;
 let kyModule: Promise<{ ky: KyInstance; TimeoutError: new (...args: never[]) => Error }> | undefined;
 const loadKy = () => (kyModule ??= import('ky').then((m) => ({ ky: m.default, TimeoutError: m.TimeoutError })));
 
-/** A pause that ends early (resolving) when `signal` aborts, leaving no timer behind. */
+/** A pause that ends early (resolving) when `signal` aborts, leaving no timer and no listener behind. */
 export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+
+/** Redirects followed within one attempt (same-origin only). */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Parses a Retry-After header (delta-seconds or HTTP-date) into milliseconds. */
 export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
@@ -167,6 +179,8 @@ export class WriteGate {
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** An answer whose body broke off or was not whole JSON (see readJson). */
+const isCutShort = (e: unknown): boolean => (e as { cutShort?: unknown } | null)?.cutShort === true;
 /** Answers that mean "too much at once", as far as a write can tell. */
 const overloadStatus = (status: number) => status === 429 || (status >= 500 && status !== 501);
 
@@ -181,6 +195,8 @@ export class Transport {
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
   /** Aborted by close(): ends requests in flight and retry pauses. */
   private readonly closing = new AbortController();
+  /** Retry pauses under way, cut short by close(). */
+  private readonly pauses = new Set<AbortController>();
   /** Writes in flight, kept to what the server takes. */
   readonly writes: WriteGate;
 
@@ -257,20 +273,18 @@ export class Transport {
       }
       let response: Response;
       try {
-        response = await ky(url, {
-          method,
-          headers,
-          body,
-          timeout: this.opts.timeoutMs,
-          retry: 0,
-          throwHttpErrors: false,
-          fetch: this.fetchFn,
-          signal: this.closing.signal,
-        });
+        response = await this.send(ky, method, url, headers, body);
       } catch (cause) {
+        if (cause instanceof ScimClientError) {
+          // A redirect scimctl does not follow: nothing to repeat.
+          if (gated) this.writes.release(false);
+          throw cause;
+        }
         if (gated) this.writes.release(cause instanceof KyTimeoutError, 'no answer in time');
         this.checkOpen(method, url);
         const error = this.requestError(cause instanceof KyTimeoutError ? new TimeoutError('timeout', this.opts.timeoutMs) : cause, method, url);
+        // A certificate that is not trusted will not become trusted by asking again.
+        if (isTlsVerificationError(error)) throw error;
         // A request that timed out or broke may have reached the server: only idempotent ones are repeated.
         if (idempotent && attempt < this.opts.retries) {
           uncertain = true;
@@ -282,7 +296,20 @@ export class Transport {
 
       if (gated) this.writes.release(overloadStatus(response.status), `HTTP ${response.status}`);
       if (options.expect.includes(response.status)) {
-        return { status: response.status, headers: response.headers, body: await this.readJson(response, method, url) };
+        let parsed: unknown;
+        try {
+          parsed = await this.readJson(response, method, url);
+        } catch (error) {
+          // An answer cut short (the connection broke mid-body, or JSON that ends early) is asked
+          // for again like a 5xx when the request may be repeated; a write's answer is not.
+          if (idempotent && attempt < this.opts.retries && isCutShort(error)) {
+            if (WRITES.has(method)) uncertain = true;
+            await this.pause(method, url, attempt, this.backoff(attempt), (error as Error).message);
+            continue;
+          }
+          throw error;
+        }
+        return { status: response.status, headers: response.headers, body: parsed };
       }
 
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
@@ -306,6 +333,60 @@ export class Transport {
     }
   }
 
+  /**
+   * One attempt: the request, and the redirects it meets. Redirects are followed by hand
+   * (`redirect: 'manual'`), only to the same origin (scheme, host and port) and at most
+   * MAX_REDIRECTS times: every header goes with them, credentials included, so a redirect to
+   * another origin is refused instead. 303 turns the request into a GET, as do 301 and 302 for
+   * a POST (the fetch standard); 307 and 308 keep the method and the body.
+   */
+  private async send(ky: KyInstance, method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+    const origin = new URL(url).origin;
+    let current = { method, url, body, headers };
+    for (let hops = 0; ; hops++) {
+      const response = await ky(current.url, {
+        method: current.method,
+        headers: current.headers,
+        body: current.body,
+        timeout: this.opts.timeoutMs,
+        retry: 0,
+        throwHttpErrors: false,
+        fetch: this.fetchFn,
+        signal: this.closing.signal,
+        redirect: 'manual',
+      });
+      const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
+      if (location === null || location.trim() === '') return response;
+      await response.body?.cancel().catch(() => undefined);
+      const status = response.status;
+      let next: URL;
+      try {
+        next = new URL(location.trim(), current.url);
+      } catch {
+        throw this.tag(new UnexpectedStatusError(status, '', `the server redirected (HTTP ${status}) to an invalid location "${snippet(location)}"`), method, url);
+      }
+      if (next.origin !== origin) {
+        throw this.tag(
+          new UnexpectedStatusError(
+            status,
+            '',
+            `the server redirected (HTTP ${status}) to another origin, ${next.origin}: not followed, because this request's credentials and headers would be sent there. If that is where the SCIM service now lives, change the profile's URL to it`,
+          ),
+          method,
+          url,
+        );
+      }
+      if (hops >= MAX_REDIRECTS) throw this.tag(new UnexpectedStatusError(status, '', `the server redirected more than ${MAX_REDIRECTS} times (last to ${next.pathname})`), method, url);
+      const toGet = (status === 303 && current.method !== 'HEAD') || ((status === 301 || status === 302) && current.method === 'POST');
+      if (toGet) {
+        const { 'content-type': _dropped, ...rest } = current.headers;
+        current = { method: 'GET', url: next.toString(), body: undefined, headers: rest };
+      } else {
+        current = { ...current, url: next.toString() };
+      }
+    }
+  }
+
   private backoff(attempt: number): number {
     const ceiling = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** attempt);
     // "Equal jitter": never less than half the ceiling, so retries do spread out but never hammer.
@@ -315,7 +396,15 @@ export class Transport {
   private async pause(method: string, url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
     this.checkOpen(method, url);
     this.onRetry?.({ method, url: this.redact(url), attempt: attempt + 1, delayMs, reason: this.redact(reason) });
-    await this.sleep(delayMs, this.closing.signal);
+    // Each pause has a signal of its own, aborted by close(): many pauses at once add no
+    // listeners to one shared signal (no MaxListenersExceededWarning, nothing left behind).
+    const pause = new AbortController();
+    this.pauses.add(pause);
+    try {
+      await this.sleep(delayMs, pause.signal);
+    } finally {
+      this.pauses.delete(pause);
+    }
     this.checkOpen(method, url);
   }
 
@@ -325,6 +414,7 @@ export class Transport {
    */
   close(): void {
     this.closing.abort();
+    for (const pause of this.pauses) pause.abort();
     this.writes.drain();
   }
 
@@ -360,6 +450,18 @@ export class Transport {
     const inner = cause instanceof Error && typeof cause.cause === 'object' && cause.cause !== null ? cause.cause : cause;
     const code = (inner as { code?: unknown } | undefined)?.code;
     const text = inner instanceof Error ? inner.message : cause instanceof Error ? cause.message : String(inner);
+    if (typeof code === 'string' && TLS_CODES.has(code)) {
+      const host = new URL(url).host;
+      return this.tag(
+        new NetworkError(
+          `the TLS certificate of ${host} could not be verified (${code}: ${text}). Retrying will not help: if the server uses a private or self-signed CA, ` +
+            `set NODE_EXTRA_CA_CERTS to that CA's PEM file; if the certificate has expired or names another host, it must be fixed on the server`,
+          code,
+        ),
+        method,
+        url,
+      );
+    }
     const reason =
       code === 'ECONNREFUSED'
         ? `connection refused by ${new URL(url).host} (is the server running?)`
@@ -372,15 +474,26 @@ export class Transport {
   }
 
   private async readJson(response: Response, method: string, url: string): Promise<unknown> {
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (cause) {
+      // The connection broke while the body was arriving: the server answered (and may have acted).
+      const error = this.requestError(cause, method, url);
+      error.message = `the answer was cut off: ${error.message}`;
+      throw Object.assign(error, { cutShort: true });
+    }
     if (text.trim() === '') return undefined;
     const contentType = response.headers.get('content-type') ?? '';
     try {
       return JSON.parse(text);
     } catch {
-      const error = JSON_TYPES.test(contentType)
+      const json = JSON_TYPES.test(contentType);
+      const error = json
         ? new UnexpectedStatusError(response.status, snippet(this.redact(text)), `the server sent malformed JSON (HTTP ${response.status})`)
         : new UnexpectedContentTypeError(response.status, contentType, snippet(this.redact(text)));
+      // JSON that stops early (a body cut short on its way) is worth asking for again.
+      if (json) Object.assign(error, { cutShort: true });
       throw this.tag(error, method, url);
     }
   }

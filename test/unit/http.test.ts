@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetworkError, ResponseError, ScimError, TimeoutError, UnexpectedStatusError } from '../../src/api/errors.ts';
-import { parseRetryAfter, snippet, Transport, type RetryInfo, type TransportOptions } from '../../src/api/http.ts';
+import { mayHaveActed, NetworkError, ResponseError, ScimError, TimeoutError, UnexpectedStatusError } from '../../src/api/errors.ts';
+import { defaultSleep, parseRetryAfter, snippet, Transport, type RetryInfo, type TransportOptions } from '../../src/api/http.ts';
 import { BASE, fakeFetch, networkError, recordingSleep, rejection, scimError, scimJson, type FakeRequest, type Handler } from './helpers.ts';
 
 function setup(handler: Handler, opts: Partial<TransportOptions> = {}) {
@@ -389,5 +389,206 @@ describe('Transport.close', () => {
     t.close();
     await assert.rejects(pending, /the SCIM client was closed/);
     assert.equal(f.calls.length, 1);
+  });
+});
+
+describe('redirects', () => {
+  const redirect = (status: number, location: string) => new Response(null, { status, headers: { location } });
+  const OTHER = 'https://other.example.test:8443/scim/v2/Users';
+
+  test('a redirect to another origin is refused: nothing is sent there, and the error says why', async () => {
+    const { t, f } = setup((req) => (req.url.host === 'scim.example.test' ? redirect(302, OTHER) : scimJson({ leaked: true })), {
+      headers: { 'X-Gateway-Key': 'gw-key-0123456789abcdef' },
+    });
+    const error = await rejection(t.request('GET', '/Users', { expect: [200] }));
+    assert.ok(error instanceof UnexpectedStatusError);
+    assert.equal(error.status, 302);
+    assert.match(error.message, /redirected \(HTTP 302\) to another origin, https:\/\/other\.example\.test:8443: not followed/);
+    assert.doesNotMatch(error.message, /gw-key/);
+    assert.equal(f.calls.length, 1, 'the other origin got nothing, no header and no retry');
+    assert.equal(f.calls[0]!.headers.get('x-gateway-key'), 'gw-key-0123456789abcdef');
+  });
+
+  test('another port or scheme on the same host is another origin too', async () => {
+    for (const location of ['https://scim.example.test:444/scim/v2/Users', 'http://scim.example.test/scim/v2/Users']) {
+      const { t, f } = setup(() => redirect(307, location));
+      await assert.rejects(t.request('GET', '/Users', { expect: [200] }), /to another origin/);
+      assert.equal(f.calls.length, 1);
+    }
+  });
+
+  test('a same-origin redirect (relative Location) is followed with every header', async () => {
+    const { t, f } = setup((req) => (req.url.pathname.endsWith('/Old') ? redirect(301, '/scim/v2/Users?x=1') : scimJson({ ok: true })), {
+      headers: { 'X-Gateway-Key': 'gw-key-0123456789abcdef' },
+    });
+    const res = await t.request('GET', '/Old', { expect: [200] });
+    assert.deepEqual(res.body, { ok: true });
+    assert.deepEqual(f.calls.map((c) => `${c.method} ${c.url.pathname}${c.url.search}`), ['GET /scim/v2/Old', 'GET /scim/v2/Users?x=1']);
+    assert.equal(f.calls[1]!.headers.get('x-gateway-key'), 'gw-key-0123456789abcdef');
+    assert.equal(f.calls[1]!.headers.get('authorization'), 'Bearer tok_abcdefghijklmnop');
+  });
+
+  test('307/308 keep method and body; 303 becomes a GET; 301/302 turn a POST into a GET but keep a PATCH', async () => {
+    const cases: Array<[number, string, string, boolean]> = [
+      [307, 'POST', 'POST', true],
+      [308, 'PATCH', 'PATCH', true],
+      [303, 'PUT', 'GET', false],
+      [302, 'POST', 'GET', false],
+      [301, 'POST', 'GET', false],
+      [301, 'PATCH', 'PATCH', true],
+    ];
+    for (const [status, method, followed, keepsBody] of cases) {
+      const { t, f } = setup((req) => (req.url.pathname.endsWith('/A') ? redirect(status, `${BASE}/B`) : scimJson({ ok: true }, 200)));
+      await t.request(method, '/A', { body: { n: 1 }, expect: [200] });
+      assert.equal(f.calls.length, 2, `${status} ${method}`);
+      assert.equal(f.calls[1]!.method, followed, `${status} ${method}`);
+      assert.equal(f.calls[1]!.url.pathname, '/scim/v2/B');
+      assert.equal(f.calls[1]!.body, keepsBody ? '{"n":1}' : undefined, `${status} ${method} body`);
+      assert.equal(f.calls[1]!.headers.get('content-type'), keepsBody ? 'application/scim+json' : null);
+    }
+  });
+
+  test('a redirect loop ends after 5 redirects with an error, not for ever', async () => {
+    const { t, f } = setup((req) => redirect(302, req.url.pathname.endsWith('/A') ? `${BASE}/B` : `${BASE}/A`));
+    await assert.rejects(t.request('GET', '/A', { expect: [200] }), /redirected more than 5 times/);
+    assert.equal(f.calls.length, 6);
+  });
+
+  test('fetch is asked not to follow redirects itself', async () => {
+    const seen: string[] = [];
+    const t = new Transport({
+      baseUrl: BASE,
+      fetch: (async (input: Request) => {
+        seen.push(input.redirect);
+        return scimJson({});
+      }) as typeof globalThis.fetch,
+    });
+    await t.request('GET', '/Users', { expect: [200] });
+    assert.deepEqual(seen, ['manual']);
+  });
+});
+
+describe('answers cut short', () => {
+  test('a GET whose JSON body stops early is asked for again, like after a 5xx', async () => {
+    const { t, f, retries } = setup((_req, i) =>
+      i === 0 ? new Response('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[{"id":"u1"', { status: 200, headers: { 'content-type': 'application/scim+json' } }) : scimJson({ id: 'u1' }),
+    );
+    const res = await t.request('GET', '/Users/u1', { expect: [200] });
+    assert.deepEqual(res.body, { id: 'u1' });
+    assert.equal(f.calls.length, 2);
+    assert.match(retries[0]!.reason, /malformed JSON/);
+  });
+
+  test('a GET whose body breaks off (the connection dies mid-body) is asked for again', async () => {
+    const broken = () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"id":"u'));
+            controller.error(Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'application/scim+json' } },
+      );
+    const { t, f, retries } = setup((_req, i) => (i === 0 ? broken() : scimJson({ id: 'u1' })));
+    const res = await t.request('GET', '/Users/u1', { expect: [200] });
+    assert.deepEqual(res.body, { id: 'u1' });
+    assert.equal(f.calls.length, 2);
+    assert.match(retries[0]!.reason, /the answer was cut off/);
+  });
+
+  test('a truncated GET that stays truncated fails after the retries with the malformed-JSON error', async () => {
+    const { t, f } = setup(() => new Response('{"id":', { status: 200, headers: { 'content-type': 'application/scim+json' } }), { retries: 2 });
+    await assert.rejects(t.request('GET', '/Users/u1', { expect: [200] }), /malformed JSON/);
+    assert.equal(f.calls.length, 3);
+  });
+
+  test('a POST whose answer is cut short is not sent again, and counts as possibly carried out', async () => {
+    const { t, f } = setup(
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"id":"u'));
+              controller.error(new TypeError('terminated'));
+            },
+          }),
+          { status: 201, headers: { 'content-type': 'application/scim+json' } },
+        ),
+    );
+    const error = await rejection(t.request('POST', '/Users', { body: { userName: 'a' }, expect: [201] }));
+    assert.equal(f.calls.length, 1);
+    assert.ok(error instanceof NetworkError);
+    assert.ok(mayHaveActed(error), 'a create whose answer broke off is looked up, not repeated blindly');
+  });
+
+  test('an HTML page with status 200 is still not retried (it is not JSON cut short)', async () => {
+    const { t, f } = setup(() => new Response('<html><title>Login</title></html>', { status: 200, headers: { 'content-type': 'text/html' } }));
+    await assert.rejects(t.request('GET', '/Users', { expect: [200] }), /expected a JSON response/);
+    assert.equal(f.calls.length, 1);
+  });
+});
+
+describe('TLS verification failures', () => {
+  for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+    test(`${code} is not retried and says what to do`, async () => {
+      const { t, f, s } = setup(() => {
+        throw networkError(code, 'certificate problem');
+      });
+      const error = await rejection(t.request('GET', '/Users', { expect: [200] }));
+      assert.ok(error instanceof NetworkError);
+      assert.equal(error.code, code);
+      assert.equal(f.calls.length, 1, 'one attempt only');
+      assert.deepEqual(s.delays, []);
+      assert.match(error.message, /TLS certificate of scim\.example\.test could not be verified/);
+      assert.match(error.message, /NODE_EXTRA_CA_CERTS/);
+      assert.equal(mayHaveActed(error), false, 'a write refused at the handshake never reached the server');
+    });
+  }
+});
+
+describe('many requests at once leave no listeners behind', () => {
+  test('50 concurrent GETs, each retried with the real sleep, raise no MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const t = new Transport({
+        baseUrl: BASE,
+        backoffBaseMs: 2,
+        backoffMaxMs: 4,
+        fetch: fakeFetch((req) => {
+          const n = Number(req.url.searchParams.get('n'));
+          const tries = (attempts.get(n) ?? 0) + 1;
+          attempts.set(n, tries);
+          return tries < 3 ? scimError(503, 'busy', undefined, { 'retry-after': '0' }) : scimJson({ n });
+        }).fetch,
+      });
+      const attempts = new Map<number, number>();
+      const results = await Promise.all(Array.from({ length: 50 }, (_, n) => t.request('GET', '/Users', { query: { n }, expect: [200] })));
+      assert.equal(results.length, 50);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  test('defaultSleep removes its abort listener when the time is up', async () => {
+    const controller = new AbortController();
+    const counted = { added: 0, removed: 0 };
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      counted.added++;
+      add(...args);
+    }) as AbortSignal['addEventListener'];
+    signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+      counted.removed++;
+      remove(...args);
+    }) as AbortSignal['removeEventListener'];
+    for (let i = 0; i < 20; i++) await defaultSleep(1, signal);
+    assert.deepEqual(counted, { added: 20, removed: 20 });
   });
 });
