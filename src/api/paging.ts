@@ -4,6 +4,23 @@
  * the requested count, `itemsPerPage`/`totalResults` that lie, servers that return
  * everything at once. It trusts the resources it receives and stops on an empty
  * page. A page that fails aborts the listing: a partial list is never complete.
+ *
+ * When an empty page arrives while `totalResults` says more remain (received < totalResults),
+ * index paging does not take it on trust; it weighs the evidence:
+ *  1. The empty page is read again. Resources now: it was lost on its way; go on.
+ *  2. Still empty, and it is the first page: IncompleteListingError.
+ *  3. Otherwise the page before it is read again. More resources now than the first time: that
+ *     page had come back short; take it whole and go on from its end. Fewer: the server is
+ *     losing resources: IncompleteListingError.
+ *  4. The same: if that page was full (as many as asked, or as many as the longest page before
+ *     it, a server's cap), a full page followed by an empty one cannot be the end when
+ *     totalResults says more: IncompleteListingError. If it was short, the server ended the list
+ *     itself and its totalResults over-states (counting, say, resources it does not list): the end.
+ * At most MAX_REREADS such second reads per listing, then IncompleteListingError. An empty page
+ * with totalResults met or under-reported (capped), or absent, is the end without a second read.
+ * The one case this cannot tell from an over-stated total is a server whose listing really ends
+ * on a full page: it gets the error (safe: nothing is planned from a listing in doubt).
+ * Cursor paging ends where the server gives no next cursor.
  */
 import { IncompleteListingError, ResponseError, ResponseValidationError } from './errors.ts';
 import type { Transport } from './http.ts';
@@ -69,6 +86,9 @@ function requestParams(params: ListParams, position: { startIndex?: number; curs
   };
 }
 
+/** Empty pages read again in one listing, at most (each costs one or two requests). */
+const MAX_REREADS = 5;
+
 async function fetchPage(transport: Transport, endpoint: string, params: ListParams, position: { startIndex?: number; cursor?: string }, count: number): Promise<Page> {
   const query = requestParams(params, position, count);
   if (params.post) {
@@ -106,6 +126,21 @@ export async function* paginate(
   let cursor: string | undefined = params.cursor ? '' : undefined;
   let emptyCursorPages = 0;
   const usedCursors = new Set<string>();
+  /** The last page read by index: where it started, what was asked and how many came. */
+  let previous: { startIndex: number; count: number; length: number; longestBefore: number } | undefined;
+  /** The longest page so far: what the server shows it sends when it has enough. */
+  let longest = 0;
+  /** Pages that turned out to have come back short, read again (bounded: a listing must end). */
+  let rereads = 0;
+
+  const read = async (position: { startIndex?: number; cursor?: string }, count: number): Promise<Page> => {
+    try {
+      return await fetchPage(transport, endpoint, params, position, count);
+    } catch (e) {
+      if (received === 0 && seen.size === 0) throw e;
+      throw incomplete(e instanceof Error ? e.message : String(e), e);
+    }
+  };
 
   while (received < limit) {
     const count = Math.max(1, Math.min(params.pageSize, limit - received));
@@ -120,6 +155,34 @@ export async function* paginate(
       throw incomplete(e instanceof Error ? e.message : String(e), e);
     }
     total = page.total ?? total;
+
+    if (cursor === undefined && page.resources.length === 0 && total !== undefined && received < total) {
+      // An empty page while totalResults says more remain: the end, or a page lost on its way?
+      if (++rereads > MAX_REREADS) throw incomplete(`pages keep coming back empty or short although totalResults is ${total}`);
+      const again = await read({ startIndex }, count);
+      if (again.resources.length > 0) {
+        page = again;
+      } else if (previous === undefined) {
+        throw incomplete(`the first page came back empty twice although totalResults is ${total}`);
+      } else {
+        const before = await read({ startIndex: previous.startIndex }, previous.count);
+        const full = previous.length >= previous.count || (previous.longestBefore > 0 && previous.length >= previous.longestBefore);
+        if (before.resources.length > previous.length) {
+          // The page before had come back short: take it again, whole, and go on from its end.
+          page = before;
+          startIndex = previous.startIndex;
+        } else if (before.resources.length < previous.length) {
+          throw incomplete(`the page at startIndex ${previous.startIndex} had ${previous.length} resources and now has ${before.resources.length}, and the next one is empty although totalResults is ${total}`);
+        } else if (full) {
+          throw incomplete(`the page at startIndex ${startIndex} came back empty twice after a full page, although totalResults is ${total}`);
+        } else {
+          // A short page, read twice alike, then an empty page read twice: the server's own end.
+          // Its totalResults over-states what it lists.
+          onPage?.({ received, total });
+          return;
+        }
+      }
+    }
 
     let fresh = 0;
     for (const resource of page.resources) {
@@ -146,6 +209,8 @@ export async function* paginate(
     }
 
     if (page.resources.length === 0) return;
+    previous = { startIndex, count, length: page.resources.length, longestBefore: longest };
+    longest = Math.max(longest, page.resources.length);
     if (fresh === 0) {
       // A whole page of resources we already had: the server ignores startIndex. When its
       // totalResults says we have them all, that is the end; otherwise we cannot know what is missing.
