@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { QUIRK_SETS, startQuirkProxy, type QuirkProxy, type Quirks } from '../support/quirk-proxy.ts';
+import { FAULT_KINDS, QUIRK_SETS, startQuirkProxy, type Faults, type QuirkProxy, type Quirks } from '../support/quirk-proxy.ts';
 import { waitFor } from './helpers.ts';
 import { URN, qs, requester, startServe, teardown, type Json, type Requester, type ScimResponse, type ServeProcess } from './serve-helpers.ts';
 
@@ -27,8 +27,8 @@ after(async () => {
   await teardown([server]);
 });
 
-async function startProxy(quirks: Quirks): Promise<{ proxy: QuirkProxy; req: Requester }> {
-  const proxy = await startQuirkProxy(server!.url, quirks);
+async function startProxy(quirks: Quirks, faults?: Faults): Promise<{ proxy: QuirkProxy; req: Requester }> {
+  const proxy = await startQuirkProxy(server!.url, quirks, faults);
   proxies.push(proxy);
   return { proxy, req: requester(proxy.url, TOKEN) };
 }
@@ -649,5 +649,156 @@ describe('all quirks at once', () => {
     assertInvalidFilter(await list(req, 'Users', 'userName pr'), 'pr');
     assert.equal((await get(req, '/ServiceProviderConfig')).filter.supported, false);
     assert.equal(proxy.stats.lockedRefusals, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+/** One request over a fresh connection, telling what came back: an answer (maybe cut short) or a broken connection. */
+function rawRequest(url: string, method: string, body?: Json): Promise<{ status?: number; text: string; error?: string; declaredLength?: number; ms: number }> {
+  const u = new URL(url);
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = httpRequest({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname + u.search,
+      method,
+      agent: false,
+      headers: { authorization: `Bearer ${TOKEN}`, accept: 'application/scim+json', ...(payload ? { 'content-type': 'application/scim+json', 'content-length': String(payload.length) } : {}) },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      const declaredLength = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, text, declaredLength, ms: Date.now() - started }));
+      res.on('error', (e) => resolve({ status: res.statusCode, text, declaredLength, error: e.message, ms: Date.now() - started }));
+      res.on('aborted', () => resolve({ status: res.statusCode, text, declaredLength, error: 'aborted', ms: Date.now() - started }));
+    });
+    req.on('error', (e) => resolve({ text: '', error: e.message, ms: Date.now() - started }));
+    req.end(payload);
+  });
+}
+
+const only = (kind: (typeof FAULT_KINDS)[number], extra: Partial<Faults> = {}): Faults => ({ seed: 1, rates: { [kind]: 1 }, ...extra });
+
+describe('faults', () => {
+  const upstreamHas = async (userName: string) => (await get(upstream, `/Users${qs({ filter: `userName eq "${userName}"` })}`)).totalResults as number;
+
+  test('error500Before: 500 and the upstream never saw the write', async () => {
+    const { proxy } = await startProxy({}, only('error500Before'));
+    const userName = uniqueName('f500b');
+    const r = await rawRequest(`${proxy.url}/Users`, 'POST', { schemas: [URN.user], userName });
+    assert.equal(r.status, 500);
+    assert.equal(await upstreamHas(userName), 0);
+    assert.equal(proxy.stats.faults.error500Before, 1);
+  });
+
+  test('error500After: 500, and the upstream did make the user', async () => {
+    const { proxy } = await startProxy({}, only('error500After'));
+    const userName = uniqueName('f500a');
+    const r = await rawRequest(`${proxy.url}/Users`, 'POST', { schemas: [URN.user], userName });
+    assert.equal(r.status, 500);
+    assert.match(r.text, /500 after acting/);
+    assert.equal(await upstreamHas(userName), 1);
+    assert.equal(proxy.stats.faults.error500After, 1);
+  });
+
+  test('rateLimit429: 429 with Retry-After; discovery is never faulted', async () => {
+    const { proxy, req } = await startProxy({}, only('rateLimit429', { retryAfterSeconds: 3 }));
+    const r = await req('GET', '/Users');
+    expectStatus(r, 429, 'GET /Users');
+    assert.equal(r.headers.get('retry-after'), '3');
+    expectStatus(await req('GET', '/ServiceProviderConfig'), 200, 'GET /ServiceProviderConfig');
+    assert.equal(proxy.stats.faults.rateLimit429, 1);
+  });
+
+  test('resetBefore: the connection breaks and nothing was written; resetAfter: it breaks after the write', async () => {
+    const before = await startProxy({}, only('resetBefore'));
+    const a = uniqueName('frb');
+    const r1 = await rawRequest(`${before.proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: a });
+    assert.equal(r1.status, undefined);
+    assert.match(r1.error ?? '', /socket hang up|ECONNRESET/);
+    assert.equal(await upstreamHas(a), 0);
+
+    const afterActing = await startProxy({}, only('resetAfter'));
+    const b = uniqueName('fra');
+    const r2 = await rawRequest(`${afterActing.proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: b });
+    assert.equal(r2.status, undefined);
+    assert.equal(await upstreamHas(b), 1);
+    assert.equal(before.proxy.stats.faults.resetBefore, 1);
+    assert.equal(afterActing.proxy.stats.faults.resetAfter, 1);
+  });
+
+  test('stall: the answer comes only after stallMs', async () => {
+    const { proxy } = await startProxy({}, only('stall', { stallMs: 400 }));
+    const r = await rawRequest(`${proxy.url}/Users?count=1`, 'GET');
+    assert.equal(r.status, 200);
+    assert.ok(r.ms >= 380, `answered after ${r.ms} ms`);
+    assert.equal(proxy.stats.faults.stall, 1);
+  });
+
+  test('truncated: JSON that stops early, then a body that breaks off before its Content-Length', async () => {
+    const { proxy } = await startProxy({}, only('truncated'));
+    const first = await rawRequest(`${proxy.url}/Users?count=3`, 'GET');
+    assert.equal(first.status, 200);
+    assert.equal(first.error, undefined);
+    assert.equal(first.declaredLength, first.text.length);
+    assert.throws(() => JSON.parse(first.text));
+    const second = await rawRequest(`${proxy.url}/Users?count=3`, 'GET');
+    assert.equal(second.status, 200);
+    assert.ok(second.error !== undefined || second.text.length < (second.declaredLength ?? 0), 'the body broke off');
+    assert.ok(second.text.length < (second.declaredLength ?? 0));
+    // Writes are never truncated.
+    const w = await rawRequest(`${proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: uniqueName('ftr') });
+    assert.equal(w.status, 201);
+    JSON.parse(w.text);
+    assert.equal(proxy.stats.faults.truncated, 2);
+  });
+
+  test('shortPage and emptyPage keep totalResults while the page has fewer or no Resources; a GET by id is left alone', async () => {
+    const truth = await get(upstream, '/Users?count=4');
+    assert.ok(truth.totalResults > 4 && truth.Resources.length === 4);
+    const short = await startProxy({}, only('shortPage'));
+    const s = await get(short.req, '/Users?count=4');
+    assert.equal(s.Resources.length, 2);
+    assert.equal(s.totalResults, truth.totalResults);
+    assert.deepEqual(s.Resources.map((u: Json) => u.id), truth.Resources.slice(0, 2).map((u: Json) => u.id));
+    const empty = await startProxy({}, only('emptyPage'));
+    const e = await get(empty.req, '/Users?count=4');
+    assert.equal(e.Resources.length, 0);
+    assert.equal(e.totalResults, truth.totalResults);
+    await get(empty.req, `/Users/${truth.Resources[0].id}`);
+    assert.deepEqual([short.proxy.stats.faults.shortPage, empty.proxy.stats.faults.emptyPage], [1, 1]);
+  });
+
+  test('seeded: the same seed gives the same faults for the same requests, a retry is a fresh draw, and max bounds each kind', async () => {
+    const faults: Faults = { seed: 42, rates: { error500Before: 0.5 }, max: { error500Before: 6 } };
+    const statuses = async () => {
+      const { req } = await startProxy({}, faults);
+      const out: number[] = [];
+      for (let i = 0; i < 20; i++) out.push((await req('GET', `/Users?count=1&startIndex=${1 + (i % 5)}`)).status);
+      return out;
+    };
+    const a = await statuses();
+    const b = await statuses();
+    assert.deepEqual(a, b);
+    assert.equal(a.filter((s) => s === 500).length, 6, a.join(' '));
+    assert.ok(a.slice(12).every((s) => s === 200) || a.filter((s) => s === 500).length === 6);
+    const other = await (async () => {
+      const { req } = await startProxy({}, { ...faults, seed: 43 });
+      const out: number[] = [];
+      for (let i = 0; i < 20; i++) out.push((await req('GET', `/Users?count=1&startIndex=${1 + (i % 5)}`)).status);
+      return out;
+    })();
+    assert.notDeepEqual(other, a);
+  });
+
+  test('without faults nothing is injected and every count is 0', async () => {
+    const { proxy, req } = await startProxy({});
+    expectStatus(await req('GET', '/Users'), 200, 'GET /Users');
+    assert.deepEqual(Object.values(proxy.stats.faults), FAULT_KINDS.map(() => 0));
   });
 });

@@ -17,9 +17,20 @@
  * request would carry writes past the rewriting those switches do (real servers of that kind
  * have no Bulk either). With the other switches Bulk passes through (lockedWrites counts it as a write).
  *
+ * Faults (the third argument, `Faults`): the proxy can also be an unreliable network and an
+ * overloaded server: 500s before and after the upstream acted, 429 with Retry-After, connections
+ * reset before and after acting, stalls longer than a client's timeout, bodies cut short, and
+ * list pages returned short or empty with a totalResults that says more. Each kind has its own
+ * rate and bound; whether a request meets one is a seeded hash of the request (method, URL,
+ * body) and how many times that same request came before, so a run is reproducible whatever the
+ * order concurrent requests arrive in, and a retry is a fresh draw. Only /Users, /Groups and
+ * /Bulk are touched (discovery is left alone). Faults are applied where the proxy answers, on
+ * top of whatever quirks are on; `stats.faults` counts the ones injected.
+ *
  * Built on node:http only; every upstream call goes through one keep-alive agent closed with the proxy.
  */
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 // ---------------------------------------------------------------------------------------------
@@ -46,6 +57,36 @@ export interface Quirks {
   deleteWithBody?: boolean;
 }
 
+/** The faults the proxy can inject (see `Faults`). */
+export const FAULT_KINDS = ['error500Before', 'rateLimit429', 'resetBefore', 'error500After', 'resetAfter', 'stall', 'truncated', 'shortPage', 'emptyPage'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Faults, each at its own rate (0..1, per eligible request), at most `max` of each kind:
+ * - error500Before: 500 {"detail":"injected"} without forwarding (the upstream never acted).
+ * - rateLimit429: 429 with `Retry-After: retryAfterSeconds`, without forwarding.
+ * - resetBefore: the connection is destroyed without forwarding and without an answer.
+ * - error500After: forwarded (the upstream acted), then answered 500 instead of its answer.
+ * - resetAfter: forwarded, then the connection destroyed without an answer.
+ * - stall: forwarded, and the answer held for `stallMs` (longer than the client's timeout).
+ * - truncated (reads): a 2xx JSON answer cut in half: alternately a complete message whose
+ *   JSON stops early, and the full Content-Length promised with the connection closed midway.
+ * - shortPage (list reads): the page keeps only the first half of its Resources; totalResults,
+ *   startIndex unchanged (itemsPerPage says the shorter length).
+ * - emptyPage (list reads): the page comes back with no Resources; totalResults unchanged.
+ * Reads are GET and POST …/.search; list reads are those on /Users or /Groups without an id.
+ */
+export interface Faults {
+  seed: number;
+  rates: Partial<Record<FaultKind, number>>;
+  /** Most faults of each kind over the proxy's life. Default 200. */
+  max?: Partial<Record<FaultKind, number>>;
+  /** How long a stall holds the answer. Default 2000 ms. */
+  stallMs?: number;
+  /** Retry-After of the 429s, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+}
+
 export interface QuirkProxyStats {
   /** Requests the proxy received from clients. */
   requests: number;
@@ -61,6 +102,8 @@ export interface QuirkProxyStats {
   notImplemented: number;
   /** Renames applied upstream and then answered 500 (userDataIds). */
   renameFailures: number;
+  /** Faults injected, by kind (all 0 without `Faults`). */
+  faults: Record<FaultKind, number>;
 }
 
 export interface QuirkProxy {
@@ -429,13 +472,114 @@ interface Target {
 // ---------------------------------------------------------------------------------------------
 // The proxy
 
-export async function startQuirkProxy(upstream: string, quirks: Quirks): Promise<QuirkProxy> {
+/** A number in [0, 1) from a seeded hash of the parts: the same parts, the same number. */
+function draw(...parts: Array<string | number>): number {
+  return createHash('sha256').update(parts.join('\u0000')).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+const FAULTS_BEFORE = new Set<FaultKind>(['error500Before', 'rateLimit429', 'resetBefore']);
+const FAULTS_ON_READS = new Set<FaultKind>(['truncated', 'shortPage', 'emptyPage']);
+
+export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?: Faults): Promise<QuirkProxy> {
   const up = new URL(upstream);
   if (up.protocol !== 'http:') throw new Error(`the quirk proxy speaks plain http, not ${up.protocol} (${upstream})`);
   const basePath = up.pathname.replace(/\/+$/, '');
   const upstreamBase = `${up.origin}${basePath}`;
   const agent = new Agent({ keepAlive: true });
-  const stats: QuirkProxyStats = { requests: 0, lockedRefusals: 0, writesInFlight: 0, upstreamRequests: 0, answeredLocally: 0, notImplemented: 0, renameFailures: 0 };
+  const stats: QuirkProxyStats = {
+    requests: 0,
+    lockedRefusals: 0,
+    writesInFlight: 0,
+    upstreamRequests: 0,
+    answeredLocally: 0,
+    notImplemented: 0,
+    renameFailures: 0,
+    faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+  };
+  /** How many times each request (method, URL, body) came: the draw for a retry is a fresh one. */
+  const occurrences = new Map<string, number>();
+  /** The fault an answer is to meet when it is sent (an after-acting one). */
+  const pending = new WeakMap<ServerResponse, FaultKind>();
+
+  /** The fault this request meets, if any: the first kind whose draw falls under its rate. */
+  function chooseFault(method: string, t: Target, body: Buffer): FaultKind | undefined {
+    if (!faults || !t.below || (t.kind === undefined && t.head !== 'Bulk')) return undefined;
+    const read = method === 'GET' || t.search;
+    const listRead = read && t.kind !== undefined && t.id === undefined;
+    const key = `${method} ${t.rawPath}${t.rawQuery} ${createHash('sha256').update(body).digest('hex')}`;
+    const n = occurrences.get(key) ?? 0;
+    occurrences.set(key, n + 1);
+    for (const kind of FAULT_KINDS) {
+      const rate = faults.rates[kind] ?? 0;
+      if (rate <= 0 || stats.faults[kind] >= (faults.max?.[kind] ?? 200)) continue;
+      if (FAULTS_ON_READS.has(kind) && !read) continue;
+      if ((kind === 'shortPage' || kind === 'emptyPage') && !listRead) continue;
+      if (draw(faults.seed, kind, key, n) < rate) return kind;
+    }
+    return undefined;
+  }
+
+  /** A list page with fewer (or no) Resources than the upstream sent, its totalResults kept. */
+  function thinnedPage(body: Buffer, headers: IncomingHttpHeaders | OutgoingHttpHeaders, keep: (length: number) => number): Buffer | undefined {
+    const doc = parseJson(body, headers as IncomingHttpHeaders);
+    if (!isObject(doc) || !Array.isArray(doc.Resources) || doc.Resources.length === 0) return undefined;
+    const kept = (doc.Resources as unknown[]).slice(0, keep(doc.Resources.length));
+    doc.Resources = kept;
+    doc.itemsPerPage = kept.length;
+    return Buffer.from(JSON.stringify(doc));
+  }
+
+  /** Sends an answer through the fault this response was given; false when none applied (send as usual). */
+  function sendFaulty(res: ServerResponse, status: number, headers: IncomingHttpHeaders | OutgoingHttpHeaders, body: Buffer, head: boolean): boolean {
+    const kind = pending.get(res);
+    if (kind === undefined) return false;
+    pending.delete(res);
+    const json = /json/i.test(String(headers['content-type'] ?? ''));
+    switch (kind) {
+      case 'error500After':
+        stats.faults[kind]++;
+        send(res, 500, { 'content-type': PLAIN_JSON }, Buffer.from(JSON.stringify({ detail: 'injected fault: 500 after acting' })), head);
+        return true;
+      case 'resetAfter':
+        stats.faults[kind]++;
+        res.socket?.destroy();
+        return true;
+      case 'stall':
+        stats.faults[kind]++;
+        setTimeout(() => {
+          if (!res.destroyed && !res.writableEnded) send(res, status, headers, body, head);
+        }, faults?.stallMs ?? 2000).unref();
+        return true;
+      case 'truncated': {
+        if (!ok(status) || !json || head || body.length < 2) return false;
+        const n = stats.faults[kind]++;
+        const half = body.subarray(0, Math.floor(body.length / 2));
+        const out: OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(lower(k))) out[k] = v;
+        if (n % 2 === 0) {
+          out['content-length'] = String(half.length);
+          res.writeHead(status, out);
+          res.end(half);
+        } else {
+          out['content-length'] = String(body.length);
+          res.writeHead(status, out);
+          res.write(half, () => res.socket?.destroy());
+        }
+        return true;
+      }
+      case 'shortPage':
+      case 'emptyPage': {
+        if (!ok(status) || !json || head) return false;
+        const thinned = thinnedPage(body, headers, kind === 'emptyPage' ? () => 0 : (length) => Math.floor(length / 2));
+        if (thinned === undefined) return false;
+        stats.faults[kind]++;
+        send(res, status, headers, thinned, head);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
   const ids = new IdMap();
   /** id + "\n" + new userName of renames already answered 500 once. */
   const renamesFailedOnce = new Set<string>();
@@ -567,6 +711,7 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks): Promise
   }
 
   function send(res: ServerResponse, status: number, headers: IncomingHttpHeaders | OutgoingHttpHeaders, body: Buffer, head: boolean): void {
+    if (sendFaulty(res, status, headers, body, head)) return;
     const out: OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(lower(k))) out[k] = v;
     // HEAD keeps the length a GET would have had (RFC 9110 §9.3.2); 204 and 304 have none.
@@ -881,6 +1026,17 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks): Promise
     }
     try {
       const body = await readAll(req);
+      const fault = chooseFault(method, t, body);
+      if (fault !== undefined && FAULTS_BEFORE.has(fault)) {
+        stats.faults[fault]++;
+        stats.answeredLocally++;
+        if (fault === 'resetBefore') res.socket?.destroy();
+        else if (fault === 'rateLimit429') {
+          send(res, 429, { 'content-type': SCIM_JSON, 'retry-after': String(faults?.retryAfterSeconds ?? 1) }, Buffer.from(JSON.stringify(scimError(429, 'injected fault: too many requests'))), method === 'HEAD');
+        } else send(res, 500, { 'content-type': PLAIN_JSON }, Buffer.from(JSON.stringify({ detail: 'injected fault: 500 before acting' })), method === 'HEAD');
+        return;
+      }
+      if (fault !== undefined) pending.set(res, fault);
       await serve(new Exchange(req, res, t, body));
     } finally {
       // Released as soon as the answer is written, so a client's next write (sent when it reads the answer) is never refused.
