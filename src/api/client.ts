@@ -287,6 +287,18 @@ export class ResourceApi<T extends ScimResource> {
       try {
         res = await this.client.transport.request('POST', this.endpoint, { body, expect: [201, 200] });
       } catch (e) {
+        // A 409 after an attempt that may have been carried out (a timed-out POST still running
+        // on the server when it was looked up): the "existing" resource may be that attempt's.
+        if ((options.lookupFirst || attempt > 0) && e instanceof ResponseError && e.status === 409) {
+          const found = await this.findCreated(resource);
+          // Only one that is this create's by its externalId too, when it has one: never someone else's.
+          const externalId = (resource as { externalId?: unknown }).externalId;
+          if (found && (typeof externalId !== 'string' || (found as { externalId?: unknown }).externalId === externalId)) {
+            this.client.say(`create-acted:${this.endpoint}`, `${this.endpoint}: a create repeated after an uncertain attempt met 409; the resource that attempt made was found by name`);
+            return found;
+          }
+          throw e;
+        }
         if (!mayHaveActed(e)) throw e;
         const found = await this.findCreated(resource);
         if (found) {

@@ -238,6 +238,51 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
     assert.equal(client.learnedNow()!.createWithoutId, undefined);
   });
 
+  test('a 409 to a create repeated after a 500 is that earlier attempt, still running when looked up: found and returned', async () => {
+    // The first POST answers 500 before the server has stored the user (a slow request); the
+    // look-up finds nothing; by the second POST the first has landed, so it meets 409.
+    let pendingUser: ScimUser | undefined;
+    const s = usersServer({
+      onPost: (body, n, store) => {
+        if (n === 0) {
+          pendingUser = { ...body, id: 'late-1' } as ScimUser;
+          return scimError(500, 'timeout upstream');
+        }
+        if (pendingUser) {
+          store(pendingUser);
+          pendingUser = undefined;
+        }
+        return scimError(409, 'userName is already taken', 'uniqueness');
+      },
+    });
+    const { client } = clientFor(s.f.fetch, { retries: 2 });
+    const ann = await client.users.create({ userName: 'ann', externalId: 'E-1' });
+    assert.equal(ann.id, 'late-1');
+    assert.equal(s.posts().length, 2);
+  });
+
+  test('a 409 after an uncertain attempt stays a conflict when the user then found is someone else (another externalId); a first-attempt 409 is not looked up', async () => {
+    let lookups = 0;
+    const other = { ...ANN, externalId: 'OTHER' };
+    const s = usersServer({
+      // Nothing found after the 500; by the 409, someone else holds the name.
+      onFilter: (filter, req) => {
+        lookups++;
+        const hits = lookups > 2 && filter.startsWith('userName') ? [other] : [];
+        return scimJson(listResponse(hits, { startIndex: Number(req.url.searchParams.get('startIndex') ?? '1') }));
+      },
+      onPost: (_b, n) => (n === 0 ? scimError(500, 'deadlock') : scimError(409, 'userName is already taken', 'uniqueness')),
+    });
+    const { client } = clientFor(s.f.fetch, { retries: 2 });
+    const e = await rejection(client.users.create({ userName: 'ann', externalId: 'E-1' }));
+    assert.ok(e instanceof ScimError && e.status === 409, String(e));
+    assert.equal(s.posts().length, 2);
+    const before = s.f.calls.length;
+    const e2 = await rejection(client.users.create({ userName: 'ann', externalId: 'OTHER' }));
+    assert.ok(e2 instanceof ScimError && e2.status === 409);
+    assert.equal(s.f.calls.length - before, 1, 'a plain 409 is answered as is, without a look-up');
+  });
+
   test('lookupFirst: a resource found by name is returned without a POST; otherwise it is POSTed', async () => {
     const s = usersServer({ users: [{ ...ANN }] });
     const { client } = clientFor(s.f.fetch);
