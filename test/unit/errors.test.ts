@@ -117,10 +117,12 @@ describe('error mapping', () => {
   });
 
   test('malformed JSON under a JSON content type is reported as such', async () => {
-    const { t } = setup((_r, i) =>
-      new Response(i === 0 ? '{"id": "u1", "userName": ' : '{"detail": "half', { status: i === 0 ? 200 : 400, headers: { 'content-type': 'application/scim+json;charset=utf-8' } }),
+    // A GET whose JSON stops early is asked for again (four retries by default); it stays malformed.
+    const { t, f } = setup((_r, i) =>
+      new Response(i < 5 ? '{"id": "u1", "userName": ' : '{"detail": "half', { status: i < 5 ? 200 : 400, headers: { 'content-type': 'application/scim+json;charset=utf-8' } }),
     );
     const ok = await rejection(t.request('GET', '/Users/u1', { expect: [200] }));
+    assert.equal(f.calls.length, 5);
     assert.ok(ok instanceof UnexpectedStatusError, String(ok));
     assert.ok(!(ok instanceof UnexpectedContentTypeError));
     assert.equal(ok.status, 200);
