@@ -154,7 +154,10 @@ describe('terminal output escapes control characters', () => {
   test('a plan on a terminal escapes control characters and marks invisible ones', async () => {
     const csv = join(home.dir, 'hr.csv');
     writeFileSync(csv, `userName,displayName,title\nadm\u200bin@escape.test,"Mallory \u001b[8mhidden\u001b[28m",CEO\u202eOEC\n`);
-    const r = await runCliInTerminal(['sync', 'plan', '--source', csv], 200, { env });
+    // A userName with an invisible character is refused unless asked for; asked for, the plan marks it.
+    const refused = await runCliInTerminal(['sync', 'plan', '--source', csv], 200, { env });
+    assert.equal(refused.code, 2, refused.stdout);
+    const r = await runCliInTerminal(['sync', 'plan', '--source', csv, '--allow-unusual-names'], 200, { env });
     assert.ok(r.code === 0 || r.code === 3, r.stdout);
     assert.doesNotMatch(r.stdout, /\u001b\[8m|\u202e|\u200b/, JSON.stringify(r.stdout));
     assert.match(r.stdout, /\+ create user adm<U\+200B>in@escape\.test/);
