@@ -20,7 +20,11 @@
  * with totalResults met or under-reported (capped), or absent, is the end without a second read.
  * The one case this cannot tell from an over-stated total is a server whose listing really ends
  * on a full page: it gets the error (safe: nothing is planned from a listing in doubt).
- * Cursor paging ends where the server gives no next cursor.
+ * Cursor paging ends where the server gives no next cursor. A cursor page cannot be asked for
+ * again, so when the cursors end with fewer resources than totalResults the listing is read
+ * again from the start, yielding only resources not yet seen; after MAX_CURSOR_PASSES passes
+ * still short of totalResults, IncompleteListingError (so an over-stated total on a cursor
+ * server costs three passes and fails, rather than be trusted).
  */
 import { IncompleteListingError, ResponseError, ResponseValidationError } from './errors.ts';
 import type { Transport } from './http.ts';
@@ -88,6 +92,8 @@ function requestParams(params: ListParams, position: { startIndex?: number; curs
 
 /** Empty pages read again in one listing, at most (each costs one or two requests). */
 const MAX_REREADS = 5;
+/** Passes over a cursor listing whose cursors end short of totalResults, at most. */
+const MAX_CURSOR_PASSES = 3;
 
 async function fetchPage(transport: Transport, endpoint: string, params: ListParams, position: { startIndex?: number; cursor?: string }, count: number): Promise<Page> {
   const query = requestParams(params, position, count);
@@ -132,6 +138,10 @@ export async function* paginate(
   let longest = 0;
   /** Pages that turned out to have come back short, read again (bounded: a listing must end). */
   let rereads = 0;
+  /** Cursor paging: passes over the listing that ended short of totalResults, and pages read. */
+  let cursorPasses = 0;
+  let cursorPages = 0;
+  let firstPassPages: number | undefined;
 
   const read = async (position: { startIndex?: number; cursor?: string }, count: number): Promise<Page> => {
     try {
@@ -197,13 +207,33 @@ export async function* paginate(
     if (received >= limit) return;
 
     if (cursor !== undefined) {
-      if (page.nextCursor === undefined) return;
+      cursorPages++;
+      if (page.nextCursor === undefined) {
+        if (total === undefined || received >= total) return;
+        // The cursors ended short of totalResults: a page may have come back short or empty on
+        // its way (a cursor page cannot be asked for again). Read the listing again from the
+        // start; what was yielded already is not yielded twice.
+        if (++cursorPasses >= MAX_CURSOR_PASSES) {
+          throw incomplete(`the cursor listing ended ${MAX_CURSOR_PASSES} times with fewer resources than totalResults (${total})`);
+        }
+        firstPassPages ??= cursorPages;
+        cursorPages = 0;
+        cursor = '';
+        usedCursors.clear();
+        emptyCursorPages = 0;
+        continue;
+      }
       if (page.nextCursor === cursor) throw incomplete('the server returned the same cursor twice');
       // A cursor seen before means a loop (c1 → c2 → c1 …); so do pages that bring nothing new.
       usedCursors.add(cursor);
       if (usedCursors.has(page.nextCursor)) throw incomplete(`the server returned cursor "${page.nextCursor}" again (the listing would loop)`);
-      emptyCursorPages = fresh === 0 ? emptyCursorPages + 1 : 0;
-      if (emptyCursorPages > 3) throw incomplete('the server keeps returning pages with nothing new and a next cursor');
+      if (firstPassPages === undefined) {
+        emptyCursorPages = fresh === 0 ? emptyCursorPages + 1 : 0;
+        if (emptyCursorPages > 3) throw incomplete('the server keeps returning pages with nothing new and a next cursor');
+      } else if (cursorPages > firstPassPages * 2 + 10) {
+        // A second pass brings mostly resources already had; it is bounded by the first one instead.
+        throw incomplete('reading the cursor listing again, the server keeps returning pages');
+      }
       cursor = page.nextCursor;
       continue;
     }

@@ -427,6 +427,47 @@ describe('cursor paging (RFC 9865)', () => {
     assert.deepEqual(f.calls.map((r) => r.url.searchParams.get('cursor')), ['', 'c1', 'c2']);
   });
 
+  test('cursors that end short of totalResults (a page came back short): the listing is read again and completed, nothing twice', async () => {
+    const users = makeUsers(25);
+    const plain = cursorServer(users, 10);
+    let cut = 0;
+    const { c, f } = client(
+      (req, i) => {
+        const res = plain(req, i) as Response;
+        // The first time, the page at c1 loses its last five resources on the way.
+        if (req.url.searchParams.get('cursor') === 'c1' && cut++ === 0) {
+          return res.json().then((body) => scimJson({ ...(body as object), Resources: (body as { Resources: unknown[] }).Resources.slice(0, 5) }));
+        }
+        return res;
+      },
+      { capabilities: cursorCaps() },
+    );
+    const got = await c.users.toArray({ pageSize: 10 });
+    assert.equal(got.length, 25);
+    assert.deepEqual(ids(got).sort(), ids(users).sort());
+    assert.deepEqual(f.calls.map((r) => r.url.searchParams.get('cursor')), ['', 'c1', 'c2', '', 'c1', 'c2']);
+  });
+
+  test('cursors that keep ending short of totalResults: IncompleteListingError after three passes', async () => {
+    const users = makeUsers(25);
+    const { c, f } = client(
+      (req) => {
+        const cursor = req.url.searchParams.get('cursor');
+        // The server says 40 and ends after 25 (or keeps losing pages): never trusted as complete.
+        const page = cursor === '' ? 0 : Number(cursor!.slice(1));
+        const body = listResponse(users.slice(page * 10, (page + 1) * 10), { totalResults: 40 });
+        if ((page + 1) * 10 < users.length) body.nextCursor = `c${page + 1}`;
+        return scimJson(body);
+      },
+      { capabilities: cursorCaps() },
+    );
+    const { items, error } = await collectUntilError(c.users.list({ pageSize: 10 }));
+    assert.ok(error instanceof IncompleteListingError);
+    assert.match(error.message, /ended 3 times with fewer resources than totalResults \(40\)/);
+    assert.equal(items.length, 25, 'nothing yielded twice');
+    assert.equal(f.calls.length, 9);
+  });
+
   test('a repeated cursor is an error, not a loop', async () => {
     const users = makeUsers(30);
     const { c, f } = client(cursorServer(users, 10, (p) => (p === 0 ? 'c1' : 'c1')), { capabilities: cursorCaps() });
