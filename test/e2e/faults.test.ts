@@ -5,7 +5,9 @@
  * than the client's timeout, bodies cut short, list pages short or empty with a totalResults
  * that says more), seeded so a run is reproducible. With Bulk and without, the sync must
  * converge within three runs with no user or group made twice and no user the source lists
- * deactivated or deleted; then a plan made straight against the server (no proxy) is empty.
+ * deactivated or deleted; then a plan made straight against the server (no proxy) is empty,
+ * and plans made through the faults (listings of every user, with pages lost on the way) plan
+ * nothing: they are empty or fail as an incomplete read.
  * The figures (faults per kind, runs, duplicates, removals) are printed as diagnostics.
  */
 import assert from 'node:assert/strict';
@@ -22,23 +24,33 @@ const TEAMS = 20;
 /** Seconds: stalls (stallMs) are longer, so each costs about this much. */
 const TIMEOUT_S = 1;
 
-const FAULTS: Faults = {
-  seed: 20261202,
-  rates: {
-    error500Before: 0.01,
-    rateLimit429: 0.01,
-    resetBefore: 0.01,
-    error500After: 0.01,
-    resetAfter: 0.01,
-    stall: 0.004,
-    truncated: 0.03,
-    shortPage: 0.05,
-    emptyPage: 0.05,
-  },
-  max: { error500Before: 30, rateLimit429: 30, resetBefore: 30, error500After: 30, resetAfter: 30, stall: 4, truncated: 30, shortPage: 30, emptyPage: 30 },
-  stallMs: TIMEOUT_S * 1000 + 500,
-  retryAfterSeconds: 1,
-};
+/**
+ * The faults, per mode. With Bulk the sync itself sends few requests (a few Bulk POSTs and
+ * PATCHes), so the rates are higher there; list pages are faulted mostly in the plans made
+ * through the proxy after convergence (each lists every user). Decisions are seeded hashes of
+ * each request; the server's ids are random, so bodies that carry them (group members) draw
+ * differently from run to run: the rates are set so that every kind is met in every run.
+ */
+function faultsFor(mode: 'bulk' | 'no-bulk'): Faults {
+  const r = mode === 'bulk' ? 0.03 : 0.01;
+  return {
+    seed: 20261202 + (mode === 'bulk' ? 0 : 1),
+    rates: {
+      error500Before: r,
+      rateLimit429: r,
+      resetBefore: r,
+      error500After: r,
+      resetAfter: r,
+      stall: mode === 'bulk' ? 0.02 : 0.004,
+      truncated: 0.03,
+      shortPage: 0.1,
+      emptyPage: 0.1,
+    },
+    max: { error500Before: 30, rateLimit429: 30, resetBefore: 30, error500After: 30, resetAfter: 30, stall: 4, truncated: 40, shortPage: 60, emptyPage: 60 },
+    stallMs: TIMEOUT_S * 1000 + 500,
+    retryAfterSeconds: 1,
+  };
+}
 
 const userName = (i: number) => `user${String(i).padStart(4, '0')}@faults.example.com`;
 
@@ -77,7 +89,7 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
 
     before(async () => {
       server = await startServe({ token: TOKEN });
-      proxy = await startQuirkProxy(server.url, {}, { ...FAULTS, seed: FAULTS.seed + (mode === 'bulk' ? 0 : 1) });
+      proxy = await startQuirkProxy(server.url, {}, faultsFor(mode));
       home = tempHome();
     });
     after(async () => {
@@ -122,6 +134,17 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
         if (plan.code === 0) break;
       }
 
+      // Plans through the faults once the server holds everything: a listing of 2,000 users met
+      // with empty and short pages must never plan a change (empty plan, or a failed read).
+      const convergedFaults = { ...proxy!.stats.faults };
+      const planCodes: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const p = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode', '--timeout', String(TIMEOUT_S)], { env: viaProxy, timeoutMs: 120_000 });
+        planCodes.push(p.code ?? -1);
+        if (p.code !== 0) log.push(`plan through faults: exit ${p.code}\n${p.stdout.slice(0, 1500)}\n${p.stderr.slice(0, 600)}`);
+      }
+      const planFaults = Object.fromEntries(FAULT_KINDS.map((k) => [k, proxy!.stats.faults[k] - convergedFaults[k]]));
+
       const users = await upstreamAll('/Users');
       const groups = await upstreamAll('/Groups');
       const names = users.map((u) => String(u.userName).toLowerCase());
@@ -134,7 +157,7 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
         const u = byName.get(userName(i));
         if (u === undefined || u.active === false) unintendedRemovals++;
       }
-      const faults = { ...proxy!.stats.faults };
+      const faults = convergedFaults;
       const figures: Figures = {
         mode,
         runs,
@@ -148,6 +171,7 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
       t.diagnostic(`figures ${JSON.stringify(figures)}`);
+      t.diagnostic(`plans through the faults after convergence: exit codes ${planCodes.join(', ')} (0 = no changes, 3 = changes, 1 or 6 = the read failed); faults met ${JSON.stringify(planFaults)}`);
       for (const line of log) t.diagnostic(line.replace(/\n/g, ' | '));
 
       assert.equal(plan?.code, 0, `no empty plan after ${runs} runs:\n${plan?.stdout.slice(0, 2000)}\n${log.join('\n')}`);
@@ -161,8 +185,12 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
       const members = new Map(groups.map((g) => [g.displayName as string, (g.members ?? []).length as number]));
       for (let team = 0; team < TEAMS; team++) assert.equal(members.get(`Team ${team}`), USERS / TEAMS, `Team ${team}`);
       assert.equal(members.get('Leads'), Math.ceil(USERS / 7));
-      // The faults did happen, every kind of them.
-      for (const kind of FAULT_KINDS) assert.ok(faults[kind] > 0, `some ${kind} faults were injected: ${JSON.stringify(faults)}`);
+      // No plan through the faults planned a change: each was empty or failed as a read.
+      assert.ok(planCodes.every((c) => c === 0 || c === 1 || c === 6), `plans through the faults: ${planCodes.join(', ')}\n${log.join('\n')}`);
+      assert.ok(planCodes.includes(0), 'at least one plan through the faults read everything');
+      // The faults did happen, every kind of them (over the runs and the plans).
+      const all = proxy!.stats.faults;
+      for (const kind of FAULT_KINDS) assert.ok(all[kind] > 0, `some ${kind} faults were injected: ${JSON.stringify(all)}`);
     });
   });
 }
