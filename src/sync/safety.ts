@@ -117,37 +117,21 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
   }
   // Updates that set active=false count too: a broken export marking everyone inactive is a mass deactivation.
   const destructive = n.deactivate + n.delete + n.deactivatedBySource;
-  const managed = plan.summary.managed;
-  const limit = deletionLimit(opts.maxDeletes, managed);
-  if (destructive > limit) {
+  // The three thresholds: what the plan would remove, against its limit of the managed base.
+  const thresholds: Array<{ check: SafetyCheck; limit: LimitSpec; spec: string | undefined; count: number; base: number; what: string }> = [
+    { check: 'deletion-threshold', limit: LIMITS.deletes, spec: opts.maxDeletes, count: destructive, base: plan.summary.managed, what: 'deactivate or delete %n of %b managed users' },
+    { check: 'membership-threshold', limit: LIMITS.membershipRemovals, spec: opts.maxMembershipRemovals, count: n.membershipRemovals, base: plan.summary.managedMemberships ?? 0, what: 'remove %n of %b group memberships of managed users' },
+    { check: 'group-deletion-threshold', limit: LIMITS.groupDeletes, spec: opts.maxGroupDeletes, count: n.groupsDeleted, base: plan.summary.managedGroups ?? 0, what: 'delete %n of %b managed groups' },
+  ];
+  for (const t of thresholds) {
+    const max = limitFor(t.limit, t.spec, t.base);
+    if (t.count <= max) continue;
     findings.push({
-      check: 'deletion-threshold',
+      check: t.check,
       message:
-        `the plan would deactivate or delete ${destructive} of ${managed} managed users, over the limit of ${limit} (${describeLimit(LIMITS.deletes, opts.maxDeletes)}). ` +
-        `Review it with "scimctl sync plan", then raise the limit with --max-deletes ${destructive} if it is right`,
-      accept: [`--max-deletes ${destructive}`],
-    });
-  }
-  const memberships = plan.summary.managedMemberships ?? 0;
-  const removalLimit = membershipRemovalLimit(opts.maxMembershipRemovals, memberships);
-  if (n.membershipRemovals > removalLimit) {
-    findings.push({
-      check: 'membership-threshold',
-      message:
-        `the plan would remove ${n.membershipRemovals} of ${memberships} group memberships of managed users, over the limit of ${removalLimit} (${describeLimit(LIMITS.membershipRemovals, opts.maxMembershipRemovals)}). ` +
-        `Review it with "scimctl sync plan", then raise the limit with --max-membership-removals ${n.membershipRemovals} if it is right`,
-      accept: [`--max-membership-removals ${n.membershipRemovals}`],
-    });
-  }
-  const groups = plan.summary.managedGroups ?? 0;
-  const groupLimit = groupDeletionLimit(opts.maxGroupDeletes, groups);
-  if (n.groupsDeleted > groupLimit) {
-    findings.push({
-      check: 'group-deletion-threshold',
-      message:
-        `the plan would delete ${n.groupsDeleted} of ${groups} managed groups, over the limit of ${groupLimit} (${describeLimit(LIMITS.groupDeletes, opts.maxGroupDeletes)}). ` +
-        `Review it with "scimctl sync plan", then raise the limit with --max-group-deletes ${n.groupsDeleted} if it is right`,
-      accept: [`--max-group-deletes ${n.groupsDeleted}`],
+        `the plan would ${t.what.replace('%n', String(t.count)).replace('%b', String(t.base))}, over the limit of ${max} (${describeLimit(t.limit, t.spec)}). ` +
+        `Review it with "scimctl sync plan", then raise the limit with ${t.limit.flag} ${t.count} if it is right`,
+      accept: [`${t.limit.flag} ${t.count}`],
     });
   }
   if (opts.unattended && opts.lastRecordCount !== undefined && opts.lastRecordCount > 0 && !opts.acceptSourceChange) {
