@@ -1,7 +1,8 @@
 /**
  * Applying a plan: exactly its changes, never a recomputed diff. Phases run in
  * dependency order (create users, update users, create groups, memberships,
- * deactivate, delete users, delete groups); within a phase, bounded concurrency
+ * deactivate, delete users, delete groups: the phases and apply order of the
+ * table in change-kinds.ts); within a phase, bounded concurrency
  * and pacing. A failed change is reported and the rest go on; changes that
  * depend on a failed one (a membership of a user that was not created) fail too.
  */
@@ -13,6 +14,7 @@ import { changeMembers } from '../api/members.ts';
 import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimGroup } from '../api/types.ts';
 import { ChangedOnServerError, changesToPatch, settledAfter412, updateResource } from '../api/update.ts';
+import { APPLY_ORDER } from './change-kinds.ts';
 import type { AttributeDiff, Change, ChangeKind, GroupRef, Plan, UserRef } from './model.ts';
 import { withoutPlaceholders } from './plan-file.ts';
 import { versionKey } from './planner.ts';
@@ -51,8 +53,6 @@ export function applyDiffs<T extends Record<string, unknown>>(resource: T, diffs
   }
   return out as T;
 }
-
-const ORDER: ChangeKind[] = ['create-user', 'update-user', 'create-group', 'add-member', 'remove-member', 'deactivate-user', 'delete-user', 'delete-group'];
 
 async function isGone(api: ScimClient['users'] | ScimClient['groups'], id: string): Promise<boolean> {
   try {
@@ -200,5 +200,5 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
     client.say('unkept', `the server does not keep these attributes as sent: ${fresh.map(([p, how]) => describeUnkept(p, how)).join(', ')}; later plans for this profile leave them out`);
   }
 
-  return ORDER.flatMap((kind) => plan.changes.filter((c) => c.kind === kind)).map((c) => results.get(c.id) ?? { id: c.id, kind: c.kind, status: 'failed', detail: 'not run' });
+  return APPLY_ORDER.flatMap((kind) => plan.changes.filter((c) => c.kind === kind)).map((c) => results.get(c.id) ?? { id: c.id, kind: c.kind, status: 'failed', detail: 'not run' });
 }
