@@ -2,6 +2,7 @@
  * What a plan would do, counted from its changes: the one source of every count that
  * a summary shows, a safety check weighs, or a plan file is checked against.
  */
+import { CHANGE_KIND_TABLE } from './change-kinds.ts';
 import type { Change } from './model.ts';
 
 export interface ChangeCounts {
@@ -27,33 +28,8 @@ export function deactivates(diffs: readonly { path: string; before?: unknown; af
 export function countChanges(changes: readonly Change[]): ChangeCounts {
   const n: ChangeCounts = { create: 0, update: 0, deactivate: 0, delete: 0, memberships: 0, membershipAdds: 0, membershipRemovals: 0, groupsCreated: 0, groupsDeleted: 0, deactivatedBySource: 0 };
   for (const c of changes) {
-    switch (c.kind) {
-      case 'create-user':
-        n.create++;
-        break;
-      case 'update-user':
-        n.update++;
-        if (deactivates(c.diffs)) n.deactivatedBySource++;
-        break;
-      case 'deactivate-user':
-        n.deactivate++;
-        break;
-      case 'delete-user':
-        n.delete++;
-        break;
-      case 'create-group':
-        n.groupsCreated++;
-        break;
-      case 'add-member':
-        n.membershipAdds++;
-        break;
-      case 'remove-member':
-        n.membershipRemovals++;
-        break;
-      case 'delete-group':
-        n.groupsDeleted++;
-        break;
-    }
+    n[CHANGE_KIND_TABLE[c.kind].counter]++;
+    if (c.kind === 'update-user' && deactivates(c.diffs)) n.deactivatedBySource++;
   }
   n.memberships = n.membershipAdds + n.membershipRemovals;
   return n;
