@@ -11,6 +11,7 @@ import { changeLines, summaryText } from '../output/plan.ts';
 import { USER_COLUMNS, GROUP_COLUMNS, MEMBER_COLUMNS } from '../output/resources.ts';
 import { padEnd, truncate, type Column } from '../output/table.ts';
 import { safeText } from '../output/safe-text.ts';
+import { kindFacts } from '../sync/change-kinds.ts';
 import type { RunRecord } from '../sync/history.ts';
 import type { Change } from '../sync/model.ts';
 import { Table } from './components/Table.tsx';
@@ -18,7 +19,7 @@ import { runRequest, type TuiDeps } from './effects.ts';
 import { BINDINGS, hintsFor, keyName, splitKeys, type InkKey } from './keys.ts';
 import { appReducer, initialState, listHeight, type AppState, type Overlay } from './state/app.ts';
 import type { ListState } from './state/list.ts';
-import { includedSummary, KIND_TITLES, progressOf, shownChanges, type ReviewState } from './state/review.ts';
+import { includedSummary, progressOf, shownChanges, type ReviewState } from './state/review.ts';
 
 /** How long typing must pause before the server is asked (search as you type). */
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -175,7 +176,7 @@ function ReviewPane({ state, review, color }: { state: AppState; review: ReviewS
   shown.forEach((c, i) => {
     if (c.kind !== lastKind) {
       lastKind = c.kind;
-      lines.push({ text: `${KIND_TITLES[c.kind]} (${shown.filter((x) => x.kind === c.kind).length})`, dim: true });
+      lines.push({ text: `${kindFacts(c.kind).title} (${shown.filter((x) => x.kind === c.kind).length})`, dim: true });
     }
     const result = review.results[c.id];
     const mark = result ? (result.status === 'applied' ? '✓' : result.status === 'failed' ? '✗' : '-') : review.excluded.has(c.id) ? ' ' : '✔';

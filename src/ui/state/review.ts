@@ -3,29 +3,12 @@
  * include/exclude, expand, filter by kind, then confirm and apply with live results.
  */
 import type { ChangeResult } from '../../sync/apply.ts';
-import type { Change, ChangeKind, PlanSummary } from '../../sync/model.ts';
+import { kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
+import { countChanges } from '../../sync/counts.ts';
+import type { Change, PlanSummary } from '../../sync/model.ts';
 
-export type ReviewFilter = 'all' | 'creates' | 'updates' | 'removals' | 'groups';
+export type ReviewFilter = 'all' | ReviewCategory;
 const FILTERS: ReviewFilter[] = ['all', 'creates', 'updates', 'removals', 'groups'];
-
-const KINDS_OF: Record<ReviewFilter, ChangeKind[]> = {
-  all: ['create-user', 'update-user', 'deactivate-user', 'delete-user', 'create-group', 'add-member', 'remove-member', 'delete-group'],
-  creates: ['create-user', 'create-group'],
-  updates: ['update-user'],
-  removals: ['deactivate-user', 'delete-user', 'delete-group', 'remove-member'],
-  groups: ['create-group', 'add-member', 'remove-member', 'delete-group'],
-};
-
-export const KIND_TITLES: Record<ChangeKind, string> = {
-  'create-user': 'Create users',
-  'update-user': 'Update users',
-  'deactivate-user': 'Deactivate users',
-  'delete-user': 'Delete users',
-  'create-group': 'Create groups',
-  'add-member': 'Add members',
-  'remove-member': 'Remove members',
-  'delete-group': 'Delete groups',
-};
 
 export type ReviewPhase = 'review' | 'confirm' | 'applying' | 'done';
 
@@ -56,10 +39,9 @@ export function initialReview(changes: Change[]): ReviewState {
   return { changes, excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
 }
 
-/** The changes the current filter shows, grouped by kind in apply order. */
+/** The changes the current filter shows, grouped by kind in review order (users first, then groups: not apply order). */
 export function shownChanges(state: ReviewState): Change[] {
-  const kinds = KINDS_OF[state.filter];
-  return KINDS_OF.all.filter((k) => kinds.includes(k)).flatMap((k) => state.changes.filter((c) => c.kind === k));
+  return kindsIn(state.filter).flatMap((k) => state.changes.filter((c) => c.kind === k));
 }
 
 export function selectedChange(state: ReviewState): Change | undefined {
@@ -69,15 +51,15 @@ export function selectedChange(state: ReviewState): Change | undefined {
 /** What would be applied now: the summary of the included changes. */
 export function includedSummary(state: ReviewState): PlanSummary & { excluded: number } {
   const inc = state.changes.filter((c) => !state.excluded.has(c.id));
-  const n = (k: ChangeKind) => inc.filter((c) => c.kind === k).length;
+  const n = countChanges(inc);
   return {
-    create: n('create-user'),
-    update: n('update-user'),
-    deactivate: n('deactivate-user'),
-    delete: n('delete-user'),
-    memberships: n('add-member') + n('remove-member'),
-    groupsCreated: n('create-group'),
-    groupsDeleted: n('delete-group'),
+    create: n.create,
+    update: n.update,
+    deactivate: n.deactivate,
+    delete: n.delete,
+    memberships: n.memberships,
+    groupsCreated: n.groupsCreated,
+    groupsDeleted: n.groupsDeleted,
     managed: 0,
     excluded: state.changes.length - inc.length,
   };
