@@ -6,7 +6,8 @@ import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
 import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '../sync/model.ts';
 import { cellChanges, renderCellChanges } from './changes.ts';
-import { deactivates } from '../sync/planner.ts';
+import { kindFacts } from '../sync/change-kinds.ts';
+import { deactivates } from '../sync/counts.ts';
 import { groupLines, groupProblems } from '../sources/problem-groups.ts';
 import { safeText } from './safe-text.ts';
 
@@ -40,10 +41,16 @@ export function changeLines(change: Change, registry = new SchemaRegistry(), det
   return unsafeChangeLines(change, registry, detail).map(planSafe);
 }
 
+/** A change's lines, the first marked with its kind's symbol (change-kinds.ts). */
 function unsafeChangeLines(change: Change, registry: SchemaRegistry, detail: boolean): string[] {
+  const [head, ...rest] = unmarkedLines(change, registry, detail);
+  return [`${kindFacts(change.kind).symbol} ${head}`, ...rest];
+}
+
+function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean): string[] {
   switch (change.kind) {
     case 'create-user': {
-      const lines = [`+ create user ${change.userName}  (${change.origin.file}:${change.origin.line})`];
+      const lines = [`create user ${change.userName}  (${change.origin.file}:${change.origin.line})`];
       if (detail) {
         // Write-only values (an initial password) are never shown.
         const secret = (column: string) => {
@@ -56,7 +63,7 @@ function unsafeChangeLines(change: Change, registry: SchemaRegistry, detail: boo
       return lines;
     }
     case 'update-user': {
-      const lines = [`~ update user ${change.userName}${change.reactivate ? ' (reactivate)' : deactivates(change.diffs) ? ' (deactivate, as the source says)' : ''}`];
+      const lines = [`update user ${change.userName}${change.reactivate ? ' (reactivate)' : deactivates(change.diffs) ? ' (deactivate, as the source says)' : ''}`];
       if (detail) {
         const [before, after] = sides(change.diffs, registry);
         lines.push(...renderCellChanges(cellChanges(before, after, SCHEMA.USER, registry)));
@@ -64,17 +71,17 @@ function unsafeChangeLines(change: Change, registry: SchemaRegistry, detail: boo
       return lines;
     }
     case 'deactivate-user':
-      return [`- deactivate user ${change.userName}  (${change.target})`];
+      return [`deactivate user ${change.userName}  (${change.target})`];
     case 'delete-user':
-      return [`- delete user ${change.userName}  (${change.target})`];
+      return [`delete user ${change.userName}  (${change.target})`];
     case 'create-group':
-      return [`+ create group ${change.displayName}`];
+      return [`create group ${change.displayName}`];
     case 'add-member':
-      return [`+ add ${change.userName} to group ${change.groupName}`];
+      return [`add ${change.userName} to group ${change.groupName}`];
     case 'remove-member':
-      return [`- remove ${change.userName} from group ${change.groupName}`];
+      return [`remove ${change.userName} from group ${change.groupName}`];
     case 'delete-group':
-      return [`- delete group ${change.displayName}  (${change.target})`];
+      return [`delete group ${change.displayName}  (${change.target})`];
   }
 }
 
