@@ -6,6 +6,7 @@
  * changes, never from what the summary says.
  */
 import { z } from 'zod';
+import { CHANGE_KINDS, kindFacts } from './change-kinds.ts';
 import { countChanges } from './counts.ts';
 import type { Change, ChangeKind, PlanSummary } from './model.ts';
 import { PLAN_FORMAT, planDigest, PlanFileError, type PlanFile } from './plan-file.ts';
@@ -30,8 +31,6 @@ const CHANGE_SCHEMAS = {
   'remove-member': z.strictObject({ id: text, kind: z.literal('remove-member'), group: ref, groupName: shownName, user: ref, userName: shownName }),
   'delete-group': z.strictObject({ id: text, kind: z.literal('delete-group'), target: text, displayName: shownName }),
 } satisfies Record<ChangeKind, z.ZodType>;
-
-export const CHANGE_KINDS = Object.keys(CHANGE_SCHEMAS) as ChangeKind[];
 
 const summary = z.strictObject({
   create: count,
@@ -163,7 +162,7 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
     if (!Object.hasOwn(versions, key)) problems.push(`${label(i, c)}: field "${field}": ${key} is not in "versions" (every object a change touches has the version it was planned against)`);
   };
   changes.forEach((c, i) => {
-    const userChange = c.kind === 'create-user' || c.kind === 'update-user' || c.kind === 'deactivate-user' || c.kind === 'delete-user';
+    const userChange = kindFacts(c.kind).part === 'users';
     if (userChange && mode === 'groups') problems.push(`${label(i, c)}: field "kind": a ${c.kind} change in a plan of mode "groups" (memberships only)`);
     if (!userChange && mode === 'attributes') problems.push(`${label(i, c)}: field "kind": a ${c.kind} change in a plan of mode "attributes" (users only)`);
     switch (c.kind) {
@@ -188,7 +187,7 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
           if (at === undefined || changes[at]!.kind !== kind) {
             problems.push(`${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not the id of a ${kind} change of this plan`);
           }
-          if (c.kind === 'remove-member') problems.push(`${label(i, c)}: field "${field}": a remove-member change refers to an object this plan creates`);
+          if (!kindFacts(c.kind).dependsOn.includes(kind)) problems.push(`${label(i, c)}: field "${field}": a ${c.kind} change refers to an object this plan creates`);
         }
         once(i, c, `member:${refKey(c.group)}:${refKey(c.user)}`, `the membership of ${refKey(c.user)} in ${refKey(c.group)}`);
         if ('id' in c.group) needVersion(i, c, 'group.id', versionKey('Group', c.group.id));
