@@ -5,6 +5,7 @@
  * summary is only what the file says about itself); the summary gives only the bases
  * of the percentage limits (how many users, memberships and groups the run manages).
  */
+import { kindFacts, type RemovalThreshold } from './change-kinds.ts';
 import { countChanges } from './counts.ts';
 import type { Plan } from './model.ts';
 
@@ -58,7 +59,7 @@ export const LIMITS = {
   deletes: { flag: '--max-deletes', defaultSpec: DEFAULT_MAX_DELETES, min: MIN_THRESHOLD },
   membershipRemovals: { flag: '--max-membership-removals', defaultSpec: DEFAULT_MAX_MEMBERSHIP_REMOVALS, min: MIN_MEMBERSHIP_REMOVALS },
   groupDeletes: { flag: '--max-group-deletes', defaultSpec: DEFAULT_MAX_GROUP_DELETES, min: MIN_GROUP_DELETES },
-} as const satisfies Record<string, LimitSpec>;
+} as const satisfies Record<RemovalThreshold, LimitSpec>;
 
 /** Throws a RangeError naming the flag unless `spec` is a count ("25") or a percentage ("10%", at most 100%). */
 export function checkLimitSpec(flag: string, spec: string): void {
@@ -115,13 +116,15 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
       accept: ['--allow-empty-groups'],
     });
   }
+  // What counts against each threshold: the changes of the kinds the change-kind table puts under it.
+  const removing = (t: RemovalThreshold) => plan.changes.filter((c) => kindFacts(c.kind).threshold === t).length;
   // Updates that set active=false count too: a broken export marking everyone inactive is a mass deactivation.
-  const destructive = n.deactivate + n.delete + n.deactivatedBySource;
+  const destructive = removing('deletes') + n.deactivatedBySource;
   // The three thresholds: what the plan would remove, against its limit of the managed base.
   const thresholds: Array<{ check: SafetyCheck; limit: LimitSpec; spec: string | undefined; count: number; base: number; what: string }> = [
     { check: 'deletion-threshold', limit: LIMITS.deletes, spec: opts.maxDeletes, count: destructive, base: plan.summary.managed, what: 'deactivate or delete %n of %b managed users' },
-    { check: 'membership-threshold', limit: LIMITS.membershipRemovals, spec: opts.maxMembershipRemovals, count: n.membershipRemovals, base: plan.summary.managedMemberships ?? 0, what: 'remove %n of %b group memberships of managed users' },
-    { check: 'group-deletion-threshold', limit: LIMITS.groupDeletes, spec: opts.maxGroupDeletes, count: n.groupsDeleted, base: plan.summary.managedGroups ?? 0, what: 'delete %n of %b managed groups' },
+    { check: 'membership-threshold', limit: LIMITS.membershipRemovals, spec: opts.maxMembershipRemovals, count: removing('membershipRemovals'), base: plan.summary.managedMemberships ?? 0, what: 'remove %n of %b group memberships of managed users' },
+    { check: 'group-deletion-threshold', limit: LIMITS.groupDeletes, spec: opts.maxGroupDeletes, count: removing('groupDeletes'), base: plan.summary.managedGroups ?? 0, what: 'delete %n of %b managed groups' },
   ];
   for (const t of thresholds) {
     const max = limitFor(t.limit, t.spec, t.base);
