@@ -19,6 +19,9 @@
  *      parent attribute throws a TypeError: the copy matched gets an empty parent (no values) instead.
  *   5. An incomplete comparison (`userName eq`) parses without complaint: the parsed filter is built again
  *      from its objects, which scimmy validates, and a failure there is a 400 invalidFilter.
+ *   6. A trailing `and`, `or` or `not` (`userName eq "x" and`) is dropped without complaint: refused here.
+ * Whatever scimmy itself throws while parsing (its own errors, or a TypeError on input such as
+ * `and userName eq "x"`) is a 400 invalidFilter too.
  */
 import SCIMMY from 'scimmy';
 
@@ -288,6 +291,9 @@ function matchView(record: Record<string, unknown>, branches: Branch[], schema: 
 export function compileFilter(expression: string, kind: ResourceKind): HostFilter {
   const schema = schemaFacts[kind];
   let filter: InstanceType<typeof SCIMMY.Types.Filter>;
+  const pieces = outsideQuotes(expression.trim());
+  const last = pieces[pieces.length - 1];
+  if (last && !last.quoted && /(^|\s)(and|or|not)$/i.test(last.text)) throw new InvalidFilter(`Filter ends with an operator: '${expression}'`);
   try {
     const parsed = new SCIMMY.Types.Filter(rewriteNegatedGroups(expression));
     const branches = (JSON.parse(JSON.stringify(parsed)) as Branch[]).map((b) => normaliseBranch(b, schema));
