@@ -1,9 +1,11 @@
 /**
  * scimctl benchmarks. Prints figures as ratios against baselines measured in the
- * same run on the same machine; not a test (nothing here fails the build).
+ * same run on the same machine; not a test (nothing here fails the build). The memory
+ * entry checks figures that depend on the garbage collector against their limits, and
+ * makes `npm run bench` exit non-zero when one is over.
  *
  *   npm run bench                 all
- *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui, serve
+ *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui, serve, memory
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchTui } from './tui.ts';
 import { benchServe } from './serve.ts';
+import { benchMemory } from './memory.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'scimctl.js');
@@ -331,6 +334,7 @@ try {
   if (!only || only === 'noop-resync') await benchNoopResync();
   if (!only || only === 'tui') await benchTui({ startServer, stopServer, baseEnv, home });
   if (!only || only === 'serve') await benchServe(BIN);
+  if ((!only || only === 'memory') && !benchMemory()) process.exitCode = 1;
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

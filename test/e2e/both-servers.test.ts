@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer } from '../support/scimmy-server.ts';
-import { runCli, serverEnv, tempHome } from './helpers.ts';
+import { runCli, serverEnv, tempHome, type RunResult } from './helpers.ts';
 import { startServe } from './serve-helpers.ts';
 
 const TOKEN = 'e2e-both-servers-token-5d0c2e';
@@ -61,6 +61,8 @@ for (const server of SERVERS) {
     let stop: () => Promise<void>;
     let home: ReturnType<typeof tempHome>;
     let env: Record<string, string>;
+    /** The bulk-create of PEOPLE that `before` runs: every test reads those users; each writes only to users no other test reads. */
+    let seeded: RunResult;
     const cli = (args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
     const json = async <T>(args: string[]): Promise<T> => {
       const r = await cli([...args, '--json']);
@@ -73,7 +75,12 @@ for (const server of SERVERS) {
       const s = await server.start();
       stop = s.stop;
       home = tempHome();
-      env = serverEnv(s.url, TOKEN, home);
+      // Sync state in the test's own directory, not the user's data directory.
+      env = { ...serverEnv(s.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
+      const file = join(home.dir, 'people.csv');
+      const header = `userName,name.givenName,name.familyName,emails[work].value,title,${ENTERPRISE}:department`;
+      writeFileSync(file, [header, ...PEOPLE.map((p) => `${p.userName},${p.given},${p.family},${p.userName},${p.title},${p.department}`)].join('\n') + '\n');
+      seeded = await cli(['users', 'bulk-create', file, '--concurrency', '4']);
     });
     after(async () => {
       await stop();
@@ -81,10 +88,8 @@ for (const server of SERVERS) {
     });
 
     test('bulk-create from CSV, then list every user across pages', async () => {
-      const file = join(home.dir, 'people.csv');
-      const header = `userName,name.givenName,name.familyName,emails[work].value,title,${ENTERPRISE}:department`;
-      writeFileSync(file, [header, ...PEOPLE.map((p) => `${p.userName},${p.given},${p.family},${p.userName},${p.title},${p.department}`)].join('\n') + '\n');
-      const r = await cli(['users', 'bulk-create', file, '--concurrency', '4']);
+      // The bulk-create is the one `before` ran.
+      const r = seeded;
       assert.equal(r.code, 0, r.stderr);
       const users = await json<User[]>(['users', 'list']);
       assert.deepEqual(users.map((u) => u.userName).sort(), PEOPLE.map((p) => p.userName).sort());

@@ -1,4 +1,7 @@
-/** Connection profiles, the environment and .env, end to end. */
+/**
+ * Connection profiles, the environment and .env, end to end. The server is shared (nothing here
+ * writes to it); each test has its own config directory, and adds the profiles it uses itself.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,21 +11,33 @@ import { runCli, tempHome } from './helpers.ts';
 
 const TOKEN = 'e2e-profile-token-9b8a7c6d5e4f';
 let server: ScimmyServer;
-let home: ReturnType<typeof tempHome>;
+const homes: Array<ReturnType<typeof tempHome>> = [];
+
+/** A config and cache directory of the test's own, with no profile yet. */
+function freshHome(): ReturnType<typeof tempHome> {
+  const home = tempHome();
+  homes.push(home);
+  return home;
+}
+
+/** Adds the profile "prod" for the shared server, token given on stdin: the current profile afterwards. */
+async function addProd(home: ReturnType<typeof tempHome>) {
+  return runCli(['profile', 'add', 'prod', '--url', server.url, '--token-stdin'], { env: home.env, input: `${TOKEN}\n` });
+}
 
 before(async () => {
   server = await startScimmyServer({ token: TOKEN, users: 12, groups: 1 });
-  home = tempHome();
 });
 
 after(async () => {
   await server.close();
-  home.cleanup();
+  for (const home of homes) home.cleanup();
 });
 
 describe('profiles', () => {
   test('add with --token-stdin stores the token in a 0600 file and never shows it', async () => {
-    const add = await runCli(['profile', 'add', 'prod', '--url', server.url, '--token-stdin'], { env: home.env, input: `${TOKEN}\n` });
+    const home = freshHome();
+    const add = await addProd(home);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stderr, /added profile "prod".*now the current profile/);
     const file = join(home.env.SCIMCTL_CONFIG_DIR!, 'config.json');
@@ -40,6 +55,9 @@ describe('profiles', () => {
   });
 
   test('the current profile is used without flags; test prints capabilities', async () => {
+    const home = freshHome();
+    const prod = await addProd(home);
+    assert.equal(prod.code, 0, prod.stderr);
     const list = await runCli(['users', 'list'], { env: home.env });
     assert.equal(list.code, 0, list.stderr);
     assert.equal(list.stdout.trimEnd().split('\n').length, 12);
@@ -55,6 +73,7 @@ describe('profiles', () => {
   });
 
   test('--token-env reads the token at run time; --profile picks a profile; use and remove', async () => {
+    const home = freshHome();
     const add = await runCli(['profile', 'add', 'staging', '--url', server.url, '--token-env', 'STAGING_SCIM_TOKEN'], { env: home.env });
     assert.equal(add.code, 0, add.stderr);
     const missing = await runCli(['users', 'list', '--profile', 'staging'], { env: home.env });
@@ -73,6 +92,7 @@ describe('profiles', () => {
   });
 
   test('add refuses plain http to another host, and a token given where a variable name belongs', async () => {
+    const home = freshHome();
     const insecure = await runCli(['profile', 'add', 'x', '--url', 'http://scim.example.com/v2', '--token-env', 'X'], { env: home.env });
     assert.equal(insecure.code, 2);
     assert.match(insecure.stderr, /--allow-insecure-http/);

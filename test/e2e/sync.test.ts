@@ -1,12 +1,21 @@
-/** sync plan / apply / run end to end: an HR export mapped onto the scimmy server, across several runs. */
+/**
+ * sync plan / apply / run end to end: an HR export mapped onto the scimmy server, across several runs.
+ *
+ * Each test stands alone (any one can run by itself with --test-name-pattern): it starts with
+ * `startSynced()`, which puts the shared server back to the directory right after a first sync of
+ * `people` onto an empty server (made once, in `before`) and gives the test its own copy of the
+ * config, cache and data directories of that first sync. Whatever a test writes, the next one
+ * starts from that snapshot again.
+ */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
-import { runCli, serverEnv, tempHome } from './helpers.ts';
+import { runCli, serverEnv, tempHome, type RunResult } from './helpers.ts';
 
 const TOKEN = 'e2e-sync-token-77aa88bb99cc';
+/** What the running test works on: set by startSynced(), never left over from another test. */
 let server: ScimmyServer;
 let home: ReturnType<typeof tempHome>;
 let env: Record<string, string>;
@@ -28,7 +37,7 @@ interface StoredUser {
 }
 
 const TEAMS = ['Engineering', 'Sales', 'Support', 'Finance'];
-const people: Person[] = Array.from({ length: 300 }, (_, i) => ({
+const people: readonly Person[] = Array.from({ length: 300 }, (_, i) => ({
   id: `E${String(i + 1).padStart(5, '0')}`,
   first: `Given${i}`,
   last: `Family${i}`,
@@ -49,7 +58,7 @@ groups:
   split: ";"
 `;
 
-function writeSource(list: Person[], name = 'hr.csv'): string {
+function writeSource(list: readonly Person[], name = 'hr.csv'): string {
   const file = join(home.dir, name);
   const rows = list.map((p) => [p.id, p.first, p.last, ` ${p.first}.${p.last}@Example.com `, p.title, p.groups.join(';')].map((c) => `"${c}"`).join(','));
   writeFileSync(file, `EmployeeID,First,Last,Email,Title,Groups\n${rows.join('\n')}\n`);
@@ -68,31 +77,85 @@ let mapping: string;
 let outsiderId: string;
 let outsiderBefore: unknown;
 
-before(async () => {
-  server = await startScimmyServer({ token: TOKEN, users: 0, groups: 0 });
-  home = tempHome();
+const useHome = (h: ReturnType<typeof tempHome>) => {
+  home = h;
+  homes.push(h);
   env = { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
   mapping = join(home.dir, 'mapping.yaml');
+};
+const homes: Array<ReturnType<typeof tempHome>> = [];
+const servers: ScimmyServer[] = [];
+
+/** An empty server of the test's own, with only the outsider on it, and a fresh home. */
+async function startEmpty(): Promise<void> {
+  server = await startScimmyServer({ token: TOKEN, users: 0, groups: 0 });
+  servers.push(server);
+  useHome(tempHome());
   writeFileSync(mapping, MAPPING);
   // A user made outside scimctl, e.g. by hand in the app's admin console.
   const r = await runCli(['users', 'create', '--user-name', 'outsider@example.com', '--email', 'outsider@example.com', '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
   outsiderId = (JSON.parse(r.stdout) as { id: string }).id;
   outsiderBefore = structuredClone(server.users.get(outsiderId));
-});
+}
+
+/** The directory right after the first sync of `people`: made once, copied back before each test (startSynced). */
+let synced: {
+  /** What that first `sync run` printed: the first test checks it. */
+  first: RunResult;
+  server: ScimmyServer;
+  home: ReturnType<typeof tempHome>;
+  users: Array<[string, unknown]>;
+  groups: Array<[string, unknown]>;
+  outsiderId: string;
+  outsiderBefore: unknown;
+};
+
+async function takeSnapshot(): Promise<void> {
+  await startEmpty();
+  const first = await sync(['run', '--yes'], writeSource(people));
+  synced = {
+    first,
+    server,
+    home,
+    users: structuredClone([...server.users]),
+    groups: structuredClone([...server.groups]),
+    outsiderId,
+    outsiderBefore,
+  };
+}
+
+/** Puts the shared server back to the snapshot (groups last, so memberships are indexed) and copies its home for this test. */
+function startSynced(): void {
+  server = synced.server;
+  server.clearFaults();
+  server.groups.clear();
+  server.users.clear();
+  for (const [id, user] of structuredClone(synced.users)) server.users.set(id, user);
+  for (const [id, group] of structuredClone(synced.groups)) server.groups.set(id, group);
+  const copy = tempHome();
+  cpSync(synced.home.dir, copy.dir, { recursive: true });
+  useHome(copy);
+  outsiderId = synced.outsiderId;
+  outsiderBefore = synced.outsiderBefore;
+}
 
 after(async () => {
-  await server.close();
-  home.cleanup();
+  for (const s of servers) await s.close();
+  for (const h of homes) h.cleanup();
 });
 
 const sync = (args: string[], source: string, extra: Record<string, string> = {}) =>
   runCli(['sync', ...args, '--source', source, '--mapping', mapping], { env: { ...env, ...extra }, timeoutMs: 120_000 });
 
 describe('sync', () => {
+  // Every test here starts from this snapshot (startSynced): an empty server, the outsider, and one `sync run` of `people`.
+  before(takeSnapshot);
+
   test('initial run creates every user, the groups and their members', async () => {
-    const source = writeSource(people);
-    const r = await sync(['run', '--yes'], source);
+    // The run is the one `before` made on an empty server (with only the outsider on it).
+    startSynced();
+    const r = synced.first;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Plan: 300 to create, 0 to update, 0 to deactivate, 0 to delete, 330 membership changes, 5 groups to create\./);
     assert.equal(stored().length, 301);
@@ -106,6 +169,7 @@ describe('sync', () => {
   });
 
   test('the next run with the same source plans nothing (exit 0 with --detailed-exitcode)', async () => {
+    startSynced();
     const start = server.requests.length;
     const r = await sync(['plan', '--detailed-exitcode'], writeSource(people));
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -114,6 +178,7 @@ describe('sync', () => {
   });
 
   test('changes, leavers and group moves; the outsider is never touched', async () => {
+    startSynced();
     const changed = people.map((p) => ({ ...p, groups: [...p.groups] }));
     for (const i of [1, 2, 3, 4, 5]) changed[i]!.title = 'Principal';
     changed[6]!.groups = ['Finance']; // moves from Support (6 % 4 = 2) to Finance
@@ -142,10 +207,10 @@ describe('sync', () => {
     assert.match(re.stdout, /~ update user given290\.family290@example\.com \(reactivate\)/);
     assert.match(re.stdout, /Plan: 0 to create, 1 to update, 0 to deactivate, 0 to delete, 0 membership changes\./);
     assert.equal(byExt('E00291')!.active, true);
-    people.splice(0, people.length, ...back);
   });
 
   test('a saved plan applies exactly; a stale one is refused (exit 7)', async () => {
+    startSynced();
     const edited = people.map((p) => ({ ...p }));
     edited[10]!.title = 'Director';
     edited[11]!.title = 'Director';
@@ -172,11 +237,15 @@ describe('sync', () => {
     assert.equal(applied.code, 0, applied.stderr);
     assert.equal(byExt('E00011')!.title, 'Director');
     assert.equal(byExt('E00012')!.title, 'Director');
-    people.splice(0, people.length, ...edited);
   });
 
   test('the deletion threshold stops a run before anything is applied', async () => {
-    const fewer = people.slice(0, people.length - 40);
+    startSynced();
+    // Three leavers already deactivated by an earlier run.
+    const stayed = people.filter((p) => !['E00292', 'E00293', 'E00294'].includes(p.id));
+    const earlier = await sync(['run', '--yes'], writeSource(stayed));
+    assert.equal(earlier.code, 0, earlier.stderr);
+    const fewer = stayed.slice(0, stayed.length - 40);
     const start = server.requests.length;
     const r = await sync(['run', '--yes'], writeSource(fewer));
     assert.equal(r.code, 7, r.stderr);
@@ -191,6 +260,7 @@ describe('sync', () => {
   });
 
   test('an empty source is refused', async () => {
+    startSynced();
     const empty = join(home.dir, 'empty.csv');
     writeFileSync(empty, 'EmployeeID,First,Last,Email,Title,Groups\n');
     const start = server.requests.length;
@@ -201,6 +271,7 @@ describe('sync', () => {
   });
 
   test('a failed read of the target aborts the run; nothing is deactivated', async () => {
+    startSynced();
     server.addFault({ method: 'GET', path: /\/Users\?.*startIndex=201/, status: 503, times: Infinity });
     const start = server.requests.length;
     try {
@@ -214,6 +285,16 @@ describe('sync', () => {
   });
 
   test('runs are recorded: list, show and log', async () => {
+    startSynced();
+    // A refused run and an applied saved plan, besides the first sync.
+    const empty = join(home.dir, 'empty.csv');
+    writeFileSync(empty, 'EmployeeID,First,Last,Email,Title,Groups\n');
+    assert.equal((await sync(['run', '--yes', '--accept-source-change'], empty)).code, 7);
+    const edited = people.map((p, i) => (i === 20 ? { ...p, title: 'Director' } : p));
+    const planFile = join(home.dir, 'plan.json');
+    assert.equal((await sync(['plan', '-o', planFile], writeSource(edited))).code, 0);
+    const applied = await runCli(['sync', 'apply', planFile, '--yes'], { env });
+    assert.equal(applied.code, 0, applied.stderr);
     const list = await runCli(['runs', 'list', '--json'], { env });
     assert.equal(list.code, 0, list.stderr);
     const runs = JSON.parse(list.stdout) as Array<{ id: string; command: string; status: string }>;

@@ -6,8 +6,9 @@
  * make it an unfair or unusably slow test target (see the notes in the functions below):
  *   - it filters, sorts and pages in its own store and hands scimmy only the requested page,
  *     with the real totalResults and itemsPerPage, capped at `maxPageSize`;
- *   - filters compare per the schema's caseExact flag (userName is case-insensitive), do not crash on
- *     attributes some resources lack, and understand URN-qualified paths (see scim-filter.ts);
+ *   - filters are parsed and matched by scimmy's own Filter, never by scimctl's code; scimmy-filter.ts
+ *     handles its known departures from RFC 7644 (negated groups, caseExact, URN-qualified paths,
+ *     attributes some resources lack), rewriting or refusing with 400 invalidFilter;
  *   - startIndex/count work under express 5 (whose req.query getter re-parses on every access);
  *   - scimmy is a process-wide singleton, so requests from several servers in one process are
  *     serialised through it, and each server's ServiceProviderConfig is applied per request.
@@ -28,13 +29,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
-import {
-  FilterError,
-  compileFilter,
-  compileSort,
-  type AttrInfo,
-  type SchemaContext,
-} from '../../src/api/filter-eval.ts';
+import { InvalidFilter, compileFilter, compileSort } from './scimmy-filter.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -121,8 +116,6 @@ export interface ScimmyServer {
 
 const BASE_PATH = '/scim/v2';
 const DEFAULT_COUNT = 20; // scimmy's ListResponse default page size
-const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SCIM_JSON = 'application/scim+json';
@@ -257,34 +250,6 @@ class TrackedMap<V> extends Map<string, V> {
 }
 
 type Kind = 'User' | 'Group';
-
-// ---------------------------------------------------------------------------------------------
-// Schema information for filters and sorting (from scimmy's own schema definitions)
-
-function schemaContext(kind: Kind): SchemaContext {
-  const definition = kind === 'User' ? SCIMMY.Schemas.User.definition : SCIMMY.Schemas.Group.definition;
-  const cache = new Map<string, AttrInfo | undefined>();
-  return {
-    core: kind === 'User' ? USER_URN : GROUP_URN,
-    extensions: kind === 'User' ? [ENTERPRISE_URN] : [],
-    lookup(parts) {
-      const name = parts[0] === ENTERPRISE_URN ? `${ENTERPRISE_URN}:${parts.slice(1).join('.')}` : parts.join('.');
-      const key = name.toLowerCase();
-      if (cache.has(key)) return cache.get(key);
-      let info: AttrInfo | undefined;
-      try {
-        const attribute: unknown = definition.attribute(name);
-        if (attribute instanceof SCIMMY.Types.Attribute) {
-          info = { type: attribute.type, caseExact: attribute.config.caseExact === true };
-        }
-      } catch {
-        info = undefined; // unknown attribute: compared case-insensitively, by value type
-      }
-      cache.set(key, info);
-      return info;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The per-server store
@@ -437,12 +402,11 @@ class HostStore {
     const hit = this.queryCache.get(key);
     if (hit && hit.version === version) return hit.ids;
 
-    const schema = schemaContext(kind);
     const computed = kind === 'User' ? 'groups' : 'members';
     let ids = [...map.ids()];
     try {
       if (filter) {
-        const compiled = compileFilter(filter, schema);
+        const compiled = compileFilter(filter, kind);
         const useView = compiled.attributes.has(computed);
         ids = ids.filter((id) => {
           const record = map.get(id)!;
@@ -450,7 +414,7 @@ class HostStore {
         });
       }
       if (sortBy) {
-        const sort = compileSort(sortBy, schema);
+        const sort = compileSort(sortBy, kind);
         const useView = sort.attributes.has(computed);
         const keyed = ids.map((id, index) => {
           const record = map.get(id)!;
@@ -461,7 +425,7 @@ class HostStore {
         if (sortOrder === 'descending') ids.reverse();
       }
     } catch (ex) {
-      if (ex instanceof FilterError) throw scimError(400, 'invalidFilter', ex.message);
+      if (ex instanceof InvalidFilter) throw scimError(400, 'invalidFilter', ex.message);
       throw ex;
     }
 
