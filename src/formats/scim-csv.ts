@@ -19,8 +19,9 @@ import type { InfoRecord, Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import type { ScimResource } from '../api/types.ts';
+import { CallerError } from '../util/errors.ts';
 
-export class CsvInputError extends Error {
+export class CsvInputError extends CallerError {
   constructor(readonly file: string, readonly line: number, readonly field: string | undefined, detail: string) {
     super(`${file}:${line}${field ? `: column "${field}"` : ''}: ${detail}`);
     this.name = 'CsvInputError';

@@ -15,6 +15,7 @@ import { CsvInputError, parseColumn, readScimCsv } from '../formats/scim-csv.ts'
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
 import { hazardMessage, jsonHazards, JsonListSplitter, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, scanLayout, type JsonListItem } from './json-text.ts';
 import { groupedLines, type LocatedProblem } from './problem-groups.ts';
+import { CallerError } from '../util/errors.ts';
 
 export interface SourceRecord {
   resource: Record<string, unknown>;
@@ -55,7 +56,7 @@ export function locatedProblem(p: InputProblem): LocatedProblem {
  * Bad input: every problem found (`problems`); the message tells each kind of problem once,
  * with a count and the first few file:line examples (problem-groups.ts), the first 20 kinds.
  */
-export class InputError extends Error {
+export class InputError extends CallerError {
   /** The records read in spite of the problems (a reader that has them says so), for checks that look across records. */
   records?: SourceRecord[];
   constructor(readonly problems: InputProblem[]) {

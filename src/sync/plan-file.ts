@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Change, Plan, PlanOptions, RecordProblem, PlanSummary } from './model.ts';
+import { CallerError } from '../util/errors.ts';
 
 export const PLAN_FORMAT = 1;
 
@@ -82,7 +83,7 @@ export function withoutPlaceholders(resource: Record<string, unknown>): Record<s
   return Object.fromEntries(Object.entries(resource).filter(([, v]) => v !== REDACTED));
 }
 
-export class PlanFileError extends Error {
+export class PlanFileError extends CallerError {
   constructor(message: string) {
     super(message);
     this.name = 'PlanFileError';
