@@ -22,9 +22,12 @@ import type { ScimResource } from '../api/types.ts';
 import { CallerError } from '../util/errors.ts';
 
 export class CsvInputError extends CallerError {
+  /** What is wrong, without the "file:line: column …: " the message starts with. */
+  readonly detail: string;
   constructor(readonly file: string, readonly line: number, readonly field: string | undefined, detail: string) {
     super(`${file}:${line}${field ? `: column "${field}"` : ''}: ${detail}`);
     this.name = 'CsvInputError';
+    this.detail = detail;
   }
 }
 
@@ -243,7 +246,7 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
       try {
         return decodeValue(cell, ctx.registry.lookup(schema, path), where);
       } catch (e) {
-        if (e instanceof CsvInputError) throw new CsvInputError(file, line, column, e.message.replace(/^:\d+: column "[^"]*": /, ''));
+        if (e instanceof CsvInputError) throw new CsvInputError(file, line, column, e.detail);
         throw e;
       }
     };

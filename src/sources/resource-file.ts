@@ -8,11 +8,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open, readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
-import { CsvInputError, parseColumn, readScimCsv } from '../formats/scim-csv.ts';
+import { CsvInputError, parseColumn, unflattenRow } from '../formats/scim-csv.ts';
 import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
+import { checkHeader, parseDelimited } from './delimited.ts';
 import { hazardMessage, jsonHazards, JsonListSplitter, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, scanLayout, type JsonListItem } from './json-text.ts';
 import { groupedLines, type LocatedProblem } from './problem-groups.ts';
 import { CallerError } from '../util/errors.ts';
@@ -256,51 +256,25 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
 
 // ---------------------------------------------------------------- CSV / TSV
 
-/** The header row and the line it is on (csv-parse as readScimCsv uses it, stopping after one record). */
-async function readHeader(text: string, delimiter: string): Promise<{ columns: string[]; line: number } | undefined> {
-  const { parse } = await import('csv-parse/sync');
-  try {
-    const first = parse(text, { bom: true, delimiter, relax_quotes: delimiter === '\t', skip_empty_lines: true, to: 1 })[0];
-    const emptyLines = (/^\uFEFF?(?:\r?\n)*/.exec(text)?.[0].match(/\n/g) ?? []).length;
-    return first ? { columns: first.map((c) => c.trim()), line: emptyLines + 1 } : undefined;
-  } catch {
-    return undefined; // readScimCsv reports it
-  }
-}
-
-/** The detail of a CsvInputError, without the "file:line: column …: " it starts with. */
-function csvDetail(e: CsvInputError): string {
-  const prefix = `${e.file}:${e.line}${e.field ? `: column "${e.field}"` : ''}: `;
-  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-  // csv-parse names the line where it gave up (the end of the file), not where the record starts.
-  return detail
-    .replace(/the parsing is finished with an opening quote at line (\d+)/, 'a quote opened in this record is still open at the end of the file (line $1)')
-    .replace(/^Quote Not Closed: /, '')
-    .replace(/^Invalid Record Length: columns length is (\d+), got (\d+) on line \d+$/, 'the row has $2 cells and the header $1');
-}
-
 async function readDelimited(file: string, text: string, options: ReadOptions, delimiter: string): Promise<Read> {
   const { registry, coreSchema } = options;
   const problems: InputProblem[] = [];
-  const header = await readHeader(text, delimiter);
+  const parsed = await parseDelimited(file, text, delimiter);
+  const { header } = parsed;
   const reported = new Set<string>();
   const wholeJson = new Set<string>();
-  const seen = new Map<string, string>();
-  for (const column of header?.columns ?? []) {
-    if (column === '') continue; // an unnamed column is harmless while empty; unflattenRow objects to a value in it
-    const at = (message: string) => {
+  // An unnamed column is harmless while empty; unflattenRow objects to a value in it.
+  for (const { column, problem } of header ? checkHeader(file, header, 'attribute names') : []) {
+    if (problem) {
       reported.add(column);
-      problems.push({ file, line: header!.line, field: column, message });
-    };
-    const twin = seen.get(column.toLowerCase());
-    if (twin !== undefined) {
-      at(twin === column ? 'the column appears more than once' : `the same column as "${twin}" (attribute names ignore case)`);
+      problems.push(problem);
       continue;
     }
-    seen.set(column.toLowerCase(), column);
     const check = checkColumn(column, registry, coreSchema);
-    if (check.problem) at(check.problem);
-    else if (check.wholeJson) wholeJson.add(column.toLowerCase());
+    if (check.problem) {
+      reported.add(column);
+      problems.push({ file, line: header!.line, field: column, message: check.problem });
+    } else if (check.wholeJson) wholeJson.add(column.toLowerCase());
   }
 
   // A users file needs a column to match or create users by: without one, every row would be a
@@ -313,17 +287,25 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
     }
   }
 
+  // A row the parser cannot read stops the reading, and no row is taken; a bad column is already reported.
+  if (parsed.problem) {
+    const p = parsed.problem;
+    if (p.field === undefined || !reported.has(p.field)) problems.push(p);
+    return { records: [], problems };
+  }
   const records: SourceRecord[] = [];
-  try {
-    const input = Readable.from([Buffer.from(text, 'utf8')]);
-    for await (const r of readScimCsv(input, file, { registry, coreSchema }, { delimiter, relaxQuotes: delimiter === '\t' })) {
-      records.push({ resource: r.resource, file, line: r.line });
+  const ctx = { registry, coreSchema };
+  for (const row of parsed.rows) {
+    const cells: Record<string, string> = {};
+    parsed.header.columns.forEach((column, i) => (cells[column] = row.cells[i] ?? ''));
+    try {
+      records.push({ resource: unflattenRow(cells, ctx, file, row.line), file, line: row.line });
+    } catch (e) {
+      if (!(e instanceof CsvInputError)) throw e;
+      // Reading stops at the first row it cannot turn into a resource; a bad column is already reported.
+      if (e.field === undefined || !reported.has(e.field)) problems.push({ file, line: e.line, field: e.field, message: e.detail });
+      return { records, problems };
     }
-  } catch (e) {
-    if (!(e instanceof CsvInputError)) throw e;
-    // Reading stops at the first row it cannot turn into a resource; a bad column is already reported.
-    if (e.field === undefined || !reported.has(e.field)) problems.push({ file, line: e.line, field: e.field, message: csvDetail(e) });
-    return { records, problems };
   }
 
   if (wholeJson.size > 0) {

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { isPlainObject } from './attributes.ts';
 import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, overBytes, scanLayout } from './json-text.ts';
+import { checkHeader, parseDelimited } from './delimited.ts';
 import { decodeText, type InputProblem } from './resource-file.ts';
 
 /** A file read once: its bytes (for the fingerprint) and its text. */
@@ -63,54 +64,14 @@ const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
  * past quoted line breaks and skipped empty lines. A header-only file has no rows (not a problem).
  */
 export async function readDelimitedTable(file: LoadedFile, delimiter: string): Promise<TableResult> {
-  const { text, path } = file;
-  if (text.trim() === '') return { problems: [{ file: path, line: 0, message: 'no records: the file is empty' }] };
-  const { parse } = await import('csv-parse/sync');
-  // csv-parse tells the line a record ends on: a record starts after the previous one ended,
-  // past the empty lines skipped in between.
-  let lastEnd = 0;
-  let lastEmpty = 0;
-  const starts: number[] = [];
-  let raw: string[][];
-  try {
-    raw = parse(text, {
-      delimiter,
-      skip_empty_lines: true,
-      relax_quotes: delimiter === '\t',
-      relax_column_count: false,
-      on_record: (record: string[], info: { lines: number; empty_lines: number }) => {
-        starts.push(lastEnd + 1 + (info.empty_lines - lastEmpty));
-        lastEnd = info.lines;
-        lastEmpty = info.empty_lines;
-        return record;
-      },
-    }) as string[][];
-  } catch (e) {
-    const err = e as { message?: string; lines?: number; empty_lines?: number; code?: string };
-    const line = typeof err.lines === 'number' ? lastEnd + 1 + ((err.empty_lines ?? lastEmpty) - lastEmpty) : 0;
-    let message = err.message ?? String(e);
-    const length = /^Invalid Record Length: expect (\d+), got (\d+)/.exec(message);
-    if (length) message = `the row has ${length[2]} cells and the header ${length[1]}`;
-    message = message
-      .replace(/^(Quote Not Closed|Invalid (Opening|Closing) Quote): /, '')
-      .replace(/the parsing is finished with an opening quote at line (\d+)/i, 'a quote opened in this record is still open at the end of the file (line $1)');
-    return { problems: [{ file: path, line, message }] };
-  }
-  const [head, ...body] = raw;
-  if (!head) return { problems: [{ file: path, line: 0, message: 'no records: the file is empty' }] };
-  const headerLine = starts[0] ?? 1;
-  const columns = head.map((c) => c.trim());
-  const problems: InputProblem[] = [];
-  const seen = new Map<string, string>();
-  for (const column of columns) {
-    if (column === '') continue;
-    const twin = seen.get(column.toLowerCase());
-    if (twin !== undefined) problems.push({ file: path, line: headerLine, field: column, message: twin === column ? 'the column appears more than once' : `the same column as "${twin}" (column names ignore case)` });
-    else seen.set(column.toLowerCase(), column);
-  }
-  const rows = body.map((record, index): TableRow => {
+  const { path } = file;
+  const parsed = await parseDelimited(path, file.text, delimiter);
+  if (parsed.problem) return { problems: [parsed.problem] };
+  const { header } = parsed;
+  const columns = header.columns;
+  const problems: InputProblem[] = checkHeader(path, header, 'column names').flatMap((c) => (c.problem ? [c.problem] : []));
+  const rows = parsed.rows.map(({ line, cells: record }): TableRow => {
     const cells = new Map<string, unknown>();
-    const line = starts[index + 1] ?? 0;
     columns.forEach((column, i) => {
       const cell = record[i] ?? '';
       if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell) });
@@ -118,7 +79,7 @@ export async function readDelimitedTable(file: LoadedFile, delimiter: string): P
     });
     return { line, cells };
   });
-  return { table: { file: path, columns: columns.filter((c) => c !== ''), headerLine, rows }, problems };
+  return { table: { file: path, columns: columns.filter((c) => c !== ''), headerLine: header.line, rows }, problems };
 }
 
 /**
