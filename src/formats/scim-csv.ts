@@ -20,6 +20,7 @@ import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import type { ScimResource } from '../api/types.ts';
 import { CallerError } from '../util/errors.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export class CsvInputError extends CallerError {
   /** What is wrong, without the "file:line: column …: " the message starts with. */
@@ -32,7 +33,6 @@ export class CsvInputError extends CallerError {
 }
 
 type Primitive = string | number | boolean;
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const isPrimitive = (v: unknown): v is Primitive => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const NAME = /^[A-Za-z$][\w$-]*$/;
 

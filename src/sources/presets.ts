@@ -28,7 +28,7 @@
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import type { DesiredGroup } from '../sync/model.ts';
-import { isPlainObject } from './attributes.ts';
+import { isPlainObject } from '../util/objects.ts';
 import type { InputProblem } from './resource-file.ts';
 import { cellText, findColumn, isBlank, parseJsonText, splitList, type Table, type TableRow } from './table.ts';
 
