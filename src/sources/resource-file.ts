@@ -11,7 +11,7 @@ import { open, readFile } from 'node:fs/promises';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { CsvInputError, parseColumn, unflattenRow } from '../formats/scim-csv.ts';
-import { isPlainObject } from '../util/objects.ts';
+import { describeKind, isPlainObject } from '../util/objects.ts';
 import { attrValue, checkColumn, checkResource, looksLikeResource } from './attributes.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
 import { hazardMessage, jsonHazards, JsonListSplitter, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, scanLayout, type JsonListItem } from './json-text.ts';
@@ -92,7 +92,6 @@ interface Read {
 /** Columns a user can be found or created by (names ignore case). */
 const KEY_ATTRIBUTES = new Set(['id', 'externalid', 'username', 'emails']);
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 const kindOf = (coreSchema: string) => /:([^:]+)$/.exec(coreSchema)?.[1] ?? 'resource';
 
 /** The format a file is in: by its extension, else by its content. */
@@ -370,7 +369,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       const value = root[key];
       const start = member?.start ?? layout.root;
       if (!Array.isArray(value)) {
-        problem(start, `"${key}" must be an array of resources, not ${describe(value)}`);
+        problem(start, `"${key}" must be an array of resources, not ${describeKind(value)}`);
         return { records: [], problems };
       }
       items = value;
@@ -398,7 +397,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       listStart = layout.root;
     }
   } else {
-    problem(layout.root, `${expected}, not ${describe(root)}`);
+    problem(layout.root, `${expected}, not ${describeKind(root)}`);
     return { records: [], problems };
   }
 
@@ -415,7 +414,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
   items.forEach((item, index) => {
     const offset = starts[index] ?? listStart;
     if (!isPlainObject(item)) {
-      problem(offset, `${where} ${index + 1} is ${describe(item)}, not a ${kind} object`);
+      problem(offset, `${where} ${index + 1} is ${describeKind(item)}, not a ${kind} object`);
       return;
     }
     const line = lines.line(offset);
@@ -481,7 +480,7 @@ function requireString(record: SourceRecord, name: string, problems: InputProble
   const value = attrValue(record.resource, name);
   const at = (message: string) => problems.push({ file: record.file, line: record.line, field: name, message });
   if (value === undefined || value === null) at(`${name} is required`);
-  else if (typeof value !== 'string') at(`${name} must be a string, not ${describe(value)}`);
+  else if (typeof value !== 'string') at(`${name} must be a string, not ${describeKind(value)}`);
   else if (value.trim() === '') at(`${name} is empty`);
 }
 
@@ -502,12 +501,12 @@ function checkEmails(record: SourceRecord, problems: InputProblem[]): void {
   const at = (field: string, message: string) => problems.push({ file: record.file, line: record.line, field, message });
   if (emails === undefined || emails === null) return;
   if (!Array.isArray(emails)) {
-    at('emails', `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describe(emails)}`);
+    at('emails', `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describeKind(emails)}`);
     return;
   }
   emails.forEach((item, index) => {
     if (!isPlainObject(item)) {
-      at('emails', `e-mail ${index + 1} is ${describe(item)}, not an object with a "value"`);
+      at('emails', `e-mail ${index + 1} is ${describeKind(item)}, not an object with a "value"`);
       return;
     }
     const type = attrValue(item, 'type');
@@ -516,7 +515,7 @@ function checkEmails(record: SourceRecord, problems: InputProblem[]): void {
     const which = typed ? `the ${type} e-mail` : `e-mail ${index + 1}`;
     const value = attrValue(item, 'value');
     if (value === undefined || value === null || value === '') at(field, `${which} has no address (value)`);
-    else if (typeof value !== 'string') at(field, `${which} must be a string, not ${describe(value)}`);
+    else if (typeof value !== 'string') at(field, `${which} must be a string, not ${describeKind(value)}`);
     else {
       const flaw = emailFlaw(value);
       if (flaw) at(field, `${JSON.stringify(value)} is not a valid e-mail address: ${flaw}`);
@@ -686,13 +685,13 @@ export function validateGroups(records: SourceRecord[], registry: SchemaRegistry
     const at = (message: string) => problems.push({ file: record.file, line: record.line, field: 'members', message });
     if (Array.isArray(members)) {
       members.forEach((m, index) => {
-        if (!isPlainObject(m)) at(`member ${index + 1} is ${describe(m)}, not an object with a "value"`);
+        if (!isPlainObject(m)) at(`member ${index + 1} is ${describeKind(m)}, not an object with a "value"`);
         else {
           const value = attrValue(m, 'value');
           if (typeof value !== 'string' || value === '') at(`member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`);
         }
       });
-    } else if (members !== undefined && members !== null) at(`members must be a list such as [{"value": "<user id>"}], not ${describe(members)}`);
+    } else if (members !== undefined && members !== null) at(`members must be a list such as [{"value": "<user id>"}], not ${describeKind(members)}`);
     for (let i = before; i < problems.length; i++) problems[i] = placed(record, problems[i]!);
   }
   return problems;

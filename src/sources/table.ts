@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, overBytes, scanLayout } from './json-text.ts';
-import { isPlainObject } from '../util/objects.ts';
+import { describeKind, isPlainObject } from '../util/objects.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
 import { decodeText, type InputProblem } from './resource-file.ts';
 
@@ -56,8 +56,6 @@ export function findColumn(columns: readonly string[], name: string): string | u
   const want = name.trim().toLowerCase();
   return columns.find((c) => c.toLowerCase() === want);
 }
-
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 /**
  * Reads CSV or TSV (by `delimiter`) with a header row. Rows know the line they start on,
@@ -109,12 +107,12 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
     const key = Object.keys(root).find((k) => listKeys.some((l) => l.toLowerCase() === k.toLowerCase()));
     const value = key === undefined ? undefined : root[key];
     if (key === undefined || !Array.isArray(value)) {
-      return { problems: [at(layout.root, key === undefined ? `${expected}; this object has none of these keys` : `"${key}" must be an array, not ${describe(value)}`)] };
+      return { problems: [at(layout.root, key === undefined ? `${expected}; this object has none of these keys` : `"${key}" must be an array, not ${describeKind(value)}`)] };
     }
     items = value;
     starts = layout.rootMembers.get(key)?.items ?? [];
   } else {
-    return { problems: [at(layout.root, `${expected}, not ${describe(root)}`)] };
+    return { problems: [at(layout.root, `${expected}, not ${describeKind(root)}`)] };
   }
   const problems: InputProblem[] = [];
   const columns: string[] = [];
@@ -122,7 +120,7 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
   items.forEach((item, index) => {
     const offset = starts[index] ?? layout.root;
     if (!isPlainObject(item)) {
-      problems.push(at(offset, `item ${index + 1} is ${describe(item)}, not a ${kind} object`));
+      problems.push(at(offset, `item ${index + 1} is ${describeKind(item)}, not a ${kind} object`));
       return;
     }
     for (const h of jsonHazards(text, offset)) problems.push({ ...at(offset, hazardMessage(h)), ...(h.path !== '' ? { field: h.path, fieldKind: 'field' as const } : {}) });
