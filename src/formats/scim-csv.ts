@@ -300,7 +300,10 @@ export interface ReadCsvOptions {
   relaxQuotes?: boolean;
 }
 
-/** Streams the records of a CSV file in the scheme above. */
+/**
+ * Streams the records of a CSV file in the scheme above, with csv-parse's own error messages.
+ * The commands read CSV through sources/delimited.ts (its errors told as an admin reads them) and unflattenRow.
+ */
 export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext, options: ReadCsvOptions = {}): AsyncGenerator<CsvRecord> {
   // Loaded on first use: most commands never read CSV.
   const { parse: parseCsv } = await import('csv-parse');
