@@ -62,6 +62,9 @@ export function unescapeFormula(cell: string): string {
 /** The longest cell a reader takes, in UTF-8 bytes (64 KiB): a longer one is an error, not a value. */
 export const MAX_CELL_BYTES = 64 * 1024;
 
+/** The problem of a cell over the limit (`max` bytes, MAX_CELL_BYTES unless a reader has its own). */
+export const cellTooLong = (cell: string, max = MAX_CELL_BYTES): string => `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
+
 /** Looks like something JSON.parse would turn into a non-string. */
 const JSONISH = /^\s*(true|false|null|-?\d|\{|\[|")/;
 
@@ -232,7 +235,7 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
   };
   for (const [column, written] of Object.entries(row)) {
     if (written === undefined || written === '') continue;
-    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES) fail(column, `the cell is ${Buffer.byteLength(written)} bytes long, over the limit of ${MAX_CELL_BYTES} bytes`);
+    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES) fail(column, cellTooLong(written));
     const cell = unescapeFormula(written);
     const parsed = parseColumn(column, ctx.registry);
     if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');

@@ -7,6 +7,7 @@
  * Pure: no terminal, no exit; it only reads files.
  */
 import { readFile } from 'node:fs/promises';
+import { cellTooLong } from '../formats/scim-csv.ts';
 import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, overBytes, scanLayout } from './json-text.ts';
 import { describeKind, isPlainObject } from '../util/objects.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
@@ -72,7 +73,7 @@ export async function readDelimitedTable(file: LoadedFile, delimiter: string): P
     const cells = new Map<string, unknown>();
     columns.forEach((column, i) => {
       const cell = record[i] ?? '';
-      if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell) });
+      if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell, MAX_VALUE_BYTES) });
       if (column !== '' && !cells.has(column)) cells.set(column, cell);
     });
     return { line, cells };
@@ -133,9 +134,6 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
   });
   return { table: { file: path, columns, headerLine: lines.line(layout.root), rows }, problems };
 }
-
-/** The problem of a cell over MAX_VALUE_BYTES. */
-export const cellTooLong = (cell: string, max = MAX_VALUE_BYTES): string => `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
 
 /** Is a value "no value": absent, null, blank text, or an empty list. */
 export function isBlank(value: unknown): boolean {
