@@ -15,7 +15,7 @@ import { sendBulk } from './bulk.ts';
 import type { ScimClient } from './client.ts';
 import type { Capabilities } from './discovery.ts';
 import { pageSizeFor } from './discovery.ts';
-import { isFilterRejection, NetworkError, ResponseError, ScimError, TimeoutError } from './errors.ts';
+import { isFilterRejection, RequestError, ResponseError, ScimError } from './errors.ts';
 import { eq, literal } from './filter.ts';
 import { compileFilter, registryContext } from './filter-eval.ts';
 import { describeUnkept, filterFeatures, unkeptIn, type FilterVerdict, type UnkeptHow } from './learned.ts';
@@ -346,7 +346,7 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
 
 /** The connection or the credentials failed: nothing more can be learned. */
 function isFatal(e: unknown): boolean {
-  return e instanceof NetworkError || e instanceof TimeoutError || (e instanceof ResponseError && (e.status === 401 || e.status === 403));
+  return e instanceof RequestError || (e instanceof ResponseError && (e.status === 401 || e.status === 403));
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));

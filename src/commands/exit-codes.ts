@@ -3,7 +3,7 @@
  * scimctl ends. Documented in the README (its table is checked against
  * EXIT_CODE_MEANINGS by test/unit/exit-codes.test.ts).
  */
-import { AmbiguousError, ClientUsageError, IncompleteListingError, NetworkError, NotFoundError, ResponseError, TimeoutError } from '../api/errors.ts';
+import { AmbiguousError, ClientUsageError, IncompleteListingError, NotFoundError, RequestError, ResponseError } from '../api/errors.ts';
 import { CallerError } from '../util/errors.ts';
 
 export const ExitCode = {
@@ -63,8 +63,7 @@ export const EXIT_CODE_BY_CLASS: ReadonlyArray<readonly [ErrorClass, ExitCodeVal
   [ClientUsageError, ExitCode.USAGE],
   [AmbiguousError, ExitCode.USAGE],
   [NotFoundError, ExitCode.NOT_FOUND],
-  [NetworkError, ExitCode.UNAVAILABLE],
-  [TimeoutError, ExitCode.UNAVAILABLE],
+  [RequestError, ExitCode.UNAVAILABLE],
 ];
 
 /** The exit code of a server's answer (a ResponseError) by its HTTP status; any other status ends with ERROR. */
@@ -89,7 +88,7 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
     // through names no missing user or group) or an unreachable server.
     const cause = error.cause;
     if (cause instanceof ResponseError && cause.status !== 404) return EXIT_CODE_BY_STATUS[cause.status] ?? ExitCode.ERROR;
-    if (byClass(cause) === ExitCode.UNAVAILABLE) return ExitCode.UNAVAILABLE;
+    if (cause instanceof RequestError) return ExitCode.UNAVAILABLE;
   }
   return ExitCode.ERROR;
 }
