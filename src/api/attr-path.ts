@@ -6,6 +6,7 @@
  */
 import { ClientUsageError } from './errors.ts';
 import type { AttributeDef, SchemaRegistry } from './schema.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export type ValueFilter =
   | { kind: 'compare'; attr: string; op: 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le'; value: string | number | boolean | null }
@@ -153,7 +154,7 @@ function container(resource: Record<string, unknown>, path: AttrPath, create: bo
   if (!path.urn) return resource;
   const key = keyOf(resource, path.urn);
   const existing = resource[key];
-  if (existing && typeof existing === 'object' && !Array.isArray(existing)) return existing as Record<string, unknown>;
+  if (isPlainObject(existing)) return existing;
   if (!create) return undefined;
   const made: Record<string, unknown> = {};
   resource[path.urn] = made;
@@ -219,7 +220,7 @@ export function setPath(resource: Record<string, unknown>, path: AttrPath, value
   const key = keyOf(holder, path.attr);
   if (path.sub) {
     const current = holder[key];
-    const obj = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+    const obj = isPlainObject(current) ? current : {};
     obj[keyOf(obj, path.sub)] = value;
     holder[key] = obj;
     return;

@@ -13,7 +13,7 @@ import { emptyLearned, filterFeatures, filterOnClient, filterTrusted, suspectFea
 import { paginate, type PageInfo } from './paging.ts';
 import type { PatchBuilder, PatchRequest } from './patch.ts';
 import { SchemaRegistry } from './schema.ts';
-import { SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from './types.ts';
+import { SCHEMA, schemasFor, type ScimGroup, type ScimResource, type ScimUser } from './types.ts';
 
 export interface CapabilityCache {
   load(): Capabilities | undefined;
@@ -70,7 +70,7 @@ const LONG_URL = 2000;
 export function withSchemas<R extends Record<string, unknown>>(resource: R, kind: 'User' | 'Group'): R {
   const core = kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP;
   const given = Array.isArray(resource.schemas) ? resource.schemas.filter((s): s is string => typeof s === 'string') : [];
-  const wanted = [core, ...Object.keys(resource).filter((k) => /^urn:/i.test(k))];
+  const wanted = schemasFor(core, resource);
   const missing = wanted.filter((w) => !given.some((g) => g.toLowerCase() === w.toLowerCase()));
   return missing.length === 0 ? resource : { ...resource, schemas: [...given, ...missing] };
 }

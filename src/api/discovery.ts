@@ -3,7 +3,7 @@
  * and Schemas. Servers without them, or with broken ones, get conservative
  * defaults, never a crash. Capabilities drive paging, PATCH, Bulk and search.
  */
-import { NetworkError, ResponseError, ScimClientError, TimeoutError } from './errors.ts';
+import { RequestError, ResponseError, ScimClientError } from './errors.ts';
 import type { Transport } from './http.ts';
 import { emptyLearned, type Learned } from './learned.ts';
 import { BUILTIN_SCHEMAS, completeSchemas, type AttributeDef, type AttributeType, type SchemaDef } from './schema.ts';
@@ -193,7 +193,7 @@ export function parseSchemas(body: unknown): SchemaDef[] {
 
 /** Errors that mean "this server cannot be used at all" rather than "this endpoint is missing". */
 function isFatal(e: unknown): boolean {
-  return e instanceof NetworkError || e instanceof TimeoutError || (e instanceof ResponseError && e.status === 401);
+  return e instanceof RequestError || (e instanceof ResponseError && e.status === 401);
 }
 
 async function tryGet(transport: Transport, path: string, warnings: string[]): Promise<unknown> {

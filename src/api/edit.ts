@@ -7,6 +7,7 @@ import { parsePath, removePath, setPath, formatPath, type AttrPath } from './att
 import { ClientUsageError } from './errors.ts';
 import type { AttributeDef, SchemaRegistry } from './schema.ts';
 import { SCHEMA } from './types.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export type Edit = { kind: 'set'; path: AttrPath; value: unknown } | { kind: 'unset'; path: AttrPath };
 
@@ -112,23 +113,22 @@ export function applyEdits<T extends Record<string, unknown>>(resource: T, edits
   return copy;
 }
 
-const isPlain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const keyIn = (obj: Record<string, unknown>, name: string) => Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
 
 /** Merges multi-valued items by type: same type replaces (sub-attributes merged), new type adds. */
 function mergeItems(current: unknown, incoming: unknown[]): unknown[] {
-  const typed = incoming.every((i) => isPlain(i) && typeof i.type === 'string');
+  const typed = incoming.every((i) => isPlainObject(i) && typeof i.type === 'string');
   if (!typed || !Array.isArray(current)) return incoming;
-  const out = current.map((c) => (isPlain(c) ? { ...c } : c));
+  const out = current.map((c) => (isPlainObject(c) ? { ...c } : c));
   for (const item of incoming as Array<Record<string, unknown>>) {
-    const at = out.findIndex((c) => isPlain(c) && typeof c.type === 'string' && c.type.toLowerCase() === (item.type as string).toLowerCase());
+    const at = out.findIndex((c) => isPlainObject(c) && typeof c.type === 'string' && c.type.toLowerCase() === (item.type as string).toLowerCase());
     if (at < 0) out.push(item);
     else out[at] = { ...(out[at] as Record<string, unknown>), ...item };
   }
   // Only one item may be primary: the newest claim wins.
   const primaries = (incoming as Array<Record<string, unknown>>).filter((i) => i.primary === true).map((i) => (i.type as string).toLowerCase());
   if (primaries.length > 0) {
-    for (const c of out) if (isPlain(c) && c.primary === true && !primaries.includes(String(c.type).toLowerCase())) c.primary = false;
+    for (const c of out) if (isPlainObject(c) && c.primary === true && !primaries.includes(String(c.type).toLowerCase())) c.primary = false;
   }
   return out;
 }
@@ -146,18 +146,18 @@ export function mergeAttributes<T extends Record<string, unknown>>(resource: T, 
     const key = keyIn(out, name);
     if (value === null) {
       delete out[key];
-    } else if (/^urn:/i.test(name) && isPlain(value)) {
-      const ext = isPlain(out[key]) ? { ...(out[key] as Record<string, unknown>) } : {};
+    } else if (/^urn:/i.test(name) && isPlainObject(value)) {
+      const ext = isPlainObject(out[key]) ? { ...(out[key] as Record<string, unknown>) } : {};
       for (const [attr, v] of Object.entries(value)) {
         const k = keyIn(ext, attr);
         if (v === null) delete ext[k];
-        else ext[k] = isPlain(v) && isPlain(ext[k]) ? { ...(ext[k] as Record<string, unknown>), ...v } : v;
+        else ext[k] = isPlainObject(v) && isPlainObject(ext[k]) ? { ...(ext[k] as Record<string, unknown>), ...v } : v;
       }
       if (Object.keys(ext).length === 0) delete out[key];
       else out[key] = ext;
     } else if (Array.isArray(value)) {
       out[key] = mergeItems(out[key], value);
-    } else if (isPlain(value) && isPlain(out[key])) {
+    } else if (isPlainObject(value) && isPlainObject(out[key])) {
       const merged = { ...(out[key] as Record<string, unknown>) };
       for (const [sub, v] of Object.entries(value)) {
         const k = keyIn(merged, sub);

@@ -41,8 +41,11 @@ export const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH',
 ]);
 
+/** Base for errors that happen before a response exists: the server could not be reached in time. */
+export abstract class RequestError extends ScimClientError {}
+
 /** The request never got a response: refused, reset, DNS, TLS. */
-export class NetworkError extends ScimClientError {
+export class NetworkError extends RequestError {
   readonly kind = 'network';
   constructor(message: string, readonly code?: string) {
     super(message);
@@ -51,7 +54,7 @@ export class NetworkError extends ScimClientError {
 }
 
 /** No response within the per-request timeout. */
-export class TimeoutError extends ScimClientError {
+export class TimeoutError extends RequestError {
   readonly kind = 'timeout';
   constructor(message: string, readonly timeoutMs: number) {
     super(message);

@@ -9,6 +9,7 @@
  */
 
 import type { SchemaRegistry } from './schema.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export type Literal = string | number | boolean | null;
 export type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'lt' | 'ge' | 'le' | 'pr';
@@ -312,9 +313,9 @@ function isPresent(v: unknown): boolean {
 
 /** Comparable form of a value for an attribute: lower-cased when caseExact=false, epoch ms for dateTime. */
 function normalise(v: unknown, info: AttrInfo | undefined): unknown {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+  if (isPlainObject(v)) {
     // A complex value compared directly: RFC 7644 compares its "value" sub-attribute
-    v = (v as Record<string, unknown>)['value'];
+    v = v['value'];
   }
   if (typeof v === 'string') {
     if (info?.type === 'dateTime') {

@@ -9,6 +9,7 @@
  * Plain data and pure functions; the client (client.ts) records and applies them.
  */
 import { parseFilter, type FilterNode } from './filter-eval.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 /** What a server did with a filter feature: answered truthfully, refused it, or answered wrongly (empty or unfiltered). */
 export type FilterVerdict = 'works' | 'rejected' | 'wrong';
@@ -119,7 +120,6 @@ export function filterTrusted(features: readonly string[], known: Record<string,
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 const isUnset = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 /** Attributes a write's answer says nothing about: the server's own, secrets, and what identifies the user. */
 const NOT_JUDGED = new Set(['id', 'meta', 'schemas', 'groups', 'password', 'username']);
@@ -139,8 +139,8 @@ function judge(path: string, sent: unknown, back: unknown, out: Record<string, U
   if (Array.isArray(sent) && Array.isArray(back)) {
     if (sent.length > 1 && back.length === 1) out[path] = 'single';
     // A sub-attribute every sent item had and no returned item has (an e-mail's `type`, say).
-    const sentItems = sent.filter(isObject);
-    const backItems = back.filter(isObject);
+    const sentItems = sent.filter(isPlainObject);
+    const backItems = back.filter(isPlainObject);
     if (sentItems.length === 0 || backItems.length === 0) return;
     const subs = new Map(sentItems.flatMap((i) => Object.keys(i).filter((k) => !isUnset(i[k])).map((k) => [k.toLowerCase(), k] as const)));
     for (const [sub, name] of subs) {
@@ -149,7 +149,7 @@ function judge(path: string, sent: unknown, back: unknown, out: Record<string, U
     }
     return;
   }
-  if (isObject(sent) && isObject(back)) {
+  if (isPlainObject(sent) && isPlainObject(back)) {
     const b = keyed(back);
     for (const [k, v] of Object.entries(sent)) judge(`${path}.${k}`, v, b.get(k.toLowerCase()), out);
     return;
@@ -164,15 +164,15 @@ function judge(path: string, sent: unknown, back: unknown, out: Record<string, U
  */
 export function unkeptIn(sent: Json, returned: unknown): Record<string, UnkeptHow> {
   const out: Record<string, UnkeptHow> = {};
-  if (!isObject(returned)) return out;
+  if (!isPlainObject(returned)) return out;
   const back = keyed(returned);
   if (typeof back.get('username') !== 'string') return out;
   for (const [key, value] of Object.entries(sent)) {
     const lower = key.toLowerCase();
     if (NOT_JUDGED.has(lower)) continue;
-    if (/^urn:/i.test(key) && isObject(value)) {
+    if (/^urn:/i.test(key) && isPlainObject(value)) {
       const ext = back.get(lower);
-      const inner = isObject(ext) ? keyed(ext) : new Map<string, unknown>();
+      const inner = isPlainObject(ext) ? keyed(ext) : new Map<string, unknown>();
       for (const [name, v] of Object.entries(value)) judge(`${key}:${name}`, v, inner.get(name.toLowerCase()), out);
       continue;
     }
@@ -183,7 +183,7 @@ export function unkeptIn(sent: Json, returned: unknown): Record<string, UnkeptHo
 
 /** The first primary item of a multi-valued attribute, else its first. */
 function keepOne(items: unknown[]): unknown[] {
-  const primary = items.find((i) => isObject(i) && i.primary === true);
+  const primary = items.find((i) => isPlainObject(i) && i.primary === true);
   return [primary ?? items[0]];
 }
 
@@ -199,7 +199,7 @@ export function fitToKept(attributes: Json, learned: Readonly<Record<string, Unk
   const out: Json = {};
   for (const [key, value] of Object.entries(attributes)) {
     const lower = key.toLowerCase();
-    if (/^urn:/i.test(key) && isObject(value)) {
+    if (/^urn:/i.test(key) && isPlainObject(value)) {
       const inner: Json = {};
       for (const [name, v] of Object.entries(value)) {
         const fitted = fitValue(`${lower}:${name.toLowerCase()}`, v, unkept);
@@ -223,7 +223,7 @@ function fitValue(path: string, value: unknown, unkept: Readonly<Record<string, 
   const subs = Object.keys(unkept).filter((p) => p.startsWith(prefix) && unkept[p] !== 'single').map((p) => p.slice(prefix.length));
   if (subs.length === 0) return v;
   const strip = (item: unknown) => {
-    if (!isObject(item)) return item;
+    if (!isPlainObject(item)) return item;
     const copy: Json = {};
     for (const [k, x] of Object.entries(item)) if (!subs.includes(k.toLowerCase())) copy[k] = x;
     return copy;

@@ -15,7 +15,7 @@ import { sendBulk } from './bulk.ts';
 import type { ScimClient } from './client.ts';
 import type { Capabilities } from './discovery.ts';
 import { pageSizeFor } from './discovery.ts';
-import { isFilterRejection, NetworkError, ResponseError, ScimError, TimeoutError } from './errors.ts';
+import { isFilterRejection, RequestError, ResponseError, ScimError } from './errors.ts';
 import { eq, literal } from './filter.ts';
 import { compileFilter, registryContext } from './filter-eval.ts';
 import { describeUnkept, filterFeatures, unkeptIn, type FilterVerdict, type UnkeptHow } from './learned.ts';
@@ -24,6 +24,7 @@ import { PATCH_OP_SCHEMA, type PatchRequest } from './patch.ts';
 import { BUILTIN_SCHEMAS, SchemaRegistry, type AttributeDef, type SchemaDef } from './schema.ts';
 import { SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from './types.ts';
 import { putBody } from './update.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The report
@@ -102,7 +103,6 @@ export interface FilterProbe {
   negative?: boolean;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const caseless = (o: Record<string, unknown>, key: string): unknown => {
   if (key in o) return o[key];
   const k = Object.keys(o).find((x) => x.toLowerCase() === key.toLowerCase());
@@ -142,7 +142,7 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
   );
   if (kind === 'User') {
     const emails = caseless(known, 'emails');
-    const email = Array.isArray(emails) ? emails.map((e) => (isObject(e) ? e.value : undefined)).find((v): v is string => typeof v === 'string' && v !== '') : undefined;
+    const email = Array.isArray(emails) ? emails.map((e) => (isPlainObject(e) ? e.value : undefined)).find((v): v is string => typeof v === 'string' && v !== '') : undefined;
     if (email) probes.push({ feature: 'valuePath', filter: `emails[value eq ${q(email)}]` });
     const active = caseless(known, 'active');
     if (typeof active === 'boolean') probes.push({ feature: 'boolean', filter: `active eq ${q(active)}` });
@@ -150,11 +150,11 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
     if (ext) probes.push({ feature: 'extension', filter: `${ext.path} eq ${q(ext.value)}` });
   } else {
     const members = caseless(known, 'members');
-    const member = Array.isArray(members) ? members.map((m) => (isObject(m) ? m.value : undefined)).find((v): v is string => typeof v === 'string' && v !== '') : undefined;
+    const member = Array.isArray(members) ? members.map((m) => (isPlainObject(m) ? m.value : undefined)).find((v): v is string => typeof v === 'string' && v !== '') : undefined;
     if (member) probes.push({ feature: 'valuePath', filter: `members[value eq ${q(member)}]` });
   }
   const meta = caseless(known, 'meta');
-  const lastModified = isObject(meta) ? caseless(meta, 'lastModified') : undefined;
+  const lastModified = isPlainObject(meta) ? caseless(meta, 'lastModified') : undefined;
   const time = typeof lastModified === 'string' ? Date.parse(lastModified) : NaN;
   if (Number.isFinite(time)) {
     probes.push({ feature: 'meta', filter: `meta.lastModified gt ${q(new Date(time - 1000).toISOString())}` });
@@ -166,7 +166,7 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
 /** The first string attribute of an extension schema on a resource: `urn:…:User:department` and its value. */
 function extensionAttribute(resource: ScimResource): { path: string; value: string } | undefined {
   for (const [key, value] of Object.entries(resource)) {
-    if (!/^urn:/i.test(key) || !isObject(value)) continue;
+    if (!/^urn:/i.test(key) || !isPlainObject(value)) continue;
     for (const [sub, v] of Object.entries(value)) if (typeof v === 'string' && v !== '') return { path: `${key}:${sub}`, value: v };
   }
   return undefined;
@@ -233,7 +233,7 @@ export function undeclaredIn(resource: ScimResource, schema: SchemaDef): string[
     }
     const items = Array.isArray(value) ? value : [value];
     for (const item of items) {
-      if (!isObject(item) || def.type !== 'complex') continue;
+      if (!isPlainObject(item) || def.type !== 'complex') continue;
       for (const sub of Object.keys(item)) if (!byName(def.subAttributes, sub)) out.add(`${key}.${sub}`);
     }
   }
@@ -247,7 +247,7 @@ export function carriedPaths(resource: ScimResource): string[] {
     if (/^urn:/i.test(key)) continue;
     out.add(key.toLowerCase());
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (isObject(item)) for (const sub of Object.keys(item)) out.add(`${key.toLowerCase()}.${sub.toLowerCase()}`);
+      if (isPlainObject(item)) for (const sub of Object.keys(item)) out.add(`${key.toLowerCase()}.${sub.toLowerCase()}`);
     }
   }
   return [...out];
@@ -346,7 +346,7 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
 
 /** The connection or the credentials failed: nothing more can be learned. */
 function isFatal(e: unknown): boolean {
-  return e instanceof NetworkError || e instanceof TimeoutError || (e instanceof ResponseError && (e.status === 401 || e.status === 403));
+  return e instanceof RequestError || (e instanceof ResponseError && (e.status === 401 || e.status === 403));
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -401,7 +401,7 @@ class Probe {
   private async page(endpoint: string, query: Record<string, string | number | undefined>, retry = true): Promise<Page> {
     const res = await this.client.transport.request('GET', endpoint, { query, expect: [200], idempotent: retry });
     const page = parseListResponse(res.body, res.status);
-    const ipp = isObject(res.body) ? res.body.itemsPerPage : undefined;
+    const ipp = isPlainObject(res.body) ? res.body.itemsPerPage : undefined;
     return { resources: page.resources, total: page.total, itemsPerPage: typeof ipp === 'number' ? ipp : undefined };
   }
 
@@ -554,8 +554,8 @@ class Probe {
     try {
       const res = await this.client.transport.request('GET', `/Users/${encodeURIComponent(user.id)}`, { expect: [200] });
       etag = res.headers.get('etag');
-      read = isObject(res.body) ? (res.body as ScimUser) : undefined;
-      version = read && isObject(read.meta) ? read.meta.version : undefined;
+      read = isPlainObject(res.body) ? (res.body as ScimUser) : undefined;
+      version = read && isPlainObject(read.meta) ? read.meta.version : undefined;
     } catch (e) {
       if (isFatal(e)) throw e;
       this.add({ capability: 'ETag', status: 'failed', does: `reading user ${user.id} failed: ${statusOf(e)}`, adapts: this.caps.etag ? 'sends If-Match on writes of what it read' : 'sends no If-Match' });
@@ -767,13 +767,13 @@ class Probe {
     const body = { schemas: [SCHEMA.SEARCH_REQUEST], filter: eq('userName', userName).toString(), startIndex: 1, count: 1 };
     try {
       const res = await this.client.transport.request('POST', '/Users/.search', { body, expect: [200, 201], idempotent: false });
-      const list = isObject(res.body) && (Array.isArray(res.body.Resources) || typeof res.body.totalResults === 'number');
+      const list = isPlainObject(res.body) && (Array.isArray(res.body.Resources) || typeof res.body.totalResults === 'number');
       if (res.status === 200 && list) {
         this.client.searchEndpointSupported = true;
         this.add({ capability: 'POST /.search', status: 'ok', does: 'answers searches', adapts: 'used for queries too long for a URL', detail: 'POST /Users/.search' });
       } else {
         this.client.searchEndpointSupported = false;
-        const id = isObject(res.body) && typeof res.body.id === 'string' ? res.body.id : undefined;
+        const id = isPlainObject(res.body) && typeof res.body.id === 'string' ? res.body.id : undefined;
         this.add({
           capability: 'POST /.search',
           status: 'adapted',

@@ -67,6 +67,14 @@ export interface ListResponse<T = ScimResource> {
 
 export type ResourceKind = 'User' | 'Group';
 
+/**
+ * What a resource's `schemas` names (RFC 7643 §3): its core schema, then every extension URN it
+ * has attributes under (its keys that are URNs), in the resource's order.
+ */
+export function schemasFor(coreSchema: string, resource: Record<string, unknown>): string[] {
+  return [coreSchema, ...Object.keys(resource).filter((k) => /^urn:/i.test(k))];
+}
+
 /** The primary e-mail of a user: the one marked primary, else the first. */
 export function primaryEmail(user: Pick<ScimUser, 'emails'>): string | undefined {
   const emails = Array.isArray(user.emails) ? user.emails : [];

@@ -10,6 +10,7 @@ import type { Capabilities } from './discovery.ts';
 import { ResponseError, ScimError } from './errors.ts';
 import { PATCH_OP_SCHEMA, type PatchOperation, type PatchRequest } from './patch.ts';
 import type { ScimResource } from './types.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 /** Attributes the server owns: never diffed, never sent. */
 const SERVER_OWNED = new Set(['id', 'meta', 'schemas', 'groups']);
@@ -21,10 +22,9 @@ export interface AttributeChange {
   after: unknown;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 /** Unassigned (RFC 7643 §2.5): missing, null, "", [], or a complex value with nothing assigned in it. */
 const isUnset = (v: unknown): boolean =>
-  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.values(v).every(isUnset));
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.values(v).every(isUnset));
 
 /** Order-insensitive equality for SCIM values (multi-valued attributes are unordered; names ignore case). */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -46,8 +46,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
       return true;
     });
   }
-  if (isObject(a)) {
-    if (!isObject(b)) return false;
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
     const bKeys = new Map<string, string>();
     for (const k of Object.keys(b)) if (!isUnset(b[k])) bKeys.set(k.toLowerCase(), k);
     let count = 0;
@@ -81,9 +81,9 @@ export function diffResources(before: Record<string, unknown>, after: Record<str
     if (SERVER_OWNED.has(lower)) continue;
     const b = bKey === undefined ? undefined : before[bKey];
     const a = aKey === undefined ? undefined : after[aKey];
-    if (lower.startsWith('urn:') && (isObject(a) || isObject(b))) {
-      const bo = isObject(b) ? b : {};
-      const ao = isObject(a) ? a : {};
+    if (lower.startsWith('urn:') && (isPlainObject(a) || isPlainObject(b))) {
+      const bo = isPlainObject(b) ? b : {};
+      const ao = isPlainObject(a) ? a : {};
       const bk = caseInsensitiveKeys(bo);
       const ak = caseInsensitiveKeys(ao);
       for (const sub of new Set([...bk.keys(), ...ak.keys()])) {
@@ -103,7 +103,7 @@ export function changesToPatch(changes: AttributeChange[]): PatchRequest {
   const ops: PatchOperation[] = changes.flatMap((c): PatchOperation[] => {
     if (isUnset(c.after)) return [{ op: 'remove', path: c.path }];
     if (isUnset(c.before)) return [{ op: 'add', path: c.path, value: c.after }];
-    if (isObject(c.before) && isObject(c.after)) {
+    if (isPlainObject(c.before) && isPlainObject(c.after)) {
       // A replace of a complex value leaves the sub-attributes it does not name unchanged
       // (RFC 7644 §3.5.2.3): the ones that go are removed explicitly.
       const before = c.before;
@@ -124,7 +124,7 @@ export function putBody<T extends ScimResource>(resource: T, coreSchema: string)
   for (const [k, v] of Object.entries(resource)) {
     if (k === 'meta' || k === 'groups' || k === 'schemas') continue;
     if (/^urn:/i.test(k)) {
-      if (!isObject(v) || Object.keys(v).length === 0) continue;
+      if (!isPlainObject(v) || Object.keys(v).length === 0) continue;
       extensions.push(k);
     }
     body[k] = v;
@@ -157,7 +157,7 @@ function valueAt(resource: Record<string, unknown>, path: string): unknown {
   const cut = path.lastIndexOf(':');
   const urn = path.slice(0, cut).toLowerCase();
   const ext = Object.entries(resource).find(([k]) => k.toLowerCase() === urn)?.[1];
-  return isObject(ext) ? valueAt(ext, path.slice(cut + 1)) : undefined;
+  return isPlainObject(ext) ? valueAt(ext, path.slice(cut + 1)) : undefined;
 }
 
 /** Whether a resource as read now already has every change's after-value (a write that was carried out). */

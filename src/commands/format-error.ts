@@ -3,6 +3,7 @@ import { IncompleteListingError, ResponseError, ScimClientError, ScimError, isFi
 import { redact } from '../api/redact.ts';
 import type { Connection } from '../config/connection.ts';
 import { safeLines } from '../output/safe-text.ts';
+import { CallerError } from '../util/errors.ts';
 
 export function formatError(error: unknown, connection: Connection | undefined, secrets: readonly string[] = []): string {
   const lines: string[] = [];
@@ -36,9 +37,9 @@ export function formatError(error: unknown, connection: Connection | undefined, 
   return safeLines(redact(lines.join('\n'), secrets));
 }
 
-/** How many problems bad input (an InputError, known by name: its module stays out of start-up) has. */
+/** How many problems bad input (an InputError: a CallerError with its problems; its module stays out of start-up) has. */
 function inputProblems(error: unknown): number | undefined {
-  if (!(error instanceof Error) || error.name !== 'InputError') return undefined;
+  if (!(error instanceof CallerError)) return undefined;
   const problems = (error as { problems?: unknown }).problems;
   return Array.isArray(problems) ? problems.length : undefined;
 }

@@ -2,13 +2,13 @@
  * Discovery results kept between runs, one file per profile and server URL, with what was
  * learned of the server by using it (kept when discovery is refreshed; `profile test` redoes both).
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CapabilityCache } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
 import { emptyLearned } from '../api/learned.ts';
+import { profileKey } from '../util/profile-key.ts';
 import type { Env } from './env.ts';
 
 const TTL_MS = 60 * 60 * 1000;
@@ -18,9 +18,8 @@ export function cacheDir(env: Env): string {
 }
 
 export function fileCapabilityCache(env: Env, profile: string, url: string, now: () => number = Date.now): CapabilityCache {
-  const key = createHash('sha256').update(`${profile}\n${url}`).digest('hex').slice(0, 16);
   const dir = cacheDir(env);
-  const file = join(dir, `discovery-${key}.json`);
+  const file = join(dir, `discovery-${profileKey(profile, url)}.json`);
   const read = (): Capabilities | undefined => {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as Capabilities;

@@ -5,9 +5,10 @@
  */
 import type { Auth } from '../api/http.ts';
 import { envFileKeys, type Env } from './env.ts';
+import { CallerError } from '../util/errors.ts';
 import type { Profile, ProfileStore } from './profiles.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends CallerError {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -19,16 +19,20 @@ import type { InfoRecord, Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import type { ScimResource } from '../api/types.ts';
+import { CallerError } from '../util/errors.ts';
+import { isPlainObject } from '../util/objects.ts';
 
-export class CsvInputError extends Error {
+export class CsvInputError extends CallerError {
+  /** What is wrong, without the "file:line: column …: " the message starts with. */
+  readonly detail: string;
   constructor(readonly file: string, readonly line: number, readonly field: string | undefined, detail: string) {
     super(`${file}:${line}${field ? `: column "${field}"` : ''}: ${detail}`);
     this.name = 'CsvInputError';
+    this.detail = detail;
   }
 }
 
 type Primitive = string | number | boolean;
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const isPrimitive = (v: unknown): v is Primitive => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const NAME = /^[A-Za-z$][\w$-]*$/;
 
@@ -57,6 +61,9 @@ export function unescapeFormula(cell: string): string {
 
 /** The longest cell a reader takes, in UTF-8 bytes (64 KiB): a longer one is an error, not a value. */
 export const MAX_CELL_BYTES = 64 * 1024;
+
+/** The problem of a cell over the limit (`max` bytes, MAX_CELL_BYTES unless a reader has its own). */
+export const cellTooLong = (cell: string, max = MAX_CELL_BYTES): string => `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
 
 /** Looks like something JSON.parse would turn into a non-string. */
 const JSONISH = /^\s*(true|false|null|-?\d|\{|\[|")/;
@@ -228,7 +235,7 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
   };
   for (const [column, written] of Object.entries(row)) {
     if (written === undefined || written === '') continue;
-    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES) fail(column, `the cell is ${Buffer.byteLength(written)} bytes long, over the limit of ${MAX_CELL_BYTES} bytes`);
+    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES) fail(column, cellTooLong(written));
     const cell = unescapeFormula(written);
     const parsed = parseColumn(column, ctx.registry);
     if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');
@@ -242,7 +249,7 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
       try {
         return decodeValue(cell, ctx.registry.lookup(schema, path), where);
       } catch (e) {
-        if (e instanceof CsvInputError) throw new CsvInputError(file, line, column, e.message.replace(/^:\d+: column "[^"]*": /, ''));
+        if (e instanceof CsvInputError) throw new CsvInputError(file, line, column, e.detail);
         throw e;
       }
     };
@@ -296,7 +303,10 @@ export interface ReadCsvOptions {
   relaxQuotes?: boolean;
 }
 
-/** Streams the records of a CSV file in the scheme above. */
+/**
+ * Streams the records of a CSV file in the scheme above, with csv-parse's own error messages.
+ * The commands read CSV through sources/delimited.ts (its errors told as an admin reads them) and unflattenRow.
+ */
 export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext, options: ReadCsvOptions = {}): AsyncGenerator<CsvRecord> {
   // Loaded on first use: most commands never read CSV.
   const { parse: parseCsv } = await import('csv-parse');

@@ -6,8 +6,9 @@
 import { createInterface } from 'node:readline/promises';
 import type { IOStreams } from './iostreams.ts';
 import { safeText } from './safe-text.ts';
+import { CallerError } from '../util/errors.ts';
 
-export class PromptUnavailableError extends Error {
+export class PromptUnavailableError extends CallerError {
   constructor(readonly flag: string, what: string) {
     super(`${what}: there is no terminal to ask for confirmation on; pass ${flag} to go ahead`);
     this.name = 'PromptUnavailableError';

@@ -9,7 +9,7 @@ import { checkResource } from './resources.ts';
 import { scimUser, type SampleOrganisation } from './sample.ts';
 import { startServer, type RunningServer, type ServerOptions } from './http.ts';
 import { Store, type MemberType, type StoredResource } from './store.ts';
-import { SCHEMA } from '../api/types.ts';
+import { SCHEMA, schemasFor } from '../api/types.ts';
 
 export { Store, lockHolder } from './store.ts';
 export { startServer, BASE_PATH, type RunningServer } from './http.ts';
@@ -171,7 +171,7 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
     const other = taken.get(id);
     if (other !== undefined) throw new Error(`${where}: this record has the same ${key.split(':')[0]} as ${other}`);
     taken.set(id, where);
-    const schemas = [SCHEMA.USER, ...Object.keys(a).filter((k) => k.toLowerCase().startsWith('urn:'))];
+    const schemas = schemasFor(SCHEMA.USER, a);
     try {
       await add(store, 'User', { schemas, ...a }, id);
     } catch (e) {

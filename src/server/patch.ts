@@ -10,21 +10,22 @@ import { matchesValueFilter, parsePath, pinned, removePath, type AttrPath, type 
 import type { AttributeDef } from '../api/schema.ts';
 import { PATCH_OP_SCHEMA } from '../api/patch.ts';
 import { sameValue } from '../api/update.ts';
-import { badRequest, isObject } from './resources.ts';
+import { badRequest } from './resources.ts';
 import { RESOURCE_TYPES, registry, type ResourceKind } from './schemas.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 type Op = 'add' | 'replace' | 'remove';
 const lower = (s: string) => s.toLowerCase();
 
 /** Reads and checks the PatchOp body; returns its operations. */
 export function readPatchRequest(body: unknown): Array<{ op: Op; path?: string; value?: unknown }> {
-  if (!isObject(body)) throw badRequest('invalidSyntax', 'the request body must be a PatchOp JSON object');
+  if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a PatchOp JSON object');
   const schemas = Array.isArray(body.schemas) ? body.schemas : [];
   if (!schemas.some((s) => typeof s === 'string' && lower(s) === lower(PATCH_OP_SCHEMA))) throw badRequest('invalidSyntax', `"schemas" must be ["${PATCH_OP_SCHEMA}"]`);
   const ops = body.Operations ?? body.operations;
   if (!Array.isArray(ops) || ops.length === 0) throw badRequest('invalidSyntax', '"Operations" must be a non-empty array');
   return ops.map((o, i) => {
-    if (!isObject(o) || typeof o.op !== 'string') throw badRequest('invalidSyntax', `Operations[${i}] needs an "op"`);
+    if (!isPlainObject(o) || typeof o.op !== 'string') throw badRequest('invalidSyntax', `Operations[${i}] needs an "op"`);
     const op = lower(o.op);
     if (op !== 'add' && op !== 'replace' && op !== 'remove') throw badRequest('invalidSyntax', `Operations[${i}]: "${o.op}" is not add, replace or remove`);
     if (o.path !== undefined && typeof o.path !== 'string') throw badRequest('invalidPath', `Operations[${i}]: "path" must be a string`);
@@ -38,10 +39,10 @@ export function applyPatch(kind: ResourceKind, doc: Record<string, unknown>, ops
   for (const o of ops) {
     if (o.path === undefined) {
       if (o.op === 'remove') throw badRequest('noTarget', 'a "remove" operation needs a path');
-      if (!isObject(o.value)) throw badRequest('invalidValue', `an "${o.op}" without a path needs an object of attributes as its value`);
+      if (!isPlainObject(o.value)) throw badRequest('invalidValue', `an "${o.op}" without a path needs an object of attributes as its value`);
       for (const [key, value] of Object.entries(o.value)) {
         const ext = RESOURCE_TYPES[kind].extensions.find((e) => lower(e.id) === lower(key));
-        if (ext && isObject(value)) {
+        if (ext && isPlainObject(value)) {
           for (const [k, v] of Object.entries(value)) apply(kind, doc, o.op, `${ext.id}:${k}`, v);
         } else if (lower(key) !== 'schemas') {
           apply(kind, doc, o.op, key, value);
@@ -89,7 +90,7 @@ function resolve(kind: ResourceKind, doc: Record<string, unknown>, text: string,
   if (ext) {
     const key = Object.keys(doc).find((k) => lower(k) === lower(ext.id));
     const existing = key ? doc[key] : undefined;
-    if (isObject(existing)) holder = existing;
+    if (isPlainObject(existing)) holder = existing;
     else {
       holder = {};
       if (create) {
@@ -127,9 +128,9 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
     if (def.required && !path.filter && !path.sub) throw badRequest('mutability', `"${def.name}" is required and cannot be removed`);
     if (value !== undefined && def.multiValued && !path.filter && !path.sub) {
       // Remove the listed values (the form Entra ID uses for members): by "value" when they have one.
-      const gone = (Array.isArray(value) ? value : [value]).map((v) => (isObject(v) && 'value' in v ? v.value : v));
+      const gone = (Array.isArray(value) ? value : [value]).map((v) => (isPlainObject(v) && 'value' in v ? v.value : v));
       if (Array.isArray(current)) {
-        const kept = current.filter((item) => !gone.some((g) => (isObject(item) && 'value' in item ? item.value === g : sameValue(item, g))));
+        const kept = current.filter((item) => !gone.some((g) => (isPlainObject(item) && 'value' in item ? item.value === g : sameValue(item, g))));
         if (kept.length === 0) delete holder[key];
         else holder[key] = kept;
       }
@@ -152,7 +153,7 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
     }
     for (const item of matching as Array<Record<string, unknown>>) {
       if (t.sub) item[t.sub.name] = value;
-      else if (!isObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
+      else if (!isPlainObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
       else if (op === 'add') Object.assign(item, value);
       else {
         for (const k of Object.keys(item)) delete item[k];
@@ -164,7 +165,7 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
 
   if (t.sub) {
     if (def.multiValued) throw badRequest('invalidPath', `"${text}": ${def.name} is multi-valued; select values with a filter, e.g. ${def.name}[type eq "work"].${t.sub.name}`);
-    const obj = isObject(current) ? current : {};
+    const obj = isPlainObject(current) ? current : {};
     obj[t.sub.name] = value;
     holder[key] = obj;
     return;
@@ -178,20 +179,20 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
     }
     const list = Array.isArray(current) ? [...(current as unknown[])] : [];
     for (const item of items) {
-      const dup = list.some((e) => (isObject(e) && isObject(item) && 'value' in item && def.name === 'members' ? e.value === item.value : sameValue(e, item)));
+      const dup = list.some((e) => (isPlainObject(e) && isPlainObject(item) && 'value' in item && def.name === 'members' ? e.value === item.value : sameValue(e, item)));
       if (!dup) list.push(item);
     }
     // A new primary value takes the flag from the others (RFC 7643 §2.4).
-    if (items.some((i) => isObject(i) && i.primary === true)) {
-      for (const e of list) if (isObject(e) && e.primary === true && !items.includes(e)) delete e.primary;
+    if (items.some((i) => isPlainObject(i) && i.primary === true)) {
+      for (const e of list) if (isPlainObject(e) && e.primary === true && !items.includes(e)) delete e.primary;
     }
     holder[key] = list;
     return;
   }
 
   if (def.type === 'complex') {
-    if (!isObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
-    holder[key] = { ...(isObject(current) ? current : {}), ...value };
+    if (!isPlainObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
+    holder[key] = { ...(isPlainObject(current) ? current : {}), ...value };
     return;
   }
   holder[key] = value;

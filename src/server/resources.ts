@@ -8,6 +8,7 @@ import type { AttributeDef } from '../api/schema.ts';
 import { resolvePath } from '../api/filter-eval.ts';
 import { MAX_VALUE_LENGTH, RESOURCE_TYPES, registry, schemaContext, type ResourceKind } from './schemas.ts';
 import type { MemberType, Store, StoredResource } from './store.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 /** A request the server refuses: rendered as a SCIM error (RFC 7644 §3.12). */
 export class ScimHttpError extends Error {
@@ -38,7 +39,7 @@ const lower = (s: string) => s.toLowerCase();
  * under their schema names. Read-only attributes are dropped, as RFC 7643 §2.2 says.
  */
 export function checkResource(kind: ResourceKind, body: unknown, store: Store, selfId?: string): CheckedResource {
-  if (!isObject(body)) throw badRequest('invalidSyntax', 'the request body must be a JSON object');
+  if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a JSON object');
   const type = RESOURCE_TYPES[kind];
   const declared = Array.isArray(body.schemas) ? body.schemas.filter((s): s is string => typeof s === 'string') : undefined;
   if (!declared || !declared.some((s) => lower(s) === lower(type.core.id))) {
@@ -56,7 +57,7 @@ export function checkResource(kind: ResourceKind, body: unknown, store: Store, s
     if (IGNORED.has(lower(key)) || value === null || value === undefined) continue;
     const ext = type.extensions.find((e) => lower(e.id) === lower(key));
     if (ext) {
-      if (!isObject(value)) throw badRequest('invalidValue', `${ext.id} must be an object of extension attributes`);
+      if (!isPlainObject(value)) throw badRequest('invalidValue', `${ext.id} must be an object of extension attributes`);
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const def = registry.lookup(ext.id, k);
@@ -98,7 +99,7 @@ function checkMembers(value: unknown, store: Store, selfId: string | undefined):
   if (!Array.isArray(value)) throw badRequest('invalidValue', '"members" must be an array');
   const out = new Map<string, MemberType>();
   for (const [i, m] of value.entries()) {
-    if (!isObject(m) || typeof m.value !== 'string' || m.value === '') throw badRequest('invalidValue', `members[${i}] needs a "value" (the id of a user or group)`);
+    if (!isPlainObject(m) || typeof m.value !== 'string' || m.value === '') throw badRequest('invalidValue', `members[${i}] needs a "value" (the id of a user or group)`);
     const type: MemberType | undefined = store.users.has(m.value) ? 'User' : store.groups.has(m.value) ? 'Group' : undefined;
     if (!type) throw badRequest('invalidValue', `members[${i}]: there is no user or group with id "${m.value}"`);
     if (m.value === selfId) throw badRequest('invalidValue', 'a group cannot be a member of itself');
@@ -114,7 +115,7 @@ function checkValue(def: AttributeDef, value: unknown, where: string): unknown {
   if (def.multiValued) {
     if (!Array.isArray(value)) throw badRequest('invalidValue', `"${where}" is multi-valued: it must be an array`);
     const items = value.map((v, i) => checkSingle(def, v, `${where}[${i}]`)).filter((v) => v !== undefined);
-    if (items.filter((v) => isObject(v) && v.primary === true).length > 1) throw badRequest('invalidValue', `"${where}" has more than one primary value`);
+    if (items.filter((v) => isPlainObject(v) && v.primary === true).length > 1) throw badRequest('invalidValue', `"${where}" has more than one primary value`);
     return items.length > 0 ? items : undefined;
   }
   if (Array.isArray(value)) throw badRequest('invalidValue', `"${where}" is single-valued: it must not be an array`);
@@ -129,7 +130,7 @@ function checkSingle(def: AttributeDef, value: unknown, where: string): unknown 
   }
   switch (def.type) {
     case 'complex': {
-      if (!isObject(value)) throw badRequest('invalidValue', `"${where}" must be an object`);
+      if (!isPlainObject(value)) throw badRequest('invalidValue', `"${where}" must be an object`);
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const sub = def.subAttributes?.find((s) => lower(s.name) === lower(k));
@@ -160,9 +161,6 @@ function checkSingle(def: AttributeDef, value: unknown, where: string): unknown 
   }
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Output
@@ -259,10 +257,10 @@ function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, pa
   }
   if (Array.isArray(value)) {
     const existing = Array.isArray(to[key]) ? (to[key] as Array<Record<string, unknown>>) : value.map(() => ({}));
-    value.forEach((item, i) => isObject(item) && copyPath(item, existing[i]!, parts.slice(1)));
+    value.forEach((item, i) => isPlainObject(item) && copyPath(item, existing[i]!, parts.slice(1)));
     to[key] = existing;
-  } else if (isObject(value)) {
-    const existing = isObject(to[key]) ? (to[key] as Record<string, unknown>) : {};
+  } else if (isPlainObject(value)) {
+    const existing = isPlainObject(to[key]) ? (to[key] as Record<string, unknown>) : {};
     copyPath(value, existing, parts.slice(1));
     to[key] = existing;
   }
@@ -276,8 +274,8 @@ function dropPath(obj: Record<string, unknown>, parts: string[]): void {
     return;
   }
   const value = obj[key];
-  if (Array.isArray(value)) obj[key] = value.map((item) => (isObject(item) ? dropFrom({ ...item }, parts.slice(1)) : item));
-  else if (isObject(value)) obj[key] = dropFrom({ ...value }, parts.slice(1));
+  if (Array.isArray(value)) obj[key] = value.map((item) => (isPlainObject(item) ? dropFrom({ ...item }, parts.slice(1)) : item));
+  else if (isPlainObject(value)) obj[key] = dropFrom({ ...value }, parts.slice(1));
 }
 
 function dropFrom(obj: Record<string, unknown>, parts: string[]): Record<string, unknown> {

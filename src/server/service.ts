@@ -12,7 +12,6 @@ import {
   checkResource,
   etagOf,
   inputForm,
-  isObject,
   location,
   parseProjection,
   project,
@@ -33,6 +32,7 @@ import {
   type ServerLimits,
 } from './schemas.ts';
 import type { MemberType, Store, StoredResource } from './store.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export interface ServiceRequest {
   method: string;
@@ -261,7 +261,7 @@ export class ScimService {
   }
 
   private searchQuery(kind: ResourceKind | undefined, body: unknown): Query {
-    if (!isObject(body)) throw badRequest('invalidSyntax', 'the request body must be a SearchRequest object');
+    if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a SearchRequest object');
     const schemas = Array.isArray(body.schemas) ? body.schemas : [];
     if (!schemas.includes(SCHEMA.SEARCH_REQUEST)) throw badRequest('invalidSyntax', `"schemas" must be ["${SCHEMA.SEARCH_REQUEST}"]`);
     const str = (k: string) => {
@@ -409,7 +409,7 @@ export class ScimService {
       throw new ScimHttpError(413, `the request is ${req.bodySize} bytes; maxPayloadSize is ${this.limits.maxPayloadSize}`);
     }
     const body = req.body;
-    if (!isObject(body)) throw badRequest('invalidSyntax', 'the request body must be a BulkRequest object');
+    if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a BulkRequest object');
     const schemas = Array.isArray(body.schemas) ? body.schemas : [];
     if (!schemas.includes(SCHEMA.BULK_REQUEST)) throw badRequest('invalidSyntax', `"schemas" must be ["${SCHEMA.BULK_REQUEST}"]`);
     const ops = body.Operations;
@@ -419,7 +419,7 @@ export class ScimService {
     if (failOnErrors !== undefined && (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)) {
       throw badRequest('invalidValue', '"failOnErrors" must be a positive integer');
     }
-    const bulkIds = ops.map((o: unknown) => (isObject(o) && typeof o.bulkId === 'string' ? o.bulkId : undefined)).filter((b): b is string => b !== undefined);
+    const bulkIds = ops.map((o: unknown) => (isPlainObject(o) && typeof o.bulkId === 'string' ? o.bulkId : undefined)).filter((b): b is string => b !== undefined);
     const repeated = bulkIds.find((b, i) => bulkIds.indexOf(b) !== i);
     if (repeated !== undefined) throw badRequest('invalidValue', `bulkId "${repeated}" is used by more than one operation (RFC 7644 §3.7: it must be unique)`);
     const ids = new Map<string, string>();
@@ -438,7 +438,7 @@ export class ScimService {
         } catch (e) {
           // One operation that breaks the server fails alone: the others' results (and ids) still go back.
           this.options.logError?.(`Bulk operation ${i}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-          const o = isObject(op) ? op : {};
+          const o = isPlainObject(op) ? op : {};
           result = { method: o.method, bulkId: o.bulkId, status: '500', response: errorResponse(new ScimHttpError(500, 'the server failed to carry out this operation; its log says why')).body };
         }
         if (result === 'wait') {
@@ -463,7 +463,7 @@ export class ScimService {
   }
 
   private async bulkOperation(op: unknown, ids: Map<string, string>): Promise<Record<string, unknown> | 'wait'> {
-    if (!isObject(op)) return { status: '400', response: errorResponse(badRequest('invalidSyntax', 'an operation must be an object')).body };
+    if (!isPlainObject(op)) return { status: '400', response: errorResponse(badRequest('invalidSyntax', 'an operation must be an object')).body };
     const method = typeof op.method === 'string' ? op.method.toUpperCase() : '';
     const bulkId = typeof op.bulkId === 'string' ? op.bulkId : undefined;
     const base = { method: op.method, ...(bulkId !== undefined ? { bulkId } : {}) };
@@ -480,7 +480,7 @@ export class ScimService {
         return id ?? v;
       }
       if (Array.isArray(v)) return v.map((x) => resolveRefs(x, depth + 1));
-      if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, depth + 1)]));
+      if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, depth + 1)]));
       return v;
     };
     const path = op.path.replace(/bulkId:([^/]+)/g, (m, ref: string) => ids.get(ref) ?? ((unresolved = true), m));
@@ -501,9 +501,9 @@ export class ScimService {
       body: data,
     });
     if (res.status >= 400) return { ...base, status: String(res.status), response: res.body };
-    const resource = isObject(res.body) ? res.body : undefined;
+    const resource = isPlainObject(res.body) ? res.body : undefined;
     if (method === 'POST' && bulkId !== undefined && resource) ids.set(bulkId, String(resource.id));
-    const meta = resource && isObject(resource.meta) ? resource.meta : undefined;
+    const meta = resource && isPlainObject(resource.meta) ? resource.meta : undefined;
     return {
       ...base,
       ...(meta?.location ? { location: meta.location } : method === 'DELETE' ? { location: `${this.baseUrl}${path}` } : {}),

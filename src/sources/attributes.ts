@@ -5,6 +5,7 @@
 import { COMMON_ATTRIBUTES, USER_SCHEMA, type AttributeDef, type SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { parseColumn } from '../formats/scim-csv.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export interface AttributeProblem {
   field: string;
@@ -13,7 +14,6 @@ export interface AttributeProblem {
 
 const MAX_SUGGESTIONS = 10;
 
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The value of `name` in `obj`, matching the key case-insensitively (SCIM attribute names are). */
 export function attrValue(obj: Record<string, unknown>, name: string): unknown {

@@ -45,7 +45,8 @@ import { ClientUsageError } from '../api/errors.ts';
 import { parsePath, setPath, type AttrPath } from '../api/attr-path.ts';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
-import { checkColumn, isPlainObject, suggest } from './attributes.ts';
+import { describeKind, isPlainObject } from '../util/objects.ts';
+import { checkColumn, suggest } from './attributes.ts';
 import { LineIndex, locateSyntaxError } from './json-text.ts';
 import type { InputProblem } from './resource-file.ts';
 import { cellText, findColumn, isBlank, parseJsonText, splitList, type LoadedFile, type Table, type TableRow } from './table.ts';
@@ -109,7 +110,6 @@ const TOP_KEYS = ['format', 'delimiter', 'attributes', 'groups'];
 const RULE_KEYS = ['column', 'template', 'constant', 'transform', 'separator', 'default', 'map', 'onlyOnCreate'];
 const GROUP_KEYS = ['column', 'split', 'file', 'nameColumn', 'externalIdColumn', 'membersColumn'];
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 // ---------------------------------------------------------------- parsing
 
@@ -157,7 +157,7 @@ function text(ctx: Ctx, value: unknown, line: number, what: string, field: strin
   const v = js(ctx, value);
   if (typeof v === 'string' && v !== '') return v;
   if (typeof v === 'number') return String(v);
-  problem(ctx, line, `${what} must be non-empty text, not ${v === '' ? 'empty text' : describe(v)}`, field);
+  problem(ctx, line, `${what} must be non-empty text, not ${v === '' ? 'empty text' : describeKind(v, 'a list')}`, field);
   return undefined;
 }
 
@@ -233,7 +233,7 @@ function parseTransforms(ctx: Ctx, node: unknown, separator: string, field: stri
       }
       sep = given;
     } else {
-      problem(ctx, line, `a transform is a name (${TRANSFORMS.join(', ')}) or { split: "SEP" } / { join: "SEP" }, not ${describe(v)}`, field);
+      problem(ctx, line, `a transform is a name (${TRANSFORMS.join(', ')}) or { split: "SEP" } / { join: "SEP" }, not ${describeKind(v, 'a list')}`, field);
       continue;
     }
     const known = TRANSFORMS.find((t) => t === name.toLowerCase());
@@ -262,7 +262,7 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
     checkKeys(ctx, value, RULE_KEYS, 'attribute rule');
     options = new Map(entries(ctx, value).map((e) => [e.key, { node: e.value, line: e.keyLine }]));
   } else {
-    at(keyLine, `a rule is a column name or an object such as { column: Email }, not ${describe(js(ctx, value))}`);
+    at(keyLine, `a rule is a column name or an object such as { column: Email }, not ${describeKind(js(ctx, value), 'a list')}`);
     return undefined;
   }
 
@@ -294,7 +294,7 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
   if (sepOption) {
     const v = js(ctx, sepOption.node);
     if (typeof v === 'string' && v !== '') separator = v;
-    else at(sepOption.line, `separator must be non-empty text, not ${describe(v)}`);
+    else at(sepOption.line, `separator must be non-empty text, not ${describeKind(v, 'a list')}`);
   }
   const transformOption = options.get('transform');
   const transforms = transformOption ? parseTransforms(ctx, transformOption.node, separator, target) : [];
@@ -303,7 +303,7 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
   let map: Array<[string, unknown]> | undefined;
   const mapOption = options.get('map');
   if (mapOption) {
-    if (!isMap(mapOption.node)) at(mapOption.line, `map must be an object of value → replacement, not ${describe(js(ctx, mapOption.node))}`);
+    if (!isMap(mapOption.node)) at(mapOption.line, `map must be an object of value → replacement, not ${describeKind(js(ctx, mapOption.node), 'a list')}`);
     else map = entries(ctx, mapOption.node).map((e) => [e.key, js(ctx, e.value)]);
   }
   const defaultOption = options.get('default');
@@ -328,7 +328,7 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
 
 function parseGroups(ctx: Ctx, node: unknown, line: number): GroupsRule | undefined {
   if (!isMap(node)) {
-    problem(ctx, line, `groups must be an object such as { column: Groups, split: ";" }, not ${describe(js(ctx, node))}`, 'groups');
+    problem(ctx, line, `groups must be an object such as { column: Groups, split: ";" }, not ${describeKind(js(ctx, node), 'a list')}`, 'groups');
     return undefined;
   }
   checkKeys(ctx, node, GROUP_KEYS, 'groups');
@@ -395,7 +395,7 @@ export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { ma
   const root = doc.contents;
   if (!isMap(root)) {
     const shape = 'a mapping file is an object with "attributes" (and optionally format, delimiter and groups)';
-    problem(ctx, lineOf(ctx, root) || 1, root === null ? `the file is empty: ${shape}` : `${shape}, not ${describe(js(ctx, root))}`);
+    problem(ctx, lineOf(ctx, root) || 1, root === null ? `the file is empty: ${shape}` : `${shape}, not ${describeKind(js(ctx, root), 'a list')}`);
     return { problems: ctx.problems };
   }
   checkKeys(ctx, root, TOP_KEYS, 'mapping');
@@ -417,7 +417,7 @@ export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { ma
 
   const attributes = top.get('attributes');
   if (!attributes) problem(ctx, 1, 'no "attributes": the mapping must say which column gives which attribute (at least userName)');
-  else if (!isMap(attributes.value)) problem(ctx, attributes.keyLine, `attributes must be an object of attribute path → rule, not ${describe(js(ctx, attributes.value))}`, 'attributes');
+  else if (!isMap(attributes.value)) problem(ctx, attributes.keyLine, `attributes must be an object of attribute path → rule, not ${describeKind(js(ctx, attributes.value), 'a list')}`, 'attributes');
   else {
     const seen = new Map<string, string>();
     for (const { key, keyLine, value } of entries(ctx, attributes.value)) {
@@ -554,7 +554,7 @@ function scalar(value: unknown, def: AttributeDef): Typed {
       return isPlainObject(value) ? { value } : { problem: `${def.name} is complex: give a JSON object, not ${shown}` };
     default: {
       const text = cellText(value);
-      return text !== undefined ? { value: text } : { problem: `expected text for ${def.name}, not ${describe(value)}` };
+      return text !== undefined ? { value: text } : { problem: `expected text for ${def.name}, not ${describeKind(value, 'a list')}` };
     }
   }
 }

@@ -28,7 +28,7 @@
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import type { DesiredGroup } from '../sync/model.ts';
-import { isPlainObject } from './attributes.ts';
+import { describeKind, isPlainObject } from '../util/objects.ts';
 import type { InputProblem } from './resource-file.ts';
 import { cellText, findColumn, isBlank, parseJsonText, splitList, type Table, type TableRow } from './table.ts';
 
@@ -57,7 +57,6 @@ export interface Built {
 }
 
 const ATTR_NAME = /^[A-Za-z][\w$-]*$/;
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 /** The trimmed text of a cell, undefined when blank. */
 function textOf(value: unknown): string | undefined {
@@ -139,7 +138,7 @@ function omniEmails(value: unknown): unknown[] | string {
   for (const item of list) {
     if (typeof item === 'string') out.push({ value: item.trim() });
     else if (isPlainObject(item)) out.push(item);
-    else return `emails must be a JSON array of {"value": …, "primary": …, "type": …}, not ${describe(parsed)} of ${describe(item)}`;
+    else return `emails must be a JSON array of {"value": …, "primary": …, "type": …}, not ${describeKind(parsed, 'a list')} of ${describeKind(item, 'a list')}`;
   }
   return out;
 }
@@ -166,11 +165,11 @@ export function omniUsers(table: Table, isJson: boolean): Built {
     const attributes: Record<string, unknown> = {};
     const id = textOf(raw('id'));
     if (id !== undefined) attributes.externalId = id;
-    else if (!isBlank(raw('id'))) at('id', `id must be text or a number, not ${describe(raw('id'))}`);
+    else if (!isBlank(raw('id'))) at('id', `id must be text or a number, not ${describeKind(raw('id'), 'a list')}`);
     for (const key of ['userName', 'displayName'] as const) {
       const value = textOf(raw(key));
       if (value !== undefined) attributes[key] = value;
-      else if (!isBlank(raw(key))) at(key, `${key} must be text, not ${describe(raw(key))}`);
+      else if (!isBlank(raw(key))) at(key, `${key} must be text, not ${describeKind(raw(key), 'a list')}`);
     }
     const active = raw('active');
     if (typeof active === 'boolean') attributes.active = active;
@@ -188,7 +187,7 @@ export function omniUsers(table: Table, isJson: boolean): Built {
     const extra = parseJsonText(raw('userAttributes'), '{');
     if (isPlainObject(extra)) {
       if (Object.keys(extra).length > 0) attributes[OMNI_EXTENSION] = extra;
-    } else if (!isBlank(extra)) at('userAttributes', `userAttributes must be a JSON object of attribute → value, not ${typeof extra === 'string' ? JSON.stringify(extra) : describe(extra)}`);
+    } else if (!isBlank(extra)) at('userAttributes', `userAttributes must be a JSON object of attribute → value, not ${typeof extra === 'string' ? JSON.stringify(extra) : describeKind(extra, 'a list')}`);
     const user: BuiltUser = { line: row.line, attributes };
     if (withGroups) {
       const names = splitList(raw('groups'), ';', { objectKeys: ['display', 'name', 'value'], ignoreCase: true });

@@ -8,13 +8,15 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open, readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
-import { CsvInputError, parseColumn, readScimCsv } from '../formats/scim-csv.ts';
-import { attrValue, checkColumn, checkResource, isPlainObject, looksLikeResource } from './attributes.ts';
+import { CsvInputError, parseColumn, unflattenRow } from '../formats/scim-csv.ts';
+import { describeKind, isPlainObject } from '../util/objects.ts';
+import { attrValue, checkColumn, checkResource, looksLikeResource } from './attributes.ts';
+import { checkHeader, parseDelimited } from './delimited.ts';
 import { hazardMessage, jsonHazards, JsonListSplitter, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, scanLayout, type JsonListItem } from './json-text.ts';
 import { groupedLines, type LocatedProblem } from './problem-groups.ts';
+import { CallerError } from '../util/errors.ts';
 
 export interface SourceRecord {
   resource: Record<string, unknown>;
@@ -55,7 +57,7 @@ export function locatedProblem(p: InputProblem): LocatedProblem {
  * Bad input: every problem found (`problems`); the message tells each kind of problem once,
  * with a count and the first few file:line examples (problem-groups.ts), the first 20 kinds.
  */
-export class InputError extends Error {
+export class InputError extends CallerError {
   /** The records read in spite of the problems (a reader that has them says so), for checks that look across records. */
   records?: SourceRecord[];
   constructor(readonly problems: InputProblem[]) {
@@ -90,7 +92,6 @@ interface Read {
 /** Columns a user can be found or created by (names ignore case). */
 const KEY_ATTRIBUTES = new Set(['id', 'externalid', 'username', 'emails']);
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 const kindOf = (coreSchema: string) => /:([^:]+)$/.exec(coreSchema)?.[1] ?? 'resource';
 
 /** The format a file is in: by its extension, else by its content. */
@@ -255,51 +256,25 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
 
 // ---------------------------------------------------------------- CSV / TSV
 
-/** The header row and the line it is on (csv-parse as readScimCsv uses it, stopping after one record). */
-async function readHeader(text: string, delimiter: string): Promise<{ columns: string[]; line: number } | undefined> {
-  const { parse } = await import('csv-parse/sync');
-  try {
-    const first = parse(text, { bom: true, delimiter, relax_quotes: delimiter === '\t', skip_empty_lines: true, to: 1 })[0];
-    const emptyLines = (/^\uFEFF?(?:\r?\n)*/.exec(text)?.[0].match(/\n/g) ?? []).length;
-    return first ? { columns: first.map((c) => c.trim()), line: emptyLines + 1 } : undefined;
-  } catch {
-    return undefined; // readScimCsv reports it
-  }
-}
-
-/** The detail of a CsvInputError, without the "file:line: column …: " it starts with. */
-function csvDetail(e: CsvInputError): string {
-  const prefix = `${e.file}:${e.line}${e.field ? `: column "${e.field}"` : ''}: `;
-  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-  // csv-parse names the line where it gave up (the end of the file), not where the record starts.
-  return detail
-    .replace(/the parsing is finished with an opening quote at line (\d+)/, 'a quote opened in this record is still open at the end of the file (line $1)')
-    .replace(/^Quote Not Closed: /, '')
-    .replace(/^Invalid Record Length: columns length is (\d+), got (\d+) on line \d+$/, 'the row has $2 cells and the header $1');
-}
-
 async function readDelimited(file: string, text: string, options: ReadOptions, delimiter: string): Promise<Read> {
   const { registry, coreSchema } = options;
   const problems: InputProblem[] = [];
-  const header = await readHeader(text, delimiter);
+  const parsed = await parseDelimited(file, text, delimiter);
+  const { header } = parsed;
   const reported = new Set<string>();
   const wholeJson = new Set<string>();
-  const seen = new Map<string, string>();
-  for (const column of header?.columns ?? []) {
-    if (column === '') continue; // an unnamed column is harmless while empty; unflattenRow objects to a value in it
-    const at = (message: string) => {
+  // An unnamed column is harmless while empty; unflattenRow objects to a value in it.
+  for (const { column, problem } of header ? checkHeader(file, header, 'attribute names') : []) {
+    if (problem) {
       reported.add(column);
-      problems.push({ file, line: header!.line, field: column, message });
-    };
-    const twin = seen.get(column.toLowerCase());
-    if (twin !== undefined) {
-      at(twin === column ? 'the column appears more than once' : `the same column as "${twin}" (attribute names ignore case)`);
+      problems.push(problem);
       continue;
     }
-    seen.set(column.toLowerCase(), column);
     const check = checkColumn(column, registry, coreSchema);
-    if (check.problem) at(check.problem);
-    else if (check.wholeJson) wholeJson.add(column.toLowerCase());
+    if (check.problem) {
+      reported.add(column);
+      problems.push({ file, line: header!.line, field: column, message: check.problem });
+    } else if (check.wholeJson) wholeJson.add(column.toLowerCase());
   }
 
   // A users file needs a column to match or create users by: without one, every row would be a
@@ -312,17 +287,25 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
     }
   }
 
+  // A row the parser cannot read stops the reading, and no row is taken; a bad column is already reported.
+  if (parsed.problem) {
+    const p = parsed.problem;
+    if (p.field === undefined || !reported.has(p.field)) problems.push(p);
+    return { records: [], problems };
+  }
   const records: SourceRecord[] = [];
-  try {
-    const input = Readable.from([Buffer.from(text, 'utf8')]);
-    for await (const r of readScimCsv(input, file, { registry, coreSchema }, { delimiter, relaxQuotes: delimiter === '\t' })) {
-      records.push({ resource: r.resource, file, line: r.line });
+  const ctx = { registry, coreSchema };
+  for (const row of parsed.rows) {
+    const cells: Record<string, string> = {};
+    parsed.header.columns.forEach((column, i) => (cells[column] = row.cells[i] ?? ''));
+    try {
+      records.push({ resource: unflattenRow(cells, ctx, file, row.line), file, line: row.line });
+    } catch (e) {
+      if (!(e instanceof CsvInputError)) throw e;
+      // Reading stops at the first row it cannot turn into a resource; a bad column is already reported.
+      if (e.field === undefined || !reported.has(e.field)) problems.push({ file, line: e.line, field: e.field, message: e.detail });
+      return { records, problems };
     }
-  } catch (e) {
-    if (!(e instanceof CsvInputError)) throw e;
-    // Reading stops at the first row it cannot turn into a resource; a bad column is already reported.
-    if (e.field === undefined || !reported.has(e.field)) problems.push({ file, line: e.line, field: e.field, message: csvDetail(e) });
-    return { records, problems };
   }
 
   if (wholeJson.size > 0) {
@@ -386,7 +369,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       const value = root[key];
       const start = member?.start ?? layout.root;
       if (!Array.isArray(value)) {
-        problem(start, `"${key}" must be an array of resources, not ${describe(value)}`);
+        problem(start, `"${key}" must be an array of resources, not ${describeKind(value)}`);
         return { records: [], problems };
       }
       items = value;
@@ -414,7 +397,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       listStart = layout.root;
     }
   } else {
-    problem(layout.root, `${expected}, not ${describe(root)}`);
+    problem(layout.root, `${expected}, not ${describeKind(root)}`);
     return { records: [], problems };
   }
 
@@ -431,7 +414,7 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
   items.forEach((item, index) => {
     const offset = starts[index] ?? listStart;
     if (!isPlainObject(item)) {
-      problem(offset, `${where} ${index + 1} is ${describe(item)}, not a ${kind} object`);
+      problem(offset, `${where} ${index + 1} is ${describeKind(item)}, not a ${kind} object`);
       return;
     }
     const line = lines.line(offset);
@@ -497,7 +480,7 @@ function requireString(record: SourceRecord, name: string, problems: InputProble
   const value = attrValue(record.resource, name);
   const at = (message: string) => problems.push({ file: record.file, line: record.line, field: name, message });
   if (value === undefined || value === null) at(`${name} is required`);
-  else if (typeof value !== 'string') at(`${name} must be a string, not ${describe(value)}`);
+  else if (typeof value !== 'string') at(`${name} must be a string, not ${describeKind(value)}`);
   else if (value.trim() === '') at(`${name} is empty`);
 }
 
@@ -518,12 +501,12 @@ function checkEmails(record: SourceRecord, problems: InputProblem[]): void {
   const at = (field: string, message: string) => problems.push({ file: record.file, line: record.line, field, message });
   if (emails === undefined || emails === null) return;
   if (!Array.isArray(emails)) {
-    at('emails', `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describe(emails)}`);
+    at('emails', `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describeKind(emails)}`);
     return;
   }
   emails.forEach((item, index) => {
     if (!isPlainObject(item)) {
-      at('emails', `e-mail ${index + 1} is ${describe(item)}, not an object with a "value"`);
+      at('emails', `e-mail ${index + 1} is ${describeKind(item)}, not an object with a "value"`);
       return;
     }
     const type = attrValue(item, 'type');
@@ -532,7 +515,7 @@ function checkEmails(record: SourceRecord, problems: InputProblem[]): void {
     const which = typed ? `the ${type} e-mail` : `e-mail ${index + 1}`;
     const value = attrValue(item, 'value');
     if (value === undefined || value === null || value === '') at(field, `${which} has no address (value)`);
-    else if (typeof value !== 'string') at(field, `${which} must be a string, not ${describe(value)}`);
+    else if (typeof value !== 'string') at(field, `${which} must be a string, not ${describeKind(value)}`);
     else {
       const flaw = emailFlaw(value);
       if (flaw) at(field, `${JSON.stringify(value)} is not a valid e-mail address: ${flaw}`);
@@ -702,13 +685,13 @@ export function validateGroups(records: SourceRecord[], registry: SchemaRegistry
     const at = (message: string) => problems.push({ file: record.file, line: record.line, field: 'members', message });
     if (Array.isArray(members)) {
       members.forEach((m, index) => {
-        if (!isPlainObject(m)) at(`member ${index + 1} is ${describe(m)}, not an object with a "value"`);
+        if (!isPlainObject(m)) at(`member ${index + 1} is ${describeKind(m)}, not an object with a "value"`);
         else {
           const value = attrValue(m, 'value');
           if (typeof value !== 'string' || value === '') at(`member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`);
         }
       });
-    } else if (members !== undefined && members !== null) at(`members must be a list such as [{"value": "<user id>"}], not ${describe(members)}`);
+    } else if (members !== undefined && members !== null) at(`members must be a list such as [{"value": "<user id>"}], not ${describeKind(members)}`);
     for (let i = before; i < problems.length; i++) problems[i] = placed(record, problems[i]!);
   }
   return problems;

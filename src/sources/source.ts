@@ -40,13 +40,14 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import type { DesiredGroup, DesiredUser, SourceSnapshot } from '../sync/model.ts';
-import { attrValue, checkResource, isPlainObject } from './attributes.ts';
+import { attrValue, checkResource } from './attributes.ts';
 import type { Mapping } from './mapping.ts';
 
 // The mapping module brings a YAML parser: load it only for runs that have a mapping file.
 const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
 import { detectFormat, InputError, parseResourceBytes, streamJsonResources, untold, validateGroups, validateUsers, type FileFormat, type InputProblem, type RecordSpan, type SourceRecord } from './resource-file.ts';
+import { isPlainObject } from '../util/objects.ts';
 import { cellText, isBlank, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
 import { identityPart, RecordFile, userParts } from './stored-records.ts';
 

@@ -7,8 +7,10 @@
  * Pure: no terminal, no exit; it only reads files.
  */
 import { readFile } from 'node:fs/promises';
-import { isPlainObject } from './attributes.ts';
+import { cellTooLong } from '../formats/scim-csv.ts';
 import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, overBytes, scanLayout } from './json-text.ts';
+import { describeKind, isPlainObject } from '../util/objects.ts';
+import { checkHeader, parseDelimited } from './delimited.ts';
 import { decodeText, type InputProblem } from './resource-file.ts';
 
 /** A file read once: its bytes (for the fingerprint) and its text. */
@@ -56,69 +58,27 @@ export function findColumn(columns: readonly string[], name: string): string | u
   return columns.find((c) => c.toLowerCase() === want);
 }
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
-
 /**
  * Reads CSV or TSV (by `delimiter`) with a header row. Rows know the line they start on,
  * past quoted line breaks and skipped empty lines. A header-only file has no rows (not a problem).
  */
 export async function readDelimitedTable(file: LoadedFile, delimiter: string): Promise<TableResult> {
-  const { text, path } = file;
-  if (text.trim() === '') return { problems: [{ file: path, line: 0, message: 'no records: the file is empty' }] };
-  const { parse } = await import('csv-parse/sync');
-  // csv-parse tells the line a record ends on: a record starts after the previous one ended,
-  // past the empty lines skipped in between.
-  let lastEnd = 0;
-  let lastEmpty = 0;
-  const starts: number[] = [];
-  let raw: string[][];
-  try {
-    raw = parse(text, {
-      delimiter,
-      skip_empty_lines: true,
-      relax_quotes: delimiter === '\t',
-      relax_column_count: false,
-      on_record: (record: string[], info: { lines: number; empty_lines: number }) => {
-        starts.push(lastEnd + 1 + (info.empty_lines - lastEmpty));
-        lastEnd = info.lines;
-        lastEmpty = info.empty_lines;
-        return record;
-      },
-    }) as string[][];
-  } catch (e) {
-    const err = e as { message?: string; lines?: number; empty_lines?: number; code?: string };
-    const line = typeof err.lines === 'number' ? lastEnd + 1 + ((err.empty_lines ?? lastEmpty) - lastEmpty) : 0;
-    let message = err.message ?? String(e);
-    const length = /^Invalid Record Length: expect (\d+), got (\d+)/.exec(message);
-    if (length) message = `the row has ${length[2]} cells and the header ${length[1]}`;
-    message = message
-      .replace(/^(Quote Not Closed|Invalid (Opening|Closing) Quote): /, '')
-      .replace(/the parsing is finished with an opening quote at line (\d+)/i, 'a quote opened in this record is still open at the end of the file (line $1)');
-    return { problems: [{ file: path, line, message }] };
-  }
-  const [head, ...body] = raw;
-  if (!head) return { problems: [{ file: path, line: 0, message: 'no records: the file is empty' }] };
-  const headerLine = starts[0] ?? 1;
-  const columns = head.map((c) => c.trim());
-  const problems: InputProblem[] = [];
-  const seen = new Map<string, string>();
-  for (const column of columns) {
-    if (column === '') continue;
-    const twin = seen.get(column.toLowerCase());
-    if (twin !== undefined) problems.push({ file: path, line: headerLine, field: column, message: twin === column ? 'the column appears more than once' : `the same column as "${twin}" (column names ignore case)` });
-    else seen.set(column.toLowerCase(), column);
-  }
-  const rows = body.map((record, index): TableRow => {
+  const { path } = file;
+  const parsed = await parseDelimited(path, file.text, delimiter);
+  if (parsed.problem) return { problems: [parsed.problem] };
+  const { header } = parsed;
+  const columns = header.columns;
+  const problems: InputProblem[] = checkHeader(path, header, 'column names').flatMap((c) => (c.problem ? [c.problem] : []));
+  const rows = parsed.rows.map(({ line, cells: record }): TableRow => {
     const cells = new Map<string, unknown>();
-    const line = starts[index + 1] ?? 0;
     columns.forEach((column, i) => {
       const cell = record[i] ?? '';
-      if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell) });
+      if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell, MAX_VALUE_BYTES) });
       if (column !== '' && !cells.has(column)) cells.set(column, cell);
     });
     return { line, cells };
   });
-  return { table: { file: path, columns: columns.filter((c) => c !== ''), headerLine, rows }, problems };
+  return { table: { file: path, columns: columns.filter((c) => c !== ''), headerLine: header.line, rows }, problems };
 }
 
 /**
@@ -148,12 +108,12 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
     const key = Object.keys(root).find((k) => listKeys.some((l) => l.toLowerCase() === k.toLowerCase()));
     const value = key === undefined ? undefined : root[key];
     if (key === undefined || !Array.isArray(value)) {
-      return { problems: [at(layout.root, key === undefined ? `${expected}; this object has none of these keys` : `"${key}" must be an array, not ${describe(value)}`)] };
+      return { problems: [at(layout.root, key === undefined ? `${expected}; this object has none of these keys` : `"${key}" must be an array, not ${describeKind(value)}`)] };
     }
     items = value;
     starts = layout.rootMembers.get(key)?.items ?? [];
   } else {
-    return { problems: [at(layout.root, `${expected}, not ${describe(root)}`)] };
+    return { problems: [at(layout.root, `${expected}, not ${describeKind(root)}`)] };
   }
   const problems: InputProblem[] = [];
   const columns: string[] = [];
@@ -161,7 +121,7 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
   items.forEach((item, index) => {
     const offset = starts[index] ?? layout.root;
     if (!isPlainObject(item)) {
-      problems.push(at(offset, `item ${index + 1} is ${describe(item)}, not a ${kind} object`));
+      problems.push(at(offset, `item ${index + 1} is ${describeKind(item)}, not a ${kind} object`));
       return;
     }
     for (const h of jsonHazards(text, offset)) problems.push({ ...at(offset, hazardMessage(h)), ...(h.path !== '' ? { field: h.path, fieldKind: 'field' as const } : {}) });
@@ -174,9 +134,6 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
   });
   return { table: { file: path, columns, headerLine: lines.line(layout.root), rows }, problems };
 }
-
-/** The problem of a cell over MAX_VALUE_BYTES. */
-export const cellTooLong = (cell: string, max = MAX_VALUE_BYTES): string => `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
 
 /** Is a value "no value": absent, null, blank text, or an empty list. */
 export function isBlank(value: unknown): boolean {

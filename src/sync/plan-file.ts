@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Change, Plan, PlanOptions, RecordProblem, PlanSummary } from './model.ts';
+import { CallerError } from '../util/errors.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 export const PLAN_FORMAT = 1;
 
@@ -82,7 +84,7 @@ export function withoutPlaceholders(resource: Record<string, unknown>): Record<s
   return Object.fromEntries(Object.entries(resource).filter(([, v]) => v !== REDACTED));
 }
 
-export class PlanFileError extends Error {
+export class PlanFileError extends CallerError {
   constructor(message: string) {
     super(message);
     this.name = 'PlanFileError';
@@ -116,8 +118,7 @@ export async function readPlanFile(path: string): Promise<PlanFile> {
   const p = parsed as Partial<PlanFile>;
   if (!p || typeof p !== 'object' || p.kind !== 'scimctl-plan') throw new PlanFileError(`${path}: not a scimctl plan file`);
   if (p.formatVersion !== PLAN_FORMAT) throw new PlanFileError(`${path}: plan format ${String(p.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`);
-  const isObject = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
-  if (!Array.isArray(p.changes) || !isObject(p.versions) || typeof p.url !== 'string' || !isObject(p.summary)) {
+  if (!Array.isArray(p.changes) || !isPlainObject(p.versions) || typeof p.url !== 'string' || !isPlainObject(p.summary)) {
     throw new PlanFileError(`${path}: the plan file is incomplete (changes, versions, url or summary missing)`);
   }
   return p as PlanFile;

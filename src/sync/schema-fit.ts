@@ -19,6 +19,7 @@
  * Pure: no I/O.
  */
 import type { DesiredUser, Origin } from './model.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 /** What leaveOut needs of the target's schemas: the undeclared paths (see Capabilities.undeclared). */
 export interface SchemaFit {
@@ -27,7 +28,6 @@ export interface SchemaFit {
 }
 
 const lower = (s: string) => s.toLowerCase();
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** An undeclared attribute the target's users do not carry either, and the records that give it. */
 export interface LeftOut {

@@ -3,10 +3,10 @@
  * (created, or listed by the source), and the size of the last source. Kept in
  * the user data directory ($SCIMCTL_DATA_DIR, else $XDG_DATA_HOME/scimctl).
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { profileKey } from '../util/profile-key.ts';
 
 export interface SyncState {
   profile: string;
@@ -24,8 +24,7 @@ export function dataDir(env: Record<string, string | undefined>): string {
 }
 
 function stateFile(dir: string, profile: string, url: string): string {
-  const key = createHash('sha256').update(`${profile}\n${url}`).digest('hex').slice(0, 16);
-  return join(dir, 'state', `${key}.json`);
+  return join(dir, 'state', `${profileKey(profile, url)}.json`);
 }
 
 export function loadState(dir: string, profile: string, url: string): SyncState {

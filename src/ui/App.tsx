@@ -9,10 +9,10 @@ import { SCHEMA, type ScimGroup, type ScimUser } from '../api/types.ts';
 import { flattenResource } from '../formats/scim-csv.ts';
 import { changeLines, summaryText } from '../output/plan.ts';
 import { USER_COLUMNS, GROUP_COLUMNS, MEMBER_COLUMNS } from '../output/resources.ts';
+import { RUN_TAB_COLUMNS as RUN_COLUMNS } from '../output/runs.ts';
 import { padEnd, truncate, type Column } from '../output/table.ts';
 import { safeText } from '../output/safe-text.ts';
 import { kindFacts } from '../sync/change-kinds.ts';
-import type { RunRecord } from '../sync/history.ts';
 import type { Change } from '../sync/model.ts';
 import { Table } from './components/Table.tsx';
 import { runRequest, type TuiDeps } from './effects.ts';
@@ -36,14 +36,6 @@ export interface AppProps {
   columns?: number;
   rows?: number;
 }
-
-const RUN_COLUMNS: Column<RunRecord>[] = [
-  { header: 'run', value: (r) => r.id, minWidth: 20 },
-  { header: 'command', value: (r) => r.command, minWidth: 8 },
-  { header: 'status', value: (r) => r.status, minWidth: 7 },
-  { header: 'changes', value: (r) => (r.summary ? String((r.summary.create ?? 0) + (r.summary.update ?? 0) + (r.summary.deactivate ?? 0) + (r.summary.delete ?? 0) + (r.summary.memberships ?? 0)) : ''), minWidth: 7 },
-  { header: 'failed', value: (r) => (r.results ? String(r.results.failed ?? 0) : ''), minWidth: 6 },
-];
 
 const ACTIVE_USER_COLUMNS: Column<ScimUser>[] = USER_COLUMNS.map((c) => (c.header === 'active' ? { ...c, value: (u: ScimUser) => (u.active === false ? '✗ no' : 'yes') } : c));
 

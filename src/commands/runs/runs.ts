@@ -1,20 +1,11 @@
 import { writeChunk } from '../../output/iostreams.ts';
-import { renderTable, renderTsvRow, type Column } from '../../output/table.ts';
+import { RUN_COLUMNS as COLUMNS } from '../../output/runs.ts';
+import { renderTable, renderTsvRow } from '../../output/table.ts';
 import type { RunRecord } from '../../sync/history.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { NotFoundError } from '../../api/errors.ts';
 import type { Factory } from '../factory.ts';
 import { historyFor } from '../sync/shared.ts';
-
-const COLUMNS: Column<RunRecord>[] = [
-  { header: 'id', value: (r) => r.id, minWidth: 20 },
-  { header: 'command', value: (r) => r.command, minWidth: 8 },
-  { header: 'status', value: (r) => r.status, minWidth: 7 },
-  { header: 'profile', value: (r) => r.profile, minWidth: 7 },
-  { header: 'changes', value: (r) => (r.summary ? String((r.summary.create ?? 0) + (r.summary.update ?? 0) + (r.summary.deactivate ?? 0) + (r.summary.delete ?? 0) + (r.summary.memberships ?? 0)) : ''), minWidth: 7 },
-  { header: 'applied', value: (r) => (r.results ? String(r.results.applied ?? 0) : ''), minWidth: 7 },
-  { header: 'failed', value: (r) => (r.results ? String(r.results.failed ?? 0) : ''), minWidth: 6 },
-];
 
 export async function runRunsList(opts: { json: boolean; limit?: number }, f: Factory): Promise<void> {
   const runs = historyFor(f).list().slice(0, opts.limit ?? 50);

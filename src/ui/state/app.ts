@@ -5,7 +5,7 @@
  * `request` and carried out by the app's effect runner, which reports back
  * with more actions.
  */
-import type { MultiValue, ScimGroup, ScimUser } from '../../api/types.ts';
+import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
 import { commandFor, type Command, type ViewName } from '../keys.ts';
 import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from './list.ts';
@@ -86,12 +86,10 @@ export type Action =
   | { type: 'applyFinished'; message: string }
   | { type: 'reviewReady'; changes: Change[] };
 
-const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-const primaryEmailOf = (u: ScimUser) => (Array.isArray(u.emails) ? (u.emails.find((e) => e?.primary) ?? u.emails[0])?.value : undefined) ?? '';
 
 export const USER_MODEL: ListModel<ScimUser> = {
-  haystack: (u) => `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ${u.name?.familyName ?? ''} ${primaryEmailOf(u)}`.toLowerCase(),
-  sortKeys: [(u) => u.userName ?? '', (u) => u.displayName ?? '', (u) => (u.active === false ? '1' : '0'), (u) => primaryEmailOf(u)],
+  haystack: (u) => `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ${u.name?.familyName ?? ''} ${primaryEmail(u) ?? ''}`.toLowerCase(),
+  sortKeys: [(u) => u.userName ?? '', (u) => u.displayName ?? '', (u) => (u.active === false ? '1' : '0'), (u) => primaryEmail(u) ?? ''],
 };
 export const GROUP_MODEL: ListModel<ScimGroup> = {
   haystack: (g) => (g.displayName ?? '').toLowerCase(),
@@ -290,7 +288,7 @@ function command(s: AppState, cmd: Command): AppState {
       if (!u) return s;
       const field = (name: string, label: string, value: unknown) => ({ name, label, value: value === undefined || value === null ? '' : String(value), initial: value === undefined || value === null ? '' : String(value) });
       const work = (Array.isArray(u.emails) ? u.emails : []).find((e) => e?.type === 'work')?.value;
-      const dept = (u[ENTERPRISE] as { department?: unknown } | undefined)?.department;
+      const dept = (u[SCHEMA.ENTERPRISE_USER] as { department?: unknown } | undefined)?.department;
       return {
         ...s,
         overlay: {
@@ -306,7 +304,7 @@ function command(s: AppState, cmd: Command): AppState {
             field('title', 'title', u.title),
             field('emails[work].value', 'work e-mail', work),
             field('active', 'active', u.active),
-            field(`${ENTERPRISE}:department`, 'department', dept),
+            field(`${SCHEMA.ENTERPRISE_USER}:department`, 'department', dept),
             { name: '', label: 'other', value: '', initial: '' },
           ],
         },
