@@ -81,7 +81,7 @@ async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
       return;
     }
 
-    const [{ runSyncPlan }, { SYNC_DEFAULTS }] = await Promise.all([import('./sync/plan.ts'), import('../sync/session.ts')]);
+    const [{ runSyncPlan }, { SYNC_DEFAULTS }] = await Promise.all([import('./sync/plan.ts'), import('../sync/defaults.ts')]);
     await runSyncPlan({ ...SYNC_DEFAULTS, source: sourcePath, output: undefined, json: false, detailedExitcode: false, apply: false, dryRun: false, yes: false }, f);
     f.io.stderr.write(hints(sourcePath, flags.keepRunning));
     if (flags.keepRunning) {

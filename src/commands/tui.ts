@@ -13,7 +13,7 @@ import type { Factory } from './factory.ts';
 function syncFromProfile(f: Factory, history: RunHistory, sync: { source: string; preset?: string; mapping?: string; groupsFile?: string }, opened: SyncHandle[]) {
   return async (): Promise<SyncHandle> => {
     const { safetyFindings, startSession, syncRequest } = await import('./sync/shared.ts');
-    const { reviewHandle, SYNC_DEFAULTS } = await import('../sync/session.ts');
+    const [{ reviewHandle }, { SYNC_DEFAULTS }] = await Promise.all([import('../sync/session.ts'), import('../sync/defaults.ts')]);
     // The full-screen view owns the terminal: nothing on stderr, no progress bar.
     const session = await startSession(f, 'tui sync', history, {}, { echo: false, progress: false });
     try {

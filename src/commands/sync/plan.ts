@@ -6,7 +6,7 @@ import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { SYNC_DEFAULTS } from '../../sync/session.ts';
+import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
 import { applyOptions, historyFor, safetyFindings, safetyOptions, sourceOptions, startSession, syncRequest, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncPlanOptions extends PlanFlags, SafetyFlags, Partial<ApplyFlags>, Partial<LogFlags> {

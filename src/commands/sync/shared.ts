@@ -7,21 +7,9 @@ import type { SourceKeeper, SourceSpec } from '../../sources/source.ts';
 import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
 import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
 import type { SafetyFinding } from '../../sync/safety.ts';
-import {
-  mixedScriptWarning,
-  parseMatchKeys,
-  preparePlan,
-  recordPlan,
-  sourceHasGroups,
-  SYNC_DEFAULTS,
-  SyncSession,
-  type LogSink,
-  type Prepared,
-  type ProgressPhase,
-  type ProgressSink,
-  type RunLogger,
-  type SyncRequest,
-} from '../../sync/session.ts';
+import { parseMatchKeys, SYNC_DEFAULTS } from '../../sync/defaults.ts';
+import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SyncRequest } from '../../sync/prepare.ts';
+import { SyncSession, type LogSink } from '../../sync/session.ts';
 import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
