@@ -81,11 +81,8 @@ async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
       return;
     }
 
-    const { runSyncPlan } = await import('./sync/plan.ts');
-    await runSyncPlan(
-      { source: sourcePath, mode: 'full', missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: 'externalId,userName,email', allowEmpty: false, acceptSourceChange: false, output: undefined, json: false, detailedExitcode: false, apply: false, dryRun: false, yes: false, logFormat: 'text' },
-      f,
-    );
+    const [{ runSyncPlan }, { SYNC_DEFAULTS }] = await Promise.all([import('./sync/plan.ts'), import('../sync/defaults.ts')]);
+    await runSyncPlan({ ...SYNC_DEFAULTS, source: sourcePath, output: undefined, json: false, detailedExitcode: false, apply: false, dryRun: false, yes: false }, f);
     f.io.stderr.write(hints(sourcePath, flags.keepRunning));
     if (flags.keepRunning) {
       f.log('the demo server keeps running; Ctrl+C stops it');

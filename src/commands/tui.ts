@@ -1,43 +1,33 @@
-import type { Change } from '../sync/model.ts';
+import type { SyncHandle } from '../sync/session.ts';
 import { dataDir } from '../sync/state.ts';
 import { RunHistory } from '../sync/history.ts';
 import type { CliContext, Command, GlobalArgs } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 import type { Factory } from './factory.ts';
 
-/** "Sync now" from the explorer: plan from the profile's configured source, with every safety check. */
-function syncFromProfile(f: Factory, history: RunHistory, sync: { source: string; preset?: string; mapping?: string; groupsFile?: string }) {
-  return async () => {
-    const { prepare, recordPlan, recordRunError, RunLog, safetyFindings } = await import('./sync/shared.ts');
-    const { applyAndRecord } = await import('./sync/execute.ts');
-    const connection = await f.connection();
-    const log = new RunLog(f, history, {}, false);
-    const run = history.start({ command: 'tui sync', profile: connection.name, url: connection.url, startedAt: new Date().toISOString() });
-    log.attach(run);
+/**
+ * "Sync now" from the explorer: plans from the profile's configured source, with every safety
+ * check, and hands back the planned run for the review to apply or close. Each handle goes
+ * into `opened`, to be closed when the explorer ends.
+ */
+function syncFromProfile(f: Factory, history: RunHistory, sync: { source: string; preset?: string; mapping?: string; groupsFile?: string }, opened: SyncHandle[]) {
+  return async (): Promise<SyncHandle> => {
+    const { safetyFindings, startSession, syncRequest } = await import('./sync/shared.ts');
+    const [{ reviewHandle }, { SYNC_DEFAULTS }] = await Promise.all([import('../sync/session.ts'), import('../sync/defaults.ts')]);
+    // The full-screen view owns the terminal: nothing on stderr, no progress bar.
+    const session = await startSession(f, 'tui sync', history, {}, { echo: false, progress: false });
     try {
-      const flags = { source: sync.source, preset: sync.preset, mapping: sync.mapping, groupsFile: sync.groupsFile, mode: 'full', missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: 'externalId,userName,email' };
-      const p = await prepare(flags, f, log, history.sourceKeeper(run.id));
-      recordPlan(history, run, p);
-      const findings = safetyFindings(p.plan, p.source, p.state, { allowEmpty: false, acceptSourceChange: false }, false);
+      await session.plan(syncRequest({ ...SYNC_DEFAULTS, source: sync.source, preset: sync.preset, mapping: sync.mapping, groupsFile: sync.groupsFile }));
+      const findings = safetyFindings(session, SYNC_DEFAULTS, false);
       if (findings.length > 0) {
-        for (const finding of findings) log.error(finding.message, { check: finding.check });
-        run.status = 'refused';
-        run.message = findings.map((x) => x.check).join(', ');
-        run.finishedAt = new Date().toISOString();
-        history.save(run);
+        session.refuse(findings);
         throw new Error(`refused: ${findings.map((x) => x.message).join('; ')}`);
       }
-      run.status = 'planned';
-      history.save(run);
-      const ctx = { client: p.client, caps: p.caps, connection: p.connection, dataDir: p.dataDir, state: p.state, recordCount: p.source.users.length, history, run, log };
-      const changes: Change[] = p.plan.changes;
-      return {
-        changes,
-        apply: async (excluded: ReadonlySet<string>, onResult: Parameters<typeof applyAndRecord>[3]['onResult']) =>
-          (await applyAndRecord(f, ctx, p.plan, { concurrency: 4, bulk: true, exclude: excluded, onResult, showProgress: false })).message,
-      };
+      const handle = reviewHandle(session, { concurrency: SYNC_DEFAULTS.concurrency, bulk: SYNC_DEFAULTS.bulk });
+      opened.push(handle);
+      return handle;
     } catch (e) {
-      recordRunError(run, history, log, e);
+      session.fail(e);
       throw e;
     }
   };
@@ -59,14 +49,17 @@ export async function runTui(f: Factory): Promise<void> {
   }
   const profile = connection.name === 'environment' ? undefined : (await f.profiles()).get(connection.name);
   const { runTui: start } = await import('../ui/run.tsx');
+  const opened: SyncHandle[] = [];
   try {
     await start({
-      deps: { client, caps, history, startSync: profile?.sync ? syncFromProfile(f, history, profile.sync) : undefined },
+      deps: { client, caps, history, startSync: profile?.sync ? syncFromProfile(f, history, profile.sync, opened) : undefined },
       profile: connection.name,
       url: connection.url,
       color: f.io.color,
     });
   } finally {
+    // A sync planned but neither applied nor closed when the explorer ends: closed now (applied ones stay as they ended).
+    for (const handle of opened) handle.close();
     // Pages still loading when the explorer closes are not wanted any more.
     client.close();
   }

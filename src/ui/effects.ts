@@ -15,7 +15,7 @@ import { cellChanges } from '../output/changes.ts';
 import { validateUsers } from '../sources/resource-file.ts';
 import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
-import type { Change } from '../sync/model.ts';
+import type { SyncHandle } from '../sync/session.ts';
 import type { Action, Request } from './state/app.ts';
 
 export interface TuiDeps {
@@ -24,8 +24,22 @@ export interface TuiDeps {
   history?: RunHistory;
   /** Applies the plan under review (sync run / apply), reporting each change. */
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
-  /** Plans a sync from the profile's configured source (the runs view's "sync now"). */
-  startSync?: () => Promise<{ changes: Change[]; apply: NonNullable<TuiDeps['applyPlan']> }>;
+  /** Plans a sync from the profile's configured source (the runs view's "sync now"): a handle on the planned run, to apply or close. */
+  startSync?: () => Promise<SyncHandle>;
+}
+
+/**
+ * The effect runner's own state: the planned sync under review, per explorer (its deps). The
+ * review applies it, or closes it by going back to the runs (which reloads them): a run not
+ * applied by then ends as such, before the runs are read again.
+ */
+const underReview = new WeakMap<TuiDeps, SyncHandle>();
+
+function closeReview(deps: TuiDeps): void {
+  const handle = underReview.get(deps);
+  if (!handle) return;
+  handle.close();
+  if (handle.finished) underReview.delete(deps);
 }
 
 /**
@@ -64,6 +78,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
     switch (req.kind) {
       case 'load': {
         if (req.what === 'runs') {
+          closeReview(deps);
           dispatch({ type: 'loaded', what: 'runs', rows: deps.history?.list() ?? [], gen: req.gen });
           return;
         }
@@ -164,14 +179,17 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
       case 'startSync': {
         if (!deps.startSync) throw new Error('this profile has no sync source: add one with scimctl profile add NAME --url URL --sync-source FILE');
-        const { changes, apply } = await deps.startSync();
-        deps.applyPlan = apply;
-        dispatch({ type: 'reviewReady', changes });
+        closeReview(deps);
+        const handle = await deps.startSync();
+        underReview.set(deps, handle);
+        dispatch({ type: 'reviewReady', changes: handle.changes });
         return;
       }
       case 'apply': {
-        if (!deps.applyPlan) throw new Error('no plan to apply');
-        const summary = await deps.applyPlan(new Set(req.excluded), (result) => dispatch({ type: 'applyResult', result }));
+        const handle = underReview.get(deps);
+        const apply = handle ? handle.apply : deps.applyPlan;
+        if (!apply) throw new Error('no plan to apply');
+        const summary = await apply(new Set(req.excluded), (result) => dispatch({ type: 'applyResult', result }));
         dispatch({ type: 'applyFinished', message: summary });
         return;
       }

@@ -1,19 +1,15 @@
 import { writeChunk } from '../../output/iostreams.ts';
 import { renderPlan } from '../../output/plan.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
-import type { ScimClient } from '../../api/client.ts';
-import type { Connection } from '../../config/connection.ts';
-import type { RunHistory, RunRecord } from '../../sync/history.ts';
-import { fromPlanFile, PlanFileError, readPlanJson, type PlanFile } from '../../sync/plan-file.ts';
+import { PlanFileError, readPlanJson, type PlanFile } from '../../sync/plan-file.ts';
 import { validatePlanFile } from '../../sync/plan-validate.ts';
 import { acceptLine } from '../../sync/safety.ts';
-import { dataDir } from '../../sync/state.ts';
-import { findStale } from '../../sync/target.ts';
+import type { SyncSession } from '../../sync/session.ts';
 import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, loadStateAfterInterrupted, recordRunError, RunLog, safetyFindings, thresholdOptions, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
+import { applyOptions, historyFor, safetyFindings, startSession, thresholdOptions, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncApplyOptions extends ApplyFlags, Partial<LogFlags>, Pick<SafetyFlags, 'maxDeletes' | 'maxMembershipRemovals' | 'maxGroupDeletes'> {
   file: string;
@@ -41,62 +37,40 @@ export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<
   if (planFile.profile !== connection.name) {
     throw new UsageError(`${opts.file} was planned with profile "${planFile.profile}", not "${connection.name}" (both at ${connection.url}); apply it with --profile ${planFile.profile}, or make a new plan with this one`);
   }
-  const client = await f.client();
-  const history = historyFor(f);
-  const log = new RunLog(f, history, opts);
-  const run = history.start({ command: 'sync apply', profile: connection.name, url: connection.url, startedAt: new Date().toISOString() });
-  log.attach(run);
-  history.writeJson(run.id, 'plan.json', planFile);
-  run.summary = { ...planFile.summary };
-  if (edited) log.warn(`${opts.file} was edited after it was planned; applying it as edited (--allow-edited-plan)`, { check: 'edited-plan' });
-  try {
-    await checkAndApply(opts, f, planFile, { client, connection, history, run, log });
-  } catch (e) {
-    recordRunError(run, history, log, e);
-    throw e;
-  }
+  const session = await startSession(f, 'sync apply', historyFor(f), opts);
+  await session.guard(async () => {
+    if (edited) session.log.warn(`${opts.file} was edited after it was planned; applying it as edited (--allow-edited-plan)`, { check: 'edited-plan' });
+    await checkAndApply(opts, f, session, planFile);
+  });
 }
 
-interface ApplyRun {
-  client: ScimClient;
-  connection: Connection;
-  history: RunHistory;
-  run: RunRecord;
-  log: RunLog;
-}
-
-async function checkAndApply(opts: SyncApplyOptions, f: Factory, planFile: PlanFile, { client, connection, history, run, log }: ApplyRun): Promise<void> {
-  const refuse = (messages: string[], check: string, after = 'nothing was applied'): never => {
-    for (const message of messages) log.error(message, { check });
-    run.status = 'refused';
-    run.message = check;
-    run.finishedAt = new Date().toISOString();
-    history.save(run);
+async function checkAndApply(opts: SyncApplyOptions, f: Factory, session: SyncSession, planFile: PlanFile): Promise<void> {
+  const refuse = (reasons: Array<{ message: string; check: string }>, check: string, after = 'nothing was applied'): never => {
+    session.refuse(reasons, check);
     f.log(after);
     throw new SilentExit(ExitCode.REFUSED);
   };
-  const plan = fromPlanFile(planFile);
-  const dir = dataDir(f.env);
-  const state = loadStateAfterInterrupted(dir, connection, log);
+  const { plan } = session.adopt(planFile);
   const unattended = opts.yes || !f.io.canPrompt;
   // The thresholds again, on the plan's content (its changes, not its summary): before the target is read.
   const findings = safetyFindings(
-    plan,
-    { users: { length: planFile.source.records } },
-    state,
+    session,
     { maxDeletes: opts.maxDeletes, maxMembershipRemovals: opts.maxMembershipRemovals, maxGroupDeletes: opts.maxGroupDeletes, allowEmpty: true, acceptSourceChange: true },
     unattended,
   );
-  if (findings.length > 0) refuse(findings.map((x) => x.message), findings.map((x) => x.check).join(','), `nothing was applied; ${acceptLine(findings)}`);
+  if (findings.length > 0) {
+    const checks = findings.map((x) => x.check).join(',');
+    refuse(findings.map((x) => ({ message: x.message, check: checks })), checks, `nothing was applied; ${acceptLine(findings)}`);
+  }
   // Terraform's rule: a plan applies only to the state it was computed against.
-  const stale = await findStale(client, planFile.versions);
+  const stale = await session.stale();
   if (stale.length > 0) {
     const list = stale.slice(0, 10).map((s) => `${s.key} (${s.now === undefined ? 'deleted' : 'changed'})`).join(', ');
-    refuse([`the plan is stale: ${stale.length} object(s) it touches changed since it was made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`], 'stale-plan');
+    refuse([{ message: `the plan is stale: ${stale.length} object(s) it touches changed since it was made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`, check: 'stale-plan' }], 'stale-plan');
   }
-  const caps = await client.capabilities();
+  const caps = await session.capabilities();
   if (!opts.json) await writeChunk(f.io.stdout, `${renderPlan(plan, new SchemaRegistry(caps.schemas)).join('\n')}\n`);
-  await confirmAndApply(f, { client, caps, connection, dataDir: dir, state, recordCount: planFile.source.records, history, run, log }, plan, opts);
+  await confirmAndApply(f, session, opts);
 }
 
 interface Args extends GlobalArgs {

@@ -6,7 +6,8 @@ import type { CliContext, Command, GlobalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, prepare, recordPlan, recordRunError, RunLog, safetyFindings, safetyOptions, sourceOptions, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
+import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
+import { applyOptions, historyFor, safetyFindings, safetyOptions, sourceOptions, startSession, syncRequest, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncPlanOptions extends PlanFlags, SafetyFlags, Partial<ApplyFlags>, Partial<LogFlags> {
   output?: string;
@@ -21,54 +22,37 @@ export interface SyncPlanOptions extends PlanFlags, SafetyFlags, Partial<ApplyFl
 /** sync plan and sync run: read, plan, show, check safety; run goes on to confirm and apply. */
 export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<void> {
   const history = historyFor(f);
-  const log = new RunLog(f, history, opts);
-  const connection = await f.connection();
-  const run = history.start({ command: opts.apply && !opts.dryRun ? 'sync run' : 'sync plan', profile: connection.name, url: connection.url, startedAt: new Date().toISOString() });
-  log.attach(run);
-  try {
-    const p = await prepare(opts, f, log, history.sourceKeeper(run.id));
-    const planFile = recordPlan(history, run, p);
+  const applying = opts.apply && !opts.dryRun;
+  const session = await startSession(f, applying ? 'sync run' : 'sync plan', history, opts);
+  await session.guard(async () => {
+    const { plan, planFile, prepared } = await session.plan(syncRequest(opts));
     if (opts.output) {
       await writePlanFile(opts.output, planFile);
-      log.info(`plan written to ${opts.output}`);
+      session.log.info(`plan written to ${opts.output}`);
     }
     if (opts.json) await writeChunk(f.io.stdout, `${JSON.stringify(planFile, null, 2)}\n`);
-    else await writeChunk(f.io.stdout, `${renderPlan(p.plan, p.registry).join('\n')}\n`);
+    else await writeChunk(f.io.stdout, `${renderPlan(plan, prepared!.registry).join('\n')}\n`);
     // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps every one.
-    for (const problem of p.plan.problems) log.record('warn', `${problem.origin.file}:${problem.origin.line}: ${problem.message}`);
-    if (opts.json) for (const lines of problemGroups(p.plan.problems)) log.warn(lines.join('\n'));
+    for (const problem of plan.problems) session.log.record('warn', `${problem.origin.file}:${problem.origin.line}: ${problem.message}`);
+    if (opts.json) for (const lines of problemGroups(plan.problems)) session.log.warn(lines.join('\n'));
 
     const unattended = opts.yes || !f.io.canPrompt;
-    const findings = safetyFindings(p.plan, p.source, p.state, opts, unattended);
-    const applying = opts.apply && !opts.dryRun;
+    const findings = safetyFindings(session, opts, unattended);
     if (findings.length > 0) {
-      for (const finding of findings) log[applying ? 'error' : 'warn'](finding.message, { check: finding.check });
       if (applying) {
-        run.status = 'refused';
-        run.message = findings.map((x) => x.check).join(', ');
-        run.finishedAt = new Date().toISOString();
-        history.save(run);
+        session.refuse(findings);
         f.log(`nothing was applied; ${acceptLine(findings)}`);
         throw new SilentExit(ExitCode.REFUSED);
       }
+      for (const finding of findings) session.log.warn(finding.message, { check: finding.check });
     }
     if (!applying) {
-      run.status = 'planned';
-      run.finishedAt = new Date().toISOString();
-      history.save(run);
-      if (opts.detailedExitcode && p.plan.changes.length > 0) throw new SilentExit(ExitCode.CHANGES_PENDING);
+      session.finish('planned');
+      if (opts.detailedExitcode && plan.changes.length > 0) throw new SilentExit(ExitCode.CHANGES_PENDING);
       return;
     }
-    await confirmAndApply(
-      f,
-      { client: p.client, caps: p.caps, connection: p.connection, dataDir: p.dataDir, state: p.state, recordCount: p.source.users.length, history, run, log },
-      p.plan,
-      { concurrency: opts.concurrency ?? 4, rate: opts.rate, bulk: opts.bulk ?? true, yes: opts.yes, json: false },
-    );
-  } catch (e) {
-    recordRunError(run, history, log, e);
-    throw e;
-  }
+    await confirmAndApply(f, session, { concurrency: opts.concurrency ?? SYNC_DEFAULTS.concurrency, rate: opts.rate, bulk: opts.bulk ?? SYNC_DEFAULTS.bulk, yes: opts.yes, json: false });
+  });
 }
 
 interface Args extends GlobalArgs {
@@ -144,8 +128,8 @@ export function syncPlanCommand(ctx: CliContext): Command<Args> {
         .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
         .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 when there are no changes, 3 when there are' })
         .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
-        .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text' }) as never,
-    handler: (argv) => runSyncPlan(toOptions({ ...argv, dryRun: true, yes: false, concurrency: 4, bulk: true }, false), ctx.factory(argv)),
+        .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat }) as never,
+    handler: (argv) => runSyncPlan(toOptions({ ...argv, dryRun: true, yes: false, concurrency: SYNC_DEFAULTS.concurrency, bulk: SYNC_DEFAULTS.bulk }, false), ctx.factory(argv)),
   };
 }
 

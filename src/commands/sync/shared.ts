@@ -1,29 +1,17 @@
-/** What sync plan, apply and run share: flags, reading source and target, the run record. */
+/** What sync plan, apply and run share: flags, and the sync session (sync/session.ts) as commands start and show it. */
 import type { Argv } from 'yargs';
-import type { ScimClient } from '../../api/client.ts';
-import type { Capabilities } from '../../api/discovery.ts';
-import { SchemaRegistry } from '../../api/schema.ts';
-import type { Connection } from '../../config/connection.ts';
-import { progressBar } from '../../output/progress.ts';
-import { readSource, type SourceKeeper, type SourceSpec } from '../../sources/source.ts';
-import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
-import type { MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode } from '../../sync/model.ts';
-import { toPlanFile, type PlanFile } from '../../sync/plan-file.ts';
-import { planSync } from '../../sync/planner.ts';
-import { adaptToTarget } from '../../sync/adapt.ts';
-import { checkSafety, type SafetyFinding } from '../../sync/safety.ts';
-import { Settler } from '../../sync/settle.ts';
-import { dataDir, loadState, type SyncState } from '../../sync/state.ts';
-import { foldInterruptedRuns } from '../../sync/recover.ts';
-import { readTarget } from '../../sync/target.ts';
-import { leaveOut, leftOutWarning, strictProblems, type SchemaFit } from '../../sync/schema-fit.ts';
-import { formatProblem, InputError, mixedScripts } from '../../sources/resource-file.ts';
-import { attrValue } from '../../sources/attributes.ts';
-import { isPlainObject } from '../../util/objects.ts';
 import { appendFileSync } from 'node:fs';
-import { SilentExit, UsageError } from '../exit-codes.ts';
-import { collectGarbage, withTightHeap } from '../../util/memory.ts';
+import { progressBar } from '../../output/progress.ts';
 import { PromptUnavailableError } from '../../output/prompt.ts';
+import type { SourceKeeper, SourceSpec } from '../../sources/source.ts';
+import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
+import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
+import type { SafetyFinding } from '../../sync/safety.ts';
+import { parseMatchKeys, SYNC_DEFAULTS } from '../../sync/defaults.ts';
+import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SyncRequest } from '../../sync/prepare.ts';
+import { SyncSession, type LogSink } from '../../sync/session.ts';
+import { dataDir } from '../../sync/state.ts';
+import { UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 
 export interface SourceFlags {
@@ -71,19 +59,19 @@ export function sourceOptions(y: Argv): Argv {
     .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of the source file (default: our export scheme / SCIM JSON)' })
     .option('mapping', { type: 'string', describe: 'YAML or JSON file mapping source columns to SCIM attributes' })
     .option('groups-file', { type: 'string', describe: 'Groups file (e.g. groups.csv of the omni preset)' })
-    .option('mode', { type: 'string', choices: ['full', 'attributes', 'groups'], default: 'full', describe: 'full; attributes (users only); groups (memberships only)' })
-    .option('missing', { type: 'string', choices: ['deactivate', 'delete', 'leave'], default: 'deactivate', describe: 'What happens to managed users no longer in the source' })
-    .option('delete-groups', { type: 'boolean', default: false, describe: 'Delete managed groups no longer in the source' })
-    .option('manage-all', { type: 'boolean', default: false, describe: 'Adopt every user and group of the target (otherwise only those scimctl created or the source listed)' })
-    .option('match-keys', { type: 'string', default: 'externalId,userName,email', describe: 'Ranked keys to match source records to users' })
+    .option('mode', { type: 'string', choices: ['full', 'attributes', 'groups'], default: SYNC_DEFAULTS.mode, describe: 'full; attributes (users only); groups (memberships only)' })
+    .option('missing', { type: 'string', choices: ['deactivate', 'delete', 'leave'], default: SYNC_DEFAULTS.missing, describe: 'What happens to managed users no longer in the source' })
+    .option('delete-groups', { type: 'boolean', default: SYNC_DEFAULTS.deleteGroups, describe: 'Delete managed groups no longer in the source' })
+    .option('manage-all', { type: 'boolean', default: SYNC_DEFAULTS.manageAll, describe: 'Adopt every user and group of the target (otherwise only those scimctl created or the source listed)' })
+    .option('match-keys', { type: 'string', default: SYNC_DEFAULTS.matchKeys, describe: 'Ranked keys to match source records to users' })
     .option('strict-schema', {
       type: 'boolean',
-      default: false,
+      default: SYNC_DEFAULTS.strictSchema,
       describe: "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
     })
     .option('allow-unusual-names', {
       type: 'boolean',
-      default: false,
+      default: SYNC_DEFAULTS.allowUnusualNames,
       describe: 'Accept userNames and e-mails with control, invisible or bidi characters (refused by default), and mixed-script look-alikes (a warning by default)',
     });
 }
@@ -98,168 +86,100 @@ export function thresholdOptions(y: Argv): Argv {
 
 export function safetyOptions(y: Argv): Argv {
   return thresholdOptions(y)
-    .option('allow-empty', { type: 'boolean', default: false, describe: 'Accept a source with no users' })
-    .option('allow-empty-groups', { type: 'boolean', default: false, describe: 'Accept a source with no group data at all although managed users have memberships' })
-    .option('accept-source-change', { type: 'boolean', default: false, describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run' });
+    .option('allow-empty', { type: 'boolean', default: SYNC_DEFAULTS.allowEmpty, describe: 'Accept a source with no users' })
+    .option('allow-empty-groups', { type: 'boolean', default: SYNC_DEFAULTS.allowEmptyGroups, describe: 'Accept a source with no group data at all although managed users have memberships' })
+    .option('accept-source-change', { type: 'boolean', default: SYNC_DEFAULTS.acceptSourceChange, describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run' });
 }
 
 export function applyOptions(y: Argv): Argv {
   return y
-    .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
+    .option('concurrency', { type: 'number', default: SYNC_DEFAULTS.concurrency, describe: 'Requests in flight at once' })
     .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 600/min' })
-    .option('bulk', { type: 'boolean', default: true, describe: 'Use SCIM /Bulk for creates when the server offers it' })
+    .option('bulk', { type: 'boolean', default: SYNC_DEFAULTS.bulk, describe: 'Use SCIM /Bulk for creates when the server offers it' })
     .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
-    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'Format of --log-file' });
+    .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat, describe: 'Format of --log-file' });
 }
 
-export function planOptionsFrom(flags: PlanFlags, state: SyncState): PlanOptions {
-  const keys = flags.matchKeys.split(',').map((k) => k.trim()).filter(Boolean);
-  const bad = keys.filter((k) => k !== 'externalId' && k !== 'userName' && k !== 'email');
-  if (bad.length > 0 || keys.length === 0) throw new UsageError(`--match-keys takes externalId, userName and email, not "${bad.join(', ')}"`);
+/** What to plan, from the flags: the source spec and how to sync it. */
+export function syncRequest(flags: PlanFlags): SyncRequest {
+  let matchKeys: MatchKey[];
+  try {
+    matchKeys = parseMatchKeys(flags.matchKeys);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return {
+    source: { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile },
     mode: flags.mode as SyncMode,
     missing: flags.missing as MissingPolicy,
     deleteGroups: flags.deleteGroups,
     manageAll: flags.manageAll,
-    owned: new Set(state.owned),
-    ownedGroups: new Set(state.ownedGroups),
-    matchKeys: keys as MatchKey[],
+    matchKeys,
+    strictSchema: flags.strictSchema === true,
+    allowUnusualNames: flags.allowUnusualNames === true,
   };
 }
 
-export interface Prepared {
-  client: ScimClient;
-  caps: Capabilities;
-  connection: Connection;
-  registry: SchemaRegistry;
-  source: SourceSnapshot;
-  plan: Plan;
-  options: PlanOptions;
-  state: SyncState;
-  dataDir: string;
-}
+export type { Prepared };
+export { mixedScriptWarning, recordPlan, sourceHasGroups };
 
-/** The state of the profile, with the journals of its interrupted runs folded in first (recover.ts). */
-export function loadStateAfterInterrupted(dir: string, connection: Connection, log: RunLog): SyncState {
-  for (const run of foldInterruptedRuns(dir, connection.name, connection.url)) {
-    log.warn(`run ${run.id} was interrupted (${run.message ?? 'its process ended'}); what it applied is now recorded`, { run: run.id });
-  }
-  return loadState(dir, connection.name, connection.url);
+/** The progress bars of a sync on stderr (only on a terminal). */
+export function syncProgress(f: Factory): (phase: ProgressPhase) => ProgressSink {
+  return (phase) => progressBar(f.io, phase === 'target' ? 'Reading target' : 'Applying');
 }
 
 /**
- * Reads the source (all of it, checked) and the target (all of it), then plans. With `keep`,
- * the source's bytes are kept as they are read (the run history's copy).
+ * Reads the source (all of it, checked) and the target (all of it), then plans, into a run the
+ * caller started (a SyncSession does all of this itself). With `keep`, the source's bytes are
+ * kept as they are read (the run history's copy).
  */
-export async function prepare(flags: PlanFlags, f: Factory, log: RunLog, keep?: SourceKeeper): Promise<Prepared> {
+export async function prepare(flags: PlanFlags, f: Factory, log: RunLogger, keep?: SourceKeeper): Promise<Prepared> {
   const client = await f.client();
   const connection = await f.connection();
   const caps = await client.capabilities();
-  // The target's /Schemas as discovery completed it with RFC 7643's: a guide, never a wall (schema-fit.ts).
-  const fit: SchemaFit = { undeclared: new Map(caps.undeclared) };
-  const registry = new SchemaRegistry(caps.schemas);
-  const dir = dataDir(f.env);
-  const state = loadStateAfterInterrupted(dir, connection, log);
-  const options = planOptionsFrom(flags, state);
-  // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README, Memory).
-  return withTightHeap(() => prepareWith(flags, f, log, { client, connection, caps, registry, dir, state, options }, fit, keep));
+  return preparePlan({ client, caps, connection, dataDir: dataDir(f.env), log, keep, progress: syncProgress(f) }, syncRequest(flags));
 }
 
-async function prepareWith(
-  flags: PlanFlags,
+/** A refusal to prompt (no terminal, no --yes) ends a run as refused; any other error as failed. */
+export function runErrorStatus(e: unknown): 'failed' | 'refused' {
+  return e instanceof PromptUnavailableError ? 'refused' : 'failed';
+}
+
+/** Starts a sync session for a command: its log into the history, --log-file and (warnings) stderr, its progress on stderr. */
+export async function startSession(
   f: Factory,
-  log: RunLog,
-  { client, connection, caps, registry, dir, state, options }: Omit<Prepared, 'source' | 'plan' | 'dataDir'> & { dir: string },
-  fit: SchemaFit,
-  keep: SourceKeeper | undefined,
-): Promise<Prepared> {
-  const spec: SourceSpec = { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile, allowUnusualNames: flags.allowUnusualNames === true };
-  // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
-  // Either failing fails the whole run; nothing partial is ever planned.
-  const progress = progressBar(f.io, 'Reading target');
-  let source: SourceSnapshot;
-  let target: Awaited<ReturnType<typeof readTarget>>;
-  // Once the source is in, target users are settled as they arrive (settle.ts): neither side is held whole.
-  // Its records stay in the file but for their identities until the settler needs them (stored-records.ts).
-  const reading = readSource(spec, registry, { lazy: true, keep });
-  const settler = reading.then((s) => new Settler(s, options.matchKeys));
+  command: string,
+  history: RunHistory,
+  flags: Partial<LogFlags>,
+  { echo = true, progress = true }: { echo?: boolean; progress?: boolean } = {},
+): Promise<SyncSession> {
+  const connection = await f.connection();
+  const client = await f.client();
+  const log = new RunLog(f, undefined, flags, echo);
+  return SyncSession.start({ client, connection, dataDir: dataDir(f.env), history, command, log: log.sink, progress: progress ? syncProgress(f) : undefined, errorStatus: runErrorStatus });
+}
+
+/** The safety findings of the session's plan; a threshold that cannot be read is a usage error. */
+export function safetyFindings(session: SyncSession, flags: SafetyFlags, unattended: boolean): SafetyFinding[] {
   try {
-    [source, target] = await Promise.all([reading, readTarget(client, (what, received, total) => progress.update(received, total), settler)]);
-  } catch (e) {
-    // A source read lazily holds its file open once a record was read again.
-    void reading.then((s) => s.records?.close(), () => undefined);
-    throw e;
-  } finally {
-    progress.finish();
-  }
-  (await settler).release();
-  // What the release let go of (most of the source) is reused by the planner instead of growing the heap.
-  collectGarbage();
-  log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
-  log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
-  // Attributes the target neither declares nor has on any user: left out (one warning each), or with --strict-schema an input error.
-  const leftOut = leaveOut(source.users, fit, target.observed, !flags.strictSchema);
-  if (flags.strictSchema && leftOut.length > 0) throw new InputError(strictProblems(leftOut));
-  for (const l of leftOut) log.warn(leftOutWarning(l), { attribute: l.path, records: l.origins.length });
-  if (!flags.allowUnusualNames) {
-    const mixed = mixedScriptWarning(source.users);
-    if (mixed) log.warn(mixed.message, { records: mixed.count });
-  }
-  const notes = adaptToTarget(source, target, caps.learned, state.members);
-  const plan = planSync(source, target, options);
-  if (notes.length > 0) plan.notes = notes;
-  return { client, caps, connection, registry, source, plan, options, state, dataDir: dir };
-}
-
-/** Whether a source carries any group data: a user naming a group, or a group listing a member. */
-export function sourceHasGroups(source: Pick<SourceSnapshot, 'users' | 'groups'>): boolean {
-  return source.users.some((u) => (u.groups?.length ?? 0) > 0) || source.groups.some((g) => (g.members?.length ?? 0) > 0);
-}
-
-/**
- * One warning for the source users whose userName or e-mail mixes look-alike scripts (a Cyrillic
- * а in a Latin name): they are planned, but may not be who they look like. Undefined when none.
- */
-export function mixedScriptWarning(users: SourceSnapshot['users']): { message: string; count: number } | undefined {
-  const found: string[] = [];
-  let count = 0;
-  for (const u of users) {
-    const names: Array<[string, unknown]> = [['userName', attrValue(u.attributes, 'userName')]];
-    const emails = attrValue(u.attributes, 'emails');
-    if (Array.isArray(emails)) for (const e of emails) if (isPlainObject(e)) names.push(['e-mail', attrValue(e, 'value')]);
-    const hit = names.find(([, v]) => typeof v === 'string' && mixedScripts(v) !== undefined) as [string, string] | undefined;
-    if (!hit) continue;
-    count++;
-    if (found.length < 3) found.push(`${u.origin.file}:${u.origin.line}: ${hit[0]} ${JSON.stringify(hit[1])} (${mixedScripts(hit[1])!.join(' and ')})`);
-  }
-  if (count === 0) return undefined;
-  return {
-    count,
-    message: `${count} source user(s) have a name mixing look-alike scripts (Latin, Cyrillic, Greek), which can pass for another name: ${found.join('; ')}${count > 3 ? '; …' : ''}. Check them; --allow-unusual-names takes them without this warning`,
-  };
-}
-
-export function safetyFindings(plan: Plan, source: SourceSnapshot | { users: { length: number } }, state: SyncState, flags: SafetyFlags, unattended: boolean): SafetyFinding[] {
-  try {
-    return checkSafety(plan, {
-      maxDeletes: flags.maxDeletes,
-      maxMembershipRemovals: flags.maxMembershipRemovals,
-      maxGroupDeletes: flags.maxGroupDeletes,
-      allowEmpty: flags.allowEmpty,
-      allowEmptyGroups: flags.allowEmptyGroups,
-      acceptSourceChange: flags.acceptSourceChange,
+    return session.safety(
+      {
+        maxDeletes: flags.maxDeletes,
+        maxMembershipRemovals: flags.maxMembershipRemovals,
+        maxGroupDeletes: flags.maxGroupDeletes,
+        allowEmpty: flags.allowEmpty,
+        allowEmptyGroups: flags.allowEmptyGroups,
+        acceptSourceChange: flags.acceptSourceChange,
+      },
       unattended,
-      recordCount: source.users.length,
-      lastRecordCount: state.lastRecordCount,
-      sourceHasGroups: 'groups' in source ? sourceHasGroups(source) : undefined,
-    });
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
 }
 
 /** The run's log: into the run history, an optional --log-file, and warnings onto stderr. */
-export class RunLog {
+export class RunLog implements RunLogger {
   private run: RunRecord | undefined;
   constructor(
     private readonly f: Factory,
@@ -272,6 +192,9 @@ export class RunLog {
   attach(run: RunRecord): void {
     this.run = run;
   }
+
+  /** The log of a SyncSession (which keeps its lines in the history itself): --log-file, and warnings on stderr. */
+  readonly sink: LogSink = (level, message, fields, echo) => this.write(level, message, fields, echo && this.echo);
 
   private write(level: LogLine['level'], message: string, fields: Record<string, unknown> = {}, echo = this.echo): void {
     const line: LogLine = { time: new Date().toISOString(), level, message, ...fields };
@@ -307,33 +230,4 @@ export function historyFor(f: Factory): RunHistory {
     f.log(`warning: could not check for interrupted runs: ${e instanceof Error ? e.message : String(e)}`);
   }
   return history;
-}
-
-/** Records how a run ended when an error ended it (a refusal to prompt counts as refused). */
-export function recordRunError(run: RunRecord, history: RunHistory, log: RunLog, e: unknown): void {
-  if (run.status !== 'running') return;
-  run.status = e instanceof PromptUnavailableError ? 'refused' : 'failed';
-  run.message = e instanceof Error ? e.message : String(e);
-  run.finishedAt = new Date().toISOString();
-  history.save(run);
-  // The error itself is printed once, by the command line's handler (cli.ts): the run log only keeps it,
-  // with every problem of bad input (the message tells each kind once).
-  if (e instanceof SilentExit) return;
-  log.record('error', run.message);
-  if (e instanceof InputError) for (const p of e.problems) log.record('error', formatProblem(p), { file: p.file, line: p.line, ...(p.field !== undefined ? { field: p.field } : {}) });
-}
-
-/** Keeps the plan in the run history (the source was kept as it was read: prepare's `keep`); returns the plan in its file form. */
-export function recordPlan(history: RunHistory, run: RunRecord, p: Prepared): PlanFile {
-  const planFile = toPlanFile(p.plan, {
-    createdAt: new Date().toISOString(),
-    profile: p.connection.name,
-    url: p.connection.url,
-    mode: p.options.mode,
-    options: { missing: p.options.missing, deleteGroups: p.options.deleteGroups, manageAll: p.options.manageAll, matchKeys: p.options.matchKeys },
-    source: { fingerprint: p.source.fingerprint, files: p.source.files, records: p.source.users.length },
-  });
-  history.writeJson(run.id, 'plan.json', planFile);
-  run.summary = { ...p.plan.summary };
-  return planFile;
 }
