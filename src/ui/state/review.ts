@@ -6,6 +6,7 @@ import type { ChangeResult } from '../../sync/apply.ts';
 import { kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
 import { countChanges } from '../../sync/counts.ts';
 import type { Change, PlanSummary } from '../../sync/model.ts';
+import { commandFor, typed } from '../keys.ts';
 
 export type ReviewFilter = 'all' | ReviewCategory;
 const FILTERS: ReviewFilter[] = ['all', 'creates', 'updates', 'removals', 'groups'];
@@ -105,10 +106,13 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
       return { ...state, phase: 'confirm', confirmInput: '' };
     case 'confirmKey': {
       if (state.phase !== 'confirm') return state;
-      if (action.key === 'return') return state.confirmInput === 'yes' ? { ...state, phase: 'applying' } : { ...state, phase: 'review', confirmInput: '' };
-      if (action.key === 'backspace' || action.key === 'delete') return { ...state, confirmInput: state.confirmInput.slice(0, -1) };
-      if (action.key === 'escape') return { ...state, phase: 'review', confirmInput: '' };
-      return action.key.length === 1 ? { ...state, confirmInput: state.confirmInput + action.key } : state;
+      // The keys of the "type yes" line come from the key table (src/ui/keys.ts).
+      const cmd = commandFor('confirmApply', action.key);
+      if (cmd === 'submit') return state.confirmInput === 'yes' ? { ...state, phase: 'applying' } : { ...state, phase: 'review', confirmInput: '' };
+      if (cmd === 'erase') return { ...state, confirmInput: state.confirmInput.slice(0, -1) };
+      if (cmd === 'cancel') return { ...state, phase: 'review', confirmInput: '' };
+      const confirmInput = cmd === undefined ? typed(state.confirmInput, action.key) : undefined;
+      return confirmInput === undefined ? state : { ...state, confirmInput };
     }
     case 'cancel':
       return state.phase === 'confirm' ? { ...state, phase: 'review', confirmInput: '' } : state;
