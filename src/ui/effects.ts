@@ -17,6 +17,7 @@ import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
 import type { Change } from '../sync/model.ts';
 import type { Action, Request } from './state/app.ts';
+import type { ReviewPlan } from './state/review.ts';
 
 export interface TuiDeps {
   client: ScimClient;
@@ -24,8 +25,11 @@ export interface TuiDeps {
   history?: RunHistory;
   /** Applies the plan under review (sync run / apply), reporting each change. */
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
-  /** Plans a sync from the profile's configured source (the runs view's "sync now"). */
-  startSync?: () => Promise<{ changes: Change[]; apply: NonNullable<TuiDeps['applyPlan']> }>;
+  /**
+   * Plans a sync from the profile's configured source (the runs view's "sync now"). The plan
+   * goes to the review whole (its problems and notes too); bare `changes` is the older form.
+   */
+  startSync?: () => Promise<({ plan: ReviewPlan } | { changes: Change[] }) & { apply: NonNullable<TuiDeps['applyPlan']> }>;
 }
 
 /**
@@ -164,9 +168,9 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
       case 'startSync': {
         if (!deps.startSync) throw new Error('this profile has no sync source: add one with scimctl profile add NAME --url URL --sync-source FILE');
-        const { changes, apply } = await deps.startSync();
-        deps.applyPlan = apply;
-        dispatch({ type: 'reviewReady', changes });
+        const started = await deps.startSync();
+        deps.applyPlan = started.apply;
+        dispatch({ type: 'reviewReady', plan: 'plan' in started ? started.plan : { changes: started.changes, problems: [] } });
         return;
       }
       case 'apply': {

@@ -137,6 +137,18 @@ export function keyLabel(context: Context, command: Command): string {
   return KEY_LABELS[key] ?? key.replace(/^ctrl\+(.)$/u, (_, c: string) => `Ctrl+${c.toUpperCase()}`);
 }
 
+/** What the table says a command does in a view or dialog. */
+export function commandLabel(context: Context, command: Command): string {
+  const binding = bindingsFor(context).find((b) => b.command === command);
+  if (!binding) throw new Error(`no key for ${command} in ${context}`);
+  return binding.label;
+}
+
+/** "Key: what it does" for a dialog's line of keys, the label the table's unless given. */
+export function keyHint(context: Context, command: Command, label?: string): string {
+  return `${keyLabel(context, command)}: ${label ?? commandLabel(context, command)}`;
+}
+
 /**
  * What a key unbound in a typing dialog does to its text: a printable character is added
  * (control characters never end up in a value); anything else leaves it (undefined).

@@ -152,7 +152,7 @@ afterEach(() => {
 });
 
 function start(deps: TuiDeps, changes?: Change[], columns = 100) {
-  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} changes={changes} />);
+  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} plan={changes && { changes, problems: [] }} />);
   unmounts.push(r.unmount);
   const frame = () => r.lastFrame() ?? '';
   const lines = () => frame().split('\n');

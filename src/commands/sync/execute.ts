@@ -174,7 +174,7 @@ async function reviewAndApply(f: Factory, ctx: ExecuteContext, plan: Plan, flags
     },
     profile: ctx.connection.name,
     url: ctx.connection.url,
-    changes: plan.changes,
+    plan,
     color: f.io.color,
   });
   if (!outcome) {

@@ -9,8 +9,7 @@ import type { MultiValue, ScimGroup, ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
 import { commandFor, typed, type Command, type ViewName } from '../keys.ts';
 import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from './list.ts';
-import { initialReview, reviewReducer, type ReviewState } from './review.ts';
-import type { Change } from '../../sync/model.ts';
+import { initialReview, reviewReducer, type ReviewPlan, type ReviewState } from './review.ts';
 
 export type Tab = 'users' | 'groups' | 'runs';
 
@@ -31,7 +30,8 @@ export type Request =
 export type Overlay =
   | { kind: 'help' }
   | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
-  | { kind: 'prompt'; title: string; hint: string; input: string; then: 'search' }
+  /** The search prompt: shown in the footer line, over the list it narrows. */
+  | { kind: 'prompt'; input: string; then: 'search' }
   | { kind: 'form'; purpose: 'create' | 'edit'; title: string; fields: Array<{ name: string; label: string; value: string; initial?: string }>; focus: number }
   | { kind: 'pickGroup'; add: boolean; query: string; selected: number; groups: Array<{ id: string; displayName: string }> };
 
@@ -84,7 +84,7 @@ export type Action =
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
-  | { type: 'reviewReady'; changes: Change[] };
+  | { type: 'reviewReady'; plan: ReviewPlan };
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const primaryEmailOf = (u: ScimUser) => (Array.isArray(u.emails) ? (u.emails.find((e) => e?.primary) ?? u.emails[0])?.value : undefined) ?? '';
@@ -102,22 +102,23 @@ export const RUN_MODEL: ListModel<RunRecord> = { haystack: (r) => `${r.id} ${r.c
 /** Rows the list pane has for data (header, footer and the table header taken off). */
 export const listHeight = (s: Pick<AppState, 'rows'>) => Math.max(3, s.rows - 5);
 
-export function initialState(columns: number, rows: number, changes?: Change[]): AppState {
+/** The explorer, or the review of `plan` when one is given. */
+export function initialState(columns: number, rows: number, plan?: ReviewPlan): AppState {
   const base: AppState = {
     columns,
     rows,
-    view: changes ? 'review' : 'users',
+    view: plan ? 'review' : 'users',
     tab: 'users',
     // The explorer asks for users at once: the list is loading from the start.
-    users: changes ? emptyList() : { ...emptyList(), loading: true },
+    users: plan ? emptyList() : { ...emptyList(), loading: true },
     groups: emptyList(),
     runs: emptyList(),
-    requests: changes ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
+    requests: plan ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
     pane: 'list',
-    loads: { users: changes ? 0 : 1, groups: 0, runs: 0 },
+    loads: { users: plan ? 0 : 1, groups: 0, runs: 0 },
     quit: false,
   };
-  return changes ? { ...base, review: initialReview(changes) } : base;
+  return plan ? { ...base, review: initialReview(plan.changes, plan) } : base;
 }
 
 const listOf = (s: AppState, tab: Tab) => (tab === 'users' ? s.users : tab === 'groups' ? s.groups : s.runs);
@@ -248,7 +249,7 @@ function command(s: AppState, cmd: Command): AppState {
       return s;
     }
     case 'search':
-      return { ...s, overlay: { kind: 'prompt', title: 'Search', hint: 'type to filter; Enter keeps the result, Esc closes', input: listOf(s, s.tab).query, then: 'search' } };
+      return { ...s, overlay: { kind: 'prompt', input: listOf(s, s.tab).query, then: 'search' } };
     case 'nextPane': {
       if (s.pane === 'detail') return { ...s, pane: 'list' };
       const item = selectedItem(listOf(s, s.tab) as ListState<{ id: string }>);
@@ -433,8 +434,10 @@ export function appReducer(s: AppState, a: Action): AppState {
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
-    case 'reviewReady':
-      return { ...s, view: 'review', review: initialReview(a.changes), reviewFromRuns: true, status: { text: a.changes.length ? `${a.changes.length} change(s) to review` : 'no changes: the target matches the source', level: 'info' } };
+    case 'reviewReady': {
+      const n = a.plan.changes.length;
+      return { ...s, view: 'review', review: initialReview(a.plan.changes, a.plan), reviewFromRuns: true, status: { text: n ? `${n} change(s) to review` : 'no changes: the target matches the source', level: 'info' } };
+    }
     case 'applyFinished':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } } : s;
   }

@@ -5,7 +5,7 @@
 import type { ChangeResult } from '../../sync/apply.ts';
 import { kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
 import { countChanges } from '../../sync/counts.ts';
-import type { Change, PlanSummary } from '../../sync/model.ts';
+import type { Change, Plan, PlanSummary, RecordProblem } from '../../sync/model.ts';
 import { commandFor, typed } from '../keys.ts';
 
 export type ReviewFilter = 'all' | ReviewCategory;
@@ -13,8 +13,15 @@ const FILTERS: ReviewFilter[] = ['all', 'creates', 'updates', 'removals', 'group
 
 export type ReviewPhase = 'review' | 'confirm' | 'applying' | 'done';
 
+/** What the review shows of a plan: its changes, and what could not be planned and why (the plan's problems and notes). */
+export type ReviewPlan = Pick<Plan, 'changes' | 'problems' | 'notes'>;
+
 export interface ReviewState {
   changes: Change[];
+  /** Source records the plan could not take up (their users are left alone). */
+  problems: readonly RecordProblem[];
+  /** How the plan was adapted to the target. */
+  notes: readonly string[];
   excluded: ReadonlySet<string>;
   expanded: ReadonlySet<string>;
   filter: ReviewFilter;
@@ -36,8 +43,9 @@ export type ReviewAction =
   | { type: 'result'; result: ChangeResult }
   | { type: 'finished' };
 
-export function initialReview(changes: Change[]): ReviewState {
-  return { changes, excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
+/** A review of these changes; of a whole plan with `initialReview(plan.changes, plan)`. */
+export function initialReview(changes: Change[], findings: Partial<Pick<ReviewPlan, 'problems' | 'notes'>> = {}): ReviewState {
+  return { changes, problems: findings.problems ?? [], notes: findings.notes ?? [], excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
 }
 
 /** The changes the current filter shows, grouped by kind in review order (users first, then groups: not apply order). */
