@@ -615,6 +615,14 @@ describe('sync now from the runs view', () => {
     assert.match(back.status?.text ?? '', /nothing applied/);
   });
 
+  test("the review keeps the plan's problems and notes", () => {
+    const problems = [{ origin: { file: 'users.csv', line: 4 }, message: 'no userName' }];
+    const s = apply(press(loadedExplorer(), '3'), { type: 'reviewReady', plan: { changes: [], problems, notes: ['members are write-only'] } });
+    assert.deepEqual(s.review?.problems, problems);
+    assert.deepEqual(s.review?.notes, ['members are write-only']);
+    assert.deepEqual(initialState(100, 29, { changes: [], problems }).review?.problems, problems);
+  });
+
   test('p does nothing outside the runs view', () => {
     assert.deepEqual(take(press(loadedExplorer(), 'p'))[1], []);
   });
