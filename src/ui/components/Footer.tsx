@@ -21,7 +21,7 @@ export function Footer({ columns, color, status, hints, search, filter }: Footer
     : status
       ? `${!color && status.level === 'error' ? 'error: ' : ''}${status.text}`
       : filter
-        ? `filter: ${filter.query} (${filter.shown} shown; / to change)`
+        ? `filter: ${filter.query} (${filter.shown} shown; ${keyLabel('users', 'search')} to change)`
         : '';
   return (
     <Box flexDirection="column">

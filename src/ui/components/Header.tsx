@@ -1,6 +1,7 @@
 /** The top line: profile and URL, then the tabs with their counts (or the plan review's title and findings). */
 import { Box, Text } from 'ink';
 import { padEnd, truncate } from '../../output/table.ts';
+import { keyLabel } from '../keys.ts';
 import type { Tab } from '../state/app.ts';
 import type { ListState } from '../state/list.ts';
 
@@ -24,7 +25,7 @@ function reviewTitle({ problems, notes }: { problems: number; notes: number }): 
 export function Header({ columns, profile, url, tab, lists, review }: HeaderProps) {
   const tabText = (name: Tab, key: string) => (tab === name ? `[${key} ${name} ${count(lists[name])}]` : ` ${key} ${name} ${count(lists[name])} `);
   const left = `scimctl  ${profile}  ${url}`;
-  const tabs = review ? reviewTitle(review) : `${tabText('users', '1')}${tabText('groups', '2')}${tabText('runs', '3')}`;
+  const tabs = review ? reviewTitle(review) : `${tabText('users', keyLabel('users', 'showUsers'))}${tabText('groups', keyLabel('users', 'showGroups'))}${tabText('runs', keyLabel('users', 'showRuns'))}`;
   return (
     <Box>
       <Text bold wrap="truncate">

@@ -7,7 +7,7 @@
  */
 import type { MultiValue, ScimGroup, ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
-import { commandFor, typed, type Command, type ViewName } from '../keys.ts';
+import { commandFor, keyLabel, typed, type Command, type ViewName } from '../keys.ts';
 import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from './list.ts';
 import { initialReview, reviewReducer, type ReviewPlan, type ReviewState } from './review.ts';
 
@@ -215,7 +215,7 @@ function command(s: AppState, cmd: Command): AppState {
       if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups')) return { ...s, pane: 'list' };
       // The changes under way cannot be called back: leaving now would report "nothing applied"
       // while they go on being applied. The review closes once they are done.
-      if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: 'changes are being applied: q quits when they are done', level: 'info' } };
+      if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: `changes are being applied: ${keyLabel('review', 'back')} quits when they are done`, level: 'info' } };
       if (cmd === 'back' && s.view === 'review' && s.reviewFromRuns) {
         const done = s.review?.phase === 'done';
         return load({ ...s, view: 'runs', tab: 'runs', review: undefined, reviewFromRuns: false, status: { text: done ? s.status?.text ?? 'applied' : 'closed the review: nothing applied', level: 'info' } }, 'runs', { ...s.runs, loading: true });
