@@ -353,6 +353,8 @@ export class SyncSession {
 
 export interface SyncHandle {
   readonly run: RunRecord;
+  /** The plan under review: its changes, and the problems and notes the review shows with them. */
+  readonly plan: Pick<Plan, 'changes' | 'problems' | 'notes'>;
   readonly changes: Change[];
   /** Applies all but `excluded`, reporting each result; resolves with the run's summary line. */
   apply(excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void): Promise<string>;
@@ -367,6 +369,7 @@ export function reviewHandle(session: SyncSession, settings: Omit<ApplySettings,
   if (!planned) throw new Error('sync session: a review handle before a plan');
   return {
     run: session.run,
+    plan: planned.plan,
     changes: planned.plan.changes,
     get finished() {
       return session.finished;

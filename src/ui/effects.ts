@@ -17,6 +17,7 @@ import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
 import type { SyncHandle } from '../sync/session.ts';
 import type { Action, Request } from './state/app.ts';
+import type { ReviewPlan } from './state/review.ts';
 
 export interface TuiDeps {
   client: ScimClient;
@@ -182,7 +183,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         closeReview(deps);
         const handle = await deps.startSync();
         underReview.set(deps, handle);
-        dispatch({ type: 'reviewReady', changes: handle.changes });
+        dispatch({ type: 'reviewReady', plan: handle.plan });
         return;
       }
       case 'apply': {

@@ -1,10 +1,20 @@
 /**
- * Key bindings as data: one table says which key does what in which view. The
- * app routes every keypress through `commandFor`, the help overlay lists the
- * table, and the footer shows the hints for the current view.
+ * Key bindings as data: one table says which key does what in which view or
+ * dialog. The app routes every keypress through `commandFor`, the help overlay
+ * lists the table, the footer shows the hints for the current view, and each
+ * dialog names its keys from the table (`keyLabel`).
  */
 
 export type ViewName = 'users' | 'groups' | 'user' | 'group' | 'runs' | 'review';
+
+/**
+ * Dialogs: while one is open only its own bindings apply, and a printable key it
+ * does not bind is typed into it (`typed`). `confirmApply` is the review's "type yes" line.
+ */
+export type DialogName = 'help' | 'confirm' | 'prompt' | 'form' | 'pickGroup' | 'confirmApply';
+
+/** Where a key is pressed: a view, or a dialog open over it. */
+export type Context = ViewName | DialogName;
 
 export type Command =
   | 'quit'
@@ -35,19 +45,30 @@ export type Command =
   | 'expand'
   | 'filter'
   | 'apply'
-  | 'startSync';
+  | 'startSync'
+  // Dialogs
+  | 'close'
+  | 'cancel'
+  | 'submit'
+  | 'erase'
+  | 'nextField'
+  | 'prevField'
+  | 'clearField';
 
 export interface Binding {
   keys: string[];
   command: Command;
-  /** Views where it applies; absent means everywhere. */
-  views?: ViewName[];
+  /** Views or dialogs where it applies; absent means every view (never a dialog: there keys are typed). */
+  views?: Context[];
   label: string;
   /** Shown in the footer of those views. */
   hint?: boolean;
 }
 
 const LISTS: ViewName[] = ['users', 'groups', 'runs', 'review', 'user', 'group'];
+const DIALOGS: DialogName[] = ['help', 'confirm', 'prompt', 'form', 'pickGroup', 'confirmApply'];
+/** The dialogs that take typed text. */
+const TYPING: DialogName[] = ['confirm', 'prompt', 'form', 'pickGroup', 'confirmApply'];
 
 export const BINDINGS: Binding[] = [
   { keys: ['ctrl+c'], command: 'quit', label: 'quit' },
@@ -81,14 +102,64 @@ export const BINDINGS: Binding[] = [
   { keys: ['return', 'right', 'l'], command: 'expand', views: ['review'], label: 'expand', hint: true },
   { keys: ['f'], command: 'filter', views: ['review'], label: 'filter by kind', hint: true },
   { keys: ['a'], command: 'apply', views: ['review'], label: 'apply', hint: true },
+  // Dialogs
+  { keys: ['ctrl+c'], command: 'quit', views: DIALOGS, label: 'quit' },
+  { keys: ['escape', 'q', '?', 'return'], command: 'close', views: ['help'], label: 'close' },
+  { keys: ['escape'], command: 'cancel', views: TYPING, label: 'cancel' },
+  { keys: ['return'], command: 'submit', views: TYPING, label: 'go ahead' },
+  // Ink reports Backspace as "delete": both take back the last character.
+  { keys: ['backspace', 'delete'], command: 'erase', views: TYPING, label: 'erase a character' },
+  { keys: ['tab', 'down'], command: 'nextField', views: ['form'], label: 'next field' },
+  { keys: ['up'], command: 'prevField', views: ['form'], label: 'previous field' },
+  { keys: ['ctrl+u'], command: 'clearField', views: ['form'], label: 'clear it' },
+  { keys: ['up'], command: 'up', views: ['pickGroup'], label: 'move up' },
+  { keys: ['down'], command: 'down', views: ['pickGroup'], label: 'move down' },
 ];
 
-export function commandFor(view: ViewName, key: string): Command | undefined {
-  return BINDINGS.find((b) => b.keys.includes(key) && (!b.views || b.views.includes(view)))?.command;
+const VIEWS: readonly Context[] = ['users', 'groups', 'user', 'group', 'runs', 'review'];
+const appliesIn = (b: Binding, context: Context) => (b.views ? b.views.includes(context) : VIEWS.includes(context));
+
+export function commandFor(context: Context, key: string): Command | undefined {
+  return BINDINGS.find((b) => b.keys.includes(key) && appliesIn(b, context))?.command;
+}
+
+/** The bindings of a view or dialog, in table order (the help overlay lists them). */
+export function bindingsFor(context: Context): Binding[] {
+  return BINDINGS.filter((b) => appliesIn(b, context));
+}
+
+const KEY_LABELS: Record<string, string> = { return: 'Enter', escape: 'Esc', tab: 'Tab', ' ': 'space' };
+
+/** The key a dialog names for a command ("Enter", "Esc", "Ctrl+U"): the first one the table binds there. */
+export function keyLabel(context: Context, command: Command): string {
+  const key = bindingsFor(context).find((b) => b.command === command)?.keys[0];
+  if (key === undefined) throw new Error(`no key for ${command} in ${context}`);
+  return KEY_LABELS[key] ?? key.replace(/^ctrl\+(.)$/u, (_, c: string) => `Ctrl+${c.toUpperCase()}`);
+}
+
+/** What the table says a command does in a view or dialog. */
+export function commandLabel(context: Context, command: Command): string {
+  const binding = bindingsFor(context).find((b) => b.command === command);
+  if (!binding) throw new Error(`no key for ${command} in ${context}`);
+  return binding.label;
+}
+
+/** "Key: what it does" for a dialog's line of keys, the label the table's unless given. */
+export function keyHint(context: Context, command: Command, label?: string): string {
+  return `${keyLabel(context, command)}: ${label ?? commandLabel(context, command)}`;
+}
+
+/**
+ * What a key unbound in a typing dialog does to its text: a printable character is added
+ * (control characters never end up in a value); anything else leaves it (undefined).
+ */
+export function typed(text: string, key: string): string | undefined {
+  return key.length === 1 && key >= ' ' && key !== '\u007f' ? text + key : undefined;
 }
 
 export function hintsFor(view: ViewName): string {
-  return BINDINGS.filter((b) => b.hint && (!b.views || b.views.includes(view)))
+  return bindingsFor(view)
+    .filter((b) => b.hint)
     .map((b) => `${b.keys[0] === ' ' ? 'space' : b.keys[0] === 'return' ? 'enter' : b.keys[0]} ${b.label}`)
     .join('  ');
 }

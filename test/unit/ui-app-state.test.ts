@@ -51,7 +51,7 @@ describe('start', () => {
     const s = initialState(100, 29);
     assert.equal(s.view, 'users');
     assert.deepEqual(s.requests, [{ kind: 'load', what: 'users', gen: 1 }]);
-    const r = initialState(100, 29, []);
+    const r = initialState(100, 29, { changes: [], problems: [] });
     assert.equal(r.view, 'review');
     assert.deepEqual(r.requests, []);
     assert.ok(r.review);
@@ -533,7 +533,7 @@ describe('the plan review', () => {
   ];
 
   test('space excludes, a → yes → Enter asks to apply with the excluded ids', () => {
-    let s = press(initialState(100, 29, CHANGES), 'j', ' ', 'j');
+    let s = press(initialState(100, 29, { changes: CHANGES, problems: [] }), 'j', ' ', 'j');
     assert.deepEqual([...(s.review?.excluded ?? [])], ['u1']);
     s = press(s, 'a');
     assert.equal(s.review?.phase, 'confirm');
@@ -563,7 +563,7 @@ describe('the plan review', () => {
   });
 
   test('a wrong answer returns to the review without a request; q there closes it unapplied', () => {
-    const s = press(typeText(press(initialState(100, 29, CHANGES), 'a'), 'ok'), 'return');
+    const s = press(typeText(press(initialState(100, 29, { changes: CHANGES, problems: [] }), 'a'), 'ok'), 'return');
     assert.equal(s.review?.phase, 'review');
     assert.deepEqual(s.requests, []);
     const closed = press(s, 'q');
@@ -572,7 +572,7 @@ describe('the plan review', () => {
   });
 
   test('while confirming, keys are typed (q, j, space), Ctrl+C still quits', () => {
-    const s = typeText(press(initialState(100, 29, CHANGES), 'a'), 'qj ');
+    const s = typeText(press(initialState(100, 29, { changes: CHANGES, problems: [] }), 'a'), 'qj ');
     assert.equal(s.quit, false);
     assert.equal(s.review?.confirmInput, 'qj ');
     assert.equal(s.review?.selected, 0);
@@ -581,7 +581,7 @@ describe('the plan review', () => {
   });
 
   test('f and Enter (expand) act on the review', () => {
-    let s = press(initialState(100, 29, CHANGES), 'f');
+    let s = press(initialState(100, 29, { changes: CHANGES, problems: [] }), 'f');
     assert.equal(s.review?.filter, 'creates');
     s = press(s, 'f', 'return');
     assert.equal(s.review?.filter, 'updates');
@@ -604,7 +604,7 @@ describe('sync now from the runs view', () => {
     let reqs: Request[];
     [s, reqs] = take(press(take(s)[0], 'p'));
     assert.deepEqual(reqs, [{ kind: 'startSync' }]);
-    s = apply(s, { type: 'reviewReady', changes: [{ id: 'c1', kind: 'deactivate-user', target: 'u1', userName: 'a@example.com' }] });
+    s = apply(s, { type: 'reviewReady', plan: { changes: [{ id: 'c1', kind: 'deactivate-user', target: 'u1', userName: 'a@example.com' }], problems: [] } });
     assert.equal(s.view, 'review');
     assert.equal(s.review?.changes.length, 1);
     const [back, backReqs] = take(press(s, 'q'));
@@ -613,6 +613,14 @@ describe('sync now from the runs view', () => {
     assert.equal(back.review, undefined);
     assert.equal(backReqs.filter((r) => r.kind === 'load' && r.what === 'runs').length, 1);
     assert.match(back.status?.text ?? '', /nothing applied/);
+  });
+
+  test("the review keeps the plan's problems and notes", () => {
+    const problems = [{ origin: { file: 'users.csv', line: 4 }, message: 'no userName' }];
+    const s = apply(press(loadedExplorer(), '3'), { type: 'reviewReady', plan: { changes: [], problems, notes: ['members are write-only'] } });
+    assert.deepEqual(s.review?.problems, problems);
+    assert.deepEqual(s.review?.notes, ['members are write-only']);
+    assert.deepEqual(initialState(100, 29, { changes: [], problems }).review?.problems, problems);
   });
 
   test('p does nothing outside the runs view', () => {

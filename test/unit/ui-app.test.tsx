@@ -10,8 +10,9 @@ import { render } from 'ink-testing-library';
 import { ScimClient } from '../../src/api/client.ts';
 import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import type { ChangeResult } from '../../src/sync/apply.ts';
-import type { Change } from '../../src/sync/model.ts';
-import { App } from '../../src/ui/App.tsx';
+import type { Change, RecordProblem } from '../../src/sync/model.ts';
+import { App, SEARCH_DEBOUNCE_MS, type Schedule } from '../../src/ui/App.tsx';
+import { findingLines } from '../../src/ui/components/ReviewPane.tsx';
 import type { TuiDeps } from '../../src/ui/effects.ts';
 import { BINDINGS } from '../../src/ui/keys.ts';
 import { BASE, caps, fakeFetch, recordingSleep, scimError, scimJson, listResponse, type FakeFetch, type FakeRequest } from './helpers.ts';
@@ -151,8 +152,35 @@ afterEach(() => {
   unmounts = [];
 });
 
-function start(deps: TuiDeps, changes?: Change[], columns = 100) {
-  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} changes={changes} />);
+/** A clock the test moves by hand: what is scheduled runs only once the test moves time past it. */
+function manualClock() {
+  let now = 0;
+  let timers: Array<{ at: number; fn: () => void }> = [];
+  let scheduled = 0;
+  const schedule: Schedule = (fn, ms) => {
+    scheduled++;
+    const timer = { at: now + ms, fn };
+    timers.push(timer);
+    return () => void (timers = timers.filter((t) => t !== timer));
+  };
+  return {
+    schedule,
+    /** Timers waiting to run. */
+    pending: () => timers.length,
+    /** Timers ever set. */
+    scheduled: () => scheduled,
+    advance(ms: number) {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now).sort((a, b) => a.at - b.at);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.fn();
+    },
+  };
+}
+
+function start(deps: TuiDeps, changes?: Change[], columns = 100, more: { problems?: RecordProblem[]; notes?: string[]; schedule?: Schedule } = {}) {
+  const plan = changes && { changes, problems: more.problems ?? [], notes: more.notes };
+  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} plan={plan} schedule={more.schedule} />);
   unmounts.push(r.unmount);
   const frame = () => r.lastFrame() ?? '';
   const lines = () => frame().split('\n');
@@ -459,7 +487,7 @@ describe('search while users are still loading', () => {
     await app.until(/lena\.novak647@example\.com/);
     assert.match(app.frame(), /lena\.novak539@example\.com/);
     const searches = () => server.f.calls.map((c) => c.url.searchParams.get('filter')).filter((f): f is string => f?.includes(' co ') === true);
-    // Typing is debounced: the server hears the query once typing pauses, not every keystroke.
+    // The last query reaches the server (that the ones before it do not: "the search debounce" below).
     await waitFor(() => searches().includes('userName co "lena.nov"'), 5000, () => searches().join(', '));
     assert.ok(!searches().some((f) => f.endsWith(' co "l"')), 'one character is not sent');
     await app.key(ENTER, /filter: lena\.nov/);
@@ -469,6 +497,37 @@ describe('search while users are still loading', () => {
     const shown = app.lines().filter((l) => /lena\.novak\d+@/.test(l));
     const expected = seedUsers(700).filter((u) => u.userName.includes('lena.nov')).map((u) => u.userName);
     assert.deepEqual(shown.map((l) => /(lena\.novak\d+@example\.com)/.exec(l)![1]).sort(), expected.sort());
+  });
+});
+
+describe('the search debounce', () => {
+  test('typing quickly asks the server once, for the last query, once typing has paused', async () => {
+    const hold = gate();
+    // 700 users: the first 500 arrive, the rest wait (while the list loads, the server is asked too).
+    const server = fakeScim(700, { holdListingFrom: { startIndex: 501, gate: hold } });
+    const clock = manualClock();
+    try {
+      const app = start(depsFor(server), undefined, 100, { schedule: clock.schedule });
+      await app.until(/\[1 users \d+\/700…\]/);
+      await app.key('/', /still loading: the server is asked too/);
+      // Lena Novak 647 is not loaded yet: only the server's answer brings her. "k6", "k64" and
+      // "k647" are each long enough to be sent; typed quickly, only the last may be.
+      await app.type('k647', (t) => new RegExp(`/${esc(t)}▏`));
+      const needles = () => server.f.calls.map((c) => c.url.searchParams.get('filter')).flatMap((f) => (f?.includes(' co ') ? [/ co "(.*)"$/.exec(f)![1]!] : []));
+      // The frame shows a key before the app has handed its search on: wait until all three are.
+      await waitFor(() => clock.scheduled() === 3, 5000, () => `scheduled ${clock.scheduled()}; sent ${needles().join(', ')}`);
+      assert.equal(clock.pending(), 1, 'one search waits for the pause: the last');
+      assert.deepEqual(needles(), [], 'nothing is sent while typing');
+      clock.advance(SEARCH_DEBOUNCE_MS - 1);
+      assert.equal(clock.pending(), 1);
+      assert.deepEqual(needles(), [], 'nor before the pause is long enough');
+      clock.advance(1);
+      assert.equal(clock.pending(), 0);
+      await app.until(/lena\.novak647@example\.com/);
+      assert.deepEqual([...new Set(needles())], ['k647'], 'exactly one query reached the server');
+    } finally {
+      hold.open();
+    }
   });
 });
 
@@ -588,6 +647,63 @@ describe('plan review', () => {
     await app.key(ENTER, /title: "Engineer"|userName: "zoe@example\.com"/);
     assert.equal(r.calls.length, 0);
     assert.doesNotMatch(app.frame(), /Applying/);
+  });
+});
+
+describe("the plan's problems and notes in the review", () => {
+  const origin = { file: 'users.csv', line: 2 };
+  const CHANGES: Change[] = [
+    { id: 'new-zoe', kind: 'create-user', userName: 'zoe@example.com', resource: { userName: 'zoe@example.com' }, origin },
+    { id: 'off-cat', kind: 'deactivate-user', target: 't3', userName: 'cat@example.com' },
+  ];
+  const PROBLEMS: RecordProblem[] = [{ origin: { file: 'users.csv', line: 7 }, message: 'userName is missing' }];
+  const NOTES = ['the target does not keep "title": it is left out of the comparison'];
+
+  test('show above the changes, counted in the header', async () => {
+    const app = start(depsFor(fakeScim(0)), CHANGES, 100, { problems: PROBLEMS, notes: NOTES });
+    await app.until(/plan review/);
+    const lines = app.lines().map((l) => l.trimEnd());
+    assert.match(lines[0]!, /plan review · 1 problem · 1 note$/);
+    assert.deepEqual(lines.slice(1, 4), ['1 source record(s) could not be planned (their users are left alone):', '! users.csv:7: userName is missing', 'Note: the target does not keep "title": it is left out of the comparison']);
+    // The changes follow, and the keys still act on them.
+    assert.deepEqual(lines.slice(4, 8), ['Create users (1)', '[✔] + create user zoe@example.com  (users.csv:2)', 'Deactivate users (1)', '[✔] - deactivate user cat@example.com  (t3)']);
+    await app.key(' ', /\[ \] \+ create user zoe/);
+    assert.match(app.frame(), /! users\.csv:7: userName is missing/);
+  });
+
+  test('many findings take at most a third of the pane, and say how many more there are', async () => {
+    const notes = Array.from({ length: 20 }, (_, i) => `note ${i + 1}`);
+    assert.deepEqual(findingLines({ problems: [], notes }, 3), ['Note: note 1', 'Note: note 2', '… 18 more line(s): scimctl sync plan shows them all']);
+    const app = start(depsFor(fakeScim(0)), CHANGES, 100, { notes });
+    await app.until(/plan review · 20 notes$/m);
+    // 30 rows: 24 for the findings and changes, a third of them findings.
+    assert.deepEqual(app.lines().slice(1, 10).map((l) => l.trimEnd()), [...notes.slice(0, 7).map((n) => `Note: ${n}`), '… 13 more line(s): scimctl sync plan shows them all', 'Create users (1)']);
+  });
+
+  test('a plan without problems or notes shows neither block nor count', async () => {
+    const app = start(depsFor(fakeScim(0)), CHANGES);
+    await app.until(/plan review/);
+    assert.match(app.lines()[0]!, /plan review$/);
+    assert.doesNotMatch(app.frame(), /could not be planned|Note:/);
+  });
+
+  test('sync now (runs view, p) reviews the whole plan its source gave', async () => {
+    const deps = depsFor(fakeScim(3), {
+      startSync: async () => ({
+        run: { id: 'r1', command: 'tui sync', profile: 'acme-test', url: BASE, startedAt: new Date(0).toISOString(), status: 'planned' },
+        plan: { changes: CHANGES, problems: PROBLEMS },
+        changes: CHANGES,
+        apply: async () => 'applied',
+        close: () => undefined,
+        finished: false,
+      }),
+    });
+    const app = start(deps);
+    await app.until(/\[1 users 3\]/);
+    await app.key('3', /\[3 runs 0\]/);
+    await app.key('p', /plan review · 1 problem$/m);
+    assert.match(app.frame(), /^! users\.csv:7: userName is missing/m);
+    assert.match(app.frame(), /\+ create user zoe@example\.com/);
   });
 });
 

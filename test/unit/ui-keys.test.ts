@@ -1,7 +1,7 @@
 /** The key table and key naming (src/ui/keys.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BINDINGS, commandFor, hintsFor, keyName, splitKeys, type ViewName } from '../../src/ui/keys.ts';
+import { BINDINGS, bindingsFor, commandFor, hintsFor, keyHint, keyLabel, keyName, splitKeys, typed, type Context, type DialogName, type ViewName } from '../../src/ui/keys.ts';
 
 const VIEWS: ViewName[] = ['users', 'groups', 'user', 'group', 'runs', 'review'];
 
@@ -171,5 +171,82 @@ describe('lone control characters', () => {
   test('are named ctrl+letter, never typed into a value', () => {
     assert.equal(keyName('\u0015', {}), 'ctrl+u');
     assert.equal(keyName('\u0002', {}), 'ctrl+b');
+  });
+});
+
+describe('dialog keys', () => {
+  const DIALOGS: DialogName[] = ['help', 'confirm', 'prompt', 'form', 'pickGroup', 'confirmApply'];
+  const cases: Array<[Context, string, string | undefined]> = [
+    ['help', 'q', 'close'],
+    ['help', '?', 'close'],
+    ['help', 'escape', 'close'],
+    ['help', 'return', 'close'],
+    ['help', 'j', undefined],
+    ['help', 'ctrl+c', 'quit'],
+    ['confirm', 'return', 'submit'],
+    ['confirm', 'escape', 'cancel'],
+    ['confirm', 'backspace', 'erase'],
+    ['confirm', 'delete', 'erase'],
+    ['confirm', 'ctrl+c', 'quit'],
+    // Typed, not commands: the view's q, ?, D and space do not apply in a dialog.
+    ['confirm', 'q', undefined],
+    ['confirm', '?', undefined],
+    ['confirm', 'D', undefined],
+    ['prompt', ' ', undefined],
+    ['prompt', 'return', 'submit'],
+    ['prompt', 'tab', undefined],
+    ['form', 'tab', 'nextField'],
+    ['form', 'down', 'nextField'],
+    ['form', 'up', 'prevField'],
+    ['form', 'ctrl+u', 'clearField'],
+    ['form', 'return', 'submit'],
+    ['pickGroup', 'up', 'up'],
+    ['pickGroup', 'down', 'down'],
+    ['pickGroup', 'j', undefined],
+    ['pickGroup', 'return', 'submit'],
+    ['confirmApply', 'return', 'submit'],
+    ['confirmApply', 'escape', 'cancel'],
+    ['confirmApply', 'a', undefined],
+    ['confirmApply', 'ctrl+c', 'quit'],
+    // Dialog keys stay in dialogs.
+    ['users', 'ctrl+u', undefined],
+    ['user', 'backspace', undefined],
+  ];
+  for (const [context, key, command] of cases) {
+    test(`${JSON.stringify(key)} in ${context} → ${command ?? 'typed / nothing'}`, () => {
+      assert.equal(commandFor(context, key), command);
+    });
+  }
+
+  test('no key means two things in the same dialog; every dialog quits on Ctrl+C', () => {
+    for (const dialog of DIALOGS) {
+      const seen = new Map<string, string>();
+      for (const b of bindingsFor(dialog)) {
+        for (const k of b.keys) {
+          assert.ok(!seen.has(k), `${dialog}: "${k}" is bound to ${seen.get(k)} and ${b.command}`);
+          seen.set(k, b.command);
+        }
+      }
+      assert.equal(seen.get('ctrl+c'), 'quit', dialog);
+    }
+  });
+
+  test('dialogs name their keys from the table', () => {
+    assert.equal(keyLabel('confirm', 'submit'), 'Enter');
+    assert.equal(keyLabel('prompt', 'cancel'), 'Esc');
+    assert.equal(keyLabel('form', 'nextField'), 'Tab');
+    assert.equal(keyLabel('form', 'clearField'), 'Ctrl+U');
+    assert.equal(keyHint('form', 'clearField'), 'Ctrl+U: clear it');
+    assert.equal(keyHint('pickGroup', 'submit', 'choose'), 'Enter: choose');
+    assert.throws(() => keyLabel('help', 'submit'), /no key for submit in help/);
+  });
+
+  test('typed: printable characters only', () => {
+    assert.equal(typed('ye', 's'), 'yes');
+    assert.equal(typed('', ' '), ' ');
+    assert.equal(typed('a', 'é'), 'aé');
+    assert.equal(typed('a', 'return'), undefined);
+    assert.equal(typed('a', '\u007f'), undefined);
+    assert.equal(typed('a', '\u0001'), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { render } from 'ink-testing-library';
-import { scrollOffset, Table } from '../../src/ui/components/Table.tsx';
+import { Table } from '../../src/ui/components/Table.tsx';
 import type { Column } from '../../src/output/table.ts';
 
 interface Row {
@@ -24,13 +24,5 @@ describe('ui Table', () => {
     assert.match(frame, /row-504/);
     assert.doesNotMatch(frame, /row-505|row-499/);
     unmount();
-  });
-
-  test('scrollOffset keeps the selection in view with minimal movement', () => {
-    assert.equal(scrollOffset(0, 0, 5, 100), 0);
-    assert.equal(scrollOffset(5, 0, 5, 100), 1);
-    assert.equal(scrollOffset(3, 10, 5, 100), 3);
-    assert.equal(scrollOffset(99, 0, 5, 100), 95);
-    assert.equal(scrollOffset(2, 0, 5, 3), 0);
   });
 });

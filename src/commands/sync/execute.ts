@@ -71,7 +71,7 @@ async function reviewAndApply(f: Factory, session: SyncSession, flags: ApplyFlag
     },
     profile: session.connection.name,
     url: session.connection.url,
-    changes: session.planned!.plan.changes,
+    plan: session.planned!.plan,
     color: f.io.color,
   });
   // The review showed the error; the run ends with it, and so does the command.

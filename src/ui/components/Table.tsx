@@ -32,12 +32,3 @@ export function Table<T>({ rows, columns, width, height, offset, selected }: Tab
     </Box>
   );
 }
-
-/** The offset that keeps `selected` in view, moving the window as little as possible. */
-export function scrollOffset(selected: number, offset: number, visibleRows: number, total: number): number {
-  if (visibleRows <= 0) return 0;
-  let next = offset;
-  if (selected < next) next = selected;
-  if (selected >= next + visibleRows) next = selected - visibleRows + 1;
-  return Math.max(0, Math.min(next, Math.max(0, total - visibleRows)));
-}

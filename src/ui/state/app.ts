@@ -7,10 +7,9 @@
  */
 import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
-import { commandFor, type Command, type ViewName } from '../keys.ts';
+import { commandFor, keyLabel, typed, type Command, type ViewName } from '../keys.ts';
 import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from './list.ts';
-import { initialReview, reviewReducer, type ReviewState } from './review.ts';
-import type { Change } from '../../sync/model.ts';
+import { initialReview, reviewReducer, type ReviewPlan, type ReviewState } from './review.ts';
 
 export type Tab = 'users' | 'groups' | 'runs';
 
@@ -31,7 +30,8 @@ export type Request =
 export type Overlay =
   | { kind: 'help' }
   | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
-  | { kind: 'prompt'; title: string; hint: string; input: string; then: 'search' }
+  /** The search prompt: shown in the footer line, over the list it narrows. */
+  | { kind: 'prompt'; input: string; then: 'search' }
   | { kind: 'form'; purpose: 'create' | 'edit'; title: string; fields: Array<{ name: string; label: string; value: string; initial?: string }>; focus: number }
   | { kind: 'pickGroup'; add: boolean; query: string; selected: number; groups: Array<{ id: string; displayName: string }> };
 
@@ -84,7 +84,7 @@ export type Action =
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
-  | { type: 'reviewReady'; changes: Change[] };
+  | { type: 'reviewReady'; plan: ReviewPlan };
 
 
 export const USER_MODEL: ListModel<ScimUser> = {
@@ -100,22 +100,23 @@ export const RUN_MODEL: ListModel<RunRecord> = { haystack: (r) => `${r.id} ${r.c
 /** Rows the list pane has for data (header, footer and the table header taken off). */
 export const listHeight = (s: Pick<AppState, 'rows'>) => Math.max(3, s.rows - 5);
 
-export function initialState(columns: number, rows: number, changes?: Change[]): AppState {
+/** The explorer, or the review of `plan` when one is given. */
+export function initialState(columns: number, rows: number, plan?: ReviewPlan): AppState {
   const base: AppState = {
     columns,
     rows,
-    view: changes ? 'review' : 'users',
+    view: plan ? 'review' : 'users',
     tab: 'users',
     // The explorer asks for users at once: the list is loading from the start.
-    users: changes ? emptyList() : { ...emptyList(), loading: true },
+    users: plan ? emptyList() : { ...emptyList(), loading: true },
     groups: emptyList(),
     runs: emptyList(),
-    requests: changes ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
+    requests: plan ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
     pane: 'list',
-    loads: { users: changes ? 0 : 1, groups: 0, runs: 0 },
+    loads: { users: plan ? 0 : 1, groups: 0, runs: 0 },
     quit: false,
   };
-  return changes ? { ...base, review: initialReview(changes) } : base;
+  return plan ? { ...base, review: initialReview(plan.changes, plan) } : base;
 }
 
 const listOf = (s: AppState, tab: Tab) => (tab === 'users' ? s.users : tab === 'groups' ? s.groups : s.runs);
@@ -137,37 +138,36 @@ function showTab(s: AppState, tab: Tab): AppState {
   return list.items.length === 0 && !list.loading ? load(next, tab, { ...list, loading: true }) : next;
 }
 
-function typeInto(text: string, key: string): string | undefined {
-  if (key === 'backspace' || key === 'delete') return text.slice(0, -1);
-  // Printable characters only: control characters never end up in a value.
-  if (key.length === 1 && key >= ' ' && key !== '\u007f') return text + key;
-  return undefined;
+/** A typing dialog's text after a key: a character erased or typed; undefined if the key does neither. */
+function edited(text: string, cmd: Command | undefined, key: string): string | undefined {
+  if (cmd === 'erase') return text.slice(0, -1);
+  return cmd === undefined ? typed(text, key) : undefined;
 }
 
+/** Keys while a dialog is open: its own bindings (src/ui/keys.ts), and text typed into it. */
 function overlayKey(s: AppState, o: Overlay, key: string): AppState {
-  if (key === 'ctrl+c') return command({ ...s, overlay: undefined }, 'quit');
-  if (o.kind === 'help') return key === 'escape' || key === 'q' || key === '?' || key === 'return' ? { ...s, overlay: undefined } : s;
-  if (key === 'escape') return { ...s, overlay: undefined, status: { text: 'cancelled', level: 'info' } };
+  const cmd = commandFor(o.kind, key);
+  if (cmd === 'quit') return command({ ...s, overlay: undefined }, 'quit');
+  if (o.kind === 'help') return cmd === 'close' ? { ...s, overlay: undefined } : s;
+  if (cmd === 'cancel') return { ...s, overlay: undefined, status: { text: 'cancelled', level: 'info' } };
   if (o.kind === 'confirm') {
-    if (key === 'return') {
+    if (cmd === 'submit') {
       if (o.input !== o.expected) return { ...s, overlay: undefined, status: { text: `not confirmed (type "${o.expected}")`, level: 'info' } };
       return ask({ ...s, overlay: undefined, status: { text: 'working…', level: 'info' } }, o.then);
     }
-    const input = typeInto(o.input, key);
+    const input = edited(o.input, cmd, key);
     return input === undefined ? s : { ...s, overlay: { ...o, input } };
   }
   if (o.kind === 'prompt') {
-    if (key === 'return') {
-      return { ...s, overlay: undefined };
-    }
-    const input = typeInto(o.input, key);
+    if (cmd === 'submit') return { ...s, overlay: undefined };
+    const input = edited(o.input, cmd, key);
     if (input === undefined) return s;
     return search({ ...s, overlay: { ...o, input } }, input);
   }
   if (o.kind === 'form') {
-    if (key === 'tab' || key === 'down') return { ...s, overlay: { ...o, focus: (o.focus + 1) % o.fields.length } };
-    if (key === 'up') return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
-    if (key === 'return') {
+    if (cmd === 'nextField') return { ...s, overlay: { ...o, focus: (o.focus + 1) % o.fields.length } };
+    if (cmd === 'prevField') return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
+    if (cmd === 'submit') {
       if (o.purpose === 'create') return ask({ ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } }, { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) });
       if (!s.user) return { ...s, overlay: undefined };
       // Only the fields that changed become edits (an emptied field removes its attribute); the last field takes any PATH=VALUE.
@@ -177,21 +177,20 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
       if (edits.length === 0) return { ...s, overlay: undefined, status: { text: 'nothing changed', level: 'info' } };
       return ask({ ...s, overlay: undefined, status: { text: 'saving…', level: 'info' } }, { kind: 'edit', id: s.user.id, edits });
     }
-    const field = o.fields[o.focus]!;
-    if (key === 'ctrl+u') return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value: '' } : f)) } };
-    const value = typeInto(field.value, key);
+    if (cmd === 'clearField') return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value: '' } : f)) } };
+    const value = edited(o.fields[o.focus]!.value, cmd, key);
     if (value === undefined) return s;
     return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value } : f)) } };
   }
   // pickGroup
   const matches = o.groups.filter((g) => g.displayName.toLowerCase().includes(o.query.toLowerCase()));
-  if (key === 'up' || key === 'down') return { ...s, overlay: { ...o, selected: Math.max(0, Math.min(matches.length - 1, o.selected + (key === 'up' ? -1 : 1))) } };
-  if (key === 'return') {
+  if (cmd === 'up' || cmd === 'down') return { ...s, overlay: { ...o, selected: Math.max(0, Math.min(matches.length - 1, o.selected + (cmd === 'up' ? -1 : 1))) } };
+  if (cmd === 'submit') {
     const g = matches[o.selected];
     if (!g || !s.user) return { ...s, overlay: undefined };
     return ask({ ...s, overlay: undefined, status: { text: `${o.add ? 'adding to' : 'removing from'} ${g.displayName}…`, level: 'info' } }, { kind: 'membership', userId: s.user.id, groupId: g.id, add: o.add });
   }
-  const query = typeInto(o.query, key);
+  const query = edited(o.query, cmd, key);
   return query === undefined ? s : { ...s, overlay: { ...o, query, selected: 0 } };
 }
 
@@ -214,7 +213,7 @@ function command(s: AppState, cmd: Command): AppState {
       if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups')) return { ...s, pane: 'list' };
       // The changes under way cannot be called back: leaving now would report "nothing applied"
       // while they go on being applied. The review closes once they are done.
-      if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: 'changes are being applied: q quits when they are done', level: 'info' } };
+      if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: `changes are being applied: ${keyLabel('review', 'back')} quits when they are done`, level: 'info' } };
       if (cmd === 'back' && s.view === 'review' && s.reviewFromRuns) {
         const done = s.review?.phase === 'done';
         return load({ ...s, view: 'runs', tab: 'runs', review: undefined, reviewFromRuns: false, status: { text: done ? s.status?.text ?? 'applied' : 'closed the review: nothing applied', level: 'info' } }, 'runs', { ...s.runs, loading: true });
@@ -248,7 +247,7 @@ function command(s: AppState, cmd: Command): AppState {
       return s;
     }
     case 'search':
-      return { ...s, overlay: { kind: 'prompt', title: 'Search', hint: 'type to filter; Enter keeps the result, Esc closes', input: listOf(s, s.tab).query, then: 'search' } };
+      return { ...s, overlay: { kind: 'prompt', input: listOf(s, s.tab).query, then: 'search' } };
     case 'nextPane': {
       if (s.pane === 'detail') return { ...s, pane: 'list' };
       const item = selectedItem(listOf(s, s.tab) as ListState<{ id: string }>);
@@ -344,6 +343,15 @@ function command(s: AppState, cmd: Command): AppState {
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'apply' }) } : s;
     case 'startSync':
       return ask({ ...s, status: { text: "planning from the profile's source: reading source and target…", level: 'info' } }, { kind: 'startSync' });
+    // Dialog commands: bound only in dialogs (overlayKey).
+    case 'close':
+    case 'cancel':
+    case 'submit':
+    case 'erase':
+    case 'nextField':
+    case 'prevField':
+    case 'clearField':
+      return s;
   }
 }
 
@@ -358,7 +366,7 @@ export function appReducer(s: AppState, a: Action): AppState {
     case 'key': {
       if (s.overlay) return overlayKey(s, s.overlay, a.key);
       if (s.view === 'review' && s.review?.phase === 'confirm') {
-        if (a.key === 'ctrl+c') return { ...s, quit: true };
+        if (commandFor('confirmApply', a.key) === 'quit') return { ...s, quit: true };
         const review = reviewReducer(s.review, { type: 'confirmKey', key: a.key });
         return review.phase === 'applying' ? ask({ ...s, review }, { kind: 'apply', excluded: [...review.excluded] }) : { ...s, review };
       }
@@ -424,8 +432,10 @@ export function appReducer(s: AppState, a: Action): AppState {
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
-    case 'reviewReady':
-      return { ...s, view: 'review', review: initialReview(a.changes), reviewFromRuns: true, status: { text: a.changes.length ? `${a.changes.length} change(s) to review` : 'no changes: the target matches the source', level: 'info' } };
+    case 'reviewReady': {
+      const n = a.plan.changes.length;
+      return { ...s, view: 'review', review: initialReview(a.plan.changes, a.plan), reviewFromRuns: true, status: { text: n ? `${n} change(s) to review` : 'no changes: the target matches the source', level: 'info' } };
+    }
     case 'applyFinished':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } } : s;
   }

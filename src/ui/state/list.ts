@@ -108,10 +108,6 @@ export function selectedItem<T>(state: ListState<T>): T | undefined {
   return i === undefined ? undefined : state.items[i];
 }
 
-export function visibleWindow<T>(state: ListState<T>, height: number): T[] {
-  return state.visible.slice(state.offset, state.offset + height).map((i) => state.items[i]!);
-}
-
 /** Replaces one row in place (after an edit), keeping the view where it is. */
 export function updateRow<T extends { id: string }>(state: ListState<T>, row: T): ListState<T> {
   const at = state.items.findIndex((x) => x.id === row.id);

@@ -5,15 +5,23 @@
 import type { ChangeResult } from '../../sync/apply.ts';
 import { kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
 import { countChanges } from '../../sync/counts.ts';
-import type { Change, PlanSummary } from '../../sync/model.ts';
+import type { Change, Plan, PlanSummary, RecordProblem } from '../../sync/model.ts';
+import { commandFor, typed } from '../keys.ts';
 
 export type ReviewFilter = 'all' | ReviewCategory;
 const FILTERS: ReviewFilter[] = ['all', 'creates', 'updates', 'removals', 'groups'];
 
 export type ReviewPhase = 'review' | 'confirm' | 'applying' | 'done';
 
+/** What the review shows of a plan: its changes, and what could not be planned and why (the plan's problems and notes). */
+export type ReviewPlan = Pick<Plan, 'changes' | 'problems' | 'notes'>;
+
 export interface ReviewState {
   changes: Change[];
+  /** Source records the plan could not take up (their users are left alone). */
+  problems: readonly RecordProblem[];
+  /** How the plan was adapted to the target. */
+  notes: readonly string[];
   excluded: ReadonlySet<string>;
   expanded: ReadonlySet<string>;
   filter: ReviewFilter;
@@ -35,8 +43,9 @@ export type ReviewAction =
   | { type: 'result'; result: ChangeResult }
   | { type: 'finished' };
 
-export function initialReview(changes: Change[]): ReviewState {
-  return { changes, excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
+/** A review of these changes; of a whole plan with `initialReview(plan.changes, plan)`. */
+export function initialReview(changes: Change[], findings: Partial<Pick<ReviewPlan, 'problems' | 'notes'>> = {}): ReviewState {
+  return { changes, problems: findings.problems ?? [], notes: findings.notes ?? [], excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
 }
 
 /** The changes the current filter shows, grouped by kind in review order (users first, then groups: not apply order). */
@@ -105,10 +114,13 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
       return { ...state, phase: 'confirm', confirmInput: '' };
     case 'confirmKey': {
       if (state.phase !== 'confirm') return state;
-      if (action.key === 'return') return state.confirmInput === 'yes' ? { ...state, phase: 'applying' } : { ...state, phase: 'review', confirmInput: '' };
-      if (action.key === 'backspace' || action.key === 'delete') return { ...state, confirmInput: state.confirmInput.slice(0, -1) };
-      if (action.key === 'escape') return { ...state, phase: 'review', confirmInput: '' };
-      return action.key.length === 1 ? { ...state, confirmInput: state.confirmInput + action.key } : state;
+      // The keys of the "type yes" line come from the key table (src/ui/keys.ts).
+      const cmd = commandFor('confirmApply', action.key);
+      if (cmd === 'submit') return state.confirmInput === 'yes' ? { ...state, phase: 'applying' } : { ...state, phase: 'review', confirmInput: '' };
+      if (cmd === 'erase') return { ...state, confirmInput: state.confirmInput.slice(0, -1) };
+      if (cmd === 'cancel') return { ...state, phase: 'review', confirmInput: '' };
+      const confirmInput = cmd === undefined ? typed(state.confirmInput, action.key) : undefined;
+      return confirmInput === undefined ? state : { ...state, confirmInput };
     }
     case 'cancel':
       return state.phase === 'confirm' ? { ...state, phase: 'review', confirmInput: '' } : state;
