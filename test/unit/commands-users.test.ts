@@ -280,6 +280,18 @@ describe('users activate and deactivate', () => {
         ['nobody@example.com', 'not-found'],
       ],
     );
+    const none = await h.run(['users', 'activate']);
+    assert.equal(none.code, ExitCode.USAGE);
+    assert.match(none.stderr, /name the users to activate, or give --from FILE/);
+  });
+
+  test('--from FILE names the users', async () => {
+    const { ann } = await seed();
+    const file = join(h.dir, 'leavers.txt');
+    writeFileSync(file, 'ann@example.com\n');
+    const r = await h.run(['users', 'deactivate', '--from', file, '--yes']);
+    assert.equal(r.code, ExitCode.OK, r.stderr);
+    assert.equal((await userOnServer(ann)).active, false);
   });
 });
 
