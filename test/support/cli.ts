@@ -100,6 +100,8 @@ export interface CliHarness {
   requests: ServedRequest[];
   /** Runs scimctl with these arguments against the in-memory server. */
   run(args: string[], options?: TestStreamOptions & { env?: Env }): Promise<CliResult>;
+  /** Starts scimctl and returns at once: its output so far, and its exit code when it ends. */
+  start(args: string[], options?: TestStreamOptions & { env?: Env }): { stdout(): string; stderr(): string; exit: Promise<number> };
   /** A request to the server directly (seeding, or checking its state). */
   scim(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   cleanup(): void;
@@ -112,6 +114,11 @@ export async function cliHarness(): Promise<CliHarness> {
   const service = await memoryService(url);
   const { fetch, requests } = serviceFetch(service, { token });
   const { env, dir, cleanup } = testEnv({ SCIMCTL_URL: url, SCIMCTL_TOKEN: token });
+  const start: CliHarness['start'] = (args, options = {}) => {
+    const streams = testStreams(options);
+    const exit = runCli(args, { io: streams.io, env: { ...env, ...options.env }, fetch });
+    return { stdout: streams.stdout, stderr: streams.stderr, exit };
+  };
   return {
     url,
     token,
@@ -119,10 +126,11 @@ export async function cliHarness(): Promise<CliHarness> {
     dir,
     service,
     requests,
+    start,
     async run(args, options = {}) {
-      const streams = testStreams(options);
-      const code = await runCli(args, { io: streams.io, env: { ...env, ...options.env }, fetch });
-      return { code, stdout: streams.stdout(), stderr: streams.stderr() };
+      const started = start(args, options);
+      const code = await started.exit;
+      return { code, stdout: started.stdout(), stderr: started.stderr() };
     },
     async scim(method, path, body) {
       const u = new URL(path, 'http://x');
