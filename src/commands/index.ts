@@ -55,7 +55,11 @@ export async function loadCommands(args: string[]): Promise<Map<string, Part>> {
 }
 
 /** Global options that take a value: `--profile demo users list` names `users`, not `demo`. */
-const VALUE_OPTIONS = new Set(['--profile', '-p', '--timeout', '--retries']);
+const VALUE_OPTIONS = new Set(
+  Object.entries(GLOBAL_OPTIONS)
+    .filter(([, o]) => o.type !== 'boolean')
+    .flatMap(([name, o]) => [`--${name}`, ...('alias' in o ? [`-${o.alias}`] : [])]),
+);
 
 /** The words of the command line that are neither options nor options' values (`users`, `get`, …). */
 export function commandWords(args: readonly string[]): string[] {
