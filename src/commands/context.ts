@@ -1,7 +1,19 @@
 /**
  * How a command is written: `defineCommand({ command, describe, builder, run })`. The flags
  * `run` gets are typed from what the builder declares (yargs' Argv<T> grows with each
- * .option()/.positional()), so an option's name and type are written once, in the builder.
+ * .option()/.positional(), and `run` sees them camelCased too), so an option's name and type
+ * are written once, in the builder: no Args interface to keep in step, no casts.
+ *
+ *   export const usersGetCommand = defineCommand({
+ *     command: 'get <user>',
+ *     describe: 'Show one user',
+ *     builder: (y) => y.positional('user', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+ *     run: async (argv, f) => { ... argv.user (string), argv.json (boolean) ... },
+ *   });
+ *
+ * Flags several commands share are a generic builder fragment, `<T>(y: Argv<T>) => y.option(…)…`,
+ * called inside each builder; `CommandArgs<ReturnType<…>>` names what it adds when a helper
+ * needs the type.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
 import type { Factory } from './factory.ts';
@@ -28,8 +40,12 @@ export interface CliContext {
   factory(argv: GlobalArgs): Factory;
 }
 
-/** The parsed flags of a command whose builder yields Argv<A>: as declared and in camelCase. */
-export type CommandArgs<A> = ArgumentsCamelCase<A>;
+/**
+ * The parsed flags of a command whose builder yields Argv<A>: as declared and in camelCase.
+ * Only those: yargs' catch-all `[name: string]: unknown` is left out, so a misspelt flag is an error.
+ */
+export type CommandArgs<A> = DeclaredOnly<ArgumentsCamelCase<A>>;
+type DeclaredOnly<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
 
 export interface CommandSpec<A extends GlobalOptions> {
   /** yargs command string, e.g. `get <user>` or `delete [users..]`. */
@@ -50,7 +66,12 @@ export function defineCommand<A extends GlobalOptions>(spec: CommandSpec<A>): Cl
     command: spec.command,
     describe: spec.describe,
     builder: spec.builder,
-    handler: (argv) => spec.run(argv, ctx.factory(spec.globals ? spec.globals(argv) : globalArgs(argv))),
+    handler: (argv) => {
+      // The same object: only yargs' catch-all index signature is dropped from its type
+      // (TypeScript cannot see that for a generic A).
+      const args = argv as CommandArgs<A>;
+      return spec.run(args, ctx.factory(spec.globals ? spec.globals(args) : globalArgs(argv)));
+    },
   });
 }
 
