@@ -3,7 +3,7 @@
  * the outcome into an exit code. The only place that sets the exit code.
  */
 import type { Connection } from './config/connection.ts';
-import { loadEnv } from './config/env.ts';
+import { loadEnv, type Env } from './config/env.ts';
 import type { GlobalArgs } from './commands/context.ts';
 import { buildCli, commandWords, loadCommands } from './commands/index.ts';
 import { ExitCode, exitCodeFor, SilentExit, UsageError } from './commands/exit-codes.ts';
@@ -13,16 +13,32 @@ import { interruptListener, runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
 import { safeLines } from './output/safe-text.ts';
 
-export async function main(args: string[], io: IOStreams = systemStreams(), env = loadEnv()): Promise<number> {
+/** What a run of scimctl talks to; each defaults to the real one (tests hand in their own). */
+export interface CliDeps {
+  io?: IOStreams;
+  env?: Env;
+  /** The HTTP client's fetch. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Runs scimctl with these arguments and returns its exit code. */
+export async function runCli(args: string[], deps: CliDeps = {}): Promise<number> {
+  const io = deps.io ?? systemStreams();
+  const env = deps.env ?? loadEnv();
   let factory: Factory | undefined;
   const ctx = {
     factory: (argv: GlobalArgs) =>
-      (factory ??= createFactory(io, env, {
-        profile: argv.profile,
-        allowInsecureHttp: argv.allowInsecureHttp,
-        timeout: argv.timeout,
-        retries: argv.retries,
-      })),
+      (factory ??= createFactory(
+        io,
+        env,
+        {
+          profile: argv.profile,
+          allowInsecureHttp: argv.allowInsecureHttp,
+          timeout: argv.timeout,
+          retries: argv.retries,
+        },
+        { fetch: deps.fetch },
+      )),
   };
   const cli = buildCli(args, ctx, io.columns, await loadCommands(args));
   try {
@@ -68,7 +84,7 @@ export function run(): void {
       process.exit(ExitCode.INTERRUPTED);
     }),
   );
-  main(process.argv.slice(2)).then(
+  runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

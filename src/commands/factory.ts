@@ -34,7 +34,13 @@ export interface FactoryFlags extends ConnectionFlags {
   retries?: number;
 }
 
-export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Factory {
+/** What the factory's parts talk to, when not the real thing (tests). */
+export interface FactoryDeps {
+  /** The SCIM client's fetch (default: the global one). */
+  fetch?: typeof globalThis.fetch;
+}
+
+export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps: FactoryDeps = {}): Factory {
   let store: Promise<ProfileStore> | undefined;
   let connection: Promise<Connection> | undefined;
   let resolved: Connection | undefined;
@@ -66,6 +72,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags): Fac
       timeoutMs: flags.timeout !== undefined ? flags.timeout * 1000 : c.timeoutMs,
       retries: flags.retries,
       userAgent: `scimctl/${VERSION}`,
+      fetch: deps.fetch,
       capabilityCache: fileCapabilityCache(env, c.name, c.url),
       onAdapt: (message: string) => f.log(message),
       onRetry: (info: RetryInfo) =>

@@ -71,8 +71,9 @@ export function numericOptionProblem(argv: Record<string, unknown>, args: readon
     if (!(name in argv) || argv[name] === undefined) continue;
     const value = argv[name];
     const values = Array.isArray(value) ? value : [value];
-    // Not this command's number option: someone else's option of the same name.
-    if (number && !values.every((v) => typeof v === 'number')) continue;
+    // Not this command's number option: someone else's option of the same name (an empty list
+    // is a list positional given no values: `users deactivate --from FILE`).
+    if (number && (values.length === 0 || !values.every((v) => typeof v === 'number'))) continue;
     if (Array.isArray(value)) return `--${name} is given ${value.length} times; give it once`;
     const problem = rule(value);
     if (!problem) continue;

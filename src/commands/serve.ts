@@ -9,7 +9,7 @@ import type { ServeOptions, Serving } from '../server/index.ts';
 import type { SampleOrganisation } from '../server/sample.ts';
 import type { SourcePreset } from '../sources/source.ts';
 import { untilStopped } from '../util/interrupt.ts';
-import type { CliContext, Command, GlobalArgs } from './context.ts';
+import { defineCommand } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 import type { Factory } from './factory.ts';
 
@@ -71,49 +71,45 @@ export async function startServing(flags: ServeFlags & { token: string; seed?: S
   }
 }
 
-async function runServe(flags: ServeFlags, f: Factory): Promise<void> {
-  if (!flags.tokenEnv) throw new UsageError('name the environment variable holding the bearer token clients must send: --token-env VAR');
-  const token = f.env[flags.tokenEnv];
-  if (!token) throw new UsageError(`${flags.tokenEnv} is not set (or empty): set it to the bearer token clients must send`);
-  if (flags.source !== undefined && flags.seedUsers !== undefined) throw new UsageError('--source serves a file as it is: it cannot be combined with --seed-users');
-  const stop = untilStopped();
-  let server: Serving;
-  try {
-    server = await startServing({ ...flags, token }, f);
-  } catch (e) {
-    stop.release();
-    throw e;
-  }
-  const { users, groups } = server.counts();
-  f.io.stdout.write(`${server.url}\n`);
-  const what = flags.source !== undefined ? `${flags.source} read-only` : (flags.data ?? join(dataDir(f.env), 'serve'));
-  f.log(`serving ${users} users and ${groups} groups (${what}) at ${server.url}; token from $${flags.tokenEnv}. Ctrl+C stops.`);
-  const signal = await stop.wait();
-  f.log(`${signal === 'SIGINT' ? 'Ctrl+C' : signal}: stopping`);
-  await server.stop();
-  f.log(flags.source !== undefined ? 'stopped' : 'stopped; everything is saved');
-}
-
-export function serveCommand(ctx: CliContext): Command<GlobalArgs & ServeFlags> {
-  return {
-    command: 'serve',
-    describe: 'Run a SCIM 2.0 server on this machine (a local store, or a source file read-only)',
-    builder: (y) =>
-      y
-        .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on (loopback unless --allow-insecure-http)' })
-        .option('port', { type: 'number', default: 8080, describe: 'Port (0 = any free port); the base URL is printed on stdout' })
-        .option('token-env', { type: 'string', describe: 'Environment variable holding the bearer token clients must send (required)' })
-        .option('data', { type: 'string', describe: 'Directory of the persistent store (default: <data dir>/serve)' })
-        .option('source', { type: 'string', describe: 'Serve this source file read-only (any file `scimctl sync` reads)' })
-        .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of --source' })
-        .option('mapping', { type: 'string', describe: 'Mapping file for --source' })
-        .option('groups-file', { type: 'string', describe: 'Groups file for --source' })
-        .option('seed-users', { type: 'number', describe: 'Fill an empty store with a generated sample organisation of N users' })
-        .option('seed-groups', { type: 'number', default: 20, describe: 'Groups of the sample organisation' })
-        .option('log-requests', { type: 'boolean', default: false, describe: 'Log every request (method, path, status, time) on stderr' })
-        .option('fsync', { type: 'boolean', default: true, describe: 'Sync every change to disk before answering (--no-fsync: faster; a crash can lose the last changes)' })
-        .example('SCIM_TOKEN=$(openssl rand -hex 24) scimctl serve --token-env SCIM_TOKEN', 'a server on http://127.0.0.1:8080/scim/v2')
-        .example('scimctl serve --source hr.csv --token-env SCIM_TOKEN --port 0', 'serve an HR export read-only on a free port') as never,
-    handler: (argv) => runServe(argv, ctx.factory(argv)),
-  };
-}
+export const serveCommand = defineCommand({
+  command: 'serve',
+  describe: 'Run a SCIM 2.0 server on this machine (a local store, or a source file read-only)',
+  builder: (y) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on (loopback unless --allow-insecure-http)' })
+      .option('port', { type: 'number', default: 8080, describe: 'Port (0 = any free port); the base URL is printed on stdout' })
+      .option('token-env', { type: 'string', describe: 'Environment variable holding the bearer token clients must send (required)' })
+      .option('data', { type: 'string', describe: 'Directory of the persistent store (default: <data dir>/serve)' })
+      .option('source', { type: 'string', describe: 'Serve this source file read-only (any file `scimctl sync` reads)' })
+      .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of --source' })
+      .option('mapping', { type: 'string', describe: 'Mapping file for --source' })
+      .option('groups-file', { type: 'string', describe: 'Groups file for --source' })
+      .option('seed-users', { type: 'number', describe: 'Fill an empty store with a generated sample organisation of N users' })
+      .option('seed-groups', { type: 'number', default: 20, describe: 'Groups of the sample organisation' })
+      .option('log-requests', { type: 'boolean', default: false, describe: 'Log every request (method, path, status, time) on stderr' })
+      .option('fsync', { type: 'boolean', default: true, describe: 'Sync every change to disk before answering (--no-fsync: faster; a crash can lose the last changes)' })
+      .example('SCIM_TOKEN=$(openssl rand -hex 24) scimctl serve --token-env SCIM_TOKEN', 'a server on http://127.0.0.1:8080/scim/v2')
+      .example('scimctl serve --source hr.csv --token-env SCIM_TOKEN --port 0', 'serve an HR export read-only on a free port'),
+  run: async (argv, f) => {
+    if (!argv.tokenEnv) throw new UsageError('name the environment variable holding the bearer token clients must send: --token-env VAR');
+    const token = f.env[argv.tokenEnv];
+    if (!token) throw new UsageError(`${argv.tokenEnv} is not set (or empty): set it to the bearer token clients must send`);
+    if (argv.source !== undefined && argv.seedUsers !== undefined) throw new UsageError('--source serves a file as it is: it cannot be combined with --seed-users');
+    const stop = untilStopped();
+    let server: Serving;
+    try {
+      server = await startServing({ ...argv, token }, f);
+    } catch (e) {
+      stop.release();
+      throw e;
+    }
+    const { users, groups } = server.counts();
+    f.io.stdout.write(`${server.url}\n`);
+    const what = argv.source !== undefined ? `${argv.source} read-only` : (argv.data ?? join(dataDir(f.env), 'serve'));
+    f.log(`serving ${users} users and ${groups} groups (${what}) at ${server.url}; token from $${argv.tokenEnv}. Ctrl+C stops.`);
+    const signal = await stop.wait();
+    f.log(`${signal === 'SIGINT' ? 'Ctrl+C' : signal}: stopping`);
+    await server.stop();
+    f.log(argv.source !== undefined ? 'stopped' : 'stopped; everything is saved');
+  },
+});

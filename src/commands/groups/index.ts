@@ -1,6 +1,5 @@
 /** The groups commands (loaded only when the command line names `groups`). */
-import type { Argv } from 'yargs';
-import type { CliContext } from '../context.ts';
+import type { CliContext, GlobalArgv } from '../context.ts';
 import { groupsCreateCommand, groupsRenameCommand } from './create.ts';
 import { groupsDeleteCommand } from './delete.ts';
 import { groupsGetCommand } from './get.ts';
@@ -8,7 +7,7 @@ import { groupsListCommand } from './list.ts';
 import { groupsMembersCommand } from './members.ts';
 import { groupsAddMembersCommand, groupsRemoveMembersCommand, groupsSetMembersCommand } from './membership.ts';
 
-export default (y: Argv, ctx: CliContext): Argv =>
+export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
   y
     .command(groupsListCommand(ctx))
     .command(groupsGetCommand(ctx))

@@ -2,26 +2,8 @@ import { resolve } from 'node:path';
 import { validateServerUrl } from '../../config/connection.ts';
 import { PROFILE_NAME, type Profile, type ProfileAuth } from '../../config/profiles.ts';
 import type { IOStreams } from '../../output/iostreams.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
-import type { Factory } from '../factory.ts';
-
-export interface ProfileAddOptions {
-  name: string;
-  url: string;
-  tokenEnv?: string;
-  tokenStdin?: boolean;
-  basicUser?: string;
-  passwordEnv?: string;
-  headers?: string[];
-  allowInsecureHttp?: boolean;
-  timeout?: number;
-  use?: boolean;
-  syncSource?: string;
-  syncPreset?: string;
-  syncMapping?: string;
-  syncGroupsFile?: string;
-}
 
 /** Reads a secret from standard input: up to the first line break, or all of a pipe. */
 export async function readSecretFromStdin(io: IOStreams): Promise<string> {
@@ -40,97 +22,59 @@ function parseHeader(raw: string): [string, string] {
   return [raw.slice(0, i).trim(), raw.slice(i + 1).trim()];
 }
 
-export async function runProfileAdd(opts: ProfileAddOptions, f: Factory): Promise<void> {
-  if (!PROFILE_NAME.test(opts.name)) throw new UsageError(`profile name "${opts.name}" may use letters, digits, ".", "_" and "-" only`);
-  const url = validateServerUrl(opts.url, opts.allowInsecureHttp);
-  const ways = [opts.tokenEnv !== undefined, !!opts.tokenStdin, opts.basicUser !== undefined].filter(Boolean).length;
-  if (ways > 1) throw new UsageError('choose one of --token-env, --token-stdin or --basic-user');
-  if (opts.tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(opts.tokenEnv)) {
-    throw new UsageError(`--token-env takes the NAME of an environment variable, not the token itself`);
-  }
-  let auth: ProfileAuth = { type: 'none' };
-  if (opts.tokenEnv) auth = { type: 'bearer', tokenEnv: opts.tokenEnv };
-  else if (opts.tokenStdin) {
-    const token = await readSecretFromStdin(f.io);
-    if (!token) throw new UsageError('--token-stdin: no token on standard input');
-    auth = { type: 'bearer', token };
-  } else if (opts.basicUser !== undefined) {
-    if (!opts.passwordEnv) throw new UsageError('--basic-user needs --password-env VAR');
-    auth = { type: 'basic', username: opts.basicUser, passwordEnv: opts.passwordEnv };
-  }
-  const profile: Profile = { url, auth };
-  if (opts.headers?.length) profile.headers = Object.fromEntries(opts.headers.map(parseHeader));
-  if (opts.allowInsecureHttp) profile.allowInsecureHttp = true;
-  if (opts.timeout !== undefined) profile.timeoutMs = opts.timeout * 1000;
-  if (opts.syncSource !== undefined) {
-    // Kept as absolute paths: the TUI may start anywhere.
-    const abs = (f: string | undefined) => (f === undefined ? undefined : resolve(f));
-    profile.sync = { source: abs(opts.syncSource)!, preset: opts.syncPreset, mapping: abs(opts.syncMapping), groupsFile: abs(opts.syncGroupsFile) };
-  } else if (opts.syncPreset || opts.syncMapping || opts.syncGroupsFile) {
-    throw new UsageError('--sync-preset, --sync-mapping and --sync-groups-file go with --sync-source');
-  }
+export const profileAddCommand = defineCommand({
+  command: 'add <name>',
+  describe: 'Add or update a connection profile',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true })
+      .option('url', { type: 'string', demandOption: true, describe: 'Base URL of the SCIM service, e.g. https://example.com/scim/v2' })
+      .option('token-env', { type: 'string', describe: 'Read the bearer token from this environment variable at run time' })
+      .option('token-stdin', { type: 'boolean', describe: 'Read the bearer token from standard input and store it (file mode 0600)' })
+      .option('basic-user', { type: 'string', describe: 'Use HTTP basic auth with this user name' })
+      .option('password-env', { type: 'string', describe: 'With --basic-user: the environment variable holding the password' })
+      .option('header', { type: 'string', array: true, describe: 'Extra header "Name: value" sent with every request' })
+      .option('use', { type: 'boolean', describe: 'Make it the current profile' })
+      .option('sync-source', { type: 'string', describe: 'The source of truth to sync from (started from the TUI\'s runs view with p)' })
+      .option('sync-preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'With --sync-source: its layout' })
+      .option('sync-mapping', { type: 'string', describe: 'With --sync-source: a mapping file' })
+      .option('sync-groups-file', { type: 'string', describe: 'With --sync-source: a groups file' }),
+  run: async (argv, f) => {
+    if (!PROFILE_NAME.test(argv.name)) throw new UsageError(`profile name "${argv.name}" may use letters, digits, ".", "_" and "-" only`);
+    const url = validateServerUrl(argv.url, argv.allowInsecureHttp);
+    const ways = [argv.tokenEnv !== undefined, !!argv.tokenStdin, argv.basicUser !== undefined].filter(Boolean).length;
+    if (ways > 1) throw new UsageError('choose one of --token-env, --token-stdin or --basic-user');
+    if (argv.tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(argv.tokenEnv)) {
+      throw new UsageError(`--token-env takes the NAME of an environment variable, not the token itself`);
+    }
+    let auth: ProfileAuth = { type: 'none' };
+    if (argv.tokenEnv) auth = { type: 'bearer', tokenEnv: argv.tokenEnv };
+    else if (argv.tokenStdin) {
+      const token = await readSecretFromStdin(f.io);
+      if (!token) throw new UsageError('--token-stdin: no token on standard input');
+      auth = { type: 'bearer', token };
+    } else if (argv.basicUser !== undefined) {
+      if (!argv.passwordEnv) throw new UsageError('--basic-user needs --password-env VAR');
+      auth = { type: 'basic', username: argv.basicUser, passwordEnv: argv.passwordEnv };
+    }
+    const profile: Profile = { url, auth };
+    if (argv.header?.length) profile.headers = Object.fromEntries(argv.header.map(parseHeader));
+    if (argv.allowInsecureHttp) profile.allowInsecureHttp = true;
+    if (argv.timeout !== undefined) profile.timeoutMs = argv.timeout * 1000;
+    if (argv.syncSource !== undefined) {
+      // Kept as absolute paths: the TUI may start anywhere.
+      const abs = (f: string | undefined) => (f === undefined ? undefined : resolve(f));
+      profile.sync = { source: abs(argv.syncSource)!, preset: argv.syncPreset, mapping: abs(argv.syncMapping), groupsFile: abs(argv.syncGroupsFile) };
+    } else if (argv.syncPreset || argv.syncMapping || argv.syncGroupsFile) {
+      throw new UsageError('--sync-preset, --sync-mapping and --sync-groups-file go with --sync-source');
+    }
 
-  const store = await f.profiles();
-  const existed = store.get(opts.name) !== undefined;
-  store.set(opts.name, profile);
-  if (opts.use || !store.current) store.use(opts.name);
-  f.log(`${existed ? 'updated' : 'added'} profile "${opts.name}" (${url})${store.current === opts.name ? ', now the current profile' : ''}`);
-  if (auth.type === 'none') f.log('this profile sends no credentials; most servers want --token-env VAR or --token-stdin');
-  f.log(`check it with: scimctl profile test ${opts.name}`);
-}
-
-interface Args extends GlobalArgs {
-  name: string;
-  url: string;
-  tokenEnv?: string;
-  tokenStdin?: boolean;
-  basicUser?: string;
-  passwordEnv?: string;
-  header?: string[];
-  use?: boolean;
-  syncSource?: string;
-  syncPreset?: string;
-  syncMapping?: string;
-  syncGroupsFile?: string;
-}
-
-export function profileAddCommand(ctx: CliContext): Command<Args> {
-  return {
-    command: 'add <name>',
-    describe: 'Add or update a connection profile',
-    builder: (y) =>
-      y
-        .positional('name', { type: 'string', demandOption: true })
-        .option('url', { type: 'string', demandOption: true, describe: 'Base URL of the SCIM service, e.g. https://example.com/scim/v2' })
-        .option('token-env', { type: 'string', describe: 'Read the bearer token from this environment variable at run time' })
-        .option('token-stdin', { type: 'boolean', describe: 'Read the bearer token from standard input and store it (file mode 0600)' })
-        .option('basic-user', { type: 'string', describe: 'Use HTTP basic auth with this user name' })
-        .option('password-env', { type: 'string', describe: 'With --basic-user: the environment variable holding the password' })
-        .option('header', { type: 'string', array: true, describe: 'Extra header "Name: value" sent with every request' })
-        .option('use', { type: 'boolean', describe: 'Make it the current profile' })
-        .option('sync-source', { type: 'string', describe: 'The source of truth to sync from (started from the TUI\'s runs view with p)' })
-        .option('sync-preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'With --sync-source: its layout' })
-        .option('sync-mapping', { type: 'string', describe: 'With --sync-source: a mapping file' })
-        .option('sync-groups-file', { type: 'string', describe: 'With --sync-source: a groups file' }),
-    handler: (argv) =>
-      runProfileAdd(
-        {
-          name: argv.name,
-          url: argv.url,
-          tokenEnv: argv.tokenEnv,
-          tokenStdin: argv.tokenStdin,
-          basicUser: argv.basicUser,
-          passwordEnv: argv.passwordEnv,
-          headers: argv.header,
-          allowInsecureHttp: argv.allowInsecureHttp,
-          timeout: argv.timeout,
-          use: argv.use,
-          syncSource: argv.syncSource,
-          syncPreset: argv.syncPreset,
-          syncMapping: argv.syncMapping,
-          syncGroupsFile: argv.syncGroupsFile,
-        },
-        ctx.factory(argv),
-      ),
-  };
-}
+    const store = await f.profiles();
+    const existed = store.get(argv.name) !== undefined;
+    store.set(argv.name, profile);
+    if (argv.use || !store.current) store.use(argv.name);
+    f.log(`${existed ? 'updated' : 'added'} profile "${argv.name}" (${url})${store.current === argv.name ? ', now the current profile' : ''}`);
+    if (auth.type === 'none') f.log('this profile sends no credentials; most servers want --token-env VAR or --token-stdin');
+    f.log(`check it with: scimctl profile test ${argv.name}`);
+  },
+});

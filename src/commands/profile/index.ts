@@ -1,6 +1,5 @@
 /** The profile commands (loaded only when the command line names `profile`). */
-import type { Argv } from 'yargs';
-import type { CliContext } from '../context.ts';
+import type { CliContext, GlobalArgv } from '../context.ts';
 import { profileAddCommand } from './add.ts';
 import { profileListCommand } from './list.ts';
 import { profileRemoveCommand } from './remove.ts';
@@ -8,7 +7,7 @@ import { profileShowCommand } from './show.ts';
 import { profileTestCommand } from './test.ts';
 import { profileUseCommand } from './use.ts';
 
-export default (y: Argv, ctx: CliContext): Argv =>
+export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
   y
     .command(profileAddCommand(ctx))
     .command(profileListCommand(ctx))

@@ -1,17 +1,12 @@
 import { ConfigError } from '../../config/connection.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
-import type { Factory } from '../factory.ts';
+import { defineCommand } from '../context.ts';
 
-export async function runProfileRemove(opts: { name: string }, f: Factory): Promise<void> {
-  if (!(await f.profiles()).remove(opts.name)) throw new ConfigError(`no profile named "${opts.name}"; see: scimctl profile list`);
-  f.log(`removed profile "${opts.name}"`);
-}
-
-export function profileRemoveCommand(ctx: CliContext): Command<GlobalArgs & { name: string }> {
-  return {
-    command: 'remove <name>',
-    describe: 'Remove a profile (and its stored token)',
-    builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
-    handler: (argv) => runProfileRemove({ name: argv.name }, ctx.factory(argv)),
-  };
-}
+export const profileRemoveCommand = defineCommand({
+  command: 'remove <name>',
+  describe: 'Remove a profile (and its stored token)',
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
+  run: async (argv, f) => {
+    if (!(await f.profiles()).remove(argv.name)) throw new ConfigError(`no profile named "${argv.name}"; see: scimctl profile list`);
+    f.log(`removed profile "${argv.name}"`);
+  },
+});

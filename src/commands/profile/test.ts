@@ -10,9 +10,8 @@ import { progressBar, type ProgressReporter } from '../../output/progress.ts';
 import { fitWidths, padEnd, renderTsvRow, tsvCell, type Column } from '../../output/table.ts';
 import { safeText } from '../../output/safe-text.ts';
 import { onInterrupt } from '../../util/interrupt.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand, globalArgs } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
-import type { Factory } from '../factory.ts';
 
 /** The columns of the report: a pipe gets them tab-separated, in this order. */
 export const FINDING_COLUMNS: Column<Finding>[] = [
@@ -123,78 +122,65 @@ function phaseProgress(io: IOStreams): { update(phase: string, done: number, tot
   };
 }
 
-export interface ProfileTestOptions {
-  json: boolean;
-  writeProbe: boolean;
-}
-
-export async function runProfileTest(opts: ProfileTestOptions, f: Factory): Promise<void> {
-  const client = await f.client();
-  const connection = await f.connection();
-  const { probeTarget, describeLeft } = await import('../../api/probe.ts');
-  const progress = phaseProgress(f.io);
-  let live: ReadonlyArray<{ kind: string; id: string; name: string }> = [];
-  // Ctrl+C during the write probe: the throwaway resources cannot be deleted any more, but they are named.
-  const stopTelling = onInterrupt(() => {
-    if (live.length > 0) f.io.stderr.write(`\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`);
-  });
-  let report: CompatReport;
-  try {
-    report = await probeTarget(client, {
-      writeProbe: opts.writeProbe,
-      onProgress: (phase, done, total) => progress.update(phase, done, total),
-      onLive: (now) => (live = now),
+export const profileTestCommand = defineCommand({
+  command: 'test [name]',
+  describe: 'Test the target: what it does per capability, and how scimctl adapts (recorded for the profile)',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', describe: 'Profile (default: the current connection)' })
+      .option('write-probe', {
+        type: 'boolean',
+        default: false,
+        describe: 'Also test writes: create, change and delete a throwaway user and group (nothing is left behind)',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the report as a JSON object' }),
+  // The profile named here is the one tested.
+  globals: (argv) => ({ ...globalArgs(argv), profile: argv.name ?? argv.profile }),
+  run: async (argv, f) => {
+    const client = await f.client();
+    const connection = await f.connection();
+    const { probeTarget, describeLeft } = await import('../../api/probe.ts');
+    const progress = phaseProgress(f.io);
+    let live: ReadonlyArray<{ kind: string; id: string; name: string }> = [];
+    // Ctrl+C during the write probe: the throwaway resources cannot be deleted any more, but they are named.
+    const stopTelling = onInterrupt(() => {
+      if (live.length > 0) f.io.stderr.write(`\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`);
     });
-  } finally {
-    progress.finish();
-    stopTelling();
-  }
-  const source = connection.name === 'environment' ? 'from SCIMCTL_URL' : `profile ${connection.name}`;
-  const ok = report.usable && report.fatal === undefined && report.leftBehind.length === 0;
+    let report: CompatReport;
+    try {
+      report = await probeTarget(client, {
+        writeProbe: argv.writeProbe,
+        onProgress: (phase, done, total) => progress.update(phase, done, total),
+        onLive: (now) => (live = now),
+      });
+    } finally {
+      progress.finish();
+      stopTelling();
+    }
+    const source = connection.name === 'environment' ? 'from SCIMCTL_URL' : `profile ${connection.name}`;
+    const ok = report.usable && report.fatal === undefined && report.leftBehind.length === 0;
 
-  if (opts.json) {
-    const { fatal: _fatal, capabilities, ...rest } = report;
-    await writeChunk(
-      f.io.stdout,
-      `${JSON.stringify({ profile: connection.name, url: connection.url, ok, ...rest, learned: capabilities.learned, capabilities }, null, 2)}\n`,
-    );
-  } else if (f.io.isStdoutTTY) {
-    const lines = [`${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`, '', ...renderReportTable(report.findings, f.io.columns, f.io.color)];
-    await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
-  } else {
-    f.log(`${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`);
-    await writeChunk(f.io.stdout, report.findings.map((x) => `${renderTsvRow(x, FINDING_COLUMNS)}\n`).join(''));
-  }
+    if (argv.json) {
+      const { fatal: _fatal, capabilities, ...rest } = report;
+      await writeChunk(
+        f.io.stdout,
+        `${JSON.stringify({ profile: connection.name, url: connection.url, ok, ...rest, learned: capabilities.learned, capabilities }, null, 2)}\n`,
+      );
+    } else if (f.io.isStdoutTTY) {
+      const lines = [`${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`, '', ...renderReportTable(report.findings, f.io.columns, f.io.color)];
+      await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
+    } else {
+      f.log(`${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`);
+      await writeChunk(f.io.stdout, report.findings.map((x) => `${renderTsvRow(x, FINDING_COLUMNS)}\n`).join(''));
+    }
 
-  for (const left of report.leftBehind) f.log(`left behind on the target: ${describeLeft(left)}`);
-  if (report.fatal !== undefined) throw report.fatal;
-  if (report.leftBehind.length > 0) throw new SilentExit(ExitCode.ERROR);
-  if (!report.usable) {
-    f.log('the target is not usable as it is: see the rows marked failed');
-    throw new SilentExit(ExitCode.ERROR);
-  }
-  if (!opts.json && f.io.isStdoutTTY && !report.writeProbe) f.log('no writes were tried: --write-probe creates a throwaway user and group, changes them and deletes them');
-}
-
-interface Args extends GlobalArgs {
-  name?: string;
-  json: boolean;
-  writeProbe?: boolean;
-}
-
-export function profileTestCommand(ctx: CliContext): Command<Args> {
-  return {
-    command: 'test [name]',
-    describe: 'Test the target: what it does per capability, and how scimctl adapts (recorded for the profile)',
-    builder: (y) =>
-      y
-        .positional('name', { type: 'string', describe: 'Profile (default: the current connection)' })
-        .option('write-probe', {
-          type: 'boolean',
-          default: false,
-          describe: 'Also test writes: create, change and delete a throwaway user and group (nothing is left behind)',
-        })
-        .option('json', { type: 'boolean', default: false, describe: 'Print the report as a JSON object' }),
-    handler: (argv) => runProfileTest({ json: argv.json, writeProbe: argv.writeProbe === true }, ctx.factory({ ...argv, profile: argv.name ?? argv.profile })),
-  };
-}
+    for (const left of report.leftBehind) f.log(`left behind on the target: ${describeLeft(left)}`);
+    if (report.fatal !== undefined) throw report.fatal;
+    if (report.leftBehind.length > 0) throw new SilentExit(ExitCode.ERROR);
+    if (!report.usable) {
+      f.log('the target is not usable as it is: see the rows marked failed');
+      throw new SilentExit(ExitCode.ERROR);
+    }
+    if (!argv.json && f.io.isStdoutTTY && !report.writeProbe) f.log('no writes were tried: --write-probe creates a throwaway user and group, changes them and deletes them');
+  },
+});

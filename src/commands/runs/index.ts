@@ -1,7 +1,6 @@
 /** The runs commands (loaded only when the command line names `runs`). */
-import type { Argv } from 'yargs';
-import type { CliContext } from '../context.ts';
+import type { CliContext, GlobalArgv } from '../context.ts';
 import { runsListCommand, runsLogCommand, runsShowCommand } from './runs.ts';
 
-export default (y: Argv, ctx: CliContext): Argv =>
+export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
   y.command(runsListCommand(ctx)).command(runsShowCommand(ctx)).command(runsLogCommand(ctx)).demandCommand(1, 'name a runs command: list, show or log');

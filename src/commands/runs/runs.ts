@@ -2,18 +2,11 @@ import { writeChunk } from '../../output/iostreams.ts';
 import { RUN_COLUMNS as COLUMNS } from '../../output/runs.ts';
 import { renderTable, renderTsvRow } from '../../output/table.ts';
 import type { RunRecord } from '../../sync/history.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { NotFoundError } from '../../api/errors.ts';
 import type { Factory } from '../factory.ts';
 import { historyFor } from '../sync/shared.ts';
 
-export async function runRunsList(opts: { json: boolean; limit?: number }, f: Factory): Promise<void> {
-  const runs = historyFor(f).list().slice(0, opts.limit ?? 50);
-  if (opts.json) return void (await writeChunk(f.io.stdout, `${JSON.stringify(runs, null, 2)}\n`));
-  if (runs.length === 0) return f.log('no runs yet');
-  const lines = f.io.isStdoutTTY ? renderTable(runs, COLUMNS, f.io.columns) : runs.map((r) => renderTsvRow(r, COLUMNS));
-  await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
-}
 
 function find(f: Factory, ref: string): RunRecord {
   const run = historyFor(f).find(ref);
@@ -21,68 +14,64 @@ function find(f: Factory, ref: string): RunRecord {
   return run;
 }
 
-export async function runRunsShow(opts: { ref: string; json: boolean }, f: Factory): Promise<void> {
-  const history = historyFor(f);
-  const run = find(f, opts.ref);
-  if (opts.json) {
-    const plan = history.readText(run.id, 'plan.json');
-    const results = history.readText(run.id, 'results.json');
-    await writeChunk(f.io.stdout, `${JSON.stringify({ run, plan: plan ? JSON.parse(plan) : undefined, results: results ? JSON.parse(results) : undefined }, null, 2)}\n`);
-    return;
-  }
-  const lines = [
-    `run:      ${run.id}`,
-    `command:  ${run.command}`,
-    `status:   ${run.status}${run.message ? ` (${run.message})` : ''}`,
-    `profile:  ${run.profile} ${run.url}`,
-    `started:  ${run.startedAt}`,
-    `finished: ${run.finishedAt ?? '-'}`,
-  ];
-  if (run.pid !== undefined) lines.push(`process:  pid ${run.pid} on ${run.host ?? '?'}`);
-  if (run.status === 'interrupted') {
-    lines.push(`found:    ${run.interruptedAt ?? '-'} (interrupted: its process was gone)`);
-    if (run.journalFolded !== undefined) lines.push(`journal:  ${run.journalFolded ? 'folded into the state by a later run' : 'to be folded into the state by the next sync of this profile'}`);
-  }
-  if (run.summary) lines.push(`plan:     ${run.summary.create} to create, ${run.summary.update} to update, ${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ${run.summary.memberships} membership changes`);
-  if (run.results) lines.push(`results:  ${Object.entries(run.results).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-  await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
-}
+export const runsListCommand = defineCommand({
+  command: 'list',
+  describe: 'Recent sync runs, newest first',
+  builder: (y) => y.option('json', { type: 'boolean', default: false }).option('limit', { type: 'number', default: 50 }),
+  run: async (argv, f) => {
+    const runs = historyFor(f).list().slice(0, argv.limit);
+    if (argv.json) return void (await writeChunk(f.io.stdout, `${JSON.stringify(runs, null, 2)}\n`));
+    if (runs.length === 0) return f.log('no runs yet');
+    const lines = f.io.isStdoutTTY ? renderTable(runs, COLUMNS, f.io.columns) : runs.map((r) => renderTsvRow(r, COLUMNS));
+    await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
+  },
+});
 
-export async function runRunsLog(opts: { ref: string; json: boolean }, f: Factory): Promise<void> {
-  const run = find(f, opts.ref);
-  const text = historyFor(f).readText(run.id, 'log.ndjson') ?? '';
-  if (opts.json) return void (await writeChunk(f.io.stdout, text));
-  const lines = text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { time: string; level: string; message: string })
-    .map((l) => `${l.time} ${l.level.toUpperCase().padEnd(5)} ${l.message}`);
-  await writeChunk(f.io.stdout, lines.length ? `${lines.join('\n')}\n` : '');
-}
+export const runsShowCommand = defineCommand({
+  command: 'show <run>',
+  describe: 'A run: its summary (--json: with its plan and results)',
+  builder: (y) => y.positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' }).option('json', { type: 'boolean', default: false }),
+  run: async (argv, f) => {
+    const history = historyFor(f);
+    const run = find(f, argv.run);
+    if (argv.json) {
+      const plan = history.readText(run.id, 'plan.json');
+      const results = history.readText(run.id, 'results.json');
+      await writeChunk(f.io.stdout, `${JSON.stringify({ run, plan: plan ? JSON.parse(plan) : undefined, results: results ? JSON.parse(results) : undefined }, null, 2)}\n`);
+      return;
+    }
+    const lines = [
+      `run:      ${run.id}`,
+      `command:  ${run.command}`,
+      `status:   ${run.status}${run.message ? ` (${run.message})` : ''}`,
+      `profile:  ${run.profile} ${run.url}`,
+      `started:  ${run.startedAt}`,
+      `finished: ${run.finishedAt ?? '-'}`,
+    ];
+    if (run.pid !== undefined) lines.push(`process:  pid ${run.pid} on ${run.host ?? '?'}`);
+    if (run.status === 'interrupted') {
+      lines.push(`found:    ${run.interruptedAt ?? '-'} (interrupted: its process was gone)`);
+      if (run.journalFolded !== undefined) lines.push(`journal:  ${run.journalFolded ? 'folded into the state by a later run' : 'to be folded into the state by the next sync of this profile'}`);
+    }
+    if (run.summary) lines.push(`plan:     ${run.summary.create} to create, ${run.summary.update} to update, ${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ${run.summary.memberships} membership changes`);
+    if (run.results) lines.push(`results:  ${Object.entries(run.results).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
+  },
+});
 
-export function runsListCommand(ctx: CliContext): Command<GlobalArgs & { json: boolean; limit?: number }> {
-  return {
-    command: 'list',
-    describe: 'Recent sync runs, newest first',
-    builder: (y) => y.option('json', { type: 'boolean', default: false }).option('limit', { type: 'number', default: 50 }),
-    handler: (argv) => runRunsList({ json: argv.json, limit: argv.limit }, ctx.factory(argv)),
-  };
-}
-
-export function runsShowCommand(ctx: CliContext): Command<GlobalArgs & { run: string; json: boolean }> {
-  return {
-    command: 'show <run>',
-    describe: 'A run: its summary (--json: with its plan and results)',
-    builder: (y) => y.positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' }).option('json', { type: 'boolean', default: false }),
-    handler: (argv) => runRunsShow({ ref: argv.run, json: argv.json }, ctx.factory(argv)),
-  };
-}
-
-export function runsLogCommand(ctx: CliContext): Command<GlobalArgs & { run: string; json: boolean }> {
-  return {
-    command: 'log <run>',
-    describe: "A run's log lines",
-    builder: (y) => y.positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' }).option('json', { type: 'boolean', default: false, describe: 'As JSON lines' }),
-    handler: (argv) => runRunsLog({ ref: argv.run, json: argv.json }, ctx.factory(argv)),
-  };
-}
+export const runsLogCommand = defineCommand({
+  command: 'log <run>',
+  describe: "A run's log lines",
+  builder: (y) => y.positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' }).option('json', { type: 'boolean', default: false, describe: 'As JSON lines' }),
+  run: async (argv, f) => {
+    const run = find(f, argv.run);
+    const text = historyFor(f).readText(run.id, 'log.ndjson') ?? '';
+    if (argv.json) return void (await writeChunk(f.io.stdout, text));
+    const lines = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { time: string; level: string; message: string })
+      .map((l) => `${l.time} ${l.level.toUpperCase().padEnd(5)} ${l.message}`);
+    await writeChunk(f.io.stdout, lines.length ? `${lines.join('\n')}\n` : '');
+  },
+});

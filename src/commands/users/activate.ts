@@ -4,67 +4,15 @@ import { SCHEMA, type ScimUser } from '../../api/types.ts';
 import { updateResource } from '../../api/update.ts';
 import { printResults, type ItemResult } from '../../output/results.ts';
 import { progressBar } from '../../output/progress.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
-import type { Factory } from '../factory.ts';
 import { readRefs } from '../refs.ts';
 import { confirmTargets } from '../delete-many.ts';
 import { USER_PREVIEW } from './delete.ts';
 
-export interface UsersActivateOptions {
-  refs: string[];
-  from?: string;
-  active: boolean;
-  concurrency: number;
-  json: boolean;
-  /** deactivate: no question asked */
-  yes?: boolean;
-}
-
 /** Sets active=true or false on each named user (PATCH, or GET + PUT). */
-export async function runUsersSetActive(opts: UsersActivateOptions, f: Factory): Promise<void> {
-  const refs = [...opts.refs, ...(opts.from ? await readRefs(opts.from, 'users') : [])];
-  if (refs.length === 0) throw new UsageError(`name the users to ${opts.active ? 'activate' : 'deactivate'}, or give --from FILE`);
-  const client = await f.client();
-  const caps = await client.capabilities();
-  const { found, missing } = await resolveMany(refs, (ref) => resolveUser(client.users, ref));
-  const results: ItemResult[] = missing.map((ref) => ({ ref, status: 'not-found' }));
-  if (!opts.active) {
-    // Deactivating locks people out: show who, and ask (or --yes), as a delete does.
-    const targets = found.map((x) => x.resource).filter((u) => u.active !== false);
-    if (targets.length > 0) await confirmTargets(f, { targets, preview: USER_PREVIEW, noun: 'user', verb: 'deactivate', yes: opts.yes ?? false, warning: 'They will not be able to sign in.' });
-  }
-  const progress = progressBar(f.io, opts.active ? 'Activating' : 'Deactivating');
-  let done = 0;
-  const outcomes = await runAll(
-    found,
-    async ({ ref, resource }): Promise<ItemResult> => {
-      const before = await client.users.get(resource.id);
-      const { method } = await updateResource(client.users, caps, before, { ...before, active: opts.active } as ScimUser, SCHEMA.USER);
-      return { ref, id: before.id, name: before.userName, status: method === 'none' ? 'unchanged' : 'updated', detail: method === 'none' ? `already ${opts.active ? 'active' : 'inactive'}` : `active → ${opts.active}` };
-    },
-    { concurrency: opts.concurrency, onSettled: () => progress.update(++done, found.length) },
-  );
-  progress.finish();
-  outcomes.forEach((o, i) => {
-    const { ref, resource } = found[i]!;
-    results.push(o.ok ? o.value : { ref, id: resource.id, name: resource.userName, status: 'failed', detail: o.error instanceof Error ? o.error.message : String(o.error) });
-  });
-  await printResults(f.io, results, opts.json);
-  if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
-  if (results.some((r) => r.status === 'not-found')) throw new SilentExit(ExitCode.NOT_FOUND);
-}
-
-interface Args extends GlobalArgs {
-  users?: string[];
-  from?: string;
-  concurrency: number;
-  json: boolean;
-  yes?: boolean;
-}
-
-function setActiveCommand(ctx: CliContext, active: boolean): Command<Args> {
-  return {
+function setActiveCommand(active: boolean) {
+  return defineCommand({
     command: `${active ? 'activate' : 'deactivate'} [users..]`,
     describe: active ? 'Set users active' : 'Set users inactive (they keep their data and groups)',
     builder: (y) =>
@@ -74,9 +22,40 @@ function setActiveCommand(ctx: CliContext, active: boolean): Command<Args> {
         .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
         .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' })
         .option('yes', { type: 'boolean', default: false, hidden: active, describe: 'Deactivate without asking (needed without a terminal)' }),
-    handler: (argv) => runUsersSetActive({ refs: argv.users ?? [], from: argv.from, active, concurrency: argv.concurrency, json: argv.json, yes: argv.yes }, ctx.factory(argv)),
-  };
+    run: async (argv, f) => {
+      const refs = [...(argv.users ?? []), ...(argv.from ? await readRefs(argv.from, 'users') : [])];
+      if (refs.length === 0) throw new UsageError(`name the users to ${active ? 'activate' : 'deactivate'}, or give --from FILE`);
+      const client = await f.client();
+      const caps = await client.capabilities();
+      const { found, missing } = await resolveMany(refs, (ref) => resolveUser(client.users, ref));
+      const results: ItemResult[] = missing.map((ref) => ({ ref, status: 'not-found' }));
+      if (!active) {
+        // Deactivating locks people out: show who, and ask (or --yes), as a delete does.
+        const targets = found.map((x) => x.resource).filter((u) => u.active !== false);
+        if (targets.length > 0) await confirmTargets(f, { targets, preview: USER_PREVIEW, noun: 'user', verb: 'deactivate', yes: argv.yes, warning: 'They will not be able to sign in.' });
+      }
+      const progress = progressBar(f.io, active ? 'Activating' : 'Deactivating');
+      let done = 0;
+      const outcomes = await runAll(
+        found,
+        async ({ ref, resource }): Promise<ItemResult> => {
+          const before = await client.users.get(resource.id);
+          const { method } = await updateResource(client.users, caps, before, { ...before, active } as ScimUser, SCHEMA.USER);
+          return { ref, id: before.id, name: before.userName, status: method === 'none' ? 'unchanged' : 'updated', detail: method === 'none' ? `already ${active ? 'active' : 'inactive'}` : `active → ${active}` };
+        },
+        { concurrency: argv.concurrency, onSettled: () => progress.update(++done, found.length) },
+      );
+      progress.finish();
+      outcomes.forEach((o, i) => {
+        const { ref, resource } = found[i]!;
+        results.push(o.ok ? o.value : { ref, id: resource.id, name: resource.userName, status: 'failed', detail: o.error instanceof Error ? o.error.message : String(o.error) });
+      });
+      await printResults(f.io, results, argv.json);
+      if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
+      if (results.some((r) => r.status === 'not-found')) throw new SilentExit(ExitCode.NOT_FOUND);
+    },
+  });
 }
 
-export const usersActivateCommand = (ctx: CliContext) => setActiveCommand(ctx, true);
-export const usersDeactivateCommand = (ctx: CliContext) => setActiveCommand(ctx, false);
+export const usersActivateCommand = setActiveCommand(true);
+export const usersDeactivateCommand = setActiveCommand(false);

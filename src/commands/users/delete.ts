@@ -1,19 +1,10 @@
 import { resolveUser } from '../../api/resolve.ts';
 import { primaryEmail, type ScimUser } from '../../api/types.ts';
 import type { Column } from '../../output/table.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { deleteMany } from '../delete-many.ts';
 import { UsageError } from '../exit-codes.ts';
-import type { Factory } from '../factory.ts';
 import { readRefs } from '../refs.ts';
-
-export interface UsersDeleteOptions {
-  refs: string[];
-  from?: string;
-  yes: boolean;
-  concurrency: number;
-  json: boolean;
-}
 
 /** What a destructive users command shows of each user before it asks. */
 export const USER_PREVIEW: Column<ScimUser>[] = [
@@ -23,32 +14,20 @@ export const USER_PREVIEW: Column<ScimUser>[] = [
   { header: 'id', value: (u) => u.id, shrinkable: true, minWidth: 8 },
 ];
 
-export async function runUsersDelete(opts: UsersDeleteOptions, f: Factory): Promise<void> {
-  const refs = [...opts.refs, ...(opts.from ? await readRefs(opts.from, 'users') : [])];
-  if (refs.length === 0) throw new UsageError('name the users to delete (id, userName or e-mail), or give --from FILE');
-  const { users } = await f.client();
-  await deleteMany({ noun: 'user', refs, api: users, resolve: (ref) => resolveUser(users, ref), label: (u) => u.userName, preview: USER_PREVIEW, yes: opts.yes, concurrency: opts.concurrency, json: opts.json }, f);
-}
-
-interface Args extends GlobalArgs {
-  users?: string[];
-  from?: string;
-  yes: boolean;
-  concurrency: number;
-  json: boolean;
-}
-
-export function usersDeleteCommand(ctx: CliContext): Command<Args> {
-  return {
-    command: 'delete [users..]',
-    describe: 'Delete users, after showing who and asking (or --yes)',
-    builder: (y) =>
-      y
-        .positional('users', { type: 'string', array: true, describe: 'ids, userNames or e-mails' })
-        .option('from', { type: 'string', describe: 'A file naming the users: one per line, or a CSV/JSON export (id or userName)' })
-        .option('yes', { type: 'boolean', default: false, describe: 'Do not ask; required when there is no terminal' })
-        .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' }),
-    handler: (argv) => runUsersDelete({ refs: argv.users ?? [], from: argv.from, yes: argv.yes, concurrency: argv.concurrency, json: argv.json }, ctx.factory(argv)),
-  };
-}
+export const usersDeleteCommand = defineCommand({
+  command: 'delete [users..]',
+  describe: 'Delete users, after showing who and asking (or --yes)',
+  builder: (y) =>
+    y
+      .positional('users', { type: 'string', array: true, describe: 'ids, userNames or e-mails' })
+      .option('from', { type: 'string', describe: 'A file naming the users: one per line, or a CSV/JSON export (id or userName)' })
+      .option('yes', { type: 'boolean', default: false, describe: 'Do not ask; required when there is no terminal' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' }),
+  run: async (argv, f) => {
+    const refs = [...(argv.users ?? []), ...(argv.from ? await readRefs(argv.from, 'users') : [])];
+    if (refs.length === 0) throw new UsageError('name the users to delete (id, userName or e-mail), or give --from FILE');
+    const { users } = await f.client();
+    await deleteMany({ noun: 'user', refs, api: users, resolve: (ref) => resolveUser(users, ref), label: (u) => u.userName, preview: USER_PREVIEW, yes: argv.yes, concurrency: argv.concurrency, json: argv.json }, f);
+  },
+});

@@ -1,6 +1,5 @@
 /** The users commands (loaded only when the command line names `users`). */
-import type { Argv } from 'yargs';
-import type { CliContext } from '../context.ts';
+import type { CliContext, GlobalArgv } from '../context.ts';
 import { usersActivateCommand, usersDeactivateCommand } from './activate.ts';
 import { usersBulkCreateCommand } from './bulk-create.ts';
 import { usersCreateCommand } from './create.ts';
@@ -11,7 +10,7 @@ import { usersSearchCommand } from './search.ts';
 import { usersUpdateAttributesCommand } from './update-attributes.ts';
 import { usersUpdateCommand } from './update.ts';
 
-export default (y: Argv, ctx: CliContext): Argv =>
+export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
   y
     .command(usersListCommand(ctx))
     .command(usersGetCommand(ctx))

@@ -7,18 +7,8 @@ import { SCHEMA, type ScimUser } from '../../api/types.ts';
 import { updateResource } from '../../api/update.ts';
 import { cellChanges, renderCellChanges } from '../../output/changes.ts';
 import { writeChunk } from '../../output/iostreams.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
-import type { Factory } from '../factory.ts';
-
-export interface UsersUpdateOptions {
-  ref: string;
-  set: string[];
-  unset: string[];
-  /** A whole SCIM resource to make the user look like. */
-  from?: string;
-  json: boolean;
-}
 
 /** Reads a single SCIM resource from a JSON file. */
 export async function readResourceJson(file: string): Promise<Record<string, unknown>> {
@@ -38,60 +28,50 @@ export async function readResourceJson(file: string): Promise<Record<string, unk
   return parsed as Record<string, unknown>;
 }
 
-export async function runUsersUpdate(opts: UsersUpdateOptions, f: Factory): Promise<void> {
-  if (opts.from === undefined && opts.set.length === 0 && opts.unset.length === 0) throw new UsageError('nothing to change: give --set PATH=VALUE, --unset PATH or --from FILE');
-  if (opts.from !== undefined && (opts.set.length > 0 || opts.unset.length > 0)) throw new UsageError('--from replaces the whole resource; do not combine it with --set or --unset');
-  const client = await f.client();
-  const caps = await client.capabilities();
-  const registry = new SchemaRegistry(caps.schemas);
-  // Validate the edits before any request that could change something.
-  const edits = parseEdits(opts.set, opts.unset, registry, SCHEMA.USER, caps.schemasFromServer);
-  const fromFile = opts.from !== undefined ? await readResourceJson(opts.from) : undefined;
-  const found = await resolveUser(client.users, opts.ref);
-  // A fresh read by id: the base of the change (and of its ETag).
-  const before = await client.users.get(found.id);
-  let desired: ScimUser;
-  if (fromFile) {
-    if (fromFile.id !== undefined && fromFile.id !== before.id) throw new ClientUsageError(`${opts.from}: its id ${String(fromFile.id)} is not the id of ${opts.ref} (${before.id})`);
-    desired = { ...(fromFile as ScimUser), id: before.id };
-  } else {
-    desired = applyEdits(before, edits);
-  }
-  const outcome = await updateResource(client.users, caps, before, desired, SCHEMA.USER);
-  if (opts.json) {
-    await writeChunk(f.io.stdout, `${JSON.stringify(outcome.result, null, 2)}\n`);
-  } else if (outcome.method === 'none') {
-    f.log(`${before.userName}: nothing to change`);
-  } else {
-    const shown = cellChanges(before, outcome.result, SCHEMA.USER, registry);
-    await writeChunk(f.io.stdout, [`~ ${before.userName} (${before.id})`, ...renderCellChanges(shown)].join('\n') + '\n');
-    // A server may accept a write and quietly keep something else: say so.
-    const intended = new Set(cellChanges(before, desired, SCHEMA.USER, registry).map((c) => c.column));
-    const asked = cellChanges(desired, outcome.result, SCHEMA.USER, registry).filter((c) => intended.has(c.column));
-    if (asked.length > 0) f.log(`warning: the server did not keep ${asked.map((c) => c.column).join(', ')} as sent`);
-  }
-  if (outcome.method !== 'none') f.log(`updated ${before.userName} with ${outcome.method}`);
-}
-
-interface Args extends GlobalArgs {
-  user: string;
-  set?: string[];
-  unset?: string[];
-  from?: string;
-  json: boolean;
-}
-
-export function usersUpdateCommand(ctx: CliContext): Command<Args> {
-  return {
-    command: 'update <user>',
-    describe: 'Change attributes of one user (PATCH, or GET + PUT on servers without PATCH)',
-    builder: (y) =>
-      y
-        .positional('user', { type: 'string', demandOption: true, describe: 'id, userName or e-mail' })
-        .option('set', { type: 'string', array: true, describe: 'PATH=VALUE, e.g. title=CTO, emails[work].value=a@b.c, active=false; an empty VALUE removes' })
-        .option('unset', { type: 'string', array: true, describe: 'Remove an attribute, e.g. nickName or phoneNumbers[type eq "fax"]' })
-        .option('from', { type: 'string', describe: 'A JSON file with the whole resource to make the user look like' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print the updated resource as the server returned it' }),
-    handler: (argv) => runUsersUpdate({ ref: argv.user, set: argv.set ?? [], unset: argv.unset ?? [], from: argv.from, json: argv.json }, ctx.factory(argv)),
-  };
-}
+export const usersUpdateCommand = defineCommand({
+  command: 'update <user>',
+  describe: 'Change attributes of one user (PATCH, or GET + PUT on servers without PATCH)',
+  builder: (y) =>
+    y
+      .positional('user', { type: 'string', demandOption: true, describe: 'id, userName or e-mail' })
+      .option('set', { type: 'string', array: true, describe: 'PATH=VALUE, e.g. title=CTO, emails[work].value=a@b.c, active=false; an empty VALUE removes' })
+      .option('unset', { type: 'string', array: true, describe: 'Remove an attribute, e.g. nickName or phoneNumbers[type eq "fax"]' })
+      .option('from', { type: 'string', describe: 'A JSON file with the whole resource to make the user look like' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the updated resource as the server returned it' }),
+  run: async (argv, f) => {
+    const set = argv.set ?? [];
+    const unset = argv.unset ?? [];
+    if (argv.from === undefined && set.length === 0 && unset.length === 0) throw new UsageError('nothing to change: give --set PATH=VALUE, --unset PATH or --from FILE');
+    if (argv.from !== undefined && (set.length > 0 || unset.length > 0)) throw new UsageError('--from replaces the whole resource; do not combine it with --set or --unset');
+    const client = await f.client();
+    const caps = await client.capabilities();
+    const registry = new SchemaRegistry(caps.schemas);
+    // Validate the edits before any request that could change something.
+    const edits = parseEdits(set, unset, registry, SCHEMA.USER, caps.schemasFromServer);
+    const fromFile = argv.from !== undefined ? await readResourceJson(argv.from) : undefined;
+    const found = await resolveUser(client.users, argv.user);
+    // A fresh read by id: the base of the change (and of its ETag).
+    const before = await client.users.get(found.id);
+    let desired: ScimUser;
+    if (fromFile) {
+      if (fromFile.id !== undefined && fromFile.id !== before.id) throw new ClientUsageError(`${argv.from}: its id ${String(fromFile.id)} is not the id of ${argv.user} (${before.id})`);
+      desired = { ...(fromFile as ScimUser), id: before.id };
+    } else {
+      desired = applyEdits(before, edits);
+    }
+    const outcome = await updateResource(client.users, caps, before, desired, SCHEMA.USER);
+    if (argv.json) {
+      await writeChunk(f.io.stdout, `${JSON.stringify(outcome.result, null, 2)}\n`);
+    } else if (outcome.method === 'none') {
+      f.log(`${before.userName}: nothing to change`);
+    } else {
+      const shown = cellChanges(before, outcome.result, SCHEMA.USER, registry);
+      await writeChunk(f.io.stdout, [`~ ${before.userName} (${before.id})`, ...renderCellChanges(shown)].join('\n') + '\n');
+      // A server may accept a write and quietly keep something else: say so.
+      const intended = new Set(cellChanges(before, desired, SCHEMA.USER, registry).map((c) => c.column));
+      const asked = cellChanges(desired, outcome.result, SCHEMA.USER, registry).filter((c) => intended.has(c.column));
+      if (asked.length > 0) f.log(`warning: the server did not keep ${asked.map((c) => c.column).join(', ')} as sent`);
+    }
+    if (outcome.method !== 'none') f.log(`updated ${before.userName} with ${outcome.method}`);
+  },
+});
