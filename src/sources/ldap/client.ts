@@ -105,6 +105,23 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
+/** Names of the LDAP result codes a read may end with (RFC 4511). */
+const RESULT_NAMES: Record<number, string> = {
+  1: 'operationsError',
+  2: 'protocolError',
+  3: 'timeLimitExceeded',
+  4: 'sizeLimitExceeded',
+  11: 'adminLimitExceeded',
+  12: 'unavailableCriticalExtension',
+  32: 'noSuchObject',
+  34: 'invalidDNSyntax',
+  50: 'insufficientAccessRights',
+  51: 'busy',
+  52: 'unavailable',
+  53: 'unwillingToPerform',
+  80: 'other',
+};
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
 
 function codeOf(e: unknown): string | undefined {
@@ -216,7 +233,10 @@ class LdaptsDirectory implements DirectoryClient {
         return new LdapReadError(`${what} hit the server's size limit${request.pageSize > 0 ? ' in spite of paging' : ' (paging is off: turn it on, or raise the limit)'}; nothing read is used`, received, e, e.code);
       }
       if (e instanceof TimeLimitExceededError) return new LdapReadError(`${what} hit the server's time limit; nothing read is used`, received, e, e.code);
-      if (e instanceof ResultCodeError) return new LdapReadError(`${what} failed after ${received} entries: ${e.message} (LDAP result ${e.code}); nothing read is used`, received, e, e.code);
+      if (e instanceof ResultCodeError) {
+        const hint = e.code === 32 ? `: ${request.base} is not there, or this bind may not see it` : e.code === 50 ? ': this bind may not read it' : e.code === 12 ? ': the server does not support a control it was sent (paging?)' : '';
+        return new LdapReadError(`${what} failed after ${received} entries: ${RESULT_NAMES[e.code] ?? 'LDAP result'} (${e.code})${hint}${e.message.trim() && !/^Code: 0x/.test(e.message.trim()) ? ` — ${e.message.trim()}` : ''}; nothing read is used`, received, e, e.code);
+      }
       const reason = e instanceof Error ? e.message : String(e);
       return new LdapReadError(`the connection to ${this.where.address} was lost during ${what} after ${received} entries (${reason}); nothing read is used`, received, e);
     };
