@@ -176,6 +176,12 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     assert.equal(snapshot.users.length, USERS);
   });
 
+  test('a filter that matches nothing gives an empty snapshot (the sync refuses an empty source)', async () => {
+    const snapshot = await readLdapSource({ ...settings, userFilter: '(uid=nobody-by-this-name)', groupFilter: '(cn=nothing-by-this-name)' }, { registry });
+    assert.deepEqual([snapshot.users, snapshot.groups, snapshot.problems], [[], [], []]);
+    assert.match(snapshot.fingerprint, /^[0-9a-f]{64}$/);
+  });
+
   test('without paging, the size limit throws instead of giving 500 users', async () => {
     await assert.rejects(readLdapSource({ ...settings, paging: false }, { registry }), (e: unknown) => {
       assert.ok(e instanceof LdapReadError, String(e));

@@ -122,6 +122,11 @@ const RESULT_NAMES: Record<number, string> = {
   80: 'other',
 };
 
+/** Whether a connection does StartTLS: ldap:// to a host other than the loopback, unless told otherwise. */
+export function usesStartTls(where: LdapUrl, setting: boolean | undefined): boolean {
+  return !where.secure && (setting ?? !isLoopback(where.host));
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
 
 function codeOf(e: unknown): string | undefined {
@@ -164,7 +169,7 @@ function tlsOptions(host: string, ca: Buffer | undefined): ConnectionOptions {
 export async function connectDirectory(settings: ConnectionSettings): Promise<DirectoryClient> {
   const where = parseLdapUrl(settings.url);
   if (where.secure && settings.startTls === true) throw new LdapSettingsError('StartTLS is for ldap://; an ldaps:// connection is TLS already');
-  const startTls = !where.secure && (settings.startTls ?? !isLoopback(where.host));
+  const startTls = usesStartTls(where, settings.startTls);
   const anonymous = settings.anonymous === true;
   if (anonymous && (settings.bindDn !== undefined || settings.password !== undefined)) throw new LdapSettingsError('an anonymous bind takes no bind DN or password: give one or the other');
   if (!anonymous && (settings.bindDn === undefined || settings.bindDn.trim() === '')) throw new LdapSettingsError('no bind DN: give the DN to bind as (or ask for an anonymous bind)');
