@@ -219,12 +219,15 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
     const columns = mappingColumns(mapping);
     const userAttributes = unique([...columns, r.identity, 'manager', 'uid', ...disabledAttributes(kind, settings.disabled), ...(r.membership === 'memberOf' ? ['memberOf'] : [])]);
     const binary = kind === 'ad' ? ['objectGUID', 'objectguid'] : [];
-    const userEntries: RawEntry[] = [];
+    // Each entry is mapped as it arrives, and let go: only what the later steps need is kept.
+    const mapper = userMapper(mapping, r, settings.disabled, options.now ?? new Date());
+    const readUsers: ReadUser[] = [];
+    const entryProblems: RecordProblem[] = [];
     for await (const page of client.search({ base: r.userBase, scope: r.scope, filter: r.userFilter, attributes: userAttributes, binary, pageSize: r.pageSize })) {
-      userEntries.push(...page);
-      progress({ phase: 'users', done: userEntries.length });
+      for (const e of page) readUsers.push(mapper(e, entryProblems));
+      progress({ phase: 'users', done: readUsers.length });
     }
-    userEntries.sort((a, b) => compareKeys(dnKey(a.dn), dnKey(b.dn)));
+    readUsers.sort((a, b) => compareKeys(a.key, b.key));
 
     // Groups.
     const groupEntries: RawEntry[] = [];
@@ -239,15 +242,16 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
       groupEntries.sort((a, b) => compareKeys(dnKey(a.dn), dnKey(b.dn)));
     }
 
-    // Membership: users by index into userEntries.
-    const membership = r.groupFilter !== undefined ? await workOutMembership(client, r, inChain, userEntries, groupEntries, progress) : new Map<string, Set<number>>();
+    // Membership: users by index into readUsers.
+    const membership = r.groupFilter !== undefined ? await workOutMembership(client, r, inChain, readUsers, groupEntries, progress) : new Map<string, Set<number>>();
 
-    const built = buildUsers(userEntries, mapping, r, settings.disabled, options);
+    const built = finishUsers(readUsers, mapping, options.registry);
     const { groups, problems: groupProblems } = buildGroups(groupEntries, membership, built.keys, r);
 
-    const fingerprint = digest(r, settings, loaded.text, userEntries, groupEntries, membership);
+    const fingerprint = digest(r, settings, loaded.text, readUsers, groupEntries, membership);
     const files = [`${r.address}/${baseDn}`, ...(mappingFile ? [mappingFile.path] : [])];
-    return { users: built.users, groups, fingerprint, files, problems: [...built.problems, ...groupProblems], kind };
+    const problems = [...entryProblems, ...built.problems].map((p) => ({ p, key: dnKey(p.origin.file) })).sort((a, b) => compareKeys(a.key, b.key)).map(({ p }) => p);
+    return { users: built.users, groups, fingerprint, files, problems: [...problems, ...groupProblems], kind };
   } finally {
     await client.close();
   }
@@ -313,13 +317,13 @@ function isDisabled(entry: RawEntry, rule: LdapSourceSettings['disabled'], now: 
 }
 
 /** An entry's values as mapping cells: text, or a list of texts; objectGUID as text. */
-function cellsOf(entry: RawEntry, columns: readonly string[], r: Resolved): Map<string, unknown> {
+function cellsOf(entry: RawEntry, columns: ReadonlyArray<{ name: string; lower: string }>, r: Resolved): Map<string, unknown> {
   const cells = new Map<string, unknown>();
-  for (const column of columns) {
-    const values = valuesOf(entry, column);
+  for (const { name, lower } of columns) {
+    const values = entry.attributes.get(lower)?.values;
     if (!values || values.length === 0) continue;
-    const texts = values.map((v) => (column.toLowerCase() === 'objectguid' ? (guidText(v, r.guidFormat) ?? textOf(v)) : typeof v === 'string' ? v : v.toString('base64')));
-    cells.set(column, texts.length === 1 ? texts[0] : texts);
+    const texts = values.map((v) => (lower === 'objectguid' ? (guidText(v, r.guidFormat) ?? textOf(v)) : typeof v === 'string' ? v : v.toString('base64')));
+    cells.set(name, texts.length === 1 ? texts[0] : texts);
   }
   return cells;
 }
@@ -330,44 +334,64 @@ function identityOf(entry: RawEntry, r: Resolved): string | undefined {
   return r.identity === 'objectGUID' ? guidText(v, r.guidFormat) : textOf(v).trim() || undefined;
 }
 
+/** A user entry once read: what the later steps need (the entry itself is let go). */
+interface ReadUser {
+  dn: string;
+  /** dnKey(dn). */
+  key: string;
+  /** sha256 of the entry as read (see entryDigest). */
+  digest: Buffer;
+  uids: string[];
+  memberOf: string[];
+  manager: string | undefined;
+  /** The mapped user; undefined when the entry was refused (its problems are told). */
+  user?: { attributes: Record<string, unknown>; onlyOnCreate?: Record<string, unknown> };
+}
+
 interface BuiltUsers {
   users: DesiredUser[];
   problems: RecordProblem[];
-  /** The first match key of each user kept, by index into the entries. */
+  /** The first match key of each user kept, by index into the users read. */
   keys: Map<number, string>;
 }
 
 const recordProblem = (dn: string, message: string, field?: string): RecordProblem => ({ origin: { file: dn, line: 0 }, message: field !== undefined ? `attribute "${field}": ${message}` : message });
 
-function buildUsers(entries: RawEntry[], mapping: Mapping, r: Resolved, rule: LdapSourceSettings['disabled'], options: LdapReadOptions): BuiltUsers {
-  const now = options.now ?? new Date();
+/** Maps one user entry (mapping, required userName, active); problems go to `problems`. */
+function userMapper(mapping: Mapping, r: Resolved, rule: LdapSourceSettings['disabled'], now: Date): (entry: RawEntry, problems: RecordProblem[]) => ReadUser {
   const columns = mappingColumns(mapping);
   // Every attribute is a column: one missing from an entry is a blank cell.
   const { bound } = bindMapping(mapping, { file: r.address, columns, headerLine: 0, rows: [] }) as { bound: BoundMapping };
+  const lowered = columns.map((name) => ({ name, lower: name.toLowerCase() }));
   const mapsActive = mapping.rules.some((x) => !x.path.urn && x.path.attr === 'active');
-  const mapsManager = mapping.rules.some((x) => x.path.urn === ENTERPRISE && x.path.attr === 'manager');
   const userNameRule = mapping.rules.find((x) => !x.path.urn && x.path.attr === 'userName');
   const userNameFrom = userNameRule?.source.kind === 'column' ? [userNameRule.source.column, ...(userNameRule.source.fallbacks ?? [])].join(', ') : (userNameRule?.target ?? 'userName');
-
-  const problems: RecordProblem[] = [];
-  const candidates: Array<{ index: number; attributes: Record<string, unknown>; onlyOnCreate?: Record<string, unknown> }> = [];
-  entries.forEach((entry, index) => {
-    const row: TableRow = { line: 0, cells: cellsOf(entry, columns, r) };
+  return (entry, problems) => {
+    const read: ReadUser = { dn: entry.dn, key: dnKey(entry.dn), digest: entryDigest(entry), uids: textsOf(entry, 'uid'), memberOf: textsOf(entry, 'memberOf'), manager: textsOf(entry, 'manager')[0] };
+    const row: TableRow = { line: 0, cells: cellsOf(entry, lowered, r) };
     const { user, problems: found } = applyMapping(bound, row, entry.dn);
     if (found.length > 0) {
       for (const p of found) problems.push(recordProblem(entry.dn, p.message, p.field));
-      return;
+      return read;
     }
     const attributes = user.attributes;
     const userName = cellText(attrValue(attributes, 'userName'))?.trim();
     if (!userName) {
       problems.push(recordProblem(entry.dn, `no userName: the entry has no ${userNameFrom}`));
-      return;
+      return read;
     }
     if (isDisabled(entry, rule, now)) attributes.active = false;
     else if (!mapsActive || attributes.active === undefined) attributes.active = true;
-    candidates.push({ index, attributes, ...(user.onlyOnCreate ? { onlyOnCreate: user.onlyOnCreate } : {}) });
-  });
+    read.user = user.onlyOnCreate ? { attributes, onlyOnCreate: user.onlyOnCreate } : { attributes };
+    return read;
+  };
+}
+
+/** The checks across users (a userName or externalId twice, the checks every source gets), then the manager references. */
+function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistry): BuiltUsers {
+  const mapsManager = mapping.rules.some((x) => x.path.urn === ENTERPRISE && x.path.attr === 'manager');
+  const problems: RecordProblem[] = [];
+  const candidates = read.flatMap((u, index) => (u.user ? [{ index, ...u.user }] : []));
 
   // A userName or externalId two entries have: neither can be the right one, both are left out.
   const bad = new Set<number>();
@@ -377,44 +401,45 @@ function buildUsers(entries: RawEntry[], mapping: Mapping, r: Resolved, rule: Ld
       const v = cellText(attrValue(c.attributes, name))?.trim();
       if (!v) return;
       const key = name === 'userName' ? v.toLowerCase() : v;
-      holders.set(key, [...(holders.get(key) ?? []), i]);
+      const list = holders.get(key);
+      if (list) list.push(i);
+      else holders.set(key, [i]);
     });
     for (const [, list] of holders) {
       if (list.length < 2) continue;
       for (const i of list) {
-        const others = list.filter((o) => o !== i).map((o) => entries[candidates[o]!.index]!.dn);
-        problems.push(recordProblem(entries[candidates[i]!.index]!.dn, `${name} ${JSON.stringify(cellText(attrValue(candidates[i]!.attributes, name)))} is also on ${others.join('; ')}`, name));
+        const others = list.filter((o) => o !== i).map((o) => read[candidates[o]!.index]!.dn);
+        problems.push(recordProblem(read[candidates[i]!.index]!.dn, `${name} ${JSON.stringify(cellText(attrValue(candidates[i]!.attributes, name)))} is also on ${others.join('; ')}`, name));
         bad.add(i);
       }
     }
   }
-  const kept = candidates.filter((_, i) => !bad.has(i));
+  const kept = bad.size > 0 ? candidates.filter((_, i) => !bad.has(i)) : candidates;
   // The checks every source gets (e-mail addresses, unusual names, types).
-  const records: SourceRecord[] = kept.map((c) => ({ resource: c.attributes, file: entries[c.index]!.dn, line: 0 }));
-  const checked = validateUsers(records, options.registry, { requireUserName: true });
+  const records: SourceRecord[] = kept.map((c) => ({ resource: c.attributes, file: read[c.index]!.dn, line: 0 }));
+  const checked = validateUsers(records, registry, { requireUserName: true });
   const refused = new Set(checked.map((p: InputProblem) => p.file));
   for (const p of checked) problems.push(recordProblem(p.file, p.message, p.field));
 
   const keys = new Map<number, string>();
-  const final = kept.filter((c) => !refused.has(entries[c.index]!.dn));
+  const final = refused.size > 0 ? kept.filter((c) => !refused.has(read[c.index]!.dn)) : kept;
   for (const c of final) {
     const key = firstMatchKey(c.attributes);
     if (key !== undefined) keys.set(c.index, key);
   }
   // The manager DN as the manager's key, when the manager is a user read.
-  const byDn = new Map(final.map((c) => [dnKey(entries[c.index]!.dn), c.index]));
+  const byDn = mapsManager ? new Map<string, number>() : new Map(final.map((c) => [read[c.index]!.key, c.index]));
   const users: DesiredUser[] = final.map((c) => {
-    const entry = entries[c.index]!;
-    if (!mapsManager) {
-      const managerDn = textsOf(entry, 'manager')[0];
-      const managerIndex = managerDn !== undefined ? byDn.get(dnKey(managerDn)) : undefined;
+    const u = read[c.index]!;
+    if (!mapsManager && u.manager !== undefined) {
+      const managerIndex = byDn.get(dnKey(u.manager));
       const managerKey = managerIndex !== undefined ? keys.get(managerIndex) : undefined;
       if (managerKey !== undefined) {
         const ext = isPlainObject(c.attributes[ENTERPRISE]) ? (c.attributes[ENTERPRISE] as Record<string, unknown>) : {};
         c.attributes[ENTERPRISE] = { ...ext, manager: { value: managerKey } };
       }
     }
-    const user: DesiredUser = { attributes: c.attributes, origin: { file: entry.dn, line: 0 } };
+    const user: DesiredUser = { attributes: c.attributes, origin: { file: u.dn, line: 0 } };
     if (c.onlyOnCreate) user.onlyOnCreate = c.onlyOnCreate;
     return user;
   });
@@ -436,11 +461,11 @@ async function workOutMembership(
   client: DirectoryClient,
   r: Resolved,
   inChain: boolean,
-  users: RawEntry[],
+  users: ReadUser[],
   groups: RawEntry[],
   progress: (p: LdapProgress) => void,
 ): Promise<Map<string, Set<number>>> {
-  const usersByDn = new Map(users.map((u, i) => [dnKey(u.dn), i]));
+  const usersByDn = new Map(users.map((u, i) => [u.key, i]));
   if (inChain) {
     // AD works the nesting out: one search per group for its users at any depth.
     const result = new Map<string, Set<number>>();
@@ -476,11 +501,11 @@ async function workOutMembership(
   const nodes = groups.map(groupNode);
   const withLookup = r.nested === 'flatten' ? { lookup } : {};
   if (r.membership === 'memberOf') {
-    return membersFromMemberOf(nodes, users.map((u, i) => ({ user: i, memberOf: textsOf(u, 'memberOf') })), r.nested, withLookup.lookup);
+    return membersFromMemberOf(nodes, users.map((u, i) => ({ user: i, memberOf: u.memberOf })), r.nested, withLookup.lookup);
   }
   const usersByUid = new Map<string, number>();
   users.forEach((u, i) => {
-    for (const uid of textsOf(u, 'uid')) if (!usersByUid.has(uid.trim().toLowerCase())) usersByUid.set(uid.trim().toLowerCase(), i);
+    for (const uid of u.uids) if (!usersByUid.has(uid.trim().toLowerCase())) usersByUid.set(uid.trim().toLowerCase(), i);
   });
   const result = await membersFromGroups({ groups: nodes, usersByDn, usersByUid, nested: r.nested, ...withLookup });
   progress({ phase: 'members', done: groups.length });
@@ -518,22 +543,28 @@ function buildGroups(entries: RawEntry[], membership: Map<string, Set<number>>, 
   return { groups, problems };
 }
 
-function digest(r: Resolved, settings: LdapSourceSettings, mappingText: string, users: RawEntry[], groups: RawEntry[], membership: Map<string, Set<number>>): string {
+/** sha256 of an entry as read: its DN, then its attributes by name with their values (bytes as base64). */
+function entryDigest(e: RawEntry): Buffer {
+  const names = [...e.attributes.keys()].sort();
+  let text = JSON.stringify(e.dn);
+  for (const name of names) {
+    text += `\n${name}`;
+    for (const v of e.attributes.get(name)!.values) text += typeof v === 'string' ? `\n ${JSON.stringify(v)}` : `\n b64:${v.toString('base64')}`;
+  }
+  return createHash('sha256').update(text).digest();
+}
+
+function digest(r: Resolved, settings: LdapSourceSettings, mappingText: string, users: ReadUser[], groups: RawEntry[], membership: Map<string, Set<number>>): string {
   const hash = createHash('sha256');
   const shape = { kind: r.kind, address: r.address, userBase: r.userBase, groupBase: r.groupBase, scope: r.scope, userFilter: r.userFilter, groupFilter: r.groupFilter ?? null, groupName: r.groupName, membership: r.membership, nested: r.nested, guidFormat: r.guidFormat, disabled: settings.disabled ?? null };
   hash.update(`ldap\n${JSON.stringify(shape)}\nmapping\n${Buffer.byteLength(mappingText)}\n${mappingText}`);
-  const entry = (role: string, e: RawEntry) => {
-    hash.update(`\n${role}\n${JSON.stringify(e.dn)}\n`);
-    const names = [...e.attributes.keys()].sort();
-    for (const name of names) {
-      const values = e.attributes.get(name)!.values.map((v) => (typeof v === 'string' ? JSON.stringify(v) : `b64:${v.toString('base64')}`));
-      hash.update(`${name}:${values.join(',')}\n`);
-    }
-  };
-  for (const u of users) entry('user', u);
-  for (const g of groups) entry('group', g);
+  // Users and groups in DN order, each as its own digest.
+  hash.update(`\nusers ${users.length}\n`);
+  for (const u of users) hash.update(u.digest);
+  hash.update(`\ngroups ${groups.length}\n`);
+  for (const g of groups) hash.update(entryDigest(g));
   for (const g of groups) {
-    const members = [...(membership.get(dnKey(g.dn)) ?? [])].map((i) => dnKey(users[i]!.dn)).sort();
+    const members = [...(membership.get(dnKey(g.dn)) ?? [])].map((i) => users[i]!.key).sort();
     hash.update(`\nmembers ${JSON.stringify(g.dn)}\n${members.join('\n')}`);
   }
   return hash.digest('hex');
