@@ -11,7 +11,7 @@
  * sends, then cuts both connections (a connection dropped in the middle of a read).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,7 +115,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const suffix = options.suffix ?? 'dc=example,dc=org';
   const dir = mkdtempSync(join(tmpdir(), 'scimctl-slapd-'));
   const db = join(dir, 'db');
-  run('mkdir', ['-p', db]);
+  mkdirSync(db);
   const adminDn = `cn=admin,${suffix}`;
   const adminPassword = 'admin-secret';
   const readerDn = `cn=reader,${suffix}`;
