@@ -5,6 +5,10 @@ import { connectDirectory, isLoopback, parseLdapUrl, usesStartTls } from '../../
 import { LdapSettingsError } from '../../src/sources/ldap/errors.ts';
 import { readLdapSource } from '../../src/sources/ldap/read.ts';
 import { SchemaRegistry } from '../../src/api/schema.ts';
+import { InputError } from '../../src/sources/resource-file.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('LDAP URLs', () => {
   test('host, port (default 389 / 636) and the base DN of the path', () => {
@@ -58,5 +62,21 @@ describe('settings refused before connecting', () => {
     await assert.rejects(readLdapSource({ ...base, groupFilter: 'cn=x)(' }, { registry, connect }), /the group filter/);
     await assert.rejects(readLdapSource({ ...base, pageSize: 0 }, { registry, connect }), /page size/);
     await assert.rejects(readLdapSource({ ...base, url: 'ldap://127.0.0.1:1' }, { registry, connect }), /no base DN/);
+  });
+  test('a mapping file with problems, or with a groups section, before anything is sent', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scimctl-ldap-map-'));
+    try {
+      const registry = new SchemaRegistry();
+      const connect = async () => assert.fail('nothing is sent');
+      const base = { url: 'ldap://127.0.0.1:1/dc=x', bindDn: 'cn=a', password: 'p' };
+      const bad = join(dir, 'bad.yaml');
+      await writeFile(bad, 'attributes:\n  userName: uid\n  titel: title\n');
+      await assert.rejects(readLdapSource({ ...base, mappingFile: bad }, { registry, connect }), (e: unknown) => e instanceof InputError && e.problems.some((p) => p.file === bad && p.line === 3));
+      const groups = join(dir, 'groups.yaml');
+      await writeFile(groups, 'attributes:\n  userName: uid\ngroups:\n  column: memberOf\n');
+      await assert.rejects(readLdapSource({ ...base, mappingFile: groups }, { registry, connect }), (e: unknown) => e instanceof InputError && /come from its group filter/.test(e.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -158,6 +158,18 @@ function checkFilter(filter: string, what: string): void {
   }
 }
 
+/** A mapping for an LDAP source, or InputError with its problems. */
+function checkedMapping(loaded: LoadedFile, registry: SchemaRegistry): Mapping {
+  const parsed = parseMapping(loaded, registry);
+  const problems = [...parsed.problems];
+  if (parsed.mapping?.groups) problems.push({ file: loaded.path, line: parsed.mapping.groups.line, field: 'groups', fieldKind: 'key', message: "the groups of an LDAP source come from its group filter, not from the mapping's groups section" });
+  if (!parsed.mapping || problems.length > 0) throw new InputError(problems);
+  return parsed.mapping;
+}
+
+/** A filter in parentheses (RFC 4515 allows `uid=x` alone; a filter put inside another needs them). */
+const parenthesized = (filter: string): string => (filter.trim().startsWith('(') ? filter.trim() : `(${filter.trim()})`);
+
 const textOf = (v: string | Buffer): string => (typeof v === 'string' ? v : v.toString('utf8'));
 const valuesOf = (entry: RawEntry, name: string): Array<string | Buffer> | undefined => entry.attributes.get(name.toLowerCase())?.values;
 const textsOf = (entry: RawEntry, name: string): string[] => (valuesOf(entry, name) ?? []).map(textOf);
@@ -173,30 +185,25 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
   if (settings.groupFilter !== undefined) checkFilter(settings.groupFilter, 'group filter');
   if (settings.disabled !== undefined && !/^[A-Za-z][\w-]*$/.test(settings.disabled.attribute)) throw new LdapSettingsError(`"${settings.disabled.attribute}" is not an attribute name`);
 
-  // The mapping: a file, or the kind's default (parsed once the kind is known).
+  // The mapping: a file (checked before anything is sent), or the kind's default (once the kind is known).
   let mappingFile: LoadedFile | undefined;
+  let fileMapping: Mapping | undefined;
   if (settings.mappingFile !== undefined) {
     const loaded = await loadFile(settings.mappingFile);
     if (!('bytes' in loaded)) throw new InputError([loaded]);
     mappingFile = loaded;
+    fileMapping = checkedMapping(loaded, options.registry);
   }
 
   const progress = options.onProgress ?? (() => {});
   progress({ phase: 'connect', done: 0 });
   const client = await (options.connect ?? connectDirectory)(settings);
   try {
-    let kind: DirectoryKind;
-    let isAd = false;
-    if (settings.kind === undefined || settings.kind === 'auto' || settings.inChain === undefined) {
-      isAd = await rootDseSaysAd(client);
-    }
-    kind = settings.kind === 'ad' || settings.kind === 'openldap' ? settings.kind : isAd ? 'ad' : 'openldap';
+    const explicitKind = settings.kind === 'ad' || settings.kind === 'openldap' ? settings.kind : undefined;
+    const isAd = explicitKind === undefined || settings.inChain === undefined ? await rootDseSaysAd(client) : false;
+    const kind: DirectoryKind = explicitKind ?? (isAd ? 'ad' : 'openldap');
     const loaded = mappingFile ?? { path: `(the default ${kind === 'ad' ? 'Active Directory' : 'OpenLDAP'} mapping)`, text: defaultMappingText(kind), bytes: Buffer.from(defaultMappingText(kind)) };
-    const parsed = parseMapping(loaded, options.registry);
-    const mappingProblems = [...parsed.problems];
-    if (parsed.mapping?.groups) mappingProblems.push({ file: loaded.path, line: parsed.mapping.groups.line, field: 'groups', fieldKind: 'key', message: "the groups of an LDAP source come from its group filter, not from the mapping's groups section" });
-    if (!parsed.mapping || mappingProblems.length > 0) throw new InputError(mappingProblems);
-    const mapping = parsed.mapping;
+    const mapping = fileMapping ?? checkedMapping(loaded, options.registry);
 
     const r: Resolved = {
       kind,
@@ -204,8 +211,8 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
       userBase: settings.userBaseDn ?? baseDn,
       groupBase: settings.groupBaseDn ?? baseDn,
       scope: settings.scope ?? 'sub',
-      userFilter: settings.userFilter ?? userFilterFor(kind),
-      groupFilter: settings.groupFilter,
+      userFilter: parenthesized(settings.userFilter ?? userFilterFor(kind)),
+      groupFilter: settings.groupFilter !== undefined ? parenthesized(settings.groupFilter) : undefined,
       groupName: settings.groupNameAttribute ?? 'cn',
       pageSize,
       membership: settings.membership ?? 'member',
