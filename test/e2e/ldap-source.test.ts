@@ -278,6 +278,20 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
   });
 });
 
+describe('LDAP source: a server without TLS', { timeout: 60_000 }, () => {
+  test('StartTLS asked for and refused: the error says so', async () => {
+    const slapd = await startSlapd({ ldif: `dn: ou=people,${SUFFIX}\nobjectClass: organizationalUnit\nou: people\n` });
+    try {
+      const settings: LdapSourceSettings = { url: `${slapd.url}/${SUFFIX}`, bindDn: slapd.readerDn, password: slapd.readerPassword, startTls: true };
+      await assert.rejects(readLdapSource(settings, { registry }), (e: unknown) => e instanceof LdapTlsError && /refused StartTLS/.test(e.message));
+      // Without StartTLS (allowed on the loopback) the same server reads, and has no users.
+      assert.deepEqual((await readLdapSource({ ...settings, startTls: undefined }, { registry })).users, []);
+    } finally {
+      await slapd.dispose();
+    }
+  });
+});
+
 describe('LDAP source: the server stops in the middle of the read', { timeout: 120_000 }, () => {
   test('slapd killed while paging: throws', async () => {
     const slapd = await startSlapd({ sizeLimit: 100, ldif: directoryLdif() });
