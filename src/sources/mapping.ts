@@ -12,6 +12,7 @@
  *     userType: { constant: Employee }
  *     password: { column: InitialPassword, onlyOnCreate: true }
  *     nickName: Nick                 # shorthand for { column: Nick }
+ *     displayName: { column: [Display Name, Full Name] }   # the first of these that is not blank
  *   groups:                          # optional
  *     column: Groups                 # a column of group names per user …
  *     split: ";"                     # … separated by this (default ";"); a JSON array cell works too
@@ -21,7 +22,8 @@
  *     membersColumn: members         #     optional: member keys (users' externalId, else userName
  *                                    #     or e-mail), split like `column`; not together with `column`
  *
- * A rule takes its value from exactly one of `column` (the cell), `template`
+ * A rule takes its value from exactly one of `column` (the cell; a list of columns: the first
+ * cell of them that is not blank), `template`
  * (`{Column Name}` placeholders; `{{` and `}}` for braces) or `constant`, then:
  *   transform  trim | lowercase | uppercase | split | join, applied in order (split makes a
  *              list of the non-empty trimmed pieces; the others work on each item of a list;
@@ -63,7 +65,7 @@ export interface Transform {
 export type TemplatePart = { text: string } | { column: string };
 
 export type ValueSource =
-  | { kind: 'column'; column: string }
+  | { kind: 'column'; column: string; /** Columns read in turn while the value is blank. */ fallbacks?: string[] }
   | { kind: 'template'; template: string; parts: TemplatePart[] }
   | { kind: 'constant'; value: unknown };
 
@@ -272,8 +274,18 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
     at(keyLine, given.length === 0 ? 'give one of column, template or constant' : `give only one of column, template or constant (not ${given.join(' and ')})`);
   } else if (given[0] === 'column') {
     const o = options.get('column')!;
-    const column = text(ctx, o.node, o.line, 'column', target);
-    if (column !== undefined) source = { kind: 'column', column: column.trim() };
+    if (isSeq(o.node)) {
+      // A list of columns: the first whose cell is not blank.
+      const columns = o.node.items.map((item) => text(ctx, item, lineOf(ctx, item) || o.line, 'each column of the list', target));
+      if (columns.length === 0) at(o.line, 'column is an empty list: name at least one column');
+      else if (columns.every((c) => c !== undefined)) {
+        const [first, ...rest] = columns.map((c) => c!.trim());
+        source = { kind: 'column', column: first!, ...(rest.length > 0 ? { fallbacks: rest } : {}) };
+      }
+    } else {
+      const column = text(ctx, o.node, o.line, 'column', target);
+      if (column !== undefined) source = { kind: 'column', column: column.trim() };
+    }
   } else if (given[0] === 'template') {
     const o = options.get('template')!;
     const template = text(ctx, o.node, o.line, 'template', target);
@@ -460,7 +472,7 @@ export interface BoundMapping {
 export function bindMapping(mapping: Mapping, table: Table): { bound?: BoundMapping; problems: InputProblem[] } {
   const uses: Array<{ column: string; line: number; field: string }> = [];
   for (const rule of mapping.rules) {
-    if (rule.source.kind === 'column') uses.push({ column: rule.source.column, line: rule.line, field: rule.target });
+    if (rule.source.kind === 'column') for (const column of [rule.source.column, ...(rule.source.fallbacks ?? [])]) uses.push({ column, line: rule.line, field: rule.target });
     if (rule.source.kind === 'template') for (const p of rule.source.parts) if ('column' in p) uses.push({ column: p.column, line: rule.line, field: rule.target });
   }
   if (mapping.groups?.column !== undefined) uses.push({ column: mapping.groups.column, line: mapping.groups.columnLine ?? mapping.groups.line, field: 'groups.column' });
@@ -601,7 +613,15 @@ function typeFor(rule: AttributeRule, raw: unknown): Typed {
 function valueOf(rule: AttributeRule, row: TableRow, bound: BoundMapping): unknown {
   const { source } = rule;
   if (source.kind === 'constant') return source.value;
-  if (source.kind === 'column') return row.cells.get(bound.columns.get(source.column) ?? source.column);
+  if (source.kind === 'column') {
+    const cell = (column: string) => row.cells.get(bound.columns.get(column) ?? column);
+    let value = cell(source.column);
+    for (const column of source.fallbacks ?? []) {
+      if (!isBlank(value)) break;
+      value = cell(column);
+    }
+    return value;
+  }
   let anyValue = false;
   const out = source.parts
     .map((p) => {

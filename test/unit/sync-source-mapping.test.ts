@@ -315,3 +315,27 @@ describe('mapping problems', () => {
     assert.match(p!.message, /the members column "people" is not in/);
   });
 });
+
+describe('a mapping column given as a list', () => {
+  test('takes the first of the columns that is not blank', async () => {
+    const users = await file('fallback.csv', 'Email,Login,Name\nann@example.com,ann,Ann\n,ben,\n');
+    const mapping = await file('fallback.yaml', 'attributes:\n  userName: { column: [Email, Login] }\n  displayName: { column: [Name, Login], transform: [uppercase] }\n');
+    const snap = await readSource({ path: users, mappingFile: mapping }, registry);
+    assert.deepEqual(
+      snap.users.map((u) => u.attributes),
+      [
+        { userName: 'ann@example.com', displayName: 'ANN' },
+        { userName: 'ben', displayName: 'BEN' },
+      ],
+    );
+  });
+
+  test('every column of the list must be in the file, and the list must not be empty', async () => {
+    const users = await file('fallback2.csv', 'Email\nann@example.com\n');
+    const missing = await problemsOf({ path: users, mappingFile: await file('fallback2.yaml', 'attributes:\n  userName: { column: [Email, Login] }\n') });
+    assert.equal(missing.length, 1);
+    assert.match(missing[0]!.message, /column "Login" is not in/);
+    const empty = await problemsOf({ path: users, mappingFile: await file('fallback3.yaml', 'attributes:\n  userName: { column: [] }\n') });
+    assert.ok(empty.some((p) => /empty list/.test(p.message)), empty.map((p) => p.message).join('\n'));
+  });
+});
