@@ -4,7 +4,7 @@
  * EXIT_CODE_MEANINGS by test/unit/exit-codes.test.ts).
  */
 import { AmbiguousError, ClientUsageError, IncompleteListingError, NotFoundError, RequestError, ResponseError } from '../api/errors.ts';
-import { CallerError } from '../util/errors.ts';
+import { AuthError, CallerError } from '../util/errors.ts';
 
 export const ExitCode = {
   OK: 0,
@@ -27,7 +27,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   [ExitCode.USAGE]:
     'usage: bad flags or arguments (a bad number names its option), a bad input file or plan file (nothing was sent), missing configuration, an ambiguous name, a confirmation needed where there is no terminal (pass `--yes`) or refused',
   [ExitCode.CHANGES_PENDING]: '`--detailed-exitcode`: the plan has changes',
-  [ExitCode.AUTH]: 'authentication (401) or permission (403) refused',
+  [ExitCode.AUTH]: 'authentication (401) or permission (403) refused, or an LDAP bind refused',
   [ExitCode.NOT_FOUND]: 'the named user or group does not exist (for activate/deactivate and update-attributes: some did not)',
   [ExitCode.UNAVAILABLE]: 'the server could not be reached, timed out, or was unavailable (502/503/504 after retries)',
   [ExitCode.REFUSED]:
@@ -60,6 +60,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  */
 export const EXIT_CODE_BY_CLASS: ReadonlyArray<readonly [ErrorClass, ExitCodeValue]> = [
   [CallerError, ExitCode.USAGE],
+  [AuthError, ExitCode.AUTH],
   [ClientUsageError, ExitCode.USAGE],
   [AmbiguousError, ExitCode.USAGE],
   [NotFoundError, ExitCode.NOT_FOUND],

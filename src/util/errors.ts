@@ -15,3 +15,11 @@ export class CallerError extends Error {
     this.name = 'CallerError';
   }
 }
+
+/** Credentials refused: a directory's bind, a token a server turned down (exit 4). */
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}

@@ -16,6 +16,7 @@
  * Pure: no I/O.
  */
 import { ClientUsageError, IncompleteListingError, NetworkError } from '../../api/errors.ts';
+import { AuthError } from '../../util/errors.ts';
 
 /** The settings of an LDAP source are wrong; nothing was sent. */
 export class LdapSettingsError extends ClientUsageError {
@@ -42,7 +43,7 @@ export class LdapTlsError extends LdapConnectionError {
 }
 
 /** The server refused the bind: the bind DN or the password is wrong (or the account may not bind). */
-export class LdapBindError extends Error {
+export class LdapBindError extends AuthError {
   constructor(message: string, readonly resultCode: number | undefined, readonly bindDn: string | undefined) {
     super(message);
     this.name = 'LdapBindError';
