@@ -11,179 +11,23 @@
  * - only memberships of managed groups change, and only for users the source lists.
  */
 import { mergeAttributes } from '../api/edit.ts';
-import { diffResources, sameValue } from '../api/update.ts';
-import { primaryEmail, SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
+import { diffResources } from '../api/update.ts';
+import { SCHEMA, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
 import { countChanges, deactivates } from './counts.ts';
 import type { Change, DesiredUser, MatchKey, Plan, PlanOptions, RecordProblem, SourceSnapshot, TargetSnapshot, UserRef } from './model.ts';
+import { certainlyUnchanged, normaliseIdentity, pick, withoutEmpty } from './plan/compare.ts';
+import { desiredKey, labelOf, lower, norm, targetKeys } from './plan/keys.ts';
+import { resourceVersion, versionKey } from './plan/versions.ts';
 
-/**
- * `s` in lower case; `s` itself when it is already (toLowerCase copies every string, and
- * the indexes of a big plan keep one key a user: the copy is dropped at once instead).
- */
-const lower = (s: string) => {
-  const l = s.toLowerCase();
-  return l === s ? s : l;
-};
-
-/** The version a plan records for a target object: its ETag/meta.version, else lastModified, else a content hash. */
-export function resourceVersion(r: ScimResource): string {
-  if (r.meta?.version) return r.meta.version;
-  if (r.meta?.lastModified) return `lastModified:${r.meta.lastModified}`;
-  const { meta: _meta, ...rest } = r;
-  return `hash:${fnv1a(stableStringify(rest))}`;
-}
-
-function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
-/** A small, fast, stable hash (FNV-1a, 52 bits) for content versions. */
-function fnv1a(text: string): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
-  }
-  return (h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0')).slice(0, 13);
-}
-
-/** The key of a target object in a plan's versions. */
-export const versionKey = (kind: 'User' | 'Group', id: string) => `${kind}/${id}`;
-
-/** The value of a match key in a desired user (as the source gives it). */
-export function desiredKey(user: DesiredUser, key: MatchKey): string | undefined {
-  const a = user.attributes;
-  if (key === 'externalId') return typeof a.externalId === 'string' && a.externalId !== '' ? a.externalId : undefined;
-  if (key === 'userName') return typeof a.userName === 'string' && a.userName !== '' ? a.userName : undefined;
-  const email = primaryEmail(a as Pick<ScimUser, 'emails'>);
-  return typeof email === 'string' && email !== '' ? email : undefined;
-}
-
-/** Keys compare exactly for externalId (caseExact in RFC 7643), case-insensitively for userName and e-mail. */
-export const norm = (key: MatchKey, value: string) => (key === 'externalId' ? value : lower(value));
-
-export function targetKeys(user: ScimUser, key: MatchKey): string[] {
-  if (key === 'externalId') return typeof user.externalId === 'string' ? [user.externalId] : [];
-  if (key === 'userName') return typeof user.userName === 'string' ? [lower(user.userName)] : [];
-  return (Array.isArray(user.emails) ? user.emails : []).map((e) => e?.value).filter((v): v is string => typeof v === 'string').map(lower);
-}
-
-/** A label for a desired user in messages and plans. */
-function labelOf(user: DesiredUser): string {
-  return desiredKey(user, 'userName') ?? desiredKey(user, 'email') ?? desiredKey(user, 'externalId') ?? `${user.origin.file}:${user.origin.line}`;
-}
-
-/** Identity attributes compare case-insensitively: servers normalise them, and a case-only change is churn. */
-function normaliseIdentity(r: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...r };
-  if (typeof out.userName === 'string') out.userName = lower(out.userName);
-  if (Array.isArray(out.emails)) out.emails = out.emails.map((e) => (e && typeof e === 'object' && typeof (e as { value?: unknown }).value === 'string' ? { ...e, value: lower((e as { value: string }).value) } : e));
-  return out;
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const identityEqual = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && lower(a) === lower(b);
-
-function valueOf(obj: Record<string, unknown>, name: string): unknown {
-  if (name in obj) return obj[name];
-  const lowerName = lower(name);
-  for (const k of Object.keys(obj)) if (lower(k) === lowerName) return obj[k];
-  return undefined;
-}
-
-/**
- * True only when laying `attrs` over `existing` (mergeAttributes) certainly changes
- * nothing: the fast path for the common case of an unchanged user, without the
- * copies a full merge and diff make. When unsure it says false, and the full
- * comparison decides.
- */
-export function certainlyUnchanged(existing: Record<string, unknown>, attrs: Record<string, unknown>): boolean {
-  for (const [name, incoming] of Object.entries(attrs)) {
-    const lowerName = lower(name);
-    if (lowerName === 'id' || lowerName === 'meta' || lowerName === 'schemas' || lowerName === 'groups') continue;
-    const current = valueOf(existing, name);
-    if (incoming === null) {
-      if (!sameValue(current, undefined)) return false;
-    } else if (lowerName === 'username') {
-      if (!identityEqual(current, incoming)) return false;
-    } else if (lowerName.startsWith('urn:') && isPlainObject(incoming)) {
-      if (!isPlainObject(current)) return false;
-      for (const [attr, v] of Object.entries(incoming)) {
-        const c = valueOf(current, attr);
-        if (isPlainObject(v) && isPlainObject(c)) {
-          for (const [sub, sv] of Object.entries(v)) if (!sameValue(valueOf(c, sub), sv)) return false;
-        } else if (!sameValue(c, v)) return false;
-      }
-    } else if (Array.isArray(incoming)) {
-      if (!Array.isArray(current)) return false;
-      const typed = incoming.every((i) => isPlainObject(i) && typeof i.type === 'string');
-      if (!typed) {
-        if (!sameValue(current, incoming)) return false;
-        continue;
-      }
-      for (const item of incoming as Array<Record<string, unknown>>) {
-        const match = current.find((c) => isPlainObject(c) && typeof c.type === 'string' && lower(c.type) === lower(item.type as string));
-        if (!isPlainObject(match)) return false;
-        for (const [sub, sv] of Object.entries(item)) {
-          const cv = valueOf(match, sub);
-          if (lowerName === 'emails' && sub === 'value' ? !identityEqual(cv, sv) : !sameValue(cv, sv)) return false;
-        }
-        // A new primary would take the flag from another item.
-        if (item.primary === true && current.some((c) => c !== match && isPlainObject(c) && c.primary === true)) return false;
-      }
-    } else if (isPlainObject(incoming) && isPlainObject(current)) {
-      for (const [sub, v] of Object.entries(incoming)) if (!sameValue(valueOf(current, sub), v)) return false;
-    } else if (!sameValue(current, incoming)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** A copy without null, "" and [] values (extension objects too); such values are unassigned in SCIM. */
-function withoutEmpty(r: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) {
-    if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
-    if (/^urn:/i.test(k) && isPlainObject(v)) {
-      const ext = withoutEmpty(v);
-      if (Object.keys(ext).length > 0) out[k] = ext;
-      continue;
-    }
-    out[k] = v;
-  }
-  return out;
-}
+export { certainlyUnchanged } from './plan/compare.ts';
+export { desiredKey, norm, targetKeys } from './plan/keys.ts';
+export { resourceVersion, versionKey } from './plan/versions.ts';
 
 /** Target users by lower-cased userName (built only when a plan renames someone). */
 function ownersOfUserNames(users: readonly ScimUser[]): Map<string, ScimUser> {
   const m = new Map<string, ScimUser>();
   for (const u of users) if (typeof u.userName === 'string') m.set(lower(u.userName), u);
   return m;
-}
-
-/** The named attributes of a resource (names matched case-insensitively). */
-function pick(r: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of names) {
-    if (name in r) {
-      out[name] = r[name];
-      continue;
-    }
-    const lowerName = lower(name);
-    const key = Object.keys(r).find((k) => lower(k) === lowerName);
-    if (key !== undefined) out[key] = r[key];
-  }
-  return out;
 }
 
 export function planSync(source: SourceSnapshot, target: TargetSnapshot, options: PlanOptions): Plan {
