@@ -62,6 +62,8 @@ export class MatchTable {
   ) {
     const matchKeys = options.matchKeys;
     this.keyCount = matchKeys.length;
+    // The target by every match key. Most values have one user: stored as its position, not a
+    // one-item list (a list a user is 100,000 arrays on a big re-sync). Keys share the user's text (targetKeys uses lower).
     this.index = new Map();
     for (const key of matchKeys) {
       const m = new Map<string, number | number[]>();
@@ -76,15 +78,20 @@ export class MatchTable {
       });
       this.index.set(key, m);
     }
+    // Each record's keys once, in one flat array: matching, duplicates and group references all read them.
     this.keys = new Array<string | undefined>(users.length * this.keyCount);
     users.forEach((u, i) => matchKeys.forEach((key, k) => (this.keys[i * this.keyCount + k] = desiredKey(u, key))));
+    // Per-position state in typed arrays (a byte or four a position), not maps keyed by objects.
     this.bad = new Uint8Array(users.length);
     this.matchOf = new Int32Array(users.length).fill(-1);
     this.claimedBy = new Int32Array(targetUsers.length).fill(-1);
     this.matched = new Uint8Array(targetUsers.length);
   }
 
-  /** Drops what only matching needs (the target index, the claims) before the phases that follow it. */
+  /**
+   * Drops what only matching needs (the target index, the claims), so that the phases after it
+   * (which compare, diff and build changes) do not hold it while they allocate.
+   */
   release(): void {
     this.index = undefined;
     this.claimedBy = undefined;
