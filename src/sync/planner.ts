@@ -2,7 +2,7 @@
  * The planner: desired state (the source) + actual state (the target) → a plan.
  * Pure: no I/O, no clock, no randomness; the same inputs give the same plan.
  *
- * Safety rules built in here:
+ * Safety rules built into its phases (src/sync/plan/):
  * - only attributes the source provides are compared (unmanaged data is never wiped);
  * - only managed users (created by scimctl or listed by the source before, or all
  *   with manageAll) are ever deactivated or deleted;
