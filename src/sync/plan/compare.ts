@@ -13,7 +13,7 @@ export function normaliseIdentity(r: Record<string, unknown>): Record<string, un
   return out;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+import { isPlainObject } from '../../util/objects.ts';
 const identityEqual = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && lower(a) === lower(b);
 
 function valueOf(obj: Record<string, unknown>, name: string): unknown {

@@ -3,7 +3,7 @@
  * updates, and managed users the source no longer lists.
  */
 import { mergeAttributes } from '../../api/edit.ts';
-import { SCHEMA } from '../../api/types.ts';
+import { SCHEMA, schemasFor } from '../../api/types.ts';
 import { diffResources } from '../../api/update.ts';
 import type { Change, DesiredUser, PlanOptions, TargetSnapshot } from '../model.ts';
 import { certainlyUnchanged, normaliseIdentity, pick, withoutEmpty } from './compare.ts';
@@ -112,8 +112,7 @@ function planCreate(table: MatchTable, draft: PlanDraft, usersMode: boolean, u: 
     table.recordCreate(i, id, label);
     // Nulls and empty values mean "no value": a create leaves them out.
     const resource: Record<string, unknown> = withoutEmpty({ schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes });
-    const extensions = Object.keys(resource).filter((k) => /^urn:/i.test(k));
-    resource.schemas = [SCHEMA.USER, ...extensions];
+    resource.schemas = schemasFor(SCHEMA.USER, resource);
     draft.changes.push({ id, kind: 'create-user', userName: label, resource, origin: u.origin });
   } else if (u.groups?.length) {
     draft.problem(u.origin, `${label} is not in the target, so --mode groups cannot add it to ${u.groups.join(', ')}: run a full sync to create it`);
