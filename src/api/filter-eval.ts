@@ -220,7 +220,7 @@ class Parser {
     }
     if (tok.t !== 'word') throw new FilterError(`Unexpected ${describe(tok)} in filter`);
     const path = tok.v;
-    if (!/^[A-Za-z$][\w$:.\-]*$/.test(path)) throw new FilterError(`Invalid attribute path '${path}' in filter`);
+    if (!/^[A-Za-z$][\w$:.-]*$/.test(path)) throw new FilterError(`Invalid attribute path '${path}' in filter`);
     this.pos++;
 
     const next = this.tokens[this.pos];
@@ -312,11 +312,9 @@ function isPresent(v: unknown): boolean {
 }
 
 /** Comparable form of a value for an attribute: lower-cased when caseExact=false, epoch ms for dateTime. */
-function normalise(v: unknown, info: AttrInfo | undefined): unknown {
-  if (isPlainObject(v)) {
-    // A complex value compared directly: RFC 7644 compares its "value" sub-attribute
-    v = v['value'];
-  }
+function normalise(value: unknown, info: AttrInfo | undefined): unknown {
+  // A complex value compared directly: RFC 7644 compares its "value" sub-attribute
+  const v = isPlainObject(value) ? value['value'] : value;
   if (typeof v === 'string') {
     if (info?.type === 'dateTime') {
       const ms = Date.parse(v);
@@ -457,7 +455,7 @@ export interface CompiledSort {
 }
 
 export function compileSort(sortBy: string, schema: SchemaContext): CompiledSort {
-  if (!/^[A-Za-z$][\w$:.\-]*$/.test(sortBy)) throw new FilterError(`Invalid sortBy attribute '${sortBy}'`);
+  if (!/^[A-Za-z$][\w$:.-]*$/.test(sortBy)) throw new FilterError(`Invalid sortBy attribute '${sortBy}'`);
   const parts = resolvePath(sortBy, schema);
   let info = schema.lookup(parts);
   if (!info && schema.strict) throw new FilterError(`'${sortBy}' is not an attribute of this resource type`);

@@ -18,7 +18,7 @@ import { pageSizeFor } from './discovery.ts';
 import { isFilterRejection, RequestError, ResponseError, ScimError } from './errors.ts';
 import { eq, literal } from './filter.ts';
 import { compileFilter, registryContext } from './filter-eval.ts';
-import { describeUnkept, filterFeatures, unkeptIn, type FilterVerdict, type UnkeptHow } from './learned.ts';
+import { describeUnkept, unkeptIn, type FilterVerdict, type UnkeptHow } from './learned.ts';
 import { parseListResponse } from './paging.ts';
 import { PATCH_OP_SCHEMA, type PatchRequest } from './patch.ts';
 import { BUILTIN_SCHEMAS, SchemaRegistry, type AttributeDef, type SchemaDef } from './schema.ts';

@@ -115,7 +115,7 @@ function typedItems(value: unknown[]): Array<Record<string, Primitive>> | undefi
   for (const item of value) {
     if (!isPlainObject(item)) return undefined;
     const type = item.type;
-    if (typeof type !== 'string' || type === '' || /[\[\]]/.test(type) || types.has(type)) return undefined;
+    if (typeof type !== 'string' || type === '' || /[[\]]/.test(type) || types.has(type)) return undefined;
     types.add(type);
     const entries = Object.entries(item).filter(([, v]) => v !== null && v !== undefined);
     if (entries.length < 2 || !entries.every(([k, v]) => NAME.test(k) && isPrimitive(v))) return undefined;

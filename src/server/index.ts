@@ -175,7 +175,7 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
     try {
       await add(store, 'User', { schemas, ...a }, id);
     } catch (e) {
-      throw new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     for (const k of [a.externalId, a.userName]) if (typeof k === 'string') idByKey.set(k.toLowerCase(), id);
     for (const g of user.groups ?? []) {

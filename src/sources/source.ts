@@ -48,7 +48,7 @@ const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
 import { detectFormat, InputError, parseResourceBytes, streamJsonResources, untold, validateGroups, validateUsers, type FileFormat, type InputProblem, type RecordSpan, type SourceRecord } from './resource-file.ts';
 import { isPlainObject } from '../util/objects.ts';
-import { cellText, isBlank, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
+import { cellText, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
 import { identityPart, RecordFile, userParts } from './stored-records.ts';
 
 export type SourcePreset = 'scim' | 'pleio' | 'omni';

@@ -17,7 +17,6 @@ import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
 import type { SyncHandle } from '../sync/session.ts';
 import type { Action, Request } from './state/app.ts';
-import type { ReviewPlan } from './state/review.ts';
 
 export interface TuiDeps {
   client: ScimClient;

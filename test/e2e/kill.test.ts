@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, ROOT, runCli, waitFor } from './helpers.ts';
+import { BIN, ROOT, runCli } from './helpers.ts';
 import { startServe, teardown, tempDir, type Json, type ServeProcess } from './serve-helpers.ts';
 
 const TOKEN = 'e2e-kill-token-5c1d9e7f';

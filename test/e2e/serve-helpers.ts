@@ -28,7 +28,6 @@ export const URN = {
 export const TOKEN_ENV = 'SCIM_SERVE_E2E_TOKEN';
 
 /** A SCIM resource or message as it comes over the wire. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export interface ServeOptions {
@@ -97,7 +96,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   } catch (err) {
     child.kill('SIGKILL');
     cleanup();
-    throw new Error(`serve printed no URL in time (${String(err)})\nstdout: ${stdout}\nstderr: ${stderr}`);
+    throw new Error(`serve printed no URL in time (${String(err)})\nstdout: ${stdout}\nstderr: ${stderr}`, { cause: err });
   }
   if (exit !== undefined && !stdout.includes('\n')) {
     cleanup();

@@ -73,11 +73,10 @@ function withScimServer(set: (f: Fixture) => void): void {
 
 describe('scimctl tui in a terminal', () => {
   let server: ScimmyServer;
-  let home: ReturnType<typeof tempHome>;
   let env: Record<string, string>;
   const users = () => [...server.users.values()] as StoredUser[];
 
-  withScimServer((f) => ({ server, home, env } = f));
+  withScimServer((f) => ({ server, env } = f));
 
   test('alternate screen; search as you type; open a user; delete it with "yes"; q restores the terminal', async () => {
     const app = open(['tui'], env);

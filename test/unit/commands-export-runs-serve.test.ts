@@ -122,7 +122,7 @@ describe('runs', () => {
 
     const log = await h.run(['runs', 'log', id!.slice(0, 12)]);
     assert.equal(log.code, ExitCode.OK, log.stderr);
-    assert.match(log.stdout, / INFO  source: 2 users, 0 groups from /);
+    assert.match(log.stdout, / INFO {2}source: 2 users, 0 groups from /);
     const logJson = await h.run(['runs', 'log', 'latest', '--json']);
     assert.equal(JSON.parse(logJson.stdout.split('\n')[0]!).level, 'info');
   });

@@ -35,8 +35,7 @@ after(() => {
 function setup(fault: (req: FakeRequest) => Response | undefined = () => undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'scimctl-session-'));
   dirs.push(dir);
-  let srv: FakeServer | undefined;
-  srv = scimServer(target([tuser('t1', { userName: 'ann@example.com', title: 'Dev' })]), {
+  const srv: FakeServer | undefined = scimServer(target([tuser('t1', { userName: 'ann@example.com', title: 'Dev' })]), {
     patch: true,
     etag: false,
     intercept: (req) => {

@@ -1,14 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { OMNI_EXTENSION, PLEIO_EXTENSION } from '../../src/sources/presets.ts';
-import { formatProblem, InputError, type InputProblem } from '../../src/sources/resource-file.ts';
+import { formatProblem } from '../../src/sources/resource-file.ts';
 import { problemsOf, registry, tempFiles } from './sync-source-helpers.ts';
-import { readSource, type SourceSpec } from '../../src/sources/source.ts';
+import { readSource } from '../../src/sources/source.ts';
 
 const ENT = SCHEMA.ENTERPRISE_USER;
 const file = tempFiles('scimctl-sync-presets-');

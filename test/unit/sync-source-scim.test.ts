@@ -1,15 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ScimResource } from '../../src/api/types.ts';
 import { writeCsv, writeJsonListResponse } from '../../src/formats/export.ts';
 import { canonicalResource } from '../../src/formats/scim-csv.ts';
-import { InputError, type InputProblem } from '../../src/sources/resource-file.ts';
-import { readSource, type SourceSpec } from '../../src/sources/source.ts';
+import { readSource } from '../../src/sources/source.ts';
 import { problemsOf, registry, tempFiles } from './sync-source-helpers.ts';
 import type { SourceSnapshot } from '../../src/sync/model.ts';
 
