@@ -12,8 +12,8 @@
  *   });
  *
  * Flags several commands share are a generic builder fragment, `<T>(y: Argv<T>) => y.option(…)…`,
- * called inside each builder; `CommandArgs<ReturnType<…>>` names what it adds when a helper
- * needs the type.
+ * called inside each builder; `FlagsOf<ReturnType<typeof fragment<object>>>` names what it adds
+ * when a helper needs the type.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
 import type { Factory } from './factory.ts';
@@ -30,8 +30,7 @@ export const GLOBAL_OPTIONS = {
 export type GlobalOptions = InferredOptionTypes<typeof GLOBAL_OPTIONS>;
 
 /** The global flags a factory is built from (camelCase; any may be absent). */
-export type GlobalArgs = { -readonly [K in keyof GlobalCamel as K extends `${string}-${string}` | '_' | '$0' ? never : K]?: GlobalCamel[K] };
-type GlobalCamel = ArgumentsCamelCase<GlobalOptions>;
+export type GlobalArgs = Partial<FlagsOf<GlobalOptions>>;
 
 /** The command line's top level, as every command's builder receives it. */
 export type GlobalArgv = Argv<GlobalOptions>;
@@ -46,6 +45,21 @@ export interface CliContext {
  */
 export type CommandArgs<A> = DeclaredOnly<ArgumentsCamelCase<A>>;
 type DeclaredOnly<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
+/**
+ * The flags of a builder (or fragment) yielding Argv<A>, or of A itself, as a helper takes them
+ * from any caller (a command, the explorer, the demo, a test): camelCase names only (no
+ * kebab-case spelling, `_` or `$0`), and a flag that may be absent (no default, not required)
+ * an optional property.
+ */
+export type FlagsOf<Y> = Y extends Argv<infer A> ? Flags<A> : Flags<Y>;
+type Flags<A> = Flat<
+  { -readonly [K in keyof Camel<A> as undefined extends Camel<A>[K] ? never : K]: Camel<A>[K] } & {
+    -readonly [K in keyof Camel<A> as undefined extends Camel<A>[K] ? K : never]?: Camel<A>[K];
+  }
+>;
+type Camel<A> = { [K in keyof CommandArgs<A> as K extends `${string}-${string}` | '_' | '$0' ? never : K]: CommandArgs<A>[K] };
+type Flat<T> = { [K in keyof T]: T[K] };
 
 export interface CommandSpec<A extends GlobalOptions> {
   /** yargs command string, e.g. `get <user>` or `delete [users..]`. */
@@ -79,13 +93,6 @@ export function defineCommand<A extends GlobalOptions>(spec: CommandSpec<A>): Cl
 export function globalArgs(argv: ArgumentsCamelCase<GlobalOptions>): GlobalArgs {
   return { profile: argv.profile, allowInsecureHttp: argv.allowInsecureHttp, timeout: argv.timeout, retries: argv.retries };
 }
-
-/**
- * A command module whose handler gets the parsed flags of type A (the older way of writing a
- * command, still used by sync, tui and demo until they move to defineCommand).
- */
-export type Command<A> = CommandModule<object, A>;
-export type { Argv };
 
 /** Splits `a,b , c` lists given once or repeated. */
 export function listArg(value: unknown): string[] | undefined {

@@ -14,23 +14,17 @@ import { join } from 'node:path';
 import { SCHEMA } from '../api/types.ts';
 import { dataDir, saveState } from '../sync/state.ts';
 import { untilStopped } from '../util/interrupt.ts';
-import type { CliContext, Command, GlobalArgs } from './context.ts';
+import { defineCommand, globalArgs, type FlagsOf, type GlobalArgv } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 import type { Factory } from './factory.ts';
 import { startServing } from './serve.ts';
 
-interface DemoFlags extends GlobalArgs {
-  users: number;
-  port: number;
-  keepRunning: boolean;
-}
-
 const PROFILE = 'demo';
 
-async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
+/** `f` is built for the demo profile (the command's `globals`); `flags.profile` is as given. */
+async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factory): Promise<void> {
   if (flags.profile !== undefined && flags.profile !== PROFILE) throw new UsageError(`the demo always uses the "${PROFILE}" profile; leave out --profile`);
   if (!Number.isInteger(flags.users) || flags.users < 20 || flags.users > 100_000) throw new UsageError('--users must be a whole number from 20 to 100000');
-  const f = ctx.factory({ ...flags, profile: PROFILE });
   const { sampleOrganisation, laterExport, scimUser, lockHolder } = await import('../server/index.ts');
   const home = join(dataDir(f.env), 'demo');
   const storeDir = join(home, 'store');
@@ -82,7 +76,7 @@ async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {
     }
 
     const [{ runSyncPlan }, { SYNC_DEFAULTS }] = await Promise.all([import('./sync/plan.ts'), import('../sync/defaults.ts')]);
-    await runSyncPlan({ ...SYNC_DEFAULTS, source: sourcePath, output: undefined, json: false, detailedExitcode: false, apply: false, dryRun: false, yes: false }, f);
+    await runSyncPlan({ ...SYNC_DEFAULTS, source: sourcePath, json: false, detailedExitcode: false, apply: false }, f);
     f.io.stderr.write(hints(sourcePath, flags.keepRunning));
     if (flags.keepRunning) {
       f.log('the demo server keeps running; Ctrl+C stops it');
@@ -112,15 +106,17 @@ function hints(source: string, running: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function demoCommand(ctx: CliContext): Command<DemoFlags> {
-  return {
-    command: 'demo',
-    describe: 'Try scimctl on a sample organisation: no account needed',
-    builder: (y) =>
-      y
-        .option('users', { type: 'number', default: 500, describe: 'Size of the sample organisation' })
-        .option('port', { type: 'number', default: 0, describe: 'Port of the demo server (0 = any free port)' })
-        .option('keep-running', { type: 'boolean', default: false, describe: 'Without a terminal: keep the server up after printing the plan, until Ctrl+C' }) as never,
-    handler: (argv) => runDemo(argv, ctx),
-  };
+function demoOptions(y: GlobalArgv) {
+  return y
+    .option('users', { type: 'number', default: 500, describe: 'Size of the sample organisation' })
+    .option('port', { type: 'number', default: 0, describe: 'Port of the demo server (0 = any free port)' })
+    .option('keep-running', { type: 'boolean', default: false, describe: 'Without a terminal: keep the server up after printing the plan, until Ctrl+C' });
 }
+
+export const demoCommand = defineCommand({
+  command: 'demo',
+  describe: 'Try scimctl on a sample organisation: no account needed',
+  builder: demoOptions,
+  globals: (argv) => ({ ...globalArgs(argv), profile: PROFILE }),
+  run: runDemo,
+});

@@ -2,7 +2,7 @@
  * The command tree. Only the commands the command line names are loaded (each
  * noun's module, on demand), so `--help` and scripted calls start fast.
  */
-import yargs, { type Argv, type CommandModule } from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { GLOBAL_OPTIONS, type CliContext, type GlobalArgv, type GlobalOptions } from './context.ts';
 import { VERSION } from './factory.ts';
 import { UsageError } from './exit-codes.ts';
@@ -18,27 +18,13 @@ const TREE: Array<{ command: string; describe: string; load: () => Promise<Part>
   { command: 'users', describe: 'List, inspect, create, update and delete users', load: async () => ({ group: (await import('./users/index.ts')).default }) },
   { command: 'groups', describe: 'List, inspect and change groups and their members', load: async () => ({ group: (await import('./groups/index.ts')).default }) },
   { command: 'export <type>', describe: 'Export users or groups as a SCIM ListResponse (JSON) or CSV', load: async () => leaf((await import('./export/export.ts')).exportCommand) },
-  { command: 'sync', describe: 'Make the target match a source of truth: plan, apply, run', load: async () => untypedGroup((await import('./sync/index.ts')).default) },
+  { command: 'sync', describe: 'Make the target match a source of truth: plan, apply, run', load: async () => ({ group: (await import('./sync/index.ts')).default }) },
   { command: 'runs', describe: 'The history of sync runs', load: async () => ({ group: (await import('./runs/index.ts')).default }) },
   { command: 'tui', describe: 'Open the full-screen explorer (the default on a terminal)', load: async () => leaf((await import('./tui.ts')).tuiCommand) },
   { command: 'serve', describe: 'Run a SCIM 2.0 server on this machine (a local store, or a source file read-only)', load: async () => leaf((await import('./serve.ts')).serveCommand) },
   { command: 'demo', describe: 'Try scimctl on a sample organisation: no account needed', load: async () => leaf((await import('./demo.ts')).demoCommand) },
   { command: 'profile', describe: 'Manage connection profiles', load: async () => ({ group: (await import('./profile/index.ts')).default }) },
 ];
-
-/**
- * A noun whose builder does not know the global flags' types yet (sync, until it moves to
- * defineCommand). yargs' builders change the instance they are given and return it, so the
- * typed instance is what comes back.
- */
-function untypedGroup(register: (y: Argv, ctx: CliContext) => Argv): Part {
-  return {
-    group: (y, ctx) => {
-      register(y, ctx);
-      return y;
-    },
-  };
-}
 
 /** A top-level command: registering it hands yargs its module, flags typed as its builder declares. */
 function leaf<A>(command: (ctx: CliContext) => CommandModule<GlobalOptions, A>): Part {

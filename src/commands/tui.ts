@@ -1,7 +1,7 @@
 import type { SyncHandle } from '../sync/session.ts';
 import { dataDir } from '../sync/state.ts';
 import { RunHistory } from '../sync/history.ts';
-import type { CliContext, Command, GlobalArgs } from './context.ts';
+import { defineCommand } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 import type { Factory } from './factory.ts';
 
@@ -65,10 +65,9 @@ export async function runTui(f: Factory): Promise<void> {
   }
 }
 
-export function tuiCommand(ctx: CliContext): Command<GlobalArgs> {
-  return {
-    command: 'tui',
-    describe: 'Open the full-screen explorer (the default on a terminal)',
-    handler: (argv) => runTui(ctx.factory(argv)),
-  };
-}
+export const tuiCommand = defineCommand({
+  command: 'tui',
+  describe: 'Open the full-screen explorer (the default on a terminal)',
+  builder: (y) => y,
+  run: (_argv, f) => runTui(f),
+});

@@ -5,41 +5,36 @@ import { PlanFileError, readPlanJson, type PlanFile } from '../../sync/plan-file
 import { validatePlanFile } from '../../sync/plan-validate.ts';
 import { acceptLine } from '../../sync/safety.ts';
 import type { SyncSession } from '../../sync/session.ts';
-import type { CliContext, Command, GlobalArgs } from '../context.ts';
+import { defineCommand, type FlagsOf, type GlobalArgv } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
-import { applyOptions, historyFor, safetyFindings, startSession, thresholdOptions, type ApplyFlags, type LogFlags, type SafetyFlags } from './shared.ts';
+import { applyOptions, historyFor, safetyFindings, startSession, thresholdOptions } from './shared.ts';
 
-export interface SyncApplyOptions extends ApplyFlags, Partial<LogFlags>, Pick<SafetyFlags, 'maxDeletes' | 'maxMembershipRemovals' | 'maxGroupDeletes'> {
-  file: string;
-  yes: boolean;
-  json: boolean;
-  /** Apply a plan whose digest does not match its content (edited by hand); it is still checked whole. */
-  allowEditedPlan?: boolean;
-}
+/** sync apply's flags: `plan` the plan file; --allow-edited-plan applies a plan whose digest does not match its content (edited by hand), still checked whole. */
+export type SyncApplyOptions = FlagsOf<ReturnType<typeof applyArgs>>;
 
 export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<void> {
   // The file is checked whole before the profile is even resolved: a bad plan sends nothing.
   let planFile: PlanFile;
   let edited: boolean;
   try {
-    ({ file: planFile, edited } = validatePlanFile(opts.file, await readPlanJson(opts.file), { allowEdited: opts.allowEditedPlan }));
+    ({ file: planFile, edited } = validatePlanFile(opts.plan, await readPlanJson(opts.plan), { allowEdited: opts.allowEditedPlan }));
   } catch (e) {
     if (e instanceof PlanFileError) throw new UsageError(e.message);
     throw e;
   }
   const connection = await f.connection();
   if (planFile.url.replace(/\/+$/, '') !== connection.url.replace(/\/+$/, '')) {
-    throw new UsageError(`${opts.file} was planned against ${planFile.url}, not ${connection.url} (profile ${connection.name}); apply it with the profile it was made for`);
+    throw new UsageError(`${opts.plan} was planned against ${planFile.url}, not ${connection.url} (profile ${connection.name}); apply it with the profile it was made for`);
   }
   // Two profiles on one URL are two identities (tokens, owned users): a plan belongs to the one it was made with.
   if (planFile.profile !== connection.name) {
-    throw new UsageError(`${opts.file} was planned with profile "${planFile.profile}", not "${connection.name}" (both at ${connection.url}); apply it with --profile ${planFile.profile}, or make a new plan with this one`);
+    throw new UsageError(`${opts.plan} was planned with profile "${planFile.profile}", not "${connection.name}" (both at ${connection.url}); apply it with --profile ${planFile.profile}, or make a new plan with this one`);
   }
   const session = await startSession(f, 'sync apply', historyFor(f), opts);
   await session.guard(async () => {
-    if (edited) session.log.warn(`${opts.file} was edited after it was planned; applying it as edited (--allow-edited-plan)`, { check: 'edited-plan' });
+    if (edited) session.log.warn(`${opts.plan} was edited after it was planned; applying it as edited (--allow-edited-plan)`, { check: 'edited-plan' });
     await checkAndApply(opts, f, session, planFile);
   });
 }
@@ -73,48 +68,17 @@ async function checkAndApply(opts: SyncApplyOptions, f: Factory, session: SyncSe
   await confirmAndApply(f, session, opts);
 }
 
-interface Args extends GlobalArgs {
-  plan: string;
-  yes: boolean;
-  json: boolean;
-  concurrency: number;
-  rate?: string;
-  bulk: boolean;
-  logFile?: string;
-  logFormat: string;
-  maxDeletes?: string;
-  maxMembershipRemovals?: string;
-  maxGroupDeletes?: string;
-  allowEditedPlan: boolean;
+function applyArgs(y: GlobalArgv) {
+  return thresholdOptions(applyOptions(y))
+    .positional('plan', { type: 'string', demandOption: true, describe: 'A plan file from "sync plan -o"' })
+    .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
+    .option('allow-edited-plan', { type: 'boolean', default: false, describe: 'Apply a plan edited since "sync plan" wrote it (still checked whole, thresholds included)' });
 }
 
-export function syncApplyCommand(ctx: CliContext): Command<Args> {
-  return {
-    command: 'apply <plan>',
-    describe: 'Apply a saved plan, exactly as planned (refused when the target changed since)',
-    builder: (y) =>
-      thresholdOptions(applyOptions(y))
-        .positional('plan', { type: 'string', demandOption: true, describe: 'A plan file from "sync plan -o"' })
-        .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
-        .option('allow-edited-plan', { type: 'boolean', default: false, describe: 'Apply a plan edited since "sync plan" wrote it (still checked whole, thresholds included)' }) as never,
-    handler: (argv) =>
-      runSyncApply(
-        {
-          file: argv.plan,
-          yes: argv.yes,
-          json: argv.json,
-          concurrency: argv.concurrency,
-          rate: argv.rate,
-          bulk: argv.bulk,
-          logFile: argv.logFile,
-          logFormat: argv.logFormat,
-          maxDeletes: argv.maxDeletes,
-          maxMembershipRemovals: argv.maxMembershipRemovals,
-          maxGroupDeletes: argv.maxGroupDeletes,
-          allowEditedPlan: argv.allowEditedPlan,
-        },
-        ctx.factory(argv),
-      ),
-  };
-}
+export const syncApplyCommand = defineCommand({
+  command: 'apply <plan>',
+  describe: 'Apply a saved plan, exactly as planned (refused when the target changed since)',
+  builder: applyArgs,
+  run: runSyncApply,
+});

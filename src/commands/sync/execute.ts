@@ -8,6 +8,9 @@ import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import type { ApplyFlags } from './shared.ts';
 
+/** How the changes are sent: --concurrency, --rate, --bulk. */
+type SendFlags = Pick<ApplyFlags, 'concurrency' | 'rate' | 'bulk'>;
+
 function pacerFor(rate: string | undefined): Pacer | undefined {
   try {
     return rate !== undefined ? ratePacer(parseRate(rate)) : undefined;
@@ -17,7 +20,7 @@ function pacerFor(rate: string | undefined): Pacer | undefined {
 }
 
 /** Asks (or takes --yes), applies the session's plan and reports; a failed change fails the command. */
-export async function confirmAndApply(f: Factory, session: SyncSession, flags: ApplyFlags & { yes: boolean; json: boolean }): Promise<ChangeResult[]> {
+export async function confirmAndApply(f: Factory, session: SyncSession, flags: SendFlags & { yes: boolean; json: boolean }): Promise<ChangeResult[]> {
   const plan = session.planned!.plan;
   if (plan.changes.length === 0) {
     // Nothing to change still records what the source matched as owned.
@@ -50,7 +53,7 @@ export async function confirmAndApply(f: Factory, session: SyncSession, flags: A
 }
 
 /** The full-screen review: include or exclude changes, then apply them there with live results. */
-async function reviewAndApply(f: Factory, session: SyncSession, flags: ApplyFlags): Promise<ChangeResult[]> {
+async function reviewAndApply(f: Factory, session: SyncSession, flags: SendFlags): Promise<ChangeResult[]> {
   let outcome: AppliedRun | undefined;
   let failure: { error: unknown } | undefined;
   const { runTui } = await import('../../ui/run.tsx');

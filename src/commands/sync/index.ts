@@ -1,8 +1,7 @@
 /** The sync commands (loaded only when the command line names `sync`). */
-import type { Argv } from 'yargs';
-import type { CliContext } from '../context.ts';
+import type { CliContext, GlobalArgv } from '../context.ts';
 import { syncApplyCommand } from './apply.ts';
 import { syncPlanCommand, syncRunCommand } from './plan.ts';
 
-export default (y: Argv, ctx: CliContext): Argv =>
+export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
   y.command(syncPlanCommand(ctx)).command(syncApplyCommand(ctx)).command(syncRunCommand(ctx)).demandCommand(1, 'name a sync command: plan, apply or run');

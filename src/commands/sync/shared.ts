@@ -9,51 +9,13 @@ import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
 import type { SafetyFinding } from '../../sync/safety.ts';
 import { parseMatchKeys, SYNC_DEFAULTS } from '../../sync/defaults.ts';
 import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SyncRequest } from '../../sync/prepare.ts';
-import { SyncSession, type LogSink } from '../../sync/session.ts';
+import { SyncSession, type LogSink, type SafetyThresholds } from '../../sync/session.ts';
 import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
+import type { FlagsOf } from '../context.ts';
 import type { Factory } from '../factory.ts';
 
-export interface SourceFlags {
-  source: string;
-  preset?: string;
-  mapping?: string;
-  groupsFile?: string;
-}
-
-export interface PlanFlags extends SourceFlags {
-  mode: string;
-  missing: string;
-  deleteGroups: boolean;
-  manageAll: boolean;
-  matchKeys: string;
-  /** An attribute the target's /Schemas does not declare (and no target user has) is an input error, not left out. */
-  strictSchema?: boolean;
-  /** Take userNames and e-mails with control, invisible or bidi characters, and mixed-script ones without a warning. */
-  allowUnusualNames?: boolean;
-}
-
-export interface SafetyFlags {
-  maxDeletes?: string;
-  maxMembershipRemovals?: string;
-  maxGroupDeletes?: string;
-  allowEmpty: boolean;
-  allowEmptyGroups?: boolean;
-  acceptSourceChange: boolean;
-}
-
-export interface ApplyFlags {
-  concurrency: number;
-  rate?: string;
-  bulk: boolean;
-}
-
-export interface LogFlags {
-  logFile?: string;
-  logFormat: string;
-}
-
-export function sourceOptions(y: Argv): Argv {
+export function sourceOptions<T>(y: Argv<T>) {
   return y
     .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout)' })
     .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of the source file (default: our export scheme / SCIM JSON)' })
@@ -77,21 +39,21 @@ export function sourceOptions(y: Argv): Argv {
 }
 
 /** The thresholds, for sync plan, run and apply. */
-export function thresholdOptions(y: Argv): Argv {
+export function thresholdOptions<T>(y: Argv<T>) {
   return y
     .option('max-deletes', { type: 'string', describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)' })
     .option('max-membership-removals', { type: 'string', describe: 'Most group-membership removals a run may make: N or P% of managed memberships (default 10%, at least 10)' })
     .option('max-group-deletes', { type: 'string', describe: 'Most group deletions a run may make: N or P% of managed groups (default 10%, at least 1)' });
 }
 
-export function safetyOptions(y: Argv): Argv {
+export function safetyOptions<T>(y: Argv<T>) {
   return thresholdOptions(y)
     .option('allow-empty', { type: 'boolean', default: SYNC_DEFAULTS.allowEmpty, describe: 'Accept a source with no users' })
     .option('allow-empty-groups', { type: 'boolean', default: SYNC_DEFAULTS.allowEmptyGroups, describe: 'Accept a source with no group data at all although managed users have memberships' })
     .option('accept-source-change', { type: 'boolean', default: SYNC_DEFAULTS.acceptSourceChange, describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run' });
 }
 
-export function applyOptions(y: Argv): Argv {
+export function applyOptions<T>(y: Argv<T>) {
   return y
     .option('concurrency', { type: 'number', default: SYNC_DEFAULTS.concurrency, describe: 'Requests in flight at once' })
     .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 600/min' })
@@ -99,6 +61,22 @@ export function applyOptions(y: Argv): Argv {
     .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat, describe: 'Format of --log-file' });
 }
+
+/** The flags sourceOptions declares. */
+export type SourceFlags = FlagsOf<ReturnType<typeof sourceOptions<object>>>;
+
+/**
+ * What to plan, as flags: sourceOptions' flags, where --strict-schema (an attribute the target's
+ * /Schemas does not declare, and no target user has, is an input error) and --allow-unusual-names
+ * (take control, invisible, bidi and mixed-script names without refusal or warning) may be left out.
+ */
+export type PlanFlags = Omit<SourceFlags, 'strictSchema' | 'allowUnusualNames'> & Partial<Pick<SourceFlags, 'strictSchema' | 'allowUnusualNames'>>;
+
+/** The flags applyOptions declares. */
+export type ApplyFlags = FlagsOf<ReturnType<typeof applyOptions<object>>>;
+
+/** The run log's flags (--log-file, --log-format). */
+export type LogFlags = Pick<ApplyFlags, 'logFile' | 'logFormat'>;
 
 /** What to plan, from the flags: the source spec and how to sync it. */
 export function syncRequest(flags: PlanFlags): SyncRequest {
@@ -160,7 +138,7 @@ export async function startSession(
 }
 
 /** The safety findings of the session's plan; a threshold that cannot be read is a usage error. */
-export function safetyFindings(session: SyncSession, flags: SafetyFlags, unattended: boolean): SafetyFinding[] {
+export function safetyFindings(session: SyncSession, flags: SafetyThresholds, unattended: boolean): SafetyFinding[] {
   try {
     return session.safety(
       {
