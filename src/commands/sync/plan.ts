@@ -7,6 +7,8 @@ import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
 import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
+import { ldapOptions, ldapSourceReader, type LdapFlags } from './ldap-options.ts';
+import { location } from '../../sources/problem-groups.ts';
 import { applyOptions, historyFor, safetyFindings, safetyOptions, sourceOptions, startSession, syncRequest, type ApplyFlags, type LogFlags, type PlanFlags, type SafetyFlags } from './shared.ts';
 
 export interface SyncPlanOptions extends PlanFlags, SafetyFlags, Partial<ApplyFlags>, Partial<LogFlags> {
@@ -33,7 +35,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
     if (opts.json) await writeChunk(f.io.stdout, `${JSON.stringify(planFile, null, 2)}\n`);
     else await writeChunk(f.io.stdout, `${renderPlan(plan, prepared!.registry).join('\n')}\n`);
     // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps every one.
-    for (const problem of plan.problems) session.log.record('warn', `${problem.origin.file}:${problem.origin.line}: ${problem.message}`);
+    for (const problem of plan.problems) session.log.record('warn', `${location(problem.origin)}: ${problem.message}`);
     if (opts.json) for (const lines of problemGroups(plan.problems)) session.log.warn(lines.join('\n'));
 
     const unattended = opts.yes || !f.io.canPrompt;
@@ -55,7 +57,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
   });
 }
 
-interface Args extends GlobalArgs {
+interface Args extends GlobalArgs, LdapFlags {
   source: string;
   preset?: string;
   mapping?: string;
@@ -123,13 +125,17 @@ export function syncPlanCommand(ctx: CliContext): Command<Args> {
     command: 'plan',
     describe: 'Compute and show what a sync would change (nothing is written to the target)',
     builder: (y) =>
-      safetyOptions(sourceOptions(y))
+      ldapOptions(safetyOptions(sourceOptions(y)))
         .option('output', { alias: 'o', type: 'string', describe: 'Save the plan to a file for "sync apply"' })
         .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
         .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 when there are no changes, 3 when there are' })
         .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
         .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat }) as never,
-    handler: (argv) => runSyncPlan(toOptions({ ...argv, dryRun: true, yes: false, concurrency: SYNC_DEFAULTS.concurrency, bulk: SYNC_DEFAULTS.bulk }, false), ctx.factory(argv)),
+    handler: (argv) => {
+      const f = ctx.factory(argv);
+      const sourceReader = ldapSourceReader(argv, f.env); // an ldap:// --source (ldap-options.ts)
+      return runSyncPlan({ ...toOptions({ ...argv, dryRun: true, yes: false, concurrency: SYNC_DEFAULTS.concurrency, bulk: SYNC_DEFAULTS.bulk }, false), sourceReader }, f);
+    },
   };
 }
 
@@ -138,11 +144,15 @@ export function syncRunCommand(ctx: CliContext): Command<Args> {
     command: 'run',
     describe: 'Plan, show, confirm and apply in one go',
     builder: (y) =>
-      applyOptions(safetyOptions(sourceOptions(y)))
+      ldapOptions(applyOptions(safetyOptions(sourceOptions(y))))
         .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and stop' })
         .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
         .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' })
         .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'With --dry-run: exit 3 when there are changes' }) as never,
-    handler: (argv) => runSyncPlan(toOptions(argv, true), ctx.factory(argv)),
+    handler: (argv) => {
+      const f = ctx.factory(argv);
+      const sourceReader = ldapSourceReader(argv, f.env); // an ldap:// --source (ldap-options.ts)
+      return runSyncPlan({ ...toOptions(argv, true), sourceReader }, f);
+    },
   };
 }

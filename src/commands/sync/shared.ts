@@ -8,7 +8,7 @@ import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts'
 import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
 import type { SafetyFinding } from '../../sync/safety.ts';
 import { parseMatchKeys, SYNC_DEFAULTS } from '../../sync/defaults.ts';
-import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SyncRequest } from '../../sync/prepare.ts';
+import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SourceReader, type SyncRequest } from '../../sync/prepare.ts';
 import { SyncSession, type LogSink } from '../../sync/session.ts';
 import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -19,6 +19,8 @@ export interface SourceFlags {
   preset?: string;
   mapping?: string;
   groupsFile?: string;
+  /** A reader in the source's place (an ldap:// --source: ldap-options.ts). */
+  sourceReader?: SourceReader;
 }
 
 export interface PlanFlags extends SourceFlags {
@@ -55,7 +57,7 @@ export interface LogFlags {
 
 export function sourceOptions(y: Argv): Argv {
   return y
-    .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout)' })
+    .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…' })
     .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of the source file (default: our export scheme / SCIM JSON)' })
     .option('mapping', { type: 'string', describe: 'YAML or JSON file mapping source columns to SCIM attributes' })
     .option('groups-file', { type: 'string', describe: 'Groups file (e.g. groups.csv of the omni preset)' })
@@ -109,7 +111,7 @@ export function syncRequest(flags: PlanFlags): SyncRequest {
     throw new UsageError((e as Error).message);
   }
   return {
-    source: { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile },
+    source: flags.sourceReader ?? { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile },
     mode: flags.mode as SyncMode,
     missing: flags.missing as MissingPolicy,
     deleteGroups: flags.deleteGroups,
