@@ -230,3 +230,41 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     assert.ok(!r.stderr.includes('hunter2'));
   });
 });
+
+describe('sync from LDAP over TLS (StartTLS and ldaps://, a CA made by the test)', { timeout: 300_000 }, () => {
+  let tlsSlapd: Slapd;
+  let target: ServeProcess;
+  let tlsHome: ReturnType<typeof tempHome>;
+  let tlsEnv: Record<string, string>;
+  before(async () => {
+    tlsSlapd = await startSlapd({ tls: true, ldif: directoryLdif() });
+    target = await startServe({ token: TOKEN });
+    tlsHome = tempHome();
+    tlsEnv = { ...serverEnv(target.url, TOKEN, tlsHome), SCIMCTL_DATA_DIR: join(tlsHome.dir, 'data'), [PASSWORD_VAR]: tlsSlapd.readerPassword };
+  });
+  after(async () => {
+    await target?.stop();
+    target?.cleanup();
+    await tlsSlapd?.dispose();
+    tlsHome?.cleanup();
+  });
+  const bind = () => ['--ldap-bind-dn', tlsSlapd.readerDn, '--ldap-password-env', PASSWORD_VAR];
+
+  test('StartTLS without the CA: the error names --ldap-ca, nothing is written', async () => {
+    const r = await runCli(['sync', 'run', '--source', `${tlsSlapd.url}/${SUFFIX}`, ...bind(), '--ldap-start-tls', '--yes'], { env: tlsEnv, timeoutMs: 120_000 });
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stderr, /TLS with ldap:\/\/127\.0\.0\.1:\d+ failed/);
+    assert.match(r.stderr, /--ldap-ca/);
+    const users = await target.request('GET', '/Users');
+    assert.equal(users.body.totalResults, 0);
+  });
+
+  test('StartTLS and ldaps:// with --ldap-ca read the directory', async () => {
+    const startTls = await runCli(['sync', 'plan', '--source', `${tlsSlapd.url}/${SUFFIX}`, ...bind(), '--ldap-start-tls', '--ldap-ca', tlsSlapd.caFile!, '--json'], { env: tlsEnv, timeoutMs: 120_000 });
+    assert.equal(startTls.code, 0, startTls.stderr);
+    assert.equal(JSON.parse(startTls.stdout).summary.create, OUS.length * PER_OU);
+    const ldaps = await runCli(['sync', 'plan', '--source', `${tlsSlapd.ldapsUrl}/${encodeURIComponent(SUFFIX)}`, ...bind(), '--ldap-ca', tlsSlapd.caFile!, '--json'], { env: tlsEnv, timeoutMs: 120_000 });
+    assert.equal(ldaps.code, 0, ldaps.stderr);
+    assert.equal(JSON.parse(ldaps.stdout).summary.create, OUS.length * PER_OU, 'the base DN percent-decoded from the URL');
+  });
+});
