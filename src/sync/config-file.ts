@@ -87,6 +87,7 @@ const ldapSource = z.strictObject({
   pageSize: z.number().int().min(1).optional(),
   nested: z.enum(['flatten', 'direct']).optional(),
   guidFormat: z.enum(['string', 'base64']).optional(),
+  disabled: z.strictObject({ attribute: text.regex(/^[A-Za-z][\w-]*$/, 'must be an attribute name'), value: z.union([z.string(), z.number(), z.boolean()]).optional() }).optional(),
   mapping: text.optional(),
 });
 
@@ -239,6 +240,7 @@ export function flagsOf(config: SyncConfig): Record<string, string | number | bo
     set('ldap-page-size', l.pageSize);
     set('nested', l.nested);
     set('guid-format', l.guidFormat);
+    set('ldap-disabled', l.disabled ? (l.disabled.value !== undefined ? `${l.disabled.attribute}=${String(l.disabled.value)}` : l.disabled.attribute) : undefined);
     set('mapping', l.mapping);
   } else if (s) {
     flags.source = s.file;

@@ -28,6 +28,7 @@ export interface LdapFlags {
   ldapBaseDn?: string;
   nested?: string;
   guidFormat?: string;
+  ldapDisabled?: string;
   mapping?: string;
 }
 
@@ -64,6 +65,7 @@ export function ldapOptions(y: Argv): Argv {
     .option('ldap-start-tls', { type: 'boolean', describe: 'StartTLS on ldap:// (default: on, but for a loopback host)' })
     .option('ldap-ca', { type: 'string', describe: 'PEM file of the CA that issued the directory server certificate' })
     .option('ldap-page-size', { type: 'number', describe: 'Entries per page of the paged search (default 500)' })
+    .option('ldap-disabled', { type: 'string', describe: 'An attribute marking a disabled account: ATTR (any value) or ATTR=VALUE (besides the built-in rules)' })
     .option('ldap-base-dn', { type: 'string', hidden: true, describe: 'The base DN (default: the --source URL path)' })
     .option('nested', { type: 'string', choices: ['flatten', 'direct'], describe: 'Nested groups: members at any depth (flatten, the default) or direct members only' })
     .option('guid-format', { type: 'string', choices: ['string', 'base64'], describe: "AD objectGUID as externalId: the GUID string (default) or base64 (Entra's immutableId)" });
@@ -104,6 +106,12 @@ function password(flags: LdapFlags, env: NodeJS.ProcessEnv): string | undefined 
   return undefined;
 }
 
+/** --ldap-disabled ATTR or ATTR=VALUE. */
+function disabledRule(text: string): { attribute: string; value?: string } {
+  const at = text.indexOf('=');
+  return at < 0 ? { attribute: text.trim() } : { attribute: text.slice(0, at).trim(), value: text.slice(at + 1).trim() };
+}
+
 /** The directory's settings from the flags (the password resolved). */
 export function ldapSettings(flags: LdapFlags, env: NodeJS.ProcessEnv): LdapSourceSettings {
   const anonymous = flags.ldapAnonymous === true;
@@ -121,6 +129,7 @@ export function ldapSettings(flags: LdapFlags, env: NodeJS.ProcessEnv): LdapSour
     ...(flags.ldapPageSize !== undefined ? { pageSize: flags.ldapPageSize } : {}),
     ...(flags.nested !== undefined ? { nested: flags.nested as 'flatten' | 'direct' } : {}),
     ...(flags.guidFormat !== undefined ? { guidFormat: flags.guidFormat === 'base64' ? 'base64' : 'guid' } : {}),
+    ...(flags.ldapDisabled !== undefined ? { disabled: disabledRule(flags.ldapDisabled) } : {}),
     ...(flags.mapping !== undefined ? { mappingFile: flags.mapping } : {}),
   };
 }
