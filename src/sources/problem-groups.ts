@@ -67,8 +67,8 @@ export function groupProblems<P extends LocatedProblem>(problems: readonly P[]):
   return [...byKind.values()];
 }
 
-/** A directory entry's DN (`uid=x,ou=people,dc=example,dc=org`): the location of an LDAP source's record, which has no line. */
-export const isDn = (file: string): boolean => /^[A-Za-z][\w.-]*=[^,]*(,\s*[A-Za-z][\w.-]*=[^,]*)*$/.test(file);
+/** A directory entry's DN (`uid=x,ou=people,dc=example,dc=org`, two RDNs at least): the location of an LDAP source's record, which has no line. */
+export const isDn = (file: string): boolean => /^[A-Za-z][\w.-]*=(?:\\.|[^,\\])*(?:,\s*[A-Za-z][\w.-]*=(?:\\.|[^,\\])*)+$/.test(file);
 
 /** FILE:LINE; a directory entry (line 0) by its DN alone. */
 export const location = (p: { file: string; line: number; record?: string }): string =>
