@@ -167,6 +167,21 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     assert.equal((await userNamed('sales9@example.org'))?.active, true);
   });
 
+  test('the safety checks as for a file: an empty directory read is refused, so is a deletion over the threshold (exit 7)', async () => {
+    const before = JSON.stringify(await targetUsers());
+    // The password from a file this time (its first line).
+    const file = join(home.dir, 'ldap-password');
+    writeFileSync(file, `${slapd.readerPassword}\n`, { mode: 0o600 });
+    const args = (filter: string) => ['--source', `${slapd.url}/${SUFFIX}`, '--ldap-bind-dn', slapd.readerDn, '--ldap-password-file', file, '--ldap-user-filter', filter, '--yes'];
+    const empty = await sync(['run', ...args('(uid=nobody-at-all)')], { [PASSWORD_VAR]: '' });
+    assert.equal(empty.code, 7, empty.stderr);
+    assert.match(empty.stderr, /no users|empty/i);
+    const narrowed = await sync(['run', ...args('(&(objectClass=inetOrgPerson)(mail=engineering*))')]);
+    assert.equal(narrowed.code, 7, narrowed.stderr);
+    assert.match(narrowed.stderr, /--max-deletes/);
+    assert.equal(JSON.stringify(await targetUsers()), before, 'nothing was applied');
+  });
+
   test('a wrong bind password: exit 4, the bind DN and the variable named, the password never; the target unchanged', async () => {
     const before = JSON.stringify(await targetUsers());
     const wrong = 'not-the-Password-9f8e';
