@@ -8,7 +8,7 @@ import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '..
 import { cellChanges, renderCellChanges } from './changes.ts';
 import { kindFacts } from '../sync/change-kinds.ts';
 import { deactivates } from '../sync/counts.ts';
-import { groupLines, groupProblems } from '../sources/problem-groups.ts';
+import { groupLines, groupProblems, location } from '../sources/problem-groups.ts';
 import { safeText } from './safe-text.ts';
 
 /** Plans are reviewed before anything changes: control characters escaped, and invisible ones marked (safe-text.ts). */
@@ -50,7 +50,7 @@ function unsafeChangeLines(change: Change, registry: SchemaRegistry, detail: boo
 function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean): string[] {
   switch (change.kind) {
     case 'create-user': {
-      const lines = [`create user ${change.userName}  (${change.origin.file}:${change.origin.line})`];
+      const lines = [`create user ${change.userName}  (${location(change.origin)})`];
       if (detail) {
         // Write-only values (an initial password) are never shown.
         const secret = (column: string) => {

@@ -67,7 +67,12 @@ export function groupProblems<P extends LocatedProblem>(problems: readonly P[]):
   return [...byKind.values()];
 }
 
-export const location = (p: { file: string; line: number; record?: string }): string => `${p.file}:${p.line}${p.record !== undefined ? `: ${p.record}` : ''}`;
+/** A directory entry's DN (`uid=x,ou=people,dc=example,dc=org`, two RDNs at least): the location of an LDAP source's record, which has no line. */
+export const isDn = (file: string): boolean => /^[A-Za-z][\w.-]*=(?:\\.|[^,\\])*(?:,\s*[A-Za-z][\w.-]*=(?:\\.|[^,\\])*)+$/.test(file);
+
+/** FILE:LINE; a directory entry (line 0) by its DN alone. */
+export const location = (p: { file: string; line: number; record?: string }): string =>
+  `${p.line === 0 && isDn(p.file) ? p.file : `${p.file}:${p.line}`}${p.record !== undefined ? `: ${p.record}` : ''}`;
 
 /** The lines of one group (see the module's comment). */
 export function groupLines(group: ProblemGroup): string[] {

@@ -65,6 +65,8 @@ export interface SourceSnapshot {
   files: string[];
   /** Where records with `stored` set are kept (only when read with `lazy`). */
   records?: StoredRecords;
+  /** Records the source left out while reading (a directory entry without a userName …): the rest proceeds; the plan shows them with its own. */
+  problems?: RecordProblem[];
 }
 
 export interface TargetSnapshot {

@@ -10,6 +10,7 @@ import { attrValue } from '../sources/attributes.ts';
 import { isPlainObject } from '../util/objects.ts';
 import { InputError, mixedScripts } from '../sources/resource-file.ts';
 import { readSource, type ReadOptions, type SourceKeeper, type SourceSpec } from '../sources/source.ts';
+import { location } from '../sources/problem-groups.ts';
 import { collectGarbage, withTightHeap } from '../util/memory.ts';
 import { adaptToTarget } from './adapt.ts';
 import { MATCH_KEYS, SYNC_DEFAULTS } from './defaults.ts';
@@ -170,6 +171,7 @@ async function readAndPlan(
   const notes = adaptToTarget(source, target, caps.learned, state.members);
   const plan = planSync(source, target, options);
   if (notes.length > 0) plan.notes = notes;
+  if (source.problems && source.problems.length > 0) plan.problems = [...source.problems, ...plan.problems];
   phase('plan');
   return { client, caps, connection, registry, source, plan, options, state, dataDir };
 }
@@ -193,7 +195,7 @@ export function mixedScriptWarning(users: SourceSnapshot['users']): { message: s
     const hit = names.find(([, v]) => typeof v === 'string' && mixedScripts(v) !== undefined) as [string, string] | undefined;
     if (!hit) continue;
     count++;
-    if (found.length < 3) found.push(`${u.origin.file}:${u.origin.line}: ${hit[0]} ${JSON.stringify(hit[1])} (${mixedScripts(hit[1])!.join(' and ')})`);
+    if (found.length < 3) found.push(`${location(u.origin)}: ${hit[0]} ${JSON.stringify(hit[1])} (${mixedScripts(hit[1])!.join(' and ')})`);
   }
   if (count === 0) return undefined;
   return {

@@ -7,13 +7,17 @@ import { ExitCode, SilentExit } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
 import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
+import { ldapOptions, ldapSourceReader } from './ldap-options.ts';
+import { location } from '../../sources/problem-groups.ts';
+import type { SourceReader } from '../../sync/prepare.ts';
 import { applyOptions, historyFor, safetyFindings, safetyOptions, sourceOptions, startSession, syncRequest } from './shared.ts';
 
 /**
  * What runSyncPlan reads: sync plan's flags, or sync run's (those only run takes may be absent);
  * `apply`: sync run, applying after showing (unless dryRun).
  */
-export type SyncPlanOptions = FlagsOf<ReturnType<typeof planOptions>> & Partial<FlagsOf<ReturnType<typeof runOptions>>> & { apply: boolean };
+export type SyncPlanOptions = FlagsOf<ReturnType<typeof planOptions>> &
+  Partial<FlagsOf<ReturnType<typeof runOptions>>> & { apply: boolean; sourceReader?: SourceReader };
 
 /** sync plan and sync run: read, plan, show, check safety; run goes on to confirm and apply. */
 export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<void> {
@@ -29,7 +33,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
     if (opts.json) await writeChunk(f.io.stdout, `${JSON.stringify(planFile, null, 2)}\n`);
     else await writeChunk(f.io.stdout, `${renderPlan(plan, prepared!.registry).join('\n')}\n`);
     // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps every one.
-    for (const problem of plan.problems) session.log.record('warn', `${problem.origin.file}:${problem.origin.line}: ${problem.message}`);
+    for (const problem of plan.problems) session.log.record('warn', `${location(problem.origin)}: ${problem.message}`);
     if (opts.json) for (const lines of problemGroups(plan.problems)) session.log.warn(lines.join('\n'));
 
     const unattended = opts.yes === true || !f.io.canPrompt;
@@ -52,7 +56,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
 }
 
 function planOptions(y: GlobalArgv) {
-  return safetyOptions(sourceOptions(y))
+  return ldapOptions(safetyOptions(sourceOptions(y)))
     .option('output', { alias: 'o', type: 'string', describe: 'Save the plan to a file for "sync apply"' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
     .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 when there are no changes, 3 when there are' })
@@ -64,11 +68,12 @@ export const syncPlanCommand = defineCommand({
   command: 'plan',
   describe: 'Compute and show what a sync would change (nothing is written to the target)',
   builder: planOptions,
-  run: (argv, f) => runSyncPlan({ ...argv, apply: false }, f),
+  // An ldap:// --source is read by the directory's reader (ldap-options.ts).
+  run: (argv, f) => runSyncPlan({ ...argv, apply: false, sourceReader: ldapSourceReader(argv, f.env) }, f),
 });
 
 function runOptions(y: GlobalArgv) {
-  return applyOptions(safetyOptions(sourceOptions(y)))
+  return ldapOptions(applyOptions(safetyOptions(sourceOptions(y))))
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and stop' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' })
@@ -79,5 +84,5 @@ export const syncRunCommand = defineCommand({
   command: 'run',
   describe: 'Plan, show, confirm and apply in one go',
   builder: runOptions,
-  run: (argv, f) => runSyncPlan({ ...argv, apply: true }, f),
+  run: (argv, f) => runSyncPlan({ ...argv, apply: true, sourceReader: ldapSourceReader(argv, f.env) }, f),
 });

@@ -8,7 +8,7 @@ import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts'
 import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
 import type { SafetyFinding } from '../../sync/safety.ts';
 import { parseMatchKeys, SYNC_DEFAULTS } from '../../sync/defaults.ts';
-import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SyncRequest } from '../../sync/prepare.ts';
+import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SourceReader, type SyncRequest } from '../../sync/prepare.ts';
 import { SyncSession, type LogSink, type SafetyThresholds } from '../../sync/session.ts';
 import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -17,7 +17,7 @@ import type { Factory } from '../factory.ts';
 
 export function sourceOptions<T>(y: Argv<T>) {
   return y
-    .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout)' })
+    .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…' })
     .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of the source file (default: our export scheme / SCIM JSON)' })
     .option('mapping', { type: 'string', describe: 'YAML or JSON file mapping source columns to SCIM attributes' })
     .option('groups-file', { type: 'string', describe: 'Groups file (e.g. groups.csv of the omni preset)' })
@@ -70,7 +70,11 @@ export type SourceFlags = FlagsOf<ReturnType<typeof sourceOptions<object>>>;
  * /Schemas does not declare, and no target user has, is an input error) and --allow-unusual-names
  * (take control, invisible, bidi and mixed-script names without refusal or warning) may be left out.
  */
-export type PlanFlags = Omit<SourceFlags, 'strictSchema' | 'allowUnusualNames'> & Partial<Pick<SourceFlags, 'strictSchema' | 'allowUnusualNames'>>;
+export type PlanFlags = Omit<SourceFlags, 'strictSchema' | 'allowUnusualNames'> &
+  Partial<Pick<SourceFlags, 'strictSchema' | 'allowUnusualNames'>> & {
+    /** A reader in the source's place (an ldap:// --source: ldap-options.ts). */
+    sourceReader?: SourceReader;
+  };
 
 /** The flags applyOptions declares. */
 export type ApplyFlags = FlagsOf<ReturnType<typeof applyOptions<object>>>;
@@ -87,7 +91,7 @@ export function syncRequest(flags: PlanFlags): SyncRequest {
     throw new UsageError((e as Error).message);
   }
   return {
-    source: { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile },
+    source: flags.sourceReader ?? { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile },
     mode: flags.mode as SyncMode,
     missing: flags.missing as MissingPolicy,
     deleteGroups: flags.deleteGroups,

@@ -10,6 +10,7 @@ import { certainlyUnchanged, normaliseIdentity, pick, withoutEmpty } from './com
 import type { PlanDraft } from './draft.ts';
 import { labelOf, norm } from './keys.ts';
 import { hitCount, hitList, type MatchTable } from './match-table.ts';
+import { location } from '../../sources/problem-groups.ts';
 
 /**
  * Records that cannot be matched are problems: two records on one key (which one is right
@@ -28,8 +29,8 @@ export function findUnmatchableRecords(table: MatchTable, draft: PlanDraft, opti
         return;
       }
       const other = users[o]!;
-      if (!bad[i]) draft.problem(u.origin, `${key} "${v}" is also on ${other.origin.file}:${other.origin.line}`);
-      if (!bad[o]) draft.problem(other.origin, `${key} "${v}" is also on ${u.origin.file}:${u.origin.line}`);
+      if (!bad[i]) draft.problem(u.origin, `${key} "${v}" is also on ${location(other.origin)}`);
+      if (!bad[o]) draft.problem(other.origin, `${key} "${v}" is also on ${location(u.origin)}`);
       bad[i] = bad[o] = 1;
     });
   });
@@ -59,8 +60,8 @@ export function matchUsers(table: MatchTable, draft: PlanDraft, options: PlanOpt
     if (o >= 0) {
       const other = users[o]!;
       const user = targetUsers[found]!;
-      draft.problem(u.origin, `matches the same user ${user.userName} (${user.id}) as ${other.origin.file}:${other.origin.line}`);
-      if (!bad[o]) draft.problem(other.origin, `matches the same user ${user.userName} (${user.id}) as ${u.origin.file}:${u.origin.line}`);
+      draft.problem(u.origin, `matches the same user ${user.userName} (${user.id}) as ${location(other.origin)}`);
+      if (!bad[o]) draft.problem(other.origin, `matches the same user ${user.userName} (${user.id}) as ${location(u.origin)}`);
       table.protect([found, ...table.candidatesOf(i), ...table.candidatesOf(o)]);
       table.matchOf[o] = -1;
       bad[o] = bad[i] = 1;
