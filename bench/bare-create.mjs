@@ -11,7 +11,11 @@ async function lane() {
     const user = users[next++];
     const res = await fetch(`${url}/Users`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/scim+json',
+        accept: 'application/scim+json',
+      },
       body: JSON.stringify(user),
     });
     await res.arrayBuffer();

@@ -7,13 +7,19 @@ import { readFileSync } from 'node:fs';
 const [url, token, usersFile, groupsFile, concurrency = '4'] = process.argv.slice(2);
 const users = JSON.parse(readFileSync(usersFile, 'utf8'));
 const groups = JSON.parse(readFileSync(groupsFile, 'utf8')); // [{ displayName, members: [userName…] }]
-const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' };
+const headers = {
+  authorization: `Bearer ${token}`,
+  'content-type': 'application/scim+json',
+  accept: 'application/scim+json',
+};
 
 async function pool(items, fn) {
   let next = 0;
-  await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Number(concurrency) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 async function send(method, path, body) {
   const res = await fetch(`${url}${path}`, { method, headers, body: JSON.stringify(body) });
@@ -25,7 +31,17 @@ async function send(method, path, body) {
 const ids = new Map();
 await pool(users, async (u) => ids.set(u.userName, (await send('POST', '/Users', u)).id));
 const groupIds = new Map();
-await pool(groups, async (g) => groupIds.set(g.displayName, (await send('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: g.displayName })).id));
+await pool(groups, async (g) =>
+  groupIds.set(
+    g.displayName,
+    (
+      await send('POST', '/Groups', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: g.displayName,
+      })
+    ).id,
+  ),
+);
 const batches = groups.flatMap((g) => {
   const out = [];
   for (let i = 0; i < g.members.length; i += 100) out.push([g.displayName, g.members.slice(i, i + 100)]);

@@ -51,7 +51,9 @@ export function benchMemory(): boolean {
   const { held, after } = collectGarbageFreed();
   const freed = held - after;
   const freedOk = freed > 20 * MiB;
-  console.log(`  collectGarbage       freed ${(freed / MiB).toFixed(1)} MiB of ${(held / MiB).toFixed(1)} MiB   (limit > 20 MiB)   ${verdict(freedOk)}`);
+  console.log(
+    `  collectGarbage       freed ${(freed / MiB).toFixed(1)} MiB of ${(held / MiB).toFixed(1)} MiB   (limit > 20 MiB)   ${verdict(freedOk)}`,
+  );
   const small = youngGenerationAfter(true);
   const grown = youngGenerationAfter(false);
   const youngOk = small <= 4 * MiB && grown >= 4 * small;

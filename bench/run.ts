@@ -5,7 +5,8 @@
  * makes `npm run bench` exit non-zero when one is over.
  *
  *   npm run bench                 all
- *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui, serve, memory
+ *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui, serve,
+ * memory
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'scimctl.js');
 const TOKEN = 'bench-token-0123456789abcdef';
 const home = mkdtempSync(join(tmpdir(), 'scimctl-bench-'));
-const baseEnv = { ...process.env, SCIMCTL_CONFIG_DIR: join(home, 'config'), SCIMCTL_CACHE_DIR: join(home, 'cache'), SCIMCTL_TOKEN: TOKEN };
+const baseEnv = {
+  ...process.env,
+  SCIMCTL_CONFIG_DIR: join(home, 'config'),
+  SCIMCTL_CACHE_DIR: join(home, 'cache'),
+  SCIMCTL_TOKEN: TOKEN,
+};
 
 interface Result {
   ms: number;
@@ -51,10 +57,25 @@ const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 /** Starts the scimmy test server in its own process (so it never shares a CPU thread with a measured client). */
 async function startServer(users: number, extra: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/scimmy-server.ts'), '--port', '0', '--users', String(users), '--token', TOKEN, ...extra], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'test/support/scimmy-server.ts'),
+      '--port',
+      '0',
+      '--users',
+      String(users),
+      '--token',
+      TOKEN,
+      ...extra,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.once('line', resolve);
@@ -88,7 +109,8 @@ async function yargsOnlyBundle(): Promise<string> {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    // As scripts/build.mjs: without a target, string-width's /\p{RGI_Emoji}/v stays a literal that V8 checks while parsing (~10 ms).
+    // As scripts/build.mjs: without a target, string-width's /\p{RGI_Emoji}/v stays a literal that V8 checks while
+    // parsing (~10 ms).
     target: 'node20.19',
     minifySyntax: true,
     nodePaths: [join(ROOT, 'node_modules')],
@@ -115,8 +137,12 @@ async function benchStartup(): Promise<void> {
   const b = median(base);
   console.log('startup (median of %d runs)', rounds);
   console.log(`  node -e 0            ${fmt(b)}`);
-  console.log(`  yargs-only --help    ${fmt(median(floor))}   ratio ${(median(floor) / b).toFixed(2)}x   (reference: bundled yargs alone)`);
-  console.log(`  scimctl --help       ${fmt(median(help))}   ratio ${(median(help) / b).toFixed(2)}x   (target <= 1.6x)`);
+  console.log(
+    `  yargs-only --help    ${fmt(median(floor))}   ratio ${(median(floor) / b).toFixed(2)}x   (reference: bundled yargs alone)`,
+  );
+  console.log(
+    `  scimctl --help       ${fmt(median(help))}   ratio ${(median(help) / b).toFixed(2)}x   (target <= 1.6x)`,
+  );
   console.log(`  scimctl --version    ${fmt(median(version))}   ratio ${(median(version) / b).toFixed(2)}x`);
 }
 
@@ -141,7 +167,9 @@ async function benchList(): Promise<void> {
     }
     console.log(`list ${users.toLocaleString('en-US')} users, page size 200 (median of 5, each a whole process)`);
     console.log(`  bare fetch loop      ${fmt(median(bare))}`);
-    console.log(`  scimctl users list   ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.1x)`);
+    console.log(
+      `  scimctl users list   ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.1x)`,
+    );
   } finally {
     await stopServer(server);
   }
@@ -152,7 +180,10 @@ async function exportRss(users: number, format: 'json' | 'csv'): Promise<{ kb: n
   try {
     const env = { ...baseEnv, SCIMCTL_URL: server.url };
     const out = join(home, `export-${users}.${format}`);
-    const r = await run(['--import', join(ROOT, 'bench/rss-hook.mjs'), BIN, 'export', 'users', '--format', format, '-o', out], env);
+    const r = await run(
+      ['--import', join(ROOT, 'bench/rss-hook.mjs'), BIN, 'export', 'users', '--format', format, '-o', out],
+      env,
+    );
     if (r.code !== 0) throw new Error(r.stderr);
     const kb = Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(r.stderr)?.[1]);
     rmSync(out, { force: true });
@@ -215,15 +246,22 @@ async function benchBulkCreate(): Promise<void> {
     const r =
       who === 'bare'
         ? await run([join(ROOT, 'bench/bare-create.mjs'), server.url, TOKEN, jsonFile, String(concurrency)])
-        : await run([BIN, 'users', 'bulk-create', jsonFile, '--concurrency', String(concurrency)], { ...baseEnv, SCIMCTL_URL: server.url });
+        : await run([BIN, 'users', 'bulk-create', jsonFile, '--concurrency', String(concurrency)], {
+            ...baseEnv,
+            SCIMCTL_URL: server.url,
+          });
     if (r.code !== 0) throw new Error(r.stderr);
     if (who === 'bare' && r.stdout.trim() !== String(count)) throw new Error(`baseline created ${r.stdout.trim()}`);
     if (who === 'ours' && !new RegExp(`${count} created`).test(r.stderr)) throw new Error(`scimctl: ${r.stderr}`);
     return r.ms;
   });
-  console.log(`bulk-create ${count.toLocaleString('en-US')} users, concurrency ${concurrency} (median of 3, each a whole process, fresh server each)`);
+  console.log(
+    `bulk-create ${count.toLocaleString('en-US')} users, concurrency ${concurrency} (median of 3, each a whole process, fresh server each)`,
+  );
   console.log(`  bare POST loop       ${fmt(median(bare))}`);
-  console.log(`  scimctl bulk-create  ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`);
+  console.log(
+    `  scimctl bulk-create  ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`,
+  );
 }
 
 async function benchInitialSync(): Promise<void> {
@@ -245,7 +283,10 @@ async function benchInitialSync(): Promise<void> {
   // The source scimctl reads: SCIM JSON with each user's groups.
   const source = users.map((u, i) => ({ ...u, groups: [{ display: `Team ${i % groupCount}` }] }));
   const sourceFile = join(home, 'sync-source.json');
-  writeFileSync(sourceFile, JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], Resources: source }));
+  writeFileSync(
+    sourceFile,
+    JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], Resources: source }),
+  );
   const usersFile = join(home, 'sync-users.json');
   const groupsFile = join(home, 'sync-groups.json');
   writeFileSync(usersFile, JSON.stringify(users));
@@ -257,12 +298,17 @@ async function benchInitialSync(): Promise<void> {
         ? await run([join(ROOT, 'bench/bare-sync.mjs'), server.url, TOKEN, usersFile, groupsFile, String(concurrency)])
         : await run([BIN, 'sync', 'run', '--source', sourceFile, '--yes', '--concurrency', String(concurrency)], env);
     if (r.code !== 0) throw new Error(`${who}: ${r.stderr.slice(-2000)}`);
-    if (who === 'ours' && !/applied 20200 of 20200 change/.test(r.stderr)) throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
+    if (who === 'ours' && !/applied 20200 of 20200 change/.test(r.stderr))
+      throw new Error(`scimctl: ${r.stderr.slice(-500)}`);
     return r.ms;
   });
-  console.log(`initial sync ${count.toLocaleString('en-US')} users + ${groupCount} groups, concurrency ${concurrency} (median of 3, fresh server each)`);
+  console.log(
+    `initial sync ${count.toLocaleString('en-US')} users + ${groupCount} groups, concurrency ${concurrency} (median of 3, fresh server each)`,
+  );
   console.log(`  bare loop, same ops  ${fmt(median(bare))}`);
-  console.log(`  scimctl sync run     ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`);
+  console.log(
+    `  scimctl sync run     ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`,
+  );
 }
 
 async function benchNoopResync(): Promise<void> {
@@ -281,14 +327,30 @@ async function benchNoopResync(): Promise<void> {
       const b = await run([join(ROOT, 'bench/bare-list.mjs'), server.url, TOKEN, '200', 'groups']);
       if (b.code !== 0) throw new Error(b.stderr);
       bare.push(b.ms);
-      const o = await run(['--import', join(ROOT, 'bench/rss-hook.mjs'), BIN, 'sync', 'plan', '--source', exportFile, '--detailed-exitcode'], env);
+      const o = await run(
+        [
+          '--import',
+          join(ROOT, 'bench/rss-hook.mjs'),
+          BIN,
+          'sync',
+          'plan',
+          '--source',
+          exportFile,
+          '--detailed-exitcode',
+        ],
+        env,
+      );
       if (o.code !== 0) throw new Error(`sync plan exited ${o.code}: ${o.stderr.slice(-1000)}`);
       ours.push(o.ms);
       rss = Math.max(rss, Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(o.stderr)?.[1]));
     }
-    console.log(`no-op re-sync of ${count.toLocaleString('en-US')} users (sync plan of an export of the target; median of 3)`);
+    console.log(
+      `no-op re-sync of ${count.toLocaleString('en-US')} users (sync plan of an export of the target; median of 3)`,
+    );
     console.log(`  bare paging loop (users + groups)  ${fmt(median(bare))}`);
-    console.log(`  scimctl sync plan    ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`);
+    console.log(
+      `  scimctl sync plan    ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`,
+    );
     console.log(`  peak RSS             ${(rss / 1024).toFixed(0)} MiB   (target <= 300 MB)`);
   } finally {
     await stopServer(server);
@@ -310,18 +372,24 @@ async function benchNoopResync(): Promise<void> {
     return { attributes, origin: { file: 'bench', line: i + 2 } };
   });
   const before = process.cpuUsage();
-  const plan = planSync({ users: desired, groups: [], fingerprint: '', files: [] }, { users: target, groups: [] }, {
-    mode: 'full',
-    missing: 'deactivate',
-    deleteGroups: false,
-    manageAll: false,
-    owned: new Set(target.map((u) => u.id)),
-    ownedGroups: new Set(),
-    matchKeys: ['externalId', 'userName', 'email'],
-  });
+  const plan = planSync(
+    { users: desired, groups: [], fingerprint: '', files: [] },
+    { users: target, groups: [] },
+    {
+      mode: 'full',
+      missing: 'deactivate',
+      deleteGroups: false,
+      manageAll: false,
+      owned: new Set(target.map((u) => u.id)),
+      ownedGroups: new Set(),
+      matchKeys: ['externalId', 'userName', 'email'],
+    },
+  );
   const cpu = process.cpuUsage(before);
   if (plan.changes.length !== 0) throw new Error(`the planner found ${plan.changes.length} changes in identical data`);
-  console.log(`  planner CPU          ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms for ${count.toLocaleString('en-US')} users   (target <= 1000 ms)`);
+  console.log(
+    `  planner CPU          ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms for ${count.toLocaleString('en-US')} users   (target <= 1000 ms)`,
+  );
 }
 
 const only = process.argv[2];

@@ -54,14 +54,23 @@ async function timeGet(url: string): Promise<{ ms: number; bytes: number; count:
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Fires `total` POSTs with `concurrency` in flight over keep-alive node:http connections; returns requests per second. */
+/**
+ * Fires `total` POSTs with `concurrency` in flight over keep-alive node:http connections; returns requests per second.
+ */
 async function createLoop(url: string, total: number, concurrency: number, prefix: string): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url);
   const post = (body: string) =>
     new Promise<number>((resolve, reject) => {
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -103,7 +112,9 @@ async function bareServer(page: string): Promise<{ url: string; close: () => Pro
         const body = Buffer.concat(chunks);
         res.writeHead(201, { 'content-type': 'application/scim+json', 'content-length': body.length }).end(body);
       } else {
-        res.writeHead(200, { 'content-type': 'application/scim+json', 'content-length': Buffer.byteLength(page) }).end(page);
+        res
+          .writeHead(200, { 'content-type': 'application/scim+json', 'content-length': Buffer.byteLength(page) })
+          .end(page);
       }
     });
   });
@@ -129,13 +140,18 @@ function cpuSeconds(pid: number): number {
 /** Runs the scimctl binary and counts the lines it prints. */
 function runScimctl(bin: string, args: string[], env: Record<string, string>): Promise<{ lines: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let lines = 0;
     child.stdout.on('data', (d: Buffer) => {
       for (const byte of d) if (byte === 10) lines++;
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ lines }) : reject(new Error(`scimctl ${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve({ lines }) : reject(new Error(`scimctl ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -144,7 +160,14 @@ export async function benchServe(bin: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'scimctl-bench-serve-'));
   try {
     console.log(`\nserve: ${users.toLocaleString('en-US')} users stored`);
-    const seeded = await startServe(bin, ['--data', join(dir, 'store'), '--seed-users', String(users), '--seed-groups', '20']);
+    const seeded = await startServe(bin, [
+      '--data',
+      join(dir, 'store'),
+      '--seed-users',
+      String(users),
+      '--seed-groups',
+      '20',
+    ]);
     console.log(`  start + generate + store 100k users   ${(seeded.startMs / 1000).toFixed(1)} s`);
     await stop(seeded);
     const s = await startServe(bin, ['--data', join(dir, 'store')]);
@@ -163,7 +186,10 @@ export async function benchServe(bin: string): Promise<void> {
       const middle = await sample(() => pageUrl(50_001));
       const last = await sample(() => pageUrl(99_001));
       // A new filter each round: nothing comes from the server's query cache.
-      const filtered = await sample((i) => `${s.url}/Users?count=1000&filter=${encodeURIComponent(`userName ne "nobody${i}@example.com" and active eq true`)}`);
+      const filtered = await sample(
+        (i) =>
+          `${s.url}/Users?count=1000&filter=${encodeURIComponent(`userName ne "nobody${i}@example.com" and active eq true`)}`,
+      );
       const sorted = await sample((i) => `${s.url}/Users?count=1000&startIndex=${1 + i * 1000}&sortBy=name.familyName`);
       let cursor = '';
       const cursorRuns: number[] = [];
@@ -174,13 +200,18 @@ export async function benchServe(bin: string): Promise<void> {
         cursorRuns.push(performance.now() - t);
         cursor = body.nextCursor ?? '';
       }
-      const bare = await bareServer(JSON.stringify(JSON.parse(await (await fetch(pageUrl(50_001), { headers })).text())));
+      const bare = await bareServer(
+        JSON.stringify(JSON.parse(await (await fetch(pageUrl(50_001), { headers })).text())),
+      );
       const floor = await (async () => {
         const runs: number[] = [];
         for (let i = 0; i < rounds; i++) runs.push((await timeGet(`${bare.url}/Users`)).ms);
         return median(runs);
       })();
-      const line = (label: string, ms: number) => console.log(`  ${label.padEnd(38)}${ms.toFixed(1).padStart(6)} ms   ${(ms / floor).toFixed(1)}× the bare server   (target <= 50 ms)`);
+      const line = (label: string, ms: number) =>
+        console.log(
+          `  ${label.padEnd(38)}${ms.toFixed(1).padStart(6)} ms   ${(ms / floor).toFixed(1)}× the bare server   (target <= 50 ms)`,
+        );
       console.log(`  page of 1,000 users (${(middle.bytes / 1024).toFixed(0)} KiB), median of ${rounds}:`);
       console.log(`  ${'bare node:http, same bytes'.padEnd(38)}${floor.toFixed(1).padStart(6)} ms`);
       line('startIndex=1', first.ms);
@@ -197,7 +228,9 @@ export async function benchServe(bin: string): Promise<void> {
       const listWall = (performance.now() - listStart) / 1000;
       const serverCpu = cpuSeconds(s.proc.pid!) - cpuBefore;
       if (listing.lines !== users) throw new Error(`scimctl users list printed ${listing.lines} rows, not ${users}`);
-      console.log(`  scimctl users list, all 100,000: ${listWall.toFixed(1)} s wall; serve busy ${serverCpu.toFixed(1)} s of it (${((serverCpu / listWall) * 100).toFixed(0)}%): the client is the slower side`);
+      console.log(
+        `  scimctl users list, all 100,000: ${listWall.toFixed(1)} s wall; serve busy ${serverCpu.toFixed(1)} s of it (${((serverCpu / listWall) * 100).toFixed(0)}%): the client is the slower side`,
+      );
 
       const total = 5000;
       await createLoop(`${bare.url}/Users`, 500, 8, 'warm'); // the client's own warm-up
@@ -206,7 +239,9 @@ export async function benchServe(bin: string): Promise<void> {
       const rate = await createLoop(`${s.url}/Users`, total, 8, 'fsync');
       console.log(`  creates at concurrency 8 (${total.toLocaleString('en-US')} POSTs):`);
       console.log(`  ${'bare node:http echo'.padEnd(38)}${floorRate.toFixed(0).padStart(6)} /s`);
-      console.log(`  ${'serve (each change synced to disk)'.padEnd(38)}${rate.toFixed(0).padStart(6)} /s   ${(rate / floorRate).toFixed(2)}× the bare server   (target >= 1000/s)`);
+      console.log(
+        `  ${'serve (each change synced to disk)'.padEnd(38)}${rate.toFixed(0).padStart(6)} /s   ${(rate / floorRate).toFixed(2)}× the bare server   (target >= 1000/s)`,
+      );
     } finally {
       await stop(s);
     }

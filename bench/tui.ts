@@ -40,7 +40,8 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 /** The list's part of a screen row: the detail pane beside the list (after "│") is not the row. */
 const listPart = (text: string) => text.split('│')[0]!;
 /** A user row of the list: not blank, not the header (some users have no e-mail to look for). */
-const isUserRow = (text: string | undefined): text is string => text !== undefined && listPart(text).trim() !== '' && !/^\s*ID\s+USERNAME/i.test(text);
+const isUserRow = (text: string | undefined): text is string =>
+  text !== undefined && listPart(text).trim() !== '' && !/^\s*ID\s+USERNAME/i.test(text);
 
 /** What the terminal shows, fed from the pty. */
 class Screen {
@@ -104,9 +105,18 @@ class Screen {
       const check = (at: number) => {
         if (done()) finish(undefined, at);
       };
-      const timer = setTimeout(() => finish(new Error(`tui bench: timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${this.text()}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(new Error(`tui bench: timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${this.text()}`)),
+        timeoutMs,
+      );
       const exitPoll = setInterval(() => {
-        if (this.exited) finish(new Error(`tui bench: scimctl exited (code ${this.exited.exitCode}) while waiting for ${what}; screen:\n${this.text()}`));
+        if (this.exited)
+          finish(
+            new Error(
+              `tui bench: scimctl exited (code ${this.exited.exitCode}) while waiting for ${what}; screen:\n${this.text()}`,
+            ),
+          );
       }, 50);
       this.waiters.add(check);
     });
@@ -130,7 +140,13 @@ function procStatusKb(pid: number): { rss: number; hwm: number } {
 }
 
 /** Presses `key` once and times until the screen shows `changed()` on a whole frame. */
-async function press(screen: Screen, child: IPty, key: string, what: string, changed: () => boolean): Promise<{ repaint: number; firstOutput: number }> {
+async function press(
+  screen: Screen,
+  child: IPty,
+  key: string,
+  what: string,
+  changed: () => boolean,
+): Promise<{ repaint: number; firstOutput: number }> {
   await screen.idle(15, 2_000);
   const chunksBefore = screen.chunks;
   let t0 = 0;
@@ -150,7 +166,8 @@ async function press(screen: Screen, child: IPty, key: string, what: string, cha
 
 export async function benchTui(ctx: TuiBenchContext): Promise<void> {
   const users = Number(process.env.BENCH_TUI_USERS ?? 100_000);
-  if (!Number.isInteger(users) || users < 2) throw new Error(`BENCH_TUI_USERS must be a whole number >= 2, not ${process.env.BENCH_TUI_USERS}`);
+  if (!Number.isInteger(users) || users < 2)
+    throw new Error(`BENCH_TUI_USERS must be a whole number >= 2, not ${process.env.BENCH_TUI_USERS}`);
   const count = users.toLocaleString('en-US');
   const server = await ctx.startServer(users);
   const env: Record<string, string> = {};
@@ -186,17 +203,32 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
   process.once('exit', killAll);
   try {
     const t0 = performance.now();
-    child = pty.spawn(process.execPath, [BIN, 'tui'], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd: ROOT, env });
+    child = pty.spawn(process.execPath, [BIN, 'tui'], {
+      name: 'xterm-256color',
+      cols: COLS,
+      rows: ROWS,
+      cwd: ROOT,
+      env,
+    });
     child.onData((d) => screen.feed(d));
     child.onExit((e) => (screen.exited = e));
     const pid = child.pid;
 
     // First paint: the users table header and at least one user row.
-    const painted = await screen.until('the users table', () => /\bid\s+userName\s+displayName\s+active\s+email\b/i.test(screen.text()) && isUserRow(screen.selected()?.text), 30_000);
+    const painted = await screen.until(
+      'the users table',
+      () =>
+        /\bid\s+userName\s+displayName\s+active\s+email\b/i.test(screen.text()) && isUserRow(screen.selected()?.text),
+      30_000,
+    );
     const firstPaint = painted - t0;
 
     // Every user loaded: the header shows "[1 users N]" with no "/total" or "…".
-    const loadedAt = await screen.until(`all ${count} users`, () => screen.lines()[0]!.includes(`[1 users ${count}]`), 5 * 60_000);
+    const loadedAt = await screen.until(
+      `all ${count} users`,
+      () => screen.lines()[0]!.includes(`[1 users ${count}]`),
+      5 * 60_000,
+    );
     const loadSeconds = (loadedAt - t0) / 1000;
     await screen.idle(200, 5_000);
     const afterLoad = procStatusKb(pid);
@@ -227,14 +259,18 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (let i = 1; i <= word.length; i++) {
         const typed = word.slice(0, i);
-        const r = await press(screen, child, word[i - 1]!, `"/${typed}" and its matches`, () => footer().includes(`/${typed}▏  (`));
+        const r = await press(screen, child, word[i - 1]!, `"/${typed}" and its matches`, () =>
+          footer().includes(`/${typed}▏  (`),
+        );
         typeRepaint.push(r.repaint);
         typeFirst.push(r.firstOutput);
       }
       matches = new RegExp(`/${word}▏\\s+\\(([\\d,]+) match`).exec(footer())?.[1] ?? '?';
       for (let i = word.length - 1; i >= 0; i--) {
         const typed = word.slice(0, i);
-        const r = await press(screen, child, '\x7f', `"/${typed}" after backspace`, () => footer().includes(`/${typed}▏  (`));
+        const r = await press(screen, child, '\x7f', `"/${typed}" after backspace`, () =>
+          footer().includes(`/${typed}▏  (`),
+        );
         eraseRepaint.push(r.repaint);
       }
     }
@@ -244,13 +280,21 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
     console.log(`tui (${count} users, ${COLS}x${ROWS} pty)`);
     console.log(`  first paint          ${ms(firstPaint)}   (target <= 1000 ms)`);
     console.log(`  all users loaded     ${loadSeconds.toFixed(1)} s   (the test server's paging dominates)`);
-    console.log(`  j (down) x${String(presses).padEnd(11)}median ${ms(median(jRepaint))}, p95 ${ms(p95(jRepaint))}   (first output: median ${ms(median(jFirst))})   (target median <= 25 ms)`);
+    console.log(
+      `  j (down) x${String(presses).padEnd(11)}median ${ms(median(jRepaint))}, p95 ${ms(p95(jRepaint))}   (first output: median ${ms(median(jFirst))})   (target median <= 25 ms)`,
+    );
     console.log(
       `  search typing        median ${ms(median(typeRepaint))}, p95 ${ms(p95(typeRepaint))}   (${typeRepaint.length} keys: "${word}" x${rounds}, ${matches} matches; first output: median ${ms(median(typeFirst))})`,
     );
-    console.log(`  search backspace     median ${ms(median(eraseRepaint))}, p95 ${ms(p95(eraseRepaint))}   (${eraseRepaint.length} keys)`);
-    console.log(`  RSS after load       ${(afterLoad.rss / 1024).toFixed(0)} MiB (peak ${(afterLoad.hwm / 1024).toFixed(0)} MiB)   (target <= 200 MB)`);
-    console.log(`  RSS after the keys   ${(atEnd.rss / 1024).toFixed(0)} MiB (peak ${(atEnd.hwm / 1024).toFixed(0)} MiB)`);
+    console.log(
+      `  search backspace     median ${ms(median(eraseRepaint))}, p95 ${ms(p95(eraseRepaint))}   (${eraseRepaint.length} keys)`,
+    );
+    console.log(
+      `  RSS after load       ${(afterLoad.rss / 1024).toFixed(0)} MiB (peak ${(afterLoad.hwm / 1024).toFixed(0)} MiB)   (target <= 200 MB)`,
+    );
+    console.log(
+      `  RSS after the keys   ${(atEnd.rss / 1024).toFixed(0)} MiB (peak ${(atEnd.hwm / 1024).toFixed(0)} MiB)`,
+    );
 
     // Quit cleanly: q leaves the explorer.
     child.write('q');

@@ -20,7 +20,9 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // signal-exit and other CommonJS dependencies call require() for Node built-ins.
-  banner: { js: "import { createRequire as __scimctlCreateRequire } from 'node:module'; const require = __scimctlCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __scimctlCreateRequire } from 'node:module'; const require = __scimctlCreateRequire(import.meta.url);",
+  },
   define: { 'process.env.NODE_ENV': '"production"' },
   // Ink imports react-devtools-core only when DEV is set; it is not a dependency.
   alias: { 'react-devtools-core': './scripts/empty-module.mjs' },

@@ -21,7 +21,12 @@ export const lazyStringWidth = {
     build.onResolve({ filter: /^string-width$/ }, async (args) => {
       if (args.pluginData === NAMESPACE) return undefined;
       // Resolve as the importer would, so each package keeps the copy (and version) it depends on.
-      const real = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: NAMESPACE });
+      const real = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: NAMESPACE,
+      });
       if (real.errors.length > 0) return { errors: real.errors };
       return { path: real.path, namespace: NAMESPACE };
     });

@@ -58,7 +58,8 @@ export async function runCli(args: string[], deps: CliDeps = {}): Promise<number
     if (error instanceof SilentExit) return error.code;
     const connection: Connection | undefined = factory?.resolvedConnection();
     io.stderr.write(`scimctl: ${formatError(error, connection, connectionSecrets(connection))}\n`);
-    if (error instanceof UsageError) io.stderr.write(`scimctl: see "scimctl ${commandWords(args).slice(0, 2).join(' ')} --help"\n`);
+    if (error instanceof UsageError)
+      io.stderr.write(`scimctl: see "scimctl ${commandWords(args).slice(0, 2).join(' ')} --help"\n`);
     return exitCodeFor(error);
   }
 }
@@ -89,7 +90,9 @@ export function run(): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`scimctl: internal error: ${safeLines(error instanceof Error ? error.message : String(error))}\n`);
+      process.stderr.write(
+        `scimctl: internal error: ${safeLines(error instanceof Error ? error.message : String(error))}\n`,
+      );
       process.exitCode = ExitCode.ERROR;
     },
   );

@@ -9,7 +9,12 @@ import type { AttributeDef, SchemaRegistry } from './schema.ts';
 import { isPlainObject } from '../util/objects.ts';
 
 export type ValueFilter =
-  | { kind: 'compare'; attr: string; op: 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le'; value: string | number | boolean | null }
+  | {
+      kind: 'compare';
+      attr: string;
+      op: 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
+      value: string | number | boolean | null;
+    }
   | { kind: 'present'; attr: string }
   | { kind: 'and'; left: ValueFilter; right: ValueFilter }
   | { kind: 'or'; left: ValueFilter; right: ValueFilter };
@@ -56,7 +61,17 @@ export function parseValueFilter(text: string): ValueFilter {
     if (!attr || !NAME.test(attr)) return fail(`"${attr ?? ''}" is not an attribute name`);
     const op = tokens[i++]?.toLowerCase();
     if (op === 'pr') return { kind: 'present', attr };
-    if (op === 'eq' || op === 'ne' || op === 'co' || op === 'sw' || op === 'ew' || op === 'gt' || op === 'ge' || op === 'lt' || op === 'le') {
+    if (
+      op === 'eq' ||
+      op === 'ne' ||
+      op === 'co' ||
+      op === 'sw' ||
+      op === 'ew' ||
+      op === 'gt' ||
+      op === 'ge' ||
+      op === 'lt' ||
+      op === 'le'
+    ) {
       return { kind: 'compare', attr, op, value: value(tokens[i++]) };
     }
     return fail(`"${op ?? ''}" is not a comparison operator`);
@@ -84,8 +99,10 @@ export function parseValueFilter(text: string): ValueFilter {
 
 export function formatValueFilter(f: ValueFilter): string {
   if (f.kind === 'present') return `${f.attr} pr`;
-  if (f.kind === 'compare') return `${f.attr} ${f.op} ${typeof f.value === 'string' ? JSON.stringify(f.value) : String(f.value)}`;
-  const side = (s: ValueFilter) => (s.kind === 'and' || s.kind === 'or' ? `(${formatValueFilter(s)})` : formatValueFilter(s));
+  if (f.kind === 'compare')
+    return `${f.attr} ${f.op} ${typeof f.value === 'string' ? JSON.stringify(f.value) : String(f.value)}`;
+  const side = (s: ValueFilter) =>
+    s.kind === 'and' || s.kind === 'or' ? `(${formatValueFilter(s)})` : formatValueFilter(s);
   return `${side(f.left)} ${f.kind} ${side(f.right)}`;
 }
 
@@ -97,12 +114,18 @@ export function parsePath(text: string, registry: SchemaRegistry): AttrPath {
   const trimmed = text.trim();
   const { urn, attrPath } = /^urn:/i.test(trimmed) ? registry.splitUrn(trimmed) : { urn: undefined, attrPath: trimmed };
   const m = /^([A-Za-z$][\w$-]*)(?:\[(.*)\])?(?:\.([A-Za-z$][\w$-]*))?$/.exec(attrPath);
-  if (!m) throw new ClientUsageError(`"${text}" is not an attribute path (e.g. title, name.givenName, emails[type eq "work"].value)`);
+  if (!m)
+    throw new ClientUsageError(
+      `"${text}" is not an attribute path (e.g. title, name.givenName, emails[type eq "work"].value)`,
+    );
   const [, attr, inner, sub] = m;
   let filter: ValueFilter | undefined;
   if (inner !== undefined) {
     // The CSV shorthand: emails[work] means emails[type eq "work"].
-    filter = /^[^\s"()]+$/.test(inner) && !/\s/.test(inner) ? { kind: 'compare', attr: 'type', op: 'eq', value: inner } : parseValueFilter(inner);
+    filter =
+      /^[^\s"()]+$/.test(inner) && !/\s/.test(inner)
+        ? { kind: 'compare', attr: 'type', op: 'eq', value: inner }
+        : parseValueFilter(inner);
   }
   return { urn, attr: attr!, filter, sub, text: trimmed };
 }
@@ -118,7 +141,9 @@ function keyOf(obj: Record<string, unknown>, name: string): string {
 function compare(actual: unknown, op: string, expected: unknown, caseExact: boolean): boolean {
   if (op === 'eq' || op === 'ne') {
     const same =
-      typeof actual === 'string' && typeof expected === 'string' && !caseExact ? lower(actual) === lower(expected) : actual === expected;
+      typeof actual === 'string' && typeof expected === 'string' && !caseExact
+        ? lower(actual) === lower(expected)
+        : actual === expected;
     return op === 'eq' ? same : !same;
   }
   if (typeof actual === 'string' && typeof expected === 'string') {
@@ -128,7 +153,10 @@ function compare(actual: unknown, op: string, expected: unknown, caseExact: bool
     if (op === 'sw') return a.startsWith(e);
     if (op === 'ew') return a.endsWith(e);
   }
-  if ((typeof actual === 'number' && typeof expected === 'number') || (typeof actual === 'string' && typeof expected === 'string')) {
+  if (
+    (typeof actual === 'number' && typeof expected === 'number') ||
+    (typeof actual === 'string' && typeof expected === 'string')
+  ) {
     if (op === 'gt') return actual > expected;
     if (op === 'ge') return actual >= expected;
     if (op === 'lt') return actual < expected;
@@ -150,7 +178,11 @@ export function matchesValueFilter(item: unknown, f: ValueFilter, def?: Attribut
 }
 
 /** The object holding the attribute: the resource itself, or its extension object. */
-function container(resource: Record<string, unknown>, path: AttrPath, create: boolean): Record<string, unknown> | undefined {
+function container(
+  resource: Record<string, unknown>,
+  path: AttrPath,
+  create: boolean,
+): Record<string, unknown> | undefined {
   if (!path.urn) return resource;
   const key = keyOf(resource, path.urn);
   const existing = resource[key];
@@ -168,11 +200,20 @@ export function getPath(resource: Record<string, unknown>, path: AttrPath): unkn
   if (path.filter) {
     if (!Array.isArray(value)) return undefined;
     const items = value.filter((v) => matchesValueFilter(v, path.filter!));
-    return path.sub ? items.map((v) => (v as Record<string, unknown>)[keyOf(v as Record<string, unknown>, path.sub!)]) : items;
+    return path.sub
+      ? items.map((v) => (v as Record<string, unknown>)[keyOf(v as Record<string, unknown>, path.sub!)])
+      : items;
   }
   if (path.sub) {
-    if (Array.isArray(value)) return value.map((v) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[keyOf(v as Record<string, unknown>, path.sub!)] : undefined));
-    return value && typeof value === 'object' ? (value as Record<string, unknown>)[keyOf(value as Record<string, unknown>, path.sub)] : undefined;
+    if (Array.isArray(value))
+      return value.map((v) =>
+        v && typeof v === 'object'
+          ? (v as Record<string, unknown>)[keyOf(v as Record<string, unknown>, path.sub!)]
+          : undefined,
+      );
+    return value && typeof value === 'object'
+      ? (value as Record<string, unknown>)[keyOf(value as Record<string, unknown>, path.sub)]
+      : undefined;
   }
   return value;
 }
@@ -196,14 +237,18 @@ export function pinned(f: ValueFilter): Record<string, unknown> | undefined {
 export function setPath(resource: Record<string, unknown>, path: AttrPath, value: unknown): void {
   if (path.filter) {
     // Everything that can fail is checked before the resource is touched.
-    if (!path.sub && (!value || typeof value !== 'object' || Array.isArray(value))) throw new ClientUsageError(`${path.text} needs an object value (JSON)`);
+    if (!path.sub && (!value || typeof value !== 'object' || Array.isArray(value)))
+      throw new ClientUsageError(`${path.text} needs an object value (JSON)`);
     const existing = container(resource, path, false);
     const current = existing ? existing[keyOf(existing, path.attr)] : undefined;
     const list = Array.isArray(current) ? (current as Array<Record<string, unknown>>) : [];
     let targets = list.filter((item) => matchesValueFilter(item, path.filter!));
     if (targets.length === 0) {
       const base = pinned(path.filter);
-      if (!base) throw new ClientUsageError(`no item of ${path.attr} matches [${formatValueFilter(path.filter)}], and the filter does not say what a new one would be`);
+      if (!base)
+        throw new ClientUsageError(
+          `no item of ${path.attr} matches [${formatValueFilter(path.filter)}], and the filter does not say what a new one would be`,
+        );
       const item = { ...base };
       list.push(item);
       targets = [item];

@@ -4,12 +4,27 @@
  *   const client = new ScimClient({ baseUrl, auth: { type: 'bearer', token } });
  *   for await (const user of client.users.list({ filter: eq('active', true) })) names.push(user.userName);
  */
-import { ClientUsageError, isFilterRejection, mayHaveActed, ResponseError, ResponseValidationError, ScimError } from './errors.ts';
+import {
+  ClientUsageError,
+  isFilterRejection,
+  mayHaveActed,
+  ResponseError,
+  ResponseValidationError,
+  ScimError,
+} from './errors.ts';
 import { discover, pageSizeFor, type Capabilities } from './discovery.ts';
 import { eq, type Filter } from './filter.ts';
 import { compileFilter, registryContext, type CompiledFilter } from './filter-eval.ts';
 import { Transport, type TransportOptions } from './http.ts';
-import { emptyLearned, filterFeatures, filterOnClient, filterTrusted, suspectFeatures, type FilterVerdict, type Learned } from './learned.ts';
+import {
+  emptyLearned,
+  filterFeatures,
+  filterOnClient,
+  filterTrusted,
+  suspectFeatures,
+  type FilterVerdict,
+  type Learned,
+} from './learned.ts';
 import { paginate, type PageInfo } from './paging.ts';
 import type { PatchBuilder, PatchRequest } from './patch.ts';
 import { SchemaRegistry } from './schema.ts';
@@ -69,7 +84,9 @@ const LONG_URL = 2000;
  */
 export function withSchemas<R extends Record<string, unknown>>(resource: R, kind: 'User' | 'Group'): R {
   const core = kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP;
-  const given = Array.isArray(resource.schemas) ? resource.schemas.filter((s): s is string => typeof s === 'string') : [];
+  const given = Array.isArray(resource.schemas)
+    ? resource.schemas.filter((s): s is string => typeof s === 'string')
+    : [];
   const wanted = schemasFor(core, resource);
   const missing = wanted.filter((w) => !given.some((g) => g.toLowerCase() === w.toLowerCase()));
   return missing.length === 0 ? resource : { ...resource, schemas: [...given, ...missing] };
@@ -94,7 +111,11 @@ function withoutFilterAttributes(excluded: string[] | undefined, local: Compiled
 export function idempotentPatch(request: PatchRequest): boolean {
   return request.Operations.every((op) => {
     const kind = String(op.op).toLowerCase();
-    return kind === 'replace' || kind === 'remove' || (kind === 'add' && typeof op.path === 'string' && op.path.toLowerCase() === 'members');
+    return (
+      kind === 'replace' ||
+      kind === 'remove' ||
+      (kind === 'add' && typeof op.path === 'string' && op.path.toLowerCase() === 'members')
+    );
   });
 }
 
@@ -141,8 +162,13 @@ export class ResourceApi<T extends ScimResource> {
     const features = filterFeatures(filter);
     const known = caps.learned.filters[this.endpoint];
     if (filterOnClient(features, known, caps.filter.supported)) {
-      const why = caps.filter.supported ? 'it refused or answered wrongly filters like it before' : 'its ServiceProviderConfig says filter.supported=false';
-      this.client.say(`filter:${this.endpoint}`, `${this.endpoint}: the server cannot be trusted with filters like ${filter} (${why}); listing and filtering on this side`);
+      const why = caps.filter.supported
+        ? 'it refused or answered wrongly filters like it before'
+        : 'its ServiceProviderConfig says filter.supported=false';
+      this.client.say(
+        `filter:${this.endpoint}`,
+        `${this.endpoint}: the server cannot be trusted with filters like ${filter} (${why}); listing and filtering on this side`,
+      );
       yield* this.filterHere(caps, options, local);
       return;
     }
@@ -160,7 +186,11 @@ export class ResourceApi<T extends ScimResource> {
     const pageSize = options.pageSize ?? options.limit;
     let rejection: unknown;
     try {
-      for await (const r of this.listFromServer(caps, { ...options, attributes, excludedAttributes, pageSize, limit: undefined }, filter)) {
+      for await (const r of this.listFromServer(
+        caps,
+        { ...options, attributes, excludedAttributes, pageSize, limit: undefined },
+        filter,
+      )) {
         if (!local.test(r)) {
           wrong++;
           continue;
@@ -175,8 +205,15 @@ export class ResourceApi<T extends ScimResource> {
     }
     if (rejection !== undefined) {
       // Learned only once a listing works: a server that fails everything has refused nothing.
-      const detail = rejection instanceof ScimError && rejection.detail ? rejection.detail : (rejection as Error).message;
-      const learn = () => this.client.learnFilter(this.endpoint, suspectFeatures(features, known), 'rejected', `the server refused a filter (${detail}: ${filter})`);
+      const detail =
+        rejection instanceof ScimError && rejection.detail ? rejection.detail : (rejection as Error).message;
+      const learn = () =>
+        this.client.learnFilter(
+          this.endpoint,
+          suspectFeatures(features, known),
+          'rejected',
+          `the server refused a filter (${detail}: ${filter})`,
+        );
       let told = false;
       for await (const r of this.filterHere(caps, options, local)) {
         if (!told) await learn();
@@ -187,12 +224,27 @@ export class ResourceApi<T extends ScimResource> {
       return;
     }
     if (wrong > 0) {
-      await this.client.learnFilter(this.endpoint, suspectFeatures(features, known), 'wrong', `the server answered a filter with ${wrong} resource(s) that do not match it (${filter})`);
+      await this.client.learnFilter(
+        this.endpoint,
+        suspectFeatures(features, known),
+        'wrong',
+        `the server answered a filter with ${wrong} resource(s) that do not match it (${filter})`,
+      );
     } else if (kept > 0) {
-      await this.client.learnFilter(this.endpoint, features.filter((f) => known?.[f] === undefined), 'works');
+      await this.client.learnFilter(
+        this.endpoint,
+        features.filter((f) => known?.[f] === undefined),
+        'works',
+      );
     } else if (options.verifyEmpty !== false) {
       for await (const r of this.filterHere(caps, options, local)) {
-        if (kept === 0) await this.client.learnFilter(this.endpoint, suspectFeatures(features, known), 'wrong', `the server answered a filter with nothing, although a listing has a match (${filter})`);
+        if (kept === 0)
+          await this.client.learnFilter(
+            this.endpoint,
+            suspectFeatures(features, known),
+            'wrong',
+            `the server answered a filter with nothing, although a listing has a match (${filter})`,
+          );
         kept++;
         yield r;
       }
@@ -203,10 +255,14 @@ export class ResourceApi<T extends ScimResource> {
     const core = this.kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP;
     const type = caps.resourceTypes.find((t) => t.schema.toLowerCase() === core.toLowerCase());
     const extensions = type ? type.schemaExtensions.map((e) => e.schema) : [];
-    if (this.kind === 'User' && !extensions.some((e) => e.toLowerCase() === SCHEMA.ENTERPRISE_USER.toLowerCase())) extensions.push(SCHEMA.ENTERPRISE_USER);
+    if (this.kind === 'User' && !extensions.some((e) => e.toLowerCase() === SCHEMA.ENTERPRISE_USER.toLowerCase()))
+      extensions.push(SCHEMA.ENTERPRISE_USER);
     try {
       // Strict: a path the target's schemas do not define is one we cannot judge, not a non-match.
-      return compileFilter(filter, registryContext((this.registry ??= new SchemaRegistry(caps.schemas)), core, extensions, true));
+      return compileFilter(
+        filter,
+        registryContext((this.registry ??= new SchemaRegistry(caps.schemas)), core, extensions, true),
+      );
     } catch {
       // A filter we cannot read or judge ourselves goes to the server as it is.
       return undefined;
@@ -215,19 +271,31 @@ export class ResourceApi<T extends ScimResource> {
   private registry: SchemaRegistry | undefined;
 
   /** Everything listed (no filter sent), kept when `local` matches, up to the limit. */
-  private async *filterHere(caps: Capabilities, options: ListOptions, local: CompiledFilter): AsyncGenerator<T, void, undefined> {
+  private async *filterHere(
+    caps: Capabilities,
+    options: ListOptions,
+    local: CompiledFilter,
+  ): AsyncGenerator<T, void, undefined> {
     let kept = 0;
     const limit = options.limit ?? Infinity;
     const attributes = withFilterAttributes(options.attributes, local);
     const excludedAttributes = withoutFilterAttributes(options.excludedAttributes, local);
-    for await (const r of this.listFromServer(caps, { ...options, attributes, excludedAttributes, limit: undefined }, undefined)) {
+    for await (const r of this.listFromServer(
+      caps,
+      { ...options, attributes, excludedAttributes, limit: undefined },
+      undefined,
+    )) {
       if (!local.test(r)) continue;
       yield r;
       if (++kept >= limit) return;
     }
   }
 
-  private async *listFromServer(caps: Capabilities, options: ListOptions, filter: string | undefined): AsyncGenerator<T, void, undefined> {
+  private async *listFromServer(
+    caps: Capabilities,
+    options: ListOptions,
+    filter: string | undefined,
+  ): AsyncGenerator<T, void, undefined> {
     const base = {
       filter,
       attributes: options.attributes,
@@ -238,7 +306,8 @@ export class ResourceApi<T extends ScimResource> {
       limit: options.limit,
       cursor: caps.pagination.cursor,
     };
-    const longQuery = this.client.transport.url(this.endpoint, { filter, attributes: options.attributes?.join(',') }).length > LONG_URL;
+    const longQuery =
+      this.client.transport.url(this.endpoint, { filter, attributes: options.attributes?.join(',') }).length > LONG_URL;
     const post = longQuery && this.client.searchEndpointSupported !== false;
     if (!post) {
       yield* paginate(this.client.transport, this.endpoint, base, options.onPage) as AsyncGenerator<T, void, undefined>;
@@ -253,7 +322,11 @@ export class ResourceApi<T extends ScimResource> {
     } catch (e) {
       if (e instanceof ResponseError && [404, 405, 501].includes(e.status)) {
         this.client.searchEndpointSupported = false;
-        yield* paginate(this.client.transport, this.endpoint, base, options.onPage) as AsyncGenerator<T, void, undefined>;
+        yield* paginate(this.client.transport, this.endpoint, base, options.onPage) as AsyncGenerator<
+          T,
+          void,
+          undefined
+        >;
         return;
       }
       throw e;
@@ -293,8 +366,14 @@ export class ResourceApi<T extends ScimResource> {
           const found = await this.findCreated(resource);
           // Only one that is this create's by its externalId too, when it has one: never someone else's.
           const externalId = (resource as { externalId?: unknown }).externalId;
-          if (found && (typeof externalId !== 'string' || (found as { externalId?: unknown }).externalId === externalId)) {
-            this.client.say(`create-acted:${this.endpoint}`, `${this.endpoint}: a create repeated after an uncertain attempt met 409; the resource that attempt made was found by name`);
+          if (
+            found &&
+            (typeof externalId !== 'string' || (found as { externalId?: unknown }).externalId === externalId)
+          ) {
+            this.client.say(
+              `create-acted:${this.endpoint}`,
+              `${this.endpoint}: a create repeated after an uncertain attempt met 409; the resource that attempt made was found by name`,
+            );
             return found;
           }
           throw e;
@@ -302,7 +381,10 @@ export class ResourceApi<T extends ScimResource> {
         if (!mayHaveActed(e)) throw e;
         const found = await this.findCreated(resource);
         if (found) {
-          this.client.say(`create-acted:${this.endpoint}`, `${this.endpoint}: a create answered with "${(e as Error).message}" had been carried out (found by name afterwards); such answers are checked the same way`);
+          this.client.say(
+            `create-acted:${this.endpoint}`,
+            `${this.endpoint}: a create answered with "${(e as Error).message}" had been carried out (found by name afterwards); such answers are checked the same way`,
+          );
           return found;
         }
         if (attempt >= this.client.transport.retries) throw e;
@@ -312,10 +394,16 @@ export class ResourceApi<T extends ScimResource> {
       const id = (res.body as { id?: unknown } | undefined)?.id;
       if (typeof id === 'string' && id !== '' && id !== 'undefined') return this.resource(res.body, res.status);
       const found = await this.findCreated(resource);
-      if (!found) throw new ResponseValidationError(res.status, [`expected the new ${this.kind} with an "id", and none was found by name afterwards`]);
+      if (!found)
+        throw new ResponseValidationError(res.status, [
+          `expected the new ${this.kind} with an "id", and none was found by name afterwards`,
+        ]);
       if (!this.client.learnedNow()?.createWithoutId) {
         await this.client.learn((l) => (l.createWithoutId = true));
-        this.client.say(`create-no-id:${this.endpoint}`, `${this.endpoint}: the server answers a create without the new resource's id; scimctl looks it up by name`);
+        this.client.say(
+          `create-no-id:${this.endpoint}`,
+          `${this.endpoint}: the server answers a create without the new resource's id; scimctl looks it up by name`,
+        );
       }
       return found;
     }
@@ -323,7 +411,13 @@ export class ResourceApi<T extends ScimResource> {
 
   /** The resource a create made, found by what names it. */
   private async findCreated(resource: Record<string, unknown>): Promise<T | undefined> {
-    const keys: Array<[string, unknown]> = this.kind === 'User' ? [['userName', resource.userName], ['externalId', resource.externalId]] : [['displayName', resource.displayName]];
+    const keys: Array<[string, unknown]> =
+      this.kind === 'User'
+        ? [
+            ['userName', resource.userName],
+            ['externalId', resource.externalId],
+          ]
+        : [['displayName', resource.displayName]];
     for (const [attr, value] of keys) {
       if (typeof value !== 'string' || value === '') continue;
       const found = await this.toArray({ filter: eq(attr, value), limit: 2, verifyEmpty: true });
@@ -375,14 +469,18 @@ export class ScimClient {
   private readonly said = new Set<string>();
 
   constructor(options: ClientOptions) {
-    const learnedLimit = options.capabilities?.learned?.writeLimit ?? options.capabilityCache?.loadLearned?.()?.writeLimit;
+    const learnedLimit =
+      options.capabilities?.learned?.writeLimit ?? options.capabilityCache?.loadLearned?.()?.writeLimit;
     this.onAdapt = options.onAdapt;
     this.transport = new Transport({
       ...options,
       writeLimit: options.writeLimit ?? learnedLimit,
       onWriteLimit: (limit, reason) => {
         options.onWriteLimit?.(limit, reason);
-        this.say('write-limit', `the server failed writes sent at once (${reason}); sending fewer at a time (now at most ${limit}, growing back while it keeps up)`);
+        this.say(
+          'write-limit',
+          `the server failed writes sent at once (${reason}); sending fewer at a time (now at most ${limit}, growing back while it keeps up)`,
+        );
         void this.learn((l) => (l.writeLimit = Math.min(l.writeLimit ?? Infinity, limit)));
       },
     });
@@ -445,13 +543,22 @@ export class ScimClient {
   }
 
   /** Records filter features' verdicts; `message` (said once) tells the admin what changes. */
-  async learnFilter(endpoint: string, features: readonly string[], verdict: FilterVerdict, message?: string): Promise<void> {
+  async learnFilter(
+    endpoint: string,
+    features: readonly string[],
+    verdict: FilterVerdict,
+    message?: string,
+  ): Promise<void> {
     if (features.length === 0) return;
     await this.learn((l) => {
       const known = (l.filters[endpoint] ??= {});
       for (const f of features) known[f] = verdict;
     });
-    if (message) this.say(`filter:${endpoint}`, `${endpoint}: ${message}; filters with ${features.join(', ')} are evaluated on this side from now on`);
+    if (message)
+      this.say(
+        `filter:${endpoint}`,
+        `${endpoint}: ${message}; filters with ${features.join(', ')} are evaluated on this side from now on`,
+      );
   }
 
   /** Tells the admin, once per run, how scimctl adapts to this server. */

@@ -25,7 +25,13 @@ export interface Capabilities {
   sort: boolean;
   etag: boolean;
   changePassword: boolean;
-  pagination: { index: boolean; cursor: boolean; defaultPageSize?: number; maxPageSize?: number; cursorTimeout?: number };
+  pagination: {
+    index: boolean;
+    cursor: boolean;
+    defaultPageSize?: number;
+    maxPageSize?: number;
+    cursorTimeout?: number;
+  };
   authenticationSchemes: Array<{ type: string; name?: string }>;
   resourceTypes: ResourceTypeInfo[];
   schemas: SchemaDef[];
@@ -82,14 +88,16 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
 function listItems(body: unknown): unknown[] {
   if (Array.isArray(body)) return body;
   if (body && typeof body === 'object') {
-    const r = (body as { Resources?: unknown; resources?: unknown }).Resources ?? (body as { resources?: unknown }).resources;
+    const r =
+      (body as { Resources?: unknown; resources?: unknown }).Resources ?? (body as { resources?: unknown }).resources;
     if (Array.isArray(r)) return r;
   }
   return [];
 }
 
 type Loose = Record<string, unknown>;
-const obj = (v: unknown): Loose | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined);
+const obj = (v: unknown): Loose | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined;
 const sub = (o: Loose, key: string): Loose => obj(o[key]) ?? {};
 
 export function parseServiceProviderConfig(body: unknown, into: Capabilities): void {
@@ -106,7 +114,9 @@ export function parseServiceProviderConfig(body: unknown, into: Capabilities): v
     etag: sub(root, 'etag'),
     changePassword: sub(root, 'changePassword'),
     pagination: obj(root.pagination),
-    authenticationSchemes: Array.isArray(root.authenticationSchemes) ? root.authenticationSchemes.map((s) => obj(s) ?? {}) : [],
+    authenticationSchemes: Array.isArray(root.authenticationSchemes)
+      ? root.authenticationSchemes.map((s) => obj(s) ?? {})
+      : [],
   };
   into.patch = bool(spc.patch.supported);
   into.bulk = {
@@ -129,7 +139,10 @@ export function parseServiceProviderConfig(body: unknown, into: Capabilities): v
       cursorTimeout: num(spc.pagination.cursorTimeout),
     };
   }
-  into.authenticationSchemes = spc.authenticationSchemes.map((s) => ({ type: text(s.type) ?? 'unknown', name: text(s.name) }));
+  into.authenticationSchemes = spc.authenticationSchemes.map((s) => ({
+    type: text(s.type) ?? 'unknown',
+    name: text(s.name),
+  }));
 }
 
 export function parseResourceTypes(body: unknown): ResourceTypeInfo[] {
@@ -147,14 +160,26 @@ export function parseResourceTypes(body: unknown): ResourceTypeInfo[] {
       endpoint: endpoint.startsWith('/') ? endpoint : `/${endpoint}`,
       schema,
       schemaExtensions: ext
-        .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && typeof (e as { schema?: unknown }).schema === 'string')
+        .filter(
+          (e): e is Record<string, unknown> =>
+            !!e && typeof e === 'object' && typeof (e as { schema?: unknown }).schema === 'string',
+        )
         .map((e) => ({ schema: e.schema as string, required: bool(e.required) })),
     });
   }
   return out;
 }
 
-const TYPES: AttributeType[] = ['string', 'boolean', 'decimal', 'integer', 'dateTime', 'reference', 'binary', 'complex'];
+const TYPES: AttributeType[] = [
+  'string',
+  'boolean',
+  'decimal',
+  'integer',
+  'dateTime',
+  'reference',
+  'binary',
+  'complex',
+];
 
 function parseAttribute(raw: unknown): AttributeDef | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
@@ -167,12 +192,20 @@ function parseAttribute(raw: unknown): AttributeDef | undefined {
   if (a.required !== undefined) def.required = bool(a.required);
   if (a.caseExact !== undefined) def.caseExact = bool(a.caseExact);
   const mutability = text(a.mutability);
-  if (mutability === 'readOnly' || mutability === 'readWrite' || mutability === 'immutable' || mutability === 'writeOnly') def.mutability = mutability;
+  if (
+    mutability === 'readOnly' ||
+    mutability === 'readWrite' ||
+    mutability === 'immutable' ||
+    mutability === 'writeOnly'
+  )
+    def.mutability = mutability;
   const returned = text(a.returned);
-  if (returned === 'always' || returned === 'never' || returned === 'default' || returned === 'request') def.returned = returned;
+  if (returned === 'always' || returned === 'never' || returned === 'default' || returned === 'request')
+    def.returned = returned;
   const uniqueness = text(a.uniqueness);
   if (uniqueness === 'none' || uniqueness === 'server' || uniqueness === 'global') def.uniqueness = uniqueness;
-  if (Array.isArray(a.canonicalValues)) def.canonicalValues = a.canonicalValues.filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(a.canonicalValues))
+    def.canonicalValues = a.canonicalValues.filter((v): v is string => typeof v === 'string');
   if (Array.isArray(a.subAttributes)) {
     def.subAttributes = a.subAttributes.map(parseAttribute).filter((d): d is AttributeDef => d !== undefined);
   }
@@ -186,7 +219,11 @@ export function parseSchemas(body: unknown): SchemaDef[] {
     const s = item as Record<string, unknown>;
     const id = text(s.id);
     if (!id || !Array.isArray(s.attributes)) continue;
-    out.push({ id, name: text(s.name), attributes: s.attributes.map(parseAttribute).filter((d): d is AttributeDef => d !== undefined) });
+    out.push({
+      id,
+      name: text(s.name),
+      attributes: s.attributes.map(parseAttribute).filter((d): d is AttributeDef => d !== undefined),
+    });
   }
   return out;
 }

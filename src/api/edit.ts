@@ -18,7 +18,8 @@ export function attributeNames(registry: SchemaRegistry, coreSchema: string): st
     for (const d of defs) {
       if (d.mutability === 'readOnly') continue;
       if (d.type === 'complex' && d.subAttributes?.length) {
-        for (const s of d.subAttributes) if (s.mutability !== 'readOnly') out.push(`${prefix}${d.name}${d.multiValued ? '[type]' : ''}.${s.name}`);
+        for (const s of d.subAttributes)
+          if (s.mutability !== 'readOnly') out.push(`${prefix}${d.name}${d.multiValued ? '[type]' : ''}.${s.name}`);
       } else out.push(`${prefix}${d.name}`);
     }
   };
@@ -26,12 +27,17 @@ export function attributeNames(registry: SchemaRegistry, coreSchema: string): st
   out.push('externalId');
   for (const id of registry.extensionIds()) {
     const s = registry.schema(id);
-    if (s && (coreSchema.endsWith(':User') ? !id.endsWith(':Group') : id.endsWith(':Group'))) add(`${id}:`, s.attributes);
+    if (s && (coreSchema.endsWith(':User') ? !id.endsWith(':Group') : id.endsWith(':Group')))
+      add(`${id}:`, s.attributes);
   }
   return out;
 }
 
-function definitionOf(path: AttrPath, registry: SchemaRegistry, coreSchema: string): { top?: AttributeDef; leaf?: AttributeDef } {
+function definitionOf(
+  path: AttrPath,
+  registry: SchemaRegistry,
+  coreSchema: string,
+): { top?: AttributeDef; leaf?: AttributeDef } {
   const schema = path.urn ?? coreSchema;
   const top = registry.lookup(schema, path.attr);
   const leaf = path.sub ? registry.lookup(schema, `${path.attr}.${path.sub}`) : top;
@@ -43,7 +49,9 @@ function typed(raw: string, def: AttributeDef | undefined, wholeComplex: boolean
     try {
       return JSON.parse(raw);
     } catch {
-      throw new ClientUsageError(`${where} takes JSON (it is ${def?.multiValued ? 'multi-valued' : 'complex'}), e.g. ${def?.multiValued ? '[{"value":"…","type":"work"}]' : '{"givenName":"…"}'}`);
+      throw new ClientUsageError(
+        `${where} takes JSON (it is ${def?.multiValued ? 'multi-valued' : 'complex'}), e.g. ${def?.multiValued ? '[{"value":"…","type":"work"}]' : '{"givenName":"…"}'}`,
+      );
     }
   }
   switch (def?.type) {
@@ -57,7 +65,8 @@ function typed(raw: string, def: AttributeDef | undefined, wholeComplex: boolean
       if (!/^-?\d+$/.test(raw.trim())) throw new ClientUsageError(`${where} is an integer, not "${raw}"`);
       return Number(raw);
     case 'decimal':
-      if (raw.trim() === '' || !Number.isFinite(Number(raw))) throw new ClientUsageError(`${where} is a number, not "${raw}"`);
+      if (raw.trim() === '' || !Number.isFinite(Number(raw)))
+        throw new ClientUsageError(`${where} is a number, not "${raw}"`);
       return Number(raw);
     default:
       return raw;
@@ -68,16 +77,25 @@ function typed(raw: string, def: AttributeDef | undefined, wholeComplex: boolean
  * Parses `PATH=VALUE` and `PATH` strings. With `strict` (the server published its
  * schemas), an attribute no schema knows is an error listing the valid ones.
  */
-export function parseEdits(sets: readonly string[], unsets: readonly string[], registry: SchemaRegistry, coreSchema: string, strict: boolean): Edit[] {
+export function parseEdits(
+  sets: readonly string[],
+  unsets: readonly string[],
+  registry: SchemaRegistry,
+  coreSchema: string,
+  strict: boolean,
+): Edit[] {
   const edits: Edit[] = [];
   const check = (path: AttrPath, flag: string) => {
     const { top, leaf } = definitionOf(path, registry, coreSchema);
     const known = path.sub ? leaf : top;
     if (!known && strict) {
       const valid = attributeNames(registry, coreSchema);
-      throw new ClientUsageError(`${flag} ${path.text}: the server's schema has no such attribute. Valid attributes: ${valid.join(', ')}`);
+      throw new ClientUsageError(
+        `${flag} ${path.text}: the server's schema has no such attribute. Valid attributes: ${valid.join(', ')}`,
+      );
     }
-    if (top?.mutability === 'readOnly' || leaf?.mutability === 'readOnly') throw new ClientUsageError(`${flag} ${path.text}: this attribute is read-only (the server sets it)`);
+    if (top?.mutability === 'readOnly' || leaf?.mutability === 'readOnly')
+      throw new ClientUsageError(`${flag} ${path.text}: this attribute is read-only (the server sets it)`);
     return { top, leaf };
   };
   for (const s of sets) {
@@ -113,7 +131,8 @@ export function applyEdits<T extends Record<string, unknown>>(resource: T, edits
   return copy;
 }
 
-const keyIn = (obj: Record<string, unknown>, name: string) => Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+const keyIn = (obj: Record<string, unknown>, name: string) =>
+  Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
 
 /** Merges multi-valued items by type: same type replaces (sub-attributes merged), new type adds. */
 function mergeItems(current: unknown, incoming: unknown[]): unknown[] {
@@ -121,14 +140,21 @@ function mergeItems(current: unknown, incoming: unknown[]): unknown[] {
   if (!typed || !Array.isArray(current)) return incoming;
   const out = current.map((c) => (isPlainObject(c) ? { ...c } : c));
   for (const item of incoming as Array<Record<string, unknown>>) {
-    const at = out.findIndex((c) => isPlainObject(c) && typeof c.type === 'string' && c.type.toLowerCase() === (item.type as string).toLowerCase());
+    const at = out.findIndex(
+      (c) =>
+        isPlainObject(c) && typeof c.type === 'string' && c.type.toLowerCase() === (item.type as string).toLowerCase(),
+    );
     if (at < 0) out.push(item);
     else out[at] = { ...(out[at] as Record<string, unknown>), ...item };
   }
   // Only one item may be primary: the newest claim wins.
-  const primaries = (incoming as Array<Record<string, unknown>>).filter((i) => i.primary === true).map((i) => (i.type as string).toLowerCase());
+  const primaries = (incoming as Array<Record<string, unknown>>)
+    .filter((i) => i.primary === true)
+    .map((i) => (i.type as string).toLowerCase());
   if (primaries.length > 0) {
-    for (const c of out) if (isPlainObject(c) && c.primary === true && !primaries.includes(String(c.type).toLowerCase())) c.primary = false;
+    for (const c of out)
+      if (isPlainObject(c) && c.primary === true && !primaries.includes(String(c.type).toLowerCase()))
+        c.primary = false;
   }
   return out;
 }
@@ -138,7 +164,11 @@ function mergeItems(current: unknown, incoming: unknown[]): unknown[] {
  * replace, complex values merge by sub-attribute, multi-valued items merge by type,
  * extensions merge by attribute, and null removes. What `changes` does not name stays.
  */
-export function mergeAttributes<T extends Record<string, unknown>>(resource: T, changes: Record<string, unknown>, skip: readonly string[] = ['id', 'meta', 'schemas', 'groups']): T {
+export function mergeAttributes<T extends Record<string, unknown>>(
+  resource: T,
+  changes: Record<string, unknown>,
+  skip: readonly string[] = ['id', 'meta', 'schemas', 'groups'],
+): T {
   // A shallow copy is enough: every nested value that changes is rebuilt, never mutated.
   const out: Record<string, unknown> = { ...resource };
   for (const [name, value] of Object.entries(changes)) {
@@ -183,12 +213,19 @@ export interface NewUserFields {
 
 /** A new user resource from the few fields people type (flags, the TUI's form); empty fields are left out. */
 export function newUserResource(fields: NewUserFields): Record<string, unknown> {
-  const f = Object.fromEntries(Object.entries(fields).filter(([, v]) => typeof v === 'string' && v.trim() !== '').map(([k, v]) => [k, (v as string).trim()])) as NewUserFields;
+  const f = Object.fromEntries(
+    Object.entries(fields)
+      .filter(([, v]) => typeof v === 'string' && v.trim() !== '')
+      .map(([k, v]) => [k, (v as string).trim()]),
+  ) as NewUserFields;
   const user: Record<string, unknown> = { schemas: [SCHEMA.USER] };
   if (f.userName !== undefined) user.userName = f.userName;
   if (f.externalId !== undefined) user.externalId = f.externalId;
   if (f.givenName !== undefined || f.familyName !== undefined) {
-    user.name = { ...(f.givenName !== undefined ? { givenName: f.givenName } : {}), ...(f.familyName !== undefined ? { familyName: f.familyName } : {}) };
+    user.name = {
+      ...(f.givenName !== undefined ? { givenName: f.givenName } : {}),
+      ...(f.familyName !== undefined ? { familyName: f.familyName } : {}),
+    };
   }
   const display = f.displayName ?? ([f.givenName, f.familyName].filter(Boolean).join(' ') || undefined);
   if (display !== undefined) user.displayName = display;

@@ -47,7 +47,10 @@ export abstract class RequestError extends ScimClientError {}
 /** The request never got a response: refused, reset, DNS, TLS. */
 export class NetworkError extends RequestError {
   readonly kind = 'network';
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'NetworkError';
   }
@@ -56,7 +59,10 @@ export class NetworkError extends RequestError {
 /** No response within the per-request timeout. */
 export class TimeoutError extends RequestError {
   readonly kind = 'timeout';
-  constructor(message: string, readonly timeoutMs: number) {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
     super(message);
     this.name = 'TimeoutError';
   }
@@ -69,7 +75,10 @@ export abstract class ResponseError extends ScimClientError {
    * out (a 5xx or no answer): a 412 then may mean the write itself changed the resource.
    */
   afterUncertainAttempt = false;
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -77,7 +86,12 @@ export abstract class ResponseError extends ScimClientError {
 /** A response with the SCIM Error schema (RFC 7644 §3.12), or a JSON error body we could read. */
 export class ScimError extends ResponseError {
   readonly kind = 'scim';
-  constructor(status: number, readonly scimType: string | undefined, readonly detail: string | undefined, message?: string) {
+  constructor(
+    status: number,
+    readonly scimType: string | undefined,
+    readonly detail: string | undefined,
+    message?: string,
+  ) {
     super(message ?? `${status}${scimType ? ` ${scimType}` : ''}${detail ? `: ${detail}` : ''}`, status);
     this.name = 'ScimError';
   }
@@ -86,7 +100,11 @@ export class ScimError extends ResponseError {
 /** A status the operation does not expect, with a body that is not a SCIM error. */
 export class UnexpectedStatusError extends ResponseError {
   readonly kind = 'unexpected-status';
-  constructor(status: number, readonly bodySnippet: string, message?: string) {
+  constructor(
+    status: number,
+    readonly bodySnippet: string,
+    message?: string,
+  ) {
     super(message ?? `unexpected HTTP status ${status}${bodySnippet ? `: ${bodySnippet}` : ''}`, status);
     this.name = 'UnexpectedStatusError';
   }
@@ -95,7 +113,11 @@ export class UnexpectedStatusError extends ResponseError {
 /** The body is not JSON, e.g. an HTML page from a proxy or a login portal. */
 export class UnexpectedContentTypeError extends ResponseError {
   readonly kind = 'unexpected-content-type';
-  constructor(status: number, readonly contentType: string, readonly bodySnippet: string) {
+  constructor(
+    status: number,
+    readonly contentType: string,
+    readonly bodySnippet: string,
+  ) {
     super(
       `expected a JSON response but got ${contentType || 'no content type'} (HTTP ${status})${bodySnippet ? `: ${bodySnippet}` : ''}`,
       status,
@@ -107,7 +129,10 @@ export class UnexpectedContentTypeError extends ResponseError {
 /** The body is JSON but not of the shape the operation promises. */
 export class ResponseValidationError extends ResponseError {
   readonly kind = 'response-validation';
-  constructor(status: number, readonly issues: string[]) {
+  constructor(
+    status: number,
+    readonly issues: string[],
+  ) {
     super(`the server's response does not look like SCIM: ${issues.slice(0, 3).join('; ')}`, status);
     this.name = 'ResponseValidationError';
   }
@@ -116,7 +141,10 @@ export class ResponseValidationError extends ResponseError {
 /** A name or id that matched no resource. */
 export class NotFoundError extends ScimClientError {
   readonly kind = 'not-found';
-  constructor(readonly resourceType: string, readonly ref: string) {
+  constructor(
+    readonly resourceType: string,
+    readonly ref: string,
+  ) {
     super(`no ${resourceType} matches "${ref}"`);
     this.name = 'NotFoundError';
   }
@@ -125,7 +153,11 @@ export class NotFoundError extends ScimClientError {
 /** A name that matched several resources. */
 export class AmbiguousError extends ScimClientError {
   readonly kind = 'ambiguous';
-  constructor(readonly resourceType: string, readonly ref: string, readonly candidates: Array<{ id: string; label: string }>) {
+  constructor(
+    readonly resourceType: string,
+    readonly ref: string,
+    readonly candidates: Array<{ id: string; label: string }>,
+  ) {
     super(
       `"${ref}" matches ${candidates.length} ${resourceType}s; name one by id:\n` +
         candidates.map((c) => `  ${c.id}  ${c.label}`).join('\n'),
@@ -137,7 +169,11 @@ export class AmbiguousError extends ScimClientError {
 /** A listing that could not be read to its end. Never treat what was read as complete. */
 export class IncompleteListingError extends ScimClientError {
   readonly kind = 'incomplete-listing';
-  constructor(message: string, readonly received: number, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    readonly received: number,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'IncompleteListingError';
   }
@@ -173,9 +209,13 @@ export function isFilterRejection(e: unknown): boolean {
   return e.status === 400 || e.status === 500 || e.status === 501;
 }
 
-/** Errors after which a write may still have been carried out by the server (a POST is looked up before it is sent again). */
+/**
+ * Errors after which a write may still have been carried out by the server (a POST is looked up before it is sent
+ * again).
+ */
 export function mayHaveActed(e: unknown): boolean {
   if (e instanceof TimeoutError) return true;
-  if (e instanceof NetworkError) return e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND' && !isTlsVerificationError(e);
+  if (e instanceof NetworkError)
+    return e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND' && !isTlsVerificationError(e);
   return e instanceof ResponseError && e.status >= 500 && e.status !== 501;
 }

@@ -9,7 +9,11 @@ export interface Pacer {
 }
 
 /** Spaces request starts evenly so that no more than `perMinute` start in any minute. */
-export function ratePacer(perMinute: number, now: () => number = Date.now, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Pacer {
+export function ratePacer(
+  perMinute: number,
+  now: () => number = Date.now,
+  sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+): Pacer {
   if (!(perMinute > 0)) throw new RangeError('the rate must be a positive number of requests per minute');
   const interval = 60_000 / perMinute;
   let next = 0;

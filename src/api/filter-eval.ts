@@ -42,7 +42,12 @@ export interface SchemaContext {
  * and those of each extension under its URN. `strict` for a server (an unknown attribute is an
  * invalidFilter), lenient for a client filtering a target's resources (it matches nothing).
  */
-export function registryContext(registry: SchemaRegistry, core: string, extensions: readonly string[], strict = false): SchemaContext {
+export function registryContext(
+  registry: SchemaRegistry,
+  core: string,
+  extensions: readonly string[],
+  strict = false,
+): SchemaContext {
   return {
     core,
     extensions: [...extensions],
@@ -70,7 +75,9 @@ export class FilterError extends Error {
  */
 export class FilterDeadlineError extends Error {
   constructor(readonly limitMs: number) {
-    super(`the filter took more than ${limitMs} ms to evaluate and was stopped; narrow it (fewer comparisons, or eq on userName, externalId or id)`);
+    super(
+      `the filter took more than ${limitMs} ms to evaluate and was stopped; narrow it (fewer comparisons, or eq on userName, externalId or id)`,
+    );
     this.name = 'FilterDeadlineError';
   }
 }
@@ -101,9 +108,7 @@ function deadlineTick(options: CompileOptions): Tick {
 // Tokeniser and parser
 
 type Token =
-  | { t: 'lparen' | 'rparen' | 'lbracket' | 'rbracket' }
-  | { t: 'string'; v: string }
-  | { t: 'word'; v: string };
+  { t: 'lparen' | 'rparen' | 'lbracket' | 'rbracket' } | { t: 'string'; v: string } | { t: 'word'; v: string };
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'lt', 'ge', 'le', 'pr']);
 
@@ -169,7 +174,8 @@ class Parser {
 
   parse(): FilterNode {
     const node = this.parseOr();
-    if (this.pos < this.tokens.length) throw new FilterError(`Unexpected ${describe(this.tokens[this.pos]!)} in filter`);
+    if (this.pos < this.tokens.length)
+      throw new FilterError(`Unexpected ${describe(this.tokens[this.pos]!)} in filter`);
     return node;
   }
 
@@ -180,7 +186,8 @@ class Parser {
 
   private expect(t: Token['t']): void {
     const tok = this.tokens[this.pos];
-    if (!tok || tok.t !== t) throw new FilterError(`Expected '${symbol(t)}' but found ${tok ? describe(tok) : 'end of filter'}`);
+    if (!tok || tok.t !== t)
+      throw new FilterError(`Expected '${symbol(t)}' but found ${tok ? describe(tok) : 'end of filter'}`);
     this.pos++;
   }
 
@@ -231,11 +238,14 @@ class Parser {
       return { kind: 'valuePath', path, filter };
     }
     if (!next || next.t !== 'word' || !COMPARE_OPS.has(next.v.toLowerCase())) {
-      throw new FilterError(`Expected a comparison operator after '${path}' but found ${next ? describe(next) : 'end of filter'}`);
+      throw new FilterError(
+        `Expected a comparison operator after '${path}' but found ${next ? describe(next) : 'end of filter'}`,
+      );
     }
     const op = next.v.toLowerCase() as CompareOp;
     this.pos++;
-    if (++this.comparisons > MAX_COMPARISONS) throw new FilterError(`the filter has more than ${MAX_COMPARISONS} comparisons`);
+    if (++this.comparisons > MAX_COMPARISONS)
+      throw new FilterError(`the filter has more than ${MAX_COMPARISONS} comparisons`);
     if (op === 'pr') return { kind: 'cmp', path, op, value: undefined };
 
     const valueTok = this.tokens[this.pos];
@@ -268,7 +278,10 @@ export function parseFilter(expression: string): FilterNode {
 // ---------------------------------------------------------------------------------------------
 // Attribute paths and values
 
-/** Split an attribute path into parts, with a leading extension URN when qualified by one. Core URN prefixes are dropped. */
+/**
+ * Split an attribute path into parts, with a leading extension URN when qualified by one. Core URN prefixes are
+ * dropped.
+ */
 export function resolvePath(raw: string, schema: SchemaContext, prefix: readonly string[] = []): string[] {
   const lower = raw.toLowerCase();
   for (const urn of schema.extensions) {
@@ -341,7 +354,13 @@ export function compileFilter(expression: string, schema: SchemaContext, options
   return { test, attributes };
 }
 
-function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly string[], attrs: Set<string>, tick: Tick): Predicate {
+function compileNode(
+  node: FilterNode,
+  schema: SchemaContext,
+  prefix: readonly string[],
+  attrs: Set<string>,
+  tick: Tick,
+): Predicate {
   switch (node.kind) {
     case 'and': {
       const l = compileNode(node.left, schema, prefix, attrs, tick);
@@ -360,7 +379,8 @@ function compileNode(node: FilterNode, schema: SchemaContext, prefix: readonly s
     case 'valuePath': {
       const full = resolvePath(node.path, schema, prefix);
       if (prefix.length === 0) attrs.add(full[0]!.toLowerCase());
-      if (schema.strict && !schema.lookup(full)) throw new FilterError(`'${node.path}' is not an attribute of this resource type`);
+      if (schema.strict && !schema.lookup(full))
+        throw new FilterError(`'${node.path}' is not an attribute of this resource type`);
       const local = full.slice(prefix.length);
       const inner = compileNode(node.filter, schema, full, attrs, tick);
       return (res) => someAt(res, local, 0, inner);

@@ -38,7 +38,11 @@ export function literal(value: FilterValue): string {
 
 class Compare implements Filter {
   readonly kind = 'compare';
-  constructor(readonly attr: string, readonly op: CompareOp, readonly value: FilterValue) {
+  constructor(
+    readonly attr: string,
+    readonly op: CompareOp,
+    readonly value: FilterValue,
+  ) {
     assertAttributePath(attr);
   }
   toString(): string {
@@ -58,7 +62,10 @@ class Present implements Filter {
 
 class Logical implements Filter {
   readonly kind = 'logical';
-  constructor(readonly op: 'and' | 'or', readonly operands: readonly Filter[]) {
+  constructor(
+    readonly op: 'and' | 'or',
+    readonly operands: readonly Filter[],
+  ) {
     if (operands.length === 0) throw new ClientUsageError(`"${op}" needs at least one operand`);
   }
   toString(): string {
@@ -77,7 +84,10 @@ class Not implements Filter {
 
 class ValuePath implements Filter {
   readonly kind = 'valuePath';
-  constructor(readonly attr: string, readonly inner: Filter) {
+  constructor(
+    readonly attr: string,
+    readonly inner: Filter,
+  ) {
     assertAttributePath(attr);
   }
   toString(): string {
@@ -106,7 +116,8 @@ export function patchPath(attr: string, inner?: Filter, subAttr?: string): strin
   assertAttributePath(attr);
   let path = inner ? `${attr}[${inner.toString()}]` : attr;
   if (subAttr !== undefined) {
-    if (!/^[A-Za-z$][\w$-]*$/.test(subAttr)) throw new ClientUsageError(`"${subAttr}" is not a valid sub-attribute name`);
+    if (!/^[A-Za-z$][\w$-]*$/.test(subAttr))
+      throw new ClientUsageError(`"${subAttr}" is not a valid sub-attribute name`);
     path += `.${subAttr}`;
   }
   return path;

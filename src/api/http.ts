@@ -20,9 +20,7 @@ import {
 import { redact } from './redact.ts';
 
 export type Auth =
-  | { type: 'none' }
-  | { type: 'bearer'; token: string }
-  | { type: 'basic'; username: string; password: string };
+  { type: 'none' } | { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string };
 
 export interface RetryInfo {
   method: string;
@@ -99,7 +97,6 @@ export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-
 
 /** Redirects followed within one attempt (same-origin only). */
 const MAX_REDIRECTS = 5;
@@ -188,7 +185,9 @@ export class Transport {
   readonly baseUrl: string;
   private readonly secrets: string[];
   private readonly baseHeaders: Record<string, string>;
-  private readonly opts: Required<Pick<TransportOptions, 'timeoutMs' | 'retries' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRetryAfterMs'>>;
+  private readonly opts: Required<
+    Pick<TransportOptions, 'timeoutMs' | 'retries' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRetryAfterMs'>
+  >;
   private readonly fetchFn: typeof globalThis.fetch;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
@@ -243,7 +242,9 @@ export class Transport {
 
   /** Absolute URL for a path relative to the base (or an absolute URL on the same origin). */
   url(path: string, query?: RequestOptions['query']): string {
-    const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+    const url = /^https?:\/\//i.test(path)
+      ? new URL(path)
+      : new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
@@ -282,7 +283,11 @@ export class Transport {
         }
         if (gated) this.writes.release(cause instanceof KyTimeoutError, 'no answer in time');
         this.checkOpen(method, url);
-        const error = this.requestError(cause instanceof KyTimeoutError ? new TimeoutError('timeout', this.opts.timeoutMs) : cause, method, url);
+        const error = this.requestError(
+          cause instanceof KyTimeoutError ? new TimeoutError('timeout', this.opts.timeoutMs) : cause,
+          method,
+          url,
+        );
         // A certificate that is not trusted will not become trusted by asking again.
         if (isTlsVerificationError(error)) throw error;
         // A request that timed out or broke may have reached the server: only idempotent ones are repeated.
@@ -319,7 +324,12 @@ export class Transport {
         (idempotent && response.status >= 500 && response.status !== 501);
       if (retryable && attempt < this.opts.retries) {
         if (retryAfter !== undefined && retryAfter > this.opts.maxRetryAfterMs) {
-          throw await this.responseError(response, method, url, ` (the server asked to retry after ${Math.round(retryAfter / 1000)} s)`);
+          throw await this.responseError(
+            response,
+            method,
+            url,
+            ` (the server asked to retry after ${Math.round(retryAfter / 1000)} s)`,
+          );
         }
         await response.body?.cancel().catch(() => undefined);
         if (response.status >= 500 && response.status !== 503) uncertain = true;
@@ -340,7 +350,13 @@ export class Transport {
    * another origin is refused instead. 303 turns the request into a GET, as do 301 and 302 for
    * a POST (the fetch standard); 307 and 308 keep the method and the body.
    */
-  private async send(ky: KyInstance, method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  private async send(
+    ky: KyInstance,
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<Response> {
     const origin = new URL(url).origin;
     let current = { method, url, body, headers };
     for (let hops = 0; ; hops++) {
@@ -363,7 +379,15 @@ export class Transport {
       try {
         next = new URL(location.trim(), current.url);
       } catch {
-        throw this.tag(new UnexpectedStatusError(status, '', `the server redirected (HTTP ${status}) to an invalid location "${snippet(location)}"`), method, url);
+        throw this.tag(
+          new UnexpectedStatusError(
+            status,
+            '',
+            `the server redirected (HTTP ${status}) to an invalid location "${snippet(location)}"`,
+          ),
+          method,
+          url,
+        );
       }
       if (next.origin !== origin) {
         throw this.tag(
@@ -376,8 +400,19 @@ export class Transport {
           url,
         );
       }
-      if (hops >= MAX_REDIRECTS) throw this.tag(new UnexpectedStatusError(status, '', `the server redirected more than ${MAX_REDIRECTS} times (last to ${next.pathname})`), method, url);
-      const toGet = (status === 303 && current.method !== 'HEAD') || ((status === 301 || status === 302) && current.method === 'POST');
+      if (hops >= MAX_REDIRECTS)
+        throw this.tag(
+          new UnexpectedStatusError(
+            status,
+            '',
+            `the server redirected more than ${MAX_REDIRECTS} times (last to ${next.pathname})`,
+          ),
+          method,
+          url,
+        );
+      const toGet =
+        (status === 303 && current.method !== 'HEAD') ||
+        ((status === 301 || status === 302) && current.method === 'POST');
       if (toGet) {
         const { 'content-type': _dropped, ...rest } = current.headers;
         current = { method: 'GET', url: next.toString(), body: undefined, headers: rest };
@@ -443,11 +478,16 @@ export class Transport {
 
   private requestError(cause: unknown, method: string, url: string): ScimClientError {
     if (cause instanceof TimeoutError || (cause instanceof Error && cause.name === 'TimeoutError')) {
-      return this.tag(new TimeoutError(`no response within ${this.opts.timeoutMs / 1000} s`, this.opts.timeoutMs), method, url);
+      return this.tag(
+        new TimeoutError(`no response within ${this.opts.timeoutMs / 1000} s`, this.opts.timeoutMs),
+        method,
+        url,
+      );
     }
     // fetch reports "fetch failed" with the socket error as its cause: take the code from the cause
     // whatever its class (an injected fetch, or another realm, may not give an Error instance).
-    const inner = cause instanceof Error && typeof cause.cause === 'object' && cause.cause !== null ? cause.cause : cause;
+    const inner =
+      cause instanceof Error && typeof cause.cause === 'object' && cause.cause !== null ? cause.cause : cause;
     const code = (inner as { code?: unknown } | undefined)?.code;
     const text = inner instanceof Error ? inner.message : cause instanceof Error ? cause.message : String(inner);
     if (typeof code === 'string' && TLS_CODES.has(code)) {
@@ -470,7 +510,11 @@ export class Transport {
           : typeof code === 'string'
             ? `${code}: ${text}`
             : text;
-    return this.tag(new NetworkError(`cannot reach the server: ${reason}`, typeof code === 'string' ? code : undefined), method, url);
+    return this.tag(
+      new NetworkError(`cannot reach the server: ${reason}`, typeof code === 'string' ? code : undefined),
+      method,
+      url,
+    );
   }
 
   private async readJson(response: Response, method: string, url: string): Promise<unknown> {
@@ -490,7 +534,11 @@ export class Transport {
     } catch {
       const json = JSON_TYPES.test(contentType);
       const error = json
-        ? new UnexpectedStatusError(response.status, snippet(this.redact(text)), `the server sent malformed JSON (HTTP ${response.status})`)
+        ? new UnexpectedStatusError(
+            response.status,
+            snippet(this.redact(text)),
+            `the server sent malformed JSON (HTTP ${response.status})`,
+          )
         : new UnexpectedContentTypeError(response.status, contentType, snippet(this.redact(text)));
       // JSON that stops early (a body cut short on its way) is worth asking for again.
       if (json) Object.assign(error, { cutShort: true });
@@ -510,7 +558,13 @@ export class Transport {
       parsed = undefined;
     }
     if (parsed !== undefined && typeof parsed === 'object' && parsed !== null) {
-      const body = parsed as { status?: unknown; scimType?: unknown; detail?: unknown; message?: unknown; error?: unknown };
+      const body = parsed as {
+        status?: unknown;
+        scimType?: unknown;
+        detail?: unknown;
+        message?: unknown;
+        error?: unknown;
+      };
       const detail = [body.detail, body.message, body.error].find((v) => typeof v === 'string') as string | undefined;
       const scimType = typeof body.scimType === 'string' ? body.scimType : undefined;
       // The HTTP status wins over the body's: servers send bodies without status, or with a stale one.

@@ -11,7 +11,9 @@
 import { parseFilter, type FilterNode } from './filter-eval.ts';
 import { isPlainObject } from '../util/objects.ts';
 
-/** What a server did with a filter feature: answered truthfully, refused it, or answered wrongly (empty or unfiltered). */
+/**
+ * What a server did with a filter feature: answered truthfully, refused it, or answered wrongly (empty or unfiltered).
+ */
 export type FilterVerdict = 'works' | 'rejected' | 'wrong';
 
 /** How a target fails to keep an attribute as sent. */
@@ -28,7 +30,9 @@ export interface Learned {
   filters: Record<string, Record<string, FilterVerdict>>;
   /** False when a group's members never come back after they were added (membership is write-only). */
   membersReadable?: boolean;
-  /** User attribute paths (`emails`, `emails.type`, `urn:…:User:department`; any case) the target does not keep as sent. */
+  /**
+   * User attribute paths (`emails`, `emails.type`, `urn:…:User:department`; any case) the target does not keep as sent.
+   */
   unkept: Record<string, UnkeptHow>;
   /** The server answered a create without the new resource's id (it was looked up). */
   createWithoutId?: boolean;
@@ -42,7 +46,10 @@ export function emptyLearned(): Learned {
 
 const OPS = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr']);
 
-/** The features of a filter a server may lack: operators, and/or/not, parentheses, value paths, booleans, extension and meta attributes. */
+/**
+ * The features of a filter a server may lack: operators, and/or/not, parentheses, value paths, booleans, extension and
+ * meta attributes.
+ */
 export function filterFeatures(filter: string): string[] {
   const features = new Set<string>();
   let tree: FilterNode;
@@ -93,7 +100,10 @@ function outsideQuotes(filter: string): string {
  * the ones not yet known to work; if every one did work before, the rarest (the filter as
  * a whole is then what fails, and blaming its least common part keeps `eq` usable).
  */
-export function suspectFeatures(features: readonly string[], known: Record<string, FilterVerdict> | undefined): string[] {
+export function suspectFeatures(
+  features: readonly string[],
+  known: Record<string, FilterVerdict> | undefined,
+): string[] {
   const unknown = features.filter((f) => known?.[f] !== 'works');
   if (unknown.length > 0) {
     // `eq` alone is what every server has; with anything else in the filter, that other part is the suspect.
@@ -108,7 +118,11 @@ export function suspectFeatures(features: readonly string[], known: Record<strin
  * Whether a filter should be evaluated on this side: when discovery says the server cannot
  * filter (unless every feature of it was seen working), or when one of its features failed.
  */
-export function filterOnClient(features: readonly string[], known: Record<string, FilterVerdict> | undefined, advertised: boolean): boolean {
+export function filterOnClient(
+  features: readonly string[],
+  known: Record<string, FilterVerdict> | undefined,
+  advertised: boolean,
+): boolean {
   if (features.some((f) => known?.[f] === 'rejected' || known?.[f] === 'wrong')) return true;
   if (!advertised) return !features.every((f) => known?.[f] === 'works');
   return false;
@@ -120,7 +134,8 @@ export function filterTrusted(features: readonly string[], known: Record<string,
 }
 
 type Json = Record<string, unknown>;
-const isUnset = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+const isUnset = (v: unknown): boolean =>
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 /** Attributes a write's answer says nothing about: the server's own, secrets, and what identifies the user. */
 const NOT_JUDGED = new Set(['id', 'meta', 'schemas', 'groups', 'password', 'username']);
 
@@ -142,7 +157,13 @@ function judge(path: string, sent: unknown, back: unknown, out: Record<string, U
     const sentItems = sent.filter(isPlainObject);
     const backItems = back.filter(isPlainObject);
     if (sentItems.length === 0 || backItems.length === 0) return;
-    const subs = new Map(sentItems.flatMap((i) => Object.keys(i).filter((k) => !isUnset(i[k])).map((k) => [k.toLowerCase(), k] as const)));
+    const subs = new Map(
+      sentItems.flatMap((i) =>
+        Object.keys(i)
+          .filter((k) => !isUnset(i[k]))
+          .map((k) => [k.toLowerCase(), k] as const),
+      ),
+    );
     for (const [sub, name] of subs) {
       if (!sentItems.every((i) => !isUnset(keyed(i).get(sub)))) continue;
       if (backItems.every((i) => isUnset(keyed(i).get(sub)))) out[`${path}.${name}`] = 'dropped';
@@ -154,7 +175,8 @@ function judge(path: string, sent: unknown, back: unknown, out: Record<string, U
     for (const [k, v] of Object.entries(sent)) judge(`${path}.${k}`, v, b.get(k.toLowerCase()), out);
     return;
   }
-  if (typeof sent === 'string' && typeof back === 'string' && sent.toLowerCase() !== back.toLowerCase()) out[path] = 'computed';
+  if (typeof sent === 'string' && typeof back === 'string' && sent.toLowerCase() !== back.toLowerCase())
+    out[path] = 'computed';
 }
 
 /**
@@ -220,7 +242,9 @@ function fitValue(path: string, value: unknown, unkept: Readonly<Record<string, 
   let v = value;
   if (how === 'single' && Array.isArray(v) && v.length > 1) v = keepOne(v);
   const prefix = `${path}.`;
-  const subs = Object.keys(unkept).filter((p) => p.startsWith(prefix) && unkept[p] !== 'single').map((p) => p.slice(prefix.length));
+  const subs = Object.keys(unkept)
+    .filter((p) => p.startsWith(prefix) && unkept[p] !== 'single')
+    .map((p) => p.slice(prefix.length));
   if (subs.length === 0) return v;
   const strip = (item: unknown) => {
     if (!isPlainObject(item)) return item;
@@ -233,6 +257,7 @@ function fitValue(path: string, value: unknown, unkept: Readonly<Record<string, 
 
 /** One line per attribute, for messages: `displayName (the server computes it)`. */
 export function describeUnkept(path: string, how: UnkeptHow): string {
-  const why = how === 'dropped' ? 'not kept' : how === 'single' ? 'only one value kept' : 'the server sets its own value';
+  const why =
+    how === 'dropped' ? 'not kept' : how === 'single' ? 'only one value kept' : 'the server sets its own value';
   return `${path} (${why})`;
 }

@@ -30,8 +30,13 @@ export interface MembershipOutcome {
 /** Raised when a server removed more members than asked; the extra ones were put back. */
 export class MembershipSafetyError extends ScimClientError {
   readonly kind = 'response-validation';
-  constructor(readonly groupId: string, readonly restored: string[]) {
-    super(`the server removed ${restored.length} member(s) of group ${groupId} that were not asked to go; they were added back. This server's PATCH removal is unsafe: use another method or contact its vendor`);
+  constructor(
+    readonly groupId: string,
+    readonly restored: string[],
+  ) {
+    super(
+      `the server removed ${restored.length} member(s) of group ${groupId} that were not asked to go; they were added back. This server's PATCH removal is unsafe: use another method or contact its vendor`,
+    );
     this.name = 'MembershipSafetyError';
   }
 }
@@ -42,7 +47,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-const memberIds = (g: ScimGroup) => new Set((Array.isArray(g.members) ? g.members : []).map((m) => m.value).filter((v): v is string => typeof v === 'string'));
+const memberIds = (g: ScimGroup) =>
+  new Set(
+    (Array.isArray(g.members) ? g.members : []).map((m) => m.value).filter((v): v is string => typeof v === 'string'),
+  );
 
 async function readMembers(groups: ResourceApi<ScimGroup>, id: string): Promise<ScimGroup> {
   const g = await groups.get(id);
@@ -58,7 +66,13 @@ function isFormRejection(e: unknown): boolean {
   if (e instanceof ResponseError && (e.status === 501 || e.status === 405)) return true;
   if (!(e instanceof ResponseError) || e.status !== 400) return false;
   const type = e instanceof ScimError ? e.scimType : undefined;
-  return type === undefined || type === 'invalidPath' || type === 'invalidFilter' || type === 'invalidSyntax' || type === 'invalidValue';
+  return (
+    type === undefined ||
+    type === 'invalidPath' ||
+    type === 'invalidFilter' ||
+    type === 'invalidSyntax' ||
+    type === 'invalidValue'
+  );
 }
 
 export async function changeMembers(
@@ -74,27 +88,41 @@ export async function changeMembers(
   const have = readable ? memberIds(current) : new Set<string>();
   const add = [...new Set(change.add ?? [])].filter((id) => !have.has(id));
   const remove = [...new Set(change.remove ?? [])].filter((id) => !readable || have.has(id));
-  const unchanged = [...(change.add ?? []).filter((id) => have.has(id)), ...(change.remove ?? []).filter((id) => readable && !have.has(id))];
+  const unchanged = [
+    ...(change.add ?? []).filter((id) => have.has(id)),
+    ...(change.remove ?? []).filter((id) => readable && !have.has(id)),
+  ];
   if (add.length === 0 && remove.length === 0) return { added: [], removed: [], unchanged, method: 'none' };
 
   if (caps.patch) {
     try {
       const removalForm = await patchMembers(groups, groupId, current, add, remove, caps);
-      if (add.length > 0 && caps.learned.membersReadable === undefined) await learnMembersReadable(groups, groupId, add);
-      return { added: add, removed: remove, unchanged, method: 'PATCH', removalForm: remove.length > 0 ? removalForm : undefined };
+      if (add.length > 0 && caps.learned.membersReadable === undefined)
+        await learnMembersReadable(groups, groupId, add);
+      return {
+        added: add,
+        removed: remove,
+        unchanged,
+        method: 'PATCH',
+        removalForm: remove.length > 0 ? removalForm : undefined,
+      };
     } catch (e) {
       if (!(e instanceof ResponseError && (e.status === 501 || e.status === 405))) throw e;
       caps.patch = false;
     }
   }
   if (!readable) {
-    throw new ClientUsageError(`group ${groupId}: this server neither returns group members nor takes PATCH, so its memberships cannot be changed without losing members`);
+    throw new ClientUsageError(
+      `group ${groupId}: this server neither returns group members nor takes PATCH, so its memberships cannot be changed without losing members`,
+    );
   }
   // No PATCH: the group as just read, with the change, written back whole.
   const keep = (Array.isArray(current.members) ? current.members : []).filter((m) => !remove.includes(m.value ?? ''));
   const members: MultiValue[] = [...keep.map((m) => ({ value: m.value })), ...add.map((value) => ({ value }))];
   try {
-    await groups.replace(groupId, putBody({ ...current, members }, SCHEMA.GROUP) as ScimGroup, { ifMatch: caps.etag ? current.meta?.version : undefined });
+    await groups.replace(groupId, putBody({ ...current, members }, SCHEMA.GROUP) as ScimGroup, {
+      ifMatch: caps.etag ? current.meta?.version : undefined,
+    });
   } catch (e) {
     if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(groupId, e);
     throw e;
@@ -106,12 +134,19 @@ export async function changeMembers(
  * Whether this server returns the members it was given: read once, right after members were
  * added, and remembered per profile. Some servers never do (membership is write-only there).
  */
-async function learnMembersReadable(groups: ResourceApi<ScimGroup>, groupId: string, added: readonly string[]): Promise<void> {
+async function learnMembersReadable(
+  groups: ResourceApi<ScimGroup>,
+  groupId: string,
+  added: readonly string[],
+): Promise<void> {
   const back = memberIds(await readMembers(groups, groupId));
   const readable = added.some((id) => back.has(id));
   await groups.client.learn((l) => (l.membersReadable = readable));
   if (!readable) {
-    groups.client.say('members-write-only', `the server does not return group members it was given (membership is write-only there): scimctl keeps its own record of the members it added, and removes only those`);
+    groups.client.say(
+      'members-write-only',
+      `the server does not return group members it was given (membership is write-only there): scimctl keeps its own record of the members it added, and removes only those`,
+    );
   }
 }
 
@@ -153,7 +188,8 @@ async function patchMembers(
     const after = memberIds(await readMembers(groups, groupId));
     const lost = [...expected].filter((id) => !after.has(id));
     if (lost.length > 0) {
-      for (const again of chunks(lost, MEMBER_BATCH)) await send([{ op: 'add', path: 'members', value: again.map((value) => ({ value })) }]);
+      for (const again of chunks(lost, MEMBER_BATCH))
+        await send([{ op: 'add', path: 'members', value: again.map((value) => ({ value })) }]);
       throw new MembershipSafetyError(groupId, lost);
     }
     caps.memberRemoval = 'value';
@@ -162,7 +198,12 @@ async function patchMembers(
 }
 
 /** Makes a group's members exactly `desired`, with the fewest changes. */
-export async function setMembers(groups: ResourceApi<ScimGroup>, caps: Capabilities, groupId: string, desired: readonly string[]): Promise<MembershipOutcome> {
+export async function setMembers(
+  groups: ResourceApi<ScimGroup>,
+  caps: Capabilities,
+  groupId: string,
+  desired: readonly string[],
+): Promise<MembershipOutcome> {
   const current = memberIds(await readMembers(groups, groupId));
   const want = new Set(desired);
   return changeMembers(groups, caps, groupId, {

@@ -69,7 +69,8 @@ export function parseListResponse(body: unknown, status: number): Page {
   const issues: string[] = [];
   raw.forEach((r, i) => {
     if (!r || typeof r !== 'object' || Array.isArray(r)) issues.push(`Resources[${i}] is not an object`);
-    else if (typeof (r as { id?: unknown }).id !== 'string' || (r as { id: string }).id === '') issues.push(`Resources[${i}] has no "id"`);
+    else if (typeof (r as { id?: unknown }).id !== 'string' || (r as { id: string }).id === '')
+      issues.push(`Resources[${i}] has no "id"`);
   });
   if (issues.length > 0) throw new ResponseValidationError(status, issues);
   const total = typeof b.totalResults === 'number' ? b.totalResults : undefined;
@@ -77,7 +78,11 @@ export function parseListResponse(body: unknown, status: number): Page {
   return { resources: raw as ScimResource[], total, nextCursor };
 }
 
-function requestParams(params: ListParams, position: { startIndex?: number; cursor?: string }, count: number): Record<string, string | number | undefined> {
+function requestParams(
+  params: ListParams,
+  position: { startIndex?: number; cursor?: string },
+  count: number,
+): Record<string, string | number | undefined> {
   return {
     filter: params.filter,
     attributes: params.attributes?.join(','),
@@ -95,7 +100,13 @@ const MAX_REREADS = 5;
 /** Passes over a cursor listing whose cursors end short of totalResults, at most. */
 const MAX_CURSOR_PASSES = 3;
 
-async function fetchPage(transport: Transport, endpoint: string, params: ListParams, position: { startIndex?: number; cursor?: string }, count: number): Promise<Page> {
+async function fetchPage(
+  transport: Transport,
+  endpoint: string,
+  params: ListParams,
+  position: { startIndex?: number; cursor?: string },
+  count: number,
+): Promise<Page> {
   const query = requestParams(params, position, count);
   if (params.post) {
     const body: Record<string, unknown> = { schemas: [SCHEMA.SEARCH_REQUEST] };
@@ -159,7 +170,12 @@ export async function* paginate(
       page = await fetchPage(transport, endpoint, params, cursor !== undefined ? { cursor } : { startIndex }, count);
     } catch (e) {
       // Some servers answer a startIndex past the end with 400/404 instead of an empty page.
-      const pastEnd = cursor === undefined && total !== undefined && received >= total && e instanceof ResponseError && (e.status === 400 || e.status === 404);
+      const pastEnd =
+        cursor === undefined &&
+        total !== undefined &&
+        received >= total &&
+        e instanceof ResponseError &&
+        (e.status === 400 || e.status === 404);
       if (pastEnd) return;
       if (received === 0 && seen.size === 0) throw e;
       throw incomplete(e instanceof Error ? e.message : String(e), e);
@@ -168,7 +184,8 @@ export async function* paginate(
 
     if (cursor === undefined && page.resources.length === 0 && total !== undefined && received < total) {
       // An empty page while totalResults says more remain: the end, or a page lost on its way?
-      if (++rereads > MAX_REREADS) throw incomplete(`pages keep coming back empty or short although totalResults is ${total}`);
+      if (++rereads > MAX_REREADS)
+        throw incomplete(`pages keep coming back empty or short although totalResults is ${total}`);
       const again = await read({ startIndex }, count);
       if (again.resources.length > 0) {
         page = again;
@@ -176,15 +193,21 @@ export async function* paginate(
         throw incomplete(`the first page came back empty twice although totalResults is ${total}`);
       } else {
         const before = await read({ startIndex: previous.startIndex }, previous.count);
-        const full = previous.length >= previous.count || (previous.longestBefore > 0 && previous.length >= previous.longestBefore);
+        const full =
+          previous.length >= previous.count ||
+          (previous.longestBefore > 0 && previous.length >= previous.longestBefore);
         if (before.resources.length > previous.length) {
           // The page before had come back short: take it again, whole, and go on from its end.
           page = before;
           startIndex = previous.startIndex;
         } else if (before.resources.length < previous.length) {
-          throw incomplete(`the page at startIndex ${previous.startIndex} had ${previous.length} resources and now has ${before.resources.length}, and the next one is empty although totalResults is ${total}`);
+          throw incomplete(
+            `the page at startIndex ${previous.startIndex} had ${previous.length} resources and now has ${before.resources.length}, and the next one is empty although totalResults is ${total}`,
+          );
         } else if (full) {
-          throw incomplete(`the page at startIndex ${startIndex} came back empty twice after a full page, although totalResults is ${total}`);
+          throw incomplete(
+            `the page at startIndex ${startIndex} came back empty twice after a full page, although totalResults is ${total}`,
+          );
         } else {
           // A short page, read twice alike, then an empty page read twice: the server's own end.
           // Its totalResults over-states what it lists.
@@ -214,7 +237,9 @@ export async function* paginate(
         // its way (a cursor page cannot be asked for again). Read the listing again from the
         // start; what was yielded already is not yielded twice.
         if (++cursorPasses >= MAX_CURSOR_PASSES) {
-          throw incomplete(`the cursor listing ended ${MAX_CURSOR_PASSES} times with fewer resources than totalResults (${total})`);
+          throw incomplete(
+            `the cursor listing ended ${MAX_CURSOR_PASSES} times with fewer resources than totalResults (${total})`,
+          );
         }
         firstPassPages ??= cursorPages;
         cursorPages = 0;
@@ -226,10 +251,12 @@ export async function* paginate(
       if (page.nextCursor === cursor) throw incomplete('the server returned the same cursor twice');
       // A cursor seen before means a loop (c1 → c2 → c1 …); so do pages that bring nothing new.
       usedCursors.add(cursor);
-      if (usedCursors.has(page.nextCursor)) throw incomplete(`the server returned cursor "${page.nextCursor}" again (the listing would loop)`);
+      if (usedCursors.has(page.nextCursor))
+        throw incomplete(`the server returned cursor "${page.nextCursor}" again (the listing would loop)`);
       if (firstPassPages === undefined) {
         emptyCursorPages = fresh === 0 ? emptyCursorPages + 1 : 0;
-        if (emptyCursorPages > 3) throw incomplete('the server keeps returning pages with nothing new and a next cursor');
+        if (emptyCursorPages > 3)
+          throw incomplete('the server keeps returning pages with nothing new and a next cursor');
       } else if (cursorPages > firstPassPages * 2 + 10) {
         // A second pass brings mostly resources already had; it is bounded by the first one instead.
         throw incomplete('reading the cursor listing again, the server keeps returning pages');
@@ -245,7 +272,9 @@ export async function* paginate(
       // A whole page of resources we already had: the server ignores startIndex. When its
       // totalResults says we have them all, that is the end; otherwise we cannot know what is missing.
       if (total !== undefined && received >= total) return;
-      throw incomplete(`the page at startIndex ${startIndex} repeats resources already received (the server seems to ignore startIndex)`);
+      throw incomplete(
+        `the page at startIndex ${startIndex} repeats resources already received (the server seems to ignore startIndex)`,
+      );
     }
     startIndex += page.resources.length;
   }

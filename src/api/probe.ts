@@ -68,7 +68,9 @@ export interface CompatReport {
   findings: Finding[];
   /** Throwaway resources still on the target after the write probe (empty when all went). */
   leftBehind: LeftBehind[];
-  /** An error that stopped the probe part-way (the connection or the credentials failed): rethrow it after reporting. */
+  /**
+   * An error that stopped the probe part-way (the connection or the credentials failed): rethrow it after reporting.
+   */
   fatal?: unknown;
   /** Capabilities after the test, with what was learned. */
   capabilities: Capabilities;
@@ -142,7 +144,11 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
   );
   if (kind === 'User') {
     const emails = caseless(known, 'emails');
-    const email = Array.isArray(emails) ? emails.map((e) => (isPlainObject(e) ? e.value : undefined)).find((v): v is string => typeof v === 'string' && v !== '') : undefined;
+    const email = Array.isArray(emails)
+      ? emails
+          .map((e) => (isPlainObject(e) ? e.value : undefined))
+          .find((v): v is string => typeof v === 'string' && v !== '')
+      : undefined;
     if (email) probes.push({ feature: 'valuePath', filter: `emails[value eq ${q(email)}]` });
     const active = caseless(known, 'active');
     if (typeof active === 'boolean') probes.push({ feature: 'boolean', filter: `active eq ${q(active)}` });
@@ -150,7 +156,11 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
     if (ext) probes.push({ feature: 'extension', filter: `${ext.path} eq ${q(ext.value)}` });
   } else {
     const members = caseless(known, 'members');
-    const member = Array.isArray(members) ? members.map((m) => (isPlainObject(m) ? m.value : undefined)).find((v): v is string => typeof v === 'string' && v !== '') : undefined;
+    const member = Array.isArray(members)
+      ? members
+          .map((m) => (isPlainObject(m) ? m.value : undefined))
+          .find((v): v is string => typeof v === 'string' && v !== '')
+      : undefined;
     if (member) probes.push({ feature: 'valuePath', filter: `members[value eq ${q(member)}]` });
   }
   const meta = caseless(known, 'meta');
@@ -158,7 +168,11 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
   const time = typeof lastModified === 'string' ? Date.parse(lastModified) : NaN;
   if (Number.isFinite(time)) {
     probes.push({ feature: 'meta', filter: `meta.lastModified gt ${q(new Date(time - 1000).toISOString())}` });
-    probes.push({ feature: 'meta', filter: `meta.lastModified gt ${q(new Date(time + 86_400_000).toISOString())}`, negative: true });
+    probes.push({
+      feature: 'meta',
+      filter: `meta.lastModified gt ${q(new Date(time + 86_400_000).toISOString())}`,
+      negative: true,
+    });
   }
   return probes;
 }
@@ -167,7 +181,8 @@ export function filterProbes(kind: 'User' | 'Group', known: ScimResource, none: 
 function extensionAttribute(resource: ScimResource): { path: string; value: string } | undefined {
   for (const [key, value] of Object.entries(resource)) {
     if (!/^urn:/i.test(key) || !isPlainObject(value)) continue;
-    for (const [sub, v] of Object.entries(value)) if (typeof v === 'string' && v !== '') return { path: `${key}:${sub}`, value: v };
+    for (const [sub, v] of Object.entries(value))
+      if (typeof v === 'string' && v !== '') return { path: `${key}:${sub}`, value: v };
   }
   return undefined;
 }
@@ -203,12 +218,18 @@ export function judgeFilterAnswer(
   const { resources } = answer;
   const unmatched = options.matches ? resources.filter((r) => !options.matches!(r)) : [];
   if (unmatched.length > 0) {
-    return { verdict: 'wrong', why: `answers wrongly: ${unmatched.length} of ${resources.length} resource(s) returned do not match` };
+    return {
+      verdict: 'wrong',
+      why: `answers wrongly: ${unmatched.length} of ${resources.length} resource(s) returned do not match`,
+    };
   }
   if (!probe.negative && options.complete && !resources.some((r) => r.id === known.id)) {
     return {
       verdict: 'wrong',
-      why: resources.length === 0 ? `answers wrongly: 200 with nothing (${known.label} matches)` : `answers wrongly: leaves out ${known.label}, which matches`,
+      why:
+        resources.length === 0
+          ? `answers wrongly: 200 with nothing (${known.label} matches)`
+          : `answers wrongly: leaves out ${known.label}, which matches`,
     };
   }
   return { verdict: 'works', why: 'answers correctly' };
@@ -216,14 +237,19 @@ export function judgeFilterAnswer(
 
 /** The verdicts of several probes of one feature: the worst wins (rejected, then wrong). */
 export function combineVerdicts(judgements: readonly FilterJudgement[]): FilterJudgement {
-  return judgements.find((j) => j.verdict === 'rejected') ?? judgements.find((j) => j.verdict === 'wrong') ?? judgements[0] ?? { verdict: 'works', why: 'answers correctly' };
+  return (
+    judgements.find((j) => j.verdict === 'rejected') ??
+    judgements.find((j) => j.verdict === 'wrong') ??
+    judgements[0] ?? { verdict: 'works', why: 'answers correctly' }
+  );
 }
 
 /** Attribute paths a resource carries that a schema does not declare (`groups`, `addresses.primary`). */
 export function undeclaredIn(resource: ScimResource, schema: SchemaDef): string[] {
   const out = new Set<string>();
   const skip = new Set(['schemas', 'id', 'externalid', 'meta']);
-  const byName = (defs: readonly AttributeDef[] | undefined, name: string) => defs?.find((d) => d.name.toLowerCase() === name.toLowerCase());
+  const byName = (defs: readonly AttributeDef[] | undefined, name: string) =>
+    defs?.find((d) => d.name.toLowerCase() === name.toLowerCase());
   for (const [key, value] of Object.entries(resource)) {
     if (skip.has(key.toLowerCase()) || /^urn:/i.test(key)) continue;
     const def = byName(schema.attributes, key);
@@ -247,7 +273,8 @@ export function carriedPaths(resource: ScimResource): string[] {
     if (/^urn:/i.test(key)) continue;
     out.add(key.toLowerCase());
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (isPlainObject(item)) for (const sub of Object.keys(item)) out.add(`${key.toLowerCase()}.${sub.toLowerCase()}`);
+      if (isPlainObject(item))
+        for (const sub of Object.keys(item)) out.add(`${key.toLowerCase()}.${sub.toLowerCase()}`);
     }
   }
   return [...out];
@@ -295,7 +322,10 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
       findings.push({
         capability: 'paging: page size',
         status: 'ok',
-        does: total !== undefined && total <= asked ? `no cap seen (all ${got} users in one page of count=${asked})` : `pages of up to ${got} served as asked`,
+        does:
+          total !== undefined && total <= asked
+            ? `no cap seen (all ${got} users in one page of count=${asked})`
+            : `pages of up to ${got} served as asked`,
         adapts: `asks for pages of ${p.pageSize} and ${follows}`,
         detail: `GET /Users?startIndex=1&count=${asked}`,
       });
@@ -303,7 +333,12 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
   }
   const { asked, got } = p.small;
   if (total !== undefined && total <= asked) {
-    findings.push({ capability: 'paging: count', status: 'untested', does: `cannot tell with ${total} user(s)`, adapts: `trusts the resources received, never the count asked for` });
+    findings.push({
+      capability: 'paging: count',
+      status: 'untested',
+      does: `cannot tell with ${total} user(s)`,
+      adapts: `trusts the resources received, never the count asked for`,
+    });
   } else if (got > asked) {
     findings.push({
       capability: 'paging: count',
@@ -313,9 +348,17 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
       detail: `GET /Users?startIndex=1&count=${asked}`,
     });
   } else {
-    findings.push({ capability: 'paging: count', status: 'ok', does: `honours count (asked ${asked}, got ${got})`, adapts: 'used as is', detail: `GET /Users?startIndex=1&count=${asked}` });
+    findings.push({
+      capability: 'paging: count',
+      status: 'ok',
+      does: `honours count (asked ${asked}, got ${got})`,
+      adapts: 'used as is',
+      detail: `GET /Users?startIndex=1&count=${asked}`,
+    });
   }
-  const liar = [p.small, p.big].find((o) => o !== undefined && o.itemsPerPage !== undefined && o.itemsPerPage !== o.got);
+  const liar = [p.small, p.big].find(
+    (o) => o !== undefined && o.itemsPerPage !== undefined && o.itemsPerPage !== o.got,
+  );
   if (liar) {
     findings.push({
       capability: 'paging: itemsPerPage',
@@ -325,9 +368,19 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
       detail: `GET /Users?startIndex=1&count=${liar.asked}`,
     });
   } else if (p.small.itemsPerPage === undefined && p.big?.itemsPerPage === undefined) {
-    findings.push({ capability: 'paging: itemsPerPage', status: 'absent', does: 'not sent', adapts: 'counts the resources received' });
+    findings.push({
+      capability: 'paging: itemsPerPage',
+      status: 'absent',
+      does: 'not sent',
+      adapts: 'counts the resources received',
+    });
   } else {
-    findings.push({ capability: 'paging: itemsPerPage', status: 'ok', does: 'matches the resources in the page', adapts: 'not relied on (resources are counted)' });
+    findings.push({
+      capability: 'paging: itemsPerPage',
+      status: 'ok',
+      does: 'matches the resources in the page',
+      adapts: 'not relied on (resources are counted)',
+    });
   }
   if (p.big && total !== undefined && cap === undefined && p.big.got < p.big.asked && p.big.got !== total) {
     findings.push({
@@ -350,7 +403,10 @@ function isFatal(e: unknown): boolean {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const statusOf = (e: unknown): string => (e instanceof ResponseError ? `${e.status}${e instanceof ScimError && e.scimType ? ` ${e.scimType}` : ''}` : message(e));
+const statusOf = (e: unknown): string =>
+  e instanceof ResponseError
+    ? `${e.status}${e instanceof ScimError && e.scimType ? ` ${e.scimType}` : ''}`
+    : message(e);
 
 interface Page {
   resources: ScimResource[];
@@ -398,7 +454,11 @@ class Probe {
     this.steps.total += steps;
   }
 
-  private async page(endpoint: string, query: Record<string, string | number | undefined>, retry = true): Promise<Page> {
+  private async page(
+    endpoint: string,
+    query: Record<string, string | number | undefined>,
+    retry = true,
+  ): Promise<Page> {
     const res = await this.client.transport.request('GET', endpoint, { query, expect: [200], idempotent: retry });
     const page = parseListResponse(res.body, res.status);
     const ipp = isPlainObject(res.body) ? res.body.itemsPerPage : undefined;
@@ -424,8 +484,12 @@ class Probe {
     const spcWarning = warning('/ServiceProviderConfig');
     if (caps.source === 'discovered') {
       const bulk = caps.bulk.supported ? `Bulk (max ${caps.bulk.maxOperations || '?'} operations)` : 'no Bulk';
-      const filter = caps.filter.supported ? `filter${caps.filter.maxResults ? ` (max ${caps.filter.maxResults} results)` : ''}` : 'no filter';
-      const paging = [caps.pagination.index ? 'index' : '', caps.pagination.cursor ? 'cursor' : ''].filter(Boolean).join('+');
+      const filter = caps.filter.supported
+        ? `filter${caps.filter.maxResults ? ` (max ${caps.filter.maxResults} results)` : ''}`
+        : 'no filter';
+      const paging = [caps.pagination.index ? 'index' : '', caps.pagination.cursor ? 'cursor' : '']
+        .filter(Boolean)
+        .join('+');
       this.add({
         capability: 'ServiceProviderConfig',
         status: 'ok',
@@ -444,7 +508,12 @@ class Probe {
     const types = caps.resourceTypes.map((t) => `${t.name} ${t.endpoint}`).join(', ');
     this.add(
       rtWarning
-        ? { capability: 'ResourceTypes', status: 'adapted', does: `missing (${rtWarning})`, adapts: `assumes the RFC's ${types}` }
+        ? {
+            capability: 'ResourceTypes',
+            status: 'adapted',
+            does: `missing (${rtWarning})`,
+            adapts: `assumes the RFC's ${types}`,
+          }
         : { capability: 'ResourceTypes', status: 'ok', does: `published: ${types}`, adapts: 'used as is' },
     );
     if (!caps.schemasFromServer) {
@@ -456,11 +525,19 @@ class Probe {
       });
       return;
     }
-    // Discovery completed what the server left out (caps.undeclared); schemas it did not describe at all came whole from the RFC.
+    // Discovery completed what the server left out (caps.undeclared); schemas it did not describe at all came whole
+    // from the RFC.
     const gaps = caps.undeclared.map(([, shown]) => `User.${shown}`);
-    const missingSchemas = BUILTIN_SCHEMAS.filter((rfc) => rfc.id !== SCHEMA.ENTERPRISE_USER && caps.schemas.some((s) => s === rfc)).map((rfc) => rfc.name ?? rfc.id);
+    const missingSchemas = BUILTIN_SCHEMAS.filter(
+      (rfc) => rfc.id !== SCHEMA.ENTERPRISE_USER && caps.schemas.some((s) => s === rfc),
+    ).map((rfc) => rfc.name ?? rfc.id);
     if (gaps.length === 0 && missingSchemas.length === 0) {
-      this.add({ capability: 'Schemas', status: 'ok', does: `published: ${caps.schemas.filter((s) => !BUILTIN_SCHEMAS.includes(s)).length} schema(s), complete`, adapts: 'used as is' });
+      this.add({
+        capability: 'Schemas',
+        status: 'ok',
+        does: `published: ${caps.schemas.filter((s) => !BUILTIN_SCHEMAS.includes(s)).length} schema(s), complete`,
+        adapts: 'used as is',
+      });
     } else {
       const parts = [
         ...(missingSchemas.length > 0 ? [`no ${missingSchemas.join(', ')} schema`] : []),
@@ -470,7 +547,8 @@ class Probe {
         capability: 'Schemas',
         status: 'adapted',
         does: `partial: ${parts.join('; ')}`,
-        adapts: 'completed with the RFC 7643 definitions: those attributes are accepted (kept where the target\'s users carry them, else left out of a sync with a warning)',
+        adapts:
+          "completed with the RFC 7643 definitions: those attributes are accepted (kept where the target's users carry them, else left out of a sync with a warning)",
         detail: gaps.join(', '),
       });
     }
@@ -496,12 +574,24 @@ class Probe {
       big = await this.page('/Users', { startIndex: 1, count: CAP_PROBE_COUNT });
     } catch (e) {
       if (isFatal(e)) throw e;
-      this.add({ capability: 'paging: page size', status: 'failed', does: `count=${CAP_PROBE_COUNT} failed: ${statusOf(e)}`, adapts: `asks for pages of ${pageSizeFor(this.caps)}` });
+      this.add({
+        capability: 'paging: page size',
+        status: 'failed',
+        does: `count=${CAP_PROBE_COUNT} failed: ${statusOf(e)}`,
+        adapts: `asks for pages of ${pageSizeFor(this.caps)}`,
+      });
     }
     const advertisedMax = this.caps.pagination.maxPageSize ?? this.caps.filter.maxResults;
     const result = pagingFindings({
       small: { asked: 2, got: small.resources.length, itemsPerPage: small.itemsPerPage, total: small.total },
-      big: big ? { asked: CAP_PROBE_COUNT, got: big.resources.length, itemsPerPage: big.itemsPerPage, total: big.total ?? small.total } : undefined,
+      big: big
+        ? {
+            asked: CAP_PROBE_COUNT,
+            got: big.resources.length,
+            itemsPerPage: big.itemsPerPage,
+            total: big.total ?? small.total,
+          }
+        : undefined,
       advertisedMax,
       pageSize: pageSizeFor(this.caps),
     });
@@ -509,13 +599,20 @@ class Probe {
     this.cap = result.cap;
     if (this.knownUser && big) {
       // The full resource, as a read by id gives it (a listing may leave attributes out).
-      this.knownUser = (big.resources.find((r) => r.id === this.knownUser!.id) as ScimUser | undefined) ?? this.knownUser;
+      this.knownUser =
+        (big.resources.find((r) => r.id === this.knownUser!.id) as ScimUser | undefined) ?? this.knownUser;
     }
     this.add(this.idsFinding(this.knownUser));
   }
 
   private idsFinding(user: ScimUser | undefined): Finding {
-    if (!user) return { capability: 'ids', status: 'untested', does: 'no user to look at', adapts: 'ids are always percent-encoded in paths' };
+    if (!user)
+      return {
+        capability: 'ids',
+        status: 'untested',
+        does: 'no user to look at',
+        adapts: 'ids are always percent-encoded in paths',
+      };
     const id = user.id;
     if (typeof user.userName === 'string' && id.toLowerCase() === user.userName.toLowerCase()) {
       return {
@@ -525,7 +622,12 @@ class Probe {
         adapts: 'ids are percent-encoded in paths and never assumed to follow renames',
       };
     }
-    return { capability: 'ids', status: 'ok', does: /[@/+ ]/.test(id) ? `ids carry special characters ("${id}")` : 'opaque ids', adapts: 'ids are percent-encoded in paths' };
+    return {
+      capability: 'ids',
+      status: 'ok',
+      does: /[@/+ ]/.test(id) ? `ids carry special characters ("${id}")` : 'opaque ids',
+      adapts: 'ids are percent-encoded in paths',
+    };
   }
 
   // --- groups, members readable, ETag, users' groups -------------------------------------------
@@ -534,39 +636,76 @@ class Probe {
     this.progress('groups and ETags');
     try {
       const groups = await this.page('/Groups', { startIndex: 1, count: 20 });
-      this.knownGroup = (groups.resources.find((g) => Array.isArray(g.members) && g.members.length > 0) ?? groups.resources[0]) as ScimGroup | undefined;
+      this.knownGroup = (groups.resources.find((g) => Array.isArray(g.members) && g.members.length > 0) ??
+        groups.resources[0]) as ScimGroup | undefined;
     } catch (e) {
       if (isFatal(e)) throw e;
       this.groupsEndpoint = false;
-      this.add({ capability: 'groups', status: 'absent', does: `/Groups answers ${statusOf(e)}`, adapts: 'group commands and group sync cannot be used' });
+      this.add({
+        capability: 'groups',
+        status: 'absent',
+        does: `/Groups answers ${statusOf(e)}`,
+        adapts: 'group commands and group sync cannot be used',
+      });
     }
     if (this.knownGroup) await this.membersFromReads(this.knownGroup);
-    else if (this.groupsEndpoint) this.add({ capability: 'members readable', status: 'untested', does: 'no group to look at', adapts: this.options.writeProbe ? 'tried by the write probe (below)' : 'learned on the first membership change (or run with --write-probe)' });
+    else if (this.groupsEndpoint)
+      this.add({
+        capability: 'members readable',
+        status: 'untested',
+        does: 'no group to look at',
+        adapts: this.options.writeProbe
+          ? 'tried by the write probe (below)'
+          : 'learned on the first membership change (or run with --write-probe)',
+      });
 
     const user = this.knownUser;
     if (!user) {
-      this.add({ capability: 'ETag', status: 'untested', does: 'no user to read', adapts: this.caps.etag ? 'sends If-Match on writes of what it read' : 'sends no If-Match' });
+      this.add({
+        capability: 'ETag',
+        status: 'untested',
+        does: 'no user to read',
+        adapts: this.caps.etag ? 'sends If-Match on writes of what it read' : 'sends no If-Match',
+      });
       return;
     }
     let etag: string | null = null;
     let version: unknown;
     let read: ScimUser | undefined;
     try {
-      const res = await this.client.transport.request('GET', `/Users/${encodeURIComponent(user.id)}`, { expect: [200] });
+      const res = await this.client.transport.request('GET', `/Users/${encodeURIComponent(user.id)}`, {
+        expect: [200],
+      });
       etag = res.headers.get('etag');
       read = isPlainObject(res.body) ? (res.body as ScimUser) : undefined;
       version = read && isPlainObject(read.meta) ? read.meta.version : undefined;
     } catch (e) {
       if (isFatal(e)) throw e;
-      this.add({ capability: 'ETag', status: 'failed', does: `reading user ${user.id} failed: ${statusOf(e)}`, adapts: this.caps.etag ? 'sends If-Match on writes of what it read' : 'sends no If-Match' });
+      this.add({
+        capability: 'ETag',
+        status: 'failed',
+        does: `reading user ${user.id} failed: ${statusOf(e)}`,
+        adapts: this.caps.etag ? 'sends If-Match on writes of what it read' : 'sends no If-Match',
+      });
     }
     if (read && typeof read.userName === 'string') this.knownUser = read;
     const sent = etag ?? (typeof version === 'string' ? version : undefined);
     if (read) {
       if (this.caps.etag && sent) {
-        this.add({ capability: 'ETag', status: 'ok', does: `advertised and sent (${sent})`, adapts: 'sends If-Match on writes of what it read: a change made by someone else in between is refused, never overwritten' });
+        this.add({
+          capability: 'ETag',
+          status: 'ok',
+          does: `advertised and sent (${sent})`,
+          adapts:
+            'sends If-Match on writes of what it read: a change made by someone else in between is refused, never overwritten',
+        });
       } else if (this.caps.etag) {
-        this.add({ capability: 'ETag', status: 'adapted', does: 'advertised, but no ETag header or meta.version sent', adapts: 'nothing to send as If-Match: changes by others between a read and a write are not detected' });
+        this.add({
+          capability: 'ETag',
+          status: 'adapted',
+          does: 'advertised, but no ETag header or meta.version sent',
+          adapts: 'nothing to send as If-Match: changes by others between a read and a write are not detected',
+        });
       } else if (sent) {
         this.add({
           capability: 'ETag',
@@ -575,14 +714,24 @@ class Probe {
           adapts: 'goes by the ServiceProviderConfig: sends no If-Match',
         });
       } else {
-        this.add({ capability: 'ETag', status: 'absent', does: 'not supported, none sent', adapts: 'sends no If-Match' });
+        this.add({
+          capability: 'ETag',
+          status: 'absent',
+          does: 'not supported, none sent',
+          adapts: 'sends no If-Match',
+        });
       }
     }
     const userGroups = caseless(this.knownUser ?? user, 'groups');
     this.add(
       Array.isArray(userGroups)
         ? { capability: "users' groups", status: 'ok', does: 'users carry their groups', adapts: 'used as is' }
-        : { capability: "users' groups", status: 'adapted', does: 'users come without a groups attribute', adapts: 'memberships are read from the groups' },
+        : {
+            capability: "users' groups",
+            status: 'adapted',
+            does: 'users come without a groups attribute',
+            adapts: 'memberships are read from the groups',
+          },
     );
     this.schemaVersusUsers();
   }
@@ -611,7 +760,9 @@ class Probe {
       this.add({
         capability: 'members readable',
         status: asked ? 'adapted' : 'ok',
-        does: asked ? 'group members come back only when asked for (attributes=members)' : 'groups come with their members',
+        does: asked
+          ? 'group members come back only when asked for (attributes=members)'
+          : 'groups come with their members',
         adapts: asked ? 'asks for members when it reads a group' : 'used as is',
       });
       return;
@@ -620,7 +771,9 @@ class Probe {
       capability: 'members readable',
       status: 'untested',
       does: 'no group shows members (empty groups, or membership is write-only)',
-      adapts: this.options.writeProbe ? 'tried by the write probe (below)' : 'learned on the first membership change (or run with --write-probe)',
+      adapts: this.options.writeProbe
+        ? 'tried by the write probe (below)'
+        : 'learned on the first membership change (or run with --write-probe)',
     });
   }
 
@@ -632,14 +785,16 @@ class Probe {
     if (!served || BUILTIN_SCHEMAS.includes(served)) return;
     // Unknown even to the RFC, or undeclared by the target's /Schemas and completed from the RFC's by discovery.
     const completedFrom = new Map(this.caps.undeclared);
-    const carried = carriedPaths(user).map((p) => completedFrom.get(p)).filter((p): p is string => p !== undefined);
+    const carried = carriedPaths(user)
+      .map((p) => completedFrom.get(p))
+      .filter((p): p is string => p !== undefined);
     const undeclared = [...new Set([...undeclaredIn(user, served), ...carried])];
     if (undeclared.length === 0) return;
     this.add({
       capability: 'Schemas vs users',
       status: 'adapted',
       does: `users carry attributes /Schemas does not declare: ${undeclared.join(', ')}`,
-      adapts: 'accepts and keeps them (a sync of the target\'s own export does not fail)',
+      adapts: "accepts and keeps them (a sync of the target's own export does not fail)",
     });
   }
 
@@ -654,7 +809,9 @@ class Probe {
         capability: `filter ${endpoint}`,
         status: 'untested',
         does: `no ${kind.toLowerCase()} to test filters with`,
-        adapts: this.caps.filter.supported ? 'sends filters and checks the answers; learns what works on first use' : 'evaluates filters on this side (ServiceProviderConfig says filter.supported=false)',
+        adapts: this.caps.filter.supported
+          ? 'sends filters and checks the answers; learns what works on first use'
+          : 'evaluates filters on this side (ServiceProviderConfig says filter.supported=false)',
       });
       return;
     }
@@ -679,7 +836,12 @@ class Probe {
       }
       let judgement: FilterJudgement;
       try {
-        judgement = judgeFilterAnswer(answer, probe, { id: known.id, label }, { complete: 'resources' in answer && answer.resources.length < limit, matches });
+        judgement = judgeFilterAnswer(
+          answer,
+          probe,
+          { id: known.id, label },
+          { complete: 'resources' in answer && answer.resources.length < limit, matches },
+        );
       } catch (e) {
         // Not an answer about the filter (404, say).
         judgement = { verdict: 'rejected', why: `failed: ${statusOf(e)}` };
@@ -714,7 +876,8 @@ class Probe {
     const core = kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP;
     const type = this.caps.resourceTypes.find((t) => t.schema.toLowerCase() === core.toLowerCase());
     const extensions = type ? type.schemaExtensions.map((e) => e.schema) : [];
-    if (kind === 'User' && !extensions.some((e) => e.toLowerCase() === SCHEMA.ENTERPRISE_USER.toLowerCase())) extensions.push(SCHEMA.ENTERPRISE_USER);
+    if (kind === 'User' && !extensions.some((e) => e.toLowerCase() === SCHEMA.ENTERPRISE_USER.toLowerCase()))
+      extensions.push(SCHEMA.ENTERPRISE_USER);
     return (filter) => {
       try {
         const compiled = compileFilter(filter, registryContext(registry, core, extensions, true));
@@ -728,8 +891,14 @@ class Probe {
   /** ServiceProviderConfig's filter.supported against what the probes found. */
   filterTruth(): void {
     const learned = this.client.learnedNow()?.filters ?? {};
-    const working = (endpoint: string) => Object.entries(learned[endpoint] ?? {}).filter(([, v]) => v === 'works').map(([f]) => f);
-    const failing = (endpoint: string) => Object.entries(learned[endpoint] ?? {}).filter(([, v]) => v !== 'works').map(([f]) => f);
+    const working = (endpoint: string) =>
+      Object.entries(learned[endpoint] ?? {})
+        .filter(([, v]) => v === 'works')
+        .map(([f]) => f);
+    const failing = (endpoint: string) =>
+      Object.entries(learned[endpoint] ?? {})
+        .filter(([, v]) => v !== 'works')
+        .map(([f]) => f);
     const endpoints = ['/Users', '/Groups'].filter((e) => learned[e] !== undefined);
     if (endpoints.length === 0) return;
     if (!this.caps.filter.supported) {
@@ -741,7 +910,10 @@ class Probe {
           works.length > 0
             ? `says filter.supported=false, yet some work: ${works.map((e) => `${working(e).join(', ')} on ${e}`).join('; ')}`
             : 'says filter.supported=false, and no filter works',
-        adapts: works.length > 0 ? 'filters made only of features seen working go to the server; the rest are evaluated on this side' : 'evaluates every filter on this side',
+        adapts:
+          works.length > 0
+            ? 'filters made only of features seen working go to the server; the rest are evaluated on this side'
+            : 'evaluates every filter on this side',
       });
       return;
     }
@@ -754,7 +926,12 @@ class Probe {
             does: `says filters are supported, but ${failingSomewhere.map((e) => `${failing(e).join(', ')} fail on ${e}`).join('; ')}`,
             adapts: 'filters with those features are evaluated on this side; the rest go to the server',
           }
-        : { capability: 'filter (ServiceProviderConfig)', status: 'ok', does: 'says filters are supported, and every feature tried works', adapts: 'filters go to the server' },
+        : {
+            capability: 'filter (ServiceProviderConfig)',
+            status: 'ok',
+            does: 'says filters are supported, and every feature tried works',
+            adapts: 'filters go to the server',
+          },
     );
   }
 
@@ -762,15 +939,32 @@ class Probe {
 
   async search(): Promise<void> {
     this.progress('POST /.search');
-    const userName = typeof this.knownUser?.userName === 'string' ? this.knownUser.userName : `scimctl-probe-none-${this.rand}`;
+    const userName =
+      typeof this.knownUser?.userName === 'string' ? this.knownUser.userName : `scimctl-probe-none-${this.rand}`;
     // No userName at the top: a server that takes a search for a create refuses it instead of creating.
-    const body = { schemas: [SCHEMA.SEARCH_REQUEST], filter: eq('userName', userName).toString(), startIndex: 1, count: 1 };
+    const body = {
+      schemas: [SCHEMA.SEARCH_REQUEST],
+      filter: eq('userName', userName).toString(),
+      startIndex: 1,
+      count: 1,
+    };
     try {
-      const res = await this.client.transport.request('POST', '/Users/.search', { body, expect: [200, 201], idempotent: false });
-      const list = isPlainObject(res.body) && (Array.isArray(res.body.Resources) || typeof res.body.totalResults === 'number');
+      const res = await this.client.transport.request('POST', '/Users/.search', {
+        body,
+        expect: [200, 201],
+        idempotent: false,
+      });
+      const list =
+        isPlainObject(res.body) && (Array.isArray(res.body.Resources) || typeof res.body.totalResults === 'number');
       if (res.status === 200 && list) {
         this.client.searchEndpointSupported = true;
-        this.add({ capability: 'POST /.search', status: 'ok', does: 'answers searches', adapts: 'used for queries too long for a URL', detail: 'POST /Users/.search' });
+        this.add({
+          capability: 'POST /.search',
+          status: 'ok',
+          does: 'answers searches',
+          adapts: 'used for queries too long for a URL',
+          detail: 'POST /Users/.search',
+        });
       } else {
         this.client.searchEndpointSupported = false;
         const id = isPlainObject(res.body) && typeof res.body.id === 'string' ? res.body.id : undefined;
@@ -799,9 +993,19 @@ class Probe {
   bulkAdvertised(): void {
     const b = this.caps.bulk;
     if (!b.supported) {
-      this.add({ capability: 'Bulk', status: 'absent', does: 'not advertised', adapts: 'bulk-create sends one request per user (paced to what the target takes)' });
+      this.add({
+        capability: 'Bulk',
+        status: 'absent',
+        does: 'not advertised',
+        adapts: 'bulk-create sends one request per user (paced to what the target takes)',
+      });
     } else if (!this.options.writeProbe) {
-      this.add({ capability: 'Bulk', status: 'untested', does: `advertised (max ${b.maxOperations || '?'} operations, ${b.maxPayloadSize || '?'} bytes)`, adapts: 'bulk-create uses it within those limits (--write-probe tries it)' });
+      this.add({
+        capability: 'Bulk',
+        status: 'untested',
+        does: `advertised (max ${b.maxOperations || '?'} operations, ${b.maxPayloadSize || '?'} bytes)`,
+        adapts: 'bulk-create uses it within those limits (--write-probe tries it)',
+      });
     }
   }
 
@@ -848,19 +1052,38 @@ class Probe {
       } catch (e) {
         if (isFatal(e)) throw e;
         this.usable = false;
-        this.add({ capability: 'create', status: 'failed', does: `creating a user failed: ${message(e)}`, adapts: 'nothing: scimctl cannot provision this target as it is', detail: `POST /Users ${userName}` });
+        this.add({
+          capability: 'create',
+          status: 'failed',
+          does: `creating a user failed: ${message(e)}`,
+          adapts: 'nothing: scimctl cannot provision this target as it is',
+          detail: `POST /Users ${userName}`,
+        });
         return;
       }
       userMaybe = false;
       const withoutId = this.client.learnedNow()?.createWithoutId === true;
       this.add(
         withoutId
-          ? { capability: 'create', status: 'adapted', does: 'answers a create without the new user\'s id', adapts: 'looks the new user up by userName', detail: `POST /Users ${userName}` }
-          : { capability: 'create', status: 'ok', does: 'answers a create with the new user', adapts: 'used as is', detail: `POST /Users ${userName}` },
+          ? {
+              capability: 'create',
+              status: 'adapted',
+              does: "answers a create without the new user's id",
+              adapts: 'looks the new user up by userName',
+              detail: `POST /Users ${userName}`,
+            }
+          : {
+              capability: 'create',
+              status: 'ok',
+              does: 'answers a create with the new user',
+              adapts: 'used as is',
+              detail: `POST /Users ${userName}`,
+            },
       );
       // The ids of the target's users were looked at already; the throwaway user's tell only when they differ.
       const ids = this.idsFinding(user);
-      if (this.findings.find((f) => f.capability === 'ids')?.status !== ids.status) this.add({ ...ids, capability: 'ids (write probe)' });
+      if (this.findings.find((f) => f.capability === 'ids')?.status !== ids.status)
+        this.add({ ...ids, capability: 'ids (write probe)' });
       const uid = user.id;
 
       // What was kept of what was sent: the create's answer, and a read right after.
@@ -875,7 +1098,14 @@ class Probe {
           groupMaybe = true;
           return this.client.groups.create({ schemas: [SCHEMA.GROUP], displayName: groupName } as ScimGroup);
         },
-        (e) => this.add({ capability: 'group create', status: 'failed', does: `creating a group failed: ${message(e)}`, adapts: 'group sync cannot be used as is', detail: `POST /Groups ${groupName}` }),
+        (e) =>
+          this.add({
+            capability: 'group create',
+            status: 'failed',
+            does: `creating a group failed: ${message(e)}`,
+            adapts: 'group sync cannot be used as is',
+            detail: `POST /Groups ${groupName}`,
+          }),
       );
       groupMaybe = false;
       if (group) this.track('Group', group.id, groupName);
@@ -899,8 +1129,19 @@ class Probe {
       this.progress('write probe');
       const putSent = { ...sent, title: 'Compatibility probe (put)' };
       const put = await this.softly(
-        () => this.client.users.replace(uid, { ...putBody({ ...putSent, id: uid } as ScimUser, SCHEMA.USER), id: uid } as ScimUser),
-        (e) => this.add({ capability: 'PUT', status: 'failed', does: `PUT failed: ${statusOf(e)}`, adapts: this.caps.patch ? 'changes go as PATCH' : 'nothing: users cannot be changed', detail: `PUT /Users/${uid}` }),
+        () =>
+          this.client.users.replace(uid, {
+            ...putBody({ ...putSent, id: uid } as ScimUser, SCHEMA.USER),
+            id: uid,
+          } as ScimUser),
+        (e) =>
+          this.add({
+            capability: 'PUT',
+            status: 'failed',
+            does: `PUT failed: ${statusOf(e)}`,
+            adapts: this.caps.patch ? 'changes go as PATCH' : 'nothing: users cannot be changed',
+            detail: `PUT /Users/${uid}`,
+          }),
       );
       if (put) {
         const afterPut = (await this.softly(() => this.client.users.get(uid))) ?? put;
@@ -911,7 +1152,8 @@ class Probe {
           capability: 'PUT',
           status: newlyLost.length > 0 ? 'adapted' : 'ok',
           does: newlyLost.length > 0 ? `works, but clears ${newlyLost.join(', ')}` : 'replaces the user as sent',
-          adapts: newlyLost.length > 0 ? 'plans leave out what the target does not keep' : 'used when PATCH is not available',
+          adapts:
+            newlyLost.length > 0 ? 'plans leave out what the target does not keep' : 'used when PATCH is not available',
           detail: `PUT /Users/${uid}`,
         });
       }
@@ -925,7 +1167,13 @@ class Probe {
       // Members: add, read back, remove by filter form, add again, remove by value form.
       this.progress('write probe');
       if (group) await this.membersProbe(group.id, uid);
-      else this.add({ capability: 'members readable', status: 'untested', does: 'no throwaway group (its create failed)', adapts: 'learned on the first membership change' });
+      else
+        this.add({
+          capability: 'members readable',
+          status: 'untested',
+          does: 'no throwaway group (its create failed)',
+          adapts: 'learned on the first membership change',
+        });
     } finally {
       this.progress('cleanup');
       await this.cleanup({ user, group, userName, groupName, userMaybe, groupMaybe });
@@ -945,11 +1193,19 @@ class Probe {
 
   private async patchProbe(uid: string): Promise<void> {
     if (!this.caps.patch) {
-      this.add({ capability: 'PATCH', status: 'absent', does: 'not advertised', adapts: 'changes go as PUT of the whole resource' });
+      this.add({
+        capability: 'PATCH',
+        status: 'absent',
+        does: 'not advertised',
+        adapts: 'changes go as PUT of the whole resource',
+      });
       return;
     }
     const title = 'Compatibility probe (patched)';
-    const request: PatchRequest = { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'title', value: title }] };
+    const request: PatchRequest = {
+      schemas: [PATCH_OP_SCHEMA],
+      Operations: [{ op: 'replace', path: 'title', value: title }],
+    };
     try {
       const answer = await this.client.users.patch(uid, request);
       const after = answer && typeof answer.userName === 'string' ? answer : await this.client.users.get(uid);
@@ -957,7 +1213,9 @@ class Probe {
       this.add({
         capability: 'PATCH',
         status: kept ? 'ok' : 'adapted',
-        does: kept ? `replace by path works (${answer ? '200 with the user' : '204'})` : `replace by path answered ${answer ? 200 : 204}, but title is "${String(after.title)}"`,
+        does: kept
+          ? `replace by path works (${answer ? '200 with the user' : '204'})`
+          : `replace by path answered ${answer ? 200 : 204}, but title is "${String(after.title)}"`,
         adapts: kept ? 'changes go as PATCH' : 'changes are read back; what does not stick is reported',
         detail: `PATCH /Users/${uid} replace title`,
       });
@@ -968,15 +1226,27 @@ class Probe {
         capability: 'PATCH',
         status: unsupported ? 'adapted' : 'failed',
         does: `advertised, but replace by path answers ${statusOf(e)}`,
-        adapts: unsupported ? 'falls back to PUT of the whole resource' : 'the change fails with the server\'s message',
+        adapts: unsupported ? 'falls back to PUT of the whole resource' : "the change fails with the server's message",
         detail: `PATCH /Users/${uid} replace title`,
       });
     }
   }
 
   private async concurrencyProbe(uid: string): Promise<void> {
-    const at = (n: number): PatchRequest => ({ schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'title', value: `Compatibility probe ${n}` }] });
-    const write = (n: number) => (this.caps.patch ? this.client.users.patch(uid, at(n)) : this.client.users.get(uid).then((u) => this.client.users.replace(uid, { ...putBody(u, SCHEMA.USER), id: uid, title: `Compatibility probe ${n}` } as ScimUser)));
+    const at = (n: number): PatchRequest => ({
+      schemas: [PATCH_OP_SCHEMA],
+      Operations: [{ op: 'replace', path: 'title', value: `Compatibility probe ${n}` }],
+    });
+    const write = (n: number) =>
+      this.caps.patch
+        ? this.client.users.patch(uid, at(n))
+        : this.client.users.get(uid).then((u) =>
+            this.client.users.replace(uid, {
+              ...putBody(u, SCHEMA.USER),
+              id: uid,
+              title: `Compatibility probe ${n}`,
+            } as ScimUser),
+          );
     const results = await Promise.allSettled([1, 2, 3, 4].map(write));
     const fatal = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && isFatal(r.reason));
     if (fatal) throw fatal.reason;
@@ -991,26 +1261,45 @@ class Probe {
         detail: '4 PATCHes of the throwaway user at once',
       });
     } else if (failed.length > 0) {
-      this.add({ capability: 'concurrent writes', status: 'failed', does: `${failed.length} of 4 writes at once failed: ${statusOf(failed[0]!.reason)}`, adapts: 'the failures are reported per item', detail: '4 writes of the throwaway user at once' });
+      this.add({
+        capability: 'concurrent writes',
+        status: 'failed',
+        does: `${failed.length} of 4 writes at once failed: ${statusOf(failed[0]!.reason)}`,
+        adapts: 'the failures are reported per item',
+        detail: '4 writes of the throwaway user at once',
+      });
     } else {
-      this.add({ capability: 'concurrent writes', status: 'ok', does: 'takes 4 writes at once', adapts: 'writes in parallel (--concurrency)', detail: '4 writes of the throwaway user at once' });
+      this.add({
+        capability: 'concurrent writes',
+        status: 'ok',
+        does: 'takes 4 writes at once',
+        adapts: 'writes in parallel (--concurrency)',
+        detail: '4 writes of the throwaway user at once',
+      });
     }
   }
 
   private async ifMatchProbe(uid: string): Promise<void> {
     const stale = 'W/"scimctl-probe-stale"';
-    const request: PatchRequest = { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'title', value: 'Compatibility probe (if-match)' }] };
+    const request: PatchRequest = {
+      schemas: [PATCH_OP_SCHEMA],
+      Operations: [{ op: 'replace', path: 'title', value: 'Compatibility probe (if-match)' }],
+    };
     try {
       if (this.caps.patch) await this.client.users.patch(uid, request, { ifMatch: stale });
       else {
         const current = await this.client.users.get(uid);
-        await this.client.users.replace(uid, { ...putBody(current, SCHEMA.USER), id: uid } as ScimUser, { ifMatch: stale });
+        await this.client.users.replace(uid, { ...putBody(current, SCHEMA.USER), id: uid } as ScimUser, {
+          ifMatch: stale,
+        });
       }
       this.add({
         capability: 'If-Match',
         status: 'adapted',
         does: 'ignores If-Match: a write with a stale version was applied',
-        adapts: this.caps.etag ? 'sends If-Match anyway; changes by others between a read and a write are not detected' : 'sends no If-Match; changes by others between a read and a write are not detected',
+        adapts: this.caps.etag
+          ? 'sends If-Match anyway; changes by others between a read and a write are not detected'
+          : 'sends no If-Match; changes by others between a read and a write are not detected',
         detail: `${this.caps.patch ? 'PATCH' : 'PUT'} /Users/${uid} If-Match: ${stale}`,
       });
     } catch (e) {
@@ -1019,7 +1308,9 @@ class Probe {
       this.add({
         capability: 'If-Match',
         status: refused ? (this.caps.etag ? 'ok' : 'adapted') : 'failed',
-        does: refused ? 'refuses a write with a stale version (412)' : `a write with a stale If-Match answers ${statusOf(e)}`,
+        does: refused
+          ? 'refuses a write with a stale version (412)'
+          : `a write with a stale If-Match answers ${statusOf(e)}`,
         adapts: refused
           ? this.caps.etag
             ? 'sends If-Match on writes of what it read'
@@ -1033,7 +1324,12 @@ class Probe {
   private unkeptFindings(unkept: Record<string, UnkeptHow>): void {
     const paths = Object.keys(unkept).sort();
     if (paths.length === 0) {
-      this.add({ capability: 'attributes kept', status: 'ok', does: 'keeps every attribute as sent (create and PUT)', adapts: 'used as is' });
+      this.add({
+        capability: 'attributes kept',
+        status: 'ok',
+        does: 'keeps every attribute as sent (create and PUT)',
+        adapts: 'used as is',
+      });
       return;
     }
     for (const path of paths) {
@@ -1041,8 +1337,16 @@ class Probe {
       this.add({
         capability: `attribute ${path}`,
         status: 'adapted',
-        does: how === 'computed' ? 'computed: the server sets its own value' : how === 'single' ? 'single: only one value is kept' : 'dropped: not kept',
-        adapts: how === 'single' ? 'plans send and compare one value (the primary)' : 'plans leave it out, so a second plan is not the same change again',
+        does:
+          how === 'computed'
+            ? 'computed: the server sets its own value'
+            : how === 'single'
+              ? 'single: only one value is kept'
+              : 'dropped: not kept',
+        adapts:
+          how === 'single'
+            ? 'plans send and compare one value (the primary)'
+            : 'plans leave it out, so a second plan is not the same change again',
         detail: describeUnkept(path, how),
       });
     }
@@ -1054,7 +1358,10 @@ class Probe {
     const op = {
       method: 'PATCH' as const,
       path: `/Users/${encodeURIComponent(uid)}`,
-      data: { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'title', value: 'Compatibility probe (bulk)' }] },
+      data: {
+        schemas: [PATCH_OP_SCHEMA],
+        Operations: [{ op: 'replace', path: 'title', value: 'Compatibility probe (bulk)' }],
+      },
     };
     try {
       const [result] = await sendBulk(this.client.transport, [op]);
@@ -1066,8 +1373,12 @@ class Probe {
       this.add({
         capability: 'Bulk',
         status: ok ? 'ok' : 'adapted',
-        does: ok ? `advertised and works (max ${b.maxOperations || '?'} operations)` : `advertised, but a PATCH in a Bulk request answered ${result?.status || 'nothing'}`,
-        adapts: ok ? 'bulk-create uses it within its limits' : 'not used until the next discovery: bulk-create sends one request per user',
+        does: ok
+          ? `advertised and works (max ${b.maxOperations || '?'} operations)`
+          : `advertised, but a PATCH in a Bulk request answered ${result?.status || 'nothing'}`,
+        adapts: ok
+          ? 'bulk-create uses it within its limits'
+          : 'not used until the next discovery: bulk-create sends one request per user',
         detail: 'POST /Bulk (one PATCH of the throwaway user)',
       });
     } catch (e) {
@@ -1095,20 +1406,38 @@ class Probe {
   }
 
   private async membersProbe(gid: string, uid: string): Promise<void> {
-    const send = (Operations: PatchRequest['Operations']) => this.client.groups.patch(gid, { schemas: [PATCH_OP_SCHEMA], Operations });
+    const send = (Operations: PatchRequest['Operations']) =>
+      this.client.groups.patch(gid, { schemas: [PATCH_OP_SCHEMA], Operations });
     const addMember = () => send([{ op: 'add', path: 'members', value: [{ value: uid }] }]);
     if (!this.caps.patch) {
-      this.add({ capability: 'members readable', status: 'untested', does: 'no PATCH to add a member with', adapts: 'memberships are changed by PUT of the group with its members read first' });
+      this.add({
+        capability: 'members readable',
+        status: 'untested',
+        does: 'no PATCH to add a member with',
+        adapts: 'memberships are changed by PUT of the group with its members read first',
+      });
       return;
     }
     try {
       await addMember();
     } catch (e) {
       if (isFatal(e)) throw e;
-      this.add({ capability: 'member add', status: 'failed', does: `PATCH add members answers ${statusOf(e)}`, adapts: 'memberships cannot be changed as is', detail: `PATCH /Groups/${gid} add members` });
+      this.add({
+        capability: 'member add',
+        status: 'failed',
+        does: `PATCH add members answers ${statusOf(e)}`,
+        adapts: 'memberships cannot be changed as is',
+        detail: `PATCH /Groups/${gid} add members`,
+      });
       return;
     }
-    this.add({ capability: 'member add', status: 'ok', does: 'PATCH add members works', adapts: 'used as is (at most 100 members per PATCH)', detail: `PATCH /Groups/${gid} add members` });
+    this.add({
+      capability: 'member add',
+      status: 'ok',
+      does: 'PATCH add members works',
+      adapts: 'used as is (at most 100 members per PATCH)',
+      detail: `PATCH /Groups/${gid} add members`,
+    });
     const readable = (await this.softly(() => this.readMemberIds(gid)))?.has(uid);
     if (readable !== undefined) {
       await this.client.learn((l) => (l.membersReadable = readable));
@@ -1117,7 +1446,13 @@ class Probe {
       if (i >= 0) this.findings.splice(i, 1);
       this.add(
         readable
-          ? { capability: 'members readable', status: 'ok', does: 'a member added comes back when the group is read', adapts: 'used as is', detail: `GET /Groups/${gid}` }
+          ? {
+              capability: 'members readable',
+              status: 'ok',
+              does: 'a member added comes back when the group is read',
+              adapts: 'used as is',
+              detail: `GET /Groups/${gid}`,
+            }
           : {
               capability: 'members readable',
               status: 'adapted',
@@ -1127,7 +1462,8 @@ class Probe {
             },
       );
     }
-    const verify = async (): Promise<boolean | undefined> => (readable ? !(await this.readMemberIds(gid)).has(uid) : undefined);
+    const verify = async (): Promise<boolean | undefined> =>
+      readable ? !(await this.readMemberIds(gid)).has(uid) : undefined;
     const forms: Array<{ form: 'filter' | 'value'; op: PatchRequest['Operations'][number] }> = [
       { form: 'filter', op: { op: 'remove', path: `members[value eq ${literal(uid)}]` } },
       { form: 'value', op: { op: 'remove', path: 'members', value: [{ value: uid }] } },
@@ -1143,18 +1479,40 @@ class Probe {
         await send([op]);
         const gone = await verify();
         if (gone === false) {
-          this.add({ capability, status: 'adapted', does: 'answers success, but the member is still there', adapts: form === 'filter' ? 'falls back to the value form' : 'memberships cannot be removed reliably', detail });
+          this.add({
+            capability,
+            status: 'adapted',
+            does: 'answers success, but the member is still there',
+            adapts: form === 'filter' ? 'falls back to the value form' : 'memberships cannot be removed reliably',
+            detail,
+          });
           continue;
         }
         works.push(form);
-        this.add({ capability, status: 'ok', does: gone ? 'removes the member' : 'answers success (cannot be read back)', adapts: form === 'filter' ? 'used first (the RFC form)' : works.includes('filter') ? 'kept as the fallback' : 'used (the filter form is refused)', detail });
+        this.add({
+          capability,
+          status: 'ok',
+          does: gone ? 'removes the member' : 'answers success (cannot be read back)',
+          adapts:
+            form === 'filter'
+              ? 'used first (the RFC form)'
+              : works.includes('filter')
+                ? 'kept as the fallback'
+                : 'used (the filter form is refused)',
+          detail,
+        });
       } catch (e) {
         if (isFatal(e)) throw e;
         this.add({
           capability,
           status: form === 'filter' ? 'adapted' : 'failed',
           does: `refused: ${statusOf(e)}`,
-          adapts: form === 'filter' ? 'removes with the value form (path members, value [...])' : works.includes('filter') ? 'the filter form is used' : 'members cannot be removed by PATCH',
+          adapts:
+            form === 'filter'
+              ? 'removes with the value form (path members, value [...])'
+              : works.includes('filter')
+                ? 'the filter form is used'
+                : 'members cannot be removed by PATCH',
           detail,
         });
       }
@@ -1168,7 +1526,14 @@ class Probe {
 
   // --- cleanup -----------------------------------------------------------------------------------
 
-  private async cleanup(what: { user?: ScimUser; group?: ScimGroup; userName: string; groupName: string; userMaybe: boolean; groupMaybe: boolean }): Promise<void> {
+  private async cleanup(what: {
+    user?: ScimUser;
+    group?: ScimGroup;
+    userName: string;
+    groupName: string;
+    userMaybe: boolean;
+    groupMaybe: boolean;
+  }): Promise<void> {
     const gone: string[] = [];
     const before = this.leftBehind.length;
     const one = async (kind: 'User' | 'Group', known: string | undefined, maybe: boolean, name: string) => {
@@ -1176,7 +1541,12 @@ class Probe {
       if (!id && maybe) {
         // The create failed in a way that may still have created it: look for it by name.
         const found = await this.lookUp(kind, name);
-        if (found === 'failed') this.leftBehind.push({ kind, name, why: 'its create may have been carried out, and it could not be looked up' });
+        if (found === 'failed')
+          this.leftBehind.push({
+            kind,
+            name,
+            why: 'its create may have been carried out, and it could not be looked up',
+          });
         else id = found;
       }
       if (id && (await this.remove(kind, id, name))) gone.push(`${kind.toLowerCase()} ${id}`);
@@ -1184,12 +1554,18 @@ class Probe {
     // The group first: it refers to the user.
     await one('Group', what.group?.id, what.groupMaybe, what.groupName);
     await one('User', what.user?.id, what.userMaybe, what.userName);
-    for (const stray of this.strays.splice(0)) if (await this.remove('User', stray, '(made by POST /Users/.search)')) gone.push(`user ${stray}`);
+    for (const stray of this.strays.splice(0))
+      if (await this.remove('User', stray, '(made by POST /Users/.search)')) gone.push(`user ${stray}`);
     const left = this.leftBehind.slice(before);
     if (gone.length === 0 && left.length === 0) return;
     this.add(
       left.length === 0
-        ? { capability: 'cleanup', status: 'ok', does: `deleted ${gone.join(' and ')}; nothing left behind`, adapts: 'DELETE answered with 204 or 200: both are taken' }
+        ? {
+            capability: 'cleanup',
+            status: 'ok',
+            does: `deleted ${gone.join(' and ')}; nothing left behind`,
+            adapts: 'DELETE answered with 204 or 200: both are taken',
+          }
         : {
             capability: 'cleanup',
             status: 'failed',
@@ -1202,7 +1578,11 @@ class Probe {
   private async lookUp(kind: 'User' | 'Group', name: string): Promise<string | undefined | 'failed'> {
     try {
       const api = kind === 'User' ? this.client.users : this.client.groups;
-      const found = await api.toArray({ filter: eq(kind === 'User' ? 'userName' : 'displayName', name), limit: 2, verifyEmpty: true });
+      const found = await api.toArray({
+        filter: eq(kind === 'User' ? 'userName' : 'displayName', name),
+        limit: 2,
+        verifyEmpty: true,
+      });
       return found[0]?.id;
     } catch {
       return 'failed';
@@ -1220,14 +1600,26 @@ class Probe {
     }
     try {
       await api.get(id);
-      this.leftBehind.push({ kind, id, name, why: failure ? `DELETE failed: ${message(failure)}` : 'DELETE answered success, but it can still be read (the target may only deactivate)' });
+      this.leftBehind.push({
+        kind,
+        id,
+        name,
+        why: failure
+          ? `DELETE failed: ${message(failure)}`
+          : 'DELETE answered success, but it can still be read (the target may only deactivate)',
+      });
       return false;
     } catch (e) {
       if (e instanceof ResponseError && e.status === 404) {
         this.untrack(kind, id);
         return true;
       }
-      this.leftBehind.push({ kind, id, name, why: failure ? `DELETE failed: ${message(failure)}` : `its deletion could not be confirmed: ${message(e)}` });
+      this.leftBehind.push({
+        kind,
+        id,
+        name,
+        why: failure ? `DELETE failed: ${message(failure)}` : `its deletion could not be confirmed: ${message(e)}`,
+      });
       return false;
     }
   }
@@ -1278,7 +1670,11 @@ function overall(p: Probe): Finding {
     capability: 'overall',
     status: p.usable ? (adapted > 0 ? 'adapted' : 'ok') : 'failed',
     does: `${count('ok')} as expected, ${adapted} different, ${count('absent')} not offered, ${count('untested')} untested${failed > 0 ? `, ${failed} failed` : ''}`,
-    adapts: p.usable ? (adapted > 0 ? 'usable: scimctl adapts as above, for every command of this profile' : 'usable as is') : 'not usable as is (see the failed rows)',
+    adapts: p.usable
+      ? adapted > 0
+        ? 'usable: scimctl adapts as above, for every command of this profile'
+        : 'usable as is'
+      : 'not usable as is (see the failed rows)',
   };
 }
 
@@ -1305,7 +1701,12 @@ export async function probeTarget(client: ScimClient, options: ProbeOptions = {}
     if (options.writeProbe) {
       await p.writes();
     } else {
-      p.add({ capability: 'writes', status: 'untested', does: 'not tried (no --write-probe): create, PATCH, PUT, members, If-Match', adapts: 'learned from the answers of the first writes' });
+      p.add({
+        capability: 'writes',
+        status: 'untested',
+        does: 'not tried (no --write-probe): create, PATCH, PUT, members, If-Match',
+        adapts: 'learned from the answers of the first writes',
+      });
     }
     p.filterTruth();
   } catch (e) {
@@ -1314,9 +1715,18 @@ export async function probeTarget(client: ScimClient, options: ProbeOptions = {}
     p.usable = false;
   }
   // Without the write probe nothing is deleted: what a search made stays, and is reported.
-  for (const id of p.strays.splice(0)) p.leftBehind.push({ kind: 'User', id, name: '(made by POST /Users/.search)', why: 'the target took a search request for a create' });
+  for (const id of p.strays.splice(0))
+    p.leftBehind.push({
+      kind: 'User',
+      id,
+      name: '(made by POST /Users/.search)',
+      why: 'the target took a search request for a create',
+    });
   p.findings.push(overall(p));
-  const findings = p.findings.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f.capability) - rank(b.f.capability) || a.i - b.i).map(({ f }) => f);
+  const findings = p.findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f.capability) - rank(b.f.capability) || a.i - b.i)
+    .map(({ f }) => f);
   return {
     usable: p.usable,
     writeProbe: options.writeProbe === true,

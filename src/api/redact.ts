@@ -6,7 +6,14 @@
 const MASK = '***';
 
 /** Header names whose values are always secret. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key']);
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+]);
 
 /** Query parameters whose names say they carry a credential (`access_token`, `client_secret`, `X-Amz-Signature`, …). */
 const CREDENTIAL_PARAM =
@@ -63,7 +70,10 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 }
 
 /** A copy of headers with secret values masked, for debug output. */
-export function redactHeaders(headers: Record<string, string>, secrets: readonly string[] = []): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string>,
+  secrets: readonly string[] = [],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? MASK : redact(value, secrets);

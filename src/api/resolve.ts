@@ -33,7 +33,12 @@ async function byFilter<T extends ScimResource>(api: ResourceApi<T>, filter: Fil
 
 function pick<T extends ScimResource>(kind: string, ref: string, found: T[], label: (r: T) => string): T | undefined {
   if (found.length === 1) return found[0];
-  if (found.length > 1) throw new AmbiguousError(kind, ref, found.map((r) => ({ id: r.id, label: label(r) })));
+  if (found.length > 1)
+    throw new AmbiguousError(
+      kind,
+      ref,
+      found.map((r) => ({ id: r.id, label: label(r) })),
+    );
   return undefined;
 }
 

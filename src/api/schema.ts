@@ -4,7 +4,8 @@
  */
 import { SCHEMA } from './types.ts';
 
-export type AttributeType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
+export type AttributeType =
+  'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
 
 export interface AttributeDef {
   name: string;
@@ -26,12 +27,22 @@ export interface SchemaDef {
 }
 
 type Opts = Partial<Omit<AttributeDef, 'name' | 'type'>>;
-const attr = (name: string, type: AttributeType, opts: Opts = {}): AttributeDef => ({ name, type, multiValued: false, ...opts });
+const attr = (name: string, type: AttributeType, opts: Opts = {}): AttributeDef => ({
+  name,
+  type,
+  multiValued: false,
+  ...opts,
+});
 const str = (name: string, opts: Opts = {}) => attr(name, 'string', opts);
 const ro = { mutability: 'readOnly' } as const;
 
 /** The sub-attributes of a typical multi-valued attribute (emails, phoneNumbers, …). */
-const multi = (name: string, types: string[], valueType: AttributeType = 'string', extra: AttributeDef[] = []): AttributeDef =>
+const multi = (
+  name: string,
+  types: string[],
+  valueType: AttributeType = 'string',
+  extra: AttributeDef[] = [],
+): AttributeDef =>
   attr(name, 'complex', {
     multiValued: true,
     subAttributes: [
@@ -47,7 +58,12 @@ const groupRef = (name: string, opts: Opts = {}) =>
   attr(name, 'complex', {
     multiValued: true,
     ...opts,
-    subAttributes: [str('value', opts.mutability ? ro : { mutability: 'immutable' }), attr('$ref', 'reference', opts.mutability ? ro : {}), str('display', ro), str('type', opts.mutability ? ro : { mutability: 'immutable' })],
+    subAttributes: [
+      str('value', opts.mutability ? ro : { mutability: 'immutable' }),
+      attr('$ref', 'reference', opts.mutability ? ro : {}),
+      str('display', ro),
+      str('type', opts.mutability ? ro : { mutability: 'immutable' }),
+    ],
   });
 
 /** Attributes every resource has (RFC 7643 §3.1). */
@@ -56,7 +72,13 @@ export const COMMON_ATTRIBUTES: AttributeDef[] = [
   str('externalId', { caseExact: true }),
   attr('meta', 'complex', {
     mutability: 'readOnly',
-    subAttributes: [str('resourceType', ro), attr('created', 'dateTime', ro), attr('lastModified', 'dateTime', ro), attr('location', 'reference', ro), str('version', { ...ro, caseExact: true })],
+    subAttributes: [
+      str('resourceType', ro),
+      attr('created', 'dateTime', ro),
+      attr('lastModified', 'dateTime', ro),
+      attr('location', 'reference', ro),
+      str('version', { ...ro, caseExact: true }),
+    ],
   }),
   attr('schemas', 'reference', { multiValued: true, caseExact: true }),
 ];
@@ -67,7 +89,9 @@ export const USER_SCHEMA: SchemaDef = {
   attributes: [
     str('userName', { required: true, uniqueness: 'server' }),
     attr('name', 'complex', {
-      subAttributes: ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix'].map((n) => str(n)),
+      subAttributes: ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix'].map(
+        (n) => str(n),
+      ),
     }),
     str('displayName'),
     str('nickName'),
@@ -85,10 +109,9 @@ export const USER_SCHEMA: SchemaDef = {
     multi('photos', ['photo', 'thumbnail'], 'reference'),
     attr('addresses', 'complex', {
       multiValued: true,
-      subAttributes: ['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country'].map((n) => str(n)).concat([
-        str('type', { canonicalValues: ['work', 'home', 'other'] }),
-        attr('primary', 'boolean'),
-      ]),
+      subAttributes: ['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country']
+        .map((n) => str(n))
+        .concat([str('type', { canonicalValues: ['work', 'home', 'other'] }), attr('primary', 'boolean')]),
     }),
     groupRef('groups', { mutability: 'readOnly' }),
     multi('entitlements', []),
@@ -135,7 +158,8 @@ export interface CompletedSchemas {
   undeclared: ReadonlyMap<string, string>;
 }
 
-const schemaAttr = (defs: readonly AttributeDef[], name: string) => defs.find((d) => lowerName(d.name) === lowerName(name));
+const schemaAttr = (defs: readonly AttributeDef[], name: string) =>
+  defs.find((d) => lowerName(d.name) === lowerName(name));
 
 /**
  * The target's schemas completed with the built-in ones: every RFC 7643 attribute a schema of
@@ -149,7 +173,8 @@ export function completeSchemas(schemas: readonly SchemaDef[]): CompletedSchemas
   const fitted = schemas.map((schema): SchemaDef => {
     const builtin = BUILTIN_SCHEMAS.find((b) => lowerName(b.id) === lowerName(schema.id));
     if (!builtin || builtin === schema) return schema;
-    // Users' paths only: the core User schema unprefixed, extensions under their URN (the Group schema is not a user's).
+    // Users' paths only: the core User schema unprefixed, extensions under their URN (the Group schema is not a
+    // user's).
     const core = lowerName(schema.id) === lowerName(SCHEMA.USER);
     const tracked = core || lowerName(schema.id) !== lowerName(SCHEMA.GROUP);
     const prefix = core ? '' : `${lowerName(schema.id)}:`;
@@ -175,8 +200,6 @@ export function completeSchemas(schemas: readonly SchemaDef[]): CompletedSchemas
   });
   return { schemas: fitted, undeclared };
 }
-
-
 
 /**
  * Looks attribute definitions up by path, across the core schema of a resource

@@ -27,7 +27,10 @@ export async function* searchUsersByName(
   needle: string,
   log: (m: string) => void,
   progress?: { update(done: number, total?: number): void },
-  /** An empty answer from a server not known to answer `co` is confirmed by a scan (false: a caller that scans anyway, the TUI). */
+  /**
+   * An empty answer from a server not known to answer `co` is confirmed by a scan (false: a caller that scans anyway,
+   * the TUI).
+   */
   confirmEmpty = true,
 ): AsyncGenerator<ScimUser> {
   const seen = new Set<string>();
@@ -55,7 +58,13 @@ export async function* searchUsersByName(
     let any = false;
     for await (const user of users.list({ onPage: ({ received, total }) => progress?.update(received, total) })) {
       if (!nameMatches(user, needle)) continue;
-      if (!any) await users.client.learnFilter(users.endpoint, ['co'], 'wrong', `the server answered "co" filters with nothing, although a listing has "${needle}"`);
+      if (!any)
+        await users.client.learnFilter(
+          users.endpoint,
+          ['co'],
+          'wrong',
+          `the server answered "co" filters with nothing, although a listing has "${needle}"`,
+        );
       any = true;
       yield user;
     }
@@ -63,4 +72,3 @@ export async function* searchUsersByName(
   }
   yield* found;
 }
-

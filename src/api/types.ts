@@ -40,7 +40,14 @@ export interface MultiValue {
 
 export interface ScimUser extends ScimResource {
   userName: string;
-  name?: { formatted?: string; familyName?: string; givenName?: string; middleName?: string; honorificPrefix?: string; honorificSuffix?: string };
+  name?: {
+    formatted?: string;
+    familyName?: string;
+    givenName?: string;
+    middleName?: string;
+    honorificPrefix?: string;
+    honorificSuffix?: string;
+  };
   displayName?: string;
   nickName?: string;
   title?: string;

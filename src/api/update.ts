@@ -24,7 +24,11 @@ export interface AttributeChange {
 
 /** Unassigned (RFC 7643 §2.5): missing, null, "", [], or a complex value with nothing assigned in it. */
 const isUnset = (v: unknown): boolean =>
-  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.values(v).every(isUnset));
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  (Array.isArray(v) && v.length === 0) ||
+  (isPlainObject(v) && Object.values(v).every(isUnset));
 
 /** Order-insensitive equality for SCIM values (multi-valued attributes are unordered; names ignore case). */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -109,8 +113,13 @@ export function changesToPatch(changes: AttributeChange[]): PatchRequest {
       const before = c.before;
       const after = c.after;
       const afterKeys = caseInsensitiveKeys(after);
-      const gone = Object.keys(before).filter((k) => !isUnset(before[k]) && isUnset(after[afterKeys.get(k.toLowerCase()) ?? k]));
-      return [...gone.map((k): PatchOperation => ({ op: 'remove', path: `${c.path}.${k}` })), { op: 'replace', path: c.path, value: c.after }];
+      const gone = Object.keys(before).filter(
+        (k) => !isUnset(before[k]) && isUnset(after[afterKeys.get(k.toLowerCase()) ?? k]),
+      );
+      return [
+        ...gone.map((k): PatchOperation => ({ op: 'remove', path: `${c.path}.${k}` })),
+        { op: 'replace', path: c.path, value: c.after },
+      ];
     }
     return [{ op: 'replace', path: c.path, value: c.after }];
   });
@@ -144,8 +153,15 @@ export interface UpdateOutcome<T> {
 
 /** A write refused because the resource changed on the server after we read it. */
 export class ChangedOnServerError extends ScimError {
-  constructor(readonly resourceId: string, cause: ResponseError) {
-    super(412, undefined, `the resource ${resourceId} changed on the server since it was read; nothing was overwritten (read it again and retry)`);
+  constructor(
+    readonly resourceId: string,
+    cause: ResponseError,
+  ) {
+    super(
+      412,
+      undefined,
+      `the resource ${resourceId} changed on the server since it was read; nothing was overwritten (read it again and retry)`,
+    );
     this.name = 'ChangedOnServerError';
     this.request = cause.request;
   }
@@ -153,7 +169,8 @@ export class ChangedOnServerError extends ScimError {
 
 /** The value at a change's path: `title`, `name`, or an extension's `urn:…:User:department`. */
 function valueAt(resource: Record<string, unknown>, path: string): unknown {
-  if (!/^urn:/i.test(path)) return resource[Object.keys(resource).find((k) => k.toLowerCase() === path.toLowerCase()) ?? path];
+  if (!/^urn:/i.test(path))
+    return resource[Object.keys(resource).find((k) => k.toLowerCase() === path.toLowerCase()) ?? path];
   const cut = path.lastIndexOf(':');
   const urn = path.slice(0, cut).toLowerCase();
   const ext = Object.entries(resource).find(([k]) => k.toLowerCase() === urn)?.[1];
@@ -170,7 +187,12 @@ export function changesInPlace(resource: Record<string, unknown>, changes: reado
  * have been carried out (some servers apply a rename, then answer 500). Read the resource:
  * if it has the changes, the write is done; otherwise it really changed meanwhile.
  */
-export async function settledAfter412<T extends ScimResource>(api: ResourceApi<T>, id: string, changes: readonly AttributeChange[], e: unknown): Promise<boolean> {
+export async function settledAfter412<T extends ScimResource>(
+  api: ResourceApi<T>,
+  id: string,
+  changes: readonly AttributeChange[],
+  e: unknown,
+): Promise<boolean> {
   if (!(e instanceof ResponseError && e.status === 412 && e.afterUncertainAttempt)) return false;
   return changesInPlace(await api.get(id), changes);
 }

@@ -7,7 +7,8 @@
  *   export const usersGetCommand = defineCommand({
  *     command: 'get <user>',
  *     describe: 'Show one user',
- *     builder: (y) => y.positional('user', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+ *     builder: (y) => y.positional('user', { type: 'string', demandOption: true }).option('json', { type: 'boolean',
+ * default: false }),
  *     run: async (argv, f) => { ... argv.user (string), argv.json (boolean) ... },
  *   });
  *
@@ -21,7 +22,11 @@ import type { Factory } from './factory.ts';
 /** The flags every command takes: buildCli declares them at the top level. */
 export const GLOBAL_OPTIONS = {
   profile: { alias: 'p', type: 'string', global: true, describe: 'Connection profile to use' },
-  'allow-insecure-http': { type: 'boolean', global: true, describe: 'Allow plain http:// to hosts other than this machine' },
+  'allow-insecure-http': {
+    type: 'boolean',
+    global: true,
+    describe: 'Allow plain http:// to hosts other than this machine',
+  },
   timeout: { type: 'number', global: true, describe: 'Per-request timeout in seconds (default 30)' },
   retries: { type: 'number', global: true, describe: 'Retries of a failed request (default 4; 0 to fail at once)' },
 } as const satisfies Record<string, Options>;
@@ -58,7 +63,9 @@ type Flags<A> = Flat<
     -readonly [K in keyof Camel<A> as undefined extends Camel<A>[K] ? K : never]?: Camel<A>[K];
   }
 >;
-type Camel<A> = { [K in keyof CommandArgs<A> as K extends `${string}-${string}` | '_' | '$0' ? never : K]: CommandArgs<A>[K] };
+type Camel<A> = {
+  [K in keyof CommandArgs<A> as K extends `${string}-${string}` | '_' | '$0' ? never : K]: CommandArgs<A>[K];
+};
 type Flat<T> = { [K in keyof T]: T[K] };
 
 export interface CommandSpec<A extends GlobalOptions> {
@@ -91,7 +98,12 @@ export function defineCommand<A extends GlobalOptions>(spec: CommandSpec<A>): Cl
 
 /** The global flags out of a command's parsed flags. */
 export function globalArgs(argv: ArgumentsCamelCase<GlobalOptions>): GlobalArgs {
-  return { profile: argv.profile, allowInsecureHttp: argv.allowInsecureHttp, timeout: argv.timeout, retries: argv.retries };
+  return {
+    profile: argv.profile,
+    allowInsecureHttp: argv.allowInsecureHttp,
+    timeout: argv.timeout,
+    retries: argv.retries,
+  };
 }
 
 /** Splits `a,b , c` lists given once or repeated. */

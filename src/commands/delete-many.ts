@@ -34,7 +34,9 @@ export async function confirmTargets<T extends ScimResource>(
 ): Promise<void> {
   const n = o.targets.length;
   const past = `${o.verb}d`;
-  const preview = f.io.isStderrTTY ? renderTable(o.targets, o.preview, f.io.columns) : o.targets.map((r) => renderTsvRow(r, o.preview));
+  const preview = f.io.isStderrTTY
+    ? renderTable(o.targets, o.preview, f.io.columns)
+    : o.targets.map((r) => renderTsvRow(r, o.preview));
   f.io.stderr.write(`scimctl: ${n} ${o.noun}(s) will be ${past}:\n${preview.map((l) => `  ${l}`).join('\n')}\n`);
   if (o.yes) return;
   const ok = await confirmTyped(f.io, `${o.verb[0]!.toUpperCase()}${o.verb.slice(1)} ${n} ${o.noun}(s)? ${o.warning}`, {
@@ -51,7 +53,14 @@ export async function deleteMany<T extends ScimResource>(opts: DeleteManyOptions
   const { found, missing } = await resolveMany(opts.refs, opts.resolve);
   const results: ItemResult[] = missing.map((ref) => ({ ref, status: 'already-gone', detail: `no such ${opts.noun}` }));
   if (found.length > 0) {
-    await confirmTargets(f, { targets: found.map((x) => x.resource), preview: opts.preview, noun: opts.noun, verb: 'delete', yes: opts.yes, warning: 'This cannot be undone.' });
+    await confirmTargets(f, {
+      targets: found.map((x) => x.resource),
+      preview: opts.preview,
+      noun: opts.noun,
+      verb: 'delete',
+      yes: opts.yes,
+      warning: 'This cannot be undone.',
+    });
     const progress = progressBar(f.io, `Deleting ${opts.noun}s`);
     let done = 0;
     const outcomes = await runAll(
@@ -62,7 +71,8 @@ export async function deleteMany<T extends ScimResource>(opts: DeleteManyOptions
           return { ref, id: resource.id, name: opts.label(resource), status: 'deleted' };
         } catch (e) {
           // Someone (or an earlier, interrupted run) deleted it already: the goal is met.
-          if (e instanceof ResponseError && e.status === 404) return { ref, id: resource.id, name: opts.label(resource), status: 'already-gone' };
+          if (e instanceof ResponseError && e.status === 404)
+            return { ref, id: resource.id, name: opts.label(resource), status: 'already-gone' };
           throw e;
         }
       },
@@ -71,7 +81,17 @@ export async function deleteMany<T extends ScimResource>(opts: DeleteManyOptions
     progress.finish();
     outcomes.forEach((o, i) => {
       const { ref, resource } = found[i]!;
-      results.push(o.ok ? o.value : { ref, id: resource.id, name: opts.label(resource), status: 'failed', detail: o.error instanceof Error ? o.error.message : String(o.error) });
+      results.push(
+        o.ok
+          ? o.value
+          : {
+              ref,
+              id: resource.id,
+              name: opts.label(resource),
+              status: 'failed',
+              detail: o.error instanceof Error ? o.error.message : String(o.error),
+            },
+      );
     });
   }
   await printResults(f.io, results, opts.json, ['deleted', 'already-gone', 'failed']);

@@ -23,14 +23,18 @@ const PROFILE = 'demo';
 
 /** `f` is built for the demo profile (the command's `globals`); `flags.profile` is as given. */
 async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factory): Promise<void> {
-  if (flags.profile !== undefined && flags.profile !== PROFILE) throw new UsageError(`the demo always uses the "${PROFILE}" profile; leave out --profile`);
-  if (!Number.isInteger(flags.users) || flags.users < 20 || flags.users > 100_000) throw new UsageError('--users must be a whole number from 20 to 100000');
+  if (flags.profile !== undefined && flags.profile !== PROFILE)
+    throw new UsageError(`the demo always uses the "${PROFILE}" profile; leave out --profile`);
+  if (!Number.isInteger(flags.users) || flags.users < 20 || flags.users > 100_000)
+    throw new UsageError('--users must be a whole number from 20 to 100000');
   const { sampleOrganisation, laterExport, scimUser, lockHolder } = await import('../server/index.ts');
   const home = join(dataDir(f.env), 'demo');
   const storeDir = join(home, 'store');
   const running = lockHolder(storeDir);
   if (running !== undefined) {
-    throw new UsageError(`a demo is already running (process ${running}); use it (scimctl --profile ${PROFILE} users list) or stop it first`);
+    throw new UsageError(
+      `a demo is already running (process ${running}); use it (scimctl --profile ${PROFILE} users list) or stop it first`,
+    );
   }
   rmSync(storeDir, { recursive: true, force: true });
   mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -38,7 +42,10 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
   const org = sampleOrganisation(flags.users, 20);
   const token = randomBytes(24).toString('hex');
   const stop = untilStopped();
-  const server = await startServing({ host: '127.0.0.1', port: flags.port, data: storeDir, token, seed: org, fsync: false }, f).catch((e: unknown) => {
+  const server = await startServing(
+    { host: '127.0.0.1', port: flags.port, data: storeDir, token, seed: org, fsync: false },
+    f,
+  ).catch((e: unknown) => {
     stop.release();
     throw e;
   });
@@ -47,7 +54,11 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
     const later = laterExport(org);
     const sourcePath = join(home, 'hr-export.json');
     const resources = later.users.map((u) => ({ ...scimUser(u), groups: u.groups.map((display) => ({ display })) }));
-    writeFileSync(sourcePath, `${JSON.stringify({ schemas: [SCHEMA.LIST_RESPONSE], totalResults: resources.length, Resources: resources }, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(
+      sourcePath,
+      `${JSON.stringify({ schemas: [SCHEMA.LIST_RESPONSE], totalResults: resources.length, Resources: resources }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
 
     const profiles = await f.profiles();
     profiles.set(PROFILE, { url: server.url, auth: { type: 'bearer', token }, sync: { source: sourcePath } });
@@ -60,7 +71,9 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
       lastRecordCount: org.users.length,
     });
     const inactive = org.users.filter((u) => !u.active).length;
-    f.log(`demo server at ${server.url} with ${org.users.length} users (${inactive} inactive) and ${org.groups.length} groups; profile "${PROFILE}"`);
+    f.log(
+      `demo server at ${server.url} with ${org.users.length} users (${inactive} inactive) and ${org.groups.length} groups; profile "${PROFILE}"`,
+    );
     f.log(
       `sample HR export: ${sourcePath} (${later.changes.hired.length} new hires, ${later.changes.left.length} leavers, ` +
         `${later.changes.retitled.length} new titles, ${later.changes.moved.length} moved to another department)`,
@@ -68,14 +81,19 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
 
     const terminal = f.io.isStdoutTTY && f.io.stdin.isTTY && !f.env.CI;
     if (terminal) {
-      f.log('opening the explorer: 3 then p plans a sync from the HR export; ? lists the keys; q quits (the server stops with it)');
+      f.log(
+        'opening the explorer: 3 then p plans a sync from the HR export; ? lists the keys; q quits (the server stops with it)',
+      );
       const { runTui } = await import('./tui.ts');
       // The explorer ends on q or Ctrl+C; a SIGTERM meanwhile ends the demo too.
       await Promise.race([runTui(f), stop.wait()]);
       return;
     }
 
-    const [{ runSyncPlan }, { SYNC_DEFAULTS }] = await Promise.all([import('./sync/plan.ts'), import('../sync/defaults.ts')]);
+    const [{ runSyncPlan }, { SYNC_DEFAULTS }] = await Promise.all([
+      import('./sync/plan.ts'),
+      import('../sync/defaults.ts'),
+    ]);
     await runSyncPlan({ ...SYNC_DEFAULTS, source: sourcePath, json: false, detailedExitcode: false, apply: false }, f);
     f.io.stderr.write(hints(sourcePath, flags.keepRunning));
     if (flags.keepRunning) {
@@ -110,7 +128,11 @@ function demoOptions(y: GlobalArgv) {
   return y
     .option('users', { type: 'number', default: 500, describe: 'Size of the sample organisation' })
     .option('port', { type: 'number', default: 0, describe: 'Port of the demo server (0 = any free port)' })
-    .option('keep-running', { type: 'boolean', default: false, describe: 'Without a terminal: keep the server up after printing the plan, until Ctrl+C' });
+    .option('keep-running', {
+      type: 'boolean',
+      default: false,
+      describe: 'Without a terminal: keep the server up after printing the plan, until Ctrl+C',
+    });
 }
 
 export const demoCommand = defineCommand({

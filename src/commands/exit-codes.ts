@@ -3,7 +3,14 @@
  * scimctl ends. Documented in the README (its table is checked against
  * EXIT_CODE_MEANINGS by test/unit/exit-codes.test.ts).
  */
-import { AmbiguousError, ClientUsageError, IncompleteListingError, NotFoundError, RequestError, ResponseError } from '../api/errors.ts';
+import {
+  AmbiguousError,
+  ClientUsageError,
+  IncompleteListingError,
+  NotFoundError,
+  RequestError,
+  ResponseError,
+} from '../api/errors.ts';
 import { AuthError, CallerError } from '../util/errors.ts';
 
 export const ExitCode = {
@@ -23,12 +30,14 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** What each exit code means, worded as the README's exit-code table words it. */
 export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   [ExitCode.OK]: 'success',
-  [ExitCode.ERROR]: 'an error not listed below (a server error, a malformed response, a listing that failed part-way, a write that failed for some items)',
+  [ExitCode.ERROR]:
+    'an error not listed below (a server error, a malformed response, a listing that failed part-way, a write that failed for some items)',
   [ExitCode.USAGE]:
     'usage: bad flags or arguments (a bad number names its option), a bad input file or plan file (nothing was sent), missing configuration, an ambiguous name, a confirmation needed where there is no terminal (pass `--yes`) or refused',
   [ExitCode.CHANGES_PENDING]: '`--detailed-exitcode`: the plan has changes',
   [ExitCode.AUTH]: 'authentication (401) or permission (403) refused, or an LDAP bind refused',
-  [ExitCode.NOT_FOUND]: 'the named user or group does not exist (for activate/deactivate and update-attributes: some did not)',
+  [ExitCode.NOT_FOUND]:
+    'the named user or group does not exist (for activate/deactivate and update-attributes: some did not)',
   [ExitCode.UNAVAILABLE]: 'the server could not be reached, timed out, or was unavailable (502/503/504 after retries)',
   [ExitCode.REFUSED]:
     'a sync safety check stopped the run before anything was applied (a threshold: deletions, membership removals, group deletions; an empty source or one without group data; source drift; a stale plan)',
@@ -77,7 +86,8 @@ export const EXIT_CODE_BY_STATUS: Readonly<Record<number, ExitCodeValue>> = {
   504: ExitCode.UNAVAILABLE,
 };
 
-const byClass = (error: unknown): ExitCodeValue | undefined => EXIT_CODE_BY_CLASS.find(([type]) => error instanceof type)?.[1];
+const byClass = (error: unknown): ExitCodeValue | undefined =>
+  EXIT_CODE_BY_CLASS.find(([type]) => error instanceof type)?.[1];
 
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof SilentExit) return error.code;
@@ -88,7 +98,8 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
     // A listing cut short ends as what cut it short would have: an answer's status (a 404 part-way
     // through names no missing user or group) or an unreachable server.
     const cause = error.cause;
-    if (cause instanceof ResponseError && cause.status !== 404) return EXIT_CODE_BY_STATUS[cause.status] ?? ExitCode.ERROR;
+    if (cause instanceof ResponseError && cause.status !== 404)
+      return EXIT_CODE_BY_STATUS[cause.status] ?? ExitCode.ERROR;
     if (cause instanceof RequestError) return ExitCode.UNAVAILABLE;
   }
   return ExitCode.ERROR;

@@ -76,7 +76,9 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
       capabilityCache: fileCapabilityCache(env, c.name, c.url),
       onAdapt: (message: string) => f.log(message),
       onRetry: (info: RetryInfo) =>
-        f.log(`retrying ${info.method} ${new URL(info.url).pathname} in ${(info.delayMs / 1000).toFixed(1)} s (${info.reason}; retry ${info.attempt})`),
+        f.log(
+          `retrying ${info.method} ${new URL(info.url).pathname} in ${(info.delayMs / 1000).toFixed(1)} s (${info.reason}; retry ${info.attempt})`,
+        ),
     });
   }
   return f;

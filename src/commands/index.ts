@@ -15,15 +15,51 @@ type Part = { group: Register } | { leaf: Register };
 
 /** The top level: what `scimctl --help` lists, and how to load each part. */
 const TREE: Array<{ command: string; describe: string; load: () => Promise<Part> }> = [
-  { command: 'users', describe: 'List, inspect, create, update and delete users', load: async () => ({ group: (await import('./users/index.ts')).default }) },
-  { command: 'groups', describe: 'List, inspect and change groups and their members', load: async () => ({ group: (await import('./groups/index.ts')).default }) },
-  { command: 'export <type>', describe: 'Export users or groups as a SCIM ListResponse (JSON) or CSV', load: async () => leaf((await import('./export/export.ts')).exportCommand) },
-  { command: 'sync', describe: 'Make the target match a source of truth: plan, apply, run', load: async () => ({ group: (await import('./sync/index.ts')).default }) },
-  { command: 'runs', describe: 'The history of sync runs', load: async () => ({ group: (await import('./runs/index.ts')).default }) },
-  { command: 'tui', describe: 'Open the full-screen explorer (the default on a terminal)', load: async () => leaf((await import('./tui.ts')).tuiCommand) },
-  { command: 'serve', describe: 'Run a SCIM 2.0 server on this machine (a local store, or a source file read-only)', load: async () => leaf((await import('./serve.ts')).serveCommand) },
-  { command: 'demo', describe: 'Try scimctl on a sample organisation: no account needed', load: async () => leaf((await import('./demo.ts')).demoCommand) },
-  { command: 'profile', describe: 'Manage connection profiles', load: async () => ({ group: (await import('./profile/index.ts')).default }) },
+  {
+    command: 'users',
+    describe: 'List, inspect, create, update and delete users',
+    load: async () => ({ group: (await import('./users/index.ts')).default }),
+  },
+  {
+    command: 'groups',
+    describe: 'List, inspect and change groups and their members',
+    load: async () => ({ group: (await import('./groups/index.ts')).default }),
+  },
+  {
+    command: 'export <type>',
+    describe: 'Export users or groups as a SCIM ListResponse (JSON) or CSV',
+    load: async () => leaf((await import('./export/export.ts')).exportCommand),
+  },
+  {
+    command: 'sync',
+    describe: 'Make the target match a source of truth: plan, apply, run',
+    load: async () => ({ group: (await import('./sync/index.ts')).default }),
+  },
+  {
+    command: 'runs',
+    describe: 'The history of sync runs',
+    load: async () => ({ group: (await import('./runs/index.ts')).default }),
+  },
+  {
+    command: 'tui',
+    describe: 'Open the full-screen explorer (the default on a terminal)',
+    load: async () => leaf((await import('./tui.ts')).tuiCommand),
+  },
+  {
+    command: 'serve',
+    describe: 'Run a SCIM 2.0 server on this machine (a local store, or a source file read-only)',
+    load: async () => leaf((await import('./serve.ts')).serveCommand),
+  },
+  {
+    command: 'demo',
+    describe: 'Try scimctl on a sample organisation: no account needed',
+    load: async () => leaf((await import('./demo.ts')).demoCommand),
+  },
+  {
+    command: 'profile',
+    describe: 'Manage connection profiles',
+    load: async () => ({ group: (await import('./profile/index.ts')).default }),
+  },
 ];
 
 /** A top-level command: registering it hands yargs its module, flags typed as its builder declares. */
@@ -62,7 +98,12 @@ export function commandWords(args: readonly string[]): string[] {
 const EPILOG = `Connection: --profile NAME, or SCIMCTL_URL + SCIMCTL_TOKEN (environment or ./.env), or the current profile.
 Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 changes pending, 4 auth, 5 not found, 6 server unreachable, 7 refused by a safety check.`;
 
-export function buildCli(args: string[], ctx: CliContext, width: number, loaded: Map<string, Part> = new Map()): GlobalArgv {
+export function buildCli(
+  args: string[],
+  ctx: CliContext,
+  width: number,
+  loaded: Map<string, Part> = new Map(),
+): GlobalArgv {
   let cli: GlobalArgv = yargs(args)
     .scriptName('scimctl')
     .usage('$0 <command> [options]\n\nA console for SCIM 2.0 user provisioning.')
@@ -71,7 +112,13 @@ export function buildCli(args: string[], ctx: CliContext, width: number, loaded:
     const part = loaded.get(t.command);
     if (part && 'leaf' in part) cli = part.leaf(cli, ctx);
     // A part that is not loaded is not the one running: its name and description are all yargs needs.
-    else cli = cli.command({ command: t.command, describe: t.describe, builder: (y: GlobalArgv) => (part ? part.group(y, ctx) : y), handler: () => undefined });
+    else
+      cli = cli.command({
+        command: t.command,
+        describe: t.describe,
+        builder: (y: GlobalArgv) => (part ? part.group(y, ctx) : y),
+        handler: () => undefined,
+      });
   }
   return (
     cli

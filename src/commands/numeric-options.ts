@@ -11,9 +11,14 @@ type Rule = (value: unknown) => string | undefined;
 const integer =
   (min: number, max = Number.MAX_SAFE_INTEGER): Rule =>
   (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `takes a whole number${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}`;
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? undefined
+      : `takes a whole number${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}`;
 
-const positive: Rule = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'takes a number of seconds above 0 (e.g. 30 or 2.5)');
+const positive: Rule = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0
+    ? undefined
+    : 'takes a number of seconds above 0 (e.g. 30 or 2.5)';
 
 const limit =
   (flag: string): Rule =>
@@ -56,7 +61,9 @@ const RULES: Record<string, { number: boolean; rule: Rule }> = {
   'max-group-deletes': { number: false, rule: limit('--max-group-deletes') },
 };
 
-/** What was typed after `--name` (or in `--name=value`), for messages: yargs keeps NaN of a number option, not the text. */
+/**
+ * What was typed after `--name` (or in `--name=value`), for messages: yargs keeps NaN of a number option, not the text.
+ */
 function typed(args: readonly string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === `--${name}`) return args[i + 1];

@@ -10,14 +10,30 @@ import type { Factory } from './factory.ts';
  * check, and hands back the planned run for the review to apply or close. Each handle goes
  * into `opened`, to be closed when the explorer ends.
  */
-function syncFromProfile(f: Factory, history: RunHistory, sync: { source: string; preset?: string; mapping?: string; groupsFile?: string }, opened: SyncHandle[]) {
+function syncFromProfile(
+  f: Factory,
+  history: RunHistory,
+  sync: { source: string; preset?: string; mapping?: string; groupsFile?: string },
+  opened: SyncHandle[],
+) {
   return async (): Promise<SyncHandle> => {
     const { safetyFindings, startSession, syncRequest } = await import('./sync/shared.ts');
-    const [{ reviewHandle }, { SYNC_DEFAULTS }] = await Promise.all([import('../sync/session.ts'), import('../sync/defaults.ts')]);
+    const [{ reviewHandle }, { SYNC_DEFAULTS }] = await Promise.all([
+      import('../sync/session.ts'),
+      import('../sync/defaults.ts'),
+    ]);
     // The full-screen view owns the terminal: nothing on stderr, no progress bar.
     const session = await startSession(f, 'tui sync', history, {}, { echo: false, progress: false });
     try {
-      await session.plan(syncRequest({ ...SYNC_DEFAULTS, source: sync.source, preset: sync.preset, mapping: sync.mapping, groupsFile: sync.groupsFile }));
+      await session.plan(
+        syncRequest({
+          ...SYNC_DEFAULTS,
+          source: sync.source,
+          preset: sync.preset,
+          mapping: sync.mapping,
+          groupsFile: sync.groupsFile,
+        }),
+      );
       const findings = safetyFindings(session, SYNC_DEFAULTS, false);
       if (findings.length > 0) {
         session.refuse(findings);
@@ -36,7 +52,9 @@ function syncFromProfile(f: Factory, history: RunHistory, sync: { source: string
 /** Opens the full-screen explorer. Ink and React load only here. */
 export async function runTui(f: Factory): Promise<void> {
   if (!f.io.isStdoutTTY || !f.io.stdin.isTTY) {
-    throw new UsageError('the TUI needs a terminal; for scripts use the subcommands (scimctl users list, scimctl sync plan, …)');
+    throw new UsageError(
+      'the TUI needs a terminal; for scripts use the subcommands (scimctl users list, scimctl sync plan, …)',
+    );
   }
   const client = await f.client();
   const connection = await f.connection();
@@ -52,13 +70,19 @@ export async function runTui(f: Factory): Promise<void> {
   const opened: SyncHandle[] = [];
   try {
     await start({
-      deps: { client, caps, history, startSync: profile?.sync ? syncFromProfile(f, history, profile.sync, opened) : undefined },
+      deps: {
+        client,
+        caps,
+        history,
+        startSync: profile?.sync ? syncFromProfile(f, history, profile.sync, opened) : undefined,
+      },
       profile: connection.name,
       url: connection.url,
       color: f.io.color,
     });
   } finally {
-    // A sync planned but neither applied nor closed when the explorer ends: closed now (applied ones stay as they ended).
+    // A sync planned but neither applied nor closed when the explorer ends: closed now (applied ones stay as they
+    // ended).
     for (const handle of opened) handle.close();
     // Pages still loading when the explorer closes are not wanted any more.
     client.close();

@@ -17,7 +17,12 @@ export function cacheDir(env: Env): string {
   return env.SCIMCTL_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scimctl');
 }
 
-export function fileCapabilityCache(env: Env, profile: string, url: string, now: () => number = Date.now): CapabilityCache {
+export function fileCapabilityCache(
+  env: Env,
+  profile: string,
+  url: string,
+  now: () => number = Date.now,
+): CapabilityCache {
   const dir = cacheDir(env);
   const file = join(dir, `discovery-${profileKey(profile, url)}.json`);
   const read = (): Capabilities | undefined => {
@@ -31,7 +36,8 @@ export function fileCapabilityCache(env: Env, profile: string, url: string, now:
     load() {
       const caps = read();
       // Stale, or written by an older scimctl (schemas not yet completed): discover again.
-      if (!caps || !(now() - Date.parse(caps.discoveredAt) < TTL_MS) || !Array.isArray(caps.undeclared)) return undefined;
+      if (!caps || !(now() - Date.parse(caps.discoveredAt) < TTL_MS) || !Array.isArray(caps.undeclared))
+        return undefined;
       caps.learned = { ...emptyLearned(), ...caps.learned };
       return caps;
     },

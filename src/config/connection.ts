@@ -68,7 +68,10 @@ function profileAuth(name: string, profile: Profile, env: Env): { auth: Auth; hi
       if (!token) throw new ConfigError(`profile "${name}" reads its token from $${a.tokenEnv}, which is not set`);
       return { auth: { type: 'bearer', token }, hint: `check the token in $${a.tokenEnv} (profile "${name}")` };
     }
-    if (!a.token) throw new ConfigError(`profile "${name}" has no token; run: scimctl profile add ${name} --url ${profile.url} --token-stdin`);
+    if (!a.token)
+      throw new ConfigError(
+        `profile "${name}" has no token; run: scimctl profile add ${name} --url ${profile.url} --token-stdin`,
+      );
     return {
       auth: { type: 'bearer', token: a.token },
       hint: `store a valid token with: scimctl profile add ${name} --url ${profile.url} --token-stdin`,
@@ -78,7 +81,9 @@ function profileAuth(name: string, profile: Profile, env: Env): { auth: Auth; hi
     const password = a.passwordEnv ? env[a.passwordEnv] : a.password;
     if (!password) {
       throw new ConfigError(
-        a.passwordEnv ? `profile "${name}" reads its password from $${a.passwordEnv}, which is not set` : `profile "${name}" has no password`,
+        a.passwordEnv
+          ? `profile "${name}" reads its password from $${a.passwordEnv}, which is not set`
+          : `profile "${name}" has no password`,
       );
     }
     return {
@@ -86,7 +91,10 @@ function profileAuth(name: string, profile: Profile, env: Env): { auth: Auth; hi
       hint: `check the user name and password of profile "${name}"${a.passwordEnv ? ` ($${a.passwordEnv})` : ''}`,
     };
   }
-  return { auth: { type: 'none' }, hint: `profile "${name}" sends no credentials; add a token with: scimctl profile add ${name} --url ${profile.url} --token-stdin` };
+  return {
+    auth: { type: 'none' },
+    hint: `profile "${name}" sends no credentials; add a token with: scimctl profile add ${name} --url ${profile.url} --token-stdin`,
+  };
 }
 
 function fromProfile(name: string, profile: Profile, env: Env, flags: ConnectionFlags): Connection {
@@ -100,8 +108,15 @@ function fromEnv(env: Env, flags: ConnectionFlags): Connection {
   const url = validateServerUrl(env.SCIMCTL_URL!, flags.allowInsecureHttp || env.SCIMCTL_ALLOW_INSECURE_HTTP === '1');
   let auth: Auth = { type: 'none' };
   if (env.SCIMCTL_TOKEN) auth = { type: 'bearer', token: env.SCIMCTL_TOKEN };
-  else if (env.SCIMCTL_USERNAME && env.SCIMCTL_PASSWORD) auth = { type: 'basic', username: env.SCIMCTL_USERNAME, password: env.SCIMCTL_PASSWORD };
-  return { name: 'environment', url, auth, headers: {}, authHint: 'check $SCIMCTL_TOKEN (SCIMCTL_URL is set, so the environment is used instead of a profile)' };
+  else if (env.SCIMCTL_USERNAME && env.SCIMCTL_PASSWORD)
+    auth = { type: 'basic', username: env.SCIMCTL_USERNAME, password: env.SCIMCTL_PASSWORD };
+  return {
+    name: 'environment',
+    url,
+    auth,
+    headers: {},
+    authHint: 'check $SCIMCTL_TOKEN (SCIMCTL_URL is set, so the environment is used instead of a profile)',
+  };
 }
 
 /** The .env entries that choose where requests go (the others only say how to sign in). */
@@ -128,12 +143,20 @@ function refuseInsecureFromFile(rawUrl: string, keys: readonly string[], credent
   }
 }
 
-export async function resolveConnection(flags: ConnectionFlags, env: Env, store: () => Promise<ProfileStore>): Promise<Connection> {
+export async function resolveConnection(
+  flags: ConnectionFlags,
+  env: Env,
+  store: () => Promise<ProfileStore>,
+): Promise<Connection> {
   const file = envFileKeys(env);
   // The .env entries that chose this connection: announced, and never enough for insecure http.
   const fromFile = (...keys: string[]) => keys.filter((k) => file.used.has(k));
   const profileConnection = (name: string, profile: Profile, keys: string[]): [Connection, string[]] => {
-    refuseInsecureFromFile(profile.url, keys, profile.auth.type !== 'none' || Object.keys(profile.headers ?? {}).length > 0);
+    refuseInsecureFromFile(
+      profile.url,
+      keys,
+      profile.auth.type !== 'none' || Object.keys(profile.headers ?? {}).length > 0,
+    );
     return [fromProfile(name, profile, env, flags), keys];
   };
   const connection = async (): Promise<[Connection, string[]]> => {
@@ -144,15 +167,24 @@ export async function resolveConnection(flags: ConnectionFlags, env: Env, store:
     }
     if (env.SCIMCTL_URL) {
       const keys = fromFile('SCIMCTL_URL', 'SCIMCTL_TOKEN', 'SCIMCTL_USERNAME', 'SCIMCTL_PASSWORD');
-      refuseInsecureFromFile(env.SCIMCTL_URL, keys, !!env.SCIMCTL_TOKEN || !!(env.SCIMCTL_USERNAME && env.SCIMCTL_PASSWORD));
+      refuseInsecureFromFile(
+        env.SCIMCTL_URL,
+        keys,
+        !!env.SCIMCTL_TOKEN || !!(env.SCIMCTL_USERNAME && env.SCIMCTL_PASSWORD),
+      );
       return [fromEnv(env, flags), keys];
     }
     const s = await store();
     const name = env.SCIMCTL_PROFILE || s.current;
     if (name) {
       const profile = s.get(name);
-      if (!profile) throw new ConfigError(`no profile named "${name}" (from $SCIMCTL_PROFILE); see: scimctl profile list`);
-      return profileConnection(name, profile, fromFile(...(env.SCIMCTL_PROFILE ? ['SCIMCTL_PROFILE'] : []), 'SCIMCTL_CONFIG_DIR'));
+      if (!profile)
+        throw new ConfigError(`no profile named "${name}" (from $SCIMCTL_PROFILE); see: scimctl profile list`);
+      return profileConnection(
+        name,
+        profile,
+        fromFile(...(env.SCIMCTL_PROFILE ? ['SCIMCTL_PROFILE'] : []), 'SCIMCTL_CONFIG_DIR'),
+      );
     }
     throw new ConfigError(
       'no SCIM server configured. Add one with: scimctl profile add NAME --url https://… --token-env VAR\n' +
@@ -160,7 +192,9 @@ export async function resolveConnection(flags: ConnectionFlags, env: Env, store:
     );
   };
   const [c, keys] = await connection();
-  const notices = file.ignored.map((k) => `ignoring ${k} in ./.env: only the command line or the environment can allow that`);
+  const notices = file.ignored.map(
+    (k) => `ignoring ${k} in ./.env: only the command line or the environment can allow that`,
+  );
   if (keys.length > 0) notices.push(`using ${keys.join(', ')} from ./.env (${c.url})`);
   return notices.length > 0 ? { ...c, notices } : c;
 }

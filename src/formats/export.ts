@@ -24,7 +24,10 @@ export async function writeJsonListResponse(resources: AsyncIterable<ScimResourc
     await writeChunk(out, `${count === 0 ? '\n' : ',\n'}${JSON.stringify(resource)}`);
     count++;
   }
-  await writeChunk(out, `${count === 0 ? '' : '\n'}],"totalResults":${count},"itemsPerPage":${count},"startIndex":1}\n`);
+  await writeChunk(
+    out,
+    `${count === 0 ? '' : '\n'}],"totalResults":${count},"itemsPerPage":${count},"startIndex":1}\n`,
+  );
   return count;
 }
 
@@ -34,7 +37,12 @@ export interface CsvWriteOptions {
 }
 
 /** Writes CSV in the scheme of scim-csv.ts; returns how many rows it holds. */
-export async function writeCsv(resources: AsyncIterable<ScimResource>, out: Writable, ctx: FlattenContext, options: CsvWriteOptions = {}): Promise<number> {
+export async function writeCsv(
+  resources: AsyncIterable<ScimResource>,
+  out: Writable,
+  ctx: FlattenContext,
+  options: CsvWriteOptions = {},
+): Promise<number> {
   const cell = options.formulaEscape === false ? (c: string) => c : escapeFormula;
   const { stringify } = await import('csv-stringify/sync');
   const dir = await mkdtemp(join(tmpdir(), 'scimctl-export-'));

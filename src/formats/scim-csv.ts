@@ -25,7 +25,12 @@ import { isPlainObject } from '../util/objects.ts';
 export class CsvInputError extends CallerError {
   /** What is wrong, without the "file:line: column …: " the message starts with. */
   readonly detail: string;
-  constructor(readonly file: string, readonly line: number, readonly field: string | undefined, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string | undefined,
+    detail: string,
+  ) {
     super(`${file}:${line}${field ? `: column "${field}"` : ''}: ${detail}`);
     this.name = 'CsvInputError';
     this.detail = detail;
@@ -33,7 +38,8 @@ export class CsvInputError extends CallerError {
 }
 
 type Primitive = string | number | boolean;
-const isPrimitive = (v: unknown): v is Primitive => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const isPrimitive = (v: unknown): v is Primitive =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const NAME = /^[A-Za-z$][\w$-]*$/;
 
 /**
@@ -63,7 +69,8 @@ export function unescapeFormula(cell: string): string {
 export const MAX_CELL_BYTES = 64 * 1024;
 
 /** The problem of a cell over the limit (`max` bytes, MAX_CELL_BYTES unless a reader has its own). */
-export const cellTooLong = (cell: string, max = MAX_CELL_BYTES): string => `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
+export const cellTooLong = (cell: string, max = MAX_CELL_BYTES): string =>
+  `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
 
 /** Looks like something JSON.parse would turn into a non-string. */
 const JSONISH = /^\s*(true|false|null|-?\d|\{|\[|")/;
@@ -155,7 +162,8 @@ export function flattenResource(resource: ScimResource, ctx: FlattenContext): Ma
       const entries = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
       if (entries.length === 0) return;
       if (entries.every(([k, v]) => NAME.test(k) && isPrimitive(v))) {
-        for (const [sub, v] of entries) cells.set(`${column}.${sub}`, encodeValue(v as Primitive, ctx.registry.lookup(schema, `${name}.${sub}`)));
+        for (const [sub, v] of entries)
+          cells.set(`${column}.${sub}`, encodeValue(v as Primitive, ctx.registry.lookup(schema, `${name}.${sub}`)));
       } else {
         cells.set(column, JSON.stringify(value));
       }
@@ -179,7 +187,9 @@ export function orderColumns(columns: Iterable<string>, ctx: FlattenContext): st
   const core = ctx.registry.schema(ctx.coreSchema)?.attributes.map((a) => a.name.toLowerCase()) ?? [];
   const head = ['id', 'externalid', 'username', 'displayname'];
   const rank = (column: string): [number, number, string] => {
-    const { urn, attrPath } = /^urn:/i.test(column) ? ctx.registry.splitUrn(column) : { urn: undefined, attrPath: column };
+    const { urn, attrPath } = /^urn:/i.test(column)
+      ? ctx.registry.splitUrn(column)
+      : { urn: undefined, attrPath: column };
     const name = (/^[^.[]+/.exec(attrPath)?.[0] ?? attrPath).toLowerCase();
     if (urn) return [4, 0, column];
     if (name === 'meta') return [5, 0, column];
@@ -219,7 +229,8 @@ export function canonicalColumn(parsed: ParsedColumn, ctx: FlattenContext): Pars
   const urn = parsed.urn !== undefined ? (ctx.registry.schema(parsed.urn)?.id ?? parsed.urn) : undefined;
   const schema = urn ?? ctx.coreSchema;
   const attr = ctx.registry.lookup(schema, parsed.attr)?.name ?? parsed.attr;
-  const sub = parsed.sub !== undefined ? (ctx.registry.lookup(schema, `${attr}.${parsed.sub}`)?.name ?? parsed.sub) : undefined;
+  const sub =
+    parsed.sub !== undefined ? (ctx.registry.lookup(schema, `${attr}.${parsed.sub}`)?.name ?? parsed.sub) : undefined;
   // A type the schema names among its canonical values takes their spelling too (emails[WORK] is emails[work]).
   const types = parsed.type !== undefined ? ctx.registry.lookup(schema, `${attr}.type`)?.canonicalValues : undefined;
   const type = types?.find((t) => t.toLowerCase() === parsed.type!.toLowerCase()) ?? parsed.type;
@@ -227,7 +238,12 @@ export function canonicalColumn(parsed: ParsedColumn, ctx: FlattenContext): Pars
 }
 
 /** Cells by column name → resource. Throws CsvInputError naming the line and column. */
-export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, file: string, line: number): Record<string, unknown> {
+export function unflattenRow(
+  row: Record<string, string>,
+  ctx: FlattenContext,
+  file: string,
+  line: number,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const jsonColumns = new Set<string>();
   const fail = (field: string, detail: string): never => {
@@ -235,10 +251,15 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
   };
   for (const [column, written] of Object.entries(row)) {
     if (written === undefined || written === '') continue;
-    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES) fail(column, cellTooLong(written));
+    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES)
+      fail(column, cellTooLong(written));
     const cell = unescapeFormula(written);
     const parsed = parseColumn(column, ctx.registry);
-    if (!parsed) fail(column, 'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)');
+    if (!parsed)
+      fail(
+        column,
+        'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)',
+      );
     // Attribute names and schema URNs ignore case (RFC 7643 §2.1): the resource gets the
     // schema's own spelling, whatever the header's (EXTERNALID is externalId).
     const { urn, attr, type, sub } = canonicalColumn(parsed!, ctx);
@@ -256,7 +277,8 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
     const key = `${urn ?? ''}:${attr}`;
 
     if (type !== undefined) {
-      if (jsonColumns.has(key)) fail(column, `"${attr}" is also given as a whole in its own column; use one or the other`);
+      if (jsonColumns.has(key))
+        fail(column, `"${attr}" is also given as a whole in its own column; use one or the other`);
       const list = (target[attr] ??= []) as Array<Record<string, unknown>>;
       if (!Array.isArray(list)) fail(column, `"${attr}" is given both as a single value and per type`);
       let item = list.find((i) => i.type === type);
@@ -277,9 +299,13 @@ export function unflattenRow(row: Record<string, string>, ctx: FlattenContext, f
       try {
         value = JSON.parse(cell);
       } catch {
-        fail(column, `"${attr}" is ${def.multiValued ? 'multi-valued' : 'complex'}: give it as JSON (e.g. [{"value":"…","type":"work"}]) or use per-type columns`);
+        fail(
+          column,
+          `"${attr}" is ${def.multiValued ? 'multi-valued' : 'complex'}: give it as JSON (e.g. [{"value":"…","type":"work"}]) or use per-type columns`,
+        );
       }
-      if (target[attr] !== undefined) fail(column, `"${attr}" is also given per type or by sub-attribute; use one or the other`);
+      if (target[attr] !== undefined)
+        fail(column, `"${attr}" is also given per type or by sub-attribute; use one or the other`);
       jsonColumns.add(key);
       target[attr] = value;
       continue;
@@ -307,7 +333,12 @@ export interface ReadCsvOptions {
  * Streams the records of a CSV file in the scheme above, with csv-parse's own error messages.
  * The commands read CSV through sources/delimited.ts (its errors told as an admin reads them) and unflattenRow.
  */
-export async function* readScimCsv(input: Readable, file: string, ctx: FlattenContext, options: ReadCsvOptions = {}): AsyncGenerator<CsvRecord> {
+export async function* readScimCsv(
+  input: Readable,
+  file: string,
+  ctx: FlattenContext,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvRecord> {
   // Loaded on first use: most commands never read CSV.
   const { parse: parseCsv } = await import('csv-parse');
   // csv-parse counts the line a record ends on. A record starts after the previous one (or the header)
@@ -343,9 +374,20 @@ export async function* readScimCsv(input: Readable, file: string, ctx: FlattenCo
     }
   } catch (e) {
     if (e instanceof CsvInputError) throw e;
-    const err = e as { message?: string; lines?: number; empty_lines?: number; column?: string | number; code?: string };
+    const err = e as {
+      message?: string;
+      lines?: number;
+      empty_lines?: number;
+      column?: string | number;
+      code?: string;
+    };
     const line = typeof err.lines === 'number' ? startOf(err.empty_lines ?? lastEmpty) : 0;
-    throw new CsvInputError(file, line, typeof err.column === 'string' ? err.column : undefined, err.message ?? String(e));
+    throw new CsvInputError(
+      file,
+      line,
+      typeof err.column === 'string' ? err.column : undefined,
+      err.message ?? String(e),
+    );
   }
 }
 
@@ -357,7 +399,10 @@ export function canonicalResource(value: unknown): unknown {
   if (Array.isArray(value)) {
     const items = value.map(canonicalResource).filter((v) => v !== undefined);
     if (items.length === 0) return undefined;
-    return items.map((v) => [JSON.stringify(v), v] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    return items
+      .map((v) => [JSON.stringify(v), v] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, v]) => v);
   }
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
@@ -370,4 +415,3 @@ export function canonicalResource(value: unknown): unknown {
   if (value === null || value === '') return undefined;
   return value;
 }
-

@@ -14,9 +14,15 @@ export interface CellChange {
 }
 
 /** Cell-level differences, ignoring server-kept metadata. */
-export function cellChanges(before: ScimResource | undefined, after: ScimResource | undefined, coreSchema: string, registry = new SchemaRegistry()): CellChange[] {
+export function cellChanges(
+  before: ScimResource | undefined,
+  after: ScimResource | undefined,
+  coreSchema: string,
+  registry = new SchemaRegistry(),
+): CellChange[] {
   const ctx = { registry, coreSchema };
-  const skip = (column: string) => column.startsWith('meta.') || column === 'schemas' || column === 'groups' || column.startsWith('groups[');
+  const skip = (column: string) =>
+    column.startsWith('meta.') || column === 'schemas' || column === 'groups' || column.startsWith('groups[');
   const b = before ? flattenResource(before, ctx) : new Map<string, string>();
   const a = after ? flattenResource(after, ctx) : new Map<string, string>();
   const out: CellChange[] = [];
@@ -30,7 +36,8 @@ export function cellChanges(before: ScimResource | undefined, after: ScimResourc
 }
 
 /** A value in quotes, cut at 120 characters: quotes and backslashes escaped, control characters by safeText. */
-const show = (v: string) => `"${safeText((v.length > 120 ? `${v.slice(0, 119)}…` : v).replace(/["\\]/g, '\\$&'), { marks: true })}"`;
+const show = (v: string) =>
+  `"${safeText((v.length > 120 ? `${v.slice(0, 119)}…` : v).replace(/["\\]/g, '\\$&'), { marks: true })}"`;
 
 /** `  title: "Engineer" → "Senior Engineer"`, `  + phoneNumbers[mobile].value: "…"`, `  - nickName: "…"`. */
 export function renderCellChanges(changes: readonly CellChange[], indent = '    '): string[] {

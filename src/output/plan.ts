@@ -15,7 +15,10 @@ import { safeText } from './safe-text.ts';
 const planSafe = (line: string) => safeText(line, { marks: true });
 
 export function summaryText(s: PlanSummary): string {
-  const groups = [s.groupsCreated ? `${s.groupsCreated} group${s.groupsCreated === 1 ? '' : 's'} to create` : '', s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : ''].filter(Boolean);
+  const groups = [
+    s.groupsCreated ? `${s.groupsCreated} group${s.groupsCreated === 1 ? '' : 's'} to create` : '',
+    s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : '',
+  ].filter(Boolean);
   const bySource = s.deactivatedBySource ? ` (${s.deactivatedBySource} of the updates deactivate)` : '';
   return `${s.create} to create, ${s.update} to update${bySource}, ${s.deactivate} to deactivate, ${s.delete} to delete, ${s.memberships} membership changes${groups.length ? `, ${groups.join(', ')}` : ''}.`;
 }
@@ -57,13 +60,17 @@ function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean
           const def = registry.lookup(SCHEMA.USER, column.split(/[.[]/)[0]!);
           return def?.mutability === 'writeOnly' || def?.returned === 'never';
         };
-        const cells = cellChanges(undefined, change.resource as ScimResource, SCHEMA.USER, registry).map((c) => (secret(c.column) ? { ...c, after: '***' } : c));
+        const cells = cellChanges(undefined, change.resource as ScimResource, SCHEMA.USER, registry).map((c) =>
+          secret(c.column) ? { ...c, after: '***' } : c,
+        );
         lines.push(...renderCellChanges(cells));
       }
       return lines;
     }
     case 'update-user': {
-      const lines = [`update user ${change.userName}${change.reactivate ? ' (reactivate)' : deactivates(change.diffs) ? ' (deactivate, as the source says)' : ''}`];
+      const lines = [
+        `update user ${change.userName}${change.reactivate ? ' (reactivate)' : deactivates(change.diffs) ? ' (deactivate, as the source says)' : ''}`,
+      ];
       if (detail) {
         const [before, after] = sides(change.diffs, registry);
         lines.push(...renderCellChanges(cellChanges(before, after, SCHEMA.USER, registry)));
@@ -87,7 +94,9 @@ function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean
 
 /** The problems of a plan by kind (problem-groups.ts): one list of lines per kind, each kind told once. */
 export function problemGroups(problems: readonly RecordProblem[]): string[][] {
-  return groupProblems(problems.map((p) => ({ file: p.origin.file, line: p.origin.line, message: p.message }))).map((g) => groupLines(g).map(planSafe));
+  return groupProblems(problems.map((p) => ({ file: p.origin.file, line: p.origin.line, message: p.message }))).map(
+    (g) => groupLines(g).map(planSafe),
+  );
 }
 
 /** The problems of a plan as the plan shows them: each kind once, with a count and the first few file:line examples. */
@@ -100,7 +109,11 @@ export function renderPlan(plan: Plan, registry = new SchemaRegistry()): string[
   const lines: string[] = [];
   for (const change of plan.changes) lines.push(...changeLines(change, registry));
   if (plan.problems.length > 0) {
-    lines.push('', `${plan.problems.length} source record(s) could not be planned (their users are left alone):`, ...problemLines(plan.problems));
+    lines.push(
+      '',
+      `${plan.problems.length} source record(s) could not be planned (their users are left alone):`,
+      ...problemLines(plan.problems),
+    );
   }
   if (plan.changes.length === 0) lines.push('No changes: the target matches the source.');
   for (const note of plan.notes ?? []) lines.push(planSafe(`Note: ${note}`));

@@ -9,7 +9,10 @@ import { safeText } from './safe-text.ts';
 import { CallerError } from '../util/errors.ts';
 
 export class PromptUnavailableError extends CallerError {
-  constructor(readonly flag: string, what: string) {
+  constructor(
+    readonly flag: string,
+    what: string,
+  ) {
     super(`${what}: there is no terminal to ask for confirmation on; pass ${flag} to go ahead`);
     this.name = 'PromptUnavailableError';
   }
@@ -19,7 +22,11 @@ export class PromptUnavailableError extends CallerError {
  * Asks the admin to type `expected` (e.g. "yes") to go ahead. Resolves true
  * only for that exact answer.
  */
-export async function confirmTyped(io: IOStreams, question: string, options: { expected?: string; flag: string; what: string }): Promise<boolean> {
+export async function confirmTyped(
+  io: IOStreams,
+  question: string,
+  options: { expected?: string; flag: string; what: string },
+): Promise<boolean> {
   if (!io.canPrompt) throw new PromptUnavailableError(options.flag, options.what);
   const expected = options.expected ?? 'yes';
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });

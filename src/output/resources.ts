@@ -3,7 +3,14 @@
  * and JSON, in the terminal or pipe form the IOStreams call for.
  */
 import { SchemaRegistry } from '../api/schema.ts';
-import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimResource, type ScimUser } from '../api/types.ts';
+import {
+  primaryEmail,
+  SCHEMA,
+  type MultiValue,
+  type ScimGroup,
+  type ScimResource,
+  type ScimUser,
+} from '../api/types.ts';
 import { flattenResource } from '../formats/scim-csv.ts';
 import type { IOStreams } from './iostreams.ts';
 import type { ProgressReporter } from './progress.ts';
@@ -13,10 +20,13 @@ import { renderTable, renderTsvRow, type Column } from './table.ts';
 /** A display string for any attribute path (`name.givenName`, `emails`, `urn:…:department`). */
 export function attributeText(resource: ScimResource, path: string, registry = new SchemaRegistry()): string {
   const { urn, attrPath } = /^urn:/i.test(path) ? registry.splitUrn(path) : { urn: undefined, attrPath: path };
-  let value: unknown = urn ? resource[urn] ?? resource[Object.keys(resource).find((k) => k.toLowerCase() === urn.toLowerCase()) ?? ''] : resource;
+  let value: unknown = urn
+    ? (resource[urn] ?? resource[Object.keys(resource).find((k) => k.toLowerCase() === urn.toLowerCase()) ?? ''])
+    : resource;
   for (const part of attrPath.split('.')) {
     if (value === null || value === undefined) break;
-    if (Array.isArray(value)) value = value.map((v) => (v && typeof v === 'object' ? caseless(v as Record<string, unknown>, part) : undefined));
+    if (Array.isArray(value))
+      value = value.map((v) => (v && typeof v === 'object' ? caseless(v as Record<string, unknown>, part) : undefined));
     else if (typeof value === 'object') value = caseless(value as Record<string, unknown>, part);
     else value = undefined;
   }
@@ -34,7 +44,11 @@ function display(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) {
     return value
-      .map((v) => (v && typeof v === 'object' ? ((v as MultiValue).value ?? (v as MultiValue).display ?? JSON.stringify(v)) : display(v)))
+      .map((v) =>
+        v && typeof v === 'object'
+          ? ((v as MultiValue).value ?? (v as MultiValue).display ?? JSON.stringify(v))
+          : display(v),
+      )
       .filter((s) => s !== '')
       .join(', ');
   }
@@ -135,7 +149,12 @@ function indent(text: string): string {
 }
 
 /** Prints one resource: JSON as received, or its attributes one per line (column names of the CSV scheme). */
-export async function printResourceDetail(io: IOStreams, resource: ScimResource, json: boolean, coreSchema: string = SCHEMA.USER): Promise<void> {
+export async function printResourceDetail(
+  io: IOStreams,
+  resource: ScimResource,
+  json: boolean,
+  coreSchema: string = SCHEMA.USER,
+): Promise<void> {
   if (json) {
     await writeChunk(io.stdout, `${JSON.stringify(resource, null, 2)}\n`);
     return;
@@ -146,7 +165,14 @@ export async function printResourceDetail(io: IOStreams, resource: ScimResource,
       // Lists of objects (groups, members, untyped emails): one line per item.
       try {
         const items = JSON.parse(cell) as Array<Record<string, unknown>>;
-        items.forEach((item, i) => rows.push([`${column}[${i + 1}]`, Object.entries(item).map(([k, v]) => `${k}=${display(v)}`).join('  ')]));
+        items.forEach((item, i) =>
+          rows.push([
+            `${column}[${i + 1}]`,
+            Object.entries(item)
+              .map(([k, v]) => `${k}=${display(v)}`)
+              .join('  '),
+          ]),
+        );
         continue;
       } catch {
         // Not JSON after all: show it as it is.

@@ -6,7 +6,8 @@ import type { IOStreams } from './iostreams.ts';
 import { writeChunk } from './iostreams.ts';
 import { renderTable, renderTsvRow, type Column } from './table.ts';
 
-export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'already-gone' | 'skipped' | 'not-found' | 'failed';
+export type ItemStatus =
+  'created' | 'updated' | 'unchanged' | 'deleted' | 'already-gone' | 'skipped' | 'not-found' | 'failed';
 
 export interface ItemResult {
   /** What the admin named, or where the record came from (file:line). */
@@ -17,7 +18,16 @@ export interface ItemResult {
   detail?: string;
 }
 
-const ORDER: ItemStatus[] = ['created', 'updated', 'deleted', 'unchanged', 'already-gone', 'skipped', 'not-found', 'failed'];
+const ORDER: ItemStatus[] = [
+  'created',
+  'updated',
+  'deleted',
+  'unchanged',
+  'already-gone',
+  'skipped',
+  'not-found',
+  'failed',
+];
 
 export function summarize(results: readonly ItemResult[]): Record<ItemStatus, number> {
   const counts = Object.fromEntries(ORDER.map((s) => [s, 0])) as Record<ItemStatus, number>;

@@ -19,7 +19,8 @@
 
 const ALWAYS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const ALWAYS_ALL = new RegExp(ALWAYS.source, 'g');
-const MARKED = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u00ad\u180e\u200b-\u200f\u2060\ufeff]/;
+const MARKED =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u00ad\u180e\u200b-\u200f\u2060\ufeff]/;
 const MARKED_ALL = new RegExp(MARKED.source, 'g');
 
 const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -46,5 +47,8 @@ export function safeText(text: string, options: SafeTextOptions = {}): string {
 
 /** Several lines (a message with newlines of its own): each line made safe, the newlines kept. */
 export function safeLines(text: string, options: SafeTextOptions = {}): string {
-  return text.split('\n').map((line) => safeText(line, options)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => safeText(line, options))
+    .join('\n');
 }

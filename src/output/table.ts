@@ -19,7 +19,10 @@ export interface Column<T> {
 const ELLIPSIS = '…';
 const GAP = 2;
 
-/** Cuts a string to a display width, ending in an ellipsis when cut. Control characters are escaped first (safe-text.ts). */
+/**
+ * Cuts a string to a display width, ending in an ellipsis when cut. Control characters are escaped first
+ * (safe-text.ts).
+ */
 export function truncate(raw: string, width: number): string {
   if (width <= 0) return '';
   const text = safeText(raw);
@@ -50,7 +53,12 @@ export function tsvCell(text: string): string {
 }
 
 /** Computes column widths that fit `total`, shrinking the widest (shrinkable first). */
-export function fitWidths(natural: number[], total: number, shrinkable: boolean[] = [], minWidths: number[] = []): number[] {
+export function fitWidths(
+  natural: number[],
+  total: number,
+  shrinkable: boolean[] = [],
+  minWidths: number[] = [],
+): number[] {
   const widths = [...natural];
   const budget = total - GAP * Math.max(0, widths.length - 1);
   const sum = () => widths.reduce((a, b) => a + b, 0);

@@ -50,10 +50,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createServer((req, res) => {
     const started = performance.now();
     void respond(req, res).then(
-      (status) => options.logRequest?.(masked(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - started)} ms`)),
+      (status) =>
+        options.logRequest?.(
+          masked(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - started)} ms`),
+        ),
       (e: unknown) => {
-        options.logError?.(masked(`${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-        if (!res.headersSent) send(res, errorResponse(new ScimHttpError(500, 'the server failed to handle this request; its log says why')));
+        options.logError?.(
+          masked(`${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+        );
+        if (!res.headersSent)
+          send(
+            res,
+            errorResponse(new ScimHttpError(500, 'the server failed to handle this request; its log says why')),
+          );
         else res.destroy();
       },
     );
@@ -62,7 +71,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<number> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!authorised(req.headers.authorization)) {
-      const e = new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, { 'WWW-Authenticate': 'Bearer realm="scimctl"' });
+      const e = new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, {
+        'WWW-Authenticate': 'Bearer realm="scimctl"',
+      });
       req.resume();
       return send(res, errorResponse(e));
     }

@@ -41,13 +41,24 @@ export interface Serving extends RunningServer {
 }
 
 export async function serve(options: ServeOptions): Promise<Serving> {
-  const store = await Store.open({ dir: options.source ? undefined : options.dir, fsync: options.fsync, touchRelated: !options.source, onProgress: (done, total) => options.onProgress?.('reading', done, total) });
+  const store = await Store.open({
+    dir: options.source ? undefined : options.dir,
+    fsync: options.fsync,
+    touchRelated: !options.source,
+    onProgress: (done, total) => options.onProgress?.('reading', done, total),
+  });
   try {
     if (options.source) await loadSnapshot(store, options.source.snapshot);
-    else if (options.seed && store.users.size === 0 && store.groups.size === 0) await seedStore(store, options.seed, (done, total) => options.onProgress?.('seeding', done, total));
+    else if (options.seed && store.users.size === 0 && store.groups.size === 0)
+      await seedStore(store, options.seed, (done, total) => options.onProgress?.('seeding', done, total));
     const source = options.source;
     let beforeRequest: (() => Promise<void>) | undefined;
-    const running = await startServer({ ...options, store, readOnly: source?.name, beforeRequest: () => beforeRequest?.() ?? Promise.resolve() });
+    const running = await startServer({
+      ...options,
+      store,
+      readOnly: source?.name,
+      beforeRequest: () => beforeRequest?.() ?? Promise.resolve(),
+    });
     if (source) beforeRequest = watchSource(source, running, options.logError);
     return {
       ...running,
@@ -67,7 +78,12 @@ export async function serve(options: ServeOptions): Promise<Serving> {
 const now = () => new Date().toISOString();
 
 /** Adds a resource through the same checks as a POST. */
-async function add(store: Store, kind: 'User' | 'Group', body: Record<string, unknown>, id: string): Promise<StoredResource> {
+async function add(
+  store: Store,
+  kind: 'User' | 'Group',
+  body: Record<string, unknown>,
+  id: string,
+): Promise<StoredResource> {
   const checked = checkResource(kind, body, store, id);
   const t = now();
   const r: StoredResource = { kind, id, version: store.nextVersion(), created: t, lastModified: t, ...checked };
@@ -85,7 +101,11 @@ function digestVersion(parts: unknown): number {
  * is read only once it has been left alone for a second, and its content is used only if
  * the file did not change while it was read: a half-written export is never served.
  */
-function watchSource(source: NonNullable<ServeOptions['source']>, running: RunningServer, logError?: (message: string) => void): () => Promise<void> {
+function watchSource(
+  source: NonNullable<ServeOptions['source']>,
+  running: RunningServer,
+  logError?: (message: string) => void,
+): () => Promise<void> {
   const stamp = () =>
     source.snapshot.files
       .map((f) => {
@@ -117,7 +137,9 @@ function watchSource(source: NonNullable<ServeOptions['source']>, running: Runni
         seen = before.text;
       } catch (e) {
         seen = before.text; // tried: wait for the next change rather than re-reading a broken file on every request
-        logError?.(`${source.name} changed but cannot be served: ${e instanceof Error ? e.message : String(e)}; still serving what it held before`);
+        logError?.(
+          `${source.name} changed but cannot be served: ${e instanceof Error ? e.message : String(e)}; still serving what it held before`,
+        );
       } finally {
         reading = undefined;
       }
@@ -127,7 +149,11 @@ function watchSource(source: NonNullable<ServeOptions['source']>, running: Runni
 }
 
 /** Puts a sample organisation into the store, through the same checks as a POST. */
-export async function seedStore(store: Store, org: SampleOrganisation, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function seedStore(
+  store: Store,
+  org: SampleOrganisation,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
   const idsByGroup = new Map<string, Array<[string, MemberType]>>(org.groups.map((g) => [g, []]));
   const writes: Array<Promise<StoredResource>> = [];
   for (const [i, u] of org.users.entries()) {
@@ -143,7 +169,12 @@ export async function seedStore(store: Store, org: SampleOrganisation, onProgres
   await Promise.all(writes);
   await Promise.all(
     [...idsByGroup].map(([displayName, members]) =>
-      add(store, 'Group', { schemas: [SCHEMA.GROUP], displayName, members: members.map(([value]) => ({ value })) }, crypto.randomUUID()),
+      add(
+        store,
+        'Group',
+        { schemas: [SCHEMA.GROUP], displayName, members: members.map(([value]) => ({ value })) },
+        crypto.randomUUID(),
+      ),
     ),
   );
 }
@@ -166,7 +197,10 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
   for (const user of snapshot.users) {
     const a = user.attributes;
     const where = `${user.origin.file}:${user.origin.line}`;
-    const key = typeof a.externalId === 'string' && a.externalId !== '' ? `externalId:${a.externalId}` : `userName:${String(a.userName ?? '').toLowerCase()}`;
+    const key =
+      typeof a.externalId === 'string' && a.externalId !== ''
+        ? `externalId:${a.externalId}`
+        : `userName:${String(a.userName ?? '').toLowerCase()}`;
     const id = stableId('User', key);
     const other = taken.get(id);
     if (other !== undefined) throw new Error(`${where}: this record has the same ${key.split(':')[0]} as ${other}`);
@@ -187,18 +221,35 @@ async function loadSnapshot(store: Store, snapshot: SourceSnapshot): Promise<voi
   const names = new Set([...snapshot.groups.map((g) => g.displayName), ...membersByGroup.keys()]);
   for (const displayName of names) {
     const group = snapshot.groups.find((g) => g.displayName === displayName);
-    const fromGroup = (group?.members ?? []).map((k) => idByKey.get(k.toLowerCase())).filter((id): id is string => id !== undefined);
+    const fromGroup = (group?.members ?? [])
+      .map((k) => idByKey.get(k.toLowerCase()))
+      .filter((id): id is string => id !== undefined);
     const members = [...new Set([...fromGroup, ...(membersByGroup.get(displayName) ?? [])])];
-    const body: Record<string, unknown> = { schemas: [SCHEMA.GROUP], displayName, members: members.map((value) => ({ value })) };
+    const body: Record<string, unknown> = {
+      schemas: [SCHEMA.GROUP],
+      displayName,
+      members: members.map((value) => ({ value })),
+    };
     if (group?.externalId) body.externalId = group.externalId;
     await add(store, 'Group', body, stableId('Group', displayName));
   }
   // Versions last, when everything each resource shows is known: a user shows its groups' names,
   // a group its members' names.
   for (const u of store.users.values()) {
-    u.version = digestVersion([u.schemas, u.attrs, [...store.groupsOf(u.id)].map((g) => store.groups.get(g)?.attrs.displayName).sort()]);
+    u.version = digestVersion([
+      u.schemas,
+      u.attrs,
+      [...store.groupsOf(u.id)].map((g) => store.groups.get(g)?.attrs.displayName).sort(),
+    ]);
   }
   for (const g of store.groups.values()) {
-    g.version = digestVersion([g.schemas, g.attrs, [...g.members!.keys()].map((m) => [m, store.users.get(m)?.attrs.displayName ?? store.users.get(m)?.attrs.userName])]);
+    g.version = digestVersion([
+      g.schemas,
+      g.attrs,
+      [...g.members!.keys()].map((m) => [
+        m,
+        store.users.get(m)?.attrs.displayName ?? store.users.get(m)?.attrs.userName,
+      ]),
+    ]);
   }
 }

@@ -6,7 +6,14 @@
  * `urn:…:enterprise:2.0:User:department`.
  */
 import { ClientUsageError } from '../api/errors.ts';
-import { matchesValueFilter, parsePath, pinned, removePath, type AttrPath, type ValueFilter } from '../api/attr-path.ts';
+import {
+  matchesValueFilter,
+  parsePath,
+  pinned,
+  removePath,
+  type AttrPath,
+  type ValueFilter,
+} from '../api/attr-path.ts';
 import type { AttributeDef } from '../api/schema.ts';
 import { PATCH_OP_SCHEMA } from '../api/patch.ts';
 import { sameValue } from '../api/update.ts';
@@ -21,25 +28,36 @@ const lower = (s: string) => s.toLowerCase();
 export function readPatchRequest(body: unknown): Array<{ op: Op; path?: string; value?: unknown }> {
   if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a PatchOp JSON object');
   const schemas = Array.isArray(body.schemas) ? body.schemas : [];
-  if (!schemas.some((s) => typeof s === 'string' && lower(s) === lower(PATCH_OP_SCHEMA))) throw badRequest('invalidSyntax', `"schemas" must be ["${PATCH_OP_SCHEMA}"]`);
+  if (!schemas.some((s) => typeof s === 'string' && lower(s) === lower(PATCH_OP_SCHEMA)))
+    throw badRequest('invalidSyntax', `"schemas" must be ["${PATCH_OP_SCHEMA}"]`);
   const ops = body.Operations ?? body.operations;
-  if (!Array.isArray(ops) || ops.length === 0) throw badRequest('invalidSyntax', '"Operations" must be a non-empty array');
+  if (!Array.isArray(ops) || ops.length === 0)
+    throw badRequest('invalidSyntax', '"Operations" must be a non-empty array');
   return ops.map((o, i) => {
-    if (!isPlainObject(o) || typeof o.op !== 'string') throw badRequest('invalidSyntax', `Operations[${i}] needs an "op"`);
+    if (!isPlainObject(o) || typeof o.op !== 'string')
+      throw badRequest('invalidSyntax', `Operations[${i}] needs an "op"`);
     const op = lower(o.op);
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') throw badRequest('invalidSyntax', `Operations[${i}]: "${o.op}" is not add, replace or remove`);
-    if (o.path !== undefined && typeof o.path !== 'string') throw badRequest('invalidPath', `Operations[${i}]: "path" must be a string`);
-    if (op !== 'remove' && o.value === undefined) throw badRequest('invalidSyntax', `Operations[${i}]: "${op}" needs a "value"`);
+    if (op !== 'add' && op !== 'replace' && op !== 'remove')
+      throw badRequest('invalidSyntax', `Operations[${i}]: "${o.op}" is not add, replace or remove`);
+    if (o.path !== undefined && typeof o.path !== 'string')
+      throw badRequest('invalidPath', `Operations[${i}]: "path" must be a string`);
+    if (op !== 'remove' && o.value === undefined)
+      throw badRequest('invalidSyntax', `Operations[${i}]: "${op}" needs a "value"`);
     return { op, path: o.path === '' ? undefined : o.path, value: o.value };
   });
 }
 
 /** Applies the operations to `doc` (the resource's input form), in order. */
-export function applyPatch(kind: ResourceKind, doc: Record<string, unknown>, ops: ReadonlyArray<{ op: Op; path?: string; value?: unknown }>): void {
+export function applyPatch(
+  kind: ResourceKind,
+  doc: Record<string, unknown>,
+  ops: ReadonlyArray<{ op: Op; path?: string; value?: unknown }>,
+): void {
   for (const o of ops) {
     if (o.path === undefined) {
       if (o.op === 'remove') throw badRequest('noTarget', 'a "remove" operation needs a path');
-      if (!isPlainObject(o.value)) throw badRequest('invalidValue', `an "${o.op}" without a path needs an object of attributes as its value`);
+      if (!isPlainObject(o.value))
+        throw badRequest('invalidValue', `an "${o.op}" without a path needs an object of attributes as its value`);
       for (const [key, value] of Object.entries(o.value)) {
         const ext = RESOURCE_TYPES[kind].extensions.find((e) => lower(e.id) === lower(key));
         if (ext && isPlainObject(value)) {
@@ -71,9 +89,11 @@ function resolve(kind: ResourceKind, doc: Record<string, unknown>, text: string,
   }
   const type = RESOURCE_TYPES[kind];
   const ext = path.urn ? type.extensions.find((e) => lower(e.id) === lower(path.urn!)) : undefined;
-  if (path.urn && !ext && lower(path.urn) !== lower(type.core.id)) throw badRequest('invalidPath', `"${text}": ${path.urn} is not a schema of ${kind} resources`);
+  if (path.urn && !ext && lower(path.urn) !== lower(type.core.id))
+    throw badRequest('invalidPath', `"${text}": ${path.urn} is not a schema of ${kind} resources`);
   const def = registry.lookup(ext ? ext.id : type.core.id, path.attr);
-  if (!def || (kind === 'User' && def.name === 'members')) throw badRequest('invalidPath', `"${text}" is not an attribute of ${kind} resources`);
+  if (!def || (kind === 'User' && def.name === 'members'))
+    throw badRequest('invalidPath', `"${text}" is not an attribute of ${kind} resources`);
   if (def.mutability === 'readOnly' || def.name === 'id' || def.name === 'meta' || def.name === 'schemas') {
     throw badRequest('mutability', `"${def.name}" is read-only`);
   }
@@ -114,8 +134,10 @@ function checkFilterNames(filter: ValueFilter, def: AttributeDef, text: string):
       pending.push(f.left, f.right);
       continue;
     }
-    if (++terms > 100) throw badRequest('invalidPath', `"${text.slice(0, 80)}…": a value filter of more than 100 comparisons`);
-    if (!def.subAttributes?.some((s) => lower(s.name) === lower(f.attr))) throw badRequest('invalidPath', `"${text}": ${def.name} has no sub-attribute "${f.attr}"`);
+    if (++terms > 100)
+      throw badRequest('invalidPath', `"${text.slice(0, 80)}…": a value filter of more than 100 comparisons`);
+    if (!def.subAttributes?.some((s) => lower(s.name) === lower(f.attr)))
+      throw badRequest('invalidPath', `"${text}": ${def.name} has no sub-attribute "${f.attr}"`);
   }
 }
 
@@ -125,12 +147,17 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
   const current = holder[key];
 
   if (op === 'remove') {
-    if (def.required && !path.filter && !path.sub) throw badRequest('mutability', `"${def.name}" is required and cannot be removed`);
+    if (def.required && !path.filter && !path.sub)
+      throw badRequest('mutability', `"${def.name}" is required and cannot be removed`);
     if (value !== undefined && def.multiValued && !path.filter && !path.sub) {
       // Remove the listed values (the form Entra ID uses for members): by "value" when they have one.
-      const gone = (Array.isArray(value) ? value : [value]).map((v) => (isPlainObject(v) && 'value' in v ? v.value : v));
+      const gone = (Array.isArray(value) ? value : [value]).map((v) =>
+        isPlainObject(v) && 'value' in v ? v.value : v,
+      );
       if (Array.isArray(current)) {
-        const kept = current.filter((item) => !gone.some((g) => (isPlainObject(item) && 'value' in item ? item.value === g : sameValue(item, g))));
+        const kept = current.filter(
+          (item) => !gone.some((g) => (isPlainObject(item) && 'value' in item ? item.value === g : sameValue(item, g))),
+        );
         if (kept.length === 0) delete holder[key];
         else holder[key] = kept;
       }
@@ -146,7 +173,11 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
     if (matching.length === 0) {
       // An "add" through a filter that pins the item down (type eq "work") creates it; a "replace" has no target.
       const base = op === 'add' ? pinned(path.filter) : undefined;
-      if (!base) throw badRequest('noTarget', `no value of ${def.name} matches [${text.slice(text.indexOf('[') + 1, text.lastIndexOf(']'))}]`);
+      if (!base)
+        throw badRequest(
+          'noTarget',
+          `no value of ${def.name} matches [${text.slice(text.indexOf('[') + 1, text.lastIndexOf(']'))}]`,
+        );
       list.push(base);
       matching = [base];
       holder[key] = list;
@@ -164,7 +195,11 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
   }
 
   if (t.sub) {
-    if (def.multiValued) throw badRequest('invalidPath', `"${text}": ${def.name} is multi-valued; select values with a filter, e.g. ${def.name}[type eq "work"].${t.sub.name}`);
+    if (def.multiValued)
+      throw badRequest(
+        'invalidPath',
+        `"${text}": ${def.name} is multi-valued; select values with a filter, e.g. ${def.name}[type eq "work"].${t.sub.name}`,
+      );
     const obj = isPlainObject(current) ? current : {};
     obj[t.sub.name] = value;
     holder[key] = obj;
@@ -179,7 +214,11 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
     }
     const list = Array.isArray(current) ? [...(current as unknown[])] : [];
     for (const item of items) {
-      const dup = list.some((e) => (isPlainObject(e) && isPlainObject(item) && 'value' in item && def.name === 'members' ? e.value === item.value : sameValue(e, item)));
+      const dup = list.some((e) =>
+        isPlainObject(e) && isPlainObject(item) && 'value' in item && def.name === 'members'
+          ? e.value === item.value
+          : sameValue(e, item),
+      );
       if (!dup) list.push(item);
     }
     // A new primary value takes the flag from the others (RFC 7643 §2.4).

@@ -41,7 +41,9 @@ const lower = (s: string) => s.toLowerCase();
 export function checkResource(kind: ResourceKind, body: unknown, store: Store, selfId?: string): CheckedResource {
   if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a JSON object');
   const type = RESOURCE_TYPES[kind];
-  const declared = Array.isArray(body.schemas) ? body.schemas.filter((s): s is string => typeof s === 'string') : undefined;
+  const declared = Array.isArray(body.schemas)
+    ? body.schemas.filter((s): s is string => typeof s === 'string')
+    : undefined;
   if (!declared || !declared.some((s) => lower(s) === lower(type.core.id))) {
     throw badRequest('invalidSyntax', `"schemas" must list ${type.core.id}`);
   }
@@ -57,7 +59,8 @@ export function checkResource(kind: ResourceKind, body: unknown, store: Store, s
     if (IGNORED.has(lower(key)) || value === null || value === undefined) continue;
     const ext = type.extensions.find((e) => lower(e.id) === lower(key));
     if (ext) {
-      if (!isPlainObject(value)) throw badRequest('invalidValue', `${ext.id} must be an object of extension attributes`);
+      if (!isPlainObject(value))
+        throw badRequest('invalidValue', `${ext.id} must be an object of extension attributes`);
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const def = registry.lookup(ext.id, k);
@@ -89,7 +92,8 @@ export function checkResource(kind: ResourceKind, body: unknown, store: Store, s
   }
   if (kind === 'User') {
     const owner = store.userIdByName(String(attrs.userName));
-    if (owner !== undefined && owner !== selfId) throw new ScimHttpError(409, `userName "${String(attrs.userName)}" is already taken`, 'uniqueness');
+    if (owner !== undefined && owner !== selfId)
+      throw new ScimHttpError(409, `userName "${String(attrs.userName)}" is already taken`, 'uniqueness');
   }
   if (kind === 'Group') members ??= new Map();
   return { schemas, attrs, members };
@@ -99,11 +103,17 @@ function checkMembers(value: unknown, store: Store, selfId: string | undefined):
   if (!Array.isArray(value)) throw badRequest('invalidValue', '"members" must be an array');
   const out = new Map<string, MemberType>();
   for (const [i, m] of value.entries()) {
-    if (!isPlainObject(m) || typeof m.value !== 'string' || m.value === '') throw badRequest('invalidValue', `members[${i}] needs a "value" (the id of a user or group)`);
-    const type: MemberType | undefined = store.users.has(m.value) ? 'User' : store.groups.has(m.value) ? 'Group' : undefined;
+    if (!isPlainObject(m) || typeof m.value !== 'string' || m.value === '')
+      throw badRequest('invalidValue', `members[${i}] needs a "value" (the id of a user or group)`);
+    const type: MemberType | undefined = store.users.has(m.value)
+      ? 'User'
+      : store.groups.has(m.value)
+        ? 'Group'
+        : undefined;
     if (!type) throw badRequest('invalidValue', `members[${i}]: there is no user or group with id "${m.value}"`);
     if (m.value === selfId) throw badRequest('invalidValue', 'a group cannot be a member of itself');
-    if (typeof m.type === 'string' && lower(m.type) !== lower(type)) throw badRequest('invalidValue', `members[${i}]: "${m.value}" is a ${type}, not a ${m.type}`);
+    if (typeof m.type === 'string' && lower(m.type) !== lower(type))
+      throw badRequest('invalidValue', `members[${i}]: "${m.value}" is a ${type}, not a ${m.type}`);
     out.set(m.value, type);
   }
   return out;
@@ -115,7 +125,8 @@ function checkValue(def: AttributeDef, value: unknown, where: string): unknown {
   if (def.multiValued) {
     if (!Array.isArray(value)) throw badRequest('invalidValue', `"${where}" is multi-valued: it must be an array`);
     const items = value.map((v, i) => checkSingle(def, v, `${where}[${i}]`)).filter((v) => v !== undefined);
-    if (items.filter((v) => isPlainObject(v) && v.primary === true).length > 1) throw badRequest('invalidValue', `"${where}" has more than one primary value`);
+    if (items.filter((v) => isPlainObject(v) && v.primary === true).length > 1)
+      throw badRequest('invalidValue', `"${where}" has more than one primary value`);
     return items.length > 0 ? items : undefined;
   }
   if (Array.isArray(value)) throw badRequest('invalidValue', `"${where}" is single-valued: it must not be an array`);
@@ -126,7 +137,10 @@ function checkSingle(def: AttributeDef, value: unknown, where: string): unknown 
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
     // Every filter comparison reads the value again: one huge value makes every filter slow.
-    throw badRequest('invalidValue', `"${where}" is ${value.length} characters long; this server keeps values of up to ${MAX_VALUE_LENGTH} characters`);
+    throw badRequest(
+      'invalidValue',
+      `"${where}" is ${value.length} characters long; this server keeps values of up to ${MAX_VALUE_LENGTH} characters`,
+    );
   }
   switch (def.type) {
     case 'complex': {
@@ -161,7 +175,6 @@ function checkSingle(def: AttributeDef, value: unknown, where: string): unknown 
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Output
 
@@ -188,10 +201,21 @@ export function render(r: StoredResource, store: Store, baseUrl: string): Record
   } else {
     out.members = [...(r.members ?? new Map<string, MemberType>())].map(([id, type]) => {
       const m = type === 'User' ? store.users.get(id) : store.groups.get(id);
-      return { value: id, $ref: location(baseUrl, { kind: type, id }), display: m ? (type === 'User' ? (m.attrs.displayName ?? m.attrs.userName) : m.attrs.displayName) : undefined, type };
+      return {
+        value: id,
+        $ref: location(baseUrl, { kind: type, id }),
+        display: m ? (type === 'User' ? (m.attrs.displayName ?? m.attrs.userName) : m.attrs.displayName) : undefined,
+        type,
+      };
     });
   }
-  out.meta = { resourceType: r.kind, created: r.created, lastModified: r.lastModified, location: location(baseUrl, r), version: etagOf(r) };
+  out.meta = {
+    resourceType: r.kind,
+    created: r.created,
+    lastModified: r.lastModified,
+    location: location(baseUrl, r),
+    version: etagOf(r),
+  };
   return out;
 }
 
@@ -208,14 +232,19 @@ export interface Projection {
 }
 
 /** Parses attributes/excludedAttributes lists, checking every name against the schema. */
-export function parseProjection(kind: ResourceKind | undefined, attributes: string | string[] | undefined, excluded: string | string[] | undefined): Projection {
+export function parseProjection(
+  kind: ResourceKind | undefined,
+  attributes: string | string[] | undefined,
+  excluded: string | string[] | undefined,
+): Projection {
   const list = (v: string | string[] | undefined) =>
     v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
   const p = { attributes: list(attributes), excluded: list(excluded) };
   if (kind) {
     const ctx = schemaContext(kind);
     for (const name of [...(p.attributes ?? []), ...(p.excluded ?? [])]) {
-      if (!ctx.lookup(resolvePath(name, ctx))) throw badRequest('invalidValue', `"${name}" is not an attribute of ${kind} resources`);
+      if (!ctx.lookup(resolvePath(name, ctx)))
+        throw badRequest('invalidValue', `"${name}" is not an attribute of ${kind} resources`);
     }
   }
   return p;
@@ -274,7 +303,8 @@ function dropPath(obj: Record<string, unknown>, parts: string[]): void {
     return;
   }
   const value = obj[key];
-  if (Array.isArray(value)) obj[key] = value.map((item) => (isPlainObject(item) ? dropFrom({ ...item }, parts.slice(1)) : item));
+  if (Array.isArray(value))
+    obj[key] = value.map((item) => (isPlainObject(item) ? dropFrom({ ...item }, parts.slice(1)) : item));
   else if (isPlainObject(value)) obj[key] = dropFrom({ ...value }, parts.slice(1));
 }
 

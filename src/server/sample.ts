@@ -25,17 +25,126 @@ export interface SampleOrganisation {
 }
 
 const FIRST = [
-  'Aisha', 'Alejandro', 'Amara', 'Anders', 'Ana', 'Arjun', 'Astrid', 'Bao', 'Beatriz', 'Ben', 'Camille', 'Carlos', 'Chen', 'Chiara',
-  'Daniel', 'Dmitri', 'Elena', 'Emeka', 'Emma', 'Fatima', 'Felix', 'Freya', 'Grace', 'Hana', 'Hugo', 'Ines', 'Isaac', 'Jamal',
-  'Jana', 'Javier', 'Ji-woo', 'Jonas', 'Kai', 'Keiko', 'Laila', 'Lars', 'Leila', 'Lucas', 'Maya', 'Mateo', 'Mei', 'Mohammed',
-  'Nadia', 'Niamh', 'Nikolai', 'Noah', 'Olivia', 'Omar', 'Priya', 'Rafael', 'Rania', 'Ravi', 'Rosa', 'Sakura', 'Samir', 'Sofia',
-  'Sven', 'Tariq', 'Thandiwe', 'Tomas', 'Valentina', 'Wei', 'Yara', 'Yusuf', 'Zainab', 'Zoe',
+  'Aisha',
+  'Alejandro',
+  'Amara',
+  'Anders',
+  'Ana',
+  'Arjun',
+  'Astrid',
+  'Bao',
+  'Beatriz',
+  'Ben',
+  'Camille',
+  'Carlos',
+  'Chen',
+  'Chiara',
+  'Daniel',
+  'Dmitri',
+  'Elena',
+  'Emeka',
+  'Emma',
+  'Fatima',
+  'Felix',
+  'Freya',
+  'Grace',
+  'Hana',
+  'Hugo',
+  'Ines',
+  'Isaac',
+  'Jamal',
+  'Jana',
+  'Javier',
+  'Ji-woo',
+  'Jonas',
+  'Kai',
+  'Keiko',
+  'Laila',
+  'Lars',
+  'Leila',
+  'Lucas',
+  'Maya',
+  'Mateo',
+  'Mei',
+  'Mohammed',
+  'Nadia',
+  'Niamh',
+  'Nikolai',
+  'Noah',
+  'Olivia',
+  'Omar',
+  'Priya',
+  'Rafael',
+  'Rania',
+  'Ravi',
+  'Rosa',
+  'Sakura',
+  'Samir',
+  'Sofia',
+  'Sven',
+  'Tariq',
+  'Thandiwe',
+  'Tomas',
+  'Valentina',
+  'Wei',
+  'Yara',
+  'Yusuf',
+  'Zainab',
+  'Zoe',
 ];
 const LAST = [
-  'Abebe', 'Andersen', 'Bakker', 'Banerjee', 'Costa', 'Dubois', 'Eriksson', 'Fernandes', 'Fischer', 'García', 'Haddad', 'Hansen',
-  'Hernández', 'Ito', 'Ivanova', 'Jansen', 'Kaur', 'Kim', 'Kowalski', 'Larsen', 'Lee', 'Lindqvist', 'Martin', 'Mensah', 'Moreau',
-  'Murphy', 'Nakamura', 'Nguyen', 'Novak', "O'Brien", 'Okafor', 'Olsen', 'Park', 'Patel', 'Pereira', 'Petrov', 'Popescu', 'Rossi',
-  'Said', 'Santos', 'Schmidt', 'Silva', 'Singh', 'Smith', 'Sato', 'Tanaka', 'Van Dijk', 'Wagner', 'Wang', 'Williams', 'Yilmaz', 'Zhang',
+  'Abebe',
+  'Andersen',
+  'Bakker',
+  'Banerjee',
+  'Costa',
+  'Dubois',
+  'Eriksson',
+  'Fernandes',
+  'Fischer',
+  'García',
+  'Haddad',
+  'Hansen',
+  'Hernández',
+  'Ito',
+  'Ivanova',
+  'Jansen',
+  'Kaur',
+  'Kim',
+  'Kowalski',
+  'Larsen',
+  'Lee',
+  'Lindqvist',
+  'Martin',
+  'Mensah',
+  'Moreau',
+  'Murphy',
+  'Nakamura',
+  'Nguyen',
+  'Novak',
+  "O'Brien",
+  'Okafor',
+  'Olsen',
+  'Park',
+  'Patel',
+  'Pereira',
+  'Petrov',
+  'Popescu',
+  'Rossi',
+  'Said',
+  'Santos',
+  'Schmidt',
+  'Silva',
+  'Singh',
+  'Smith',
+  'Sato',
+  'Tanaka',
+  'Van Dijk',
+  'Wagner',
+  'Wang',
+  'Williams',
+  'Yilmaz',
+  'Zhang',
 ];
 const DEPARTMENTS: Array<[string, string[]]> = [
   ['Engineering', ['Software Engineer', 'Senior Software Engineer', 'Staff Engineer', 'Engineering Manager']],
@@ -77,7 +186,13 @@ export function sampleOrganisation(userCount: number, groupCount = 20, seed = 7)
   return { users, groups };
 }
 
-function newPerson(rnd: () => number, n: number, departments: Array<[string, string[]]>, teams: string[], taken: Set<string>): SampleUser {
+function newPerson(
+  rnd: () => number,
+  n: number,
+  departments: Array<[string, string[]]>,
+  teams: string[],
+  taken: Set<string>,
+): SampleUser {
   const givenName = pick(rnd, FIRST);
   const familyName = pick(rnd, LAST);
   let userName = `${ascii(givenName)}.${ascii(familyName)}@example.com`;
@@ -109,7 +224,11 @@ export interface SampleChanges {
  * The HR export a week later: `hires` new people, `leavers` gone, `retitles` new titles,
  * `moves` people in another department (and so another department group).
  */
-export function laterExport(org: SampleOrganisation, counts = { hires: 12, leavers: 8, retitles: 15, moves: 6 }, seed = 11): { users: SampleUser[]; changes: SampleChanges } {
+export function laterExport(
+  org: SampleOrganisation,
+  counts = { hires: 12, leavers: 8, retitles: 15, moves: 6 },
+  seed = 11,
+): { users: SampleUser[]; changes: SampleChanges } {
   const rnd = prng(seed);
   const users = org.users.map((u) => ({ ...u, groups: [...u.groups] }));
   const changes: SampleChanges = { hired: [], left: [], retitled: [], moved: [] };
@@ -130,7 +249,10 @@ export function laterExport(org: SampleOrganisation, counts = { hires: 12, leave
   }
   for (let k = 0; k < counts.moves && departments.length > 1; k++) {
     const u = users[pick(rnd, activeIndexes())]!;
-    const [department, titles] = pick(rnd, departments.filter(([d]) => d !== u.department));
+    const [department, titles] = pick(
+      rnd,
+      departments.filter(([d]) => d !== u.department),
+    );
     u.groups = u.groups.map((g) => (g === u.department ? department : g));
     u.department = department;
     u.title = titles[0]!;

@@ -4,7 +4,15 @@
  * filter, validation and PATCH code need. The attribute definitions are the client's own
  * built-in ones (src/api/schema.ts): one description of the core schemas in the codebase.
  */
-import { COMMON_ATTRIBUTES, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, SchemaRegistry, USER_SCHEMA, type AttributeDef, type SchemaDef } from '../api/schema.ts';
+import {
+  COMMON_ATTRIBUTES,
+  ENTERPRISE_USER_SCHEMA,
+  GROUP_SCHEMA,
+  SchemaRegistry,
+  USER_SCHEMA,
+  type AttributeDef,
+  type SchemaDef,
+} from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { registryContext, type SchemaContext } from '../api/filter-eval.ts';
 
@@ -19,8 +27,20 @@ export interface ResourceTypeDef {
 }
 
 export const RESOURCE_TYPES: Record<ResourceKind, ResourceTypeDef> = {
-  User: { kind: 'User', endpoint: '/Users', core: USER_SCHEMA, extensions: [ENTERPRISE_USER_SCHEMA], description: 'User accounts' },
-  Group: { kind: 'Group', endpoint: '/Groups', core: GROUP_SCHEMA, extensions: [], description: 'Groups of users and groups' },
+  User: {
+    kind: 'User',
+    endpoint: '/Users',
+    core: USER_SCHEMA,
+    extensions: [ENTERPRISE_USER_SCHEMA],
+    description: 'User accounts',
+  },
+  Group: {
+    kind: 'Group',
+    endpoint: '/Groups',
+    core: GROUP_SCHEMA,
+    extensions: [],
+    description: 'Groups of users and groups',
+  },
 };
 
 export const registry = new SchemaRegistry();
@@ -28,7 +48,12 @@ export const registry = new SchemaRegistry();
 /** The filter evaluator's view of a resource type: unknown attributes are errors. */
 export function schemaContext(kind: ResourceKind): SchemaContext {
   const type = RESOURCE_TYPES[kind];
-  return registryContext(registry, type.core.id, type.extensions.map((e) => e.id), true);
+  return registryContext(
+    registry,
+    type.core.id,
+    type.extensions.map((e) => e.id),
+    true,
+  );
 }
 
 /** The definition of a top-level attribute of a resource type, by name (any case), core first. */
@@ -94,17 +119,32 @@ export interface ServerLimits {
   filterTimeMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { maxPageSize: 1000, defaultPageSize: 100, maxOperations: 1000, maxPayloadSize: 1_048_576, cursorTimeout: 3600, filterTimeMs: 2000 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxPageSize: 1000,
+  defaultPageSize: 100,
+  maxOperations: 1000,
+  maxPayloadSize: 1_048_576,
+  cursorTimeout: 3600,
+  filterTimeMs: 2000,
+};
 
 /** The longest string an attribute value may be (characters); longer ones are refused 400 invalidValue. */
 export const MAX_VALUE_LENGTH = 65_536;
 
 /** The ServiceProviderConfig: what this server really does (a read-only server says it patches and bulks nothing). */
-export function serviceProviderConfig(baseUrl: string, limits: ServerLimits, readOnly: boolean): Record<string, unknown> {
+export function serviceProviderConfig(
+  baseUrl: string,
+  limits: ServerLimits,
+  readOnly: boolean,
+): Record<string, unknown> {
   return {
     schemas: [SCHEMA.SERVICE_PROVIDER_CONFIG],
     patch: { supported: !readOnly },
-    bulk: { supported: !readOnly, maxOperations: readOnly ? 0 : limits.maxOperations, maxPayloadSize: readOnly ? 0 : limits.maxPayloadSize },
+    bulk: {
+      supported: !readOnly,
+      maxOperations: readOnly ? 0 : limits.maxOperations,
+      maxPayloadSize: readOnly ? 0 : limits.maxPayloadSize,
+    },
     filter: { supported: true, maxResults: limits.maxPageSize },
     changePassword: { supported: false },
     sort: { supported: true },
@@ -118,7 +158,12 @@ export function serviceProviderConfig(baseUrl: string, limits: ServerLimits, rea
       cursorTimeout: limits.cursorTimeout,
     },
     authenticationSchemes: [
-      { type: 'oauthbearertoken', name: 'Bearer token', description: 'Authorization: Bearer <token>, the token given to scimctl serve --token-env', primary: true },
+      {
+        type: 'oauthbearertoken',
+        name: 'Bearer token',
+        description: 'Authorization: Bearer <token>, the token given to scimctl serve --token-env',
+        primary: true,
+      },
     ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
   };

@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SCHEMA } from '../api/types.ts';
-import { compileFilter, compileSort, FilterDeadlineError, FilterError, parseFilter, type CompiledSort } from '../api/filter-eval.ts';
+import {
+  compileFilter,
+  compileSort,
+  FilterDeadlineError,
+  FilterError,
+  parseFilter,
+  type CompiledSort,
+} from '../api/filter-eval.ts';
 import { applyPatch, readPatchRequest } from './patch.ts';
 import {
   badRequest,
@@ -132,10 +139,15 @@ export class ScimService {
     const [head, id, extra] = parts;
     const kind: ResourceKind | undefined = head === 'Users' ? 'User' : head === 'Groups' ? 'Group' : undefined;
     const allow = (methods: string) => {
-      if (!methods.split(',').includes(method)) throw new ScimHttpError(405, `${method} is not allowed on ${req.path}`, undefined, { Allow: methods });
+      if (!methods.split(',').includes(method))
+        throw new ScimHttpError(405, `${method} is not allowed on ${req.path}`, undefined, { Allow: methods });
     };
 
-    if (parts.length === 0) throw new ScimHttpError(404, 'nothing here: see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users, /Groups');
+    if (parts.length === 0)
+      throw new ScimHttpError(
+        404,
+        'nothing here: see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users, /Groups',
+      );
     if (DISCOVERY.has(head!) && req.query.has('filter')) {
       // RFC 7644 §4: a client must not believe a filter was applied to discovery.
       throw new ScimHttpError(403, `${head} does not take a filter`);
@@ -186,14 +198,18 @@ export class ScimService {
     const current = this.store.get(kind, id);
     if (!current) throw new ScimHttpError(404, `${kind} ${id} not found`);
     if (method === 'GET') {
-      if (req.ifNoneMatch && etagMatches(req.ifNoneMatch, current)) return { status: 304, headers: { ETag: etagOf(current) } };
+      if (req.ifNoneMatch && etagMatches(req.ifNoneMatch, current))
+        return { status: 304, headers: { ETag: etagOf(current) } };
       const projection = projectionOf(kind, req.query);
       return this.resourceResponse(200, current, projection);
     }
     this.writable();
     const projection = projectionOf(kind, req.query);
     if (req.ifMatch && !etagMatches(req.ifMatch, current)) {
-      throw new ScimHttpError(412, `${kind} ${id} has changed since that version was read (it is now ${etagOf(current)})`);
+      throw new ScimHttpError(
+        412,
+        `${kind} ${id} has changed since that version was read (it is now ${etagOf(current)})`,
+      );
     }
     if (method === 'DELETE') {
       await this.store.remove(kind, id);
@@ -207,9 +223,11 @@ export class ScimService {
   }
 
   private writable(): void {
-    if (this.options.readOnly !== undefined) throw new ScimHttpError(403, `this server is read-only: it serves ${this.options.readOnly}`);
+    if (this.options.readOnly !== undefined)
+      throw new ScimHttpError(403, `this server is read-only: it serves ${this.options.readOnly}`);
     const failed = this.current.writeError;
-    if (failed) throw new ScimHttpError(503, `the server cannot save changes (${failed.message}); restart it once that is fixed`);
+    if (failed)
+      throw new ScimHttpError(503, `the server cannot save changes (${failed.message}); restart it once that is fixed`);
   }
 
   private resourceResponse(status: number, r: StoredResource, projection: Projection = {}): ServiceResponse {
@@ -221,12 +239,25 @@ export class ScimService {
   private async create(kind: ResourceKind, body: unknown, projection: Projection = {}): Promise<ServiceResponse> {
     const checked = checkResource(kind, body, this.store);
     const now = new Date().toISOString();
-    const r: StoredResource = { kind, id: newId(), version: this.store.nextVersion(), created: now, lastModified: now, schemas: checked.schemas, attrs: checked.attrs, members: checked.members };
+    const r: StoredResource = {
+      kind,
+      id: newId(),
+      version: this.store.nextVersion(),
+      created: now,
+      lastModified: now,
+      schemas: checked.schemas,
+      attrs: checked.attrs,
+      members: checked.members,
+    };
     await this.store.put(r);
     return this.resourceResponse(201, r, projection);
   }
 
-  private async replace(current: StoredResource, checked: CheckedResource, projection: Projection = {}): Promise<ServiceResponse> {
+  private async replace(
+    current: StoredResource,
+    checked: CheckedResource,
+    projection: Projection = {},
+  ): Promise<ServiceResponse> {
     const now = new Date().toISOString();
     const sameAttributes = sameJson(current.attrs, checked.attrs) && sameJson(current.schemas, checked.schemas);
     if (current.kind === 'Group' && sameAttributes) {
@@ -240,7 +271,14 @@ export class ScimService {
     }
     // A write that changes nothing keeps the version: ETags others hold stay valid.
     if (sameAttributes) return this.resourceResponse(200, current, projection);
-    const r: StoredResource = { ...current, version: this.store.nextVersion(), lastModified: now, schemas: checked.schemas, attrs: checked.attrs, members: checked.members };
+    const r: StoredResource = {
+      ...current,
+      version: this.store.nextVersion(),
+      lastModified: now,
+      schemas: checked.schemas,
+      attrs: checked.attrs,
+      members: checked.members,
+    };
     await this.store.put(r);
     return this.resourceResponse(200, r, projection);
   }
@@ -263,7 +301,8 @@ export class ScimService {
   private searchQuery(kind: ResourceKind | undefined, body: unknown): Query {
     if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a SearchRequest object');
     const schemas = Array.isArray(body.schemas) ? body.schemas : [];
-    if (!schemas.includes(SCHEMA.SEARCH_REQUEST)) throw badRequest('invalidSyntax', `"schemas" must be ["${SCHEMA.SEARCH_REQUEST}"]`);
+    if (!schemas.includes(SCHEMA.SEARCH_REQUEST))
+      throw badRequest('invalidSyntax', `"schemas" must be ["${SCHEMA.SEARCH_REQUEST}"]`);
     const str = (k: string) => {
       const v = body[k];
       if (v === undefined || v === null) return undefined;
@@ -279,7 +318,8 @@ export class ScimService {
     const names = (k: string) => {
       const v = body[k];
       if (v === undefined) return undefined;
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw badRequest('invalidValue', `"${k}" must be an array of attribute names`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+        throw badRequest('invalidValue', `"${k}" must be an array of attribute names`);
       return v as string[];
     };
     return {
@@ -294,8 +334,10 @@ export class ScimService {
   }
 
   private list(kind: ResourceKind | undefined, q: Query): ServiceResponse {
-    if (q.sortOrder !== undefined && !/^(ascending|descending)$/i.test(q.sortOrder)) throw badRequest('invalidValue', 'sortOrder must be "ascending" or "descending"');
-    if (q.cursor !== undefined && q.startIndex !== undefined) throw badRequest('invalidValue', 'use either cursor or startIndex paging, not both');
+    if (q.sortOrder !== undefined && !/^(ascending|descending)$/i.test(q.sortOrder))
+      throw badRequest('invalidValue', 'sortOrder must be "ascending" or "descending"');
+    if (q.cursor !== undefined && q.startIndex !== undefined)
+      throw badRequest('invalidValue', 'use either cursor or startIndex paging, not both');
     const count = Math.min(Math.max(q.count ?? this.limits.defaultPageSize, 0), this.limits.maxPageSize);
     // One deadline for all the filtering this request does (both resource types at the root).
     const deadline = performance.now() + this.limits.filterTimeMs;
@@ -318,10 +360,17 @@ export class ScimService {
       } else {
         const m = /^([\w-]{16})\.(\d+)$/.exec(Buffer.from(q.cursor, 'base64url').toString());
         const found = m ? this.snapshots.get(m[1]!) : undefined;
-        if (!m || !found) throw badRequest('invalidCursor', 'the cursor is not one this server gave out (or the server restarted since)');
+        if (!m || !found)
+          throw badRequest(
+            'invalidCursor',
+            'the cursor is not one this server gave out (or the server restarted since)',
+          );
         if (Date.now() - found.created > this.limits.cursorTimeout * 1000) {
           this.snapshots.delete(m[1]!);
-          throw badRequest('expiredCursor', `the cursor expired (cursors last ${this.limits.cursorTimeout} s); start the listing again`);
+          throw badRequest(
+            'expiredCursor',
+            `the cursor expired (cursors last ${this.limits.cursorTimeout} s); start the listing again`,
+          );
         }
         snapshotId = m[1]!;
         offset = Number(m[2]);
@@ -330,7 +379,11 @@ export class ScimService {
       const token = (at: number) => Buffer.from(`${snapshotId}.${at}`).toString('base64url');
       const page = snapshot.ids.slice(offset, offset + count);
       const resources = out(page);
-      const body: Record<string, unknown> = { schemas: [SCHEMA.LIST_RESPONSE], totalResults: snapshot.ids.length, itemsPerPage: resources.length };
+      const body: Record<string, unknown> = {
+        schemas: [SCHEMA.LIST_RESPONSE],
+        totalResults: snapshot.ids.length,
+        itemsPerPage: resources.length,
+      };
       if (offset + count < snapshot.ids.length && count > 0) body.nextCursor = token(offset + count);
       if (offset > 0) body.previousCursor = token(Math.max(0, offset - count));
       body.Resources = resources;
@@ -356,7 +409,12 @@ export class ScimService {
     return ids;
   }
 
-  private select(kind: ResourceKind, filter: string | undefined, lenient: boolean, deadline: number): Array<[ResourceKind, string]> {
+  private select(
+    kind: ResourceKind,
+    filter: string | undefined,
+    lenient: boolean,
+    deadline: number,
+  ): Array<[ResourceKind, string]> {
     const map = this.store.map(kind);
     if (!filter) return [...map.keys()].map((id) => [kind, id]);
     const ctx = { ...schemaContext(kind), strict: !lenient };
@@ -379,7 +437,12 @@ export class ScimService {
     return out;
   }
 
-  private sort(ids: Array<[ResourceKind, string]>, sortBy: string, descending: boolean, lenient: boolean): Array<[ResourceKind, string]> {
+  private sort(
+    ids: Array<[ResourceKind, string]>,
+    sortBy: string,
+    descending: boolean,
+    lenient: boolean,
+  ): Array<[ResourceKind, string]> {
     const sorts = new Map<ResourceKind, CompiledSort>();
     const sorter = (k: ResourceKind) => {
       let s = sorts.get(k);
@@ -390,7 +453,10 @@ export class ScimService {
       const r = this.store.get(k, id)!;
       const s = sorter(k);
       const needsView = [...s.attributes].some((a) => VIEW_ONLY.has(a));
-      return { entry: [k, id] as [ResourceKind, string], key: s.key(needsView ? render(r, this.store, this.baseUrl) : r.attrs) };
+      return {
+        entry: [k, id] as [ResourceKind, string],
+        key: s.key(needsView ? render(r, this.store, this.baseUrl) : r.attrs),
+      };
     });
     const compare = sorter(ids[0]?.[0] ?? 'User').compare;
     keyed.sort((a, b) => {
@@ -406,22 +472,39 @@ export class ScimService {
 
   private async bulk(req: ServiceRequest): Promise<ServiceResponse> {
     if ((req.bodySize ?? 0) > this.limits.maxPayloadSize) {
-      throw new ScimHttpError(413, `the request is ${req.bodySize} bytes; maxPayloadSize is ${this.limits.maxPayloadSize}`);
+      throw new ScimHttpError(
+        413,
+        `the request is ${req.bodySize} bytes; maxPayloadSize is ${this.limits.maxPayloadSize}`,
+      );
     }
     const body = req.body;
     if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'the request body must be a BulkRequest object');
     const schemas = Array.isArray(body.schemas) ? body.schemas : [];
-    if (!schemas.includes(SCHEMA.BULK_REQUEST)) throw badRequest('invalidSyntax', `"schemas" must be ["${SCHEMA.BULK_REQUEST}"]`);
+    if (!schemas.includes(SCHEMA.BULK_REQUEST))
+      throw badRequest('invalidSyntax', `"schemas" must be ["${SCHEMA.BULK_REQUEST}"]`);
     const ops = body.Operations;
     if (!Array.isArray(ops)) throw badRequest('invalidSyntax', '"Operations" must be an array');
-    if (ops.length > this.limits.maxOperations) throw new ScimHttpError(413, `the request has ${ops.length} operations; maxOperations is ${this.limits.maxOperations}`);
+    if (ops.length > this.limits.maxOperations)
+      throw new ScimHttpError(
+        413,
+        `the request has ${ops.length} operations; maxOperations is ${this.limits.maxOperations}`,
+      );
     const failOnErrors = body.failOnErrors;
-    if (failOnErrors !== undefined && (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)) {
+    if (
+      failOnErrors !== undefined &&
+      (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)
+    ) {
       throw badRequest('invalidValue', '"failOnErrors" must be a positive integer');
     }
-    const bulkIds = ops.map((o: unknown) => (isPlainObject(o) && typeof o.bulkId === 'string' ? o.bulkId : undefined)).filter((b): b is string => b !== undefined);
+    const bulkIds = ops
+      .map((o: unknown) => (isPlainObject(o) && typeof o.bulkId === 'string' ? o.bulkId : undefined))
+      .filter((b): b is string => b !== undefined);
     const repeated = bulkIds.find((b, i) => bulkIds.indexOf(b) !== i);
-    if (repeated !== undefined) throw badRequest('invalidValue', `bulkId "${repeated}" is used by more than one operation (RFC 7644 §3.7: it must be unique)`);
+    if (repeated !== undefined)
+      throw badRequest(
+        'invalidValue',
+        `bulkId "${repeated}" is used by more than one operation (RFC 7644 §3.7: it must be unique)`,
+      );
     const ids = new Map<string, string>();
     const results: Array<Record<string, unknown> | undefined> = new Array(ops.length);
     let errors = 0;
@@ -439,7 +522,14 @@ export class ScimService {
           // One operation that breaks the server fails alone: the others' results (and ids) still go back.
           this.options.logError?.(`Bulk operation ${i}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           const o = isPlainObject(op) ? op : {};
-          result = { method: o.method, bulkId: o.bulkId, status: '500', response: errorResponse(new ScimHttpError(500, 'the server failed to carry out this operation; its log says why')).body };
+          result = {
+            method: o.method,
+            bulkId: o.bulkId,
+            status: '500',
+            response: errorResponse(
+              new ScimHttpError(500, 'the server failed to carry out this operation; its log says why'),
+            ).body,
+          };
         }
         if (result === 'wait') {
           next.push(i);
@@ -452,7 +542,14 @@ export class ScimService {
         // Nothing moved: the references point at bulkIds that fail or do not exist (or at each other).
         for (const i of next) {
           const op = ops[i] as Record<string, unknown>;
-          results[i] = { method: op.method, bulkId: op.bulkId, status: '409', response: errorResponse(new ScimHttpError(409, 'it refers to a bulkId that no operation of this request created', 'invalidValue')).body };
+          results[i] = {
+            method: op.method,
+            bulkId: op.bulkId,
+            status: '409',
+            response: errorResponse(
+              new ScimHttpError(409, 'it refers to a bulkId that no operation of this request created', 'invalidValue'),
+            ).body,
+          };
           errors++;
         }
         break;
@@ -463,14 +560,20 @@ export class ScimService {
   }
 
   private async bulkOperation(op: unknown, ids: Map<string, string>): Promise<Record<string, unknown> | 'wait'> {
-    if (!isPlainObject(op)) return { status: '400', response: errorResponse(badRequest('invalidSyntax', 'an operation must be an object')).body };
+    if (!isPlainObject(op))
+      return {
+        status: '400',
+        response: errorResponse(badRequest('invalidSyntax', 'an operation must be an object')).body,
+      };
     const method = typeof op.method === 'string' ? op.method.toUpperCase() : '';
     const bulkId = typeof op.bulkId === 'string' ? op.bulkId : undefined;
     const base = { method: op.method, ...(bulkId !== undefined ? { bulkId } : {}) };
     const fail = (e: ScimHttpError) => ({ ...base, status: String(e.status), response: errorResponse(e).body });
-    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) return fail(badRequest('invalidValue', `"method" must be POST, PUT, PATCH or DELETE`));
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(method))
+      return fail(badRequest('invalidValue', `"method" must be POST, PUT, PATCH or DELETE`));
     if (typeof op.path !== 'string') return fail(badRequest('invalidValue', 'an operation needs a "path"'));
-    if (method === 'POST' && bulkId === undefined) return fail(badRequest('invalidValue', 'a POST operation needs a "bulkId"'));
+    if (method === 'POST' && bulkId === undefined)
+      return fail(badRequest('invalidValue', 'a POST operation needs a "bulkId"'));
     let unresolved = false;
     const resolveRefs = (v: unknown, depth: number): unknown => {
       if (depth > 16) throw badRequest('invalidValue', '"data" nests deeper than any SCIM resource');
@@ -480,7 +583,8 @@ export class ScimService {
         return id ?? v;
       }
       if (Array.isArray(v)) return v.map((x) => resolveRefs(x, depth + 1));
-      if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, depth + 1)]));
+      if (isPlainObject(v))
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, depth + 1)]));
       return v;
     };
     const path = op.path.replace(/bulkId:([^/]+)/g, (m, ref: string) => ids.get(ref) ?? ((unresolved = true), m));
@@ -492,7 +596,8 @@ export class ScimService {
       throw e;
     }
     if (unresolved) return 'wait';
-    if (!/^\/(Users|Groups)(\/[^/]+)?$/.test(path) || /\/\.search$/.test(path)) return fail(badRequest('invalidValue', `"${path}" is not a /Users or /Groups resource path`));
+    if (!/^\/(Users|Groups)(\/[^/]+)?$/.test(path) || /\/\.search$/.test(path))
+      return fail(badRequest('invalidValue', `"${path}" is not a /Users or /Groups resource path`));
     const res = await this.handle({
       method,
       path,
@@ -506,7 +611,11 @@ export class ScimService {
     const meta = resource && isPlainObject(resource.meta) ? resource.meta : undefined;
     return {
       ...base,
-      ...(meta?.location ? { location: meta.location } : method === 'DELETE' ? { location: `${this.baseUrl}${path}` } : {}),
+      ...(meta?.location
+        ? { location: meta.location }
+        : method === 'DELETE'
+          ? { location: `${this.baseUrl}${path}` }
+          : {}),
       ...(meta?.version ? { version: meta.version } : {}),
       status: String(res.status),
     };
@@ -528,7 +637,13 @@ function ok(body: unknown): ServiceResponse {
 }
 
 function listResponse(resources: unknown[], total: number, startIndex: number): Record<string, unknown> {
-  return { schemas: [SCHEMA.LIST_RESPONSE], totalResults: total, itemsPerPage: resources.length, startIndex, Resources: resources };
+  return {
+    schemas: [SCHEMA.LIST_RESPONSE],
+    totalResults: total,
+    itemsPerPage: resources.length,
+    startIndex,
+    Resources: resources,
+  };
 }
 
 function intParam(v: string | null, name: string): number | undefined {

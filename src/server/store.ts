@@ -13,7 +13,19 @@
  *
  * Passwords are never stored: `serve` authenticates nobody with them (see the README).
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -85,7 +97,9 @@ export class Store {
       mkdirSync(options.dir, { recursive: true, mode: 0o700 });
       takeLock(options.dir);
       try {
-        const files = ['snapshot.jsonl', 'journal.jsonl'].map((f) => join(options.dir!, f)).filter((p) => existsSync(p));
+        const files = ['snapshot.jsonl', 'journal.jsonl']
+          .map((f) => join(options.dir!, f))
+          .filter((p) => existsSync(p));
         const total = files.reduce((n, p) => n + statSync(p).size, 0);
         let before = 0;
         for (const path of files) {
@@ -138,14 +152,21 @@ export class Store {
         const renamed = before !== undefined && before.attrs.displayName !== resource.attrs.displayName;
         for (const id of before?.members?.keys() ?? []) if (!resource.members?.has(id)) touched.add(id);
         for (const id of resource.members?.keys() ?? []) if (renamed || !before?.members?.has(id)) touched.add(id);
-      } else if (before && (before.attrs.displayName !== resource.attrs.displayName || before.attrs.userName !== resource.attrs.userName)) {
+      } else if (
+        before &&
+        (before.attrs.displayName !== resource.attrs.displayName || before.attrs.userName !== resource.attrs.userName)
+      ) {
         // Groups show their members' names.
         for (const g of this.groupsOf(resource.id)) touched.add(g);
       }
     }
     this.index(resource);
     this.touchAll(touched, resource.version, resource.lastModified);
-    return this.write({ op: 'put', r: { ...resource, members: resource.members ? [...resource.members] : undefined }, ...(touched.size > 0 ? { touched: [...touched] } : {}) });
+    return this.write({
+      op: 'put',
+      r: { ...resource, members: resource.members ? [...resource.members] : undefined },
+      ...(touched.size > 0 ? { touched: [...touched] } : {}),
+    });
   }
 
   private index(resource: StoredResource): void {
@@ -154,7 +175,8 @@ export class Store {
     if (resource.kind === 'User') {
       const oldName = before ? String(before.attrs.userName ?? '').toLowerCase() : undefined;
       const newName = String(resource.attrs.userName ?? '').toLowerCase();
-      if (oldName !== undefined && oldName !== newName && this.byUserName.get(oldName) === resource.id) this.byUserName.delete(oldName);
+      if (oldName !== undefined && oldName !== newName && this.byUserName.get(oldName) === resource.id)
+        this.byUserName.delete(oldName);
       this.byUserName.set(newName, resource.id);
     }
     if (resource.kind === 'Group') {
@@ -170,8 +192,21 @@ export class Store {
    * Adds and removes members of a group in one step (nothing can come between the two) and
    * journals it as one record. Members already in (or not in) the group are left as they are.
    */
-  changeMembers(group: StoredResource, add: Array<[string, MemberType]>, remove: string[], version: number, lastModified: string): Promise<void> {
-    const line: Extract<Line, { op: 'm' }> = { op: 'm', g: group.id, v: version, t: lastModified, add: add.filter(([id]) => !group.members!.has(id)), remove: remove.filter((id) => group.members!.has(id)) };
+  changeMembers(
+    group: StoredResource,
+    add: Array<[string, MemberType]>,
+    remove: string[],
+    version: number,
+    lastModified: string,
+  ): Promise<void> {
+    const line: Extract<Line, { op: 'm' }> = {
+      op: 'm',
+      g: group.id,
+      v: version,
+      t: lastModified,
+      add: add.filter(([id]) => !group.members!.has(id)),
+      remove: remove.filter((id) => group.members!.has(id)),
+    };
     this.applyMembers(group, line);
     return this.write(line);
   }
@@ -183,7 +218,8 @@ export class Store {
       this.link(id, group.id);
     }
     this.touchAll([group.id], line.v, line.t);
-    if (this.options.touchRelated !== false) this.touchAll([...line.remove, ...line.add.map(([id]) => id)], line.v, line.t);
+    if (this.options.touchRelated !== false)
+      this.touchAll([...line.remove, ...line.add.map(([id]) => id)], line.v, line.t);
   }
 
   /** Deletes a resource, and takes it out of every group it was a member of. */
@@ -197,7 +233,8 @@ export class Store {
       if (group) writes.push(this.changeMembers(group, [], [id], this.nextVersion(), now));
     }
     // The members of a deleted group no longer list it.
-    const touched = kind === 'Group' && this.options.touchRelated !== false ? [...(resource.members?.keys() ?? [])] : [];
+    const touched =
+      kind === 'Group' && this.options.touchRelated !== false ? [...(resource.members?.keys() ?? [])] : [];
     const v = touched.length > 0 ? this.nextVersion() : undefined;
     this.unindex(kind, id);
     if (v !== undefined) this.touchAll(touched, v, now);
@@ -234,7 +271,9 @@ export class Store {
       };
       for (const map of [this.users, this.groups]) {
         for (const r of map.values()) {
-          buffer += JSON.stringify({ op: 'put', r: { ...r, members: r.members ? [...r.members] : undefined } } satisfies Line) + '\n';
+          buffer +=
+            JSON.stringify({ op: 'put', r: { ...r, members: r.members ? [...r.members] : undefined } } satisfies Line) +
+            '\n';
           if (buffer.length > 1 << 20) flush();
         }
       }
@@ -389,7 +428,7 @@ class Journal {
       this.waiters = [];
       try {
         const bytes = Buffer.from(lines.join('\n') + '\n');
-        for (let at = 0; at < bytes.length; ) at += (await this.handle.write(bytes, at, bytes.length - at)).bytesWritten;
+        for (let at = 0; at < bytes.length;) at += (await this.handle.write(bytes, at, bytes.length - at)).bytesWritten;
         if (this.sync) await this.handle.datasync();
         for (const w of waiters) w.resolve();
       } catch (e) {
@@ -428,7 +467,8 @@ function takeLock(dir: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lock, 'utf8'));
-      if (pid && pid !== process.pid && alive(pid)) throw new StoreError(`another scimctl serve (pid ${pid}) is using ${dir}`);
+      if (pid && pid !== process.pid && alive(pid))
+        throw new StoreError(`another scimctl serve (pid ${pid}) is using ${dir}`);
       rmSync(lock, { force: true });
     }
   }

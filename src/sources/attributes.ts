@@ -14,7 +14,6 @@ export interface AttributeProblem {
 
 const MAX_SUGGESTIONS = 10;
 
-
 /** The value of `name` in `obj`, matching the key case-insensitively (SCIM attribute names are). */
 export function attrValue(obj: Record<string, unknown>, name: string): unknown {
   if (Object.hasOwn(obj, name)) return obj[name];
@@ -104,7 +103,10 @@ function pathsOf(registry: SchemaRegistry, schemaId: string, prefix = ''): strin
 
 /** Every valid path for a record of `coreSchema`: the core ones, then those of the known extensions. */
 function allPaths(registry: SchemaRegistry, coreSchema: string): string[] {
-  return [...pathsOf(registry, coreSchema), ...extensionsFor(registry, coreSchema).flatMap((id) => pathsOf(registry, id, `${id}:`))];
+  return [
+    ...pathsOf(registry, coreSchema),
+    ...extensionsFor(registry, coreSchema).flatMap((id) => pathsOf(registry, id, `${id}:`)),
+  ];
 }
 
 function extensionsFor(registry: SchemaRegistry, coreSchema: string): string[] {
@@ -138,7 +140,8 @@ export function checkColumn(column: string, registry: SchemaRegistry, coreSchema
   const { urn, attr, type, sub } = parsed;
   if (urn) {
     const problem = schemaUrnProblem(urn, registry, coreSchema);
-    if (problem) return { problem: sameId(urn, coreSchema) ? `${problem}: write "${column.slice(urn.length + 1)}"` : problem };
+    if (problem)
+      return { problem: sameId(urn, coreSchema) ? `${problem}: write "${column.slice(urn.length + 1)}"` : problem };
   }
   const schemaId = urn ?? coreSchema;
   const def = lookup(registry, schemaId, attr);
@@ -154,7 +157,9 @@ export function checkColumn(column: string, registry: SchemaRegistry, coreSchema
   if (sub !== undefined) {
     if (def.type !== 'complex') return { problem: `"${attr}" has no sub-attributes` };
     if (def.multiValued && type === undefined) {
-      return { problem: `"${attr}" is multi-valued: write ${attr}[TYPE].${sub} (e.g. ${attr}[work].${sub}), or the whole of ${attr} as JSON` };
+      return {
+        problem: `"${attr}" is multi-valued: write ${attr}[TYPE].${sub} (e.g. ${attr}[work].${sub}), or the whole of ${attr} as JSON`,
+      };
     }
     if (subs.length > 0 && !lookup(registry, schemaId, `${attr}.${sub}`)) {
       return { problem: `unknown sub-attribute "${sub}" of ${attr}; valid: ${subNames(def)}` };
@@ -184,13 +189,19 @@ function singleTypeProblem(def: AttributeDef, value: unknown): string | undefine
   switch (def.type) {
     case 'boolean':
       if (typeof value === 'boolean') return undefined;
-      return typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value) ? `${JSON.stringify(value)} is a string: write true or false, without quotes` : `must be true or false, not ${describeValue(value)}`;
+      return typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value)
+        ? `${JSON.stringify(value)} is a string: write true or false, without quotes`
+        : `must be true or false, not ${describeValue(value)}`;
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) ? undefined : `must be a whole number, not ${describeValue(value)}`;
+      return typeof value === 'number' && Number.isInteger(value)
+        ? undefined
+        : `must be a whole number, not ${describeValue(value)}`;
     case 'decimal':
       return typeof value === 'number' ? undefined : `must be a number, not ${describeValue(value)}`;
     case 'complex':
-      return isPlainObject(value) ? undefined : `must be an object with ${subNamesOf(def) || 'sub-attributes'}, not ${describeValue(value)}`;
+      return isPlainObject(value)
+        ? undefined
+        : `must be an object with ${subNamesOf(def) || 'sub-attributes'}, not ${describeValue(value)}`;
     default:
       // string, reference, dateTime, binary
       return typeof value === 'string' ? undefined : `must be a string, not ${describeValue(value)}`;
@@ -203,7 +214,8 @@ const subNamesOf = (def: AttributeDef) => (def.subAttributes ?? []).map((s) => s
 export function typeProblem(def: AttributeDef, value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (!def.multiValued) return singleTypeProblem(def, value);
-  if (!Array.isArray(value)) return `is multi-valued: give a list (e.g. [${def.type === 'complex' ? '{"value": …}' : '…'}]), not ${describeValue(value)}`;
+  if (!Array.isArray(value))
+    return `is multi-valued: give a list (e.g. [${def.type === 'complex' ? '{"value": …}' : '…'}]), not ${describeValue(value)}`;
   for (const [index, item] of value.entries()) {
     const problem = singleTypeProblem(def, item);
     if (problem) return `item ${index + 1} ${problem}`;
@@ -212,7 +224,15 @@ export function typeProblem(def: AttributeDef, value: unknown): string | undefin
 }
 
 /** Checks the type of a known attribute's value, the sub-attributes inside it, and the entries of `schemas`. */
-function checkValue(schemaId: string, coreSchema: string, def: AttributeDef, value: unknown, field: string, registry: SchemaRegistry, out: AttributeProblem[]): void {
+function checkValue(
+  schemaId: string,
+  coreSchema: string,
+  def: AttributeDef,
+  value: unknown,
+  field: string,
+  registry: SchemaRegistry,
+  out: AttributeProblem[],
+): void {
   const wrongType = typeProblem(def, value);
   if (wrongType) {
     out.push({ field, message: wrongType });
@@ -270,7 +290,12 @@ function caseTwins(obj: Record<string, unknown>): string[][] {
  * the insides of these top-level keys (lower-cased `attr`, or `urn:attr` for extensions): for CSV,
  * whose columns were checked once from the header, only whole-JSON cells remain to look into.
  */
-export function checkResource(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string, only?: ReadonlySet<string>): AttributeProblem[] {
+export function checkResource(
+  resource: Record<string, unknown>,
+  registry: SchemaRegistry,
+  coreSchema: string,
+  only?: ReadonlySet<string>,
+): AttributeProblem[] {
   const out: AttributeProblem[] = [];
   const attribute = (schemaId: string, name: string, value: unknown, field: string) => {
     const def = lookup(registry, schemaId, name);
@@ -288,7 +313,11 @@ export function checkResource(resource: Record<string, unknown>, registry: Schem
   };
   const twins = (obj: Record<string, unknown>, prefix: string) => {
     if (only) return;
-    for (const keys of caseTwins(obj)) out.push({ field: `${prefix}${keys[0]}`, message: `given more than once, in different case: ${keys.join(', ')}` });
+    for (const keys of caseTwins(obj))
+      out.push({
+        field: `${prefix}${keys[0]}`,
+        message: `given more than once, in different case: ${keys.join(', ')}`,
+      });
   };
 
   twins(resource, '');
@@ -302,7 +331,10 @@ export function checkResource(resource: Record<string, unknown>, registry: Schem
       if (only) continue;
       const { urn, attrPath } = registry.splitUrn(key);
       if (urn && registry.schema(urn) && !isCoreSchema(urn)) {
-        out.push({ field: key, message: `a key cannot be an attribute path: nest it as {"${registry.schema(urn)!.id}": {"${attrPath}": …}}` });
+        out.push({
+          field: key,
+          message: `a key cannot be an attribute path: nest it as {"${registry.schema(urn)!.id}": {"${attrPath}": …}}`,
+        });
       } else {
         out.push({ field: key, message: schemaUrnProblem(key, registry, coreSchema)! });
       }
@@ -314,7 +346,11 @@ export function checkResource(resource: Record<string, unknown>, registry: Schem
       continue;
     }
     if (!isPlainObject(value)) {
-      if (!only) out.push({ field: key, message: `extension attributes must be an object, e.g. {"${schema.attributes[0]?.name ?? 'attribute'}": …}` });
+      if (!only)
+        out.push({
+          field: key,
+          message: `extension attributes must be an object, e.g. {"${schema.attributes[0]?.name ?? 'attribute'}": …}`,
+        });
       continue;
     }
     twins(value, `${key}:`);
@@ -324,7 +360,10 @@ export function checkResource(resource: Record<string, unknown>, registry: Schem
 }
 
 /** `obj` with the keys `nameOf` renames (a new object only when one is renamed). */
-function renamed(obj: Record<string, unknown>, nameOf: (key: string, value: unknown) => [string, unknown]): Record<string, unknown> {
+function renamed(
+  obj: Record<string, unknown>,
+  nameOf: (key: string, value: unknown) => [string, unknown],
+): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   const keys = Object.keys(obj);
   for (const [i, key] of keys.entries()) {
@@ -344,22 +383,34 @@ function renamed(obj: Record<string, unknown>, nameOf: (key: string, value: unkn
  * attributes, and sub-attributes. Unknown names, and names given twice in different case
  * (checkResource reports those), stay as they are.
  */
-export function canonicalKeys(resource: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): Record<string, unknown> {
+export function canonicalKeys(
+  resource: Record<string, unknown>,
+  registry: SchemaRegistry,
+  coreSchema: string,
+): Record<string, unknown> {
   // Most records spell every name as the schema does: found without allocating anything.
   if (spelledAsSchema(resource, registry, coreSchema)) return resource;
   const inside = (schemaId: string, def: AttributeDef, value: unknown): unknown => {
     if (def.type !== 'complex' || !def.subAttributes?.length) return value;
-    const fix = (item: unknown) => (isPlainObject(item) ? unlessTwins(item, renamed(item, (k, v) => [lookup(registry, schemaId, `${def.name}.${k}`)?.name ?? k, v])) : item);
+    const fix = (item: unknown) =>
+      isPlainObject(item)
+        ? unlessTwins(
+            item,
+            renamed(item, (k, v) => [lookup(registry, schemaId, `${def.name}.${k}`)?.name ?? k, v]),
+          )
+        : item;
     if (Array.isArray(value)) {
       const items = value.map(fix);
       return items.some((item, i) => item !== value[i]) ? items : value;
     }
     return fix(value);
   };
-  const attributes = (schemaId: string) => (key: string, value: unknown): [string, unknown] => {
-    const def = lookup(registry, schemaId, key);
-    return def ? [def.name, inside(schemaId, def, value)] : [key, value];
-  };
+  const attributes =
+    (schemaId: string) =>
+    (key: string, value: unknown): [string, unknown] => {
+      const def = lookup(registry, schemaId, key);
+      return def ? [def.name, inside(schemaId, def, value)] : [key, value];
+    };
   const core = attributes(coreSchema);
   return unlessTwins(
     resource,
@@ -405,10 +456,16 @@ function spelledAsSchema(resource: Record<string, unknown>, registry: SchemaRegi
   return true;
 }
 
-/** `renamed` (a copy of `original` with names changed), unless `original` has names that differ only in case: then `original`. */
-const unlessTwins = <T>(original: Record<string, unknown>, renamed: T): T | Record<string, unknown> => (renamed === original || caseTwins(original).length === 0 ? renamed : original);
+/**
+ * `renamed` (a copy of `original` with names changed), unless `original` has names that differ only in case: then
+ * `original`.
+ */
+const unlessTwins = <T>(original: Record<string, unknown>, renamed: T): T | Record<string, unknown> =>
+  renamed === original || caseTwins(original).length === 0 ? renamed : original;
 
 /** Does the object have anything that makes it a resource of `coreSchema` (a known attribute, a known schema)? */
 export function looksLikeResource(obj: Record<string, unknown>, registry: SchemaRegistry, coreSchema: string): boolean {
-  return Object.keys(obj).some((key) => (/^urn:/i.test(key) ? registry.schema(key) !== undefined : registry.lookup(coreSchema, key) !== undefined));
+  return Object.keys(obj).some((key) =>
+    /^urn:/i.test(key) ? registry.schema(key) !== undefined : registry.lookup(coreSchema, key) !== undefined,
+  );
 }

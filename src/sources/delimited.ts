@@ -27,7 +27,9 @@ export interface DelimitedRow {
  * The header and rows, or the problem that stopped the parse: then there are no rows, and the
  * header only when the problem is past it.
  */
-export type DelimitedText = { header: DelimitedHeader; rows: DelimitedRow[]; problem?: undefined } | { header?: DelimitedHeader; rows: []; problem: InputProblem };
+export type DelimitedText =
+  | { header: DelimitedHeader; rows: DelimitedRow[]; problem?: undefined }
+  | { header?: DelimitedHeader; rows: []; problem: InputProblem };
 
 /**
  * Parses CSV or TSV (by `delimiter`; TSV takes quotes inside a cell literally) with a header
@@ -35,7 +37,10 @@ export type DelimitedText = { header: DelimitedHeader; rows: DelimitedRow[]; pro
  * whole gives one problem: where the broken row starts and, when known, its column.
  */
 export async function parseDelimited(file: string, text: string, delimiter: string): Promise<DelimitedText> {
-  const empty = (): DelimitedText => ({ rows: [], problem: { file, line: 0, message: 'no records: the file is empty' } });
+  const empty = (): DelimitedText => ({
+    rows: [],
+    problem: { file, line: 0, message: 'no records: the file is empty' },
+  });
   if (text.trim() === '') return empty();
   // Loaded on first use: most commands never read CSV.
   const { parse } = await import('csv-parse/sync');
@@ -66,7 +71,16 @@ export async function parseDelimited(file: string, text: string, delimiter: stri
     const line = typeof err.lines === 'number' ? startOf(err.empty_lines ?? lastEmpty) : 0;
     // A row past the header is named by its column too (`index` is the cell csv-parse was reading).
     const column = header !== undefined && typeof err.index === 'number' ? header.columns[err.index] : undefined;
-    return { header, rows: [], problem: { file, line, ...(column !== undefined ? { field: column } : {}), message: parserMessage(err.message ?? String(e), err.index, column) } };
+    return {
+      header,
+      rows: [],
+      problem: {
+        file,
+        line,
+        ...(column !== undefined ? { field: column } : {}),
+        message: parserMessage(err.message ?? String(e), err.index, column),
+      },
+    };
   }
   if (!header || raw.length === 0) return empty();
   return { header, rows: raw.slice(1).map((cells, i) => ({ line: starts[i + 1] ?? 0, cells })) };
@@ -78,8 +92,13 @@ function parserMessage(message: string, index: number | undefined, column: strin
   if (length) return `the row has ${length[2]} cells and the header ${length[1]}`;
   return message
     .replace(/^Quote Not Closed: /, '')
-    .replace(/the parsing is finished with an opening quote at line (\d+)/i, 'a quote opened in this record is still open at the end of the file (line $1)')
-    .replace(/ on field (\d+) /, (whole, n: string) => (column !== undefined && Number(n) === index ? ` on field ${JSON.stringify(column)} ` : whole));
+    .replace(
+      /the parsing is finished with an opening quote at line (\d+)/i,
+      'a quote opened in this record is still open at the end of the file (line $1)',
+    )
+    .replace(/ on field (\d+) /, (whole, n: string) =>
+      column !== undefined && Number(n) === index ? ` on field ${JSON.stringify(column)} ` : whole,
+    );
 }
 
 export interface HeaderColumn {
@@ -94,7 +113,11 @@ export interface HeaderColumn {
  * one. Names ignore case: `namesIgnoringCase` says whose rule that is in the message
  * ("attribute names" for the SCIM column scheme, "column names" for a table).
  */
-export function checkHeader(file: string, header: DelimitedHeader, namesIgnoringCase: 'attribute names' | 'column names'): HeaderColumn[] {
+export function checkHeader(
+  file: string,
+  header: DelimitedHeader,
+  namesIgnoringCase: 'attribute names' | 'column names',
+): HeaderColumn[] {
   const seen = new Map<string, string>();
   const out: HeaderColumn[] = [];
   for (const column of header.columns) {
@@ -104,7 +127,18 @@ export function checkHeader(file: string, header: DelimitedHeader, namesIgnoring
       seen.set(column.toLowerCase(), column);
       out.push({ column });
     } else {
-      out.push({ column, problem: { file, line: header.line, field: column, message: twin === column ? 'the column appears more than once' : `the same column as "${twin}" (${namesIgnoringCase} ignore case)` } });
+      out.push({
+        column,
+        problem: {
+          file,
+          line: header.line,
+          field: column,
+          message:
+            twin === column
+              ? 'the column appears more than once'
+              : `the same column as "${twin}" (${namesIgnoringCase} ignore case)`,
+        },
+      });
     }
   }
   return out;

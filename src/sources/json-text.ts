@@ -42,7 +42,10 @@ export interface JsonLayout {
   root: number;
   /** Offsets where the elements of the root array start (empty unless the root is an array). */
   rootItems: number[];
-  /** The members of the root object by key (as JSON.parse decodes it); the last of a repeated key wins, as in JSON.parse. */
+  /**
+   * The members of the root object by key (as JSON.parse decodes it); the last of a repeated key wins, as in
+   * JSON.parse.
+   */
   rootMembers: Map<string, RootMember>;
 }
 
@@ -54,7 +57,6 @@ interface Frame {
   /** Where to record the start of each element, for the arrays whose elements we track. */
   items?: number[];
 }
-
 
 /** The offset just past the string literal starting at `start` (an opening quote). */
 function stringEnd(text: string, start: number): number {
@@ -127,7 +129,11 @@ export function scanLayout(text: string): JsonLayout {
     } else {
       // A number or a literal: runs to the next delimiter.
       valueAt(i);
-      for (let d = text.charCodeAt(i); i < n && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x0a && d !== 0x0d && d !== 0x09; d = text.charCodeAt(++i));
+      for (
+        let d = text.charCodeAt(i);
+        i < n && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x0a && d !== 0x0d && d !== 0x09;
+        d = text.charCodeAt(++i)
+      );
     }
   }
   return layout;
@@ -189,7 +195,8 @@ export function locateSyntaxError(text: string, error: unknown): JsonSyntaxError
     }
     offset = hi - 1;
   }
-  // An error at the very end (the text stopped too soon) is shown after the last character, not on trailing blank lines.
+  // An error at the very end (the text stopped too soon) is shown after the last character, not on trailing blank
+  // lines.
   return { offset: Math.max(0, Math.min(offset, text.trimEnd().length)), reason };
 }
 
@@ -330,7 +337,10 @@ export class JsonListSplitter {
             // Between elements there is only ASCII (white space, commas): one byte a character.
             // Before the first, the text outside the list, which ends with its "[".
             const at = this.consumed + i;
-            this.partialByte = this.elements === 0 ? Buffer.byteLength(this.outside) + at - this.outside.length : this.lastEndByte + at - this.lastEndChar;
+            this.partialByte =
+              this.elements === 0
+                ? Buffer.byteLength(this.outside) + at - this.outside.length
+                : this.lastEndByte + at - this.lastEndChar;
           } else return this.fail();
           break;
         case 'item':
@@ -461,7 +471,12 @@ export function jsonHazards(text: string, start = 0, end = text.length, maxBytes
         t.keys!.add(key);
         t.expectKey = false;
       } else if (stop - i > maxBytes / 6 && overBytes(JSON.parse(text.slice(i, stop)) as string, maxBytes)) {
-        out.push({ offset: i, path: childPath(t), kind: 'too-long', detail: String(Buffer.byteLength(JSON.parse(text.slice(i, stop)) as string)) });
+        out.push({
+          offset: i,
+          path: childPath(t),
+          kind: 'too-long',
+          detail: String(Buffer.byteLength(JSON.parse(text.slice(i, stop)) as string)),
+        });
       }
       i = stop;
       if (!t) break;
@@ -474,9 +489,14 @@ export function jsonHazards(text: string, start = 0, end = text.length, maxBytes
       i++;
     } else {
       const from = i;
-      for (let d = c; i < end && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x0a && d !== 0x0d && d !== 0x09; d = text.charCodeAt(++i));
+      for (
+        let d = c;
+        i < end && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x0a && d !== 0x0d && d !== 0x09;
+        d = text.charCodeAt(++i)
+      );
       const token = text.slice(from, i);
-      if ((c === 0x2d || (c >= 0x30 && c <= 0x39)) && !Number.isFinite(Number(token))) out.push({ offset: from, path: childPath(top()), kind: 'non-finite', detail: token });
+      if ((c === 0x2d || (c >= 0x30 && c <= 0x39)) && !Number.isFinite(Number(token)))
+        out.push({ offset: from, path: childPath(top()), kind: 'non-finite', detail: token });
       if (stack.length === 0) break;
     }
   }

@@ -51,7 +51,16 @@ import { describeKind, isPlainObject } from '../util/objects.ts';
 import { checkColumn, suggest } from './attributes.ts';
 import { LineIndex, locateSyntaxError } from './json-text.ts';
 import type { InputProblem } from './resource-file.ts';
-import { cellText, findColumn, isBlank, parseJsonText, splitList, type LoadedFile, type Table, type TableRow } from './table.ts';
+import {
+  cellText,
+  findColumn,
+  isBlank,
+  parseJsonText,
+  splitList,
+  type LoadedFile,
+  type Table,
+  type TableRow,
+} from './table.ts';
 
 export const TRANSFORMS = ['trim', 'lowercase', 'uppercase', 'split', 'join'] as const;
 export type TransformName = (typeof TRANSFORMS)[number];
@@ -112,7 +121,6 @@ const TOP_KEYS = ['format', 'delimiter', 'attributes', 'groups'];
 const RULE_KEYS = ['column', 'template', 'constant', 'transform', 'separator', 'default', 'map', 'onlyOnCreate'];
 const GROUP_KEYS = ['column', 'split', 'file', 'nameColumn', 'externalIdColumn', 'membersColumn'];
 
-
 // ---------------------------------------------------------------- parsing
 
 interface Ctx {
@@ -142,7 +150,11 @@ function entries(ctx: Ctx, node: unknown): Array<{ key: string; keyLine: number;
 }
 
 function problem(ctx: Ctx, line: number, message: string, field?: string): void {
-  ctx.problems.push(field !== undefined ? { file: ctx.file, line, field, fieldKind: 'key', message } : { file: ctx.file, line, message });
+  ctx.problems.push(
+    field !== undefined
+      ? { file: ctx.file, line, field, fieldKind: 'key', message }
+      : { file: ctx.file, line, message },
+  );
 }
 
 /** Checks the keys of a YAML map against the known ones, reporting the rest. */
@@ -150,7 +162,14 @@ function checkKeys(ctx: Ctx, node: unknown, known: readonly string[], what: stri
   for (const { key, keyLine } of entries(ctx, node)) {
     if (known.includes(key)) continue;
     const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
-    problem(ctx, keyLine, near ? `unknown ${what} key "${key}": did you mean "${near}"?` : `unknown ${what} key "${key}"; valid: ${suggest(key, known)}`, key);
+    problem(
+      ctx,
+      keyLine,
+      near
+        ? `unknown ${what} key "${key}": did you mean "${near}"?`
+        : `unknown ${what} key "${key}"; valid: ${suggest(key, known)}`,
+      key,
+    );
   }
 }
 
@@ -159,7 +178,12 @@ function text(ctx: Ctx, value: unknown, line: number, what: string, field: strin
   const v = js(ctx, value);
   if (typeof v === 'string' && v !== '') return v;
   if (typeof v === 'number') return String(v);
-  problem(ctx, line, `${what} must be non-empty text, not ${v === '' ? 'empty text' : describeKind(v, 'a list')}`, field);
+  problem(
+    ctx,
+    line,
+    `${what} must be non-empty text, not ${v === '' ? 'empty text' : describeKind(v, 'a list')}`,
+    field,
+  );
   return undefined;
 }
 
@@ -210,11 +234,24 @@ function resolveTarget(target: string, registry: SchemaRegistry): Target | strin
   const leaf = path.sub !== undefined ? registry.lookup(schemaId, `${path.attr}.${path.sub}`) : top;
   if (!leaf) return `unknown sub-attribute "${path.sub}" of ${top.name}`;
   const name = `${path.urn ? `${schemaId}:` : ''}${top.name}`;
-  if (!path.urn && top.name === 'groups') return 'groups is read-only: put users in groups with the mapping\'s "groups" section';
-  if (!path.urn && (top.name === 'schemas' || top.name === 'id' || top.name === 'meta')) return `${top.name} is set by the server and scimctl, not by a source`;
-  if (top.mutability === 'readOnly' || leaf.mutability === 'readOnly') return `${path.sub !== undefined ? `${name}.${leaf.name}` : name} is read-only (set by the server)`;
-  if (path.filter && path.sub === undefined) return `a filtered path needs a sub-attribute, e.g. ${top.name}[work].value`;
-  return { path: { ...path, urn: path.urn ? schemaId : undefined, attr: top.name, sub: path.sub !== undefined ? leaf.name : undefined }, top, leaf };
+  if (!path.urn && top.name === 'groups')
+    return 'groups is read-only: put users in groups with the mapping\'s "groups" section';
+  if (!path.urn && (top.name === 'schemas' || top.name === 'id' || top.name === 'meta'))
+    return `${top.name} is set by the server and scimctl, not by a source`;
+  if (top.mutability === 'readOnly' || leaf.mutability === 'readOnly')
+    return `${path.sub !== undefined ? `${name}.${leaf.name}` : name} is read-only (set by the server)`;
+  if (path.filter && path.sub === undefined)
+    return `a filtered path needs a sub-attribute, e.g. ${top.name}[work].value`;
+  return {
+    path: {
+      ...path,
+      urn: path.urn ? schemaId : undefined,
+      attr: top.name,
+      sub: path.sub !== undefined ? leaf.name : undefined,
+    },
+    top,
+    leaf,
+  };
 }
 
 function parseTransforms(ctx: Ctx, node: unknown, separator: string, field: string): Transform[] {
@@ -235,7 +272,12 @@ function parseTransforms(ctx: Ctx, node: unknown, separator: string, field: stri
       }
       sep = given;
     } else {
-      problem(ctx, line, `a transform is a name (${TRANSFORMS.join(', ')}) or { split: "SEP" } / { join: "SEP" }, not ${describeKind(v, 'a list')}`, field);
+      problem(
+        ctx,
+        line,
+        `a transform is a name (${TRANSFORMS.join(', ')}) or { split: "SEP" } / { join: "SEP" }, not ${describeKind(v, 'a list')}`,
+        field,
+      );
       continue;
     }
     const known = TRANSFORMS.find((t) => t === name.toLowerCase());
@@ -252,7 +294,13 @@ function parseTransforms(ctx: Ctx, node: unknown, separator: string, field: stri
   return out;
 }
 
-function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: number, value: unknown): AttributeRule | undefined {
+function parseRule(
+  ctx: Ctx,
+  registry: SchemaRegistry,
+  target: string,
+  keyLine: number,
+  value: unknown,
+): AttributeRule | undefined {
   const at = (line: number, message: string) => problem(ctx, line, message, target);
   const resolved = resolveTarget(target, registry);
   if (typeof resolved === 'string') at(keyLine, resolved);
@@ -264,19 +312,29 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
     checkKeys(ctx, value, RULE_KEYS, 'attribute rule');
     options = new Map(entries(ctx, value).map((e) => [e.key, { node: e.value, line: e.keyLine }]));
   } else {
-    at(keyLine, `a rule is a column name or an object such as { column: Email }, not ${describeKind(js(ctx, value), 'a list')}`);
+    at(
+      keyLine,
+      `a rule is a column name or an object such as { column: Email }, not ${describeKind(js(ctx, value), 'a list')}`,
+    );
     return undefined;
   }
 
   const given = ['column', 'template', 'constant'].filter((k) => options.has(k));
   let source: ValueSource | undefined;
   if (given.length !== 1) {
-    at(keyLine, given.length === 0 ? 'give one of column, template or constant' : `give only one of column, template or constant (not ${given.join(' and ')})`);
+    at(
+      keyLine,
+      given.length === 0
+        ? 'give one of column, template or constant'
+        : `give only one of column, template or constant (not ${given.join(' and ')})`,
+    );
   } else if (given[0] === 'column') {
     const o = options.get('column')!;
     if (isSeq(o.node)) {
       // A list of columns: the first whose cell is not blank.
-      const columns = o.node.items.map((item) => text(ctx, item, lineOf(ctx, item) || o.line, 'each column of the list', target));
+      const columns = o.node.items.map((item) =>
+        text(ctx, item, lineOf(ctx, item) || o.line, 'each column of the list', target),
+      );
       if (columns.length === 0) at(o.line, 'column is an empty list: name at least one column');
       else if (columns.every((c) => c !== undefined)) {
         const [first, ...rest] = columns.map((c) => c!.trim());
@@ -310,12 +368,17 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
   }
   const transformOption = options.get('transform');
   const transforms = transformOption ? parseTransforms(ctx, transformOption.node, separator, target) : [];
-  if (sepOption && !transforms.some((t) => t.name === 'split' || t.name === 'join')) at(sepOption.line, 'separator is for the split and join transforms, and there is neither');
+  if (sepOption && !transforms.some((t) => t.name === 'split' || t.name === 'join'))
+    at(sepOption.line, 'separator is for the split and join transforms, and there is neither');
 
   let map: Array<[string, unknown]> | undefined;
   const mapOption = options.get('map');
   if (mapOption) {
-    if (!isMap(mapOption.node)) at(mapOption.line, `map must be an object of value → replacement, not ${describeKind(js(ctx, mapOption.node), 'a list')}`);
+    if (!isMap(mapOption.node))
+      at(
+        mapOption.line,
+        `map must be an object of value → replacement, not ${describeKind(js(ctx, mapOption.node), 'a list')}`,
+      );
     else map = entries(ctx, mapOption.node).map((e) => [e.key, js(ctx, e.value)]);
   }
   const defaultOption = options.get('default');
@@ -331,7 +394,13 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
 
   if (typeof resolved === 'string' || !source) return undefined;
   const { leaf, top } = resolved;
-  if (!onlyOnCreate && (leaf.mutability === 'writeOnly' || leaf.returned === 'never' || top.mutability === 'writeOnly' || top.returned === 'never')) {
+  if (
+    !onlyOnCreate &&
+    (leaf.mutability === 'writeOnly' ||
+      leaf.returned === 'never' ||
+      top.mutability === 'writeOnly' ||
+      top.returned === 'never')
+  ) {
     at(keyLine, `the server never returns ${target}, so it cannot be compared: add onlyOnCreate: true`);
     return undefined;
   }
@@ -340,7 +409,12 @@ function parseRule(ctx: Ctx, registry: SchemaRegistry, target: string, keyLine: 
 
 function parseGroups(ctx: Ctx, node: unknown, line: number): GroupsRule | undefined {
   if (!isMap(node)) {
-    problem(ctx, line, `groups must be an object such as { column: Groups, split: ";" }, not ${describeKind(js(ctx, node), 'a list')}`, 'groups');
+    problem(
+      ctx,
+      line,
+      `groups must be an object such as { column: Groups, split: ";" }, not ${describeKind(js(ctx, node), 'a list')}`,
+      'groups',
+    );
     return undefined;
   }
   checkKeys(ctx, node, GROUP_KEYS, 'groups');
@@ -382,7 +456,10 @@ function parseGroups(ctx: Ctx, node: unknown, line: number): GroupsRule | undefi
  * (its valid rules) comes back unless the file is not an object at all, so that its columns can
  * still be checked; with any problem it must not be applied.
  */
-export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { mapping?: Mapping; problems: InputProblem[] } {
+export function parseMapping(
+  loaded: LoadedFile,
+  registry: SchemaRegistry,
+): { mapping?: Mapping; problems: InputProblem[] } {
   const { path, text } = loaded;
   const lines = new LineIndex(text);
   const isJson = /\.json$/i.test(path);
@@ -392,7 +469,15 @@ export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { ma
       JSON.parse(text);
     } catch (e) {
       const { offset, reason } = locateSyntaxError(text, e);
-      return { problems: [{ file: path, line: lines.line(offset), message: `invalid JSON at column ${lines.column(offset)}: ${reason}` }] };
+      return {
+        problems: [
+          {
+            file: path,
+            line: lines.line(offset),
+            message: `invalid JSON at column ${lines.column(offset)}: ${reason}`,
+          },
+        ],
+      };
     }
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
@@ -407,7 +492,11 @@ export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { ma
   const root = doc.contents;
   if (!isMap(root)) {
     const shape = 'a mapping file is an object with "attributes" (and optionally format, delimiter and groups)';
-    problem(ctx, lineOf(ctx, root) || 1, root === null ? `the file is empty: ${shape}` : `${shape}, not ${describeKind(js(ctx, root), 'a list')}`);
+    problem(
+      ctx,
+      lineOf(ctx, root) || 1,
+      root === null ? `the file is empty: ${shape}` : `${shape}, not ${describeKind(js(ctx, root), 'a list')}`,
+    );
     return { problems: ctx.problems };
   }
   checkKeys(ctx, root, TOP_KEYS, 'mapping');
@@ -418,24 +507,44 @@ export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { ma
   if (format) {
     const v = js(ctx, format.value);
     if (v === 'csv' || v === 'tsv') mapping.format = v;
-    else problem(ctx, format.keyLine, `format must be csv or tsv (a mapping maps the columns of a table), not ${JSON.stringify(v)}`, 'format');
+    else
+      problem(
+        ctx,
+        format.keyLine,
+        `format must be csv or tsv (a mapping maps the columns of a table), not ${JSON.stringify(v)}`,
+        'format',
+      );
   }
   const delimiter = top.get('delimiter');
   if (delimiter) {
     const v = js(ctx, delimiter.value);
     if (typeof v === 'string' && v.length === 1 && !/["\r\n]/.test(v)) mapping.delimiter = v;
-    else problem(ctx, delimiter.keyLine, `delimiter must be one character other than a quote or line break, not ${JSON.stringify(v)}`, 'delimiter');
+    else
+      problem(
+        ctx,
+        delimiter.keyLine,
+        `delimiter must be one character other than a quote or line break, not ${JSON.stringify(v)}`,
+        'delimiter',
+      );
   }
 
   const attributes = top.get('attributes');
-  if (!attributes) problem(ctx, 1, 'no "attributes": the mapping must say which column gives which attribute (at least userName)');
-  else if (!isMap(attributes.value)) problem(ctx, attributes.keyLine, `attributes must be an object of attribute path → rule, not ${describeKind(js(ctx, attributes.value), 'a list')}`, 'attributes');
+  if (!attributes)
+    problem(ctx, 1, 'no "attributes": the mapping must say which column gives which attribute (at least userName)');
+  else if (!isMap(attributes.value))
+    problem(
+      ctx,
+      attributes.keyLine,
+      `attributes must be an object of attribute path → rule, not ${describeKind(js(ctx, attributes.value), 'a list')}`,
+      'attributes',
+    );
   else {
     const seen = new Map<string, string>();
     for (const { key, keyLine, value } of entries(ctx, attributes.value)) {
       const rule = parseRule(ctx, registry, key.trim(), keyLine, value);
       if (!rule) continue;
-      const canonical = `${rule.path.urn ? `${rule.path.urn}:` : ''}${rule.path.attr}${rule.path.filter ? `[${JSON.stringify(rule.path.filter)}]` : ''}${rule.path.sub ? `.${rule.path.sub}` : ''}`.toLowerCase();
+      const canonical =
+        `${rule.path.urn ? `${rule.path.urn}:` : ''}${rule.path.attr}${rule.path.filter ? `[${JSON.stringify(rule.path.filter)}]` : ''}${rule.path.sub ? `.${rule.path.sub}` : ''}`.toLowerCase();
       const twin = seen.get(canonical);
       if (twin !== undefined) {
         problem(ctx, keyLine, `the same attribute as "${twin}"`, key);
@@ -446,7 +555,12 @@ export function parseMapping(loaded: LoadedFile, registry: SchemaRegistry): { ma
     }
     const mapsUserName = mapping.rules.some((r) => !r.path.urn && r.path.attr === 'userName');
     if (!mapsUserName && !ctx.problems.some((p) => p.field !== undefined && /^username$/i.test(p.field))) {
-      problem(ctx, attributes.keyLine, 'userName is not mapped: every user needs one (the User schema requires it)', 'attributes');
+      problem(
+        ctx,
+        attributes.keyLine,
+        'userName is not mapped: every user needs one (the User schema requires it)',
+        'attributes',
+      );
     }
   }
   const groups = top.get('groups');
@@ -472,10 +586,19 @@ export interface BoundMapping {
 export function bindMapping(mapping: Mapping, table: Table): { bound?: BoundMapping; problems: InputProblem[] } {
   const uses: Array<{ column: string; line: number; field: string }> = [];
   for (const rule of mapping.rules) {
-    if (rule.source.kind === 'column') for (const column of [rule.source.column, ...(rule.source.fallbacks ?? [])]) uses.push({ column, line: rule.line, field: rule.target });
-    if (rule.source.kind === 'template') for (const p of rule.source.parts) if ('column' in p) uses.push({ column: p.column, line: rule.line, field: rule.target });
+    if (rule.source.kind === 'column')
+      for (const column of [rule.source.column, ...(rule.source.fallbacks ?? [])])
+        uses.push({ column, line: rule.line, field: rule.target });
+    if (rule.source.kind === 'template')
+      for (const p of rule.source.parts)
+        if ('column' in p) uses.push({ column: p.column, line: rule.line, field: rule.target });
   }
-  if (mapping.groups?.column !== undefined) uses.push({ column: mapping.groups.column, line: mapping.groups.columnLine ?? mapping.groups.line, field: 'groups.column' });
+  if (mapping.groups?.column !== undefined)
+    uses.push({
+      column: mapping.groups.column,
+      line: mapping.groups.columnLine ?? mapping.groups.line,
+      field: 'groups.column',
+    });
   const columns = new Map<string, string>();
   const missing = new Set<string>();
   const problems: InputProblem[] = [];
@@ -520,13 +643,22 @@ function applyTransform(t: Transform, value: unknown): unknown {
     case 'uppercase':
       return eachText(value, (s) => s.toUpperCase());
     case 'split': {
-      const pieces = (s: string) => s.split(t.separator).map((p) => p.trim()).filter((p) => p !== '');
+      const pieces = (s: string) =>
+        s
+          .split(t.separator)
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
       if (typeof value === 'string') return pieces(value);
       if (Array.isArray(value)) return value.flatMap((v) => (typeof v === 'string' ? pieces(v) : [v]));
       return value;
     }
     case 'join':
-      return Array.isArray(value) ? value.filter((v) => !isBlank(v)).map((v) => cellText(v) ?? JSON.stringify(v)).join(t.separator) : value;
+      return Array.isArray(value)
+        ? value
+            .filter((v) => !isBlank(v))
+            .map((v) => cellText(v) ?? JSON.stringify(v))
+            .join(t.separator)
+        : value;
   }
 }
 
@@ -550,7 +682,9 @@ function scalar(value: unknown, def: AttributeDef): Typed {
       const v = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
       if (v === 'true') return { value: true };
       if (v === 'false') return { value: false };
-      return { problem: `${shown} is not a boolean (true or false); a map can translate it, e.g. map: { Yes: true, No: false }` };
+      return {
+        problem: `${shown} is not a boolean (true or false); a map can translate it, e.g. map: { Yes: true, No: false }`,
+      };
     }
     case 'integer': {
       if (typeof value === 'number' && Number.isInteger(value)) return { value };
@@ -566,7 +700,9 @@ function scalar(value: unknown, def: AttributeDef): Typed {
       return isPlainObject(value) ? { value } : { problem: `${def.name} is complex: give a JSON object, not ${shown}` };
     default: {
       const text = cellText(value);
-      return text !== undefined ? { value: text } : { problem: `expected text for ${def.name}, not ${describeKind(value, 'a list')}` };
+      return text !== undefined
+        ? { value: text }
+        : { problem: `expected text for ${def.name}, not ${describeKind(value, 'a list')}` };
     }
   }
 }
@@ -600,11 +736,14 @@ function typeFor(rule: AttributeRule, raw: unknown): Typed {
       const t = scalar(parsed, valueDef);
       return 'problem' in t ? t : { value: { value: t.value } };
     }
-    return { problem: `${top.name} is complex: map its sub-attributes (e.g. ${top.name}.${top.subAttributes?.[0]?.name ?? 'value'}) or give a JSON object` };
+    return {
+      problem: `${top.name} is complex: map its sub-attributes (e.g. ${top.name}.${top.subAttributes?.[0]?.name ?? 'value'}) or give a JSON object`,
+    };
   }
   let value = raw;
   if (Array.isArray(value)) {
-    if (value.length !== 1) return { problem: `gives ${value.length} values, but ${rule.target} takes one: add "join" after "split"` };
+    if (value.length !== 1)
+      return { problem: `gives ${value.length} values, but ${rule.target} takes one: add "join" after "split"` };
     value = value[0];
   }
   return scalar(value, leaf);
@@ -642,7 +781,8 @@ function valueOf(rule: AttributeRule, row: TableRow, bound: BoundMapping): unkno
  */
 function dropEmptyItems(resource: Record<string, unknown>, rules: AttributeRule[]): void {
   for (const rule of rules) {
-    if (!rule.path.filter || !rule.top.multiValued || !rule.top.subAttributes?.some((s) => s.name === 'value')) continue;
+    if (!rule.path.filter || !rule.top.multiValued || !rule.top.subAttributes?.some((s) => s.name === 'value'))
+      continue;
     const holder = rule.path.urn ? resource[rule.path.urn] : resource;
     if (!isPlainObject(holder)) continue;
     const list = holder[rule.path.attr];
@@ -657,13 +797,18 @@ function dropEmptyItems(resource: Record<string, unknown>, rules: AttributeRule[
 }
 
 /** Applies a bound mapping to one row. Problems name the row's line and the column (or attribute) concerned. */
-export function applyMapping(bound: BoundMapping, row: TableRow, file: string): { user: MappedUser; problems: InputProblem[] } {
+export function applyMapping(
+  bound: BoundMapping,
+  row: TableRow,
+  file: string,
+): { user: MappedUser; problems: InputProblem[] } {
   const { mapping } = bound;
   const attributes: Record<string, unknown> = {};
   const onlyOnCreate: Record<string, unknown> = {};
   const problems: InputProblem[] = [];
   for (const rule of mapping.rules) {
-    const field = rule.source.kind === 'column' ? (bound.columns.get(rule.source.column) ?? rule.source.column) : rule.target;
+    const field =
+      rule.source.kind === 'column' ? (bound.columns.get(rule.source.column) ?? rule.source.column) : rule.target;
     let value = valueOf(rule, row, bound);
     for (const t of rule.transforms) value = applyTransform(t, value);
     if (rule.map) value = Array.isArray(value) ? value.map((v) => lookup(rule.map!, v)) : lookup(rule.map, value);
@@ -687,7 +832,13 @@ export function applyMapping(bound: BoundMapping, row: TableRow, file: string): 
   if (groups?.column !== undefined) {
     const column = bound.columns.get(groups.column) ?? groups.column;
     const names = splitList(row.cells.get(column), groups.split, { ignoreCase: true });
-    if (names === undefined) problems.push({ file, line: row.line, field: column, message: 'expected group names (text or a JSON array of names)' });
+    if (names === undefined)
+      problems.push({
+        file,
+        line: row.line,
+        field: column,
+        message: 'expected group names (text or a JSON array of names)',
+      });
     else user.groups = names;
   }
   return { user, problems };

@@ -71,7 +71,8 @@ type PleioColumn = (typeof PLEIO_COLUMNS)[number];
 
 export function pleioUsers(table: Table, registry: SchemaRegistry): Built {
   const problems: InputProblem[] = [];
-  const header = (message: string, field?: string) => problems.push({ file: table.file, line: table.headerLine, field, message });
+  const header = (message: string, field?: string) =>
+    problems.push({ file: table.file, line: table.headerLine, field, message });
   const columns = new Map<PleioColumn, string>();
   const profile: Array<{ column: string; urn: string; attr: string }> = [];
   const enterprise = registry.schema(SCHEMA.ENTERPRISE_USER)?.id ?? SCHEMA.ENTERPRISE_USER;
@@ -92,10 +93,14 @@ export function pleioUsers(table: Table, registry: SchemaRegistry): Built {
       continue;
     }
     const def = registry.lookup(enterprise, field);
-    if (def && def.type !== 'complex' && !def.multiValued && def.mutability !== 'readOnly') profile.push({ column, urn: enterprise, attr: def.name });
+    if (def && def.type !== 'complex' && !def.multiValued && def.mutability !== 'readOnly')
+      profile.push({ column, urn: enterprise, attr: def.name });
     else profile.push({ column, urn: PLEIO_EXTENSION, attr: field });
   }
-  if (!columns.has('email') && !columns.has('external_id')) header('the pleio preset needs an "email" or "external_id" column (header: external_id,name,email,avatar,profile.*)');
+  if (!columns.has('email') && !columns.has('external_id'))
+    header(
+      'the pleio preset needs an "email" or "external_id" column (header: external_id,name,email,avatar,profile.*)',
+    );
   if (problems.length > 0) return { users: [], problems };
 
   const get = (row: TableRow, column: PleioColumn) => textOf(row.cells.get(columns.get(column) ?? ''));
@@ -138,7 +143,8 @@ function omniEmails(value: unknown): unknown[] | string {
   for (const item of list) {
     if (typeof item === 'string') out.push({ value: item.trim() });
     else if (isPlainObject(item)) out.push(item);
-    else return `emails must be a JSON array of {"value": …, "primary": …, "type": …}, not ${describeKind(parsed, 'a list')} of ${describeKind(item, 'a list')}`;
+    else
+      return `emails must be a JSON array of {"value": …, "primary": …, "type": …}, not ${describeKind(parsed, 'a list')} of ${describeKind(item, 'a list')}`;
   }
   return out;
 }
@@ -152,7 +158,12 @@ export function omniUsers(table: Table, isJson: boolean): Built {
     else {
       // JSON keys are reported on the first object that has them.
       const line = isJson ? (table.rows.find((r) => r.cells.has(column))?.line ?? table.headerLine) : table.headerLine;
-      problems.push({ file: table.file, line, field: column, message: `not an omni ${isJson ? 'key' : 'column'}; expected ${OMNI_COLUMNS.join(', ')}` });
+      problems.push({
+        file: table.file,
+        line,
+        field: column,
+        message: `not an omni ${isJson ? 'key' : 'column'}; expected ${OMNI_COLUMNS.join(', ')}`,
+      });
     }
   }
   if (problems.length > 0) return { users: [], problems };
@@ -160,7 +171,8 @@ export function omniUsers(table: Table, isJson: boolean): Built {
   const withGroups = columns.has('groups');
   const users: BuiltUser[] = [];
   for (const row of table.rows) {
-    const at = (column: OmniColumn, message: string) => problems.push({ file: table.file, line: row.line, field: columns.get(column) ?? column, message });
+    const at = (column: OmniColumn, message: string) =>
+      problems.push({ file: table.file, line: row.line, field: columns.get(column) ?? column, message });
     const raw = (column: OmniColumn) => row.cells.get(columns.get(column) ?? '');
     const attributes: Record<string, unknown> = {};
     const id = textOf(raw('id'));
@@ -187,11 +199,16 @@ export function omniUsers(table: Table, isJson: boolean): Built {
     const extra = parseJsonText(raw('userAttributes'), '{');
     if (isPlainObject(extra)) {
       if (Object.keys(extra).length > 0) attributes[OMNI_EXTENSION] = extra;
-    } else if (!isBlank(extra)) at('userAttributes', `userAttributes must be a JSON object of attribute → value, not ${typeof extra === 'string' ? JSON.stringify(extra) : describeKind(extra, 'a list')}`);
+    } else if (!isBlank(extra))
+      at(
+        'userAttributes',
+        `userAttributes must be a JSON object of attribute → value, not ${typeof extra === 'string' ? JSON.stringify(extra) : describeKind(extra, 'a list')}`,
+      );
     const user: BuiltUser = { line: row.line, attributes };
     if (withGroups) {
       const names = splitList(raw('groups'), ';', { objectKeys: ['display', 'name', 'value'], ignoreCase: true });
-      if (names === undefined) at('groups', 'groups must be a list of group names (a JSON array, or names separated by ";")');
+      if (names === undefined)
+        at('groups', 'groups must be a list of group names (a JSON array, or names separated by ";")');
       else user.groups = names;
     }
     users.push(user);
@@ -209,7 +226,10 @@ export interface GroupColumns {
   split: string;
   /** Columns other than the name one are used only when the file has them (no problem when it does not). */
   optionalColumns?: boolean;
-  /** Where a missing configured column is reported: the mapping file and line that name it. Default: the groups file's header. */
+  /**
+   * Where a missing configured column is reported: the mapping file and line that name it. Default: the groups file's
+   * header.
+   */
   configuredAt?: { file: string; line: number };
 }
 
@@ -218,18 +238,28 @@ export interface GroupColumns {
  * (user keys as the source gives them). Names must be present and unique (ignoring case),
  * externalIds unique.
  */
-export function groupsFromTable(table: Table, config: GroupColumns): { groups: DesiredGroup[]; problems: InputProblem[] } {
+export function groupsFromTable(
+  table: Table,
+  config: GroupColumns,
+): { groups: DesiredGroup[]; problems: InputProblem[] } {
   const problems: InputProblem[] = [];
   const shown = table.columns.map((c) => JSON.stringify(c)).join(', ') || 'none';
   const optional = config.optionalColumns ?? false;
-  const resolve = (key: 'nameColumn' | 'externalIdColumn' | 'membersColumn', isOptional: boolean): string | undefined => {
+  const resolve = (
+    key: 'nameColumn' | 'externalIdColumn' | 'membersColumn',
+    isOptional: boolean,
+  ): string | undefined => {
     const name = config[key];
     if (name === undefined) return undefined;
     const found = findColumn(table.columns, name);
     if (found !== undefined || isOptional) return found;
     const message = `the ${key === 'nameColumn' ? 'group name' : key === 'externalIdColumn' ? 'externalId' : 'members'} column "${name}" is not in ${table.file} (header on line ${table.headerLine}); its columns: ${shown}`;
     // Reported where the column is named: the mapping's groups section, else the groups file's header.
-    problems.push(config.configuredAt ? { ...config.configuredAt, field: `groups.${key}`, fieldKind: 'key', message } : { file: table.file, line: table.headerLine, field: name, message });
+    problems.push(
+      config.configuredAt
+        ? { ...config.configuredAt, field: `groups.${key}`, fieldKind: 'key', message }
+        : { file: table.file, line: table.headerLine, field: name, message },
+    );
     return undefined;
   };
   const nameColumn = resolve('nameColumn', false);
@@ -261,8 +291,11 @@ export function groupsFromTable(table: Table, config: GroupColumns): { groups: D
       }
     }
     if (membersColumn) {
-      const members = splitList(row.cells.get(membersColumn), config.split, { objectKeys: ['value', 'id', 'externalId'] });
-      if (members === undefined) at(membersColumn, `members must be user keys: a JSON array, or keys separated by "${config.split}"`);
+      const members = splitList(row.cells.get(membersColumn), config.split, {
+        objectKeys: ['value', 'id', 'externalId'],
+      });
+      if (members === undefined)
+        at(membersColumn, `members must be user keys: a JSON array, or keys separated by "${config.split}"`);
       else group.members = members;
     }
     groups.push(group);

@@ -25,7 +25,8 @@ export interface LocatedProblem {
 }
 
 /** A problem without its location: `LABEL: MESSAGE`, or the message. */
-export const problemText = (p: LocatedProblem): string => (p.label !== undefined ? `${p.label}: ${p.message}` : p.message);
+export const problemText = (p: LocatedProblem): string =>
+  p.label !== undefined ? `${p.label}: ${p.message}` : p.message;
 
 export interface ProblemGroup<P extends LocatedProblem = LocatedProblem> {
   /** The kind's text: the problems' text (problemText) when they all say the same, else with "…" for what differs. */
@@ -67,8 +68,12 @@ export function groupProblems<P extends LocatedProblem>(problems: readonly P[]):
   return [...byKind.values()];
 }
 
-/** A directory entry's DN (`uid=x,ou=people,dc=example,dc=org`, two RDNs at least): the location of an LDAP source's record, which has no line. */
-export const isDn = (file: string): boolean => /^[A-Za-z][\w.-]*=(?:\\.|[^,\\])*(?:,\s*[A-Za-z][\w.-]*=(?:\\.|[^,\\])*)+$/.test(file);
+/**
+ * A directory entry's DN (`uid=x,ou=people,dc=example,dc=org`, two RDNs at least): the location of an LDAP source's
+ * record, which has no line.
+ */
+export const isDn = (file: string): boolean =>
+  /^[A-Za-z][\w.-]*=(?:\\.|[^,\\])*(?:,\s*[A-Za-z][\w.-]*=(?:\\.|[^,\\])*)+$/.test(file);
 
 /** FILE:LINE; a directory entry (line 0) by its DN alone. */
 export const location = (p: { file: string; line: number; record?: string }): string =>
@@ -77,13 +82,19 @@ export const location = (p: { file: string; line: number; record?: string }): st
 /** The lines of one group (see the module's comment). */
 export function groupLines(group: ProblemGroup): string[] {
   const { problems } = group;
-  if (problems.length === 1 || (!group.same && problems.length <= EXAMPLES)) return problems.map((p) => `${location(p)}: ${problemText(p)}`);
+  if (problems.length === 1 || (!group.same && problems.length <= EXAMPLES))
+    return problems.map((p) => `${location(p)}: ${problemText(p)}`);
   const records = new Set(problems.map(location)).size;
   if (group.same) {
     const shown = [...new Set(problems.map(location))];
-    return [`${group.heading}: ${records} records${records > EXAMPLES ? `, e.g. ${shown.slice(0, EXAMPLES).join(', ')}` : `: ${shown.join(', ')}`}`];
+    return [
+      `${group.heading}: ${records} records${records > EXAMPLES ? `, e.g. ${shown.slice(0, EXAMPLES).join(', ')}` : `: ${shown.join(', ')}`}`,
+    ];
   }
-  return [`${group.heading}: ${records} records, e.g.`, ...problems.slice(0, EXAMPLES).map((p) => `  ${location(p)}: ${problemText(p)}`)];
+  return [
+    `${group.heading}: ${records} records, e.g.`,
+    ...problems.slice(0, EXAMPLES).map((p) => `  ${location(p)}: ${problemText(p)}`),
+  ];
 }
 
 /**

@@ -14,7 +14,16 @@ import { CsvInputError, parseColumn, unflattenRow } from '../formats/scim-csv.ts
 import { describeKind, isPlainObject } from '../util/objects.ts';
 import { attrValue, checkColumn, checkResource, looksLikeResource } from './attributes.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
-import { hazardMessage, jsonHazards, JsonListSplitter, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, scanLayout, type JsonListItem } from './json-text.ts';
+import {
+  hazardMessage,
+  jsonHazards,
+  JsonListSplitter,
+  LineIndex,
+  locateSyntaxError,
+  MAX_VALUE_BYTES,
+  scanLayout,
+  type JsonListItem,
+} from './json-text.ts';
 import { groupedLines, type LocatedProblem } from './problem-groups.ts';
 import { CallerError } from '../util/errors.ts';
 
@@ -35,9 +44,14 @@ export interface InputProblem {
   line: number;
   /** The attribute or column concerned, named as a CSV column would be. */
   field?: string;
-  /** What `field` names: a column of a CSV file (default), a field of a JSON record, or a key of a settings file (a sync mapping). */
+  /**
+   * What `field` names: a column of a CSV file (default), a field of a JSON record, or a key of a settings file (a sync
+   * mapping).
+   */
   fieldKind?: 'column' | 'field' | 'key';
-  /** Which record, where a line does not say it (JSON with several records on one line): `record 17 (userName "ann")`. */
+  /**
+   * Which record, where a line does not say it (JSON with several records on one line): `record 17 (userName "ann")`.
+   */
   record?: string;
   message: string;
 }
@@ -50,7 +64,13 @@ export function formatProblem(p: InputProblem): string {
 
 /** A problem as problem-groups.ts groups it: the problem's field is its label (as formatProblem names it). */
 export function locatedProblem(p: InputProblem): LocatedProblem {
-  return { file: p.file, line: p.line, ...(p.record !== undefined ? { record: p.record } : {}), ...(p.field !== undefined ? { label: `${p.fieldKind ?? 'column'} "${p.field}"` } : {}), message: p.message };
+  return {
+    file: p.file,
+    line: p.line,
+    ...(p.record !== undefined ? { record: p.record } : {}),
+    ...(p.field !== undefined ? { label: `${p.fieldKind ?? 'column'} "${p.field}"` } : {}),
+    message: p.message,
+  };
 }
 
 /**
@@ -58,7 +78,9 @@ export function locatedProblem(p: InputProblem): LocatedProblem {
  * with a count and the first few file:line examples (problem-groups.ts), the first 20 kinds.
  */
 export class InputError extends CallerError {
-  /** The records read in spite of the problems (a reader that has them says so), for checks that look across records. */
+  /**
+   * The records read in spite of the problems (a reader that has them says so), for checks that look across records.
+   */
   records?: SourceRecord[];
   constructor(readonly problems: InputProblem[]) {
     super(groupedLines(problems.map(locatedProblem), MAX_LISTED).join('\n'));
@@ -113,7 +135,13 @@ export function decodeText(file: string, bytes: Buffer): { text: string } | { pr
   {
     const lossy = bytes.toString('utf8');
     const at = Math.max(0, lossy.indexOf('\uFFFD'));
-    return { problem: { file, line: new LineIndex(lossy).line(at), message: 'the file is not UTF-8 text (an invalid byte sequence on this line); save it as UTF-8' } };
+    return {
+      problem: {
+        file,
+        line: new LineIndex(lossy).line(at),
+        message: 'the file is not UTF-8 text (an invalid byte sequence on this line); save it as UTF-8',
+      },
+    };
   }
 }
 
@@ -123,7 +151,9 @@ export async function readResourceFile(path: string, options: ReadOptions): Prom
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new InputError([{ file: path, line: 0, message: `cannot read: ${e instanceof Error ? e.message : String(e)}` }]);
+    throw new InputError([
+      { file: path, line: 0, message: `cannot read: ${e instanceof Error ? e.message : String(e)}` },
+    ]);
   }
   return parseResourceBytes(path, bytes, options);
 }
@@ -136,7 +166,10 @@ export async function parseResourceBytes(path: string, bytes: Buffer, options: R
   if (text.trim() === '') throw new InputError([{ file: path, line: 0, message: 'no records: the file is empty' }]);
 
   const format = options.format ?? detectFormat(path, text);
-  const { records, problems } = format === 'json' ? readJson(path, text, options) : await readDelimited(path, text, options, format === 'tsv' ? '\t' : ',');
+  const { records, problems } =
+    format === 'json'
+      ? readJson(path, text, options)
+      : await readDelimited(path, text, options, format === 'tsv' ? '\t' : ',');
   if (problems.length > 0) throw Object.assign(new InputError(problems.sort((a, b) => a.line - b.line)), { records });
   return records;
 }
@@ -183,7 +216,11 @@ function completeUtf8(bytes: Buffer): number {
  * that is not an object, an empty list …) it returns false: then discard what `record` was
  * given and read the file whole (parseResourceBytes), which describes every problem.
  */
-export async function streamJsonResources(path: string, options: ReadOptions, handlers: StreamHandlers): Promise<boolean> {
+export async function streamJsonResources(
+  path: string,
+  options: ReadOptions,
+  handlers: StreamHandlers,
+): Promise<boolean> {
   const ext = /\.([a-z]+)$/i.exec(path)?.[1]?.toLowerCase();
   if (options.format !== undefined ? options.format !== 'json' : ext === 'csv' || ext === 'tsv') return false;
   let handle;
@@ -213,11 +250,25 @@ export async function streamJsonResources(path: string, options: ReadOptions, ha
         splitter.fail();
         return;
       }
-      const at = (p: { field?: string; message: string }): InputProblem => ({ file: path, line, ...(p.field !== undefined && p.field !== '' ? { field: p.field, fieldKind: 'field' as const } : {}), message: p.message });
+      const at = (p: { field?: string; message: string }): InputProblem => ({
+        file: path,
+        line,
+        ...(p.field !== undefined && p.field !== '' ? { field: p.field, fieldKind: 'field' as const } : {}),
+        message: p.message,
+      });
       const hazards = jsonHazards(text, 0, text.length, maxBytes);
       const named = new Set(hazards.map((h) => h.path.toLowerCase()));
-      const problems = [...hazards.map((h) => at({ field: h.path, message: hazardMessage(h, maxBytes) })), ...checkResource(resource, options.registry, options.coreSchema).filter((p) => !named.has(p.field.toLowerCase())).map(at)];
-      handlers.record({ resource, file: path, line, json: true }, problems, { offset: skipped + byteOffset, bytes: Buffer.byteLength(text), text });
+      const problems = [
+        ...hazards.map((h) => at({ field: h.path, message: hazardMessage(h, maxBytes) })),
+        ...checkResource(resource, options.registry, options.coreSchema)
+          .filter((p) => !named.has(p.field.toLowerCase()))
+          .map(at),
+      ];
+      handlers.record({ resource, file: path, line, json: true }, problems, {
+        offset: skipped + byteOffset,
+        bytes: Buffer.byteLength(text),
+        text,
+      });
     };
     // One buffer for the whole file (a new one per piece leaves the process holding memory it
     // freed); it starts with the bytes of a character the previous piece cut in two.
@@ -280,10 +331,20 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
   // A users file needs a column to match or create users by: without one, every row would be a
   // user with no key (an upper-case or foreign header must not read as 50 users to leave out).
   if (header && coreSchema.toLowerCase() === SCHEMA.USER.toLowerCase()) {
-    const keyColumn = header.columns.some((c) => KEY_ATTRIBUTES.has(parseColumn(c, registry)?.attr.toLowerCase() ?? '') && !parseColumn(c, registry)?.urn);
+    const keyColumn = header.columns.some(
+      (c) => KEY_ATTRIBUTES.has(parseColumn(c, registry)?.attr.toLowerCase() ?? '') && !parseColumn(c, registry)?.urn,
+    );
     if (!keyColumn) {
-      const shown = header.columns.filter((c) => c !== '').slice(0, 8).map((c) => JSON.stringify(c)).join(', ');
-      problems.push({ file, line: header.line, message: `no key column: a users file needs externalId, userName or an e-mail column (emails[work].value, or emails as JSON); the header has ${shown || 'no names'}` });
+      const shown = header.columns
+        .filter((c) => c !== '')
+        .slice(0, 8)
+        .map((c) => JSON.stringify(c))
+        .join(', ');
+      problems.push({
+        file,
+        line: header.line,
+        message: `no key column: a users file needs externalId, userName or an e-mail column (emails[work].value, or emails as JSON); the header has ${shown || 'no names'}`,
+      });
     }
   }
 
@@ -303,17 +364,20 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
     } catch (e) {
       if (!(e instanceof CsvInputError)) throw e;
       // Reading stops at the first row it cannot turn into a resource; a bad column is already reported.
-      if (e.field === undefined || !reported.has(e.field)) problems.push({ file, line: e.line, field: e.field, message: e.detail });
+      if (e.field === undefined || !reported.has(e.field))
+        problems.push({ file, line: e.line, field: e.field, message: e.detail });
       return { records, problems };
     }
   }
 
   if (wholeJson.size > 0) {
     for (const r of records) {
-      for (const p of checkResource(r.resource, registry, coreSchema, wholeJson)) problems.push({ file, line: r.line, ...p });
+      for (const p of checkResource(r.resource, registry, coreSchema, wholeJson))
+        problems.push({ file, line: r.line, ...p });
     }
   }
-  if (records.length === 0 && problems.length === 0 && !options.allowEmpty) problems.push({ file, line: header?.line ?? 1, message: 'no records: the file has a header but no rows' });
+  if (records.length === 0 && problems.length === 0 && !options.allowEmpty)
+    problems.push({ file, line: header?.line ?? 1, message: 'no records: the file has a header but no rows' });
   return { records, problems };
 }
 
@@ -328,7 +392,9 @@ const ERROR_LIKE: Record<string, string> = {
 
 function schemasOf(obj: Record<string, unknown>): string[] {
   const schemas = attrValue(obj, 'schemas');
-  return Array.isArray(schemas) ? schemas.filter((s): s is string => typeof s === 'string').map((s) => s.toLowerCase()) : [];
+  return Array.isArray(schemas)
+    ? schemas.filter((s): s is string => typeof s === 'string').map((s) => s.toLowerCase())
+    : [];
 }
 
 function readJson(file: string, raw: string, options: ReadOptions): Read {
@@ -337,7 +403,8 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
   const lines = new LineIndex(text);
   const kind = kindOf(coreSchema);
   const problems: InputProblem[] = [];
-  const problem = (offset: number, message: string, field?: string) => problems.push({ file, line: lines.line(offset), field, message });
+  const problem = (offset: number, message: string, field?: string) =>
+    problems.push({ file, line: lines.line(offset), field, message });
   const expected = `expected a SCIM ListResponse, an array of resources or a single ${kind} object`;
 
   let root: unknown;
@@ -345,7 +412,9 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
     root = JSON.parse(text);
   } catch (e) {
     const { offset, reason } = locateSyntaxError(text, e);
-    const hint = /after JSON/.test(reason) ? ' (a file holds one JSON value: a ListResponse, an array of resources, or one resource)' : '';
+    const hint = /after JSON/.test(reason)
+      ? ' (a file holds one JSON value: a ListResponse, an array of resources, or one resource)'
+      : '';
     problem(offset, `invalid JSON at column ${lines.column(offset)}: ${reason}${hint}`);
     return { records: [], problems };
   }
@@ -362,7 +431,9 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
     listStart = layout.root;
   } else if (isPlainObject(root)) {
     const schemas = schemasOf(root);
-    const key = Object.hasOwn(root, 'Resources') ? 'Resources' : Object.keys(root).find((k) => k.toLowerCase() === 'resources');
+    const key = Object.hasOwn(root, 'Resources')
+      ? 'Resources'
+      : Object.keys(root).find((k) => k.toLowerCase() === 'resources');
     const other = schemas.map((s) => ERROR_LIKE[s]).find((s) => s !== undefined);
     if (key !== undefined) {
       const member = layout.rootMembers.get(key);
@@ -382,13 +453,21 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
       problem(layout.root, 'no records: the ListResponse has no "Resources"');
       return { records: [], problems };
     } else if (other) {
-      const detail = [attrValue(root, 'status'), attrValue(root, 'detail')].filter((v) => typeof v === 'string' || typeof v === 'number').join(' ');
+      const detail = [attrValue(root, 'status'), attrValue(root, 'detail')]
+        .filter((v) => typeof v === 'string' || typeof v === 'number')
+        .join(' ');
       problem(layout.root, `${expected}; this is ${other}${detail ? ` (${detail})` : ''}`);
       return { records: [], problems };
     } else if (!looksLikeResource(root, registry, coreSchema) && !schemas.length) {
       const keys = Object.keys(root);
-      const shown = keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ');
-      problem(layout.root, `${expected}; this object has no "Resources" and no ${kind} attribute (${keys.length === 0 ? 'it is empty' : `keys: ${shown}${keys.length > 5 ? ', …' : ''}`})`);
+      const shown = keys
+        .slice(0, 5)
+        .map((k) => JSON.stringify(k))
+        .join(', ');
+      problem(
+        layout.root,
+        `${expected}; this object has no "Resources" and no ${kind} attribute (${keys.length === 0 ? 'it is empty' : `keys: ${shown}${keys.length > 5 ? ', …' : ''}`})`,
+      );
       return { records: [], problems };
     } else {
       items = [root];
@@ -420,26 +499,37 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
     const line = lines.line(offset);
     const record = (perLine.get(line) ?? 0) > 1 ? recordLabel(index, item) : undefined;
     records.push({ resource: item, file, line, json: true, ...(record !== undefined ? { record } : {}) });
-    const at = (p: { field?: string; message: string }): InputProblem => ({ file, line, ...(record !== undefined ? { record } : {}), ...(p.field !== undefined && p.field !== '' ? { field: p.field, fieldKind: 'field' as const } : {}), message: p.message });
+    const at = (p: { field?: string; message: string }): InputProblem => ({
+      file,
+      line,
+      ...(record !== undefined ? { record } : {}),
+      ...(p.field !== undefined && p.field !== '' ? { field: p.field, fieldKind: 'field' as const } : {}),
+      message: p.message,
+    });
     const hazards = starts[index] !== undefined ? jsonHazards(text, offset, text.length, maxBytes) : [];
     for (const h of hazards) problems.push(at({ field: h.path, message: hazardMessage(h, maxBytes) }));
     // A value a hazard already names (a repeated key, 1e999 read as Infinity) is not told again.
     const named = new Set(hazards.map((h) => h.path.toLowerCase()));
-    for (const p of checkResource(item, registry, coreSchema)) if (!named.has(p.field.toLowerCase())) problems.push(at(p));
+    for (const p of checkResource(item, registry, coreSchema))
+      if (!named.has(p.field.toLowerCase())) problems.push(at(p));
   });
   return { records, problems };
 }
 
 /** A text quoted for a message, its unusual characters (unusualCharacter) written as \u escapes so that they show. */
 export function showText(text: string): string {
-  return JSON.stringify(text).replace(new RegExp(UNUSUAL.source, 'gu'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).replace(
+    new RegExp(UNUSUAL.source, 'gu'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** `record 17 (userName "ann")`: a record by its 1-based place in the list, and what names it. */
 export function recordLabel(index: number, resource: Record<string, unknown>): string {
   for (const name of ['userName', 'externalId', 'displayName', 'id']) {
     const v = attrValue(resource, name);
-    if (typeof v === 'string' && v !== '') return `record ${index + 1} (${name} ${showText(v.length > 40 ? `${v.slice(0, 39)}…` : v)})`;
+    if (typeof v === 'string' && v !== '')
+      return `record ${index + 1} (${name} ${showText(v.length > 40 ? `${v.slice(0, 39)}…` : v)})`;
   }
   return `record ${index + 1}`;
 }
@@ -466,7 +556,12 @@ function uniqueness(name: string, caseExact: boolean, problems: InputProblem[]) 
     }
     const place = first.record !== undefined ? `line ${first.line}, ${first.record}` : `line ${first.line}`;
     const there = first.file === record.file ? place : `${first.file} ${place}`;
-    problems.push({ file: record.file, line: record.line, field: name, message: `${name} ${JSON.stringify(value)} already on ${there}` });
+    problems.push({
+      file: record.file,
+      line: record.line,
+      field: name,
+      message: `${name} ${JSON.stringify(value)} already on ${there}`,
+    });
   };
 }
 
@@ -492,16 +587,21 @@ function emailFlaw(address: string): string | undefined {
   const [local, domain] = parts as [string, string];
   if (local === '') return 'nothing before the @';
   const labels = domain.split('.');
-  if (labels.length < 2 || labels.some((l) => l === '')) return `the domain "${domain}" needs a dot between non-empty parts`;
+  if (labels.length < 2 || labels.some((l) => l === ''))
+    return `the domain "${domain}" needs a dot between non-empty parts`;
   return undefined;
 }
 
 function checkEmails(record: SourceRecord, problems: InputProblem[]): void {
   const emails = attrValue(record.resource, 'emails');
-  const at = (field: string, message: string) => problems.push({ file: record.file, line: record.line, field, message });
+  const at = (field: string, message: string) =>
+    problems.push({ file: record.file, line: record.line, field, message });
   if (emails === undefined || emails === null) return;
   if (!Array.isArray(emails)) {
-    at('emails', `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describeKind(emails)}`);
+    at(
+      'emails',
+      `emails must be a list such as [{"value": "a@example.com", "type": "work"}], not ${describeKind(emails)}`,
+    );
     return;
   }
   emails.forEach((item, index) => {
@@ -537,7 +637,11 @@ function checkBoolean(record: SourceRecord, name: string, problems: InputProblem
  * Reads a users file and checks its records (validateUsers): every problem of both, at once,
  * as one InputError; else the records.
  */
-export async function readUsersFile(path: string, options: ReadOptions, check: UserCheckOptions = {}): Promise<SourceRecord[]> {
+export async function readUsersFile(
+  path: string,
+  options: ReadOptions,
+  check: UserCheckOptions = {},
+): Promise<SourceRecord[]> {
   let records: SourceRecord[];
   let problems: InputProblem[] = [];
   try {
@@ -555,7 +659,11 @@ export async function readUsersFile(path: string, options: ReadOptions, check: U
 /** A record's problem with what names the record (a JSON record's place on a shared line) and its fields. */
 function placed(record: SourceRecord, p: InputProblem): InputProblem {
   if (record.record === undefined && !record.json) return p;
-  return { ...p, ...(record.record !== undefined && p.record === undefined ? { record: record.record } : {}), ...(record.json && p.field !== undefined && p.fieldKind === undefined ? { fieldKind: 'field' as const } : {}) };
+  return {
+    ...p,
+    ...(record.record !== undefined && p.record === undefined ? { record: record.record } : {}),
+    ...(record.json && p.field !== undefined && p.fieldKind === undefined ? { fieldKind: 'field' as const } : {}),
+  };
 }
 
 /**
@@ -576,17 +684,40 @@ export function untold(told: readonly InputProblem[], more: readonly InputProble
 export interface UserCheckOptions {
   /** Default true. */
   requireUserName?: boolean;
-  /** Take userNames and e-mail addresses with control, invisible or bidi characters (unusualCharacter); default false. */
+  /**
+   * Take userNames and e-mail addresses with control, invisible or bidi characters (unusualCharacter); default false.
+   */
   allowUnusualNames?: boolean;
 }
 
 /** Names of the characters most often behind an unusual name. */
 const CHARACTER_NAMES: Record<number, string> = {
-  0x00: 'NUL', 0x09: 'TAB', 0x0a: 'LINE FEED', 0x0d: 'CARRIAGE RETURN', 0x1b: 'ESCAPE', 0x7f: 'DELETE', 0xad: 'SOFT HYPHEN',
-  0x200b: 'ZERO WIDTH SPACE', 0x200c: 'ZERO WIDTH NON-JOINER', 0x200d: 'ZERO WIDTH JOINER', 0x200e: 'LEFT-TO-RIGHT MARK', 0x200f: 'RIGHT-TO-LEFT MARK',
-  0x202a: 'LEFT-TO-RIGHT EMBEDDING', 0x202b: 'RIGHT-TO-LEFT EMBEDDING', 0x202c: 'POP DIRECTIONAL FORMATTING', 0x202d: 'LEFT-TO-RIGHT OVERRIDE', 0x202e: 'RIGHT-TO-LEFT OVERRIDE',
-  0x2028: 'LINE SEPARATOR', 0x2029: 'PARAGRAPH SEPARATOR', 0x2060: 'WORD JOINER', 0x2066: 'LEFT-TO-RIGHT ISOLATE', 0x2067: 'RIGHT-TO-LEFT ISOLATE',
-  0x2068: 'FIRST STRONG ISOLATE', 0x2069: 'POP DIRECTIONAL ISOLATE', 0x061c: 'ARABIC LETTER MARK', 0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
+  0x00: 'NUL',
+  0x09: 'TAB',
+  0x0a: 'LINE FEED',
+  0x0d: 'CARRIAGE RETURN',
+  0x1b: 'ESCAPE',
+  0x7f: 'DELETE',
+  0xad: 'SOFT HYPHEN',
+  0x200b: 'ZERO WIDTH SPACE',
+  0x200c: 'ZERO WIDTH NON-JOINER',
+  0x200d: 'ZERO WIDTH JOINER',
+  0x200e: 'LEFT-TO-RIGHT MARK',
+  0x200f: 'RIGHT-TO-LEFT MARK',
+  0x202a: 'LEFT-TO-RIGHT EMBEDDING',
+  0x202b: 'RIGHT-TO-LEFT EMBEDDING',
+  0x202c: 'POP DIRECTIONAL FORMATTING',
+  0x202d: 'LEFT-TO-RIGHT OVERRIDE',
+  0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+  0x2028: 'LINE SEPARATOR',
+  0x2029: 'PARAGRAPH SEPARATOR',
+  0x2060: 'WORD JOINER',
+  0x2066: 'LEFT-TO-RIGHT ISOLATE',
+  0x2067: 'RIGHT-TO-LEFT ISOLATE',
+  0x2068: 'FIRST STRONG ISOLATE',
+  0x2069: 'POP DIRECTIONAL ISOLATE',
+  0x061c: 'ARABIC LETTER MARK',
+  0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
 };
 
 /** Control (Cc), format (Cf: zero-width, bidi), line and paragraph separators, and lone surrogates. */
@@ -603,9 +734,14 @@ export function unusualCharacter(value: string): string | undefined {
   const code = m[0].codePointAt(0)!;
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   const position = [...value.slice(0, m.index)].length + 1;
-  if (code >= 0xd800 && code <= 0xdfff) return `half of a surrogate pair (${hex}, no character) at character ${position}`;
+  if (code >= 0xd800 && code <= 0xdfff)
+    return `half of a surrogate pair (${hex}, no character) at character ${position}`;
   const name = CHARACTER_NAMES[code];
-  const kind = /\p{Cc}/u.test(m[0]) ? 'a control character' : /[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/.test(m[0]) ? 'a bidi control character' : 'an invisible character';
+  const kind = /\p{Cc}/u.test(m[0])
+    ? 'a control character'
+    : /[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/.test(m[0])
+      ? 'a bidi control character'
+      : 'an invisible character';
   return `${kind} ${hex}${name ? ` (${name})` : ''} at character ${position}`;
 }
 
@@ -626,7 +762,12 @@ export function mixedScripts(value: string): string[] | undefined {
 
 function checkUnusual(record: SourceRecord, problems: InputProblem[]): void {
   const at = (field: string, what: string, flaw: string) =>
-    problems.push({ file: record.file, line: record.line, field, message: `${what} has ${flaw}: refused, as it would show as another name or none (--allow-unusual-names accepts it)` });
+    problems.push({
+      file: record.file,
+      line: record.line,
+      field,
+      message: `${what} has ${flaw}: refused, as it would show as another name or none (--allow-unusual-names accepts it)`,
+    });
   const userName = attrValue(record.resource, 'userName');
   if (typeof userName === 'string') {
     const flaw = unusualCharacter(userName);
@@ -646,7 +787,11 @@ function checkUnusual(record: SourceRecord, problems: InputProblem[]): void {
   });
 }
 
-export function validateUsers(records: SourceRecord[], registry: SchemaRegistry, opts: UserCheckOptions = {}): InputProblem[] {
+export function validateUsers(
+  records: SourceRecord[],
+  registry: SchemaRegistry,
+  opts: UserCheckOptions = {},
+): InputProblem[] {
   const requireUserName = opts.requireUserName ?? true;
   const problems: InputProblem[] = [];
   const userNames = uniqueness('userName', registry.lookup(SCHEMA.USER, 'userName')?.caseExact ?? false, problems);
@@ -688,10 +833,14 @@ export function validateGroups(records: SourceRecord[], registry: SchemaRegistry
         if (!isPlainObject(m)) at(`member ${index + 1} is ${describeKind(m)}, not an object with a "value"`);
         else {
           const value = attrValue(m, 'value');
-          if (typeof value !== 'string' || value === '') at(`member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`);
+          if (typeof value !== 'string' || value === '')
+            at(
+              `member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`,
+            );
         }
       });
-    } else if (members !== undefined && members !== null) at(`members must be a list such as [{"value": "<user id>"}], not ${describeKind(members)}`);
+    } else if (members !== undefined && members !== null)
+      at(`members must be a list such as [{"value": "<user id>"}], not ${describeKind(members)}`);
     for (let i = before; i < problems.length; i++) problems[i] = placed(record, problems[i]!);
   }
   return problems;

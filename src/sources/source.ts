@@ -46,7 +46,19 @@ import type { Mapping } from './mapping.ts';
 // The mapping module brings a YAML parser: load it only for runs that have a mapping file.
 const mappingModule = () => import('./mapping.ts');
 import { groupsFromTable, omniUsers, pleioUsers, type Built, type BuiltUser, type GroupColumns } from './presets.ts';
-import { detectFormat, InputError, parseResourceBytes, streamJsonResources, untold, validateGroups, validateUsers, type FileFormat, type InputProblem, type RecordSpan, type SourceRecord } from './resource-file.ts';
+import {
+  detectFormat,
+  InputError,
+  parseResourceBytes,
+  streamJsonResources,
+  untold,
+  validateGroups,
+  validateUsers,
+  type FileFormat,
+  type InputProblem,
+  type RecordSpan,
+  type SourceRecord,
+} from './resource-file.ts';
 import { isPlainObject } from '../util/objects.ts';
 import { cellText, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
 import { identityPart, RecordFile, userParts } from './stored-records.ts';
@@ -96,26 +108,44 @@ export interface KeptFile {
 }
 
 /** Reads a source of truth. Throws InputError with every problem found. */
-export async function readSource(spec: SourceSpec, registry: SchemaRegistry, options: ReadOptions = {}): Promise<SourceSnapshot> {
+export async function readSource(
+  spec: SourceSpec,
+  registry: SchemaRegistry,
+  options: ReadOptions = {},
+): Promise<SourceSnapshot> {
   const preset = spec.preset ?? 'scim';
   const problems: InputProblem[] = [];
 
   // Every file is read once: what is parsed is exactly what is digested. A users file of
   // SCIM JSON is read as a stream (its text is never held whole); any other, whole.
-  const streamed = preset === 'scim' && spec.mappingFile === undefined ? await streamScimUsers(spec.path, spec.format, registry, options.lazy === true, options.keep) : undefined;
+  const streamed =
+    preset === 'scim' && spec.mappingFile === undefined
+      ? await streamScimUsers(spec.path, spec.format, registry, options.lazy === true, options.keep)
+      : undefined;
   const users = streamed ? undefined : await loadFile(spec.path);
   const mappingFile = spec.mappingFile !== undefined ? await loadFile(spec.mappingFile) : undefined;
   let mapping: Mapping | undefined;
   let mappingOk = true;
   if (mappingFile && isLoaded(mappingFile)) {
-    if (preset !== 'scim') problems.push({ file: mappingFile.path, line: 0, message: `a mapping file takes the place of a preset: give one or the other, not both (preset ${preset})` });
+    if (preset !== 'scim')
+      problems.push({
+        file: mappingFile.path,
+        line: 0,
+        message: `a mapping file takes the place of a preset: give one or the other, not both (preset ${preset})`,
+      });
     const parsed = (await mappingModule()).parseMapping(mappingFile, registry);
     mapping = parsed.mapping;
     mappingOk = parsed.problems.length === 0 && mapping !== undefined;
     problems.push(...parsed.problems);
   }
   const fromMapping = mapping?.groups?.file;
-  const groupsPath = spec.groupsFile ?? (fromMapping !== undefined && spec.mappingFile !== undefined ? (isAbsolute(fromMapping) ? fromMapping : join(dirname(spec.mappingFile), fromMapping)) : undefined);
+  const groupsPath =
+    spec.groupsFile ??
+    (fromMapping !== undefined && spec.mappingFile !== undefined
+      ? isAbsolute(fromMapping)
+        ? fromMapping
+        : join(dirname(spec.mappingFile), fromMapping)
+      : undefined);
   const groupsFile = groupsPath !== undefined ? await loadFile(groupsPath) : undefined;
   const unread = [users, mappingFile, groupsFile].filter((f): f is InputProblem => f !== undefined && !isLoaded(f));
   if (unread.length > 0 || (users !== undefined && !isLoaded(users))) throw new InputError([...unread, ...problems]);
@@ -125,7 +155,11 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
 
   const hash = streamed?.hash ?? createHash('sha256');
   const files: string[] = streamed ? [spec.path] : [];
-  for (const [role, file] of [['users', usersLoaded], ['groups', groupsLoaded], ['mapping', mappingLoaded]] as const) {
+  for (const [role, file] of [
+    ['users', usersLoaded],
+    ['groups', groupsLoaded],
+    ['mapping', mappingLoaded],
+  ] as const) {
     if (!file) continue;
     hash.update(`${role}\n${file.bytes.length}\n`);
     hash.update(file.bytes);
@@ -145,7 +179,8 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
     built = streamed.built;
   } else if (spec.mappingFile !== undefined) {
     built = mapping ? await mappedUsers(usersLoaded!, spec.format, mapping, mappingOk) : { users: [], problems: [] };
-    for (const rule of mapping?.rules ?? []) if (rule.source.kind === 'column') fields.set(rule.target.toLowerCase(), rule.source.column);
+    for (const rule of mapping?.rules ?? [])
+      if (rule.source.kind === 'column') fields.set(rule.target.toLowerCase(), rule.source.column);
   } else if (preset === 'scim') {
     built = await scimUsers(usersLoaded!, spec.format, registry);
   } else {
@@ -161,7 +196,13 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
   // Every record read is checked, also when some have problems already: all of them are told at once (each value once).
   {
     const checked: InputProblem[] = [];
-    for (const p of checkUsers(built.users, spec.path, registry, preset === 'scim' && spec.mappingFile === undefined, spec.allowUnusualNames === true)) {
+    for (const p of checkUsers(
+      built.users,
+      spec.path,
+      registry,
+      preset === 'scim' && spec.mappingFile === undefined,
+      spec.allowUnusualNames === true,
+    )) {
       const column = p.field !== undefined ? fields.get(p.field.toLowerCase()) : undefined;
       checked.push(column !== undefined ? { ...p, field: column } : p);
     }
@@ -178,16 +219,29 @@ export async function readSource(spec: SourceSpec, registry: SchemaRegistry, opt
   // Groups.
   let fileGroups: DesiredGroup[] = [];
   if (groupsLoaded) {
-    const read = preset === 'scim' && spec.mappingFile === undefined ? await scimGroups(groupsLoaded, registry) : await tableGroups(groupsLoaded, preset, mapping, spec, desiredUsers);
+    const read =
+      preset === 'scim' && spec.mappingFile === undefined
+        ? await scimGroups(groupsLoaded, registry)
+        : await tableGroups(groupsLoaded, preset, mapping, spec, desiredUsers);
     fileGroups = read.groups;
     problems.push(...read.problems);
   }
 
   if (problems.length > 0) {
     const rank = (file: string) => [mappingLoaded?.path, spec.path, groupsLoaded?.path].indexOf(file);
-    throw new InputError(problems.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p.file) - rank(b.p.file) || a.p.line - b.p.line || a.i - b.i).map(({ p }) => p));
+    throw new InputError(
+      problems
+        .map((p, i) => ({ p, i }))
+        .sort((a, b) => rank(a.p.file) - rank(b.p.file) || a.p.line - b.p.line || a.i - b.i)
+        .map(({ p }) => p),
+    );
   }
-  const snapshot: SourceSnapshot = { users: desiredUsers, groups: assembleGroups(fileGroups, desiredUsers), fingerprint, files };
+  const snapshot: SourceSnapshot = {
+    users: desiredUsers,
+    groups: assembleGroups(fileGroups, desiredUsers),
+    fingerprint,
+    files,
+  };
   if (streamed?.records) snapshot.records = streamed.records;
   return snapshot;
 }
@@ -206,11 +260,20 @@ const OMNI_FIELDS = new Map([['externalid', 'id']]);
 
 type ReadTable = TableResult & { json: boolean };
 
-async function readTable(file: LoadedFile, format: FileFormat | undefined, what: string, listKeys: readonly string[], delimiter?: string): Promise<ReadTable> {
+async function readTable(
+  file: LoadedFile,
+  format: FileFormat | undefined,
+  what: string,
+  listKeys: readonly string[],
+  delimiter?: string,
+): Promise<ReadTable> {
   const chosen = format ?? detectFormat(file.path, file.text);
   if (chosen === 'json') {
     if (what === 'pleio' || what === 'mapping') {
-      const message = what === 'pleio' ? 'the pleio preset reads CSV or TSV, and this file is JSON' : 'a mapping maps the columns of a CSV or TSV file, and this file is JSON';
+      const message =
+        what === 'pleio'
+          ? 'the pleio preset reads CSV or TSV, and this file is JSON'
+          : 'a mapping maps the columns of a CSV or TSV file, and this file is JSON';
       return { problems: [{ file: file.path, line: 0, message }], json: true };
     }
     return { ...readJsonTable(file, listKeys, what === 'groups' ? 'group' : 'user'), json: true };
@@ -218,7 +281,12 @@ async function readTable(file: LoadedFile, format: FileFormat | undefined, what:
   return { ...(await readDelimitedTable(file, chosen === 'tsv' ? '\t' : (delimiter ?? ','))), json: false };
 }
 
-async function mappedUsers(file: LoadedFile, format: FileFormat | undefined, mapping: Mapping, mappingOk: boolean): Promise<Built> {
+async function mappedUsers(
+  file: LoadedFile,
+  format: FileFormat | undefined,
+  mapping: Mapping,
+  mappingOk: boolean,
+): Promise<Built> {
   const table = await readTable(file, format ?? mapping.format, 'mapping', [], mapping.delimiter);
   if (!table.table) return { users: [], problems: table.problems };
   const { bindMapping, applyMapping } = await mappingModule();
@@ -300,7 +368,12 @@ function scimUserBuilder(file: string, registry: SchemaRegistry, store?: RecordF
 async function scimUsers(file: LoadedFile, format: FileFormat | undefined, registry: SchemaRegistry): Promise<Built> {
   let records;
   try {
-    records = await parseResourceBytes(file.path, file.bytes, { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true });
+    records = await parseResourceBytes(file.path, file.bytes, {
+      registry,
+      coreSchema: SCHEMA.USER,
+      format,
+      allowEmpty: true,
+    });
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     // The records read in spite of the problems still get the checks across records: every problem is told at once.
@@ -330,18 +403,22 @@ async function streamScimUsers(
   const store = lazy ? new RecordFile(path, registry) : undefined;
   const builder = scimUserBuilder(path, registry, store);
   const problems: InputProblem[] = [];
-  const streamed = await streamJsonResources(path, { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true }, {
-    size: (bytes) => hash.update(`users\n${bytes}\n`),
-    bytes: (chunk) => {
-      hash.update(chunk);
-      kept?.write(chunk);
+  const streamed = await streamJsonResources(
+    path,
+    { registry, coreSchema: SCHEMA.USER, format, allowEmpty: true },
+    {
+      size: (bytes) => hash.update(`users\n${bytes}\n`),
+      bytes: (chunk) => {
+        hash.update(chunk);
+        kept?.write(chunk);
+      },
+      record: (record, found, span) => {
+        problems.push(...found);
+        // Records with problems are users too, for the checks across records; the snapshot is never made.
+        builder.add(record, span);
+      },
     },
-    record: (record, found, span) => {
-      problems.push(...found);
-      // Records with problems are users too, for the checks across records; the snapshot is never made.
-      builder.add(record, span);
-    },
-  }).catch((e: unknown) => {
+  ).catch((e: unknown) => {
     kept?.discard();
     throw e;
   });
@@ -352,9 +429,17 @@ async function streamScimUsers(
   kept?.end();
   if (problems.length > 0) {
     const built = builder.finish();
-    return { built: { users: built.users, problems: [...problems, ...untold(problems, built.problems)].sort((a, b) => a.line - b.line) }, hash };
+    return {
+      built: {
+        users: built.users,
+        problems: [...problems, ...untold(problems, built.problems)].sort((a, b) => a.line - b.line),
+      },
+      hash,
+    };
   }
-  return store && store.size > 0 ? { built: builder.finish(), hash, records: store } : { built: builder.finish(), hash };
+  return store && store.size > 0
+    ? { built: builder.finish(), hash, records: store }
+    : { built: builder.finish(), hash };
 }
 
 /** The value of a user's first match key: externalId, else userName, else the (primary) e-mail. */
@@ -380,25 +465,50 @@ function emailOf(attributes: Record<string, unknown>): string | undefined {
 
 /** Extensions the registry does not know (a preset's own) are left out of the schema check. */
 function knownPart(attributes: Record<string, unknown>, registry: SchemaRegistry): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(attributes).filter(([key]) => !/^urn:/i.test(key) || registry.schema(key) !== undefined));
+  return Object.fromEntries(
+    Object.entries(attributes).filter(([key]) => !/^urn:/i.test(key) || registry.schema(key) !== undefined),
+  );
 }
 
 /** The checks every source gets; `checked` when the reader has already checked attributes against the schema. */
-function checkUsers(users: BuiltUser[], file: string, registry: SchemaRegistry, checked: boolean, allowUnusualNames: boolean): InputProblem[] {
-  const records = users.map((u): SourceRecord => ({ resource: u.attributes, file, line: u.line, ...(u.record !== undefined ? { record: u.record } : {}), ...(u.json ? { json: true } : {}) }));
+function checkUsers(
+  users: BuiltUser[],
+  file: string,
+  registry: SchemaRegistry,
+  checked: boolean,
+  allowUnusualNames: boolean,
+): InputProblem[] {
+  const records = users.map((u): SourceRecord => ({
+    resource: u.attributes,
+    file,
+    line: u.line,
+    ...(u.record !== undefined ? { record: u.record } : {}),
+    ...(u.json ? { json: true } : {}),
+  }));
   const problems = validateUsers(records, registry, { requireUserName: false, allowUnusualNames });
   // A value both checks find wrong (active "yes") is told once, as validateUsers tells it.
   const told = new Set(problems.map((p) => `${p.line}\0${p.field?.toLowerCase()}`));
   for (const u of users) {
-    if (!checked) for (const p of checkResource(knownPart(u.attributes, registry), registry, SCHEMA.USER)) if (!told.has(`${u.line}\0${p.field.toLowerCase()}`)) problems.push({ file, line: u.line, ...p });
-    if (firstMatchKey(u.attributes) === undefined) problems.push({ file, line: u.line, ...(u.record !== undefined ? { record: u.record } : {}), message: 'no match key: the record has no externalId, userName or e-mail address' });
+    if (!checked)
+      for (const p of checkResource(knownPart(u.attributes, registry), registry, SCHEMA.USER))
+        if (!told.has(`${u.line}\0${p.field.toLowerCase()}`)) problems.push({ file, line: u.line, ...p });
+    if (firstMatchKey(u.attributes) === undefined)
+      problems.push({
+        file,
+        line: u.line,
+        ...(u.record !== undefined ? { record: u.record } : {}),
+        message: 'no match key: the record has no externalId, userName or e-mail address',
+      });
   }
   return problems;
 }
 
 // ---------------------------------------------------------------- groups
 
-async function scimGroups(file: LoadedFile, registry: SchemaRegistry): Promise<{ groups: DesiredGroup[]; problems: InputProblem[] }> {
+async function scimGroups(
+  file: LoadedFile,
+  registry: SchemaRegistry,
+): Promise<{ groups: DesiredGroup[]; problems: InputProblem[] }> {
   let records;
   try {
     records = await parseResourceBytes(file.path, file.bytes, { registry, coreSchema: SCHEMA.GROUP, allowEmpty: true });
@@ -419,7 +529,13 @@ async function scimGroups(file: LoadedFile, registry: SchemaRegistry): Promise<{
   return { groups, problems };
 }
 
-async function tableGroups(file: LoadedFile, preset: SourcePreset, mapping: Mapping | undefined, spec: SourceSpec, users: DesiredUser[]): Promise<{ groups: DesiredGroup[]; problems: InputProblem[] }> {
+async function tableGroups(
+  file: LoadedFile,
+  preset: SourcePreset,
+  mapping: Mapping | undefined,
+  spec: SourceSpec,
+  users: DesiredUser[],
+): Promise<{ groups: DesiredGroup[]; problems: InputProblem[] }> {
   const table = await readTable(file, undefined, 'groups', ['groups', 'Resources'], mapping?.delimiter);
   if (!table.table) return { groups: [], problems: table.problems };
   const rule = mapping?.groups;
@@ -434,29 +550,43 @@ async function tableGroups(file: LoadedFile, preset: SourcePreset, mapping: Mapp
       configuredAt: { file: spec.mappingFile, line: rule.line },
     };
   } else if (preset === 'omni' && spec.mappingFile === undefined) {
-    config = { nameColumn: 'name', externalIdColumn: 'id', membersColumn: usersHaveGroups ? undefined : 'members', split: ';' };
+    config = {
+      nameColumn: 'name',
+      externalIdColumn: 'id',
+      membersColumn: usersHaveGroups ? undefined : 'members',
+      split: ';',
+    };
   } else {
     // A groups file without its own configuration: name, and id and members when it has them.
-    config = { nameColumn: 'name', externalIdColumn: 'id', membersColumn: usersHaveGroups ? undefined : 'members', split: rule?.split ?? ';', optionalColumns: true };
+    config = {
+      nameColumn: 'name',
+      externalIdColumn: 'id',
+      membersColumn: usersHaveGroups ? undefined : 'members',
+      split: rule?.split ?? ';',
+      optionalColumns: true,
+    };
   }
   const read = groupsFromTable(table.table, config);
   return { groups: read.groups, problems: [...table.problems, ...read.problems] };
 }
 
-/** The groups of the snapshot: those of the groups file (members normalised to match keys), then those only users name. */
+/**
+ * The groups of the snapshot: those of the groups file (members normalised to match keys), then those only users name.
+ */
 function assembleGroups(fileGroups: DesiredGroup[], users: DesiredUser[]): DesiredGroup[] {
   const byExternalId = new Map<string, string>();
   const byName = new Map<string, string>();
   // The users by key, only when a group lists members to look up.
-  if (fileGroups.some((g) => g.members)) for (const u of users) {
-    const key = firstMatchKey(u.attributes);
-    if (key === undefined) continue;
-    const externalId = cellText(attrValue(u.attributes, 'externalId'))?.trim();
-    if (externalId && !byExternalId.has(externalId)) byExternalId.set(externalId, key);
-    for (const alias of [cellText(attrValue(u.attributes, 'userName'))?.trim(), emailOf(u.attributes)]) {
-      if (alias && !byName.has(alias.toLowerCase())) byName.set(alias.toLowerCase(), key);
+  if (fileGroups.some((g) => g.members))
+    for (const u of users) {
+      const key = firstMatchKey(u.attributes);
+      if (key === undefined) continue;
+      const externalId = cellText(attrValue(u.attributes, 'externalId'))?.trim();
+      if (externalId && !byExternalId.has(externalId)) byExternalId.set(externalId, key);
+      for (const alias of [cellText(attrValue(u.attributes, 'userName'))?.trim(), emailOf(u.attributes)]) {
+        if (alias && !byName.has(alias.toLowerCase())) byName.set(alias.toLowerCase(), key);
+      }
     }
-  }
   const groups = fileGroups.map((g) => {
     if (!g.members) return g;
     const members: string[] = [];

@@ -76,7 +76,9 @@ export function identityPart(attributes: Record<string, unknown>): Record<string
   for (const key of Object.keys(out)) {
     const emails = out[key];
     if (typeof userName !== 'string' || key.toLowerCase() !== 'emails' || !Array.isArray(emails)) continue;
-    for (const e of emails) if (e && typeof e === 'object' && (e as { value?: unknown }).value === userName) (e as { value: string }).value = userName;
+    for (const e of emails)
+      if (e && typeof e === 'object' && (e as { value?: unknown }).value === userName)
+        (e as { value: string }).value = userName;
   }
   return out;
 }
@@ -88,7 +90,10 @@ export function textDigest(text: string): number {
   return h >>> 0;
 }
 
-/** Bytes read at once: records are mostly asked for in the order of the file (a target lists users as they were exported). */
+/**
+ * Bytes read at once: records are mostly asked for in the order of the file (a target lists users as they were
+ * exported).
+ */
 const READ_AHEAD = 64 * 1024;
 
 /** The records of one SCIM JSON file, by the spans streamJsonResources gave. */
@@ -121,11 +126,17 @@ export class RecordFile implements StoredRecords {
 
   whole(user: DesiredUser): WholeRecord {
     const at = user.stored;
-    if (at === undefined) return user.onlyOnCreate ? { attributes: user.attributes, onlyOnCreate: user.onlyOnCreate } : { attributes: user.attributes };
+    if (at === undefined)
+      return user.onlyOnCreate
+        ? { attributes: user.attributes, onlyOnCreate: user.onlyOnCreate }
+        : { attributes: user.attributes };
     const length = this.lengths[at]!;
     const offset = this.offsets[at]!;
     if (offset < this.from || offset + length > this.from + this.held) this.fill(offset, length);
-    const text = offset + length <= this.from + this.held ? this.buffer.toString('utf8', offset - this.from, offset - this.from + length) : '';
+    const text =
+      offset + length <= this.from + this.held
+        ? this.buffer.toString('utf8', offset - this.from, offset - this.from + length)
+        : '';
     let resource: unknown;
     try {
       if (textDigest(text) === this.digests[at]) resource = JSON.parse(text);
@@ -133,7 +144,13 @@ export class RecordFile implements StoredRecords {
       resource = undefined;
     }
     if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
-      throw new InputError([{ file: this.path, line: user.origin.line, message: 'the file changed while scimctl was reading it: run again once it is written' }]);
+      throw new InputError([
+        {
+          file: this.path,
+          line: user.origin.line,
+          message: 'the file changed while scimctl was reading it: run again once it is written',
+        },
+      ]);
     }
     return userParts(resource as Record<string, unknown>, this.registry);
   }

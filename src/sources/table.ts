@@ -8,7 +8,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { cellTooLong } from '../formats/scim-csv.ts';
-import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, MAX_VALUE_BYTES, overBytes, scanLayout } from './json-text.ts';
+import {
+  hazardMessage,
+  jsonHazards,
+  LineIndex,
+  locateSyntaxError,
+  MAX_VALUE_BYTES,
+  overBytes,
+  scanLayout,
+} from './json-text.ts';
 import { describeKind, isPlainObject } from '../util/objects.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
 import { decodeText, type InputProblem } from './resource-file.ts';
@@ -68,12 +76,20 @@ export async function readDelimitedTable(file: LoadedFile, delimiter: string): P
   if (parsed.problem) return { problems: [parsed.problem] };
   const { header } = parsed;
   const columns = header.columns;
-  const problems: InputProblem[] = checkHeader(path, header, 'column names').flatMap((c) => (c.problem ? [c.problem] : []));
+  const problems: InputProblem[] = checkHeader(path, header, 'column names').flatMap((c) =>
+    c.problem ? [c.problem] : [],
+  );
   const rows = parsed.rows.map(({ line, cells: record }): TableRow => {
     const cells = new Map<string, unknown>();
     columns.forEach((column, i) => {
       const cell = record[i] ?? '';
-      if (overBytes(cell, MAX_VALUE_BYTES)) problems.push({ file: path, line, field: column || `column ${i + 1}`, message: cellTooLong(cell, MAX_VALUE_BYTES) });
+      if (overBytes(cell, MAX_VALUE_BYTES))
+        problems.push({
+          file: path,
+          line,
+          field: column || `column ${i + 1}`,
+          message: cellTooLong(cell, MAX_VALUE_BYTES),
+        });
       if (column !== '' && !cells.has(column)) cells.set(column, cell);
     });
     return { line, cells };
@@ -108,7 +124,16 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
     const key = Object.keys(root).find((k) => listKeys.some((l) => l.toLowerCase() === k.toLowerCase()));
     const value = key === undefined ? undefined : root[key];
     if (key === undefined || !Array.isArray(value)) {
-      return { problems: [at(layout.root, key === undefined ? `${expected}; this object has none of these keys` : `"${key}" must be an array, not ${describeKind(value)}`)] };
+      return {
+        problems: [
+          at(
+            layout.root,
+            key === undefined
+              ? `${expected}; this object has none of these keys`
+              : `"${key}" must be an array, not ${describeKind(value)}`,
+          ),
+        ],
+      };
     }
     items = value;
     starts = layout.rootMembers.get(key)?.items ?? [];
@@ -124,7 +149,11 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
       problems.push(at(offset, `item ${index + 1} is ${describeKind(item)}, not a ${kind} object`));
       return;
     }
-    for (const h of jsonHazards(text, offset)) problems.push({ ...at(offset, hazardMessage(h)), ...(h.path !== '' ? { field: h.path, fieldKind: 'field' as const } : {}) });
+    for (const h of jsonHazards(text, offset))
+      problems.push({
+        ...at(offset, hazardMessage(h)),
+        ...(h.path !== '' ? { field: h.path, fieldKind: 'field' as const } : {}),
+      });
     const cells = new Map<string, unknown>();
     for (const [key, value] of Object.entries(item)) {
       if (!columns.includes(key)) columns.push(key);

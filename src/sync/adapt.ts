@@ -12,7 +12,12 @@ import { factsOf, foldLedger } from './journal.ts';
 /** Group id → user ids scimctl added to it (and did not remove), for targets whose members cannot be read. */
 export type MemberLedger = Record<string, string[]>;
 
-export function adaptToTarget(source: SourceSnapshot, target: TargetSnapshot, learned: Learned, ledger: MemberLedger | undefined): string[] {
+export function adaptToTarget(
+  source: SourceSnapshot,
+  target: TargetSnapshot,
+  learned: Learned,
+  ledger: MemberLedger | undefined,
+): string[] {
   const notes: string[] = [];
   if (learned.membersReadable === false) {
     let known = 0;
@@ -22,17 +27,28 @@ export function adaptToTarget(source: SourceSnapshot, target: TargetSnapshot, le
       known += add.length;
       g.members = [...(g.members ?? []), ...add.map((value) => ({ value }))];
     }
-    notes.push(`this target does not return group members: memberships are compared with scimctl's record of those it added (${known}), and only those can be removed`);
+    notes.push(
+      `this target does not return group members: memberships are compared with scimctl's record of those it added (${known}), and only those can be removed`,
+    );
   }
   const unkept = Object.entries(learned.unkept);
   if (unkept.length > 0) {
     for (const u of source.users) u.attributes = fitToKept(u.attributes, learned.unkept);
-    notes.push(`left out of the comparison because this target does not keep them as sent: ${unkept.map(([p, how]) => describeUnkept(p, how)).join(', ')}`);
+    notes.push(
+      `left out of the comparison because this target does not keep them as sent: ${unkept.map(([p, how]) => describeUnkept(p, how)).join(', ')}`,
+    );
   }
   return notes;
 }
 
-/** The ledger after an applied plan: memberships added and removed, groups and users deleted (the journal's fold, journal.ts). */
-export function updateLedger(ledger: MemberLedger | undefined, changes: readonly Change[], results: readonly ChangeResult[]): MemberLedger {
+/**
+ * The ledger after an applied plan: memberships added and removed, groups and users deleted (the journal's fold,
+ * journal.ts).
+ */
+export function updateLedger(
+  ledger: MemberLedger | undefined,
+  changes: readonly Change[],
+  results: readonly ChangeResult[],
+): MemberLedger {
   return foldLedger(ledger, factsOf(changes, results));
 }

@@ -42,7 +42,11 @@ export interface ApplyOptions {
 }
 
 /** Sets the diffs' after-values on a fresh copy of the resource (top-level and extension attributes). */
-export function applyDiffs<T extends Record<string, unknown>>(resource: T, diffs: readonly AttributeDiff[], registry = new SchemaRegistry()): T {
+export function applyDiffs<T extends Record<string, unknown>>(
+  resource: T,
+  diffs: readonly AttributeDiff[],
+  registry = new SchemaRegistry(),
+): T {
   const out: Record<string, unknown> = structuredClone(resource);
   for (const d of diffs) {
     const { urn, attrPath } = /^urn:/i.test(d.path) ? registry.splitUrn(d.path) : { urn: undefined, attrPath: d.path };
@@ -64,7 +68,12 @@ async function isGone(api: ScimClient['users'] | ScimClient['groups'], id: strin
   }
 }
 
-export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Plan, options: ApplyOptions): Promise<ChangeResult[]> {
+export async function applyPlan(
+  client: ScimClient,
+  caps: Capabilities,
+  plan: Plan,
+  options: ApplyOptions,
+): Promise<ChangeResult[]> {
   const registry = new SchemaRegistry(caps.schemas);
   const results = new Map<string, ChangeResult>();
   const createdIds = new Map<string, string>();
@@ -84,30 +93,52 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   const unkept: Record<string, UnkeptHow> = {};
   const judge = (sent: Record<string, unknown>, returned: unknown) => Object.assign(unkept, unkeptIn(sent, returned));
   let patchWorked = false;
-  const fail = (c: Change, e: unknown) => record({ id: c.id, kind: c.kind, status: 'failed', detail: e instanceof ChangedOnServerError ? e.message : errorDetail(e) });
+  const fail = (c: Change, e: unknown) =>
+    record({
+      id: c.id,
+      kind: c.kind,
+      status: 'failed',
+      detail: e instanceof ChangedOnServerError ? e.message : errorDetail(e),
+    });
   const run = async <C extends Change>(changes: C[], work: (c: C) => Promise<ChangeResult>) =>
-    runAll(changes, async (c) => {
-      await options.pacer?.wait();
-      try {
-        record(await work(c));
-      } catch (e) {
-        fail(c, e);
-      }
-    }, { concurrency: options.concurrency });
+    runAll(
+      changes,
+      async (c) => {
+        await options.pacer?.wait();
+        try {
+          record(await work(c));
+        } catch (e) {
+          fail(c, e);
+        }
+      },
+      { concurrency: options.concurrency },
+    );
 
   // 1. Create users.
   const creates = byKind('create-user') as Extract<Change, { kind: 'create-user' }>[];
-  await postMany(client, caps, '/Users', creates.map((c) => withoutPlaceholders(c.resource)), {
-    concurrency: options.concurrency,
-    pacer: options.pacer,
-    bulk: options.bulk,
-    onOutcome: (i, o) => {
-      const c = creates[i]!;
-      if (o.status === 'created' && o.resource) judge(c.resource, o.resource);
-      if (o.status === 'created') record({ id: c.id, kind: c.kind, status: 'applied', createdId: o.id });
-      else record({ id: c.id, kind: c.kind, status: 'failed', detail: o.status === 'conflict' ? `already exists: ${o.detail}` : o.detail });
+  await postMany(
+    client,
+    caps,
+    '/Users',
+    creates.map((c) => withoutPlaceholders(c.resource)),
+    {
+      concurrency: options.concurrency,
+      pacer: options.pacer,
+      bulk: options.bulk,
+      onOutcome: (i, o) => {
+        const c = creates[i]!;
+        if (o.status === 'created' && o.resource) judge(c.resource, o.resource);
+        if (o.status === 'created') record({ id: c.id, kind: c.kind, status: 'applied', createdId: o.id });
+        else
+          record({
+            id: c.id,
+            kind: c.kind,
+            status: 'failed',
+            detail: o.status === 'conflict' ? `already exists: ${o.detail}` : o.detail,
+          });
+      },
     },
-  });
+  );
 
   // 2. Update users: PATCH the planned diffs (If-Match the planned version), or GET + PUT.
   /** A user change by PATCH when the server has it, else a fresh read and a PUT of it with the change. */
@@ -127,7 +158,9 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
       }
     }
     const before = await client.users.get(id);
-    const { result } = await updateResource(client.users, caps, before, applyDiffs(before, diffs), SCHEMA.USER, { patch: false });
+    const { result } = await updateResource(client.users, caps, before, applyDiffs(before, diffs), SCHEMA.USER, {
+      patch: false,
+    });
     judge(sent, result);
   };
   await run(byKind('update-user') as Extract<Change, { kind: 'update-user' }>[], async (c) => {
@@ -144,13 +177,21 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   // 4. Memberships, one group at a time per lane.
   const resolveUser = (ref: UserRef) => ('id' in ref ? ref.id : createdIds.get(ref.change));
   const resolveGroup = (ref: GroupRef) => ('id' in ref ? ref.id : createdIds.get(ref.change));
-  const memberChanges = [...byKind('add-member'), ...byKind('remove-member')] as Extract<Change, { kind: 'add-member' | 'remove-member' }>[];
+  const memberChanges = [...byKind('add-member'), ...byKind('remove-member')] as Extract<
+    Change,
+    { kind: 'add-member' | 'remove-member' }
+  >[];
   const perGroup = new Map<string, { add: Map<string, Change>; remove: Map<string, Change> }>();
   for (const c of memberChanges) {
     const gid = resolveGroup(c.group);
     const uid = resolveUser(c.user);
     if (!gid || !uid) {
-      record({ id: c.id, kind: c.kind, status: 'failed', detail: !gid ? `group ${c.groupName} was not created` : `user ${c.userName} was not created` });
+      record({
+        id: c.id,
+        kind: c.kind,
+        status: 'failed',
+        detail: !gid ? `group ${c.groupName} was not created` : `user ${c.userName} was not created`,
+      });
       continue;
     }
     const entry = perGroup.get(gid) ?? { add: new Map(), remove: new Map() };
@@ -178,14 +219,24 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   });
 
   // 6 and 7. Deletions: a 404 means the goal is met.
-  const remove = async (api: 'users' | 'groups', c: Extract<Change, { kind: 'delete-user' | 'delete-group' }>): Promise<ChangeResult> => {
+  const remove = async (
+    api: 'users' | 'groups',
+    c: Extract<Change, { kind: 'delete-user' | 'delete-group' }>,
+  ): Promise<ChangeResult> => {
     try {
       await client[api].delete(c.target, { ifMatch: versionOf(api === 'users' ? 'User' : 'Group', c.target) });
       return { id: c.id, kind: c.kind, status: 'applied' };
     } catch (e) {
-      if (e instanceof ResponseError && e.status === 404) return { id: c.id, kind: c.kind, status: 'applied', detail: 'already gone' };
+      if (e instanceof ResponseError && e.status === 404)
+        return { id: c.id, kind: c.kind, status: 'applied', detail: 'already gone' };
       // A 412 to a repeated DELETE whose first attempt may have been carried out: gone means done.
-      if (e instanceof ResponseError && e.status === 412 && e.afterUncertainAttempt && (await isGone(client[api], c.target))) return { id: c.id, kind: c.kind, status: 'applied', detail: 'already gone' };
+      if (
+        e instanceof ResponseError &&
+        e.status === 412 &&
+        e.afterUncertainAttempt &&
+        (await isGone(client[api], c.target))
+      )
+        return { id: c.id, kind: c.kind, status: 'applied', detail: 'already gone' };
       if (e instanceof ResponseError && e.status === 412) throw new ChangedOnServerError(c.target, e);
       throw e;
     }
@@ -197,8 +248,13 @@ export async function applyPlan(client: ScimClient, caps: Capabilities, plan: Pl
   const fresh = Object.entries(unkept).filter(([path]) => !known.has(path.toLowerCase()));
   if (fresh.length > 0) {
     await client.learn((l) => Object.assign(l.unkept, Object.fromEntries(fresh)));
-    client.say('unkept', `the server does not keep these attributes as sent: ${fresh.map(([p, how]) => describeUnkept(p, how)).join(', ')}; later plans for this profile leave them out`);
+    client.say(
+      'unkept',
+      `the server does not keep these attributes as sent: ${fresh.map(([p, how]) => describeUnkept(p, how)).join(', ')}; later plans for this profile leave them out`,
+    );
   }
 
-  return APPLY_ORDER.flatMap((kind) => plan.changes.filter((c) => c.kind === kind)).map((c) => results.get(c.id) ?? { id: c.id, kind: c.kind, status: 'failed', detail: 'not run' });
+  return APPLY_ORDER.flatMap((kind) => plan.changes.filter((c) => c.kind === kind)).map(
+    (c) => results.get(c.id) ?? { id: c.id, kind: c.kind, status: 'failed', detail: 'not run' },
+  );
 }

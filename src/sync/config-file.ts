@@ -87,7 +87,12 @@ const ldapSource = z.strictObject({
   pageSize: z.number().int().min(1).optional(),
   nested: z.enum(['flatten', 'direct']).optional(),
   guidFormat: z.enum(['string', 'base64']).optional(),
-  disabled: z.strictObject({ attribute: text.regex(/^[A-Za-z][\w-]*$/, 'must be an attribute name'), value: z.union([z.string(), z.number(), z.boolean()]).optional() }).optional(),
+  disabled: z
+    .strictObject({
+      attribute: text.regex(/^[A-Za-z][\w-]*$/, 'must be an attribute name'),
+      value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    })
+    .optional(),
   mapping: text.optional(),
 });
 
@@ -120,7 +125,9 @@ export function loadSyncConfig(path: string): SyncConfig {
   try {
     source = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new SyncConfigError([`${path}: cannot read the config file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+    throw new SyncConfigError([
+      `${path}: cannot read the config file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    ]);
   }
   return parseSyncConfig(path, source);
 }
@@ -130,7 +137,8 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number | undefined): number => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
-  if (doc.errors.length > 0) throw new SyncConfigError(doc.errors.map((e) => `${path}:${lineAt(e.pos[0])}: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length > 0)
+    throw new SyncConfigError(doc.errors.map((e) => `${path}:${lineAt(e.pos[0])}: ${e.message.split('\n')[0]}`));
   const problems: string[] = [];
   // Secrets: a key that holds one, wherever it is.
   const walk = (node: unknown, at: string[]): void => {
@@ -139,7 +147,9 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
         const keyPath = [...at, key];
         if (SECRET_KEY.test(key)) {
-          problems.push(`${path}:${lineAt((pair.key as YamlNode).range?.[0])}: ${keyPath.join('.')}: a secret is never written in the config file; give passwordEnv (an environment variable) or passwordFile (a file) instead`);
+          problems.push(
+            `${path}:${lineAt((pair.key as YamlNode).range?.[0])}: ${keyPath.join('.')}: a secret is never written in the config file; give passwordEnv (an environment variable) or passwordFile (a file) instead`,
+          );
         } else walk(pair.value, keyPath);
       }
     } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...at, String(i)]));
@@ -168,10 +178,14 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') {
         const key = issue.keys[0]!;
-        problems.push(`${path}:${nodeLine([...keys, key])}: ${[...keys, key].join('.')}: not a setting here${keys.length === 0 ? ' (target, source, options)' : ''}`);
+        problems.push(
+          `${path}:${nodeLine([...keys, key])}: ${[...keys, key].join('.')}: not a setting here${keys.length === 0 ? ' (target, source, options)' : ''}`,
+        );
         continue;
       }
-      if (issue.code === 'invalid_union' && keys.join('.') === 'source') message = 'must be either file: PATH (with preset, mapping, groupsFile) or ldap: { url, bindDn, passwordEnv, … }';
+      if (issue.code === 'invalid_union' && keys.join('.') === 'source')
+        message =
+          'must be either file: PATH (with preset, mapping, groupsFile) or ldap: { url, bindDn, passwordEnv, … }';
       problems.push(`${path}:${nodeLine(keys)}: ${keys.join('.') || '(the file)'}: ${message}`);
     }
     throw new SyncConfigError(problems);
@@ -184,7 +198,9 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
     const type = SYNC_CONFIG_OPTIONS[key];
     const where = `${path}:${nodeLine(['options', key])}: options.${key}`;
     if (type === undefined) {
-      problems.push(`${where}: not a sync option (the options are the flags' long names: ${Object.keys(SYNC_CONFIG_OPTIONS).join(', ')})`);
+      problems.push(
+        `${where}: not a sync option (the options are the flags' long names: ${Object.keys(SYNC_CONFIG_OPTIONS).join(', ')})`,
+      );
     } else if (type === 'boolean' && typeof value !== 'boolean') {
       problems.push(`${where}: must be true or false`);
     } else if (type === 'number' && typeof value !== 'number') {
@@ -197,22 +213,44 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
   }
   if (config.source && 'ldap' in config.source) {
     const l = config.source.ldap;
-    if (l.passwordEnv !== undefined && l.passwordFile !== undefined) problems.push(`${path}:${nodeLine(['source', 'ldap', 'passwordFile'])}: source.ldap.passwordFile: give passwordEnv or passwordFile, not both`);
-    if (l.anonymous === true && (l.bindDn !== undefined || l.passwordEnv !== undefined || l.passwordFile !== undefined)) {
-      problems.push(`${path}:${nodeLine(['source', 'ldap', 'anonymous'])}: source.ldap.anonymous: an anonymous bind takes no bindDn or password`);
+    if (l.passwordEnv !== undefined && l.passwordFile !== undefined)
+      problems.push(
+        `${path}:${nodeLine(['source', 'ldap', 'passwordFile'])}: source.ldap.passwordFile: give passwordEnv or passwordFile, not both`,
+      );
+    if (
+      l.anonymous === true &&
+      (l.bindDn !== undefined || l.passwordEnv !== undefined || l.passwordFile !== undefined)
+    ) {
+      problems.push(
+        `${path}:${nodeLine(['source', 'ldap', 'anonymous'])}: source.ldap.anonymous: an anonymous bind takes no bindDn or password`,
+      );
     }
     if (l.anonymous !== true && l.bindDn !== undefined && l.passwordEnv === undefined && l.passwordFile === undefined) {
-      problems.push(`${path}:${nodeLine(['source', 'ldap', 'bindDn'])}: source.ldap: a bindDn needs passwordEnv or passwordFile`);
+      problems.push(
+        `${path}:${nodeLine(['source', 'ldap', 'bindDn'])}: source.ldap: a bindDn needs passwordEnv or passwordFile`,
+      );
     }
   }
   if (problems.length > 0) throw new SyncConfigError(problems);
   let src: SyncConfig['source'];
   if (config.source && 'ldap' in config.source) {
     const l = config.source.ldap;
-    src = { ldap: { ...l, ...(l.passwordFile ? { passwordFile: at(l.passwordFile) } : {}), ...(l.ca ? { ca: at(l.ca) } : {}), ...(l.mapping ? { mapping: at(l.mapping) } : {}) } };
+    src = {
+      ldap: {
+        ...l,
+        ...(l.passwordFile ? { passwordFile: at(l.passwordFile) } : {}),
+        ...(l.ca ? { ca: at(l.ca) } : {}),
+        ...(l.mapping ? { mapping: at(l.mapping) } : {}),
+      },
+    };
   } else if (config.source) {
     const f = config.source;
-    src = { ...f, file: at(f.file), ...(f.mapping ? { mapping: at(f.mapping) } : {}), ...(f.groupsFile ? { groupsFile: at(f.groupsFile) } : {}) };
+    src = {
+      ...f,
+      file: at(f.file),
+      ...(f.mapping ? { mapping: at(f.mapping) } : {}),
+      ...(f.groupsFile ? { groupsFile: at(f.groupsFile) } : {}),
+    };
   }
   return { path, ...(config.target ? { target: config.target } : {}), ...(src ? { source: src } : {}), options };
 }
@@ -240,7 +278,14 @@ export function flagsOf(config: SyncConfig): Record<string, string | number | bo
     set('ldap-page-size', l.pageSize);
     set('nested', l.nested);
     set('guid-format', l.guidFormat);
-    set('ldap-disabled', l.disabled ? (l.disabled.value !== undefined ? `${l.disabled.attribute}=${String(l.disabled.value)}` : l.disabled.attribute) : undefined);
+    set(
+      'ldap-disabled',
+      l.disabled
+        ? l.disabled.value !== undefined
+          ? `${l.disabled.attribute}=${String(l.disabled.value)}`
+          : l.disabled.attribute
+        : undefined,
+    );
     set('mapping', l.mapping);
   } else if (s) {
     flags.source = s.file;

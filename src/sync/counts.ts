@@ -26,7 +26,18 @@ export function deactivates(diffs: readonly { path: string; before?: unknown; af
 }
 
 export function countChanges(changes: readonly Change[]): ChangeCounts {
-  const n: ChangeCounts = { create: 0, update: 0, deactivate: 0, delete: 0, memberships: 0, membershipAdds: 0, membershipRemovals: 0, groupsCreated: 0, groupsDeleted: 0, deactivatedBySource: 0 };
+  const n: ChangeCounts = {
+    create: 0,
+    update: 0,
+    deactivate: 0,
+    delete: 0,
+    memberships: 0,
+    membershipAdds: 0,
+    membershipRemovals: 0,
+    groupsCreated: 0,
+    groupsDeleted: 0,
+    deactivatedBySource: 0,
+  };
   for (const c of changes) {
     n[CHANGE_KIND_TABLE[c.kind].counter]++;
     if (c.kind === 'update-user' && deactivates(c.diffs)) n.deactivatedBySource++;

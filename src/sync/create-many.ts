@@ -37,7 +37,9 @@ export interface CreateManyOptions {
 const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : undefined);
 
 /** Existing users by lower-cased userName and by externalId, read once (one request per page, not per user). */
-async function existingUsers(client: ScimClient): Promise<{ byUserName: Map<string, string>; byExternalId: Map<string, string> }> {
+async function existingUsers(
+  client: ScimClient,
+): Promise<{ byUserName: Map<string, string>; byExternalId: Map<string, string> }> {
   const byUserName = new Map<string, string>();
   const byExternalId = new Map<string, string>();
   for await (const u of client.users.list({ attributes: ['userName', 'externalId'] })) {
@@ -48,7 +50,12 @@ async function existingUsers(client: ScimClient): Promise<{ byUserName: Map<stri
   return { byUserName, byExternalId };
 }
 
-export async function createManyUsers(client: ScimClient, caps: Capabilities, records: readonly CreateRecord[], options: CreateManyOptions): Promise<CreateResult[]> {
+export async function createManyUsers(
+  client: ScimClient,
+  caps: Capabilities,
+  records: readonly CreateRecord[],
+  options: CreateManyOptions,
+): Promise<CreateResult[]> {
   const results: CreateResult[] = new Array(records.length);
   const settle = (i: number, r: CreateResult) => {
     results[i] = r;
@@ -59,8 +66,15 @@ export async function createManyUsers(client: ScimClient, caps: Capabilities, re
   const pending: number[] = [];
   records.forEach((record, i) => {
     const byName = byUserName.get(lower(record.resource.userName) ?? '\0');
-    const byExt = typeof record.resource.externalId === 'string' ? byExternalId.get(record.resource.externalId) : undefined;
-    if (byName || byExt) settle(i, { record, status: 'skipped', id: byName ?? byExt, detail: byName ? 'userName exists' : 'externalId exists' });
+    const byExt =
+      typeof record.resource.externalId === 'string' ? byExternalId.get(record.resource.externalId) : undefined;
+    if (byName || byExt)
+      settle(i, {
+        record,
+        status: 'skipped',
+        id: byName ?? byExt,
+        detail: byName ? 'userName exists' : 'externalId exists',
+      });
     else pending.push(i);
   });
 
@@ -76,7 +90,8 @@ export async function createManyUsers(client: ScimClient, caps: Capabilities, re
       const i = pending[k]!;
       const record = records[i]!;
       if (o.status === 'created') settle(i, { record, status: 'created', id: o.id });
-      else if (o.status === 'conflict') settle(i, { record, status: 'skipped', detail: `already exists (${o.detail})` });
+      else if (o.status === 'conflict')
+        settle(i, { record, status: 'skipped', detail: `already exists (${o.detail})` });
       else settle(i, { record, status: 'failed', detail: o.detail });
     },
   });

@@ -27,8 +27,12 @@ export const SYNC_DEFAULTS = {
 
 /** The match keys of a comma-separated list ("externalId,userName"); throws on an unknown key or none. */
 export function parseMatchKeys(text: string): MatchKey[] {
-  const keys = text.split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const bad = keys.filter((k) => !(MATCH_KEYS as readonly string[]).includes(k));
-  if (bad.length > 0 || keys.length === 0) throw new Error(`--match-keys takes externalId, userName and email, not "${bad.join(', ')}"`);
+  if (bad.length > 0 || keys.length === 0)
+    throw new Error(`--match-keys takes externalId, userName and email, not "${bad.join(', ')}"`);
   return keys as MatchKey[];
 }

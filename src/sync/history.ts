@@ -8,7 +8,18 @@
  * with what its journal says it applied.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import type { SourceKeeper } from '../sources/source.ts';
 import { processGone, selfIdentity } from '../util/process-identity.ts';
@@ -67,7 +78,10 @@ export class RunHistory {
 
   /** Starts a run record; returns its id (sortable by time). */
   start(run: Omit<RunRecord, 'id' | 'status'>, now = new Date()): RunRecord {
-    const id = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${Math.random().toString(36).slice(2, 6)}`;
+    const id = `${now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${Math.random().toString(36).slice(2, 6)}`;
     const record: RunRecord = { ...run, id, status: 'running', ...selfIdentity() };
     mkdirSync(this.runDir(id), { recursive: true, mode: 0o700 });
     this.save(record);
@@ -102,7 +116,8 @@ export class RunHistory {
   sourceKeeper(id: string): SourceKeeper {
     const dir = join(this.runDir(id), 'source');
     const kept: KeptSource[] = [];
-    const writeManifest = () => writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+    const writeManifest = () =>
+      writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
     return {
       file: (role, path) => {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -119,7 +134,7 @@ export class RunHistory {
           write: (chunk) => {
             hash.update(chunk);
             bytes += chunk.length;
-            for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+            for (let at = 0; at < chunk.length;) at += writeSync(fd, chunk, at, chunk.length - at);
           },
           end: () => {
             close();
@@ -163,7 +178,10 @@ export class RunHistory {
       const where = `pid ${run.pid} on ${run.host}`;
       if (journal) {
         const counts = countFacts(journal.facts);
-        run.results = { ...counts, unfinished: Math.max(0, journal.header.changes - counts.applied - counts.failed - counts.excluded) };
+        run.results = {
+          ...counts,
+          unfinished: Math.max(0, journal.header.changes - counts.applied - counts.failed - counts.excluded),
+        };
         run.message = `the process (${where}) ended during the apply: ${counts.applied} of ${journal.header.changes} change(s) applied`;
         run.journalFolded = false;
       } else {

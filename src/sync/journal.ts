@@ -70,7 +70,10 @@ export function factsOf(changes: readonly Change[], results: readonly ChangeResu
 }
 
 /** Member ledger (group id → user ids) after the applied membership and delete facts. */
-export function foldLedger(ledger: Record<string, string[]> | undefined, facts: readonly JournalFact[]): Record<string, string[]> {
+export function foldLedger(
+  ledger: Record<string, string[]> | undefined,
+  facts: readonly JournalFact[],
+): Record<string, string[]> {
   const groups = new Map(Object.entries(ledger ?? {}).map(([g, ids]) => [g, new Set(ids)]));
   for (const f of facts) {
     if (f.status !== 'applied') continue;
@@ -91,7 +94,12 @@ export function foldLedger(ledger: Record<string, string[]> | undefined, facts: 
  * deleted; the ledger (for a target whose members cannot be read) changed likewise; the
  * source's size remembered. Folding the same facts twice gives the same state.
  */
-export function foldJournal(state: SyncState, header: Omit<JournalHeader, 'journal' | 'profile' | 'url' | 'changes'>, facts: readonly JournalFact[], now = new Date()): SyncState {
+export function foldJournal(
+  state: SyncState,
+  header: Omit<JournalHeader, 'journal' | 'profile' | 'url' | 'changes'>,
+  facts: readonly JournalFact[],
+  now = new Date(),
+): SyncState {
   const owned = new Set([...state.owned, ...header.matched]);
   const ownedGroups = new Set([...state.ownedGroups, ...header.matchedGroups]);
   for (const f of facts) {
@@ -102,7 +110,13 @@ export function foldJournal(state: SyncState, header: Omit<JournalHeader, 'journ
     else if (f.kind === 'delete-group') ownedGroups.delete(f.id);
   }
   const members = header.ledger ? foldLedger(state.members, facts) : state.members;
-  const out: SyncState = { ...state, owned: [...owned], ownedGroups: [...ownedGroups], lastRecordCount: header.recordCount, lastRunAt: now.toISOString() };
+  const out: SyncState = {
+    ...state,
+    owned: [...owned],
+    ownedGroups: [...ownedGroups],
+    lastRecordCount: header.recordCount,
+    lastRunAt: now.toISOString(),
+  };
   if (members !== undefined) out.members = members;
   return out;
 }
@@ -181,7 +195,8 @@ export function readJournal(file: string): { header: JournalHeader; facts: Journ
     }
     if (!value || typeof value !== 'object') continue;
     if ((value as JournalHeader).journal === 1) header ??= value as JournalHeader;
-    else if (typeof (value as JournalFact).change === 'string' && typeof (value as JournalFact).kind === 'string') facts.push(value as JournalFact);
+    else if (typeof (value as JournalFact).change === 'string' && typeof (value as JournalFact).kind === 'string')
+      facts.push(value as JournalFact);
   }
   return header ? { header, facts } : undefined;
 }

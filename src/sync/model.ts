@@ -65,7 +65,10 @@ export interface SourceSnapshot {
   files: string[];
   /** Where records with `stored` set are kept (only when read with `lazy`). */
   records?: StoredRecords;
-  /** Records the source left out while reading (a directory entry without a userName …): the rest proceeds; the plan shows them with its own. */
+  /**
+   * Records the source left out while reading (a directory entry without a userName …): the rest proceeds; the plan
+   * shows them with its own.
+   */
   problems?: RecordProblem[];
 }
 
@@ -114,7 +117,15 @@ export type AttributeDiff = AttributeChange;
 
 export type Change =
   | { id: string; kind: 'create-user'; userName: string; resource: Record<string, unknown>; origin: Origin }
-  | { id: string; kind: 'update-user'; target: string; userName: string; diffs: AttributeDiff[]; reactivate: boolean; origin: Origin }
+  | {
+      id: string;
+      kind: 'update-user';
+      target: string;
+      userName: string;
+      diffs: AttributeDiff[];
+      reactivate: boolean;
+      origin: Origin;
+    }
   | { id: string; kind: 'deactivate-user'; target: string; userName: string }
   | { id: string; kind: 'delete-user'; target: string; userName: string }
   | { id: string; kind: 'create-group'; displayName: string; resource: Record<string, unknown>; origin: Origin }
@@ -140,7 +151,9 @@ export interface PlanSummary {
   groupsDeleted: number;
   /** Users the run manages (the base of the deletion threshold). */
   managed: number;
-  /** Memberships of users the source lists in the groups the run manages (the base of the membership-removal threshold). */
+  /**
+   * Memberships of users the source lists in the groups the run manages (the base of the membership-removal threshold).
+   */
   managedMemberships?: number;
   /** Groups the run manages, those it could delete with --delete-groups (the base of the group-deletion threshold). */
   managedGroups?: number;
@@ -152,7 +165,10 @@ export interface Plan {
   changes: Change[];
   problems: RecordProblem[];
   summary: PlanSummary;
-  /** Version (ETag, meta.version, lastModified or a content hash) of every target object a change touches, by `User/ID` or `Group/ID`. */
+  /**
+   * Version (ETag, meta.version, lastModified or a content hash) of every target object a change touches, by `User/ID`
+   * or `Group/ID`.
+   */
   versions: Record<string, string>;
   /** Ids the source matched this run (they become owned once applied). */
   matched: string[];

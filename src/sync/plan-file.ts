@@ -41,7 +41,9 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -69,14 +71,39 @@ function redactSecrets(changes: Change[]): Change[] {
   });
 }
 
-export function toPlanFile(plan: Plan, meta: Omit<PlanFile, 'kind' | 'formatVersion' | 'versions' | 'matched' | 'matchedGroups' | 'changes' | 'problems' | 'summary'>): PlanFile {
-  const file: PlanFile = { kind: 'scimctl-plan', formatVersion: PLAN_FORMAT, ...meta, versions: plan.versions, matched: plan.matched, matchedGroups: plan.matchedGroups, changes: redactSecrets(plan.changes), problems: plan.problems, summary: plan.summary, ...(plan.notes?.length ? { notes: plan.notes } : {}) };
+export function toPlanFile(
+  plan: Plan,
+  meta: Omit<
+    PlanFile,
+    'kind' | 'formatVersion' | 'versions' | 'matched' | 'matchedGroups' | 'changes' | 'problems' | 'summary'
+  >,
+): PlanFile {
+  const file: PlanFile = {
+    kind: 'scimctl-plan',
+    formatVersion: PLAN_FORMAT,
+    ...meta,
+    versions: plan.versions,
+    matched: plan.matched,
+    matchedGroups: plan.matchedGroups,
+    changes: redactSecrets(plan.changes),
+    problems: plan.problems,
+    summary: plan.summary,
+    ...(plan.notes?.length ? { notes: plan.notes } : {}),
+  };
   return { ...file, digest: planDigest(file) };
 }
 
 /** The plan in a file. Secrets left out of it stay placeholders here; the applier never sends them. */
 export function fromPlanFile(file: PlanFile): Plan {
-  return { changes: file.changes, problems: file.problems, summary: file.summary, versions: file.versions, matched: file.matched ?? [], matchedGroups: file.matchedGroups ?? [], ...(Array.isArray(file.notes) ? { notes: file.notes.filter((n): n is string => typeof n === 'string') } : {}) };
+  return {
+    changes: file.changes,
+    problems: file.problems,
+    summary: file.summary,
+    versions: file.versions,
+    matched: file.matched ?? [],
+    matchedGroups: file.matchedGroups ?? [],
+    ...(Array.isArray(file.notes) ? { notes: file.notes.filter((n): n is string => typeof n === 'string') } : {}),
+  };
 }
 
 /** A create's body without placeholders of secrets a plan file did not keep. */
@@ -116,9 +143,18 @@ export async function readPlanJson(path: string): Promise<unknown> {
 export async function readPlanFile(path: string): Promise<PlanFile> {
   const parsed = await readPlanJson(path);
   const p = parsed as Partial<PlanFile>;
-  if (!p || typeof p !== 'object' || p.kind !== 'scimctl-plan') throw new PlanFileError(`${path}: not a scimctl plan file`);
-  if (p.formatVersion !== PLAN_FORMAT) throw new PlanFileError(`${path}: plan format ${String(p.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`);
-  if (!Array.isArray(p.changes) || !isPlainObject(p.versions) || typeof p.url !== 'string' || !isPlainObject(p.summary)) {
+  if (!p || typeof p !== 'object' || p.kind !== 'scimctl-plan')
+    throw new PlanFileError(`${path}: not a scimctl plan file`);
+  if (p.formatVersion !== PLAN_FORMAT)
+    throw new PlanFileError(
+      `${path}: plan format ${String(p.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`,
+    );
+  if (
+    !Array.isArray(p.changes) ||
+    !isPlainObject(p.versions) ||
+    typeof p.url !== 'string' ||
+    !isPlainObject(p.summary)
+  ) {
     throw new PlanFileError(`${path}: the plan file is incomplete (changes, versions, url or summary missing)`);
   }
   return p as PlanFile;

@@ -23,12 +23,39 @@ const diff = z.strictObject({ path: text, before: z.unknown().optional(), after:
 
 const CHANGE_SCHEMAS = {
   'create-user': z.strictObject({ id: text, kind: z.literal('create-user'), userName: text, resource, origin }),
-  'update-user': z.strictObject({ id: text, kind: z.literal('update-user'), target: text, userName: shownName, diffs: z.array(diff).min(1), reactivate: z.boolean(), origin }),
-  'deactivate-user': z.strictObject({ id: text, kind: z.literal('deactivate-user'), target: text, userName: shownName }),
+  'update-user': z.strictObject({
+    id: text,
+    kind: z.literal('update-user'),
+    target: text,
+    userName: shownName,
+    diffs: z.array(diff).min(1),
+    reactivate: z.boolean(),
+    origin,
+  }),
+  'deactivate-user': z.strictObject({
+    id: text,
+    kind: z.literal('deactivate-user'),
+    target: text,
+    userName: shownName,
+  }),
   'delete-user': z.strictObject({ id: text, kind: z.literal('delete-user'), target: text, userName: shownName }),
   'create-group': z.strictObject({ id: text, kind: z.literal('create-group'), displayName: text, resource, origin }),
-  'add-member': z.strictObject({ id: text, kind: z.literal('add-member'), group: ref, groupName: shownName, user: ref, userName: shownName }),
-  'remove-member': z.strictObject({ id: text, kind: z.literal('remove-member'), group: ref, groupName: shownName, user: ref, userName: shownName }),
+  'add-member': z.strictObject({
+    id: text,
+    kind: z.literal('add-member'),
+    group: ref,
+    groupName: shownName,
+    user: ref,
+    userName: shownName,
+  }),
+  'remove-member': z.strictObject({
+    id: text,
+    kind: z.literal('remove-member'),
+    group: ref,
+    groupName: shownName,
+    user: ref,
+    userName: shownName,
+  }),
   'delete-group': z.strictObject({ id: text, kind: z.literal('delete-group'), target: text, displayName: shownName }),
 } satisfies Record<ChangeKind, z.ZodType>;
 
@@ -111,7 +138,8 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
   };
   const d = data as Partial<PlanFile> | null;
   if (!d || typeof d !== 'object' || Array.isArray(d) || d.kind !== 'scimctl-plan') fail(['not a scimctl plan file']);
-  if (d!.formatVersion !== PLAN_FORMAT) fail([`plan format ${String(d!.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`]);
+  if (d!.formatVersion !== PLAN_FORMAT)
+    fail([`plan format ${String(d!.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`]);
   const top = planFileSchema.safeParse(data);
   if (!top.success) fail(top.error.issues.map((i) => issueText(i)));
   const file = top.data as unknown as PlanFile & { changes: unknown[] };
@@ -130,7 +158,9 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
     const kind = (c as { kind?: unknown }).kind;
     const schema = typeof kind === 'string' ? CHANGE_SCHEMAS[kind as ChangeKind] : undefined;
     if (!schema) {
-      problems.push(`${label(i, c)}: field "kind": ${kind === undefined ? 'missing' : `unknown kind ${JSON.stringify(kind)}`} (known: ${CHANGE_KINDS.join(', ')})`);
+      problems.push(
+        `${label(i, c)}: field "kind": ${kind === undefined ? 'missing' : `unknown kind ${JSON.stringify(kind)}`} (known: ${CHANGE_KINDS.join(', ')})`,
+      );
       return;
     }
     const parsed = schema.safeParse(c);
@@ -145,7 +175,8 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
   // Ids, references, duplicates, and whether the plan's own options allow each change.
   const byId = new Map<string, number>();
   changes.forEach((c, i) => {
-    if (!c.id.startsWith(`${c.kind}:`)) problems.push(`${label(i, c)}: field "id": a ${c.kind} change's id starts with "${c.kind}:"`);
+    if (!c.id.startsWith(`${c.kind}:`))
+      problems.push(`${label(i, c)}: field "id": a ${c.kind} change's id starts with "${c.kind}:"`);
     const first = byId.get(c.id);
     if (first !== undefined) problems.push(`${label(i, c)}: field "id": the same id as change ${first}`);
     else byId.set(c.id, i);
@@ -153,26 +184,38 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
   const effects = new Map<string, number>();
   const once = (i: number, c: Change, key: string, what: string) => {
     const first = effects.get(key);
-    if (first !== undefined) problems.push(`${label(i, c)}: ${what} is already changed by ${label(first, changes[first])}`);
+    if (first !== undefined)
+      problems.push(`${label(i, c)}: ${what} is already changed by ${label(first, changes[first])}`);
     else effects.set(key, i);
   };
   const refKey = (r: { id: string } | { change: string }) => ('id' in r ? `id:${r.id}` : `change:${r.change}`);
   const { mode, options, versions } = file;
   const needVersion = (i: number, c: Change, field: string, key: string) => {
-    if (!Object.hasOwn(versions, key)) problems.push(`${label(i, c)}: field "${field}": ${key} is not in "versions" (every object a change touches has the version it was planned against)`);
+    if (!Object.hasOwn(versions, key))
+      problems.push(
+        `${label(i, c)}: field "${field}": ${key} is not in "versions" (every object a change touches has the version it was planned against)`,
+      );
   };
   changes.forEach((c, i) => {
     const userChange = kindFacts(c.kind).part === 'users';
-    if (userChange && mode === 'groups') problems.push(`${label(i, c)}: field "kind": a ${c.kind} change in a plan of mode "groups" (memberships only)`);
-    if (!userChange && mode === 'attributes') problems.push(`${label(i, c)}: field "kind": a ${c.kind} change in a plan of mode "attributes" (users only)`);
+    if (userChange && mode === 'groups')
+      problems.push(`${label(i, c)}: field "kind": a ${c.kind} change in a plan of mode "groups" (memberships only)`);
+    if (!userChange && mode === 'attributes')
+      problems.push(`${label(i, c)}: field "kind": a ${c.kind} change in a plan of mode "attributes" (users only)`);
     switch (c.kind) {
       case 'create-user':
         break;
       case 'update-user':
       case 'deactivate-user':
       case 'delete-user':
-        if (c.kind === 'deactivate-user' && options.missing !== 'deactivate') problems.push(`${label(i, c)}: field "kind": a deactivate-user change in a plan made with --missing ${options.missing}`);
-        if (c.kind === 'delete-user' && options.missing !== 'delete') problems.push(`${label(i, c)}: field "kind": a delete-user change in a plan made with --missing ${options.missing}`);
+        if (c.kind === 'deactivate-user' && options.missing !== 'deactivate')
+          problems.push(
+            `${label(i, c)}: field "kind": a deactivate-user change in a plan made with --missing ${options.missing}`,
+          );
+        if (c.kind === 'delete-user' && options.missing !== 'delete')
+          problems.push(
+            `${label(i, c)}: field "kind": a delete-user change in a plan made with --missing ${options.missing}`,
+          );
         once(i, c, `user:${c.target}`, `user ${c.target}`);
         needVersion(i, c, 'target', versionKey('User', c.target));
         break;
@@ -181,20 +224,32 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
         break;
       case 'add-member':
       case 'remove-member': {
-        for (const [field, r, kind] of [['group', c.group, 'create-group'], ['user', c.user, 'create-user']] as const) {
+        for (const [field, r, kind] of [
+          ['group', c.group, 'create-group'],
+          ['user', c.user, 'create-user'],
+        ] as const) {
           if (!('change' in r)) continue;
           const at = byId.get(r.change);
           if (at === undefined || changes[at]!.kind !== kind) {
-            problems.push(`${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not the id of a ${kind} change of this plan`);
+            problems.push(
+              `${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not the id of a ${kind} change of this plan`,
+            );
           }
-          if (!kindFacts(c.kind).dependsOn.includes(kind)) problems.push(`${label(i, c)}: field "${field}": a ${c.kind} change refers to an object this plan creates`);
+          if (!kindFacts(c.kind).dependsOn.includes(kind))
+            problems.push(`${label(i, c)}: field "${field}": a ${c.kind} change refers to an object this plan creates`);
         }
-        once(i, c, `member:${refKey(c.group)}:${refKey(c.user)}`, `the membership of ${refKey(c.user)} in ${refKey(c.group)}`);
+        once(
+          i,
+          c,
+          `member:${refKey(c.group)}:${refKey(c.user)}`,
+          `the membership of ${refKey(c.user)} in ${refKey(c.group)}`,
+        );
         if ('id' in c.group) needVersion(i, c, 'group.id', versionKey('Group', c.group.id));
         break;
       }
       case 'delete-group':
-        if (!options.deleteGroups) problems.push(`${label(i, c)}: field "kind": a delete-group change in a plan made without --delete-groups`);
+        if (!options.deleteGroups)
+          problems.push(`${label(i, c)}: field "kind": a delete-group change in a plan made without --delete-groups`);
         once(i, c, `group:${c.target}`, `group ${c.target}`);
         needVersion(i, c, 'target', versionKey('Group', c.target));
         break;
@@ -205,9 +260,19 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
   // The summary is what the plan says about itself: it must say what the changes do.
   const n = countChanges(changes);
   const said = file.summary;
-  for (const key of ['create', 'update', 'deactivate', 'delete', 'memberships', 'groupsCreated', 'groupsDeleted', 'deactivatedBySource'] as const satisfies readonly (keyof PlanSummary)[]) {
+  for (const key of [
+    'create',
+    'update',
+    'deactivate',
+    'delete',
+    'memberships',
+    'groupsCreated',
+    'groupsDeleted',
+    'deactivatedBySource',
+  ] as const satisfies readonly (keyof PlanSummary)[]) {
     const claimed = said[key] ?? 0;
-    if (claimed !== n[key]) problems.push(`field "summary.${key}": the summary says ${claimed}, the changes hold ${n[key]}`);
+    if (claimed !== n[key])
+      problems.push(`field "summary.${key}": the summary says ${claimed}, the changes hold ${n[key]}`);
   }
   if (problems.length > 0) fail(problems);
 

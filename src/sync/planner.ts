@@ -28,7 +28,8 @@ export { resourceVersion, versionKey } from './plan/versions.ts';
  */
 export function planSync(source: SourceSnapshot, target: TargetSnapshot, options: PlanOptions): Plan {
   // A record read lazily holds only its identity: planned as it is, it would look unchanged.
-  if (source.users.some((u) => u.stored !== undefined)) throw new Error('planSync: the source has records not yet loaded (Settler.release loads them)');
+  if (source.users.some((u) => u.stored !== undefined))
+    throw new Error('planSync: the source has records not yet loaded (Settler.release loads them)');
   const draft = new PlanDraft();
   const table = new MatchTable(source.users, target.users, options);
   findUnmatchableRecords(table, draft, options);
@@ -36,16 +37,30 @@ export function planSync(source: SourceSnapshot, target: TargetSnapshot, options
   table.release();
   planUserChanges(table, draft, target, options);
   planMissingUsers(table, draft, options);
-  const groups = options.mode !== 'attributes' ? planGroups(table, draft, source, target, options) : { managedGroupIds: new Set<string>(), managedMemberships: 0 };
+  const groups =
+    options.mode !== 'attributes'
+      ? planGroups(table, draft, source, target, options)
+      : { managedGroupIds: new Set<string>(), managedMemberships: 0 };
   return finishPlan(table, draft, target, options, groups);
 }
 
 /** The plan: the draft's changes, problems and versions, what was matched, and the summary the safety checks weigh. */
-function finishPlan(table: MatchTable, draft: PlanDraft, target: TargetSnapshot, options: PlanOptions, groups: GroupsOutcome): Plan {
+function finishPlan(
+  table: MatchTable,
+  draft: PlanDraft,
+  target: TargetSnapshot,
+  options: PlanOptions,
+  groups: GroupsOutcome,
+): Plan {
   let managed = 0;
   for (let t = 0; t < table.targetUsers.length; t++) if (table.managedAt(t)) managed++;
   // Groups this run could delete (with --delete-groups): the base of the group-deletion threshold.
-  const managedGroups = options.mode !== 'attributes' ? target.groups.filter((g) => groups.managedGroupIds.has(g.id) || options.manageAll || options.ownedGroups.has(g.id)).length : 0;
+  const managedGroups =
+    options.mode !== 'attributes'
+      ? target.groups.filter(
+          (g) => groups.managedGroupIds.has(g.id) || options.manageAll || options.ownedGroups.has(g.id),
+        ).length
+      : 0;
   const n = countChanges(draft.changes);
   return {
     changes: draft.changes,

@@ -10,7 +10,8 @@ import { mayHaveActed, ResponseError, ScimError } from '../api/errors.ts';
 import { runAll, type Pacer } from '../api/executor.ts';
 import type { ScimResource } from '../api/types.ts';
 
-export type PostOutcome = { status: 'created'; id?: string; resource?: ScimResource } | { status: 'conflict' | 'failed'; detail: string };
+export type PostOutcome =
+  { status: 'created'; id?: string; resource?: ScimResource } | { status: 'conflict' | 'failed'; detail: string };
 
 export interface PostManyOptions {
   concurrency: number;
@@ -54,7 +55,12 @@ export async function postMany(
   const uncertain = new Set<number>();
 
   if (options.bulk === 'auto' && caps.bulk.supported && remaining.length > 1) {
-    const ops = remaining.map((i) => ({ method: 'POST' as const, path: endpoint, bulkId: `b${i}`, data: withSchemas(bodies[i]!, endpoint === '/Users' ? 'User' : 'Group') }));
+    const ops = remaining.map((i) => ({
+      method: 'POST' as const,
+      path: endpoint,
+      bulkId: `b${i}`,
+      data: withSchemas(bodies[i]!, endpoint === '/Users' ? 'User' : 'Group'),
+    }));
     const batches = batchOperations(ops, caps.bulk.maxOperations || 100, caps.bulk.maxPayloadSize || 1_048_576);
     const done = new Set<number>();
     let unsupported = false;

@@ -24,7 +24,10 @@ import { Settler } from './settle.ts';
 import { loadState, type SyncState } from './state.ts';
 import { readTarget } from './target.ts';
 
-/** Reads a source of truth: readSource for a file (the default), or anything that gives a snapshot (a pull from a directory). */
+/**
+ * Reads a source of truth: readSource for a file (the default), or anything that gives a snapshot (a pull from a
+ * directory).
+ */
 export type SourceReader = (registry: SchemaRegistry, options: ReadOptions) => Promise<SourceSnapshot>;
 
 /** What to plan: the source and how to sync it. What is left out is SYNC_DEFAULTS. */
@@ -41,7 +44,9 @@ export interface SyncRequest {
   allowUnusualNames?: boolean;
 }
 
-/** A run's log lines: into the run history, and to the caller (a log file; `echo`: worth showing on the terminal too). */
+/**
+ * A run's log lines: into the run history, and to the caller (a log file; `echo`: worth showing on the terminal too).
+ */
 export interface RunLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -60,7 +65,8 @@ export interface ProgressSink {
 }
 
 /** The steps of a session, reported as each is done, in this order. */
-export type SyncPhase = 'start' | 'source' | 'target' | 'release' | 'plan' | 'recorded' | 'adopted' | 'safety' | 'apply' | 'finish';
+export type SyncPhase =
+  'start' | 'source' | 'target' | 'release' | 'plan' | 'recorded' | 'adopted' | 'safety' | 'apply' | 'finish';
 
 export interface PlanInputs {
   client: ScimClient;
@@ -87,9 +93,15 @@ export interface Prepared {
 }
 
 /** The state of the profile, with the journals of its interrupted runs folded in first (recover.ts). */
-export function loadStateAfterInterrupted(dir: string, connection: { name: string; url: string }, log: Pick<RunLogger, 'warn'>): SyncState {
+export function loadStateAfterInterrupted(
+  dir: string,
+  connection: { name: string; url: string },
+  log: Pick<RunLogger, 'warn'>,
+): SyncState {
   for (const run of foldInterruptedRuns(dir, connection.name, connection.url)) {
-    log.warn(`run ${run.id} was interrupted (${run.message ?? 'its process ended'}); what it applied is now recorded`, { run: run.id });
+    log.warn(`run ${run.id} was interrupted (${run.message ?? 'its process ended'}); what it applied is now recorded`, {
+      run: run.id,
+    });
   }
   return loadState(dir, connection.name, connection.url);
 }
@@ -117,20 +129,27 @@ export async function preparePlan(inputs: PlanInputs, request: SyncRequest): Pro
   const registry = new SchemaRegistry(caps.schemas);
   const state = loadStateAfterInterrupted(dataDir, connection, log);
   const options = planOptions(request, state);
-  // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README, Memory).
+  // The heap stays near what is live while a big target is read and planned (bench noop-resync: see the README,
+  // Memory).
   return withTightHeap(() => readAndPlan(inputs, request, { registry, state, options, fit }));
 }
 
 async function readAndPlan(
   inputs: PlanInputs,
   request: SyncRequest,
-  { registry, state, options, fit }: { registry: SchemaRegistry; state: SyncState; options: PlanOptions; fit: SchemaFit },
+  {
+    registry,
+    state,
+    options,
+    fit,
+  }: { registry: SchemaRegistry; state: SyncState; options: PlanOptions; fit: SchemaFit },
 ): Promise<Prepared> {
   const { client, caps, connection, dataDir, log } = inputs;
   const phase = inputs.onPhase ?? (() => undefined);
   const allowUnusualNames = request.allowUnusualNames === true;
   const spec = request.source;
-  const read: SourceReader = typeof spec === 'function' ? spec : (r, o) => readSource({ ...spec, allowUnusualNames }, r, o);
+  const read: SourceReader =
+    typeof spec === 'function' ? spec : (r, o) => readSource({ ...spec, allowUnusualNames }, r, o);
   // Parsing the source is CPU work and reading the target mostly waiting: do both at once.
   // Either failing fails the whole run; nothing partial is ever planned.
   const progress = inputs.progress?.('target');
@@ -145,10 +164,16 @@ async function readAndPlan(
   });
   try {
     // readTarget ends only once the settler has come (the source is read) and settled every user.
-    [source, target] = await Promise.all([reading, readTarget(client, (what, received, total) => progress?.update(received, total), settler)]);
+    [source, target] = await Promise.all([
+      reading,
+      readTarget(client, (what, received, total) => progress?.update(received, total), settler),
+    ]);
   } catch (e) {
     // A source read lazily holds its file open once a record was read again.
-    void reading.then((s) => s.records?.close(), () => undefined);
+    void reading.then(
+      (s) => s.records?.close(),
+      () => undefined,
+    );
     throw e;
   } finally {
     progress?.finish();
@@ -160,7 +185,8 @@ async function readAndPlan(
   collectGarbage();
   log.info(`source: ${source.users.length} users, ${source.groups.length} groups from ${source.files.join(', ')}`);
   log.info(`target: ${target.users.length} users, ${target.groups.length} groups at ${connection.url}`);
-  // Attributes the target neither declares nor has on any user: left out (one warning each), or with strictSchema an input error.
+  // Attributes the target neither declares nor has on any user: left out (one warning each), or with strictSchema an
+  // input error.
   const leftOut = leaveOut(source.users, fit, target.observed, !request.strictSchema);
   if (request.strictSchema && leftOut.length > 0) throw new InputError(strictProblems(leftOut));
   for (const l of leftOut) log.warn(leftOutWarning(l), { attribute: l.path, records: l.origins.length });
@@ -178,7 +204,9 @@ async function readAndPlan(
 
 /** Whether a source carries any group data: a user naming a group, or a group listing a member. */
 export function sourceHasGroups(source: Pick<SourceSnapshot, 'users' | 'groups'>): boolean {
-  return source.users.some((u) => (u.groups?.length ?? 0) > 0) || source.groups.some((g) => (g.members?.length ?? 0) > 0);
+  return (
+    source.users.some((u) => (u.groups?.length ?? 0) > 0) || source.groups.some((g) => (g.members?.length ?? 0) > 0)
+  );
 }
 
 /**
@@ -191,11 +219,14 @@ export function mixedScriptWarning(users: SourceSnapshot['users']): { message: s
   for (const u of users) {
     const names: Array<[string, unknown]> = [['userName', attrValue(u.attributes, 'userName')]];
     const emails = attrValue(u.attributes, 'emails');
-    if (Array.isArray(emails)) for (const e of emails) if (isPlainObject(e)) names.push(['e-mail', attrValue(e, 'value')]);
-    const hit = names.find(([, v]) => typeof v === 'string' && mixedScripts(v) !== undefined) as [string, string] | undefined;
+    if (Array.isArray(emails))
+      for (const e of emails) if (isPlainObject(e)) names.push(['e-mail', attrValue(e, 'value')]);
+    const hit = names.find(([, v]) => typeof v === 'string' && mixedScripts(v) !== undefined) as
+      [string, string] | undefined;
     if (!hit) continue;
     count++;
-    if (found.length < 3) found.push(`${location(u.origin)}: ${hit[0]} ${JSON.stringify(hit[1])} (${mixedScripts(hit[1])!.join(' and ')})`);
+    if (found.length < 3)
+      found.push(`${location(u.origin)}: ${hit[0]} ${JSON.stringify(hit[1])} (${mixedScripts(hit[1])!.join(' and ')})`);
   }
   if (count === 0) return undefined;
   return {
@@ -205,13 +236,22 @@ export function mixedScriptWarning(users: SourceSnapshot['users']): { message: s
 }
 
 /** Keeps the plan in the run history (the source was kept as it was read); returns the plan in its file form. */
-export function recordPlan(history: RunHistory, run: RunRecord, p: Pick<Prepared, 'plan' | 'connection' | 'options' | 'source'>): PlanFile {
+export function recordPlan(
+  history: RunHistory,
+  run: RunRecord,
+  p: Pick<Prepared, 'plan' | 'connection' | 'options' | 'source'>,
+): PlanFile {
   const planFile = toPlanFile(p.plan, {
     createdAt: new Date().toISOString(),
     profile: p.connection.name,
     url: p.connection.url,
     mode: p.options.mode,
-    options: { missing: p.options.missing, deleteGroups: p.options.deleteGroups, manageAll: p.options.manageAll, matchKeys: p.options.matchKeys },
+    options: {
+      missing: p.options.missing,
+      deleteGroups: p.options.deleteGroups,
+      manageAll: p.options.manageAll,
+      matchKeys: p.options.matchKeys,
+    },
     source: { fingerprint: p.source.fingerprint, files: p.source.files, records: p.source.users.length },
   });
   history.writeJson(run.id, 'plan.json', planFile);

@@ -17,13 +17,20 @@ export function foldInterruptedRuns(dir: string, profile: string, url: string): 
   history.markInterrupted();
   const runs = history
     .list()
-    .filter((r) => r.status === 'interrupted' && r.journalFolded === false && r.profile === profile && sameUrl(r.url, url))
+    .filter(
+      (r) => r.status === 'interrupted' && r.journalFolded === false && r.profile === profile && sameUrl(r.url, url),
+    )
     .reverse();
   const folded: RunRecord[] = [];
   for (const run of runs) {
     const journal = readJournal(history.journalFile(run.id));
     // A run that applied nothing adopted nothing either: only an applied run makes what the source matched owned.
-    if (journal && journal.header.profile === profile && sameUrl(journal.header.url, url) && countFacts(journal.facts).applied > 0) {
+    if (
+      journal &&
+      journal.header.profile === profile &&
+      sameUrl(journal.header.url, url) &&
+      countFacts(journal.facts).applied > 0
+    ) {
       saveState(dir, foldJournal(loadState(dir, profile, url), journal.header, journal.facts));
     }
     run.journalFolded = true;

@@ -32,7 +32,13 @@ export interface SafetyOptions {
   sourceHasGroups?: boolean;
 }
 
-export type SafetyCheck = 'empty-source' | 'empty-groups' | 'deletion-threshold' | 'membership-threshold' | 'group-deletion-threshold' | 'source-change';
+export type SafetyCheck =
+  | 'empty-source'
+  | 'empty-groups'
+  | 'deletion-threshold'
+  | 'membership-threshold'
+  | 'group-deletion-threshold'
+  | 'source-change';
 
 export interface SafetyFinding {
   check: SafetyCheck;
@@ -57,7 +63,11 @@ const MIN_GROUP_DELETES = 1;
 
 export const LIMITS = {
   deletes: { flag: '--max-deletes', defaultSpec: DEFAULT_MAX_DELETES, min: MIN_THRESHOLD },
-  membershipRemovals: { flag: '--max-membership-removals', defaultSpec: DEFAULT_MAX_MEMBERSHIP_REMOVALS, min: MIN_MEMBERSHIP_REMOVALS },
+  membershipRemovals: {
+    flag: '--max-membership-removals',
+    defaultSpec: DEFAULT_MAX_MEMBERSHIP_REMOVALS,
+    min: MIN_MEMBERSHIP_REMOVALS,
+  },
   groupDeletes: { flag: '--max-group-deletes', defaultSpec: DEFAULT_MAX_GROUP_DELETES, min: MIN_GROUP_DELETES },
 } as const satisfies Record<RemovalThreshold, LimitSpec>;
 
@@ -94,7 +104,8 @@ export function groupDeletionLimit(spec: string | undefined, managedGroups: numb
   return limitFor(LIMITS.groupDeletes, spec, managedGroups);
 }
 
-const describeLimit = (limit: LimitSpec, spec: string | undefined) => (spec === undefined ? `${limit.defaultSpec}, at least ${limit.min}` : `${limit.flag} ${spec}`);
+const describeLimit = (limit: LimitSpec, spec: string | undefined) =>
+  spec === undefined ? `${limit.defaultSpec}, at least ${limit.min}` : `${limit.flag} ${spec}`;
 
 export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
@@ -102,7 +113,8 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
   if (opts.recordCount === 0 && !opts.allowEmpty) {
     findings.push({
       check: 'empty-source',
-      message: 'the source has no users. An empty or failed export must never empty the target; if you really mean it, pass --allow-empty',
+      message:
+        'the source has no users. An empty or failed export must never empty the target; if you really mean it, pass --allow-empty',
       accept: ['--allow-empty'],
     });
   }
@@ -121,10 +133,38 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
   // Updates that set active=false count too: a broken export marking everyone inactive is a mass deactivation.
   const destructive = removing('deletes') + n.deactivatedBySource;
   // The three thresholds: what the plan would remove, against its limit of the managed base.
-  const thresholds: Array<{ check: SafetyCheck; limit: LimitSpec; spec: string | undefined; count: number; base: number; what: string }> = [
-    { check: 'deletion-threshold', limit: LIMITS.deletes, spec: opts.maxDeletes, count: destructive, base: plan.summary.managed, what: 'deactivate or delete %n of %b managed users' },
-    { check: 'membership-threshold', limit: LIMITS.membershipRemovals, spec: opts.maxMembershipRemovals, count: removing('membershipRemovals'), base: plan.summary.managedMemberships ?? 0, what: 'remove %n of %b group memberships of managed users' },
-    { check: 'group-deletion-threshold', limit: LIMITS.groupDeletes, spec: opts.maxGroupDeletes, count: removing('groupDeletes'), base: plan.summary.managedGroups ?? 0, what: 'delete %n of %b managed groups' },
+  const thresholds: Array<{
+    check: SafetyCheck;
+    limit: LimitSpec;
+    spec: string | undefined;
+    count: number;
+    base: number;
+    what: string;
+  }> = [
+    {
+      check: 'deletion-threshold',
+      limit: LIMITS.deletes,
+      spec: opts.maxDeletes,
+      count: destructive,
+      base: plan.summary.managed,
+      what: 'deactivate or delete %n of %b managed users',
+    },
+    {
+      check: 'membership-threshold',
+      limit: LIMITS.membershipRemovals,
+      spec: opts.maxMembershipRemovals,
+      count: removing('membershipRemovals'),
+      base: plan.summary.managedMemberships ?? 0,
+      what: 'remove %n of %b group memberships of managed users',
+    },
+    {
+      check: 'group-deletion-threshold',
+      limit: LIMITS.groupDeletes,
+      spec: opts.maxGroupDeletes,
+      count: removing('groupDeletes'),
+      base: plan.summary.managedGroups ?? 0,
+      what: 'delete %n of %b managed groups',
+    },
   ];
   for (const t of thresholds) {
     const max = limitFor(t.limit, t.spec, t.base);

@@ -38,7 +38,12 @@ export interface LeftOut {
 }
 
 /** A value that assigns nothing (RFC 7643 §2.5): null, "", [] and {}. */
-const isEmpty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
+const isEmpty = (v: unknown) =>
+  v === null ||
+  v === undefined ||
+  v === '' ||
+  (Array.isArray(v) && v.length === 0) ||
+  (isPlainObject(v) && Object.keys(v).length === 0);
 
 /**
  * Finds, in the users' attributes (and onlyOnCreate), the undeclared attributes that the
@@ -47,7 +52,12 @@ const isEmpty = (v: unknown) => v === null || v === undefined || v === '' || (Ar
  * multi-valued one left with nothing is left out too; so is a list left with no items).
  * Returns one entry per such attribute, in the order first met; nothing when all fit.
  */
-export function leaveOut(users: readonly DesiredUser[], fit: SchemaFit, observed: ReadonlySet<string> = new Set(), strip = true): LeftOut[] {
+export function leaveOut(
+  users: readonly DesiredUser[],
+  fit: SchemaFit,
+  observed: ReadonlySet<string> = new Set(),
+  strip = true,
+): LeftOut[] {
   const out = new Set<string>();
   // A user's groups are its memberships (DesiredUser.groups), never an attribute left out.
   for (const path of fit.undeclared.keys()) if (!observed.has(path) && path !== 'groups') out.add(path);
@@ -150,9 +160,16 @@ export function leftOutWarning(l: LeftOut): string {
 }
 
 /** With --strict-schema: one input problem per record giving an attribute that would be left out. */
-export function strictProblems(leftOut: readonly LeftOut[]): Array<{ file: string; line: number; field: string; message: string }> {
+export function strictProblems(
+  leftOut: readonly LeftOut[],
+): Array<{ file: string; line: number; field: string; message: string }> {
   return leftOut.flatMap((l) =>
-    l.origins.map((o) => ({ file: o.file, line: o.line, field: l.path, message: "the target's /Schemas does not declare it, and no user of the target has it (--strict-schema)" })),
+    l.origins.map((o) => ({
+      file: o.file,
+      line: o.line,
+      field: l.path,
+      message: "the target's /Schemas does not declare it, and no user of the target has it (--strict-schema)",
+    })),
   );
 }
 
@@ -174,7 +191,8 @@ export class ObservedPaths {
       if (isPlainObject(value) && key.length > 4 && lower(key.slice(0, 4)) === 'urn:') {
         let attrs = this.extensions.get(key);
         if (!attrs) this.extensions.set(key, (attrs = new Map()));
-        for (const name of Object.keys(value)) if (value[name] !== null && value[name] !== undefined) subsOf(attrs, name, value[name]);
+        for (const name of Object.keys(value))
+          if (value[name] !== null && value[name] !== undefined) subsOf(attrs, name, value[name]);
         continue;
       }
       subsOf(this.core, key, value);

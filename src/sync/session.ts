@@ -21,13 +21,29 @@ import type { LogLine, RunHistory, RunRecord } from './history.ts';
 import { factsOf, foldJournal, JournalWriter, type JournalHeader } from './journal.ts';
 import type { Change, Plan } from './model.ts';
 import { fromPlanFile, type PlanFile } from './plan-file.ts';
-import { loadStateAfterInterrupted, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SyncPhase, type SyncRequest } from './prepare.ts';
+import {
+  loadStateAfterInterrupted,
+  preparePlan,
+  recordPlan,
+  sourceHasGroups,
+  type Prepared,
+  type ProgressPhase,
+  type ProgressSink,
+  type RunLogger,
+  type SyncPhase,
+  type SyncRequest,
+} from './prepare.ts';
 import { checkSafety, type SafetyFinding, type SafetyOptions } from './safety.ts';
 import { saveState, type SyncState } from './state.ts';
 import { findStale, type StaleObject } from './target.ts';
 
 /** Where a session's log lines go besides the run history (a log file; `echo`: worth showing on the terminal too). */
-export type LogSink = (level: LogLine['level'], message: string, fields: Record<string, unknown>, echo: boolean) => void;
+export type LogSink = (
+  level: LogLine['level'],
+  message: string,
+  fields: Record<string, unknown>,
+  echo: boolean,
+) => void;
 
 export interface SessionDeps {
   client: ScimClient;
@@ -69,7 +85,10 @@ export interface PlannedRun {
 }
 
 /** The thresholds and what they accept (safety.ts), without what the session knows itself. */
-export type SafetyThresholds = Omit<SafetyOptions, 'unattended' | 'recordCount' | 'lastRecordCount' | 'sourceHasGroups'>;
+export type SafetyThresholds = Omit<
+  SafetyOptions,
+  'unattended' | 'recordCount' | 'lastRecordCount' | 'sourceHasGroups'
+>;
 
 export interface ApplySettings {
   concurrency?: number;
@@ -102,7 +121,12 @@ export class SyncSession {
 
   private constructor(private readonly deps: SessionDeps) {
     this.caps = deps.caps;
-    this.run = deps.history.start({ command: deps.command, profile: deps.connection.name, url: deps.connection.url, startedAt: new Date().toISOString() });
+    this.run = deps.history.start({
+      command: deps.command,
+      profile: deps.connection.name,
+      url: deps.connection.url,
+      startedAt: new Date().toISOString(),
+    });
     const write = (level: LogLine['level'], message: string, fields: Record<string, unknown> = {}, echo = true) => {
       deps.history.log(this.run.id, { time: new Date().toISOString(), level, message, ...fields });
       deps.log?.(level, message, fields, echo);
@@ -152,7 +176,10 @@ export class SyncSession {
   }
 
   private expect(stage: Stage, what: string): void {
-    if (this.stage !== stage) throw new Error(`sync session: ${what} ${this.stage === 'finished' ? 'after the run finished' : `while ${this.stage}`}`);
+    if (this.stage !== stage)
+      throw new Error(
+        `sync session: ${what} ${this.stage === 'finished' ? 'after the run finished' : `while ${this.stage}`}`,
+      );
   }
 
   private planOf(what: string): PlannedRun {
@@ -169,10 +196,19 @@ export class SyncSession {
     this.stage = 'planning';
     const { history, dataDir, connection, client, progress, onPhase } = this.deps;
     const caps = await this.capabilities();
-    const prepared = await preparePlan({ client, caps, connection, dataDir, log: this.log, keep: history.sourceKeeper(this.run.id), progress, onPhase }, request);
+    const prepared = await preparePlan(
+      { client, caps, connection, dataDir, log: this.log, keep: history.sourceKeeper(this.run.id), progress, onPhase },
+      request,
+    );
     const planFile = recordPlan(history, this.run, prepared);
     onPhase?.('recorded');
-    this.current = { plan: prepared.plan, planFile, state: prepared.state, recordCount: prepared.source.users.length, prepared };
+    this.current = {
+      plan: prepared.plan,
+      planFile,
+      state: prepared.state,
+      recordCount: prepared.source.users.length,
+      prepared,
+    };
     this.stage = 'planned';
     return this.current;
   }
@@ -204,13 +240,19 @@ export class SyncSession {
     return findings;
   }
 
-  /** The objects an adopted plan touches that changed since it was made (a plan applies only to the state it was made against). */
+  /**
+   * The objects an adopted plan touches that changed since it was made (a plan applies only to the state it was made
+   * against).
+   */
   async stale(): Promise<StaleObject[]> {
     return findStale(this.deps.client, this.planOf('check staleness').planFile.versions);
   }
 
   /** Ends the run as refused: each reason in the log as an error. */
-  refuse(reasons: ReadonlyArray<{ message: string; check: string }>, message = reasons.map((r) => r.check).join(', ')): void {
+  refuse(
+    reasons: ReadonlyArray<{ message: string; check: string }>,
+    message = reasons.map((r) => r.check).join(', '),
+  ): void {
     for (const r of reasons) this.log.error(r.message, { check: r.check });
     this.finish('refused', { message });
   }
@@ -300,7 +342,10 @@ export class SyncSession {
    * (journal.ts) puts right the state after a killed run.
    */
   private recordOwnership(planned: PlannedRun, results: readonly ChangeResult[]): void {
-    saveState(this.deps.dataDir, foldJournal(planned.state, this.journalHeader(planned), factsOf(planned.plan.changes, results)));
+    saveState(
+      this.deps.dataDir,
+      foldJournal(planned.state, this.journalHeader(planned), factsOf(planned.plan.changes, results)),
+    );
   }
 
   /**
@@ -319,13 +364,22 @@ export class SyncSession {
     return true;
   }
 
-  /** Ends the run with the error that ended it (failed, or refused for a refusal to prompt); the log keeps it, with every input problem. */
+  /**
+   * Ends the run with the error that ended it (failed, or refused for a refusal to prompt); the log keeps it, with
+   * every input problem.
+   */
   fail(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     if (!this.finish(this.deps.errorStatus?.(error) ?? 'failed', { message })) return;
     // The error itself is shown once, by the caller: the run log only keeps it.
     this.log.record('error', message);
-    if (error instanceof InputError) for (const p of error.problems) this.log.record('error', formatProblem(p), { file: p.file, line: p.line, ...(p.field !== undefined ? { field: p.field } : {}) });
+    if (error instanceof InputError)
+      for (const p of error.problems)
+        this.log.record('error', formatProblem(p), {
+          file: p.file,
+          line: p.line,
+          ...(p.field !== undefined ? { field: p.field } : {}),
+        });
   }
 
   /**
@@ -364,7 +418,10 @@ export interface SyncHandle {
 }
 
 /** A handle on a planned session for a reviewer that decides later (apply or close). */
-export function reviewHandle(session: SyncSession, settings: Omit<ApplySettings, 'exclude' | 'onResult' | 'progress'> = {}): SyncHandle {
+export function reviewHandle(
+  session: SyncSession,
+  settings: Omit<ApplySettings, 'exclude' | 'onResult' | 'progress'> = {},
+): SyncHandle {
   const planned = session.planned;
   if (!planned) throw new Error('sync session: a review handle before a plan');
   return {
@@ -387,4 +444,3 @@ export function reviewHandle(session: SyncSession, settings: Omit<ApplySettings,
     },
   };
 }
-

@@ -27,7 +27,8 @@ export function identityOf(user: ScimUser): ScimUser {
   const out: ScimUser = { id: user.id, userName: user.userName };
   if (user.externalId !== undefined) out.externalId = user.externalId;
   // An address that is the userName shares its text (a string less a user).
-  if (Array.isArray(user.emails)) out.emails = user.emails.map((e) => ({ value: e?.value === user.userName ? user.userName : e?.value }));
+  if (Array.isArray(user.emails))
+    out.emails = user.emails.map((e) => ({ value: e?.value === user.userName ? user.userName : e?.value }));
   if (user.active !== undefined) out.active = user.active;
   if (user.meta !== undefined) out.meta = { version: user.meta.version };
   return out;
@@ -36,7 +37,8 @@ export function identityOf(user: ScimUser): ScimUser {
 /** What of a record a plan needs when every user it can match is settled: its match keys and active. */
 function recordIdentity(attributes: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of ['externalId', 'userName', 'emails', 'active']) if (name in attributes) out[name] = attributes[name];
+  for (const name of ['externalId', 'userName', 'emails', 'active'])
+    if (name in attributes) out[name] = attributes[name];
   return out;
 }
 
@@ -87,7 +89,8 @@ export class Settler {
     let settled = true;
     for (const i of candidates) {
       const record = this.source.users[i]!;
-      const attributes = record.stored === undefined ? record.attributes : this.source.records!.whole(record).attributes;
+      const attributes =
+        record.stored === undefined ? record.attributes : this.source.records!.whole(record).attributes;
       const reactivation = user.active === false && attributes.active !== false;
       if (reactivation || !certainlyUnchanged(user, attributes)) {
         settled = false;

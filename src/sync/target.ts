@@ -62,7 +62,10 @@ export async function readTarget(
   let ready: Settler | undefined;
   let done = 0;
   // A settler that fails (the source could not be read) fails the run elsewhere; here it is awaited below.
-  settler?.then((s) => (ready = s), () => undefined);
+  settler?.then(
+    (s) => (ready = s),
+    () => undefined,
+  );
   const settle = () => {
     if (!ready) return;
     for (; done < users.length; done++) {
@@ -73,21 +76,32 @@ export async function readTarget(
     }
   };
   // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
-  for await (const user of client.users.list({ excludedAttributes: ['groups'], onPage: ({ received, total }) => onProgress?.('users', received, total) })) {
+  for await (const user of client.users.list({
+    excludedAttributes: ['groups'],
+    onPage: ({ received, total }) => onProgress?.('users', received, total),
+  })) {
     observed.observe(user);
     users.push(compactUser(user));
     settle();
   }
-  // Each group is kept compact as it arrives, but for one listed without members: that one is kept whole until they come.
+  // Each group is kept compact as it arrives, but for one listed without members: that one is kept whole until they
+  // come.
   // Groups come a few at a time: a page of big groups is tens of megabytes of text, parsed whole.
   const groups: ScimGroup[] = [];
   const missing: number[] = [];
-  for await (const group of client.groups.list({ pageSize: GROUP_PAGE_SIZE, onPage: ({ received, total }) => onProgress?.('groups', received, total) })) {
+  for await (const group of client.groups.list({
+    pageSize: GROUP_PAGE_SIZE,
+    onPage: ({ received, total }) => onProgress?.('groups', received, total),
+  })) {
     if (!Array.isArray(group.members)) missing.push(groups.length);
     groups.push(Array.isArray(group.members) ? compactGroup(group) : group);
   }
   // Some servers leave members out of listings: read those groups one by one.
-  const outcomes = await runAll(missing, async (i) => client.groups.get(groups[i]!.id, { attributes: ['displayName', 'externalId', 'members', 'meta'] }), { concurrency: 4 });
+  const outcomes = await runAll(
+    missing,
+    async (i) => client.groups.get(groups[i]!.id, { attributes: ['displayName', 'externalId', 'members', 'meta'] }),
+    { concurrency: 4 },
+  );
   outcomes.forEach((o, k) => {
     if (!o.ok) throw o.error;
     groups[missing[k]!] = compactGroup({ ...groups[missing[k]!]!, members: o.value.members ?? [] });
@@ -136,5 +150,7 @@ export async function findStale(client: ScimClient, versions: Record<string, str
       if (o.value[1] !== undefined) current.set(o.value[0], o.value[1]);
     }
   }
-  return keys.filter((k) => current.get(k) !== versions[k]).map((k) => ({ key: k, planned: versions[k]!, now: current.get(k) }));
+  return keys
+    .filter((k) => current.get(k) !== versions[k])
+    .map((k) => ({ key: k, planned: versions[k]!, now: current.get(k) }));
 }

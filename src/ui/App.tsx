@@ -57,38 +57,81 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   const { columns, rows, overlay: o } = state;
   const height = listHeight(state) + 1;
   if (o?.kind === 'help') return <HelpOverlay view={state.view} columns={columns} rows={rows} />;
-  if (o?.kind === 'confirm') return <ConfirmDialog title={o.title} lines={o.lines} expected={o.expected} input={o.input} width={columns} />;
-  if (o?.kind === 'form') return <FormDialog purpose={o.purpose} title={o.title} fields={o.fields} focus={o.focus} width={columns} />;
-  if (o?.kind === 'pickGroup') return <GroupPicker add={o.add} query={o.query} selected={o.selected} groups={o.groups} width={columns} height={Math.max(3, listHeight(state) - 4)} />;
+  if (o?.kind === 'confirm')
+    return <ConfirmDialog title={o.title} lines={o.lines} expected={o.expected} input={o.input} width={columns} />;
+  if (o?.kind === 'form')
+    return <FormDialog purpose={o.purpose} title={o.title} fields={o.fields} focus={o.focus} width={columns} />;
+  if (o?.kind === 'pickGroup')
+    return (
+      <GroupPicker
+        add={o.add}
+        query={o.query}
+        selected={o.selected}
+        groups={o.groups}
+        width={columns}
+        height={Math.max(3, listHeight(state) - 4)}
+      />
+    );
   // The search prompt is the footer's line: the list narrows above it as you type.
-  if (state.view === 'review' && state.review) return <ReviewPane review={state.review} width={columns} height={listHeight(state)} color={color} />;
-  if (state.view === 'user') return <UserDetail user={state.user?.resource} scroll={state.user?.scroll ?? 0} width={columns} height={height} />;
-  if (state.view === 'group') return <GroupDetail group={state.group?.resource} scroll={state.group?.scroll ?? 0} width={columns} height={height} />;
-  const list = (state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs) as ListState<unknown>;
+  if (state.view === 'review' && state.review)
+    return <ReviewPane review={state.review} width={columns} height={listHeight(state)} color={color} />;
+  if (state.view === 'user')
+    return <UserDetail user={state.user?.resource} scroll={state.user?.scroll ?? 0} width={columns} height={height} />;
+  if (state.view === 'group')
+    return (
+      <GroupDetail group={state.group?.resource} scroll={state.group?.scroll ?? 0} width={columns} height={height} />
+    );
+  const list = (
+    state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs
+  ) as ListState<unknown>;
   if (state.view === 'runs') return <ListPane what="runs" list={list} width={columns} height={height} color={color} />;
   const what = state.tab === 'groups' ? 'groups' : 'users';
-  const row = list.visible[list.selected] === undefined ? undefined : (list.items[list.visible[list.selected]!] as ScimUser | ScimGroup);
+  const row =
+    list.visible[list.selected] === undefined
+      ? undefined
+      : (list.items[list.visible[list.selected]!] as ScimUser | ScimGroup);
   const read = row && state.preview?.id === row.id ? state.preview : undefined;
-  const preview = (width: number) => <PreviewPane what={what} resource={read?.resource ?? row} scroll={read?.scroll ?? 0} width={width} height={height} />;
+  const preview = (width: number) => (
+    <PreviewPane
+      what={what}
+      resource={read?.resource ?? row}
+      scroll={read?.scroll ?? 0}
+      width={width}
+      height={height}
+    />
+  );
   if (columns >= SPLIT_MIN_COLUMNS) {
     const listWidth = Math.floor(columns * 0.6);
     return (
       <Box flexDirection="row">
         <ListPane what={what} list={list} width={listWidth} height={height} color={color} />
         <Text> </Text>
-        <Box borderStyle="single" borderTop={false} borderBottom={false} borderRight={false} borderDimColor={state.pane !== 'detail'} paddingLeft={1}>
+        <Box
+          borderStyle="single"
+          borderTop={false}
+          borderBottom={false}
+          borderRight={false}
+          borderDimColor={state.pane !== 'detail'}
+          paddingLeft={1}
+        >
           {preview(columns - listWidth - 3)}
         </Box>
       </Box>
     );
   }
-  return state.pane === 'detail' ? preview(columns) : <ListPane what={what} list={list} width={columns} height={height} color={color} />;
+  return state.pane === 'detail' ? (
+    preview(columns)
+  ) : (
+    <ListPane what={what} list={list} width={columns} height={height} color={color} />
+  );
 }
 
 export function App({ deps, profile, url, plan, columns, rows, color = true, schedule: later = schedule }: AppProps) {
   const { stdout } = useStdout();
   const { exit } = useApp();
-  const [state, dispatch] = useReducer(appReducer, undefined, () => initialState(columns ?? stdout.columns ?? 80, (rows ?? stdout.rows ?? 24) - 1, plan));
+  const [state, dispatch] = useReducer(appReducer, undefined, () =>
+    initialState(columns ?? stdout.columns ?? 80, (rows ?? stdout.rows ?? 24) - 1, plan),
+  );
 
   useEffect(() => {
     if (columns !== undefined) return undefined;
@@ -133,7 +176,14 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
   const review = state.view === 'review' ? (state.review ?? { problems: [], notes: [] }) : undefined;
   return (
     <Box flexDirection="column" height={state.rows} width={state.columns}>
-      <Header columns={state.columns} profile={profile} url={url} tab={state.tab} lists={{ users: state.users, groups: state.groups, runs: state.runs }} review={review && { problems: review.problems.length, notes: review.notes.length }} />
+      <Header
+        columns={state.columns}
+        profile={profile}
+        url={url}
+        tab={state.tab}
+        lists={{ users: state.users, groups: state.groups, runs: state.runs }}
+        review={review && { problems: review.problems.length, notes: review.notes.length }}
+      />
       <Box flexDirection="column" flexGrow={1}>
         <Body state={state} color={color} />
       </Box>
@@ -142,8 +192,14 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         color={color}
         status={state.status}
         hints={hintsFor(state.view)}
-        search={o?.kind === 'prompt' ? { input: o.input, matches: list.visible.length, loading: list.loading } : undefined}
-        filter={(state.view === 'users' || state.view === 'groups') && list.query ? { query: list.query, shown: list.visible.length } : undefined}
+        search={
+          o?.kind === 'prompt' ? { input: o.input, matches: list.visible.length, loading: list.loading } : undefined
+        }
+        filter={
+          (state.view === 'users' || state.view === 'groups') && list.query
+            ? { query: list.query, shown: list.visible.length }
+            : undefined
+        }
       />
     </Box>
   );

@@ -24,7 +24,10 @@ export interface TuiDeps {
   history?: RunHistory;
   /** Applies the plan under review (sync run / apply), reporting each change. */
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
-  /** Plans a sync from the profile's configured source (the runs view's "sync now"): a handle on the planned run, to apply or close. */
+  /**
+   * Plans a sync from the profile's configured source (the runs view's "sync now"): a handle on the planned run, to
+   * apply or close.
+   */
   startSync?: () => Promise<SyncHandle>;
 }
 
@@ -57,7 +60,8 @@ export function listRow(u: ScimUser): ScimUser {
     userName: u.userName,
     displayName: u.displayName,
     active: u.active,
-    name: u.name && typeof u.name === 'object' ? { givenName: u.name.givenName, familyName: u.name.familyName } : u.name,
+    name:
+      u.name && typeof u.name === 'object' ? { givenName: u.name.givenName, familyName: u.name.familyName } : u.name,
     emails: u.emails,
     groups: u.groups,
   };
@@ -137,8 +141,21 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         return;
       case 'setActive': {
         const before = await client.users.get(req.id);
-        const { result, method } = await updateResource(client.users, caps, before, { ...before, active: req.active }, SCHEMA.USER);
-        dispatch({ type: 'userChanged', user: result, message: method === 'none' ? `${before.userName} is already ${req.active ? 'active' : 'inactive'}` : `${before.userName} is now ${req.active ? 'active' : 'inactive'}` });
+        const { result, method } = await updateResource(
+          client.users,
+          caps,
+          before,
+          { ...before, active: req.active },
+          SCHEMA.USER,
+        );
+        dispatch({
+          type: 'userChanged',
+          user: result,
+          message:
+            method === 'none'
+              ? `${before.userName} is already ${req.active ? 'active' : 'inactive'}`
+              : `${before.userName} is now ${req.active ? 'active' : 'inactive'}`,
+        });
         return;
       }
       case 'delete': {
@@ -149,11 +166,29 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       case 'edit': {
         const registry = new SchemaRegistry(caps.schemas);
         // PATH=VALUE sets (an empty VALUE removes); a bare PATH removes. Validated like --set and --unset.
-        const edits = parseEdits(req.edits.filter((e) => e.includes('=')), req.edits.filter((e) => !e.includes('=')), registry, SCHEMA.USER, caps.schemasFromServer);
+        const edits = parseEdits(
+          req.edits.filter((e) => e.includes('=')),
+          req.edits.filter((e) => !e.includes('=')),
+          registry,
+          SCHEMA.USER,
+          caps.schemasFromServer,
+        );
         const before = await client.users.get(req.id);
-        const { result, method } = await updateResource(client.users, caps, before, applyEdits(before, edits), SCHEMA.USER);
-        const changed = cellChanges(before, result, SCHEMA.USER, registry).map((c) => `${c.column}: ${c.before ?? '∅'} → ${c.after ?? '∅'}`);
-        dispatch({ type: 'userChanged', user: result, message: method === 'none' ? 'nothing to change' : `saved (${method}): ${changed.join('; ')}` });
+        const { result, method } = await updateResource(
+          client.users,
+          caps,
+          before,
+          applyEdits(before, edits),
+          SCHEMA.USER,
+        );
+        const changed = cellChanges(before, result, SCHEMA.USER, registry).map(
+          (c) => `${c.column}: ${c.before ?? '∅'} → ${c.after ?? '∅'}`,
+        );
+        dispatch({
+          type: 'userChanged',
+          user: result,
+          message: method === 'none' ? 'nothing to change' : `saved (${method}): ${changed.join('; ')}`,
+        });
         return;
       }
       case 'create': {
@@ -161,7 +196,11 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const resource = newUserResource(req.fields);
         const problems = validateUsers([{ resource, file: 'form', line: 0 }], registry);
         if (problems.length) {
-          dispatch({ type: 'status', text: problems.map((p) => `${p.field ?? ''} ${p.message}`.trim()).join('; '), level: 'error' });
+          dispatch({
+            type: 'status',
+            text: problems.map((p) => `${p.field ?? ''} ${p.message}`.trim()).join('; '),
+            level: 'error',
+          });
           return;
         }
         const created = await client.users.create(resource as Omit<ScimUser, 'id'>);
@@ -170,15 +209,31 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         return;
       }
       case 'membership': {
-        const outcome = await changeMembers(client.groups, caps, req.groupId, req.add ? { add: [req.userId] } : { remove: [req.userId] });
+        const outcome = await changeMembers(
+          client.groups,
+          caps,
+          req.groupId,
+          req.add ? { add: [req.userId] } : { remove: [req.userId] },
+        );
         const user = await client.users.get(req.userId);
         const group: ScimGroup = await client.groups.get(req.groupId);
-        dispatch({ type: 'groupChanged', group, message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}${outcome.method === 'none' ? ' (no change needed)' : ''}` });
-        dispatch({ type: 'userChanged', user, message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}` });
+        dispatch({
+          type: 'groupChanged',
+          group,
+          message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}${outcome.method === 'none' ? ' (no change needed)' : ''}`,
+        });
+        dispatch({
+          type: 'userChanged',
+          user,
+          message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}`,
+        });
         return;
       }
       case 'startSync': {
-        if (!deps.startSync) throw new Error('this profile has no sync source: add one with scimctl profile add NAME --url URL --sync-source FILE');
+        if (!deps.startSync)
+          throw new Error(
+            'this profile has no sync source: add one with scimctl profile add NAME --url URL --sync-source FILE',
+          );
         closeReview(deps);
         const handle = await deps.startSync();
         underReview.set(deps, handle);
@@ -195,7 +250,13 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
     }
   } catch (e) {
-    if (req.kind === 'load') dispatch({ type: 'loadFailed', what: req.what, message: `reading ${req.what} failed: ${message(e)}`, gen: req.gen });
+    if (req.kind === 'load')
+      dispatch({
+        type: 'loadFailed',
+        what: req.what,
+        message: `reading ${req.what} failed: ${message(e)}`,
+        gen: req.gen,
+      });
     else if (req.kind === 'apply') dispatch({ type: 'applyFinished', message: `apply failed: ${message(e)}` });
     else dispatch({ type: 'status', text: message(e), level: 'error' });
   }

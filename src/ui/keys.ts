@@ -78,18 +78,35 @@ export const BINDINGS: Binding[] = [
   { keys: ['up', 'k'], command: 'up', views: LISTS, label: 'move up' },
   { keys: ['down', 'j'], command: 'down', views: LISTS, label: 'move down' },
   { keys: ['pageup', 'ctrl+b'], command: 'pageUp', views: LISTS, label: 'page up' },
-  { keys: ['pagedown', 'ctrl+f', ' '], command: 'pageDown', views: ['users', 'groups', 'runs', 'user', 'group'], label: 'page down' },
+  {
+    keys: ['pagedown', 'ctrl+f', ' '],
+    command: 'pageDown',
+    views: ['users', 'groups', 'runs', 'user', 'group'],
+    label: 'page down',
+  },
   { keys: ['g', 'home'], command: 'top', views: LISTS, label: 'first' },
   { keys: ['G', 'end'], command: 'bottom', views: LISTS, label: 'last' },
   { keys: ['return'], command: 'open', views: ['users', 'groups', 'runs'], label: 'open', hint: true },
   { keys: ['/'], command: 'search', views: ['users', 'groups'], label: 'search', hint: true },
   { keys: ['tab'], command: 'nextPane', views: ['users', 'groups'], label: 'list / detail pane', hint: true },
-  { keys: ['1'], command: 'showUsers', views: ['users', 'groups', 'runs'], label: 'users (2 groups, 3 runs)', hint: true },
+  {
+    keys: ['1'],
+    command: 'showUsers',
+    views: ['users', 'groups', 'runs'],
+    label: 'users (2 groups, 3 runs)',
+    hint: true,
+  },
   { keys: ['2'], command: 'showGroups', views: ['users', 'groups', 'runs'], label: 'groups' },
   { keys: ['3'], command: 'showRuns', views: ['users', 'groups', 'runs'], label: 'sync runs' },
   { keys: ['s'], command: 'sort', views: ['users', 'groups'], label: 'sort by next column', hint: true },
   { keys: ['r'], command: 'refresh', views: ['users', 'groups', 'runs'], label: 'reload' },
-  { keys: ['p'], command: 'startSync', views: ['runs'], label: "sync now: plan from the profile's source, review, apply", hint: true },
+  {
+    keys: ['p'],
+    command: 'startSync',
+    views: ['runs'],
+    label: "sync now: plan from the profile's source, review, apply",
+    hint: true,
+  },
   { keys: ['n'], command: 'create', views: ['users'], label: 'new user', hint: true },
   { keys: ['e'], command: 'edit', views: ['user'], label: 'edit attributes', hint: true },
   { keys: ['a'], command: 'activate', views: ['user'], label: 'activate', hint: true },
@@ -231,5 +248,9 @@ const SEQUENCES: Record<string, string> = {
  */
 export function splitKeys(chunk: string): string[] {
   const tokens = chunk.match(/\u001b\[[0-9;]*[A-Za-z~]|\u001bO[A-Za-z]|[\s\S]/gu) ?? [];
-  return tokens.map((t) => SEQUENCES[t] ?? (t.length === 1 && t.charCodeAt(0) < 32 ? `ctrl+${String.fromCharCode(t.charCodeAt(0) + 96)}` : t));
+  return tokens.map(
+    (t) =>
+      SEQUENCES[t] ??
+      (t.length === 1 && t.charCodeAt(0) < 32 ? `ctrl+${String.fromCharCode(t.charCodeAt(0) + 96)}` : t),
+  );
 }

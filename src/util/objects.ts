@@ -1,5 +1,6 @@
 /** A JSON object (a record of keys), not null, not an array. */
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * What kind of value `v` is, for a message saying what was expected instead: null, an array

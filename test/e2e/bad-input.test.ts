@@ -44,10 +44,25 @@ const cases: Case[] = files
   .filter((f) => f.endsWith('.expect.json'))
   .map((expectFile) => {
     const stem = expectFile.slice(0, -'.expect.json'.length);
-    const inputs = files.filter((f) => f !== expectFile && f.startsWith(`${stem}.`) && !f.endsWith('.expect.json') && !f.slice(stem.length + 1).includes('.'));
-    assert.equal(inputs.length, 1, `${relative(CORPUS, expectFile)}: exactly one input file ${relative(CORPUS, stem)}.<ext>`);
+    const inputs = files.filter(
+      (f) =>
+        f !== expectFile &&
+        f.startsWith(`${stem}.`) &&
+        !f.endsWith('.expect.json') &&
+        !f.slice(stem.length + 1).includes('.'),
+    );
+    assert.equal(
+      inputs.length,
+      1,
+      `${relative(CORPUS, expectFile)}: exactly one input file ${relative(CORPUS, stem)}.<ext>`,
+    );
     const rel = relative(CORPUS, stem);
-    return { name: rel, kind: rel.split(sep)[0]!, file: inputs[0]!, expect: JSON.parse(readFileSync(expectFile, 'utf8')) as Expect };
+    return {
+      name: rel,
+      kind: rel.split(sep)[0]!,
+      file: inputs[0]!,
+      expect: JSON.parse(readFileSync(expectFile, 'utf8')) as Expect,
+    };
   });
 
 let server: ServeProcess;
@@ -69,9 +84,17 @@ before(async () => {
   server = await startServe({ token: TOKEN });
   home = tempHome();
   env = serverEnv(server.url, TOKEN, home);
-  // The seed: users the corpus names (user1@ex.com …, ann@ex.com), others, and groups with members, all through the CLI.
+  // The seed: users the corpus names (user1@ex.com …, ann@ex.com), others, and groups with members, all through the
+  // CLI.
   const seed = [
-    ...Array.from({ length: 30 }, (_, i) => ({ externalId: `e${i + 1}`, userName: `user${i + 1}@ex.com`, displayName: `User ${i + 1}`, emails: [{ value: `user${i + 1}@ex.com`, type: 'work' }], active: true, groups: [{ display: i % 2 ? 'Staff' : 'Admins' }] })),
+    ...Array.from({ length: 30 }, (_, i) => ({
+      externalId: `e${i + 1}`,
+      userName: `user${i + 1}@ex.com`,
+      displayName: `User ${i + 1}`,
+      emails: [{ value: `user${i + 1}@ex.com`, type: 'work' }],
+      active: true,
+      groups: [{ display: i % 2 ? 'Staff' : 'Admins' }],
+    })),
     { externalId: '1', userName: 'ann@ex.com', displayName: 'Ann', groups: [{ display: 'Staff' }] },
     { externalId: '2', userName: 'bob@ex.com', displayName: 'Bob', groups: [] },
   ];
@@ -91,7 +114,8 @@ after(async () => {
   home?.cleanup();
 });
 
-const count = (text: string, re: RegExp) => [...text.matchAll(new RegExp(re.source, `${re.flags.replace('g', '')}g`))].length;
+const count = (text: string, re: RegExp) =>
+  [...text.matchAll(new RegExp(re.source, `${re.flags.replace('g', '')}g`))].length;
 
 const timings: Array<[string, number]> = [];
 
@@ -102,12 +126,19 @@ async function runCase(c: Case): Promise<string[]> {
   const own = tempHome();
   try {
     const args = c.expect.args.map((a) => a.replaceAll('{file}', c.file).replaceAll('{dir}', dirname(c.file)));
-    const r = await runCli(args, { env: { ...env, ...own.env, SCIMCTL_DATA_DIR: join(own.dir, 'data') }, timeoutMs: 60_000 });
+    const r = await runCli(args, {
+      env: { ...env, ...own.env, SCIMCTL_DATA_DIR: join(own.dir, 'data') },
+      timeoutMs: 60_000,
+    });
     const message = new RegExp(c.expect.message);
     if (r.code !== c.expect.exit) failures.push(`exit ${r.code}, expected ${c.expect.exit}`);
     const times = count(r.stderr, message);
-    if (times !== 1) failures.push(times === 0 ? `stderr does not match /${c.expect.message}/` : `the message is told ${times} times`);
-    const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    if (times !== 1)
+      failures.push(times === 0 ? `stderr does not match /${c.expect.message}/` : `the message is told ${times} times`);
+    const lines = r.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     const repeated = lines.filter((l, i) => lines.indexOf(l) !== i);
     if (repeated.length > 0) failures.push(`repeated lines: ${JSON.stringify(repeated)}`);
     if ((await listing()) !== baseline) failures.push('the target changed');
@@ -126,7 +157,16 @@ describe('bad-input corpus', () => {
     t.diagnostic(`files: ${files.length}, cases: ${cases.length}`);
     t.diagnostic(`by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     assert.ok(files.length >= 80, `${files.length} files`);
-    for (const kind of ['sources-csv', 'sources-tsv', 'sources-json', 'sources-json-oneline', 'mappings', 'groups', 'bulk-create']) assert.ok(byKind.has(kind), kind);
+    for (const kind of [
+      'sources-csv',
+      'sources-tsv',
+      'sources-json',
+      'sources-json-oneline',
+      'mappings',
+      'groups',
+      'bulk-create',
+    ])
+      assert.ok(byKind.has(kind), kind);
   });
 
   test('every case is refused as expected, told once, and writes nothing', async (t) => {
@@ -137,7 +177,9 @@ describe('bad-input corpus', () => {
     };
     const started = Date.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    t.diagnostic(`${cases.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s, ${failures.length === 0 ? 'all as expected' : 'failures below'}`);
+    t.diagnostic(
+      `${cases.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s, ${failures.length === 0 ? 'all as expected' : 'failures below'}`,
+    );
     const slowest = [...timings].sort((a, b) => b[1] - a[1]).slice(0, 3);
     t.diagnostic(`slowest: ${slowest.map(([n, ms]) => `${n} ${ms} ms`).join(', ')}`);
     assert.equal(await listing(), baseline, 'the target is unchanged after all cases');

@@ -61,7 +61,10 @@ for (const server of SERVERS) {
     let stop: () => Promise<void>;
     let home: ReturnType<typeof tempHome>;
     let env: Record<string, string>;
-    /** The bulk-create of PEOPLE that `before` runs: every test reads those users; each writes only to users no other test reads. */
+    /**
+     * The bulk-create of PEOPLE that `before` runs: every test reads those users; each writes only to users no other
+     * test reads.
+     */
     let seeded: RunResult;
     const cli = (args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
     const json = async <T>(args: string[]): Promise<T> => {
@@ -79,7 +82,13 @@ for (const server of SERVERS) {
       env = { ...serverEnv(s.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
       const file = join(home.dir, 'people.csv');
       const header = `userName,name.givenName,name.familyName,emails[work].value,title,${ENTERPRISE}:department`;
-      writeFileSync(file, [header, ...PEOPLE.map((p) => `${p.userName},${p.given},${p.family},${p.userName},${p.title},${p.department}`)].join('\n') + '\n');
+      writeFileSync(
+        file,
+        [
+          header,
+          ...PEOPLE.map((p) => `${p.userName},${p.given},${p.family},${p.userName},${p.title},${p.department}`),
+        ].join('\n') + '\n',
+      );
       seeded = await cli(['users', 'bulk-create', file, '--concurrency', '4']);
     });
     after(async () => {
@@ -101,9 +110,21 @@ for (const server of SERVERS) {
       assert.equal(u.userName, 'person07@example.com');
       assert.equal((u[ENTERPRISE] as { department: string }).department, 'Sales');
       const byEmail = await json<User[]>(['users', 'search', '--email', 'person12@example.com']);
-      assert.deepEqual(byEmail.map((x) => x.userName), ['person12@example.com']);
-      const engineers = await json<User[]>(['users', 'search', '--filter', 'title eq "engineer" and userName sw "person1"']);
-      assert.deepEqual(engineers.map((x) => x.userName).sort(), ['person12@example.com', 'person15@example.com', 'person18@example.com']);
+      assert.deepEqual(
+        byEmail.map((x) => x.userName),
+        ['person12@example.com'],
+      );
+      const engineers = await json<User[]>([
+        'users',
+        'search',
+        '--filter',
+        'title eq "engineer" and userName sw "person1"',
+      ]);
+      assert.deepEqual(engineers.map((x) => x.userName).sort(), [
+        'person12@example.com',
+        'person15@example.com',
+        'person18@example.com',
+      ]);
     });
 
     test('update, deactivate and delete one user; the others stay as they were', async () => {
@@ -119,7 +140,14 @@ for (const server of SERVERS) {
 
     test('groups: create, add and remove members, list them', async () => {
       assert.equal((await cli(['groups', 'create', 'Research Team'])).code, 0);
-      const add = await cli(['groups', 'add-members', 'Research Team', 'person04@example.com', 'person06@example.com', 'person08@example.com']);
+      const add = await cli([
+        'groups',
+        'add-members',
+        'Research Team',
+        'person04@example.com',
+        'person06@example.com',
+        'person08@example.com',
+      ]);
       assert.equal(add.code, 0, add.stderr);
       const remove = await cli(['groups', 'remove-members', 'Research Team', 'person06@example.com']);
       assert.equal(remove.code, 0, remove.stderr);
@@ -138,7 +166,13 @@ for (const server of SERVERS) {
       const list = JSON.parse(readFileSync(exported, 'utf8')) as { Resources: User[]; totalResults: number };
       const resources = list.Resources.filter((u) => u.userName !== 'person10@example.com');
       resources.find((u) => u.userName === 'person11@example.com')!.title = 'Principal';
-      resources.push({ id: 'ignored', userName: 'newcomer@example.com', emails: [{ value: 'newcomer@example.com' }], title: 'Intern', active: true });
+      resources.push({
+        id: 'ignored',
+        userName: 'newcomer@example.com',
+        emails: [{ value: 'newcomer@example.com' }],
+        title: 'Intern',
+        active: true,
+      });
       const edited = join(home.dir, 'edited.json');
       writeFileSync(edited, JSON.stringify({ ...list, totalResults: resources.length, Resources: resources }));
 
@@ -162,7 +196,10 @@ for (const server of SERVERS) {
       writeFileSync(exported, JSON.stringify(list));
       const planFile = join(home.dir, 'plan.json');
       assert.equal((await cli(['sync', 'plan', '--source', exported, '-o', planFile])).code, 0);
-      assert.equal((await cli(['users', 'update', 'person13@example.com', '--set', 'title=Changed meanwhile'])).code, 0);
+      assert.equal(
+        (await cli(['users', 'update', 'person13@example.com', '--set', 'title=Changed meanwhile'])).code,
+        0,
+      );
       const apply = await cli(['sync', 'apply', planFile, '--yes']);
       assert.equal(apply.code, 7, apply.stderr);
       assert.equal((await getUser('person13@example.com')).title, 'Changed meanwhile');

@@ -27,7 +27,10 @@ function expectedSummary(): RegExp {
   const org = sampleOrganisation(500, 20);
   const { changes } = laterExport(org);
   const updated = new Set([...changes.retitled, ...changes.moved]).size;
-  return new RegExp(`^Plan: ${changes.hired.length} to create, ${updated} to update, ${changes.left.length} to deactivate, 0 to delete, \\d+ membership changes\\.$`, 'm');
+  return new RegExp(
+    `^Plan: ${changes.hired.length} to create, ${updated} to update, ${changes.left.length} to deactivate, 0 to delete, \\d+ membership changes\\.$`,
+    'm',
+  );
 }
 
 async function refused(url: string): Promise<boolean> {
@@ -54,15 +57,25 @@ describe('scimctl demo', () => {
     assert.ok(url, r.stderr);
     assert.match(r.stderr, /demo server stopped/);
     assert.ok(await refused(url), 'nothing listens on the demo port any more');
-    const profiles = JSON.parse((await runCli(['profile', 'list', '--json'], { env: h.env })).stdout) as Array<{ name: string; url: string }>;
-    assert.deepEqual(profiles.map((p) => [p.name, p.url]), [['demo', url]]);
+    const profiles = JSON.parse((await runCli(['profile', 'list', '--json'], { env: h.env })).stdout) as Array<{
+      name: string;
+      url: string;
+    }>;
+    assert.deepEqual(
+      profiles.map((p) => [p.name, p.url]),
+      [['demo', url]],
+    );
     assert.ok(existsSync(join(h.dir, 'data', 'demo', 'hr-export.json')));
     assert.doesNotMatch(r.stdout + r.stderr, /Bearer|token [0-9a-f]{16}/i, 'the demo token is never printed');
   });
 
   test('--keep-running: other commands use the demo profile; sync applies the plan; Ctrl+C stops it cleanly', async () => {
     const h = home();
-    const child = spawn(process.execPath, [BIN, 'demo', '--keep-running', '--users', '120'], { cwd: ROOT, env: { ...process.env, ...h.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'demo', '--keep-running', '--users', '120'], {
+      cwd: ROOT,
+      env: { ...process.env, ...h.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -78,13 +91,22 @@ describe('scimctl demo', () => {
       const list = await runCli(['--profile', 'demo', 'users', 'list'], { env: h.env });
       assert.equal(list.code, 0, list.stderr);
       assert.equal(list.stdout.trimEnd().split('\n').length, 120);
-      const run = await runCli(['--profile', 'demo', 'sync', 'run', '--source', source, '--yes'], { env: h.env, timeoutMs: 60_000 });
+      const run = await runCli(['--profile', 'demo', 'sync', 'run', '--source', source, '--yes'], {
+        env: h.env,
+        timeoutMs: 60_000,
+      });
       assert.equal(run.code, 0, run.stderr);
-      const again = await runCli(['--profile', 'demo', 'sync', 'plan', '--source', source, '--detailed-exitcode'], { env: h.env });
+      const again = await runCli(['--profile', 'demo', 'sync', 'plan', '--source', source, '--detailed-exitcode'], {
+        env: h.env,
+      });
       assert.equal(again.code, 0, `a second plan is empty:\n${again.stdout}`);
-      const wanted = JSON.parse(readFileSync(source, 'utf8')) as { Resources: Array<{ userName: string; title: string }> };
+      const wanted = JSON.parse(readFileSync(source, 'utf8')) as {
+        Resources: Array<{ userName: string; title: string }>;
+      };
       const someone = wanted.Resources[wanted.Resources.length - 1]!;
-      const got = JSON.parse((await runCli(['--profile', 'demo', 'users', 'get', someone.userName, '--json'], { env: h.env })).stdout) as { title: string };
+      const got = JSON.parse(
+        (await runCli(['--profile', 'demo', 'users', 'get', someone.userName, '--json'], { env: h.env })).stdout,
+      ) as { title: string };
       assert.equal(got.title, someone.title);
     } finally {
       child.kill('SIGINT');
@@ -104,7 +126,10 @@ describe('scimctl demo', () => {
       await app.waitForText(/sync now/);
       app.type('p');
       await app.waitForText('plan review', 30_000);
-      assert.match(app.screen(), /^\d+ to create, \d+ to update, \d+ to deactivate, 0 to delete, \d+ membership changes\.$/m);
+      assert.match(
+        app.screen(),
+        /^\d+ to create, \d+ to update, \d+ to deactivate, 0 to delete, \d+ membership changes\.$/m,
+      );
       app.type('a');
       await app.waitForText(/Apply \d+ change\(s\)\? Type "yes" and Enter:/);
       app.type('yes');

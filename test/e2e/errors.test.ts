@@ -43,7 +43,10 @@ describe('errors', () => {
   test('401 with a profile names the profile and the command that fixes it', async () => {
     const local = tempHome();
     try {
-      const add = await runCli(['profile', 'add', 'acme', '--url', server.url, '--token-stdin'], { env: local.env, input: 'not-the-right-token-123456\n' });
+      const add = await runCli(['profile', 'add', 'acme', '--url', server.url, '--token-stdin'], {
+        env: local.env,
+        input: 'not-the-right-token-123456\n',
+      });
       assert.equal(add.code, 0, add.stderr);
       const r = await runCli(['users', 'list', '--profile', 'acme'], { env: local.env });
       assert.equal(r.code, 4);
@@ -57,7 +60,9 @@ describe('errors', () => {
 
   test('server down: exit 6 with "connection refused"', async () => {
     const port = await closedPort();
-    const r = await runCli(['users', 'list', '--retries', '0'], { env: { ...env, SCIMCTL_URL: `http://127.0.0.1:${port}/scim/v2` } });
+    const r = await runCli(['users', 'list', '--retries', '0'], {
+      env: { ...env, SCIMCTL_URL: `http://127.0.0.1:${port}/scim/v2` },
+    });
     assert.equal(r.code, 6);
     assert.match(r.stderr, /connection refused by 127\.0\.0\.1:\d+ \(is the server running\?\)/);
   });

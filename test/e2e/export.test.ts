@@ -71,11 +71,17 @@ describe('export', () => {
     assert.equal((await runCli(['export', 'users', '-o', json], { env })).code, 0);
     const r = await runCli(['export', 'users', '--format', 'csv', '-o', csv], { env });
     assert.equal(r.code, 0, r.stderr);
-    const fromJson = byId((JSON.parse(readFileSync(json, 'utf8')) as ListResponse).Resources as Array<Record<string, unknown>>);
+    const fromJson = byId(
+      (JSON.parse(readFileSync(json, 'utf8')) as ListResponse).Resources as Array<Record<string, unknown>>,
+    );
     const fromCsv = byId(await readCsv(csv, SCHEMA.USER));
     assert.equal(fromCsv.size, 260);
     for (const [id, resource] of fromJson) {
-      assert.deepEqual(canonicalResource(fromCsv.get(id)), canonicalResource(resource), `user ${id} changed in the round trip`);
+      assert.deepEqual(
+        canonicalResource(fromCsv.get(id)),
+        canonicalResource(resource),
+        `user ${id} changed in the round trip`,
+      );
     }
     const header = readFileSync(csv, 'utf8').split('\n', 1)[0]!;
     assert.match(header, /^id,externalId,userName,/);
@@ -88,7 +94,9 @@ describe('export', () => {
     const csv = join(home.dir, 'groups.csv');
     assert.equal((await runCli(['export', 'groups', '-o', json], { env })).code, 0);
     assert.equal((await runCli(['export', 'groups', '--format', 'csv', '-o', csv], { env })).code, 0);
-    const groups = (JSON.parse(readFileSync(json, 'utf8')) as ListResponse<ScimResource & { members?: Array<{ value: string }> }>).Resources;
+    const groups = (
+      JSON.parse(readFileSync(json, 'utf8')) as ListResponse<ScimResource & { members?: Array<{ value: string }> }>
+    ).Resources;
     assert.equal(groups.length, 8);
     for (const g of groups) {
       const stored = server.groups.get(g.id) as { members: Array<{ value: string }> };
@@ -108,7 +116,10 @@ describe('export', () => {
       assert.match(r.stderr, /stopped after 200 resources/);
       assert.match(r.stderr, /never used as if complete/);
       assert.equal(existsSync(file), false);
-      assert.deepEqual(readdirSync(home.dir).filter((f) => f.startsWith('broken.json')), []);
+      assert.deepEqual(
+        readdirSync(home.dir).filter((f) => f.startsWith('broken.json')),
+        [],
+      );
     } finally {
       server.clearFaults();
     }
@@ -119,7 +130,10 @@ describe('export', () => {
     // The second page never answers: the export is stuck half-way, file open.
     server.addFault({ method: 'GET', path: /\/Users\?.*startIndex=101/, status: 200, hang: true, times: Infinity });
     try {
-      const child = spawn(process.execPath, [BIN, 'export', 'users', '-o', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'export', 'users', '-o', file], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

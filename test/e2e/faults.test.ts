@@ -46,7 +46,17 @@ function faultsFor(mode: 'bulk' | 'no-bulk'): Faults {
       shortPage: 0.1,
       emptyPage: 0.1,
     },
-    max: { error500Before: 30, rateLimit429: 30, resetBefore: 30, error500After: 30, resetAfter: 30, stall: 4, truncated: 40, shortPage: 60, emptyPage: 60 },
+    max: {
+      error500Before: 30,
+      rateLimit429: 30,
+      resetBefore: 30,
+      error500After: 30,
+      resetAfter: 30,
+      stall: 4,
+      truncated: 40,
+      shortPage: 60,
+      emptyPage: 60,
+    },
     stallMs: TIMEOUT_S * 1000 + 500,
     retryAfterSeconds: 1,
   };
@@ -65,7 +75,11 @@ function sourceFile(): string {
     active: true,
     groups: [{ display: `Team ${i % TEAMS}` }, ...(i % 7 === 0 ? [{ display: 'Leads' }] : [])],
   }));
-  return JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: Resources.length, Resources });
+  return JSON.stringify({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+    totalResults: Resources.length,
+    Resources,
+  });
 }
 
 interface Figures {
@@ -101,7 +115,7 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
     /** Every resource of an endpoint on the server itself (no proxy). */
     const upstreamAll = async (endpoint: string): Promise<Json[]> => {
       const all: Json[] = [];
-      for (let start = 1; ; ) {
+      for (let start = 1; ;) {
         const r = await server!.request('GET', `${endpoint}?count=1000&startIndex=${start}`);
         assert.equal(r.status, 200);
         if (r.body.Resources.length === 0) return all;
@@ -117,7 +131,13 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
       const data = { SCIMCTL_DATA_DIR: join(home.dir, 'data') };
       const viaProxy = { ...serverEnv(proxy!.url, TOKEN, home), ...data };
       const direct = { ...serverEnv(server!.url, TOKEN, home), ...data };
-      const flags = ['--timeout', String(TIMEOUT_S), '--concurrency', '8', ...(mode === 'no-bulk' ? ['--no-bulk'] : [])];
+      const flags = [
+        '--timeout',
+        String(TIMEOUT_S),
+        '--concurrency',
+        '8',
+        ...(mode === 'no-bulk' ? ['--no-bulk'] : []),
+      ];
 
       const exitCodes: number[] = [];
       const log: string[] = [];
@@ -126,11 +146,23 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
       while (runs < 3) {
         runs++;
         const runStarted = Date.now();
-        const run = await runCli(['sync', 'run', '--source', file, '--yes', ...flags], { env: viaProxy, timeoutMs: 120_000 });
+        const run = await runCli(['sync', 'run', '--source', file, '--yes', ...flags], {
+          env: viaProxy,
+          timeoutMs: 120_000,
+        });
         exitCodes.push(run.code ?? -1);
-        log.push(`run ${runs}: exit ${run.code} after ${((Date.now() - runStarted) / 1000).toFixed(1)} s\n${run.stderr.split('\n').filter((l) => /applied|failed|error|incomplete|listing/i.test(l)).slice(0, 8).join('\n')}`);
+        log.push(
+          `run ${runs}: exit ${run.code} after ${((Date.now() - runStarted) / 1000).toFixed(1)} s\n${run.stderr
+            .split('\n')
+            .filter((l) => /applied|failed|error|incomplete|listing/i.test(l))
+            .slice(0, 8)
+            .join('\n')}`,
+        );
         // Converged: the server, read directly, holds what the source says.
-        plan = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], { env: direct, timeoutMs: 120_000 });
+        plan = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], {
+          env: direct,
+          timeoutMs: 120_000,
+        });
         if (plan.code === 0) break;
       }
 
@@ -139,9 +171,13 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
       const convergedFaults = { ...proxy!.stats.faults };
       const planCodes: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const p = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode', '--timeout', String(TIMEOUT_S)], { env: viaProxy, timeoutMs: 120_000 });
+        const p = await runCli(
+          ['sync', 'plan', '--source', file, '--detailed-exitcode', '--timeout', String(TIMEOUT_S)],
+          { env: viaProxy, timeoutMs: 120_000 },
+        );
         planCodes.push(p.code ?? -1);
-        if (p.code !== 0) log.push(`plan through faults: exit ${p.code}\n${p.stdout.slice(0, 1500)}\n${p.stderr.slice(0, 600)}`);
+        if (p.code !== 0)
+          log.push(`plan through faults: exit ${p.code}\n${p.stdout.slice(0, 1500)}\n${p.stderr.slice(0, 600)}`);
       }
       const planFaults = Object.fromEntries(FAULT_KINDS.map((k) => [k, proxy!.stats.faults[k] - convergedFaults[k]]));
 
@@ -171,10 +207,16 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
       t.diagnostic(`figures ${JSON.stringify(figures)}`);
-      t.diagnostic(`plans through the faults after convergence: exit codes ${planCodes.join(', ')} (0 = no changes, 3 = changes, 1 or 6 = the read failed); faults met ${JSON.stringify(planFaults)}`);
+      t.diagnostic(
+        `plans through the faults after convergence: exit codes ${planCodes.join(', ')} (0 = no changes, 3 = changes, 1 or 6 = the read failed); faults met ${JSON.stringify(planFaults)}`,
+      );
       for (const line of log) t.diagnostic(line.replace(/\n/g, ' | '));
 
-      assert.equal(plan?.code, 0, `no empty plan after ${runs} runs:\n${plan?.stdout.slice(0, 2000)}\n${log.join('\n')}`);
+      assert.equal(
+        plan?.code,
+        0,
+        `no empty plan after ${runs} runs:\n${plan?.stdout.slice(0, 2000)}\n${log.join('\n')}`,
+      );
       assert.ok(runs <= 3);
       assert.equal(duplicateUsers, 0, 'no user twice');
       assert.equal(duplicateGroups, 0, `no group twice: ${groupNames.sort().join(', ')}`);
@@ -186,11 +228,15 @@ for (const mode of ['bulk', 'no-bulk'] as const) {
       for (let team = 0; team < TEAMS; team++) assert.equal(members.get(`Team ${team}`), USERS / TEAMS, `Team ${team}`);
       assert.equal(members.get('Leads'), Math.ceil(USERS / 7));
       // No plan through the faults planned a change: each was empty or failed as a read.
-      assert.ok(planCodes.every((c) => c === 0 || c === 1 || c === 6), `plans through the faults: ${planCodes.join(', ')}\n${log.join('\n')}`);
+      assert.ok(
+        planCodes.every((c) => c === 0 || c === 1 || c === 6),
+        `plans through the faults: ${planCodes.join(', ')}\n${log.join('\n')}`,
+      );
       assert.ok(planCodes.includes(0), 'at least one plan through the faults read everything');
       // The faults did happen, every kind of them (over the runs and the plans).
       const all = proxy!.stats.faults;
-      for (const kind of FAULT_KINDS) assert.ok(all[kind] > 0, `some ${kind} faults were injected: ${JSON.stringify(all)}`);
+      for (const kind of FAULT_KINDS)
+        assert.ok(all[kind] > 0, `some ${kind} faults were injected: ${JSON.stringify(all)}`);
     });
   });
 }

@@ -11,13 +11,28 @@ let server: ServeProcess;
 let home: ReturnType<typeof tempHome>;
 let env: Record<string, string>;
 
-const VALUES = ['=HYPERLINK("http://evil.example","x")', '+1 boss', '-2+3', '@SUM(A1)', '\tTab', "'=lit", "''-x", "'t Hooft", '-5'];
+const VALUES = [
+  '=HYPERLINK("http://evil.example","x")',
+  '+1 boss',
+  '-2+3',
+  '@SUM(A1)',
+  '\tTab',
+  "'=lit",
+  "''-x",
+  "'t Hooft",
+  '-5',
+];
 
 before(async () => {
   server = await startServe({ token: TOKEN });
   home = tempHome();
   env = serverEnv(server.url, TOKEN, home);
-  const users = VALUES.map((v, i) => ({ externalId: `f${i}`, userName: `f${i}@example.com`, displayName: v, title: v }));
+  const users = VALUES.map((v, i) => ({
+    externalId: `f${i}`,
+    userName: `f${i}@example.com`,
+    displayName: v,
+    title: v,
+  }));
   const file = join(home.dir, 'formula.json');
   writeFileSync(file, JSON.stringify(users, null, 1));
   const r = await runCli(['users', 'bulk-create', file], { env });
@@ -42,7 +57,9 @@ test('formula cells are exported with a quote in front; the export syncs back wi
   assert.match(text, /,'t Hooft,/);
   assert.match(text, /,-5,/);
   assert.doesNotMatch(text, /,[=+@]|,-\D/);
-  const plan = await runCli(['sync', 'plan', '--detailed-exitcode', '--source', out], { env: { ...env, SCIMCTL_DATA_DIR: join(home.dir, 'data') } });
+  const plan = await runCli(['sync', 'plan', '--detailed-exitcode', '--source', out], {
+    env: { ...env, SCIMCTL_DATA_DIR: join(home.dir, 'data') },
+  });
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   assert.match(plan.stdout, /Plan: 0 to create, 0 to update, 0 to deactivate/);
 });

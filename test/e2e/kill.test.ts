@@ -39,7 +39,14 @@ const people: SourceUser[] = Array.from({ length: USERS }, (_, i) => ({
 function writeSource(list: SourceUser[], name: string): string {
   const file = join(home.dir, name);
   const resources = list.map((u) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], ...u }));
-  writeFileSync(file, JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: resources.length, Resources: resources }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: resources.length,
+      Resources: resources,
+    }),
+  );
   return file;
 }
 
@@ -58,7 +65,8 @@ async function userCount(): Promise<number> {
   return r.status === 200 ? Number(r.body.totalResults) : 0;
 }
 
-const sync = (args: string[], source: string) => runCli(['sync', ...args, '--source', source], { env, timeoutMs: 240_000 });
+const sync = (args: string[], source: string) =>
+  runCli(['sync', ...args, '--source', source], { env, timeoutMs: 240_000 });
 
 before(async () => {
   serve = await startServe({ token: TOKEN });
@@ -78,15 +86,21 @@ describe('a sync run killed mid-apply', () => {
   test('is marked interrupted; its creations are owned; a rerun converges without duplicates', async () => {
     const source = writeSource(people, 'users.json');
     // One create per request (no Bulk), two at a time: the apply takes seconds.
-    const child = spawn(process.execPath, [BIN, 'sync', 'run', '--yes', '--no-bulk', '--concurrency', '2', '--source', source], {
-      env: { ...process.env, ...env },
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sync', 'run', '--yes', '--no-bulk', '--concurrency', '2', '--source', source],
+      {
+        env: { ...process.env, ...env },
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdout.resume();
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
 
     // Kill it once a fifth of the users are on the server (polled, never a fixed sleep).
     let present = 0;
@@ -110,7 +124,14 @@ describe('a sync run killed mid-apply', () => {
     // The next command finds the run's process gone: interrupted, with what it applied.
     const list = await runCli(['runs', 'list', '--json'], { env });
     assert.equal(list.code, 0, list.stderr);
-    const runs = JSON.parse(list.stdout) as Array<{ id: string; status: string; pid?: number; host?: string; results?: Record<string, number>; message?: string }>;
+    const runs = JSON.parse(list.stdout) as Array<{
+      id: string;
+      status: string;
+      pid?: number;
+      host?: string;
+      results?: Record<string, number>;
+      message?: string;
+    }>;
     const killed = runs[0]!;
     assert.equal(killed.status, 'interrupted');
     assert.equal(killed.pid, child.pid);
@@ -129,14 +150,27 @@ describe('a sync run killed mid-apply', () => {
     // A source without five users the killed run created: exactly those are deactivated.
     const leavers = people.slice(1, 6); // none of them in a team
     const before = await serverUsers();
-    for (const l of leavers) assert.ok(before.some((u) => u.externalId === l.externalId && u.active !== false), `${l.externalId} was created by the killed run`);
-    const fewer = await sync(['run', '--yes', '--max-deletes', '5'], writeSource(people.filter((p) => !leavers.includes(p)), 'fewer.json'));
+    for (const l of leavers)
+      assert.ok(
+        before.some((u) => u.externalId === l.externalId && u.active !== false),
+        `${l.externalId} was created by the killed run`,
+      );
+    const fewer = await sync(
+      ['run', '--yes', '--max-deletes', '5'],
+      writeSource(
+        people.filter((p) => !leavers.includes(p)),
+        'fewer.json',
+      ),
+    );
     assert.equal(fewer.code, 0, fewer.stderr);
     assert.match(fewer.stderr, new RegExp(`run ${killed.id} was interrupted`));
     assert.match(fewer.stdout, /Plan: \d+ to create, 0 to update, 5 to deactivate, 0 to delete/);
     const middle = await serverUsers();
     assert.deepEqual(
-      middle.filter((u) => u.active === false).map((u) => u.externalId).sort(),
+      middle
+        .filter((u) => u.active === false)
+        .map((u) => u.externalId)
+        .sort(),
       leavers.map((l) => l.externalId),
     );
     const show2 = await runCli(['runs', 'show', killed.id], { env });

@@ -11,7 +11,12 @@ import { Attribute, Change, Client } from 'ldapts';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { LdapBindError, LdapConnectionError, LdapReadError, LdapTlsError } from '../../src/sources/ldap/errors.ts';
-import { groupFilterFor, readLdapSource, type LdapProgress, type LdapSourceSettings } from '../../src/sources/ldap/read.ts';
+import {
+  groupFilterFor,
+  readLdapSource,
+  type LdapProgress,
+  type LdapSourceSettings,
+} from '../../src/sources/ldap/read.ts';
 import type { DesiredUser } from '../../src/sync/model.ts';
 import { freePort, startCuttingProxy, startSlapd, type Slapd } from '../support/slapd.ts';
 
@@ -55,13 +60,42 @@ function directoryLdif(): string {
     }
   }
   // An entry without mail or uid: no userName, reported with its DN and left out.
-  entry(`dn: cn=no address,ou=support,ou=people,${SUFFIX}`, 'objectClass: inetOrgPerson', 'cn: no address', 'sn: nobody');
+  entry(
+    `dn: cn=no address,ou=support,ou=people,${SUFFIX}`,
+    'objectClass: inetOrgPerson',
+    'cn: no address',
+    'sn: nobody',
+  );
   // groupOfNames, groupOfUniqueNames, posixGroup.
-  entry(`dn: cn=eng-core,ou=groups,${SUFFIX}`, 'objectClass: groupOfNames', 'cn: eng-core', ...[0, 1, 2].map((i) => `member: ${userDn('engineering', i)}`));
-  entry(`dn: cn=sales-team,ou=groups,${SUFFIX}`, 'objectClass: groupOfUniqueNames', 'cn: sales-team', `uniqueMember: ${userDn('sales', 0)}`, `uniqueMember: ${userDn('sales', 1)}#'0101'B`);
-  entry(`dn: cn=ops-posix,ou=groups,${SUFFIX}`, 'objectClass: posixGroup', 'cn: ops-posix', 'gidNumber: 5000', 'memberUid: operations0', 'memberUid: operations1', 'memberUid: nobody-here');
+  entry(
+    `dn: cn=eng-core,ou=groups,${SUFFIX}`,
+    'objectClass: groupOfNames',
+    'cn: eng-core',
+    ...[0, 1, 2].map((i) => `member: ${userDn('engineering', i)}`),
+  );
+  entry(
+    `dn: cn=sales-team,ou=groups,${SUFFIX}`,
+    'objectClass: groupOfUniqueNames',
+    'cn: sales-team',
+    `uniqueMember: ${userDn('sales', 0)}`,
+    `uniqueMember: ${userDn('sales', 1)}#'0101'B`,
+  );
+  entry(
+    `dn: cn=ops-posix,ou=groups,${SUFFIX}`,
+    'objectClass: posixGroup',
+    'cn: ops-posix',
+    'gidNumber: 5000',
+    'memberUid: operations0',
+    'memberUid: operations1',
+    'memberUid: nobody-here',
+  );
   // A group outside the group base (so outside the filter's reach), nested in all-staff.
-  entry(`dn: cn=contractors,ou=other,${SUFFIX}`, 'objectClass: groupOfNames', 'cn: contractors', `member: ${userDn('support', 5)}`);
+  entry(
+    `dn: cn=contractors,ou=other,${SUFFIX}`,
+    'objectClass: groupOfNames',
+    'cn: contractors',
+    `member: ${userDn('support', 5)}`,
+  );
   entry(
     `dn: cn=all-staff,ou=groups,${SUFFIX}`,
     'objectClass: groupOfNames',
@@ -72,8 +106,20 @@ function directoryLdif(): string {
     `member: ${userDn('support', 0)}`,
   );
   // A cycle: cycle-a in cycle-b in cycle-a.
-  entry(`dn: cn=cycle-a,ou=groups,${SUFFIX}`, 'objectClass: groupOfNames', 'cn: cycle-a', `member: cn=cycle-b,ou=groups,${SUFFIX}`, `member: ${userDn('support', 1)}`);
-  entry(`dn: cn=cycle-b,ou=groups,${SUFFIX}`, 'objectClass: groupOfNames', 'cn: cycle-b', `member: cn=cycle-a,ou=groups,${SUFFIX}`, `member: ${userDn('support', 2)}`);
+  entry(
+    `dn: cn=cycle-a,ou=groups,${SUFFIX}`,
+    'objectClass: groupOfNames',
+    'cn: cycle-a',
+    `member: cn=cycle-b,ou=groups,${SUFFIX}`,
+    `member: ${userDn('support', 1)}`,
+  );
+  entry(
+    `dn: cn=cycle-b,ou=groups,${SUFFIX}`,
+    'objectClass: groupOfNames',
+    'cn: cycle-b',
+    `member: cn=cycle-a,ou=groups,${SUFFIX}`,
+    `member: ${userDn('support', 2)}`,
+  );
   return out.join('\n');
 }
 
@@ -107,7 +153,10 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
   test('the server limits an unpaged search below the user count (the premise of the paging tests)', async () => {
     const client = new Client({ url: slapd.url });
     await client.bind(slapd.readerDn, slapd.readerPassword);
-    await assert.rejects(client.search(SUFFIX, { scope: 'sub', filter: '(objectClass=inetOrgPerson)', attributes: ['uid'] }), (e: Error) => e.name === 'SizeLimitExceededError');
+    await assert.rejects(
+      client.search(SUFFIX, { scope: 'sub', filter: '(objectClass=inetOrgPerson)', attributes: ['uid'] }),
+      (e: Error) => e.name === 'SizeLimitExceededError',
+    );
     await client.unbind();
   });
 
@@ -116,13 +165,20 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     const snapshot = await readLdapSource(settings, { registry, onProgress: (p) => phases.push(p) });
     assert.equal(snapshot.kind, 'openldap');
     assert.equal(snapshot.users.length, USERS, 'every user with a userName, past the size limit of 500');
-    assert.ok(phases.some((p) => p.phase === 'users' && p.done === 200), 'progress by page');
+    assert.ok(
+      phases.some((p) => p.phase === 'users' && p.done === 200),
+      'progress by page',
+    );
     assert.equal(Math.max(...phases.filter((p) => p.phase === 'users').map((p) => p.done)), USERS + 1);
 
     const users = byUserName(snapshot.users);
     const head = users.get('engineering0@example.org')!;
     assert.ok(head, 'userName is mail');
-    assert.match(String(head.attributes.externalId), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'externalId is entryUUID');
+    assert.match(
+      String(head.attributes.externalId),
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'externalId is entryUUID',
+    );
     assert.deepEqual(head.attributes.name, { givenName: 'Given0', familyName: 'engineering-0' });
     assert.equal(head.attributes.displayName, 'Head of engineering', 'displayName first');
     assert.equal(users.get('engineering2@example.org')!.attributes.displayName, 'engineering person 2', 'else cn');
@@ -131,7 +187,11 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     assert.deepEqual(head.attributes[SCHEMA.ENTERPRISE_USER], { employeeNumber: 'en0', department: 'engineering' });
     assert.equal(head.origin.file, userDn('engineering', 0), 'the origin is the DN');
     const report = users.get('engineering1@example.org')!;
-    assert.deepEqual((report.attributes[SCHEMA.ENTERPRISE_USER] as Record<string, unknown>).manager, { value: head.attributes.externalId }, "manager DN → the manager's externalId");
+    assert.deepEqual(
+      (report.attributes[SCHEMA.ENTERPRISE_USER] as Record<string, unknown>).manager,
+      { value: head.attributes.externalId },
+      "manager DN → the manager's externalId",
+    );
 
     // Disabled accounts.
     assert.equal(users.get('sales7@example.org')!.attributes.active, false, 'pwdAccountLockedTime');
@@ -147,11 +207,30 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     // Groups of each kind; nested groups flattened; the cycle ends; only the group filter's groups.
     const key = (uid: string) => String(users.get(`${uid}@example.org`)!.attributes.externalId);
     const members = (name: string) => [...(groupNamed(snapshot.groups, name).members ?? [])].sort();
-    assert.deepEqual(snapshot.groups.map((g) => g.displayName).sort(), ['all-staff', 'cycle-a', 'cycle-b', 'eng-core', 'ops-posix', 'sales-team']);
+    assert.deepEqual(snapshot.groups.map((g) => g.displayName).sort(), [
+      'all-staff',
+      'cycle-a',
+      'cycle-b',
+      'eng-core',
+      'ops-posix',
+      'sales-team',
+    ]);
     assert.deepEqual(members('eng-core'), ['engineering0', 'engineering1', 'engineering2'].map(key).sort());
-    assert.deepEqual(members('sales-team'), ['sales0', 'sales1'].map(key).sort(), 'uniqueMember, with and without its #uid');
-    assert.deepEqual(members('ops-posix'), ['operations0', 'operations1'].map(key).sort(), 'memberUid; an unknown uid is skipped');
-    assert.deepEqual(members('all-staff'), ['engineering0', 'engineering1', 'engineering2', 'sales0', 'sales1', 'support5', 'support0'].map(key).sort(), 'nested, including a group outside the filter');
+    assert.deepEqual(
+      members('sales-team'),
+      ['sales0', 'sales1'].map(key).sort(),
+      'uniqueMember, with and without its #uid',
+    );
+    assert.deepEqual(
+      members('ops-posix'),
+      ['operations0', 'operations1'].map(key).sort(),
+      'memberUid; an unknown uid is skipped',
+    );
+    assert.deepEqual(
+      members('all-staff'),
+      ['engineering0', 'engineering1', 'engineering2', 'sales0', 'sales1', 'support5', 'support0'].map(key).sort(),
+      'nested, including a group outside the filter',
+    );
     assert.deepEqual(members('cycle-a'), ['support1', 'support2'].map(key).sort());
     assert.deepEqual(members('cycle-b'), ['support1', 'support2'].map(key).sort());
     assert.match(String(groupNamed(snapshot.groups, 'eng-core').externalId), /^[0-9a-f-]{36}$/);
@@ -165,8 +244,12 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
   test("nested 'direct' keeps only the members a group names itself", async () => {
     const snapshot = await readLdapSource({ ...settings, nested: 'direct' }, { registry });
     const users = byUserName(snapshot.users);
-    assert.deepEqual(groupNamed(snapshot.groups, 'all-staff').members, [String(users.get('support0@example.org')!.attributes.externalId)]);
-    assert.deepEqual(groupNamed(snapshot.groups, 'cycle-a').members, [String(users.get('support1@example.org')!.attributes.externalId)]);
+    assert.deepEqual(groupNamed(snapshot.groups, 'all-staff').members, [
+      String(users.get('support0@example.org')!.attributes.externalId),
+    ]);
+    assert.deepEqual(groupNamed(snapshot.groups, 'cycle-a').members, [
+      String(users.get('support1@example.org')!.attributes.externalId),
+    ]);
   });
 
   test('no group filter: no groups', async () => {
@@ -177,7 +260,10 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
   });
 
   test('a filter that matches nothing gives an empty snapshot (the sync refuses an empty source)', async () => {
-    const snapshot = await readLdapSource({ ...settings, userFilter: '(uid=nobody-by-this-name)', groupFilter: '(cn=nothing-by-this-name)' }, { registry });
+    const snapshot = await readLdapSource(
+      { ...settings, userFilter: '(uid=nobody-by-this-name)', groupFilter: '(cn=nothing-by-this-name)' },
+      { registry },
+    );
     assert.deepEqual([snapshot.users, snapshot.groups, snapshot.problems], [[], [], []]);
     assert.match(snapshot.fingerprint, /^[0-9a-f]{64}$/);
   });
@@ -197,7 +283,12 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     const admin = new Client({ url: slapd.url });
     await admin.bind(slapd.adminDn, slapd.adminPassword);
     try {
-      await admin.modify(userDn('operations', 5), [new Change({ operation: 'replace', modification: new Attribute({ type: 'mail', values: ['ops.five@example.org'] }) })]);
+      await admin.modify(userDn('operations', 5), [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'mail', values: ['ops.five@example.org'] }),
+        }),
+      ]);
       await admin.modifyDN(userDn('operations', 5), `uid=operations5,ou=support,ou=people,${SUFFIX}`);
     } finally {
       await admin.unbind();
@@ -211,7 +302,12 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
   });
 
   test('StartTLS with the CA works; without it the error names the CA', async () => {
-    const tlsSettings = { ...settings, url: `ldap://localhost:${slapd.port}/${SUFFIX}`, startTls: true, groupFilter: '(cn=eng-core)' };
+    const tlsSettings = {
+      ...settings,
+      url: `ldap://localhost:${slapd.port}/${SUFFIX}`,
+      startTls: true,
+      groupFilter: '(cn=eng-core)',
+    };
     const snapshot = await readLdapSource({ ...tlsSettings, caFile: slapd.caFile! }, { registry });
     assert.equal(snapshot.users.length, USERS);
     await assert.rejects(readLdapSource(tlsSettings, { registry }), (e: unknown) => {
@@ -226,7 +322,10 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     const secure = { ...settings, url: `ldaps://127.0.0.1:${slapd.ldapsPort}/${SUFFIX}`, groupFilter: '(cn=eng-core)' };
     const snapshot = await readLdapSource({ ...secure, caFile: slapd.caFile! }, { registry });
     assert.equal(snapshot.users.length, USERS);
-    await assert.rejects(readLdapSource(secure, { registry }), (e: unknown) => e instanceof LdapTlsError && /CA/.test(e.message));
+    await assert.rejects(
+      readLdapSource(secure, { registry }),
+      (e: unknown) => e instanceof LdapTlsError && /CA/.test(e.message),
+    );
   });
 
   test('a wrong password: the error names the bind DN and the password, never the password given', async () => {
@@ -253,24 +352,30 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
 
   test('nothing on the port: the error names the host and port', async () => {
     const port = await freePort();
-    await assert.rejects(readLdapSource({ ...settings, url: `ldap://127.0.0.1:${port}/${SUFFIX}` }, { registry }), (e: unknown) => {
-      assert.ok(e instanceof LdapConnectionError, String(e));
-      assert.ok(!(e instanceof LdapTlsError));
-      assert.ok(e.message.includes(`127.0.0.1 port ${port}`), e.message);
-      return true;
-    });
+    await assert.rejects(
+      readLdapSource({ ...settings, url: `ldap://127.0.0.1:${port}/${SUFFIX}` }, { registry }),
+      (e: unknown) => {
+        assert.ok(e instanceof LdapConnectionError, String(e));
+        assert.ok(!(e instanceof LdapTlsError));
+        assert.ok(e.message.includes(`127.0.0.1 port ${port}`), e.message);
+        return true;
+      },
+    );
   });
 
   test('a connection dropped in the middle of the read throws, never a partial snapshot', async () => {
     // The proxy passes about a third of the users' bytes, then cuts.
     const proxy = await startCuttingProxy(slapd.port, 150_000);
     try {
-      await assert.rejects(readLdapSource({ ...settings, url: `${proxy.url}/${SUFFIX}` }, { registry }), (e: unknown) => {
-        assert.ok(e instanceof LdapReadError, String(e));
-        assert.ok(e.received > 0 && e.received < USERS, `read ${e.received} before the cut`);
-        assert.match(e.message, /connection .* was lost/);
-        return true;
-      });
+      await assert.rejects(
+        readLdapSource({ ...settings, url: `${proxy.url}/${SUFFIX}` }, { registry }),
+        (e: unknown) => {
+          assert.ok(e instanceof LdapReadError, String(e));
+          assert.ok(e.received > 0 && e.received < USERS, `read ${e.received} before the cut`);
+          assert.match(e.message, /connection .* was lost/);
+          return true;
+        },
+      );
       assert.equal(proxy.cuts, 1);
     } finally {
       await proxy.close();
@@ -282,8 +387,16 @@ describe('LDAP source: a server without TLS', { timeout: 60_000 }, () => {
   test('StartTLS asked for and refused: the error says so', async () => {
     const slapd = await startSlapd({ ldif: `dn: ou=people,${SUFFIX}\nobjectClass: organizationalUnit\nou: people\n` });
     try {
-      const settings: LdapSourceSettings = { url: `${slapd.url}/${SUFFIX}`, bindDn: slapd.readerDn, password: slapd.readerPassword, startTls: true };
-      await assert.rejects(readLdapSource(settings, { registry }), (e: unknown) => e instanceof LdapTlsError && /refused StartTLS/.test(e.message));
+      const settings: LdapSourceSettings = {
+        url: `${slapd.url}/${SUFFIX}`,
+        bindDn: slapd.readerDn,
+        password: slapd.readerPassword,
+        startTls: true,
+      };
+      await assert.rejects(
+        readLdapSource(settings, { registry }),
+        (e: unknown) => e instanceof LdapTlsError && /refused StartTLS/.test(e.message),
+      );
       // Without StartTLS (allowed on the loopback) the same server reads, and has no users.
       assert.deepEqual((await readLdapSource({ ...settings, startTls: undefined }, { registry })).users, []);
     } finally {
@@ -296,7 +409,12 @@ describe('LDAP source: the server stops in the middle of the read', { timeout: 1
   test('slapd killed while paging: throws', async () => {
     const slapd = await startSlapd({ sizeLimit: 100, ldif: directoryLdif() });
     try {
-      const settings: LdapSourceSettings = { url: `${slapd.url}/${SUFFIX}`, bindDn: slapd.readerDn, password: slapd.readerPassword, pageSize: 100 };
+      const settings: LdapSourceSettings = {
+        url: `${slapd.url}/${SUFFIX}`,
+        bindDn: slapd.readerDn,
+        password: slapd.readerPassword,
+        pageSize: 100,
+      };
       let killed: Promise<void> | undefined;
       await assert.rejects(
         readLdapSource(settings, {
@@ -314,4 +432,3 @@ describe('LDAP source: the server stops in the middle of the read', { timeout: 1
     }
   });
 });
-

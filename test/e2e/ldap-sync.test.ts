@@ -33,12 +33,26 @@ function directoryLdif(): string {
   for (const ou of OUS) {
     entry(`dn: ou=${ou},ou=people,${SUFFIX}`, 'objectClass: organizationalUnit', `ou: ${ou}`);
     for (let i = 0; i < PER_OU; i++) {
-      entry(`dn: ${userDn(ou, i)}`, 'objectClass: inetOrgPerson', `uid: ${ou}${i}`, `cn: ${ou} person ${i}`, `givenName: Given${i}`, `sn: ${ou}-${i}`, `mail: ${ou}${i}@example.org`, `title: Staff`);
+      entry(
+        `dn: ${userDn(ou, i)}`,
+        'objectClass: inetOrgPerson',
+        `uid: ${ou}${i}`,
+        `cn: ${ou} person ${i}`,
+        `givenName: Given${i}`,
+        `sn: ${ou}-${i}`,
+        `mail: ${ou}${i}@example.org`,
+        `title: Staff`,
+      );
     }
   }
   // No mail and no uid: no userName; left out, named by its DN, the rest proceeds.
   entry(`dn: cn=no address,ou=sales,ou=people,${SUFFIX}`, 'objectClass: inetOrgPerson', 'cn: no address', 'sn: nobody');
-  entry(`dn: cn=eng-core,ou=groups,${SUFFIX}`, 'objectClass: groupOfNames', 'cn: eng-core', ...[0, 1, 2].map((i) => `member: ${userDn('engineering', i)}`));
+  entry(
+    `dn: cn=eng-core,ou=groups,${SUFFIX}`,
+    'objectClass: groupOfNames',
+    'cn: eng-core',
+    ...[0, 1, 2].map((i) => `member: ${userDn('engineering', i)}`),
+  );
   return out.join('\n');
 }
 
@@ -66,14 +80,19 @@ const sync = (args: string[], extra: Record<string, string> = {}): Promise<RunRe
 const planJson = async (args: string[], extra?: Record<string, string>) => {
   const r = await sync(['plan', ...args, '--json'], extra);
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { summary: Record<string, number>; changes: Array<{ kind: string; userName?: string }>; problems: Array<{ origin: { file: string } }> };
+  return JSON.parse(r.stdout) as {
+    summary: Record<string, number>;
+    changes: Array<{ kind: string; userName?: string }>;
+    problems: Array<{ origin: { file: string } }>;
+  };
 };
 const targetUsers = async (): Promise<Json[]> => {
   const r = await serve.request('GET', '/Users?count=1000');
   assert.equal(r.status, 200);
   return r.body.Resources as Json[];
 };
-const userNamed = async (userName: string): Promise<Json | undefined> => (await targetUsers()).find((u: Json) => u.userName === userName);
+const userNamed = async (userName: string): Promise<Json | undefined> =>
+  (await targetUsers()).find((u: Json) => u.userName === userName);
 
 async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client({ url: slapd.url });
@@ -129,7 +148,10 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     };
     walk(dir);
     assert.ok(seen.length > 0, 'the history has files');
-    assert.ok(seen.some((t) => t.includes(slapd.url)), 'the history names the directory');
+    assert.ok(
+      seen.some((t) => t.includes(slapd.url)),
+      'the history names the directory',
+    );
     assert.ok(!seen.some((t) => t.includes(slapd.readerPassword)), 'the password is nowhere in the history');
   });
 
@@ -138,7 +160,12 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     await admin(async (c) => {
       // Rename: a new uid (the RDN) and a new address.
       await c.modifyDN(userDn('sales', 3), `uid=sales3-renamed`);
-      await c.modify(`uid=sales3-renamed,ou=sales,ou=people,${SUFFIX}`, [new Change({ operation: 'replace', modification: new Attribute({ type: 'mail', values: ['sales3-renamed@example.org'] }) })]);
+      await c.modify(`uid=sales3-renamed,ou=sales,ou=people,${SUFFIX}`, [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'mail', values: ['sales3-renamed@example.org'] }),
+        }),
+      ]);
       // Move: another OU, same person.
       await c.modifyDN(userDn('engineering', 5), `uid=engineering5,ou=sales,ou=people,${SUFFIX}`);
     });
@@ -146,7 +173,10 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     assert.equal(plan.summary.create, 0, JSON.stringify(plan.changes));
     assert.equal(plan.summary.deactivate, 0);
     assert.equal(plan.summary.delete, 0);
-    assert.deepEqual(plan.changes.map((c) => c.kind), ['update-user']);
+    assert.deepEqual(
+      plan.changes.map((c) => c.kind),
+      ['update-user'],
+    );
     const run = await sync(['run', ...ldapArgs(), '--yes']);
     assert.equal(run.code, 0, run.stderr);
     const after = await userNamed('sales3-renamed@example.org');
@@ -157,7 +187,12 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
 
   test('a disabled account and a removed entry are deactivated', async () => {
     await admin(async (c) => {
-      await c.modify(userDn('sales', 7), [new Change({ operation: 'add', modification: new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] }) })]);
+      await c.modify(userDn('sales', 7), [
+        new Change({
+          operation: 'add',
+          modification: new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] }),
+        }),
+      ]);
       await c.del(userDn('sales', 8));
     });
     const run = await sync(['run', ...ldapArgs(), '--yes']);
@@ -172,7 +207,17 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     // The password from a file this time (its first line).
     const file = join(home.dir, 'ldap-password');
     writeFileSync(file, `${slapd.readerPassword}\n`, { mode: 0o600 });
-    const args = (filter: string) => ['--source', `${slapd.url}/${SUFFIX}`, '--ldap-bind-dn', slapd.readerDn, '--ldap-password-file', file, '--ldap-user-filter', filter, '--yes'];
+    const args = (filter: string) => [
+      '--source',
+      `${slapd.url}/${SUFFIX}`,
+      '--ldap-bind-dn',
+      slapd.readerDn,
+      '--ldap-password-file',
+      file,
+      '--ldap-user-filter',
+      filter,
+      '--yes',
+    ];
     const empty = await sync(['run', ...args('(uid=nobody-at-all)')], { [PASSWORD_VAR]: '' });
     assert.equal(empty.code, 7, empty.stderr);
     assert.match(empty.stderr, /no users|empty/i);
@@ -201,7 +246,15 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
   });
 
   test('the directory down: exit 6', async () => {
-    const r = await sync(['plan', '--source', `ldap://127.0.0.1:1/${SUFFIX}`, '--ldap-bind-dn', slapd.readerDn, '--ldap-password-env', PASSWORD_VAR]);
+    const r = await sync([
+      'plan',
+      '--source',
+      `ldap://127.0.0.1:1/${SUFFIX}`,
+      '--ldap-bind-dn',
+      slapd.readerDn,
+      '--ldap-password-env',
+      PASSWORD_VAR,
+    ]);
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, /cannot reach the directory at ldap:\/\/127\.0\.0\.1:1/);
   });
@@ -224,24 +277,55 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
         '',
       ].join('\n'),
     );
-    await admin((c) => c.modify(userDn('engineering', 9), [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Lead'] }) })]));
+    await admin((c) =>
+      c.modify(userDn('engineering', 9), [
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Lead'] }) }),
+      ]),
+    );
     const plan = await planJson(['--config', config]);
-    assert.deepEqual(plan.changes.map((c) => c.kind), ['update-user'], JSON.stringify(plan.changes));
+    assert.deepEqual(
+      plan.changes.map((c) => c.kind),
+      ['update-user'],
+      JSON.stringify(plan.changes),
+    );
     const run = await sync(['run', '--config', config, '--yes']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((await userNamed('engineering9@example.org'))?.title, 'Lead');
     assert.equal((await planJson(['--config', config])).changes.length, 0);
     // A flag beats the file: a user filter that leaves out the sales OU makes its users missing.
-    const narrowed = await planJson(['--config', config, '--ldap-user-filter', '(&(objectClass=inetOrgPerson)(mail=engineering*))', '--max-deletes', '100%']);
+    const narrowed = await planJson([
+      '--config',
+      config,
+      '--ldap-user-filter',
+      '(&(objectClass=inetOrgPerson)(mail=engineering*))',
+      '--max-deletes',
+      '100%',
+    ]);
     assert.ok((narrowed.summary.deactivate ?? 0) > 0, 'the command line filter was used');
   });
 
   test('a config with a password: key: exit 2 naming file:line:key, nothing read', async () => {
     const config = join(home.dir, 'secret.yaml');
-    writeFileSync(config, ['source:', '  ldap:', `    url: ${slapd.url}`, `    bindDn: ${slapd.readerDn}`, '    password: hunter2', `    baseDn: ${SUFFIX}`, ''].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'source:',
+        '  ldap:',
+        `    url: ${slapd.url}`,
+        `    bindDn: ${slapd.readerDn}`,
+        '    password: hunter2',
+        `    baseDn: ${SUFFIX}`,
+        '',
+      ].join('\n'),
+    );
     const r = await sync(['plan', '--config', config]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: source\\.ldap\\.password: a secret is never written in the config file`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: source\\.ldap\\.password: a secret is never written in the config file`,
+      ),
+    );
     assert.ok(!r.stderr.includes('hunter2'));
   });
 });
@@ -255,7 +339,11 @@ describe('sync from LDAP over TLS (StartTLS and ldaps://, a CA made by the test)
     tlsSlapd = await startSlapd({ tls: true, ldif: directoryLdif() });
     target = await startServe({ token: TOKEN });
     tlsHome = tempHome();
-    tlsEnv = { ...serverEnv(target.url, TOKEN, tlsHome), SCIMCTL_DATA_DIR: join(tlsHome.dir, 'data'), [PASSWORD_VAR]: tlsSlapd.readerPassword };
+    tlsEnv = {
+      ...serverEnv(target.url, TOKEN, tlsHome),
+      SCIMCTL_DATA_DIR: join(tlsHome.dir, 'data'),
+      [PASSWORD_VAR]: tlsSlapd.readerPassword,
+    };
   });
   after(async () => {
     await target?.stop();
@@ -266,7 +354,10 @@ describe('sync from LDAP over TLS (StartTLS and ldaps://, a CA made by the test)
   const bind = () => ['--ldap-bind-dn', tlsSlapd.readerDn, '--ldap-password-env', PASSWORD_VAR];
 
   test('StartTLS without the CA: the error names --ldap-ca, nothing is written', async () => {
-    const r = await runCli(['sync', 'run', '--source', `${tlsSlapd.url}/${SUFFIX}`, ...bind(), '--ldap-start-tls', '--yes'], { env: tlsEnv, timeoutMs: 120_000 });
+    const r = await runCli(
+      ['sync', 'run', '--source', `${tlsSlapd.url}/${SUFFIX}`, ...bind(), '--ldap-start-tls', '--yes'],
+      { env: tlsEnv, timeoutMs: 120_000 },
+    );
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, /TLS with ldap:\/\/127\.0\.0\.1:\d+ failed/);
     assert.match(r.stderr, /--ldap-ca/);
@@ -275,11 +366,40 @@ describe('sync from LDAP over TLS (StartTLS and ldaps://, a CA made by the test)
   });
 
   test('StartTLS and ldaps:// with --ldap-ca read the directory', async () => {
-    const startTls = await runCli(['sync', 'plan', '--source', `${tlsSlapd.url}/${SUFFIX}`, ...bind(), '--ldap-start-tls', '--ldap-ca', tlsSlapd.caFile!, '--json'], { env: tlsEnv, timeoutMs: 120_000 });
+    const startTls = await runCli(
+      [
+        'sync',
+        'plan',
+        '--source',
+        `${tlsSlapd.url}/${SUFFIX}`,
+        ...bind(),
+        '--ldap-start-tls',
+        '--ldap-ca',
+        tlsSlapd.caFile!,
+        '--json',
+      ],
+      { env: tlsEnv, timeoutMs: 120_000 },
+    );
     assert.equal(startTls.code, 0, startTls.stderr);
     assert.equal(JSON.parse(startTls.stdout).summary.create, OUS.length * PER_OU);
-    const ldaps = await runCli(['sync', 'plan', '--source', `${tlsSlapd.ldapsUrl}/${encodeURIComponent(SUFFIX)}`, ...bind(), '--ldap-ca', tlsSlapd.caFile!, '--json'], { env: tlsEnv, timeoutMs: 120_000 });
+    const ldaps = await runCli(
+      [
+        'sync',
+        'plan',
+        '--source',
+        `${tlsSlapd.ldapsUrl}/${encodeURIComponent(SUFFIX)}`,
+        ...bind(),
+        '--ldap-ca',
+        tlsSlapd.caFile!,
+        '--json',
+      ],
+      { env: tlsEnv, timeoutMs: 120_000 },
+    );
     assert.equal(ldaps.code, 0, ldaps.stderr);
-    assert.equal(JSON.parse(ldaps.stdout).summary.create, OUS.length * PER_OU, 'the base DN percent-decoded from the URL');
+    assert.equal(
+      JSON.parse(ldaps.stdout).summary.create,
+      OUS.length * PER_OU,
+      'the base DN percent-decoded from the URL',
+    );
   });
 });

@@ -49,7 +49,8 @@ describe('a target whose /Schemas is partial', () => {
     home = tempHome();
     // Run history and sync state stay in the test's own folder.
     env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
-    // Seeded through the CLI, straight to the server (its whole schema): users with addresses[work].primary, in group Staff.
+    // Seeded through the CLI, straight to the server (its whole schema): users with addresses[work].primary, in group
+    // Staff.
     seedHome = tempHome();
     const seedEnv = { ...serverEnv(serve.url, TOKEN, seedHome), SCIMCTL_DATA_DIR: join(seedHome.dir, 'data') };
     const seeded = await runCli(['sync', 'run', '--yes', '--source', file('seed.json', USERS)], { env: seedEnv });
@@ -65,11 +66,17 @@ describe('a target whose /Schemas is partial', () => {
   });
 
   test('the proxy serves a User schema without groups, photos and addresses.primary; the users carry addresses[work].primary', async () => {
-    const schemas = (await (await fetch(`${proxy.url}/Schemas`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Json;
+    const schemas = (await (
+      await fetch(`${proxy.url}/Schemas`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as Json;
     const user = (schemas.Resources as Json[]).find((s) => s.id === URN.user);
     const names = (user.attributes as Json[]).map((a) => a.name);
     assert.ok(!names.includes('groups') && !names.includes('photos') && names.includes('addresses'));
-    assert.ok(!(user.attributes as Json[]).find((a) => a.name === 'addresses').subAttributes.some((s: Json) => s.name === 'primary'));
+    assert.ok(
+      !(user.attributes as Json[])
+        .find((a) => a.name === 'addresses')
+        .subAttributes.some((s: Json) => s.name === 'primary'),
+    );
     assert.equal((await upstreamUser('user1@example.com')).addresses[0].primary, true);
   });
 
@@ -80,7 +87,10 @@ describe('a target whose /Schemas is partial', () => {
     const body = JSON.parse(readFileSync(out, 'utf8')) as Json;
     exported = (Array.isArray(body) ? body : body.Resources) as Json[];
     assert.equal(exported.length, USERS.length);
-    assert.ok(exported.every((u) => u.addresses?.[0]?.primary === true && u.groups?.some((g: Json) => g.display === 'Staff')), JSON.stringify(exported[0]));
+    assert.ok(
+      exported.every((u) => u.addresses?.[0]?.primary === true && u.groups?.some((g: Json) => g.display === 'Staff')),
+      JSON.stringify(exported[0]),
+    );
 
     const plan = await runCli(['sync', 'plan', '--source', out], { env });
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
@@ -110,29 +120,44 @@ describe('a target whose /Schemas is partial', () => {
     const plan = await runCli(['sync', 'plan', '--source', file('sales.json', users)], { env });
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /\+ create group Sales/);
-    for (const u of USERS) assert.match(plan.stdout, new RegExp(`\\+ add ${u.userName.replace(/\./g, '\\.')} to group Sales`));
+    for (const u of USERS)
+      assert.match(plan.stdout, new RegExp(`\\+ add ${u.userName.replace(/\./g, '\\.')} to group Sales`));
     assert.doesNotMatch(plan.stderr, /unknown attribute|warning/);
   });
 
   test('photos, which the target neither declares nor has on any user: left out, with one warning and its count', async () => {
-    const users = exported.map((u) => ({ ...u, photos: [{ value: `https://example.com/${u.userName}.png`, type: 'photo' }] }));
+    const users = exported.map((u) => ({
+      ...u,
+      photos: [{ value: `https://example.com/${u.userName}.png`, type: 'photo' }],
+    }));
     const plan = await runCli(['sync', 'plan', '--source', file('photos.json', users)], { env });
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
     const warnings = plan.stderr.split('\n').filter((l) => l.includes('warning:'));
-    assert.deepEqual(warnings, [`scimctl: warning: photos: the target's /Schemas does not declare it; ${USERS.length} records; left out — --strict-schema makes this an error`]);
+    assert.deepEqual(warnings, [
+      `scimctl: warning: photos: the target's /Schemas does not declare it; ${USERS.length} records; left out — --strict-schema makes this an error`,
+    ]);
     assert.match(plan.stdout, /No changes: the target matches the source\./);
     assert.doesNotMatch(plan.stdout, /photos/);
   });
 
   test('--strict-schema: the same source is an input error, told once, and nothing is written', async () => {
-    const users = exported.map((u) => ({ ...u, title: 'Changed', photos: [{ value: `https://example.com/${u.userName}.png`, type: 'photo' }] }));
+    const users = exported.map((u) => ({
+      ...u,
+      title: 'Changed',
+      photos: [{ value: `https://example.com/${u.userName}.png`, type: 'photo' }],
+    }));
     const source = file('strict.json', users);
     const r = await runCli(['sync', 'run', '--yes', '--strict-schema', '--source', source], { env });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, new RegExp(`error: ${USERS.length} problems in the input; nothing was written:`));
     const told = r.stderr.split('\n').filter((l) => l.includes("the target's /Schemas does not declare it"));
     assert.equal(told.length, 1, r.stderr);
-    assert.match(told[0]!, new RegExp(`column "photos": the target's /Schemas does not declare it, and no user of the target has it \\(--strict-schema\\): ${USERS.length} records, e\\.g\\. .*strict\\.json:\\d+, .*strict\\.json:\\d+, .*strict\\.json:\\d+$`));
+    assert.match(
+      told[0]!,
+      new RegExp(
+        `column "photos": the target's /Schemas does not declare it, and no user of the target has it \\(--strict-schema\\): ${USERS.length} records, e\\.g\\. .*strict\\.json:\\d+, .*strict\\.json:\\d+, .*strict\\.json:\\d+$`,
+      ),
+    );
     assert.equal(r.stdout, '');
     for (const u of USERS) {
       const now = await upstreamUser(u.userName);
@@ -141,11 +166,17 @@ describe('a target whose /Schemas is partial', () => {
     }
     // The run log keeps every problem (run ids go by the second: find the run by what it was).
     const list = await runCli(['runs', 'list', '--json'], { env });
-    const failed = (JSON.parse(list.stdout) as Array<{ id: string; command: string; status: string }>).filter((x) => x.command === 'sync run' && x.status === 'failed');
+    const failed = (JSON.parse(list.stdout) as Array<{ id: string; command: string; status: string }>).filter(
+      (x) => x.command === 'sync run' && x.status === 'failed',
+    );
     assert.equal(failed.length, 1, list.stdout);
     const log = await runCli(['runs', 'log', failed[0]!.id], { env });
     assert.equal(log.code, 0, log.stderr);
-    assert.equal(log.stdout.split('\n').filter((l) => /strict\.json:\d+: column "photos"/.test(l)).length, USERS.length, log.stdout);
+    assert.equal(
+      log.stdout.split('\n').filter((l) => /strict\.json:\d+: column "photos"/.test(l)).length,
+      USERS.length,
+      log.stdout,
+    );
   });
 
   test('a name neither the target nor RFC 7643 knows is still an error, each kind told once with its count', async () => {
@@ -154,6 +185,9 @@ describe('a target whose /Schemas is partial', () => {
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const told = r.stderr.split('\n').filter((l) => l.includes('titel'));
     assert.equal(told.length, 1, r.stderr);
-    assert.match(told[0]!, new RegExp(`field "titel": unknown attribute; valid: title, .*: ${USERS.length} records, e\\.g\\. `));
+    assert.match(
+      told[0]!,
+      new RegExp(`field "titel": unknown attribute; valid: title, .*: ${USERS.length} records, e\\.g\\. `),
+    );
   });
 });

@@ -77,7 +77,9 @@ async function upstreamState(): Promise<string> {
   const read = async (what: 'Users' | 'Groups') => {
     const res = await serve!.request('GET', `/${what}${qs({ startIndex: 1, count: 1000 })}`);
     assert.equal(res.status, 200);
-    return (res.body.Resources as Json[]).map((r) => ({ id: r.id, version: r.meta?.version, members: r.members?.length })).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    return (res.body.Resources as Json[])
+      .map((r) => ({ id: r.id, version: r.meta?.version, members: r.members?.length }))
+      .sort((a, b) => String(a.id).localeCompare(String(b.id)));
   };
   return JSON.stringify({ users: await read('Users'), groups: await read('Groups') });
 }
@@ -85,7 +87,10 @@ async function upstreamState(): Promise<string> {
 /** The throwaway resources the write probe makes, as the upstream has them (none, when it cleaned up). */
 async function probeLeftovers(): Promise<string[]> {
   const left: string[] = [];
-  for (const [what, attr] of [['Users', 'userName'], ['Groups', 'displayName']] as const) {
+  for (const [what, attr] of [
+    ['Users', 'userName'],
+    ['Groups', 'displayName'],
+  ] as const) {
     const res = await serve!.request('GET', `/${what}${qs({ filter: `${attr} sw "scimctl-probe-"` })}`);
     assert.equal(res.status, 200);
     for (const r of res.body.Resources as Json[]) left.push(`${what} ${r.id} ${r[attr]}`);
@@ -102,7 +107,26 @@ describe('profile test: a compatibility report', () => {
     assert.equal(all[0]!.capability, 'connection');
     assert.match(row(all, 'connection').does, /reads \/Users with these credentials \(6 users\)/);
     assert.equal(row(all, 'ServiceProviderConfig').status, 'ok');
-    for (const f of ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr', 'and', 'or', 'not', 'parentheses', 'valuePath', 'boolean', 'extension', 'meta']) {
+    for (const f of [
+      'eq',
+      'ne',
+      'co',
+      'sw',
+      'ew',
+      'gt',
+      'ge',
+      'lt',
+      'le',
+      'pr',
+      'and',
+      'or',
+      'not',
+      'parentheses',
+      'valuePath',
+      'boolean',
+      'extension',
+      'meta',
+    ]) {
       const filterRow = row(all, `filter /Users ${f}`);
       assert.equal(filterRow.status, 'ok', `${f}: ${filterRow.does}`);
       assert.equal(filterRow.adapts, 'sent to the server');
@@ -123,7 +147,10 @@ describe('profile test: a compatibility report', () => {
     assert.equal(report.usable, true);
     assert.equal(report.capabilities.source, 'discovered');
     assert.equal(report.learned.filters['/Users'].sw, 'works');
-    assert.ok(Array.isArray(report.findings) && report.findings.some((f: Json) => f.capability === 'filter /Users sw' && f.verdict === 'works' && f.detail));
+    assert.ok(
+      Array.isArray(report.findings) &&
+        report.findings.some((f: Json) => f.capability === 'filter /Users sw' && f.verdict === 'works' && f.detail),
+    );
   });
 
   test('on a terminal: a table of capability, status, what the target does, how scimctl adapts', async () => {
@@ -134,14 +161,30 @@ describe('profile test: a compatibility report', () => {
     assert.match(out, /CAPABILITY\s+STATUS\s+WHAT THE TARGET DOES\s+HOW SCIMCTL ADAPTS/);
     assert.match(out, /filter \/Users sw\s+ok\s+answers correctly\s+sent to the server/);
     // Progress redraws end in \r; every line of the table fits.
-    assert.ok(out.split(/\r?\n|\r/).every((line) => line.length <= 120), 'lines fit the terminal');
+    assert.ok(
+      out.split(/\r?\n|\r/).every((line) => line.length <= 120),
+      'lines fit the terminal',
+    );
   });
 
   test('--write-probe against scimctl serve: every write works and nothing is left behind', async () => {
     const r = await profileTest(serve!.url, ['--write-probe']);
     assert.equal(r.code, 0, r.stderr);
     const all = rows(r.stdout);
-    for (const c of ['create', 'PATCH', 'PUT', 'If-Match', 'member add', 'member removal (filter form)', 'member removal (value form)', 'members readable', 'attributes kept', 'Bulk', 'concurrent writes', 'cleanup']) {
+    for (const c of [
+      'create',
+      'PATCH',
+      'PUT',
+      'If-Match',
+      'member add',
+      'member removal (filter form)',
+      'member removal (value form)',
+      'members readable',
+      'attributes kept',
+      'Bulk',
+      'concurrent writes',
+      'cleanup',
+    ]) {
       assert.equal(row(all, c).status, 'ok', `${c}: ${row(all, c).does}`);
     }
     assert.match(row(all, 'If-Match').does, /412/);
@@ -163,10 +206,16 @@ describe('profile test: a compatibility report', () => {
     assert.equal(row(all, 'filter /Users eq').status, 'ok');
     assert.match(row(all, 'filter /Users eq').adapts, /although ServiceProviderConfig says filter.supported=false/);
     assert.match(row(all, 'filter /Users sw').does, /answers wrongly/);
-    assert.match(row(all, 'filter (ServiceProviderConfig)').does, /says filter.supported=false, yet some work: eq on \/Users/);
+    assert.match(
+      row(all, 'filter (ServiceProviderConfig)').does,
+      /says filter.supported=false, yet some work: eq on \/Users/,
+    );
 
-    // The profile's later commands use what was found: the group is found although the target answers the filter with nothing.
-    const groups = await runCli(['groups', 'list', '--filter', 'displayName eq "Engineering"'], { env: serverEnv(proxy.url, TOKEN, r.home) });
+    // The profile's later commands use what was found: the group is found although the target answers the filter with
+    // nothing.
+    const groups = await runCli(['groups', 'list', '--filter', 'displayName eq "Engineering"'], {
+      env: serverEnv(proxy.url, TOKEN, r.home),
+    });
     assert.equal(groups.code, 0, groups.stderr);
     assert.match(groups.stdout, /\tEngineering\t/);
     assert.match(groups.stderr, /listing and filtering on this side/);
@@ -177,10 +226,16 @@ describe('profile test: a compatibility report', () => {
     const r = await profileTest(proxy.url);
     assert.equal(r.code, 0, r.stderr);
     const all = rows(r.stdout);
-    for (const f of ['pr', 'not', 'parentheses', 'boolean']) assert.match(row(all, `filter /Users ${f}`).does, /refused \(400 invalidFilter\)/, f);
-    for (const f of ['extension', 'meta']) assert.match(row(all, `filter /Users ${f}`).does, /answers wrongly: 200 with nothing/, f);
-    for (const f of ['eq', 'co', 'sw', 'and', 'or', 'valuePath']) assert.equal(row(all, `filter /Users ${f}`).status, 'ok', f);
-    assert.match(row(all, 'filter (ServiceProviderConfig)').does, /says filters are supported, but pr, parentheses, not, boolean, extension, meta fail on \/Users/);
+    for (const f of ['pr', 'not', 'parentheses', 'boolean'])
+      assert.match(row(all, `filter /Users ${f}`).does, /refused \(400 invalidFilter\)/, f);
+    for (const f of ['extension', 'meta'])
+      assert.match(row(all, `filter /Users ${f}`).does, /answers wrongly: 200 with nothing/, f);
+    for (const f of ['eq', 'co', 'sw', 'and', 'or', 'valuePath'])
+      assert.equal(row(all, `filter /Users ${f}`).status, 'ok', f);
+    assert.match(
+      row(all, 'filter (ServiceProviderConfig)').does,
+      /says filters are supported, but pr, parentheses, not, boolean, extension, meta fail on \/Users/,
+    );
 
     // Learned, not rediscovered: the next filter with `pr` goes straight to client-side evaluation.
     const users = await runCli(['users', 'list', '--filter', 'title pr'], { env: serverEnv(proxy.url, TOKEN, r.home) });
@@ -204,7 +259,10 @@ describe('profile test: a compatibility report', () => {
     assert.equal(row(all, 'member removal (value form)').status, 'ok');
     assert.match(row(all, "users' groups").does, /without a groups attribute/);
     assert.deepEqual(await probeLeftovers(), []);
-    const json = JSON.parse((await runCli(['profile', 'test', '--json', '--write-probe'], { env: serverEnv(proxy.url, TOKEN, r.home) })).stdout) as Json;
+    const json = JSON.parse(
+      (await runCli(['profile', 'test', '--json', '--write-probe'], { env: serverEnv(proxy.url, TOKEN, r.home) }))
+        .stdout,
+    ) as Json;
     assert.equal(json.learned.membersReadable, false);
     assert.equal(json.capabilities.memberRemoval, 'value');
     assert.deepEqual(await probeLeftovers(), []);
@@ -220,7 +278,10 @@ describe('profile test: a compatibility report', () => {
     assert.match(row(all, 'attribute emails.type').does, /^dropped/);
     assert.match(row(all, 'attribute photos').does, /^dropped/);
     assert.match(row(all, 'PUT').does, /clears externalId/);
-    assert.equal(all.some((x) => x.capability === 'attributes kept'), false);
+    assert.equal(
+      all.some((x) => x.capability === 'attributes kept'),
+      false,
+    );
     assert.deepEqual(await probeLeftovers(), []);
   });
 
@@ -231,7 +292,8 @@ describe('profile test: a compatibility report', () => {
     const all = rows(r.stdout);
     const schemas = row(all, 'Schemas');
     assert.equal(schemas.status, 'adapted');
-    for (const a of ['User.groups', 'User.photos', 'User.x509Certificates', 'User.addresses.primary']) assert.ok(schemas.does.includes(a), `${a} in ${schemas.does}`);
+    for (const a of ['User.groups', 'User.photos', 'User.x509Certificates', 'User.addresses.primary'])
+      assert.ok(schemas.does.includes(a), `${a} in ${schemas.does}`);
     assert.match(schemas.adapts, /RFC 7643/);
     assert.match(row(all, 'Schemas vs users').does, /groups/);
   });
@@ -273,8 +335,14 @@ describe('profile test: a compatibility report', () => {
             return;
           }
           const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'content-length', 'connection', 'accept-encoding'].includes(k)) headers[k] = v;
-          const answer = await fetch(`${target.origin}${req.url}`, { method: req.method, headers, body: chunks.length > 0 ? Buffer.concat(chunks) : undefined });
+          for (const [k, v] of Object.entries(req.headers))
+            if (typeof v === 'string' && !['host', 'content-length', 'connection', 'accept-encoding'].includes(k))
+              headers[k] = v;
+          const answer = await fetch(`${target.origin}${req.url}`, {
+            method: req.method,
+            headers,
+            body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+          });
           const out: Record<string, string> = {};
           answer.headers.forEach((v, k) => {
             if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) out[k] = v;
@@ -297,7 +365,10 @@ describe('profile test: a compatibility report', () => {
       assert.ok(cleanup.does.includes(`user ${id} "${userName}"`), cleanup.does);
       assert.ok(r.stderr.includes(`left behind on the target: user ${id} "${userName}" (DELETE failed`), r.stderr);
       // The group went.
-      assert.equal(left.some((l) => l.startsWith('Groups')), false);
+      assert.equal(
+        left.some((l) => l.startsWith('Groups')),
+        false,
+      );
       assert.equal((await serve!.request('DELETE', `/Users/${id}`)).status, 204);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -310,7 +381,9 @@ describe('profile test: a compatibility report', () => {
     const bad = await runCli(['profile', 'test'], { env: { ...serverEnv(serve!.url, 'not-the-token', h) } });
     assert.equal(bad.code, 4, bad.stderr);
     assert.equal(bad.stdout, '');
-    const down = await runCli(['profile', 'test', '--retries', '0'], { env: serverEnv('http://127.0.0.1:9/scim/v2', TOKEN, h) });
+    const down = await runCli(['profile', 'test', '--retries', '0'], {
+      env: serverEnv('http://127.0.0.1:9/scim/v2', TOKEN, h),
+    });
     assert.equal(down.code, 6, down.stderr);
     assert.equal(down.stdout, '');
   });

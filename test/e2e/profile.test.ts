@@ -22,7 +22,10 @@ function freshHome(): ReturnType<typeof tempHome> {
 
 /** Adds the profile "prod" for the shared server, token given on stdin: the current profile afterwards. */
 async function addProd(home: ReturnType<typeof tempHome>) {
-  return runCli(['profile', 'add', 'prod', '--url', server.url, '--token-stdin'], { env: home.env, input: `${TOKEN}\n` });
+  return runCli(['profile', 'add', 'prod', '--url', server.url, '--token-stdin'], {
+    env: home.env,
+    input: `${TOKEN}\n`,
+  });
 }
 
 before(async () => {
@@ -44,7 +47,12 @@ describe('profiles', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.ok(readFileSync(file, 'utf8').includes(TOKEN));
 
-    for (const args of [['profile', 'show'], ['profile', 'show', 'prod', '--json'], ['profile', 'list'], ['profile', 'list', '--json']]) {
+    for (const args of [
+      ['profile', 'show'],
+      ['profile', 'show', 'prod', '--json'],
+      ['profile', 'list'],
+      ['profile', 'list', '--json'],
+    ]) {
       const r = await runCli(args, { env: home.env });
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes(TOKEN) && !r.stderr.includes(TOKEN), `${args.join(' ')} leaked the token`);
@@ -67,14 +75,19 @@ describe('profiles', () => {
     assert.match(t.stderr, /http:\/\/127\.0\.0\.1:\d+\/scim\/v2 \(profile prod\)/);
     assert.match(t.stdout, /^connection\tok\treads \/Users with these credentials \(12 users\)/m);
     assert.match(t.stdout, /^ServiceProviderConfig\tok\tpublished: PATCH, .*filter \(max \d+ results\)/m);
-    const json = JSON.parse((await runCli(['profile', 'test', 'prod', '--json'], { env: home.env })).stdout) as { profile: string; capabilities: { source: string } };
+    const json = JSON.parse((await runCli(['profile', 'test', 'prod', '--json'], { env: home.env })).stdout) as {
+      profile: string;
+      capabilities: { source: string };
+    };
     assert.equal(json.profile, 'prod');
     assert.equal(json.capabilities.source, 'discovered');
   });
 
   test('--token-env reads the token at run time; --profile picks a profile; use and remove', async () => {
     const home = freshHome();
-    const add = await runCli(['profile', 'add', 'staging', '--url', server.url, '--token-env', 'STAGING_SCIM_TOKEN'], { env: home.env });
+    const add = await runCli(['profile', 'add', 'staging', '--url', server.url, '--token-env', 'STAGING_SCIM_TOKEN'], {
+      env: home.env,
+    });
     assert.equal(add.code, 0, add.stderr);
     const missing = await runCli(['users', 'list', '--profile', 'staging'], { env: home.env });
     assert.equal(missing.code, 2);
@@ -93,12 +106,19 @@ describe('profiles', () => {
 
   test('add refuses plain http to another host, and a token given where a variable name belongs', async () => {
     const home = freshHome();
-    const insecure = await runCli(['profile', 'add', 'x', '--url', 'http://scim.example.com/v2', '--token-env', 'X'], { env: home.env });
+    const insecure = await runCli(['profile', 'add', 'x', '--url', 'http://scim.example.com/v2', '--token-env', 'X'], {
+      env: home.env,
+    });
     assert.equal(insecure.code, 2);
     assert.match(insecure.stderr, /--allow-insecure-http/);
-    const withFlag = await runCli(['profile', 'add', 'x', '--url', 'http://scim.example.com/v2', '--token-env', 'X', '--allow-insecure-http'], { env: home.env });
+    const withFlag = await runCli(
+      ['profile', 'add', 'x', '--url', 'http://scim.example.com/v2', '--token-env', 'X', '--allow-insecure-http'],
+      { env: home.env },
+    );
     assert.equal(withFlag.code, 0, withFlag.stderr);
-    const tokenAsName = await runCli(['profile', 'add', 'y', '--url', server.url, '--token-env', 'abc.def-ghi'], { env: home.env });
+    const tokenAsName = await runCli(['profile', 'add', 'y', '--url', server.url, '--token-env', 'abc.def-ghi'], {
+      env: home.env,
+    });
     assert.equal(tokenAsName.code, 2);
   });
 

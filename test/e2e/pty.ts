@@ -25,10 +25,15 @@ export interface PtyOptions {
 }
 
 /** Polls a condition until it holds, failing after a deadline with a description of what was awaited. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, describe: () => string = () => ''): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 10_000,
+  describe: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${describe() ? `\n${describe()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms${describe() ? `\n${describe()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
 }
@@ -109,7 +114,8 @@ export class PtyApp {
   lines(): string[] {
     const buffer = this.term.buffer.active;
     const out: string[] = [];
-    for (let i = 0; i < this.term.rows; i++) out.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
+    for (let i = 0; i < this.term.rows; i++)
+      out.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
     return out;
   }
 
@@ -140,7 +146,11 @@ export class PtyApp {
 
   /** Waits until the screen (parsed to the end) satisfies the predicate. */
   async waitForScreen(predicate: (screen: string, lines: string[]) => boolean, timeoutMs = 10_000): Promise<void> {
-    await waitFor(() => this.settled && predicate(this.screen(), this.lines()), timeoutMs, () => this.describe());
+    await waitFor(
+      () => this.settled && predicate(this.screen(), this.lines()),
+      timeoutMs,
+      () => this.describe(),
+    );
   }
 
   async waitForText(pattern: RegExp | string, timeoutMs = 10_000): Promise<void> {
@@ -149,10 +159,18 @@ export class PtyApp {
 
   /** Waits for the program to exit and for its last output to be parsed. */
   async waitForExit(timeoutMs = 10_000): Promise<PtyExit> {
-    await waitFor(() => this.exited !== undefined && this.settled, timeoutMs, () => this.describe());
+    await waitFor(
+      () => this.exited !== undefined && this.settled,
+      timeoutMs,
+      () => this.describe(),
+    );
     // The exit may race the last data event: one more round for output still in flight.
     await new Promise((resolve) => setImmediate(resolve));
-    await waitFor(() => this.settled, timeoutMs, () => this.describe());
+    await waitFor(
+      () => this.settled,
+      timeoutMs,
+      () => this.describe(),
+    );
     return this.exited!;
   }
 

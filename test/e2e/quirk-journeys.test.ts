@@ -52,7 +52,10 @@ const V2: SyncPerson[] = V1.filter((p) => p.externalId !== 'hr-1014' && p.extern
   return p;
 });
 
-/** A SCIM JSON source: each user carries `groups` (a membership statement), a displayName a lossy server would compute differently, and two typed e-mails. */
+/**
+ * A SCIM JSON source: each user carries `groups` (a membership statement), a displayName a lossy server would compute
+ * differently, and two typed e-mails.
+ */
 function sourceFile(people: SyncPerson[]): string {
   const Resources = people.map((p) => ({
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
@@ -68,7 +71,11 @@ function sourceFile(people: SyncPerson[]): string {
     active: true,
     groups: p.groups.map((g) => ({ display: g })),
   }));
-  return JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: Resources.length, Resources });
+  return JSON.stringify({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+    totalResults: Resources.length,
+    Resources,
+  });
 }
 
 /** A server behind the proxy: the truth is read from it directly. */
@@ -120,7 +127,8 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
     const json = async <T>(args: string[]): Promise<T> => JSON.parse((await ok([...args, '--json'])).stdout) as T;
 
     /** The truth: every user on the upstream, by userName. */
-    const upstreamUsers = async (): Promise<Map<string, Json>> => new Map((await upstreamUserList()).map((u) => [u.userName, u]));
+    const upstreamUsers = async (): Promise<Map<string, Json>> =>
+      new Map((await upstreamUserList()).map((u) => [u.userName, u]));
     const upstreamUserList = async (): Promise<Json[]> => {
       const all: Json[] = [];
       for (let start = 1; ; start += 50) {
@@ -156,7 +164,13 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
     test('bulk-create, then again: every user once, the second run creates nothing', async () => {
       const file = join(home.dir, 'people.csv');
       const header = `userName,name.givenName,name.familyName,emails[work].value,title,${ENTERPRISE}:department`;
-      writeFileSync(file, [header, ...PEOPLE.map((p) => `${p.userName},${p.given},${p.family},${p.userName},${p.title},${p.department}`)].join('\n') + '\n');
+      writeFileSync(
+        file,
+        [
+          header,
+          ...PEOPLE.map((p) => `${p.userName},${p.given},${p.family},${p.userName},${p.title},${p.department}`),
+        ].join('\n') + '\n',
+      );
       await ok(['users', 'bulk-create', file, '--concurrency', '4']);
       const users = await upstreamUsers();
       assert.deepEqual([...users.keys()].sort(), PEOPLE.map((p) => p.userName).sort());
@@ -173,13 +187,32 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
       assert.equal((await json<Json>(['users', 'get', 'PERSON07@example.com'])).userName, 'person07@example.com');
       assert.equal((await json<Json>(['users', 'get', 'person+5@example.com'])).name.givenName, 'Given5');
       const byEmail = await json<Json[]>(['users', 'search', '--email', 'person12@example.com']);
-      assert.deepEqual(byEmail.map((u) => u.userName), ['person12@example.com']);
-      const engineers = await json<Json[]>(['users', 'search', '--filter', 'title eq "engineer" and userName sw "person1"']);
-      assert.deepEqual(engineers.map((u) => u.userName).sort(), ['person12@example.com', 'person15@example.com', 'person18@example.com']);
-      const researchers = await json<Json[]>(['users', 'search', '--filter', `${ENTERPRISE}:department eq "Research" and not (title eq "Analyst")`]);
+      assert.deepEqual(
+        byEmail.map((u) => u.userName),
+        ['person12@example.com'],
+      );
+      const engineers = await json<Json[]>([
+        'users',
+        'search',
+        '--filter',
+        'title eq "engineer" and userName sw "person1"',
+      ]);
+      assert.deepEqual(engineers.map((u) => u.userName).sort(), [
+        'person12@example.com',
+        'person15@example.com',
+        'person18@example.com',
+      ]);
+      const researchers = await json<Json[]>([
+        'users',
+        'search',
+        '--filter',
+        `${ENTERPRISE}:department eq "Research" and not (title eq "Analyst")`,
+      ]);
       assert.deepEqual(
         researchers.map((u) => u.userName).sort(),
-        PEOPLE.filter((p) => p.department === 'Research' && p.title !== 'Analyst').map((p) => p.userName).sort(),
+        PEOPLE.filter((p) => p.department === 'Research' && p.title !== 'Analyst')
+          .map((p) => p.userName)
+          .sort(),
       );
     });
 
@@ -209,7 +242,14 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
 
     test('groups: create, add members, remove one: exactly the others remain', async () => {
       await ok(['groups', 'create', 'Interop Team']);
-      await ok(['groups', 'add-members', 'Interop Team', 'person04@example.com', 'person06@example.com', 'person08@example.com']);
+      await ok([
+        'groups',
+        'add-members',
+        'Interop Team',
+        'person04@example.com',
+        'person06@example.com',
+        'person08@example.com',
+      ]);
       await ok(['groups', 'remove-members', 'Interop Team', 'person06@example.com']);
       assert.deepEqual(await upstreamMembers('Interop Team'), ['person04@example.com', 'person08@example.com']);
     });
@@ -223,8 +263,18 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
       await ok(['sync', 'run', '--source', v1, '--yes']);
       let users = await upstreamUsers();
       for (const p of V1) assert.equal(users.get(p.userName)?.externalId ?? p.externalId, p.externalId, p.userName);
-      assert.deepEqual(await upstreamMembers('Sales'), V1.filter((p) => p.groups.includes('Sales')).map((p) => p.userName).sort());
-      assert.deepEqual(await upstreamMembers('Leads'), V1.filter((p) => p.groups.includes('Leads')).map((p) => p.userName).sort());
+      assert.deepEqual(
+        await upstreamMembers('Sales'),
+        V1.filter((p) => p.groups.includes('Sales'))
+          .map((p) => p.userName)
+          .sort(),
+      );
+      assert.deepEqual(
+        await upstreamMembers('Leads'),
+        V1.filter((p) => p.groups.includes('Leads'))
+          .map((p) => p.userName)
+          .sort(),
+      );
 
       const again = await cli(['sync', 'plan', '--source', v1, '--detailed-exitcode']);
       assert.equal(again.code, 0, `the second plan is empty\n${again.stdout}\n${again.stderr}`);
@@ -237,9 +287,13 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
       assert.equal(users.has('sync03@example.com'), false, 'renamed, not created again');
       assert.equal(users.get('sync03.renamed@example.com').active, true);
       assert.equal(users.get('sync02@example.com').title, 'Director');
-      const inV2 = (g: string) => V2.filter((p) => p.groups.includes(g)).map((p) => p.userName).sort();
+      const inV2 = (g: string) =>
+        V2.filter((p) => p.groups.includes(g))
+          .map((p) => p.userName)
+          .sort();
       // Leavers are deactivated, not removed from groups: membership follows the users the source lists.
-      const kept = (g: string) => V1.filter((p) => p.groups.includes(g) && !V2.some((q) => q.externalId === p.externalId)).map((p) => p.userName);
+      const kept = (g: string) =>
+        V1.filter((p) => p.groups.includes(g) && !V2.some((q) => q.externalId === p.externalId)).map((p) => p.userName);
       assert.deepEqual(await upstreamMembers('Sales'), [...inV2('Sales'), ...kept('Sales')].sort());
       assert.deepEqual(await upstreamMembers('Engineering'), [...inV2('Engineering'), ...kept('Engineering')].sort());
 
@@ -258,7 +312,9 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
     test('nothing duplicated on the upstream', async () => {
       const names = (await upstreamUserList()).map((u) => String(u.userName).toLowerCase());
       assert.equal(new Set(names).size, names.length);
-      const groups = ((await server.request('GET', '/Groups?count=1000')).body.Resources as Json[]).map((g) => g.displayName);
+      const groups = ((await server.request('GET', '/Groups?count=1000')).body.Resources as Json[]).map(
+        (g) => g.displayName,
+      );
       assert.equal(new Set(groups).size, groups.length, groups.join(', '));
     });
   });
@@ -279,29 +335,36 @@ describe('an initial sync of 400 users at the default concurrency, against a ser
     home?.cleanup();
   });
 
-  test('every change applied (none failed), nothing twice, and the next plan is empty', { skip: only !== undefined && !only.includes('lockedWrites') }, async () => {
-    const people: SyncPerson[] = Array.from({ length: 400 }, (_, i) => ({
-      externalId: `big-${i}`,
-      userName: `big${String(i).padStart(3, '0')}@example.com`,
-      given: `B${i}`,
-      family: `G${i}`,
-      title: 'Staff',
-      groups: [`Team ${i % 10}`],
-    }));
-    const file = join(home.dir, 'big.json');
-    writeFileSync(file, sourceFile(people));
-    const env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
-    // Without Bulk: 400 creates and 400 membership changes go one request each, as to most product servers.
-    const run = await runCli(['sync', 'run', '--source', file, '--yes', '--no-bulk'], { env, timeoutMs: 300_000 });
-    assert.equal(run.code, 0, run.stderr);
-    // 400 creates, 10 groups, 400 memberships: all applied, none failed.
-    assert.match(run.stderr, /applied 810 of 810 change\(s\) \(run /);
-    assert.ok(proxy.stats.lockedRefusals > 0, 'the server did refuse writes sent at once');
-    assert.match(run.stderr, /sending fewer at a time/);
-    const users = (await server.request('GET', '/Users?count=1000')).body.Resources as Json[];
-    assert.equal(users.length, 400);
-    assert.equal(new Set(users.map((u) => u.userName)).size, 400);
-    const again = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], { env, timeoutMs: 120_000 });
-    assert.equal(again.code, 0, again.stdout);
-  });
+  test(
+    'every change applied (none failed), nothing twice, and the next plan is empty',
+    { skip: only !== undefined && !only.includes('lockedWrites') },
+    async () => {
+      const people: SyncPerson[] = Array.from({ length: 400 }, (_, i) => ({
+        externalId: `big-${i}`,
+        userName: `big${String(i).padStart(3, '0')}@example.com`,
+        given: `B${i}`,
+        family: `G${i}`,
+        title: 'Staff',
+        groups: [`Team ${i % 10}`],
+      }));
+      const file = join(home.dir, 'big.json');
+      writeFileSync(file, sourceFile(people));
+      const env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
+      // Without Bulk: 400 creates and 400 membership changes go one request each, as to most product servers.
+      const run = await runCli(['sync', 'run', '--source', file, '--yes', '--no-bulk'], { env, timeoutMs: 300_000 });
+      assert.equal(run.code, 0, run.stderr);
+      // 400 creates, 10 groups, 400 memberships: all applied, none failed.
+      assert.match(run.stderr, /applied 810 of 810 change\(s\) \(run /);
+      assert.ok(proxy.stats.lockedRefusals > 0, 'the server did refuse writes sent at once');
+      assert.match(run.stderr, /sending fewer at a time/);
+      const users = (await server.request('GET', '/Users?count=1000')).body.Resources as Json[];
+      assert.equal(users.length, 400);
+      assert.equal(new Set(users.map((u) => u.userName)).size, 400);
+      const again = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], {
+        env,
+        timeoutMs: 120_000,
+      });
+      assert.equal(again.code, 0, again.stdout);
+    },
+  );
 });

@@ -7,9 +7,26 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { FAULT_KINDS, QUIRK_SETS, startQuirkProxy, type Faults, type QuirkProxy, type Quirks } from '../support/quirk-proxy.ts';
+import {
+  FAULT_KINDS,
+  QUIRK_SETS,
+  startQuirkProxy,
+  type Faults,
+  type QuirkProxy,
+  type Quirks,
+} from '../support/quirk-proxy.ts';
 import { waitFor } from './helpers.ts';
-import { URN, qs, requester, startServe, teardown, type Json, type Requester, type ScimResponse, type ServeProcess } from './serve-helpers.ts';
+import {
+  URN,
+  qs,
+  requester,
+  startServe,
+  teardown,
+  type Json,
+  type Requester,
+  type ScimResponse,
+  type ServeProcess,
+} from './serve-helpers.ts';
 
 const TOKEN = 'quirk-proxy-e2e-token-3f9a61';
 
@@ -41,7 +58,8 @@ function expectStatus(res: ScimResponse, status: number, what: string): void {
 }
 
 let serial = 0;
-const uniqueName = (stem: string, domain = 'quirks.example.com') => `${stem}.${++serial}.${Date.now().toString(36)}@${domain}`;
+const uniqueName = (stem: string, domain = 'quirks.example.com') =>
+  `${stem}.${++serial}.${Date.now().toString(36)}@${domain}`;
 
 async function createUser(req: Requester, body: Json): Promise<Json> {
   const res = await req('POST', '/Users', { body: { schemas: [URN.user], ...body } });
@@ -99,7 +117,11 @@ function heldWrite(url: string, method: string, body: Json): { finish(): Promise
     path: u.pathname + u.search,
     method,
     agent: false,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json', 'content-length': String(payload.length) },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/scim+json',
+      'content-length': String(payload.length),
+    },
   });
   const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
     req.on('response', (res) => {
@@ -124,10 +146,19 @@ function heldWrite(url: string, method: string, body: Json): { finish(): Promise
 describe('QUIRK_SETS', () => {
   test('names each switch alone, and "all" with every switch on', () => {
     const names = Object.keys(QUIRK_SETS).filter((n) => n !== 'all');
-    for (const name of ['partialSchemas', 'noFilters', 'limitedFilters', 'writeOnlyMembers', 'lockedWrites', 'lossy', 'userDataIds']) {
+    for (const name of [
+      'partialSchemas',
+      'noFilters',
+      'limitedFilters',
+      'writeOnlyMembers',
+      'lockedWrites',
+      'lossy',
+      'userDataIds',
+    ]) {
       assert.ok(names.includes(name), `QUIRK_SETS.${name}`);
     }
-    for (const name of names) assert.deepEqual(QUIRK_SETS[name], { [name]: true }, `QUIRK_SETS.${name} turns on ${name} only`);
+    for (const name of names)
+      assert.deepEqual(QUIRK_SETS[name], { [name]: true }, `QUIRK_SETS.${name} turns on ${name} only`);
     assert.deepEqual(QUIRK_SETS.all, Object.fromEntries(names.map((n) => [n, true])));
   });
 });
@@ -138,7 +169,13 @@ describe('no quirks: the proxy passes everything through', () => {
   before(async () => ({ proxy, req } = await startProxy({})));
 
   test('reads come back byte for byte, meta.location still the upstream', async () => {
-    for (const path of ['/Users?count=3&sortBy=userName', '/Groups', '/Schemas', '/ServiceProviderConfig', `/Users${qs({ filter: 'userName sw "a"' })}`]) {
+    for (const path of [
+      '/Users?count=3&sortBy=userName',
+      '/Groups',
+      '/Schemas',
+      '/ServiceProviderConfig',
+      `/Users${qs({ filter: 'userName sw "a"' })}`,
+    ]) {
       const [viaProxy, direct] = [await req('GET', path), await upstream('GET', path)];
       expectStatus(viaProxy, 200, `GET ${path} through the proxy`);
       assert.equal(viaProxy.text, direct.text, `GET ${path}: same bytes`);
@@ -166,22 +203,38 @@ describe('partialSchemas', () => {
   before(async () => ({ req } = await startProxy(QUIRK_SETS.partialSchemas!)));
 
   const names = (schema: Json) => (schema.attributes as Json[]).map((a) => a.name as string);
-  const addressSubs = (schema: Json) => ((schema.attributes as Json[]).find((a) => a.name === 'addresses').subAttributes as Json[]).map((s) => s.name as string);
+  const addressSubs = (schema: Json) =>
+    ((schema.attributes as Json[]).find((a) => a.name === 'addresses').subAttributes as Json[]).map(
+      (s) => s.name as string,
+    );
 
   test('the User schema lacks groups, photos, x509Certificates and addresses.primary; the rest is as upstream', async () => {
     const direct = (await get(upstream, '/Schemas')).Resources as Json[];
     const upUser = direct.find((s) => s.id === URN.user);
-    for (const a of ['groups', 'photos', 'x509Certificates']) assert.ok(names(upUser).includes(a), `upstream declares ${a}`);
+    for (const a of ['groups', 'photos', 'x509Certificates'])
+      assert.ok(names(upUser).includes(a), `upstream declares ${a}`);
     assert.ok(addressSubs(upUser).includes('primary'), 'upstream declares addresses.primary');
 
     for (const path of ['/Schemas', `/Schemas/${URN.user}`]) {
       const body = await get(req, path);
       const user = path === '/Schemas' ? (body.Resources as Json[]).find((s) => s.id === URN.user) : body;
-      assert.deepEqual(names(user), names(upUser).filter((n) => !['groups', 'photos', 'x509Certificates'].includes(n)), `${path}: User attributes`);
-      assert.deepEqual(addressSubs(user), addressSubs(upUser).filter((n) => n !== 'primary'), `${path}: addresses sub-attributes`);
+      assert.deepEqual(
+        names(user),
+        names(upUser).filter((n) => !['groups', 'photos', 'x509Certificates'].includes(n)),
+        `${path}: User attributes`,
+      );
+      assert.deepEqual(
+        addressSubs(user),
+        addressSubs(upUser).filter((n) => n !== 'primary'),
+        `${path}: addresses sub-attributes`,
+      );
       if (path === '/Schemas') {
         for (const other of direct.filter((s) => s.id !== URN.user)) {
-          assert.deepEqual((body.Resources as Json[]).find((s) => s.id === other.id), other, `${other.id} untouched`);
+          assert.deepEqual(
+            (body.Resources as Json[]).find((s) => s.id === other.id),
+            other,
+            `${other.id} untouched`,
+          );
         }
       }
     }
@@ -189,7 +242,12 @@ describe('partialSchemas', () => {
 
   test('Bulk still passes through', async () => {
     const userName = uniqueName('bulk-partial');
-    const res = await req('POST', '/Bulk', { body: { schemas: [URN.bulkRequest], Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [URN.user], userName } }] } });
+    const res = await req('POST', '/Bulk', {
+      body: {
+        schemas: [URN.bulkRequest],
+        Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [URN.user], userName } }],
+      },
+    });
     expectStatus(res, 200, 'POST /Bulk');
     assert.equal(res.body.Operations[0].status, '201');
     assert.ok(await upstreamUser(userName));
@@ -211,12 +269,20 @@ describe('noFilters', () => {
   let group: Json;
   before(async () => {
     ({ req } = await startProxy(QUIRK_SETS.noFilters!));
-    user = await createUser(upstream, { userName: uniqueName('nf'), externalId: `nf-ext-${Date.now()}`, title: 'Filter Target', emails: [{ value: uniqueName('nf-mail'), type: 'work' }] });
+    user = await createUser(upstream, {
+      userName: uniqueName('nf'),
+      externalId: `nf-ext-${Date.now()}`,
+      title: 'Filter Target',
+      emails: [{ value: uniqueName('nf-mail'), type: 'work' }],
+    });
     group = await createGroup(upstream, `nf-group-${Date.now()}`, [{ value: user.id }]);
   });
 
   test('ServiceProviderConfig says filter.supported=false; the rest is as upstream', async () => {
-    const [viaProxy, direct] = [await get(req, '/ServiceProviderConfig'), await get(upstream, '/ServiceProviderConfig')];
+    const [viaProxy, direct] = [
+      await get(req, '/ServiceProviderConfig'),
+      await get(upstream, '/ServiceProviderConfig'),
+    ];
     assert.equal(direct.filter.supported, true);
     assert.equal(viaProxy.filter.supported, false);
     assert.deepEqual({ ...viaProxy, filter: undefined }, { ...direct, filter: undefined });
@@ -226,19 +292,36 @@ describe('noFilters', () => {
     const filter = `displayName eq ${JSON.stringify(group.displayName)}`;
     assert.equal((await list(upstream, 'Groups', filter)).body.totalResults, 1, 'upstream finds the group');
     assertEmptyList(await list(req, 'Groups', filter), 'GET /Groups?filter');
-    assertEmptyList(await req('POST', '/Groups/.search', { body: { schemas: [URN.search], filter } }), 'POST /Groups/.search');
+    assertEmptyList(
+      await req('POST', '/Groups/.search', { body: { schemas: [URN.search], filter } }),
+      'POST /Groups/.search',
+    );
     assertEmptyList(await list(req, 'Groups', 'displayName eq'), 'even a filter the upstream refuses');
     assert.ok(((await get(req, '/Groups')).Resources as Json[]).length >= 3, 'an unfiltered list still works');
   });
 
   test('/Users serves eq on userName, externalId and emails.value only; other filters answer 200 empty', async () => {
-    for (const filter of [`userName eq ${JSON.stringify(user.userName)}`, `externalId eq ${JSON.stringify(user.externalId)}`, `emails.value eq ${JSON.stringify(user.emails[0].value)}`]) {
+    for (const filter of [
+      `userName eq ${JSON.stringify(user.userName)}`,
+      `externalId eq ${JSON.stringify(user.externalId)}`,
+      `emails.value eq ${JSON.stringify(user.emails[0].value)}`,
+    ]) {
       const res = await list(req, 'Users', filter);
       expectStatus(res, 200, filter);
-      assert.deepEqual(res.body.Resources.map((u: Json) => u.id), [user.id], filter);
+      assert.deepEqual(
+        res.body.Resources.map((u: Json) => u.id),
+        [user.id],
+        filter,
+      );
     }
-    const searched = await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: `userName eq ${JSON.stringify(user.userName)}` } });
-    assert.deepEqual(searched.body.Resources.map((u: Json) => u.id), [user.id], '.search with userName eq');
+    const searched = await req('POST', '/Users/.search', {
+      body: { schemas: [URN.search], filter: `userName eq ${JSON.stringify(user.userName)}` },
+    });
+    assert.deepEqual(
+      searched.body.Resources.map((u: Json) => u.id),
+      [user.id],
+      '.search with userName eq',
+    );
     for (const filter of [
       `userName sw ${JSON.stringify(user.userName.slice(0, 6))}`,
       'title eq "Filter Target"',
@@ -272,16 +355,34 @@ describe('limitedFilters', () => {
   });
 
   test('pr, not, parentheses and active eq answer 400 invalidFilter', async () => {
-    for (const filter of ['userName pr', `not (userName eq "x")`, `(userName eq ${JSON.stringify(user.userName)})`, 'active eq true', 'title pr and userName eq "x"', 'emails[type eq "work" and value pr]']) {
+    for (const filter of [
+      'userName pr',
+      `not (userName eq "x")`,
+      `(userName eq ${JSON.stringify(user.userName)})`,
+      'active eq true',
+      'title pr and userName eq "x"',
+      'emails[type eq "work" and value pr]',
+    ]) {
       assertInvalidFilter(await list(req, 'Users', filter), `GET /Users ${filter}`);
     }
     assertInvalidFilter(await list(req, 'Groups', 'displayName pr'), 'GET /Groups displayName pr');
-    assertInvalidFilter(await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: 'active eq false' } }), '.search active eq false');
-    expectStatus(await req('GET', `/Users${qs({ filter: 'userName pr' })}`, { auth: null }), 401, 'no token: the upstream 401');
+    assertInvalidFilter(
+      await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: 'active eq false' } }),
+      '.search active eq false',
+    );
+    expectStatus(
+      await req('GET', `/Users${qs({ filter: 'userName pr' })}`, { auth: null }),
+      401,
+      'no token: the upstream 401',
+    );
   });
 
   test('filters on extension attributes or meta answer 200 with an empty list', async () => {
-    for (const filter of [`${URN.enterprise}:department eq ${JSON.stringify(department)}`, 'meta.lastModified gt "2000-01-01T00:00:00Z"', 'meta.resourceType eq "User"']) {
+    for (const filter of [
+      `${URN.enterprise}:department eq ${JSON.stringify(department)}`,
+      'meta.lastModified gt "2000-01-01T00:00:00Z"',
+      'meta.resourceType eq "User"',
+    ]) {
       assert.ok((await list(upstream, 'Users', filter)).body.totalResults >= 1, `upstream matches ${filter}`);
       assertEmptyList(await list(req, 'Users', filter), filter);
     }
@@ -309,7 +410,11 @@ describe('writeOnlyMembers', () => {
   const upstreamMembers = async (id: string) => memberIds(await get(upstream, `/Groups/${id}`));
   before(async () => {
     ({ req } = await startProxy(QUIRK_SETS.writeOnlyMembers!));
-    [u1, u2, u3] = [await createUser(upstream, { userName: uniqueName('wom') }), await createUser(upstream, { userName: uniqueName('wom') }), await createUser(upstream, { userName: uniqueName('wom') })];
+    [u1, u2, u3] = [
+      await createUser(upstream, { userName: uniqueName('wom') }),
+      await createUser(upstream, { userName: uniqueName('wom') }),
+      await createUser(upstream, { userName: uniqueName('wom') }),
+    ];
     group = await createGroup(upstream, `wom-${Date.now()}`, [{ value: u1.id }, { value: u2.id }]);
   });
 
@@ -319,44 +424,72 @@ describe('writeOnlyMembers', () => {
     const all = (await get(req, '/Groups')).Resources as Json[];
     assert.ok(all.length >= 3);
     for (const g of all) assert.deepEqual(g.members, [], `${g.displayName}: members`);
-    assert.ok(((await get(upstream, `/Users/${u1.id}`)).groups ?? []).length > 0, 'upstream shows the user in the group');
+    assert.ok(
+      ((await get(upstream, `/Users/${u1.id}`)).groups ?? []).length > 0,
+      'upstream shows the user in the group',
+    );
     assert.equal((await get(req, `/Users/${u1.id}`)).groups, undefined, 'user groups absent');
-    for (const u of (await get(req, '/Users?count=100')).Resources as Json[]) assert.equal(u.groups, undefined, `${u.userName}: no groups`);
+    for (const u of (await get(req, '/Users?count=100')).Resources as Json[])
+      assert.equal(u.groups, undefined, `${u.userName}: no groups`);
   });
 
   test('members in a POST is ignored', async () => {
-    const res = await req('POST', '/Groups', { body: { schemas: [URN.group], displayName: `wom-post-${Date.now()}`, members: [{ value: u1.id }] } });
+    const res = await req('POST', '/Groups', {
+      body: { schemas: [URN.group], displayName: `wom-post-${Date.now()}`, members: [{ value: u1.id }] },
+    });
     expectStatus(res, 201, 'POST /Groups');
     assert.deepEqual(res.body.members, []);
     assert.deepEqual(await upstreamMembers(res.body.id), [], 'created without members upstream');
   });
 
   test('members in a PUT is ignored: the upstream keeps its members, the rest is replaced', async () => {
-    const res = await req('PUT', `/Groups/${group.id}`, { body: { schemas: [URN.group], displayName: `${group.displayName}-renamed`, members: [{ value: u3.id }] } });
+    const res = await req('PUT', `/Groups/${group.id}`, {
+      body: { schemas: [URN.group], displayName: `${group.displayName}-renamed`, members: [{ value: u3.id }] },
+    });
     expectStatus(res, 200, 'PUT');
     assert.deepEqual(res.body.members, []);
     const direct = await get(upstream, `/Groups/${group.id}`);
     assert.equal(direct.displayName, `${group.displayName}-renamed`);
     assert.deepEqual(memberIds(direct), [u1.id, u2.id].sort());
-    expectStatus(await req('PUT', `/Groups/${group.id}`, { body: { schemas: [URN.group], displayName: group.displayName } }), 200, 'PUT without members');
+    expectStatus(
+      await req('PUT', `/Groups/${group.id}`, { body: { schemas: [URN.group], displayName: group.displayName } }),
+      200,
+      'PUT without members',
+    );
     assert.deepEqual(await upstreamMembers(group.id), [u1.id, u2.id].sort(), 'a PUT without members keeps them too');
   });
 
   test('PATCH replace of members adds', async () => {
-    const res = await req('PATCH', `/Groups/${group.id}`, patch({ op: 'replace', path: 'members', value: [{ value: u3.id }] }));
+    const res = await req(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patch({ op: 'replace', path: 'members', value: [{ value: u3.id }] }),
+    );
     assert.ok(res.status === 200 || res.status === 204, `PATCH: ${res.status} ${res.text}`);
     if (res.status === 200) assert.deepEqual(res.body.members, []);
     assert.deepEqual(await upstreamMembers(group.id), [u1.id, u2.id, u3.id].sort());
   });
 
   test('PATCH remove by members[value eq] answers 501 and changes nothing; path members with a value array works', async () => {
-    const refused = await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: `members[value eq "${u1.id}"]` }));
+    const refused = await req(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patch({ op: 'remove', path: `members[value eq "${u1.id}"]` }),
+    );
     expectStatus(refused, 501, 'remove members[value eq]');
     assert.deepEqual(await upstreamMembers(group.id), [u1.id, u2.id, u3.id].sort(), 'nothing removed');
-    const res = await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: 'members', value: [{ value: u1.id }] }));
+    const res = await req(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patch({ op: 'remove', path: 'members', value: [{ value: u1.id }] }),
+    );
     assert.ok(res.status === 200 || res.status === 204, `remove with value array: ${res.status} ${res.text}`);
     assert.deepEqual(await upstreamMembers(group.id), [u2.id, u3.id].sort());
-    expectStatus(await req('PATCH', '/Groups/no-such-group', patch({ op: 'remove', path: `members[value eq "${u1.id}"]` })), 404, 'unknown group: the upstream 404');
+    expectStatus(
+      await req('PATCH', '/Groups/no-such-group', patch({ op: 'remove', path: `members[value eq "${u1.id}"]` })),
+      404,
+      'unknown group: the upstream 404',
+    );
   });
 });
 
@@ -377,8 +510,16 @@ describe('lockedWrites', () => {
     const refused = await req('POST', '/Users', { body: { schemas: [URN.user], userName: second } });
     expectStatus(refused, 500, 'second write');
     assert.deepEqual(refused.body, { detail: 'database is locked' });
-    expectStatus(await req('PATCH', `/Users/${victim.id}`, patch({ op: 'replace', path: 'title', value: 'x' })), 500, 'PATCH');
-    expectStatus(await req('PUT', `/Users/${victim.id}`, { body: { schemas: [URN.user], userName: victim.userName, title: 'x' } }), 500, 'PUT');
+    expectStatus(
+      await req('PATCH', `/Users/${victim.id}`, patch({ op: 'replace', path: 'title', value: 'x' })),
+      500,
+      'PATCH',
+    );
+    expectStatus(
+      await req('PUT', `/Users/${victim.id}`, { body: { schemas: [URN.user], userName: victim.userName, title: 'x' } }),
+      500,
+      'PUT',
+    );
     expectStatus(await req('DELETE', `/Users/${victim.id}`), 500, 'DELETE');
     assert.equal(proxy.stats.lockedRefusals, 4);
     assert.equal(proxy.stats.upstreamRequests - forwardedBefore, 1, 'only the read went upstream');
@@ -388,14 +529,26 @@ describe('lockedWrites', () => {
     await waitFor(() => proxy.stats.writesInFlight === 0);
     assert.ok(await upstreamUser(first), 'the first write landed');
     assert.equal(await upstreamUser(second), undefined, 'the refused write never reached the upstream');
-    assert.equal((await get(upstream, `/Users/${victim.id}`)).title, undefined, 'the refused PATCH/PUT never reached it');
+    assert.equal(
+      (await get(upstream, `/Users/${victim.id}`)).title,
+      undefined,
+      'the refused PATCH/PUT never reached it',
+    );
   });
 
   test('one at a time, writes succeed', async () => {
     const refusals = proxy.stats.lockedRefusals;
     const user = await createUser(req, { userName: uniqueName('locked-serial') });
-    expectStatus(await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'title', value: 'Serial' })), 200, 'PATCH');
-    expectStatus(await req('PUT', `/Users/${user.id}`, { body: { schemas: [URN.user], userName: user.userName, title: 'Again' } }), 200, 'PUT');
+    expectStatus(
+      await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'title', value: 'Serial' })),
+      200,
+      'PATCH',
+    );
+    expectStatus(
+      await req('PUT', `/Users/${user.id}`, { body: { schemas: [URN.user], userName: user.userName, title: 'Again' } }),
+      200,
+      'PUT',
+    );
     for (let i = 0; i < 5; i++) await createGroup(req, `locked-serial-${i}-${Date.now()}`);
     expectStatus(await req('DELETE', `/Users/${user.id}`), 204, 'DELETE');
     assert.equal(proxy.stats.lockedRefusals, refusals, 'no refusals');
@@ -464,9 +617,21 @@ describe('lossy', () => {
 
   test('a PATCH op on displayName answers 501 and changes nothing', async () => {
     const before = proxy.stats.notImplemented;
-    expectStatus(await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'displayName', value: 'Nope' })), 501, 'path displayName');
-    expectStatus(await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', value: { displayName: 'Nope', title: 'T' } })), 501, 'pathless displayName');
-    expectStatus(await req('PATCH', `/Users/${user.id}`, patch({ op: 'add', path: `${URN.user}:displayName`, value: 'Nope' })), 501, 'URN-qualified displayName');
+    expectStatus(
+      await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'displayName', value: 'Nope' })),
+      501,
+      'path displayName',
+    );
+    expectStatus(
+      await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', value: { displayName: 'Nope', title: 'T' } })),
+      501,
+      'pathless displayName',
+    );
+    expectStatus(
+      await req('PATCH', `/Users/${user.id}`, patch({ op: 'add', path: `${URN.user}:displayName`, value: 'Nope' })),
+      501,
+      'URN-qualified displayName',
+    );
     assert.equal(proxy.stats.notImplemented, before + 3);
     const direct = await get(upstream, `/Users/${user.id}`);
     assert.equal(direct.displayName, 'Lena Ortiz-Smith');
@@ -474,10 +639,25 @@ describe('lossy', () => {
   });
 
   test('other PATCHes apply, and the stored form stays lossy', async () => {
-    const renamed = await req('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'name.givenName', value: 'Marta' }));
+    const renamed = await req(
+      'PATCH',
+      `/Users/${user.id}`,
+      patch({ op: 'replace', path: 'name.givenName', value: 'Marta' }),
+    );
     expectStatus(renamed, 200, 'PATCH name.givenName');
     assert.equal(renamed.body.displayName, 'Marta Ortiz-Smith');
-    expectStatus(await req('PATCH', `/Users/${user.id}`, patch({ op: 'add', path: 'emails', value: [{ value: 'c@lossy.example.com', type: 'other' }] }, { op: 'add', path: 'externalId', value: 'lossy-ext-3' })), 200, 'PATCH add');
+    expectStatus(
+      await req(
+        'PATCH',
+        `/Users/${user.id}`,
+        patch(
+          { op: 'add', path: 'emails', value: [{ value: 'c@lossy.example.com', type: 'other' }] },
+          { op: 'add', path: 'externalId', value: 'lossy-ext-3' },
+        ),
+      ),
+      200,
+      'PATCH add',
+    );
     const direct = await get(upstream, `/Users/${user.id}`);
     assert.equal(direct.displayName, 'Marta Ortiz-Smith');
     assert.deepEqual(direct.emails, [{ value: 'a@lossy.example.com' }], 'a second e-mail is not kept');
@@ -497,7 +677,9 @@ describe('userDataIds', () => {
   const path = (id: string) => `/Users/${encodeURIComponent(id)}`;
 
   test("a user's id is its userName; Location and meta.location use it; the upstream keeps its own id", async () => {
-    const res = await req('POST', '/Users', { body: { schemas: [URN.user], userName, name: { givenName: 'Ann', familyName: 'Smith' } } });
+    const res = await req('POST', '/Users', {
+      body: { schemas: [URN.user], userName, name: { givenName: 'Ann', familyName: 'Smith' } },
+    });
     expectStatus(res, 201, 'POST');
     user = res.body;
     assert.equal(user.id, userName);
@@ -510,9 +692,18 @@ describe('userDataIds', () => {
     const back = await get(req, path(userName));
     assert.equal(back.id, userName);
     const found = await list(req, 'Users', `id eq ${JSON.stringify(userName)}`);
-    assert.deepEqual(found.body.Resources.map((u: Json) => u.id), [userName], 'filter id eq');
+    assert.deepEqual(
+      found.body.Resources.map((u: Json) => u.id),
+      [userName],
+      'filter id eq',
+    );
     const listed = (await get(req, '/Users?count=1000')).Resources as Json[];
-    for (const u of listed) assert.equal(u.id, proxy.ids.fromUpstream((await upstreamUser(u.userName)).id), `${u.userName}: listed under its proxy id`);
+    for (const u of listed)
+      assert.equal(
+        u.id,
+        proxy.ids.fromUpstream((await upstreamUser(u.userName)).id),
+        `${u.userName}: listed under its proxy id`,
+      );
     expectStatus(await req('GET', path('nobody@ids.example.com')), 404, 'unknown id');
     expectStatus(await req('GET', `/Users/${direct.id}`), 404, 'the upstream id is not an id here');
   });
@@ -526,27 +717,51 @@ describe('userDataIds', () => {
   });
 
   test('group members carry the proxy ids, in and out; user groups[] point at the groups', async () => {
-    const created = await req('POST', '/Groups', { body: { schemas: [URN.group], displayName: `ids-${Date.now()}`, members: [{ value: userName, type: 'User' }] } });
+    const created = await req('POST', '/Groups', {
+      body: { schemas: [URN.group], displayName: `ids-${Date.now()}`, members: [{ value: userName, type: 'User' }] },
+    });
     expectStatus(created, 201, 'POST /Groups');
     const group = created.body;
     assert.equal(group.members[0].value, userName);
     assert.equal(group.members[0].$ref, `${proxy.url}${path(userName)}`);
     const upstreamId = proxy.ids.toUpstream(userName)!;
-    assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [upstreamId], 'stored with the upstream id');
+    assert.deepEqual(
+      memberIds(await get(upstream, `/Groups/${group.id}`)),
+      [upstreamId],
+      'stored with the upstream id',
+    );
     assert.deepEqual(memberIds(await get(req, `/Groups/${group.id}`)), [userName]);
     const member = await get(req, path(userName));
-    assert.deepEqual(member.groups.map((g: Json) => g.value), [group.id], 'groups[].value is the group id');
+    assert.deepEqual(
+      member.groups.map((g: Json) => g.value),
+      [group.id],
+      'groups[].value is the group id',
+    );
 
-    let res = await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: `members[value eq ${JSON.stringify(userName)}]` }));
+    let res = await req(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patch({ op: 'remove', path: `members[value eq ${JSON.stringify(userName)}]` }),
+    );
     assert.ok(res.status === 200 || res.status === 204, `remove by filter: ${res.status} ${res.text}`);
     assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), []);
-    res = await req('PATCH', `/Groups/${group.id}`, patch({ op: 'add', path: 'members', value: [{ value: userName }] }));
+    res = await req(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patch({ op: 'add', path: 'members', value: [{ value: userName }] }),
+    );
     assert.ok(res.status === 200 || res.status === 204, `add: ${res.status} ${res.text}`);
     assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [upstreamId]);
-    res = await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: 'members', value: [{ value: userName }] }));
+    res = await req(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patch({ op: 'remove', path: 'members', value: [{ value: userName }] }),
+    );
     assert.ok(res.status === 200 || res.status === 204, `remove with a value array: ${res.status} ${res.text}`);
     assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [], 'remove with a value array');
-    res = await req('PUT', `/Groups/${group.id}`, { body: { schemas: [URN.group], displayName: group.displayName, members: [{ value: userName }] } });
+    res = await req('PUT', `/Groups/${group.id}`, {
+      body: { schemas: [URN.group], displayName: group.displayName, members: [{ value: userName }] },
+    });
     expectStatus(res, 200, 'PUT /Groups');
     assert.deepEqual(memberIds(res.body), [userName]);
     assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [upstreamId]);
@@ -569,26 +784,43 @@ describe('userDataIds', () => {
     const body = { schemas: [URN.user], userName: renamedTo, name: { givenName: 'Ann', familyName: 'Smith' } };
     const failed = await req('PUT', path(userName), { body });
     expectStatus(failed, 500, 'first PUT rename');
-    assert.equal((await get(upstream, `/Users/${proxy.ids.toUpstream(userName)}`)).userName, renamedTo, 'applied upstream');
+    assert.equal(
+      (await get(upstream, `/Users/${proxy.ids.toUpstream(userName)}`)).userName,
+      renamedTo,
+      'applied upstream',
+    );
     const retry = await req('PUT', path(userName), { body });
     expectStatus(retry, 200, 'retried PUT');
     assert.equal(retry.body.id, userName, 'the id keeps the old name');
     assert.equal(retry.body.userName, renamedTo);
 
     const third = uniqueName('ann patched', 'ids.example.com');
-    expectStatus(await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third })), 500, 'first PATCH rename');
+    expectStatus(
+      await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third })),
+      500,
+      'first PATCH rename',
+    );
     assert.equal((await upstreamUser(third))?.id, proxy.ids.toUpstream(userName), 'applied upstream');
     const again = await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third }));
     expectStatus(again, 200, 'retried PATCH');
     assert.equal(again.body.id, userName);
-    expectStatus(await req('PATCH', path(userName), patch({ op: 'replace', path: 'title', value: 'No rename' })), 200, 'a PATCH without rename');
+    expectStatus(
+      await req('PATCH', path(userName), patch({ op: 'replace', path: 'title', value: 'No rename' })),
+      200,
+      'a PATCH without rename',
+    );
     assert.equal(proxy.stats.renameFailures, 2);
   });
 
   test('Bulk is not offered: it would bypass the id mapping', async () => {
     assert.equal((await get(upstream, '/ServiceProviderConfig')).bulk.supported, true);
     assert.equal((await get(req, '/ServiceProviderConfig')).bulk.supported, false);
-    const bulk = { schemas: [URN.bulkRequest], Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [URN.user], userName: uniqueName('bulk') } }] };
+    const bulk = {
+      schemas: [URN.bulkRequest],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [URN.user], userName: uniqueName('bulk') } },
+      ],
+    };
     expectStatus(await req('POST', '/Bulk', { body: bulk }), 501, 'POST /Bulk');
     assert.equal(await upstreamUser(bulk.Operations[0]!.data.userName), undefined, 'nothing created');
     expectStatus(await req('POST', '/Bulk', { body: bulk, auth: null }), 401, 'no token: the upstream 401');
@@ -636,11 +868,34 @@ describe('all quirks at once', () => {
     const group = await createGroup(req, `all-${Date.now()}`, [{ value: a }]);
     assert.deepEqual(group.members, []);
     assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [], 'members in POST ignored');
-    expectStatus(await req('PATCH', `/Groups/${group.id}`, patch({ op: 'add', path: 'members', value: [{ value: a }, { value: b }] })), 200, 'PATCH add');
-    assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [proxy.ids.toUpstream(a)!, proxy.ids.toUpstream(b)!].sort());
+    expectStatus(
+      await req(
+        'PATCH',
+        `/Groups/${group.id}`,
+        patch({ op: 'add', path: 'members', value: [{ value: a }, { value: b }] }),
+      ),
+      200,
+      'PATCH add',
+    );
+    assert.deepEqual(
+      memberIds(await get(upstream, `/Groups/${group.id}`)),
+      [proxy.ids.toUpstream(a)!, proxy.ids.toUpstream(b)!].sort(),
+    );
     assert.deepEqual((await get(req, `/Groups/${group.id}`)).members, []);
-    expectStatus(await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: `members[value eq ${JSON.stringify(a)}]` })), 501, 'remove by filter');
-    expectStatus(await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: 'members', value: [{ value: a }] })), 200, 'remove by value');
+    expectStatus(
+      await req(
+        'PATCH',
+        `/Groups/${group.id}`,
+        patch({ op: 'remove', path: `members[value eq ${JSON.stringify(a)}]` }),
+      ),
+      501,
+      'remove by filter',
+    );
+    expectStatus(
+      await req('PATCH', `/Groups/${group.id}`, patch({ op: 'remove', path: 'members', value: [{ value: a }] })),
+      200,
+      'remove by value',
+    );
     assert.deepEqual(memberIds(await get(upstream, `/Groups/${group.id}`)), [proxy.ids.toUpstream(b)!]);
     const viaProxy = await get(req, `/Users/${encodeURIComponent(a)}`);
     assert.equal(viaProxy.id, a);
@@ -657,7 +912,11 @@ describe('all quirks at once', () => {
 // Faults
 
 /** One request over a fresh connection, telling what came back: an answer (maybe cut short) or a broken connection. */
-function rawRequest(url: string, method: string, body?: Json): Promise<{ status?: number; text: string; error?: string; declaredLength?: number; ms: number }> {
+function rawRequest(
+  url: string,
+  method: string,
+  body?: Json,
+): Promise<{ status?: number; text: string; error?: string; declaredLength?: number; ms: number }> {
   const u = new URL(url);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const started = Date.now();
@@ -668,25 +927,39 @@ function rawRequest(url: string, method: string, body?: Json): Promise<{ status?
       path: u.pathname + u.search,
       method,
       agent: false,
-      headers: { authorization: `Bearer ${TOKEN}`, accept: 'application/scim+json', ...(payload ? { 'content-type': 'application/scim+json', 'content-length': String(payload.length) } : {}) },
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        accept: 'application/scim+json',
+        ...(payload ? { 'content-type': 'application/scim+json', 'content-length': String(payload.length) } : {}),
+      },
     });
     req.on('response', (res) => {
       let text = '';
-      const declaredLength = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
+      const declaredLength =
+        res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode, text, declaredLength, ms: Date.now() - started }));
-      res.on('error', (e) => resolve({ status: res.statusCode, text, declaredLength, error: e.message, ms: Date.now() - started }));
-      res.on('aborted', () => resolve({ status: res.statusCode, text, declaredLength, error: 'aborted', ms: Date.now() - started }));
+      res.on('error', (e) =>
+        resolve({ status: res.statusCode, text, declaredLength, error: e.message, ms: Date.now() - started }),
+      );
+      res.on('aborted', () =>
+        resolve({ status: res.statusCode, text, declaredLength, error: 'aborted', ms: Date.now() - started }),
+      );
     });
     req.on('error', (e) => resolve({ text: '', error: e.message, ms: Date.now() - started }));
     req.end(payload);
   });
 }
 
-const only = (kind: (typeof FAULT_KINDS)[number], extra: Partial<Faults> = {}): Faults => ({ seed: 1, rates: { [kind]: 1 }, ...extra });
+const only = (kind: (typeof FAULT_KINDS)[number], extra: Partial<Faults> = {}): Faults => ({
+  seed: 1,
+  rates: { [kind]: 1 },
+  ...extra,
+});
 
 describe('faults', () => {
-  const upstreamHas = async (userName: string) => (await get(upstream, `/Users${qs({ filter: `userName eq "${userName}"` })}`)).totalResults as number;
+  const upstreamHas = async (userName: string) =>
+    (await get(upstream, `/Users${qs({ filter: `userName eq "${userName}"` })}`)).totalResults as number;
 
   test('error500Before: 500 and the upstream never saw the write', async () => {
     const { proxy } = await startProxy({}, only('error500Before'));
@@ -766,7 +1039,10 @@ describe('faults', () => {
     const s = await get(short.req, '/Users?count=4');
     assert.equal(s.Resources.length, 2);
     assert.equal(s.totalResults, truth.totalResults);
-    assert.deepEqual(s.Resources.map((u: Json) => u.id), truth.Resources.slice(0, 2).map((u: Json) => u.id));
+    assert.deepEqual(
+      s.Resources.map((u: Json) => u.id),
+      truth.Resources.slice(0, 2).map((u: Json) => u.id),
+    );
     const empty = await startProxy({}, only('emptyPage'));
     const e = await get(empty.req, '/Users?count=4');
     assert.equal(e.Resources.length, 0);
@@ -800,6 +1076,9 @@ describe('faults', () => {
   test('without faults nothing is injected and every count is 0', async () => {
     const { proxy, req } = await startProxy({});
     expectStatus(await req('GET', '/Users'), 200, 'GET /Users');
-    assert.deepEqual(Object.values(proxy.stats.faults), FAULT_KINDS.map(() => 0));
+    assert.deepEqual(
+      Object.values(proxy.stats.faults),
+      FAULT_KINDS.map(() => 0),
+    );
   });
 });

@@ -37,7 +37,10 @@ describe('users list', () => {
   test('lists every user across capped pages as stable tab-separated rows', async () => {
     const r = await runCli(['users', 'list'], { env });
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.equal(rows.length, 137);
     assert.ok(rows.every((cols) => cols.length === 5));
     const ids = new Set(rows.map((cols) => cols[0]));
@@ -65,16 +68,24 @@ describe('users list', () => {
 
   test('--filter is passed to the server; userName matches case-insensitively', async () => {
     const target = storedUsers()[42]!;
-    const r = await runCli(['users', 'list', '--json', '--filter', `userName eq "${target.userName.toUpperCase()}"`], { env });
+    const r = await runCli(['users', 'list', '--json', '--filter', `userName eq "${target.userName.toUpperCase()}"`], {
+      env,
+    });
     assert.equal(r.code, 0, r.stderr);
     const users = JSON.parse(r.stdout) as User[];
-    assert.deepEqual(users.map((u) => u.id), [target.id]);
+    assert.deepEqual(
+      users.map((u) => u.id),
+      [target.id],
+    );
   });
 
   test('--attributes chooses the columns', async () => {
     const r = await runCli(['users', 'list', '--attributes', 'userName,title', '--limit', '3'], { env });
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.equal(rows.length, 3);
     for (const [id, userName, title] of rows) {
       const u = server.users.get(id!) as User;
@@ -89,11 +100,17 @@ describe('on a terminal', () => {
     const r = await runCliInTerminal(['users', 'list', '--limit', '20'], 72, { env });
     assert.equal(r.code, 0, r.stdout);
     // Progress lines are cleared with \r\x1b[2K; what remains is the table.
-    const lines = r.stdout.split('\r\n').map((l) => l.replace(/^[\s\S]*\r\x1b\[2K/, '')).filter((l) => l.trim() !== '');
+    const lines = r.stdout
+      .split('\r\n')
+      .map((l) => l.replace(/^[\s\S]*\r\x1b\[2K/, ''))
+      .filter((l) => l.trim() !== '');
     assert.match(lines[0]!, /^ID\s+USERNAME\s+DISPLAYNAME\s+ACTIVE\s+EMAIL$/);
     assert.equal(lines.length, 21);
     for (const line of lines) assert.ok(stringWidth(line) <= 72, `"${line}" is wider than 72`);
-    assert.ok(lines.slice(1).every((l) => l.includes('…')), 'ids were shortened to fit');
+    assert.ok(
+      lines.slice(1).every((l) => l.includes('…')),
+      'ids were shortened to fit',
+    );
   });
 });
 
@@ -112,7 +129,12 @@ describe('users get and search', () => {
     const target = storedUsers()[3]!;
     const r = await runCli(['users', 'get', target.id], { env });
     assert.equal(r.code, 0, r.stderr);
-    const lines = new Map(r.stdout.trimEnd().split('\n').map((l) => l.split('\t') as [string, string]));
+    const lines = new Map(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t') as [string, string]),
+    );
     assert.equal(lines.get('userName'), target.userName);
     assert.equal(lines.get('id'), target.id);
   });
@@ -128,21 +150,34 @@ describe('users get and search', () => {
     const target = storedUsers()[20]!;
     const byEmail = await runCli(['users', 'search', '--email', target.emails![0]!.value, '--json'], { env });
     assert.equal(byEmail.code, 0, byEmail.stderr);
-    assert.deepEqual((JSON.parse(byEmail.stdout) as User[]).map((u) => u.id), [target.id]);
+    assert.deepEqual(
+      (JSON.parse(byEmail.stdout) as User[]).map((u) => u.id),
+      [target.id],
+    );
 
     const family = target.userName.split('@')[0]!.split('.')[1]!;
     const byName = await runCli(['users', 'search', '--name', family, '--json'], { env });
     assert.equal(byName.code, 0, byName.stderr);
     const found = JSON.parse(byName.stdout) as User[];
     assert.ok(found.some((u) => u.id === target.id));
-    const expected = storedUsers().filter((u) => [u.userName, u.displayName].some((t) => t?.toLowerCase().includes(family.toLowerCase())));
-    for (const u of expected) assert.ok(found.some((f) => f.id === u.id), `missing ${u.userName}`);
+    const expected = storedUsers().filter((u) =>
+      [u.userName, u.displayName].some((t) => t?.toLowerCase().includes(family.toLowerCase())),
+    );
+    for (const u of expected)
+      assert.ok(
+        found.some((f) => f.id === u.id),
+        `missing ${u.userName}`,
+      );
 
     const inactive = await runCli(['users', 'search', '--filter', 'active eq false', '--json'], { env });
     assert.equal(inactive.code, 0, inactive.stderr);
     assert.deepEqual(
       new Set((JSON.parse(inactive.stdout) as User[]).map((u) => u.id)),
-      new Set(storedUsers().filter((u) => u.active === false).map((u) => u.id)),
+      new Set(
+        storedUsers()
+          .filter((u) => u.active === false)
+          .map((u) => u.id),
+      ),
     );
   });
 
@@ -157,7 +192,10 @@ describe('groups', () => {
   test('list shows every group with its member count', async () => {
     const r = await runCli(['groups', 'list'], { env });
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.equal(rows.length, 6);
     for (const [id, name, count] of rows) {
       const g = server.groups.get(id!) as { displayName: string; members?: unknown[] };
@@ -174,7 +212,10 @@ describe('groups', () => {
 
     const members = await runCli(['groups', 'members', g.displayName], { env });
     assert.equal(members.code, 0, members.stderr);
-    const ids = members.stdout.trimEnd().split('\n').map((l) => l.split('\t')[0]);
+    const ids = members.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t')[0]);
     assert.deepEqual(new Set(ids), new Set(g.members.map((m) => m.value)));
   });
 });

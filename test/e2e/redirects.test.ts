@@ -18,7 +18,10 @@ interface Seen {
   headers: IncomingHttpHeaders;
 }
 
-async function listen(handler: (url: string, res: import('node:http').ServerResponse) => void, seen: Seen[]): Promise<{ server: Server; origin: string }> {
+async function listen(
+  handler: (url: string, res: import('node:http').ServerResponse) => void,
+  seen: Seen[],
+): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
@@ -41,7 +44,15 @@ describe('redirects from the SCIM server', () => {
   let home: ReturnType<typeof tempHome>;
 
   before(async () => {
-    other = await listen((_url, res) => json(res, 200, { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 1, Resources: [{ id: 'x', userName: 'stranger@other.example' }] }), otherSeen);
+    other = await listen(
+      (_url, res) =>
+        json(res, 200, {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+          totalResults: 1,
+          Resources: [{ id: 'x', userName: 'stranger@other.example' }],
+        }),
+      otherSeen,
+    );
     gateway = await listen((url, res) => {
       if (url.startsWith('/scim/v2/Users')) {
         res.writeHead(302, { location: `${other.origin}${url}` });
@@ -52,7 +63,12 @@ describe('redirects from the SCIM server', () => {
         res.writeHead(301, { location: url.replace('/moved/v2/', '/real/v2/') });
         return res.end();
       }
-      if (url.startsWith('/real/v2/Users')) return json(res, 200, { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 1, Resources: [{ id: 'u1', userName: 'ann@example.com' }] });
+      if (url.startsWith('/real/v2/Users'))
+        return json(res, 200, {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+          totalResults: 1,
+          Resources: [{ id: 'u1', userName: 'ann@example.com' }],
+        });
       json(res, 404, { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404' });
     }, gatewaySeen);
     home = tempHome();
@@ -67,7 +83,20 @@ describe('redirects from the SCIM server', () => {
 
   test('a 302 to another port is refused: the command fails, and the other server gets no request and no header', async () => {
     const env = { ...home.env, GW_TOKEN: TOKEN };
-    const add = await runCli(['profile', 'add', 'gw', '--url', `${gateway.origin}/scim/v2`, '--token-env', 'GW_TOKEN', '--header', `X-Gateway-Key: ${KEY}`], { env });
+    const add = await runCli(
+      [
+        'profile',
+        'add',
+        'gw',
+        '--url',
+        `${gateway.origin}/scim/v2`,
+        '--token-env',
+        'GW_TOKEN',
+        '--header',
+        `X-Gateway-Key: ${KEY}`,
+      ],
+      { env },
+    );
     assert.equal(add.code, 0, add.stderr);
     const list = await runCli(['users', 'list', '--profile', 'gw'], { env, timeoutMs: 60_000 });
     assert.notEqual(list.code, 0, `the listing must fail\n${list.stdout}`);
@@ -80,14 +109,29 @@ describe('redirects from the SCIM server', () => {
 
   test('a 301 on the same origin is followed, headers and token included', async () => {
     const env = { ...home.env, GW_TOKEN: TOKEN };
-    const add = await runCli(['profile', 'add', 'moved', '--url', `${gateway.origin}/moved/v2`, '--token-env', 'GW_TOKEN', '--header', `X-Gateway-Key: ${KEY}`], { env });
+    const add = await runCli(
+      [
+        'profile',
+        'add',
+        'moved',
+        '--url',
+        `${gateway.origin}/moved/v2`,
+        '--token-env',
+        'GW_TOKEN',
+        '--header',
+        `X-Gateway-Key: ${KEY}`,
+      ],
+      { env },
+    );
     assert.equal(add.code, 0, add.stderr);
     const list = await runCli(['users', 'list', '--profile', 'moved', '--json'], { env, timeoutMs: 60_000 });
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /ann@example\.com/);
     const followed = gatewaySeen.filter((s) => s.url.startsWith('/real/v2/Users'));
     assert.ok(followed.length > 0);
-    assert.ok(followed.every((s) => s.headers['x-gateway-key'] === KEY && s.headers.authorization === `Bearer ${TOKEN}`));
+    assert.ok(
+      followed.every((s) => s.headers['x-gateway-key'] === KEY && s.headers.authorization === `Bearer ${TOKEN}`),
+    );
     assert.deepEqual(otherSeen, []);
   });
 });

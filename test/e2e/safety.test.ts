@@ -28,8 +28,16 @@ describe('serve --log-requests masks credentials', () => {
     await server.request('GET', `/Users?count=1&access_token=${TOKEN}`);
     await server.request('GET', `/Users?client_secret=${secret}&startIndex=1`);
     await server.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${TOKEN}"`)}`);
-    await server.request('GET', `/Users?api_key=${encodeURIComponent(TOKEN.toUpperCase())}`, { auth: 'Bearer wrong-token-value' });
-    await waitFor(() => server.stderr().split('\n').filter((l) => /^scimctl: GET /.test(l)).length >= 4);
+    await server.request('GET', `/Users?api_key=${encodeURIComponent(TOKEN.toUpperCase())}`, {
+      auth: 'Bearer wrong-token-value',
+    });
+    await waitFor(
+      () =>
+        server
+          .stderr()
+          .split('\n')
+          .filter((l) => /^scimctl: GET /.test(l)).length >= 4,
+    );
     const log = server.stderr();
     assert.ok(!log.includes(TOKEN) && !log.toLowerCase().includes(TOKEN.toLowerCase()), log);
     assert.ok(!log.includes(secret), log);
@@ -57,8 +65,14 @@ describe('a .env in the working directory', () => {
     writeFileSync(join(home.dir, '.env'), `SCIMCTL_URL=${server.url}\n`);
     const r = await runCli(['users', 'list'], { cwd: home.dir, env: { ...home.env, SCIMCTL_TOKEN: TOKEN } });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`^scimctl: using SCIMCTL_URL from \\./\\.env \\(${server.url.replace(/[.]/g, '\\.')}\\)$`, 'm'));
-    const plain = await runCli(['users', 'list'], { cwd: home.dir, env: { ...home.env, SCIMCTL_URL: server.url, SCIMCTL_TOKEN: TOKEN } });
+    assert.match(
+      r.stderr,
+      new RegExp(`^scimctl: using SCIMCTL_URL from \\./\\.env \\(${server.url.replace(/[.]/g, '\\.')}\\)$`, 'm'),
+    );
+    const plain = await runCli(['users', 'list'], {
+      cwd: home.dir,
+      env: { ...home.env, SCIMCTL_URL: server.url, SCIMCTL_TOKEN: TOKEN },
+    });
     assert.equal(plain.code, 0, plain.stderr);
     assert.doesNotMatch(plain.stderr, /\.env/, 'the environment wins, and nothing is announced');
   });
@@ -67,17 +81,27 @@ describe('a .env in the working directory', () => {
     // 192.0.2.1 (TEST-NET-1) is never reachable: a connection attempt would end in exit 6, not 2.
     writeFileSync(join(home.dir, '.env'), 'SCIMCTL_URL=http://192.0.2.1/scim/v2\nSCIMCTL_ALLOW_INSECURE_HTTP=1\n');
     for (const extra of [[], ['--allow-insecure-http']]) {
-      const r = await runCli([...extra, 'users', 'list'], { cwd: home.dir, env: { ...home.env, SCIMCTL_TOKEN: TOKEN }, timeoutMs: 20_000 });
+      const r = await runCli([...extra, 'users', 'list'], {
+        cwd: home.dir,
+        env: { ...home.env, SCIMCTL_TOKEN: TOKEN },
+        timeoutMs: 20_000,
+      });
       assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /refusing to send credentials over plain http:\/\/ to 192\.0\.2\.1: SCIMCTL_URL comes from \.\/\.env/);
+      assert.match(
+        r.stderr,
+        /refusing to send credentials over plain http:\/\/ to 192\.0\.2\.1: SCIMCTL_URL comes from \.\/\.env/,
+      );
       assert.match(r.stderr, /a \.env cannot allow insecure http/);
       assert.ok(!r.stderr.includes(TOKEN));
     }
     // The same URL from the environment still needs the flag: the allowance in .env is ignored.
     writeFileSync(join(home.dir, '.env'), 'SCIMCTL_ALLOW_INSECURE_HTTP=1\n');
-    const own = await runCli(['users', 'list'], { cwd: home.dir, env: { ...home.env, SCIMCTL_URL: 'http://192.0.2.1/scim/v2', SCIMCTL_TOKEN: TOKEN } });
+    const own = await runCli(['users', 'list'], {
+      cwd: home.dir,
+      env: { ...home.env, SCIMCTL_URL: 'http://192.0.2.1/scim/v2', SCIMCTL_TOKEN: TOKEN },
+    });
     assert.equal(own.code, 2, own.stderr);
-    assert.match(own.stderr, /refusing plain http:\/\/ to 192\.0\.2\.1/, "the .env did not allow it");
+    assert.match(own.stderr, /refusing plain http:\/\/ to 192\.0\.2\.1/, 'the .env did not allow it');
   });
 });
 
@@ -98,9 +122,13 @@ describe('terminal output escapes control characters', () => {
     server = await startServe({ token: TOKEN, args: ['--no-fsync'] });
     home = tempHome();
     env = serverEnv(server.url, TOKEN, home);
-    const u = await server.request('POST', '/Users', { body: { schemas: [URN.user], userName: 'eve@escape.test', displayName: DISPLAY, title: TITLE } });
+    const u = await server.request('POST', '/Users', {
+      body: { schemas: [URN.user], userName: 'eve@escape.test', displayName: DISPLAY, title: TITLE },
+    });
     assert.equal(u.status, 201, u.text);
-    const g = await server.request('POST', '/Groups', { body: { schemas: [URN.group], displayName: GROUP, members: [{ value: u.body.id }] } });
+    const g = await server.request('POST', '/Groups', {
+      body: { schemas: [URN.group], displayName: GROUP, members: [{ value: u.body.id }] },
+    });
     assert.equal(g.status, 201, g.text);
   });
   after(async () => {
@@ -125,11 +153,18 @@ describe('terminal output escapes control characters', () => {
     assertNoRaw(get.stdout, 'users get');
     assert.ok(get.stdout.includes('Boss\\x1b]8;;https://evil.test\\x07link'), get.stdout);
 
-    for (const args of [['groups', 'get', GROUP], ['groups', 'members', GROUP], ['groups', 'list']]) {
+    for (const args of [
+      ['groups', 'get', GROUP],
+      ['groups', 'members', GROUP],
+      ['groups', 'list'],
+    ]) {
       const r = await runCliInTerminal(args, 200, { env });
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}`);
       assertNoRaw(r.stdout, args.join(' '));
-      assert.ok(r.stdout.includes('\\x1b[5mblink') || r.stdout.includes('Eve \\x1b[31m'), `${args.join(' ')}: ${r.stdout}`);
+      assert.ok(
+        r.stdout.includes('\\x1b[5mblink') || r.stdout.includes('Eve \\x1b[31m'),
+        `${args.join(' ')}: ${r.stdout}`,
+      );
     }
   });
 
@@ -153,7 +188,10 @@ describe('terminal output escapes control characters', () => {
 
   test('a plan on a terminal escapes control characters and marks invisible ones', async () => {
     const csv = join(home.dir, 'hr.csv');
-    writeFileSync(csv, `userName,displayName,title\nadm\u200bin@escape.test,"Mallory \u001b[8mhidden\u001b[28m",CEO\u202eOEC\n`);
+    writeFileSync(
+      csv,
+      `userName,displayName,title\nadm\u200bin@escape.test,"Mallory \u001b[8mhidden\u001b[28m",CEO\u202eOEC\n`,
+    );
     // A userName with an invisible character is refused unless asked for; asked for, the plan marks it.
     const refused = await runCliInTerminal(['sync', 'plan', '--source', csv], 200, { env });
     assert.equal(refused.code, 2, refused.stdout);

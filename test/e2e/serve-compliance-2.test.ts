@@ -16,7 +16,17 @@ import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { URN, qs, startServe, tempDir, type Json, type Requester, type ScimResponse, type ServeProcess, teardown } from './serve-helpers.ts';
+import {
+  URN,
+  qs,
+  startServe,
+  tempDir,
+  type Json,
+  type Requester,
+  type ScimResponse,
+  type ServeProcess,
+  teardown,
+} from './serve-helpers.ts';
 
 const TOKEN = 'serve-compliance-2-token-5f08c3a9d1e7';
 
@@ -38,12 +48,19 @@ after(async () => {
 // Helpers
 
 function expectStatus(res: ScimResponse, status: number, what = ''): void {
-  assert.equal(res.status, status, `${what ? `${what}: ` : ''}expected HTTP ${status}, got ${res.status}: ${res.text.slice(0, 500)}`);
+  assert.equal(
+    res.status,
+    status,
+    `${what ? `${what}: ` : ''}expected HTTP ${status}, got ${res.status}: ${res.text.slice(0, 500)}`,
+  );
 }
 
 function assertError(res: ScimResponse, status: number, scimType?: string, what = ''): void {
   expectStatus(res, status, what);
-  assert.ok(Array.isArray(res.body?.schemas) && res.body.schemas.includes(URN.error), `${what} error body has the Error schema: ${res.text.slice(0, 300)}`);
+  assert.ok(
+    Array.isArray(res.body?.schemas) && res.body.schemas.includes(URN.error),
+    `${what} error body has the Error schema: ${res.text.slice(0, 300)}`,
+  );
   assert.equal(res.body.status, String(status), `${what} error "status" is the code as a string`);
   if (scimType !== undefined) assert.equal(res.body.scimType, scimType, `${what} scimType: ${res.text.slice(0, 300)}`);
 }
@@ -58,7 +75,9 @@ async function createUser(body: Json, r: Requester = req): Promise<Json> {
 }
 
 async function createGroup(displayName: string, members: string[] = [], r: Requester = req): Promise<Json> {
-  const res = await r('POST', '/Groups', { body: { schemas: [URN.group], displayName, members: members.map((value) => ({ value })) } });
+  const res = await r('POST', '/Groups', {
+    body: { schemas: [URN.group], displayName, members: members.map((value) => ({ value })) },
+  });
   expectStatus(res, 201, `POST /Groups ${displayName}`);
   return res.body;
 }
@@ -82,7 +101,12 @@ const groupNames = (user: Json): string[] => sorted((user.groups ?? []).map((g: 
 const memberIds = (group: Json): string[] => sorted((group.members ?? []).map((m: Json) => m.value));
 
 /** Polls an async check until it returns a value (not undefined), failing after the deadline. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -93,7 +117,10 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 }
 
 /** A raw HTTP/1.1 exchange over a socket: what the server really sent, bytes after the headers included. */
-function rawExchange(base: string, head: string): Promise<{ statusLine: string; headers: Map<string, string>; body: Buffer }> {
+function rawExchange(
+  base: string,
+  head: string,
+): Promise<{ statusLine: string; headers: Map<string, string>; body: Buffer }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -119,7 +146,10 @@ function rawExchange(base: string, head: string): Promise<{ statusLine: string; 
 /** A raw HEAD request (Connection: close), so that any byte the server sends after the headers is seen. */
 function rawHead(base: string, path: string): ReturnType<typeof rawExchange> {
   const url = new URL(base + path);
-  return rawExchange(base, `HEAD ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+  return rawExchange(
+    base,
+    `HEAD ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,18 +166,30 @@ describe('HEAD (RFC 9110 §9.3.2)', () => {
     assert.equal(head.headers.get('etag'), u.meta.version);
     assert.equal(head.headers.get('content-type'), got.headers.get('content-type'));
     assert.equal(head.headers.get('content-length'), got.headers.get('content-length'));
-    assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(got.text), 'Content-Length is that of the GET body');
+    assert.equal(
+      Number(head.headers.get('content-length')),
+      Buffer.byteLength(got.text),
+      'Content-Length is that of the GET body',
+    );
     assert.equal(head.body.length, 0, `a HEAD response has no body, got ${head.body.length} bytes`);
   });
 
   test('HEAD on a list and on an unknown id: same status and headers as GET, no body', async () => {
-    for (const [path, status] of [[`/Users${qs({ filter: 'userName sw "user"', count: 5 })}`, 200], ['/Groups?count=3', 200], ['/Users/no-such-id', 404]] as const) {
+    for (const [path, status] of [
+      [`/Users${qs({ filter: 'userName sw "user"', count: 5 })}`, 200],
+      ['/Groups?count=3', 200],
+      ['/Users/no-such-id', 404],
+    ] as const) {
       const got = await get(path);
       expectStatus(got, status, `GET ${path}`);
       const head = await rawHead(server.url, path);
       assert.match(head.statusLine, new RegExp(`^HTTP/1\\.1 ${status}\\b`), `HEAD ${path}: ${head.statusLine}`);
       assert.equal(head.headers.get('content-type'), got.headers.get('content-type'), `HEAD ${path} Content-Type`);
-      assert.equal(head.headers.get('content-length'), got.headers.get('content-length'), `HEAD ${path} Content-Length`);
+      assert.equal(
+        head.headers.get('content-length'),
+        got.headers.get('content-length'),
+        `HEAD ${path} Content-Length`,
+      );
       assert.equal(head.body.length, 0, `HEAD ${path} has no body`);
     }
   });
@@ -169,7 +211,12 @@ describe('Bulk bulkIds (RFC 7644 §3.7)', () => {
         Operations: [
           { method: 'POST', bulkId: 'same', path: '/Users', data: { schemas: [URN.user], userName: a } },
           { method: 'POST', bulkId: 'same', path: '/Users', data: { schemas: [URN.user], userName: b } },
-          { method: 'POST', bulkId: 'g', path: '/Groups', data: { schemas: [URN.group], displayName: 'Bulk dup group', members: [{ value: 'bulkId:same' }] } },
+          {
+            method: 'POST',
+            bulkId: 'g',
+            path: '/Groups',
+            data: { schemas: [URN.group], displayName: 'Bulk dup group', members: [{ value: 'bulkId:same' }] },
+          },
         ],
       },
     });
@@ -178,7 +225,11 @@ describe('Bulk bulkIds (RFC 7644 §3.7)', () => {
       const page = (await get(`/Users${qs({ filter: `userName eq "${name}"` })}`)).body;
       assert.equal(page.totalResults, 0, `${name} was not created`);
     }
-    assert.equal((await get(`/Groups${qs({ filter: 'displayName eq "Bulk dup group"' })}`)).body.totalResults, 0, 'the group was not created');
+    assert.equal(
+      (await get(`/Groups${qs({ filter: 'displayName eq "Bulk dup group"' })}`)).body.totalResults,
+      0,
+      'the group was not created',
+    );
   });
 });
 
@@ -214,8 +265,18 @@ describe("versions follow a user's groups (RFC 7644 §3.14)", () => {
     assert.ok(![e0, e1, e2].includes(e3), `a new ETag after leaving (${e3}; before: ${e0} ${e1} ${e2})`);
     expectStatus(await get(`/Users/${u.id}`, req, { 'if-none-match': e3 }), 304, 'the current ETag still gives 304');
     // If-Match follows too: the ETag from before the membership change is stale.
-    assertError(await req('PATCH', `/Users/${u.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: 'x' }]), headers: { 'if-match': e2 } }), 412);
-    assert.notEqual(etag(await get(`/Users/${other.id}`)), other.meta.version, 'the other member changed too (it was already in the group when it was renamed)');
+    assertError(
+      await req('PATCH', `/Users/${u.id}`, {
+        body: patchBody([{ op: 'replace', path: 'title', value: 'x' }]),
+        headers: { 'if-match': e2 },
+      }),
+      412,
+    );
+    assert.notEqual(
+      etag(await get(`/Users/${other.id}`)),
+      other.meta.version,
+      'the other member changed too (it was already in the group when it was renamed)',
+    );
   });
 
   test('the versions of membership changes are the same after a restart (replayed from the journal)', async () => {
@@ -231,7 +292,11 @@ describe("versions follow a user's groups (RFC 7644 §3.14)", () => {
       await patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }], r1);
       await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: 'Restart Group renamed' }], r1);
       await patch(`/Groups/${g.id}`, [{ op: 'remove', path: `members[value eq "${v.id}"]` }], r1);
-      const before = { u: await get(`/Users/${u.id}`, r1), v: await get(`/Users/${v.id}`, r1), g: await get(`/Groups/${g.id}`, r1) };
+      const before = {
+        u: await get(`/Users/${u.id}`, r1),
+        v: await get(`/Users/${v.id}`, r1),
+        g: await get(`/Groups/${g.id}`, r1),
+      };
       assert.notEqual(etag(before.u), u.meta.version);
       assert.notEqual(etag(before.v), v.meta.version);
       // SIGKILL: no compaction at shutdown, so the journal itself is replayed.
@@ -239,14 +304,26 @@ describe("versions follow a user's groups (RFC 7644 §3.14)", () => {
 
       second = await startServe({ token: TOKEN, dataDir: store.dir });
       const r2 = second.request;
-      for (const [name, id, kind, was] of [['joined user', u.id, 'Users', before.u], ['user who left', v.id, 'Users', before.v], ['group', g.id, 'Groups', before.g]] as const) {
+      for (const [name, id, kind, was] of [
+        ['joined user', u.id, 'Users', before.u],
+        ['user who left', v.id, 'Users', before.v],
+        ['group', g.id, 'Groups', before.g],
+      ] as const) {
         const now = await get(`/${kind}/${id}`, r2);
         expectStatus(now, 200, name);
         assert.equal(etag(now), etag(was), `${name}: the ETag after the restart`);
-        expectStatus(await get(`/${kind}/${id}`, r2, { 'if-none-match': etag(was) }), 304, `${name}: If-None-Match with the pre-restart ETag`);
+        expectStatus(
+          await get(`/${kind}/${id}`, r2, { 'if-none-match': etag(was) }),
+          304,
+          `${name}: If-None-Match with the pre-restart ETag`,
+        );
       }
       const joined = (await get(`/Users/${u.id}`, r2, { 'if-none-match': u.meta.version })).body;
-      assert.deepEqual(groupNames(joined), ['Restart Group renamed'], 'If-None-Match with the ETag from before joining → 200 with the groups');
+      assert.deepEqual(
+        groupNames(joined),
+        ['Restart Group renamed'],
+        'If-None-Match with the ETag from before joining → 200 with the groups',
+      );
       const left = await get(`/Users/${v.id}`, r2, { 'if-none-match': v.meta.version });
       expectStatus(left, 200);
       assert.equal(left.body.groups, undefined);
@@ -259,16 +336,29 @@ describe("versions follow a user's groups (RFC 7644 §3.14)", () => {
 describe('dateTime filter values (RFC 7644 §3.4.2.2, RFC 7643 §2.3.5)', () => {
   test('meta.lastModified gt "yesterday" → 400 invalidFilter (GET and POST .search)', async () => {
     assertError(await get(`/Users${qs({ filter: 'meta.lastModified gt "yesterday"' })}`), 400, 'invalidFilter', 'GET');
-    assertError(await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: 'meta.created lt "not a date"' } }), 400, 'invalidFilter', '.search');
-    expectStatus(await get(`/Users${qs({ filter: 'meta.lastModified gt "2000-01-01T00:00:00Z"', count: 1 })}`), 200, 'a real dateTime is fine');
+    assertError(
+      await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: 'meta.created lt "not a date"' } }),
+      400,
+      'invalidFilter',
+      '.search',
+    );
+    expectStatus(
+      await get(`/Users${qs({ filter: 'meta.lastModified gt "2000-01-01T00:00:00Z"', count: 1 })}`),
+      200,
+      'a real dateTime is fine',
+    );
   });
 });
 
 describe('request size limit', () => {
   test('a POST /Users declaring a body over 16 MiB → 413 with a SCIM error before the body is read, and the server keeps serving', async () => {
     const url = new URL(`${server.url}/Users`);
-    // Only the headers: the server must answer from Content-Length alone (and no unread bytes can turn its close into a reset).
-    const res = await rawExchange(server.url, `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: ${16 * 1024 * 1024 + 1}\r\n\r\n`);
+    // Only the headers: the server must answer from Content-Length alone (and no unread bytes can turn its close into a
+    // reset).
+    const res = await rawExchange(
+      server.url,
+      `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: ${16 * 1024 * 1024 + 1}\r\n\r\n`,
+    );
     assert.match(res.statusLine, /^HTTP\/1\.1 413\b/, res.statusLine);
     assert.match(res.headers.get('content-type') ?? '', /^application\/scim\+json/);
     const body = JSON.parse(res.body.toString('utf8'));
@@ -282,12 +372,17 @@ describe('request size limit', () => {
     // JSON whitespace, so only its size is under test here.
     const name = uniqueName('big.test');
     const nick = 'y'.repeat(65_536);
-    const raw = JSON.stringify({ schemas: [URN.user], userName: name, nickName: nick }).replace(/^\{/, `{${' '.repeat(16 * 1024 * 1024 - 1024 - nick.length)}`);
+    const raw = JSON.stringify({ schemas: [URN.user], userName: name, nickName: nick }).replace(
+      /^\{/,
+      `{${' '.repeat(16 * 1024 * 1024 - 1024 - nick.length)}`,
+    );
     const res = await req('POST', '/Users', { raw });
     expectStatus(res, 201, 'a body of 16 MiB - 1 KiB + a little');
     assert.equal(res.body.nickName.length, nick.length);
     expectStatus(await req('DELETE', `/Users/${res.body.id}`), 204);
-    const over = await req('POST', '/Users', { raw: JSON.stringify({ schemas: [URN.user], userName: name, nickName: 'y'.repeat(16 * 1024 * 1024 - 1024) }) });
+    const over = await req('POST', '/Users', {
+      raw: JSON.stringify({ schemas: [URN.user], userName: name, nickName: 'y'.repeat(16 * 1024 * 1024 - 1024) }),
+    });
     assertError(over, 400, 'invalidValue', 'the same size in one value');
   });
 });
@@ -297,26 +392,47 @@ describe('--source FILE while serving', () => {
     const src = tempDir();
     const file = join(src.dir, 'live.csv');
     const header = 'userName,externalId,title';
-    writeFileSync(file, [header, 'ann@live.test,e-ann,Engineer', 'ben@live.test,e-ben,Baker', 'cat@live.test,e-cat,Carpenter', ''].join('\n'));
+    writeFileSync(
+      file,
+      [header, 'ann@live.test,e-ann,Engineer', 'ben@live.test,e-ben,Baker', 'cat@live.test,e-cat,Carpenter', ''].join(
+        '\n',
+      ),
+    );
     let ro: ServeProcess | undefined;
     try {
       ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
       const r = ro.request;
-      const byName = async (): Promise<Map<string, Json>> => new Map(resources((await r('GET', '/Users?count=100')).body).map((u: Json) => [u.userName, u]));
+      const byName = async (): Promise<Map<string, Json>> =>
+        new Map(resources((await r('GET', '/Users?count=100')).body).map((u: Json) => [u.userName, u]));
       const before = await byName();
       assert.deepEqual(sorted([...before.keys()]), ['ann@live.test', 'ben@live.test', 'cat@live.test']);
 
-      writeFileSync(file, [header, 'ann@live.test,e-ann,Principal Engineer', 'cat@live.test,e-cat,Carpenter', 'dan@live.test,e-dan,Diver', ''].join('\n'));
+      writeFileSync(
+        file,
+        [
+          header,
+          'ann@live.test,e-ann,Principal Engineer',
+          'cat@live.test,e-cat,Carpenter',
+          'dan@live.test,e-dan,Diver',
+          '',
+        ].join('\n'),
+      );
       const after = await eventually('the edited file is served', async () => {
         const now = await byName();
         return now.has('dan@live.test') ? now : undefined;
       });
-      assert.deepEqual(sorted([...after.keys()]), ['ann@live.test', 'cat@live.test', 'dan@live.test'], 'ben is gone, dan is new');
+      assert.deepEqual(
+        sorted([...after.keys()]),
+        ['ann@live.test', 'cat@live.test', 'dan@live.test'],
+        'ben is gone, dan is new',
+      );
       const ann = after.get('ann@live.test');
       assert.equal(ann.title, 'Principal Engineer');
       assert.equal(ann.id, before.get('ann@live.test').id, 'the changed user keeps its id');
       assert.notEqual(ann.meta.version, before.get('ann@live.test').meta.version, 'the changed user has a new ETag');
-      const annNow = await r('GET', `/Users/${ann.id}`, { headers: { 'if-none-match': before.get('ann@live.test').meta.version } });
+      const annNow = await r('GET', `/Users/${ann.id}`, {
+        headers: { 'if-none-match': before.get('ann@live.test').meta.version },
+      });
       expectStatus(annNow, 200, 'If-None-Match with the old ETag of the changed user');
       const cat = after.get('cat@live.test');
       assert.equal(cat.id, before.get('cat@live.test').id, 'the unchanged user keeps its id');
@@ -332,7 +448,11 @@ describe('--source FILE while serving', () => {
       });
       assert.match(ro.stderr(), /live\.csv/, 'stderr names the file');
       const kept = await byName();
-      assert.deepEqual(sorted([...kept.keys()]), ['ann@live.test', 'cat@live.test', 'dan@live.test'], 'still the last good content');
+      assert.deepEqual(
+        sorted([...kept.keys()]),
+        ['ann@live.test', 'cat@live.test', 'dan@live.test'],
+        'still the last good content',
+      );
       assert.equal(kept.get('ann@live.test').title, 'Principal Engineer');
       assert.equal(kept.get('ann@live.test').meta.version, ann.meta.version);
       assert.ok(!ro.exited(), 'the server is still running');
@@ -345,7 +465,12 @@ describe('--source FILE while serving', () => {
     const src = tempDir();
     const file = join(src.dir, 'export.json');
     const users = [
-      { schemas: [URN.user], userName: 'eve@export.test', externalId: 'x-eve', groups: [{ display: 'Eng' }, { display: 'Oncall' }] },
+      {
+        schemas: [URN.user],
+        userName: 'eve@export.test',
+        externalId: 'x-eve',
+        groups: [{ display: 'Eng' }, { display: 'Oncall' }],
+      },
       { schemas: [URN.user], userName: 'fay@export.test', externalId: 'x-fay', groups: [{ display: 'Eng' }] },
       { schemas: [URN.user], userName: 'gus@export.test', externalId: 'x-gus' },
     ];
@@ -357,7 +482,9 @@ describe('--source FILE while serving', () => {
       const all = resources((await r('GET', '/Users?count=100')).body);
       const id = (name: string) => all.find((u: Json) => u.userName === name)?.id as string;
       assert.equal(all.length, 3);
-      const groups = new Map(resources((await r('GET', '/Groups?count=100')).body).map((g: Json) => [g.displayName, g]));
+      const groups = new Map(
+        resources((await r('GET', '/Groups?count=100')).body).map((g: Json) => [g.displayName, g]),
+      );
       assert.deepEqual(sorted([...groups.keys()]), ['Eng', 'Oncall']);
       assert.deepEqual(memberIds(groups.get('Eng')), sorted([id('eve@export.test'), id('fay@export.test')]));
       assert.deepEqual(memberIds(groups.get('Oncall')), [id('eve@export.test')]);
@@ -380,7 +507,12 @@ describe('--source FILE while serving', () => {
 
 describe('writes that change nothing keep the version (RFC 7644 §3.14)', () => {
   test('a PUT of the same content keeps the ETag; a PUT that changes something does not', async () => {
-    const u = await createUser({ userName: uniqueName('noop.test'), name: { givenName: 'Noa', familyName: 'Op' }, title: 'Same', emails: [{ value: 'noa@noop.test', type: 'work', primary: true }] });
+    const u = await createUser({
+      userName: uniqueName('noop.test'),
+      name: { givenName: 'Noa', familyName: 'Op' },
+      title: 'Same',
+      emails: [{ value: 'noa@noop.test', type: 'work', primary: true }],
+    });
     const body = { schemas: [URN.user], userName: u.userName, name: u.name, title: u.title, emails: u.emails };
     const same = await req('PUT', `/Users/${u.id}`, { body });
     expectStatus(same, 200);
@@ -405,7 +537,9 @@ describe('writes that change nothing keep the version (RFC 7644 §3.14)', () => 
     assert.equal(etag(p2), g.meta.version, 'replacing displayName with itself keeps the group’s ETag');
     const p3 = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Kept' }]);
     assert.equal(etag(p3), userTag, 'replacing title with itself keeps the user’s ETag');
-    const p4 = await req('PUT', `/Groups/${g.id}`, { body: { schemas: [URN.group], displayName: g.displayName, members: [{ value: u.id }] } });
+    const p4 = await req('PUT', `/Groups/${g.id}`, {
+      body: { schemas: [URN.group], displayName: g.displayName, members: [{ value: u.id }] },
+    });
     expectStatus(p4, 200);
     assert.equal(etag(p4), g.meta.version, 'a no-op PUT of a group keeps its ETag');
     const p5 = await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: `${g.displayName}!` }]);
@@ -429,10 +563,16 @@ describe('review findings', () => {
       const reads = Array.from({ length: 30 }, () => get(`/Groups/${g.id}`));
       for (const res of [...(await Promise.all(reads)), await write]) {
         const members = memberIds(res.body).join(',');
-        assert.ok(members === from || members === to, `round ${round}: a reader saw members [${members}], neither before [${from}] nor after [${to}]`);
+        assert.ok(
+          members === from || members === to,
+          `round ${round}: a reader saw members [${members}], neither before [${from}] nor after [${to}]`,
+        );
         const tag = etag(res);
         const earlier = seen.get(tag);
-        assert.ok(earlier === undefined || earlier === members, `round ${round}: ETag ${tag} was given for members [${earlier}] and for [${members}]`);
+        assert.ok(
+          earlier === undefined || earlier === members,
+          `round ${round}: ETag ${tag} was given for members [${earlier}] and for [${members}]`,
+        );
         seen.set(tag, members);
       }
     }
@@ -445,14 +585,20 @@ describe('review findings', () => {
       const g = await createGroup(`Race ${serial}`, [a.id]);
       await Promise.all([
         patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'members', value: [{ value: b.id }] }]),
-        req('PUT', `/Groups/${g.id}`, { body: { schemas: [URN.group], displayName: `Race ${serial} renamed ${round}`, members: [{ value: a.id }] } }),
+        req('PUT', `/Groups/${g.id}`, {
+          body: { schemas: [URN.group], displayName: `Race ${serial} renamed ${round}`, members: [{ value: a.id }] },
+        }),
       ]);
       const group = (await get(`/Groups/${g.id}`)).body;
       for (const u of [a, b]) {
         const user = (await get(`/Users/${u.id}`)).body;
         const listed = (user.groups ?? []).some((x: Json) => x.value === g.id);
         const member = memberIds(group).includes(u.id);
-        assert.equal(listed, member, `round ${round}: ${u.userName} ${listed ? 'lists' : 'does not list'} the group, which ${member ? 'has' : 'does not have'} it as a member`);
+        assert.equal(
+          listed,
+          member,
+          `round ${round}: ${u.userName} ${listed ? 'lists' : 'does not list'} the group, which ${member ? 'has' : 'does not have'} it as a member`,
+        );
       }
     }
   });
@@ -468,7 +614,7 @@ describe('review findings', () => {
     assert.equal(res.body.groups, undefined);
   });
 
-  test("renaming a user changes the ETag of its groups (members[].display changed)", async () => {
+  test('renaming a user changes the ETag of its groups (members[].display changed)', async () => {
     const u = await createUser({ userName: uniqueName('display.test'), displayName: 'Old Name' });
     const g = await createGroup(`Display ${serial}`, [u.id]);
     assert.equal(g.members[0].display, 'Old Name');
@@ -505,13 +651,19 @@ describe('review findings', () => {
     const file = join(src.dir, 'grouped.json');
     const names = Array.from({ length: 8 }, (_, i) => `p${i}@grouped.test`);
     const write = (title: string, group: string) =>
-      writeFileSync(file, JSON.stringify(names.map((userName) => ({ schemas: [URN.user], userName, title, groups: [{ display: group }] }))));
+      writeFileSync(
+        file,
+        JSON.stringify(
+          names.map((userName) => ({ schemas: [URN.user], userName, title, groups: [{ display: group }] })),
+        ),
+      );
     write('Before', 'Team');
     let ro: ServeProcess | undefined;
     try {
       ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
       const r = ro.request;
-      const tags = async () => new Map(resources((await r('GET', '/Users?count=100')).body).map((u: Json) => [u.userName, u]));
+      const tags = async () =>
+        new Map(resources((await r('GET', '/Users?count=100')).body).map((u: Json) => [u.userName, u]));
       const t0 = await tags();
       write('After', 'Team');
       const t1 = await eventually('the new titles', async () => {
@@ -535,12 +687,26 @@ describe('review findings', () => {
   test('--source: users whose keys look alike (one’s externalId is another’s userName; externalIds differing in case) are all served', async () => {
     const src = tempDir();
     const file = join(src.dir, 'collide.csv');
-    writeFileSync(file, ['userName,externalId,title', 'ann@collide.test,bob@collide.test,A', 'bob@collide.test,,B', 'cy@collide.test,E1,C', 'di@collide.test,e1,D', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'userName,externalId,title',
+        'ann@collide.test,bob@collide.test,A',
+        'bob@collide.test,,B',
+        'cy@collide.test,E1,C',
+        'di@collide.test,e1,D',
+        '',
+      ].join('\n'),
+    );
     let ro: ServeProcess | undefined;
     try {
       ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
       const page = (await ro.request('GET', '/Users?count=100')).body;
-      assert.deepEqual(sorted(resources(page).map((u: Json) => u.userName)), ['ann@collide.test', 'bob@collide.test', 'cy@collide.test', 'di@collide.test'], 'every row of the file is a user');
+      assert.deepEqual(
+        sorted(resources(page).map((u: Json) => u.userName)),
+        ['ann@collide.test', 'bob@collide.test', 'cy@collide.test', 'di@collide.test'],
+        'every row of the file is a user',
+      );
     } finally {
       await teardown([ro], [src]);
     }
@@ -564,27 +730,46 @@ describe('review findings', () => {
       },
     });
     const created = (await get(`/Users${qs({ filter: `userName eq "${name}"` })}`)).body.totalResults;
-    expectStatus(bulk, 200, `Bulk with a malformed operation path (the POST before it was ${created ? '' : 'not '}applied)`);
+    expectStatus(
+      bulk,
+      200,
+      `Bulk with a malformed operation path (the POST before it was ${created ? '' : 'not '}applied)`,
+    );
     assert.equal(bulk.body.Operations[0].status, '201');
     assert.ok(Number(bulk.body.Operations[1].status) >= 400 && Number(bulk.body.Operations[1].status) < 500);
   });
 
   test('a PATCH path whose value filter has thousands of terms → 400, not 500', async () => {
-    const u = await createUser({ userName: uniqueName('deep.test'), emails: [{ value: 'deep@deep.test', type: 'work' }] });
+    const u = await createUser({
+      userName: uniqueName('deep.test'),
+      emails: [{ value: 'deep@deep.test', type: 'work' }],
+    });
     const filter = Array.from({ length: 50_000 }, () => 'type eq "work"').join(' and ');
-    const res = await req('PATCH', `/Users/${u.id}`, { body: patchBody([{ op: 'replace', path: `emails[${filter}].value`, value: 'x@deep.test' }]) });
-    assert.ok(res.status === 400 || res.status === 200, `expected 400 (or 200), got ${res.status}: ${res.text.slice(0, 200)}`);
+    const res = await req('PATCH', `/Users/${u.id}`, {
+      body: patchBody([{ op: 'replace', path: `emails[${filter}].value`, value: 'x@deep.test' }]),
+    });
+    assert.ok(
+      res.status === 400 || res.status === 200,
+      `expected 400 (or 200), got ${res.status}: ${res.text.slice(0, 200)}`,
+    );
   });
 
   test('a Bulk operation with deeply nested data → 400, not 500', async () => {
     const depth = 100_000;
     const raw = `{"schemas":["${URN.bulkRequest}"],"Operations":[{"method":"POST","bulkId":"d","path":"/Users","data":{"schemas":["${URN.user}"],"userName":"deep@bulk.test","title":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
     const res = await req('POST', '/Bulk', { raw });
-    assert.ok(res.status === 400 || (res.status === 200 && res.body.Operations?.[0]?.status === '400'), `expected a 400, got ${res.status}: ${res.text.slice(0, 200)}`);
+    assert.ok(
+      res.status === 400 || (res.status === 200 && res.body.Operations?.[0]?.status === '400'),
+      `expected a 400, got ${res.status}: ${res.text.slice(0, 200)}`,
+    );
   });
 
   test('a client that sends a whole body over 16 MiB gets the 413 (10 tries), not a reset connection', async () => {
-    const raw = JSON.stringify({ schemas: [URN.user], userName: uniqueName('big.test'), title: 'x'.repeat(16 * 1024 * 1024 + 10) });
+    const raw = JSON.stringify({
+      schemas: [URN.user],
+      userName: uniqueName('big.test'),
+      title: 'x'.repeat(16 * 1024 * 1024 + 10),
+    });
     const outcomes: string[] = [];
     for (let i = 0; i < 10; i++) {
       try {
@@ -593,17 +778,32 @@ describe('review findings', () => {
         outcomes.push(`${(e as Error).message} (${String((e as { cause?: { code?: string } }).cause?.code)})`);
       }
     }
-    assert.deepEqual(outcomes.filter((o) => o !== '413'), [], `outcomes: ${outcomes.join(', ')}`);
+    assert.deepEqual(
+      outcomes.filter((o) => o !== '413'),
+      [],
+      `outcomes: ${outcomes.join(', ')}`,
+    );
     expectStatus(await get('/ServiceProviderConfig'), 200);
   });
 
   test('a chunked body over 16 MiB (no Content-Length) → a 413 response, not a reset connection', async () => {
     const url = new URL(`${server.url}/Users`);
     const result = await new Promise<{ status?: number; error?: string }>((resolve) => {
-      const r = httpRequest(url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode }));
-      });
+      const r = httpRequest(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            'content-type': 'application/scim+json',
+            'transfer-encoding': 'chunked',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode }));
+        },
+      );
       r.on('error', (e) => resolve({ error: e.message }));
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       let sent = 0;

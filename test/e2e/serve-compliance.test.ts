@@ -12,7 +12,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, tempHome } from './helpers.ts';
-import { URN, qs, startServe, tempDir, type Json, type Requester, type ScimResponse, type ServeProcess, teardown } from './serve-helpers.ts';
+import {
+  URN,
+  qs,
+  startServe,
+  tempDir,
+  type Json,
+  type Requester,
+  type ScimResponse,
+  type ServeProcess,
+  teardown,
+} from './serve-helpers.ts';
 
 const TOKEN = 'serve-compliance-token-7c2e91d04a5b';
 const SEED_USERS = 30;
@@ -24,7 +34,10 @@ let req: Requester;
 let spc: Json;
 
 before(async () => {
-  server = await startServe({ token: TOKEN, args: ['--seed-users', String(SEED_USERS), '--seed-groups', String(SEED_GROUPS)] });
+  server = await startServe({
+    token: TOKEN,
+    args: ['--seed-users', String(SEED_USERS), '--seed-groups', String(SEED_GROUPS)],
+  });
   req = server.request;
   const res = await req('GET', '/ServiceProviderConfig');
   spc = res.body ?? {};
@@ -42,7 +55,11 @@ after(async () => {
 const SCIM_JSON = /^application\/scim\+json\s*(;|$)/i;
 
 function expectStatus(res: ScimResponse, status: number, what = ''): void {
-  assert.equal(res.status, status, `${what ? `${what}: ` : ''}expected HTTP ${status}, got ${res.status}: ${res.text.slice(0, 500)}`);
+  assert.equal(
+    res.status,
+    status,
+    `${what ? `${what}: ` : ''}expected HTTP ${status}, got ${res.status}: ${res.text.slice(0, 500)}`,
+  );
 }
 
 function assertScimJson(res: ScimResponse): void {
@@ -53,7 +70,10 @@ function assertScimJson(res: ScimResponse): void {
 function assertError(res: ScimResponse, status: number, scimType?: string, what = ''): void {
   expectStatus(res, status, what);
   assertScimJson(res);
-  assert.ok(Array.isArray(res.body?.schemas) && res.body.schemas.includes(URN.error), `${what} error body has the Error schema: ${res.text}`);
+  assert.ok(
+    Array.isArray(res.body?.schemas) && res.body.schemas.includes(URN.error),
+    `${what} error body has the Error schema: ${res.text}`,
+  );
   assert.equal(res.body.status, String(status), `${what} error "status" is the code as a string: ${res.text}`);
   if (scimType !== undefined) assert.equal(res.body.scimType, scimType, `${what} scimType: ${res.text}`);
 }
@@ -107,7 +127,7 @@ const resources = (page: Json): Json[] => page.Resources ?? [];
 async function listAll(type: 'Users' | 'Groups', filter?: string, r: Requester = req): Promise<Json[]> {
   const out: Json[] = [];
   const count = spc?.pagination?.maxPageSize ?? 100;
-  for (let startIndex = 1; ; ) {
+  for (let startIndex = 1; ;) {
     const res = await r('GET', `/${type}${qs({ filter, startIndex, count })}`);
     expectStatus(res, 200, `listing ${type}`);
     const page = resources(res.body);
@@ -118,7 +138,11 @@ async function listAll(type: 'Users' | 'Groups', filter?: string, r: Requester =
 }
 
 /** Index paging: every page with `count`, checking the counters on the way. */
-async function walkIndex(path: string, count: number, params: Record<string, string | undefined> = {}): Promise<Json[]> {
+async function walkIndex(
+  path: string,
+  count: number,
+  params: Record<string, string | undefined> = {},
+): Promise<Json[]> {
   const out: Json[] = [];
   let total: number | undefined;
   for (let startIndex = 1, pages = 0; ; pages++) {
@@ -140,7 +164,12 @@ async function walkIndex(path: string, count: number, params: Record<string, str
 }
 
 /** Cursor paging (RFC 9865): follows nextCursor from an empty cursor until a page has none. */
-async function walkCursor(path: string, count: number, params: Record<string, string | undefined> = {}, r: Requester = req): Promise<{ all: Json[]; pages: Json[] }> {
+async function walkCursor(
+  path: string,
+  count: number,
+  params: Record<string, string | undefined> = {},
+  r: Requester = req,
+): Promise<{ all: Json[]; pages: Json[] }> {
   const all: Json[] = [];
   const pages: Json[] = [];
   let cursor = '';
@@ -191,7 +220,10 @@ describe('startup', () => {
     try {
       const env = { ...home.env, SCIMCTL_DATA_DIR: join(home.dir, 'data'), SCIM_SERVE_E2E_EMPTY: '' };
       for (const variable of ['SCIM_SERVE_E2E_UNSET', 'SCIM_SERVE_E2E_EMPTY']) {
-        const r = await runCli(['serve', '--port', '0', '--data', join(home.dir, 'store'), '--token-env', variable], { env, timeoutMs: 15_000 });
+        const r = await runCli(['serve', '--port', '0', '--data', join(home.dir, 'store'), '--token-env', variable], {
+          env,
+          timeoutMs: 15_000,
+        });
         assert.equal(r.code, 2, `${variable}: ${r.stderr}`);
         assert.equal(r.stdout, '');
       }
@@ -214,12 +246,19 @@ describe('seeded sample organisation (--seed-users, --seed-groups)', () => {
     assert.equal(users.length, SEED_USERS);
     assert.equal(groups.length, SEED_GROUPS);
     assert.equal(new Set(ids(users)).size, SEED_USERS, 'ids are unique');
-    assert.equal(new Set(users.map((u) => String(u.userName).toLowerCase())).size, SEED_USERS, 'userNames are unique, ignoring case');
+    assert.equal(
+      new Set(users.map((u) => String(u.userName).toLowerCase())).size,
+      SEED_USERS,
+      'userNames are unique, ignoring case',
+    );
     for (const u of users) {
       assert.ok(u.name?.givenName && u.name?.familyName, `seeded user has a name: ${JSON.stringify(u)}`);
     }
     const inactive = users.filter((u) => u.active === false).length;
-    assert.ok(inactive > 0 && inactive < SEED_USERS, `some but not all seeded users are inactive (${inactive}/${SEED_USERS})`);
+    assert.ok(
+      inactive > 0 && inactive < SEED_USERS,
+      `some but not all seeded users are inactive (${inactive}/${SEED_USERS})`,
+    );
     for (const g of groups) assert.ok(typeof g.displayName === 'string' && g.displayName.length > 0);
   });
 
@@ -235,7 +274,10 @@ describe('seeded sample organisation (--seed-users, --seed-groups)', () => {
         }
         const u = users.get(m.value);
         assert.ok(u, `user member ${m.value} of ${g.displayName} exists`);
-        assert.ok((u.groups ?? []).some((ug: Json) => ug.value === g.id && ug.type === 'direct'), `${u.userName} lists ${g.displayName} as a direct group`);
+        assert.ok(
+          (u.groups ?? []).some((ug: Json) => ug.value === g.id && ug.type === 'direct'),
+          `${u.userName} lists ${g.displayName} as a direct group`,
+        );
         memberships++;
       }
     }
@@ -244,7 +286,11 @@ describe('seeded sample organisation (--seed-users, --seed-groups)', () => {
       for (const ug of u.groups ?? []) {
         const g = groups.get(ug.value);
         assert.ok(g, `group ${ug.value} listed by ${u.userName} exists`);
-        if (ug.type === 'direct') assert.ok((g.members ?? []).some((m: Json) => m.value === u.id), `${g.displayName} has ${u.userName} as a member`);
+        if (ug.type === 'direct')
+          assert.ok(
+            (g.members ?? []).some((m: Json) => m.value === u.id),
+            `${g.displayName} has ${u.userName} as a member`,
+          );
       }
     }
   });
@@ -266,7 +312,21 @@ describe('authentication (RFC 7644 §2, RFC 6750 §3)', () => {
     ['DELETE', '/Users/any-id'],
     ['POST', '/Users/.search', { schemas: [URN.search] }],
     ['POST', '/.search', { schemas: [URN.search] }],
-    ['POST', '/Bulk', { schemas: [URN.bulkRequest], Operations: [{ method: 'POST', bulkId: 'a', path: '/Users', data: { schemas: [URN.user], userName: 'unauthenticated@auth.test' } }] }],
+    [
+      'POST',
+      '/Bulk',
+      {
+        schemas: [URN.bulkRequest],
+        Operations: [
+          {
+            method: 'POST',
+            bulkId: 'a',
+            path: '/Users',
+            data: { schemas: [URN.user], userName: 'unauthenticated@auth.test' },
+          },
+        ],
+      },
+    ],
   ];
 
   test('no Authorization header → 401 with WWW-Authenticate: Bearer and a SCIM error, on every endpoint incl. discovery', async () => {
@@ -278,7 +338,14 @@ describe('authentication (RFC 7644 §2, RFC 6750 §3)', () => {
   });
 
   test('a wrong token, an empty one or another scheme → 401', async () => {
-    for (const auth of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, 'Bearer', 'Bearer ', `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`, TOKEN]) {
+    for (const auth of [
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      'Bearer',
+      'Bearer ',
+      `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`,
+      TOKEN,
+    ]) {
       for (const [method, path, body] of [endpoints[0]!, endpoints[5]!, endpoints[8]!]) {
         const res = await req(method, path, { body, auth });
         assertError(res, 401, undefined, `${method} ${path} with Authorization "${auth.slice(0, 12)}…"`);
@@ -316,10 +383,28 @@ describe('discovery (RFC 7644 §4, RFC 7643 §5–7, RFC 9865 §4)', () => {
     assert.equal(c.etag?.supported, true);
     const p = c.pagination ?? {};
     assert.deepEqual(
-      { cursor: p.cursor, index: p.index, defaultPaginationMethod: p.defaultPaginationMethod, defaultPageSize: p.defaultPageSize, maxPageSize: p.maxPageSize, cursorTimeout: p.cursorTimeout },
-      { cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: 100, maxPageSize: 1000, cursorTimeout: 3600 },
+      {
+        cursor: p.cursor,
+        index: p.index,
+        defaultPaginationMethod: p.defaultPaginationMethod,
+        defaultPageSize: p.defaultPageSize,
+        maxPageSize: p.maxPageSize,
+        cursorTimeout: p.cursorTimeout,
+      },
+      {
+        cursor: true,
+        index: true,
+        defaultPaginationMethod: 'index',
+        defaultPageSize: 100,
+        maxPageSize: 1000,
+        cursorTimeout: 3600,
+      },
     );
-    assert.ok(Array.isArray(c.authenticationSchemes) && c.authenticationSchemes.some((s: Json) => s.type === 'oauthbearertoken'), 'an oauthbearertoken authentication scheme');
+    assert.ok(
+      Array.isArray(c.authenticationSchemes) &&
+        c.authenticationSchemes.some((s: Json) => s.type === 'oauthbearertoken'),
+      'an oauthbearertoken authentication scheme',
+    );
   });
 
   test('Schemas lists User, Group and the enterprise extension with the RFC 7643 attribute characteristics', async () => {
@@ -348,7 +433,8 @@ describe('discovery (RFC 7644 §4, RFC 7643 §5–7, RFC 9865 §4)', () => {
     assert.ok((name.subAttributes as Json[]).some((s) => s.name === 'givenName'));
 
     const enterprise = await get(`/Schemas/${URN.enterprise}`);
-    for (const n of ['employeeNumber', 'department', 'manager']) assert.ok(attr(enterprise, n), `enterprise schema has ${n}`);
+    for (const n of ['employeeNumber', 'department', 'manager'])
+      assert.ok(attr(enterprise, n), `enterprise schema has ${n}`);
     const group = await get(`/Schemas/${URN.group}`);
     assert.equal(attr(group, 'members')?.multiValued, true);
     assert.ok(attr(group, 'displayName'));
@@ -425,13 +511,24 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     assert.notEqual(u.meta.version, 'W/"forged"');
     assert.equal(res.headers.get('etag'), u.meta.version);
     const created = Date.parse(u.meta.created);
-    assert.ok(created >= startedAt - 2000 && created <= Date.now() + 2000, `meta.created is now, not the client's: ${u.meta.created}`);
+    assert.ok(
+      created >= startedAt - 2000 && created <= Date.now() + 2000,
+      `meta.created is now, not the client's: ${u.meta.created}`,
+    );
     assert.equal(Date.parse(u.meta.lastModified), created, 'lastModified = created on creation');
   });
 
   test('attribute names in bodies and PATCH paths are case-insensitive (RFC 7643 §2.1)', async () => {
     const userName = uniqueName(D, 'Case');
-    const res = await req('POST', '/Users', { body: { schemas: [URN.user], UserName: userName, NAME: { GivenName: 'Cas', familyname: 'Sensitive' }, Emails: [{ Value: 'case@crud.test', TYPE: 'work' }], Active: false } });
+    const res = await req('POST', '/Users', {
+      body: {
+        schemas: [URN.user],
+        UserName: userName,
+        NAME: { GivenName: 'Cas', familyname: 'Sensitive' },
+        Emails: [{ Value: 'case@crud.test', TYPE: 'work' }],
+        Active: false,
+      },
+    });
     expectStatus(res, 201);
     const u = res.body;
     assert.equal(u.userName, userName);
@@ -449,7 +546,10 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
   });
 
   test('application/json request bodies are accepted', async () => {
-    const res = await req('POST', '/Users', { body: { schemas: [URN.user], userName: uniqueName(D) }, contentType: 'application/json' });
+    const res = await req('POST', '/Users', {
+      body: { schemas: [URN.user], userName: uniqueName(D) },
+      contentType: 'application/json',
+    });
     expectStatus(res, 201);
   });
 
@@ -472,7 +572,12 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
   test('GET, PUT, PATCH and DELETE of an unknown id → 404', async () => {
     const path = '/Users/00000000-0000-4000-8000-000000000000';
     assertError(await req('GET', path), 404, undefined, 'GET');
-    assertError(await req('PUT', path, { body: { schemas: [URN.user], userName: uniqueName(D) } }), 404, undefined, 'PUT');
+    assertError(
+      await req('PUT', path, { body: { schemas: [URN.user], userName: uniqueName(D) } }),
+      404,
+      undefined,
+      'PUT',
+    );
     assertError(await patch(path, [{ op: 'replace', path: 'title', value: 'x' }]), 404, undefined, 'PATCH');
     assertError(await req('DELETE', path), 404, undefined, 'DELETE');
     assertError(await req('GET', '/Groups/00000000-0000-4000-8000-000000000000'), 404, undefined, 'GET group');
@@ -481,40 +586,80 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
   test('userName is unique ignoring case → 409 uniqueness, on POST and PUT', async () => {
     const name = uniqueName(D, 'Unique');
     const first = await createUser({ userName: name });
-    assertError(await req('POST', '/Users', { body: { schemas: [URN.user], userName: name.toUpperCase() } }), 409, 'uniqueness', 'POST');
+    assertError(
+      await req('POST', '/Users', { body: { schemas: [URN.user], userName: name.toUpperCase() } }),
+      409,
+      'uniqueness',
+      'POST',
+    );
     const other = await createUser({ userName: uniqueName(D) });
-    assertError(await req('PUT', `/Users/${other.id}`, { body: { schemas: [URN.user], userName: name.toLowerCase() } }), 409, 'uniqueness', 'PUT');
+    assertError(
+      await req('PUT', `/Users/${other.id}`, { body: { schemas: [URN.user], userName: name.toLowerCase() } }),
+      409,
+      'uniqueness',
+      'PUT',
+    );
     const page = await list('/Users', { filter: `userName eq "${name}"` });
     assert.deepEqual(ids(resources(page)), [first.id]);
     // Its own userName in another case is no conflict.
-    expectStatus(await req('PUT', `/Users/${first.id}`, { body: { schemas: [URN.user], userName: name.toUpperCase() } }), 200);
+    expectStatus(
+      await req('PUT', `/Users/${first.id}`, { body: { schemas: [URN.user], userName: name.toUpperCase() } }),
+      200,
+    );
   });
 
   test('userName uniqueness ignores case beyond ASCII too', async () => {
     const stem = `Ærøskøbing.${serial++}`;
     await createUser({ userName: `${stem}@${D}` });
-    assertError(await req('POST', '/Users', { body: { schemas: [URN.user], userName: `${stem.toLowerCase()}@${D.toUpperCase()}` } }), 409, 'uniqueness');
-    assert.equal((await list('/Users', { filter: `userName eq "${stem.toUpperCase()}@${D}"` })).totalResults, 1, 'and so does eq');
+    assertError(
+      await req('POST', '/Users', {
+        body: { schemas: [URN.user], userName: `${stem.toLowerCase()}@${D.toUpperCase()}` },
+      }),
+      409,
+      'uniqueness',
+    );
+    assert.equal(
+      (await list('/Users', { filter: `userName eq "${stem.toUpperCase()}@${D}"` })).totalResults,
+      1,
+      'and so does eq',
+    );
   });
 
   test('PATCH of userName onto another user’s (in another case) → 409 uniqueness', async () => {
     const a = await createUser({ userName: uniqueName(D, 'PatchA') });
     const b = await createUser({ userName: uniqueName(D, 'PatchB') });
-    assertError(await patch(`/Users/${b.id}`, [{ op: 'replace', path: 'userName', value: a.userName.toUpperCase() }]), 409, 'uniqueness');
+    assertError(
+      await patch(`/Users/${b.id}`, [{ op: 'replace', path: 'userName', value: a.userName.toUpperCase() }]),
+      409,
+      'uniqueness',
+    );
     assert.equal((await get(`/Users/${b.id}`)).userName, b.userName);
   });
 
   test('concurrent POSTs of one userName create exactly one user', async () => {
     const name = uniqueName(D, 'Race');
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => req('POST', '/Users', { body: { schemas: [URN.user], userName: i % 2 ? name : name.toUpperCase() } })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        req('POST', '/Users', { body: { schemas: [URN.user], userName: i % 2 ? name : name.toUpperCase() } }),
+      ),
+    );
     assert.deepEqual(sorted(results.map((r) => String(r.status))), sorted(['201', ...Array(11).fill('409')]));
     assert.equal((await list('/Users', { filter: `userName eq "${name}"` })).totalResults, 1);
   });
 
   test('missing userName → 400 invalidValue, and nothing is created', async () => {
     const before = (await list('/Users', { count: 0 })).totalResults;
-    assertError(await req('POST', '/Users', { body: { schemas: [URN.user], displayName: 'No Name' } }), 400, 'invalidValue');
-    assertError(await req('POST', '/Users', { body: { schemas: [URN.user], userName: '' } }), 400, 'invalidValue', 'empty userName');
+    assertError(
+      await req('POST', '/Users', { body: { schemas: [URN.user], displayName: 'No Name' } }),
+      400,
+      'invalidValue',
+    );
+    assertError(
+      await req('POST', '/Users', { body: { schemas: [URN.user], userName: '' } }),
+      400,
+      'invalidValue',
+      'empty userName',
+    );
     assert.equal((await list('/Users', { count: 0 })).totalResults, before);
   });
 
@@ -527,13 +672,26 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     ];
     for (const [what, extra] of bad) {
       const userName = uniqueName(D, 'Typed');
-      assertError(await req('POST', '/Users', { body: { schemas: [URN.user], userName, ...extra } }), 400, 'invalidValue', what);
-      assert.equal((await list('/Users', { filter: `userName eq "${userName}"` })).totalResults, 0, `${what}: nothing created`);
+      assertError(
+        await req('POST', '/Users', { body: { schemas: [URN.user], userName, ...extra } }),
+        400,
+        'invalidValue',
+        what,
+      );
+      assert.equal(
+        (await list('/Users', { filter: `userName eq "${userName}"` })).totalResults,
+        0,
+        `${what}: nothing created`,
+      );
     }
   });
 
   test('a body that is not JSON → 400 invalidSyntax', async () => {
-    assertError(await req('POST', '/Users', { raw: '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": ' }), 400, 'invalidSyntax');
+    assertError(
+      await req('POST', '/Users', { raw: '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": ' }),
+      400,
+      'invalidSyntax',
+    );
   });
 
   test('password is accepted but never returned (POST, GET, list, PUT, PATCH, attributes=password)', async () => {
@@ -549,7 +707,10 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     noPassword(await req('GET', `/Users/${u.id}`), 'GET');
     noPassword(await req('GET', `/Users/${u.id}?attributes=password,userName`), 'GET attributes=password');
     noPassword(await req('GET', `/Users${qs({ filter: `userName eq "${userName}"` })}`), 'list');
-    noPassword(await req('PUT', `/Users/${u.id}`, { body: { schemas: [URN.user], userName, password: 'Sup3r-s3cret!' } }), 'PUT');
+    noPassword(
+      await req('PUT', `/Users/${u.id}`, { body: { schemas: [URN.user], userName, password: 'Sup3r-s3cret!' } }),
+      'PUT',
+    );
     noPassword(await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'password', value: 'Sup3r-s3cret!' }]), 'PATCH');
   });
 
@@ -567,7 +728,13 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
 
   test('PUT replaces the resource → 200, new version and lastModified, readOnly attributes ignored, membership kept', async () => {
     const userName = uniqueName(D, 'Put');
-    const u = await createUser({ userName, title: 'Before', nickName: 'Nick', name: { givenName: 'Pat', familyName: 'Put' }, emails: [{ value: 'pat@crud.test', type: 'work' }] });
+    const u = await createUser({
+      userName,
+      title: 'Before',
+      nickName: 'Nick',
+      name: { givenName: 'Pat', familyName: 'Put' },
+      emails: [{ value: 'pat@crud.test', type: 'work' }],
+    });
     const group = await createGroup(`PutGroup ${serial++}`, [{ value: u.id }]);
     const res = await req('PUT', `/Users/${u.id}`, {
       body: {
@@ -593,7 +760,10 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     assert.notEqual(v.meta.version, 'W/"forged"');
     assert.equal(res.headers.get('etag'), v.meta.version);
     assert.ok(Date.parse(v.meta.lastModified) >= Date.parse(u.meta.lastModified), 'lastModified does not go back');
-    assert.ok((v.groups ?? []).some((g: Json) => g.value === group.id), 'groups in a PUT body do not remove memberships');
+    assert.ok(
+      (v.groups ?? []).some((g: Json) => g.value === group.id),
+      'groups in a PUT body do not remove memberships',
+    );
     assert.deepEqual(await get(`/Users/${u.id}`), v, 'GET shows what PUT returned');
   });
 
@@ -615,7 +785,10 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     await patchOk(`/Users/${u.id}`, [{ op: 'replace', path: 'userName', value: uniqueName(D, 'NewName') }]);
     await createUser({ userName: old });
     const put = await createUser({ userName: uniqueName(D, 'PutRename') });
-    expectStatus(await req('PUT', `/Users/${put.id}`, { body: { schemas: [URN.user], userName: uniqueName(D, 'PutRenamed') } }), 200);
+    expectStatus(
+      await req('PUT', `/Users/${put.id}`, { body: { schemas: [URN.user], userName: uniqueName(D, 'PutRenamed') } }),
+      200,
+    );
     await createUser({ userName: put.userName });
   });
 
@@ -625,8 +798,21 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     const changed = await patchOk(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Two' }]);
     assert.notEqual(changed.meta.version, stale);
     const h = { 'if-match': stale };
-    assertError(await req('PUT', `/Users/${u.id}`, { body: { schemas: [URN.user], userName: u.userName, title: 'Three' }, headers: h }), 412, undefined, 'PUT');
-    assertError(await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Three' }], h), 412, undefined, 'PATCH');
+    assertError(
+      await req('PUT', `/Users/${u.id}`, {
+        body: { schemas: [URN.user], userName: u.userName, title: 'Three' },
+        headers: h,
+      }),
+      412,
+      undefined,
+      'PUT',
+    );
+    assertError(
+      await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Three' }], h),
+      412,
+      undefined,
+      'PATCH',
+    );
     assertError(await req('DELETE', `/Users/${u.id}`, { headers: h }), 412, undefined, 'DELETE');
     const now = await get(`/Users/${u.id}`);
     assert.equal(now.title, 'Two');
@@ -635,9 +821,14 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
 
   test('If-Match with the current ETag or * succeeds, and each change gives a new version', async () => {
     const u = await createUser({ userName: uniqueName(D, 'Match'), title: 'One' });
-    const a = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Two' }], { 'if-match': u.meta.version });
+    const a = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Two' }], {
+      'if-match': u.meta.version,
+    });
     expectStatus(a, 200, 'PATCH with the current ETag');
-    const b = await req('PUT', `/Users/${u.id}`, { body: { schemas: [URN.user], userName: u.userName, title: 'Three' }, headers: { 'if-match': a.body.meta.version } });
+    const b = await req('PUT', `/Users/${u.id}`, {
+      body: { schemas: [URN.user], userName: u.userName, title: 'Three' },
+      headers: { 'if-match': a.body.meta.version },
+    });
     expectStatus(b, 200, 'PUT with the current ETag');
     const c = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Four' }], { 'if-match': '*' });
     expectStatus(c, 200, 'PATCH with If-Match: *');
@@ -645,7 +836,11 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     assert.equal(new Set(versions).size, 4, `every change gives a new version: ${versions.join(' ')}`);
     const times = [u, a.body, b.body, c.body].map((r) => Date.parse(r.meta.lastModified));
     for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, 'lastModified never goes back');
-    expectStatus(await req('DELETE', `/Users/${u.id}`, { headers: { 'if-match': c.body.meta.version } }), 204, 'DELETE with the current ETag');
+    expectStatus(
+      await req('DELETE', `/Users/${u.id}`, { headers: { 'if-match': c.body.meta.version } }),
+      204,
+      'DELETE with the current ETag',
+    );
   });
 });
 
@@ -655,14 +850,24 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
   test('POST a group with user members → 201; members carry value, $ref and type; ETag and Location as for users', async () => {
     const a = await createUser({ userName: uniqueName(D), displayName: 'Member A' });
     const b = await createUser({ userName: uniqueName(D), displayName: 'Member B' });
-    const res = await req('POST', '/Groups', { body: { schemas: [URN.group], displayName: `Engineering ${serial++}`, members: [{ value: a.id }, { value: b.id, type: 'User' }] } });
+    const res = await req('POST', '/Groups', {
+      body: {
+        schemas: [URN.group],
+        displayName: `Engineering ${serial++}`,
+        members: [{ value: a.id }, { value: b.id, type: 'User' }],
+      },
+    });
     expectStatus(res, 201);
     const g = res.body;
     assert.equal(g.meta.resourceType, 'Group');
     assert.equal(res.headers.get('location'), g.meta.location);
     assert.equal(g.meta.location, `${server.url}/Groups/${g.id}`);
     assert.equal(res.headers.get('etag'), g.meta.version);
-    expectStatus(await req('GET', `/Groups/${g.id}`, { headers: { 'if-none-match': g.meta.version } }), 304, 'If-None-Match on a group');
+    expectStatus(
+      await req('GET', `/Groups/${g.id}`, { headers: { 'if-none-match': g.meta.version } }),
+      304,
+      'If-None-Match on a group',
+    );
     assert.deepEqual(sorted(g.members.map((m: Json) => m.value)), sorted([a.id, b.id]));
     for (const m of g.members) {
       assert.equal(m.type, 'User');
@@ -677,7 +882,10 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     const got = await get(`/Users/${u.id}`);
     const groups = (got.groups ?? []) as Json[];
     assert.deepEqual(sorted(groups.map((g) => g.value)), sorted([g1.id, g2.id]));
-    for (const [g, want] of [[groups.find((x) => x.value === g1.id), g1], [groups.find((x) => x.value === g2.id), g2]] as const) {
+    for (const [g, want] of [
+      [groups.find((x) => x.value === g1.id), g1],
+      [groups.find((x) => x.value === g2.id), g2],
+    ] as const) {
       assert.equal(g.display, want.displayName);
       assert.equal(g.type, 'direct');
       assert.ok(String(g.$ref).endsWith(`/Groups/${want.id}`), `$ref: ${g.$ref}`);
@@ -711,7 +919,9 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     const a = await createUser({ userName: uniqueName(D) });
     const b = await createUser({ userName: uniqueName(D) });
     const g = await createGroup(`NoDup ${serial++}`, [{ value: a.id }]);
-    const after = await patchOk(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: a.id }, { value: b.id }, { value: b.id }] }]);
+    const after = await patchOk(`/Groups/${g.id}`, [
+      { op: 'add', path: 'members', value: [{ value: a.id }, { value: b.id }, { value: b.id }] },
+    ]);
     assert.deepEqual(sorted(after.members.map((m: Json) => m.value)), sorted([a.id, b.id]));
     const again = await patchOk(`/Groups/${g.id}`, [{ op: 'add', value: { members: [{ value: a.id }] } }]);
     assert.equal(again.members.length, 2);
@@ -722,14 +932,20 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     const g = await createGroup(`Remove ${serial++}`, [{ value: a.id }, { value: b.id }, { value: c.id }]);
     const after = await patchOk(`/Groups/${g.id}`, [{ op: 'remove', path: `members[value eq "${b.id}"]` }]);
     assert.deepEqual(sorted((after.members ?? []).map((m: Json) => m.value)), sorted([a.id, c.id]));
-    assert.ok(!((await get(`/Users/${b.id}`)).groups ?? []).some((x: Json) => x.value === g.id), 'the removed user no longer lists the group');
+    assert.ok(
+      !((await get(`/Users/${b.id}`)).groups ?? []).some((x: Json) => x.value === g.id),
+      'the removed user no longer lists the group',
+    );
   });
 
   test('PATCH replace members sets exactly the given members; remove path members empties the group', async () => {
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => createUser({ userName: uniqueName(D) })));
     const g = await createGroup(`Replace ${serial++}`, [{ value: a.id }, { value: b.id }]);
     const after = await patchOk(`/Groups/${g.id}`, [{ op: 'replace', path: 'members', value: [{ value: c.id }] }]);
-    assert.deepEqual((after.members ?? []).map((m: Json) => m.value), [c.id]);
+    assert.deepEqual(
+      (after.members ?? []).map((m: Json) => m.value),
+      [c.id],
+    );
     const empty = await patchOk(`/Groups/${g.id}`, [{ op: 'remove', path: 'members' }]);
     assert.equal((empty.members ?? []).length, 0);
   });
@@ -737,7 +953,9 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
   test('concurrent PATCHes adding different members all take effect', async () => {
     const users = await Promise.all(Array.from({ length: 10 }, () => createUser({ userName: uniqueName(D) })));
     const g = await createGroup(`Concurrent ${serial++}`);
-    const results = await Promise.all(users.map((u) => patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }])));
+    const results = await Promise.all(
+      users.map((u) => patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }])),
+    );
     for (const r of results) expectStatus(r, 200);
     const members = ((await get(`/Groups/${g.id}`)).members ?? []) as Json[];
     assert.deepEqual(sorted(members.map((m) => m.value)), sorted(ids(users)));
@@ -749,9 +967,20 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     const g = await createGroup(`Leavers ${serial++}`, [{ value: a.id }, { value: b.id }]);
     expectStatus(await req('DELETE', `/Users/${a.id}`), 204);
     const after = await get(`/Groups/${g.id}`);
-    assert.deepEqual((after.members ?? []).map((m: Json) => m.value), [b.id]);
+    assert.deepEqual(
+      (after.members ?? []).map((m: Json) => m.value),
+      [b.id],
+    );
     assert.notEqual(after.meta.version, g.meta.version, 'the group changed, so its version changes (RFC 7644 §3.14)');
-    assertError(await req('PUT', `/Groups/${g.id}`, { body: { schemas: [URN.group], displayName: g.displayName, members: [{ value: b.id }] }, headers: { 'if-match': g.meta.version } }), 412, undefined, 'If-Match with the version from before the deletion');
+    assertError(
+      await req('PUT', `/Groups/${g.id}`, {
+        body: { schemas: [URN.group], displayName: g.displayName, members: [{ value: b.id }] },
+        headers: { 'if-match': g.meta.version },
+      }),
+      412,
+      undefined,
+      'If-Match with the version from before the deletion',
+    );
   });
 
   test("deleting a group removes it from its users' groups", async () => {
@@ -760,7 +989,10 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     const keep = await createGroup(`Kept ${serial++}`, [{ value: u.id }]);
     expectStatus(await req('DELETE', `/Groups/${g.id}`), 204);
     assertError(await req('GET', `/Groups/${g.id}`), 404);
-    assert.deepEqual(((await get(`/Users/${u.id}`)).groups ?? []).map((x: Json) => x.value), [keep.id]);
+    assert.deepEqual(
+      ((await get(`/Users/${u.id}`)).groups ?? []).map((x: Json) => x.value),
+      [keep.id],
+    );
   });
 
   test('filters on Groups: displayName ignores case; members.value and members[value eq] find a member’s groups', async () => {
@@ -769,9 +1001,17 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     const g1 = await createGroup(`${tag} One`, [{ value: u.id }]);
     await createGroup(`${tag} Two`);
     const g3 = await createGroup(`${tag} Three`, [{ value: u.id }]);
-    assert.deepEqual(ids(resources(await list('/Groups', { filter: `displayName eq "${tag.toUpperCase()} ONE"` }))), [g1.id]);
-    assert.deepEqual(sorted(ids(resources(await list('/Groups', { filter: `members.value eq "${u.id}"` })))), sorted([g1.id, g3.id]));
-    assert.deepEqual(sorted(ids(resources(await list('/Groups', { filter: `members[value eq "${u.id}"]` })))), sorted([g1.id, g3.id]));
+    assert.deepEqual(ids(resources(await list('/Groups', { filter: `displayName eq "${tag.toUpperCase()} ONE"` }))), [
+      g1.id,
+    ]);
+    assert.deepEqual(
+      sorted(ids(resources(await list('/Groups', { filter: `members.value eq "${u.id}"` })))),
+      sorted([g1.id, g3.id]),
+    );
+    assert.deepEqual(
+      sorted(ids(resources(await list('/Groups', { filter: `members[value eq "${u.id}"]` })))),
+      sorted([g1.id, g3.id]),
+    );
     assert.equal((await list('/Groups', { filter: `displayName sw "${tag}"` })).totalResults, 3);
   });
 
@@ -832,17 +1072,28 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('replace emails[type eq "work"].value changes only the work e-mail', async () => {
     const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'new@work.patch.test' }]);
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'replace', path: 'emails[type eq "work"].value', value: 'new@work.patch.test' },
+    ]);
     assert.equal(emailOf(v, 'work'), 'new@work.patch.test');
     assert.equal(emailOf(v, 'home'), 'pat@home.example');
     assert.equal(v.emails.length, 2);
-    assert.equal(v.emails.find((e: Json) => e.type === 'work').primary, true, 'other sub-attributes of the item are kept');
+    assert.equal(
+      v.emails.find((e: Json) => e.type === 'work').primary,
+      true,
+      'other sub-attributes of the item are kept',
+    );
   });
 
   test('replace with a value filter and no sub-attribute replaces the matching items whole', async () => {
     const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'replace', path: 'emails[type eq "work"]', value: { value: 'whole@work.patch.test', type: 'work' } }]);
-    assert.deepEqual(v.emails.find((e: Json) => e.type === 'work'), { value: 'whole@work.patch.test', type: 'work' });
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'replace', path: 'emails[type eq "work"]', value: { value: 'whole@work.patch.test', type: 'work' } },
+    ]);
+    assert.deepEqual(
+      v.emails.find((e: Json) => e.type === 'work'),
+      { value: 'whole@work.patch.test', type: 'work' },
+    );
     assert.equal(emailOf(v, 'home'), 'pat@home.example');
     assert.equal(v.emails.length, 2);
   });
@@ -866,13 +1117,19 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('replace on a value filter that matches nothing → 400 noTarget, and nothing changes', async () => {
     const u = await createUser(base());
-    assertError(await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'emails[type eq "fax"].value', value: 'x@fax.example' }]), 400, 'noTarget');
+    assertError(
+      await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'emails[type eq "fax"].value', value: 'x@fax.example' }]),
+      400,
+      'noTarget',
+    );
     assert.deepEqual((await get(`/Users/${u.id}`)).emails, u.emails);
   });
 
   test('add without a path merges an object: complex attributes merge sub-attributes, others are kept', async () => {
     const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'add', value: { nickName: 'P', name: { honorificPrefix: 'Dr.' } } }]);
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'add', value: { nickName: 'P', name: { honorificPrefix: 'Dr.' } } },
+    ]);
     assert.equal(v.nickName, 'P');
     assert.deepEqual(v.name, { ...u.name, honorificPrefix: 'Dr.' });
     assert.equal(v.title, 'Engineer');
@@ -880,7 +1137,9 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('replace without a path: sub-attributes not given are left unchanged (§3.5.2.3)', async () => {
     const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'replace', value: { name: { familyName: 'Other' }, active: false, title: 'Lead' } }]);
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'replace', value: { name: { familyName: 'Other' }, active: false, title: 'Lead' } },
+    ]);
     assert.deepEqual(v.name, { ...u.name, familyName: 'Other' });
     assert.equal(v.active, false);
     assert.equal(v.title, 'Lead');
@@ -889,10 +1148,14 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('URN-qualified paths reach the enterprise extension (replace, remove, add)', async () => {
     const u = await createUser({ userName: uniqueName(D) });
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'replace', path: `${URN.enterprise}:department`, value: 'Sales' }]);
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'replace', path: `${URN.enterprise}:department`, value: 'Sales' },
+    ]);
     assert.equal(v[URN.enterprise]?.department, 'Sales');
     assert.ok(v.schemas.includes(URN.enterprise), 'schemas lists the extension once it has values');
-    const w = await patchOk(`/Users/${u.id}`, [{ op: 'add', path: `${URN.enterprise}:manager`, value: { value: u.id } }]);
+    const w = await patchOk(`/Users/${u.id}`, [
+      { op: 'add', path: `${URN.enterprise}:manager`, value: { value: u.id } },
+    ]);
     assert.equal(w[URN.enterprise]?.manager?.value, u.id);
     assert.equal(w[URN.enterprise]?.department, 'Sales');
     const x = await patchOk(`/Users/${u.id}`, [{ op: 'remove', path: `${URN.enterprise}:department` }]);
@@ -912,7 +1175,9 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('add to a multi-valued attribute appends; remove with a value filter removes only the matching items', async () => {
     const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'add', path: 'emails', value: [{ value: 'pat@other.example', type: 'other' }] }]);
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'add', path: 'emails', value: [{ value: 'pat@other.example', type: 'other' }] },
+    ]);
     assert.deepEqual(sorted(v.emails.map((e: Json) => e.type)), ['home', 'other', 'work']);
     const w = await patchOk(`/Users/${u.id}`, [{ op: 'remove', path: 'emails[type eq "home"]' }]);
     assert.deepEqual(sorted(w.emails.map((e: Json) => e.type)), ['other', 'work']);
@@ -922,7 +1187,9 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('adding a primary e-mail clears primary on the others (RFC 7644 §3.5.2, RFC 7643 §2.4)', async () => {
     const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [{ op: 'add', path: 'emails', value: [{ value: 'pat@new.example', type: 'other', primary: true }] }]);
+    const v = await patchOk(`/Users/${u.id}`, [
+      { op: 'add', path: 'emails', value: [{ value: 'pat@new.example', type: 'other', primary: true }] },
+    ]);
     const primaries = v.emails.filter((e: Json) => e.primary === true).map((e: Json) => e.value);
     assert.deepEqual(primaries, ['pat@new.example']);
   });
@@ -942,7 +1209,12 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
       400,
       'invalidPath',
     );
-    assertError(await patch(`/Users/${u.id}`, [{ op: 'add', path: 'name.noSuchPart', value: 'x' }]), 400, 'invalidPath', 'unknown sub-attribute');
+    assertError(
+      await patch(`/Users/${u.id}`, [{ op: 'add', path: 'name.noSuchPart', value: 'x' }]),
+      400,
+      'invalidPath',
+      'unknown sub-attribute',
+    );
     const now = await get(`/Users/${u.id}`);
     assert.equal(now.title, 'Engineer');
     assert.equal(now.meta.version, u.meta.version);
@@ -957,8 +1229,18 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
   test('a readOnly attribute (id, groups) cannot be patched → 400 mutability', async () => {
     const u = await createUser(base());
     const g = await createGroup(`PatchRO ${serial++}`);
-    assertError(await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'id', value: 'another-id' }]), 400, 'mutability', 'id');
-    assertError(await patch(`/Users/${u.id}`, [{ op: 'add', path: 'groups', value: [{ value: g.id }] }]), 400, 'mutability', 'groups');
+    assertError(
+      await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'id', value: 'another-id' }]),
+      400,
+      'mutability',
+      'id',
+    );
+    assertError(
+      await patch(`/Users/${u.id}`, [{ op: 'add', path: 'groups', value: [{ value: g.id }] }]),
+      400,
+      'mutability',
+      'groups',
+    );
     const now = await get(`/Users/${u.id}`);
     assert.equal(now.id, u.id);
     assert.equal((now.groups ?? []).length, 0);
@@ -966,9 +1248,24 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
 
   test('a PATCH body that is not a PatchOp → 400 invalidSyntax', async () => {
     const u = await createUser(base());
-    assertError(await req('PATCH', `/Users/${u.id}`, { body: { schemas: [URN.patch] } }), 400, 'invalidSyntax', 'no Operations');
-    assertError(await req('PATCH', `/Users/${u.id}`, { body: { schemas: [URN.patch], Operations: { op: 'add' } } }), 400, 'invalidSyntax', 'Operations not an array');
-    assertError(await req('PATCH', `/Users/${u.id}`, { body: { schemas: [URN.user], userName: 'x' } }), 400, 'invalidSyntax', 'a resource instead of a PatchOp');
+    assertError(
+      await req('PATCH', `/Users/${u.id}`, { body: { schemas: [URN.patch] } }),
+      400,
+      'invalidSyntax',
+      'no Operations',
+    );
+    assertError(
+      await req('PATCH', `/Users/${u.id}`, { body: { schemas: [URN.patch], Operations: { op: 'add' } } }),
+      400,
+      'invalidSyntax',
+      'Operations not an array',
+    );
+    assertError(
+      await req('PATCH', `/Users/${u.id}`, { body: { schemas: [URN.user], userName: 'x' } }),
+      400,
+      'invalidSyntax',
+      'a resource instead of a PatchOp',
+    );
     const unknownOp = await patch(`/Users/${u.id}`, [{ op: 'move', path: 'title', value: 'x' }]);
     expectStatus(unknownOp, 400, 'op "move"');
     assert.equal((await get(`/Users/${u.id}`)).meta.version, u.meta.version);
@@ -1034,7 +1331,8 @@ describe('filtering and sorting (RFC 7644 §3.4.2.2, §3.4.2.3)', () => {
     const page = await list('/Users', { filter: `(${filter}) and userName ew "${D}"`, count: 1000, ...extra });
     return resources(page).map(short);
   }
-  const match = async (filter: string, expected: string[]) => assert.deepEqual(sorted(await find(filter)), sorted(expected), `filter: ${filter}`);
+  const match = async (filter: string, expected: string[]) =>
+    assert.deepEqual(sorted(await find(filter)), sorted(expected), `filter: ${filter}`);
 
   test('eq on userName ignores case (caseExact=false)', async () => {
     await match('userName eq "ALICE.SMITH@FLT.TEST"', ['alice']);
@@ -1166,30 +1464,53 @@ describe('filtering and sorting (RFC 7644 §3.4.2.2, §3.4.2.3)', () => {
       'active gt true',
       'active lt false',
     ];
-    for (const filter of bad) assertError(await req('GET', `/Users${qs({ filter })}`), 400, 'invalidFilter', `filter ${filter}`);
+    for (const filter of bad)
+      assertError(await req('GET', `/Users${qs({ filter })}`), 400, 'invalidFilter', `filter ${filter}`);
   });
 
   test('a deeply nested filter → 400 invalidFilter (not a server error), and the server keeps serving', async () => {
-    for (const filter of ['('.repeat(5000) + 'userName pr' + ')'.repeat(5000), 'not ('.repeat(3000) + 'userName pr' + ')'.repeat(3000)]) {
+    for (const filter of [
+      '('.repeat(5000) + 'userName pr' + ')'.repeat(5000),
+      'not ('.repeat(3000) + 'userName pr' + ')'.repeat(3000),
+    ]) {
       const res = await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter, count: 1 } });
-      assert.ok(res.status === 200 || res.status === 400, `expected 200 or 400 invalidFilter, got ${res.status}: ${res.text.slice(0, 300)}`);
+      assert.ok(
+        res.status === 200 || res.status === 400,
+        `expected 200 or 400 invalidFilter, got ${res.status}: ${res.text.slice(0, 300)}`,
+      );
       if (res.status === 400) assertError(res, 400, 'invalidFilter');
     }
     expectStatus(await req('GET', '/Users?count=0'), 200);
   });
 
   test('a filter of thousands of or-terms is answered (200, or 400 invalidFilter), not a server error', async () => {
-    const filter = [...Array.from({ length: 20000 }, (_, i) => `userName eq "nobody-${i}@flt.test"`), `userName eq "bob.jones${D}"`].join(' or ');
+    const filter = [
+      ...Array.from({ length: 20000 }, (_, i) => `userName eq "nobody-${i}@flt.test"`),
+      `userName eq "bob.jones${D}"`,
+    ].join(' or ');
     const res = await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter } });
-    assert.ok(res.status === 200 || res.status === 400, `expected 200 or 400 invalidFilter, got ${res.status}: ${res.text.slice(0, 300)}`);
+    assert.ok(
+      res.status === 200 || res.status === 400,
+      `expected 200 or 400 invalidFilter, got ${res.status}: ${res.text.slice(0, 300)}`,
+    );
     if (res.status === 200) assert.deepEqual(resources(res.body).map(short), ['bob']);
     else assertError(res, 400, 'invalidFilter');
   });
 
   test('sortBy userName: ascending by default, ignoring case; descending reverses', async () => {
     assert.deepEqual(await find('userName pr', { sortBy: 'userName' }), ['alice', 'bob', 'carol', 'dave']);
-    assert.deepEqual(await find('userName pr', { sortBy: 'userName', sortOrder: 'ascending' }), ['alice', 'bob', 'carol', 'dave']);
-    assert.deepEqual(await find('userName pr', { sortBy: 'userName', sortOrder: 'descending' }), ['dave', 'carol', 'bob', 'alice']);
+    assert.deepEqual(await find('userName pr', { sortBy: 'userName', sortOrder: 'ascending' }), [
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+    ]);
+    assert.deepEqual(await find('userName pr', { sortBy: 'userName', sortOrder: 'descending' }), [
+      'dave',
+      'carol',
+      'bob',
+      'alice',
+    ]);
   });
 
   test('sortBy an attribute some lack: those come last ascending and first descending', async () => {
@@ -1207,23 +1528,38 @@ describe('filtering and sorting (RFC 7644 §3.4.2.2, §3.4.2.3)', () => {
 
   test('sortBy a multi-valued attribute sorts by its primary value (§3.4.2.3)', async () => {
     const dom = `sortmv${serial++}.test`;
-    await createUser({ userName: `x1@${dom}`, emails: [{ value: 'b@sort.example' }, { value: 'z@sort.example', primary: true }] });
+    await createUser({
+      userName: `x1@${dom}`,
+      emails: [{ value: 'b@sort.example' }, { value: 'z@sort.example', primary: true }],
+    });
     await createUser({ userName: `x2@${dom}`, emails: [{ value: 'm@sort.example' }] });
-    await createUser({ userName: `x3@${dom}`, emails: [{ value: 'a@sort.example', primary: true }, { value: 'y@sort.example' }] });
+    await createUser({
+      userName: `x3@${dom}`,
+      emails: [{ value: 'a@sort.example', primary: true }, { value: 'y@sort.example' }],
+    });
     const page = await list('/Users', { filter: `userName ew "@${dom}"`, sortBy: 'emails.value' });
-    assert.deepEqual(resources(page).map((u: Json) => u.userName.split('@')[0]), ['x3', 'x2', 'x1']);
+    assert.deepEqual(
+      resources(page).map((u: Json) => u.userName.split('@')[0]),
+      ['x3', 'x2', 'x1'],
+    );
   });
 
   test('sorted cursor pages follow one order across pages (RFC 9865 §2: cursor pages SHOULD be sorted)', async () => {
     const all = await find('userName pr', { sortBy: 'name.givenName', sortOrder: 'descending' });
-    const { all: paged } = await walkCursor('/Users', 1, { filter: `userName ew "${D}"`, sortBy: 'name.givenName', sortOrder: 'descending' });
+    const { all: paged } = await walkCursor('/Users', 1, {
+      filter: `userName ew "${D}"`,
+      sortBy: 'name.givenName',
+      sortOrder: 'descending',
+    });
     assert.deepEqual(paged.map(short), all);
     assert.deepEqual(all, ['dave', 'carol', 'bob', 'alice']);
   });
 
   test('sorted index pages follow one order across pages', async () => {
     const all = await find('userName pr', { sortBy: 'userName', sortOrder: 'descending' });
-    const paged = (await walkIndex('/Users', 1, { filter: `userName ew "${D}"`, sortBy: 'userName', sortOrder: 'descending' })).map(short);
+    const paged = (
+      await walkIndex('/Users', 1, { filter: `userName ew "${D}"`, sortBy: 'userName', sortOrder: 'descending' })
+    ).map(short);
     assert.deepEqual(paged, all);
   });
 });
@@ -1296,7 +1632,10 @@ describe('cursor paging (RFC 9865)', () => {
     const { all: walked, pages } = await walkCursor('/Users', 7);
     assertUnique(walked, 'cursor walk');
     assert.deepEqual(sorted(ids(walked)), sorted(ids(all)));
-    assert.ok(resources(pages.at(-1)).length > 0, 'no empty page after the last results: the page holding them has no nextCursor');
+    assert.ok(
+      resources(pages.at(-1)).length > 0,
+      'no empty page after the last results: the page holding them has no nextCursor',
+    );
     assert.deepEqual(pages[0].schemas, [URN.list]);
   });
 
@@ -1306,18 +1645,28 @@ describe('cursor paging (RFC 9865)', () => {
     const { all, pages } = await walkCursor('/Users', 2, { filter: `userName ew "@${D}"` });
     assertUnique(all, 'filtered cursor walk');
     assert.deepEqual(sorted(ids(all)), sorted(ids(made)));
-    assert.ok(resources(pages.at(-1)).length > 0, `the page holding the last match has no nextCursor (${pages.length} pages: ${pages.map((p) => resources(p).length)})`);
+    assert.ok(
+      resources(pages.at(-1)).length > 0,
+      `the page holding the last match has no nextCursor (${pages.length} pages: ${pages.map((p) => resources(p).length)})`,
+    );
   });
 
   test('a cursor walk while seen users change or go returns every other user exactly once', async () => {
     const D = 'cursor-live.test';
-    const made = await Promise.all(Array.from({ length: 9 }, () => createUser({ userName: uniqueName(D), title: 'before' })));
+    const made = await Promise.all(
+      Array.from({ length: 9 }, () => createUser({ userName: uniqueName(D), title: 'before' })),
+    );
     const filter = `userName ew "@${D}"`;
     const first = await list('/Users', { filter, cursor: '', count: 3 });
     const seen: Json[] = [...resources(first)];
     const [changed, replaced, deleted] = resources(first);
     await patchOk(`/Users/${changed.id}`, [{ op: 'replace', path: 'title', value: 'after' }]);
-    expectStatus(await req('PUT', `/Users/${replaced.id}`, { body: { schemas: [URN.user], userName: replaced.userName, title: 'put' } }), 200);
+    expectStatus(
+      await req('PUT', `/Users/${replaced.id}`, {
+        body: { schemas: [URN.user], userName: replaced.userName, title: 'put' },
+      }),
+      200,
+    );
     expectStatus(await req('DELETE', `/Users/${deleted.id}`), 204);
     for (let cursor = first.nextCursor, n = 0; cursor; n++) {
       assert.ok(n < 20);
@@ -1352,7 +1701,9 @@ describe('cursor paging (RFC 9865)', () => {
     const seen: Json[] = [];
     let cursor = '';
     for (let n = 0; n < 10; n++) {
-      const res = await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: `userName ew "@${D}"`, cursor, count: 2 } });
+      const res = await req('POST', '/Users/.search', {
+        body: { schemas: [URN.search], filter: `userName ew "@${D}"`, cursor, count: 2 },
+      });
       expectStatus(res, 200);
       seen.push(...resources(res.body));
       if (!res.body.nextCursor) break;
@@ -1380,11 +1731,15 @@ describe('attributes and excludedAttributes (RFC 7644 §3.9, §3.4.2.5; RFC 7643
   });
 
   test('attributes=userName returns id, schemas and userName, and nothing else of the resource', async () => {
-    for (const r of [await get(`/Users/${u.id}?attributes=userName`), resources(await list('/Users', { filter: `id eq "${u.id}"`, attributes: 'userName' }))[0]]) {
+    for (const r of [
+      await get(`/Users/${u.id}?attributes=userName`),
+      resources(await list('/Users', { filter: `id eq "${u.id}"`, attributes: 'userName' }))[0],
+    ]) {
       assert.equal(r.id, u.id);
       assert.ok(Array.isArray(r.schemas) && r.schemas.includes(URN.user), 'schemas is always returned');
       assert.equal(r.userName, u.userName);
-      for (const k of ['name', 'title', 'active', 'emails', 'groups', URN.enterprise]) assert.equal(r[k], undefined, `${k} is not returned`);
+      for (const k of ['name', 'title', 'active', 'emails', 'groups', URN.enterprise])
+        assert.equal(r[k], undefined, `${k} is not returned`);
     }
   });
 
@@ -1424,15 +1779,21 @@ describe('attributes and excludedAttributes (RFC 7644 §3.9, §3.4.2.5; RFC 7643
   });
 
   test('attributes apply to the responses of POST, PUT and PATCH too', async () => {
-    const res = await req('POST', '/Users?attributes=userName', { body: { schemas: [URN.user], userName: uniqueName(D), title: 'Hidden' } });
+    const res = await req('POST', '/Users?attributes=userName', {
+      body: { schemas: [URN.user], userName: uniqueName(D), title: 'Hidden' },
+    });
     expectStatus(res, 201);
     assert.ok(res.body.id && res.body.userName);
     assert.equal(res.body.title, undefined, 'POST ?attributes=userName leaves title out');
-    const put = await req('PUT', `/Users/${res.body.id}?attributes=title`, { body: { schemas: [URN.user], userName: res.body.userName, title: 'Shown', nickName: 'Hidden' } });
+    const put = await req('PUT', `/Users/${res.body.id}?attributes=title`, {
+      body: { schemas: [URN.user], userName: res.body.userName, title: 'Shown', nickName: 'Hidden' },
+    });
     expectStatus(put, 200);
     assert.equal(put.body.title, 'Shown');
     assert.equal(put.body.nickName, undefined, `PUT ?attributes=title leaves nickName out: ${put.text}`);
-    const p = await req('PATCH', `/Users/${res.body.id}?excludedAttributes=title`, { body: patchBody([{ op: 'replace', path: 'title', value: 'Again' }]) });
+    const p = await req('PATCH', `/Users/${res.body.id}?excludedAttributes=title`, {
+      body: patchBody([{ op: 'replace', path: 'title', value: 'Again' }]),
+    });
     expectStatus(p, 200);
     assert.equal(p.body.title, undefined, `PATCH ?excludedAttributes=title leaves title out: ${p.text}`);
     assert.equal(p.body.nickName, 'Hidden');
@@ -1444,30 +1805,45 @@ describe('POST /.search (RFC 7644 §3.4.3)', () => {
   let made: Json[] = [];
   before(async () => {
     made = [];
-    for (const n of ['delta', 'alpha', 'charlie', 'bravo', 'echo']) made.push(await createUser({ userName: `${n}@${D}`, title: `T-${n}` }));
+    for (const n of ['delta', 'alpha', 'charlie', 'bravo', 'echo'])
+      made.push(await createUser({ userName: `${n}@${D}`, title: `T-${n}` }));
   });
 
   test('POST /Users/.search returns the same ListResponse as GET with the same parameters', async () => {
     const params = { filter: `userName ew "@${D}"`, sortBy: 'userName', startIndex: 2, count: 2 };
     const viaGet = await list('/Users', { ...params, attributes: 'userName' });
-    const res = await req('POST', '/Users/.search', { body: { schemas: [URN.search], ...params, attributes: ['userName'] } });
+    const res = await req('POST', '/Users/.search', {
+      body: { schemas: [URN.search], ...params, attributes: ['userName'] },
+    });
     expectStatus(res, 200);
     assertScimJson(res);
     assert.deepEqual(res.body.schemas, [URN.list]);
     assert.equal(res.body.totalResults, 5);
     assert.equal(res.body.startIndex, 2);
-    assert.deepEqual(resources(res.body).map((r: Json) => r.userName), [`bravo@${D}`, `charlie@${D}`]);
+    assert.deepEqual(
+      resources(res.body).map((r: Json) => r.userName),
+      [`bravo@${D}`, `charlie@${D}`],
+    );
     assert.deepEqual(res.body, viaGet);
     assert.equal(resources(res.body)[0].title, undefined, 'attributes applied');
   });
 
   test('excludedAttributes and sortOrder in a SearchRequest; application/json accepted', async () => {
     const res = await req('POST', '/Users/.search', {
-      body: { schemas: [URN.search], filter: `userName ew "@${D}"`, sortBy: 'userName', sortOrder: 'descending', excludedAttributes: ['title'] },
+      body: {
+        schemas: [URN.search],
+        filter: `userName ew "@${D}"`,
+        sortBy: 'userName',
+        sortOrder: 'descending',
+        excludedAttributes: ['title'],
+      },
       contentType: 'application/json',
     });
     expectStatus(res, 200);
-    assert.deepEqual(resources(res.body).map((r: Json) => r.userName.split('@')[0]), ['echo', 'delta', 'charlie', 'bravo', 'alpha']);
+    assert.deepEqual(
+      resources(res.body).map((r: Json) => r.userName.split('@')[0]),
+      ['echo', 'delta', 'charlie', 'bravo', 'alpha'],
+    );
     assert.ok(resources(res.body).every((r: Json) => r.title === undefined));
   });
 
@@ -1484,22 +1860,32 @@ describe('POST /.search (RFC 7644 §3.4.3)', () => {
 
   test('POST /Groups/.search', async () => {
     const g = await createGroup(`Searchable ${serial++}`);
-    const res = await req('POST', '/Groups/.search', { body: { schemas: [URN.search], filter: `displayName eq "${g.displayName}"` } });
+    const res = await req('POST', '/Groups/.search', {
+      body: { schemas: [URN.search], filter: `displayName eq "${g.displayName}"` },
+    });
     expectStatus(res, 200);
     assert.deepEqual(ids(resources(res.body)), [g.id]);
   });
 
   test('a bad filter in a SearchRequest → 400 invalidFilter', async () => {
-    assertError(await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: 'userName eq' } }), 400, 'invalidFilter');
+    assertError(
+      await req('POST', '/Users/.search', { body: { schemas: [URN.search], filter: 'userName eq' } }),
+      400,
+      'invalidFilter',
+    );
   });
 });
 
 describe('Bulk (RFC 7644 §3.7)', () => {
   const D = 'bulk.test';
-  const bulk = (Operations: Json[], failOnErrors?: number) => req('POST', '/Bulk', { body: { schemas: [URN.bulkRequest], ...(failOnErrors === undefined ? {} : { failOnErrors }), Operations } });
+  const bulk = (Operations: Json[], failOnErrors?: number) =>
+    req('POST', '/Bulk', {
+      body: { schemas: [URN.bulkRequest], ...(failOnErrors === undefined ? {} : { failOnErrors }), Operations },
+    });
   const userData = (userName: string, extra: Json = {}) => ({ schemas: [URN.user], userName, ...extra });
   const opFor = (res: ScimResponse, bulkId: string) => (res.body.Operations as Json[]).find((o) => o.bulkId === bulkId);
-  const userByName = async (userName: string) => resources(await list('/Users', { filter: `userName eq "${userName}"` }))[0];
+  const userByName = async (userName: string) =>
+    resources(await list('/Users', { filter: `userName eq "${userName}"` }))[0];
 
   test('POST, PUT, PATCH and DELETE in one request; bulkId references in data resolve to created ids', async () => {
     const existing = await createUser({ userName: uniqueName(D), title: 'Old' });
@@ -1507,9 +1893,28 @@ describe('Bulk (RFC 7644 §3.7)', () => {
     const annName = uniqueName(D, 'Ann');
     const res = await bulk([
       { method: 'POST', bulkId: 'ann', path: '/Users', data: userData(annName, { title: 'New Hire' }) },
-      { method: 'POST', bulkId: 'team', path: '/Groups', data: { schemas: [URN.group], displayName: `Bulk Team ${serial++}`, members: [{ type: 'User', value: 'bulkId:ann' }] } },
-      { method: 'PUT', bulkId: 'put', path: `/Users/${existing.id}`, data: userData(existing.userName, { title: 'Replaced' }) },
-      { method: 'PATCH', bulkId: 'patch', path: `/Users/${existing.id}`, data: patchBody([{ op: 'add', path: 'nickName', value: 'Patched' }]) },
+      {
+        method: 'POST',
+        bulkId: 'team',
+        path: '/Groups',
+        data: {
+          schemas: [URN.group],
+          displayName: `Bulk Team ${serial++}`,
+          members: [{ type: 'User', value: 'bulkId:ann' }],
+        },
+      },
+      {
+        method: 'PUT',
+        bulkId: 'put',
+        path: `/Users/${existing.id}`,
+        data: userData(existing.userName, { title: 'Replaced' }),
+      },
+      {
+        method: 'PATCH',
+        bulkId: 'patch',
+        path: `/Users/${existing.id}`,
+        data: patchBody([{ op: 'add', path: 'nickName', value: 'Patched' }]),
+      },
       { method: 'DELETE', bulkId: 'del', path: `/Users/${doomed.id}` },
     ]);
     expectStatus(res, 200);
@@ -1527,7 +1932,11 @@ describe('Bulk (RFC 7644 §3.7)', () => {
     assert.equal(annUser.userName, annName);
     assert.equal(ann.location, `${server.url}/Users/${annUser.id}`);
     const teamGroup = await get(team.location);
-    assert.deepEqual(teamGroup.members.map((m: Json) => m.value), [annUser.id], 'bulkId:ann resolved to the created id');
+    assert.deepEqual(
+      teamGroup.members.map((m: Json) => m.value),
+      [annUser.id],
+      'bulkId:ann resolved to the created id',
+    );
     assert.ok(annUser.groups.some((g: Json) => g.value === teamGroup.id));
     const now = await get(`/Users/${existing.id}`);
     assert.equal(now.title, 'Replaced');
@@ -1539,7 +1948,16 @@ describe('Bulk (RFC 7644 §3.7)', () => {
     const names = [uniqueName(D, 'Ref'), uniqueName(D, 'Ref'), uniqueName(D, 'Ref')];
     const res = await bulk([
       ...names.map((n, i) => ({ method: 'POST', bulkId: `u${i}`, path: '/Users', data: userData(n) })),
-      { method: 'POST', bulkId: 'g', path: '/Groups', data: { schemas: [URN.group], displayName: `Multi Ref ${serial++}`, members: names.map((_, i) => ({ type: 'User', value: `bulkId:u${i}` })) } },
+      {
+        method: 'POST',
+        bulkId: 'g',
+        path: '/Groups',
+        data: {
+          schemas: [URN.group],
+          displayName: `Multi Ref ${serial++}`,
+          members: names.map((_, i) => ({ type: 'User', value: `bulkId:u${i}` })),
+        },
+      },
     ]);
     expectStatus(res, 200);
     const group = await get(opFor(res, 'g').location);
@@ -1549,7 +1967,14 @@ describe('Bulk (RFC 7644 §3.7)', () => {
 
   test('an unresolvable bulkId reference fails that operation with a SCIM error, and creates nothing', async () => {
     const name = `Unresolved ${serial++}`;
-    const res = await bulk([{ method: 'POST', bulkId: 'g', path: '/Groups', data: { schemas: [URN.group], displayName: name, members: [{ type: 'User', value: 'bulkId:nobody' }] } }]);
+    const res = await bulk([
+      {
+        method: 'POST',
+        bulkId: 'g',
+        path: '/Groups',
+        data: { schemas: [URN.group], displayName: name, members: [{ type: 'User', value: 'bulkId:nobody' }] },
+      },
+    ]);
     expectStatus(res, 200);
     const op = opFor(res, 'g');
     assert.match(String(op?.status), /^4\d\d$/, `a client error: ${res.text}`);
@@ -1605,7 +2030,10 @@ describe('Bulk (RFC 7644 §3.7)', () => {
       2,
     );
     expectStatus(res2, 200);
-    assert.deepEqual(res2.body.Operations.map((o: Json) => o.status), ['409', '201', '409']);
+    assert.deepEqual(
+      res2.body.Operations.map((o: Json) => o.status),
+      ['409', '201', '409'],
+    );
     assert.ok(await userByName(two));
   });
 
@@ -1613,14 +2041,28 @@ describe('Bulk (RFC 7644 §3.7)', () => {
     const u = await createUser({ userName: uniqueName(D), title: 'v1' });
     const v2 = await patchOk(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'v2' }]);
     const res = await bulk([
-      { method: 'PATCH', bulkId: 'stale', path: `/Users/${u.id}`, version: u.meta.version, data: patchBody([{ op: 'replace', path: 'title', value: 'stale' }]) },
+      {
+        method: 'PATCH',
+        bulkId: 'stale',
+        path: `/Users/${u.id}`,
+        version: u.meta.version,
+        data: patchBody([{ op: 'replace', path: 'title', value: 'stale' }]),
+      },
       { method: 'DELETE', bulkId: 'staleDel', path: `/Users/${u.id}`, version: u.meta.version },
     ]);
     expectStatus(res, 200);
     assert.equal(opFor(res, 'stale')?.status, '412');
     assert.equal(opFor(res, 'staleDel')?.status, '412');
     assert.equal((await get(`/Users/${u.id}`)).title, 'v2');
-    const ok = await bulk([{ method: 'PATCH', bulkId: 'current', path: `/Users/${u.id}`, version: v2.meta.version, data: patchBody([{ op: 'replace', path: 'title', value: 'v3' }]) }]);
+    const ok = await bulk([
+      {
+        method: 'PATCH',
+        bulkId: 'current',
+        path: `/Users/${u.id}`,
+        version: v2.meta.version,
+        data: patchBody([{ op: 'replace', path: 'title', value: 'v3' }]),
+      },
+    ]);
     assert.ok(['200', '204'].includes(opFor(ok, 'current')?.status));
     assert.equal((await get(`/Users/${u.id}`)).title, 'v3');
   });
@@ -1628,7 +2070,12 @@ describe('Bulk (RFC 7644 §3.7)', () => {
   test('more than maxOperations → 413, and nothing is applied', async () => {
     const max = spc.bulk.maxOperations as number;
     assert.ok(Number.isInteger(max) && max > 0, 'maxOperations is advertised');
-    const ops = Array.from({ length: max + 1 }, (_, i) => ({ method: 'POST', bulkId: `m${i}`, path: '/Users', data: userData(`max-${i}@bulk-limit.test`) }));
+    const ops = Array.from({ length: max + 1 }, (_, i) => ({
+      method: 'POST',
+      bulkId: `m${i}`,
+      path: '/Users',
+      data: userData(`max-${i}@bulk-limit.test`),
+    }));
     assertError(await bulk(ops), 413);
     assert.equal((await list('/Users', { filter: 'userName ew "@bulk-limit.test"', count: 0 })).totalResults, 0);
     // Exactly maxOperations is allowed.
@@ -1637,7 +2084,13 @@ describe('Bulk (RFC 7644 §3.7)', () => {
     assert.equal(atMax.body.Operations.length, max);
     assert.equal((await list('/Users', { filter: 'userName ew "@bulk-limit.test"', count: 0 })).totalResults, max);
     // Leave the shared server as it was.
-    const del = await bulk(atMax.body.Operations.map((o: Json, i: number) => ({ method: 'DELETE', bulkId: `d${i}`, path: new URL(o.location).pathname.replace(/^.*\/scim\/v2/, '') })));
+    const del = await bulk(
+      atMax.body.Operations.map((o: Json, i: number) => ({
+        method: 'DELETE',
+        bulkId: `d${i}`,
+        path: new URL(o.location).pathname.replace(/^.*\/scim\/v2/, ''),
+      })),
+    );
     expectStatus(del, 200);
     assert.ok(del.body.Operations.every((o: Json) => o.status === '204'));
   });
@@ -1646,7 +2099,12 @@ describe('Bulk (RFC 7644 §3.7)', () => {
     const max = spc.bulk.maxPayloadSize as number;
     assert.ok(Number.isInteger(max) && max > 0, 'maxPayloadSize is advertised');
     const filler = 'x'.repeat(Math.ceil(max / 3));
-    const ops = [0, 1, 2, 3].map((i) => ({ method: 'POST', bulkId: `p${i}`, path: '/Users', data: userData(`payload-${i}@bulk-size.test`, { nickName: filler }) }));
+    const ops = [0, 1, 2, 3].map((i) => ({
+      method: 'POST',
+      bulkId: `p${i}`,
+      path: '/Users',
+      data: userData(`payload-${i}@bulk-size.test`, { nickName: filler }),
+    }));
     assert.ok(JSON.stringify({ schemas: [URN.bulkRequest], Operations: ops }).length > max);
     assertError(await bulk(ops), 413);
     assert.equal((await list('/Users', { filter: 'userName ew "@bulk-size.test"', count: 0 })).totalResults, 0);
@@ -1675,15 +2133,29 @@ describe('persistence across restarts (--data)', () => {
       const seeded = resources((await r1('GET', '/Users?count=100')).body);
       assert.equal(seeded.length, 5);
       const created = await r1('POST', '/Users', {
-        body: { schemas: [URN.user, URN.enterprise], userName: 'Kept.User@persist.test', name: { givenName: 'Kept', familyName: 'User' }, password: 'Keep-m3-secret', [URN.enterprise]: { department: 'Archive' } },
+        body: {
+          schemas: [URN.user, URN.enterprise],
+          userName: 'Kept.User@persist.test',
+          name: { givenName: 'Kept', familyName: 'User' },
+          password: 'Keep-m3-secret',
+          [URN.enterprise]: { department: 'Archive' },
+        },
       });
       expectStatus(created, 201);
       const u = created.body;
       const versionsOfU = new Set<string>([u.meta.version]);
-      const g = await r1('POST', '/Groups', { body: { schemas: [URN.group], displayName: 'Persisted Group', members: [{ value: u.id }, { value: seeded[0].id }] } });
+      const g = await r1('POST', '/Groups', {
+        body: {
+          schemas: [URN.group],
+          displayName: 'Persisted Group',
+          members: [{ value: u.id }, { value: seeded[0].id }],
+        },
+      });
       expectStatus(g, 201);
       for (const title of ['Archivist', 'Curator', 'Archivist']) {
-        const p = await r1('PATCH', `/Users/${u.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: title }]) });
+        const p = await r1('PATCH', `/Users/${u.id}`, {
+          body: patchBody([{ op: 'replace', path: 'title', value: title }]),
+        });
         expectStatus(p, 200);
         versionsOfU.add(p.body.meta.version);
       }
@@ -1708,25 +2180,52 @@ describe('persistence across restarts (--data)', () => {
       assert.deepEqual(relocated(user.body, second.url), relocated(before.user, first.url));
       assert.equal(user.headers.get('etag'), before.user.meta.version);
       assert.equal(user.body.meta.location, `${second.url}/Users/${u.id}`);
-      assert.deepEqual(relocated((await r2('GET', `/Groups/${g.body.id}`)).body, second.url), relocated(before.group, first.url));
-      assert.deepEqual(relocated((await r2('GET', `/Users/${seeded[0].id}`)).body, second.url), relocated(before.seeded0, first.url));
       assert.deepEqual(
-        sorted(resources((await r2('GET', '/Groups?count=100')).body).map((x: Json) => JSON.stringify(relocated(x, second!.url)))),
+        relocated((await r2('GET', `/Groups/${g.body.id}`)).body, second.url),
+        relocated(before.group, first.url),
+      );
+      assert.deepEqual(
+        relocated((await r2('GET', `/Users/${seeded[0].id}`)).body, second.url),
+        relocated(before.seeded0, first.url),
+      );
+      assert.deepEqual(
+        sorted(
+          resources((await r2('GET', '/Groups?count=100')).body).map((x: Json) =>
+            JSON.stringify(relocated(x, second!.url)),
+          ),
+        ),
         sorted(before.groups.map((x: Json) => JSON.stringify(relocated(x, first!.url)))),
       );
       expectStatus(await r2('GET', `/Users/${u.id}`, { headers: { 'if-none-match': before.user.meta.version } }), 304);
       assertError(await r2('GET', `/Users/${seeded[1].id}`), 404);
-      assertError(await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'kept.user@PERSIST.test' } }), 409, 'uniqueness');
+      assertError(
+        await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'kept.user@PERSIST.test' } }),
+        409,
+        'uniqueness',
+      );
       const fresh = await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'fresh@persist.test' } });
       expectStatus(fresh, 201);
       assert.ok(!users.some((x: Json) => x.id === fresh.body.id), 'a new id after the restart');
       assert.ok(!user.text.includes('Keep-m3-secret'));
       // Versions handed out before the restart stay stale: a change now never reuses one of them.
-      assertError(await r2('PATCH', `/Users/${u.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: 'Stale' }]), headers: { 'if-match': u.meta.version } }), 412, undefined, 'If-Match with a pre-restart stale version');
+      assertError(
+        await r2('PATCH', `/Users/${u.id}`, {
+          body: patchBody([{ op: 'replace', path: 'title', value: 'Stale' }]),
+          headers: { 'if-match': u.meta.version },
+        }),
+        412,
+        undefined,
+        'If-Match with a pre-restart stale version',
+      );
       for (const title of ['After', 'Restart', 'Again']) {
-        const p = await r2('PATCH', `/Users/${u.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: title }]) });
+        const p = await r2('PATCH', `/Users/${u.id}`, {
+          body: patchBody([{ op: 'replace', path: 'title', value: title }]),
+        });
         expectStatus(p, 200);
-        assert.ok(!versionsOfU.has(p.body.meta.version), `version ${p.body.meta.version} after the restart was already used before it (${[...versionsOfU].join(' ')})`);
+        assert.ok(
+          !versionsOfU.has(p.body.meta.version),
+          `version ${p.body.meta.version} after the restart was already used before it (${[...versionsOfU].join(' ')})`,
+        );
         versionsOfU.add(p.body.meta.version);
       }
       const exit2 = await second.stop('SIGINT');
@@ -1744,9 +2243,13 @@ describe('durability and exclusive use of --data', () => {
     let second: ServeProcess | undefined;
     try {
       first = await startServe({ token: TOKEN, dataDir: store.dir });
-      const created = await first.request('POST', '/Users', { body: { schemas: [URN.user], userName: 'durable@kill.test' } });
+      const created = await first.request('POST', '/Users', {
+        body: { schemas: [URN.user], userName: 'durable@kill.test' },
+      });
       expectStatus(created, 201);
-      const patched = await first.request('PATCH', `/Users/${created.body.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: 'Durable' }]) });
+      const patched = await first.request('PATCH', `/Users/${created.body.id}`, {
+        body: patchBody([{ op: 'replace', path: 'title', value: 'Durable' }]),
+      });
       expectStatus(patched, 200);
       const exit = await first.stop('SIGKILL');
       assert.equal(exit.signal, 'SIGKILL');
@@ -1821,8 +2324,12 @@ describe('read-only source (--source FILE)', () => {
     const one = await r('GET', `/Users/${ben.id}`);
     expectStatus(one, 200);
     assert.equal(one.body.userName, 'ro.ben@source.test');
-    const filtered = (await r('GET', `/Users${qs({ filter: 'userName eq "RO.CAT@SOURCE.TEST" or active eq false' })}`)).body;
-    assert.deepEqual(sorted(resources(filtered).map((u: Json) => u.userName)), ['ro.ben@source.test', 'ro.cat@source.test']);
+    const filtered = (await r('GET', `/Users${qs({ filter: 'userName eq "RO.CAT@SOURCE.TEST" or active eq false' })}`))
+      .body;
+    assert.deepEqual(sorted(resources(filtered).map((u: Json) => u.userName)), [
+      'ro.ben@source.test',
+      'ro.cat@source.test',
+    ]);
     expectStatus(await r('GET', '/ServiceProviderConfig'), 200);
   });
 
@@ -1830,13 +2337,43 @@ describe('read-only source (--source FILE)', () => {
     const r = ro!.request;
     const ann = resources((await r('GET', `/Users${qs({ filter: 'userName eq "ro.ann@source.test"' })}`)).body)[0];
     const before = (await r('GET', `/Users/${ann.id}`)).body;
-    assertError(await r('POST', '/Users', { body: { schemas: [URN.user], userName: 'new@source.test' } }), 403, undefined, 'POST');
-    assertError(await r('PUT', `/Users/${ann.id}`, { body: { schemas: [URN.user], userName: ann.userName, title: 'Changed' } }), 403, undefined, 'PUT');
-    assertError(await r('PATCH', `/Users/${ann.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: 'Changed' }]) }), 403, undefined, 'PATCH');
+    assertError(
+      await r('POST', '/Users', { body: { schemas: [URN.user], userName: 'new@source.test' } }),
+      403,
+      undefined,
+      'POST',
+    );
+    assertError(
+      await r('PUT', `/Users/${ann.id}`, { body: { schemas: [URN.user], userName: ann.userName, title: 'Changed' } }),
+      403,
+      undefined,
+      'PUT',
+    );
+    assertError(
+      await r('PATCH', `/Users/${ann.id}`, { body: patchBody([{ op: 'replace', path: 'title', value: 'Changed' }]) }),
+      403,
+      undefined,
+      'PATCH',
+    );
     assertError(await r('DELETE', `/Users/${ann.id}`), 403, undefined, 'DELETE');
-    assertError(await r('POST', '/Groups', { body: { schemas: [URN.group], displayName: 'New' } }), 403, undefined, 'POST group');
-    const b = await r('POST', '/Bulk', { body: { schemas: [URN.bulkRequest], Operations: [{ method: 'POST', bulkId: 'x', path: '/Users', data: { schemas: [URN.user], userName: 'bulk@source.test' } }] } });
-    assert.ok(b.status === 403 || (b.status === 200 && b.body.Operations?.[0]?.status === '403'), `Bulk write refused with 403: ${b.status} ${b.text}`);
+    assertError(
+      await r('POST', '/Groups', { body: { schemas: [URN.group], displayName: 'New' } }),
+      403,
+      undefined,
+      'POST group',
+    );
+    const b = await r('POST', '/Bulk', {
+      body: {
+        schemas: [URN.bulkRequest],
+        Operations: [
+          { method: 'POST', bulkId: 'x', path: '/Users', data: { schemas: [URN.user], userName: 'bulk@source.test' } },
+        ],
+      },
+    });
+    assert.ok(
+      b.status === 403 || (b.status === 200 && b.body.Operations?.[0]?.status === '403'),
+      `Bulk write refused with 403: ${b.status} ${b.text}`,
+    );
     assert.deepEqual((await r('GET', `/Users/${ann.id}`)).body, before);
     assert.equal((await r('GET', '/Users?count=0')).body.totalResults, 3);
     assert.equal(readFileSync(file, 'utf8'), csv);
@@ -1865,7 +2402,11 @@ describe('read-only source (--source FILE)', () => {
       const res = await second.request('GET', `/Users/${a.id}`, { headers: { 'if-none-match': a.meta.version } });
       expectStatus(res, 200, `If-None-Match with the ETag of the old row (${a.meta.version})`);
       assert.equal(res.body.title, 'After');
-      assert.notEqual(res.headers.get('etag'), a.meta.version, 'a changed representation has a new ETag (RFC 7644 §3.14)');
+      assert.notEqual(
+        res.headers.get('etag'),
+        a.meta.version,
+        'a changed representation has a new ETag (RFC 7644 §3.14)',
+      );
     } finally {
       await teardown([first, second], [src]);
     }
@@ -1878,7 +2419,11 @@ describe('page-size limits with more users than maxPageSize', () => {
   let limits: Json;
 
   before(async () => {
-    big = await startServe({ token: TOKEN, args: ['--seed-users', String(USERS), '--seed-groups', '3'], startTimeoutMs: 30_000 });
+    big = await startServe({
+      token: TOKEN,
+      args: ['--seed-users', String(USERS), '--seed-groups', '3'],
+      startTimeoutMs: 30_000,
+    });
     limits = (await big.request('GET', '/ServiceProviderConfig')).body;
   });
 

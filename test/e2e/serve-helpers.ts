@@ -75,7 +75,16 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     SCIMCTL_DATA_DIR: join(home, 'data'),
     [TOKEN_ENV]: options.token,
   });
-  const args = [BIN, 'serve', '--port', '0', ...(dataDir === null ? [] : ['--data', dataDir]), '--token-env', TOKEN_ENV, ...(options.args ?? [])];
+  const args = [
+    BIN,
+    'serve',
+    '--port',
+    '0',
+    ...(dataDir === null ? [] : ['--data', dataDir]),
+    '--token-env',
+    TOKEN_ENV,
+    ...(options.args ?? []),
+  ];
   const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
@@ -96,11 +105,15 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   } catch (err) {
     child.kill('SIGKILL');
     cleanup();
-    throw new Error(`serve printed no URL in time (${String(err)})\nstdout: ${stdout}\nstderr: ${stderr}`, { cause: err });
+    throw new Error(`serve printed no URL in time (${String(err)})\nstdout: ${stdout}\nstderr: ${stderr}`, {
+      cause: err,
+    });
   }
   if (exit !== undefined && !stdout.includes('\n')) {
     cleanup();
-    throw new Error(`serve exited (${exit.code ?? exit.signal}) before listening\nstdout: ${stdout}\nstderr: ${stderr}`);
+    throw new Error(
+      `serve exited (${exit.code ?? exit.signal}) before listening\nstdout: ${stdout}\nstderr: ${stderr}`,
+    );
   }
   const url = stdout.split('\n')[0]!.trim();
   return {
@@ -191,7 +204,10 @@ export function tempDir(prefix = 'scimctl-serve-e2e-'): { dir: string; cleanup: 
 }
 
 /** Ends what a test started, in whatever state it is: the servers killed, their homes and these folders removed. */
-export async function teardown(servers: ReadonlyArray<ServeProcess | undefined>, dirs: ReadonlyArray<{ cleanup(): void }> = []): Promise<void> {
+export async function teardown(
+  servers: ReadonlyArray<ServeProcess | undefined>,
+  dirs: ReadonlyArray<{ cleanup(): void }> = [],
+): Promise<void> {
   for (const s of servers) await s?.stop('SIGKILL');
   for (const s of servers) s?.cleanup();
   for (const d of dirs) d.cleanup();

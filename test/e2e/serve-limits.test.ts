@@ -35,7 +35,9 @@ const user = (userName: string, extra: Json = {}) => ({ schemas: [URN.user], use
 
 describe('attribute value size', () => {
   test('a 15 MiB title → 400 invalidValue naming the attribute and the limit; nothing is stored', async () => {
-    const res = await req('POST', '/Users', { body: user('huge.title@limits.test', { title: 'T'.repeat(15 * 1024 * 1024) }) });
+    const res = await req('POST', '/Users', {
+      body: user('huge.title@limits.test', { title: 'T'.repeat(15 * 1024 * 1024) }),
+    });
     assertError(res, 400, 'invalidValue');
     assert.match(res.body.detail, /"title" is 15728640 characters long/);
     assert.match(res.body.detail, /65536/);
@@ -49,18 +51,52 @@ describe('attribute value size', () => {
     assert.equal(ok.body.title.length, LIMIT);
     const id = ok.body.id as string;
     const over = 'b'.repeat(LIMIT + 1);
-    assertError(await req('PUT', `/Users/${id}`, { body: user('at.limit@limits.test', { title: over }) }), 400, 'invalidValue');
     assertError(
-      await req('PATCH', `/Users/${id}`, { body: { schemas: [URN.patch], Operations: [{ op: 'replace', path: 'nickName', value: over }] } }),
+      await req('PUT', `/Users/${id}`, { body: user('at.limit@limits.test', { title: over }) }),
       400,
       'invalidValue',
     );
-    assertError(await req('POST', '/Users', { body: user('sub@limits.test', { name: { givenName: over } }) }), 400, 'invalidValue');
-    assertError(await req('POST', '/Users', { body: user('multi@limits.test', { emails: [{ value: over }] }) }), 400, 'invalidValue');
-    assertError(await req('POST', '/Users', { body: user('ext@limits.test', { schemas: [URN.user, URN.enterprise], [URN.enterprise]: { department: over } }) }), 400, 'invalidValue');
-    assertError(await req('POST', '/Groups', { body: { schemas: [URN.group], displayName: over } }), 400, 'invalidValue');
+    assertError(
+      await req('PATCH', `/Users/${id}`, {
+        body: { schemas: [URN.patch], Operations: [{ op: 'replace', path: 'nickName', value: over }] },
+      }),
+      400,
+      'invalidValue',
+    );
+    assertError(
+      await req('POST', '/Users', { body: user('sub@limits.test', { name: { givenName: over } }) }),
+      400,
+      'invalidValue',
+    );
+    assertError(
+      await req('POST', '/Users', { body: user('multi@limits.test', { emails: [{ value: over }] }) }),
+      400,
+      'invalidValue',
+    );
+    assertError(
+      await req('POST', '/Users', {
+        body: user('ext@limits.test', { schemas: [URN.user, URN.enterprise], [URN.enterprise]: { department: over } }),
+      }),
+      400,
+      'invalidValue',
+    );
+    assertError(
+      await req('POST', '/Groups', { body: { schemas: [URN.group], displayName: over } }),
+      400,
+      'invalidValue',
+    );
     const bulk = await req('POST', '/Bulk', {
-      body: { schemas: [URN.bulkRequest], Operations: [{ method: 'POST', bulkId: 'b1', path: '/Users', data: user('bulk@limits.test', { title: 'c'.repeat(LIMIT + 1) }) }] },
+      body: {
+        schemas: [URN.bulkRequest],
+        Operations: [
+          {
+            method: 'POST',
+            bulkId: 'b1',
+            path: '/Users',
+            data: user('bulk@limits.test', { title: 'c'.repeat(LIMIT + 1) }),
+          },
+        ],
+      },
     });
     assert.equal(bulk.status, 200, bulk.text.slice(0, 300));
     assert.equal(bulk.body.Operations[0].status, '400');
@@ -77,7 +113,9 @@ describe('filter deadline', () => {
     // deadline, the filter below reads 2 × 200 × 1,000 values of 60,000 characters (several seconds
     // of CPU per user, during which the server answers nobody).
     for (const n of [1, 2]) {
-      const emails = Array.from({ length: 200 }, (_, i) => ({ value: `${String(i).padStart(3, '0')}${'m'.repeat(60_000)}@limits.test` }));
+      const emails = Array.from({ length: 200 }, (_, i) => ({
+        value: `${String(i).padStart(3, '0')}${'m'.repeat(60_000)}@limits.test`,
+      }));
       const res = await req('POST', '/Users', { body: user(`many.values.${n}@limits.test`, { emails }) });
       assert.equal(res.status, 201, res.text.slice(0, 300));
     }
@@ -92,7 +130,10 @@ describe('filter deadline', () => {
     assert.equal((await req('GET', '/ServiceProviderConfig')).status, 200);
     assert.ok(performance.now() - next < 1000, 'the next request is not kept waiting');
     // A cheap filter on the same users still works.
-    const cheap = await req('GET', `/Users?filter=${encodeURIComponent('userName sw "many.values."')}&attributes=userName`);
+    const cheap = await req(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName sw "many.values."')}&attributes=userName`,
+    );
     assert.equal(cheap.body.totalResults, 2);
   });
 });

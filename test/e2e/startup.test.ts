@@ -34,7 +34,7 @@ after(() => home.cleanup());
 const segmenters = (stderr: string) => Number(/segmenters=(\d+)/.exec(stderr)?.[1]);
 
 describe('start-up', () => {
-  test('--help, a noun\'s --help and a usage error do not evaluate string-width', async () => {
+  test("--help, a noun's --help and a usage error do not evaluate string-width", async () => {
     const help = await runCli(['--help'], { env });
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^scimctl <command> \[options\]/);

@@ -29,7 +29,7 @@ groups: { column: Groups, split: ";" }
 async function listing(): Promise<string> {
   const pages: string[] = [];
   for (const type of ['Users', 'Groups']) {
-    for (let start = 1; ; ) {
+    for (let start = 1; ;) {
       const r = await server.request('GET', `/${type}?startIndex=${start}&count=100`);
       assert.equal(r.status, 200, r.text);
       pages.push(r.text);
@@ -41,14 +41,22 @@ async function listing(): Promise<string> {
   return pages.join('\n');
 }
 
-function writeSource(name: string, rows: typeof people, groups = (p: (typeof people)[number]) => p.groups.join(';')): string {
+function writeSource(
+  name: string,
+  rows: typeof people,
+  groups = (p: (typeof people)[number]) => p.groups.join(';'),
+): string {
   const file = join(home.dir, name);
-  writeFileSync(file, `EmployeeID,Email,Groups\n${rows.map((p) => `${p.externalId},${p.userName},"${groups(p)}"`).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `EmployeeID,Email,Groups\n${rows.map((p) => `${p.externalId},${p.userName},"${groups(p)}"`).join('\n')}\n`,
+  );
   return file;
 }
 
 const cli = (args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
-const sync = (args: string[], source: string) => cli(['sync', ...args, '--profile', 'main', '--source', source, '--mapping', mapping]);
+const sync = (args: string[], source: string) =>
+  cli(['sync', ...args, '--profile', 'main', '--source', source, '--mapping', mapping]);
 const apply = (file: string, ...more: string[]) => cli(['sync', 'apply', file, '--yes', '--profile', 'main', ...more]);
 
 before(async () => {
@@ -62,7 +70,12 @@ before(async () => {
   mapping = join(home.dir, 'mapping.yaml');
   writeFileSync(mapping, MAPPING);
   const users = (await server.request('GET', '/Users?count=100')).body.Resources as Json[];
-  people = users.map((u) => ({ id: u.id, externalId: u.externalId, userName: u.userName, groups: (u.groups ?? []).map((g: Json) => g.display) }));
+  people = users.map((u) => ({
+    id: u.id,
+    externalId: u.externalId,
+    userName: u.userName,
+    groups: (u.groups ?? []).map((g: Json) => g.display),
+  }));
   assert.equal(people.length, 60);
   assert.ok(people.filter((p) => p.groups.length > 0).length >= 50, 'the sample organisation puts people in groups');
   // The first run adopts everyone the source lists, and the groups it names.
@@ -82,17 +95,31 @@ describe('a source whose Groups column is blank for everyone', () => {
   test('sync run is refused with exit 7, says what to pass, and changes nothing', async () => {
     const memberships = people.reduce((n, p) => n + p.groups.length, 0);
     const before = await listing();
-    const r = await sync(['run', '--yes'], writeSource('blank.csv', people, () => ''));
+    const r = await sync(
+      ['run', '--yes'],
+      writeSource('blank.csv', people, () => ''),
+    );
     assert.equal(r.code, 7, r.stderr);
     assert.match(r.stderr, /the source has no group data at all .* --allow-empty-groups/);
-    assert.match(r.stderr, new RegExp(`would remove ${memberships} of ${memberships} group memberships of managed users, over the limit of 10 \\(10%, at least 10\\)`));
-    assert.match(r.stderr, new RegExp(`to go ahead as planned, pass --allow-empty-groups --max-membership-removals ${memberships}\\b`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `would remove ${memberships} of ${memberships} group memberships of managed users, over the limit of 10 \\(10%, at least 10\\)`,
+      ),
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(`to go ahead as planned, pass --allow-empty-groups --max-membership-removals ${memberships}\\b`),
+    );
     assert.equal(await listing(), before);
   });
 
   test('with --delete-groups, deleting every managed group is refused with exit 7', async () => {
     const before = await listing();
-    const r = await sync(['run', '--yes', '--delete-groups'], writeSource('blank.csv', people, () => ''));
+    const r = await sync(
+      ['run', '--yes', '--delete-groups'],
+      writeSource('blank.csv', people, () => ''),
+    );
     assert.equal(r.code, 7, r.stderr);
     assert.match(r.stderr, /would delete 4 of 4 managed groups, over the limit of 1 \(10%, at least 1\)/);
     assert.match(r.stderr, /--max-group-deletes 4\b/);
@@ -102,7 +129,10 @@ describe('a source whose Groups column is blank for everyone', () => {
   test('sync plan reports the refusals (exit 0), and applying its saved plan is refused by the thresholds', async () => {
     const before = await listing();
     const file = join(home.dir, 'blank-plan.json');
-    const plan = await sync(['plan', '-o', file], writeSource('blank.csv', people, () => ''));
+    const plan = await sync(
+      ['plan', '-o', file],
+      writeSource('blank.csv', people, () => ''),
+    );
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stderr, /warning: the source has no group data at all/);
     assert.match(plan.stderr, /warning: the plan would remove \d+ of \d+ group memberships/);
@@ -132,14 +162,22 @@ describe('sync apply of a plan file that lies about itself', () => {
     writeFileSync(file, JSON.stringify(copy, null, 2));
     return file;
   };
-  const deactivation = (p: (typeof people)[number]) => ({ id: `deactivate-user:${p.id}`, kind: 'deactivate-user', target: p.id, userName: p.userName });
+  const deactivation = (p: (typeof people)[number]) => ({
+    id: `deactivate-user:${p.id}`,
+    kind: 'deactivate-user',
+    target: p.id,
+    userName: p.userName,
+  });
 
   before(async () => {
     planFile = join(home.dir, 'leavers.json');
     const r = await sync(['plan', '-o', planFile], writeSource('leavers.csv', leavers()));
     assert.equal(r.code, 0, r.stderr);
     plan = JSON.parse(readFileSync(planFile, 'utf8'));
-    assert.deepEqual(plan.changes.map((c: Json) => c.kind), ['deactivate-user', 'deactivate-user']);
+    assert.deepEqual(
+      plan.changes.map((c: Json) => c.kind),
+      ['deactivate-user', 'deactivate-user'],
+    );
     assert.match(plan.digest, /^sha256:/);
   });
 
@@ -154,7 +192,12 @@ describe('sync apply of a plan file that lies about itself', () => {
 
   test('40 deactivations appended, summary untouched: exit 2, naming the file and the change', async () => {
     const file = variant('appended', (p) => p.changes.push(...people.slice(2, 42).map(deactivation)));
-    await refused(file, new RegExp(`appended\\.json: change 2 \\(id "deactivate-user:${people[2]!.id}"\\): field "target": User/${people[2]!.id} is not in "versions"`));
+    await refused(
+      file,
+      new RegExp(
+        `appended\\.json: change 2 \\(id "deactivate-user:${people[2]!.id}"\\): field "target": User/${people[2]!.id} is not in "versions"`,
+      ),
+    );
   });
 
   test('appended with their versions: the summary disagrees (exit 2)', async () => {
@@ -164,17 +207,26 @@ describe('sync apply of a plan file that lies about itself', () => {
         p.versions[`User/${x.id}`] = 'W/"1"';
       }
     });
-    await refused(file, /appended-versions\.json: field "summary\.deactivate": the summary says 2, the changes hold 42/);
+    await refused(
+      file,
+      /appended-versions\.json: field "summary\.deactivate": the summary says 2, the changes hold 42/,
+    );
   });
 
   test('versions emptied: exit 2, every change named', async () => {
     const file = variant('no-versions', (p) => (p.versions = {}));
-    await refused(file, /no-versions\.json: change 0 \(id "deactivate-user:[^"]+"\): field "target": User\/\S+ is not in "versions"/);
+    await refused(
+      file,
+      /no-versions\.json: change 0 \(id "deactivate-user:[^"]+"\): field "target": User\/\S+ is not in "versions"/,
+    );
   });
 
   test('an unknown kind: exit 2, naming the change', async () => {
     const file = variant('unknown-kind', (p) => (p.changes[1].kind = 'purge-user'));
-    await refused(file, /unknown-kind\.json: change 1 \(id "deactivate-user:[^"]+"\): field "kind": unknown kind "purge-user"/);
+    await refused(
+      file,
+      /unknown-kind\.json: change 1 \(id "deactivate-user:[^"]+"\): field "kind": unknown kind "purge-user"/,
+    );
   });
 
   test('a plan made with another profile at the same URL: exit 2', async () => {
@@ -243,13 +295,26 @@ describe('numeric options are checked before anything is read', () => {
 
   test('sync apply and sync plan check them too, before the plan file or the source is read; no run is recorded', async () => {
     const runsBefore = (await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout;
-    const a = await cli(['sync', 'apply', join(home.dir, 'no-such-plan.json'), '--yes', '--profile', 'main', '--max-group-deletes', '-1']);
+    const a = await cli([
+      'sync',
+      'apply',
+      join(home.dir, 'no-such-plan.json'),
+      '--yes',
+      '--profile',
+      'main',
+      '--max-group-deletes',
+      '-1',
+    ]);
     assert.equal(a.code, 2, a.stderr);
     assert.match(a.stderr, /--max-group-deletes/);
     assert.doesNotMatch(a.stderr, /no-such-plan/);
     const p = await sync(['plan', '--max-deletes', '10 %'], join(home.dir, 'no-such-source.csv'));
     assert.equal(p.code, 2, p.stderr);
     assert.match(p.stderr, /--max-deletes .* not "10 %"/);
-    assert.equal((await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout, runsBefore, 'no run was recorded');
+    assert.equal(
+      (await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout,
+      runsBefore,
+      'no run was recorded',
+    );
   });
 });

@@ -60,7 +60,11 @@ groups:
 
 function writeSource(list: readonly Person[], name = 'hr.csv'): string {
   const file = join(home.dir, name);
-  const rows = list.map((p) => [p.id, p.first, p.last, ` ${p.first}.${p.last}@Example.com `, p.title, p.groups.join(';')].map((c) => `"${c}"`).join(','));
+  const rows = list.map((p) =>
+    [p.id, p.first, p.last, ` ${p.first}.${p.last}@Example.com `, p.title, p.groups.join(';')]
+      .map((c) => `"${c}"`)
+      .join(','),
+  );
   writeFileSync(file, `EmployeeID,First,Last,Email,Title,Groups\n${rows.join('\n')}\n`);
   return file;
 }
@@ -68,7 +72,9 @@ function writeSource(list: readonly Person[], name = 'hr.csv'): string {
 const stored = () => [...server.users.values()] as StoredUser[];
 const byExt = (ext: string) => stored().find((u) => u.externalId === ext);
 const groupMembers = (name: string) => {
-  const g = ([...server.groups.values()] as Array<{ displayName: string; members?: Array<{ value: string }> }>).find((x) => x.displayName === name);
+  const g = ([...server.groups.values()] as Array<{ displayName: string; members?: Array<{ value: string }> }>).find(
+    (x) => x.displayName === name,
+  );
   return g ? new Set((g.members ?? []).map((m) => m.value)) : undefined;
 };
 const writes = (from: number) => server.requests.slice(from).filter((r) => r.method !== 'GET');
@@ -93,7 +99,10 @@ async function startEmpty(): Promise<void> {
   useHome(tempHome());
   writeFileSync(mapping, MAPPING);
   // A user made outside scimctl, e.g. by hand in the app's admin console.
-  const r = await runCli(['users', 'create', '--user-name', 'outsider@example.com', '--email', 'outsider@example.com', '--json'], { env });
+  const r = await runCli(
+    ['users', 'create', '--user-name', 'outsider@example.com', '--email', 'outsider@example.com', '--json'],
+    { env },
+  );
   assert.equal(r.code, 0, r.stderr);
   outsiderId = (JSON.parse(r.stdout) as { id: string }).id;
   outsiderBefore = structuredClone(server.users.get(outsiderId));
@@ -125,7 +134,10 @@ async function takeSnapshot(): Promise<void> {
   };
 }
 
-/** Puts the shared server back to the snapshot (groups last, so memberships are indexed) and copies its home for this test. */
+/**
+ * Puts the shared server back to the snapshot (groups last, so memberships are indexed) and copies its home for this
+ * test.
+ */
 function startSynced(): void {
   server = synced.server;
   server.clearFaults();
@@ -146,10 +158,14 @@ after(async () => {
 });
 
 const sync = (args: string[], source: string, extra: Record<string, string> = {}) =>
-  runCli(['sync', ...args, '--source', source, '--mapping', mapping], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+  runCli(['sync', ...args, '--source', source, '--mapping', mapping], {
+    env: { ...env, ...extra },
+    timeoutMs: 120_000,
+  });
 
 describe('sync', () => {
-  // Every test here starts from this snapshot (startSynced): an empty server, the outsider, and one `sync run` of `people`.
+  // Every test here starts from this snapshot (startSynced): an empty server, the outsider, and one `sync run` of
+  // `people`.
   before(takeSnapshot);
 
   test('initial run creates every user, the groups and their members', async () => {
@@ -157,7 +173,10 @@ describe('sync', () => {
     startSynced();
     const r = synced.first;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Plan: 300 to create, 0 to update, 0 to deactivate, 0 to delete, 330 membership changes, 5 groups to create\./);
+    assert.match(
+      r.stdout,
+      /Plan: 300 to create, 0 to update, 0 to deactivate, 0 to delete, 330 membership changes, 5 groups to create\./,
+    );
     assert.equal(stored().length, 301);
     const ann = byExt('E00001')!;
     assert.equal(ann.userName, 'given0.family0@example.com');
@@ -187,7 +206,10 @@ describe('sync', () => {
     const r = await sync(['run', '--yes', '--log-file', logFile, '--log-format', 'json'], writeSource(changed));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /~ update user given1\.family1@example\.com\n\s+~ title: "Staff" → "Principal"/);
-    const logLines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string });
+    const logLines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: string; message: string });
     assert.ok(logLines.some((l) => l.level === 'info' && /^deactivate-user:/.test(l.message)));
     assert.ok(!readFileSync(logFile, 'utf8').includes(TOKEN));
     assert.match(r.stdout, /Plan: 0 to create, 5 to update, 4 to deactivate, 0 to delete, 2 membership changes\./);
@@ -218,8 +240,14 @@ describe('sync', () => {
     const planFile = join(home.dir, 'plan.json');
     const plan = await sync(['plan', '-o', planFile], source);
     assert.equal(plan.code, 0, plan.stderr);
-    const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { changes: Array<{ kind: string }>; versions: Record<string, string> };
-    assert.deepEqual(saved.changes.map((c) => c.kind), ['update-user', 'update-user']);
+    const saved = JSON.parse(readFileSync(planFile, 'utf8')) as {
+      changes: Array<{ kind: string }>;
+      versions: Record<string, string>;
+    };
+    assert.deepEqual(
+      saved.changes.map((c) => c.kind),
+      ['update-user', 'update-user'],
+    );
     assert.ok(!readFileSync(planFile, 'utf8').includes(TOKEN));
 
     // Someone edits one of those users on the server in between.
@@ -322,7 +350,9 @@ describe('adopting an existing directory', () => {
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stdout, /No changes/);
 
-      const list = JSON.parse(readFileSync(exportFile, 'utf8')) as { Resources: Array<{ id: string; active?: boolean }> };
+      const list = JSON.parse(readFileSync(exportFile, 'utf8')) as {
+        Resources: Array<{ id: string; active?: boolean }>;
+      };
       const leavers = list.Resources.splice(0, 2).filter((u) => u.active !== false);
       const edited = join(local.dir, 'edited.json');
       writeFileSync(edited, JSON.stringify(list));

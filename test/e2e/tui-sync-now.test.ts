@@ -38,7 +38,10 @@ describe('sync now from the explorer', () => {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Array<{ title?: string }> };
     doc.Resources[3]!.title = 'Head of Sync';
     writeFileSync(file, JSON.stringify(doc));
-    const add = await runCli(['profile', 'add', 'hr', '--url', server.url, '--token-env', 'HR_SCIM_TOKEN', '--sync-source', file, '--use'], { env });
+    const add = await runCli(
+      ['profile', 'add', 'hr', '--url', server.url, '--token-env', 'HR_SCIM_TOKEN', '--sync-source', file, '--use'],
+      { env },
+    );
     assert.equal(add.code, 0, add.stderr);
   });
   after(async () => {

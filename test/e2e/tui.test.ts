@@ -38,10 +38,17 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function assertRestoredAfterSync(app: PtyApp): void {
   assert.equal(app.bufferType, 'normal', app.describe());
   assert.equal(app.cursorVisible, true, 'the cursor is shown again');
-  assert.doesNotMatch(app.normalLines().join('\n'), /q back \/ quit|plan review/, 'nothing of the TUI is left on the normal screen');
+  assert.doesNotMatch(
+    app.normalLines().join('\n'),
+    /q back \/ quit|plan review/,
+    'nothing of the TUI is left on the normal screen',
+  );
 }
 
-/** The terminal after the program ended: normal screen back, cursor shown, the shell's lines intact, nothing of the TUI left. */
+/**
+ * The terminal after the program ended: normal screen back, cursor shown, the shell's lines intact, nothing of the TUI
+ * left.
+ */
 function assertRestored(app: PtyApp): void {
   assert.equal(app.bufferType, 'normal', app.describe());
   assert.equal(app.cursorVisible, true, 'the cursor is shown again');
@@ -62,7 +69,11 @@ function withScimServer(set: (f: Fixture) => void): void {
   before(async () => {
     const server = await startScimmyServer({ token: TOKEN, users: 300, groups: 5 });
     const home = tempHome();
-    fixture = { server, home, env: { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') } };
+    fixture = {
+      server,
+      home,
+      env: { ...serverEnv(server.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') },
+    };
     set(fixture);
   });
   after(async () => {
@@ -84,7 +95,11 @@ describe('scimctl tui in a terminal', () => {
     assert.equal(app.bufferType, 'alternate');
     assert.equal(app.cursorVisible, false, 'the cursor is hidden while the TUI runs');
     // The shell's lines stay on the normal screen, untouched.
-    assert.deepEqual(app.normalLines().filter(Boolean), ['admin@host:~$ echo before', 'before', 'admin@host:~$ scimctl']);
+    assert.deepEqual(app.normalLines().filter(Boolean), [
+      'admin@host:~$ echo before',
+      'before',
+      'admin@host:~$ scimctl',
+    ]);
     let lines = app.lines();
     assert.ok(lines[0]!.startsWith(`scimctl  environment  ${server.url}`), lines[0]);
     assert.match(lines[1]!, /USERNAME\s+DISPLAYNAME\s+ACTIVE\s+EMAIL/);
@@ -103,11 +118,16 @@ describe('scimctl tui in a terminal', () => {
       await app.waitForText(`/${query.slice(0, i)}▏`);
       seen.push(count());
     }
-    const expected = users().filter((u) => `${u.userName} ${u.displayName ?? ''}`.toLowerCase().includes(query.toLowerCase())).length;
+    const expected = users().filter((u) =>
+      `${u.userName} ${u.displayName ?? ''}`.toLowerCase().includes(query.toLowerCase()),
+    ).length;
     assert.equal(seen.at(-1), expected, `matches for "${query}"`);
     // (One letter may match every user: the haystack holds the e-mail, and every e-mail has "example.com".)
     assert.ok(seen.at(-1)! < seen[0]!, `typing narrows the list: ${seen.join(' ')}`);
-    assert.ok(seen.every((n, i) => i === 0 || n <= seen[i - 1]!), `no key widens it: ${seen.join(' ')}`);
+    assert.ok(
+      seen.every((n, i) => i === 0 || n <= seen[i - 1]!),
+      `no key widens it: ${seen.join(' ')}`,
+    );
     assert.match(app.screen(), new RegExp(escape(target.userName)));
 
     // Enter keeps the filter; on the first match, Enter opens the user.
@@ -187,7 +207,10 @@ describe('scimctl tui in a terminal', () => {
 
     app.resize(80, 24);
     // Header, table and footer redrawn for 80×24: the counts at the right edge, the hints on row 22.
-    await app.waitForScreen((_, l) => /\[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/.test(l[0]!) && l[0]!.length <= 80 && /^q back \/ quit/.test(l[22]!));
+    await app.waitForScreen(
+      (_, l) =>
+        /\[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/.test(l[0]!) && l[0]!.length <= 80 && /^q back \/ quit/.test(l[22]!),
+    );
     let lines = app.lines();
     assert.match(lines[1]!, /^ID +USERNAME/);
     assert.equal(lines.filter((l) => /@/.test(l)).length, 18, '18 rows of users fit');
@@ -197,7 +220,11 @@ describe('scimctl tui in a terminal', () => {
     await app.waitForScreen((_, l) => l[0]!.length > 110 && /^q back \/ quit/.test(l[38]!));
     lines = app.lines();
     assert.equal(lines.filter((l) => /@/.test(l)).length, 34, '34 rows of users fit');
-    assert.equal(lines.filter((l) => l.startsWith('scimctl  ')).length, 1, 'one header, no leftovers of earlier frames');
+    assert.equal(
+      lines.filter((l) => l.startsWith('scimctl  ')).length,
+      1,
+      'one header, no leftovers of earlier frames',
+    );
     app.type('q');
     assert.equal((await app.waitForExit()).exitCode, 0);
     assertRestored(app);
@@ -208,7 +235,10 @@ describe('scimctl tui in a terminal', () => {
     await app.waitForText(/\[1 users \d+\]/, 20_000);
     const lines = app.lines();
     // The URL gives way to the pane counts.
-    assert.match(lines[0]!, /^scimctl {2}environment {2}http:\/\/127\.0\.0\.1:\S*… \[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/);
+    assert.match(
+      lines[0]!,
+      /^scimctl {2}environment {2}http:\/\/127\.0\.0\.1:\S*… \[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/,
+    );
     assert.match(lines[1]!, /^ID +USERNAME +DISPLAYNAME +ACTIVE +EMAIL$/);
     assert.equal(lines.slice(2, 20).filter((l) => /@example\.com/.test(l)).length, 18);
     assert.match(lines[22]!, /^q back \/ quit {2}\? help {2}enter open {2}\/ search/);
@@ -216,8 +246,22 @@ describe('scimctl tui in a terminal', () => {
     // The help fits too, every line of it.
     app.type('?');
     await app.waitForText('Keys (users)');
-    for (const label of ['quit', 'back / quit', 'move down', 'page down', 'last', 'open', 'search', 'sort by next column', 'reload', 'new user']) {
-      assert.ok(app.lines().some((l) => new RegExp(` ${escape(label)}$`).test(l)), label);
+    for (const label of [
+      'quit',
+      'back / quit',
+      'move down',
+      'page down',
+      'last',
+      'open',
+      'search',
+      'sort by next column',
+      'reload',
+      'new user',
+    ]) {
+      assert.ok(
+        app.lines().some((l) => new RegExp(` ${escape(label)}$`).test(l)),
+        label,
+      );
     }
     app.type('?q');
     assert.equal((await app.waitForExit()).exitCode, 0);
@@ -265,7 +309,12 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     const titles = new Map([...server.users.values()].map((u: StoredUser) => [u.id, u.title]));
     a.title = 'Chief Tester';
     b.title = 'Head of QA';
-    doc.Resources.push({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'new.person@example.com', name: { givenName: 'New', familyName: 'Person' }, emails: [{ value: 'new.person@example.com', type: 'work', primary: true }] });
+    doc.Resources.push({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'new.person@example.com',
+      name: { givenName: 'New', familyName: 'Person' },
+      emails: [{ value: 'new.person@example.com', type: 'work', primary: true }],
+    });
     writeFileSync(file, JSON.stringify(doc));
     const writesBefore = server.requests.filter((r) => r.method !== 'GET').length;
 
@@ -278,7 +327,11 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     assert.match(app.screen(), /^filter: all$/m);
 
     // Down to the first update, and exclude it.
-    const updateRows = () => app.lines().map((l, i) => (/~ update user /.test(l) ? i : -1)).filter((i) => i >= 0);
+    const updateRows = () =>
+      app
+        .lines()
+        .map((l, i) => (/~ update user /.test(l) ? i : -1))
+        .filter((i) => i >= 0);
     assert.deepEqual(app.inverseRows(), [app.lines().findIndex((l) => l.includes('create user new.person'))]);
     app.type('j');
     await app.waitForScreen(() => app.inverseRows()[0] === updateRows()[0]);
@@ -318,7 +371,11 @@ describe('scimctl sync run: the plan review in a terminal', () => {
 
     const runs = await runCli(['runs', 'list', '--json'], { env });
     assert.equal(runs.code, 0, runs.stderr);
-    const list = JSON.parse(runs.stdout) as Array<{ command: string; status: string; results?: Record<string, number> }>;
+    const list = JSON.parse(runs.stdout) as Array<{
+      command: string;
+      status: string;
+      results?: Record<string, number>;
+    }>;
     assert.equal(list.length, 1);
     assert.equal(list[0]!.command, 'sync run');
     assert.equal(list[0]!.status, 'applied');
@@ -329,7 +386,9 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     const file = join(home.dir, 'users3.json');
     const exported = await runCli(['export', 'users', '-o', file], { env });
     assert.equal(exported.code, 0, exported.stderr);
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Array<{ id: string; userName: string; title?: string }> };
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+      Resources: Array<{ id: string; userName: string; title?: string }>;
+    };
     const [fast, slow] = [doc.Resources[20]!, doc.Resources[21]!];
     fast.title = 'Quick Change';
     slow.title = 'Slow Change';
@@ -337,7 +396,10 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     // The server never answers the change of one user: it fails after the 2-second timeout.
     server.addFault({ method: 'PATCH', path: new RegExp(slow.id), status: 500, hang: true, times: Infinity });
     try {
-      const app = open(['sync', 'run', '--source', file, '--timeout', '2', '--retries', '0', '--concurrency', '1'], env);
+      const app = open(
+        ['sync', 'run', '--source', file, '--timeout', '2', '--retries', '0', '--concurrency', '1'],
+        env,
+      );
       await app.waitForText('Update users (2)', 30_000);
       app.type('a');
       await app.waitForText('Type "yes" and Enter:');
@@ -357,7 +419,11 @@ describe('scimctl sync run: the plan review in a terminal', () => {
       const normal = app.normalLines().join('\n');
       assert.match(normal, /scimctl: applied 1 of 2 change\(s\), 1 failed/);
       assert.doesNotMatch(normal, /nothing applied/);
-      const runs = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Array<{ status: string; message?: string; results?: Record<string, number> }>;
+      const runs = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Array<{
+        status: string;
+        message?: string;
+        results?: Record<string, number>;
+      }>;
       assert.equal(runs[0]!.status, 'partial');
       assert.equal(runs[0]!.message, undefined);
       assert.deepEqual(runs[0]!.results, { applied: 1, failed: 1, excluded: 0 });
@@ -383,7 +449,10 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     assert.equal(app.bufferType, 'normal');
     assert.match(app.normalLines().join('\n'), /scimctl: nothing applied/);
     assert.equal((server.users.get(target.id) as StoredUser).title, title);
-    const runs = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Array<{ status: string; message?: string }>;
+    const runs = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Array<{
+      status: string;
+      message?: string;
+    }>;
     assert.equal(runs[0]!.status, 'planned');
     assert.equal(runs[0]!.message, 'not applied');
   });

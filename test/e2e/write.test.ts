@@ -36,12 +36,29 @@ after(async () => {
 
 const users = () => [...server.users.values()] as StoredUser[];
 const byName = (userName: string) => users().find((u) => u.userName.toLowerCase() === userName.toLowerCase());
-const writes = (from: number) => server.requests.slice(from).filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
+const writes = (from: number) =>
+  server.requests.slice(from).filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
 
 describe('users create', () => {
   test('from flags, with an extension attribute via --set', async () => {
     const r = await runCli(
-      ['users', 'create', '--user-name', 'new.hire@example.com', '--email', 'new.hire@example.com', '--given-name', 'New', '--family-name', 'Hire', '--set', `${ENTERPRISE}:department=Research`, '--set', 'title=Analyst', '--json'],
+      [
+        'users',
+        'create',
+        '--user-name',
+        'new.hire@example.com',
+        '--email',
+        'new.hire@example.com',
+        '--given-name',
+        'New',
+        '--family-name',
+        'Hire',
+        '--set',
+        `${ENTERPRISE}:department=Research`,
+        '--set',
+        'title=Analyst',
+        '--json',
+      ],
       { env },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -51,7 +68,10 @@ describe('users create', () => {
     assert.equal(stored.displayName, 'New Hire');
     assert.equal(stored.title, 'Analyst');
     assert.equal((stored[ENTERPRISE] as { department: string }).department, 'Research');
-    assert.deepEqual(stored.emails?.map((e) => e.value), ['new.hire@example.com']);
+    assert.deepEqual(
+      stored.emails?.map((e) => e.value),
+      ['new.hire@example.com'],
+    );
   });
 
   test('bad input is refused before anything is sent (exit 2)', async () => {
@@ -81,13 +101,17 @@ describe('users bulk-create', () => {
     const existing = users().slice(0, 3);
     const lines = ['userName,name.givenName,name.familyName,emails[work].value,active'];
     for (const u of existing) lines.push(`${u.userName.toUpperCase()},X,Y,${u.userName},true`);
-    for (let i = 0; i < 12; i++) lines.push(`bulk${i}@example.com,Bulk,Number ${i},bulk${i}@example.com,${i % 4 === 0 ? 'false' : 'true'}`);
+    for (let i = 0; i < 12; i++)
+      lines.push(`bulk${i}@example.com,Bulk,Number ${i},bulk${i}@example.com,${i % 4 === 0 ? 'false' : 'true'}`);
     const file = join(home.dir, 'bulk.csv');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const before = users().length;
     const r = await runCli(['users', 'bulk-create', file, '--json', '--concurrency', '3'], { env });
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { summary: Record<string, number>; results: Array<{ status: string; ref: string }> };
+    const report = JSON.parse(r.stdout) as {
+      summary: Record<string, number>;
+      results: Array<{ status: string; ref: string }>;
+    };
     assert.equal(report.summary.created, 12);
     assert.equal(report.summary.skipped, 3);
     assert.equal(report.summary.failed, 0);
@@ -102,8 +126,16 @@ describe('users bulk-create', () => {
 
   test('a malformed file names file, line and field, and sends nothing', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['dup.csv', 'userName,emails[work].value\nann@example.com,ann@example.com\nbob@example.com,bob@example.com\nANN@example.com,ann2@example.com\n', /dup\.csv:4.*userName.*line 2/],
-      ['email.csv', 'userName,emails[work].value\ncat@example.com,cat at example\n', /email\.csv:2.*emails\[work\]\.value/],
+      [
+        'dup.csv',
+        'userName,emails[work].value\nann@example.com,ann@example.com\nbob@example.com,bob@example.com\nANN@example.com,ann2@example.com\n',
+        /dup\.csv:4.*userName.*line 2/,
+      ],
+      [
+        'email.csv',
+        'userName,emails[work].value\ncat@example.com,cat at example\n',
+        /email\.csv:2.*emails\[work\]\.value/,
+      ],
       ['column.csv', 'userName,favouriteColour\ndan@example.com,blue\n', /column\.csv:1.*favouriteColour/],
       ['quote.csv', 'userName,title\neve@example.com,"Head of\nfay@example.com,CEO\n', /quote\.csv:2/],
       ['shape.json', '{"Resources": {"userName": "x"}}', /shape\.json:1/],
@@ -125,16 +157,35 @@ describe('users update', () => {
     const target = users().find((u) => u.phoneNumbers?.length)!;
     const snapshot = structuredClone(target);
     const start = server.requests.length;
-    const r = await runCli(['users', 'update', target.userName, '--set', 'title=Chief Tester', '--set', 'emails[home].value=home@example.org', '--unset', 'phoneNumbers'], { env });
+    const r = await runCli(
+      [
+        'users',
+        'update',
+        target.userName,
+        '--set',
+        'title=Chief Tester',
+        '--set',
+        'emails[home].value=home@example.org',
+        '--unset',
+        'phoneNumbers',
+      ],
+      { env },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /~ title: .* → "Chief Tester"/);
     assert.match(r.stdout, /\+ emails\[home\]\.value: "home@example.org"/);
     assert.match(r.stdout, /- phoneNumbers\[mobile\]\.value/);
-    assert.deepEqual(writes(start).map((w) => w.method), ['PATCH']);
+    assert.deepEqual(
+      writes(start).map((w) => w.method),
+      ['PATCH'],
+    );
     const stored = server.users.get(target.id) as StoredUser;
     assert.equal(stored.title, 'Chief Tester');
     assert.equal(stored.phoneNumbers, undefined);
-    assert.deepEqual(new Set(stored.emails?.map((e) => e.value)), new Set([...(snapshot.emails ?? []).map((e) => e.value), 'home@example.org']));
+    assert.deepEqual(
+      new Set(stored.emails?.map((e) => e.value)),
+      new Set([...(snapshot.emails ?? []).map((e) => e.value), 'home@example.org']),
+    );
     assert.deepEqual(stored[ENTERPRISE], snapshot[ENTERPRISE]);
     assert.equal(stored.displayName, snapshot.displayName);
   });
@@ -182,17 +233,26 @@ describe('users update', () => {
 
 describe('users update-attributes', () => {
   test('changes only the attributes in the file, matched by userName or externalId; unknown users exit 5', async () => {
-    const [a, b] = users().filter((u) => u.active !== false).slice(20, 22) as [StoredUser, StoredUser];
+    const [a, b] = users()
+      .filter((u) => u.active !== false)
+      .slice(20, 22) as [StoredUser, StoredUser];
     const snapshotB = structuredClone(b);
     const file = join(home.dir, 'attrs.csv');
-    writeFileSync(file, `userName,externalId,title\n${a.userName.toUpperCase()},,Night Owl\n,${String(b.externalId)},Early Bird\nnobody@example.com,,Ghost\n`);
+    writeFileSync(
+      file,
+      `userName,externalId,title\n${a.userName.toUpperCase()},,Night Owl\n,${String(b.externalId)},Early Bird\nnobody@example.com,,Ghost\n`,
+    );
     const r = await runCli(['users', 'update-attributes', file, '--json'], { env });
     assert.equal(r.code, 5, r.stderr);
     const report = JSON.parse(r.stdout) as { summary: Record<string, number> };
     assert.equal(report.summary.updated, 2);
     assert.equal(report.summary['not-found'], 1);
     assert.equal((server.users.get(a.id) as StoredUser).title, 'Night Owl');
-    assert.equal((server.users.get(a.id) as StoredUser).userName, a.userName, 'matching by userName in another case is not a rename');
+    assert.equal(
+      (server.users.get(a.id) as StoredUser).userName,
+      a.userName,
+      'matching by userName in another case is not a rename',
+    );
     const storedB = server.users.get(b.id) as StoredUser;
     assert.equal(storedB.title, 'Early Bird');
     assert.deepEqual({ ...storedB, title: snapshotB.title, meta: undefined }, { ...snapshotB, meta: undefined });
@@ -225,7 +285,9 @@ describe('users delete', () => {
 
   test('with --yes: deletes, and counts unknown users as already gone', async () => {
     const [a, b] = users().slice(10, 12);
-    const r = await runCli(['users', 'delete', a!.userName, b!.id, 'gone-already@example.com', '--yes', '--json'], { env });
+    const r = await runCli(['users', 'delete', a!.userName, b!.id, 'gone-already@example.com', '--yes', '--json'], {
+      env,
+    });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { summary: Record<string, number> };
     assert.equal(report.summary.deleted, 2);
@@ -240,7 +302,8 @@ describe('groups', () => {
     const created = await runCli(['groups', 'create', 'Release Managers', '--member', u1.userName, '--json'], { env });
     assert.equal(created.code, 0, created.stderr);
     const gid = (JSON.parse(created.stdout) as { id: string }).id;
-    const members = () => new Set(((server.groups.get(gid) as { members?: Array<{ value: string }> }).members ?? []).map((m) => m.value));
+    const members = () =>
+      new Set(((server.groups.get(gid) as { members?: Array<{ value: string }> }).members ?? []).map((m) => m.value));
     assert.deepEqual(members(), new Set([u1.id]));
 
     assert.equal((await runCli(['groups', 'add-members', 'Release Managers', u2.userName, u3.id], { env })).code, 0);
@@ -251,7 +314,9 @@ describe('groups', () => {
     assert.equal(removed.code, 0, removed.stderr);
     assert.deepEqual(members(), new Set([u1.id, u3.id]));
     const patch = writes(start).find((w) => w.method === 'PATCH')!;
-    assert.deepEqual((patch.body as { Operations: unknown[] }).Operations, [{ op: 'remove', path: `members[value eq "${u2.id}"]` }]);
+    assert.deepEqual((patch.body as { Operations: unknown[] }).Operations, [
+      { op: 'remove', path: `members[value eq "${u2.id}"]` },
+    ]);
 
     assert.equal((await runCli(['groups', 'rename', gid, 'Release Captains'], { env })).code, 0);
     assert.equal((server.groups.get(gid) as { displayName: string }).displayName, 'Release Captains');
@@ -283,7 +348,10 @@ describe('a server without PATCH', () => {
     const target = [...plain.users.values()].find((u: StoredUser) => u.phoneNumbers?.length) as StoredUser;
     const snapshot = structuredClone(target);
     const start = plain.requests.length;
-    const r = await runCli(['users', 'update', target.userName, '--set', 'title=Put Master', '--set', `${ENTERPRISE}:department=Legal`], { env: plainEnv });
+    const r = await runCli(
+      ['users', 'update', target.userName, '--set', 'title=Put Master', '--set', `${ENTERPRISE}:department=Legal`],
+      { env: plainEnv },
+    );
     assert.equal(r.code, 0, r.stderr);
     const put = plain.requests.slice(start).filter((q) => q.method === 'PUT');
     assert.equal(put.length, 1);
@@ -296,7 +364,10 @@ describe('a server without PATCH', () => {
     assert.deepEqual(stored.emails, snapshot.emails);
     assert.deepEqual(stored.name, snapshot.name);
     assert.equal(stored.externalId, snapshot.externalId);
-    assert.equal((stored[ENTERPRISE] as { employeeNumber: string }).employeeNumber, (snapshot[ENTERPRISE] as { employeeNumber: string }).employeeNumber);
+    assert.equal(
+      (stored[ENTERPRISE] as { employeeNumber: string }).employeeNumber,
+      (snapshot[ENTERPRISE] as { employeeNumber: string }).employeeNumber,
+    );
   });
 
   test('membership changes re-PUT the group with its current members', async () => {
@@ -305,7 +376,9 @@ describe('a server without PATCH', () => {
     const outsider = [...plain.users.values()].find((u: StoredUser) => !before.has(u.id)) as StoredUser;
     const r = await runCli(['groups', 'add-members', group.id, outsider.id], { env: plainEnv });
     assert.equal(r.code, 0, r.stderr);
-    const after = new Set((plain.groups.get(group.id) as { members: Array<{ value: string }> }).members.map((m) => m.value));
+    const after = new Set(
+      (plain.groups.get(group.id) as { members: Array<{ value: string }> }).members.map((m) => m.value),
+    );
     assert.deepEqual(after, new Set([...before, outsider.id]));
   });
 });

@@ -33,7 +33,10 @@ export interface TestStreams {
   stderr(): string;
 }
 
-function capture(isTTY: boolean, columns: number): { stream: Writable & { isTTY: boolean; columns: number }; text(): string } {
+function capture(
+  isTTY: boolean,
+  columns: number,
+): { stream: Writable & { isTTY: boolean; columns: number }; text(): string } {
   let text = '';
   const stream = Object.assign(
     new Writable({
@@ -79,7 +82,12 @@ export function testEnv(extra: Env = {}): { env: Env; dir: string; cleanup(): vo
 }
 
 /** A factory as commands get it, over test streams and an environment. */
-export function testFactory(io: IOStreams, env: Env, flags: FactoryFlags = {}, fetch?: typeof globalThis.fetch): Factory {
+export function testFactory(
+  io: IOStreams,
+  env: Env,
+  flags: FactoryFlags = {},
+  fetch?: typeof globalThis.fetch,
+): Factory {
   return createFactory(io, env, flags, { fetch });
 }
 
@@ -101,7 +109,10 @@ export interface CliHarness {
   /** Runs scimctl with these arguments against the in-memory server. */
   run(args: string[], options?: TestStreamOptions & { env?: Env }): Promise<CliResult>;
   /** Starts scimctl and returns at once: its output so far, and its exit code when it ends. */
-  start(args: string[], options?: TestStreamOptions & { env?: Env }): { stdout(): string; stderr(): string; exit: Promise<number> };
+  start(
+    args: string[],
+    options?: TestStreamOptions & { env?: Env },
+  ): { stdout(): string; stderr(): string; exit: Promise<number> };
   /** A request to the server directly (seeding, or checking its state). */
   scim(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   cleanup(): void;

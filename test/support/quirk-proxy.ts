@@ -29,7 +29,15 @@
  *
  * Built on node:http only; every upstream call goes through one keep-alive agent closed with the proxy.
  */
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
@@ -37,19 +45,51 @@ import type { AddressInfo } from 'node:net';
 // Public API
 
 export interface Quirks {
-  /** /Schemas: the User schema lacks `groups`, `photos`, `x509Certificates`; `addresses` lacks the `primary` sub-attribute (users still carry it). */
+  /**
+   * /Schemas: the User schema lacks `groups`, `photos`, `x509Certificates`; `addresses` lacks the `primary`
+   * sub-attribute (users still carry it).
+   */
   partialSchemas?: boolean;
-  /** ServiceProviderConfig says filter.supported=false; any filter on /Groups answers 200 with an empty ListResponse (totalResults 0). Filters on /Users still work for `eq` on userName/externalId/emails.value only; other /Users filters answer 200 empty too. */
+  /**
+   * ServiceProviderConfig says filter.supported=false; any filter on /Groups answers 200 with an empty ListResponse
+   * (totalResults 0). Filters on /Users still work for `eq` on userName/externalId/emails.value only; other /Users
+   * filters answer 200 empty too.
+   */
   noFilters?: boolean;
-  /** `pr`, `not`, parentheses, and `active eq ...` answer 400 invalidFilter; filters on extension attributes (urn:...) or on meta.* answer 200 with an empty list. Everything else passes through. */
+  /**
+   * `pr`, `not`, parentheses, and `active eq ...` answer 400 invalidFilter; filters on extension attributes (urn:...)
+   * or on meta.* answer 200 with an empty list. Everything else passes through.
+   */
   limitedFilters?: boolean;
-  /** Membership is write-only: `members` is always [] on GET /Groups and GET /Groups/{id} (and in POST/PUT/PATCH responses); `members` in a Group POST or PUT is silently ignored (stripped before forwarding, so existing members are kept on PUT: forward a PUT with the upstream group's current members); PATCH `replace` of `members` behaves as `add`; PATCH remove with path `members[value eq "x"]` answers 501, while `{op: remove, path: members, value: [{value}]}` works. Users' `groups` attribute is also always absent. */
+  /**
+   * Membership is write-only: `members` is always [] on GET /Groups and GET /Groups/{id} (and in POST/PUT/PATCH
+   * responses); `members` in a Group POST or PUT is silently ignored (stripped before forwarding, so existing members
+   * are kept on PUT: forward a PUT with the upstream group's current members); PATCH `replace` of `members` behaves as
+   * `add`; PATCH remove with path `members[value eq "x"]` answers 501, while `{op: remove, path: members, value:
+   * [{value}]}` works. Users' `groups` attribute is also always absent.
+   */
   writeOnlyMembers?: boolean;
-  /** Writes (POST/PUT/PATCH/DELETE) that arrive while another write is still in flight answer 500 {"detail":"database is locked"} WITHOUT forwarding. One at a time they succeed. Count how many were refused. */
+  /**
+   * Writes (POST/PUT/PATCH/DELETE) that arrive while another write is still in flight answer 500 {"detail":"database is
+   * locked"} WITHOUT forwarding. One at a time they succeed. Count how many were refused.
+   */
   lockedWrites?: boolean;
-  /** Lossy storage: User displayName is computed from name.givenName + ' ' + name.familyName (a displayName in POST/PUT is replaced by that; a PATCH op on displayName answers 501); only the first e-mail is kept and its `type` is dropped; PUT clears externalId (stripped from the forwarded body); attributes outside the core User schema and the enterprise extension are dropped silently (e.g. photos, x509Certificates, a made-up urn extension). */
+  /**
+   * Lossy storage: User displayName is computed from name.givenName + ' ' + name.familyName (a displayName in POST/PUT
+   * is replaced by that; a PATCH op on displayName answers 501); only the first e-mail is kept and its `type` is
+   * dropped; PUT clears externalId (stripped from the forwarded body); attributes outside the core User schema and the
+   * enterprise extension are dropped silently (e.g. photos, x509Certificates, a made-up urn extension).
+   */
   lossy?: boolean;
-  /** Ids are user data: a User's id is its userName at creation (contains @, +, spaces, / as the userName does); the proxy keeps a two-way map to the upstream's real ids and rewrites ids everywhere (paths, bodies: id, meta.location, Location header, group members[].value and $ref, user groups[].value, PATCH member values, POST/PUT group members, filters `id eq`); after a rename the id keeps the old name. A POST /Users whose userName contains '+' is forwarded (the user IS created) but answered 201 with no `id` in the body and `Location: <base>/Users/undefined`. A PUT/PATCH that changes a user's userName is applied upstream and then answered 500 (only the first time for a given id+new userName; a retry of the same rename answers normally). */
+  /**
+   * Ids are user data: a User's id is its userName at creation (contains @, +, spaces, / as the userName does); the
+   * proxy keeps a two-way map to the upstream's real ids and rewrites ids everywhere (paths, bodies: id, meta.location,
+   * Location header, group members[].value and $ref, user groups[].value, PATCH member values, POST/PUT group members,
+   * filters `id eq`); after a rename the id keeps the old name. A POST /Users whose userName contains '+' is forwarded
+   * (the user IS created) but answered 201 with no `id` in the body and `Location: <base>/Users/undefined`. A PUT/PATCH
+   * that changes a user's userName is applied upstream and then answered 500 (only the first time for a given id+new
+   * userName; a retry of the same rename answers normally).
+   */
   userDataIds?: boolean;
   /** A 201 comes without a `Location` header (the client must use the body's id or meta.location). */
   noLocation?: boolean;
@@ -58,7 +98,17 @@ export interface Quirks {
 }
 
 /** The faults the proxy can inject (see `Faults`). */
-export const FAULT_KINDS = ['error500Before', 'rateLimit429', 'resetBefore', 'error500After', 'resetAfter', 'stall', 'truncated', 'shortPage', 'emptyPage'] as const;
+export const FAULT_KINDS = [
+  'error500Before',
+  'rateLimit429',
+  'resetBefore',
+  'error500After',
+  'resetAfter',
+  'stall',
+  'truncated',
+  'shortPage',
+  'emptyPage',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
@@ -117,7 +167,17 @@ export interface QuirkProxy {
   close(): Promise<void>;
 }
 
-const SWITCHES = ['partialSchemas', 'noFilters', 'limitedFilters', 'writeOnlyMembers', 'lockedWrites', 'lossy', 'userDataIds', 'noLocation', 'deleteWithBody'] as const satisfies ReadonlyArray<keyof Quirks>;
+const SWITCHES = [
+  'partialSchemas',
+  'noFilters',
+  'limitedFilters',
+  'writeOnlyMembers',
+  'lockedWrites',
+  'lossy',
+  'userDataIds',
+  'noLocation',
+  'deleteWithBody',
+] as const satisfies ReadonlyArray<keyof Quirks>;
 
 /** Named quirk sets for the journey tests: each switch alone, plus 'all' with every switch on. */
 export const QUIRK_SETS: Record<string, Quirks> = Object.freeze({
@@ -168,7 +228,12 @@ function normPath(path: string): string {
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
 const PLAIN_JSON = 'application/json; charset=utf-8';
 const emptyList = () => ({ schemas: [URN.list], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
-const scimError = (status: number, detail: string, scimType?: string) => ({ schemas: [URN.error], status: String(status), ...(scimType ? { scimType } : {}), detail });
+const scimError = (status: number, detail: string, scimType?: string) => ({
+  schemas: [URN.error],
+  status: String(status),
+  ...(scimType ? { scimType } : {}),
+  detail,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Filters: a tokenizer that is enough to see operators and attribute names (not a parser)
@@ -226,7 +291,14 @@ interface FilterShape {
 
 function analyse(filter: string): FilterShape {
   const t = tokenize(filter);
-  const shape: FilterShape = { tokens: t.length, comparisons: [], logic: false, not: false, parens: false, brackets: false };
+  const shape: FilterShape = {
+    tokens: t.length,
+    comparisons: [],
+    logic: false,
+    not: false,
+    parens: false,
+    brackets: false,
+  };
   const parents: string[] = [];
   for (let i = 0; i < t.length; i++) {
     const tok = t[i]!;
@@ -241,7 +313,11 @@ function analyse(filter: string): FilterShape {
     const op = next?.type === 'word' && OPERATORS.has(lower(next.text)) ? lower(next.text) : undefined;
     if (op) {
       const parent = parents[parents.length - 1];
-      shape.comparisons.push({ attr: parent ? `${parent}.${tok.text}` : tok.text, op, value: op === 'pr' ? undefined : t[i + 2] });
+      shape.comparisons.push({
+        attr: parent ? `${parent}.${tok.text}` : tok.text,
+        op,
+        value: op === 'pr' ? undefined : t[i + 2],
+      });
       i += op === 'pr' ? 1 : 2;
       continue;
     }
@@ -261,7 +337,8 @@ const isMetaAttr = (attr: string) => {
 /** limitedFilters: 'refuse' (400), 'empty' (200 with nothing) or undefined (passes). */
 function limitedVerdict(filter: string): 'refuse' | 'empty' | undefined {
   const s = analyse(filter);
-  if (s.not || s.parens || s.comparisons.some((c) => c.op === 'pr' || (normPath(c.attr) === 'active' && c.op === 'eq'))) return 'refuse';
+  if (s.not || s.parens || s.comparisons.some((c) => c.op === 'pr' || (normPath(c.attr) === 'active' && c.op === 'eq')))
+    return 'refuse';
   if (s.comparisons.some((c) => isExtensionAttr(c.attr) || isMetaAttr(c.attr))) return 'empty';
   return undefined;
 }
@@ -273,11 +350,22 @@ function noFiltersServes(kind: Kind | undefined, filter: string): boolean {
   if (kind !== 'User') return false;
   const s = analyse(filter);
   const c = s.comparisons[0];
-  return s.tokens === 3 && s.comparisons.length === 1 && c !== undefined && c.op === 'eq' && c.value?.type === 'string' && NO_FILTERS_USER_ATTRS.has(normPath(c.attr));
+  return (
+    s.tokens === 3 &&
+    s.comparisons.length === 1 &&
+    c !== undefined &&
+    c.op === 'eq' &&
+    c.value?.type === 'string' &&
+    NO_FILTERS_USER_ATTRS.has(normPath(c.attr))
+  );
 }
 
 /** Replaces the string literal of each comparison `pick` chooses with what `map` returns for it. */
-async function rewriteFilterValues(filter: string, pick: (c: Comparison) => boolean, map: (value: string) => Promise<string | undefined>): Promise<string> {
+async function rewriteFilterValues(
+  filter: string,
+  pick: (c: Comparison) => boolean,
+  map: (value: string) => Promise<string | undefined>,
+): Promise<string> {
   const edits: Array<{ start: number; end: number; text: string }> = [];
   for (const c of analyse(filter).comparisons) {
     if (!c.value || c.value.type !== 'string' || !pick(c)) continue;
@@ -289,7 +377,8 @@ async function rewriteFilterValues(filter: string, pick: (c: Comparison) => bool
     }
     if (typeof literal !== 'string') continue;
     const mapped = await map(literal);
-    if (mapped !== undefined && mapped !== literal) edits.push({ start: c.value.start, end: c.value.end, text: JSON.stringify(mapped) });
+    if (mapped !== undefined && mapped !== literal)
+      edits.push({ start: c.value.start, end: c.value.end, text: JSON.stringify(mapped) });
   }
   let out = filter;
   for (const e of edits.reverse()) out = out.slice(0, e.start) + e.text + out.slice(e.end);
@@ -302,9 +391,30 @@ async function rewriteFilterValues(filter: string, pick: (c: Comparison) => bool
 /** What the lossy server stores of a User: its own (partial) core schema and the enterprise extension. */
 const LOSSY_KEEPS = new Set(
   [
-    'schemas', 'id', 'externalId', 'meta', 'userName', 'name', 'displayName', 'nickName', 'profileUrl', 'title', 'userType',
-    'preferredLanguage', 'locale', 'timezone', 'active', 'password', 'emails', 'phoneNumbers', 'ims', 'addresses', 'entitlements',
-    'roles', 'groups', URN.enterprise,
+    'schemas',
+    'id',
+    'externalId',
+    'meta',
+    'userName',
+    'name',
+    'displayName',
+    'nickName',
+    'profileUrl',
+    'title',
+    'userType',
+    'preferredLanguage',
+    'locale',
+    'timezone',
+    'active',
+    'password',
+    'emails',
+    'phoneNumbers',
+    'ims',
+    'addresses',
+    'entitlements',
+    'roles',
+    'groups',
+    URN.enterprise,
   ].map(lower),
 );
 
@@ -322,7 +432,9 @@ function lossyUser(u: Obj, options: { write: boolean; clearExternalId: boolean }
     }
   }
   if (Array.isArray(u.schemas)) {
-    const kept = u.schemas.filter((s) => typeof s === 'string' && (lower(s) === URN.user || lower(s) === URN.enterprise));
+    const kept = u.schemas.filter(
+      (s) => typeof s === 'string' && (lower(s) === URN.user || lower(s) === URN.enterprise),
+    );
     if (kept.length !== u.schemas.length) {
       u.schemas = kept;
       changed = true;
@@ -331,7 +443,9 @@ function lossyUser(u: Obj, options: { write: boolean; clearExternalId: boolean }
   const name = valueOf(u, 'name');
   if (options.write || name !== undefined) {
     const part = (k: string) => (isObject(name) ? valueOf(name, k) : undefined);
-    const computed = [part('givenName'), part('familyName')].filter((v): v is string => typeof v === 'string' && v !== '').join(' ');
+    const computed = [part('givenName'), part('familyName')]
+      .filter((v): v is string => typeof v === 'string' && v !== '')
+      .join(' ');
     const current = valueOf(u, 'displayName');
     if (current !== (computed || undefined) || (keyOf(u, 'displayName') ?? 'displayName') !== 'displayName') {
       deleteAll(u, 'displayName');
@@ -368,12 +482,22 @@ function touchesDisplayName(op: Obj): boolean {
 const PARTIAL_USER_DROPS = new Set(['groups', 'photos', 'x509certificates']);
 
 function partialUserSchema(schema: unknown): void {
-  if (!isObject(schema) || typeof schema.id !== 'string' || lower(schema.id) !== URN.user || !Array.isArray(schema.attributes)) return;
-  const attributes = schema.attributes.filter((a) => !(isObject(a) && typeof a.name === 'string' && PARTIAL_USER_DROPS.has(lower(a.name))));
+  if (
+    !isObject(schema) ||
+    typeof schema.id !== 'string' ||
+    lower(schema.id) !== URN.user ||
+    !Array.isArray(schema.attributes)
+  )
+    return;
+  const attributes = schema.attributes.filter(
+    (a) => !(isObject(a) && typeof a.name === 'string' && PARTIAL_USER_DROPS.has(lower(a.name))),
+  );
   schema.attributes = attributes;
   for (const a of attributes) {
     if (isObject(a) && typeof a.name === 'string' && lower(a.name) === 'addresses' && Array.isArray(a.subAttributes)) {
-      a.subAttributes = a.subAttributes.filter((s) => !(isObject(s) && typeof s.name === 'string' && lower(s.name) === 'primary'));
+      a.subAttributes = a.subAttributes.filter(
+        (s) => !(isObject(s) && typeof s.name === 'string' && lower(s.name) === 'primary'),
+      );
     }
   }
 }
@@ -381,7 +505,10 @@ function partialUserSchema(schema: unknown): void {
 // ---------------------------------------------------------------------------------------------
 // Ids that are user data
 
-/** The two-way map of userDataIds. A proxy id is the userName a user first had; clashes (a name reused after a rename) get a ~N suffix. */
+/**
+ * The two-way map of userDataIds. A proxy id is the userName a user first had; clashes (a name reused after a rename)
+ * get a ~N suffix.
+ */
 class IdMap {
   private readonly up = new Map<string, string>();
   private readonly proxy = new Map<string, string>();
@@ -429,7 +556,17 @@ interface Reply {
 }
 
 /** Headers that belong to one connection, not to the message (RFC 9110 §7.6.1), plus the ones recomputed here. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'content-length',
+]);
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function readAll(stream: IncomingMessage): Promise<Buffer> {
@@ -520,7 +657,11 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
   }
 
   /** A list page with fewer (or no) Resources than the upstream sent, its totalResults kept. */
-  function thinnedPage(body: Buffer, headers: IncomingHttpHeaders | OutgoingHttpHeaders, keep: (length: number) => number): Buffer | undefined {
+  function thinnedPage(
+    body: Buffer,
+    headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+    keep: (length: number) => number,
+  ): Buffer | undefined {
     const doc = parseJson(body, headers as IncomingHttpHeaders);
     if (!isObject(doc) || !Array.isArray(doc.Resources) || doc.Resources.length === 0) return undefined;
     const kept = (doc.Resources as unknown[]).slice(0, keep(doc.Resources.length));
@@ -530,7 +671,13 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
   }
 
   /** Sends an answer through the fault this response was given; false when none applied (send as usual). */
-  function sendFaulty(res: ServerResponse, status: number, headers: IncomingHttpHeaders | OutgoingHttpHeaders, body: Buffer, head: boolean): boolean {
+  function sendFaulty(
+    res: ServerResponse,
+    status: number,
+    headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+    body: Buffer,
+    head: boolean,
+  ): boolean {
     const kind = pending.get(res);
     if (kind === undefined) return false;
     pending.delete(res);
@@ -538,7 +685,13 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     switch (kind) {
       case 'error500After':
         stats.faults[kind]++;
-        send(res, 500, { 'content-type': PLAIN_JSON }, Buffer.from(JSON.stringify({ detail: 'injected fault: 500 after acting' })), head);
+        send(
+          res,
+          500,
+          { 'content-type': PLAIN_JSON },
+          Buffer.from(JSON.stringify({ detail: 'injected fault: 500 after acting' })),
+          head,
+        );
         return true;
       case 'resetAfter':
         stats.faults[kind]++;
@@ -594,9 +747,12 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
   function call(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer): Promise<Reply> {
     stats.upstreamRequests++;
     return new Promise((resolve, reject) => {
-      const out = httpRequest({ host: up.hostname, port: up.port || 80, method, path, headers: { ...headers, host: up.host }, agent }, (res) => {
-        readAll(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
-      });
+      const out = httpRequest(
+        { host: up.hostname, port: up.port || 80, method, path, headers: { ...headers, host: up.host }, agent },
+        (res) => {
+          readAll(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+        },
+      );
       out.on('error', reject);
       out.end(body);
     });
@@ -615,7 +771,9 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     }
     t.head = t.below[0];
     t.kind = t.head === 'Users' ? 'User' : t.head === 'Groups' ? 'Group' : undefined;
-    t.search = (t.below.length === 1 && t.head === '.search') || (t.kind !== undefined && t.below.length === 2 && t.below[1] === '.search');
+    t.search =
+      (t.below.length === 1 && t.head === '.search') ||
+      (t.kind !== undefined && t.below.length === 2 && t.below[1] === '.search');
     if (t.kind && t.below.length === 2 && !t.search) t.id = t.below[1];
     return t;
   }
@@ -653,7 +811,8 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     get filter(): string | undefined {
       let f: unknown;
       if (this.t.search && isObject(this.json)) f = valueOf(this.json, 'filter');
-      else if (this.method === 'GET' && this.t.kind && this.t.id === undefined) f = this.t.query.get('filter') ?? undefined;
+      else if (this.method === 'GET' && this.t.kind && this.t.id === undefined)
+        f = this.t.query.get('filter') ?? undefined;
       return typeof f === 'string' && f.trim() !== '' ? f : undefined;
     }
 
@@ -661,9 +820,11 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     forward(): Promise<Reply> {
       const headers: OutgoingHttpHeaders = {};
       // accept-encoding stays behind: a compressed answer could not be read by the switches that rewrite bodies.
-      for (const [k, v] of Object.entries(this.req.headers)) if (!HOP_BY_HOP.has(k) && k !== 'accept-encoding' && v !== undefined) headers[k] = v;
+      for (const [k, v] of Object.entries(this.req.headers))
+        if (!HOP_BY_HOP.has(k) && k !== 'accept-encoding' && v !== undefined) headers[k] = v;
       const body = this.jsonChanged ? Buffer.from(JSON.stringify(this.json)) : this.body;
-      if (body.length > 0 || this.req.headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
+      if (body.length > 0 || this.req.headers['content-length'] !== undefined)
+        headers['content-length'] = String(body.length);
       return call(this.method, this.upPath + this.upQuery, headers, body.length > 0 ? body : undefined);
     }
 
@@ -694,14 +855,17 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
 
     private async refresh(): Promise<void> {
       this.refreshed = true;
-      for (let start = 1; ; ) {
-        const { reply, doc } = await this.getUpstream(`${basePath}/Users?startIndex=${start}&count=1000&attributes=userName`);
+      for (let start = 1; ;) {
+        const { reply, doc } = await this.getUpstream(
+          `${basePath}/Users?startIndex=${start}&count=1000&attributes=userName`,
+        );
         if (reply.status === 401 || reply.status === 403) {
           this.refusal = reply;
           return;
         }
         const list = isObject(doc) && Array.isArray(doc.Resources) ? doc.Resources : [];
-        for (const u of list) if (isObject(u) && typeof u.id === 'string' && typeof u.userName === 'string') ids.register(u.id, u.userName);
+        for (const u of list)
+          if (isObject(u) && typeof u.id === 'string' && typeof u.userName === 'string') ids.register(u.id, u.userName);
         const total = isObject(doc) && typeof doc.totalResults === 'number' ? doc.totalResults : 0;
         // Stop on an empty page whatever the counters say (a server may cap or misreport them).
         if (list.length === 0 || start - 1 + list.length >= total) return;
@@ -710,7 +874,13 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     }
   }
 
-  function send(res: ServerResponse, status: number, headers: IncomingHttpHeaders | OutgoingHttpHeaders, body: Buffer, head: boolean): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+    body: Buffer,
+    head: boolean,
+  ): void {
     if (sendFaulty(res, status, headers, body, head)) return;
     const out: OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(lower(k))) out[k] = v;
@@ -732,8 +902,14 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
    * (which must not be applied) the target resource is read instead.
    */
   async function answerAfterAuth(x: Exchange, status: number, doc: unknown, probe?: string): Promise<void> {
-    const reply = probe !== undefined ? (await x.getUpstream(probe)).reply : WRITES.has(x.method) && !x.t.search ? (await x.getUpstream()).reply : await x.forward();
-    if (reply.status === 401 || reply.status === 403 || (WRITES.has(x.method) && !ok(reply.status))) return relay(x, reply);
+    const reply =
+      probe !== undefined
+        ? (await x.getUpstream(probe)).reply
+        : WRITES.has(x.method) && !x.t.search
+          ? (await x.getUpstream()).reply
+          : await x.forward();
+    if (reply.status === 401 || reply.status === 403 || (WRITES.has(x.method) && !ok(reply.status)))
+      return relay(x, reply);
     sendJson(x, status, doc);
   }
 
@@ -747,9 +923,15 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     const headers: IncomingHttpHeaders = { ...reply.headers };
     const { t } = x;
     if (quirks.noLocation && reply.status === 201) delete headers.location;
-    const touchesResources = (t.kind !== undefined || t.search) && (quirks.userDataIds || quirks.writeOnlyMembers || quirks.lossy);
-    const touchesDiscovery = (t.head === 'Schemas' && quirks.partialSchemas) || (t.head === 'ServiceProviderConfig' && (quirks.noFilters || noBulk) && t.below?.length === 1);
-    const doc = ok(reply.status) && (touchesResources || touchesDiscovery || extra.plusBug) ? parseJson(reply.body, reply.headers) : undefined;
+    const touchesResources =
+      (t.kind !== undefined || t.search) && (quirks.userDataIds || quirks.writeOnlyMembers || quirks.lossy);
+    const touchesDiscovery =
+      (t.head === 'Schemas' && quirks.partialSchemas) ||
+      (t.head === 'ServiceProviderConfig' && (quirks.noFilters || noBulk) && t.below?.length === 1);
+    const doc =
+      ok(reply.status) && (touchesResources || touchesDiscovery || extra.plusBug)
+        ? parseJson(reply.body, reply.headers)
+        : undefined;
     let body = reply.body;
     // What no switch changed keeps the upstream's exact bytes (formatting, key order, escapes).
     const untouched = isObject(doc) ? JSON.stringify(doc) : undefined;
@@ -758,8 +940,10 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
         if (Array.isArray(doc.Resources)) doc.Resources.forEach(partialUserSchema);
         else partialUserSchema(doc);
       }
-      if (t.head === 'ServiceProviderConfig' && quirks.noFilters) doc.filter = { ...(isObject(doc.filter) ? doc.filter : {}), supported: false };
-      if (t.head === 'ServiceProviderConfig' && noBulk) doc.bulk = { ...(isObject(doc.bulk) ? doc.bulk : {}), supported: false };
+      if (t.head === 'ServiceProviderConfig' && quirks.noFilters)
+        doc.filter = { ...(isObject(doc.filter) ? doc.filter : {}), supported: false };
+      if (t.head === 'ServiceProviderConfig' && noBulk)
+        doc.bulk = { ...(isObject(doc.bulk) ? doc.bulk : {}), supported: false };
       if (touchesResources) await resourcesOut(x, doc, headers, reply.status);
       if (extra.plusBug) {
         // The product server builds the URL from an id it never got back from its store.
@@ -797,10 +981,15 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     if (quirks.lossy) for (const u of users) lossyUser(u, { write: false, clearExternalId: false });
     if (!quirks.userDataIds) return;
 
-    for (const u of users) if (typeof u.id === 'string' && typeof u.userName === 'string') ids.register(u.id, u.userName);
+    for (const u of users)
+      if (typeof u.id === 'string' && typeof u.userName === 'string') ids.register(u.id, u.userName);
     const memberLists = groups.map((g) => valueOf(g, 'members')).filter(Array.isArray) as unknown[][];
-    const userMembers = memberLists.flat().filter((m): m is Obj => isObject(m) && typeof m.value === 'string' && isUserMember(m, ids));
-    await x.ensureKnown([...users.map((u) => u.id), ...userMembers.map((m) => m.value)].filter((v): v is string => typeof v === 'string'));
+    const userMembers = memberLists
+      .flat()
+      .filter((m): m is Obj => isObject(m) && typeof m.value === 'string' && isUserMember(m, ids));
+    await x.ensureKnown(
+      [...users.map((u) => u.id), ...userMembers.map((m) => m.value)].filter((v): v is string => typeof v === 'string'),
+    );
     for (const u of users) {
       const proxyId = typeof u.id === 'string' ? ids.fromUpstream(u.id) : undefined;
       if (proxyId === undefined) continue;
@@ -814,7 +1003,8 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
       const refKey = keyOf(m, '$ref');
       if (refKey !== undefined) m[refKey] = userLocation(proxyId);
     }
-    if (status === 201 && x.t.kind === 'User' && headers.location !== undefined && typeof doc.id === 'string') headers.location = userLocation(doc.id);
+    if (status === 201 && x.t.kind === 'User' && headers.location !== undefined && typeof doc.id === 'string')
+      headers.location = userLocation(doc.id);
   }
 
   /** userDataIds, request side: the client's ids in the body and filter become the upstream's. */
@@ -823,7 +1013,10 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     const mapFilter = (filter: string, kind: Kind | undefined) =>
       rewriteFilterValues(
         filter,
-        (c) => (c.op === 'eq' || c.op === 'ne') && ((normPath(c.attr) === 'id' && kind !== 'Group') || (normPath(c.attr) === 'members.value' && kind !== 'User')),
+        (c) =>
+          (c.op === 'eq' || c.op === 'ne') &&
+          ((normPath(c.attr) === 'id' && kind !== 'Group') ||
+            (normPath(c.attr) === 'members.value' && kind !== 'User')),
         (v) => x.toUpstream(v),
       );
     const mapMembers = async (members: unknown) => {
@@ -888,7 +1081,9 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
       if (reply.status === 401 || reply.status === 403) return reply;
       const current = isObject(doc) ? valueOf(doc, 'members') : undefined;
       if (Array.isArray(current)) {
-        x.json.members = current.filter(isObject).map((m) => ({ value: m.value, ...(typeof m.type === 'string' ? { type: m.type } : {}) }));
+        x.json.members = current
+          .filter(isObject)
+          .map((m) => ({ value: m.value, ...(typeof m.type === 'string' ? { type: m.type } : {}) }));
       }
     } else if (x.method === 'PATCH' && t.id !== undefined) {
       const opsKey = keyOf(x.json, 'Operations');
@@ -923,7 +1118,12 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     if (!isObject(doc) || !lossyUser(doc, { write: true, clearExternalId: false })) return reply;
     delete doc.meta;
     deleteAll(doc, 'groups');
-    const put = await call('PUT', x.upPath + x.upQuery, { ...x.auth, 'content-type': 'application/scim+json' }, Buffer.from(JSON.stringify(doc)));
+    const put = await call(
+      'PUT',
+      x.upPath + x.upQuery,
+      { ...x.auth, 'content-type': 'application/scim+json' },
+      Buffer.from(JSON.stringify(doc)),
+    );
     return reply.status === 204 && ok(put.status) ? reply : put;
   }
 
@@ -940,10 +1140,12 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
     const filter = x.filter;
     if (filter !== undefined && quirks.limitedFilters) {
       const verdict = limitedVerdict(filter);
-      if (verdict === 'refuse') return answerAfterAuth(x, 400, scimError(400, `this filter is not supported: ${filter}`, 'invalidFilter'));
+      if (verdict === 'refuse')
+        return answerAfterAuth(x, 400, scimError(400, `this filter is not supported: ${filter}`, 'invalidFilter'));
       if (verdict === 'empty') return answerAfterAuth(x, 200, emptyList());
     }
-    if (filter !== undefined && quirks.noFilters && !noFiltersServes(t.kind, filter)) return answerAfterAuth(x, 200, emptyList());
+    if (filter !== undefined && quirks.noFilters && !noFiltersServes(t.kind, filter))
+      return answerAfterAuth(x, 200, emptyList());
 
     if (quirks.userDataIds && t.kind === 'User' && t.id !== undefined) {
       const upstreamId = await x.toUpstream(t.id);
@@ -955,11 +1157,19 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
 
     if (x.method === 'PATCH' && t.id !== undefined && isObject(x.json)) {
       const ops = operationsOf(x.json);
-      const removesByFilter = (op: Obj) => typeof op.op === 'string' && lower(op.op) === 'remove' && typeof op.path === 'string' && /^members\s*\[/.test(normPath(op.path));
+      const removesByFilter = (op: Obj) =>
+        typeof op.op === 'string' &&
+        lower(op.op) === 'remove' &&
+        typeof op.path === 'string' &&
+        /^members\s*\[/.test(normPath(op.path));
       if (quirks.writeOnlyMembers && t.kind === 'Group' && ops.some(removesByFilter)) {
-        return notImplemented(x, 'removing members by a filter path is not implemented; use path "members" with a value array');
+        return notImplemented(
+          x,
+          'removing members by a filter path is not implemented; use path "members" with a value array',
+        );
       }
-      if (quirks.lossy && t.kind === 'User' && ops.some(touchesDisplayName)) return notImplemented(x, 'displayName is computed from name and cannot be patched');
+      if (quirks.lossy && t.kind === 'User' && ops.some(touchesDisplayName))
+        return notImplemented(x, 'displayName is computed from name and cannot be patched');
     }
 
     if (quirks.userDataIds) await mapRequestIds(x);
@@ -968,19 +1178,31 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
       const refusal = await writeOnlyMembersRequest(x);
       if (refusal) return relay(x, refusal);
     }
-    if (quirks.lossy && t.kind === 'User' && !t.search && isObject(x.json) && ((x.method === 'POST' && t.id === undefined) || (x.method === 'PUT' && t.id !== undefined))) {
+    if (
+      quirks.lossy &&
+      t.kind === 'User' &&
+      !t.search &&
+      isObject(x.json) &&
+      ((x.method === 'POST' && t.id === undefined) || (x.method === 'PUT' && t.id !== undefined))
+    ) {
       lossyUser(x.json, { write: true, clearExternalId: x.method === 'PUT' });
       x.jsonChanged = true;
     }
 
-    const renameCheck = quirks.userDataIds && t.kind === 'User' && t.id !== undefined && (x.method === 'PUT' || x.method === 'PATCH');
+    const renameCheck =
+      quirks.userDataIds && t.kind === 'User' && t.id !== undefined && (x.method === 'PUT' || x.method === 'PATCH');
     const nameBefore = renameCheck ? userNameOf((await x.getUpstream()).doc) : undefined;
-    const deleted = quirks.deleteWithBody && x.method === 'DELETE' && t.kind && t.id !== undefined ? await x.getUpstream() : undefined;
+    const deleted =
+      quirks.deleteWithBody && x.method === 'DELETE' && t.kind && t.id !== undefined
+        ? await x.getUpstream()
+        : undefined;
 
     let reply = await x.forward();
 
-    if (quirks.lossy && t.kind === 'User' && t.id !== undefined && x.method === 'PATCH' && ok(reply.status)) reply = await settleLossyPatch(x, reply);
-    if (deleted && reply.status === 204 && deleted.reply.status === 200) reply = { status: 200, headers: deleted.reply.headers, body: deleted.reply.body };
+    if (quirks.lossy && t.kind === 'User' && t.id !== undefined && x.method === 'PATCH' && ok(reply.status))
+      reply = await settleLossyPatch(x, reply);
+    if (deleted && reply.status === 204 && deleted.reply.status === 200)
+      reply = { status: 200, headers: deleted.reply.headers, body: deleted.reply.body };
     if (quirks.userDataIds && t.kind === 'User' && ok(reply.status)) {
       if (renameCheck && nameBefore !== undefined && t.id !== undefined) {
         const replied = reply.status === 200 ? userNameOf(parseJson(reply.body, reply.headers)) : undefined;
@@ -994,10 +1216,23 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
       }
     }
     const plusBug =
-      quirks.userDataIds && t.kind === 'User' && t.id === undefined && !t.search && x.method === 'POST' && reply.status === 201 && (userNameOf(x.json) ?? '').includes('+');
+      quirks.userDataIds &&
+      t.kind === 'User' &&
+      t.id === undefined &&
+      !t.search &&
+      x.method === 'POST' &&
+      reply.status === 201 &&
+      (userNameOf(x.json) ?? '').includes('+');
     await relay(x, reply, { plusBug });
     // Only now: the answer to a DELETE (deleteWithBody) still shows the id the client knew.
-    if (quirks.userDataIds && t.kind === 'User' && x.method === 'DELETE' && ok(reply.status) && x.upstreamId !== undefined) ids.forget(x.upstreamId);
+    if (
+      quirks.userDataIds &&
+      t.kind === 'User' &&
+      x.method === 'DELETE' &&
+      ok(reply.status) &&
+      x.upstreamId !== undefined
+    )
+      ids.forget(x.upstreamId);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -1011,7 +1246,13 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
         stats.lockedRefusals++;
         stats.answeredLocally++;
         req.resume();
-        send(res, 500, { 'content-type': PLAIN_JSON }, Buffer.from(JSON.stringify({ detail: 'database is locked' })), false);
+        send(
+          res,
+          500,
+          { 'content-type': PLAIN_JSON },
+          Buffer.from(JSON.stringify({ detail: 'database is locked' })),
+          false,
+        );
         return;
       }
       stats.writesInFlight++;
@@ -1032,14 +1273,28 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
         stats.answeredLocally++;
         if (fault === 'resetBefore') res.socket?.destroy();
         else if (fault === 'rateLimit429') {
-          send(res, 429, { 'content-type': SCIM_JSON, 'retry-after': String(faults?.retryAfterSeconds ?? 1) }, Buffer.from(JSON.stringify(scimError(429, 'injected fault: too many requests'))), method === 'HEAD');
-        } else send(res, 500, { 'content-type': PLAIN_JSON }, Buffer.from(JSON.stringify({ detail: 'injected fault: 500 before acting' })), method === 'HEAD');
+          send(
+            res,
+            429,
+            { 'content-type': SCIM_JSON, 'retry-after': String(faults?.retryAfterSeconds ?? 1) },
+            Buffer.from(JSON.stringify(scimError(429, 'injected fault: too many requests'))),
+            method === 'HEAD',
+          );
+        } else
+          send(
+            res,
+            500,
+            { 'content-type': PLAIN_JSON },
+            Buffer.from(JSON.stringify({ detail: 'injected fault: 500 before acting' })),
+            method === 'HEAD',
+          );
         return;
       }
       if (fault !== undefined) pending.set(res, fault);
       await serve(new Exchange(req, res, t, body));
     } finally {
-      // Released as soon as the answer is written, so a client's next write (sent when it reads the answer) is never refused.
+      // Released as soon as the answer is written, so a client's next write (sent when it reads the answer) is never
+      // refused.
       release();
     }
   }
@@ -1047,7 +1302,14 @@ export async function startQuirkProxy(upstream: string, quirks: Quirks, faults?:
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) res.destroy();
-      else send(res, 502, { 'content-type': PLAIN_JSON }, Buffer.from(JSON.stringify({ detail: `quirk proxy: ${e instanceof Error ? e.message : String(e)}` })), false);
+      else
+        send(
+          res,
+          502,
+          { 'content-type': PLAIN_JSON },
+          Buffer.from(JSON.stringify({ detail: `quirk proxy: ${e instanceof Error ? e.message : String(e)}` })),
+          false,
+        );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -77,7 +77,11 @@ class SchemaFacts {
     try {
       const attribute: unknown = this.definition.attribute(name);
       if (attribute instanceof SCIMMY.Types.Attribute) {
-        facts = { type: attribute.type, caseExact: attribute.config.caseExact === true, multiValued: attribute.config.multiValued === true };
+        facts = {
+          type: attribute.type,
+          caseExact: attribute.config.caseExact === true,
+          multiValued: attribute.config.multiValued === true,
+        };
       }
     } catch {
       facts = undefined; // not in the schema
@@ -191,7 +195,9 @@ function rewriteNegatedGroups(expression: string): string {
     if (close < 0) return out + rest; // unbalanced: scimmy reports it
     const inner = rest.slice(open + 1, close);
     const refuse = (): never => {
-      throw new InvalidFilter(`this server does not support negating "(${inner})": only a group of plain comparisons joined by one operator can be negated`);
+      throw new InvalidFilter(
+        `this server does not support negating "(${inner})": only a group of plain comparisons joined by one operator can be negated`,
+      );
     };
     if (outsideQuotes(inner).some((p) => !p.quoted && /[()[\]]/.test(p.text))) refuse();
     const flat = splitFlat(inner);
@@ -199,7 +205,11 @@ function rewriteNegatedGroups(expression: string): string {
     const { terms, operator } = flat!;
     // not (a) is read right already; not (a or b) = not a and not b; not (a and b) = (not a or not b)
     const negated = terms.map((t) => `not ${t}`);
-    const replacement = !operator ? `not (${inner})` : operator === 'or' ? negated.join(' and ') : `(${negated.join(' or ')})`;
+    const replacement = !operator
+      ? `not (${inner})`
+      : operator === 'or'
+        ? negated.join(' and ')
+        : `(${negated.join(' or ')})`;
     out += rest.slice(0, at) + replacement;
     rest = rest.slice(close + 1);
   }
@@ -293,7 +303,8 @@ export function compileFilter(expression: string, kind: ResourceKind): HostFilte
   let filter: InstanceType<typeof SCIMMY.Types.Filter>;
   const pieces = outsideQuotes(expression.trim());
   const last = pieces[pieces.length - 1];
-  if (last && !last.quoted && /(^|\s)(and|or|not)$/i.test(last.text)) throw new InvalidFilter(`Filter ends with an operator: '${expression}'`);
+  if (last && !last.quoted && /(^|\s)(and|or|not)$/i.test(last.text))
+    throw new InvalidFilter(`Filter ends with an operator: '${expression}'`);
   try {
     const parsed = new SCIMMY.Types.Filter(rewriteNegatedGroups(expression));
     const branches = (JSON.parse(JSON.stringify(parsed)) as Branch[]).map((b) => normaliseBranch(b, schema));

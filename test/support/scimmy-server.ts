@@ -18,7 +18,8 @@
  *     PUT/PATCH/DELETE, and If-None-Match (304) on GET by id.
  *
  * Run directly:
- *   node --import tsx test/support/scimmy-server.ts --port 8080 --users 500 --groups 20 --token demo-token [--no-patch] [--etag]
+ *   node --import tsx test/support/scimmy-server.ts --port 8080 --users 500 --groups 20 --token demo-token [--no-patch]
+ * [--etag]
  */
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
@@ -285,7 +286,11 @@ class HostStore {
         // Remove the user from every group it was in
         for (const gid of [...(this.memberOf.get(id) ?? [])]) {
           const group = this.groups.get(gid);
-          if (group) this.groups.set(gid, this.touch({ ...group, members: (group.members ?? []).filter((m) => m.value !== id) }));
+          if (group)
+            this.groups.set(
+              gid,
+              this.touch({ ...group, members: (group.members ?? []).filter((m) => m.value !== id) }),
+            );
         }
         this.memberOf.delete(id);
       },
@@ -343,7 +348,8 @@ class HostStore {
     const pending = this.precondition;
     if (!pending || pending.kind !== kind || pending.id !== id) return;
     const current = this.map(kind).get(id);
-    if (current && !tagListMatches(pending.ifMatch, current.meta.version)) throw scimError(412, undefined, PRECONDITION_DETAIL);
+    if (current && !tagListMatches(pending.ifMatch, current.meta.version))
+      throw scimError(412, undefined, PRECONDITION_DETAIL);
   }
 
   /** The user as returned: the stored record plus the computed `groups` attribute. */
@@ -353,7 +359,8 @@ class HostStore {
     const groups: Array<Record<string, string>> = [];
     for (const gid of gids) {
       const group = this.groups.get(gid);
-      if (group) groups.push({ value: gid, $ref: `${this.baseUrl}/Groups/${gid}`, display: group.displayName, type: 'direct' });
+      if (group)
+        groups.push({ value: gid, $ref: `${this.baseUrl}/Groups/${gid}`, display: group.displayName, type: 'direct' });
     }
     return { ...user, groups };
   }
@@ -393,7 +400,12 @@ class HostStore {
    * array itself (no per-request work); otherwise the result is cached until the store changes, so paging
    * through a filtered or sorted list costs one pass over the store, not one per page.
    */
-  queryIds(kind: Kind, filter: string | undefined, sortBy: string | undefined, sortOrder: string | undefined): readonly string[] {
+  queryIds(
+    kind: Kind,
+    filter: string | undefined,
+    sortBy: string | undefined,
+    sortOrder: string | undefined,
+  ): readonly string[] {
     const map = this.map(kind) as TrackedMap<StoredUser | StoredGroup>;
     if (!filter && !sortBy) return map.ids();
 
@@ -487,7 +499,8 @@ function wantsComputed(projection: string | undefined, name: string): boolean {
     const p = path.toLowerCase();
     return p === name || p.startsWith(`${name}.`) || p.endsWith(`:${name}`) || p.includes(`:${name}.`);
   };
-  if (terms.every((t) => t.length === 2 && t[1]!.toLowerCase() === 'np')) return !terms.some((t) => t[0]!.toLowerCase() === name || t[0]!.toLowerCase().endsWith(`:${name}`));
+  if (terms.every((t) => t.length === 2 && t[1]!.toLowerCase() === 'np'))
+    return !terms.some((t) => t[0]!.toLowerCase() === name || t[0]!.toLowerCase().endsWith(`:${name}`));
   if (terms.every((t) => t.length === 2 && t[1]!.toLowerCase() === 'pr')) return terms.some((t) => named(t[0]!));
   return true;
 }
@@ -535,7 +548,8 @@ function userIngress(resource: SCIMMY.Types.Resource, instance: unknown, ctx: un
   if (resource.id) store.checkPrecondition('User', resource.id);
   const data = inbound(instance);
   const userName = data['userName'];
-  if (typeof userName !== 'string' || !userName) throw scimError(400, 'invalidValue', "Required attribute 'userName' is missing");
+  if (typeof userName !== 'string' || !userName)
+    throw scimError(400, 'invalidValue', "Required attribute 'userName' is missing");
 
   const owner = store.userNames.get(userName.toLowerCase());
   if (owner !== undefined && owner !== resource.id) {
@@ -559,7 +573,8 @@ function groupIngress(resource: SCIMMY.Types.Resource, instance: unknown, ctx: u
   if (resource.id) store.checkPrecondition('Group', resource.id);
   const data = inbound(instance);
   const displayName = data['displayName'];
-  if (typeof displayName !== 'string' || !displayName) throw scimError(400, 'invalidValue', "Required attribute 'displayName' is missing");
+  if (typeof displayName !== 'string' || !displayName)
+    throw scimError(400, 'invalidValue', "Required attribute 'displayName' is missing");
 
   const members: StoredMember[] = [];
   const seen = new Set<string>();
@@ -658,27 +673,170 @@ function applyConfig(store: HostStore): void {
 // Seeding (deterministic)
 
 const FIRST_NAMES = [
-  'James', 'Mary', 'John', 'Patricia', 'Robert', 'Jennifer', 'Michael', 'Linda', 'William', 'Elizabeth',
-  'David', 'Barbara', 'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Charles', 'Karen',
-  'Christopher', 'Lisa', 'Daniel', 'Nancy', 'Matthew', 'Betty', 'Anthony', 'Sandra', 'Mark', 'Margaret',
-  'Donald', 'Ashley', 'Steven', 'Kimberly', 'Andrew', 'Emily', 'Paul', 'Donna', 'Joshua', 'Michelle',
-  'Kenneth', 'Carol', 'Kevin', 'Amanda', 'Brian', 'Melissa', 'George', 'Deborah', 'Timothy', 'Stephanie',
-  'Aisha', 'Wei', 'Priya', 'Mateo', 'Sofia', 'Hiroshi', 'Fatima', 'Lukas', 'Ingrid', 'Olumide',
-  'Chloé', 'Søren', 'Zoë', 'José', 'Anaïs', 'Björn', 'Noor', 'Kenji', 'Amara', 'Diego',
+  'James',
+  'Mary',
+  'John',
+  'Patricia',
+  'Robert',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'William',
+  'Elizabeth',
+  'David',
+  'Barbara',
+  'Richard',
+  'Susan',
+  'Joseph',
+  'Jessica',
+  'Thomas',
+  'Sarah',
+  'Charles',
+  'Karen',
+  'Christopher',
+  'Lisa',
+  'Daniel',
+  'Nancy',
+  'Matthew',
+  'Betty',
+  'Anthony',
+  'Sandra',
+  'Mark',
+  'Margaret',
+  'Donald',
+  'Ashley',
+  'Steven',
+  'Kimberly',
+  'Andrew',
+  'Emily',
+  'Paul',
+  'Donna',
+  'Joshua',
+  'Michelle',
+  'Kenneth',
+  'Carol',
+  'Kevin',
+  'Amanda',
+  'Brian',
+  'Melissa',
+  'George',
+  'Deborah',
+  'Timothy',
+  'Stephanie',
+  'Aisha',
+  'Wei',
+  'Priya',
+  'Mateo',
+  'Sofia',
+  'Hiroshi',
+  'Fatima',
+  'Lukas',
+  'Ingrid',
+  'Olumide',
+  'Chloé',
+  'Søren',
+  'Zoë',
+  'José',
+  'Anaïs',
+  'Björn',
+  'Noor',
+  'Kenji',
+  'Amara',
+  'Diego',
 ];
 const LAST_NAMES = [
-  'Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez',
-  'Hernandez', 'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin',
-  'Lee', 'Perez', 'Thompson', 'White', 'Harris', 'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson',
-  'Walker', 'Young', 'Allen', 'King', 'Wright', 'Scott', 'Torres', 'Nguyen', 'Hill', 'Flores',
-  'Green', 'Adams', 'Nelson', 'Baker', 'Hall', 'Rivera', 'Campbell', 'Mitchell', 'Carter', 'Roberts',
-  "O'Brien", 'Müller', 'Kowalski', 'Okafor', 'Tanaka', 'Chen', 'Patel', 'Larsen', 'Dubois', 'Rossi',
-  'Van der Berg', 'Ivanova', 'Haddad', 'Silva', 'Kim', 'Nakamura', 'Schmidt', 'Novak', 'Andersson', 'Murphy',
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lee',
+  'Perez',
+  'Thompson',
+  'White',
+  'Harris',
+  'Sanchez',
+  'Clark',
+  'Ramirez',
+  'Lewis',
+  'Robinson',
+  'Walker',
+  'Young',
+  'Allen',
+  'King',
+  'Wright',
+  'Scott',
+  'Torres',
+  'Nguyen',
+  'Hill',
+  'Flores',
+  'Green',
+  'Adams',
+  'Nelson',
+  'Baker',
+  'Hall',
+  'Rivera',
+  'Campbell',
+  'Mitchell',
+  'Carter',
+  'Roberts',
+  "O'Brien",
+  'Müller',
+  'Kowalski',
+  'Okafor',
+  'Tanaka',
+  'Chen',
+  'Patel',
+  'Larsen',
+  'Dubois',
+  'Rossi',
+  'Van der Berg',
+  'Ivanova',
+  'Haddad',
+  'Silva',
+  'Kim',
+  'Nakamura',
+  'Schmidt',
+  'Novak',
+  'Andersson',
+  'Murphy',
 ];
 const GROUP_NAMES = [
-  'Engineering', 'Sales', 'Marketing', 'Finance', 'Human Resources', 'Legal', 'Operations', 'Customer Support',
-  'Product', 'Design', 'Security', 'IT', 'Research', 'Customer Success', 'Procurement', 'Facilities',
-  'Data Science', 'Quality Assurance', 'DevOps', 'Partnerships',
+  'Engineering',
+  'Sales',
+  'Marketing',
+  'Finance',
+  'Human Resources',
+  'Legal',
+  'Operations',
+  'Customer Support',
+  'Product',
+  'Design',
+  'Security',
+  'IT',
+  'Research',
+  'Customer Success',
+  'Procurement',
+  'Facilities',
+  'Data Science',
+  'Quality Assurance',
+  'DevOps',
+  'Partnerships',
 ];
 const TITLES: Record<string, string[]> = {
   Engineering: ['Software Engineer', 'Senior Software Engineer', 'Staff Engineer', 'Engineering Manager'],
@@ -699,7 +857,10 @@ function prng(seed: number): () => number {
   let c = 0xb7e15162 ^ (seed * 17);
   let d = 1;
   const next = (): number => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -841,7 +1002,8 @@ function resourceTarget(path: string): { kind: Kind; id: string | undefined } | 
 
 /** With `patch: false`: PATCH on Users or Groups answers 501 before anything reads the request body or the store. */
 function refusePatch(req: Request, res: Response, next: NextFunction): void {
-  if (req.method === 'PATCH' && /^\/(users|groups)(\/|$)/i.test(req.path)) return sendScimError(res, 501, 'PATCH is not supported');
+  if (req.method === 'PATCH' && /^\/(users|groups)(\/|$)/i.test(req.path))
+    return sendScimError(res, 501, 'PATCH is not supported');
   next();
 }
 
@@ -883,16 +1045,25 @@ function tagResponse(req: Request, res: Response, store: HostStore, kind: Kind, 
     if (seen) return send.call(this, body);
     seen = true;
     if (this.statusCode < 200 || this.statusCode > 299) return send.call(this, body);
-    const resource = body !== null && typeof body === 'object' ? (body as { id?: unknown; meta?: { version?: unknown } }) : undefined;
+    const resource =
+      body !== null && typeof body === 'object' ? (body as { id?: unknown; meta?: { version?: unknown } }) : undefined;
     const resourceId = id ?? (typeof resource?.id === 'string' ? resource.id : undefined);
-    // The body's own meta.version when it has one (?attributes= may leave meta out; a PATCH that changed nothing has no body)
-    const version = typeof resource?.meta?.version === 'string'
-      ? resource.meta.version
-      : resourceId === undefined ? undefined : store.map(kind).get(resourceId)?.meta.version;
+    // The body's own meta.version when it has one (?attributes= may leave meta out; a PATCH that changed nothing has no
+    // body)
+    const version =
+      typeof resource?.meta?.version === 'string'
+        ? resource.meta.version
+        : resourceId === undefined
+          ? undefined
+          : store.map(kind).get(resourceId)?.meta.version;
     if (version === undefined) return send.call(this, body);
     this.setHeader('ETag', version);
     const ifNoneMatch = headerValue(req, 'if-none-match');
-    if ((req.method === 'GET' || req.method === 'HEAD') && ifNoneMatch !== undefined && tagListMatches(ifNoneMatch, version)) {
+    if (
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      ifNoneMatch !== undefined &&
+      tagListMatches(ifNoneMatch, version)
+    ) {
       this.status(304).removeHeader('Content-Type');
       this.end();
       return this;
@@ -962,7 +1133,10 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
     const entry: RecordedRequest = { method: req.method, path: req.originalUrl, headers: headerRecord(req) };
     // Hold the request only until the response is done, so long benchmark runs do not retain every request
     const holder: { req?: Request; body?: unknown } = { req };
-    Object.defineProperty(entry, 'body', { enumerable: true, get: () => (holder.req ? (holder.req.body as unknown) : holder.body) });
+    Object.defineProperty(entry, 'body', {
+      enumerable: true,
+      get: () => (holder.req ? (holder.req.body as unknown) : holder.body),
+    });
     res.once('close', () => {
       holder.body = holder.req?.body as unknown;
       delete holder.req;
@@ -976,7 +1150,10 @@ export async function startScimmyServer(opts: ScimmyServerOptions = {}): Promise
     const header = req.headers.authorization;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (match && match[1] === token) return next();
-    const error = new SCIMMY.Messages.ErrorResponse({ status: 401, detail: header ? 'Invalid bearer token' : 'Authorization header missing' });
+    const error = new SCIMMY.Messages.ErrorResponse({
+      status: 401,
+      detail: header ? 'Invalid bearer token' : 'Authorization header missing',
+    });
     res.status(401).setHeader('Content-Type', SCIM_JSON);
     res.end(JSON.stringify(error));
   });
@@ -1086,25 +1263,46 @@ function parseArgs(argv: string[]): ScimmyServerOptions {
   const options: ScimmyServerOptions = {};
   const number = (name: string, value: string | undefined): number => {
     const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer`);
+    if (value === undefined || !Number.isInteger(n) || n < 0)
+      throw new Error(`--${name} expects a non-negative integer`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
-      case '--port': options.port = number('port', value()); break;
-      case '--host': options.host = value(); break;
-      case '--token': options.token = value(); break;
-      case '--users': options.users = number('users', value()); break;
-      case '--groups': options.groups = number('groups', value()); break;
-      case '--max-page-size': options.maxPageSize = number('max-page-size', value()); break;
-      case '--no-patch': options.patch = false; break;
-      case '--etag': options.etag = true; break;
+      case '--port':
+        options.port = number('port', value());
+        break;
+      case '--host':
+        options.host = value();
+        break;
+      case '--token':
+        options.token = value();
+        break;
+      case '--users':
+        options.users = number('users', value());
+        break;
+      case '--groups':
+        options.groups = number('groups', value());
+        break;
+      case '--max-page-size':
+        options.maxPageSize = number('max-page-size', value());
+        break;
+      case '--no-patch':
+        options.patch = false;
+        break;
+      case '--etag':
+        options.etag = true;
+        break;
       case '--help':
       case '-h':
-        process.stdout.write('Usage: scimmy-server.ts [--port N] [--host H] [--token T] [--users N] [--groups N] [--max-page-size N] [--no-patch] [--etag]\n');
+        process.stdout.write(
+          'Usage: scimmy-server.ts [--port N] [--host H] [--token T] [--users N] [--groups N] [--max-page-size N] [--no-patch] [--etag]\n',
+        );
         process.exit(0);
         break;
       default:

@@ -20,7 +20,10 @@ export interface ServedRequest {
   status: number;
 }
 
-export function serviceFetch(service: ScimService, options: ServiceFetchOptions = {}): { fetch: typeof globalThis.fetch; requests: ServedRequest[] } {
+export function serviceFetch(
+  service: ScimService,
+  options: ServiceFetchOptions = {},
+): { fetch: typeof globalThis.fetch; requests: ServedRequest[] } {
   const requests: ServedRequest[] = [];
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
@@ -34,7 +37,11 @@ export function serviceFetch(service: ScimService, options: ServiceFetchOptions 
 
   async function answer(request: Request, url: URL, path: string): Promise<ServiceResponse> {
     if (options.token !== undefined && request.headers.get('authorization') !== `Bearer ${options.token}`) {
-      return errorResponse(new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, { 'WWW-Authenticate': 'Bearer realm="scimctl"' }));
+      return errorResponse(
+        new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, {
+          'WWW-Authenticate': 'Bearer realm="scimctl"',
+        }),
+      );
     }
     if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {
       return errorResponse(new ScimHttpError(404, `the SCIM endpoints are under ${BASE_PATH}`));

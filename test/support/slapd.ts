@@ -71,7 +71,10 @@ export async function freePort(): Promise<number> {
 
 function run(command: string, args: string[], input?: string): void {
   const result = spawnSync(command, args, { input, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`,
+    );
 }
 
 /** A CA and a server certificate for localhost and 127.0.0.1, signed by it. */
@@ -82,10 +85,47 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   const key = join(dir, 'server.key');
   const csr = join(dir, 'server.csr');
   const ext = join(dir, 'server.ext');
-  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', '/CN=scimctl test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    ca,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=scimctl test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=localhost']);
-  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  run('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
+  writeFileSync(
+    ext,
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+  );
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+  ]);
   return { ca, cert, key };
 }
 
@@ -93,7 +133,8 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
 async function waitForPort(port: number, child: ChildProcess, stderr: () => string, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`slapd ended (${child.exitCode ?? child.signalCode}) before it answered: ${stderr()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`slapd ended (${child.exitCode ?? child.signalCode}) before it answered: ${stderr()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -131,8 +172,12 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     // ppolicy brings pwdAccountLockedTime (a locked account).
     'moduleload ppolicy',
     `pidfile ${join(dir, 'slapd.pid')}`,
-    ...(options.sizeLimit !== undefined ? [`sizelimit size.soft=${options.sizeLimit} size.hard=${options.sizeLimit} size.prtotal=unlimited`] : []),
-    ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
+    ...(options.sizeLimit !== undefined
+      ? [`sizelimit size.soft=${options.sizeLimit} size.hard=${options.sizeLimit} size.prtotal=unlimited`]
+      : []),
+    ...(certs
+      ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`]
+      : []),
     'database mdb',
     'maxsize 1073741824',
     `suffix "${suffix}"`,
@@ -169,7 +214,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const ldapsPort = certs ? await freePort() : undefined;
   const urls = [`ldap://127.0.0.1:${port}/`, ...(ldapsPort ? [`ldaps://127.0.0.1:${ldapsPort}/`] : [])];
   let stderr = '';
-  const child = spawn(SLAPD, ['-d', '0', '-f', confFile, '-h', urls.join(' ')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(SLAPD, ['-d', '0', '-f', confFile, '-h', urls.join(' ')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
   running.add(child);
   const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));

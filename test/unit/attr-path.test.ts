@@ -1,6 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPath, getPath, matchesValueFilter, parsePath, parseValueFilter, removePath, setPath } from '../../src/api/attr-path.ts';
+import {
+  formatPath,
+  getPath,
+  matchesValueFilter,
+  parsePath,
+  parseValueFilter,
+  removePath,
+  setPath,
+} from '../../src/api/attr-path.ts';
 import { ClientUsageError } from '../../src/api/errors.ts';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
@@ -97,7 +105,12 @@ describe('parsePath', () => {
     });
     assert.deepEqual(parseValueFilter('level ge 3'), { kind: 'compare', attr: 'level', op: 'ge', value: 3 });
     assert.deepEqual(parseValueFilter('display eq null'), { kind: 'compare', attr: 'display', op: 'eq', value: null });
-    assert.deepEqual(parseValueFilter('value eq "a \\"quoted\\" b"'), { kind: 'compare', attr: 'value', op: 'eq', value: 'a "quoted" b' });
+    assert.deepEqual(parseValueFilter('value eq "a \\"quoted\\" b"'), {
+      kind: 'compare',
+      attr: 'value',
+      op: 'eq',
+      value: 'a "quoted" b',
+    });
   });
 
   for (const bad of [
@@ -226,13 +239,25 @@ describe('setPath', () => {
   });
 
   test('a non-eq filter that matches existing items updates them', () => {
-    const u: Record<string, unknown> = { emails: [{ type: 'work', value: 'ann@example.com' }, { type: 'home', value: 'ann@home.test' }] };
+    const u: Record<string, unknown> = {
+      emails: [
+        { type: 'work', value: 'ann@example.com' },
+        { type: 'home', value: 'ann@home.test' },
+      ],
+    };
     setPath(u, p('emails[value co "example"].primary'), true);
-    assert.deepEqual(u.emails, [{ type: 'work', value: 'ann@example.com', primary: true }, { type: 'home', value: 'ann@home.test' }]);
+    assert.deepEqual(u.emails, [
+      { type: 'work', value: 'ann@example.com', primary: true },
+      { type: 'home', value: 'ann@home.test' },
+    ]);
   });
 
   test('attribute names are case-insensitive: the existing keys are reused', () => {
-    const u: Record<string, unknown> = { userName: 'ann', name: { givenName: 'Ann' }, emails: [{ type: 'work', value: 'a' }] };
+    const u: Record<string, unknown> = {
+      userName: 'ann',
+      name: { givenName: 'Ann' },
+      emails: [{ type: 'work', value: 'a' }],
+    };
     setPath(u, p('USERNAME'), 'bob');
     setPath(u, p('NAME.GIVENNAME'), 'Bob');
     setPath(u, p('Emails[Type eq "WORK"].Value'), 'b');
@@ -255,9 +280,17 @@ describe('setPath', () => {
   });
 
   test('members[value eq "ID"] matches the id case-exactly', () => {
-    const g: Record<string, unknown> = { members: [{ value: 'abc', display: 'lower' }, { value: 'ABC', display: 'upper' }] };
+    const g: Record<string, unknown> = {
+      members: [
+        { value: 'abc', display: 'lower' },
+        { value: 'ABC', display: 'upper' },
+      ],
+    };
     setPath(g, p('members[value eq "ABC"].display'), 'hit');
-    assert.deepEqual(g.members, [{ value: 'abc', display: 'lower' }, { value: 'ABC', display: 'hit' }]);
+    assert.deepEqual(g.members, [
+      { value: 'abc', display: 'lower' },
+      { value: 'ABC', display: 'hit' },
+    ]);
   });
 });
 
@@ -273,7 +306,12 @@ describe('matchesValueFilter', () => {
   test('other strings compare case-insensitively unless the schema says caseExact', () => {
     const f = parseValueFilter('type eq "WORK"');
     assert.equal(matchesValueFilter({ type: 'work' }, f), true);
-    const def = { name: 'emails', type: 'complex' as const, multiValued: true, subAttributes: [{ name: 'type', type: 'string' as const, multiValued: false, caseExact: true }] };
+    const def = {
+      name: 'emails',
+      type: 'complex' as const,
+      multiValued: true,
+      subAttributes: [{ name: 'type', type: 'string' as const, multiValued: false, caseExact: true }],
+    };
     assert.equal(matchesValueFilter({ type: 'work' }, f, def), false);
     assert.equal(matchesValueFilter({ type: 'WORK' }, f, def), true);
   });
@@ -316,7 +354,12 @@ describe('removePath', () => {
   });
 
   test('removes matching items; removing the last item deletes the attribute', () => {
-    const u: Record<string, unknown> = { emails: [{ type: 'work', value: 'a' }, { type: 'home', value: 'b' }] };
+    const u: Record<string, unknown> = {
+      emails: [
+        { type: 'work', value: 'a' },
+        { type: 'home', value: 'b' },
+      ],
+    };
     assert.equal(removePath(u, p('emails[type eq "work"]')), true);
     assert.deepEqual(u, { emails: [{ type: 'home', value: 'b' }] });
     assert.equal(removePath(u, p('emails[type eq "work"]')), false);
@@ -325,9 +368,17 @@ describe('removePath', () => {
   });
 
   test('a filtered sub-attribute removes the sub-attribute of matching items only', () => {
-    const u: Record<string, unknown> = { emails: [{ type: 'work', value: 'a', display: 'A' }, { type: 'home', value: 'b', display: 'B' }] };
+    const u: Record<string, unknown> = {
+      emails: [
+        { type: 'work', value: 'a', display: 'A' },
+        { type: 'home', value: 'b', display: 'B' },
+      ],
+    };
     assert.equal(removePath(u, p('emails[type eq "home"].display')), true);
-    assert.deepEqual(u.emails, [{ type: 'work', value: 'a', display: 'A' }, { type: 'home', value: 'b' }]);
+    assert.deepEqual(u.emails, [
+      { type: 'work', value: 'a', display: 'A' },
+      { type: 'home', value: 'b' },
+    ]);
     assert.equal(removePath(u, p('emails[type eq "home"].display')), false);
   });
 

@@ -16,13 +16,17 @@ const post = (i: number, extra = ''): BulkOperation => ({
 });
 
 /** The bytes of a Bulk request carrying `ops`, as it is sent. */
-const requestBytes = (ops: readonly BulkOperation[]) => Buffer.byteLength(JSON.stringify({ schemas: [SCHEMA.BULK_REQUEST], Operations: ops }));
+const requestBytes = (ops: readonly BulkOperation[]) =>
+  Buffer.byteLength(JSON.stringify({ schemas: [SCHEMA.BULK_REQUEST], Operations: ops }));
 
 describe('batchOperations', () => {
   test('at most maxOperations per batch, in order', () => {
     const ops = Array.from({ length: 7 }, (_, i) => post(i));
     const batches = batchOperations(ops, 3, 0);
-    assert.deepEqual(batches.map((b) => b.length), [3, 3, 1]);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [3, 3, 1],
+    );
     assert.deepEqual(batches.flat(), ops);
   });
 
@@ -50,14 +54,22 @@ describe('batchOperations', () => {
   });
 
   test('sizes are counted in bytes, not characters', () => {
-    const wide = (i: number): BulkOperation => ({ method: 'POST', path: '/Users', bulkId: `w${i}`, data: { userName: 'é'.repeat(100) } });
+    const wide = (i: number): BulkOperation => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `w${i}`,
+      data: { userName: 'é'.repeat(100) },
+    });
     const ops = [wide(0), wide(1)];
     const one = requestBytes([ops[0]!]);
     const chars = JSON.stringify({ schemas: [SCHEMA.BULK_REQUEST], Operations: ops }).length;
     // Both fit in characters, not in bytes.
     const max = Math.max(one + 10, chars + 5);
     assert.ok(requestBytes(ops) > max);
-    assert.deepEqual(batchOperations(ops, 0, max).map((b) => b.length), [1, 1]);
+    assert.deepEqual(
+      batchOperations(ops, 0, max).map((b) => b.length),
+      [1, 1],
+    );
   });
 
   test('an operation larger than maxPayloadSize still goes, alone', () => {
@@ -75,7 +87,10 @@ describe('batchOperations', () => {
     const bySize = batchOperations(ops, 5, per * 2);
     assert.ok(bySize.every((b) => b.length <= 2 && requestBytes(b) <= per * 2));
     const byCount = batchOperations(ops, 4, 1_000_000);
-    assert.deepEqual(byCount.map((b) => b.length), [4, 4, 2]);
+    assert.deepEqual(
+      byCount.map((b) => b.length),
+      [4, 4, 2],
+    );
   });
 });
 
@@ -91,7 +106,11 @@ const bulkResponse = (ops: unknown[]) => scimJson({ schemas: [BULK_RESPONSE], Op
 describe('sendBulk', () => {
   test('sends a BulkRequest to /Bulk, with bulkIds (kept, or given by position)', async () => {
     const { transport, f } = bulkServer(() => bulkResponse([]));
-    const ops: BulkOperation[] = [post(0), { method: 'DELETE', path: '/Users/u9' }, { method: 'PATCH', path: '/Groups/g1', data: { Operations: [] } }];
+    const ops: BulkOperation[] = [
+      post(0),
+      { method: 'DELETE', path: '/Users/u9' },
+      { method: 'PATCH', path: '/Groups/g1', data: { Operations: [] } },
+    ];
     await sendBulk(transport, ops);
     assert.equal(f.calls.length, 1);
     assert.equal(f.calls[0]!.method, 'POST');
@@ -111,7 +130,12 @@ describe('sendBulk', () => {
   test('results are mapped by bulkId when the server reorders them', async () => {
     const { transport } = bulkServer(() =>
       bulkResponse([
-        { bulkId: 'b2', method: 'POST', status: '400', response: { schemas: [SCHEMA.ERROR], status: '400', detail: 'bad', scimType: 'invalidValue' } },
+        {
+          bulkId: 'b2',
+          method: 'POST',
+          status: '400',
+          response: { schemas: [SCHEMA.ERROR], status: '400', detail: 'bad', scimType: 'invalidValue' },
+        },
         { bulkId: 'b0', method: 'POST', status: '201', location: `${BASE}/Users/id0`, response: { id: 'id0' } },
         { bulkId: 'b1', method: 'POST', status: '409' },
       ]),
@@ -120,17 +144,28 @@ describe('sendBulk', () => {
     assert.deepEqual(results, [
       { status: 201, bulkId: 'b0', location: `${BASE}/Users/id0`, response: { id: 'id0' } },
       { status: 409, bulkId: 'b1', location: undefined, response: undefined },
-      { status: 400, bulkId: 'b2', location: undefined, response: { schemas: [SCHEMA.ERROR], status: '400', detail: 'bad', scimType: 'invalidValue' } },
+      {
+        status: 400,
+        bulkId: 'b2',
+        location: undefined,
+        response: { schemas: [SCHEMA.ERROR], status: '400', detail: 'bad', scimType: 'invalidValue' },
+      },
     ]);
   });
 
   test('results without bulkIds are mapped by position', async () => {
     const { transport } = bulkServer(() => bulkResponse([{ status: '201', location: '/Users/x' }, { status: '409' }]));
-    const results = await sendBulk(transport, [{ method: 'DELETE', path: '/Users/a' }, { method: 'DELETE', path: '/Users/b' }]);
-    assert.deepEqual(results.map((r) => [r.bulkId, r.status, r.location]), [
-      ['op0', 201, '/Users/x'],
-      ['op1', 409, undefined],
+    const results = await sendBulk(transport, [
+      { method: 'DELETE', path: '/Users/a' },
+      { method: 'DELETE', path: '/Users/b' },
     ]);
+    assert.deepEqual(
+      results.map((r) => [r.bulkId, r.status, r.location]),
+      [
+        ['op0', 201, '/Users/x'],
+        ['op1', 409, undefined],
+      ],
+    );
   });
 
   test('status as "201", 201, { code: 201 } or { code: "204" }', async () => {
@@ -143,18 +178,27 @@ describe('sendBulk', () => {
         { bulkId: 'b4', status: '412 Precondition Failed' },
       ]),
     );
-    const results = await sendBulk(transport, [0, 1, 2, 3, 4].map((i) => post(i)));
-    assert.deepEqual(results.map((r) => r.status), [201, 201, 201, 204, 412]);
+    const results = await sendBulk(
+      transport,
+      [0, 1, 2, 3, 4].map((i) => post(i)),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [201, 201, 201, 204, 412],
+    );
   });
 
   test('an operation the server did not answer, or answered without a status, gets status 0', async () => {
     const { transport } = bulkServer(() => bulkResponse([{ bulkId: 'b0', status: '201' }, { bulkId: 'b1' }]));
     const results = await sendBulk(transport, [post(0), post(1), post(2)]);
-    assert.deepEqual(results.map((r) => [r.bulkId, r.status]), [
-      ['b0', 201],
-      ['b1', 0],
-      ['b2', 0],
-    ]);
+    assert.deepEqual(
+      results.map((r) => [r.bulkId, r.status]),
+      [
+        ['b0', 201],
+        ['b1', 0],
+        ['b2', 0],
+      ],
+    );
   });
 
   test("another operation's result is never taken by position", async () => {
@@ -166,11 +210,14 @@ describe('sendBulk', () => {
       ]),
     );
     const results = await sendBulk(transport, [post(0), post(1), post(2)]);
-    assert.deepEqual(results.map((r) => [r.bulkId, r.status]), [
-      ['b0', 0],
-      ['b1', 409],
-      ['b2', 201],
-    ]);
+    assert.deepEqual(
+      results.map((r) => [r.bulkId, r.status]),
+      [
+        ['b0', 0],
+        ['b1', 409],
+        ['b2', 201],
+      ],
+    );
     assert.equal(results[0]!.response, undefined);
   });
 

@@ -14,16 +14,46 @@ import { PATCH_OP_SCHEMA, type PatchOperation, type PatchRequest } from '../../s
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ScimUser } from '../../src/api/types.ts';
 import { fileCapabilityCache } from '../../src/config/cache.ts';
-import { BASE, caps, fakeFetch, listResponse, networkError, recordingSleep, rejection, scimError, scimJson, type FakeRequest } from './helpers.ts';
+import {
+  BASE,
+  caps,
+  fakeFetch,
+  listResponse,
+  networkError,
+  recordingSleep,
+  rejection,
+  scimError,
+  scimJson,
+  type FakeRequest,
+} from './helpers.ts';
 
-const ANN: ScimUser = { schemas: [SCHEMA.USER], id: 'u-ann', userName: 'ann', title: 'Engineer', emails: [{ value: 'ann@example.com' }] };
-const BOB: ScimUser = { schemas: [SCHEMA.USER], id: 'u-bob', userName: 'bob', title: 'Sales', emails: [{ value: 'bob@example.com' }] };
-const CAROL: ScimUser = { schemas: [SCHEMA.USER], id: 'u-carol', userName: 'carol', title: 'Engineering lead', emails: [{ value: 'carol@example.com' }] };
+const ANN: ScimUser = {
+  schemas: [SCHEMA.USER],
+  id: 'u-ann',
+  userName: 'ann',
+  title: 'Engineer',
+  emails: [{ value: 'ann@example.com' }],
+};
+const BOB: ScimUser = {
+  schemas: [SCHEMA.USER],
+  id: 'u-bob',
+  userName: 'bob',
+  title: 'Sales',
+  emails: [{ value: 'bob@example.com' }],
+};
+const CAROL: ScimUser = {
+  schemas: [SCHEMA.USER],
+  id: 'u-carol',
+  userName: 'carol',
+  title: 'Engineering lead',
+  emails: [{ value: 'carol@example.com' }],
+};
 
 const honest = compileFilterFor();
 function compileFilterFor() {
   const registry = new SchemaRegistry();
-  return (filter: string) => compileFilter(filter, registryContext(registry, SCHEMA.USER, [SCHEMA.ENTERPRISE_USER])).test;
+  return (filter: string) =>
+    compileFilter(filter, registryContext(registry, SCHEMA.USER, [SCHEMA.ENTERPRISE_USER])).test;
 }
 
 interface UsersServerOptions {
@@ -59,7 +89,9 @@ function usersServer(opts: UsersServerOptions = {}) {
       const start = Number(req.url.searchParams.get('startIndex') ?? '1');
       const count = Number(req.url.searchParams.get('count') ?? '100');
       const page = matches.slice(start - 1, start - 1 + count);
-      return scimJson(listResponse(page, { totalResults: matches.length, startIndex: start, itemsPerPage: page.length }));
+      return scimJson(
+        listResponse(page, { totalResults: matches.length, startIndex: start, itemsPerPage: page.length }),
+      );
     }
     if (req.method === 'POST' && path === '/Users') {
       const n = posts++;
@@ -151,9 +183,15 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
   test('with no retries, a 500 with nothing found is thrown after the look-up', async () => {
     const s = usersServer({ onPost: () => scimError(500, 'down') });
     const { client } = clientFor(s.f.fetch, { retries: 0 });
-    await assert.rejects(client.users.create({ userName: 'ann' }), (e: unknown) => e instanceof ScimError && e.status === 500);
+    await assert.rejects(
+      client.users.create({ userName: 'ann' }),
+      (e: unknown) => e instanceof ScimError && e.status === 500,
+    );
     assert.equal(s.posts().length, 1);
-    assert.deepEqual(filtersSent(s.f.calls).filter((x) => x !== null), ['userName eq "ann"']);
+    assert.deepEqual(
+      filtersSent(s.f.calls).filter((x) => x !== null),
+      ['userName eq "ann"'],
+    );
   });
 
   test('409: no look-up, the error thrown', async () => {
@@ -161,15 +199,25 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
     const { client } = clientFor(s.f.fetch, { retries: 3 });
     const e = await rejection(client.users.create({ userName: 'ann' }));
     assert.ok(e instanceof ScimError && e.status === 409);
-    assert.deepEqual(s.f.calls.map((c) => c.method), ['POST']);
+    assert.deepEqual(
+      s.f.calls.map((c) => c.method),
+      ['POST'],
+    );
   });
 
   test('501 and 400 are not looked up either', async () => {
     for (const status of [400, 501]) {
       const s = usersServer({ onPost: () => scimError(status, 'no') });
       const { client } = clientFor(s.f.fetch, { retries: 3 });
-      await assert.rejects(client.users.create({ userName: 'ann' }), (e: unknown) => e instanceof ScimError && e.status === status);
-      assert.deepEqual(s.f.calls.map((c) => c.method), ['POST'], `HTTP ${status}`);
+      await assert.rejects(
+        client.users.create({ userName: 'ann' }),
+        (e: unknown) => e instanceof ScimError && e.status === status,
+      );
+      assert.deepEqual(
+        s.f.calls.map((c) => c.method),
+        ['POST'],
+        `HTTP ${status}`,
+      );
     }
   });
 
@@ -194,7 +242,11 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
     });
     const b = clientFor(refused.fetch, { retries: 0 });
     await assert.rejects(b.client.users.create({ userName: 'ann' }));
-    assert.deepEqual(refused.calls.map((c) => c.method), ['POST'], 'no look-up');
+    assert.deepEqual(
+      refused.calls.map((c) => c.method),
+      ['POST'],
+      'no look-up',
+    );
   });
 
   test('201 without an id (Location …/Users/undefined): looked up by userName, learned, said once', async () => {
@@ -271,7 +323,8 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
         const hits = lookups > 2 && filter.startsWith('userName') ? [other] : [];
         return scimJson(listResponse(hits, { startIndex: Number(req.url.searchParams.get('startIndex') ?? '1') }));
       },
-      onPost: (_b, n) => (n === 0 ? scimError(500, 'deadlock') : scimError(409, 'userName is already taken', 'uniqueness')),
+      onPost: (_b, n) =>
+        n === 0 ? scimError(500, 'deadlock') : scimError(409, 'userName is already taken', 'uniqueness'),
     });
     const { client } = clientFor(s.f.fetch, { retries: 2 });
     const e = await rejection(client.users.create({ userName: 'ann', externalId: 'E-1' }));
@@ -317,31 +370,58 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
 describe('ResourceApi.patch: retried on 5xx only when repeating it changes nothing', () => {
   test('idempotentPatch', () => {
     const req = (...ops: PatchOperation[]): PatchRequest => ({ schemas: [PATCH_OP_SCHEMA], Operations: ops });
-    assert.equal(idempotentPatch(req({ op: 'replace', path: 'title', value: 'x' }, { op: 'remove', path: 'nickName' })), true);
+    assert.equal(
+      idempotentPatch(req({ op: 'replace', path: 'title', value: 'x' }, { op: 'remove', path: 'nickName' })),
+      true,
+    );
     // Some callers (and servers' examples) write op names capitalised.
-    assert.equal(idempotentPatch(req({ op: 'Replace' as PatchOperation['op'], path: 'title', value: 'x' })), true, 'op names in any case');
+    assert.equal(
+      idempotentPatch(req({ op: 'Replace' as PatchOperation['op'], path: 'title', value: 'x' })),
+      true,
+      'op names in any case',
+    );
     assert.equal(idempotentPatch(req({ op: 'add', path: 'members', value: [{ value: 'u1' }] })), true);
     assert.equal(idempotentPatch(req({ op: 'add', path: 'Members', value: [{ value: 'u1' }] })), true);
     assert.equal(idempotentPatch(req({ op: 'add', path: 'emails', value: [{ value: 'a@x.com' }] })), false);
     assert.equal(idempotentPatch(req({ op: 'add', value: { title: 'x' } })), false, 'an add without a path');
-    assert.equal(idempotentPatch(req({ op: 'replace', path: 'title', value: 'x' }, { op: 'add', path: 'emails', value: [] })), false, 'one non-idempotent op is enough');
+    assert.equal(
+      idempotentPatch(req({ op: 'replace', path: 'title', value: 'x' }, { op: 'add', path: 'emails', value: [] })),
+      false,
+      'one non-idempotent op is enough',
+    );
   });
 
   test('a PATCH of replace ops answered 500 is sent again, and succeeds', async () => {
-    const s = usersServer({ onPatch: (_b, n) => (n === 0 ? scimError(500, 'try again') : scimJson({ ...ANN, title: 'Lead' })) });
+    const s = usersServer({
+      onPatch: (_b, n) => (n === 0 ? scimError(500, 'try again') : scimJson({ ...ANN, title: 'Lead' })),
+    });
     const { client, sleep } = clientFor(s.f.fetch, { retries: 2 });
-    const out = await client.users.patch('u-ann', { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'title', value: 'Lead' }] });
+    const out = await client.users.patch('u-ann', {
+      schemas: [PATCH_OP_SCHEMA],
+      Operations: [{ op: 'replace', path: 'title', value: 'Lead' }],
+    });
     assert.equal(out!.title, 'Lead');
-    assert.deepEqual(s.f.calls.map((c) => c.method), ['PATCH', 'PATCH']);
+    assert.deepEqual(
+      s.f.calls.map((c) => c.method),
+      ['PATCH', 'PATCH'],
+    );
     assert.equal(sleep.delays.length, 1);
   });
 
   test('a PATCH adding e-mails answered 500 is not sent again', async () => {
     const s = usersServer({ onPatch: (_b, n) => (n === 0 ? scimError(500, 'try again') : scimJson(ANN)) });
     const { client, sleep } = clientFor(s.f.fetch, { retries: 2 });
-    const e = await rejection(client.users.patch('u-ann', { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'add', path: 'emails', value: [{ value: 'x@example.com' }] }] }));
+    const e = await rejection(
+      client.users.patch('u-ann', {
+        schemas: [PATCH_OP_SCHEMA],
+        Operations: [{ op: 'add', path: 'emails', value: [{ value: 'x@example.com' }] }],
+      }),
+    );
     assert.ok(e instanceof ScimError && e.status === 500);
-    assert.deepEqual(s.f.calls.map((c) => c.method), ['PATCH']);
+    assert.deepEqual(
+      s.f.calls.map((c) => c.method),
+      ['PATCH'],
+    );
     assert.deepEqual(sleep.delays, []);
   });
 });
@@ -352,7 +432,10 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
     const { client, said } = clientFor(s.f.fetch, { capabilities: caps((c) => (c.filter.supported = false)) });
     assert.deepEqual(ids(await client.users.toArray({ filter: co('title', 'Engineer') })), ['u-ann', 'u-carol']);
     assert.deepEqual(ids(await client.users.toArray({ filter: eq('userName', 'bob') })), ['u-bob']);
-    assert.ok(filtersSent(s.f.calls).every((x) => x === null), JSON.stringify(filtersSent(s.f.calls)));
+    assert.ok(
+      filtersSent(s.f.calls).every((x) => x === null),
+      JSON.stringify(filtersSent(s.f.calls)),
+    );
     assert.equal(said.length, 1, said.join('\n'));
     assert.match(said[0]!, /filter\.supported=false/);
   });
@@ -375,7 +458,10 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
   });
 
   test('a filter refused with 400: listed unfiltered and filtered here; remembered; said once', async () => {
-    const s = usersServer({ users: [ANN, BOB, CAROL], onFilter: () => scimError(400, 'filter not supported', 'invalidFilter') });
+    const s = usersServer({
+      users: [ANN, BOB, CAROL],
+      onFilter: () => scimError(400, 'filter not supported', 'invalidFilter'),
+    });
     const { client, said } = clientFor(s.f.fetch);
     assert.deepEqual(ids(await client.users.toArray({ filter: eq('userName', 'bob') })), ['u-bob']);
     const sent = filtersSent(s.f.calls);
@@ -384,13 +470,22 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
     assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'rejected');
     const before = s.f.calls.length;
     assert.deepEqual(ids(await client.users.toArray({ filter: eq('userName', 'carol') })), ['u-carol']);
-    assert.ok(s.f.calls.slice(before).every((c) => filterOf(c) === null), 'the second listing sends no filter');
+    assert.ok(
+      s.f.calls.slice(before).every((c) => filterOf(c) === null),
+      'the second listing sends no filter',
+    );
     assert.equal(said.length, 1, said.join('\n'));
-    assert.match(said[0]!, /refused a filter \(filter not supported: userName eq "bob"\); filters with eq are evaluated on this side/);
+    assert.match(
+      said[0]!,
+      /refused a filter \(filter not supported: userName eq "bob"\); filters with eq are evaluated on this side/,
+    );
   });
 
   test('only the unusual part of a refused filter is blamed: eq still goes to the server', async () => {
-    const s = usersServer({ users: [ANN, BOB, CAROL], onFilter: (f) => (/ sw /.test(f) ? scimError(400, 'no sw', 'invalidFilter') : undefined) });
+    const s = usersServer({
+      users: [ANN, BOB, CAROL],
+      onFilter: (f) => (/ sw /.test(f) ? scimError(400, 'no sw', 'invalidFilter') : undefined),
+    });
     const { client } = clientFor(s.f.fetch);
     assert.deepEqual(ids(await client.users.toArray({ filter: 'userName sw "c"' })), ['u-carol']);
     assert.deepEqual(client.learnedNow()!.filters['/Users'], { sw: 'rejected' });
@@ -416,7 +511,10 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
 
   test('a matching answer marks the filter as working; its answers are not checked from then on', async () => {
     let lie = false;
-    const s = usersServer({ users: [ANN, BOB], onFilter: () => (lie ? scimJson(listResponse([ANN, BOB])) : undefined) });
+    const s = usersServer({
+      users: [ANN, BOB],
+      onFilter: () => (lie ? scimJson(listResponse([ANN, BOB])) : undefined),
+    });
     const { client } = clientFor(s.f.fetch);
     assert.deepEqual(ids(await client.users.toArray({ filter: eq('userName', 'ann') })), ['u-ann']);
     assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'works');
@@ -455,7 +553,11 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
     for (const verifyEmpty of [true, undefined]) {
       const s = usersServer({ users: [ANN, BOB], filters: 'empty' });
       const { client } = clientFor(s.f.fetch);
-      assert.deepEqual(ids(await client.users.toArray({ filter: eq('userName', 'bob'), verifyEmpty })), ['u-bob'], `verifyEmpty ${verifyEmpty}`);
+      assert.deepEqual(
+        ids(await client.users.toArray({ filter: eq('userName', 'bob'), verifyEmpty })),
+        ['u-bob'],
+        `verifyEmpty ${verifyEmpty}`,
+      );
       assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'wrong');
       assert.deepEqual(filtersSent(s.f.calls).slice(0, 2), ['userName eq "bob"', null]);
     }
@@ -484,12 +586,17 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
       onFilter: (f, req) => {
         // An honest server that also honours excludedAttributes=emails.
         const excluded = (req.url.searchParams.get('excludedAttributes') ?? '').split(',');
-        const hits = [ANN, BOB].filter(honest(f)).map((u) => (excluded.includes('emails') ? (({ emails: _e, ...rest }) => rest)(u) : u));
+        const hits = [ANN, BOB]
+          .filter(honest(f))
+          .map((u) => (excluded.includes('emails') ? (({ emails: _e, ...rest }) => rest)(u) : u));
         return scimJson(listResponse(hits));
       },
     });
     const { client } = clientFor(s.f.fetch);
-    const found = await client.users.toArray({ filter: eq('emails.value', 'bob@example.com'), excludedAttributes: ['emails'] });
+    const found = await client.users.toArray({
+      filter: eq('emails.value', 'bob@example.com'),
+      excludedAttributes: ['emails'],
+    });
     assert.deepEqual(ids(found as ScimUser[]), ['u-bob']);
     assert.notEqual(client.learnedNow()!.filters['/Users']?.eq, 'wrong');
   });
@@ -522,14 +629,24 @@ describe('changeMembers on a server whose members are write-only', () => {
       assert.ok(m, req.url.pathname);
       if (req.method === 'GET') {
         const shows = opts.keeps ? (kept.get(m[1]!) ?? []) : opts.shows;
-        return scimJson({ schemas: [SCHEMA.GROUP], id: m[1], displayName: `Group ${m[1]}`, ...(shows ? { members: shows.map((value) => ({ value })) } : {}) });
+        return scimJson({
+          schemas: [SCHEMA.GROUP],
+          id: m[1],
+          displayName: `Group ${m[1]}`,
+          ...(shows ? { members: shows.map((value) => ({ value })) } : {}),
+        });
       }
       assert.equal(req.method, 'PATCH');
       const ops = (JSON.parse(req.body!) as { Operations: PatchOperation[] }).Operations;
-      if (opts.filterForm === 501 && ops.some((o) => o.op === 'remove' && typeof o.path === 'string' && o.path.includes('['))) return scimError(501, 'filtered paths are not implemented');
+      if (
+        opts.filterForm === 501 &&
+        ops.some((o) => o.op === 'remove' && typeof o.path === 'string' && o.path.includes('['))
+      )
+        return scimError(501, 'filtered paths are not implemented');
       patches.push({ group: m[1]!, ops });
       for (const op of ops) {
-        if (op.op === 'add') kept.set(m[1]!, [...(kept.get(m[1]!) ?? []), ...(op.value as Array<{ value: string }>).map((v) => v.value)]);
+        if (op.op === 'add')
+          kept.set(m[1]!, [...(kept.get(m[1]!) ?? []), ...(op.value as Array<{ value: string }>).map((v) => v.value)]);
       }
       return new Response(null, { status: 204 });
     });
@@ -553,11 +670,17 @@ describe('changeMembers on a server whose members are write-only', () => {
     assert.equal(client.learnedNow()!.membersReadable, false);
     assert.equal(said.filter((m) => /write-only/.test(m)).length, 1, said.join('\n'));
     // The read before the change, the PATCH, and the read after it (each read asks again for members).
-    assert.deepEqual(s.f.calls.map((r) => r.method), ['GET', 'GET', 'PATCH', 'GET', 'GET']);
+    assert.deepEqual(
+      s.f.calls.map((r) => r.method),
+      ['GET', 'GET', 'PATCH', 'GET', 'GET'],
+    );
     // Learned: the next add reads only before, not after.
     const before = s.f.calls.length;
     await changeMembers(client.groups, c, 'g2', { add: ['u2'] });
-    assert.deepEqual(s.f.calls.slice(before).map((r) => r.method), ['GET', 'GET', 'PATCH']);
+    assert.deepEqual(
+      s.f.calls.slice(before).map((r) => r.method),
+      ['GET', 'GET', 'PATCH'],
+    );
     assert.equal(said.filter((m) => /write-only/.test(m)).length, 1);
   });
 
@@ -565,7 +688,10 @@ describe('changeMembers on a server whose members are write-only', () => {
     const s = writeOnly();
     const c = patchCaps();
     const { client, said } = clientFor(s.f.fetch, { capabilities: c });
-    await Promise.all([changeMembers(client.groups, c, 'g1', { add: ['u1'] }), changeMembers(client.groups, c, 'g2', { add: ['u2'] })]);
+    await Promise.all([
+      changeMembers(client.groups, c, 'g1', { add: ['u1'] }),
+      changeMembers(client.groups, c, 'g2', { add: ['u2'] }),
+    ]);
     assert.equal(c.learned.membersReadable, false);
     assert.equal(said.filter((m) => /write-only/.test(m)).length, 1, said.join('\n'));
   });
@@ -592,7 +718,9 @@ describe('changeMembers on a server whose members are write-only', () => {
     const out = await changeMembers(client.groups, c, 'g1', { add: ['u1', 'u2'] });
     assert.deepEqual(out.added, ['u1', 'u2']);
     assert.deepEqual(out.unchanged, []);
-    assert.deepEqual(s.patches, [{ group: 'g1', ops: [{ op: 'add', path: 'members', value: [{ value: 'u1' }, { value: 'u2' }] }] }]);
+    assert.deepEqual(s.patches, [
+      { group: 'g1', ops: [{ op: 'add', path: 'members', value: [{ value: 'u1' }, { value: 'u2' }] }] },
+    ]);
     assert.equal(gets(s.f.calls.slice(-1)), 0, 'no read-back after the add');
   });
 
@@ -618,31 +746,53 @@ describe('changeMembers on a server whose members are write-only', () => {
     assert.deepEqual(out.removed, ['u1']);
     assert.equal(out.removalForm, 'value');
     assert.equal(c.memberRemoval, 'value');
-    assert.deepEqual(s.patches.map((p) => p.ops), [
-      [{ op: 'add', path: 'members', value: [{ value: 'u3' }] }],
-      [{ op: 'remove', path: 'members', value: [{ value: 'u1' }] }],
-    ]);
+    assert.deepEqual(
+      s.patches.map((p) => p.ops),
+      [
+        [{ op: 'add', path: 'members', value: [{ value: 'u3' }] }],
+        [{ op: 'remove', path: 'members', value: [{ value: 'u1' }] }],
+      ],
+    );
     // Requests: the read before, the add, the refused filter form, the value form; nothing after.
-    assert.deepEqual(s.f.calls.map((r) => r.method), ['GET', 'GET', 'PATCH', 'PATCH', 'PATCH']);
+    assert.deepEqual(
+      s.f.calls.map((r) => r.method),
+      ['GET', 'GET', 'PATCH', 'PATCH', 'PATCH'],
+    );
     assert.equal(c.patch, true, 'a 501 on one form does not turn PATCH off');
   });
 
   test('with membersReadable=false and no PATCH: refused rather than a PUT that would lose members', async () => {
-    const f = fakeFetch((req) => (req.method === 'GET' ? scimJson({ schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'G' }) : scimError(501, 'no PATCH')));
+    const f = fakeFetch((req) =>
+      req.method === 'GET'
+        ? scimJson({ schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'G' })
+        : scimError(501, 'no PATCH'),
+    );
     const c = patchCaps(false);
     const { client } = clientFor(f.fetch, { capabilities: c });
-    await assert.rejects(changeMembers(client.groups, c, 'g1', { add: ['u1'] }), /neither returns group members nor takes PATCH/);
+    await assert.rejects(
+      changeMembers(client.groups, c, 'g1', { add: ['u1'] }),
+      /neither returns group members nor takes PATCH/,
+    );
     assert.ok(!f.calls.some((r) => r.method === 'PUT'));
   });
 });
 
 describe('what was learned is kept', () => {
-  const learnedSample = (): Learned => ({ filters: { '/Users': { co: 'rejected' } }, unkept: { title: 'dropped' }, membersReadable: false });
+  const learnedSample = (): Learned => ({
+    filters: { '/Users': { co: 'rejected' } },
+    unkept: { title: 'dropped' },
+    membersReadable: false,
+  });
   const discoveryFetch = () => fakeFetch(() => scimError(404, 'no discovery here'));
 
   test('discover() keeps what was learned; discover({ forget: true }) starts again', async () => {
     const f = discoveryFetch();
-    const client = new ScimClient({ baseUrl: BASE, fetch: f.fetch, capabilities: caps((c) => Object.assign(c.learned, learnedSample())), retries: 0 });
+    const client = new ScimClient({
+      baseUrl: BASE,
+      fetch: f.fetch,
+      capabilities: caps((c) => Object.assign(c.learned, learnedSample())),
+      retries: 0,
+    });
     const again = await client.discover();
     assert.deepEqual(again.learned, learnedSample());
     assert.equal(client.learnedNow(), again.learned);
@@ -666,7 +816,12 @@ describe('what was learned is kept', () => {
       assert.equal(cache.load(), undefined);
       assert.deepEqual(cache.loadLearned!(), learnedSample());
       // A client on that cache rediscovers, and keeps what was learned.
-      const client = new ScimClient({ baseUrl: BASE, fetch: discoveryFetch().fetch, capabilityCache: cache, retries: 0 });
+      const client = new ScimClient({
+        baseUrl: BASE,
+        fetch: discoveryFetch().fetch,
+        capabilityCache: cache,
+        retries: 0,
+      });
       const k = await client.capabilities();
       assert.deepEqual(k.learned, learnedSample());
       assert.deepEqual(cache.load()!.learned, learnedSample(), 'saved again with the new discovery');

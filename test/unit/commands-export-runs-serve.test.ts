@@ -19,9 +19,17 @@ beforeEach(async () => {
 afterEach(() => h.cleanup());
 
 async function seed() {
-  const ann = (await h.scim('POST', '/Users', { schemas: [USER], userName: 'ann@example.com', displayName: '=SUM(A1)' })).body.id as string;
+  const ann = (
+    await h.scim('POST', '/Users', { schemas: [USER], userName: 'ann@example.com', displayName: '=SUM(A1)' })
+  ).body.id as string;
   const bob = (await h.scim('POST', '/Users', { schemas: [USER], userName: 'bob@example.com' })).body.id as string;
-  const eng = (await h.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Engineering', members: [{ value: ann }, { value: bob }] })).body.id as string;
+  const eng = (
+    await h.scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Engineering',
+      members: [{ value: ann }, { value: bob }],
+    })
+  ).body.id as string;
   return { ann, bob, eng };
 }
 
@@ -41,7 +49,10 @@ describe('export', () => {
     assert.equal(r.code, ExitCode.OK, r.stderr);
     const list = JSON.parse(r.stdout);
     assert.equal(list.totalResults, 2);
-    assert.deepEqual((list.Resources as any[]).map((u) => u.id), [ann, bob]);
+    assert.deepEqual(
+      (list.Resources as any[]).map((u) => u.id),
+      [ann, bob],
+    );
     assert.match(r.stderr, /exported 2 users$/m);
   });
 
@@ -55,7 +66,11 @@ describe('export', () => {
     const csv = readFileSync(file, 'utf8');
     assert.match(csv, /Engineering/);
     assert.ok(csv.includes(ann) && csv.includes(bob), 'members are in the export');
-    assert.deepEqual(readdirSync(h.dir).filter((n) => n.includes('.partial-')), [], 'no partial file left');
+    assert.deepEqual(
+      readdirSync(h.dir).filter((n) => n.includes('.partial-')),
+      [],
+      'no partial file left',
+    );
 
     const escaped = await h.run(['export', 'users', '--format', 'csv']);
     assert.match(escaped.stdout, /'=SUM\(A1\)/);
@@ -73,7 +88,10 @@ describe('export', () => {
     assert.equal(format.code, ExitCode.USAGE);
     assert.equal(h.requests.length, 0);
     const filtered = await h.run(['export', 'users', '--filter', 'userName eq "bob@example.com"']);
-    assert.deepEqual((JSON.parse(filtered.stdout).Resources as any[]).map((u) => u.userName), ['bob@example.com']);
+    assert.deepEqual(
+      (JSON.parse(filtered.stdout).Resources as any[]).map((u) => u.userName),
+      ['bob@example.com'],
+    );
   });
 
   test('a failed export leaves no file behind', async () => {
@@ -82,7 +100,10 @@ describe('export', () => {
     const r = await h.run(['export', 'users', '-o', file], { env: { SCIMCTL_TOKEN: 'not-the-token-0000000000' } });
     assert.equal(r.code, ExitCode.AUTH);
     assert.equal(existsSync(file), false);
-    assert.deepEqual(readdirSync(h.dir).filter((n) => n.startsWith('users.json')), []);
+    assert.deepEqual(
+      readdirSync(h.dir).filter((n) => n.startsWith('users.json')),
+      [],
+    );
   });
 });
 
@@ -100,7 +121,13 @@ describe('runs', () => {
   test('list, show and log of a sync plan run', async () => {
     await seed();
     const source = join(h.dir, 'source.json');
-    writeFileSync(source, JSON.stringify([{ schemas: [USER], userName: 'ann@example.com' }, { schemas: [USER], userName: 'cy@example.com' }]));
+    writeFileSync(
+      source,
+      JSON.stringify([
+        { schemas: [USER], userName: 'ann@example.com' },
+        { schemas: [USER], userName: 'cy@example.com' },
+      ]),
+    );
     const plan = await h.run(['sync', 'plan', '--source', source]);
     assert.equal(plan.code, ExitCode.OK, plan.stderr);
 
@@ -110,7 +137,10 @@ describe('runs', () => {
     const [id, command, status, profile] = row!.split('\t');
     assert.deepEqual([command, status, profile], ['sync plan', 'planned', 'environment']);
     const listed = JSON.parse((await h.run(['runs', 'list', '--json', '--limit', '1'])).stdout) as any[];
-    assert.deepEqual(listed.map((r) => r.id), [id]);
+    assert.deepEqual(
+      listed.map((r) => r.id),
+      [id],
+    );
 
     const show = await h.run(['runs', 'show', 'latest']);
     assert.equal(show.code, ExitCode.OK, show.stderr);
@@ -134,8 +164,16 @@ describe('serve', () => {
       [['serve'], {}, /--token-env VAR/],
       [['serve', '--token-env', 'SERVE_TOKEN'], {}, /SERVE_TOKEN is not set/],
       [['serve', '--token-env', 'SERVE_TOKEN', '--host', '0.0.0.0'], { SERVE_TOKEN: 't' }, /plain HTTP to the network/],
-      [['serve', '--token-env', 'SERVE_TOKEN', '--port', '70000'], { SERVE_TOKEN: 't' }, /--port takes a whole number from 0 to 65535/],
-      [['serve', '--token-env', 'SERVE_TOKEN', '--source', 'x.csv', '--seed-users', '5'], { SERVE_TOKEN: 't' }, /cannot be combined with --seed-users/],
+      [
+        ['serve', '--token-env', 'SERVE_TOKEN', '--port', '70000'],
+        { SERVE_TOKEN: 't' },
+        /--port takes a whole number from 0 to 65535/,
+      ],
+      [
+        ['serve', '--token-env', 'SERVE_TOKEN', '--source', 'x.csv', '--seed-users', '5'],
+        { SERVE_TOKEN: 't' },
+        /cannot be combined with --seed-users/,
+      ],
       [['serve', '--preset', 'ldap'], {}, /Invalid values/],
     ];
     for (const [args, env, message] of cases) {
@@ -148,7 +186,10 @@ describe('serve', () => {
 
   test('serves a seeded store on a free port until SIGTERM', async () => {
     const token = 'serve-test-token-0123456789';
-    const server = h.start(['serve', '--token-env', 'SERVE_TOKEN', '--port', '0', '--seed-users', '5', '--seed-groups', '2', '--no-fsync'], { env: { SERVE_TOKEN: token } });
+    const server = h.start(
+      ['serve', '--token-env', 'SERVE_TOKEN', '--port', '0', '--seed-users', '5', '--seed-groups', '2', '--no-fsync'],
+      { env: { SERVE_TOKEN: token } },
+    );
     await until('the base URL on stdout', () => server.stdout().endsWith('\n'));
     const url = server.stdout().trim();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/scim\/v2$/);

@@ -44,14 +44,20 @@ describe('groups list, get and members', () => {
     const r = await h.run(['groups', 'list']);
     assert.equal(r.code, ExitCode.OK, r.stderr);
     assert.deepEqual(
-      r.stdout.trimEnd().split('\n').map((l) => l.split('\t')),
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t')),
       [
         [eng, 'Engineering', '1'],
         [ops, 'Operations', '0'],
       ],
     );
     const json = await h.run(['groups', 'list', '--filter', 'displayName eq "Operations"', '--json']);
-    assert.deepEqual((JSON.parse(json.stdout) as any[]).map((g) => g.id), [ops]);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as any[]).map((g) => g.id),
+      [ops],
+    );
     const none = await h.run(['groups', 'list', '--filter', 'displayName eq "Nobody"']);
     assert.equal(none.stdout, '');
     assert.match(none.stderr, /no groups match the filter/);
@@ -73,7 +79,10 @@ describe('groups list, get and members', () => {
     assert.equal(r.stdout.split('\t')[0], ann);
     assert.equal(r.stdout.trimEnd().split('\n').length, 1);
     const json = await h.run(['groups', 'members', 'Engineering', '--json']);
-    assert.deepEqual((JSON.parse(json.stdout) as any[]).map((m) => m.value), [ann]);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as any[]).map((m) => m.value),
+      [ann],
+    );
     const empty = await h.run(['groups', 'members', 'Operations']);
     assert.equal(empty.stdout, '');
     assert.match(empty.stderr, /group "Operations" has no members/);
@@ -83,7 +92,18 @@ describe('groups list, get and members', () => {
 describe('groups create and rename', () => {
   test('create with members; a second group of the same name is refused', async () => {
     const { ann, bob } = await seed();
-    const r = await h.run(['groups', 'create', 'Sales', '--member', 'ann@example.com', '--member', bob, '--external-id', 'S-1', '--json']);
+    const r = await h.run([
+      'groups',
+      'create',
+      'Sales',
+      '--member',
+      'ann@example.com',
+      '--member',
+      bob,
+      '--external-id',
+      'S-1',
+      '--json',
+    ]);
     assert.equal(r.code, ExitCode.OK, r.stderr);
     const id = JSON.parse(r.stdout).id as string;
     assert.deepEqual(await membersOf(id), [ann, bob].sort());

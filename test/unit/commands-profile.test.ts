@@ -12,7 +12,8 @@ import { cliHarness, type CliHarness } from '../support/cli.ts';
 let h: CliHarness;
 /** No SCIMCTL_URL: the profiles choose the connection. */
 const NO_ENV_TARGET = { SCIMCTL_URL: undefined, SCIMCTL_TOKEN: undefined };
-const run = (args: string[], options: Parameters<CliHarness['run']>[1] = {}) => h.run(args, { ...options, env: { ...NO_ENV_TARGET, ...options.env } });
+const run = (args: string[], options: Parameters<CliHarness['run']>[1] = {}) =>
+  h.run(args, { ...options, env: { ...NO_ENV_TARGET, ...options.env } });
 
 beforeEach(async () => {
   h = await cliHarness();
@@ -29,21 +30,57 @@ function configText(): string {
 
 describe('profile add, list, show, use and remove', () => {
   test('add stores the profile; the first one becomes current', async () => {
-    const r = await run(['profile', 'add', 'prod', '--url', 'https://scim.example.com/scim/v2', '--token-env', 'PROD_TOKEN', '--header', 'X-Tenant: acme', '--timeout', '12']);
+    const r = await run([
+      'profile',
+      'add',
+      'prod',
+      '--url',
+      'https://scim.example.com/scim/v2',
+      '--token-env',
+      'PROD_TOKEN',
+      '--header',
+      'X-Tenant: acme',
+      '--timeout',
+      '12',
+    ]);
     assert.equal(r.code, ExitCode.OK, r.stderr);
     assert.match(r.stderr, /added profile "prod" \(https:\/\/scim\.example\.com\/scim\/v2\), now the current profile/);
     const shown = JSON.parse((await run(['profile', 'show', '--json'])).stdout);
     assert.deepEqual(
-      { name: shown.name, current: shown.current, url: shown.url, auth: shown.auth, headers: shown.headers, timeoutMs: shown.timeoutMs },
-      { name: 'prod', current: true, url: 'https://scim.example.com/scim/v2', auth: { type: 'bearer', tokenEnv: 'PROD_TOKEN' }, headers: { 'X-Tenant': '***' }, timeoutMs: 12000 },
+      {
+        name: shown.name,
+        current: shown.current,
+        url: shown.url,
+        auth: shown.auth,
+        headers: shown.headers,
+        timeoutMs: shown.timeoutMs,
+      },
+      {
+        name: 'prod',
+        current: true,
+        url: 'https://scim.example.com/scim/v2',
+        auth: { type: 'bearer', tokenEnv: 'PROD_TOKEN' },
+        headers: { 'X-Tenant': '***' },
+        timeoutMs: 12000,
+      },
     );
-    const again = await run(['profile', 'add', 'prod', '--url', 'https://scim.example.com/scim/v2', '--token-env', 'OTHER']);
+    const again = await run([
+      'profile',
+      'add',
+      'prod',
+      '--url',
+      'https://scim.example.com/scim/v2',
+      '--token-env',
+      'OTHER',
+    ]);
     assert.match(again.stderr, /updated profile "prod"/);
   });
 
   test('a token from stdin is stored but never shown', async () => {
     const token = 'secret-token-abcdef-9876';
-    const r = await run(['profile', 'add', 'dev', '--url', 'http://localhost:8080/scim/v2', '--token-stdin'], { stdin: `${token}\n` });
+    const r = await run(['profile', 'add', 'dev', '--url', 'http://localhost:8080/scim/v2', '--token-stdin'], {
+      stdin: `${token}\n`,
+    });
     assert.equal(r.code, ExitCode.OK, r.stderr);
     assert.ok(configText().includes(token), 'the token is stored');
     const shown = await run(['profile', 'show', 'dev']);
@@ -52,18 +89,33 @@ describe('profile add, list, show, use and remove', () => {
     assert.match(shown.stdout, /^current:\tyes$/m);
     const listed = await run(['profile', 'list', '--json']);
     assert.doesNotMatch(shown.stdout + listed.stdout + r.stderr, new RegExp(token));
-    const empty = await run(['profile', 'add', 'dev2', '--url', 'http://localhost:8080/scim/v2', '--token-stdin'], { stdin: '\n' });
+    const empty = await run(['profile', 'add', 'dev2', '--url', 'http://localhost:8080/scim/v2', '--token-stdin'], {
+      stdin: '\n',
+    });
     assert.equal(empty.code, ExitCode.USAGE);
     assert.match(empty.stderr, /no token on standard input/);
   });
 
   test('list, use and remove', async () => {
     assert.match((await run(['profile', 'list'])).stderr, /no profiles; add one with/);
-    await run(['profile', 'add', 'a', '--url', 'https://a.example.com/scim/v2', '--basic-user', 'svc', '--password-env', 'A_PASS']);
+    await run([
+      'profile',
+      'add',
+      'a',
+      '--url',
+      'https://a.example.com/scim/v2',
+      '--basic-user',
+      'svc',
+      '--password-env',
+      'A_PASS',
+    ]);
     await run(['profile', 'add', 'b', '--url', 'https://b.example.com/scim/v2']);
     const listed = await run(['profile', 'list']);
     assert.deepEqual(
-      listed.stdout.trimEnd().split('\n').map((l) => l.split('\t')),
+      listed.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t')),
       [
         ['*', 'a', 'https://a.example.com/scim/v2', 'basic, user svc, password from $A_PASS'],
         ['', 'b', 'https://b.example.com/scim/v2', 'none'],
@@ -71,12 +123,20 @@ describe('profile add, list, show, use and remove', () => {
     );
     const used = await run(['profile', 'use', 'b']);
     assert.equal(used.code, ExitCode.OK);
-    assert.deepEqual((JSON.parse((await run(['profile', 'list', '--json'])).stdout) as any[]).filter((p) => p.current).map((p) => p.name), ['b']);
+    assert.deepEqual(
+      (JSON.parse((await run(['profile', 'list', '--json'])).stdout) as any[])
+        .filter((p) => p.current)
+        .map((p) => p.name),
+      ['b'],
+    );
     assert.equal((await run(['profile', 'use', 'c'])).code, ExitCode.USAGE);
     const removed = await run(['profile', 'remove', 'a']);
     assert.equal(removed.code, ExitCode.OK);
     assert.match(removed.stderr, /removed profile "a"/);
-    assert.deepEqual((JSON.parse((await run(['profile', 'list', '--json'])).stdout) as any[]).map((p) => p.name), ['b']);
+    assert.deepEqual(
+      (JSON.parse((await run(['profile', 'list', '--json'])).stdout) as any[]).map((p) => p.name),
+      ['b'],
+    );
     const again = await run(['profile', 'remove', 'a']);
     assert.equal(again.code, ExitCode.USAGE);
     assert.match(again.stderr, /no profile named "a"/);
@@ -86,10 +146,22 @@ describe('profile add, list, show, use and remove', () => {
     const cases: Array<[string[], RegExp]> = [
       [['profile', 'add', 'bad name', '--url', 'https://x.example.com'], /may use letters, digits/],
       [['profile', 'add', 'x', '--url', 'http://x.example.com/scim/v2'], /http/],
-      [['profile', 'add', 'x', '--url', 'https://x.example.com', '--token-env', 'A', '--basic-user', 'u'], /choose one of --token-env, --token-stdin or --basic-user/],
-      [['profile', 'add', 'x', '--url', 'https://x.example.com', '--token-env', 'abc-123-token'], /takes the NAME of an environment variable/],
-      [['profile', 'add', 'x', '--url', 'https://x.example.com', '--basic-user', 'u'], /--basic-user needs --password-env VAR/],
-      [['profile', 'add', 'x', '--url', 'https://x.example.com', '--header', 'no colon'], /must look like "Name: value"/],
+      [
+        ['profile', 'add', 'x', '--url', 'https://x.example.com', '--token-env', 'A', '--basic-user', 'u'],
+        /choose one of --token-env, --token-stdin or --basic-user/,
+      ],
+      [
+        ['profile', 'add', 'x', '--url', 'https://x.example.com', '--token-env', 'abc-123-token'],
+        /takes the NAME of an environment variable/,
+      ],
+      [
+        ['profile', 'add', 'x', '--url', 'https://x.example.com', '--basic-user', 'u'],
+        /--basic-user needs --password-env VAR/,
+      ],
+      [
+        ['profile', 'add', 'x', '--url', 'https://x.example.com', '--header', 'no colon'],
+        /must look like "Name: value"/,
+      ],
       [['profile', 'add', 'x', '--url', 'https://x.example.com', '--sync-preset', 'omni'], /go with --sync-source/],
       [['profile', 'add', 'x'], /Missing required argument: url/],
     ];
@@ -125,7 +197,13 @@ describe('profile test', () => {
     const pipe = await run(['profile', 'test', 'local'], { env: { LOCAL_TOKEN: h.token } });
     assert.equal(pipe.code, ExitCode.OK, pipe.stderr);
     assert.match(pipe.stderr, new RegExp(`${h.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(profile local\\)`));
-    assert.ok(pipe.stdout.trimEnd().split('\n').every((l) => l.split('\t').length === 4), 'four tab-separated columns per finding');
+    assert.ok(
+      pipe.stdout
+        .trimEnd()
+        .split('\n')
+        .every((l) => l.split('\t').length === 4),
+      'four tab-separated columns per finding',
+    );
   });
 
   test('--write-probe creates and deletes throwaway resources, leaving nothing', async () => {
@@ -133,8 +211,14 @@ describe('profile test', () => {
     const r = await run(['profile', 'test', '--write-probe', '--json'], { env: { LOCAL_TOKEN: h.token } });
     assert.equal(r.code, ExitCode.OK, r.stderr);
     assert.equal(JSON.parse(r.stdout).writeProbe, true);
-    assert.ok(h.requests.some((q) => q.method === 'POST' && q.path === '/Users'), 'a user was created');
-    assert.ok(h.requests.some((q) => q.method === 'DELETE'), 'and deleted');
+    assert.ok(
+      h.requests.some((q) => q.method === 'POST' && q.path === '/Users'),
+      'a user was created',
+    );
+    assert.ok(
+      h.requests.some((q) => q.method === 'DELETE'),
+      'and deleted',
+    );
     assert.equal(h.service.store.users.size, 0);
     assert.equal(h.service.store.groups.size, 0);
   });

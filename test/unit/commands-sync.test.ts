@@ -12,7 +12,8 @@ import { cliHarness, type CliHarness } from '../support/cli.ts';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const NAMES = ['ann', 'bob', 'cat', 'dan', 'eve', 'fay'];
-const PLAN_SUMMARY = 'Plan: 6 to create, 0 to update, 0 to deactivate, 0 to delete, 6 membership changes, 2 groups to create.';
+const PLAN_SUMMARY =
+  'Plan: 6 to create, 0 to update, 0 to deactivate, 0 to delete, 6 membership changes, 2 groups to create.';
 
 let h: CliHarness;
 let source: string;
@@ -124,7 +125,10 @@ describe('sync run', () => {
     assert.equal(r.stdout.trimEnd().split('\n').at(-1), PLAN_SUMMARY);
     assert.match(r.stderr, /^scimctl: applied 14 of 14 change\(s\) \(run \S+\)$/m);
     const users = await usersOnServer();
-    assert.deepEqual(users.map((u) => [u.userName, u.externalId, u.displayName]).sort(), NAMES.map((n, i) => [`${n}@example.com`, `E${i}`, n.toUpperCase()]));
+    assert.deepEqual(
+      users.map((u) => [u.userName, u.externalId, u.displayName]).sort(),
+      NAMES.map((n, i) => [`${n}@example.com`, `E${i}`, n.toUpperCase()]),
+    );
     assert.deepEqual(await membersOf('Engineering'), ['ann@example.com', 'cat@example.com', 'eve@example.com']);
     assert.deepEqual(await membersOf('Sales'), ['bob@example.com', 'dan@example.com', 'fay@example.com']);
   });
@@ -136,16 +140,25 @@ describe('sync run', () => {
     const r = await h.run(['sync', 'run', '--source', source, '--yes', '--accept-source-change', '--max-deletes', '1']);
     assert.equal(r.code, ExitCode.REFUSED, r.stderr);
     assert.match(r.stdout, /^- deactivate user eve@example\.com /m);
-    assert.match(r.stderr, /the plan would deactivate or delete 2 of 6 managed users, over the limit of 1 \(--max-deletes 1\)/);
+    assert.match(
+      r.stderr,
+      /the plan would deactivate or delete 2 of 6 managed users, over the limit of 1 \(--max-deletes 1\)/,
+    );
     assert.match(r.stderr, /^scimctl: nothing was applied; to go ahead as planned, pass --max-deletes 2$/m);
     assert.deepEqual(writes(before), []);
-    assert.ok((await usersOnServer()).every((u) => u.active !== false), 'no one was deactivated');
+    assert.ok(
+      (await usersOnServer()).every((u) => u.active !== false),
+      'no one was deactivated',
+    );
   });
 
   test('without a terminal and without --yes: exit 2, naming --yes; nothing is written', async () => {
     const r = await h.run(['sync', 'run', '--source', source]);
     assert.equal(r.code, ExitCode.USAGE);
-    assert.match(r.stderr, /refusing to apply 14 change\(s\) unattended: there is no terminal to ask for confirmation on; pass --yes to go ahead/);
+    assert.match(
+      r.stderr,
+      /refusing to apply 14 change\(s\) unattended: there is no terminal to ask for confirmation on; pass --yes to go ahead/,
+    );
     assert.deepEqual(writes(), []);
     assert.deepEqual(await usersOnServer(), []);
   });

@@ -29,8 +29,16 @@ async function userOnServer(id: string): Promise<any> {
 }
 
 async function seed(): Promise<{ ann: string; bob: string }> {
-  const ann = await addUser('ann@example.com', { displayName: 'Ann Archer', emails: [{ value: 'ann@example.com', type: 'work', primary: true }], active: true });
-  const bob = await addUser('bob@example.com', { displayName: 'Bob Baker', name: { givenName: 'Bob', familyName: 'Baker' }, active: true });
+  const ann = await addUser('ann@example.com', {
+    displayName: 'Ann Archer',
+    emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
+    active: true,
+  });
+  const bob = await addUser('bob@example.com', {
+    displayName: 'Bob Baker',
+    name: { givenName: 'Bob', familyName: 'Baker' },
+    active: true,
+  });
   return { ann, bob };
 }
 
@@ -39,7 +47,10 @@ describe('users list', () => {
     const { ann, bob } = await seed();
     const plain = await h.run(['users', 'list']);
     assert.equal(plain.code, ExitCode.OK, plain.stderr);
-    const rows = plain.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    const rows = plain.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.deepEqual(
       rows.map((r) => [r[0], r[1], r[2], r[3]]),
       [
@@ -49,19 +60,28 @@ describe('users list', () => {
     );
     const json = await h.run(['users', 'list', '--json']);
     assert.equal(json.code, ExitCode.OK);
-    assert.deepEqual((JSON.parse(json.stdout) as any[]).map((u) => u.userName), ['ann@example.com', 'bob@example.com']);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as any[]).map((u) => u.userName),
+      ['ann@example.com', 'bob@example.com'],
+    );
   });
 
   test('--filter, --limit and --attributes reach the server', async () => {
     await seed();
     const filtered = await h.run(['users', 'list', '--filter', 'userName eq "bob@example.com"', '--json']);
-    assert.deepEqual((JSON.parse(filtered.stdout) as any[]).map((u) => u.userName), ['bob@example.com']);
+    assert.deepEqual(
+      (JSON.parse(filtered.stdout) as any[]).map((u) => u.userName),
+      ['bob@example.com'],
+    );
     const limited = await h.run(['users', 'list', '--limit', '1', '--json']);
     assert.equal((JSON.parse(limited.stdout) as any[]).length, 1);
     const some = await h.run(['users', 'list', '--attributes', 'userName, displayName']);
     assert.equal(some.code, ExitCode.OK);
     assert.deepEqual(
-      some.stdout.trimEnd().split('\n').map((l) => l.split('\t').slice(1)),
+      some.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t').slice(1)),
       [
         ['ann@example.com', 'Ann Archer'],
         ['bob@example.com', 'Bob Baker'],
@@ -114,7 +134,10 @@ describe('users search', () => {
     const { ann, bob } = await seed();
     const byEmail = await h.run(['users', 'search', '--email', 'ann@example.com', '--json']);
     assert.equal(byEmail.code, ExitCode.OK, byEmail.stderr);
-    assert.deepEqual((JSON.parse(byEmail.stdout) as any[]).map((u) => u.id), [ann]);
+    assert.deepEqual(
+      (JSON.parse(byEmail.stdout) as any[]).map((u) => u.id),
+      [ann],
+    );
     const byName = await h.run(['users', 'search', '--name', 'bak']);
     assert.equal(byName.code, ExitCode.OK, byName.stderr);
     assert.equal(byName.stdout.trimEnd().split('\n').length, 1);
@@ -133,7 +156,21 @@ describe('users search', () => {
 
 describe('users create', () => {
   test('from flags: the server gets the user, the display name made of given and family names', async () => {
-    const r = await h.run(['users', 'create', '--user-name', 'cy@example.com', '--given-name', 'Cy', '--family-name', 'Cole', '--email', 'cy@example.com', '--set', 'title=CTO', '--json']);
+    const r = await h.run([
+      'users',
+      'create',
+      '--user-name',
+      'cy@example.com',
+      '--given-name',
+      'Cy',
+      '--family-name',
+      'Cole',
+      '--email',
+      'cy@example.com',
+      '--set',
+      'title=CTO',
+      '--json',
+    ]);
     assert.equal(r.code, ExitCode.OK, r.stderr);
     const created = JSON.parse(r.stdout);
     const stored = await userOnServer(created.id);
@@ -169,7 +206,10 @@ describe('users bulk-create', () => {
       JSON.stringify({
         schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
         totalResults: 3,
-        Resources: ['ann@example.com', 'eve@example.com', 'fay@example.com'].map((userName) => ({ schemas: [USER], userName })),
+        Resources: ['ann@example.com', 'eve@example.com', 'fay@example.com'].map((userName) => ({
+          schemas: [USER],
+          userName,
+        })),
       }),
     );
     const r = await h.run(['users', 'bulk-create', file, '--json']);
@@ -273,13 +313,10 @@ describe('users activate and deactivate', () => {
     await seed();
     const missing = await h.run(['users', 'activate', 'nobody@example.com', 'ann@example.com', '--json']);
     assert.equal(missing.code, ExitCode.NOT_FOUND);
-    assert.deepEqual(
-      (JSON.parse(missing.stdout).results as any[]).map((r) => [r.ref, r.status]).sort(),
-      [
-        ['ann@example.com', 'unchanged'],
-        ['nobody@example.com', 'not-found'],
-      ],
-    );
+    assert.deepEqual((JSON.parse(missing.stdout).results as any[]).map((r) => [r.ref, r.status]).sort(), [
+      ['ann@example.com', 'unchanged'],
+      ['nobody@example.com', 'not-found'],
+    ]);
     const none = await h.run(['users', 'activate']);
     assert.equal(none.code, ExitCode.USAGE);
     assert.match(none.stderr, /name the users to activate, or give --from FILE/);

@@ -5,13 +5,32 @@ import { ScimClient } from '../../src/api/client.ts';
 import type { Capabilities } from '../../src/api/discovery.ts';
 import type { Pacer } from '../../src/api/executor.ts';
 import { SCHEMA, type ScimUser } from '../../src/api/types.ts';
-import { createManyUsers, type CreateManyOptions, type CreateRecord, type CreateResult } from '../../src/sync/create-many.ts';
-import { BASE, caps, fakeFetch, listResponse, recordingSleep, scimError, scimJson, type FakeRequest } from './helpers.ts';
+import {
+  createManyUsers,
+  type CreateManyOptions,
+  type CreateRecord,
+  type CreateResult,
+} from '../../src/sync/create-many.ts';
+import {
+  BASE,
+  caps,
+  fakeFetch,
+  listResponse,
+  recordingSleep,
+  scimError,
+  scimJson,
+  type FakeRequest,
+} from './helpers.ts';
 
 const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
 
-const rec = (resource: Record<string, unknown>, line: number): CreateRecord => ({ resource: { schemas: [SCHEMA.USER], ...resource }, file: 'users.csv', line });
-const newUsers = (n: number, prefix = 'new') => Array.from({ length: n }, (_, i) => rec({ userName: `${prefix}${i}@example.com` }, i + 2));
+const rec = (resource: Record<string, unknown>, line: number): CreateRecord => ({
+  resource: { schemas: [SCHEMA.USER], ...resource },
+  file: 'users.csv',
+  line,
+});
+const newUsers = (n: number, prefix = 'new') =>
+  Array.from({ length: n }, (_, i) => rec({ userName: `${prefix}${i}@example.com` }, i + 2));
 
 interface ServerOptions {
   existing?: ScimUser[];
@@ -35,8 +54,26 @@ function usersServer(opts: ServerOptions = {}) {
 
   const createOne = (body: Record<string, unknown>): { status: number; body: unknown } => {
     const userName = String(body.userName);
-    if (opts.conflict?.includes(userName)) return { status: 409, body: { schemas: [SCHEMA.ERROR], status: '409', scimType: 'uniqueness', detail: `userName ${userName} is taken` } };
-    if (opts.invalid?.includes(userName)) return { status: 400, body: { schemas: [SCHEMA.ERROR], status: '400', scimType: 'invalidValue', detail: `${userName}: emails must be set` } };
+    if (opts.conflict?.includes(userName))
+      return {
+        status: 409,
+        body: {
+          schemas: [SCHEMA.ERROR],
+          status: '409',
+          scimType: 'uniqueness',
+          detail: `userName ${userName} is taken`,
+        },
+      };
+    if (opts.invalid?.includes(userName))
+      return {
+        status: 400,
+        body: {
+          schemas: [SCHEMA.ERROR],
+          status: '400',
+          scimType: 'invalidValue',
+          detail: `${userName}: emails must be set`,
+        },
+      };
     const user = { ...(body as ScimUser), id: `id-${nextId++}` };
     store.push(user);
     return { status: 201, body: user };
@@ -47,7 +84,9 @@ function usersServer(opts: ServerOptions = {}) {
     if (req.method === 'GET' && path === '/Users') {
       const start = Number(req.url.searchParams.get('startIndex') ?? '1');
       const count = Number(req.url.searchParams.get('count') ?? '100');
-      const page = store.slice(start - 1, start - 1 + count).map((u) => ({ id: u.id, userName: u.userName, externalId: u.externalId }));
+      const page = store
+        .slice(start - 1, start - 1 + count)
+        .map((u) => ({ id: u.id, userName: u.userName, externalId: u.externalId }));
       return scimJson(listResponse(page, { totalResults: store.length, startIndex: start, itemsPerPage: page.length }));
     }
     if (req.method === 'POST' && path === '/Users') {
@@ -117,13 +156,20 @@ function countingPacer(): Pacer & { waits: number } {
   return p;
 }
 
-const options = (extra: Partial<CreateManyOptions> = {}): CreateManyOptions => ({ concurrency: 4, bulk: 'auto', ...extra });
+const options = (extra: Partial<CreateManyOptions> = {}): CreateManyOptions => ({
+  concurrency: 4,
+  bulk: 'auto',
+  ...extra,
+});
 const statuses = (results: CreateResult[]) => results.map((r) => r.status);
-const postedUserNames = (calls: FakeRequest[]) => calls.map((c) => (JSON.parse(c.body!) as { userName: string }).userName);
+const postedUserNames = (calls: FakeRequest[]) =>
+  calls.map((c) => (JSON.parse(c.body!) as { userName: string }).userName);
 
-const bulkCaps = (maxOperations: number, maxPayloadSize = 0) => (c: Capabilities) => {
-  c.bulk = { supported: true, maxOperations, maxPayloadSize };
-};
+const bulkCaps =
+  (maxOperations: number, maxPayloadSize = 0) =>
+  (c: Capabilities) => {
+    c.bulk = { supported: true, maxOperations, maxPayloadSize };
+  };
 
 describe('createManyUsers: single requests', () => {
   test('existing users (userName case-insensitively, externalId exactly) are skipped without a POST, found by one listing', async () => {
@@ -142,16 +188,28 @@ describe('createManyUsers: single requests', () => {
     ];
     const results = await createManyUsers(client, capabilities, records, options());
     assert.deepEqual(statuses(results), ['skipped', 'skipped', 'created', 'skipped', 'created']);
-    assert.deepEqual(results.map((r) => r.id), ['ann-id', 'bob-id', results[2]!.id, 'old-7', results[4]!.id]);
-    assert.deepEqual(results.map((r) => r.detail), ['userName exists', 'externalId exists', undefined, 'userName exists', undefined]);
+    assert.deepEqual(
+      results.map((r) => r.id),
+      ['ann-id', 'bob-id', results[2]!.id, 'old-7', results[4]!.id],
+    );
+    assert.deepEqual(
+      results.map((r) => r.detail),
+      ['userName exists', 'externalId exists', undefined, 'userName exists', undefined],
+    );
     assert.ok(results[2]!.id?.startsWith('id-') && results[4]!.id?.startsWith('id-'));
-    assert.deepEqual(results.map((r) => r.record), records);
+    assert.deepEqual(
+      results.map((r) => r.record),
+      records,
+    );
     assert.deepEqual(postedUserNames(server.posts()).sort(), ['carol@example.com', 'dave@example.com']);
     // One listing, page by page: no lookup per record.
     const gets = server.gets();
     assert.ok(gets.every((g) => g.url.pathname === '/scim/v2/Users' && g.url.searchParams.get('filter') === null));
     assert.ok(gets.every((g) => g.url.searchParams.get('attributes') === 'userName,externalId'));
-    assert.deepEqual(gets.map((g) => g.url.searchParams.get('startIndex')), ['1', '101', '153']);
+    assert.deepEqual(
+      gets.map((g) => g.url.searchParams.get('startIndex')),
+      ['1', '101', '153'],
+    );
   });
 
   test('409 on POST: skipped; 400: failed with the server detail; the others are still created', async () => {
@@ -177,8 +235,17 @@ describe('createManyUsers: single requests', () => {
 
   test('server-owned attributes in a record are not sent', async () => {
     const { server, client, capabilities } = setup();
-    await createManyUsers(client, capabilities, [rec({ id: 'x', meta: { version: '1' }, groups: [{ value: 'g' }], userName: 'a@example.com', title: 'T' }, 2)], options());
-    assert.deepEqual(JSON.parse(server.posts()[0]!.body!), { schemas: [SCHEMA.USER], userName: 'a@example.com', title: 'T' });
+    await createManyUsers(
+      client,
+      capabilities,
+      [rec({ id: 'x', meta: { version: '1' }, groups: [{ value: 'g' }], userName: 'a@example.com', title: 'T' }, 2)],
+      options(),
+    );
+    assert.deepEqual(JSON.parse(server.posts()[0]!.body!), {
+      schemas: [SCHEMA.USER],
+      userName: 'a@example.com',
+      title: 'T',
+    });
   });
 
   for (const concurrency of [1, 3, 5]) {
@@ -192,7 +259,10 @@ describe('createManyUsers: single requests', () => {
   }
 
   test('the pacer is awaited once per request', async () => {
-    const { server, client, capabilities } = setup({ existing: [{ id: 'e', userName: 'new3@example.com' }], conflict: ['new4@example.com'] });
+    const { server, client, capabilities } = setup({
+      existing: [{ id: 'e', userName: 'new3@example.com' }],
+      conflict: ['new4@example.com'],
+    });
     const pacer = countingPacer();
     await createManyUsers(client, capabilities, newUsers(6), options({ pacer }));
     assert.equal(server.posts().length, 5);
@@ -200,7 +270,10 @@ describe('createManyUsers: single requests', () => {
   });
 
   test('nothing to create: only the listing', async () => {
-    const { server, client, capabilities } = setup({ existing: [{ id: 'e', userName: 'new0@example.com' }] }, bulkCaps(10));
+    const { server, client, capabilities } = setup(
+      { existing: [{ id: 'e', userName: 'new0@example.com' }] },
+      bulkCaps(10),
+    );
     const results = await createManyUsers(client, capabilities, newUsers(1), options());
     assert.deepEqual(statuses(results), ['skipped']);
     assert.ok(server.f.calls.every((c) => c.method === 'GET'));
@@ -209,12 +282,18 @@ describe('createManyUsers: single requests', () => {
 
 describe('createManyUsers: Bulk', () => {
   test('creates go through /Bulk in batches of maxOperations; per-op 201/409/400 become created/skipped/failed', async () => {
-    const { server, client, capabilities } = setup({ conflict: ['new3@example.com'], invalid: ['new5@example.com'] }, bulkCaps(3));
+    const { server, client, capabilities } = setup(
+      { conflict: ['new3@example.com'], invalid: ['new5@example.com'] },
+      bulkCaps(3),
+    );
     const pacer = countingPacer();
     const records = newUsers(7);
     const results = await createManyUsers(client, capabilities, records, options({ pacer }));
     assert.equal(server.posts().length, 0, 'no single POSTs');
-    assert.deepEqual(server.bulkBatches.map((b) => b.length), [3, 3, 1]);
+    assert.deepEqual(
+      server.bulkBatches.map((b) => b.length),
+      [3, 3, 1],
+    );
     assert.equal(pacer.waits, 3, 'one wait per Bulk request');
     assert.deepEqual(statuses(results), ['created', 'created', 'created', 'skipped', 'created', 'failed', 'created']);
     assert.match(results[3]!.detail!, /already exists \(HTTP 409 uniqueness: userName new3@example.com is taken\)/);
@@ -225,16 +304,25 @@ describe('createManyUsers: Bulk', () => {
       const stored = server.store.find((u) => u.userName === records[i]!.resource.userName);
       assert.equal(r.id, stored?.id, `record ${i}`);
     }
-    assert.deepEqual(results.map((r) => r.record), records);
+    assert.deepEqual(
+      results.map((r) => r.record),
+      records,
+    );
     const sent = server.bulkBatches.flat();
-    assert.deepEqual(sent.map((op) => (op.data as { userName: string }).userName), records.map((r) => r.resource.userName));
+    assert.deepEqual(
+      sent.map((op) => (op.data as { userName: string }).userName),
+      records.map((r) => r.resource.userName),
+    );
     assert.equal(new Set(sent.map((op) => op.bulkId)).size, 7, 'distinct bulkIds');
   });
 
   test('without a maxOperations, batches of 100', async () => {
     const { server, client, capabilities } = setup({ bulk: 'ok' }, bulkCaps(0));
     const results = await createManyUsers(client, capabilities, newUsers(230), options());
-    assert.deepEqual(server.bulkBatches.map((b) => b.length).sort((a, b) => b - a), [100, 100, 30]);
+    assert.deepEqual(
+      server.bulkBatches.map((b) => b.length).sort((a, b) => b - a),
+      [100, 100, 30],
+    );
     assert.ok(results.every((r) => r.status === 'created'));
     assert.equal(server.store.length, 230);
   });
@@ -254,7 +342,10 @@ describe('createManyUsers: Bulk', () => {
       const records = newUsers(7);
       const results = await createManyUsers(client, capabilities, records, options({ pacer }));
       assert.equal(capabilities.bulk.supported, false);
-      assert.ok(results.every((r) => r.status === 'created'), JSON.stringify(results.map((r) => r.detail)));
+      assert.ok(
+        results.every((r) => r.status === 'created'),
+        JSON.stringify(results.map((r) => r.detail)),
+      );
       assert.deepEqual(postedUserNames(server.posts()).sort(), records.map((r) => String(r.resource.userName)).sort());
       assert.ok(server.bulks().length >= 1 && server.bulks().length <= 2, 'at most the batches already in flight');
       assert.equal(pacer.waits, server.bulks().length + 7, 'one wait per request');
@@ -300,17 +391,26 @@ describe('createManyUsers: Bulk', () => {
   });
 
   test('existing users are left out of the Bulk request', async () => {
-    const { server, client, capabilities } = setup({ bulk: 'ok', existing: [{ id: 'e1', userName: 'NEW1@example.com' }] }, bulkCaps(10));
+    const { server, client, capabilities } = setup(
+      { bulk: 'ok', existing: [{ id: 'e1', userName: 'NEW1@example.com' }] },
+      bulkCaps(10),
+    );
     const results = await createManyUsers(client, capabilities, newUsers(4), options());
     assert.deepEqual(statuses(results), ['created', 'skipped', 'created', 'created']);
-    assert.deepEqual(server.bulkBatches.flat().map((op) => (op.data as { userName: string }).userName), ['new0@example.com', 'new2@example.com', 'new3@example.com']);
+    assert.deepEqual(
+      server.bulkBatches.flat().map((op) => (op.data as { userName: string }).userName),
+      ['new0@example.com', 'new2@example.com', 'new3@example.com'],
+    );
   });
 
   test('an operation the Bulk response leaves out is failed, not assumed created', async () => {
     const f = fakeFetch((req) => {
       if (req.method === 'GET') return scimJson(listResponse([]));
       const ops = (JSON.parse(req.body!) as { Operations: BulkOperation[] }).Operations;
-      return scimJson({ schemas: [BULK_RESPONSE], Operations: [{ bulkId: ops[1]!.bulkId, status: '201', response: { id: 'only' } }] });
+      return scimJson({
+        schemas: [BULK_RESPONSE],
+        Operations: [{ bulkId: ops[1]!.bulkId, status: '201', response: { id: 'only' } }],
+      });
     });
     const capabilities = caps(bulkCaps(10));
     const client = new ScimClient({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, capabilities });

@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import yargs from 'yargs';
-import { defineCommand, GLOBAL_OPTIONS, type CliCommand, type GlobalArgs, type GlobalOptions } from '../../src/commands/context.ts';
+import {
+  defineCommand,
+  GLOBAL_OPTIONS,
+  type CliCommand,
+  type GlobalArgs,
+  type GlobalOptions,
+} from '../../src/commands/context.ts';
 import type { Factory } from '../../src/commands/factory.ts';
 
 const probe = defineCommand({
@@ -33,7 +39,10 @@ const probe = defineCommand({
   },
 });
 
-async function parse<A extends GlobalOptions>(args: string[], command: CliCommand<A>): Promise<{ flags: GlobalArgs; out: string }> {
+async function parse<A extends GlobalOptions>(
+  args: string[],
+  command: CliCommand<A>,
+): Promise<{ flags: GlobalArgs; out: string }> {
   let flags: GlobalArgs | undefined;
   let out = '';
   const factory = { io: { stdout: { write: (s: string) => (out += s) } } } as unknown as Factory;
@@ -55,7 +64,10 @@ async function parse<A extends GlobalOptions>(args: string[], command: CliComman
 }
 
 test('run gets the parsed flags, camelCased; the factory gets the global flags only', async () => {
-  const { flags, out } = await parse(['probe', 'x', '--dry-run', '--format', 'csv', '--count', '3', '-p', 'prod', '--timeout', '5'], probe);
+  const { flags, out } = await parse(
+    ['probe', 'x', '--dry-run', '--format', 'csv', '--count', '3', '-p', 'prod', '--timeout', '5'],
+    probe,
+  );
   assert.deepEqual(JSON.parse(out), { thing: 'x', dryRun: true, format: 'csv', count: 3, profile: 'prod' });
   assert.deepEqual(flags, { profile: 'prod', allowInsecureHttp: undefined, timeout: 5, retries: undefined });
 });

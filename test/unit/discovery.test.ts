@@ -1,12 +1,32 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScimClient, type CapabilityCache } from '../../src/api/client.ts';
-import { defaultCapabilities, discover, pageSizeFor, parseResourceTypes, parseSchemas, parseServiceProviderConfig, type Capabilities } from '../../src/api/discovery.ts';
+import {
+  defaultCapabilities,
+  discover,
+  pageSizeFor,
+  parseResourceTypes,
+  parseSchemas,
+  parseServiceProviderConfig,
+  type Capabilities,
+} from '../../src/api/discovery.ts';
 import { NetworkError, ScimError } from '../../src/api/errors.ts';
 import { Transport } from '../../src/api/http.ts';
 import { BUILTIN_SCHEMAS } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
-import { BASE, caps, fakeFetch, htmlResponse, listResponse, networkError, recordingSleep, rejection, scimError, scimJson, type Handler } from './helpers.ts';
+import {
+  BASE,
+  caps,
+  fakeFetch,
+  htmlResponse,
+  listResponse,
+  networkError,
+  recordingSleep,
+  rejection,
+  scimError,
+  scimJson,
+  type Handler,
+} from './helpers.ts';
 
 const SPC = {
   schemas: [SCHEMA.SERVICE_PROVIDER_CONFIG],
@@ -20,7 +40,14 @@ const SPC = {
 };
 
 const RESOURCE_TYPES = listResponse([
-  { schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'], id: 'User', name: 'User', endpoint: '/Users', schema: SCHEMA.USER, schemaExtensions: [{ schema: SCHEMA.ENTERPRISE_USER, required: 'False' }] },
+  {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+    id: 'User',
+    name: 'User',
+    endpoint: '/Users',
+    schema: SCHEMA.USER,
+    schemaExtensions: [{ schema: SCHEMA.ENTERPRISE_USER, required: 'False' }],
+  },
   { id: 'Group', endpoint: 'Groups', schema: SCHEMA.GROUP },
   { name: 'Broken' },
 ]);
@@ -30,9 +57,26 @@ const SCHEMAS = [
     id: SCHEMA.USER,
     name: 'User',
     attributes: [
-      { name: 'userName', type: 'string', multiValued: false, required: true, caseExact: 'false', uniqueness: 'server', mutability: 'readWrite', returned: 'default' },
+      {
+        name: 'userName',
+        type: 'string',
+        multiValued: false,
+        required: true,
+        caseExact: 'false',
+        uniqueness: 'server',
+        mutability: 'readWrite',
+        returned: 'default',
+      },
       { name: 'active', type: 'Boolean', multiValued: 'false' },
-      { name: 'emails', type: 'complex', multiValued: true, subAttributes: [{ name: 'value', type: 'string' }, { name: 'type', type: 'string', canonicalValues: ['work', 'home', 7] }] },
+      {
+        name: 'emails',
+        type: 'complex',
+        multiValued: true,
+        subAttributes: [
+          { name: 'value', type: 'string' },
+          { name: 'type', type: 'string', canonicalValues: ['work', 'home', 7] },
+        ],
+      },
       { name: 'loginCount', type: 'integer' },
       { name: 'weird', type: 'blob' },
       { type: 'string' },
@@ -65,22 +109,37 @@ describe('discover', () => {
     assert.equal(c.filter.supported, true);
     assert.equal(c.pagination.cursor, false);
     assert.equal(c.schemasFromServer, false);
-    assert.deepEqual(c.schemas.map((s) => s.id), BUILTIN_SCHEMAS.map((s) => s.id));
-    assert.deepEqual(c.resourceTypes.map((r) => r.endpoint), ['/Users', '/Groups']);
+    assert.deepEqual(
+      c.schemas.map((s) => s.id),
+      BUILTIN_SCHEMAS.map((s) => s.id),
+    );
+    assert.deepEqual(
+      c.resourceTypes.map((r) => r.endpoint),
+      ['/Users', '/Groups'],
+    );
     assert.equal(c.warnings.length, 3);
     for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']) {
-      assert.ok(c.warnings.some((w) => w.startsWith(`${path}:`) && w.includes('404')), `warning for ${path}: ${c.warnings.join(' | ')}`);
+      assert.ok(
+        c.warnings.some((w) => w.startsWith(`${path}:`) && w.includes('404')),
+        `warning for ${path}: ${c.warnings.join(' | ')}`,
+      );
     }
-    assert.deepEqual(f.calls.map((r) => r.url.pathname).sort(), ['/scim/v2/ResourceTypes', '/scim/v2/Schemas', '/scim/v2/ServiceProviderConfig']);
+    assert.deepEqual(f.calls.map((r) => r.url.pathname).sort(), [
+      '/scim/v2/ResourceTypes',
+      '/scim/v2/Schemas',
+      '/scim/v2/ServiceProviderConfig',
+    ]);
     assert.ok(!Number.isNaN(Date.parse(c.discoveredAt)));
   });
 
   test('an HTML page or a 500 on one endpoint is a warning, not a failure', async () => {
-    const { t } = transport(discoveryServer({
-      '/ServiceProviderConfig': () => scimJson(SPC),
-      '/ResourceTypes': () => htmlResponse('<title>Not here</title>', 200),
-      '/Schemas': () => scimError(500, 'crash'),
-    }));
+    const { t } = transport(
+      discoveryServer({
+        '/ServiceProviderConfig': () => scimJson(SPC),
+        '/ResourceTypes': () => htmlResponse('<title>Not here</title>', 200),
+        '/Schemas': () => scimError(500, 'crash'),
+      }),
+    );
     const c = await discover(t);
     assert.equal(c.source, 'discovered');
     assert.equal(c.patch, true);
@@ -90,14 +149,22 @@ describe('discover', () => {
   });
 
   test('401 on discovery throws', async () => {
-    const { t } = transport(discoveryServer({ '/ServiceProviderConfig': () => scimError(401, 'auth required'), '/ResourceTypes': () => scimError(401), '/Schemas': () => scimError(401) }));
+    const { t } = transport(
+      discoveryServer({
+        '/ServiceProviderConfig': () => scimError(401, 'auth required'),
+        '/ResourceTypes': () => scimError(401),
+        '/Schemas': () => scimError(401),
+      }),
+    );
     const e = await rejection(discover(t));
     assert.ok(e instanceof ScimError);
     assert.equal(e.status, 401);
   });
 
   test('401 on only one endpoint still throws', async () => {
-    const { t } = transport(discoveryServer({ '/ServiceProviderConfig': () => scimJson(SPC), '/Schemas': () => scimError(401) }));
+    const { t } = transport(
+      discoveryServer({ '/ServiceProviderConfig': () => scimJson(SPC), '/Schemas': () => scimError(401) }),
+    );
     await assert.rejects(discover(t), (e: unknown) => e instanceof ScimError && e.status === 401);
   });
 
@@ -109,11 +176,13 @@ describe('discover', () => {
   });
 
   test('a full discovery: ServiceProviderConfig, ResourceTypes, and /Schemas as a bare array', async () => {
-    const { t } = transport(discoveryServer({
-      '/ServiceProviderConfig': () => scimJson(SPC),
-      '/ResourceTypes': () => scimJson(RESOURCE_TYPES),
-      '/Schemas': () => scimJson(SCHEMAS),
-    }));
+    const { t } = transport(
+      discoveryServer({
+        '/ServiceProviderConfig': () => scimJson(SPC),
+        '/ResourceTypes': () => scimJson(RESOURCE_TYPES),
+        '/Schemas': () => scimJson(SCHEMAS),
+      }),
+    );
     const c = await discover(t);
     assert.equal(c.source, 'discovered');
     assert.deepEqual(c.warnings, []);
@@ -124,14 +193,25 @@ describe('discover', () => {
     assert.equal(c.etag, false);
     assert.deepEqual(c.authenticationSchemes, [{ type: 'oauthbearertoken', name: 'OAuth Bearer Token' }]);
     assert.deepEqual(c.resourceTypes, [
-      { name: 'User', endpoint: '/Users', schema: SCHEMA.USER, schemaExtensions: [{ schema: SCHEMA.ENTERPRISE_USER, required: false }] },
+      {
+        name: 'User',
+        endpoint: '/Users',
+        schema: SCHEMA.USER,
+        schemaExtensions: [{ schema: SCHEMA.ENTERPRISE_USER, required: false }],
+      },
       { name: 'Group', endpoint: '/Groups', schema: SCHEMA.GROUP, schemaExtensions: [] },
     ]);
     assert.equal(c.schemasFromServer, true);
     const user = c.schemas.find((s) => s.id === SCHEMA.USER)!;
     // The server's own attributes first, as served; then what discovery completed from RFC 7643 (said in `undeclared`).
-    assert.deepEqual(user.attributes.slice(0, 5).map((a) => a.name), ['userName', 'active', 'emails', 'loginCount', 'weird']);
-    assert.ok(c.undeclared.some(([path]) => path === 'title'), 'title: not declared by this server, completed from the RFC');
+    assert.deepEqual(
+      user.attributes.slice(0, 5).map((a) => a.name),
+      ['userName', 'active', 'emails', 'loginCount', 'weird'],
+    );
+    assert.ok(
+      c.undeclared.some(([path]) => path === 'title'),
+      'title: not declared by this server, completed from the RFC',
+    );
     assert.ok(!c.undeclared.some(([path]) => path === 'username'), 'declared by the server');
     assert.equal(user.attributes[0]!.caseExact, false);
     assert.equal(user.attributes[0]!.required, true);
@@ -172,7 +252,13 @@ describe('parseServiceProviderConfig', () => {
 
   test('nonsense numbers are ignored; a missing filter section means filtering is supported', () => {
     const c = defaultCapabilities();
-    parseServiceProviderConfig({ bulk: { supported: true, maxOperations: 'lots', maxPayloadSize: -1 }, filter: { supported: true, maxResults: 0 } }, c);
+    parseServiceProviderConfig(
+      {
+        bulk: { supported: true, maxOperations: 'lots', maxPayloadSize: -1 },
+        filter: { supported: true, maxResults: 0 },
+      },
+      c,
+    );
     assert.deepEqual(c.bulk, { supported: true, maxOperations: 0, maxPayloadSize: 0 });
     assert.equal(c.filter.maxResults, undefined);
     const d = defaultCapabilities();
@@ -185,8 +271,17 @@ describe('parseServiceProviderConfig', () => {
 
   test('pagination (RFC 9865): cursor, index, sizes', () => {
     const c = defaultCapabilities();
-    parseServiceProviderConfig({ pagination: { cursor: 'true', index: false, defaultPageSize: '50', maxPageSize: 500, cursorTimeout: 3600 } }, c);
-    assert.deepEqual(c.pagination, { cursor: true, index: false, defaultPageSize: 50, maxPageSize: 500, cursorTimeout: 3600 });
+    parseServiceProviderConfig(
+      { pagination: { cursor: 'true', index: false, defaultPageSize: '50', maxPageSize: 500, cursorTimeout: 3600 } },
+      c,
+    );
+    assert.deepEqual(c.pagination, {
+      cursor: true,
+      index: false,
+      defaultPageSize: 50,
+      maxPageSize: 500,
+      cursorTimeout: 3600,
+    });
     const d = defaultCapabilities();
     parseServiceProviderConfig({ pagination: { cursor: true } }, d);
     assert.equal(d.pagination.index, true, 'index paging is assumed unless denied');
@@ -218,20 +313,43 @@ describe('parseResourceTypes and parseSchemas', () => {
 });
 
 describe('pageSizeFor', () => {
-  test('what the caller asks, within the server\'s limits and 1..1000', () => {
+  test("what the caller asks, within the server's limits and 1..1000", () => {
     assert.equal(pageSizeFor(caps()), 100, 'default');
     assert.equal(pageSizeFor(caps(), 250), 250);
     assert.equal(pageSizeFor(caps(), 5000), 1000, 'never more than 1000');
     assert.equal(pageSizeFor(caps(), 0), 1, 'at least 1');
-    assert.equal(pageSizeFor(caps((c) => (c.filter.maxResults = 200)), 500), 200, 'maxResults caps');
+    assert.equal(
+      pageSizeFor(
+        caps((c) => (c.filter.maxResults = 200)),
+        500,
+      ),
+      200,
+      'maxResults caps',
+    );
     assert.equal(pageSizeFor(caps((c) => (c.filter.maxResults = 200))), 200, 'maxResults is also the default');
     assert.equal(pageSizeFor(caps((c) => (c.filter.maxResults = 50))), 50);
-    assert.equal(pageSizeFor(caps((c) => (c.pagination = { index: true, cursor: false, defaultPageSize: 20, maxPageSize: 300 }))), 20);
-    assert.equal(pageSizeFor(caps((c) => (c.pagination = { index: true, cursor: false, defaultPageSize: 20, maxPageSize: 300 })), 1000), 300);
-    assert.equal(pageSizeFor(caps((c) => {
-      c.pagination = { index: true, cursor: false, maxPageSize: 300 };
-      c.filter.maxResults = 100;
-    }), 250), 250, 'maxPageSize wins over maxResults as the ceiling');
+    assert.equal(
+      pageSizeFor(caps((c) => (c.pagination = { index: true, cursor: false, defaultPageSize: 20, maxPageSize: 300 }))),
+      20,
+    );
+    assert.equal(
+      pageSizeFor(
+        caps((c) => (c.pagination = { index: true, cursor: false, defaultPageSize: 20, maxPageSize: 300 })),
+        1000,
+      ),
+      300,
+    );
+    assert.equal(
+      pageSizeFor(
+        caps((c) => {
+          c.pagination = { index: true, cursor: false, maxPageSize: 300 };
+          c.filter.maxResults = 100;
+        }),
+        250,
+      ),
+      250,
+      'maxPageSize wins over maxResults as the ceiling',
+    );
   });
 });
 
@@ -249,7 +367,11 @@ describe('ScimClient capabilities and the cache', () => {
     return { cache, saved, loads: () => loads };
   }
 
-  const full = discoveryServer({ '/ServiceProviderConfig': () => scimJson(SPC), '/ResourceTypes': () => scimJson(RESOURCE_TYPES), '/Schemas': () => scimJson(SCHEMAS) });
+  const full = discoveryServer({
+    '/ServiceProviderConfig': () => scimJson(SPC),
+    '/ResourceTypes': () => scimJson(RESOURCE_TYPES),
+    '/Schemas': () => scimJson(SCHEMAS),
+  });
 
   test('capabilities() uses a cached entry without any request', async () => {
     const cached = caps((c) => {

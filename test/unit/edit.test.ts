@@ -19,7 +19,8 @@ const ACME_SCHEMA: SchemaDef = {
 };
 const registry = new SchemaRegistry([ACME_SCHEMA]);
 
-const parse = (sets: string[], unsets: string[] = [], strict = true) => parseEdits(sets, unsets, registry, SCHEMA.USER, strict);
+const parse = (sets: string[], unsets: string[] = [], strict = true) =>
+  parseEdits(sets, unsets, registry, SCHEMA.USER, strict);
 /** The one edit parsed from one --set. */
 const one = (set: string, strict = true): Edit => {
   const edits = parse([set], [], strict);
@@ -66,7 +67,10 @@ describe('parseEdits: typing by schema', () => {
     assert.equal(valueOf('emails[type eq "work"].primary=true'), true);
     assert.equal(valueOf(`${ACME}:vip=true`), true);
     for (const bad of ['yes', '1', '0', 'no', 'truthy']) {
-      assert.match(usageError(() => parse([`active=${bad}`])), /boolean/);
+      assert.match(
+        usageError(() => parse([`active=${bad}`])),
+        /boolean/,
+      );
     }
   });
 
@@ -75,7 +79,10 @@ describe('parseEdits: typing by schema', () => {
     assert.equal(valueOf(`${ACME}:level=-3`), -3);
     for (const bad of ['4.5', 'x', '1e3', '']) {
       if (bad === '') continue; // an empty value means unset, tested below
-      assert.match(usageError(() => parse([`${ACME}:level=${bad}`])), /integer/);
+      assert.match(
+        usageError(() => parse([`${ACME}:level=${bad}`])),
+        /integer/,
+      );
     }
   });
 
@@ -83,22 +90,37 @@ describe('parseEdits: typing by schema', () => {
     assert.equal(valueOf(`${ACME}:score=4.25`), 4.25);
     assert.equal(valueOf(`${ACME}:score=-7`), -7);
     for (const bad of ['abc', 'Infinity', ' ', '1,5']) {
-      assert.match(usageError(() => parse([`${ACME}:score=${bad}`])), /number/);
+      assert.match(
+        usageError(() => parse([`${ACME}:score=${bad}`])),
+        /number/,
+      );
     }
   });
 
   test('a complex attribute needs JSON', () => {
     assert.deepEqual(valueOf('name={"givenName":"Ann","familyName":"E"}'), { givenName: 'Ann', familyName: 'E' });
-    assert.match(usageError(() => parse(['name=Ann'])), /JSON/);
+    assert.match(
+      usageError(() => parse(['name=Ann'])),
+      /JSON/,
+    );
     assert.deepEqual(valueOf(`${ENT}:manager={"value":"m1"}`), { value: 'm1' });
-    assert.match(usageError(() => parse([`${ENT}:manager=m1`])), /JSON/);
+    assert.match(
+      usageError(() => parse([`${ENT}:manager=m1`])),
+      /JSON/,
+    );
   });
 
   test('a multi-valued attribute needs JSON; a filtered item needs a JSON object', () => {
     assert.deepEqual(valueOf('emails=[{"value":"a@x","type":"work"}]'), [{ value: 'a@x', type: 'work' }]);
-    assert.match(usageError(() => parse(['emails=a@x'])), /JSON/);
+    assert.match(
+      usageError(() => parse(['emails=a@x'])),
+      /JSON/,
+    );
     assert.deepEqual(valueOf('emails[type eq "work"]={"value":"a@x"}'), { value: 'a@x' });
-    assert.match(usageError(() => parse(['emails[work]=a@x'])), /JSON/);
+    assert.match(
+      usageError(() => parse(['emails[work]=a@x'])),
+      /JSON/,
+    );
   });
 
   test('sub-attributes are typed by their own definition', () => {
@@ -122,16 +144,25 @@ describe('parseEdits: typing by schema', () => {
 
   test('--unset paths become unset edits, after the sets', () => {
     const edits = parse(['title=x'], ['nickName', 'emails[type eq "home"]']);
-    assert.deepEqual(edits.map((e) => [e.kind, formatPath(e.path)]), [
-      ['set', 'title'],
-      ['unset', 'nickName'],
-      ['unset', 'emails[type eq "home"]'],
-    ]);
+    assert.deepEqual(
+      edits.map((e) => [e.kind, formatPath(e.path)]),
+      [
+        ['set', 'title'],
+        ['unset', 'nickName'],
+        ['unset', 'emails[type eq "home"]'],
+      ],
+    );
   });
 
   test('a --set without PATH= is rejected', () => {
-    assert.match(usageError(() => parse(['title'])), /PATH=VALUE/);
-    assert.match(usageError(() => parse(['=x'])), /PATH=VALUE/);
+    assert.match(
+      usageError(() => parse(['title'])),
+      /PATH=VALUE/,
+    );
+    assert.match(
+      usageError(() => parse(['=x'])),
+      /PATH=VALUE/,
+    );
   });
 
   test('attribute names are case-insensitive', () => {
@@ -141,16 +172,33 @@ describe('parseEdits: typing by schema', () => {
 });
 
 describe('parseEdits: what may be written', () => {
-  for (const set of ['id=x', 'meta.created=2020-01-01T00:00:00Z', 'meta={}', 'groups=[{"value":"g1"}]', `${ENT}:manager.displayName=Boss`, `${ACME}:badge=gold`]) {
+  for (const set of [
+    'id=x',
+    'meta.created=2020-01-01T00:00:00Z',
+    'meta={}',
+    'groups=[{"value":"g1"}]',
+    `${ENT}:manager.displayName=Boss`,
+    `${ACME}:badge=gold`,
+  ]) {
     test(`read-only: --set ${set} is rejected, strict or not`, () => {
-      assert.match(usageError(() => parse([set])), /read-only/);
-      assert.match(usageError(() => parse([set], [], false)), /read-only/);
+      assert.match(
+        usageError(() => parse([set])),
+        /read-only/,
+      );
+      assert.match(
+        usageError(() => parse([set], [], false)),
+        /read-only/,
+      );
     });
   }
 
   test('read-only: --unset id / meta / groups are rejected', () => {
     for (const u of ['id', 'meta', 'groups', 'meta.version']) {
-      assert.match(usageError(() => parse([], [u])), /read-only/, u);
+      assert.match(
+        usageError(() => parse([], [u])),
+        /read-only/,
+        u,
+      );
     }
   });
 
@@ -158,7 +206,16 @@ describe('parseEdits: what may be written', () => {
     const message = usageError(() => parse(['favouriteColour=blue']));
     assert.match(message, /favouriteColour/);
     const list = message.slice(message.indexOf('Valid attributes: ') + 'Valid attributes: '.length).split(', ');
-    for (const name of ['userName', 'name.givenName', 'emails[type].value', 'active', 'externalId', `${ENT}:department`, `${ENT}:manager.value`, `${ACME}:level`]) {
+    for (const name of [
+      'userName',
+      'name.givenName',
+      'emails[type].value',
+      'active',
+      'externalId',
+      `${ENT}:department`,
+      `${ENT}:manager.value`,
+      `${ACME}:level`,
+    ]) {
       assert.ok(list.includes(name), `${name} is listed`);
     }
     for (const name of ['id', 'meta', 'groups[type].value', `${ENT}:manager.displayName`, `${ACME}:badge`]) {
@@ -168,9 +225,18 @@ describe('parseEdits: what may be written', () => {
   });
 
   test('unknown sub-attribute and unknown extension attribute, strict: rejected', () => {
-    assert.match(usageError(() => parse(['name.nick=x'])), /no such attribute/);
-    assert.match(usageError(() => parse([`${ENT}:shoeSize=44`])), /no such attribute/);
-    assert.match(usageError(() => parse([], ['favouriteColour'])), /no such attribute/);
+    assert.match(
+      usageError(() => parse(['name.nick=x'])),
+      /no such attribute/,
+    );
+    assert.match(
+      usageError(() => parse([`${ENT}:shoeSize=44`])),
+      /no such attribute/,
+    );
+    assert.match(
+      usageError(() => parse([], ['favouriteColour'])),
+      /no such attribute/,
+    );
   });
 
   test('unknown attribute, not strict: accepted as a string', () => {
@@ -190,8 +256,14 @@ describe('parseEdits: what may be written', () => {
 
   test('a Group: members are writable, the User attributes are unknown', () => {
     const edits = parseEdits(['displayName=Sales', 'members=[{"value":"u1"}]'], [], registry, SCHEMA.GROUP, true);
-    assert.deepEqual(edits.map((e) => e.kind === 'set' && e.value), ['Sales', [{ value: 'u1' }]]);
-    assert.match(usageError(() => parseEdits(['userName=x'], [], registry, SCHEMA.GROUP, true)), /no such attribute/);
+    assert.deepEqual(
+      edits.map((e) => e.kind === 'set' && e.value),
+      ['Sales', [{ value: 'u1' }]],
+    );
+    assert.match(
+      usageError(() => parseEdits(['userName=x'], [], registry, SCHEMA.GROUP, true)),
+      /no such attribute/,
+    );
     const names = attributeNames(registry, SCHEMA.GROUP);
     assert.ok(names.includes('displayName') && names.includes('members[type].value'));
     assert.ok(!names.some((n) => n.startsWith(ENT)), 'no User extension for a Group');
@@ -210,7 +282,10 @@ describe('applyEdits', () => {
 
   test('applies sets and unsets in order on a copy; the input is not mutated', () => {
     const input = deepFreeze(user());
-    const edits = parse(['title=Lead', 'emails[type eq "home"].value=ann@home.example', `${ENT}:costCenter=CC7`, 'active=false'], [`${ENT}:department`]);
+    const edits = parse(
+      ['title=Lead', 'emails[type eq "home"].value=ann@home.example', `${ENT}:costCenter=CC7`, 'active=false'],
+      [`${ENT}:department`],
+    );
     const out = applyEdits(input, edits);
     assert.deepEqual(input, user());
     assert.notEqual(out, input);
@@ -283,7 +358,12 @@ describe('mergeAttributes', () => {
   });
 
   test('typed multi-valued: same type merged in place, new type added', () => {
-    const out = mergeAttributes(base(), { emails: [{ type: 'WORK', value: 'ann@new.example' }, { type: 'other', value: 'ann@other.example' }] });
+    const out = mergeAttributes(base(), {
+      emails: [
+        { type: 'WORK', value: 'ann@new.example' },
+        { type: 'other', value: 'ann@other.example' },
+      ],
+    });
     assert.deepEqual(out.emails, [
       { type: 'WORK', value: 'ann@new.example', primary: true },
       { type: 'home', value: 'ann@home.example' },
@@ -317,19 +397,37 @@ describe('mergeAttributes', () => {
     const out = mergeAttributes(base(), { roles: [{ value: 'auditor' }] });
     assert.deepEqual(out.roles, [{ value: 'auditor' }]);
     const mixed = mergeAttributes(base(), { emails: [{ type: 'work', value: 'a@x' }, { value: 'b@x' }] });
-    assert.deepEqual(mixed.emails, [{ type: 'work', value: 'a@x' }, { value: 'b@x' }], 'one untyped item: the list replaces');
+    assert.deepEqual(
+      mixed.emails,
+      [{ type: 'work', value: 'a@x' }, { value: 'b@x' }],
+      'one untyped item: the list replaces',
+    );
   });
 
   test('extensions merge per attribute; complex extension attributes merge by sub-attribute', () => {
-    const out = mergeAttributes(base(), { [ENT]: { department: 'Support', manager: { value: 'm2' }, division: 'EMEA' } });
-    assert.deepEqual(out[ENT], { department: 'Support', costCenter: 'CC1', manager: { value: 'm2', displayName: 'Boss' }, division: 'EMEA' });
+    const out = mergeAttributes(base(), {
+      [ENT]: { department: 'Support', manager: { value: 'm2' }, division: 'EMEA' },
+    });
+    assert.deepEqual(out[ENT], {
+      department: 'Support',
+      costCenter: 'CC1',
+      manager: { value: 'm2', displayName: 'Boss' },
+      division: 'EMEA',
+    });
   });
 
   test('an extension is created when absent; its URN key matches case-insensitively', () => {
-    const created: Record<string, unknown> = mergeAttributes({ id: 'u2', userName: 'bob' }, { [ENT]: { department: 'Ops' } });
+    const created: Record<string, unknown> = mergeAttributes(
+      { id: 'u2', userName: 'bob' },
+      { [ENT]: { department: 'Ops' } },
+    );
     assert.deepEqual(created[ENT], { department: 'Ops' });
     const lowerKey = mergeAttributes(base(), { [ENT.toLowerCase()]: { department: 'Ops' } });
-    assert.deepEqual(lowerKey[ENT], { department: 'Ops', costCenter: 'CC1', manager: { value: 'm1', displayName: 'Boss' } });
+    assert.deepEqual(lowerKey[ENT], {
+      department: 'Ops',
+      costCenter: 'CC1',
+      manager: { value: 'm1', displayName: 'Boss' },
+    });
     assert.equal(ENT.toLowerCase() in lowerKey, false);
   });
 
@@ -344,7 +442,16 @@ describe('mergeAttributes', () => {
   });
 
   test('id, meta, schemas and groups are skipped, in any case', () => {
-    const changes = { id: 'other', meta: { version: 'W/"9"' }, schemas: ['x'], groups: [{ value: 'g9' }], ID: 'x', Meta: null, SCHEMAS: ['y'], Groups: null };
+    const changes = {
+      id: 'other',
+      meta: { version: 'W/"9"' },
+      schemas: ['x'],
+      groups: [{ value: 'g9' }],
+      ID: 'x',
+      Meta: null,
+      SCHEMAS: ['y'],
+      Groups: null,
+    };
     assert.deepEqual(mergeAttributes(base(), changes), base());
   });
 });

@@ -15,13 +15,29 @@ import {
   UnexpectedStatusError,
 } from '../../src/api/errors.ts';
 import { Transport, type RetryInfo, type TransportOptions } from '../../src/api/http.ts';
-import { BASE, fakeFetch, htmlResponse, networkError, recordingSleep, rejection, scimJson, type Handler } from './helpers.ts';
+import {
+  BASE,
+  fakeFetch,
+  htmlResponse,
+  networkError,
+  recordingSleep,
+  rejection,
+  scimJson,
+  type Handler,
+} from './helpers.ts';
 
 function setup(handler: Handler, opts: Partial<TransportOptions> = {}) {
   const f = fakeFetch(handler);
   const s = recordingSleep();
   const retries: RetryInfo[] = [];
-  const t = new Transport({ baseUrl: BASE, fetch: f.fetch, sleep: s.sleep, random: () => 0, onRetry: (i) => retries.push(i), ...opts });
+  const t = new Transport({
+    baseUrl: BASE,
+    fetch: f.fetch,
+    sleep: s.sleep,
+    random: () => 0,
+    onRetry: (i) => retries.push(i),
+    ...opts,
+  });
   return { t, f, s, retries };
 }
 
@@ -36,7 +52,15 @@ ${'<p>padding paragraph</p>\n'.repeat(200)}
 describe('error mapping', () => {
   test('a SCIM error body becomes ScimError with status, scimType and detail', async () => {
     const { t } = setup(() =>
-      scimJson({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: 'userName "ann" is taken' }, 409),
+      scimJson(
+        {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+          status: '409',
+          scimType: 'uniqueness',
+          detail: 'userName "ann" is taken',
+        },
+        409,
+      ),
     );
     const e = await rejection(t.request('POST', '/Users', { body: { userName: 'ann' }, expect: [201] }));
     assert.ok(e instanceof ScimError);
@@ -72,7 +96,9 @@ describe('error mapping', () => {
   });
 
   test('non-SCIM JSON error bodies still give a detail (message / error keys)', async () => {
-    const { t } = setup((_r, i) => scimJson(i === 0 ? { message: 'Forbidden for this app' } : { error: 'invalid_token' }, 403));
+    const { t } = setup((_r, i) =>
+      scimJson(i === 0 ? { message: 'Forbidden for this app' } : { error: 'invalid_token' }, 403),
+    );
     const e1 = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e1 instanceof ScimError);
     assert.equal(e1.detail, 'Forbidden for this app');
@@ -91,7 +117,14 @@ describe('error mapping', () => {
     assert.match(e.contentType, /text\/html/);
     assert.match(e.message, /502 Bad Gateway/);
     assert.match(e.message, /HTTP 502/);
-    for (const part of ['<html', '<title', 'padding paragraph', 'internal-cluster-7f3a', 'nginx/1.25.3', 'font-family']) {
+    for (const part of [
+      '<html',
+      '<title',
+      'padding paragraph',
+      'internal-cluster-7f3a',
+      'nginx/1.25.3',
+      'font-family',
+    ]) {
       assert.ok(!e.message.includes(part), `message must not contain ${part}`);
     }
     assert.ok(!e.message.includes('\n'), 'one line');
@@ -99,7 +132,9 @@ describe('error mapping', () => {
   });
 
   test('an HTML page without a title is reduced to a short excerpt of its text', async () => {
-    const { t } = setup(() => htmlResponse(`<html><body><h1>Access denied</h1><p>${'blah '.repeat(500)}</p></body></html>`, 403));
+    const { t } = setup(() =>
+      htmlResponse(`<html><body><h1>Access denied</h1><p>${'blah '.repeat(500)}</p></body></html>`, 403),
+    );
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof UnexpectedContentTypeError);
     assert.match(e.message, /Access denied blah/);
@@ -108,7 +143,9 @@ describe('error mapping', () => {
   });
 
   test('a 2xx with an HTML body (a login portal) is UnexpectedContentTypeError', async () => {
-    const { t } = setup(() => htmlResponse('<html><head><title>Sign in - Corp SSO</title></head><body><form>...</form></body></html>', 200));
+    const { t } = setup(() =>
+      htmlResponse('<html><head><title>Sign in - Corp SSO</title></head><body><form>...</form></body></html>', 200),
+    );
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof UnexpectedContentTypeError, String(e));
     assert.equal(e.status, 200);
@@ -118,8 +155,12 @@ describe('error mapping', () => {
 
   test('malformed JSON under a JSON content type is reported as such', async () => {
     // A GET whose JSON stops early is asked for again (four retries by default); it stays malformed.
-    const { t, f } = setup((_r, i) =>
-      new Response(i < 5 ? '{"id": "u1", "userName": ' : '{"detail": "half', { status: i < 5 ? 200 : 400, headers: { 'content-type': 'application/scim+json;charset=utf-8' } }),
+    const { t, f } = setup(
+      (_r, i) =>
+        new Response(i < 5 ? '{"id": "u1", "userName": ' : '{"detail": "half', {
+          status: i < 5 ? 200 : 400,
+          headers: { 'content-type': 'application/scim+json;charset=utf-8' },
+        }),
     );
     const ok = await rejection(t.request('GET', '/Users/u1', { expect: [200] }));
     assert.equal(f.calls.length, 5);
@@ -135,14 +176,19 @@ describe('error mapping', () => {
   });
 
   test('JSON under a non-JSON content type is still read', async () => {
-    const { t } = setup(() => new Response(JSON.stringify({ id: 'u1' }), { status: 200, headers: { 'content-type': 'text/plain' } }));
+    const { t } = setup(
+      () => new Response(JSON.stringify({ id: 'u1' }), { status: 200, headers: { 'content-type': 'text/plain' } }),
+    );
     assert.deepEqual((await t.request('GET', '/Users/u1', { expect: [200] })).body, { id: 'u1' });
   });
 
   test('connection refused becomes NetworkError naming the host', async () => {
-    const { t, f } = setup(() => {
-      throw networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8443');
-    }, { baseUrl: 'https://scim.example.test:8443/v2', retries: 1 });
+    const { t, f } = setup(
+      () => {
+        throw networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8443');
+      },
+      { baseUrl: 'https://scim.example.test:8443/v2', retries: 1 },
+    );
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof NetworkError, String(e));
     assert.equal(e.code, 'ECONNREFUSED');
@@ -152,9 +198,12 @@ describe('error mapping', () => {
   });
 
   test('connection refused reported by a fetch whose cause is a plain {code} object', async () => {
-    const { t } = setup(() => {
-      throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
-    }, { retries: 0 });
+    const { t } = setup(
+      () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      },
+      { retries: 0 },
+    );
     const e = await rejection(t.request('POST', '/Users', { body: {}, expect: [201] }));
     assert.ok(e instanceof NetworkError, String(e));
     assert.equal(e.code, 'ECONNREFUSED');
@@ -162,9 +211,12 @@ describe('error mapping', () => {
   });
 
   test('an unknown host becomes NetworkError naming the host name', async () => {
-    const { t } = setup(() => {
-      throw networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND scim.example.test');
-    }, { retries: 0 });
+    const { t } = setup(
+      () => {
+        throw networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND scim.example.test');
+      },
+      { retries: 0 },
+    );
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof NetworkError);
     assert.match(e.message, /host scim\.example\.test not found/);
@@ -190,10 +242,15 @@ describe('secrets never leak through errors', () => {
 
   test('bearer token echoed by the server in the error detail and present in the URL query', async () => {
     const { t, retries } = setup(
-      (_r, i) => (i < 2 ? scimJson({ status: '503', detail: `upstream rejected token ${TOKEN}` }, 503) : scimJson({ status: '401', detail: `invalid token: Bearer ${TOKEN}` }, 401)),
+      (_r, i) =>
+        i < 2
+          ? scimJson({ status: '503', detail: `upstream rejected token ${TOKEN}` }, 503)
+          : scimJson({ status: '401', detail: `invalid token: Bearer ${TOKEN}` }, 401),
       { auth: { type: 'bearer', token: TOKEN } },
     );
-    const e = await rejection(t.request('GET', '/Users', { expect: [200], query: { filter: `externalId eq "${TOKEN}"` } }));
+    const e = await rejection(
+      t.request('GET', '/Users', { expect: [200], query: { filter: `externalId eq "${TOKEN}"` } }),
+    );
     assert.ok(e instanceof ScimError);
     assert.equal(e.status, 401);
     assertClean(e, [TOKEN], 'bearer');
@@ -218,8 +275,16 @@ describe('secrets never leak through errors', () => {
       },
     ];
     for (const [i, body] of bodies.entries()) {
-      const { t, retries } = setup(body, { auth: { type: 'basic', username: 'admin', password: PASSWORD }, retries: 1 });
-      const e = await rejection(t.request('GET', `/Users?note=${encodeURIComponent(PASSWORD)}`, { expect: [200], query: { password: PASSWORD, q: PASSWORD } }));
+      const { t, retries } = setup(body, {
+        auth: { type: 'basic', username: 'admin', password: PASSWORD },
+        retries: 1,
+      });
+      const e = await rejection(
+        t.request('GET', `/Users?note=${encodeURIComponent(PASSWORD)}`, {
+          expect: [200],
+          query: { password: PASSWORD, q: PASSWORD },
+        }),
+      );
       assertClean(e, secrets, `case ${i}`);
       for (const r of retries) assert.deepEqual(leaks(JSON.stringify(r), secrets), [], `onRetry case ${i}`);
     }
@@ -228,22 +293,35 @@ describe('secrets never leak through errors', () => {
   test('a token with URL-unsafe characters is masked in its percent-encoded form too', async () => {
     const token = 'aB3+dE/fG7=hIjK+lM/nO9==';
     const { t } = setup(() => scimJson({ detail: 'nope' }, 400), { auth: { type: 'bearer', token } });
-    const e = await rejection(t.request('GET', '/Users', { expect: [200], query: { filter: `externalId eq "${token}"` } }));
+    const e = await rejection(
+      t.request('GET', '/Users', { expect: [200], query: { filter: `externalId eq "${token}"` } }),
+    );
     assertClean(e, [token, new URLSearchParams({ x: token }).toString().slice(2)], 'url-unsafe token');
   });
 
   test('a secret cut by the 300-character excerpt does not leak its first half', async () => {
     const text = `${'x'.repeat(290)} ${TOKEN} trailing`;
-    const { t } = setup(() => new Response(text, { status: 500, headers: { 'content-type': 'text/plain' } }), { auth: { type: 'bearer', token: TOKEN }, retries: 0 });
+    const { t } = setup(() => new Response(text, { status: 500, headers: { 'content-type': 'text/plain' } }), {
+      auth: { type: 'bearer', token: TOKEN },
+      retries: 0,
+    });
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof ResponseError);
     assert.ok(!e.message.includes(TOKEN.slice(0, 8)), e.message.slice(-40));
   });
 
   test('a token echoed lower-cased, base64-encoded or URL-encoded in the detail is masked', async () => {
-    const echoes = [TOKEN.toLowerCase(), Buffer.from(TOKEN).toString('base64'), encodeURIComponent(`${TOKEN}/x`), `Bearer%20${TOKEN}`];
+    const echoes = [
+      TOKEN.toLowerCase(),
+      Buffer.from(TOKEN).toString('base64'),
+      encodeURIComponent(`${TOKEN}/x`),
+      `Bearer%20${TOKEN}`,
+    ];
     for (const echo of echoes) {
-      const { t } = setup(() => scimJson({ status: '401', detail: `rejected credential ${echo}` }, 401), { auth: { type: 'bearer', token: TOKEN }, retries: 0 });
+      const { t } = setup(() => scimJson({ status: '401', detail: `rejected credential ${echo}` }, 401), {
+        auth: { type: 'bearer', token: TOKEN },
+        retries: 0,
+      });
       const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
       assert.ok(e instanceof ScimError);
       assert.ok(!e.message.toLowerCase().includes(TOKEN.toLowerCase().slice(4, 20)), e.message);

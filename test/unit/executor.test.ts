@@ -51,8 +51,15 @@ describe('runAll', () => {
       );
       assert.equal(max, Math.min(n, concurrency));
       assert.equal(inFlight, 0);
-      assert.deepEqual(started, Array.from({ length: n }, (_, i) => i), 'started in input order');
-      assert.deepEqual(results, Array.from({ length: n }, (_, i) => ({ ok: true, value: i * 2 })));
+      assert.deepEqual(
+        started,
+        Array.from({ length: n }, (_, i) => i),
+        'started in input order',
+      );
+      assert.deepEqual(
+        results,
+        Array.from({ length: n }, (_, i) => ({ ok: true, value: i * 2 })),
+      );
     });
   }
 
@@ -69,7 +76,10 @@ describe('runAll', () => {
       { concurrency: 4 },
     );
     assert.deepEqual(finished, ['b', 'd', 'c', 'a']);
-    assert.deepEqual(results.map((r) => r.ok && r.value), ['A', 'B', 'C', 'D']);
+    assert.deepEqual(
+      results.map((r) => r.ok && r.value),
+      ['A', 'B', 'C', 'D'],
+    );
   });
 
   test('failures are results too; the rest still run; onSettled once per item', async () => {
@@ -198,7 +208,10 @@ describe('ratePacer', () => {
       starts.push(clock.now());
     }
     assert.deepEqual(clock.delays, [100, 100, 100, 100]);
-    assert.deepEqual(starts.map((s) => s - starts[0]!), [0, 100, 200, 300, 400]);
+    assert.deepEqual(
+      starts.map((s) => s - starts[0]!),
+      [0, 100, 200, 300, 400],
+    );
   });
 
   test('the first start does not wait', async () => {
@@ -270,7 +283,21 @@ describe('parseRate', () => {
     });
   }
 
-  for (const bad of ['', 'fast', '600/day', '10/ms', '-5', '0', '0/s', '0.0/min', '/min', '10 per minute', '1e3', '600/min/s', 'Infinity']) {
+  for (const bad of [
+    '',
+    'fast',
+    '600/day',
+    '10/ms',
+    '-5',
+    '0',
+    '0/s',
+    '0.0/min',
+    '/min',
+    '10 per minute',
+    '1e3',
+    '600/min/s',
+    'Infinity',
+  ]) {
     test(`${JSON.stringify(bad)} is refused`, () => {
       assert.throws(() => parseRate(bad), RangeError);
     });

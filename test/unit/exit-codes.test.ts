@@ -31,7 +31,12 @@ function readmeTable(): Array<[number, string]> {
   const rows = section
     .split('\n')
     .filter((l) => l.startsWith('|'))
-    .map((l) => l.slice(1, l.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim()));
+    .map((l) =>
+      l
+        .slice(1, l.endsWith('|') ? -1 : undefined)
+        .split('|')
+        .map((c) => c.trim()),
+    );
   assert.deepEqual(rows[0], ['code', 'meaning'], 'the table header');
   assert.match(rows[1]?.join('|') ?? '', /^-+\|-+$/, 'the header rule');
   return rows.slice(2).map(([code, ...meaning]) => [Number(code), meaning.join('|')]);
@@ -39,12 +44,19 @@ function readmeTable(): Array<[number, string]> {
 
 describe('exit codes', () => {
   test("the README's exit-code table is the table of EXIT_CODE_MEANINGS, row for row", () => {
-    const expected = Object.entries(EXIT_CODE_MEANINGS).map(([code, meaning]): [number, string] => [Number(code), meaning]).sort(([a], [b]) => a - b);
+    const expected = Object.entries(EXIT_CODE_MEANINGS)
+      .map(([code, meaning]): [number, string] => [Number(code), meaning])
+      .sort(([a], [b]) => a - b);
     assert.deepEqual(readmeTable(), expected);
   });
 
   test('every exit code has a meaning, and nothing else has one', () => {
-    assert.deepEqual(Object.keys(EXIT_CODE_MEANINGS).map(Number).sort((a, b) => a - b), Object.values(ExitCode).sort((a, b) => a - b));
+    assert.deepEqual(
+      Object.keys(EXIT_CODE_MEANINGS)
+        .map(Number)
+        .sort((a, b) => a - b),
+      Object.values(ExitCode).sort((a, b) => a - b),
+    );
   });
 
   test('each error ends with the exit code of its kind', () => {
@@ -56,7 +68,14 @@ describe('exit codes', () => {
       ['PromptUnavailableError', new PromptUnavailableError('--yes', 'delete 3 users'), ExitCode.USAGE],
       ['PlanFileError', new PlanFileError('not a plan'), ExitCode.USAGE],
       ['ClientUsageError', new ClientUsageError('bad attribute'), ExitCode.USAGE],
-      ['AmbiguousError', new AmbiguousError('user', 'ann', [{ id: '1', label: 'a' }, { id: '2', label: 'b' }]), ExitCode.USAGE],
+      [
+        'AmbiguousError',
+        new AmbiguousError('user', 'ann', [
+          { id: '1', label: 'a' },
+          { id: '2', label: 'b' },
+        ]),
+        ExitCode.USAGE,
+      ],
       ['NotFoundError', new NotFoundError('user', 'ann'), ExitCode.NOT_FOUND],
       ['NetworkError', new NetworkError('refused', 'ECONNREFUSED'), ExitCode.UNAVAILABLE],
       ['TimeoutError', new TimeoutError('timeout', 1000), ExitCode.UNAVAILABLE],
@@ -69,16 +88,48 @@ describe('exit codes', () => {
       ['ScimError 500', new ScimError(500, undefined, 'crash'), ExitCode.ERROR],
       ['ScimError 409', new ScimError(409, 'uniqueness', 'taken'), ExitCode.ERROR],
       ['ResponseValidationError', new ResponseValidationError(200, ['no Resources']), ExitCode.ERROR],
-      ['ChangedOnServerError', new ChangedOnServerError('u1', new ScimError(412, undefined, undefined)), ExitCode.ERROR],
+      [
+        'ChangedOnServerError',
+        new ChangedOnServerError('u1', new ScimError(412, undefined, undefined)),
+        ExitCode.ERROR,
+      ],
       ['MembershipSafetyError', new MembershipSafetyError('g1', ['u1']), ExitCode.ERROR],
       ['FilterError', new FilterError('bad filter'), ExitCode.ERROR],
-      ['IncompleteListingError after 401', new IncompleteListingError('cut short', 100, new ScimError(401, undefined, undefined)), ExitCode.AUTH],
-      ['IncompleteListingError after 404', new IncompleteListingError('cut short', 100, new ScimError(404, undefined, undefined)), ExitCode.ERROR],
-      ['IncompleteListingError after 503', new IncompleteListingError('cut short', 100, new UnexpectedStatusError(503, '')), ExitCode.UNAVAILABLE],
-      ['IncompleteListingError after a timeout', new IncompleteListingError('cut short', 100, new TimeoutError('timeout', 1000)), ExitCode.UNAVAILABLE],
-      ['IncompleteListingError after a network error', new IncompleteListingError('cut short', 100, new NetworkError('reset', 'ECONNRESET')), ExitCode.UNAVAILABLE],
-      ['IncompleteListingError after a 500', new IncompleteListingError('cut short', 100, new ScimError(500, undefined, undefined)), ExitCode.ERROR],
-      ['IncompleteListingError after a not-found', new IncompleteListingError('cut short', 100, new NotFoundError('user', 'ann')), ExitCode.ERROR],
+      [
+        'IncompleteListingError after 401',
+        new IncompleteListingError('cut short', 100, new ScimError(401, undefined, undefined)),
+        ExitCode.AUTH,
+      ],
+      [
+        'IncompleteListingError after 404',
+        new IncompleteListingError('cut short', 100, new ScimError(404, undefined, undefined)),
+        ExitCode.ERROR,
+      ],
+      [
+        'IncompleteListingError after 503',
+        new IncompleteListingError('cut short', 100, new UnexpectedStatusError(503, '')),
+        ExitCode.UNAVAILABLE,
+      ],
+      [
+        'IncompleteListingError after a timeout',
+        new IncompleteListingError('cut short', 100, new TimeoutError('timeout', 1000)),
+        ExitCode.UNAVAILABLE,
+      ],
+      [
+        'IncompleteListingError after a network error',
+        new IncompleteListingError('cut short', 100, new NetworkError('reset', 'ECONNRESET')),
+        ExitCode.UNAVAILABLE,
+      ],
+      [
+        'IncompleteListingError after a 500',
+        new IncompleteListingError('cut short', 100, new ScimError(500, undefined, undefined)),
+        ExitCode.ERROR,
+      ],
+      [
+        'IncompleteListingError after a not-found',
+        new IncompleteListingError('cut short', 100, new NotFoundError('user', 'ann')),
+        ExitCode.ERROR,
+      ],
       ['IncompleteListingError with no cause', new IncompleteListingError('cut short', 100), ExitCode.ERROR],
       ['SilentExit', new SilentExit(ExitCode.REFUSED), ExitCode.REFUSED],
       ['an Error named like a usage error', Object.assign(new Error('x'), { name: 'ConfigError' }), ExitCode.ERROR],
@@ -89,7 +140,21 @@ describe('exit codes', () => {
   });
 
   test('the core errors keep their names (messages and logs show them)', () => {
-    const names = [new ConfigError('x'), new CsvInputError('a.csv', 1, undefined, 'x'), new InputError([]), new PromptUnavailableError('--yes', 'x'), new PlanFileError('x'), new UsageError('x')].map((e) => e.name);
-    assert.deepEqual(names, ['ConfigError', 'CsvInputError', 'InputError', 'PromptUnavailableError', 'PlanFileError', 'UsageError']);
+    const names = [
+      new ConfigError('x'),
+      new CsvInputError('a.csv', 1, undefined, 'x'),
+      new InputError([]),
+      new PromptUnavailableError('--yes', 'x'),
+      new PlanFileError('x'),
+      new UsageError('x'),
+    ].map((e) => e.name);
+    assert.deepEqual(names, [
+      'ConfigError',
+      'CsvInputError',
+      'InputError',
+      'PromptUnavailableError',
+      'PlanFileError',
+      'UsageError',
+    ]);
   });
 });

@@ -35,7 +35,7 @@ async function* from<T>(items: T[], onEach?: (i: number) => void): AsyncGenerato
   }
 }
 
-const GIVEN = ['Ann', 'Björn', 'Zoë', 'José', '李', 'O\'Brien', 'Anne-Marie', 'Łukasz'];
+const GIVEN = ['Ann', 'Björn', 'Zoë', 'José', '李', "O'Brien", 'Anne-Marie', 'Łukasz'];
 const FAMILY = ['Smith', 'Åberg', 'Nguyễn', 'Müller', 'van der Berg', 'Doe, Jr.', '"Quoted"', 'Ng'];
 
 /** 200 users mixing every column shape: typed, JSON, extensions, odd characters, missing attributes. */
@@ -71,27 +71,59 @@ function generateUsers(n: number): ScimResource[] {
       if (rnd() < 0.5) emails.push({ value: `${i}@home.example.org`, type: 'home', primary: false });
       u.emails = emails;
     }
-    if (i % 3 === 1) u.phoneNumbers = [{ value: `+1 555 ${String(i).padStart(4, '0')}`, type: pick(['work', 'mobile']) }];
-    if (i % 9 === 0) u.addresses = [{ type: 'work', streetAddress: `${i} Main St\nSuite ${i}`, locality: 'Springfield', country: 'US', primary: true }];
-    if (i % 8 === 3) u.groups = [{ value: 'g1', display: 'Sales', type: 'direct' }, { value: 'g2', display: 'Ops', type: 'direct' }];
+    if (i % 3 === 1)
+      u.phoneNumbers = [{ value: `+1 555 ${String(i).padStart(4, '0')}`, type: pick(['work', 'mobile']) }];
+    if (i % 9 === 0)
+      u.addresses = [
+        {
+          type: 'work',
+          streetAddress: `${i} Main St\nSuite ${i}`,
+          locality: 'Springfield',
+          country: 'US',
+          primary: true,
+        },
+      ];
+    if (i % 8 === 3)
+      u.groups = [
+        { value: 'g1', display: 'Sales', type: 'direct' },
+        { value: 'g2', display: 'Ops', type: 'direct' },
+      ];
 
     if (i % 2 === 1) {
       u.schemas!.push(ENT);
       u[ENT] = { employeeNumber: String(i).padStart(6, '0'), department: pick(['Sales', 'R&D', 'Ops, EMEA']) };
-      if (i % 4 === 3) (u[ENT] as Record<string, unknown>).manager = { value: `id-mgr-${i % 10}`, displayName: `Manager ${i % 10}` };
+      if (i % 4 === 3)
+        (u[ENT] as Record<string, unknown>).manager = { value: `id-mgr-${i % 10}`, displayName: `Manager ${i % 10}` };
     }
     if (i % 3 === 2) {
       u.schemas!.push(ACME);
-      u[ACME] = { level: i % 10, ratio: Math.round(rnd() * 100) / 100, vip: i % 2 === 0, badge: String(i).padStart(4, '0'), note: `note ${i}`, tags: i % 2 ? ['x', 'y'] : [] };
+      u[ACME] = {
+        level: i % 10,
+        ratio: Math.round(rnd() * 100) / 100,
+        vip: i % 2 === 0,
+        badge: String(i).padStart(4, '0'),
+        note: `note ${i}`,
+        tags: i % 2 ? ['x', 'y'] : [],
+      };
     }
-    u.meta = { resourceType: 'User', created: new Date(Date.UTC(2024, 0, 1) + i * 3600_000).toISOString(), version: `W/"v${i}"`, location: `https://scim.example.test/v2/Users/${i}` };
+    u.meta = {
+      resourceType: 'User',
+      created: new Date(Date.UTC(2024, 0, 1) + i * 3600_000).toISOString(),
+      version: `W/"v${i}"`,
+      location: `https://scim.example.test/v2/Users/${i}`,
+    };
     users.push(u);
   }
   return users;
 }
 
-/** Runs `fn` with os.tmpdir() pointing at a fresh private directory; returns the directory's entries seen during and after. */
-async function withPrivateTmp<T>(fn: (peek: () => string[]) => Promise<T>): Promise<{ result: T; leftovers: string[] }> {
+/**
+ * Runs `fn` with os.tmpdir() pointing at a fresh private directory; returns the directory's entries seen during and
+ * after.
+ */
+async function withPrivateTmp<T>(
+  fn: (peek: () => string[]) => Promise<T>,
+): Promise<{ result: T; leftovers: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'scimctl-unit-tmp-'));
   const saved = { TMPDIR: process.env.TMPDIR, TMP: process.env.TMP, TEMP: process.env.TEMP };
   process.env.TMPDIR = process.env.TMP = process.env.TEMP = dir;
@@ -125,7 +157,13 @@ describe('writeJsonListResponse', () => {
   test('an empty listing is a valid ListResponse', async () => {
     const out = sink();
     assert.equal(await writeJsonListResponse(from([]), out.stream), 0);
-    assert.deepEqual(JSON.parse(out.text()), { schemas: [SCHEMA.LIST_RESPONSE], Resources: [], totalResults: 0, itemsPerPage: 0, startIndex: 1 });
+    assert.deepEqual(JSON.parse(out.text()), {
+      schemas: [SCHEMA.LIST_RESPONSE],
+      Resources: [],
+      totalResults: 0,
+      itemsPerPage: 0,
+      startIndex: 1,
+    });
   });
 });
 
@@ -152,14 +190,26 @@ describe('writeCsv', () => {
     const header = text.slice(0, text.indexOf('\n')).split(',');
     assert.deepEqual(header.slice(0, 3), ['id', 'externalId', 'userName']);
     assert.equal(header.at(-1), 'schemas');
-    for (const column of ['emails', 'emails[work].value', 'emails[home].value', 'groups', `${ENT}:manager.value`, `${ACME}:badge`]) {
+    for (const column of [
+      'emails',
+      'emails[work].value',
+      'emails[home].value',
+      'groups',
+      `${ENT}:manager.value`,
+      `${ACME}:badge`,
+    ]) {
       assert.ok(header.includes(column), `column ${column}`);
     }
 
     const back: ScimResource[] = [];
-    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx)) back.push(r.resource as ScimResource);
+    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx))
+      back.push(r.resource as ScimResource);
     assert.equal(back.length, 200);
-    assert.deepEqual(back.map((r) => r.id), users.map((u) => u.id), 'same order');
+    assert.deepEqual(
+      back.map((r) => r.id),
+      users.map((u) => u.id),
+      'same order',
+    );
     for (const [i, u] of users.entries()) {
       assert.deepEqual(canonicalResource(back[i]), canonicalResource(u), `user ${i} (${u.id})`);
     }
@@ -212,26 +262,64 @@ describe('writeCsv', () => {
     const { result: n, leftovers } = await withPrivateTmp(() => writeCsv(from([]), out.stream, ctx));
     assert.equal(n, 0);
     assert.deepEqual(leftovers, []);
-    assert.ok(out.text().split('\n').filter((l) => l !== '').length <= 1);
+    assert.ok(
+      out
+        .text()
+        .split('\n')
+        .filter((l) => l !== '').length <= 1,
+    );
   });
 });
 
 describe('writeCsv: formula cells', () => {
-  const TRICKY = ['=1+1', '+1 boss', '-2+3', '@SUM(A1)', '\tTab', '\rCR', "'=lit", "''-x", "'", "'t Hooft", '-5', '-1.5e3', 'plain', '= spaced', "'@"];
-  const users: ScimResource[] = TRICKY.map((v, i) => ({ schemas: [SCHEMA.USER], id: `id${i}`, userName: `u${i}@example.com`, displayName: v, [ACME]: { badge: v } }));
+  const TRICKY = [
+    '=1+1',
+    '+1 boss',
+    '-2+3',
+    '@SUM(A1)',
+    '\tTab',
+    '\rCR',
+    "'=lit",
+    "''-x",
+    "'",
+    "'t Hooft",
+    '-5',
+    '-1.5e3',
+    'plain',
+    '= spaced',
+    "'@",
+  ];
+  const users: ScimResource[] = TRICKY.map((v, i) => ({
+    schemas: [SCHEMA.USER],
+    id: `id${i}`,
+    userName: `u${i}@example.com`,
+    displayName: v,
+    [ACME]: { badge: v },
+  }));
 
   test('cells a spreadsheet would run are written with a quote in front, and read back as they were', async () => {
     const out = sink();
     await writeCsv(from(users), out.stream, ctx);
     const text = out.text();
     const back: ScimResource[] = [];
-    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx)) back.push(r.resource as ScimResource);
-    assert.deepEqual(back.map((r) => r.displayName), TRICKY);
-    assert.deepEqual(back.map((r) => (r[ACME] as { badge: string }).badge), TRICKY);
+    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx))
+      back.push(r.resource as ScimResource);
+    assert.deepEqual(
+      back.map((r) => r.displayName),
+      TRICKY,
+    );
+    assert.deepEqual(
+      back.map((r) => (r[ACME] as { badge: string }).badge),
+      TRICKY,
+    );
     const { parse } = await import('csv-parse/sync');
     const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
     for (const row of rows) {
-      assert.doesNotMatch(row.displayName!, /^[=+@\t\r]|^-(?!\d+(\.\d+)?(e\d+)?$)/i, `escaped: ${JSON.stringify(row.displayName)}`);
+      assert.doesNotMatch(
+        row.displayName!,
+        /^[=+@\t\r]|^-(?!\d+(\.\d+)?(e\d+)?$)/i,
+        `escaped: ${JSON.stringify(row.displayName)}`,
+      );
     }
     assert.equal(rows[0]!.displayName, "'=1+1");
     assert.equal(rows[6]!.displayName, "''=lit");

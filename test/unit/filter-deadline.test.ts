@@ -14,7 +14,8 @@ describe('filter deadline', () => {
     const compiled = compileFilter(filter, ctx, { deadline: performance.now() - 1, limitMs: 5 });
     assert.throws(
       () => compiled.test(resource),
-      (e: unknown) => e instanceof FilterDeadlineError && !(e instanceof FilterError) && /more than 5 ms/.test(e.message),
+      (e: unknown) =>
+        e instanceof FilterDeadlineError && !(e instanceof FilterError) && /more than 5 ms/.test(e.message),
     );
   });
 
@@ -22,6 +23,9 @@ describe('filter deadline', () => {
     const resource = { userName: 'a', emails: [{ value: 'zz3' }] };
     const filter = Array.from({ length: 200 }, (_, i) => `emails.value eq "zz${i}"`).join(' or ');
     assert.equal(compileFilter(filter, ctx).test(resource), true);
-    assert.equal(compileFilter(filter, ctx, { deadline: performance.now() + 60_000, limitMs: 60_000 }).test(resource), true);
+    assert.equal(
+      compileFilter(filter, ctx, { deadline: performance.now() + 60_000, limitMs: 60_000 }).test(resource),
+      true,
+    );
   });
 });

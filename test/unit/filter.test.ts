@@ -1,7 +1,25 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientUsageError } from '../../src/api/errors.ts';
-import { and, assertAttributePath, co, eq, ew, ge, gt, le, literal, lt, ne, not, or, patchPath, pr, sw, valuePath } from '../../src/api/filter.ts';
+import {
+  and,
+  assertAttributePath,
+  co,
+  eq,
+  ew,
+  ge,
+  gt,
+  le,
+  literal,
+  lt,
+  ne,
+  not,
+  or,
+  patchPath,
+  pr,
+  sw,
+  valuePath,
+} from '../../src/api/filter.ts';
 import { parseFilter, type FilterNode } from '../../src/api/filter-eval.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 
@@ -29,7 +47,15 @@ describe('filter literals', () => {
   });
 
   test('unicode, control characters and newlines survive', () => {
-    for (const value of ['Zoë Ångström', '日本語ユーザー', 'emoji 🙂 ok', 'tab\there', 'line\nbreak', 'nul\u0000byte', 'bracket ] and ) paren']) {
+    for (const value of [
+      'Zoë Ångström',
+      '日本語ユーザー',
+      'emoji 🙂 ok',
+      'tab\there',
+      'line\nbreak',
+      'nul\u0000byte',
+      'bracket ] and ) paren',
+    ]) {
       const f = co('displayName', value).toString();
       assert.ok(!f.includes('\n'), 'a filter stays on one line');
       assert.equal(parsedValue(f), value, `round trip of ${JSON.stringify(value)}`);
@@ -112,13 +138,28 @@ describe('filter logic', () => {
     const node = parseFilter(f);
     assert.equal(node.kind, 'valuePath');
     assert.equal((node as { path: string }).path, 'emails');
-    assert.equal(or(valuePath('emails', eq('type', 'work')), eq('userName', 'x')).toString(), 'emails[type eq "work"] or userName eq "x"');
+    assert.equal(
+      or(valuePath('emails', eq('type', 'work')), eq('userName', 'x')).toString(),
+      'emails[type eq "work"] or userName eq "x"',
+    );
   });
 });
 
 describe('attribute paths', () => {
   test('invalid paths are rejected before any request', () => {
-    for (const bad of ['', ' userName', 'user name', 'userName eq "x" or id', 'userName)', 'emails[type eq "work"]', 'a.b.c', '1abc', 'name..givenName', 'urn:', 'emails.value"']) {
+    for (const bad of [
+      '',
+      ' userName',
+      'user name',
+      'userName eq "x" or id',
+      'userName)',
+      'emails[type eq "work"]',
+      'a.b.c',
+      '1abc',
+      'name..givenName',
+      'urn:',
+      'emails.value"',
+    ]) {
       assert.throws(() => eq(bad, 'x'), ClientUsageError, `eq(${JSON.stringify(bad)})`);
       assert.throws(() => pr(bad), ClientUsageError, `pr(${JSON.stringify(bad)})`);
     }
@@ -127,7 +168,16 @@ describe('attribute paths', () => {
   });
 
   test('simple, dotted, $ref and URN-qualified paths are accepted', () => {
-    for (const good of ['userName', 'name.givenName', 'emails.value', 'members.$ref', 'meta.lastModified', `${SCHEMA.ENTERPRISE_USER}:employeeNumber`, `${SCHEMA.ENTERPRISE_USER}:manager.value`, `${SCHEMA.USER}:userName`]) {
+    for (const good of [
+      'userName',
+      'name.givenName',
+      'emails.value',
+      'members.$ref',
+      'meta.lastModified',
+      `${SCHEMA.ENTERPRISE_USER}:employeeNumber`,
+      `${SCHEMA.ENTERPRISE_USER}:manager.value`,
+      `${SCHEMA.USER}:userName`,
+    ]) {
       assert.equal(assertAttributePath(good), good);
       assert.equal(eq(good, 'v').toString(), `${good} eq "v"`);
     }
@@ -141,7 +191,10 @@ describe('patchPath', () => {
     assert.equal(patchPath('displayName'), 'displayName');
     assert.equal(patchPath('members', eq('value', 'abc"def')), 'members[value eq "abc\\"def"]');
     assert.equal(patchPath('emails', eq('type', 'work'), 'value'), 'emails[type eq "work"].value');
-    assert.equal(patchPath(`${SCHEMA.ENTERPRISE_USER}:manager`, undefined, 'value'), `${SCHEMA.ENTERPRISE_USER}:manager.value`);
+    assert.equal(
+      patchPath(`${SCHEMA.ENTERPRISE_USER}:manager`, undefined, 'value'),
+      `${SCHEMA.ENTERPRISE_USER}:manager.value`,
+    );
   });
 
   test('invalid attribute or sub-attribute is rejected', () => {

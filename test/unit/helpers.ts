@@ -53,11 +53,19 @@ export function fakeFetch(handler: Handler): FakeFetch {
 
 /** A real Response with a SCIM JSON body. */
 export function scimJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/scim+json', ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/scim+json', ...headers },
+  });
 }
 
 /** A SCIM error response (RFC 7644 §3.12). */
-export function scimError(status: number, detail?: string, scimType?: string, headers: Record<string, string> = {}): Response {
+export function scimError(
+  status: number,
+  detail?: string,
+  scimType?: string,
+  headers: Record<string, string> = {},
+): Response {
   const body: Record<string, unknown> = { schemas: [SCHEMA.ERROR], status: String(status) };
   if (detail !== undefined) body.detail = detail;
   if (scimType !== undefined) body.scimType = scimType;

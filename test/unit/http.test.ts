@@ -1,8 +1,32 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mayHaveActed, NetworkError, ResponseError, ScimError, TimeoutError, UnexpectedStatusError } from '../../src/api/errors.ts';
-import { defaultSleep, parseRetryAfter, snippet, Transport, type RetryInfo, type TransportOptions } from '../../src/api/http.ts';
-import { BASE, fakeFetch, networkError, recordingSleep, rejection, scimError, scimJson, type FakeRequest, type Handler } from './helpers.ts';
+import {
+  mayHaveActed,
+  NetworkError,
+  ResponseError,
+  ScimError,
+  TimeoutError,
+  UnexpectedStatusError,
+} from '../../src/api/errors.ts';
+import {
+  defaultSleep,
+  parseRetryAfter,
+  snippet,
+  Transport,
+  type RetryInfo,
+  type TransportOptions,
+} from '../../src/api/http.ts';
+import {
+  BASE,
+  fakeFetch,
+  networkError,
+  recordingSleep,
+  rejection,
+  scimError,
+  scimJson,
+  type FakeRequest,
+  type Handler,
+} from './helpers.ts';
 
 function setup(handler: Handler, opts: Partial<TransportOptions> = {}) {
   const f = fakeFetch(handler);
@@ -35,8 +59,14 @@ const hangUntilAborted: Handler = (req: FakeRequest) =>
 
 describe('Transport basics', () => {
   test('sends auth, accept and user-agent headers and resolves paths against the base URL', async () => {
-    const { t, f } = setup(() => scimJson({ id: 'u1' }), { userAgent: 'scimctl-test/1', headers: { 'X-Tenant': 'acme' } });
-    const res = await t.request('GET', '/Users/u1', { expect: [200], query: { attributes: 'userName', skip: undefined } });
+    const { t, f } = setup(() => scimJson({ id: 'u1' }), {
+      userAgent: 'scimctl-test/1',
+      headers: { 'X-Tenant': 'acme' },
+    });
+    const res = await t.request('GET', '/Users/u1', {
+      expect: [200],
+      query: { attributes: 'userName', skip: undefined },
+    });
     assert.deepEqual(res.body, { id: 'u1' });
     const req = f.calls[0]!;
     assert.equal(req.method, 'GET');
@@ -104,9 +134,11 @@ describe('Transport retries of idempotent requests', () => {
   });
 
   test('GET is retried on network errors (connection reset) and succeeds', async () => {
-    const { t, f, retries } = setup(failThenOk(2, () => {
-      throw networkError('ECONNRESET', 'read ECONNRESET');
-    }));
+    const { t, f, retries } = setup(
+      failThenOk(2, () => {
+        throw networkError('ECONNRESET', 'read ECONNRESET');
+      }),
+    );
     const res = await t.request('GET', '/Users/u1', { expect: [200] });
     assert.deepEqual(res.body, { id: 'u1', userName: 'ann' });
     assert.equal(f.calls.length, 3);
@@ -114,9 +146,12 @@ describe('Transport retries of idempotent requests', () => {
   });
 
   test('GET network errors exhaust the retries, then a NetworkError with the code is thrown', async () => {
-    const { t, f } = setup(() => {
-      throw networkError('ECONNRESET', 'read ECONNRESET');
-    }, { retries: 2 });
+    const { t, f } = setup(
+      () => {
+        throw networkError('ECONNRESET', 'read ECONNRESET');
+      },
+      { retries: 2 },
+    );
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof NetworkError, String(e));
     assert.equal(e.code, 'ECONNRESET');
@@ -126,9 +161,12 @@ describe('Transport retries of idempotent requests', () => {
   });
 
   test('a fetch failure whose cause is a plain {code} object is also retried and mapped', async () => {
-    const { t, f } = setup(() => {
-      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
-    }, { retries: 1 });
+    const { t, f } = setup(
+      () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      },
+      { retries: 1 },
+    );
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof NetworkError, String(e));
     assert.equal(f.calls.length, 2);
@@ -136,7 +174,11 @@ describe('Transport retries of idempotent requests', () => {
   });
 
   test('PUT and DELETE are retried on 500; POST /.search marked idempotent is retried on 500', async () => {
-    for (const [method, path, idempotent] of [['PUT', '/Users/u1', undefined], ['DELETE', '/Users/u1', undefined], ['POST', '/Users/.search', true]] as const) {
+    for (const [method, path, idempotent] of [
+      ['PUT', '/Users/u1', undefined],
+      ['DELETE', '/Users/u1', undefined],
+      ['POST', '/Users/.search', true],
+    ] as const) {
       const { t, f } = setup(failThenOk(1, () => scimError(500)));
       await t.request(method, path, { expect: [200], body: method === 'DELETE' ? undefined : {}, idempotent });
       assert.equal(f.calls.length, 2, method);
@@ -155,7 +197,10 @@ describe('Transport retries of idempotent requests', () => {
   test('4xx other than 429 are not retried', async () => {
     for (const status of [400, 401, 403, 404, 409, 412]) {
       const { t, f } = setup(() => scimError(status));
-      await assert.rejects(t.request('GET', '/Users/x', { expect: [200] }), (e: unknown) => e instanceof ResponseError && e.status === status);
+      await assert.rejects(
+        t.request('GET', '/Users/x', { expect: [200] }),
+        (e: unknown) => e instanceof ResponseError && e.status === status,
+      );
       assert.equal(f.calls.length, 1, String(status));
     }
   });
@@ -164,7 +209,13 @@ describe('Transport retries of idempotent requests', () => {
 describe('Transport retries of non-idempotent requests (POST, PATCH)', () => {
   for (const method of ['POST', 'PATCH'] as const) {
     const path = method === 'POST' ? '/Users' : '/Users/u1';
-    const body = method === 'POST' ? { userName: 'ann' } : { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] };
+    const body =
+      method === 'POST'
+        ? { userName: 'ann' }
+        : {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [{ op: 'replace', path: 'active', value: false }],
+          };
 
     test(`${method} is not retried on 500 (the server may have acted)`, async () => {
       const { t, f, s } = setup(() => scimError(500, 'oops'));
@@ -185,7 +236,10 @@ describe('Transport retries of non-idempotent requests (POST, PATCH)', () => {
 
     test(`${method} is not retried on 503 without Retry-After`, async () => {
       const { t, f } = setup(() => scimError(503));
-      await assert.rejects(t.request(method, path, { body, expect: [200, 201] }), (e: unknown) => e instanceof ResponseError && e.status === 503);
+      await assert.rejects(
+        t.request(method, path, { body, expect: [200, 201] }),
+        (e: unknown) => e instanceof ResponseError && e.status === 503,
+      );
       assert.equal(f.calls.length, 1);
     });
 
@@ -214,7 +268,10 @@ describe('Retry-After', () => {
     const { t, s, retries } = setup(failThenOk(2, () => scimError(429, undefined, undefined, { 'retry-after': '7' })));
     await t.request('GET', '/Users', { expect: [200] });
     assert.deepEqual(s.delays, [7000, 7000]);
-    assert.deepEqual(retries.map((r) => r.delayMs), [7000, 7000]);
+    assert.deepEqual(
+      retries.map((r) => r.delayMs),
+      [7000, 7000],
+    );
   });
 
   test('an HTTP-date is honoured', async () => {
@@ -227,7 +284,9 @@ describe('Retry-After', () => {
   });
 
   test('a Retry-After beyond maxRetryAfterMs fails at once instead of waiting', async () => {
-    const { t, f, s } = setup(() => scimError(429, 'quota', undefined, { 'retry-after': '3600' }), { maxRetryAfterMs: 60_000 });
+    const { t, f, s } = setup(() => scimError(429, 'quota', undefined, { 'retry-after': '3600' }), {
+      maxRetryAfterMs: 60_000,
+    });
     const e = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(e instanceof ScimError);
     assert.equal(e.status, 429);
@@ -260,7 +319,12 @@ describe('Retry-After', () => {
 
 describe('backoff', () => {
   async function delaysWith(random: number, retries: number): Promise<number[]> {
-    const { t, s } = setup(() => scimError(500), { retries, random: () => random, backoffBaseMs: 100, backoffMaxMs: 1000 });
+    const { t, s } = setup(() => scimError(500), {
+      retries,
+      random: () => random,
+      backoffBaseMs: 100,
+      backoffMaxMs: 1000,
+    });
     await assert.rejects(t.request('GET', '/Users', { expect: [200] }));
     return s.delays;
   }
@@ -287,9 +351,12 @@ describe('backoff', () => {
   });
 
   test('network errors back off too', async () => {
-    const { t, s } = setup(() => {
-      throw networkError('ECONNRESET');
-    }, { retries: 3, random: () => 0, backoffBaseMs: 200 });
+    const { t, s } = setup(
+      () => {
+        throw networkError('ECONNRESET');
+      },
+      { retries: 3, random: () => 0, backoffBaseMs: 200 },
+    );
     await assert.rejects(t.request('GET', '/Users', { expect: [200] }), NetworkError);
     assert.deepEqual(s.delays, [100, 200, 400]);
   });
@@ -298,13 +365,22 @@ describe('backoff', () => {
 describe('onRetry', () => {
   test('is told method, redacted URL, attempt, delay and reason before each retry', async () => {
     const token = 'tok_abcdefghijklmnop';
-    const { t, retries, s } = setup(failThenOk(2, () => scimError(503, undefined, undefined, { 'retry-after': '2' })), { auth: { type: 'bearer', token } });
-    await t.request('GET', '/Users', { expect: [200], query: { filter: `note eq "${token}"`, access_token: 'some-other-credential' } });
+    const { t, retries, s } = setup(
+      failThenOk(2, () => scimError(503, undefined, undefined, { 'retry-after': '2' })),
+      { auth: { type: 'bearer', token } },
+    );
+    await t.request('GET', '/Users', {
+      expect: [200],
+      query: { filter: `note eq "${token}"`, access_token: 'some-other-credential' },
+    });
     assert.equal(retries.length, 2);
-    assert.deepEqual(retries.map((r) => [r.method, r.attempt, r.delayMs, r.reason]), [
-      ['GET', 1, 2000, 'HTTP 503'],
-      ['GET', 2, 2000, 'HTTP 503'],
-    ]);
+    assert.deepEqual(
+      retries.map((r) => [r.method, r.attempt, r.delayMs, r.reason]),
+      [
+        ['GET', 1, 2000, 'HTTP 503'],
+        ['GET', 2, 2000, 'HTTP 503'],
+      ],
+    );
     assert.deepEqual(s.delays, [2000, 2000]);
     for (const r of retries) {
       assert.ok(r.url.startsWith(`${BASE}/Users?`), r.url);
@@ -340,7 +416,10 @@ describe('timeouts', () => {
   });
 
   test('a timed-out GET that then answers succeeds', async () => {
-    const { t, f } = setup((req, i) => (i === 0 ? hangUntilAborted(req, i) : scimJson({ id: 'u1' })), { timeoutMs: 50, retries: 2 });
+    const { t, f } = setup((req, i) => (i === 0 ? hangUntilAborted(req, i) : scimJson({ id: 'u1' })), {
+      timeoutMs: 50,
+      retries: 2,
+    });
     const res = await t.request('GET', '/Users/u1', { expect: [200] });
     assert.deepEqual(res.body, { id: 'u1' });
     assert.equal(f.calls.length, 2);
@@ -349,7 +428,10 @@ describe('timeouts', () => {
 
 describe('snippet', () => {
   test('takes the <title> of an HTML page, or its text without tags, on one line and at most 300 characters', () => {
-    assert.equal(snippet('<html><head><title>\n  502 Bad Gateway\n</title></head><body>long</body></html>'), '502 Bad Gateway');
+    assert.equal(
+      snippet('<html><head><title>\n  502 Bad Gateway\n</title></head><body>long</body></html>'),
+      '502 Bad Gateway',
+    );
     assert.equal(snippet('<p>Hello\n<b>world</b></p>'), 'Hello world');
     const long = snippet(`<div>${'x'.repeat(1000)}</div>`);
     assert.equal(long.length, 301);
@@ -378,12 +460,16 @@ describe('Transport.close', () => {
   });
 
   test('cuts a retry pause short: no further attempt is made', async () => {
-    const { t, f, retries } = setup(() => {
-      throw networkError('ECONNRESET');
-    }, {
-      // A pause that only ends when the transport closes (the real one also ends then).
-      sleep: (_ms, signal) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
-    });
+    const { t, f, retries } = setup(
+      () => {
+        throw networkError('ECONNRESET');
+      },
+      {
+        // A pause that only ends when the transport closes (the real one also ends then).
+        sleep: (_ms, signal) =>
+          new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
+      },
+    );
     const pending = t.request('GET', '/Users', { expect: [200] });
     while (retries.length === 0) await new Promise((r) => setImmediate(r));
     t.close();
@@ -397,13 +483,19 @@ describe('redirects', () => {
   const OTHER = 'https://other.example.test:8443/scim/v2/Users';
 
   test('a redirect to another origin is refused: nothing is sent there, and the error says why', async () => {
-    const { t, f } = setup((req) => (req.url.host === 'scim.example.test' ? redirect(302, OTHER) : scimJson({ leaked: true })), {
-      headers: { 'X-Gateway-Key': 'gw-key-0123456789abcdef' },
-    });
+    const { t, f } = setup(
+      (req) => (req.url.host === 'scim.example.test' ? redirect(302, OTHER) : scimJson({ leaked: true })),
+      {
+        headers: { 'X-Gateway-Key': 'gw-key-0123456789abcdef' },
+      },
+    );
     const error = await rejection(t.request('GET', '/Users', { expect: [200] }));
     assert.ok(error instanceof UnexpectedStatusError);
     assert.equal(error.status, 302);
-    assert.match(error.message, /redirected \(HTTP 302\) to another origin, https:\/\/other\.example\.test:8443: not followed/);
+    assert.match(
+      error.message,
+      /redirected \(HTTP 302\) to another origin, https:\/\/other\.example\.test:8443: not followed/,
+    );
     assert.doesNotMatch(error.message, /gw-key/);
     assert.equal(f.calls.length, 1, 'the other origin got nothing, no header and no retry');
     assert.equal(f.calls[0]!.headers.get('x-gateway-key'), 'gw-key-0123456789abcdef');
@@ -418,12 +510,18 @@ describe('redirects', () => {
   });
 
   test('a same-origin redirect (relative Location) is followed with every header', async () => {
-    const { t, f } = setup((req) => (req.url.pathname.endsWith('/Old') ? redirect(301, '/scim/v2/Users?x=1') : scimJson({ ok: true })), {
-      headers: { 'X-Gateway-Key': 'gw-key-0123456789abcdef' },
-    });
+    const { t, f } = setup(
+      (req) => (req.url.pathname.endsWith('/Old') ? redirect(301, '/scim/v2/Users?x=1') : scimJson({ ok: true })),
+      {
+        headers: { 'X-Gateway-Key': 'gw-key-0123456789abcdef' },
+      },
+    );
     const res = await t.request('GET', '/Old', { expect: [200] });
     assert.deepEqual(res.body, { ok: true });
-    assert.deepEqual(f.calls.map((c) => `${c.method} ${c.url.pathname}${c.url.search}`), ['GET /scim/v2/Old', 'GET /scim/v2/Users?x=1']);
+    assert.deepEqual(
+      f.calls.map((c) => `${c.method} ${c.url.pathname}${c.url.search}`),
+      ['GET /scim/v2/Old', 'GET /scim/v2/Users?x=1'],
+    );
     assert.equal(f.calls[1]!.headers.get('x-gateway-key'), 'gw-key-0123456789abcdef');
     assert.equal(f.calls[1]!.headers.get('authorization'), 'Bearer tok_abcdefghijklmnop');
   });
@@ -438,7 +536,9 @@ describe('redirects', () => {
       [301, 'PATCH', 'PATCH', true],
     ];
     for (const [status, method, followed, keepsBody] of cases) {
-      const { t, f } = setup((req) => (req.url.pathname.endsWith('/A') ? redirect(status, `${BASE}/B`) : scimJson({ ok: true }, 200)));
+      const { t, f } = setup((req) =>
+        req.url.pathname.endsWith('/A') ? redirect(status, `${BASE}/B`) : scimJson({ ok: true }, 200),
+      );
       await t.request(method, '/A', { body: { n: 1 }, expect: [200] });
       assert.equal(f.calls.length, 2, `${status} ${method}`);
       assert.equal(f.calls[1]!.method, followed, `${status} ${method}`);
@@ -471,7 +571,12 @@ describe('redirects', () => {
 describe('answers cut short', () => {
   test('a GET whose JSON body stops early is asked for again, like after a 5xx', async () => {
     const { t, f, retries } = setup((_req, i) =>
-      i === 0 ? new Response('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[{"id":"u1"', { status: 200, headers: { 'content-type': 'application/scim+json' } }) : scimJson({ id: 'u1' }),
+      i === 0
+        ? new Response('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[{"id":"u1"', {
+            status: 200,
+            headers: { 'content-type': 'application/scim+json' },
+          })
+        : scimJson({ id: 'u1' }),
     );
     const res = await t.request('GET', '/Users/u1', { expect: [200] });
     assert.deepEqual(res.body, { id: 'u1' });
@@ -485,7 +590,11 @@ describe('answers cut short', () => {
         new ReadableStream({
           start(controller) {
             controller.enqueue(new TextEncoder().encode('{"id":"u'));
-            controller.error(Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }));
+            controller.error(
+              Object.assign(new TypeError('terminated'), {
+                cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+              }),
+            );
           },
         }),
         { status: 200, headers: { 'content-type': 'application/scim+json' } },
@@ -498,7 +607,10 @@ describe('answers cut short', () => {
   });
 
   test('a truncated GET that stays truncated fails after the retries with the malformed-JSON error', async () => {
-    const { t, f } = setup(() => new Response('{"id":', { status: 200, headers: { 'content-type': 'application/scim+json' } }), { retries: 2 });
+    const { t, f } = setup(
+      () => new Response('{"id":', { status: 200, headers: { 'content-type': 'application/scim+json' } }),
+      { retries: 2 },
+    );
     await assert.rejects(t.request('GET', '/Users/u1', { expect: [200] }), /malformed JSON/);
     assert.equal(f.calls.length, 3);
   });
@@ -523,14 +635,23 @@ describe('answers cut short', () => {
   });
 
   test('an HTML page with status 200 is still not retried (it is not JSON cut short)', async () => {
-    const { t, f } = setup(() => new Response('<html><title>Login</title></html>', { status: 200, headers: { 'content-type': 'text/html' } }));
+    const { t, f } = setup(
+      () =>
+        new Response('<html><title>Login</title></html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    );
     await assert.rejects(t.request('GET', '/Users', { expect: [200] }), /expected a JSON response/);
     assert.equal(f.calls.length, 1);
   });
 });
 
 describe('TLS verification failures', () => {
-  for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+  for (const code of [
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ]) {
     test(`${code} is not retried and says what to do`, async () => {
       const { t, f, s } = setup(() => {
         throw networkError(code, 'certificate problem');
@@ -565,10 +686,15 @@ describe('many requests at once leave no listeners behind', () => {
         }).fetch,
       });
       const attempts = new Map<number, number>();
-      const results = await Promise.all(Array.from({ length: 50 }, (_, n) => t.request('GET', '/Users', { query: { n }, expect: [200] })));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, n) => t.request('GET', '/Users', { query: { n }, expect: [200] })),
+      );
       assert.equal(results.length, 50);
       await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
+        [],
+      );
     } finally {
       process.off('warning', onWarning);
     }

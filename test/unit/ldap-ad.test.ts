@@ -1,7 +1,16 @@
 /** Active Directory's ways (ad.ts) with recorded values, and range retrieval with a fake client. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { accountExpired, accountExpiry, escapeFilterValue, guidBytes, guidText, parseRange, readRanged, uacDisabled } from '../../src/sources/ldap/ad.ts';
+import {
+  accountExpired,
+  accountExpiry,
+  escapeFilterValue,
+  guidBytes,
+  guidText,
+  parseRange,
+  readRanged,
+  uacDisabled,
+} from '../../src/sources/ldap/ad.ts';
 import { LdapReadError } from '../../src/sources/ldap/errors.ts';
 import { entry, fakeClient } from './ldap-helpers.ts';
 
@@ -62,7 +71,8 @@ describe('objectGUID', () => {
 
 describe('range retrieval', () => {
   const dn = 'CN=Big,OU=Groups,DC=corp,DC=example';
-  const members = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `CN=U${from + i},OU=Users,DC=corp,DC=example`);
+  const members = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `CN=U${from + i},OU=Users,DC=corp,DC=example`);
 
   test('reads member;range=N-* until a range ends in *', async () => {
     const client = fakeClient((req) => {
@@ -77,7 +87,10 @@ describe('range retrieval', () => {
     const values = await readRanged(client, first, 'member');
     assert.equal(values.length, 3201);
     assert.deepEqual(values, members(0, 3200));
-    assert.deepEqual(client.requests.map((r) => r.attributes), [['member;range=1500-*'], ['member;range=3000-*']]);
+    assert.deepEqual(
+      client.requests.map((r) => r.attributes),
+      [['member;range=1500-*'], ['member;range=3000-*']],
+    );
   });
 
   test('an attribute sent whole needs no more reads', async () => {
@@ -88,8 +101,22 @@ describe('range retrieval', () => {
 
   test('a range that does not come back, or does not go on, throws rather than cutting the list short', async () => {
     const first = entry(dn, { 'member;range=0-1499': members(0, 1499) });
-    await assert.rejects(readRanged(fakeClient(() => [[entry(dn, {})]]), first, 'member'), LdapReadError);
-    await assert.rejects(readRanged(fakeClient(() => [[entry(dn, { 'member;range=1600-*': members(1600, 1700) })]]), first, 'member'), /did not give the next range/);
+    await assert.rejects(
+      readRanged(
+        fakeClient(() => [[entry(dn, {})]]),
+        first,
+        'member',
+      ),
+      LdapReadError,
+    );
+    await assert.rejects(
+      readRanged(
+        fakeClient(() => [[entry(dn, { 'member;range=1600-*': members(1600, 1700) })]]),
+        first,
+        'member',
+      ),
+      /did not give the next range/,
+    );
   });
 
   test('parseRange', () => {

@@ -12,14 +12,29 @@ import { join } from 'node:path';
 
 describe('LDAP URLs', () => {
   test('host, port (default 389 / 636) and the base DN of the path', () => {
-    assert.deepEqual(parseLdapUrl('ldap://dir.example.org/dc=example,dc=org'), { secure: false, host: 'dir.example.org', port: 389, baseDn: 'dc=example,dc=org', address: 'ldap://dir.example.org:389' });
-    assert.deepEqual(parseLdapUrl('ldaps://dc1.corp.example:3269'), { secure: true, host: 'dc1.corp.example', port: 3269, address: 'ldaps://dc1.corp.example:3269' });
+    assert.deepEqual(parseLdapUrl('ldap://dir.example.org/dc=example,dc=org'), {
+      secure: false,
+      host: 'dir.example.org',
+      port: 389,
+      baseDn: 'dc=example,dc=org',
+      address: 'ldap://dir.example.org:389',
+    });
+    assert.deepEqual(parseLdapUrl('ldaps://dc1.corp.example:3269'), {
+      secure: true,
+      host: 'dc1.corp.example',
+      port: 3269,
+      address: 'ldaps://dc1.corp.example:3269',
+    });
     assert.equal(parseLdapUrl('ldap://127.0.0.1:3389/ou=People%20Here,dc=x').baseDn, 'ou=People Here,dc=x');
     assert.equal(parseLdapUrl('ldap://[::1]:3389').address, 'ldap://[::1]:3389');
   });
   test('anything else is a settings error', () => {
-    for (const url of ['dir.example.org', 'http://dir.example.org', 'ldap://', 'ldap://user:pw@dir.example.org']) assert.throws(() => parseLdapUrl(url), LdapSettingsError, url);
-    assert.throws(() => parseLdapUrl('ldap://u:secret-pw@h'), (e: Error) => !e.message.includes('secret-pw'));
+    for (const url of ['dir.example.org', 'http://dir.example.org', 'ldap://', 'ldap://user:pw@dir.example.org'])
+      assert.throws(() => parseLdapUrl(url), LdapSettingsError, url);
+    assert.throws(
+      () => parseLdapUrl('ldap://u:secret-pw@h'),
+      (e: Error) => !e.message.includes('secret-pw'),
+    );
   });
 });
 
@@ -42,7 +57,10 @@ describe('StartTLS', () => {
 
 describe('settings refused before connecting', () => {
   const refused = async (settings: Parameters<typeof connectDirectory>[0], pattern: RegExp) =>
-    assert.rejects(connectDirectory(settings), (e: unknown) => e instanceof LdapSettingsError && pattern.test(e.message));
+    assert.rejects(
+      connectDirectory(settings),
+      (e: unknown) => e instanceof LdapSettingsError && pattern.test(e.message),
+    );
   test('bind DN, password, anonymous', async () => {
     await refused({ url: 'ldap://127.0.0.1:1' }, /no bind DN/);
     await refused({ url: 'ldap://127.0.0.1:1', bindDn: 'cn=a' }, /no password for cn=a/);
@@ -50,15 +68,27 @@ describe('settings refused before connecting', () => {
     await refused({ url: 'ldap://127.0.0.1:1', anonymous: true, bindDn: 'cn=a' }, /anonymous bind takes no bind DN/);
   });
   test('StartTLS on ldaps, a CA file that is not there or holds no certificate', async () => {
-    await refused({ url: 'ldaps://127.0.0.1:1', bindDn: 'cn=a', password: 'p', startTls: true }, /StartTLS is for ldap/);
-    await refused({ url: 'ldap://127.0.0.1:1', bindDn: 'cn=a', password: 'p', caFile: '/nonexistent/ca.pem' }, /cannot read the CA file \/nonexistent\/ca.pem/);
-    await refused({ url: 'ldap://127.0.0.1:1', bindDn: 'cn=a', password: 'p', caFile: import.meta.filename }, /holds no PEM certificate/);
+    await refused(
+      { url: 'ldaps://127.0.0.1:1', bindDn: 'cn=a', password: 'p', startTls: true },
+      /StartTLS is for ldap/,
+    );
+    await refused(
+      { url: 'ldap://127.0.0.1:1', bindDn: 'cn=a', password: 'p', caFile: '/nonexistent/ca.pem' },
+      /cannot read the CA file \/nonexistent\/ca.pem/,
+    );
+    await refused(
+      { url: 'ldap://127.0.0.1:1', bindDn: 'cn=a', password: 'p', caFile: import.meta.filename },
+      /holds no PEM certificate/,
+    );
   });
   test('filters that do not parse, a page size below 1, no base DN', async () => {
     const registry = new SchemaRegistry();
     const connect = async () => assert.fail('nothing is sent');
     const base = { url: 'ldap://127.0.0.1:1/dc=x', bindDn: 'cn=a', password: 'p' };
-    await assert.rejects(readLdapSource({ ...base, userFilter: '(uid=a' }, { registry, connect }), /the user filter "\(uid=a" is not an LDAP filter/);
+    await assert.rejects(
+      readLdapSource({ ...base, userFilter: '(uid=a' }, { registry, connect }),
+      /the user filter "\(uid=a" is not an LDAP filter/,
+    );
     await assert.rejects(readLdapSource({ ...base, groupFilter: 'cn=x)(' }, { registry, connect }), /the group filter/);
     await assert.rejects(readLdapSource({ ...base, pageSize: 0 }, { registry, connect }), /page size/);
     await assert.rejects(readLdapSource({ ...base, url: 'ldap://127.0.0.1:1' }, { registry, connect }), /no base DN/);
@@ -71,10 +101,16 @@ describe('settings refused before connecting', () => {
       const base = { url: 'ldap://127.0.0.1:1/dc=x', bindDn: 'cn=a', password: 'p' };
       const bad = join(dir, 'bad.yaml');
       await writeFile(bad, 'attributes:\n  userName: uid\n  titel: title\n');
-      await assert.rejects(readLdapSource({ ...base, mappingFile: bad }, { registry, connect }), (e: unknown) => e instanceof InputError && e.problems.some((p) => p.file === bad && p.line === 3));
+      await assert.rejects(
+        readLdapSource({ ...base, mappingFile: bad }, { registry, connect }),
+        (e: unknown) => e instanceof InputError && e.problems.some((p) => p.file === bad && p.line === 3),
+      );
       const groups = join(dir, 'groups.yaml');
       await writeFile(groups, 'attributes:\n  userName: uid\ngroups:\n  column: memberOf\n');
-      await assert.rejects(readLdapSource({ ...base, mappingFile: groups }, { registry, connect }), (e: unknown) => e instanceof InputError && /come from its group filter/.test(e.message));
+      await assert.rejects(
+        readLdapSource({ ...base, mappingFile: groups }, { registry, connect }),
+        (e: unknown) => e instanceof InputError && /come from its group filter/.test(e.message),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

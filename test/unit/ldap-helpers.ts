@@ -3,11 +3,16 @@ import type { DirectoryClient, RawEntry, SearchRequest } from '../../src/sources
 
 /** An entry as the client gives it. */
 export function entry(dn: string, attributes: Record<string, Array<string | Buffer>>): RawEntry {
-  return { dn, attributes: new Map(Object.entries(attributes).map(([name, values]) => [name.toLowerCase(), { name, values }])) };
+  return {
+    dn,
+    attributes: new Map(Object.entries(attributes).map(([name, values]) => [name.toLowerCase(), { name, values }])),
+  };
 }
 
 /** A client that answers each search from a function, and records the requests. */
-export function fakeClient(answer: (request: SearchRequest) => RawEntry[][]): DirectoryClient & { requests: SearchRequest[] } {
+export function fakeClient(
+  answer: (request: SearchRequest) => RawEntry[][],
+): DirectoryClient & { requests: SearchRequest[] } {
   const requests: SearchRequest[] = [];
   return {
     requests,

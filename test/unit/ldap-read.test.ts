@@ -45,11 +45,27 @@ const AD_USERS: RawEntry[] = [
     manager: [dn('Dave')],
   }),
   // No userPrincipalName: sAMAccountName. Disabled by userAccountControl.
-  entry(dn('Bob'), { objectGUID: [guidBytes(GUIDS.bob)], sAMAccountName: ['bob'], cn: ['Bob'], userAccountControl: ['514'], accountExpires: ['9223372036854775807'] }),
+  entry(dn('Bob'), {
+    objectGUID: [guidBytes(GUIDS.bob)],
+    sAMAccountName: ['bob'],
+    cn: ['Bob'],
+    userAccountControl: ['514'],
+    accountExpires: ['9223372036854775807'],
+  }),
   // Expired.
-  entry(dn('Carol'), { objectGUID: [guidBytes(GUIDS.carol)], userPrincipalName: ['carol@corp.example'], userAccountControl: ['512'], accountExpires: [ticks('2026-01-01T00:00:00Z')] }),
+  entry(dn('Carol'), {
+    objectGUID: [guidBytes(GUIDS.carol)],
+    userPrincipalName: ['carol@corp.example'],
+    userAccountControl: ['512'],
+    accountExpires: [ticks('2026-01-01T00:00:00Z')],
+  }),
   // Expires later: active.
-  entry(dn('Dave'), { objectGUID: [guidBytes(GUIDS.dave)], userPrincipalName: ['dave@corp.example'], userAccountControl: ['66048'], accountExpires: [ticks('2027-01-01T00:00:00Z')] }),
+  entry(dn('Dave'), {
+    objectGUID: [guidBytes(GUIDS.dave)],
+    userPrincipalName: ['dave@corp.example'],
+    userAccountControl: ['66048'],
+    accountExpires: [ticks('2027-01-01T00:00:00Z')],
+  }),
 ];
 
 const AD_ROOT = entry('', { supportedCapabilities: ['1.2.840.113556.1.4.800', '1.2.840.113556.1.4.1670'] });
@@ -66,7 +82,12 @@ function adServer(groups: RawEntry[], extra: (req: SearchRequest) => RawEntry[][
   });
 }
 
-const adSettings: LdapSourceSettings = { url: `ldaps://dc1.corp.example/${BASE}`, bindDn: 'CN=svc,DC=corp,DC=example', password: 'pw', groupFilter: '(objectClass=group)' };
+const adSettings: LdapSourceSettings = {
+  url: `ldaps://dc1.corp.example/${BASE}`,
+  bindDn: 'CN=svc,DC=corp,DC=example',
+  password: 'pw',
+  groupFilter: '(objectClass=group)',
+};
 
 describe('Active Directory with recorded entries', () => {
   test('the AD mapping: objectGUID, userPrincipalName else sAMAccountName, disabled and expired accounts, manager', async () => {
@@ -93,24 +114,38 @@ describe('Active Directory with recorded entries', () => {
   });
 
   test('guidFormat base64 gives the immutableId form', async () => {
-    const snap = await readLdapSource({ ...adSettings, guidFormat: 'base64' }, { registry, now: NOW, connect: async () => adServer([]) });
+    const snap = await readLdapSource(
+      { ...adSettings, guidFormat: 'base64' },
+      { registry, now: NOW, connect: async () => adServer([]) },
+    );
     assert.equal(snap.users[0]!.attributes.externalId, guidBytes(GUIDS.alice).toString('base64'));
   });
 
   test('in-chain matching: one search per group with the 1.2.840.113556.1.4.1941 rule', async () => {
     const staffDn = dn('Staff (all)', 'Groups');
     const client = adServer([entry(staffDn, { cn: ['Staff'], objectGUID: [guidBytes(GUIDS.staff)] })], (req) => {
-      if (req.filter.includes('1.2.840.113556.1.4.1941')) return [[entry(dn('Alice'), {})], [entry(dn('Carol'), {}), entry(dn('Nobody'), {})]];
+      if (req.filter.includes('1.2.840.113556.1.4.1941'))
+        return [[entry(dn('Alice'), {})], [entry(dn('Carol'), {}), entry(dn('Nobody'), {})]];
       return undefined;
     });
     const snap = await readLdapSource(adSettings, { registry, now: NOW, connect: async () => client });
     const chain = client.requests.filter((r) => r.filter.includes('1.2.840.113556.1.4.1941'));
     assert.equal(chain.length, 1);
-    assert.equal(chain[0]!.filter, '(&(&(objectCategory=person)(objectClass=user))(memberOf:1.2.840.113556.1.4.1941:=CN=Staff \\28all\\29,OU=Groups,DC=corp,DC=example))');
+    assert.equal(
+      chain[0]!.filter,
+      '(&(&(objectCategory=person)(objectClass=user))(memberOf:1.2.840.113556.1.4.1941:=CN=Staff \\28all\\29,OU=Groups,DC=corp,DC=example))',
+    );
     assert.ok(chain[0]!.pageSize > 0, 'paged');
     const groupSearch = client.requests.find((r) => r.filter === '(objectClass=group)')!;
     assert.ok(!groupSearch.attributes.includes('member'), 'the member lists are not read');
-    assert.deepEqual(snap.groups, [{ displayName: 'Staff', externalId: GUIDS.staff, members: [GUIDS.alice, GUIDS.carol].sort(), origin: { file: staffDn, line: 0 } }]);
+    assert.deepEqual(snap.groups, [
+      {
+        displayName: 'Staff',
+        externalId: GUIDS.staff,
+        members: [GUIDS.alice, GUIDS.carol].sort(),
+        origin: { file: staffDn, line: 0 },
+      },
+    ]);
   });
 
   test('the walk (no in-chain): ranges read, nested groups outside the filter looked up, a cycle ends', async () => {
@@ -118,18 +153,29 @@ describe('Active Directory with recorded entries', () => {
     const inner = dn('Inner', 'Hidden');
     const loop = dn('Loop', 'Hidden');
     const client = adServer([entry(staff, { cn: ['Staff'], 'member;range=0-1': [dn('Alice'), inner] })], (req) => {
-      if (req.base === staff && req.attributes[0] === 'member;range=2-*') return [[entry(staff, { 'member;range=2-*': [loop, dn('Gone')] })]];
+      if (req.base === staff && req.attributes[0] === 'member;range=2-*')
+        return [[entry(staff, { 'member;range=2-*': [loop, dn('Gone')] })]];
       if (req.base === inner) return [[entry(inner, { objectClass: ['top', 'group'], member: [dn('Dave'), staff] })]];
       if (req.base === loop) return [[entry(loop, { objectClass: ['top', 'group'], member: [inner, loop] })]];
       if (req.base === dn('Gone')) throw new LdapReadError('noSuchObject', 0, undefined, 32);
       return undefined;
     });
-    const snap = await readLdapSource({ ...adSettings, inChain: false }, { registry, now: NOW, connect: async () => client });
+    const snap = await readLdapSource(
+      { ...adSettings, inChain: false },
+      { registry, now: NOW, connect: async () => client },
+    );
     assert.deepEqual(snap.groups[0]!.members, [GUIDS.alice, GUIDS.dave].sort());
     assert.equal(client.requests.filter((r) => r.base === inner).length, 1, 'each group looked up once');
     assert.ok(!client.requests.some((r) => r.filter.includes('1.2.840.113556.1.4.1941')));
 
-    const direct = await readLdapSource({ ...adSettings, nested: 'direct' }, { registry, now: NOW, connect: async () => adServer([entry(staff, { cn: ['Staff'], member: [dn('Alice'), inner] })]) });
+    const direct = await readLdapSource(
+      { ...adSettings, nested: 'direct' },
+      {
+        registry,
+        now: NOW,
+        connect: async () => adServer([entry(staff, { cn: ['Staff'], member: [dn('Alice'), inner] })]),
+      },
+    );
     assert.deepEqual(direct.groups[0]!.members, [GUIDS.alice]);
   });
 
@@ -145,7 +191,10 @@ describe('Active Directory with recorded entries', () => {
         closed = true;
       },
     };
-    await assert.rejects(readLdapSource(adSettings, { registry, now: NOW, connect: async () => client }), LdapReadError);
+    await assert.rejects(
+      readLdapSource(adSettings, { registry, now: NOW, connect: async () => client }),
+      LdapReadError,
+    );
     assert.ok(closed);
   });
 });
@@ -153,7 +202,13 @@ describe('Active Directory with recorded entries', () => {
 describe('OpenLDAP with recorded entries', () => {
   const OL_BASE = 'dc=example,dc=org';
   const person = (uid: string, extra: Record<string, string[]> = {}) =>
-    entry(`uid=${uid},ou=people,${OL_BASE}`, { uid: [uid], entryUUID: [`00000000-0000-0000-0000-${uid.padStart(12, '0')}`], cn: [uid], sn: [uid], ...extra });
+    entry(`uid=${uid},ou=people,${OL_BASE}`, {
+      uid: [uid],
+      entryUUID: [`00000000-0000-0000-0000-${uid.padStart(12, '0')}`],
+      cn: [uid],
+      sn: [uid],
+      ...extra,
+    });
   const server = (users: RawEntry[], groups: RawEntry[] = []) =>
     fakeClient((req) => {
       if (req.base === '' && req.scope === 'base') return [[entry('', { supportedLDAPVersion: ['3'] })]];
@@ -162,7 +217,11 @@ describe('OpenLDAP with recorded entries', () => {
       if (req.scope === 'base') return [[]];
       throw new Error(`unexpected search ${JSON.stringify(req)}`);
     });
-  const settings: LdapSourceSettings = { url: `ldap://127.0.0.1:3389/${OL_BASE}`, bindDn: `cn=reader,${OL_BASE}`, password: 'pw' };
+  const settings: LdapSourceSettings = {
+    url: `ldap://127.0.0.1:3389/${OL_BASE}`,
+    bindDn: `cn=reader,${OL_BASE}`,
+    password: 'pw',
+  };
   let dir = '';
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scimctl-ldap-'));
@@ -180,12 +239,23 @@ describe('OpenLDAP with recorded entries', () => {
       entry(g('all'), { cn: ['all'], memberOf: [g('eng')] }),
       entry(g('ops'), { cn: ['ops'] }),
     ];
-    const snap = await readLdapSource({ ...settings, membership: 'memberOf', groupFilter: '(objectClass=groupOfNames)' }, { registry, connect: async () => server(users, groups) });
+    const snap = await readLdapSource(
+      { ...settings, membership: 'memberOf', groupFilter: '(objectClass=groupOfNames)' },
+      { registry, connect: async () => server(users, groups) },
+    );
     const members = Object.fromEntries(snap.groups.map((x) => [x.displayName, x.members]));
     const id = (uid: string) => `00000000-0000-0000-0000-${uid.padStart(12, '0')}`;
     assert.deepEqual(members, { all: [id('ann')], dev: [id('ann')], eng: [id('ann')], ops: [id('ben')] });
-    const direct = await readLdapSource({ ...settings, membership: 'memberOf', nested: 'direct', groupFilter: '(objectClass=groupOfNames)' }, { registry, connect: async () => server(users, groups) });
-    assert.deepEqual(Object.fromEntries(direct.groups.map((x) => [x.displayName, x.members])), { all: [], dev: [id('ann')], eng: [], ops: [id('ben')] });
+    const direct = await readLdapSource(
+      { ...settings, membership: 'memberOf', nested: 'direct', groupFilter: '(objectClass=groupOfNames)' },
+      { registry, connect: async () => server(users, groups) },
+    );
+    assert.deepEqual(Object.fromEntries(direct.groups.map((x) => [x.displayName, x.members])), {
+      all: [],
+      dev: [id('ann')],
+      eng: [],
+      ops: [id('ben')],
+    });
   });
 
   test('entries the mapping or the checks refuse are reported with their DN and left out; the rest proceeds', async () => {
@@ -197,18 +267,36 @@ describe('OpenLDAP with recorded entries', () => {
       entry(`cn=nameless,ou=people,${OL_BASE}`, { cn: ['nameless'], sn: ['x'] }),
     ];
     const snap = await readLdapSource(settings, { registry, connect: async () => server(users) });
-    assert.deepEqual(snap.users.map((u) => u.attributes.userName), ['ok1@example.org']);
+    assert.deepEqual(
+      snap.users.map((u) => u.attributes.userName),
+      ['ok1@example.org'],
+    );
     const problems = snap.problems.map((p) => `${p.origin.file}: ${p.message}`).sort();
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.match(problems[0]!, /^cn=nameless,ou=people,dc=example,dc=org: no userName: the entry has no mail, uid$/);
     assert.ok(problems.some((p) => p.startsWith(`uid=bad,ou=people,${OL_BASE}`)));
-    assert.ok(problems.some((p) => p.startsWith(`uid=twin1,ou=people,${OL_BASE}: attribute "userName": userName "same@example.org" is also on uid=twin2`)));
+    assert.ok(
+      problems.some((p) =>
+        p.startsWith(
+          `uid=twin1,ou=people,${OL_BASE}: attribute "userName": userName "same@example.org" is also on uid=twin2`,
+        ),
+      ),
+    );
     assert.ok(problems.some((p) => p.startsWith(`uid=twin2,ou=people,${OL_BASE}`)));
   });
 
   test('a mapping file overrides the defaults: attribute names for columns, lists, transforms', async () => {
     const mapping = join(dir, 'ldap-mapping.yaml');
-    await writeFile(mapping, ['attributes:', '  userName: { column: [employeeNumber, uid], transform: [uppercase] }', '  externalId: entryUUID', '  nickName: { template: "{givenName}-{sn}" }', ''].join('\n'));
+    await writeFile(
+      mapping,
+      [
+        'attributes:',
+        '  userName: { column: [employeeNumber, uid], transform: [uppercase] }',
+        '  externalId: entryUUID',
+        '  nickName: { template: "{givenName}-{sn}" }',
+        '',
+      ].join('\n'),
+    );
     const users = [person('ann', { givenName: ['Ann'] }), person('ben', { employeeNumber: ['e7'] })];
     const client = server(users);
     const snap = await readLdapSource({ ...settings, mappingFile: mapping }, { registry, connect: async () => client });
@@ -220,15 +308,25 @@ describe('OpenLDAP with recorded entries', () => {
       ],
     );
     const read = client.requests.find((r) => r.filter === '(objectClass=inetOrgPerson)')!;
-    for (const name of ['employeeNumber', 'uid', 'entryUUID', 'givenName', 'sn']) assert.ok(read.attributes.includes(name), name);
+    for (const name of ['employeeNumber', 'uid', 'entryUUID', 'givenName', 'sn'])
+      assert.ok(read.attributes.includes(name), name);
     assert.ok(!read.attributes.includes('mail'), 'the default mapping is not read');
     assert.ok(snap.files.includes(mapping));
   });
 
   test('the fingerprint follows the entries', async () => {
-    const a = await readLdapSource(settings, { registry, connect: async () => server([person('ann', { mail: ['a@example.org'] })]) });
-    const same = await readLdapSource(settings, { registry, connect: async () => server([person('ann', { mail: ['a@example.org'] })]) });
-    const changed = await readLdapSource(settings, { registry, connect: async () => server([person('ann', { mail: ['b@example.org'] })]) });
+    const a = await readLdapSource(settings, {
+      registry,
+      connect: async () => server([person('ann', { mail: ['a@example.org'] })]),
+    });
+    const same = await readLdapSource(settings, {
+      registry,
+      connect: async () => server([person('ann', { mail: ['a@example.org'] })]),
+    });
+    const changed = await readLdapSource(settings, {
+      registry,
+      connect: async () => server([person('ann', { mail: ['b@example.org'] })]),
+    });
     assert.equal(a.fingerprint, same.fingerprint);
     assert.notEqual(a.fingerprint, changed.fingerprint);
   });
@@ -245,7 +343,12 @@ describe('group membership helpers', () => {
       { dn: 'cn=b', memberDns: ['cn=c'], memberUids: ['two'], memberOf: [] },
       { dn: 'cn=c', memberDns: ['cn=a'], memberUids: [], memberOf: [] },
     ];
-    const result = await membersFromGroups({ groups, usersByDn: new Map([['uid=1', 1]]), usersByUid: new Map([['two', 2]]), nested: 'flatten' });
+    const result = await membersFromGroups({
+      groups,
+      usersByDn: new Map([['uid=1', 1]]),
+      usersByUid: new Map([['two', 2]]),
+      nested: 'flatten',
+    });
     for (const g of ['cn=a', 'cn=b', 'cn=c']) assert.deepEqual([...result.get(g)!].sort(), [1, 2], g);
   });
   test('memberOf with flatten stays in a cycle of parents', async () => {

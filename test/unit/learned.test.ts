@@ -1,11 +1,23 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeUnkept, emptyLearned, filterFeatures, filterOnClient, filterTrusted, fitToKept, suspectFeatures, unkeptIn, type FilterVerdict, type UnkeptHow } from '../../src/api/learned.ts';
+import {
+  describeUnkept,
+  emptyLearned,
+  filterFeatures,
+  filterOnClient,
+  filterTrusted,
+  fitToKept,
+  suspectFeatures,
+  unkeptIn,
+  type FilterVerdict,
+  type UnkeptHow,
+} from '../../src/api/learned.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 
 const ENT = SCHEMA.ENTERPRISE_USER;
 const ent = ENT.toLowerCase();
-const lowerKeys = <V>(o: Record<string, V>): Record<string, V> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.toLowerCase(), v]));
+const lowerKeys = <V>(o: Record<string, V>): Record<string, V> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k.toLowerCase(), v]));
 
 describe('filterFeatures', () => {
   const cases: Array<[string, string[]]> = [
@@ -44,8 +56,19 @@ describe('filterFeatures', () => {
     assert.deepEqual(f, ['eq', 'or']);
   });
 
-  for (const bad of ['', '   ', 'userName eq', 'userName is "a"', 'userName eq "a" and (', 'userName eq "unterminated', '(userName eq "a"', 'emails[type eq "work"', 'not title pr']) {
-    test(`unparsable: ${JSON.stringify(bad)} → ['unparsed']`, () => assert.deepEqual(filterFeatures(bad), ['unparsed']));
+  for (const bad of [
+    '',
+    '   ',
+    'userName eq',
+    'userName is "a"',
+    'userName eq "a" and (',
+    'userName eq "unterminated',
+    '(userName eq "a"',
+    'emails[type eq "work"',
+    'not title pr',
+  ]) {
+    test(`unparsable: ${JSON.stringify(bad)} → ['unparsed']`, () =>
+      assert.deepEqual(filterFeatures(bad), ['unparsed']));
   }
 });
 
@@ -59,7 +82,12 @@ describe('suspectFeatures', () => {
     [['eq', 'or'], { eq: 'rejected' }, ['or'], 'eq failing before still gives way to the other unknown part'],
     [['eq'], { eq: 'wrong' }, ['eq'], 'eq alone, known to fail: eq'],
     [['and', 'eq'], { and: 'works', eq: 'works' }, ['and'], 'all worked before: the rarest (not eq)'],
-    [['co', 'eq', 'or'], { co: 'works', eq: 'works', or: 'works' }, ['co', 'or'], 'all worked before: everything but eq'],
+    [
+      ['co', 'eq', 'or'],
+      { co: 'works', eq: 'works', or: 'works' },
+      ['co', 'or'],
+      'all worked before: everything but eq',
+    ],
     [['eq'], { eq: 'works' }, ['eq'], 'eq alone that worked before: eq'],
     [['pr'], { eq: 'works' }, ['pr'], 'other verdicts do not matter'],
   ];
@@ -77,7 +105,13 @@ describe('filterOnClient', () => {
     [['eq'], { sw: 'rejected' }, true, false, 'only the failed parts of other filters: still the server'],
     [['eq'], undefined, false, true, 'not advertised, nothing known: here'],
     [['eq', 'and'], { eq: 'works' }, false, true, 'not advertised, one part not known to work: here'],
-    [['eq', 'and'], { eq: 'works', and: 'works' }, false, false, 'not advertised, but every part seen working: the server'],
+    [
+      ['eq', 'and'],
+      { eq: 'works', and: 'works' },
+      false,
+      false,
+      'not advertised, but every part seen working: the server',
+    ],
     [['eq'], { eq: 'wrong' }, false, true, 'not advertised and known wrong'],
   ];
   for (const [features, known, advertised, expected, why] of rows) {
@@ -106,15 +140,22 @@ describe('unkeptIn', () => {
   const back = (extra: Record<string, unknown>) => ({ schemas: [SCHEMA.USER], id: 'u1', userName: 'ann', ...extra });
 
   test('a top-level attribute missing from the answer is dropped; one kept is not reported', () => {
-    assert.deepEqual(judged({ userName: 'ann', title: 'Dev', nickName: 'A' }, back({ nickName: 'A' })), { title: 'dropped' });
+    assert.deepEqual(judged({ userName: 'ann', title: 'Dev', nickName: 'A' }, back({ nickName: 'A' })), {
+      title: 'dropped',
+    });
   });
 
   test('attribute names are judged without regard to case', () => {
-    assert.deepEqual(judged({ userName: 'ann', NickName: 'A', ProfileUrl: 'https://x' }, back({ nickname: 'A' })), { profileurl: 'dropped' });
+    assert.deepEqual(judged({ userName: 'ann', NickName: 'A', ProfileUrl: 'https://x' }, back({ nickname: 'A' })), {
+      profileurl: 'dropped',
+    });
   });
 
   test('an extension attribute not kept is reported under its URN', () => {
-    const out = judged({ userName: 'ann', [ENT]: { department: 'Sales', costCenter: 'CC1' } }, back({ [ENT]: { costCenter: 'CC1' } }));
+    const out = judged(
+      { userName: 'ann', [ENT]: { department: 'Sales', costCenter: 'CC1' } },
+      back({ [ENT]: { costCenter: 'CC1' } }),
+    );
     assert.deepEqual(out, { [`${ent}:department`]: 'dropped' });
   });
 
@@ -125,44 +166,86 @@ describe('unkeptIn', () => {
 
   test('several e-mails sent, one kept: single', () => {
     const emails = [{ value: 'a@x.com', primary: true }, { value: 'b@x.com' }];
-    assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com', primary: true }] })), { emails: 'single' });
+    assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com', primary: true }] })), {
+      emails: 'single',
+    });
   });
 
   test('every e-mail sent with a type and none back with one: emails.type dropped', () => {
-    const emails = [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com', type: 'home' }];
-    assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com' }, { value: 'b@x.com' }] })), { 'emails.type': 'dropped' });
+    const emails = [
+      { value: 'a@x.com', type: 'work' },
+      { value: 'b@x.com', type: 'home' },
+    ];
+    assert.deepEqual(
+      judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com' }, { value: 'b@x.com' }] })),
+      { 'emails.type': 'dropped' },
+    );
   });
 
   test('one e-mail kept, without its type: both single and emails.type', () => {
-    const emails = [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com', type: 'home' }];
-    assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com' }] })), { emails: 'single', 'emails.type': 'dropped' });
+    const emails = [
+      { value: 'a@x.com', type: 'work' },
+      { value: 'b@x.com', type: 'home' },
+    ];
+    assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com' }] })), {
+      emails: 'single',
+      'emails.type': 'dropped',
+    });
   });
 
   test('a sub-attribute only some items had is not judged; one kept on any item is not dropped', () => {
     const emails = [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com' }];
-    assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com' }, { value: 'b@x.com' }] })), {});
-    const typed = [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com', type: 'home' }];
-    assert.deepEqual(judged({ userName: 'ann', emails: typed }, back({ emails: [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com' }] })), {});
+    assert.deepEqual(
+      judged({ userName: 'ann', emails }, back({ emails: [{ value: 'a@x.com' }, { value: 'b@x.com' }] })),
+      {},
+    );
+    const typed = [
+      { value: 'a@x.com', type: 'work' },
+      { value: 'b@x.com', type: 'home' },
+    ];
+    assert.deepEqual(
+      judged(
+        { userName: 'ann', emails: typed },
+        back({ emails: [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com' }] }),
+      ),
+      {},
+    );
   });
 
   test('all e-mails kept as sent: nothing', () => {
-    const emails = [{ value: 'a@x.com', type: 'work' }, { value: 'b@x.com', type: 'home' }];
+    const emails = [
+      { value: 'a@x.com', type: 'work' },
+      { value: 'b@x.com', type: 'home' },
+    ];
     assert.deepEqual(judged({ userName: 'ann', emails }, back({ emails: structuredClone(emails) })), {});
   });
 
   test('a string the server puts its own value in is computed; a difference of case only is not', () => {
-    assert.deepEqual(judged({ userName: 'ann', displayName: 'Ann Example' }, back({ displayName: 'Example, Ann' })), { displayname: 'computed' });
+    assert.deepEqual(judged({ userName: 'ann', displayName: 'Ann Example' }, back({ displayName: 'Example, Ann' })), {
+      displayname: 'computed',
+    });
     assert.deepEqual(judged({ userName: 'ann', displayName: 'Ann Example' }, back({ displayName: 'ANN EXAMPLE' })), {});
   });
 
   test('sub-attributes of a complex attribute are judged one by one', () => {
-    const out = judged({ userName: 'ann', name: { givenName: 'Ann', familyName: 'Example', formatted: 'Ann Example' } }, back({ name: { givenName: 'Ann', formatted: 'Example, Ann' } }));
+    const out = judged(
+      { userName: 'ann', name: { givenName: 'Ann', familyName: 'Example', formatted: 'Ann Example' } },
+      back({ name: { givenName: 'Ann', formatted: 'Example, Ann' } }),
+    );
     assert.deepEqual(out, { 'name.familyname': 'dropped', 'name.formatted': 'computed' });
   });
 
   test('paths keep the case the attributes were sent in', () => {
-    const out = unkeptIn({ userName: 'ann', displayName: 'Ann', [ENT]: { costCenter: 'CC1' } }, back({ displayName: 'Other' }));
-    assert.deepEqual(Object.keys(out).map((k) => k.toLowerCase()).sort(), ['displayname', `${ent}:costcenter`]);
+    const out = unkeptIn(
+      { userName: 'ann', displayName: 'Ann', [ENT]: { costCenter: 'CC1' } },
+      back({ displayName: 'Other' }),
+    );
+    assert.deepEqual(
+      Object.keys(out)
+        .map((k) => k.toLowerCase())
+        .sort(),
+      ['displayname', `${ent}:costcenter`],
+    );
   });
 
   test('a bare {id} answer (or none, or not an object) says nothing', () => {
@@ -175,7 +258,14 @@ describe('unkeptIn', () => {
   });
 
   test('userName, password, id, meta, schemas and groups are never judged', () => {
-    const sent = { userName: 'Ann', password: 'secret', id: 'x', meta: { version: 'v' }, schemas: [SCHEMA.USER], groups: [{ value: 'g1' }] };
+    const sent = {
+      userName: 'Ann',
+      password: 'secret',
+      id: 'x',
+      meta: { version: 'v' },
+      schemas: [SCHEMA.USER],
+      groups: [{ value: 'g1' }],
+    };
     assert.deepEqual(judged(sent, { id: 'u1', userName: 'ann@other' }), {});
     assert.deepEqual(judged({ UserName: 'Ann', Password: 'x' }, { id: 'u1', username: 'someone-else' }), {});
   });
@@ -186,7 +276,10 @@ describe('unkeptIn', () => {
   });
 
   test('a kept value returned with an empty value counts as dropped', () => {
-    assert.deepEqual(judged({ userName: 'ann', title: 'Dev', emails: [{ value: 'a@x.com' }] }, back({ title: '', emails: [] })), { title: 'dropped', emails: 'dropped' });
+    assert.deepEqual(
+      judged({ userName: 'ann', title: 'Dev', emails: [{ value: 'a@x.com' }] }, back({ title: '', emails: [] })),
+      { title: 'dropped', emails: 'dropped' },
+    );
   });
 });
 
@@ -220,7 +313,12 @@ describe('fitToKept', () => {
   });
 
   test('learned paths in any case apply (as unkeptIn reports them, in the case sent)', () => {
-    const fitted = fitToKept(attrs(), { displayName: 'computed', 'Emails.Type': 'dropped', [`${ENT}:department`]: 'dropped', Name: 'dropped' });
+    const fitted = fitToKept(attrs(), {
+      displayName: 'computed',
+      'Emails.Type': 'dropped',
+      [`${ENT}:department`]: 'dropped',
+      Name: 'dropped',
+    });
     assert.ok(!('displayName' in fitted) && !('name' in fitted), JSON.stringify(fitted));
     assert.deepEqual(fitted.emails, [{ value: 'b@x.com' }, { value: 'a@x.com', primary: true }]);
     assert.deepEqual(fitted[ENT], { costCenter: 'CC1' });
@@ -237,8 +335,12 @@ describe('fitToKept', () => {
   });
 
   test('a "single" attribute without a primary keeps its first value; one value stays as it is', () => {
-    assert.deepEqual(fitToKept({ emails: [{ value: 'b@x.com' }, { value: 'a@x.com' }] }, { emails: 'single' }).emails, [{ value: 'b@x.com' }]);
-    assert.deepEqual(fitToKept({ emails: [{ value: 'b@x.com' }] }, { emails: 'single' }).emails, [{ value: 'b@x.com' }]);
+    assert.deepEqual(fitToKept({ emails: [{ value: 'b@x.com' }, { value: 'a@x.com' }] }, { emails: 'single' }).emails, [
+      { value: 'b@x.com' },
+    ]);
+    assert.deepEqual(fitToKept({ emails: [{ value: 'b@x.com' }] }, { emails: 'single' }).emails, [
+      { value: 'b@x.com' },
+    ]);
   });
 
   test('dropped sub-attributes are stripped from every item (and from a complex value)', () => {
@@ -259,20 +361,43 @@ describe('fitToKept', () => {
   });
 
   test('userName (and the others never judged) is kept even when listed', () => {
-    const fitted = fitToKept({ userName: 'ann', password: 'x', title: 'Dev' }, { username: 'dropped', password: 'dropped', title: 'dropped' });
+    const fitted = fitToKept(
+      { userName: 'ann', password: 'x', title: 'Dev' },
+      { username: 'dropped', password: 'dropped', title: 'dropped' },
+    );
     assert.deepEqual(fitted, { userName: 'ann', password: 'x' });
   });
 
   test('paths the attributes do not have change nothing', () => {
-    const fitted = fitToKept(attrs(), { 'phonenumbers': 'dropped', 'addresses.type': 'dropped', 'urn:example:other:x': 'dropped', 'photos': 'single' });
+    const fitted = fitToKept(attrs(), {
+      phonenumbers: 'dropped',
+      'addresses.type': 'dropped',
+      'urn:example:other:x': 'dropped',
+      photos: 'single',
+    });
     assert.deepEqual(fitted, attrs());
   });
 
   test('what unkeptIn finds, fitToKept leaves out: a second comparison sees no difference', () => {
     const sent = attrs();
-    const answer = { id: 'u1', userName: 'ann', displayName: 'Example, Ann', nickName: 'A', emails: [{ value: 'a@x.com', primary: true }], name: { givenName: 'Ann' }, [ENT]: { costCenter: 'CC1' } };
+    const answer = {
+      id: 'u1',
+      userName: 'ann',
+      displayName: 'Example, Ann',
+      nickName: 'A',
+      emails: [{ value: 'a@x.com', primary: true }],
+      name: { givenName: 'Ann' },
+      [ENT]: { costCenter: 'CC1' },
+    };
     const unkept = unkeptIn(sent, answer);
-    assert.deepEqual(lowerKeys(unkept), { displayname: 'computed', title: 'dropped', emails: 'single', 'emails.type': 'dropped', 'name.familyname': 'dropped', [`${ent}:department`]: 'dropped' });
+    assert.deepEqual(lowerKeys(unkept), {
+      displayname: 'computed',
+      title: 'dropped',
+      emails: 'single',
+      'emails.type': 'dropped',
+      'name.familyname': 'dropped',
+      [`${ent}:department`]: 'dropped',
+    });
     const { id: _id, displayName: _dn, ...kept } = answer;
     assert.deepEqual(fitToKept(sent, unkept), kept);
   });

@@ -10,7 +10,8 @@ import { ChangedOnServerError } from '../../src/api/update.ts';
 import { BASE, caps, fakeFetch, recordingSleep, rejection, scimError, scimJson, type FakeRequest } from './helpers.ts';
 
 const EXT = 'urn:example:params:scim:schemas:extension:acme:2.0:Group';
-const idsFrom = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+const idsFrom = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
 interface ServerOptions {
   members: string[];
@@ -28,7 +29,13 @@ interface ServerOptions {
 /** One group, g1, on a server with the given quirks. */
 function groupServer(opts: ServerOptions) {
   let members = [...opts.members];
-  const base = { schemas: [SCHEMA.GROUP, EXT], id: 'g1', displayName: 'Sales', externalId: 'ext-g1', [EXT]: { costCenter: 'CC1' } };
+  const base = {
+    schemas: [SCHEMA.GROUP, EXT],
+    id: 'g1',
+    displayName: 'Sales',
+    externalId: 'ext-g1',
+    [EXT]: { costCenter: 'CC1' },
+  };
   let version = 1;
   const patches: PatchOperation[][] = [];
   const f = fakeFetch((req: FakeRequest) => {
@@ -38,10 +45,16 @@ function groupServer(opts: ServerOptions) {
       const meta = { resourceType: 'Group', version: `W/"${version}"` };
       if (attributes) {
         // A partial read: only what was asked (and id).
-        return scimJson({ id: 'g1', displayName: base.displayName, members: members.map((value) => ({ value })), meta });
+        return scimJson({
+          id: 'g1',
+          displayName: base.displayName,
+          members: members.map((value) => ({ value })),
+          meta,
+        });
       }
       const group: Record<string, unknown> = { ...base, meta };
-      if (!opts.omitMembersUnlessAsked && members.length > 0) group.members = members.map((value) => ({ value, display: `User ${value}` }));
+      if (!opts.omitMembersUnlessAsked && members.length > 0)
+        group.members = members.map((value) => ({ value, display: `User ${value}` }));
       return scimJson(group);
     }
     if (req.method === 'PATCH') {
@@ -55,7 +68,8 @@ function groupServer(opts: ServerOptions) {
         if (op.op === 'add' && op.path === 'members') {
           for (const { value } of op.value as Array<{ value: string }>) if (!next.includes(value)) next.push(value);
         } else if (op.op === 'remove' && filtered) {
-          if (opts.filterForm !== undefined && opts.filterForm !== 'accept') return scimError(opts.filterForm.status, 'filtered paths are not supported', opts.filterForm.scimType);
+          if (opts.filterForm !== undefined && opts.filterForm !== 'accept')
+            return scimError(opts.filterForm.status, 'filtered paths are not supported', opts.filterForm.scimType);
           const id = JSON.parse(filtered[1]!) as string;
           next = next.filter((m) => m !== id);
         } else if (op.op === 'remove' && op.path === 'members') {
@@ -111,7 +125,10 @@ describe('changeMembers: reading first', () => {
     assert.deepEqual(sorted(out.unchanged), ['a', 'zz']);
     assert.equal(out.method, 'PATCH');
     assert.equal(out.removalForm, 'filter');
-    assert.deepEqual(s.patches, [[{ op: 'add', path: 'members', value: [{ value: 'c' }] }], [{ op: 'remove', path: 'members[value eq "b"]' }]]);
+    assert.deepEqual(s.patches, [
+      [{ op: 'add', path: 'members', value: [{ value: 'c' }] }],
+      [{ op: 'remove', path: 'members[value eq "b"]' }],
+    ]);
     assert.deepEqual(sorted(s.members()), ['a', 'c']);
   });
 
@@ -140,7 +157,10 @@ describe('changeMembers: PATCH', () => {
       assert.equal(ops[0]!.path, 'members');
     }
     const batches = s.patches.map((ops) => (ops[0]!.value as Array<{ value: string }>).map((v) => v.value));
-    assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [100, 100, 50],
+    );
     assert.deepEqual(batches.flat(), add);
     assert.deepEqual(sorted(s.members()), sorted(['x', ...add]));
   });
@@ -154,7 +174,10 @@ describe('changeMembers: PATCH', () => {
     assert.equal(out.removalForm, 'filter');
     assert.equal(c.memberRemoval, 'filter');
     assert.deepEqual(out.removed, remove);
-    assert.deepEqual(s.patches.map((ops) => ops.length), [100, 100, 30]);
+    assert.deepEqual(
+      s.patches.map((ops) => ops.length),
+      [100, 100, 30],
+    );
     assert.deepEqual(
       s.patches.flat(),
       remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })),
@@ -173,10 +196,17 @@ describe('changeMembers: PATCH', () => {
   test('adds and removals in one call: adds first, then removals', async () => {
     const s = groupServer({ members: ['a', 'b'] });
     await changeMembers(s.groups, patchCaps(), 'g1', { add: ['c'], remove: ['a'] });
-    assert.deepEqual(s.patches.map((ops) => ops[0]!.op), ['add', 'remove']);
+    assert.deepEqual(
+      s.patches.map((ops) => ops[0]!.op),
+      ['add', 'remove'],
+    );
   });
 
-  for (const rejection400 of [{ status: 400, scimType: 'invalidFilter' }, { status: 400, scimType: 'invalidPath' }, { status: 400 }]) {
+  for (const rejection400 of [
+    { status: 400, scimType: 'invalidFilter' },
+    { status: 400, scimType: 'invalidPath' },
+    { status: 400 },
+  ]) {
     test(`filter form rejected (400 ${rejection400.scimType ?? 'without scimType'}): the value form is used, the group read back, success`, async () => {
       const keep = ['a', 'b', 'c'];
       const s = groupServer({ members: [...keep, 'r1', 'r2'], filterForm: rejection400, valueForm: 'exact' });
@@ -195,23 +225,37 @@ describe('changeMembers: PATCH', () => {
   test('value form over several batches: members removed by an earlier batch are not "lost"', async () => {
     const keep = ['a', 'b'];
     const remove = idsFrom('r', 150);
-    const s = groupServer({ members: [...keep, ...remove], filterForm: { status: 400, scimType: 'invalidFilter' }, valueForm: 'exact' });
+    const s = groupServer({
+      members: [...keep, ...remove],
+      filterForm: { status: 400, scimType: 'invalidFilter' },
+      valueForm: 'exact',
+    });
     const c = patchCaps();
     const out = await changeMembers(s.groups, c, 'g1', { remove });
     assert.equal(out.removalForm, 'value');
     assert.deepEqual(sorted(s.members()), keep);
     // One rejected filter PATCH, then one value-form PATCH per batch; no add-back.
-    assert.deepEqual(s.patches.map((ops) => [ops[0]!.op, ops[0]!.path, ops.length]), [
-      ['remove', `members[value eq "${remove[0]}"]`, 100],
-      ['remove', 'members', 1],
-      ['remove', 'members', 1],
-    ]);
-    assert.deepEqual(s.patches.slice(1).map((ops) => (ops[0]!.value as unknown[]).length), [100, 50]);
+    assert.deepEqual(
+      s.patches.map((ops) => [ops[0]!.op, ops[0]!.path, ops.length]),
+      [
+        ['remove', `members[value eq "${remove[0]}"]`, 100],
+        ['remove', 'members', 1],
+        ['remove', 'members', 1],
+      ],
+    );
+    assert.deepEqual(
+      s.patches.slice(1).map((ops) => (ops[0]!.value as unknown[]).length),
+      [100, 50],
+    );
   });
 
   test('a server that clears the whole group on the value form: the others are added back, MembershipSafetyError names them', async () => {
     const keep = ['a', 'b', 'c'];
-    const s = groupServer({ members: [...keep, 'r1'], filterForm: { status: 400, scimType: 'invalidPath' }, valueForm: 'clears-all' });
+    const s = groupServer({
+      members: [...keep, 'r1'],
+      filterForm: { status: 400, scimType: 'invalidPath' },
+      valueForm: 'clears-all',
+    });
     const c = patchCaps();
     const e = await rejection(changeMembers(s.groups, c, 'g1', { remove: ['r1'] }));
     assert.ok(e instanceof MembershipSafetyError, String(e));
@@ -229,17 +273,28 @@ describe('changeMembers: PATCH', () => {
 
   test('the add-back after a cleared group is itself batched by 100', async () => {
     const keep = idsFrom('k', 130);
-    const s = groupServer({ members: [...keep, 'r1'], filterForm: { status: 400, scimType: 'invalidFilter' }, valueForm: 'clears-all' });
+    const s = groupServer({
+      members: [...keep, 'r1'],
+      filterForm: { status: 400, scimType: 'invalidFilter' },
+      valueForm: 'clears-all',
+    });
     const e = await rejection(changeMembers(s.groups, patchCaps(), 'g1', { remove: ['r1'] }));
     assert.ok(e instanceof MembershipSafetyError);
     assert.equal(e.restored.length, 130);
     const addBacks = s.patches.filter((ops) => ops[0]!.op === 'add');
-    assert.deepEqual(addBacks.map((ops) => (ops[0]!.value as unknown[]).length), [100, 30]);
+    assert.deepEqual(
+      addBacks.map((ops) => (ops[0]!.value as unknown[]).length),
+      [100, 30],
+    );
     assert.deepEqual(sorted(s.members()), keep);
   });
 
   test('members added in the same call are expected to stay after a value-form removal', async () => {
-    const s = groupServer({ members: ['a', 'r1'], filterForm: { status: 400, scimType: 'invalidFilter' }, valueForm: 'clears-all' });
+    const s = groupServer({
+      members: ['a', 'r1'],
+      filterForm: { status: 400, scimType: 'invalidFilter' },
+      valueForm: 'clears-all',
+    });
     const e = await rejection(changeMembers(s.groups, patchCaps(), 'g1', { add: ['n1'], remove: ['r1'] }));
     assert.ok(e instanceof MembershipSafetyError);
     assert.deepEqual(sorted(e.restored), ['a', 'n1']);
@@ -248,7 +303,12 @@ describe('changeMembers: PATCH', () => {
 
   test('a server known to take the value form gets it directly', async () => {
     const s = groupServer({ members: ['a', 'r1'], valueForm: 'exact' });
-    const out = await changeMembers(s.groups, patchCaps((c) => (c.memberRemoval = 'value')), 'g1', { remove: ['r1'] });
+    const out = await changeMembers(
+      s.groups,
+      patchCaps((c) => (c.memberRemoval = 'value')),
+      'g1',
+      { remove: ['r1'] },
+    );
     assert.equal(out.removalForm, 'value');
     assert.deepEqual(s.patches, [[{ op: 'remove', path: 'members', value: [{ value: 'r1' }] }]]);
     assert.deepEqual(methods(s.f.calls), ['GET', 'PATCH', 'GET']);
@@ -288,7 +348,12 @@ describe('changeMembers: without PATCH', () => {
 
   test('If-Match with the version read when the server supports ETags', async () => {
     const s = groupServer({ members: ['a'] });
-    await changeMembers(s.groups, caps((c) => (c.etag = true)), 'g1', { add: ['b'] });
+    await changeMembers(
+      s.groups,
+      caps((c) => (c.etag = true)),
+      'g1',
+      { add: ['b'] },
+    );
     assert.equal(s.f.calls[1]!.headers.get('if-match'), 'W/"1"');
   });
 
@@ -306,7 +371,14 @@ describe('changeMembers: without PATCH', () => {
 
   test('412 on the PUT: ChangedOnServerError, no retry', async () => {
     const s = groupServer({ members: ['a'], put: 412 });
-    const e = await rejection(changeMembers(s.groups, caps((c) => (c.etag = true)), 'g1', { add: ['b'] }));
+    const e = await rejection(
+      changeMembers(
+        s.groups,
+        caps((c) => (c.etag = true)),
+        'g1',
+        { add: ['b'] },
+      ),
+    );
     assert.ok(e instanceof ChangedOnServerError);
     assert.equal(e.resourceId, 'g1');
     assert.deepEqual(methods(s.f.calls), ['GET', 'PUT']);
@@ -332,7 +404,10 @@ describe('setMembers', () => {
     const out = await setMembers(s.groups, patchCaps(), 'g1', ['b', 'c', 'd', 'd']);
     assert.deepEqual(out.added, ['d']);
     assert.deepEqual(out.removed, ['a']);
-    assert.deepEqual(s.patches, [[{ op: 'add', path: 'members', value: [{ value: 'd' }] }], [{ op: 'remove', path: 'members[value eq "a"]' }]]);
+    assert.deepEqual(s.patches, [
+      [{ op: 'add', path: 'members', value: [{ value: 'd' }] }],
+      [{ op: 'remove', path: 'members[value eq "a"]' }],
+    ]);
     assert.deepEqual(sorted(s.members()), ['b', 'c', 'd']);
   });
 

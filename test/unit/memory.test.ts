@@ -33,7 +33,10 @@ describe('memory', () => {
 
   test('withTightHeap returns its work’s result and passes on its failure', async () => {
     assert.equal(await withTightHeap(async () => 42), 42);
-    await assert.rejects(withTightHeap(async () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      withTightHeap(async () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     // and the next run is not affected by the failed one
     assert.deepEqual(await withTightHeap(async () => ['ok']), ['ok']);
   });

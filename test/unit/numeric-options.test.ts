@@ -4,14 +4,31 @@ import { numericOptionProblem } from '../../src/commands/numeric-options.ts';
 
 describe('numericOptionProblem', () => {
   test('good values pass; options a command does not have are not looked at', () => {
-    assert.equal(numericOptionProblem({ concurrency: 4, rate: '600/min', timeout: 2.5, retries: 0, 'max-deletes': '10%', 'max-membership-removals': '40', 'max-group-deletes': '0', limit: 0, port: 0 }), undefined);
+    assert.equal(
+      numericOptionProblem({
+        concurrency: 4,
+        rate: '600/min',
+        timeout: 2.5,
+        retries: 0,
+        'max-deletes': '10%',
+        'max-membership-removals': '40',
+        'max-group-deletes': '0',
+        limit: 0,
+        port: 0,
+      }),
+      undefined,
+    );
     assert.equal(numericOptionProblem({ _: ['sync'], maxDeletes: 'camelCase copies are ignored' }), undefined);
     assert.equal(numericOptionProblem({ rate: undefined, 'max-deletes': undefined }), undefined);
   });
 
   test('each bad value names its option and what was typed', () => {
     const rows: Array<[Record<string, unknown>, string[], RegExp]> = [
-      [{ concurrency: NaN }, ['sync', 'run', '--concurrency', 'abc'], /^--concurrency takes a whole number from 1 to 1000, not "abc"$/],
+      [
+        { concurrency: NaN },
+        ['sync', 'run', '--concurrency', 'abc'],
+        /^--concurrency takes a whole number from 1 to 1000, not "abc"$/,
+      ],
       [{ concurrency: NaN }, ['--concurrency=x2'], /not "x2"$/],
       [{ concurrency: NaN }, [], /not a value that is not a number$/],
       [{ concurrency: 0 }, [], /--concurrency .* not "0"/],
@@ -27,7 +44,8 @@ describe('numericOptionProblem', () => {
       [{ port: 70000 }, [], /--port takes a whole number from 0 to 65535/],
       [{ concurrency: [2, 3] }, [], /--concurrency is given 2 times/],
     ];
-    for (const [argv, args, message] of rows) assert.match(numericOptionProblem(argv, args) ?? '(accepted)', message, JSON.stringify(argv));
+    for (const [argv, args, message] of rows)
+      assert.match(numericOptionProblem(argv, args) ?? '(accepted)', message, JSON.stringify(argv));
   });
 });
 

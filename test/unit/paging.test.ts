@@ -2,7 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScimClient, type ClientOptions } from '../../src/api/client.ts';
 import { defaultCapabilities } from '../../src/api/discovery.ts';
-import { ClientUsageError, IncompleteListingError, ResponseError, ResponseValidationError, ScimError } from '../../src/api/errors.ts';
+import {
+  ClientUsageError,
+  IncompleteListingError,
+  ResponseError,
+  ResponseValidationError,
+  ScimError,
+} from '../../src/api/errors.ts';
 import { eq, gt, or } from '../../src/api/filter.ts';
 import { Transport } from '../../src/api/http.ts';
 import { paginate, parseListResponse, type PageInfo } from '../../src/api/paging.ts';
@@ -44,7 +50,10 @@ interface ServerOptions {
 /** A SCIM server listing `users` by index, with the deviations real servers have. */
 function listServer(users: ScimUser[], o: ServerOptions = {}): Handler {
   return (req) => {
-    const params = req.method === 'POST' ? (JSON.parse(req.body ?? '{}') as Record<string, unknown>) : Object.fromEntries(req.url.searchParams);
+    const params =
+      req.method === 'POST'
+        ? (JSON.parse(req.body ?? '{}') as Record<string, unknown>)
+        : Object.fromEntries(req.url.searchParams);
     const startIndex = o.ignoreStartIndex ? 1 : Number(params.startIndex ?? 1);
     const count = Number(params.count ?? 100);
     const override = o.override?.(startIndex, req);
@@ -52,7 +61,11 @@ function listServer(users: ScimUser[], o: ServerOptions = {}): Handler {
     if (startIndex > users.length && o.pastEnd) return o.pastEnd();
     const size = o.ignoreCount ? users.length : Math.min(count, o.cap ?? Infinity);
     const page = users.slice(startIndex - 1, startIndex - 1 + size);
-    const body: Record<string, unknown> = listResponse(page, { startIndex, itemsPerPage: o.echoItemsPerPage ? count : page.length, totalResults: users.length });
+    const body: Record<string, unknown> = listResponse(page, {
+      startIndex,
+      itemsPerPage: o.echoItemsPerPage ? count : page.length,
+      totalResults: users.length,
+    });
     if (o.totalResults === null) delete body.totalResults;
     else if (o.totalResults !== undefined) body.totalResults = o.totalResults;
     return scimJson(body);
@@ -63,7 +76,15 @@ function client(handler: Handler, opts: Partial<ClientOptions> = {}) {
   // A runaway listing ends in a 400 (which the call-count assertions then catch) instead of hanging the suite.
   const f = fakeFetch((req, i) => (i >= 1000 ? scimError(400, 'runaway listing guard') : handler(req, i)));
   const s = recordingSleep();
-  const c = new ScimClient({ baseUrl: BASE, auth: { type: 'bearer', token: 'tok_paging_0123456789' }, fetch: f.fetch, sleep: s.sleep, random: () => 0, capabilities: caps(), ...opts });
+  const c = new ScimClient({
+    baseUrl: BASE,
+    auth: { type: 'bearer', token: 'tok_paging_0123456789' },
+    fetch: f.fetch,
+    sleep: s.sleep,
+    random: () => 0,
+    capabilities: caps(),
+    ...opts,
+  });
   return { c, f, s };
 }
 
@@ -88,7 +109,10 @@ describe('index paging through servers that deviate', () => {
     const got = await c.users.toArray({ pageSize: 100, onPage: (p) => pages.push({ ...p }) });
     assert.deepEqual(ids(got), ids(users));
     assert.deepEqual(startIndexes(f.calls), [1, 41, 81, 121, 131]);
-    assert.deepEqual(pages.map((p) => p.received), [40, 80, 120, 130, 130]);
+    assert.deepEqual(
+      pages.map((p) => p.received),
+      [40, 80, 120, 130, 130],
+    );
     assert.ok(pages.every((p) => p.total === 130));
   });
 
@@ -131,7 +155,13 @@ describe('index paging through servers that deviate', () => {
   test('an empty page right after a full one, while totalResults says more, is read again and the listing goes on', async () => {
     const users = makeUsers(250);
     let blanked = 0;
-    const { c, f } = client(listServer(users, { cap: 100, override: (startIndex) => (startIndex === 101 && blanked++ === 0 ? scimJson(listResponse([], { totalResults: 250 })) : undefined) }));
+    const { c, f } = client(
+      listServer(users, {
+        cap: 100,
+        override: (startIndex) =>
+          startIndex === 101 && blanked++ === 0 ? scimJson(listResponse([], { totalResults: 250 })) : undefined,
+      }),
+    );
     const got = await c.users.toArray({ pageSize: 100 });
     assert.deepEqual(ids(got), ids(users));
     assert.deepEqual(startIndexes(f.calls), [1, 101, 101, 201, 251]);
@@ -140,11 +170,19 @@ describe('index paging through servers that deviate', () => {
   test('an empty page that stays empty after a full page, while totalResults says more, is IncompleteListingError (nothing may be planned from it)', async () => {
     const users = makeUsers(2600);
     // The server loses everything past 100 (a page window, a broken replica): totalResults still says 2600.
-    const { c, f } = client(listServer(users, { cap: 100, override: (startIndex) => (startIndex > 100 ? scimJson(listResponse([], { totalResults: 2600 })) : undefined) }));
+    const { c, f } = client(
+      listServer(users, {
+        cap: 100,
+        override: (startIndex) => (startIndex > 100 ? scimJson(listResponse([], { totalResults: 2600 })) : undefined),
+      }),
+    );
     const { items, error } = await collectUntilError(c.users.list({ pageSize: 100 }));
     assert.ok(error instanceof IncompleteListingError, String(error));
     assert.equal(items.length, 100);
-    assert.match(error.message, /stopped after 100 resources: the page at startIndex 101 came back empty twice after a full page, although totalResults is 2600/);
+    assert.match(
+      error.message,
+      /stopped after 100 resources: the page at startIndex 101 came back empty twice after a full page, although totalResults is 2600/,
+    );
     assert.deepEqual(startIndexes(f.calls), [1, 101, 101, 1]);
   });
 
@@ -164,7 +202,8 @@ describe('index paging through servers that deviate', () => {
       listServer(users, {
         cap: 100,
         override: (startIndex) => {
-          if (startIndex === 101 && shortened++ === 0) return scimJson(listResponse(users.slice(100, 130), { totalResults: 300 }));
+          if (startIndex === 101 && shortened++ === 0)
+            return scimJson(listResponse(users.slice(100, 130), { totalResults: 300 }));
           if (startIndex === 131 && blanked++ < 2) return scimJson(listResponse([], { totalResults: 300 }));
           return undefined;
         },
@@ -183,7 +222,8 @@ describe('index paging through servers that deviate', () => {
       listServer(users, {
         cap: 100,
         override: (startIndex) => {
-          if (startIndex === 101 && reads++ > 0) return scimJson(listResponse(users.slice(100, 150), { totalResults: 300 }));
+          if (startIndex === 101 && reads++ > 0)
+            return scimJson(listResponse(users.slice(100, 150), { totalResults: 300 }));
           if (startIndex === 201) return scimJson(listResponse([], { totalResults: 300 }));
           return undefined;
         },
@@ -242,7 +282,12 @@ describe('index paging through servers that deviate', () => {
     const { c, f } = client(
       listServer(users, {
         cap: 50,
-        override: (startIndex) => (startIndex === 51 ? scimJson(listResponse(users.slice(49, 99), { totalResults: 101 })) : startIndex === 101 ? scimJson(listResponse(users.slice(99), { totalResults: 101 })) : undefined),
+        override: (startIndex) =>
+          startIndex === 51
+            ? scimJson(listResponse(users.slice(49, 99), { totalResults: 101 }))
+            : startIndex === 101
+              ? scimJson(listResponse(users.slice(99), { totalResults: 101 }))
+              : undefined,
       }),
     );
     const got = await c.users.toArray({ pageSize: 50 });
@@ -253,7 +298,14 @@ describe('index paging through servers that deviate', () => {
 
   test('query parameters: filter, attributes, excludedAttributes, sortBy, sortOrder', async () => {
     const { c, f } = client(listServer(makeUsers(3)));
-    await c.users.toArray({ filter: eq('userName', 'a"b'), attributes: ['userName', 'emails'], excludedAttributes: ['groups'], sortBy: 'userName', sortOrder: 'descending', pageSize: 10 });
+    await c.users.toArray({
+      filter: eq('userName', 'a"b'),
+      attributes: ['userName', 'emails'],
+      excludedAttributes: ['groups'],
+      sortBy: 'userName',
+      sortOrder: 'descending',
+      pageSize: 10,
+    });
     const q = f.calls[0]!.url.searchParams;
     assert.equal(q.get('filter'), 'userName eq "a\\"b"');
     assert.equal(q.get('attributes'), 'userName,emails');
@@ -265,7 +317,7 @@ describe('index paging through servers that deviate', () => {
     assert.equal(q.get('cursor'), null);
   });
 
-  test('the page size defaults from the server\'s advertised limits', async () => {
+  test("the page size defaults from the server's advertised limits", async () => {
     const users = makeUsers(10);
     const { c, f } = client(listServer(users), { capabilities: caps((x) => (x.filter.maxResults = 25)) });
     await c.users.toArray({ pageSize: 500 });
@@ -282,7 +334,9 @@ describe('index paging through servers that deviate', () => {
 describe('listings that cannot be completed', () => {
   test('a page failing mid-listing (500 on the 3rd page after retries) is IncompleteListingError, and nothing more is yielded', async () => {
     const users = makeUsers(150);
-    const { c, f, s } = client(listServer(users, { override: (si) => (si === 101 ? scimError(500, 'db down') : undefined) }));
+    const { c, f, s } = client(
+      listServer(users, { override: (si) => (si === 101 ? scimError(500, 'db down') : undefined) }),
+    );
     const it = c.users.list({ pageSize: 50 });
     const { items, error } = await collectUntilError(it);
     assert.equal(items.length, 100, 'the first two pages were yielded');
@@ -292,7 +346,11 @@ describe('listings that cannot be completed', () => {
     assert.equal(error.cause.status, 500);
     assert.match(error.message, /stopped after 100 resources/);
     assert.match(error.message, /db down/);
-    assert.equal(f.calls.filter((r) => r.url.searchParams.get('startIndex') === '101').length, 5, 'the failing page was retried first');
+    assert.equal(
+      f.calls.filter((r) => r.url.searchParams.get('startIndex') === '101').length,
+      5,
+      'the failing page was retried first',
+    );
     assert.equal(s.delays.length, 4);
     assert.deepEqual(await it.next(), { done: true, value: undefined });
     assert.equal(f.calls.length, 7, 'no request after the failure');
@@ -329,7 +387,9 @@ describe('listings that cannot be completed', () => {
   test('400/404 at a startIndex past totalResults ends the listing when everything was received', async () => {
     for (const status of [400, 404]) {
       const users = makeUsers(100);
-      const { c, f } = client(listServer(users, { cap: 50, pastEnd: () => scimError(status, 'startIndex out of range') }));
+      const { c, f } = client(
+        listServer(users, { cap: 50, pastEnd: () => scimError(status, 'startIndex out of range') }),
+      );
       const got = await c.users.toArray({ pageSize: 50 });
       assert.deepEqual(ids(got), ids(users), String(status));
       assert.equal(f.calls.length, 3);
@@ -380,7 +440,12 @@ describe('list response validation', () => {
 
   test('an invalid page after good ones is IncompleteListingError caused by ResponseValidationError', async () => {
     const users = makeUsers(100);
-    const { c } = client(listServer(users, { cap: 50, override: (si) => (si === 51 ? scimJson({ Resources: [{ displayName: 'x' }] }) : undefined) }));
+    const { c } = client(
+      listServer(users, {
+        cap: 50,
+        override: (si) => (si === 51 ? scimJson({ Resources: [{ displayName: 'x' }] }) : undefined),
+      }),
+    );
     const { items, error } = await collectUntilError(c.users.list({ pageSize: 50 }));
     assert.equal(items.length, 50);
     assert.ok(error instanceof IncompleteListingError);
@@ -392,7 +457,11 @@ describe('list response validation', () => {
     const empty = parseListResponse({ totalResults: 0 }, 200);
     assert.deepEqual(empty.resources, []);
     assert.equal(empty.total, 0);
-    assert.equal(parseListResponse({ Resources: [], totalResults: '5' }, 200).total, undefined, 'a non-numeric total is not trusted');
+    assert.equal(
+      parseListResponse({ Resources: [], totalResults: '5' }, 200).total,
+      undefined,
+      'a non-numeric total is not trusted',
+    );
     assert.equal(parseListResponse({ Resources: [], nextCursor: '' }, 200).nextCursor, undefined);
   });
 });
@@ -401,7 +470,11 @@ describe('cursor paging (RFC 9865)', () => {
   const cursorCaps = () => caps((x) => (x.pagination = { index: true, cursor: true }));
 
   /** A cursor server: cursor "" is the first page; each page names the next. */
-  function cursorServer(users: ScimUser[], size: number, next: (page: number) => string | undefined = (p) => (((p + 1) * size < users.length ? `c${p + 1}` : undefined))): Handler {
+  function cursorServer(
+    users: ScimUser[],
+    size: number,
+    next: (page: number) => string | undefined = (p) => ((p + 1) * size < users.length ? `c${p + 1}` : undefined),
+  ): Handler {
     return (req) => {
       const cursor = req.url.searchParams.get('cursor');
       assert.ok(cursor !== null, 'every request carries a cursor');
@@ -424,7 +497,10 @@ describe('cursor paging (RFC 9865)', () => {
     assert.equal(first.searchParams.get('cursor'), '');
     assert.equal(first.searchParams.get('count'), '10');
     assert.equal(first.searchParams.get('startIndex'), null, 'no startIndex with cursors');
-    assert.deepEqual(f.calls.map((r) => r.url.searchParams.get('cursor')), ['', 'c1', 'c2']);
+    assert.deepEqual(
+      f.calls.map((r) => r.url.searchParams.get('cursor')),
+      ['', 'c1', 'c2'],
+    );
   });
 
   test('cursors that end short of totalResults (a page came back short): the listing is read again and completed, nothing twice', async () => {
@@ -436,7 +512,11 @@ describe('cursor paging (RFC 9865)', () => {
         const res = plain(req, i) as Response;
         // The first time, the page at c1 loses its last five resources on the way.
         if (req.url.searchParams.get('cursor') === 'c1' && cut++ === 0) {
-          return res.json().then((body) => scimJson({ ...(body as object), Resources: (body as { Resources: unknown[] }).Resources.slice(0, 5) }));
+          return res
+            .json()
+            .then((body) =>
+              scimJson({ ...(body as object), Resources: (body as { Resources: unknown[] }).Resources.slice(0, 5) }),
+            );
         }
         return res;
       },
@@ -445,7 +525,10 @@ describe('cursor paging (RFC 9865)', () => {
     const got = await c.users.toArray({ pageSize: 10 });
     assert.equal(got.length, 25);
     assert.deepEqual(ids(got).sort(), ids(users).sort());
-    assert.deepEqual(f.calls.map((r) => r.url.searchParams.get('cursor')), ['', 'c1', 'c2', '', 'c1', 'c2']);
+    assert.deepEqual(
+      f.calls.map((r) => r.url.searchParams.get('cursor')),
+      ['', 'c1', 'c2', '', 'c1', 'c2'],
+    );
   });
 
   test('cursors that keep ending short of totalResults: IncompleteListingError after three passes', async () => {
@@ -470,7 +553,10 @@ describe('cursor paging (RFC 9865)', () => {
 
   test('a repeated cursor is an error, not a loop', async () => {
     const users = makeUsers(30);
-    const { c, f } = client(cursorServer(users, 10, (p) => (p === 0 ? 'c1' : 'c1')), { capabilities: cursorCaps() });
+    const { c, f } = client(
+      cursorServer(users, 10, (p) => (p === 0 ? 'c1' : 'c1')),
+      { capabilities: cursorCaps() },
+    );
     const { items, error } = await collectUntilError(c.users.list({ pageSize: 10 }));
     assert.ok(error instanceof IncompleteListingError, String(error));
     assert.match(error.message, /same cursor/);
@@ -480,7 +566,10 @@ describe('cursor paging (RFC 9865)', () => {
 
   test('a cursor cycle (c1 → c2 → c1) is an error, not a loop', async () => {
     const users = makeUsers(30);
-    const { c, f } = client(cursorServer(users, 10, (p) => (p === 2 ? 'c1' : `c${p + 1}`)), { capabilities: cursorCaps() });
+    const { c, f } = client(
+      cursorServer(users, 10, (p) => (p === 2 ? 'c1' : `c${p + 1}`)),
+      { capabilities: cursorCaps() },
+    );
     const { error } = await collectUntilError(c.users.list({ pageSize: 10 }));
     assert.ok(error instanceof IncompleteListingError, String(error));
     assert.ok(f.calls.length <= 4, `stopped after ${f.calls.length} requests`);
@@ -488,7 +577,13 @@ describe('cursor paging (RFC 9865)', () => {
 
   test('empty pages with ever-new cursors end in an error', async () => {
     const { c, f } = client(
-      (req) => scimJson(listResponse([], { totalResults: 5, nextCursor: `n${(req.url.searchParams.get('cursor') ?? '').length + 1}${'x'.repeat(f.calls.length)}` })),
+      (req) =>
+        scimJson(
+          listResponse([], {
+            totalResults: 5,
+            nextCursor: `n${(req.url.searchParams.get('cursor') ?? '').length + 1}${'x'.repeat(f.calls.length)}`,
+          }),
+        ),
       { capabilities: cursorCaps() },
     );
     const { error } = await collectUntilError(c.users.list({ pageSize: 10 }));
@@ -498,10 +593,9 @@ describe('cursor paging (RFC 9865)', () => {
 
   test('the same resources again and again under ever-new cursors end in an error', async () => {
     const users = makeUsers(10);
-    const { c, f } = client(
-      () => scimJson(listResponse(users, { nextCursor: `k${f.calls.length}` })),
-      { capabilities: cursorCaps() },
-    );
+    const { c, f } = client(() => scimJson(listResponse(users, { nextCursor: `k${f.calls.length}` })), {
+      capabilities: cursorCaps(),
+    });
     const { items, error } = await collectUntilError(c.users.list({ pageSize: 10 }));
     assert.equal(items.length, 10, 'each resource once');
     assert.ok(error instanceof IncompleteListingError, String(error));
@@ -511,7 +605,10 @@ describe('cursor paging (RFC 9865)', () => {
   test('a failing cursor page after the first is IncompleteListingError; 404 is not taken as the end', async () => {
     const users = makeUsers(30);
     const inner = cursorServer(users, 10);
-    const { c } = client((req, i) => (req.url.searchParams.get('cursor') === 'c2' ? scimError(404, 'cursor expired') : inner(req, i)), { capabilities: cursorCaps() });
+    const { c } = client(
+      (req, i) => (req.url.searchParams.get('cursor') === 'c2' ? scimError(404, 'cursor expired') : inner(req, i)),
+      { capabilities: cursorCaps() },
+    );
     const { items, error } = await collectUntilError(c.users.list({ pageSize: 10 }));
     assert.equal(items.length, 20);
     assert.ok(error instanceof IncompleteListingError, String(error));
@@ -528,25 +625,43 @@ describe('paginate directly', () => {
     const got = await collect(paginate(t, '/Groups', { pageSize: 5 }, (p) => pages.push({ ...p })));
     assert.deepEqual(ids(got), ids(groups));
     assert.ok(f.calls.every((r) => r.url.pathname === '/scim/v2/Groups'));
-    assert.deepEqual(pages.map((p) => p.received), [3, 6, 7, 7]);
+    assert.deepEqual(
+      pages.map((p) => p.received),
+      [3, 6, 7, 7],
+    );
   });
 
   test('post: true sends SearchRequest bodies to {endpoint}/.search', async () => {
     const users = makeUsers(8);
     const f = fakeFetch(listServer(users, { cap: 5 }));
     const t = new Transport({ baseUrl: BASE, fetch: f.fetch });
-    const got = await collect(paginate(t, '/Users', { pageSize: 5, post: true, filter: 'userName pr', attributes: ['userName'] }));
+    const got = await collect(
+      paginate(t, '/Users', { pageSize: 5, post: true, filter: 'userName pr', attributes: ['userName'] }),
+    );
     assert.deepEqual(ids(got), ids(users));
-    assert.ok(f.calls.every((r) => r.method === 'POST' && r.url.pathname === '/scim/v2/Users/.search' && r.url.search === ''));
-    assert.deepEqual(f.json(0), { schemas: [SCHEMA.SEARCH_REQUEST], filter: 'userName pr', attributes: ['userName'], startIndex: 1, count: 5 });
+    assert.ok(
+      f.calls.every((r) => r.method === 'POST' && r.url.pathname === '/scim/v2/Users/.search' && r.url.search === ''),
+    );
+    assert.deepEqual(f.json(0), {
+      schemas: [SCHEMA.SEARCH_REQUEST],
+      filter: 'userName pr',
+      attributes: ['userName'],
+      startIndex: 1,
+      count: 5,
+    });
     assert.equal((f.json(1) as { startIndex: number }).startIndex, 6);
   });
 });
 
 describe('long filters go to POST /.search', () => {
-  /** These tests are about where a long query goes: the fake answers it unfiltered, so its filter is taken as known to work. */
-  const trusting = (c: ScimClient) => c.capabilities().then((k) => void (k.learned.filters['/Users'] = { eq: 'works', or: 'works' }));
-  const longFilter = () => or(...Array.from({ length: 80 }, (_, i) => eq('userName', `someone.with.a.long.name.${i}@example.com`)));
+  /**
+   * These tests are about where a long query goes: the fake answers it unfiltered, so its filter is taken as known to
+   * work.
+   */
+  const trusting = (c: ScimClient) =>
+    c.capabilities().then((k) => void (k.learned.filters['/Users'] = { eq: 'works', or: 'works' }));
+  const longFilter = () =>
+    or(...Array.from({ length: 80 }, (_, i) => eq('userName', `someone.with.a.long.name.${i}@example.com`)));
 
   test('a query URL over 2000 characters is sent as POST {endpoint}/.search', async () => {
     const users = makeUsers(12);
@@ -586,13 +701,19 @@ describe('long filters go to POST /.search', () => {
     const got = await c.users.toArray({ filter, pageSize: 5 });
     assert.deepEqual(ids(got), ids(users));
     assert.equal(f.calls[0]!.method, 'POST');
-    assert.deepEqual(f.calls.slice(1).map((r) => r.method), ['GET', 'GET', 'GET']);
+    assert.deepEqual(
+      f.calls.slice(1).map((r) => r.method),
+      ['GET', 'GET', 'GET'],
+    );
     assert.equal(f.calls[1]!.url.searchParams.get('filter'), String(filter));
     assert.equal(c.searchEndpointSupported, false);
 
     const before = f.calls.length;
     await c.users.toArray({ filter, pageSize: 5 });
-    assert.ok(f.calls.slice(before).every((r) => r.method === 'GET'), 'no second POST attempt');
+    assert.ok(
+      f.calls.slice(before).every((r) => r.method === 'GET'),
+      'no second POST attempt',
+    );
   });
 
   test('other /.search failures are not hidden by a fallback', async () => {
@@ -605,18 +726,27 @@ describe('long filters go to POST /.search', () => {
 
 describe('a server that ignores startIndex', () => {
   test('is read to its end when totalResults agrees that everything arrived', async () => {
-    const users = [{ id: 'u1', userName: 'a' }, { id: 'u2', userName: 'b' }];
+    const users = [
+      { id: 'u1', userName: 'a' },
+      { id: 'u2', userName: 'b' },
+    ];
     let calls = 0;
     const client = new ScimClient({
       baseUrl: 'http://scim.test/v2',
       capabilities: defaultCapabilities(),
       fetch: async () => {
         calls++;
-        return new Response(JSON.stringify({ schemas: [], totalResults: 2, Resources: users }), { status: 200, headers: { 'content-type': 'application/scim+json' } });
+        return new Response(JSON.stringify({ schemas: [], totalResults: 2, Resources: users }), {
+          status: 200,
+          headers: { 'content-type': 'application/scim+json' },
+        });
       },
     });
     const got = await client.users.toArray();
-    assert.deepEqual(got.map((u) => u.id), ['u1', 'u2']);
+    assert.deepEqual(
+      got.map((u) => u.id),
+      ['u1', 'u2'],
+    );
     assert.equal(calls, 2);
   });
 });

@@ -34,7 +34,10 @@ describe('patch builder', () => {
 
   test('falsy but defined values are kept', () => {
     const body = patch().replace('active', false).add('nickName', '').replace('title', null).build();
-    assert.deepEqual(body.Operations.map((o) => o.value), [false, '', null]);
+    assert.deepEqual(
+      body.Operations.map((o) => o.value),
+      [false, '', null],
+    );
   });
 
   test('remove without a path is rejected', () => {

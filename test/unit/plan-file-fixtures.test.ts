@@ -19,12 +19,19 @@ describe('bad-input plan fixtures', () => {
   });
 
   test('the files on disk are what scripts/plan-fixtures.ts makes, and there are at least 15', () => {
-    const names = readdirSync(DIR).filter((f) => f.endsWith('.expect.json')).map((f) => f.slice(0, -'.expect.json'.length)).sort();
+    const names = readdirSync(DIR)
+      .filter((f) => f.endsWith('.expect.json'))
+      .map((f) => f.slice(0, -'.expect.json'.length))
+      .sort();
     assert.deepEqual(names, CASES.map((c) => c.name).sort());
     assert.ok(names.length >= 15);
     for (const c of CASES) {
       const { text, expect } = fixture(c);
-      assert.equal(readFileSync(join(DIR, `${c.name}.json`), 'utf8'), text, `${c.name}.json is up to date (run: node --import tsx scripts/plan-fixtures.ts)`);
+      assert.equal(
+        readFileSync(join(DIR, `${c.name}.json`), 'utf8'),
+        text,
+        `${c.name}.json is up to date (run: node --import tsx scripts/plan-fixtures.ts)`,
+      );
       assert.deepEqual(JSON.parse(readFileSync(join(DIR, `${c.name}.expect.json`), 'utf8')), expect);
     }
   });
@@ -32,7 +39,11 @@ describe('bad-input plan fixtures', () => {
   for (const c of CASES) {
     test(c.name, async () => {
       const file = join(DIR, `${c.name}.json`);
-      const expect = JSON.parse(readFileSync(join(DIR, `${c.name}.expect.json`), 'utf8')) as { args: string[]; exit: number; message: string };
+      const expect = JSON.parse(readFileSync(join(DIR, `${c.name}.expect.json`), 'utf8')) as {
+        args: string[];
+        exit: number;
+        message: string;
+      };
       assert.deepEqual(expect.args, ['sync', 'apply', '{file}', '--yes']);
       assert.equal(expect.exit, 2);
       let message = '';

@@ -34,39 +34,82 @@ const ANN = {
   [SCHEMA.ENTERPRISE_USER]: { department: 'Sales' },
   meta: { resourceType: 'User', lastModified: '2026-01-02T03:04:05.000Z', version: 'W/"1"' },
 };
-const BOB = { schemas: [SCHEMA.USER], id: 'u-bob', userName: 'bob@example.com', active: false, emails: [{ value: 'bob@example.com' }], meta: { resourceType: 'User', lastModified: '2026-01-01T00:00:00.000Z' } };
-const STAFF = { schemas: [SCHEMA.GROUP], id: 'g-staff', displayName: 'Staff', members: [{ value: 'u-ann' }], meta: { resourceType: 'Group', lastModified: '2026-01-02T00:00:00.000Z' } };
+const BOB = {
+  schemas: [SCHEMA.USER],
+  id: 'u-bob',
+  userName: 'bob@example.com',
+  active: false,
+  emails: [{ value: 'bob@example.com' }],
+  meta: { resourceType: 'User', lastModified: '2026-01-01T00:00:00.000Z' },
+};
+const STAFF = {
+  schemas: [SCHEMA.GROUP],
+  id: 'g-staff',
+  displayName: 'Staff',
+  members: [{ value: 'u-ann' }],
+  meta: { resourceType: 'Group', lastModified: '2026-01-02T00:00:00.000Z' },
+};
 
 const registry = new SchemaRegistry();
 const matches = (kind: 'User' | 'Group', filter: string) =>
-  compileFilter(filter, registryContext(registry, kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP, kind === 'User' ? [SCHEMA.ENTERPRISE_USER] : [])).test;
+  compileFilter(
+    filter,
+    registryContext(
+      registry,
+      kind === 'User' ? SCHEMA.USER : SCHEMA.GROUP,
+      kind === 'User' ? [SCHEMA.ENTERPRISE_USER] : [],
+    ),
+  ).test;
 
 describe('judgeFilterAnswer', () => {
   const known = { id: 'u-ann', label: 'user "ann"' };
   const eqAnn = (r: ScimResource) => r.id === 'u-ann';
 
   test('400, 500 and 501 are refusals; 401 is not a verdict on the filter', () => {
-    for (const [status, type] of [[400, 'invalidFilter'], [500, undefined], [501, undefined]] as const) {
+    for (const [status, type] of [
+      [400, 'invalidFilter'],
+      [500, undefined],
+      [501, undefined],
+    ] as const) {
       const j = judgeFilterAnswer({ error: new ScimError(status, type, 'no') }, {}, known, { complete: true });
       assert.equal(j.verdict, 'rejected');
       assert.match(j.why, new RegExp(`refused \\(${status}`));
     }
-    assert.throws(() => judgeFilterAnswer({ error: new ScimError(401, undefined, 'who?') }, {}, known, { complete: true }), ScimError);
+    assert.throws(
+      () => judgeFilterAnswer({ error: new ScimError(401, undefined, 'who?') }, {}, known, { complete: true }),
+      ScimError,
+    );
   });
 
   test('an answer without the known match, or with resources that do not match, is wrong', () => {
     assert.equal(judgeFilterAnswer({ resources: [] }, {}, known, { complete: true, matches: eqAnn }).verdict, 'wrong');
-    assert.match(judgeFilterAnswer({ resources: [] }, {}, known, { complete: true }).why, /200 with nothing \(user "ann" matches\)/);
+    assert.match(
+      judgeFilterAnswer({ resources: [] }, {}, known, { complete: true }).why,
+      /200 with nothing \(user "ann" matches\)/,
+    );
     const extra = judgeFilterAnswer({ resources: [ANN, BOB] }, {}, known, { complete: true, matches: eqAnn });
     assert.equal(extra.verdict, 'wrong');
     assert.match(extra.why, /1 of 2 resource\(s\) returned do not match/);
-    assert.equal(judgeFilterAnswer({ resources: [ANN] }, {}, known, { complete: true, matches: eqAnn }).verdict, 'works');
+    assert.equal(
+      judgeFilterAnswer({ resources: [ANN] }, {}, known, { complete: true, matches: eqAnn }).verdict,
+      'works',
+    );
   });
 
   test('an incomplete page without the known match is not held against the server; negative probes need no match', () => {
-    assert.equal(judgeFilterAnswer({ resources: [BOB] }, {}, known, { complete: false, matches: () => true }).verdict, 'works');
-    assert.equal(judgeFilterAnswer({ resources: [] }, { negative: true }, known, { complete: true, matches: () => false }).verdict, 'works');
-    assert.equal(judgeFilterAnswer({ resources: [ANN] }, { negative: true }, known, { complete: true, matches: () => false }).verdict, 'wrong');
+    assert.equal(
+      judgeFilterAnswer({ resources: [BOB] }, {}, known, { complete: false, matches: () => true }).verdict,
+      'works',
+    );
+    assert.equal(
+      judgeFilterAnswer({ resources: [] }, { negative: true }, known, { complete: true, matches: () => false }).verdict,
+      'works',
+    );
+    assert.equal(
+      judgeFilterAnswer({ resources: [ANN] }, { negative: true }, known, { complete: true, matches: () => false })
+        .verdict,
+      'wrong',
+    );
   });
 
   test('the worst verdict of a feature wins', () => {
@@ -83,7 +126,26 @@ describe('filterProbes', () => {
   test('every feature is tried with a filter the known user matches (negative ones it does not)', () => {
     const probes = filterProbes('User', ANN, 'scimctl-probe-none-x');
     const features = new Set(probes.map((p) => p.feature));
-    for (const f of ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr', 'and', 'or', 'not', 'parentheses', 'valuePath', 'boolean', 'extension', 'meta']) {
+    for (const f of [
+      'eq',
+      'ne',
+      'co',
+      'sw',
+      'ew',
+      'gt',
+      'ge',
+      'lt',
+      'le',
+      'pr',
+      'and',
+      'or',
+      'not',
+      'parentheses',
+      'valuePath',
+      'boolean',
+      'extension',
+      'meta',
+    ]) {
       assert.ok(features.has(f), `a probe for ${f}`);
     }
     for (const p of probes) {
@@ -110,17 +172,30 @@ describe('schemas', () => {
       ...USER_SCHEMA,
       attributes: USER_SCHEMA.attributes
         .filter((a) => !['groups', 'photos', 'x509Certificates'].includes(a.name))
-        .map((a) => (a.name === 'addresses' ? { ...a, subAttributes: a.subAttributes!.filter((s) => s.name !== 'primary') } : a)),
+        .map((a) =>
+          a.name === 'addresses' ? { ...a, subAttributes: a.subAttributes!.filter((s) => s.name !== 'primary') } : a,
+        ),
     };
     const completed = completeSchemas([served, GROUP_SCHEMA]);
-    assert.deepEqual([...completed.undeclared.values()].sort(), ['addresses.primary', 'groups', 'photos', 'x509Certificates']);
+    assert.deepEqual([...completed.undeclared.values()].sort(), [
+      'addresses.primary',
+      'groups',
+      'photos',
+      'x509Certificates',
+    ]);
     assert.ok(completed.schemas[0]!.attributes.some((a) => a.name === 'photos'));
     assert.equal(completeSchemas([GROUP_SCHEMA]).undeclared.size, 0);
   });
 
   test('undeclaredIn names what a user carries that the schema does not declare', () => {
     const served = { ...USER_SCHEMA, attributes: USER_SCHEMA.attributes.filter((a) => a.name !== 'groups') };
-    const user = { id: 'u', userName: 'x', groups: [{ value: 'g' }], emails: [{ value: 'x@example.com', verified: true }], meta: {} };
+    const user = {
+      id: 'u',
+      userName: 'x',
+      groups: [{ value: 'g' }],
+      emails: [{ value: 'x@example.com', verified: true }],
+      meta: {},
+    };
     assert.deepEqual(undeclaredIn(user, served).sort(), ['emails.verified', 'groups']);
   });
 });
@@ -142,7 +217,12 @@ describe('pagingFindings', () => {
   });
 
   test('count ignored; more returned than advertised', () => {
-    const { findings, cap } = pagingFindings({ small: { asked: 2, got: 30, total: 30 }, big: { asked: 1000, got: 30, total: 30 }, advertisedMax: 10, pageSize: 10 });
+    const { findings, cap } = pagingFindings({
+      small: { asked: 2, got: 30, total: 30 },
+      big: { asked: 1000, got: 30, total: 30 },
+      advertisedMax: 10,
+      pageSize: 10,
+    });
     assert.equal(cap, undefined);
     assert.match(find(findings, 'paging: count')!.does, /ignores count \(asked 2, got 30\)/);
     assert.match(find(findings, 'paging: page size')!.does, /advertises at most 10 .* returned 30/);
@@ -175,8 +255,12 @@ interface TargetOptions {
 }
 
 function fakeTarget(opts: TargetOptions = {}) {
-  const users = new Map<string, Record<string, unknown>>((opts.users ?? [ANN, BOB]).map((u) => [u.id, structuredClone(u)]));
-  const groups = new Map<string, Record<string, unknown>>((opts.groups ?? [STAFF]).map((g) => [g.id, structuredClone(g)]));
+  const users = new Map<string, Record<string, unknown>>(
+    (opts.users ?? [ANN, BOB]).map((u) => [u.id, structuredClone(u)]),
+  );
+  const groups = new Map<string, Record<string, unknown>>(
+    (opts.groups ?? [STAFF]).map((g) => [g.id, structuredClone(g)]),
+  );
   let seq = 0;
   const spc = {
     schemas: [SCHEMA.SERVICE_PROVIDER_CONFIG],
@@ -188,7 +272,8 @@ function fakeTarget(opts: TargetOptions = {}) {
     ...(opts.spc ?? {}),
   };
   const evaluate = (kind: 'User' | 'Group', filter: string) => matches(kind, filter);
-  const version = (r: Record<string, unknown>) => String((r.meta as { version?: string } | undefined)?.version ?? 'W/"1"');
+  const version = (r: Record<string, unknown>) =>
+    String((r.meta as { version?: string } | undefined)?.version ?? 'W/"1"');
   const bump = (r: Record<string, unknown>) => {
     const v = Number(/\d+/.exec(version(r))?.[0] ?? 1) + 1;
     r.meta = { ...(r.meta as object), version: `W/"${v}"`, lastModified: new Date().toISOString() };
@@ -208,15 +293,19 @@ function fakeTarget(opts: TargetOptions = {}) {
     const path = req.url.pathname.replace('/scim/v2', '');
     const body = req.body === undefined ? undefined : (JSON.parse(req.body) as Record<string, unknown>);
     const [, head, id] = path.split('/');
-    if (req.method === 'GET' && head === 'ServiceProviderConfig') return opts.spc === null ? scimJson({}, 404) : scimJson(spc);
+    if (req.method === 'GET' && head === 'ServiceProviderConfig')
+      return opts.spc === null ? scimJson({}, 404) : scimJson(spc);
     if (req.method === 'GET' && head === 'ResourceTypes') return scimJson({}, 404);
-    if (req.method === 'GET' && head === 'Schemas') return opts.schemas ? scimJson(listResponse([USER_SCHEMA, GROUP_SCHEMA])) : scimJson({}, 404);
+    if (req.method === 'GET' && head === 'Schemas')
+      return opts.schemas ? scimJson(listResponse([USER_SCHEMA, GROUP_SCHEMA])) : scimJson({}, 404);
     const kind = head === 'Users' ? 'User' : head === 'Groups' ? 'Group' : undefined;
     if (!kind) return scimError(404, 'no such endpoint');
     const store = kind === 'User' ? users : groups;
     const out = (r: Record<string, unknown>) => (kind === 'Group' ? outGroup(r) : r);
     if (id === '.search') {
-      const found = [...store.values()].filter((r) => (typeof body?.filter === 'string' ? evaluate(kind, body.filter)(r) : true));
+      const found = [...store.values()].filter((r) =>
+        typeof body?.filter === 'string' ? evaluate(kind, body.filter)(r) : true,
+      );
       return scimJson(listResponse(found.slice(0, 1)));
     }
     if (req.method === 'GET' && id === undefined) {
@@ -224,8 +313,10 @@ function fakeTarget(opts: TargetOptions = {}) {
       let all = [...store.values()];
       if (filter) {
         const features = filterFeatures(filter);
-        if (features.some((x) => opts.reject?.includes(x))) return scimError(400, `unsupported filter ${filter}`, 'invalidFilter');
-        if (features.some((x) => opts.empty?.includes(x) || opts.emptyOn?.[`/${head}`]?.includes(x))) return scimJson(listResponse([]));
+        if (features.some((x) => opts.reject?.includes(x)))
+          return scimError(400, `unsupported filter ${filter}`, 'invalidFilter');
+        if (features.some((x) => opts.empty?.includes(x) || opts.emptyOn?.[`/${head}`]?.includes(x)))
+          return scimJson(listResponse([]));
         all = all.filter(evaluate(kind, filter));
       }
       const start = Number(req.url.searchParams.get('startIndex') ?? 1);
@@ -234,7 +325,11 @@ function fakeTarget(opts: TargetOptions = {}) {
       return scimJson({ ...listResponse(page), totalResults: all.length, itemsPerPage: page.length });
     }
     if (req.method === 'POST' && id === undefined) {
-      const r: Record<string, unknown> = { ...body, id: `${kind === 'User' ? 'u' : 'g'}-new-${++seq}`, meta: { resourceType: kind, version: 'W/"1"' } };
+      const r: Record<string, unknown> = {
+        ...body,
+        id: `${kind === 'User' ? 'u' : 'g'}-new-${++seq}`,
+        meta: { resourceType: kind, version: 'W/"1"' },
+      };
       if (kind === 'Group' && opts.writeOnlyMembers) delete r.members;
       const kept = kind === 'User' ? lossyUser(r) : r;
       store.set(kept.id as string, kept);
@@ -254,7 +349,9 @@ function fakeTarget(opts: TargetOptions = {}) {
       return new Response(null, { status: 204 });
     }
     if (req.method === 'PUT') {
-      const next = (kind === 'User' ? lossyUser({ ...body, id: r.id, meta: r.meta }) : { ...body, id: r.id, meta: r.meta }) as Record<string, unknown>;
+      const next = (
+        kind === 'User' ? lossyUser({ ...body, id: r.id, meta: r.meta }) : { ...body, id: r.id, meta: r.meta }
+      ) as Record<string, unknown>;
       if (opts.lossy) delete next.externalId;
       if (kind === 'Group' && opts.writeOnlyMembers) next.members = r.members;
       bump(next);
@@ -262,14 +359,17 @@ function fakeTarget(opts: TargetOptions = {}) {
       return scimJson(out(next));
     }
     if (req.method === 'PATCH') {
-      for (const op of (body!.Operations as PatchOperation[])) {
+      for (const op of body!.Operations as PatchOperation[]) {
         const filtered = typeof op.path === 'string' ? /^members\[value eq "(.*)"\]$/.exec(op.path) : null;
         const members = (Array.isArray(r.members) ? r.members : []) as Array<{ value: string }>;
         if (filtered) {
           if (opts.writeOnlyMembers) return scimError(501, 'not implemented');
           r.members = members.filter((m) => m.value !== filtered[1]);
         } else if (op.path === 'members' && op.op === 'add') {
-          r.members = [...members, ...(op.value as Array<{ value: string }>).filter((v) => !members.some((m) => m.value === v.value))];
+          r.members = [
+            ...members,
+            ...(op.value as Array<{ value: string }>).filter((v) => !members.some((m) => m.value === v.value)),
+          ];
         } else if (op.path === 'members' && op.op === 'remove') {
           const gone = new Set((op.value as Array<{ value: string }>).map((v) => v.value));
           r.members = members.filter((m) => !gone.has(m.value));
@@ -297,8 +397,18 @@ function memoryCache(): CapabilityCache & { saved: Capabilities | undefined } {
   return cache;
 }
 
-async function probe(target: ReturnType<typeof fakeTarget>, writeProbe = false, cache = memoryCache()): Promise<{ report: CompatReport; cache: ReturnType<typeof memoryCache>; row: (c: string) => Finding | undefined }> {
-  const client = new ScimClient({ baseUrl: BASE, fetch: target.fetch, sleep: recordingSleep().sleep, retries: 1, capabilityCache: cache });
+async function probe(
+  target: ReturnType<typeof fakeTarget>,
+  writeProbe = false,
+  cache = memoryCache(),
+): Promise<{ report: CompatReport; cache: ReturnType<typeof memoryCache>; row: (c: string) => Finding | undefined }> {
+  const client = new ScimClient({
+    baseUrl: BASE,
+    fetch: target.fetch,
+    sleep: recordingSleep().sleep,
+    retries: 1,
+    capabilityCache: cache,
+  });
   const report = await probeTarget(client, { writeProbe, random: () => 'r4nd' });
   return { report, cache, row: (c) => report.findings.find((f) => f.capability === c) };
 }
@@ -309,7 +419,21 @@ describe('probeTarget', () => {
     const { report, cache, row } = await probe(target);
     assert.equal(report.usable, true);
     assert.deepEqual(report.leftBehind, []);
-    for (const f of ['eq', 'sw', 'co', 'ew', 'pr', 'and', 'or', 'not', 'parentheses', 'valuePath', 'boolean', 'extension', 'meta']) {
+    for (const f of [
+      'eq',
+      'sw',
+      'co',
+      'ew',
+      'pr',
+      'and',
+      'or',
+      'not',
+      'parentheses',
+      'valuePath',
+      'boolean',
+      'extension',
+      'meta',
+    ]) {
       assert.equal(row(`filter /Users ${f}`)?.verdict, 'works', f);
     }
     assert.equal(row('filter /Groups eq')?.verdict, 'works');
@@ -320,11 +444,19 @@ describe('probeTarget', () => {
     assert.equal(cache.saved?.learned.filters['/Users']?.sw, 'works');
     assert.equal(cache.saved?.learned.membersReadable, true);
     const writes = target.calls.filter((c) => c.method !== 'GET' && !c.url.pathname.endsWith('/.search'));
-    assert.deepEqual(writes.map((c) => `${c.method} ${c.url.pathname}`), []);
+    assert.deepEqual(
+      writes.map((c) => `${c.method} ${c.url.pathname}`),
+      [],
+    );
   });
 
   test('filters refused or answered wrongly are recorded as such, and SPC is held to what works', async () => {
-    const target = fakeTarget({ spc: { filter: { supported: false } }, reject: ['pr', 'not', 'parentheses', 'boolean'], empty: ['extension', 'meta'], emptyOn: { '/Groups': ['eq', 'sw', 'co', 'ew', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'valuePath'] } });
+    const target = fakeTarget({
+      spc: { filter: { supported: false } },
+      reject: ['pr', 'not', 'parentheses', 'boolean'],
+      empty: ['extension', 'meta'],
+      emptyOn: { '/Groups': ['eq', 'sw', 'co', 'ew', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'valuePath'] },
+    });
     const { report, cache, row } = await probe(target);
     assert.equal(report.usable, true);
     assert.equal(row('filter /Users pr')?.verdict, 'rejected');
@@ -358,7 +490,11 @@ describe('probeTarget', () => {
     const stale = emptyLearned();
     stale.filters['/Users'] = { eq: 'rejected' };
     stale.membersReadable = false;
-    cache.saved = { ...(await probe(fakeTarget())).report.capabilities, learned: stale, discoveredAt: new Date().toISOString() };
+    cache.saved = {
+      ...(await probe(fakeTarget())).report.capabilities,
+      learned: stale,
+      discoveredAt: new Date().toISOString(),
+    };
     const { cache: after } = await probe(fakeTarget(), false, cache);
     assert.equal(after.saved?.learned.filters['/Users']?.eq, 'works');
     assert.equal(after.saved?.learned.membersReadable, true);
@@ -386,7 +522,13 @@ describe('probeTarget', () => {
     const learned = cache.saved!.learned;
     assert.equal(learned.membersReadable, false);
     const unkept = Object.fromEntries(Object.entries(learned.unkept).map(([k, v]) => [k.toLowerCase(), v]));
-    assert.deepEqual(unkept, { displayname: 'computed', emails: 'single', 'emails.type': 'dropped', photos: 'dropped', externalid: 'dropped' });
+    assert.deepEqual(unkept, {
+      displayname: 'computed',
+      emails: 'single',
+      'emails.type': 'dropped',
+      photos: 'dropped',
+      externalid: 'dropped',
+    });
     assert.equal(cache.saved!.memberRemoval, 'value');
     // The throwaway user was made as the brief says.
     const post = target.calls.find((c) => c.method === 'POST' && c.url.pathname.endsWith('/Users'))!;
@@ -416,7 +558,10 @@ describe('probeTarget', () => {
       ...inner,
       fetch: (async (input: string | URL | Request, init?: RequestInit) => {
         const req = input instanceof Request ? input : new Request(input, init);
-        if (failing) throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+        if (failing)
+          throw new TypeError('fetch failed', {
+            cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+          });
         if (req.method === 'PUT') failing = true;
         return inner.fetch(input, init);
       }) as typeof fetch,
@@ -432,16 +577,33 @@ describe('probeTarget', () => {
 describe('the report on a terminal', () => {
   test('long cells wrap within the width; nothing is cut', async () => {
     const { renderReportTable, wrapText } = await import('../../src/commands/profile/test.ts');
-    assert.deepEqual(wrapText('evaluated by scimctl over a full listing', 16), ['evaluated by', 'scimctl over a', 'full listing']);
+    assert.deepEqual(wrapText('evaluated by scimctl over a full listing', 16), [
+      'evaluated by',
+      'scimctl over a',
+      'full listing',
+    ]);
     assert.deepEqual(wrapText('ServiceProviderConfig', 8), ['ServiceP', 'roviderC', 'onfig']);
     const findings: Finding[] = [
-      { capability: 'filter /Groups eq', status: 'adapted', does: 'answers wrongly: 200 with nothing (group "Engineering" matches)', adapts: 'evaluated by scimctl over a full listing' },
+      {
+        capability: 'filter /Groups eq',
+        status: 'adapted',
+        does: 'answers wrongly: 200 with nothing (group "Engineering" matches)',
+        adapts: 'evaluated by scimctl over a full listing',
+      },
       { capability: 'overall', status: 'ok', does: '1 as expected', adapts: 'usable as is' },
     ];
     for (const width of [60, 80, 120]) {
       const lines = renderReportTable(findings, width);
-      assert.match(lines[0]!, width >= 120 ? /^CAPABILITY\s+STATUS\s+WHAT THE TARGET DOES\s+HOW SCIMCTL ADAPTS$/ : /^CAPABILITY\s+STATUS\s+WHAT THE/);
-      assert.ok(lines.every((l) => l.length <= width), `${width}: ${lines.join('\n')}`);
+      assert.match(
+        lines[0]!,
+        width >= 120
+          ? /^CAPABILITY\s+STATUS\s+WHAT THE TARGET DOES\s+HOW SCIMCTL ADAPTS$/
+          : /^CAPABILITY\s+STATUS\s+WHAT THE/,
+      );
+      assert.ok(
+        lines.every((l) => l.length <= width),
+        `${width}: ${lines.join('\n')}`,
+      );
       const text = lines.join(' ').replace(/\s+/g, ' ');
       for (const word of ['Engineering', 'listing', 'usable']) assert.ok(text.includes(word), `${word} at ${width}`);
     }

@@ -13,8 +13,16 @@ test('a directory entry is its DN, without :0', () => {
   assert.ok(isDn('uid=ann,ou=people,dc=example,dc=org'));
   assert.ok(isDn('CN=Smith\\, Ann,OU=Staff,DC=corp,DC=example,DC=com'), 'an escaped comma');
   assert.ok(!isDn('users.csv') && !isDn('./a=b.csv') && !isDn('a=b.csv'), 'a file name with = is not a DN');
-  assert.equal(location({ file: 'cn=no address,ou=sales,dc=example,dc=org', line: 0 }), 'cn=no address,ou=sales,dc=example,dc=org');
-  assert.equal(location({ file: 'CN=Ann,OU=Staff,DC=corp,DC=com', line: 0, record: '#2' }), 'CN=Ann,OU=Staff,DC=corp,DC=com: #2');
-  const lines = groupProblems([{ file: 'uid=a,dc=example,dc=org', line: 0, message: 'no userName' }]).flatMap(groupLines);
+  assert.equal(
+    location({ file: 'cn=no address,ou=sales,dc=example,dc=org', line: 0 }),
+    'cn=no address,ou=sales,dc=example,dc=org',
+  );
+  assert.equal(
+    location({ file: 'CN=Ann,OU=Staff,DC=corp,DC=com', line: 0, record: '#2' }),
+    'CN=Ann,OU=Staff,DC=corp,DC=com: #2',
+  );
+  const lines = groupProblems([{ file: 'uid=a,dc=example,dc=org', line: 0, message: 'no userName' }]).flatMap(
+    groupLines,
+  );
   assert.deepEqual(lines, ['uid=a,dc=example,dc=org: no userName']);
 });

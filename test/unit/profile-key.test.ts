@@ -32,7 +32,9 @@ describe('profileKey', () => {
     const key = profileKey('prod', URL_);
     saveState(dir, { profile: 'prod', url: URL_, owned: [], ownedGroups: [] });
     assert.ok(existsSync(join(dir, 'state', `${key}.json`)));
-    fileCapabilityCache({ SCIMCTL_CACHE_DIR: dir }, 'prod', URL_).save({ discoveredAt: new Date().toISOString() } as Capabilities);
+    fileCapabilityCache({ SCIMCTL_CACHE_DIR: dir }, 'prod', URL_).save({
+      discoveredAt: new Date().toISOString(),
+    } as Capabilities);
     assert.ok(existsSync(join(dir, `discovery-${key}.json`)));
   });
 });

@@ -43,10 +43,35 @@ describe('redact', () => {
   });
 
   test('masks any credential-looking query parameter, whatever the case of its name', () => {
-    for (const name of ['access_token', 'ACCESS_TOKEN', 'id_token', 'refresh_token', 'client_secret', 'apiKey', 'api-key', 'X-Amz-Signature', 'sig', 'code', 'session', 'auth', 'Authorization', 'passwd', 'pwd', 'key']) {
-      assert.equal(redact(`GET /scim/v2/Users?count=5&${name}=abc123def&startIndex=1 200`), `GET /scim/v2/Users?count=5&${name}=***&startIndex=1 200`, name);
+    for (const name of [
+      'access_token',
+      'ACCESS_TOKEN',
+      'id_token',
+      'refresh_token',
+      'client_secret',
+      'apiKey',
+      'api-key',
+      'X-Amz-Signature',
+      'sig',
+      'code',
+      'session',
+      'auth',
+      'Authorization',
+      'passwd',
+      'pwd',
+      'key',
+    ]) {
+      assert.equal(
+        redact(`GET /scim/v2/Users?count=5&${name}=abc123def&startIndex=1 200`),
+        `GET /scim/v2/Users?count=5&${name}=***&startIndex=1 200`,
+        name,
+      );
     }
-    assert.equal(redact('GET /Users?filter=userName%20eq%20%22ann%22&attributes=userName&sortBy=userName&cursor=abc'), 'GET /Users?filter=userName%20eq%20%22ann%22&attributes=userName&sortBy=userName&cursor=abc', 'SCIM parameters stay');
+    assert.equal(
+      redact('GET /Users?filter=userName%20eq%20%22ann%22&attributes=userName&sortBy=userName&cursor=abc'),
+      'GET /Users?filter=userName%20eq%20%22ann%22&attributes=userName&sortBy=userName&cursor=abc',
+      'SCIM parameters stay',
+    );
   });
 
   test('leaves prose about schemes alone', () => {
@@ -57,10 +82,22 @@ describe('redact', () => {
 describe('redactHeaders', () => {
   test('always masks authorization, cookies and API keys; redacts secrets in the rest', () => {
     const out = redactHeaders(
-      { Authorization: 'Bearer abc', Cookie: 'sid=1', 'X-Api-Key': 'k', 'x-tenant': 'acme-TENANTSECRET', accept: 'application/scim+json' },
+      {
+        Authorization: 'Bearer abc',
+        Cookie: 'sid=1',
+        'X-Api-Key': 'k',
+        'x-tenant': 'acme-TENANTSECRET',
+        accept: 'application/scim+json',
+      },
       ['TENANTSECRET'],
     );
-    assert.deepEqual(out, { Authorization: '***', Cookie: '***', 'X-Api-Key': '***', 'x-tenant': 'acme-***', accept: 'application/scim+json' });
+    assert.deepEqual(out, {
+      Authorization: '***',
+      Cookie: '***',
+      'X-Api-Key': '***',
+      'x-tenant': 'acme-***',
+      accept: 'application/scim+json',
+    });
   });
 });
 

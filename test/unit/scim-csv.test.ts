@@ -37,7 +37,16 @@ const RICH: ScimResource = {
     { value: '+1 555 555 5555', type: 'work' },
     { value: '555-555-4444', type: 'mobile', display: 'Mobile' },
   ],
-  addresses: [{ type: 'work', streetAddress: '100 Universal City Plaza\nBuilding 2', locality: 'Hollywood', postalCode: '91608', country: 'US', primary: true }],
+  addresses: [
+    {
+      type: 'work',
+      streetAddress: '100 Universal City Plaza\nBuilding 2',
+      locality: 'Hollywood',
+      postalCode: '91608',
+      country: 'US',
+      primary: true,
+    },
+  ],
   groups: [
     { value: 'g1', display: 'Sales', type: 'direct' },
     { value: 'g2', display: 'Ops', type: 'direct' },
@@ -48,7 +57,11 @@ const RICH: ScimResource = {
     costCenter: '4130',
     organization: 'Universal Studios',
     department: 'Tour Operations',
-    manager: { value: '26118915-6090-4610-87e4-49d8ca9f808d', displayName: 'John Smith', $ref: '../Users/26118915-6090-4610-87e4-49d8ca9f808d' },
+    manager: {
+      value: '26118915-6090-4610-87e4-49d8ca9f808d',
+      displayName: 'John Smith',
+      $ref: '../Users/26118915-6090-4610-87e4-49d8ca9f808d',
+    },
   },
   [ACME]: {
     level: 3,
@@ -152,14 +165,32 @@ describe('flattenResource / unflattenRow', () => {
     assert.equal(back.nickName as unknown, '007');
     assert.equal(back.title as unknown, 'true');
     assert.equal((back[ENT] as Record<string, unknown>).employeeNumber, '00701');
-    assert.equal(((back[ENT] as Record<string, Record<string, unknown>>).manager!).value, '26118915-6090-4610-87e4-49d8ca9f808d');
+    assert.equal(
+      (back[ENT] as Record<string, Record<string, unknown>>).manager!.value,
+      '26118915-6090-4610-87e4-49d8ca9f808d',
+    );
     const emails = back.emails as unknown as Array<Record<string, unknown>>;
-    assert.deepEqual(emails.find((e) => e.type === 'work'), { type: 'work', value: 'bjensen@example.com', primary: true });
+    assert.deepEqual(
+      emails.find((e) => e.type === 'work'),
+      { type: 'work', value: 'bjensen@example.com', primary: true },
+    );
   });
 
   test('untyped e-mails and repeated types go to one JSON cell and come back', () => {
-    const untyped: ScimResource = { id: 'u1', userName: 'a', emails: [{ value: 'a@x.test' }, { value: 'b@x.test', primary: true }] };
-    const repeated: ScimResource = { id: 'u2', userName: 'b', emails: [{ value: 'a@x.test', type: 'work' }, { value: 'b@x.test', type: 'work' }], phoneNumbers: [{ value: '1', type: 'work' }] };
+    const untyped: ScimResource = {
+      id: 'u1',
+      userName: 'a',
+      emails: [{ value: 'a@x.test' }, { value: 'b@x.test', primary: true }],
+    };
+    const repeated: ScimResource = {
+      id: 'u2',
+      userName: 'b',
+      emails: [
+        { value: 'a@x.test', type: 'work' },
+        { value: 'b@x.test', type: 'work' },
+      ],
+      phoneNumbers: [{ value: '1', type: 'work' }],
+    };
     const bracket: ScimResource = { id: 'u3', userName: 'c', emails: [{ value: 'a@x.test', type: 'w[1]' }] };
     const strings: ScimResource = { id: 'u4', userName: 'd', emails: ['a@x.test'] as unknown as [] };
     for (const r of [untyped, repeated, bracket, strings]) {
@@ -172,12 +203,20 @@ describe('flattenResource / unflattenRow', () => {
   });
 
   test('empty arrays, empty objects and nulls are left out', () => {
-    const cells = flattenResource({ id: 'u1', userName: 'a', emails: [], name: {}, title: null, [ENT]: {} } as ScimResource, ctx);
+    const cells = flattenResource(
+      { id: 'u1', userName: 'a', emails: [], name: {}, title: null, [ENT]: {} } as ScimResource,
+      ctx,
+    );
     assert.deepEqual([...cells.keys()].sort(), ['id', 'userName']);
   });
 
   test('boolean cells accept any case', () => {
-    const r = unflattenRow({ userName: 'a', active: 'TRUE', 'emails[work].primary': 'False', 'emails[work].value': 'a@x.test' }, ctx, 'f.csv', 2);
+    const r = unflattenRow(
+      { userName: 'a', active: 'TRUE', 'emails[work].primary': 'False', 'emails[work].value': 'a@x.test' },
+      ctx,
+      'f.csv',
+      2,
+    );
     assert.equal(r.active, true);
     assert.deepEqual(r.emails, [{ type: 'work', primary: false, value: 'a@x.test' }]);
   });
@@ -193,7 +232,14 @@ describe('unflattenRow errors name file, line and column', () => {
   });
 
   test('a bad boolean in a typed column', () => {
-    const e = csvError(() => unflattenRow({ userName: 'ann', 'emails[work].value': 'a@x.test', 'emails[work].primary': 'maybe' }, ctx, 'people.csv', 12));
+    const e = csvError(() =>
+      unflattenRow(
+        { userName: 'ann', 'emails[work].value': 'a@x.test', 'emails[work].primary': 'maybe' },
+        ctx,
+        'people.csv',
+        12,
+      ),
+    );
     assert.equal(e.line, 12);
     assert.equal(e.field, 'emails[work].primary');
     assert.match(e.message, /^people\.csv:12: column "emails\[work\]\.primary": "maybe" is not a boolean/);
@@ -211,10 +257,24 @@ describe('unflattenRow errors name file, line and column', () => {
   });
 
   test('the same attribute as JSON and per type is a conflict, in either column order', () => {
-    const jsonFirst = csvError(() => unflattenRow({ userName: 'a', emails: '[{"value":"a@x.test"}]', 'emails[work].value': 'b@x.test' }, ctx, 'c.csv', 5));
+    const jsonFirst = csvError(() =>
+      unflattenRow(
+        { userName: 'a', emails: '[{"value":"a@x.test"}]', 'emails[work].value': 'b@x.test' },
+        ctx,
+        'c.csv',
+        5,
+      ),
+    );
     assert.equal(jsonFirst.field, 'emails[work].value');
     assert.match(jsonFirst.message, /^c\.csv:5: column "emails\[work\]\.value": "emails" is also given as a whole/);
-    const typedFirst = csvError(() => unflattenRow({ userName: 'a', 'emails[work].value': 'b@x.test', emails: '[{"value":"a@x.test"}]' }, ctx, 'c.csv', 6));
+    const typedFirst = csvError(() =>
+      unflattenRow(
+        { userName: 'a', 'emails[work].value': 'b@x.test', emails: '[{"value":"a@x.test"}]' },
+        ctx,
+        'c.csv',
+        6,
+      ),
+    );
     assert.equal(typedFirst.field, 'emails');
     assert.equal(typedFirst.line, 6);
     assert.match(typedFirst.message, /also given per type/);
@@ -229,15 +289,36 @@ describe('unflattenRow errors name file, line and column', () => {
   });
 
   test('empty cells mean absent', () => {
-    assert.deepEqual(unflattenRow({ userName: 'a', active: '', 'emails[work].value': '', [`${ENT}:department`]: '' }, ctx, 'c.csv', 2), { userName: 'a' });
+    assert.deepEqual(
+      unflattenRow({ userName: 'a', active: '', 'emails[work].value': '', [`${ENT}:department`]: '' }, ctx, 'c.csv', 2),
+      { userName: 'a' },
+    );
   });
 });
 
 describe('parseColumn', () => {
   test('splits known and unknown URNs, typed columns and sub-attributes', () => {
-    assert.deepEqual(parseColumn(`${ENT}:manager.value`, ctx.registry), { column: `${ENT}:manager.value`, urn: ENT, attr: 'manager', type: undefined, sub: 'value' });
-    assert.deepEqual(parseColumn(`${ACME}:nested.color`, ctx.registry), { column: `${ACME}:nested.color`, urn: ACME, attr: 'nested', type: undefined, sub: 'color' });
-    assert.deepEqual(parseColumn('emails[work].value', ctx.registry), { column: 'emails[work].value', urn: undefined, attr: 'emails', type: 'work', sub: 'value' });
+    assert.deepEqual(parseColumn(`${ENT}:manager.value`, ctx.registry), {
+      column: `${ENT}:manager.value`,
+      urn: ENT,
+      attr: 'manager',
+      type: undefined,
+      sub: 'value',
+    });
+    assert.deepEqual(parseColumn(`${ACME}:nested.color`, ctx.registry), {
+      column: `${ACME}:nested.color`,
+      urn: ACME,
+      attr: 'nested',
+      type: undefined,
+      sub: 'color',
+    });
+    assert.deepEqual(parseColumn('emails[work].value', ctx.registry), {
+      column: 'emails[work].value',
+      urn: undefined,
+      attr: 'emails',
+      type: 'work',
+      sub: 'value',
+    });
     assert.equal(parseColumn('a b', ctx.registry), undefined);
   });
 });
@@ -291,19 +372,36 @@ describe('orderColumns', () => {
 
 describe('readScimCsv', () => {
   test('a BOM, quoted commas, doubled quotes and quoted newlines', async () => {
-    const text = '\uFEFFid,userName,displayName,active\n1,ann,"Ann\nSmith, Jr.",true\n2,bob,"Bob ""B"" Builder",false\n';
+    const text =
+      '\uFEFFid,userName,displayName,active\n1,ann,"Ann\nSmith, Jr.",true\n2,bob,"Bob ""B"" Builder",false\n';
     const records = await readAll(text);
-    assert.deepEqual(records.map((r) => r.resource), [
-      { id: '1', userName: 'ann', displayName: 'Ann\nSmith, Jr.', active: true },
-      { id: '2', userName: 'bob', displayName: 'Bob "B" Builder', active: false },
-    ]);
-    assert.deepEqual(records.map((r) => r.line), [2, 4], 'the line where each record starts');
+    assert.deepEqual(
+      records.map((r) => r.resource),
+      [
+        { id: '1', userName: 'ann', displayName: 'Ann\nSmith, Jr.', active: true },
+        { id: '2', userName: 'bob', displayName: 'Bob "B" Builder', active: false },
+      ],
+    );
+    assert.deepEqual(
+      records.map((r) => r.line),
+      [2, 4],
+      'the line where each record starts',
+    );
   });
 
   test('header names are trimmed; empty lines are skipped', async () => {
     const records = await readAll(' id , userName \n1,ann\n\n2,bob\n');
-    assert.deepEqual(records.map((r) => r.resource), [{ id: '1', userName: 'ann' }, { id: '2', userName: 'bob' }]);
-    assert.deepEqual(records.map((r) => r.line), [2, 4]);
+    assert.deepEqual(
+      records.map((r) => r.resource),
+      [
+        { id: '1', userName: 'ann' },
+        { id: '2', userName: 'bob' },
+      ],
+    );
+    assert.deepEqual(
+      records.map((r) => r.line),
+      [2, 4],
+    );
   });
 
   test('an invalid closing quote is a CsvInputError on the line of its record', async () => {
@@ -328,7 +426,10 @@ describe('readScimCsv', () => {
   });
 
   test('a bad value after a multi-line record names the line its own record starts on', async () => {
-    const { records, error } = await readError('id,userName,displayName,active\n1,ann,"two\nlines",true\n2,bob,"also\ntwo",yes\n', 'in.csv');
+    const { records, error } = await readError(
+      'id,userName,displayName,active\n1,ann,"two\nlines",true\n2,bob,"also\ntwo",yes\n',
+      'in.csv',
+    );
     assert.equal(records.length, 1);
     assert.equal(error.line, 4);
     assert.equal(error.field, 'active');
@@ -338,8 +439,24 @@ describe('readScimCsv', () => {
 
 describe('canonicalResource', () => {
   test('ignores the order of keys and of multi-valued items; drops empty values', () => {
-    const a = { b: [{ value: 2, type: 'x' }, { type: 'y', value: 1 }], a: 'x', c: '', d: null, e: [], f: {} };
-    const b = { a: 'x', b: [{ value: 1, type: 'y' }, { type: 'x', value: 2 }] };
+    const a = {
+      b: [
+        { value: 2, type: 'x' },
+        { type: 'y', value: 1 },
+      ],
+      a: 'x',
+      c: '',
+      d: null,
+      e: [],
+      f: {},
+    };
+    const b = {
+      a: 'x',
+      b: [
+        { value: 1, type: 'y' },
+        { type: 'x', value: 2 },
+      ],
+    };
     assert.deepEqual(canonicalResource(a), canonicalResource(b));
     assert.notDeepEqual(canonicalResource({ a: [1, 2] }), canonicalResource({ a: [1, 3] }));
     assert.notDeepEqual(canonicalResource({ a: 1 }), canonicalResource({ a: '1' }));

@@ -8,9 +8,25 @@ import { InvalidFilter, compileFilter, compileSort } from '../support/scimmy-fil
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const users = [
-  { id: 'a', userName: 'Ann@Example.com', externalId: 'E1', name: { givenName: 'Ann' }, emails: [{ value: 'ANN@example.com', type: 'work' }], active: true, title: 'Analyst' },
+  {
+    id: 'a',
+    userName: 'Ann@Example.com',
+    externalId: 'E1',
+    name: { givenName: 'Ann' },
+    emails: [{ value: 'ANN@example.com', type: 'work' }],
+    active: true,
+    title: 'Analyst',
+  },
   { id: 'b', userName: 'bob@example.com', externalId: 'e2', active: false, [ENTERPRISE]: { department: 'Research' } },
-  { id: 'c', userName: 'cy@example.com', externalId: 'E3', active: true, title: 'Boss', [ENTERPRISE]: { department: 'Research' }, meta: { lastModified: '2024-05-01T00:00:00Z' } },
+  {
+    id: 'c',
+    userName: 'cy@example.com',
+    externalId: 'E3',
+    active: true,
+    title: 'Boss',
+    [ENTERPRISE]: { department: 'Research' },
+    meta: { lastModified: '2024-05-01T00:00:00Z' },
+  },
 ];
 const matching = (filter: string) => {
   const compiled = compileFilter(filter, 'User');
@@ -28,7 +44,12 @@ describe('scimmy-filter', () => {
   });
 
   test('a negated group it cannot rewrite is refused as a 400 invalidFilter would be', () => {
-    for (const filter of ['not (not (active eq true))', 'not ((active eq true))', 'not (active eq true and title pr or userName pr)', 'not (emails[type eq "work"])']) {
+    for (const filter of [
+      'not (not (active eq true))',
+      'not ((active eq true))',
+      'not (active eq true and title pr or userName pr)',
+      'not (emails[type eq "work"])',
+    ]) {
       assert.throws(() => compileFilter(filter, 'User'), InvalidFilter, filter);
     }
   });
@@ -54,8 +75,12 @@ describe('scimmy-filter', () => {
   });
 
   test('malformed filters are InvalidFilter; the attributes a filter reads are named', () => {
-    for (const filter of ['userName eq', 'userName eq "x" and', '(userName eq "x"']) assert.throws(() => compileFilter(filter, 'User'), InvalidFilter, filter);
-    assert.deepEqual([...compileFilter('groups.value eq "g" and userName pr', 'User').attributes].sort(), ['groups', 'username']);
+    for (const filter of ['userName eq', 'userName eq "x" and', '(userName eq "x"'])
+      assert.throws(() => compileFilter(filter, 'User'), InvalidFilter, filter);
+    assert.deepEqual([...compileFilter('groups.value eq "g" and userName pr', 'User').attributes].sort(), [
+      'groups',
+      'username',
+    ]);
     assert.deepEqual([...compileFilter('members[value eq "u"]', 'Group').attributes], ['members']);
   });
 

@@ -20,12 +20,32 @@ function server(co: 'honest' | 'empty' | 'refused') {
       if (co === 'refused') return scimError(400, 'co is not supported', 'invalidFilter');
       const m = /^(\S+) co "(.*)"$/.exec(filter)!;
       const needle = m[2]!.toLowerCase();
-      const value = (u: ScimUser) => (m[1] === 'userName' ? u.userName : m[1] === 'name.givenName' ? u.name?.givenName : m[1] === 'name.familyName' ? u.name?.familyName : u.displayName);
-      found = co === 'empty' ? [] : USERS.filter((u) => String(value(u) ?? '').toLowerCase().includes(needle));
+      const value = (u: ScimUser) =>
+        m[1] === 'userName'
+          ? u.userName
+          : m[1] === 'name.givenName'
+            ? u.name?.givenName
+            : m[1] === 'name.familyName'
+              ? u.name?.familyName
+              : u.displayName;
+      found =
+        co === 'empty'
+          ? []
+          : USERS.filter((u) =>
+              String(value(u) ?? '')
+                .toLowerCase()
+                .includes(needle),
+            );
     }
     return scimJson(listResponse(start === 1 ? found : [], { totalResults: found.length }));
   });
-  const client = new ScimClient({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, capabilities: caps(), retries: 0 });
+  const client = new ScimClient({
+    baseUrl: BASE,
+    fetch: f.fetch,
+    sleep: recordingSleep().sleep,
+    capabilities: caps(),
+    retries: 0,
+  });
   return { client, f };
 }
 
@@ -39,13 +59,19 @@ describe('searchUsersByName', () => {
   test('an honest server: the co answers, no scan', async () => {
     const { client, f } = server('honest');
     assert.deepEqual(await collect(searchUsersByName(client.users, 'lee', () => undefined)), ['u1']);
-    assert.ok(f.calls.every((c) => c.url.searchParams.get('filter') !== null), 'every request was a co filter');
+    assert.ok(
+      f.calls.every((c) => c.url.searchParams.get('filter') !== null),
+      'every request was a co filter',
+    );
   });
 
   test('co answered with nothing although a user matches: a scan finds it, and co is marked as answered wrongly', async () => {
     const { client, f } = server('empty');
     assert.deepEqual(await collect(searchUsersByName(client.users, 'stone', () => undefined)), ['u2']);
-    assert.ok(f.calls.some((c) => c.url.searchParams.get('filter') === null), 'a listing without a filter');
+    assert.ok(
+      f.calls.some((c) => c.url.searchParams.get('filter') === null),
+      'a listing without a filter',
+    );
     assert.equal(client.learnedNow()!.filters['/Users']!.co, 'wrong');
   });
 

@@ -37,13 +37,24 @@ process.exit(0);
   const file = join(d, '..', `${Date.now()}-${Math.random().toString(36).slice(2)}.mts`);
   writeFileSync(file, script);
   try {
-    return execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(process.execPath, ['--import', 'tsx', file], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } finally {
     rmSync(file, { force: true });
   }
 }
 function user(store: Store, id: string, userName: string): StoredResource {
-  return { kind: 'User', id, version: store.nextVersion(), created: T, lastModified: T, schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], attrs: { userName } };
+  return {
+    kind: 'User',
+    id,
+    version: store.nextVersion(),
+    created: T,
+    lastModified: T,
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    attrs: { userName },
+  };
 }
 function group(store: Store, id: string, displayName: string, members: string[] = []): StoredResource {
   return {
@@ -61,7 +72,13 @@ function group(store: Store, id: string, displayName: string, members: string[] 
 /** Everything a client could see, in a comparable form. */
 function state(store: Store) {
   const list = (m: Map<string, StoredResource>) =>
-    [...m.values()].map((r) => ({ id: r.id, version: r.version, attrs: r.attrs, ...(r.members ? { members: [...r.members] } : {}), groups: [...store.groupsOf(r.id)].sort() }));
+    [...m.values()].map((r) => ({
+      id: r.id,
+      version: r.version,
+      attrs: r.attrs,
+      ...(r.members ? { members: [...r.members] } : {}),
+      groups: [...store.groupsOf(r.id)].sort(),
+    }));
   return { users: list(store.users), groups: list(store.groups) };
 }
 
@@ -88,7 +105,9 @@ console.log(JSON.stringify({ users: list(store.users), groups: list(store.groups
   assert.equal(b.userIdByName('bob@example.com'), undefined);
   assert.deepEqual([...b.groupsOf('u2')], ['g1']);
   // Versions never go backwards after a restart.
-  assert.ok(b.nextVersion() > Math.max(...expected.users.map((u) => u.version), ...expected.groups.map((x) => x.version)));
+  assert.ok(
+    b.nextVersion() > Math.max(...expected.users.map((u) => u.version), ...expected.groups.map((x) => x.version)),
+  );
   await b.close();
   assert.ok(!existsSync(join(d, 's', 'journal.jsonl')), 'a clean close folds the journal into the snapshot');
   const c = await Store.open({ dir: join(d, 's') });
@@ -127,7 +146,10 @@ test('a last line cut short by a crash is ignored; damage earlier in the file is
 
   const journal = join(d, 'journal.jsonl');
   writeFileSync(journal, 'not json\n' + JSON.stringify({ op: 'del', kind: 'User', id: 'u1' }) + '\n');
-  await assert.rejects(Store.open({ dir: d }), (e: unknown) => e instanceof StoreError && e.message.includes(`${journal}:1:`));
+  await assert.rejects(
+    Store.open({ dir: d }),
+    (e: unknown) => e instanceof StoreError && e.message.includes(`${journal}:1:`),
+  );
   assert.ok(!existsSync(join(d, 'lock')), 'a failed open releases the directory');
   assert.match(readFileSync(join(d, 'snapshot.jsonl'), 'utf8'), /ann@example\.com/, 'the snapshot is untouched');
 });

@@ -35,27 +35,44 @@ describe('parseDelimited', () => {
   });
 
   test('blank text is an empty file', async () => {
-    assert.deepEqual((await parseDelimited('a.csv', ' \n\n', ',')).problem, { file: 'a.csv', line: 0, message: 'no records: the file is empty' });
+    assert.deepEqual((await parseDelimited('a.csv', ' \n\n', ',')).problem, {
+      file: 'a.csv',
+      line: 0,
+      message: 'no records: the file is empty',
+    });
   });
 
   test('an unclosed quote is told on the line its row starts, in its column, and no row is kept', async () => {
     const parsed = await parseDelimited('a.csv', 'userName,displayName\nann,Ann\n\nbob,"Bob\ncarl,C\n', ',');
     assert.deepEqual(parsed.rows, []);
     assert.deepEqual(parsed.header?.line, 1);
-    assert.deepEqual(parsed.problem, { file: 'a.csv', line: 4, field: 'displayName', message: 'a quote opened in this record is still open at the end of the file (line 5)' });
+    assert.deepEqual(parsed.problem, {
+      file: 'a.csv',
+      line: 4,
+      field: 'displayName',
+      message: 'a quote opened in this record is still open at the end of the file (line 5)',
+    });
   });
 
   test('a row of the wrong length says how many cells it has; a missing cell names its column', async () => {
     const more = await parseDelimited('a.csv', 'userName,displayName\nann,Ann,x\n', ',');
     assert.deepEqual(more.problem, { file: 'a.csv', line: 2, message: 'the row has 3 cells and the header 2' });
     const fewer = await parseDelimited('a.csv', 'userName,displayName\nann\n', ',');
-    assert.deepEqual(fewer.problem, { file: 'a.csv', line: 2, field: 'displayName', message: 'the row has 1 cells and the header 2' });
+    assert.deepEqual(fewer.problem, {
+      file: 'a.csv',
+      line: 2,
+      field: 'displayName',
+      message: 'the row has 1 cells and the header 2',
+    });
   });
 
   test('a stray quote names the column by its header name, not by its index', async () => {
     const parsed = await parseDelimited('a.csv', 'userName,displayName\nann,Ann "x" y\n', ',');
     assert.equal(parsed.problem?.field, 'displayName');
-    assert.equal(parsed.problem?.message, 'Invalid Opening Quote: a quote is found on field "displayName" at line 2, value is "Ann "');
+    assert.equal(
+      parsed.problem?.message,
+      'Invalid Opening Quote: a quote is found on field "displayName" at line 2, value is "Ann "',
+    );
   });
 
   test('TSV takes quotes inside a cell literally', async () => {
@@ -69,11 +86,25 @@ describe('checkHeader', () => {
     const header = { columns: ['title', '', 'Title', 'title', 'name'], line: 3 };
     assert.deepEqual(checkHeader('a.csv', header, 'column names'), [
       { column: 'title' },
-      { column: 'Title', problem: { file: 'a.csv', line: 3, field: 'Title', message: 'the same column as "title" (column names ignore case)' } },
-      { column: 'title', problem: { file: 'a.csv', line: 3, field: 'title', message: 'the column appears more than once' } },
+      {
+        column: 'Title',
+        problem: {
+          file: 'a.csv',
+          line: 3,
+          field: 'Title',
+          message: 'the same column as "title" (column names ignore case)',
+        },
+      },
+      {
+        column: 'title',
+        problem: { file: 'a.csv', line: 3, field: 'title', message: 'the column appears more than once' },
+      },
       { column: 'name' },
     ]);
-    assert.match(checkHeader('a.csv', header, 'attribute names')[1]!.problem!.message, /\(attribute names ignore case\)$/);
+    assert.match(
+      checkHeader('a.csv', header, 'attribute names')[1]!.problem!.message,
+      /\(attribute names ignore case\)$/,
+    );
   });
 });
 

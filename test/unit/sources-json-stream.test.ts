@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA } from '../../src/api/types.ts';
 import { JsonListSplitter, type JsonListItem } from '../../src/sources/json-text.ts';
-import { InputError, parseResourceBytes, streamJsonResources, type InputProblem, type RecordSpan, type SourceRecord } from '../../src/sources/resource-file.ts';
+import {
+  InputError,
+  parseResourceBytes,
+  streamJsonResources,
+  type InputProblem,
+  type RecordSpan,
+  type SourceRecord,
+} from '../../src/sources/resource-file.ts';
 
 /** Splits `text` given in pieces of `size` characters; undefined when the splitter gives up. */
 function split(text: string, size = text.length): { items: JsonListItem[]; key: string | undefined } | undefined {
@@ -30,8 +37,14 @@ describe('JsonListSplitter', () => {
 
   test('hands over each element of "Resources" with the line it starts on, whatever the pieces', () => {
     const whole = split(list)!;
-    assert.deepEqual(whole.items.map((i) => i.line), [3, 4, 5]);
-    assert.deepEqual(whole.items.map((i) => JSON.parse(i.text)), (JSON.parse(list) as { Resources: unknown[] }).Resources);
+    assert.deepEqual(
+      whole.items.map((i) => i.line),
+      [3, 4, 5],
+    );
+    assert.deepEqual(
+      whole.items.map((i) => JSON.parse(i.text)),
+      (JSON.parse(list) as { Resources: unknown[] }).Resources,
+    );
     assert.equal(whole.key, 'Resources');
     for (const size of [1, 2, 3, 7, 64]) assert.deepEqual(split(list, size), whole, `pieces of ${size}`);
   });
@@ -42,7 +55,12 @@ describe('JsonListSplitter', () => {
     for (const size of [1, 2, 3, 5, 64, text.length]) {
       const { items } = split(text, size)!;
       assert.equal(items.length, 3);
-      for (const item of items) assert.equal(bytes.toString('utf8', item.byteOffset, item.byteOffset + Buffer.byteLength(item.text)), item.text, `pieces of ${size}`);
+      for (const item of items)
+        assert.equal(
+          bytes.toString('utf8', item.byteOffset, item.byteOffset + Buffer.byteLength(item.text)),
+          item.text,
+          `pieces of ${size}`,
+        );
     }
   });
 
@@ -124,15 +142,19 @@ describe('streamJsonResources', () => {
     const spans: RecordSpan[] = [];
     const chunks: Buffer[] = [];
     let size = -1;
-    const ok = await streamJsonResources(path, { ...options, format }, {
-      size: (bytes) => (size = bytes),
-      bytes: (chunk) => chunks.push(Buffer.from(chunk)),
-      record: (r, found, span) => {
-        records.push(r);
-        problems.push(...found);
-        spans.push({ ...span, text: `${span.text}` });
+    const ok = await streamJsonResources(
+      path,
+      { ...options, format },
+      {
+        size: (bytes) => (size = bytes),
+        bytes: (chunk) => chunks.push(Buffer.from(chunk)),
+        record: (r, found, span) => {
+          records.push(r);
+          problems.push(...found);
+          spans.push({ ...span, text: `${span.text}` });
+        },
       },
-    });
+    );
     return { ok, records, problems, spans, size, bytes: Buffer.concat(chunks) };
   };
   const whole = async (path: string, bytes: Buffer) => {
@@ -146,7 +168,11 @@ describe('streamJsonResources', () => {
 
   test('the records, lines and bytes of a file read whole, across many pieces and multi-byte characters', async () => {
     // Over 1 MiB, so the file comes in several pieces; non-ASCII names put multi-byte characters at piece boundaries.
-    const users = Array.from({ length: 12_000 }, (_, i) => ({ userName: `user${i}@example.com`, name: { givenName: `Zoë ${'€'.repeat(i % 7)}`, familyName: `𝄞${i}` }, active: i % 2 === 0 }));
+    const users = Array.from({ length: 12_000 }, (_, i) => ({
+      userName: `user${i}@example.com`,
+      name: { givenName: `Zoë ${'€'.repeat(i % 7)}`, familyName: `𝄞${i}` },
+      active: i % 2 === 0,
+    }));
     const text = `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"],\n"Resources": [\n${users.map((u) => JSON.stringify(u, null, i2(u))).join(',\n')}\n]}\n`;
     const path = await file('users.json', text);
     const got = await stream(path);
@@ -165,10 +191,19 @@ describe('streamJsonResources', () => {
   });
 
   test('problems of the records are those of a whole read', async () => {
-    const path = await file('bad.json', '[\n{"userName": "ann", "nmae": "Ann"},\n{"userName": "bob"},\n{"userName": "cy", "titel": "Boss"}\n]');
+    const path = await file(
+      'bad.json',
+      '[\n{"userName": "ann", "nmae": "Ann"},\n{"userName": "bob"},\n{"userName": "cy", "titel": "Boss"}\n]',
+    );
     const got = await stream(path);
     assert.equal(got.ok, true);
-    assert.deepEqual(got.problems.map((p) => [p.line, p.field]), [[2, 'nmae'], [4, 'titel']]);
+    assert.deepEqual(
+      got.problems.map((p) => [p.line, p.field]),
+      [
+        [2, 'nmae'],
+        [4, 'titel'],
+      ],
+    );
     assert.deepEqual(got.problems, (await whole(path, got.bytes)).problems);
   });
 

@@ -14,7 +14,10 @@ const syntaxError = (text: string) => {
 describe('LineIndex', () => {
   test('maps offsets to 1-based lines and columns', () => {
     const idx = new LineIndex('ab\ncd\r\n\nef');
-    assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 9].map((o) => idx.line(o)), [1, 1, 1, 2, 2, 3, 4, 4]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 7, 8, 9].map((o) => idx.line(o)),
+      [1, 1, 1, 2, 2, 3, 4, 4],
+    );
     assert.equal(idx.column(0), 1);
     assert.equal(idx.column(4), 2);
     assert.equal(idx.column(9), 2);
@@ -33,7 +36,8 @@ describe('scanLayout', () => {
   });
 
   test('finds the members of the root object and the elements of their arrays; the last of a repeated key wins', () => {
-    const text = '{"Resources": [9], "x": {"Resources": [1, 2]},\n "Res\\u006furces" : [ {"k": "\\\\"}, {"k": "}"} ], "n": 4}';
+    const text =
+      '{"Resources": [9], "x": {"Resources": [1, 2]},\n "Res\\u006furces" : [ {"k": "\\\\"}, {"k": "}"} ], "n": 4}';
     const layout = scanLayout(text);
     const member = layout.rootMembers.get('Resources');
     assert.ok(member);

@@ -79,16 +79,28 @@ describe('readResourceFile: CSV', () => {
   test('a UTF-8 BOM does not become part of the first column', async () => {
     const path = await file('bom.csv', '\uFEFFuserName,displayName\nalice,Alice\n');
     const records = await read(path);
-    assert.deepEqual(records.map((r) => r.resource), [{ userName: 'alice', displayName: 'Alice' }]);
+    assert.deepEqual(
+      records.map((r) => r.resource),
+      [{ userName: 'alice', displayName: 'Alice' }],
+    );
   });
 
   test('a UTF-16LE file with its BOM is read', async () => {
-    const path = await file('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('userName\nzoë\n', 'utf16le')]));
-    assert.deepEqual((await read(path)).map((r) => r.resource.userName), ['zoë']);
+    const path = await file(
+      'utf16.csv',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('userName\nzoë\n', 'utf16le')]),
+    );
+    assert.deepEqual(
+      (await read(path)).map((r) => r.resource.userName),
+      ['zoë'],
+    );
   });
 
   test('bytes that are not UTF-8 are a problem on their line', async () => {
-    const path = await file('latin1.csv', Buffer.concat([Buffer.from('userName,displayName\nbob,Bob\nm,M'), Buffer.from([0xfc]), Buffer.from('ller\n')]));
+    const path = await file(
+      'latin1.csv',
+      Buffer.concat([Buffer.from('userName,displayName\nbob,Bob\nm,M'), Buffer.from([0xfc]), Buffer.from('ller\n')]),
+    );
     const [p, ...rest] = await problems(path);
     assert.equal(rest.length, 0);
     assert.equal(p!.line, 3);
@@ -131,29 +143,54 @@ describe('readResourceFile: CSV', () => {
   });
 
   test('unknown sub-attributes, misplaced types and unknown URNs in the header', async () => {
-    const header = ['userName', 'emails[work].valeu', 'name[work].givenName', 'emails.value', 'urn:example:unknown:1.0:User:level', `${ENT}:departmant`];
+    const header = [
+      'userName',
+      'emails[work].valeu',
+      'name[work].givenName',
+      'emails.value',
+      'urn:example:unknown:1.0:User:level',
+      `${ENT}:departmant`,
+    ];
     const path = await file('header.csv', `${header.join(',')}\nalice,a,b,c,d,e\n`);
     const found = await problems(path);
-    assert.deepEqual(found.map((p) => [p.line, p.field]), header.slice(1).map((h) => [1, h]));
+    assert.deepEqual(
+      found.map((p) => [p.line, p.field]),
+      header.slice(1).map((h) => [1, h]),
+    );
     const by = (field: string) => found.find((p) => p.field === field)!.message;
-    assert.match(by('emails[work].valeu'), /unknown sub-attribute "valeu" of emails; valid: value, display, type, primary/);
+    assert.match(
+      by('emails[work].valeu'),
+      /unknown sub-attribute "valeu" of emails; valid: value, display, type, primary/,
+    );
     assert.match(by('name[work].givenName'), /not multi-valued/);
     assert.match(by('emails.value'), /multi-valued: write emails\[TYPE\]\.value/);
-    assert.match(by('urn:example:unknown:1.0:User:level'), /unknown schema URN "urn:example:unknown:1\.0:User"; known extensions: urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User/);
-    assert.match(by(`${ENT}:departmant`), /unknown attribute; valid: urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User:department/);
+    assert.match(
+      by('urn:example:unknown:1.0:User:level'),
+      /unknown schema URN "urn:example:unknown:1\.0:User"; known extensions: urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User/,
+    );
+    assert.match(
+      by(`${ENT}:departmant`),
+      /unknown attribute; valid: urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User:department/,
+    );
   });
 
   test('a column that is not an attribute path and a repeated column are reported on the header', async () => {
     const path = await file('bad-name.csv', 'userName,Given Name,UserName\nalice,Alice,x\n');
     const found = await problems(path);
-    assert.deepEqual(found.map((p) => p.field), ['Given Name', 'UserName']);
+    assert.deepEqual(
+      found.map((p) => p.field),
+      ['Given Name', 'UserName'],
+    );
     assert.ok(found.every((p) => p.line === 1));
     assert.match(found[0]!.message, /not an attribute column; valid: /);
     assert.match(found[1]!.message, /same column as "userName"/);
   });
 
   test('unknown sub-attributes inside a JSON cell are problems on the row', async () => {
-    const path = await file('json-cell.csv', 'userName,emails\nalice,"[{""value"":""a@example.com""}]"\nbob,"[{""value"":""b@example.com"",""type"":""work"",""primery"":true}]"\n');
+    const path = await file(
+      'json-cell.csv',
+      'userName,emails\nalice,"[{""value"":""a@example.com""}]"\nbob,"[{""value"":""b@example.com"",""type"":""work"",""primery"":true}]"\n',
+    );
     const [p, ...rest] = await problems(path);
     assert.equal(rest.length, 0);
     assert.deepEqual({ line: p!.line, field: p!.field }, { line: 3, field: 'emails[work].primery' });
@@ -175,7 +212,10 @@ describe('readResourceFile: CSV', () => {
     const [p] = await problems(path);
     assert.equal(p!.line, 0);
     assert.match(p!.message, /^cannot read: ENOENT/);
-    await assert.rejects(read(path), (e: unknown) => e instanceof InputError && e.message.startsWith(`${path}:0: cannot read: ENOENT`));
+    await assert.rejects(
+      read(path),
+      (e: unknown) => e instanceof InputError && e.message.startsWith(`${path}:0: cannot read: ENOENT`),
+    );
   });
 });
 
@@ -226,7 +266,10 @@ describe('readResourceFile: JSON', () => {
     assert.deepEqual(lines(records), [5, 12, 12]);
     assert.equal(records[0]!.resource.displayName, 'Alice {the "first"} [x]');
     assert.equal(records[1]!.resource.title, '\\');
-    assert.deepEqual(records.map((r) => r.resource.userName), ['alice', 'bob', 'carol']);
+    assert.deepEqual(
+      records.map((r) => r.resource.userName),
+      ['alice', 'bob', 'carol'],
+    );
   });
 
   test('a ListResponse in a file with no .json extension, and with a BOM', async () => {
@@ -251,7 +294,11 @@ describe('readResourceFile: JSON', () => {
     const text = '[{"displayName": "Ops", "members": [{"value": "u1"}]}]';
     const records = await read(await file('groups.json', text), undefined, SCHEMA.GROUP);
     assert.equal(records[0]!.resource.displayName, 'Ops');
-    const [p] = await problems(await file('groups-bad.json', '[{"displayName": "Ops", "userName": "x"}]'), undefined, SCHEMA.GROUP);
+    const [p] = await problems(
+      await file('groups-bad.json', '[{"displayName": "Ops", "userName": "x"}]'),
+      undefined,
+      SCHEMA.GROUP,
+    );
     assert.equal(p!.field, 'userName');
   });
 
@@ -275,23 +322,33 @@ describe('readResourceFile: JSON', () => {
   });
 
   test('wrong shapes name the line of what is wrong', async () => {
-    const at = async (text: string) => (await problems(await file('shape.json', text))).map((p) => [p.line, p.message] as const);
+    const at = async (text: string) =>
+      (await problems(await file('shape.json', text))).map((p) => [p.line, p.message] as const);
 
     const [[line1, number]] = (await at('\n42\n')) as [[number, string]];
     assert.equal(line1, 2);
     assert.match(number, /expected a SCIM ListResponse, an array of resources or a single User object, not a number/);
 
     const strings = await at('[\n  "alice",\n  {"userName": "bob"},\n  "carol"\n]');
-    assert.deepEqual(strings.map(([l]) => l), [2, 4]);
+    assert.deepEqual(
+      strings.map(([l]) => l),
+      [2, 4],
+    );
     assert.match(strings[0]![1], /item 1 is a string, not a User object/);
     assert.match(strings[1]![1], /item 3 is a string/);
 
     const notArray = await at('{\n  "totalResults": 1,\n  "Resources":\n    {"userName": "a"}\n}');
-    assert.deepEqual(notArray.map(([l]) => l), [4]);
+    assert.deepEqual(
+      notArray.map(([l]) => l),
+      [4],
+    );
     assert.match(notArray[0]![1], /"Resources" must be an array of resources, not an object/);
 
     const element = await at('{"Resources": [\n  {"userName": "a"},\n  null,\n  [1]\n]}');
-    assert.deepEqual(element.map(([l]) => l), [3, 4]);
+    assert.deepEqual(
+      element.map(([l]) => l),
+      [3, 4],
+    );
     assert.match(element[0]![1], /Resources item 2 is null/);
     assert.match(element[1]![1], /Resources item 3 is an array/);
 
@@ -306,10 +363,14 @@ describe('readResourceFile: JSON', () => {
   test('no records: an empty array or an empty Resources', async () => {
     const [a] = await problems(await file('empty-array.json', '\n[ ]'));
     assert.deepEqual([a!.line, a!.message], [2, 'no records: the list of resources is empty']);
-    const [b] = await problems(await file('empty-list.json', `{"schemas": ["${SCHEMA.LIST_RESPONSE}"],\n "Resources": []}`));
+    const [b] = await problems(
+      await file('empty-list.json', `{"schemas": ["${SCHEMA.LIST_RESPONSE}"],\n "Resources": []}`),
+    );
     assert.equal(b!.line, 2);
     assert.match(b!.message, /^no records/);
-    const [c] = await problems(await file('no-resources.json', `{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "totalResults": 0}`));
+    const [c] = await problems(
+      await file('no-resources.json', `{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "totalResults": 0}`),
+    );
     assert.match(c!.message, /^no records/);
   });
 
@@ -348,7 +409,18 @@ describe('readResourceFile: JSON', () => {
 
   test('read-only attributes of an export are not problems', async () => {
     const text = JSON.stringify([
-      { schemas: [SCHEMA.USER], id: 'u1', userName: 'a', meta: { resourceType: 'User', created: '2024-01-01T00:00:00Z', location: 'https://x/Users/u1', version: 'W/"1"' }, groups: [{ value: 'g1', display: 'Ops', $ref: 'https://x/Groups/g1', type: 'direct' }] },
+      {
+        schemas: [SCHEMA.USER],
+        id: 'u1',
+        userName: 'a',
+        meta: {
+          resourceType: 'User',
+          created: '2024-01-01T00:00:00Z',
+          location: 'https://x/Users/u1',
+          version: 'W/"1"',
+        },
+        groups: [{ value: 'g1', display: 'Ops', $ref: 'https://x/Groups/g1', type: 'direct' }],
+      },
     ]);
     assert.equal((await read(await file('export.json', text))).length, 1);
   });
@@ -372,7 +444,12 @@ describe('detectFormat', () => {
 
 describe('InputError', () => {
   test('lists every problem as FILE:LINE: column "FIELD": MESSAGE, at most 20', () => {
-    const problems: InputProblem[] = Array.from({ length: 23 }, (_, i) => ({ file: 'u.csv', line: i + 2, field: i === 0 ? undefined : 'userName', message: `m${i}` }));
+    const problems: InputProblem[] = Array.from({ length: 23 }, (_, i) => ({
+      file: 'u.csv',
+      line: i + 2,
+      field: i === 0 ? undefined : 'userName',
+      message: `m${i}`,
+    }));
     const e = new InputError(problems);
     const lines = e.message.split('\n');
     assert.equal(lines.length, 21);

@@ -14,16 +14,40 @@ import { registry, tempFiles } from './sync-source-helpers.ts';
 const file = tempFiles('scimctl-stored-');
 
 const records = [
-  { schemas: [SCHEMA.USER], id: 'a', externalId: 'E1', userName: 'ann@example.com', name: { givenName: 'Ann', familyName: 'Zoë 𝄞' }, title: 'Lead', emails: [{ value: 'ann@example.com', type: 'work', primary: true }], active: true, groups: [{ display: 'Sales' }] },
-  { schemas: [SCHEMA.USER], id: 'b', externalId: 'E2', UserName: 'bob@example.com', title: 'Boss €', password: 'secret-1', groups: [] },
+  {
+    schemas: [SCHEMA.USER],
+    id: 'a',
+    externalId: 'E1',
+    userName: 'ann@example.com',
+    name: { givenName: 'Ann', familyName: 'Zoë 𝄞' },
+    title: 'Lead',
+    emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
+    active: true,
+    groups: [{ display: 'Sales' }],
+  },
+  {
+    schemas: [SCHEMA.USER],
+    id: 'b',
+    externalId: 'E2',
+    UserName: 'bob@example.com',
+    title: 'Boss €',
+    password: 'secret-1',
+    groups: [],
+  },
   { schemas: [SCHEMA.USER], externalId: 'E3', userName: 'cy@example.com', title: 'New', Active: false },
 ];
 const listText = `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": "ç€",\n"Resources": [\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
 
 describe('stored records', () => {
   test('userParts: what the server owns left out, write-only attributes apart; identityPart: externalId, userName, emails, active in any case; names as the schema spells them', () => {
-    assert.deepEqual(userParts(records[1]!, registry), { attributes: { externalId: 'E2', userName: 'bob@example.com', title: 'Boss €' }, onlyOnCreate: { password: 'secret-1' } });
-    assert.deepEqual(identityPart(userParts(records[1]!, registry).attributes), { externalId: 'E2', userName: 'bob@example.com' });
+    assert.deepEqual(userParts(records[1]!, registry), {
+      attributes: { externalId: 'E2', userName: 'bob@example.com', title: 'Boss €' },
+      onlyOnCreate: { password: 'secret-1' },
+    });
+    assert.deepEqual(identityPart(userParts(records[1]!, registry).attributes), {
+      externalId: 'E2',
+      userName: 'bob@example.com',
+    });
     assert.deepEqual(identityPart(records[2]!), { externalId: 'E3', userName: 'cy@example.com', Active: false });
     assert.notEqual(textDigest('{"a": 1}'), textDigest('{"a": 2}'));
   });
@@ -36,14 +60,22 @@ describe('stored records', () => {
     assert.ok(lazy.records);
     assert.equal(lazy.fingerprint, eager.fingerprint);
     assert.deepEqual(lazy.groups, eager.groups);
-    assert.deepEqual(lazy.users.map((u) => u.stored), [0, 1, 2]);
+    assert.deepEqual(
+      lazy.users.map((u) => u.stored),
+      [0, 1, 2],
+    );
     for (const [i, u] of lazy.users.entries()) {
       const full = eager.users[i]!;
       assert.deepEqual(u.attributes, identityPart(full.attributes));
       assert.deepEqual(u.origin, full.origin);
       assert.deepEqual(u.groups, full.groups);
       assert.equal(u.onlyOnCreate, undefined);
-      assert.deepEqual(lazy.records.whole(u), full.onlyOnCreate ? { attributes: full.attributes, onlyOnCreate: full.onlyOnCreate } : { attributes: full.attributes });
+      assert.deepEqual(
+        lazy.records.whole(u),
+        full.onlyOnCreate
+          ? { attributes: full.attributes, onlyOnCreate: full.onlyOnCreate }
+          : { attributes: full.attributes },
+      );
     }
     lazy.records.close();
     // Closed, it opens the file again when asked.
@@ -55,7 +87,11 @@ describe('stored records', () => {
     const path = await file('users.json', listText);
     const lazy = await readSource({ path }, registry, { lazy: true });
     await writeFile(path, listText.replace('"Lead"', '"Head"'));
-    assert.throws(() => lazy.records!.whole(lazy.users[0]!), (e: unknown) => e instanceof InputError && e.problems[0]!.line === 3 && /changed while scimctl was reading it/.test(e.message));
+    assert.throws(
+      () => lazy.records!.whole(lazy.users[0]!),
+      (e: unknown) =>
+        e instanceof InputError && e.problems[0]!.line === 3 && /changed while scimctl was reading it/.test(e.message),
+    );
     // The other records are still as read.
     assert.equal(lazy.records!.whole(lazy.users[1]!).attributes.title, 'Boss €');
     // Bytes read ahead are used while they are those of the record (its digest); a file read again is checked again.
@@ -67,13 +103,19 @@ describe('stored records', () => {
   });
 
   test('records of a file bigger than what is read at once, asked for in order and out of it', async () => {
-    const many = Array.from({ length: 3000 }, (_, i) => ({ schemas: [SCHEMA.USER], id: `u${i}`, userName: `user${i}@example.com`, title: `Zoë ${'€'.repeat(i % 5)} 𝄞 ${'x'.repeat(i % 97)}` }));
+    const many = Array.from({ length: 3000 }, (_, i) => ({
+      schemas: [SCHEMA.USER],
+      id: `u${i}`,
+      userName: `user${i}@example.com`,
+      title: `Zoë ${'€'.repeat(i % 5)} 𝄞 ${'x'.repeat(i % 97)}`,
+    }));
     const path = await file('many.json', JSON.stringify(many, null, 1));
     const eager = await readSource({ path }, registry);
     const lazy = await readSource({ path }, registry, { lazy: true });
     const order = lazy.users.map((_, i) => i);
     const shuffled = order.map((i) => (i * 1237) % order.length);
-    for (const i of [...order, ...shuffled, ...order.reverse()]) assert.deepEqual(lazy.records!.whole(lazy.users[i]!).attributes, eager.users[i]!.attributes);
+    for (const i of [...order, ...shuffled, ...order.reverse()])
+      assert.deepEqual(lazy.records!.whole(lazy.users[i]!).attributes, eager.users[i]!.attributes);
     lazy.records!.close();
   });
 
@@ -88,7 +130,14 @@ describe('stored records', () => {
   test('settling compares lazy records whole; release loads the records a plan compares or creates, and the plan is the same', async () => {
     const path = await file('users.json', listText);
     const target = [
-      tuser('t1', { externalId: 'E1', userName: 'ann@example.com', name: { givenName: 'Ann', familyName: 'Zoë 𝄞' }, title: 'Lead', emails: [{ value: 'ann@example.com', type: 'work', primary: true }], active: true }),
+      tuser('t1', {
+        externalId: 'E1',
+        userName: 'ann@example.com',
+        name: { givenName: 'Ann', familyName: 'Zoë 𝄞' },
+        title: 'Lead',
+        emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
+        active: true,
+      }),
       tuser('t2', { externalId: 'E2', userName: 'bob@example.com', title: 'Intern', active: true }),
     ];
     const options = opts({ owned: new Set(['t1', 't2']) });
@@ -109,7 +158,12 @@ describe('stored records', () => {
     assert.deepEqual(lazy.src.users, eager.src.users);
     assert.deepEqual(lazy.plan, eager.plan);
     // Bob's title changes; Cy is created (inactive), password and all; Ann joins Sales.
-    assert.deepEqual(lazy.plan.changes.map((c) => c.id).sort(), ['add-member:create-group:Sales:t1', 'create-group:Sales', 'create-user:cy@example.com', 'update-user:t2']);
+    assert.deepEqual(lazy.plan.changes.map((c) => c.id).sort(), [
+      'add-member:create-group:Sales:t1',
+      'create-group:Sales',
+      'create-user:cy@example.com',
+      'update-user:t2',
+    ]);
     assert.deepEqual(lazy.src.users[1]!.onlyOnCreate, { password: 'secret-1' });
   });
 });

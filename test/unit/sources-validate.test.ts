@@ -8,8 +8,10 @@ import { SCHEMA } from '../../src/api/types.ts';
 import { readResourceFile, validateGroups, validateUsers, type SourceRecord } from '../../src/sources/resource-file.ts';
 
 const registry = new SchemaRegistry();
-const records = (...resources: Array<Record<string, unknown>>): SourceRecord[] => resources.map((resource, i) => ({ resource, file: 'u.json', line: i + 2 }));
-const summary = (problems: ReturnType<typeof validateUsers>) => problems.map((p) => `${p.line} ${p.field ?? '-'}: ${p.message}`);
+const records = (...resources: Array<Record<string, unknown>>): SourceRecord[] =>
+  resources.map((resource, i) => ({ resource, file: 'u.json', line: i + 2 }));
+const summary = (problems: ReturnType<typeof validateUsers>) =>
+  problems.map((p) => `${p.line} ${p.field ?? '-'}: ${p.message}`);
 
 describe('validateUsers', () => {
   let dir = '';
@@ -35,14 +37,29 @@ describe('validateUsers', () => {
   });
 
   test('a schema saying userName is caseExact makes case count', () => {
-    const exact = new SchemaRegistry([{ ...USER_SCHEMA, attributes: USER_SCHEMA.attributes.map((a) => (a.name === 'userName' ? { ...a, caseExact: true } : a)) }]);
+    const exact = new SchemaRegistry([
+      {
+        ...USER_SCHEMA,
+        attributes: USER_SCHEMA.attributes.map((a) => (a.name === 'userName' ? { ...a, caseExact: true } : a)),
+      },
+    ]);
     assert.deepEqual(validateUsers(records({ userName: 'a' }, { userName: 'A' }), exact), []);
     assert.equal(validateUsers(records({ userName: 'a' }, { userName: 'A' }), registry).length, 1);
   });
 
   test('duplicate externalId (case counts) and id', () => {
-    const problems = validateUsers(records({ userName: 'a', externalId: 'E1', id: 'x' }, { userName: 'b', externalId: 'e1', id: 'y' }, { userName: 'c', externalId: 'E1', id: 'x' }), registry);
-    assert.deepEqual(summary(problems), ['4 externalId: externalId "E1" already on line 2', '4 id: id "x" already on line 2']);
+    const problems = validateUsers(
+      records(
+        { userName: 'a', externalId: 'E1', id: 'x' },
+        { userName: 'b', externalId: 'e1', id: 'y' },
+        { userName: 'c', externalId: 'E1', id: 'x' },
+      ),
+      registry,
+    );
+    assert.deepEqual(summary(problems), [
+      '4 externalId: externalId "E1" already on line 2',
+      '4 id: id "x" already on line 2',
+    ]);
   });
 
   test('userName required, a string, not empty; optional when not required', () => {
@@ -52,7 +69,10 @@ describe('validateUsers', () => {
       '3 userName: userName is empty',
       '4 userName: userName must be a string, not a number',
     ]);
-    assert.deepEqual(summary(validateUsers(rs, registry, { requireUserName: false })), ['3 userName: userName is empty', '4 userName: userName must be a string, not a number']);
+    assert.deepEqual(summary(validateUsers(rs, registry, { requireUserName: false })), [
+      '3 userName: userName is empty',
+      '4 userName: userName must be a string, not a number',
+    ]);
   });
 
   test('attribute names are matched ignoring case', () => {
@@ -64,8 +84,22 @@ describe('validateUsers', () => {
 
   test('an implausible e-mail address is named by field, as its CSV column would be', () => {
     const rs = records(
-      { userName: 'a', emails: [{ value: 'a@example.com', type: 'work' }, { value: 'a at example.com', type: 'home' }] },
-      { userName: 'b', emails: [{ value: 'b@localhost' }, { value: '@example.com' }, { value: 'b@@example.com' }, { value: 'b@example..com', type: 'other' }] },
+      {
+        userName: 'a',
+        emails: [
+          { value: 'a@example.com', type: 'work' },
+          { value: 'a at example.com', type: 'home' },
+        ],
+      },
+      {
+        userName: 'b',
+        emails: [
+          { value: 'b@localhost' },
+          { value: '@example.com' },
+          { value: 'b@@example.com' },
+          { value: 'b@example..com', type: 'other' },
+        ],
+      },
       { userName: 'c', emails: [{ type: 'work', primary: true }, 'c@example.com'] },
       { userName: 'd', emails: 'd@example.com' },
     );
@@ -82,12 +116,24 @@ describe('validateUsers', () => {
   });
 
   test('active given as the string "True" says to write true or false', () => {
-    const problems = validateUsers(records({ userName: 'a', active: 'True' }, { userName: 'b', active: false }, { userName: 'c', active: 1 }), registry);
-    assert.deepEqual(summary(problems), ['2 active: "True" is a string: write true or false, without quotes', '4 active: active must be true or false, not 1']);
+    const problems = validateUsers(
+      records({ userName: 'a', active: 'True' }, { userName: 'b', active: false }, { userName: 'c', active: 1 }),
+      registry,
+    );
+    assert.deepEqual(summary(problems), [
+      '2 active: "True" is a string: write true or false, without quotes',
+      '4 active: active must be true or false, not 1',
+    ]);
   });
 
   test('read-only attributes are not problems, and every problem is collected', () => {
-    const clean = records({ userName: 'a', id: 'u1', meta: { resourceType: 'User' }, groups: [{ value: 'g1' }], active: true });
+    const clean = records({
+      userName: 'a',
+      id: 'u1',
+      meta: { resourceType: 'User' },
+      groups: [{ value: 'g1' }],
+      active: true,
+    });
     assert.deepEqual(validateUsers(clean, registry), []);
     const messy = records({ active: 'false', emails: [{ value: 'x' }] }, { userName: 'a' }, { userName: 'A' });
     assert.deepEqual(
@@ -122,6 +168,12 @@ describe('validateGroups', () => {
   });
 
   test('valid groups have no problems', () => {
-    assert.deepEqual(validateGroups(records({ displayName: 'Ops', members: [{ value: 'u1', type: 'User' }] }, { displayName: 'Dev' }), registry), []);
+    assert.deepEqual(
+      validateGroups(
+        records({ displayName: 'Ops', members: [{ value: 'u1', type: 'User' }] }, { displayName: 'Dev' }),
+        registry,
+      ),
+      [],
+    );
   });
 });

@@ -19,7 +19,22 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const IMPORTERS = ['yargs', 'cliui', 'wrap-ansi', 'ink', 'cli-truncate', 'widest-line'];
 
 const PRINTABLE_ASCII = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
-const OTHERS = ['', 'é', 'e\u0301', '山田 太郎', '👍', '👨‍👩‍👧', '1\u20e3', '\t', 'a\nb', '\u001b[31mred\u001b[39m', '\u00ad', 'ｶﾞ', '\u200b', 'Ω≈ç√'];
+const OTHERS = [
+  '',
+  'é',
+  'e\u0301',
+  '山田 太郎',
+  '👍',
+  '👨‍👩‍👧',
+  '1\u20e3',
+  '\t',
+  'a\nb',
+  '\u001b[31mred\u001b[39m',
+  '\u00ad',
+  'ｶﾞ',
+  '\u200b',
+  'Ω≈ç√',
+];
 const OPTIONS = [undefined, { ambiguousIsNarrow: false }, { countAnsiEscapeCodes: true }];
 
 /** The real string-width each importer resolves to. */
@@ -49,7 +64,9 @@ async function wrapped(importer: string): Promise<StringWidth> {
     logLevel: 'error',
   });
   const code = result.outputFiles[0]!.text;
-  return ((await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { default: StringWidth }).default;
+  return (
+    (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { default: StringWidth }
+  ).default;
 }
 
 /** Runs fn counting the Intl.Segmenter objects constructed meanwhile (the real package makes one when evaluated). */

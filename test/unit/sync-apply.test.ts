@@ -9,16 +9,40 @@ import { applyDiffs, applyPlan, type ApplyOptions, type ChangeResult } from '../
 import type { Change, Plan, TargetSnapshot } from '../../src/sync/model.ts';
 import { planSync } from '../../src/sync/planner.ts';
 import { BASE, caps, recordingSleep, scimError, type FakeRequest } from './helpers.ts';
-import { CUSTOM, ENT, grp, ofKind, opts, rec, scimServer, source, target, tgroup, tuser, type FakeServer, type ServerOptions } from './sync-helpers.ts';
+import {
+  CUSTOM,
+  ENT,
+  grp,
+  ofKind,
+  opts,
+  rec,
+  scimServer,
+  source,
+  target,
+  tgroup,
+  tuser,
+  type FakeServer,
+  type ServerOptions,
+} from './sync-helpers.ts';
 
-function setup(start: TargetSnapshot, server: Partial<ServerOptions> = {}, change: (c: Capabilities) => void = () => undefined) {
+function setup(
+  start: TargetSnapshot,
+  server: Partial<ServerOptions> = {},
+  change: (c: Capabilities) => void = () => undefined,
+) {
   const capabilities = caps((c) => {
     c.patch = server.patch ?? true;
     c.etag = server.etag ?? false;
     change(c);
   });
   const srv = scimServer(start, { patch: capabilities.patch, etag: capabilities.etag, ...server });
-  const client = new ScimClient({ baseUrl: BASE, fetch: srv.f.fetch, sleep: recordingSleep().sleep, capabilities, retries: 0 });
+  const client = new ScimClient({
+    baseUrl: BASE,
+    fetch: srv.f.fetch,
+    sleep: recordingSleep().sleep,
+    capabilities,
+    retries: 0,
+  });
   return { srv, client, capabilities };
 }
 
@@ -30,14 +54,20 @@ const result = (results: ChangeResult[], id: string) => {
   return r;
 };
 const writes = (srv: FakeServer) => srv.log().filter((l) => !l.startsWith('GET'));
-const callsTo = (srv: FakeServer, method: string, path: string): FakeRequest[] => srv.f.calls.filter((c) => c.method === method && c.url.pathname === `/scim/v2${path}`);
+const callsTo = (srv: FakeServer, method: string, path: string): FakeRequest[] =>
+  srv.f.calls.filter((c) => c.method === method && c.url.pathname === `/scim/v2${path}`);
 const body = (req: FakeRequest) => JSON.parse(req.body!) as Record<string, unknown>;
 
 /** A plan with one change of every kind, built by the planner. */
 function everyKind() {
   const start = target(
     [
-      tuser('t1', { userName: 'ann@example.com', title: 'Dev', phoneNumbers: [{ type: 'work', value: '+1 555 0101' }], [ENT]: { department: 'Sales', costCenter: 'CC1' } }),
+      tuser('t1', {
+        userName: 'ann@example.com',
+        title: 'Dev',
+        phoneNumbers: [{ type: 'work', value: '+1 555 0101' }],
+        [ENT]: { department: 'Sales', costCenter: 'CC1' },
+      }),
       tuser('t2', { userName: 'gone@example.com', active: true }),
       tuser('t3', { userName: 'bob@example.com' }),
     ],
@@ -45,7 +75,11 @@ function everyKind() {
   );
   const plan = planSync(
     source(
-      [rec(2, { userName: 'ann@example.com', title: 'Lead', [ENT]: { department: 'Eng' } }), rec(3, { userName: 'new@example.com', name: { givenName: 'Nu' } }), rec(4, { userName: 'bob@example.com' })],
+      [
+        rec(2, { userName: 'ann@example.com', title: 'Lead', [ENT]: { department: 'Eng' } }),
+        rec(3, { userName: 'new@example.com', name: { givenName: 'Nu' } }),
+        rec(4, { userName: 'bob@example.com' }),
+      ],
       [grp(2, 'Sales', ['ann@example.com', 'new@example.com']), grp(3, 'New', ['ann@example.com', 'new@example.com'])],
     ),
     start,
@@ -58,19 +92,42 @@ describe('applyPlan: order and dependencies', () => {
   test('phases run in dependency order whatever the order of the plan; created ids flow into memberships', async () => {
     const { start, plan } = everyKind();
     const kindsInPlan = new Set(plan.changes.map((c) => c.kind));
-    assert.deepEqual([...kindsInPlan].sort(), ['add-member', 'create-group', 'create-user', 'deactivate-user', 'delete-group', 'remove-member', 'update-user']);
+    assert.deepEqual([...kindsInPlan].sort(), [
+      'add-member',
+      'create-group',
+      'create-user',
+      'deactivate-user',
+      'delete-group',
+      'remove-member',
+      'update-user',
+    ]);
     // Reverse the plan: the applier orders by phase, not by position.
     const reversed: Plan = { ...plan, changes: [...plan.changes].reverse() };
     const { srv, client, capabilities } = setup(start);
     const seen: string[] = [];
     const results = await applyPlan(client, capabilities, reversed, applyOpts({ onResult: (r) => seen.push(r.id) }));
-    assert.ok(results.every((r) => r.status === 'applied'), JSON.stringify(results));
+    assert.ok(
+      results.every((r) => r.status === 'applied'),
+      JSON.stringify(results),
+    );
     assert.equal(results.length, plan.changes.length);
     assert.deepEqual([...seen].sort(), plan.changes.map((c) => c.id).sort());
     // Results come back in phase order.
-    const phase = ['create-user', 'update-user', 'create-group', 'add-member', 'remove-member', 'deactivate-user', 'delete-user', 'delete-group'];
+    const phase = [
+      'create-user',
+      'update-user',
+      'create-group',
+      'add-member',
+      'remove-member',
+      'deactivate-user',
+      'delete-user',
+      'delete-group',
+    ];
     const positions = results.map((r) => phase.indexOf(r.kind));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+    );
 
     const w = writes(srv);
     const first = (prefix: string) => w.findIndex((l) => l.startsWith(prefix));
@@ -94,18 +151,31 @@ describe('applyPlan: order and dependencies', () => {
   test('a failed create fails the memberships that need it ("was not created"); everything else applies', async () => {
     const { start, plan } = everyKind();
     const { srv, client, capabilities } = setup(start, {
-      intercept: (req) => (req.method === 'POST' && req.url.pathname.endsWith('/Users') ? scimError(400, 'emails are required', 'invalidValue') : undefined),
+      intercept: (req) =>
+        req.method === 'POST' && req.url.pathname.endsWith('/Users')
+          ? scimError(400, 'emails are required', 'invalidValue')
+          : undefined,
     });
     const results = await applyPlan(client, capabilities, plan, applyOpts());
     const failed = results.filter((r) => r.status === 'failed');
-    assert.deepEqual(failed.map((r) => r.id).sort(), ['add-member:create-group:New:create-user:new@example.com', 'add-member:g1:create-user:new@example.com', 'create-user:new@example.com']);
+    assert.deepEqual(failed.map((r) => r.id).sort(), [
+      'add-member:create-group:New:create-user:new@example.com',
+      'add-member:g1:create-user:new@example.com',
+      'create-user:new@example.com',
+    ]);
     assert.match(result(results, 'create-user:new@example.com').detail!, /emails are required/);
-    for (const id of ['add-member:create-group:New:create-user:new@example.com', 'add-member:g1:create-user:new@example.com']) {
+    for (const id of [
+      'add-member:create-group:New:create-user:new@example.com',
+      'add-member:g1:create-user:new@example.com',
+    ]) {
       assert.equal(result(results, id).detail, 'user new@example.com was not created');
     }
     // t1 still joined both groups.
     const newGroup = result(results, 'create-group:New').createdId!;
-    assert.deepEqual((srv.groups.get(newGroup)!.members ?? []).map((m) => m.value), ['t1']);
+    assert.deepEqual(
+      (srv.groups.get(newGroup)!.members ?? []).map((m) => m.value),
+      ['t1'],
+    );
     assert.ok((srv.groups.get('g1')!.members ?? []).some((m) => m.value === 't1'));
     assert.equal(results.filter((r) => r.status === 'applied').length, plan.changes.length - 3);
   });
@@ -115,7 +185,8 @@ describe('applyPlan: order and dependencies', () => {
     const { client, capabilities } = setup(start, {
       intercept: (req) => {
         if (req.method === 'POST' && req.url.pathname.endsWith('/Groups')) return scimError(500, 'boom');
-        if (req.method === 'POST' && req.url.pathname.endsWith('/Users')) return scimError(409, 'userName taken', 'uniqueness');
+        if (req.method === 'POST' && req.url.pathname.endsWith('/Users'))
+          return scimError(409, 'userName taken', 'uniqueness');
         return undefined;
       },
     });
@@ -135,10 +206,16 @@ describe('applyPlan: order and dependencies', () => {
     const results = await applyPlan(client, capabilities, plan, applyOpts({ exclude, onResult: (r) => seen.push(r) }));
     for (const id of exclude) {
       assert.equal(result(results, id).status, 'excluded');
-      assert.ok(seen.some((r) => r.id === id && r.status === 'excluded'), `told about ${id}`);
+      assert.ok(
+        seen.some((r) => r.id === id && r.status === 'excluded'),
+        `told about ${id}`,
+      );
     }
     const w = writes(srv);
-    assert.ok(!w.some((l) => l === 'PATCH /Users/t1' || l === 'PATCH /Users/t2' || l === 'DELETE /Groups/g2'), w.join('\n'));
+    assert.ok(
+      !w.some((l) => l === 'PATCH /Users/t1' || l === 'PATCH /Users/t2' || l === 'DELETE /Groups/g2'),
+      w.join('\n'),
+    );
     assert.equal(srv.users.get('t1')!.title, 'Dev');
     assert.equal(srv.users.get('t2')!.active, true);
     assert.ok(srv.groups.has('g2'));
@@ -149,13 +226,22 @@ describe('applyPlan: order and dependencies', () => {
 describe('applyPlan: updates', () => {
   const start = () =>
     target([
-      tuser('t1', { userName: 'ann@example.com', title: 'Dev', nickName: 'A', phoneNumbers: [{ type: 'work', value: '+1 555 0101' }], [ENT]: { department: 'Sales', costCenter: 'CC1' } }),
+      tuser('t1', {
+        userName: 'ann@example.com',
+        title: 'Dev',
+        nickName: 'A',
+        phoneNumbers: [{ type: 'work', value: '+1 555 0101' }],
+        [ENT]: { department: 'Sales', costCenter: 'CC1' },
+      }),
       tuser('t2', { userName: 'bob@example.com', title: 'Dev' }),
       tuser('t3', { userName: 'cy@example.com', active: true }),
     ]);
   const plan = () =>
     planSync(
-      source([rec(2, { userName: 'ann@example.com', title: 'Lead', nickName: null, [ENT]: { department: 'Eng' } }), rec(3, { userName: 'bob@example.com', title: 'Lead' })]),
+      source([
+        rec(2, { userName: 'ann@example.com', title: 'Lead', nickName: null, [ENT]: { department: 'Eng' } }),
+        rec(3, { userName: 'bob@example.com', title: 'Lead' }),
+      ]),
       start(),
       opts({ owned: new Set(['t1', 't2', 't3']) }),
     );
@@ -182,8 +268,21 @@ describe('applyPlan: updates', () => {
   }
 
   test('a version that is not an ETag (lastModified or a content hash) is never sent as If-Match', async () => {
-    const users = [tuser('t1', { userName: 'ann@example.com', title: 'Dev' }, null), { ...tuser('t2', { userName: 'bob@example.com', title: 'Dev' }, null), meta: { lastModified: '2025-05-05T00:00:00Z' } }];
-    const p = planSync(source([rec(2, { userName: 'ann@example.com', title: 'Lead' }), rec(3, { userName: 'bob@example.com', title: 'Lead' })]), target(users), opts());
+    const users = [
+      tuser('t1', { userName: 'ann@example.com', title: 'Dev' }, null),
+      {
+        ...tuser('t2', { userName: 'bob@example.com', title: 'Dev' }, null),
+        meta: { lastModified: '2025-05-05T00:00:00Z' },
+      },
+    ];
+    const p = planSync(
+      source([
+        rec(2, { userName: 'ann@example.com', title: 'Lead' }),
+        rec(3, { userName: 'bob@example.com', title: 'Lead' }),
+      ]),
+      target(users),
+      opts(),
+    );
     assert.match(p.versions['User/t1']!, /^hash:/);
     assert.match(p.versions['User/t2']!, /^lastModified:/);
     const { srv, client, capabilities } = setup(target(users), { etag: true });
@@ -212,7 +311,10 @@ describe('applyPlan: updates', () => {
     // An attribute the plan does not touch changed since planning (no conflict): the PUT keeps it.
     srv.users.get('t1')!.displayName = 'Ann (edited)';
     const results = await applyPlan(client, capabilities, p, applyOpts());
-    assert.ok(results.every((r) => r.status === 'applied'), JSON.stringify(results));
+    assert.ok(
+      results.every((r) => r.status === 'applied'),
+      JSON.stringify(results),
+    );
     assert.equal(callsTo(srv, 'PATCH', '/Users/t1').length, 0);
     const log = srv.log().filter((l) => l.endsWith('/Users/t1'));
     assert.deepEqual(log, ['GET /Users/t1', 'PUT /Users/t1']);
@@ -233,7 +335,10 @@ describe('applyPlan: updates', () => {
     const p = plan();
     const { srv, client, capabilities } = setup(start(), { patch: false }, (c) => (c.patch = true));
     const results = await applyPlan(client, capabilities, p, applyOpts());
-    assert.ok(results.every((r) => r.status === 'applied'), JSON.stringify(results));
+    assert.ok(
+      results.every((r) => r.status === 'applied'),
+      JSON.stringify(results),
+    );
     assert.equal(capabilities.patch, false);
     assert.equal(srv.f.calls.filter((c) => c.method === 'PATCH').length, 1, 'one PATCH, then PUTs only');
     assert.equal(srv.users.get('t1')!.title, 'Lead');
@@ -242,15 +347,27 @@ describe('applyPlan: updates', () => {
 });
 
 describe('applyPlan: deactivate and delete', () => {
-  const start = () => target([tuser('t1', { userName: 'a@example.com', active: true, title: 'Keep' }), tuser('t2', { userName: 'b@example.com' }), tuser('t3', { userName: 'c@example.com' })]);
+  const start = () =>
+    target([
+      tuser('t1', { userName: 'a@example.com', active: true, title: 'Keep' }),
+      tuser('t2', { userName: 'b@example.com' }),
+      tuser('t3', { userName: 'c@example.com' }),
+    ]);
 
   test('deactivate: PATCH replace active=false with If-Match the planned version', async () => {
-    const p = planSync(source([rec(2, { userName: 'c@example.com' })]), start(), opts({ owned: new Set(['t1', 't2']) }));
+    const p = planSync(
+      source([rec(2, { userName: 'c@example.com' })]),
+      start(),
+      opts({ owned: new Set(['t1', 't2']) }),
+    );
     const { srv, client, capabilities } = setup(start(), { etag: true });
     const results = await applyPlan(client, capabilities, p, applyOpts());
     assert.deepEqual(status(results), { 'deactivate-user:t1': 'applied', 'deactivate-user:t2': 'applied' });
     const [req] = callsTo(srv, 'PATCH', '/Users/t1');
-    assert.deepEqual(body(req!), { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    assert.deepEqual(body(req!), {
+      schemas: [PATCH_OP_SCHEMA],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
     assert.equal(req!.headers.get('if-match'), 'W/"t1-1"');
     assert.equal(srv.users.get('t1')!.active, false);
     assert.equal(srv.users.get('t1')!.title, 'Keep');
@@ -273,7 +390,12 @@ describe('applyPlan: deactivate and delete', () => {
     srv.users.delete('t1');
     srv.users.get('t2')!.meta = { version: 'W/"moved-on"' };
     const results = await applyPlan(client, capabilities, p, applyOpts());
-    assert.deepEqual(result(results, 'delete-user:t1'), { id: 'delete-user:t1', kind: 'delete-user', status: 'applied', detail: 'already gone' });
+    assert.deepEqual(result(results, 'delete-user:t1'), {
+      id: 'delete-user:t1',
+      kind: 'delete-user',
+      status: 'applied',
+      detail: 'already gone',
+    });
     assert.equal(result(results, 'delete-user:t2').status, 'failed');
     assert.match(result(results, 'delete-user:t2').detail!, /changed on the server/);
     assert.equal(result(results, 'delete-user:t3').status, 'applied');
@@ -285,14 +407,21 @@ describe('applyPlan: deactivate and delete', () => {
 
   test('delete-group: 404 means already gone', async () => {
     const groups = [tgroup('g1', 'Old'), tgroup('g2', 'Older')];
-    const p = planSync(source([]), target([], groups), opts({ ownedGroups: new Set(['g1', 'g2']), deleteGroups: true }));
+    const p = planSync(
+      source([]),
+      target([], groups),
+      opts({ ownedGroups: new Set(['g1', 'g2']), deleteGroups: true }),
+    );
     const { srv, client, capabilities } = setup(target([], groups));
     srv.groups.delete('g1');
     const results = await applyPlan(client, capabilities, p, applyOpts());
-    assert.deepEqual(results.map((r) => [r.id, r.status, r.detail]), [
-      ['delete-group:g1', 'applied', 'already gone'],
-      ['delete-group:g2', 'applied', undefined],
-    ]);
+    assert.deepEqual(
+      results.map((r) => [r.id, r.status, r.detail]),
+      [
+        ['delete-group:g1', 'applied', 'already gone'],
+        ['delete-group:g2', 'applied', undefined],
+      ],
+    );
     assert.equal(srv.groups.size, 0);
   });
 });
@@ -315,7 +444,14 @@ describe('applyDiffs', () => {
     const out = applyDiffs(before, [
       { path: 'title', before: 'Dev', after: 'Lead' },
       { path: 'nickName', before: 'A', after: undefined },
-      { path: 'emails', before: before.emails, after: [{ type: 'work', value: 'a@x' }, { type: 'home', value: 'h@x' }] },
+      {
+        path: 'emails',
+        before: before.emails,
+        after: [
+          { type: 'work', value: 'a@x' },
+          { type: 'home', value: 'h@x' },
+        ],
+      },
       { path: `${ENT}:department`, before: 'Sales', after: 'Eng' },
       { path: `${ENT}:costCenter`, before: 'CC1', after: null },
       { path: 'displayName', before: undefined, after: 'Ann' },
@@ -327,7 +463,10 @@ describe('applyDiffs', () => {
       userName: 'a',
       title: 'Lead',
       displayName: 'Ann',
-      emails: [{ type: 'work', value: 'a@x' }, { type: 'home', value: 'h@x' }],
+      emails: [
+        { type: 'work', value: 'a@x' },
+        { type: 'home', value: 'h@x' },
+      ],
       [ENT]: { department: 'Eng' },
       meta: { version: 'W/"1"' },
     });
@@ -353,21 +492,41 @@ describe('applyDiffs', () => {
 
 describe('applyPlan: membership changes go per group', () => {
   test('adds and removes for one group share one read; removal uses the filter form', async () => {
-    const start = target([tuser('t1', { userName: 'a@example.com' }), tuser('t2', { userName: 'b@example.com' }), tuser('t3', { userName: 'c@example.com' })], [tgroup('g1', 'Sales', ['t2', 'svc-1'])]);
+    const start = target(
+      [
+        tuser('t1', { userName: 'a@example.com' }),
+        tuser('t2', { userName: 'b@example.com' }),
+        tuser('t3', { userName: 'c@example.com' }),
+      ],
+      [tgroup('g1', 'Sales', ['t2', 'svc-1'])],
+    );
     const p = planSync(
-      source([rec(2, { userName: 'a@example.com' }, { groups: ['Sales'] }), rec(3, { userName: 'b@example.com' }, { groups: [] }), rec(4, { userName: 'c@example.com' }, { groups: ['Sales'] })]),
+      source([
+        rec(2, { userName: 'a@example.com' }, { groups: ['Sales'] }),
+        rec(3, { userName: 'b@example.com' }, { groups: [] }),
+        rec(4, { userName: 'c@example.com' }, { groups: ['Sales'] }),
+      ]),
       start,
       opts(),
     );
-    assert.deepEqual(p.changes.map((c: Change) => c.id).sort(), ['add-member:g1:t1', 'add-member:g1:t3', 'remove-member:g1:t2']);
+    assert.deepEqual(p.changes.map((c: Change) => c.id).sort(), [
+      'add-member:g1:t1',
+      'add-member:g1:t3',
+      'remove-member:g1:t2',
+    ]);
     const { srv, client, capabilities } = setup(start);
     // Known to return members (learning that costs one read, once per profile: below).
     capabilities.learned.membersReadable = true;
     const results = await applyPlan(client, capabilities, p, applyOpts());
     assert.ok(results.every((r) => r.status === 'applied'));
     assert.equal(callsTo(srv, 'GET', '/Groups/g1').length, 1);
-    const ops = callsTo(srv, 'PATCH', '/Groups/g1').flatMap((r) => body(r).Operations as Array<{ op: string; path: string }>);
-    assert.deepEqual(ops.map((o) => `${o.op} ${o.path}`), ['add members', 'remove members[value eq "t2"]']);
+    const ops = callsTo(srv, 'PATCH', '/Groups/g1').flatMap(
+      (r) => body(r).Operations as Array<{ op: string; path: string }>,
+    );
+    assert.deepEqual(
+      ops.map((o) => `${o.op} ${o.path}`),
+      ['add members', 'remove members[value eq "t2"]'],
+    );
     assert.deepEqual((srv.groups.get('g1')!.members ?? []).map((m) => m.value).sort(), ['svc-1', 't1', 't3']);
   });
 });
@@ -404,9 +563,26 @@ describe('secrets left out of plan files', () => {
       versions: {},
       matched: [],
       matchedGroups: [],
-      changes: [{ id: 'create-user:a', kind: 'create-user', userName: 'a', resource: { userName: 'a', password: REDACTED }, origin: { file: 'f', line: 2 } }],
+      changes: [
+        {
+          id: 'create-user:a',
+          kind: 'create-user',
+          userName: 'a',
+          resource: { userName: 'a', password: REDACTED },
+          origin: { file: 'f', line: 2 },
+        },
+      ],
       problems: [],
-      summary: { create: 1, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0 },
+      summary: {
+        create: 1,
+        update: 0,
+        deactivate: 0,
+        delete: 0,
+        memberships: 0,
+        groupsCreated: 0,
+        groupsDeleted: 0,
+        managed: 0,
+      },
     });
     const results = await applyPlan(client, caps(), plan, { concurrency: 1, bulk: 'never' });
     assert.equal(results[0]!.status, 'applied');

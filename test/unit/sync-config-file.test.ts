@@ -1,4 +1,7 @@
-/** The sync config file (sync/config-file.ts): its forms, its checks (file:line: key), secrets by reference only, paths from its folder. */
+/**
+ * The sync config file (sync/config-file.ts): its forms, its checks (file:line: key), secrets by reference only, paths
+ * from its folder.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,48 +76,106 @@ describe('sync config file', () => {
   });
 
   test('a file source: paths from the config file’s folder; a number for a threshold is its text', () => {
-    const config = parseSyncConfig(join(dir, 'a.yaml'), 'source:\n  file: hr/users.csv\n  mapping: /abs/map.yaml\n  groupsFile: groups.csv\n  preset: omni\noptions:\n  max-deletes: 5\n');
-    assert.deepEqual(flagsOf(config), { source: join(dir, 'hr/users.csv'), preset: 'omni', mapping: '/abs/map.yaml', 'groups-file': join(dir, 'groups.csv'), 'max-deletes': '5' });
+    const config = parseSyncConfig(
+      join(dir, 'a.yaml'),
+      'source:\n  file: hr/users.csv\n  mapping: /abs/map.yaml\n  groupsFile: groups.csv\n  preset: omni\noptions:\n  max-deletes: 5\n',
+    );
+    assert.deepEqual(flagsOf(config), {
+      source: join(dir, 'hr/users.csv'),
+      preset: 'omni',
+      mapping: '/abs/map.yaml',
+      'groups-file': join(dir, 'groups.csv'),
+      'max-deletes': '5',
+    });
   });
 
   test('a password: key is refused naming the file, line and key (never its value)', () => {
     const problems = problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n    password: hunter2\n');
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!, /^\/etc\/scimctl\/sync\.yaml:5: source\.ldap\.password: a secret is never written in the config file/);
+    assert.match(
+      problems[0]!,
+      /^\/etc\/scimctl\/sync\.yaml:5: source\.ldap\.password: a secret is never written in the config file/,
+    );
     assert.ok(!problems[0]!.includes('hunter2'));
     assert.match(problemsOf('options:\n  ldap-password: x\n')[0]!, /sync\.yaml:2: options\.ldap-password: a secret/);
   });
 
   test('every problem at once, each with its line and key', () => {
-    const problems = problemsOf(['source:', '  ldap:', '    url: http://h', '    pageSize: 0', '    colour: red', 'options:', '  missing: nope', '  allow-empty: yes please', '  bogus: 1', ''].join('\n'));
-    assert.ok(problems.some((p) => /sync\.yaml:3: source\.ldap\.url: must be an ldap:\/\/ or ldaps:\/\/ URL/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /sync\.yaml:4: source\.ldap\.pageSize: /.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /sync\.yaml:5: source\.ldap\.colour: not a setting here/.test(p)), problems.join('\n'));
+    const problems = problemsOf(
+      [
+        'source:',
+        '  ldap:',
+        '    url: http://h',
+        '    pageSize: 0',
+        '    colour: red',
+        'options:',
+        '  missing: nope',
+        '  allow-empty: yes please',
+        '  bogus: 1',
+        '',
+      ].join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /sync\.yaml:3: source\.ldap\.url: must be an ldap:\/\/ or ldaps:\/\/ URL/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /sync\.yaml:4: source\.ldap\.pageSize: /.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /sync\.yaml:5: source\.ldap\.colour: not a setting here/.test(p)),
+      problems.join('\n'),
+    );
   });
 
   test('options: unknown names, wrong types and choices, by line', () => {
-    const problems = problemsOf(['options:', '  missing: nope', '  allow-empty: yes please', '  bogus: 1', '  concurrency: many', ''].join('\n'));
+    const problems = problemsOf(
+      ['options:', '  missing: nope', '  allow-empty: yes please', '  bogus: 1', '  concurrency: many', ''].join('\n'),
+    );
     assert.deepEqual(
       problems.map((p) => p.split(': ').slice(0, 2).join(': ')),
-      ['/etc/scimctl/sync.yaml:2: options.missing', '/etc/scimctl/sync.yaml:3: options.allow-empty', '/etc/scimctl/sync.yaml:4: options.bogus', '/etc/scimctl/sync.yaml:5: options.concurrency'],
+      [
+        '/etc/scimctl/sync.yaml:2: options.missing',
+        '/etc/scimctl/sync.yaml:3: options.allow-empty',
+        '/etc/scimctl/sync.yaml:4: options.bogus',
+        '/etc/scimctl/sync.yaml:5: options.concurrency',
+      ],
     );
     assert.match(problems[0]!, /must be one of deactivate, delete, leave, not "nope"/);
   });
 
   test('LDAP binding: passwordEnv or passwordFile, not both; a bindDn needs one', () => {
-    assert.match(problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n')[0]!, /sync\.yaml:4: source\.ldap: a bindDn needs passwordEnv or passwordFile/);
-    assert.match(problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n    passwordEnv: A\n    passwordFile: f\n')[0]!, /sync\.yaml:6: source\.ldap\.passwordFile: give passwordEnv or passwordFile, not both/);
-    assert.match(problemsOf('source:\n  ldap:\n    url: ldap://h\n    passwordEnv: not a name\n')[0]!, /sync\.yaml:4: source\.ldap\.passwordEnv: must be the name of an environment variable/);
+    assert.match(
+      problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n')[0]!,
+      /sync\.yaml:4: source\.ldap: a bindDn needs passwordEnv or passwordFile/,
+    );
+    assert.match(
+      problemsOf(
+        'source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n    passwordEnv: A\n    passwordFile: f\n',
+      )[0]!,
+      /sync\.yaml:6: source\.ldap\.passwordFile: give passwordEnv or passwordFile, not both/,
+    );
+    assert.match(
+      problemsOf('source:\n  ldap:\n    url: ldap://h\n    passwordEnv: not a name\n')[0]!,
+      /sync\.yaml:4: source\.ldap\.passwordEnv: must be the name of an environment variable/,
+    );
   });
 
   test('YAML that does not parse, an unknown top-level key, a source that is neither form', () => {
     assert.match(problemsOf('source: [\n')[0]!, /^\/etc\/scimctl\/sync\.yaml:\d+: /);
-    assert.match(problemsOf('target: a\nsorce:\n  file: x\n')[0]!, /sync\.yaml:2: sorce: not a setting here \(target, source, options\)/);
+    assert.match(
+      problemsOf('target: a\nsorce:\n  file: x\n')[0]!,
+      /sync\.yaml:2: sorce: not a setting here \(target, source, options\)/,
+    );
     assert.match(problemsOf('source:\n  csv: x\n')[0]!, /sync\.yaml:1: source: must be either file: PATH/);
     assert.match(problemsOf('target: a\ntarget: b\n')[0]!, /sync\.yaml:2: /, 'a key twice');
   });
 
   test('a file that cannot be read names itself', () => {
-    assert.throws(() => loadSyncConfig(join(dir, 'none.yaml')), (e: unknown) => e instanceof SyncConfigError && /none\.yaml: cannot read the config file: ENOENT/.test(e.message));
+    assert.throws(
+      () => loadSyncConfig(join(dir, 'none.yaml')),
+      (e: unknown) => e instanceof SyncConfigError && /none\.yaml: cannot read the config file: ENOENT/.test(e.message),
+    );
   });
 });

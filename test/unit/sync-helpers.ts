@@ -5,7 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { SCHEMA, type MultiValue, type ScimGroup, type ScimResource, type ScimUser } from '../../src/api/types.ts';
-import type { Change, ChangeKind, DesiredGroup, DesiredUser, GroupRef, MatchKey, Plan, PlanOptions, SourceSnapshot, TargetSnapshot, UserRef } from '../../src/sync/model.ts';
+import type {
+  Change,
+  ChangeKind,
+  DesiredGroup,
+  DesiredUser,
+  GroupRef,
+  MatchKey,
+  Plan,
+  PlanOptions,
+  SourceSnapshot,
+  TargetSnapshot,
+  UserRef,
+} from '../../src/sync/model.ts';
 import { fakeFetch, scimError, scimJson, type FakeFetch, type FakeRequest } from './helpers.ts';
 
 export const ENT = SCHEMA.ENTERPRISE_USER;
@@ -15,13 +27,22 @@ export const GROUPS_FILE = 'groups.csv';
 export const DEFAULT_KEYS: readonly MatchKey[] = ['externalId', 'userName', 'email'];
 
 /** A source user record at `line` of users.csv. */
-export function rec(line: number, attributes: Record<string, unknown>, extra: Partial<Omit<DesiredUser, 'attributes' | 'origin'>> = {}): DesiredUser {
+export function rec(
+  line: number,
+  attributes: Record<string, unknown>,
+  extra: Partial<Omit<DesiredUser, 'attributes' | 'origin'>> = {},
+): DesiredUser {
   return { attributes, origin: { file: USERS_FILE, line }, ...extra };
 }
 
 /** A source group at `line` of groups.csv. */
 export function grp(line: number, displayName: string, members?: string[], externalId?: string): DesiredGroup {
-  return { displayName, ...(externalId ? { externalId } : {}), ...(members ? { members } : {}), origin: { file: GROUPS_FILE, line } };
+  return {
+    displayName,
+    ...(externalId ? { externalId } : {}),
+    ...(members ? { members } : {}),
+    origin: { file: GROUPS_FILE, line },
+  };
 }
 
 export function source(users: DesiredUser[], groups: DesiredGroup[] = []): SourceSnapshot {
@@ -29,12 +50,33 @@ export function source(users: DesiredUser[], groups: DesiredGroup[] = []): Sourc
 }
 
 /** A target user with an ETag-style version. */
-export function tuser(id: string, attributes: Partial<ScimUser> & { userName: string }, version: string | null = `W/"${id}-1"`): ScimUser {
-  return { schemas: [SCHEMA.USER], id, ...attributes, ...(version === null ? {} : { meta: { resourceType: 'User', version } }) };
+export function tuser(
+  id: string,
+  attributes: Partial<ScimUser> & { userName: string },
+  version: string | null = `W/"${id}-1"`,
+): ScimUser {
+  return {
+    schemas: [SCHEMA.USER],
+    id,
+    ...attributes,
+    ...(version === null ? {} : { meta: { resourceType: 'User', version } }),
+  };
 }
 
-export function tgroup(id: string, displayName: string, memberIds: string[] = [], extra: Partial<ScimGroup> = {}): ScimGroup {
-  return { schemas: [SCHEMA.GROUP], id, displayName, members: memberIds.map((value) => ({ value })), meta: { resourceType: 'Group', version: `W/"${id}-1"` }, ...extra };
+export function tgroup(
+  id: string,
+  displayName: string,
+  memberIds: string[] = [],
+  extra: Partial<ScimGroup> = {},
+): ScimGroup {
+  return {
+    schemas: [SCHEMA.GROUP],
+    id,
+    displayName,
+    members: memberIds.map((value) => ({ value })),
+    meta: { resourceType: 'Group', version: `W/"${id}-1"` },
+    ...extra,
+  };
 }
 
 export function target(users: ScimUser[], groups: ScimGroup[] = []): TargetSnapshot {
@@ -42,7 +84,16 @@ export function target(users: ScimUser[], groups: ScimGroup[] = []): TargetSnaps
 }
 
 export function opts(change: Partial<PlanOptions> = {}): PlanOptions {
-  return { mode: 'full', missing: 'deactivate', deleteGroups: false, manageAll: false, owned: new Set(), ownedGroups: new Set(), matchKeys: DEFAULT_KEYS, ...change };
+  return {
+    mode: 'full',
+    missing: 'deactivate',
+    deleteGroups: false,
+    manageAll: false,
+    owned: new Set(),
+    ownedGroups: new Set(),
+    matchKeys: DEFAULT_KEYS,
+    ...change,
+  };
 }
 
 export type ChangeOf<K extends ChangeKind> = Extract<Change, { kind: K }>;
@@ -71,17 +122,21 @@ export function shuffle<T>(items: readonly T[], random: () => number): T[] {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const keyIn = (obj: Record<string, unknown>, name: string): string => Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+const keyIn = (obj: Record<string, unknown>, name: string): string =>
+  Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
 
 /** Splits `urn:…:User:attr` into the extension and the attribute, knowing our test extensions. */
 export function splitExtension(path: string): { urn?: string; attr: string } {
   if (!/^urn:/i.test(path)) return { attr: path };
-  for (const urn of [ENT, CUSTOM]) if (path.toLowerCase().startsWith(`${urn.toLowerCase()}:`)) return { urn, attr: path.slice(urn.length + 1) };
+  for (const urn of [ENT, CUSTOM])
+    if (path.toLowerCase().startsWith(`${urn.toLowerCase()}:`)) return { urn, attr: path.slice(urn.length + 1) };
   const i = path.lastIndexOf(':');
   return { urn: path.slice(0, i), attr: path.slice(i + 1) };
 }
 
-/** Sets (or, for undefined/null, removes) a top-level or extension attribute: what a correct server does for one diff. */
+/**
+ * Sets (or, for undefined/null, removes) a top-level or extension attribute: what a correct server does for one diff.
+ */
 export function setAttribute(resource: Record<string, unknown>, path: string, value: unknown): void {
   const { urn, attr } = splitExtension(path);
   let holder = resource;
@@ -118,7 +173,8 @@ export function simulate(snapshot: TargetSnapshot, plan: Plan): Simulated {
   const resolve = (ref: UserRef | GroupRef): string => {
     if ('id' in ref) return ref.id;
     const id = created.get(ref.change);
-    if (id === undefined) throw new Error(`a change refers to ${ref.change}, which is not an earlier change of the plan`);
+    if (id === undefined)
+      throw new Error(`a change refers to ${ref.change}, which is not an earlier change of the plan`);
     return id;
   };
   const user = (id: string): ScimUser => {
@@ -169,7 +225,10 @@ export function simulate(snapshot: TargetSnapshot, plan: Plan): Simulated {
       case 'remove-member': {
         const g = group(resolve(c.group));
         const uid = resolve(c.user);
-        assert.ok((g.members ?? []).some((m) => m.value === uid), `${c.id} removes ${uid}, who is not a member`);
+        assert.ok(
+          (g.members ?? []).some((m) => m.value === uid),
+          `${c.id} removes ${uid}, who is not a member`,
+        );
         g.members = (g.members ?? []).filter((m) => m.value !== uid);
         break;
       }
@@ -286,7 +345,9 @@ export function scimServer(initial: TargetSnapshot, options: ServerOptions): Fak
     if (id === undefined) {
       if (req.method !== 'POST' || !body) return scimError(405, 'not here');
       if (isUsers && typeof body.userName === 'string') {
-        const taken = [...users.values()].find((u) => typeof u.userName === 'string' && u.userName.toLowerCase() === (body.userName as string).toLowerCase());
+        const taken = [...users.values()].find(
+          (u) => typeof u.userName === 'string' && u.userName.toLowerCase() === (body.userName as string).toLowerCase(),
+        );
         if (taken) return scimError(409, `userName ${body.userName as string} is taken`, 'uniqueness');
       }
       const created = { ...body, id: `srv-${isUsers ? 'u' : 'g'}${++seq}` } as ScimResource;
@@ -298,7 +359,8 @@ export function scimServer(initial: TargetSnapshot, options: ServerOptions): Fak
     const current = store.get(id);
     if (!current) return scimError(404, `${type} ${id} not found`);
     const ifMatch = req.headers.get('if-match');
-    if (options.etag && ifMatch !== null && ifMatch !== current.meta?.version) return scimError(412, 'version mismatch');
+    if (options.etag && ifMatch !== null && ifMatch !== current.meta?.version)
+      return scimError(412, 'version mismatch');
     switch (req.method) {
       case 'GET':
         return scimJson(current);
@@ -331,7 +393,10 @@ export function scimServer(initial: TargetSnapshot, options: ServerOptions): Fak
     f,
     users,
     groups,
-    snapshot: () => ({ users: [...users.values()].map((u) => structuredClone(u)), groups: [...groups.values()].map((g) => structuredClone(g)) }),
+    snapshot: () => ({
+      users: [...users.values()].map((u) => structuredClone(u)),
+      groups: [...groups.values()].map((g) => structuredClone(g)),
+    }),
     log: () => f.calls.map((c) => `${c.method} ${c.url.pathname.replace('/scim/v2', '')}`),
   };
 }

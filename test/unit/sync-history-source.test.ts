@@ -31,7 +31,16 @@ after(async () => {
 });
 
 function io(): IOStreams {
-  return { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), isStdoutTTY: false, isStderrTTY: false, color: false, columns: 80, canPrompt: false };
+  return {
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    isStdoutTTY: false,
+    isStderrTTY: false,
+    color: false,
+    columns: 80,
+    canPrompt: false,
+  };
 }
 
 /** A history whose log replaces the source file when the run logs that the target was read. */
@@ -52,11 +61,26 @@ class SwappingHistory extends RunHistory {
   }
 }
 
-/** Plans a run of `source` as `sync plan` does, the file replaced by `replacement` mid-run; returns what the history kept. */
-async function planWithSwap(name: string, source: string, original: string, replacement: string, extra: Partial<PlanFlags> = {}) {
+/**
+ * Plans a run of `source` as `sync plan` does, the file replaced by `replacement` mid-run; returns what the history
+ * kept.
+ */
+async function planWithSwap(
+  name: string,
+  source: string,
+  original: string,
+  replacement: string,
+  extra: Partial<PlanFlags> = {},
+) {
   writeFileSync(source, original);
   const data = join(dir, `data-${name}`);
-  const env = { SCIMCTL_URL: server.url, SCIMCTL_TOKEN: TOKEN, SCIMCTL_DATA_DIR: data, SCIMCTL_CONFIG_DIR: join(dir, 'config'), SCIMCTL_CACHE_DIR: join(dir, `cache-${name}`) };
+  const env = {
+    SCIMCTL_URL: server.url,
+    SCIMCTL_TOKEN: TOKEN,
+    SCIMCTL_DATA_DIR: data,
+    SCIMCTL_CONFIG_DIR: join(dir, 'config'),
+    SCIMCTL_CACHE_DIR: join(dir, `cache-${name}`),
+  };
   const f = createFactory(io(), env, { allowInsecureHttp: true });
   // Replaced as export jobs do: a new file renamed over the old one.
   const history = new SwappingHistory(data, () => {
@@ -64,9 +88,22 @@ async function planWithSwap(name: string, source: string, original: string, repl
     renameSync(`${source}.new`, source);
   });
   const log = new RunLog(f, history, {}, false);
-  const run = history.start({ command: 'sync plan', profile: 'environment', url: server.url, startedAt: new Date().toISOString() });
+  const run = history.start({
+    command: 'sync plan',
+    profile: 'environment',
+    url: server.url,
+    startedAt: new Date().toISOString(),
+  });
   log.attach(run);
-  const flags: PlanFlags = { source, mode: 'full', missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: 'externalId,userName,email', ...extra };
+  const flags: PlanFlags = {
+    source,
+    mode: 'full',
+    missing: 'deactivate',
+    deleteGroups: false,
+    manageAll: false,
+    matchKeys: 'externalId,userName,email',
+    ...extra,
+  };
   const p = await prepare(flags, f, log, history.sourceKeeper(run.id));
   const planFile = recordPlan(history, run, p);
   p.source.records?.close();
@@ -81,12 +118,24 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 describe('the run history keeps the source as it was read', () => {
   test('a CSV replaced while the target is read: the history holds the planned file', async () => {
     const mapping = join(dir, 'map.yaml');
-    writeFileSync(mapping, 'attributes:\n  externalId: { column: id }\n  userName: { column: email }\n  title: { column: title }\n');
+    writeFileSync(
+      mapping,
+      'attributes:\n  externalId: { column: id }\n  userName: { column: email }\n  title: { column: title }\n',
+    );
     const original = 'id,email,title\nE1,ann@example.com,Engineer\nE2,bob@example.com,Sales\n';
     const replacement = 'id,email,title\nE9,zed@example.com,Intern\n';
     const { planFile, kept, copy } = await planWithSwap('csv', join(dir, 'hr.csv'), original, replacement, { mapping });
-    assert.deepEqual(planFile.changes.filter((c) => c.kind === 'create-user').map((c) => (c as { userName: string }).userName), ['ann@example.com', 'bob@example.com']);
-    assert.deepEqual(kept.map((k) => [k.role, k.copy]), [['users', '1-hr.csv'], ['mapping', '2-map.yaml']]);
+    assert.deepEqual(
+      planFile.changes.filter((c) => c.kind === 'create-user').map((c) => (c as { userName: string }).userName),
+      ['ann@example.com', 'bob@example.com'],
+    );
+    assert.deepEqual(
+      kept.map((k) => [k.role, k.copy]),
+      [
+        ['users', '1-hr.csv'],
+        ['mapping', '2-map.yaml'],
+      ],
+    );
     assert.equal(copy(0), original);
     assert.equal(kept[0]!.sha256, sha256(original));
     assert.equal(kept[0]!.bytes, Buffer.byteLength(original));
@@ -94,7 +143,10 @@ describe('the run history keeps the source as it was read', () => {
 
   test('a SCIM JSON source read lazily (records read again from the open file) and replaced before the copy', async () => {
     // The target has both users, so their records are read again while the target is read (the file is open by then).
-    for (const [userName, title] of [['ann@example.com', 'Engineer'], ['bob@example.com', 'Sales']]) {
+    for (const [userName, title] of [
+      ['ann@example.com', 'Engineer'],
+      ['bob@example.com', 'Sales'],
+    ]) {
       const r = await fetch(`${server.url}/Users`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
@@ -113,12 +165,27 @@ describe('the run history keeps the source as it was read', () => {
       ['bob@example.com', 'Chief'],
     ]);
     const { planFile, kept, copy } = await planWithSwap('json', join(dir, 'users.json'), original, replacement);
-    const updates = planFile.changes.filter((c) => c.kind === 'update-user') as Array<{ userName: string; diffs: Array<{ path: string; after: unknown }> }>;
-    assert.deepEqual(updates.map((u) => [u.userName, u.diffs.map((d) => `${d.path}=${String(d.after)}`)]), [['ann@example.com', ['title=Director']]]);
-    assert.deepEqual(kept.map((k) => k.copy), ['1-users.json']);
+    const updates = planFile.changes.filter((c) => c.kind === 'update-user') as Array<{
+      userName: string;
+      diffs: Array<{ path: string; after: unknown }>;
+    }>;
+    assert.deepEqual(
+      updates.map((u) => [u.userName, u.diffs.map((d) => `${d.path}=${String(d.after)}`)]),
+      [['ann@example.com', ['title=Director']]],
+    );
+    assert.deepEqual(
+      kept.map((k) => k.copy),
+      ['1-users.json'],
+    );
     assert.equal(copy(0), original);
     assert.equal(kept[0]!.sha256, sha256(original));
     // The plan's fingerprint covers the same bytes the history kept.
-    assert.equal(planFile.source.fingerprint, createHash('sha256').update(`users\n${Buffer.byteLength(original)}\n`).update(original).digest('hex'));
+    assert.equal(
+      planFile.source.fingerprint,
+      createHash('sha256')
+        .update(`users\n${Buffer.byteLength(original)}\n`)
+        .update(original)
+        .digest('hex'),
+    );
   });
 });

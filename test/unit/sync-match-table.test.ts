@@ -11,7 +11,11 @@ import { opts, rec, target, tuser } from './sync-helpers.ts';
 
 const targetUsers = [
   tuser('t1', { userName: 'Ann@Example.com', externalId: 'E1', emails: [{ value: 'shared@example.com' }] }),
-  tuser('t2', { userName: 'bob@example.com', externalId: 'E2', emails: [{ value: 'Shared@Example.com' }, { value: 'bob@example.com' }] }),
+  tuser('t2', {
+    userName: 'bob@example.com',
+    externalId: 'E2',
+    emails: [{ value: 'Shared@Example.com' }, { value: 'bob@example.com' }],
+  }),
   tuser('t3', { userName: 'cy@example.com' }),
 ];
 
@@ -39,11 +43,18 @@ describe('MatchTable', () => {
     assert.deepEqual([...table.matched], [1, 0, 1]);
     assert.deepEqual([...table.bad], [0, 0, 0, 1]);
     assert.deepEqual([...table.protectedIds].sort(), ['t1', 't2']);
-    assert.deepEqual(draft.problems.map((p) => p.origin.line), [5]);
+    assert.deepEqual(
+      draft.problems.map((p) => p.origin.line),
+      [5],
+    );
     table.release();
     planUserChanges(table, draft, target(targetUsers), opts());
     assert.deepEqual(table.refOf(0), { ref: { id: 't1' }, key: 't1', name: 'Ann@Example.com' });
-    assert.deepEqual(table.refOf(2), { ref: { change: 'create-user:new@example.com' }, key: 'create-user:new@example.com', name: 'new@example.com' });
+    assert.deepEqual(table.refOf(2), {
+      ref: { change: 'create-user:new@example.com' },
+      key: 'create-user:new@example.com',
+      name: 'new@example.com',
+    });
     assert.equal(table.refOf(3), undefined, 'a problem record is referred to by no change');
     assert.equal(table.managedAt(1), false);
     assert.equal(table.isMatchedId('t3'), true);
@@ -62,7 +73,10 @@ describe('MatchTable', () => {
 
   test('a group member reference is looked up by the ranked keys, whatever the order of the source', () => {
     // Record 0's e-mail is record 1's userName: the userName key (ranked before email) decides.
-    const users = [rec(2, { userName: 'a@example.com', emails: [{ value: 'b@example.com', primary: true }] }), rec(3, { userName: 'b@example.com' })];
+    const users = [
+      rec(2, { userName: 'a@example.com', emails: [{ value: 'b@example.com', primary: true }] }),
+      rec(3, { userName: 'b@example.com' }),
+    ];
     const table = new MatchTable(users, [], opts());
     assert.equal(table.recordOf('b@example.com'), 1);
     assert.equal(table.recordOf('A@EXAMPLE.COM'), 0);

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { ScimClient } from '../../src/api/client.ts';
 import { changeLines, problemLines, renderPlan, summaryText } from '../../src/output/plan.ts';
 import type { Plan, PlanSummary } from '../../src/sync/model.ts';
-import { PLAN_FORMAT, PlanFileError, fromPlanFile, readPlanFile, toPlanFile, writePlanFile, type PlanFile } from '../../src/sync/plan-file.ts';
+import {
+  PLAN_FORMAT,
+  PlanFileError,
+  fromPlanFile,
+  readPlanFile,
+  toPlanFile,
+  writePlanFile,
+  type PlanFile,
+} from '../../src/sync/plan-file.ts';
 import { planSync } from '../../src/sync/planner.ts';
 import { readTarget } from '../../src/sync/target.ts';
 import { BASE, caps, fakeFetch, listResponse, recordingSleep, rejection, scimJson } from './helpers.ts';
@@ -18,14 +26,21 @@ function samplePlan(): Plan {
   return planSync(
     source(
       [
-        rec(2, { userName: 'new@example.com', [ENT]: { department: 'R&D' } }, { groups: ['Sales'], onlyOnCreate: { active: true } }),
+        rec(
+          2,
+          { userName: 'new@example.com', [ENT]: { department: 'R&D' } },
+          { groups: ['Sales'], onlyOnCreate: { active: true } },
+        ),
         rec(3, { userName: 'ann@example.com', title: 'Lead' }),
         rec(4, { userName: 'dup@example.com' }),
         rec(5, { userName: 'DUP@example.com' }),
       ],
       [grp(2, 'Sales')],
     ),
-    target([tuser('t1', { userName: 'ann@example.com', title: 'Dev' }), tuser('t2', { userName: 'gone@example.com' })], [tgroup('g1', 'Sales', ['t1']), tgroup('g2', 'Old')]),
+    target(
+      [tuser('t1', { userName: 'ann@example.com', title: 'Dev' }), tuser('t2', { userName: 'gone@example.com' })],
+      [tgroup('g1', 'Sales', ['t1']), tgroup('g2', 'Old')],
+    ),
     opts({ owned: new Set(['t1', 't2']), ownedGroups: new Set(['g2']), deleteGroups: true }),
   );
 }
@@ -35,7 +50,12 @@ const meta = (): Parameters<typeof toPlanFile>[1] => ({
   profile: 'prod',
   url: BASE,
   mode: 'full',
-  options: { missing: 'deactivate', deleteGroups: true, manageAll: false, matchKeys: ['externalId', 'userName', 'email'] },
+  options: {
+    missing: 'deactivate',
+    deleteGroups: true,
+    manageAll: false,
+    matchKeys: ['externalId', 'userName', 'email'],
+  },
   source: { fingerprint: 'abc123', files: ['users.csv'], records: 4 },
 });
 
@@ -88,16 +108,29 @@ describe('plan files', () => {
 
   test('a plan file never contains the token, even when the target was read with it', () =>
     withDir(async (dir) => {
-      const users = [tuser('t1', { userName: 'ann@example.com', title: 'Dev' }), tuser('t2', { userName: 'gone@example.com' })];
+      const users = [
+        tuser('t1', { userName: 'ann@example.com', title: 'Dev' }),
+        tuser('t2', { userName: 'gone@example.com' }),
+      ];
       const f = fakeFetch((req) => {
         assert.equal(req.headers.get('authorization'), `Bearer ${TOKEN}`);
         if (req.url.pathname.endsWith('/Users')) return scimJson(listResponse(users));
         return scimJson(listResponse([tgroup('g1', 'Sales', ['t1'])]));
       });
-      const client = new ScimClient({ baseUrl: BASE, auth: { type: 'bearer', token: TOKEN }, fetch: f.fetch, sleep: recordingSleep().sleep, capabilities: caps() });
+      const client = new ScimClient({
+        baseUrl: BASE,
+        auth: { type: 'bearer', token: TOKEN },
+        fetch: f.fetch,
+        sleep: recordingSleep().sleep,
+        capabilities: caps(),
+      });
       const tgt = await readTarget(client);
       assert.ok(f.calls.length >= 2, 'the target was read over the authenticated transport');
-      const plan = planSync(source([rec(2, { userName: 'ann@example.com', title: 'Lead' }, { groups: ['Sales', 'New'] })]), tgt, opts({ owned: new Set(['t2']) }));
+      const plan = planSync(
+        source([rec(2, { userName: 'ann@example.com', title: 'Lead' }, { groups: ['Sales', 'New'] })]),
+        tgt,
+        opts({ owned: new Set(['t2']) }),
+      );
       assert.ok(plan.changes.length >= 3);
       const path = join(dir, 'plan.json');
       await writePlanFile(path, toPlanFile(plan, meta()));
@@ -114,17 +147,37 @@ describe('readPlanFile refuses what is not a plan, naming the file', () => {
     ['invalid JSON', '{"kind": "scimctl-plan", ', /not a plan file \(invalid JSON/],
     ['JSON null', 'null', /not a scimctl plan file/],
     ['a JSON array', '[]', /not a scimctl plan file/],
-    ['wrong kind', JSON.stringify({ ...toPlanFile(samplePlan(), meta()), kind: 'terraform-plan' }), /not a scimctl plan file/],
-    ['a newer format', JSON.stringify({ ...toPlanFile(samplePlan(), meta()), formatVersion: PLAN_FORMAT + 1 }), new RegExp(`plan format ${PLAN_FORMAT + 1} is not supported`)],
-    ['no format', JSON.stringify({ ...toPlanFile(samplePlan(), meta()), formatVersion: undefined }), /plan format undefined is not supported/],
+    [
+      'wrong kind',
+      JSON.stringify({ ...toPlanFile(samplePlan(), meta()), kind: 'terraform-plan' }),
+      /not a scimctl plan file/,
+    ],
+    [
+      'a newer format',
+      JSON.stringify({ ...toPlanFile(samplePlan(), meta()), formatVersion: PLAN_FORMAT + 1 }),
+      new RegExp(`plan format ${PLAN_FORMAT + 1} is not supported`),
+    ],
+    [
+      'no format',
+      JSON.stringify({ ...toPlanFile(samplePlan(), meta()), formatVersion: undefined }),
+      /plan format undefined is not supported/,
+    ],
   ];
   for (const field of ['changes', 'versions', 'url', 'summary'] as const) {
     const missing: Record<string, unknown> = { ...toPlanFile(samplePlan(), meta()) };
     delete missing[field];
     cases.push([`no ${field}`, JSON.stringify(missing), /incomplete/]);
-    cases.push([`${field}: null`, JSON.stringify({ ...toPlanFile(samplePlan(), meta()), [field]: null }), /incomplete/]);
+    cases.push([
+      `${field}: null`,
+      JSON.stringify({ ...toPlanFile(samplePlan(), meta()), [field]: null }),
+      /incomplete/,
+    ]);
   }
-  cases.push(['changes not a list', JSON.stringify({ ...toPlanFile(samplePlan(), meta()), changes: {} }), /incomplete/]);
+  cases.push([
+    'changes not a list',
+    JSON.stringify({ ...toPlanFile(samplePlan(), meta()), changes: {} }),
+    /incomplete/,
+  ]);
   cases.push(['versions a list', JSON.stringify({ ...toPlanFile(samplePlan(), meta()), versions: [] }), /incomplete/]);
 
   for (const [name, text, message] of cases) {
@@ -136,7 +189,8 @@ describe('readPlanFile refuses what is not a plan, naming the file', () => {
         assert.ok(e instanceof PlanFileError, `${String(e)}`);
         assert.ok(e.message.startsWith(`${path}: `), e.message);
         assert.match(e.message, message);
-      }));
+      }),
+    );
   }
 
   test('a missing file', () =>
@@ -152,17 +206,39 @@ describe('readPlanFile refuses what is not a plan, naming the file', () => {
 // Rendering
 
 describe('summaryText', () => {
-  const s = (change: Partial<PlanSummary>): PlanSummary => ({ create: 0, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0, ...change });
+  const s = (change: Partial<PlanSummary>): PlanSummary => ({
+    create: 0,
+    update: 0,
+    deactivate: 0,
+    delete: 0,
+    memberships: 0,
+    groupsCreated: 0,
+    groupsDeleted: 0,
+    managed: 0,
+    ...change,
+  });
 
   test('the exact summary line', () => {
-    assert.equal(summaryText(s({ create: 1, update: 2, deactivate: 3, delete: 4, memberships: 5, managed: 99 })), '1 to create, 2 to update, 3 to deactivate, 4 to delete, 5 membership changes.');
+    assert.equal(
+      summaryText(s({ create: 1, update: 2, deactivate: 3, delete: 4, memberships: 5, managed: 99 })),
+      '1 to create, 2 to update, 3 to deactivate, 4 to delete, 5 membership changes.',
+    );
     assert.equal(summaryText(s({})), '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes.');
   });
 
   test('group creates and deletes are added only when there are some, singular or plural', () => {
-    assert.equal(summaryText(s({ groupsCreated: 1 })), '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 1 group to create.');
-    assert.equal(summaryText(s({ groupsCreated: 2, groupsDeleted: 1 })), '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 2 groups to create, 1 group to delete.');
-    assert.equal(summaryText(s({ groupsDeleted: 3 })), '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 3 groups to delete.');
+    assert.equal(
+      summaryText(s({ groupsCreated: 1 })),
+      '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 1 group to create.',
+    );
+    assert.equal(
+      summaryText(s({ groupsCreated: 2, groupsDeleted: 1 })),
+      '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 2 groups to create, 1 group to delete.',
+    );
+    assert.equal(
+      summaryText(s({ groupsDeleted: 3 })),
+      '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 3 groups to delete.',
+    );
   });
 });
 
@@ -171,7 +247,16 @@ describe('renderPlan', () => {
     const plan = planSync(
       source(
         [
-          rec(2, { userName: 'new@example.com', name: { givenName: 'Nu' }, emails: [{ type: 'work', value: 'new@example.com' }], [ENT]: { department: 'R&D' } }, { onlyOnCreate: { password: 'Initial-1' } }),
+          rec(
+            2,
+            {
+              userName: 'new@example.com',
+              name: { givenName: 'Nu' },
+              emails: [{ type: 'work', value: 'new@example.com' }],
+              [ENT]: { department: 'R&D' },
+            },
+            { onlyOnCreate: { password: 'Initial-1' } },
+          ),
           rec(3, { userName: 'ann@example.com', title: 'B', [ENT]: { department: 'Eng' }, nickName: null }),
           rec(4, { userName: 'back@example.com' }),
           rec(5, { userName: 'x@example.com' }),
@@ -181,7 +266,13 @@ describe('renderPlan', () => {
       ),
       target(
         [
-          tuser('t1', { userName: 'ann@example.com', title: 'A', nickName: 'Annie', phoneNumbers: [{ type: 'work', value: '+1 555' }], [ENT]: { department: 'Sales' } }),
+          tuser('t1', {
+            userName: 'ann@example.com',
+            title: 'A',
+            nickName: 'Annie',
+            phoneNumbers: [{ type: 'work', value: '+1 555' }],
+            [ENT]: { department: 'Sales' },
+          }),
           tuser('t2', { userName: 'gone@example.com' }),
           tuser('t3', { userName: 'back@example.com', active: false }),
           tuser('t4', { userName: 'del@example.com' }),
@@ -211,7 +302,10 @@ describe('renderPlan', () => {
     ]);
     assert.ok(!lines.some((l) => l.includes('Initial-1')));
     const update = at('~ update user ann@example.com');
-    assert.deepEqual(lines.slice(update + 1, update + 4).sort(), ['    - nickName: "Annie"', '    ~ title: "A" → "B"', `    ~ ${ENT}:department: "Sales" → "Eng"`].sort());
+    assert.deepEqual(
+      lines.slice(update + 1, update + 4).sort(),
+      ['    - nickName: "Annie"', '    ~ title: "A" → "B"', `    ~ ${ENT}:department: "Sales" → "Eng"`].sort(),
+    );
     at('~ update user back@example.com (reactivate)');
     at('- deactivate user gone@example.com  (t2)');
     at('+ create group Fresh');
@@ -231,16 +325,35 @@ describe('renderPlan', () => {
     const header = lines.indexOf('2 source record(s) could not be planned (their users are left alone):');
     assert.ok(header > 0);
     assert.equal(lines[header - 1], '');
-    assert.deepEqual(lines.slice(header + 1, header + 3).sort(), ['! users.csv:5: userName "X@example.com" is also on users.csv:6', '! users.csv:6: userName "X@example.com" is also on users.csv:5'].sort());
+    assert.deepEqual(
+      lines.slice(header + 1, header + 3).sort(),
+      [
+        '! users.csv:5: userName "X@example.com" is also on users.csv:6',
+        '! users.csv:6: userName "X@example.com" is also on users.csv:5',
+      ].sort(),
+    );
     assert.deepEqual(problemLines(plan.problems).sort(), lines.slice(header + 1, header + 3).sort());
     assert.equal(lines.at(-2), '');
     assert.equal(lines.at(-1), `Plan: ${summaryText(plan.summary)}`);
-    assert.equal(lines.at(-1), 'Plan: 1 to create, 2 to update, 1 to deactivate, 0 to delete, 4 membership changes, 1 group to create, 1 group to delete.');
+    assert.equal(
+      lines.at(-1),
+      'Plan: 1 to create, 2 to update, 1 to deactivate, 0 to delete, 4 membership changes, 1 group to create, 1 group to delete.',
+    );
   });
 
   test('an empty plan says there are no changes', () => {
-    const lines = renderPlan(planSync(source([rec(2, { userName: 'a@example.com' })]), target([tuser('t1', { userName: 'a@example.com' })]), opts()));
-    assert.deepEqual(lines, ['No changes: the target matches the source.', '', 'Plan: 0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes.']);
+    const lines = renderPlan(
+      planSync(
+        source([rec(2, { userName: 'a@example.com' })]),
+        target([tuser('t1', { userName: 'a@example.com' })]),
+        opts(),
+      ),
+    );
+    assert.deepEqual(lines, [
+      'No changes: the target matches the source.',
+      '',
+      'Plan: 0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes.',
+    ]);
   });
 
   test('a plan with only problems lists them and says no changes', () => {
@@ -258,8 +371,15 @@ describe('renderPlan', () => {
   test('changeLines without detail is the headline only; delete-user shows the id', () => {
     const { plan } = rendered();
     for (const c of plan.changes) assert.equal(changeLines(c, undefined, false).length, 1, c.id);
-    const del = planSync(source([]), target([tuser('t9', { userName: 'z@example.com' })]), opts({ owned: new Set(['t9']), missing: 'delete' }));
-    assert.deepEqual(del.changes.flatMap((c) => changeLines(c)), ['- delete user z@example.com  (t9)']);
+    const del = planSync(
+      source([]),
+      target([tuser('t9', { userName: 'z@example.com' })]),
+      opts({ owned: new Set(['t9']), missing: 'delete' }),
+    );
+    assert.deepEqual(
+      del.changes.flatMap((c) => changeLines(c)),
+      ['- delete user z@example.com  (t9)'],
+    );
   });
 
   test('the rendering is the same from the plan file (JSON) as from the plan', () => {
@@ -272,14 +392,38 @@ describe('secrets in plan files', () => {
   test('an initial password is never written to a plan file, and never sent as its placeholder', async () => {
     const { toPlanFile, fromPlanFile, REDACTED } = await import('../../src/sync/plan-file.ts');
     const plan = {
-      changes: [{ id: 'create-user:a', kind: 'create-user' as const, userName: 'a', resource: { userName: 'a', password: 'Sup3r-Secret!' }, origin: { file: 'f', line: 2 } }],
+      changes: [
+        {
+          id: 'create-user:a',
+          kind: 'create-user' as const,
+          userName: 'a',
+          resource: { userName: 'a', password: 'Sup3r-Secret!' },
+          origin: { file: 'f', line: 2 },
+        },
+      ],
       problems: [],
-      summary: { create: 1, update: 0, deactivate: 0, delete: 0, memberships: 0, groupsCreated: 0, groupsDeleted: 0, managed: 0 },
+      summary: {
+        create: 1,
+        update: 0,
+        deactivate: 0,
+        delete: 0,
+        memberships: 0,
+        groupsCreated: 0,
+        groupsDeleted: 0,
+        managed: 0,
+      },
       versions: {},
       matched: [],
       matchedGroups: [],
     };
-    const file = toPlanFile(plan, { createdAt: 'now', profile: 'p', url: 'https://x', mode: 'full', options: { missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: ['userName'] }, source: { fingerprint: 'f', files: [], records: 1 } });
+    const file = toPlanFile(plan, {
+      createdAt: 'now',
+      profile: 'p',
+      url: 'https://x',
+      mode: 'full',
+      options: { missing: 'deactivate', deleteGroups: false, manageAll: false, matchKeys: ['userName'] },
+      source: { fingerprint: 'f', files: [], records: 1 },
+    });
     const text = JSON.stringify(file);
     assert.ok(!text.includes('Sup3r-Secret!'));
     assert.ok(text.includes(REDACTED));
@@ -287,7 +431,9 @@ describe('secrets in plan files', () => {
     const change = back.changes[0]!;
     assert.equal(change.kind, 'create-user');
     const { withoutPlaceholders } = await import('../../src/sync/plan-file.ts');
-    assert.deepEqual(change.kind === 'create-user' ? withoutPlaceholders(change.resource) : undefined, { userName: 'a' });
+    assert.deepEqual(change.kind === 'create-user' ? withoutPlaceholders(change.resource) : undefined, {
+      userName: 'a',
+    });
     // The in-memory plan (sync run) keeps the password for the create itself.
     assert.equal((plan.changes[0]!.resource as { password: string }).password, 'Sup3r-Secret!');
   });

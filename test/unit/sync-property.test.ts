@@ -12,7 +12,18 @@ import { mergeAttributes } from '../../src/api/edit.ts';
 import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import { diffResources } from '../../src/api/update.ts';
 import { applyPlan } from '../../src/sync/apply.ts';
-import type { Change, DesiredGroup, DesiredUser, MatchKey, MissingPolicy, Plan, PlanOptions, SourceSnapshot, SyncMode, TargetSnapshot } from '../../src/sync/model.ts';
+import type {
+  Change,
+  DesiredGroup,
+  DesiredUser,
+  MatchKey,
+  MissingPolicy,
+  Plan,
+  PlanOptions,
+  SourceSnapshot,
+  SyncMode,
+  TargetSnapshot,
+} from '../../src/sync/model.ts';
 import { toPlanFile } from '../../src/sync/plan-file.ts';
 import { validatePlanFile } from '../../src/sync/plan-validate.ts';
 import { planSync, resourceVersion } from '../../src/sync/planner.ts';
@@ -22,7 +33,18 @@ import { InputError } from '../../src/sources/resource-file.ts';
 import { readSource } from '../../src/sources/source.ts';
 import { registry as sourceRegistry, tempFiles } from './sync-source-helpers.ts';
 import { BASE, caps, prng, recordingSleep } from './helpers.ts';
-import { DEFAULT_KEYS, ENT, GROUPS_FILE, USERS_FILE, grp, rec, scimServer, shuffle, simulate, splitExtension } from './sync-helpers.ts';
+import {
+  DEFAULT_KEYS,
+  ENT,
+  GROUPS_FILE,
+  USERS_FILE,
+  grp,
+  rec,
+  scimServer,
+  shuffle,
+  simulate,
+  splitExtension,
+} from './sync-helpers.ts';
 
 const TITLES = ['Engineer', 'Lead', 'Manager', 'Analyst', 'Director'];
 const DEPTS = ['Sales', 'Eng', 'Ops', 'HR'];
@@ -48,10 +70,15 @@ function randomWorld(seed: number): World {
   const users: ScimUser[] = [];
   const nUsers = int(0, 30);
   for (let i = 0; i < nUsers; i++) {
-    const u: ScimUser = { schemas: [SCHEMA.USER], id: `t${i}`, userName: chance(0.2) ? `User${i}@Example.com` : `user${i}@example.com` };
+    const u: ScimUser = {
+      schemas: [SCHEMA.USER],
+      id: `t${i}`,
+      userName: chance(0.2) ? `User${i}@Example.com` : `user${i}@example.com`,
+    };
     if (chance(0.6)) u.externalId = `E${i}`;
     const emails: MultiValue[] = [];
-    if (chance(0.8)) emails.push({ type: 'work', value: `w${i}@example.com`, ...(chance(0.5) ? { primary: true } : {}) });
+    if (chance(0.8))
+      emails.push({ type: 'work', value: `w${i}@example.com`, ...(chance(0.5) ? { primary: true } : {}) });
     if (chance(0.3)) emails.push({ type: 'home', value: `h${i}@example.net` });
     if (emails.length > 0) u.emails = emails;
     if (chance(0.6)) u.title = pick(TITLES);
@@ -64,19 +91,31 @@ function randomWorld(seed: number): World {
     else if (a < 0.8) u.active = true;
     const v = r();
     if (v < 0.7) u.meta = { resourceType: 'User', version: `W/"${i}-1"` };
-    else if (v < 0.85) u.meta = { resourceType: 'User', lastModified: `2025-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00Z` };
+    else if (v < 0.85)
+      u.meta = { resourceType: 'User', lastModified: `2025-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00Z` };
     users.push(u);
   }
   // Sometimes two target users share an address (a record with only that e-mail is ambiguous).
   const shareEmail = users.length >= 2 && chance(0.15);
   if (shareEmail) {
     const [a, b] = shuffle(users, r);
-    for (const u of [a!, b!]) u.emails = [...(u.emails ?? []), { type: 'other', value: chance(0.5) ? 'shared@example.org' : 'Shared@Example.org' }];
+    for (const u of [a!, b!])
+      u.emails = [
+        ...(u.emails ?? []),
+        { type: 'other', value: chance(0.5) ? 'shared@example.org' : 'Shared@Example.org' },
+      ];
   }
   // Sometimes a case-sensitive target has two userNames that differ only in case.
   const twins = users.length >= 1 && chance(0.25);
   if (twins) {
-    for (const userName of ['Twin@example.com', 'twin@example.com']) users.push({ schemas: [SCHEMA.USER], id: `t${users.length}`, userName, active: true, meta: { resourceType: 'User', version: `W/"${userName}"` } });
+    for (const userName of ['Twin@example.com', 'twin@example.com'])
+      users.push({
+        schemas: [SCHEMA.USER],
+        id: `t${users.length}`,
+        userName,
+        active: true,
+        meta: { resourceType: 'User', version: `W/"${userName}"` },
+      });
   }
   const groups: ScimGroup[] = shuffle(GROUP_NAMES.slice(0, 5), r)
     .slice(0, int(0, 4))
@@ -84,14 +123,24 @@ function randomWorld(seed: number): World {
       schemas: [SCHEMA.GROUP],
       id: `g${j}`,
       displayName: name,
-      members: [...users.filter(() => chance(0.3)).map((u) => ({ value: u.id })), ...(chance(0.3) ? [{ value: `svc-${j}` }] : [])],
+      members: [
+        ...users.filter(() => chance(0.3)).map((u) => ({ value: u.id })),
+        ...(chance(0.3) ? [{ value: `svc-${j}` }] : []),
+      ],
       meta: { resourceType: 'Group', version: `W/"g${j}-1"` },
     }));
 
   // Options.
   const modes: SyncMode[] = ['full', 'full', 'full', 'attributes', 'groups'];
   const policies: MissingPolicy[] = ['deactivate', 'deactivate', 'delete', 'leave'];
-  const keySets: Array<readonly MatchKey[]> = [DEFAULT_KEYS, DEFAULT_KEYS, DEFAULT_KEYS, ['userName'], ['externalId', 'userName'], ['userName', 'email']];
+  const keySets: Array<readonly MatchKey[]> = [
+    DEFAULT_KEYS,
+    DEFAULT_KEYS,
+    DEFAULT_KEYS,
+    ['userName'],
+    ['externalId', 'userName'],
+    ['userName', 'email'],
+  ];
   const options: PlanOptions = {
     mode: pick(modes),
     missing: pick(policies),
@@ -104,7 +153,10 @@ function randomWorld(seed: number): World {
 
   // The source: derived from the target.
   const style = pick(['users', 'users', 'groups', 'mixed', 'none'] as const);
-  const groupList = () => (style === 'users' || style === 'mixed' ? GROUP_NAMES.filter(() => chance(0.25)).map((n) => (chance(0.2) ? n.toLowerCase() : n)) : undefined);
+  const groupList = () =>
+    style === 'users' || style === 'mixed'
+      ? GROUP_NAMES.filter(() => chance(0.25)).map((n) => (chance(0.2) ? n.toLowerCase() : n))
+      : undefined;
   const records: DesiredUser[] = [];
   let line = 2;
   const add = (attributes: Record<string, unknown>, extra: Partial<DesiredUser> = {}) => {
@@ -116,7 +168,8 @@ function randomWorld(seed: number): World {
     if (!chance(0.7)) return; // gone from the source
     inSource.add(u.id);
     const a: Record<string, unknown> = {};
-    if (chance(0.9)) a.userName = chance(0.1) ? `renamed${i}@example.com` : chance(0.2) ? u.userName.toUpperCase() : u.userName;
+    if (chance(0.9))
+      a.userName = chance(0.1) ? `renamed${i}@example.com` : chance(0.2) ? u.userName.toUpperCase() : u.userName;
     if (u.externalId && chance(0.75)) a.externalId = u.externalId;
     else if (chance(0.05)) a.externalId = `X${i}`;
     if (chance(0.6)) {
@@ -140,7 +193,11 @@ function randomWorld(seed: number): World {
   // Trouble: a duplicate key, a record that claims another's user, a record with no key, an ambiguous e-mail.
   if (records.length > 0 && chance(0.15)) {
     const other = pick(records);
-    if (typeof other.attributes.userName === 'string') add({ userName: chance(0.5) ? other.attributes.userName.toLowerCase() : other.attributes.userName, title: 'Dup' });
+    if (typeof other.attributes.userName === 'string')
+      add({
+        userName: chance(0.5) ? other.attributes.userName.toLowerCase() : other.attributes.userName,
+        title: 'Dup',
+      });
   }
   if (users.length > 0 && chance(0.15)) {
     const t = pick(users);
@@ -154,7 +211,11 @@ function randomWorld(seed: number): World {
     const withEmail = users.filter((u) => u.emails?.length);
     const gone = withEmail.filter((u) => !inSource.has(u.id));
     const other = gone.length > 0 ? pick(gone) : withEmail.length > 0 ? pick(withEmail) : undefined;
-    add({ userName: 'TWIN@example.com', ...(other ? { emails: [{ type: 'work', value: other.emails![0]!.value }] } : {}), title: 'Twin' });
+    add({
+      userName: 'TWIN@example.com',
+      ...(other ? { emails: [{ type: 'work', value: other.emails![0]!.value }] } : {}),
+      title: 'Twin',
+    });
   }
 
   // Source groups.
@@ -177,7 +238,12 @@ function randomWorld(seed: number): World {
       sourceGroups.push(grp(gl++, name, members));
     }
   }
-  return { seed, src: { users: shuffle(records, r), groups: sourceGroups, fingerprint: `seed-${seed}`, files: [USERS_FILE] }, tgt: { users, groups }, options };
+  return {
+    seed,
+    src: { users: shuffle(records, r), groups: sourceGroups, fingerprint: `seed-${seed}`, files: [USERS_FILE] },
+    tgt: { users, groups },
+    options,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -268,7 +334,10 @@ function oracle(w: World): Oracle {
 const lowerIdentity = (r: Record<string, unknown>): Record<string, unknown> => {
   const out = { ...r };
   if (typeof out.userName === 'string') out.userName = out.userName.toLowerCase();
-  if (Array.isArray(out.emails)) out.emails = (out.emails as MultiValue[]).map((e) => (typeof e.value === 'string' ? { ...e, value: e.value.toLowerCase() } : e));
+  if (Array.isArray(out.emails))
+    out.emails = (out.emails as MultiValue[]).map((e) =>
+      typeof e.value === 'string' ? { ...e, value: e.value.toLowerCase() } : e,
+    );
   return out;
 };
 
@@ -288,26 +357,50 @@ function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
     profile: 'p',
     url: BASE,
     mode: w.options.mode,
-    options: { missing: w.options.missing, deleteGroups: w.options.deleteGroups, manageAll: w.options.manageAll, matchKeys: w.options.matchKeys },
+    options: {
+      missing: w.options.missing,
+      deleteGroups: w.options.deleteGroups,
+      manageAll: w.options.manageAll,
+      matchKeys: w.options.matchKeys,
+    },
     source: { fingerprint: 'f', files: [USERS_FILE], records: w.src.users.length },
   });
-  assert.equal(validatePlanFile(`${where}.json`, JSON.parse(JSON.stringify(file))).edited, false, `${where}: the plan file validates`);
+  assert.equal(
+    validatePlanFile(`${where}.json`, JSON.parse(JSON.stringify(file))).edited,
+    false,
+    `${where}: the plan file validates`,
+  );
   const ids = plan.changes.map((c) => c.id);
   assert.equal(new Set(ids).size, ids.length, `${where}: change ids are unique`);
   // Problems on user records are exactly the oracle's bad records.
   const problemLines = new Set(plan.problems.filter((p) => p.origin.file === USERS_FILE).map((p) => p.origin.line));
   // In mode 'groups' nobody is created: a new record that names groups is reported, not silently skipped.
-  const unplannable = w.options.mode === 'groups' ? [...o.match].filter(([r, id]) => id === undefined && (r.groups?.length ?? 0) > 0).map(([r]) => r) : [];
+  const unplannable =
+    w.options.mode === 'groups'
+      ? [...o.match].filter(([r, id]) => id === undefined && (r.groups?.length ?? 0) > 0).map(([r]) => r)
+      : [];
   const expectedLines = new Set([...o.bad, ...unplannable].map((r) => r.origin.line));
-  assert.deepEqual([...problemLines].sort((a, b) => a - b), [...expectedLines].sort((a, b) => a - b), `${where}: problem records`);
-  const ghostRefs = w.options.mode === 'attributes' ? 0 : w.src.groups.reduce((n, g) => n + (g.members ?? []).filter((m) => m === 'ghost@example.com').length, 0);
-  assert.equal(plan.problems.filter((p) => p.origin.file === GROUPS_FILE).length, ghostRefs, `${where}: group problems`);
+  assert.deepEqual(
+    [...problemLines].sort((a, b) => a - b),
+    [...expectedLines].sort((a, b) => a - b),
+    `${where}: problem records`,
+  );
+  const ghostRefs =
+    w.options.mode === 'attributes'
+      ? 0
+      : w.src.groups.reduce((n, g) => n + (g.members ?? []).filter((m) => m === 'ghost@example.com').length, 0);
+  assert.equal(
+    plan.problems.filter((p) => p.origin.file === GROUPS_FILE).length,
+    ghostRefs,
+    `${where}: group problems`,
+  );
   assert.deepEqual(new Set(plan.matched), o.matchedIds, `${where}: matched`);
 
   // Versions: exactly the touched target objects, as they were.
   const touched = new Set<string>();
   for (const c of plan.changes) {
-    if (c.kind === 'update-user' || c.kind === 'deactivate-user' || c.kind === 'delete-user') touched.add(`User/${c.target}`);
+    if (c.kind === 'update-user' || c.kind === 'deactivate-user' || c.kind === 'delete-user')
+      touched.add(`User/${c.target}`);
     if ((c.kind === 'add-member' || c.kind === 'remove-member') && 'id' in c.group) touched.add(`Group/${c.group.id}`);
     if (c.kind === 'delete-group') touched.add(`Group/${c.target}`);
   }
@@ -321,13 +414,24 @@ function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
 
   // Summary.
   const count = (k: Change['kind']) => plan.changes.filter((c) => c.kind === k).length;
-  const managed = w.tgt.users.filter((u) => w.options.manageAll || w.options.owned.has(u.id) || o.matchedIds.has(u.id)).length;
+  const managed = w.tgt.users.filter(
+    (u) => w.options.manageAll || w.options.owned.has(u.id) || o.matchedIds.has(u.id),
+  ).length;
   // Updates that turn an active user inactive (the source says active=false) count as deactivations by the source.
-  const bySource = plan.changes.filter((c) => c.kind === 'update-user' && c.diffs.some((d) => d.path === 'active' && d.after === false && d.before !== false)).length;
+  const bySource = plan.changes.filter(
+    (c) =>
+      c.kind === 'update-user' && c.diffs.some((d) => d.path === 'active' && d.after === false && d.before !== false),
+  ).length;
   // The bases of the membership and group thresholds bound what the plan removes and deletes.
   const { managedMemberships, managedGroups, ...counted } = plan.summary;
-  assert.ok(Number.isInteger(managedMemberships) && managedMemberships! >= count('remove-member'), `${where}: managedMemberships ${managedMemberships} ≥ removals`);
-  assert.ok(Number.isInteger(managedGroups) && managedGroups! >= count('delete-group'), `${where}: managedGroups ${managedGroups} ≥ group deletions`);
+  assert.ok(
+    Number.isInteger(managedMemberships) && managedMemberships! >= count('remove-member'),
+    `${where}: managedMemberships ${managedMemberships} ≥ removals`,
+  );
+  assert.ok(
+    Number.isInteger(managedGroups) && managedGroups! >= count('delete-group'),
+    `${where}: managedGroups ${managedGroups} ≥ group deletions`,
+  );
   assert.deepEqual(
     counted,
     {
@@ -345,20 +449,29 @@ function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
   );
 
   // Modes.
-  const userKinds = plan.changes.filter((c) => ['create-user', 'update-user', 'deactivate-user', 'delete-user'].includes(c.kind));
-  const groupKinds = plan.changes.filter((c) => ['create-group', 'add-member', 'remove-member', 'delete-group'].includes(c.kind));
+  const userKinds = plan.changes.filter((c) =>
+    ['create-user', 'update-user', 'deactivate-user', 'delete-user'].includes(c.kind),
+  );
+  const groupKinds = plan.changes.filter((c) =>
+    ['create-group', 'add-member', 'remove-member', 'delete-group'].includes(c.kind),
+  );
   if (w.options.mode === 'groups') assert.deepEqual(userKinds, [], `${where}: mode groups changes no user`);
   if (w.options.mode === 'attributes') assert.deepEqual(groupKinds, [], `${where}: mode attributes changes no group`);
 
   // A problem record is neither created nor used to update.
   const badLines = new Set([...o.bad].map((r) => r.origin.line));
   for (const c of plan.changes) {
-    if ((c.kind === 'create-user' || c.kind === 'update-user') && badLines.has(c.origin.line)) assert.fail(`${where}: ${c.id} comes from a problem record`);
+    if ((c.kind === 'create-user' || c.kind === 'update-user') && badLines.has(c.origin.line))
+      assert.fail(`${where}: ${c.id} comes from a problem record`);
   }
   // Every good record is planned: a create when new, an update or nothing when matched (never both).
   for (const [r, id] of o.match) {
     const creates = plan.changes.filter((c) => c.kind === 'create-user' && c.origin.line === r.origin.line).length;
-    assert.equal(creates, id === undefined && w.options.mode !== 'groups' ? 1 : 0, `${where}: creates for line ${r.origin.line}`);
+    assert.equal(
+      creates,
+      id === undefined && w.options.mode !== 'groups' ? 1 : 0,
+      `${where}: creates for line ${r.origin.line}`,
+    );
   }
 
   // An update names only attributes its record provides (and active, to reactivate).
@@ -369,17 +482,29 @@ function checkPlan(w: World, plan: Plan, o: Oracle, where: string): void {
     for (const d of u.diffs) {
       const { urn, attr } = splitExtension(d.path);
       const provided = urn
-        ? Object.keys((r.attributes[urn] as Record<string, unknown> | undefined) ?? {}).some((k) => k.toLowerCase() === attr.toLowerCase())
-        : Object.keys(r.attributes).some((k) => k.toLowerCase() === attr.toLowerCase()) || (attr === 'active' && u.reactivate);
+        ? Object.keys((r.attributes[urn] as Record<string, unknown> | undefined) ?? {}).some(
+            (k) => k.toLowerCase() === attr.toLowerCase(),
+          )
+        : Object.keys(r.attributes).some((k) => k.toLowerCase() === attr.toLowerCase()) ||
+          (attr === 'active' && u.reactivate);
       assert.ok(provided, `${where}: ${u.id} changes ${d.path}, which the source does not provide`);
     }
   }
   // Removals only of users the source lists (matched by a good record).
-  for (const c of plan.changes) if (c.kind === 'remove-member') assert.ok('id' in c.user && o.matchedIds.has(c.user.id), `${where}: ${c.id} removes a listed user only`);
+  for (const c of plan.changes)
+    if (c.kind === 'remove-member')
+      assert.ok('id' in c.user && o.matchedIds.has(c.user.id), `${where}: ${c.id} removes a listed user only`);
 }
 
 /** Checks the target after applying: convergence, the missing-user policy, and that nothing unmanaged moved. */
-function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, created: Map<string, string>, where: string): void {
+function checkResult(
+  w: World,
+  plan: Plan,
+  o: Oracle,
+  result: TargetSnapshot,
+  created: Map<string, string>,
+  where: string,
+): void {
   const before = new Map(w.tgt.users.map((u) => [u.id, u]));
   const after = new Map(result.users.map((u) => [u.id, u]));
   const mode = w.options.mode;
@@ -389,7 +514,10 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
   for (const [r, id] of o.match) {
     const label = `${where}: record at line ${r.origin.line}`;
     if (mode === 'groups') {
-      assert.ok(!plan.changes.some((c) => c.kind === 'create-user' && c.origin.line === r.origin.line), `${label}: no create in mode groups`);
+      assert.ok(
+        !plan.changes.some((c) => c.kind === 'create-user' && c.origin.line === r.origin.line),
+        `${label}: no create in mode groups`,
+      );
       continue;
     }
     let finalId = id;
@@ -401,7 +529,8 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
     const user = after.get(finalId!);
     assert.ok(user, `${label}: user ${finalId} exists`);
     assert.deepEqual(carries(user, r.attributes), [], `${label}: carries its attributes`);
-    if (id !== undefined && r.attributes.active === undefined && before.get(id)!.active === false) assert.equal(user.active, true, `${label}: reactivated`);
+    if (id !== undefined && r.attributes.active === undefined && before.get(id)!.active === false)
+      assert.equal(user.active, true, `${label}: reactivated`);
     if (r.attributes.active === false) assert.equal(user.active, false, `${label}: stays inactive`);
   }
 
@@ -409,7 +538,8 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
   for (const t of w.tgt.users) {
     if (!managed(t.id) || o.named.has(t.id)) continue;
     const label = `${where}: missing managed user ${t.id}`;
-    if (mode === 'groups' || w.options.missing === 'leave') assert.equal(json(after.get(t.id)), json(t), `${label}: left alone`);
+    if (mode === 'groups' || w.options.missing === 'leave')
+      assert.equal(json(after.get(t.id)), json(t), `${label}: left alone`);
     else if (w.options.missing === 'delete') assert.equal(after.has(t.id), false, `${label}: deleted`);
     else {
       assert.equal(after.get(t.id)?.active, false, `${label}: inactive`);
@@ -422,17 +552,27 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
   for (const t of w.tgt.users) {
     if (o.matchedIds.has(t.id)) continue;
     if (!managed(t.id)) assert.equal(json(after.get(t.id)), json(t), `${where}: unmanaged user ${t.id} unchanged`);
-    if (o.namedByBad.has(t.id)) assert.equal(json(after.get(t.id)), json(t), `${where}: protected user ${t.id} unchanged`);
+    if (o.namedByBad.has(t.id))
+      assert.equal(json(after.get(t.id)), json(t), `${where}: protected user ${t.id} unchanged`);
   }
 
   // Groups: nobody the source does not list leaves a group; unnamed, unowned groups stay as they were.
   const deletedUsers = new Set(w.tgt.users.filter((u) => !after.has(u.id)).map((u) => u.id));
   const finalGroups = new Map(result.groups.map((g) => [g.id, g]));
-  const named = new Set([...w.src.groups.map((g) => g.displayName.toLowerCase()), ...w.src.users.flatMap((u) => u.groups ?? []).map((n) => n.toLowerCase())]);
+  const named = new Set([
+    ...w.src.groups.map((g) => g.displayName.toLowerCase()),
+    ...w.src.users.flatMap((u) => u.groups ?? []).map((n) => n.toLowerCase()),
+  ]);
   for (const g of w.tgt.groups) {
     const now = finalGroups.get(g.id);
     if (!now) {
-      assert.ok(mode !== 'attributes' && w.options.deleteGroups && (w.options.manageAll || w.options.ownedGroups.has(g.id)) && !named.has(g.displayName.toLowerCase()), `${where}: group ${g.id} deleted only when allowed`);
+      assert.ok(
+        mode !== 'attributes' &&
+          w.options.deleteGroups &&
+          (w.options.manageAll || w.options.ownedGroups.has(g.id)) &&
+          !named.has(g.displayName.toLowerCase()),
+        `${where}: group ${g.id} deleted only when allowed`,
+      );
       continue;
     }
     const members = memberIds(now);
@@ -441,7 +581,11 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
       assert.ok(members.has(m), `${where}: ${m}, whom the source does not list, stays in ${g.displayName}`);
     }
     if (mode === 'attributes' || (!named.has(g.displayName.toLowerCase()) && !w.options.ownedGroups.has(g.id))) {
-      assert.deepEqual(members, new Set([...memberIds(g)].filter((m) => !deletedUsers.has(m!))), `${where}: unmanaged group ${g.displayName} unchanged`);
+      assert.deepEqual(
+        members,
+        new Set([...memberIds(g)].filter((m) => !deletedUsers.has(m!))),
+        `${where}: unmanaged group ${g.displayName} unchanged`,
+      );
     }
   }
 
@@ -453,7 +597,8 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
       const c = plan.changes.find((x) => x.kind === 'create-user' && x.origin.line === r.origin.line);
       return c ? created.get(c.id) : undefined;
     };
-    const groupNamed = (name: string) => result.groups.filter((g) => g.displayName.toLowerCase() === name.toLowerCase());
+    const groupNamed = (name: string) =>
+      result.groups.filter((g) => g.displayName.toLowerCase() === name.toLowerCase());
     const explicit = new Set(w.src.groups.filter((g) => g.members).map((g) => g.displayName.toLowerCase()));
     for (const [r] of o.match) {
       const id = finalIdOf(r);
@@ -467,7 +612,11 @@ function checkResult(w: World, plan: Plan, o: Oracle, result: TargetSnapshot, cr
     }
     for (const dg of w.src.groups) {
       for (const ref of dg.members ?? []) {
-        const r = w.options.matchKeys.map((k) => w.src.users.find((u) => firstKey(u, k) !== undefined && normal(k, firstKey(u, k)!) === normal(k, ref))).find((x) => x);
+        const r = w.options.matchKeys
+          .map((k) =>
+            w.src.users.find((u) => firstKey(u, k) !== undefined && normal(k, firstKey(u, k)!) === normal(k, ref)),
+          )
+          .find((x) => x);
         if (!r || o.bad.has(r)) continue;
         const id = finalIdOf(r);
         if (id === undefined) continue;
@@ -551,7 +700,9 @@ describe('sync properties: settling the target against the source while it is re
       });
       settler.release();
       settledCount += settled.size;
-      releasedCount += src.users.filter((u, i) => Object.keys(u.attributes).length < Object.keys(w.src.users[i]!.attributes).length).length;
+      releasedCount += src.users.filter(
+        (u, i) => Object.keys(u.attributes).length < Object.keys(w.src.users[i]!.attributes).length,
+      ).length;
       const plan = planSync(src, { users, groups: w.tgt.groups.map(compactGroup), settled }, w.options);
       assert.deepEqual(plan, planSync(w.src, w.tgt, w.options), describeWorld(w));
     }
@@ -585,7 +736,10 @@ describe('sync properties: a source read lazily (its records kept in the file un
         eager = await readSource({ path }, sourceRegistry);
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
-        await assert.rejects(readSource({ path }, sourceRegistry, { lazy: true }), (l: unknown) => l instanceof InputError && l.message === e.message);
+        await assert.rejects(
+          readSource({ path }, sourceRegistry, { lazy: true }),
+          (l: unknown) => l instanceof InputError && l.message === e.message,
+        );
         continue;
       }
       if (eager.users.length === 0) continue;
@@ -593,7 +747,9 @@ describe('sync properties: a source read lazily (its records kept in the file un
       const settleWith = (src: SourceSnapshot) => {
         const settler = new Settler(src, w.options.matchKeys);
         const settled = new Set<string>();
-        const users = w.tgt.users.map(compactUser).map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
+        const users = w.tgt.users
+          .map(compactUser)
+          .map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
         settler.release();
         return planSync(src, { users, groups: w.tgt.groups.map(compactGroup), settled }, w.options);
       };
@@ -630,7 +786,13 @@ describe('sync properties (applyPlan against a fake SCIM server)', () => {
           c.etag = v.etag;
         });
         const server = scimServer(w.tgt, { patch: v.patch, etag: v.etag });
-        const client = new ScimClient({ baseUrl: BASE, fetch: server.f.fetch, sleep: recordingSleep().sleep, capabilities, retries: 0 });
+        const client = new ScimClient({
+          baseUrl: BASE,
+          fetch: server.f.fetch,
+          sleep: recordingSleep().sleep,
+          capabilities,
+          retries: 0,
+        });
         const results = await applyPlan(client, capabilities, plan, { concurrency: 3, bulk: 'never' });
         const failed = results.filter((r) => r.status !== 'applied');
         assert.deepEqual(failed, [], `${where}: every change applied`);
@@ -653,7 +815,11 @@ describe('sync properties (applyPlan against a fake SCIM server)', () => {
               .sort((a, b) => a.id.localeCompare(b.id)),
           };
         };
-        assert.deepEqual(canonical(server.snapshot(), created), canonical(sim.result, sim.created), `${where}: server = simulator`);
+        assert.deepEqual(
+          canonical(server.snapshot(), created),
+          canonical(sim.result, sim.created),
+          `${where}: server = simulator`,
+        );
       }
       assert.ok(applied >= 50, `applied ${applied} changes`);
     });

@@ -53,7 +53,13 @@ function setup(fault: (req: FakeRequest) => Response | undefined = () => undefin
   const capabilities: Capabilities = caps((c) => {
     c.patch = true;
   });
-  const client = new ScimClient({ baseUrl: BASE, fetch: srv.f.fetch, sleep: recordingSleep().sleep, capabilities, retries: 0 });
+  const client = new ScimClient({
+    baseUrl: BASE,
+    fetch: srv.f.fetch,
+    sleep: recordingSleep().sleep,
+    capabilities,
+    retries: 0,
+  });
   const history = new RunHistory(dir);
   const phases: SyncPhase[] = [];
   const progress: string[] = [];
@@ -77,7 +83,8 @@ function setup(fault: (req: FakeRequest) => Response | undefined = () => undefin
 }
 
 /** A source reader (the pluggable kind): ann is now a Lead, and new joins. */
-const twoChanges = async (): Promise<SourceSnapshot> => source([rec(2, { userName: 'ann@example.com', title: 'Lead' }), rec(3, { userName: 'new@example.com' })]);
+const twoChanges = async (): Promise<SourceSnapshot> =>
+  source([rec(2, { userName: 'ann@example.com', title: 'Lead' }), rec(3, { userName: 'new@example.com' })]);
 const from = (users: DesiredUser[]) => async (): Promise<SourceSnapshot> => source(users);
 
 /** The run as the history has it on disk, which must have ended. */
@@ -85,7 +92,10 @@ function ended(history: RunHistory, run: RunRecord): RunRecord {
   const saved = history.get(run.id);
   assert.ok(saved, 'the run is in the history');
   assert.notEqual(saved.status, 'running', 'the run ended');
-  assert.ok(saved.finishedAt && !Number.isNaN(Date.parse(saved.finishedAt)), `the run has a finish time: ${JSON.stringify(saved)}`);
+  assert.ok(
+    saved.finishedAt && !Number.isNaN(Date.parse(saved.finishedAt)),
+    `the run has a finish time: ${JSON.stringify(saved)}`,
+  );
   assert.ok(saved.finishedAt >= saved.startedAt);
   return saved;
 }
@@ -115,7 +125,10 @@ describe('sync session: phases in their one order', () => {
     assert.throws(() => session.safety(safe, true), /before a plan/);
     await session.plan({ source: twoChanges });
     await assert.rejects(session.plan({ source: twoChanges }), /plan while planned/);
-    assert.throws(() => session.adopt(JSON.parse(history.readText(session.run.id, 'plan.json')!) as PlanFile), /adopt a plan while planned/);
+    assert.throws(
+      () => session.adopt(JSON.parse(history.readText(session.run.id, 'plan.json')!) as PlanFile),
+      /adopt a plan while planned/,
+    );
     session.finish('planned');
     await assert.rejects(session.apply(), /apply after the run finished/);
     assert.equal(session.finish('applied'), false, 'a run ends once');
@@ -154,13 +167,20 @@ describe('sync session: every run ends with a status and a finish time', () => {
     await session.guard(async (s) => {
       await s.plan({ source: from([]) });
       const findings = s.safety(safe, true);
-      assert.deepEqual(findings.map((f) => f.check), ['empty-source']);
+      assert.deepEqual(
+        findings.map((f) => f.check),
+        ['empty-source'],
+      );
       s.refuse(findings);
     });
     const run = ended(history, session.run);
     assert.equal(run.status, 'refused');
     assert.equal(run.message, 'empty-source');
-    const log = history.readText(run.id, 'log.ndjson')!.trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+    const log = history
+      .readText(run.id, 'log.ndjson')!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogLine);
     assert.ok(log.some((l) => l.level === 'error' && l.check === 'empty-source'));
     assert.deepEqual(writes(), []);
   });
@@ -175,7 +195,9 @@ describe('sync session: every run ends with a status and a finish time', () => {
     const run = ended(history, session.run);
     assert.equal(run.status, 'planned');
     assert.equal(run.message, 'not confirmed');
-    assert.ok(logged.some(([level, message]) => level === 'info' && message === 'not applied: the admin did not confirm'));
+    assert.ok(
+      logged.some(([level, message]) => level === 'info' && message === 'not applied: the admin did not confirm'),
+    );
     assert.deepEqual(writes(), []);
   });
 
@@ -213,7 +235,11 @@ describe('sync session: every run ends with a status and a finish time', () => {
   });
 
   test('partial: some changes failed', async () => {
-    const { deps, history } = setup((req) => (req.method === 'POST' && req.url.pathname.endsWith('/Users') ? scimError(400, 'userName is not allowed here', 'invalidValue') : undefined));
+    const { deps, history } = setup((req) =>
+      req.method === 'POST' && req.url.pathname.endsWith('/Users')
+        ? scimError(400, 'userName is not allowed here', 'invalidValue')
+        : undefined,
+    );
     const session = SyncSession.start(deps);
     const outcome = await session.guard(async (s) => {
       await s.plan({ source: twoChanges });
@@ -228,12 +254,28 @@ describe('sync session: every run ends with a status and a finish time', () => {
   test('an error thrown mid-apply: failed, with the error; what was applied before it is owned', async () => {
     // The new user cannot be created, so its membership of the new group fails without a request;
     // reporting that failure throws (as a journal on a full disk would).
-    const { deps, history, dir } = setup((req) => (req.method === 'POST' && req.url.pathname.endsWith('/Users') ? scimError(400, 'no', 'invalidValue') : undefined));
+    const { deps, history, dir } = setup((req) =>
+      req.method === 'POST' && req.url.pathname.endsWith('/Users') ? scimError(400, 'no', 'invalidValue') : undefined,
+    );
     const session = SyncSession.start(deps);
     await assert.rejects(
       session.guard(async (s) => {
-        const { plan } = await s.plan({ source: async () => source([rec(2, { userName: 'ann@example.com', title: 'Lead' }), rec(3, { userName: 'new@example.com' }, { groups: ['Eng'] })], [grp(2, 'Eng')]) });
-        assert.deepEqual(plan.changes.map((c) => c.kind).sort(), ['add-member', 'create-group', 'create-user', 'update-user']);
+        const { plan } = await s.plan({
+          source: async () =>
+            source(
+              [
+                rec(2, { userName: 'ann@example.com', title: 'Lead' }),
+                rec(3, { userName: 'new@example.com' }, { groups: ['Eng'] }),
+              ],
+              [grp(2, 'Eng')],
+            ),
+        });
+        assert.deepEqual(plan.changes.map((c) => c.kind).sort(), [
+          'add-member',
+          'create-group',
+          'create-user',
+          'update-user',
+        ]);
         await s.apply({
           concurrency: 1,
           onResult: (r) => {
@@ -246,7 +288,11 @@ describe('sync session: every run ends with a status and a finish time', () => {
     const run = ended(history, session.run);
     assert.equal(run.status, 'failed');
     assert.equal(run.message, 'no space left on device');
-    const log = history.readText(run.id, 'log.ndjson')!.trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+    const log = history
+      .readText(run.id, 'log.ndjson')!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogLine);
     assert.equal(log.at(-1)?.level, 'error');
     assert.equal(log.at(-1)?.message, 'no space left on device');
     // ann was updated before the error: she is owned (a later run can deactivate her), and so is the group created.
@@ -256,7 +302,11 @@ describe('sync session: every run ends with a status and a finish time', () => {
   });
 
   test('an error while reading the target: failed, with the error', async () => {
-    const { deps, history } = setup((req) => (req.method === 'GET' && req.url.pathname.endsWith('/Groups') ? scimError(500, 'the directory is down') : undefined));
+    const { deps, history } = setup((req) =>
+      req.method === 'GET' && req.url.pathname.endsWith('/Groups')
+        ? scimError(500, 'the directory is down')
+        : undefined,
+    );
     const session = SyncSession.start(deps);
     await assert.rejects(session.guard((s) => s.plan({ source: twoChanges })));
     const run = ended(history, session.run);
@@ -267,7 +317,10 @@ describe('sync session: every run ends with a status and a finish time', () => {
   test('an error the caller counts as a refusal (no terminal to confirm on): refused', async () => {
     const { deps, history } = setup();
     class NoTerminal extends Error {}
-    const session = SyncSession.start({ ...deps, errorStatus: (e) => (e instanceof NoTerminal ? 'refused' : 'failed') });
+    const session = SyncSession.start({
+      ...deps,
+      errorStatus: (e) => (e instanceof NoTerminal ? 'refused' : 'failed'),
+    });
     await assert.rejects(
       session.guard(async (s) => {
         await s.plan({ source: twoChanges });
@@ -287,7 +340,10 @@ describe('sync session: every run ends with a status and a finish time', () => {
     const run = ended(history, session.run);
     assert.equal(run.status, 'planned');
     assert.equal(run.message, 'not applied');
-    await assert.rejects(handle.apply(new Set(), () => undefined), /after the run finished/);
+    await assert.rejects(
+      handle.apply(new Set(), () => undefined),
+      /after the run finished/,
+    );
     assert.equal(ended(history, session.run).status, 'planned', 'the closed run stays as it ended');
     assert.deepEqual(writes(), []);
   });
@@ -336,8 +392,25 @@ describe("the explorer's sync now: a handle, not a change to its deps", () => {
 
 describe('sync defaults come from one place', () => {
   test('the flags of sync plan, run and apply default to SYNC_DEFAULTS', async () => {
-    const argv = (await applyOptions(safetyOptions(sourceOptions(yargs([])))).parse(['--source', 'users.csv'])) as Record<string, unknown>;
-    for (const key of ['mode', 'missing', 'deleteGroups', 'manageAll', 'matchKeys', 'strictSchema', 'allowUnusualNames', 'allowEmpty', 'allowEmptyGroups', 'acceptSourceChange', 'concurrency', 'bulk', 'logFormat'] as const) {
+    const argv = (await applyOptions(safetyOptions(sourceOptions(yargs([])))).parse([
+      '--source',
+      'users.csv',
+    ])) as Record<string, unknown>;
+    for (const key of [
+      'mode',
+      'missing',
+      'deleteGroups',
+      'manageAll',
+      'matchKeys',
+      'strictSchema',
+      'allowUnusualNames',
+      'allowEmpty',
+      'allowEmptyGroups',
+      'acceptSourceChange',
+      'concurrency',
+      'bulk',
+      'logFormat',
+    ] as const) {
       assert.deepEqual(argv[key], SYNC_DEFAULTS[key], key);
     }
   });
@@ -345,21 +418,29 @@ describe('sync defaults come from one place', () => {
   test('a request that says nothing plans with SYNC_DEFAULTS, as its plan file records', async () => {
     assert.deepEqual(parseMatchKeys(SYNC_DEFAULTS.matchKeys), [...MATCH_KEYS]);
     const options = planOptions({}, { profile: 'p', url: BASE, owned: ['t1'], ownedGroups: [] });
-    assert.deepEqual({ ...options, owned: [...options.owned], ownedGroups: [...options.ownedGroups] }, {
-      mode: SYNC_DEFAULTS.mode,
-      missing: SYNC_DEFAULTS.missing,
-      deleteGroups: SYNC_DEFAULTS.deleteGroups,
-      manageAll: SYNC_DEFAULTS.manageAll,
-      owned: ['t1'],
-      ownedGroups: [],
-      matchKeys: MATCH_KEYS,
-    });
+    assert.deepEqual(
+      { ...options, owned: [...options.owned], ownedGroups: [...options.ownedGroups] },
+      {
+        mode: SYNC_DEFAULTS.mode,
+        missing: SYNC_DEFAULTS.missing,
+        deleteGroups: SYNC_DEFAULTS.deleteGroups,
+        manageAll: SYNC_DEFAULTS.manageAll,
+        owned: ['t1'],
+        ownedGroups: [],
+        matchKeys: MATCH_KEYS,
+      },
+    );
     const { deps, history } = setup();
     const session = SyncSession.start(deps);
     await session.guard((s) => s.plan({ source: twoChanges }));
     const file = JSON.parse(history.readText(session.run.id, 'plan.json')!) as PlanFile;
     assert.equal(file.mode, SYNC_DEFAULTS.mode);
-    assert.deepEqual(file.options, { missing: SYNC_DEFAULTS.missing, deleteGroups: SYNC_DEFAULTS.deleteGroups, manageAll: SYNC_DEFAULTS.manageAll, matchKeys: [...MATCH_KEYS] });
+    assert.deepEqual(file.options, {
+      missing: SYNC_DEFAULTS.missing,
+      deleteGroups: SYNC_DEFAULTS.deleteGroups,
+      manageAll: SYNC_DEFAULTS.manageAll,
+      matchKeys: [...MATCH_KEYS],
+    });
   });
 
   test('the explorer and the demo take their settings from SYNC_DEFAULTS, not literals of their own', () => {

@@ -22,7 +22,11 @@ const GROUPS = 'name,id\nAdmins,G1\n';
 const MAPPING = 'attributes:\n  userName: Login\n  externalId: ID\ngroups: { column: Teams }\n';
 
 async function setUp(name: string, users = USERS, groups = GROUPS, mapping = MAPPING): Promise<SourceSpec> {
-  const spec = { path: join(dir, `${name}-users.csv`), groupsFile: join(dir, `${name}-groups.csv`), mappingFile: join(dir, `${name}-map.yaml`) };
+  const spec = {
+    path: join(dir, `${name}-users.csv`),
+    groupsFile: join(dir, `${name}-groups.csv`),
+    mappingFile: join(dir, `${name}-map.yaml`),
+  };
   await writeFile(spec.path, users);
   await writeFile(spec.groupsFile, groups);
   await writeFile(spec.mappingFile, mapping);
@@ -45,7 +49,11 @@ describe('readSource: fingerprint', () => {
   test('it is the sha256 of each file in order, framed by its role and length', async () => {
     const spec = await setUp('frame');
     const h = createHash('sha256');
-    for (const [role, text] of [['users', USERS], ['groups', GROUPS], ['mapping', MAPPING]]) {
+    for (const [role, text] of [
+      ['users', USERS],
+      ['groups', GROUPS],
+      ['mapping', MAPPING],
+    ]) {
       const bytes = Buffer.from(text!, 'utf8');
       h.update(`${role}\n${bytes.length}\n`);
       h.update(bytes);

@@ -48,11 +48,14 @@ describe('readSource with a mapping file', () => {
     const users = await file('hr.csv', HR_CSV);
     const mapping = await file('map.yaml', FULL_MAPPING);
     const snap = await readSource({ path: users, mappingFile: mapping }, registry);
-    assert.deepEqual(snap.users.map((u) => u.origin), [
-      { file: users, line: 2 },
-      { file: users, line: 4 },
-      { file: users, line: 5 },
-    ]);
+    assert.deepEqual(
+      snap.users.map((u) => u.origin),
+      [
+        { file: users, line: 2 },
+        { file: users, line: 4 },
+        { file: users, line: 5 },
+      ],
+    );
     const [alice, bob, carol] = snap.users;
     assert.deepEqual(alice!.attributes, {
       userName: 'alice@example.com',
@@ -99,7 +102,10 @@ describe('readSource with a mapping file', () => {
   });
 
   test('a JSON mapping file, the column shorthand, a TSV source, typed values', async () => {
-    const users = await file('people.tsv', 'Login\tAge\tAdmin\tManager\tName JSON\nann\t42\tyes\tm-1\t{"givenName": "Ann"}\n');
+    const users = await file(
+      'people.tsv',
+      'Login\tAge\tAdmin\tManager\tName JSON\nann\t42\tyes\tm-1\t{"givenName": "Ann"}\n',
+    );
     const mapping = await file(
       'map.json',
       JSON.stringify(
@@ -117,7 +123,13 @@ describe('readSource with a mapping file', () => {
       ),
     );
     const [user] = (await readSource({ path: users, mappingFile: mapping }, registry)).users;
-    assert.deepEqual(user!.attributes, { userName: 'ann', nickName: '42', active: true, [ENT]: { manager: { value: 'm-1' } }, name: { givenName: 'Ann' } });
+    assert.deepEqual(user!.attributes, {
+      userName: 'ann',
+      nickName: '42',
+      active: true,
+      [ENT]: { manager: { value: 'm-1' } },
+      name: { givenName: 'Ann' },
+    });
   });
 
   test('a delimiter other than the comma; braces in templates; constants typed; filter paths; names as the schema spells them', async () => {
@@ -147,12 +159,15 @@ describe('readSource with a mapping file', () => {
 
   test('a blank e-mail leaves out the whole typed item (no address-less e-mail with primary: true)', async () => {
     const users = await file('u.csv', 'Login,Mail\nann,\n');
-    const mapping = await file('m.yaml', 'attributes:\n  userName: Login\n  emails[work].value: Mail\n  emails[work].primary: { constant: true }\n');
+    const mapping = await file(
+      'm.yaml',
+      'attributes:\n  userName: Login\n  emails[work].value: Mail\n  emails[work].primary: { constant: true }\n',
+    );
     const [user] = (await readSource({ path: users, mappingFile: mapping }, registry)).users;
     assert.deepEqual(user!.attributes, { userName: 'ann' });
   });
 
-  test('groups from a groups file next to the mapping: members by userName become the users\' externalId', async () => {
+  test("groups from a groups file next to the mapping: members by userName become the users' externalId", async () => {
     const sub = dirname(await file('anchor', ''));
     await mkdir(sub, { recursive: true });
     const users = await file('u.csv', 'ID,Login\nE1,ann\nE2,bob\n,carol\n');
@@ -186,13 +201,21 @@ describe('readSource with a mapping file', () => {
 describe('mapping problems', () => {
   test('unknown target attributes, on the line of their key, with the valid ones', async () => {
     const users = await file('u.csv', 'Login,T\nann,x\n');
-    const mapping = await file('m.yaml', ['attributes:', '  userName: Login', '  titel: T', `  ${ENT}:dept: T`, '  urn:example:unknown:User:x: T'].join('\n'));
+    const mapping = await file(
+      'm.yaml',
+      ['attributes:', '  userName: Login', '  titel: T', `  ${ENT}:dept: T`, '  urn:example:unknown:User:x: T'].join(
+        '\n',
+      ),
+    );
     const problems = await problemsOf({ path: users, mappingFile: mapping });
-    assert.deepEqual(problems.map((p) => [p.file, p.line, p.field]), [
-      [mapping, 3, 'titel'],
-      [mapping, 4, `${ENT}:dept`],
-      [mapping, 5, 'urn:example:unknown:User:x'],
-    ]);
+    assert.deepEqual(
+      problems.map((p) => [p.file, p.line, p.field]),
+      [
+        [mapping, 3, 'titel'],
+        [mapping, 4, `${ENT}:dept`],
+        [mapping, 5, 'urn:example:unknown:User:x'],
+      ],
+    );
     assert.equal(formatProblem(problems[0]!).split('; valid: ')[0], `${mapping}:3: key "titel": unknown attribute`);
     assert.match(problems[0]!.message, /valid: title, /);
     assert.match(problems[1]!.message, new RegExp(`valid: .*${ENT}:department`));
@@ -203,15 +226,28 @@ describe('mapping problems', () => {
     const users = await file('u.csv', 'Login,First\nann,Ann\nbob,Bob\n');
     const mapping = await file(
       'm.yaml',
-      ['attributes:', '  userName: Login', '  name.familyName: Last', '  displayName: { template: "{First} {Last}" }', '  externalId: { column: Employee ID }', 'groups: { column: Teams }'].join('\n'),
+      [
+        'attributes:',
+        '  userName: Login',
+        '  name.familyName: Last',
+        '  displayName: { template: "{First} {Last}" }',
+        '  externalId: { column: Employee ID }',
+        'groups: { column: Teams }',
+      ].join('\n'),
     );
     const problems = await problemsOf({ path: users, mappingFile: mapping });
-    assert.deepEqual(problems.map((p) => [p.line, p.field]), [
-      [3, 'name.familyName'],
-      [5, 'externalId'],
-      [6, 'groups.column'],
-    ]);
-    assert.equal(problems[0]!.message, `column "Last" is not in ${users} (header on line 1); its columns: "Login", "First"`);
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.field]),
+      [
+        [3, 'name.familyName'],
+        [5, 'externalId'],
+        [6, 'groups.column'],
+      ],
+    );
+    assert.equal(
+      problems[0]!.message,
+      `column "Last" is not in ${users} (header on line 1); its columns: "Login", "First"`,
+    );
   });
 
   test('bad YAML is a problem on its line; so is an empty or non-object file', async () => {
@@ -219,7 +255,10 @@ describe('mapping problems', () => {
     const broken = await file('broken.yaml', 'attributes:\n  userName: Login\n  title: [unclosed\n');
     const problems = await problemsOf({ path: users, mappingFile: broken });
     assert.ok(problems.every((p) => p.file === broken && /^invalid YAML: /.test(p.message)));
-    assert.ok(problems.some((p) => p.line >= 3), JSON.stringify(problems));
+    assert.ok(
+      problems.some((p) => p.line >= 3),
+      JSON.stringify(problems),
+    );
     const dup = await file('dup.yaml', 'attributes:\n  userName: Login\n  userName: Other\n');
     const [d] = await problemsOf({ path: users, mappingFile: dup });
     assert.equal(d!.line, 3);
@@ -229,7 +268,10 @@ describe('mapping problems', () => {
     assert.equal(j!.line, 4);
     assert.match(j!.message, /^invalid JSON at column /);
     const empty = await file('empty.yaml', '# nothing\n');
-    assert.match((await problemsOf({ path: users, mappingFile: empty }))[0]!.message, /the file is empty: a mapping file is an object with "attributes"/);
+    assert.match(
+      (await problemsOf({ path: users, mappingFile: empty }))[0]!.message,
+      /the file is empty: a mapping file is an object with "attributes"/,
+    );
     const list = await file('list.yaml', '- userName\n');
     assert.match((await problemsOf({ path: users, mappingFile: list }))[0]!.message, /not a list/);
   });
@@ -256,7 +298,11 @@ describe('mapping problems', () => {
     );
     const problems = await problemsOf({ path: users, mappingFile: mapping });
     const byLine = problems.map((p) => `${p.line} ${p.field ?? ''}: ${p.message}`);
-    const expect = (line: number, re: RegExp) => assert.ok(byLine.some((s) => s.startsWith(`${line} `) && re.test(s)), `line ${line} ${re}\n${byLine.join('\n')}`);
+    const expect = (line: number, re: RegExp) =>
+      assert.ok(
+        byLine.some((s) => s.startsWith(`${line} `) && re.test(s)),
+        `line ${line} ${re}\n${byLine.join('\n')}`,
+      );
     expect(1, /format must be csv or tsv/);
     expect(2, /userName is not mapped/);
     expect(3, /give only one of column, template or constant/);
@@ -276,12 +322,18 @@ describe('mapping problems', () => {
 
   test('values the schema cannot take are problems on the row, naming the column', async () => {
     const users = await file('u.csv', 'Login,Status,Tags\nann,Active,a\nbob,Gone,a;b\n');
-    const mapping = await file('m.yaml', 'attributes:\n  userName: Login\n  active: { column: Status, map: { Active: true } }\n  title: { column: Tags, transform: [{ split: ";" }] }\n');
+    const mapping = await file(
+      'm.yaml',
+      'attributes:\n  userName: Login\n  active: { column: Status, map: { Active: true } }\n  title: { column: Tags, transform: [{ split: ";" }] }\n',
+    );
     const problems = await problemsOf({ path: users, mappingFile: mapping });
-    assert.deepEqual(problems.map((p) => [p.file, p.line, p.field]), [
-      [users, 3, 'Status'],
-      [users, 3, 'Tags'],
-    ]);
+    assert.deepEqual(
+      problems.map((p) => [p.file, p.line, p.field]),
+      [
+        [users, 3, 'Status'],
+        [users, 3, 'Tags'],
+      ],
+    );
     assert.match(problems[0]!.message, /"Gone" is not a boolean \(true or false\); a map can translate it/);
     assert.match(problems[1]!.message, /gives 2 values, but title takes one: add "join" after "split"/);
   });
@@ -297,17 +349,29 @@ describe('mapping problems', () => {
   test('a mapping and a preset at once, a JSON users file, and groups configured twice are problems', async () => {
     const users = await file('u.csv', 'Login\nann\n');
     const mapping = await file('m.yaml', 'attributes:\n  userName: Login\n');
-    assert.match((await problemsOf({ path: users, mappingFile: mapping, preset: 'pleio' }))[0]!.message, /a mapping file takes the place of a preset/);
+    assert.match(
+      (await problemsOf({ path: users, mappingFile: mapping, preset: 'pleio' }))[0]!.message,
+      /a mapping file takes the place of a preset/,
+    );
     const json = await file('u.json', '[{"Login": "ann"}]');
-    assert.match((await problemsOf({ path: json, mappingFile: mapping }))[0]!.message, /maps the columns of a CSV or TSV file/);
-    const twice = await file('twice.yaml', 'attributes:\n  userName: Login\ngroups:\n  column: G\n  file: g.csv\n  membersColumn: m\n');
+    assert.match(
+      (await problemsOf({ path: json, mappingFile: mapping }))[0]!.message,
+      /maps the columns of a CSV or TSV file/,
+    );
+    const twice = await file(
+      'twice.yaml',
+      'attributes:\n  userName: Login\ngroups:\n  column: G\n  file: g.csv\n  membersColumn: m\n',
+    );
     assert.match((await problemsOf({ path: users, mappingFile: twice }))[0]!.message, /membership is given twice/);
   });
 
   test('a groups file column the mapping names but the file lacks is reported at the mapping', async () => {
     const users = await file('u.csv', 'Login\nann\n');
     const groups = await file('g.csv', 'name,members\nA,ann\n');
-    const mapping = await file('m.yaml', `attributes:\n  userName: Login\ngroups:\n  file: ${groups}\n  membersColumn: people\n`);
+    const mapping = await file(
+      'm.yaml',
+      `attributes:\n  userName: Login\ngroups:\n  file: ${groups}\n  membersColumn: people\n`,
+    );
     const [p] = await problemsOf({ path: users, mappingFile: mapping });
     assert.deepEqual([p!.file, p!.line, p!.field], [mapping, 3, 'groups.membersColumn']);
     assert.match(p!.message, /the members column "people" is not in/);
@@ -317,7 +381,10 @@ describe('mapping problems', () => {
 describe('a mapping column given as a list', () => {
   test('takes the first of the columns that is not blank', async () => {
     const users = await file('fallback.csv', 'Email,Login,Name\nann@example.com,ann,Ann\n,ben,\n');
-    const mapping = await file('fallback.yaml', 'attributes:\n  userName: { column: [Email, Login] }\n  displayName: { column: [Name, Login], transform: [uppercase] }\n');
+    const mapping = await file(
+      'fallback.yaml',
+      'attributes:\n  userName: { column: [Email, Login] }\n  displayName: { column: [Name, Login], transform: [uppercase] }\n',
+    );
     const snap = await readSource({ path: users, mappingFile: mapping }, registry);
     assert.deepEqual(
       snap.users.map((u) => u.attributes),
@@ -330,10 +397,19 @@ describe('a mapping column given as a list', () => {
 
   test('every column of the list must be in the file, and the list must not be empty', async () => {
     const users = await file('fallback2.csv', 'Email\nann@example.com\n');
-    const missing = await problemsOf({ path: users, mappingFile: await file('fallback2.yaml', 'attributes:\n  userName: { column: [Email, Login] }\n') });
+    const missing = await problemsOf({
+      path: users,
+      mappingFile: await file('fallback2.yaml', 'attributes:\n  userName: { column: [Email, Login] }\n'),
+    });
     assert.equal(missing.length, 1);
     assert.match(missing[0]!.message, /column "Login" is not in/);
-    const empty = await problemsOf({ path: users, mappingFile: await file('fallback3.yaml', 'attributes:\n  userName: { column: [] }\n') });
-    assert.ok(empty.some((p) => /empty list/.test(p.message)), empty.map((p) => p.message).join('\n'));
+    const empty = await problemsOf({
+      path: users,
+      mappingFile: await file('fallback3.yaml', 'attributes:\n  userName: { column: [] }\n'),
+    });
+    assert.ok(
+      empty.some((p) => /empty list/.test(p.message)),
+      empty.map((p) => p.message).join('\n'),
+    );
   });
 });

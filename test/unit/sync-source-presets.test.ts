@@ -23,11 +23,14 @@ describe('readSource, preset pleio', () => {
       ].join('\n'),
     );
     const snap = await readSource({ path, preset: 'pleio' }, registry);
-    assert.deepEqual(snap.users.map((u) => u.origin), [
-      { file: path, line: 2 },
-      { file: path, line: 4 },
-      { file: path, line: 5 },
-    ]);
+    assert.deepEqual(
+      snap.users.map((u) => u.origin),
+      [
+        { file: path, line: 2 },
+        { file: path, line: 4 },
+        { file: path, line: 5 },
+      ],
+    );
     assert.deepEqual(snap.users[0]!.attributes, {
       externalId: '101',
       userName: 'ann@example.com',
@@ -61,13 +64,22 @@ describe('readSource, preset pleio', () => {
   test('problems: unknown columns and bad profile names on the header line, a missing key column, JSON', async () => {
     const path = await file('p.csv', 'external_id,name,mail,profile.job title\n1,Ann,ann@example.com,x\n');
     const problems = await problemsOf({ path, preset: 'pleio' });
-    assert.deepEqual(problems.map((p) => [p.line, p.field]), [
-      [1, 'mail'],
-      [1, 'profile.job title'],
-    ]);
-    assert.match(problems[0]!.message, /not a pleio column; expected external_id, name, email, avatar or profile\.<field>/);
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.field]),
+      [
+        [1, 'mail'],
+        [1, 'profile.job title'],
+      ],
+    );
+    assert.match(
+      problems[0]!.message,
+      /not a pleio column; expected external_id, name, email, avatar or profile\.<field>/,
+    );
     const keyless = await file('k.csv', 'name,avatar\nAnn,x\n');
-    assert.match((await problemsOf({ path: keyless, preset: 'pleio' }))[0]!.message, /needs an "email" or "external_id" column/);
+    assert.match(
+      (await problemsOf({ path: keyless, preset: 'pleio' }))[0]!.message,
+      /needs an "email" or "external_id" column/,
+    );
     const json = await file('p.json', '[]');
     assert.match((await problemsOf({ path: json, preset: 'pleio' }))[0]!.message, /reads CSV or TSV/);
   });
@@ -84,7 +96,10 @@ describe('readSource, preset pleio', () => {
   });
 
   test('record problems name the pleio column: duplicate e-mail, duplicate external_id, no key', async () => {
-    const path = await file('p.csv', 'external_id,name,email\n1,Ann,ann@example.com\n1,Bob,ANN@example.com\n,Nobody,\n2,Bad,not-an-address\n');
+    const path = await file(
+      'p.csv',
+      'external_id,name,email\n1,Ann,ann@example.com\n1,Bob,ANN@example.com\n,Nobody,\n2,Bad,not-an-address\n',
+    );
     const problems = await problemsOf({ path, preset: 'pleio' });
     assert.deepEqual(
       problems.map((p) => [p.line, p.field ?? null]),
@@ -95,7 +110,10 @@ describe('readSource, preset pleio', () => {
         [5, 'email'],
       ],
     );
-    assert.equal(formatProblem(problems[0]!), `${path}:3: column "email": userName "ANN@example.com" already on line 2`);
+    assert.equal(
+      formatProblem(problems[0]!),
+      `${path}:3: column "email": userName "ANN@example.com" already on line 2`,
+    );
   });
 });
 
@@ -109,9 +127,15 @@ describe('readSource, preset omni', () => {
 
   test('users CSV: id → externalId, JSON cells, active in any case; groups file with JSON and ";" members', async () => {
     const users = await file('users.csv', usersCsv);
-    const groups = await file('groups.csv', 'id,name,members\ng1,Admins,"[""u1"",""u2""]"\ng2,Sales,u2; 42 ;u2\ng3,Empty,\n');
+    const groups = await file(
+      'groups.csv',
+      'id,name,members\ng1,Admins,"[""u1"",""u2""]"\ng2,Sales,u2; 42 ;u2\ng3,Empty,\n',
+    );
     const snap = await readSource({ path: users, preset: 'omni', groupsFile: groups }, registry);
-    assert.deepEqual(snap.users.map((u) => u.origin.line), [2, 3, 4]);
+    assert.deepEqual(
+      snap.users.map((u) => u.origin.line),
+      [2, 3, 4],
+    );
     assert.deepEqual(snap.users[0]!.attributes, {
       externalId: 'u1',
       userName: 'ann',
@@ -120,9 +144,19 @@ describe('readSource, preset omni', () => {
       emails: [{ value: 'ann@example.com', primary: true, type: 'work' }],
       [OMNI_EXTENSION]: { region: 'EU', level: 3 },
     });
-    assert.deepEqual(snap.users[1]!.attributes, { externalId: 'u2', userName: 'bob', displayName: 'Bob', active: false });
+    assert.deepEqual(snap.users[1]!.attributes, {
+      externalId: 'u2',
+      userName: 'bob',
+      displayName: 'Bob',
+      active: false,
+    });
     // a bare address is one primary e-mail; an empty userAttributes object leaves the extension out
-    assert.deepEqual(snap.users[2]!.attributes, { externalId: '42', userName: 'carol', active: true, emails: [{ value: 'carol@example.com', primary: true }] });
+    assert.deepEqual(snap.users[2]!.attributes, {
+      externalId: '42',
+      userName: 'carol',
+      active: true,
+      emails: [{ value: 'carol@example.com', primary: true }],
+    });
     assert.deepEqual(snap.groups, [
       { displayName: 'Admins', externalId: 'g1', members: ['u1', 'u2'], origin: { file: groups, line: 2 } },
       { displayName: 'Sales', externalId: 'g2', members: ['u2', '42'], origin: { file: groups, line: 3 } },
@@ -134,9 +168,14 @@ describe('readSource, preset omni', () => {
 
   test('a groups file in JSON: {"groups": [...]}, members as ids or objects', async () => {
     const users = await file('users.csv', usersCsv);
-    const groups = await file('groups.json', '{"groups": [\n  {"id": "g1", "name": "Admins", "members": ["u1", {"value": "u2"}, 42]}\n]}');
+    const groups = await file(
+      'groups.json',
+      '{"groups": [\n  {"id": "g1", "name": "Admins", "members": ["u1", {"value": "u2"}, 42]}\n]}',
+    );
     const snap = await readSource({ path: users, preset: 'omni', groupsFile: groups }, registry);
-    assert.deepEqual(snap.groups, [{ displayName: 'Admins', externalId: 'g1', members: ['u1', 'u2', '42'], origin: { file: groups, line: 2 } }]);
+    assert.deepEqual(snap.groups, [
+      { displayName: 'Admins', externalId: 'g1', members: ['u1', 'u2', '42'], origin: { file: groups, line: 2 } },
+    ]);
   });
 
   test('the JSON form: {"users": [...]} with groups per user', async () => {
@@ -153,11 +192,14 @@ describe('readSource, preset omni', () => {
       ].join('\n'),
     );
     const snap = await readSource({ path, preset: 'omni' }, registry);
-    assert.deepEqual(snap.users.map((u) => [u.origin.line, u.groups]), [
-      [2, ['Admins', 'Sales']],
-      [5, []],
-      [6, []],
-    ]);
+    assert.deepEqual(
+      snap.users.map((u) => [u.origin.line, u.groups]),
+      [
+        [2, ['Admins', 'Sales']],
+        [5, []],
+        [6, []],
+      ],
+    );
     assert.deepEqual(snap.users[0]!.attributes, {
       externalId: 'u1',
       userName: 'ann',
@@ -175,7 +217,10 @@ describe('readSource, preset omni', () => {
 
   test('a plain array works too', async () => {
     const path = await file('omni.json', '[{"id": "u1", "userName": "ann"}]');
-    assert.deepEqual((await readSource({ path, preset: 'omni' }, registry)).users[0]!.attributes, { externalId: 'u1', userName: 'ann' });
+    assert.deepEqual((await readSource({ path, preset: 'omni' }, registry)).users[0]!.attributes, {
+      externalId: 'u1',
+      userName: 'ann',
+    });
   });
 
   test('problems: unknown column, bad active, bad JSON cells, each on its line', async () => {
@@ -183,7 +228,12 @@ describe('readSource, preset omni', () => {
     const [h] = await problemsOf({ path: header, preset: 'omni' });
     assert.deepEqual([h!.line, h!.field], [1, 'mail']);
     assert.match(h!.message, /not an omni column; expected id, userName/);
-    const path = await file('bad.csv', ['id,userName,active,emails,userAttributes', '1,a,yes,,', '2,b,true,[1],', '3,c,,,"[""x""]"', '1,d,,,'].join('\n'));
+    const path = await file(
+      'bad.csv',
+      ['id,userName,active,emails,userAttributes', '1,a,yes,,', '2,b,true,[1],', '3,c,,,"[""x""]"', '1,d,,,'].join(
+        '\n',
+      ),
+    );
     const problems = await problemsOf({ path, preset: 'omni' });
     assert.deepEqual(
       problems.map((p) => [p.line, p.field]),
@@ -216,9 +266,12 @@ describe('readSource, preset omni', () => {
     assert.deepEqual([m!.file, m!.line, m!.field], [noMembers, 1, 'members']);
     const bad = await file('g2.csv', 'id,name,members\ng1,,u1\ng2,A,u1\ng3,a,u1\n');
     const problems = await problemsOf({ path: users, preset: 'omni', groupsFile: bad });
-    assert.deepEqual(problems.map((p) => [p.line, p.message]), [
-      [2, 'the group has no name'],
-      [4, 'group "a" already on line 3'],
-    ]);
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.message]),
+      [
+        [2, 'the group has no name'],
+        [4, 'group "a" already on line 3'],
+      ],
+    );
   });
 });

@@ -48,7 +48,13 @@ const SERVER_USERS: ScimResource[] = [
       { value: 'g-3', display: 'Everyone', type: 'indirect' },
     ],
     [ENT]: { department: 'Sales', manager: { value: 'a1b2c3d4-0000-4000-8000-000000000002', displayName: 'Bob' } },
-    meta: { resourceType: 'User', created: '2024-01-01T00:00:00Z', lastModified: '2024-02-01T00:00:00Z', version: 'W/"3"', location: 'https://scim.example/Users/a1' },
+    meta: {
+      resourceType: 'User',
+      created: '2024-01-01T00:00:00Z',
+      lastModified: '2024-02-01T00:00:00Z',
+      version: 'W/"3"',
+      location: 'https://scim.example/Users/a1',
+    },
   },
   {
     schemas: [SCHEMA.USER],
@@ -73,13 +79,17 @@ describe('readSource, preset scim: our export read back', () => {
     const snap = await readSource({ path }, registry);
     assert.equal(snap.users.length, 2);
     // writeJsonListResponse puts one resource per line, after the opening line.
-    assert.deepEqual(snap.users.map((u) => u.origin), [
-      { file: path, line: 2 },
-      { file: path, line: 3 },
-    ]);
+    assert.deepEqual(
+      snap.users.map((u) => u.origin),
+      [
+        { file: path, line: 2 },
+        { file: path, line: 3 },
+      ],
+    );
     assert.deepEqual(snap.users[0]!.attributes, expectedAttributes(SERVER_USERS[0]!));
     assert.deepEqual(snap.users[1]!.attributes, expectedAttributes(SERVER_USERS[1]!));
-    for (const u of snap.users) for (const key of ['id', 'meta', 'schemas', 'groups']) assert.ok(!(key in u.attributes), key);
+    for (const u of snap.users)
+      for (const key of ['id', 'meta', 'schemas', 'groups']) assert.ok(!(key in u.attributes), key);
     // display names, indirect memberships skipped; a user without groups is in none (the file has groups).
     assert.deepEqual(snap.users[0]!.groups, ['Admins', 'Sales']);
     assert.deepEqual(snap.users[1]!.groups, []);
@@ -97,22 +107,37 @@ describe('readSource, preset scim: our export read back', () => {
     await writeCsv(from(SERVER_USERS), out.stream, { registry, coreSchema: SCHEMA.USER });
     const path = await file('users.csv', out.text());
     const snap = await readSource({ path }, registry);
-    assert.deepEqual(snap.users.map((u) => u.origin.line), [2, 3]);
-    snap.users.forEach((u, i) => assert.deepEqual(canonicalResource(u.attributes), canonicalResource(expectedAttributes(SERVER_USERS[i]!))));
+    assert.deepEqual(
+      snap.users.map((u) => u.origin.line),
+      [2, 3],
+    );
+    snap.users.forEach((u, i) =>
+      assert.deepEqual(canonicalResource(u.attributes), canonicalResource(expectedAttributes(SERVER_USERS[i]!))),
+    );
     assert.deepEqual(snap.users[0]!.groups, ['Admins', 'Sales']);
   });
 
   test('an array and a single resource; groups given by value only; no groups anywhere leaves groups undefined', async () => {
-    const arrayPath = await file('users.json', ['[', '  {"userName": "a", "groups": [{"value": "Team A"}]},', '', '  {', '    "userName": "b"', '  }', ']'].join('\n'));
+    const arrayPath = await file(
+      'users.json',
+      ['[', '  {"userName": "a", "groups": [{"value": "Team A"}]},', '', '  {', '    "userName": "b"', '  }', ']'].join(
+        '\n',
+      ),
+    );
     const snap = await readSource({ path: arrayPath }, registry);
-    assert.deepEqual(snap.users.map((u) => [u.origin.line, u.groups]), [
-      [2, ['Team A']],
-      [4, []],
-    ]);
+    assert.deepEqual(
+      snap.users.map((u) => [u.origin.line, u.groups]),
+      [
+        [2, ['Team A']],
+        [4, []],
+      ],
+    );
     const single = await file('one.json', '{"userName": "solo", "title": "Boss"}');
     const one = await readSource({ path: single }, registry);
     assert.equal(one.users[0]!.groups, undefined);
-    assert.deepEqual(one.users, [{ attributes: { userName: 'solo', title: 'Boss' }, origin: { file: single, line: 1 } }]);
+    assert.deepEqual(one.users, [
+      { attributes: { userName: 'solo', title: 'Boss' }, origin: { file: single, line: 1 } },
+    ]);
     assert.deepEqual(one.groups, []);
   });
 
@@ -125,9 +150,15 @@ describe('readSource, preset scim: our export read back', () => {
 
   test('TSV by extension and an explicit format', async () => {
     const tsv = await file('users.tsv', 'userName\ttitle\nann\tBoss\n');
-    assert.deepEqual((await readSource({ path: tsv }, registry)).users[0]!.attributes, { userName: 'ann', title: 'Boss' });
+    assert.deepEqual((await readSource({ path: tsv }, registry)).users[0]!.attributes, {
+      userName: 'ann',
+      title: 'Boss',
+    });
     const txt = await file('users.txt', 'userName,title\nann,Boss\n');
-    assert.deepEqual((await readSource({ path: txt, format: 'csv' }, registry)).users[0]!.attributes, { userName: 'ann', title: 'Boss' });
+    assert.deepEqual((await readSource({ path: txt, format: 'csv' }, registry)).users[0]!.attributes, {
+      userName: 'ann',
+      title: 'Boss',
+    });
   });
 
   test('zero users is a valid source: a header-only CSV, an empty list, a ListResponse with totalResults 0', async () => {
@@ -156,12 +187,25 @@ describe('readSource, preset scim: our export read back', () => {
     assert.match(q!.message, /invalid JSON/);
   });
 
-  test('records are checked: no match key, duplicate userName, bad e-mail, all at once, with the format\'s checks', async () => {
-    const rows = [{ userName: 'a' }, { title: 'no key' }, { userName: 'A' }, { userName: 'c', emails: [{ value: 'not-an-address', type: 'work' }] }];
+  test("records are checked: no match key, duplicate userName, bad e-mail, all at once, with the format's checks", async () => {
+    const rows = [
+      { userName: 'a' },
+      { title: 'no key' },
+      { userName: 'A' },
+      { userName: 'c', emails: [{ value: 'not-an-address', type: 'work' }] },
+    ];
     const text = (extra: object[]) => `[\n${[...rows, ...extra].map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
     // The reader's own checks (an unknown attribute) and ours are told together, in the order of the file.
     const withUnknown = await problemsOf({ path: await file('bad.json', text([{ userName: 'd', titel: 'x' }])) });
-    assert.deepEqual(withUnknown.map((p) => [p.line, p.field ?? null]), [[3, null], [4, 'userName'], [5, 'emails[work].value'], [6, 'titel']]);
+    assert.deepEqual(
+      withUnknown.map((p) => [p.line, p.field ?? null]),
+      [
+        [3, null],
+        [4, 'userName'],
+        [5, 'emails[work].value'],
+        [6, 'titel'],
+      ],
+    );
     assert.match(withUnknown[3]!.message, /unknown attribute; valid: title/);
     const all = await problemsOf({ path: await file('bad2.json', text([])) });
     assert.deepEqual(
@@ -183,7 +227,22 @@ describe('readSource, preset scim: our export read back', () => {
   });
 
   test('a groups export names groups (displayName, externalId); membership stays with the users', async () => {
-    const users = await file('u.json', JSON.stringify([{ userName: 'a', groups: [{ value: 'g-1', display: 'Admins' }, { value: 'g-9', display: 'Ops' }] }], null, 1));
+    const users = await file(
+      'u.json',
+      JSON.stringify(
+        [
+          {
+            userName: 'a',
+            groups: [
+              { value: 'g-1', display: 'Admins' },
+              { value: 'g-9', display: 'Ops' },
+            ],
+          },
+        ],
+        null,
+        1,
+      ),
+    );
     const groups = await file(
       'g.json',
       [
@@ -224,7 +283,10 @@ describe('readSource: snapshot shape', () => {
   test('every user keeps its origin; the snapshot is plain data', async () => {
     const path = await file('u.csv', 'userName,externalId\n\na,1\nb,2\n');
     const snap: SourceSnapshot = await readSource({ path }, registry);
-    assert.deepEqual(snap.users.map((u) => u.origin.line), [3, 4]);
+    assert.deepEqual(
+      snap.users.map((u) => u.origin.line),
+      [3, 4],
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(snap)), snap);
   });
 });

@@ -15,7 +15,13 @@ describe('compactUser and compactGroup', () => {
     emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
     active: false,
     [SCHEMA.ENTERPRISE_USER]: { department: 'Sales' },
-    meta: { resourceType: 'User', created: '2025-01-01T00:00:00Z', lastModified: '2025-01-02T00:00:00Z', location: 'https://example.com/Users/u1', version: 'W/"7"' },
+    meta: {
+      resourceType: 'User',
+      created: '2025-01-01T00:00:00Z',
+      lastModified: '2025-01-02T00:00:00Z',
+      location: 'https://example.com/Users/u1',
+      version: 'W/"7"',
+    },
   };
 
   test('a user keeps its attributes, loses schemas, and meta keeps only the version', () => {
@@ -25,7 +31,9 @@ describe('compactUser and compactGroup', () => {
 
   test('the version is the one plans record, taken from the user as read', () => {
     const { version: _v, ...lastModifiedOnly } = user.meta!;
-    assert.deepEqual(compactUser({ ...user, meta: lastModifiedOnly }).meta, { version: 'lastModified:2025-01-02T00:00:00Z' });
+    assert.deepEqual(compactUser({ ...user, meta: lastModifiedOnly }).meta, {
+      version: 'lastModified:2025-01-02T00:00:00Z',
+    });
     // Without meta, a hash of the whole user (schemas included): what planning on the full user records.
     const { meta: _meta, ...bare } = user;
     const compact = compactUser(bare);
@@ -47,9 +55,19 @@ describe('compactUser and compactGroup', () => {
       ],
     };
     const compact = compactGroup(group);
-    assert.deepEqual(compact, { id: 'g1', displayName: 'Sales', externalId: 'G1', members: [{ value: 'u1' }, { value: 'u2' }], meta: { version: resourceVersion(group) } });
+    assert.deepEqual(compact, {
+      id: 'g1',
+      displayName: 'Sales',
+      externalId: 'G1',
+      members: [{ value: 'u1' }, { value: 'u2' }],
+      meta: { version: resourceVersion(group) },
+    });
     assert.notEqual(compact.meta!.version, resourceVersion({ ...group, members: [] }));
-    assert.deepEqual(compactGroup({ id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } }), { id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } });
+    assert.deepEqual(compactGroup({ id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } }), {
+      id: 'g2',
+      displayName: 'Empty',
+      meta: { version: 'W/"1"' },
+    });
   });
 });
 
@@ -59,7 +77,13 @@ describe('readTarget', () => {
   }
 
   test('groups are kept compact; a group listed without members is read by id, its version counting the members read', async () => {
-    const listed: ScimGroup = { schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'Sales', members: [{ value: 'u1', display: 'Ann', $ref: 'https://example.com/Users/u1' }], meta: { resourceType: 'Group', version: 'W/"3"' } };
+    const listed: ScimGroup = {
+      schemas: [SCHEMA.GROUP],
+      id: 'g1',
+      displayName: 'Sales',
+      members: [{ value: 'u1', display: 'Ann', $ref: 'https://example.com/Users/u1' }],
+      meta: { resourceType: 'Group', version: 'W/"3"' },
+    };
     const bare: ScimGroup = { schemas: [SCHEMA.GROUP], id: 'g2', displayName: 'Ops', externalId: 'X2' };
     const fetched: ScimGroup = { ...bare, members: [{ value: 'u2', display: 'Bob' }] };
     const gets: string[] = [];
@@ -83,7 +107,13 @@ describe('readTarget', () => {
     assert.deepEqual(pageSizes, [GROUP_PAGE_SIZE]);
     assert.deepEqual(target.groups, [
       { id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: 'W/"3"' } },
-      { id: 'g2', displayName: 'Ops', externalId: 'X2', members: [{ value: 'u2' }], meta: { version: resourceVersion(fetched) } },
+      {
+        id: 'g2',
+        displayName: 'Ops',
+        externalId: 'X2',
+        members: [{ value: 'u2' }],
+        meta: { version: resourceVersion(fetched) },
+      },
     ]);
     assert.match(target.groups[1]!.meta!.version!, /^hash:/);
   });

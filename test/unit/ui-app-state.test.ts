@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import type { Change } from '../../src/sync/model.ts';
-import { appReducer, initialState, listHeight, type Action, type AppState, type Request } from '../../src/ui/state/app.ts';
+import {
+  appReducer,
+  initialState,
+  listHeight,
+  type Action,
+  type AppState,
+  type Request,
+} from '../../src/ui/state/app.ts';
 import { selectedItem } from '../../src/ui/state/list.ts';
 
 const NAMES = ['ann', 'bob', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal', 'ivy', 'joe'];
@@ -20,7 +27,12 @@ function user(i: number, extra: Partial<ScimUser> = {}): ScimUser {
   };
 }
 const users = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => user(from + k));
-const group = (i: number, name: string, members: string[] = []): ScimGroup => ({ schemas: [SCHEMA.GROUP], id: `g${i}`, displayName: name, members: members.map((value) => ({ value })) });
+const group = (i: number, name: string, members: string[] = []): ScimGroup => ({
+  schemas: [SCHEMA.GROUP],
+  id: `g${i}`,
+  displayName: name,
+  members: members.map((value) => ({ value })),
+});
 const GROUPS = [group(1, 'Engineering'), group(2, 'Sales'), group(3, 'Support'), group(4, 'Finance')];
 
 const apply = (s: AppState, ...actions: Action[]) => actions.reduce(appReducer, s);
@@ -36,7 +48,11 @@ const userIds = (s: AppState) => s.users.visible.map((i) => s.users.items[i]!.id
 /** An explorer at 100×30 whose users are loaded (and the first request taken). */
 function loadedExplorer(n = 40): AppState {
   const [s] = take(initialState(100, 29));
-  return apply(s, { type: 'rows', what: 'users', rows: users(0, n), total: n, gen: 1 }, { type: 'loaded', what: 'users', gen: 1 });
+  return apply(
+    s,
+    { type: 'rows', what: 'users', rows: users(0, n), total: n, gen: 1 },
+    { type: 'loaded', what: 'users', gen: 1 },
+  );
 }
 /** The detail view of user i (its resource as the server sent it). */
 function detailOf(i: number, extra: Partial<ScimUser> = {}): AppState {
@@ -138,18 +154,34 @@ describe('panes', () => {
     [s, reqs] = take(press(s, 'r'));
     assert.deepEqual(reqs, [{ kind: 'load', what: 'users', gen: 2 }]);
     // The old listing goes on delivering (its effect cannot be recalled) …
-    s = apply(s, { type: 'rows', what: 'users', rows: users(10, 20), total: 20, gen: 1 }, { type: 'loaded', what: 'users', gen: 1 }, { type: 'loadFailed', what: 'users', message: 'late', gen: 1 });
+    s = apply(
+      s,
+      { type: 'rows', what: 'users', rows: users(10, 20), total: 20, gen: 1 },
+      { type: 'loaded', what: 'users', gen: 1 },
+      { type: 'loadFailed', what: 'users', message: 'late', gen: 1 },
+    );
     assert.equal(s.users.items.length, 0);
     assert.equal(s.users.loading, true, 'the old listing ending does not end the new one');
     assert.equal(s.status, undefined);
     // … and only the new one counts.
-    s = apply(s, { type: 'rows', what: 'users', rows: users(0, 20), total: 20, gen: 2 }, { type: 'loaded', what: 'users', gen: 2 });
-    assert.deepEqual(userIds(s), users(0, 20).map((u) => u.id));
+    s = apply(
+      s,
+      { type: 'rows', what: 'users', rows: users(0, 20), total: 20, gen: 2 },
+      { type: 'loaded', what: 'users', gen: 2 },
+    );
+    assert.deepEqual(
+      userIds(s),
+      users(0, 20).map((u) => u.id),
+    );
     assert.equal(s.users.done, true);
   });
 
   test('a failed load says why and keeps the view', () => {
-    const s = apply(loadedExplorer(), { type: 'loadFailed', what: 'groups', message: 'reading groups failed: HTTP 500' });
+    const s = apply(loadedExplorer(), {
+      type: 'loadFailed',
+      what: 'groups',
+      message: 'reading groups failed: HTTP 500',
+    });
     assert.deepEqual(s.status, { text: 'reading groups failed: HTTP 500', level: 'error' });
     assert.equal(s.groups.error, 'reading groups failed: HTTP 500');
     assert.equal(s.groups.loading, false);
@@ -181,7 +213,11 @@ describe('moving', () => {
   });
 
   test('s cycles the sort of the users list', () => {
-    const s0 = apply(take(initialState(100, 29))[0], { type: 'rows', what: 'users', rows: [user(2), user(0), user(1)], gen: 1 }, { type: 'loaded', what: 'users', gen: 1 });
+    const s0 = apply(
+      take(initialState(100, 29))[0],
+      { type: 'rows', what: 'users', rows: [user(2), user(0), user(1)], gen: 1 },
+      { type: 'loaded', what: 'users', gen: 1 },
+    );
     const s1 = press(s0, 's');
     assert.deepEqual([s1.users.sortColumn, s1.users.sortDesc], [0, false]);
     assert.deepEqual(userIds(s1), ['u0', 'u1', 'u2']);
@@ -287,10 +323,17 @@ describe('search as you type', () => {
     assert.deepEqual(s.requests, [{ kind: 'search', query: 'ze' }]);
     assert.equal(s.serverQuery, 'ze');
     s = press(s, 'd');
-    assert.deepEqual(s.requests, [{ kind: 'search', query: 'ze' }, { kind: 'search', query: 'zed' }]);
+    assert.deepEqual(s.requests, [
+      { kind: 'search', query: 'ze' },
+      { kind: 'search', query: 'zed' },
+    ]);
     // The server's matches that are not loaded yet join the list; a stale answer is ignored.
     const zed = user(500, { userName: 'zed500@example.com', displayName: 'Zed' });
-    const stale = apply(s, { type: 'searchResults', query: 'ze', rows: [user(600, { userName: 'zebra@example.com' })] });
+    const stale = apply(s, {
+      type: 'searchResults',
+      query: 'ze',
+      rows: [user(600, { userName: 'zebra@example.com' })],
+    });
     assert.deepEqual(userIds(stale), []);
     const merged = apply(s, { type: 'searchResults', query: 'zed', rows: [zed] });
     assert.deepEqual(userIds(merged), ['u500']);
@@ -309,16 +352,28 @@ describe('search as you type', () => {
     s = apply(s, { type: 'searchResults', query: 'ivy2', rows: [user(28)] });
     assert.deepEqual(userIds(s), ['u28']);
     s = press(s, 'return');
-    s = apply(s, { type: 'rows', what: 'users', rows: users(10, 30), total: 30, gen: 1 }, { type: 'loaded', what: 'users', gen: 1 });
+    s = apply(
+      s,
+      { type: 'rows', what: 'users', rows: users(10, 30), total: 30, gen: 1 },
+      { type: 'loaded', what: 'users', gen: 1 },
+    );
     const all = s.users.items.map((u) => u.id);
-    assert.equal(new Set(all).size, all.length, `duplicate users: ${all.filter((id, i) => all.indexOf(id) !== i).join(', ')}`);
+    assert.equal(
+      new Set(all).size,
+      all.length,
+      `duplicate users: ${all.filter((id, i) => all.indexOf(id) !== i).join(', ')}`,
+    );
     assert.equal(all.length, 30);
     assert.deepEqual(userIds(s), ['u28']);
     // A reload lists that user again like any other.
     let reqs: Request[];
     [s, reqs] = take(press(s, 'r'));
     const gen = reqs[0]?.kind === 'load' ? reqs[0].gen : -1;
-    s = apply(s, { type: 'rows', what: 'users', rows: users(0, 30), total: 30, gen }, { type: 'loaded', what: 'users', gen });
+    s = apply(
+      s,
+      { type: 'rows', what: 'users', rows: users(0, 30), total: 30, gen },
+      { type: 'loaded', what: 'users', gen },
+    );
     assert.equal(s.users.items.length, 30);
     assert.ok(s.users.items.some((u) => u.id === 'u28'));
   });
@@ -330,7 +385,11 @@ describe('search as you type', () => {
     s = apply(s, { type: 'rows', what: 'users', rows: [zoe] });
     assert.equal(s.users.items.length, 11);
     // The listing reaches the new user at its end.
-    s = apply(s, { type: 'rows', what: 'users', rows: [zoe], total: 11, gen: 1 }, { type: 'loaded', what: 'users', gen: 1 });
+    s = apply(
+      s,
+      { type: 'rows', what: 'users', rows: [zoe], total: 11, gen: 1 },
+      { type: 'loaded', what: 'users', gen: 1 },
+    );
     assert.deepEqual(s.users.items.filter((u) => u.id === 'u99').length, 1);
     assert.equal(s.users.loading, false);
     s = apply(s, { type: 'rows', what: 'users', rows: [user(100)] });
@@ -354,7 +413,11 @@ describe('changing a user', () => {
     const [, reqs2] = take(press(detailOf(4, { active: false }), 'a'));
     assert.deepEqual(reqs2, [{ kind: 'setActive', id: 'u4', active: true }]);
     // The result replaces the user in the detail and the list, and the status says so.
-    const done = apply(s, { type: 'userChanged', user: user(4, { active: false }), message: 'eve4@example.com is now inactive' });
+    const done = apply(s, {
+      type: 'userChanged',
+      user: user(4, { active: false }),
+      message: 'eve4@example.com is now inactive',
+    });
     assert.equal(done.user?.resource?.active, false);
     assert.equal(done.users.items[4]!.active, false);
     assert.equal(done.status?.text, 'eve4@example.com is now inactive');
@@ -422,10 +485,13 @@ describe('changing a user', () => {
     assert.deepEqual(reqs, [{ kind: 'delete', what: 'group', id: 'g1' }]);
     const gone = apply(sent, { type: 'deleted', what: 'group', id: 'g1', message: 'deleted group g1' });
     assert.equal(gone.view, 'groups');
-    assert.deepEqual(gone.groups.items.map((g) => g.id), ['g2', 'g3', 'g4']);
+    assert.deepEqual(
+      gone.groups.items.map((g) => g.id),
+      ['g2', 'g3', 'g4'],
+    );
   });
 
-  test('e opens the edit form with the user\'s values; only changed fields are sent; Esc cancels', () => {
+  test("e opens the edit form with the user's values; only changed fields are sent; Esc cancels", () => {
     let s = press(detailOf(5), 'e');
     assert.equal(s.overlay?.kind === 'form' ? s.overlay.purpose : '', 'edit');
     for (let i = 0; i < 4; i++) s = press(s, 'tab');
@@ -448,7 +514,9 @@ describe('changing a user', () => {
     other = typeText(other, 'nickName=Bo');
     const [, otherReqs] = take(press(other, 'return'));
     const userName = (detailOf(5).user?.resource as { userName: string }).userName;
-    assert.deepEqual(otherReqs, [{ kind: 'edit', id: 'u5', edits: userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo'] }]);
+    assert.deepEqual(otherReqs, [
+      { kind: 'edit', id: 'u5', edits: userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo'] },
+    ]);
   });
 
   test('n opens the new-user form; Tab moves between fields; Enter creates', () => {
@@ -461,7 +529,12 @@ describe('changing a user', () => {
     s = typeText(press(s, 'down'), 'new@example.com');
     s = typeText(press(s, 'up', 'up'), 'X');
     const [done, reqs] = take(press(s, 'return'));
-    assert.deepEqual(reqs, [{ kind: 'create', fields: { userName: 'new@example.com', givenName: 'NewX', familyName: 'Person', email: 'new@example.com' } }]);
+    assert.deepEqual(reqs, [
+      {
+        kind: 'create',
+        fields: { userName: 'new@example.com', givenName: 'NewX', familyName: 'Person', email: 'new@example.com' },
+      },
+    ]);
     assert.equal(done.overlay, undefined);
     assert.equal(done.status?.text, 'creating…');
     // The created user arrives as a row.
@@ -485,7 +558,20 @@ describe('changing a user', () => {
   });
 
   test('- picks one of the user’s own groups to remove it from', () => {
-    const [s, reqs] = take(press(detailOf(1, { groups: [{ value: 'g2', display: 'Sales' }, { value: 'g3', display: 'Support' }] }), '-', 'u', 'p', 'return'));
+    const [s, reqs] = take(
+      press(
+        detailOf(1, {
+          groups: [
+            { value: 'g2', display: 'Sales' },
+            { value: 'g3', display: 'Support' },
+          ],
+        }),
+        '-',
+        'u',
+        'p',
+        'return',
+      ),
+    );
     assert.deepEqual(reqs, [{ kind: 'membership', userId: 'u1', groupId: 'g3', add: false }]);
     assert.match(s.status?.text ?? '', /removing from Support/);
   });
@@ -528,8 +614,24 @@ describe('the plan review', () => {
   const origin = { file: 'users.json', line: 1 };
   const CHANGES: Change[] = [
     { id: 'c1', kind: 'create-user', userName: 'new@example.com', resource: { userName: 'new@example.com' }, origin },
-    { id: 'u1', kind: 'update-user', target: 't1', userName: 'ann@example.com', diffs: [{ path: 'title', before: 'A', after: 'B' }], reactivate: false, origin },
-    { id: 'u2', kind: 'update-user', target: 't2', userName: 'bob@example.com', diffs: [{ path: 'title', before: 'C', after: 'D' }], reactivate: false, origin },
+    {
+      id: 'u1',
+      kind: 'update-user',
+      target: 't1',
+      userName: 'ann@example.com',
+      diffs: [{ path: 'title', before: 'A', after: 'B' }],
+      reactivate: false,
+      origin,
+    },
+    {
+      id: 'u2',
+      kind: 'update-user',
+      target: 't2',
+      userName: 'bob@example.com',
+      diffs: [{ path: 'title', before: 'C', after: 'D' }],
+      reactivate: false,
+      origin,
+    },
   ];
 
   test('space excludes, a → yes → Enter asks to apply with the excluded ids', () => {
@@ -592,7 +694,10 @@ describe('the plan review', () => {
 describe('requests', () => {
   test('taken removes only the requests that were taken, oldest first', () => {
     const s = press(loadedExplorer(), '2', '3');
-    assert.deepEqual(s.requests, [{ kind: 'load', what: 'groups', gen: 1 }, { kind: 'load', what: 'runs', gen: 1 }]);
+    assert.deepEqual(s.requests, [
+      { kind: 'load', what: 'groups', gen: 1 },
+      { kind: 'load', what: 'runs', gen: 1 },
+    ]);
     const after = apply(s, { type: 'taken', count: 1 });
     assert.deepEqual(after.requests, [{ kind: 'load', what: 'runs', gen: 1 }]);
   });
@@ -604,7 +709,10 @@ describe('sync now from the runs view', () => {
     let reqs: Request[];
     [s, reqs] = take(press(take(s)[0], 'p'));
     assert.deepEqual(reqs, [{ kind: 'startSync' }]);
-    s = apply(s, { type: 'reviewReady', plan: { changes: [{ id: 'c1', kind: 'deactivate-user', target: 'u1', userName: 'a@example.com' }], problems: [] } });
+    s = apply(s, {
+      type: 'reviewReady',
+      plan: { changes: [{ id: 'c1', kind: 'deactivate-user', target: 'u1', userName: 'a@example.com' }], problems: [] },
+    });
     assert.equal(s.view, 'review');
     assert.equal(s.review?.changes.length, 1);
     const [back, backReqs] = take(press(s, 'q'));
@@ -617,7 +725,10 @@ describe('sync now from the runs view', () => {
 
   test("the review keeps the plan's problems and notes", () => {
     const problems = [{ origin: { file: 'users.csv', line: 4 }, message: 'no userName' }];
-    const s = apply(press(loadedExplorer(), '3'), { type: 'reviewReady', plan: { changes: [], problems, notes: ['members are write-only'] } });
+    const s = apply(press(loadedExplorer(), '3'), {
+      type: 'reviewReady',
+      plan: { changes: [], problems, notes: ['members are write-only'] },
+    });
     assert.deepEqual(s.review?.problems, problems);
     assert.deepEqual(s.review?.notes, ['members are write-only']);
     assert.deepEqual(initialState(100, 29, { changes: [], problems }).review?.problems, problems);

@@ -15,7 +15,17 @@ import { App, SEARCH_DEBOUNCE_MS, type Schedule } from '../../src/ui/App.tsx';
 import { findingLines } from '../../src/ui/components/ReviewPane.tsx';
 import type { TuiDeps } from '../../src/ui/effects.ts';
 import { BINDINGS } from '../../src/ui/keys.ts';
-import { BASE, caps, fakeFetch, recordingSleep, scimError, scimJson, listResponse, type FakeFetch, type FakeRequest } from './helpers.ts';
+import {
+  BASE,
+  caps,
+  fakeFetch,
+  recordingSleep,
+  scimError,
+  scimJson,
+  listResponse,
+  type FakeFetch,
+  type FakeRequest,
+} from './helpers.ts';
 import { applyPatchOp, type PatchOp } from './sync-helpers.ts';
 
 // ---------------------------------------------------------------------------
@@ -66,15 +76,28 @@ function fakeScim(n = 300, options: { holdListingFrom?: { startIndex: number; ga
   const groups = new Map<string, ScimGroup>(
     ['Engineering', 'Sales', 'Support', 'Finance', 'Leads'].map((name, g) => [
       `g${g + 1}`,
-      { schemas: [SCHEMA.GROUP], id: `g${g + 1}`, displayName: name, members: ids.filter((_, i) => i % 5 === g).slice(0, 20).map((value) => ({ value, type: 'User' })) },
+      {
+        schemas: [SCHEMA.GROUP],
+        id: `g${g + 1}`,
+        displayName: name,
+        members: ids
+          .filter((_, i) => i % 5 === g)
+          .slice(0, 20)
+          .map((value) => ({ value, type: 'User' })),
+      },
     ]),
   );
   let seq = 0;
   const withGroups = (u: ScimUser): ScimUser => {
-    const mine: MultiValue[] = [...groups.values()].filter((g) => g.members?.some((m) => m.value === u.id)).map((g) => ({ value: g.id, display: g.displayName, type: 'direct' }));
+    const mine: MultiValue[] = [...groups.values()]
+      .filter((g) => g.members?.some((m) => m.value === u.id))
+      .map((g) => ({ value: g.id, display: g.displayName, type: 'direct' }));
     return mine.length ? { ...u, groups: mine } : u;
   };
-  const read = (obj: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+  const read = (obj: unknown, path: string): unknown =>
+    path
+      .split('.')
+      .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 
   const f = fakeFetch(async (req) => {
     const m = /^\/scim\/v2\/(Users|Groups)(?:\/([^/]+))?$/.exec(req.url.pathname);
@@ -89,7 +112,11 @@ function fakeScim(n = 300, options: { holdListingFrom?: { startIndex: number; ga
         const co = /^([\w.]+) co "(.*)"$/.exec(filter);
         if (!co) return scimError(400, `unsupported filter ${filter}`, 'invalidFilter');
         const needle = co[2]!.toLowerCase();
-        all = all.filter((r) => String(read(r, co[1]!) ?? '').toLowerCase().includes(needle));
+        all = all.filter((r) =>
+          String(read(r, co[1]!) ?? '')
+            .toLowerCase()
+            .includes(needle),
+        );
       }
       const start = Number(req.url.searchParams.get('startIndex') ?? '1');
       const count = Number(req.url.searchParams.get('count') ?? '100');
@@ -131,7 +158,13 @@ function depsFor(server: FakeScim, extra: Partial<TuiDeps> = {}): TuiDeps {
   const capabilities = caps((c) => {
     c.patch = true;
   });
-  const client = new ScimClient({ baseUrl: BASE, fetch: server.f.fetch, sleep: recordingSleep().sleep, capabilities, retries: 0 });
+  const client = new ScimClient({
+    baseUrl: BASE,
+    fetch: server.f.fetch,
+    sleep: recordingSleep().sleep,
+    capabilities,
+    retries: 0,
+  });
   return { client, caps: capabilities, ...extra };
 }
 
@@ -178,14 +211,25 @@ function manualClock() {
   };
 }
 
-function start(deps: TuiDeps, changes?: Change[], columns = 100, more: { problems?: RecordProblem[]; notes?: string[]; schedule?: Schedule } = {}) {
+function start(
+  deps: TuiDeps,
+  changes?: Change[],
+  columns = 100,
+  more: { problems?: RecordProblem[]; notes?: string[]; schedule?: Schedule } = {},
+) {
   const plan = changes && { changes, problems: more.problems ?? [], notes: more.notes };
-  const r = render(<App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} plan={plan} schedule={more.schedule} />);
+  const r = render(
+    <App deps={deps} profile="acme-test" url={BASE} columns={columns} rows={30} plan={plan} schedule={more.schedule} />,
+  );
   unmounts.push(r.unmount);
   const frame = () => r.lastFrame() ?? '';
   const lines = () => frame().split('\n');
   const until = (pattern: RegExp | ((f: string) => boolean), timeoutMs = 5000) =>
-    waitFor(() => (typeof pattern === 'function' ? pattern(frame()) : pattern.test(frame())), timeoutMs, () => `--- last frame ---\n${frame()}\n---`);
+    waitFor(
+      () => (typeof pattern === 'function' ? pattern(frame()) : pattern.test(frame())),
+      timeoutMs,
+      () => `--- last frame ---\n${frame()}\n---`,
+    );
   /** Writes one key and waits until the frame shows what it should. */
   const key = async (k: string, after: RegExp | ((f: string) => boolean)) => {
     r.stdin.write(k);
@@ -209,12 +253,18 @@ describe('explorer', () => {
     const app = start(depsFor(server));
     await app.until(/\[1 users 300\]/);
     const lines = app.lines();
-    assert.match(lines[0]!, /^scimctl {2}acme-test {2}https:\/\/scim\.example\.test\/scim\/v2 .*\[1 users 300\] 2 groups 0 {2}3 runs 0/);
+    assert.match(
+      lines[0]!,
+      /^scimctl {2}acme-test {2}https:\/\/scim\.example\.test\/scim\/v2 .*\[1 users 300\] 2 groups 0 {2}3 runs 0/,
+    );
     assert.match(lines[1]!, /USERNAME\s+DISPLAYNAME\s+ACTIVE\s+EMAIL/);
     assert.match(lines[2]!, /ann\.smith0@example\.com\s+Ann Smith\s+yes/);
     assert.match(lines[3]!, /bob\.smith1@example\.com/);
     assert.equal(lines.length, 29, 'one row shorter than the terminal');
-    assert.ok(lines.every((l) => l.length <= 100), 'nothing is wider than the terminal');
+    assert.ok(
+      lines.every((l) => l.length <= 100),
+      'nothing is wider than the terminal',
+    );
     assert.match(lines.at(-1)!, /q back \/ quit {2}\? help {2}enter open {2}\/ search/);
     // 24 data rows fit: rows 0..23, and not row 24.
     assert.match(lines[25]!, /lena\.okafor23@/);
@@ -243,7 +293,13 @@ describe('explorer', () => {
     await app.type('reta.chen', (t) => new RegExp(`/g${esc(t)}▏`));
     // Greta Chen is users 78, 186 and 294 (12 first names × 9 family names repeat every 108).
     await app.until(/\(3 match;/);
-    assert.deepEqual(app.lines().slice(2, 5).map((l) => /(\S+@example\.com)/.exec(l)?.[1]), ['greta.chen78@example.com', 'greta.chen186@example.com', 'greta.chen294@example.com']);
+    assert.deepEqual(
+      app
+        .lines()
+        .slice(2, 5)
+        .map((l) => /(\S+@example\.com)/.exec(l)?.[1]),
+      ['greta.chen78@example.com', 'greta.chen186@example.com', 'greta.chen294@example.com'],
+    );
     await app.type('18', (t) => new RegExp(`/greta\\.chen${t}▏`));
     await app.until(/\(1 match;/);
     assert.match(app.frame(), /greta\.chen186@example\.com/);
@@ -296,7 +352,10 @@ describe('explorer', () => {
     assert.equal(patches[0]!.method, 'PATCH');
     assert.equal(patches[0]!.url.pathname, '/scim/v2/Users/u0001');
     const ops = (JSON.parse(patches[0]!.body!) as { Operations: PatchOp[] }).Operations;
-    assert.deepEqual(ops.map((o) => [o.op, o.path, o.value]), [['replace', 'active', false]]);
+    assert.deepEqual(
+      ops.map((o) => [o.op, o.path, o.value]),
+      [['replace', 'active', false]],
+    );
     assert.equal(server.users.get('u0001')!.active, false);
     assert.match(app.frame(), /active\s+false/);
     // Back in the list, the row says so too.
@@ -315,7 +374,10 @@ describe('explorer', () => {
     await app.type('yes', (t) => new RegExp(`Esc to cancel: ${t} +│`));
     assert.deepEqual(server.writes(), [], 'nothing is sent before Enter');
     await app.key(ENTER, /deleted user u0000/);
-    assert.deepEqual(server.writes().map((c) => `${c.method} ${c.url.pathname}`), ['DELETE /scim/v2/Users/u0000']);
+    assert.deepEqual(
+      server.writes().map((c) => `${c.method} ${c.url.pathname}`),
+      ['DELETE /scim/v2/Users/u0000'],
+    );
     assert.ok(!server.users.has('u0000'));
     await app.until(/\[1 users 299\]/);
     assert.doesNotMatch(app.frame(), /ann\.smith0@/);
@@ -420,11 +482,14 @@ describe('explorer', () => {
     await app.until(/\[1 users 300\]/);
     await app.key('2', /\[2 groups 5\]/);
     assert.match(app.frame(), /DISPLAYNAME/);
-    for (const name of ['Engineering', 'Sales', 'Support', 'Finance', 'Leads']) assert.match(app.frame(), new RegExp(name));
+    for (const name of ['Engineering', 'Sales', 'Support', 'Finance', 'Leads'])
+      assert.match(app.frame(), new RegExp(name));
     assert.match(app.lines()[0]!, / 1 users 300 /);
     await app.key('3', /\[3 runs 0\]/);
     assert.match(app.frame(), /no runs/);
-    const listings = server.f.calls.filter((c) => c.url.pathname.endsWith('/Groups') && c.url.searchParams.get('startIndex') === '1');
+    const listings = server.f.calls.filter(
+      (c) => c.url.pathname.endsWith('/Groups') && c.url.searchParams.get('startIndex') === '1',
+    );
     assert.equal(listings.length, 1, 'groups are listed once');
   });
 
@@ -486,16 +551,25 @@ describe('search while users are still loading', () => {
     await app.type('lena.nov', (t) => new RegExp(`/${esc(t)}▏`));
     await app.until(/lena\.novak647@example\.com/);
     assert.match(app.frame(), /lena\.novak539@example\.com/);
-    const searches = () => server.f.calls.map((c) => c.url.searchParams.get('filter')).filter((f): f is string => f?.includes(' co ') === true);
+    const searches = () =>
+      server.f.calls
+        .map((c) => c.url.searchParams.get('filter'))
+        .filter((f): f is string => f?.includes(' co ') === true);
     // The last query reaches the server (that the ones before it do not: "the search debounce" below).
-    await waitFor(() => searches().includes('userName co "lena.nov"'), 5000, () => searches().join(', '));
+    await waitFor(
+      () => searches().includes('userName co "lena.nov"'),
+      5000,
+      () => searches().join(', '),
+    );
     assert.ok(!searches().some((f) => f.endsWith(' co "l"')), 'one character is not sent');
     await app.key(ENTER, /filter: lena\.nov/);
     hold.open();
     await app.until(/\[1 users 700\]/);
     // Every Lena Novak once.
     const shown = app.lines().filter((l) => /lena\.novak\d+@/.test(l));
-    const expected = seedUsers(700).filter((u) => u.userName.includes('lena.nov')).map((u) => u.userName);
+    const expected = seedUsers(700)
+      .filter((u) => u.userName.includes('lena.nov'))
+      .map((u) => u.userName);
     assert.deepEqual(shown.map((l) => /(lena\.novak\d+@example\.com)/.exec(l)![1]).sort(), expected.sort());
   });
 });
@@ -513,9 +587,16 @@ describe('the search debounce', () => {
       // Lena Novak 647 is not loaded yet: only the server's answer brings her. "k6", "k64" and
       // "k647" are each long enough to be sent; typed quickly, only the last may be.
       await app.type('k647', (t) => new RegExp(`/${esc(t)}▏`));
-      const needles = () => server.f.calls.map((c) => c.url.searchParams.get('filter')).flatMap((f) => (f?.includes(' co ') ? [/ co "(.*)"$/.exec(f)![1]!] : []));
+      const needles = () =>
+        server.f.calls
+          .map((c) => c.url.searchParams.get('filter'))
+          .flatMap((f) => (f?.includes(' co ') ? [/ co "(.*)"$/.exec(f)![1]!] : []));
       // The frame shows a key before the app has handed its search on: wait until all three are.
-      await waitFor(() => clock.scheduled() === 3, 5000, () => `scheduled ${clock.scheduled()}; sent ${needles().join(', ')}`);
+      await waitFor(
+        () => clock.scheduled() === 3,
+        5000,
+        () => `scheduled ${clock.scheduled()}; sent ${needles().join(', ')}`,
+      );
       assert.equal(clock.pending(), 1, 'one search waits for the pause: the last');
       assert.deepEqual(needles(), [], 'nothing is sent while typing');
       clock.advance(SEARCH_DEBOUNCE_MS - 1);
@@ -534,9 +615,31 @@ describe('the search debounce', () => {
 describe('plan review', () => {
   const origin = { file: 'users.json', line: 1 };
   const CHANGES: Change[] = [
-    { id: 'upd-ann', kind: 'update-user', target: 't1', userName: 'ann@example.com', diffs: [{ path: 'title', before: 'Engineer', after: 'Lead' }], reactivate: false, origin },
-    { id: 'new-zoe', kind: 'create-user', userName: 'zoe@example.com', resource: { userName: 'zoe@example.com' }, origin },
-    { id: 'upd-bob', kind: 'update-user', target: 't2', userName: 'bob@example.com', diffs: [{ path: 'title', before: 'Engineer', after: 'CTO' }], reactivate: false, origin },
+    {
+      id: 'upd-ann',
+      kind: 'update-user',
+      target: 't1',
+      userName: 'ann@example.com',
+      diffs: [{ path: 'title', before: 'Engineer', after: 'Lead' }],
+      reactivate: false,
+      origin,
+    },
+    {
+      id: 'new-zoe',
+      kind: 'create-user',
+      userName: 'zoe@example.com',
+      resource: { userName: 'zoe@example.com' },
+      origin,
+    },
+    {
+      id: 'upd-bob',
+      kind: 'update-user',
+      target: 't2',
+      userName: 'bob@example.com',
+      diffs: [{ path: 'title', before: 'Engineer', after: 'CTO' }],
+      reactivate: false,
+      origin,
+    },
     { id: 'off-cat', kind: 'deactivate-user', target: 't3', userName: 'cat@example.com' },
   ];
 
@@ -550,7 +653,11 @@ describe('plan review', () => {
           const g = gate();
           steps.push(g);
           await g.promise;
-          const result: ChangeResult = excluded.has(c.id) ? { id: c.id, kind: c.kind, status: 'excluded' } : fail.includes(c.id) ? { id: c.id, kind: c.kind, status: 'failed', detail: 'HTTP 409 conflict' } : { id: c.id, kind: c.kind, status: 'applied' };
+          const result: ChangeResult = excluded.has(c.id)
+            ? { id: c.id, kind: c.kind, status: 'excluded' }
+            : fail.includes(c.id)
+              ? { id: c.id, kind: c.kind, status: 'failed', detail: 'HTTP 409 conflict' }
+              : { id: c.id, kind: c.kind, status: 'applied' };
           onResult(result);
         }
         return 'applied it all (run 1)';
@@ -570,16 +677,22 @@ describe('plan review', () => {
     await app.until(/plan review/);
     const lines = app.lines();
     assert.match(lines[0]!, /scimctl {2}acme-test .* plan review$/);
-    assert.deepEqual(lines.slice(1, 8).map((l) => l.trimEnd()), [
-      'Create users (1)',
-      '[✔] + create user zoe@example.com  (users.json:1)',
-      'Update users (2)',
-      '[✔] ~ update user ann@example.com',
-      '[✔] ~ update user bob@example.com',
-      'Deactivate users (1)',
-      '[✔] - deactivate user cat@example.com  (t3)',
-    ]);
-    assert.match(app.frame(), /^1 to create, 2 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all$/m);
+    assert.deepEqual(
+      lines.slice(1, 8).map((l) => l.trimEnd()),
+      [
+        'Create users (1)',
+        '[✔] + create user zoe@example.com  (users.json:1)',
+        'Update users (2)',
+        '[✔] ~ update user ann@example.com',
+        '[✔] ~ update user bob@example.com',
+        'Deactivate users (1)',
+        '[✔] - deactivate user cat@example.com  (t3)',
+      ],
+    );
+    assert.match(
+      app.frame(),
+      /^1 to create, 2 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all$/m,
+    );
     assert.match(app.lines().at(-1)!, /space include \/ exclude {2}enter expand {2}f filter by kind {2}a apply/);
   });
 
@@ -588,7 +701,10 @@ describe('plan review', () => {
     await app.until(/plan review/);
     await app.key('j', () => true);
     await app.key(' ', /\[ \] ~ update user ann@example\.com/);
-    assert.match(app.frame(), /^1 to create, 1 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all {2}· {2}1 excluded$/m);
+    assert.match(
+      app.frame(),
+      /^1 to create, 1 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all {2}· {2}1 excluded$/m,
+    );
     await app.key(ENTER, /~ title: "Engineer" → "Lead"/);
     await app.key('f', /filter: creates/);
     assert.match(app.frame(), /Create users \(1\)/);
@@ -653,7 +769,13 @@ describe('plan review', () => {
 describe("the plan's problems and notes in the review", () => {
   const origin = { file: 'users.csv', line: 2 };
   const CHANGES: Change[] = [
-    { id: 'new-zoe', kind: 'create-user', userName: 'zoe@example.com', resource: { userName: 'zoe@example.com' }, origin },
+    {
+      id: 'new-zoe',
+      kind: 'create-user',
+      userName: 'zoe@example.com',
+      resource: { userName: 'zoe@example.com' },
+      origin,
+    },
     { id: 'off-cat', kind: 'deactivate-user', target: 't3', userName: 'cat@example.com' },
   ];
   const PROBLEMS: RecordProblem[] = [{ origin: { file: 'users.csv', line: 7 }, message: 'userName is missing' }];
@@ -664,20 +786,43 @@ describe("the plan's problems and notes in the review", () => {
     await app.until(/plan review/);
     const lines = app.lines().map((l) => l.trimEnd());
     assert.match(lines[0]!, /plan review · 1 problem · 1 note$/);
-    assert.deepEqual(lines.slice(1, 4), ['1 source record(s) could not be planned (their users are left alone):', '! users.csv:7: userName is missing', 'Note: the target does not keep "title": it is left out of the comparison']);
+    assert.deepEqual(lines.slice(1, 4), [
+      '1 source record(s) could not be planned (their users are left alone):',
+      '! users.csv:7: userName is missing',
+      'Note: the target does not keep "title": it is left out of the comparison',
+    ]);
     // The changes follow, and the keys still act on them.
-    assert.deepEqual(lines.slice(4, 8), ['Create users (1)', '[✔] + create user zoe@example.com  (users.csv:2)', 'Deactivate users (1)', '[✔] - deactivate user cat@example.com  (t3)']);
+    assert.deepEqual(lines.slice(4, 8), [
+      'Create users (1)',
+      '[✔] + create user zoe@example.com  (users.csv:2)',
+      'Deactivate users (1)',
+      '[✔] - deactivate user cat@example.com  (t3)',
+    ]);
     await app.key(' ', /\[ \] \+ create user zoe/);
     assert.match(app.frame(), /! users\.csv:7: userName is missing/);
   });
 
   test('many findings take at most a third of the pane, and say how many more there are', async () => {
     const notes = Array.from({ length: 20 }, (_, i) => `note ${i + 1}`);
-    assert.deepEqual(findingLines({ problems: [], notes }, 3), ['Note: note 1', 'Note: note 2', '… 18 more line(s): scimctl sync plan shows them all']);
+    assert.deepEqual(findingLines({ problems: [], notes }, 3), [
+      'Note: note 1',
+      'Note: note 2',
+      '… 18 more line(s): scimctl sync plan shows them all',
+    ]);
     const app = start(depsFor(fakeScim(0)), CHANGES, 100, { notes });
     await app.until(/plan review · 20 notes$/m);
     // 30 rows: 24 for the findings and changes, a third of them findings.
-    assert.deepEqual(app.lines().slice(1, 10).map((l) => l.trimEnd()), [...notes.slice(0, 7).map((n) => `Note: ${n}`), '… 13 more line(s): scimctl sync plan shows them all', 'Create users (1)']);
+    assert.deepEqual(
+      app
+        .lines()
+        .slice(1, 10)
+        .map((l) => l.trimEnd()),
+      [
+        ...notes.slice(0, 7).map((n) => `Note: ${n}`),
+        '… 13 more line(s): scimctl sync plan shows them all',
+        'Create users (1)',
+      ],
+    );
   });
 
   test('a plan without problems or notes shows neither block nor count', async () => {
@@ -690,7 +835,14 @@ describe("the plan's problems and notes in the review", () => {
   test('sync now (runs view, p) reviews the whole plan its source gave', async () => {
     const deps = depsFor(fakeScim(3), {
       startSync: async () => ({
-        run: { id: 'r1', command: 'tui sync', profile: 'acme-test', url: BASE, startedAt: new Date(0).toISOString(), status: 'planned' },
+        run: {
+          id: 'r1',
+          command: 'tui sync',
+          profile: 'acme-test',
+          url: BASE,
+          startedAt: new Date(0).toISOString(),
+          status: 'planned',
+        },
         plan: { changes: CHANGES, problems: PROBLEMS },
         changes: CHANGES,
         apply: async () => 'applied',
@@ -718,6 +870,10 @@ describe('NO_COLOR', () => {
     unmounts.push(r.unmount);
     await waitFor(() => /\[1 users 5\]/.test(r.lastFrame() ?? ''), 5000);
     r.stdin.write('\r');
-    await waitFor(() => (r.lastFrame() ?? '').includes('error: the server is having a bad day'), 5000, () => r.lastFrame() ?? '');
+    await waitFor(
+      () => (r.lastFrame() ?? '').includes('error: the server is having a bad day'),
+      5000,
+      () => r.lastFrame() ?? '',
+    );
   });
 });

@@ -1,7 +1,20 @@
 /** The key table and key naming (src/ui/keys.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BINDINGS, bindingsFor, commandFor, hintsFor, keyHint, keyLabel, keyName, splitKeys, typed, type Context, type DialogName, type ViewName } from '../../src/ui/keys.ts';
+import {
+  BINDINGS,
+  bindingsFor,
+  commandFor,
+  hintsFor,
+  keyHint,
+  keyLabel,
+  keyName,
+  splitKeys,
+  typed,
+  type Context,
+  type DialogName,
+  type ViewName,
+} from '../../src/ui/keys.ts';
 
 const VIEWS: ViewName[] = ['users', 'groups', 'user', 'group', 'runs', 'review'];
 
@@ -140,7 +153,10 @@ describe('commandFor', () => {
       for (const b of BINDINGS) {
         if (b.views && !b.views.includes(view)) continue;
         for (const k of b.keys) {
-          assert.ok(!seen.has(k) || seen.get(k) === b.command, `${view}: "${k}" is bound to ${seen.get(k)} and ${b.command}`);
+          assert.ok(
+            !seen.has(k) || seen.get(k) === b.command,
+            `${view}: "${k}" is bound to ${seen.get(k)} and ${b.command}`,
+          );
           seen.set(k, b.command);
         }
       }
@@ -151,15 +167,36 @@ describe('commandFor', () => {
 describe('hintsFor', () => {
   test('each view lists its own hints, with space and enter spelled out', () => {
     const users = hintsFor('users');
-    for (const h of ['q back / quit', '? help', 'enter open', '/ search', 'tab list / detail pane', '1 users (2 groups, 3 runs)', 's sort by next column', 'n new user']) assert.ok(users.includes(h), `users: ${h}`);
-    for (const h of ['space include', 'a apply', 'D delete', 'e edit']) assert.ok(!users.includes(h), `users must not hint ${h}`);
+    for (const h of [
+      'q back / quit',
+      '? help',
+      'enter open',
+      '/ search',
+      'tab list / detail pane',
+      '1 users (2 groups, 3 runs)',
+      's sort by next column',
+      'n new user',
+    ])
+      assert.ok(users.includes(h), `users: ${h}`);
+    for (const h of ['space include', 'a apply', 'D delete', 'e edit'])
+      assert.ok(!users.includes(h), `users must not hint ${h}`);
 
     const review = hintsFor('review');
-    for (const h of ['q back / quit', 'space include / exclude', 'enter expand', 'f filter by kind', 'a apply']) assert.ok(review.includes(h), `review: ${h}`);
-    for (const h of ['enter open', '/ search', 'n new user', 'return']) assert.ok(!review.includes(h), `review must not hint ${h}`);
+    for (const h of ['q back / quit', 'space include / exclude', 'enter expand', 'f filter by kind', 'a apply'])
+      assert.ok(review.includes(h), `review: ${h}`);
+    for (const h of ['enter open', '/ search', 'n new user', 'return'])
+      assert.ok(!review.includes(h), `review must not hint ${h}`);
 
     const user = hintsFor('user');
-    for (const h of ['e edit attributes', 'a activate', 'd deactivate', 'D delete…', '+ add to group', '- remove from group']) assert.ok(user.includes(h), `user: ${h}`);
+    for (const h of [
+      'e edit attributes',
+      'a activate',
+      'd deactivate',
+      'D delete…',
+      '+ add to group',
+      '- remove from group',
+    ])
+      assert.ok(user.includes(h), `user: ${h}`);
     assert.ok(!user.includes('enter open'));
 
     assert.ok(hintsFor('group').includes('D delete…'));

@@ -1,7 +1,20 @@
 /** The TUI's list state (src/ui/state/list.ts): pure functions over loaded rows. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from '../../src/ui/state/list.ts';
+import {
+  appendRows,
+  cycleSort,
+  emptyList,
+  move,
+  removeRow,
+  replaceRows,
+  resize,
+  selectedItem,
+  setQuery,
+  updateRow,
+  type ListModel,
+  type ListState,
+} from '../../src/ui/state/list.ts';
 
 interface Row {
   id: string;
@@ -51,7 +64,12 @@ describe('appendRows', () => {
 
   test('with a query, only the new rows are tested, and only matches are shown', () => {
     const m = model();
-    const base = setQuery(replaceRows(emptyList<Row>(), [row(0, 'Ann'), row(1, 'Bob'), row(2, 'Annika')], m, H), 'ann', m, H);
+    const base = setQuery(
+      replaceRows(emptyList<Row>(), [row(0, 'Ann'), row(1, 'Bob'), row(2, 'Annika')], m, H),
+      'ann',
+      m,
+      H,
+    );
     assert.deepEqual(ids(base), ['r0', 'r2']);
     m.tested.length = 0;
     const next = appendRows(base, [row(3, 'Joanna'), row(4, 'Carl'), row(5, 'ANNE')], m, undefined, H);
@@ -64,7 +82,10 @@ describe('appendRows', () => {
     const m = model();
     let s = cycleSort(replaceRows(emptyList<Row>(), [row(0, 'delta'), row(1, 'alpha')], m, H), m, H);
     s = appendRows(s, [row(2, 'charlie'), row(3, 'bravo')], m, undefined, H);
-    assert.deepEqual(s.visible.map((i) => s.items[i]!.name), ['alpha', 'bravo', 'charlie', 'delta']);
+    assert.deepEqual(
+      s.visible.map((i) => s.items[i]!.name),
+      ['alpha', 'bravo', 'charlie', 'delta'],
+    );
   });
 });
 
@@ -72,7 +93,12 @@ describe('cycleSort', () => {
   test('each column ascending, then descending, then back to server order', () => {
     const m = model();
     const names = ['carol', 'alice', 'bob', 'dave'];
-    const start = replaceRows(emptyList<Row>(), names.map((name, i) => row(10 - i, name)), m, H);
+    const start = replaceRows(
+      emptyList<Row>(),
+      names.map((name, i) => row(10 - i, name)),
+      m,
+      H,
+    );
     const order = (s: ListState<Row>) => s.visible.map((i) => s.items[i]!.name);
     assert.deepEqual(order(start), names);
 
@@ -97,7 +123,10 @@ describe('cycleSort', () => {
     let s = replaceRows(emptyList<Row>(), [row(0, 'bx'), row(1, 'ay'), row(2, 'ax')], m, H);
     s = setQuery(s, 'a', m, H);
     s = cycleSort(s, m, H);
-    assert.deepEqual(s.visible.map((i) => s.items[i]!.name), ['ax', 'ay']);
+    assert.deepEqual(
+      s.visible.map((i) => s.items[i]!.name),
+      ['ax', 'ay'],
+    );
   });
 });
 

@@ -2,24 +2,64 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Change } from '../../src/sync/model.ts';
-import { includedSummary, initialReview, progressOf, reviewReducer, selectedChange, shownChanges, type ReviewAction, type ReviewState } from '../../src/ui/state/review.ts';
+import {
+  includedSummary,
+  initialReview,
+  progressOf,
+  reviewReducer,
+  selectedChange,
+  shownChanges,
+  type ReviewAction,
+  type ReviewState,
+} from '../../src/ui/state/review.ts';
 
 const origin = { file: 'users.csv', line: 2 };
 /** Deliberately not in apply order: the review groups them by kind. */
 const CHANGES: Change[] = [
-  { id: 'u1', kind: 'update-user', target: 't1', userName: 'ann@example.com', diffs: [{ path: 'title', before: 'A', after: 'B' }], reactivate: false, origin },
+  {
+    id: 'u1',
+    kind: 'update-user',
+    target: 't1',
+    userName: 'ann@example.com',
+    diffs: [{ path: 'title', before: 'A', after: 'B' }],
+    reactivate: false,
+    origin,
+  },
   { id: 'c1', kind: 'create-user', userName: 'new1@example.com', resource: { userName: 'new1@example.com' }, origin },
   { id: 'd1', kind: 'deactivate-user', target: 't2', userName: 'bob@example.com' },
-  { id: 'u2', kind: 'update-user', target: 't3', userName: 'cat@example.com', diffs: [{ path: 'title', before: 'C', after: 'D' }], reactivate: true, origin },
+  {
+    id: 'u2',
+    kind: 'update-user',
+    target: 't3',
+    userName: 'cat@example.com',
+    diffs: [{ path: 'title', before: 'C', after: 'D' }],
+    reactivate: true,
+    origin,
+  },
   { id: 'g1', kind: 'create-group', displayName: 'Leads', resource: { displayName: 'Leads' }, origin },
-  { id: 'm1', kind: 'add-member', group: { change: 'g1' }, groupName: 'Leads', user: { id: 't1' }, userName: 'ann@example.com' },
-  { id: 'm2', kind: 'remove-member', group: { id: 'gx' }, groupName: 'Old', user: { id: 't3' }, userName: 'cat@example.com' },
+  {
+    id: 'm1',
+    kind: 'add-member',
+    group: { change: 'g1' },
+    groupName: 'Leads',
+    user: { id: 't1' },
+    userName: 'ann@example.com',
+  },
+  {
+    id: 'm2',
+    kind: 'remove-member',
+    group: { id: 'gx' },
+    groupName: 'Old',
+    user: { id: 't3' },
+    userName: 'cat@example.com',
+  },
   { id: 'x1', kind: 'delete-user', target: 't4', userName: 'dan@example.com' },
   { id: 'c2', kind: 'create-user', userName: 'new2@example.com', resource: { userName: 'new2@example.com' }, origin },
 ];
 
 const run = (state: ReviewState, ...actions: ReviewAction[]) => actions.reduce(reviewReducer, state);
-const keys = (state: ReviewState, ...ks: string[]) => run(state, ...ks.map((key): ReviewAction => ({ type: 'confirmKey', key })));
+const keys = (state: ReviewState, ...ks: string[]) =>
+  run(state, ...ks.map((key): ReviewAction => ({ type: 'confirmKey', key })));
 const shownIds = (s: ReviewState) => shownChanges(s).map((c) => c.id);
 
 describe('review: grouping and moving', () => {
@@ -58,11 +98,38 @@ describe('review: include, exclude, expand', () => {
 
   test('the included summary counts only what is still included', () => {
     const s = initialReview(CHANGES);
-    assert.deepEqual(includedSummary(s), { create: 2, update: 2, deactivate: 1, delete: 1, memberships: 2, groupsCreated: 1, groupsDeleted: 0, managed: 0, excluded: 0 });
+    assert.deepEqual(includedSummary(s), {
+      create: 2,
+      update: 2,
+      deactivate: 1,
+      delete: 1,
+      memberships: 2,
+      groupsCreated: 1,
+      groupsDeleted: 0,
+      managed: 0,
+      excluded: 0,
+    });
     // exclude c1 (0), u2 (3) and m1 (7)
-    const ex = run(s, { type: 'toggle' }, { type: 'move', delta: 3 }, { type: 'toggle' }, { type: 'move', delta: 4 }, { type: 'toggle' });
+    const ex = run(
+      s,
+      { type: 'toggle' },
+      { type: 'move', delta: 3 },
+      { type: 'toggle' },
+      { type: 'move', delta: 4 },
+      { type: 'toggle' },
+    );
     assert.deepEqual([...ex.excluded].sort(), ['c1', 'm1', 'u2']);
-    assert.deepEqual(includedSummary(ex), { create: 1, update: 1, deactivate: 1, delete: 1, memberships: 1, groupsCreated: 1, groupsDeleted: 0, managed: 0, excluded: 3 });
+    assert.deepEqual(includedSummary(ex), {
+      create: 1,
+      update: 1,
+      deactivate: 1,
+      delete: 1,
+      memberships: 1,
+      groupsCreated: 1,
+      groupsDeleted: 0,
+      managed: 0,
+      excluded: 3,
+    });
   });
 });
 
@@ -84,7 +151,12 @@ describe('review: filter', () => {
   });
 
   test('toggle under a filter excludes the change the filter shows; exclusions survive filter changes', () => {
-    const s = run(initialReview(CHANGES), { type: 'filter', to: 'removals' }, { type: 'move', delta: 1 }, { type: 'toggle' });
+    const s = run(
+      initialReview(CHANGES),
+      { type: 'filter', to: 'removals' },
+      { type: 'move', delta: 1 },
+      { type: 'toggle' },
+    );
     assert.deepEqual([...s.excluded], ['x1']);
     const back = run(s, { type: 'filter', to: 'all' });
     assert.deepEqual([...back.excluded], ['x1']);
@@ -118,7 +190,17 @@ describe('review: apply and confirm', () => {
   });
 
   test('backspace corrects the answer; named keys are not typed', () => {
-    const s = keys(run(initialReview(CHANGES), { type: 'apply' }), 'y', 'e', 'x', 'backspace', 's', 'up', 'tab', 'return');
+    const s = keys(
+      run(initialReview(CHANGES), { type: 'apply' }),
+      'y',
+      'e',
+      'x',
+      'backspace',
+      's',
+      'up',
+      'tab',
+      'return',
+    );
     assert.equal(s.phase, 'applying');
     const del = keys(run(initialReview(CHANGES), { type: 'apply' }), 'n', 'delete', 'y', 'e', 's');
     assert.equal(del.confirmInput, 'yes');

@@ -15,7 +15,9 @@ const rows: Row[] = Array.from({ length: 10_000 }, (_, n) => ({ n }));
 
 describe('ui Table', () => {
   test('renders only the rows in view', () => {
-    const { lastFrame, unmount } = render(<Table rows={rows} columns={columns} width={40} height={6} offset={500} selected={502} />);
+    const { lastFrame, unmount } = render(
+      <Table rows={rows} columns={columns} width={40} height={6} offset={500} selected={502} />,
+    );
     const frame = lastFrame() ?? '';
     const lines = frame.split('\n');
     assert.equal(lines.length, 6);

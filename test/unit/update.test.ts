@@ -7,7 +7,14 @@ import { ScimError } from '../../src/api/errors.ts';
 import { PATCH_OP_SCHEMA } from '../../src/api/patch.ts';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ScimUser } from '../../src/api/types.ts';
-import { ChangedOnServerError, changesToPatch, diffResources, putBody, sameValue, updateResource } from '../../src/api/update.ts';
+import {
+  ChangedOnServerError,
+  changesToPatch,
+  diffResources,
+  putBody,
+  sameValue,
+  updateResource,
+} from '../../src/api/update.ts';
 import { BASE, caps, fakeFetch, recordingSleep, rejection, scimError, scimJson, type FakeRequest } from './helpers.ts';
 
 const ENT = SCHEMA.ENTERPRISE_USER;
@@ -33,7 +40,8 @@ const ANN = (): ScimUser => ({
   meta: { resourceType: 'User', version: 'W/"3"', location: `${BASE}/Users/u1` },
 });
 
-const edit = (before: ScimUser, sets: string[], unsets: string[] = []) => applyEdits(before, parseEdits(sets, unsets, registry, SCHEMA.USER, true));
+const edit = (before: ScimUser, sets: string[], unsets: string[] = []) =>
+  applyEdits(before, parseEdits(sets, unsets, registry, SCHEMA.USER, true));
 
 describe('diffResources', () => {
   test('ignores id, meta, schemas and groups, in any case', () => {
@@ -74,17 +82,27 @@ describe('diffResources', () => {
     assert.deepEqual(diffResources(before, after), []);
     const changed = { ...ANN(), emails: [{ type: 'work', value: 'ann@example.com', primary: true }] };
     const d = diffResources(before, changed);
-    assert.deepEqual(d.map((c) => c.path), ['emails']);
+    assert.deepEqual(
+      d.map((c) => c.path),
+      ['emails'],
+    );
   });
 
   test('missing, null, "" and [] are all unset', () => {
     const unsets = [undefined, null, '', []];
     for (const b of unsets) {
       for (const a of unsets) {
-        assert.deepEqual(diffResources({ id: 'u1', title: b, emails: b }, { id: 'u1', title: a, emails: a }), [], `${JSON.stringify(b)} vs ${JSON.stringify(a)}`);
+        assert.deepEqual(
+          diffResources({ id: 'u1', title: b, emails: b }, { id: 'u1', title: a, emails: a }),
+          [],
+          `${JSON.stringify(b)} vs ${JSON.stringify(a)}`,
+        );
       }
     }
-    assert.deepEqual(diffResources({ id: 'u1', name: { givenName: 'A', middleName: null } }, { id: 'u1', name: { givenName: 'A' } }), []);
+    assert.deepEqual(
+      diffResources({ id: 'u1', name: { givenName: 'A', middleName: null } }, { id: 'u1', name: { givenName: 'A' } }),
+      [],
+    );
     assert.deepEqual(diffResources({ id: 'u1' }, { id: 'u1', name: {} }), [], 'an empty complex value is unset');
     assert.equal(sameValue(undefined, { givenName: null }), true);
     assert.equal(sameValue('', 'x'), false);
@@ -92,7 +110,15 @@ describe('diffResources', () => {
 
   test('extension attributes are diffed one by one, with URN paths', () => {
     const before = ANN();
-    const after = { ...ANN(), [ENT]: { department: 'Support', costCenter: 'CC1', manager: { value: 'm1', displayName: 'Boss' }, division: 'EMEA' } };
+    const after = {
+      ...ANN(),
+      [ENT]: {
+        department: 'Support',
+        costCenter: 'CC1',
+        manager: { value: 'm1', displayName: 'Boss' },
+        division: 'EMEA',
+      },
+    };
     assert.deepEqual(diffResources(before, after), [
       { path: `${ENT}:department`, before: 'Sales', after: 'Support' },
       { path: `${ENT}:division`, before: undefined, after: 'EMEA' },
@@ -103,23 +129,33 @@ describe('diffResources', () => {
     const before = ANN();
     const gone: Record<string, unknown> = { ...ANN() };
     delete gone[ENT];
-    assert.deepEqual(diffResources(before, gone).map((c) => [c.path, c.after]), [
-      [`${ENT}:department`, undefined],
-      [`${ENT}:costCenter`, undefined],
-      [`${ENT}:manager`, undefined],
-    ]);
-    assert.deepEqual(diffResources(gone, before).map((c) => [c.path, c.before]), [
-      [`${ENT}:department`, undefined],
-      [`${ENT}:costCenter`, undefined],
-      [`${ENT}:manager`, undefined],
-    ]);
+    assert.deepEqual(
+      diffResources(before, gone).map((c) => [c.path, c.after]),
+      [
+        [`${ENT}:department`, undefined],
+        [`${ENT}:costCenter`, undefined],
+        [`${ENT}:manager`, undefined],
+      ],
+    );
+    assert.deepEqual(
+      diffResources(gone, before).map((c) => [c.path, c.before]),
+      [
+        [`${ENT}:department`, undefined],
+        [`${ENT}:costCenter`, undefined],
+        [`${ENT}:manager`, undefined],
+      ],
+    );
   });
 
   test('attribute names (and extension URNs) compare case-insensitively', () => {
     const before = ANN();
     const after: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(ANN())) after[k.toUpperCase()] = v;
-    after[ENT.toUpperCase()] = { DEPARTMENT: 'Sales', COSTCENTER: 'CC1', MANAGER: { VALUE: 'm1', DISPLAYNAME: 'Boss' } };
+    after[ENT.toUpperCase()] = {
+      DEPARTMENT: 'Sales',
+      COSTCENTER: 'CC1',
+      MANAGER: { VALUE: 'm1', DISPLAYNAME: 'Boss' },
+    };
     after.NAME = { GIVENNAME: 'Ann', familyname: 'Example' };
     assert.deepEqual(diffResources(before, after), []);
     after.TITLE = 'Lead';
@@ -171,7 +207,10 @@ describe('changesToPatch', () => {
   });
 
   test('a complex value left with nothing assigned is removed', () => {
-    assert.deepEqual(changesToPatch([{ path: 'name', before: { givenName: 'A' }, after: { givenName: null } }]).Operations, [{ op: 'remove', path: 'name' }]);
+    assert.deepEqual(
+      changesToPatch([{ path: 'name', before: { givenName: 'A' }, after: { givenName: null } }]).Operations,
+      [{ op: 'remove', path: 'name' }],
+    );
   });
 });
 
@@ -192,7 +231,10 @@ describe('putBody', () => {
   });
 
   test('the core schema given is used (a Group)', () => {
-    const body = putBody({ id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: '1' } }, SCHEMA.GROUP);
+    const body = putBody(
+      { id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: '1' } },
+      SCHEMA.GROUP,
+    );
     assert.deepEqual(body, { schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }] });
   });
 });
@@ -274,14 +316,20 @@ describe('updateResource', () => {
       ].sort((a, b) => byPath(a).localeCompare(byPath(b))),
     );
     assert.equal(out.result.title, 'patched', 'the resource the server returned');
-    assert.deepEqual(out.changes.map((c) => c.path).sort(), ['nickName', 'phoneNumbers', 'title', `${ENT}:department`].sort());
+    assert.deepEqual(
+      out.changes.map((c) => c.path).sort(),
+      ['nickName', 'phoneNumbers', 'title', `${ENT}:department`].sort(),
+    );
   });
 
   test('PATCH answered 204: the resource is read back', async () => {
     const { client, f } = userServer({ patch: 204 });
     const out = await updateResource(client.users, withPatch(), ANN(), edit(ANN(), ['title=Lead']), SCHEMA.USER);
     assert.equal(out.method, 'PATCH');
-    assert.deepEqual(f.calls.map((c) => c.method), ['PATCH', 'GET']);
+    assert.deepEqual(
+      f.calls.map((c) => c.method),
+      ['PATCH', 'GET'],
+    );
     assert.equal(out.result.title, 'patched-204');
     assert.equal(out.result.meta?.version, 'W/"4"');
   });
@@ -326,8 +374,17 @@ describe('updateResource', () => {
       assert.deepEqual(body[key], key === 'title' ? 'Lead' : value, `${key} is kept`);
     }
     assert.deepEqual(body.phoneNumbers, [{ type: 'mobile', value: '+1 555 0100' }]);
-    assert.deepEqual(body[ENT], { department: 'Sales', costCenter: 'CC1', manager: { value: 'm1', displayName: 'Boss' } });
-    assert.deepEqual(Object.keys(body).sort(), Object.keys(before).filter((k) => k !== 'meta' && k !== 'groups').sort());
+    assert.deepEqual(body[ENT], {
+      department: 'Sales',
+      costCenter: 'CC1',
+      manager: { value: 'm1', displayName: 'Boss' },
+    });
+    assert.deepEqual(
+      Object.keys(body).sort(),
+      Object.keys(before)
+        .filter((k) => k !== 'meta' && k !== 'groups')
+        .sort(),
+    );
     assert.equal(out.result.title, 'Lead');
   });
 
@@ -338,13 +395,19 @@ describe('updateResource', () => {
       const out = await updateResource(client.users, c, ANN(), edit(ANN(), ['title=Lead']), SCHEMA.USER);
       assert.equal(out.method, 'PUT');
       assert.equal(c.patch, false);
-      assert.deepEqual(f.calls.map((r) => r.method), ['PATCH', 'PUT']);
+      assert.deepEqual(
+        f.calls.map((r) => r.method),
+        ['PATCH', 'PUT'],
+      );
       assert.equal(f.calls[1]!.headers.get('if-match'), 'W/"3"');
       assert.equal(stored().title, 'Lead');
       assert.deepEqual(stored().phoneNumbers, ANN().phoneNumbers);
       // The next update goes straight to PUT.
       await updateResource(client.users, c, stored(), { ...stored(), title: 'Chief' }, SCHEMA.USER);
-      assert.deepEqual(f.calls.map((r) => r.method), ['PATCH', 'PUT', 'PUT']);
+      assert.deepEqual(
+        f.calls.map((r) => r.method),
+        ['PATCH', 'PUT', 'PUT'],
+      );
     });
   }
 
@@ -364,7 +427,15 @@ describe('updateResource', () => {
 
   test('412 on PUT: ChangedOnServerError, no retry', async () => {
     const { client, f, sleep } = userServer({ put: 412 });
-    const e = await rejection(updateResource(client.users, caps((x) => (x.etag = true)), ANN(), edit(ANN(), ['title=Lead']), SCHEMA.USER));
+    const e = await rejection(
+      updateResource(
+        client.users,
+        caps((x) => (x.etag = true)),
+        ANN(),
+        edit(ANN(), ['title=Lead']),
+        SCHEMA.USER,
+      ),
+    );
     assert.ok(e instanceof ChangedOnServerError);
     assert.equal(e.request?.method, 'PUT');
     assert.equal(f.calls.length, 1);
@@ -378,17 +449,42 @@ describe('updateResource', () => {
     assert.ok(e instanceof ScimError);
     assert.equal(e.status, 400);
     assert.equal(e.scimType, 'invalidPath');
-    assert.deepEqual(f.calls.map((r) => r.method), ['PATCH']);
+    assert.deepEqual(
+      f.calls.map((r) => r.method),
+      ['PATCH'],
+    );
     assert.equal(c.patch, true);
   });
 
   test('a Group is PUT with the Group schema', async () => {
-    const group = { schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: '1' } };
+    const group = {
+      schemas: [SCHEMA.GROUP],
+      id: 'g1',
+      displayName: 'Sales',
+      members: [{ value: 'u1' }],
+      meta: { version: '1' },
+    };
     const f = fakeFetch((req) => scimJson({ ...(JSON.parse(req.body!) as object), id: 'g1' }));
-    const client = new ScimClient({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, capabilities: caps() });
-    const out = await updateResource(client.groups, caps(), group, { ...group, displayName: 'Sales EMEA' }, SCHEMA.GROUP);
+    const client = new ScimClient({
+      baseUrl: BASE,
+      fetch: f.fetch,
+      sleep: recordingSleep().sleep,
+      capabilities: caps(),
+    });
+    const out = await updateResource(
+      client.groups,
+      caps(),
+      group,
+      { ...group, displayName: 'Sales EMEA' },
+      SCHEMA.GROUP,
+    );
     assert.equal(out.method, 'PUT');
     assert.equal(f.calls[0]!.url.pathname, '/scim/v2/Groups/g1');
-    assert.deepEqual(f.json(0), { schemas: [SCHEMA.GROUP], id: 'g1', displayName: 'Sales EMEA', members: [{ value: 'u1' }] });
+    assert.deepEqual(f.json(0), {
+      schemas: [SCHEMA.GROUP],
+      id: 'g1',
+      displayName: 'Sales EMEA',
+      members: [{ value: 'u1' }],
+    });
   });
 });

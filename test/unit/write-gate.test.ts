@@ -194,12 +194,26 @@ describe('Transport: writes in flight kept to what the server takes', () => {
     const server = oneAtATime();
     const sleep = recordingSleep();
     const lowered: Array<[number, string]> = [];
-    const transport = new Transport({ baseUrl: BASE, fetch: server.f.fetch, sleep: sleep.sleep, retries: 10, onWriteLimit: (l, r) => lowered.push([l, r]) });
+    const transport = new Transport({
+      baseUrl: BASE,
+      fetch: server.f.fetch,
+      sleep: sleep.sleep,
+      retries: 10,
+      onWriteLimit: (l, r) => lowered.push([l, r]),
+    });
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => transport.request('PUT', `/Users/u${i}`, { body: { userName: `u${i}` }, expect: [200] })),
+      Array.from({ length: 8 }, (_, i) =>
+        transport.request('PUT', `/Users/u${i}`, { body: { userName: `u${i}` }, expect: [200] }),
+      ),
     );
-    assert.deepEqual(results.map((r) => r.status), Array(8).fill(200));
-    assert.deepEqual(results.map((r) => (r.body as { id: string }).id).sort(), Array.from({ length: 8 }, (_, i) => `u${i}`));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(8).fill(200),
+    );
+    assert.deepEqual(
+      results.map((r) => (r.body as { id: string }).id).sort(),
+      Array.from({ length: 8 }, (_, i) => `u${i}`),
+    );
     assert.ok(server.failed() > 0, 'writes sent together failed');
     assert.equal(server.f.calls.length, 8 + server.failed(), 'each failed write was sent again, each success once');
     assert.ok(transport.writes.limit < 8, `limit ${transport.writes.limit}`);
@@ -236,8 +250,20 @@ describe('Transport: writes in flight kept to what the server takes', () => {
   test('a POST /.search answered 500 does not lower the write limit', async () => {
     const lowered: number[] = [];
     const f = fakeFetch(() => scimError(500, 'cannot evaluate filter'));
-    const transport = new Transport({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, retries: 0, onWriteLimit: (l) => lowered.push(l) });
-    await Promise.all(Array.from({ length: 4 }, () => transport.request('POST', '/Users/.search', { body: {}, expect: [200], idempotent: true }).catch(() => undefined)));
+    const transport = new Transport({
+      baseUrl: BASE,
+      fetch: f.fetch,
+      sleep: recordingSleep().sleep,
+      retries: 0,
+      onWriteLimit: (l) => lowered.push(l),
+    });
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        transport
+          .request('POST', '/Users/.search', { body: {}, expect: [200], idempotent: true })
+          .catch(() => undefined),
+      ),
+    );
     assert.equal(transport.writes.limit, Infinity);
     assert.deepEqual(lowered, []);
   });
@@ -245,8 +271,18 @@ describe('Transport: writes in flight kept to what the server takes', () => {
   test('a 501 is not taken as overload', async () => {
     const lowered: number[] = [];
     const f = fakeFetch(() => scimError(501, 'not implemented'));
-    const transport = new Transport({ baseUrl: BASE, fetch: f.fetch, sleep: recordingSleep().sleep, retries: 0, onWriteLimit: (l) => lowered.push(l) });
-    await Promise.all(Array.from({ length: 4 }, () => transport.request('PATCH', '/Users/u1', { body: {}, expect: [200] }).catch(() => undefined)));
+    const transport = new Transport({
+      baseUrl: BASE,
+      fetch: f.fetch,
+      sleep: recordingSleep().sleep,
+      retries: 0,
+      onWriteLimit: (l) => lowered.push(l),
+    });
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        transport.request('PATCH', '/Users/u1', { body: {}, expect: [200] }).catch(() => undefined),
+      ),
+    );
     assert.equal(transport.writes.limit, Infinity);
     assert.deepEqual(lowered, []);
   });
@@ -275,7 +311,15 @@ describe('Transport: writes in flight kept to what the server takes', () => {
     const c = caps((k) => (k.learned.writeLimit = 2));
     const client = new ScimClient({ baseUrl: BASE, fetch: fakeFetch(() => scimJson({})).fetch, capabilities: c });
     assert.equal(client.transport.writes.limit, 2);
-    const cached = new ScimClient({ baseUrl: BASE, fetch: fakeFetch(() => scimJson({})).fetch, capabilityCache: { load: () => undefined, save: () => undefined, loadLearned: () => ({ filters: {}, unkept: {}, writeLimit: 3 }) } });
+    const cached = new ScimClient({
+      baseUrl: BASE,
+      fetch: fakeFetch(() => scimJson({})).fetch,
+      capabilityCache: {
+        load: () => undefined,
+        save: () => undefined,
+        loadLearned: () => ({ filters: {}, unkept: {}, writeLimit: 3 }),
+      },
+    });
     assert.equal(cached.transport.writes.limit, 3);
   });
 });

@@ -18,7 +18,12 @@ async function* groupsWithMembers(client: ScimClient, groups: AsyncIterable<Scim
   }
 }
 
-function resources(client: ScimClient, type: 'users' | 'groups', filter: string | undefined, progress: ProgressReporter): AsyncIterable<ScimResource> {
+function resources(
+  client: ScimClient,
+  type: 'users' | 'groups',
+  filter: string | undefined,
+  progress: ProgressReporter,
+): AsyncIterable<ScimResource> {
   const onPage = ({ received, total }: { received: number; total?: number }) => progress.update(received, total);
   if (type === 'users') return client.users.list({ filter, onPage });
   return groupsWithMembers(client, client.groups.list({ filter, onPage }));
@@ -30,10 +35,20 @@ export const exportCommand = defineCommand({
   builder: (y) =>
     y
       .positional('type', { type: 'string', choices: ['users', 'groups'] as const, demandOption: true })
-      .option('format', { type: 'string', choices: ['json', 'csv'] as const, default: 'json' as const, describe: 'Output format' })
+      .option('format', {
+        type: 'string',
+        choices: ['json', 'csv'] as const,
+        default: 'json' as const,
+        describe: 'Output format',
+      })
       .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE instead of stdout' })
       .option('filter', { type: 'string', describe: 'Export only resources matching a SCIM filter' })
-      .option('formula-escape', { type: 'boolean', default: true, describe: "CSV: write a ' before cells starting with = + - @ (a spreadsheet would run them); --no-formula-escape: as they are" }),
+      .option('formula-escape', {
+        type: 'boolean',
+        default: true,
+        describe:
+          "CSV: write a ' before cells starting with = + - @ (a spreadsheet would run them); --no-formula-escape: as they are",
+      }),
   run: async (argv, f) => {
     const client = await f.client();
     const toFile = argv.output !== undefined && argv.output !== '-';
@@ -50,7 +65,10 @@ export const exportCommand = defineCommand({
         count = await writeJsonListResponse(items, out);
       } else {
         const caps = await client.capabilities();
-        const ctx = { registry: new SchemaRegistry(caps.schemas), coreSchema: argv.type === 'users' ? SCHEMA.USER : SCHEMA.GROUP };
+        const ctx = {
+          registry: new SchemaRegistry(caps.schemas),
+          coreSchema: argv.type === 'users' ? SCHEMA.USER : SCHEMA.GROUP,
+        };
         count = await writeCsv(items, out, ctx, { formulaEscape: argv.formulaEscape });
       }
       if (partial) {

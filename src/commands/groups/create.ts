@@ -25,13 +25,18 @@ export const groupsCreateCommand = defineCommand({
     const same = await client.groups.toArray({ filter: eq('displayName', argv.name), limit: 1 });
     if (same.length > 0) throw new UsageError(`a group named "${argv.name}" already exists (${same[0]!.id})`);
     const memberIds = await resolveMemberIds(client, argv.member ?? []);
-    const group: Omit<ScimGroup, 'id'> = { schemas: [SCHEMA.GROUP], displayName: argv.name, members: memberIds.map((value) => ({ value })) };
+    const group: Omit<ScimGroup, 'id'> = {
+      schemas: [SCHEMA.GROUP],
+      displayName: argv.name,
+      members: memberIds.map((value) => ({ value })),
+    };
     if (argv.externalId) group.externalId = argv.externalId;
     let created: ScimGroup;
     try {
       created = await client.groups.create(group);
     } catch (e) {
-      if (e instanceof ResponseError && e.status === 409) e.message = `a group named "${argv.name}" already exists: ${e.message}`;
+      if (e instanceof ResponseError && e.status === 409)
+        e.message = `a group named "${argv.name}" already exists: ${e.message}`;
       throw e;
     }
     await printResourceDetail(f.io, created, argv.json, SCHEMA.GROUP);
@@ -53,9 +58,19 @@ export const groupsRenameCommand = defineCommand({
     const caps = await client.capabilities();
     const found = await resolveGroup(client.groups, argv.group);
     const before = await client.groups.get(found.id);
-    const outcome = await updateResource(client.groups, caps, before, { ...before, displayName: argv.name }, SCHEMA.GROUP);
+    const outcome = await updateResource(
+      client.groups,
+      caps,
+      before,
+      { ...before, displayName: argv.name },
+      SCHEMA.GROUP,
+    );
     if (argv.json) await writeChunk(f.io.stdout, `${JSON.stringify(outcome.result, null, 2)}\n`);
-    else if (outcome.method !== 'none') await writeChunk(f.io.stdout, `~ ${before.id}\n    ~ displayName: ${JSON.stringify(before.displayName)} → ${JSON.stringify(outcome.result.displayName)}\n`);
+    else if (outcome.method !== 'none')
+      await writeChunk(
+        f.io.stdout,
+        `~ ${before.id}\n    ~ displayName: ${JSON.stringify(before.displayName)} → ${JSON.stringify(outcome.result.displayName)}\n`,
+      );
     f.log(outcome.method === 'none' ? `group is already named "${argv.name}"` : `renamed with ${outcome.method}`);
   },
 });

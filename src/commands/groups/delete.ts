@@ -26,6 +26,19 @@ export const groupsDeleteCommand = defineCommand({
     const refs = [...(argv.groups ?? []), ...(argv.from ? await readRefs(argv.from, 'groups') : [])];
     if (refs.length === 0) throw new UsageError('name the groups to delete (id or displayName), or give --from FILE');
     const { groups } = await f.client();
-    await deleteMany({ noun: 'group', refs, api: groups, resolve: (ref) => resolveGroup(groups, ref), label: (g) => g.displayName, preview: PREVIEW, yes: argv.yes, concurrency: argv.concurrency, json: argv.json }, f);
+    await deleteMany(
+      {
+        noun: 'group',
+        refs,
+        api: groups,
+        resolve: (ref) => resolveGroup(groups, ref),
+        label: (g) => g.displayName,
+        preview: PREVIEW,
+        yes: argv.yes,
+        concurrency: argv.concurrency,
+        json: argv.json,
+      },
+      f,
+    );
   },
 });

@@ -14,7 +14,11 @@ export const groupsListCommand = defineCommand({
     const client = await f.client();
     const progress = progressBar(f.io, 'Reading groups');
     try {
-      const groups = client.groups.list({ filter: argv.filter, limit: argv.limit, onPage: ({ received, total }) => progress.update(received, total) });
+      const groups = client.groups.list({
+        filter: argv.filter,
+        limit: argv.limit,
+        onPage: ({ received, total }) => progress.update(received, total),
+      });
       const count = await printResourceList(f.io, groups, GROUP_COLUMNS, argv.json, progress);
       progress.finish();
       if (count === 0 && !argv.json) f.log(argv.filter ? 'no groups match the filter' : 'no groups');

@@ -17,7 +17,10 @@ export const groupsMembersCommand = defineCommand({
     let group = await resolveGroup(groups, argv.group);
     // An empty answer from a server known not to return members says nothing: say so, never "no members".
     const unreadable = client.learnedNow()?.membersReadable === false;
-    if (unreadable) f.log(`this server does not return group members (membership is write-only there): what it answered for "${group.displayName}" is not its membership`);
+    if (unreadable)
+      f.log(
+        `this server does not return group members (membership is write-only there): what it answered for "${group.displayName}" is not its membership`,
+      );
     // Some servers leave members out unless asked for them by name.
     if (!Array.isArray(group.members)) group = await groups.get(group.id, { attributes: ['displayName', 'members'] });
     const members: MultiValue[] = Array.isArray(group.members) ? group.members : [];

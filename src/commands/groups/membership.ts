@@ -13,7 +13,11 @@ import { readRefs } from '../refs.ts';
 export type MembershipAction = 'add' | 'remove' | 'set';
 
 /** User ids for the named users; with `allowMemberIds`, unknown names that are member ids of the group count too. */
-export async function resolveMemberIds(client: ScimClient, refs: readonly string[], group?: ScimGroup): Promise<string[]> {
+export async function resolveMemberIds(
+  client: ScimClient,
+  refs: readonly string[],
+  group?: ScimGroup,
+): Promise<string[]> {
   const { found, missing } = await resolveMany(refs, (ref) => resolveUser(client.users, ref));
   const memberValues = new Set((group?.members ?? []).map((m) => m.value));
   // A member whose user no longer exists can still be removed by its id.
@@ -49,11 +53,14 @@ function membershipCommand(action: MembershipAction) {
         .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' }),
     run: async (argv, f) => {
       const refs = [...(argv.users ?? []), ...(argv.from ? await readRefs(argv.from, 'users') : [])];
-      if (refs.length === 0 && action !== 'set') throw new UsageError(`name the users to ${action}, or give --from FILE`);
+      if (refs.length === 0 && action !== 'set')
+        throw new UsageError(`name the users to ${action}, or give --from FILE`);
       const client = await f.client();
       const caps = await client.capabilities();
       const group = await resolveGroup(client.groups, argv.group);
-      const full = Array.isArray(group.members) ? group : await client.groups.get(group.id, { attributes: ['displayName', 'members'] });
+      const full = Array.isArray(group.members)
+        ? group
+        : await client.groups.get(group.id, { attributes: ['displayName', 'members'] });
       const ids = await resolveMemberIds(client, refs, action === 'remove' ? full : undefined);
 
       let outcome: MembershipOutcome;
@@ -61,8 +68,13 @@ function membershipCommand(action: MembershipAction) {
         const current = new Set((full.members ?? []).map((m) => m.value));
         const leaving = [...current].filter((id) => id && !ids.includes(id));
         if (leaving.length > 0 && !argv.yes) {
-          f.io.stderr.write(`scimctl: ${leaving.length} member(s) will be removed from "${safeText(full.displayName ?? '')}":\n${leaving.map((id) => `  ${id}`).join('\n')}\n`);
-          const ok = await confirmTyped(f.io, `Replace the members of "${full.displayName}"?`, { flag: '--yes', what: `refusing to remove ${leaving.length} member(s)` });
+          f.io.stderr.write(
+            `scimctl: ${leaving.length} member(s) will be removed from "${safeText(full.displayName ?? '')}":\n${leaving.map((id) => `  ${id}`).join('\n')}\n`,
+          );
+          const ok = await confirmTyped(f.io, `Replace the members of "${full.displayName}"?`, {
+            flag: '--yes',
+            what: `refusing to remove ${leaving.length} member(s)`,
+          });
           if (!ok) {
             f.log('nothing changed');
             throw new SilentExit(ExitCode.USAGE);
@@ -73,14 +85,19 @@ function membershipCommand(action: MembershipAction) {
         outcome = await changeMembers(client.groups, caps, group.id, action === 'add' ? { add: ids } : { remove: ids });
       }
       if (argv.json) {
-        await writeChunk(f.io.stdout, `${JSON.stringify({ group: { id: group.id, displayName: full.displayName }, ...outcome }, null, 2)}\n`);
+        await writeChunk(
+          f.io.stdout,
+          `${JSON.stringify({ group: { id: group.id, displayName: full.displayName }, ...outcome }, null, 2)}\n`,
+        );
       } else {
         const lines = describe(outcome, full);
         if (lines.length > 0) await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
       }
       f.log(
         `${full.displayName}: ${outcome.added.length} added, ${outcome.removed.length} removed, ${outcome.unchanged.length} unchanged` +
-          (outcome.method === 'none' ? '' : ` (${outcome.method}${outcome.removalForm === 'value' ? ', value-form removal' : ''})`),
+          (outcome.method === 'none'
+            ? ''
+            : ` (${outcome.method}${outcome.removalForm === 'value' ? ', value-form removal' : ''})`),
       );
     },
   });

@@ -28,19 +28,40 @@ export const profileAddCommand = defineCommand({
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true })
-      .option('url', { type: 'string', demandOption: true, describe: 'Base URL of the SCIM service, e.g. https://example.com/scim/v2' })
-      .option('token-env', { type: 'string', describe: 'Read the bearer token from this environment variable at run time' })
-      .option('token-stdin', { type: 'boolean', describe: 'Read the bearer token from standard input and store it (file mode 0600)' })
+      .option('url', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Base URL of the SCIM service, e.g. https://example.com/scim/v2',
+      })
+      .option('token-env', {
+        type: 'string',
+        describe: 'Read the bearer token from this environment variable at run time',
+      })
+      .option('token-stdin', {
+        type: 'boolean',
+        describe: 'Read the bearer token from standard input and store it (file mode 0600)',
+      })
       .option('basic-user', { type: 'string', describe: 'Use HTTP basic auth with this user name' })
-      .option('password-env', { type: 'string', describe: 'With --basic-user: the environment variable holding the password' })
+      .option('password-env', {
+        type: 'string',
+        describe: 'With --basic-user: the environment variable holding the password',
+      })
       .option('header', { type: 'string', array: true, describe: 'Extra header "Name: value" sent with every request' })
       .option('use', { type: 'boolean', describe: 'Make it the current profile' })
-      .option('sync-source', { type: 'string', describe: 'The source of truth to sync from (started from the TUI\'s runs view with p)' })
-      .option('sync-preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'With --sync-source: its layout' })
+      .option('sync-source', {
+        type: 'string',
+        describe: "The source of truth to sync from (started from the TUI's runs view with p)",
+      })
+      .option('sync-preset', {
+        type: 'string',
+        choices: ['scim', 'pleio', 'omni'],
+        describe: 'With --sync-source: its layout',
+      })
       .option('sync-mapping', { type: 'string', describe: 'With --sync-source: a mapping file' })
       .option('sync-groups-file', { type: 'string', describe: 'With --sync-source: a groups file' }),
   run: async (argv, f) => {
-    if (!PROFILE_NAME.test(argv.name)) throw new UsageError(`profile name "${argv.name}" may use letters, digits, ".", "_" and "-" only`);
+    if (!PROFILE_NAME.test(argv.name))
+      throw new UsageError(`profile name "${argv.name}" may use letters, digits, ".", "_" and "-" only`);
     const url = validateServerUrl(argv.url, argv.allowInsecureHttp);
     const ways = [argv.tokenEnv !== undefined, !!argv.tokenStdin, argv.basicUser !== undefined].filter(Boolean).length;
     if (ways > 1) throw new UsageError('choose one of --token-env, --token-stdin or --basic-user');
@@ -64,7 +85,12 @@ export const profileAddCommand = defineCommand({
     if (argv.syncSource !== undefined) {
       // Kept as absolute paths: the TUI may start anywhere.
       const abs = (f: string | undefined) => (f === undefined ? undefined : resolve(f));
-      profile.sync = { source: abs(argv.syncSource)!, preset: argv.syncPreset, mapping: abs(argv.syncMapping), groupsFile: abs(argv.syncGroupsFile) };
+      profile.sync = {
+        source: abs(argv.syncSource)!,
+        preset: argv.syncPreset,
+        mapping: abs(argv.syncMapping),
+        groupsFile: abs(argv.syncGroupsFile),
+      };
     } else if (argv.syncPreset || argv.syncMapping || argv.syncGroupsFile) {
       throw new UsageError('--sync-preset, --sync-mapping and --sync-groups-file go with --sync-source');
     }
@@ -73,8 +99,11 @@ export const profileAddCommand = defineCommand({
     const existed = store.get(argv.name) !== undefined;
     store.set(argv.name, profile);
     if (argv.use || !store.current) store.use(argv.name);
-    f.log(`${existed ? 'updated' : 'added'} profile "${argv.name}" (${url})${store.current === argv.name ? ', now the current profile' : ''}`);
-    if (auth.type === 'none') f.log('this profile sends no credentials; most servers want --token-env VAR or --token-stdin');
+    f.log(
+      `${existed ? 'updated' : 'added'} profile "${argv.name}" (${url})${store.current === argv.name ? ', now the current profile' : ''}`,
+    );
+    if (auth.type === 'none')
+      f.log('this profile sends no credentials; most servers want --token-env VAR or --token-stdin');
     f.log(`check it with: scimctl profile test ${argv.name}`);
   },
 });

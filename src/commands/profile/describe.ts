@@ -4,8 +4,10 @@ import type { Profile } from '../../config/profiles.ts';
 
 export function describeAuth(profile: Profile): string {
   const a = profile.auth;
-  if (a.type === 'bearer') return a.tokenEnv ? `bearer token from $${a.tokenEnv}` : `bearer token ${maskToken(a.token)} (stored)`;
-  if (a.type === 'basic') return `basic, user ${a.username}, password from ${a.passwordEnv ? `$${a.passwordEnv}` : '(stored)'}`;
+  if (a.type === 'bearer')
+    return a.tokenEnv ? `bearer token from $${a.tokenEnv}` : `bearer token ${maskToken(a.token)} (stored)`;
+  if (a.type === 'basic')
+    return `basic, user ${a.username}, password from ${a.passwordEnv ? `$${a.passwordEnv}` : '(stored)'}`;
   return 'none';
 }
 

@@ -27,7 +27,9 @@ export const profileListCommand = defineCommand({
       { header: 'url', value: ([, p]) => p.url, minWidth: 16 },
       { header: 'auth', value: ([, p]) => describeAuth(p), minWidth: 10 },
     ];
-    const lines = f.io.isStdoutTTY ? renderTable(profiles, columns, f.io.columns) : profiles.map((p) => renderTsvRow(p, columns));
+    const lines = f.io.isStdoutTTY
+      ? renderTable(profiles, columns, f.io.columns)
+      : profiles.map((p) => renderTsvRow(p, columns));
     await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
   },
 });

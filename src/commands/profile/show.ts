@@ -14,7 +14,10 @@ export const profileShowCommand = defineCommand({
     const profile = store.get(name);
     if (!profile) throw new ConfigError(`no profile named "${name}"; see: scimctl profile list`);
     if (argv.json) {
-      await writeChunk(f.io.stdout, `${JSON.stringify({ name, current: store.current === name, ...maskedProfile(profile) }, null, 2)}\n`);
+      await writeChunk(
+        f.io.stdout,
+        `${JSON.stringify({ name, current: store.current === name, ...maskedProfile(profile) }, null, 2)}\n`,
+      );
       return;
     }
     const lines = [

@@ -83,7 +83,9 @@ export function reportWidths(natural: readonly number[], width: number): number[
  */
 export function renderReportTable(findings: readonly Finding[], width: number, colour = false): string[] {
   const cells = findings.map((f) => FINDING_COLUMNS.map((c) => tsvCell(c.value(f))));
-  const natural = FINDING_COLUMNS.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((row) => stringWidth(row[i]!))));
+  const natural = FINDING_COLUMNS.map((c, i) =>
+    Math.max(stringWidth(c.header), ...cells.map((row) => stringWidth(row[i]!))),
+  );
   const widths = reportWidths(natural, width);
   const out: string[] = [];
   const emit = (values: string[], status?: FindingStatus) => {
@@ -144,7 +146,10 @@ export const profileTestCommand = defineCommand({
     let live: ReadonlyArray<{ kind: string; id: string; name: string }> = [];
     // Ctrl+C during the write probe: the throwaway resources cannot be deleted any more, but they are named.
     const stopTelling = onInterrupt(() => {
-      if (live.length > 0) f.io.stderr.write(`\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`);
+      if (live.length > 0)
+        f.io.stderr.write(
+          `\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`,
+        );
     });
     let report: CompatReport;
     try {
@@ -167,7 +172,11 @@ export const profileTestCommand = defineCommand({
         `${JSON.stringify({ profile: connection.name, url: connection.url, ok, ...rest, learned: capabilities.learned, capabilities }, null, 2)}\n`,
       );
     } else if (f.io.isStdoutTTY) {
-      const lines = [`${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`, '', ...renderReportTable(report.findings, f.io.columns, f.io.color)];
+      const lines = [
+        `${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`,
+        '',
+        ...renderReportTable(report.findings, f.io.columns, f.io.color),
+      ];
       await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
     } else {
       f.log(`${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`);
@@ -181,6 +190,7 @@ export const profileTestCommand = defineCommand({
       f.log('the target is not usable as it is: see the rows marked failed');
       throw new SilentExit(ExitCode.ERROR);
     }
-    if (!argv.json && f.io.isStdoutTTY && !report.writeProbe) f.log('no writes were tried: --write-probe creates a throwaway user and group, changes them and deletes them');
+    if (!argv.json && f.io.isStdoutTTY && !report.writeProbe)
+      f.log('no writes were tried: --write-probe creates a throwaway user and group, changes them and deletes them');
   },
 });

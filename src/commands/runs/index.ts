@@ -3,4 +3,8 @@ import type { CliContext, GlobalArgv } from '../context.ts';
 import { runsListCommand, runsLogCommand, runsShowCommand } from './runs.ts';
 
 export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
-  y.command(runsListCommand(ctx)).command(runsShowCommand(ctx)).command(runsLogCommand(ctx)).demandCommand(1, 'name a runs command: list, show or log');
+  y
+    .command(runsListCommand(ctx))
+    .command(runsShowCommand(ctx))
+    .command(runsLogCommand(ctx))
+    .demandCommand(1, 'name a runs command: list, show or log');

@@ -7,7 +7,6 @@ import { NotFoundError } from '../../api/errors.ts';
 import type { Factory } from '../factory.ts';
 import { historyFor } from '../sync/shared.ts';
 
-
 function find(f: Factory, ref: string): RunRecord {
   const run = historyFor(f).find(ref);
   if (!run) throw new NotFoundError('run', ref);
@@ -17,12 +16,15 @@ function find(f: Factory, ref: string): RunRecord {
 export const runsListCommand = defineCommand({
   command: 'list',
   describe: 'Recent sync runs, newest first',
-  builder: (y) => y.option('json', { type: 'boolean', default: false }).option('limit', { type: 'number', default: 50 }),
+  builder: (y) =>
+    y.option('json', { type: 'boolean', default: false }).option('limit', { type: 'number', default: 50 }),
   run: async (argv, f) => {
     const runs = historyFor(f).list().slice(0, argv.limit);
     if (argv.json) return void (await writeChunk(f.io.stdout, `${JSON.stringify(runs, null, 2)}\n`));
     if (runs.length === 0) return f.log('no runs yet');
-    const lines = f.io.isStdoutTTY ? renderTable(runs, COLUMNS, f.io.columns) : runs.map((r) => renderTsvRow(r, COLUMNS));
+    const lines = f.io.isStdoutTTY
+      ? renderTable(runs, COLUMNS, f.io.columns)
+      : runs.map((r) => renderTsvRow(r, COLUMNS));
     await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
   },
 });
@@ -30,14 +32,20 @@ export const runsListCommand = defineCommand({
 export const runsShowCommand = defineCommand({
   command: 'show <run>',
   describe: 'A run: its summary (--json: with its plan and results)',
-  builder: (y) => y.positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' }).option('json', { type: 'boolean', default: false }),
+  builder: (y) =>
+    y
+      .positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' })
+      .option('json', { type: 'boolean', default: false }),
   run: async (argv, f) => {
     const history = historyFor(f);
     const run = find(f, argv.run);
     if (argv.json) {
       const plan = history.readText(run.id, 'plan.json');
       const results = history.readText(run.id, 'results.json');
-      await writeChunk(f.io.stdout, `${JSON.stringify({ run, plan: plan ? JSON.parse(plan) : undefined, results: results ? JSON.parse(results) : undefined }, null, 2)}\n`);
+      await writeChunk(
+        f.io.stdout,
+        `${JSON.stringify({ run, plan: plan ? JSON.parse(plan) : undefined, results: results ? JSON.parse(results) : undefined }, null, 2)}\n`,
+      );
       return;
     }
     const lines = [
@@ -51,10 +59,21 @@ export const runsShowCommand = defineCommand({
     if (run.pid !== undefined) lines.push(`process:  pid ${run.pid} on ${run.host ?? '?'}`);
     if (run.status === 'interrupted') {
       lines.push(`found:    ${run.interruptedAt ?? '-'} (interrupted: its process was gone)`);
-      if (run.journalFolded !== undefined) lines.push(`journal:  ${run.journalFolded ? 'folded into the state by a later run' : 'to be folded into the state by the next sync of this profile'}`);
+      if (run.journalFolded !== undefined)
+        lines.push(
+          `journal:  ${run.journalFolded ? 'folded into the state by a later run' : 'to be folded into the state by the next sync of this profile'}`,
+        );
     }
-    if (run.summary) lines.push(`plan:     ${run.summary.create} to create, ${run.summary.update} to update, ${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ${run.summary.memberships} membership changes`);
-    if (run.results) lines.push(`results:  ${Object.entries(run.results).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    if (run.summary)
+      lines.push(
+        `plan:     ${run.summary.create} to create, ${run.summary.update} to update, ${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ${run.summary.memberships} membership changes`,
+      );
+    if (run.results)
+      lines.push(
+        `results:  ${Object.entries(run.results)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+      );
     await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
   },
 });
@@ -62,7 +81,10 @@ export const runsShowCommand = defineCommand({
 export const runsLogCommand = defineCommand({
   command: 'log <run>',
   describe: "A run's log lines",
-  builder: (y) => y.positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' }).option('json', { type: 'boolean', default: false, describe: 'As JSON lines' }),
+  builder: (y) =>
+    y
+      .positional('run', { type: 'string', demandOption: true, describe: 'run id, a unique prefix, or "latest"' })
+      .option('json', { type: 'boolean', default: false, describe: 'As JSON lines' }),
   run: async (argv, f) => {
     const run = find(f, argv.run);
     const text = historyFor(f).readText(run.id, 'log.ndjson') ?? '';

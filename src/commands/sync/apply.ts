@@ -11,7 +11,10 @@ import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
 import { applyOptions, historyFor, safetyFindings, startSession, thresholdOptions } from './shared.ts';
 
-/** sync apply's flags: `plan` the plan file; --allow-edited-plan applies a plan whose digest does not match its content (edited by hand), still checked whole. */
+/**
+ * sync apply's flags: `plan` the plan file; --allow-edited-plan applies a plan whose digest does not match its content
+ * (edited by hand), still checked whole.
+ */
 export type SyncApplyOptions = FlagsOf<ReturnType<typeof applyArgs>>;
 
 export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<void> {
@@ -19,28 +22,46 @@ export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<
   let planFile: PlanFile;
   let edited: boolean;
   try {
-    ({ file: planFile, edited } = validatePlanFile(opts.plan, await readPlanJson(opts.plan), { allowEdited: opts.allowEditedPlan }));
+    ({ file: planFile, edited } = validatePlanFile(opts.plan, await readPlanJson(opts.plan), {
+      allowEdited: opts.allowEditedPlan,
+    }));
   } catch (e) {
     if (e instanceof PlanFileError) throw new UsageError(e.message);
     throw e;
   }
   const connection = await f.connection();
   if (planFile.url.replace(/\/+$/, '') !== connection.url.replace(/\/+$/, '')) {
-    throw new UsageError(`${opts.plan} was planned against ${planFile.url}, not ${connection.url} (profile ${connection.name}); apply it with the profile it was made for`);
+    throw new UsageError(
+      `${opts.plan} was planned against ${planFile.url}, not ${connection.url} (profile ${connection.name}); apply it with the profile it was made for`,
+    );
   }
   // Two profiles on one URL are two identities (tokens, owned users): a plan belongs to the one it was made with.
   if (planFile.profile !== connection.name) {
-    throw new UsageError(`${opts.plan} was planned with profile "${planFile.profile}", not "${connection.name}" (both at ${connection.url}); apply it with --profile ${planFile.profile}, or make a new plan with this one`);
+    throw new UsageError(
+      `${opts.plan} was planned with profile "${planFile.profile}", not "${connection.name}" (both at ${connection.url}); apply it with --profile ${planFile.profile}, or make a new plan with this one`,
+    );
   }
   const session = await startSession(f, 'sync apply', historyFor(f), opts);
   await session.guard(async () => {
-    if (edited) session.log.warn(`${opts.plan} was edited after it was planned; applying it as edited (--allow-edited-plan)`, { check: 'edited-plan' });
+    if (edited)
+      session.log.warn(`${opts.plan} was edited after it was planned; applying it as edited (--allow-edited-plan)`, {
+        check: 'edited-plan',
+      });
     await checkAndApply(opts, f, session, planFile);
   });
 }
 
-async function checkAndApply(opts: SyncApplyOptions, f: Factory, session: SyncSession, planFile: PlanFile): Promise<void> {
-  const refuse = (reasons: Array<{ message: string; check: string }>, check: string, after = 'nothing was applied'): never => {
+async function checkAndApply(
+  opts: SyncApplyOptions,
+  f: Factory,
+  session: SyncSession,
+  planFile: PlanFile,
+): Promise<void> {
+  const refuse = (
+    reasons: Array<{ message: string; check: string }>,
+    check: string,
+    after = 'nothing was applied',
+  ): never => {
     session.refuse(reasons, check);
     f.log(after);
     throw new SilentExit(ExitCode.REFUSED);
@@ -50,18 +71,39 @@ async function checkAndApply(opts: SyncApplyOptions, f: Factory, session: SyncSe
   // The thresholds again, on the plan's content (its changes, not its summary): before the target is read.
   const findings = safetyFindings(
     session,
-    { maxDeletes: opts.maxDeletes, maxMembershipRemovals: opts.maxMembershipRemovals, maxGroupDeletes: opts.maxGroupDeletes, allowEmpty: true, acceptSourceChange: true },
+    {
+      maxDeletes: opts.maxDeletes,
+      maxMembershipRemovals: opts.maxMembershipRemovals,
+      maxGroupDeletes: opts.maxGroupDeletes,
+      allowEmpty: true,
+      acceptSourceChange: true,
+    },
     unattended,
   );
   if (findings.length > 0) {
     const checks = findings.map((x) => x.check).join(',');
-    refuse(findings.map((x) => ({ message: x.message, check: checks })), checks, `nothing was applied; ${acceptLine(findings)}`);
+    refuse(
+      findings.map((x) => ({ message: x.message, check: checks })),
+      checks,
+      `nothing was applied; ${acceptLine(findings)}`,
+    );
   }
   // Terraform's rule: a plan applies only to the state it was computed against.
   const stale = await session.stale();
   if (stale.length > 0) {
-    const list = stale.slice(0, 10).map((s) => `${s.key} (${s.now === undefined ? 'deleted' : 'changed'})`).join(', ');
-    refuse([{ message: `the plan is stale: ${stale.length} object(s) it touches changed since it was made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`, check: 'stale-plan' }], 'stale-plan');
+    const list = stale
+      .slice(0, 10)
+      .map((s) => `${s.key} (${s.now === undefined ? 'deleted' : 'changed'})`)
+      .join(', ');
+    refuse(
+      [
+        {
+          message: `the plan is stale: ${stale.length} object(s) it touches changed since it was made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`,
+          check: 'stale-plan',
+        },
+      ],
+      'stale-plan',
+    );
   }
   const caps = await session.capabilities();
   if (!opts.json) await writeChunk(f.io.stdout, `${renderPlan(plan, new SchemaRegistry(caps.schemas)).join('\n')}\n`);
@@ -73,7 +115,11 @@ function applyArgs(y: GlobalArgv) {
     .positional('plan', { type: 'string', demandOption: true, describe: 'A plan file from "sync plan -o"' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
-    .option('allow-edited-plan', { type: 'boolean', default: false, describe: 'Apply a plan edited since "sync plan" wrote it (still checked whole, thresholds included)' });
+    .option('allow-edited-plan', {
+      type: 'boolean',
+      default: false,
+      describe: 'Apply a plan edited since "sync plan" wrote it (still checked whole, thresholds included)',
+    });
 }
 
 export const syncApplyCommand = defineCommand({

@@ -20,7 +20,11 @@ function pacerFor(rate: string | undefined): Pacer | undefined {
 }
 
 /** Asks (or takes --yes), applies the session's plan and reports; a failed change fails the command. */
-export async function confirmAndApply(f: Factory, session: SyncSession, flags: SendFlags & { yes: boolean; json: boolean }): Promise<ChangeResult[]> {
+export async function confirmAndApply(
+  f: Factory,
+  session: SyncSession,
+  flags: SendFlags & { yes: boolean; json: boolean },
+): Promise<ChangeResult[]> {
   const plan = session.planned!.plan;
   if (plan.changes.length === 0) {
     // Nothing to change still records what the source matched as owned.
@@ -40,12 +44,17 @@ export async function confirmAndApply(f: Factory, session: SyncSession, flags: S
       throw new SilentExit(ExitCode.USAGE);
     }
   }
-  const { results, counts, message } = await session.apply({ concurrency: flags.concurrency, pacer: pacerFor(flags.rate), bulk: flags.bulk });
+  const { results, counts, message } = await session.apply({
+    concurrency: flags.concurrency,
+    pacer: pacerFor(flags.rate),
+    bulk: flags.bulk,
+  });
   if (flags.json) {
     await writeChunk(f.io.stdout, `${JSON.stringify({ run: session.run.id, results, counts }, null, 2)}\n`);
   } else {
     const failed = results.filter((r) => r.status === 'failed');
-    if (failed.length > 0) await writeChunk(f.io.stdout, `${failed.map((r) => `! ${r.id}: ${r.detail ?? 'failed'}`).join('\n')}\n`);
+    if (failed.length > 0)
+      await writeChunk(f.io.stdout, `${failed.map((r) => `! ${r.id}: ${r.detail ?? 'failed'}`).join('\n')}\n`);
   }
   f.log(message);
   if (counts.failed) throw new SilentExit(ExitCode.ERROR);
@@ -64,7 +73,14 @@ async function reviewAndApply(f: Factory, session: SyncSession, flags: SendFlags
       history: session.history,
       applyPlan: async (excluded, onResult) => {
         try {
-          outcome = await session.apply({ concurrency: flags.concurrency, pacer: pacerFor(flags.rate), bulk: flags.bulk, exclude: excluded, onResult, progress: false });
+          outcome = await session.apply({
+            concurrency: flags.concurrency,
+            pacer: pacerFor(flags.rate),
+            bulk: flags.bulk,
+            exclude: excluded,
+            onResult,
+            progress: false,
+          });
         } catch (e) {
           failure = { error: e };
           throw e;

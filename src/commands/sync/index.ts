@@ -4,4 +4,8 @@ import { syncApplyCommand } from './apply.ts';
 import { syncPlanCommand, syncRunCommand } from './plan.ts';
 
 export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
-  y.command(syncPlanCommand(ctx)).command(syncApplyCommand(ctx)).command(syncRunCommand(ctx)).demandCommand(1, 'name a sync command: plan, apply or run');
+  y
+    .command(syncPlanCommand(ctx))
+    .command(syncApplyCommand(ctx))
+    .command(syncRunCommand(ctx))
+    .demandCommand(1, 'name a sync command: plan, apply or run');

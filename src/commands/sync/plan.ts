@@ -10,7 +10,15 @@ import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
 import { ldapOptions, ldapSourceReader } from './ldap-options.ts';
 import { location } from '../../sources/problem-groups.ts';
 import type { SourceReader } from '../../sync/prepare.ts';
-import { applyOptions, historyFor, safetyFindings, safetyOptions, sourceOptions, startSession, syncRequest } from './shared.ts';
+import {
+  applyOptions,
+  historyFor,
+  safetyFindings,
+  safetyOptions,
+  sourceOptions,
+  startSession,
+  syncRequest,
+} from './shared.ts';
 
 /**
  * What runSyncPlan reads: sync plan's flags, or sync run's (those only run takes may be absent);
@@ -32,7 +40,8 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
     }
     if (opts.json) await writeChunk(f.io.stdout, `${JSON.stringify(planFile, null, 2)}\n`);
     else await writeChunk(f.io.stdout, `${renderPlan(plan, prepared!.registry).join('\n')}\n`);
-    // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps every one.
+    // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps
+    // every one.
     for (const problem of plan.problems) session.log.record('warn', `${location(problem.origin)}: ${problem.message}`);
     if (opts.json) for (const lines of problemGroups(plan.problems)) session.log.warn(lines.join('\n'));
 
@@ -51,7 +60,13 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
       if (opts.detailedExitcode && plan.changes.length > 0) throw new SilentExit(ExitCode.CHANGES_PENDING);
       return;
     }
-    await confirmAndApply(f, session, { concurrency: opts.concurrency ?? SYNC_DEFAULTS.concurrency, rate: opts.rate, bulk: opts.bulk ?? SYNC_DEFAULTS.bulk, yes: opts.yes === true, json: false });
+    await confirmAndApply(f, session, {
+      concurrency: opts.concurrency ?? SYNC_DEFAULTS.concurrency,
+      rate: opts.rate,
+      bulk: opts.bulk ?? SYNC_DEFAULTS.bulk,
+      yes: opts.yes === true,
+      json: false,
+    });
   });
 }
 
@@ -59,7 +74,11 @@ function planOptions(y: GlobalArgv) {
   return ldapOptions(safetyOptions(sourceOptions(y)))
     .option('output', { alias: 'o', type: 'string', describe: 'Save the plan to a file for "sync apply"' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
-    .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'Exit 0 when there are no changes, 3 when there are' })
+    .option('detailed-exitcode', {
+      type: 'boolean',
+      default: false,
+      describe: 'Exit 0 when there are no changes, 3 when there are',
+    })
     .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat });
 }
@@ -77,7 +96,11 @@ function runOptions(y: GlobalArgv) {
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and stop' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' })
-    .option('detailed-exitcode', { type: 'boolean', default: false, describe: 'With --dry-run: exit 3 when there are changes' });
+    .option('detailed-exitcode', {
+      type: 'boolean',
+      default: false,
+      describe: 'With --dry-run: exit 3 when there are changes',
+    });
 }
 
 export const syncRunCommand = defineCommand({

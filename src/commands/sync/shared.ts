@@ -8,7 +8,18 @@ import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts'
 import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
 import type { SafetyFinding } from '../../sync/safety.ts';
 import { parseMatchKeys, SYNC_DEFAULTS } from '../../sync/defaults.ts';
-import { mixedScriptWarning, preparePlan, recordPlan, sourceHasGroups, type Prepared, type ProgressPhase, type ProgressSink, type RunLogger, type SourceReader, type SyncRequest } from '../../sync/prepare.ts';
+import {
+  mixedScriptWarning,
+  preparePlan,
+  recordPlan,
+  sourceHasGroups,
+  type Prepared,
+  type ProgressPhase,
+  type ProgressSink,
+  type RunLogger,
+  type SourceReader,
+  type SyncRequest,
+} from '../../sync/prepare.ts';
 import { SyncSession, type LogSink, type SafetyThresholds } from '../../sync/session.ts';
 import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -17,49 +28,117 @@ import type { Factory } from '../factory.ts';
 
 export function sourceOptions<T>(y: Argv<T>) {
   return y
-    .option('source', { type: 'string', demandOption: true, describe: 'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…' })
-    .option('preset', { type: 'string', choices: ['scim', 'pleio', 'omni'], describe: 'Layout of the source file (default: our export scheme / SCIM JSON)' })
+    .option('source', {
+      type: 'string',
+      demandOption: true,
+      describe:
+        'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…',
+    })
+    .option('preset', {
+      type: 'string',
+      choices: ['scim', 'pleio', 'omni'],
+      describe: 'Layout of the source file (default: our export scheme / SCIM JSON)',
+    })
     .option('mapping', { type: 'string', describe: 'YAML or JSON file mapping source columns to SCIM attributes' })
     .option('groups-file', { type: 'string', describe: 'Groups file (e.g. groups.csv of the omni preset)' })
-    .option('mode', { type: 'string', choices: ['full', 'attributes', 'groups'], default: SYNC_DEFAULTS.mode, describe: 'full; attributes (users only); groups (memberships only)' })
-    .option('missing', { type: 'string', choices: ['deactivate', 'delete', 'leave'], default: SYNC_DEFAULTS.missing, describe: 'What happens to managed users no longer in the source' })
-    .option('delete-groups', { type: 'boolean', default: SYNC_DEFAULTS.deleteGroups, describe: 'Delete managed groups no longer in the source' })
-    .option('manage-all', { type: 'boolean', default: SYNC_DEFAULTS.manageAll, describe: 'Adopt every user and group of the target (otherwise only those scimctl created or the source listed)' })
-    .option('match-keys', { type: 'string', default: SYNC_DEFAULTS.matchKeys, describe: 'Ranked keys to match source records to users' })
+    .option('mode', {
+      type: 'string',
+      choices: ['full', 'attributes', 'groups'],
+      default: SYNC_DEFAULTS.mode,
+      describe: 'full; attributes (users only); groups (memberships only)',
+    })
+    .option('missing', {
+      type: 'string',
+      choices: ['deactivate', 'delete', 'leave'],
+      default: SYNC_DEFAULTS.missing,
+      describe: 'What happens to managed users no longer in the source',
+    })
+    .option('delete-groups', {
+      type: 'boolean',
+      default: SYNC_DEFAULTS.deleteGroups,
+      describe: 'Delete managed groups no longer in the source',
+    })
+    .option('manage-all', {
+      type: 'boolean',
+      default: SYNC_DEFAULTS.manageAll,
+      describe: 'Adopt every user and group of the target (otherwise only those scimctl created or the source listed)',
+    })
+    .option('match-keys', {
+      type: 'string',
+      default: SYNC_DEFAULTS.matchKeys,
+      describe: 'Ranked keys to match source records to users',
+    })
     .option('strict-schema', {
       type: 'boolean',
       default: SYNC_DEFAULTS.strictSchema,
-      describe: "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
+      describe:
+        "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
     })
     .option('allow-unusual-names', {
       type: 'boolean',
       default: SYNC_DEFAULTS.allowUnusualNames,
-      describe: 'Accept userNames and e-mails with control, invisible or bidi characters (refused by default), and mixed-script look-alikes (a warning by default)',
+      describe:
+        'Accept userNames and e-mails with control, invisible or bidi characters (refused by default), and mixed-script look-alikes (a warning by default)',
     });
 }
 
 /** The thresholds, for sync plan, run and apply. */
 export function thresholdOptions<T>(y: Argv<T>) {
   return y
-    .option('max-deletes', { type: 'string', describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)' })
-    .option('max-membership-removals', { type: 'string', describe: 'Most group-membership removals a run may make: N or P% of managed memberships (default 10%, at least 10)' })
-    .option('max-group-deletes', { type: 'string', describe: 'Most group deletions a run may make: N or P% of managed groups (default 10%, at least 1)' });
+    .option('max-deletes', {
+      type: 'string',
+      describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)',
+    })
+    .option('max-membership-removals', {
+      type: 'string',
+      describe:
+        'Most group-membership removals a run may make: N or P% of managed memberships (default 10%, at least 10)',
+    })
+    .option('max-group-deletes', {
+      type: 'string',
+      describe: 'Most group deletions a run may make: N or P% of managed groups (default 10%, at least 1)',
+    });
 }
 
 export function safetyOptions<T>(y: Argv<T>) {
   return thresholdOptions(y)
-    .option('allow-empty', { type: 'boolean', default: SYNC_DEFAULTS.allowEmpty, describe: 'Accept a source with no users' })
-    .option('allow-empty-groups', { type: 'boolean', default: SYNC_DEFAULTS.allowEmptyGroups, describe: 'Accept a source with no group data at all although managed users have memberships' })
-    .option('accept-source-change', { type: 'boolean', default: SYNC_DEFAULTS.acceptSourceChange, describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run' });
+    .option('allow-empty', {
+      type: 'boolean',
+      default: SYNC_DEFAULTS.allowEmpty,
+      describe: 'Accept a source with no users',
+    })
+    .option('allow-empty-groups', {
+      type: 'boolean',
+      default: SYNC_DEFAULTS.allowEmptyGroups,
+      describe: 'Accept a source with no group data at all although managed users have memberships',
+    })
+    .option('accept-source-change', {
+      type: 'boolean',
+      default: SYNC_DEFAULTS.acceptSourceChange,
+      describe: 'Accept a source whose size moved over 10% since the last run, in an unattended run',
+    });
 }
 
 export function applyOptions<T>(y: Argv<T>) {
   return y
-    .option('concurrency', { type: 'number', default: SYNC_DEFAULTS.concurrency, describe: 'Requests in flight at once' })
+    .option('concurrency', {
+      type: 'number',
+      default: SYNC_DEFAULTS.concurrency,
+      describe: 'Requests in flight at once',
+    })
     .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 600/min' })
-    .option('bulk', { type: 'boolean', default: SYNC_DEFAULTS.bulk, describe: 'Use SCIM /Bulk for creates when the server offers it' })
+    .option('bulk', {
+      type: 'boolean',
+      default: SYNC_DEFAULTS.bulk,
+      describe: 'Use SCIM /Bulk for creates when the server offers it',
+    })
     .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
-    .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat, describe: 'Format of --log-file' });
+    .option('log-format', {
+      type: 'string',
+      choices: ['text', 'json'],
+      default: SYNC_DEFAULTS.logFormat,
+      describe: 'Format of --log-file',
+    });
 }
 
 /** The flags sourceOptions declares. */
@@ -91,7 +170,12 @@ export function syncRequest(flags: PlanFlags): SyncRequest {
     throw new UsageError((e as Error).message);
   }
   return {
-    source: flags.sourceReader ?? { path: flags.source, preset: flags.preset as SourceSpec['preset'], mappingFile: flags.mapping, groupsFile: flags.groupsFile },
+    source: flags.sourceReader ?? {
+      path: flags.source,
+      preset: flags.preset as SourceSpec['preset'],
+      mappingFile: flags.mapping,
+      groupsFile: flags.groupsFile,
+    },
     mode: flags.mode as SyncMode,
     missing: flags.missing as MissingPolicy,
     deleteGroups: flags.deleteGroups,
@@ -119,7 +203,10 @@ export async function prepare(flags: PlanFlags, f: Factory, log: RunLogger, keep
   const client = await f.client();
   const connection = await f.connection();
   const caps = await client.capabilities();
-  return preparePlan({ client, caps, connection, dataDir: dataDir(f.env), log, keep, progress: syncProgress(f) }, syncRequest(flags));
+  return preparePlan(
+    { client, caps, connection, dataDir: dataDir(f.env), log, keep, progress: syncProgress(f) },
+    syncRequest(flags),
+  );
 }
 
 /** A refusal to prompt (no terminal, no --yes) ends a run as refused; any other error as failed. */
@@ -127,7 +214,10 @@ export function runErrorStatus(e: unknown): 'failed' | 'refused' {
   return e instanceof PromptUnavailableError ? 'refused' : 'failed';
 }
 
-/** Starts a sync session for a command: its log into the history, --log-file and (warnings) stderr, its progress on stderr. */
+/**
+ * Starts a sync session for a command: its log into the history, --log-file and (warnings) stderr, its progress on
+ * stderr.
+ */
 export async function startSession(
   f: Factory,
   command: string,
@@ -138,7 +228,16 @@ export async function startSession(
   const connection = await f.connection();
   const client = await f.client();
   const log = new RunLog(f, undefined, flags, echo);
-  return SyncSession.start({ client, connection, dataDir: dataDir(f.env), history, command, log: log.sink, progress: progress ? syncProgress(f) : undefined, errorStatus: runErrorStatus });
+  return SyncSession.start({
+    client,
+    connection,
+    dataDir: dataDir(f.env),
+    history,
+    command,
+    log: log.sink,
+    progress: progress ? syncProgress(f) : undefined,
+    errorStatus: runErrorStatus,
+  });
 }
 
 /** The safety findings of the session's plan; a threshold that cannot be read is a usage error. */
@@ -178,11 +277,22 @@ export class RunLog implements RunLogger {
   /** The log of a SyncSession (which keeps its lines in the history itself): --log-file, and warnings on stderr. */
   readonly sink: LogSink = (level, message, fields, echo) => this.write(level, message, fields, echo && this.echo);
 
-  private write(level: LogLine['level'], message: string, fields: Record<string, unknown> = {}, echo = this.echo): void {
+  private write(
+    level: LogLine['level'],
+    message: string,
+    fields: Record<string, unknown> = {},
+    echo = this.echo,
+  ): void {
     const line: LogLine = { time: new Date().toISOString(), level, message, ...fields };
     if (this.run && this.history) this.history.log(this.run.id, line);
     if (this.flags.logFile) {
-      appendFileSync(this.flags.logFile, this.flags.logFormat === 'json' ? `${JSON.stringify(line)}\n` : `${line.time} ${level.toUpperCase()} ${message}\n`, { mode: 0o600 });
+      appendFileSync(
+        this.flags.logFile,
+        this.flags.logFormat === 'json'
+          ? `${JSON.stringify(line)}\n`
+          : `${line.time} ${level.toUpperCase()} ${message}\n`,
+        { mode: 0o600 },
+      );
     }
     if (level !== 'info' && echo) this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
   }

@@ -21,10 +21,16 @@ function setActiveCommand(active: boolean) {
         .option('from', { type: 'string', describe: 'A file naming the users: one per line, or a CSV/JSON export' })
         .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
         .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report' })
-        .option('yes', { type: 'boolean', default: false, hidden: active, describe: 'Deactivate without asking (needed without a terminal)' }),
+        .option('yes', {
+          type: 'boolean',
+          default: false,
+          hidden: active,
+          describe: 'Deactivate without asking (needed without a terminal)',
+        }),
     run: async (argv, f) => {
       const refs = [...(argv.users ?? []), ...(argv.from ? await readRefs(argv.from, 'users') : [])];
-      if (refs.length === 0) throw new UsageError(`name the users to ${active ? 'activate' : 'deactivate'}, or give --from FILE`);
+      if (refs.length === 0)
+        throw new UsageError(`name the users to ${active ? 'activate' : 'deactivate'}, or give --from FILE`);
       const client = await f.client();
       const caps = await client.capabilities();
       const { found, missing } = await resolveMany(refs, (ref) => resolveUser(client.users, ref));
@@ -32,7 +38,15 @@ function setActiveCommand(active: boolean) {
       if (!active) {
         // Deactivating locks people out: show who, and ask (or --yes), as a delete does.
         const targets = found.map((x) => x.resource).filter((u) => u.active !== false);
-        if (targets.length > 0) await confirmTargets(f, { targets, preview: USER_PREVIEW, noun: 'user', verb: 'deactivate', yes: argv.yes, warning: 'They will not be able to sign in.' });
+        if (targets.length > 0)
+          await confirmTargets(f, {
+            targets,
+            preview: USER_PREVIEW,
+            noun: 'user',
+            verb: 'deactivate',
+            yes: argv.yes,
+            warning: 'They will not be able to sign in.',
+          });
       }
       const progress = progressBar(f.io, active ? 'Activating' : 'Deactivating');
       let done = 0;
@@ -40,15 +54,37 @@ function setActiveCommand(active: boolean) {
         found,
         async ({ ref, resource }): Promise<ItemResult> => {
           const before = await client.users.get(resource.id);
-          const { method } = await updateResource(client.users, caps, before, { ...before, active } as ScimUser, SCHEMA.USER);
-          return { ref, id: before.id, name: before.userName, status: method === 'none' ? 'unchanged' : 'updated', detail: method === 'none' ? `already ${active ? 'active' : 'inactive'}` : `active → ${active}` };
+          const { method } = await updateResource(
+            client.users,
+            caps,
+            before,
+            { ...before, active } as ScimUser,
+            SCHEMA.USER,
+          );
+          return {
+            ref,
+            id: before.id,
+            name: before.userName,
+            status: method === 'none' ? 'unchanged' : 'updated',
+            detail: method === 'none' ? `already ${active ? 'active' : 'inactive'}` : `active → ${active}`,
+          };
         },
         { concurrency: argv.concurrency, onSettled: () => progress.update(++done, found.length) },
       );
       progress.finish();
       outcomes.forEach((o, i) => {
         const { ref, resource } = found[i]!;
-        results.push(o.ok ? o.value : { ref, id: resource.id, name: resource.userName, status: 'failed', detail: o.error instanceof Error ? o.error.message : String(o.error) });
+        results.push(
+          o.ok
+            ? o.value
+            : {
+                ref,
+                id: resource.id,
+                name: resource.userName,
+                status: 'failed',
+                detail: o.error instanceof Error ? o.error.message : String(o.error),
+              },
+        );
       });
       await printResults(f.io, results, argv.json);
       if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);

@@ -15,12 +15,24 @@ export const usersBulkCreateCommand = defineCommand({
     y
       .positional('file', { type: 'string', demandOption: true })
       .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight at once' })
-      .option('rate', { type: 'string', describe: 'Pace requests to a limit, e.g. 180/min (Slack user writes), 60/min (Omni)' })
-      .option('bulk', { type: 'boolean', default: true, describe: 'Use SCIM /Bulk when the server offers it (--no-bulk: single requests)' })
+      .option('rate', {
+        type: 'string',
+        describe: 'Pace requests to a limit, e.g. 180/min (Slack user writes), 60/min (Omni)',
+      })
+      .option('bulk', {
+        type: 'boolean',
+        default: true,
+        describe: 'Use SCIM /Bulk when the server offers it (--no-bulk: single requests)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report of every record' })
-      .option('allow-unusual-names', { type: 'boolean', default: false, describe: 'Accept userNames and e-mails with control, invisible or bidi characters (refused by default)' }),
+      .option('allow-unusual-names', {
+        type: 'boolean',
+        default: false,
+        describe: 'Accept userNames and e-mails with control, invisible or bidi characters (refused by default)',
+      }),
   run: async (argv, f) => {
-    if (!(argv.concurrency >= 1 && argv.concurrency <= 64)) throw new UsageError('--concurrency must be between 1 and 64');
+    if (!(argv.concurrency >= 1 && argv.concurrency <= 64))
+      throw new UsageError('--concurrency must be between 1 and 64');
     let pacer;
     try {
       pacer = argv.rate !== undefined ? ratePacer(parseRate(argv.rate)) : undefined;
@@ -31,7 +43,11 @@ export const usersBulkCreateCommand = defineCommand({
     const caps = await client.capabilities();
     const registry = new SchemaRegistry(caps.schemas);
     // The whole file is read and checked before the first request: bad input sends nothing.
-    const records = await readUsersFile(argv.file, { registry, coreSchema: SCHEMA.USER }, { allowUnusualNames: argv.allowUnusualNames });
+    const records = await readUsersFile(
+      argv.file,
+      { registry, coreSchema: SCHEMA.USER },
+      { allowUnusualNames: argv.allowUnusualNames },
+    );
 
     const progress = progressBar(f.io, 'Creating users');
     let done = 0;

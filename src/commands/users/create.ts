@@ -19,13 +19,25 @@ export const usersCreateCommand = defineCommand({
       .option('family-name', { type: 'string' })
       .option('display-name', { type: 'string', describe: 'Defaults to "given family"' })
       .option('external-id', { type: 'string', describe: 'The id in your source of truth' })
-      .option('set', { type: 'string', array: true, describe: 'Any attribute: PATH=VALUE, e.g. title=CTO or urn:…:enterprise:2.0:User:department=Sales' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        describe: 'Any attribute: PATH=VALUE, e.g. title=CTO or urn:…:enterprise:2.0:User:department=Sales',
+      })
       .option('from', { type: 'string', describe: 'A JSON file holding one SCIM user resource' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the created resource as received' }),
   run: async (argv, f) => {
-    const fields: NewUserFields = { userName: argv.userName, email: argv.email, givenName: argv.givenName, familyName: argv.familyName, displayName: argv.displayName, externalId: argv.externalId };
+    const fields: NewUserFields = {
+      userName: argv.userName,
+      email: argv.email,
+      givenName: argv.givenName,
+      familyName: argv.familyName,
+      displayName: argv.displayName,
+      externalId: argv.externalId,
+    };
     const flagsGiven = Object.values(fields).some((v) => v !== undefined);
-    if (argv.from !== undefined && flagsGiven) throw new UsageError('give the user either with flags or with --from FILE, not both');
+    if (argv.from !== undefined && flagsGiven)
+      throw new UsageError('give the user either with flags or with --from FILE, not both');
     const client = await f.client();
     const caps = await client.capabilities();
     const registry = new SchemaRegistry(caps.schemas);
@@ -34,10 +46,17 @@ export const usersCreateCommand = defineCommand({
     user = applyEdits(user, edits);
     // Extensions used by --set must be named in schemas for the server to take them.
     const extensions = Object.keys(user).filter((k) => /^urn:/i.test(k));
-    const schemas = new Set([...(Array.isArray(user.schemas) ? (user.schemas as string[]) : [SCHEMA.USER]), ...extensions]);
+    const schemas = new Set([
+      ...(Array.isArray(user.schemas) ? (user.schemas as string[]) : [SCHEMA.USER]),
+      ...extensions,
+    ]);
     user.schemas = [...schemas];
-    const problems = validateUsers([{ resource: user, file: argv.from ?? 'command line', line: argv.from ? 1 : 0 }], registry);
-    if (problems.length > 0) throw new UsageError(problems.map((p) => `${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'));
+    const problems = validateUsers(
+      [{ resource: user, file: argv.from ?? 'command line', line: argv.from ? 1 : 0 }],
+      registry,
+    );
+    if (problems.length > 0)
+      throw new UsageError(problems.map((p) => `${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'));
     delete user.id;
     delete user.meta;
     let created: ScimUser;

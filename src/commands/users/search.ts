@@ -35,7 +35,11 @@ export const usersSearchCommand = defineCommand({
     try {
       let results: AsyncIterable<ScimUser>;
       if (argv.name !== undefined) results = searchUsersByName(users, argv.name, f.log, progress);
-      else results = users.list({ filter: argv.email !== undefined ? eq('emails.value', argv.email) : argv.filter, limit: argv.limit });
+      else
+        results = users.list({
+          filter: argv.email !== undefined ? eq('emails.value', argv.email) : argv.filter,
+          limit: argv.limit,
+        });
       const count = await printResourceList(f.io, limited(results, argv.limit), USER_COLUMNS, argv.json, progress);
       progress.finish();
       if (count === 0 && !argv.json) f.log('no users found');

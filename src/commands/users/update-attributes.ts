@@ -41,7 +41,8 @@ export const usersUpdateAttributesCommand = defineCommand({
       problems = [...e.problems];
     }
     records.forEach((r) => {
-      if (!keyOf(r)) problems.push({ file: r.file, line: r.line, message: 'no id, userName or externalId to find the user by' });
+      if (!keyOf(r))
+        problems.push({ file: r.file, line: r.line, message: 'no id, userName or externalId to find the user by' });
     });
     if (problems.length > 0) throw new InputError(problems);
 
@@ -60,14 +61,20 @@ export const usersUpdateAttributesCommand = defineCommand({
       async (record): Promise<ItemResult> => {
         const ref = `${record.file}:${record.line}`;
         const key = keyOf(record)!;
-        const id = key.by === 'id' ? key.value : key.by === 'userName' ? byUserName.get(key.value.toLowerCase()) : byExternalId.get(key.value);
+        const id =
+          key.by === 'id'
+            ? key.value
+            : key.by === 'userName'
+              ? byUserName.get(key.value.toLowerCase())
+              : byExternalId.get(key.value);
         if (!id) return { ref, status: 'not-found', name: key.value, detail: `no user with ${key.by} "${key.value}"` };
         const before = await client.users.get(id);
         // The keys find the user; they are not changes (an id never is).
         const changes = { ...record.resource };
         delete changes.id;
         // The key that found the user is not a rename when it differs only in case (userName is caseExact=false).
-        if (typeof changes.userName === 'string' && changes.userName.toLowerCase() === before.userName.toLowerCase()) delete changes.userName;
+        if (typeof changes.userName === 'string' && changes.userName.toLowerCase() === before.userName.toLowerCase())
+          delete changes.userName;
         const desired = mergeAttributes(before, changes);
         const outcome = await updateResource(client.users, caps, before, desired as ScimUser, SCHEMA.USER);
         const shown = cellChanges(before, outcome.result, SCHEMA.USER, registry);
@@ -83,7 +90,13 @@ export const usersUpdateAttributesCommand = defineCommand({
     );
     progress.finish();
     const results: ItemResult[] = outcomes.map((o, i) =>
-      o.ok ? o.value : { ref: `${records[i]!.file}:${records[i]!.line}`, status: 'failed', detail: `${records[i]!.file}:${records[i]!.line}: ${o.error instanceof Error ? o.error.message : String(o.error)}` },
+      o.ok
+        ? o.value
+        : {
+            ref: `${records[i]!.file}:${records[i]!.line}`,
+            status: 'failed',
+            detail: `${records[i]!.file}:${records[i]!.line}: ${o.error instanceof Error ? o.error.message : String(o.error)}`,
+          },
     );
     await printResults(f.io, results, argv.json, ['updated', 'unchanged', 'not-found', 'failed']);
     if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);

@@ -24,7 +24,8 @@ export async function readResourceJson(file: string): Promise<Record<string, unk
   } catch (e) {
     throw new UsageError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${file}:1: expected one SCIM resource (a JSON object)`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`${file}:1: expected one SCIM resource (a JSON object)`);
   return parsed as Record<string, unknown>;
 }
 
@@ -34,15 +35,29 @@ export const usersUpdateCommand = defineCommand({
   builder: (y) =>
     y
       .positional('user', { type: 'string', demandOption: true, describe: 'id, userName or e-mail' })
-      .option('set', { type: 'string', array: true, describe: 'PATH=VALUE, e.g. title=CTO, emails[work].value=a@b.c, active=false; an empty VALUE removes' })
-      .option('unset', { type: 'string', array: true, describe: 'Remove an attribute, e.g. nickName or phoneNumbers[type eq "fax"]' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        describe: 'PATH=VALUE, e.g. title=CTO, emails[work].value=a@b.c, active=false; an empty VALUE removes',
+      })
+      .option('unset', {
+        type: 'string',
+        array: true,
+        describe: 'Remove an attribute, e.g. nickName or phoneNumbers[type eq "fax"]',
+      })
       .option('from', { type: 'string', describe: 'A JSON file with the whole resource to make the user look like' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the updated resource as the server returned it' }),
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the updated resource as the server returned it',
+      }),
   run: async (argv, f) => {
     const set = argv.set ?? [];
     const unset = argv.unset ?? [];
-    if (argv.from === undefined && set.length === 0 && unset.length === 0) throw new UsageError('nothing to change: give --set PATH=VALUE, --unset PATH or --from FILE');
-    if (argv.from !== undefined && (set.length > 0 || unset.length > 0)) throw new UsageError('--from replaces the whole resource; do not combine it with --set or --unset');
+    if (argv.from === undefined && set.length === 0 && unset.length === 0)
+      throw new UsageError('nothing to change: give --set PATH=VALUE, --unset PATH or --from FILE');
+    if (argv.from !== undefined && (set.length > 0 || unset.length > 0))
+      throw new UsageError('--from replaces the whole resource; do not combine it with --set or --unset');
     const client = await f.client();
     const caps = await client.capabilities();
     const registry = new SchemaRegistry(caps.schemas);
@@ -54,7 +69,10 @@ export const usersUpdateCommand = defineCommand({
     const before = await client.users.get(found.id);
     let desired: ScimUser;
     if (fromFile) {
-      if (fromFile.id !== undefined && fromFile.id !== before.id) throw new ClientUsageError(`${argv.from}: its id ${String(fromFile.id)} is not the id of ${argv.user} (${before.id})`);
+      if (fromFile.id !== undefined && fromFile.id !== before.id)
+        throw new ClientUsageError(
+          `${argv.from}: its id ${String(fromFile.id)} is not the id of ${argv.user} (${before.id})`,
+        );
       desired = { ...(fromFile as ScimUser), id: before.id };
     } else {
       desired = applyEdits(before, edits);
@@ -66,7 +84,10 @@ export const usersUpdateCommand = defineCommand({
       f.log(`${before.userName}: nothing to change`);
     } else {
       const shown = cellChanges(before, outcome.result, SCHEMA.USER, registry);
-      await writeChunk(f.io.stdout, [`~ ${before.userName} (${before.id})`, ...renderCellChanges(shown)].join('\n') + '\n');
+      await writeChunk(
+        f.io.stdout,
+        [`~ ${before.userName} (${before.id})`, ...renderCellChanges(shown)].join('\n') + '\n',
+      );
       // A server may accept a write and quietly keep something else: say so.
       const intended = new Set(cellChanges(before, desired, SCHEMA.USER, registry).map((c) => c.column));
       const asked = cellChanges(desired, outcome.result, SCHEMA.USER, registry).filter((c) => intended.has(c.column));

@@ -15,7 +15,10 @@ import { LdapReadError } from './errors.ts';
 
 export type GuidFormat = 'guid' | 'base64';
 
-/** AD's LDAP_MATCHING_RULE_IN_CHAIN: a filter `(memberOf:1.2.840.113556.1.4.1941:=GROUP_DN)` matches the group's members at any depth. */
+/**
+ * AD's LDAP_MATCHING_RULE_IN_CHAIN: a filter `(memberOf:1.2.840.113556.1.4.1941:=GROUP_DN)` matches the group's members
+ * at any depth.
+ */
 export const IN_CHAIN_RULE = '1.2.840.113556.1.4.1941';
 
 const ACCOUNTDISABLE = 2;
@@ -35,7 +38,10 @@ export function uacDisabled(values: Array<string | Buffer> | undefined): boolean
   return (Number(text) & ACCOUNTDISABLE) !== 0;
 }
 
-/** When accountExpires says the account expires (a Date), or undefined for never (0, 2^63-1) or a value that is not a number. */
+/**
+ * When accountExpires says the account expires (a Date), or undefined for never (0, 2^63-1) or a value that is not a
+ * number.
+ */
 export function accountExpiry(values: Array<string | Buffer> | undefined): Date | undefined {
   const text = firstText(values)?.trim();
   if (text === undefined || !/^\d+$/.test(text)) return undefined;
@@ -66,7 +72,12 @@ export function guidBytes(guid: string): Buffer {
   const hex = guid.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a GUID: ${guid}`);
   const b = Buffer.from(hex, 'hex');
-  return Buffer.concat([Buffer.from(b.subarray(0, 4)).reverse(), Buffer.from(b.subarray(4, 6)).reverse(), Buffer.from(b.subarray(6, 8)).reverse(), b.subarray(8)]);
+  return Buffer.concat([
+    Buffer.from(b.subarray(0, 4)).reverse(),
+    Buffer.from(b.subarray(4, 6)).reverse(),
+    Buffer.from(b.subarray(6, 8)).reverse(),
+    b.subarray(8),
+  ]);
 }
 
 /** `member;range=1500-2999` → { attr: 'member', start: 1500, end: 2999 }; end undefined for `*`. */
@@ -77,7 +88,10 @@ export function parseRange(name: string): { attr: string; start: number; end: nu
 }
 
 /** The attribute `attr` of an entry: whole, or its first range as the server sent it. */
-function rangedPart(entry: RawEntry, attr: string): { part: RawAttribute; range: ReturnType<typeof parseRange> } | undefined {
+function rangedPart(
+  entry: RawEntry,
+  attr: string,
+): { part: RawAttribute; range: ReturnType<typeof parseRange> } | undefined {
   const lower = attr.toLowerCase();
   for (const [key, part] of entry.attributes) {
     if (key === lower) return { part, range: undefined };
@@ -92,7 +106,11 @@ function rangedPart(entry: RawEntry, attr: string): { part: RawAttribute; range:
  * once (`attr;range=N-*` until a range ends in `*`). Throws LdapReadError when a range does not
  * come back or does not go on where the last one ended: a member list is never cut short.
  */
-export async function readRanged(client: DirectoryClient, entry: RawEntry, attr: string): Promise<Array<string | Buffer>> {
+export async function readRanged(
+  client: DirectoryClient,
+  entry: RawEntry,
+  attr: string,
+): Promise<Array<string | Buffer>> {
   const first = rangedPart(entry, attr);
   if (!first) return [];
   const values = [...first.part.values];
@@ -102,11 +120,20 @@ export async function readRanged(client: DirectoryClient, entry: RawEntry, attr:
     if (++rounds > 100_000) throw new LdapReadError(`the ranges of ${attr} of ${entry.dn} do not end`, values.length);
     const next = range.end + 1;
     let found: { part: RawAttribute; range: ReturnType<typeof parseRange> } | undefined;
-    for await (const page of client.search({ base: entry.dn, scope: 'base', filter: '(objectClass=*)', attributes: [`${attr};range=${next}-*`], pageSize: 0 })) {
+    for await (const page of client.search({
+      base: entry.dn,
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: [`${attr};range=${next}-*`],
+      pageSize: 0,
+    })) {
       for (const e of page) found ??= rangedPart(e, attr);
     }
     if (!found?.range || found.range.start !== next) {
-      throw new LdapReadError(`reading ${attr} of ${entry.dn} from value ${next} on did not give the next range (${found ? found.part.name : 'no values'}); the member list would be cut short`, values.length);
+      throw new LdapReadError(
+        `reading ${attr} of ${entry.dn} from value ${next} on did not give the next range (${found ? found.part.name : 'no values'}); the member list would be cut short`,
+        values.length,
+      );
     }
     values.push(...found.part.values);
     range = found.range;

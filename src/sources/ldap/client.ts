@@ -17,7 +17,14 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, TimeLimitExceededError, type Entry } from 'ldapts';
+import {
+  Client,
+  InvalidCredentialsError,
+  ResultCodeError,
+  SizeLimitExceededError,
+  TimeLimitExceededError,
+  type Entry,
+} from 'ldapts';
 import { TLS_CODES } from '../../api/errors.ts';
 import { LdapBindError, LdapConnectionError, LdapReadError, LdapSettingsError, LdapTlsError } from './errors.ts';
 
@@ -85,12 +92,16 @@ export function parseLdapUrl(url: string): LdapUrl {
   try {
     parsed = new URL(url);
   } catch {
-    throw new LdapSettingsError(`"${url}" is not an LDAP URL: write ldap://HOST:PORT/BASE_DN or ldaps://HOST:PORT/BASE_DN`);
+    throw new LdapSettingsError(
+      `"${url}" is not an LDAP URL: write ldap://HOST:PORT/BASE_DN or ldaps://HOST:PORT/BASE_DN`,
+    );
   }
   const scheme = parsed.protocol.toLowerCase();
-  if (scheme !== 'ldap:' && scheme !== 'ldaps:') throw new LdapSettingsError(`"${url}" is not an LDAP URL: the scheme must be ldap:// or ldaps://`);
+  if (scheme !== 'ldap:' && scheme !== 'ldaps:')
+    throw new LdapSettingsError(`"${url}" is not an LDAP URL: the scheme must be ldap:// or ldaps://`);
   if (!parsed.hostname) throw new LdapSettingsError(`"${url}" names no host: write ldap://HOST:PORT/BASE_DN`);
-  if (parsed.username || parsed.password) throw new LdapSettingsError('an LDAP URL takes no user or password: give the bind DN and the password separately');
+  if (parsed.username || parsed.password)
+    throw new LdapSettingsError('an LDAP URL takes no user or password: give the bind DN and the password separately');
   const secure = scheme === 'ldaps:';
   const port = parsed.port ? Number(parsed.port) : secure ? 636 : 389;
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -127,7 +138,16 @@ export function usesStartTls(where: LdapUrl, setting: boolean | undefined): bool
   return !where.secure && (setting ?? !isLoopback(where.host));
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 function codeOf(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
@@ -135,53 +155,97 @@ function codeOf(e: unknown): string | undefined {
 }
 
 /** An error of the connection phase (before the bind answered) as a class that names what to fix. */
-function connectionError(e: unknown, where: LdapUrl, tls: 'none' | 'ldaps' | 'starttls', caFile: string | undefined): Error {
+function connectionError(
+  e: unknown,
+  where: LdapUrl,
+  tls: 'none' | 'ldaps' | 'starttls',
+  caFile: string | undefined,
+): Error {
   const code = codeOf(e);
   const reason = e instanceof Error ? e.message : String(e);
   if (code !== undefined && (TLS_CODES.has(code) || /^ERR_(SSL|TLS)_|^ERR_OSSL/.test(code))) {
-    const fix = code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH'
-      ? `the certificate is not for ${where.host}: connect by the name the certificate carries`
-      : caFile !== undefined
-        ? `the CA file ${caFile} does not vouch for this server's certificate: give the CA that issued it`
-        : "the server's certificate is not signed by a CA trusted here: give the CA that issued it (the CA file setting, --ldap-ca)";
+    const fix =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH'
+        ? `the certificate is not for ${where.host}: connect by the name the certificate carries`
+        : caFile !== undefined
+          ? `the CA file ${caFile} does not vouch for this server's certificate: give the CA that issued it`
+          : "the server's certificate is not signed by a CA trusted here: give the CA that issued it (the CA file setting, --ldap-ca)";
     return new LdapTlsError(`TLS with ${where.address} failed (${code}): ${fix}`, code, e);
   }
   if (e instanceof ResultCodeError && tls === 'starttls') {
-    return new LdapTlsError(`${where.address} refused StartTLS (${reason}): the server needs a certificate for StartTLS, or use ldaps://`, code, e);
+    return new LdapTlsError(
+      `${where.address} refused StartTLS (${reason}): the server needs a certificate for StartTLS, or use ldaps://`,
+      code,
+      e,
+    );
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
-    const what = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `the host ${where.host} is not known` : code === 'ECONNREFUSED' ? `nothing answers on ${where.host} port ${where.port}` : `the connection failed (${code})`;
-    return new LdapConnectionError(`cannot reach the directory at ${where.address}: ${what}; check the host and port`, code, e);
+    const what =
+      code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? `the host ${where.host} is not known`
+        : code === 'ECONNREFUSED'
+          ? `nothing answers on ${where.host} port ${where.port}`
+          : `the connection failed (${code})`;
+    return new LdapConnectionError(
+      `cannot reach the directory at ${where.address}: ${what}; check the host and port`,
+      code,
+      e,
+    );
   }
-  if (/timed out|timeout/i.test(reason)) return new LdapConnectionError(`cannot reach the directory at ${where.address}: no answer in time; check the host and port`, 'ETIMEDOUT', e);
+  if (/timed out|timeout/i.test(reason))
+    return new LdapConnectionError(
+      `cannot reach the directory at ${where.address}: no answer in time; check the host and port`,
+      'ETIMEDOUT',
+      e,
+    );
   if (tls !== 'none' && /closed|socket|disconnect/i.test(reason)) {
-    return new LdapTlsError(`TLS with ${where.address} failed: the server closed the connection during the handshake (${reason}); is this a TLS port, and is the CA right?`, code, e);
+    return new LdapTlsError(
+      `TLS with ${where.address} failed: the server closed the connection during the handshake (${reason}); is this a TLS port, and is the CA right?`,
+      code,
+      e,
+    );
   }
   return new LdapConnectionError(`cannot talk to the directory at ${where.address}: ${reason}`, code, e);
 }
 
 /** TLS options for host: always verified, with the CA file's certificates when given. */
 function tlsOptions(host: string, ca: Buffer | undefined): ConnectionOptions {
-  return { host, ...(isIP(host) === 0 ? { servername: host } : {}), rejectUnauthorized: true, ...(ca ? { ca: [ca] } : {}) };
+  return {
+    host,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    rejectUnauthorized: true,
+    ...(ca ? { ca: [ca] } : {}),
+  };
 }
 
 /** Connects and binds. Throws LdapSettingsError, LdapConnectionError / LdapTlsError or LdapBindError. */
 export async function connectDirectory(settings: ConnectionSettings): Promise<DirectoryClient> {
   const where = parseLdapUrl(settings.url);
-  if (where.secure && settings.startTls === true) throw new LdapSettingsError('StartTLS is for ldap://; an ldaps:// connection is TLS already');
+  if (where.secure && settings.startTls === true)
+    throw new LdapSettingsError('StartTLS is for ldap://; an ldaps:// connection is TLS already');
   const startTls = usesStartTls(where, settings.startTls);
   const anonymous = settings.anonymous === true;
-  if (anonymous && (settings.bindDn !== undefined || settings.password !== undefined)) throw new LdapSettingsError('an anonymous bind takes no bind DN or password: give one or the other');
-  if (!anonymous && (settings.bindDn === undefined || settings.bindDn.trim() === '')) throw new LdapSettingsError('no bind DN: give the DN to bind as (or ask for an anonymous bind)');
-  if (!anonymous && (settings.password === undefined || settings.password === '')) throw new LdapSettingsError(`no password for ${settings.bindDn}: give it by environment variable, file or stdin (an empty password would be an unauthenticated bind)`);
+  if (anonymous && (settings.bindDn !== undefined || settings.password !== undefined))
+    throw new LdapSettingsError('an anonymous bind takes no bind DN or password: give one or the other');
+  if (!anonymous && (settings.bindDn === undefined || settings.bindDn.trim() === ''))
+    throw new LdapSettingsError('no bind DN: give the DN to bind as (or ask for an anonymous bind)');
+  if (!anonymous && (settings.password === undefined || settings.password === ''))
+    throw new LdapSettingsError(
+      `no password for ${settings.bindDn}: give it by environment variable, file or stdin (an empty password would be an unauthenticated bind)`,
+    );
   let ca: Buffer | undefined;
   if (settings.caFile !== undefined) {
     try {
       ca = await readFile(settings.caFile);
     } catch (e) {
-      throw new LdapSettingsError(`cannot read the CA file ${settings.caFile}: ${codeOf(e) ?? (e instanceof Error ? e.message : String(e))}`);
+      throw new LdapSettingsError(
+        `cannot read the CA file ${settings.caFile}: ${codeOf(e) ?? (e instanceof Error ? e.message : String(e))}`,
+      );
     }
-    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new LdapSettingsError(`the CA file ${settings.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----'))
+      throw new LdapSettingsError(
+        `the CA file ${settings.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      );
   }
   const client = new Client({
     url: where.address,
@@ -203,11 +267,21 @@ export async function connectDirectory(settings: ConnectionSettings): Promise<Di
   } catch (e) {
     await client.unbind().catch(() => {});
     if (e instanceof InvalidCredentialsError) {
-      throw new LdapBindError(`${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: invalid credentials (LDAP result 49); check the bind DN and the password`, 49, settings.bindDn);
+      throw new LdapBindError(
+        `${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: invalid credentials (LDAP result 49); check the bind DN and the password`,
+        49,
+        settings.bindDn,
+      );
     }
     if (e instanceof ResultCodeError) {
-      const fix = anonymous ? 'the server does not allow anonymous binds: give a bind DN and password' : 'check the bind DN and the password, and that this account may bind';
-      throw new LdapBindError(`${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: ${e.message} (LDAP result ${e.code}); ${fix}`, e.code, settings.bindDn);
+      const fix = anonymous
+        ? 'the server does not allow anonymous binds: give a bind DN and password'
+        : 'check the bind DN and the password, and that this account may bind';
+      throw new LdapBindError(
+        `${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: ${e.message} (LDAP result ${e.code}); ${fix}`,
+        e.code,
+        settings.bindDn,
+      );
     }
     throw connectionError(e, where, tls, settings.caFile);
   }
@@ -227,7 +301,10 @@ export function rawEntry(entry: Entry): RawEntry {
 }
 
 class LdaptsDirectory implements DirectoryClient {
-  constructor(private readonly client: Client, private readonly where: LdapUrl) {}
+  constructor(
+    private readonly client: Client,
+    private readonly where: LdapUrl,
+  ) {}
 
   async *search(request: SearchRequest): AsyncGenerator<RawEntry[]> {
     let received = 0;
@@ -235,15 +312,37 @@ class LdaptsDirectory implements DirectoryClient {
     const fail = (e: unknown): LdapReadError => {
       if (e instanceof LdapReadError) return e;
       if (e instanceof SizeLimitExceededError) {
-        return new LdapReadError(`${what} hit the server's size limit${request.pageSize > 0 ? ' in spite of paging' : ' (paging is off: turn it on, or raise the limit)'}; nothing read is used`, received, e, e.code);
+        return new LdapReadError(
+          `${what} hit the server's size limit${request.pageSize > 0 ? ' in spite of paging' : ' (paging is off: turn it on, or raise the limit)'}; nothing read is used`,
+          received,
+          e,
+          e.code,
+        );
       }
-      if (e instanceof TimeLimitExceededError) return new LdapReadError(`${what} hit the server's time limit; nothing read is used`, received, e, e.code);
+      if (e instanceof TimeLimitExceededError)
+        return new LdapReadError(`${what} hit the server's time limit; nothing read is used`, received, e, e.code);
       if (e instanceof ResultCodeError) {
-        const hint = e.code === 32 ? `: ${request.base} is not there, or this bind may not see it` : e.code === 50 ? ': this bind may not read it' : e.code === 12 ? ': the server does not support a control it was sent (paging?)' : '';
-        return new LdapReadError(`${what} failed after ${received} entries: ${RESULT_NAMES[e.code] ?? 'LDAP result'} (${e.code})${hint}${e.message.trim() && !/^Code: 0x/.test(e.message.trim()) ? ` — ${e.message.trim()}` : ''}; nothing read is used`, received, e, e.code);
+        const hint =
+          e.code === 32
+            ? `: ${request.base} is not there, or this bind may not see it`
+            : e.code === 50
+              ? ': this bind may not read it'
+              : e.code === 12
+                ? ': the server does not support a control it was sent (paging?)'
+                : '';
+        return new LdapReadError(
+          `${what} failed after ${received} entries: ${RESULT_NAMES[e.code] ?? 'LDAP result'} (${e.code})${hint}${e.message.trim() && !/^Code: 0x/.test(e.message.trim()) ? ` — ${e.message.trim()}` : ''}; nothing read is used`,
+          received,
+          e,
+          e.code,
+        );
       }
       const reason = e instanceof Error ? e.message : String(e);
-      return new LdapReadError(`the connection to ${this.where.address} was lost during ${what} after ${received} entries (${reason}); nothing read is used`, received, e);
+      return new LdapReadError(
+        `the connection to ${this.where.address} was lost during ${what} after ${received} entries (${reason}); nothing read is used`,
+        received,
+        e,
+      );
     };
     // ldapts would connect again, unbound, when the connection is gone: never read that way.
     const connected = () => {

@@ -28,13 +28,20 @@ export class LdapSettingsError extends ClientUsageError {
 
 /** The directory server could not be reached (refused, host not found, timeout, connection lost before the bind). */
 export class LdapConnectionError extends NetworkError {
-  constructor(message: string, code?: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    code?: string,
+    override readonly cause?: unknown,
+  ) {
     super(message, code);
     this.name = 'LdapConnectionError';
   }
 }
 
-/** TLS failed: the server's certificate is not trusted with the CA given, its name does not match, or StartTLS was refused. */
+/**
+ * TLS failed: the server's certificate is not trusted with the CA given, its name does not match, or StartTLS was
+ * refused.
+ */
 export class LdapTlsError extends LdapConnectionError {
   constructor(message: string, code?: string, cause?: unknown) {
     super(message, code, cause);
@@ -44,7 +51,11 @@ export class LdapTlsError extends LdapConnectionError {
 
 /** The server refused the bind: the bind DN or the password is wrong (or the account may not bind). */
 export class LdapBindError extends AuthError {
-  constructor(message: string, readonly resultCode: number | undefined, readonly bindDn: string | undefined) {
+  constructor(
+    message: string,
+    readonly resultCode: number | undefined,
+    readonly bindDn: string | undefined,
+  ) {
     super(message);
     this.name = 'LdapBindError';
   }

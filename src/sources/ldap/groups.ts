@@ -27,7 +27,10 @@ export type Nested = 'flatten' | 'direct';
 
 /** A DN in one spelling for comparing: lower case, no spaces around `,`, `=` and `+`. */
 export function dnKey(dn: string): string {
-  return dn.trim().replace(/\s*([,=+])\s*/g, '$1').toLowerCase();
+  return dn
+    .trim()
+    .replace(/\s*([,=+])\s*/g, '$1')
+    .toLowerCase();
 }
 
 /** A uniqueMember value's DN: without the optional `#'0101'B` unique identifier. */

@@ -41,10 +41,32 @@ import { applyMapping, bindMapping, parseMapping, type BoundMapping, type Mappin
 import { InputError, validateUsers, type InputProblem, type SourceRecord } from '../resource-file.ts';
 import { firstMatchKey } from '../source.ts';
 import { cellText, loadFile, type LoadedFile, type TableRow } from '../table.ts';
-import { accountExpired, escapeFilterValue, guidText, IN_CHAIN_RULE, readRanged, uacDisabled, type GuidFormat } from './ad.ts';
-import { connectDirectory, parseLdapUrl, type ConnectionSettings, type DirectoryClient, type RawEntry, type Scope } from './client.ts';
+import {
+  accountExpired,
+  escapeFilterValue,
+  guidText,
+  IN_CHAIN_RULE,
+  readRanged,
+  uacDisabled,
+  type GuidFormat,
+} from './ad.ts';
+import {
+  connectDirectory,
+  parseLdapUrl,
+  type ConnectionSettings,
+  type DirectoryClient,
+  type RawEntry,
+  type Scope,
+} from './client.ts';
 import { LdapReadError, LdapSettingsError } from './errors.ts';
-import { dnKey, membersFromGroups, membersFromMemberOf, uniqueMemberDn, type GroupNode, type Nested } from './groups.ts';
+import {
+  dnKey,
+  membersFromGroups,
+  membersFromMemberOf,
+  uniqueMemberDn,
+  type GroupNode,
+  type Nested,
+} from './groups.ts';
 
 export type DirectoryKind = 'openldap' | 'ad';
 
@@ -75,9 +97,15 @@ export interface LdapSourceSettings extends ConnectionSettings {
   inChain?: boolean;
   /** objectGUID as text: Default 'guid'. */
   guidFormat?: GuidFormat;
-  /** An attribute that marks a disabled account: with `value`, when it has that value (ignoring case); else when it has any. */
+  /**
+   * An attribute that marks a disabled account: with `value`, when it has that value (ignoring case); else when it has
+   * any.
+   */
   disabled?: { attribute: string; value?: string };
-  /** A mapping file (YAML or JSON, the CSV sources' format with attribute names for columns). Default: the kind's mapping. */
+  /**
+   * A mapping file (YAML or JSON, the CSV sources' format with attribute names for columns). Default: the kind's
+   * mapping.
+   */
   mappingFile?: string;
 }
 
@@ -112,7 +140,9 @@ export function userFilterFor(kind: DirectoryKind): string {
 
 /** The usual group filter of a kind of directory, for a caller to put in its settings. */
 export function groupFilterFor(kind: DirectoryKind): string {
-  return kind === 'ad' ? '(objectClass=group)' : '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))';
+  return kind === 'ad'
+    ? '(objectClass=group)'
+    : '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))';
 }
 
 const ENTERPRISE = SCHEMA.ENTERPRISE_USER;
@@ -131,8 +161,20 @@ export function defaultMappingText(kind: DirectoryKind): string {
     `  ${ENTERPRISE}:employeeNumber: employeeNumber`,
   ];
   return kind === 'ad'
-    ? [...common, '  userName: { column: [userPrincipalName, sAMAccountName] }', '  externalId: objectGUID', `  ${ENTERPRISE}:department: department`, ''].join('\n')
-    : [...common, '  userName: { column: [mail, uid] }', '  externalId: entryUUID', `  ${ENTERPRISE}:department: departmentNumber`, ''].join('\n');
+    ? [
+        ...common,
+        '  userName: { column: [userPrincipalName, sAMAccountName] }',
+        '  externalId: objectGUID',
+        `  ${ENTERPRISE}:department: department`,
+        '',
+      ].join('\n')
+    : [
+        ...common,
+        '  userName: { column: [mail, uid] }',
+        '  externalId: entryUUID',
+        `  ${ENTERPRISE}:department: departmentNumber`,
+        '',
+      ].join('\n');
 }
 
 interface Resolved {
@@ -155,7 +197,9 @@ function checkFilter(filter: string, what: string): void {
   try {
     FilterParser.parseString(filter);
   } catch (e) {
-    throw new LdapSettingsError(`the ${what} ${JSON.stringify(filter)} is not an LDAP filter: ${e instanceof Error ? e.message : String(e)}`);
+    throw new LdapSettingsError(
+      `the ${what} ${JSON.stringify(filter)} is not an LDAP filter: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -163,28 +207,45 @@ function checkFilter(filter: string, what: string): void {
 function checkedMapping(loaded: LoadedFile, registry: SchemaRegistry): Mapping {
   const parsed = parseMapping(loaded, registry);
   const problems = [...parsed.problems];
-  if (parsed.mapping?.groups) problems.push({ file: loaded.path, line: parsed.mapping.groups.line, field: 'groups', fieldKind: 'key', message: "the groups of an LDAP source come from its group filter, not from the mapping's groups section" });
+  if (parsed.mapping?.groups)
+    problems.push({
+      file: loaded.path,
+      line: parsed.mapping.groups.line,
+      field: 'groups',
+      fieldKind: 'key',
+      message: "the groups of an LDAP source come from its group filter, not from the mapping's groups section",
+    });
   if (!parsed.mapping || problems.length > 0) throw new InputError(problems);
   return parsed.mapping;
 }
 
 /** A filter in parentheses (RFC 4515 allows `uid=x` alone; a filter put inside another needs them). */
-const parenthesized = (filter: string): string => (filter.trim().startsWith('(') ? filter.trim() : `(${filter.trim()})`);
+const parenthesized = (filter: string): string =>
+  filter.trim().startsWith('(') ? filter.trim() : `(${filter.trim()})`;
 
 const textOf = (v: string | Buffer): string => (typeof v === 'string' ? v : v.toString('utf8'));
-const valuesOf = (entry: RawEntry, name: string): Array<string | Buffer> | undefined => entry.attributes.get(name.toLowerCase())?.values;
+const valuesOf = (entry: RawEntry, name: string): Array<string | Buffer> | undefined =>
+  entry.attributes.get(name.toLowerCase())?.values;
 const textsOf = (entry: RawEntry, name: string): string[] => (valuesOf(entry, name) ?? []).map(textOf);
 
-/** Reads the directory. Throws LdapSettingsError, InputError (the mapping file), the connection errors of client.ts, LdapReadError. */
+/**
+ * Reads the directory. Throws LdapSettingsError, InputError (the mapping file), the connection errors of client.ts,
+ * LdapReadError.
+ */
 export async function readLdapSource(settings: LdapSourceSettings, options: LdapReadOptions): Promise<LdapSnapshot> {
   const url = parseLdapUrl(settings.url);
   const baseDn = settings.baseDn ?? url.baseDn;
-  if (baseDn === undefined || baseDn.trim() === '') throw new LdapSettingsError(`no base DN: give it in the URL (${url.address}/dc=example,dc=org) or as the base DN setting`);
+  if (baseDn === undefined || baseDn.trim() === '')
+    throw new LdapSettingsError(
+      `no base DN: give it in the URL (${url.address}/dc=example,dc=org) or as the base DN setting`,
+    );
   const pageSize = settings.paging === false ? 0 : (settings.pageSize ?? 500);
-  if (!Number.isInteger(pageSize) || pageSize < 0 || (settings.paging !== false && pageSize < 1)) throw new LdapSettingsError(`the page size must be a whole number of at least 1, not ${settings.pageSize}`);
+  if (!Number.isInteger(pageSize) || pageSize < 0 || (settings.paging !== false && pageSize < 1))
+    throw new LdapSettingsError(`the page size must be a whole number of at least 1, not ${settings.pageSize}`);
   if (settings.userFilter !== undefined) checkFilter(settings.userFilter, 'user filter');
   if (settings.groupFilter !== undefined) checkFilter(settings.groupFilter, 'group filter');
-  if (settings.disabled !== undefined && !/^[A-Za-z][\w-]*$/.test(settings.disabled.attribute)) throw new LdapSettingsError(`"${settings.disabled.attribute}" is not an attribute name`);
+  if (settings.disabled !== undefined && !/^[A-Za-z][\w-]*$/.test(settings.disabled.attribute))
+    throw new LdapSettingsError(`"${settings.disabled.attribute}" is not an attribute name`);
 
   // The mapping: a file (checked before anything is sent), or the kind's default (once the kind is known).
   let mappingFile: LoadedFile | undefined;
@@ -203,7 +264,11 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
     const explicitKind = settings.kind === 'ad' || settings.kind === 'openldap' ? settings.kind : undefined;
     const isAd = explicitKind === undefined || settings.inChain === undefined ? await rootDseSaysAd(client) : false;
     const kind: DirectoryKind = explicitKind ?? (isAd ? 'ad' : 'openldap');
-    const loaded = mappingFile ?? { path: `(the default ${kind === 'ad' ? 'Active Directory' : 'OpenLDAP'} mapping)`, text: defaultMappingText(kind), bytes: Buffer.from(defaultMappingText(kind)) };
+    const loaded = mappingFile ?? {
+      path: `(the default ${kind === 'ad' ? 'Active Directory' : 'OpenLDAP'} mapping)`,
+      text: defaultMappingText(kind),
+      bytes: Buffer.from(defaultMappingText(kind)),
+    };
     const mapping = fileMapping ?? checkedMapping(loaded, options.registry);
 
     const r: Resolved = {
@@ -225,13 +290,27 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
 
     // Users.
     const columns = mappingColumns(mapping);
-    const userAttributes = unique([...columns, r.identity, 'manager', 'uid', ...disabledAttributes(kind, settings.disabled), ...(r.membership === 'memberOf' ? ['memberOf'] : [])]);
+    const userAttributes = unique([
+      ...columns,
+      r.identity,
+      'manager',
+      'uid',
+      ...disabledAttributes(kind, settings.disabled),
+      ...(r.membership === 'memberOf' ? ['memberOf'] : []),
+    ]);
     const binary = kind === 'ad' ? ['objectGUID', 'objectguid'] : [];
     // Each entry is mapped as it arrives, and let go: only what the later steps need is kept.
     const mapper = userMapper(mapping, r, settings.disabled, options.now ?? new Date());
     const readUsers: ReadUser[] = [];
     const entryProblems: RecordProblem[] = [];
-    for await (const page of client.search({ base: r.userBase, scope: r.scope, filter: r.userFilter, attributes: userAttributes, binary, pageSize: r.pageSize })) {
+    for await (const page of client.search({
+      base: r.userBase,
+      scope: r.scope,
+      filter: r.userFilter,
+      attributes: userAttributes,
+      binary,
+      pageSize: r.pageSize,
+    })) {
       for (const e of page) readUsers.push(mapper(e, entryProblems));
       progress({ phase: 'users', done: readUsers.length });
     }
@@ -241,24 +320,43 @@ export async function readLdapSource(settings: LdapSourceSettings, options: Ldap
     const groupEntries: RawEntry[] = [];
     const memberAttrs = ['member', 'uniqueMember', 'memberUid'];
     if (r.groupFilter !== undefined) {
-      const groupAttributes = unique([r.groupName, r.identity, ...(r.membership === 'member' && !inChain ? memberAttrs : []), ...(r.membership === 'memberOf' ? ['memberOf'] : [])]);
-      for await (const page of client.search({ base: r.groupBase, scope: r.scope, filter: r.groupFilter, attributes: groupAttributes, binary, pageSize: r.pageSize })) {
+      const groupAttributes = unique([
+        r.groupName,
+        r.identity,
+        ...(r.membership === 'member' && !inChain ? memberAttrs : []),
+        ...(r.membership === 'memberOf' ? ['memberOf'] : []),
+      ]);
+      for await (const page of client.search({
+        base: r.groupBase,
+        scope: r.scope,
+        filter: r.groupFilter,
+        attributes: groupAttributes,
+        binary,
+        pageSize: r.pageSize,
+      })) {
         groupEntries.push(...page);
         progress({ phase: 'groups', done: groupEntries.length });
       }
-      if (r.membership === 'member' && !inChain) for (const g of groupEntries) await completeRanges(client, g, memberAttrs);
+      if (r.membership === 'member' && !inChain)
+        for (const g of groupEntries) await completeRanges(client, g, memberAttrs);
       groupEntries.sort((a, b) => compareKeys(dnKey(a.dn), dnKey(b.dn)));
     }
 
     // Membership: users by index into readUsers.
-    const membership = r.groupFilter !== undefined ? await workOutMembership(client, r, inChain, readUsers, groupEntries, progress) : new Map<string, Set<number>>();
+    const membership =
+      r.groupFilter !== undefined
+        ? await workOutMembership(client, r, inChain, readUsers, groupEntries, progress)
+        : new Map<string, Set<number>>();
 
     const built = finishUsers(readUsers, mapping, options.registry);
     const { groups, problems: groupProblems } = buildGroups(groupEntries, membership, built.keys, r);
 
     const fingerprint = digest(r, settings, loaded.text, readUsers, groupEntries, membership);
     const files = [`${r.address}/${baseDn}`, ...(mappingFile ? [mappingFile.path] : [])];
-    const problems = [...entryProblems, ...built.problems].map((p) => ({ p, key: dnKey(p.origin.file) })).sort((a, b) => compareKeys(a.key, b.key)).map(({ p }) => p);
+    const problems = [...entryProblems, ...built.problems]
+      .map((p) => ({ p, key: dnKey(p.origin.file) }))
+      .sort((a, b) => compareKeys(a.key, b.key))
+      .map(({ p }) => p);
     return { users: built.users, groups, fingerprint, files, problems: [...problems, ...groupProblems], kind };
   } finally {
     await client.close();
@@ -274,7 +372,13 @@ const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 async function rootDseSaysAd(client: DirectoryClient): Promise<boolean> {
   try {
-    for await (const page of client.search({ base: '', scope: 'base', filter: '(objectClass=*)', attributes: ['supportedCapabilities'], pageSize: 0 })) {
+    for await (const page of client.search({
+      base: '',
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['supportedCapabilities'],
+      pageSize: 0,
+    })) {
       for (const e of page) if (textsOf(e, 'supportedCapabilities').includes(AD_CAPABILITY)) return true;
     }
   } catch (e) {
@@ -319,18 +423,33 @@ function isDisabled(entry: RawEntry, rule: LdapSourceSettings['disabled'], now: 
   if (textsOf(entry, 'nsAccountLock').some((v) => v.trim().toLowerCase() === 'true')) return true;
   if (rule) {
     const values = textsOf(entry, rule.attribute);
-    if (rule.value === undefined ? values.length > 0 : values.some((v) => v.trim().toLowerCase() === rule.value!.trim().toLowerCase())) return true;
+    if (
+      rule.value === undefined
+        ? values.length > 0
+        : values.some((v) => v.trim().toLowerCase() === rule.value!.trim().toLowerCase())
+    )
+      return true;
   }
   return false;
 }
 
 /** An entry's values as mapping cells: text, or a list of texts; objectGUID as text. */
-function cellsOf(entry: RawEntry, columns: ReadonlyArray<{ name: string; lower: string }>, r: Resolved): Map<string, unknown> {
+function cellsOf(
+  entry: RawEntry,
+  columns: ReadonlyArray<{ name: string; lower: string }>,
+  r: Resolved,
+): Map<string, unknown> {
   const cells = new Map<string, unknown>();
   for (const { name, lower } of columns) {
     const values = entry.attributes.get(lower)?.values;
     if (!values || values.length === 0) continue;
-    const texts = values.map((v) => (lower === 'objectguid' ? (guidText(v, r.guidFormat) ?? textOf(v)) : typeof v === 'string' ? v : v.toString('base64')));
+    const texts = values.map((v) =>
+      lower === 'objectguid'
+        ? (guidText(v, r.guidFormat) ?? textOf(v))
+        : typeof v === 'string'
+          ? v
+          : v.toString('base64'),
+    );
     cells.set(name, texts.length === 1 ? texts[0] : texts);
   }
   return cells;
@@ -363,19 +482,39 @@ interface BuiltUsers {
   keys: Map<number, string>;
 }
 
-const recordProblem = (dn: string, message: string, field?: string): RecordProblem => ({ origin: { file: dn, line: 0 }, message: field !== undefined ? `attribute "${field}": ${message}` : message });
+const recordProblem = (dn: string, message: string, field?: string): RecordProblem => ({
+  origin: { file: dn, line: 0 },
+  message: field !== undefined ? `attribute "${field}": ${message}` : message,
+});
 
 /** Maps one user entry (mapping, required userName, active); problems go to `problems`. */
-function userMapper(mapping: Mapping, r: Resolved, rule: LdapSourceSettings['disabled'], now: Date): (entry: RawEntry, problems: RecordProblem[]) => ReadUser {
+function userMapper(
+  mapping: Mapping,
+  r: Resolved,
+  rule: LdapSourceSettings['disabled'],
+  now: Date,
+): (entry: RawEntry, problems: RecordProblem[]) => ReadUser {
   const columns = mappingColumns(mapping);
   // Every attribute is a column: one missing from an entry is a blank cell.
-  const { bound } = bindMapping(mapping, { file: r.address, columns, headerLine: 0, rows: [] }) as { bound: BoundMapping };
+  const { bound } = bindMapping(mapping, { file: r.address, columns, headerLine: 0, rows: [] }) as {
+    bound: BoundMapping;
+  };
   const lowered = columns.map((name) => ({ name, lower: name.toLowerCase() }));
   const mapsActive = mapping.rules.some((x) => !x.path.urn && x.path.attr === 'active');
   const userNameRule = mapping.rules.find((x) => !x.path.urn && x.path.attr === 'userName');
-  const userNameFrom = userNameRule?.source.kind === 'column' ? [userNameRule.source.column, ...(userNameRule.source.fallbacks ?? [])].join(', ') : (userNameRule?.target ?? 'userName');
+  const userNameFrom =
+    userNameRule?.source.kind === 'column'
+      ? [userNameRule.source.column, ...(userNameRule.source.fallbacks ?? [])].join(', ')
+      : (userNameRule?.target ?? 'userName');
   return (entry, problems) => {
-    const read: ReadUser = { dn: entry.dn, key: dnKey(entry.dn), digest: entryDigest(entry), uids: textsOf(entry, 'uid'), memberOf: textsOf(entry, 'memberOf'), manager: textsOf(entry, 'manager')[0] };
+    const read: ReadUser = {
+      dn: entry.dn,
+      key: dnKey(entry.dn),
+      digest: entryDigest(entry),
+      uids: textsOf(entry, 'uid'),
+      memberOf: textsOf(entry, 'memberOf'),
+      manager: textsOf(entry, 'manager')[0],
+    };
     const row: TableRow = { line: 0, cells: cellsOf(entry, lowered, r) };
     const { user, problems: found } = applyMapping(bound, row, entry.dn);
     if (found.length > 0) {
@@ -395,7 +534,9 @@ function userMapper(mapping: Mapping, r: Resolved, rule: LdapSourceSettings['dis
   };
 }
 
-/** The checks across users (a userName or externalId twice, the checks every source gets), then the manager references. */
+/**
+ * The checks across users (a userName or externalId twice, the checks every source gets), then the manager references.
+ */
 function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistry): BuiltUsers {
   const mapsManager = mapping.rules.some((x) => x.path.urn === ENTERPRISE && x.path.attr === 'manager');
   const problems: RecordProblem[] = [];
@@ -417,7 +558,13 @@ function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistr
       if (list.length < 2) continue;
       for (const i of list) {
         const others = list.filter((o) => o !== i).map((o) => read[candidates[o]!.index]!.dn);
-        problems.push(recordProblem(read[candidates[i]!.index]!.dn, `${name} ${JSON.stringify(cellText(attrValue(candidates[i]!.attributes, name)))} is also on ${others.join('; ')}`, name));
+        problems.push(
+          recordProblem(
+            read[candidates[i]!.index]!.dn,
+            `${name} ${JSON.stringify(cellText(attrValue(candidates[i]!.attributes, name)))} is also on ${others.join('; ')}`,
+            name,
+          ),
+        );
         bad.add(i);
       }
     }
@@ -443,7 +590,9 @@ function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistr
       const managerIndex = byDn.get(dnKey(u.manager));
       const managerKey = managerIndex !== undefined ? keys.get(managerIndex) : undefined;
       if (managerKey !== undefined) {
-        const ext = isPlainObject(c.attributes[ENTERPRISE]) ? (c.attributes[ENTERPRISE] as Record<string, unknown>) : {};
+        const ext = isPlainObject(c.attributes[ENTERPRISE])
+          ? (c.attributes[ENTERPRISE] as Record<string, unknown>)
+          : {};
         c.attributes[ENTERPRISE] = { ...ext, manager: { value: managerKey } };
       }
     }
@@ -463,7 +612,14 @@ function groupNode(entry: RawEntry): GroupNode {
   };
 }
 
-const GROUP_CLASSES = new Set(['groupofnames', 'groupofuniquenames', 'posixgroup', 'group', 'groupofurls', 'groupofentries']);
+const GROUP_CLASSES = new Set([
+  'groupofnames',
+  'groupofuniquenames',
+  'posixgroup',
+  'group',
+  'groupofurls',
+  'groupofentries',
+]);
 
 async function workOutMembership(
   client: DirectoryClient,
@@ -480,7 +636,13 @@ async function workOutMembership(
     for (const [n, g] of groups.entries()) {
       const members = new Set<number>();
       const filter = `(&${r.userFilter}(memberOf:${IN_CHAIN_RULE}:=${escapeFilterValue(g.dn)}))`;
-      for await (const page of client.search({ base: r.userBase, scope: r.scope, filter, attributes: ['1.1'], pageSize: r.pageSize })) {
+      for await (const page of client.search({
+        base: r.userBase,
+        scope: r.scope,
+        filter,
+        attributes: ['1.1'],
+        pageSize: r.pageSize,
+      })) {
         for (const e of page) {
           const i = usersByDn.get(dnKey(e.dn));
           if (i !== undefined) members.add(i);
@@ -495,8 +657,18 @@ async function workOutMembership(
   const lookup = async (dn: string): Promise<GroupNode | undefined> => {
     let found: RawEntry | undefined;
     try {
-      const attributes = ['objectClass', ...(r.membership === 'member' ? ['member', 'uniqueMember', 'memberUid'] : ['memberOf'])];
-      for await (const page of client.search({ base: dn, scope: 'base', filter: '(objectClass=*)', attributes, pageSize: 0 })) found ??= page[0];
+      const attributes = [
+        'objectClass',
+        ...(r.membership === 'member' ? ['member', 'uniqueMember', 'memberUid'] : ['memberOf']),
+      ];
+      for await (const page of client.search({
+        base: dn,
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes,
+        pageSize: 0,
+      }))
+        found ??= page[0];
     } catch (e) {
       // A member DN that is not there (or not readable) is not a group; anything else stops the read.
       if (e instanceof LdapReadError && (e.resultCode === 32 || e.resultCode === 50)) return undefined;
@@ -509,18 +681,29 @@ async function workOutMembership(
   const nodes = groups.map(groupNode);
   const withLookup = r.nested === 'flatten' ? { lookup } : {};
   if (r.membership === 'memberOf') {
-    return membersFromMemberOf(nodes, users.map((u, i) => ({ user: i, memberOf: u.memberOf })), r.nested, withLookup.lookup);
+    return membersFromMemberOf(
+      nodes,
+      users.map((u, i) => ({ user: i, memberOf: u.memberOf })),
+      r.nested,
+      withLookup.lookup,
+    );
   }
   const usersByUid = new Map<string, number>();
   users.forEach((u, i) => {
-    for (const uid of u.uids) if (!usersByUid.has(uid.trim().toLowerCase())) usersByUid.set(uid.trim().toLowerCase(), i);
+    for (const uid of u.uids)
+      if (!usersByUid.has(uid.trim().toLowerCase())) usersByUid.set(uid.trim().toLowerCase(), i);
   });
   const result = await membersFromGroups({ groups: nodes, usersByDn, usersByUid, nested: r.nested, ...withLookup });
   progress({ phase: 'members', done: groups.length });
   return result;
 }
 
-function buildGroups(entries: RawEntry[], membership: Map<string, Set<number>>, keys: Map<number, string>, r: Resolved): { groups: DesiredGroup[]; problems: RecordProblem[] } {
+function buildGroups(
+  entries: RawEntry[],
+  membership: Map<string, Set<number>>,
+  keys: Map<number, string>,
+  r: Resolved,
+): { groups: DesiredGroup[]; problems: RecordProblem[] } {
   const problems: RecordProblem[] = [];
   const named = entries.flatMap((entry) => {
     const name = textsOf(entry, r.groupName)[0]?.trim();
@@ -531,19 +714,30 @@ function buildGroups(entries: RawEntry[], membership: Map<string, Set<number>>, 
     return [{ entry, name }];
   });
   const byName = new Map<string, string[]>();
-  for (const { entry, name } of named) byName.set(name.toLowerCase(), [...(byName.get(name.toLowerCase()) ?? []), entry.dn]);
+  for (const { entry, name } of named)
+    byName.set(name.toLowerCase(), [...(byName.get(name.toLowerCase()) ?? []), entry.dn]);
   const groups: DesiredGroup[] = [];
   for (const { entry, name } of named) {
     const twins = byName.get(name.toLowerCase())!.filter((dn) => dn !== entry.dn);
     if (twins.length > 0) {
-      problems.push(recordProblem(entry.dn, `group name ${JSON.stringify(name)} is also the name of ${twins.join('; ')}`, r.groupName));
+      problems.push(
+        recordProblem(
+          entry.dn,
+          `group name ${JSON.stringify(name)} is also the name of ${twins.join('; ')}`,
+          r.groupName,
+        ),
+      );
       continue;
     }
     const members = [...(membership.get(dnKey(entry.dn)) ?? [])].flatMap((i) => {
       const key = keys.get(i);
       return key !== undefined ? [key] : [];
     });
-    const group: DesiredGroup = { displayName: name, members: [...new Set(members)].sort(), origin: { file: entry.dn, line: 0 } };
+    const group: DesiredGroup = {
+      displayName: name,
+      members: [...new Set(members)].sort(),
+      origin: { file: entry.dn, line: 0 },
+    };
     const externalId = identityOf(entry, r);
     if (externalId !== undefined) group.externalId = externalId;
     groups.push(group);
@@ -557,14 +751,35 @@ function entryDigest(e: RawEntry): Buffer {
   let text = JSON.stringify(e.dn);
   for (const name of names) {
     text += `\n${name}`;
-    for (const v of e.attributes.get(name)!.values) text += typeof v === 'string' ? `\n ${JSON.stringify(v)}` : `\n b64:${v.toString('base64')}`;
+    for (const v of e.attributes.get(name)!.values)
+      text += typeof v === 'string' ? `\n ${JSON.stringify(v)}` : `\n b64:${v.toString('base64')}`;
   }
   return createHash('sha256').update(text).digest();
 }
 
-function digest(r: Resolved, settings: LdapSourceSettings, mappingText: string, users: ReadUser[], groups: RawEntry[], membership: Map<string, Set<number>>): string {
+function digest(
+  r: Resolved,
+  settings: LdapSourceSettings,
+  mappingText: string,
+  users: ReadUser[],
+  groups: RawEntry[],
+  membership: Map<string, Set<number>>,
+): string {
   const hash = createHash('sha256');
-  const shape = { kind: r.kind, address: r.address, userBase: r.userBase, groupBase: r.groupBase, scope: r.scope, userFilter: r.userFilter, groupFilter: r.groupFilter ?? null, groupName: r.groupName, membership: r.membership, nested: r.nested, guidFormat: r.guidFormat, disabled: settings.disabled ?? null };
+  const shape = {
+    kind: r.kind,
+    address: r.address,
+    userBase: r.userBase,
+    groupBase: r.groupBase,
+    scope: r.scope,
+    userFilter: r.userFilter,
+    groupFilter: r.groupFilter ?? null,
+    groupName: r.groupName,
+    membership: r.membership,
+    nested: r.nested,
+    guidFormat: r.guidFormat,
+    disabled: settings.disabled ?? null,
+  };
   hash.update(`ldap\n${JSON.stringify(shape)}\nmapping\n${Buffer.byteLength(mappingText)}\n${mappingText}`);
   // Users and groups in DN order, each as its own digest.
   hash.update(`\nusers ${users.length}\n`);

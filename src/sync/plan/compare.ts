@@ -9,12 +9,18 @@ import { lower } from './keys.ts';
 export function normaliseIdentity(r: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...r };
   if (typeof out.userName === 'string') out.userName = lower(out.userName);
-  if (Array.isArray(out.emails)) out.emails = out.emails.map((e) => (e && typeof e === 'object' && typeof (e as { value?: unknown }).value === 'string' ? { ...e, value: lower((e as { value: string }).value) } : e));
+  if (Array.isArray(out.emails))
+    out.emails = out.emails.map((e) =>
+      e && typeof e === 'object' && typeof (e as { value?: unknown }).value === 'string'
+        ? { ...e, value: lower((e as { value: string }).value) }
+        : e,
+    );
   return out;
 }
 
 import { isPlainObject } from '../../util/objects.ts';
-const identityEqual = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && lower(a) === lower(b);
+const identityEqual = (a: unknown, b: unknown) =>
+  typeof a === 'string' && typeof b === 'string' && lower(a) === lower(b);
 
 function valueOf(obj: Record<string, unknown>, name: string): unknown {
   if (name in obj) return obj[name];
@@ -54,14 +60,17 @@ export function certainlyUnchanged(existing: Record<string, unknown>, attrs: Rec
         continue;
       }
       for (const item of incoming as Array<Record<string, unknown>>) {
-        const match = current.find((c) => isPlainObject(c) && typeof c.type === 'string' && lower(c.type) === lower(item.type as string));
+        const match = current.find(
+          (c) => isPlainObject(c) && typeof c.type === 'string' && lower(c.type) === lower(item.type as string),
+        );
         if (!isPlainObject(match)) return false;
         for (const [sub, sv] of Object.entries(item)) {
           const cv = valueOf(match, sub);
           if (lowerName === 'emails' && sub === 'value' ? !identityEqual(cv, sv) : !sameValue(cv, sv)) return false;
         }
         // A new primary would take the flag from another item.
-        if (item.primary === true && current.some((c) => c !== match && isPlainObject(c) && c.primary === true)) return false;
+        if (item.primary === true && current.some((c) => c !== match && isPlainObject(c) && c.primary === true))
+          return false;
       }
     } else if (isPlainObject(incoming) && isPlainObject(current)) {
       for (const [sub, v] of Object.entries(incoming)) if (!sameValue(valueOf(current, sub), v)) return false;

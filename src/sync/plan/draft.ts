@@ -1,4 +1,7 @@
-/** What the planner's phases write, in the order they write it: changes, problems, and the versions of what changes touch. */
+/**
+ * What the planner's phases write, in the order they write it: changes, problems, and the versions of what changes
+ * touch.
+ */
 import type { ScimResource } from '../../api/types.ts';
 import type { Change, Origin, RecordProblem } from '../model.ts';
 import { resourceVersion, versionKey } from './versions.ts';

@@ -12,7 +12,10 @@ import type { PlanDraft } from './draft.ts';
 import { lower } from './keys.ts';
 import type { MatchTable } from './match-table.ts';
 
-/** A group the source wants, by lower-cased displayName; members are record positions (undefined: its memberships are not managed). */
+/**
+ * A group the source wants, by lower-cased displayName; members are record positions (undefined: its memberships are
+ * not managed).
+ */
 interface WantedGroup {
   displayName: string;
   externalId?: string;
@@ -28,17 +31,29 @@ export interface GroupsOutcome {
   managedMemberships: number;
 }
 
-export function planGroups(table: MatchTable, draft: PlanDraft, source: SourceSnapshot, target: TargetSnapshot, options: PlanOptions): GroupsOutcome {
+export function planGroups(
+  table: MatchTable,
+  draft: PlanDraft,
+  source: SourceSnapshot,
+  target: TargetSnapshot,
+  options: PlanOptions,
+): GroupsOutcome {
   const outcome: GroupsOutcome = { managedGroupIds: new Set(), managedMemberships: 0 };
   const wanted = wantedGroups(table, draft, source, target, options);
   const targetByName = new Map<string, ScimGroup[]>();
-  for (const g of target.groups) targetByName.set(lower(g.displayName ?? ''), [...(targetByName.get(lower(g.displayName ?? '')) ?? []), g]);
+  for (const g of target.groups)
+    targetByName.set(lower(g.displayName ?? ''), [...(targetByName.get(lower(g.displayName ?? '')) ?? []), g]);
   const sortedWanted = [...wanted.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
   for (const w of sortedWanted) {
-    const hits = (w.externalId ? target.groups.filter((g) => g.externalId === w.externalId) : []).concat(targetByName.get(lower(w.displayName)) ?? []);
+    const hits = (w.externalId ? target.groups.filter((g) => g.externalId === w.externalId) : []).concat(
+      targetByName.get(lower(w.displayName)) ?? [],
+    );
     const unique = [...new Map(hits.map((g) => [g.id, g])).values()];
     if (unique.length > 1) {
-      draft.problem(w.origin, `group "${w.displayName}" matches ${unique.length} groups: ${unique.map((g) => g.id).join(', ')}`);
+      draft.problem(
+        w.origin,
+        `group "${w.displayName}" matches ${unique.length} groups: ${unique.map((g) => g.id).join(', ')}`,
+      );
       continue;
     }
     const existing = unique[0];
@@ -46,7 +61,17 @@ export function planGroups(table: MatchTable, draft: PlanDraft, source: SourceSn
     if (!existing) {
       const id = `create-group:${w.displayName}`;
       groupRef = { change: id };
-      draft.changes.push({ id, kind: 'create-group', displayName: w.displayName, resource: { schemas: [SCHEMA.GROUP], displayName: w.displayName, ...(w.externalId ? { externalId: w.externalId } : {}) }, origin: w.origin });
+      draft.changes.push({
+        id,
+        kind: 'create-group',
+        displayName: w.displayName,
+        resource: {
+          schemas: [SCHEMA.GROUP],
+          displayName: w.displayName,
+          ...(w.externalId ? { externalId: w.externalId } : {}),
+        },
+        origin: w.origin,
+      });
     } else {
       groupRef = { id: existing.id };
       outcome.managedGroupIds.add(existing.id);
@@ -58,9 +83,21 @@ export function planGroups(table: MatchTable, draft: PlanDraft, source: SourceSn
 }
 
 /** The groups the source wants, by lower-cased displayName, with the records it puts in each. */
-function wantedGroups(table: MatchTable, draft: PlanDraft, source: SourceSnapshot, target: TargetSnapshot, options: PlanOptions): Map<string, WantedGroup> {
+function wantedGroups(
+  table: MatchTable,
+  draft: PlanDraft,
+  source: SourceSnapshot,
+  target: TargetSnapshot,
+  options: PlanOptions,
+): Map<string, WantedGroup> {
   const wanted = new Map<string, WantedGroup>();
-  for (const g of source.groups) wanted.set(lower(g.displayName), { displayName: g.displayName, externalId: g.externalId, origin: g.origin, members: undefined });
+  for (const g of source.groups)
+    wanted.set(lower(g.displayName), {
+      displayName: g.displayName,
+      externalId: g.externalId,
+      origin: g.origin,
+      members: undefined,
+    });
   // Members a groups file lists, by reference to a record's match key.
   for (const g of source.groups) {
     if (!g.members) continue;
@@ -93,7 +130,12 @@ function wantedGroups(table: MatchTable, draft: PlanDraft, source: SourceSnapsho
     for (const g of target.groups) {
       const name = lower(g.displayName ?? '');
       if (!wanted.has(name) && options.ownedGroups.has(g.id)) {
-        wanted.set(name, { displayName: g.displayName, externalId: g.externalId, origin: { file: source.files[0] ?? 'source', line: 0 }, members: new Set() });
+        wanted.set(name, {
+          displayName: g.displayName,
+          externalId: g.externalId,
+          origin: { file: source.files[0] ?? 'source', line: 0 },
+          members: new Set(),
+        });
       }
     }
   }
@@ -101,16 +143,32 @@ function wantedGroups(table: MatchTable, draft: PlanDraft, source: SourceSnapsho
 }
 
 /** Adds the members the source wants in a group; with managed memberships, removes the users it lists but not there. */
-function planMemberships(table: MatchTable, draft: PlanDraft, w: WantedGroup, existing: ScimGroup | undefined, groupRef: GroupRef, outcome: GroupsOutcome): void {
+function planMemberships(
+  table: MatchTable,
+  draft: PlanDraft,
+  w: WantedGroup,
+  existing: ScimGroup | undefined,
+  groupRef: GroupRef,
+  outcome: GroupsOutcome,
+): void {
   const desiredMembers = [...(w.members ?? [])].flatMap((i) => table.refOf(i) ?? []);
-  const current = new Set((existing?.members ?? []).map((m) => m.value).filter((v): v is string => typeof v === 'string'));
+  const current = new Set(
+    (existing?.members ?? []).map((m) => m.value).filter((v): v is string => typeof v === 'string'),
+  );
   const desiredIds = new Set<string>();
   let touched = false;
   for (const { ref, key, name } of desiredMembers) {
     desiredIds.add(key);
     if ('id' in ref && current.has(ref.id)) continue;
     touched = true;
-    draft.changes.push({ id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`, kind: 'add-member', group: groupRef, groupName: w.displayName, user: ref, userName: name });
+    draft.changes.push({
+      id: `add-member:${'id' in groupRef ? groupRef.id : groupRef.change}:${key}`,
+      kind: 'add-member',
+      group: groupRef,
+      groupName: w.displayName,
+      user: ref,
+      userName: name,
+    });
   }
   if (existing && w.members !== undefined) {
     for (const memberId of current) if (table.isMatchedId(memberId)) outcome.managedMemberships++;
@@ -122,14 +180,27 @@ function planMemberships(table: MatchTable, draft: PlanDraft, w: WantedGroup, ex
       const member = table.targetUserById(memberId);
       if (!member) continue;
       touched = true;
-      draft.changes.push({ id: `remove-member:${existing.id}:${memberId}`, kind: 'remove-member', group: { id: existing.id }, groupName: w.displayName, user: { id: memberId }, userName: member.userName });
+      draft.changes.push({
+        id: `remove-member:${existing.id}:${memberId}`,
+        kind: 'remove-member',
+        group: { id: existing.id },
+        groupName: w.displayName,
+        user: { id: memberId },
+        userName: member.userName,
+      });
     }
   }
   if (existing && touched) draft.touch(existing, 'Group');
 }
 
 /** With --delete-groups: managed groups the source no longer names. */
-function planGroupDeletions(draft: PlanDraft, target: TargetSnapshot, options: PlanOptions, wanted: Map<string, WantedGroup>, managedGroupIds: Set<string>): void {
+function planGroupDeletions(
+  draft: PlanDraft,
+  target: TargetSnapshot,
+  options: PlanOptions,
+  wanted: Map<string, WantedGroup>,
+  managedGroupIds: Set<string>,
+): void {
   for (const g of target.groups) {
     if (managedGroupIds.has(g.id) || wanted.has(lower(g.displayName ?? ''))) continue;
     if (!(options.manageAll || options.ownedGroups.has(g.id))) continue;

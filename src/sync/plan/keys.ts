@@ -29,10 +29,18 @@ export const norm = (key: MatchKey, value: string) => (key === 'externalId' ? va
 export function targetKeys(user: ScimUser, key: MatchKey): string[] {
   if (key === 'externalId') return typeof user.externalId === 'string' ? [user.externalId] : [];
   if (key === 'userName') return typeof user.userName === 'string' ? [lower(user.userName)] : [];
-  return (Array.isArray(user.emails) ? user.emails : []).map((e) => e?.value).filter((v): v is string => typeof v === 'string').map(lower);
+  return (Array.isArray(user.emails) ? user.emails : [])
+    .map((e) => e?.value)
+    .filter((v): v is string => typeof v === 'string')
+    .map(lower);
 }
 
 /** A label for a desired user in messages and plans. */
 export function labelOf(user: DesiredUser): string {
-  return desiredKey(user, 'userName') ?? desiredKey(user, 'email') ?? desiredKey(user, 'externalId') ?? `${user.origin.file}:${user.origin.line}`;
+  return (
+    desiredKey(user, 'userName') ??
+    desiredKey(user, 'email') ??
+    desiredKey(user, 'externalId') ??
+    `${user.origin.file}:${user.origin.line}`
+  );
 }

@@ -19,8 +19,10 @@ import { desiredKey, lower, norm, targetKeys } from './keys.ts';
 /** Target positions under one key value: a number when there is one (most values), a list otherwise. */
 export type Hits = number | readonly number[];
 
-export const hitCount = (hits: Hits | undefined) => (hits === undefined ? 0 : typeof hits === 'number' ? 1 : hits.length);
-export const hitList = (hits: Hits | undefined): readonly number[] => (hits === undefined ? [] : typeof hits === 'number' ? [hits] : hits);
+export const hitCount = (hits: Hits | undefined) =>
+  hits === undefined ? 0 : typeof hits === 'number' ? 1 : hits.length;
+export const hitList = (hits: Hits | undefined): readonly number[] =>
+  hits === undefined ? [] : typeof hits === 'number' ? [hits] : hits;
 
 /** How a change refers to a record (a target id, or the id of its create change), and its name there. */
 export interface RecordRef {
@@ -43,7 +45,9 @@ export class MatchTable {
   private claimedBy: Int32Array | undefined;
   /** 1 for a target position some record matched (filled by markMatched, once claims are final). */
   readonly matched: Uint8Array;
-  /** Target users (by id) that are never deactivated, deleted or moved between groups: a problem record might mean them. */
+  /**
+   * Target users (by id) that are never deactivated, deleted or moved between groups: a problem record might mean them.
+   */
   readonly protectedIds = new Set<string>();
   /** Ids of the create changes planned so far (unique even when two new records share a label). */
   readonly createIds = new Set<string>();
@@ -63,7 +67,8 @@ export class MatchTable {
     const matchKeys = options.matchKeys;
     this.keyCount = matchKeys.length;
     // The target by every match key. Most values have one user: stored as its position, not a
-    // one-item list (a list a user is 100,000 arrays on a big re-sync). Keys share the user's text (targetKeys uses lower).
+    // one-item list (a list a user is 100,000 arrays on a big re-sync). Keys share the user's text (targetKeys uses
+    // lower).
     this.index = new Map();
     for (const key of matchKeys) {
       const m = new Map<string, number | number[]>();
@@ -155,7 +160,8 @@ export class MatchTable {
   userNameOwner(userName: string): ScimUser | undefined {
     if (!this.userNameOwners) {
       this.userNameOwners = new Map();
-      for (const u of this.targetUsers) if (typeof u.userName === 'string') this.userNameOwners.set(lower(u.userName), u);
+      for (const u of this.targetUsers)
+        if (typeof u.userName === 'string') this.userNameOwners.set(lower(u.userName), u);
     }
     return this.userNameOwners.get(lower(userName));
   }
@@ -165,7 +171,9 @@ export class MatchTable {
     return this.usersById.get(id);
   }
 
-  /** The record a group member reference means: the first match key, in rank order, that some record has this value of. */
+  /**
+   * The record a group member reference means: the first match key, in rank order, that some record has this value of.
+   */
   recordOf(member: string): number | undefined {
     if (!this.recordsByKey) {
       // One index per key: a reference is looked up by the ranked keys, whatever the order of the source.
@@ -173,7 +181,8 @@ export class MatchTable {
       for (let i = 0; i < this.users.length; i++) {
         this.options.matchKeys.forEach((key, k) => {
           const v = this.keyOf(i, k);
-          if (v && !this.recordsByKey!.has(`${key}:${norm(key, v)}`)) this.recordsByKey!.set(`${key}:${norm(key, v)}`, i);
+          if (v && !this.recordsByKey!.has(`${key}:${norm(key, v)}`))
+            this.recordsByKey!.set(`${key}:${norm(key, v)}`, i);
         });
       }
     }
@@ -195,9 +204,16 @@ export class MatchTable {
   refOf(i: number): RecordRef | undefined {
     if (this.bad[i]) return undefined;
     const t = this.matchOf[i]!;
-    if (t >= 0) return { ref: { id: this.targetUsers[t]!.id }, key: this.targetUsers[t]!.id, name: this.targetUsers[t]!.userName };
+    if (t >= 0)
+      return {
+        ref: { id: this.targetUsers[t]!.id },
+        key: this.targetUsers[t]!.id,
+        name: this.targetUsers[t]!.userName,
+      };
     const change = this.createOf.get(i);
-    return change === undefined ? undefined : { ref: { change }, key: change, name: this.createLabels.get(change) ?? change };
+    return change === undefined
+      ? undefined
+      : { ref: { change }, key: change, name: this.createLabels.get(change) ?? change };
   }
 
   private matchingIndex(): Map<MatchKey, Map<string, number | number[]>> {

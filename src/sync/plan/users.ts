@@ -61,7 +61,8 @@ export function matchUsers(table: MatchTable, draft: PlanDraft, options: PlanOpt
       const other = users[o]!;
       const user = targetUsers[found]!;
       draft.problem(u.origin, `matches the same user ${user.userName} (${user.id}) as ${location(other.origin)}`);
-      if (!bad[o]) draft.problem(other.origin, `matches the same user ${user.userName} (${user.id}) as ${location(u.origin)}`);
+      if (!bad[o])
+        draft.problem(other.origin, `matches the same user ${user.userName} (${user.id}) as ${location(u.origin)}`);
       table.protect([found, ...table.candidatesOf(i), ...table.candidatesOf(o)]);
       table.matchOf[o] = -1;
       bad[o] = bad[i] = 1;
@@ -83,7 +84,10 @@ function findTarget(table: MatchTable, draft: PlanDraft, options: PlanOptions, i
     if (n === 1) return typeof hits === 'number' ? hits : hits![0]!;
     if (n > 1) {
       const list = hitList(hits).map((t) => table.targetUsers[t]!);
-      draft.problem(table.users[i]!.origin, `${key} "${v}" matches ${n} users: ${list.map((h) => `${h.userName} (${h.id})`).join(', ')}`);
+      draft.problem(
+        table.users[i]!.origin,
+        `${key} "${v}" matches ${n} users: ${list.map((h) => `${h.userName} (${h.id})`).join(', ')}`,
+      );
       // Every user it might mean, by any of its keys, is protected (as for duplicate records).
       table.protect(table.candidatesOf(i));
       table.bad[i] = 1;
@@ -94,7 +98,12 @@ function findTarget(table: MatchTable, draft: PlanDraft, options: PlanOptions, i
 }
 
 /** Creates for new records and updates for matched ones, in the order of the source. */
-export function planUserChanges(table: MatchTable, draft: PlanDraft, target: TargetSnapshot, options: PlanOptions): void {
+export function planUserChanges(
+  table: MatchTable,
+  draft: PlanDraft,
+  target: TargetSnapshot,
+  options: PlanOptions,
+): void {
   const usersMode = options.mode !== 'groups';
   table.users.forEach((u, i) => {
     if (table.bad[i]) return;
@@ -107,16 +116,25 @@ export function planUserChanges(table: MatchTable, draft: PlanDraft, target: Tar
 function planCreate(table: MatchTable, draft: PlanDraft, usersMode: boolean, u: DesiredUser, i: number): void {
   const label = labelOf(u);
   // Two new records can share a label (one userName under externalId matching): ids stay unique.
-  const id = table.createIds.has(`create-user:${label}`) ? `create-user:${label}@${u.origin.file}:${u.origin.line}` : `create-user:${label}`;
+  const id = table.createIds.has(`create-user:${label}`)
+    ? `create-user:${label}@${u.origin.file}:${u.origin.line}`
+    : `create-user:${label}`;
   // Only a planned create can be referred to: in mode 'groups' nobody is created, so a new user gets no memberships.
   if (usersMode) {
     table.recordCreate(i, id, label);
     // Nulls and empty values mean "no value": a create leaves them out.
-    const resource: Record<string, unknown> = withoutEmpty({ schemas: [SCHEMA.USER], ...u.onlyOnCreate, ...u.attributes });
+    const resource: Record<string, unknown> = withoutEmpty({
+      schemas: [SCHEMA.USER],
+      ...u.onlyOnCreate,
+      ...u.attributes,
+    });
     resource.schemas = schemasFor(SCHEMA.USER, resource);
     draft.changes.push({ id, kind: 'create-user', userName: label, resource, origin: u.origin });
   } else if (u.groups?.length) {
-    draft.problem(u.origin, `${label} is not in the target, so --mode groups cannot add it to ${u.groups.join(', ')}: run a full sync to create it`);
+    draft.problem(
+      u.origin,
+      `${label} is not in the target, so --mode groups cannot add it to ${u.groups.join(', ')}: run a full sync to create it`,
+    );
   }
 }
 
@@ -131,17 +149,22 @@ function planUpdate(table: MatchTable, draft: PlanDraft, target: TargetSnapshot,
   // Only what the source provides can differ: compare just those attributes.
   const names = Object.keys(u.attributes);
   if (reactivate) names.push('active');
-  const diffs = diffResources(normaliseIdentity(pick(existing, names)), normaliseIdentity(pick(desired, names))).map((d) => ({
-    path: d.path,
-    before: d.path in existing ? existing[d.path] : d.before,
-    after: d.path in desired ? desired[d.path] : d.after,
-  }));
+  const diffs = diffResources(normaliseIdentity(pick(existing, names)), normaliseIdentity(pick(desired, names))).map(
+    (d) => ({
+      path: d.path,
+      before: d.path in existing ? existing[d.path] : d.before,
+      after: d.path in desired ? desired[d.path] : d.after,
+    }),
+  );
   // A rename onto another user's userName would fail on the server (or worse): a problem, and both are protected.
   const rename = diffs.find((d) => d.path === 'userName');
   if (rename && typeof rename.after === 'string') {
     const holder = table.userNameOwner(rename.after);
     if (holder && holder.id !== existing.id) {
-      draft.problem(u.origin, `would rename ${existing.userName} to "${rename.after}", which is the userName of another user (${holder.id})`);
+      draft.problem(
+        u.origin,
+        `would rename ${existing.userName} to "${rename.after}", which is the userName of another user (${holder.id})`,
+      );
       table.protectedIds.add(existing.id);
       table.protectedIds.add(holder.id);
       return;
@@ -149,18 +172,31 @@ function planUpdate(table: MatchTable, draft: PlanDraft, target: TargetSnapshot,
   }
   if (diffs.length > 0) {
     draft.touch(existing, 'User');
-    draft.changes.push({ id: `update-user:${existing.id}`, kind: 'update-user', target: existing.id, userName: existing.userName, diffs, reactivate, origin: u.origin });
+    draft.changes.push({
+      id: `update-user:${existing.id}`,
+      kind: 'update-user',
+      target: existing.id,
+      userName: existing.userName,
+      diffs,
+      reactivate,
+      origin: u.origin,
+    });
   }
 }
 
-/** Managed users the source no longer lists (and no problem record might mean): deactivated or deleted, as options.missing says. */
+/**
+ * Managed users the source no longer lists (and no problem record might mean): deactivated or deleted, as
+ * options.missing says.
+ */
 export function planMissingUsers(table: MatchTable, draft: PlanDraft, options: PlanOptions): void {
   if (options.mode === 'groups' || options.missing === 'leave') return;
   for (const [position, t] of table.targetUsers.entries()) {
     if (table.matched[position] || table.protectedIds.has(t.id) || !table.managedAt(position)) continue;
     let change: Change;
-    if (options.missing === 'delete') change = { id: `delete-user:${t.id}`, kind: 'delete-user', target: t.id, userName: t.userName };
-    else if (t.active !== false) change = { id: `deactivate-user:${t.id}`, kind: 'deactivate-user', target: t.id, userName: t.userName };
+    if (options.missing === 'delete')
+      change = { id: `delete-user:${t.id}`, kind: 'delete-user', target: t.id, userName: t.userName };
+    else if (t.active !== false)
+      change = { id: `deactivate-user:${t.id}`, kind: 'deactivate-user', target: t.id, userName: t.userName };
     else continue;
     draft.touch(t, 'User');
     draft.changes.push(change);

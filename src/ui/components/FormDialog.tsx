@@ -13,7 +13,12 @@ export interface FormDialogProps {
 }
 
 export function FormDialog({ purpose, title, fields, focus, width }: FormDialogProps) {
-  const keys = [keyHint('form', 'nextField'), keyHint('form', 'clearField'), keyHint('form', 'submit', purpose === 'create' ? 'create' : 'save'), keyHint('form', 'cancel')];
+  const keys = [
+    keyHint('form', 'nextField'),
+    keyHint('form', 'clearField'),
+    keyHint('form', 'submit', purpose === 'create' ? 'create' : 'save'),
+    keyHint('form', 'cancel'),
+  ];
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>{`${safeText(title)} (${keys.join(', ')})`}</Text>
@@ -22,7 +27,14 @@ export function FormDialog({ purpose, title, fields, focus, width }: FormDialogP
           {truncate(`${padEnd(f.label, 14)} ${f.value}`, width - 4)}
         </Text>
       ))}
-      {purpose === 'edit' ? <Text dimColor>{truncate('An emptied field removes the attribute; "other" takes any PATH=VALUE (checked against the server schema).', width - 4)}</Text> : null}
+      {purpose === 'edit' ? (
+        <Text dimColor>
+          {truncate(
+            'An emptied field removes the attribute; "other" takes any PATH=VALUE (checked against the server schema).',
+            width - 4,
+          )}
+        </Text>
+      ) : null}
     </Box>
   );
 }

@@ -25,7 +25,13 @@ export function GroupDetail({ group, scroll, width, height }: GroupDetailProps) 
           {truncate(l, width)}
         </Text>
       ))}
-      <Table rows={members} columns={MEMBER_COLUMNS} width={width} height={Math.max(2, height - head.length)} offset={top} />
+      <Table
+        rows={members}
+        columns={MEMBER_COLUMNS}
+        width={width}
+        height={Math.max(2, height - head.length)}
+        offset={top}
+      />
     </Box>
   );
 }

@@ -15,22 +15,31 @@ export interface HeaderProps {
   review?: { problems: number; notes: number };
 }
 
-const count = (l: ListState<unknown>) => `${l.items.length.toLocaleString('en-US')}${l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : ''}${l.loading ? '…' : ''}`;
+const count = (l: ListState<unknown>) =>
+  `${l.items.length.toLocaleString('en-US')}${l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : ''}${l.loading ? '…' : ''}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function reviewTitle({ problems, notes }: { problems: number; notes: number }): string {
-  return ['plan review', problems ? plural(problems, 'problem') : '', notes ? plural(notes, 'note') : ''].filter(Boolean).join(' · ');
+  return ['plan review', problems ? plural(problems, 'problem') : '', notes ? plural(notes, 'note') : '']
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export function Header({ columns, profile, url, tab, lists, review }: HeaderProps) {
-  const tabText = (name: Tab, key: string) => (tab === name ? `[${key} ${name} ${count(lists[name])}]` : ` ${key} ${name} ${count(lists[name])} `);
+  const tabText = (name: Tab, key: string) =>
+    tab === name ? `[${key} ${name} ${count(lists[name])}]` : ` ${key} ${name} ${count(lists[name])} `;
   const left = `scimctl  ${profile}  ${url}`;
-  const tabs = review ? reviewTitle(review) : `${tabText('users', keyLabel('users', 'showUsers'))}${tabText('groups', keyLabel('users', 'showGroups'))}${tabText('runs', keyLabel('users', 'showRuns'))}`;
+  const tabs = review
+    ? reviewTitle(review)
+    : `${tabText('users', keyLabel('users', 'showUsers'))}${tabText('groups', keyLabel('users', 'showGroups'))}${tabText('runs', keyLabel('users', 'showRuns'))}`;
   return (
     <Box>
       <Text bold wrap="truncate">
         {/* The URL gives way first: the tabs carry the counts. */}
-        {truncate(`${padEnd(truncate(left, Math.max(1, columns - tabs.length - 1)), Math.max(0, columns - tabs.length - 1))} ${tabs}`, columns)}
+        {truncate(
+          `${padEnd(truncate(left, Math.max(1, columns - tabs.length - 1)), Math.max(0, columns - tabs.length - 1))} ${tabs}`,
+          columns,
+        )}
       </Text>
     </Box>
   );

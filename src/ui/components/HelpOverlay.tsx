@@ -25,7 +25,10 @@ export function HelpOverlay({ view, columns: w, rows }: HelpOverlayProps) {
           <Box key={c} flexDirection="column" width={width}>
             {bindings.map((b) => (
               <Text key={`${b.command}-${b.keys.join()}`} wrap="truncate">
-                {truncate(`${padEnd(b.keys.map((k) => (k === ' ' ? 'space' : k)).join(', '), 24)} ${b.label}`, width - 1)}
+                {truncate(
+                  `${padEnd(b.keys.map((k) => (k === ' ' ? 'space' : k)).join(', '), 24)} ${b.label}`,
+                  width - 1,
+                )}
               </Text>
             ))}
           </Box>

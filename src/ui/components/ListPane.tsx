@@ -9,9 +9,15 @@ import type { Tab } from '../state/app.ts';
 import type { ListState } from '../state/list.ts';
 import { Table } from './Table.tsx';
 
-const ACTIVE_USER_COLUMNS: Column<ScimUser>[] = USER_COLUMNS.map((c) => (c.header === 'active' ? { ...c, value: (u: ScimUser) => (u.active === false ? '✗ no' : 'yes') } : c));
+const ACTIVE_USER_COLUMNS: Column<ScimUser>[] = USER_COLUMNS.map((c) =>
+  c.header === 'active' ? { ...c, value: (u: ScimUser) => (u.active === false ? '✗ no' : 'yes') } : c,
+);
 
-const COLUMNS: Record<Tab, Column<unknown>[]> = { users: ACTIVE_USER_COLUMNS as Column<unknown>[], groups: GROUP_COLUMNS as Column<unknown>[], runs: RUN_COLUMNS as Column<unknown>[] };
+const COLUMNS: Record<Tab, Column<unknown>[]> = {
+  users: ACTIVE_USER_COLUMNS as Column<unknown>[],
+  groups: GROUP_COLUMNS as Column<unknown>[],
+  runs: RUN_COLUMNS as Column<unknown>[],
+};
 
 export interface ListPaneProps {
   what: Tab;
@@ -23,8 +29,18 @@ export interface ListPaneProps {
 }
 
 export function ListPane({ what, list, width, height, color }: ListPaneProps) {
-  if (list.error && list.items.length === 0) return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
+  if (list.error && list.items.length === 0)
+    return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${what}…` : `no ${what}`}</Text>;
   const rows = list.visible.slice(list.offset, list.offset + height - 1).map((i) => list.items[i]);
-  return <Table rows={rows} columns={COLUMNS[what]} width={width} height={height} offset={0} selected={list.selected - list.offset} />;
+  return (
+    <Table
+      rows={rows}
+      columns={COLUMNS[what]}
+      width={width}
+      height={height}
+      offset={0}
+      selected={list.selected - list.offset}
+    />
+  );
 }

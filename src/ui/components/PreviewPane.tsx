@@ -17,8 +17,18 @@ export function PreviewPane({ what, resource, scroll, width, height }: PreviewPa
   if (!resource) return <Text dimColor>nothing selected</Text>;
   const lines =
     what === 'users'
-      ? [...detailLines(resource as ScimUser, SCHEMA.USER).filter((l) => !/^(schemas|meta\.)/.test(l)).map((l) => l.replace(/^(\S+)\s+/, '$1  ')), '', `groups: ${((resource as ScimUser).groups ?? []).map((g) => g.display ?? g.value).join(', ') || '(none listed)'}`]
-      : [`displayName  ${(resource as ScimGroup).displayName}`, `members      ${(resource as ScimGroup).members?.length ?? 0}`, ...((resource as ScimGroup).members ?? []).map((m) => `  ${m.display ?? m.value}`)];
+      ? [
+          ...detailLines(resource as ScimUser, SCHEMA.USER)
+            .filter((l) => !/^(schemas|meta\.)/.test(l))
+            .map((l) => l.replace(/^(\S+)\s+/, '$1  ')),
+          '',
+          `groups: ${((resource as ScimUser).groups ?? []).map((g) => g.display ?? g.value).join(', ') || '(none listed)'}`,
+        ]
+      : [
+          `displayName  ${(resource as ScimGroup).displayName}`,
+          `members      ${(resource as ScimGroup).members?.length ?? 0}`,
+          ...((resource as ScimGroup).members ?? []).map((m) => `  ${m.display ?? m.value}`),
+        ];
   const top = Math.min(scroll, Math.max(0, lines.length - height));
   return (
     <Box flexDirection="column" width={width}>

@@ -23,7 +23,12 @@ export interface ReviewPaneProps {
 /** The plan's problems and notes as the plan text tells them (src/output/plan.ts), at most `room` lines. */
 export function findingLines(review: Pick<ReviewState, 'problems' | 'notes'>, room: number): string[] {
   const all = [
-    ...(review.problems.length ? [`${review.problems.length} source record(s) could not be planned (their users are left alone):`, ...problemLines(review.problems)] : []),
+    ...(review.problems.length
+      ? [
+          `${review.problems.length} source record(s) could not be planned (their users are left alone):`,
+          ...problemLines(review.problems),
+        ]
+      : []),
     // Marked like the plan text marks its lines: a note may quote the server.
     ...review.notes.map((n) => safeText(`Note: ${n}`, { marks: true })),
   ];
@@ -46,9 +51,22 @@ export function ReviewPane({ review, width, height, color }: ReviewPaneProps) {
       lines.push({ text: `${kindFacts(c.kind).title} (${shown.filter((x) => x.kind === c.kind).length})`, dim: true });
     }
     const result = review.results[c.id];
-    const mark = result ? (result.status === 'applied' ? '✓' : result.status === 'failed' ? '✗' : '-') : review.excluded.has(c.id) ? ' ' : '✔';
+    const mark = result
+      ? result.status === 'applied'
+        ? '✓'
+        : result.status === 'failed'
+          ? '✗'
+          : '-'
+      : review.excluded.has(c.id)
+        ? ' '
+        : '✔';
     const [head, ...rest] = changeLines(c, registry, review.expanded.has(c.id));
-    lines.push({ text: `[${mark}] ${head}${result?.status === 'failed' ? `  — ${result.detail ?? 'failed'}` : ''}`, selected: i === review.selected, dim: review.excluded.has(c.id), color: result?.status === 'failed' ? 'red' : undefined });
+    lines.push({
+      text: `[${mark}] ${head}${result?.status === 'failed' ? `  — ${result.detail ?? 'failed'}` : ''}`,
+      selected: i === review.selected,
+      dim: review.excluded.has(c.id),
+      color: result?.status === 'failed' ? 'red' : undefined,
+    });
     for (const r of rest) lines.push({ text: `      ${r.trim()}`, dim: review.excluded.has(c.id) });
   });
   const selectedLine = lines.findIndex((l) => l.selected);
@@ -64,7 +82,8 @@ export function ReviewPane({ review, width, height, color }: ReviewPaneProps) {
           ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. ${keyLabel('review', 'back')} to quit.`
           : summaryText(s);
   // On a line of its own: after the summary it would be cut off on a terminal 80 or 100 columns wide.
-  const filterLine = review.phase === 'review' ? `filter: ${review.filter}${s.excluded ? `  ·  ${s.excluded} excluded` : ''}` : '';
+  const filterLine =
+    review.phase === 'review' ? `filter: ${review.filter}${s.excluded ? `  ·  ${s.excluded} excluded` : ''}` : '';
   return (
     <Box flexDirection="column">
       {findings.map((l, i) => (
@@ -72,7 +91,9 @@ export function ReviewPane({ review, width, height, color }: ReviewPaneProps) {
           {truncate(l, width)}
         </Text>
       ))}
-      {shown.length === 0 ? <Text dimColor>No changes{review.filter !== 'all' ? ' of this kind' : ''}: the target matches the source.</Text> : null}
+      {shown.length === 0 ? (
+        <Text dimColor>No changes{review.filter !== 'all' ? ' of this kind' : ''}: the target matches the source.</Text>
+      ) : null}
       {lines.slice(start, start + room).map((l, i) => (
         <Text key={i} inverse={l.selected} dimColor={l.dim} color={color ? l.color : undefined} wrap="truncate">
           {truncate(l.text, width)}

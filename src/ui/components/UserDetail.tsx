@@ -14,8 +14,15 @@ export interface UserDetailProps {
 
 export function UserDetail({ user, scroll, width, height }: UserDetailProps) {
   if (!user) return <Text dimColor>loading…</Text>;
-  const groups = (user.groups ?? []).map((g) => `  ${g.display ?? g.value}${g.type && g.type !== 'direct' ? ` (${g.type})` : ''}`);
-  const lines = [...detailLines(user, SCHEMA.USER), '', `groups (${groups.length}):`, ...(groups.length ? groups : ['  (none, or the server does not list them)'])];
+  const groups = (user.groups ?? []).map(
+    (g) => `  ${g.display ?? g.value}${g.type && g.type !== 'direct' ? ` (${g.type})` : ''}`,
+  );
+  const lines = [
+    ...detailLines(user, SCHEMA.USER),
+    '',
+    `groups (${groups.length}):`,
+    ...(groups.length ? groups : ['  (none, or the server does not list them)']),
+  ];
   const top = Math.min(scroll, Math.max(0, lines.length - height));
   return (
     <Box flexDirection="column">

@@ -8,7 +8,20 @@
 import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
 import { commandFor, keyLabel, typed, type Command, type ViewName } from '../keys.ts';
-import { appendRows, cycleSort, emptyList, move, removeRow, replaceRows, resize, selectedItem, setQuery, updateRow, type ListModel, type ListState } from './list.ts';
+import {
+  appendRows,
+  cycleSort,
+  emptyList,
+  move,
+  removeRow,
+  replaceRows,
+  resize,
+  selectedItem,
+  setQuery,
+  updateRow,
+  type ListModel,
+  type ListState,
+} from './list.ts';
 import { initialReview, reviewReducer, type ReviewPlan, type ReviewState } from './review.ts';
 
 export type Tab = 'users' | 'groups' | 'runs';
@@ -32,8 +45,20 @@ export type Overlay =
   | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
   /** The search prompt: shown in the footer line, over the list it narrows. */
   | { kind: 'prompt'; input: string; then: 'search' }
-  | { kind: 'form'; purpose: 'create' | 'edit'; title: string; fields: Array<{ name: string; label: string; value: string; initial?: string }>; focus: number }
-  | { kind: 'pickGroup'; add: boolean; query: string; selected: number; groups: Array<{ id: string; displayName: string }> };
+  | {
+      kind: 'form';
+      purpose: 'create' | 'edit';
+      title: string;
+      fields: Array<{ name: string; label: string; value: string; initial?: string }>;
+      focus: number;
+    }
+  | {
+      kind: 'pickGroup';
+      add: boolean;
+      query: string;
+      selected: number;
+      groups: Array<{ id: string; displayName: string }>;
+    };
 
 export interface AppState {
   columns: number;
@@ -59,7 +84,9 @@ export interface AppState {
   reviewFromRuns?: boolean;
   /** Search as you type: the users list shows server results for this query. */
   serverQuery?: string;
-  /** Users added while the listing was under way (server search matches, users created here): the listing skips them. */
+  /**
+   * Users added while the listing was under way (server search matches, users created here): the listing skips them.
+   */
   added?: ReadonlySet<string>;
   /** The current listing of each pane: answers of an older listing (before a reload) are dropped. */
   loads: Record<Tab, number>;
@@ -86,16 +113,27 @@ export type Action =
   | { type: 'applyFinished'; message: string }
   | { type: 'reviewReady'; plan: ReviewPlan };
 
-
 export const USER_MODEL: ListModel<ScimUser> = {
-  haystack: (u) => `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ${u.name?.familyName ?? ''} ${primaryEmail(u) ?? ''}`.toLowerCase(),
-  sortKeys: [(u) => u.userName ?? '', (u) => u.displayName ?? '', (u) => (u.active === false ? '1' : '0'), (u) => primaryEmail(u) ?? ''],
+  haystack: (u) =>
+    `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ${u.name?.familyName ?? ''} ${primaryEmail(u) ?? ''}`.toLowerCase(),
+  sortKeys: [
+    (u) => u.userName ?? '',
+    (u) => u.displayName ?? '',
+    (u) => (u.active === false ? '1' : '0'),
+    (u) => primaryEmail(u) ?? '',
+  ],
 };
 export const GROUP_MODEL: ListModel<ScimGroup> = {
   haystack: (g) => (g.displayName ?? '').toLowerCase(),
-  sortKeys: [(g) => g.displayName ?? '', (g) => String(Array.isArray(g.members) ? g.members.length : 0).padStart(9, '0')],
+  sortKeys: [
+    (g) => g.displayName ?? '',
+    (g) => String(Array.isArray(g.members) ? g.members.length : 0).padStart(9, '0'),
+  ],
 };
-export const RUN_MODEL: ListModel<RunRecord> = { haystack: (r) => `${r.id} ${r.command} ${r.status}`.toLowerCase(), sortKeys: [] };
+export const RUN_MODEL: ListModel<RunRecord> = {
+  haystack: (r) => `${r.id} ${r.command} ${r.status}`.toLowerCase(),
+  sortKeys: [],
+};
 
 /** Rows the list pane has for data (header, footer and the table header taken off). */
 export const listHeight = (s: Pick<AppState, 'rows'>) => Math.max(3, s.rows - 5);
@@ -120,9 +158,14 @@ export function initialState(columns: number, rows: number, plan?: ReviewPlan): 
 }
 
 const listOf = (s: AppState, tab: Tab) => (tab === 'users' ? s.users : tab === 'groups' ? s.groups : s.runs);
-const modelOf = (tab: Tab) => (tab === 'users' ? USER_MODEL : tab === 'groups' ? GROUP_MODEL : RUN_MODEL) as ListModel<unknown>;
+const modelOf = (tab: Tab) =>
+  (tab === 'users' ? USER_MODEL : tab === 'groups' ? GROUP_MODEL : RUN_MODEL) as ListModel<unknown>;
 function withList(s: AppState, tab: Tab, list: ListState<unknown>): AppState {
-  return tab === 'users' ? { ...s, users: list as ListState<ScimUser> } : tab === 'groups' ? { ...s, groups: list as ListState<ScimGroup> } : { ...s, runs: list as ListState<RunRecord> };
+  return tab === 'users'
+    ? { ...s, users: list as ListState<ScimUser> }
+    : tab === 'groups'
+      ? { ...s, groups: list as ListState<ScimGroup> }
+      : { ...s, runs: list as ListState<RunRecord> };
 }
 const ask = (s: AppState, ...r: Request[]): AppState => ({ ...s, requests: [...s.requests, ...r] });
 /** Starts a new listing of a pane (the list given as it should look meanwhile). */
@@ -152,7 +195,8 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
   if (cmd === 'cancel') return { ...s, overlay: undefined, status: { text: 'cancelled', level: 'info' } };
   if (o.kind === 'confirm') {
     if (cmd === 'submit') {
-      if (o.input !== o.expected) return { ...s, overlay: undefined, status: { text: `not confirmed (type "${o.expected}")`, level: 'info' } };
+      if (o.input !== o.expected)
+        return { ...s, overlay: undefined, status: { text: `not confirmed (type "${o.expected}")`, level: 'info' } };
       return ask({ ...s, overlay: undefined, status: { text: 'working…', level: 'info' } }, o.then);
     }
     const input = edited(o.input, cmd, key);
@@ -166,29 +210,52 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
   }
   if (o.kind === 'form') {
     if (cmd === 'nextField') return { ...s, overlay: { ...o, focus: (o.focus + 1) % o.fields.length } };
-    if (cmd === 'prevField') return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
+    if (cmd === 'prevField')
+      return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
     if (cmd === 'submit') {
-      if (o.purpose === 'create') return ask({ ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } }, { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) });
+      if (o.purpose === 'create')
+        return ask(
+          { ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } },
+          { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) },
+        );
       if (!s.user) return { ...s, overlay: undefined };
-      // Only the fields that changed become edits (an emptied field removes its attribute); the last field takes any PATH=VALUE.
-      const edits = o.fields.filter((f) => f.name !== '' && f.value !== (f.initial ?? '')).map((f) => `${f.name}=${f.value}`);
+      // Only the fields that changed become edits (an emptied field removes its attribute); the last field takes any
+      // PATH=VALUE.
+      const edits = o.fields
+        .filter((f) => f.name !== '' && f.value !== (f.initial ?? ''))
+        .map((f) => `${f.name}=${f.value}`);
       const extra = o.fields.find((f) => f.name === '')?.value.trim();
       if (extra) edits.push(extra);
       if (edits.length === 0) return { ...s, overlay: undefined, status: { text: 'nothing changed', level: 'info' } };
-      return ask({ ...s, overlay: undefined, status: { text: 'saving…', level: 'info' } }, { kind: 'edit', id: s.user.id, edits });
+      return ask(
+        { ...s, overlay: undefined, status: { text: 'saving…', level: 'info' } },
+        { kind: 'edit', id: s.user.id, edits },
+      );
     }
-    if (cmd === 'clearField') return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value: '' } : f)) } };
+    if (cmd === 'clearField')
+      return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value: '' } : f)) } };
     const value = edited(o.fields[o.focus]!.value, cmd, key);
     if (value === undefined) return s;
     return { ...s, overlay: { ...o, fields: o.fields.map((f, i) => (i === o.focus ? { ...f, value } : f)) } };
   }
   // pickGroup
   const matches = o.groups.filter((g) => g.displayName.toLowerCase().includes(o.query.toLowerCase()));
-  if (cmd === 'up' || cmd === 'down') return { ...s, overlay: { ...o, selected: Math.max(0, Math.min(matches.length - 1, o.selected + (cmd === 'up' ? -1 : 1))) } };
+  if (cmd === 'up' || cmd === 'down')
+    return {
+      ...s,
+      overlay: { ...o, selected: Math.max(0, Math.min(matches.length - 1, o.selected + (cmd === 'up' ? -1 : 1))) },
+    };
   if (cmd === 'submit') {
     const g = matches[o.selected];
     if (!g || !s.user) return { ...s, overlay: undefined };
-    return ask({ ...s, overlay: undefined, status: { text: `${o.add ? 'adding to' : 'removing from'} ${g.displayName}…`, level: 'info' } }, { kind: 'membership', userId: s.user.id, groupId: g.id, add: o.add });
+    return ask(
+      {
+        ...s,
+        overlay: undefined,
+        status: { text: `${o.add ? 'adding to' : 'removing from'} ${g.displayName}…`, level: 'info' },
+      },
+      { kind: 'membership', userId: s.user.id, groupId: g.id, add: o.add },
+    );
   }
   const query = edited(o.query, cmd, key);
   return query === undefined ? s : { ...s, overlay: { ...o, query, selected: 0 } };
@@ -199,7 +266,8 @@ function search(s: AppState, query: string): AppState {
   const tab = s.tab === 'runs' ? 'users' : s.tab;
   const list = setQuery(listOf(s, tab), query, modelOf(tab), listHeight(s));
   const next = withList(s, tab, list as ListState<unknown>);
-  if (tab === 'users' && !s.users.done && query.trim().length >= 2) return ask({ ...next, serverQuery: query }, { kind: 'search', query });
+  if (tab === 'users' && !s.users.done && query.trim().length >= 2)
+    return ask({ ...next, serverQuery: query }, { kind: 'search', query });
   return next;
 }
 
@@ -209,14 +277,37 @@ function command(s: AppState, cmd: Command): AppState {
   switch (cmd) {
     case 'quit':
     case 'back':
-      if (cmd === 'back' && (s.view === 'user' || s.view === 'group')) return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
-      if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups')) return { ...s, pane: 'list' };
+      if (cmd === 'back' && (s.view === 'user' || s.view === 'group'))
+        return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
+      if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups'))
+        return { ...s, pane: 'list' };
       // The changes under way cannot be called back: leaving now would report "nothing applied"
       // while they go on being applied. The review closes once they are done.
-      if (s.view === 'review' && s.review?.phase === 'applying') return { ...s, status: { text: `changes are being applied: ${keyLabel('review', 'back')} quits when they are done`, level: 'info' } };
+      if (s.view === 'review' && s.review?.phase === 'applying')
+        return {
+          ...s,
+          status: {
+            text: `changes are being applied: ${keyLabel('review', 'back')} quits when they are done`,
+            level: 'info',
+          },
+        };
       if (cmd === 'back' && s.view === 'review' && s.reviewFromRuns) {
         const done = s.review?.phase === 'done';
-        return load({ ...s, view: 'runs', tab: 'runs', review: undefined, reviewFromRuns: false, status: { text: done ? s.status?.text ?? 'applied' : 'closed the review: nothing applied', level: 'info' } }, 'runs', { ...s.runs, loading: true });
+        return load(
+          {
+            ...s,
+            view: 'runs',
+            tab: 'runs',
+            review: undefined,
+            reviewFromRuns: false,
+            status: {
+              text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
+              level: 'info',
+            },
+          },
+          'runs',
+          { ...s.runs, loading: true },
+        );
       }
       return { ...s, quit: true };
     case 'help':
@@ -229,8 +320,22 @@ function command(s: AppState, cmd: Command): AppState {
     case 'bottom': {
       const delta = cmd === 'up' ? -1 : cmd === 'down' ? 1 : cmd === 'pageUp' ? -h : cmd === 'pageDown' ? h : cmd;
       if (s.view === 'review' && s.review) return { ...s, review: reviewReducer(s.review, { type: 'move', delta }) };
-      if (s.view === 'user' && s.user) return { ...s, user: { ...s.user, scroll: Math.max(0, typeof delta === 'number' ? s.user.scroll + delta : delta === 'top' ? 0 : 1e6) } };
-      if (s.view === 'group' && s.group) return { ...s, group: { ...s.group, scroll: Math.max(0, typeof delta === 'number' ? s.group.scroll + delta : delta === 'top' ? 0 : 1e6) } };
+      if (s.view === 'user' && s.user)
+        return {
+          ...s,
+          user: {
+            ...s.user,
+            scroll: Math.max(0, typeof delta === 'number' ? s.user.scroll + delta : delta === 'top' ? 0 : 1e6),
+          },
+        };
+      if (s.view === 'group' && s.group)
+        return {
+          ...s,
+          group: {
+            ...s.group,
+            scroll: Math.max(0, typeof delta === 'number' ? s.group.scroll + delta : delta === 'top' ? 0 : 1e6),
+          },
+        };
       if (!inList) return s;
       if (s.pane === 'detail' && s.view !== 'runs') {
         const scroll = s.preview?.scroll ?? 0;
@@ -242,8 +347,16 @@ function command(s: AppState, cmd: Command): AppState {
     case 'open': {
       const item = selectedItem(listOf(s, s.tab) as ListState<{ id: string }>);
       if (!item) return s;
-      if (s.tab === 'users') return ask({ ...s, view: 'user', user: { id: item.id, resource: item as ScimUser, scroll: 0 } }, { kind: 'openUser', id: item.id });
-      if (s.tab === 'groups') return ask({ ...s, view: 'group', group: { id: item.id, resource: item as ScimGroup, scroll: 0 } }, { kind: 'openGroup', id: item.id });
+      if (s.tab === 'users')
+        return ask(
+          { ...s, view: 'user', user: { id: item.id, resource: item as ScimUser, scroll: 0 } },
+          { kind: 'openUser', id: item.id },
+        );
+      if (s.tab === 'groups')
+        return ask(
+          { ...s, view: 'group', group: { id: item.id, resource: item as ScimGroup, scroll: 0 } },
+          { kind: 'openGroup', id: item.id },
+        );
       return s;
     }
     case 'search':
@@ -254,7 +367,10 @@ function command(s: AppState, cmd: Command): AppState {
       if (!item || s.tab === 'runs') return s;
       // The detail pane shows the selected row at once, and all of it once read.
       const preview = { id: item.id, resource: item as ScimUser | ScimGroup, scroll: 0 };
-      return ask({ ...s, pane: 'detail', preview }, s.tab === 'users' ? { kind: 'openUser', id: item.id } : { kind: 'openGroup', id: item.id });
+      return ask(
+        { ...s, pane: 'detail', preview },
+        s.tab === 'users' ? { kind: 'openUser', id: item.id } : { kind: 'openGroup', id: item.id },
+      );
     }
     case 'showUsers':
       return showTab(s, 'users');
@@ -285,7 +401,12 @@ function command(s: AppState, cmd: Command): AppState {
     case 'edit': {
       const u = s.user?.resource;
       if (!u) return s;
-      const field = (name: string, label: string, value: unknown) => ({ name, label, value: value === undefined || value === null ? '' : String(value), initial: value === undefined || value === null ? '' : String(value) });
+      const field = (name: string, label: string, value: unknown) => ({
+        name,
+        label,
+        value: value === undefined || value === null ? '' : String(value),
+        initial: value === undefined || value === null ? '' : String(value),
+      });
       const work = (Array.isArray(u.emails) ? u.emails : []).find((e) => e?.type === 'work')?.value;
       const dept = (u[SCHEMA.ENTERPRISE_USER] as { department?: unknown } | undefined)?.department;
       return {
@@ -313,16 +434,54 @@ function command(s: AppState, cmd: Command): AppState {
     case 'deactivate': {
       const u = s.user?.resource;
       if (!u) return s;
-      return ask({ ...s, status: { text: `${cmd === 'activate' ? 'activating' : 'deactivating'} ${u.userName}…`, level: 'info' } }, { kind: 'setActive', id: u.id, active: cmd === 'activate' });
+      return ask(
+        {
+          ...s,
+          status: { text: `${cmd === 'activate' ? 'activating' : 'deactivating'} ${u.userName}…`, level: 'info' },
+        },
+        { kind: 'setActive', id: u.id, active: cmd === 'activate' },
+      );
     }
     case 'delete': {
       if (s.view === 'user' && s.user?.resource) {
         const u = s.user.resource;
-        return { ...s, overlay: { kind: 'confirm', title: 'Delete user', lines: [`userName:    ${u.userName}`, `displayName: ${u.displayName ?? ''}`, `id:          ${u.id}`, '', 'This cannot be undone.'], expected: 'yes', input: '', then: { kind: 'delete', what: 'user', id: u.id } } };
+        return {
+          ...s,
+          overlay: {
+            kind: 'confirm',
+            title: 'Delete user',
+            lines: [
+              `userName:    ${u.userName}`,
+              `displayName: ${u.displayName ?? ''}`,
+              `id:          ${u.id}`,
+              '',
+              'This cannot be undone.',
+            ],
+            expected: 'yes',
+            input: '',
+            then: { kind: 'delete', what: 'user', id: u.id },
+          },
+        };
       }
       if (s.view === 'group' && s.group?.resource) {
         const g = s.group.resource;
-        return { ...s, overlay: { kind: 'confirm', title: 'Delete group', lines: [`displayName: ${g.displayName}`, `members:     ${g.members?.length ?? 0}`, `id:          ${g.id}`, '', 'Its members are kept. This cannot be undone.'], expected: 'yes', input: '', then: { kind: 'delete', what: 'group', id: g.id } } };
+        return {
+          ...s,
+          overlay: {
+            kind: 'confirm',
+            title: 'Delete group',
+            lines: [
+              `displayName: ${g.displayName}`,
+              `members:     ${g.members?.length ?? 0}`,
+              `id:          ${g.id}`,
+              '',
+              'Its members are kept. This cannot be undone.',
+            ],
+            expected: 'yes',
+            input: '',
+            then: { kind: 'delete', what: 'group', id: g.id },
+          },
+        };
       }
       return s;
     }
@@ -330,10 +489,19 @@ function command(s: AppState, cmd: Command): AppState {
     case 'removeFromGroup': {
       if (!s.user?.resource) return s;
       const add = cmd === 'addToGroup';
-      const mine = (s.user.resource.groups ?? []).map((g: MultiValue) => ({ id: g.value ?? '', displayName: g.display ?? g.value ?? '' }));
-      const groups = add ? s.groups.items.filter((g) => !mine.some((m) => m.id === g.id)).map((g) => ({ id: g.id, displayName: g.displayName })) : mine;
+      const mine = (s.user.resource.groups ?? []).map((g: MultiValue) => ({
+        id: g.value ?? '',
+        displayName: g.display ?? g.value ?? '',
+      }));
+      const groups = add
+        ? s.groups.items
+            .filter((g) => !mine.some((m) => m.id === g.id))
+            .map((g) => ({ id: g.id, displayName: g.displayName }))
+        : mine;
       const next: AppState = { ...s, overlay: { kind: 'pickGroup', add, query: '', selected: 0, groups } };
-      return add && !s.groups.done && !s.groups.loading ? load(next, 'groups', { ...s.groups, loading: true } as ListState<unknown>) : next;
+      return add && !s.groups.done && !s.groups.loading
+        ? load(next, 'groups', { ...s.groups, loading: true } as ListState<unknown>)
+        : next;
     }
     case 'toggle':
     case 'expand':
@@ -342,7 +510,10 @@ function command(s: AppState, cmd: Command): AppState {
     case 'apply':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'apply' }) } : s;
     case 'startSync':
-      return ask({ ...s, status: { text: "planning from the profile's source: reading source and target…", level: 'info' } }, { kind: 'startSync' });
+      return ask(
+        { ...s, status: { text: "planning from the profile's source: reading source and target…", level: 'info' } },
+        { kind: 'startSync' },
+      );
     // Dialog commands: bound only in dialogs (overlayKey).
     case 'close':
     case 'cancel':
@@ -357,7 +528,11 @@ function command(s: AppState, cmd: Command): AppState {
 
 /** Users that join the list before the listing has reached them: the listing will not add them again. */
 function addUsers(s: AppState, rows: ScimUser[]): AppState {
-  return { ...s, users: appendRows(s.users, rows, USER_MODEL, s.users.total, listHeight(s)), added: new Set([...(s.added ?? []), ...rows.map((u) => u.id)]) };
+  return {
+    ...s,
+    users: appendRows(s.users, rows, USER_MODEL, s.users.total, listHeight(s)),
+    added: new Set([...(s.added ?? []), ...rows.map((u) => u.id)]),
+  };
 }
 
 export function appReducer(s: AppState, a: Action): AppState {
@@ -368,7 +543,9 @@ export function appReducer(s: AppState, a: Action): AppState {
       if (s.view === 'review' && s.review?.phase === 'confirm') {
         if (commandFor('confirmApply', a.key) === 'quit') return { ...s, quit: true };
         const review = reviewReducer(s.review, { type: 'confirmKey', key: a.key });
-        return review.phase === 'applying' ? ask({ ...s, review }, { kind: 'apply', excluded: [...review.excluded] }) : { ...s, review };
+        return review.phase === 'applying'
+          ? ask({ ...s, review }, { kind: 'apply', excluded: [...review.excluded] })
+          : { ...s, review };
       }
       const cmd = commandFor(s.view, a.key);
       return cmd ? command(s, cmd) : s;
@@ -395,13 +572,25 @@ export function appReducer(s: AppState, a: Action): AppState {
       let next = withList(s, a.what, done);
       if (a.what === 'groups' && s.overlay?.kind === 'pickGroup' && s.overlay.add && s.user?.resource) {
         const mine = new Set((s.user.resource.groups ?? []).map((g) => g.value));
-        next = { ...next, overlay: { ...s.overlay, groups: next.groups.items.filter((g) => !mine.has(g.id)).map((g) => ({ id: g.id, displayName: g.displayName })) } };
+        next = {
+          ...next,
+          overlay: {
+            ...s.overlay,
+            groups: next.groups.items
+              .filter((g) => !mine.has(g.id))
+              .map((g) => ({ id: g.id, displayName: g.displayName })),
+          },
+        };
       }
       return next;
     }
     case 'loadFailed':
       if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
-      return withList({ ...s, status: { text: a.message, level: 'error' } }, a.what, { ...listOf(s, a.what), loading: false, error: a.message } as ListState<unknown>);
+      return withList({ ...s, status: { text: a.message, level: 'error' } }, a.what, {
+        ...listOf(s, a.what),
+        loading: false,
+        error: a.message,
+      } as ListState<unknown>);
     case 'searchResults': {
       if (a.query !== s.serverQuery || s.users.done) return s;
       // Merge server matches the client has not loaded yet.
@@ -411,20 +600,40 @@ export function appReducer(s: AppState, a: Action): AppState {
     }
     case 'userLoaded': {
       const next = s.preview?.id === a.user.id ? { ...s, preview: { ...s.preview, resource: a.user } } : s;
-      return s.user?.id === a.user.id ? { ...next, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) } : next;
+      return s.user?.id === a.user.id
+        ? { ...next, user: { ...s.user, resource: a.user }, users: updateRow(s.users, a.user) }
+        : next;
     }
     case 'groupLoaded': {
       const next = s.preview?.id === a.group.id ? { ...s, preview: { ...s.preview, resource: a.group } } : s;
-      return s.group?.id === a.group.id ? { ...next, group: { ...s.group, resource: a.group }, groups: updateRow(s.groups, a.group) } : next;
+      return s.group?.id === a.group.id
+        ? { ...next, group: { ...s.group, resource: a.group }, groups: updateRow(s.groups, a.group) }
+        : next;
     }
     case 'userChanged':
-      return { ...s, users: updateRow(s.users, a.user), user: s.user?.id === a.user.id ? { ...s.user, resource: a.user } : s.user, status: { text: a.message, level: 'info' } };
+      return {
+        ...s,
+        users: updateRow(s.users, a.user),
+        user: s.user?.id === a.user.id ? { ...s.user, resource: a.user } : s.user,
+        status: { text: a.message, level: 'info' },
+      };
     case 'groupChanged':
       return { ...s, groups: updateRow(s.groups, a.group), status: { text: a.message, level: 'info' } };
     case 'deleted': {
       const base = { ...s, status: { text: a.message, level: 'info' as const } };
-      if (a.what === 'user') return { ...base, users: removeRow(s.users, a.id, h), view: s.view === 'user' ? 'users' : s.view, user: undefined };
-      return { ...base, groups: removeRow(s.groups, a.id, h), view: s.view === 'group' ? 'groups' : s.view, group: undefined };
+      if (a.what === 'user')
+        return {
+          ...base,
+          users: removeRow(s.users, a.id, h),
+          view: s.view === 'user' ? 'users' : s.view,
+          user: undefined,
+        };
+      return {
+        ...base,
+        groups: removeRow(s.groups, a.id, h),
+        view: s.view === 'group' ? 'groups' : s.view,
+        group: undefined,
+      };
     }
     case 'status':
       return { ...s, status: { text: a.text, level: a.level } };
@@ -434,9 +643,17 @@ export function appReducer(s: AppState, a: Action): AppState {
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
     case 'reviewReady': {
       const n = a.plan.changes.length;
-      return { ...s, view: 'review', review: initialReview(a.plan.changes, a.plan), reviewFromRuns: true, status: { text: n ? `${n} change(s) to review` : 'no changes: the target matches the source', level: 'info' } };
+      return {
+        ...s,
+        view: 'review',
+        review: initialReview(a.plan.changes, a.plan),
+        reviewFromRuns: true,
+        status: { text: n ? `${n} change(s) to review` : 'no changes: the target matches the source', level: 'info' },
+      };
     }
     case 'applyFinished':
-      return s.review ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } } : s;
+      return s.review
+        ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } }
+        : s;
   }
 }

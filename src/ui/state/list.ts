@@ -21,7 +21,17 @@ export interface ListState<T> {
 }
 
 export function emptyList<T>(): ListState<T> {
-  return { items: [], visible: [], loading: false, done: false, selected: 0, offset: 0, query: '', sortColumn: -1, sortDesc: false };
+  return {
+    items: [],
+    visible: [],
+    loading: false,
+    done: false,
+    selected: 0,
+    offset: 0,
+    query: '',
+    sortColumn: -1,
+    sortDesc: false,
+  };
 }
 
 export interface ListModel<T> {
@@ -61,7 +71,13 @@ function clampSelection<T>(state: ListState<T>, height: number): ListState<T> {
  * Adds a page of rows. Appending keeps the order cheap: only the new rows are tested against the query.
  * Whether the list is still loading is the listing's to say (a row added to a loaded list leaves it loaded).
  */
-export function appendRows<T>(state: ListState<T>, rows: readonly T[], model: ListModel<T>, total: number | undefined, height: number): ListState<T> {
+export function appendRows<T>(
+  state: ListState<T>,
+  rows: readonly T[],
+  model: ListModel<T>,
+  total: number | undefined,
+  height: number,
+): ListState<T> {
   const start = state.items.length;
   const items = state.items.concat(rows);
   const next: ListState<T> = { ...state, items, total: total ?? state.total };
@@ -72,7 +88,12 @@ export function appendRows<T>(state: ListState<T>, rows: readonly T[], model: Li
   return clampSelection({ ...next, visible }, height);
 }
 
-export function replaceRows<T>(state: ListState<T>, rows: readonly T[], model: ListModel<T>, height: number): ListState<T> {
+export function replaceRows<T>(
+  state: ListState<T>,
+  rows: readonly T[],
+  model: ListModel<T>,
+  height: number,
+): ListState<T> {
   const next = { ...state, items: rows.slice(), total: rows.length, loading: false, done: true, error: undefined };
   return clampSelection({ ...next, visible: compute(next, model) }, height);
 }
@@ -122,5 +143,8 @@ export function removeRow<T extends { id: string }>(state: ListState<T>, id: str
   if (at < 0) return state;
   const items = state.items.filter((_, i) => i !== at);
   const visible = state.visible.filter((i) => i !== at).map((i) => (i > at ? i - 1 : i));
-  return clampSelection({ ...state, items, visible, total: state.total !== undefined ? state.total - 1 : undefined }, height);
+  return clampSelection(
+    { ...state, items, visible, total: state.total !== undefined ? state.total - 1 : undefined },
+    height,
+  );
 }

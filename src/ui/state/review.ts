@@ -13,7 +13,9 @@ const FILTERS: ReviewFilter[] = ['all', 'creates', 'updates', 'removals', 'group
 
 export type ReviewPhase = 'review' | 'confirm' | 'applying' | 'done';
 
-/** What the review shows of a plan: its changes, and what could not be planned and why (the plan's problems and notes). */
+/**
+ * What the review shows of a plan: its changes, and what could not be planned and why (the plan's problems and notes).
+ */
 export type ReviewPlan = Pick<Plan, 'changes' | 'problems' | 'notes'>;
 
 export interface ReviewState {
@@ -44,11 +46,27 @@ export type ReviewAction =
   | { type: 'finished' };
 
 /** A review of these changes; of a whole plan with `initialReview(plan.changes, plan)`. */
-export function initialReview(changes: Change[], findings: Partial<Pick<ReviewPlan, 'problems' | 'notes'>> = {}): ReviewState {
-  return { changes, problems: findings.problems ?? [], notes: findings.notes ?? [], excluded: new Set(), expanded: new Set(), filter: 'all', selected: 0, phase: 'review', confirmInput: '', results: {} };
+export function initialReview(
+  changes: Change[],
+  findings: Partial<Pick<ReviewPlan, 'problems' | 'notes'>> = {},
+): ReviewState {
+  return {
+    changes,
+    problems: findings.problems ?? [],
+    notes: findings.notes ?? [],
+    excluded: new Set(),
+    expanded: new Set(),
+    filter: 'all',
+    selected: 0,
+    phase: 'review',
+    confirmInput: '',
+    results: {},
+  };
 }
 
-/** The changes the current filter shows, grouped by kind in review order (users first, then groups: not apply order). */
+/**
+ * The changes the current filter shows, grouped by kind in review order (users first, then groups: not apply order).
+ */
 export function shownChanges(state: ReviewState): Change[] {
   return kindsIn(state.filter).flatMap((k) => state.changes.filter((c) => c.kind === k));
 }
@@ -74,10 +92,22 @@ export function includedSummary(state: ReviewState): PlanSummary & { excluded: n
   };
 }
 
-export function progressOf(state: ReviewState): { done: number; applied: number; failed: number; excluded: number; total: number } {
+export function progressOf(state: ReviewState): {
+  done: number;
+  applied: number;
+  failed: number;
+  excluded: number;
+  total: number;
+} {
   const results = Object.values(state.results);
   const n = (status: string) => results.filter((r) => r.status === status).length;
-  return { done: results.length, applied: n('applied'), failed: n('failed'), excluded: n('excluded'), total: state.changes.length };
+  return {
+    done: results.length,
+    applied: n('applied'),
+    failed: n('failed'),
+    excluded: n('excluded'),
+    total: state.changes.length,
+  };
 }
 
 export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewState {
@@ -85,7 +115,8 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
   switch (action.type) {
     case 'move': {
       if (state.phase !== 'review') return state;
-      const selected = action.delta === 'top' ? 0 : action.delta === 'bottom' ? count - 1 : state.selected + action.delta;
+      const selected =
+        action.delta === 'top' ? 0 : action.delta === 'bottom' ? count - 1 : state.selected + action.delta;
       return { ...state, selected: Math.max(0, Math.min(selected, count - 1)) };
     }
     case 'toggle': {
@@ -116,7 +147,10 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
       if (state.phase !== 'confirm') return state;
       // The keys of the "type yes" line come from the key table (src/ui/keys.ts).
       const cmd = commandFor('confirmApply', action.key);
-      if (cmd === 'submit') return state.confirmInput === 'yes' ? { ...state, phase: 'applying' } : { ...state, phase: 'review', confirmInput: '' };
+      if (cmd === 'submit')
+        return state.confirmInput === 'yes'
+          ? { ...state, phase: 'applying' }
+          : { ...state, phase: 'review', confirmInput: '' };
       if (cmd === 'erase') return { ...state, confirmInput: state.confirmInput.slice(0, -1) };
       if (cmd === 'cancel') return { ...state, phase: 'review', confirmInput: '' };
       const confirmInput = cmd === undefined ? typed(state.confirmInput, action.key) : undefined;
