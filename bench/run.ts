@@ -6,7 +6,7 @@
  *
  *   npm run bench                 all
  *   npm run bench -- startup      one of: startup, list, export, bulk-create, initial-sync, noop-resync, tui, serve,
- * memory
+ * memory, ldap
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { benchTui } from './tui.ts';
 import { benchServe } from './serve.ts';
 import { benchMemory } from './memory.ts';
+import { benchLdap } from './ldap.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'scimctl.js');
@@ -402,6 +403,7 @@ try {
   if (!only || only === 'noop-resync') await benchNoopResync();
   if (!only || only === 'tui') await benchTui({ startServer, stopServer, baseEnv, home });
   if (!only || only === 'serve') await benchServe(BIN);
+  if (!only || only === 'ldap') await benchLdap({ root: ROOT, bin: BIN, home, run });
   if ((!only || only === 'memory') && !benchMemory()) process.exitCode = 1;
 } finally {
   rmSync(home, { recursive: true, force: true });
