@@ -26,7 +26,7 @@ const OUS = 10;
 const TOKEN = 'bench-ldap-token-0123456789abcdef';
 const PASSWORD_VAR = 'BENCH_LDAP_PASSWORD';
 
-function directoryLdif(users: number, groups: number): string {
+export function directoryLdif(users: number, groups: number): string {
   const out: string[] = [];
   out.push(`dn: ou=people,${SUFFIX}\nobjectClass: organizationalUnit\nou: people\n`);
   out.push(`dn: ou=groups,${SUFFIX}\nobjectClass: organizationalUnit\nou: groups\n`);

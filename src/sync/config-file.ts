@@ -9,8 +9,9 @@
  *   source:
  *     file: users.csv               # + preset, mapping, groupsFile
  *   # or
- *     ldap: { url, bindDn, passwordEnv | passwordFile, anonymous, baseDn, userFilter, groupFilter,
- *             startTls, ca, pageSize, nested, guidFormat, mapping }
+ *     ldap: { url, bindDn, passwordEnv | passwordFile | passwordStdin, anonymous, baseDn, userBaseDn,
+ *             groupBaseDn, scope, kind, membership, userFilter, groupFilter, startTls, ca, pageSize,
+ *             nested, guidFormat, disabled, mapping }
  *   options:
  *     missing: deactivate           # every sync flag by its long name
  *
@@ -21,6 +22,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ClientUsageError } from '../api/errors.ts';
+import { isPlainObject } from '../util/objects.ts';
 
 /** Every sync flag a config file's `options` may set, by long name, with the type of its value. */
 export const SYNC_CONFIG_OPTIONS: Readonly<Record<string, 'string' | 'boolean' | 'number' | 'path'>> = {
@@ -78,8 +80,14 @@ const ldapSource = z.strictObject({
   bindDn: text.optional(),
   passwordEnv: text.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
   passwordFile: text.optional(),
+  passwordStdin: z.boolean().optional(),
   anonymous: z.boolean().optional(),
   baseDn: text.optional(),
+  userBaseDn: text.optional(),
+  groupBaseDn: text.optional(),
+  scope: z.enum(['sub', 'one']).optional(),
+  kind: z.enum(['openldap', 'ad']).optional(),
+  membership: z.enum(['member', 'memberOf']).optional(),
   userFilter: text.optional(),
   groupFilter: text.optional(),
   startTls: z.boolean().optional(),
@@ -173,7 +181,14 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
+    // A source with an ldap key is the LDAP form: its own problems, not "neither form".
+    const ldapForm = isPlainObject(raw) && isPlainObject(raw.source) && 'ldap' in raw.source;
+    const issues = parsed.error.issues.flatMap((issue) =>
+      ldapForm && issue.code === 'invalid_union' && issue.path.join('.') === 'source' && issue.errors[0]
+        ? issue.errors[0].map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as typeof issue)
+        : [issue],
+    );
+    for (const issue of issues) {
       const keys = issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k));
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') {
@@ -213,21 +228,22 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
   }
   if (config.source && 'ldap' in config.source) {
     const l = config.source.ldap;
-    if (l.passwordEnv !== undefined && l.passwordFile !== undefined)
+    const stdin = l.passwordStdin === true;
+    const given = (['passwordEnv', 'passwordFile', 'passwordStdin'] as const).filter((k) =>
+      k === 'passwordStdin' ? stdin : l[k] !== undefined,
+    );
+    if (given.length > 1)
       problems.push(
-        `${path}:${nodeLine(['source', 'ldap', 'passwordFile'])}: source.ldap.passwordFile: give passwordEnv or passwordFile, not both`,
+        `${path}:${nodeLine(['source', 'ldap', given[1]!])}: source.ldap.${given[1]}: give ${given[0]} or ${given[1]}, not both`,
       );
-    if (
-      l.anonymous === true &&
-      (l.bindDn !== undefined || l.passwordEnv !== undefined || l.passwordFile !== undefined)
-    ) {
+    if (l.anonymous === true && (l.bindDn !== undefined || given.length > 0)) {
       problems.push(
         `${path}:${nodeLine(['source', 'ldap', 'anonymous'])}: source.ldap.anonymous: an anonymous bind takes no bindDn or password`,
       );
     }
-    if (l.anonymous !== true && l.bindDn !== undefined && l.passwordEnv === undefined && l.passwordFile === undefined) {
+    if (l.anonymous !== true && l.bindDn !== undefined && given.length === 0) {
       problems.push(
-        `${path}:${nodeLine(['source', 'ldap', 'bindDn'])}: source.ldap: a bindDn needs passwordEnv or passwordFile`,
+        `${path}:${nodeLine(['source', 'ldap', 'bindDn'])}: source.ldap: a bindDn needs passwordEnv or passwordFile (or passwordStdin: true)`,
       );
     }
   }
@@ -270,6 +286,12 @@ export function flagsOf(config: SyncConfig): Record<string, string | number | bo
     set('ldap-bind-dn', l.bindDn);
     set('ldap-password-env', l.passwordEnv);
     set('ldap-password-file', l.passwordFile);
+    set('ldap-password-stdin', l.passwordStdin);
+    set('ldap-user-base', l.userBaseDn);
+    set('ldap-group-base', l.groupBaseDn);
+    set('ldap-scope', l.scope);
+    set('ldap-kind', l.kind);
+    set('ldap-membership', l.membership);
     set('ldap-anonymous', l.anonymous);
     set('ldap-user-filter', l.userFilter);
     set('ldap-group-filter', l.groupFilter);

@@ -145,6 +145,68 @@ describe('sync config file', () => {
     assert.match(problems[0]!, /must be one of deactivate, delete, leave, not "nope"/);
   });
 
+  test('LDAP: scope, user and group base DNs, membership, kind and passwordStdin, as flags', () => {
+    const config = parseSyncConfig(
+      join(dir, 'ad.yaml'),
+      [
+        'source:',
+        '  ldap:',
+        '    url: ldaps://dc1.corp.example:636',
+        '    bindDn: CN=svc-scim,OU=Service,DC=corp,DC=example',
+        '    passwordStdin: true',
+        '    baseDn: DC=corp,DC=example',
+        '    userBaseDn: OU=Staff,DC=corp,DC=example',
+        '    groupBaseDn: OU=Groups,DC=corp,DC=example',
+        '    scope: one',
+        '    membership: memberOf',
+        '    kind: ad',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(flagsOf(config), {
+      source: 'ldaps://dc1.corp.example:636',
+      'ldap-base-dn': 'DC=corp,DC=example',
+      'ldap-bind-dn': 'CN=svc-scim,OU=Service,DC=corp,DC=example',
+      'ldap-password-stdin': true,
+      'ldap-user-base': 'OU=Staff,DC=corp,DC=example',
+      'ldap-group-base': 'OU=Groups,DC=corp,DC=example',
+      'ldap-scope': 'one',
+      'ldap-kind': 'ad',
+      'ldap-membership': 'memberOf',
+    });
+  });
+
+  test('LDAP: scope, membership and kind take only their values; passwordStdin is true or false', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['scope: base', /sync\.yaml:4: source\.ldap\.scope: .*"sub".*"one"/],
+      ['membership: uniqueMember', /sync\.yaml:4: source\.ldap\.membership: .*"member".*"memberOf"/],
+      ['kind: 389ds', /sync\.yaml:4: source\.ldap\.kind: .*"openldap".*"ad"/],
+      ['passwordStdin: yes please', /sync\.yaml:4: source\.ldap\.passwordStdin: .*boolean/],
+      ['userBaseDn: ""', /sync\.yaml:4: source\.ldap\.userBaseDn: must not be empty/],
+      ['groupBaseDn: ""', /sync\.yaml:4: source\.ldap\.groupBaseDn: must not be empty/],
+    ];
+    for (const [line, expected] of cases)
+      assert.match(problemsOf(`source:\n  ldap:\n    url: ldap://h\n    ${line}\n`).join('\n'), expected);
+  });
+
+  test('LDAP binding: passwordStdin is one of the ways, and not with an anonymous bind', () => {
+    assert.match(
+      problemsOf(
+        'source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n    passwordEnv: A\n    passwordStdin: true\n',
+      )[0]!,
+      /sync\.yaml:6: source\.ldap\.passwordStdin: give passwordEnv or passwordStdin, not both/,
+    );
+    assert.match(
+      problemsOf('source:\n  ldap:\n    url: ldap://h\n    anonymous: true\n    passwordStdin: true\n')[0]!,
+      /sync\.yaml:4: source\.ldap\.anonymous: an anonymous bind takes no bindDn or password/,
+    );
+    // passwordStdin: false is no way at all.
+    assert.match(
+      problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n    passwordStdin: false\n')[0]!,
+      /sync\.yaml:4: source\.ldap: a bindDn needs passwordEnv or passwordFile \(or passwordStdin: true\)/,
+    );
+  });
+
   test('LDAP binding: passwordEnv or passwordFile, not both; a bindDn needs one', () => {
     assert.match(
       problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n')[0]!,

@@ -2,7 +2,7 @@
  * sync plan|run with a directory as the source, and with a config file:
  * - `--source ldap://HOST:PORT/BASE_DN` (or ldaps://) and the `--ldap-*` flags: the directory's
  *   reader (sources/ldap) in the session's source slot. The password comes from an environment
- *   variable or a file, never from argv.
+ *   variable, a file or standard input (its first line), never from argv.
  * - `--config sync.yaml` (sync/config-file.ts): its values are flags the command line overrides.
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,12 @@ export interface LdapFlags {
   ldapBindDn?: string;
   ldapPasswordEnv?: string;
   ldapPasswordFile?: string;
+  ldapPasswordStdin?: boolean;
+  ldapScope?: string;
+  ldapUserBase?: string;
+  ldapGroupBase?: string;
+  ldapMembership?: string;
+  ldapKind?: string;
   ldapUserFilter?: string;
   ldapGroupFilter?: string;
   ldapStartTls?: boolean;
@@ -62,6 +68,10 @@ export function ldapOptions<T>(y: Argv<T>) {
       .option('ldap-bind-dn', { type: 'string', describe: 'With an ldap:// or ldaps:// --source: the DN to bind as' })
       .option('ldap-password-env', { type: 'string', describe: 'The environment variable holding the bind password' })
       .option('ldap-password-file', { type: 'string', describe: 'A file holding the bind password (its first line)' })
+      .option('ldap-password-stdin', {
+        type: 'boolean',
+        describe: 'Read the bind password from standard input (its first line; piped, not typed)',
+      })
       .option('ldap-anonymous', { type: 'boolean', describe: 'Bind anonymously (no bind DN, no password)' })
       .option('ldap-user-filter', {
         type: 'string',
@@ -84,6 +94,24 @@ export function ldapOptions<T>(y: Argv<T>) {
         type: 'string',
         describe:
           'An attribute marking a disabled account: ATTR (any value) or ATTR=VALUE (besides the built-in rules)',
+      })
+      .option('ldap-scope', {
+        type: 'string',
+        choices: ['sub', 'one'],
+        describe: 'Search scope under the base DNs: the whole subtree (sub, the default) or one level (one)',
+      })
+      .option('ldap-user-base', { type: 'string', describe: 'Base DN of the users (default: the base DN)' })
+      .option('ldap-group-base', { type: 'string', describe: 'Base DN of the groups (default: the base DN)' })
+      .option('ldap-membership', {
+        type: 'string',
+        choices: ['member', 'memberOf'],
+        describe:
+          "Group members from the groups' member/uniqueMember/memberUid (member, the default) or the users' memberOf",
+      })
+      .option('ldap-kind', {
+        type: 'string',
+        choices: ['openldap', 'ad'],
+        describe: "The kind of directory (default: Active Directory when the server's root DSE says so, else OpenLDAP)",
       })
       .option('ldap-base-dn', {
         type: 'string',
@@ -111,7 +139,7 @@ export function ldapOptions<T>(y: Argv<T>) {
         for (const flag of PASSWORD_FLAGS) {
           if ((argv as Record<string, unknown>)[flag] !== undefined)
             throw new UsageError(
-              `--${flag}: a password is never taken on the command line (it would show in ps and the shell history); use --ldap-password-env VAR or --ldap-password-file FILE`,
+              `--${flag}: a password is never taken on the command line (it would show in ps and the shell history); use --ldap-password-env VAR, --ldap-password-file FILE or --ldap-password-stdin`,
             );
         }
         return true;
@@ -125,8 +153,9 @@ export const isLdapSource = (source: string | undefined): boolean =>
 
 /** The password the flags point at: an environment variable's value, or a file's first line. */
 function password(flags: LdapFlags, env: NodeJS.ProcessEnv): string | undefined {
-  if (flags.ldapPasswordEnv !== undefined && flags.ldapPasswordFile !== undefined)
-    throw new UsageError('give --ldap-password-env or --ldap-password-file, not both');
+  const ways = [flags.ldapPasswordEnv !== undefined, flags.ldapPasswordFile !== undefined, !!flags.ldapPasswordStdin];
+  if (ways.filter(Boolean).length > 1)
+    throw new UsageError('give one of --ldap-password-env, --ldap-password-file or --ldap-password-stdin');
   if (flags.ldapPasswordEnv !== undefined) {
     const value = env[flags.ldapPasswordEnv];
     if (value === undefined || value === '')
@@ -159,22 +188,58 @@ function disabledRule(text: string): { attribute: string; value?: string } {
     : { attribute: text.slice(0, at).trim(), value: text.slice(at + 1).trim() };
 }
 
-/** The directory's settings from the flags (the password resolved). */
-export function ldapSettings(flags: LdapFlags, env: NodeJS.ProcessEnv): LdapSourceSettings {
+/** The first line of a stream (up to its end when it has no newline); the stream is let go after it. */
+async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
+  let data = '';
+  for await (const chunk of stream) {
+    data += String(chunk);
+    if (data.includes('\n')) break;
+  }
+  return data.split(/\r?\n/)[0] ?? '';
+}
+
+const STDIN_IS_TERMINAL =
+  '--ldap-password-stdin: standard input is a terminal; pipe the password in (e.g. from a secret store) or use --ldap-password-env VAR';
+
+/**
+ * The password from standard input (--ldap-password-stdin): its first line. A terminal is refused (the password would
+ * be typed in view).
+ */
+export async function passwordFromStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
+  if (stdin.isTTY) throw new UsageError(STDIN_IS_TERMINAL);
+  const line = await firstLine(stdin);
+  if (line === '') throw new UsageError('--ldap-password-stdin: no password on standard input');
+  return line;
+}
+
+/**
+ * The directory's settings from the flags (the password resolved; with --ldap-password-stdin, `stdinPassword` is the
+ * line read from standard input).
+ */
+export function ldapSettings(flags: LdapFlags, env: NodeJS.ProcessEnv, stdinPassword?: string): LdapSourceSettings {
   const anonymous = flags.ldapAnonymous === true;
   if (!anonymous && flags.ldapBindDn === undefined)
     throw new UsageError(
-      'an ldap:// source needs --ldap-bind-dn DN and --ldap-password-env VAR (or --ldap-password-file F), or --ldap-anonymous',
+      'an ldap:// source needs --ldap-bind-dn DN and --ldap-password-env VAR (or --ldap-password-file F, --ldap-password-stdin), or --ldap-anonymous',
     );
-  const pw = anonymous ? undefined : password(flags, env);
+  if (anonymous && flags.ldapPasswordStdin)
+    throw new UsageError('--ldap-anonymous takes no password: leave out --ldap-password-stdin');
+  const pw = anonymous ? undefined : flags.ldapPasswordStdin ? stdinPassword : password(flags, env);
   if (!anonymous && pw === undefined)
     throw new UsageError(
-      `no password for ${flags.ldapBindDn}: give --ldap-password-env VAR or --ldap-password-file FILE (never the password itself)`,
+      `no password for ${flags.ldapBindDn}: give --ldap-password-env VAR, --ldap-password-file FILE or --ldap-password-stdin (never the password itself)`,
     );
   return {
     url: flags.source!.trim(),
     ...(anonymous ? { anonymous: true } : { bindDn: flags.ldapBindDn, password: pw }),
     ...(flags.ldapBaseDn !== undefined ? { baseDn: flags.ldapBaseDn } : {}),
+    ...(flags.ldapUserBase !== undefined ? { userBaseDn: flags.ldapUserBase } : {}),
+    ...(flags.ldapGroupBase !== undefined ? { groupBaseDn: flags.ldapGroupBase } : {}),
+    ...(flags.ldapScope !== undefined ? { scope: flags.ldapScope === 'one' ? 'one' : 'sub' } : {}),
+    ...(flags.ldapMembership !== undefined
+      ? { membership: flags.ldapMembership === 'memberOf' ? 'memberOf' : 'member' }
+      : {}),
+    ...(flags.ldapKind !== undefined ? { kind: flags.ldapKind === 'ad' ? 'ad' : 'openldap' } : {}),
     ...(flags.ldapUserFilter !== undefined ? { userFilter: flags.ldapUserFilter } : {}),
     ...(flags.ldapGroupFilter !== undefined ? { groupFilter: flags.ldapGroupFilter } : {}),
     ...(flags.ldapStartTls !== undefined ? { startTls: flags.ldapStartTls } : {}),
@@ -192,10 +257,27 @@ export function ldapSettings(flags: LdapFlags, env: NodeJS.ProcessEnv): LdapSour
  * directory; the entries it left out are the snapshot's problems. A refused bind names the bind
  * DN and where the password came from; a TLS failure names --ldap-ca.
  */
-export function ldapSourceReader(flags: LdapFlags, env: NodeJS.ProcessEnv): SourceReader | undefined {
+export function ldapSourceReader(
+  flags: LdapFlags,
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
+): SourceReader | undefined {
   if (!isLdapSource(flags.source)) {
     const used = (
-      ['ldapBindDn', 'ldapPasswordEnv', 'ldapPasswordFile', 'ldapUserFilter', 'ldapGroupFilter', 'ldapCa'] as const
+      [
+        'ldapBindDn',
+        'ldapPasswordEnv',
+        'ldapPasswordFile',
+        'ldapPasswordStdin',
+        'ldapUserFilter',
+        'ldapGroupFilter',
+        'ldapCa',
+        'ldapScope',
+        'ldapUserBase',
+        'ldapGroupBase',
+        'ldapMembership',
+        'ldapKind',
+      ] as const
     ).filter((k) => flags[k] !== undefined);
     if (used.length > 0)
       throw new UsageError(
@@ -203,8 +285,11 @@ export function ldapSourceReader(flags: LdapFlags, env: NodeJS.ProcessEnv): Sour
       );
     return undefined;
   }
-  const settings = ldapSettings(flags, env);
+  // Checked now (usage errors before anything is read); the password from stdin is read when the source is.
+  let settings = ldapSettings(flags, env, flags.ldapPasswordStdin ? '' : undefined);
+  if (flags.ldapPasswordStdin && stdin.isTTY) throw new UsageError(STDIN_IS_TERMINAL);
   return async (registry) => {
+    if (flags.ldapPasswordStdin) settings = { ...settings, password: await passwordFromStdin(stdin) };
     try {
       return await readLdapSource(settings, { registry });
     } catch (e) {
@@ -214,7 +299,9 @@ export function ldapSourceReader(flags: LdapFlags, env: NodeJS.ProcessEnv): Sour
             ? `the environment variable ${flags.ldapPasswordEnv}`
             : flags.ldapPasswordFile !== undefined
               ? `the file ${flags.ldapPasswordFile}`
-              : 'an anonymous bind';
+              : flags.ldapPasswordStdin
+                ? 'standard input'
+                : 'an anonymous bind';
         throw new LdapBindError(
           `${e.message} (the bind DN --ldap-bind-dn ${settings.bindDn ?? '(none)'}; the password from ${from})`,
           e.resultCode,
