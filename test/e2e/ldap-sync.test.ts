@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Attribute, Change, Client } from 'ldapts';
 import { startSlapd, type Slapd } from '../support/slapd.ts';
-import { runCli, serverEnv, tempHome, type RunResult } from './helpers.ts';
+import { runCli, runCliInTerminal, serverEnv, tempHome, type RunResult } from './helpers.ts';
 import { startServe, type Json, type ServeProcess } from './serve-helpers.ts';
 
 const TOKEN = 'e2e-ldap-sync-token-4c1d9e';
@@ -236,6 +236,72 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     assert.match(r.stderr, new RegExp(PASSWORD_VAR));
     assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong), 'the password is never shown');
     assert.equal(JSON.stringify(await targetUsers()), before);
+  });
+
+  test('the password from standard input (--ldap-password-stdin, passwordStdin: true): its first line; a wrong one exits 4 naming standard input; none, or a terminal, exit 2', async () => {
+    const stdinArgs = ldapArgs().map((a) => (a === '--ldap-password-env' ? '--ldap-password-stdin' : a));
+    stdinArgs.splice(stdinArgs.indexOf(PASSWORD_VAR), 1);
+    // No password in the environment: only standard input can give it.
+    const piped = (args: string[], input: string) =>
+      runCli(['sync', 'plan', ...args, '--json'], { env: { ...env, [PASSWORD_VAR]: '' }, input, timeoutMs: 120_000 });
+    const right = await piped(stdinArgs, `${slapd.readerPassword}\nsecond line, not read\n`);
+    assert.equal(right.code, 0, right.stderr);
+    assert.equal(JSON.parse(right.stdout).changes.length, 0, 'the directory was read: the target matches');
+
+    const config = join(home.dir, 'stdin.yaml');
+    writeFileSync(
+      config,
+      [
+        'source:',
+        '  ldap:',
+        `    url: ${slapd.url}`,
+        `    bindDn: ${slapd.readerDn}`,
+        '    passwordStdin: true',
+        `    baseDn: ${SUFFIX}`,
+        '    groupFilter: (objectClass=groupOfNames)',
+        '',
+      ].join('\n'),
+    );
+    const fromConfig = await piped(['--config', config], `${slapd.readerPassword}\n`);
+    assert.equal(fromConfig.code, 0, fromConfig.stderr);
+    assert.equal(JSON.parse(fromConfig.stdout).changes.length, 0);
+
+    const wrong = 'not-the-Password-stdin-7a6b';
+    const refused = await piped(stdinArgs, `${wrong}\n`);
+    assert.equal(refused.code, 4, refused.stderr);
+    assert.match(refused.stderr, /the password from standard input/);
+    assert.ok(!refused.stderr.includes(wrong) && !refused.stdout.includes(wrong), 'the password is never shown');
+
+    const none = await piped(stdinArgs, '');
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /--ldap-password-stdin: no password on standard input/);
+
+    const terminal = await runCliInTerminal(['sync', 'plan', ...stdinArgs], 120, { env, timeoutMs: 60_000 });
+    assert.equal(terminal.code, 2, terminal.stdout);
+    assert.match(terminal.stdout, /standard input is a terminal; pipe the password in .* or use --ldap-password-env/);
+  });
+
+  test('--ldap-user-base and --ldap-scope: one OU, one level; the people OU itself at one level holds no users', async () => {
+    const narrowed = await planJson([
+      ...ldapArgs(),
+      '--ldap-user-base',
+      `ou=engineering,ou=people,${SUFFIX}`,
+      '--ldap-scope',
+      'one',
+      '--max-deletes',
+      '100%',
+    ]);
+    const gone = narrowed.changes.filter((c) => c.kind === 'deactivate-user');
+    assert.ok(gone.length > 0, JSON.stringify(narrowed.summary));
+    // engineering5 was moved to the sales OU (above): it is outside the engineering OU now.
+    const names = gone.map((c) => c.userName ?? '');
+    assert.ok(names.includes('engineering5@example.org'), names.join(' '));
+    assert.ok(
+      names.every((n) => n.startsWith('sales') || n === 'engineering5@example.org'),
+      `only the users outside the engineering OU are missing: ${names.join(' ')}`,
+    );
+    const empty = await sync(['plan', ...ldapArgs(), '--ldap-user-base', `ou=people,${SUFFIX}`, '--ldap-scope', 'one']);
+    assert.match(empty.stderr, /the source has no users/);
   });
 
   test('a password on the command line is refused (exit 2)', async () => {
