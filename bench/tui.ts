@@ -5,22 +5,23 @@
  * loaded list, and the scimctl process's memory.
  *
  * A repaint counts only once the screen holds a whole frame: Ink wraps each frame in
- * synchronized-output marks (CSI ? 2026 h … l), so the screen is read only outside them.
+ * synchronized-output marks (CSI ? 2026 h … l), so the screen is read only outside them, as xterm's parser
+ * sees them: a mark split across two pty chunks once left the bench waiting on a finished frame
+ * (test/support/sync-output.ts). BENCH_TUI_PRESSES: how many j (1,000); BENCH_TUI_RAW: a file for the raw output.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pty, { type IPty } from '@lydell/node-pty';
 import xterm from '@xterm/headless';
+import { trackSynchronizedOutput } from '../test/support/sync-output.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'scimctl.js');
 const COLS = 120;
 const ROWS = 40;
-const BSU = '\u001b[?2026h';
-const ESU = '\u001b[?2026l';
 
 export interface TuiBenchContext {
   startServer(users: number): Promise<{ url: string; proc: ChildProcess }>;
@@ -41,29 +42,29 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 const listPart = (text: string) => text.split('│')[0]!;
 /** A user row of the list: not blank, not the header (some users have no e-mail to look for). */
 const isUserRow = (text: string | undefined): text is string =>
-  text !== undefined && listPart(text).trim() !== '' && !/^\s*ID\s+USERNAME/i.test(text);
+  text !== undefined && listPart(text).trim() !== '' && !/^\s*USERNAME\s+DISPLAYNAME/i.test(text);
 
 /** What the terminal shows, fed from the pty. */
 class Screen {
   readonly term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 0 });
-  /** Inside a synchronized-output block: the screen may hold half a frame. */
-  private inFrame = false;
+  /** Inside a synchronized-output block (as xterm parsed it, marks split across chunks included): half a frame. */
+  private readonly sync = trackSynchronizedOutput(this.term);
   private waiters = new Set<(arrivedAt: number) => void>();
   /** Arrival time of the last chunk from the pty (before parsing). */
   lastChunkAt = 0;
   chunks = 0;
   exited: { exitCode: number; signal?: number } | undefined;
 
+  /** Everything the program wrote, with arrival times (BENCH_TUI_RAW: written to that file at the end). */
+  raw: Array<{ at: number; data: string }> = [];
+
   feed(data: string): void {
     const at = performance.now();
+    this.raw.push({ at, data });
     this.lastChunkAt = at;
     this.chunks++;
-    const b = data.lastIndexOf(BSU);
-    const e = data.lastIndexOf(ESU);
-    const inFrame = b > e ? true : e > b ? false : undefined;
     this.term.write(data, () => {
-      if (inFrame !== undefined) this.inFrame = inFrame;
-      if (!this.inFrame) for (const w of [...this.waiters]) w(at);
+      if (!this.sync.inFrame) for (const w of [...this.waiters]) w(at);
     });
   }
 
@@ -93,7 +94,7 @@ class Screen {
    * Checks at once too (then resolves with now). Rejects at the deadline or if the app exits.
    */
   until(what: string, done: () => boolean, timeoutMs: number): Promise<number> {
-    if (!this.inFrame && done()) return Promise.resolve(performance.now());
+    if (!this.sync.inFrame && done()) return Promise.resolve(performance.now());
     return new Promise((resolve, reject) => {
       const finish = (err: Error | undefined, at = 0) => {
         clearTimeout(timer);
@@ -217,8 +218,7 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
     // First paint: the users table header and at least one user row.
     const painted = await screen.until(
       'the users table',
-      () =>
-        /\bid\s+userName\s+displayName\s+active\s+email\b/i.test(screen.text()) && isUserRow(screen.selected()?.text),
+      () => /\buserName\s+displayName\s+active\b/i.test(screen.text()) && isUserRow(screen.selected()?.text),
       30_000,
     );
     const firstPaint = painted - t0;
@@ -236,7 +236,8 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
     // j, one at a time: the highlighted row must show another user.
     const jRepaint: number[] = [];
     const jFirst: number[] = [];
-    const presses = Math.min(200, users - 1);
+    let cutFrames = 0;
+    const presses = Math.min(Number(process.env.BENCH_TUI_PRESSES ?? 1000), users - 1);
     for (let i = 0; i < presses; i++) {
       const before = screen.selected()?.text;
       const r = await press(screen, child, 'j', `row ${i + 2} selected`, () => {
@@ -245,6 +246,9 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
       });
       jRepaint.push(r.repaint);
       jFirst.push(r.firstOutput);
+      // A whole frame: the header on top, the key hints at the bottom, one highlighted row.
+      const lines = screen.lines();
+      if (!lines[0]!.startsWith('scimctl ') || !lines.slice(-3).some((l) => l.startsWith('q back'))) cutFrames++;
     }
     const footer = () => screen.lines().slice(-3).join('\n');
 
@@ -284,6 +288,9 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
       `  j (down) x${String(presses).padEnd(11)}median ${ms(median(jRepaint))}, p95 ${ms(p95(jRepaint))}   (first output: median ${ms(median(jFirst))})   (target median <= 25 ms)`,
     );
     console.log(
+      `  cut frames           ${cutFrames} of ${presses}   (screens read after a j that were not a whole frame)`,
+    );
+    console.log(
       `  search typing        median ${ms(median(typeRepaint))}, p95 ${ms(p95(typeRepaint))}   (${typeRepaint.length} keys: "${word}" x${rounds}, ${matches} matches; first output: median ${ms(median(typeFirst))})`,
     );
     console.log(
@@ -303,6 +310,7 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
     if (!screen.exited) console.log('  (scimctl did not exit on q within 5 s; killed)');
     else if (screen.exited.exitCode !== 0) console.log(`  (scimctl exited with ${screen.exited.exitCode} on q)`);
   } finally {
+    if (process.env.BENCH_TUI_RAW) writeFileSync(process.env.BENCH_TUI_RAW, JSON.stringify(screen.raw));
     if (child && !screen.exited) {
       child.kill('SIGTERM');
       const by = performance.now() + 3_000;

@@ -14,6 +14,10 @@ export interface Column<T> {
   shrinkable?: boolean;
   /** Never narrower than this. */
   minWidth?: number;
+  /** Never wider than this, however long its cells (longer ones are cut with an ellipsis). */
+  maxWidth?: number;
+  /** Left out when every cell in view is empty (its header alone says nothing). */
+  omitWhenEmpty?: boolean;
 }
 
 const ELLIPSIS = '…';
@@ -81,9 +85,14 @@ export function fitWidths(
   return widths;
 }
 
-export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], width: number): string[] {
-  const cells = rows.map((r) => columns.map((c) => tsvCell(c.value(r))));
-  const natural = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((row) => stringWidth(row[i]!))));
+export function renderTable<T>(rows: readonly T[], wanted: readonly Column<T>[], width: number): string[] {
+  let cells = rows.map((r) => wanted.map((c) => tsvCell(c.value(r))));
+  const shown = wanted.map((c, i) => !c.omitWhenEmpty || cells.some((row) => row[i] !== ''));
+  const columns = wanted.filter((_, i) => shown[i]);
+  if (columns.length < wanted.length) cells = cells.map((row) => row.filter((_, i) => shown[i]));
+  const natural = columns.map((c, i) =>
+    Math.min(c.maxWidth ?? Infinity, Math.max(stringWidth(c.header), ...cells.map((row) => stringWidth(row[i]!)))),
+  );
   const widths = fitWidths(
     natural,
     width,

@@ -104,7 +104,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
     const listWidth = Math.floor(columns * 0.6);
     return (
       <Box flexDirection="row">
-        <ListPane what={what} list={list} width={listWidth} height={height} color={color} />
+        <ListPane what={what} list={list} width={listWidth} height={height} color={color} showIds={state.showIds} />
         <Text> </Text>
         <Box
           borderStyle="single"
@@ -122,7 +122,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   return state.pane === 'detail' ? (
     preview(columns)
   ) : (
-    <ListPane what={what} list={list} width={columns} height={height} color={color} />
+    <ListPane what={what} list={list} width={columns} height={height} color={color} showIds={state.showIds} />
   );
 }
 

@@ -33,6 +33,7 @@ export type Command =
   | 'showGroups'
   | 'showRuns'
   | 'sort'
+  | 'toggleIds'
   | 'refresh'
   | 'edit'
   | 'create'
@@ -99,6 +100,7 @@ export const BINDINGS: Binding[] = [
   { keys: ['2'], command: 'showGroups', views: ['users', 'groups', 'runs'], label: 'groups' },
   { keys: ['3'], command: 'showRuns', views: ['users', 'groups', 'runs'], label: 'sync runs' },
   { keys: ['s'], command: 'sort', views: ['users', 'groups'], label: 'sort by next column', hint: true },
+  { keys: ['I'], command: 'toggleIds', views: ['users', 'groups'], label: 'show / hide ids' },
   { keys: ['r'], command: 'refresh', views: ['users', 'groups', 'runs'], label: 'reload' },
   {
     keys: ['p'],

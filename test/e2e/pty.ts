@@ -6,6 +6,7 @@
  */
 import { spawn, type IPty } from '@lydell/node-pty';
 import xtermHeadless from '@xterm/headless';
+import { trackSynchronizedOutput, type SynchronizedOutput } from '../support/sync-output.ts';
 import { BIN, ROOT } from './helpers.ts';
 
 const { Terminal } = xtermHeadless;
@@ -48,11 +49,14 @@ export class PtyApp {
   /** Data handed to xterm whose parsing has not finished yet. */
   private pending = 0;
   private cursorHidden = false;
+  /** Frames in synchronized-output marks: inside one, the screen may be half drawn. */
+  private readonly sync: SynchronizedOutput;
 
   constructor(args: string[], options: PtyOptions = {}) {
     const cols = options.cols ?? 100;
     const rows = options.rows ?? 30;
     this.term = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 1000 });
+    this.sync = trackSynchronizedOutput(this.term);
     // DECTCEM (CSI ? 25 h / l): xterm keeps the cursor's visibility to itself, so watch for it.
     for (const final of ['h', 'l'] as const) {
       this.term.parser.registerCsiHandler({ prefix: '?', final }, (params) => {
@@ -89,9 +93,12 @@ export class PtyApp {
     this.term.write(data, () => this.pending--);
   }
 
-  /** Whether xterm has parsed everything received so far. */
+  /**
+   * Whether xterm has parsed everything received so far and the screen holds a whole frame (not inside
+   * synchronized-output marks, which a pty chunk may cut anywhere; a program that exited draws no more).
+   */
   get settled(): boolean {
-    return this.pending === 0;
+    return this.pending === 0 && (!this.sync.inFrame || this.exited !== undefined);
   }
 
   get cols(): number {

@@ -1,7 +1,6 @@
 /** The users, groups or runs list: the rows in view of the list's window. */
 import { Text } from 'ink';
-import type { ScimUser } from '../../api/types.ts';
-import { GROUP_COLUMNS, USER_COLUMNS } from '../../output/resources.ts';
+import { primaryEmail, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import { RUN_TAB_COLUMNS as RUN_COLUMNS } from '../../output/runs.ts';
 import { safeText } from '../../output/safe-text.ts';
 import type { Column } from '../../output/table.ts';
@@ -9,14 +8,39 @@ import type { Tab } from '../state/app.ts';
 import type { ListState } from '../state/list.ts';
 import { Table } from './Table.tsx';
 
-const ACTIVE_USER_COLUMNS: Column<ScimUser>[] = USER_COLUMNS.map((c) =>
-  c.header === 'active' ? { ...c, value: (u: ScimUser) => (u.active === false ? '✗ no' : 'yes') } : c,
-);
+/**
+ * The explorer's lists lead with what a person recognises: the userName in full (the e-mail only when it says
+ * something else), the group's name; ids only on demand (`I`), last. Widths follow the rows in view, up to a cap.
+ * The CLI tables keep their own columns (src/output/resources.ts).
+ */
+const ID_COLUMN: Column<{ id: string }> = { header: 'id', value: (r) => r.id, shrinkable: true, minWidth: 8 };
+
+const emailIfOther = (u: ScimUser): string => {
+  const email = primaryEmail(u) ?? '';
+  return email.toLowerCase() === (u.userName ?? '').toLowerCase() ? '' : email;
+};
+
+const USER_LIST_COLUMNS: Column<ScimUser>[] = [
+  { header: 'userName', value: (u) => u.userName ?? '', minWidth: 32, maxWidth: 64 },
+  { header: 'displayName', value: (u) => u.displayName ?? '', shrinkable: true, minWidth: 8, maxWidth: 32 },
+  { header: 'email', value: emailIfOther, shrinkable: true, minWidth: 12, maxWidth: 40, omitWhenEmpty: true },
+  { header: 'active', value: (u) => (u.active === false ? '✗ no' : 'yes'), minWidth: 6 },
+];
+
+const GROUP_LIST_COLUMNS: Column<ScimGroup>[] = [
+  { header: 'displayName', value: (g) => g.displayName ?? '', minWidth: 32, maxWidth: 64 },
+  { header: 'members', value: (g) => (Array.isArray(g.members) ? String(g.members.length) : ''), minWidth: 7 },
+];
 
 const COLUMNS: Record<Tab, Column<unknown>[]> = {
-  users: ACTIVE_USER_COLUMNS as Column<unknown>[],
-  groups: GROUP_COLUMNS as Column<unknown>[],
+  users: USER_LIST_COLUMNS as Column<unknown>[],
+  groups: GROUP_LIST_COLUMNS as Column<unknown>[],
   runs: RUN_COLUMNS as Column<unknown>[],
+};
+const WITH_IDS: Record<Tab, Column<unknown>[]> = {
+  users: [...COLUMNS.users, ID_COLUMN as Column<unknown>],
+  groups: [...COLUMNS.groups, ID_COLUMN as Column<unknown>],
+  runs: COLUMNS.runs,
 };
 
 export interface ListPaneProps {
@@ -26,9 +50,11 @@ export interface ListPaneProps {
   /** Lines, the table's header included. */
   height: number;
   color: boolean;
+  /** An id column, last (the `I` key). */
+  showIds?: boolean;
 }
 
-export function ListPane({ what, list, width, height, color }: ListPaneProps) {
+export function ListPane({ what, list, width, height, color, showIds = false }: ListPaneProps) {
   if (list.error && list.items.length === 0)
     return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${what}…` : `no ${what}`}</Text>;
@@ -36,7 +62,7 @@ export function ListPane({ what, list, width, height, color }: ListPaneProps) {
   return (
     <Table
       rows={rows}
-      columns={COLUMNS[what]}
+      columns={(showIds ? WITH_IDS : COLUMNS)[what]}
       width={width}
       height={height}
       offset={0}

@@ -88,6 +88,8 @@ export interface AppState {
    * Users added while the listing was under way (server search matches, users created here): the listing skips them.
    */
   added?: ReadonlySet<string>;
+  /** The users and groups lists show an id column (last); by default they lead with names and leave ids out. */
+  showIds?: boolean;
   /** The current listing of each pane: answers of an older listing (before a reload) are dropped. */
   loads: Record<Tab, number>;
   quit: boolean;
@@ -380,6 +382,8 @@ function command(s: AppState, cmd: Command): AppState {
       return showTab(s, 'runs');
     case 'sort':
       return withList(s, s.tab, cycleSort(listOf(s, s.tab) as ListState<unknown>, modelOf(s.tab), h));
+    case 'toggleIds':
+      return { ...s, showIds: !s.showIds };
     case 'refresh':
       return load(s, s.tab, { ...emptyList(), loading: true });
     case 'create':
