@@ -676,7 +676,7 @@ describe('plan review', () => {
     const app = start(reviewDeps().deps, CHANGES);
     await app.until(/plan review/);
     const lines = app.lines();
-    assert.match(lines[0]!, /scimctl {2}acme-test .* plan review$/);
+    assert.match(lines[0]!, /scimctl {2}acme-test .* plan review · ⚠ 1 removal$/);
     assert.deepEqual(
       lines.slice(1, 8).map((l) => l.trimEnd()),
       [
@@ -685,7 +685,7 @@ describe('plan review', () => {
         'Update users (2)',
         '[✔] ~ update user ann@example.com',
         '[✔] ~ update user bob@example.com',
-        'Deactivate users (1)',
+        'Deactivate users (1)  ⚠ removes',
         '[✔] - deactivate user cat@example.com  (t3)',
       ],
     );
@@ -750,6 +750,83 @@ describe('plan review', () => {
     assert.match(app.frame(), /applied it all \(run 1\)/);
   });
 
+  test('after apply the review is read by moving: j/G move, f the failures, Enter the detail, the footer says so', async () => {
+    const r = reviewDeps(['new-zoe', 'off-cat']);
+    const app = start(r.deps, CHANGES);
+    await app.until(/plan review/);
+    await app.key('a', /Type "yes" and Enter: ?$/m);
+    await app.type('yes', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
+    await app.key(ENTER, /Applying… 0\/4/);
+    for (let i = 0; i < CHANGES.length; i++) await r.step();
+    await app.until(/Done: 2 applied, 2 failed, 0 excluded\./);
+    const footer = app.lines().at(-1)!;
+    assert.match(footer, /enter the server's detail {2}f failures \/ all/);
+    assert.doesNotMatch(footer, /include \/ exclude|a apply/);
+    await app.key('G', () => true);
+    await app.key('f', /filter: failures/);
+    assert.doesNotMatch(app.frame(), /update user ann/);
+    assert.match(app.frame(), /\[✗\] \+ create user zoe/);
+    // j moves to the second failure (a deactivation: no attribute lines), Enter shows the server's word under it.
+    await app.key('j', () => true);
+    await app.key(ENTER, /deactivate user cat@example\.com .*\n {6}HTTP 409 conflict *$/m);
+    await app.key('f', /filter: all/);
+    assert.match(app.frame(), /update user ann/);
+  });
+
+  test('a wide terminal shows the selected change whole beside the list, moving shows the next', async () => {
+    const app = start(reviewDeps().deps, CHANGES, 130);
+    await app.until(/plan review/);
+    // zoe's create first: its source location, dimmed, in the list; in the pane what it creates.
+    await app.until(/│ \+ create user zoe@example\.com/);
+    assert.match(app.frame(), /\[✔\] \+ create user zoe@example\.com {2}\(users\.json:1\)/);
+    assert.match(app.frame(), /│ from users\.json:1/);
+    assert.match(app.frame(), /│ \+ userName: "zoe@example\.com"/);
+    assert.doesNotMatch(app.frame(), /title: "Engineer"/, "ann's diff is not shown before she is selected");
+    await app.key('j', /│ ~ title: "Engineer" → "Lead"/);
+    await app.key('G', /│ - deactivate user cat@example\.com .*\n.*│ removes: cannot be undone by another sync/);
+  });
+
+  test('e expands every change and collapses them again', async () => {
+    const app = start(reviewDeps().deps, CHANGES);
+    await app.until(/plan review/);
+    assert.doesNotMatch(app.frame(), /title: "Engineer" → "Lead"|title: "Engineer" → "CTO"/);
+    await app.key('e', (f) => /title: "Engineer" → "Lead"/.test(f) && /title: "Engineer" → "CTO"/.test(f));
+    await app.key('e', (f) => !/title: "Engineer"/.test(f));
+  });
+
+  test('excluding "create user" excludes the membership that needs it, marked with why; Space on it brings both back', async () => {
+    const changes: Change[] = [
+      {
+        id: 'new-zoe',
+        kind: 'create-user',
+        userName: 'zoe@example.com',
+        resource: { userName: 'zoe@example.com' },
+        origin,
+      },
+      {
+        id: 'zoe-sales',
+        kind: 'add-member',
+        group: { id: 'g1' },
+        groupName: 'Sales',
+        user: { change: 'new-zoe' },
+        userName: 'zoe@example.com',
+      },
+    ];
+    const app = start(reviewDeps().deps, changes);
+    await app.until(/plan review/);
+    await app.key(
+      ' ',
+      /\[ \] \+ add zoe@example\.com to group Sales {2}\(excluded: needs create user zoe@example\.com\)/,
+    );
+    assert.match(app.frame(), /\[ \] \+ create user zoe/);
+    assert.match(app.frame(), /filter: all {2}· {2}2 excluded/);
+    await app.key('j', () => true);
+    await app.key(
+      ' ',
+      (f) => /\[✔\] \+ add zoe@example\.com to group Sales$/m.test(f) && /\[✔\] \+ create user zoe/.test(f),
+    );
+  });
+
   test('a, then anything but "yes", applies nothing; Escape too', async () => {
     const r = reviewDeps();
     const app = start(r.deps, CHANGES);
@@ -785,7 +862,7 @@ describe("the plan's problems and notes in the review", () => {
     const app = start(depsFor(fakeScim(0)), CHANGES, 100, { problems: PROBLEMS, notes: NOTES });
     await app.until(/plan review/);
     const lines = app.lines().map((l) => l.trimEnd());
-    assert.match(lines[0]!, /plan review · 1 problem · 1 note$/);
+    assert.match(lines[0]!, /plan review · 1 problem · 1 note · ⚠ 1 removal$/);
     assert.deepEqual(lines.slice(1, 4), [
       '1 source record(s) could not be planned (their users are left alone):',
       '! users.csv:7: userName is missing',
@@ -795,7 +872,7 @@ describe("the plan's problems and notes in the review", () => {
     assert.deepEqual(lines.slice(4, 8), [
       'Create users (1)',
       '[✔] + create user zoe@example.com  (users.csv:2)',
-      'Deactivate users (1)',
+      'Deactivate users (1)  ⚠ removes',
       '[✔] - deactivate user cat@example.com  (t3)',
     ]);
     await app.key(' ', /\[ \] \+ create user zoe/);
@@ -810,7 +887,7 @@ describe("the plan's problems and notes in the review", () => {
       '… 18 more line(s): scimctl sync plan shows them all',
     ]);
     const app = start(depsFor(fakeScim(0)), CHANGES, 100, { notes });
-    await app.until(/plan review · 20 notes$/m);
+    await app.until(/plan review · 20 notes · ⚠ 1 removal$/m);
     // 30 rows: 24 for the findings and changes, a third of them findings.
     assert.deepEqual(
       app
@@ -828,7 +905,7 @@ describe("the plan's problems and notes in the review", () => {
   test('a plan without problems or notes shows neither block nor count', async () => {
     const app = start(depsFor(fakeScim(0)), CHANGES);
     await app.until(/plan review/);
-    assert.match(app.lines()[0]!, /plan review$/);
+    assert.match(app.lines()[0]!, /plan review · ⚠ 1 removal$/);
     assert.doesNotMatch(app.frame(), /could not be planned|Note:/);
   });
 
@@ -853,7 +930,7 @@ describe("the plan's problems and notes in the review", () => {
     const app = start(deps);
     await app.until(/\[1 users 3\]/);
     await app.key('3', /\[3 runs 0\]/);
-    await app.key('p', /plan review · 1 problem$/m);
+    await app.key('p', /plan review · 1 problem · ⚠ 1 removal$/m);
     assert.match(app.frame(), /^! users\.csv:7: userName is missing/m);
     assert.match(app.frame(), /\+ create user zoe@example\.com/);
   });

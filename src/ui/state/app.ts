@@ -7,7 +7,7 @@
  */
 import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
-import { commandFor, keyLabel, typed, type Command, type ViewName } from '../keys.ts';
+import { commandFor, keyLabel, typed, type Command, type ViewContext, type ViewName } from '../keys.ts';
 import {
   appendRows,
   cycleSort,
@@ -505,6 +505,7 @@ function command(s: AppState, cmd: Command): AppState {
     }
     case 'toggle':
     case 'expand':
+    case 'expandAll':
     case 'filter':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: cmd }) } : s;
     case 'apply':
@@ -535,6 +536,11 @@ function addUsers(s: AppState, rows: ScimUser[]): AppState {
   };
 }
 
+/** The view the keys and hints are those of: the review after apply has its own (keys.ts). */
+export function viewContext(s: Pick<AppState, 'view' | 'review'>): ViewContext {
+  return s.view === 'review' && s.review?.phase === 'done' ? 'reviewDone' : s.view;
+}
+
 export function appReducer(s: AppState, a: Action): AppState {
   const h = listHeight(s);
   switch (a.type) {
@@ -547,7 +553,7 @@ export function appReducer(s: AppState, a: Action): AppState {
           ? ask({ ...s, review }, { kind: 'apply', excluded: [...review.excluded] })
           : { ...s, review };
       }
-      const cmd = commandFor(s.view, a.key);
+      const cmd = commandFor(viewContext(s), a.key);
       return cmd ? command(s, cmd) : s;
     }
     case 'resize': {

@@ -3,8 +3,8 @@
  * include/exclude, expand, filter by kind, then confirm and apply with live results.
  */
 import type { ChangeResult } from '../../sync/apply.ts';
-import { kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
-import { countChanges } from '../../sync/counts.ts';
+import { isRemoval, kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
+import { countChanges, deactivates } from '../../sync/counts.ts';
 import { closeOverDependencies, includeWithPrerequisites, neededBy } from '../../sync/dependencies.ts';
 import type { Change, Plan, PlanSummary, RecordProblem } from '../../sync/model.ts';
 import { commandFor, typed } from '../keys.ts';
@@ -96,6 +96,17 @@ export function excludedBecause(state: Pick<ReviewState, 'changes' | 'excluded'>
 export function selectedChange(state: ReviewState): Change | undefined {
   return shownChanges(state)[state.selected];
 }
+
+/**
+ * Whether a change takes something away: a deactivation (asked for, or by the source), a deletion, a membership
+ * removal. The review marks them so they cannot be missed.
+ */
+export const removes = (c: Change): boolean =>
+  isRemoval(c.kind) || (c.kind === 'update-user' && !c.reactivate && deactivates(c.diffs));
+
+/** How many of the included changes take something away (the header counts them). */
+export const removalCount = (state: Pick<ReviewState, 'changes' | 'excluded'>): number =>
+  state.changes.filter((c) => !state.excluded.has(c.id) && removes(c)).length;
 
 /** What would be applied now: the summary of the included changes. */
 export function includedSummary(state: ReviewState): PlanSummary & { excluded: number } {
