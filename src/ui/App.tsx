@@ -15,6 +15,7 @@ import { Header } from './components/Header.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { ListPane } from './components/ListPane.tsx';
 import { PreviewPane } from './components/PreviewPane.tsx';
+import { truncate } from '../output/table.ts';
 import { ReviewPane } from './components/ReviewPane.tsx';
 import { UserDetail } from './components/UserDetail.tsx';
 import { runRequest, type TuiDeps } from './effects.ts';
@@ -92,6 +93,20 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   const list = (
     state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs
   ) as ListState<unknown>;
+  if (state.view === 'runs' && state.run)
+    return (
+      <Box flexDirection="column">
+        {state.run.lines.slice(state.run.scroll, state.run.scroll + height).map((l, i) => (
+          <Text
+            key={i}
+            wrap="truncate"
+            color={color ? (l.startsWith('✗') ? 'red' : l.startsWith('[✓]') ? 'green' : undefined) : undefined}
+          >
+            {truncate(l, columns)}
+          </Text>
+        ))}
+      </Box>
+    );
   if (state.view === 'runs') return <ListPane what="runs" list={list} width={columns} height={height} color={color} />;
   const what = state.tab === 'groups' ? 'groups' : 'users';
   const row =

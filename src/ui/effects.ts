@@ -15,6 +15,7 @@ import { cellChanges } from '../output/changes.ts';
 import { validateUsers } from '../sources/resource-file.ts';
 import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
+import { runLines } from '../output/run-detail.ts';
 import type { SyncHandle } from '../sync/session.ts';
 import type { Action, Request } from './state/app.ts';
 
@@ -238,6 +239,12 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const handle = await deps.startSync();
         underReview.set(deps, handle);
         dispatch({ type: 'reviewReady', plan: handle.plan });
+        return;
+      }
+      case 'openRun': {
+        const history = deps.history;
+        if (!history) return;
+        dispatch({ type: 'runOpened', id: req.id, lines: runLines(history, req.id) });
         return;
       }
       case 'apply': {

@@ -6,10 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { ScimClient } from '../../src/api/client.ts';
 import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import type { ChangeResult } from '../../src/sync/apply.ts';
+import { RunHistory } from '../../src/sync/history.ts';
 import type { Change, RecordProblem } from '../../src/sync/model.ts';
 import { App, SEARCH_DEBOUNCE_MS, type Schedule } from '../../src/ui/App.tsx';
 import { findingLines } from '../../src/ui/components/ReviewPane.tsx';
@@ -952,5 +956,43 @@ describe('NO_COLOR', () => {
       5000,
       () => r.lastFrame() ?? '',
     );
+  });
+});
+
+describe('runs view: a run opened', () => {
+  test('Enter opens the run: summary, changes with ✓/✗/-, failures with detail, the log; Esc goes back', async () => {
+    const history = new RunHistory(mkdtempSync(join(tmpdir(), 'scimctl-runs-')));
+    const run = history.start({
+      command: 'sync apply',
+      profile: 'acme-test',
+      url: BASE,
+      startedAt: new Date(0).toISOString(),
+    });
+    const origin = { file: 'users.csv', line: 2 };
+    const changes: Change[] = [
+      { id: 'create-user:zoe', kind: 'create-user', userName: 'zoe', resource: { userName: 'zoe' }, origin },
+      { id: 'create-user:yan', kind: 'create-user', userName: 'yan', resource: { userName: 'yan' }, origin },
+      { id: 'deactivate-user:t3', kind: 'deactivate-user', target: 't3', userName: 'cat' },
+    ];
+    history.writeJson(run.id, 'plan.json', { changes });
+    history.writeJson(run.id, 'results.json', [
+      { id: 'create-user:zoe', kind: 'create-user', status: 'applied', createdId: 'n1' },
+      { id: 'create-user:yan', kind: 'create-user', status: 'failed', detail: 'HTTP 409: userName taken' },
+      { id: 'deactivate-user:t3', kind: 'deactivate-user', status: 'excluded' },
+    ]);
+    history.log(run.id, { time: '2026-01-01T00:00:00Z', level: 'info', message: 'source: 2 users' });
+    history.save({ ...run, status: 'partial', results: { applied: 1, failed: 1, excluded: 1 } });
+    const app = start(depsFor(fakeScim(0), { history }));
+    await app.key('3', /\[3 runs 1\]/);
+    await app.key(ENTER, /Failures \(1\)/);
+    const frame = app.frame();
+    assert.match(frame, /results: 1 applied, 1 failed, 1 excluded/);
+    assert.match(frame, /^\[✓\] \+ create user zoe/m);
+    assert.match(frame, /^\[✗\] \+ create user yan/m);
+    assert.match(frame, /^\[-\] - deactivate user cat/m);
+    assert.match(frame, /^✗ \+ create user yan.*\n {4}HTTP 409: userName taken/m);
+    assert.match(frame, /INFO {2}source: 2 users/);
+    await app.key('\u001b', (f) => !/Failures \(1\)/.test(f));
+    assert.match(app.frame(), /\[3 runs 1\]/, 'still in the runs view');
   });
 });

@@ -38,7 +38,8 @@ export type Request =
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] }
-  | { kind: 'startSync' };
+  | { kind: 'startSync' }
+  | { kind: 'openRun'; id: string };
 
 export type Overlay =
   | { kind: 'help' }
@@ -80,6 +81,8 @@ export interface AppState {
   /** Requests not yet taken by the effect runner. */
   requests: Request[];
   review?: ReviewState;
+  /** A run opened from the runs view (Enter): its lines (summary, changes, failures, log) and how far scrolled. */
+  run?: { id: string; lines: string[]; scroll: number };
   /** The review was opened from the runs view ("sync now"): closing it goes back there. */
   reviewFromRuns?: boolean;
   /** Search as you type: the users list shows server results for this query. */
@@ -111,7 +114,8 @@ export type Action =
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
-  | { type: 'reviewReady'; plan: ReviewPlan };
+  | { type: 'reviewReady'; plan: ReviewPlan }
+  | { type: 'runOpened'; id: string; lines: string[] };
 
 export const USER_MODEL: ListModel<ScimUser> = {
   haystack: (u) =>
@@ -271,7 +275,36 @@ function search(s: AppState, query: string): AppState {
   return next;
 }
 
+/**
+ * The runs view's keys for a run: Enter opens the selected one, and while one is open the moves scroll it and
+ * back closes it. Undefined: not a key of a run.
+ */
+function runCommand(s: AppState, cmd: Command): AppState | undefined {
+  if (s.view !== 'runs') return undefined;
+  if (!s.run) {
+    const item = cmd === 'open' ? selectedItem(s.runs) : undefined;
+    return item ? ask(s, { kind: 'openRun', id: item.id }) : undefined;
+  }
+  if (cmd === 'back') return { ...s, run: undefined };
+  const h = listHeight(s);
+  const moves: Partial<Record<Command, number | 'top' | 'bottom'>> = {
+    up: -1,
+    down: 1,
+    pageUp: -h,
+    pageDown: h,
+    top: 'top',
+    bottom: 'bottom',
+  };
+  const delta = moves[cmd];
+  if (delta === undefined) return undefined;
+  const last = Math.max(0, s.run.lines.length - 1);
+  const scroll = typeof delta === 'number' ? s.run.scroll + delta : delta === 'top' ? 0 : last;
+  return { ...s, run: { ...s.run, scroll: Math.max(0, Math.min(scroll, last)) } };
+}
+
 function command(s: AppState, cmd: Command): AppState {
+  const inRun = runCommand(s, cmd);
+  if (inRun) return inRun;
   const h = listHeight(s);
   const inList = s.view === 'users' || s.view === 'groups' || s.view === 'runs';
   switch (cmd) {
@@ -647,6 +680,8 @@ export function appReducer(s: AppState, a: Action): AppState {
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
+    case 'runOpened':
+      return s.view === 'runs' ? { ...s, run: { id: a.id, lines: a.lines, scroll: 0 } } : s;
     case 'reviewReady': {
       const n = a.plan.changes.length;
       return {
