@@ -23,6 +23,8 @@ export interface TuiDeps {
   client: ScimClient;
   caps: Capabilities;
   history?: RunHistory;
+  /** The profile the explorer shows: the runs view lists that profile's runs only (absent: every run). */
+  profile?: string;
   /** Applies the plan under review (sync run / apply), reporting each change. */
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
   /**
@@ -84,7 +86,12 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       case 'load': {
         if (req.what === 'runs') {
           closeReview(deps);
-          dispatch({ type: 'loaded', what: 'runs', rows: deps.history?.list() ?? [], gen: req.gen });
+          dispatch({
+            type: 'loaded',
+            what: 'runs',
+            rows: (deps.history?.list() ?? []).filter((r) => deps.profile === undefined || r.profile === deps.profile),
+            gen: req.gen,
+          });
           return;
         }
         const api = req.what === 'users' ? client.users : client.groups;

@@ -982,7 +982,15 @@ describe('runs view: a run opened', () => {
     ]);
     history.log(run.id, { time: '2026-01-01T00:00:00Z', level: 'info', message: 'source: 2 users' });
     history.save({ ...run, status: 'partial', results: { applied: 1, failed: 1, excluded: 1 } });
-    const app = start(depsFor(fakeScim(0), { history }));
+    // A run of another profile is not this explorer's.
+    const other = history.start({
+      command: 'sync plan',
+      profile: 'other',
+      url: BASE,
+      startedAt: new Date(1).toISOString(),
+    });
+    history.save({ ...other, status: 'planned' });
+    const app = start(depsFor(fakeScim(0), { history, profile: 'acme-test' }));
     await app.key('3', /\[3 runs 1\]/);
     await app.key(ENTER, /Failures \(1\)/);
     const frame = app.frame();
