@@ -74,6 +74,7 @@ export async function runTui(f: Factory): Promise<void> {
         client,
         caps,
         history,
+        profile: connection.name,
         startSync: profile?.sync ? syncFromProfile(f, history, profile.sync, opened) : undefined,
       },
       profile: connection.name,

@@ -4,7 +4,8 @@
  * deactivate, delete users, delete groups: the phases and apply order of the
  * table in change-kinds.ts); within a phase, bounded concurrency
  * and pacing. A failed change is reported and the rest go on; changes that
- * depend on a failed one (a membership of a user that was not created) fail too.
+ * depend on a failed one (a membership of a user that was not created) fail too; changes
+ * that depend on an excluded one are excluded with it (dependencies.ts).
  */
 import type { ScimClient } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
@@ -15,6 +16,7 @@ import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimGroup } from '../api/types.ts';
 import { ChangedOnServerError, changesToPatch, settledAfter412, updateResource } from '../api/update.ts';
 import { APPLY_ORDER } from './change-kinds.ts';
+import { changeName, closeOverDependencies } from './dependencies.ts';
 import type { AttributeDiff, Change, ChangeKind, GroupRef, Plan, UserRef } from './model.ts';
 import { withoutPlaceholders } from './plan-file.ts';
 import { versionKey } from './planner.ts';
@@ -82,8 +84,17 @@ export async function applyPlan(
     if (r.createdId) createdIds.set(r.id, r.createdId);
     options.onResult?.(r);
   };
-  const byKind = (kind: ChangeKind) => plan.changes.filter((c) => c.kind === kind && !options.exclude?.has(c.id));
-  for (const c of plan.changes) if (options.exclude?.has(c.id)) record({ id: c.id, kind: c.kind, status: 'excluded' });
+  // An excluded change takes with it the changes that need it: they are never sent to fail at the server.
+  const closure = closeOverDependencies(plan.changes, options.exclude ?? []);
+  const exclude = closure.excluded;
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  const byKind = (kind: ChangeKind) => plan.changes.filter((c) => c.kind === kind && !exclude.has(c.id));
+  for (const c of plan.changes) {
+    if (!exclude.has(c.id)) continue;
+    const need = closure.because.get(c.id);
+    const detail = need === undefined ? undefined : `needs ${changeName(byId.get(need), need)}`;
+    record({ id: c.id, kind: c.kind, status: 'excluded', ...(detail ? { detail } : {}) });
+  }
   // Only an ETag can go in If-Match: a lastModified or content-hash version would never match (412 on every write).
   const versionOf = (kind: 'User' | 'Group', id: string) => {
     const v = caps.etag ? plan.versions[versionKey(kind, id)] : undefined;

@@ -23,7 +23,9 @@ import {
 import { basename, join } from 'node:path';
 import type { SourceKeeper } from '../sources/source.ts';
 import { processGone, selfIdentity } from '../util/process-identity.ts';
+import type { ChangeResult } from './apply.ts';
 import { countFacts, readJournal } from './journal.ts';
+import type { Change } from './model.ts';
 
 export interface RunRecord {
   id: string;
@@ -52,6 +54,13 @@ export interface RunRecord {
 }
 
 /** A file of the source as read, in the run's source folder. */
+/** A run's changes with their results (RunHistory.outcome). */
+export interface RunOutcome {
+  changes: Array<{ change: Change; result?: ChangeResult }>;
+  /** The changes that failed, with the server's word (their result's detail). */
+  failures: Array<{ change: Change; result?: ChangeResult }>;
+}
+
 export interface KeptSource {
   role: string;
   /** The path it was read from. */
@@ -221,6 +230,29 @@ export class RunHistory {
     if (ref === 'latest') return runs[0];
     const hits = runs.filter((r) => r.id === ref || r.id.startsWith(ref));
     return hits.length === 1 ? hits[0] : runs.find((r) => r.id === ref);
+  }
+
+  /**
+   * What a run did, change by change: each change of its plan with its result (none when the run did not apply it),
+   * from the run's plan.json and results.json. Unreadable files count as absent.
+   */
+  outcome(id: string): RunOutcome {
+    const parse = <T>(name: 'plan.json' | 'results.json'): T | undefined => {
+      try {
+        const text = this.readText(id, name);
+        return text === undefined ? undefined : (JSON.parse(text) as T);
+      } catch {
+        return undefined;
+      }
+    };
+    const plan = parse<{ changes?: Change[] }>('plan.json');
+    const results = parse<ChangeResult[]>('results.json');
+    const byId = new Map((Array.isArray(results) ? results : []).map((r) => [r.id, r]));
+    const changes = (Array.isArray(plan?.changes) ? plan.changes : []).map((change) => ({
+      change,
+      result: byId.get(change.id),
+    }));
+    return { changes, failures: changes.filter((c) => c.result?.status === 'failed') };
   }
 
   readText(id: string, name: 'plan.json' | 'results.json' | 'log.ndjson'): string | undefined {

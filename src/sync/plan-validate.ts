@@ -232,7 +232,10 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
           const at = byId.get(r.change);
           if (at === undefined || changes[at]!.kind !== kind) {
             problems.push(
-              `${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not the id of a ${kind} change of this plan`,
+              `${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not the id of a ${kind} change of this plan` +
+                (at === undefined
+                  ? ` (the change it needs was removed: remove this change too, or it would fail at the server)`
+                  : ''),
             );
           }
           if (!kindFacts(c.kind).dependsOn.includes(kind))

@@ -15,13 +15,14 @@ import { Header } from './components/Header.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { ListPane } from './components/ListPane.tsx';
 import { PreviewPane } from './components/PreviewPane.tsx';
+import { truncate } from '../output/table.ts';
 import { ReviewPane } from './components/ReviewPane.tsx';
 import { UserDetail } from './components/UserDetail.tsx';
 import { runRequest, type TuiDeps } from './effects.ts';
 import { hintsFor, keyName, splitKeys, type InkKey } from './keys.ts';
-import { appReducer, initialState, listHeight, type AppState } from './state/app.ts';
+import { appReducer, initialState, listHeight, viewContext, type AppState } from './state/app.ts';
 import type { ListState } from './state/list.ts';
-import type { ReviewPlan } from './state/review.ts';
+import { removalCount, type ReviewPlan } from './state/review.ts';
 
 /** How long typing must pause before the server is asked (search as you type). */
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -56,7 +57,7 @@ const SPLIT_MIN_COLUMNS = 110;
 function Body({ state, color }: { state: AppState; color: boolean }) {
   const { columns, rows, overlay: o } = state;
   const height = listHeight(state) + 1;
-  if (o?.kind === 'help') return <HelpOverlay view={state.view} columns={columns} rows={rows} />;
+  if (o?.kind === 'help') return <HelpOverlay view={viewContext(state)} columns={columns} rows={rows} />;
   if (o?.kind === 'confirm')
     return <ConfirmDialog title={o.title} lines={o.lines} expected={o.expected} input={o.input} width={columns} />;
   if (o?.kind === 'form')
@@ -74,7 +75,15 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
     );
   // The search prompt is the footer's line: the list narrows above it as you type.
   if (state.view === 'review' && state.review)
-    return <ReviewPane review={state.review} width={columns} height={listHeight(state)} color={color} />;
+    return (
+      <ReviewPane
+        review={state.review}
+        width={columns}
+        height={listHeight(state)}
+        color={color}
+        split={columns >= SPLIT_MIN_COLUMNS}
+      />
+    );
   if (state.view === 'user')
     return <UserDetail user={state.user?.resource} scroll={state.user?.scroll ?? 0} width={columns} height={height} />;
   if (state.view === 'group')
@@ -84,6 +93,20 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   const list = (
     state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs
   ) as ListState<unknown>;
+  if (state.view === 'runs' && state.run)
+    return (
+      <Box flexDirection="column">
+        {state.run.lines.slice(state.run.scroll, state.run.scroll + height).map((l, i) => (
+          <Text
+            key={i}
+            wrap="truncate"
+            color={color ? (l.startsWith('✗') ? 'red' : l.startsWith('[✓]') ? 'green' : undefined) : undefined}
+          >
+            {truncate(l, columns)}
+          </Text>
+        ))}
+      </Box>
+    );
   if (state.view === 'runs') return <ListPane what="runs" list={list} width={columns} height={height} color={color} />;
   const what = state.tab === 'groups' ? 'groups' : 'users';
   const row =
@@ -182,7 +205,13 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         url={url}
         tab={state.tab}
         lists={{ users: state.users, groups: state.groups, runs: state.runs }}
-        review={review && { problems: review.problems.length, notes: review.notes.length }}
+        review={
+          review && {
+            problems: review.problems.length,
+            notes: review.notes.length,
+            removals: state.review ? removalCount(state.review) : 0,
+          }
+        }
       />
       <Box flexDirection="column" flexGrow={1}>
         <Body state={state} color={color} />
@@ -191,7 +220,7 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         columns={state.columns}
         color={color}
         status={state.status}
-        hints={hintsFor(state.view)}
+        hints={hintsFor(viewContext(state))}
         search={
           o?.kind === 'prompt' ? { input: o.input, matches: list.visible.length, loading: list.loading } : undefined
         }

@@ -15,6 +15,7 @@ import { cellChanges } from '../output/changes.ts';
 import { validateUsers } from '../sources/resource-file.ts';
 import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
+import { runLines } from '../output/run-detail.ts';
 import type { SyncHandle } from '../sync/session.ts';
 import type { Action, Request } from './state/app.ts';
 
@@ -22,6 +23,8 @@ export interface TuiDeps {
   client: ScimClient;
   caps: Capabilities;
   history?: RunHistory;
+  /** The profile the explorer shows: the runs view lists that profile's runs only (absent: every run). */
+  profile?: string;
   /** Applies the plan under review (sync run / apply), reporting each change. */
   applyPlan?: (excluded: ReadonlySet<string>, onResult: (r: ChangeResult) => void) => Promise<string>;
   /**
@@ -83,7 +86,12 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       case 'load': {
         if (req.what === 'runs') {
           closeReview(deps);
-          dispatch({ type: 'loaded', what: 'runs', rows: deps.history?.list() ?? [], gen: req.gen });
+          dispatch({
+            type: 'loaded',
+            what: 'runs',
+            rows: (deps.history?.list() ?? []).filter((r) => deps.profile === undefined || r.profile === deps.profile),
+            gen: req.gen,
+          });
           return;
         }
         const api = req.what === 'users' ? client.users : client.groups;
@@ -238,6 +246,12 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const handle = await deps.startSync();
         underReview.set(deps, handle);
         dispatch({ type: 'reviewReady', plan: handle.plan });
+        return;
+      }
+      case 'openRun': {
+        const history = deps.history;
+        if (!history) return;
+        dispatch({ type: 'runOpened', id: req.id, lines: runLines(history, req.id) });
         return;
       }
       case 'apply': {

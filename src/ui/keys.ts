@@ -13,8 +13,14 @@ export type ViewName = 'users' | 'groups' | 'user' | 'group' | 'runs' | 'review'
  */
 export type DialogName = 'help' | 'confirm' | 'prompt' | 'form' | 'pickGroup' | 'confirmApply';
 
+/**
+ * A view in a phase whose keys differ: `reviewDone` is the review after apply, where only reading is left
+ * (moving, the failures, their detail).
+ */
+export type ViewContext = ViewName | 'reviewDone';
+
 /** Where a key is pressed: a view, or a dialog open over it. */
-export type Context = ViewName | DialogName;
+export type Context = ViewContext | DialogName;
 
 export type Command =
   | 'quit'
@@ -44,6 +50,7 @@ export type Command =
   | 'removeFromGroup'
   | 'toggle'
   | 'expand'
+  | 'expandAll'
   | 'filter'
   | 'apply'
   | 'startSync'
@@ -121,6 +128,23 @@ export const BINDINGS: Binding[] = [
   { keys: ['return', 'right', 'l'], command: 'expand', views: ['review'], label: 'expand', hint: true },
   { keys: ['f'], command: 'filter', views: ['review'], label: 'filter by kind', hint: true },
   { keys: ['a'], command: 'apply', views: ['review'], label: 'apply', hint: true },
+  // PgDn pages the review too (space there includes or excludes).
+  { keys: ['pagedown', 'ctrl+f'], command: 'pageDown', views: ['review', 'reviewDone'], label: 'page down' },
+  // The review after apply: read the outcome by moving, the failures only, the server's word on one.
+  { keys: ['up', 'k'], command: 'up', views: ['reviewDone'], label: 'move up' },
+  { keys: ['down', 'j'], command: 'down', views: ['reviewDone'], label: 'move down' },
+  { keys: ['pageup', 'ctrl+b'], command: 'pageUp', views: ['reviewDone'], label: 'page up' },
+  { keys: ['g', 'home'], command: 'top', views: ['reviewDone'], label: 'first' },
+  { keys: ['G', 'end'], command: 'bottom', views: ['reviewDone'], label: 'last' },
+  {
+    keys: ['return', 'right', 'l'],
+    command: 'expand',
+    views: ['reviewDone'],
+    label: "the server's detail",
+    hint: true,
+  },
+  { keys: ['f'], command: 'filter', views: ['reviewDone'], label: 'failures / all', hint: true },
+  { keys: ['e'], command: 'expandAll', views: ['review', 'reviewDone'], label: 'expand / collapse all', hint: true },
   // Dialogs
   { keys: ['ctrl+c'], command: 'quit', views: DIALOGS, label: 'quit' },
   { keys: ['escape', 'q', '?', 'return'], command: 'close', views: ['help'], label: 'close' },
@@ -135,7 +159,7 @@ export const BINDINGS: Binding[] = [
   { keys: ['down'], command: 'down', views: ['pickGroup'], label: 'move down' },
 ];
 
-const VIEWS: readonly Context[] = ['users', 'groups', 'user', 'group', 'runs', 'review'];
+const VIEWS: readonly Context[] = ['users', 'groups', 'user', 'group', 'runs', 'review', 'reviewDone'];
 const appliesIn = (b: Binding, context: Context) => (b.views ? b.views.includes(context) : VIEWS.includes(context));
 
 export function commandFor(context: Context, key: string): Command | undefined {
@@ -176,7 +200,7 @@ export function typed(text: string, key: string): string | undefined {
   return key.length === 1 && key >= ' ' && key !== '\u007f' ? text + key : undefined;
 }
 
-export function hintsFor(view: ViewName): string {
+export function hintsFor(view: ViewContext): string {
   return bindingsFor(view)
     .filter((b) => b.hint)
     .map((b) => `${b.keys[0] === ' ' ? 'space' : b.keys[0] === 'return' ? 'enter' : b.keys[0]} ${b.label}`)

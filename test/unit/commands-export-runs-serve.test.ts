@@ -156,6 +156,28 @@ describe('runs', () => {
     const logJson = await h.run(['runs', 'log', 'latest', '--json']);
     assert.equal(JSON.parse(logJson.stdout.split('\n')[0]!).level, 'info');
   });
+
+  test('show lists the failures of a run with what the server said', async () => {
+    await seed();
+    const source = join(h.dir, 'source.json');
+    writeFileSync(source, JSON.stringify([{ schemas: [USER], userName: 'cy@example.com' }]));
+    assert.equal((await h.run(['sync', 'plan', '--source', source])).code, ExitCode.OK);
+    const id = JSON.parse((await h.run(['runs', 'list', '--json'])).stdout)[0].id as string;
+    const dir = join(h.env.SCIMCTL_DATA_DIR!, 'runs', id);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as {
+      changes: { id: string; kind: string }[];
+    };
+    const create = plan.changes.find((c) => c.kind === 'create-user')!;
+    const before = await h.run(['runs', 'show', id]);
+    assert.doesNotMatch(before.stdout, /failures:/, 'a run without results lists no failures');
+    writeFileSync(
+      join(dir, 'results.json'),
+      JSON.stringify([{ id: create.id, kind: create.kind, status: 'failed', detail: 'HTTP 409: userName taken' }]),
+    );
+    const show = await h.run(['runs', 'show', id]);
+    assert.equal(show.code, ExitCode.OK, show.stderr);
+    assert.match(show.stdout, /^failures: 1\n {2}\+ create user cy@example\.com.*\n {4}HTTP 409: userName taken$/m);
+  });
 });
 
 describe('serve', () => {

@@ -217,6 +217,24 @@ describe('validatePlanFile refuses a plan file that lies about itself', () => {
       }),
     );
     assert.match(user, /field "user.change": "update-user:t1" is not the id of a create-user change of this plan/);
+    assert.doesNotMatch(user, /was removed/, 'a reference to a change of the wrong kind is not a removed prerequisite');
+  });
+
+  test('a create removed by hand: the membership that needs it is refused, saying so, and nothing is sent', () => {
+    const message = refusal(
+      edited((f) => {
+        const add = f.changes.find(
+          (c): c is Extract<Change, { kind: 'add-member' }> => c.kind === 'add-member' && 'change' in c.user,
+        )!;
+        const ref = add.user as { change: string };
+        f.changes = f.changes.filter((c) => c.id !== ref.change);
+        f.summary.create -= 1;
+      }),
+    );
+    assert.match(
+      message,
+      /field "user.change": ".*" is not the id of a create-user change of this plan \(the change it needs was removed: remove this change too, or it would fail at the server\)/,
+    );
   });
 
   test('an id that does not start with its kind', () => {

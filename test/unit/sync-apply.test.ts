@@ -221,6 +221,23 @@ describe('applyPlan: order and dependencies', () => {
     assert.ok(srv.groups.has('g2'));
     assert.ok(results.filter((r) => !exclude.has(r.id)).every((r) => r.status === 'applied'));
   });
+
+  test('excluding a create excludes the memberships that need it: nothing is sent to fail at the server', async () => {
+    const { start, plan } = everyKind();
+    const { srv, client, capabilities } = setup(start);
+    const exclude = new Set(['create-user:new@example.com']);
+    const results = await applyPlan(client, capabilities, plan, applyOpts({ exclude }));
+    for (const id of [
+      'add-member:create-group:New:create-user:new@example.com',
+      'add-member:g1:create-user:new@example.com',
+    ]) {
+      assert.equal(result(results, id).status, 'excluded', id);
+      assert.equal(result(results, id).detail, 'needs create user new@example.com');
+    }
+    assert.ok(!writes(srv).some((l) => l === 'POST /Users'), writes(srv).join('\n'));
+    assert.equal(result(results, 'create-group:New').status, 'applied');
+    assert.ok(results.filter((r) => r.status !== 'excluded').every((r) => r.status === 'applied'));
+  });
 });
 
 describe('applyPlan: updates', () => {

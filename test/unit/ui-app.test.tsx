@@ -6,10 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { ScimClient } from '../../src/api/client.ts';
 import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import type { ChangeResult } from '../../src/sync/apply.ts';
+import { RunHistory } from '../../src/sync/history.ts';
 import type { Change, RecordProblem } from '../../src/sync/model.ts';
 import { App, SEARCH_DEBOUNCE_MS, type Schedule } from '../../src/ui/App.tsx';
 import { findingLines } from '../../src/ui/components/ReviewPane.tsx';
@@ -677,7 +681,7 @@ describe('plan review', () => {
     const app = start(reviewDeps().deps, CHANGES);
     await app.until(/plan review/);
     const lines = app.lines();
-    assert.match(lines[0]!, /scimctl {2}acme-test .* plan review$/);
+    assert.match(lines[0]!, /scimctl {2}acme-test .* plan review · ⚠ 1 removal$/);
     assert.deepEqual(
       lines.slice(1, 8).map((l) => l.trimEnd()),
       [
@@ -686,7 +690,7 @@ describe('plan review', () => {
         'Update users (2)',
         '[✔] ~ update user ann@example.com',
         '[✔] ~ update user bob@example.com',
-        'Deactivate users (1)',
+        'Deactivate users (1)  ⚠ removes',
         '[✔] - deactivate user cat@example.com  (t3)',
       ],
     );
@@ -751,6 +755,83 @@ describe('plan review', () => {
     assert.match(app.frame(), /applied it all \(run 1\)/);
   });
 
+  test('after apply the review is read by moving: j/G move, f the failures, Enter the detail, the footer says so', async () => {
+    const r = reviewDeps(['new-zoe', 'off-cat']);
+    const app = start(r.deps, CHANGES);
+    await app.until(/plan review/);
+    await app.key('a', /Type "yes" and Enter: ?$/m);
+    await app.type('yes', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
+    await app.key(ENTER, /Applying… 0\/4/);
+    for (let i = 0; i < CHANGES.length; i++) await r.step();
+    await app.until(/Done: 2 applied, 2 failed, 0 excluded\./);
+    const footer = app.lines().at(-1)!;
+    assert.match(footer, /enter the server's detail {2}f failures \/ all/);
+    assert.doesNotMatch(footer, /include \/ exclude|a apply/);
+    await app.key('G', () => true);
+    await app.key('f', /filter: failures/);
+    assert.doesNotMatch(app.frame(), /update user ann/);
+    assert.match(app.frame(), /\[✗\] \+ create user zoe/);
+    // j moves to the second failure (a deactivation: no attribute lines), Enter shows the server's word under it.
+    await app.key('j', () => true);
+    await app.key(ENTER, /deactivate user cat@example\.com .*\n {6}HTTP 409 conflict *$/m);
+    await app.key('f', /filter: all/);
+    assert.match(app.frame(), /update user ann/);
+  });
+
+  test('a wide terminal shows the selected change whole beside the list, moving shows the next', async () => {
+    const app = start(reviewDeps().deps, CHANGES, 130);
+    await app.until(/plan review/);
+    // zoe's create first: its source location, dimmed, in the list; in the pane what it creates.
+    await app.until(/│ \+ create user zoe@example\.com/);
+    assert.match(app.frame(), /\[✔\] \+ create user zoe@example\.com {2}\(users\.json:1\)/);
+    assert.match(app.frame(), /│ from users\.json:1/);
+    assert.match(app.frame(), /│ \+ userName: "zoe@example\.com"/);
+    assert.doesNotMatch(app.frame(), /title: "Engineer"/, "ann's diff is not shown before she is selected");
+    await app.key('j', /│ ~ title: "Engineer" → "Lead"/);
+    await app.key('G', /│ - deactivate user cat@example\.com .*\n.*│ removes: cannot be undone by another sync/);
+  });
+
+  test('e expands every change and collapses them again', async () => {
+    const app = start(reviewDeps().deps, CHANGES);
+    await app.until(/plan review/);
+    assert.doesNotMatch(app.frame(), /title: "Engineer" → "Lead"|title: "Engineer" → "CTO"/);
+    await app.key('e', (f) => /title: "Engineer" → "Lead"/.test(f) && /title: "Engineer" → "CTO"/.test(f));
+    await app.key('e', (f) => !/title: "Engineer"/.test(f));
+  });
+
+  test('excluding "create user" excludes the membership that needs it, marked with why; Space on it brings both back', async () => {
+    const changes: Change[] = [
+      {
+        id: 'new-zoe',
+        kind: 'create-user',
+        userName: 'zoe@example.com',
+        resource: { userName: 'zoe@example.com' },
+        origin,
+      },
+      {
+        id: 'zoe-sales',
+        kind: 'add-member',
+        group: { id: 'g1' },
+        groupName: 'Sales',
+        user: { change: 'new-zoe' },
+        userName: 'zoe@example.com',
+      },
+    ];
+    const app = start(reviewDeps().deps, changes);
+    await app.until(/plan review/);
+    await app.key(
+      ' ',
+      /\[ \] \+ add zoe@example\.com to group Sales {2}\(excluded: needs create user zoe@example\.com\)/,
+    );
+    assert.match(app.frame(), /\[ \] \+ create user zoe/);
+    assert.match(app.frame(), /filter: all {2}· {2}2 excluded/);
+    await app.key('j', () => true);
+    await app.key(
+      ' ',
+      (f) => /\[✔\] \+ add zoe@example\.com to group Sales$/m.test(f) && /\[✔\] \+ create user zoe/.test(f),
+    );
+  });
+
   test('a, then anything but "yes", applies nothing; Escape too', async () => {
     const r = reviewDeps();
     const app = start(r.deps, CHANGES);
@@ -786,7 +867,7 @@ describe("the plan's problems and notes in the review", () => {
     const app = start(depsFor(fakeScim(0)), CHANGES, 100, { problems: PROBLEMS, notes: NOTES });
     await app.until(/plan review/);
     const lines = app.lines().map((l) => l.trimEnd());
-    assert.match(lines[0]!, /plan review · 1 problem · 1 note$/);
+    assert.match(lines[0]!, /plan review · 1 problem · 1 note · ⚠ 1 removal$/);
     assert.deepEqual(lines.slice(1, 4), [
       '1 source record(s) could not be planned (their users are left alone):',
       '! users.csv:7: userName is missing',
@@ -796,7 +877,7 @@ describe("the plan's problems and notes in the review", () => {
     assert.deepEqual(lines.slice(4, 8), [
       'Create users (1)',
       '[✔] + create user zoe@example.com  (users.csv:2)',
-      'Deactivate users (1)',
+      'Deactivate users (1)  ⚠ removes',
       '[✔] - deactivate user cat@example.com  (t3)',
     ]);
     await app.key(' ', /\[ \] \+ create user zoe/);
@@ -811,7 +892,7 @@ describe("the plan's problems and notes in the review", () => {
       '… 18 more line(s): scimctl sync plan shows them all',
     ]);
     const app = start(depsFor(fakeScim(0)), CHANGES, 100, { notes });
-    await app.until(/plan review · 20 notes$/m);
+    await app.until(/plan review · 20 notes · ⚠ 1 removal$/m);
     // 30 rows: 24 for the findings and changes, a third of them findings.
     assert.deepEqual(
       app
@@ -829,7 +910,7 @@ describe("the plan's problems and notes in the review", () => {
   test('a plan without problems or notes shows neither block nor count', async () => {
     const app = start(depsFor(fakeScim(0)), CHANGES);
     await app.until(/plan review/);
-    assert.match(app.lines()[0]!, /plan review$/);
+    assert.match(app.lines()[0]!, /plan review · ⚠ 1 removal$/);
     assert.doesNotMatch(app.frame(), /could not be planned|Note:/);
   });
 
@@ -854,7 +935,7 @@ describe("the plan's problems and notes in the review", () => {
     const app = start(deps);
     await app.until(/\[1 users 3\]/);
     await app.key('3', /\[3 runs 0\]/);
-    await app.key('p', /plan review · 1 problem$/m);
+    await app.key('p', /plan review · 1 problem · ⚠ 1 removal$/m);
     assert.match(app.frame(), /^! users\.csv:7: userName is missing/m);
     assert.match(app.frame(), /\+ create user zoe@example\.com/);
   });
@@ -876,5 +957,51 @@ describe('NO_COLOR', () => {
       5000,
       () => r.lastFrame() ?? '',
     );
+  });
+});
+
+describe('runs view: a run opened', () => {
+  test('Enter opens the run: summary, changes with ✓/✗/-, failures with detail, the log; Esc goes back', async () => {
+    const history = new RunHistory(mkdtempSync(join(tmpdir(), 'scimctl-runs-')));
+    const run = history.start({
+      command: 'sync apply',
+      profile: 'acme-test',
+      url: BASE,
+      startedAt: new Date(0).toISOString(),
+    });
+    const origin = { file: 'users.csv', line: 2 };
+    const changes: Change[] = [
+      { id: 'create-user:zoe', kind: 'create-user', userName: 'zoe', resource: { userName: 'zoe' }, origin },
+      { id: 'create-user:yan', kind: 'create-user', userName: 'yan', resource: { userName: 'yan' }, origin },
+      { id: 'deactivate-user:t3', kind: 'deactivate-user', target: 't3', userName: 'cat' },
+    ];
+    history.writeJson(run.id, 'plan.json', { changes });
+    history.writeJson(run.id, 'results.json', [
+      { id: 'create-user:zoe', kind: 'create-user', status: 'applied', createdId: 'n1' },
+      { id: 'create-user:yan', kind: 'create-user', status: 'failed', detail: 'HTTP 409: userName taken' },
+      { id: 'deactivate-user:t3', kind: 'deactivate-user', status: 'excluded' },
+    ]);
+    history.log(run.id, { time: '2026-01-01T00:00:00Z', level: 'info', message: 'source: 2 users' });
+    history.save({ ...run, status: 'partial', results: { applied: 1, failed: 1, excluded: 1 } });
+    // A run of another profile is not this explorer's.
+    const other = history.start({
+      command: 'sync plan',
+      profile: 'other',
+      url: BASE,
+      startedAt: new Date(1).toISOString(),
+    });
+    history.save({ ...other, status: 'planned' });
+    const app = start(depsFor(fakeScim(0), { history, profile: 'acme-test' }));
+    await app.key('3', /\[3 runs 1\]/);
+    await app.key(ENTER, /Failures \(1\)/);
+    const frame = app.frame();
+    assert.match(frame, /results: 1 applied, 1 failed, 1 excluded/);
+    assert.match(frame, /^\[✓\] \+ create user zoe/m);
+    assert.match(frame, /^\[✗\] \+ create user yan/m);
+    assert.match(frame, /^\[-\] - deactivate user cat/m);
+    assert.match(frame, /^✗ \+ create user yan.*\n {4}HTTP 409: userName taken/m);
+    assert.match(frame, /INFO {2}source: 2 users/);
+    await app.key('\u001b', (f) => !/Failures \(1\)/.test(f));
+    assert.match(app.frame(), /\[3 runs 1\]/, 'still in the runs view');
   });
 });

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Change } from '../../src/sync/model.ts';
 import {
+  excludedBecause,
   includedSummary,
   initialReview,
+  isExpanded,
   progressOf,
   reviewReducer,
   selectedChange,
@@ -249,5 +251,62 @@ describe('review: progress', () => {
     assert.deepEqual(progressOf(s), { done: 4, applied: 3, failed: 0, excluded: 1, total: 9 });
     assert.equal(s.phase, 'applying');
     assert.equal(run(s, { type: 'finished' }).phase, 'done');
+  });
+});
+
+describe('review: dependencies', () => {
+  test('excluding "create group Leads" excludes the membership that needs it; including that brings the group back', () => {
+    const s = run(initialReview(CHANGES), { type: 'move', delta: 6 });
+    assert.equal(selectedChange(s)?.id, 'g1');
+    const off = run(s, { type: 'toggle' });
+    assert.deepEqual([...off.excluded].sort(), ['g1', 'm1']);
+    assert.deepEqual(Object.fromEntries(excludedBecause(off)), { m1: 'g1' });
+    assert.equal(includedSummary(off).excluded, 2);
+    const back = run(off, { type: 'move', delta: 1 }, { type: 'toggle' });
+    assert.equal(selectedChange(back)?.id, 'm1');
+    assert.deepEqual([...back.excluded], []);
+  });
+});
+
+describe('review: after apply', () => {
+  const done = () =>
+    run(
+      keys(run(initialReview(CHANGES), { type: 'apply' }), 'y', 'e', 's', 'return'),
+      ...CHANGES.map((c): ReviewAction => ({
+        type: 'result',
+        result:
+          c.id === 'm2' || c.id === 'c1'
+            ? { id: c.id, kind: c.kind, status: 'failed', detail: `server said no to ${c.id}` }
+            : { id: c.id, kind: c.kind, status: 'applied' },
+      })),
+      { type: 'finished' },
+    );
+
+  test('moving works again: down, bottom, top', () => {
+    const s = done();
+    assert.equal(s.phase, 'done');
+    assert.equal(run(s, { type: 'move', delta: 1 }).selected, 1);
+    assert.equal(selectedChange(run(s, { type: 'move', delta: 'bottom' }))?.id, 'm2');
+    assert.equal(run(s, { type: 'move', delta: 'bottom' }, { type: 'move', delta: 'top' }).selected, 0);
+  });
+
+  test('f shows the failures only, and f again every change; toggling changes nothing', () => {
+    const s = run(done(), { type: 'filter' });
+    assert.equal(s.filter, 'failures');
+    assert.deepEqual(
+      shownChanges(s).map((c) => c.id),
+      ['c1', 'm2'],
+    );
+    assert.equal(selectedChange(run(s, { type: 'move', delta: 1 }))?.id, 'm2');
+    assert.equal(run(s, { type: 'filter' }).filter, 'all');
+    assert.deepEqual(run(s, { type: 'toggle' }), s);
+  });
+});
+
+describe('review: expand all', () => {
+  test('expandAll shows every change expanded; again collapses them', () => {
+    const s = run(initialReview(CHANGES), { type: 'expandAll' });
+    assert.ok(CHANGES.every((c) => isExpanded(s, c.id)));
+    assert.ok(CHANGES.every((c) => !isExpanded(run(s, { type: 'expandAll' }), c.id)));
   });
 });

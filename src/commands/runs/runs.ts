@@ -1,4 +1,7 @@
+import { SchemaRegistry } from '../../api/schema.ts';
 import { writeChunk } from '../../output/iostreams.ts';
+import { changeLines } from '../../output/plan.ts';
+import { safeText } from '../../output/safe-text.ts';
 import { RUN_COLUMNS as COLUMNS } from '../../output/runs.ts';
 import { renderTable, renderTsvRow } from '../../output/table.ts';
 import type { RunRecord } from '../../sync/history.ts';
@@ -74,6 +77,16 @@ export const runsShowCommand = defineCommand({
           .map(([k, v]) => `${v} ${k}`)
           .join(', ')}`,
       );
+    // The failures with what the server said: the counts alone do not tell what to fix.
+    const { failures } = history.outcome(run.id);
+    if (failures.length > 0) {
+      lines.push(`failures: ${failures.length}`);
+      const registry = new SchemaRegistry();
+      for (const { change, result } of failures) {
+        lines.push(`  ${changeLines(change, registry, false)[0]}`);
+        lines.push(`    ${safeText(result?.detail ?? 'failed', { marks: true })}`);
+      }
+    }
     await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
   },
 });

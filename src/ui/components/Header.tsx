@@ -11,16 +11,32 @@ export interface HeaderProps {
   url: string;
   tab: Tab;
   lists: Record<Tab, ListState<unknown>>;
-  /** In the plan review: how many problems and notes the plan has (the review's title replaces the tabs). */
-  review?: { problems: number; notes: number };
+  /**
+   * In the plan review: how many problems and notes the plan has, and how many of its included changes remove
+   * something (the review's title replaces the tabs).
+   */
+  review?: { problems: number; notes: number; removals?: number };
 }
 
 const count = (l: ListState<unknown>) =>
   `${l.items.length.toLocaleString('en-US')}${l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : ''}${l.loading ? '…' : ''}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function reviewTitle({ problems, notes }: { problems: number; notes: number }): string {
-  return ['plan review', problems ? plural(problems, 'problem') : '', notes ? plural(notes, 'note') : '']
+function reviewTitle({
+  problems,
+  notes,
+  removals = 0,
+}: {
+  problems: number;
+  notes: number;
+  removals?: number;
+}): string {
+  return [
+    'plan review',
+    problems ? plural(problems, 'problem') : '',
+    notes ? plural(notes, 'note') : '',
+    removals ? `⚠ ${plural(removals, 'removal')}` : '',
+  ]
     .filter(Boolean)
     .join(' · ');
 }

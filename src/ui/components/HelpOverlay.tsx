@@ -1,10 +1,10 @@
 /** The key table of the view help was opened in, read from src/ui/keys.ts. */
 import { Box, Text } from 'ink';
 import { padEnd, truncate } from '../../output/table.ts';
-import { bindingsFor, type ViewName } from '../keys.ts';
+import { bindingsFor, type ViewContext } from '../keys.ts';
 
 export interface HelpOverlayProps {
-  view: ViewName;
+  view: ViewContext;
   columns: number;
   rows: number;
 }

@@ -7,7 +7,7 @@
  */
 import { primaryEmail, SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import type { RunRecord } from '../../sync/history.ts';
-import { commandFor, keyLabel, typed, type Command, type ViewName } from '../keys.ts';
+import { commandFor, keyLabel, typed, type Command, type ViewContext, type ViewName } from '../keys.ts';
 import {
   appendRows,
   cycleSort,
@@ -38,7 +38,8 @@ export type Request =
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] }
-  | { kind: 'startSync' };
+  | { kind: 'startSync' }
+  | { kind: 'openRun'; id: string };
 
 export type Overlay =
   | { kind: 'help' }
@@ -80,6 +81,8 @@ export interface AppState {
   /** Requests not yet taken by the effect runner. */
   requests: Request[];
   review?: ReviewState;
+  /** A run opened from the runs view (Enter): its lines (summary, changes, failures, log) and how far scrolled. */
+  run?: { id: string; lines: string[]; scroll: number };
   /** The review was opened from the runs view ("sync now"): closing it goes back there. */
   reviewFromRuns?: boolean;
   /** Search as you type: the users list shows server results for this query. */
@@ -113,7 +116,8 @@ export type Action =
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
-  | { type: 'reviewReady'; plan: ReviewPlan };
+  | { type: 'reviewReady'; plan: ReviewPlan }
+  | { type: 'runOpened'; id: string; lines: string[] };
 
 export const USER_MODEL: ListModel<ScimUser> = {
   haystack: (u) =>
@@ -273,7 +277,36 @@ function search(s: AppState, query: string): AppState {
   return next;
 }
 
+/**
+ * The runs view's keys for a run: Enter opens the selected one, and while one is open the moves scroll it and
+ * back closes it. Undefined: not a key of a run.
+ */
+function runCommand(s: AppState, cmd: Command): AppState | undefined {
+  if (s.view !== 'runs') return undefined;
+  if (!s.run) {
+    const item = cmd === 'open' ? selectedItem(s.runs) : undefined;
+    return item ? ask(s, { kind: 'openRun', id: item.id }) : undefined;
+  }
+  if (cmd === 'back') return { ...s, run: undefined };
+  const h = listHeight(s);
+  const moves: Partial<Record<Command, number | 'top' | 'bottom'>> = {
+    up: -1,
+    down: 1,
+    pageUp: -h,
+    pageDown: h,
+    top: 'top',
+    bottom: 'bottom',
+  };
+  const delta = moves[cmd];
+  if (delta === undefined) return undefined;
+  const last = Math.max(0, s.run.lines.length - 1);
+  const scroll = typeof delta === 'number' ? s.run.scroll + delta : delta === 'top' ? 0 : last;
+  return { ...s, run: { ...s.run, scroll: Math.max(0, Math.min(scroll, last)) } };
+}
+
 function command(s: AppState, cmd: Command): AppState {
+  const inRun = runCommand(s, cmd);
+  if (inRun) return inRun;
   const h = listHeight(s);
   const inList = s.view === 'users' || s.view === 'groups' || s.view === 'runs';
   switch (cmd) {
@@ -509,6 +542,7 @@ function command(s: AppState, cmd: Command): AppState {
     }
     case 'toggle':
     case 'expand':
+    case 'expandAll':
     case 'filter':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: cmd }) } : s;
     case 'apply':
@@ -539,6 +573,11 @@ function addUsers(s: AppState, rows: ScimUser[]): AppState {
   };
 }
 
+/** The view the keys and hints are those of: the review after apply has its own (keys.ts). */
+export function viewContext(s: Pick<AppState, 'view' | 'review'>): ViewContext {
+  return s.view === 'review' && s.review?.phase === 'done' ? 'reviewDone' : s.view;
+}
+
 export function appReducer(s: AppState, a: Action): AppState {
   const h = listHeight(s);
   switch (a.type) {
@@ -551,7 +590,7 @@ export function appReducer(s: AppState, a: Action): AppState {
           ? ask({ ...s, review }, { kind: 'apply', excluded: [...review.excluded] })
           : { ...s, review };
       }
-      const cmd = commandFor(s.view, a.key);
+      const cmd = commandFor(viewContext(s), a.key);
       return cmd ? command(s, cmd) : s;
     }
     case 'resize': {
@@ -645,6 +684,8 @@ export function appReducer(s: AppState, a: Action): AppState {
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
+    case 'runOpened':
+      return s.view === 'runs' ? { ...s, run: { id: a.id, lines: a.lines, scroll: 0 } } : s;
     case 'reviewReady': {
       const n = a.plan.changes.length;
       return {
