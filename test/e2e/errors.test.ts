@@ -134,3 +134,48 @@ describe('errors', () => {
     assert.equal((await runCli(['users', 'list', '--bogus'], { env })).code, 2);
   });
 });
+
+describe('usage errors (issue 14: 14, 17)', () => {
+  for (const args of [
+    ['users', 'list', '--limit', 'abc'],
+    ['users', 'list', '--limit', '-1'],
+    ['--timeout', 'abc', 'users', 'list'],
+    ['--retries', 'abc', 'users', 'list'],
+    ['sync', 'run', '--source', 'users.csv', '--concurrency', '0'],
+  ]) {
+    test(`${args.join(' ')}: exit 2 naming the option, nothing read`, async () => {
+      const r = await runCli(args, { env });
+      assert.equal(r.code, 2, r.stderr);
+      // The option given a bad value: the last one before a value (--source's is a good one).
+      const option = args.filter((a, i) => a.startsWith('--') && i + 1 < args.length).at(-1)!;
+      assert.match(r.stderr, new RegExp(`error: ${option} takes `));
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  test('a mistyped command: did you mean, and the hint names the corrected command', async () => {
+    const r = await runCli(['userz', 'list'], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "userz"; did you mean "users"\?/);
+    assert.match(r.stderr, /see "scimctl users list --help"/);
+    assert.ok(!r.stderr.includes('  --help') && !/see "[^"]*userz/.test(r.stderr), r.stderr);
+
+    const sub = await runCli(['users', 'lsit'], { env });
+    assert.match(sub.stderr, /unknown command "lsit"; did you mean "list"\?/);
+    assert.match(sub.stderr, /see "scimctl users list --help"/);
+  });
+
+  test('a mistyped option: did you mean, once', async () => {
+    const r = await runCli(['users', 'list', '--limt', '3'], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown option --limt; did you mean --limit\?/);
+    assert.equal(r.stderr.match(/error:/g)?.length, 1, r.stderr);
+  });
+
+  test('a hint with no command names scimctl itself, without a double space', async () => {
+    const r = await runCli(['xyzzy'], { env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "xyzzy"/);
+    assert.match(r.stderr, /see "scimctl --help"/);
+  });
+});
