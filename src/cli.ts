@@ -58,6 +58,7 @@ export async function runCli(args: string[], deps: CliDeps = {}): Promise<number
     await cli.parseAsync();
     return ExitCode.OK;
   } catch (error) {
+    factory?.clearStatus();
     if (error instanceof SilentExit) return error.code;
     const connection: Connection | undefined = factory?.resolvedConnection();
     if (error instanceof UsageError) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
-import { runCli, serverEnv, tempHome } from './helpers.ts';
+import { runCli, runCliInTerminal, serverEnv, tempHome } from './helpers.ts';
 
 const TOKEN = 'e2e-errors-token-5f3a9c2e7b';
 let server: ScimmyServer;
@@ -177,5 +177,38 @@ describe('usage errors (issue 14: 14, 17)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "xyzzy"/);
     assert.match(r.stderr, /see "scimctl --help"/);
+  });
+});
+
+describe('a server that is down (issue 14: 15)', () => {
+  test('without a terminal: one line per attempt at most, never a MaxListenersExceededWarning', async () => {
+    const port = await closedPort();
+    const r = await runCli(['users', 'list', '--retries', '3'], {
+      env: { ...env, SCIMCTL_URL: `http://127.0.0.1:${port}/scim/v2` },
+    });
+    assert.equal(r.code, 6);
+    const status = r.stderr.split('\n').filter((l) => l.includes('connecting…'));
+    // Discovery sends requests in parallel: each attempt is told once, not once per request.
+    assert.deepEqual(
+      status.map((l) => /attempt (\d+\/\d+)/.exec(l)?.[1]),
+      ['2/4', '3/4', '4/4'],
+      r.stderr,
+    );
+    assert.doesNotMatch(r.stderr, /MaxListenersExceeded/);
+    assert.equal(r.stderr.match(/error:/g)?.length, 1, r.stderr);
+  });
+
+  test('on a terminal: one status line rewritten in place, then the error on a clean line', async () => {
+    const port = await closedPort();
+    const r = await runCliInTerminal(['users', 'list', '--retries', '2'], 200, {
+      env: { ...env, SCIMCTL_URL: `http://127.0.0.1:${port}/scim/v2` },
+    });
+    assert.equal(r.code, 6, r.stdout);
+    assert.match(r.stdout, /\r\x1b\[2Kscimctl: connecting… attempt 2\/3/);
+    assert.match(r.stdout, /\r\x1b\[2Kscimctl: connecting… attempt 3\/3/);
+    // No status line ends with a line break: each is rewritten by the next, the last cleared for the error.
+    assert.doesNotMatch(r.stdout, /connecting…[^\r]*\n/);
+    assert.match(r.stdout, /\r\x1b\[2Kscimctl: error: cannot reach the server/);
+    assert.doesNotMatch(r.stdout, /MaxListenersExceeded/);
   });
 });
