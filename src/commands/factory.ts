@@ -14,6 +14,7 @@ import { ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
 import { statusLine } from '../output/progress.ts';
 import { safeLines } from '../output/safe-text.ts';
+import { onInterrupt } from '../util/interrupt.ts';
 
 export const VERSION = '0.1.0';
 
@@ -71,7 +72,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
   async function makeClient(): Promise<ScimClient> {
     const c = await f.connection();
     const [{ ScimClient }, { fileCapabilityCache }] = await clientModules();
-    return new ScimClient({
+    const scim = new ScimClient({
       baseUrl: c.url,
       auth: c.auth,
       headers: c.headers,
@@ -83,6 +84,9 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
       onAdapt: (message: string) => f.log(message),
       onRetry: (info: RetryInfo) => retrying(info),
     });
+    // Ctrl+C aborts the requests in flight and cuts retry pauses short, whatever phase the command is in.
+    onInterrupt(() => scim.close());
+    return scim;
   }
   /**
    * Retries as one status line: rewritten in place on a terminal; elsewhere a line for each

@@ -1,9 +1,10 @@
 /** Error paths end to end: what an admin sees, and the exit code a script gets. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
-import { runCli, runCliInTerminal, serverEnv, tempHome } from './helpers.ts';
+import { BIN, ROOT, runCli, runCliInTerminal, serverEnv, tempHome, waitFor } from './helpers.ts';
 
 const TOKEN = 'e2e-errors-token-5f3a9c2e7b';
 let server: ScimmyServer;
@@ -211,4 +212,37 @@ describe('a server that is down (issue 14: 15)', () => {
     assert.match(r.stdout, /\r\x1b\[2Kscimctl: error: cannot reach the server/);
     assert.doesNotMatch(r.stdout, /MaxListenersExceeded/);
   });
+});
+
+describe('Ctrl+C (issue 14: 16)', () => {
+  for (const args of [
+    ['users', 'list'],
+    ['export', 'users'],
+  ]) {
+    test(`${args.join(' ')}: SIGINT while a page is awaited ends the run within a second (exit 130)`, async () => {
+      // The target never answers its page: the read is under way, and waits.
+      server.addFault({ path: /\/Users\?/, status: 200, hang: true, times: Infinity });
+      try {
+        const seen = server.requests.length;
+        const child = spawn(process.execPath, [BIN, ...args, '--retries', '0'], {
+          cwd: ROOT,
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        await waitFor(() => server.requests.slice(seen).some((q) => /\/Users\?/.test(q.path)));
+        const sent = Date.now();
+        child.kill('SIGINT');
+        const code = await exited;
+        const took = Date.now() - sent;
+        assert.equal(code, 130, stderr);
+        assert.ok(took < 1000, `exited ${took} ms after SIGINT`);
+        assert.match(stderr, /scimctl: interrupted/);
+      } finally {
+        server.clearFaults();
+      }
+    });
+  }
 });
