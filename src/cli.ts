@@ -11,6 +11,7 @@ import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
 import { interruptListener, runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
+import { red } from './output/colour.ts';
 import { safeLines } from './output/safe-text.ts';
 
 /** What a run of scimctl talks to; each defaults to the real one (tests hand in their own). */
@@ -63,14 +64,17 @@ export async function runCli(args: string[], deps: CliDeps = {}): Promise<number
     const connection: Connection | undefined = factory?.resolvedConnection();
     if (error instanceof UsageError) {
       const { message, command } = await explainUsage(error.message, args, ctx);
-      io.stderr.write(`scimctl: ${formatError(new UsageError(message), connection)}\n`);
+      io.stderr.write(`scimctl: ${errorLabel(io, formatError(new UsageError(message), connection))}\n`);
       io.stderr.write(`scimctl: see "${command} --help"\n`);
       return exitCodeFor(error);
     }
-    io.stderr.write(`scimctl: ${formatError(error, connection, connectionSecrets(connection))}\n`);
+    io.stderr.write(`scimctl: ${errorLabel(io, formatError(error, connection, connectionSecrets(connection)))}\n`);
     return exitCodeFor(error);
   }
 }
+
+/** "error:" in red where colour is on and stderr is a terminal. */
+const errorLabel = (io: IOStreams, text: string) => text.replace(/^error:/, (l) => red(io.color && io.isStderrTTY, l));
 
 /** `-p NAME` or `--profile NAME` (or `--profile=NAME`) and nothing else: the profile's name, else undefined. */
 function profileOnly(args: readonly string[]): string | undefined {

@@ -1,7 +1,9 @@
 /** Error paths end to end: what an admin sees, and the exit code a script gets. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
 import { BIN, ROOT, runCli, runCliInTerminal, serverEnv, tempHome, waitFor } from './helpers.ts';
@@ -209,7 +211,7 @@ describe('a server that is down (issue 14: 15)', () => {
     assert.match(r.stdout, /\r\x1b\[2Kscimctl: connecting… attempt 3\/3/);
     // No status line ends with a line break: each is rewritten by the next, the last cleared for the error.
     assert.doesNotMatch(r.stdout, /connecting…[^\r]*\n/);
-    assert.match(r.stdout, /\r\x1b\[2Kscimctl: error: cannot reach the server/);
+    assert.match(r.stdout, /\r\x1b\[2Kscimctl: (\x1b\[31m)?error:(\x1b\[39m)? cannot reach the server/);
     assert.doesNotMatch(r.stdout, /MaxListenersExceeded/);
   });
 });
@@ -245,4 +247,36 @@ describe('Ctrl+C (issue 14: 16)', () => {
       }
     });
   }
+});
+
+describe('colour (issue 14: 18)', () => {
+  const RED_ERROR = '\x1b[31merror:\x1b[39m';
+  const GREEN_CREATE = '\x1b[32m+ create user colour.new@example.com';
+
+  test('on a terminal, errors and plan lines are coloured', async () => {
+    const usage = await runCliInTerminal(['users', 'lsit'], 120, { env });
+    assert.equal(usage.code, 2);
+    assert.ok(usage.stdout.includes(RED_ERROR), JSON.stringify(usage.stdout));
+    const source = join(home.dir, 'colour.csv');
+    writeFileSync(source, 'userName,displayName\ncolour.new@example.com,Colour New\n');
+    const plan = await runCliInTerminal(['sync', 'plan', '--source', source], 120, { env: { ...env, CI: 'true' } });
+    assert.ok(plan.stdout.includes(GREEN_CREATE), JSON.stringify(plan.stdout.slice(-400)));
+  });
+
+  test('off with NO_COLOR, with --no-color, and in pipes', async () => {
+    const source = join(home.dir, 'colour.csv');
+    writeFileSync(source, 'userName,displayName\ncolour.new@example.com,Colour New\n');
+    const runs = [
+      await runCliInTerminal(['users', 'lsit'], 120, { env: { ...env, NO_COLOR: '1' } }),
+      await runCliInTerminal(['--no-color', 'users', 'lsit'], 120, { env }),
+      await runCliInTerminal(['sync', 'plan', '--source', source, '--no-color'], 120, { env: { ...env, CI: 'true' } }),
+      await runCli(['users', 'lsit'], { env }),
+      await runCli(['sync', 'plan', '--source', source], { env }),
+    ];
+    for (const r of runs) {
+      const all = r.stdout + r.stderr;
+      assert.ok(!/\x1b\[3\dm/.test(all), JSON.stringify(all.slice(-400)));
+      assert.match(all, /error:|\+ create user colour\.new@example\.com/);
+    }
+  });
 });
