@@ -280,3 +280,23 @@ describe('colour (issue 14: 18)', () => {
     }
   });
 });
+
+describe('names not found (issue 14: 17)', () => {
+  test('users get with a mistyped userName suggests the nearest (exit 5)', async () => {
+    const userName = ([...server.users.values()] as Array<{ userName: string }>)[0]!.userName;
+    const [local, domain] = userName.split('@');
+    // One letter of the part before "@" left out, the domain as typed.
+    const typo = `${local!.slice(0, 3)}${local!.slice(4)}@${domain}`;
+    const r = await runCli(['users', 'get', typo], { env });
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `no user matches "${typo.replace(/\./g, '\\.')}"; did you mean "${userName.replace(/\./g, '\\.')}"\\?`,
+      ),
+    );
+    const none = await runCli(['users', 'get', 'qqqqzzzz'], { env });
+    assert.equal(none.code, 5);
+    assert.doesNotMatch(none.stderr, /did you mean/);
+  });
+});
