@@ -144,8 +144,10 @@ export class NotFoundError extends ScimClientError {
   constructor(
     readonly resourceType: string,
     readonly ref: string,
+    /** A name close to `ref` that does exist ("did you mean"). */
+    readonly suggestion?: string,
   ) {
-    super(`no ${resourceType} matches "${ref}"`);
+    super(`no ${resourceType} matches "${ref}"${suggestion ? `; did you mean "${suggestion}"?` : ''}`);
     this.name = 'NotFoundError';
   }
 }

@@ -25,7 +25,10 @@ export type Auth =
 export interface RetryInfo {
   method: string;
   url: string;
+  /** The retry this pause comes before (1 for the first); the request's attempt after the pause is attempt + 1. */
   attempt: number;
+  /** How many attempts a request gets in all (the first and its retries). */
+  attempts: number;
   delayMs: number;
   reason: string;
 }
@@ -430,7 +433,14 @@ export class Transport {
 
   private async pause(method: string, url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
     this.checkOpen(method, url);
-    this.onRetry?.({ method, url: this.redact(url), attempt: attempt + 1, delayMs, reason: this.redact(reason) });
+    this.onRetry?.({
+      method,
+      url: this.redact(url),
+      attempt: attempt + 1,
+      attempts: this.opts.retries + 1,
+      delayMs,
+      reason: this.redact(reason),
+    });
     // Each pause has a signal of its own, aborted by close(): many pauses at once add no
     // listeners to one shared signal (no MaxListenersExceededWarning, nothing left behind).
     const pause = new AbortController();

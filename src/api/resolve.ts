@@ -4,7 +4,8 @@
  */
 import type { ResourceApi } from './client.ts';
 import { AmbiguousError, NotFoundError, ResponseError, isFilterRejection } from './errors.ts';
-import { eq, type Filter } from './filter.ts';
+import { eq, sw, type Filter } from './filter.ts';
+import { closest } from '../util/closest.ts';
 import { primaryEmail, type ScimGroup, type ScimResource, type ScimUser } from './types.ts';
 
 async function byId<T extends ScimResource>(api: ResourceApi<T>, ref: string): Promise<T | undefined> {
@@ -42,6 +43,30 @@ function pick<T extends ScimResource>(kind: string, ref: string, found: T[], lab
   return undefined;
 }
 
+/**
+ * A name close to a mistyped one, for "did you mean": among those starting as it does (its first
+ * three characters), the nearest by the whole name or by a userName's part before "@". Best effort:
+ * undefined when none is near, or when the server cannot answer the filter.
+ */
+async function nearName<T extends ScimResource>(
+  api: ResourceApi<T>,
+  attr: string,
+  ref: string,
+  name: (r: T) => string | undefined,
+): Promise<string | undefined> {
+  if (ref.length < 3 || /\s{2,}/.test(ref)) return undefined;
+  let found: T[];
+  try {
+    found = await api.toArray({ filter: sw(attr, ref.slice(0, 3)), limit: 50 });
+  } catch {
+    return undefined;
+  }
+  const names = found.map(name).filter((n): n is string => !!n);
+  const byLocal = new Map(names.map((n) => [n.split('@')[0]!, n]));
+  const near = closest(ref, names) ?? closest(ref.split('@')[0]!, [...byLocal.keys()]);
+  return near === undefined ? undefined : (byLocal.get(near) ?? near);
+}
+
 const userLabel = (u: ScimUser) => [u.userName, u.displayName, primaryEmail(u)].filter(Boolean).join('  ');
 
 /** A user by id, userName, or e-mail address. */
@@ -54,7 +79,7 @@ export async function resolveUser(api: ResourceApi<ScimUser>, ref: string): Prom
     const byEmail = pick('user', ref, await byFilter(api, eq('emails.value', ref), true), userLabel);
     if (byEmail) return byEmail;
   }
-  throw new NotFoundError('user', ref);
+  throw new NotFoundError('user', ref, await nearName(api, 'userName', ref, (u) => u.userName));
 }
 
 /** A group by id or displayName. */
@@ -63,7 +88,7 @@ export async function resolveGroup(api: ResourceApi<ScimGroup>, ref: string): Pr
   if (direct) return direct;
   const byName = pick('group', ref, await byFilter(api, eq('displayName', ref), false), (g) => g.displayName);
   if (byName) return byName;
-  throw new NotFoundError('group', ref);
+  throw new NotFoundError('group', ref, await nearName(api, 'displayName', ref, (g) => g.displayName));
 }
 
 /** Resolves many references at once (a few at a time); unknown ones are listed, ambiguous ones are errors. */

@@ -27,6 +27,11 @@ export const GLOBAL_OPTIONS = {
     global: true,
     describe: 'Allow plain http:// to hosts other than this machine',
   },
+  color: {
+    type: 'boolean',
+    global: true,
+    describe: 'Colour on a terminal (--no-color, like NO_COLOR, turns it off)',
+  },
   timeout: { type: 'number', global: true, describe: 'Per-request timeout in seconds (default 30)' },
   retries: { type: 'number', global: true, describe: 'Retries of a failed request (default 4; 0 to fail at once)' },
 } as const satisfies Record<string, Options>;

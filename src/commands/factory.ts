@@ -12,7 +12,9 @@ const clientModules = () => Promise.all([import('../api/client.ts'), import('../
 import type { Env } from '../config/env.ts';
 import { ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
+import { statusLine } from '../output/progress.ts';
 import { safeLines } from '../output/safe-text.ts';
+import { onInterrupt } from '../util/interrupt.ts';
 
 export const VERSION = '0.1.0';
 
@@ -27,6 +29,8 @@ export interface Factory {
   resolvedConnection(): Connection | undefined;
   /** A log line on stderr (never results). */
   log(message: string): void;
+  /** Takes a status line ("connecting… attempt 2/5") off the terminal, before results or an error are shown. */
+  clearStatus(): void;
 }
 
 export interface FactoryFlags extends ConnectionFlags {
@@ -45,6 +49,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
   let connection: Promise<Connection> | undefined;
   let resolved: Connection | undefined;
   let client: Promise<ScimClient> | undefined;
+  const status = statusLine(io);
   const f: Factory = {
     io,
     env,
@@ -58,14 +63,16 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
     resolvedConnection: () => resolved,
     client: () => (client ??= makeClient()),
     log: (message: string) => {
+      status.clear();
       io.stderr.write(`scimctl: ${safeLines(message)}\n`);
     },
+    clearStatus: () => status.clear(),
   };
   /** One client per run, however many parts of a command ask for it at once. */
   async function makeClient(): Promise<ScimClient> {
     const c = await f.connection();
     const [{ ScimClient }, { fileCapabilityCache }] = await clientModules();
-    return new ScimClient({
+    const scim = new ScimClient({
       baseUrl: c.url,
       auth: c.auth,
       headers: c.headers,
@@ -75,11 +82,26 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
       fetch: deps.fetch,
       capabilityCache: fileCapabilityCache(env, c.name, c.url),
       onAdapt: (message: string) => f.log(message),
-      onRetry: (info: RetryInfo) =>
-        f.log(
-          `retrying ${info.method} ${new URL(info.url).pathname} in ${(info.delayMs / 1000).toFixed(1)} s (${info.reason}; retry ${info.attempt})`,
-        ),
+      onRetry: (info: RetryInfo) => retrying(info),
     });
+    // Ctrl+C aborts the requests in flight and cuts retry pauses short, whatever phase the command is in.
+    onInterrupt(() => scim.close());
+    return scim;
+  }
+  /**
+   * Retries as one status line: rewritten in place on a terminal; elsewhere a line for each
+   * attempt (the first request to reach it tells it: requests in parallel fail and retry together).
+   */
+  let told = 0;
+  function retrying(info: RetryInfo): void {
+    const next = info.attempt + 1;
+    if (!io.isStderrTTY && next <= told) return;
+    told = Math.max(told, next);
+    const wait = (info.delayMs / 1000).toFixed(1);
+    status.show(
+      `scimctl: connecting… attempt ${next}/${info.attempts}: retrying ${info.method} ${new URL(info.url).pathname} in ${wait} s (${safeLines(info.reason)})`,
+      info.delayMs,
+    );
   }
   return f;
 }

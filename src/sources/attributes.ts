@@ -5,6 +5,7 @@
 import { COMMON_ATTRIBUTES, USER_SCHEMA, type AttributeDef, type SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { parseColumn } from '../formats/scim-csv.ts';
+import { levenshtein } from '../util/closest.ts';
 import { isPlainObject } from '../util/objects.ts';
 
 export interface AttributeProblem {
@@ -44,18 +45,6 @@ const isCoreSchema = (id: string) => {
 };
 const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 const shortName = (schemaId: string) => /:([^:]+)$/.exec(schemaId)?.[1] ?? schemaId;
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
 
 /**
  * Up to ten of `candidates`: those close to `wrong` first, nearest first (by the whole name,

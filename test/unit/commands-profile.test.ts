@@ -230,3 +230,53 @@ describe('profile test', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /wrong-secret/);
   });
 });
+
+describe('profile set, and adding a profile again (issue 14: 13)', () => {
+  const URL = 'http://localhost:8080/scim/v2';
+  const show = async (name: string) => JSON.parse((await run(['profile', 'show', name, '--json'])).stdout);
+
+  test('set changes one setting and keeps the rest, credentials included', async () => {
+    const add = await run(['profile', 'add', 'acme', '--url', URL, '--token-stdin', '--header', 'X-Tenant: a'], {
+      stdin: 'token-abcdef-1234\n',
+    });
+    assert.equal(add.code, ExitCode.OK, add.stderr);
+    const set = await run(['profile', 'set', 'acme', '--sync-source', 'people.csv', '--sync-preset', 'scim']);
+    assert.equal(set.code, ExitCode.OK, set.stderr);
+    assert.match(set.stderr, /profile "acme": changed sync source; the rest kept/);
+    const shown = await show('acme');
+    assert.deepEqual(shown.auth, { type: 'bearer', token: '***1234' });
+    assert.deepEqual(shown.headers, { 'X-Tenant': '***' });
+    assert.equal(shown.url, URL);
+    assert.match(shown.sync.source, /people\.csv$/);
+    assert.equal(shown.sync.preset, 'scim');
+
+    const forget = await run(['profile', 'set', 'acme', '--no-sync']);
+    assert.equal(forget.code, ExitCode.OK, forget.stderr);
+    assert.equal((await show('acme')).sync, undefined);
+    assert.deepEqual((await show('acme')).auth, { type: 'bearer', token: '***1234' });
+  });
+
+  test('set refuses an unknown profile and a call that changes nothing (exit 2)', async () => {
+    const missing = await run(['profile', 'set', 'nope', '--url', URL]);
+    assert.equal(missing.code, ExitCode.USAGE);
+    assert.match(missing.stderr, /no profile "nope"; add it with: scimctl profile add nope/);
+    await run(['profile', 'add', 'acme', '--url', URL, '--token-env', 'ACME_TOKEN']);
+    const nothing = await run(['profile', 'set', 'acme']);
+    assert.equal(nothing.code, ExitCode.USAGE);
+    assert.match(nothing.stderr, /name a setting to change/);
+  });
+
+  test('adding an existing profile again without credentials keeps them, and says so', async () => {
+    await run(['profile', 'add', 'acme', '--url', URL, '--token-env', 'ACME_TOKEN']);
+    const again = await run(['profile', 'add', 'acme', '--url', 'http://localhost:9090/scim/v2']);
+    assert.equal(again.code, ExitCode.OK, again.stderr);
+    assert.match(again.stderr, /kept its credentials; .*scimctl profile set acme/);
+    assert.doesNotMatch(again.stderr, /sends no credentials/);
+    const shown = await show('acme');
+    assert.deepEqual(shown.auth, { type: 'bearer', tokenEnv: 'ACME_TOKEN' });
+    assert.equal(shown.url, 'http://localhost:9090/scim/v2');
+    // New credentials replace the old.
+    await run(['profile', 'add', 'acme', '--url', URL, '--token-env', 'OTHER_TOKEN']);
+    assert.deepEqual((await show('acme')).auth, { type: 'bearer', tokenEnv: 'OTHER_TOKEN' });
+  });
+});

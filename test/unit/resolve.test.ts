@@ -229,7 +229,12 @@ describe('resolveUser', () => {
     assert.equal(e.ref, 'nobody');
     assert.equal(e.resourceType, 'user');
     assert.match(e.message, /no user matches "nobody"/);
-    assert.deepEqual(filters(f.calls), ['userName eq "nobody"'], 'no e-mail search for a non-address');
+    // No e-mail search for a non-address; one search for a near name to suggest (issue 14: 17).
+    assert.deepEqual(
+      filters(f.calls),
+      ['userName eq "nobody"', 'userName sw "nob"'],
+      'no e-mail search for a non-address',
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { colourPlanLines } from '../../output/colour.ts';
 import { writeChunk } from '../../output/iostreams.ts';
 import { renderPlan } from '../../output/plan.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
@@ -106,7 +107,11 @@ async function checkAndApply(
     );
   }
   const caps = await session.capabilities();
-  if (!opts.json) await writeChunk(f.io.stdout, `${renderPlan(plan, new SchemaRegistry(caps.schemas)).join('\n')}\n`);
+  if (!opts.json)
+    await writeChunk(
+      f.io.stdout,
+      `${colourPlanLines(f.io.color, renderPlan(plan, new SchemaRegistry(caps.schemas))).join('\n')}\n`,
+    );
   await confirmAndApply(f, session, opts);
 }
 

@@ -1,3 +1,4 @@
+import { colourPlanLines } from '../../output/colour.ts';
 import { writeChunk } from '../../output/iostreams.ts';
 import { problemGroups, renderPlan } from '../../output/plan.ts';
 import { writePlanFile } from '../../sync/plan-file.ts';
@@ -39,7 +40,11 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
       session.log.info(`plan written to ${opts.output}`);
     }
     if (opts.json) await writeChunk(f.io.stdout, `${JSON.stringify(planFile, null, 2)}\n`);
-    else await writeChunk(f.io.stdout, `${renderPlan(plan, prepared!.registry).join('\n')}\n`);
+    else
+      await writeChunk(
+        f.io.stdout,
+        `${colourPlanLines(f.io.color, renderPlan(plan, prepared!.registry)).join('\n')}\n`,
+      );
     // Problems are shown once: in the plan as printed (each kind once), or with --json on stderr; the run log keeps
     // every one.
     for (const problem of plan.problems) session.log.record('warn', `${location(problem.origin)}: ${problem.message}`);

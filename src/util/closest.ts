@@ -1,0 +1,31 @@
+/** "Did you mean …": how far apart two words are, and the nearest of some candidates to a mistyped one. */
+
+/** The edit distance between two strings (insertions, deletions and substitutions of one character). */
+export function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The candidate nearest to `wrong` (case-insensitively), when it is near enough to be what was
+ * meant: a third of the word's length apart at most (at least 2), or starting with it. Undefined otherwise.
+ */
+export function closest(wrong: string, candidates: readonly string[]): string | undefined {
+  const w = wrong.toLowerCase();
+  const near = Math.max(2, Math.floor(w.length / 3));
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const lc = c.toLowerCase();
+    let d = levenshtein(w, lc);
+    if (w.length >= 3 && lc.startsWith(w)) d = Math.min(d, 1);
+    if (d <= near && (!best || d < best.d)) best = { c, d };
+  }
+  return best?.c;
+}
