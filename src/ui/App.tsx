@@ -191,7 +191,7 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         columns={state.columns}
         color={color}
         status={state.status}
-        hints={hintsFor(state.view)}
+        hints={hintsFor(state.view, state.columns)}
         search={
           o?.kind === 'prompt' ? { input: o.input, matches: list.visible.length, loading: list.loading } : undefined
         }

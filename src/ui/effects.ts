@@ -160,7 +160,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
       case 'delete': {
         await (req.what === 'user' ? client.users : client.groups).delete(req.id);
-        dispatch({ type: 'deleted', what: req.what, id: req.id, message: `deleted ${req.what} ${req.id}` });
+        dispatch({ type: 'deleted', what: req.what, id: req.id, message: `deleted ${req.what} ${req.name ?? req.id}` });
         return;
       }
       case 'edit': {

@@ -148,12 +148,17 @@ describe('scimctl tui in a terminal', () => {
     await app.waitForText(/Esc to cancel: yes/);
     assert.ok(server.users.has(target.id), 'nothing is deleted before Enter');
     app.type('\r');
-    await app.waitForText(`deleted user ${target.id}`);
+    // The status line names the user by userName, not by id.
+    await app.waitForText(`deleted user ${target.userName}`);
     await waitFor(() => !server.users.has(target.id));
     assert.equal(server.requests.filter((r) => r.method === 'DELETE').length, 1);
     lines = app.lines();
     assert.match(lines[0]!, /\[1 users 299\]/);
-    assert.doesNotMatch(app.screen(), new RegExp(escape(target.userName)));
+    // Only the status line still names the user: the list has lost the row.
+    assert.deepEqual(
+      lines.filter((l) => l.includes(target.userName)),
+      [`deleted user ${target.userName}`],
+    );
 
     app.type('q');
     const exit = await app.waitForExit();
@@ -182,6 +187,28 @@ describe('scimctl tui in a terminal', () => {
     await app.waitForText('not confirmed (type "yes")');
     assert.ok(server.users.has(first.id));
     app.type('qq');
+    assert.equal((await app.waitForExit()).exitCode, 0);
+    assertRestored(app);
+  });
+
+  test('Esc never quits: search, Enter, Esc clears the filter, Esc again does nothing; q quits', async () => {
+    const app = open(['tui'], env);
+    await app.waitForText(/\[1 users \d+\]/, 20_000);
+    const query = users()[137]!.userName.split('@')[0]!;
+    app.type('/');
+    await app.waitForText('/▏');
+    app.type(query);
+    await app.waitForText(`/${query}▏`);
+    app.type('\r');
+    await app.waitForText(`filter: ${query}`);
+    app.type('\u001b');
+    await app.waitForScreen((screen) => !screen.includes(`filter: ${query}`));
+    app.type('\u001b');
+    // The app took the key after the second Esc: it is still running.
+    app.type('2');
+    await app.waitForText('[2 groups');
+    assert.equal(app.bufferType, 'alternate');
+    app.type('q');
     assert.equal((await app.waitForExit()).exitCode, 0);
     assertRestored(app);
   });
@@ -444,7 +471,10 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     writeFileSync(file, JSON.stringify(doc));
     const app = open(['sync', 'run', '--source', file], env);
     await app.waitForText('Update users (1)', 30_000);
+    // q with a change not applied asks first.
     app.type('q');
+    await app.waitForText('Quit without applying?');
+    app.type('yes\r');
     assert.equal((await app.waitForExit()).exitCode, 0);
     assert.equal(app.bufferType, 'normal');
     assert.match(app.normalLines().join('\n'), /scimctl: nothing applied/);

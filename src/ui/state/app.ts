@@ -33,7 +33,8 @@ export type Request =
   | { kind: 'openUser'; id: string }
   | { kind: 'openGroup'; id: string }
   | { kind: 'setActive'; id: string; active: boolean }
-  | { kind: 'delete'; what: 'user' | 'group'; id: string }
+  /** `name`: the userName or displayName the status line names it by. */
+  | { kind: 'delete'; what: 'user' | 'group'; id: string; name?: string }
   | { kind: 'edit'; id: string; edits: string[] }
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
@@ -42,7 +43,17 @@ export type Request =
 
 export type Overlay =
   | { kind: 'help' }
-  | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
+  /** A confirmation typed before a request is made (or before quitting: `then: 'quit'`). */
+  | {
+      kind: 'confirm';
+      title: string;
+      lines: string[];
+      expected: string;
+      input: string;
+      then: Request | 'quit';
+      /** The status line while the request is carried out ("working…" unless given). */
+      working?: string;
+    }
   /** The search prompt: shown in the footer line, over the list it narrows. */
   | { kind: 'prompt'; input: string; then: 'search' }
   | {
@@ -197,7 +208,8 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
     if (cmd === 'submit') {
       if (o.input !== o.expected)
         return { ...s, overlay: undefined, status: { text: `not confirmed (type "${o.expected}")`, level: 'info' } };
-      return ask({ ...s, overlay: undefined, status: { text: 'working…', level: 'info' } }, o.then);
+      if (o.then === 'quit') return { ...s, overlay: undefined, quit: true };
+      return ask({ ...s, overlay: undefined, status: { text: o.working ?? 'working…', level: 'info' } }, o.then);
     }
     const input = edited(o.input, cmd, key);
     return input === undefined ? s : { ...s, overlay: { ...o, input } };
@@ -271,45 +283,76 @@ function search(s: AppState, query: string): AppState {
   return next;
 }
 
+/**
+ * q (backOrQuit), Esc (back) and Ctrl+C (quit): back out of the innermost pane; Esc never quits (it clears the search
+ * at the top level), q quits at the top level (asking first when review changes are not applied), Ctrl+C quits.
+ */
+function goBack(s: AppState, cmd: 'quit' | 'back' | 'backOrQuit'): AppState {
+  const back = cmd !== 'quit';
+  if (back && (s.view === 'user' || s.view === 'group'))
+    return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
+  if (back && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups')) return { ...s, pane: 'list' };
+  // The changes under way cannot be called back: leaving now would report "nothing applied"
+  // while they go on being applied. The review closes once they are done.
+  if (s.view === 'review' && s.review?.phase === 'applying')
+    return {
+      ...s,
+      status: {
+        text: `changes are being applied: ${keyLabel('review', 'backOrQuit')} quits when they are done`,
+        level: 'info',
+      },
+    };
+  if (back && s.view === 'review' && s.reviewFromRuns) {
+    const done = s.review?.phase === 'done';
+    return load(
+      {
+        ...s,
+        view: 'runs',
+        tab: 'runs',
+        review: undefined,
+        reviewFromRuns: false,
+        status: {
+          text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
+          level: 'info',
+        },
+      },
+      'runs',
+      { ...s.runs, loading: true },
+    );
+  }
+  // Esc never quits: it clears the search in force, and at the top level does nothing.
+  if (cmd === 'back') {
+    if ((s.view === 'users' || s.view === 'groups') && listOf(s, s.tab).query)
+      return { ...search(s, ''), serverQuery: undefined };
+    return s;
+  }
+  // q with review changes not yet applied asks first.
+  if (cmd === 'backOrQuit' && s.view === 'review' && s.review?.phase === 'review') {
+    const pending = s.review.changes.filter((c) => !s.review!.excluded.has(c.id)).length;
+    if (pending > 0)
+      return {
+        ...s,
+        overlay: {
+          kind: 'confirm',
+          title: 'Quit without applying?',
+          lines: [`${pending} change(s) of this review are not applied; quitting leaves the target as it is.`],
+          expected: 'yes',
+          input: '',
+          then: 'quit',
+        },
+      };
+  }
+  return { ...s, quit: true };
+}
+
 function command(s: AppState, cmd: Command): AppState {
   const h = listHeight(s);
   const inList = s.view === 'users' || s.view === 'groups' || s.view === 'runs';
   switch (cmd) {
     case 'quit':
     case 'back':
-      if (cmd === 'back' && (s.view === 'user' || s.view === 'group'))
-        return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
-      if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups'))
-        return { ...s, pane: 'list' };
-      // The changes under way cannot be called back: leaving now would report "nothing applied"
-      // while they go on being applied. The review closes once they are done.
-      if (s.view === 'review' && s.review?.phase === 'applying')
-        return {
-          ...s,
-          status: {
-            text: `changes are being applied: ${keyLabel('review', 'back')} quits when they are done`,
-            level: 'info',
-          },
-        };
-      if (cmd === 'back' && s.view === 'review' && s.reviewFromRuns) {
-        const done = s.review?.phase === 'done';
-        return load(
-          {
-            ...s,
-            view: 'runs',
-            tab: 'runs',
-            review: undefined,
-            reviewFromRuns: false,
-            status: {
-              text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
-              level: 'info',
-            },
-          },
-          'runs',
-          { ...s.runs, loading: true },
-        );
-      }
-      return { ...s, quit: true };
+    case 'backOrQuit':
+      return goBack(s, cmd);
     case 'help':
       return { ...s, overlay: { kind: 'help' } };
     case 'up':
@@ -434,6 +477,25 @@ function command(s: AppState, cmd: Command): AppState {
     case 'deactivate': {
       const u = s.user?.resource;
       if (!u) return s;
+      // Deactivating locks the user out: it is confirmed like a deletion.
+      if (cmd === 'deactivate' && u.active !== false)
+        return {
+          ...s,
+          overlay: {
+            kind: 'confirm',
+            title: 'Deactivate user',
+            lines: [
+              `userName:    ${u.userName}`,
+              `displayName: ${u.displayName ?? ''}`,
+              '',
+              `The user can no longer sign in; ${keyLabel('user', 'activate')} activates again.`,
+            ],
+            expected: 'yes',
+            input: '',
+            then: { kind: 'setActive', id: u.id, active: false },
+            working: `deactivating ${u.userName}…`,
+          },
+        };
       return ask(
         {
           ...s,
@@ -459,7 +521,7 @@ function command(s: AppState, cmd: Command): AppState {
             ],
             expected: 'yes',
             input: '',
-            then: { kind: 'delete', what: 'user', id: u.id },
+            then: { kind: 'delete', what: 'user', id: u.id, name: u.userName },
           },
         };
       }
@@ -479,7 +541,7 @@ function command(s: AppState, cmd: Command): AppState {
             ],
             expected: 'yes',
             input: '',
-            then: { kind: 'delete', what: 'group', id: g.id },
+            then: { kind: 'delete', what: 'group', id: g.id, name: g.displayName },
           },
         };
       }
