@@ -19,7 +19,7 @@ import { ReviewPane } from './components/ReviewPane.tsx';
 import { UserDetail } from './components/UserDetail.tsx';
 import { runRequest, type TuiDeps } from './effects.ts';
 import { hintsFor, keyName, splitKeys, type InkKey } from './keys.ts';
-import { appReducer, initialState, listHeight, type AppState } from './state/app.ts';
+import { appReducer, initialState, listHeight, sortedBy, type AppState } from './state/app.ts';
 import type { ListState } from './state/list.ts';
 import type { ReviewPlan } from './state/review.ts';
 
@@ -104,10 +104,18 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
     const listWidth = Math.floor(columns * 0.6);
     return (
       <Box flexDirection="row">
-        <ListPane what={what} list={list} width={listWidth} height={height} color={color} />
+        <ListPane
+          what={what}
+          list={list}
+          width={listWidth}
+          height={height}
+          color={color}
+          sort={sortedBy(state, what)}
+        />
         <Text> </Text>
         <Box
-          borderStyle="single"
+          // The pane with the keys: a heavy line (seen without colour too), dimmed when the list has them.
+          borderStyle={state.pane === 'detail' ? 'bold' : 'single'}
           borderTop={false}
           borderBottom={false}
           borderRight={false}
@@ -122,7 +130,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   return state.pane === 'detail' ? (
     preview(columns)
   ) : (
-    <ListPane what={what} list={list} width={columns} height={height} color={color} />
+    <ListPane what={what} list={list} width={columns} height={height} color={color} sort={sortedBy(state, what)} />
   );
 }
 

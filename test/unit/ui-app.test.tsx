@@ -366,6 +366,16 @@ describe('explorer', () => {
     assert.match(app.frame(), /bob\.smith1@example\.com\s+Bob Smith\s+✗ no/);
   });
 
+  test('s marks the sorted column and its direction in the header', async () => {
+    const app = start(depsFor(fakeScim(30)));
+    await app.until(/\[1 users 30\]/);
+    assert.doesNotMatch(app.lines()[1]!, /[▲▼]/, 'server order: no mark');
+    await app.key('s', /USERNAME ▲/);
+    await app.key('s', /USERNAME ▼/);
+    await app.key('s', /DISPLAYNAME ▲/);
+    assert.doesNotMatch(app.lines()[1]!, /USERNAME [▲▼]/);
+  });
+
   test('D then "yes" and Enter deletes the user (DELETE sent), and the list loses the row', async () => {
     const server = fakeScim(300);
     const app = start(depsFor(server));
@@ -465,8 +475,10 @@ describe('explorer', () => {
     // Tab reads the user in full: attributes the list does not keep appear.
     await app.key('\t', (f) => f.includes(`title  ${server.users.get('u0001')!.title}`));
     assert.ok(server.f.calls.some((c) => c.method === 'GET' && c.url.pathname.endsWith('/Users/u0001')));
-    const row = app.lines().find((l) => l.includes(server.users.get('u0001')!.userName) && l.includes('│'));
+    // The pane with the keys has the heavy line (focus shows without colour too).
+    const row = app.lines().find((l) => l.includes(server.users.get('u0001')!.userName) && l.includes('┃'));
     assert.ok(row, 'list and detail share the screen');
+    await app.key('\t', (f) => !f.includes('┃') && f.includes('│'));
   });
 
   test('a group opens with its members', async () => {

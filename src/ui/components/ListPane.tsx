@@ -26,9 +26,11 @@ export interface ListPaneProps {
   /** Lines, the table's header included. */
   height: number;
   color: boolean;
+  /** The column sorted by, and which way. */
+  sort?: { header: string; desc: boolean };
 }
 
-export function ListPane({ what, list, width, height, color }: ListPaneProps) {
+export function ListPane({ what, list, width, height, color, sort }: ListPaneProps) {
   if (list.error && list.items.length === 0)
     return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${what}…` : `no ${what}`}</Text>;
@@ -41,6 +43,7 @@ export function ListPane({ what, list, width, height, color }: ListPaneProps) {
       height={height}
       offset={0}
       selected={list.selected - list.offset}
+      sort={sort}
     />
   );
 }

@@ -133,6 +133,7 @@ export const USER_MODEL: ListModel<ScimUser> = {
     (u) => (u.active === false ? '1' : '0'),
     (u) => primaryEmail(u) ?? '',
   ],
+  sortHeaders: ['userName', 'displayName', 'active', 'email'],
 };
 export const GROUP_MODEL: ListModel<ScimGroup> = {
   haystack: (g) => (g.displayName ?? '').toLowerCase(),
@@ -140,11 +141,19 @@ export const GROUP_MODEL: ListModel<ScimGroup> = {
     (g) => g.displayName ?? '',
     (g) => String(Array.isArray(g.members) ? g.members.length : 0).padStart(9, '0'),
   ],
+  sortHeaders: ['displayName', 'members'],
 };
 export const RUN_MODEL: ListModel<RunRecord> = {
   haystack: (r) => `${r.id} ${r.command} ${r.status}`.toLowerCase(),
   sortKeys: [],
 };
+
+/** The column a list is sorted by, and which way (undefined in the server's order). */
+export function sortedBy(s: AppState, tab: Tab): { header: string; desc: boolean } | undefined {
+  const list = listOf(s, tab);
+  const header = modelOf(tab).sortHeaders?.[list.sortColumn];
+  return header === undefined ? undefined : { header, desc: list.sortDesc };
+}
 
 /** Rows the list pane has for data (header, footer and the table header taken off). */
 export const listHeight = (s: Pick<AppState, 'rows'>) => Math.max(3, s.rows - 5);
