@@ -60,7 +60,9 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   if (o?.kind === 'confirm')
     return <ConfirmDialog title={o.title} lines={o.lines} expected={o.expected} input={o.input} width={columns} />;
   if (o?.kind === 'form')
-    return <FormDialog purpose={o.purpose} title={o.title} fields={o.fields} focus={o.focus} width={columns} />;
+    return (
+      <FormDialog purpose={o.purpose} title={o.title} fields={o.fields} focus={o.focus} width={columns} color={color} />
+    );
   if (o?.kind === 'pickGroup')
     return (
       <GroupPicker

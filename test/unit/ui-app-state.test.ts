@@ -520,8 +520,13 @@ describe('changing a user', () => {
     assert.equal(s.overlay?.kind === 'form' ? s.overlay.fields[s.overlay.focus]!.name : '', 'title');
     s = typeText(press(s, 'ctrl+u'), 'CTO');
     const [done, reqs] = take(press(s, 'return'));
-    assert.deepEqual(reqs, [{ kind: 'edit', id: 'u5', edits: ['title=CTO'] }]);
-    assert.equal(done.overlay, undefined);
+    assert.deepEqual(
+      reqs.map((r) => (r.kind === 'edit' ? { ...r, fields: undefined } : r)),
+      [{ kind: 'edit', id: 'u5', edits: ['title=CTO'], fields: undefined }],
+    );
+    // The form stays open until the save went through.
+    assert.equal(done.overlay?.kind, 'form');
+    assert.equal(apply(done, { type: 'formDone' }).overlay, undefined);
 
     const cancelled = press(typeText(press(detailOf(5), 'e'), 'x'), 'escape');
     assert.deepEqual(cancelled.requests, []);
@@ -536,9 +541,10 @@ describe('changing a user', () => {
     other = typeText(other, 'nickName=Bo');
     const [, otherReqs] = take(press(other, 'return'));
     const userName = (detailOf(5).user?.resource as { userName: string }).userName;
-    assert.deepEqual(otherReqs, [
-      { kind: 'edit', id: 'u5', edits: userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo'] },
-    ]);
+    assert.deepEqual(
+      otherReqs.map((r) => (r.kind === 'edit' ? r.edits : r)),
+      [userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo']],
+    );
   });
 
   test('n opens the new-user form; Tab moves between fields; Enter creates', () => {
@@ -557,11 +563,33 @@ describe('changing a user', () => {
         fields: { userName: 'new@example.com', givenName: 'NewX', familyName: 'Person', email: 'new@example.com' },
       },
     ]);
-    assert.equal(done.overlay, undefined);
+    assert.equal(done.overlay?.kind, 'form', 'the form stays until the user is created');
+    assert.equal(apply(done, { type: 'formDone' }).overlay, undefined);
     assert.equal(done.status?.text, 'creating…');
     // The created user arrives as a row.
     const created = apply(done, { type: 'rows', what: 'users', rows: [user(99, { userName: 'new@example.com' })] });
     assert.equal(created.users.items.length, 41);
+  });
+
+  test('a refused form stays open with its input, the errors beside the fields by their labels; Shift+Tab goes back', () => {
+    let s = press(loadedExplorer(), 'n');
+    s = typeText(s, 'new@example.com');
+    s = press(s, 'tab', 'tab', 'tab', 'shift+tab', 'shift+tab');
+    assert.equal(s.overlay?.kind === 'form' ? s.overlay.focus : -1, 1);
+    s = typeText(press(s, 'tab', 'tab'), 'not-mail');
+    s = take(press(s, 'return'))[0];
+    s = apply(s, { type: 'formErrors', errors: { email: 'not a valid e-mail address' } });
+    const o = s.overlay?.kind === 'form' ? s.overlay : undefined;
+    assert.equal(o?.fields[0]!.value, 'new@example.com', 'the input is kept');
+    assert.equal(o?.fields[3]!.value, 'not-mail');
+    assert.equal(o?.fields[3]!.error, 'not a valid e-mail address');
+    assert.equal(o?.fields[0]!.error, undefined);
+    assert.equal(o?.focus, 3);
+    assert.equal(s.status?.text, 'work e-mail: not a valid e-mail address');
+    assert.equal(s.status?.level, 'error');
+    // Submitting again clears the old errors.
+    const again = press(s, 'return');
+    assert.equal(again.overlay?.kind === 'form' ? again.overlay.fields[3]!.error : 'x', undefined);
   });
 
   test('+ picks a group to add the user to: loads groups, leaves out those it is in, filters as you type', () => {

@@ -449,6 +449,25 @@ describe('explorer', () => {
     await app.until(/\[1 users 301\]/);
   });
 
+  test('a refused new user keeps the form and its input, the error beside the field by its label', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key('n', /New user \(Tab: next field, Shift\+Tab: back/);
+    await app.type('zoe@example.com', (t) => new RegExp(`userName +${esc(t)} +│`));
+    await app.key('\t\t\t', () => true);
+    await app.type('nomail', (t) => new RegExp(`work e-mail +${t} +.*│`));
+    await app.key(ENTER, /work e-mail: .*not a valid e-mail address/);
+    assert.match(app.frame(), /work e-mail +nomail +✗ .*not a valid e-mail address/);
+    assert.match(app.frame(), /userName +zoe@example\.com/);
+    assert.deepEqual(server.writes(), [], 'nothing is sent');
+    // Corrected, it goes through and the form closes.
+    await app.key('\u0015', () => true);
+    await app.type('zoe@example.com', (t) => new RegExp(`work e-mail +${esc(t)}`));
+    await app.key(ENTER, /created zoe@example\.com/);
+    assert.doesNotMatch(app.frame(), /New user/);
+  });
+
   test('+ adds the open user to a group picked by typing (PATCH of the group)', async () => {
     const server = fakeScim(300);
     const app = start(depsFor(server));

@@ -35,7 +35,8 @@ export type Request =
   | { kind: 'setActive'; id: string; active: boolean }
   /** `name`: the userName or displayName the status line names it by. */
   | { kind: 'delete'; what: 'user' | 'group'; id: string; name?: string }
-  | { kind: 'edit'; id: string; edits: string[] }
+  /** `fields`: the form's field names (each edit's refusal is shown next to its field). */
+  | { kind: 'edit'; id: string; edits: string[]; fields?: string[] }
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] }
@@ -60,7 +61,8 @@ export type Overlay =
       kind: 'form';
       purpose: 'create' | 'edit';
       title: string;
-      fields: Array<{ name: string; label: string; value: string; initial?: string }>;
+      /** `error`: why the value was refused, shown next to the field (the input is kept). */
+      fields: Array<{ name: string; label: string; value: string; initial?: string; error?: string }>;
       focus: number;
     }
   | {
@@ -119,6 +121,10 @@ export type Action =
   | { type: 'groupChanged'; group: ScimGroup; message: string }
   | { type: 'deleted'; what: 'user' | 'group'; id: string; message: string }
   | { type: 'status'; text: string; level: 'info' | 'error' }
+  /** The open form was refused: messages per field name ('' for the form as a whole); the input stays. */
+  | { type: 'formErrors'; errors: Record<string, string> }
+  /** The open form's create or save went through: it closes. */
+  | { type: 'formDone' }
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
@@ -234,9 +240,11 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
     if (cmd === 'prevField')
       return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
     if (cmd === 'submit') {
+      // The form stays open until the server has taken it: a refusal shows next to the fields, the input kept.
+      const open = { ...o, fields: o.fields.map((f) => ({ ...f, error: undefined })) };
       if (o.purpose === 'create')
         return ask(
-          { ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } },
+          { ...s, overlay: open, status: { text: 'creating…', level: 'info' } },
           { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) },
         );
       if (!s.user) return { ...s, overlay: undefined };
@@ -249,8 +257,8 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
       if (extra) edits.push(extra);
       if (edits.length === 0) return { ...s, overlay: undefined, status: { text: 'nothing changed', level: 'info' } };
       return ask(
-        { ...s, overlay: undefined, status: { text: 'saving…', level: 'info' } },
-        { kind: 'edit', id: s.user.id, edits },
+        { ...s, overlay: open, status: { text: 'saving…', level: 'info' } },
+        { kind: 'edit', id: s.user.id, edits, fields: o.fields.map((f) => f.name).filter(Boolean) },
       );
     }
     if (cmd === 'clearField')
@@ -708,6 +716,23 @@ export function appReducer(s: AppState, a: Action): AppState {
     }
     case 'status':
       return { ...s, status: { text: a.text, level: a.level } };
+    case 'formDone':
+      return s.overlay?.kind === 'form' ? { ...s, overlay: undefined } : s;
+    case 'formErrors': {
+      const o = s.overlay;
+      if (o?.kind !== 'form') return s;
+      const fields = o.fields.map((f) => ({ ...f, error: f.name ? a.errors[f.name] : undefined }));
+      const first = fields.findIndex((f) => f.error);
+      // The status line names the fields by their labels; what belongs to no field is said as it is.
+      const text = [...fields.filter((f) => f.error).map((f) => `${f.label}: ${f.error}`), a.errors[''] ?? '']
+        .filter(Boolean)
+        .join('; ');
+      return {
+        ...s,
+        overlay: { ...o, fields, focus: first >= 0 ? first : o.focus },
+        status: { text, level: 'error' },
+      };
+    }
     case 'groupsForPicker':
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
