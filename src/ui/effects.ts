@@ -93,8 +93,22 @@ export function formMessage(text: string, path: string): string {
   return m.replace(/^is (?:not )?/u, (w) => (w === 'is not ' ? 'not ' : '')).trim();
 }
 
+/** The server's count of users or groups, from a one-item page; a server that does not say is left uncounted. */
+async function count(what: 'users' | 'groups', client: ScimClient, dispatch: (a: Action) => void): Promise<void> {
+  let total: number | undefined;
+  try {
+    const api = what === 'users' ? client.users : client.groups;
+    // Not broken off: the page's total is told once the page (of one) is read.
+    for await (const _ of api.list({ limit: 1, pageSize: 1, onPage: (p) => (total = p.total) })) void _;
+  } catch {
+    return; // The count is a nicety: the list says what went wrong when it is opened.
+  }
+  if (total !== undefined) dispatch({ type: 'counted', what, total });
+}
+
 export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Action) => void): Promise<void> {
   const { client, caps } = deps;
+  if (req.kind === 'count') return count(req.what, client, dispatch);
   try {
     switch (req.kind) {
       case 'load': {

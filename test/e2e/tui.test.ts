@@ -236,7 +236,9 @@ describe('scimctl tui in a terminal', () => {
     // Header, table and footer redrawn for 80×24: the counts at the right edge, the hints on row 22.
     await app.waitForScreen(
       (_, l) =>
-        /\[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/.test(l[0]!) && l[0]!.length <= 80 && /^q back \/ quit/.test(l[22]!),
+        /\[1 users \d+\] 2 groups \d+ {2}3 runs 0 ?$/.test(l[0]!) &&
+        l[0]!.length <= 80 &&
+        /^q back \/ quit/.test(l[22]!),
     );
     let lines = app.lines();
     assert.match(lines[1]!, /^ID +USERNAME/);
@@ -264,7 +266,7 @@ describe('scimctl tui in a terminal', () => {
     // The URL gives way to the pane counts.
     assert.match(
       lines[0]!,
-      /^scimctl {2}environment {2}http:\/\/127\.0\.0\.1:\S*… \[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/,
+      /^scimctl {2}environment {2}http:\/\/127\.0\.0\.1:\S*… \[1 users \d+\] 2 groups \d+ {2}3 runs 0 ?$/,
     );
     assert.match(lines[1]!, /^ID +USERNAME +DISPLAYNAME +ACTIVE +EMAIL$/);
     assert.equal(lines.slice(2, 20).filter((l) => /@example\.com/.test(l)).length, 18);

@@ -66,7 +66,14 @@ describe('start', () => {
   test('the explorer starts on users and asks for them; the review starts on the plan and asks for nothing', () => {
     const s = initialState(100, 29);
     assert.equal(s.view, 'users');
-    assert.deepEqual(s.requests, [{ kind: 'load', what: 'users', gen: 1 }]);
+    // The groups are counted at once, for the header, without being listed.
+    assert.deepEqual(s.requests, [
+      { kind: 'load', what: 'users', gen: 1 },
+      { kind: 'count', what: 'groups' },
+    ]);
+    const counted = appReducer(s, { type: 'counted', what: 'groups', total: 12 });
+    assert.equal(counted.groups.total, 12);
+    assert.equal(counted.groups.items.length, 0);
     const r = initialState(100, 29, { changes: [], problems: [] });
     assert.equal(r.view, 'review');
     assert.deepEqual(r.requests, []);

@@ -40,7 +40,9 @@ export type Request =
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] }
-  | { kind: 'startSync' };
+  | { kind: 'startSync' }
+  /** How many users or groups the server has (a one-item page): the header counts before a list is opened. */
+  | { kind: 'count'; what: 'users' | 'groups' };
 
 export type Overlay =
   | { kind: 'help' }
@@ -125,6 +127,7 @@ export type Action =
   | { type: 'formErrors'; errors: Record<string, string> }
   /** The open form's create or save went through: it closes. */
   | { type: 'formDone' }
+  | { type: 'counted'; what: 'users' | 'groups'; total: number }
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
@@ -175,7 +178,12 @@ export function initialState(columns: number, rows: number, plan?: ReviewPlan): 
     users: plan ? emptyList() : { ...emptyList(), loading: true },
     groups: emptyList(),
     runs: emptyList(),
-    requests: plan ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
+    requests: plan
+      ? []
+      : [
+          { kind: 'load', what: 'users', gen: 1 },
+          { kind: 'count', what: 'groups' },
+        ],
     pane: 'list',
     loads: { users: plan ? 0 : 1, groups: 0, runs: 0 },
     quit: false,
@@ -716,6 +724,8 @@ export function appReducer(s: AppState, a: Action): AppState {
     }
     case 'status':
       return { ...s, status: { text: a.text, level: a.level } };
+    case 'counted':
+      return withList(s, a.what, { ...listOf(s, a.what), total: a.total } as ListState<unknown>);
     case 'formDone':
       return s.overlay?.kind === 'form' ? { ...s, overlay: undefined } : s;
     case 'formErrors': {
@@ -748,8 +758,13 @@ export function appReducer(s: AppState, a: Action): AppState {
       };
     }
     case 'applyFinished':
+      // The header's counts are asked again: the apply has changed them.
       return s.review
-        ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } }
+        ? ask(
+            { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } },
+            { kind: 'count', what: 'users' },
+            { kind: 'count', what: 'groups' },
+          )
         : s;
   }
 }
