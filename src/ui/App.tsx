@@ -20,7 +20,7 @@ import { ReviewPane } from './components/ReviewPane.tsx';
 import { UserDetail } from './components/UserDetail.tsx';
 import { runRequest, type TuiDeps } from './effects.ts';
 import { hintsFor, keyName, splitKeys, type InkKey } from './keys.ts';
-import { appReducer, initialState, listHeight, viewContext, type AppState } from './state/app.ts';
+import { appReducer, initialState, listHeight, sortedBy, viewContext, type AppState } from './state/app.ts';
 import type { ListState } from './state/list.ts';
 import { removalCount, type ReviewPlan } from './state/review.ts';
 
@@ -61,7 +61,9 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   if (o?.kind === 'confirm')
     return <ConfirmDialog title={o.title} lines={o.lines} expected={o.expected} input={o.input} width={columns} />;
   if (o?.kind === 'form')
-    return <FormDialog purpose={o.purpose} title={o.title} fields={o.fields} focus={o.focus} width={columns} />;
+    return (
+      <FormDialog purpose={o.purpose} title={o.title} fields={o.fields} focus={o.focus} width={columns} color={color} />
+    );
   if (o?.kind === 'pickGroup')
     return (
       <GroupPicker
@@ -127,10 +129,19 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
     const listWidth = Math.floor(columns * 0.6);
     return (
       <Box flexDirection="row">
-        <ListPane what={what} list={list} width={listWidth} height={height} color={color} showIds={state.showIds} />
+        <ListPane
+          what={what}
+          list={list}
+          width={listWidth}
+          height={height}
+          color={color}
+          showIds={state.showIds}
+          sort={sortedBy(state, what)}
+        />
         <Text> </Text>
         <Box
-          borderStyle="single"
+          // The pane with the keys: a heavy line (seen without colour too), dimmed when the list has them.
+          borderStyle={state.pane === 'detail' ? 'bold' : 'single'}
           borderTop={false}
           borderBottom={false}
           borderRight={false}
@@ -145,7 +156,15 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   return state.pane === 'detail' ? (
     preview(columns)
   ) : (
-    <ListPane what={what} list={list} width={columns} height={height} color={color} showIds={state.showIds} />
+    <ListPane
+      what={what}
+      list={list}
+      width={columns}
+      height={height}
+      color={color}
+      showIds={state.showIds}
+      sort={sortedBy(state, what)}
+    />
   );
 }
 
@@ -220,7 +239,7 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         columns={state.columns}
         color={color}
         status={state.status}
-        hints={hintsFor(viewContext(state))}
+        hints={hintsFor(viewContext(state), state.columns)}
         search={
           o?.kind === 'prompt' ? { input: o.input, matches: list.visible.length, loading: list.loading } : undefined
         }

@@ -79,8 +79,39 @@ const FLUSH_MS = 1000;
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
+/** The new-user form's fields by the attribute paths the validation names. */
+const CREATE_FIELDS: Record<string, string> = {
+  'emails[work].value': 'email',
+  'name.givenName': 'givenName',
+  'name.familyName': 'familyName',
+};
+
+/**
+ * A validation message as a form shows it beside the field: without the command line's wording ("--set PATH") and
+ * without the attribute path the field's label already says.
+ */
+export function formMessage(text: string, path: string): string {
+  let m = text.replace(/^--(?:set|unset) /u, '');
+  if (path && m.startsWith(`${path} `)) m = m.slice(path.length + 1);
+  return m.replace(/^is (?:not )?/u, (w) => (w === 'is not ' ? 'not ' : '')).trim();
+}
+
+/** The server's count of users or groups, from a one-item page; a server that does not say is left uncounted. */
+async function count(what: 'users' | 'groups', client: ScimClient, dispatch: (a: Action) => void): Promise<void> {
+  let total: number | undefined;
+  try {
+    const api = what === 'users' ? client.users : client.groups;
+    // Not broken off: the page's total is told once the page (of one) is read.
+    for await (const _ of api.list({ limit: 1, pageSize: 1, onPage: (p) => (total = p.total) })) void _;
+  } catch {
+    return; // The count is a nicety: the list says what went wrong when it is opened.
+  }
+  if (total !== undefined) dispatch({ type: 'counted', what, total });
+}
+
 export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Action) => void): Promise<void> {
   const { client, caps } = deps;
+  if (req.kind === 'count') return count(req.what, client, dispatch);
   try {
     switch (req.kind) {
       case 'load': {
@@ -168,19 +199,35 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       }
       case 'delete': {
         await (req.what === 'user' ? client.users : client.groups).delete(req.id);
-        dispatch({ type: 'deleted', what: req.what, id: req.id, message: `deleted ${req.what} ${req.id}` });
+        dispatch({ type: 'deleted', what: req.what, id: req.id, message: `deleted ${req.what} ${req.name ?? req.id}` });
         return;
       }
       case 'edit': {
         const registry = new SchemaRegistry(caps.schemas);
-        // PATH=VALUE sets (an empty VALUE removes); a bare PATH removes. Validated like --set and --unset.
-        const edits = parseEdits(
-          req.edits.filter((e) => e.includes('=')),
-          req.edits.filter((e) => !e.includes('=')),
-          registry,
-          SCHEMA.USER,
-          caps.schemasFromServer,
-        );
+        // PATH=VALUE sets (an empty VALUE removes); a bare PATH removes. Validated like --set and --unset, each
+        // field on its own so that every refused one is named next to it.
+        const parse = (list: string[]) =>
+          parseEdits(
+            list.filter((e) => e.includes('=')),
+            list.filter((e) => !e.includes('=')),
+            registry,
+            SCHEMA.USER,
+            caps.schemasFromServer,
+          );
+        const errors: Record<string, string> = {};
+        for (const e of req.edits) {
+          try {
+            parse([e]);
+          } catch (err) {
+            const name = e.includes('=') ? e.slice(0, e.indexOf('=')) : e;
+            errors[req.fields?.includes(name) ? name : ''] = formMessage(message(err), name);
+          }
+        }
+        if (Object.keys(errors).length) {
+          dispatch({ type: 'formErrors', errors });
+          return;
+        }
+        const edits = parse(req.edits);
         const before = await client.users.get(req.id);
         const { result, method } = await updateResource(
           client.users,
@@ -192,6 +239,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const changed = cellChanges(before, result, SCHEMA.USER, registry).map(
           (c) => `${c.column}: ${c.before ?? '∅'} → ${c.after ?? '∅'}`,
         );
+        dispatch({ type: 'formDone' });
         dispatch({
           type: 'userChanged',
           user: result,
@@ -204,14 +252,17 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         const resource = newUserResource(req.fields);
         const problems = validateUsers([{ resource, file: 'form', line: 0 }], registry);
         if (problems.length) {
-          dispatch({
-            type: 'status',
-            text: problems.map((p) => `${p.field ?? ''} ${p.message}`.trim()).join('; '),
-            level: 'error',
-          });
+          const errors: Record<string, string> = {};
+          for (const p of problems) {
+            const name = p.field === undefined ? '' : (CREATE_FIELDS[p.field] ?? p.field);
+            const key = name in req.fields ? name : '';
+            errors[key] = [errors[key], formMessage(p.message, p.field ?? '')].filter(Boolean).join('; ');
+          }
+          dispatch({ type: 'formErrors', errors });
           return;
         }
         const created = await client.users.create(resource as Omit<ScimUser, 'id'>);
+        dispatch({ type: 'formDone' });
         dispatch({ type: 'rows', what: 'users', rows: [created] });
         dispatch({ type: 'status', text: `created ${created.userName} (${created.id})`, level: 'info' });
         return;

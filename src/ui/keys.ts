@@ -25,6 +25,7 @@ export type Context = ViewContext | DialogName;
 export type Command =
   | 'quit'
   | 'back'
+  | 'backOrQuit'
   | 'help'
   | 'up'
   | 'down'
@@ -71,6 +72,11 @@ export interface Binding {
   label: string;
   /** Shown in the footer of those views. */
   hint?: boolean;
+  /**
+   * How much the hint matters when the footer is narrow: 1 essential (never dropped while it fits), 2 useful,
+   * 3 (the default) the first to go.
+   */
+  priority?: 1 | 2 | 3;
 }
 
 const LISTS: ViewName[] = ['users', 'groups', 'runs', 'review', 'user', 'group'];
@@ -80,9 +86,10 @@ const TYPING: DialogName[] = ['confirm', 'prompt', 'form', 'pickGroup', 'confirm
 
 export const BINDINGS: Binding[] = [
   { keys: ['ctrl+c'], command: 'quit', label: 'quit' },
-  { keys: ['q'], command: 'back', label: 'back / quit', hint: true },
-  { keys: ['escape'], command: 'back', label: 'back / close' },
-  { keys: ['?'], command: 'help', label: 'help', hint: true },
+  // q goes back, and quits at the top level (asking first when review changes are unapplied); Esc never quits.
+  { keys: ['q'], command: 'backOrQuit', label: 'back / quit', hint: true, priority: 1 },
+  { keys: ['escape'], command: 'back', label: 'back / clear search' },
+  { keys: ['?'], command: 'help', label: 'help', hint: true, priority: 1 },
   { keys: ['up', 'k'], command: 'up', views: LISTS, label: 'move up' },
   { keys: ['down', 'j'], command: 'down', views: LISTS, label: 'move down' },
   { keys: ['pageup', 'ctrl+b'], command: 'pageUp', views: LISTS, label: 'page up' },
@@ -94,8 +101,8 @@ export const BINDINGS: Binding[] = [
   },
   { keys: ['g', 'home'], command: 'top', views: LISTS, label: 'first' },
   { keys: ['G', 'end'], command: 'bottom', views: LISTS, label: 'last' },
-  { keys: ['return'], command: 'open', views: ['users', 'groups', 'runs'], label: 'open', hint: true },
-  { keys: ['/'], command: 'search', views: ['users', 'groups'], label: 'search', hint: true },
+  { keys: ['return'], command: 'open', views: ['users', 'groups', 'runs'], label: 'open', hint: true, priority: 1 },
+  { keys: ['/'], command: 'search', views: ['users', 'groups'], label: 'search', hint: true, priority: 2 },
   { keys: ['tab'], command: 'nextPane', views: ['users', 'groups'], label: 'list / detail pane', hint: true },
   {
     keys: ['1'],
@@ -103,6 +110,7 @@ export const BINDINGS: Binding[] = [
     views: ['users', 'groups', 'runs'],
     label: 'users (2 groups, 3 runs)',
     hint: true,
+    priority: 2,
   },
   { keys: ['2'], command: 'showGroups', views: ['users', 'groups', 'runs'], label: 'groups' },
   { keys: ['3'], command: 'showRuns', views: ['users', 'groups', 'runs'], label: 'sync runs' },
@@ -115,19 +123,20 @@ export const BINDINGS: Binding[] = [
     views: ['runs'],
     label: "sync now: plan from the profile's source, review, apply",
     hint: true,
+    priority: 1,
   },
-  { keys: ['n'], command: 'create', views: ['users'], label: 'new user', hint: true },
-  { keys: ['e'], command: 'edit', views: ['user'], label: 'edit attributes', hint: true },
+  { keys: ['n'], command: 'create', views: ['users'], label: 'new user', hint: true, priority: 2 },
+  { keys: ['e'], command: 'edit', views: ['user'], label: 'edit attributes', hint: true, priority: 2 },
   { keys: ['a'], command: 'activate', views: ['user'], label: 'activate', hint: true },
-  { keys: ['d'], command: 'deactivate', views: ['user'], label: 'deactivate', hint: true },
+  { keys: ['d'], command: 'deactivate', views: ['user'], label: 'deactivate', hint: true, priority: 2 },
   // Not the Delete key too: Ink reports Backspace (0x7f) as "delete", and Backspace must not start a deletion.
-  { keys: ['D'], command: 'delete', views: ['user', 'group'], label: 'delete…', hint: true },
+  { keys: ['D'], command: 'delete', views: ['user', 'group'], label: 'delete…', hint: true, priority: 2 },
   { keys: ['+'], command: 'addToGroup', views: ['user'], label: 'add to group', hint: true },
   { keys: ['-'], command: 'removeFromGroup', views: ['user'], label: 'remove from group', hint: true },
-  { keys: [' '], command: 'toggle', views: ['review'], label: 'include / exclude', hint: true },
-  { keys: ['return', 'right', 'l'], command: 'expand', views: ['review'], label: 'expand', hint: true },
+  { keys: [' '], command: 'toggle', views: ['review'], label: 'include / exclude', hint: true, priority: 1 },
+  { keys: ['return', 'right', 'l'], command: 'expand', views: ['review'], label: 'expand', hint: true, priority: 2 },
   { keys: ['f'], command: 'filter', views: ['review'], label: 'filter by kind', hint: true },
-  { keys: ['a'], command: 'apply', views: ['review'], label: 'apply', hint: true },
+  { keys: ['a'], command: 'apply', views: ['review'], label: 'apply', hint: true, priority: 1 },
   // PgDn pages the review too (space there includes or excludes).
   { keys: ['pagedown', 'ctrl+f'], command: 'pageDown', views: ['review', 'reviewDone'], label: 'page down' },
   // The review after apply: read the outcome by moving, the failures only, the server's word on one.
@@ -153,7 +162,7 @@ export const BINDINGS: Binding[] = [
   // Ink reports Backspace as "delete": both take back the last character.
   { keys: ['backspace', 'delete'], command: 'erase', views: TYPING, label: 'erase a character' },
   { keys: ['tab', 'down'], command: 'nextField', views: ['form'], label: 'next field' },
-  { keys: ['up'], command: 'prevField', views: ['form'], label: 'previous field' },
+  { keys: ['shift+tab', 'up'], command: 'prevField', views: ['form'], label: 'previous field' },
   { keys: ['ctrl+u'], command: 'clearField', views: ['form'], label: 'clear it' },
   { keys: ['up'], command: 'up', views: ['pickGroup'], label: 'move up' },
   { keys: ['down'], command: 'down', views: ['pickGroup'], label: 'move down' },
@@ -171,7 +180,13 @@ export function bindingsFor(context: Context): Binding[] {
   return BINDINGS.filter((b) => appliesIn(b, context));
 }
 
-const KEY_LABELS: Record<string, string> = { return: 'Enter', escape: 'Esc', tab: 'Tab', ' ': 'space' };
+const KEY_LABELS: Record<string, string> = {
+  return: 'Enter',
+  escape: 'Esc',
+  tab: 'Tab',
+  'shift+tab': 'Shift+Tab',
+  ' ': 'space',
+};
 
 /** The key a dialog names for a command ("Enter", "Esc", "Ctrl+U"): the first one the table binds there. */
 export function keyLabel(context: Context, command: Command): string {
@@ -200,11 +215,25 @@ export function typed(text: string, key: string): string | undefined {
   return key.length === 1 && key >= ' ' && key !== '\u007f' ? text + key : undefined;
 }
 
-export function hintsFor(view: ViewContext): string {
-  return bindingsFor(view)
+/**
+ * The footer's key hints of a view, in table order. Given a width, the hints that do not fit are dropped, the
+ * least important first (`priority`), so the essential keys stay visible on a narrow terminal.
+ */
+export function hintsFor(view: ViewContext, width?: number): string {
+  const hints = bindingsFor(view)
     .filter((b) => b.hint)
-    .map((b) => `${b.keys[0] === ' ' ? 'space' : b.keys[0] === 'return' ? 'enter' : b.keys[0]} ${b.label}`)
-    .join('  ');
+    .map((b) => ({
+      text: `${b.keys[0] === ' ' ? 'space' : b.keys[0] === 'return' ? 'enter' : b.keys[0]} ${b.label}`,
+      priority: b.priority ?? 3,
+    }));
+  const join = (hs: typeof hints) => hs.map((h) => h.text).join('  ');
+  let kept = hints;
+  for (let p = 3; width !== undefined && p > 1 && join(kept).length > width; p--) {
+    // Drop this priority's hints from the end until the line fits.
+    for (let i = kept.length - 1; i >= 0 && join(kept).length > width; i--)
+      if (kept[i]!.priority === p) kept = kept.filter((_, j) => j !== i);
+  }
+  return join(kept);
 }
 
 /** Ink's (input, key) pair as one name: "up", "ctrl+c", "return", "G", "/". */
@@ -218,6 +247,7 @@ export interface InkKey {
   return?: boolean;
   escape?: boolean;
   tab?: boolean;
+  shift?: boolean;
   backspace?: boolean;
   delete?: boolean;
   ctrl?: boolean;
@@ -236,7 +266,7 @@ export function keyName(input: string, key: InkKey): string {
   if (key.end) return 'end';
   if (key.return) return 'return';
   if (key.escape) return 'escape';
-  if (key.tab) return 'tab';
+  if (key.tab) return key.shift ? 'shift+tab' : 'tab';
   if (key.backspace) return 'backspace';
   if (key.delete) return 'delete';
   if (key.ctrl && input) return `ctrl+${input.toLowerCase()}`;
@@ -249,6 +279,7 @@ const SEQUENCES: Record<string, string> = {
   '\r': 'return',
   '\n': 'return',
   '\t': 'tab',
+  '\u001b[Z': 'shift+tab',
   '\u007f': 'backspace',
   '\b': 'backspace',
   '\u001b': 'escape',

@@ -149,12 +149,17 @@ describe('scimctl tui in a terminal', () => {
     await app.waitForText(/Esc to cancel: yes/);
     assert.ok(server.users.has(target.id), 'nothing is deleted before Enter');
     app.type('\r');
-    await app.waitForText(`deleted user ${target.id}`);
+    // The status line names the user by userName, not by id.
+    await app.waitForText(`deleted user ${target.userName}`);
     await waitFor(() => !server.users.has(target.id));
     assert.equal(server.requests.filter((r) => r.method === 'DELETE').length, 1);
     lines = app.lines();
     assert.match(lines[0]!, /\[1 users 299\]/);
-    assert.doesNotMatch(app.screen(), new RegExp(escape(target.userName)));
+    // Only the status line still names the user: the list has lost the row.
+    assert.deepEqual(
+      lines.filter((l) => l.includes(target.userName)),
+      [`deleted user ${target.userName}`],
+    );
 
     app.type('q');
     const exit = await app.waitForExit();
@@ -187,6 +192,28 @@ describe('scimctl tui in a terminal', () => {
     assertRestored(app);
   });
 
+  test('Esc never quits: search, Enter, Esc clears the filter, Esc again does nothing; q quits', async () => {
+    const app = open(['tui'], env);
+    await app.waitForText(/\[1 users \d+\]/, 20_000);
+    const query = users()[137]!.userName.split('@')[0]!;
+    app.type('/');
+    await app.waitForText('/▏');
+    app.type(query);
+    await app.waitForText(`/${query}▏`);
+    app.type('\r');
+    await app.waitForText(`filter: ${query}`);
+    app.type('\u001b');
+    await app.waitForScreen((screen) => !screen.includes(`filter: ${query}`));
+    app.type('\u001b');
+    // The app took the key after the second Esc: it is still running.
+    app.type('2');
+    await app.waitForText('[2 groups');
+    assert.equal(app.bufferType, 'alternate');
+    app.type('q');
+    assert.equal((await app.waitForExit()).exitCode, 0);
+    assertRestored(app);
+  });
+
   test('Ctrl+C from an overlay in the detail view leaves the alternate screen (exit 0)', async () => {
     const app = open(['tui'], env);
     await app.waitForText(/\[1 users \d+\]/, 20_000);
@@ -210,7 +237,9 @@ describe('scimctl tui in a terminal', () => {
     // Header, table and footer redrawn for 80×24: the counts at the right edge, the hints on row 22.
     await app.waitForScreen(
       (_, l) =>
-        /\[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/.test(l[0]!) && l[0]!.length <= 80 && /^q back \/ quit/.test(l[22]!),
+        /\[1 users \d+\] 2 groups \d+ {2}3 runs 0 ?$/.test(l[0]!) &&
+        l[0]!.length <= 80 &&
+        /^q back \/ quit/.test(l[22]!),
     );
     let lines = app.lines();
     assert.match(lines[1]!, /^USERNAME +DISPLAYNAME/);
@@ -238,7 +267,7 @@ describe('scimctl tui in a terminal', () => {
     // The URL gives way to the pane counts.
     assert.match(
       lines[0]!,
-      /^scimctl {2}environment {2}http:\/\/127\.0\.0\.1:\S*… \[1 users \d+\] 2 groups 0 {2}3 runs 0 ?$/,
+      /^scimctl {2}environment {2}http:\/\/127\.0\.0\.1:\S*… \[1 users \d+\] 2 groups \d+ {2}3 runs 0 ?$/,
     );
     assert.match(lines[1]!, /^USERNAME +DISPLAYNAME +ACTIVE$/);
     assert.equal(lines.slice(2, 20).filter((l) => /@example\.com/.test(l)).length, 18);
@@ -446,7 +475,10 @@ describe('scimctl sync run: the plan review in a terminal', () => {
     writeFileSync(file, JSON.stringify(doc));
     const app = open(['sync', 'run', '--source', file], env);
     await app.waitForText('Update users (1)', 30_000);
+    // q with a change not applied asks first.
     app.type('q');
+    await app.waitForText('Quit without applying?');
+    app.type('yes\r');
     assert.equal((await app.waitForExit()).exitCode, 0);
     assert.equal(app.bufferType, 'normal');
     assert.match(app.normalLines().join('\n'), /scimctl: nothing applied/);

@@ -66,7 +66,14 @@ describe('start', () => {
   test('the explorer starts on users and asks for them; the review starts on the plan and asks for nothing', () => {
     const s = initialState(100, 29);
     assert.equal(s.view, 'users');
-    assert.deepEqual(s.requests, [{ kind: 'load', what: 'users', gen: 1 }]);
+    // The groups are counted at once, for the header, without being listed.
+    assert.deepEqual(s.requests, [
+      { kind: 'load', what: 'users', gen: 1 },
+      { kind: 'count', what: 'groups' },
+    ]);
+    const counted = appReducer(s, { type: 'counted', what: 'groups', total: 12 });
+    assert.equal(counted.groups.total, 12);
+    assert.equal(counted.groups.items.length, 0);
     const r = initialState(100, 29, { changes: [], problems: [] });
     assert.equal(r.view, 'review');
     assert.deepEqual(r.requests, []);
@@ -261,6 +268,24 @@ describe('detail', () => {
     }
   });
 
+  test('Esc never quits: it clears the search, closes the innermost pane, and does nothing at the top level', () => {
+    const filtered = press(typeText(press(loadedExplorer(), '/'), 'eve'), 'return');
+    assert.equal(filtered.users.query, 'eve');
+    assert.ok(filtered.users.visible.length < filtered.users.items.length);
+    const cleared = press(filtered, 'escape');
+    assert.equal(cleared.quit, false);
+    assert.equal(cleared.users.query, '');
+    assert.equal(cleared.users.visible.length, cleared.users.items.length);
+    const top = press(cleared, 'escape', 'escape');
+    assert.equal(top.quit, false);
+    assert.equal(top.view, 'users');
+    // From a detail: back to the list, then nothing.
+    assert.equal(press(detailOf(1), 'escape', 'escape', 'escape').quit, false);
+    assert.equal(press(take(press(loadedExplorer(), '2'))[0], 'escape').quit, false);
+    // q quits at the top level, also with a filter in force.
+    assert.equal(press(filtered, 'q').quit, true);
+  });
+
   test('Ctrl+C quits from anywhere: a list, a detail, an overlay', () => {
     assert.equal(press(loadedExplorer(), 'ctrl+c').quit, true);
     assert.equal(press(detailOf(1), 'ctrl+c').quit, true);
@@ -406,8 +431,12 @@ describe('search as you type', () => {
 });
 
 describe('changing a user', () => {
-  test('d deactivates and a activates the open user (requests carry its id)', () => {
-    const [s, reqs] = take(press(detailOf(4), 'd'));
+  test('d deactivates (once confirmed) and a activates the open user (requests carry its id)', () => {
+    const asked = press(detailOf(4), 'd');
+    assert.equal(asked.overlay?.kind, 'confirm');
+    assert.deepEqual(asked.requests, [], 'nothing before the confirmation');
+    assert.deepEqual(press(asked, 'escape').requests, []);
+    const [s, reqs] = take(press(typeText(asked, 'yes'), 'return'));
     assert.deepEqual(reqs, [{ kind: 'setActive', id: 'u4', active: false }]);
     assert.match(s.status?.text ?? '', /deactivating eve4@example\.com/);
     const [, reqs2] = take(press(detailOf(4, { active: false }), 'a'));
@@ -438,7 +467,7 @@ describe('changing a user', () => {
     s = typeText(s, 'yes');
     assert.deepEqual(s.requests, [], 'nothing before Enter');
     const [sent, reqs] = take(press(s, 'return'));
-    assert.deepEqual(reqs, [{ kind: 'delete', what: 'user', id: 'u2' }]);
+    assert.deepEqual(reqs, [{ kind: 'delete', what: 'user', id: 'u2', name: 'cat2@example.com' }]);
     assert.equal(sent.overlay, undefined);
     // The deletion removes the row and goes back to the list.
     const gone = apply(sent, { type: 'deleted', what: 'user', id: 'u2', message: 'deleted user u2' });
@@ -464,9 +493,9 @@ describe('changing a user', () => {
 
   test('backspace corrects the typed answer (Ink names Backspace "delete")', () => {
     const s = press(typeText(press(detailOf(2), 'D'), 'yex'), 'backspace', 's', 'return');
-    assert.deepEqual(s.requests, [{ kind: 'delete', what: 'user', id: 'u2' }]);
+    assert.deepEqual(s.requests, [{ kind: 'delete', what: 'user', id: 'u2', name: 'cat2@example.com' }]);
     const d = press(typeText(press(detailOf(2), 'D'), 'yex'), 'delete', 's', 'return');
-    assert.deepEqual(d.requests, [{ kind: 'delete', what: 'user', id: 'u2' }]);
+    assert.deepEqual(d.requests, [{ kind: 'delete', what: 'user', id: 'u2', name: 'cat2@example.com' }]);
   });
 
   test('Backspace in the detail starts no deletion', () => {
@@ -482,7 +511,7 @@ describe('changing a user', () => {
     s = press(s, 'D');
     assert.equal(s.overlay?.kind === 'confirm' ? s.overlay.title : '', 'Delete group');
     const [sent, reqs] = take(press(typeText(s, 'yes'), 'return'));
-    assert.deepEqual(reqs, [{ kind: 'delete', what: 'group', id: 'g1' }]);
+    assert.deepEqual(reqs, [{ kind: 'delete', what: 'group', id: 'g1', name: 'Engineering' }]);
     const gone = apply(sent, { type: 'deleted', what: 'group', id: 'g1', message: 'deleted group g1' });
     assert.equal(gone.view, 'groups');
     assert.deepEqual(
@@ -498,8 +527,13 @@ describe('changing a user', () => {
     assert.equal(s.overlay?.kind === 'form' ? s.overlay.fields[s.overlay.focus]!.name : '', 'title');
     s = typeText(press(s, 'ctrl+u'), 'CTO');
     const [done, reqs] = take(press(s, 'return'));
-    assert.deepEqual(reqs, [{ kind: 'edit', id: 'u5', edits: ['title=CTO'] }]);
-    assert.equal(done.overlay, undefined);
+    assert.deepEqual(
+      reqs.map((r) => (r.kind === 'edit' ? { ...r, fields: undefined } : r)),
+      [{ kind: 'edit', id: 'u5', edits: ['title=CTO'], fields: undefined }],
+    );
+    // The form stays open until the save went through.
+    assert.equal(done.overlay?.kind, 'form');
+    assert.equal(apply(done, { type: 'formDone' }).overlay, undefined);
 
     const cancelled = press(typeText(press(detailOf(5), 'e'), 'x'), 'escape');
     assert.deepEqual(cancelled.requests, []);
@@ -514,9 +548,10 @@ describe('changing a user', () => {
     other = typeText(other, 'nickName=Bo');
     const [, otherReqs] = take(press(other, 'return'));
     const userName = (detailOf(5).user?.resource as { userName: string }).userName;
-    assert.deepEqual(otherReqs, [
-      { kind: 'edit', id: 'u5', edits: userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo'] },
-    ]);
+    assert.deepEqual(
+      otherReqs.map((r) => (r.kind === 'edit' ? r.edits : r)),
+      [userName ? ['userName=', 'nickName=Bo'] : ['nickName=Bo']],
+    );
   });
 
   test('n opens the new-user form; Tab moves between fields; Enter creates', () => {
@@ -535,11 +570,33 @@ describe('changing a user', () => {
         fields: { userName: 'new@example.com', givenName: 'NewX', familyName: 'Person', email: 'new@example.com' },
       },
     ]);
-    assert.equal(done.overlay, undefined);
+    assert.equal(done.overlay?.kind, 'form', 'the form stays until the user is created');
+    assert.equal(apply(done, { type: 'formDone' }).overlay, undefined);
     assert.equal(done.status?.text, 'creating…');
     // The created user arrives as a row.
     const created = apply(done, { type: 'rows', what: 'users', rows: [user(99, { userName: 'new@example.com' })] });
     assert.equal(created.users.items.length, 41);
+  });
+
+  test('a refused form stays open with its input, the errors beside the fields by their labels; Shift+Tab goes back', () => {
+    let s = press(loadedExplorer(), 'n');
+    s = typeText(s, 'new@example.com');
+    s = press(s, 'tab', 'tab', 'tab', 'shift+tab', 'shift+tab');
+    assert.equal(s.overlay?.kind === 'form' ? s.overlay.focus : -1, 1);
+    s = typeText(press(s, 'tab', 'tab'), 'not-mail');
+    s = take(press(s, 'return'))[0];
+    s = apply(s, { type: 'formErrors', errors: { email: 'not a valid e-mail address' } });
+    const o = s.overlay?.kind === 'form' ? s.overlay : undefined;
+    assert.equal(o?.fields[0]!.value, 'new@example.com', 'the input is kept');
+    assert.equal(o?.fields[3]!.value, 'not-mail');
+    assert.equal(o?.fields[3]!.error, 'not a valid e-mail address');
+    assert.equal(o?.fields[0]!.error, undefined);
+    assert.equal(o?.focus, 3);
+    assert.equal(s.status?.text, 'work e-mail: not a valid e-mail address');
+    assert.equal(s.status?.level, 'error');
+    // Submitting again clears the old errors.
+    const again = press(s, 'return');
+    assert.equal(again.overlay?.kind === 'form' ? again.overlay.fields[3]!.error : 'x', undefined);
   });
 
   test('+ picks a group to add the user to: loads groups, leaves out those it is in, filters as you type', () => {
@@ -664,13 +721,25 @@ describe('the plan review', () => {
     assert.equal(press(results, 'ctrl+c').quit, true);
   });
 
-  test('a wrong answer returns to the review without a request; q there closes it unapplied', () => {
+  test('a wrong answer returns to the review without a request; q there asks, then closes it unapplied', () => {
     const s = press(typeText(press(initialState(100, 29, { changes: CHANGES, problems: [] }), 'a'), 'ok'), 'return');
     assert.equal(s.review?.phase, 'review');
     assert.deepEqual(s.requests, []);
-    const closed = press(s, 'q');
+    const asked = press(s, 'q');
+    assert.equal(asked.quit, false);
+    assert.equal(asked.overlay?.kind === 'confirm' ? asked.overlay.title : '', 'Quit without applying?');
+    assert.equal(press(asked, 'escape').quit, false, 'Esc keeps the review');
+    const closed = press(typeText(asked, 'yes'), 'return');
     assert.equal(closed.quit, true);
     assert.deepEqual(closed.requests, []);
+  });
+
+  test('q quits the review at once when every change is excluded; Esc never quits it', () => {
+    const s = initialState(100, 29, { changes: CHANGES, problems: [] });
+    assert.equal(press(s, 'escape').quit, false);
+    assert.equal(press(s, 'escape').overlay, undefined);
+    const none = { ...s, review: { ...s.review!, excluded: new Set(CHANGES.map((c) => c.id)) } };
+    assert.equal(press(none, 'q').quit, true);
   });
 
   test('while confirming, keys are typed (q, j, space), Ctrl+C still quits', () => {

@@ -87,7 +87,8 @@ describe('commandFor', () => {
   const cases: Array<[ViewName, string, string | undefined]> = [
     ['users', 'ctrl+c', 'quit'],
     ['review', 'ctrl+c', 'quit'],
-    ['users', 'q', 'back'],
+    ['users', 'q', 'backOrQuit'],
+    ['users', 'escape', 'back'],
     ['user', 'escape', 'back'],
     ['group', '?', 'help'],
     ['users', 'j', 'down'],
@@ -201,6 +202,35 @@ describe('hintsFor', () => {
 
     assert.ok(hintsFor('group').includes('D delete…'));
     assert.ok(!hintsFor('group').includes('e edit'));
+  });
+});
+
+describe('hints on a narrow terminal', () => {
+  test('at 80 columns the essential keys stay (apply in the review) and the least important go first', () => {
+    assert.ok(hintsFor('review').length > 80, 'the full review hints do not fit in 80 columns');
+    const review = hintsFor('review', 80);
+    assert.ok(review.length <= 80, review);
+    for (const h of ['q back / quit', '? help', 'space include / exclude', 'a apply'])
+      assert.ok(review.includes(h), `review at 80: ${h}`);
+    const users = hintsFor('users', 80);
+    assert.ok(users.length <= 80, users);
+    for (const h of ['q back / quit', '? help', 'enter open']) assert.ok(users.includes(h), `users at 80: ${h}`);
+    // A low-priority hint goes before a useful one.
+    assert.ok(!users.includes('s sort'));
+    const user = hintsFor('user', 80);
+    assert.ok(user.length <= 80, user);
+    assert.ok(user.includes('d deactivate') && !user.includes('+ add to group'), user);
+    // Wide enough, nothing is dropped.
+    assert.equal(hintsFor('review', 200), hintsFor('review'));
+  });
+});
+
+describe('Shift+Tab', () => {
+  test('is named and moves back in a form', () => {
+    assert.equal(keyName('', { tab: true, shift: true }), 'shift+tab');
+    assert.deepEqual(splitKeys('\u001b[Z'), ['shift+tab']);
+    assert.equal(commandFor('form', 'shift+tab'), 'prevField');
+    assert.equal(keyLabel('form', 'prevField'), 'Shift+Tab');
   });
 });
 

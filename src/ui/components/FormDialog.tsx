@@ -7,14 +7,17 @@ import { keyHint } from '../keys.ts';
 export interface FormDialogProps {
   purpose: 'create' | 'edit';
   title: string;
-  fields: Array<{ label: string; value: string }>;
+  /** `error`: why the server or the schema refused the value, shown beside it. */
+  fields: Array<{ label: string; value: string; error?: string }>;
   focus: number;
   width: number;
+  color?: boolean;
 }
 
-export function FormDialog({ purpose, title, fields, focus, width }: FormDialogProps) {
+export function FormDialog({ purpose, title, fields, focus, width, color = true }: FormDialogProps) {
   const keys = [
     keyHint('form', 'nextField'),
+    keyHint('form', 'prevField', 'back'),
     keyHint('form', 'clearField'),
     keyHint('form', 'submit', purpose === 'create' ? 'create' : 'save'),
     keyHint('form', 'cancel'),
@@ -23,9 +26,16 @@ export function FormDialog({ purpose, title, fields, focus, width }: FormDialogP
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>{`${safeText(title)} (${keys.join(', ')})`}</Text>
       {fields.map((f, i) => (
-        <Text key={`${f.label}`} inverse={i === focus} wrap="truncate">
-          {truncate(`${padEnd(f.label, 14)} ${f.value}`, width - 4)}
-        </Text>
+        <Box key={`${f.label}`}>
+          <Text inverse={i === focus} wrap="truncate">
+            {truncate(`${padEnd(f.label, 14)} ${f.value}`, f.error ? Math.max(20, (width - 4) >> 1) : width - 4)}
+          </Text>
+          {f.error ? (
+            <Text color={color ? 'red' : undefined} wrap="truncate">
+              {truncate(`  ✗ ${safeText(f.error)}`, Math.max(1, width - 4 - Math.max(20, (width - 4) >> 1)))}
+            </Text>
+          ) : null}
+        </Box>
       ))}
       {purpose === 'edit' ? (
         <Text dimColor>

@@ -19,7 +19,10 @@ export interface HeaderProps {
 }
 
 const count = (l: ListState<unknown>) =>
-  `${l.items.length.toLocaleString('en-US')}${l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : ''}${l.loading ? '…' : ''}`;
+  // Not listed yet: the server's count.
+  l.items.length === 0 && !l.loading && l.total !== undefined
+    ? l.total.toLocaleString('en-US')
+    : `${l.items.length.toLocaleString('en-US')}${l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : ''}${l.loading ? '…' : ''}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function reviewTitle({

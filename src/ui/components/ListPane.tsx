@@ -52,9 +52,11 @@ export interface ListPaneProps {
   color: boolean;
   /** An id column, last (the `I` key). */
   showIds?: boolean;
+  /** The column sorted by, and which way. */
+  sort?: { header: string; desc: boolean };
 }
 
-export function ListPane({ what, list, width, height, color, showIds = false }: ListPaneProps) {
+export function ListPane({ what, list, width, height, color, showIds = false, sort }: ListPaneProps) {
   if (list.error && list.items.length === 0)
     return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${what}…` : `no ${what}`}</Text>;
@@ -67,6 +69,7 @@ export function ListPane({ what, list, width, height, color, showIds = false }: 
       height={height}
       offset={0}
       selected={list.selected - list.offset}
+      sort={sort}
     />
   );
 }

@@ -203,7 +203,7 @@ export function ReviewPane({ review, width, height, color, split = false }: Revi
       : review.phase === 'applying'
         ? `Applying… ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}  ${'█'.repeat(Math.round((p.done / Math.max(1, p.total)) * 20)).padEnd(20, '░')}`
         : review.phase === 'done'
-          ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. ${keyLabel('review', 'back')} to quit.`
+          ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. ${keyLabel('review', 'backOrQuit')} to quit.`
           : summaryText(s);
   // On a line of its own: after the summary it would be cut off on a terminal 80 or 100 columns wide.
   const filterLine =

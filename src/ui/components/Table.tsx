@@ -16,11 +16,16 @@ export interface TableProps<T> {
   offset: number;
   /** Index of the highlighted row, if any. */
   selected?: number;
+  /** The column the rows are sorted by (its header), marked ▲ ascending or ▼ descending. */
+  sort?: { header: string; desc: boolean };
 }
 
-export function Table<T>({ rows, columns, width, height, offset, selected }: TableProps<T>) {
+export function Table<T>({ rows, columns, width, height, offset, selected, sort }: TableProps<T>) {
   const visible = rows.slice(offset, offset + Math.max(0, height - 1));
-  const [header, ...lines] = renderTable(visible, columns, width);
+  const marked = sort
+    ? columns.map((c) => (c.header === sort.header ? { ...c, header: `${c.header} ${sort.desc ? '▼' : '▲'}` } : c))
+    : columns;
+  const [header, ...lines] = renderTable(visible, marked, width);
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>{header}</Text>

@@ -33,24 +33,39 @@ export type Request =
   | { kind: 'openUser'; id: string }
   | { kind: 'openGroup'; id: string }
   | { kind: 'setActive'; id: string; active: boolean }
-  | { kind: 'delete'; what: 'user' | 'group'; id: string }
-  | { kind: 'edit'; id: string; edits: string[] }
+  /** `name`: the userName or displayName the status line names it by. */
+  | { kind: 'delete'; what: 'user' | 'group'; id: string; name?: string }
+  /** `fields`: the form's field names (each edit's refusal is shown next to its field). */
+  | { kind: 'edit'; id: string; edits: string[]; fields?: string[] }
   | { kind: 'create'; fields: Record<string, string> }
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] }
   | { kind: 'startSync' }
-  | { kind: 'openRun'; id: string };
+  | { kind: 'openRun'; id: string }
+  /** How many users or groups the server has (a one-item page): the header counts before a list is opened. */
+  | { kind: 'count'; what: 'users' | 'groups' };
 
 export type Overlay =
   | { kind: 'help' }
-  | { kind: 'confirm'; title: string; lines: string[]; expected: string; input: string; then: Request }
+  /** A confirmation typed before a request is made (or before quitting: `then: 'quit'`). */
+  | {
+      kind: 'confirm';
+      title: string;
+      lines: string[];
+      expected: string;
+      input: string;
+      then: Request | 'quit';
+      /** The status line while the request is carried out ("working…" unless given). */
+      working?: string;
+    }
   /** The search prompt: shown in the footer line, over the list it narrows. */
   | { kind: 'prompt'; input: string; then: 'search' }
   | {
       kind: 'form';
       purpose: 'create' | 'edit';
       title: string;
-      fields: Array<{ name: string; label: string; value: string; initial?: string }>;
+      /** `error`: why the value was refused, shown next to the field (the input is kept). */
+      fields: Array<{ name: string; label: string; value: string; initial?: string; error?: string }>;
       focus: number;
     }
   | {
@@ -113,6 +128,11 @@ export type Action =
   | { type: 'groupChanged'; group: ScimGroup; message: string }
   | { type: 'deleted'; what: 'user' | 'group'; id: string; message: string }
   | { type: 'status'; text: string; level: 'info' | 'error' }
+  /** The open form was refused: messages per field name ('' for the form as a whole); the input stays. */
+  | { type: 'formErrors'; errors: Record<string, string> }
+  /** The open form's create or save went through: it closes. */
+  | { type: 'formDone' }
+  | { type: 'counted'; what: 'users' | 'groups'; total: number }
   | { type: 'groupsForPicker'; groups: Array<{ id: string; displayName: string }> }
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
@@ -128,6 +148,7 @@ export const USER_MODEL: ListModel<ScimUser> = {
     (u) => (u.active === false ? '1' : '0'),
     (u) => primaryEmail(u) ?? '',
   ],
+  sortHeaders: ['userName', 'displayName', 'active', 'email'],
 };
 export const GROUP_MODEL: ListModel<ScimGroup> = {
   haystack: (g) => (g.displayName ?? '').toLowerCase(),
@@ -135,11 +156,19 @@ export const GROUP_MODEL: ListModel<ScimGroup> = {
     (g) => g.displayName ?? '',
     (g) => String(Array.isArray(g.members) ? g.members.length : 0).padStart(9, '0'),
   ],
+  sortHeaders: ['displayName', 'members'],
 };
 export const RUN_MODEL: ListModel<RunRecord> = {
   haystack: (r) => `${r.id} ${r.command} ${r.status}`.toLowerCase(),
   sortKeys: [],
 };
+
+/** The column a list is sorted by, and which way (undefined in the server's order). */
+export function sortedBy(s: AppState, tab: Tab): { header: string; desc: boolean } | undefined {
+  const list = listOf(s, tab);
+  const header = modelOf(tab).sortHeaders?.[list.sortColumn];
+  return header === undefined ? undefined : { header, desc: list.sortDesc };
+}
 
 /** Rows the list pane has for data (header, footer and the table header taken off). */
 export const listHeight = (s: Pick<AppState, 'rows'>) => Math.max(3, s.rows - 5);
@@ -155,7 +184,12 @@ export function initialState(columns: number, rows: number, plan?: ReviewPlan): 
     users: plan ? emptyList() : { ...emptyList(), loading: true },
     groups: emptyList(),
     runs: emptyList(),
-    requests: plan ? [] : [{ kind: 'load', what: 'users', gen: 1 }],
+    requests: plan
+      ? []
+      : [
+          { kind: 'load', what: 'users', gen: 1 },
+          { kind: 'count', what: 'groups' },
+        ],
     pane: 'list',
     loads: { users: plan ? 0 : 1, groups: 0, runs: 0 },
     quit: false,
@@ -203,7 +237,8 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
     if (cmd === 'submit') {
       if (o.input !== o.expected)
         return { ...s, overlay: undefined, status: { text: `not confirmed (type "${o.expected}")`, level: 'info' } };
-      return ask({ ...s, overlay: undefined, status: { text: 'working…', level: 'info' } }, o.then);
+      if (o.then === 'quit') return { ...s, overlay: undefined, quit: true };
+      return ask({ ...s, overlay: undefined, status: { text: o.working ?? 'working…', level: 'info' } }, o.then);
     }
     const input = edited(o.input, cmd, key);
     return input === undefined ? s : { ...s, overlay: { ...o, input } };
@@ -219,9 +254,11 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
     if (cmd === 'prevField')
       return { ...s, overlay: { ...o, focus: (o.focus - 1 + o.fields.length) % o.fields.length } };
     if (cmd === 'submit') {
+      // The form stays open until the server has taken it: a refusal shows next to the fields, the input kept.
+      const open = { ...o, fields: o.fields.map((f) => ({ ...f, error: undefined })) };
       if (o.purpose === 'create')
         return ask(
-          { ...s, overlay: undefined, status: { text: 'creating…', level: 'info' } },
+          { ...s, overlay: open, status: { text: 'creating…', level: 'info' } },
           { kind: 'create', fields: Object.fromEntries(o.fields.map((f) => [f.name, f.value])) },
         );
       if (!s.user) return { ...s, overlay: undefined };
@@ -234,8 +271,8 @@ function overlayKey(s: AppState, o: Overlay, key: string): AppState {
       if (extra) edits.push(extra);
       if (edits.length === 0) return { ...s, overlay: undefined, status: { text: 'nothing changed', level: 'info' } };
       return ask(
-        { ...s, overlay: undefined, status: { text: 'saving…', level: 'info' } },
-        { kind: 'edit', id: s.user.id, edits },
+        { ...s, overlay: open, status: { text: 'saving…', level: 'info' } },
+        { kind: 'edit', id: s.user.id, edits, fields: o.fields.map((f) => f.name).filter(Boolean) },
       );
     }
     if (cmd === 'clearField')
@@ -287,7 +324,7 @@ function runCommand(s: AppState, cmd: Command): AppState | undefined {
     const item = cmd === 'open' ? selectedItem(s.runs) : undefined;
     return item ? ask(s, { kind: 'openRun', id: item.id }) : undefined;
   }
-  if (cmd === 'back') return { ...s, run: undefined };
+  if (cmd === 'back' || cmd === 'backOrQuit') return { ...s, run: undefined };
   const h = listHeight(s);
   const moves: Partial<Record<Command, number | 'top' | 'bottom'>> = {
     up: -1,
@@ -304,6 +341,68 @@ function runCommand(s: AppState, cmd: Command): AppState | undefined {
   return { ...s, run: { ...s.run, scroll: Math.max(0, Math.min(scroll, last)) } };
 }
 
+/**
+ * q (backOrQuit), Esc (back) and Ctrl+C (quit): back out of the innermost pane; Esc never quits (it clears the search
+ * at the top level), q quits at the top level (asking first when review changes are not applied), Ctrl+C quits.
+ */
+function goBack(s: AppState, cmd: 'quit' | 'back' | 'backOrQuit'): AppState {
+  const back = cmd !== 'quit';
+  if (back && (s.view === 'user' || s.view === 'group'))
+    return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
+  if (back && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups')) return { ...s, pane: 'list' };
+  // The changes under way cannot be called back: leaving now would report "nothing applied"
+  // while they go on being applied. The review closes once they are done.
+  if (s.view === 'review' && s.review?.phase === 'applying')
+    return {
+      ...s,
+      status: {
+        text: `changes are being applied: ${keyLabel('review', 'backOrQuit')} quits when they are done`,
+        level: 'info',
+      },
+    };
+  if (back && s.view === 'review' && s.reviewFromRuns) {
+    const done = s.review?.phase === 'done';
+    return load(
+      {
+        ...s,
+        view: 'runs',
+        tab: 'runs',
+        review: undefined,
+        reviewFromRuns: false,
+        status: {
+          text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
+          level: 'info',
+        },
+      },
+      'runs',
+      { ...s.runs, loading: true },
+    );
+  }
+  // Esc never quits: it clears the search in force, and at the top level does nothing.
+  if (cmd === 'back') {
+    if ((s.view === 'users' || s.view === 'groups') && listOf(s, s.tab).query)
+      return { ...search(s, ''), serverQuery: undefined };
+    return s;
+  }
+  // q with review changes not yet applied asks first.
+  if (cmd === 'backOrQuit' && s.view === 'review' && s.review?.phase === 'review') {
+    const pending = s.review.changes.filter((c) => !s.review!.excluded.has(c.id)).length;
+    if (pending > 0)
+      return {
+        ...s,
+        overlay: {
+          kind: 'confirm',
+          title: 'Quit without applying?',
+          lines: [`${pending} change(s) of this review are not applied; quitting leaves the target as it is.`],
+          expected: 'yes',
+          input: '',
+          then: 'quit',
+        },
+      };
+  }
+  return { ...s, quit: true };
+}
+
 function command(s: AppState, cmd: Command): AppState {
   const inRun = runCommand(s, cmd);
   if (inRun) return inRun;
@@ -312,39 +411,8 @@ function command(s: AppState, cmd: Command): AppState {
   switch (cmd) {
     case 'quit':
     case 'back':
-      if (cmd === 'back' && (s.view === 'user' || s.view === 'group'))
-        return { ...s, view: s.tab, user: undefined, group: undefined, status: undefined };
-      if (cmd === 'back' && s.pane === 'detail' && (s.view === 'users' || s.view === 'groups'))
-        return { ...s, pane: 'list' };
-      // The changes under way cannot be called back: leaving now would report "nothing applied"
-      // while they go on being applied. The review closes once they are done.
-      if (s.view === 'review' && s.review?.phase === 'applying')
-        return {
-          ...s,
-          status: {
-            text: `changes are being applied: ${keyLabel('review', 'back')} quits when they are done`,
-            level: 'info',
-          },
-        };
-      if (cmd === 'back' && s.view === 'review' && s.reviewFromRuns) {
-        const done = s.review?.phase === 'done';
-        return load(
-          {
-            ...s,
-            view: 'runs',
-            tab: 'runs',
-            review: undefined,
-            reviewFromRuns: false,
-            status: {
-              text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
-              level: 'info',
-            },
-          },
-          'runs',
-          { ...s.runs, loading: true },
-        );
-      }
-      return { ...s, quit: true };
+    case 'backOrQuit':
+      return goBack(s, cmd);
     case 'help':
       return { ...s, overlay: { kind: 'help' } };
     case 'up':
@@ -471,6 +539,25 @@ function command(s: AppState, cmd: Command): AppState {
     case 'deactivate': {
       const u = s.user?.resource;
       if (!u) return s;
+      // Deactivating locks the user out: it is confirmed like a deletion.
+      if (cmd === 'deactivate' && u.active !== false)
+        return {
+          ...s,
+          overlay: {
+            kind: 'confirm',
+            title: 'Deactivate user',
+            lines: [
+              `userName:    ${u.userName}`,
+              `displayName: ${u.displayName ?? ''}`,
+              '',
+              `The user can no longer sign in; ${keyLabel('user', 'activate')} activates again.`,
+            ],
+            expected: 'yes',
+            input: '',
+            then: { kind: 'setActive', id: u.id, active: false },
+            working: `deactivating ${u.userName}…`,
+          },
+        };
       return ask(
         {
           ...s,
@@ -496,7 +583,7 @@ function command(s: AppState, cmd: Command): AppState {
             ],
             expected: 'yes',
             input: '',
-            then: { kind: 'delete', what: 'user', id: u.id },
+            then: { kind: 'delete', what: 'user', id: u.id, name: u.userName },
           },
         };
       }
@@ -516,7 +603,7 @@ function command(s: AppState, cmd: Command): AppState {
             ],
             expected: 'yes',
             input: '',
-            then: { kind: 'delete', what: 'group', id: g.id },
+            then: { kind: 'delete', what: 'group', id: g.id, name: g.displayName },
           },
         };
       }
@@ -680,6 +767,25 @@ export function appReducer(s: AppState, a: Action): AppState {
     }
     case 'status':
       return { ...s, status: { text: a.text, level: a.level } };
+    case 'counted':
+      return withList(s, a.what, { ...listOf(s, a.what), total: a.total } as ListState<unknown>);
+    case 'formDone':
+      return s.overlay?.kind === 'form' ? { ...s, overlay: undefined } : s;
+    case 'formErrors': {
+      const o = s.overlay;
+      if (o?.kind !== 'form') return s;
+      const fields = o.fields.map((f) => ({ ...f, error: f.name ? a.errors[f.name] : undefined }));
+      const first = fields.findIndex((f) => f.error);
+      // The status line names the fields by their labels; what belongs to no field is said as it is.
+      const text = [...fields.filter((f) => f.error).map((f) => `${f.label}: ${f.error}`), a.errors[''] ?? '']
+        .filter(Boolean)
+        .join('; ');
+      return {
+        ...s,
+        overlay: { ...o, fields, focus: first >= 0 ? first : o.focus },
+        status: { text, level: 'error' },
+      };
+    }
     case 'groupsForPicker':
       return s.overlay?.kind === 'pickGroup' ? { ...s, overlay: { ...s.overlay, groups: a.groups } } : s;
     case 'applyResult':
@@ -697,8 +803,13 @@ export function appReducer(s: AppState, a: Action): AppState {
       };
     }
     case 'applyFinished':
+      // The header's counts are asked again: the apply has changed them.
       return s.review
-        ? { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } }
+        ? ask(
+            { ...s, review: reviewReducer(s.review, { type: 'finished' }), status: { text: a.message, level: 'info' } },
+            { kind: 'count', what: 'users' },
+            { kind: 'count', what: 'groups' },
+          )
         : s;
   }
 }

@@ -39,6 +39,8 @@ export interface ListModel<T> {
   haystack(item: T): string;
   /** Sort keys per sortable column. */
   sortKeys: Array<(item: T) => string>;
+  /** The header of the column each sort key sorts by (the list marks it ▲ or ▼). */
+  sortHeaders?: string[];
 }
 
 function compute<T>(state: ListState<T>, model: ListModel<T>): number[] {
