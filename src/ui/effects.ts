@@ -109,6 +109,50 @@ async function count(what: 'users' | 'groups', client: ScimClient, dispatch: (a:
   if (total !== undefined) dispatch({ type: 'counted', what, total });
 }
 
+/** Reads the users or groups list, handing rows over as pages arrive (the first at once, then about every FLUSH_MS). */
+async function loadList(
+  what: 'users' | 'groups',
+  gen: number | undefined,
+  client: ScimClient,
+  dispatch: (a: Action) => void,
+): Promise<void> {
+  const req = { what, gen };
+  const api = req.what === 'users' ? client.users : client.groups;
+  let batch: unknown[] = [];
+  let total: number | undefined;
+  // The first page shows at once; later pages are handed over together, about every FLUSH_MS.
+  let flushed = 0;
+  const flush = () => {
+    if (batch.length) dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
+    batch = [];
+    flushed = Date.now();
+  };
+  const onPage = (p: { total: number | undefined }) => {
+    total = p.total;
+    if (flushed === 0 || Date.now() - flushed >= FLUSH_MS) flush();
+  };
+  try {
+    if (req.what === 'users') {
+      // Ask only for what the list shows; a server that refuses `attributes` gets the plain listing.
+      let rows = 0;
+      try {
+        for await (const r of client.users.list({ onPage, attributes: LIST_ATTRIBUTES })) {
+          rows++;
+          batch.push(listRow(r));
+        }
+      } catch (e) {
+        if (rows > 0 || !(e instanceof ResponseError && e.status === 400)) throw e;
+        for await (const r of client.users.list({ onPage })) batch.push(listRow(r));
+      }
+    } else {
+      for await (const r of api.list({ onPage })) batch.push(r);
+    }
+  } finally {
+    // Also when a page fails: what arrived is shown, with the error.
+    flush();
+  }
+}
+
 export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Action) => void): Promise<void> {
   const { client, caps } = deps;
   if (req.kind === 'count') return count(req.what, client, dispatch);
@@ -125,40 +169,7 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
           });
           return;
         }
-        const api = req.what === 'users' ? client.users : client.groups;
-        let batch: unknown[] = [];
-        let total: number | undefined;
-        // The first page shows at once; later pages are handed over together, about every FLUSH_MS.
-        let flushed = 0;
-        const flush = () => {
-          if (batch.length) dispatch({ type: 'rows', what: req.what, rows: batch, total, gen: req.gen });
-          batch = [];
-          flushed = Date.now();
-        };
-        const onPage = (p: { total: number | undefined }) => {
-          total = p.total;
-          if (flushed === 0 || Date.now() - flushed >= FLUSH_MS) flush();
-        };
-        try {
-          if (req.what === 'users') {
-            // Ask only for what the list shows; a server that refuses `attributes` gets the plain listing.
-            let rows = 0;
-            try {
-              for await (const r of client.users.list({ onPage, attributes: LIST_ATTRIBUTES })) {
-                rows++;
-                batch.push(listRow(r));
-              }
-            } catch (e) {
-              if (rows > 0 || !(e instanceof ResponseError && e.status === 400)) throw e;
-              for await (const r of client.users.list({ onPage })) batch.push(listRow(r));
-            }
-          } else {
-            for await (const r of api.list({ onPage })) batch.push(r);
-          }
-        } finally {
-          // Also when a page fails: what arrived is shown, with the error.
-          flush();
-        }
+        await loadList(req.what, req.gen, client, dispatch);
         dispatch({ type: 'loaded', what: req.what, gen: req.gen });
         return;
       }
