@@ -36,7 +36,11 @@ function youngGenerationAfter(wrapped: boolean): number {
   const script = `
     import { getHeapSpaceStatistics } from 'node:v8';
     import { withTightHeap } from ${JSON.stringify(MODULE)};
-    const work = async () => { const keep = []; for (let i = 0; i < 3e6; i++) { const o = { i, s: 'x' + i }; if (i % 4 === 0) keep.push(o); } return keep.length; };
+    const work = async () => {
+      const keep = [];
+      for (let i = 0; i < 3e6; i++) { const o = { i, s: 'x' + i }; if (i % 4 === 0) keep.push(o); }
+      return keep.length;
+    };
     const n = await (${wrapped} ? withTightHeap(work) : work());
     if (n !== 750000) throw new Error('wrong result ' + n);
     process.stdout.write(String(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size));`;

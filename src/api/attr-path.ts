@@ -107,7 +107,8 @@ export function formatValueFilter(f: ValueFilter): string {
 }
 
 export function formatPath(p: AttrPath): string {
-  return `${p.urn ? `${p.urn}:` : ''}${p.attr}${p.filter ? `[${formatValueFilter(p.filter)}]` : ''}${p.sub ? `.${p.sub}` : ''}`;
+  const filter = p.filter ? `[${formatValueFilter(p.filter)}]` : '';
+  return `${p.urn ? `${p.urn}:` : ''}${p.attr}${filter}${p.sub ? `.${p.sub}` : ''}`;
 }
 
 export function parsePath(text: string, registry: SchemaRegistry): AttrPath {

@@ -303,10 +303,12 @@ export function pagingFindings(p: PagingObservation): { findings: Finding[]; cap
     const expected = total === undefined ? undefined : Math.min(asked, total);
     if (expected !== undefined && got < expected) {
       cap = got;
+      const advertised =
+        p.advertisedMax !== undefined && p.advertisedMax !== got ? `; advertises ${p.advertisedMax}` : '';
       findings.push({
         capability: 'paging: page size',
         status: 'adapted',
-        does: `pages capped at ${got} (asked ${asked}, ${total} in all)${p.advertisedMax !== undefined && p.advertisedMax !== got ? `; advertises ${p.advertisedMax}` : ''}`,
+        does: `pages capped at ${got} (asked ${asked}, ${total} in all)${advertised}`,
         adapts: `asks for pages of ${p.pageSize} and ${follows}`,
         detail: `GET /Users?startIndex=1&count=${asked}`,
       });
@@ -403,6 +405,9 @@ function isFatal(e: unknown): boolean {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** "a, b on /Users; c on /Groups": the features of each endpoint that `features` picks. */
+const perEndpoint = (endpoints: string[], features: (endpoint: string) => string[], joiner: string): string =>
+  endpoints.map((e) => `${features(e).join(', ')} ${joiner} ${e}`).join('; ');
 const statusOf = (e: unknown): string =>
   e instanceof ResponseError
     ? `${e.status}${e instanceof ScimError && e.scimType ? ` ${e.scimType}` : ''}`
@@ -908,7 +913,7 @@ class Probe {
         status: 'adapted',
         does:
           works.length > 0
-            ? `says filter.supported=false, yet some work: ${works.map((e) => `${working(e).join(', ')} on ${e}`).join('; ')}`
+            ? `says filter.supported=false, yet some work: ${perEndpoint(works, working, 'on')}`
             : 'says filter.supported=false, and no filter works',
         adapts:
           works.length > 0
@@ -923,7 +928,7 @@ class Probe {
         ? {
             capability: 'filter (ServiceProviderConfig)',
             status: 'adapted',
-            does: `says filters are supported, but ${failingSomewhere.map((e) => `${failing(e).join(', ')} fail on ${e}`).join('; ')}`,
+            does: `says filters are supported, but ${perEndpoint(failingSomewhere, failing, 'fail on')}`,
             adapts: 'filters with those features are evaluated on this side; the rest go to the server',
           }
         : {
@@ -968,10 +973,11 @@ class Probe {
       } else {
         this.client.searchEndpointSupported = false;
         const id = isPlainObject(res.body) && typeof res.body.id === 'string' ? res.body.id : undefined;
+        const what = id ? `a resource (id ${id}): it takes a search for a create` : 'something that is not a list';
         this.add({
           capability: 'POST /.search',
           status: 'adapted',
-          does: `answers ${res.status} with ${id ? `a resource (id ${id}): it takes a search for a create` : 'something that is not a list'}`,
+          does: `answers ${res.status} with ${what}`,
           adapts: 'never uses /.search here: long queries go as GET',
           detail: 'POST /Users/.search',
         });

@@ -16,8 +16,9 @@ const SECRET_HEADERS = new Set([
 ]);
 
 /** Query parameters whose names say they carry a credential (`access_token`, `client_secret`, `X-Amz-Signature`, …). */
-const CREDENTIAL_PARAM =
-  /([?&;](?:[\w.-]*?(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|credential|signature|session|auth(?:orization)?)|key|sig|code)=)[^&#\s"']+/gi;
+const CREDENTIAL_NAME =
+  /token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|credential|signature|session|auth(?:orization)?/.source;
+const CREDENTIAL_PARAM = new RegExp(`([?&;](?:[\\w.-]*?(?:${CREDENTIAL_NAME})|key|sig|code)=)[^&#\\s"']+`, 'gi');
 
 /** Patterns that look like credentials even when we do not know the exact value. */
 const CREDENTIAL_PATTERNS: RegExp[] = [/\b(Bearer|Basic|Token|SSWS)\s+[A-Za-z0-9._~+/=-]{16,}/gi, CREDENTIAL_PARAM];

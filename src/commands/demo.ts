@@ -54,11 +54,8 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
     const later = laterExport(org);
     const sourcePath = join(home, 'hr-export.json');
     const resources = later.users.map((u) => ({ ...scimUser(u), groups: u.groups.map((display) => ({ display })) }));
-    writeFileSync(
-      sourcePath,
-      `${JSON.stringify({ schemas: [SCHEMA.LIST_RESPONSE], totalResults: resources.length, Resources: resources }, null, 2)}\n`,
-      { mode: 0o600 },
-    );
+    const list = { schemas: [SCHEMA.LIST_RESPONSE], totalResults: resources.length, Resources: resources };
+    writeFileSync(sourcePath, `${JSON.stringify(list, null, 2)}\n`, { mode: 0o600 });
 
     const profiles = await f.profiles();
     profiles.set(PROFILE, { url: server.url, auth: { type: 'bearer', token }, sync: { source: sourcePath } });

@@ -31,9 +31,8 @@ export function formatError(
   }
   if (cause instanceof ResponseError) {
     if (cause.status === 401) {
-      lines.push(
-        `  the server did not accept the credentials${connection ? ` of ${connection.name === 'environment' ? 'the environment' : `profile "${connection.name}"`}` : ''}`,
-      );
+      const whose = connection?.name === 'environment' ? 'the environment' : `profile "${connection?.name}"`;
+      lines.push(`  the server did not accept the credentials${connection ? ` of ${whose}` : ''}`);
       if (connection) lines.push(`  fix: ${connection.authHint}`);
     } else if (cause.status === 403) {
       lines.push('  the credentials are valid but lack permission for this operation');

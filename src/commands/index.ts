@@ -95,8 +95,11 @@ export function commandWords(args: readonly string[]): string[] {
   return words;
 }
 
-const EPILOG = `Connection: --profile NAME, or SCIMCTL_URL + SCIMCTL_TOKEN (environment or ./.env), or the current profile.
-Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 changes pending, 4 auth, 5 not found, 6 server unreachable, 7 refused by a safety check.`;
+const EPILOG = [
+  'Connection: --profile NAME, or SCIMCTL_URL + SCIMCTL_TOKEN (environment or ./.env), or the current profile.',
+  'Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 changes pending, 4 auth, 5 not found, 6 server unreachable, ' +
+    '7 refused by a safety check.',
+].join('\n');
 
 export function buildCli(
   args: string[],

@@ -68,9 +68,12 @@ function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean
       return lines;
     }
     case 'update-user': {
-      const lines = [
-        `update user ${change.userName}${change.reactivate ? ' (reactivate)' : deactivates(change.diffs) ? ' (deactivate, as the source says)' : ''}`,
-      ];
+      const note = change.reactivate
+        ? ' (reactivate)'
+        : deactivates(change.diffs)
+          ? ' (deactivate, as the source says)'
+          : '';
+      const lines = [`update user ${change.userName}${note}`];
       if (detail) {
         const [before, after] = sides(change.diffs, registry);
         lines.push(...renderCellChanges(cellChanges(before, after, SCHEMA.USER, registry)));

@@ -543,8 +543,9 @@ export function parseMapping(
     for (const { key, keyLine, value } of entries(ctx, attributes.value)) {
       const rule = parseRule(ctx, registry, key.trim(), keyLine, value);
       if (!rule) continue;
+      const { urn, attr, filter, sub } = rule.path;
       const canonical =
-        `${rule.path.urn ? `${rule.path.urn}:` : ''}${rule.path.attr}${rule.path.filter ? `[${JSON.stringify(rule.path.filter)}]` : ''}${rule.path.sub ? `.${rule.path.sub}` : ''}`.toLowerCase();
+        `${urn ? `${urn}:` : ''}${attr}${filter ? `[${JSON.stringify(filter)}]` : ''}${sub ? `.${sub}` : ''}`.toLowerCase();
       const twin = seen.get(canonical);
       if (twin !== undefined) {
         problem(ctx, keyLine, `the same attribute as "${twin}"`, key);

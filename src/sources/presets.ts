@@ -202,7 +202,9 @@ export function omniUsers(table: Table, isJson: boolean): Built {
     } else if (!isBlank(extra))
       at(
         'userAttributes',
-        `userAttributes must be a JSON object of attribute → value, not ${typeof extra === 'string' ? JSON.stringify(extra) : describeKind(extra, 'a list')}`,
+        `userAttributes must be a JSON object of attribute → value, not ${
+          typeof extra === 'string' ? JSON.stringify(extra) : describeKind(extra, 'a list')
+        }`,
       );
     const user: BuiltUser = { line: row.line, attributes };
     if (withGroups) {

@@ -87,9 +87,8 @@ export function groupLines(group: ProblemGroup): string[] {
   const records = new Set(problems.map(location)).size;
   if (group.same) {
     const shown = [...new Set(problems.map(location))];
-    return [
-      `${group.heading}: ${records} records${records > EXAMPLES ? `, e.g. ${shown.slice(0, EXAMPLES).join(', ')}` : `: ${shown.join(', ')}`}`,
-    ];
+    const which = records > EXAMPLES ? `, e.g. ${shown.slice(0, EXAMPLES).join(', ')}` : `: ${shown.join(', ')}`;
+    return [`${group.heading}: ${records} records${which}`];
   }
   return [
     `${group.heading}: ${records} records, e.g.`,

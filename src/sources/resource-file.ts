@@ -59,7 +59,9 @@ export interface InputProblem {
 const MAX_LISTED = 20;
 
 export function formatProblem(p: InputProblem): string {
-  return `${p.file}:${p.line}: ${p.record !== undefined ? `${p.record}: ` : ''}${p.field !== undefined ? `${p.fieldKind ?? 'column'} "${p.field}": ` : ''}${p.message}`;
+  const record = p.record !== undefined ? `${p.record}: ` : '';
+  const field = p.field !== undefined ? `${p.fieldKind ?? 'column'} "${p.field}": ` : '';
+  return `${p.file}:${p.line}: ${record}${field}${p.message}`;
 }
 
 /** A problem as problem-groups.ts groups it: the problem's field is its label (as formatProblem names it). */

@@ -114,7 +114,9 @@ export function readJsonTable(file: LoadedFile, listKeys: readonly string[], kin
     return { problems: [at(offset, `invalid JSON at column ${lines.column(offset)}: ${reason}`)] };
   }
   const layout = scanLayout(text);
-  const expected = `expected an array of ${kind} objects${listKeys.length > 0 ? ` or an object with ${listKeys.map((k) => `"${k}"`).join(' or ')} holding one` : ''}`;
+  const orList =
+    listKeys.length > 0 ? ` or an object with ${listKeys.map((k) => `"${k}"`).join(' or ')} holding one` : '';
+  const expected = `expected an array of ${kind} objects${orList}`;
   let items: unknown[];
   let starts: number[];
   if (Array.isArray(root)) {

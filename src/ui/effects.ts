@@ -287,10 +287,11 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         );
         const user = await client.users.get(req.userId);
         const group: ScimGroup = await client.groups.get(req.groupId);
+        const unchanged = outcome.method === 'none' ? ' (no change needed)' : '';
         dispatch({
           type: 'groupChanged',
           group,
-          message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}${outcome.method === 'none' ? ' (no change needed)' : ''}`,
+          message: `${req.add ? 'added to' : 'removed from'} ${group.displayName}${unchanged}`,
         });
         dispatch({
           type: 'userChanged',

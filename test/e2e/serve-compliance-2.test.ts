@@ -353,8 +353,8 @@ describe('dateTime filter values (RFC 7644 §3.4.2.2, RFC 7643 §2.3.5)', () => 
 describe('request size limit', () => {
   test('a POST /Users declaring a body over 16 MiB → 413 with a SCIM error before the body is read, and the server keeps serving', async () => {
     const url = new URL(`${server.url}/Users`);
-    // Only the headers: the server must answer from Content-Length alone (and no unread bytes can turn its close into a
-    // reset).
+    // Only the headers: the server must answer from Content-Length alone (and no unread bytes can turn its
+    // close into a reset).
     const res = await rawExchange(
       server.url,
       `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: ${16 * 1024 * 1024 + 1}\r\n\r\n`,

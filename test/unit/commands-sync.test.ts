@@ -157,7 +157,10 @@ describe('sync run', () => {
     assert.equal(r.code, ExitCode.USAGE);
     assert.match(
       r.stderr,
-      /refusing to apply 14 change\(s\) unattended: there is no terminal to ask for confirmation on; pass --yes to go ahead/,
+      new RegExp(
+        /refusing to apply 14 change\(s\) unattended: there is no terminal to /.source +
+          /ask for confirmation on; pass --yes to go ahead/.source,
+      ),
     );
     assert.deepEqual(writes(), []);
     assert.deepEqual(await usersOnServer(), []);

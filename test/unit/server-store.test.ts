@@ -29,8 +29,13 @@ function inDyingProcess(d: string, body: string): string {
   const script = `import { Store } from ${JSON.stringify(STORE_MODULE)};
 const T = ${JSON.stringify(T)};
 const store = await Store.open({ dir: ${JSON.stringify(d)} });
-const user = (id, userName) => ({ kind: 'User', id, version: store.nextVersion(), created: T, lastModified: T, schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], attrs: { userName } });
-const group = (id, displayName, members = []) => ({ kind: 'Group', id, version: store.nextVersion(), created: T, lastModified: T, schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], attrs: { displayName }, members: new Map(members.map((m) => [m, 'User'])) });
+const stamp = () => ({ version: store.nextVersion(), created: T, lastModified: T });
+const user = (id, userName) =>
+  ({ kind: 'User', id, ...stamp(), schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], attrs: { userName } });
+const group = (id, displayName, members = []) => ({
+  kind: 'Group', id, ...stamp(), schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+  attrs: { displayName }, members: new Map(members.map((m) => [m, 'User'])),
+});
 ${body}
 process.exit(0);
 `;
@@ -94,7 +99,10 @@ await store.changeMembers(g, [['u2', 'User']], [], store.nextVersion(), T);
 await store.changeMembers(g, [], ['u1'], store.nextVersion(), T);
 await store.put(user('u2', 'robert@example.com'));
 await store.remove('User', 'u1');
-const list = (m) => [...m.values()].map((r) => ({ id: r.id, version: r.version, attrs: r.attrs, ...(r.members ? { members: [...r.members] } : {}), groups: [...store.groupsOf(r.id)].sort() }));
+const list = (m) => [...m.values()].map((r) => ({
+  id: r.id, version: r.version, attrs: r.attrs,
+  ...(r.members ? { members: [...r.members] } : {}), groups: [...store.groupsOf(r.id)].sort(),
+}));
 console.log(JSON.stringify({ users: list(store.users), groups: list(store.groups) }));`,
   );
   const expected = JSON.parse(printed) as ReturnType<typeof state>;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { SCHEMA } from '../../src/api/types.ts';
 import { createFactory } from '../../src/commands/factory.ts';
 import { prepare, recordPlan, RunLog, type PlanFlags } from '../../src/commands/sync/shared.ts';
 import type { IOStreams } from '../../src/output/iostreams.ts';
@@ -154,8 +155,10 @@ describe('the run history keeps the source as it was read', () => {
       });
       assert.equal(r.status, 201);
     }
-    const list = (users: Array<[string, string]>) =>
-      `${JSON.stringify({ Resources: users.map(([userName, title]) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, title })) }, null, 1)}\n`;
+    const list = (users: Array<[string, string]>) => {
+      const Resources = users.map(([userName, title]) => ({ schemas: [SCHEMA.USER], userName, title }));
+      return `${JSON.stringify({ Resources }, null, 1)}\n`;
+    };
     const original = list([
       ['ann@example.com', 'Director'],
       ['bob@example.com', 'Sales'],

@@ -754,7 +754,11 @@ describe('plan review', () => {
     await app.key(' ', /\[ \] ~ update user ann@example\.com/);
     assert.match(
       app.frame(),
-      /^1 to create, 1 to update, 1 to deactivate, 0 to delete, 0 membership changes\.\nfilter: all {2}· {2}1 excluded$/m,
+      new RegExp(
+        /^1 to create, 1 to update, 1 to deactivate, 0 to delete, 0 membership /.source +
+          /changes\.\nfilter: all {2}· {2}1 excluded$/.source,
+        'm',
+      ),
     );
     await app.key(ENTER, /~ title: "Engineer" → "Lead"/);
     await app.key('f', /filter: creates/);

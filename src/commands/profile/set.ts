@@ -59,8 +59,7 @@ export const profileSetCommand = defineCommand({
       throw new UsageError('name a setting to change, e.g. --sync-source FILE or --url URL');
     store.set(argv.name, profile);
     if (argv.use) store.use(argv.name);
-    f.log(
-      `profile "${argv.name}": ${changed.length ? `changed ${changed.join(', ')}; the rest kept` : 'unchanged'}${argv.use ? ', now the current profile' : ''}`,
-    );
+    const what = changed.length ? `changed ${changed.join(', ')}; the rest kept` : 'unchanged';
+    f.log(`profile "${argv.name}": ${what}${argv.use ? ', now the current profile' : ''}`);
   },
 });

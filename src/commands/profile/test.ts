@@ -167,10 +167,15 @@ export const profileTestCommand = defineCommand({
 
     if (argv.json) {
       const { fatal: _fatal, capabilities, ...rest } = report;
-      await writeChunk(
-        f.io.stdout,
-        `${JSON.stringify({ profile: connection.name, url: connection.url, ok, ...rest, learned: capabilities.learned, capabilities }, null, 2)}\n`,
-      );
+      const body = {
+        profile: connection.name,
+        url: connection.url,
+        ok,
+        ...rest,
+        learned: capabilities.learned,
+        capabilities,
+      };
+      await writeChunk(f.io.stdout, `${JSON.stringify(body, null, 2)}\n`);
     } else if (f.io.isStdoutTTY) {
       const lines = [
         `${connection.url} (${source})${report.writeProbe ? ', with the write probe' : ''}`,

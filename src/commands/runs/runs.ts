@@ -45,9 +45,10 @@ export const runsShowCommand = defineCommand({
     if (argv.json) {
       const plan = history.readText(run.id, 'plan.json');
       const results = history.readText(run.id, 'results.json');
+      const parsed = (text: string | undefined): unknown => (text ? JSON.parse(text) : undefined);
       await writeChunk(
         f.io.stdout,
-        `${JSON.stringify({ run, plan: plan ? JSON.parse(plan) : undefined, results: results ? JSON.parse(results) : undefined }, null, 2)}\n`,
+        `${JSON.stringify({ run, plan: parsed(plan), results: parsed(results) }, null, 2)}\n`,
       );
       return;
     }
@@ -64,7 +65,9 @@ export const runsShowCommand = defineCommand({
       lines.push(`found:    ${run.interruptedAt ?? '-'} (interrupted: its process was gone)`);
       if (run.journalFolded !== undefined)
         lines.push(
-          `journal:  ${run.journalFolded ? 'folded into the state by a later run' : 'to be folded into the state by the next sync of this profile'}`,
+          run.journalFolded
+            ? 'journal:  folded into the state by a later run'
+            : 'journal:  to be folded into the state by the next sync of this profile',
         );
     }
     if (run.summary)

@@ -312,8 +312,9 @@ class LdaptsDirectory implements DirectoryClient {
     const fail = (e: unknown): LdapReadError => {
       if (e instanceof LdapReadError) return e;
       if (e instanceof SizeLimitExceededError) {
+        const why = request.pageSize > 0 ? ' in spite of paging' : ' (paging is off: turn it on, or raise the limit)';
         return new LdapReadError(
-          `${what} hit the server's size limit${request.pageSize > 0 ? ' in spite of paging' : ' (paging is off: turn it on, or raise the limit)'}; nothing read is used`,
+          `${what} hit the server's size limit${why}; nothing read is used`,
           received,
           e,
           e.code,
@@ -330,8 +331,10 @@ class LdaptsDirectory implements DirectoryClient {
               : e.code === 12
                 ? ': the server does not support a control it was sent (paging?)'
                 : '';
+        const said = e.message.trim() && !/^Code: 0x/.test(e.message.trim()) ? ` — ${e.message.trim()}` : '';
+        const name = RESULT_NAMES[e.code] ?? 'LDAP result';
         return new LdapReadError(
-          `${what} failed after ${received} entries: ${RESULT_NAMES[e.code] ?? 'LDAP result'} (${e.code})${hint}${e.message.trim() && !/^Code: 0x/.test(e.message.trim()) ? ` — ${e.message.trim()}` : ''}; nothing read is used`,
+          `${what} failed after ${received} entries: ${name} (${e.code})${hint}${said}; nothing read is used`,
           received,
           e,
           e.code,

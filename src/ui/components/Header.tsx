@@ -22,7 +22,9 @@ const count = (l: ListState<unknown>) =>
   // Not listed yet: the server's count.
   l.items.length === 0 && !l.loading && l.total !== undefined
     ? l.total.toLocaleString('en-US')
-    : `${l.items.length.toLocaleString('en-US')}${l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : ''}${l.loading ? '…' : ''}`;
+    : `${l.items.length.toLocaleString('en-US')}${ofTotal(l)}${l.loading ? '…' : ''}`;
+const ofTotal = (l: ListState<unknown>) =>
+  l.total !== undefined && l.total > l.items.length ? `/${l.total.toLocaleString('en-US')}` : '';
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function reviewTitle({
@@ -50,7 +52,11 @@ export function Header({ columns, profile, url, tab, lists, review }: HeaderProp
   const left = `scimctl  ${profile}  ${url}`;
   const tabs = review
     ? reviewTitle(review)
-    : `${tabText('users', keyLabel('users', 'showUsers'))}${tabText('groups', keyLabel('users', 'showGroups'))}${tabText('runs', keyLabel('users', 'showRuns'))}`;
+    : [
+        tabText('users', keyLabel('users', 'showUsers')),
+        tabText('groups', keyLabel('users', 'showGroups')),
+        tabText('runs', keyLabel('users', 'showRuns')),
+      ].join('');
   return (
     <Box>
       <Text bold wrap="truncate">

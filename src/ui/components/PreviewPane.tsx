@@ -4,6 +4,8 @@ import { SCHEMA, type ScimGroup, type ScimUser } from '../../api/types.ts';
 import { truncate } from '../../output/table.ts';
 import { detailLines } from './detail-lines.ts';
 
+const groupNames = (user: ScimUser) => (user.groups ?? []).map((g) => g.display ?? g.value).join(', ');
+
 export interface PreviewPaneProps {
   what: 'users' | 'groups';
   /** The selected row, or all of it once read; undefined when nothing is selected. */
@@ -22,7 +24,7 @@ export function PreviewPane({ what, resource, scroll, width, height }: PreviewPa
             .filter((l) => !/^(schemas|meta\.)/.test(l))
             .map((l) => l.replace(/^(\S+)\s+/, '$1  ')),
           '',
-          `groups: ${((resource as ScimUser).groups ?? []).map((g) => g.display ?? g.value).join(', ') || '(none listed)'}`,
+          `groups: ${groupNames(resource as ScimUser) || '(none listed)'}`,
         ]
       : [
           `displayName  ${(resource as ScimGroup).displayName}`,

@@ -81,6 +81,8 @@ function headAndPlace(c: Change, head: string): { head: string; place?: string }
 }
 
 /** Text cut into lines of at most `width` characters. */
+const progressBar = (done: number, total: number, width = 20) =>
+  '█'.repeat(Math.round((done / Math.max(1, total)) * width)).padEnd(width, '░');
 const chunks = (text: string, width: number): string[] =>
   text.length === 0 ? [] : (text.match(new RegExp(`[\\s\\S]{1,${Math.max(1, width)}}`, 'gu')) ?? []);
 
@@ -201,7 +203,7 @@ export function ReviewPane({ review, width, height, color, split = false }: Revi
     review.phase === 'confirm'
       ? `Apply ${review.changes.length - s.excluded} change(s)? Type "yes" and ${keyLabel('confirmApply', 'submit')}: ${review.confirmInput}`
       : review.phase === 'applying'
-        ? `Applying… ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}  ${'█'.repeat(Math.round((p.done / Math.max(1, p.total)) * 20)).padEnd(20, '░')}`
+        ? `Applying… ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}  ${progressBar(p.done, p.total)}`
         : review.phase === 'done'
           ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. ${keyLabel('review', 'backOrQuit')} to quit.`
           : summaryText(s);
