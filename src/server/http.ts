@@ -7,7 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { redact } from '../api/redact.ts';
 import { ScimHttpError } from './resources.ts';
-import { errorResponse, ScimService, type ServiceOptions, type ServiceResponse } from './service.ts';
+import {
+  errorResponse,
+  ScimService,
+  type ServiceOptions,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './service.ts';
 import type { Store } from './store.ts';
 
 export const BASE_PATH = '/scim/v2';
@@ -35,6 +41,54 @@ export interface RunningServer {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/*
+ * One request's way to the service, shared with the in-process fetch of the tests
+ * (test/support/service-fetch.ts): who may pass, where the endpoints are, the body, the request.
+ */
+
+/** The answer to a request without the bearer token. */
+export const unauthorised = (): ServiceResponse =>
+  errorResponse(
+    new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, {
+      'WWW-Authenticate': 'Bearer realm="scimctl"',
+    }),
+  );
+
+/** The answer to a request outside the base path; undefined for one inside it. */
+export const outsideBase = (pathname: string): ServiceResponse | undefined =>
+  pathname === BASE_PATH || pathname.startsWith(`${BASE_PATH}/`)
+    ? undefined
+    : errorResponse(new ScimHttpError(404, `the SCIM endpoints are under ${BASE_PATH}`));
+
+/** A request body as JSON (none when empty), or the 400 that answers it. */
+export function parseBody(raw: string): { body?: unknown } | { refusal: ServiceResponse } {
+  if (raw.length === 0) return {};
+  try {
+    return { body: JSON.parse(raw) };
+  } catch {
+    return { refusal: errorResponse(new ScimHttpError(400, 'the request body is not valid JSON', 'invalidSyntax')) };
+  }
+}
+
+/** What the service is asked, from the HTTP method, URL, a header reader and the body (HEAD is a GET). */
+export const serviceRequest = (
+  method: string,
+  url: URL,
+  header: (name: string) => string | undefined,
+  body: unknown,
+  bodySize: number,
+): ServiceRequest => ({
+  method: method === 'HEAD' ? 'GET' : method,
+  path: url.pathname.slice(BASE_PATH.length) || '/',
+  query: url.searchParams,
+  ifMatch: header('if-match'),
+  ifNoneMatch: header('if-none-match'),
+  body,
+  bodySize,
+});
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const service = new ScimService(options.store, options);
@@ -70,16 +124,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<number> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!authorised(req.headers.authorization)) {
-      const e = new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, {
-        'WWW-Authenticate': 'Bearer realm="scimctl"',
-      });
+    const refusal = !authorised(req.headers.authorization) ? unauthorised() : outsideBase(url.pathname);
+    if (refusal) {
       req.resume();
-      return send(res, errorResponse(e));
-    }
-    if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {
-      req.resume();
-      return send(res, errorResponse(new ScimHttpError(404, `the SCIM endpoints are under ${BASE_PATH}`)));
+      return send(res, refusal);
     }
     await options.beforeRequest?.();
     let raw: Buffer;
@@ -89,29 +137,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (e instanceof ScimHttpError) return send(res, errorResponse(e));
       throw e;
     }
-    let body: unknown;
-    if (raw.length > 0) {
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return send(res, errorResponse(new ScimHttpError(400, 'the request body is not valid JSON', 'invalidSyntax')));
-      }
-    }
+    const parsed = parseBody(raw.toString('utf8'));
+    if ('refusal' in parsed) return send(res, parsed.refusal);
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
-    const head = req.method === 'HEAD';
-    const result = await service.handle({
-      method: head ? 'GET' : (req.method ?? 'GET'),
-      path: url.pathname.slice(BASE_PATH.length) || '/',
-      query: url.searchParams,
-      ifMatch: header('if-match'),
-      ifNoneMatch: header('if-none-match'),
-      body,
-      bodySize: raw.length,
-    });
-    return send(res, result, head);
+    const method = req.method ?? 'GET';
+    const result = await service.handle(serviceRequest(method, url, header, parsed.body, raw.length));
+    return send(res, result, method === 'HEAD');
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -179,7 +213,7 @@ function send(res: ServerResponse, r: ServiceResponse, headOnly = false): number
     return r.status;
   }
   const text = JSON.stringify(r.body);
-  headers['Content-Type'] = 'application/scim+json; charset=utf-8';
+  headers['Content-Type'] = SCIM_CONTENT_TYPE;
   headers['Content-Length'] = String(Buffer.byteLength(text));
   // HEAD: the headers a GET would have, no body (RFC 9110 §9.3.2).
   res.writeHead(r.status, headers).end(headOnly ? undefined : text);

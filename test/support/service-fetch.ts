@@ -3,9 +3,15 @@
  * HTTP (src/server/http.ts): bearer token, base path, JSON bodies, SCIM errors. No socket is
  * opened, so a command runs in-process against a real SCIM server in milliseconds.
  */
-import { BASE_PATH } from '../../src/server/http.ts';
-import { ScimHttpError } from '../../src/server/resources.ts';
-import { errorResponse, ScimService, type ServiceResponse } from '../../src/server/service.ts';
+import {
+  BASE_PATH,
+  outsideBase,
+  parseBody,
+  SCIM_CONTENT_TYPE,
+  serviceRequest,
+  unauthorised,
+} from '../../src/server/http.ts';
+import { ScimService, type ServiceResponse } from '../../src/server/service.ts';
 import { Store } from '../../src/server/store.ts';
 
 export interface ServiceFetchOptions {
@@ -30,40 +36,21 @@ export function serviceFetch(
     const url = new URL(request.url);
     const path = url.pathname.slice(BASE_PATH.length) || '/';
     const head = request.method === 'HEAD';
-    const result = await answer(request, url, path);
+    const result = await answer(request, url);
     requests.push({ method: request.method, path, status: result.status });
     return toResponse(result, head);
   };
 
-  async function answer(request: Request, url: URL, path: string): Promise<ServiceResponse> {
-    if (options.token !== undefined && request.headers.get('authorization') !== `Bearer ${options.token}`) {
-      return errorResponse(
-        new ScimHttpError(401, 'a valid bearer token is required (Authorization: Bearer …)', undefined, {
-          'WWW-Authenticate': 'Bearer realm="scimctl"',
-        }),
-      );
-    }
-    if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {
-      return errorResponse(new ScimHttpError(404, `the SCIM endpoints are under ${BASE_PATH}`));
-    }
+  async function answer(request: Request, url: URL): Promise<ServiceResponse> {
+    if (options.token !== undefined && request.headers.get('authorization') !== `Bearer ${options.token}`)
+      return unauthorised();
+    const outside = outsideBase(url.pathname);
+    if (outside) return outside;
     const raw = request.body === null ? '' : await request.text();
-    let body: unknown;
-    if (raw.length > 0) {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        return errorResponse(new ScimHttpError(400, 'the request body is not valid JSON', 'invalidSyntax'));
-      }
-    }
-    return service.handle({
-      method: request.method === 'HEAD' ? 'GET' : request.method,
-      path,
-      query: url.searchParams,
-      ifMatch: request.headers.get('if-match') ?? undefined,
-      ifNoneMatch: request.headers.get('if-none-match') ?? undefined,
-      body,
-      bodySize: Buffer.byteLength(raw),
-    });
+    const parsed = parseBody(raw);
+    if ('refusal' in parsed) return parsed.refusal;
+    const header = (name: string) => request.headers.get(name) ?? undefined;
+    return service.handle(serviceRequest(request.method, url, header, parsed.body, Buffer.byteLength(raw)));
   }
 
   return { fetch: fetch as typeof globalThis.fetch, requests };
@@ -72,7 +59,7 @@ export function serviceFetch(
 function toResponse(r: ServiceResponse, headOnly: boolean): Response {
   const headers = new Headers(r.headers);
   if (r.body === undefined) return new Response(null, { status: r.status, headers });
-  headers.set('Content-Type', 'application/scim+json; charset=utf-8');
+  headers.set('Content-Type', SCIM_CONTENT_TYPE);
   return new Response(headOnly ? null : JSON.stringify(r.body), { status: r.status, headers });
 }
 
