@@ -15,8 +15,6 @@
  * (boolean, integer, decimal); values of attributes no schema describes are
  * written as JSON when they are not plain strings, so their type survives.
  */
-import type { InfoRecord, Parser } from 'csv-parse';
-import type { Readable } from 'node:stream';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import type { ScimResource } from '../api/types.ts';
 import { CallerError } from '../util/errors.ts';
@@ -65,11 +63,14 @@ export function unescapeFormula(cell: string): string {
   return ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell;
 }
 
-/** The longest cell a reader takes, in UTF-8 bytes (64 KiB): a longer one is an error, not a value. */
-export const MAX_CELL_BYTES = 64 * 1024;
+/**
+ * The longest value (a CSV cell, a JSON string) a source reader takes and the exporter writes, in UTF-8
+ * bytes (64 KiB): a longer one is an error, not a value.
+ */
+export const MAX_VALUE_BYTES = 64 * 1024;
 
-/** The problem of a cell over the limit (`max` bytes, MAX_CELL_BYTES unless a reader has its own). */
-export const cellTooLong = (cell: string, max = MAX_CELL_BYTES): string =>
+/** The problem of a cell over the limit (`max` bytes, MAX_VALUE_BYTES unless a reader has its own). */
+export const cellTooLong = (cell: string, max = MAX_VALUE_BYTES): string =>
   `the cell is ${Buffer.byteLength(cell)} bytes long, over the limit of ${max} bytes`;
 
 /** Looks like something JSON.parse would turn into a non-string. */
@@ -251,7 +252,7 @@ export function unflattenRow(
   };
   for (const [column, written] of Object.entries(row)) {
     if (written === undefined || written === '') continue;
-    if (written.length * 3 > MAX_CELL_BYTES && Buffer.byteLength(written) > MAX_CELL_BYTES)
+    if (written.length * 3 > MAX_VALUE_BYTES && Buffer.byteLength(written) > MAX_VALUE_BYTES)
       fail(column, cellTooLong(written));
     const cell = unescapeFormula(written);
     const parsed = parseColumn(column, ctx.registry);
@@ -313,82 +314,6 @@ export function unflattenRow(
     target[attr] = decode(attr);
   }
   return out;
-}
-
-export interface CsvRecord {
-  resource: Record<string, unknown>;
-  /** 1-based line in the file where the record starts. */
-  line: number;
-}
-
-/** Parser options for variants of the scheme: TSV is `{ delimiter: '\t', relaxQuotes: true }`. */
-export interface ReadCsvOptions {
-  /** Field delimiter; default ','. */
-  delimiter?: string;
-  /** Take a quote inside an unquoted field literally (csv-parse `relax_quotes`); default false. */
-  relaxQuotes?: boolean;
-}
-
-/**
- * Streams the records of a CSV file in the scheme above, with csv-parse's own error messages.
- * The commands read CSV through sources/delimited.ts (its errors told as an admin reads them) and unflattenRow.
- */
-export async function* readScimCsv(
-  input: Readable,
-  file: string,
-  ctx: FlattenContext,
-  options: ReadCsvOptions = {},
-): AsyncGenerator<CsvRecord> {
-  // Loaded on first use: most commands never read CSV.
-  const { parse: parseCsv } = await import('csv-parse');
-  // csv-parse counts the line a record ends on. A record starts after the previous one (or the header)
-  // ended, past the empty lines skipped in between: tracked as the parser goes, so that a record spanning
-  // lines, and a parse error (an unclosed quote is noticed only at the end of the file), name the line
-  // where the record starts.
-  let lastEnd = 0;
-  let lastEmpty = 0;
-  const startOf = (emptyLines: number) => lastEnd + 1 + (emptyLines - lastEmpty);
-  const parser: Parser = input.pipe(
-    parseCsv({
-      columns: (header: string[]) => {
-        lastEnd = parser.info.lines;
-        lastEmpty = parser.info.empty_lines;
-        return header.map((h) => h.trim());
-      },
-      on_record: (record: Record<string, string>, info: InfoRecord) => {
-        const line = startOf(info.empty_lines);
-        lastEnd = info.lines;
-        lastEmpty = info.empty_lines;
-        return { record, line };
-      },
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-      delimiter: options.delimiter ?? ',',
-      relax_quotes: options.relaxQuotes ?? false,
-    }),
-  );
-  try {
-    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; line: number }>) {
-      yield { resource: unflattenRow(entry.record, ctx, file, entry.line), line: entry.line };
-    }
-  } catch (e) {
-    if (e instanceof CsvInputError) throw e;
-    const err = e as {
-      message?: string;
-      lines?: number;
-      empty_lines?: number;
-      column?: string | number;
-      code?: string;
-    };
-    const line = typeof err.lines === 'number' ? startOf(err.empty_lines ?? lastEmpty) : 0;
-    throw new CsvInputError(
-      file,
-      line,
-      typeof err.column === 'string' ? err.column : undefined,
-      err.message ?? String(e),
-    );
-  }
 }
 
 /**

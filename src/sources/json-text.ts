@@ -3,6 +3,7 @@
  * about where a value came from. These helpers map offsets to lines, find where
  * the top-level values start, and locate a syntax error as well as V8 lets us.
  */
+import { MAX_VALUE_BYTES } from '../formats/scim-csv.ts';
 
 /** Maps offsets in `text` to 1-based lines and columns. */
 export class LineIndex {
@@ -407,9 +408,6 @@ export interface JsonHazard {
   /** The key repeated, the number as written, or the string's length in UTF-8 bytes. */
   detail: string;
 }
-
-/** The default limit of a value (a JSON string, a CSV cell) in a source, in UTF-8 bytes: 64 KiB. */
-export const MAX_VALUE_BYTES = 64 * 1024;
 
 /** Is `text` over `max` bytes in UTF-8 (without encoding short texts)? */
 export const overBytes = (text: string, max: number): boolean => text.length * 3 > max && Buffer.byteLength(text) > max;

@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { open, readFile } from 'node:fs/promises';
 import type { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
-import { CsvInputError, parseColumn, unflattenRow } from '../formats/scim-csv.ts';
+import { CsvInputError, MAX_VALUE_BYTES, parseColumn, unflattenRow } from '../formats/scim-csv.ts';
 import { describeKind, isPlainObject } from '../util/objects.ts';
 import { attrValue, checkColumn, checkResource, looksLikeResource } from './attributes.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
@@ -20,7 +20,6 @@ import {
   JsonListSplitter,
   LineIndex,
   locateSyntaxError,
-  MAX_VALUE_BYTES,
   scanLayout,
   type JsonListItem,
 } from './json-text.ts';

@@ -7,16 +7,8 @@
  * Pure: no terminal, no exit; it only reads files.
  */
 import { readFile } from 'node:fs/promises';
-import { cellTooLong } from '../formats/scim-csv.ts';
-import {
-  hazardMessage,
-  jsonHazards,
-  LineIndex,
-  locateSyntaxError,
-  MAX_VALUE_BYTES,
-  overBytes,
-  scanLayout,
-} from './json-text.ts';
+import { cellTooLong, MAX_VALUE_BYTES } from '../formats/scim-csv.ts';
+import { hazardMessage, jsonHazards, LineIndex, locateSyntaxError, overBytes, scanLayout } from './json-text.ts';
 import { describeKind, isPlainObject } from '../util/objects.ts';
 import { checkHeader, parseDelimited } from './delimited.ts';
 import { decodeText, type InputProblem } from './resource-file.ts';

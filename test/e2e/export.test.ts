@@ -1,11 +1,12 @@
 /** export users|groups as JSON and CSV, and the lossless round trip through CSV. */
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ListResponse, type ScimResource } from '../../src/api/types.ts';
-import { canonicalResource, readScimCsv } from '../../src/formats/scim-csv.ts';
+import { canonicalResource } from '../../src/formats/scim-csv.ts';
+import { parseResourceBytes } from '../../src/sources/resource-file.ts';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
 import { spawn } from 'node:child_process';
 import { BIN, runCli, serverEnv, tempHome, waitFor } from './helpers.ts';
@@ -37,10 +38,8 @@ after(async () => {
 });
 
 async function readCsv(file: string, coreSchema: string): Promise<Array<Record<string, unknown>>> {
-  const out: Array<Record<string, unknown>> = [];
   const ctx = { registry: new SchemaRegistry(), coreSchema };
-  for await (const record of readScimCsv(createReadStream(file), file, ctx)) out.push(record.resource);
-  return out;
+  return (await parseResourceBytes(file, readFileSync(file), ctx)).map((r) => r.resource);
 }
 
 const byId = (rs: Array<Record<string, unknown>>) => new Map(rs.map((r) => [r.id as string, r]));

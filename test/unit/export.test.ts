@@ -8,7 +8,8 @@ import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ScimResource } from '../../src/api/types.ts';
 import { runInterruptCleanups } from '../../src/util/interrupt.ts';
 import { writeCsv, writeJsonListResponse } from '../../src/formats/export.ts';
-import { canonicalResource, readScimCsv, type FlattenContext } from '../../src/formats/scim-csv.ts';
+import { canonicalResource, type FlattenContext } from '../../src/formats/scim-csv.ts';
+import { readExportCsv } from '../support/read-export-csv.ts';
 import { prng } from './helpers.ts';
 
 const ctx: FlattenContext = { registry: new SchemaRegistry(), coreSchema: SCHEMA.USER };
@@ -202,7 +203,7 @@ describe('writeCsv', () => {
     }
 
     const back: ScimResource[] = [];
-    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx))
+    for await (const r of readExportCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx))
       back.push(r.resource as ScimResource);
     assert.equal(back.length, 200);
     assert.deepEqual(
@@ -302,7 +303,7 @@ describe('writeCsv: formula cells', () => {
     await writeCsv(from(users), out.stream, ctx);
     const text = out.text();
     const back: ScimResource[] = [];
-    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx))
+    for await (const r of readExportCsv(Readable.from([Buffer.from(text, 'utf8')]), 'export.csv', ctx))
       back.push(r.resource as ScimResource);
     assert.deepEqual(
       back.map((r) => r.displayName),

@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { SchemaRegistry } from '../../src/api/schema.ts';
 import { SCHEMA, type ScimResource } from '../../src/api/types.ts';
 import {
@@ -9,11 +8,10 @@ import {
   flattenResource,
   orderColumns,
   parseColumn,
-  readScimCsv,
   unflattenRow,
-  type CsvRecord,
   type FlattenContext,
 } from '../../src/formats/scim-csv.ts';
+import { InputError, parseResourceBytes, type SourceRecord } from '../../src/sources/resource-file.ts';
 
 const ctx: FlattenContext = { registry: new SchemaRegistry(), coreSchema: SCHEMA.USER };
 const ENT = SCHEMA.ENTERPRISE_USER;
@@ -96,21 +94,18 @@ function csvError(fn: () => unknown): CsvInputError {
   assert.fail('expected a CsvInputError');
 }
 
-async function readAll(text: string, file = 'users.csv'): Promise<CsvRecord[]> {
-  const out: CsvRecord[] = [];
-  for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), file, ctx)) out.push(r);
-  return out;
-}
+/** A CSV file in the export scheme, read by the sources' reader (as `sync` and `users bulk-create` read it). */
+const readAll = (text: string, file = 'users.csv'): Promise<SourceRecord[]> =>
+  parseResourceBytes(file, Buffer.from(text, 'utf8'), ctx);
 
-async function readError(text: string, file = 'users.csv'): Promise<{ records: CsvRecord[]; error: CsvInputError }> {
-  const records: CsvRecord[] = [];
+async function readError(text: string, file = 'users.csv'): Promise<InputError> {
   try {
-    for await (const r of readScimCsv(Readable.from([Buffer.from(text, 'utf8')]), file, ctx)) records.push(r);
+    await readAll(text, file);
   } catch (e) {
-    assert.ok(e instanceof CsvInputError, String(e));
-    return { records, error: e };
+    assert.ok(e instanceof InputError, String(e));
+    return e;
   }
-  assert.fail('expected a CsvInputError');
+  assert.fail('expected an InputError');
 }
 
 describe('flattenResource / unflattenRow', () => {
@@ -370,7 +365,7 @@ describe('orderColumns', () => {
   });
 });
 
-describe('readScimCsv', () => {
+describe("reading the scheme back (the sources' CSV reader)", () => {
   test('a BOM, quoted commas, doubled quotes and quoted newlines', async () => {
     const text =
       '\uFEFFid,userName,displayName,active\n1,ann,"Ann\nSmith, Jr.",true\n2,bob,"Bob ""B"" Builder",false\n';
@@ -404,35 +399,35 @@ describe('readScimCsv', () => {
     );
   });
 
-  test('an invalid closing quote is a CsvInputError on the line of its record', async () => {
-    const { error } = await readError('id,userName\n1,ann\n2,"bob"x\n3,carl\n', 'in.csv');
-    assert.equal(error.file, 'in.csv');
-    assert.equal(error.line, 3);
-    assert.match(error.message, /^in\.csv:3: /);
-    assert.match(error.message, /Invalid Closing Quote/);
+  test('an invalid closing quote is named at the line of its record', async () => {
+    const error = await readError('id,userName\n1,ann\n2,"bob"x\n3,carl\n', 'in.csv');
+    assert.deepEqual(
+      error.problems.map((p) => [p.file, p.line]),
+      [['in.csv', 3]],
+    );
+    assert.match(error.message, /^in\.csv:3: .*Invalid Closing Quote/);
   });
 
   test('an unclosed quote is reported at the line where the broken record starts, not at the end of the file', async () => {
-    const { error } = await readError('id,userName\n1,ann\n\n2,"bob\n3,carl\n4,dan\n5,eve\n', 'in.csv');
-    assert.equal(error.line, 4);
+    const error = await readError('id,userName\n1,ann\n\n2,"bob\n3,carl\n4,dan\n5,eve\n', 'in.csv');
+    assert.equal(error.problems[0]!.line, 4);
     assert.match(error.message, /^in\.csv:4/);
-    assert.match(error.message, /Quote Not Closed/);
   });
 
   test('a record with too many cells', async () => {
-    const { error } = await readError('id,userName\n1,ann\n2,bob,extra\n');
-    assert.equal(error.line, 3);
-    assert.match(error.message, /Invalid Record Length/);
+    const error = await readError('id,userName\n1,ann\n2,bob,extra\n');
+    assert.equal(error.problems[0]!.line, 3);
   });
 
   test('a bad value after a multi-line record names the line its own record starts on', async () => {
-    const { records, error } = await readError(
+    const error = await readError(
       'id,userName,displayName,active\n1,ann,"two\nlines",true\n2,bob,"also\ntwo",yes\n',
       'in.csv',
     );
-    assert.equal(records.length, 1);
-    assert.equal(error.line, 4);
-    assert.equal(error.field, 'active');
+    assert.deepEqual(
+      error.problems.map((p) => [p.line, p.field]),
+      [[4, 'active']],
+    );
     assert.equal(error.message, 'in.csv:4: column "active": "yes" is not a boolean (true or false)');
   });
 });
