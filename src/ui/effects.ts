@@ -7,6 +7,7 @@ import type { Capabilities } from '../api/discovery.ts';
 import { applyEdits, newUserResource, parseEdits } from '../api/edit.ts';
 import { ResponseError } from '../api/errors.ts';
 import { changeMembers } from '../api/members.ts';
+import type { PageInfo } from '../api/paging.ts';
 import { SchemaRegistry } from '../api/schema.ts';
 import { searchUsersByName } from '../api/search.ts';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../api/types.ts';
@@ -101,8 +102,10 @@ async function count(what: 'users' | 'groups', client: ScimClient, dispatch: (a:
   let total: number | undefined;
   try {
     const api = what === 'users' ? client.users : client.groups;
-    // Not broken off: the page's total is told once the page (of one) is read.
-    for await (const _ of api.list({ limit: 1, pageSize: 1, onPage: (p) => (total = p.total) })) void _;
+    // Ids only: a server that ignores `count` answers a full page, of ids rather than whole resources.
+    // Not broken off: the page's total is told once the page is read.
+    const ask = { limit: 1, pageSize: 1, attributes: ['id'], onPage: (p: PageInfo) => (total = p.total) };
+    for await (const _ of api.list(ask)) void _;
   } catch {
     return; // The count is a nicety: the list says what went wrong when it is opened.
   }
