@@ -37,8 +37,8 @@ export interface TuiDeps {
 
 /**
  * The effect runner's own state: the planned sync under review, per explorer (its deps). The
- * review applies it, or closes it by going back to the runs (which reloads them): a run not
- * applied by then ends as such, before the runs are read again.
+ * review applies it, or closes it (`closeSync`, asked by the reducer when the review is left for
+ * the runs, before they are read again): a run not applied ends as such.
  */
 const underReview = new WeakMap<TuiDeps, SyncHandle>();
 
@@ -163,7 +163,6 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
     switch (req.kind) {
       case 'load': {
         if (req.what === 'runs') {
-          closeReview(deps);
           dispatch({
             type: 'loaded',
             what: 'runs',
@@ -314,6 +313,9 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
         dispatch({ type: 'reviewReady', plan: handle.plan });
         return;
       }
+      case 'closeSync':
+        closeReview(deps);
+        return;
       case 'openRun': {
         const history = deps.history;
         if (!history) return;

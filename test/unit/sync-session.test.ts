@@ -378,7 +378,10 @@ describe("the explorer's sync now: a handle, not a change to its deps", () => {
     await runRequest({ kind: 'startSync' }, tui, (a) => actions.push(a));
     assert.equal(history.list()[0]?.status, 'running', 'under review, the run is still going');
     await runRequest({ kind: 'load', what: 'runs', gen: 1 }, tui, (a) => actions.push(a));
-    const loaded = actions.find((a) => a.type === 'loaded') as Extract<Action, { type: 'loaded' }>;
+    assert.equal(history.list()[0]?.status, 'running', 'reading the runs does not close it');
+    await runRequest({ kind: 'closeSync' }, tui, (a) => actions.push(a));
+    await runRequest({ kind: 'load', what: 'runs', gen: 2 }, tui, (a) => actions.push(a));
+    const loaded = actions.findLast((a) => a.type === 'loaded') as Extract<Action, { type: 'loaded' }>;
     const [listed] = loaded.rows as RunRecord[];
     assert.equal(listed?.status, 'planned');
     assert.equal(listed?.message, 'not applied');

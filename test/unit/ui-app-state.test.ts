@@ -788,7 +788,11 @@ describe('sync now from the runs view', () => {
     assert.equal(back.quit, false);
     assert.equal(back.view, 'runs');
     assert.equal(back.review, undefined);
-    assert.equal(backReqs.filter((r) => r.kind === 'load' && r.what === 'runs').length, 1);
+    assert.deepEqual(
+      backReqs.map((r) => r.kind),
+      ['closeSync', 'load'],
+      'the sync is closed before the runs are read again',
+    );
     assert.match(back.status?.text ?? '', /nothing applied/);
   });
 

@@ -41,6 +41,8 @@ export type Request =
   | { kind: 'membership'; userId: string; groupId: string; add: boolean }
   | { kind: 'apply'; excluded: string[] }
   | { kind: 'startSync' }
+  /** The sync under review is left unapplied: its run ends as such (before the runs are read again). */
+  | { kind: 'closeSync' }
   | { kind: 'openRun'; id: string }
   /** How many users or groups the server has (a one-item page): the header counts before a list is opened. */
   | { kind: 'count'; what: 'users' | 'groups' };
@@ -363,17 +365,20 @@ function goBack(s: AppState, cmd: 'quit' | 'back' | 'backOrQuit'): AppState {
   if (back && s.view === 'review' && s.reviewFromRuns) {
     const done = s.review?.phase === 'done';
     return load(
-      {
-        ...s,
-        view: 'runs',
-        tab: 'runs',
-        review: undefined,
-        reviewFromRuns: false,
-        status: {
-          text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
-          level: 'info',
+      ask(
+        {
+          ...s,
+          view: 'runs',
+          tab: 'runs',
+          review: undefined,
+          reviewFromRuns: false,
+          status: {
+            text: done ? (s.status?.text ?? 'applied') : 'closed the review: nothing applied',
+            level: 'info',
+          },
         },
-      },
+        { kind: 'closeSync' },
+      ),
       'runs',
       { ...s.runs, loading: true },
     );
