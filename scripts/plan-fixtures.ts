@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Change, Plan } from '../src/sync/model.ts';
-import { countChanges } from '../src/sync/counts.ts';
+import { summaryCounts } from '../src/sync/counts.ts';
 import { planDigest, toPlanFile, type PlanFile } from '../src/sync/plan-file.ts';
 
 const DIR = fileURLToPath(new URL('../test/fixtures/bad-input/plans/', import.meta.url));
@@ -69,7 +69,6 @@ export function base(): PlanFile {
     },
     { id: 'delete-group:g2', kind: 'delete-group', target: 'g2', displayName: 'Old' },
   ];
-  const n = countChanges(changes);
   const plan: Plan = {
     changes,
     problems: [],
@@ -77,13 +76,7 @@ export function base(): PlanFile {
     matched: ['u1', 'u3'],
     matchedGroups: ['g1'],
     summary: {
-      create: n.create,
-      update: n.update,
-      deactivate: n.deactivate,
-      delete: n.delete,
-      memberships: n.memberships,
-      groupsCreated: n.groupsCreated,
-      groupsDeleted: n.groupsDeleted,
+      ...summaryCounts(changes),
       managed: 40,
       managedMemberships: 30,
       managedGroups: 10,

@@ -25,6 +25,26 @@ export function deactivates(diffs: readonly { path: string; before?: unknown; af
   return diffs.some((d) => d.path.toLowerCase() === 'active' && d.after === false && d.before !== false);
 }
 
+/** The counts a plan's summary shows (PlanSummary's change counts). */
+export type SummaryCounts = Pick<
+  ChangeCounts,
+  'create' | 'update' | 'deactivate' | 'delete' | 'memberships' | 'groupsCreated' | 'groupsDeleted'
+>;
+
+/** The counts of a plan summary, from its changes. */
+export function summaryCounts(changes: readonly Change[]): SummaryCounts {
+  const {
+    create,
+    update,
+    deactivate,
+    delete: deleted,
+    memberships,
+    groupsCreated,
+    groupsDeleted,
+  } = countChanges(changes);
+  return { create, update, deactivate, delete: deleted, memberships, groupsCreated, groupsDeleted };
+}
+
 export function countChanges(changes: readonly Change[]): ChangeCounts {
   const n: ChangeCounts = {
     create: 0,

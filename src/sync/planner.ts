@@ -10,7 +10,7 @@
  *   target user it might mean is protected from deactivation and deletion;
  * - only memberships of managed groups change, and only for users the source lists.
  */
-import { countChanges, deactivates } from './counts.ts';
+import { countChanges, deactivates, summaryCounts } from './counts.ts';
 import type { Plan, PlanOptions, SourceSnapshot, TargetSnapshot } from './model.ts';
 import { PlanDraft } from './plan/draft.ts';
 import { planGroups, type GroupsOutcome } from './plan/groups.ts';
@@ -69,13 +69,7 @@ function finishPlan(
     matched: [...table.matchOf].filter((t) => t >= 0).map((t) => table.targetUsers[t]!.id),
     matchedGroups: [...groups.managedGroupIds],
     summary: {
-      create: n.create,
-      update: n.update,
-      deactivate: n.deactivate,
-      delete: n.delete,
-      memberships: n.memberships,
-      groupsCreated: n.groupsCreated,
-      groupsDeleted: n.groupsDeleted,
+      ...summaryCounts(draft.changes),
       managed,
       managedMemberships: groups.managedMemberships,
       managedGroups,

@@ -4,7 +4,7 @@
  */
 import type { ChangeResult } from '../../sync/apply.ts';
 import { isRemoval, kindsIn, type ReviewCategory } from '../../sync/change-kinds.ts';
-import { countChanges, deactivates } from '../../sync/counts.ts';
+import { deactivates, summaryCounts } from '../../sync/counts.ts';
 import { closeOverDependencies, includeWithPrerequisites, neededBy } from '../../sync/dependencies.ts';
 import type { Change, Plan, PlanSummary, RecordProblem } from '../../sync/model.ts';
 import { commandFor, typed } from '../keys.ts';
@@ -111,15 +111,8 @@ export const removalCount = (state: Pick<ReviewState, 'changes' | 'excluded'>): 
 /** What would be applied now: the summary of the included changes. */
 export function includedSummary(state: ReviewState): PlanSummary & { excluded: number } {
   const inc = state.changes.filter((c) => !state.excluded.has(c.id));
-  const n = countChanges(inc);
   return {
-    create: n.create,
-    update: n.update,
-    deactivate: n.deactivate,
-    delete: n.delete,
-    memberships: n.memberships,
-    groupsCreated: n.groupsCreated,
-    groupsDeleted: n.groupsDeleted,
+    ...summaryCounts(inc),
     managed: 0,
     excluded: state.changes.length - inc.length,
   };
