@@ -1,13 +1,12 @@
 /** Deleting users or groups: resolve, show exactly what goes, confirm (or --yes), delete, report. */
 import type { ResourceApi } from '../api/client.ts';
 import { ResponseError } from '../api/errors.ts';
-import { runAll } from '../api/executor.ts';
 import { resolveMany } from '../api/resolve.ts';
 import type { ScimResource } from '../api/types.ts';
-import { progressBar } from '../output/progress.ts';
 import { confirmTyped } from '../output/prompt.ts';
 import { printResults, type ItemResult } from '../output/results.ts';
 import { renderTable, renderTsvRow, type Column } from '../output/table.ts';
+import { errorText, forEachItem } from './each.ts';
 import { ExitCode, SilentExit } from './exit-codes.ts';
 import type { Factory } from './factory.ts';
 
@@ -61,10 +60,17 @@ export async function deleteMany<T extends ScimResource>(opts: DeleteManyOptions
       yes: opts.yes,
       warning: 'This cannot be undone.',
     });
-    const progress = progressBar(f.io, `Deleting ${opts.noun}s`);
-    let done = 0;
-    const outcomes = await runAll(
+    const failed = ({ ref, resource }: (typeof found)[number], e: unknown): ItemResult => ({
+      ref,
+      id: resource.id,
+      name: opts.label(resource),
+      status: 'failed',
+      detail: errorText(e),
+    });
+    const deleted = await forEachItem(
+      f,
       found,
+      { label: `Deleting ${opts.noun}s`, concurrency: opts.concurrency, failed },
       async ({ ref, resource }): Promise<ItemResult> => {
         try {
           await opts.api.delete(resource.id);
@@ -76,23 +82,8 @@ export async function deleteMany<T extends ScimResource>(opts: DeleteManyOptions
           throw e;
         }
       },
-      { concurrency: opts.concurrency, onSettled: () => progress.update(++done, found.length) },
     );
-    progress.finish();
-    outcomes.forEach((o, i) => {
-      const { ref, resource } = found[i]!;
-      results.push(
-        o.ok
-          ? o.value
-          : {
-              ref,
-              id: resource.id,
-              name: opts.label(resource),
-              status: 'failed',
-              detail: o.error instanceof Error ? o.error.message : String(o.error),
-            },
-      );
-    });
+    results.push(...deleted);
   }
   await printResults(f.io, results, opts.json, ['deleted', 'already-gone', 'failed']);
   if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);

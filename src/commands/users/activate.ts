@@ -1,10 +1,9 @@
 import { resolveMany, resolveUser } from '../../api/resolve.ts';
-import { runAll } from '../../api/executor.ts';
 import { SCHEMA, type ScimUser } from '../../api/types.ts';
 import { updateResource } from '../../api/update.ts';
 import { printResults, type ItemResult } from '../../output/results.ts';
-import { progressBar } from '../../output/progress.ts';
 import { defineCommand } from '../context.ts';
+import { errorText, forEachItem } from '../each.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import { readRefs } from '../refs.ts';
 import { confirmTargets } from '../delete-many.ts';
@@ -48,10 +47,17 @@ function setActiveCommand(active: boolean) {
             warning: 'They will not be able to sign in.',
           });
       }
-      const progress = progressBar(f.io, active ? 'Activating' : 'Deactivating');
-      let done = 0;
-      const outcomes = await runAll(
+      const failed = ({ ref, resource }: (typeof found)[number], e: unknown): ItemResult => ({
+        ref,
+        id: resource.id,
+        name: resource.userName,
+        status: 'failed',
+        detail: errorText(e),
+      });
+      const changed = await forEachItem(
+        f,
         found,
+        { label: active ? 'Activating' : 'Deactivating', concurrency: argv.concurrency, failed },
         async ({ ref, resource }): Promise<ItemResult> => {
           const before = await client.users.get(resource.id);
           const { method } = await updateResource(
@@ -69,23 +75,8 @@ function setActiveCommand(active: boolean) {
             detail: method === 'none' ? `already ${active ? 'active' : 'inactive'}` : `active → ${active}`,
           };
         },
-        { concurrency: argv.concurrency, onSettled: () => progress.update(++done, found.length) },
       );
-      progress.finish();
-      outcomes.forEach((o, i) => {
-        const { ref, resource } = found[i]!;
-        results.push(
-          o.ok
-            ? o.value
-            : {
-                ref,
-                id: resource.id,
-                name: resource.userName,
-                status: 'failed',
-                detail: o.error instanceof Error ? o.error.message : String(o.error),
-              },
-        );
-      });
+      results.push(...changed);
       await printResults(f.io, results, argv.json);
       if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
       if (results.some((r) => r.status === 'not-found')) throw new SilentExit(ExitCode.NOT_FOUND);

@@ -1,13 +1,12 @@
 import { mergeAttributes } from '../../api/edit.ts';
-import { runAll } from '../../api/executor.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
 import { SCHEMA, type ScimUser } from '../../api/types.ts';
 import { updateResource } from '../../api/update.ts';
 import { cellChanges } from '../../output/changes.ts';
-import { progressBar } from '../../output/progress.ts';
 import { printResults, type ItemResult } from '../../output/results.ts';
 import { InputError, readUsersFile, type InputProblem, type SourceRecord } from '../../sources/resource-file.ts';
 import { defineCommand } from '../context.ts';
+import { errorText, forEachItem } from '../each.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
 
 /** Which user a record means: its id, else its userName, else its externalId. */
@@ -54,10 +53,15 @@ export const usersUpdateAttributesCommand = defineCommand({
       if (typeof u.externalId === 'string') byExternalId.set(u.externalId, u.id);
     }
 
-    const progress = progressBar(f.io, 'Updating users');
-    let done = 0;
-    const outcomes = await runAll(
+    const failed = (record: (typeof records)[number], e: unknown): ItemResult => ({
+      ref: `${record.file}:${record.line}`,
+      status: 'failed',
+      detail: `${record.file}:${record.line}: ${errorText(e)}`,
+    });
+    const results = await forEachItem(
+      f,
       records,
+      { label: 'Updating users', concurrency: argv.concurrency, failed },
       async (record): Promise<ItemResult> => {
         const ref = `${record.file}:${record.line}`;
         const key = keyOf(record)!;
@@ -86,17 +90,6 @@ export const usersUpdateAttributesCommand = defineCommand({
           detail: shown.map((c) => `${c.column}: ${c.before ?? '∅'} → ${c.after ?? '∅'}`).join('; '),
         };
       },
-      { concurrency: argv.concurrency, onSettled: () => progress.update(++done, records.length) },
-    );
-    progress.finish();
-    const results: ItemResult[] = outcomes.map((o, i) =>
-      o.ok
-        ? o.value
-        : {
-            ref: `${records[i]!.file}:${records[i]!.line}`,
-            status: 'failed',
-            detail: `${records[i]!.file}:${records[i]!.line}: ${o.error instanceof Error ? o.error.message : String(o.error)}`,
-          },
     );
     await printResults(f.io, results, argv.json, ['updated', 'unchanged', 'not-found', 'failed']);
     if (results.some((r) => r.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
