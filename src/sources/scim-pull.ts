@@ -182,9 +182,30 @@ export function scimRecords(
     candidates.push({ id, record: { resource: attributes, file: userUrl(id), line: 0 } });
   }
   for (const { record } of candidates) managerByIdentity(record.resource, identities);
+  // A userName or identity two users have: neither can be the right one, both are left out.
+  const twins = new Set<string>();
+  for (const name of ['userName', 'externalId'] as const) {
+    const holders = new Map<string, string[]>();
+    for (const { record } of candidates) {
+      const v = text(attrValue(record.resource, name));
+      if (v === undefined) continue;
+      const key = name === 'userName' ? v.toLowerCase() : v;
+      holders.set(key, [...(holders.get(key) ?? []), record.file]);
+    }
+    for (const files of holders.values()) {
+      if (files.length < 2) continue;
+      for (const file of files) {
+        twins.add(file);
+        const value = text(attrValue(candidates.find((c) => c.record.file === file)!.record.resource, name));
+        const others = files.filter((o) => o !== file).join('; ');
+        problems.push(problemAt(file, `${name} ${JSON.stringify(value)} is also on ${others}`, name));
+      }
+    }
+  }
   // The checks every source gets; a record they refuse is left out.
+  const single = twins.size > 0 ? candidates.filter((c) => !twins.has(c.record.file)) : candidates;
   const checked = validateUsers(
-    candidates.map((c) => c.record),
+    single.map((c) => c.record),
     registry,
     { requireUserName: true, allowUnusualNames: settings.allowUnusualNames === true },
   );
@@ -192,7 +213,7 @@ export function scimRecords(
   for (const p of checked) problems.push(problemAt(p.file, p.message, p.field));
   const kept = new Map<string, string>();
   const users: DesiredUser[] = [];
-  for (const { id, record } of candidates) {
+  for (const { id, record } of single) {
     if (refused.has(record.file)) continue;
     kept.set(id, identities.get(id)!);
     users.push({ attributes: record.resource, origin: { file: record.file, line: 0 } });
