@@ -25,6 +25,11 @@ export interface Factory {
   /** The connection chosen by --profile, the environment, or the current profile. */
   connection(): Promise<Connection>;
   client(): Promise<ScimClient>;
+  /**
+   * A client of another connection (a sync's source server), made as `client()` makes the command's; what it adapts to
+   * is told on stderr after `label`.
+   */
+  clientFor(connection: Connection, label: string): Promise<ScimClient>;
   /** The connection, if one was resolved by now (for error messages). */
   resolvedConnection(): Connection | undefined;
   /** A log line on stderr (never results). */
@@ -61,16 +66,16 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
         return c;
       })),
     resolvedConnection: () => resolved,
-    client: () => (client ??= makeClient()),
+    client: () => (client ??= f.connection().then((c) => makeClient(c))),
+    clientFor: (c, label) => makeClient(c, label),
     log: (message: string) => {
       status.clear();
       io.stderr.write(`scimctl: ${safeLines(message)}\n`);
     },
     clearStatus: () => status.clear(),
   };
-  /** One client per run, however many parts of a command ask for it at once. */
-  async function makeClient(): Promise<ScimClient> {
-    const c = await f.connection();
+  /** A client of a connection (the command's: one per run, however many parts of a command ask for it at once). */
+  async function makeClient(c: Connection, label?: string): Promise<ScimClient> {
     const [{ ScimClient }, { fileCapabilityCache }] = await clientModules();
     const scim = new ScimClient({
       baseUrl: c.url,
@@ -81,7 +86,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
       userAgent: `scimctl/${VERSION}`,
       fetch: deps.fetch,
       capabilityCache: fileCapabilityCache(env, c.name, c.url),
-      onAdapt: (message: string) => f.log(message),
+      onAdapt: (message: string) => f.log(label !== undefined ? `${label}: ${message}` : message),
       onRetry: (info: RetryInfo) => retrying(info),
     });
     // Ctrl+C aborts the requests in flight and cuts retry pauses short, whatever phase the command is in.

@@ -75,9 +75,12 @@ export function groupProblems<P extends LocatedProblem>(problems: readonly P[]):
 export const isDn = (file: string): boolean =>
   /^[A-Za-z][\w.-]*=(?:\\.|[^,\\])*(?:,\s*[A-Za-z][\w.-]*=(?:\\.|[^,\\])*)+$/.test(file);
 
-/** FILE:LINE; a directory entry (line 0) by its DN alone. */
+/** A resource of a SCIM server read as a source (line 0): its URL. */
+const isResourceUrl = (file: string): boolean => /^https?:\/\//i.test(file);
+
+/** FILE:LINE; a directory entry (line 0) by its DN alone, a SCIM server's resource by its URL alone. */
 export const location = (p: { file: string; line: number; record?: string }): string =>
-  `${p.line === 0 && isDn(p.file) ? p.file : `${p.file}:${p.line}`}${p.record !== undefined ? `: ${p.record}` : ''}`;
+  `${p.line === 0 && (isDn(p.file) || isResourceUrl(p.file)) ? p.file : `${p.file}:${p.line}`}${p.record !== undefined ? `: ${p.record}` : ''}`;
 
 /** The lines of one group (see the module's comment). */
 export function groupLines(group: ProblemGroup): string[] {

@@ -12,6 +12,8 @@
  *     ldap: { url, bindDn, passwordEnv | passwordFile | passwordStdin, anonymous, baseDn, userBaseDn,
  *             groupBaseDn, scope, kind, membership, userFilter, groupFilter, startTls, ca, pageSize,
  *             nested, guidFormat, disabled, mapping }
+ *   # or
+ *     scim: PROFILE                 # another SCIM server (a profile), + filter, nested
  *   options:
  *     missing: deactivate           # every sync flag by its long name
  *
@@ -104,22 +106,29 @@ const ldapSource = z.strictObject({
   mapping: text.optional(),
 });
 
+const scimSource = z.strictObject({
+  scim: text,
+  filter: text.optional(),
+  nested: z.enum(['flatten', 'direct']).optional(),
+});
+
 const optionValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const configSchema = z.strictObject({
   target: text.optional(),
-  source: z.union([z.strictObject({ ldap: ldapSource }), fileSource]).optional(),
+  source: z.union([z.strictObject({ ldap: ldapSource }), scimSource, fileSource]).optional(),
   options: z.record(z.string(), optionValue).optional(),
 });
 
 export type LdapSourceConfig = z.infer<typeof ldapSource>;
 export type FileSourceConfig = z.infer<typeof fileSource>;
+export type ScimSourceConfig = z.infer<typeof scimSource>;
 
 export interface SyncConfig {
   /** The file as given. */
   path: string;
   target?: string;
-  source?: FileSourceConfig | { ldap: LdapSourceConfig };
+  source?: FileSourceConfig | { ldap: LdapSourceConfig } | ScimSourceConfig;
   /** By long flag name, paths resolved. */
   options: Record<string, string | number | boolean>;
 }
@@ -181,11 +190,12 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    // A source with an ldap key is the LDAP form: its own problems, not "neither form".
-    const ldapForm = isPlainObject(raw) && isPlainObject(raw.source) && 'ldap' in raw.source;
+    // A source with an ldap (or scim) key is that form: its own problems, not "neither form".
+    const rawSource = isPlainObject(raw) && isPlainObject(raw.source) ? raw.source : undefined;
+    const form = rawSource && 'ldap' in rawSource ? 0 : rawSource && 'scim' in rawSource ? 1 : undefined;
     const issues = parsed.error.issues.flatMap((issue) =>
-      ldapForm && issue.code === 'invalid_union' && issue.path.join('.') === 'source' && issue.errors[0]
-        ? issue.errors[0].map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as typeof issue)
+      form !== undefined && issue.code === 'invalid_union' && issue.path.join('.') === 'source' && issue.errors[form]
+        ? issue.errors[form].map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as typeof issue)
         : [issue],
     );
     for (const issue of issues) {
@@ -200,7 +210,7 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
       }
       if (issue.code === 'invalid_union' && keys.join('.') === 'source')
         message =
-          'must be either file: PATH (with preset, mapping, groupsFile) or ldap: { url, bindDn, passwordEnv, … }';
+          'must be either file: PATH (with preset, mapping, groupsFile), ldap: { url, bindDn, passwordEnv, … } or scim: PROFILE (with filter, nested)';
       problems.push(`${path}:${nodeLine(keys)}: ${keys.join('.') || '(the file)'}: ${message}`);
     }
     throw new SyncConfigError(problems);
@@ -259,6 +269,8 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
         ...(l.mapping ? { mapping: at(l.mapping) } : {}),
       },
     };
+  } else if (config.source && 'scim' in config.source) {
+    src = config.source;
   } else if (config.source) {
     const f = config.source;
     src = {
@@ -309,6 +321,10 @@ export function flagsOf(config: SyncConfig): Record<string, string | number | bo
         : undefined,
     );
     set('mapping', l.mapping);
+  } else if (s && 'scim' in s) {
+    flags.source = `scim:${s.scim}`;
+    if (s.filter !== undefined) flags['source-filter'] = s.filter;
+    if (s.nested !== undefined) flags.nested = s.nested;
   } else if (s) {
     flags.source = s.file;
     if (s.preset !== undefined) flags.preset = s.preset;

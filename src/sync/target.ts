@@ -84,8 +84,23 @@ export async function readTarget(
     users.push(compactUser(user));
     settle();
   }
-  // Each group is kept compact as it arrives, but for one listed without members: that one is kept whole until they
-  // come.
+  const groups = await readGroups(client, onProgress);
+  if (!settler) return { users, groups, observed: observed.paths() };
+  ready = await settler;
+  settle();
+  return { users, groups, settled, observed: observed.paths() };
+}
+
+/**
+ * Every group with its members, each as `shape` makes it (default: compactGroup). Groups come a few at a time; a group
+ * listed without members (some servers leave them out of listings) is read again by itself. Any failure throws.
+ */
+export async function readGroups(
+  client: ScimClient,
+  onProgress?: (what: 'groups', received: number, total?: number) => void,
+  shape: (group: ScimGroup) => ScimGroup = compactGroup,
+): Promise<ScimGroup[]> {
+  // Each group is shaped as it arrives, but for one listed without members: that one is kept whole until they come.
   // Groups come a few at a time: a page of big groups is tens of megabytes of text, parsed whole.
   const groups: ScimGroup[] = [];
   const missing: number[] = [];
@@ -94,7 +109,7 @@ export async function readTarget(
     onPage: ({ received, total }) => onProgress?.('groups', received, total),
   })) {
     if (!Array.isArray(group.members)) missing.push(groups.length);
-    groups.push(Array.isArray(group.members) ? compactGroup(group) : group);
+    groups.push(Array.isArray(group.members) ? shape(group) : group);
   }
   // Some servers leave members out of listings: read those groups one by one.
   const outcomes = await runAll(
@@ -104,12 +119,9 @@ export async function readTarget(
   );
   outcomes.forEach((o, k) => {
     if (!o.ok) throw o.error;
-    groups[missing[k]!] = compactGroup({ ...groups[missing[k]!]!, members: o.value.members ?? [] });
+    groups[missing[k]!] = shape({ ...groups[missing[k]!]!, members: o.value.members ?? [] });
   });
-  if (!settler) return { users, groups, observed: observed.paths() };
-  ready = await settler;
-  settle();
-  return { users, groups, settled, observed: observed.paths() };
+  return groups;
 }
 
 export interface StaleObject {

@@ -234,6 +234,26 @@ describe('sync config file', () => {
     assert.match(problemsOf('target: a\ntarget: b\n')[0]!, /sync\.yaml:2: /, 'a key twice');
   });
 
+  test('another SCIM server as the source: scim: PROFILE with its filter and nested, as flags; its own problems', () => {
+    const config = parseSyncConfig(
+      '/etc/scimctl/sync.yaml',
+      ['target: app', 'source:', '  scim: hr', '  filter: active eq true', '  nested: direct', ''].join('\n'),
+    );
+    assert.deepEqual(flagsOf(config), {
+      profile: 'app',
+      source: 'scim:hr',
+      'source-filter': 'active eq true',
+      nested: 'direct',
+    });
+    assert.deepEqual(flagsOf(parseSyncConfig('/x.yaml', 'source:\n  scim: hr\n')), { source: 'scim:hr' });
+    assert.match(
+      problemsOf('source:\n  scim: hr\n  nested: deep\n')[0]!,
+      /sync\.yaml:3: source\.nested: /,
+      'a scim source is told its own problems, not "neither form"',
+    );
+    assert.match(problemsOf('source:\n  scim: hr\n  url: x\n')[0]!, /sync\.yaml:3: source\.url: not a setting here/);
+  });
+
   test('a file that cannot be read names itself', () => {
     assert.throws(
       () => loadSyncConfig(join(dir, 'none.yaml')),

@@ -9,6 +9,7 @@ import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
 import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
 import { ldapOptions, ldapSourceReader } from './ldap-options.ts';
+import { scimSourceOptions, scimSourceReader } from './scim-source.ts';
 import { location } from '../../sources/problem-groups.ts';
 import type { SourceReader } from '../../sync/prepare.ts';
 import {
@@ -76,7 +77,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
 }
 
 function planOptions(y: GlobalArgv) {
-  return ldapOptions(safetyOptions(sourceOptions(y)))
+  return scimSourceOptions(ldapOptions(safetyOptions(sourceOptions(y))))
     .option('output', { alias: 'o', type: 'string', describe: 'Save the plan to a file for "sync apply"' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
     .option('detailed-exitcode', {
@@ -92,12 +93,12 @@ export const syncPlanCommand = defineCommand({
   command: 'plan',
   describe: 'Compute and show what a sync would change (nothing is written to the target)',
   builder: planOptions,
-  // An ldap:// --source is read by the directory's reader (ldap-options.ts).
-  run: (argv, f) => runSyncPlan({ ...argv, apply: false, sourceReader: ldapSourceReader(argv, f.env) }, f),
+  // An ldap:// --source is read by the directory's reader (ldap-options.ts), a scim:PROFILE one by scim-source.ts.
+  run: async (argv, f) => runSyncPlan({ ...argv, apply: false, sourceReader: await sourceReaderFor(argv, f) }, f),
 });
 
 function runOptions(y: GlobalArgv) {
-  return ldapOptions(applyOptions(safetyOptions(sourceOptions(y))))
+  return scimSourceOptions(ldapOptions(applyOptions(safetyOptions(sourceOptions(y)))))
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and stop' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' })
@@ -112,5 +113,13 @@ export const syncRunCommand = defineCommand({
   command: 'run',
   describe: 'Plan, show, confirm and apply in one go',
   builder: runOptions,
-  run: (argv, f) => runSyncPlan({ ...argv, apply: true, sourceReader: ldapSourceReader(argv, f.env) }, f),
+  run: async (argv, f) => runSyncPlan({ ...argv, apply: true, sourceReader: await sourceReaderFor(argv, f) }, f),
 });
+
+/** The reader of a source that is not a file (a directory, another SCIM server), or undefined for a file. */
+async function sourceReaderFor(
+  argv: Parameters<typeof ldapSourceReader>[0] & Parameters<typeof scimSourceReader>[0],
+  f: Factory,
+): Promise<SourceReader | undefined> {
+  return ldapSourceReader(argv, f.env) ?? (await scimSourceReader(argv, f));
+}

@@ -32,7 +32,7 @@ export function sourceOptions<T>(y: Argv<T>) {
       type: 'string',
       demandOption: true,
       describe:
-        'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…',
+        'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…; or another SCIM server: scim:PROFILE',
     })
     .option('preset', {
       type: 'string',
