@@ -22,7 +22,7 @@
  *
  * Reading: any failed page (after the client's retries) throws: never a partial snapshot. With
  * `keep`, what was read is kept as two SCIM ListResponse files (users, groups), the bytes the
- * fingerprint is taken over.
+ * fingerprint is taken over; a read that fails keeps nothing.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { ScimClient } from '../api/client.ts';
@@ -100,6 +100,9 @@ export async function readScimSource(
     );
     for (const g of groups) out.add(g);
     out.end();
+    // Kept only once all of the source was read: a run that fails here keeps nothing of it.
+    usersOut.commit();
+    out.commit();
     const records = scimRecords(users, groups, options.registry, {
       url: settings.url,
       nested,
@@ -128,8 +131,11 @@ function listWriter(hash: Hash, role: string, kept: KeptFile | undefined) {
     add(resource: unknown): void {
       write(`${count++ > 0 ? ',' : ''}\n${JSON.stringify(resource)}`);
     },
+    /** The list is complete (it is kept once `commit` says the whole source was read). */
     end(): void {
       write(`\n],"totalResults":${count}}\n`);
+    },
+    commit(): void {
       done = true;
       kept?.end();
     },

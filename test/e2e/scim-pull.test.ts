@@ -346,5 +346,16 @@ describe('sync from another SCIM server, end to end (scimctl serve → scimctl s
     const unknown = await sync(['plan', '--profile', 'app', '--source', 'scim:nobody']);
     assert.equal(unknown.code, 2, unknown.stderr);
     assert.match(unknown.stderr, /no profile named "nobody"/);
+    const fileWithFilter = await sync([
+      'plan',
+      '--profile',
+      'app',
+      '--source',
+      'users.csv',
+      '--source-filter',
+      'x eq 1',
+    ]);
+    assert.equal(fileWithFilter.code, 2, fileWithFilter.stderr);
+    assert.match(fileWithFilter.stderr, /--source-filter is for a scim:PROFILE --source/);
   });
 });

@@ -7,7 +7,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import { location } from '../../src/sources/problem-groups.ts';
-import { scimRecords } from '../../src/sources/scim-pull.ts';
+import { readScimSource, scimRecords } from '../../src/sources/scim-pull.ts';
+import type { SourceKeeper } from '../../src/sources/source.ts';
+import { ScimClient } from '../../src/api/client.ts';
+import { memoryService, serviceFetch } from '../support/service-fetch.ts';
 import { registry } from './sync-source-helpers.ts';
 
 const URL_ = 'https://hr.example/scim/v2';
@@ -169,5 +172,94 @@ describe('scimRecords: groups', () => {
       `${URL_}/Groups/g2`,
       `${URL_}/Groups/g3`,
     ]);
+  });
+});
+
+describe('readScimSource: one read of a real server (in process), kept as read', () => {
+  const base = 'http://127.0.0.1:1/scim/v2';
+
+  async function source(failOn?: (url: URL, count: number) => boolean) {
+    const service = await memoryService(base);
+    const served = serviceFetch(service);
+    let count = 0;
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (failOn?.(url, count++)) throw new TypeError('fetch failed: socket closed');
+      return served.fetch(input, init);
+    };
+    const client = new ScimClient({ baseUrl: base, auth: { type: 'none' }, fetch, retries: 0 });
+    return { client, requests: served.requests };
+  }
+
+  function keeper() {
+    const files: Array<{ role: string; path: string; bytes: Buffer[]; state: 'open' | 'ended' | 'discarded' }> = [];
+    const keep: SourceKeeper = {
+      file(role, path) {
+        const f = { role, path, bytes: [] as Buffer[], state: 'open' as 'open' | 'ended' | 'discarded' };
+        files.push(f);
+        return {
+          write: (chunk) => void f.bytes.push(Buffer.from(chunk)),
+          end: () => void (f.state = 'ended'),
+          discard: () => void (f.state = 'discarded'),
+        };
+      },
+    };
+    return { keep, files };
+  }
+
+  test('users and groups read once each, kept as ListResponses; the fingerprint follows the data and the filter', async () => {
+    const { client, requests } = await source();
+    const ann = await client.users.create({ schemas: [SCHEMA.USER], userName: 'ann@example.com', externalId: 'E1' });
+    await client.users.create({ schemas: [SCHEMA.USER], userName: 'bob@example.com', title: 'Engineer' });
+    await client.groups.create({ schemas: [SCHEMA.GROUP], displayName: 'Staff', members: [{ value: ann.id }] });
+    requests.length = 0;
+    const { keep, files } = keeper();
+    const read = await readScimSource(client, { url: base }, { registry, keep });
+    assert.deepEqual(
+      read.users.map((x) => x.attributes.externalId),
+      ['E1', read.users[1]!.attributes.externalId],
+    );
+    assert.deepEqual(read.groups[0]!.members, ['E1']);
+    assert.deepEqual(read.files, [`${base}/Users`, `${base}/Groups`]);
+    assert.deepEqual(
+      requests.filter((r) => r.method === 'GET' && /^\/(Users|Groups)$/.test(r.path)).map((r) => r.path),
+      ['/Users', '/Groups'],
+      'one listing each',
+    );
+    assert.deepEqual(
+      files.map((f) => [f.role, f.path, f.state]),
+      [
+        ['users', `${base}/Users`, 'ended'],
+        ['groups', `${base}/Groups`, 'ended'],
+      ],
+    );
+    const keptUsers = JSON.parse(Buffer.concat(files[0]!.bytes).toString('utf8'));
+    assert.equal(keptUsers.totalResults, 2);
+    assert.deepEqual(
+      keptUsers.Resources.map((u: { userName: string }) => u.userName),
+      ['ann@example.com', 'bob@example.com'],
+    );
+
+    const again = await readScimSource(client, { url: base }, { registry });
+    assert.equal(again.fingerprint, read.fingerprint, 'the same data, the same fingerprint');
+    const filtered = await readScimSource(client, { url: base, filter: 'title eq "Engineer"' }, { registry });
+    assert.equal(filtered.users.length, 1);
+    assert.notEqual(filtered.fingerprint, read.fingerprint);
+    await client.users.patch(ann.id, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Boss' }],
+    });
+    assert.notEqual((await readScimSource(client, { url: base }, { registry })).fingerprint, read.fingerprint);
+  });
+
+  test('a read that fails part-way throws, and nothing of it is kept', async () => {
+    const { client } = await source((url) => url.pathname.endsWith('/Groups') && !url.search.includes('filter'));
+    await client.users.create({ schemas: [SCHEMA.USER], userName: 'ann@example.com' });
+    const { keep, files } = keeper();
+    await assert.rejects(readScimSource(client, { url: base }, { registry, keep }), /socket closed/);
+    assert.deepEqual(
+      files.map((f) => f.state),
+      ['discarded', 'discarded'],
+    );
   });
 });
