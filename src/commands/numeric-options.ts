@@ -51,6 +51,7 @@ const RULES: Record<string, { number: boolean; rule: Rule }> = {
   retries: { number: true, rule: integer(0, 100) },
   concurrency: { number: true, rule: integer(1, 1000) },
   limit: { number: true, rule: integer(0) },
+  'keep-runs': { number: true, rule: integer(1) },
   port: { number: true, rule: integer(0, 65535) },
   users: { number: true, rule: integer(0) },
   'seed-users': { number: true, rule: integer(0) },

@@ -85,6 +85,11 @@ export function sourceOptions<T>(y: Argv<T>) {
 /** The thresholds, for sync plan, run and apply. */
 export function thresholdOptions<T>(y: Argv<T>) {
   return y
+    .option('keep-runs', {
+      type: 'number',
+      default: SYNC_DEFAULTS.keepRuns,
+      describe: 'Runs kept in the history per profile: older ones are pruned when a run ends',
+    })
     .option('max-deletes', {
       type: 'string',
       describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)',
@@ -222,7 +227,7 @@ export async function startSession(
   f: Factory,
   command: string,
   history: RunHistory,
-  flags: Partial<LogFlags>,
+  flags: Partial<LogFlags> & { keepRuns?: number },
   { echo = true, progress = true }: { echo?: boolean; progress?: boolean } = {},
 ): Promise<SyncSession> {
   const connection = await f.connection();
@@ -237,6 +242,7 @@ export async function startSession(
     log: log.sink,
     progress: progress ? syncProgress(f) : undefined,
     errorStatus: runErrorStatus,
+    keepRuns: flags.keepRuns,
   });
 }
 

@@ -1,0 +1,164 @@
+/**
+ * A user's history across runs (`runs user`), pruning the history (`--keep-runs`) and avatars of the pleio layout,
+ * end to end: the built binary syncs a pleio CSV onto `scimctl serve` on 127.0.0.1.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, tempHome } from './helpers.ts';
+import { startServe, teardown, type Json, type ServeProcess } from './serve-helpers.ts';
+
+const TOKEN = 'e2e-user-history-token-5f3e9a';
+let server: ServeProcess;
+let home: ReturnType<typeof tempHome>;
+
+before(async () => {
+  server = await startServe({ token: TOKEN });
+});
+after(async () => {
+  await teardown([server]);
+});
+
+/** A fresh home (config, cache, run history) for one test, on the shared server. */
+function freshHome(): Record<string, string> {
+  home?.cleanup();
+  home = tempHome();
+  return {
+    ...home.env,
+    SCIMCTL_DATA_DIR: join(home.dir, 'data'),
+    SCIMCTL_URL: server.url,
+    SCIMCTL_TOKEN: TOKEN,
+  };
+}
+after(() => home?.cleanup());
+
+function writeCsv(name: string, rows: string[][]): string {
+  const file = join(home.dir, name);
+  writeFileSync(file, `external_id,name,email,avatar\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+  return file;
+}
+
+async function sync(env: Record<string, string>, source: string, ...extra: string[]) {
+  const r = await runCli(['sync', 'run', '--source', source, '--preset', 'pleio', '--yes', ...extra], { env });
+  assert.equal(r.code, 0, `sync run failed: ${r.stderr}`);
+  return r;
+}
+
+async function storedUser(userName: string): Promise<Json> {
+  const res = await server.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+  return res.body.Resources[0];
+}
+
+describe('runs user', () => {
+  test('after a create and an update: each run, what the source said, the plan and the result', async () => {
+    const env = freshHome();
+    const csv = writeCsv('hist.csv', [
+      ['h-1', 'Hanna Early', 'hanna@history.test', ''],
+      ['h-2', 'Piet Other', 'piet@history.test', ''],
+    ]);
+    await sync(env, csv);
+    writeCsv('hist.csv', [
+      ['h-1', 'Hanna Later', 'hanna@history.test', ''],
+      ['h-2', 'Piet Other', 'piet@history.test', ''],
+    ]);
+    await sync(env, csv);
+    const id = (await storedUser('hanna@history.test')).id as string;
+
+    const r = await runCli(['runs', 'user', 'hanna@history.test', '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Json;
+    assert.equal(out.user, 'hanna@history.test');
+    assert.equal(out.runs.length, 2);
+    const [second, first] = out.runs;
+    assert.ok(second.run.startedAt >= first.run.startedAt, 'newest first');
+    assert.equal(second.run.status, 'applied');
+    // What the source said in each run: the record as received, with where it was.
+    assert.equal(first.source[0].attributes.displayName, 'Hanna Early');
+    assert.equal(second.source[0].attributes.displayName, 'Hanna Later');
+    assert.equal(second.source[0].origin.line, 2);
+    // What the plan did, and how it went.
+    assert.equal(first.changes.length, 1);
+    assert.equal(first.changes[0].change.kind, 'create-user');
+    assert.equal(first.changes[0].result.status, 'applied');
+    assert.equal(first.changes[0].result.createdId, id);
+    assert.equal(second.changes[0].change.kind, 'update-user');
+    const diff = second.changes[0].change.diffs.find((d: Json) => d.path === 'displayName');
+    assert.deepEqual([diff.before, diff.after], ['Hanna Early', 'Hanna Later']);
+    assert.equal(second.changes[0].result.status, 'applied');
+    // Nothing of the other user.
+    assert.ok(!r.stdout.includes('piet@history.test'));
+
+    // By id and by externalId: the same runs.
+    for (const ref of [id, 'h-1']) {
+      const other = JSON.parse((await runCli(['runs', 'user', ref, '--json'], { env })).stdout) as Json;
+      assert.deepEqual(
+        other.runs.map((x: Json) => x.run.id),
+        out.runs.map((x: Json) => x.run.id),
+        ref,
+      );
+    }
+
+    const text = await runCli(['runs', 'user', 'hanna@history.test'], { env });
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /history of hanna@history\.test: 2 run\(s\)/);
+    assert.match(text.stdout, /plan: {3}~ update user hanna@history\.test/);
+    assert.match(text.stdout, /Hanna Early.*Hanna Later/s);
+    assert.match(text.stdout, /result: ✓ applied/);
+    assert.match(text.stdout, /source: .*hist\.csv:2/);
+
+    // A user the second run received unchanged: in both runs, the second without a change.
+    const piet = JSON.parse((await runCli(['runs', 'user', 'piet@history.test', '--json'], { env })).stdout) as Json;
+    assert.equal(piet.runs.length, 2);
+    assert.deepEqual(piet.runs[0].changes, []);
+    assert.equal(piet.runs[0].source[0].attributes.userName, 'piet@history.test');
+    assert.equal(piet.runs[0].source[0].identityOnly, true);
+    assert.match((await runCli(['runs', 'user', 'piet@history.test'], { env })).stdout, /plan: {3}no change/);
+
+    // A user no run knows: a clear message, exit 5.
+    const none = await runCli(['runs', 'user', 'nobody@history.test'], { env });
+    assert.equal(none.code, 5);
+    assert.match(none.stderr, /no user in the run history matches "nobody@history\.test"/);
+  });
+
+  test('a renamed user is found by the old name and the new one', async () => {
+    const env = freshHome();
+    const csv = writeCsv('rename.csv', [['r-1', 'Rena Me', 'rena@history.test', '']]);
+    await sync(env, csv);
+    writeCsv('rename.csv', [['r-1', 'Rena Me', 'rena.new@history.test', '']]);
+    await sync(env, csv);
+    for (const ref of ['rena@history.test', 'rena.new@history.test']) {
+      const out = JSON.parse((await runCli(['runs', 'user', ref, '--json'], { env })).stdout) as Json;
+      assert.equal(out.runs.length, 2, ref);
+      assert.deepEqual(
+        out.runs.map((x: Json) => x.changes[0].change.kind),
+        ['update-user', 'create-user'],
+      );
+    }
+  });
+});
+
+describe('--keep-runs', () => {
+  test('keeps the newest N runs of the profile and prunes the rest when a run ends', async () => {
+    const env = freshHome();
+    const csv = writeCsv('keep.csv', [['k-1', 'Kee Pruns', 'keep@history.test', '']]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio', '--keep-runs', '2'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const list = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Json[];
+      ids.push(list[0].id as string);
+    }
+    const list = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Json[];
+    assert.deepEqual(
+      list.map((r) => r.id),
+      [ids[2], ids[1]],
+    );
+    // The default keeps them all (up to 100).
+    await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio'], { env });
+    assert.equal((JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Json[]).length, 3);
+    const bad = await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio', '--keep-runs', '0'], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--keep-runs/);
+  });
+});
