@@ -5,6 +5,7 @@
  */
 import { parseRate } from '../api/executor.ts';
 import { checkLimitSpec } from '../sync/safety.ts';
+import { parseSize } from '../util/size.ts';
 
 type Rule = (value: unknown) => string | undefined;
 
@@ -30,6 +31,15 @@ const limit =
       return 'takes a count or a percentage up to 100% (e.g. 25 or 10%)';
     }
   };
+
+const size: Rule = (v) => {
+  try {
+    parseSize(String(v));
+    return undefined;
+  } catch {
+    return 'takes a size above 0 (e.g. 256KB, 1MB or a number of bytes)';
+  }
+};
 
 const rate: Rule = (v) => {
   try {
@@ -57,6 +67,7 @@ const RULES: Record<string, { number: boolean; rule: Rule }> = {
   'seed-users': { number: true, rule: integer(0) },
   'seed-groups': { number: true, rule: integer(0) },
   rate: { number: false, rule: rate },
+  'avatar-max': { number: false, rule: size },
   'max-deletes': { number: false, rule: limit('--max-deletes') },
   'max-membership-removals': { number: false, rule: limit('--max-membership-removals') },
   'max-group-deletes': { number: false, rule: limit('--max-group-deletes') },
