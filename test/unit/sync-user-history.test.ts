@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { flagsOf, parseSyncConfig, SyncConfigError } from '../../src/sync/config-file.ts';
 import { RunHistory, type RunRecord } from '../../src/sync/history.ts';
+import { parseSize } from '../../src/util/size.ts';
 import type { DesiredUser } from '../../src/sync/model.ts';
 import { receivedRecord, userHistory } from '../../src/sync/user-history.ts';
 
@@ -114,5 +116,33 @@ describe('userHistory', () => {
     }
     assert.deepEqual(userHistory(h, 'new@x.test', { profile: 'b' }), []);
     assert.equal(userHistory(h, 'else@x.test').length, 1);
+  });
+});
+
+describe('the config file', () => {
+  test('takes keep-runs, avatars and avatar-max as options', () => {
+    const config = parseSyncConfig(
+      '/etc/scimctl/sync.yaml',
+      'source:\n  file: users.csv\n  preset: pleio\noptions:\n  keep-runs: 30\n  avatars: inline\n  avatar-max: 1MB\n',
+    );
+    const flags = flagsOf(config);
+    assert.equal(flags['keep-runs'], 30);
+    assert.equal(flags.avatars, 'inline');
+    assert.equal(flags['avatar-max'], '1MB');
+    assert.throws(
+      () => parseSyncConfig('/etc/scimctl/sync.yaml', 'options:\n  avatars: embed\n'),
+      (e: unknown) => e instanceof SyncConfigError && /avatars/.test(e.problems.join('\n')),
+    );
+  });
+});
+
+describe('parseSize (--avatar-max)', () => {
+  test('bytes, KB and MB (1024-based); anything else is refused', () => {
+    assert.equal(parseSize('256KB'), 256 * 1024);
+    assert.equal(parseSize('1 MB'), 1024 * 1024);
+    assert.equal(parseSize('1.5kib'), 1536);
+    assert.equal(parseSize('300'), 300);
+    for (const bad of ['', 'KB', '256K', '-1KB', '0', '1e3', '256KB!', '12 GB'])
+      assert.throws(() => parseSize(bad), /is not a size/, bad);
   });
 });
