@@ -79,7 +79,7 @@ export interface SourceSpec {
   groupsFile?: string;
   /** Take userNames and e-mail addresses with control, invisible or bidi characters (default: refused). */
   allowUnusualNames?: boolean;
-  /** The pleio layout's avatars that are local files (avatars.ts). */
+  /** The pleio layout's avatars that are local files (avatars.ts); absent: every avatar value is taken as it is. */
   avatars?: AvatarOptions;
 }
 
@@ -194,7 +194,7 @@ export async function readSource(
     }
     fields = preset === 'pleio' ? PLEIO_FIELDS : OMNI_FIELDS;
     // The images an avatar names are part of the source: a changed image, a changed source.
-    if (preset === 'pleio')
+    if (preset === 'pleio' && spec.avatars)
       for (const digest of await resolveAvatars(built.users, spec.path, spec.avatars))
         hash.update(`avatar\n${digest}\n`);
   }
