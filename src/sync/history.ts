@@ -143,22 +143,43 @@ export class RunHistory {
     }
   }
 
-  /** The records a run received (writeReceived); none for a run that kept none (an adopted plan, an older run). */
-  received(id: string): ReceivedRecord[] {
+  /**
+   * The records a run received (writeReceived), or only those whose line holds one of `needles` (lower-case, as they
+   * appear in JSON): a cheap look before parsing, for a run of 100,000 users. None for a run that kept none (an adopted
+   * plan, a run from before they were kept).
+   */
+  received(id: string, needles?: readonly string[]): ReceivedRecord[] {
     let text: string;
     try {
       text = readFileSync(join(this.runDir(id), 'received.ndjson'), 'utf8');
     } catch {
       return [];
     }
-    return text.split('\n').flatMap((line) => {
-      if (!line) return [];
+    const out: ReceivedRecord[] = [];
+    const parse = (line: string) => {
       try {
-        return [JSON.parse(line) as ReceivedRecord];
+        if (line) out.push(JSON.parse(line) as ReceivedRecord);
       } catch {
-        return [];
+        // A line cut short (a disk that filled up) is left out.
       }
-    });
+    };
+    if (!needles) {
+      for (const line of text.split('\n')) parse(line);
+      return out;
+    }
+    // Each line that holds a needle, once: found by searching the lower-cased text, not by splitting it.
+    const lower = text.toLowerCase();
+    const starts = new Set<number>();
+    for (const needle of needles) {
+      if (!needle) continue;
+      for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length))
+        starts.add(lower.lastIndexOf('\n', at) + 1);
+    }
+    for (const start of [...starts].sort((a, b) => a - b)) {
+      const end = text.indexOf('\n', start);
+      parse(text.slice(start, end < 0 ? undefined : end));
+    }
+    return out;
   }
 
   /**

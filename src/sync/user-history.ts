@@ -54,11 +54,14 @@ export function receivedRecord(user: DesiredUser, problem?: string, identityOnly
 /** A user's names in one place: ids exactly, the rest ignoring case. */
 class Names {
   private readonly set = new Set<string>();
+  /** Every name as it appears in a JSON line, lower-cased (what a received record is looked for by). */
+  readonly needles = new Set<string>();
   add(kind: 'id' | 'name', value: unknown): boolean {
     if (typeof value !== 'string' || value === '') return false;
     const key = kind === 'id' ? `id:${value}` : `name:${value.toLowerCase()}`;
     if (this.set.has(key)) return false;
     this.set.add(key);
+    this.needles.add(JSON.stringify(value).slice(1, -1).toLowerCase());
     return true;
   }
   has(kind: 'id' | 'name', value: unknown): boolean {
@@ -147,19 +150,31 @@ export function userHistory(
       const keys = changeKeys(c.change, c.result);
       return keys ? [{ ...c, keys }] : [];
     }),
-    received: history.received(run.id).map((record) => ({ record, keys: attributeKeys(record.attributes) })),
   }));
   // Whatever matches links its names, until nothing new is linked (a rename in one run, the old name in another).
-  for (let grew = true; grew;) {
+  // The received records are read for the names known so far (only lines holding one are parsed), and again when
+  // they linked a name.
+  let received: Array<Array<{ record: ReceivedRecord; keys: Keys }>> = [];
+  for (let pass = 0, grew = true; grew && pass < 10; pass++) {
+    for (let more = true; more;) {
+      more = false;
+      for (const o of outcomes)
+        for (const c of o.changes) if (matches(names, c.keys)) more = link(names, c.keys) || more;
+    }
+    const needles = [...names.needles];
+    received = runs.map((run) =>
+      history
+        .received(run.id, needles)
+        .map((record) => ({ record, keys: attributeKeys(record.attributes) }))
+        .filter((r) => matches(names, r.keys)),
+    );
     grew = false;
-    for (const o of outcomes)
-      for (const item of [...o.changes, ...o.received])
-        if (matches(names, item.keys)) grew = link(names, item.keys) || grew;
+    for (const list of received) for (const r of list) grew = link(names, r.keys) || grew;
   }
   return outcomes
-    .map((o) => ({
+    .map((o, i) => ({
       run: o.run,
-      received: o.received.filter((r) => matches(names, r.keys)).map((r) => r.record),
+      received: (received[i] ?? []).filter((r) => matches(names, r.keys)).map((r) => r.record),
       changes: o.changes.filter((c) => matches(names, c.keys)).map(({ change, result }) => ({ change, result })),
     }))
     .filter((e) => e.received.length > 0 || e.changes.length > 0);

@@ -115,7 +115,26 @@ describe('userHistory', () => {
       assert.equal(entries[0]!.changes.length, 0);
     }
     assert.deepEqual(userHistory(h, 'new@x.test', { profile: 'b' }), []);
-    assert.equal(userHistory(h, 'else@x.test').length, 1);
+    // By externalId: what the source said links it to the userName the change names.
+    const fourth = run(h, 'a', 4);
+    h.writeReceived(fourth.id, [
+      receivedRecord(user({ userName: 'else@x.test' }, 3)),
+      receivedRecord(user({ userName: 'ext@x.test', externalId: 'E9' }, 4)),
+    ]);
+    h.writeJson(fourth.id, 'plan.json', {
+      changes: [{ id: 'd', kind: 'deactivate-user', target: 'T9', userName: 'ext@x.test' }],
+    });
+    const [found] = userHistory(h, 'E9');
+    assert.equal(found!.run.id, fourth.id);
+    assert.deepEqual(
+      found!.received.map((r) => r.origin.line),
+      [4],
+    );
+    assert.deepEqual(
+      found!.changes.map((c) => c.change.id),
+      ['d'],
+    );
+    assert.equal(userHistory(h, 'else@x.test').length, 2, 'the first run and the fourth');
   });
 });
 
