@@ -184,13 +184,15 @@ export class RunHistory {
 
   /**
    * Keeps the `keep` newest runs of `profile` and removes the older ones: never a run still `running`, never
-   * `current`. Returns the ids removed.
+   * `current`, never an interrupted run whose journal the next sync has yet to fold into the state. Returns the ids
+   * removed.
    */
   prune(profile: string, keep: number, current?: string): string[] {
     const removed: string[] = [];
     const runs = this.list().filter((r) => r.profile === profile);
     for (const run of runs.slice(Math.max(0, keep))) {
-      if (run.status === 'running' || run.id === current) continue;
+      // An interrupted run whose journal is not yet folded into the state still holds what it applied.
+      if (run.status === 'running' || run.id === current || run.journalFolded === false) continue;
       rmSync(this.runDir(run.id), { recursive: true, force: true });
       removed.push(run.id);
     }
