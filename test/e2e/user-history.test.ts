@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startQuirkProxy } from '../support/quirk-proxy.ts';
 import { runCli, tempHome } from './helpers.ts';
 import { startServe, teardown, type Json, type ServeProcess } from './serve-helpers.ts';
 
@@ -221,6 +222,40 @@ describe('avatars of the pleio layout', () => {
       (await storedUser('png@avatar.test')).photos[0].value,
       `data:image/png;base64,${png(400, 3).toString('base64')}`,
     );
+  });
+
+  test('a target whose /Schemas does not declare photos: one warning, the photos left out, no refusal', async () => {
+    const env = freshHome();
+    // A server of its own: no user of it has photos yet (a target whose users have them takes them after all).
+    const empty = await startServe({ token: TOKEN });
+    const proxy = await startQuirkProxy(empty.url, { partialSchemas: true });
+    try {
+      writeFileSync(join(home.dir, 'p.png'), png(200, 5));
+      const csv = writeCsv('no-photos.csv', [
+        ['np-1', 'No Photos', 'np1@avatar.test', 'p.png'],
+        ['np-2', 'No Photos Two', 'np2@avatar.test', 'https://img.avatar.test/np2.png'],
+      ]);
+      const plan = await runCli(
+        ['sync', 'plan', '--source', csv, '--preset', 'pleio', '--avatars', 'inline', '--json'],
+        { env: { ...env, SCIMCTL_URL: proxy.url } },
+      );
+      assert.equal(plan.code, 0, plan.stderr);
+      const warnings = plan.stderr.split('\n').filter((l) => l.includes('photos'));
+      assert.deepEqual(warnings, [
+        "scimctl: warning: photos: the target's /Schemas does not declare it; 2 records; left out — --strict-schema makes this an error",
+      ]);
+      const changes = (JSON.parse(plan.stdout) as Json).changes as Json[];
+      assert.deepEqual(
+        changes.map((c) => [c.kind, c.userName, 'photos' in c.resource]),
+        [
+          ['create-user', 'np1@avatar.test', false],
+          ['create-user', 'np2@avatar.test', false],
+        ],
+      );
+    } finally {
+      await proxy.close();
+      await teardown([empty]);
+    }
   });
 
   test('without --avatars inline a local file is a problem of its record, with a hint; the rest is synced', async () => {
