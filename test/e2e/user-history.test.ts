@@ -116,6 +116,13 @@ describe('runs user', () => {
     assert.equal(piet.runs[0].source[0].identityOnly, true);
     assert.match((await runCli(['runs', 'user', 'piet@history.test'], { env })).stdout, /plan: {3}no change/);
 
+    // -p narrows it to one profile's runs (these ran with the connection from the environment).
+    const scoped = await runCli(['runs', 'user', 'hanna@history.test', '-p', 'environment', '--json'], { env });
+    assert.equal((JSON.parse(scoped.stdout) as Json).runs.length, 2);
+    const elsewhere = await runCli(['runs', 'user', 'hanna@history.test', '-p', 'other-profile'], { env });
+    assert.equal(elsewhere.code, 5);
+    assert.match(elsewhere.stderr, /no user in the run history of profile other-profile matches "hanna@history\.test"/);
+
     // A user no run knows: a clear message, exit 5.
     const none = await runCli(['runs', 'user', 'nobody@history.test'], { env });
     assert.equal(none.code, 5);
