@@ -4,7 +4,7 @@
  */
 import { SchemaRegistry } from '../api/schema.ts';
 import { location } from '../sources/problem-groups.ts';
-import type { UserRunEntry } from '../sync/user-history.ts';
+import { keptValue, type UserRunEntry } from '../sync/user-history.ts';
 import { changeLines } from './plan.ts';
 import { safeText } from './safe-text.ts';
 
@@ -33,7 +33,10 @@ export function userHistoryLines(ref: string, entries: readonly UserRunEntry[]):
     if (changes.length === 0 && !received.some((r) => r.problem !== undefined)) lines.push('  plan:   no change');
     for (const { change, result } of changes) {
       // A create's record is the source line above; an update shows its attribute diff.
-      const [head, ...diff] = changeLines(change, registry, change.kind === 'update-user');
+      // An inline photo is shown as its type and size, as the source line shows it.
+      const shown =
+        change.kind === 'update-user' ? { ...change, diffs: keptValue(change.diffs) as typeof change.diffs } : change;
+      const [head, ...diff] = changeLines(shown, registry, change.kind === 'update-user');
       lines.push(`  plan:   ${head}`, ...diff.map((l) => `          ${l}`));
       lines.push(
         result

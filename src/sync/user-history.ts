@@ -28,7 +28,7 @@ const SECRET = /^password$/i;
 const LONG_DATA = 96;
 
 /** A value as the history keeps it: secrets out, long data: URIs (inline photos) shortened. */
-function keptValue(value: unknown): unknown {
+export function keptValue(value: unknown): unknown {
   if (typeof value === 'string')
     return value.length > LONG_DATA && /^data:/i.test(value)
       ? `${value.slice(0, value.indexOf(',') + 1)}… (${value.length} characters)`

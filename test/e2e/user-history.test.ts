@@ -229,6 +229,14 @@ describe('avatars of the pleio layout', () => {
       (await storedUser('png@avatar.test')).photos[0].value,
       `data:image/png;base64,${png(400, 3).toString('base64')}`,
     );
+    // Its history shows the photo's change as the type and size of the image, not its bytes.
+    const history = await runCli(['runs', 'user', 'png@avatar.test'], { env });
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /update user png@avatar\.test\n.*photos.*data:image\/png;base64,… \(\d+ characters\)/);
+    assert.ok(!history.stdout.includes(png(400, 3).toString('base64').slice(0, 60)), 'no image bytes');
+    // The records left out: why, in the run's history of them.
+    const big = await runCli(['runs', 'user', 'big@avatar.test'], { env });
+    assert.match(big.stdout, /plan: {3}left out: column "avatar": "pics\/big\.png": the file is 3 KB/);
   });
 
   test('a target whose /Schemas does not declare photos: one warning, the photos left out, no refusal', async () => {
