@@ -37,7 +37,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   [ExitCode.CHANGES_PENDING]: '`--detailed-exitcode`: the plan has changes',
   [ExitCode.AUTH]: 'authentication (401) or permission (403) refused, or an LDAP bind refused',
   [ExitCode.NOT_FOUND]:
-    'the named user or group does not exist (for activate/deactivate and update-attributes: some did not)',
+    'the named user or group does not exist (for activate/deactivate and update-attributes: some did not; for `runs user`: no run knows them)',
   [ExitCode.UNAVAILABLE]: 'the server could not be reached, timed out, or was unavailable (502/503/504 after retries)',
   [ExitCode.REFUSED]:
     'a sync safety check stopped the run before anything was applied (a threshold: deletions, membership removals, group deletions; an empty source or one without group data; source drift; a stale plan)',

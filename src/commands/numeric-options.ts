@@ -5,6 +5,7 @@
  */
 import { parseRate } from '../api/executor.ts';
 import { checkLimitSpec } from '../sync/safety.ts';
+import { parseSize } from '../util/size.ts';
 
 type Rule = (value: unknown) => string | undefined;
 
@@ -31,6 +32,15 @@ const limit =
     }
   };
 
+const size: Rule = (v) => {
+  try {
+    parseSize(String(v));
+    return undefined;
+  } catch {
+    return 'takes a size above 0 (e.g. 256KB, 1MB or a number of bytes)';
+  }
+};
+
 const rate: Rule = (v) => {
   try {
     parseRate(String(v));
@@ -51,11 +61,13 @@ const RULES: Record<string, { number: boolean; rule: Rule }> = {
   retries: { number: true, rule: integer(0, 100) },
   concurrency: { number: true, rule: integer(1, 1000) },
   limit: { number: true, rule: integer(0) },
+  'keep-runs': { number: true, rule: integer(1) },
   port: { number: true, rule: integer(0, 65535) },
   users: { number: true, rule: integer(0) },
   'seed-users': { number: true, rule: integer(0) },
   'seed-groups': { number: true, rule: integer(0) },
   rate: { number: false, rule: rate },
+  'avatar-max': { number: false, rule: size },
   'max-deletes': { number: false, rule: limit('--max-deletes') },
   'max-membership-removals': { number: false, rule: limit('--max-membership-removals') },
   'max-group-deletes': { number: false, rule: limit('--max-group-deletes') },

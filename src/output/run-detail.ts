@@ -3,15 +3,49 @@
  * its plan with ✓ applied, ✗ failed or - excluded, the failures with what the server said, and its log.
  */
 import { SchemaRegistry } from '../api/schema.ts';
+import type { ChangeResult } from '../sync/apply.ts';
 import type { LogLine, RunHistory } from '../sync/history.ts';
+import type { Change } from '../sync/model.ts';
 import { changeLines } from './plan.ts';
 import { safeText } from './safe-text.ts';
 
 const MARKS: Record<string, string> = { applied: '✓', failed: '✗', excluded: '-' };
 
 export function runLines(history: Pick<RunHistory, 'find' | 'outcome' | 'readText'>, id: string): string[] {
+  return runDetail(history, id).lines;
+}
+
+/** A change's line in an opened run, and the user it is about (id when known, else userName): its history's key. */
+export interface RunChangeUser {
+  line: number;
+  user: string;
+}
+
+/** The user a change is about, as `runs user` finds them: the target's id when known, else the userName. */
+function changeUser(change: Change, result?: ChangeResult): string | undefined {
+  switch (change.kind) {
+    case 'create-user':
+      return result?.createdId ?? change.userName;
+    case 'update-user':
+    case 'deactivate-user':
+    case 'delete-user':
+      return change.target;
+    case 'add-member':
+    case 'remove-member':
+      return 'id' in change.user ? change.user.id : change.userName;
+    default:
+      return undefined;
+  }
+}
+
+/** An opened run's lines, and which change line is about which user (the history key of the explorer). */
+export function runDetail(
+  history: Pick<RunHistory, 'find' | 'outcome' | 'readText'>,
+  id: string,
+): { lines: string[]; users: RunChangeUser[] } {
+  const users: RunChangeUser[] = [];
   const run = history.find(id);
-  if (!run) return [`run ${id} is not in the history`];
+  if (!run) return { lines: [`run ${id} is not in the history`], users };
   const registry = new SchemaRegistry();
   const { changes, failures } = history.outcome(run.id);
   const lines = [
@@ -25,8 +59,11 @@ export function runLines(history: Pick<RunHistory, 'find' | 'outcome' | 'readTex
         .join(', ')}`,
     );
   lines.push('', `Changes (${changes.length})`);
-  for (const { change, result } of changes)
+  for (const { change, result } of changes) {
+    const user = changeUser(change, result);
+    if (user !== undefined) users.push({ line: lines.length, user });
     lines.push(`[${result ? (MARKS[result.status] ?? '?') : ' '}] ${changeLines(change, registry, false)[0]}`);
+  }
   if (failures.length > 0) {
     lines.push('', `Failures (${failures.length})`);
     for (const { change, result } of failures)
@@ -47,5 +84,5 @@ export function runLines(history: Pick<RunHistory, 'find' | 'outcome' | 'readTex
       }
     });
   lines.push('', `Log (${log.length})`, ...log);
-  return lines;
+  return { lines, users };
 }

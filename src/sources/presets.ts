@@ -49,6 +49,8 @@ export interface BuiltUser {
   record?: string;
   /** Read from JSON: problems name fields, not columns. */
   json?: boolean;
+  /** A problem of this record alone (an avatar file it cannot read): see DesiredUser.problem. */
+  problem?: string;
 }
 
 export interface Built {

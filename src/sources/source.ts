@@ -60,6 +60,7 @@ import {
   type SourceRecord,
 } from './resource-file.ts';
 import { isPlainObject } from '../util/objects.ts';
+import { resolveAvatars, type AvatarOptions } from './avatars.ts';
 import { cellText, loadFile, readDelimitedTable, readJsonTable, type LoadedFile, type TableResult } from './table.ts';
 import { identityPart, RecordFile, userParts } from './stored-records.ts';
 
@@ -78,6 +79,8 @@ export interface SourceSpec {
   groupsFile?: string;
   /** Take userNames and e-mail addresses with control, invisible or bidi characters (default: refused). */
   allowUnusualNames?: boolean;
+  /** The pleio layout's avatars that are local files (avatars.ts); absent: every avatar value is taken as it is. */
+  avatars?: AvatarOptions;
 }
 
 const isLoaded = (v: LoadedFile | InputProblem): v is LoadedFile => 'bytes' in v;
@@ -170,7 +173,6 @@ export async function readSource(
       kept.end();
     }
   }
-  const fingerprint = hash.digest('hex');
 
   // Users.
   let built: Built;
@@ -191,7 +193,12 @@ export async function readSource(
       built = { users: made.users, problems: [...table.problems, ...made.problems] };
     }
     fields = preset === 'pleio' ? PLEIO_FIELDS : OMNI_FIELDS;
+    // The images an avatar names are part of the source: a changed image, a changed source.
+    if (preset === 'pleio' && spec.avatars)
+      for (const digest of await resolveAvatars(built.users, spec.path, spec.avatars))
+        hash.update(`avatar\n${digest}\n`);
   }
+  const fingerprint = hash.digest('hex');
   problems.push(...built.problems);
   // Every record read is checked, also when some have problems already: all of them are told at once (each value once).
   {
@@ -213,6 +220,7 @@ export async function readSource(
     if (u.onlyOnCreate) user.onlyOnCreate = u.onlyOnCreate;
     if (u.groups) user.groups = u.groups;
     if (u.stored !== undefined) user.stored = u.stored;
+    if (u.problem !== undefined) user.problem = u.problem;
     return user;
   });
 

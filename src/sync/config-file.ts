@@ -42,6 +42,9 @@ export const SYNC_CONFIG_OPTIONS: Readonly<Record<string, 'string' | 'boolean' |
   'allow-empty-groups': 'boolean',
   'accept-source-change': 'boolean',
   concurrency: 'number',
+  'keep-runs': 'number',
+  avatars: 'string',
+  'avatar-max': 'string',
   rate: 'string',
   bulk: 'boolean',
   'log-file': 'path',
@@ -58,6 +61,7 @@ const CHOICES: Readonly<Record<string, readonly string[]>> = {
   mode: ['full', 'attributes', 'groups'],
   missing: ['deactivate', 'delete', 'leave'],
   'log-format': ['text', 'json'],
+  avatars: ['url', 'inline'],
 };
 
 /** A config file that cannot be used: each line names FILE:LINE: KEY. Exit 2. */

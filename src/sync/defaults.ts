@@ -23,6 +23,12 @@ export const SYNC_DEFAULTS = {
   /** SCIM /Bulk for creates when the server offers it. */
   bulk: true,
   logFormat: 'text',
+  /** Runs kept in the history per profile; older ones are pruned when a run ends. */
+  keepRuns: 100,
+  /** Local avatar files: 'url' takes only URLs (a path is a problem), 'inline' reads them into data: URIs. */
+  avatars: 'url',
+  /** The largest avatar file read inline. */
+  avatarMax: '256KB',
 } as const;
 
 /** The match keys of a comma-separated list ("externalId,userName"); throws on an unknown key or none. */

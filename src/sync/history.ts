@@ -25,7 +25,7 @@ import type { SourceKeeper } from '../sources/source.ts';
 import { processGone, selfIdentity } from '../util/process-identity.ts';
 import type { ChangeResult } from './apply.ts';
 import { countFacts, readJournal } from './journal.ts';
-import type { Change } from './model.ts';
+import type { Change, Origin } from './model.ts';
 
 export interface RunRecord {
   id: string;
@@ -59,6 +59,19 @@ export interface RunOutcome {
   changes: Array<{ change: Change; result?: ChangeResult }>;
   /** The changes that failed, with the server's word (their result's detail). */
   failures: Array<{ change: Change; result?: ChangeResult }>;
+}
+
+/** A user as the source gave it to a run (received.ndjson): where it was, and its attributes without secrets. */
+export interface ReceivedRecord {
+  origin: Origin;
+  attributes: Record<string, unknown>;
+  /**
+   * Only its identity was kept: the target already held the rest as the source said it (settle.ts), so the plan
+   * never needed it.
+   */
+  identityOnly?: boolean;
+  /** Why the plan left it out (a problem of its own), when it did. */
+  problem?: string;
 }
 
 export interface KeptSource {
@@ -107,6 +120,83 @@ export class RunHistory {
 
   journalFile(id: string): string {
     return join(this.runDir(id), 'journal.ndjson');
+  }
+
+  /**
+   * Keeps what the source said of each user this run received (received.ndjson, one record a line), for `runs user`.
+   * The caller leaves secrets out (receivedRecord).
+   */
+  writeReceived(id: string, records: Iterable<ReceivedRecord>): void {
+    const fd = openSync(join(this.runDir(id), 'received.ndjson'), 'w', 0o600);
+    try {
+      let chunk = '';
+      for (const r of records) {
+        chunk += `${JSON.stringify(r)}\n`;
+        if (chunk.length >= 1 << 16) {
+          writeSync(fd, chunk);
+          chunk = '';
+        }
+      }
+      if (chunk) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * The records a run received (writeReceived), or only those whose line holds one of `needles` (lower-case, as they
+   * appear in JSON): a cheap look before parsing, for a run of 100,000 users. None for a run that kept none (an adopted
+   * plan, a run from before they were kept).
+   */
+  received(id: string, needles?: readonly string[]): ReceivedRecord[] {
+    let text: string;
+    try {
+      text = readFileSync(join(this.runDir(id), 'received.ndjson'), 'utf8');
+    } catch {
+      return [];
+    }
+    const out: ReceivedRecord[] = [];
+    const parse = (line: string) => {
+      try {
+        if (line) out.push(JSON.parse(line) as ReceivedRecord);
+      } catch {
+        // A line cut short (a disk that filled up) is left out.
+      }
+    };
+    if (!needles) {
+      for (const line of text.split('\n')) parse(line);
+      return out;
+    }
+    // Each line that holds a needle, once: found by searching the lower-cased text, not by splitting it.
+    const lower = text.toLowerCase();
+    const starts = new Set<number>();
+    for (const needle of needles) {
+      if (!needle) continue;
+      for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length))
+        starts.add(lower.lastIndexOf('\n', at) + 1);
+    }
+    for (const start of [...starts].sort((a, b) => a - b)) {
+      const end = text.indexOf('\n', start);
+      parse(text.slice(start, end < 0 ? undefined : end));
+    }
+    return out;
+  }
+
+  /**
+   * Keeps the `keep` newest runs of `profile` and removes the older ones: never a run still `running`, never
+   * `current`, never an interrupted run whose journal the next sync has yet to fold into the state. Returns the ids
+   * removed.
+   */
+  prune(profile: string, keep: number, current?: string): string[] {
+    const removed: string[] = [];
+    const runs = this.list().filter((r) => r.profile === profile);
+    for (const run of runs.slice(Math.max(0, keep))) {
+      // An interrupted run whose journal is not yet folded into the state still holds what it applied.
+      if (run.status === 'running' || run.id === current || run.journalFolded === false) continue;
+      rmSync(this.runDir(run.id), { recursive: true, force: true });
+      removed.push(run.id);
+    }
+    return removed;
   }
 
   writeJson(id: string, name: 'plan.json' | 'results.json', value: unknown): void {

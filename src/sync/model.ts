@@ -27,6 +27,8 @@ export interface DesiredUser {
    * takes no such record (Settler.release loads or drops them).
    */
   stored?: number;
+  /** Why the source cannot give this record as it is (an avatar file it cannot read …): the plan leaves it out. */
+  problem?: string;
 }
 
 /** A record's attributes, whole. */

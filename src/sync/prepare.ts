@@ -21,6 +21,7 @@ import { planSync } from './planner.ts';
 import { foldInterruptedRuns } from './recover.ts';
 import { leaveOut, leftOutWarning, strictProblems, type SchemaFit } from './schema-fit.ts';
 import { Settler } from './settle.ts';
+import { receivedRecord } from './user-history.ts';
 import { loadState, type SyncState } from './state.ts';
 import { readTarget } from './target.ts';
 
@@ -90,6 +91,8 @@ export interface Prepared {
   options: PlanOptions;
   state: SyncState;
   dataDir: string;
+  /** The positions of the source users kept only as their identity (settle.ts: the target has the rest as said). */
+  settled?: ReadonlySet<number>;
 }
 
 /** The state of the profile, with the journals of its interrupted runs folded in first (recover.ts). */
@@ -179,7 +182,7 @@ async function readAndPlan(
     progress?.finish();
   }
   phase('target');
-  (await settler).release();
+  const settled = (await settler).release();
   phase('release');
   // What the release let go of (most of the source) is reused by the planner instead of growing the heap.
   collectGarbage();
@@ -199,7 +202,7 @@ async function readAndPlan(
   if (notes.length > 0) plan.notes = notes;
   if (source.problems && source.problems.length > 0) plan.problems = [...source.problems, ...plan.problems];
   phase('plan');
-  return { client, caps, connection, registry, source, plan, options, state, dataDir };
+  return { client, caps, connection, registry, source, plan, options, state, dataDir, settled };
 }
 
 /** Whether a source carries any group data: a user naming a group, or a group listing a member. */
@@ -239,7 +242,7 @@ export function mixedScriptWarning(users: SourceSnapshot['users']): { message: s
 export function recordPlan(
   history: RunHistory,
   run: RunRecord,
-  p: Pick<Prepared, 'plan' | 'connection' | 'options' | 'source'>,
+  p: Pick<Prepared, 'plan' | 'connection' | 'options' | 'source' | 'settled'>,
 ): PlanFile {
   const planFile = toPlanFile(p.plan, {
     createdAt: new Date().toISOString(),
@@ -255,6 +258,14 @@ export function recordPlan(
     source: { fingerprint: p.source.fingerprint, files: p.source.files, records: p.source.users.length },
   });
   history.writeJson(run.id, 'plan.json', planFile);
+  const problems = new Map(p.plan.problems.map((x) => [`${x.origin.file}:${x.origin.line}`, x.message]));
+  history.writeReceived(
+    run.id,
+    (function* () {
+      for (const [i, u] of p.source.users.entries())
+        yield receivedRecord(u, problems.get(`${u.origin.file}:${u.origin.line}`), p.settled?.has(i) === true);
+    })(),
+  );
   run.summary = { ...p.plan.summary };
   return planFile;
 }

@@ -62,6 +62,8 @@ export interface SessionDeps {
   onPhase?: (phase: SyncPhase) => void;
   /** How an error that ended the run is recorded: failed unless the caller knows better (a refusal to prompt). */
   errorStatus?: (error: unknown) => 'failed' | 'refused';
+  /** When the run ends, older runs of its profile beyond this many are pruned (default SYNC_DEFAULTS.keepRuns). */
+  keepRuns?: number;
 }
 
 export function countResults(results: readonly ChangeResult[]): Record<string, number> {
@@ -360,8 +362,24 @@ export class SyncSession {
     if (detail.results !== undefined) this.run.results = detail.results;
     this.run.finishedAt = new Date().toISOString();
     this.deps.history.save(this.run);
+    this.prune();
     this.deps.onPhase?.('finish');
     return true;
+  }
+
+  /** Removes the runs of this profile beyond the newest keepRuns (never one still running, never this one). */
+  private prune(): void {
+    try {
+      const removed = this.deps.history.prune(
+        this.deps.connection.name,
+        this.deps.keepRuns ?? SYNC_DEFAULTS.keepRuns,
+        this.run.id,
+      );
+      if (removed.length > 0)
+        this.deps.log?.('info', `pruned ${removed.length} older run(s) of this profile`, {}, false);
+    } catch (e) {
+      this.deps.log?.('warn', `could not prune older runs: ${e instanceof Error ? e.message : String(e)}`, {}, true);
+    }
   }
 
   /**

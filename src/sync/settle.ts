@@ -105,9 +105,10 @@ export class Settler {
    * Once the whole target was read: every record that only settled users can match keeps
    * just its match keys and active (its other attributes are needed by no plan); every other
    * record read lazily is loaded whole (a plan compares or creates it). Changes the
-   * snapshot's records in place; after it, none is lazy.
+   * snapshot's records in place; after it, none is lazy. Returns the positions of the records kept as their identity.
    */
-  release(): void {
+  release(): ReadonlySet<number> {
+    const settled = new Set<number>();
     this.index.clear();
     const records = this.source.records;
     this.source.users.forEach((u: DesiredUser, i) => {
@@ -117,6 +118,7 @@ export class Settler {
       if (this.seen[i] === 1) {
         u.attributes = recordIdentity(u.attributes);
         delete u.onlyOnCreate;
+        settled.add(i);
       } else if (stored !== undefined) {
         const whole = records!.whole({ ...u, stored });
         u.attributes = whole.attributes;
@@ -125,5 +127,6 @@ export class Settler {
     });
     records?.close();
     delete this.source.records;
+    return settled;
   }
 }

@@ -20,7 +20,15 @@ import { ReviewPane } from './components/ReviewPane.tsx';
 import { UserDetail } from './components/UserDetail.tsx';
 import { runRequest, type TuiDeps } from './effects.ts';
 import { hintsFor, keyName, splitKeys, type InkKey } from './keys.ts';
-import { appReducer, initialState, listHeight, sortedBy, viewContext, type AppState } from './state/app.ts';
+import {
+  appReducer,
+  initialState,
+  listHeight,
+  markedChange,
+  sortedBy,
+  viewContext,
+  type AppState,
+} from './state/app.ts';
 import type { ListState } from './state/list.ts';
 import { removalCount, type ReviewPlan } from './state/review.ts';
 
@@ -95,13 +103,28 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
   const list = (
     state.tab === 'users' ? state.users : state.tab === 'groups' ? state.groups : state.runs
   ) as ListState<unknown>;
-  if (state.view === 'runs' && state.run)
+  if (state.view === 'runs' && state.run?.history) {
+    const { history } = state.run;
+    return (
+      <Box flexDirection="column">
+        {history.lines.slice(history.scroll, history.scroll + height).map((l, i) => (
+          <Text key={i} wrap="truncate" color={color && l.includes('result: ✗') ? 'red' : undefined}>
+            {truncate(l, columns)}
+          </Text>
+        ))}
+      </Box>
+    );
+  }
+  if (state.view === 'runs' && state.run) {
+    // The change `h` opens the history of is marked (inverse).
+    const marked = markedChange(state.run, height)?.line;
     return (
       <Box flexDirection="column">
         {state.run.lines.slice(state.run.scroll, state.run.scroll + height).map((l, i) => (
           <Text
             key={i}
             wrap="truncate"
+            inverse={state.run!.scroll + i === marked}
             color={color ? (l.startsWith('✗') ? 'red' : l.startsWith('[✓]') ? 'green' : undefined) : undefined}
           >
             {truncate(l, columns)}
@@ -109,6 +132,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
         ))}
       </Box>
     );
+  }
   if (state.view === 'runs') return <ListPane what="runs" list={list} width={columns} height={height} color={color} />;
   const what = state.tab === 'groups' ? 'groups' : 'users';
   const row =

@@ -16,7 +16,9 @@ import { cellChanges } from '../output/changes.ts';
 import { validateUsers } from '../sources/resource-file.ts';
 import type { ChangeResult } from '../sync/apply.ts';
 import type { RunHistory } from '../sync/history.ts';
-import { runLines } from '../output/run-detail.ts';
+import { runDetail } from '../output/run-detail.ts';
+import { userHistoryLines } from '../output/user-history.ts';
+import { userHistory } from '../sync/user-history.ts';
 import type { SyncHandle } from '../sync/session.ts';
 import type { Action, Request } from './state/app.ts';
 
@@ -319,7 +321,19 @@ export async function runRequest(req: Request, deps: TuiDeps, dispatch: (a: Acti
       case 'openRun': {
         const history = deps.history;
         if (!history) return;
-        dispatch({ type: 'runOpened', id: req.id, lines: runLines(history, req.id) });
+        const { lines, users } = runDetail(history, req.id);
+        dispatch({ type: 'runOpened', id: req.id, lines, users });
+        return;
+      }
+      case 'userHistory': {
+        const history = deps.history;
+        if (!history) return;
+        const entries = userHistory(history, req.user, deps.profile !== undefined ? { profile: deps.profile } : {});
+        dispatch({
+          type: 'userHistoryOpened',
+          user: req.user,
+          lines: entries.length > 0 ? userHistoryLines(req.user, entries) : [`no run in the history knows ${req.user}`],
+        });
         return;
       }
       case 'apply': {

@@ -15,9 +15,10 @@ export type DialogName = 'help' | 'confirm' | 'prompt' | 'form' | 'pickGroup' | 
 
 /**
  * A view in a phase whose keys differ: `reviewDone` is the review after apply, where only reading is left
- * (moving, the failures, their detail).
+ * (moving, the failures, their detail); `run` is a run opened in the runs view, which has the runs view's keys and
+ * its own (the history of a change's user).
  */
-export type ViewContext = ViewName | 'reviewDone';
+export type ViewContext = ViewName | 'reviewDone' | 'run';
 
 /** Where a key is pressed: a view, or a dialog open over it. */
 export type Context = ViewContext | DialogName;
@@ -55,6 +56,7 @@ export type Command =
   | 'filter'
   | 'apply'
   | 'startSync'
+  | 'userHistory'
   // Dialogs
   | 'close'
   | 'cancel'
@@ -102,6 +104,15 @@ export const BINDINGS: Binding[] = [
   { keys: ['g', 'home'], command: 'top', views: LISTS, label: 'first' },
   { keys: ['G', 'end'], command: 'bottom', views: LISTS, label: 'last' },
   { keys: ['return'], command: 'open', views: ['users', 'groups', 'runs'], label: 'open', hint: true, priority: 1 },
+  // In an opened run: the change marked (the first on screen) names the user.
+  {
+    keys: ['h'],
+    command: 'userHistory',
+    views: ['run'],
+    label: "marked change's user: history",
+    hint: true,
+    priority: 1,
+  },
   { keys: ['/'], command: 'search', views: ['users', 'groups'], label: 'search', hint: true, priority: 2 },
   { keys: ['tab'], command: 'nextPane', views: ['users', 'groups'], label: 'list / detail pane', hint: true },
   {
@@ -168,8 +179,10 @@ export const BINDINGS: Binding[] = [
   { keys: ['down'], command: 'down', views: ['pickGroup'], label: 'move down' },
 ];
 
-const VIEWS: readonly Context[] = ['users', 'groups', 'user', 'group', 'runs', 'review', 'reviewDone'];
-const appliesIn = (b: Binding, context: Context) => (b.views ? b.views.includes(context) : VIEWS.includes(context));
+const VIEWS: readonly Context[] = ['users', 'groups', 'user', 'group', 'runs', 'review', 'reviewDone', 'run'];
+/** An opened run has the keys of the runs view, and its own. */
+const appliesIn = (b: Binding, context: Context) =>
+  b.views ? b.views.includes(context) || (context === 'run' && b.views.includes('runs')) : VIEWS.includes(context);
 
 export function commandFor(context: Context, key: string): Command | undefined {
   return BINDINGS.find((b) => b.keys.includes(key) && appliesIn(b, context))?.command;

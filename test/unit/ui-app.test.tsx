@@ -1054,4 +1054,59 @@ describe('runs view: a run opened', () => {
     await app.key('\u001b', (f) => !/Failures \(1\)/.test(f));
     assert.match(app.frame(), /\[3 runs 1\]/, 'still in the runs view');
   });
+
+  test("h on an opened run's marked change opens that user's history across runs; Esc goes back to the run", async () => {
+    const history = new RunHistory(mkdtempSync(join(tmpdir(), 'scimctl-runs-')));
+    const origin = { file: 'users.csv', line: 2 };
+    const first = history.start(
+      { command: 'sync run', profile: 'acme-test', url: BASE, startedAt: new Date(0).toISOString() },
+      new Date(Date.UTC(2026, 0, 1, 10, 0)),
+    );
+    const create: Change = {
+      id: 'create-user:zoe',
+      kind: 'create-user',
+      userName: 'zoe',
+      resource: { userName: 'zoe', displayName: 'Zoe Early' },
+      origin,
+    };
+    history.writeJson(first.id, 'plan.json', { changes: [create] });
+    history.writeJson(first.id, 'results.json', [
+      { id: 'create-user:zoe', kind: 'create-user', status: 'applied', createdId: 'n1' },
+    ]);
+    history.writeReceived(first.id, [{ origin, attributes: { userName: 'zoe', displayName: 'Zoe Early' } }]);
+    history.save({ ...first, status: 'applied' });
+    const second = history.start(
+      { command: 'sync run', profile: 'acme-test', url: BASE, startedAt: new Date(1).toISOString() },
+      new Date(Date.UTC(2026, 0, 1, 11, 0)),
+    );
+    const update: Change = {
+      id: 'update-user:zoe',
+      kind: 'update-user',
+      target: 'n1',
+      userName: 'zoe',
+      diffs: [{ path: 'displayName', before: 'Zoe Early', after: 'Zoe Later' }],
+      reactivate: false,
+      origin,
+    };
+    history.writeJson(second.id, 'plan.json', { changes: [update] });
+    history.writeJson(second.id, 'results.json', [
+      { id: 'update-user:zoe', kind: 'update-user', status: 'failed', detail: 'HTTP 400: displayName refused' },
+    ]);
+    history.save({ ...second, status: 'partial' });
+    const app = start(depsFor(fakeScim(0), { history, profile: 'acme-test' }));
+    await app.key('3', /\[3 runs 2\]/);
+    await app.key(ENTER, /Changes \(1\)/);
+    assert.match(app.frame(), /h marked change's user: history/, 'the key is in the footer');
+    await app.key('h', /history of n1: 2 run\(s\)/);
+    const frame = app.frame();
+    assert.match(frame, new RegExp(`run ${second.id}.*partial`));
+    assert.match(frame, /plan: {3}~ update user zoe\n.*displayName: "Zoe Early" → "Zoe Later"/);
+    assert.match(frame, /result: ✗ failed: HTTP 400: displayName refused/);
+    assert.match(frame, new RegExp(`run ${first.id}.*applied`));
+    assert.match(frame, /source: users\.csv:2 {2}\{"userName":"zoe","displayName":"Zoe Early"\}/);
+    assert.match(frame, /plan: {3}\+ create user zoe/);
+    await app.key('\u001b', (f) => /Changes \(1\)/.test(f) && !/history of n1/.test(f));
+    await app.key('\u001b', (f) => !/Changes \(1\)/.test(f));
+    assert.match(app.frame(), /\[3 runs 2\]/, 'back in the runs list');
+  });
 });

@@ -9,6 +9,8 @@ import { defineCommand } from '../context.ts';
 import { NotFoundError } from '../../api/errors.ts';
 import type { Factory } from '../factory.ts';
 import { historyFor } from '../sync/shared.ts';
+import { userHistory } from '../../sync/user-history.ts';
+import { userHistoryJson, userHistoryLines } from '../../output/user-history.ts';
 
 function find(f: Factory, ref: string): RunRecord {
   const run = historyFor(f).find(ref);
@@ -111,5 +113,27 @@ export const runsLogCommand = defineCommand({
       .map((l) => JSON.parse(l) as { time: string; level: string; message: string })
       .map((l) => `${l.time} ${l.level.toUpperCase().padEnd(5)} ${l.message}`);
     await writeChunk(f.io.stdout, lines.length ? `${lines.join('\n')}\n` : '');
+  },
+});
+
+export const runsUserCommand = defineCommand({
+  command: 'user <user>',
+  describe: "A user's history: each run that received or changed them, what the source said, the plan and the result",
+  builder: (y) =>
+    y
+      .positional('user', {
+        type: 'string',
+        demandOption: true,
+        describe: 'id, userName, e-mail or externalId (earlier names of a renamed user too)',
+      })
+      .option('json', { type: 'boolean', default: false }),
+  run: async (argv, f) => {
+    // --profile narrows it to that profile's runs; without it, every profile's (as `runs list`).
+    const entries = userHistory(historyFor(f), argv.user, argv.profile ? { profile: argv.profile } : {});
+    if (entries.length === 0)
+      throw new NotFoundError(`user in the run history${argv.profile ? ` of profile ${argv.profile}` : ''}`, argv.user);
+    if (argv.json)
+      return void (await writeChunk(f.io.stdout, `${JSON.stringify(userHistoryJson(argv.user, entries), null, 2)}\n`));
+    await writeChunk(f.io.stdout, `${userHistoryLines(argv.user, entries).join('\n')}\n`);
   },
 });

@@ -4,6 +4,8 @@ import { appendFileSync } from 'node:fs';
 import { progressBar } from '../../output/progress.ts';
 import { PromptUnavailableError } from '../../output/prompt.ts';
 import type { SourceKeeper, SourceSpec } from '../../sources/source.ts';
+import type { AvatarMode } from '../../sources/avatars.ts';
+import { parseSize } from '../../util/size.ts';
 import { RunHistory, type LogLine, type RunRecord } from '../../sync/history.ts';
 import type { MatchKey, MissingPolicy, SyncMode } from '../../sync/model.ts';
 import type { SafetyFinding } from '../../sync/safety.ts';
@@ -74,6 +76,18 @@ export function sourceOptions<T>(y: Argv<T>) {
       describe:
         "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
     })
+    .option('avatars', {
+      type: 'string',
+      choices: ['url', 'inline'],
+      default: SYNC_DEFAULTS.avatars,
+      describe:
+        'Avatars that are local files (pleio avatar column): url takes URLs only (a file is a problem of its record); inline sends a JPEG or PNG as a data: URI',
+    })
+    .option('avatar-max', {
+      type: 'string',
+      default: SYNC_DEFAULTS.avatarMax,
+      describe: 'The largest avatar file sent inline (e.g. 256KB, 1MB)',
+    })
     .option('allow-unusual-names', {
       type: 'boolean',
       default: SYNC_DEFAULTS.allowUnusualNames,
@@ -85,6 +99,11 @@ export function sourceOptions<T>(y: Argv<T>) {
 /** The thresholds, for sync plan, run and apply. */
 export function thresholdOptions<T>(y: Argv<T>) {
   return y
+    .option('keep-runs', {
+      type: 'number',
+      default: SYNC_DEFAULTS.keepRuns,
+      describe: 'Runs kept in the history per profile: older ones are pruned when a run ends',
+    })
     .option('max-deletes', {
       type: 'string',
       describe: 'Most deactivations + deletions a run may make: N or P% of managed users (default 10%, at least 5)',
@@ -149,8 +168,8 @@ export type SourceFlags = FlagsOf<ReturnType<typeof sourceOptions<object>>>;
  * /Schemas does not declare, and no target user has, is an input error) and --allow-unusual-names
  * (take control, invisible, bidi and mixed-script names without refusal or warning) may be left out.
  */
-export type PlanFlags = Omit<SourceFlags, 'strictSchema' | 'allowUnusualNames'> &
-  Partial<Pick<SourceFlags, 'strictSchema' | 'allowUnusualNames'>> & {
+export type PlanFlags = Omit<SourceFlags, 'strictSchema' | 'allowUnusualNames' | 'avatars' | 'avatarMax'> &
+  Partial<Pick<SourceFlags, 'strictSchema' | 'allowUnusualNames' | 'avatars' | 'avatarMax'>> & {
     /** A reader in the source's place (an ldap:// --source: ldap-options.ts). */
     sourceReader?: SourceReader;
   };
@@ -169,12 +188,19 @@ export function syncRequest(flags: PlanFlags): SyncRequest {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  let avatarMax: number;
+  try {
+    avatarMax = parseSize(flags.avatarMax ?? SYNC_DEFAULTS.avatarMax);
+  } catch (e) {
+    throw new UsageError(`--avatar-max: ${(e as Error).message}`);
+  }
   return {
     source: flags.sourceReader ?? {
       path: flags.source,
       preset: flags.preset as SourceSpec['preset'],
       mappingFile: flags.mapping,
       groupsFile: flags.groupsFile,
+      avatars: { mode: (flags.avatars ?? SYNC_DEFAULTS.avatars) as AvatarMode, maxBytes: avatarMax },
     },
     mode: flags.mode as SyncMode,
     missing: flags.missing as MissingPolicy,
@@ -222,7 +248,7 @@ export async function startSession(
   f: Factory,
   command: string,
   history: RunHistory,
-  flags: Partial<LogFlags>,
+  flags: Partial<LogFlags> & { keepRuns?: number },
   { echo = true, progress = true }: { echo?: boolean; progress?: boolean } = {},
 ): Promise<SyncSession> {
   const connection = await f.connection();
@@ -237,6 +263,7 @@ export async function startSession(
     log: log.sink,
     progress: progress ? syncProgress(f) : undefined,
     errorStatus: runErrorStatus,
+    keepRuns: flags.keepRuns,
   });
 }
 

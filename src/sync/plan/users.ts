@@ -18,6 +18,12 @@ import { location } from '../../sources/problem-groups.ts';
  */
 export function findUnmatchableRecords(table: MatchTable, draft: PlanDraft, options: PlanOptions): void {
   const { users, bad } = table;
+  // A record the source could not give as it is (an avatar file it cannot read): its users are left alone.
+  users.forEach((u, i) => {
+    if (u.problem === undefined) return;
+    draft.problem(u.origin, u.problem);
+    bad[i] = 1;
+  });
   options.matchKeys.forEach((key, k) => {
     const seen = new Map<string, number>();
     users.forEach((u, i) => {

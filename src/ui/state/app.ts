@@ -23,6 +23,7 @@ import {
   type ListState,
 } from './list.ts';
 import { initialReview, reviewReducer, type ReviewPlan, type ReviewState } from './review.ts';
+import type { RunChangeUser } from '../../output/run-detail.ts';
 
 export type Tab = 'users' | 'groups' | 'runs';
 
@@ -44,6 +45,8 @@ export type Request =
   /** The sync under review is left unapplied: its run ends as such (before the runs are read again). */
   | { kind: 'closeSync' }
   | { kind: 'openRun'; id: string }
+  /** The history of a user across runs (`user`: an id or userName), from a change of the opened run. */
+  | { kind: 'userHistory'; user: string }
   /** How many users or groups the server has (a one-item page): the header counts before a list is opened. */
   | { kind: 'count'; what: 'users' | 'groups' };
 
@@ -78,6 +81,13 @@ export type Overlay =
       groups: Array<{ id: string; displayName: string }>;
     };
 
+/** A user's history across runs (runs user), opened from a change of an opened run. */
+export interface OpenHistory {
+  user: string;
+  lines: string[];
+  scroll: number;
+}
+
 export interface AppState {
   columns: number;
   rows: number;
@@ -98,8 +108,12 @@ export interface AppState {
   /** Requests not yet taken by the effect runner. */
   requests: Request[];
   review?: ReviewState;
-  /** A run opened from the runs view (Enter): its lines (summary, changes, failures, log) and how far scrolled. */
-  run?: { id: string; lines: string[]; scroll: number };
+  /**
+   * A run opened from the runs view (Enter): its lines (summary, changes, failures, log) and how far scrolled; which
+   * change line is about which user (the marked one is the first shown), and the history of one of them (h) while
+   * open.
+   */
+  run?: { id: string; lines: string[]; scroll: number; users?: RunChangeUser[]; history?: OpenHistory };
   /** The review was opened from the runs view ("sync now"): closing it goes back there. */
   reviewFromRuns?: boolean;
   /** Search as you type: the users list shows server results for this query. */
@@ -139,7 +153,8 @@ export type Action =
   | { type: 'applyResult'; result: import('../../sync/apply.ts').ChangeResult }
   | { type: 'applyFinished'; message: string }
   | { type: 'reviewReady'; plan: ReviewPlan }
-  | { type: 'runOpened'; id: string; lines: string[] };
+  | { type: 'runOpened'; id: string; lines: string[]; users?: RunChangeUser[] }
+  | { type: 'userHistoryOpened'; user: string; lines: string[] };
 
 export const USER_MODEL: ListModel<ScimUser> = {
   haystack: (u) =>
@@ -326,8 +341,18 @@ function runCommand(s: AppState, cmd: Command): AppState | undefined {
     const item = cmd === 'open' ? selectedItem(s.runs) : undefined;
     return item ? ask(s, { kind: 'openRun', id: item.id }) : undefined;
   }
-  if (cmd === 'back' || cmd === 'backOrQuit') return { ...s, run: undefined };
+  const { history } = s.run;
+  if (cmd === 'back' || cmd === 'backOrQuit')
+    return { ...s, run: history ? { ...s.run, history: undefined } : undefined };
   const h = listHeight(s);
+  if (cmd === 'userHistory') {
+    if (history) return s;
+    // The body shows an opened run on the list's lines and one more (App.tsx): the same lines the mark is on.
+    const marked = markedChange(s.run, h + 1);
+    return marked
+      ? ask({ ...s, status: undefined }, { kind: 'userHistory', user: marked.user })
+      : { ...s, status: { text: 'no change about a user on screen: scroll to one first', level: 'info' } };
+  }
   const moves: Partial<Record<Command, number | 'top' | 'bottom'>> = {
     up: -1,
     down: 1,
@@ -338,9 +363,19 @@ function runCommand(s: AppState, cmd: Command): AppState | undefined {
   };
   const delta = moves[cmd];
   if (delta === undefined) return undefined;
-  const last = Math.max(0, s.run.lines.length - 1);
-  const scroll = typeof delta === 'number' ? s.run.scroll + delta : delta === 'top' ? 0 : last;
-  return { ...s, run: { ...s.run, scroll: Math.max(0, Math.min(scroll, last)) } };
+  const shown = history ?? s.run;
+  const last = Math.max(0, shown.lines.length - 1);
+  const moved = typeof delta === 'number' ? shown.scroll + delta : delta === 'top' ? 0 : last;
+  const scroll = Math.max(0, Math.min(moved, last));
+  return { ...s, run: history ? { ...s.run, history: { ...history, scroll } } : { ...s.run, scroll } };
+}
+
+/** The change of an opened run that `h` opens the history of: the first change about a user on screen. */
+export function markedChange(
+  run: Pick<NonNullable<AppState['run']>, 'users' | 'scroll'>,
+  height: number,
+): RunChangeUser | undefined {
+  return run.users?.find((u) => u.line >= run.scroll && u.line < run.scroll + height);
 }
 
 /**
@@ -644,7 +679,8 @@ function command(s: AppState, cmd: Command): AppState {
         { ...s, status: { text: "planning from the profile's source: reading source and target…", level: 'info' } },
         { kind: 'startSync' },
       );
-    // Dialog commands: bound only in dialogs (overlayKey).
+    // Bound only in an opened run (runCommand), and dialog commands only in dialogs (overlayKey).
+    case 'userHistory':
     case 'close':
     case 'cancel':
     case 'submit':
@@ -666,7 +702,8 @@ function addUsers(s: AppState, rows: ScimUser[]): AppState {
 }
 
 /** The view the keys and hints are those of: the review after apply has its own (keys.ts). */
-export function viewContext(s: Pick<AppState, 'view' | 'review'>): ViewContext {
+export function viewContext(s: Pick<AppState, 'view' | 'review' | 'run'>): ViewContext {
+  if (s.view === 'runs' && s.run) return 'run';
   return s.view === 'review' && s.review?.phase === 'done' ? 'reviewDone' : s.view;
 }
 
@@ -796,7 +833,13 @@ export function appReducer(s: AppState, a: Action): AppState {
     case 'applyResult':
       return s.review ? { ...s, review: reviewReducer(s.review, { type: 'result', result: a.result }) } : s;
     case 'runOpened':
-      return s.view === 'runs' ? { ...s, run: { id: a.id, lines: a.lines, scroll: 0 } } : s;
+      return s.view === 'runs'
+        ? { ...s, run: { id: a.id, lines: a.lines, scroll: 0, ...(a.users ? { users: a.users } : {}) } }
+        : s;
+    case 'userHistoryOpened':
+      return s.view === 'runs' && s.run
+        ? { ...s, run: { ...s.run, history: { user: a.user, lines: a.lines, scroll: 0 } } }
+        : s;
     case 'reviewReady': {
       const n = a.plan.changes.length;
       return {
