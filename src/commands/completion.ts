@@ -16,9 +16,12 @@ _scimctl_complete() {
   local IFS=$'\\n'
   local cur="\${COMP_WORDS[COMP_CWORD]}"
   COMPREPLY=($(scimctl __complete -- "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
-  [ "\${#COMPREPLY[@]}" -gt 0 ] || COMPREPLY=($(compgen -f -- "$cur"))
+  if [ "\${#COMPREPLY[@]}" -eq 0 ]; then
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
 }
-complete -o filenames -o bashdefault -F _scimctl_complete scimctl
+complete -F _scimctl_complete scimctl
 `;
 
 const ZSH = `#compdef scimctl
@@ -45,10 +48,12 @@ const FISH = `# scimctl completion for fish. Install: scimctl completion fish > 
 function __scimctl_candidates
     set -l words (commandline -opc)
     set -e words[1]
-    scimctl __complete -- $words (commandline -ct) 2>/dev/null
+    set -l found (scimctl __complete -- $words (commandline -ct) 2>/dev/null)
+    test (count $found) -gt 0; or return 1
+    printf '%s\\n' $found
 end
-complete -c scimctl -f -n 'test -n "$(__scimctl_candidates)"' -a '(__scimctl_candidates)'
-complete -c scimctl -F -n 'test -z "$(__scimctl_candidates)"'
+complete -c scimctl -f -n '__scimctl_candidates >/dev/null' -a '(__scimctl_candidates)'
+complete -c scimctl -F -n 'not __scimctl_candidates >/dev/null'
 `;
 
 export const COMPLETION_SCRIPTS: Record<Shell, string> = { bash: BASH, zsh: ZSH, fish: FISH };
