@@ -25,8 +25,8 @@ complete -F _scimctl_complete scimctl
 `;
 
 const ZSH = `#compdef scimctl
-# scimctl completion for zsh. Install: scimctl completion zsh > "\${fpath[1]}/_scimctl", then start a new shell
-# (or add  source <(scimctl completion zsh)  to ~/.zshrc, after compinit)
+# scimctl completion for zsh. Install: scimctl completion zsh > ~/.zfunc/_scimctl, with  fpath=(~/.zfunc $fpath)
+# before compinit in ~/.zshrc; then start a new shell (or add  source <(scimctl completion zsh)  after compinit)
 _scimctl() {
   local -a candidates
   candidates=("\${(@f)$(scimctl __complete -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
@@ -65,7 +65,7 @@ export const completionCommand = defineCommand({
     y
       .positional('shell', { type: 'string', choices: SHELLS, demandOption: true, describe: 'Your shell' })
       .example('scimctl completion bash > ~/.local/share/bash-completion/completions/scimctl', 'bash')
-      .example('scimctl completion zsh > "${fpath[1]}/_scimctl"', 'zsh')
+      .example('scimctl completion zsh > ~/.zfunc/_scimctl', 'zsh (with ~/.zfunc on $fpath)')
       .example('scimctl completion fish > ~/.config/fish/completions/scimctl.fish', 'fish'),
   run: async (argv, f) => {
     await writeChunk(f.io.stdout, COMPLETION_SCRIPTS[argv.shell as Shell]);
