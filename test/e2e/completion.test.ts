@@ -73,3 +73,54 @@ describe('completion bash', () => {
     assert.deepEqual(tab('sync', 'show', 'plan-'), ['plan-one.json']);
   });
 });
+
+/** Whether a shell is installed (zsh and fish often are not: their checks are skipped then). */
+const installed = (shell: string) => spawnSync(shell, ['-c', 'exit 0']).status === 0;
+
+describe('completion zsh and fish', () => {
+  test(
+    'the zsh script is valid zsh, and its function offers what scimctl __complete says',
+    { skip: !installed('zsh') },
+    async () => {
+      const r = await runCli(['completion', 'zsh'], { env: home.env });
+      assert.equal(r.code, 0, r.stderr);
+      const file = join(home.dir, '_scimctl');
+      writeFileSync(file, r.stdout);
+      assert.equal(spawnSync('zsh', ['-n', file]).status, 0);
+      // compadd and _files stand in for zsh's completion system: they print what they are handed.
+      const run = spawnSync(
+        'zsh',
+        [
+          '-f',
+          '-c',
+          'compdef() { :; }; compadd() { shift 2; print -l -- "$@"; }; _files() { print FILES; }; source "$1"; ' +
+            'words=(scimctl sync ""); CURRENT=3; _scimctl; words=(scimctl sync show pl); CURRENT=4; _scimctl',
+          'zsh',
+          file,
+        ],
+        { env: { ...process.env, ...home.env, PATH: path }, encoding: 'utf8', timeout: 30_000 },
+      );
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(run.stdout.trim().split('\n').sort(), ['FILES', 'apply', 'plan', 'run', 'show']);
+    },
+  );
+
+  test(
+    'the fish script is valid fish, and completes from scimctl __complete',
+    { skip: !installed('fish') },
+    async () => {
+      const r = await runCli(['completion', 'fish'], { env: home.env });
+      assert.equal(r.code, 0, r.stderr);
+      const file = join(home.dir, 'scimctl.fish');
+      writeFileSync(file, r.stdout);
+      assert.equal(spawnSync('fish', ['-n', file]).status, 0);
+      const run = spawnSync('fish', ['-c', `source '${file}'; complete -C'scimctl sync pl'; complete -C'scimctl sy'`], {
+        env: { ...process.env, ...home.env, PATH: path },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(run.stdout.trim().split('\n'), ['plan', 'sync']);
+    },
+  );
+});
