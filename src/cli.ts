@@ -28,6 +28,12 @@ export async function runCli(args: string[], deps: CliDeps = {}): Promise<number
   // --no-color turns colour off as NO_COLOR does (it is read here, before any output).
   const io = args.includes('--no-color') || args.includes('--color=false') ? { ...given, color: false } : given;
   const env = deps.env ?? loadEnv();
+  // The completion scripts' callback (`scimctl __complete WORD…`): candidates, one a line; never an error.
+  if (args[0] === '__complete') {
+    const { writeCompletions } = await import('./commands/complete.ts');
+    await writeCompletions(args.slice(args[1] === '--' ? 2 : 1), io, env);
+    return ExitCode.OK;
+  }
   let factory: Factory | undefined;
   const ctx = {
     factory: (argv: GlobalArgs) =>

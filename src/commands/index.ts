@@ -11,7 +11,7 @@ import { numericOptionProblem } from './numeric-options.ts';
 /** Adds a part of the tree to the command line. */
 type Register = (y: GlobalArgv, ctx: CliContext) => GlobalArgv;
 /** A noun's subcommands (registered under the noun), or a command of its own (registering itself). */
-type Part = { group: Register } | { leaf: Register };
+export type Part = { group: Register } | { leaf: Register };
 
 /** The top level: what `scimctl --help` lists, and how to load each part. */
 const TREE: Array<{ command: string; describe: string; load: () => Promise<Part> }> = [
@@ -60,7 +60,15 @@ const TREE: Array<{ command: string; describe: string; load: () => Promise<Part>
     describe: 'Manage connection profiles',
     load: async () => ({ group: (await import('./profile/index.ts')).default }),
   },
+  {
+    command: 'completion <shell>',
+    describe: 'Print a shell completion script (bash, zsh or fish)',
+    load: async () => leaf((await import('./completion.ts')).completionCommand),
+  },
 ];
+
+/** The top-level commands (as yargs reads them: `export <type>`) and how to load each: the completer walks them. */
+export const topCommands = (): ReadonlyArray<{ command: string; describe: string; load: () => Promise<Part> }> => TREE;
 
 /** A top-level command: registering it hands yargs its module, flags typed as its builder declares. */
 function leaf<A>(command: (ctx: CliContext) => CommandModule<GlobalOptions, A>): Part {

@@ -135,11 +135,17 @@ export interface FlattenContext {
   registry: SchemaRegistry;
   /** The core schema of the resource type (User or Group). */
   coreSchema: string;
+  /** When given, collects the columns whose value is a JSON boolean or number (not a string). */
+  literals?: Set<string>;
 }
 
 /** Resource → cells by column name. */
 export function flattenResource(resource: ScimResource, ctx: FlattenContext): Map<string, string> {
   const cells = new Map<string, string>();
+  const primitive = (column: string, v: Primitive, def: AttributeDef | undefined) => {
+    cells.set(column, encodeValue(v, def));
+    if (typeof v === 'boolean' || typeof v === 'number') ctx.literals?.add(column);
+  };
   const put = (schema: string, prefix: string, name: string, value: unknown) => {
     if (value === null || value === undefined) return;
     const def = ctx.registry.lookup(schema, name);
@@ -151,7 +157,7 @@ export function flattenResource(resource: ScimResource, ctx: FlattenContext): Ma
         for (const item of items) {
           for (const [sub, v] of Object.entries(item)) {
             if (sub === 'type' || v === null || v === undefined) continue;
-            cells.set(`${column}[${item.type}].${sub}`, encodeValue(v, ctx.registry.lookup(schema, `${name}.${sub}`)));
+            primitive(`${column}[${item.type}].${sub}`, v, ctx.registry.lookup(schema, `${name}.${sub}`));
           }
         }
       } else {
@@ -164,13 +170,13 @@ export function flattenResource(resource: ScimResource, ctx: FlattenContext): Ma
       if (entries.length === 0) return;
       if (entries.every(([k, v]) => NAME.test(k) && isPrimitive(v))) {
         for (const [sub, v] of entries)
-          cells.set(`${column}.${sub}`, encodeValue(v as Primitive, ctx.registry.lookup(schema, `${name}.${sub}`)));
+          primitive(`${column}.${sub}`, v as Primitive, ctx.registry.lookup(schema, `${name}.${sub}`));
       } else {
         cells.set(column, JSON.stringify(value));
       }
       return;
     }
-    if (isPrimitive(value)) cells.set(column, encodeValue(value, def));
+    if (isPrimitive(value)) primitive(column, value, def);
   };
 
   for (const [key, value] of Object.entries(resource)) {

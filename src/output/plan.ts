@@ -2,6 +2,7 @@
  * Plans for people: `+ ~ -` lines with attribute-level diffs, and the summary
  * line. Rendered from the plan's JSON form, so text, file and TUI agree.
  */
+import { isAbsolute, relative } from 'node:path';
 import { SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA, type ScimResource } from '../api/types.ts';
 import type { AttributeDiff, Change, Plan, PlanSummary, RecordProblem } from '../sync/model.ts';
@@ -13,6 +14,19 @@ import { safeText } from './safe-text.ts';
 
 /** Plans are reviewed before anything changes: control characters escaped, and invisible ones marked (safe-text.ts). */
 const planSafe = (line: string) => safeText(line, { marks: true });
+
+/**
+ * A source file as plans show it: inside the working directory, relative to it (`people/hr.csv`); elsewhere as
+ * given (an absolute path stays absolute, a relative one was relative to where the plan was made).
+ */
+export function shownPath(file: string, cwd = process.cwd()): string {
+  if (!isAbsolute(file)) return file;
+  const inside = relative(cwd, file);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : file;
+}
+
+/** A record's FILE:LINE as plans show it (shownPath). */
+const shownLocation = (origin: { file: string; line: number }) => location({ ...origin, file: shownPath(origin.file) });
 
 export function summaryText(s: PlanSummary): string {
   const groups = [
@@ -53,7 +67,7 @@ function unsafeChangeLines(change: Change, registry: SchemaRegistry, detail: boo
 function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean): string[] {
   switch (change.kind) {
     case 'create-user': {
-      const lines = [`create user ${change.userName}  (${location(change.origin)})`];
+      const lines = [`create user ${change.userName}  (${shownLocation(change.origin)})`];
       if (detail) {
         // Write-only values (an initial password) are never shown.
         const secret = (column: string) => {
@@ -97,9 +111,9 @@ function unmarkedLines(change: Change, registry: SchemaRegistry, detail: boolean
 
 /** The problems of a plan by kind (problem-groups.ts): one list of lines per kind, each kind told once. */
 export function problemGroups(problems: readonly RecordProblem[]): string[][] {
-  return groupProblems(problems.map((p) => ({ file: p.origin.file, line: p.origin.line, message: p.message }))).map(
-    (g) => groupLines(g).map(planSafe),
-  );
+  return groupProblems(
+    problems.map((p) => ({ file: shownPath(p.origin.file), line: p.origin.line, message: p.message })),
+  ).map((g) => groupLines(g).map(planSafe));
 }
 
 /** The problems of a plan as the plan shows them: each kind once, with a count and the first few file:line examples. */

@@ -124,6 +124,40 @@ describe('users bulk-create', () => {
     assert.match(again.stderr, /0 created, 15 skipped, 0 failed/);
   });
 
+  test('created users are reported as skipped ones are: a line each on stdout, and in --json', async () => {
+    const existing = users()[5]!;
+    const file = join(home.dir, 'report.csv');
+    writeFileSync(file, `userName\nreport1@example.com\n${existing.userName}\nreport2@example.com\n`);
+    const r = await runCli(['users', 'bulk-create', file], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    const id = (name: string) => byName(name)!.id;
+    assert.deepEqual(
+      rows.map((c) => c.slice(0, 3)),
+      [
+        ['created', 'report1@example.com', id('report1@example.com')],
+        ['skipped', existing.userName, existing.id],
+        ['created', 'report2@example.com', id('report2@example.com')],
+      ],
+    );
+    assert.match(r.stderr, /^scimctl: 2 created, 1 skipped, 0 failed$/m);
+
+    writeFileSync(file, `userName\nreport3@example.com\n${existing.userName}\n`);
+    const json = await runCli(['users', 'bulk-create', file, '--json'], { env });
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { results: Array<Record<string, unknown>> };
+    assert.deepEqual(
+      report.results.map(({ ref, name, id, status }) => ({ ref, name, id, status })),
+      [
+        { ref: `${file}:2`, name: 'report3@example.com', id: id('report3@example.com'), status: 'created' },
+        { ref: `${file}:3`, name: existing.userName, id: existing.id, status: 'skipped' },
+      ],
+    );
+  });
+
   test('a malformed file names file, line and field, and sends nothing', async () => {
     const cases: Array<[string, string, RegExp]> = [
       [

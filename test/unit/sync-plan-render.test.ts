@@ -438,3 +438,67 @@ describe('secrets in plan files', () => {
     assert.equal((plan.changes[0]!.resource as { password: string }).password, 'Sup3r-Secret!');
   });
 });
+
+describe('plan text: values and source paths', () => {
+  const summary: PlanSummary = {
+    create: 1,
+    update: 1,
+    deactivate: 0,
+    delete: 0,
+    memberships: 0,
+    groupsCreated: 0,
+    groupsDeleted: 0,
+    managed: 1,
+  };
+  const plan = (file: string): Plan => ({
+    changes: [
+      {
+        id: 'create-user:new',
+        kind: 'create-user',
+        userName: 'new@example.com',
+        resource: { userName: 'new@example.com', active: false, nickName: 'true', [ENT]: { costCenter: 42 } },
+        origin: { file, line: 2 },
+      },
+      {
+        id: 'update-user:t1',
+        kind: 'update-user',
+        target: 't1',
+        userName: 'ann@example.com',
+        diffs: [
+          { path: 'active', before: true, after: false },
+          { path: 'title', before: 'false', after: '7' },
+          { path: `${ENT}:employeeNumber`, before: 7, after: 8 },
+        ],
+        reactivate: false,
+        origin: { file, line: 3 },
+      },
+    ],
+    problems: [{ origin: { file, line: 4 }, message: 'no userName to match it by' }],
+    summary,
+    versions: {},
+    matched: [],
+    matchedGroups: [],
+  });
+
+  test('booleans and numbers are shown bare, strings (even "true" or "7") in quotes', () => {
+    const lines = renderPlan(plan('users.csv'));
+    for (const line of [
+      '    + active: false',
+      '    + nickName: "true"',
+      `    + ${ENT}:costCenter: 42`,
+      '    ~ active: true → false',
+      '    ~ title: "false" → "7"',
+      `    ~ ${ENT}:employeeNumber: 7 → 8`,
+    ])
+      assert.ok(lines.includes(line), `missing ${JSON.stringify(line)} in:\n${lines.join('\n')}`);
+  });
+
+  test('a source file inside the working directory is shown relative to it; one outside it as given', () => {
+    const inside = renderPlan(plan(join(process.cwd(), 'people', 'hr.csv')));
+    assert.ok(inside.includes(`+ create user new@example.com  (${join('people', 'hr.csv')}:2)`), inside.join('\n'));
+    assert.ok(inside.includes(`! ${join('people', 'hr.csv')}:4: no userName to match it by`), inside.join('\n'));
+    const outside = join(tmpdir(), 'elsewhere', 'hr.csv');
+    assert.ok(renderPlan(plan(outside)).includes(`+ create user new@example.com  (${outside}:2)`));
+    assert.ok(renderPlan(plan('hr.csv')).includes('+ create user new@example.com  (hr.csv:2)'));
+  });
+});

@@ -3,7 +3,7 @@ import { writeChunk } from '../../output/iostreams.ts';
 import { renderPlan } from '../../output/plan.ts';
 import { SchemaRegistry } from '../../api/schema.ts';
 import { PlanFileError, readPlanJson, type PlanFile } from '../../sync/plan-file.ts';
-import { validatePlanFile } from '../../sync/plan-validate.ts';
+import { validatePlanFile, type ValidatedPlan } from '../../sync/plan-validate.ts';
 import { acceptLine } from '../../sync/safety.ts';
 import type { SyncSession } from '../../sync/session.ts';
 import { defineCommand, type FlagsOf, type GlobalArgv } from '../context.ts';
@@ -18,18 +18,22 @@ import { applyOptions, historyFor, safetyFindings, startSession, thresholdOption
  */
 export type SyncApplyOptions = FlagsOf<ReturnType<typeof applyArgs>>;
 
-export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<void> {
-  // The file is checked whole before the profile is even resolved: a bad plan sends nothing.
-  let planFile: PlanFile;
-  let edited: boolean;
+/**
+ * A plan file read and checked whole (plan-validate.ts), as `sync apply` and `sync show` take it: a bad file is a
+ * usage error naming the file and the field. `allowEdited`: a file edited since it was planned is accepted (and said).
+ */
+export async function loadPlanFile(path: string, allowEdited: boolean): Promise<ValidatedPlan> {
   try {
-    ({ file: planFile, edited } = validatePlanFile(opts.plan, await readPlanJson(opts.plan), {
-      allowEdited: opts.allowEditedPlan,
-    }));
+    return validatePlanFile(path, await readPlanJson(path), { allowEdited });
   } catch (e) {
     if (e instanceof PlanFileError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<void> {
+  // The file is checked whole before the profile is even resolved: a bad plan sends nothing.
+  const { file: planFile, edited } = await loadPlanFile(opts.plan, opts.allowEditedPlan);
   const connection = await f.connection();
   if (planFile.url.replace(/\/+$/, '') !== connection.url.replace(/\/+$/, '')) {
     throw new UsageError(

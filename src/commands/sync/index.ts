@@ -2,10 +2,12 @@
 import type { CliContext, GlobalArgv } from '../context.ts';
 import { syncApplyCommand } from './apply.ts';
 import { syncPlanCommand, syncRunCommand } from './plan.ts';
+import { syncShowCommand } from './show.ts';
 
 export default (y: GlobalArgv, ctx: CliContext): GlobalArgv =>
   y
     .command(syncPlanCommand(ctx))
     .command(syncApplyCommand(ctx))
     .command(syncRunCommand(ctx))
-    .demandCommand(1, 'name a sync command: plan, apply or run');
+    .command(syncShowCommand(ctx))
+    .demandCommand(1, 'name a sync command: plan, apply, run or show');

@@ -2,6 +2,7 @@ import { colourPlanLines } from '../../output/colour.ts';
 import { writeChunk } from '../../output/iostreams.ts';
 import { problemGroups, renderPlan } from '../../output/plan.ts';
 import { writePlanFile } from '../../sync/plan-file.ts';
+import { shellWord } from '../../util/shell-word.ts';
 import { acceptLine } from '../../sync/safety.ts';
 import { defineCommand, type FlagsOf, type GlobalArgv } from '../context.ts';
 import { ExitCode, SilentExit } from '../exit-codes.ts';
@@ -62,6 +63,8 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
       for (const finding of findings) session.log.warn(finding.message, { check: finding.check });
     }
     if (!applying) {
+      // Where the plan went and what to run next (as terraform says after `plan -out`), after the plan itself.
+      if (opts.output) f.log(savedPlanHint(opts.output, opts.profile));
       session.finish('planned');
       if (opts.detailedExitcode && plan.changes.length > 0) throw new SilentExit(ExitCode.CHANGES_PENDING);
       return;
@@ -74,6 +77,13 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
       json: false,
     });
   });
+}
+
+/** `plan saved to FILE; review it with "scimctl sync show FILE", apply it with "scimctl sync apply FILE"`. */
+export function savedPlanHint(file: string, profile?: string): string {
+  const word = shellWord(file);
+  const p = profile !== undefined ? ` --profile ${shellWord(profile)}` : '';
+  return `plan saved to ${file}; review it with "scimctl sync show ${word}", apply it with "scimctl${p} sync apply ${word}"`;
 }
 
 function planOptions(y: GlobalArgv) {

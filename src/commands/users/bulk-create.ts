@@ -65,8 +65,8 @@ export const usersBulkCreateCommand = defineCommand({
       status: r.status,
       detail: r.status === 'failed' ? `${r.record.file}:${r.record.line}: ${r.detail}` : r.detail,
     }));
-    // On a terminal or in a pipe, list what did not simply work; --json reports everything.
-    await printResults(f.io, items, argv.json, ['created', 'skipped', 'failed'], (i) => i.status !== 'created');
+    // Every record, created, skipped or failed, one line each (a table on a terminal) or in the --json report.
+    await printResults(f.io, items, argv.json, ['created', 'skipped', 'failed']);
     if (items.some((i) => i.status === 'failed')) throw new SilentExit(ExitCode.ERROR);
   },
 });
