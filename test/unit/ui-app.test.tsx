@@ -436,6 +436,19 @@ describe('explorer', () => {
     assert.match(app.frame(), /title\s+CTO/);
   });
 
+  test('the form\'s "other" field takes the enterprise shorthands: manager=ID sets manager.value', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('e', /Edit ann\.smith0@example\.com/);
+    for (let i = 0; i < 8; i++) await app.key('\t', () => true);
+    await app.type('manager=u0001', (t) => new RegExp(`other +${esc(t)} +│`));
+    await app.key(ENTER, /saved \(PATCH\)/);
+    const stored = server.users.get('u0000')! as Record<string, any>;
+    assert.equal(stored[SCHEMA.ENTERPRISE_USER]?.manager?.value, 'u0001');
+  });
+
   test('n creates a user from the form (POST) and lists it', async () => {
     const server = fakeScim(300);
     const app = start(depsFor(server));
