@@ -5,12 +5,12 @@
  */
 import type { ScimClient } from '../api/client.ts';
 import type { RetryInfo } from '../api/http.ts';
-import { resolveConnection, type Connection, type ConnectionFlags } from '../config/connection.ts';
+import { isLoopbackHost, resolveConnection, type Connection, type ConnectionFlags } from '../config/connection.ts';
 
 // The HTTP client loads on first use, not at start-up (help and usage errors never need it).
 const clientModules = () => Promise.all([import('../api/client.ts'), import('../config/cache.ts')]);
 import type { Env } from '../config/env.ts';
-import { ProfileStore } from '../config/profiles.ts';
+import { DEMO_PROFILE, ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
 import { statusLine } from '../output/progress.ts';
 import { safeLines } from '../output/safe-text.ts';
@@ -71,6 +71,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
   /** One client per run, however many parts of a command ask for it at once. */
   async function makeClient(): Promise<ScimClient> {
     const c = await f.connection();
+    await checkDemoRunning(c, env);
     const [{ ScimClient }, { fileCapabilityCache }] = await clientModules();
     const scim = new ScimClient({
       baseUrl: c.url,
@@ -104,4 +105,20 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
     );
   }
   return f;
+}
+
+/**
+ * The `demo` profile points at the server of `scimctl demo`, which lives only as long as that command: when it
+ * is not running, say so and how to start it (exit 6) rather than retrying a refused connection.
+ */
+async function checkDemoRunning(c: Connection, env: Env): Promise<void> {
+  if (c.name !== DEMO_PROFILE || !isLoopbackHost(new URL(c.url).hostname)) return;
+  const [{ join }, { dataDir }, { lockHolder }, { NetworkError }] = await Promise.all([
+    import('node:path'),
+    import('../sync/state.ts'),
+    import('../server/store.ts'),
+    import('../api/errors.ts'),
+  ]);
+  if (lockHolder(join(dataDir(env), 'demo', 'store')) === undefined)
+    throw new NetworkError('the demo server is not running — start it with `scimctl demo --keep-running`');
 }
