@@ -144,6 +144,20 @@ describe('users get', () => {
     assert.match(byId.stdout, /Ann Archer/);
   });
 
+  test("on a terminal, the user's groups are named; in a pipe the output is as before", async () => {
+    const { ann } = await seed();
+    const group = await h.scim('POST', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Engineering',
+      members: [{ value: ann }],
+    });
+    const tty = await h.run(['users', 'get', 'ann@example.com'], { tty: true, columns: 160 });
+    assert.equal(tty.code, ExitCode.OK, tty.stderr);
+    assert.match(tty.stdout, new RegExp(`^groups\\[1\\] +Engineering +value=${group.body.id}`, 'm'));
+    const pipe = await h.run(['users', 'get', 'ann@example.com']);
+    assert.match(pipe.stdout, new RegExp(`^groups\\[direct\\]\\.value\t${group.body.id}$`, 'm'));
+  });
+
   test('an unknown user exits 5; a missing argument is a usage error', async () => {
     await seed();
     const missing = await h.run(['users', 'get', 'nobody@example.com']);
