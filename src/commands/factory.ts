@@ -12,6 +12,7 @@ const clientModules = () => Promise.all([import('../api/client.ts'), import('../
 import type { Env } from '../config/env.ts';
 import { DEMO_PROFILE, ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
+import { colourLabel, stderrColour } from '../output/colour.ts';
 import { statusLine } from '../output/progress.ts';
 import { safeLines } from '../output/safe-text.ts';
 import { onInterrupt } from '../util/interrupt.ts';
@@ -64,7 +65,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
     client: () => (client ??= makeClient()),
     log: (message: string) => {
       status.clear();
-      io.stderr.write(`scimctl: ${safeLines(message)}\n`);
+      io.stderr.write(`scimctl: ${colourLabel(stderrColour(io), safeLines(message))}\n`);
     },
     clearStatus: () => status.clear(),
   };
