@@ -32,6 +32,11 @@ export interface Factory {
   log(message: string): void;
   /** Takes a status line ("connecting… attempt 2/5") off the terminal, before results or an error are shown. */
   clearStatus(): void;
+  /**
+   * Sends the client's retries to `listener` instead of the status line (the explorer shows them itself, the
+   * terminal being its own); the function returned puts the status line back.
+   */
+  routeRetries?(listener: (info: RetryInfo) => void): () => void;
 }
 
 export interface FactoryFlags extends ConnectionFlags {
@@ -51,6 +56,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
   let resolved: Connection | undefined;
   let client: Promise<ScimClient> | undefined;
   const status = statusLine(io);
+  let retryListener: ((info: RetryInfo) => void) | undefined;
   const f: Factory = {
     io,
     env,
@@ -68,6 +74,12 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
       io.stderr.write(`scimctl: ${colourLabel(stderrColour(io), safeLines(message))}\n`);
     },
     clearStatus: () => status.clear(),
+    routeRetries: (listener) => {
+      retryListener = listener;
+      return () => {
+        if (retryListener === listener) retryListener = undefined;
+      };
+    },
   };
   /** One client per run, however many parts of a command ask for it at once. */
   async function makeClient(): Promise<ScimClient> {
@@ -96,6 +108,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
    */
   let told = 0;
   function retrying(info: RetryInfo): void {
+    if (retryListener) return retryListener(info);
     const next = info.attempt + 1;
     if (!io.isStderrTTY && next <= told) return;
     told = Math.max(told, next);

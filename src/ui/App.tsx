@@ -137,6 +137,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
           color={color}
           showIds={state.showIds}
           sort={sortedBy(state, what)}
+          connecting={state.connecting}
         />
         <Text> </Text>
         <Box
@@ -164,6 +165,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
       color={color}
       showIds={state.showIds}
       sort={sortedBy(state, what)}
+      connecting={state.connecting}
     />
   );
 }
@@ -198,6 +200,12 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
   }, [state.requests, deps, later]);
   useEffect(() => () => cancelSearch.current?.(), []);
 
+  // Retries of a server that does not answer: a "connecting… attempt N/M" state while the first load waits.
+  useEffect(() => {
+    if (!deps.onRetry) return undefined;
+    return deps.onRetry((info) => dispatch({ type: 'retrying', attempt: info.attempt + 1, attempts: info.attempts }));
+  }, [deps]);
+
   const quitting = useRef(false);
   useEffect(() => {
     if (state.quit && !quitting.current) {
@@ -224,6 +232,7 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         url={url}
         tab={state.tab}
         lists={{ users: state.users, groups: state.groups, runs: state.runs }}
+        connecting={state.connecting}
         review={
           review && {
             problems: review.problems.length,
