@@ -14,7 +14,8 @@ export const usersListCommand = defineCommand({
       .option('limit', { type: 'number', describe: 'Stop after N users' })
       .option('attributes', {
         type: 'string',
-        describe: 'Comma-separated attributes to fetch and show (department, manager, … mean the enterprise extension)',
+        describe:
+          'Comma-separated attributes to fetch and show (department, manager etc. mean the enterprise extension)',
       })
       .option('sort-by', { type: 'string', describe: 'Attribute to sort by (if the server sorts)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the SCIM resources as JSON' }),
