@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SCHEMA } from '../api/types.ts';
 import { DEMO_PROFILE } from '../config/profiles.ts';
 import { dataDir, saveState } from '../sync/state.ts';
@@ -22,6 +22,11 @@ import { startServing } from './serve.ts';
 
 const PROFILE = DEMO_PROFILE;
 
+/** Where the demo server keeps its data; its lock there says whether a demo is running. */
+export function demoStoreDir(env: Record<string, string | undefined>): string {
+  return join(dataDir(env), 'demo', 'store');
+}
+
 /** `f` is built for the demo profile (the command's `globals`); `flags.profile` is as given. */
 async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factory): Promise<void> {
   if (flags.profile !== undefined && flags.profile !== PROFILE)
@@ -29,8 +34,8 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
   if (!Number.isInteger(flags.users) || flags.users < 20 || flags.users > 100_000)
     throw new UsageError('--users must be a whole number from 20 to 100000');
   const { sampleOrganisation, laterExport, scimUser, lockHolder } = await import('../server/index.ts');
-  const home = join(dataDir(f.env), 'demo');
-  const storeDir = join(home, 'store');
+  const storeDir = demoStoreDir(f.env);
+  const home = dirname(storeDir);
   const running = lockHolder(storeDir);
   if (running !== undefined) {
     throw new UsageError(

@@ -127,12 +127,11 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
  */
 async function checkDemoRunning(c: Connection, env: Env): Promise<void> {
   if (c.name !== DEMO_PROFILE || !isLoopbackHost(new URL(c.url).hostname)) return;
-  const [{ join }, { dataDir }, { lockHolder }, { NetworkError }] = await Promise.all([
-    import('node:path'),
-    import('../sync/state.ts'),
+  const [{ demoStoreDir }, { lockHolder }, { NetworkError }] = await Promise.all([
+    import('./demo.ts'),
     import('../server/store.ts'),
     import('../api/errors.ts'),
   ]);
-  if (lockHolder(join(dataDir(env), 'demo', 'store')) === undefined)
+  if (lockHolder(demoStoreDir(env)) === undefined)
     throw new NetworkError('the demo server is not running — start it with `scimctl demo --keep-running`');
 }
