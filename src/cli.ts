@@ -11,7 +11,7 @@ import { createFactory, type Factory } from './commands/factory.ts';
 import { connectionSecrets, formatError } from './commands/format-error.ts';
 import { interruptListener, runInterruptCleanups } from './util/interrupt.ts';
 import { systemStreams, type IOStreams } from './output/iostreams.ts';
-import { red } from './output/colour.ts';
+import { colourLabel, stderrColour } from './output/colour.ts';
 import { safeLines } from './output/safe-text.ts';
 
 /** What a run of scimctl talks to; each defaults to the real one (tests hand in their own). */
@@ -26,7 +26,10 @@ export interface CliDeps {
 export async function runCli(args: string[], deps: CliDeps = {}): Promise<number> {
   const given = deps.io ?? systemStreams();
   // --no-color turns colour off as NO_COLOR does (it is read here, before any output).
-  const io = args.includes('--no-color') || args.includes('--color=false') ? { ...given, color: false } : given;
+  const io =
+    args.includes('--no-color') || args.includes('--color=false')
+      ? { ...given, color: false, stderrColor: false }
+      : given;
   const env = deps.env ?? loadEnv();
   // The completion scripts' callback (`scimctl __complete WORD…`): candidates, one a line; never an error.
   if (args[0] === '__complete') {
@@ -79,8 +82,8 @@ export async function runCli(args: string[], deps: CliDeps = {}): Promise<number
   }
 }
 
-/** "error:" in red where colour is on and stderr is a terminal. */
-const errorLabel = (io: IOStreams, text: string) => text.replace(/^error:/, (l) => red(io.color && io.isStderrTTY, l));
+/** "error:" in red where colour is on for stderr (a terminal there, whatever stdout is). */
+const errorLabel = (io: IOStreams, text: string) => colourLabel(stderrColour(io), text);
 
 /** `-p NAME` or `--profile NAME` (or `--profile=NAME`) and nothing else: the profile's name, else undefined. */
 function profileOnly(args: readonly string[]): string | undefined {

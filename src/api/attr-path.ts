@@ -6,6 +6,7 @@
  */
 import { ClientUsageError } from './errors.ts';
 import type { AttributeDef, SchemaRegistry } from './schema.ts';
+import { SCHEMA } from './types.ts';
 import { isPlainObject } from '../util/objects.ts';
 
 export type ValueFilter =
@@ -318,4 +319,39 @@ function removeFrom(holder: Record<string, unknown>, path: AttrPath): boolean {
   }
   delete holder[key];
   return true;
+}
+
+/**
+ * Shorthands for the enterprise extension's attributes, as admins say them (issue 14 point 21):
+ * `department` means `urn:…:enterprise:2.0:User:department`, `manager` its `manager.value`.
+ */
+const ENTERPRISE_SHORTHANDS: Readonly<Record<string, string>> = {
+  department: 'department',
+  employeenumber: 'employeeNumber',
+  manager: 'manager',
+  costcenter: 'costCenter',
+  organization: 'organization',
+  division: 'division',
+};
+
+/** The shorthand names, for suggestions ("did you mean department?"). */
+export const SHORTHAND_NAMES: readonly string[] = Object.values(ENTERPRISE_SHORTHANDS);
+
+/**
+ * The one resolver of attribute shorthands (`--set`, `--unset`, `--attributes`, the TUI form and
+ * mapping files): a user's path whose first name is a shorthand, and not an attribute the core
+ * User schema has, becomes the enterprise extension's path (`manager` alone: `manager.value`).
+ * Anything else comes back as it was given.
+ */
+export function expandShorthand(text: string, registry: SchemaRegistry, coreSchema: string = SCHEMA.USER): string {
+  if (coreSchema.toLowerCase() !== SCHEMA.USER.toLowerCase()) return text;
+  const m = /^(\s*)([A-Za-z]+)(.*)$/s.exec(text);
+  if (!m) return text;
+  const [, lead, head, rest] = m;
+  const name = ENTERPRISE_SHORTHANDS[head!.toLowerCase()];
+  if (!name || registry.lookup(SCHEMA.USER, head!)) return text;
+  if (rest !== '' && !/^[.[\s]/.test(rest!)) return text;
+  const urn = registry.schema(SCHEMA.ENTERPRISE_USER)?.id ?? SCHEMA.ENTERPRISE_USER;
+  const sub = name === 'manager' && !rest!.trim().startsWith('.') ? '.value' : '';
+  return `${lead}${urn}:${name}${sub}${rest}`;
 }

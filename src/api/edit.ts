@@ -3,10 +3,19 @@
  * Values are typed by the schema (boolean, number, JSON for complex values);
  * an empty value removes the attribute. Applying edits is a pure function.
  */
-import { parsePath, removePath, setPath, formatPath, type AttrPath } from './attr-path.ts';
+import {
+  expandShorthand,
+  formatPath,
+  parsePath,
+  removePath,
+  setPath,
+  SHORTHAND_NAMES,
+  type AttrPath,
+} from './attr-path.ts';
 import { ClientUsageError } from './errors.ts';
 import type { AttributeDef, SchemaRegistry } from './schema.ts';
 import { SCHEMA } from './types.ts';
+import { nearest } from '../util/closest.ts';
 import { isPlainObject } from '../util/objects.ts';
 
 export type Edit = { kind: 'set'; path: AttrPath; value: unknown } | { kind: 'unset'; path: AttrPath };
@@ -85,13 +94,22 @@ export function parseEdits(
   strict: boolean,
 ): Edit[] {
   const edits: Edit[] = [];
-  const check = (path: AttrPath, flag: string) => {
+  const check = (path: AttrPath, flag: string, given: string) => {
     const { top, leaf } = definitionOf(path, registry, coreSchema);
     const known = path.sub ? leaf : top;
     if (!known && strict) {
       const valid = attributeNames(registry, coreSchema);
+      // Suggested by the shorter name where a shorthand means the same attribute.
+      const short = new Map(
+        (coreSchema === SCHEMA.USER ? SHORTHAND_NAMES : []).map((n) => [expandShorthand(n, registry), n]),
+      );
+      const near = nearest(
+        given,
+        valid.map((v) => short.get(v) ?? v),
+      );
+      const hint = near.length > 0 ? ` Did you mean ${near.join(' or ')}?` : '';
       throw new ClientUsageError(
-        `${flag} ${path.text}: the server's schema has no such attribute. Valid attributes: ${valid.join(', ')}`,
+        `${flag} ${given}: the server's schema has no such attribute.${hint} Valid attributes: ${valid.join(', ')}`,
       );
     }
     if (top?.mutability === 'readOnly' || leaf?.mutability === 'readOnly')
@@ -101,9 +119,10 @@ export function parseEdits(
   for (const s of sets) {
     const eqAt = s.indexOf('=');
     if (eqAt <= 0) throw new ClientUsageError(`--set "${s}" must look like PATH=VALUE`);
-    const path = parsePath(s.slice(0, eqAt), registry);
+    const given = s.slice(0, eqAt).trim();
+    const path = parsePath(expandShorthand(given, registry, coreSchema), registry);
     const raw = s.slice(eqAt + 1);
-    const { top, leaf } = check(path, '--set');
+    const { top, leaf } = check(path, '--set', given);
     if (raw === '') {
       edits.push({ kind: 'unset', path });
       continue;
@@ -114,8 +133,8 @@ export function parseEdits(
     edits.push({ kind: 'set', path, value });
   }
   for (const u of unsets) {
-    const path = parsePath(u, registry);
-    check(path, '--unset');
+    const path = parsePath(expandShorthand(u, registry, coreSchema), registry);
+    check(path, '--unset', u.trim());
     edits.push({ kind: 'unset', path });
   }
   return edits;

@@ -10,8 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SCHEMA } from '../api/types.ts';
+import { DEMO_PROFILE } from '../config/profiles.ts';
 import { dataDir, saveState } from '../sync/state.ts';
 import { untilStopped } from '../util/interrupt.ts';
 import { defineCommand, globalArgs, type FlagsOf, type GlobalArgv } from './context.ts';
@@ -19,7 +20,12 @@ import { UsageError } from './exit-codes.ts';
 import type { Factory } from './factory.ts';
 import { startServing } from './serve.ts';
 
-const PROFILE = 'demo';
+const PROFILE = DEMO_PROFILE;
+
+/** Where the demo server keeps its data; its lock there says whether a demo is running. */
+export function demoStoreDir(env: Record<string, string | undefined>): string {
+  return join(dataDir(env), 'demo', 'store');
+}
 
 /** `f` is built for the demo profile (the command's `globals`); `flags.profile` is as given. */
 async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factory): Promise<void> {
@@ -28,8 +34,8 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
   if (!Number.isInteger(flags.users) || flags.users < 20 || flags.users > 100_000)
     throw new UsageError('--users must be a whole number from 20 to 100000');
   const { sampleOrganisation, laterExport, scimUser, lockHolder } = await import('../server/index.ts');
-  const home = join(dataDir(f.env), 'demo');
-  const storeDir = join(home, 'store');
+  const storeDir = demoStoreDir(f.env);
+  const home = dirname(storeDir);
   const running = lockHolder(storeDir);
   if (running !== undefined) {
     throw new UsageError(
@@ -49,6 +55,7 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
     stop.release();
     throw e;
   });
+  let restoreCurrent = () => {};
   try {
     // The HR export a week later, as a SCIM ListResponse with each user's groups.
     const later = laterExport(org);
@@ -58,8 +65,15 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
     writeFileSync(sourcePath, `${JSON.stringify(list, null, 2)}\n`, { mode: 0o600 });
 
     const profiles = await f.profiles();
+    // The demo is current only while it runs: when it stops, the profile current before (or none) is again.
+    const before = profiles.current === PROFILE ? undefined : profiles.current;
+    restoreCurrent = () => {
+      if (profiles.current !== PROFILE) return;
+      if (before) profiles.use(before);
+      else profiles.clearCurrent();
+    };
     profiles.set(PROFILE, { url: server.url, auth: { type: 'bearer', token }, sync: { source: sourcePath } });
-    if (!profiles.current) profiles.use(PROFILE);
+    if (!before) profiles.use(PROFILE);
     saveState(dataDir(f.env), {
       profile: PROFILE,
       url: server.url,
@@ -83,7 +97,13 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
       );
       const { runTui } = await import('./tui.ts');
       // The explorer ends on q or Ctrl+C; a SIGTERM meanwhile ends the demo too.
-      await Promise.race([runTui(f), stop.wait()]);
+      const stopping = stop.wait().then(() => 'stopped' as const);
+      const ended = await Promise.race([runTui(f).then(() => 'closed' as const), stopping]);
+      if (ended === 'closed' && flags.keepRunning) {
+        f.io.stderr.write(hints(sourcePath, true));
+        f.log('the explorer is closed; the demo server keeps running; Ctrl+C stops it');
+        await stopping;
+      }
       return;
     }
 
@@ -99,6 +119,7 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
     }
   } finally {
     stop.release();
+    restoreCurrent();
     await server.stop();
     f.log('demo server stopped');
   }
@@ -128,7 +149,7 @@ function demoOptions(y: GlobalArgv) {
     .option('keep-running', {
       type: 'boolean',
       default: false,
-      describe: 'Without a terminal: keep the server up after printing the plan, until Ctrl+C',
+      describe: 'Keep the server up after the plan is printed (or the explorer is closed), until Ctrl+C',
     });
 }
 

@@ -5,13 +5,14 @@
  */
 import type { ScimClient } from '../api/client.ts';
 import type { RetryInfo } from '../api/http.ts';
-import { resolveConnection, type Connection, type ConnectionFlags } from '../config/connection.ts';
+import { isLoopbackHost, resolveConnection, type Connection, type ConnectionFlags } from '../config/connection.ts';
 
 // The HTTP client loads on first use, not at start-up (help and usage errors never need it).
 const clientModules = () => Promise.all([import('../api/client.ts'), import('../config/cache.ts')]);
 import type { Env } from '../config/env.ts';
-import { ProfileStore } from '../config/profiles.ts';
+import { DEMO_PROFILE, ProfileStore } from '../config/profiles.ts';
 import type { IOStreams } from '../output/iostreams.ts';
+import { colourLabel, stderrColour } from '../output/colour.ts';
 import { statusLine } from '../output/progress.ts';
 import { safeLines } from '../output/safe-text.ts';
 import { onInterrupt } from '../util/interrupt.ts';
@@ -36,6 +37,11 @@ export interface Factory {
   log(message: string): void;
   /** Takes a status line ("connecting… attempt 2/5") off the terminal, before results or an error are shown. */
   clearStatus(): void;
+  /**
+   * Sends the client's retries to `listener` instead of the status line (the explorer shows them itself, the
+   * terminal being its own); the function returned puts the status line back.
+   */
+  routeRetries?(listener: (info: RetryInfo) => void): () => void;
 }
 
 export interface FactoryFlags extends ConnectionFlags {
@@ -55,6 +61,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
   let resolved: Connection | undefined;
   let client: Promise<ScimClient> | undefined;
   const status = statusLine(io);
+  let retryListener: ((info: RetryInfo) => void) | undefined;
   const f: Factory = {
     io,
     env,
@@ -70,12 +77,19 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
     clientFor: (c, label) => makeClient(c, label),
     log: (message: string) => {
       status.clear();
-      io.stderr.write(`scimctl: ${safeLines(message)}\n`);
+      io.stderr.write(`scimctl: ${colourLabel(stderrColour(io), safeLines(message))}\n`);
     },
     clearStatus: () => status.clear(),
+    routeRetries: (listener) => {
+      retryListener = listener;
+      return () => {
+        if (retryListener === listener) retryListener = undefined;
+      };
+    },
   };
   /** A client of a connection (the command's: one per run, however many parts of a command ask for it at once). */
   async function makeClient(c: Connection, label?: string): Promise<ScimClient> {
+    await checkDemoRunning(c, env);
     const [{ ScimClient }, { fileCapabilityCache }] = await clientModules();
     const scim = new ScimClient({
       baseUrl: c.url,
@@ -99,6 +113,7 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
    */
   let told = 0;
   function retrying(info: RetryInfo): void {
+    if (retryListener) return retryListener(info);
     const next = info.attempt + 1;
     if (!io.isStderrTTY && next <= told) return;
     told = Math.max(told, next);
@@ -109,4 +124,19 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
     );
   }
   return f;
+}
+
+/**
+ * The `demo` profile points at the server of `scimctl demo`, which lives only as long as that command: when it
+ * is not running, say so and how to start it (exit 6) rather than retrying a refused connection.
+ */
+async function checkDemoRunning(c: Connection, env: Env): Promise<void> {
+  if (c.name !== DEMO_PROFILE || !isLoopbackHost(new URL(c.url).hostname)) return;
+  const [{ demoStoreDir }, { lockHolder }, { NetworkError }] = await Promise.all([
+    import('./demo.ts'),
+    import('../server/store.ts'),
+    import('../api/errors.ts'),
+  ]);
+  if (lockHolder(demoStoreDir(env)) === undefined)
+    throw new NetworkError('the demo server is not running — start it with `scimctl demo --keep-running`');
 }

@@ -76,6 +76,8 @@ export async function runTui(f: Factory): Promise<void> {
         history,
         profile: connection.name,
         startSync: profile?.sync ? syncFromProfile(f, history, profile.sync, opened) : undefined,
+        // The full-screen view owns the terminal: retries show in it ("connecting… attempt N/M"), not on stderr.
+        onRetry: f.routeRetries,
       },
       profile: connection.name,
       url: connection.url,

@@ -26,6 +26,9 @@ interface Store {
   profiles: Record<string, Profile>;
 }
 
+/** The profile `scimctl demo` points at its own server. */
+export const DEMO_PROFILE = 'demo';
+
 export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class ProfileStore {
@@ -70,6 +73,12 @@ export class ProfileStore {
 
   use(name: string): void {
     this.conf.set('current', name);
+    this.tighten();
+  }
+
+  /** No profile is current any more (commands then need --profile or the environment). */
+  clearCurrent(): void {
+    this.conf.delete('current');
     this.tighten();
   }
 

@@ -13,7 +13,10 @@ export interface IOStreams {
   isStdoutTTY: boolean;
   /** Progress and spinners only when stderr is a terminal. */
   isStderrTTY: boolean;
+  /** Colour on stdout: a terminal, no NO_COLOR, no --no-color, a TERM that is not dumb. */
   color: boolean;
+  /** Colour on stderr, decided the same way for that stream (unset: colour on stdout and stderr a terminal). */
+  stderrColor?: boolean;
   /** Width for tables on a terminal. */
   columns: number;
   /** A prompt needs a terminal on both ends; CI=true never prompts. */
@@ -23,14 +26,15 @@ export interface IOStreams {
 export function systemStreams(env: Record<string, string | undefined> = process.env): IOStreams {
   const isStdoutTTY = !!process.stdout.isTTY;
   const isStderrTTY = !!process.stderr.isTTY;
-  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.TERM === 'dumb';
   return {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     isStdoutTTY,
     isStderrTTY,
-    color: isStdoutTTY && !noColor && env.TERM !== 'dumb',
+    color: isStdoutTTY && !noColor,
+    stderrColor: isStderrTTY && !noColor,
     columns: process.stdout.columns || Number(env.COLUMNS) || 80,
     canPrompt: !!process.stdin.isTTY && isStdoutTTY && !env.CI,
   };

@@ -144,41 +144,59 @@ function batched(io: IOStreams): { write(s: string): Promise<void> | void; flush
   };
 }
 
+function itemText(item: Record<string, unknown>): string {
+  return Object.entries(item)
+    .map(([k, v]) => `${k}=${display(v)}`)
+    .join('  ');
+}
+
+/** The attributes whose items refer to other resources by id. */
+const REFERENCES = new Set(['groups', 'members']);
+
 function indent(text: string): string {
   return text.replace(/^/gm, '  ');
 }
 
-/** Prints one resource: JSON as received, or its attributes one per line (column names of the CSV scheme). */
+/**
+ * Prints one resource: JSON as received, or its attributes one per line (column names of the CSV scheme).
+ * `names`: the names of the groups and members it refers to, by id: each such line leads with the name.
+ */
 export async function printResourceDetail(
   io: IOStreams,
   resource: ScimResource,
   json: boolean,
   coreSchema: string = SCHEMA.USER,
+  names?: ReadonlyMap<string, string>,
 ): Promise<void> {
   if (json) {
     await writeChunk(io.stdout, `${JSON.stringify(resource, null, 2)}\n`);
     return;
   }
   const rows: Array<[string, string]> = [];
-  for (const [column, cell] of flattenResource(resource, { registry: new SchemaRegistry(), coreSchema })) {
+  // Named references (groups, members) get a line each, their name first, after the other attributes.
+  const named = names ? [...REFERENCES].filter((a) => Array.isArray(resource[a])) : [];
+  const rest = named.length > 0 ? { ...resource } : resource;
+  for (const a of named) delete rest[a];
+  for (const [column, cell] of flattenResource(rest, { registry: new SchemaRegistry(), coreSchema })) {
     if (cell.startsWith('[{')) {
       // Lists of objects (groups, members, untyped emails): one line per item.
       try {
         const items = JSON.parse(cell) as Array<Record<string, unknown>>;
-        items.forEach((item, i) =>
-          rows.push([
-            `${column}[${i + 1}]`,
-            Object.entries(item)
-              .map(([k, v]) => `${k}=${display(v)}`)
-              .join('  '),
-          ]),
-        );
+        items.forEach((item, i) => rows.push([`${column}[${i + 1}]`, itemText(item)]));
         continue;
       } catch {
         // Not JSON after all: show it as it is.
       }
     }
     rows.push([column, cell]);
+  }
+  for (const a of named) {
+    (resource[a] as Array<Record<string, unknown>>).forEach((item, i) => {
+      const name = typeof item.value === 'string' ? names!.get(item.value) : undefined;
+      const shown =
+        name === undefined ? item : Object.fromEntries(Object.entries(item).filter(([k]) => k !== 'display'));
+      rows.push([`${a}[${i + 1}]`, name === undefined ? itemText(shown) : `${name}  ${itemText(shown)}`]);
+    });
   }
   const columns: Column<[string, string]>[] = [
     { header: 'attribute', value: (r) => r[0], minWidth: 10 },

@@ -2,6 +2,7 @@
  * Per-item results of commands that touch many users or groups: one line per
  * item (or a JSON report), and a summary on stderr.
  */
+import { colourMark } from './colour.ts';
 import type { IOStreams } from './iostreams.ts';
 import { writeChunk } from './iostreams.ts';
 import { renderTable, renderTsvRow, type Column } from './table.ts';
@@ -50,6 +51,21 @@ const COLUMNS: Column<ItemResult>[] = [
   { header: 'detail', value: (r) => r.detail ?? '', minWidth: 10 },
 ];
 
+const MARKS: Partial<Record<ItemStatus, string>> = {
+  created: '✓',
+  updated: '✓',
+  deleted: '✓',
+  unchanged: '✓',
+  'already-gone': '✓',
+  'not-found': '✗',
+  failed: '✗',
+};
+
+const TTY_COLUMNS: Column<ItemResult>[] = [
+  { ...COLUMNS[0]!, value: (r) => `${MARKS[r.status] ?? '-'} ${r.status}`, minWidth: 9 },
+  ...COLUMNS.slice(1),
+];
+
 /**
  * Prints the results (table, tab-separated, or JSON with the summary) and the
  * summary line on stderr. `listed` picks the rows a terminal or pipe shows (all by
@@ -66,7 +82,10 @@ export async function printResults(
     await writeChunk(io.stdout, `${JSON.stringify({ results, summary: summarize(results) }, null, 2)}\n`);
   } else {
     const rows = results.filter(listed);
-    const lines = io.isStdoutTTY ? renderTable(rows, COLUMNS, io.columns) : rows.map((r) => renderTsvRow(r, COLUMNS));
+    // On a terminal each status has its mark, ✓ done or ✗ not (green and red where colour is on).
+    const lines = io.isStdoutTTY
+      ? renderTable(rows, TTY_COLUMNS, io.columns).map((l, i) => (i === 0 ? l : colourMark(io.color, l)))
+      : rows.map((r) => renderTsvRow(r, COLUMNS));
     if (rows.length > 0) await writeChunk(io.stdout, `${lines.join('\n')}\n`);
   }
   io.stderr.write(`scimctl: ${summaryLine(results, summaryStatuses)}\n`);

@@ -30,8 +30,11 @@ const FAILED: Column<RunRecord> = {
   minWidth: 6,
 };
 
-/** `runs list`. */
+/** `runs list`: in a pipe always (stable columns), on a terminal with `--all-profiles`. */
 export const RUN_COLUMNS: Column<RunRecord>[] = [ID, COMMAND, STATUS, PROFILE, CHANGES, APPLIED, FAILED];
+
+/** `runs list` on a terminal, the runs of one profile: no profile column. */
+export const PROFILE_RUN_COLUMNS: Column<RunRecord>[] = RUN_COLUMNS.filter((c) => c !== PROFILE);
 
 /** The explorer's runs tab: the runs of the profile it shows, so no profile column; the id headed "run". */
 export const RUN_TAB_COLUMNS: Column<RunRecord>[] = [{ ...ID, header: 'run' }, COMMAND, STATUS, CHANGES, FAILED];

@@ -44,7 +44,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { ClientUsageError } from '../api/errors.ts';
-import { parsePath, setPath, type AttrPath } from '../api/attr-path.ts';
+import { expandShorthand, parsePath, setPath, type AttrPath } from '../api/attr-path.ts';
 import type { AttributeDef, SchemaRegistry } from '../api/schema.ts';
 import { SCHEMA } from '../api/types.ts';
 import { describeKind, isPlainObject } from '../util/objects.ts';
@@ -218,7 +218,8 @@ interface Target {
 }
 
 /** Resolves a target path against the registry: the User schema and its extensions. */
-function resolveTarget(target: string, registry: SchemaRegistry): Target | string {
+function resolveTarget(given: string, registry: SchemaRegistry): Target | string {
+  const target = expandShorthand(given, registry);
   const check = checkColumn(target, registry, SCHEMA.USER);
   if (check.problem) return check.problem;
   let path: AttrPath;

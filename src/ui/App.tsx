@@ -161,6 +161,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
           color={color}
           showIds={state.showIds}
           sort={sortedBy(state, what)}
+          connecting={state.connecting}
         />
         <Text> </Text>
         <Box
@@ -188,6 +189,7 @@ function Body({ state, color }: { state: AppState; color: boolean }) {
       color={color}
       showIds={state.showIds}
       sort={sortedBy(state, what)}
+      connecting={state.connecting}
     />
   );
 }
@@ -222,6 +224,12 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
   }, [state.requests, deps, later]);
   useEffect(() => () => cancelSearch.current?.(), []);
 
+  // Retries of a server that does not answer: a "connecting… attempt N/M" state while the first load waits.
+  useEffect(() => {
+    if (!deps.onRetry) return undefined;
+    return deps.onRetry((info) => dispatch({ type: 'retrying', attempt: info.attempt + 1, attempts: info.attempts }));
+  }, [deps]);
+
   const quitting = useRef(false);
   useEffect(() => {
     if (state.quit && !quitting.current) {
@@ -248,6 +256,7 @@ export function App({ deps, profile, url, plan, columns, rows, color = true, sch
         url={url}
         tab={state.tab}
         lists={{ users: state.users, groups: state.groups, runs: state.runs }}
+        connecting={state.connecting}
         review={
           review && {
             problems: review.problems.length,

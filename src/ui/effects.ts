@@ -5,6 +5,7 @@
 import type { ScimClient } from '../api/client.ts';
 import type { Capabilities } from '../api/discovery.ts';
 import { applyEdits, newUserResource, parseEdits } from '../api/edit.ts';
+import type { RetryInfo } from '../api/http.ts';
 import { ResponseError } from '../api/errors.ts';
 import { changeMembers } from '../api/members.ts';
 import type { PageInfo } from '../api/paging.ts';
@@ -35,6 +36,11 @@ export interface TuiDeps {
    * apply or close.
    */
   startSync?: () => Promise<SyncHandle>;
+  /**
+   * Tells `listener` of each retry of the client's requests (instead of the command line's status line); the
+   * function returned stops it.
+   */
+  onRetry?: (listener: (info: RetryInfo) => void) => () => void;
 }
 
 /**

@@ -29,3 +29,24 @@ export function closest(wrong: string, candidates: readonly string[]): string | 
   }
   return best?.c;
 }
+
+/**
+ * Up to `max` of the candidates near enough to `wrong` (by the rule of `closest`), nearest first;
+ * a candidate is also compared by its last part (`department` for `urn:…:User:department`).
+ */
+export function nearest(wrong: string, candidates: readonly string[], max = 3): string[] {
+  const w = wrong.toLowerCase();
+  const last = (s: string) => /[^:]*$/.exec(s)?.[0] ?? s;
+  const near = Math.max(2, Math.floor(last(w).length / 3));
+  const scored: Array<{ c: string; d: number }> = [];
+  for (const c of new Set(candidates)) {
+    const lc = c.toLowerCase();
+    let d = Math.min(levenshtein(w, lc), levenshtein(last(w), last(lc)));
+    if (w.length >= 3 && lc.startsWith(w)) d = Math.min(d, 1);
+    if (d <= near) scored.push({ c, d });
+  }
+  return scored
+    .sort((a, b) => a.d - b.d)
+    .slice(0, max)
+    .map((s) => s.c);
+}

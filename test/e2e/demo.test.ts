@@ -33,6 +33,15 @@ function expectedSummary(): RegExp {
   );
 }
 
+/** Each profile: whether it is the current one. */
+async function currentProfiles(env: NodeJS.ProcessEnv): Promise<Record<string, boolean>> {
+  const r = await runCli(['profile', 'list', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return Object.fromEntries(
+    (JSON.parse(r.stdout) as Array<{ name: string; current: boolean }>).map((p) => [p.name, p.current]),
+  );
+}
+
 async function refused(url: string): Promise<boolean> {
   try {
     await fetch(url);
@@ -69,6 +78,27 @@ describe('scimctl demo', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /Bearer|token [0-9a-f]{16}/i, 'the demo token is never printed');
   });
 
+  test('when the demo stops, its profile is no longer current; a command against the stopped demo says how to start it', async () => {
+    const h = home();
+    const r = await runCli(['demo', '--users', '20'], { env: h.env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await currentProfiles(h.env), { demo: false });
+    const stopped = await runCli(['--profile', 'demo', 'users', 'list'], { env: h.env });
+    assert.equal(stopped.code, 6, stopped.stderr);
+    assert.equal(
+      stopped.stderr.trim(),
+      'scimctl: error: the demo server is not running — start it with `scimctl demo --keep-running`',
+    );
+    // With another profile current before, that one is current after.
+    const add = await runCli(['profile', 'add', 'work', '--url', 'https://scim.example.com/v2', '--token-env', 'T'], {
+      env: h.env,
+    });
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal((await runCli(['profile', 'use', 'work'], { env: h.env })).code, 0);
+    assert.equal((await runCli(['demo', '--users', '20'], { env: h.env, timeoutMs: 60_000 })).code, 0);
+    assert.deepEqual(await currentProfiles(h.env), { demo: false, work: true });
+  });
+
   test('--keep-running: other commands use the demo profile; sync applies the plan; Ctrl+C stops it cleanly', async () => {
     const h = home();
     const child = spawn(process.execPath, [BIN, 'demo', '--keep-running', '--users', '120'], {
@@ -83,6 +113,7 @@ describe('scimctl demo', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await waitFor(() => stderr.includes('keeps running'), 30_000);
+      assert.deepEqual(await currentProfiles(h.env), { demo: true }, 'while it runs, the demo is current');
       // A second demo must not pull the store from under the running one.
       const second = await runCli(['demo'], { env: h.env, timeoutMs: 30_000 });
       assert.equal(second.code, 2, second.stderr);
@@ -114,6 +145,32 @@ describe('scimctl demo', () => {
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /demo server stopped/);
     assert.match(stdout, /^Plan: /m);
+    assert.deepEqual(await currentProfiles(h.env), { demo: false });
+  });
+
+  test('in a terminal with --keep-running: closing the explorer leaves the server up until Ctrl+C', async () => {
+    const h = home();
+    const app = new PtyApp(['demo', '--keep-running', '--users', '40'], { cols: 120, rows: 40, env: h.env });
+    try {
+      await app.waitForText(/USERNAME/i, 30_000);
+      app.type('q');
+      await app.waitForScreen(() => app.bufferType === 'normal', 10_000);
+      await waitFor(() => /the demo server keeps running/.test(app.raw), 10_000);
+      const url = /demo server at (\S+)/.exec(app.raw)?.[1];
+      assert.ok(url, 'the demo said where its server was');
+      assert.doesNotMatch(app.raw, /demo server stopped/);
+      const list = await runCli(['--profile', 'demo', 'users', 'list'], { env: h.env });
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stdout.trimEnd().split('\n').length, 40);
+      app.type('\x03');
+      const exit = await app.waitForExit(10_000);
+      assert.equal(exit.exitCode, 0, app.normalLines().join('\n'));
+      assert.match(app.raw, /demo server stopped/);
+      assert.ok(await refused(url));
+      assert.deepEqual(await currentProfiles(h.env), { demo: false });
+    } finally {
+      app.dispose();
+    }
   });
 
   test('in a terminal: the explorer opens on the sample users; 3, p plans the sync; a + "yes" applies it; q quits and stops the server', async () => {

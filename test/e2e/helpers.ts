@@ -51,8 +51,13 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs scimctl on a real pseudo-terminal (util-linux `script`), `cols` wide, so it
  * behaves as it does for an admin at a terminal. Output comes back with \r\n.
  */
-export function runCliInTerminal(args: string[], cols: number, options: RunOptions = {}): Promise<RunResult> {
-  const command = `stty cols ${cols} rows 40; exec ${shq(process.execPath)} ${shq(BIN)} ${args.map(shq).join(' ')}`;
+export function runCliInTerminal(
+  args: string[],
+  cols: number,
+  options: RunOptions & { /** stdout goes to this file (stderr stays the terminal). */ stdoutTo?: string } = {},
+): Promise<RunResult> {
+  const out = options.stdoutTo !== undefined ? ` > ${shq(options.stdoutTo)}` : '';
+  const command = `stty cols ${cols} rows 40; exec ${shq(process.execPath)} ${shq(BIN)} ${args.map(shq).join(' ')}${out}`;
   // CI=true would make a terminal program behave as if unattended.
   return runProcess('script', ['-qec', command, '/dev/null'], options, true);
 }

@@ -1,5 +1,6 @@
 /** users and groups read commands, end to end against the scimmy-based server. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startScimmyServer, type ScimmyServer } from '../support/scimmy-server.ts';
 import { runCli, runCliInTerminal, serverEnv, tempHome } from './helpers.ts';
@@ -217,5 +218,47 @@ describe('groups', () => {
       .split('\n')
       .map((l) => l.split('\t')[0]);
     assert.deepEqual(new Set(ids), new Set(g.members.map((m) => m.value)));
+  });
+});
+
+describe('names and colour on a terminal', () => {
+  test('groups get and users get name the members and groups; in a pipe the lines are as the server gave them', async () => {
+    const group = [...server.groups.values()].find((g) => (g.members ?? []).length >= 2)!;
+    const r = await runCliInTerminal(['groups', 'get', group.id], 200, { env });
+    assert.equal(r.code, 0, r.stdout);
+    const byId = new Map(storedUsers().map((u) => [u.id, u]));
+    const rows = r.stdout.split('\r\n').filter((l) => /^members\[\d+\]/.test(l));
+    assert.equal(rows.length, group.members!.length, r.stdout);
+    // Named by the server's display where it gives one, else by the userName read by id.
+    for (const m of group.members!) {
+      const name = m.display ?? byId.get(m.value)!.userName;
+      assert.ok(
+        rows.some((l) => new RegExp(`^members\\[\\d+\\] +${name}  value=${m.value}`).test(l)),
+        `member ${m.value} is named:\n${rows.join('\n')}`,
+      );
+    }
+    const member = byId.get(group.members![0]!.value)!;
+    const user = await runCliInTerminal(['users', 'get', member.id], 200, { env });
+    assert.match(user.stdout, new RegExp(`^groups\\[\\d+\\] +${group.displayName} +value=${group.id}`, 'm'));
+    const pipe = await runCli(['groups', 'get', group.id], { env });
+    assert.equal(pipe.code, 0, pipe.stderr);
+    assert.doesNotMatch(pipe.stdout, new RegExp(`^members\\[\\d+\\]\\t${member.userName}`, 'm'));
+  });
+
+  test('error: is red when stderr is a terminal, though stdout is a file; not with NO_COLOR or --no-color', async () => {
+    const out = join(home.dir, 'out.txt');
+    const red = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com'], 100, { env, stdoutTo: out });
+    assert.equal(red.code, 5, red.stdout);
+    assert.match(red.stdout, /scimctl: \x1b\[31merror:\x1b\[39m /);
+    const noColor = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com'], 100, {
+      env: { ...env, NO_COLOR: '1' },
+      stdoutTo: out,
+    });
+    assert.match(noColor.stdout, /scimctl: error: /);
+    const flag = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com', '--no-color'], 100, {
+      env,
+      stdoutTo: out,
+    });
+    assert.doesNotMatch(flag.stdout, /\x1b\[3\dm/);
   });
 });

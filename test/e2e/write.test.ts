@@ -243,6 +243,26 @@ describe('users update', () => {
     assert.match(r.stderr, /no such attribute\. Valid attributes: .*userName.*name\.givenName/);
   });
 
+  test('enterprise shorthands: --set department and manager, --unset; a typo suggests the closest', async () => {
+    const [target, boss] = users().slice(10, 12);
+    const set = await runCli(
+      ['users', 'update', target!.id, '--set', 'department=Research', '--set', `manager=${boss!.id}`],
+      { env },
+    );
+    assert.equal(set.code, 0, set.stderr);
+    const stored = server.users.get(target!.id) as StoredUser;
+    const ext = stored[ENTERPRISE] as { department?: string; manager?: { value?: string } };
+    assert.equal(ext.department, 'Research');
+    assert.equal(ext.manager?.value, boss!.id);
+    const unset = await runCli(['users', 'update', target!.id, '--unset', 'department'], { env });
+    assert.equal(unset.code, 0, unset.stderr);
+    const after = (server.users.get(target!.id) as StoredUser)[ENTERPRISE] as { department?: string } | undefined;
+    assert.equal(after?.department, undefined);
+    const typo = await runCli(['users', 'update', target!.id, '--set', 'costCentre=42'], { env });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /--set costCentre: .*Did you mean costCenter\?/);
+  });
+
   test('activate and deactivate', async () => {
     const [a, b] = users().filter((u) => u.active !== false);
     // Without a terminal, deactivating needs --yes: nothing is changed, the flag is named.

@@ -157,6 +157,27 @@ describe('runs', () => {
     assert.equal(JSON.parse(logJson.stdout.split('\n')[0]!).level, 'info');
   });
 
+  test("list: the active profile's runs; --all-profiles lists every profile's, with a PROFILE column", async () => {
+    await seed();
+    const source = join(h.dir, 'source.json');
+    writeFileSync(source, JSON.stringify([{ schemas: [USER], userName: 'ann@example.com' }]));
+    const add = await h.run(['profile', 'add', 'other', '--url', h.url, '--token-env', 'SCIMCTL_TOKEN']);
+    assert.equal(add.code, ExitCode.OK, add.stderr);
+    assert.equal((await h.run(['sync', 'plan', '--source', source])).code, ExitCode.OK);
+    assert.equal((await h.run(['--profile', 'other', 'sync', 'plan', '--source', source])).code, ExitCode.OK);
+    const profilesOf = async (args: string[]) =>
+      (JSON.parse((await h.run([...args, '--json'])).stdout) as Array<{ profile: string }>).map((r) => r.profile);
+    assert.deepEqual(await profilesOf(['runs', 'list']), ['environment']);
+    assert.deepEqual(await profilesOf(['--profile', 'other', 'runs', 'list']), ['other']);
+    assert.deepEqual((await profilesOf(['runs', 'list', '--all-profiles'])).sort(), ['environment', 'other']);
+    const one = await h.run(['runs', 'list'], { tty: true, columns: 120 });
+    assert.match(one.stdout.split('\n')[0]!, /^ID +COMMAND +STATUS +CHANGES +APPLIED +FAILED$/);
+    const all = await h.run(['runs', 'list', '--all-profiles'], { tty: true, columns: 120 });
+    assert.match(all.stdout.split('\n')[0]!, /^ID +COMMAND +STATUS +PROFILE +CHANGES/);
+    assert.match(all.stdout, /^\S+ +sync plan +planned +other +/m);
+    assert.match(all.stdout, /^\S+ +sync plan +planned +environment +/m);
+  });
+
   test('show lists the failures of a run with what the server said', async () => {
     await seed();
     const source = join(h.dir, 'source.json');

@@ -72,6 +72,31 @@ describe('groups list, get and members', () => {
     assert.equal(missing.code, ExitCode.NOT_FOUND);
   });
 
+  test('get on a terminal names the members (userName), looking up those the server gives no display for', async () => {
+    const { ann, bob, eng } = await seed();
+    await h.scim('PUT', `/Groups/${eng}`, {
+      schemas: [GROUP],
+      displayName: 'Engineering',
+      members: [{ value: ann }, { value: bob }],
+    });
+    const tty = await h.run(['groups', 'get', 'Engineering'], { tty: true, columns: 140 });
+    assert.equal(tty.code, ExitCode.OK, tty.stderr);
+    const rows = tty.stdout.split('\n').filter((l) => /^members\[/.test(l));
+    assert.equal(rows.length, 2, tty.stdout);
+    assert.match(rows.join('\n'), new RegExp(`members\\[\\d\\] +ann@example\\.com +.*value=${ann}`));
+    assert.match(rows.join('\n'), new RegExp(`members\\[\\d\\] +bob@example\\.com +.*value=${bob}`));
+    // In a pipe, the output stays as the server gave it: no look-ups.
+    const before = h.requests.length;
+    const pipe = await h.run(['groups', 'get', 'Engineering']);
+    assert.equal(pipe.code, ExitCode.OK);
+    assert.doesNotMatch(pipe.stdout, /^members\[\d\]\tann@example\.com/m);
+    assert.equal(
+      h.requests.slice(before).filter((q) => q.path.startsWith('/Users/')).length,
+      0,
+      'no user is read without a terminal',
+    );
+  });
+
   test('members: one row per member; an empty group says so', async () => {
     const { ann } = await seed();
     const r = await h.run(['groups', 'members', 'Engineering']);

@@ -89,6 +89,31 @@ describe('users list', () => {
     );
   });
 
+  test('--attributes takes the enterprise shorthands; the header is the name given', async () => {
+    const { ann } = await seed();
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    await h.scim('PATCH', `/Users/${ann}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: `${ENT}:department`, value: 'Sales' }],
+    });
+    const r = await h.run([
+      'users',
+      'list',
+      '--attributes',
+      'userName,department',
+      '--filter',
+      'userName eq "ann@example.com"',
+    ]);
+    assert.equal(r.code, ExitCode.OK, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\t').slice(1), ['ann@example.com', 'Sales']);
+    const tty = await h.run(['users', 'list', '--attributes', 'department'], { tty: true, columns: 100 });
+    assert.match(tty.stdout.split('\n')[0]!, /^ID\s+DEPARTMENT\s*$/i);
+    // The server is asked for the extension's attribute (and returns only what was asked for).
+    const json = await h.run(['users', 'list', '--attributes', 'department', '--json']);
+    const first = (JSON.parse(json.stdout) as any[]).find((u) => u.id === ann);
+    assert.deepEqual([first[ENT], first.displayName], [{ department: 'Sales' }, undefined]);
+  });
+
   test('on a terminal, a table with headers; no users is said on stderr', async () => {
     await seed();
     const tty = await h.run(['users', 'list'], { tty: true, columns: 100 });
@@ -117,6 +142,20 @@ describe('users get', () => {
     assert.equal(byId.code, ExitCode.OK);
     assert.match(byId.stdout, /ann@example\.com/);
     assert.match(byId.stdout, /Ann Archer/);
+  });
+
+  test("on a terminal, the user's groups are named; in a pipe the output is as before", async () => {
+    const { ann } = await seed();
+    const group = await h.scim('POST', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Engineering',
+      members: [{ value: ann }],
+    });
+    const tty = await h.run(['users', 'get', 'ann@example.com'], { tty: true, columns: 160 });
+    assert.equal(tty.code, ExitCode.OK, tty.stderr);
+    assert.match(tty.stdout, new RegExp(`^groups\\[1\\] +Engineering +value=${group.body.id}`, 'm'));
+    const pipe = await h.run(['users', 'get', 'ann@example.com']);
+    assert.match(pipe.stdout, new RegExp(`^groups\\[direct\\]\\.value\t${group.body.id}$`, 'm'));
   });
 
   test('an unknown user exits 5; a missing argument is a usage error', async () => {
@@ -250,6 +289,28 @@ describe('users update', () => {
     const same = await h.run(['users', 'update', 'ann@example.com', '--set', 'title=CTO']);
     assert.equal(same.code, ExitCode.OK);
     assert.match(same.stderr, /nothing to change/);
+  });
+
+  test('enterprise shorthands in --set and --unset; a mistyped attribute suggests the closest', async () => {
+    const { ann, bob } = await seed();
+    const set = await h.run([
+      'users',
+      'update',
+      'ann@example.com',
+      '--set',
+      'department=Sales',
+      '--set',
+      `manager=${bob}`,
+    ]);
+    assert.equal(set.code, ExitCode.OK, set.stderr);
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    assert.deepEqual((await userOnServer(ann))[ENT], { department: 'Sales', manager: { value: bob } });
+    const unset = await h.run(['users', 'update', 'ann@example.com', '--unset', 'department']);
+    assert.equal(unset.code, ExitCode.OK, unset.stderr);
+    assert.equal((await userOnServer(ann))[ENT]?.department, undefined);
+    const typo = await h.run(['users', 'update', 'ann@example.com', '--set', 'divison=R&D']);
+    assert.equal(typo.code, ExitCode.USAGE);
+    assert.match(typo.stderr, /--set divison: .*Did you mean division\b/);
   });
 
   test('nothing to change, or --from with --set, is a usage error', async () => {

@@ -202,6 +202,46 @@ describe('parseEdits: what may be written', () => {
     }
   });
 
+  test('enterprise shorthands: department, employeeNumber, costCenter, organization, division, manager', () => {
+    for (const name of ['department', 'employeeNumber', 'costCenter', 'organization', 'division']) {
+      const e = one(`${name}=X1`);
+      assert.equal(formatPath((e as { path: Parameters<typeof formatPath>[0] }).path), `${ENT}:${name}`);
+    }
+    assert.equal(formatPath(one('Manager=u1').path), `${ENT}:manager.value`);
+    assert.equal(formatPath(one('manager.$ref=https://x/Users/u1').path), `${ENT}:manager.$ref`);
+    const [unset] = parse([], ['costCenter']);
+    assert.deepEqual([unset!.kind, formatPath(unset!.path)], ['unset', `${ENT}:costCenter`]);
+    assert.deepEqual(applyEdits({ userName: 'a' }, parse(['department=Sales', 'manager=u9'])), {
+      userName: 'a',
+      [ENT]: { department: 'Sales', manager: { value: 'u9' } },
+    });
+  });
+
+  test('a core attribute of the same name wins over the shorthand', () => {
+    const own = new SchemaRegistry([
+      { id: SCHEMA.USER, attributes: [{ name: 'department', type: 'string', multiValued: false }] },
+    ]);
+    const [e] = parseEdits(['department=Sales'], [], own, SCHEMA.USER, true);
+    assert.equal(formatPath(e!.path), 'department');
+    // Groups have no shorthands.
+    assert.throws(() => parseEdits(['department=x'], [], registry, SCHEMA.GROUP, true), /no such attribute/);
+  });
+
+  test('a mistyped attribute suggests the closest valid ones', () => {
+    assert.match(
+      usageError(() => parse(['departmnt=Sales'])),
+      /Did you mean department\b/,
+    );
+    assert.match(
+      usageError(() => parse([], ['titel'])),
+      /--unset titel: .*Did you mean title\b/,
+    );
+    assert.match(
+      usageError(() => parse(['name.givnName=A'])),
+      /Did you mean name\.givenName\b/,
+    );
+  });
+
   test('unknown attribute, strict: rejected with the list of valid ones', () => {
     const message = usageError(() => parse(['favouriteColour=blue']));
     assert.match(message, /favouriteColour/);

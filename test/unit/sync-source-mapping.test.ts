@@ -222,6 +222,23 @@ describe('mapping problems', () => {
     assert.match(problems[2]!.message, /unknown schema URN/);
   });
 
+  test('enterprise shorthands as targets: department, manager (its value), costCenter', async () => {
+    const users = await file('u.csv', 'Login,Dept,Boss,CC\nann,Sales,E7,C1\n');
+    const mapping = await file(
+      'm.yaml',
+      ['attributes:', '  userName: Login', '  department: Dept', '  manager: Boss', '  costCenter: CC'].join('\n'),
+    );
+    const snap = await readSource({ path: users, mappingFile: mapping }, registry);
+    assert.deepEqual(snap.users[0]!.attributes[ENT], {
+      department: 'Sales',
+      manager: { value: 'E7' },
+      costCenter: 'C1',
+    });
+    const typo = await file('t.yaml', ['attributes:', '  userName: Login', '  departmnt: Dept'].join('\n'));
+    const problems = await problemsOf({ path: users, mappingFile: typo });
+    assert.match(problems[0]!.message, new RegExp(`unknown attribute; valid: ${ENT}:department`));
+  });
+
   test('a missing column is reported once, where the mapping first uses it', async () => {
     const users = await file('u.csv', 'Login,First\nann,Ann\nbob,Bob\n');
     const mapping = await file(

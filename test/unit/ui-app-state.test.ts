@@ -811,3 +811,20 @@ describe('sync now from the runs view', () => {
     assert.deepEqual(take(press(loadedExplorer(), 'p'))[1], []);
   });
 });
+
+describe('connecting', () => {
+  test('retries during the first load: a connecting state (attempt N/M) until rows, the end or a failure', () => {
+    const s0 = initialState(100, 30);
+    const s1 = apply(s0, { type: 'retrying', attempt: 2, attempts: 5 });
+    assert.deepEqual(s1.connecting, { attempt: 2, attempts: 5 });
+    assert.deepEqual(apply(s1, { type: 'retrying', attempt: 3, attempts: 5 }).connecting, { attempt: 3, attempts: 5 });
+    const listed = apply(s1, { type: 'rows', what: 'users', rows: users(0, 3), total: 3, gen: 1 });
+    assert.equal(listed.connecting, undefined);
+    assert.equal(listed.users.items.length, 3, 'the rows still arrive');
+    const failed = apply(s1, { type: 'loadFailed', what: 'users', message: 'cannot reach the server', gen: 1 });
+    assert.equal(failed.connecting, undefined);
+    assert.equal(failed.users.error, 'cannot reach the server');
+    // Once something is listed, a later retry does not hide it behind a connecting state.
+    assert.equal(apply(listed, { type: 'retrying', attempt: 2, attempts: 5 }).connecting, undefined);
+  });
+});

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { ScimClient } from '../../src/api/client.ts';
+import type { RetryInfo } from '../../src/api/http.ts';
 import { SCHEMA, type MultiValue, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import type { ChangeResult } from '../../src/sync/apply.ts';
 import { RunHistory } from '../../src/sync/history.ts';
@@ -434,6 +435,60 @@ describe('explorer', () => {
     await app.key(ENTER, /saved \(PATCH\): title: Manager → CTO/);
     assert.equal(server.users.get('u0000')!.title, 'CTO');
     assert.match(app.frame(), /title\s+CTO/);
+  });
+
+  test('the form\'s "other" field takes the enterprise shorthands: manager=ID sets manager.value', async () => {
+    const server = fakeScim(300);
+    const app = start(depsFor(server));
+    await app.until(/\[1 users 300\]/);
+    await app.key(ENTER, /groups \(\d+\):/);
+    await app.key('e', /Edit ann\.smith0@example\.com/);
+    for (let i = 0; i < 8; i++) await app.key('\t', () => true);
+    await app.type('manager=u0001', (t) => new RegExp(`other +${esc(t)} +│`));
+    await app.key(ENTER, /saved \(PATCH\)/);
+    const stored = server.users.get('u0000')! as Record<string, any>;
+    assert.equal(stored[SCHEMA.ENTERPRISE_USER]?.manager?.value, 'u0001');
+  });
+
+  test('a server that does not answer yet: "connecting… attempt N/M" in the header and the list, then the users', async () => {
+    const server = fakeScim(30);
+    let refusals = 2;
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (refusals > 0 && url.includes('/Users')) {
+        refusals--;
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
+      }
+      return server.f.fetch(input, init);
+    };
+    // Each pause before a retry waits for the test to let it go.
+    const pauses: Array<() => void> = [];
+    const sleep = () => new Promise<void>((resolve) => pauses.push(resolve));
+    let listener: ((info: RetryInfo) => void) | undefined;
+    const capabilities = caps((c) => {
+      c.patch = true;
+    });
+    const client = new ScimClient({
+      baseUrl: BASE,
+      fetch,
+      sleep,
+      capabilities,
+      retries: 3,
+      onRetry: (info) => listener?.(info),
+    });
+    const onRetry = (l: (info: RetryInfo) => void) => {
+      listener = l;
+      return () => (listener = undefined);
+    };
+    const app = start({ client, caps: capabilities, onRetry });
+    await app.until(/connecting… attempt 2\/4 \(the server does not answer yet\)/);
+    assert.match(app.lines()[0]!, /acme-test .*connecting… attempt 2\/4$/);
+    pauses.shift()!();
+    await app.until(/connecting… attempt 3\/4/);
+    pauses.shift()!();
+    await app.until(/\[1 users 30\]/);
+    assert.doesNotMatch(app.frame(), /connecting…/);
+    assert.match(app.frame(), /ann\.smith0@example\.com/);
   });
 
   test('n creates a user from the form (POST) and lists it', async () => {

@@ -2,7 +2,7 @@ import { SchemaRegistry } from '../../api/schema.ts';
 import { writeChunk } from '../../output/iostreams.ts';
 import { changeLines } from '../../output/plan.ts';
 import { safeText } from '../../output/safe-text.ts';
-import { RUN_COLUMNS as COLUMNS } from '../../output/runs.ts';
+import { PROFILE_RUN_COLUMNS, RUN_COLUMNS as COLUMNS } from '../../output/runs.ts';
 import { renderTable, renderTsvRow } from '../../output/table.ts';
 import type { RunRecord } from '../../sync/history.ts';
 import { defineCommand } from '../context.ts';
@@ -22,13 +22,30 @@ export const runsListCommand = defineCommand({
   command: 'list',
   describe: 'Recent sync runs, newest first',
   builder: (y) =>
-    y.option('json', { type: 'boolean', default: false }).option('limit', { type: 'number', default: 50 }),
+    y
+      .option('json', { type: 'boolean', default: false })
+      .option('limit', { type: 'number', default: 50 })
+      .option('all-profiles', {
+        type: 'boolean',
+        default: false,
+        describe: "Runs of every profile, with a PROFILE column (default: the active profile's)",
+      }),
   run: async (argv, f) => {
-    const runs = historyFor(f).list().slice(0, argv.limit);
+    // The active profile's runs; all of them with --all-profiles, or when no profile is active.
+    const profile = argv.allProfiles
+      ? undefined
+      : await f.connection().then(
+          (c) => c.name,
+          () => undefined,
+        );
+    const runs = historyFor(f)
+      .list()
+      .filter((r) => profile === undefined || r.profile === profile)
+      .slice(0, argv.limit);
     if (argv.json) return void (await writeChunk(f.io.stdout, `${JSON.stringify(runs, null, 2)}\n`));
-    if (runs.length === 0) return f.log('no runs yet');
+    if (runs.length === 0) return f.log(profile === undefined ? 'no runs yet' : `no runs yet of profile "${profile}"`);
     const lines = f.io.isStdoutTTY
-      ? renderTable(runs, COLUMNS, f.io.columns)
+      ? renderTable(runs, profile === undefined ? COLUMNS : PROFILE_RUN_COLUMNS, f.io.columns)
       : runs.map((r) => renderTsvRow(r, COLUMNS));
     await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
   },

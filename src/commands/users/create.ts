@@ -22,7 +22,7 @@ export const usersCreateCommand = defineCommand({
       .option('set', {
         type: 'string',
         array: true,
-        describe: 'Any attribute: PATH=VALUE, e.g. title=CTO or urn:…:enterprise:2.0:User:department=Sales',
+        describe: 'Any attribute: PATH=VALUE, e.g. title=CTO or department=Sales (the enterprise extension)',
       })
       .option('from', { type: 'string', describe: 'A JSON file holding one SCIM user resource' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the created resource as received' }),

@@ -2,6 +2,7 @@
 import { Box, Text } from 'ink';
 import { padEnd, truncate } from '../../output/table.ts';
 import { keyLabel } from '../keys.ts';
+import { connectingText } from './ListPane.tsx';
 import type { Tab } from '../state/app.ts';
 import type { ListState } from '../state/list.ts';
 
@@ -16,6 +17,8 @@ export interface HeaderProps {
    * something (the review's title replaces the tabs).
    */
   review?: { problems: number; notes: number; removals?: number };
+  /** The first load is retrying a server that does not answer: said in place of the tabs. */
+  connecting?: { attempt: number; attempts: number };
 }
 
 const count = (l: ListState<unknown>) =>
@@ -46,17 +49,19 @@ function reviewTitle({
     .join(' · ');
 }
 
-export function Header({ columns, profile, url, tab, lists, review }: HeaderProps) {
+export function Header({ columns, profile, url, tab, lists, review, connecting }: HeaderProps) {
   const tabText = (name: Tab, key: string) =>
     tab === name ? `[${key} ${name} ${count(lists[name])}]` : ` ${key} ${name} ${count(lists[name])} `;
   const left = `scimctl  ${profile}  ${url}`;
   const tabs = review
     ? reviewTitle(review)
-    : [
-        tabText('users', keyLabel('users', 'showUsers')),
-        tabText('groups', keyLabel('users', 'showGroups')),
-        tabText('runs', keyLabel('users', 'showRuns')),
-      ].join('');
+    : connecting
+      ? connectingText(connecting)
+      : [
+          tabText('users', keyLabel('users', 'showUsers')),
+          tabText('groups', keyLabel('users', 'showGroups')),
+          tabText('runs', keyLabel('users', 'showRuns')),
+        ].join('');
   return (
     <Box>
       <Text bold wrap="truncate">

@@ -54,11 +54,23 @@ export interface ListPaneProps {
   showIds?: boolean;
   /** The column sorted by, and which way. */
   sort?: { header: string; desc: boolean };
+  /** The first load is retrying a server that does not answer: said instead of an empty list. */
+  connecting?: { attempt: number; attempts: number };
 }
 
-export function ListPane({ what, list, width, height, color, showIds = false, sort }: ListPaneProps) {
+/** "connecting… attempt 3/5": the explorer's first load retrying a server that does not answer. */
+export const connectingText = (c: { attempt: number; attempts: number }) =>
+  `connecting… attempt ${c.attempt}/${c.attempts}`;
+
+export function ListPane({ what, list, width, height, color, showIds = false, sort, connecting }: ListPaneProps) {
   if (list.error && list.items.length === 0)
     return <Text color={color ? 'red' : undefined}>{safeText(list.error)}</Text>;
+  if (list.items.length === 0 && list.loading && connecting)
+    return (
+      <Text
+        color={color ? 'yellow' : undefined}
+      >{`${connectingText(connecting)} (the server does not answer yet)`}</Text>
+    );
   if (list.items.length === 0) return <Text dimColor>{list.loading ? `loading ${what}…` : `no ${what}`}</Text>;
   const rows = list.visible.slice(list.offset, list.offset + height - 1).map((i) => list.items[i]);
   return (

@@ -126,6 +126,8 @@ export interface AppState {
   showIds?: boolean;
   /** The current listing of each pane: answers of an older listing (before a reload) are dropped. */
   loads: Record<Tab, number>;
+  /** The first listing is retrying a server that does not answer: which attempt of how many is next. */
+  connecting?: { attempt: number; attempts: number };
   quit: boolean;
 }
 
@@ -154,7 +156,9 @@ export type Action =
   | { type: 'applyFinished'; message: string }
   | { type: 'reviewReady'; plan: ReviewPlan }
   | { type: 'runOpened'; id: string; lines: string[]; users?: RunChangeUser[] }
-  | { type: 'userHistoryOpened'; user: string; lines: string[] };
+  | { type: 'userHistoryOpened'; user: string; lines: string[] }
+  /** A request is being retried (the server did not answer): `attempt` of `attempts` comes next. */
+  | { type: 'retrying'; attempt: number; attempts: number };
 
 export const USER_MODEL: ListModel<ScimUser> = {
   haystack: (u) =>
@@ -729,7 +733,14 @@ export function appReducer(s: AppState, a: Action): AppState {
     }
     case 'taken':
       return { ...s, requests: s.requests.slice(a.count) };
+    case 'retrying': {
+      // Only while the list on show has nothing yet (the first load): later retries do not hide what is listed.
+      const list = listOf(s, s.tab) as ListState<unknown>;
+      if (!list.loading || list.items.length > 0) return s;
+      return { ...s, connecting: { attempt: a.attempt, attempts: a.attempts } };
+    }
     case 'rows': {
+      if (s.connecting) return appReducer({ ...s, connecting: undefined }, a);
       if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
       const list = listOf(s, a.what) as ListState<unknown>;
       if (a.what === 'users' && a.gen === undefined && !list.done) return addUsers(s, a.rows as ScimUser[]);
@@ -738,6 +749,7 @@ export function appReducer(s: AppState, a: Action): AppState {
       return withList(s, a.what, appendRows(list, rows, modelOf(a.what), a.total, h));
     }
     case 'loaded': {
+      if (s.connecting) return appReducer({ ...s, connecting: undefined }, a);
       if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
       const list = listOf(s, a.what) as ListState<unknown>;
       const done = a.rows ? replaceRows(list, a.rows, modelOf(a.what), h) : { ...list, loading: false, done: true };
@@ -757,6 +769,7 @@ export function appReducer(s: AppState, a: Action): AppState {
       return next;
     }
     case 'loadFailed':
+      if (s.connecting) return appReducer({ ...s, connecting: undefined }, a);
       if (a.gen !== undefined && a.gen !== s.loads[a.what]) return s;
       return withList({ ...s, status: { text: a.message, level: 'error' } }, a.what, {
         ...listOf(s, a.what),
