@@ -55,6 +55,7 @@ const RULES: Record<string, { number: boolean; rule: Rule }> = {
   users: { number: true, rule: integer(0) },
   'seed-users': { number: true, rule: integer(0) },
   'seed-groups': { number: true, rule: integer(0) },
+  'report-timeout': { number: true, rule: positive },
   rate: { number: false, rule: rate },
   'max-deletes': { number: false, rule: limit('--max-deletes') },
   'max-membership-removals': { number: false, rule: limit('--max-membership-removals') },

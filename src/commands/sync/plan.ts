@@ -9,6 +9,7 @@ import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
 import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
 import { ldapOptions, ldapSourceReader } from './ldap-options.ts';
+import { reportOptions } from './report-options.ts';
 import { location } from '../../sources/problem-groups.ts';
 import type { SourceReader } from '../../sync/prepare.ts';
 import {
@@ -76,7 +77,7 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
 }
 
 function planOptions(y: GlobalArgv) {
-  return ldapOptions(safetyOptions(sourceOptions(y)))
+  return reportOptions(ldapOptions(safetyOptions(sourceOptions(y))))
     .option('output', { alias: 'o', type: 'string', describe: 'Save the plan to a file for "sync apply"' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
     .option('detailed-exitcode', {
@@ -85,7 +86,12 @@ function planOptions(y: GlobalArgv) {
       describe: 'Exit 0 when there are no changes, 3 when there are',
     })
     .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
-    .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat });
+    .option('log-format', {
+      type: 'string',
+      choices: ['text', 'json'],
+      default: SYNC_DEFAULTS.logFormat,
+      describe: 'Format of --log-file and of the log lines on stderr (json: one object a line, with the run id)',
+    });
 }
 
 export const syncPlanCommand = defineCommand({
@@ -97,7 +103,7 @@ export const syncPlanCommand = defineCommand({
 });
 
 function runOptions(y: GlobalArgv) {
-  return ldapOptions(applyOptions(safetyOptions(sourceOptions(y))))
+  return reportOptions(ldapOptions(applyOptions(safetyOptions(sourceOptions(y)))))
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and stop' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' })
