@@ -322,6 +322,50 @@ describe('run reports', { concurrency: false }, () => {
     }
   });
 
+  test('from the config file: a plan-only run reports planned, its metrics count it as a success', async () => {
+    const synced = await sync(writeSource('all.csv', PEOPLE), '--accept-source-change');
+    assert.equal(synced.code, 0, synced.stderr);
+    const hook = await receiver();
+    try {
+      const prom = join(home.dir, 'planned.prom');
+      const config = join(home.dir, 'reports.yaml');
+      writeFileSync(
+        config,
+        [
+          'target: main',
+          'source:',
+          `  file: ${writeSource('more.csv', [...PEOPLE, { id: 'R10', email: 'person10@example.com', groups: ['Red'] }])}`,
+          `  mapping: ${mapping}`,
+          'options:',
+          `  report-url: ${hook.url}`,
+          '  report-header: Authorization=env:HOOK_TOKEN',
+          `  metrics-file: ${prom}`,
+          '',
+        ].join('\n'),
+      );
+      const r = await runCli(['sync', 'plan', '--config', config, '--accept-source-change'], {
+        env,
+        timeoutMs: 120_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(hook.got.length, 1);
+      const { body, headers } = hook.got[0]!;
+      assert.equal(headers.authorization, `Bearer ${HOOK_SECRET}`);
+      assert.equal(body.status, 'planned');
+      assert.equal(body.command, 'sync plan');
+      assert.equal(body.counts['create-user'].planned, 1);
+      assert.equal(body.counts['create-user'].applied, 0);
+      assert.equal(body.counts['add-member'].planned, 1);
+      assert.equal(body.totals.planned, 2);
+      assert.match(body.text, /^scimctl sync plan main: planned: 2 change\(s\) planned, none applied \(run /);
+      const m = parseMetrics(readFileSync(prom, 'utf8'));
+      assert.equal(m.get(`scimctl_sync_last_success_timestamp_seconds${P}`), Date.parse(body.finishedAt) / 1000);
+      assert.equal(m.get(`scimctl_sync_last_run_changes_planned${kind('create-user')}`), 1);
+    } finally {
+      hook.close();
+    }
+  });
+
   test('a header value given literally is refused before anything runs, and never echoed', async () => {
     const hook = await receiver();
     try {
