@@ -8,7 +8,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { redact } from '../api/redact.ts';
 import type { ChangeResult } from './apply.ts';
 import { CHANGE_KINDS } from './change-kinds.ts';
-import type { RunRecord } from './history.ts';
+import type { RunHistory, RunRecord } from './history.ts';
+import { readJournal } from './journal.ts';
 import type { Change, ChangeKind } from './model.ts';
 
 /** The version of the report's schema (README: "Run reports"). */
@@ -70,6 +71,21 @@ export function withoutCredentials(raw: string): string {
   } catch {
     return raw;
   }
+}
+
+/**
+ * A run a later command found interrupted (its process gone: history.ts), as it ended: its plan's changes and what
+ * its journal says they did (no server detail: the journal keeps none).
+ */
+export function interruptedEnding(history: RunHistory, run: RunRecord): RunEnding {
+  const journal = readJournal(history.journalFile(run.id));
+  const results: ChangeResult[] = (journal?.facts ?? []).map((f) => ({ id: f.change, kind: f.kind, status: f.status }));
+  return {
+    run: { ...run, finishedAt: run.finishedAt ?? run.interruptedAt },
+    changes: history.outcome(run.id).changes.map((c) => c.change),
+    results,
+    refusals: [],
+  };
 }
 
 /** Planned, applied, failed and excluded changes of each kind (every kind, zeros included). */

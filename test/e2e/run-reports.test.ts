@@ -4,7 +4,7 @@
  * is down or answers 500 never changes the sync's exit code; the webhook's header secret never shows anywhere.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -361,6 +361,39 @@ describe('run reports', { concurrency: false }, () => {
       const m = parseMetrics(readFileSync(prom, 'utf8'));
       assert.equal(m.get(`scimctl_sync_last_success_timestamp_seconds${P}`), Date.parse(body.finishedAt) / 1000);
       assert.equal(m.get(`scimctl_sync_last_run_changes_planned${kind('create-user')}`), 1);
+    } finally {
+      hook.close();
+    }
+  });
+
+  test('a run found interrupted (its process gone) is reported by the next run of its profile', async () => {
+    const synced = await sync(writeSource('all.csv', PEOPLE), '--accept-source-change');
+    assert.equal(synced.code, 0, synced.stderr);
+    const grown = [...PEOPLE, { id: 'R11', email: 'person11@example.com', groups: ['Red'] }];
+    const applied = await sync(writeSource('grown.csv', grown), '--accept-source-change');
+    assert.equal(applied.code, 0, applied.stderr);
+    // That run as a killed process leaves it: still "running", its journal half written (here: whole), its pid gone.
+    const runs = join(home.dir, 'data', 'runs');
+    const last = readdirSync(runs).sort().at(-1)!;
+    const dead = '20200101T000000Z-dead';
+    cpSync(join(runs, last), join(runs, dead), { recursive: true });
+    const record = JSON.parse(readFileSync(join(runs, dead, 'run.json'), 'utf8')) as Json;
+    for (const k of ['finishedAt', 'results', 'message']) delete record[k];
+    writeFileSync(join(runs, dead, 'run.json'), JSON.stringify({ ...record, id: dead, status: 'running' }));
+    rmSync(join(runs, dead, 'results.json'), { force: true });
+    const hook = await receiver();
+    try {
+      const r = await sync(writeSource('grown.csv', grown), ...reportFlags(hook.url));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(hook.got.length, 2, 'the interrupted run and this one');
+      const interrupted = hook.got.find((g) => g.body.runId === dead)!.body;
+      assert.equal(interrupted.status, 'interrupted');
+      assert.match(interrupted.message, /the process \(pid \d+ on .*\) ended during the apply/);
+      assert.deepEqual(interrupted.counts['create-user'], { planned: 1, applied: 1, failed: 0, excluded: 0 });
+      assert.match(interrupted.text, /^scimctl sync run main: interrupted: /);
+      const now = hook.got.find((g) => g.body.runId !== dead)!.body;
+      assert.equal(now.status, 'applied');
+      assert.equal(now.totals.planned, 0);
     } finally {
       hook.close();
     }

@@ -95,7 +95,7 @@ export function runEndHandler(
   f: Factory,
   flags: ReportFlags,
   warn: (message: string) => void,
-): ((ending: RunEnding) => Promise<void>) | undefined {
+): ((ending: RunEnding, what?: { metrics: boolean }) => Promise<void>) | undefined {
   const url = flags.reportUrl ? reportUrl(flags.reportUrl) : undefined;
   const raw = flags.reportHeader === undefined ? [] : [flags.reportHeader].flat();
   if (raw.length > 0 && !url) throw new UsageError('--report-header needs --report-url');
@@ -104,8 +104,8 @@ export function runEndHandler(
   const { metricsFile } = flags;
   if (!url && !metricsFile) return undefined;
   const secrets = [...Object.values(headers), ...(url ? [url] : [])];
-  return async (ending) => {
-    if (metricsFile) {
+  return async (ending, { metrics } = { metrics: true }) => {
+    if (metricsFile && metrics) {
       try {
         writeMetricsFile(metricsFile, ending);
       } catch (e) {

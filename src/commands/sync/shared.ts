@@ -25,6 +25,7 @@ import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
 import type { FlagsOf } from '../context.ts';
 import type { Factory } from '../factory.ts';
+import { interruptedEnding, type RunEnding } from '../../sync/report.ts';
 import { runEndHandler, type ReportFlags } from './report-options.ts';
 
 export function sourceOptions<T>(y: Argv<T>) {
@@ -226,10 +227,16 @@ export async function startSession(
   flags: Partial<LogFlags> & ReportFlags & { source?: string },
   { echo = true, progress = true }: { echo?: boolean; progress?: boolean } = {},
 ): Promise<SyncSession> {
-  const started: { session?: SyncSession } = {};
+  const started: { session?: SyncSession; earlier?: Promise<unknown> } = {};
   // Checked before the run starts: a bad --report-header is a usage error, not a failed run.
-  const onFinish = runEndHandler(f, flags, (message) => started.session?.log.warn(message));
+  const handler = runEndHandler(f, flags, (message) => started.session?.log.warn(message));
   const connection = await f.connection();
+  const onFinish = handler
+    ? async (ending: RunEnding) => {
+        await started.earlier;
+        await handler(ending);
+      }
+    : undefined;
   const client = await f.client();
   const log = new RunLog(f, undefined, flags, echo);
   const session = SyncSession.start({
@@ -246,6 +253,13 @@ export async function startSession(
   });
   log.attach(session.run);
   started.session = session;
+  // Runs of this profile found interrupted just now (historyFor) are reported too: they could not report themselves.
+  if (handler)
+    started.earlier = Promise.all(
+      (interruptedNow.get(history) ?? [])
+        .filter((run) => run.profile === connection.name)
+        .map((run) => handler(interruptedEnding(history, run), { metrics: false })),
+    );
   return session;
 }
 
@@ -326,11 +340,14 @@ export class RunLog implements RunLogger {
   }
 }
 
+/** The runs each history marked interrupted when it was opened (historyFor), for their reports (startSession). */
+const interruptedNow = new WeakMap<RunHistory, RunRecord[]>();
+
 /** The run history; runs whose process is gone are marked interrupted first (history.ts). */
 export function historyFor(f: Factory): RunHistory {
   const history = new RunHistory(dataDir(f.env));
   try {
-    history.markInterrupted();
+    interruptedNow.set(history, history.markInterrupted());
   } catch (e) {
     f.log(`warning: could not check for interrupted runs: ${e instanceof Error ? e.message : String(e)}`);
   }
