@@ -66,6 +66,7 @@ const RULES: Record<string, { number: boolean; rule: Rule }> = {
   users: { number: true, rule: integer(0) },
   'seed-users': { number: true, rule: integer(0) },
   'seed-groups': { number: true, rule: integer(0) },
+  'report-timeout': { number: true, rule: positive },
   rate: { number: false, rule: rate },
   'avatar-max': { number: false, rule: size },
   'max-deletes': { number: false, rule: limit('--max-deletes') },

@@ -33,6 +33,7 @@ import {
   type SyncPhase,
   type SyncRequest,
 } from './prepare.ts';
+import type { RunEnding } from './report.ts';
 import { checkSafety, type SafetyFinding, type SafetyOptions } from './safety.ts';
 import { saveState, type SyncState } from './state.ts';
 import { findStale, type StaleObject } from './target.ts';
@@ -64,6 +65,13 @@ export interface SessionDeps {
   errorStatus?: (error: unknown) => 'failed' | 'refused';
   /** When the run ends, older runs of its profile beyond this many are pruned (default SYNC_DEFAULTS.keepRuns). */
   keepRuns?: number;
+  /** Where the source comes from, as a report says it (a path, a URL, `scim:PROFILE`). */
+  source?: string;
+  /**
+   * Told once when the run has ended (any status), e.g. to send its report: `guard` and `settled` wait for it. An error
+   * it throws is its own to log: it never changes how the run ended.
+   */
+  onFinish?: (ending: RunEnding) => Promise<void>;
 }
 
 export function countResults(results: readonly ChangeResult[]): Record<string, number> {
@@ -120,6 +128,9 @@ export class SyncSession {
   private stage: Stage = 'started';
   private current: PlannedRun | undefined;
   private caps: Capabilities | undefined;
+  private results: readonly ChangeResult[] = [];
+  private refusals: ReadonlyArray<{ message: string; check: string }> = [];
+  private ending: Promise<void> = Promise.resolve();
 
   private constructor(private readonly deps: SessionDeps) {
     this.caps = deps.caps;
@@ -256,6 +267,7 @@ export class SyncSession {
     message = reasons.map((r) => r.check).join(', '),
   ): void {
     for (const r of reasons) this.log.error(r.message, { check: r.check });
+    this.refusals = reasons;
     this.finish('refused', { message });
   }
 
@@ -312,12 +324,14 @@ export class SyncSession {
       journal.close();
       progress?.finish();
       if (seen.some((r) => r.status === 'applied')) this.recordOwnership(planned, seen);
+      this.results = seen;
       throw e;
     }
     journal.close();
     progress?.finish();
     this.recordOwnership(planned, results);
     const counts = countResults(results);
+    this.results = results;
     history.writeJson(this.run.id, 'results.json', results);
     this.finish(counts.failed ? 'partial' : 'applied', { results: counts });
     const message = `applied ${counts.applied} of ${plan.changes.length} change(s)${counts.failed ? `, ${counts.failed} failed` : ''}${counts.excluded ? `, ${counts.excluded} excluded` : ''} (run ${this.run.id})`;
@@ -364,6 +378,8 @@ export class SyncSession {
     this.deps.history.save(this.run);
     this.prune();
     this.deps.onPhase?.('finish');
+    const { onFinish } = this.deps;
+    if (onFinish) this.ending = onFinish(this.endingOf()).catch(() => undefined);
     return true;
   }
 
@@ -380,6 +396,22 @@ export class SyncSession {
     } catch (e) {
       this.deps.log?.('warn', `could not prune older runs: ${e instanceof Error ? e.message : String(e)}`, {}, true);
     }
+  }
+
+  /** The run as it ended, for its report and metrics (report.ts). */
+  private endingOf(): RunEnding {
+    return {
+      run: { ...this.run },
+      source: this.deps.source ?? this.current?.planFile.source.files.join(', '),
+      changes: this.current?.plan.changes ?? [],
+      results: this.results,
+      refusals: this.refusals,
+    };
+  }
+
+  /** Resolves once what the run's end set off (its report, its metrics) is done. */
+  settled(): Promise<void> {
+    return this.ending;
   }
 
   /**
@@ -416,6 +448,7 @@ export class SyncSession {
         if (this.current) this.finish('planned');
         else this.finish('failed', { message: 'ended before a plan was made' });
       }
+      await this.ending;
     }
   }
 }

@@ -89,6 +89,27 @@ describe('sync config file', () => {
     });
   });
 
+  test('the report and metrics options: the metrics file from the config file’s folder, the timeout a number', () => {
+    const config = parseSyncConfig(
+      join(dir, 'r.yaml'),
+      [
+        'options:',
+        '  report-url: https://hooks.example.com/scimctl',
+        '  report-header: Authorization=env:HOOK_TOKEN',
+        '  report-timeout: 5',
+        '  metrics-file: metrics/scimctl.prom',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(flagsOf(config), {
+      'report-url': 'https://hooks.example.com/scimctl',
+      'report-header': 'Authorization=env:HOOK_TOKEN',
+      'report-timeout': 5,
+      'metrics-file': join(dir, 'metrics/scimctl.prom'),
+    });
+    assert.match(problemsOf('options:\n  report-timeout: soon\n')[0]!, /options\.report-timeout: must be a number/);
+  });
+
   test('a password: key is refused naming the file, line and key (never its value)', () => {
     const problems = problemsOf('source:\n  ldap:\n    url: ldap://h\n    bindDn: cn=a\n    password: hunter2\n');
     assert.equal(problems.length, 1);

@@ -10,6 +10,7 @@ import { defineCommand, type FlagsOf, type GlobalArgv } from '../context.ts';
 import { ExitCode, SilentExit, UsageError } from '../exit-codes.ts';
 import type { Factory } from '../factory.ts';
 import { confirmAndApply } from './execute.ts';
+import { reportOptions } from './report-options.ts';
 import { applyOptions, historyFor, safetyFindings, startSession, thresholdOptions } from './shared.ts';
 
 /**
@@ -120,7 +121,7 @@ async function checkAndApply(
 }
 
 function applyArgs(y: GlobalArgv) {
-  return thresholdOptions(applyOptions(y))
+  return reportOptions(thresholdOptions(applyOptions(y)))
     .positional('plan', { type: 'string', demandOption: true, describe: 'A plan file from "sync plan -o"' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })

@@ -11,6 +11,7 @@ import { confirmAndApply } from './execute.ts';
 import { SYNC_DEFAULTS } from '../../sync/defaults.ts';
 import { ldapOptions, ldapSourceReader } from './ldap-options.ts';
 import { scimSourceOptions, scimSourceReader } from './scim-source.ts';
+import { reportOptions } from './report-options.ts';
 import { location } from '../../sources/problem-groups.ts';
 import type { SourceReader } from '../../sync/prepare.ts';
 import {
@@ -87,7 +88,7 @@ export function savedPlanHint(file: string, profile?: string): string {
 }
 
 function planOptions(y: GlobalArgv) {
-  return scimSourceOptions(ldapOptions(safetyOptions(sourceOptions(y))))
+  return reportOptions(scimSourceOptions(ldapOptions(safetyOptions(sourceOptions(y)))))
     .option('output', { alias: 'o', type: 'string', describe: 'Save the plan to a file for "sync apply"' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON (the plan file format)' })
     .option('detailed-exitcode', {
@@ -96,7 +97,12 @@ function planOptions(y: GlobalArgv) {
       describe: 'Exit 0 when there are no changes, 3 when there are',
     })
     .option('log-file', { type: 'string', describe: 'Also write the run log to this file' })
-    .option('log-format', { type: 'string', choices: ['text', 'json'], default: SYNC_DEFAULTS.logFormat });
+    .option('log-format', {
+      type: 'string',
+      choices: ['text', 'json'],
+      default: SYNC_DEFAULTS.logFormat,
+      describe: 'Format of --log-file and of the log lines on stderr (json: one object a line, with the run id)',
+    });
 }
 
 export const syncPlanCommand = defineCommand({
@@ -108,7 +114,7 @@ export const syncPlanCommand = defineCommand({
 });
 
 function runOptions(y: GlobalArgv) {
-  return scimSourceOptions(ldapOptions(applyOptions(safetyOptions(sourceOptions(y)))))
+  return reportOptions(scimSourceOptions(ldapOptions(applyOptions(safetyOptions(sourceOptions(y))))))
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and stop' })
     .option('yes', { type: 'boolean', default: false, describe: 'Apply without asking (required without a terminal)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' })

@@ -27,6 +27,8 @@ import { dataDir } from '../../sync/state.ts';
 import { UsageError } from '../exit-codes.ts';
 import type { FlagsOf } from '../context.ts';
 import type { Factory } from '../factory.ts';
+import { interruptedEnding, type RunEnding } from '../../sync/report.ts';
+import { runEndHandler, type ReportFlags } from './report-options.ts';
 
 export function sourceOptions<T>(y: Argv<T>) {
   return y
@@ -156,7 +158,7 @@ export function applyOptions<T>(y: Argv<T>) {
       type: 'string',
       choices: ['text', 'json'],
       default: SYNC_DEFAULTS.logFormat,
-      describe: 'Format of --log-file',
+      describe: 'Format of --log-file and of the log lines on stderr (json: one object a line, with the run id)',
     });
 }
 
@@ -242,19 +244,28 @@ export function runErrorStatus(e: unknown): 'failed' | 'refused' {
 
 /**
  * Starts a sync session for a command: its log into the history, --log-file and (warnings) stderr, its progress on
- * stderr.
+ * stderr; when it ends, its report (--report-url) and metrics (--metrics-file). `source`: the source as given.
  */
 export async function startSession(
   f: Factory,
   command: string,
   history: RunHistory,
-  flags: Partial<LogFlags> & { keepRuns?: number },
+  flags: Partial<LogFlags> & ReportFlags & { source?: string; keepRuns?: number },
   { echo = true, progress = true }: { echo?: boolean; progress?: boolean } = {},
 ): Promise<SyncSession> {
+  const started: { session?: SyncSession; earlier?: Promise<unknown> } = {};
+  // Checked before the run starts: a bad --report-header is a usage error, not a failed run.
+  const handler = runEndHandler(f, flags, (message) => started.session?.log.warn(message));
   const connection = await f.connection();
+  const onFinish = handler
+    ? async (ending: RunEnding) => {
+        await started.earlier;
+        await handler(ending);
+      }
+    : undefined;
   const client = await f.client();
   const log = new RunLog(f, undefined, flags, echo);
-  return SyncSession.start({
+  const session = SyncSession.start({
     client,
     connection,
     dataDir: dataDir(f.env),
@@ -264,7 +275,19 @@ export async function startSession(
     progress: progress ? syncProgress(f) : undefined,
     errorStatus: runErrorStatus,
     keepRuns: flags.keepRuns,
+    source: flags.source,
+    onFinish,
   });
+  log.attach(session.run);
+  started.session = session;
+  // Runs of this profile found interrupted just now (historyFor) are reported too: they could not report themselves.
+  if (handler)
+    started.earlier = Promise.all(
+      (interruptedNow.get(history) ?? [])
+        .filter((run) => run.profile === connection.name)
+        .map((run) => handler(interruptedEnding(history, run), { metrics: false })),
+    );
+  return session;
 }
 
 /** The safety findings of the session's plan; a threshold that cannot be read is a usage error. */
@@ -312,16 +335,20 @@ export class RunLog implements RunLogger {
   ): void {
     const line: LogLine = { time: new Date().toISOString(), level, message, ...fields };
     if (this.run && this.history) this.history.log(this.run.id, line);
+    const json = this.flags.logFormat === 'json';
+    // A JSON line names its run (the history's own lines need not: they are in its folder).
+    const runId = this.run ? { runId: this.run.id } : {};
+    const jsonLine = () => `${JSON.stringify({ time: line.time, level, ...runId, message, ...fields })}\n`;
     if (this.flags.logFile) {
-      appendFileSync(
-        this.flags.logFile,
-        this.flags.logFormat === 'json'
-          ? `${JSON.stringify(line)}\n`
-          : `${line.time} ${level.toUpperCase()} ${message}\n`,
-        { mode: 0o600 },
-      );
+      appendFileSync(this.flags.logFile, json ? jsonLine() : `${line.time} ${level.toUpperCase()} ${message}\n`, {
+        mode: 0o600,
+      });
     }
-    if (level !== 'info' && echo) this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
+    if (level === 'info' || !echo) return;
+    if (json) {
+      this.f.clearStatus();
+      this.f.io.stderr.write(jsonLine());
+    } else this.f.log(`${level === 'warn' ? 'warning' : 'error'}: ${message}`);
   }
 
   /** Into the run history and --log-file only: for what the user is shown another way (never twice on the terminal). */
@@ -340,11 +367,14 @@ export class RunLog implements RunLogger {
   }
 }
 
+/** The runs each history marked interrupted when it was opened (historyFor), for their reports (startSession). */
+const interruptedNow = new WeakMap<RunHistory, RunRecord[]>();
+
 /** The run history; runs whose process is gone are marked interrupted first (history.ts). */
 export function historyFor(f: Factory): RunHistory {
   const history = new RunHistory(dataDir(f.env));
   try {
-    history.markInterrupted();
+    interruptedNow.set(history, history.markInterrupted());
   } catch (e) {
     f.log(`warning: could not check for interrupted runs: ${e instanceof Error ? e.message : String(e)}`);
   }
