@@ -546,22 +546,32 @@ function userMapper(
 function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistry): BuiltUsers {
   const mapsManager = mapping.rules.some((x) => x.path.urn === ENTERPRISE && x.path.attr === 'manager');
   const problems: RecordProblem[] = [];
-  const candidates = read.flatMap((u, index) => (u.user ? [{ index, ...u.user }] : []));
+  const candidates: Array<{
+    index: number;
+    attributes: Record<string, unknown>;
+    onlyOnCreate?: Record<string, unknown>;
+  }> = [];
+  for (let index = 0; index < read.length; index++) {
+    const user = read[index]!.user;
+    if (user) candidates.push({ index, ...user });
+  }
 
   // A userName or externalId two entries have: neither can be the right one, both are left out.
   const bad = new Set<number>();
   for (const name of ['userName', 'externalId']) {
-    const holders = new Map<string, number[]>();
+    // Most values have one holder: kept as its position, not a one-item list.
+    const holders = new Map<string, number | number[]>();
     candidates.forEach((c, i) => {
       const v = cellText(attrValue(c.attributes, name))?.trim();
       if (!v) return;
       const key = name === 'userName' ? v.toLowerCase() : v;
-      const list = holders.get(key);
-      if (list) list.push(i);
-      else holders.set(key, [i]);
+      const there = holders.get(key);
+      if (there === undefined) holders.set(key, i);
+      else if (typeof there === 'number') holders.set(key, [there, i]);
+      else there.push(i);
     });
     for (const [, list] of holders) {
-      if (list.length < 2) continue;
+      if (typeof list === 'number') continue;
       for (const i of list) {
         const others = list.filter((o) => o !== i).map((o) => read[candidates[o]!.index]!.dn);
         problems.push(
