@@ -449,14 +449,14 @@ function cellsOf(
   for (const { name, lower } of columns) {
     const values = entry.attributes.get(lower)?.values;
     if (!values || values.length === 0) continue;
-    const texts = values.map((v) =>
+    const cell = (v: string | Buffer) =>
       lower === 'objectguid'
         ? (guidText(v, r.guidFormat) ?? textOf(v))
         : typeof v === 'string'
           ? v
-          : v.toString('base64'),
-    );
-    cells.set(name, texts.length === 1 ? texts[0] : texts);
+          : v.toString('base64');
+    // One value is the cell itself (most attributes have one): no list made for it.
+    cells.set(name, values.length === 1 ? cell(values[0]!) : values.map(cell));
   }
   return cells;
 }
