@@ -7,6 +7,7 @@
  * (bench/bare-list.mjs). Targets (issue 13): ratio <= 1.3x, peak RSS <= 300 MB.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startSlapd } from '../test/support/slapd.ts';
@@ -106,25 +107,39 @@ export async function benchLdap(ctx: LdapBenchContext): Promise<void> {
     const bareLdap: number[] = [];
     const bareScim: number[] = [];
     const ours: number[] = [];
+    const bareCpu: number[] = [];
+    const oursCpu: number[] = [];
+    const cpuMs = (stderr: string) => Number(/BENCH_CPU_USER_US=(\d+)/.exec(stderr)?.[1]) / 1000;
+    const hook = ['--import', join(ctx.root, 'bench/rss-hook.mjs')];
     let rss = 0;
     for (let round = 0; round < 3; round++) {
       const l = await ctx.run(
-        [join(ctx.root, 'bench/bare-ldap.mjs'), slapd.url, slapd.readerDn, PASSWORD_VAR, SUFFIX, String(pageSize)],
+        [
+          ...hook,
+          join(ctx.root, 'bench/bare-ldap.mjs'),
+          slapd.url,
+          slapd.readerDn,
+          PASSWORD_VAR,
+          SUFFIX,
+          String(pageSize),
+        ],
         env,
       );
       if (l.code !== 0 || l.stdout.trim() !== `${users} ${groups}`)
         throw new Error(`bare LDAP read: ${l.stdout.trim()} ${l.stderr.slice(-500)}`);
-      const s = await ctx.run([join(ctx.root, 'bench/bare-list.mjs'), url, TOKEN, '1000', 'groups'], env);
+      const s = await ctx.run([...hook, join(ctx.root, 'bench/bare-list.mjs'), url, TOKEN, '1000', 'groups'], env);
       if (s.code !== 0 || s.stdout.trim() !== String(users))
         throw new Error(`bare SCIM listing: ${s.stdout} ${s.stderr}`);
       bareLdap.push(l.ms);
       bareScim.push(s.ms);
       bare.push(l.ms + s.ms);
-      const args = ['--import', join(ctx.root, 'bench/rss-hook.mjs')];
+      bareCpu.push(cpuMs(l.stderr) + cpuMs(s.stderr));
+      const args = [...hook];
       if (process.env.BENCH_LDAP_PROFILE) args.push('--cpu-prof', '--cpu-prof-dir', process.env.BENCH_LDAP_PROFILE);
       const o = await ctx.run([...args, ctx.bin, 'sync', 'plan', ...source, '--detailed-exitcode'], env);
       if (o.code !== 0) throw new Error(`sync plan exited ${o.code} (0 = no changes): ${o.stderr.slice(-1000)}`);
       ours.push(o.ms);
+      oursCpu.push(cpuMs(o.stderr));
       rss = Math.max(rss, Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(o.stderr)?.[1]));
     }
     console.log(
@@ -136,6 +151,12 @@ export async function benchLdap(ctx: LdapBenchContext): Promise<void> {
     console.log(`  baseline (read + listing)    ${fmt(median(bare))}`);
     console.log(
       `  scimctl sync plan            ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`,
+    );
+    console.log(`  CPU user time                bare ${fmt(median(bareCpu))}, sync plan ${fmt(median(oursCpu))}`);
+    console.log(
+      `  load average at the end      ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}`,
     );
     console.log(`  peak RSS                     ${(rss / 1024).toFixed(0)} MiB   (target <= 300 MB)`);
   } finally {

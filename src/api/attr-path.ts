@@ -134,10 +134,20 @@ export function parsePath(text: string, registry: SchemaRegistry): AttrPath {
 
 const lower = (s: string) => s.toLowerCase();
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** The key an object uses for a name, matched case-insensitively (attribute names are case-insensitive). */
 function keyOf(obj: Record<string, unknown>, name: string): string {
   if (name in obj) return name;
-  return Object.keys(obj).find((k) => lower(k) === lower(name)) ?? name;
+  // The first key that is the name but for case. For an ASCII name, a key of another length cannot be (only U+0130
+  // lower-cases to more, and not to ASCII): those are passed over without lower-casing them.
+  const wanted = lower(name);
+  const sameLength = ASCII.test(name);
+  for (const k of Object.keys(obj)) {
+    if (sameLength && k.length !== name.length) continue;
+    if (lower(k) === wanted) return k;
+  }
+  return name;
 }
 
 function compare(actual: unknown, op: string, expected: unknown, caseExact: boolean): boolean {

@@ -68,15 +68,23 @@ export class Settler {
     }
   }
 
-  /** The records that can match `user`, by position. */
-  private candidates(user: ScimUser): Set<number> {
-    const out = new Set<number>();
+  /** The records that can match `user`, by position, each once (mostly one record, found by every key). */
+  private candidates(user: ScimUser): number[] {
+    const out: number[] = [];
+    // A short list is searched; a long one (a value many records share) gets a set.
+    let seen: Set<number> | undefined;
+    const add = (i: number) => {
+      if (seen ? seen.has(i) : out.includes(i)) return;
+      out.push(i);
+      if (seen) seen.add(i);
+      else if (out.length > 8) seen = new Set(out);
+    };
     for (const key of this.matchKeys) {
       const m = this.index.get(key)!;
       for (const k of targetKeys(user, key)) {
         const there = m.get(k);
-        if (typeof there === 'number') out.add(there);
-        else if (there) for (const i of there) out.add(i);
+        if (typeof there === 'number') add(there);
+        else if (there) for (const i of there) add(i);
       }
     }
     return out;

@@ -46,6 +46,12 @@ export function compactGroup(group: ScimGroup): ScimGroup {
 export const GROUP_PAGE_SIZE = 10;
 
 /**
+ * Users asked for per page while reading the target (the server's most, when it advertises fewer): a whole listing
+ * takes a tenth of the requests of the usual default of 100, and a page of users is small.
+ */
+export const USER_PAGE_SIZE = 1000;
+
+/**
  * Reads the target. With a settler (which comes once the source has been read), every user
  * is settled as it arrives (the users read before the settler came, as soon as it does):
  * a settled user is kept as its identity only, and named in `settled`.
@@ -78,6 +84,7 @@ export async function readTarget(
   // Users' `groups` are left out: memberships come from the groups, and on big directories they are most of a user.
   for await (const user of client.users.list({
     excludedAttributes: ['groups'],
+    pageSize: USER_PAGE_SIZE,
     onPage: ({ received, total }) => onProgress?.('users', received, total),
   })) {
     observed.observe(user);

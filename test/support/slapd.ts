@@ -28,6 +28,11 @@ export interface SlapdOptions {
   tls?: boolean;
   /** Entries to load under the suffix (the suffix entry and the reader account are made here). */
   ldif?: string;
+  /**
+   * The memberof overlay: an entry named in a groupOfNames' member gets memberOf. It keeps memberOf as groups are
+   * added or changed through the server, not for the entries slapadd loads: add such groups once the server runs.
+   */
+  memberOf?: boolean;
 }
 
 export interface Slapd {
@@ -171,6 +176,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     'moduleload back_mdb',
     // ppolicy brings pwdAccountLockedTime (a locked account).
     'moduleload ppolicy',
+    ...(options.memberOf ? ['moduleload memberof'] : []),
     `pidfile ${join(dir, 'slapd.pid')}`,
     ...(options.sizeLimit !== undefined
       ? [`sizelimit size.soft=${options.sizeLimit} size.hard=${options.sizeLimit} size.prtotal=unlimited`]
@@ -185,6 +191,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     `rootpw ${adminPassword}`,
     `directory ${db}`,
     'overlay ppolicy',
+    ...(options.memberOf ? ['overlay memberof'] : []),
     'access to attrs=userPassword by self write by anonymous auth by * none',
     'access to * by users read by * none',
     '',

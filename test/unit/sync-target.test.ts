@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import { resourceVersion } from '../../src/sync/planner.ts';
-import { compactGroup, compactUser, GROUP_PAGE_SIZE, readTarget } from '../../src/sync/target.ts';
+import { compactGroup, compactUser, GROUP_PAGE_SIZE, readTarget, USER_PAGE_SIZE } from '../../src/sync/target.ts';
 import type { ScimClient } from '../../src/api/client.ts';
 
 describe('compactUser and compactGroup', () => {
@@ -116,5 +116,23 @@ describe('readTarget', () => {
       },
     ]);
     assert.match(target.groups[1]!.meta!.version!, /^hash:/);
+  });
+
+  test("users are asked for a thousand a page, without their groups (the client caps it at the server's most)", async () => {
+    const asked: Array<{ pageSize?: number; excludedAttributes?: string[] }> = [];
+    const user: ScimUser = { schemas: [SCHEMA.USER], id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } };
+    const client = {
+      users: {
+        list: (options: { pageSize?: number; excludedAttributes?: string[] }) => {
+          asked.push({ pageSize: options.pageSize, excludedAttributes: options.excludedAttributes });
+          return over([user]);
+        },
+      },
+      groups: { list: () => over<ScimGroup>([]) },
+    } as unknown as ScimClient;
+    const target = await readTarget(client);
+    assert.equal(USER_PAGE_SIZE, 1000);
+    assert.deepEqual(asked, [{ pageSize: USER_PAGE_SIZE, excludedAttributes: ['groups'] }]);
+    assert.deepEqual(target.users, [{ id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } }]);
   });
 });

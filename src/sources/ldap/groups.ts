@@ -98,7 +98,7 @@ export async function membersFromGroups<U>(input: MembershipInput<U>): Promise<M
  */
 export async function membersFromMemberOf<U>(
   groups: GroupNode[],
-  users: Iterable<{ user: U; memberOf: string[] }>,
+  users: Iterable<{ user: U; memberOf: readonly string[] }>,
   nested: Nested,
   lookup?: (dn: string) => Promise<GroupNode | undefined>,
 ): Promise<Map<string, Set<U>>> {

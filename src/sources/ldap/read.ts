@@ -30,7 +30,7 @@
  * fingerprint: sha256 over the settings that shape the result, the mapping's text, every entry
  * read (DN order; attributes by name; values as read) and the membership worked out.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { FilterParser } from 'ldapts';
 import type { SchemaRegistry } from '../../api/schema.ts';
 import { SCHEMA } from '../../api/types.ts';
@@ -227,6 +227,12 @@ const textOf = (v: string | Buffer): string => (typeof v === 'string' ? v : v.to
 const valuesOf = (entry: RawEntry, name: string): Array<string | Buffer> | undefined =>
   entry.attributes.get(name.toLowerCase())?.values;
 const textsOf = (entry: RawEntry, name: string): string[] => (valuesOf(entry, name) ?? []).map(textOf);
+/** No values, as one shared list: a user read keeps it for every attribute it lacks (most lack memberOf). */
+const NONE: readonly string[] = Object.freeze([]);
+const keptTextsOf = (entry: RawEntry, name: string): readonly string[] => {
+  const values = valuesOf(entry, name);
+  return values === undefined || values.length === 0 ? NONE : values.map(textOf);
+};
 
 /**
  * Reads the directory. Throws LdapSettingsError, InputError (the mapping file), the connection errors of client.ts,
@@ -443,14 +449,14 @@ function cellsOf(
   for (const { name, lower } of columns) {
     const values = entry.attributes.get(lower)?.values;
     if (!values || values.length === 0) continue;
-    const texts = values.map((v) =>
+    const cell = (v: string | Buffer) =>
       lower === 'objectguid'
         ? (guidText(v, r.guidFormat) ?? textOf(v))
         : typeof v === 'string'
           ? v
-          : v.toString('base64'),
-    );
-    cells.set(name, texts.length === 1 ? texts[0] : texts);
+          : v.toString('base64');
+    // One value is the cell itself (most attributes have one): no list made for it.
+    cells.set(name, values.length === 1 ? cell(values[0]!) : values.map(cell));
   }
   return cells;
 }
@@ -466,10 +472,10 @@ interface ReadUser {
   dn: string;
   /** dnKey(dn). */
   key: string;
-  /** sha256 of the entry as read (see entryDigest). */
-  digest: Buffer;
-  uids: string[];
-  memberOf: string[];
+  /** sha256 of the entry as read (see entryDigest): 32 bytes as a binary (latin1) string, lighter than a Buffer. */
+  digest: string;
+  uids: readonly string[];
+  memberOf: readonly string[];
   manager: string | undefined;
   /** The mapped user; undefined when the entry was refused (its problems are told). */
   user?: { attributes: Record<string, unknown>; onlyOnCreate?: Record<string, unknown> };
@@ -511,9 +517,9 @@ function userMapper(
       dn: entry.dn,
       key: dnKey(entry.dn),
       digest: entryDigest(entry),
-      uids: textsOf(entry, 'uid'),
-      memberOf: textsOf(entry, 'memberOf'),
-      manager: textsOf(entry, 'manager')[0],
+      uids: keptTextsOf(entry, 'uid'),
+      memberOf: keptTextsOf(entry, 'memberOf'),
+      manager: keptTextsOf(entry, 'manager')[0],
     };
     const row: TableRow = { line: 0, cells: cellsOf(entry, lowered, r) };
     const { user, problems: found } = applyMapping(bound, row, entry.dn);
@@ -540,22 +546,32 @@ function userMapper(
 function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistry): BuiltUsers {
   const mapsManager = mapping.rules.some((x) => x.path.urn === ENTERPRISE && x.path.attr === 'manager');
   const problems: RecordProblem[] = [];
-  const candidates = read.flatMap((u, index) => (u.user ? [{ index, ...u.user }] : []));
+  const candidates: Array<{
+    index: number;
+    attributes: Record<string, unknown>;
+    onlyOnCreate?: Record<string, unknown>;
+  }> = [];
+  for (let index = 0; index < read.length; index++) {
+    const user = read[index]!.user;
+    if (user) candidates.push({ index, ...user });
+  }
 
   // A userName or externalId two entries have: neither can be the right one, both are left out.
   const bad = new Set<number>();
   for (const name of ['userName', 'externalId']) {
-    const holders = new Map<string, number[]>();
+    // Most values have one holder: kept as its position, not a one-item list.
+    const holders = new Map<string, number | number[]>();
     candidates.forEach((c, i) => {
       const v = cellText(attrValue(c.attributes, name))?.trim();
       if (!v) return;
       const key = name === 'userName' ? v.toLowerCase() : v;
-      const list = holders.get(key);
-      if (list) list.push(i);
-      else holders.set(key, [i]);
+      const there = holders.get(key);
+      if (there === undefined) holders.set(key, i);
+      else if (typeof there === 'number') holders.set(key, [there, i]);
+      else there.push(i);
     });
     for (const [, list] of holders) {
-      if (list.length < 2) continue;
+      if (typeof list === 'number') continue;
       for (const i of list) {
         const others = list.filter((o) => o !== i).map((o) => read[candidates[o]!.index]!.dn);
         problems.push(
@@ -745,8 +761,11 @@ function buildGroups(
   return { groups, problems };
 }
 
-/** sha256 of an entry as read: its DN, then its attributes by name with their values (bytes as base64). */
-function entryDigest(e: RawEntry): Buffer {
+/**
+ * sha256 of an entry as read: its DN, then its attributes by name with their values (bytes as base64). The 32 bytes as
+ * a binary (latin1) string (one per user is kept until the fingerprint is made).
+ */
+function entryDigest(e: RawEntry): string {
   const names = [...e.attributes.keys()].sort();
   let text = JSON.stringify(e.dn);
   for (const name of names) {
@@ -754,7 +773,7 @@ function entryDigest(e: RawEntry): Buffer {
     for (const v of e.attributes.get(name)!.values)
       text += typeof v === 'string' ? `\n ${JSON.stringify(v)}` : `\n b64:${v.toString('base64')}`;
   }
-  return createHash('sha256').update(text).digest();
+  return oneShotHash('sha256', text, 'binary');
 }
 
 function digest(
@@ -783,9 +802,9 @@ function digest(
   hash.update(`ldap\n${JSON.stringify(shape)}\nmapping\n${Buffer.byteLength(mappingText)}\n${mappingText}`);
   // Users and groups in DN order, each as its own digest.
   hash.update(`\nusers ${users.length}\n`);
-  for (const u of users) hash.update(u.digest);
+  for (const u of users) hash.update(u.digest, 'binary');
   hash.update(`\ngroups ${groups.length}\n`);
-  for (const g of groups) hash.update(entryDigest(g));
+  for (const g of groups) hash.update(entryDigest(g), 'binary');
   for (const g of groups) {
     const members = [...(membership.get(dnKey(g.dn)) ?? [])].map((i) => users[i]!.key).sort();
     hash.update(`\nmembers ${JSON.stringify(g.dn)}\n${members.join('\n')}`);

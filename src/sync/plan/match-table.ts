@@ -57,7 +57,8 @@ export class MatchTable {
   private matchedIds: Set<string> | undefined;
   private userNameOwners: Map<string, ScimUser> | undefined;
   private usersById: Map<string, ScimUser> | undefined;
-  private recordsByKey: Map<string, number> | undefined;
+  /** Per match key (by rank): the first record with each normalised value. */
+  private recordsByKey: Array<Map<string, number>> | undefined;
 
   constructor(
     readonly users: readonly DesiredUser[],
@@ -175,19 +176,22 @@ export class MatchTable {
    * The record a group member reference means: the first match key, in rank order, that some record has this value of.
    */
   recordOf(member: string): number | undefined {
+    const matchKeys = this.options.matchKeys;
     if (!this.recordsByKey) {
       // One index per key: a reference is looked up by the ranked keys, whatever the order of the source.
-      this.recordsByKey = new Map();
+      const maps = matchKeys.map(() => new Map<string, number>());
       for (let i = 0; i < this.users.length; i++) {
-        this.options.matchKeys.forEach((key, k) => {
+        for (let k = 0; k < matchKeys.length; k++) {
           const v = this.keyOf(i, k);
-          if (v && !this.recordsByKey!.has(`${key}:${norm(key, v)}`))
-            this.recordsByKey!.set(`${key}:${norm(key, v)}`, i);
-        });
+          if (!v) continue;
+          const value = norm(matchKeys[k]!, v);
+          if (!maps[k]!.has(value)) maps[k]!.set(value, i);
+        }
       }
+      this.recordsByKey = maps;
     }
-    for (const key of this.options.matchKeys) {
-      const i = this.recordsByKey.get(`${key}:${norm(key, member)}`);
+    for (let k = 0; k < matchKeys.length; k++) {
+      const i = this.recordsByKey[k]!.get(norm(matchKeys[k]!, member));
       if (i !== undefined) return i;
     }
     return undefined;
