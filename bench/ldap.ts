@@ -36,7 +36,8 @@ export function directoryLdif(users: number, groups: number): string {
   const dn = (i: number) => `uid=user${i},ou=unit${i % OUS},ou=people,${SUFFIX}`;
   for (let i = 0; i < users; i++)
     out.push(
-      `dn: ${dn(i)}\nobjectClass: inetOrgPerson\nuid: user${i}\ncn: Person ${i}\ngivenName: Given${i}\nsn: Family${i}\n` +
+      `dn: ${dn(i)}\nobjectClass: inetOrgPerson\nuid: user${i}\ncn: Person ` +
+        `${i}\ngivenName: Given${i}\nsn: Family${i}\n` +
         `displayName: Given${i} Family${i}\nmail: user${i}@example.org\ntitle: Staff\nemployeeNumber: ${i}\n` +
         `telephoneNumber: +31 20 555 ${String(i).padStart(5, '0')}\n`,
     );
@@ -143,14 +144,16 @@ export async function benchLdap(ctx: LdapBenchContext): Promise<void> {
       rss = Math.max(rss, Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(o.stderr)?.[1]));
     }
     console.log(
-      `LDAP source: sync plan of ${users.toLocaleString('en-US')} users + ${groups} groups from slapd against a matching target (median of 3)`,
+      `LDAP source: sync plan of ${users.toLocaleString('en-US')} users + ${groups} ` +
+        `groups from slapd against a matching target (median of 3)`,
     );
     console.log(`  setup: slapadd + start ${fmt(loadMs)}, initial sync ${fmt(seedMs)}`);
     console.log(`  bare paged ldapts read       ${fmt(median(bareLdap))}`);
     console.log(`  bare SCIM listing            ${fmt(median(bareScim))}`);
     console.log(`  baseline (read + listing)    ${fmt(median(bare))}`);
     console.log(
-      `  scimctl sync plan            ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`,
+      `  scimctl sync plan            ${fmt(median(ours))}   ratio ` +
+        `${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`,
     );
     console.log(`  CPU user time                bare ${fmt(median(bareCpu))}, sync plan ${fmt(median(oursCpu))}`);
     console.log(

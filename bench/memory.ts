@@ -56,13 +56,15 @@ export function benchMemory(): boolean {
   const freed = held - after;
   const freedOk = freed > 20 * MiB;
   console.log(
-    `  collectGarbage       freed ${(freed / MiB).toFixed(1)} MiB of ${(held / MiB).toFixed(1)} MiB   (limit > 20 MiB)   ${verdict(freedOk)}`,
+    `  collectGarbage       freed ${(freed / MiB).toFixed(1)} MiB of ` +
+      `${(held / MiB).toFixed(1)} MiB   (limit > 20 MiB)   ${verdict(freedOk)}`,
   );
   const small = youngGenerationAfter(true);
   const grown = youngGenerationAfter(false);
   const youngOk = small <= 4 * MiB && grown >= 4 * small;
   console.log(
-    `  withTightHeap        young generation ${(small / 1024).toFixed(0)} KiB inside, ${(grown / 1024).toFixed(0)} KiB without, ` +
+    `  withTightHeap        young generation ${(small / 1024).toFixed(0)} KiB ` +
+      `inside, ${(grown / 1024).toFixed(0)} KiB without, ` +
       `${(grown / small).toFixed(1)}x   (limit <= 4096 KiB inside, >= 4x without)   ${verdict(youngOk)}`,
   );
   return freedOk && youngOk;

@@ -102,7 +102,10 @@ async function yargsOnlyBundle(): Promise<string> {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(
     entry,
-    `import yargs from 'yargs';\nawait yargs(process.argv.slice(2)).scriptName('x').command('users', 'Read users', (y) => y.command('list', 'List', () => {}, () => {})).exitProcess(false).strict().parseAsync();\n`,
+    `import yargs from 'yargs';\nawait ` +
+      `yargs(process.argv.slice(2)).scriptName('x').command('users', 'Read users', ` +
+      `(y) => y.command('list', 'List', () => {}, () => ` +
+      `{})).exitProcess(false).strict().parseAsync();\n`,
   );
   await build({
     entryPoints: [entry],
@@ -139,7 +142,8 @@ async function benchStartup(): Promise<void> {
   console.log('startup (median of %d runs)', rounds);
   console.log(`  node -e 0            ${fmt(b)}`);
   console.log(
-    `  yargs-only --help    ${fmt(median(floor))}   ratio ${(median(floor) / b).toFixed(2)}x   (reference: bundled yargs alone)`,
+    `  yargs-only --help    ${fmt(median(floor))}   ratio ` +
+      `${(median(floor) / b).toFixed(2)}x   (reference: bundled yargs alone)`,
   );
   console.log(
     `  scimctl --help       ${fmt(median(help))}   ratio ${(median(help) / b).toFixed(2)}x   (target <= 1.6x)`,
@@ -169,7 +173,8 @@ async function benchList(): Promise<void> {
     console.log(`list ${users.toLocaleString('en-US')} users, page size 200 (median of 5, each a whole process)`);
     console.log(`  bare fetch loop      ${fmt(median(bare))}`);
     console.log(
-      `  scimctl users list   ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.1x)`,
+      `  scimctl users list   ${fmt(median(ours))}   ratio ` +
+        `${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.1x)`,
     );
   } finally {
     await stopServer(server);
@@ -202,7 +207,9 @@ async function benchExport(): Promise<void> {
     const growth = (large.kb - small.kb) / 1024;
     console.log(
       `  ${format}: 10,000 users ${(small.kb / 1024).toFixed(1)} MiB (${(small.ms / 1000).toFixed(1)} s), ` +
-        `100,000 users ${(large.kb / 1024).toFixed(1)} MiB (${(large.ms / 1000).toFixed(1)} s); growth ${growth.toFixed(1)} MiB   (target < 50 MB)`,
+        `100,000 users ${(large.kb / 1024).toFixed(1)} MiB ` +
+        `(${(large.ms / 1000).toFixed(1)} s); growth ${growth.toFixed(1)} MiB   ` +
+        `(target < 50 MB)`,
     );
   }
 }
@@ -257,11 +264,13 @@ async function benchBulkCreate(): Promise<void> {
     return r.ms;
   });
   console.log(
-    `bulk-create ${count.toLocaleString('en-US')} users, concurrency ${concurrency} (median of 3, each a whole process, fresh server each)`,
+    `bulk-create ${count.toLocaleString('en-US')} users, concurrency ` +
+      `${concurrency} (median of 3, each a whole process, fresh server each)`,
   );
   console.log(`  bare POST loop       ${fmt(median(bare))}`);
   console.log(
-    `  scimctl bulk-create  ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`,
+    `  scimctl bulk-create  ${fmt(median(ours))}   ratio ` +
+      `${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`,
   );
 }
 
@@ -304,11 +313,13 @@ async function benchInitialSync(): Promise<void> {
     return r.ms;
   });
   console.log(
-    `initial sync ${count.toLocaleString('en-US')} users + ${groupCount} groups, concurrency ${concurrency} (median of 3, fresh server each)`,
+    `initial sync ${count.toLocaleString('en-US')} users + ${groupCount} groups, ` +
+      `concurrency ${concurrency} (median of 3, fresh server each)`,
   );
   console.log(`  bare loop, same ops  ${fmt(median(bare))}`);
   console.log(
-    `  scimctl sync run     ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`,
+    `  scimctl sync run     ${fmt(median(ours))}   ratio ` +
+      `${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.3x)`,
   );
 }
 
@@ -350,7 +361,8 @@ async function benchNoopResync(): Promise<void> {
     );
     console.log(`  bare paging loop (users + groups)  ${fmt(median(bare))}`);
     console.log(
-      `  scimctl sync plan    ${fmt(median(ours))}   ratio ${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`,
+      `  scimctl sync plan    ${fmt(median(ours))}   ratio ` +
+        `${(median(ours) / median(bare)).toFixed(2)}x   (target <= 1.2x)`,
     );
     console.log(`  peak RSS             ${(rss / 1024).toFixed(0)} MiB   (target <= 300 MB)`);
   } finally {
@@ -389,7 +401,8 @@ async function benchNoopResync(): Promise<void> {
   const cpu = process.cpuUsage(before);
   if (plan.changes.length !== 0) throw new Error(`the planner found ${plan.changes.length} changes in identical data`);
   console.log(
-    `  planner CPU          ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms for ${count.toLocaleString('en-US')} users   (target <= 1000 ms)`,
+    `  planner CPU          ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms for ` +
+      `${count.toLocaleString('en-US')} users   (target <= 1000 ms)`,
   );
 }
 

@@ -188,7 +188,8 @@ export async function benchServe(bin: string): Promise<void> {
       // A new filter each round: nothing comes from the server's query cache.
       const filtered = await sample(
         (i) =>
-          `${s.url}/Users?count=1000&filter=${encodeURIComponent(`userName ne "nobody${i}@example.com" and active eq true`)}`,
+          `${s.url}/Users?count=1000&filter=` +
+          `${encodeURIComponent(`userName ne "nobody${i}@example.com" and active eq true`)}`,
       );
       const sorted = await sample((i) => `${s.url}/Users?count=1000&startIndex=${1 + i * 1000}&sortBy=name.familyName`);
       let cursor = '';
@@ -210,7 +211,8 @@ export async function benchServe(bin: string): Promise<void> {
       })();
       const line = (label: string, ms: number) =>
         console.log(
-          `  ${label.padEnd(38)}${ms.toFixed(1).padStart(6)} ms   ${(ms / floor).toFixed(1)}× the bare server   (target <= 50 ms)`,
+          `  ${label.padEnd(38)}${ms.toFixed(1).padStart(6)} ms   ` +
+            `${(ms / floor).toFixed(1)}× the bare server   (target <= 50 ms)`,
         );
       console.log(`  page of 1,000 users (${(middle.bytes / 1024).toFixed(0)} KiB), median of ${rounds}:`);
       console.log(`  ${'bare node:http, same bytes'.padEnd(38)}${floor.toFixed(1).padStart(6)} ms`);
@@ -229,7 +231,9 @@ export async function benchServe(bin: string): Promise<void> {
       const serverCpu = cpuSeconds(s.proc.pid!) - cpuBefore;
       if (listing.lines !== users) throw new Error(`scimctl users list printed ${listing.lines} rows, not ${users}`);
       console.log(
-        `  scimctl users list, all 100,000: ${listWall.toFixed(1)} s wall; serve busy ${serverCpu.toFixed(1)} s of it (${((serverCpu / listWall) * 100).toFixed(0)}%): the client is the slower side`,
+        `  scimctl users list, all 100,000: ${listWall.toFixed(1)} s wall; serve busy ` +
+          `${serverCpu.toFixed(1)} s of it ` +
+          `(${((serverCpu / listWall) * 100).toFixed(0)}%): the client is the slower side`,
       );
 
       const total = 5000;
@@ -240,7 +244,8 @@ export async function benchServe(bin: string): Promise<void> {
       console.log(`  creates at concurrency 8 (${total.toLocaleString('en-US')} POSTs):`);
       console.log(`  ${'bare node:http echo'.padEnd(38)}${floorRate.toFixed(0).padStart(6)} /s`);
       console.log(
-        `  ${'serve (each change synced to disk)'.padEnd(38)}${rate.toFixed(0).padStart(6)} /s   ${(rate / floorRate).toFixed(2)}× the bare server   (target >= 1000/s)`,
+        `  ${'serve (each change synced to disk)'.padEnd(38)}${rate.toFixed(0).padStart(6)} ` +
+          `/s   ${(rate / floorRate).toFixed(2)}× the bare server   (target >= 1000/s)`,
       );
     } finally {
       await stop(s);

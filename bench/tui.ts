@@ -115,7 +115,8 @@ class Screen {
         if (this.exited)
           finish(
             new Error(
-              `tui bench: scimctl exited (code ${this.exited.exitCode}) while waiting for ${what}; screen:\n${this.text()}`,
+              `tui bench: scimctl exited (code ${this.exited.exitCode}) while waiting for ` +
+                `${what}; screen:\n${this.text()}`,
             ),
           );
       }, 50);
@@ -285,19 +286,25 @@ export async function benchTui(ctx: TuiBenchContext): Promise<void> {
     console.log(`  first paint          ${ms(firstPaint)}   (target <= 1000 ms)`);
     console.log(`  all users loaded     ${loadSeconds.toFixed(1)} s   (the test server's paging dominates)`);
     console.log(
-      `  j (down) x${String(presses).padEnd(11)}median ${ms(median(jRepaint))}, p95 ${ms(p95(jRepaint))}   (first output: median ${ms(median(jFirst))})   (target median <= 25 ms)`,
+      `  j (down) x${String(presses).padEnd(11)}median ${ms(median(jRepaint))}, p95 ` +
+        `${ms(p95(jRepaint))}   (first output: median ${ms(median(jFirst))})   (target ` +
+        `median <= 25 ms)`,
     );
     console.log(
       `  cut frames           ${cutFrames} of ${presses}   (screens read after a j that were not a whole frame)`,
     );
     console.log(
-      `  search typing        median ${ms(median(typeRepaint))}, p95 ${ms(p95(typeRepaint))}   (${typeRepaint.length} keys: "${word}" x${rounds}, ${matches} matches; first output: median ${ms(median(typeFirst))})`,
+      `  search typing        median ${ms(median(typeRepaint))}, p95 ` +
+        `${ms(p95(typeRepaint))}   (${typeRepaint.length} keys: "${word}" x${rounds}, ` +
+        `${matches} matches; first output: median ${ms(median(typeFirst))})`,
     );
     console.log(
-      `  search backspace     median ${ms(median(eraseRepaint))}, p95 ${ms(p95(eraseRepaint))}   (${eraseRepaint.length} keys)`,
+      `  search backspace     median ${ms(median(eraseRepaint))}, p95 ` +
+        `${ms(p95(eraseRepaint))}   (${eraseRepaint.length} keys)`,
     );
     console.log(
-      `  RSS after load       ${(afterLoad.rss / 1024).toFixed(0)} MiB (peak ${(afterLoad.hwm / 1024).toFixed(0)} MiB)   (target <= 200 MB)`,
+      `  RSS after load       ${(afterLoad.rss / 1024).toFixed(0)} MiB (peak ` +
+        `${(afterLoad.hwm / 1024).toFixed(0)} MiB)   (target <= 200 MB)`,
     );
     console.log(
       `  RSS after the keys   ${(atEnd.rss / 1024).toFixed(0)} MiB (peak ${(atEnd.hwm / 1024).toFixed(0)} MiB)`,

@@ -21,7 +21,9 @@ await build({
   logLevel: 'warning',
   // signal-exit and other CommonJS dependencies call require() for Node built-ins.
   banner: {
-    js: "import { createRequire as __scimctlCreateRequire } from 'node:module'; const require = __scimctlCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as __scimctlCreateRequire } from 'node:module'; const " +
+      'require = __scimctlCreateRequire(import.meta.url);',
   },
   define: { 'process.env.NODE_ENV': '"production"' },
   // Ink imports react-devtools-core only when DEV is set; it is not a dependency.

@@ -196,14 +196,18 @@ export const CASES: Case[] = [
     name: 'dangling-group-reference',
     edit: (p) => (p.changes[4].group = { change: 'create-group:Nope' }),
     message: esc(
-      ': change 4 (id "add-member:create-group:Fixtures:create-user:new.hire@example.com"): field "group.change": "create-group:Nope" is not the id of a create-group change',
+      ': change 4 (id ' +
+        '"add-member:create-group:Fixtures:create-user:new.hire@example.com"): field ' +
+        '"group.change": "create-group:Nope" is not the id of a create-group change',
     ),
   },
   {
     name: 'reference-to-wrong-kind',
     edit: (p) => (p.changes[4].user = { change: 'update-user:u1' }),
     message: esc(
-      ': change 4 (id "add-member:create-group:Fixtures:create-user:new.hire@example.com"): field "user.change": "update-user:u1" is not the id of a create-user change',
+      ': change 4 (id ' +
+        '"add-member:create-group:Fixtures:create-user:new.hire@example.com"): field ' +
+        '"user.change": "update-user:u1" is not the id of a create-user change',
     ),
   },
   {
@@ -247,7 +251,8 @@ export const CASES: Case[] = [
     name: 'deactivation-with-missing-leave',
     edit: (p) => (p.options.missing = 'leave'),
     message: esc(
-      ': change 2 (id "deactivate-user:u2"): field "kind": a deactivate-user change in a plan made with --missing leave',
+      ': change 2 (id "deactivate-user:u2"): field "kind": a deactivate-user change ' +
+        'in a plan made with --missing leave',
     ),
   },
   {

@@ -259,7 +259,8 @@ export function setPath(resource: Record<string, unknown>, path: AttrPath, value
       const base = pinned(path.filter);
       if (!base)
         throw new ClientUsageError(
-          `no item of ${path.attr} matches [${formatValueFilter(path.filter)}], and the filter does not say what a new one would be`,
+          `no item of ${path.attr} matches [${formatValueFilter(path.filter)}], and the ` +
+            `filter does not say what a new one would be`,
         );
       const item = { ...base };
       list.push(item);

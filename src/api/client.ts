@@ -167,7 +167,8 @@ export class ResourceApi<T extends ScimResource> {
         : 'its ServiceProviderConfig says filter.supported=false';
       this.client.say(
         `filter:${this.endpoint}`,
-        `${this.endpoint}: the server cannot be trusted with filters like ${filter} (${why}); listing and filtering on this side`,
+        `${this.endpoint}: the server cannot be trusted with filters like ${filter} ` +
+          `(${why}); listing and filtering on this side`,
       );
       yield* this.filterHere(caps, options, local);
       return;
@@ -372,7 +373,8 @@ export class ResourceApi<T extends ScimResource> {
           ) {
             this.client.say(
               `create-acted:${this.endpoint}`,
-              `${this.endpoint}: a create repeated after an uncertain attempt met 409; the resource that attempt made was found by name`,
+              `${this.endpoint}: a create repeated after an uncertain attempt met 409; the ` +
+                `resource that attempt made was found by name`,
             );
             return found;
           }
@@ -383,7 +385,8 @@ export class ResourceApi<T extends ScimResource> {
         if (found) {
           this.client.say(
             `create-acted:${this.endpoint}`,
-            `${this.endpoint}: a create answered with "${(e as Error).message}" had been carried out (found by name afterwards); such answers are checked the same way`,
+            `${this.endpoint}: a create answered with "${(e as Error).message}" had been ` +
+              `carried out (found by name afterwards); such answers are checked the same way`,
           );
           return found;
         }
@@ -479,7 +482,8 @@ export class ScimClient {
         options.onWriteLimit?.(limit, reason);
         this.say(
           'write-limit',
-          `the server failed writes sent at once (${reason}); sending fewer at a time (now at most ${limit}, growing back while it keeps up)`,
+          `the server failed writes sent at once (${reason}); sending fewer at a time ` +
+            `(now at most ${limit}, growing back while it keeps up)`,
         );
         void this.learn((l) => (l.writeLimit = Math.min(l.writeLimit ?? Infinity, limit)));
       },

@@ -59,7 +59,8 @@ function typed(raw: string, def: AttributeDef | undefined, wholeComplex: boolean
       return JSON.parse(raw);
     } catch {
       throw new ClientUsageError(
-        `${where} takes JSON (it is ${def?.multiValued ? 'multi-valued' : 'complex'}), e.g. ${def?.multiValued ? '[{"value":"…","type":"work"}]' : '{"givenName":"…"}'}`,
+        `${where} takes JSON (it is ${def?.multiValued ? 'multi-valued' : 'complex'}), ` +
+          `e.g. ${def?.multiValued ? '[{"value":"…","type":"work"}]' : '{"givenName":"…"}'}`,
       );
     }
   }

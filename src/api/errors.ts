@@ -119,7 +119,8 @@ export class UnexpectedContentTypeError extends ResponseError {
     readonly bodySnippet: string,
   ) {
     super(
-      `expected a JSON response but got ${contentType || 'no content type'} (HTTP ${status})${bodySnippet ? `: ${bodySnippet}` : ''}`,
+      `expected a JSON response but got ${contentType || 'no content type'} (HTTP ` +
+        `${status})${bodySnippet ? `: ${bodySnippet}` : ''}`,
       status,
     );
     this.name = 'UnexpectedContentTypeError';

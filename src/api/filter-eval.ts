@@ -76,7 +76,8 @@ export class FilterError extends Error {
 export class FilterDeadlineError extends Error {
   constructor(readonly limitMs: number) {
     super(
-      `the filter took more than ${limitMs} ms to evaluate and was stopped; narrow it (fewer comparisons, or eq on userName, externalId or id)`,
+      `the filter took more than ${limitMs} ms to evaluate and was stopped; narrow ` +
+        `it (fewer comparisons, or eq on userName, externalId or id)`,
     );
     this.name = 'FilterDeadlineError';
   }

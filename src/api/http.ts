@@ -397,7 +397,9 @@ export class Transport {
           new UnexpectedStatusError(
             status,
             '',
-            `the server redirected (HTTP ${status}) to another origin, ${next.origin}: not followed, because this request's credentials and headers would be sent there. If that is where the SCIM service now lives, change the profile's URL to it`,
+            `the server redirected (HTTP ${status}) to another origin, ${next.origin}: not ` +
+              `followed, because this request's credentials and headers would be sent there. ` +
+              `If that is where the SCIM service now lives, change the profile's URL to it`,
           ),
           method,
           url,
@@ -504,8 +506,10 @@ export class Transport {
       const host = new URL(url).host;
       return this.tag(
         new NetworkError(
-          `the TLS certificate of ${host} could not be verified (${code}: ${text}). Retrying will not help: if the server uses a private or self-signed CA, ` +
-            `set NODE_EXTRA_CA_CERTS to that CA's PEM file; if the certificate has expired or names another host, it must be fixed on the server`,
+          `the TLS certificate of ${host} could not be verified (${code}: ${text}). ` +
+            `Retrying will not help: if the server uses a private or self-signed CA, ` +
+            `set NODE_EXTRA_CA_CERTS to that CA's PEM file; if the certificate has expired ` +
+            `or names another host, it must be fixed on the server`,
           code,
         ),
         method,

@@ -35,7 +35,9 @@ export class MembershipSafetyError extends ScimClientError {
     readonly restored: string[],
   ) {
     super(
-      `the server removed ${restored.length} member(s) of group ${groupId} that were not asked to go; they were added back. This server's PATCH removal is unsafe: use another method or contact its vendor`,
+      `the server removed ${restored.length} member(s) of group ${groupId} that were ` +
+        `not asked to go; they were added back. This server's PATCH removal is unsafe: ` +
+        `use another method or contact its vendor`,
     );
     this.name = 'MembershipSafetyError';
   }
@@ -113,7 +115,8 @@ export async function changeMembers(
   }
   if (!readable) {
     throw new ClientUsageError(
-      `group ${groupId}: this server neither returns group members nor takes PATCH, so its memberships cannot be changed without losing members`,
+      `group ${groupId}: this server neither returns group members nor takes PATCH, ` +
+        `so its memberships cannot be changed without losing members`,
     );
   }
   // No PATCH: the group as just read, with the change, written back whole.
@@ -145,7 +148,9 @@ async function learnMembersReadable(
   if (!readable) {
     groups.client.say(
       'members-write-only',
-      `the server does not return group members it was given (membership is write-only there): scimctl keeps its own record of the members it added, and removes only those`,
+      `the server does not return group members it was given (membership is ` +
+        `write-only there): scimctl keeps its own record of the members it added, and ` +
+        `removes only those`,
     );
   }
 }

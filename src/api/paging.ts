@@ -202,11 +202,14 @@ export async function* paginate(
           startIndex = previous.startIndex;
         } else if (before.resources.length < previous.length) {
           throw incomplete(
-            `the page at startIndex ${previous.startIndex} had ${previous.length} resources and now has ${before.resources.length}, and the next one is empty although totalResults is ${total}`,
+            `the page at startIndex ${previous.startIndex} had ${previous.length} ` +
+              `resources and now has ${before.resources.length}, and the next one is empty ` +
+              `although totalResults is ${total}`,
           );
         } else if (full) {
           throw incomplete(
-            `the page at startIndex ${startIndex} came back empty twice after a full page, although totalResults is ${total}`,
+            `the page at startIndex ${startIndex} came back empty twice after a full page, ` +
+              `although totalResults is ${total}`,
           );
         } else {
           // A short page, read twice alike, then an empty page read twice: the server's own end.
@@ -273,7 +276,8 @@ export async function* paginate(
       // totalResults says we have them all, that is the end; otherwise we cannot know what is missing.
       if (total !== undefined && received >= total) return;
       throw incomplete(
-        `the page at startIndex ${startIndex} repeats resources already received (the server seems to ignore startIndex)`,
+        `the page at startIndex ${startIndex} repeats resources already received (the ` +
+          `server seems to ignore startIndex)`,
       );
     }
     startIndex += page.resources.length;

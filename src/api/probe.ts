@@ -498,7 +498,10 @@ class Probe {
       this.add({
         capability: 'ServiceProviderConfig',
         status: 'ok',
-        does: `published: ${caps.patch ? 'PATCH' : 'no PATCH'}, ${bulk}, ${filter}, ${caps.sort ? 'sort' : 'no sort'}, ${caps.etag ? 'ETag' : 'no ETag'}, ${paging} paging`,
+        does:
+          `published: ${caps.patch ? 'PATCH' : 'no PATCH'}, ${bulk}, ${filter}, ` +
+          `${caps.sort ? 'sort' : 'no sort'}, ${caps.etag ? 'ETag' : 'no ETag'}, ` +
+          `${paging} paging`,
         adapts: 'drives PATCH, Bulk, page size and If-Match; checked against what the target does (below)',
       });
     } else {
@@ -553,7 +556,8 @@ class Probe {
         status: 'adapted',
         does: `partial: ${parts.join('; ')}`,
         adapts:
-          "completed with the RFC 7643 definitions: those attributes are accepted (kept where the target's users carry them, else left out of a sync with a warning)",
+          'completed with the RFC 7643 definitions: those attributes are accepted (kept ' +
+          "where the target's users carry them, else left out of a sync with a warning)",
         detail: gaps.join(', '),
       });
     }
@@ -702,7 +706,8 @@ class Probe {
           status: 'ok',
           does: `advertised and sent (${sent})`,
           adapts:
-            'sends If-Match on writes of what it read: a change made by someone else in between is refused, never overwritten',
+            'sends If-Match on writes of what it read: a change made by someone else in ' +
+            'between is refused, never overwritten',
         });
       } else if (this.caps.etag) {
         this.add({
@@ -715,7 +720,9 @@ class Probe {
         this.add({
           capability: 'ETag',
           status: 'adapted',
-          does: `ServiceProviderConfig says etag unsupported, but ${etag ? 'an ETag header' : 'meta.version'} is sent (${sent})`,
+          does:
+            `ServiceProviderConfig says etag unsupported, but ` +
+            `${etag ? 'an ETag header' : 'meta.version'} is sent (${sent})`,
           adapts: 'goes by the ServiceProviderConfig: sends no If-Match',
         });
       } else {
@@ -822,7 +829,9 @@ class Probe {
     }
     const probes = filterProbes(kind, known, `scimctl-probe-none-${this.rand}`);
     this.expect(probes.length - FILTER_STEPS);
-    const label = `${kind === 'User' ? 'user' : 'group'} "${String(caseless(known, kind === 'User' ? 'userName' : 'displayName'))}"`;
+    const label =
+      `${kind === 'User' ? 'user' : 'group'} ` +
+      `"${String(caseless(known, kind === 'User' ? 'userName' : 'displayName'))}"`;
     const matcher = this.matcher(kind);
     const byFeature = new Map<string, Array<{ probe: FilterProbe; judgement: FilterJudgement }>>();
     const limit = Math.min(PROBE_COUNT, this.cap ?? Infinity);
@@ -1262,7 +1271,13 @@ class Probe {
       this.add({
         capability: 'concurrent writes',
         status: failed.length > 0 ? 'failed' : 'adapted',
-        does: `fails writes sent at once${failed.length > 0 ? ` (${failed.length} of 4 failed even after retries: ${statusOf(failed[0]!.reason)})` : ' (they succeed one at a time)'}`,
+        does:
+          `fails writes sent at ` +
+          `once${
+            failed.length > 0
+              ? ` (${failed.length} of 4 failed even after retries: ` + `${statusOf(failed[0]!.reason)})`
+              : ' (they succeed one at a time)'
+          }`,
         adapts: `sends at most ${limit} write(s) at a time, growing back while the target keeps up`,
         detail: '4 PATCHes of the throwaway user at once',
       });
@@ -1462,7 +1477,9 @@ class Probe {
           : {
               capability: 'members readable',
               status: 'adapted',
-              does: 'members are not readable: a member added does not come back when the group is read (membership is write-only)',
+              does:
+                'members are not readable: a member added does not come back when the group is ' +
+                'read (membership is write-only)',
               adapts: 'keeps its own record of the members it added, and removes only those',
               detail: `GET /Groups/${gid}`,
             },
@@ -1675,7 +1692,10 @@ function overall(p: Probe): Finding {
   return {
     capability: 'overall',
     status: p.usable ? (adapted > 0 ? 'adapted' : 'ok') : 'failed',
-    does: `${count('ok')} as expected, ${adapted} different, ${count('absent')} not offered, ${count('untested')} untested${failed > 0 ? `, ${failed} failed` : ''}`,
+    does:
+      `${count('ok')} as expected, ${adapted} different, ${count('absent')} not ` +
+      `offered, ${count('untested')} ` +
+      `untested${failed > 0 ? `, ${failed} failed` : ''}`,
     adapts: p.usable
       ? adapted > 0
         ? 'usable: scimctl adapts as above, for every command of this profile'

@@ -160,7 +160,8 @@ export class ChangedOnServerError extends ScimError {
     super(
       412,
       undefined,
-      `the resource ${resourceId} changed on the server since it was read; nothing was overwritten (read it again and retry)`,
+      `the resource ${resourceId} changed on the server since it was read; nothing ` +
+        `was overwritten (read it again and retry)`,
     );
     this.name = 'ChangedOnServerError';
     this.request = cause.request;

@@ -10,7 +10,8 @@ import { defineCommand } from './context.ts';
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
-const BASH = `# scimctl completion for bash. Install: scimctl completion bash > ~/.local/share/bash-completion/completions/scimctl
+const BASH = `# scimctl completion for bash. Install:
+#   scimctl completion bash > ~/.local/share/bash-completion/completions/scimctl
 # (or add  source <(scimctl completion bash)  to ~/.bashrc)
 _scimctl_complete() {
   local IFS=$'\\n'

@@ -39,7 +39,8 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
   const running = lockHolder(storeDir);
   if (running !== undefined) {
     throw new UsageError(
-      `a demo is already running (process ${running}); use it (scimctl --profile ${PROFILE} users list) or stop it first`,
+      `a demo is already running (process ${running}); use it (scimctl --profile ` +
+        `${PROFILE} users list) or stop it first`,
     );
   }
   rmSync(storeDir, { recursive: true, force: true });
@@ -83,17 +84,20 @@ async function runDemo(flags: FlagsOf<ReturnType<typeof demoOptions>>, f: Factor
     });
     const inactive = org.users.filter((u) => !u.active).length;
     f.log(
-      `demo server at ${server.url} with ${org.users.length} users (${inactive} inactive) and ${org.groups.length} groups; profile "${PROFILE}"`,
+      `demo server at ${server.url} with ${org.users.length} users (${inactive} ` +
+        `inactive) and ${org.groups.length} groups; profile "${PROFILE}"`,
     );
     f.log(
-      `sample HR export: ${sourcePath} (${later.changes.hired.length} new hires, ${later.changes.left.length} leavers, ` +
+      `sample HR export: ${sourcePath} (${later.changes.hired.length} new hires, ` +
+        `${later.changes.left.length} leavers, ` +
         `${later.changes.retitled.length} new titles, ${later.changes.moved.length} moved to another department)`,
     );
 
     const terminal = f.io.isStdoutTTY && f.io.stdin.isTTY && !f.env.CI;
     if (terminal) {
       f.log(
-        'opening the explorer: 3 then p plans a sync from the HR export; ? lists the keys; q quits (the server stops with it)',
+        'opening the explorer: 3 then p plans a sync from the HR export; ? lists the ' +
+          'keys; q quits (the server stops with it)',
       );
       const { runTui } = await import('./tui.ts');
       // The explorer ends on q or Ctrl+C; a SIGTERM meanwhile ends the demo too.

@@ -31,16 +31,23 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   [ExitCode.OK]: 'success',
   [ExitCode.ERROR]:
-    'an error not listed below (a server error, a malformed response, a listing that failed part-way, a write that failed for some items)',
+    'an error not listed below (a server error, a malformed response, a listing ' +
+    'that failed part-way, a write that failed for some items)',
   [ExitCode.USAGE]:
-    'usage: bad flags or arguments (a bad number names its option), a bad input file or plan file (nothing was sent), missing configuration, an ambiguous name, a confirmation needed where there is no terminal (pass `--yes`) or refused',
+    'usage: bad flags or arguments (a bad number names its option), a bad input ' +
+    'file or plan file (nothing was sent), missing configuration, an ambiguous ' +
+    'name, a confirmation needed where there is no terminal (pass `--yes`) or ' +
+    'refused',
   [ExitCode.CHANGES_PENDING]: '`--detailed-exitcode`: the plan has changes',
   [ExitCode.AUTH]: 'authentication (401) or permission (403) refused, or an LDAP bind refused',
   [ExitCode.NOT_FOUND]:
-    'the named user or group does not exist (for activate/deactivate and update-attributes: some did not; for `runs user`: no run knows them)',
+    'the named user or group does not exist (for activate/deactivate and ' +
+    'update-attributes: some did not; for `runs user`: no run knows them)',
   [ExitCode.UNAVAILABLE]: 'the server could not be reached, timed out, or was unavailable (502/503/504 after retries)',
   [ExitCode.REFUSED]:
-    'a sync safety check stopped the run before anything was applied (a threshold: deletions, membership removals, group deletions; an empty source or one without group data; source drift; a stale plan)',
+    'a sync safety check stopped the run before anything was applied (a threshold: ' +
+    'deletions, membership removals, group deletions; an empty source or one ' +
+    'without group data; source drift; a stale plan)',
   [ExitCode.INTERRUPTED]: 'interrupted',
 };
 

@@ -119,7 +119,9 @@ export function createFactory(io: IOStreams, env: Env, flags: FactoryFlags, deps
     told = Math.max(told, next);
     const wait = (info.delayMs / 1000).toFixed(1);
     status.show(
-      `scimctl: connecting… attempt ${next}/${info.attempts}: retrying ${info.method} ${new URL(info.url).pathname} in ${wait} s (${safeLines(info.reason)})`,
+      `scimctl: connecting… attempt ${next}/${info.attempts}: retrying ` +
+        `${info.method} ${new URL(info.url).pathname} in ${wait} s ` +
+        `(${safeLines(info.reason)})`,
       info.delayMs,
     );
   }

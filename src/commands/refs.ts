@@ -20,7 +20,9 @@ export async function readRefs(file: string, kind: 'users' | 'groups'): Promise<
       const name = r.resource.id ?? (kind === 'users' ? r.resource.userName : r.resource.displayName);
       if (typeof name !== 'string' || name === '')
         throw new UsageError(
-          `${r.file}:${r.line}: no id or ${kind === 'users' ? 'userName' : 'displayName'} to name the ${kind.slice(0, -1)} by`,
+          `${r.file}:${r.line}: no id or ` +
+            `${kind === 'users' ? 'userName' : 'displayName'} to name the ` +
+            `${kind.slice(0, -1)} by`,
         );
       return name;
     });

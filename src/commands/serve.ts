@@ -38,7 +38,9 @@ export async function startServing(
 ): Promise<Serving> {
   if (!LOOPBACK.test(flags.host) && !flags.allowInsecureHttp) {
     throw new UsageError(
-      `serving on ${flags.host} sends the token and every user's data over plain HTTP to the network; put a TLS proxy in front and pass --allow-insecure-http, or keep the default --host 127.0.0.1`,
+      `serving on ${flags.host} sends the token and every user's data over plain ` +
+        `HTTP to the network; put a TLS proxy in front and pass --allow-insecure-http, ` +
+        `or keep the default --host 127.0.0.1`,
     );
   }
   if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535)
@@ -169,7 +171,8 @@ export const serveCommand = defineCommand({
     f.io.stdout.write(`${server.url}\n`);
     const what = argv.source !== undefined ? `${argv.source} read-only` : (argv.data ?? join(dataDir(f.env), 'serve'));
     f.log(
-      `serving ${users} users and ${groups} groups (${what}) at ${server.url}; token from $${argv.tokenEnv}. Ctrl+C stops.`,
+      `serving ${users} users and ${groups} groups (${what}) at ${server.url}; token ` +
+        `from $${argv.tokenEnv}. Ctrl+C stops.`,
     );
     const signal = await stop.wait();
     f.log(`${signal === 'SIGINT' ? 'Ctrl+C' : signal}: stopping`);

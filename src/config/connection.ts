@@ -54,7 +54,8 @@ export function validateServerUrl(raw: string, allowInsecureHttp = false): strin
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureHttp) {
     throw new ConfigError(
-      `refusing plain http:// to ${url.hostname}: tokens would cross the network unencrypted. Use https://, or pass --allow-insecure-http if you really mean it`,
+      `refusing plain http:// to ${url.hostname}: tokens would cross the network ` +
+        `unencrypted. Use https://, or pass --allow-insecure-http if you really mean it`,
     );
   }
   return url.toString().replace(/\/+$/, '');
@@ -93,7 +94,9 @@ function profileAuth(name: string, profile: Profile, env: Env): { auth: Auth; hi
   }
   return {
     auth: { type: 'none' },
-    hint: `profile "${name}" sends no credentials; add a token with: scimctl profile add ${name} --url ${profile.url} --token-stdin`,
+    hint:
+      `profile "${name}" sends no credentials; add a token with: scimctl profile add ` +
+      `${name} --url ${profile.url} --token-stdin`,
   };
 }
 
@@ -137,7 +140,9 @@ function refuseInsecureFromFile(rawUrl: string, keys: readonly string[], credent
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new ConfigError(
-      `refusing to send credentials over plain http:// to ${url.hostname}: ${target[0]} comes from ./.env (in ${process.cwd()}), and a .env cannot allow insecure http, not even with --allow-insecure-http. ` +
+      `refusing to send credentials over plain http:// to ${url.hostname}: ` +
+        `${target[0]} comes from ./.env (in ${process.cwd()}), and a .env cannot allow ` +
+        `insecure http, not even with --allow-insecure-http. ` +
         'Remove it from .env, or set SCIMCTL_URL in the environment (or use a profile) if you really mean it',
     );
   }

@@ -265,7 +265,8 @@ export function unflattenRow(
     if (!parsed)
       fail(
         column,
-        'not a valid attribute column (expected e.g. userName, name.givenName, emails[work].value or a schema URN path)',
+        'not a valid attribute column (expected e.g. userName, name.givenName, ' +
+          'emails[work].value or a schema URN path)',
       );
     // Attribute names and schema URNs ignore case (RFC 7643 §2.1): the resource gets the
     // schema's own spelling, whatever the header's (EXTERNALID is externalId).
@@ -308,7 +309,8 @@ export function unflattenRow(
       } catch {
         fail(
           column,
-          `"${attr}" is ${def.multiValued ? 'multi-valued' : 'complex'}: give it as JSON (e.g. [{"value":"…","type":"work"}]) or use per-type columns`,
+          `"${attr}" is ${def.multiValued ? 'multi-valued' : 'complex'}: give it as JSON ` +
+            `(e.g. [{"value":"…","type":"work"}]) or use per-type columns`,
         );
       }
       if (target[attr] !== undefined)

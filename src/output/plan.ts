@@ -34,7 +34,11 @@ export function summaryText(s: PlanSummary): string {
     s.groupsDeleted ? `${s.groupsDeleted} group${s.groupsDeleted === 1 ? '' : 's'} to delete` : '',
   ].filter(Boolean);
   const bySource = s.deactivatedBySource ? ` (${s.deactivatedBySource} of the updates deactivate)` : '';
-  return `${s.create} to create, ${s.update} to update${bySource}, ${s.deactivate} to deactivate, ${s.delete} to delete, ${s.memberships} membership changes${groups.length ? `, ${groups.join(', ')}` : ''}.`;
+  return (
+    `${s.create} to create, ${s.update} to update${bySource}, ${s.deactivate} to ` +
+    `deactivate, ${s.delete} to delete, ${s.memberships} membership ` +
+    `changes${groups.length ? `, ${groups.join(', ')}` : ''}.`
+  );
 }
 
 /** Rebuilds the two sides of an update from its diffs, so they can be shown cell by cell. */

@@ -22,7 +22,8 @@ export function userHistoryLines(ref: string, entries: readonly UserRunEntry[]):
   for (const { run, received, changes } of entries) {
     lines.push(
       '',
-      `run ${run.id}  ${run.startedAt}  ${run.status}  ${run.command}  profile ${safeText(run.profile, { marks: true })}`,
+      `run ${run.id}  ${run.startedAt}  ${run.status}  ${run.command}  profile ` +
+        `${safeText(run.profile, { marks: true })}`,
     );
     if (received.length === 0) lines.push('  source: not in this run’s source');
     for (const r of received) {
@@ -40,7 +41,9 @@ export function userHistoryLines(ref: string, entries: readonly UserRunEntry[]):
       lines.push(`  plan:   ${head}`, ...diff.map((l) => `          ${l}`));
       lines.push(
         result
-          ? `  result: ${MARKS[result.status] ?? '?'} ${result.status}${result.detail ? `: ${safeText(result.detail, { marks: true })}` : ''}`
+          ? `  result: ${MARKS[result.status] ?? '?'} ` +
+              `${result.status}` +
+              `${result.detail ? `: ${safeText(result.detail, { marks: true })}` : ''}`
           : '  result: not applied',
       );
     }

@@ -138,7 +138,9 @@ function watchSource(
       } catch (e) {
         seen = before.text; // tried: wait for the next change rather than re-reading a broken file on every request
         logError?.(
-          `${source.name} changed but cannot be served: ${e instanceof Error ? e.message : String(e)}; still serving what it held before`,
+          `${source.name} changed but cannot be served: ` +
+            `${e instanceof Error ? e.message : String(e)}; still serving what it held ` +
+            `before`,
         );
       } finally {
         reading = undefined;

@@ -198,7 +198,8 @@ function apply(kind: ResourceKind, doc: Record<string, unknown>, op: Op, text: s
     if (def.multiValued)
       throw badRequest(
         'invalidPath',
-        `"${text}": ${def.name} is multi-valued; select values with a filter, e.g. ${def.name}[type eq "work"].${t.sub.name}`,
+        `"${text}": ${def.name} is multi-valued; select values with a filter, e.g. ` +
+          `${def.name}[type eq "work"].${t.sub.name}`,
       );
     const obj = isPlainObject(current) ? current : {};
     obj[t.sub.name] = value;

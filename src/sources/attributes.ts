@@ -147,7 +147,9 @@ export function checkColumn(column: string, registry: SchemaRegistry, coreSchema
     if (def.type !== 'complex') return { problem: `"${attr}" has no sub-attributes` };
     if (def.multiValued && type === undefined) {
       return {
-        problem: `"${attr}" is multi-valued: write ${attr}[TYPE].${sub} (e.g. ${attr}[work].${sub}), or the whole of ${attr} as JSON`,
+        problem:
+          `"${attr}" is multi-valued: write ${attr}[TYPE].${sub} (e.g. ` +
+          `${attr}[work].${sub}), or the whole of ${attr} as JSON`,
       };
     }
     if (subs.length > 0 && !lookup(registry, schemaId, `${attr}.${sub}`)) {
@@ -204,7 +206,11 @@ export function typeProblem(def: AttributeDef, value: unknown): string | undefin
   if (value === null || value === undefined) return undefined;
   if (!def.multiValued) return singleTypeProblem(def, value);
   if (!Array.isArray(value))
-    return `is multi-valued: give a list (e.g. [${def.type === 'complex' ? '{"value": …}' : '…'}]), not ${describeValue(value)}`;
+    return (
+      `is multi-valued: give a list (e.g. ` +
+      `[${def.type === 'complex' ? '{"value": …}' : '…'}]), not ` +
+      `${describeValue(value)}`
+    );
   for (const [index, item] of value.entries()) {
     const problem = singleTypeProblem(def, item);
     if (problem) return `item ${index + 1} ${problem}`;

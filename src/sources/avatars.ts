@@ -50,7 +50,10 @@ async function inlineImage(path: string, maxBytes: number): Promise<{ uri: strin
     const stat = await handle.stat();
     if (!stat.isFile()) return 'not a file';
     if (stat.size > maxBytes)
-      return `the file is ${formatSize(stat.size)}, over --avatar-max ${formatSize(maxBytes)}: make it smaller, or raise --avatar-max`;
+      return (
+        `the file is ${formatSize(stat.size)}, over --avatar-max ` +
+        `${formatSize(maxBytes)}: make it smaller, or raise --avatar-max`
+      );
     const bytes = await handle.readFile();
     if (bytes.length > maxBytes) return `the file is over --avatar-max ${formatSize(maxBytes)}`;
     const type = imageType(bytes);
@@ -90,7 +93,8 @@ export async function resolveAvatars(
     };
     if (mode !== 'inline') {
       fail(
-        'a local file, and the target is sent URLs only: give a URL, or --avatars inline to send the file itself as a data: URI',
+        'a local file, and the target is sent URLs only: give a URL, or --avatars ' +
+          'inline to send the file itself as a data: URI',
       );
       continue;
     }

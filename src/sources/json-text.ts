@@ -505,7 +505,9 @@ export function jsonHazards(text: string, start = 0, end = text.length, maxBytes
 export function hazardMessage(h: JsonHazard, maxBytes = MAX_VALUE_BYTES): string {
   switch (h.kind) {
     case 'duplicate-key':
-      return `the key ${JSON.stringify(h.detail)} is given more than once in one object (JSON would keep only the last)`;
+      return (
+        `the key ${JSON.stringify(h.detail)} is given more than once in one object ` + `(JSON would keep only the last)`
+      );
     case 'non-finite':
       return `the number ${h.detail} is out of range (not a finite number)`;
     case 'too-long':

@@ -276,7 +276,8 @@ function parseTransforms(ctx: Ctx, node: unknown, separator: string, field: stri
       problem(
         ctx,
         line,
-        `a transform is a name (${TRANSFORMS.join(', ')}) or { split: "SEP" } / { join: "SEP" }, not ${describeKind(v, 'a list')}`,
+        `a transform is a name (${TRANSFORMS.join(', ')}) or { split: "SEP" } / { ` +
+          `join: "SEP" }, not ${describeKind(v, 'a list')}`,
         field,
       );
       continue;
@@ -545,8 +546,9 @@ export function parseMapping(
       const rule = parseRule(ctx, registry, key.trim(), keyLine, value);
       if (!rule) continue;
       const { urn, attr, filter, sub } = rule.path;
-      const canonical =
-        `${urn ? `${urn}:` : ''}${attr}${filter ? `[${JSON.stringify(filter)}]` : ''}${sub ? `.${sub}` : ''}`.toLowerCase();
+      const canonical = (
+        `${urn ? `${urn}:` : ''}${attr}${filter ? `[${JSON.stringify(filter)}]` : ''}` + `${sub ? `.${sub}` : ''}`
+      ).toLowerCase();
       const twin = seen.get(canonical);
       if (twin !== undefined) {
         problem(ctx, keyLine, `the same attribute as "${twin}"`, key);
@@ -618,7 +620,9 @@ export function bindMapping(mapping: Mapping, table: Table): { bound?: BoundMapp
       line: use.line,
       field: use.field,
       fieldKind: 'key',
-      message: `column "${use.column}" is not in ${table.file} (header on line ${table.headerLine}); its columns: ${shown}`,
+      message:
+        `column "${use.column}" is not in ${table.file} (header on line ` +
+        `${table.headerLine}); its columns: ${shown}`,
     });
   }
   return problems.length > 0 ? { problems } : { bound: { mapping, columns }, problems };
@@ -685,7 +689,8 @@ function scalar(value: unknown, def: AttributeDef): Typed {
       if (v === 'true') return { value: true };
       if (v === 'false') return { value: false };
       return {
-        problem: `${shown} is not a boolean (true or false); a map can translate it, e.g. map: { Yes: true, No: false }`,
+        problem:
+          `${shown} is not a boolean (true or false); a map can translate it, e.g. map: ` + `{ Yes: true, No: false }`,
       };
     }
     case 'integer': {
@@ -739,7 +744,9 @@ function typeFor(rule: AttributeRule, raw: unknown): Typed {
       return 'problem' in t ? t : { value: { value: t.value } };
     }
     return {
-      problem: `${top.name} is complex: map its sub-attributes (e.g. ${top.name}.${top.subAttributes?.[0]?.name ?? 'value'}) or give a JSON object`,
+      problem:
+        `${top.name} is complex: map its sub-attributes (e.g. ` +
+        `${top.name}.${top.subAttributes?.[0]?.name ?? 'value'}) or give a JSON object`,
     };
   }
   let value = raw;

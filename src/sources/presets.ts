@@ -146,7 +146,10 @@ function omniEmails(value: unknown): unknown[] | string {
     if (typeof item === 'string') out.push({ value: item.trim() });
     else if (isPlainObject(item)) out.push(item);
     else
-      return `emails must be a JSON array of {"value": …, "primary": …, "type": …}, not ${describeKind(parsed, 'a list')} of ${describeKind(item, 'a list')}`;
+      return (
+        `emails must be a JSON array of {"value": …, "primary": …, "type": …}, not ` +
+        `${describeKind(parsed, 'a list')} of ${describeKind(item, 'a list')}`
+      );
   }
   return out;
 }
@@ -257,7 +260,10 @@ export function groupsFromTable(
     if (name === undefined) return undefined;
     const found = findColumn(table.columns, name);
     if (found !== undefined || isOptional) return found;
-    const message = `the ${key === 'nameColumn' ? 'group name' : key === 'externalIdColumn' ? 'externalId' : 'members'} column "${name}" is not in ${table.file} (header on line ${table.headerLine}); its columns: ${shown}`;
+    const message =
+      `the ${key === 'nameColumn' ? 'group name' : key === 'externalIdColumn' ? 'externalId' : 'members'} ` +
+      `column "${name}" is not in ${table.file} (header on line ` +
+      `${table.headerLine}); its columns: ${shown}`;
     // Reported where the column is named: the mapping's groups section, else the groups file's header.
     problems.push(
       config.configuredAt

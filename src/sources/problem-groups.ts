@@ -79,8 +79,10 @@ export const isDn = (file: string): boolean =>
 const isResourceUrl = (file: string): boolean => /^https?:\/\//i.test(file);
 
 /** FILE:LINE; a directory entry (line 0) by its DN alone, a SCIM server's resource by its URL alone. */
-export const location = (p: { file: string; line: number; record?: string }): string =>
-  `${p.line === 0 && (isDn(p.file) || isResourceUrl(p.file)) ? p.file : `${p.file}:${p.line}`}${p.record !== undefined ? `: ${p.record}` : ''}`;
+export const location = (p: { file: string; line: number; record?: string }): string => {
+  const place = p.line === 0 && (isDn(p.file) || isResourceUrl(p.file)) ? p.file : `${p.file}:${p.line}`;
+  return `${place}${p.record !== undefined ? `: ${p.record}` : ''}`;
+};
 
 /** The lines of one group (see the module's comment). */
 export function groupLines(group: ProblemGroup): string[] {

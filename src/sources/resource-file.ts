@@ -344,7 +344,9 @@ async function readDelimited(file: string, text: string, options: ReadOptions, d
       problems.push({
         file,
         line: header.line,
-        message: `no key column: a users file needs externalId, userName or an e-mail column (emails[work].value, or emails as JSON); the header has ${shown || 'no names'}`,
+        message:
+          `no key column: a users file needs externalId, userName or an e-mail column ` +
+          `(emails[work].value, or emails as JSON); the header has ${shown || 'no names'}`,
       });
     }
   }
@@ -467,7 +469,8 @@ function readJson(file: string, raw: string, options: ReadOptions): Read {
         .join(', ');
       problem(
         layout.root,
-        `${expected}; this object has no "Resources" and no ${kind} attribute (${keys.length === 0 ? 'it is empty' : `keys: ${shown}${keys.length > 5 ? ', …' : ''}`})`,
+        `${expected}; this object has no "Resources" and no ${kind} attribute ` +
+          `(${keys.length === 0 ? 'it is empty' : `keys: ${shown}${keys.length > 5 ? ', …' : ''}`})`,
       );
       return { records: [], problems };
     } else {
@@ -767,7 +770,9 @@ function checkUnusual(record: SourceRecord, problems: InputProblem[]): void {
       file: record.file,
       line: record.line,
       field,
-      message: `${what} has ${flaw}: refused, as it would show as another name or none (--allow-unusual-names accepts it)`,
+      message:
+        `${what} has ${flaw}: refused, as it would show as another name or none ` +
+        `(--allow-unusual-names accepts it)`,
     });
   const userName = attrValue(record.resource, 'userName');
   if (typeof userName === 'string') {
@@ -836,7 +841,8 @@ export function validateGroups(records: SourceRecord[], registry: SchemaRegistry
           const value = attrValue(m, 'value');
           if (typeof value !== 'string' || value === '')
             at(
-              `member ${index + 1} has no "value" (the member's id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`,
+              `member ${index + 1} has no "value" (the member's ` +
+                `id)${value === undefined ? '' : `: got ${JSON.stringify(value)}`}`,
             );
         }
       });

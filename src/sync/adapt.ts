@@ -28,14 +28,16 @@ export function adaptToTarget(
       g.members = [...(g.members ?? []), ...add.map((value) => ({ value }))];
     }
     notes.push(
-      `this target does not return group members: memberships are compared with scimctl's record of those it added (${known}), and only those can be removed`,
+      `this target does not return group members: memberships are compared with ` +
+        `scimctl's record of those it added (${known}), and only those can be removed`,
     );
   }
   const unkept = Object.entries(learned.unkept);
   if (unkept.length > 0) {
     for (const u of source.users) u.attributes = fitToKept(u.attributes, learned.unkept);
     notes.push(
-      `left out of the comparison because this target does not keep them as sent: ${unkept.map(([p, how]) => describeUnkept(p, how)).join(', ')}`,
+      `left out of the comparison because this target does not keep them as sent: ` +
+        `${unkept.map(([p, how]) => describeUnkept(p, how)).join(', ')}`,
     );
   }
   return notes;

@@ -261,7 +261,9 @@ export async function applyPlan(
     await client.learn((l) => Object.assign(l.unkept, Object.fromEntries(fresh)));
     client.say(
       'unkept',
-      `the server does not keep these attributes as sent: ${fresh.map(([p, how]) => describeUnkept(p, how)).join(', ')}; later plans for this profile leave them out`,
+      `the server does not keep these attributes as sent: ` +
+        `${fresh.map(([p, how]) => describeUnkept(p, how)).join(', ')}; later plans ` +
+        `for this profile leave them out`,
     );
   }
 

@@ -173,7 +173,9 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
         const keyPath = [...at, key];
         if (SECRET_KEY.test(key)) {
           problems.push(
-            `${path}:${lineAt((pair.key as YamlNode).range?.[0])}: ${keyPath.join('.')}: a secret is never written in the config file; give passwordEnv (an environment variable) or passwordFile (a file) instead`,
+            `${path}:${lineAt((pair.key as YamlNode).range?.[0])}: ${keyPath.join('.')}: a ` +
+              `secret is never written in the config file; give passwordEnv (an environment ` +
+              `variable) or passwordFile (a file) instead`,
           );
         } else walk(pair.value, keyPath);
       }
@@ -212,13 +214,15 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
       if (issue.code === 'unrecognized_keys') {
         const key = issue.keys[0]!;
         problems.push(
-          `${path}:${nodeLine([...keys, key])}: ${[...keys, key].join('.')}: not a setting here${keys.length === 0 ? ' (target, source, options)' : ''}`,
+          `${path}:${nodeLine([...keys, key])}: ${[...keys, key].join('.')}: not a ` +
+            `setting here${keys.length === 0 ? ' (target, source, options)' : ''}`,
         );
         continue;
       }
       if (issue.code === 'invalid_union' && keys.join('.') === 'source')
         message =
-          'must be either file: PATH (with preset, mapping, groupsFile), ldap: { url, bindDn, passwordEnv, … } or scim: PROFILE (with filter, nested)';
+          'must be either file: PATH (with preset, mapping, groupsFile), ldap: { url, ' +
+          'bindDn, passwordEnv, … } or scim: PROFILE (with filter, nested)';
       problems.push(`${path}:${nodeLine(keys)}: ${keys.join('.') || '(the file)'}: ${message}`);
     }
     throw new SyncConfigError(problems);
@@ -232,7 +236,8 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
     const where = `${path}:${nodeLine(['options', key])}: options.${key}`;
     if (type === undefined) {
       problems.push(
-        `${where}: not a sync option (the options are the flags' long names: ${Object.keys(SYNC_CONFIG_OPTIONS).join(', ')})`,
+        `${where}: not a sync option (the options are the flags' long names: ` +
+          `${Object.keys(SYNC_CONFIG_OPTIONS).join(', ')})`,
       );
     } else if (type === 'boolean' && typeof value !== 'boolean') {
       problems.push(`${where}: must be true or false`);
@@ -252,16 +257,19 @@ export function parseSyncConfig(path: string, source: string): SyncConfig {
     );
     if (given.length > 1)
       problems.push(
-        `${path}:${nodeLine(['source', 'ldap', given[1]!])}: source.ldap.${given[1]}: give ${given[0]} or ${given[1]}, not both`,
+        `${path}:${nodeLine(['source', 'ldap', given[1]!])}: source.ldap.${given[1]}: ` +
+          `give ${given[0]} or ${given[1]}, not both`,
       );
     if (l.anonymous === true && (l.bindDn !== undefined || given.length > 0)) {
       problems.push(
-        `${path}:${nodeLine(['source', 'ldap', 'anonymous'])}: source.ldap.anonymous: an anonymous bind takes no bindDn or password`,
+        `${path}:${nodeLine(['source', 'ldap', 'anonymous'])}: source.ldap.anonymous: ` +
+          `an anonymous bind takes no bindDn or password`,
       );
     }
     if (l.anonymous !== true && l.bindDn !== undefined && given.length === 0) {
       problems.push(
-        `${path}:${nodeLine(['source', 'ldap', 'bindDn'])}: source.ldap: a bindDn needs passwordEnv or passwordFile (or passwordStdin: true)`,
+        `${path}:${nodeLine(['source', 'ldap', 'bindDn'])}: source.ldap: a bindDn ` +
+          `needs passwordEnv or passwordFile (or passwordStdin: true)`,
       );
     }
   }

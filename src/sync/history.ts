@@ -281,7 +281,9 @@ export class RunHistory {
           ...counts,
           unfinished: Math.max(0, journal.header.changes - counts.applied - counts.failed - counts.excluded),
         };
-        run.message = `the process (${where}) ended during the apply: ${counts.applied} of ${journal.header.changes} change(s) applied`;
+        run.message =
+          `the process (${where}) ended during the apply: ${counts.applied} of ` +
+          `${journal.header.changes} change(s) applied`;
         run.journalFolded = false;
       } else {
         run.message = `the process (${where}) ended before applying anything`;

@@ -147,7 +147,8 @@ export async function readPlanFile(path: string): Promise<PlanFile> {
     throw new PlanFileError(`${path}: not a scimctl plan file`);
   if (p.formatVersion !== PLAN_FORMAT)
     throw new PlanFileError(
-      `${path}: plan format ${String(p.formatVersion)} is not supported by this scimctl (it reads format ${PLAN_FORMAT})`,
+      `${path}: plan format ${String(p.formatVersion)} is not supported by this ` +
+        `scimctl (it reads format ${PLAN_FORMAT})`,
     );
   if (
     !Array.isArray(p.changes) ||

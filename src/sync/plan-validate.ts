@@ -107,7 +107,10 @@ function issueText(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[] = [])
   const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => fieldPath([...path, k]));
-    return `${keys.map((k) => `field "${k}"`).join(', ')}: not a field of ${path.length ? `"${fieldPath(path)}"` : 'this'}`;
+    return (
+      `${keys.map((k) => `field "${k}"`).join(', ')}: not a field of ` +
+      `${path.length ? `"${fieldPath(path)}"` : 'this'}`
+    );
   }
   return `field "${fieldPath(path)}": ${issue.message.replace(/^Invalid input: /, '')}`;
 }
@@ -159,7 +162,9 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
     const schema = typeof kind === 'string' ? CHANGE_SCHEMAS[kind as ChangeKind] : undefined;
     if (!schema) {
       problems.push(
-        `${label(i, c)}: field "kind": ${kind === undefined ? 'missing' : `unknown kind ${JSON.stringify(kind)}`} (known: ${CHANGE_KINDS.join(', ')})`,
+        `${label(i, c)}: field "kind": ` +
+          `${kind === undefined ? 'missing' : `unknown kind ${JSON.stringify(kind)}`} ` +
+          `(known: ${CHANGE_KINDS.join(', ')})`,
       );
       return;
     }
@@ -193,7 +198,8 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
   const needVersion = (i: number, c: Change, field: string, key: string) => {
     if (!Object.hasOwn(versions, key))
       problems.push(
-        `${label(i, c)}: field "${field}": ${key} is not in "versions" (every object a change touches has the version it was planned against)`,
+        `${label(i, c)}: field "${field}": ${key} is not in "versions" (every object a ` +
+          `change touches has the version it was planned against)`,
       );
   };
   changes.forEach((c, i) => {
@@ -232,7 +238,8 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
           const at = byId.get(r.change);
           if (at === undefined || changes[at]!.kind !== kind) {
             problems.push(
-              `${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not the id of a ${kind} change of this plan` +
+              `${label(i, c)}: field "${field}.change": ${JSON.stringify(r.change)} is not ` +
+                `the id of a ${kind} change of this plan` +
                 (at === undefined
                   ? ` (the change it needs was removed: remove this change too, or it would fail at the server)`
                   : ''),
@@ -283,8 +290,10 @@ export function validatePlanFile(path: string, data: unknown, validate: Validate
   const edited = file.digest !== digest;
   if (edited && !validate.allowEdited) {
     fail([
-      `${file.digest === undefined ? 'has no digest' : 'field "digest": does not match the content'}: the plan was edited after "scimctl sync plan" wrote it. ` +
-        'Make a new plan, or pass --allow-edited-plan to apply it as edited (it is still checked whole, thresholds included)',
+      `${file.digest === undefined ? 'has no digest' : 'field "digest": does not match the content'}: ` +
+        `the plan was edited after "scimctl sync plan" wrote it. ` +
+        'Make a new plan, or pass --allow-edited-plan to apply it as edited (it is ' +
+        'still checked whole, thresholds included)',
     ]);
   }
   return { file: file as PlanFile, edited };

@@ -28,7 +28,11 @@ export function errorDetail(e: unknown): string {
 function bulkDetail(r: BulkOperationResult): string {
   const body = r.response as { detail?: unknown; scimType?: unknown } | undefined;
   const detail = typeof body?.detail === 'string' ? body.detail : undefined;
-  return `HTTP ${r.status || '?'}${typeof body?.scimType === 'string' ? ` ${body.scimType}` : ''}${detail ? `: ${detail}` : ''}`;
+  return (
+    `HTTP ${r.status || '?'}` +
+    `${typeof body?.scimType === 'string' ? ` ${body.scimType}` : ''}` +
+    `${detail ? `: ${detail}` : ''}`
+  );
 }
 
 function idFromLocation(location: string | undefined): string | undefined {

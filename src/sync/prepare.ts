@@ -234,7 +234,11 @@ export function mixedScriptWarning(users: SourceSnapshot['users']): { message: s
   if (count === 0) return undefined;
   return {
     count,
-    message: `${count} source user(s) have a name mixing look-alike scripts (Latin, Cyrillic, Greek), which can pass for another name: ${found.join('; ')}${count > 3 ? '; …' : ''}. Check them; --allow-unusual-names takes them without this warning`,
+    message:
+      `${count} source user(s) have a name mixing look-alike scripts (Latin, ` +
+      `Cyrillic, Greek), which can pass for another name: ` +
+      `${found.join('; ')}${count > 3 ? '; …' : ''}. Check them; ` +
+      `--allow-unusual-names takes them without this warning`,
   };
 }
 

@@ -150,7 +150,9 @@ function reportText(r: Omit<RunReport, 'text'>): string {
   const what =
     r.status === 'planned'
       ? `${t.planned} change(s) planned, none applied`
-      : `applied ${t.applied} of ${t.planned} change(s)${t.failed ? `, ${t.failed} failed` : ''}${t.excluded ? `, ${t.excluded} excluded` : ''}`;
+      : `applied ${t.applied} of ${t.planned} ` +
+        `change(s)${t.failed ? `, ${t.failed} failed` : ''}` +
+        `${t.excluded ? `, ${t.excluded} excluded` : ''}`;
   return `${head}: ${what} ${tail}`;
 }
 

@@ -114,7 +114,8 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
     findings.push({
       check: 'empty-source',
       message:
-        'the source has no users. An empty or failed export must never empty the target; if you really mean it, pass --allow-empty',
+        'the source has no users. An empty or failed export must never empty the ' +
+        'target; if you really mean it, pass --allow-empty',
       accept: ['--allow-empty'],
     });
   }
@@ -123,7 +124,9 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
     findings.push({
       check: 'empty-groups',
       message:
-        `the source has no group data at all (no user names a group, no group lists a member), yet the plan would remove ${n.membershipRemovals} membership(s) of users who have them. ` +
+        `the source has no group data at all (no user names a group, no group lists a ` +
+        `member), yet the plan would remove ${n.membershipRemovals} membership(s) of ` +
+        `users who have them. ` +
         'A blank or lost group column must never empty the groups; if you really mean it, pass --allow-empty-groups',
       accept: ['--allow-empty-groups'],
     });
@@ -172,7 +175,9 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
     findings.push({
       check: t.check,
       message:
-        `the plan would ${t.what.replace('%n', String(t.count)).replace('%b', String(t.base))}, over the limit of ${max} (${describeLimit(t.limit, t.spec)}). ` +
+        `the plan would ` +
+        `${t.what.replace('%n', String(t.count)).replace('%b', String(t.base))}, over ` +
+        `the limit of ${max} (${describeLimit(t.limit, t.spec)}). ` +
         `Review it with "scimctl sync plan", then raise the limit with ${t.limit.flag} ${t.count} if it is right`,
       accept: [`${t.limit.flag} ${t.count}`],
     });
@@ -183,7 +188,9 @@ export function checkSafety(plan: Plan, opts: SafetyOptions): SafetyFinding[] {
       findings.push({
         check: 'source-change',
         message:
-          `the source has ${opts.recordCount} records, ${Math.round(moved * 100)}% ${opts.recordCount > opts.lastRecordCount ? 'more' : 'fewer'} than the ${opts.lastRecordCount} of the last run. ` +
+          `the source has ${opts.recordCount} records, ${Math.round(moved * 100)}% ` +
+          `${opts.recordCount > opts.lastRecordCount ? 'more' : 'fewer'} than the ` +
+          `${opts.lastRecordCount} of the last run. ` +
           'An unattended run stops here; check the source, then pass --accept-source-change',
         accept: ['--accept-source-change'],
       });

@@ -156,7 +156,10 @@ const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 
 /** The one warning for an attribute left out. */
 export function leftOutWarning(l: LeftOut): string {
-  return `${l.path}: the target's /Schemas does not declare it; ${records(l.origins.length)}; left out — --strict-schema makes this an error`;
+  return (
+    `${l.path}: the target's /Schemas does not declare it; ` +
+    `${records(l.origins.length)}; left out — --strict-schema makes this an error`
+  );
 }
 
 /** With --strict-schema: one input problem per record giving an attribute that would be left out. */

@@ -334,7 +334,10 @@ export class SyncSession {
     this.results = results;
     history.writeJson(this.run.id, 'results.json', results);
     this.finish(counts.failed ? 'partial' : 'applied', { results: counts });
-    const message = `applied ${counts.applied} of ${plan.changes.length} change(s)${counts.failed ? `, ${counts.failed} failed` : ''}${counts.excluded ? `, ${counts.excluded} excluded` : ''} (run ${this.run.id})`;
+    const message =
+      `applied ${counts.applied} of ${plan.changes.length} ` +
+      `change(s)${counts.failed ? `, ${counts.failed} failed` : ''}` +
+      `${counts.excluded ? `, ${counts.excluded} excluded` : ''} (run ${this.run.id})`;
     return { results, counts, message };
   }
 

@@ -178,7 +178,8 @@ describe('bad-input corpus', () => {
     const started = Date.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     t.diagnostic(
-      `${cases.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s, ${failures.length === 0 ? 'all as expected' : 'failures below'}`,
+      `${cases.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+        `${failures.length === 0 ? 'all as expected' : 'failures below'}`,
     );
     const slowest = [...timings].sort((a, b) => b[1] - a[1]).slice(0, 3);
     t.diagnostic(`slowest: ${slowest.map(([n, ms]) => `${n} ${ms} ms`).join(', ')}`);

@@ -37,7 +37,8 @@ function tab(...words: string[]): string[] {
     'bash',
     [
       '-c',
-      `source "$1"; shift; COMP_WORDS=(scimctl "$@"); COMP_CWORD=$#; _scimctl_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      `source "$1"; shift; COMP_WORDS=(scimctl "$@"); COMP_CWORD=$#; ` +
+        `_scimctl_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
       'tab',
       script,
       ...words,

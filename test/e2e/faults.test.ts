@@ -96,147 +96,159 @@ interface Figures {
 }
 
 for (const mode of ['bulk', 'no-bulk'] as const) {
-  describe(`a ${USERS}-user sync with groups through injected faults (${mode === 'bulk' ? 'with Bulk' : '--no-bulk'})`, () => {
-    let server: ServeProcess | undefined;
-    let proxy: QuirkProxy | undefined;
-    let home: ReturnType<typeof tempHome>;
+  describe(
+    `a ${USERS}-user sync with groups through injected faults ` + `(${mode === 'bulk' ? 'with Bulk' : '--no-bulk'})`,
+    () => {
+      let server: ServeProcess | undefined;
+      let proxy: QuirkProxy | undefined;
+      let home: ReturnType<typeof tempHome>;
 
-    before(async () => {
-      server = await startServe({ token: TOKEN });
-      proxy = await startQuirkProxy(server.url, {}, faultsFor(mode));
-      home = tempHome();
-    });
-    after(async () => {
-      await proxy?.close();
-      await teardown([server]);
-      home?.cleanup();
-    });
+      before(async () => {
+        server = await startServe({ token: TOKEN });
+        proxy = await startQuirkProxy(server.url, {}, faultsFor(mode));
+        home = tempHome();
+      });
+      after(async () => {
+        await proxy?.close();
+        await teardown([server]);
+        home?.cleanup();
+      });
 
-    /** Every resource of an endpoint on the server itself (no proxy). */
-    const upstreamAll = async (endpoint: string): Promise<Json[]> => {
-      const all: Json[] = [];
-      for (let start = 1; ;) {
-        const r = await server!.request('GET', `${endpoint}?count=1000&startIndex=${start}`);
-        assert.equal(r.status, 200);
-        if (r.body.Resources.length === 0) return all;
-        all.push(...r.body.Resources);
-        start += r.body.Resources.length;
-      }
-    };
-
-    test('converges within three runs: no duplicates, no unintended removals, then an empty plan straight to the server', async (t) => {
-      const started = Date.now();
-      const file = join(home.dir, 'people.json');
-      writeFileSync(file, sourceFile());
-      const data = { SCIMCTL_DATA_DIR: join(home.dir, 'data') };
-      const viaProxy = { ...serverEnv(proxy!.url, TOKEN, home), ...data };
-      const direct = { ...serverEnv(server!.url, TOKEN, home), ...data };
-      const flags = [
-        '--timeout',
-        String(TIMEOUT_S),
-        '--concurrency',
-        '8',
-        ...(mode === 'no-bulk' ? ['--no-bulk'] : []),
-      ];
-
-      const exitCodes: number[] = [];
-      const log: string[] = [];
-      let plan: RunResult | undefined;
-      let runs = 0;
-      while (runs < 3) {
-        runs++;
-        const runStarted = Date.now();
-        const run = await runCli(['sync', 'run', '--source', file, '--yes', ...flags], {
-          env: viaProxy,
-          timeoutMs: 120_000,
-        });
-        exitCodes.push(run.code ?? -1);
-        log.push(
-          `run ${runs}: exit ${run.code} after ${((Date.now() - runStarted) / 1000).toFixed(1)} s\n${run.stderr
-            .split('\n')
-            .filter((l) => /applied|failed|error|incomplete|listing/i.test(l))
-            .slice(0, 8)
-            .join('\n')}`,
-        );
-        // Converged: the server, read directly, holds what the source says.
-        plan = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], {
-          env: direct,
-          timeoutMs: 120_000,
-        });
-        if (plan.code === 0) break;
-      }
-
-      // Plans through the faults once the server holds everything: a listing of 2,000 users met
-      // with empty and short pages must never plan a change (empty plan, or a failed read).
-      const convergedFaults = { ...proxy!.stats.faults };
-      const planCodes: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const p = await runCli(
-          ['sync', 'plan', '--source', file, '--detailed-exitcode', '--timeout', String(TIMEOUT_S)],
-          { env: viaProxy, timeoutMs: 120_000 },
-        );
-        planCodes.push(p.code ?? -1);
-        if (p.code !== 0)
-          log.push(`plan through faults: exit ${p.code}\n${p.stdout.slice(0, 1500)}\n${p.stderr.slice(0, 600)}`);
-      }
-      const planFaults = Object.fromEntries(FAULT_KINDS.map((k) => [k, proxy!.stats.faults[k] - convergedFaults[k]]));
-
-      const users = await upstreamAll('/Users');
-      const groups = await upstreamAll('/Groups');
-      const names = users.map((u) => String(u.userName).toLowerCase());
-      const duplicateUsers = names.length - new Set(names).size;
-      const groupNames = groups.map((g) => String(g.displayName));
-      const duplicateGroups = groupNames.length - new Set(groupNames).size;
-      const byName = new Map(users.map((u) => [String(u.userName).toLowerCase(), u]));
-      let unintendedRemovals = 0;
-      for (let i = 0; i < USERS; i++) {
-        const u = byName.get(userName(i));
-        if (u === undefined || u.active === false) unintendedRemovals++;
-      }
-      const faults = convergedFaults;
-      const figures: Figures = {
-        mode,
-        runs,
-        exitCodes,
-        faults,
-        faultsTotal: FAULT_KINDS.reduce((sum, k) => sum + faults[k], 0),
-        requests: proxy!.stats.requests,
-        duplicateUsers,
-        duplicateGroups,
-        unintendedRemovals,
-        seconds: Math.round((Date.now() - started) / 100) / 10,
+      /** Every resource of an endpoint on the server itself (no proxy). */
+      const upstreamAll = async (endpoint: string): Promise<Json[]> => {
+        const all: Json[] = [];
+        for (let start = 1; ;) {
+          const r = await server!.request('GET', `${endpoint}?count=1000&startIndex=${start}`);
+          assert.equal(r.status, 200);
+          if (r.body.Resources.length === 0) return all;
+          all.push(...r.body.Resources);
+          start += r.body.Resources.length;
+        }
       };
-      t.diagnostic(`figures ${JSON.stringify(figures)}`);
-      t.diagnostic(
-        `plans through the faults after convergence: exit codes ${planCodes.join(', ')} (0 = no changes, 3 = changes, 1 or 6 = the read failed); faults met ${JSON.stringify(planFaults)}`,
-      );
-      for (const line of log) t.diagnostic(line.replace(/\n/g, ' | '));
 
-      assert.equal(
-        plan?.code,
-        0,
-        `no empty plan after ${runs} runs:\n${plan?.stdout.slice(0, 2000)}\n${log.join('\n')}`,
+      test(
+        'converges within three runs: no duplicates, no unintended removals, then an ' +
+          'empty plan straight to the server',
+        async (t) => {
+          const started = Date.now();
+          const file = join(home.dir, 'people.json');
+          writeFileSync(file, sourceFile());
+          const data = { SCIMCTL_DATA_DIR: join(home.dir, 'data') };
+          const viaProxy = { ...serverEnv(proxy!.url, TOKEN, home), ...data };
+          const direct = { ...serverEnv(server!.url, TOKEN, home), ...data };
+          const flags = [
+            '--timeout',
+            String(TIMEOUT_S),
+            '--concurrency',
+            '8',
+            ...(mode === 'no-bulk' ? ['--no-bulk'] : []),
+          ];
+
+          const exitCodes: number[] = [];
+          const log: string[] = [];
+          let plan: RunResult | undefined;
+          let runs = 0;
+          while (runs < 3) {
+            runs++;
+            const runStarted = Date.now();
+            const run = await runCli(['sync', 'run', '--source', file, '--yes', ...flags], {
+              env: viaProxy,
+              timeoutMs: 120_000,
+            });
+            exitCodes.push(run.code ?? -1);
+            log.push(
+              `run ${runs}: exit ${run.code} after ${((Date.now() - runStarted) / 1000).toFixed(1)} s\n${run.stderr
+                .split('\n')
+                .filter((l) => /applied|failed|error|incomplete|listing/i.test(l))
+                .slice(0, 8)
+                .join('\n')}`,
+            );
+            // Converged: the server, read directly, holds what the source says.
+            plan = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], {
+              env: direct,
+              timeoutMs: 120_000,
+            });
+            if (plan.code === 0) break;
+          }
+
+          // Plans through the faults once the server holds everything: a listing of 2,000 users met
+          // with empty and short pages must never plan a change (empty plan, or a failed read).
+          const convergedFaults = { ...proxy!.stats.faults };
+          const planCodes: number[] = [];
+          for (let i = 0; i < 3; i++) {
+            const p = await runCli(
+              ['sync', 'plan', '--source', file, '--detailed-exitcode', '--timeout', String(TIMEOUT_S)],
+              { env: viaProxy, timeoutMs: 120_000 },
+            );
+            planCodes.push(p.code ?? -1);
+            if (p.code !== 0)
+              log.push(`plan through faults: exit ${p.code}\n${p.stdout.slice(0, 1500)}\n${p.stderr.slice(0, 600)}`);
+          }
+          const planFaults = Object.fromEntries(
+            FAULT_KINDS.map((k) => [k, proxy!.stats.faults[k] - convergedFaults[k]]),
+          );
+
+          const users = await upstreamAll('/Users');
+          const groups = await upstreamAll('/Groups');
+          const names = users.map((u) => String(u.userName).toLowerCase());
+          const duplicateUsers = names.length - new Set(names).size;
+          const groupNames = groups.map((g) => String(g.displayName));
+          const duplicateGroups = groupNames.length - new Set(groupNames).size;
+          const byName = new Map(users.map((u) => [String(u.userName).toLowerCase(), u]));
+          let unintendedRemovals = 0;
+          for (let i = 0; i < USERS; i++) {
+            const u = byName.get(userName(i));
+            if (u === undefined || u.active === false) unintendedRemovals++;
+          }
+          const faults = convergedFaults;
+          const figures: Figures = {
+            mode,
+            runs,
+            exitCodes,
+            faults,
+            faultsTotal: FAULT_KINDS.reduce((sum, k) => sum + faults[k], 0),
+            requests: proxy!.stats.requests,
+            duplicateUsers,
+            duplicateGroups,
+            unintendedRemovals,
+            seconds: Math.round((Date.now() - started) / 100) / 10,
+          };
+          t.diagnostic(`figures ${JSON.stringify(figures)}`);
+          t.diagnostic(
+            `plans through the faults after convergence: exit codes ` +
+              `${planCodes.join(', ')} (0 = no changes, 3 = changes, 1 or 6 = the read ` +
+              `failed); faults met ${JSON.stringify(planFaults)}`,
+          );
+          for (const line of log) t.diagnostic(line.replace(/\n/g, ' | '));
+
+          assert.equal(
+            plan?.code,
+            0,
+            `no empty plan after ${runs} runs:\n${plan?.stdout.slice(0, 2000)}\n${log.join('\n')}`,
+          );
+          assert.ok(runs <= 3);
+          assert.equal(duplicateUsers, 0, 'no user twice');
+          assert.equal(duplicateGroups, 0, `no group twice: ${groupNames.sort().join(', ')}`);
+          assert.equal(unintendedRemovals, 0, 'every user the source lists is there and active');
+          assert.equal(users.length, USERS);
+          assert.equal(groups.length, TEAMS + 1);
+          // Membership arrived whole: every team has its people, Leads every seventh.
+          const members = new Map(groups.map((g) => [g.displayName as string, (g.members ?? []).length as number]));
+          for (let team = 0; team < TEAMS; team++)
+            assert.equal(members.get(`Team ${team}`), USERS / TEAMS, `Team ${team}`);
+          assert.equal(members.get('Leads'), Math.ceil(USERS / 7));
+          // No plan through the faults planned a change: each was empty or failed as a read.
+          assert.ok(
+            planCodes.every((c) => c === 0 || c === 1 || c === 6),
+            `plans through the faults: ${planCodes.join(', ')}\n${log.join('\n')}`,
+          );
+          assert.ok(planCodes.includes(0), 'at least one plan through the faults read everything');
+          // The faults did happen, every kind of them (over the runs and the plans).
+          const all = proxy!.stats.faults;
+          for (const kind of FAULT_KINDS)
+            assert.ok(all[kind] > 0, `some ${kind} faults were injected: ${JSON.stringify(all)}`);
+        },
       );
-      assert.ok(runs <= 3);
-      assert.equal(duplicateUsers, 0, 'no user twice');
-      assert.equal(duplicateGroups, 0, `no group twice: ${groupNames.sort().join(', ')}`);
-      assert.equal(unintendedRemovals, 0, 'every user the source lists is there and active');
-      assert.equal(users.length, USERS);
-      assert.equal(groups.length, TEAMS + 1);
-      // Membership arrived whole: every team has its people, Leads every seventh.
-      const members = new Map(groups.map((g) => [g.displayName as string, (g.members ?? []).length as number]));
-      for (let team = 0; team < TEAMS; team++) assert.equal(members.get(`Team ${team}`), USERS / TEAMS, `Team ${team}`);
-      assert.equal(members.get('Leads'), Math.ceil(USERS / 7));
-      // No plan through the faults planned a change: each was empty or failed as a read.
-      assert.ok(
-        planCodes.every((c) => c === 0 || c === 1 || c === 6),
-        `plans through the faults: ${planCodes.join(', ')}\n${log.join('\n')}`,
-      );
-      assert.ok(planCodes.includes(0), 'at least one plan through the faults read everything');
-      // The faults did happen, every kind of them (over the runs and the plans).
-      const all = proxy!.stats.faults;
-      for (const kind of FAULT_KINDS)
-        assert.ok(all[kind] > 0, `some ${kind} faults were injected: ${JSON.stringify(all)}`);
-    });
-  });
+    },
+  );
 }

@@ -57,7 +57,8 @@ export function runCliInTerminal(
   options: RunOptions & { /** stdout goes to this file (stderr stays the terminal). */ stdoutTo?: string } = {},
 ): Promise<RunResult> {
   const out = options.stdoutTo !== undefined ? ` > ${shq(options.stdoutTo)}` : '';
-  const command = `stty cols ${cols} rows 40; exec ${shq(process.execPath)} ${shq(BIN)} ${args.map(shq).join(' ')}${out}`;
+  const command =
+    `stty cols ${cols} rows 40; exec ${shq(process.execPath)} ${shq(BIN)} ` + `${args.map(shq).join(' ')}${out}`;
   // CI=true would make a terminal program behave as if unattended.
   return runProcess('script', ['-qec', command, '/dev/null'], options, true);
 }

@@ -168,37 +168,43 @@ describe(
       assert.deepEqual(groups.ops, ['u3@example.org', 'u4@example.org', 'u5@example.org'], "u5's own memberOf");
     });
 
-    test('--ldap-kind openldap reads as the root DSE would have it (plan = 0 after a sync in the default kind)', async () => {
-      const run = await sync(['run', ...ldapArgs(), '--yes']);
-      assert.equal(run.code, 0, run.stderr);
-      const groups = await targetMemberships();
-      assert.deepEqual(groups.devs, ['u0@example.org', 'u1@example.org', 'u2@example.org'], 'from member, flattened');
-      assert.deepEqual(groups.ops, ['u3@example.org', 'u4@example.org'], "from ops' member: u5 is not there");
-      const plan = await planJson(ldapArgs('--ldap-kind', 'openldap'));
-      assert.deepEqual(plan.changes, []);
-      assert.deepEqual(plan.problems, []);
-    });
+    test(
+      '--ldap-kind openldap reads as the root DSE would have it (plan = 0 after a ' + 'sync in the default kind)',
+      async () => {
+        const run = await sync(['run', ...ldapArgs(), '--yes']);
+        assert.equal(run.code, 0, run.stderr);
+        const groups = await targetMemberships();
+        assert.deepEqual(groups.devs, ['u0@example.org', 'u1@example.org', 'u2@example.org'], 'from member, flattened');
+        assert.deepEqual(groups.ops, ['u3@example.org', 'u4@example.org'], "from ops' member: u5 is not there");
+        const plan = await planJson(ldapArgs('--ldap-kind', 'openldap'));
+        assert.deepEqual(plan.changes, []);
+        assert.deepEqual(plan.problems, []);
+      },
+    );
 
-    test("--ldap-kind ad against OpenLDAP: AD's user filter and AD's mapping are used, so nothing is read as a user", async () => {
-      const before = await targetMemberships();
-      // AD's default user filter, (&(objectCategory=person)(objectClass=user)), matches no OpenLDAP entry: the
-      // empty-source refusal, never "every user is gone".
-      const empty = await sync(['run', ...ldapArgs('--ldap-kind', 'ad'), '--yes']);
-      assert.equal(empty.code, 7, empty.stderr);
-      assert.match(empty.stderr, /no users|empty/i);
-      // With OpenLDAP's filter, AD's mapping looks for userPrincipalName and sAMAccountName: each entry is named.
-      const plan = await planJson(ldapArgs('--ldap-kind', 'ad', '--ldap-user-filter', '(objectClass=inetOrgPerson)'));
-      assert.deepEqual(
-        plan.problems.map((p) => p.origin.file).sort(),
-        Array.from({ length: USERS }, (_, i) => userDn(i)).sort(),
-      );
-      for (const p of plan.problems)
-        assert.match(p.message, /no userName: the entry has no userPrincipalName, sAMAccountName/);
-      assert.ok(
-        plan.changes.every((c) => c.kind !== 'create'),
-        'no user is created from an entry left out',
-      );
-      assert.deepEqual(await targetMemberships(), before, 'nothing was applied');
-    });
+    test(
+      "--ldap-kind ad against OpenLDAP: AD's user filter and AD's mapping are used, " + 'so nothing is read as a user',
+      async () => {
+        const before = await targetMemberships();
+        // AD's default user filter, (&(objectCategory=person)(objectClass=user)), matches no OpenLDAP entry: the
+        // empty-source refusal, never "every user is gone".
+        const empty = await sync(['run', ...ldapArgs('--ldap-kind', 'ad'), '--yes']);
+        assert.equal(empty.code, 7, empty.stderr);
+        assert.match(empty.stderr, /no users|empty/i);
+        // With OpenLDAP's filter, AD's mapping looks for userPrincipalName and sAMAccountName: each entry is named.
+        const plan = await planJson(ldapArgs('--ldap-kind', 'ad', '--ldap-user-filter', '(objectClass=inetOrgPerson)'));
+        assert.deepEqual(
+          plan.problems.map((p) => p.origin.file).sort(),
+          Array.from({ length: USERS }, (_, i) => userDn(i)).sort(),
+        );
+        for (const p of plan.problems)
+          assert.match(p.message, /no userName: the entry has no userPrincipalName, sAMAccountName/);
+        assert.ok(
+          plan.changes.every((c) => c.kind !== 'create'),
+          'no user is created from an entry left out',
+        );
+        assert.deepEqual(await targetMemberships(), before, 'nothing was applied');
+      },
+    );
   },
 );

@@ -339,16 +339,20 @@ describe('LDAP source against slapd', { timeout: 300_000 }, () => {
     });
   });
 
-  test('an anonymous bind only when asked; this server shows anonymous binds nothing, and that throws rather than reading as empty', async () => {
-    const { bindDn: _, password: __, ...anonymous } = settings;
-    await assert.rejects(readLdapSource(anonymous, { registry }), /no bind DN/);
-    await assert.rejects(readLdapSource({ ...anonymous, anonymous: true }, { registry }), (e: unknown) => {
-      assert.ok(e instanceof LdapReadError, String(e));
-      assert.equal(e.resultCode, 32);
-      assert.match(e.message, /not there, or this bind may not see it/);
-      return true;
-    });
-  });
+  test(
+    'an anonymous bind only when asked; this server shows anonymous binds nothing, ' +
+      'and that throws rather than reading as empty',
+    async () => {
+      const { bindDn: _, password: __, ...anonymous } = settings;
+      await assert.rejects(readLdapSource(anonymous, { registry }), /no bind DN/);
+      await assert.rejects(readLdapSource({ ...anonymous, anonymous: true }, { registry }), (e: unknown) => {
+        assert.ok(e instanceof LdapReadError, String(e));
+        assert.equal(e.resultCode, 32);
+        assert.match(e.message, /not there, or this bind may not see it/);
+        return true;
+      });
+    },
+  );
 
   test('nothing on the port: the error names the host and port', async () => {
     const port = await freePort();

@@ -118,23 +118,26 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     home?.cleanup();
   });
 
-  test('initial sync on the command line; the entry without a userName is named by its DN; plan again = 0', async () => {
-    const run = await sync(['run', ...ldapArgs(), '--yes']);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /cn=no address,ou=sales,ou=people,dc=example,dc=org: /, 'the left-out entry by its DN');
-    assert.doesNotMatch(run.stdout, /dc=org:0/, 'a DN has no line number');
-    const users = await targetUsers();
-    assert.equal(users.length, OUS.length * PER_OU, 'every user past the size limit of 20 (paging)');
-    const head = users.find((u: Json) => u.userName === 'engineering0@example.org');
-    assert.match(head.externalId, /^[0-9a-f-]{36}$/, 'externalId is the entryUUID');
-    const groups = (await serve.request('GET', '/Groups')).body.Resources as Json[];
-    assert.equal(groups.find((g: Json) => g.displayName === 'eng-core')?.members?.length, 3);
+  test(
+    'initial sync on the command line; the entry without a userName is named by ' + 'its DN; plan again = 0',
+    async () => {
+      const run = await sync(['run', ...ldapArgs(), '--yes']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /cn=no address,ou=sales,ou=people,dc=example,dc=org: /, 'the left-out entry by its DN');
+      assert.doesNotMatch(run.stdout, /dc=org:0/, 'a DN has no line number');
+      const users = await targetUsers();
+      assert.equal(users.length, OUS.length * PER_OU, 'every user past the size limit of 20 (paging)');
+      const head = users.find((u: Json) => u.userName === 'engineering0@example.org');
+      assert.match(head.externalId, /^[0-9a-f-]{36}$/, 'externalId is the entryUUID');
+      const groups = (await serve.request('GET', '/Groups')).body.Resources as Json[];
+      assert.equal(groups.find((g: Json) => g.displayName === 'eng-core')?.members?.length, 3);
 
-    const again = await planJson(ldapArgs());
-    assert.equal(again.changes.length, 0, JSON.stringify(again.changes));
-    assert.equal(again.problems.length, 1);
-    assert.equal(again.problems[0]!.origin.file, `cn=no address,ou=sales,ou=people,${SUFFIX}`);
-  });
+      const again = await planJson(ldapArgs());
+      assert.equal(again.changes.length, 0, JSON.stringify(again.changes));
+      assert.equal(again.problems.length, 1);
+      assert.equal(again.problems[0]!.origin.file, `cn=no address,ou=sales,ou=people,${SUFFIX}`);
+    },
+  );
 
   test('the run history keeps no password', async () => {
     const dir = join(home.dir, 'data');
@@ -202,107 +205,129 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     assert.equal((await userNamed('sales9@example.org'))?.active, true);
   });
 
-  test('the safety checks as for a file: an empty directory read is refused, so is a deletion over the threshold (exit 7)', async () => {
-    const before = JSON.stringify(await targetUsers());
-    // The password from a file this time (its first line).
-    const file = join(home.dir, 'ldap-password');
-    writeFileSync(file, `${slapd.readerPassword}\n`, { mode: 0o600 });
-    const args = (filter: string) => [
-      '--source',
-      `${slapd.url}/${SUFFIX}`,
-      '--ldap-bind-dn',
-      slapd.readerDn,
-      '--ldap-password-file',
-      file,
-      '--ldap-user-filter',
-      filter,
-      '--yes',
-    ];
-    const empty = await sync(['run', ...args('(uid=nobody-at-all)')], { [PASSWORD_VAR]: '' });
-    assert.equal(empty.code, 7, empty.stderr);
-    assert.match(empty.stderr, /no users|empty/i);
-    const narrowed = await sync(['run', ...args('(&(objectClass=inetOrgPerson)(mail=engineering*))')]);
-    assert.equal(narrowed.code, 7, narrowed.stderr);
-    assert.match(narrowed.stderr, /--max-deletes/);
-    assert.equal(JSON.stringify(await targetUsers()), before, 'nothing was applied');
-  });
+  test(
+    'the safety checks as for a file: an empty directory read is refused, so is a ' +
+      'deletion over the threshold (exit 7)',
+    async () => {
+      const before = JSON.stringify(await targetUsers());
+      // The password from a file this time (its first line).
+      const file = join(home.dir, 'ldap-password');
+      writeFileSync(file, `${slapd.readerPassword}\n`, { mode: 0o600 });
+      const args = (filter: string) => [
+        '--source',
+        `${slapd.url}/${SUFFIX}`,
+        '--ldap-bind-dn',
+        slapd.readerDn,
+        '--ldap-password-file',
+        file,
+        '--ldap-user-filter',
+        filter,
+        '--yes',
+      ];
+      const empty = await sync(['run', ...args('(uid=nobody-at-all)')], { [PASSWORD_VAR]: '' });
+      assert.equal(empty.code, 7, empty.stderr);
+      assert.match(empty.stderr, /no users|empty/i);
+      const narrowed = await sync(['run', ...args('(&(objectClass=inetOrgPerson)(mail=engineering*))')]);
+      assert.equal(narrowed.code, 7, narrowed.stderr);
+      assert.match(narrowed.stderr, /--max-deletes/);
+      assert.equal(JSON.stringify(await targetUsers()), before, 'nothing was applied');
+    },
+  );
 
-  test('a wrong bind password: exit 4, the bind DN and the variable named, the password never; the target unchanged', async () => {
-    const before = JSON.stringify(await targetUsers());
-    const wrong = 'not-the-Password-9f8e';
-    const r = await sync(['run', ...ldapArgs(), '--yes'], { [PASSWORD_VAR]: wrong });
-    assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, new RegExp(`refused the bind as ${slapd.readerDn}`));
-    assert.match(r.stderr, new RegExp(PASSWORD_VAR));
-    assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong), 'the password is never shown');
-    assert.equal(JSON.stringify(await targetUsers()), before);
-  });
+  test(
+    'a wrong bind password: exit 4, the bind DN and the variable named, the ' + 'password never; the target unchanged',
+    async () => {
+      const before = JSON.stringify(await targetUsers());
+      const wrong = 'not-the-Password-9f8e';
+      const r = await sync(['run', ...ldapArgs(), '--yes'], { [PASSWORD_VAR]: wrong });
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, new RegExp(`refused the bind as ${slapd.readerDn}`));
+      assert.match(r.stderr, new RegExp(PASSWORD_VAR));
+      assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong), 'the password is never shown');
+      assert.equal(JSON.stringify(await targetUsers()), before);
+    },
+  );
 
-  test('the password from standard input (--ldap-password-stdin, passwordStdin: true): its first line; a wrong one exits 4 naming standard input; none, or a terminal, exit 2', async () => {
-    const stdinArgs = ldapArgs().map((a) => (a === '--ldap-password-env' ? '--ldap-password-stdin' : a));
-    stdinArgs.splice(stdinArgs.indexOf(PASSWORD_VAR), 1);
-    // No password in the environment: only standard input can give it.
-    const piped = (args: string[], input: string) =>
-      runCli(['sync', 'plan', ...args, '--json'], { env: { ...env, [PASSWORD_VAR]: '' }, input, timeoutMs: 120_000 });
-    const right = await piped(stdinArgs, `${slapd.readerPassword}\nsecond line, not read\n`);
-    assert.equal(right.code, 0, right.stderr);
-    assert.equal(JSON.parse(right.stdout).changes.length, 0, 'the directory was read: the target matches');
+  test(
+    'the password from standard input (--ldap-password-stdin, passwordStdin: ' +
+      'true): its first line; a wrong one exits 4 naming standard input; none, or a ' +
+      'terminal, exit 2',
+    async () => {
+      const stdinArgs = ldapArgs().map((a) => (a === '--ldap-password-env' ? '--ldap-password-stdin' : a));
+      stdinArgs.splice(stdinArgs.indexOf(PASSWORD_VAR), 1);
+      // No password in the environment: only standard input can give it.
+      const piped = (args: string[], input: string) =>
+        runCli(['sync', 'plan', ...args, '--json'], { env: { ...env, [PASSWORD_VAR]: '' }, input, timeoutMs: 120_000 });
+      const right = await piped(stdinArgs, `${slapd.readerPassword}\nsecond line, not read\n`);
+      assert.equal(right.code, 0, right.stderr);
+      assert.equal(JSON.parse(right.stdout).changes.length, 0, 'the directory was read: the target matches');
 
-    const config = join(home.dir, 'stdin.yaml');
-    writeFileSync(
-      config,
-      [
-        'source:',
-        '  ldap:',
-        `    url: ${slapd.url}`,
-        `    bindDn: ${slapd.readerDn}`,
-        '    passwordStdin: true',
-        `    baseDn: ${SUFFIX}`,
-        '    groupFilter: (objectClass=groupOfNames)',
-        '',
-      ].join('\n'),
-    );
-    const fromConfig = await piped(['--config', config], `${slapd.readerPassword}\n`);
-    assert.equal(fromConfig.code, 0, fromConfig.stderr);
-    assert.equal(JSON.parse(fromConfig.stdout).changes.length, 0);
+      const config = join(home.dir, 'stdin.yaml');
+      writeFileSync(
+        config,
+        [
+          'source:',
+          '  ldap:',
+          `    url: ${slapd.url}`,
+          `    bindDn: ${slapd.readerDn}`,
+          '    passwordStdin: true',
+          `    baseDn: ${SUFFIX}`,
+          '    groupFilter: (objectClass=groupOfNames)',
+          '',
+        ].join('\n'),
+      );
+      const fromConfig = await piped(['--config', config], `${slapd.readerPassword}\n`);
+      assert.equal(fromConfig.code, 0, fromConfig.stderr);
+      assert.equal(JSON.parse(fromConfig.stdout).changes.length, 0);
 
-    const wrong = 'not-the-Password-stdin-7a6b';
-    const refused = await piped(stdinArgs, `${wrong}\n`);
-    assert.equal(refused.code, 4, refused.stderr);
-    assert.match(refused.stderr, /the password from standard input/);
-    assert.ok(!refused.stderr.includes(wrong) && !refused.stdout.includes(wrong), 'the password is never shown');
+      const wrong = 'not-the-Password-stdin-7a6b';
+      const refused = await piped(stdinArgs, `${wrong}\n`);
+      assert.equal(refused.code, 4, refused.stderr);
+      assert.match(refused.stderr, /the password from standard input/);
+      assert.ok(!refused.stderr.includes(wrong) && !refused.stdout.includes(wrong), 'the password is never shown');
 
-    const none = await piped(stdinArgs, '');
-    assert.equal(none.code, 2, none.stderr);
-    assert.match(none.stderr, /--ldap-password-stdin: no password on standard input/);
+      const none = await piped(stdinArgs, '');
+      assert.equal(none.code, 2, none.stderr);
+      assert.match(none.stderr, /--ldap-password-stdin: no password on standard input/);
 
-    const terminal = await runCliInTerminal(['sync', 'plan', ...stdinArgs], 120, { env, timeoutMs: 60_000 });
-    assert.equal(terminal.code, 2, terminal.stdout);
-    assert.match(terminal.stdout, /standard input is a terminal; pipe the password in .* or use --ldap-password-env/);
-  });
+      const terminal = await runCliInTerminal(['sync', 'plan', ...stdinArgs], 120, { env, timeoutMs: 60_000 });
+      assert.equal(terminal.code, 2, terminal.stdout);
+      assert.match(terminal.stdout, /standard input is a terminal; pipe the password in .* or use --ldap-password-env/);
+    },
+  );
 
-  test('--ldap-user-base and --ldap-scope: one OU, one level; the people OU itself at one level holds no users', async () => {
-    const narrowed = await planJson([
-      ...ldapArgs(),
-      '--ldap-user-base',
-      `ou=engineering,ou=people,${SUFFIX}`,
-      '--ldap-scope',
-      'one',
-      '--max-deletes',
-      '100%',
-    ]);
-    const gone = narrowed.changes.filter((c) => c.kind === 'deactivate-user');
-    assert.ok(gone.length > 0, JSON.stringify(narrowed.summary));
-    // engineering5 was moved to the sales OU (above): it is outside the engineering OU now.
-    const names = gone.map((c) => c.userName ?? '');
-    assert.ok(names.includes('engineering5@example.org'), names.join(' '));
-    assert.ok(
-      names.every((n) => n.startsWith('sales') || n === 'engineering5@example.org'),
-      `only the users outside the engineering OU are missing: ${names.join(' ')}`,
-    );
-    const empty = await sync(['plan', ...ldapArgs(), '--ldap-user-base', `ou=people,${SUFFIX}`, '--ldap-scope', 'one']);
-    assert.match(empty.stderr, /the source has no users/);
-  });
+  test(
+    '--ldap-user-base and --ldap-scope: one OU, one level; the people OU itself at ' + 'one level holds no users',
+    async () => {
+      const narrowed = await planJson([
+        ...ldapArgs(),
+        '--ldap-user-base',
+        `ou=engineering,ou=people,${SUFFIX}`,
+        '--ldap-scope',
+        'one',
+        '--max-deletes',
+        '100%',
+      ]);
+      const gone = narrowed.changes.filter((c) => c.kind === 'deactivate-user');
+      assert.ok(gone.length > 0, JSON.stringify(narrowed.summary));
+      // engineering5 was moved to the sales OU (above): it is outside the engineering OU now.
+      const names = gone.map((c) => c.userName ?? '');
+      assert.ok(names.includes('engineering5@example.org'), names.join(' '));
+      assert.ok(
+        names.every((n) => n.startsWith('sales') || n === 'engineering5@example.org'),
+        `only the users outside the engineering OU are missing: ${names.join(' ')}`,
+      );
+      const empty = await sync([
+        'plan',
+        ...ldapArgs(),
+        '--ldap-user-base',
+        `ou=people,${SUFFIX}`,
+        '--ldap-scope',
+        'one',
+      ]);
+      assert.match(empty.stderr, /the source has no users/);
+    },
+  );
 
   test('a password on the command line is refused (exit 2)', async () => {
     const r = await sync(['plan', ...ldapArgs(), '--ldap-password', 'hunter2']);
@@ -389,7 +414,8 @@ describe('sync from LDAP, end to end (slapd → scimctl serve)', { timeout: 600_
     assert.match(
       r.stderr,
       new RegExp(
-        `${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: source\\.ldap\\.password: a secret is never written in the config file`,
+        `${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: source\\.ldap\\.password: ` +
+          `a secret is never written in the config file`,
       ),
     );
     assert.ok(!r.stderr.includes('hunter2'));

@@ -65,20 +65,24 @@ describe('a target whose /Schemas is partial', () => {
     seedHome?.cleanup();
   });
 
-  test('the proxy serves a User schema without groups, photos and addresses.primary; the users carry addresses[work].primary', async () => {
-    const schemas = (await (
-      await fetch(`${proxy.url}/Schemas`, { headers: { authorization: `Bearer ${TOKEN}` } })
-    ).json()) as Json;
-    const user = (schemas.Resources as Json[]).find((s) => s.id === URN.user);
-    const names = (user.attributes as Json[]).map((a) => a.name);
-    assert.ok(!names.includes('groups') && !names.includes('photos') && names.includes('addresses'));
-    assert.ok(
-      !(user.attributes as Json[])
-        .find((a) => a.name === 'addresses')
-        .subAttributes.some((s: Json) => s.name === 'primary'),
-    );
-    assert.equal((await upstreamUser('user1@example.com')).addresses[0].primary, true);
-  });
+  test(
+    'the proxy serves a User schema without groups, photos and addresses.primary; ' +
+      'the users carry addresses[work].primary',
+    async () => {
+      const schemas = (await (
+        await fetch(`${proxy.url}/Schemas`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as Json;
+      const user = (schemas.Resources as Json[]).find((s) => s.id === URN.user);
+      const names = (user.attributes as Json[]).map((a) => a.name);
+      assert.ok(!names.includes('groups') && !names.includes('photos') && names.includes('addresses'));
+      assert.ok(
+        !(user.attributes as Json[])
+          .find((a) => a.name === 'addresses')
+          .subAttributes.some((s: Json) => s.name === 'primary'),
+      );
+      assert.equal((await upstreamUser('user1@example.com')).addresses[0].primary, true);
+    },
+  );
 
   test('export users, then sync plan of that very export: no changes, no problems, no warnings', async () => {
     const out = join(home.dir, 'export.json');
@@ -115,30 +119,37 @@ describe('a target whose /Schemas is partial', () => {
     assert.doesNotMatch(plan.stderr, /warning|error/i);
   });
 
-  test('users carrying "groups": [{"display": "Sales"}] plan membership changes, whatever the User schema says', async () => {
-    const users = USERS.map(({ groups: _, ...u }) => ({ ...u, groups: [{ display: 'Sales' }] }));
-    const plan = await runCli(['sync', 'plan', '--source', file('sales.json', users)], { env });
-    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
-    assert.match(plan.stdout, /\+ create group Sales/);
-    for (const u of USERS)
-      assert.match(plan.stdout, new RegExp(`\\+ add ${u.userName.replace(/\./g, '\\.')} to group Sales`));
-    assert.doesNotMatch(plan.stderr, /unknown attribute|warning/);
-  });
+  test(
+    'users carrying "groups": [{"display": "Sales"}] plan membership changes, ' + 'whatever the User schema says',
+    async () => {
+      const users = USERS.map(({ groups: _, ...u }) => ({ ...u, groups: [{ display: 'Sales' }] }));
+      const plan = await runCli(['sync', 'plan', '--source', file('sales.json', users)], { env });
+      assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+      assert.match(plan.stdout, /\+ create group Sales/);
+      for (const u of USERS)
+        assert.match(plan.stdout, new RegExp(`\\+ add ${u.userName.replace(/\./g, '\\.')} to group Sales`));
+      assert.doesNotMatch(plan.stderr, /unknown attribute|warning/);
+    },
+  );
 
-  test('photos, which the target neither declares nor has on any user: left out, with one warning and its count', async () => {
-    const users = exported.map((u) => ({
-      ...u,
-      photos: [{ value: `https://example.com/${u.userName}.png`, type: 'photo' }],
-    }));
-    const plan = await runCli(['sync', 'plan', '--source', file('photos.json', users)], { env });
-    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
-    const warnings = plan.stderr.split('\n').filter((l) => l.includes('warning:'));
-    assert.deepEqual(warnings, [
-      `scimctl: warning: photos: the target's /Schemas does not declare it; ${USERS.length} records; left out — --strict-schema makes this an error`,
-    ]);
-    assert.match(plan.stdout, /No changes: the target matches the source\./);
-    assert.doesNotMatch(plan.stdout, /photos/);
-  });
+  test(
+    'photos, which the target neither declares nor has on any user: left out, with ' + 'one warning and its count',
+    async () => {
+      const users = exported.map((u) => ({
+        ...u,
+        photos: [{ value: `https://example.com/${u.userName}.png`, type: 'photo' }],
+      }));
+      const plan = await runCli(['sync', 'plan', '--source', file('photos.json', users)], { env });
+      assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+      const warnings = plan.stderr.split('\n').filter((l) => l.includes('warning:'));
+      assert.deepEqual(warnings, [
+        `scimctl: warning: photos: the target's /Schemas does not declare it; ` +
+          `${USERS.length} records; left out — --strict-schema makes this an error`,
+      ]);
+      assert.match(plan.stdout, /No changes: the target matches the source\./);
+      assert.doesNotMatch(plan.stdout, /photos/);
+    },
+  );
 
   test('--strict-schema: the same source is an input error, told once, and nothing is written', async () => {
     const users = exported.map((u) => ({
@@ -155,7 +166,9 @@ describe('a target whose /Schemas is partial', () => {
     assert.match(
       told[0]!,
       new RegExp(
-        `column "photos": the target's /Schemas does not declare it, and no user of the target has it \\(--strict-schema\\): ${USERS.length} records, e\\.g\\. .*strict\\.json:\\d+, .*strict\\.json:\\d+, .*strict\\.json:\\d+$`,
+        `column "photos": the target's /Schemas does not declare it, and no user of ` +
+          `the target has it \\(--strict-schema\\): ${USERS.length} records, e\\.g\\. ` +
+          `.*strict\\.json:\\d+, .*strict\\.json:\\d+, .*strict\\.json:\\d+$`,
       ),
     );
     assert.equal(r.stdout, '');
@@ -179,15 +192,18 @@ describe('a target whose /Schemas is partial', () => {
     );
   });
 
-  test('a name neither the target nor RFC 7643 knows is still an error, each kind told once with its count', async () => {
-    const users = exported.map(({ title, ...u }) => ({ ...u, titel: title }));
-    const r = await runCli(['sync', 'plan', '--source', file('typo.json', users)], { env });
-    assert.equal(r.code, 2, r.stdout + r.stderr);
-    const told = r.stderr.split('\n').filter((l) => l.includes('titel'));
-    assert.equal(told.length, 1, r.stderr);
-    assert.match(
-      told[0]!,
-      new RegExp(`field "titel": unknown attribute; valid: title, .*: ${USERS.length} records, e\\.g\\. `),
-    );
-  });
+  test(
+    'a name neither the target nor RFC 7643 knows is still an error, each kind ' + 'told once with its count',
+    async () => {
+      const users = exported.map(({ title, ...u }) => ({ ...u, titel: title }));
+      const r = await runCli(['sync', 'plan', '--source', file('typo.json', users)], { env });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      const told = r.stderr.split('\n').filter((l) => l.includes('titel'));
+      assert.equal(told.length, 1, r.stderr);
+      assert.match(
+        told[0]!,
+        new RegExp(`field "titel": unknown attribute; valid: title, .*: ${USERS.length} records, e\\.g\\. `),
+      );
+    },
+  );
 });

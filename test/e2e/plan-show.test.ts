@@ -53,7 +53,11 @@ describe('sync plan -o and sync show', () => {
     assert.equal(planned.code, 0, planned.stderr);
     assert.match(
       planned.stderr,
-      /^scimctl: plan saved to plan\.json; review it with "scimctl sync show plan\.json", apply it with "scimctl sync apply plan\.json"$/m,
+      new RegExp(
+        /^scimctl: plan saved to plan\.json; review it with "scimctl sync show plan\.json", /.source +
+          /apply it with "scimctl sync apply plan\.json"$/.source,
+        'm',
+      ),
     );
     // The source was named by its absolute path: the create line shows it relative to the working directory.
     assert.match(planned.stdout, /^\+ create user new\.hire@example\.com {2}\(hr\/people\.csv:2\)$/m);

@@ -192,34 +192,37 @@ describe('profile test: a compatibility report', () => {
     assert.deepEqual(await probeLeftovers(), []);
   });
 
-  test('noFilters: /Groups filters answer wrongly and are evaluated client-side; SPC is held to what works', async () => {
-    const proxy = await proxyFor(QUIRK_SETS.noFilters!);
-    const r = await profileTest(proxy.url);
-    assert.equal(r.code, 0, r.stderr);
-    const all = rows(r.stdout);
-    for (const f of ['eq', 'sw', 'and', 'or', 'valuePath']) {
-      const g = row(all, `filter /Groups ${f}`);
-      assert.equal(g.status, 'adapted');
-      assert.match(g.does, /answers wrongly: 200 with nothing/);
-      assert.equal(g.adapts, 'evaluated by scimctl over a full listing');
-    }
-    assert.equal(row(all, 'filter /Users eq').status, 'ok');
-    assert.match(row(all, 'filter /Users eq').adapts, /although ServiceProviderConfig says filter.supported=false/);
-    assert.match(row(all, 'filter /Users sw').does, /answers wrongly/);
-    assert.match(
-      row(all, 'filter (ServiceProviderConfig)').does,
-      /says filter.supported=false, yet some work: eq on \/Users/,
-    );
+  test(
+    'noFilters: /Groups filters answer wrongly and are evaluated client-side; SPC ' + 'is held to what works',
+    async () => {
+      const proxy = await proxyFor(QUIRK_SETS.noFilters!);
+      const r = await profileTest(proxy.url);
+      assert.equal(r.code, 0, r.stderr);
+      const all = rows(r.stdout);
+      for (const f of ['eq', 'sw', 'and', 'or', 'valuePath']) {
+        const g = row(all, `filter /Groups ${f}`);
+        assert.equal(g.status, 'adapted');
+        assert.match(g.does, /answers wrongly: 200 with nothing/);
+        assert.equal(g.adapts, 'evaluated by scimctl over a full listing');
+      }
+      assert.equal(row(all, 'filter /Users eq').status, 'ok');
+      assert.match(row(all, 'filter /Users eq').adapts, /although ServiceProviderConfig says filter.supported=false/);
+      assert.match(row(all, 'filter /Users sw').does, /answers wrongly/);
+      assert.match(
+        row(all, 'filter (ServiceProviderConfig)').does,
+        /says filter.supported=false, yet some work: eq on \/Users/,
+      );
 
-    // The profile's later commands use what was found: the group is found although the target answers the filter with
-    // nothing.
-    const groups = await runCli(['groups', 'list', '--filter', 'displayName eq "Engineering"'], {
-      env: serverEnv(proxy.url, TOKEN, r.home),
-    });
-    assert.equal(groups.code, 0, groups.stderr);
-    assert.match(groups.stdout, /\tEngineering\t/);
-    assert.match(groups.stderr, /listing and filtering on this side/);
-  });
+      // The profile's later commands use what was found: the group is found although the target answers the filter with
+      // nothing.
+      const groups = await runCli(['groups', 'list', '--filter', 'displayName eq "Engineering"'], {
+        env: serverEnv(proxy.url, TOKEN, r.home),
+      });
+      assert.equal(groups.code, 0, groups.stderr);
+      assert.match(groups.stdout, /\tEngineering\t/);
+      assert.match(groups.stderr, /listing and filtering on this side/);
+    },
+  );
 
   test('limitedFilters: refused features and silently empty ones are told apart and recorded', async () => {
     const proxy = await proxyFor(QUIRK_SETS.limitedFilters!);
@@ -245,28 +248,32 @@ describe('profile test: a compatibility report', () => {
     assert.equal(proxy.stats.answeredLocally > 0, true);
   });
 
-  test('writeOnlyMembers with --write-probe: members are not readable; the filter removal form is refused; nothing left', async () => {
-    const proxy = await proxyFor(QUIRK_SETS.writeOnlyMembers!);
-    const r = await profileTest(proxy.url, ['--write-probe']);
-    assert.equal(r.code, 0, r.stderr);
-    const all = rows(r.stdout);
-    const members = row(all, 'members readable');
-    assert.equal(members.status, 'adapted');
-    assert.match(members.does, /members are not readable/);
-    assert.match(members.adapts, /keeps its own record of the members it added/);
-    assert.match(row(all, 'member removal (filter form)').does, /refused: 501/);
-    assert.match(row(all, 'member removal (filter form)').adapts, /value form/);
-    assert.equal(row(all, 'member removal (value form)').status, 'ok');
-    assert.match(row(all, "users' groups").does, /without a groups attribute/);
-    assert.deepEqual(await probeLeftovers(), []);
-    const json = JSON.parse(
-      (await runCli(['profile', 'test', '--json', '--write-probe'], { env: serverEnv(proxy.url, TOKEN, r.home) }))
-        .stdout,
-    ) as Json;
-    assert.equal(json.learned.membersReadable, false);
-    assert.equal(json.capabilities.memberRemoval, 'value');
-    assert.deepEqual(await probeLeftovers(), []);
-  });
+  test(
+    'writeOnlyMembers with --write-probe: members are not readable; the filter ' +
+      'removal form is refused; nothing left',
+    async () => {
+      const proxy = await proxyFor(QUIRK_SETS.writeOnlyMembers!);
+      const r = await profileTest(proxy.url, ['--write-probe']);
+      assert.equal(r.code, 0, r.stderr);
+      const all = rows(r.stdout);
+      const members = row(all, 'members readable');
+      assert.equal(members.status, 'adapted');
+      assert.match(members.does, /members are not readable/);
+      assert.match(members.adapts, /keeps its own record of the members it added/);
+      assert.match(row(all, 'member removal (filter form)').does, /refused: 501/);
+      assert.match(row(all, 'member removal (filter form)').adapts, /value form/);
+      assert.equal(row(all, 'member removal (value form)').status, 'ok');
+      assert.match(row(all, "users' groups").does, /without a groups attribute/);
+      assert.deepEqual(await probeLeftovers(), []);
+      const json = JSON.parse(
+        (await runCli(['profile', 'test', '--json', '--write-probe'], { env: serverEnv(proxy.url, TOKEN, r.home) }))
+          .stdout,
+      ) as Json;
+      assert.equal(json.learned.membersReadable, false);
+      assert.equal(json.capabilities.memberRemoval, 'value');
+      assert.deepEqual(await probeLeftovers(), []);
+    },
+  );
 
   test('lossy with --write-probe: displayName computed, emails single, emails.type dropped; nothing left', async () => {
     const proxy = await proxyFor(QUIRK_SETS.lossy!);

@@ -191,7 +191,11 @@ export class PtyApp {
   }
 
   describe(): string {
-    return `--- screen (${this.bufferType} buffer, ${this.cols}x${this.rows}${this.exited ? `, exited ${JSON.stringify(this.exited)}` : ''}) ---\n${this.screen()}\n---`;
+    return (
+      `--- screen (${this.bufferType} buffer, ` +
+      `${this.cols}x${this.rows}${this.exited ? `, exited ${JSON.stringify(this.exited)}` : ''}) ` +
+      `---\n${this.screen()}\n---`
+    );
   }
 
   /** Kills the program if it is still running (a failed test must not leave it behind). */

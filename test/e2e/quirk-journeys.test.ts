@@ -254,52 +254,58 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
       assert.deepEqual(await upstreamMembers('Interop Team'), ['person04@example.com', 'person08@example.com']);
     });
 
-    test('sync of a source whose users carry groups: v1, the same again = no changes, v2 with leavers and a rename, again = no changes', async () => {
-      const v1 = join(home.dir, 'v1.json');
-      const v2 = join(home.dir, 'v2.json');
-      writeFileSync(v1, sourceFile(V1));
-      writeFileSync(v2, sourceFile(V2));
+    test(
+      'sync of a source whose users carry groups: v1, the same again = no changes, ' +
+        'v2 with leavers and a rename, again = no changes',
+      async () => {
+        const v1 = join(home.dir, 'v1.json');
+        const v2 = join(home.dir, 'v2.json');
+        writeFileSync(v1, sourceFile(V1));
+        writeFileSync(v2, sourceFile(V2));
 
-      await ok(['sync', 'run', '--source', v1, '--yes']);
-      let users = await upstreamUsers();
-      for (const p of V1) assert.equal(users.get(p.userName)?.externalId ?? p.externalId, p.externalId, p.userName);
-      assert.deepEqual(
-        await upstreamMembers('Sales'),
-        V1.filter((p) => p.groups.includes('Sales'))
-          .map((p) => p.userName)
-          .sort(),
-      );
-      assert.deepEqual(
-        await upstreamMembers('Leads'),
-        V1.filter((p) => p.groups.includes('Leads'))
-          .map((p) => p.userName)
-          .sort(),
-      );
+        await ok(['sync', 'run', '--source', v1, '--yes']);
+        let users = await upstreamUsers();
+        for (const p of V1) assert.equal(users.get(p.userName)?.externalId ?? p.externalId, p.externalId, p.userName);
+        assert.deepEqual(
+          await upstreamMembers('Sales'),
+          V1.filter((p) => p.groups.includes('Sales'))
+            .map((p) => p.userName)
+            .sort(),
+        );
+        assert.deepEqual(
+          await upstreamMembers('Leads'),
+          V1.filter((p) => p.groups.includes('Leads'))
+            .map((p) => p.userName)
+            .sort(),
+        );
 
-      const again = await cli(['sync', 'plan', '--source', v1, '--detailed-exitcode']);
-      assert.equal(again.code, 0, `the second plan is empty\n${again.stdout}\n${again.stderr}`);
+        const again = await cli(['sync', 'plan', '--source', v1, '--detailed-exitcode']);
+        assert.equal(again.code, 0, `the second plan is empty\n${again.stdout}\n${again.stderr}`);
 
-      // Two leavers of sixteen is more than the unattended drift check lets by unasked.
-      await ok(['sync', 'run', '--source', v2, '--yes', '--accept-source-change']);
-      users = await upstreamUsers();
-      assert.equal(users.get('sync14@example.com').active, false);
-      assert.equal(users.get('sync15@example.com').active, false);
-      assert.equal(users.has('sync03@example.com'), false, 'renamed, not created again');
-      assert.equal(users.get('sync03.renamed@example.com').active, true);
-      assert.equal(users.get('sync02@example.com').title, 'Director');
-      const inV2 = (g: string) =>
-        V2.filter((p) => p.groups.includes(g))
-          .map((p) => p.userName)
-          .sort();
-      // Leavers are deactivated, not removed from groups: membership follows the users the source lists.
-      const kept = (g: string) =>
-        V1.filter((p) => p.groups.includes(g) && !V2.some((q) => q.externalId === p.externalId)).map((p) => p.userName);
-      assert.deepEqual(await upstreamMembers('Sales'), [...inV2('Sales'), ...kept('Sales')].sort());
-      assert.deepEqual(await upstreamMembers('Engineering'), [...inV2('Engineering'), ...kept('Engineering')].sort());
+        // Two leavers of sixteen is more than the unattended drift check lets by unasked.
+        await ok(['sync', 'run', '--source', v2, '--yes', '--accept-source-change']);
+        users = await upstreamUsers();
+        assert.equal(users.get('sync14@example.com').active, false);
+        assert.equal(users.get('sync15@example.com').active, false);
+        assert.equal(users.has('sync03@example.com'), false, 'renamed, not created again');
+        assert.equal(users.get('sync03.renamed@example.com').active, true);
+        assert.equal(users.get('sync02@example.com').title, 'Director');
+        const inV2 = (g: string) =>
+          V2.filter((p) => p.groups.includes(g))
+            .map((p) => p.userName)
+            .sort();
+        // Leavers are deactivated, not removed from groups: membership follows the users the source lists.
+        const kept = (g: string) =>
+          V1.filter((p) => p.groups.includes(g) && !V2.some((q) => q.externalId === p.externalId)).map(
+            (p) => p.userName,
+          );
+        assert.deepEqual(await upstreamMembers('Sales'), [...inV2('Sales'), ...kept('Sales')].sort());
+        assert.deepEqual(await upstreamMembers('Engineering'), [...inV2('Engineering'), ...kept('Engineering')].sort());
 
-      const last = await cli(['sync', 'plan', '--source', v2, '--detailed-exitcode']);
-      assert.equal(last.code, 0, `the plan after v2 is empty\n${last.stdout}\n${last.stderr}`);
-    });
+        const last = await cli(['sync', 'plan', '--source', v2, '--detailed-exitcode']);
+        assert.equal(last.code, 0, `the plan after v2 is empty\n${last.stdout}\n${last.stderr}`);
+      },
+    );
 
     test('export, then sync plan of that export: no changes', async () => {
       const file = join(home.dir, 'roundtrip.json');
@@ -320,51 +326,54 @@ for (const { name, quirks, upstream } of CASES.filter((c) => !only || only.inclu
   });
 }
 
-describe('an initial sync of 400 users at the default concurrency, against a server that fails writes sent at once', () => {
-  let server: Upstream;
-  let proxy: QuirkProxy;
-  let home: ReturnType<typeof tempHome>;
-  before(async () => {
-    server = await UPSTREAMS['scimctl serve']!();
-    proxy = await startQuirkProxy(server.url, { lockedWrites: true });
-    home = tempHome();
-  });
-  after(async () => {
-    await proxy?.close();
-    await server?.stop();
-    home?.cleanup();
-  });
+describe(
+  'an initial sync of 400 users at the default concurrency, against a server ' + 'that fails writes sent at once',
+  () => {
+    let server: Upstream;
+    let proxy: QuirkProxy;
+    let home: ReturnType<typeof tempHome>;
+    before(async () => {
+      server = await UPSTREAMS['scimctl serve']!();
+      proxy = await startQuirkProxy(server.url, { lockedWrites: true });
+      home = tempHome();
+    });
+    after(async () => {
+      await proxy?.close();
+      await server?.stop();
+      home?.cleanup();
+    });
 
-  test(
-    'every change applied (none failed), nothing twice, and the next plan is empty',
-    { skip: only !== undefined && !only.includes('lockedWrites') },
-    async () => {
-      const people: SyncPerson[] = Array.from({ length: 400 }, (_, i) => ({
-        externalId: `big-${i}`,
-        userName: `big${String(i).padStart(3, '0')}@example.com`,
-        given: `B${i}`,
-        family: `G${i}`,
-        title: 'Staff',
-        groups: [`Team ${i % 10}`],
-      }));
-      const file = join(home.dir, 'big.json');
-      writeFileSync(file, sourceFile(people));
-      const env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
-      // Without Bulk: 400 creates and 400 membership changes go one request each, as to most product servers.
-      const run = await runCli(['sync', 'run', '--source', file, '--yes', '--no-bulk'], { env, timeoutMs: 300_000 });
-      assert.equal(run.code, 0, run.stderr);
-      // 400 creates, 10 groups, 400 memberships: all applied, none failed.
-      assert.match(run.stderr, /applied 810 of 810 change\(s\) \(run /);
-      assert.ok(proxy.stats.lockedRefusals > 0, 'the server did refuse writes sent at once');
-      assert.match(run.stderr, /sending fewer at a time/);
-      const users = (await server.request('GET', '/Users?count=1000')).body.Resources as Json[];
-      assert.equal(users.length, 400);
-      assert.equal(new Set(users.map((u) => u.userName)).size, 400);
-      const again = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], {
-        env,
-        timeoutMs: 120_000,
-      });
-      assert.equal(again.code, 0, again.stdout);
-    },
-  );
-});
+    test(
+      'every change applied (none failed), nothing twice, and the next plan is empty',
+      { skip: only !== undefined && !only.includes('lockedWrites') },
+      async () => {
+        const people: SyncPerson[] = Array.from({ length: 400 }, (_, i) => ({
+          externalId: `big-${i}`,
+          userName: `big${String(i).padStart(3, '0')}@example.com`,
+          given: `B${i}`,
+          family: `G${i}`,
+          title: 'Staff',
+          groups: [`Team ${i % 10}`],
+        }));
+        const file = join(home.dir, 'big.json');
+        writeFileSync(file, sourceFile(people));
+        const env = { ...serverEnv(proxy.url, TOKEN, home), SCIMCTL_DATA_DIR: join(home.dir, 'data') };
+        // Without Bulk: 400 creates and 400 membership changes go one request each, as to most product servers.
+        const run = await runCli(['sync', 'run', '--source', file, '--yes', '--no-bulk'], { env, timeoutMs: 300_000 });
+        assert.equal(run.code, 0, run.stderr);
+        // 400 creates, 10 groups, 400 memberships: all applied, none failed.
+        assert.match(run.stderr, /applied 810 of 810 change\(s\) \(run /);
+        assert.ok(proxy.stats.lockedRefusals > 0, 'the server did refuse writes sent at once');
+        assert.match(run.stderr, /sending fewer at a time/);
+        const users = (await server.request('GET', '/Users?count=1000')).body.Resources as Json[];
+        assert.equal(users.length, 400);
+        assert.equal(new Set(users.map((u) => u.userName)).size, 400);
+        const again = await runCli(['sync', 'plan', '--source', file, '--detailed-exitcode'], {
+          env,
+          timeoutMs: 120_000,
+        });
+        assert.equal(again.code, 0, again.stdout);
+      },
+    );
+  },
+);

@@ -208,37 +208,40 @@ describe('partialSchemas', () => {
       (s) => s.name as string,
     );
 
-  test('the User schema lacks groups, photos, x509Certificates and addresses.primary; the rest is as upstream', async () => {
-    const direct = (await get(upstream, '/Schemas')).Resources as Json[];
-    const upUser = direct.find((s) => s.id === URN.user);
-    for (const a of ['groups', 'photos', 'x509Certificates'])
-      assert.ok(names(upUser).includes(a), `upstream declares ${a}`);
-    assert.ok(addressSubs(upUser).includes('primary'), 'upstream declares addresses.primary');
+  test(
+    'the User schema lacks groups, photos, x509Certificates and addresses.primary; ' + 'the rest is as upstream',
+    async () => {
+      const direct = (await get(upstream, '/Schemas')).Resources as Json[];
+      const upUser = direct.find((s) => s.id === URN.user);
+      for (const a of ['groups', 'photos', 'x509Certificates'])
+        assert.ok(names(upUser).includes(a), `upstream declares ${a}`);
+      assert.ok(addressSubs(upUser).includes('primary'), 'upstream declares addresses.primary');
 
-    for (const path of ['/Schemas', `/Schemas/${URN.user}`]) {
-      const body = await get(req, path);
-      const user = path === '/Schemas' ? (body.Resources as Json[]).find((s) => s.id === URN.user) : body;
-      assert.deepEqual(
-        names(user),
-        names(upUser).filter((n) => !['groups', 'photos', 'x509Certificates'].includes(n)),
-        `${path}: User attributes`,
-      );
-      assert.deepEqual(
-        addressSubs(user),
-        addressSubs(upUser).filter((n) => n !== 'primary'),
-        `${path}: addresses sub-attributes`,
-      );
-      if (path === '/Schemas') {
-        for (const other of direct.filter((s) => s.id !== URN.user)) {
-          assert.deepEqual(
-            (body.Resources as Json[]).find((s) => s.id === other.id),
-            other,
-            `${other.id} untouched`,
-          );
+      for (const path of ['/Schemas', `/Schemas/${URN.user}`]) {
+        const body = await get(req, path);
+        const user = path === '/Schemas' ? (body.Resources as Json[]).find((s) => s.id === URN.user) : body;
+        assert.deepEqual(
+          names(user),
+          names(upUser).filter((n) => !['groups', 'photos', 'x509Certificates'].includes(n)),
+          `${path}: User attributes`,
+        );
+        assert.deepEqual(
+          addressSubs(user),
+          addressSubs(upUser).filter((n) => n !== 'primary'),
+          `${path}: addresses sub-attributes`,
+        );
+        if (path === '/Schemas') {
+          for (const other of direct.filter((s) => s.id !== URN.user)) {
+            assert.deepEqual(
+              (body.Resources as Json[]).find((s) => s.id === other.id),
+              other,
+              `${other.id} untouched`,
+            );
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   test('Bulk still passes through', async () => {
     const userName = uniqueName('bulk-partial');
@@ -470,27 +473,30 @@ describe('writeOnlyMembers', () => {
     assert.deepEqual(await upstreamMembers(group.id), [u1.id, u2.id, u3.id].sort());
   });
 
-  test('PATCH remove by members[value eq] answers 501 and changes nothing; path members with a value array works', async () => {
-    const refused = await req(
-      'PATCH',
-      `/Groups/${group.id}`,
-      patch({ op: 'remove', path: `members[value eq "${u1.id}"]` }),
-    );
-    expectStatus(refused, 501, 'remove members[value eq]');
-    assert.deepEqual(await upstreamMembers(group.id), [u1.id, u2.id, u3.id].sort(), 'nothing removed');
-    const res = await req(
-      'PATCH',
-      `/Groups/${group.id}`,
-      patch({ op: 'remove', path: 'members', value: [{ value: u1.id }] }),
-    );
-    assert.ok(res.status === 200 || res.status === 204, `remove with value array: ${res.status} ${res.text}`);
-    assert.deepEqual(await upstreamMembers(group.id), [u2.id, u3.id].sort());
-    expectStatus(
-      await req('PATCH', '/Groups/no-such-group', patch({ op: 'remove', path: `members[value eq "${u1.id}"]` })),
-      404,
-      'unknown group: the upstream 404',
-    );
-  });
+  test(
+    'PATCH remove by members[value eq] answers 501 and changes nothing; path ' + 'members with a value array works',
+    async () => {
+      const refused = await req(
+        'PATCH',
+        `/Groups/${group.id}`,
+        patch({ op: 'remove', path: `members[value eq "${u1.id}"]` }),
+      );
+      expectStatus(refused, 501, 'remove members[value eq]');
+      assert.deepEqual(await upstreamMembers(group.id), [u1.id, u2.id, u3.id].sort(), 'nothing removed');
+      const res = await req(
+        'PATCH',
+        `/Groups/${group.id}`,
+        patch({ op: 'remove', path: 'members', value: [{ value: u1.id }] }),
+      );
+      assert.ok(res.status === 200 || res.status === 204, `remove with value array: ${res.status} ${res.text}`);
+      assert.deepEqual(await upstreamMembers(group.id), [u2.id, u3.id].sort());
+      expectStatus(
+        await req('PATCH', '/Groups/no-such-group', patch({ op: 'remove', path: `members[value eq "${u1.id}"]` })),
+        404,
+        'unknown group: the upstream 404',
+      );
+    },
+  );
 });
 
 describe('lockedWrites', () => {
@@ -498,43 +504,48 @@ describe('lockedWrites', () => {
   let req: Requester;
   before(async () => ({ proxy, req } = await startProxy(QUIRK_SETS.lockedWrites!)));
 
-  test('a write arriving while another is in flight answers 500 "database is locked" and is not forwarded', async () => {
-    const victim = await createUser(upstream, { userName: uniqueName('locked-victim') });
-    const first = uniqueName('locked-first');
-    const second = uniqueName('locked-second');
-    const forwardedBefore = proxy.stats.upstreamRequests;
-    const held = heldWrite(`${proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: first });
-    await waitFor(() => proxy.stats.writesInFlight === 1);
+  test(
+    'a write arriving while another is in flight answers 500 "database is locked" ' + 'and is not forwarded',
+    async () => {
+      const victim = await createUser(upstream, { userName: uniqueName('locked-victim') });
+      const first = uniqueName('locked-first');
+      const second = uniqueName('locked-second');
+      const forwardedBefore = proxy.stats.upstreamRequests;
+      const held = heldWrite(`${proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: first });
+      await waitFor(() => proxy.stats.writesInFlight === 1);
 
-    expectStatus(await req('GET', '/Users?count=1'), 200, 'a read while a write is in flight');
-    const refused = await req('POST', '/Users', { body: { schemas: [URN.user], userName: second } });
-    expectStatus(refused, 500, 'second write');
-    assert.deepEqual(refused.body, { detail: 'database is locked' });
-    expectStatus(
-      await req('PATCH', `/Users/${victim.id}`, patch({ op: 'replace', path: 'title', value: 'x' })),
-      500,
-      'PATCH',
-    );
-    expectStatus(
-      await req('PUT', `/Users/${victim.id}`, { body: { schemas: [URN.user], userName: victim.userName, title: 'x' } }),
-      500,
-      'PUT',
-    );
-    expectStatus(await req('DELETE', `/Users/${victim.id}`), 500, 'DELETE');
-    assert.equal(proxy.stats.lockedRefusals, 4);
-    assert.equal(proxy.stats.upstreamRequests - forwardedBefore, 1, 'only the read went upstream');
+      expectStatus(await req('GET', '/Users?count=1'), 200, 'a read while a write is in flight');
+      const refused = await req('POST', '/Users', { body: { schemas: [URN.user], userName: second } });
+      expectStatus(refused, 500, 'second write');
+      assert.deepEqual(refused.body, { detail: 'database is locked' });
+      expectStatus(
+        await req('PATCH', `/Users/${victim.id}`, patch({ op: 'replace', path: 'title', value: 'x' })),
+        500,
+        'PATCH',
+      );
+      expectStatus(
+        await req('PUT', `/Users/${victim.id}`, {
+          body: { schemas: [URN.user], userName: victim.userName, title: 'x' },
+        }),
+        500,
+        'PUT',
+      );
+      expectStatus(await req('DELETE', `/Users/${victim.id}`), 500, 'DELETE');
+      assert.equal(proxy.stats.lockedRefusals, 4);
+      assert.equal(proxy.stats.upstreamRequests - forwardedBefore, 1, 'only the read went upstream');
 
-    const answer = await held.finish();
-    assert.equal(answer.status, 201, `the held write: ${answer.text}`);
-    await waitFor(() => proxy.stats.writesInFlight === 0);
-    assert.ok(await upstreamUser(first), 'the first write landed');
-    assert.equal(await upstreamUser(second), undefined, 'the refused write never reached the upstream');
-    assert.equal(
-      (await get(upstream, `/Users/${victim.id}`)).title,
-      undefined,
-      'the refused PATCH/PUT never reached it',
-    );
-  });
+      const answer = await held.finish();
+      assert.equal(answer.status, 201, `the held write: ${answer.text}`);
+      await waitFor(() => proxy.stats.writesInFlight === 0);
+      assert.ok(await upstreamUser(first), 'the first write landed');
+      assert.equal(await upstreamUser(second), undefined, 'the refused write never reached the upstream');
+      assert.equal(
+        (await get(upstream, `/Users/${victim.id}`)).title,
+        undefined,
+        'the refused PATCH/PUT never reached it',
+      );
+    },
+  );
 
   test('one at a time, writes succeed', async () => {
     const refusals = proxy.stats.lockedRefusals;
@@ -779,38 +790,41 @@ describe('userDataIds', () => {
     assert.equal((await get(req, path(plus))).id, plus, 'reachable under its userName');
   });
 
-  test('a rename is applied and answered 500 once; the retry answers normally and the id keeps the old name', async () => {
-    const renamedTo = uniqueName('ann renamed', 'ids.example.com');
-    const body = { schemas: [URN.user], userName: renamedTo, name: { givenName: 'Ann', familyName: 'Smith' } };
-    const failed = await req('PUT', path(userName), { body });
-    expectStatus(failed, 500, 'first PUT rename');
-    assert.equal(
-      (await get(upstream, `/Users/${proxy.ids.toUpstream(userName)}`)).userName,
-      renamedTo,
-      'applied upstream',
-    );
-    const retry = await req('PUT', path(userName), { body });
-    expectStatus(retry, 200, 'retried PUT');
-    assert.equal(retry.body.id, userName, 'the id keeps the old name');
-    assert.equal(retry.body.userName, renamedTo);
+  test(
+    'a rename is applied and answered 500 once; the retry answers normally and the ' + 'id keeps the old name',
+    async () => {
+      const renamedTo = uniqueName('ann renamed', 'ids.example.com');
+      const body = { schemas: [URN.user], userName: renamedTo, name: { givenName: 'Ann', familyName: 'Smith' } };
+      const failed = await req('PUT', path(userName), { body });
+      expectStatus(failed, 500, 'first PUT rename');
+      assert.equal(
+        (await get(upstream, `/Users/${proxy.ids.toUpstream(userName)}`)).userName,
+        renamedTo,
+        'applied upstream',
+      );
+      const retry = await req('PUT', path(userName), { body });
+      expectStatus(retry, 200, 'retried PUT');
+      assert.equal(retry.body.id, userName, 'the id keeps the old name');
+      assert.equal(retry.body.userName, renamedTo);
 
-    const third = uniqueName('ann patched', 'ids.example.com');
-    expectStatus(
-      await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third })),
-      500,
-      'first PATCH rename',
-    );
-    assert.equal((await upstreamUser(third))?.id, proxy.ids.toUpstream(userName), 'applied upstream');
-    const again = await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third }));
-    expectStatus(again, 200, 'retried PATCH');
-    assert.equal(again.body.id, userName);
-    expectStatus(
-      await req('PATCH', path(userName), patch({ op: 'replace', path: 'title', value: 'No rename' })),
-      200,
-      'a PATCH without rename',
-    );
-    assert.equal(proxy.stats.renameFailures, 2);
-  });
+      const third = uniqueName('ann patched', 'ids.example.com');
+      expectStatus(
+        await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third })),
+        500,
+        'first PATCH rename',
+      );
+      assert.equal((await upstreamUser(third))?.id, proxy.ids.toUpstream(userName), 'applied upstream');
+      const again = await req('PATCH', path(userName), patch({ op: 'replace', path: 'userName', value: third }));
+      expectStatus(again, 200, 'retried PATCH');
+      assert.equal(again.body.id, userName);
+      expectStatus(
+        await req('PATCH', path(userName), patch({ op: 'replace', path: 'title', value: 'No rename' })),
+        200,
+        'a PATCH without rename',
+      );
+      assert.equal(proxy.stats.renameFailures, 2);
+    },
+  );
 
   test('Bulk is not offered: it would bypass the id mapping', async () => {
     assert.equal((await get(upstream, '/ServiceProviderConfig')).bulk.supported, true);
@@ -989,22 +1003,25 @@ describe('faults', () => {
     assert.equal(proxy.stats.faults.rateLimit429, 1);
   });
 
-  test('resetBefore: the connection breaks and nothing was written; resetAfter: it breaks after the write', async () => {
-    const before = await startProxy({}, only('resetBefore'));
-    const a = uniqueName('frb');
-    const r1 = await rawRequest(`${before.proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: a });
-    assert.equal(r1.status, undefined);
-    assert.match(r1.error ?? '', /socket hang up|ECONNRESET/);
-    assert.equal(await upstreamHas(a), 0);
+  test(
+    'resetBefore: the connection breaks and nothing was written; resetAfter: it ' + 'breaks after the write',
+    async () => {
+      const before = await startProxy({}, only('resetBefore'));
+      const a = uniqueName('frb');
+      const r1 = await rawRequest(`${before.proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: a });
+      assert.equal(r1.status, undefined);
+      assert.match(r1.error ?? '', /socket hang up|ECONNRESET/);
+      assert.equal(await upstreamHas(a), 0);
 
-    const afterActing = await startProxy({}, only('resetAfter'));
-    const b = uniqueName('fra');
-    const r2 = await rawRequest(`${afterActing.proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: b });
-    assert.equal(r2.status, undefined);
-    assert.equal(await upstreamHas(b), 1);
-    assert.equal(before.proxy.stats.faults.resetBefore, 1);
-    assert.equal(afterActing.proxy.stats.faults.resetAfter, 1);
-  });
+      const afterActing = await startProxy({}, only('resetAfter'));
+      const b = uniqueName('fra');
+      const r2 = await rawRequest(`${afterActing.proxy.url}/Users`, 'POST', { schemas: [URN.user], userName: b });
+      assert.equal(r2.status, undefined);
+      assert.equal(await upstreamHas(b), 1);
+      assert.equal(before.proxy.stats.faults.resetBefore, 1);
+      assert.equal(afterActing.proxy.stats.faults.resetAfter, 1);
+    },
+  );
 
   test('stall: the answer comes only after stallMs', async () => {
     const { proxy } = await startProxy({}, only('stall', { stallMs: 400 }));
@@ -1032,46 +1049,54 @@ describe('faults', () => {
     assert.equal(proxy.stats.faults.truncated, 2);
   });
 
-  test('shortPage and emptyPage keep totalResults while the page has fewer or no Resources; a GET by id is left alone', async () => {
-    const truth = await get(upstream, '/Users?count=4');
-    assert.ok(truth.totalResults > 4 && truth.Resources.length === 4);
-    const short = await startProxy({}, only('shortPage'));
-    const s = await get(short.req, '/Users?count=4');
-    assert.equal(s.Resources.length, 2);
-    assert.equal(s.totalResults, truth.totalResults);
-    assert.deepEqual(
-      s.Resources.map((u: Json) => u.id),
-      truth.Resources.slice(0, 2).map((u: Json) => u.id),
-    );
-    const empty = await startProxy({}, only('emptyPage'));
-    const e = await get(empty.req, '/Users?count=4');
-    assert.equal(e.Resources.length, 0);
-    assert.equal(e.totalResults, truth.totalResults);
-    await get(empty.req, `/Users/${truth.Resources[0].id}`);
-    assert.deepEqual([short.proxy.stats.faults.shortPage, empty.proxy.stats.faults.emptyPage], [1, 1]);
-  });
+  test(
+    'shortPage and emptyPage keep totalResults while the page has fewer or no ' +
+      'Resources; a GET by id is left alone',
+    async () => {
+      const truth = await get(upstream, '/Users?count=4');
+      assert.ok(truth.totalResults > 4 && truth.Resources.length === 4);
+      const short = await startProxy({}, only('shortPage'));
+      const s = await get(short.req, '/Users?count=4');
+      assert.equal(s.Resources.length, 2);
+      assert.equal(s.totalResults, truth.totalResults);
+      assert.deepEqual(
+        s.Resources.map((u: Json) => u.id),
+        truth.Resources.slice(0, 2).map((u: Json) => u.id),
+      );
+      const empty = await startProxy({}, only('emptyPage'));
+      const e = await get(empty.req, '/Users?count=4');
+      assert.equal(e.Resources.length, 0);
+      assert.equal(e.totalResults, truth.totalResults);
+      await get(empty.req, `/Users/${truth.Resources[0].id}`);
+      assert.deepEqual([short.proxy.stats.faults.shortPage, empty.proxy.stats.faults.emptyPage], [1, 1]);
+    },
+  );
 
-  test('seeded: the same seed gives the same faults for the same requests, a retry is a fresh draw, and max bounds each kind', async () => {
-    const faults: Faults = { seed: 42, rates: { error500Before: 0.5 }, max: { error500Before: 6 } };
-    const statuses = async () => {
-      const { req } = await startProxy({}, faults);
-      const out: number[] = [];
-      for (let i = 0; i < 20; i++) out.push((await req('GET', `/Users?count=1&startIndex=${1 + (i % 5)}`)).status);
-      return out;
-    };
-    const a = await statuses();
-    const b = await statuses();
-    assert.deepEqual(a, b);
-    assert.equal(a.filter((s) => s === 500).length, 6, a.join(' '));
-    assert.ok(a.slice(12).every((s) => s === 200) || a.filter((s) => s === 500).length === 6);
-    const other = await (async () => {
-      const { req } = await startProxy({}, { ...faults, seed: 43 });
-      const out: number[] = [];
-      for (let i = 0; i < 20; i++) out.push((await req('GET', `/Users?count=1&startIndex=${1 + (i % 5)}`)).status);
-      return out;
-    })();
-    assert.notDeepEqual(other, a);
-  });
+  test(
+    'seeded: the same seed gives the same faults for the same requests, a retry is ' +
+      'a fresh draw, and max bounds each kind',
+    async () => {
+      const faults: Faults = { seed: 42, rates: { error500Before: 0.5 }, max: { error500Before: 6 } };
+      const statuses = async () => {
+        const { req } = await startProxy({}, faults);
+        const out: number[] = [];
+        for (let i = 0; i < 20; i++) out.push((await req('GET', `/Users?count=1&startIndex=${1 + (i % 5)}`)).status);
+        return out;
+      };
+      const a = await statuses();
+      const b = await statuses();
+      assert.deepEqual(a, b);
+      assert.equal(a.filter((s) => s === 500).length, 6, a.join(' '));
+      assert.ok(a.slice(12).every((s) => s === 200) || a.filter((s) => s === 500).length === 6);
+      const other = await (async () => {
+        const { req } = await startProxy({}, { ...faults, seed: 43 });
+        const out: number[] = [];
+        for (let i = 0; i < 20; i++) out.push((await req('GET', `/Users?count=1&startIndex=${1 + (i % 5)}`)).status);
+        return out;
+      })();
+      assert.notDeepEqual(other, a);
+    },
+  );
 
   test('without faults nothing is injected and every count is 0', async () => {
     const { proxy, req } = await startProxy({});

@@ -222,43 +222,49 @@ describe('groups', () => {
 });
 
 describe('names and colour on a terminal', () => {
-  test('groups get and users get name the members and groups; in a pipe the lines are as the server gave them', async () => {
-    const group = [...server.groups.values()].find((g) => (g.members ?? []).length >= 2)!;
-    const r = await runCliInTerminal(['groups', 'get', group.id], 200, { env });
-    assert.equal(r.code, 0, r.stdout);
-    const byId = new Map(storedUsers().map((u) => [u.id, u]));
-    const rows = r.stdout.split('\r\n').filter((l) => /^members\[\d+\]/.test(l));
-    assert.equal(rows.length, group.members!.length, r.stdout);
-    // Named by the server's display where it gives one, else by the userName read by id.
-    for (const m of group.members!) {
-      const name = m.display ?? byId.get(m.value)!.userName;
-      assert.ok(
-        rows.some((l) => new RegExp(`^members\\[\\d+\\] +${name}  value=${m.value}`).test(l)),
-        `member ${m.value} is named:\n${rows.join('\n')}`,
-      );
-    }
-    const member = byId.get(group.members![0]!.value)!;
-    const user = await runCliInTerminal(['users', 'get', member.id], 200, { env });
-    assert.match(user.stdout, new RegExp(`^groups\\[\\d+\\] +${group.displayName} +value=${group.id}`, 'm'));
-    const pipe = await runCli(['groups', 'get', group.id], { env });
-    assert.equal(pipe.code, 0, pipe.stderr);
-    assert.doesNotMatch(pipe.stdout, new RegExp(`^members\\[\\d+\\]\\t${member.userName}`, 'm'));
-  });
+  test(
+    'groups get and users get name the members and groups; in a pipe the lines are ' + 'as the server gave them',
+    async () => {
+      const group = [...server.groups.values()].find((g) => (g.members ?? []).length >= 2)!;
+      const r = await runCliInTerminal(['groups', 'get', group.id], 200, { env });
+      assert.equal(r.code, 0, r.stdout);
+      const byId = new Map(storedUsers().map((u) => [u.id, u]));
+      const rows = r.stdout.split('\r\n').filter((l) => /^members\[\d+\]/.test(l));
+      assert.equal(rows.length, group.members!.length, r.stdout);
+      // Named by the server's display where it gives one, else by the userName read by id.
+      for (const m of group.members!) {
+        const name = m.display ?? byId.get(m.value)!.userName;
+        assert.ok(
+          rows.some((l) => new RegExp(`^members\\[\\d+\\] +${name}  value=${m.value}`).test(l)),
+          `member ${m.value} is named:\n${rows.join('\n')}`,
+        );
+      }
+      const member = byId.get(group.members![0]!.value)!;
+      const user = await runCliInTerminal(['users', 'get', member.id], 200, { env });
+      assert.match(user.stdout, new RegExp(`^groups\\[\\d+\\] +${group.displayName} +value=${group.id}`, 'm'));
+      const pipe = await runCli(['groups', 'get', group.id], { env });
+      assert.equal(pipe.code, 0, pipe.stderr);
+      assert.doesNotMatch(pipe.stdout, new RegExp(`^members\\[\\d+\\]\\t${member.userName}`, 'm'));
+    },
+  );
 
-  test('error: is red when stderr is a terminal, though stdout is a file; not with NO_COLOR or --no-color', async () => {
-    const out = join(home.dir, 'out.txt');
-    const red = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com'], 100, { env, stdoutTo: out });
-    assert.equal(red.code, 5, red.stdout);
-    assert.match(red.stdout, /scimctl: \x1b\[31merror:\x1b\[39m /);
-    const noColor = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com'], 100, {
-      env: { ...env, NO_COLOR: '1' },
-      stdoutTo: out,
-    });
-    assert.match(noColor.stdout, /scimctl: error: /);
-    const flag = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com', '--no-color'], 100, {
-      env,
-      stdoutTo: out,
-    });
-    assert.doesNotMatch(flag.stdout, /\x1b\[3\dm/);
-  });
+  test(
+    'error: is red when stderr is a terminal, though stdout is a file; not with ' + 'NO_COLOR or --no-color',
+    async () => {
+      const out = join(home.dir, 'out.txt');
+      const red = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com'], 100, { env, stdoutTo: out });
+      assert.equal(red.code, 5, red.stdout);
+      assert.match(red.stdout, /scimctl: \x1b\[31merror:\x1b\[39m /);
+      const noColor = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com'], 100, {
+        env: { ...env, NO_COLOR: '1' },
+        stdoutTo: out,
+      });
+      assert.match(noColor.stdout, /scimctl: error: /);
+      const flag = await runCliInTerminal(['users', 'get', 'nobody-at-all@example.com', '--no-color'], 100, {
+        env,
+        stdoutTo: out,
+      });
+      assert.doesNotMatch(flag.stdout, /\x1b\[3\dm/);
+    },
+  );
 });

@@ -81,31 +81,34 @@ describe('redirects from the SCIM server', () => {
     home?.cleanup();
   });
 
-  test('a 302 to another port is refused: the command fails, and the other server gets no request and no header', async () => {
-    const env = { ...home.env, GW_TOKEN: TOKEN };
-    const add = await runCli(
-      [
-        'profile',
-        'add',
-        'gw',
-        '--url',
-        `${gateway.origin}/scim/v2`,
-        '--token-env',
-        'GW_TOKEN',
-        '--header',
-        `X-Gateway-Key: ${KEY}`,
-      ],
-      { env },
-    );
-    assert.equal(add.code, 0, add.stderr);
-    const list = await runCli(['users', 'list', '--profile', 'gw'], { env, timeoutMs: 60_000 });
-    assert.notEqual(list.code, 0, `the listing must fail\n${list.stdout}`);
-    assert.match(list.stderr, /redirected \(HTTP 302\) to another origin, http:\/\/127\.0\.0\.1:\d+: not followed/);
-    assert.doesNotMatch(list.stdout, /stranger/);
-    assert.doesNotMatch(list.stderr + list.stdout, new RegExp(KEY));
-    assert.deepEqual(otherSeen, [], 'nothing reached the other origin');
-    assert.ok(gatewaySeen.some((s) => s.url.startsWith('/scim/v2/Users') && s.headers['x-gateway-key'] === KEY));
-  });
+  test(
+    'a 302 to another port is refused: the command fails, and the other server ' + 'gets no request and no header',
+    async () => {
+      const env = { ...home.env, GW_TOKEN: TOKEN };
+      const add = await runCli(
+        [
+          'profile',
+          'add',
+          'gw',
+          '--url',
+          `${gateway.origin}/scim/v2`,
+          '--token-env',
+          'GW_TOKEN',
+          '--header',
+          `X-Gateway-Key: ${KEY}`,
+        ],
+        { env },
+      );
+      assert.equal(add.code, 0, add.stderr);
+      const list = await runCli(['users', 'list', '--profile', 'gw'], { env, timeoutMs: 60_000 });
+      assert.notEqual(list.code, 0, `the listing must fail\n${list.stdout}`);
+      assert.match(list.stderr, /redirected \(HTTP 302\) to another origin, http:\/\/127\.0\.0\.1:\d+: not followed/);
+      assert.doesNotMatch(list.stdout, /stranger/);
+      assert.doesNotMatch(list.stderr + list.stdout, new RegExp(KEY));
+      assert.deepEqual(otherSeen, [], 'nothing reached the other origin');
+      assert.ok(gatewaySeen.some((s) => s.url.startsWith('/scim/v2/Users') && s.headers['x-gateway-key'] === KEY));
+    },
+  );
 
   test('a 301 on the same origin is followed, headers and token included', async () => {
     const env = { ...home.env, GW_TOKEN: TOKEN };

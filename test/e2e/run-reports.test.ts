@@ -150,108 +150,117 @@ function assertNoSecrets(where: string, text: string): void {
 }
 
 describe('run reports', { concurrency: false }, () => {
-  test('an applied run: one report with its counts per kind, the metrics file, the header sent by reference', async () => {
-    const hook = await receiver();
-    try {
-      const r = await sync(writeSource('all.csv', PEOPLE), ...reportFlags(hook.url), '--metrics-file', metrics);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(hook.got.length, 1, 'one report per run');
-      const { body, headers, text } = hook.got[0]!;
-      assert.equal(headers.authorization, `Bearer ${HOOK_SECRET}`);
-      assert.equal(headers['content-type'], 'application/json');
-      assert.equal(body.schema, 'scimctl.run-report/1');
-      assert.equal(body.status, 'applied');
-      assert.equal(body.profile, 'main');
-      assert.equal(body.target, server.url);
-      assert.equal(body.source, join(home.dir, 'all.csv'));
-      assert.equal(body.command, 'sync run');
-      assert.deepEqual(body.counts['create-user'], { planned: 8, applied: 8, failed: 0, excluded: 0 });
-      assert.deepEqual(body.counts['create-group'], { planned: 2, applied: 2, failed: 0, excluded: 0 });
-      assert.deepEqual(body.counts['delete-user'], { planned: 0, applied: 0, failed: 0, excluded: 0 });
-      assert.equal(body.failuresTotal, 0);
-      assert.deepEqual(body.refusals, []);
-      assert.match(body.text, /^scimctl sync run main: applied: applied \d+ of \d+ change\(s\) \(run \S+, [\d.]+s\)$/);
-      assert.ok(Date.parse(body.finishedAt) >= Date.parse(body.startedAt));
-      assert.equal(typeof body.durationSeconds, 'number');
-      assert.match(r.stderr, new RegExp(`run ${body.runId}`));
-      for (const [where, t] of [
-        ['the report', text],
-        ['stdout', r.stdout],
-        ['stderr', r.stderr],
-        ['the history', allText(join(home.dir, 'data'))],
-        ['the metrics file', readFileSync(metrics, 'utf8')],
-      ] as const)
-        assertNoSecrets(where, t);
+  test(
+    'an applied run: one report with its counts per kind, the metrics file, the ' + 'header sent by reference',
+    async () => {
+      const hook = await receiver();
+      try {
+        const r = await sync(writeSource('all.csv', PEOPLE), ...reportFlags(hook.url), '--metrics-file', metrics);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(hook.got.length, 1, 'one report per run');
+        const { body, headers, text } = hook.got[0]!;
+        assert.equal(headers.authorization, `Bearer ${HOOK_SECRET}`);
+        assert.equal(headers['content-type'], 'application/json');
+        assert.equal(body.schema, 'scimctl.run-report/1');
+        assert.equal(body.status, 'applied');
+        assert.equal(body.profile, 'main');
+        assert.equal(body.target, server.url);
+        assert.equal(body.source, join(home.dir, 'all.csv'));
+        assert.equal(body.command, 'sync run');
+        assert.deepEqual(body.counts['create-user'], { planned: 8, applied: 8, failed: 0, excluded: 0 });
+        assert.deepEqual(body.counts['create-group'], { planned: 2, applied: 2, failed: 0, excluded: 0 });
+        assert.deepEqual(body.counts['delete-user'], { planned: 0, applied: 0, failed: 0, excluded: 0 });
+        assert.equal(body.failuresTotal, 0);
+        assert.deepEqual(body.refusals, []);
+        assert.match(
+          body.text,
+          /^scimctl sync run main: applied: applied \d+ of \d+ change\(s\) \(run \S+, [\d.]+s\)$/,
+        );
+        assert.ok(Date.parse(body.finishedAt) >= Date.parse(body.startedAt));
+        assert.equal(typeof body.durationSeconds, 'number');
+        assert.match(r.stderr, new RegExp(`run ${body.runId}`));
+        for (const [where, t] of [
+          ['the report', text],
+          ['stdout', r.stdout],
+          ['stderr', r.stderr],
+          ['the history', allText(join(home.dir, 'data'))],
+          ['the metrics file', readFileSync(metrics, 'utf8')],
+        ] as const)
+          assertNoSecrets(where, t);
 
-      const m = parseMetrics(readFileSync(metrics, 'utf8'));
-      const ended = Date.parse(body.finishedAt) / 1000;
-      assert.equal(m.get(`scimctl_sync_last_run_timestamp_seconds${P}`), ended);
-      assert.equal(m.get(`scimctl_sync_last_success_timestamp_seconds${P}`), ended);
-      assert.equal(m.get(`scimctl_sync_last_run_changes_applied${kind('create-user')}`), 8);
-      assert.equal(m.get(`scimctl_sync_last_run_changes_applied${kind('create-group')}`), 2);
-      assert.equal(m.get(`scimctl_sync_last_run_failures${P}`), 0);
-      assert.equal(m.get(`scimctl_sync_last_run_refused${P}`), 0);
-      assert.equal(m.get(`scimctl_sync_refusals_total${P}`), 0);
-      assert.equal(m.get('scimctl_sync_last_run_status{profile="main",status="applied"}'), 1);
-      assert.equal(m.get(`scimctl_sync_last_run_duration_seconds${P}`), body.durationSeconds);
-    } finally {
-      hook.close();
-    }
-  });
-
-  test('a refused run: its report has the safety check and its message; the metrics keep the last success', async () => {
-    // Each test stands alone: the target as synced, and a metrics file of its own with that run's success.
-    const own = join(home.dir, 'refused.prom');
-    const synced = await sync(writeSource('all.csv', PEOPLE), '--metrics-file', own);
-    assert.equal(synced.code, 0, synced.stderr);
-    const success = parseMetrics(readFileSync(own, 'utf8')).get(`scimctl_sync_last_success_timestamp_seconds${P}`);
-    assert.ok(success);
-    const hook = await receiver();
-    try {
-      const r = await sync(
-        writeSource('leavers.csv', PEOPLE.slice(0, 5)),
-        ...reportFlags(hook.url),
-        '--metrics-file',
-        own,
-        '--max-deletes',
-        '1',
-        '--accept-source-change',
-        '--log-format',
-        'json',
-      );
-      assert.equal(r.code, 7, r.stderr);
-      assert.equal(hook.got.length, 1);
-      const { body } = hook.got[0]!;
-      assert.equal(body.status, 'refused');
-      assert.deepEqual(body.counts['deactivate-user'], { planned: 3, applied: 0, failed: 0, excluded: 0 });
-      assert.equal(body.refusals.length, 1, JSON.stringify(body.refusals));
-      const deletes = body.refusals[0];
-      assert.equal(deletes.check, 'deletion-threshold');
-      assert.match(deletes.message, /deactivate or delete 3 of 8 managed users, over the limit of 1/);
-      assert.ok(body.text.includes(deletes.message), body.text);
-
-      // JSON log lines on stderr: each with this run's id, a time, a level and a message.
-      const lines = jsonLines(r.stderr);
-      assert.ok(lines.length > 0, r.stderr);
-      for (const l of lines) {
-        assert.equal(l.runId, body.runId);
-        assert.ok(!Number.isNaN(Date.parse(l.time)));
-        assert.match(l.level, /^(warn|error)$/);
+        const m = parseMetrics(readFileSync(metrics, 'utf8'));
+        const ended = Date.parse(body.finishedAt) / 1000;
+        assert.equal(m.get(`scimctl_sync_last_run_timestamp_seconds${P}`), ended);
+        assert.equal(m.get(`scimctl_sync_last_success_timestamp_seconds${P}`), ended);
+        assert.equal(m.get(`scimctl_sync_last_run_changes_applied${kind('create-user')}`), 8);
+        assert.equal(m.get(`scimctl_sync_last_run_changes_applied${kind('create-group')}`), 2);
+        assert.equal(m.get(`scimctl_sync_last_run_failures${P}`), 0);
+        assert.equal(m.get(`scimctl_sync_last_run_refused${P}`), 0);
+        assert.equal(m.get(`scimctl_sync_refusals_total${P}`), 0);
+        assert.equal(m.get('scimctl_sync_last_run_status{profile="main",status="applied"}'), 1);
+        assert.equal(m.get(`scimctl_sync_last_run_duration_seconds${P}`), body.durationSeconds);
+      } finally {
+        hook.close();
       }
-      assert.ok(lines.some((l) => l.level === 'error' && l.message === deletes.message));
+    },
+  );
 
-      const m = parseMetrics(readFileSync(own, 'utf8'));
-      assert.equal(m.get(`scimctl_sync_last_run_timestamp_seconds${P}`), Date.parse(body.finishedAt) / 1000);
-      assert.equal(m.get(`scimctl_sync_last_success_timestamp_seconds${P}`), success);
-      assert.equal(m.get(`scimctl_sync_last_run_refused${P}`), 1);
-      assert.equal(m.get(`scimctl_sync_refusals_total${P}`), 1);
-      assert.equal(m.get(`scimctl_sync_last_run_changes_applied${kind('create-user')}`), 0);
-      assert.equal(m.get('scimctl_sync_last_run_status{profile="main",status="refused"}'), 1);
-      assert.equal(m.get('scimctl_sync_last_run_status{profile="main",status="applied"}'), 0);
-    } finally {
-      hook.close();
-    }
-  });
+  test(
+    'a refused run: its report has the safety check and its message; the metrics ' + 'keep the last success',
+    async () => {
+      // Each test stands alone: the target as synced, and a metrics file of its own with that run's success.
+      const own = join(home.dir, 'refused.prom');
+      const synced = await sync(writeSource('all.csv', PEOPLE), '--metrics-file', own);
+      assert.equal(synced.code, 0, synced.stderr);
+      const success = parseMetrics(readFileSync(own, 'utf8')).get(`scimctl_sync_last_success_timestamp_seconds${P}`);
+      assert.ok(success);
+      const hook = await receiver();
+      try {
+        const r = await sync(
+          writeSource('leavers.csv', PEOPLE.slice(0, 5)),
+          ...reportFlags(hook.url),
+          '--metrics-file',
+          own,
+          '--max-deletes',
+          '1',
+          '--accept-source-change',
+          '--log-format',
+          'json',
+        );
+        assert.equal(r.code, 7, r.stderr);
+        assert.equal(hook.got.length, 1);
+        const { body } = hook.got[0]!;
+        assert.equal(body.status, 'refused');
+        assert.deepEqual(body.counts['deactivate-user'], { planned: 3, applied: 0, failed: 0, excluded: 0 });
+        assert.equal(body.refusals.length, 1, JSON.stringify(body.refusals));
+        const deletes = body.refusals[0];
+        assert.equal(deletes.check, 'deletion-threshold');
+        assert.match(deletes.message, /deactivate or delete 3 of 8 managed users, over the limit of 1/);
+        assert.ok(body.text.includes(deletes.message), body.text);
+
+        // JSON log lines on stderr: each with this run's id, a time, a level and a message.
+        const lines = jsonLines(r.stderr);
+        assert.ok(lines.length > 0, r.stderr);
+        for (const l of lines) {
+          assert.equal(l.runId, body.runId);
+          assert.ok(!Number.isNaN(Date.parse(l.time)));
+          assert.match(l.level, /^(warn|error)$/);
+        }
+        assert.ok(lines.some((l) => l.level === 'error' && l.message === deletes.message));
+
+        const m = parseMetrics(readFileSync(own, 'utf8'));
+        assert.equal(m.get(`scimctl_sync_last_run_timestamp_seconds${P}`), Date.parse(body.finishedAt) / 1000);
+        assert.equal(m.get(`scimctl_sync_last_success_timestamp_seconds${P}`), success);
+        assert.equal(m.get(`scimctl_sync_last_run_refused${P}`), 1);
+        assert.equal(m.get(`scimctl_sync_refusals_total${P}`), 1);
+        assert.equal(m.get(`scimctl_sync_last_run_changes_applied${kind('create-user')}`), 0);
+        assert.equal(m.get('scimctl_sync_last_run_status{profile="main",status="refused"}'), 1);
+        assert.equal(m.get('scimctl_sync_last_run_status{profile="main",status="applied"}'), 0);
+      } finally {
+        hook.close();
+      }
+    },
+  );
 
   test('a change the server rejects: the report lists it with the server detail', async () => {
     // Someone else's account holds the userName; matched by externalId only, the create collides.
@@ -329,12 +338,13 @@ describe('run reports', { concurrency: false }, () => {
     try {
       const prom = join(home.dir, 'planned.prom');
       const config = join(home.dir, 'reports.yaml');
+      const R10 = { id: 'R10', email: 'person10@example.com', groups: ['Red'] };
       writeFileSync(
         config,
         [
           'target: main',
           'source:',
-          `  file: ${writeSource('more.csv', [...PEOPLE, { id: 'R10', email: 'person10@example.com', groups: ['Red'] }])}`,
+          `  file: ${writeSource('more.csv', [...PEOPLE, R10])}`,
           `  mapping: ${mapping}`,
           'options:',
           `  report-url: ${hook.url}`,

@@ -77,32 +77,36 @@ describe('a .env in the working directory', () => {
     assert.doesNotMatch(plain.stderr, /\.env/, 'the environment wins, and nothing is announced');
   });
 
-  test('that points a token at plain http on another machine is refused with exit 2, even when it (or the flag) allows insecure http', async () => {
-    // 192.0.2.1 (TEST-NET-1) is never reachable: a connection attempt would end in exit 6, not 2.
-    writeFileSync(join(home.dir, '.env'), 'SCIMCTL_URL=http://192.0.2.1/scim/v2\nSCIMCTL_ALLOW_INSECURE_HTTP=1\n');
-    for (const extra of [[], ['--allow-insecure-http']]) {
-      const r = await runCli([...extra, 'users', 'list'], {
+  test(
+    'that points a token at plain http on another machine is refused with exit 2, ' +
+      'even when it (or the flag) allows insecure http',
+    async () => {
+      // 192.0.2.1 (TEST-NET-1) is never reachable: a connection attempt would end in exit 6, not 2.
+      writeFileSync(join(home.dir, '.env'), 'SCIMCTL_URL=http://192.0.2.1/scim/v2\nSCIMCTL_ALLOW_INSECURE_HTTP=1\n');
+      for (const extra of [[], ['--allow-insecure-http']]) {
+        const r = await runCli([...extra, 'users', 'list'], {
+          cwd: home.dir,
+          env: { ...home.env, SCIMCTL_TOKEN: TOKEN },
+          timeoutMs: 20_000,
+        });
+        assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /refusing to send credentials over plain http:\/\/ to 192\.0\.2\.1: SCIMCTL_URL comes from \.\/\.env/,
+        );
+        assert.match(r.stderr, /a \.env cannot allow insecure http/);
+        assert.ok(!r.stderr.includes(TOKEN));
+      }
+      // The same URL from the environment still needs the flag: the allowance in .env is ignored.
+      writeFileSync(join(home.dir, '.env'), 'SCIMCTL_ALLOW_INSECURE_HTTP=1\n');
+      const own = await runCli(['users', 'list'], {
         cwd: home.dir,
-        env: { ...home.env, SCIMCTL_TOKEN: TOKEN },
-        timeoutMs: 20_000,
+        env: { ...home.env, SCIMCTL_URL: 'http://192.0.2.1/scim/v2', SCIMCTL_TOKEN: TOKEN },
       });
-      assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
-      assert.match(
-        r.stderr,
-        /refusing to send credentials over plain http:\/\/ to 192\.0\.2\.1: SCIMCTL_URL comes from \.\/\.env/,
-      );
-      assert.match(r.stderr, /a \.env cannot allow insecure http/);
-      assert.ok(!r.stderr.includes(TOKEN));
-    }
-    // The same URL from the environment still needs the flag: the allowance in .env is ignored.
-    writeFileSync(join(home.dir, '.env'), 'SCIMCTL_ALLOW_INSECURE_HTTP=1\n');
-    const own = await runCli(['users', 'list'], {
-      cwd: home.dir,
-      env: { ...home.env, SCIMCTL_URL: 'http://192.0.2.1/scim/v2', SCIMCTL_TOKEN: TOKEN },
-    });
-    assert.equal(own.code, 2, own.stderr);
-    assert.match(own.stderr, /refusing plain http:\/\/ to 192\.0\.2\.1/, 'the .env did not allow it');
-  });
+      assert.equal(own.code, 2, own.stderr);
+      assert.match(own.stderr, /refusing plain http:\/\/ to 192\.0\.2\.1/, 'the .env did not allow it');
+    },
+  );
 });
 
 describe('terminal output escapes control characters', () => {
@@ -177,16 +181,19 @@ describe('terminal output escapes control characters', () => {
     assert.match(r.stdout, /ghost\\x1b\]0;pwned\\x07@escape\.test/);
   });
 
-  test('a pipe gets tab-separated rows: control characters escaped the same way, tabs and newlines as spaces', async () => {
-    const r = await runCli(['users', 'list'], { env });
-    assert.equal(r.code, 0, r.stderr);
-    assertNoRaw(r.stdout, 'pipe');
-    const row = r.stdout.split('\n').find((l) => l.includes('eve@escape.test'))!;
-    assert.equal(row.split('\t').length, 5);
-    assert.ok(row.includes('Eve \\x1b[31mRED'), row);
-    const json = JSON.parse((await runCli(['users', 'get', 'eve@escape.test', '--json'], { env })).stdout);
-    assert.equal(json.displayName, DISPLAY, '--json keeps the exact value');
-  });
+  test(
+    'a pipe gets tab-separated rows: control characters escaped the same way, tabs ' + 'and newlines as spaces',
+    async () => {
+      const r = await runCli(['users', 'list'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assertNoRaw(r.stdout, 'pipe');
+      const row = r.stdout.split('\n').find((l) => l.includes('eve@escape.test'))!;
+      assert.equal(row.split('\t').length, 5);
+      assert.ok(row.includes('Eve \\x1b[31mRED'), row);
+      const json = JSON.parse((await runCli(['users', 'get', 'eve@escape.test', '--json'], { env })).stdout);
+      assert.equal(json.displayName, DISPLAY, '--json keeps the exact value');
+    },
+  );
 
   test('a plan on a terminal escapes control characters and marks invisible ones', async () => {
     const csv = join(home.dir, 'hr.csv');

@@ -166,170 +166,187 @@ describe('sync from another SCIM server, end to end (scimctl serve → scimctl s
     home?.cleanup();
   });
 
-  test('initial sync: identities, the inactive user, nested groups flattened; plan again = 0; the source is kept', async () => {
-    const run = await sync(['run', '--source', 'scim:hr', '--profile', 'app', '--yes']);
-    assert.equal(run.code, 0, run.stderr);
-    assert.ok(!`${run.stdout}${run.stderr}`.includes(HR_TOKEN), 'the source token is never shown');
-    const users = await list(app, 'Users');
-    assert.equal(users.length, 4);
-    assert.equal(byName(users, 'ann@example.com')?.externalId, 'HR-ANN', "the source's externalId");
-    assert.equal(byName(users, 'bob@example.com')?.externalId, ids.bob, 'no externalId: the source id');
-    assert.equal(byName(users, 'cy@example.com')?.active, false, 'inactive stays inactive');
-    assert.equal(byName(users, 'ann@example.com')?.title, 'Engineer');
-    assert.deepEqual(await targetMemberships(), {
-      Eng: ['cy@example.com'],
-      Staff: ['ann@example.com', 'bob@example.com', 'cy@example.com'],
-      Sales: ['dee@example.com'],
-    });
-    const groups = await list(app, 'Groups');
-    assert.equal(groups.find((g) => g.displayName === 'Eng')?.externalId, 'HR-G-ENG');
-    assert.equal(groups.find((g) => g.displayName === 'Staff')?.externalId, ids.staff);
-
-    const again = await planJson(['--source', 'scim:hr']);
-    assert.equal(again.changes.length, 0, JSON.stringify(again.changes));
-    assert.deepEqual(again.source.files, [`${hr.url}/Users`, `${hr.url}/Groups`]);
-
-    // The run history keeps what was read: the users and groups as ListResponses, never the token.
-    const runs = JSON.parse((await cli(['runs', 'list', '--json'])).stdout) as Json;
-    const list0 = (Array.isArray(runs) ? runs : runs.runs) as Json[];
-    const applied = list0.find((r) => r.command === 'sync run');
-    assert.ok(applied, JSON.stringify(list0));
-    const dir = join(home.dir, 'data', 'runs', applied.id, 'source');
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Json[];
-    assert.deepEqual(
-      manifest.map((m) => m.role),
-      ['users', 'groups'],
-    );
-    const keptUsers = JSON.parse(readFileSync(join(dir, manifest[0].copy), 'utf8'));
-    assert.equal(keptUsers.Resources.length, 4);
-    assert.equal(keptUsers.totalResults, 4);
-    const keptGroups = JSON.parse(readFileSync(join(dir, manifest[1].copy), 'utf8'));
-    assert.deepEqual(keptGroups.Resources.map((g: Json) => g.displayName).sort(), ['Eng', 'Sales', 'Staff']);
-    for (const m of manifest) assert.ok(!readFileSync(join(dir, m.copy), 'utf8').includes(HR_TOKEN));
-  });
-
-  test('the config-file form (source: {scim: hr}) reads the same: 0 changes; --nested direct changes Staff', async () => {
-    const path = join(home.dir, 'sync.yaml');
-    writeFileSync(path, 'target: app\nsource:\n  scim: hr\n');
-    const r = await sync(['plan', '--config', path, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as PlanJson).changes.length, 0);
-
-    writeFileSync(path, 'target: app\nsource:\n  scim: hr\n  nested: direct\n');
-    const direct = await sync(['plan', '--config', path, '--json']);
-    assert.equal(direct.code, 0, direct.stderr);
-    assert.deepEqual(
-      (JSON.parse(direct.stdout) as PlanJson).changes.map((c) => [c.kind, c.groupName, c.userName]),
-      [['remove-member', 'Staff', 'cy@example.com']],
-      'direct: Eng is no user of Staff, so cy (a member through Eng) leaves it',
-    );
-  });
-
-  test('a rename and a group move on the source are an update and membership changes, never create + delete', async () => {
-    const before = await list(app, 'Users');
-    assert.equal(
-      (
-        await patch(hr, `/Users/${ids.bob}`, [
-          { op: 'replace', path: 'userName', value: 'robert@example.com' },
-          { op: 'replace', path: 'emails', value: [{ value: 'robert@example.com', type: 'work', primary: true }] },
-        ])
-      ).status,
-      200,
-    );
-    assert.equal(
-      (await patch(hr, `/Groups/${ids.sales}`, [{ op: 'remove', path: `members[value eq "${ids.dee}"]` }])).status,
-      200,
-    );
-    const added = await patch(hr, `/Groups/${ids.eng}`, [
-      { op: 'add', path: 'members', value: [member(id('dee'), 'User')] },
-    ]);
-    assert.equal(added.status, 200);
-
-    const plan = await planJson(['--source', 'scim:hr']);
-    assert.deepEqual(
-      plan.changes.map((c) => [c.kind, c.groupName ?? '', c.userName]).sort(),
-      [
-        ['add-member', 'Eng', 'dee@example.com'],
-        ['add-member', 'Staff', 'dee@example.com'],
-        ['remove-member', 'Sales', 'dee@example.com'],
-        ['update-user', '', 'bob@example.com'],
-      ].sort(),
-    );
-    const update = plan.changes.find((c) => c.kind === 'update-user');
-    assert.match(JSON.stringify(update), /robert@example\.com/, 'the update renames bob');
-    const run = await sync(['run', '--source', 'scim:hr', '--profile', 'app', '--yes']);
-    assert.equal(run.code, 0, run.stderr);
-    const after = await list(app, 'Users');
-    assert.equal(byName(after, 'robert@example.com')?.id, byName(before, 'bob@example.com')?.id, 'the same user');
-    assert.equal(byName(after, 'bob@example.com'), undefined);
-    assert.equal(after.length, 4);
-    assert.deepEqual((await targetMemberships()).Sales, []);
-    assert.equal((await planJson(['--source', 'scim:hr'])).changes.length, 0);
-  });
-
-  test('--source-filter: applied by the source server; by this side (one note) when the server cannot filter', async () => {
-    const filtered = await planJson(['--source', 'scim:hr', '--source-filter', 'title eq "Engineer"']);
-    assert.equal(filtered.source.records, 2, 'ann and robert');
-    assert.equal(filtered.summary.create, 0);
-    assert.equal(filtered.summary.update, 0, JSON.stringify(filtered.changes));
-
-    noFilters = await startQuirkProxy(hr.url, { noFilters: true });
-    const add = await cli(['profile', 'add', 'hr-nofilter', '--url', noFilters.url, '--token-env', 'HR_TOKEN']);
-    assert.equal(add.code, 0, add.stderr);
-    const r = await sync([
-      'plan',
-      '--profile',
-      'app',
-      '--source',
-      'scim:hr-nofilter',
-      '--source-filter',
-      'title eq "Engineer"',
-      '--json',
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as PlanJson).source.records, 2, 'the same two, filtered on this side');
-    const notes = r.stderr.split('\n').filter((l) => /source scim:hr-nofilter: .*filtering on this side/.test(l));
-    assert.equal(notes.length, 1, r.stderr);
-
-    const bad = await sync(['plan', '--profile', 'app', '--source', 'scim:hr', '--source-filter', 'title eq']);
-    assert.equal(bad.code, 2, bad.stderr);
-    assert.match(bad.stderr, /--source-filter: .* is not a SCIM filter/);
-  });
-
-  for (const how of ['status', 'close'] as const) {
-    test(`a source that fails part-way (${how === 'status' ? 'a 500' : 'the connection closed'} on page 2) aborts the run; the target is untouched`, async () => {
-      // A change on the source that a complete read would apply.
-      await post(hr, 'Users', {
-        schemas: [URN.user],
-        userName: `new-${how}@example.com`,
-        externalId: `HR-NEW-${how}`,
+  test(
+    'initial sync: identities, the inactive user, nested groups flattened; plan ' + 'again = 0; the source is kept',
+    async () => {
+      const run = await sync(['run', '--source', 'scim:hr', '--profile', 'app', '--yes']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(!`${run.stdout}${run.stderr}`.includes(HR_TOKEN), 'the source token is never shown');
+      const users = await list(app, 'Users');
+      assert.equal(users.length, 4);
+      assert.equal(byName(users, 'ann@example.com')?.externalId, 'HR-ANN', "the source's externalId");
+      assert.equal(byName(users, 'bob@example.com')?.externalId, ids.bob, 'no externalId: the source id');
+      assert.equal(byName(users, 'cy@example.com')?.active, false, 'inactive stays inactive');
+      assert.equal(byName(users, 'ann@example.com')?.title, 'Engineer');
+      assert.deepEqual(await targetMemberships(), {
+        Eng: ['cy@example.com'],
+        Staff: ['ann@example.com', 'bob@example.com', 'cy@example.com'],
+        Sales: ['dee@example.com'],
       });
-      const proxy = await failingProxy(hr.url, how);
-      proxies.push(proxy);
-      const name = `hr-flaky-${how}`;
-      assert.equal((await cli(['profile', 'add', name, '--url', proxy.url, '--token-env', 'HR_TOKEN'])).code, 0);
-      const usersBefore = await list(app, 'Users');
-      const groupsBefore = await list(app, 'Groups');
-      const run = await sync([
-        'run',
-        '--source',
-        `scim:${name}`,
+      const groups = await list(app, 'Groups');
+      assert.equal(groups.find((g) => g.displayName === 'Eng')?.externalId, 'HR-G-ENG');
+      assert.equal(groups.find((g) => g.displayName === 'Staff')?.externalId, ids.staff);
+
+      const again = await planJson(['--source', 'scim:hr']);
+      assert.equal(again.changes.length, 0, JSON.stringify(again.changes));
+      assert.deepEqual(again.source.files, [`${hr.url}/Users`, `${hr.url}/Groups`]);
+
+      // The run history keeps what was read: the users and groups as ListResponses, never the token.
+      const runs = JSON.parse((await cli(['runs', 'list', '--json'])).stdout) as Json;
+      const list0 = (Array.isArray(runs) ? runs : runs.runs) as Json[];
+      const applied = list0.find((r) => r.command === 'sync run');
+      assert.ok(applied, JSON.stringify(list0));
+      const dir = join(home.dir, 'data', 'runs', applied.id, 'source');
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Json[];
+      assert.deepEqual(
+        manifest.map((m) => m.role),
+        ['users', 'groups'],
+      );
+      const keptUsers = JSON.parse(readFileSync(join(dir, manifest[0].copy), 'utf8'));
+      assert.equal(keptUsers.Resources.length, 4);
+      assert.equal(keptUsers.totalResults, 4);
+      const keptGroups = JSON.parse(readFileSync(join(dir, manifest[1].copy), 'utf8'));
+      assert.deepEqual(keptGroups.Resources.map((g: Json) => g.displayName).sort(), ['Eng', 'Sales', 'Staff']);
+      for (const m of manifest) assert.ok(!readFileSync(join(dir, m.copy), 'utf8').includes(HR_TOKEN));
+    },
+  );
+
+  test(
+    'the config-file form (source: {scim: hr}) reads the same: 0 changes; --nested ' + 'direct changes Staff',
+    async () => {
+      const path = join(home.dir, 'sync.yaml');
+      writeFileSync(path, 'target: app\nsource:\n  scim: hr\n');
+      const r = await sync(['plan', '--config', path, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as PlanJson).changes.length, 0);
+
+      writeFileSync(path, 'target: app\nsource:\n  scim: hr\n  nested: direct\n');
+      const direct = await sync(['plan', '--config', path, '--json']);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.deepEqual(
+        (JSON.parse(direct.stdout) as PlanJson).changes.map((c) => [c.kind, c.groupName, c.userName]),
+        [['remove-member', 'Staff', 'cy@example.com']],
+        'direct: Eng is no user of Staff, so cy (a member through Eng) leaves it',
+      );
+    },
+  );
+
+  test(
+    'a rename and a group move on the source are an update and membership changes, ' + 'never create + delete',
+    async () => {
+      const before = await list(app, 'Users');
+      assert.equal(
+        (
+          await patch(hr, `/Users/${ids.bob}`, [
+            { op: 'replace', path: 'userName', value: 'robert@example.com' },
+            { op: 'replace', path: 'emails', value: [{ value: 'robert@example.com', type: 'work', primary: true }] },
+          ])
+        ).status,
+        200,
+      );
+      assert.equal(
+        (await patch(hr, `/Groups/${ids.sales}`, [{ op: 'remove', path: `members[value eq "${ids.dee}"]` }])).status,
+        200,
+      );
+      const added = await patch(hr, `/Groups/${ids.eng}`, [
+        { op: 'add', path: 'members', value: [member(id('dee'), 'User')] },
+      ]);
+      assert.equal(added.status, 200);
+
+      const plan = await planJson(['--source', 'scim:hr']);
+      assert.deepEqual(
+        plan.changes.map((c) => [c.kind, c.groupName ?? '', c.userName]).sort(),
+        [
+          ['add-member', 'Eng', 'dee@example.com'],
+          ['add-member', 'Staff', 'dee@example.com'],
+          ['remove-member', 'Sales', 'dee@example.com'],
+          ['update-user', '', 'bob@example.com'],
+        ].sort(),
+      );
+      const update = plan.changes.find((c) => c.kind === 'update-user');
+      assert.match(JSON.stringify(update), /robert@example\.com/, 'the update renames bob');
+      const run = await sync(['run', '--source', 'scim:hr', '--profile', 'app', '--yes']);
+      assert.equal(run.code, 0, run.stderr);
+      const after = await list(app, 'Users');
+      assert.equal(byName(after, 'robert@example.com')?.id, byName(before, 'bob@example.com')?.id, 'the same user');
+      assert.equal(byName(after, 'bob@example.com'), undefined);
+      assert.equal(after.length, 4);
+      assert.deepEqual((await targetMemberships()).Sales, []);
+      assert.equal((await planJson(['--source', 'scim:hr'])).changes.length, 0);
+    },
+  );
+
+  test(
+    '--source-filter: applied by the source server; by this side (one note) when ' + 'the server cannot filter',
+    async () => {
+      const filtered = await planJson(['--source', 'scim:hr', '--source-filter', 'title eq "Engineer"']);
+      assert.equal(filtered.source.records, 2, 'ann and robert');
+      assert.equal(filtered.summary.create, 0);
+      assert.equal(filtered.summary.update, 0, JSON.stringify(filtered.changes));
+
+      noFilters = await startQuirkProxy(hr.url, { noFilters: true });
+      const add = await cli(['profile', 'add', 'hr-nofilter', '--url', noFilters.url, '--token-env', 'HR_TOKEN']);
+      assert.equal(add.code, 0, add.stderr);
+      const r = await sync([
+        'plan',
         '--profile',
         'app',
-        '--yes',
-        '--retries',
-        '0',
-        '--accept-source-change',
+        '--source',
+        'scim:hr-nofilter',
+        '--source-filter',
+        'title eq "Engineer"',
+        '--json',
       ]);
-      assert.equal(run.code, how === 'status' ? 1 : 6, `${run.stdout}\n${run.stderr}`);
-      assert.match(run.stderr, /stopped after 2 resources/, 'the first page was read, the second failed');
-      assert.match(run.stderr, new RegExp(`source scim:${name}`), run.stderr);
-      assert.deepEqual(await list(app, 'Users'), usersBefore);
-      assert.deepEqual(await list(app, 'Groups'), groupsBefore);
-      const runs = JSON.parse((await cli(['runs', 'list', '--json'])).stdout) as Json;
-      const last = ((Array.isArray(runs) ? runs : runs.runs) as Json[]).find((r) => r.command === 'sync run');
-      assert.equal(last?.status, 'failed', JSON.stringify(last));
-    });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as PlanJson).source.records, 2, 'the same two, filtered on this side');
+      const notes = r.stderr.split('\n').filter((l) => /source scim:hr-nofilter: .*filtering on this side/.test(l));
+      assert.equal(notes.length, 1, r.stderr);
+
+      const bad = await sync(['plan', '--profile', 'app', '--source', 'scim:hr', '--source-filter', 'title eq']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--source-filter: .* is not a SCIM filter/);
+    },
+  );
+
+  for (const how of ['status', 'close'] as const) {
+    test(
+      `a source that fails part-way ` +
+        `(${how === 'status' ? 'a 500' : 'the connection closed'} on page 2) aborts ` +
+        `the run; the target is untouched`,
+      async () => {
+        // A change on the source that a complete read would apply.
+        await post(hr, 'Users', {
+          schemas: [URN.user],
+          userName: `new-${how}@example.com`,
+          externalId: `HR-NEW-${how}`,
+        });
+        const proxy = await failingProxy(hr.url, how);
+        proxies.push(proxy);
+        const name = `hr-flaky-${how}`;
+        assert.equal((await cli(['profile', 'add', name, '--url', proxy.url, '--token-env', 'HR_TOKEN'])).code, 0);
+        const usersBefore = await list(app, 'Users');
+        const groupsBefore = await list(app, 'Groups');
+        const run = await sync([
+          'run',
+          '--source',
+          `scim:${name}`,
+          '--profile',
+          'app',
+          '--yes',
+          '--retries',
+          '0',
+          '--accept-source-change',
+        ]);
+        assert.equal(run.code, how === 'status' ? 1 : 6, `${run.stdout}\n${run.stderr}`);
+        assert.match(run.stderr, /stopped after 2 resources/, 'the first page was read, the second failed');
+        assert.match(run.stderr, new RegExp(`source scim:${name}`), run.stderr);
+        assert.deepEqual(await list(app, 'Users'), usersBefore);
+        assert.deepEqual(await list(app, 'Groups'), groupsBefore);
+        const runs = JSON.parse((await cli(['runs', 'list', '--json'])).stdout) as Json;
+        const last = ((Array.isArray(runs) ? runs : runs.runs) as Json[]).find((r) => r.command === 'sync run');
+        assert.equal(last?.status, 'failed', JSON.stringify(last));
+      },
+    );
   }
 
   test('the same server as source and target exits 2, before anything is read', async () => {

@@ -148,31 +148,35 @@ function rawHead(base: string, path: string): ReturnType<typeof rawExchange> {
   const url = new URL(base + path);
   return rawExchange(
     base,
-    `HEAD ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+    `HEAD ${url.pathname}${url.search} HTTP/1.1\r\nHost: ` +
+      `${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
   );
 }
 
 // ---------------------------------------------------------------------------------------------
 
 describe('HEAD (RFC 9110 §9.3.2)', () => {
-  test('HEAD on a resource: the status and headers of a GET (ETag, Content-Type, Content-Length), and no body', async () => {
-    const u = await createUser({ userName: uniqueName('head.test'), title: 'Headed' });
-    const path = `/Users/${u.id}`;
-    const got = await get(path);
-    expectStatus(got, 200);
-    const head = await rawHead(server.url, path);
-    assert.match(head.statusLine, /^HTTP\/1\.1 200\b/);
-    assert.equal(head.headers.get('etag'), got.headers.get('etag'));
-    assert.equal(head.headers.get('etag'), u.meta.version);
-    assert.equal(head.headers.get('content-type'), got.headers.get('content-type'));
-    assert.equal(head.headers.get('content-length'), got.headers.get('content-length'));
-    assert.equal(
-      Number(head.headers.get('content-length')),
-      Buffer.byteLength(got.text),
-      'Content-Length is that of the GET body',
-    );
-    assert.equal(head.body.length, 0, `a HEAD response has no body, got ${head.body.length} bytes`);
-  });
+  test(
+    'HEAD on a resource: the status and headers of a GET (ETag, Content-Type, ' + 'Content-Length), and no body',
+    async () => {
+      const u = await createUser({ userName: uniqueName('head.test'), title: 'Headed' });
+      const path = `/Users/${u.id}`;
+      const got = await get(path);
+      expectStatus(got, 200);
+      const head = await rawHead(server.url, path);
+      assert.match(head.statusLine, /^HTTP\/1\.1 200\b/);
+      assert.equal(head.headers.get('etag'), got.headers.get('etag'));
+      assert.equal(head.headers.get('etag'), u.meta.version);
+      assert.equal(head.headers.get('content-type'), got.headers.get('content-type'));
+      assert.equal(head.headers.get('content-length'), got.headers.get('content-length'));
+      assert.equal(
+        Number(head.headers.get('content-length')),
+        Buffer.byteLength(got.text),
+        'Content-Length is that of the GET body',
+      );
+      assert.equal(head.body.length, 0, `a HEAD response has no body, got ${head.body.length} bytes`);
+    },
+  );
 
   test('HEAD on a list and on an unknown id: same status and headers as GET, no body', async () => {
     for (const [path, status] of [
@@ -234,50 +238,54 @@ describe('Bulk bulkIds (RFC 7644 §3.7)', () => {
 });
 
 describe("versions follow a user's groups (RFC 7644 §3.14)", () => {
-  test('added to a group, the group renamed, removed from it: each changes the user’s ETag; If-None-Match with the old one → 200 with the new groups', async () => {
-    const u = await createUser({ userName: uniqueName('versions.test') });
-    const other = await createUser({ userName: uniqueName('versions.test') });
-    const g = await createGroup(`Versions ${serial}`, [other.id]);
-    const e0 = etag(await get(`/Users/${u.id}`));
-    assert.equal(e0, u.meta.version);
+  test(
+    'added to a group, the group renamed, removed from it: each changes the user’s ' +
+      'ETag; If-None-Match with the old one → 200 with the new groups',
+    async () => {
+      const u = await createUser({ userName: uniqueName('versions.test') });
+      const other = await createUser({ userName: uniqueName('versions.test') });
+      const g = await createGroup(`Versions ${serial}`, [other.id]);
+      const e0 = etag(await get(`/Users/${u.id}`));
+      assert.equal(e0, u.meta.version);
 
-    await patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }]);
-    const added = await get(`/Users/${u.id}`, req, { 'if-none-match': e0 });
-    expectStatus(added, 200, 'If-None-Match with the ETag from before the user joined a group');
-    assert.deepEqual(groupNames(added.body), [g.displayName]);
-    const e1 = etag(added);
-    assert.notEqual(e1, e0);
-    assert.equal(added.body.meta.version, e1, 'meta.version is the ETag');
+      await patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }]);
+      const added = await get(`/Users/${u.id}`, req, { 'if-none-match': e0 });
+      expectStatus(added, 200, 'If-None-Match with the ETag from before the user joined a group');
+      assert.deepEqual(groupNames(added.body), [g.displayName]);
+      const e1 = etag(added);
+      assert.notEqual(e1, e0);
+      assert.equal(added.body.meta.version, e1, 'meta.version is the ETag');
 
-    const renamed = `${g.displayName} renamed`;
-    await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: renamed }]);
-    const afterRename = await get(`/Users/${u.id}`, req, { 'if-none-match': e1 });
-    expectStatus(afterRename, 200, 'If-None-Match with the ETag from before the group was renamed');
-    assert.deepEqual(groupNames(afterRename.body), [renamed]);
-    const e2 = etag(afterRename);
-    assert.notEqual(e2, e1);
+      const renamed = `${g.displayName} renamed`;
+      await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: renamed }]);
+      const afterRename = await get(`/Users/${u.id}`, req, { 'if-none-match': e1 });
+      expectStatus(afterRename, 200, 'If-None-Match with the ETag from before the group was renamed');
+      assert.deepEqual(groupNames(afterRename.body), [renamed]);
+      const e2 = etag(afterRename);
+      assert.notEqual(e2, e1);
 
-    await patch(`/Groups/${g.id}`, [{ op: 'remove', path: `members[value eq "${u.id}"]` }]);
-    const removed = await get(`/Users/${u.id}`, req, { 'if-none-match': e2 });
-    expectStatus(removed, 200, 'If-None-Match with the ETag from before the user left the group');
-    assert.equal(removed.body.groups, undefined, 'no groups any more');
-    const e3 = etag(removed);
-    assert.ok(![e0, e1, e2].includes(e3), `a new ETag after leaving (${e3}; before: ${e0} ${e1} ${e2})`);
-    expectStatus(await get(`/Users/${u.id}`, req, { 'if-none-match': e3 }), 304, 'the current ETag still gives 304');
-    // If-Match follows too: the ETag from before the membership change is stale.
-    assertError(
-      await req('PATCH', `/Users/${u.id}`, {
-        body: patchBody([{ op: 'replace', path: 'title', value: 'x' }]),
-        headers: { 'if-match': e2 },
-      }),
-      412,
-    );
-    assert.notEqual(
-      etag(await get(`/Users/${other.id}`)),
-      other.meta.version,
-      'the other member changed too (it was already in the group when it was renamed)',
-    );
-  });
+      await patch(`/Groups/${g.id}`, [{ op: 'remove', path: `members[value eq "${u.id}"]` }]);
+      const removed = await get(`/Users/${u.id}`, req, { 'if-none-match': e2 });
+      expectStatus(removed, 200, 'If-None-Match with the ETag from before the user left the group');
+      assert.equal(removed.body.groups, undefined, 'no groups any more');
+      const e3 = etag(removed);
+      assert.ok(![e0, e1, e2].includes(e3), `a new ETag after leaving (${e3}; before: ${e0} ${e1} ${e2})`);
+      expectStatus(await get(`/Users/${u.id}`, req, { 'if-none-match': e3 }), 304, 'the current ETag still gives 304');
+      // If-Match follows too: the ETag from before the membership change is stale.
+      assertError(
+        await req('PATCH', `/Users/${u.id}`, {
+          body: patchBody([{ op: 'replace', path: 'title', value: 'x' }]),
+          headers: { 'if-match': e2 },
+        }),
+        412,
+      );
+      assert.notEqual(
+        etag(await get(`/Users/${other.id}`)),
+        other.meta.version,
+        'the other member changed too (it was already in the group when it was renamed)',
+      );
+    },
+  );
 
   test('the versions of membership changes are the same after a restart (replayed from the journal)', async () => {
     const store = tempDir();
@@ -351,21 +359,27 @@ describe('dateTime filter values (RFC 7644 §3.4.2.2, RFC 7643 §2.3.5)', () => 
 });
 
 describe('request size limit', () => {
-  test('a POST /Users declaring a body over 16 MiB → 413 with a SCIM error before the body is read, and the server keeps serving', async () => {
-    const url = new URL(`${server.url}/Users`);
-    // Only the headers: the server must answer from Content-Length alone (and no unread bytes can turn its
-    // close into a reset).
-    const res = await rawExchange(
-      server.url,
-      `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: ${16 * 1024 * 1024 + 1}\r\n\r\n`,
-    );
-    assert.match(res.statusLine, /^HTTP\/1\.1 413\b/, res.statusLine);
-    assert.match(res.headers.get('content-type') ?? '', /^application\/scim\+json/);
-    const body = JSON.parse(res.body.toString('utf8'));
-    assert.deepEqual(body.schemas, [URN.error]);
-    assert.equal(body.status, '413');
-    expectStatus(await get('/ServiceProviderConfig'), 200, 'served after the 413');
-  });
+  test(
+    'a POST /Users declaring a body over 16 MiB → 413 with a SCIM error before the ' +
+      'body is read, and the server keeps serving',
+    async () => {
+      const url = new URL(`${server.url}/Users`);
+      // Only the headers: the server must answer from Content-Length alone (and no unread bytes can turn its
+      // close into a reset).
+      const res = await rawExchange(
+        server.url,
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ` +
+          `${TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: ` +
+          `${16 * 1024 * 1024 + 1}\r\n\r\n`,
+      );
+      assert.match(res.statusLine, /^HTTP\/1\.1 413\b/, res.statusLine);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/scim\+json/);
+      const body = JSON.parse(res.body.toString('utf8'));
+      assert.deepEqual(body.schemas, [URN.error]);
+      assert.equal(body.status, '413');
+      expectStatus(await get('/ServiceProviderConfig'), 200, 'served after the 413');
+    },
+  );
 
   test('a body just under 16 MiB is read (and judged by what it says)', async () => {
     // Values are capped at 65,536 characters (serve-limits.test.ts): the body is made big with
@@ -388,121 +402,128 @@ describe('request size limit', () => {
 });
 
 describe('--source FILE while serving', () => {
-  test('edits to the file are served within seconds (same ids, new ETag only for the changed user); a broken file keeps the last good content', async () => {
-    const src = tempDir();
-    const file = join(src.dir, 'live.csv');
-    const header = 'userName,externalId,title';
-    writeFileSync(
-      file,
-      [header, 'ann@live.test,e-ann,Engineer', 'ben@live.test,e-ben,Baker', 'cat@live.test,e-cat,Carpenter', ''].join(
-        '\n',
-      ),
-    );
-    let ro: ServeProcess | undefined;
-    try {
-      ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
-      const r = ro.request;
-      const byName = async (): Promise<Map<string, Json>> =>
-        new Map(resources((await r('GET', '/Users?count=100')).body).map((u: Json) => [u.userName, u]));
-      const before = await byName();
-      assert.deepEqual(sorted([...before.keys()]), ['ann@live.test', 'ben@live.test', 'cat@live.test']);
-
+  test(
+    'edits to the file are served within seconds (same ids, new ETag only for the ' +
+      'changed user); a broken file keeps the last good content',
+    async () => {
+      const src = tempDir();
+      const file = join(src.dir, 'live.csv');
+      const header = 'userName,externalId,title';
       writeFileSync(
         file,
-        [
-          header,
-          'ann@live.test,e-ann,Principal Engineer',
-          'cat@live.test,e-cat,Carpenter',
-          'dan@live.test,e-dan,Diver',
-          '',
-        ].join('\n'),
+        [header, 'ann@live.test,e-ann,Engineer', 'ben@live.test,e-ben,Baker', 'cat@live.test,e-cat,Carpenter', ''].join(
+          '\n',
+        ),
       );
-      const after = await eventually('the edited file is served', async () => {
-        const now = await byName();
-        return now.has('dan@live.test') ? now : undefined;
-      });
-      assert.deepEqual(
-        sorted([...after.keys()]),
-        ['ann@live.test', 'cat@live.test', 'dan@live.test'],
-        'ben is gone, dan is new',
-      );
-      const ann = after.get('ann@live.test');
-      assert.equal(ann.title, 'Principal Engineer');
-      assert.equal(ann.id, before.get('ann@live.test').id, 'the changed user keeps its id');
-      assert.notEqual(ann.meta.version, before.get('ann@live.test').meta.version, 'the changed user has a new ETag');
-      const annNow = await r('GET', `/Users/${ann.id}`, {
-        headers: { 'if-none-match': before.get('ann@live.test').meta.version },
-      });
-      expectStatus(annNow, 200, 'If-None-Match with the old ETag of the changed user');
-      const cat = after.get('cat@live.test');
-      assert.equal(cat.id, before.get('cat@live.test').id, 'the unchanged user keeps its id');
-      assert.equal(cat.meta.version, before.get('cat@live.test').meta.version, 'the unchanged user keeps its ETag');
-      expectStatus(await r('GET', `/Users/${cat.id}`, { headers: { 'if-none-match': cat.meta.version } }), 304);
-      assertError(await r('GET', `/Users/${before.get('ben@live.test').id}`), 404, undefined, 'the removed user');
+      let ro: ServeProcess | undefined;
+      try {
+        ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
+        const r = ro.request;
+        const byName = async (): Promise<Map<string, Json>> =>
+          new Map(resources((await r('GET', '/Users?count=100')).body).map((u: Json) => [u.userName, u]));
+        const before = await byName();
+        assert.deepEqual(sorted([...before.keys()]), ['ann@live.test', 'ben@live.test', 'cat@live.test']);
 
-      // A file that does not read cleanly (a duplicate userName): the last good content stays.
-      writeFileSync(file, [header, 'ann@live.test,e-ann,Broken', 'ANN@live.test,e-ann2,Twice', ''].join('\n'));
-      await eventually('the server says on stderr that the file cannot be served', async () => {
-        expectStatus(await r('GET', '/Users?count=0'), 200, 'serving while the file is broken');
-        return /cannot be served/.test(ro!.stderr()) ? true : undefined;
-      });
-      assert.match(ro.stderr(), /live\.csv/, 'stderr names the file');
-      const kept = await byName();
-      assert.deepEqual(
-        sorted([...kept.keys()]),
-        ['ann@live.test', 'cat@live.test', 'dan@live.test'],
-        'still the last good content',
-      );
-      assert.equal(kept.get('ann@live.test').title, 'Principal Engineer');
-      assert.equal(kept.get('ann@live.test').meta.version, ann.meta.version);
-      assert.ok(!ro.exited(), 'the server is still running');
-    } finally {
-      await teardown([ro], [src]);
-    }
-  });
+        writeFileSync(
+          file,
+          [
+            header,
+            'ann@live.test,e-ann,Principal Engineer',
+            'cat@live.test,e-cat,Carpenter',
+            'dan@live.test,e-dan,Diver',
+            '',
+          ].join('\n'),
+        );
+        const after = await eventually('the edited file is served', async () => {
+          const now = await byName();
+          return now.has('dan@live.test') ? now : undefined;
+        });
+        assert.deepEqual(
+          sorted([...after.keys()]),
+          ['ann@live.test', 'cat@live.test', 'dan@live.test'],
+          'ben is gone, dan is new',
+        );
+        const ann = after.get('ann@live.test');
+        assert.equal(ann.title, 'Principal Engineer');
+        assert.equal(ann.id, before.get('ann@live.test').id, 'the changed user keeps its id');
+        assert.notEqual(ann.meta.version, before.get('ann@live.test').meta.version, 'the changed user has a new ETag');
+        const annNow = await r('GET', `/Users/${ann.id}`, {
+          headers: { 'if-none-match': before.get('ann@live.test').meta.version },
+        });
+        expectStatus(annNow, 200, 'If-None-Match with the old ETag of the changed user');
+        const cat = after.get('cat@live.test');
+        assert.equal(cat.id, before.get('cat@live.test').id, 'the unchanged user keeps its id');
+        assert.equal(cat.meta.version, before.get('cat@live.test').meta.version, 'the unchanged user keeps its ETag');
+        expectStatus(await r('GET', `/Users/${cat.id}`, { headers: { 'if-none-match': cat.meta.version } }), 304);
+        assertError(await r('GET', `/Users/${before.get('ben@live.test').id}`), 404, undefined, 'the removed user');
 
-  test('our JSON export with each user’s groups: the groups exist with those members, and users list them', async () => {
-    const src = tempDir();
-    const file = join(src.dir, 'export.json');
-    const users = [
-      {
-        schemas: [URN.user],
-        userName: 'eve@export.test',
-        externalId: 'x-eve',
-        groups: [{ display: 'Eng' }, { display: 'Oncall' }],
-      },
-      { schemas: [URN.user], userName: 'fay@export.test', externalId: 'x-fay', groups: [{ display: 'Eng' }] },
-      { schemas: [URN.user], userName: 'gus@export.test', externalId: 'x-gus' },
-    ];
-    writeFileSync(file, JSON.stringify(users, null, 2));
-    let ro: ServeProcess | undefined;
-    try {
-      ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
-      const r = ro.request;
-      const all = resources((await r('GET', '/Users?count=100')).body);
-      const id = (name: string) => all.find((u: Json) => u.userName === name)?.id as string;
-      assert.equal(all.length, 3);
-      const groups = new Map(
-        resources((await r('GET', '/Groups?count=100')).body).map((g: Json) => [g.displayName, g]),
-      );
-      assert.deepEqual(sorted([...groups.keys()]), ['Eng', 'Oncall']);
-      assert.deepEqual(memberIds(groups.get('Eng')), sorted([id('eve@export.test'), id('fay@export.test')]));
-      assert.deepEqual(memberIds(groups.get('Oncall')), [id('eve@export.test')]);
-      for (const m of groups.get('Eng').members) assert.equal(m.type, 'User');
-      const eve = (await r('GET', `/Users/${id('eve@export.test')}`)).body;
-      assert.deepEqual(groupNames(eve), ['Eng', 'Oncall']);
-      for (const g of eve.groups) {
-        assert.equal(g.value, groups.get(g.display).id, 'groups[].value is the group id');
-        assert.equal(g.type, 'direct');
+        // A file that does not read cleanly (a duplicate userName): the last good content stays.
+        writeFileSync(file, [header, 'ann@live.test,e-ann,Broken', 'ANN@live.test,e-ann2,Twice', ''].join('\n'));
+        await eventually('the server says on stderr that the file cannot be served', async () => {
+          expectStatus(await r('GET', '/Users?count=0'), 200, 'serving while the file is broken');
+          return /cannot be served/.test(ro!.stderr()) ? true : undefined;
+        });
+        assert.match(ro.stderr(), /live\.csv/, 'stderr names the file');
+        const kept = await byName();
+        assert.deepEqual(
+          sorted([...kept.keys()]),
+          ['ann@live.test', 'cat@live.test', 'dan@live.test'],
+          'still the last good content',
+        );
+        assert.equal(kept.get('ann@live.test').title, 'Principal Engineer');
+        assert.equal(kept.get('ann@live.test').meta.version, ann.meta.version);
+        assert.ok(!ro.exited(), 'the server is still running');
+      } finally {
+        await teardown([ro], [src]);
       }
-      assert.deepEqual(groupNames((await r('GET', `/Users/${id('fay@export.test')}`)).body), ['Eng']);
-      assert.equal((await r('GET', `/Users/${id('gus@export.test')}`)).body.groups, undefined);
-      const inEng = resources((await r('GET', `/Users${qs({ filter: 'groups[display eq "Eng"]' })}`)).body);
-      assert.deepEqual(sorted(inEng.map((u: Json) => u.userName)), ['eve@export.test', 'fay@export.test']);
-    } finally {
-      await teardown([ro], [src]);
-    }
-  });
+    },
+  );
+
+  test(
+    'our JSON export with each user’s groups: the groups exist with those members, ' + 'and users list them',
+    async () => {
+      const src = tempDir();
+      const file = join(src.dir, 'export.json');
+      const users = [
+        {
+          schemas: [URN.user],
+          userName: 'eve@export.test',
+          externalId: 'x-eve',
+          groups: [{ display: 'Eng' }, { display: 'Oncall' }],
+        },
+        { schemas: [URN.user], userName: 'fay@export.test', externalId: 'x-fay', groups: [{ display: 'Eng' }] },
+        { schemas: [URN.user], userName: 'gus@export.test', externalId: 'x-gus' },
+      ];
+      writeFileSync(file, JSON.stringify(users, null, 2));
+      let ro: ServeProcess | undefined;
+      try {
+        ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
+        const r = ro.request;
+        const all = resources((await r('GET', '/Users?count=100')).body);
+        const id = (name: string) => all.find((u: Json) => u.userName === name)?.id as string;
+        assert.equal(all.length, 3);
+        const groups = new Map(
+          resources((await r('GET', '/Groups?count=100')).body).map((g: Json) => [g.displayName, g]),
+        );
+        assert.deepEqual(sorted([...groups.keys()]), ['Eng', 'Oncall']);
+        assert.deepEqual(memberIds(groups.get('Eng')), sorted([id('eve@export.test'), id('fay@export.test')]));
+        assert.deepEqual(memberIds(groups.get('Oncall')), [id('eve@export.test')]);
+        for (const m of groups.get('Eng').members) assert.equal(m.type, 'User');
+        const eve = (await r('GET', `/Users/${id('eve@export.test')}`)).body;
+        assert.deepEqual(groupNames(eve), ['Eng', 'Oncall']);
+        for (const g of eve.groups) {
+          assert.equal(g.value, groups.get(g.display).id, 'groups[].value is the group id');
+          assert.equal(g.type, 'direct');
+        }
+        assert.deepEqual(groupNames((await r('GET', `/Users/${id('fay@export.test')}`)).body), ['Eng']);
+        assert.equal((await r('GET', `/Users/${id('gus@export.test')}`)).body.groups, undefined);
+        const inEng = resources((await r('GET', `/Users${qs({ filter: 'groups[display eq "Eng"]' })}`)).body);
+        assert.deepEqual(sorted(inEng.map((u: Json) => u.userName)), ['eve@export.test', 'fay@export.test']);
+      } finally {
+        await teardown([ro], [src]);
+      }
+    },
+  );
 });
 
 describe('writes that change nothing keep the version (RFC 7644 §3.14)', () => {
@@ -525,83 +546,95 @@ describe('writes that change nothing keep the version (RFC 7644 §3.14)', () => 
     assert.notEqual(etag(changed), u.meta.version);
   });
 
-  test('a PATCH that sets a value it already has, or adds a member already there, keeps the ETags of the group and its members', async () => {
-    const u = await createUser({ userName: uniqueName('noop.test'), title: 'Kept' });
-    const g = await createGroup(`Noop ${serial}`, [u.id]);
-    const userTag = etag(await get(`/Users/${u.id}`));
-    const p1 = await patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }]);
-    assert.equal(etag(p1), g.meta.version, 'adding an existing member keeps the group’s ETag');
-    assert.equal(p1.body.members.length, 1);
-    assert.equal(etag(await get(`/Users/${u.id}`)), userTag, 'and the member’s');
-    const p2 = await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: g.displayName }]);
-    assert.equal(etag(p2), g.meta.version, 'replacing displayName with itself keeps the group’s ETag');
-    const p3 = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Kept' }]);
-    assert.equal(etag(p3), userTag, 'replacing title with itself keeps the user’s ETag');
-    const p4 = await req('PUT', `/Groups/${g.id}`, {
-      body: { schemas: [URN.group], displayName: g.displayName, members: [{ value: u.id }] },
-    });
-    expectStatus(p4, 200);
-    assert.equal(etag(p4), g.meta.version, 'a no-op PUT of a group keeps its ETag');
-    const p5 = await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: `${g.displayName}!` }]);
-    assert.notEqual(etag(p5), g.meta.version, 'a real change gives a new ETag');
-  });
+  test(
+    'a PATCH that sets a value it already has, or adds a member already there, ' +
+      'keeps the ETags of the group and its members',
+    async () => {
+      const u = await createUser({ userName: uniqueName('noop.test'), title: 'Kept' });
+      const g = await createGroup(`Noop ${serial}`, [u.id]);
+      const userTag = etag(await get(`/Users/${u.id}`));
+      const p1 = await patch(`/Groups/${g.id}`, [{ op: 'add', path: 'members', value: [{ value: u.id }] }]);
+      assert.equal(etag(p1), g.meta.version, 'adding an existing member keeps the group’s ETag');
+      assert.equal(p1.body.members.length, 1);
+      assert.equal(etag(await get(`/Users/${u.id}`)), userTag, 'and the member’s');
+      const p2 = await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: g.displayName }]);
+      assert.equal(etag(p2), g.meta.version, 'replacing displayName with itself keeps the group’s ETag');
+      const p3 = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'title', value: 'Kept' }]);
+      assert.equal(etag(p3), userTag, 'replacing title with itself keeps the user’s ETag');
+      const p4 = await req('PUT', `/Groups/${g.id}`, {
+        body: { schemas: [URN.group], displayName: g.displayName, members: [{ value: u.id }] },
+      });
+      expectStatus(p4, 200);
+      assert.equal(etag(p4), g.meta.version, 'a no-op PUT of a group keeps its ETag');
+      const p5 = await patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: `${g.displayName}!` }]);
+      assert.notEqual(etag(p5), g.meta.version, 'a real change gives a new ETag');
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 // Findings of the review of src/server: each of these failed before its fix
 
 describe('review findings', () => {
-  test('a PATCH that removes and adds members is atomic: concurrent readers never see it half done, and one ETag means one representation', async () => {
-    const a = await createUser({ userName: uniqueName('atomic.test', 'a') });
-    const b = await createUser({ userName: uniqueName('atomic.test', 'b') });
-    const g = await createGroup(`Atomic ${serial}`, [a.id]);
-    const seen = new Map<string, string>();
-    for (let round = 0; round < 20; round++) {
-      const [from, to] = round % 2 === 0 ? [a.id, b.id] : [b.id, a.id];
-      // The write goes first; the reads arrive while it waits for its first journal write.
-      const write = patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'members', value: [{ value: to }] }]);
-      const reads = Array.from({ length: 30 }, () => get(`/Groups/${g.id}`));
-      for (const res of [...(await Promise.all(reads)), await write]) {
-        const members = memberIds(res.body).join(',');
-        assert.ok(
-          members === from || members === to,
-          `round ${round}: a reader saw members [${members}], neither before [${from}] nor after [${to}]`,
-        );
-        const tag = etag(res);
-        const earlier = seen.get(tag);
-        assert.ok(
-          earlier === undefined || earlier === members,
-          `round ${round}: ETag ${tag} was given for members [${earlier}] and for [${members}]`,
-        );
-        seen.set(tag, members);
+  test(
+    'a PATCH that removes and adds members is atomic: concurrent readers never see ' +
+      'it half done, and one ETag means one representation',
+    async () => {
+      const a = await createUser({ userName: uniqueName('atomic.test', 'a') });
+      const b = await createUser({ userName: uniqueName('atomic.test', 'b') });
+      const g = await createGroup(`Atomic ${serial}`, [a.id]);
+      const seen = new Map<string, string>();
+      for (let round = 0; round < 20; round++) {
+        const [from, to] = round % 2 === 0 ? [a.id, b.id] : [b.id, a.id];
+        // The write goes first; the reads arrive while it waits for its first journal write.
+        const write = patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'members', value: [{ value: to }] }]);
+        const reads = Array.from({ length: 30 }, () => get(`/Groups/${g.id}`));
+        for (const res of [...(await Promise.all(reads)), await write]) {
+          const members = memberIds(res.body).join(',');
+          assert.ok(
+            members === from || members === to,
+            `round ${round}: a reader saw members [${members}], neither before [${from}] nor after [${to}]`,
+          );
+          const tag = etag(res);
+          const earlier = seen.get(tag);
+          assert.ok(
+            earlier === undefined || earlier === members,
+            `round ${round}: ETag ${tag} was given for members [${earlier}] and for [${members}]`,
+          );
+          seen.set(tag, members);
+        }
       }
-    }
-  });
+    },
+  );
 
-  test('a group renamed while a member-replacing PATCH is in flight: the group’s members and the users’ groups agree', async () => {
-    for (let round = 0; round < 15; round++) {
-      const a = await createUser({ userName: uniqueName('race.test', 'a') });
-      const b = await createUser({ userName: uniqueName('race.test', 'b') });
-      const g = await createGroup(`Race ${serial}`, [a.id]);
-      await Promise.all([
-        patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'members', value: [{ value: b.id }] }]),
-        req('PUT', `/Groups/${g.id}`, {
-          body: { schemas: [URN.group], displayName: `Race ${serial} renamed ${round}`, members: [{ value: a.id }] },
-        }),
-      ]);
-      const group = (await get(`/Groups/${g.id}`)).body;
-      for (const u of [a, b]) {
-        const user = (await get(`/Users/${u.id}`)).body;
-        const listed = (user.groups ?? []).some((x: Json) => x.value === g.id);
-        const member = memberIds(group).includes(u.id);
-        assert.equal(
-          listed,
-          member,
-          `round ${round}: ${u.userName} ${listed ? 'lists' : 'does not list'} the group, which ${member ? 'has' : 'does not have'} it as a member`,
-        );
+  test(
+    'a group renamed while a member-replacing PATCH is in flight: the group’s ' + 'members and the users’ groups agree',
+    async () => {
+      for (let round = 0; round < 15; round++) {
+        const a = await createUser({ userName: uniqueName('race.test', 'a') });
+        const b = await createUser({ userName: uniqueName('race.test', 'b') });
+        const g = await createGroup(`Race ${serial}`, [a.id]);
+        await Promise.all([
+          patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'members', value: [{ value: b.id }] }]),
+          req('PUT', `/Groups/${g.id}`, {
+            body: { schemas: [URN.group], displayName: `Race ${serial} renamed ${round}`, members: [{ value: a.id }] },
+          }),
+        ]);
+        const group = (await get(`/Groups/${g.id}`)).body;
+        for (const u of [a, b]) {
+          const user = (await get(`/Users/${u.id}`)).body;
+          const listed = (user.groups ?? []).some((x: Json) => x.value === g.id);
+          const member = memberIds(group).includes(u.id);
+          assert.equal(
+            listed,
+            member,
+            `round ${round}: ${u.userName} ${listed ? 'lists' : 'does not list'} the ` +
+              `group, which ${member ? 'has' : 'does not have'} it as a member`,
+          );
+        }
       }
-    }
-  });
+    },
+  );
 
   test("deleting a group changes its members' ETags (their groups changed)", async () => {
     const u = await createUser({ userName: uniqueName('delgroup.test') });
@@ -684,33 +717,37 @@ describe('review findings', () => {
     }
   });
 
-  test('--source: users whose keys look alike (one’s externalId is another’s userName; externalIds differing in case) are all served', async () => {
-    const src = tempDir();
-    const file = join(src.dir, 'collide.csv');
-    writeFileSync(
-      file,
-      [
-        'userName,externalId,title',
-        'ann@collide.test,bob@collide.test,A',
-        'bob@collide.test,,B',
-        'cy@collide.test,E1,C',
-        'di@collide.test,e1,D',
-        '',
-      ].join('\n'),
-    );
-    let ro: ServeProcess | undefined;
-    try {
-      ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
-      const page = (await ro.request('GET', '/Users?count=100')).body;
-      assert.deepEqual(
-        sorted(resources(page).map((u: Json) => u.userName)),
-        ['ann@collide.test', 'bob@collide.test', 'cy@collide.test', 'di@collide.test'],
-        'every row of the file is a user',
+  test(
+    '--source: users whose keys look alike (one’s externalId is another’s ' +
+      'userName; externalIds differing in case) are all served',
+    async () => {
+      const src = tempDir();
+      const file = join(src.dir, 'collide.csv');
+      writeFileSync(
+        file,
+        [
+          'userName,externalId,title',
+          'ann@collide.test,bob@collide.test,A',
+          'bob@collide.test,,B',
+          'cy@collide.test,E1,C',
+          'di@collide.test,e1,D',
+          '',
+        ].join('\n'),
       );
-    } finally {
-      await teardown([ro], [src]);
-    }
-  });
+      let ro: ServeProcess | undefined;
+      try {
+        ro = await startServe({ token: TOKEN, dataDir: null, args: ['--source', file] });
+        const page = (await ro.request('GET', '/Users?count=100')).body;
+        assert.deepEqual(
+          sorted(resources(page).map((u: Json) => u.userName)),
+          ['ann@collide.test', 'bob@collide.test', 'cy@collide.test', 'di@collide.test'],
+          'every row of the file is a user',
+        );
+      } finally {
+        await teardown([ro], [src]);
+      }
+    },
+  );
 
   test('a malformed percent-encoding in the path → 4xx SCIM error, not 500', async () => {
     const res = await req('GET', '/Users/%E0%A4%A');
@@ -718,26 +755,30 @@ describe('review findings', () => {
     expectStatus(await get('/ServiceProviderConfig'), 200);
   });
 
-  test('a Bulk operation with a malformed percent-encoding fails alone; the response reports the operations applied before it', async () => {
-    const name = uniqueName('percent.test');
-    const bulk = await req('POST', '/Bulk', {
-      body: {
-        schemas: [URN.bulkRequest],
-        Operations: [
-          { method: 'POST', bulkId: 'p', path: '/Users', data: { schemas: [URN.user], userName: name } },
-          { method: 'DELETE', path: '/Users/%E0%A4%A' },
-        ],
-      },
-    });
-    const created = (await get(`/Users${qs({ filter: `userName eq "${name}"` })}`)).body.totalResults;
-    expectStatus(
-      bulk,
-      200,
-      `Bulk with a malformed operation path (the POST before it was ${created ? '' : 'not '}applied)`,
-    );
-    assert.equal(bulk.body.Operations[0].status, '201');
-    assert.ok(Number(bulk.body.Operations[1].status) >= 400 && Number(bulk.body.Operations[1].status) < 500);
-  });
+  test(
+    'a Bulk operation with a malformed percent-encoding fails alone; the response ' +
+      'reports the operations applied before it',
+    async () => {
+      const name = uniqueName('percent.test');
+      const bulk = await req('POST', '/Bulk', {
+        body: {
+          schemas: [URN.bulkRequest],
+          Operations: [
+            { method: 'POST', bulkId: 'p', path: '/Users', data: { schemas: [URN.user], userName: name } },
+            { method: 'DELETE', path: '/Users/%E0%A4%A' },
+          ],
+        },
+      });
+      const created = (await get(`/Users${qs({ filter: `userName eq "${name}"` })}`)).body.totalResults;
+      expectStatus(
+        bulk,
+        200,
+        `Bulk with a malformed operation path (the POST before it was ${created ? '' : 'not '}applied)`,
+      );
+      assert.equal(bulk.body.Operations[0].status, '201');
+      assert.ok(Number(bulk.body.Operations[1].status) >= 400 && Number(bulk.body.Operations[1].status) < 500);
+    },
+  );
 
   test('a PATCH path whose value filter has thousands of terms → 400, not 500', async () => {
     const u = await createUser({
@@ -756,7 +797,10 @@ describe('review findings', () => {
 
   test('a Bulk operation with deeply nested data → 400, not 500', async () => {
     const depth = 100_000;
-    const raw = `{"schemas":["${URN.bulkRequest}"],"Operations":[{"method":"POST","bulkId":"d","path":"/Users","data":{"schemas":["${URN.user}"],"userName":"deep@bulk.test","title":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
+    const raw =
+      `{"schemas":["${URN.bulkRequest}"],"Operations":[{"method":"POST","bulkId":"d",` +
+      `"path":"/Users","data":{"schemas":["${URN.user}"],"userName":"deep@bulk.test",` +
+      `"title":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
     const res = await req('POST', '/Bulk', { raw });
     assert.ok(
       res.status === 400 || (res.status === 200 && res.body.Operations?.[0]?.status === '400'),

@@ -215,22 +215,25 @@ describe('startup', () => {
     }
   });
 
-  test('refuses to start without a token: --token-env naming an unset or empty variable exits 2, printing no URL', async () => {
-    const home = tempHome();
-    try {
-      const env = { ...home.env, SCIMCTL_DATA_DIR: join(home.dir, 'data'), SCIM_SERVE_E2E_EMPTY: '' };
-      for (const variable of ['SCIM_SERVE_E2E_UNSET', 'SCIM_SERVE_E2E_EMPTY']) {
-        const r = await runCli(['serve', '--port', '0', '--data', join(home.dir, 'store'), '--token-env', variable], {
-          env,
-          timeoutMs: 15_000,
-        });
-        assert.equal(r.code, 2, `${variable}: ${r.stderr}`);
-        assert.equal(r.stdout, '');
+  test(
+    'refuses to start without a token: --token-env naming an unset or empty ' + 'variable exits 2, printing no URL',
+    async () => {
+      const home = tempHome();
+      try {
+        const env = { ...home.env, SCIMCTL_DATA_DIR: join(home.dir, 'data'), SCIM_SERVE_E2E_EMPTY: '' };
+        for (const variable of ['SCIM_SERVE_E2E_UNSET', 'SCIM_SERVE_E2E_EMPTY']) {
+          const r = await runCli(['serve', '--port', '0', '--data', join(home.dir, 'store'), '--token-env', variable], {
+            env,
+            timeoutMs: 15_000,
+          });
+          assert.equal(r.code, 2, `${variable}: ${r.stderr}`);
+          assert.equal(r.stdout, '');
+        }
+      } finally {
+        home.cleanup();
       }
-    } finally {
-      home.cleanup();
-    }
-  });
+    },
+  );
 
   test('stdout carries exactly one line: the base URL on 127.0.0.1', () => {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/scim\/v2$/);
@@ -240,27 +243,30 @@ describe('startup', () => {
 
 describe('seeded sample organisation (--seed-users, --seed-groups)', () => {
   // These run before any other test writes to the shared server.
-  test('the store holds exactly the requested users and groups, with unique names and some inactive users', async () => {
-    const users = await listAll('Users');
-    const groups = await listAll('Groups');
-    assert.equal(users.length, SEED_USERS);
-    assert.equal(groups.length, SEED_GROUPS);
-    assert.equal(new Set(ids(users)).size, SEED_USERS, 'ids are unique');
-    assert.equal(
-      new Set(users.map((u) => String(u.userName).toLowerCase())).size,
-      SEED_USERS,
-      'userNames are unique, ignoring case',
-    );
-    for (const u of users) {
-      assert.ok(u.name?.givenName && u.name?.familyName, `seeded user has a name: ${JSON.stringify(u)}`);
-    }
-    const inactive = users.filter((u) => u.active === false).length;
-    assert.ok(
-      inactive > 0 && inactive < SEED_USERS,
-      `some but not all seeded users are inactive (${inactive}/${SEED_USERS})`,
-    );
-    for (const g of groups) assert.ok(typeof g.displayName === 'string' && g.displayName.length > 0);
-  });
+  test(
+    'the store holds exactly the requested users and groups, with unique names and ' + 'some inactive users',
+    async () => {
+      const users = await listAll('Users');
+      const groups = await listAll('Groups');
+      assert.equal(users.length, SEED_USERS);
+      assert.equal(groups.length, SEED_GROUPS);
+      assert.equal(new Set(ids(users)).size, SEED_USERS, 'ids are unique');
+      assert.equal(
+        new Set(users.map((u) => String(u.userName).toLowerCase())).size,
+        SEED_USERS,
+        'userNames are unique, ignoring case',
+      );
+      for (const u of users) {
+        assert.ok(u.name?.givenName && u.name?.familyName, `seeded user has a name: ${JSON.stringify(u)}`);
+      }
+      const inactive = users.filter((u) => u.active === false).length;
+      assert.ok(
+        inactive > 0 && inactive < SEED_USERS,
+        `some but not all seeded users are inactive (${inactive}/${SEED_USERS})`,
+      );
+      for (const g of groups) assert.ok(typeof g.displayName === 'string' && g.displayName.length > 0);
+    },
+  );
 
   test('seeded memberships are consistent: members exist, and users list their groups as direct', async () => {
     const users = new Map((await listAll('Users')).map((u) => [u.id, u]));
@@ -329,13 +335,17 @@ describe('authentication (RFC 7644 §2, RFC 6750 §3)', () => {
     ],
   ];
 
-  test('no Authorization header → 401 with WWW-Authenticate: Bearer and a SCIM error, on every endpoint incl. discovery', async () => {
-    for (const [method, path, body] of endpoints) {
-      const res = await req(method, path, { body, auth: null });
-      assertError(res, 401, undefined, `${method} ${path}`);
-      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer\b/i, `${method} ${path} WWW-Authenticate`);
-    }
-  });
+  test(
+    'no Authorization header → 401 with WWW-Authenticate: Bearer and a SCIM error, ' +
+      'on every endpoint incl. discovery',
+    async () => {
+      for (const [method, path, body] of endpoints) {
+        const res = await req(method, path, { body, auth: null });
+        assertError(res, 401, undefined, `${method} ${path}`);
+        assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer\b/i, `${method} ${path} WWW-Authenticate`);
+      }
+    },
+  );
 
   test('a wrong token, an empty one or another scheme → 401', async () => {
     for (const auth of [
@@ -407,38 +417,41 @@ describe('discovery (RFC 7644 §4, RFC 7643 §5–7, RFC 9865 §4)', () => {
     );
   });
 
-  test('Schemas lists User, Group and the enterprise extension with the RFC 7643 attribute characteristics', async () => {
-    const res = await req('GET', '/Schemas');
-    expectStatus(res, 200);
-    assertScimJson(res);
-    assert.deepEqual(res.body.schemas, [URN.list], 'several schemas come as a ListResponse (RFC 7644 §4)');
-    const all: Json[] = resources(res.body);
-    const urns = all.map((s) => s.id);
-    for (const urn of [URN.user, URN.group, URN.enterprise]) assert.ok(urns.includes(urn), `/Schemas lists ${urn}`);
+  test(
+    'Schemas lists User, Group and the enterprise extension with the RFC 7643 ' + 'attribute characteristics',
+    async () => {
+      const res = await req('GET', '/Schemas');
+      expectStatus(res, 200);
+      assertScimJson(res);
+      assert.deepEqual(res.body.schemas, [URN.list], 'several schemas come as a ListResponse (RFC 7644 §4)');
+      const all: Json[] = resources(res.body);
+      const urns = all.map((s) => s.id);
+      for (const urn of [URN.user, URN.group, URN.enterprise]) assert.ok(urns.includes(urn), `/Schemas lists ${urn}`);
 
-    const user = await get(`/Schemas/${URN.user}`);
-    assert.equal(user.id, URN.user);
-    const attr = (schema: Json, name: string) => (schema.attributes as Json[]).find((a) => a.name === name);
-    const userName = attr(user, 'userName');
-    assert.equal(userName?.required, true);
-    assert.equal(userName?.caseExact, false);
-    assert.equal(userName?.uniqueness, 'server');
-    assert.equal(attr(user, 'password')?.returned, 'never');
-    assert.equal(attr(user, 'password')?.mutability, 'writeOnly');
-    assert.equal(attr(user, 'groups')?.mutability, 'readOnly');
-    assert.equal(attr(user, 'emails')?.multiValued, true);
-    assert.equal(attr(user, 'active')?.type, 'boolean');
-    const name = attr(user, 'name');
-    assert.equal(name?.type, 'complex');
-    assert.ok((name.subAttributes as Json[]).some((s) => s.name === 'givenName'));
+      const user = await get(`/Schemas/${URN.user}`);
+      assert.equal(user.id, URN.user);
+      const attr = (schema: Json, name: string) => (schema.attributes as Json[]).find((a) => a.name === name);
+      const userName = attr(user, 'userName');
+      assert.equal(userName?.required, true);
+      assert.equal(userName?.caseExact, false);
+      assert.equal(userName?.uniqueness, 'server');
+      assert.equal(attr(user, 'password')?.returned, 'never');
+      assert.equal(attr(user, 'password')?.mutability, 'writeOnly');
+      assert.equal(attr(user, 'groups')?.mutability, 'readOnly');
+      assert.equal(attr(user, 'emails')?.multiValued, true);
+      assert.equal(attr(user, 'active')?.type, 'boolean');
+      const name = attr(user, 'name');
+      assert.equal(name?.type, 'complex');
+      assert.ok((name.subAttributes as Json[]).some((s) => s.name === 'givenName'));
 
-    const enterprise = await get(`/Schemas/${URN.enterprise}`);
-    for (const n of ['employeeNumber', 'department', 'manager'])
-      assert.ok(attr(enterprise, n), `enterprise schema has ${n}`);
-    const group = await get(`/Schemas/${URN.group}`);
-    assert.equal(attr(group, 'members')?.multiValued, true);
-    assert.ok(attr(group, 'displayName'));
-  });
+      const enterprise = await get(`/Schemas/${URN.enterprise}`);
+      for (const n of ['employeeNumber', 'department', 'manager'])
+        assert.ok(attr(enterprise, n), `enterprise schema has ${n}`);
+      const group = await get(`/Schemas/${URN.group}`);
+      assert.equal(attr(group, 'members')?.multiValued, true);
+      assert.ok(attr(group, 'displayName'));
+    },
+  );
 
   test('an unknown schema URN → 404', async () => {
     assertError(await req('GET', '/Schemas/urn:example:params:scim:schemas:nothing:2.0:Nope'), 404);
@@ -477,46 +490,49 @@ describe('discovery (RFC 7644 §4, RFC 7643 §5–7, RFC 9865 §4)', () => {
 describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6, §3.14)', () => {
   const D = 'crud.test';
 
-  test('POST → 201 with Location = meta.location, ETag = meta.version (weak), a server-assigned id and meta', async () => {
-    const startedAt = Date.now();
-    const userName = uniqueName(D, 'Alice');
-    const res = await req('POST', '/Users', {
-      body: {
-        schemas: [URN.user, URN.enterprise],
-        id: 'client-chosen-id',
-        userName,
-        name: { givenName: 'Alice', familyName: 'Crud' },
-        displayName: 'Alice Crud',
-        title: 'Engineer',
-        active: true,
-        emails: [{ value: 'alice@crud.test', type: 'work', primary: true }],
-        meta: { version: 'W/"forged"', created: '2001-01-01T00:00:00Z', resourceType: 'Group' },
-        [URN.enterprise]: { department: 'R&D', employeeNumber: '42' },
-      },
-    });
-    expectStatus(res, 201);
-    assertScimJson(res);
-    const u = res.body;
-    assert.equal(typeof u.id, 'string');
-    assert.notEqual(u.id, 'client-chosen-id', 'id is assigned by the server');
-    assert.equal(u.userName, userName);
-    assert.ok(u.schemas.includes(URN.user));
-    assert.ok(u.schemas.includes(URN.enterprise));
-    assert.deepEqual(u[URN.enterprise], { department: 'R&D', employeeNumber: '42' });
-    assert.equal(u.emails[0].value, 'alice@crud.test');
-    assert.equal(u.meta.resourceType, 'User');
-    assert.equal(u.meta.location, `${server.url}/Users/${u.id}`);
-    assert.equal(res.headers.get('location'), u.meta.location);
-    assert.match(u.meta.version, /^W\/".+"$/);
-    assert.notEqual(u.meta.version, 'W/"forged"');
-    assert.equal(res.headers.get('etag'), u.meta.version);
-    const created = Date.parse(u.meta.created);
-    assert.ok(
-      created >= startedAt - 2000 && created <= Date.now() + 2000,
-      `meta.created is now, not the client's: ${u.meta.created}`,
-    );
-    assert.equal(Date.parse(u.meta.lastModified), created, 'lastModified = created on creation');
-  });
+  test(
+    'POST → 201 with Location = meta.location, ETag = meta.version (weak), a ' + 'server-assigned id and meta',
+    async () => {
+      const startedAt = Date.now();
+      const userName = uniqueName(D, 'Alice');
+      const res = await req('POST', '/Users', {
+        body: {
+          schemas: [URN.user, URN.enterprise],
+          id: 'client-chosen-id',
+          userName,
+          name: { givenName: 'Alice', familyName: 'Crud' },
+          displayName: 'Alice Crud',
+          title: 'Engineer',
+          active: true,
+          emails: [{ value: 'alice@crud.test', type: 'work', primary: true }],
+          meta: { version: 'W/"forged"', created: '2001-01-01T00:00:00Z', resourceType: 'Group' },
+          [URN.enterprise]: { department: 'R&D', employeeNumber: '42' },
+        },
+      });
+      expectStatus(res, 201);
+      assertScimJson(res);
+      const u = res.body;
+      assert.equal(typeof u.id, 'string');
+      assert.notEqual(u.id, 'client-chosen-id', 'id is assigned by the server');
+      assert.equal(u.userName, userName);
+      assert.ok(u.schemas.includes(URN.user));
+      assert.ok(u.schemas.includes(URN.enterprise));
+      assert.deepEqual(u[URN.enterprise], { department: 'R&D', employeeNumber: '42' });
+      assert.equal(u.emails[0].value, 'alice@crud.test');
+      assert.equal(u.meta.resourceType, 'User');
+      assert.equal(u.meta.location, `${server.url}/Users/${u.id}`);
+      assert.equal(res.headers.get('location'), u.meta.location);
+      assert.match(u.meta.version, /^W\/".+"$/);
+      assert.notEqual(u.meta.version, 'W/"forged"');
+      assert.equal(res.headers.get('etag'), u.meta.version);
+      const created = Date.parse(u.meta.created);
+      assert.ok(
+        created >= startedAt - 2000 && created <= Date.now() + 2000,
+        `meta.created is now, not the client's: ${u.meta.created}`,
+      );
+      assert.equal(Date.parse(u.meta.lastModified), created, 'lastModified = created on creation');
+    },
+  );
 
   test('attribute names in bodies and PATCH paths are case-insensitive (RFC 7643 §2.1)', async () => {
     const userName = uniqueName(D, 'Case');
@@ -726,46 +742,49 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
     assert.notEqual(u.meta.created, '2001-01-01T00:00:00Z');
   });
 
-  test('PUT replaces the resource → 200, new version and lastModified, readOnly attributes ignored, membership kept', async () => {
-    const userName = uniqueName(D, 'Put');
-    const u = await createUser({
-      userName,
-      title: 'Before',
-      nickName: 'Nick',
-      name: { givenName: 'Pat', familyName: 'Put' },
-      emails: [{ value: 'pat@crud.test', type: 'work' }],
-    });
-    const group = await createGroup(`PutGroup ${serial++}`, [{ value: u.id }]);
-    const res = await req('PUT', `/Users/${u.id}`, {
-      body: {
-        schemas: [URN.user],
-        id: 'another-id',
+  test(
+    'PUT replaces the resource → 200, new version and lastModified, readOnly ' + 'attributes ignored, membership kept',
+    async () => {
+      const userName = uniqueName(D, 'Put');
+      const u = await createUser({
         userName,
-        name: { givenName: 'Patricia', familyName: 'Put' },
-        title: 'After',
-        groups: [],
-        meta: { created: '2001-01-01T00:00:00Z', version: 'W/"forged"' },
-      },
-    });
-    expectStatus(res, 200);
-    assertScimJson(res);
-    const v = res.body;
-    assert.equal(v.id, u.id, 'id unchanged');
-    assert.equal(v.title, 'After');
-    assert.equal(v.name.givenName, 'Patricia');
-    assert.equal(v.nickName, undefined, 'attributes left out of a PUT are cleared');
-    assert.equal(v.emails, undefined, 'attributes left out of a PUT are cleared');
-    assert.equal(v.meta.created, u.meta.created, 'meta.created unchanged');
-    assert.notEqual(v.meta.version, u.meta.version, 'a new version');
-    assert.notEqual(v.meta.version, 'W/"forged"');
-    assert.equal(res.headers.get('etag'), v.meta.version);
-    assert.ok(Date.parse(v.meta.lastModified) >= Date.parse(u.meta.lastModified), 'lastModified does not go back');
-    assert.ok(
-      (v.groups ?? []).some((g: Json) => g.value === group.id),
-      'groups in a PUT body do not remove memberships',
-    );
-    assert.deepEqual(await get(`/Users/${u.id}`), v, 'GET shows what PUT returned');
-  });
+        title: 'Before',
+        nickName: 'Nick',
+        name: { givenName: 'Pat', familyName: 'Put' },
+        emails: [{ value: 'pat@crud.test', type: 'work' }],
+      });
+      const group = await createGroup(`PutGroup ${serial++}`, [{ value: u.id }]);
+      const res = await req('PUT', `/Users/${u.id}`, {
+        body: {
+          schemas: [URN.user],
+          id: 'another-id',
+          userName,
+          name: { givenName: 'Patricia', familyName: 'Put' },
+          title: 'After',
+          groups: [],
+          meta: { created: '2001-01-01T00:00:00Z', version: 'W/"forged"' },
+        },
+      });
+      expectStatus(res, 200);
+      assertScimJson(res);
+      const v = res.body;
+      assert.equal(v.id, u.id, 'id unchanged');
+      assert.equal(v.title, 'After');
+      assert.equal(v.name.givenName, 'Patricia');
+      assert.equal(v.nickName, undefined, 'attributes left out of a PUT are cleared');
+      assert.equal(v.emails, undefined, 'attributes left out of a PUT are cleared');
+      assert.equal(v.meta.created, u.meta.created, 'meta.created unchanged');
+      assert.notEqual(v.meta.version, u.meta.version, 'a new version');
+      assert.notEqual(v.meta.version, 'W/"forged"');
+      assert.equal(res.headers.get('etag'), v.meta.version);
+      assert.ok(Date.parse(v.meta.lastModified) >= Date.parse(u.meta.lastModified), 'lastModified does not go back');
+      assert.ok(
+        (v.groups ?? []).some((g: Json) => g.value === group.id),
+        'groups in a PUT body do not remove memberships',
+      );
+      assert.deepEqual(await get(`/Users/${u.id}`), v, 'GET shows what PUT returned');
+    },
+  );
 
   test('DELETE → 204 with no body; then GET → 404 and DELETE → 404', async () => {
     const u = await createUser({ userName: uniqueName(D, 'Gone') });
@@ -847,33 +866,36 @@ describe('Users: create, read, replace, delete (RFC 7644 §3.3, §3.4.1, §3.5.1
 describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', () => {
   const D = 'grp.test';
 
-  test('POST a group with user members → 201; members carry value, $ref and type; ETag and Location as for users', async () => {
-    const a = await createUser({ userName: uniqueName(D), displayName: 'Member A' });
-    const b = await createUser({ userName: uniqueName(D), displayName: 'Member B' });
-    const res = await req('POST', '/Groups', {
-      body: {
-        schemas: [URN.group],
-        displayName: `Engineering ${serial++}`,
-        members: [{ value: a.id }, { value: b.id, type: 'User' }],
-      },
-    });
-    expectStatus(res, 201);
-    const g = res.body;
-    assert.equal(g.meta.resourceType, 'Group');
-    assert.equal(res.headers.get('location'), g.meta.location);
-    assert.equal(g.meta.location, `${server.url}/Groups/${g.id}`);
-    assert.equal(res.headers.get('etag'), g.meta.version);
-    expectStatus(
-      await req('GET', `/Groups/${g.id}`, { headers: { 'if-none-match': g.meta.version } }),
-      304,
-      'If-None-Match on a group',
-    );
-    assert.deepEqual(sorted(g.members.map((m: Json) => m.value)), sorted([a.id, b.id]));
-    for (const m of g.members) {
-      assert.equal(m.type, 'User');
-      assert.ok(String(m.$ref).endsWith(`/Users/${m.value}`), `$ref of ${m.value}: ${m.$ref}`);
-    }
-  });
+  test(
+    'POST a group with user members → 201; members carry value, $ref and type; ' + 'ETag and Location as for users',
+    async () => {
+      const a = await createUser({ userName: uniqueName(D), displayName: 'Member A' });
+      const b = await createUser({ userName: uniqueName(D), displayName: 'Member B' });
+      const res = await req('POST', '/Groups', {
+        body: {
+          schemas: [URN.group],
+          displayName: `Engineering ${serial++}`,
+          members: [{ value: a.id }, { value: b.id, type: 'User' }],
+        },
+      });
+      expectStatus(res, 201);
+      const g = res.body;
+      assert.equal(g.meta.resourceType, 'Group');
+      assert.equal(res.headers.get('location'), g.meta.location);
+      assert.equal(g.meta.location, `${server.url}/Groups/${g.id}`);
+      assert.equal(res.headers.get('etag'), g.meta.version);
+      expectStatus(
+        await req('GET', `/Groups/${g.id}`, { headers: { 'if-none-match': g.meta.version } }),
+        304,
+        'If-None-Match on a group',
+      );
+      assert.deepEqual(sorted(g.members.map((m: Json) => m.value)), sorted([a.id, b.id]));
+      for (const m of g.members) {
+        assert.equal(m.type, 'User');
+        assert.ok(String(m.$ref).endsWith(`/Users/${m.value}`), `$ref of ${m.value}: ${m.$ref}`);
+      }
+    },
+  );
 
   test("a user's groups list its direct groups with value, display, $ref and type direct", async () => {
     const u = await createUser({ userName: uniqueName(D) });
@@ -995,25 +1017,28 @@ describe('Groups and memberships (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2)', (
     );
   });
 
-  test('filters on Groups: displayName ignores case; members.value and members[value eq] find a member’s groups', async () => {
-    const u = await createUser({ userName: uniqueName(D) });
-    const tag = `Filterable ${serial++}`;
-    const g1 = await createGroup(`${tag} One`, [{ value: u.id }]);
-    await createGroup(`${tag} Two`);
-    const g3 = await createGroup(`${tag} Three`, [{ value: u.id }]);
-    assert.deepEqual(ids(resources(await list('/Groups', { filter: `displayName eq "${tag.toUpperCase()} ONE"` }))), [
-      g1.id,
-    ]);
-    assert.deepEqual(
-      sorted(ids(resources(await list('/Groups', { filter: `members.value eq "${u.id}"` })))),
-      sorted([g1.id, g3.id]),
-    );
-    assert.deepEqual(
-      sorted(ids(resources(await list('/Groups', { filter: `members[value eq "${u.id}"]` })))),
-      sorted([g1.id, g3.id]),
-    );
-    assert.equal((await list('/Groups', { filter: `displayName sw "${tag}"` })).totalResults, 3);
-  });
+  test(
+    'filters on Groups: displayName ignores case; members.value and members[value ' + 'eq] find a member’s groups',
+    async () => {
+      const u = await createUser({ userName: uniqueName(D) });
+      const tag = `Filterable ${serial++}`;
+      const g1 = await createGroup(`${tag} One`, [{ value: u.id }]);
+      await createGroup(`${tag} Two`);
+      const g3 = await createGroup(`${tag} Three`, [{ value: u.id }]);
+      assert.deepEqual(ids(resources(await list('/Groups', { filter: `displayName eq "${tag.toUpperCase()} ONE"` }))), [
+        g1.id,
+      ]);
+      assert.deepEqual(
+        sorted(ids(resources(await list('/Groups', { filter: `members.value eq "${u.id}"` })))),
+        sorted([g1.id, g3.id]),
+      );
+      assert.deepEqual(
+        sorted(ids(resources(await list('/Groups', { filter: `members[value eq "${u.id}"]` })))),
+        sorted([g1.id, g3.id]),
+      );
+      assert.equal((await list('/Groups', { filter: `displayName sw "${tag}"` })).totalResults, 3);
+    },
+  );
 
   test('excludedAttributes=members and attributes=displayName leave members out', async () => {
     const u = await createUser({ userName: uniqueName(D) });
@@ -1044,19 +1069,22 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
   });
   const emailOf = (u: Json, type: string) => (u.emails ?? []).find((e: Json) => e.type === type)?.value;
 
-  test('replace name.givenName → 200 with the whole resource, a new ETag, and only that sub-attribute changed', async () => {
-    const u = await createUser(base());
-    const res = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'name.givenName', value: 'Patricia' }]);
-    expectStatus(res, 200);
-    assertScimJson(res);
-    const v = res.body;
-    assert.deepEqual(v.name, { ...u.name, givenName: 'Patricia' });
-    assert.equal(v.userName, u.userName);
-    assert.deepEqual(v.emails, u.emails);
-    assert.notEqual(v.meta.version, u.meta.version);
-    assert.equal(res.headers.get('etag'), v.meta.version);
-    assert.deepEqual(await get(`/Users/${u.id}`), v);
-  });
+  test(
+    'replace name.givenName → 200 with the whole resource, a new ETag, and only ' + 'that sub-attribute changed',
+    async () => {
+      const u = await createUser(base());
+      const res = await patch(`/Users/${u.id}`, [{ op: 'replace', path: 'name.givenName', value: 'Patricia' }]);
+      expectStatus(res, 200);
+      assertScimJson(res);
+      const v = res.body;
+      assert.deepEqual(v.name, { ...u.name, givenName: 'Patricia' });
+      assert.equal(v.userName, u.userName);
+      assert.deepEqual(v.emails, u.emails);
+      assert.notEqual(v.meta.version, u.meta.version);
+      assert.equal(res.headers.get('etag'), v.meta.version);
+      assert.deepEqual(await get(`/Users/${u.id}`), v);
+    },
+  );
 
   test('op names are case-insensitive', async () => {
     const u = await createUser(base());
@@ -1173,17 +1201,20 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
     assert.equal(w[URN.enterprise]?.department, 'Ops', 'a fully qualified attribute name as a key of value');
   });
 
-  test('add to a multi-valued attribute appends; remove with a value filter removes only the matching items', async () => {
-    const u = await createUser(base());
-    const v = await patchOk(`/Users/${u.id}`, [
-      { op: 'add', path: 'emails', value: [{ value: 'pat@other.example', type: 'other' }] },
-    ]);
-    assert.deepEqual(sorted(v.emails.map((e: Json) => e.type)), ['home', 'other', 'work']);
-    const w = await patchOk(`/Users/${u.id}`, [{ op: 'remove', path: 'emails[type eq "home"]' }]);
-    assert.deepEqual(sorted(w.emails.map((e: Json) => e.type)), ['other', 'work']);
-    const x = await patchOk(`/Users/${u.id}`, [{ op: 'remove', path: 'title' }]);
-    assert.equal(x.title, undefined);
-  });
+  test(
+    'add to a multi-valued attribute appends; remove with a value filter removes ' + 'only the matching items',
+    async () => {
+      const u = await createUser(base());
+      const v = await patchOk(`/Users/${u.id}`, [
+        { op: 'add', path: 'emails', value: [{ value: 'pat@other.example', type: 'other' }] },
+      ]);
+      assert.deepEqual(sorted(v.emails.map((e: Json) => e.type)), ['home', 'other', 'work']);
+      const w = await patchOk(`/Users/${u.id}`, [{ op: 'remove', path: 'emails[type eq "home"]' }]);
+      assert.deepEqual(sorted(w.emails.map((e: Json) => e.type)), ['other', 'work']);
+      const x = await patchOk(`/Users/${u.id}`, [{ op: 'remove', path: 'title' }]);
+      assert.equal(x.title, undefined);
+    },
+  );
 
   test('adding a primary e-mail clears primary on the others (RFC 7644 §3.5.2, RFC 7643 §2.4)', async () => {
     const u = await createUser(base());
@@ -1199,26 +1230,29 @@ describe('PATCH (RFC 7644 §3.5.2)', () => {
     assertError(await patch(`/Users/${u.id}`, [{ op: 'remove' }]), 400, 'noTarget');
   });
 
-  test('an unknown attribute in a path → 400 invalidPath, and the request is atomic (earlier operations undone)', async () => {
-    const u = await createUser(base());
-    assertError(
-      await patch(`/Users/${u.id}`, [
-        { op: 'replace', path: 'title', value: 'Changed' },
-        { op: 'replace', path: 'noSuchAttribute', value: 'x' },
-      ]),
-      400,
-      'invalidPath',
-    );
-    assertError(
-      await patch(`/Users/${u.id}`, [{ op: 'add', path: 'name.noSuchPart', value: 'x' }]),
-      400,
-      'invalidPath',
-      'unknown sub-attribute',
-    );
-    const now = await get(`/Users/${u.id}`);
-    assert.equal(now.title, 'Engineer');
-    assert.equal(now.meta.version, u.meta.version);
-  });
+  test(
+    'an unknown attribute in a path → 400 invalidPath, and the request is atomic ' + '(earlier operations undone)',
+    async () => {
+      const u = await createUser(base());
+      assertError(
+        await patch(`/Users/${u.id}`, [
+          { op: 'replace', path: 'title', value: 'Changed' },
+          { op: 'replace', path: 'noSuchAttribute', value: 'x' },
+        ]),
+        400,
+        'invalidPath',
+      );
+      assertError(
+        await patch(`/Users/${u.id}`, [{ op: 'add', path: 'name.noSuchPart', value: 'x' }]),
+        400,
+        'invalidPath',
+        'unknown sub-attribute',
+      );
+      const now = await get(`/Users/${u.id}`);
+      assert.equal(now.title, 'Engineer');
+      assert.equal(now.meta.version, u.meta.version);
+    },
+  );
 
   test('a value of the wrong type → 400 invalidValue', async () => {
     const u = await createUser(base());
@@ -1647,7 +1681,8 @@ describe('cursor paging (RFC 9865)', () => {
     assert.deepEqual(sorted(ids(all)), sorted(ids(made)));
     assert.ok(
       resources(pages.at(-1)).length > 0,
-      `the page holding the last match has no nextCursor (${pages.length} pages: ${pages.map((p) => resources(p).length)})`,
+      `the page holding the last match has no nextCursor (${pages.length} pages: ` +
+        `${pages.map((p) => resources(p).length)})`,
     );
   });
 
@@ -2122,118 +2157,125 @@ describe('lifecycle', () => {
 });
 
 describe('persistence across restarts (--data)', () => {
-  test('users, groups, ids, versions and memberships survive SIGTERM and a restart; the seed is not applied again', async () => {
-    const store = tempDir();
-    const args = ['--seed-users', '5', '--seed-groups', '2'];
-    let first: ServeProcess | undefined;
-    let second: ServeProcess | undefined;
-    try {
-      first = await startServe({ token: TOKEN, dataDir: store.dir, args });
-      const r1 = first.request;
-      const seeded = resources((await r1('GET', '/Users?count=100')).body);
-      assert.equal(seeded.length, 5);
-      const created = await r1('POST', '/Users', {
-        body: {
-          schemas: [URN.user, URN.enterprise],
-          userName: 'Kept.User@persist.test',
-          name: { givenName: 'Kept', familyName: 'User' },
-          password: 'Keep-m3-secret',
-          [URN.enterprise]: { department: 'Archive' },
-        },
-      });
-      expectStatus(created, 201);
-      const u = created.body;
-      const versionsOfU = new Set<string>([u.meta.version]);
-      const g = await r1('POST', '/Groups', {
-        body: {
-          schemas: [URN.group],
-          displayName: 'Persisted Group',
-          members: [{ value: u.id }, { value: seeded[0].id }],
-        },
-      });
-      expectStatus(g, 201);
-      for (const title of ['Archivist', 'Curator', 'Archivist']) {
-        const p = await r1('PATCH', `/Users/${u.id}`, {
-          body: patchBody([{ op: 'replace', path: 'title', value: title }]),
+  test(
+    'users, groups, ids, versions and memberships survive SIGTERM and a restart; ' + 'the seed is not applied again',
+    async () => {
+      const store = tempDir();
+      const args = ['--seed-users', '5', '--seed-groups', '2'];
+      let first: ServeProcess | undefined;
+      let second: ServeProcess | undefined;
+      try {
+        first = await startServe({ token: TOKEN, dataDir: store.dir, args });
+        const r1 = first.request;
+        const seeded = resources((await r1('GET', '/Users?count=100')).body);
+        assert.equal(seeded.length, 5);
+        const created = await r1('POST', '/Users', {
+          body: {
+            schemas: [URN.user, URN.enterprise],
+            userName: 'Kept.User@persist.test',
+            name: { givenName: 'Kept', familyName: 'User' },
+            password: 'Keep-m3-secret',
+            [URN.enterprise]: { department: 'Archive' },
+          },
         });
-        expectStatus(p, 200);
-        versionsOfU.add(p.body.meta.version);
-      }
-      expectStatus(await r1('DELETE', `/Users/${seeded[1].id}`), 204);
-      const before = {
-        user: (await r1('GET', `/Users/${u.id}`)).body,
-        group: (await r1('GET', `/Groups/${g.body.id}`)).body,
-        seeded0: (await r1('GET', `/Users/${seeded[0].id}`)).body,
-        groups: resources((await r1('GET', '/Groups?count=100')).body),
-      };
-      const exit = await first.stop('SIGTERM');
-      assert.deepEqual(exit, { code: 0, signal: null }, `SIGTERM exits 0\nstderr: ${first.stderr()}`);
-      assert.equal(first.stdout(), `${first.url}\n`, 'stdout holds exactly the URL line');
+        expectStatus(created, 201);
+        const u = created.body;
+        const versionsOfU = new Set<string>([u.meta.version]);
+        const g = await r1('POST', '/Groups', {
+          body: {
+            schemas: [URN.group],
+            displayName: 'Persisted Group',
+            members: [{ value: u.id }, { value: seeded[0].id }],
+          },
+        });
+        expectStatus(g, 201);
+        for (const title of ['Archivist', 'Curator', 'Archivist']) {
+          const p = await r1('PATCH', `/Users/${u.id}`, {
+            body: patchBody([{ op: 'replace', path: 'title', value: title }]),
+          });
+          expectStatus(p, 200);
+          versionsOfU.add(p.body.meta.version);
+        }
+        expectStatus(await r1('DELETE', `/Users/${seeded[1].id}`), 204);
+        const before = {
+          user: (await r1('GET', `/Users/${u.id}`)).body,
+          group: (await r1('GET', `/Groups/${g.body.id}`)).body,
+          seeded0: (await r1('GET', `/Users/${seeded[0].id}`)).body,
+          groups: resources((await r1('GET', '/Groups?count=100')).body),
+        };
+        const exit = await first.stop('SIGTERM');
+        assert.deepEqual(exit, { code: 0, signal: null }, `SIGTERM exits 0\nstderr: ${first.stderr()}`);
+        assert.equal(first.stdout(), `${first.url}\n`, 'stdout holds exactly the URL line');
 
-      second = await startServe({ token: TOKEN, dataDir: store.dir, args });
-      const r2 = second.request;
-      const users = resources((await r2('GET', '/Users?count=100')).body);
-      assert.equal(users.length, 5, 'five seeded, one deleted, one created: the seed is not applied again');
-      assert.equal(resources((await r2('GET', '/Groups?count=100')).body).length, 3);
-      const user = await r2('GET', `/Users/${u.id}`);
-      expectStatus(user, 200);
-      assert.deepEqual(relocated(user.body, second.url), relocated(before.user, first.url));
-      assert.equal(user.headers.get('etag'), before.user.meta.version);
-      assert.equal(user.body.meta.location, `${second.url}/Users/${u.id}`);
-      assert.deepEqual(
-        relocated((await r2('GET', `/Groups/${g.body.id}`)).body, second.url),
-        relocated(before.group, first.url),
-      );
-      assert.deepEqual(
-        relocated((await r2('GET', `/Users/${seeded[0].id}`)).body, second.url),
-        relocated(before.seeded0, first.url),
-      );
-      assert.deepEqual(
-        sorted(
-          resources((await r2('GET', '/Groups?count=100')).body).map((x: Json) =>
-            JSON.stringify(relocated(x, second!.url)),
-          ),
-        ),
-        sorted(before.groups.map((x: Json) => JSON.stringify(relocated(x, first!.url)))),
-      );
-      expectStatus(await r2('GET', `/Users/${u.id}`, { headers: { 'if-none-match': before.user.meta.version } }), 304);
-      assertError(await r2('GET', `/Users/${seeded[1].id}`), 404);
-      assertError(
-        await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'kept.user@PERSIST.test' } }),
-        409,
-        'uniqueness',
-      );
-      const fresh = await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'fresh@persist.test' } });
-      expectStatus(fresh, 201);
-      assert.ok(!users.some((x: Json) => x.id === fresh.body.id), 'a new id after the restart');
-      assert.ok(!user.text.includes('Keep-m3-secret'));
-      // Versions handed out before the restart stay stale: a change now never reuses one of them.
-      assertError(
-        await r2('PATCH', `/Users/${u.id}`, {
-          body: patchBody([{ op: 'replace', path: 'title', value: 'Stale' }]),
-          headers: { 'if-match': u.meta.version },
-        }),
-        412,
-        undefined,
-        'If-Match with a pre-restart stale version',
-      );
-      for (const title of ['After', 'Restart', 'Again']) {
-        const p = await r2('PATCH', `/Users/${u.id}`, {
-          body: patchBody([{ op: 'replace', path: 'title', value: title }]),
-        });
-        expectStatus(p, 200);
-        assert.ok(
-          !versionsOfU.has(p.body.meta.version),
-          `version ${p.body.meta.version} after the restart was already used before it (${[...versionsOfU].join(' ')})`,
+        second = await startServe({ token: TOKEN, dataDir: store.dir, args });
+        const r2 = second.request;
+        const users = resources((await r2('GET', '/Users?count=100')).body);
+        assert.equal(users.length, 5, 'five seeded, one deleted, one created: the seed is not applied again');
+        assert.equal(resources((await r2('GET', '/Groups?count=100')).body).length, 3);
+        const user = await r2('GET', `/Users/${u.id}`);
+        expectStatus(user, 200);
+        assert.deepEqual(relocated(user.body, second.url), relocated(before.user, first.url));
+        assert.equal(user.headers.get('etag'), before.user.meta.version);
+        assert.equal(user.body.meta.location, `${second.url}/Users/${u.id}`);
+        assert.deepEqual(
+          relocated((await r2('GET', `/Groups/${g.body.id}`)).body, second.url),
+          relocated(before.group, first.url),
         );
-        versionsOfU.add(p.body.meta.version);
+        assert.deepEqual(
+          relocated((await r2('GET', `/Users/${seeded[0].id}`)).body, second.url),
+          relocated(before.seeded0, first.url),
+        );
+        assert.deepEqual(
+          sorted(
+            resources((await r2('GET', '/Groups?count=100')).body).map((x: Json) =>
+              JSON.stringify(relocated(x, second!.url)),
+            ),
+          ),
+          sorted(before.groups.map((x: Json) => JSON.stringify(relocated(x, first!.url)))),
+        );
+        expectStatus(
+          await r2('GET', `/Users/${u.id}`, { headers: { 'if-none-match': before.user.meta.version } }),
+          304,
+        );
+        assertError(await r2('GET', `/Users/${seeded[1].id}`), 404);
+        assertError(
+          await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'kept.user@PERSIST.test' } }),
+          409,
+          'uniqueness',
+        );
+        const fresh = await r2('POST', '/Users', { body: { schemas: [URN.user], userName: 'fresh@persist.test' } });
+        expectStatus(fresh, 201);
+        assert.ok(!users.some((x: Json) => x.id === fresh.body.id), 'a new id after the restart');
+        assert.ok(!user.text.includes('Keep-m3-secret'));
+        // Versions handed out before the restart stay stale: a change now never reuses one of them.
+        assertError(
+          await r2('PATCH', `/Users/${u.id}`, {
+            body: patchBody([{ op: 'replace', path: 'title', value: 'Stale' }]),
+            headers: { 'if-match': u.meta.version },
+          }),
+          412,
+          undefined,
+          'If-Match with a pre-restart stale version',
+        );
+        for (const title of ['After', 'Restart', 'Again']) {
+          const p = await r2('PATCH', `/Users/${u.id}`, {
+            body: patchBody([{ op: 'replace', path: 'title', value: title }]),
+          });
+          expectStatus(p, 200);
+          assert.ok(
+            !versionsOfU.has(p.body.meta.version),
+            `version ${p.body.meta.version} after the restart was already used before it ` +
+              `(${[...versionsOfU].join(' ')})`,
+          );
+          versionsOfU.add(p.body.meta.version);
+        }
+        const exit2 = await second.stop('SIGINT');
+        assert.deepEqual(exit2, { code: 0, signal: null }, `SIGINT exits 0\nstderr: ${second.stderr()}`);
+      } finally {
+        await teardown([first, second], [store]);
       }
-      const exit2 = await second.stop('SIGINT');
-      assert.deepEqual(exit2, { code: 0, signal: null }, `SIGINT exits 0\nstderr: ${second.stderr()}`);
-    } finally {
-      await teardown([first, second], [store]);
-    }
-  });
+    },
+  );
 });
 
 describe('durability and exclusive use of --data', () => {

@@ -104,7 +104,8 @@ describe('a source whose Groups column is blank for everyone', () => {
     assert.match(
       r.stderr,
       new RegExp(
-        `would remove ${memberships} of ${memberships} group memberships of managed users, over the limit of 10 \\(10%, at least 10\\)`,
+        `would remove ${memberships} of ${memberships} group memberships of managed ` +
+          `users, over the limit of 10 \\(10%, at least 10\\)`,
       ),
     );
     assert.match(
@@ -126,21 +127,24 @@ describe('a source whose Groups column is blank for everyone', () => {
     assert.equal(await listing(), before);
   });
 
-  test('sync plan reports the refusals (exit 0), and applying its saved plan is refused by the thresholds', async () => {
-    const before = await listing();
-    const file = join(home.dir, 'blank-plan.json');
-    const plan = await sync(
-      ['plan', '-o', file],
-      writeSource('blank.csv', people, () => ''),
-    );
-    assert.equal(plan.code, 0, plan.stderr);
-    assert.match(plan.stderr, /warning: the source has no group data at all/);
-    assert.match(plan.stderr, /warning: the plan would remove \d+ of \d+ group memberships/);
-    const r = await apply(file);
-    assert.equal(r.code, 7, r.stderr);
-    assert.match(r.stderr, /--max-membership-removals \d+/);
-    assert.equal(await listing(), before);
-  });
+  test(
+    'sync plan reports the refusals (exit 0), and applying its saved plan is ' + 'refused by the thresholds',
+    async () => {
+      const before = await listing();
+      const file = join(home.dir, 'blank-plan.json');
+      const plan = await sync(
+        ['plan', '-o', file],
+        writeSource('blank.csv', people, () => ''),
+      );
+      assert.equal(plan.code, 0, plan.stderr);
+      assert.match(plan.stderr, /warning: the source has no group data at all/);
+      assert.match(plan.stderr, /warning: the plan would remove \d+ of \d+ group memberships/);
+      const r = await apply(file);
+      assert.equal(r.code, 7, r.stderr);
+      assert.match(r.stderr, /--max-membership-removals \d+/);
+      assert.equal(await listing(), before);
+    },
+  );
 
   test('one moved person is not a blank column: the run goes through', async () => {
     const moved = people.map((p, i) => (i === 0 ? { ...p, groups: [] } : p));
@@ -195,7 +199,8 @@ describe('sync apply of a plan file that lies about itself', () => {
     await refused(
       file,
       new RegExp(
-        `appended\\.json: change 2 \\(id "deactivate-user:${people[2]!.id}"\\): field "target": User/${people[2]!.id} is not in "versions"`,
+        `appended\\.json: change 2 \\(id "deactivate-user:${people[2]!.id}"\\): field ` +
+          `"target": User/${people[2]!.id} is not in "versions"`,
       ),
     );
   });
@@ -237,37 +242,43 @@ describe('sync apply of a plan file that lies about itself', () => {
     assert.equal(await listing(), before);
   });
 
-  test('edited by hand: refused (exit 2); with --allow-edited-plan still checked, thresholds included (exit 7)', async () => {
-    const file = variant('edited', (p) => {
-      for (const x of people.slice(2, 12)) {
-        p.changes.push(deactivation(x));
-        p.versions[`User/${x.id}`] = 'W/"1"';
-      }
-      p.summary.deactivate = 12;
-    });
-    await refused(file, /edited\.json: field "digest": does not match the content.*--allow-edited-plan/);
-    const before = await listing();
-    const r = await apply(file, '--allow-edited-plan');
-    assert.equal(r.code, 7, r.stderr);
-    assert.match(r.stderr, /edited after it was planned; applying it as edited/);
-    assert.match(r.stderr, /would deactivate or delete 12 of 60 managed users, over the limit of 6/);
-    assert.equal(await listing(), before);
-  });
+  test(
+    'edited by hand: refused (exit 2); with --allow-edited-plan still checked, ' + 'thresholds included (exit 7)',
+    async () => {
+      const file = variant('edited', (p) => {
+        for (const x of people.slice(2, 12)) {
+          p.changes.push(deactivation(x));
+          p.versions[`User/${x.id}`] = 'W/"1"';
+        }
+        p.summary.deactivate = 12;
+      });
+      await refused(file, /edited\.json: field "digest": does not match the content.*--allow-edited-plan/);
+      const before = await listing();
+      const r = await apply(file, '--allow-edited-plan');
+      assert.equal(r.code, 7, r.stderr);
+      assert.match(r.stderr, /edited after it was planned; applying it as edited/);
+      assert.match(r.stderr, /would deactivate or delete 12 of 60 managed users, over the limit of 6/);
+      assert.equal(await listing(), before);
+    },
+  );
 
-  test('an edit that passes every check applies with --allow-edited-plan; the plan as written applies as it is', async () => {
-    const one = variant('one-leaver', (p) => {
-      p.changes.pop();
-      p.summary.deactivate = 1;
-    });
-    const edited = await apply(one, '--allow-edited-plan');
-    assert.equal(edited.code, 0, edited.stderr);
-    assert.match(edited.stderr, /applied 1 of 1 change/);
-    assert.equal((await server.request('GET', `/Users/${plan.changes[0].target}`)).body.active, false);
-    // The original is stale now for the user just deactivated: refused with exit 7 (the target changed).
-    const stale = await apply(planFile);
-    assert.equal(stale.code, 7, stale.stderr);
-    assert.match(stale.stderr, /the plan is stale/);
-  });
+  test(
+    'an edit that passes every check applies with --allow-edited-plan; the plan as ' + 'written applies as it is',
+    async () => {
+      const one = variant('one-leaver', (p) => {
+        p.changes.pop();
+        p.summary.deactivate = 1;
+      });
+      const edited = await apply(one, '--allow-edited-plan');
+      assert.equal(edited.code, 0, edited.stderr);
+      assert.match(edited.stderr, /applied 1 of 1 change/);
+      assert.equal((await server.request('GET', `/Users/${plan.changes[0].target}`)).body.active, false);
+      // The original is stale now for the user just deactivated: refused with exit 7 (the target changed).
+      const stale = await apply(planFile);
+      assert.equal(stale.code, 7, stale.stderr);
+      assert.match(stale.stderr, /the plan is stale/);
+    },
+  );
 });
 
 describe('numeric options are checked before anything is read', () => {
@@ -293,28 +304,31 @@ describe('numeric options are checked before anything is read', () => {
     });
   }
 
-  test('sync apply and sync plan check them too, before the plan file or the source is read; no run is recorded', async () => {
-    const runsBefore = (await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout;
-    const a = await cli([
-      'sync',
-      'apply',
-      join(home.dir, 'no-such-plan.json'),
-      '--yes',
-      '--profile',
-      'main',
-      '--max-group-deletes',
-      '-1',
-    ]);
-    assert.equal(a.code, 2, a.stderr);
-    assert.match(a.stderr, /--max-group-deletes/);
-    assert.doesNotMatch(a.stderr, /no-such-plan/);
-    const p = await sync(['plan', '--max-deletes', '10 %'], join(home.dir, 'no-such-source.csv'));
-    assert.equal(p.code, 2, p.stderr);
-    assert.match(p.stderr, /--max-deletes .* not "10 %"/);
-    assert.equal(
-      (await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout,
-      runsBefore,
-      'no run was recorded',
-    );
-  });
+  test(
+    'sync apply and sync plan check them too, before the plan file or the source ' + 'is read; no run is recorded',
+    async () => {
+      const runsBefore = (await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout;
+      const a = await cli([
+        'sync',
+        'apply',
+        join(home.dir, 'no-such-plan.json'),
+        '--yes',
+        '--profile',
+        'main',
+        '--max-group-deletes',
+        '-1',
+      ]);
+      assert.equal(a.code, 2, a.stderr);
+      assert.match(a.stderr, /--max-group-deletes/);
+      assert.doesNotMatch(a.stderr, /no-such-plan/);
+      const p = await sync(['plan', '--max-deletes', '10 %'], join(home.dir, 'no-such-source.csv'));
+      assert.equal(p.code, 2, p.stderr);
+      assert.match(p.stderr, /--max-deletes .* not "10 %"/);
+      assert.equal(
+        (await cli(['runs', 'list', '--json', '--profile', 'main'])).stdout,
+        runsBefore,
+        'no run was recorded',
+      );
+    },
+  );
 });

@@ -339,30 +339,33 @@ describe('sync', () => {
 });
 
 describe('adopting an existing directory', () => {
-  test('a first run with nothing to change adopts the users the source lists; later leavers are deactivated', async () => {
-    const existing = await startScimmyServer({ token: TOKEN, users: 40, groups: 2 });
-    const local = tempHome();
-    const localEnv = { ...serverEnv(existing.url, TOKEN, local), SCIMCTL_DATA_DIR: join(local.dir, 'data') };
-    try {
-      const exportFile = join(local.dir, 'export.json');
-      assert.equal((await runCli(['export', 'users', '-o', exportFile], { env: localEnv })).code, 0);
-      const first = await runCli(['sync', 'run', '--yes', '--source', exportFile], { env: localEnv });
-      assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /No changes/);
+  test(
+    'a first run with nothing to change adopts the users the source lists; later ' + 'leavers are deactivated',
+    async () => {
+      const existing = await startScimmyServer({ token: TOKEN, users: 40, groups: 2 });
+      const local = tempHome();
+      const localEnv = { ...serverEnv(existing.url, TOKEN, local), SCIMCTL_DATA_DIR: join(local.dir, 'data') };
+      try {
+        const exportFile = join(local.dir, 'export.json');
+        assert.equal((await runCli(['export', 'users', '-o', exportFile], { env: localEnv })).code, 0);
+        const first = await runCli(['sync', 'run', '--yes', '--source', exportFile], { env: localEnv });
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /No changes/);
 
-      const list = JSON.parse(readFileSync(exportFile, 'utf8')) as {
-        Resources: Array<{ id: string; active?: boolean }>;
-      };
-      const leavers = list.Resources.splice(0, 2).filter((u) => u.active !== false);
-      const edited = join(local.dir, 'edited.json');
-      writeFileSync(edited, JSON.stringify(list));
-      const second = await runCli(['sync', 'run', '--yes', '--source', edited], { env: localEnv });
-      assert.equal(second.code, 0, second.stderr);
-      assert.match(second.stdout, new RegExp(`${leavers.length} to deactivate`));
-      for (const u of leavers) assert.equal((existing.users.get(u.id) as { active?: boolean }).active, false);
-    } finally {
-      await existing.close();
-      local.cleanup();
-    }
-  });
+        const list = JSON.parse(readFileSync(exportFile, 'utf8')) as {
+          Resources: Array<{ id: string; active?: boolean }>;
+        };
+        const leavers = list.Resources.splice(0, 2).filter((u) => u.active !== false);
+        const edited = join(local.dir, 'edited.json');
+        writeFileSync(edited, JSON.stringify(list));
+        const second = await runCli(['sync', 'run', '--yes', '--source', edited], { env: localEnv });
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stdout, new RegExp(`${leavers.length} to deactivate`));
+        for (const u of leavers) assert.equal((existing.users.get(u.id) as { active?: boolean }).active, false);
+      } finally {
+        await existing.close();
+        local.cleanup();
+      }
+    },
+  );
 });

@@ -110,22 +110,25 @@ describe('after apply, at 80×24: the review is read by moving; the run opens fr
     assert.equal(exit.exitCode, 1, 'a change failed: the run is partial');
   });
 
-  test('the runs view: Enter opens the run (its failure with the server detail); q closes it, q again quits', async () => {
-    assert.ok(gone, 'runs after the apply test');
-    const app = open(['tui']);
-    await app.waitForText(/USERNAME/i, 30_000);
-    app.type('3');
-    await app.waitForText(/sync run/);
-    app.type('\r');
-    await app.waitForText(/partial/);
-    await app.waitForText(/failures/i);
-    await app.waitForText(
-      new RegExp(`✗ ~ update user ${gone.userName.replace(/\./g, '\\.')}\n +Resource ${gone.id} not found`),
-    );
-    app.type('q');
-    await app.waitForScreen(() => !/not found/.test(app.screen()) && /sync run/.test(app.screen()));
-    app.type('q');
-    const exit = await app.waitForExit();
-    assert.equal(exit.exitCode, 0);
-  });
+  test(
+    'the runs view: Enter opens the run (its failure with the server detail); q ' + 'closes it, q again quits',
+    async () => {
+      assert.ok(gone, 'runs after the apply test');
+      const app = open(['tui']);
+      await app.waitForText(/USERNAME/i, 30_000);
+      app.type('3');
+      await app.waitForText(/sync run/);
+      app.type('\r');
+      await app.waitForText(/partial/);
+      await app.waitForText(/failures/i);
+      await app.waitForText(
+        new RegExp(`✗ ~ update user ${gone.userName.replace(/\./g, '\\.')}\n +Resource ${gone.id} not found`),
+      );
+      app.type('q');
+      await app.waitForScreen(() => !/not found/.test(app.screen()) && /sync run/.test(app.screen()));
+      app.type('q');
+      const exit = await app.waitForExit();
+      assert.equal(exit.exitCode, 0);
+    },
+  );
 });

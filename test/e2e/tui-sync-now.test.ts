@@ -70,23 +70,27 @@ describe('sync now from the explorer', () => {
     return app;
   }
 
-  test('closed with q: back in the runs view, the run is listed as ended (planned, not applied), and nothing was written', async () => {
-    const writes = server.requests.filter((r) => r.method !== 'GET').length;
-    const app = await review();
-    app.type('q');
-    await app.waitForText('closed the review: nothing applied');
-    // The runs view was read again after the run ended: it shows it planned, not running.
-    await app.waitForText(/tui sync\s.*planned/);
-    assert.doesNotMatch(app.screen(), /tui sync\s.*running/);
-    app.type('q');
-    assert.equal((await app.waitForExit(20_000)).exitCode, 0);
-    const [run] = await runs();
-    assert.equal(run!.command, 'tui sync');
-    assert.equal(run!.status, 'planned');
-    assert.equal(run!.message, 'not applied');
-    assert.ok(run!.finishedAt && run!.finishedAt >= run!.startedAt, JSON.stringify(run));
-    assert.equal(server.requests.filter((r) => r.method !== 'GET').length, writes);
-  });
+  test(
+    'closed with q: back in the runs view, the run is listed as ended (planned, ' +
+      'not applied), and nothing was written',
+    async () => {
+      const writes = server.requests.filter((r) => r.method !== 'GET').length;
+      const app = await review();
+      app.type('q');
+      await app.waitForText('closed the review: nothing applied');
+      // The runs view was read again after the run ended: it shows it planned, not running.
+      await app.waitForText(/tui sync\s.*planned/);
+      assert.doesNotMatch(app.screen(), /tui sync\s.*running/);
+      app.type('q');
+      assert.equal((await app.waitForExit(20_000)).exitCode, 0);
+      const [run] = await runs();
+      assert.equal(run!.command, 'tui sync');
+      assert.equal(run!.status, 'planned');
+      assert.equal(run!.message, 'not applied');
+      assert.ok(run!.finishedAt && run!.finishedAt >= run!.startedAt, JSON.stringify(run));
+      assert.equal(server.requests.filter((r) => r.method !== 'GET').length, writes);
+    },
+  );
 
   test('the explorer quit (Ctrl+C) with the review open: the run still ends, planned and not applied', async () => {
     const before = (await runs()).length;

@@ -179,65 +179,72 @@ describe('avatars of the pleio layout', () => {
   };
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]);
 
-  test('a URL as it is; a local file inline as a data: URI; too big, missing, not an image: problems of their records', async () => {
-    const env = freshHome();
-    mkdirSync(join(home.dir, 'pics'));
-    writeFileSync(join(home.dir, 'pics', 'small.png'), png(300, 1));
-    writeFileSync(join(home.dir, 'pics', 'face.jpg.png'), jpeg);
-    writeFileSync(join(home.dir, 'pics', 'big.png'), png(3000, 2));
-    writeFileSync(join(home.dir, 'pics', 'notes.png'), 'not an image at all');
-    const csv = writeCsv('avatars.csv', [
-      ['av-1', 'Url Avatar', 'url@avatar.test', 'https://img.avatar.test/u1.png'],
-      ['av-2', 'Local Png', 'png@avatar.test', 'pics/small.png'],
-      ['av-3', 'Local Jpeg', 'jpeg@avatar.test', 'pics/face.jpg.png'],
-      ['av-4', 'Too Big', 'big@avatar.test', 'pics/big.png'],
-      ['av-5', 'Missing File', 'missing@avatar.test', 'pics/gone.jpg'],
-      ['av-6', 'Not Image', 'text@avatar.test', 'pics/notes.png'],
-    ]);
-    const flags = ['--avatars', 'inline', '--avatar-max', '2KB'];
-    const first = await sync(env, csv, ...flags);
-    const out = first.stdout + first.stderr;
-    assert.equal((await storedUser('url@avatar.test')).photos[0].value, 'https://img.avatar.test/u1.png');
-    const small = (await storedUser('png@avatar.test')).photos[0];
-    assert.equal(small.value, `data:image/png;base64,${png(300, 1).toString('base64')}`);
-    assert.equal(small.type, 'photo');
-    // The type comes from the bytes, not the name.
-    assert.match((await storedUser('jpeg@avatar.test')).photos[0].value, /^data:image\/jpeg;base64,/);
-    for (const name of ['big', 'missing', 'text']) assert.equal(await storedUser(`${name}@avatar.test`), undefined);
-    assert.match(out, /avatars\.csv:5: column "avatar": "pics\/big\.png": the file is 3 KB, over --avatar-max 2 KB/);
-    assert.match(out, /avatars\.csv:6: column "avatar": "pics\/gone\.jpg": no such file/);
-    assert.match(out, /avatars\.csv:7: column "avatar": "pics\/notes\.png": not a JPEG or PNG image/);
+  test(
+    'a URL as it is; a local file inline as a data: URI; too big, missing, not an ' +
+      'image: problems of their records',
+    async () => {
+      const env = freshHome();
+      mkdirSync(join(home.dir, 'pics'));
+      writeFileSync(join(home.dir, 'pics', 'small.png'), png(300, 1));
+      writeFileSync(join(home.dir, 'pics', 'face.jpg.png'), jpeg);
+      writeFileSync(join(home.dir, 'pics', 'big.png'), png(3000, 2));
+      writeFileSync(join(home.dir, 'pics', 'notes.png'), 'not an image at all');
+      const csv = writeCsv('avatars.csv', [
+        ['av-1', 'Url Avatar', 'url@avatar.test', 'https://img.avatar.test/u1.png'],
+        ['av-2', 'Local Png', 'png@avatar.test', 'pics/small.png'],
+        ['av-3', 'Local Jpeg', 'jpeg@avatar.test', 'pics/face.jpg.png'],
+        ['av-4', 'Too Big', 'big@avatar.test', 'pics/big.png'],
+        ['av-5', 'Missing File', 'missing@avatar.test', 'pics/gone.jpg'],
+        ['av-6', 'Not Image', 'text@avatar.test', 'pics/notes.png'],
+      ]);
+      const flags = ['--avatars', 'inline', '--avatar-max', '2KB'];
+      const first = await sync(env, csv, ...flags);
+      const out = first.stdout + first.stderr;
+      assert.equal((await storedUser('url@avatar.test')).photos[0].value, 'https://img.avatar.test/u1.png');
+      const small = (await storedUser('png@avatar.test')).photos[0];
+      assert.equal(small.value, `data:image/png;base64,${png(300, 1).toString('base64')}`);
+      assert.equal(small.type, 'photo');
+      // The type comes from the bytes, not the name.
+      assert.match((await storedUser('jpeg@avatar.test')).photos[0].value, /^data:image\/jpeg;base64,/);
+      for (const name of ['big', 'missing', 'text']) assert.equal(await storedUser(`${name}@avatar.test`), undefined);
+      assert.match(out, /avatars\.csv:5: column "avatar": "pics\/big\.png": the file is 3 KB, over --avatar-max 2 KB/);
+      assert.match(out, /avatars\.csv:6: column "avatar": "pics\/gone\.jpg": no such file/);
+      assert.match(out, /avatars\.csv:7: column "avatar": "pics\/notes\.png": not a JPEG or PNG image/);
 
-    // Unchanged files: nothing to do.
-    const again = await runCli(
-      ['sync', 'plan', '--source', csv, '--preset', 'pleio', ...flags, '--detailed-exitcode'],
-      { env },
-    );
-    assert.equal(again.code, 0, again.stdout + again.stderr);
-    assert.match(again.stdout, /0 to create, 0 to update/);
+      // Unchanged files: nothing to do.
+      const again = await runCli(
+        ['sync', 'plan', '--source', csv, '--preset', 'pleio', ...flags, '--detailed-exitcode'],
+        { env },
+      );
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /0 to create, 0 to update/);
 
-    // A changed file: an update of that user's photo alone.
-    writeFileSync(join(home.dir, 'pics', 'small.png'), png(400, 3));
-    const changed = await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio', ...flags, '--json'], { env });
-    const plan = JSON.parse(changed.stdout) as Json;
-    assert.deepEqual(
-      plan.changes.map((c: Json) => [c.kind, c.userName, c.diffs.map((d: Json) => d.path)]),
-      [['update-user', 'png@avatar.test', ['photos']]],
-    );
-    await sync(env, csv, ...flags);
-    assert.equal(
-      (await storedUser('png@avatar.test')).photos[0].value,
-      `data:image/png;base64,${png(400, 3).toString('base64')}`,
-    );
-    // Its history shows the photo's change as the type and size of the image, not its bytes.
-    const history = await runCli(['runs', 'user', 'png@avatar.test'], { env });
-    assert.equal(history.code, 0, history.stderr);
-    assert.match(history.stdout, /update user png@avatar\.test\n.*photos.*data:image\/png;base64,… \(\d+ characters\)/);
-    assert.ok(!history.stdout.includes(png(400, 3).toString('base64').slice(0, 60)), 'no image bytes');
-    // The records left out: why, in the run's history of them.
-    const big = await runCli(['runs', 'user', 'big@avatar.test'], { env });
-    assert.match(big.stdout, /plan: {3}left out: column "avatar": "pics\/big\.png": the file is 3 KB/);
-  });
+      // A changed file: an update of that user's photo alone.
+      writeFileSync(join(home.dir, 'pics', 'small.png'), png(400, 3));
+      const changed = await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio', ...flags, '--json'], { env });
+      const plan = JSON.parse(changed.stdout) as Json;
+      assert.deepEqual(
+        plan.changes.map((c: Json) => [c.kind, c.userName, c.diffs.map((d: Json) => d.path)]),
+        [['update-user', 'png@avatar.test', ['photos']]],
+      );
+      await sync(env, csv, ...flags);
+      assert.equal(
+        (await storedUser('png@avatar.test')).photos[0].value,
+        `data:image/png;base64,${png(400, 3).toString('base64')}`,
+      );
+      // Its history shows the photo's change as the type and size of the image, not its bytes.
+      const history = await runCli(['runs', 'user', 'png@avatar.test'], { env });
+      assert.equal(history.code, 0, history.stderr);
+      assert.match(
+        history.stdout,
+        /update user png@avatar\.test\n.*photos.*data:image\/png;base64,… \(\d+ characters\)/,
+      );
+      assert.ok(!history.stdout.includes(png(400, 3).toString('base64').slice(0, 60)), 'no image bytes');
+      // The records left out: why, in the run's history of them.
+      const big = await runCli(['runs', 'user', 'big@avatar.test'], { env });
+      assert.match(big.stdout, /plan: {3}left out: column "avatar": "pics\/big\.png": the file is 3 KB/);
+    },
+  );
 
   test('a target whose /Schemas does not declare photos: one warning, the photos left out, no refusal', async () => {
     const env = freshHome();
@@ -257,7 +264,8 @@ describe('avatars of the pleio layout', () => {
       assert.equal(plan.code, 0, plan.stderr);
       const warnings = plan.stderr.split('\n').filter((l) => l.includes('photos'));
       assert.deepEqual(warnings, [
-        "scimctl: warning: photos: the target's /Schemas does not declare it; 2 records; left out — --strict-schema makes this an error",
+        "scimctl: warning: photos: the target's /Schemas does not declare it; 2 " +
+          'records; left out — --strict-schema makes this an error',
       ]);
       const changes = (JSON.parse(plan.stdout) as Json).changes as Json[];
       assert.deepEqual(
@@ -273,19 +281,24 @@ describe('avatars of the pleio layout', () => {
     }
   });
 
-  test('without --avatars inline a local file is a problem of its record, with a hint; the rest is synced', async () => {
-    const env = freshHome();
-    writeFileSync(join(home.dir, 'me.png'), png(100, 4));
-    const csv = writeCsv('urls-only.csv', [
-      ['ao-1', 'Has Url', 'has-url@avatar.test', 'https://img.avatar.test/ao1.png'],
-      ['ao-2', 'Has File', 'has-file@avatar.test', 'me.png'],
-    ]);
-    const r = await sync(env, csv);
-    assert.match(r.stdout + r.stderr, /urls-only\.csv:3: column "avatar": "me\.png": a local file.*--avatars inline/);
-    assert.ok(await storedUser('has-url@avatar.test'));
-    assert.equal(await storedUser('has-file@avatar.test'), undefined);
-    const bad = await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio', '--avatar-max', '256 K'], { env });
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--avatar-max takes a size/);
-  });
+  test(
+    'without --avatars inline a local file is a problem of its record, with a ' + 'hint; the rest is synced',
+    async () => {
+      const env = freshHome();
+      writeFileSync(join(home.dir, 'me.png'), png(100, 4));
+      const csv = writeCsv('urls-only.csv', [
+        ['ao-1', 'Has Url', 'has-url@avatar.test', 'https://img.avatar.test/ao1.png'],
+        ['ao-2', 'Has File', 'has-file@avatar.test', 'me.png'],
+      ]);
+      const r = await sync(env, csv);
+      assert.match(r.stdout + r.stderr, /urls-only\.csv:3: column "avatar": "me\.png": a local file.*--avatars inline/);
+      assert.ok(await storedUser('has-url@avatar.test'));
+      assert.equal(await storedUser('has-file@avatar.test'), undefined);
+      const bad = await runCli(['sync', 'plan', '--source', csv, '--preset', 'pleio', '--avatar-max', '256 K'], {
+        env,
+      });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--avatar-max takes a size/);
+    },
+  );
 });

@@ -162,7 +162,8 @@ describe('users bulk-create', () => {
     const cases: Array<[string, string, RegExp]> = [
       [
         'dup.csv',
-        'userName,emails[work].value\nann@example.com,ann@example.com\nbob@example.com,bob@example.com\nANN@example.com,ann2@example.com\n',
+        'userName,emails[work].value\nann@example.com,ann@example.com\nbob@example.com,' +
+          'bob@example.com\nANN@example.com,ann2@example.com\n',
         /dup\.csv:4.*userName.*line 2/,
       ],
       [
@@ -294,7 +295,8 @@ describe('users update-attributes', () => {
     const file = join(home.dir, 'attrs.csv');
     writeFileSync(
       file,
-      `userName,externalId,title\n${a.userName.toUpperCase()},,Night Owl\n,${String(b.externalId)},Early Bird\nnobody@example.com,,Ghost\n`,
+      `userName,externalId,title\n${a.userName.toUpperCase()},,Night ` +
+        `Owl\n,${String(b.externalId)},Early Bird\nnobody@example.com,,Ghost\n`,
     );
     const r = await runCli(['users', 'update-attributes', file, '--json'], { env });
     assert.equal(r.code, 5, r.stderr);

@@ -196,7 +196,8 @@ function rewriteNegatedGroups(expression: string): string {
     const inner = rest.slice(open + 1, close);
     const refuse = (): never => {
       throw new InvalidFilter(
-        `this server does not support negating "(${inner})": only a group of plain comparisons joined by one operator can be negated`,
+        `this server does not support negating "(${inner})": only a group of plain ` +
+          `comparisons joined by one operator can be negated`,
       );
     };
     if (outsideQuotes(inner).some((p) => !p.quoted && /[()[\]]/.test(p.text))) refuse();

@@ -1215,7 +1215,9 @@ async function perf(): Promise<void> {
     }
     const paged = performance.now() - t1;
     console.log(
-      `PERF  ${users} users: seed ${Math.round(seeded)} ms; paged ${count} users in ${pages} pages of 200: ${Math.round(paged)} ms (${(paged / pages).toFixed(1)} ms/page)`,
+      `PERF  ${users} users: seed ${Math.round(seeded)} ms; paged ${count} users in ` +
+        `${pages} pages of 200: ${Math.round(paged)} ms (${(paged / pages).toFixed(1)} ` +
+        `ms/page)`,
     );
     check(`paging ${users} users returned all of them`, count === users, count);
 
@@ -1228,7 +1230,9 @@ async function perf(): Promise<void> {
     const t3 = performance.now();
     await api('GET', `/Users?filter=${q('active eq true and emails.value co "example.com"')}&count=200&startIndex=201`);
     console.log(
-      `PERF  filtered list over ${users}: first page ${Math.round(filteredFirst)} ms (total ${filtered.json?.totalResults}), next page (cached) ${Math.round(performance.now() - t3)} ms`,
+      `PERF  filtered list over ${users}: first page ${Math.round(filteredFirst)} ms ` +
+        `(total ${filtered.json?.totalResults}), next page (cached) ` +
+        `${Math.round(performance.now() - t3)} ms`,
     );
     await server.close();
   }
@@ -1241,13 +1245,15 @@ async function perf(): Promise<void> {
     const t = performance.now();
     const page = await api('GET', `/Users?startIndex=${start}&count=200`);
     console.log(
-      `PERF  100,000 users, startIndex=${start}: ${page.json?.Resources?.length} resources in ${Math.round(performance.now() - t)} ms`,
+      `PERF  100,000 users, startIndex=${start}: ${page.json?.Resources?.length} ` +
+        `resources in ${Math.round(performance.now() - t)} ms`,
     );
   }
   const tg = performance.now();
   const groups = await api('GET', '/Groups?count=50&excludedAttributes=members');
   console.log(
-    `PERF  100,000 users, 50 groups listed without members: ${Math.round(performance.now() - tg)} ms (${groups.json?.Resources?.length})`,
+    `PERF  100,000 users, 50 groups listed without members: ` +
+      `${Math.round(performance.now() - tg)} ms (${groups.json?.Resources?.length})`,
   );
   const tm = performance.now();
   const withMembers = await api('GET', '/Groups?count=5');
@@ -1256,7 +1262,8 @@ async function perf(): Promise<void> {
     0,
   );
   console.log(
-    `PERF  100,000 users, 5 groups listed with members (${memberCount} members): ${Math.round(performance.now() - tm)} ms`,
+    `PERF  100,000 users, 5 groups listed with members (${memberCount} members): ` +
+      `${Math.round(performance.now() - tm)} ms`,
   );
   await big.close();
 }

@@ -1301,7 +1301,8 @@ function parseArgs(argv: string[]): ScimmyServerOptions {
       case '--help':
       case '-h':
         process.stdout.write(
-          'Usage: scimmy-server.ts [--port N] [--host H] [--token T] [--users N] [--groups N] [--max-page-size N] [--no-patch] [--etag]\n',
+          'Usage: scimmy-server.ts [--port N] [--host H] [--token T] [--users N] ' +
+            '[--groups N] [--max-page-size N] [--no-patch] [--etag]\n',
         );
         process.exit(0);
         break;

@@ -224,11 +224,14 @@ describe('setPath', () => {
   });
 
   for (const filter of ['value co "example"', 'type eq "work" or type eq "home"', 'value pr', 'type ne "work"']) {
-    test(`fails when [${filter}] matches nothing and cannot say what a new item would be; the resource is untouched`, () => {
-      const u: Record<string, unknown> = { userName: 'ann' };
-      assert.throws(() => setPath(u, p(`emails[${filter}].value`), 'x'), ClientUsageError);
-      assert.deepEqual(u, { userName: 'ann' });
-    });
+    test(
+      `fails when [${filter}] matches nothing and cannot say what a new item would ` + `be; the resource is untouched`,
+      () => {
+        const u: Record<string, unknown> = { userName: 'ann' };
+        assert.throws(() => setPath(u, p(`emails[${filter}].value`), 'x'), ClientUsageError);
+        assert.deepEqual(u, { userName: 'ann' });
+      },
+    );
   }
 
   test('an existing list is left as it was when nothing matches an unpinned filter', () => {

@@ -290,51 +290,59 @@ describe('ResourceApi.create: a POST that may have been carried out', () => {
     assert.equal(client.learnedNow()!.createWithoutId, undefined);
   });
 
-  test('a 409 to a create repeated after a 500 is that earlier attempt, still running when looked up: found and returned', async () => {
-    // The first POST answers 500 before the server has stored the user (a slow request); the
-    // look-up finds nothing; by the second POST the first has landed, so it meets 409.
-    let pendingUser: ScimUser | undefined;
-    const s = usersServer({
-      onPost: (body, n, store) => {
-        if (n === 0) {
-          pendingUser = { ...body, id: 'late-1' } as ScimUser;
-          return scimError(500, 'timeout upstream');
-        }
-        if (pendingUser) {
-          store(pendingUser);
-          pendingUser = undefined;
-        }
-        return scimError(409, 'userName is already taken', 'uniqueness');
-      },
-    });
-    const { client } = clientFor(s.f.fetch, { retries: 2 });
-    const ann = await client.users.create({ userName: 'ann', externalId: 'E-1' });
-    assert.equal(ann.id, 'late-1');
-    assert.equal(s.posts().length, 2);
-  });
+  test(
+    'a 409 to a create repeated after a 500 is that earlier attempt, still running ' +
+      'when looked up: found and returned',
+    async () => {
+      // The first POST answers 500 before the server has stored the user (a slow request); the
+      // look-up finds nothing; by the second POST the first has landed, so it meets 409.
+      let pendingUser: ScimUser | undefined;
+      const s = usersServer({
+        onPost: (body, n, store) => {
+          if (n === 0) {
+            pendingUser = { ...body, id: 'late-1' } as ScimUser;
+            return scimError(500, 'timeout upstream');
+          }
+          if (pendingUser) {
+            store(pendingUser);
+            pendingUser = undefined;
+          }
+          return scimError(409, 'userName is already taken', 'uniqueness');
+        },
+      });
+      const { client } = clientFor(s.f.fetch, { retries: 2 });
+      const ann = await client.users.create({ userName: 'ann', externalId: 'E-1' });
+      assert.equal(ann.id, 'late-1');
+      assert.equal(s.posts().length, 2);
+    },
+  );
 
-  test('a 409 after an uncertain attempt stays a conflict when the user then found is someone else (another externalId); a first-attempt 409 is not looked up', async () => {
-    let lookups = 0;
-    const other = { ...ANN, externalId: 'OTHER' };
-    const s = usersServer({
-      // Nothing found after the 500; by the 409, someone else holds the name.
-      onFilter: (filter, req) => {
-        lookups++;
-        const hits = lookups > 2 && filter.startsWith('userName') ? [other] : [];
-        return scimJson(listResponse(hits, { startIndex: Number(req.url.searchParams.get('startIndex') ?? '1') }));
-      },
-      onPost: (_b, n) =>
-        n === 0 ? scimError(500, 'deadlock') : scimError(409, 'userName is already taken', 'uniqueness'),
-    });
-    const { client } = clientFor(s.f.fetch, { retries: 2 });
-    const e = await rejection(client.users.create({ userName: 'ann', externalId: 'E-1' }));
-    assert.ok(e instanceof ScimError && e.status === 409, String(e));
-    assert.equal(s.posts().length, 2);
-    const before = s.f.calls.length;
-    const e2 = await rejection(client.users.create({ userName: 'ann', externalId: 'OTHER' }));
-    assert.ok(e2 instanceof ScimError && e2.status === 409);
-    assert.equal(s.f.calls.length - before, 1, 'a plain 409 is answered as is, without a look-up');
-  });
+  test(
+    'a 409 after an uncertain attempt stays a conflict when the user then found is ' +
+      'someone else (another externalId); a first-attempt 409 is not looked up',
+    async () => {
+      let lookups = 0;
+      const other = { ...ANN, externalId: 'OTHER' };
+      const s = usersServer({
+        // Nothing found after the 500; by the 409, someone else holds the name.
+        onFilter: (filter, req) => {
+          lookups++;
+          const hits = lookups > 2 && filter.startsWith('userName') ? [other] : [];
+          return scimJson(listResponse(hits, { startIndex: Number(req.url.searchParams.get('startIndex') ?? '1') }));
+        },
+        onPost: (_b, n) =>
+          n === 0 ? scimError(500, 'deadlock') : scimError(409, 'userName is already taken', 'uniqueness'),
+      });
+      const { client } = clientFor(s.f.fetch, { retries: 2 });
+      const e = await rejection(client.users.create({ userName: 'ann', externalId: 'E-1' }));
+      assert.ok(e instanceof ScimError && e.status === 409, String(e));
+      assert.equal(s.posts().length, 2);
+      const before = s.f.calls.length;
+      const e2 = await rejection(client.users.create({ userName: 'ann', externalId: 'OTHER' }));
+      assert.ok(e2 instanceof ScimError && e2.status === 409);
+      assert.equal(s.f.calls.length - before, 1, 'a plain 409 is answered as is, without a look-up');
+    },
+  );
 
   test('lookupFirst: a resource found by name is returned without a POST; otherwise it is POSTed', async () => {
     const s = usersServer({ users: [{ ...ANN }] });
@@ -549,19 +557,22 @@ describe('ResourceApi.list: filters the server cannot be trusted with', () => {
     assert.deepEqual(filtersSent(s.f.calls), ['favoriteColor eq "blue"']);
   });
 
-  test('an empty answer, and a match in the listing: kept, and the filter marked wrong (verifyEmpty by default)', async () => {
-    for (const verifyEmpty of [true, undefined]) {
-      const s = usersServer({ users: [ANN, BOB], filters: 'empty' });
-      const { client } = clientFor(s.f.fetch);
-      assert.deepEqual(
-        ids(await client.users.toArray({ filter: eq('userName', 'bob'), verifyEmpty })),
-        ['u-bob'],
-        `verifyEmpty ${verifyEmpty}`,
-      );
-      assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'wrong');
-      assert.deepEqual(filtersSent(s.f.calls).slice(0, 2), ['userName eq "bob"', null]);
-    }
-  });
+  test(
+    'an empty answer, and a match in the listing: kept, and the filter marked ' + 'wrong (verifyEmpty by default)',
+    async () => {
+      for (const verifyEmpty of [true, undefined]) {
+        const s = usersServer({ users: [ANN, BOB], filters: 'empty' });
+        const { client } = clientFor(s.f.fetch);
+        assert.deepEqual(
+          ids(await client.users.toArray({ filter: eq('userName', 'bob'), verifyEmpty })),
+          ['u-bob'],
+          `verifyEmpty ${verifyEmpty}`,
+        );
+        assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'wrong');
+        assert.deepEqual(filtersSent(s.f.calls).slice(0, 2), ['userName eq "bob"', null]);
+      }
+    },
+  );
 
   test('an empty answer confirmed empty by the listing: nothing learned', async () => {
     const s = usersServer({ users: [ANN], filters: 'empty' });
@@ -738,28 +749,32 @@ describe('changeMembers on a server whose members are write-only', () => {
     ]);
   });
 
-  test('with membersReadable=false, a 501 on the filter form falls back to the value form, with no read-back and no re-adds', async () => {
-    const s = writeOnly({ filterForm: 501 });
-    const c = patchCaps(false);
-    const { client } = clientFor(s.f.fetch, { capabilities: c });
-    const out = await changeMembers(client.groups, c, 'g1', { add: ['u3'], remove: ['u1'] });
-    assert.deepEqual(out.removed, ['u1']);
-    assert.equal(out.removalForm, 'value');
-    assert.equal(c.memberRemoval, 'value');
-    assert.deepEqual(
-      s.patches.map((p) => p.ops),
-      [
-        [{ op: 'add', path: 'members', value: [{ value: 'u3' }] }],
-        [{ op: 'remove', path: 'members', value: [{ value: 'u1' }] }],
-      ],
-    );
-    // Requests: the read before, the add, the refused filter form, the value form; nothing after.
-    assert.deepEqual(
-      s.f.calls.map((r) => r.method),
-      ['GET', 'GET', 'PATCH', 'PATCH', 'PATCH'],
-    );
-    assert.equal(c.patch, true, 'a 501 on one form does not turn PATCH off');
-  });
+  test(
+    'with membersReadable=false, a 501 on the filter form falls back to the value ' +
+      'form, with no read-back and no re-adds',
+    async () => {
+      const s = writeOnly({ filterForm: 501 });
+      const c = patchCaps(false);
+      const { client } = clientFor(s.f.fetch, { capabilities: c });
+      const out = await changeMembers(client.groups, c, 'g1', { add: ['u3'], remove: ['u1'] });
+      assert.deepEqual(out.removed, ['u1']);
+      assert.equal(out.removalForm, 'value');
+      assert.equal(c.memberRemoval, 'value');
+      assert.deepEqual(
+        s.patches.map((p) => p.ops),
+        [
+          [{ op: 'add', path: 'members', value: [{ value: 'u3' }] }],
+          [{ op: 'remove', path: 'members', value: [{ value: 'u1' }] }],
+        ],
+      );
+      // Requests: the read before, the add, the refused filter form, the value form; nothing after.
+      assert.deepEqual(
+        s.f.calls.map((r) => r.method),
+        ['GET', 'GET', 'PATCH', 'PATCH', 'PATCH'],
+      );
+      assert.equal(c.patch, true, 'a 501 on one form does not turn PATCH off');
+    },
+  );
 
   test('with membersReadable=false and no PATCH: refused rather than a PUT that would lose members', async () => {
     const f = fakeFetch((req) =>

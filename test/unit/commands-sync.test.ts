@@ -58,28 +58,31 @@ async function firstSync(): Promise<void> {
 }
 
 describe('sync plan', () => {
-  test('prints the changes and their summary; writes nothing; --detailed-exitcode exits 3 while changes are pending', async () => {
-    const r = await h.run(['sync', 'plan', '--source', source]);
-    assert.equal(r.code, ExitCode.OK, r.stderr);
-    assert.match(r.stdout, /^\+ create user ann@example\.com {2}\(.*hr\.json:1\)$/m);
-    assert.match(r.stdout, /^ {4}\+ externalId: "E0"$/m);
-    assert.match(r.stdout, /^\+ add bob@example\.com to group Sales$/m);
-    assert.equal(r.stdout.trimEnd().split('\n').at(-1), PLAN_SUMMARY);
-    assert.equal(r.stderr, '');
-    assert.deepEqual(writes(), []);
-    assert.deepEqual(await usersOnServer(), []);
+  test(
+    'prints the changes and their summary; writes nothing; --detailed-exitcode ' + 'exits 3 while changes are pending',
+    async () => {
+      const r = await h.run(['sync', 'plan', '--source', source]);
+      assert.equal(r.code, ExitCode.OK, r.stderr);
+      assert.match(r.stdout, /^\+ create user ann@example\.com {2}\(.*hr\.json:1\)$/m);
+      assert.match(r.stdout, /^ {4}\+ externalId: "E0"$/m);
+      assert.match(r.stdout, /^\+ add bob@example\.com to group Sales$/m);
+      assert.equal(r.stdout.trimEnd().split('\n').at(-1), PLAN_SUMMARY);
+      assert.equal(r.stderr, '');
+      assert.deepEqual(writes(), []);
+      assert.deepEqual(await usersOnServer(), []);
 
-    const detailed = await h.run(['sync', 'plan', '--source', source, '--detailed-exitcode']);
-    assert.equal(detailed.code, ExitCode.CHANGES_PENDING, detailed.stderr);
-    assert.equal(detailed.stdout.trimEnd().split('\n').at(-1), PLAN_SUMMARY);
-    assert.deepEqual(writes(), []);
+      const detailed = await h.run(['sync', 'plan', '--source', source, '--detailed-exitcode']);
+      assert.equal(detailed.code, ExitCode.CHANGES_PENDING, detailed.stderr);
+      assert.equal(detailed.stdout.trimEnd().split('\n').at(-1), PLAN_SUMMARY);
+      assert.deepEqual(writes(), []);
 
-    // Once synced, nothing is pending: 0 with --detailed-exitcode.
-    await firstSync();
-    const none = await h.run(['sync', 'plan', '--source', source, '--detailed-exitcode']);
-    assert.equal(none.code, ExitCode.OK, none.stderr);
-    assert.match(none.stdout, /0 to create, 0 to update, 0 to deactivate, 0 to delete/);
-  });
+      // Once synced, nothing is pending: 0 with --detailed-exitcode.
+      await firstSync();
+      const none = await h.run(['sync', 'plan', '--source', source, '--detailed-exitcode']);
+      assert.equal(none.code, ExitCode.OK, none.stderr);
+      assert.match(none.stdout, /0 to create, 0 to update, 0 to deactivate, 0 to delete/);
+    },
+  );
 
   test('--json prints the plan file; -o saves it for sync apply (the text plan still on stdout)', async () => {
     const json = await h.run(['sync', 'plan', '--source', source, '--json']);

@@ -172,45 +172,49 @@ const bulkCaps =
   };
 
 describe('createManyUsers: single requests', () => {
-  test('existing users (userName case-insensitively, externalId exactly) are skipped without a POST, found by one listing', async () => {
-    const existing: ScimUser[] = [
-      ...Array.from({ length: 150 }, (_, i) => ({ id: `old-${i}`, userName: `old${i}@example.com` })),
-      { id: 'ann-id', userName: 'Ann@Example.com' },
-      { id: 'bob-id', userName: 'bob@example.com', externalId: 'EXT-2' },
-    ];
-    const { server, client, capabilities } = setup({ existing });
-    const records = [
-      rec({ userName: 'ann@example.com' }, 2),
-      rec({ userName: 'robert@example.com', externalId: 'EXT-2' }, 3),
-      rec({ userName: 'carol@example.com', externalId: 'ext-2' }, 4),
-      rec({ userName: 'OLD7@EXAMPLE.COM' }, 5),
-      rec({ userName: 'dave@example.com' }, 6),
-    ];
-    const results = await createManyUsers(client, capabilities, records, options());
-    assert.deepEqual(statuses(results), ['skipped', 'skipped', 'created', 'skipped', 'created']);
-    assert.deepEqual(
-      results.map((r) => r.id),
-      ['ann-id', 'bob-id', results[2]!.id, 'old-7', results[4]!.id],
-    );
-    assert.deepEqual(
-      results.map((r) => r.detail),
-      ['userName exists', 'externalId exists', undefined, 'userName exists', undefined],
-    );
-    assert.ok(results[2]!.id?.startsWith('id-') && results[4]!.id?.startsWith('id-'));
-    assert.deepEqual(
-      results.map((r) => r.record),
-      records,
-    );
-    assert.deepEqual(postedUserNames(server.posts()).sort(), ['carol@example.com', 'dave@example.com']);
-    // One listing, page by page: no lookup per record.
-    const gets = server.gets();
-    assert.ok(gets.every((g) => g.url.pathname === '/scim/v2/Users' && g.url.searchParams.get('filter') === null));
-    assert.ok(gets.every((g) => g.url.searchParams.get('attributes') === 'userName,externalId'));
-    assert.deepEqual(
-      gets.map((g) => g.url.searchParams.get('startIndex')),
-      ['1', '101', '153'],
-    );
-  });
+  test(
+    'existing users (userName case-insensitively, externalId exactly) are skipped ' +
+      'without a POST, found by one listing',
+    async () => {
+      const existing: ScimUser[] = [
+        ...Array.from({ length: 150 }, (_, i) => ({ id: `old-${i}`, userName: `old${i}@example.com` })),
+        { id: 'ann-id', userName: 'Ann@Example.com' },
+        { id: 'bob-id', userName: 'bob@example.com', externalId: 'EXT-2' },
+      ];
+      const { server, client, capabilities } = setup({ existing });
+      const records = [
+        rec({ userName: 'ann@example.com' }, 2),
+        rec({ userName: 'robert@example.com', externalId: 'EXT-2' }, 3),
+        rec({ userName: 'carol@example.com', externalId: 'ext-2' }, 4),
+        rec({ userName: 'OLD7@EXAMPLE.COM' }, 5),
+        rec({ userName: 'dave@example.com' }, 6),
+      ];
+      const results = await createManyUsers(client, capabilities, records, options());
+      assert.deepEqual(statuses(results), ['skipped', 'skipped', 'created', 'skipped', 'created']);
+      assert.deepEqual(
+        results.map((r) => r.id),
+        ['ann-id', 'bob-id', results[2]!.id, 'old-7', results[4]!.id],
+      );
+      assert.deepEqual(
+        results.map((r) => r.detail),
+        ['userName exists', 'externalId exists', undefined, 'userName exists', undefined],
+      );
+      assert.ok(results[2]!.id?.startsWith('id-') && results[4]!.id?.startsWith('id-'));
+      assert.deepEqual(
+        results.map((r) => r.record),
+        records,
+      );
+      assert.deepEqual(postedUserNames(server.posts()).sort(), ['carol@example.com', 'dave@example.com']);
+      // One listing, page by page: no lookup per record.
+      const gets = server.gets();
+      assert.ok(gets.every((g) => g.url.pathname === '/scim/v2/Users' && g.url.searchParams.get('filter') === null));
+      assert.ok(gets.every((g) => g.url.searchParams.get('attributes') === 'userName,externalId'));
+      assert.deepEqual(
+        gets.map((g) => g.url.searchParams.get('startIndex')),
+        ['1', '101', '153'],
+      );
+    },
+  );
 
   test('409 on POST: skipped; 400: failed with the server detail; the others are still created', async () => {
     const { server, client, capabilities } = setup({ conflict: ['taken@example.com'], invalid: ['bad@example.com'] });
@@ -281,40 +285,43 @@ describe('createManyUsers: single requests', () => {
 });
 
 describe('createManyUsers: Bulk', () => {
-  test('creates go through /Bulk in batches of maxOperations; per-op 201/409/400 become created/skipped/failed', async () => {
-    const { server, client, capabilities } = setup(
-      { conflict: ['new3@example.com'], invalid: ['new5@example.com'] },
-      bulkCaps(3),
-    );
-    const pacer = countingPacer();
-    const records = newUsers(7);
-    const results = await createManyUsers(client, capabilities, records, options({ pacer }));
-    assert.equal(server.posts().length, 0, 'no single POSTs');
-    assert.deepEqual(
-      server.bulkBatches.map((b) => b.length),
-      [3, 3, 1],
-    );
-    assert.equal(pacer.waits, 3, 'one wait per Bulk request');
-    assert.deepEqual(statuses(results), ['created', 'created', 'created', 'skipped', 'created', 'failed', 'created']);
-    assert.match(results[3]!.detail!, /already exists \(HTTP 409 uniqueness: userName new3@example.com is taken\)/);
-    assert.equal(results[5]!.detail, 'HTTP 400 invalidValue: new5@example.com: emails must be set');
-    // Every created record has the id the server gave it (from the response, or else from the location).
-    for (const [i, r] of results.entries()) {
-      if (r.status !== 'created') continue;
-      const stored = server.store.find((u) => u.userName === records[i]!.resource.userName);
-      assert.equal(r.id, stored?.id, `record ${i}`);
-    }
-    assert.deepEqual(
-      results.map((r) => r.record),
-      records,
-    );
-    const sent = server.bulkBatches.flat();
-    assert.deepEqual(
-      sent.map((op) => (op.data as { userName: string }).userName),
-      records.map((r) => r.resource.userName),
-    );
-    assert.equal(new Set(sent.map((op) => op.bulkId)).size, 7, 'distinct bulkIds');
-  });
+  test(
+    'creates go through /Bulk in batches of maxOperations; per-op 201/409/400 ' + 'become created/skipped/failed',
+    async () => {
+      const { server, client, capabilities } = setup(
+        { conflict: ['new3@example.com'], invalid: ['new5@example.com'] },
+        bulkCaps(3),
+      );
+      const pacer = countingPacer();
+      const records = newUsers(7);
+      const results = await createManyUsers(client, capabilities, records, options({ pacer }));
+      assert.equal(server.posts().length, 0, 'no single POSTs');
+      assert.deepEqual(
+        server.bulkBatches.map((b) => b.length),
+        [3, 3, 1],
+      );
+      assert.equal(pacer.waits, 3, 'one wait per Bulk request');
+      assert.deepEqual(statuses(results), ['created', 'created', 'created', 'skipped', 'created', 'failed', 'created']);
+      assert.match(results[3]!.detail!, /already exists \(HTTP 409 uniqueness: userName new3@example.com is taken\)/);
+      assert.equal(results[5]!.detail, 'HTTP 400 invalidValue: new5@example.com: emails must be set');
+      // Every created record has the id the server gave it (from the response, or else from the location).
+      for (const [i, r] of results.entries()) {
+        if (r.status !== 'created') continue;
+        const stored = server.store.find((u) => u.userName === records[i]!.resource.userName);
+        assert.equal(r.id, stored?.id, `record ${i}`);
+      }
+      assert.deepEqual(
+        results.map((r) => r.record),
+        records,
+      );
+      const sent = server.bulkBatches.flat();
+      assert.deepEqual(
+        sent.map((op) => (op.data as { userName: string }).userName),
+        records.map((r) => r.resource.userName),
+      );
+      assert.equal(new Set(sent.map((op) => op.bulkId)).size, 7, 'distinct bulkIds');
+    },
+  );
 
   test('without a maxOperations, batches of 100', async () => {
     const { server, client, capabilities } = setup({ bulk: 'ok' }, bulkCaps(0));
@@ -356,15 +363,18 @@ describe('createManyUsers: Bulk', () => {
     });
   }
 
-  test('/Bulk failing otherwise (500): each user is looked up (it may have been made), then created on its own', async () => {
-    const { server, client, capabilities } = setup({ bulk: 500 }, bulkCaps(10));
-    const results = await createManyUsers(client, capabilities, newUsers(3), options());
-    assert.deepEqual(statuses(results), ['created', 'created', 'created']);
-    assert.equal(server.posts().length, 3);
-    assert.equal(server.bulks().length, 1);
-    assert.equal(server.store.length, 3);
-    assert.equal(capabilities.bulk.supported, true);
-  });
+  test(
+    '/Bulk failing otherwise (500): each user is looked up (it may have been ' + 'made), then created on its own',
+    async () => {
+      const { server, client, capabilities } = setup({ bulk: 500 }, bulkCaps(10));
+      const results = await createManyUsers(client, capabilities, newUsers(3), options());
+      assert.deepEqual(statuses(results), ['created', 'created', 'created']);
+      assert.equal(server.posts().length, 3);
+      assert.equal(server.bulks().length, 1);
+      assert.equal(server.store.length, 3);
+      assert.equal(capabilities.bulk.supported, true);
+    },
+  );
 
   test('/Bulk answering 500 after it made the users: found by the look-up, never made twice', async () => {
     const { server, client, capabilities } = setup({ bulk: '500-after-acting' }, bulkCaps(10));

@@ -92,30 +92,34 @@ describe('a connection chosen by ./.env', () => {
     assert.deepEqual(local.notices, ['using SCIMCTL_URL from ./.env (http://127.0.0.1:9/scim/v2)']);
   });
 
-  test('a profile chosen by .env (SCIMCTL_PROFILE or SCIMCTL_CONFIG_DIR) that allows insecure http to another machine is refused too', async () => {
-    const profiles = async () =>
-      ({
-        current: 'planted',
-        get: (name: string) =>
-          name === 'planted'
-            ? {
-                url: 'http://scim.example.test/scim/v2',
-                allowInsecureHttp: true,
-                auth: { type: 'bearer', tokenEnv: 'MY_REAL_TOKEN' },
-              }
-            : undefined,
-      }) as unknown as ProfileStore;
-    for (const line of ['SCIMCTL_PROFILE=planted\n', 'SCIMCTL_CONFIG_DIR=./planted-config\n']) {
-      const env = loadEnv(withDotEnv(line), { MY_REAL_TOKEN: 'real-token-123' });
-      await assert.rejects(
-        resolveConnection({}, env, profiles),
-        (e: unknown) => e instanceof ConfigError && /comes from \.\/\.env/.test(e.message),
-        line,
-      );
-    }
-    // The same profile chosen by the person (no .env) is theirs to allow.
-    const own = await resolveConnection({}, loadEnv(withDotEnv(''), { MY_REAL_TOKEN: 'real-token-123' }), profiles);
-    assert.equal(own.url, 'http://scim.example.test/scim/v2');
-    assert.equal(own.notices, undefined);
-  });
+  test(
+    'a profile chosen by .env (SCIMCTL_PROFILE or SCIMCTL_CONFIG_DIR) that allows ' +
+      'insecure http to another machine is refused too',
+    async () => {
+      const profiles = async () =>
+        ({
+          current: 'planted',
+          get: (name: string) =>
+            name === 'planted'
+              ? {
+                  url: 'http://scim.example.test/scim/v2',
+                  allowInsecureHttp: true,
+                  auth: { type: 'bearer', tokenEnv: 'MY_REAL_TOKEN' },
+                }
+              : undefined,
+        }) as unknown as ProfileStore;
+      for (const line of ['SCIMCTL_PROFILE=planted\n', 'SCIMCTL_CONFIG_DIR=./planted-config\n']) {
+        const env = loadEnv(withDotEnv(line), { MY_REAL_TOKEN: 'real-token-123' });
+        await assert.rejects(
+          resolveConnection({}, env, profiles),
+          (e: unknown) => e instanceof ConfigError && /comes from \.\/\.env/.test(e.message),
+          line,
+        );
+      }
+      // The same profile chosen by the person (no .env) is theirs to allow.
+      const own = await resolveConnection({}, loadEnv(withDotEnv(''), { MY_REAL_TOKEN: 'real-token-123' }), profiles);
+      assert.equal(own.url, 'http://scim.example.test/scim/v2');
+      assert.equal(own.notices, undefined);
+    },
+  );
 });

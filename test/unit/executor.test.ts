@@ -220,17 +220,20 @@ describe('ratePacer', () => {
     assert.deepEqual(delays, []);
   });
 
-  test('time already spent elsewhere counts: no wait when the interval has passed, a shorter one when partly passed', async () => {
-    const clock = fakeClock();
-    const pacer = ratePacer(60, clock.now, clock.sleep); // one a second
-    await pacer.wait();
-    clock.advance(1500);
-    await pacer.wait();
-    assert.deepEqual(clock.delays, []);
-    clock.advance(400);
-    await pacer.wait();
-    assert.deepEqual(clock.delays, [600]);
-  });
+  test(
+    'time already spent elsewhere counts: no wait when the interval has passed, a ' + 'shorter one when partly passed',
+    async () => {
+      const clock = fakeClock();
+      const pacer = ratePacer(60, clock.now, clock.sleep); // one a second
+      await pacer.wait();
+      clock.advance(1500);
+      await pacer.wait();
+      assert.deepEqual(clock.delays, []);
+      clock.advance(400);
+      await pacer.wait();
+      assert.deepEqual(clock.delays, [600]);
+    },
+  );
 
   test('idle time is not banked into a burst', async () => {
     const clock = fakeClock();

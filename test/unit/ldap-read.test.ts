@@ -90,28 +90,34 @@ const adSettings: LdapSourceSettings = {
 };
 
 describe('Active Directory with recorded entries', () => {
-  test('the AD mapping: objectGUID, userPrincipalName else sAMAccountName, disabled and expired accounts, manager', async () => {
-    const client = adServer([]);
-    const snap = await readLdapSource(adSettings, { registry, now: NOW, connect: async () => client });
-    assert.equal(snap.kind, 'ad', 'told by the root DSE');
-    assert.deepEqual(
-      snap.users.map((u) => [u.attributes.userName, u.attributes.externalId, u.attributes.active]),
-      [
-        ['alice@corp.example', GUIDS.alice, true],
-        ['bob', GUIDS.bob, false],
-        ['carol@corp.example', GUIDS.carol, false],
-        ['dave@corp.example', GUIDS.dave, true],
-      ],
-    );
-    const alice = snap.users[0]!;
-    assert.deepEqual(alice.attributes[SCHEMA.ENTERPRISE_USER], { department: 'Sales', manager: { value: GUIDS.dave } });
-    assert.equal(alice.origin.file, dn('Alice'));
-    assert.deepEqual(snap.problems, []);
-    const users = client.requests.find((r) => r.filter.includes('objectCategory'))!;
-    assert.ok(users.binary?.includes('objectGUID'), 'objectGUID is read as bytes');
-    assert.ok(users.attributes.includes('userAccountControl') && users.attributes.includes('accountExpires'));
-    assert.ok(!users.attributes.includes('*'), 'only the attributes needed');
-  });
+  test(
+    'the AD mapping: objectGUID, userPrincipalName else sAMAccountName, disabled ' + 'and expired accounts, manager',
+    async () => {
+      const client = adServer([]);
+      const snap = await readLdapSource(adSettings, { registry, now: NOW, connect: async () => client });
+      assert.equal(snap.kind, 'ad', 'told by the root DSE');
+      assert.deepEqual(
+        snap.users.map((u) => [u.attributes.userName, u.attributes.externalId, u.attributes.active]),
+        [
+          ['alice@corp.example', GUIDS.alice, true],
+          ['bob', GUIDS.bob, false],
+          ['carol@corp.example', GUIDS.carol, false],
+          ['dave@corp.example', GUIDS.dave, true],
+        ],
+      );
+      const alice = snap.users[0]!;
+      assert.deepEqual(alice.attributes[SCHEMA.ENTERPRISE_USER], {
+        department: 'Sales',
+        manager: { value: GUIDS.dave },
+      });
+      assert.equal(alice.origin.file, dn('Alice'));
+      assert.deepEqual(snap.problems, []);
+      const users = client.requests.find((r) => r.filter.includes('objectCategory'))!;
+      assert.ok(users.binary?.includes('objectGUID'), 'objectGUID is read as bytes');
+      assert.ok(users.attributes.includes('userAccountControl') && users.attributes.includes('accountExpires'));
+      assert.ok(!users.attributes.includes('*'), 'only the attributes needed');
+    },
+  );
 
   test('guidFormat base64 gives the immutableId form', async () => {
     const snap = await readLdapSource(
@@ -133,7 +139,8 @@ describe('Active Directory with recorded entries', () => {
     assert.equal(chain.length, 1);
     assert.equal(
       chain[0]!.filter,
-      '(&(&(objectCategory=person)(objectClass=user))(memberOf:1.2.840.113556.1.4.1941:=CN=Staff \\28all\\29,OU=Groups,DC=corp,DC=example))',
+      '(&(&(objectCategory=person)(objectClass=user))(memberOf:1.2.840.113556.1.4.1941:=CN=Staff ' +
+        '\\28all\\29,OU=Groups,DC=corp,DC=example))',
     );
     assert.ok(chain[0]!.pageSize > 0, 'paged');
     const groupSearch = client.requests.find((r) => r.filter === '(objectClass=group)')!;
@@ -258,32 +265,35 @@ describe('OpenLDAP with recorded entries', () => {
     });
   });
 
-  test('entries the mapping or the checks refuse are reported with their DN and left out; the rest proceeds', async () => {
-    const users = [
-      person('ok1', { mail: ['ok1@example.org'] }),
-      person('twin1', { mail: ['same@example.org'] }),
-      person('twin2', { mail: ['Same@example.org'] }),
-      person('bad', { mail: ['not an address'] }),
-      entry(`cn=nameless,ou=people,${OL_BASE}`, { cn: ['nameless'], sn: ['x'] }),
-    ];
-    const snap = await readLdapSource(settings, { registry, connect: async () => server(users) });
-    assert.deepEqual(
-      snap.users.map((u) => u.attributes.userName),
-      ['ok1@example.org'],
-    );
-    const problems = snap.problems.map((p) => `${p.origin.file}: ${p.message}`).sort();
-    assert.equal(problems.length, 4, problems.join('\n'));
-    assert.match(problems[0]!, /^cn=nameless,ou=people,dc=example,dc=org: no userName: the entry has no mail, uid$/);
-    assert.ok(problems.some((p) => p.startsWith(`uid=bad,ou=people,${OL_BASE}`)));
-    assert.ok(
-      problems.some((p) =>
-        p.startsWith(
-          `uid=twin1,ou=people,${OL_BASE}: attribute "userName": userName "same@example.org" is also on uid=twin2`,
+  test(
+    'entries the mapping or the checks refuse are reported with their DN and left ' + 'out; the rest proceeds',
+    async () => {
+      const users = [
+        person('ok1', { mail: ['ok1@example.org'] }),
+        person('twin1', { mail: ['same@example.org'] }),
+        person('twin2', { mail: ['Same@example.org'] }),
+        person('bad', { mail: ['not an address'] }),
+        entry(`cn=nameless,ou=people,${OL_BASE}`, { cn: ['nameless'], sn: ['x'] }),
+      ];
+      const snap = await readLdapSource(settings, { registry, connect: async () => server(users) });
+      assert.deepEqual(
+        snap.users.map((u) => u.attributes.userName),
+        ['ok1@example.org'],
+      );
+      const problems = snap.problems.map((p) => `${p.origin.file}: ${p.message}`).sort();
+      assert.equal(problems.length, 4, problems.join('\n'));
+      assert.match(problems[0]!, /^cn=nameless,ou=people,dc=example,dc=org: no userName: the entry has no mail, uid$/);
+      assert.ok(problems.some((p) => p.startsWith(`uid=bad,ou=people,${OL_BASE}`)));
+      assert.ok(
+        problems.some((p) =>
+          p.startsWith(
+            `uid=twin1,ou=people,${OL_BASE}: attribute "userName": userName "same@example.org" is also on uid=twin2`,
+          ),
         ),
-      ),
-    );
-    assert.ok(problems.some((p) => p.startsWith(`uid=twin2,ou=people,${OL_BASE}`)));
-  });
+      );
+      assert.ok(problems.some((p) => p.startsWith(`uid=twin2,ou=people,${OL_BASE}`)));
+    },
+  );
 
   test('a mapping file overrides the defaults: attribute names for columns, lists, transforms', async () => {
     const mapping = join(dir, 'ldap-mapping.yaml');

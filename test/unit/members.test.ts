@@ -207,19 +207,23 @@ describe('changeMembers: PATCH', () => {
     { status: 400, scimType: 'invalidPath' },
     { status: 400 },
   ]) {
-    test(`filter form rejected (400 ${rejection400.scimType ?? 'without scimType'}): the value form is used, the group read back, success`, async () => {
-      const keep = ['a', 'b', 'c'];
-      const s = groupServer({ members: [...keep, 'r1', 'r2'], filterForm: rejection400, valueForm: 'exact' });
-      const c = patchCaps();
-      const out = await changeMembers(s.groups, c, 'g1', { remove: ['r1', 'r2'] });
-      assert.equal(out.method, 'PATCH');
-      assert.equal(out.removalForm, 'value');
-      assert.deepEqual(out.removed, ['r1', 'r2']);
-      assert.equal(c.memberRemoval, 'value');
-      assert.deepEqual(methods(s.f.calls), ['GET', 'PATCH', 'PATCH', 'GET']);
-      assert.deepEqual(s.patches[1], [{ op: 'remove', path: 'members', value: [{ value: 'r1' }, { value: 'r2' }] }]);
-      assert.deepEqual(sorted(s.members()), keep);
-    });
+    test(
+      `filter form rejected (400 ${rejection400.scimType ?? 'without scimType'}): ` +
+        `the value form is used, the group read back, success`,
+      async () => {
+        const keep = ['a', 'b', 'c'];
+        const s = groupServer({ members: [...keep, 'r1', 'r2'], filterForm: rejection400, valueForm: 'exact' });
+        const c = patchCaps();
+        const out = await changeMembers(s.groups, c, 'g1', { remove: ['r1', 'r2'] });
+        assert.equal(out.method, 'PATCH');
+        assert.equal(out.removalForm, 'value');
+        assert.deepEqual(out.removed, ['r1', 'r2']);
+        assert.equal(c.memberRemoval, 'value');
+        assert.deepEqual(methods(s.f.calls), ['GET', 'PATCH', 'PATCH', 'GET']);
+        assert.deepEqual(s.patches[1], [{ op: 'remove', path: 'members', value: [{ value: 'r1' }, { value: 'r2' }] }]);
+        assert.deepEqual(sorted(s.members()), keep);
+      },
+    );
   }
 
   test('value form over several batches: members removed by an earlier batch are not "lost"', async () => {
@@ -249,27 +253,31 @@ describe('changeMembers: PATCH', () => {
     );
   });
 
-  test('a server that clears the whole group on the value form: the others are added back, MembershipSafetyError names them', async () => {
-    const keep = ['a', 'b', 'c'];
-    const s = groupServer({
-      members: [...keep, 'r1'],
-      filterForm: { status: 400, scimType: 'invalidPath' },
-      valueForm: 'clears-all',
-    });
-    const c = patchCaps();
-    const e = await rejection(changeMembers(s.groups, c, 'g1', { remove: ['r1'] }));
-    assert.ok(e instanceof MembershipSafetyError, String(e));
-    assert.equal(e.groupId, 'g1');
-    assert.deepEqual(sorted(e.restored), keep);
-    assert.match(e.message, /removed 3 member/);
-    assert.deepEqual(sorted(s.members()), keep, 'everyone not asked to go is back; r1 stays removed');
-    const last = s.patches.at(-1)!;
-    assert.equal(last.length, 1);
-    assert.equal(last[0]!.op, 'add');
-    assert.equal(last[0]!.path, 'members');
-    assert.deepEqual(sorted((last[0]!.value as Array<{ value: string }>).map((v) => v.value)), keep);
-    assert.notEqual(c.memberRemoval, 'value', 'the unsafe form is not remembered as working');
-  });
+  test(
+    'a server that clears the whole group on the value form: the others are added ' +
+      'back, MembershipSafetyError names them',
+    async () => {
+      const keep = ['a', 'b', 'c'];
+      const s = groupServer({
+        members: [...keep, 'r1'],
+        filterForm: { status: 400, scimType: 'invalidPath' },
+        valueForm: 'clears-all',
+      });
+      const c = patchCaps();
+      const e = await rejection(changeMembers(s.groups, c, 'g1', { remove: ['r1'] }));
+      assert.ok(e instanceof MembershipSafetyError, String(e));
+      assert.equal(e.groupId, 'g1');
+      assert.deepEqual(sorted(e.restored), keep);
+      assert.match(e.message, /removed 3 member/);
+      assert.deepEqual(sorted(s.members()), keep, 'everyone not asked to go is back; r1 stays removed');
+      const last = s.patches.at(-1)!;
+      assert.equal(last.length, 1);
+      assert.equal(last[0]!.op, 'add');
+      assert.equal(last[0]!.path, 'members');
+      assert.deepEqual(sorted((last[0]!.value as Array<{ value: string }>).map((v) => v.value)), keep);
+      assert.notEqual(c.memberRemoval, 'value', 'the unsafe form is not remembered as working');
+    },
+  );
 
   test('the add-back after a cleared group is itself batched by 100', async () => {
     const keep = idsFrom('k', 130);

@@ -14,22 +14,25 @@ function unheld(): WeakRef<object> {
 }
 
 describe('memory', () => {
-  test('collectGarbage collects an object nothing holds, keeps one that is held, and leaves no gc on globalThis', async () => {
-    const dropped = unheld();
-    const kept = { payload: [1, 2, 3] };
-    const keptRef = new WeakRef(kept);
-    // A WeakRef's target lives at least until the current job ends: let it end first.
-    await nextTurn();
-    collectGarbage(); // a full collection: whatever is unreachable is gone after it
-    assert.equal(dropped.deref(), undefined);
-    assert.equal(keptRef.deref(), kept);
-    assert.equal((globalThis as { gc?: unknown }).gc, undefined);
-    const again = unheld();
-    await nextTurn();
-    collectGarbage(); // again: the same collector
-    assert.equal(again.deref(), undefined);
-    assert.equal((globalThis as { gc?: unknown }).gc, undefined);
-  });
+  test(
+    'collectGarbage collects an object nothing holds, keeps one that is held, and ' + 'leaves no gc on globalThis',
+    async () => {
+      const dropped = unheld();
+      const kept = { payload: [1, 2, 3] };
+      const keptRef = new WeakRef(kept);
+      // A WeakRef's target lives at least until the current job ends: let it end first.
+      await nextTurn();
+      collectGarbage(); // a full collection: whatever is unreachable is gone after it
+      assert.equal(dropped.deref(), undefined);
+      assert.equal(keptRef.deref(), kept);
+      assert.equal((globalThis as { gc?: unknown }).gc, undefined);
+      const again = unheld();
+      await nextTurn();
+      collectGarbage(); // again: the same collector
+      assert.equal(again.deref(), undefined);
+      assert.equal((globalThis as { gc?: unknown }).gc, undefined);
+    },
+  );
 
   test('withTightHeap returns its work’s result and passes on its failure', async () => {
     assert.equal(await withTightHeap(async () => 42), 42);

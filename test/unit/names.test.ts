@@ -15,18 +15,21 @@ function fakeClient(users: Record<string, string>, groups: Record<string, string
   return { client: { users: api(users, 'userName'), groups: api(groups, 'displayName') } as never, reads };
 }
 
-test('references: display first, else the userName or displayName read by id; unreadable ones stay unnamed', async () => {
-  const { client, reads } = fakeClient({ u1: 'ann@example.com' }, { g1: 'Engineering' });
-  const members = await referenceNames(
-    client,
-    [{ value: 'u0', display: 'Zoe' }, { value: 'u1' }, { value: 'g1', type: 'Group' }, { value: 'gone' }],
-    'member',
-  );
-  assert.deepEqual(Object.fromEntries(members), { u0: 'Zoe', u1: 'ann@example.com', g1: 'Engineering' });
-  assert.deepEqual(reads.sort(), ['displayName:g1:displayName', 'userName:gone:userName', 'userName:u1:userName']);
-  const groups = await referenceNames(client, [{ value: 'g1', type: 'direct' }], 'group');
-  assert.deepEqual(Object.fromEntries(groups), { g1: 'Engineering' });
-});
+test(
+  'references: display first, else the userName or displayName read by id; ' + 'unreadable ones stay unnamed',
+  async () => {
+    const { client, reads } = fakeClient({ u1: 'ann@example.com' }, { g1: 'Engineering' });
+    const members = await referenceNames(
+      client,
+      [{ value: 'u0', display: 'Zoe' }, { value: 'u1' }, { value: 'g1', type: 'Group' }, { value: 'gone' }],
+      'member',
+    );
+    assert.deepEqual(Object.fromEntries(members), { u0: 'Zoe', u1: 'ann@example.com', g1: 'Engineering' });
+    assert.deepEqual(reads.sort(), ['displayName:g1:displayName', 'userName:gone:userName', 'userName:u1:userName']);
+    const groups = await referenceNames(client, [{ value: 'g1', type: 'direct' }], 'group');
+    assert.deepEqual(Object.fromEntries(groups), { g1: 'Engineering' });
+  },
+);
 
 test('at most MAX_NAME_LOOKUPS reads for one resource', async () => {
   const { client, reads } = fakeClient({}, {});

@@ -59,7 +59,11 @@ describe('options of the same name that are not numbers', () => {
   });
 });
 
-test('a list positional called users given no values (users deactivate --from FILE) is not a number option given 0 times', () => {
-  assert.equal(numericOptionProblem({ users: [] }), undefined);
-  assert.match(numericOptionProblem({ users: [1, 2] }) ?? '', /--users is given 2 times/);
-});
+test(
+  'a list positional called users given no values (users deactivate --from FILE) ' +
+    'is not a number option given 0 times',
+  () => {
+    assert.equal(numericOptionProblem({ users: [] }), undefined);
+    assert.match(numericOptionProblem({ users: [1, 2] }) ?? '', /--users is given 2 times/);
+  },
+);

@@ -152,71 +152,85 @@ describe('index paging through servers that deviate', () => {
     assert.deepEqual(startIndexes(f.calls), [1, 51, 61, 61, 51]);
   });
 
-  test('an empty page right after a full one, while totalResults says more, is read again and the listing goes on', async () => {
-    const users = makeUsers(250);
-    let blanked = 0;
-    const { c, f } = client(
-      listServer(users, {
-        cap: 100,
-        override: (startIndex) =>
-          startIndex === 101 && blanked++ === 0 ? scimJson(listResponse([], { totalResults: 250 })) : undefined,
-      }),
-    );
-    const got = await c.users.toArray({ pageSize: 100 });
-    assert.deepEqual(ids(got), ids(users));
-    assert.deepEqual(startIndexes(f.calls), [1, 101, 101, 201, 251]);
-  });
+  test(
+    'an empty page right after a full one, while totalResults says more, is read ' + 'again and the listing goes on',
+    async () => {
+      const users = makeUsers(250);
+      let blanked = 0;
+      const { c, f } = client(
+        listServer(users, {
+          cap: 100,
+          override: (startIndex) =>
+            startIndex === 101 && blanked++ === 0 ? scimJson(listResponse([], { totalResults: 250 })) : undefined,
+        }),
+      );
+      const got = await c.users.toArray({ pageSize: 100 });
+      assert.deepEqual(ids(got), ids(users));
+      assert.deepEqual(startIndexes(f.calls), [1, 101, 101, 201, 251]);
+    },
+  );
 
-  test('an empty page that stays empty after a full page, while totalResults says more, is IncompleteListingError (nothing may be planned from it)', async () => {
-    const users = makeUsers(2600);
-    // The server loses everything past 100 (a page window, a broken replica): totalResults still says 2600.
-    const { c, f } = client(
-      listServer(users, {
-        cap: 100,
-        override: (startIndex) => (startIndex > 100 ? scimJson(listResponse([], { totalResults: 2600 })) : undefined),
-      }),
-    );
-    const { items, error } = await collectUntilError(c.users.list({ pageSize: 100 }));
-    assert.ok(error instanceof IncompleteListingError, String(error));
-    assert.equal(items.length, 100);
-    assert.match(
-      error.message,
-      new RegExp(
-        /stopped after 100 resources: the page at startIndex 101 came back /.source +
-          /empty twice after a full page, although totalResults is 2600/.source,
-      ),
-    );
-    assert.deepEqual(startIndexes(f.calls), [1, 101, 101, 1]);
-  });
+  test(
+    'an empty page that stays empty after a full page, while totalResults says ' +
+      'more, is IncompleteListingError (nothing may be planned from it)',
+    async () => {
+      const users = makeUsers(2600);
+      // The server loses everything past 100 (a page window, a broken replica): totalResults still says 2600.
+      const { c, f } = client(
+        listServer(users, {
+          cap: 100,
+          override: (startIndex) => (startIndex > 100 ? scimJson(listResponse([], { totalResults: 2600 })) : undefined),
+        }),
+      );
+      const { items, error } = await collectUntilError(c.users.list({ pageSize: 100 }));
+      assert.ok(error instanceof IncompleteListingError, String(error));
+      assert.equal(items.length, 100);
+      assert.match(
+        error.message,
+        new RegExp(
+          /stopped after 100 resources: the page at startIndex 101 came back /.source +
+            /empty twice after a full page, although totalResults is 2600/.source,
+        ),
+      );
+      assert.deepEqual(startIndexes(f.calls), [1, 101, 101, 1]);
+    },
+  );
 
-  test('an empty first page while totalResults says there are resources is IncompleteListingError after a second read', async () => {
-    const { c, f } = client(() => scimJson(listResponse([], { totalResults: 2500 })));
-    const error = await rejection(c.users.toArray({ pageSize: 100 }));
-    assert.ok(error instanceof IncompleteListingError, String(error));
-    assert.match(error.message, /first page came back empty twice although totalResults is 2500/);
-    assert.equal(f.calls.length, 2);
-  });
+  test(
+    'an empty first page while totalResults says there are resources is ' +
+      'IncompleteListingError after a second read',
+    async () => {
+      const { c, f } = client(() => scimJson(listResponse([], { totalResults: 2500 })));
+      const error = await rejection(c.users.toArray({ pageSize: 100 }));
+      assert.ok(error instanceof IncompleteListingError, String(error));
+      assert.match(error.message, /first page came back empty twice although totalResults is 2500/);
+      assert.equal(f.calls.length, 2);
+    },
+  );
 
-  test('a page that came back short, then an empty one: the short page read again whole, and the listing goes on', async () => {
-    const users = makeUsers(300);
-    let shortened = 0;
-    let blanked = 0;
-    const { c, f } = client(
-      listServer(users, {
-        cap: 100,
-        override: (startIndex) => {
-          if (startIndex === 101 && shortened++ === 0)
-            return scimJson(listResponse(users.slice(100, 130), { totalResults: 300 }));
-          if (startIndex === 131 && blanked++ < 2) return scimJson(listResponse([], { totalResults: 300 }));
-          return undefined;
-        },
-      }),
-    );
-    const got = await c.users.toArray({ pageSize: 100 });
-    assert.deepEqual(ids(got).sort(), ids(users).sort());
-    assert.equal(got.length, 300);
-    assert.deepEqual(startIndexes(f.calls), [1, 101, 131, 131, 101, 201, 301]);
-  });
+  test(
+    'a page that came back short, then an empty one: the short page read again ' + 'whole, and the listing goes on',
+    async () => {
+      const users = makeUsers(300);
+      let shortened = 0;
+      let blanked = 0;
+      const { c, f } = client(
+        listServer(users, {
+          cap: 100,
+          override: (startIndex) => {
+            if (startIndex === 101 && shortened++ === 0)
+              return scimJson(listResponse(users.slice(100, 130), { totalResults: 300 }));
+            if (startIndex === 131 && blanked++ < 2) return scimJson(listResponse([], { totalResults: 300 }));
+            return undefined;
+          },
+        }),
+      );
+      const got = await c.users.toArray({ pageSize: 100 });
+      assert.deepEqual(ids(got).sort(), ids(users).sort());
+      assert.equal(got.length, 300);
+      assert.deepEqual(startIndexes(f.calls), [1, 101, 131, 131, 101, 201, 301]);
+    },
+  );
 
   test('a page that has fewer resources when read again, before an empty page, is IncompleteListingError', async () => {
     const users = makeUsers(300);
@@ -237,32 +251,38 @@ describe('index paging through servers that deviate', () => {
     assert.match(error.message, /the page at startIndex 101 had 100 resources and now has 50/);
   });
 
-  test('a server whose pages keep coming back empty and then whole again cannot keep the listing going for ever', async () => {
-    const users = makeUsers(1000);
-    const seenAt = new Map<number, number>();
-    const { c } = client(
-      listServer(users, {
-        cap: 10,
-        // Every page is empty the first time it is asked for.
-        override: (startIndex) => {
-          const n = (seenAt.get(startIndex) ?? 0) + 1;
-          seenAt.set(startIndex, n);
-          return n === 1 ? scimJson(listResponse([], { totalResults: 1000 })) : undefined;
-        },
-      }),
-    );
-    const { items, error } = await collectUntilError(c.users.list({ pageSize: 10 }));
-    assert.ok(error instanceof IncompleteListingError);
-    assert.match(error.message, /keep coming back empty or short/);
-    assert.equal(items.length, 50);
-  });
+  test(
+    'a server whose pages keep coming back empty and then whole again cannot keep ' + 'the listing going for ever',
+    async () => {
+      const users = makeUsers(1000);
+      const seenAt = new Map<number, number>();
+      const { c } = client(
+        listServer(users, {
+          cap: 10,
+          // Every page is empty the first time it is asked for.
+          override: (startIndex) => {
+            const n = (seenAt.get(startIndex) ?? 0) + 1;
+            seenAt.set(startIndex, n);
+            return n === 1 ? scimJson(listResponse([], { totalResults: 1000 })) : undefined;
+          },
+        }),
+      );
+      const { items, error } = await collectUntilError(c.users.list({ pageSize: 10 }));
+      assert.ok(error instanceof IncompleteListingError);
+      assert.match(error.message, /keep coming back empty or short/);
+      assert.equal(items.length, 50);
+    },
+  );
 
-  test('totalResults under-reported (capped) needs no second reads: received >= totalResults ends at the empty page', async () => {
-    const users = makeUsers(150);
-    const { c, f } = client(listServer(users, { cap: 50, totalResults: 50 }));
-    assert.equal((await c.users.toArray({ pageSize: 50 })).length, 150);
-    assert.deepEqual(startIndexes(f.calls), [1, 51, 101, 151]);
-  });
+  test(
+    'totalResults under-reported (capped) needs no second reads: received >= ' + 'totalResults ends at the empty page',
+    async () => {
+      const users = makeUsers(150);
+      const { c, f } = client(listServer(users, { cap: 50, totalResults: 50 }));
+      assert.equal((await c.users.toArray({ pageSize: 50 })).length, 150);
+      assert.deepEqual(startIndexes(f.calls), [1, 51, 101, 151]);
+    },
+  );
 
   test('an empty listing is one request', async () => {
     const { c, f } = client(() => scimJson({ schemas: [SCHEMA.LIST_RESPONSE], totalResults: 0 }));
@@ -335,29 +355,33 @@ describe('index paging through servers that deviate', () => {
 });
 
 describe('listings that cannot be completed', () => {
-  test('a page failing mid-listing (500 on the 3rd page after retries) is IncompleteListingError, and nothing more is yielded', async () => {
-    const users = makeUsers(150);
-    const { c, f, s } = client(
-      listServer(users, { override: (si) => (si === 101 ? scimError(500, 'db down') : undefined) }),
-    );
-    const it = c.users.list({ pageSize: 50 });
-    const { items, error } = await collectUntilError(it);
-    assert.equal(items.length, 100, 'the first two pages were yielded');
-    assert.ok(error instanceof IncompleteListingError, String(error));
-    assert.equal(error.received, 100);
-    assert.ok(error.cause instanceof ScimError);
-    assert.equal(error.cause.status, 500);
-    assert.match(error.message, /stopped after 100 resources/);
-    assert.match(error.message, /db down/);
-    assert.equal(
-      f.calls.filter((r) => r.url.searchParams.get('startIndex') === '101').length,
-      5,
-      'the failing page was retried first',
-    );
-    assert.equal(s.delays.length, 4);
-    assert.deepEqual(await it.next(), { done: true, value: undefined });
-    assert.equal(f.calls.length, 7, 'no request after the failure');
-  });
+  test(
+    'a page failing mid-listing (500 on the 3rd page after retries) is ' +
+      'IncompleteListingError, and nothing more is yielded',
+    async () => {
+      const users = makeUsers(150);
+      const { c, f, s } = client(
+        listServer(users, { override: (si) => (si === 101 ? scimError(500, 'db down') : undefined) }),
+      );
+      const it = c.users.list({ pageSize: 50 });
+      const { items, error } = await collectUntilError(it);
+      assert.equal(items.length, 100, 'the first two pages were yielded');
+      assert.ok(error instanceof IncompleteListingError, String(error));
+      assert.equal(error.received, 100);
+      assert.ok(error.cause instanceof ScimError);
+      assert.equal(error.cause.status, 500);
+      assert.match(error.message, /stopped after 100 resources/);
+      assert.match(error.message, /db down/);
+      assert.equal(
+        f.calls.filter((r) => r.url.searchParams.get('startIndex') === '101').length,
+        5,
+        'the failing page was retried first',
+      );
+      assert.equal(s.delays.length, 4);
+      assert.deepEqual(await it.next(), { done: true, value: undefined });
+      assert.equal(f.calls.length, 7, 'no request after the failure');
+    },
+  );
 
   test('a failure on the first page rethrows the original error (401), not IncompleteListingError', async () => {
     const { c, f } = client(() => scimError(401, 'bad token'));
@@ -506,33 +530,37 @@ describe('cursor paging (RFC 9865)', () => {
     );
   });
 
-  test('cursors that end short of totalResults (a page came back short): the listing is read again and completed, nothing twice', async () => {
-    const users = makeUsers(25);
-    const plain = cursorServer(users, 10);
-    let cut = 0;
-    const { c, f } = client(
-      (req, i) => {
-        const res = plain(req, i) as Response;
-        // The first time, the page at c1 loses its last five resources on the way.
-        if (req.url.searchParams.get('cursor') === 'c1' && cut++ === 0) {
-          return res
-            .json()
-            .then((body) =>
-              scimJson({ ...(body as object), Resources: (body as { Resources: unknown[] }).Resources.slice(0, 5) }),
-            );
-        }
-        return res;
-      },
-      { capabilities: cursorCaps() },
-    );
-    const got = await c.users.toArray({ pageSize: 10 });
-    assert.equal(got.length, 25);
-    assert.deepEqual(ids(got).sort(), ids(users).sort());
-    assert.deepEqual(
-      f.calls.map((r) => r.url.searchParams.get('cursor')),
-      ['', 'c1', 'c2', '', 'c1', 'c2'],
-    );
-  });
+  test(
+    'cursors that end short of totalResults (a page came back short): the listing ' +
+      'is read again and completed, nothing twice',
+    async () => {
+      const users = makeUsers(25);
+      const plain = cursorServer(users, 10);
+      let cut = 0;
+      const { c, f } = client(
+        (req, i) => {
+          const res = plain(req, i) as Response;
+          // The first time, the page at c1 loses its last five resources on the way.
+          if (req.url.searchParams.get('cursor') === 'c1' && cut++ === 0) {
+            return res
+              .json()
+              .then((body) =>
+                scimJson({ ...(body as object), Resources: (body as { Resources: unknown[] }).Resources.slice(0, 5) }),
+              );
+          }
+          return res;
+        },
+        { capabilities: cursorCaps() },
+      );
+      const got = await c.users.toArray({ pageSize: 10 });
+      assert.equal(got.length, 25);
+      assert.deepEqual(ids(got).sort(), ids(users).sort());
+      assert.deepEqual(
+        f.calls.map((r) => r.url.searchParams.get('cursor')),
+        ['', 'c1', 'c2', '', 'c1', 'c2'],
+      );
+    },
+  );
 
   test('cursors that keep ending short of totalResults: IncompleteListingError after three passes', async () => {
     const users = makeUsers(25);

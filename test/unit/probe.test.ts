@@ -96,21 +96,25 @@ describe('judgeFilterAnswer', () => {
     );
   });
 
-  test('an incomplete page without the known match is not held against the server; negative probes need no match', () => {
-    assert.equal(
-      judgeFilterAnswer({ resources: [BOB] }, {}, known, { complete: false, matches: () => true }).verdict,
-      'works',
-    );
-    assert.equal(
-      judgeFilterAnswer({ resources: [] }, { negative: true }, known, { complete: true, matches: () => false }).verdict,
-      'works',
-    );
-    assert.equal(
-      judgeFilterAnswer({ resources: [ANN] }, { negative: true }, known, { complete: true, matches: () => false })
-        .verdict,
-      'wrong',
-    );
-  });
+  test(
+    'an incomplete page without the known match is not held against the server; ' + 'negative probes need no match',
+    () => {
+      assert.equal(
+        judgeFilterAnswer({ resources: [BOB] }, {}, known, { complete: false, matches: () => true }).verdict,
+        'works',
+      );
+      assert.equal(
+        judgeFilterAnswer({ resources: [] }, { negative: true }, known, { complete: true, matches: () => false })
+          .verdict,
+        'works',
+      );
+      assert.equal(
+        judgeFilterAnswer({ resources: [ANN] }, { negative: true }, known, { complete: true, matches: () => false })
+          .verdict,
+        'wrong',
+      );
+    },
+  );
 
   test('the worst verdict of a feature wins', () => {
     const works = { verdict: 'works' as const, why: 'ok' };
@@ -500,56 +504,63 @@ describe('probeTarget', () => {
     assert.equal(after.saved?.learned.membersReadable, true);
   });
 
-  test('the write probe on a lossy target with write-only members: what it keeps, members, removal forms; nothing left', async () => {
-    const target = fakeTarget({ lossy: true, writeOnlyMembers: true, groups: [] });
-    const before = { users: [...target.users.keys()], groups: [...target.groups.keys()] };
-    const { report, cache, row } = await probe(target, true);
-    assert.equal(report.usable, true, JSON.stringify(report.findings.filter((f) => f.status === 'failed')));
-    assert.deepEqual(report.leftBehind, []);
-    assert.deepEqual({ users: [...target.users.keys()], groups: [...target.groups.keys()] }, before);
-    assert.equal(row('attribute displayName')?.does, 'computed: the server sets its own value');
-    assert.equal(row('attribute emails')?.does, 'single: only one value is kept');
-    assert.equal(row('attribute emails.type')?.does, 'dropped: not kept');
-    assert.equal(row('attribute photos')?.does, 'dropped: not kept');
-    assert.match(row('PUT')!.does, /clears externalId/);
-    assert.match(row('members readable')!.does, /members are not readable/);
-    assert.equal(row('member removal (filter form)')?.status, 'adapted');
-    assert.equal(row('member removal (value form)')?.status, 'ok');
-    assert.equal(row('If-Match')?.status, 'ok');
-    assert.equal(row('cleanup')?.status, 'ok');
-    // No group of its own: the filters on /Groups were tried on the throwaway group.
-    assert.equal(row('filter /Groups eq')?.verdict, 'works');
-    const learned = cache.saved!.learned;
-    assert.equal(learned.membersReadable, false);
-    const unkept = Object.fromEntries(Object.entries(learned.unkept).map(([k, v]) => [k.toLowerCase(), v]));
-    assert.deepEqual(unkept, {
-      displayname: 'computed',
-      emails: 'single',
-      'emails.type': 'dropped',
-      photos: 'dropped',
-      externalid: 'dropped',
-    });
-    assert.equal(cache.saved!.memberRemoval, 'value');
-    // The throwaway user was made as the brief says.
-    const post = target.calls.find((c) => c.method === 'POST' && c.url.pathname.endsWith('/Users'))!;
-    const sent = JSON.parse(post.body!) as Record<string, unknown>;
-    assert.equal(sent.userName, 'scimctl-probe-r4nd@example.invalid');
-    assert.equal((sent.emails as unknown[]).length, 2);
-  });
+  test(
+    'the write probe on a lossy target with write-only members: what it keeps, ' +
+      'members, removal forms; nothing left',
+    async () => {
+      const target = fakeTarget({ lossy: true, writeOnlyMembers: true, groups: [] });
+      const before = { users: [...target.users.keys()], groups: [...target.groups.keys()] };
+      const { report, cache, row } = await probe(target, true);
+      assert.equal(report.usable, true, JSON.stringify(report.findings.filter((f) => f.status === 'failed')));
+      assert.deepEqual(report.leftBehind, []);
+      assert.deepEqual({ users: [...target.users.keys()], groups: [...target.groups.keys()] }, before);
+      assert.equal(row('attribute displayName')?.does, 'computed: the server sets its own value');
+      assert.equal(row('attribute emails')?.does, 'single: only one value is kept');
+      assert.equal(row('attribute emails.type')?.does, 'dropped: not kept');
+      assert.equal(row('attribute photos')?.does, 'dropped: not kept');
+      assert.match(row('PUT')!.does, /clears externalId/);
+      assert.match(row('members readable')!.does, /members are not readable/);
+      assert.equal(row('member removal (filter form)')?.status, 'adapted');
+      assert.equal(row('member removal (value form)')?.status, 'ok');
+      assert.equal(row('If-Match')?.status, 'ok');
+      assert.equal(row('cleanup')?.status, 'ok');
+      // No group of its own: the filters on /Groups were tried on the throwaway group.
+      assert.equal(row('filter /Groups eq')?.verdict, 'works');
+      const learned = cache.saved!.learned;
+      assert.equal(learned.membersReadable, false);
+      const unkept = Object.fromEntries(Object.entries(learned.unkept).map(([k, v]) => [k.toLowerCase(), v]));
+      assert.deepEqual(unkept, {
+        displayname: 'computed',
+        emails: 'single',
+        'emails.type': 'dropped',
+        photos: 'dropped',
+        externalid: 'dropped',
+      });
+      assert.equal(cache.saved!.memberRemoval, 'value');
+      // The throwaway user was made as the brief says.
+      const post = target.calls.find((c) => c.method === 'POST' && c.url.pathname.endsWith('/Users'))!;
+      const sent = JSON.parse(post.body!) as Record<string, unknown>;
+      assert.equal(sent.userName, 'scimctl-probe-r4nd@example.invalid');
+      assert.equal((sent.emails as unknown[]).length, 2);
+    },
+  );
 
-  test('a cleanup that fails is reported with the ids left behind; a stale If-Match that is applied is reported', async () => {
-    const target = fakeTarget({ deleteFails: true, ignoreIfMatch: true });
-    const { report, row } = await probe(target, true);
-    assert.equal(report.leftBehind.length, 1);
-    assert.equal(report.leftBehind[0]!.kind, 'User');
-    assert.match(report.leftBehind[0]!.id!, /^u-new-/);
-    assert.match(report.leftBehind[0]!.why, /DELETE failed/);
-    assert.equal(row('cleanup')?.status, 'failed');
-    assert.match(row('cleanup')!.does, /left behind: user u-new-\d+ "scimctl-probe-r4nd@example.invalid"/);
-    assert.match(row('If-Match')!.does, /ignores If-Match/);
-    // The group went; only the user stayed.
-    assert.equal([...target.groups.keys()].filter((g) => g.startsWith('g-new')).length, 0);
-  });
+  test(
+    'a cleanup that fails is reported with the ids left behind; a stale If-Match ' + 'that is applied is reported',
+    async () => {
+      const target = fakeTarget({ deleteFails: true, ignoreIfMatch: true });
+      const { report, row } = await probe(target, true);
+      assert.equal(report.leftBehind.length, 1);
+      assert.equal(report.leftBehind[0]!.kind, 'User');
+      assert.match(report.leftBehind[0]!.id!, /^u-new-/);
+      assert.match(report.leftBehind[0]!.why, /DELETE failed/);
+      assert.equal(row('cleanup')?.status, 'failed');
+      assert.match(row('cleanup')!.does, /left behind: user u-new-\d+ "scimctl-probe-r4nd@example.invalid"/);
+      assert.match(row('If-Match')!.does, /ignores If-Match/);
+      // The group went; only the user stayed.
+      assert.equal([...target.groups.keys()].filter((g) => g.startsWith('g-new')).length, 0);
+    },
+  );
 
   test('a broken connection during the probe ends it with the error, after the cleanup', async () => {
     let failing = false;

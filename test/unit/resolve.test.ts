@@ -172,22 +172,25 @@ describe('resolveUser', () => {
     await assert.rejects(resolveUser(client.users, 'shared@example.com'), AmbiguousError);
   });
 
-  test('a server rejecting the emails filter (400 invalidFilter) is filtered on this side: found, and remembered', async () => {
-    const { client, f } = server({
-      users: [ANN, BOB],
-      byFilter: { 'emails.value eq "bob@example.com"': () => scimError(400, 'unsupported filter', 'invalidFilter') },
-    });
-    assert.equal((await resolveUser(client.users, 'bob@example.com')).id, 'u-bob');
-    // The listing that found Bob was sent without a filter.
-    assert.equal(f.calls.at(-1)!.url.searchParams.get('filter'), null);
-    assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'rejected');
-    const sent = f.calls.length;
-    assert.equal((await resolveUser(client.users, 'bob@example.com')).id, 'u-bob');
-    assert.ok(
-      f.calls.slice(sent).every((r) => r.url.searchParams.get('filter') === null),
-      'the rejected filter is not sent again',
-    );
-  });
+  test(
+    'a server rejecting the emails filter (400 invalidFilter) is filtered on this ' + 'side: found, and remembered',
+    async () => {
+      const { client, f } = server({
+        users: [ANN, BOB],
+        byFilter: { 'emails.value eq "bob@example.com"': () => scimError(400, 'unsupported filter', 'invalidFilter') },
+      });
+      assert.equal((await resolveUser(client.users, 'bob@example.com')).id, 'u-bob');
+      // The listing that found Bob was sent without a filter.
+      assert.equal(f.calls.at(-1)!.url.searchParams.get('filter'), null);
+      assert.equal(client.learnedNow()!.filters['/Users']!.eq, 'rejected');
+      const sent = f.calls.length;
+      assert.equal((await resolveUser(client.users, 'bob@example.com')).id, 'u-bob');
+      assert.ok(
+        f.calls.slice(sent).every((r) => r.url.searchParams.get('filter') === null),
+        'the rejected filter is not sent again',
+      );
+    },
+  );
 
   test('a server crashing (500) on the emails filter also means no match', async () => {
     const { client } = server({

@@ -408,11 +408,14 @@ describe("reading the scheme back (the sources' CSV reader)", () => {
     assert.match(error.message, /^in\.csv:3: .*Invalid Closing Quote/);
   });
 
-  test('an unclosed quote is reported at the line where the broken record starts, not at the end of the file', async () => {
-    const error = await readError('id,userName\n1,ann\n\n2,"bob\n3,carl\n4,dan\n5,eve\n', 'in.csv');
-    assert.equal(error.problems[0]!.line, 4);
-    assert.match(error.message, /^in\.csv:4/);
-  });
+  test(
+    'an unclosed quote is reported at the line where the broken record starts, not ' + 'at the end of the file',
+    async () => {
+      const error = await readError('id,userName\n1,ann\n\n2,"bob\n3,carl\n4,dan\n5,eve\n', 'in.csv');
+      assert.equal(error.problems[0]!.line, 4);
+      assert.match(error.message, /^in\.csv:4/);
+    },
+  );
 
   test('a record with too many cells', async () => {
     const error = await readError('id,userName\n1,ann\n2,bob,extra\n');

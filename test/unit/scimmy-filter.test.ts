@@ -34,14 +34,17 @@ const matching = (filter: string) => {
 };
 
 describe('scimmy-filter', () => {
-  test('not (a or b) excludes both, not (a and b) excludes only where both hold (scimmy alone reads them wrong)', () => {
-    assert.deepEqual(matching('not (userName eq "ann@example.com" or userName eq "bob@example.com")'), ['c']);
-    assert.deepEqual(matching('not (userName eq "ann@example.com" and active eq true)'), ['b', 'c']);
-    assert.deepEqual(matching('active eq true and not (title eq "Boss" or title eq "Chief")'), ['a']);
-    assert.deepEqual(matching('not (title eq "Analyst")'), ['b', 'c']);
-    // Quoted words are values, not operators
-    assert.deepEqual(matching('not (title eq "x or y" or userName eq "cy@example.com")'), ['a', 'b']);
-  });
+  test(
+    'not (a or b) excludes both, not (a and b) excludes only where both hold ' + '(scimmy alone reads them wrong)',
+    () => {
+      assert.deepEqual(matching('not (userName eq "ann@example.com" or userName eq "bob@example.com")'), ['c']);
+      assert.deepEqual(matching('not (userName eq "ann@example.com" and active eq true)'), ['b', 'c']);
+      assert.deepEqual(matching('active eq true and not (title eq "Boss" or title eq "Chief")'), ['a']);
+      assert.deepEqual(matching('not (title eq "Analyst")'), ['b', 'c']);
+      // Quoted words are values, not operators
+      assert.deepEqual(matching('not (title eq "x or y" or userName eq "cy@example.com")'), ['a', 'b']);
+    },
+  );
 
   test('a negated group it cannot rewrite is refused as a 400 invalidFilter would be', () => {
     for (const filter of [

@@ -65,15 +65,18 @@ describe('searchUsersByName', () => {
     );
   });
 
-  test('co answered with nothing although a user matches: a scan finds it, and co is marked as answered wrongly', async () => {
-    const { client, f } = server('empty');
-    assert.deepEqual(await collect(searchUsersByName(client.users, 'stone', () => undefined)), ['u2']);
-    assert.ok(
-      f.calls.some((c) => c.url.searchParams.get('filter') === null),
-      'a listing without a filter',
-    );
-    assert.equal(client.learnedNow()!.filters['/Users']!.co, 'wrong');
-  });
+  test(
+    'co answered with nothing although a user matches: a scan finds it, and co is ' + 'marked as answered wrongly',
+    async () => {
+      const { client, f } = server('empty');
+      assert.deepEqual(await collect(searchUsersByName(client.users, 'stone', () => undefined)), ['u2']);
+      assert.ok(
+        f.calls.some((c) => c.url.searchParams.get('filter') === null),
+        'a listing without a filter',
+      );
+      assert.equal(client.learnedNow()!.filters['/Users']!.co, 'wrong');
+    },
+  );
 
   test('confirmEmpty false (the TUI, which searches what it loaded): the empty answer stands, no scan', async () => {
     const { client, f } = server('empty');

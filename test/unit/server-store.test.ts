@@ -144,20 +144,23 @@ test("a member's version follows its group changes, and replays to the same valu
   await c.close();
 });
 
-test('a last line cut short by a crash is ignored; damage earlier in the file is named with file and line', async () => {
-  const d = join(dir(), 's');
-  inDyingProcess(d, `await store.put(user('u1', 'ann@example.com'));`);
-  appendFileSync(join(d, 'journal.jsonl'), '{"op":"put","r":{"kind":"User","id":"u2"');
-  const b = await Store.open({ dir: d });
-  assert.deepEqual([...b.users.keys()], ['u1']);
-  await b.close();
+test(
+  'a last line cut short by a crash is ignored; damage earlier in the file is ' + 'named with file and line',
+  async () => {
+    const d = join(dir(), 's');
+    inDyingProcess(d, `await store.put(user('u1', 'ann@example.com'));`);
+    appendFileSync(join(d, 'journal.jsonl'), '{"op":"put","r":{"kind":"User","id":"u2"');
+    const b = await Store.open({ dir: d });
+    assert.deepEqual([...b.users.keys()], ['u1']);
+    await b.close();
 
-  const journal = join(d, 'journal.jsonl');
-  writeFileSync(journal, 'not json\n' + JSON.stringify({ op: 'del', kind: 'User', id: 'u1' }) + '\n');
-  await assert.rejects(
-    Store.open({ dir: d }),
-    (e: unknown) => e instanceof StoreError && e.message.includes(`${journal}:1:`),
-  );
-  assert.ok(!existsSync(join(d, 'lock')), 'a failed open releases the directory');
-  assert.match(readFileSync(join(d, 'snapshot.jsonl'), 'utf8'), /ann@example\.com/, 'the snapshot is untouched');
-});
+    const journal = join(d, 'journal.jsonl');
+    writeFileSync(journal, 'not json\n' + JSON.stringify({ op: 'del', kind: 'User', id: 'u1' }) + '\n');
+    await assert.rejects(
+      Store.open({ dir: d }),
+      (e: unknown) => e instanceof StoreError && e.message.includes(`${journal}:1:`),
+    );
+    assert.ok(!existsSync(join(d, 'lock')), 'a failed open releases the directory');
+    assert.match(readFileSync(join(d, 'snapshot.jsonl'), 'utf8'), /ann@example\.com/, 'the snapshot is untouched');
+  },
+);

@@ -82,30 +82,33 @@ describe('parseDelimited', () => {
 });
 
 describe('checkHeader', () => {
-  test('repeats are problems on the header line, named by whose names ignore case; unnamed columns are left out', () => {
-    const header = { columns: ['title', '', 'Title', 'title', 'name'], line: 3 };
-    assert.deepEqual(checkHeader('a.csv', header, 'column names'), [
-      { column: 'title' },
-      {
-        column: 'Title',
-        problem: {
-          file: 'a.csv',
-          line: 3,
-          field: 'Title',
-          message: 'the same column as "title" (column names ignore case)',
+  test(
+    'repeats are problems on the header line, named by whose names ignore case; ' + 'unnamed columns are left out',
+    () => {
+      const header = { columns: ['title', '', 'Title', 'title', 'name'], line: 3 };
+      assert.deepEqual(checkHeader('a.csv', header, 'column names'), [
+        { column: 'title' },
+        {
+          column: 'Title',
+          problem: {
+            file: 'a.csv',
+            line: 3,
+            field: 'Title',
+            message: 'the same column as "title" (column names ignore case)',
+          },
         },
-      },
-      {
-        column: 'title',
-        problem: { file: 'a.csv', line: 3, field: 'title', message: 'the column appears more than once' },
-      },
-      { column: 'name' },
-    ]);
-    assert.match(
-      checkHeader('a.csv', header, 'attribute names')[1]!.problem!.message,
-      /\(attribute names ignore case\)$/,
-    );
-  });
+        {
+          column: 'title',
+          problem: { file: 'a.csv', line: 3, field: 'title', message: 'the column appears more than once' },
+        },
+        { column: 'name' },
+      ]);
+      assert.match(
+        checkHeader('a.csv', header, 'attribute names')[1]!.problem!.message,
+        /\(attribute names ignore case\)$/,
+      );
+    },
+  );
 });
 
 describe('one reader for resource files and tables', () => {

@@ -49,20 +49,27 @@ describe('JsonListSplitter', () => {
     for (const size of [1, 2, 3, 7, 64]) assert.deepEqual(split(list, size), whole, `pieces of ${size}`);
   });
 
-  test('the byte offset of each element in the UTF-8 text, with multi-byte characters before, in and between elements', () => {
-    const text = `{"note": "ç€𝄞 before", "Resources": [ \n${['{"userName": "ç€𝄞"}', '{"a": "b"}', '{"x": ["𝄞", {"y": "]"}]}'].join(' ,\n\t')}], "after": "€"}`;
-    const bytes = Buffer.from(text);
-    for (const size of [1, 2, 3, 5, 64, text.length]) {
-      const { items } = split(text, size)!;
-      assert.equal(items.length, 3);
-      for (const item of items)
-        assert.equal(
-          bytes.toString('utf8', item.byteOffset, item.byteOffset + Buffer.byteLength(item.text)),
-          item.text,
-          `pieces of ${size}`,
-        );
-    }
-  });
+  test(
+    'the byte offset of each element in the UTF-8 text, with multi-byte characters ' +
+      'before, in and between elements',
+    () => {
+      const text =
+        `{"note": "ç€𝄞 before", "Resources": [ ` +
+        `\n${['{"userName": "ç€𝄞"}', '{"a": "b"}', '{"x": ["𝄞", {"y": "]"}]}'].join(' ,\n\t')}], ` +
+        `"after": "€"}`;
+      const bytes = Buffer.from(text);
+      for (const size of [1, 2, 3, 5, 64, text.length]) {
+        const { items } = split(text, size)!;
+        assert.equal(items.length, 3);
+        for (const item of items)
+          assert.equal(
+            bytes.toString('utf8', item.byteOffset, item.byteOffset + Buffer.byteLength(item.text)),
+            item.text,
+            `pieces of ${size}`,
+          );
+      }
+    },
+  );
 
   test('a root array, and "resources" in another case', () => {
     assert.deepEqual(split('[{"a": 1},\n{"b": "}"}]\n')!.items, [
@@ -173,7 +180,9 @@ describe('streamJsonResources', () => {
       name: { givenName: `Zoë ${'€'.repeat(i % 7)}`, familyName: `𝄞${i}` },
       active: i % 2 === 0,
     }));
-    const text = `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"],\n"Resources": [\n${users.map((u) => JSON.stringify(u, null, i2(u))).join(',\n')}\n]}\n`;
+    const text =
+      `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"],\n"Resources": ` +
+      `[\n${users.map((u) => JSON.stringify(u, null, i2(u))).join(',\n')}\n]}\n`;
     const path = await file('users.json', text);
     const got = await stream(path);
     assert.equal(got.ok, true);

@@ -192,7 +192,8 @@ describe('readResourceFile: CSV', () => {
   test('unknown sub-attributes inside a JSON cell are problems on the row', async () => {
     const path = await file(
       'json-cell.csv',
-      'userName,emails\nalice,"[{""value"":""a@example.com""}]"\nbob,"[{""value"":""b@example.com"",""type"":""work"",""primery"":true}]"\n',
+      'userName,emails\nalice,"[{""value"":""a@example.com""}]"\nbob,' +
+        '"[{""value"":""b@example.com"",""type"":""work"",""primery"":true}]"\n',
     );
     const [p, ...rest] = await problems(path);
     assert.equal(rest.length, 0);
@@ -287,7 +288,9 @@ describe('readResourceFile: JSON', () => {
   });
 
   test('a single resource', async () => {
-    const text = `\n\n{\n  "schemas": ["${SCHEMA.USER}", "${ENT}"],\n  "userName": "solo",\n  "${ENT}": {"department": "Ops"}\n}\n`;
+    const text =
+      `\n\n{\n  "schemas": ["${SCHEMA.USER}", "${ENT}"],\n  "userName": "solo",\n  ` +
+      `"${ENT}": {"department": "Ops"}\n}\n`;
     const records = await read(await file('one.json', text));
     assert.deepEqual(lines(records), [3]);
     assert.equal(records[0]!.resource.userName, 'solo');
@@ -384,7 +387,9 @@ describe('readResourceFile: JSON', () => {
       '  {"userName": "b",',
       '   "urn:example:unknown:1.0:User": {"level": 3}},',
       `  {"userName": "c", "${ENT}": {"departmant": "x"}},`,
-      `  {"userName": "d", "name": {"givn": "D"}, "emails": [{"value": "d@example.com", "type": "home", "kind": 1}, {"value": "e@example.com", "label": "x"}]},`,
+      `  {"userName": "d", "name": {"givn": "D"}, "emails": [{"value": ` +
+        `"d@example.com", "type": "home", "kind": 1}, {"value": "e@example.com", ` +
+        `"label": "x"}]},`,
       `  {"userName": "e", "schemas": ["${SCHEMA.USER}", "urn:example:other"]},`,
       `  {"userName": "f", "${ENT}:department": "x"}`,
       ']',

@@ -52,7 +52,9 @@ describe('CSV headers', () => {
   test('match attribute names ignoring case, and give the schema its own spelling', async () => {
     const path = await file(
       'upper.csv',
-      'EXTERNALID,USERNAME,DISPLAYNAME,EMAILS[WORK].VALUE,NAME.GIVENNAME,URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:DEPARTMENT\ne1,ann@example.com,Ann,ann@example.com,Ann,Sales\n',
+      'EXTERNALID,USERNAME,DISPLAYNAME,EMAILS[WORK].VALUE,NAME.GIVENNAME,' +
+        'URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:DEPARTMENT\ne1,' +
+        'ann@example.com,Ann,ann@example.com,Ann,Sales\n',
     );
     const [r] = await read(path);
     assert.deepEqual(r!.resource, {
@@ -93,7 +95,8 @@ describe('JSON values', () => {
   test('a key given twice in one record is a problem naming the record and the key', async () => {
     const path = await file(
       'dup.json',
-      '[\n{"userName": "a", "title": "x", "title": "y"},\n{"userName": "b", "name": {"givenName": "B", "givenName": "C"}}\n]',
+      '[\n{"userName": "a", "title": "x", "title": "y"},\n{"userName": "b", "name": ' +
+        '{"givenName": "B", "givenName": "C"}}\n]',
     );
     const found = await problems(path);
     assert.deepEqual(
@@ -135,7 +138,9 @@ describe('JSON values', () => {
   test('1e999 and -1e999 are out of range, named once', async () => {
     const path = await file(
       'inf.json',
-      '[{"userName": "a", "externalId": "x", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": 1e999}}, {"userName": "b", "nickName": -1e400}]',
+      '[{"userName": "a", "externalId": "x", ' +
+        '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": ' +
+        '{"employeeNumber": 1e999}}, {"userName": "b", "nickName": -1e400}]',
     );
     const found = await problems(path);
     assert.equal(found.length, 2);

@@ -36,21 +36,28 @@ const records = [
   },
   { schemas: [SCHEMA.USER], externalId: 'E3', userName: 'cy@example.com', title: 'New', Active: false },
 ];
-const listText = `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": "ç€",\n"Resources": [\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
+const listText =
+  `\uFEFF{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": "ç€",\n"Resources": ` +
+  `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
 
 describe('stored records', () => {
-  test('userParts: what the server owns left out, write-only attributes apart; identityPart: externalId, userName, emails, active in any case; names as the schema spells them', () => {
-    assert.deepEqual(userParts(records[1]!, registry), {
-      attributes: { externalId: 'E2', userName: 'bob@example.com', title: 'Boss €' },
-      onlyOnCreate: { password: 'secret-1' },
-    });
-    assert.deepEqual(identityPart(userParts(records[1]!, registry).attributes), {
-      externalId: 'E2',
-      userName: 'bob@example.com',
-    });
-    assert.deepEqual(identityPart(records[2]!), { externalId: 'E3', userName: 'cy@example.com', Active: false });
-    assert.notEqual(textDigest('{"a": 1}'), textDigest('{"a": 2}'));
-  });
+  test(
+    'userParts: what the server owns left out, write-only attributes apart; ' +
+      'identityPart: externalId, userName, emails, active in any case; names as the ' +
+      'schema spells them',
+    () => {
+      assert.deepEqual(userParts(records[1]!, registry), {
+        attributes: { externalId: 'E2', userName: 'bob@example.com', title: 'Boss €' },
+        onlyOnCreate: { password: 'secret-1' },
+      });
+      assert.deepEqual(identityPart(userParts(records[1]!, registry).attributes), {
+        externalId: 'E2',
+        userName: 'bob@example.com',
+      });
+      assert.deepEqual(identityPart(records[2]!), { externalId: 'E3', userName: 'cy@example.com', Active: false });
+      assert.notEqual(textDigest('{"a": 1}'), textDigest('{"a": 2}'));
+    },
+  );
 
   test('a lazy read keeps identities and where the records are; whole() gives what a read in full gives', async () => {
     const path = await file('users.json', listText);
@@ -127,43 +134,47 @@ describe('stored records', () => {
     assert.equal(lazy.users[0]!.stored, undefined);
   });
 
-  test('settling compares lazy records whole; release loads the records a plan compares or creates, and the plan is the same', async () => {
-    const path = await file('users.json', listText);
-    const target = [
-      tuser('t1', {
-        externalId: 'E1',
-        userName: 'ann@example.com',
-        name: { givenName: 'Ann', familyName: 'Zoë 𝄞' },
-        title: 'Lead',
-        emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
-        active: true,
-      }),
-      tuser('t2', { externalId: 'E2', userName: 'bob@example.com', title: 'Intern', active: true }),
-    ];
-    const options = opts({ owned: new Set(['t1', 't2']) });
-    const planned = async (lazy: boolean) => {
-      const src = await readSource({ path }, registry, { lazy });
-      const settler = new Settler(src, options.matchKeys);
-      const settled = new Set<string>();
-      const users = target.map(compactUser).map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
-      if (lazy) assert.throws(() => planSync(src, { users, groups: [], settled }, options), /not yet loaded/);
-      settler.release();
-      assert.equal(src.records, undefined);
-      assert.ok(src.users.every((u) => u.stored === undefined));
-      return { src, plan: planSync(src, { users, groups: [], settled }, options), settled };
-    };
-    const eager = await planned(false);
-    const lazy = await planned(true);
-    assert.deepEqual([...lazy.settled], ['t1']);
-    assert.deepEqual(lazy.src.users, eager.src.users);
-    assert.deepEqual(lazy.plan, eager.plan);
-    // Bob's title changes; Cy is created (inactive), password and all; Ann joins Sales.
-    assert.deepEqual(lazy.plan.changes.map((c) => c.id).sort(), [
-      'add-member:create-group:Sales:t1',
-      'create-group:Sales',
-      'create-user:cy@example.com',
-      'update-user:t2',
-    ]);
-    assert.deepEqual(lazy.src.users[1]!.onlyOnCreate, { password: 'secret-1' });
-  });
+  test(
+    'settling compares lazy records whole; release loads the records a plan ' +
+      'compares or creates, and the plan is the same',
+    async () => {
+      const path = await file('users.json', listText);
+      const target = [
+        tuser('t1', {
+          externalId: 'E1',
+          userName: 'ann@example.com',
+          name: { givenName: 'Ann', familyName: 'Zoë 𝄞' },
+          title: 'Lead',
+          emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
+          active: true,
+        }),
+        tuser('t2', { externalId: 'E2', userName: 'bob@example.com', title: 'Intern', active: true }),
+      ];
+      const options = opts({ owned: new Set(['t1', 't2']) });
+      const planned = async (lazy: boolean) => {
+        const src = await readSource({ path }, registry, { lazy });
+        const settler = new Settler(src, options.matchKeys);
+        const settled = new Set<string>();
+        const users = target.map(compactUser).map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
+        if (lazy) assert.throws(() => planSync(src, { users, groups: [], settled }, options), /not yet loaded/);
+        settler.release();
+        assert.equal(src.records, undefined);
+        assert.ok(src.users.every((u) => u.stored === undefined));
+        return { src, plan: planSync(src, { users, groups: [], settled }, options), settled };
+      };
+      const eager = await planned(false);
+      const lazy = await planned(true);
+      assert.deepEqual([...lazy.settled], ['t1']);
+      assert.deepEqual(lazy.src.users, eager.src.users);
+      assert.deepEqual(lazy.plan, eager.plan);
+      // Bob's title changes; Cy is created (inactive), password and all; Ann joins Sales.
+      assert.deepEqual(lazy.plan.changes.map((c) => c.id).sort(), [
+        'add-member:create-group:Sales:t1',
+        'create-group:Sales',
+        'create-user:cy@example.com',
+        'update-user:t2',
+      ]);
+      assert.deepEqual(lazy.src.users[1]!.onlyOnCreate, { password: 'secret-1' });
+    },
+  );
 });

@@ -105,10 +105,12 @@ describe('validateUsers', () => {
     );
     assert.deepEqual(summary(validateUsers(rs, registry)), [
       '2 emails[home].value: "a at example.com" is not a valid e-mail address: it contains a space',
-      '3 emails: "b@localhost" is not a valid e-mail address: the domain "localhost" needs a dot between non-empty parts',
+      '3 emails: "b@localhost" is not a valid e-mail address: the domain "localhost" ' +
+        'needs a dot between non-empty parts',
       '3 emails: "@example.com" is not a valid e-mail address: nothing before the @',
       '3 emails: "b@@example.com" is not a valid e-mail address: it has more than one @',
-      '3 emails[other].value: "b@example..com" is not a valid e-mail address: the domain "example..com" needs a dot between non-empty parts',
+      '3 emails[other].value: "b@example..com" is not a valid e-mail address: the ' +
+        'domain "example..com" needs a dot between non-empty parts',
       '4 emails[work].value: the work e-mail has no address (value)',
       '4 emails: e-mail 2 is a string, not an object with a "value"',
       '5 emails: emails must be a list such as [{"value": "a@example.com", "type": "work"}], not a string',

@@ -180,23 +180,27 @@ describe('applyPlan: order and dependencies', () => {
     assert.equal(results.filter((r) => r.status === 'applied').length, plan.changes.length - 3);
   });
 
-  test('a failed group create fails its memberships ("group … was not created"); a 409 on a user create says "already exists"', async () => {
-    const { start, plan } = everyKind();
-    const { client, capabilities } = setup(start, {
-      intercept: (req) => {
-        if (req.method === 'POST' && req.url.pathname.endsWith('/Groups')) return scimError(500, 'boom');
-        if (req.method === 'POST' && req.url.pathname.endsWith('/Users'))
-          return scimError(409, 'userName taken', 'uniqueness');
-        return undefined;
-      },
-    });
-    const results = await applyPlan(client, capabilities, plan, applyOpts());
-    assert.equal(result(results, 'add-member:create-group:New:t1').status, 'failed');
-    assert.equal(result(results, 'add-member:create-group:New:t1').detail, 'group New was not created');
-    assert.match(result(results, 'create-user:new@example.com').detail!, /^already exists: userName taken/);
-    assert.equal(result(results, 'add-member:g1:t1').status, 'applied');
-    assert.equal(result(results, 'delete-group:g2').status, 'applied');
-  });
+  test(
+    'a failed group create fails its memberships ("group … was not created"); a ' +
+      '409 on a user create says "already exists"',
+    async () => {
+      const { start, plan } = everyKind();
+      const { client, capabilities } = setup(start, {
+        intercept: (req) => {
+          if (req.method === 'POST' && req.url.pathname.endsWith('/Groups')) return scimError(500, 'boom');
+          if (req.method === 'POST' && req.url.pathname.endsWith('/Users'))
+            return scimError(409, 'userName taken', 'uniqueness');
+          return undefined;
+        },
+      });
+      const results = await applyPlan(client, capabilities, plan, applyOpts());
+      assert.equal(result(results, 'add-member:create-group:New:t1').status, 'failed');
+      assert.equal(result(results, 'add-member:create-group:New:t1').detail, 'group New was not created');
+      assert.match(result(results, 'create-user:new@example.com').detail!, /^already exists: userName taken/);
+      assert.equal(result(results, 'add-member:g1:t1').status, 'applied');
+      assert.equal(result(results, 'delete-group:g2').status, 'applied');
+    },
+  );
 
   test('excluded changes are not sent and are reported as excluded', async () => {
     const { start, plan } = everyKind();
@@ -264,24 +268,29 @@ describe('applyPlan: updates', () => {
     );
 
   for (const etag of [true, false]) {
-    test(`PATCH sends exactly changesToPatch(diffs)${etag ? ', with If-Match the planned version' : ', without If-Match (no ETags)'}`, async () => {
-      const p = plan();
-      const { srv, client, capabilities } = setup(start(), { etag });
-      const results = await applyPlan(client, capabilities, p, applyOpts());
-      assert.ok(results.every((r) => r.status === 'applied'));
-      for (const u of ofKind(p, 'update-user')) {
-        const [req, ...more] = callsTo(srv, 'PATCH', `/Users/${u.target}`);
-        assert.equal(more.length, 0);
-        assert.deepEqual(body(req!), changesToPatch(u.diffs));
-        assert.equal(req!.headers.get('if-match'), etag ? p.versions[`User/${u.target}`]! : null);
-      }
-      assert.equal(callsTo(srv, 'GET', '/Users/t1').length, 0, 'PATCH needs no read');
-      const t1 = srv.users.get('t1')!;
-      assert.equal(t1.title, 'Lead');
-      assert.equal(t1.nickName, undefined);
-      assert.deepEqual(t1[ENT], { department: 'Eng', costCenter: 'CC1' });
-      assert.deepEqual(t1.phoneNumbers, [{ type: 'work', value: '+1 555 0101' }]);
-    });
+    test(
+      `PATCH sends exactly ` +
+        `changesToPatch(diffs)` +
+        `${etag ? ', with If-Match the planned version' : ', without If-Match (no ETags)'}`,
+      async () => {
+        const p = plan();
+        const { srv, client, capabilities } = setup(start(), { etag });
+        const results = await applyPlan(client, capabilities, p, applyOpts());
+        assert.ok(results.every((r) => r.status === 'applied'));
+        for (const u of ofKind(p, 'update-user')) {
+          const [req, ...more] = callsTo(srv, 'PATCH', `/Users/${u.target}`);
+          assert.equal(more.length, 0);
+          assert.deepEqual(body(req!), changesToPatch(u.diffs));
+          assert.equal(req!.headers.get('if-match'), etag ? p.versions[`User/${u.target}`]! : null);
+        }
+        assert.equal(callsTo(srv, 'GET', '/Users/t1').length, 0, 'PATCH needs no read');
+        const t1 = srv.users.get('t1')!;
+        assert.equal(t1.title, 'Lead');
+        assert.equal(t1.nickName, undefined);
+        assert.deepEqual(t1[ENT], { department: 'Eng', costCenter: 'CC1' });
+        assert.deepEqual(t1.phoneNumbers, [{ type: 'work', value: '+1 555 0101' }]);
+      },
+    );
   }
 
   test('a version that is not an ETag (lastModified or a content hash) is never sent as If-Match', async () => {
@@ -322,31 +331,34 @@ describe('applyPlan: updates', () => {
     assert.equal(srv.users.get('t2')!.title, 'Lead');
   });
 
-  test('PUT fallback (no PATCH): GET, then PUT of the fresh resource with the diffs, other attributes preserved', async () => {
-    const p = plan();
-    const { srv, client, capabilities } = setup(start(), { patch: false, etag: true });
-    // An attribute the plan does not touch changed since planning (no conflict): the PUT keeps it.
-    srv.users.get('t1')!.displayName = 'Ann (edited)';
-    const results = await applyPlan(client, capabilities, p, applyOpts());
-    assert.ok(
-      results.every((r) => r.status === 'applied'),
-      JSON.stringify(results),
-    );
-    assert.equal(callsTo(srv, 'PATCH', '/Users/t1').length, 0);
-    const log = srv.log().filter((l) => l.endsWith('/Users/t1'));
-    assert.deepEqual(log, ['GET /Users/t1', 'PUT /Users/t1']);
-    const [put] = callsTo(srv, 'PUT', '/Users/t1');
-    const sent = body(put!);
-    assert.equal(sent.meta, undefined);
-    assert.deepEqual(sent.schemas, [SCHEMA.USER, ENT]);
-    assert.equal(sent.title, 'Lead');
-    assert.equal('nickName' in sent, false);
-    assert.equal(sent.displayName, 'Ann (edited)');
-    assert.deepEqual(sent.phoneNumbers, [{ type: 'work', value: '+1 555 0101' }]);
-    assert.deepEqual(sent[ENT], { department: 'Eng', costCenter: 'CC1' });
-    // If-Match on the PUT is the version just read.
-    assert.equal(put!.headers.get('if-match'), 'W/"t1-1"');
-  });
+  test(
+    'PUT fallback (no PATCH): GET, then PUT of the fresh resource with the diffs, ' + 'other attributes preserved',
+    async () => {
+      const p = plan();
+      const { srv, client, capabilities } = setup(start(), { patch: false, etag: true });
+      // An attribute the plan does not touch changed since planning (no conflict): the PUT keeps it.
+      srv.users.get('t1')!.displayName = 'Ann (edited)';
+      const results = await applyPlan(client, capabilities, p, applyOpts());
+      assert.ok(
+        results.every((r) => r.status === 'applied'),
+        JSON.stringify(results),
+      );
+      assert.equal(callsTo(srv, 'PATCH', '/Users/t1').length, 0);
+      const log = srv.log().filter((l) => l.endsWith('/Users/t1'));
+      assert.deepEqual(log, ['GET /Users/t1', 'PUT /Users/t1']);
+      const [put] = callsTo(srv, 'PUT', '/Users/t1');
+      const sent = body(put!);
+      assert.equal(sent.meta, undefined);
+      assert.deepEqual(sent.schemas, [SCHEMA.USER, ENT]);
+      assert.equal(sent.title, 'Lead');
+      assert.equal('nickName' in sent, false);
+      assert.equal(sent.displayName, 'Ann (edited)');
+      assert.deepEqual(sent.phoneNumbers, [{ type: 'work', value: '+1 555 0101' }]);
+      assert.deepEqual(sent[ENT], { department: 'Eng', costCenter: 'CC1' });
+      // If-Match on the PUT is the version just read.
+      assert.equal(put!.headers.get('if-match'), 'W/"t1-1"');
+    },
+  );
 
   test('PATCH advertised but answered 501: falls back to GET + PUT, and stops trying PATCH', async () => {
     const p = plan();

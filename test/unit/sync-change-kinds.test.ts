@@ -11,18 +11,22 @@ import {
 } from '../../src/sync/change-kinds.ts';
 
 describe('change kinds', () => {
-  test('apply order: users are created and updated, groups created, memberships changed, then users deactivated and deleted, groups deleted', () => {
-    assert.deepEqual(APPLY_ORDER, [
-      'create-user',
-      'update-user',
-      'create-group',
-      'add-member',
-      'remove-member',
-      'deactivate-user',
-      'delete-user',
-      'delete-group',
-    ]);
-  });
+  test(
+    'apply order: users are created and updated, groups created, memberships ' +
+      'changed, then users deactivated and deleted, groups deleted',
+    () => {
+      assert.deepEqual(APPLY_ORDER, [
+        'create-user',
+        'update-user',
+        'create-group',
+        'add-member',
+        'remove-member',
+        'deactivate-user',
+        'delete-user',
+        'delete-group',
+      ]);
+    },
+  );
 
   test('review order: user changes first, then group changes', () => {
     assert.deepEqual(REVIEW_ORDER, [

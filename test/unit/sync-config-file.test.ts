@@ -78,7 +78,8 @@ describe('sync config file', () => {
   test('a file source: paths from the config file’s folder; a number for a threshold is its text', () => {
     const config = parseSyncConfig(
       join(dir, 'a.yaml'),
-      'source:\n  file: hr/users.csv\n  mapping: /abs/map.yaml\n  groupsFile: groups.csv\n  preset: omni\noptions:\n  max-deletes: 5\n',
+      'source:\n  file: hr/users.csv\n  mapping: /abs/map.yaml\n  groupsFile: ' +
+        'groups.csv\n  preset: omni\noptions:\n  max-deletes: 5\n',
     );
     assert.deepEqual(flagsOf(config), {
       source: join(dir, 'hr/users.csv'),
@@ -255,25 +256,28 @@ describe('sync config file', () => {
     assert.match(problemsOf('target: a\ntarget: b\n')[0]!, /sync\.yaml:2: /, 'a key twice');
   });
 
-  test('another SCIM server as the source: scim: PROFILE with its filter and nested, as flags; its own problems', () => {
-    const config = parseSyncConfig(
-      '/etc/scimctl/sync.yaml',
-      ['target: app', 'source:', '  scim: hr', '  filter: active eq true', '  nested: direct', ''].join('\n'),
-    );
-    assert.deepEqual(flagsOf(config), {
-      profile: 'app',
-      source: 'scim:hr',
-      'source-filter': 'active eq true',
-      nested: 'direct',
-    });
-    assert.deepEqual(flagsOf(parseSyncConfig('/x.yaml', 'source:\n  scim: hr\n')), { source: 'scim:hr' });
-    assert.match(
-      problemsOf('source:\n  scim: hr\n  nested: deep\n')[0]!,
-      /sync\.yaml:3: source\.nested: /,
-      'a scim source is told its own problems, not "neither form"',
-    );
-    assert.match(problemsOf('source:\n  scim: hr\n  url: x\n')[0]!, /sync\.yaml:3: source\.url: not a setting here/);
-  });
+  test(
+    'another SCIM server as the source: scim: PROFILE with its filter and nested, ' + 'as flags; its own problems',
+    () => {
+      const config = parseSyncConfig(
+        '/etc/scimctl/sync.yaml',
+        ['target: app', 'source:', '  scim: hr', '  filter: active eq true', '  nested: direct', ''].join('\n'),
+      );
+      assert.deepEqual(flagsOf(config), {
+        profile: 'app',
+        source: 'scim:hr',
+        'source-filter': 'active eq true',
+        nested: 'direct',
+      });
+      assert.deepEqual(flagsOf(parseSyncConfig('/x.yaml', 'source:\n  scim: hr\n')), { source: 'scim:hr' });
+      assert.match(
+        problemsOf('source:\n  scim: hr\n  nested: deep\n')[0]!,
+        /sync\.yaml:3: source\.nested: /,
+        'a scim source is told its own problems, not "neither form"',
+      );
+      assert.match(problemsOf('source:\n  scim: hr\n  url: x\n')[0]!, /sync\.yaml:3: source\.url: not a setting here/);
+    },
+  );
 
   test('a file that cannot be read names itself', () => {
     assert.throws(

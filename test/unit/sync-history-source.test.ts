@@ -142,53 +142,56 @@ describe('the run history keeps the source as it was read', () => {
     assert.equal(kept[0]!.bytes, Buffer.byteLength(original));
   });
 
-  test('a SCIM JSON source read lazily (records read again from the open file) and replaced before the copy', async () => {
-    // The target has both users, so their records are read again while the target is read (the file is open by then).
-    for (const [userName, title] of [
-      ['ann@example.com', 'Engineer'],
-      ['bob@example.com', 'Sales'],
-    ]) {
-      const r = await fetch(`${server.url}/Users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, title }),
-      });
-      assert.equal(r.status, 201);
-    }
-    const list = (users: Array<[string, string]>) => {
-      const Resources = users.map(([userName, title]) => ({ schemas: [SCHEMA.USER], userName, title }));
-      return `${JSON.stringify({ Resources }, null, 1)}\n`;
-    };
-    const original = list([
-      ['ann@example.com', 'Director'],
-      ['bob@example.com', 'Sales'],
-    ]);
-    const replacement = list([
-      ['ann@example.com', 'Engineer'],
-      ['bob@example.com', 'Chief'],
-    ]);
-    const { planFile, kept, copy } = await planWithSwap('json', join(dir, 'users.json'), original, replacement);
-    const updates = planFile.changes.filter((c) => c.kind === 'update-user') as Array<{
-      userName: string;
-      diffs: Array<{ path: string; after: unknown }>;
-    }>;
-    assert.deepEqual(
-      updates.map((u) => [u.userName, u.diffs.map((d) => `${d.path}=${String(d.after)}`)]),
-      [['ann@example.com', ['title=Director']]],
-    );
-    assert.deepEqual(
-      kept.map((k) => k.copy),
-      ['1-users.json'],
-    );
-    assert.equal(copy(0), original);
-    assert.equal(kept[0]!.sha256, sha256(original));
-    // The plan's fingerprint covers the same bytes the history kept.
-    assert.equal(
-      planFile.source.fingerprint,
-      createHash('sha256')
-        .update(`users\n${Buffer.byteLength(original)}\n`)
-        .update(original)
-        .digest('hex'),
-    );
-  });
+  test(
+    'a SCIM JSON source read lazily (records read again from the open file) and ' + 'replaced before the copy',
+    async () => {
+      // The target has both users, so their records are read again while the target is read (the file is open by then).
+      for (const [userName, title] of [
+        ['ann@example.com', 'Engineer'],
+        ['bob@example.com', 'Sales'],
+      ]) {
+        const r = await fetch(`${server.url}/Users`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, title }),
+        });
+        assert.equal(r.status, 201);
+      }
+      const list = (users: Array<[string, string]>) => {
+        const Resources = users.map(([userName, title]) => ({ schemas: [SCHEMA.USER], userName, title }));
+        return `${JSON.stringify({ Resources }, null, 1)}\n`;
+      };
+      const original = list([
+        ['ann@example.com', 'Director'],
+        ['bob@example.com', 'Sales'],
+      ]);
+      const replacement = list([
+        ['ann@example.com', 'Engineer'],
+        ['bob@example.com', 'Chief'],
+      ]);
+      const { planFile, kept, copy } = await planWithSwap('json', join(dir, 'users.json'), original, replacement);
+      const updates = planFile.changes.filter((c) => c.kind === 'update-user') as Array<{
+        userName: string;
+        diffs: Array<{ path: string; after: unknown }>;
+      }>;
+      assert.deepEqual(
+        updates.map((u) => [u.userName, u.diffs.map((d) => `${d.path}=${String(d.after)}`)]),
+        [['ann@example.com', ['title=Director']]],
+      );
+      assert.deepEqual(
+        kept.map((k) => k.copy),
+        ['1-users.json'],
+      );
+      assert.equal(copy(0), original);
+      assert.equal(kept[0]!.sha256, sha256(original));
+      // The plan's fingerprint covers the same bytes the history kept.
+      assert.equal(
+        planFile.source.fingerprint,
+        createHash('sha256')
+          .update(`users\n${Buffer.byteLength(original)}\n`)
+          .update(original)
+          .digest('hex'),
+      );
+    },
+  );
 });

@@ -136,48 +136,51 @@ function killedRun(
 }
 
 describe('the journal of a killed run, folded into the state', () => {
-  test('users and groups it created are owned, those it deleted are not, and the ledger has its memberships', async () => {
-    saveState(dir, {
-      profile: PROFILE,
-      url: URL_,
-      owned: ['t1', 't9'],
-      ownedGroups: ['g-old'],
-      members: { 'g-old': ['t1', 't2'] },
-    });
-    const history = new RunHistory(dir);
-    // Killed after these: c was never created, nor b's membership.
-    const results = [
-      ok('create-user:a', 'u-a'),
-      ok('create-user:b', 'u-b'),
-      ok('create-group:Sales', 'g-sales'),
-      ok('add:a'),
-      ok('add:old'),
-      ok('remove:t1'),
-      ok('delete-user:t9'),
-    ];
-    const run = killedRun(history, results, await deadPid());
-    // A crash mid-line leaves half a line: ignored.
-    appendFileSync(history.journalFile(run.id), '{"change":"create-user:c","kind":"crea');
+  test(
+    'users and groups it created are owned, those it deleted are not, and the ' + 'ledger has its memberships',
+    async () => {
+      saveState(dir, {
+        profile: PROFILE,
+        url: URL_,
+        owned: ['t1', 't9'],
+        ownedGroups: ['g-old'],
+        members: { 'g-old': ['t1', 't2'] },
+      });
+      const history = new RunHistory(dir);
+      // Killed after these: c was never created, nor b's membership.
+      const results = [
+        ok('create-user:a', 'u-a'),
+        ok('create-user:b', 'u-b'),
+        ok('create-group:Sales', 'g-sales'),
+        ok('add:a'),
+        ok('add:old'),
+        ok('remove:t1'),
+        ok('delete-user:t9'),
+      ];
+      const run = killedRun(history, results, await deadPid());
+      // A crash mid-line leaves half a line: ignored.
+      appendFileSync(history.journalFile(run.id), '{"change":"create-user:c","kind":"crea');
 
-    const folded = foldInterruptedRuns(dir, PROFILE, URL_);
-    assert.deepEqual(
-      folded.map((r) => r.id),
-      [run.id],
-    );
-    const state = loadState(dir, PROFILE, URL_);
-    assert.deepEqual(new Set(state.owned), new Set(['t1', 't5', 'u-a', 'u-b']));
-    assert.deepEqual(new Set(state.ownedGroups), new Set(['g-old', 'g-sales']));
-    assert.deepEqual(state.members, { 'g-old': ['t2', 'u-a'], 'g-sales': ['u-a'] });
-    assert.equal(state.lastRecordCount, 3);
-    const after = history.get(run.id)!;
-    assert.equal(after.status, 'interrupted');
-    assert.equal(after.journalFolded, true);
+      const folded = foldInterruptedRuns(dir, PROFILE, URL_);
+      assert.deepEqual(
+        folded.map((r) => r.id),
+        [run.id],
+      );
+      const state = loadState(dir, PROFILE, URL_);
+      assert.deepEqual(new Set(state.owned), new Set(['t1', 't5', 'u-a', 'u-b']));
+      assert.deepEqual(new Set(state.ownedGroups), new Set(['g-old', 'g-sales']));
+      assert.deepEqual(state.members, { 'g-old': ['t2', 'u-a'], 'g-sales': ['u-a'] });
+      assert.equal(state.lastRecordCount, 3);
+      const after = history.get(run.id)!;
+      assert.equal(after.status, 'interrupted');
+      assert.equal(after.journalFolded, true);
 
-    // Folded once: a later run finds nothing to fold, and the state stays.
-    saveState(dir, { ...state, owned: [...state.owned, 'later'] });
-    assert.deepEqual(foldInterruptedRuns(dir, PROFILE, URL_), []);
-    assert.ok(loadState(dir, PROFILE, URL_).owned.includes('later'));
-  });
+      // Folded once: a later run finds nothing to fold, and the state stays.
+      saveState(dir, { ...state, owned: [...state.owned, 'later'] });
+      assert.deepEqual(foldInterruptedRuns(dir, PROFILE, URL_), []);
+      assert.ok(loadState(dir, PROFILE, URL_).owned.includes('later'));
+    },
+  );
 
   test("another profile's run is left for that profile; a run that applied nothing adopts nothing", async () => {
     const history = new RunHistory(dir);
@@ -253,21 +256,24 @@ describe('runs whose process is gone are marked interrupted', () => {
     assert.equal(history.get(byCmdline.id)!.status, 'interrupted');
   });
 
-  test('a run whose process is alive stays running; so does a run of another host; a finished run is left', async () => {
-    const history = new RunHistory(dir);
-    const mine = history.start({
-      command: 'sync run',
-      profile: PROFILE,
-      url: URL_,
-      startedAt: new Date().toISOString(),
-    });
-    assert.equal(mine.pid, process.pid);
-    assert.equal(mine.pidStart, processStart(process.pid));
-    const elsewhere = killedRun(history, [], await deadPid(), { host: `not-${hostname()}` });
-    const done = killedRun(history, [], await deadPid(), { status: 'applied' });
-    assert.deepEqual(history.markInterrupted(), []);
-    assert.equal(history.get(mine.id)!.status, 'running');
-    assert.equal(history.get(elsewhere.id)!.status, 'running');
-    assert.equal(history.get(done.id)!.status, 'applied');
-  });
+  test(
+    'a run whose process is alive stays running; so does a run of another host; a ' + 'finished run is left',
+    async () => {
+      const history = new RunHistory(dir);
+      const mine = history.start({
+        command: 'sync run',
+        profile: PROFILE,
+        url: URL_,
+        startedAt: new Date().toISOString(),
+      });
+      assert.equal(mine.pid, process.pid);
+      assert.equal(mine.pidStart, processStart(process.pid));
+      const elsewhere = killedRun(history, [], await deadPid(), { host: `not-${hostname()}` });
+      const done = killedRun(history, [], await deadPid(), { status: 'applied' });
+      assert.deepEqual(history.markInterrupted(), []);
+      assert.equal(history.get(mine.id)!.status, 'running');
+      assert.equal(history.get(elsewhere.id)!.status, 'running');
+      assert.equal(history.get(done.id)!.status, 'applied');
+    },
+  );
 });

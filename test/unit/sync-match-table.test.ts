@@ -20,45 +20,53 @@ const targetUsers = [
 ];
 
 describe('MatchTable', () => {
-  test('a user alone under a key value is indexed as its position; two users as a list; values compare as SCIM compares them', () => {
-    const table = new MatchTable([], targetUsers, opts());
-    assert.equal(table.hitsOf('userName', 'ANN@example.COM'), 0);
-    assert.deepEqual(table.hitsOf('email', 'shared@EXAMPLE.com'), [0, 1]);
-    assert.equal(table.hitsOf('externalId', 'e1'), undefined, 'externalId is case-exact');
-    assert.equal(table.hitsOf('email', 'nobody@example.com'), undefined);
-  });
+  test(
+    'a user alone under a key value is indexed as its position; two users as a ' +
+      'list; values compare as SCIM compares them',
+    () => {
+      const table = new MatchTable([], targetUsers, opts());
+      assert.equal(table.hitsOf('userName', 'ANN@example.COM'), 0);
+      assert.deepEqual(table.hitsOf('email', 'shared@EXAMPLE.com'), [0, 1]);
+      assert.equal(table.hitsOf('externalId', 'e1'), undefined, 'externalId is case-exact');
+      assert.equal(table.hitsOf('email', 'nobody@example.com'), undefined);
+    },
+  );
 
-  test('matching: the first ranked key with a value that finds users decides; refOf names the match, or the create that makes the record', () => {
-    const users = [
-      rec(2, { userName: 'bob@example.com', externalId: 'E1' }), // externalId (ranked first) finds t1
-      rec(3, { userName: 'cy@example.com' }),
-      rec(4, { userName: 'new@example.com' }),
-      rec(5, { emails: [{ value: 'shared@example.com', primary: true }] }), // two users: a problem, both protected
-    ];
-    const table = new MatchTable(users, targetUsers, opts());
-    const draft = new PlanDraft();
-    findUnmatchableRecords(table, draft, opts());
-    matchUsers(table, draft, opts());
-    assert.deepEqual([...table.matchOf], [0, 2, -1, -1]);
-    assert.deepEqual([...table.matched], [1, 0, 1]);
-    assert.deepEqual([...table.bad], [0, 0, 0, 1]);
-    assert.deepEqual([...table.protectedIds].sort(), ['t1', 't2']);
-    assert.deepEqual(
-      draft.problems.map((p) => p.origin.line),
-      [5],
-    );
-    table.release();
-    planUserChanges(table, draft, target(targetUsers), opts());
-    assert.deepEqual(table.refOf(0), { ref: { id: 't1' }, key: 't1', name: 'Ann@Example.com' });
-    assert.deepEqual(table.refOf(2), {
-      ref: { change: 'create-user:new@example.com' },
-      key: 'create-user:new@example.com',
-      name: 'new@example.com',
-    });
-    assert.equal(table.refOf(3), undefined, 'a problem record is referred to by no change');
-    assert.equal(table.managedAt(1), false);
-    assert.equal(table.isMatchedId('t3'), true);
-  });
+  test(
+    'matching: the first ranked key with a value that finds users decides; refOf ' +
+      'names the match, or the create that makes the record',
+    () => {
+      const users = [
+        rec(2, { userName: 'bob@example.com', externalId: 'E1' }), // externalId (ranked first) finds t1
+        rec(3, { userName: 'cy@example.com' }),
+        rec(4, { userName: 'new@example.com' }),
+        rec(5, { emails: [{ value: 'shared@example.com', primary: true }] }), // two users: a problem, both protected
+      ];
+      const table = new MatchTable(users, targetUsers, opts());
+      const draft = new PlanDraft();
+      findUnmatchableRecords(table, draft, opts());
+      matchUsers(table, draft, opts());
+      assert.deepEqual([...table.matchOf], [0, 2, -1, -1]);
+      assert.deepEqual([...table.matched], [1, 0, 1]);
+      assert.deepEqual([...table.bad], [0, 0, 0, 1]);
+      assert.deepEqual([...table.protectedIds].sort(), ['t1', 't2']);
+      assert.deepEqual(
+        draft.problems.map((p) => p.origin.line),
+        [5],
+      );
+      table.release();
+      planUserChanges(table, draft, target(targetUsers), opts());
+      assert.deepEqual(table.refOf(0), { ref: { id: 't1' }, key: 't1', name: 'Ann@Example.com' });
+      assert.deepEqual(table.refOf(2), {
+        ref: { change: 'create-user:new@example.com' },
+        key: 'create-user:new@example.com',
+        name: 'new@example.com',
+      });
+      assert.equal(table.refOf(3), undefined, 'a problem record is referred to by no change');
+      assert.equal(table.managedAt(1), false);
+      assert.equal(table.isMatchedId('t3'), true);
+    },
+  );
 
   test('release() drops the target index and the claims: the phases after matching cannot read them', () => {
     const table = new MatchTable([rec(2, { userName: 'cy@example.com' })], targetUsers, opts());

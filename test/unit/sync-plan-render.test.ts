@@ -233,7 +233,8 @@ describe('summaryText', () => {
     );
     assert.equal(
       summaryText(s({ groupsCreated: 2, groupsDeleted: 1 })),
-      '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, 2 groups to create, 1 group to delete.',
+      '0 to create, 0 to update, 0 to deactivate, 0 to delete, 0 membership changes, ' +
+        '2 groups to create, 1 group to delete.',
     );
     assert.equal(
       summaryText(s({ groupsDeleted: 3 })),
@@ -284,41 +285,45 @@ describe('renderPlan', () => {
     return { plan, lines: renderPlan(plan) };
   };
 
-  test('one block per change: + create (with its attributes), ~ update (attribute by attribute), - deactivate, memberships, group deletes', () => {
-    const { lines } = rendered();
-    const at = (line: string) => {
-      const i = lines.indexOf(line);
-      assert.ok(i >= 0, `missing line ${JSON.stringify(line)} in:\n${lines.join('\n')}`);
-      return i;
-    };
-    const create = at('+ create user new@example.com  (users.csv:2)');
-    assert.deepEqual(lines.slice(create + 1, create + 6).sort(), [
-      '    + emails[work].value: "new@example.com"',
-      '    + name.givenName: "Nu"',
-      // The initial password (onlyOnCreate, write-only) is written but never shown.
-      '    + password: "***"',
-      `    + ${ENT}:department: "R&D"`,
-      '    + userName: "new@example.com"',
-    ]);
-    assert.ok(!lines.some((l) => l.includes('Initial-1')));
-    const update = at('~ update user ann@example.com');
-    assert.deepEqual(
-      lines.slice(update + 1, update + 4).sort(),
-      ['    - nickName: "Annie"', '    ~ title: "A" → "B"', `    ~ ${ENT}:department: "Sales" → "Eng"`].sort(),
-    );
-    at('~ update user back@example.com (reactivate)');
-    at('- deactivate user gone@example.com  (t2)');
-    at('+ create group Fresh');
-    at('+ add new@example.com to group Sales');
-    at('+ add ann@example.com to group Sales');
-    at('+ add ann@example.com to group Fresh');
-    at('- remove back@example.com from group Sales');
-    at('- delete group Old  (g2)');
-    // An unmanaged user and an untouched attribute are not mentioned anywhere.
-    assert.ok(!lines.some((l) => l.includes('del@example.com')));
-    assert.ok(!lines.some((l) => l.includes('phoneNumbers')));
-    assert.ok(!lines.some((l) => l.includes('No changes')));
-  });
+  test(
+    'one block per change: + create (with its attributes), ~ update (attribute by ' +
+      'attribute), - deactivate, memberships, group deletes',
+    () => {
+      const { lines } = rendered();
+      const at = (line: string) => {
+        const i = lines.indexOf(line);
+        assert.ok(i >= 0, `missing line ${JSON.stringify(line)} in:\n${lines.join('\n')}`);
+        return i;
+      };
+      const create = at('+ create user new@example.com  (users.csv:2)');
+      assert.deepEqual(lines.slice(create + 1, create + 6).sort(), [
+        '    + emails[work].value: "new@example.com"',
+        '    + name.givenName: "Nu"',
+        // The initial password (onlyOnCreate, write-only) is written but never shown.
+        '    + password: "***"',
+        `    + ${ENT}:department: "R&D"`,
+        '    + userName: "new@example.com"',
+      ]);
+      assert.ok(!lines.some((l) => l.includes('Initial-1')));
+      const update = at('~ update user ann@example.com');
+      assert.deepEqual(
+        lines.slice(update + 1, update + 4).sort(),
+        ['    - nickName: "Annie"', '    ~ title: "A" → "B"', `    ~ ${ENT}:department: "Sales" → "Eng"`].sort(),
+      );
+      at('~ update user back@example.com (reactivate)');
+      at('- deactivate user gone@example.com  (t2)');
+      at('+ create group Fresh');
+      at('+ add new@example.com to group Sales');
+      at('+ add ann@example.com to group Sales');
+      at('+ add ann@example.com to group Fresh');
+      at('- remove back@example.com from group Sales');
+      at('- delete group Old  (g2)');
+      // An unmanaged user and an untouched attribute are not mentioned anywhere.
+      assert.ok(!lines.some((l) => l.includes('del@example.com')));
+      assert.ok(!lines.some((l) => l.includes('phoneNumbers')));
+      assert.ok(!lines.some((l) => l.includes('No changes')));
+    },
+  );
 
   test('problems are listed with file and line, then the summary line last', () => {
     const { plan, lines } = rendered();
@@ -337,7 +342,8 @@ describe('renderPlan', () => {
     assert.equal(lines.at(-1), `Plan: ${summaryText(plan.summary)}`);
     assert.equal(
       lines.at(-1),
-      'Plan: 1 to create, 2 to update, 1 to deactivate, 0 to delete, 4 membership changes, 1 group to create, 1 group to delete.',
+      'Plan: 1 to create, 2 to update, 1 to deactivate, 0 to delete, 4 membership ' +
+        'changes, 1 group to create, 1 group to delete.',
     );
   });
 

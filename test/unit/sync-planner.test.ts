@@ -35,12 +35,36 @@ const byPath = <T extends { path: string }>(diffs: T[]) => [...diffs].sort((a, b
 const problemLines = (p: Plan) => p.problems.map((x) => `${x.origin.file}:${x.origin.line}`).sort();
 
 describe('planSync: creates', () => {
-  test('an unmatched record becomes a create with the core and extension schemas and its onlyOnCreate attributes', () => {
-    const p = plan(
-      [
-        rec(
-          2,
-          {
+  test(
+    'an unmatched record becomes a create with the core and extension schemas and ' + 'its onlyOnCreate attributes',
+    () => {
+      const p = plan(
+        [
+          rec(
+            2,
+            {
+              userName: 'new@example.com',
+              externalId: 'E9',
+              name: { givenName: 'Nia', familyName: 'New' },
+              emails: [{ type: 'work', value: 'new@example.com', primary: true }],
+              [ENT]: { department: 'R&D' },
+              [CUSTOM]: { badge: '42' },
+            },
+            { onlyOnCreate: { password: 'initial-Secret-1', active: false } },
+          ),
+        ],
+        [tuser('t1', { userName: 'old@example.com' })],
+      );
+      assert.deepEqual(p.changes, [
+        {
+          id: 'create-user:new@example.com',
+          kind: 'create-user',
+          userName: 'new@example.com',
+          origin: { file: USERS_FILE, line: 2 },
+          resource: {
+            schemas: [SCHEMA.USER, ENT, CUSTOM],
+            password: 'initial-Secret-1',
+            active: false,
             userName: 'new@example.com',
             externalId: 'E9',
             name: { givenName: 'Nia', familyName: 'New' },
@@ -48,46 +72,25 @@ describe('planSync: creates', () => {
             [ENT]: { department: 'R&D' },
             [CUSTOM]: { badge: '42' },
           },
-          { onlyOnCreate: { password: 'initial-Secret-1', active: false } },
-        ),
-      ],
-      [tuser('t1', { userName: 'old@example.com' })],
-    );
-    assert.deepEqual(p.changes, [
-      {
-        id: 'create-user:new@example.com',
-        kind: 'create-user',
-        userName: 'new@example.com',
-        origin: { file: USERS_FILE, line: 2 },
-        resource: {
-          schemas: [SCHEMA.USER, ENT, CUSTOM],
-          password: 'initial-Secret-1',
-          active: false,
-          userName: 'new@example.com',
-          externalId: 'E9',
-          name: { givenName: 'Nia', familyName: 'New' },
-          emails: [{ type: 'work', value: 'new@example.com', primary: true }],
-          [ENT]: { department: 'R&D' },
-          [CUSTOM]: { badge: '42' },
         },
-      },
-    ]);
-    // A new user has no version to guard; t1 is not owned, so not touched.
-    assert.deepEqual(p.versions, {});
-    assert.deepEqual(p.summary, {
-      create: 1,
-      update: 0,
-      deactivate: 0,
-      delete: 0,
-      memberships: 0,
-      groupsCreated: 0,
-      groupsDeleted: 0,
-      managed: 0,
-      managedMemberships: 0,
-      managedGroups: 0,
-    });
-    assert.deepEqual(p.problems, []);
-  });
+      ]);
+      // A new user has no version to guard; t1 is not owned, so not touched.
+      assert.deepEqual(p.versions, {});
+      assert.deepEqual(p.summary, {
+        create: 1,
+        update: 0,
+        deactivate: 0,
+        delete: 0,
+        memberships: 0,
+        groupsCreated: 0,
+        groupsDeleted: 0,
+        managed: 0,
+        managedMemberships: 0,
+        managedGroups: 0,
+      });
+      assert.deepEqual(p.problems, []);
+    },
+  );
 
   test('source attributes win over onlyOnCreate ones of the same name', () => {
     const [c] = ofKind(
@@ -116,10 +119,14 @@ describe('planSync: creates', () => {
     assert.deepEqual(p.matched, ['t1']);
   });
 
-  test('a create without extensions names only the core schema; a record with schemas of its own gets the computed list', () => {
-    const [c] = ofKind(plan([rec(2, { userName: 'n@example.com', schemas: ['urn:bogus'] })], []), 'create-user');
-    assert.deepEqual(c!.resource.schemas, [SCHEMA.USER]);
-  });
+  test(
+    'a create without extensions names only the core schema; a record with schemas ' +
+      'of its own gets the computed list',
+    () => {
+      const [c] = ofKind(plan([rec(2, { userName: 'n@example.com', schemas: ['urn:bogus'] })], []), 'create-user');
+      assert.deepEqual(c!.resource.schemas, [SCHEMA.USER]);
+    },
+  );
 });
 
 describe('planSync: updates touch only what the source provides', () => {
@@ -138,49 +145,53 @@ describe('planSync: updates touch only what the source provides', () => {
       [ENT]: { department: 'Sales', costCenter: 'CC-7', manager: { value: 'boss' } },
     });
 
-  test('changed attributes become diffs; unmentioned ones (phoneNumbers, nickName, extension attributes) are never in them', () => {
-    const p = plan(
-      [
-        rec(2, {
-          externalId: 'E1',
-          userName: 'ann@example.com',
-          title: 'Lead',
-          name: { givenName: 'Anne' },
-          [ENT]: { department: 'Engineering' },
-        }),
-      ],
-      [existing()],
-    );
-    const [u] = ofKind(p, 'update-user');
-    assert.equal(p.changes.length, 1);
-    assert.equal(u!.id, 'update-user:t1');
-    assert.equal(u!.target, 't1');
-    assert.equal(u!.userName, 'ann@example.com');
-    assert.equal(u!.reactivate, false);
-    assert.deepEqual(u!.origin, { file: USERS_FILE, line: 2 });
-    assert.deepEqual(byPath(u!.diffs), [
-      // Complex values merge by sub-attribute: familyName and middleName stay.
-      {
-        path: 'name',
-        before: { givenName: 'Ann', familyName: 'Lee', middleName: 'Q' },
-        after: { givenName: 'Anne', familyName: 'Lee', middleName: 'Q' },
-      },
-      { path: 'title', before: 'Engineer', after: 'Lead' },
-      { path: `${ENT}:department`, before: 'Sales', after: 'Engineering' },
-    ]);
-    const paths = u!.diffs.map((d) => d.path.toLowerCase());
-    for (const never of [
-      'phonenumbers',
-      'nickname',
-      'emails',
-      `${ENT}:costcenter`.toLowerCase(),
-      `${ENT}:manager`.toLowerCase(),
-    ])
-      assert.ok(!paths.includes(never), never);
-    // What PATCH would send removes nothing.
-    assert.ok(changesToPatch(u!.diffs).Operations.every((o) => o.op !== 'remove'));
-    assert.deepEqual(p.versions, { 'User/t1': 'W/"t1-1"' });
-  });
+  test(
+    'changed attributes become diffs; unmentioned ones (phoneNumbers, nickName, ' +
+      'extension attributes) are never in them',
+    () => {
+      const p = plan(
+        [
+          rec(2, {
+            externalId: 'E1',
+            userName: 'ann@example.com',
+            title: 'Lead',
+            name: { givenName: 'Anne' },
+            [ENT]: { department: 'Engineering' },
+          }),
+        ],
+        [existing()],
+      );
+      const [u] = ofKind(p, 'update-user');
+      assert.equal(p.changes.length, 1);
+      assert.equal(u!.id, 'update-user:t1');
+      assert.equal(u!.target, 't1');
+      assert.equal(u!.userName, 'ann@example.com');
+      assert.equal(u!.reactivate, false);
+      assert.deepEqual(u!.origin, { file: USERS_FILE, line: 2 });
+      assert.deepEqual(byPath(u!.diffs), [
+        // Complex values merge by sub-attribute: familyName and middleName stay.
+        {
+          path: 'name',
+          before: { givenName: 'Ann', familyName: 'Lee', middleName: 'Q' },
+          after: { givenName: 'Anne', familyName: 'Lee', middleName: 'Q' },
+        },
+        { path: 'title', before: 'Engineer', after: 'Lead' },
+        { path: `${ENT}:department`, before: 'Sales', after: 'Engineering' },
+      ]);
+      const paths = u!.diffs.map((d) => d.path.toLowerCase());
+      for (const never of [
+        'phonenumbers',
+        'nickname',
+        'emails',
+        `${ENT}:costcenter`.toLowerCase(),
+        `${ENT}:manager`.toLowerCase(),
+      ])
+        assert.ok(!paths.includes(never), never);
+      // What PATCH would send removes nothing.
+      assert.ok(changesToPatch(u!.diffs).Operations.every((o) => o.op !== 'remove'));
+      assert.deepEqual(p.versions, { 'User/t1': 'W/"t1-1"' });
+    },
+  );
 
   test('a source equal to the target on the attributes it provides plans nothing', () => {
     const p = plan(
@@ -377,25 +388,29 @@ describe('planSync: records that cannot be matched unambiguously are problems an
   const owned = new Set(['t1', 't2', 't3']);
 
   for (const missing of ['deactivate', 'delete'] as const) {
-    test(`two records with the same userName (in another case): both are problems; the user they name is not ${missing}d`, () => {
-      const p = plan(
-        [
-          rec(2, { userName: 'a@example.com', title: 'One' }),
-          rec(3, { userName: 'A@Example.com', title: 'Two' }),
-          rec(4, { userName: 'c@example.com' }),
-        ],
-        [tuser('t1', { userName: 'a@example.com' }), tuser('t3', { userName: 'c@example.com' })],
-        { owned, missing },
-      );
-      assert.deepEqual(problemLines(p), [`${USERS_FILE}:2`, `${USERS_FILE}:3`]);
-      assert.match(
-        p.problems.find((x) => x.origin.line === 2)!.message,
-        /^userName "A@Example.com" is also on users\.csv:3$/,
-      );
-      assert.match(p.problems.find((x) => x.origin.line === 3)!.message, /is also on users\.csv:2/);
-      assert.deepEqual(p.changes, []);
-      assert.deepEqual(p.matched, ['t3']);
-    });
+    test(
+      `two records with the same userName (in another case): both are problems; the ` +
+        `user they name is not ${missing}d`,
+      () => {
+        const p = plan(
+          [
+            rec(2, { userName: 'a@example.com', title: 'One' }),
+            rec(3, { userName: 'A@Example.com', title: 'Two' }),
+            rec(4, { userName: 'c@example.com' }),
+          ],
+          [tuser('t1', { userName: 'a@example.com' }), tuser('t3', { userName: 'c@example.com' })],
+          { owned, missing },
+        );
+        assert.deepEqual(problemLines(p), [`${USERS_FILE}:2`, `${USERS_FILE}:3`]);
+        assert.match(
+          p.problems.find((x) => x.origin.line === 2)!.message,
+          /^userName "A@Example.com" is also on users\.csv:3$/,
+        );
+        assert.match(p.problems.find((x) => x.origin.line === 3)!.message, /is also on users\.csv:2/);
+        assert.deepEqual(p.changes, []);
+        assert.deepEqual(p.matched, ['t3']);
+      },
+    );
   }
 
   test('three records on one externalId: each is a problem once; every user any of them names is protected', () => {
@@ -416,23 +431,26 @@ describe('planSync: records that cannot be matched unambiguously are problems an
     assert.deepEqual(p.changes, []);
   });
 
-  test('one record matching two target users by e-mail: a problem, no create, neither user is deactivated or deleted', () => {
-    const users = [
-      tuser('t1', { userName: 'x1', emails: [{ type: 'work', value: 'shared@example.com' }] }),
-      tuser('t2', { userName: 'x2', emails: [{ type: 'home', value: 'Shared@Example.com' }] }),
-    ];
-    for (const missing of ['deactivate', 'delete'] as const) {
-      const p = plan([rec(5, { emails: [{ type: 'work', value: 'shared@example.com' }], title: 'X' })], users, {
-        owned,
-        missing,
-      });
-      assert.equal(p.problems.length, 1);
-      assert.deepEqual(p.problems[0]!.origin, { file: USERS_FILE, line: 5 });
-      assert.match(p.problems[0]!.message, /email "shared@example.com" matches 2 users: x1 \(t1\), x2 \(t2\)/);
-      assert.deepEqual(p.changes, [], `missing: ${missing}`);
-      assert.deepEqual(p.matched, []);
-    }
-  });
+  test(
+    'one record matching two target users by e-mail: a problem, no create, neither ' + 'user is deactivated or deleted',
+    () => {
+      const users = [
+        tuser('t1', { userName: 'x1', emails: [{ type: 'work', value: 'shared@example.com' }] }),
+        tuser('t2', { userName: 'x2', emails: [{ type: 'home', value: 'Shared@Example.com' }] }),
+      ];
+      for (const missing of ['deactivate', 'delete'] as const) {
+        const p = plan([rec(5, { emails: [{ type: 'work', value: 'shared@example.com' }], title: 'X' })], users, {
+          owned,
+          missing,
+        });
+        assert.equal(p.problems.length, 1);
+        assert.deepEqual(p.problems[0]!.origin, { file: USERS_FILE, line: 5 });
+        assert.match(p.problems[0]!.message, /email "shared@example.com" matches 2 users: x1 \(t1\), x2 \(t2\)/);
+        assert.deepEqual(p.changes, [], `missing: ${missing}`);
+        assert.deepEqual(p.matched, []);
+      }
+    },
+  );
 
   test('an ambiguous record protects every user it might mean, by any of its keys', () => {
     // A case-sensitive target with two userNames differing in case; the record's e-mail is a third user's.
@@ -450,77 +468,88 @@ describe('planSync: records that cannot be matched unambiguously are problems an
     assert.deepEqual(p.changes, []);
   });
 
-  test('two records claiming the same user by different keys: both are problems, the user is protected, nothing is created', () => {
-    const users = [
-      tuser('t1', { userName: 'a@example.com', externalId: 'E1' }),
-      tuser('t2', { userName: 'b@example.com' }),
-    ];
-    for (const missing of ['deactivate', 'delete'] as const) {
+  test(
+    'two records claiming the same user by different keys: both are problems, the ' +
+      'user is protected, nothing is created',
+    () => {
+      const users = [
+        tuser('t1', { userName: 'a@example.com', externalId: 'E1' }),
+        tuser('t2', { userName: 'b@example.com' }),
+      ];
+      for (const missing of ['deactivate', 'delete'] as const) {
+        const p = plan(
+          [
+            rec(2, { externalId: 'E1', userName: 'renamed@example.com' }),
+            rec(3, { userName: 'a@example.com', title: 'X' }),
+            rec(4, { userName: 'b@example.com' }),
+          ],
+          users,
+          { owned, missing },
+        );
+        assert.deepEqual(problemLines(p), [`${USERS_FILE}:2`, `${USERS_FILE}:3`], JSON.stringify(p.problems));
+        assert.match(
+          p.problems.find((x) => x.origin.line === 3)!.message,
+          /matches the same user a@example.com \(t1\) as users\.csv:2/,
+        );
+        assert.match(p.problems.find((x) => x.origin.line === 2)!.message, /users\.csv:3/);
+        assert.deepEqual(p.changes, [], `missing: ${missing}`);
+        assert.deepEqual(p.matched, ['t2']);
+      }
+      // The users the claiming records name by their other keys are protected too.
+      const withThird = [
+        ...users,
+        tuser('t3', { userName: 'third', emails: [{ type: 'work', value: 'a.work@example.com' }] }),
+      ];
+      const q = plan(
+        [
+          rec(2, { externalId: 'E1', userName: 'x@example.com' }),
+          rec(3, { userName: 'a@example.com', emails: [{ type: 'work', value: 'a.work@example.com' }] }),
+        ],
+        withThird,
+        { owned: new Set(['t1', 't3']) },
+      );
+      assert.equal(q.problems.length, 2);
+      assert.deepEqual(q.changes, []);
+      // t1 is not owned: claimed twice, it is matched by neither record, so not managed (the threshold base).
+      assert.equal(
+        plan([rec(2, { externalId: 'E1', userName: 'x@example.com' }), rec(3, { userName: 'a@example.com' })], users)
+          .summary.managed,
+        0,
+      );
+    },
+  );
+
+  test(
+    'a record with none of the match keys is a problem; with externalId as the ' +
+      'only key, one without externalId is too',
+    () => {
+      const p = plan([rec(2, { displayName: 'Nobody', title: 'Ghost' }), rec(3, { userName: 'ok@example.com' })], []);
+      assert.deepEqual(problemLines(p), [`${USERS_FILE}:2`]);
+      assert.match(p.problems[0]!.message, /no externalId, userName, email to match it by/);
+      assert.deepEqual(changeIds(p), ['create-user:ok@example.com']);
+      const q = plan([rec(2, { userName: 'ok@example.com' })], [], { matchKeys: ['externalId'] });
+      assert.deepEqual(q.changes, []);
+      assert.match(q.problems[0]!.message, /no externalId to match it by/);
+    },
+  );
+
+  test(
+    'a problem record is not made a group member, and its protected user is not ' + 'removed from a managed group',
+    () => {
       const p = plan(
         [
-          rec(2, { externalId: 'E1', userName: 'renamed@example.com' }),
-          rec(3, { userName: 'a@example.com', title: 'X' }),
-          rec(4, { userName: 'b@example.com' }),
+          rec(2, { userName: 'a@example.com' }, { groups: ['Sales'] }),
+          rec(3, { userName: 'A@example.com' }, { groups: ['Sales'] }),
+          rec(4, { userName: 'b@example.com' }, { groups: ['Sales'] }),
         ],
-        users,
-        { owned, missing },
+        [tuser('t1', { userName: 'a@example.com' }), tuser('t2', { userName: 'b@example.com' })],
+        { owned: new Set(['t1', 't2']) },
+        [],
+        [tgroup('g1', 'Sales', ['t1'])],
       );
-      assert.deepEqual(problemLines(p), [`${USERS_FILE}:2`, `${USERS_FILE}:3`], JSON.stringify(p.problems));
-      assert.match(
-        p.problems.find((x) => x.origin.line === 3)!.message,
-        /matches the same user a@example.com \(t1\) as users\.csv:2/,
-      );
-      assert.match(p.problems.find((x) => x.origin.line === 2)!.message, /users\.csv:3/);
-      assert.deepEqual(p.changes, [], `missing: ${missing}`);
-      assert.deepEqual(p.matched, ['t2']);
-    }
-    // The users the claiming records name by their other keys are protected too.
-    const withThird = [
-      ...users,
-      tuser('t3', { userName: 'third', emails: [{ type: 'work', value: 'a.work@example.com' }] }),
-    ];
-    const q = plan(
-      [
-        rec(2, { externalId: 'E1', userName: 'x@example.com' }),
-        rec(3, { userName: 'a@example.com', emails: [{ type: 'work', value: 'a.work@example.com' }] }),
-      ],
-      withThird,
-      { owned: new Set(['t1', 't3']) },
-    );
-    assert.equal(q.problems.length, 2);
-    assert.deepEqual(q.changes, []);
-    // t1 is not owned: claimed twice, it is matched by neither record, so not managed (the threshold base).
-    assert.equal(
-      plan([rec(2, { externalId: 'E1', userName: 'x@example.com' }), rec(3, { userName: 'a@example.com' })], users)
-        .summary.managed,
-      0,
-    );
-  });
-
-  test('a record with none of the match keys is a problem; with externalId as the only key, one without externalId is too', () => {
-    const p = plan([rec(2, { displayName: 'Nobody', title: 'Ghost' }), rec(3, { userName: 'ok@example.com' })], []);
-    assert.deepEqual(problemLines(p), [`${USERS_FILE}:2`]);
-    assert.match(p.problems[0]!.message, /no externalId, userName, email to match it by/);
-    assert.deepEqual(changeIds(p), ['create-user:ok@example.com']);
-    const q = plan([rec(2, { userName: 'ok@example.com' })], [], { matchKeys: ['externalId'] });
-    assert.deepEqual(q.changes, []);
-    assert.match(q.problems[0]!.message, /no externalId to match it by/);
-  });
-
-  test('a problem record is not made a group member, and its protected user is not removed from a managed group', () => {
-    const p = plan(
-      [
-        rec(2, { userName: 'a@example.com' }, { groups: ['Sales'] }),
-        rec(3, { userName: 'A@example.com' }, { groups: ['Sales'] }),
-        rec(4, { userName: 'b@example.com' }, { groups: ['Sales'] }),
-      ],
-      [tuser('t1', { userName: 'a@example.com' }), tuser('t2', { userName: 'b@example.com' })],
-      { owned: new Set(['t1', 't2']) },
-      [],
-      [tgroup('g1', 'Sales', ['t1'])],
-    );
-    assert.deepEqual(changeIds(p), ['add-member:g1:t2']);
-  });
+      assert.deepEqual(changeIds(p), ['add-member:g1:t2']);
+    },
+  );
 
   test('change ids are unique even when two new records have the same label under different keys', () => {
     // Matching by externalId only: two people with one userName are two creates (the server will refuse one).
@@ -549,20 +578,23 @@ describe('planSync: users missing from the source', () => {
   const owned = new Set(['t1', 't2', 't3', 't5']);
   const src = [rec(2, { userName: 'keep@example.com' })];
 
-  test('default: managed, active users not in the source are deactivated; inactive ones are not deactivated again', () => {
-    const p = plan(src, users(), { owned });
-    assert.deepEqual(changeIds(p), ['deactivate-user:t2', 'deactivate-user:t5']);
-    assert.deepEqual(ofKind(p, 'deactivate-user')[0], {
-      id: 'deactivate-user:t2',
-      kind: 'deactivate-user',
-      target: 't2',
-      userName: 'gone@example.com',
-    });
-    assert.deepEqual(Object.keys(p.versions).sort(), ['User/t2', 'User/t5']);
-    assert.match(p.versions['User/t5']!, /^hash:/);
-    assert.equal(p.summary.deactivate, 2);
-    assert.equal(p.summary.managed, 4);
-  });
+  test(
+    'default: managed, active users not in the source are deactivated; inactive ' + 'ones are not deactivated again',
+    () => {
+      const p = plan(src, users(), { owned });
+      assert.deepEqual(changeIds(p), ['deactivate-user:t2', 'deactivate-user:t5']);
+      assert.deepEqual(ofKind(p, 'deactivate-user')[0], {
+        id: 'deactivate-user:t2',
+        kind: 'deactivate-user',
+        target: 't2',
+        userName: 'gone@example.com',
+      });
+      assert.deepEqual(Object.keys(p.versions).sort(), ['User/t2', 'User/t5']);
+      assert.match(p.versions['User/t5']!, /^hash:/);
+      assert.equal(p.summary.deactivate, 2);
+      assert.equal(p.summary.managed, 4);
+    },
+  );
 
   test("missing: 'delete' deletes every managed user not in the source, inactive ones included", () => {
     const p = plan(src, users(), { owned, missing: 'delete' });
@@ -697,31 +729,35 @@ describe('planSync: groups', () => {
     assert.deepEqual(Object.keys(p.versions), []);
   });
 
-  test("memberships from users' group lists: add the missing, remove managed users only; unmanaged members, non-users and leavers stay", () => {
-    const p = plan(
-      [
-        rec(2, { userName: 'ann@example.com' }, { groups: ['Sales'] }),
-        rec(3, { userName: 'bob@example.com' }, { groups: ['sales'] }),
-        rec(4, { userName: 'cy@example.com' }),
-      ],
-      users(),
-      { owned },
-      [],
-      [tgroup('g1', 'Sales', ['t2', 't3', 't4', 't5', 'svc-group-9'])],
-    );
-    assert.deepEqual(changeIds(p), ['add-member:g1:t1', 'deactivate-user:t5', 'remove-member:g1:t3']);
-    assert.deepEqual(ofKind(p, 'remove-member')[0], {
-      id: 'remove-member:g1:t3',
-      kind: 'remove-member',
-      group: { id: 'g1' },
-      groupName: 'Sales',
-      user: { id: 't3' },
-      userName: 'cy@example.com',
-    });
-    assert.deepEqual(p.matchedGroups, ['g1']);
-    assert.equal(p.versions['Group/g1'], 'W/"g1-1"');
-    assert.equal(p.summary.memberships, 2);
-  });
+  test(
+    "memberships from users' group lists: add the missing, remove managed users " +
+      'only; unmanaged members, non-users and leavers stay',
+    () => {
+      const p = plan(
+        [
+          rec(2, { userName: 'ann@example.com' }, { groups: ['Sales'] }),
+          rec(3, { userName: 'bob@example.com' }, { groups: ['sales'] }),
+          rec(4, { userName: 'cy@example.com' }),
+        ],
+        users(),
+        { owned },
+        [],
+        [tgroup('g1', 'Sales', ['t2', 't3', 't4', 't5', 'svc-group-9'])],
+      );
+      assert.deepEqual(changeIds(p), ['add-member:g1:t1', 'deactivate-user:t5', 'remove-member:g1:t3']);
+      assert.deepEqual(ofKind(p, 'remove-member')[0], {
+        id: 'remove-member:g1:t3',
+        kind: 'remove-member',
+        group: { id: 'g1' },
+        groupName: 'Sales',
+        user: { id: 't3' },
+        userName: 'cy@example.com',
+      });
+      assert.deepEqual(p.matchedGroups, ['g1']);
+      assert.equal(p.versions['Group/g1'], 'W/"g1-1"');
+      assert.equal(p.summary.memberships, 2);
+    },
+  );
 
   test('a leaver keeps its memberships: when deactivated, and in every later run (the plan converges)', () => {
     const src = [rec(2, { userName: 'ann@example.com' }, { groups: ['Sales'] })];
@@ -776,51 +812,59 @@ describe('planSync: groups', () => {
     );
   });
 
-  test("users' group lists: an owned group no user names any more loses the users the source lists; with deleteGroups it is deleted", () => {
-    const src = [
-      rec(2, { userName: 'ann@example.com' }, { groups: ['Sales'] }),
-      rec(3, { userName: 'bob@example.com' }, { groups: [] }),
-    ];
-    const groups = [
-      tgroup('g1', 'Sales', ['t1']),
-      tgroup('g2', 'Old', ['t1', 't2', 't4']),
-      tgroup('g3', 'Foreign', ['t1', 't2']),
-    ];
-    const keep = plan(src, users(), { ownedGroups: new Set(['g2']) }, [], groups);
-    assert.deepEqual(changeIds(keep), ['remove-member:g2:t1', 'remove-member:g2:t2']);
-    const del = plan(src, users(), { ownedGroups: new Set(['g2']), deleteGroups: true }, [], groups);
-    assert.deepEqual(changeIds(del), ['delete-group:g2']);
-    assert.equal(del.summary.groupsDeleted, 1);
-  });
+  test(
+    "users' group lists: an owned group no user names any more loses the users the " +
+      'source lists; with deleteGroups it is deleted',
+    () => {
+      const src = [
+        rec(2, { userName: 'ann@example.com' }, { groups: ['Sales'] }),
+        rec(3, { userName: 'bob@example.com' }, { groups: [] }),
+      ];
+      const groups = [
+        tgroup('g1', 'Sales', ['t1']),
+        tgroup('g2', 'Old', ['t1', 't2', 't4']),
+        tgroup('g3', 'Foreign', ['t1', 't2']),
+      ];
+      const keep = plan(src, users(), { ownedGroups: new Set(['g2']) }, [], groups);
+      assert.deepEqual(changeIds(keep), ['remove-member:g2:t1', 'remove-member:g2:t2']);
+      const del = plan(src, users(), { ownedGroups: new Set(['g2']), deleteGroups: true }, [], groups);
+      assert.deepEqual(changeIds(del), ['delete-group:g2']);
+      assert.equal(del.summary.groupsDeleted, 1);
+    },
+  );
 
-  test("DesiredGroup.members by key (externalId, userName): they decide, users' lists for that group are ignored; unknown keys are problems", () => {
-    const p = plan(
-      [
-        rec(2, { externalId: 'E1', userName: 'ann@example.com' }),
-        rec(3, { userName: 'BOB@example.com' }),
-        rec(4, { userName: 'cy@example.com' }, { groups: ['Eng'] }),
-        rec(5, { userName: 'dee@example.com' }),
-      ],
-      users(),
-      { owned },
-      [grp(7, 'Eng', ['E1', 'bob@example.com', 'dee@example.com', 'ghost@example.com'])],
-      [tgroup('g1', 'Eng', ['t3', 't4'])],
-    );
-    assert.deepEqual(changeIds(p), [
-      'add-member:g1:create-user:dee@example.com',
-      'add-member:g1:t1',
-      'add-member:g1:t2',
-      'create-user:dee@example.com',
-      'deactivate-user:t5',
-      'remove-member:g1:t3',
-    ]);
-    assert.deepEqual(p.problems, [
-      {
-        origin: { file: GROUPS_FILE, line: 7 },
-        message: 'member "ghost@example.com" of group "Eng" is not a user of the source',
-      },
-    ]);
-  });
+  test(
+    "DesiredGroup.members by key (externalId, userName): they decide, users' lists " +
+      'for that group are ignored; unknown keys are problems',
+    () => {
+      const p = plan(
+        [
+          rec(2, { externalId: 'E1', userName: 'ann@example.com' }),
+          rec(3, { userName: 'BOB@example.com' }),
+          rec(4, { userName: 'cy@example.com' }, { groups: ['Eng'] }),
+          rec(5, { userName: 'dee@example.com' }),
+        ],
+        users(),
+        { owned },
+        [grp(7, 'Eng', ['E1', 'bob@example.com', 'dee@example.com', 'ghost@example.com'])],
+        [tgroup('g1', 'Eng', ['t3', 't4'])],
+      );
+      assert.deepEqual(changeIds(p), [
+        'add-member:g1:create-user:dee@example.com',
+        'add-member:g1:t1',
+        'add-member:g1:t2',
+        'create-user:dee@example.com',
+        'deactivate-user:t5',
+        'remove-member:g1:t3',
+      ]);
+      assert.deepEqual(p.problems, [
+        {
+          origin: { file: GROUPS_FILE, line: 7 },
+          message: 'member "ghost@example.com" of group "Eng" is not a user of the source',
+        },
+      ]);
+    },
+  );
 
   test('a member key resolves by the ranked keys: externalId first, whatever the order of the source', () => {
     // Record A's externalId is "shared"; record B's userName is "shared". The reference means A.
@@ -862,25 +906,29 @@ describe('planSync: groups', () => {
     assert.deepEqual(q.matchedGroups, ['g1']);
   });
 
-  test('a source group matches a target group by externalId even when renamed; two target groups of one name are a problem', () => {
-    const p = plan(
-      [rec(2, { userName: 'ann@example.com' })],
-      users(),
-      {},
-      [grp(4, 'Sales EMEA', ['ann@example.com'], 'G1')],
-      [tgroup('g1', 'Sales', [], { externalId: 'G1' })],
-    );
-    assert.deepEqual(changeIds(p), ['add-member:g1:t1']);
-    const q = plan(
-      [rec(2, { userName: 'ann@example.com' }, { groups: ['Dup'] })],
-      users(),
-      { ownedGroups: new Set(['g1', 'g2']), deleteGroups: true },
-      [],
-      [tgroup('g1', 'Dup', ['t2']), tgroup('g2', 'dup', ['t2'])],
-    );
-    assert.deepEqual(q.changes, []);
-    assert.match(q.problems[0]!.message, /group "Dup" matches 2 groups: g1, g2/);
-  });
+  test(
+    'a source group matches a target group by externalId even when renamed; two ' +
+      'target groups of one name are a problem',
+    () => {
+      const p = plan(
+        [rec(2, { userName: 'ann@example.com' })],
+        users(),
+        {},
+        [grp(4, 'Sales EMEA', ['ann@example.com'], 'G1')],
+        [tgroup('g1', 'Sales', [], { externalId: 'G1' })],
+      );
+      assert.deepEqual(changeIds(p), ['add-member:g1:t1']);
+      const q = plan(
+        [rec(2, { userName: 'ann@example.com' }, { groups: ['Dup'] })],
+        users(),
+        { ownedGroups: new Set(['g1', 'g2']), deleteGroups: true },
+        [],
+        [tgroup('g1', 'Dup', ['t2']), tgroup('g2', 'dup', ['t2'])],
+      );
+      assert.deepEqual(q.changes, []);
+      assert.match(q.problems[0]!.message, /group "Dup" matches 2 groups: g1, g2/);
+    },
+  );
 
   test("mode 'attributes': no group changes at all", () => {
     const p = plan(
@@ -903,82 +951,95 @@ describe('planSync: groups', () => {
     assert.deepEqual(p.matchedGroups, []);
   });
 
-  test("mode 'groups': no user creates, updates or deactivations; memberships and group creates; no reference to a user that will not be created", () => {
-    const p = plan(
-      [
-        rec(2, { userName: 'ann@example.com', title: 'Changed' }, { groups: ['Sales', 'New'] }),
-        rec(3, { userName: 'newcomer@example.com' }, { groups: ['New', 'Sales'] }),
-        rec(4, { userName: 'bob@example.com' }),
-      ],
-      users(),
-      { mode: 'groups', owned, missing: 'delete' },
-      [],
-      [tgroup('g1', 'Sales', ['t2'])],
-    );
-    assert.deepEqual(changeIds(p), [
-      'add-member:create-group:New:t1',
-      'add-member:g1:t1',
-      'create-group:New',
-      'remove-member:g1:t2',
-    ]);
-    // Every reference resolves within the plan.
-    assert.doesNotThrow(() => simulate(target(users(), [tgroup('g1', 'Sales', ['t2'])]), p));
-    assert.equal(p.summary.create + p.summary.update + p.summary.deactivate + p.summary.delete, 0);
-  });
+  test(
+    "mode 'groups': no user creates, updates or deactivations; memberships and " +
+      'group creates; no reference to a user that will not be created',
+    () => {
+      const p = plan(
+        [
+          rec(2, { userName: 'ann@example.com', title: 'Changed' }, { groups: ['Sales', 'New'] }),
+          rec(3, { userName: 'newcomer@example.com' }, { groups: ['New', 'Sales'] }),
+          rec(4, { userName: 'bob@example.com' }),
+        ],
+        users(),
+        { mode: 'groups', owned, missing: 'delete' },
+        [],
+        [tgroup('g1', 'Sales', ['t2'])],
+      );
+      assert.deepEqual(changeIds(p), [
+        'add-member:create-group:New:t1',
+        'add-member:g1:t1',
+        'create-group:New',
+        'remove-member:g1:t2',
+      ]);
+      // Every reference resolves within the plan.
+      assert.doesNotThrow(() => simulate(target(users(), [tgroup('g1', 'Sales', ['t2'])]), p));
+      assert.equal(p.summary.create + p.summary.update + p.summary.deactivate + p.summary.delete, 0);
+    },
+  );
 });
 
 describe('planSync: versions, summary, determinism', () => {
-  test('versions are recorded for exactly the target objects a change touches; ETag, else lastModified, else a content hash', () => {
-    const users = [
-      tuser('t1', { userName: 'upd@example.com', title: 'A' }),
-      { schemas: [SCHEMA.USER], id: 't2', userName: 'off@example.com', meta: { lastModified: '2025-01-02T03:04:05Z' } },
-      tuser('t3', { userName: 'same@example.com' }),
-      tuser('t4', { userName: 'del@example.com' }, null),
-    ];
-    const groups = [tgroup('g1', 'Sales', ['t3']), tgroup('g2', 'Untouched', ['t1']), tgroup('g3', 'Old')];
-    const p = plan(
-      [
-        rec(2, { userName: 'upd@example.com', title: 'B' }),
-        rec(3, { userName: 'same@example.com' }),
-        rec(4, { userName: 'new@example.com' }, { groups: ['Sales', 'Fresh'] }),
-      ],
-      users,
-      { owned: new Set(['t1', 't2', 't3']), ownedGroups: new Set(['g3']), deleteGroups: true },
-      [grp(2, 'Untouched')],
-      groups,
-    );
-    assert.deepEqual(changeIds(p), [
-      'add-member:create-group:Fresh:create-user:new@example.com',
-      'add-member:g1:create-user:new@example.com',
-      'create-group:Fresh',
-      'create-user:new@example.com',
-      'deactivate-user:t2',
-      'delete-group:g3',
-      'remove-member:g1:t3',
-      'update-user:t1',
-    ]);
-    assert.deepEqual(p.versions, {
-      'User/t1': 'W/"t1-1"',
-      'User/t2': 'lastModified:2025-01-02T03:04:05Z',
-      'Group/g1': 'W/"g1-1"',
-      'Group/g3': 'W/"g3-1"',
-    });
-    // Bases of the thresholds: t3's membership of Sales (the one managed group a listed user is in), and Sales,
-    // Untouched and Old.
-    assert.deepEqual(p.summary, {
-      create: 1,
-      update: 1,
-      deactivate: 1,
-      delete: 0,
-      memberships: 3,
-      groupsCreated: 1,
-      groupsDeleted: 1,
-      managed: 3,
-      managedMemberships: 1,
-      managedGroups: 3,
-    });
-    assert.equal(versionKey('User', 'x'), 'User/x');
-  });
+  test(
+    'versions are recorded for exactly the target objects a change touches; ETag, ' +
+      'else lastModified, else a content hash',
+    () => {
+      const users = [
+        tuser('t1', { userName: 'upd@example.com', title: 'A' }),
+        {
+          schemas: [SCHEMA.USER],
+          id: 't2',
+          userName: 'off@example.com',
+          meta: { lastModified: '2025-01-02T03:04:05Z' },
+        },
+        tuser('t3', { userName: 'same@example.com' }),
+        tuser('t4', { userName: 'del@example.com' }, null),
+      ];
+      const groups = [tgroup('g1', 'Sales', ['t3']), tgroup('g2', 'Untouched', ['t1']), tgroup('g3', 'Old')];
+      const p = plan(
+        [
+          rec(2, { userName: 'upd@example.com', title: 'B' }),
+          rec(3, { userName: 'same@example.com' }),
+          rec(4, { userName: 'new@example.com' }, { groups: ['Sales', 'Fresh'] }),
+        ],
+        users,
+        { owned: new Set(['t1', 't2', 't3']), ownedGroups: new Set(['g3']), deleteGroups: true },
+        [grp(2, 'Untouched')],
+        groups,
+      );
+      assert.deepEqual(changeIds(p), [
+        'add-member:create-group:Fresh:create-user:new@example.com',
+        'add-member:g1:create-user:new@example.com',
+        'create-group:Fresh',
+        'create-user:new@example.com',
+        'deactivate-user:t2',
+        'delete-group:g3',
+        'remove-member:g1:t3',
+        'update-user:t1',
+      ]);
+      assert.deepEqual(p.versions, {
+        'User/t1': 'W/"t1-1"',
+        'User/t2': 'lastModified:2025-01-02T03:04:05Z',
+        'Group/g1': 'W/"g1-1"',
+        'Group/g3': 'W/"g3-1"',
+      });
+      // Bases of the thresholds: t3's membership of Sales (the one managed group a listed user is in), and Sales,
+      // Untouched and Old.
+      assert.deepEqual(p.summary, {
+        create: 1,
+        update: 1,
+        deactivate: 1,
+        delete: 0,
+        memberships: 3,
+        groupsCreated: 1,
+        groupsDeleted: 1,
+        managed: 3,
+        managedMemberships: 1,
+        managedGroups: 3,
+      });
+      assert.equal(versionKey('User', 'x'), 'User/x');
+    },
+  );
 
   test('the content hash ignores key order and meta, and changes with the content', () => {
     const a = resourceVersion({ id: 'u', userName: 'a', name: { givenName: 'A', familyName: 'B' } });

@@ -637,7 +637,11 @@ function checkResult(
 }
 
 const describeWorld = (w: World) =>
-  `seed ${w.seed} (${w.tgt.users.length} users, ${w.tgt.groups.length} groups, ${w.src.users.length} records, ${w.src.groups.length} source groups; mode ${w.options.mode}, missing ${w.options.missing}, keys ${w.options.matchKeys.join(',')}${w.options.manageAll ? ', manageAll' : ''}${w.options.deleteGroups ? ', deleteGroups' : ''})`;
+  `seed ${w.seed} (${w.tgt.users.length} users, ${w.tgt.groups.length} groups, ` +
+  `${w.src.users.length} records, ${w.src.groups.length} source groups; mode ` +
+  `${w.options.mode}, missing ${w.options.missing}, keys ` +
+  `${w.options.matchKeys.join(',')}${w.options.manageAll ? ', manageAll' : ''}` +
+  `${w.options.deleteGroups ? ', deleteGroups' : ''})`;
 
 describe('sync properties (in-memory simulator)', () => {
   test('200 random worlds: plan, apply, converge', () => {
@@ -714,56 +718,63 @@ describe('sync properties: settling the target against the source while it is re
 
 describe('sync properties: a source read lazily (its records kept in the file until settled)', () => {
   const file = tempFiles('scimctl-lazy-');
-  test('200 random worlds written as SCIM JSON: the very same snapshot after release, and the very same plan, as a source read in full', async () => {
-    let read = 0;
-    let loaded = 0;
-    for (let seed = 1; seed <= 200; seed++) {
-      const w = randomWorld(seed);
-      const r = prng(seed * 7919);
-      // The world's records as an export would have them, some with multi-byte text, a byte order mark now and then.
-      const resources = w.src.users.map((u, i) => ({
-        schemas: [SCHEMA.USER],
-        id: `s${i}`,
-        ...u.attributes,
-        ...u.onlyOnCreate,
-        ...(r() < 0.3 ? { nickName: `Zoë €${i} 𝄞` } : {}),
-        ...(u.groups ? { groups: u.groups.map((display) => ({ display })) } : {}),
-      }));
-      const text = `${r() < 0.3 ? '\uFEFF' : ''}{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": "ç€",\n"Resources": [\n${resources.map((x) => JSON.stringify(x, null, r() < 0.2 ? 1 : 0)).join(',\n')}\n]}`;
-      const path = await file(`world-${seed}.json`, text);
-      let eager: SourceSnapshot;
-      try {
-        eager = await readSource({ path }, sourceRegistry);
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        await assert.rejects(
-          readSource({ path }, sourceRegistry, { lazy: true }),
-          (l: unknown) => l instanceof InputError && l.message === e.message,
-        );
-        continue;
+  test(
+    '200 random worlds written as SCIM JSON: the very same snapshot after release, ' +
+      'and the very same plan, as a source read in full',
+    async () => {
+      let read = 0;
+      let loaded = 0;
+      for (let seed = 1; seed <= 200; seed++) {
+        const w = randomWorld(seed);
+        const r = prng(seed * 7919);
+        // The world's records as an export would have them, some with multi-byte text, a byte order mark now and then.
+        const resources = w.src.users.map((u, i) => ({
+          schemas: [SCHEMA.USER],
+          id: `s${i}`,
+          ...u.attributes,
+          ...u.onlyOnCreate,
+          ...(r() < 0.3 ? { nickName: `Zoë €${i} 𝄞` } : {}),
+          ...(u.groups ? { groups: u.groups.map((display) => ({ display })) } : {}),
+        }));
+        const text =
+          `${r() < 0.3 ? '\uFEFF' : ''}{"schemas": ["${SCHEMA.LIST_RESPONSE}"], "note": ` +
+          `"ç€",\n"Resources": ` +
+          `[\n${resources.map((x) => JSON.stringify(x, null, r() < 0.2 ? 1 : 0)).join(',\n')}\n]}`;
+        const path = await file(`world-${seed}.json`, text);
+        let eager: SourceSnapshot;
+        try {
+          eager = await readSource({ path }, sourceRegistry);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          await assert.rejects(
+            readSource({ path }, sourceRegistry, { lazy: true }),
+            (l: unknown) => l instanceof InputError && l.message === e.message,
+          );
+          continue;
+        }
+        if (eager.users.length === 0) continue;
+        read++;
+        const settleWith = (src: SourceSnapshot) => {
+          const settler = new Settler(src, w.options.matchKeys);
+          const settled = new Set<string>();
+          const users = w.tgt.users
+            .map(compactUser)
+            .map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
+          settler.release();
+          return planSync(src, { users, groups: w.tgt.groups.map(compactGroup), settled }, w.options);
+        };
+        const lazy = await readSource({ path }, sourceRegistry, { lazy: true });
+        assert.ok(lazy.users.every((u, i) => u.stored === i));
+        const plan = settleWith(lazy);
+        const eagerPlan = settleWith(eager);
+        assert.deepEqual(lazy, eager, describeWorld(w));
+        assert.deepEqual(plan, eagerPlan, describeWorld(w));
+        loaded += lazy.users.filter((u) => Object.keys(u.attributes).length > 4).length;
       }
-      if (eager.users.length === 0) continue;
-      read++;
-      const settleWith = (src: SourceSnapshot) => {
-        const settler = new Settler(src, w.options.matchKeys);
-        const settled = new Set<string>();
-        const users = w.tgt.users
-          .map(compactUser)
-          .map((u) => (settler.settle(u) ? (settled.add(u.id), identityOf(u)) : u));
-        settler.release();
-        return planSync(src, { users, groups: w.tgt.groups.map(compactGroup), settled }, w.options);
-      };
-      const lazy = await readSource({ path }, sourceRegistry, { lazy: true });
-      assert.ok(lazy.users.every((u, i) => u.stored === i));
-      const plan = settleWith(lazy);
-      const eagerPlan = settleWith(eager);
-      assert.deepEqual(lazy, eager, describeWorld(w));
-      assert.deepEqual(plan, eagerPlan, describeWorld(w));
-      loaded += lazy.users.filter((u) => Object.keys(u.attributes).length > 4).length;
-    }
-    // The worlds read and load records (and settle others).
-    assert.ok(read >= 50 && loaded >= 100, `${read} read, ${loaded} loaded`);
-  });
+      // The worlds read and load records (and settle others).
+      assert.ok(read >= 50 && loaded >= 100, `${read} read, ${loaded} loaded`);
+    },
+  );
 });
 
 describe('sync properties (applyPlan against a fake SCIM server)', () => {

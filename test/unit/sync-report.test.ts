@@ -72,7 +72,8 @@ describe('runReport', () => {
     assert.equal(r.source, '/data/hr.csv');
     assert.equal(
       r.text,
-      'scimctl sync run acme: partial: applied 6 of 62 change(s), 55 failed, 1 excluded (run 20261203T100000Z-abcd, 5s)',
+      'scimctl sync run acme: partial: applied 6 of 62 change(s), 55 failed, 1 ' +
+        'excluded (run 20261203T100000Z-abcd, 5s)',
     );
   });
 

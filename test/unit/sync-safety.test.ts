@@ -163,9 +163,12 @@ describe('checkSafety', () => {
     assert.deepEqual(checks(planWith({}), { recordCount: 1 }), []);
   });
 
-  test('the empty-source refusal also holds when nothing would be deleted (an empty export is never a normal input)', () => {
-    assert.deepEqual(checks(planWith({ managed: 0 }), { recordCount: 0 }), ['empty-source']);
-  });
+  test(
+    'the empty-source refusal also holds when nothing would be deleted (an empty ' + 'export is never a normal input)',
+    () => {
+      assert.deepEqual(checks(planWith({ managed: 0 }), { recordCount: 0 }), ['empty-source']);
+    },
+  );
 
   test('the threshold counts deactivations plus deletions and refuses only above the limit', () => {
     // 100 managed: the default limit is 10.
@@ -199,28 +202,33 @@ describe('checkSafety', () => {
     assert.throws(() => checkSafety(planWith({ managed: 10 }), safety({ maxDeletes: 'lots' })), RangeError);
   });
 
-  test('source drift over 10% refuses only an unattended run without acceptSourceChange, when the last count is known', () => {
-    const p = planWith({ managed: 100 });
-    assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 89 }), ['source-change']);
-    assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 111 }), ['source-change']);
-    // Exactly 10% is not over it.
-    assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 90 }), []);
-    assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 110 }), []);
-    // Someone is looking, or it was accepted, or there is nothing to compare with.
-    assert.deepEqual(checks(p, { unattended: false, lastRecordCount: 100, recordCount: 50 }), []);
-    assert.deepEqual(
-      checks(p, { unattended: true, acceptSourceChange: true, lastRecordCount: 100, recordCount: 50 }),
-      [],
-    );
-    assert.deepEqual(checks(p, { unattended: true, lastRecordCount: undefined, recordCount: 50 }), []);
-    assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 0, recordCount: 50 }), []);
-  });
+  test(
+    'source drift over 10% refuses only an unattended run without ' +
+      'acceptSourceChange, when the last count is known',
+    () => {
+      const p = planWith({ managed: 100 });
+      assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 89 }), ['source-change']);
+      assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 111 }), ['source-change']);
+      // Exactly 10% is not over it.
+      assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 90 }), []);
+      assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 100, recordCount: 110 }), []);
+      // Someone is looking, or it was accepted, or there is nothing to compare with.
+      assert.deepEqual(checks(p, { unattended: false, lastRecordCount: 100, recordCount: 50 }), []);
+      assert.deepEqual(
+        checks(p, { unattended: true, acceptSourceChange: true, lastRecordCount: 100, recordCount: 50 }),
+        [],
+      );
+      assert.deepEqual(checks(p, { unattended: true, lastRecordCount: undefined, recordCount: 50 }), []);
+      assert.deepEqual(checks(p, { unattended: true, lastRecordCount: 0, recordCount: 50 }), []);
+    },
+  );
 
   test('the drift message says how much, which way, and how to proceed', () => {
     const [down] = checkSafety(planWith({}), safety({ unattended: true, lastRecordCount: 200, recordCount: 150 }));
     assert.equal(
       down!.message,
-      'the source has 150 records, 25% fewer than the 200 of the last run. An unattended run stops here; check the source, then pass --accept-source-change',
+      'the source has 150 records, 25% fewer than the 200 of the last run. An ' +
+        'unattended run stops here; check the source, then pass --accept-source-change',
     );
     const [up] = checkSafety(planWith({}), safety({ unattended: true, lastRecordCount: 200, recordCount: 300 }));
     assert.match(up!.message, /300 records, 50% more than the 200/);
@@ -235,22 +243,28 @@ describe('checkSafety', () => {
     ]);
   });
 
-  test('an empty (failed) export against a directory of managed users: the planner plans it, safety refuses it twice over', () => {
-    const users = Array.from({ length: 40 }, (_, i) => tuser(`t${i}`, { userName: `u${i}@example.com`, active: true }));
-    const p = planSync(source([]), target(users), opts({ owned: new Set(users.map((u) => u.id)) }));
-    assert.equal(p.summary.deactivate, 40);
-    assert.deepEqual(checks(p, { recordCount: 0 }), ['empty-source', 'deletion-threshold']);
-    // Even with --allow-empty the threshold still holds (40 > 5).
-    assert.deepEqual(checks(p, { recordCount: 0, allowEmpty: true }), ['deletion-threshold']);
-    // A normal run with a few leavers passes.
-    const q = planSync(
-      source(users.slice(3).map((u, i) => rec(i + 2, { userName: u.userName }))),
-      target(users),
-      opts({ owned: new Set(users.map((u) => u.id)) }),
-    );
-    assert.equal(q.summary.deactivate, 3);
-    assert.deepEqual(checks(q, { recordCount: 37 }), []);
-  });
+  test(
+    'an empty (failed) export against a directory of managed users: the planner ' +
+      'plans it, safety refuses it twice over',
+    () => {
+      const users = Array.from({ length: 40 }, (_, i) =>
+        tuser(`t${i}`, { userName: `u${i}@example.com`, active: true }),
+      );
+      const p = planSync(source([]), target(users), opts({ owned: new Set(users.map((u) => u.id)) }));
+      assert.equal(p.summary.deactivate, 40);
+      assert.deepEqual(checks(p, { recordCount: 0 }), ['empty-source', 'deletion-threshold']);
+      // Even with --allow-empty the threshold still holds (40 > 5).
+      assert.deepEqual(checks(p, { recordCount: 0, allowEmpty: true }), ['deletion-threshold']);
+      // A normal run with a few leavers passes.
+      const q = planSync(
+        source(users.slice(3).map((u, i) => rec(i + 2, { userName: u.userName }))),
+        target(users),
+        opts({ owned: new Set(users.map((u) => u.id)) }),
+      );
+      assert.equal(q.summary.deactivate, 3);
+      assert.deepEqual(checks(q, { recordCount: 37 }), []);
+    },
+  );
 });
 
 describe('deactivations by the source', () => {
@@ -317,19 +331,23 @@ describe('the membership-removal threshold', () => {
     assert.equal(membershipRemovalLimit('50%', 3976), 1988);
   });
 
-  test('every membership of 3,000 users removed (a blank Groups column) is refused, with the flag and the number to pass', () => {
-    const [f] = checkSafety(
-      planWith({ managed: 3000, managedMemberships: 3976, removals: 3976 }),
-      safety({ recordCount: 3000 }),
-    );
-    assert.equal(f?.check, 'membership-threshold');
-    assert.match(
-      f!.message,
-      /remove 3976 of 3976 group memberships of managed users, over the limit of 397 \(10%, at least 10\)/,
-    );
-    assert.match(f!.message, /--max-membership-removals 3976\b/);
-    assert.deepEqual(f!.accept, ['--max-membership-removals 3976']);
-  });
+  test(
+    'every membership of 3,000 users removed (a blank Groups column) is refused, ' +
+      'with the flag and the number to pass',
+    () => {
+      const [f] = checkSafety(
+        planWith({ managed: 3000, managedMemberships: 3976, removals: 3976 }),
+        safety({ recordCount: 3000 }),
+      );
+      assert.equal(f?.check, 'membership-threshold');
+      assert.match(
+        f!.message,
+        /remove 3976 of 3976 group memberships of managed users, over the limit of 397 \(10%, at least 10\)/,
+      );
+      assert.match(f!.message, /--max-membership-removals 3976\b/);
+      assert.deepEqual(f!.accept, ['--max-membership-removals 3976']);
+    },
+  );
 
   test('only removals count: additions are not destructive; at the limit passes, one over is refused', () => {
     assert.deepEqual(checks(planWith({ managed: 100, managedMemberships: 200, memberships: 1000 })), []);
@@ -423,41 +441,47 @@ describe('a source with no group data at all', () => {
     );
   });
 
-  test('end to end through the planner: a blank Groups column for everyone removes every membership, and both checks refuse it', () => {
-    const users = Array.from({ length: 30 }, (_, i) => tuser(`t${i}`, { userName: `u${i}@example.com`, active: true }));
-    const groups = [
-      tgroup(
-        'g1',
-        'Sales',
-        users.slice(0, 20).map((u) => u.id),
-      ),
-      tgroup(
-        'g2',
-        'Ops',
-        users.slice(10).map((u) => u.id),
-      ),
-    ];
-    const owned = opts({ owned: new Set(users.map((u) => u.id)), ownedGroups: new Set(['g1', 'g2']) });
-    const blank = source(users.map((u, i) => rec(i + 2, { userName: u.userName }, { groups: [] })));
-    const p = planSync(blank, target(users, groups), owned);
-    assert.equal(p.changes.filter((c) => c.kind === 'remove-member').length, 40);
-    assert.equal(p.summary.managedMemberships, 40);
-    const found = checkSafety(p, safety({ recordCount: 30, sourceHasGroups: sourceHasGroups(blank) }));
-    assert.deepEqual(
-      found.map((f) => f.check),
-      ['empty-groups', 'membership-threshold'],
-    );
-    assert.equal(acceptLine(found), 'to go ahead as planned, pass --allow-empty-groups --max-membership-removals 40');
-    // The same directory with its groups in the source: nothing to remove, nothing refused.
-    const full = source(
-      users.map((u, i) =>
-        rec(i + 2, { userName: u.userName }, { groups: [...(i < 20 ? ['Sales'] : []), ...(i >= 10 ? ['Ops'] : [])] }),
-      ),
-    );
-    const q = planSync(full, target(users, groups), owned);
-    assert.equal(q.changes.length, 0);
-    assert.deepEqual(checkSafety(q, safety({ recordCount: 30, sourceHasGroups: sourceHasGroups(full) })), []);
-  });
+  test(
+    'end to end through the planner: a blank Groups column for everyone removes ' +
+      'every membership, and both checks refuse it',
+    () => {
+      const users = Array.from({ length: 30 }, (_, i) =>
+        tuser(`t${i}`, { userName: `u${i}@example.com`, active: true }),
+      );
+      const groups = [
+        tgroup(
+          'g1',
+          'Sales',
+          users.slice(0, 20).map((u) => u.id),
+        ),
+        tgroup(
+          'g2',
+          'Ops',
+          users.slice(10).map((u) => u.id),
+        ),
+      ];
+      const owned = opts({ owned: new Set(users.map((u) => u.id)), ownedGroups: new Set(['g1', 'g2']) });
+      const blank = source(users.map((u, i) => rec(i + 2, { userName: u.userName }, { groups: [] })));
+      const p = planSync(blank, target(users, groups), owned);
+      assert.equal(p.changes.filter((c) => c.kind === 'remove-member').length, 40);
+      assert.equal(p.summary.managedMemberships, 40);
+      const found = checkSafety(p, safety({ recordCount: 30, sourceHasGroups: sourceHasGroups(blank) }));
+      assert.deepEqual(
+        found.map((f) => f.check),
+        ['empty-groups', 'membership-threshold'],
+      );
+      assert.equal(acceptLine(found), 'to go ahead as planned, pass --allow-empty-groups --max-membership-removals 40');
+      // The same directory with its groups in the source: nothing to remove, nothing refused.
+      const full = source(
+        users.map((u, i) =>
+          rec(i + 2, { userName: u.userName }, { groups: [...(i < 20 ? ['Sales'] : []), ...(i >= 10 ? ['Ops'] : [])] }),
+        ),
+      );
+      const q = planSync(full, target(users, groups), owned);
+      assert.equal(q.changes.length, 0);
+      assert.deepEqual(checkSafety(q, safety({ recordCount: 30, sourceHasGroups: sourceHasGroups(full) })), []);
+    },
+  );
 
   test('with --delete-groups, deleting every managed group is stopped by the group-deletion threshold', () => {
     const users = Array.from({ length: 30 }, (_, i) => tuser(`t${i}`, { userName: `u${i}@example.com`, active: true }));

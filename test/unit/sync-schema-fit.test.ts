@@ -77,23 +77,32 @@ describe('fitSchemas', () => {
     assert.ok(!partialSchemas()[0]!.attributes.some((a) => a.name === 'photos'));
   });
 
-  test("the target's own definitions win; an attribute declared without sub-attributes takes any; built-in schemas and a whole /Schemas add nothing", () => {
-    const user = partialUser();
-    user.attributes = user.attributes.map((a) =>
-      a.name === 'userName'
-        ? { ...a, caseExact: true }
-        : a.name === 'name'
-          ? { name: 'name', type: 'complex', multiValued: false }
-          : a,
-    );
-    const fit = fitSchemas([user, ...BUILTIN_SCHEMAS.slice(1)]);
-    assert.deepEqual([...fit.undeclared.keys()].sort(), ['addresses.primary', 'groups', 'photos', 'x509certificates']);
-    const registry = new SchemaRegistry(fit.schemas);
-    assert.equal(registry.lookup(SCHEMA.USER, 'userName')?.caseExact, true);
-    assert.deepEqual(registry.lookup(SCHEMA.USER, 'name')?.subAttributes, undefined);
-    assert.equal(fitSchemas(BUILTIN_SCHEMAS).undeclared.size, 0);
-    assert.equal(fitSchemas(copy(BUILTIN_SCHEMAS)).undeclared.size, 0, 'a cached copy of the built-in schemas');
-  });
+  test(
+    "the target's own definitions win; an attribute declared without " +
+      'sub-attributes takes any; built-in schemas and a whole /Schemas add nothing',
+    () => {
+      const user = partialUser();
+      user.attributes = user.attributes.map((a) =>
+        a.name === 'userName'
+          ? { ...a, caseExact: true }
+          : a.name === 'name'
+            ? { name: 'name', type: 'complex', multiValued: false }
+            : a,
+      );
+      const fit = fitSchemas([user, ...BUILTIN_SCHEMAS.slice(1)]);
+      assert.deepEqual([...fit.undeclared.keys()].sort(), [
+        'addresses.primary',
+        'groups',
+        'photos',
+        'x509certificates',
+      ]);
+      const registry = new SchemaRegistry(fit.schemas);
+      assert.equal(registry.lookup(SCHEMA.USER, 'userName')?.caseExact, true);
+      assert.deepEqual(registry.lookup(SCHEMA.USER, 'name')?.subAttributes, undefined);
+      assert.equal(fitSchemas(BUILTIN_SCHEMAS).undeclared.size, 0);
+      assert.equal(fitSchemas(copy(BUILTIN_SCHEMAS)).undeclared.size, 0, 'a cached copy of the built-in schemas');
+    },
+  );
 });
 
 describe('source records against a partial /Schemas', () => {
@@ -133,40 +142,43 @@ describe('source records against a partial /Schemas', () => {
     assert.deepEqual((await readSource({ path: csv }, fittedRegistry())).users[0]!.groups, ['Sales']);
   });
 
-  test('what only RFC 7643 defines is valid input; a name neither knows is still an error, with suggestions', async () => {
-    const ok = await file(
-      'ok.json',
-      JSON.stringify([
-        user(1, {
-          photos: [{ value: 'https://example.com/1.png', type: 'photo' }],
-          addresses: [{ type: 'work', locality: 'Utrecht', primary: true }],
-        }),
-      ]),
-    );
-    const snapshot = await readSource({ path: ok }, fittedRegistry());
-    assert.deepEqual(snapshot.users[0]!.attributes.photos, [{ value: 'https://example.com/1.png', type: 'photo' }]);
-    const typo = await file('typo.csv', 'userName,titel\nu1@example.com,Lead\n');
-    await assert.rejects(readSource({ path: typo }, fittedRegistry()), (e: unknown) => {
-      assert.ok(e instanceof InputError);
-      assert.equal(e.problems.length, 1);
-      assert.equal(e.problems[0]!.field, 'titel');
-      assert.match(e.problems[0]!.message, /^unknown attribute; valid: title, /);
-      return true;
-    });
-    const typos = await file(
-      'typos.json',
-      JSON.stringify([user(1, { titel: 'a' }), user(2, { titel: 'b' }), user(3, { photoz: [] })], null, 2),
-    );
-    await assert.rejects(readSource({ path: typos }, fittedRegistry()), (e: unknown) => {
-      assert.ok(e instanceof InputError);
-      assert.deepEqual(
-        e.problems.map((p) => p.field),
-        ['titel', 'titel', 'photoz'],
+  test(
+    'what only RFC 7643 defines is valid input; a name neither knows is still an ' + 'error, with suggestions',
+    async () => {
+      const ok = await file(
+        'ok.json',
+        JSON.stringify([
+          user(1, {
+            photos: [{ value: 'https://example.com/1.png', type: 'photo' }],
+            addresses: [{ type: 'work', locality: 'Utrecht', primary: true }],
+          }),
+        ]),
       );
-      assert.match(e.problems[2]!.message, /valid: photos, /);
-      return true;
-    });
-  });
+      const snapshot = await readSource({ path: ok }, fittedRegistry());
+      assert.deepEqual(snapshot.users[0]!.attributes.photos, [{ value: 'https://example.com/1.png', type: 'photo' }]);
+      const typo = await file('typo.csv', 'userName,titel\nu1@example.com,Lead\n');
+      await assert.rejects(readSource({ path: typo }, fittedRegistry()), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        assert.equal(e.problems.length, 1);
+        assert.equal(e.problems[0]!.field, 'titel');
+        assert.match(e.problems[0]!.message, /^unknown attribute; valid: title, /);
+        return true;
+      });
+      const typos = await file(
+        'typos.json',
+        JSON.stringify([user(1, { titel: 'a' }), user(2, { titel: 'b' }), user(3, { photoz: [] })], null, 2),
+      );
+      await assert.rejects(readSource({ path: typos }, fittedRegistry()), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        assert.deepEqual(
+          e.problems.map((p) => p.field),
+          ['titel', 'titel', 'photoz'],
+        );
+        assert.match(e.problems[2]!.message, /valid: photos, /);
+        return true;
+      });
+    },
+  );
 
   test('pleio: avatar (photos) and profile fields of the enterprise schema are valid input', async () => {
     const path = await file(
@@ -287,7 +299,9 @@ describe('leaveOut', () => {
     assert.equal(error.problems.length, 4);
     assert.equal(
       error.message,
-      `column "photos": the target's /Schemas does not declare it, and no user of the target has it (--strict-schema): 4 records, e.g. users.csv:2, users.csv:3, users.csv:4`,
+      `column "photos": the target's /Schemas does not declare it, and no user of ` +
+        `the target has it (--strict-schema): 4 records, e.g. users.csv:2, ` +
+        `users.csv:3, users.csv:4`,
     );
     assert.equal(
       formatError(error, undefined),
@@ -384,46 +398,53 @@ describe('problems, each kind told once', () => {
     );
   });
 
-  test('problems that differ in what names a record: listed when few, else a heading, the count and three of them', () => {
-    const dupes = (n: number) =>
-      Array.from({ length: n }, (_, i) =>
-        at(i + 2, 'userName', `userName "u${i}@example.com" already on line ${i + 1}`),
-      );
-    assert.deepEqual(new InputError(dupes(2)).message.split('\n'), [
-      'users.csv:2: column "userName": userName "u0@example.com" already on line 1',
-      'users.csv:3: column "userName": userName "u1@example.com" already on line 2',
-    ]);
-    assert.deepEqual(new InputError(dupes(50)).message.split('\n'), [
-      'column "userName": userName "…" already on line …: 50 records, e.g.',
-      '  users.csv:2: column "userName": userName "u0@example.com" already on line 1',
-      '  users.csv:3: column "userName": userName "u1@example.com" already on line 2',
-      '  users.csv:4: column "userName": userName "u2@example.com" already on line 3',
-    ]);
-  });
+  test(
+    'problems that differ in what names a record: listed when few, else a heading, ' + 'the count and three of them',
+    () => {
+      const dupes = (n: number) =>
+        Array.from({ length: n }, (_, i) =>
+          at(i + 2, 'userName', `userName "u${i}@example.com" already on line ${i + 1}`),
+        );
+      assert.deepEqual(new InputError(dupes(2)).message.split('\n'), [
+        'users.csv:2: column "userName": userName "u0@example.com" already on line 1',
+        'users.csv:3: column "userName": userName "u1@example.com" already on line 2',
+      ]);
+      assert.deepEqual(new InputError(dupes(50)).message.split('\n'), [
+        'column "userName": userName "…" already on line …: 50 records, e.g.',
+        '  users.csv:2: column "userName": userName "u0@example.com" already on line 1',
+        '  users.csv:3: column "userName": userName "u1@example.com" already on line 2',
+        '  users.csv:4: column "userName": userName "u2@example.com" already on line 3',
+      ]);
+    },
+  );
 
-  test('kinds: quoted values, file:line, numbers, e-mail addresses and parentheses left out of the message; the field kept', () => {
-    assert.equal(
-      problemKind('matches the same user ann@example.com (u1) as users.csv:7'),
-      'matches the same user … (…) as …',
-    );
-    assert.equal(problemKind('"Gone" is not a boolean (true or false)'), '"…" is not a boolean (…)');
-    assert.notEqual(problemKind('m1'), problemKind('m2'));
-    assert.deepEqual(
-      groupedLines(
-        [
-          { file: 'a', line: 1, message: 'm1' },
-          { file: 'a', line: 2, message: 'm2' },
-        ],
-        1,
-      ),
-      ['a:1: m1', '… and 1 more'],
-    );
-    // Different fields are different kinds, the same message or not.
-    assert.deepEqual(
-      new InputError([at(2, 'titel', 'unknown attribute'), at(3, 'nmae', 'unknown attribute')]).message.split('\n'),
-      ['users.csv:2: column "titel": unknown attribute', 'users.csv:3: column "nmae": unknown attribute'],
-    );
-  });
+  test(
+    'kinds: quoted values, file:line, numbers, e-mail addresses and parentheses ' +
+      'left out of the message; the field kept',
+    () => {
+      assert.equal(
+        problemKind('matches the same user ann@example.com (u1) as users.csv:7'),
+        'matches the same user … (…) as …',
+      );
+      assert.equal(problemKind('"Gone" is not a boolean (true or false)'), '"…" is not a boolean (…)');
+      assert.notEqual(problemKind('m1'), problemKind('m2'));
+      assert.deepEqual(
+        groupedLines(
+          [
+            { file: 'a', line: 1, message: 'm1' },
+            { file: 'a', line: 2, message: 'm2' },
+          ],
+          1,
+        ),
+        ['a:1: m1', '… and 1 more'],
+      );
+      // Different fields are different kinds, the same message or not.
+      assert.deepEqual(
+        new InputError([at(2, 'titel', 'unknown attribute'), at(3, 'nmae', 'unknown attribute')]).message.split('\n'),
+        ['users.csv:2: column "titel": unknown attribute', 'users.csv:3: column "nmae": unknown attribute'],
+      );
+    },
+  );
 
   test('a plan tells its problems the same way, once', () => {
     const problems: RecordProblem[] = Array.from({ length: 5 }, (_, i) => ({

@@ -103,50 +103,72 @@ function ended(history: RunHistory, run: RunRecord): RunRecord {
 const safe = { allowEmpty: false, acceptSourceChange: false };
 
 describe('sync session: phases in their one order', () => {
-  test('plan then apply: source, target, release, plan, recorded, safety, apply, finish; progress for the target read, then the apply', async () => {
-    const { deps, phases, progress, history, writes } = setup();
-    const session = SyncSession.start(deps);
-    assert.equal(history.get(session.run.id)?.status, 'running', 'the run record is there from the start');
-    await session.guard(async (s) => {
-      const { plan } = await s.plan({ source: twoChanges });
-      assert.deepEqual(plan.changes.map((c) => c.kind).sort(), ['create-user', 'update-user']);
-      assert.deepEqual(s.safety(safe, true), []);
-      await s.apply();
-    });
-    assert.deepEqual(phases, ['start', 'source', 'target', 'release', 'plan', 'recorded', 'safety', 'apply', 'finish']);
-    assert.deepEqual(progress, ['target start', 'target end', 'apply start', 'apply end']);
-    assert.equal(writes().length, 2);
-  });
+  test(
+    'plan then apply: source, target, release, plan, recorded, safety, apply, ' +
+      'finish; progress for the target read, then the apply',
+    async () => {
+      const { deps, phases, progress, history, writes } = setup();
+      const session = SyncSession.start(deps);
+      assert.equal(history.get(session.run.id)?.status, 'running', 'the run record is there from the start');
+      await session.guard(async (s) => {
+        const { plan } = await s.plan({ source: twoChanges });
+        assert.deepEqual(plan.changes.map((c) => c.kind).sort(), ['create-user', 'update-user']);
+        assert.deepEqual(s.safety(safe, true), []);
+        await s.apply();
+      });
+      assert.deepEqual(phases, [
+        'start',
+        'source',
+        'target',
+        'release',
+        'plan',
+        'recorded',
+        'safety',
+        'apply',
+        'finish',
+      ]);
+      assert.deepEqual(progress, ['target start', 'target end', 'apply start', 'apply end']);
+      assert.equal(writes().length, 2);
+    },
+  );
 
-  test('nothing can be done out of order: no apply or safety check before a plan, no second plan, nothing after the end', async () => {
-    const { deps, history } = setup();
-    const session = SyncSession.start(deps);
-    await assert.rejects(session.apply(), /apply before a plan/);
-    assert.throws(() => session.safety(safe, true), /before a plan/);
-    await session.plan({ source: twoChanges });
-    await assert.rejects(session.plan({ source: twoChanges }), /plan while planned/);
-    assert.throws(
-      () => session.adopt(JSON.parse(history.readText(session.run.id, 'plan.json')!) as PlanFile),
-      /adopt a plan while planned/,
-    );
-    session.finish('planned');
-    await assert.rejects(session.apply(), /apply after the run finished/);
-    assert.equal(session.finish('applied'), false, 'a run ends once');
-    assert.equal(ended(history, session.run).status, 'planned');
-  });
+  test(
+    'nothing can be done out of order: no apply or safety check before a plan, no ' +
+      'second plan, nothing after the end',
+    async () => {
+      const { deps, history } = setup();
+      const session = SyncSession.start(deps);
+      await assert.rejects(session.apply(), /apply before a plan/);
+      assert.throws(() => session.safety(safe, true), /before a plan/);
+      await session.plan({ source: twoChanges });
+      await assert.rejects(session.plan({ source: twoChanges }), /plan while planned/);
+      assert.throws(
+        () => session.adopt(JSON.parse(history.readText(session.run.id, 'plan.json')!) as PlanFile),
+        /adopt a plan while planned/,
+      );
+      session.finish('planned');
+      await assert.rejects(session.apply(), /apply after the run finished/);
+      assert.equal(session.finish('applied'), false, 'a run ends once');
+      assert.equal(ended(history, session.run).status, 'planned');
+    },
+  );
 
-  test('the target is read only once the source is: a source that fails ends the run before the target is planned against', async () => {
-    const { deps, phases, history } = setup();
-    const session = SyncSession.start(deps);
-    await assert.rejects(
-      session.guard((s) => s.plan({ source: async () => Promise.reject(new Error('the export is unreadable')) })),
-      /the export is unreadable/,
-    );
-    assert.deepEqual(phases, ['start', 'finish']);
-    const run = ended(history, session.run);
-    assert.equal(run.status, 'failed');
-    assert.equal(run.message, 'the export is unreadable');
-  });
+  test(
+    'the target is read only once the source is: a source that fails ends the run ' +
+      'before the target is planned against',
+    async () => {
+      const { deps, phases, history } = setup();
+      const session = SyncSession.start(deps);
+      await assert.rejects(
+        session.guard((s) => s.plan({ source: async () => Promise.reject(new Error('the export is unreadable')) })),
+        /the export is unreadable/,
+      );
+      assert.deepEqual(phases, ['start', 'finish']);
+      const run = ended(history, session.run);
+      assert.equal(run.status, 'failed');
+      assert.equal(run.message, 'the export is unreadable');
+    },
+  );
 });
 
 describe('sync session: every run ends with a status and a finish time', () => {
@@ -161,29 +183,32 @@ describe('sync session: every run ends with a status and a finish time', () => {
     assert.deepEqual(writes(), []);
   });
 
-  test('refused by a safety check: refused, with the check, each reason logged as an error; nothing written', async () => {
-    const { deps, history, writes } = setup();
-    const session = SyncSession.start(deps);
-    await session.guard(async (s) => {
-      await s.plan({ source: from([]) });
-      const findings = s.safety(safe, true);
-      assert.deepEqual(
-        findings.map((f) => f.check),
-        ['empty-source'],
-      );
-      s.refuse(findings);
-    });
-    const run = ended(history, session.run);
-    assert.equal(run.status, 'refused');
-    assert.equal(run.message, 'empty-source');
-    const log = history
-      .readText(run.id, 'log.ndjson')!
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as LogLine);
-    assert.ok(log.some((l) => l.level === 'error' && l.check === 'empty-source'));
-    assert.deepEqual(writes(), []);
-  });
+  test(
+    'refused by a safety check: refused, with the check, each reason logged as an ' + 'error; nothing written',
+    async () => {
+      const { deps, history, writes } = setup();
+      const session = SyncSession.start(deps);
+      await session.guard(async (s) => {
+        await s.plan({ source: from([]) });
+        const findings = s.safety(safe, true);
+        assert.deepEqual(
+          findings.map((f) => f.check),
+          ['empty-source'],
+        );
+        s.refuse(findings);
+      });
+      const run = ended(history, session.run);
+      assert.equal(run.status, 'refused');
+      assert.equal(run.message, 'empty-source');
+      const log = history
+        .readText(run.id, 'log.ndjson')!
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as LogLine);
+      assert.ok(log.some((l) => l.level === 'error' && l.check === 'empty-source'));
+      assert.deepEqual(writes(), []);
+    },
+  );
 
   test('not confirmed: planned, "not confirmed"; nothing written', async () => {
     const { deps, history, writes, logged } = setup();

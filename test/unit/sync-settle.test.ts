@@ -14,26 +14,30 @@ describe('Settler', () => {
       active: true,
     });
 
-  test('a user every matching record leaves unchanged is settled; a change, a reactivation or a second record with a change is not', () => {
-    const same = source([rec(2, { externalId: 'E1', userName: 'ANN@example.com', title: 'Lead' })]);
-    assert.equal(new Settler(same, DEFAULT_KEYS).settle(compactUser(ann())), true);
-    const changed = source([rec(2, { externalId: 'E1', title: 'Boss' })]);
-    assert.equal(new Settler(changed, DEFAULT_KEYS).settle(compactUser(ann())), false);
-    const inactive = compactUser({ ...ann(), active: false });
-    assert.equal(new Settler(same, DEFAULT_KEYS).settle(inactive), false, 'a reactivation');
-    assert.equal(
-      new Settler(source([rec(2, { externalId: 'E1', active: false })]), DEFAULT_KEYS).settle(inactive),
-      true,
-    );
-    // Two records can match the user (one by externalId, one by e-mail): both must leave it unchanged.
-    const two = source([
-      rec(2, { externalId: 'E1', title: 'Lead' }),
-      rec(3, { emails: [{ value: 'ann@example.com', type: 'work' }], title: 'Boss' }),
-    ]);
-    assert.equal(new Settler(two, DEFAULT_KEYS).settle(compactUser(ann())), false);
-    // Only the run's match keys count: by userName alone, the second record cannot match.
-    assert.equal(new Settler(two, ['externalId', 'userName']).settle(compactUser(ann())), true);
-  });
+  test(
+    'a user every matching record leaves unchanged is settled; a change, a ' +
+      'reactivation or a second record with a change is not',
+    () => {
+      const same = source([rec(2, { externalId: 'E1', userName: 'ANN@example.com', title: 'Lead' })]);
+      assert.equal(new Settler(same, DEFAULT_KEYS).settle(compactUser(ann())), true);
+      const changed = source([rec(2, { externalId: 'E1', title: 'Boss' })]);
+      assert.equal(new Settler(changed, DEFAULT_KEYS).settle(compactUser(ann())), false);
+      const inactive = compactUser({ ...ann(), active: false });
+      assert.equal(new Settler(same, DEFAULT_KEYS).settle(inactive), false, 'a reactivation');
+      assert.equal(
+        new Settler(source([rec(2, { externalId: 'E1', active: false })]), DEFAULT_KEYS).settle(inactive),
+        true,
+      );
+      // Two records can match the user (one by externalId, one by e-mail): both must leave it unchanged.
+      const two = source([
+        rec(2, { externalId: 'E1', title: 'Lead' }),
+        rec(3, { emails: [{ value: 'ann@example.com', type: 'work' }], title: 'Boss' }),
+      ]);
+      assert.equal(new Settler(two, DEFAULT_KEYS).settle(compactUser(ann())), false);
+      // Only the run's match keys count: by userName alone, the second record cannot match.
+      assert.equal(new Settler(two, ['externalId', 'userName']).settle(compactUser(ann())), true);
+    },
+  );
 
   test('a user no record can match is settled (no plan compares it)', () => {
     assert.equal(

@@ -44,62 +44,65 @@ groups:
 `;
 
 describe('readSource with a mapping file', () => {
-  test('every option: column, template, constant, transforms, map, default, onlyOnCreate, split/join, groups column', async () => {
-    const users = await file('hr.csv', HR_CSV);
-    const mapping = await file('map.yaml', FULL_MAPPING);
-    const snap = await readSource({ path: users, mappingFile: mapping }, registry);
-    assert.deepEqual(
-      snap.users.map((u) => u.origin),
-      [
-        { file: users, line: 2 },
-        { file: users, line: 4 },
-        { file: users, line: 5 },
-      ],
-    );
-    const [alice, bob, carol] = snap.users;
-    assert.deepEqual(alice!.attributes, {
-      userName: 'alice@example.com',
-      name: { givenName: 'Alice', familyName: 'Smith' },
-      displayName: 'Alice Smith',
-      emails: [{ type: 'work', value: 'alice@example.com', primary: true }],
-      title: 'Staff',
-      active: true,
-      [ENT]: { department: 'Sales' },
-      userType: 'Employee',
-      externalId: 'E1',
-      roles: [{ value: 'A' }, { value: 'B' }],
-      nickName: 'a|b',
-      preferredLanguage: 'nl-NL',
-    });
-    assert.deepEqual(alice!.onlyOnCreate, { password: 'pw1' });
-    assert.deepEqual(alice!.groups, ['Admins', 'Sales']);
+  test(
+    'every option: column, template, constant, transforms, map, default, ' + 'onlyOnCreate, split/join, groups column',
+    async () => {
+      const users = await file('hr.csv', HR_CSV);
+      const mapping = await file('map.yaml', FULL_MAPPING);
+      const snap = await readSource({ path: users, mappingFile: mapping }, registry);
+      assert.deepEqual(
+        snap.users.map((u) => u.origin),
+        [
+          { file: users, line: 2 },
+          { file: users, line: 4 },
+          { file: users, line: 5 },
+        ],
+      );
+      const [alice, bob, carol] = snap.users;
+      assert.deepEqual(alice!.attributes, {
+        userName: 'alice@example.com',
+        name: { givenName: 'Alice', familyName: 'Smith' },
+        displayName: 'Alice Smith',
+        emails: [{ type: 'work', value: 'alice@example.com', primary: true }],
+        title: 'Staff',
+        active: true,
+        [ENT]: { department: 'Sales' },
+        userType: 'Employee',
+        externalId: 'E1',
+        roles: [{ value: 'A' }, { value: 'B' }],
+        nickName: 'a|b',
+        preferredLanguage: 'nl-NL',
+      });
+      assert.deepEqual(alice!.onlyOnCreate, { password: 'pw1' });
+      assert.deepEqual(alice!.groups, ['Admins', 'Sales']);
 
-    // map ignores case ("terminated"), a template with a blank placeholder drops it, no password: no onlyOnCreate
-    assert.deepEqual(bob!.attributes, {
-      userName: 'bob@example.com',
-      name: { givenName: 'Bob' },
-      displayName: 'Bob',
-      emails: [{ type: 'work', value: 'bob@example.com', primary: true }],
-      title: 'Engineer',
-      active: false,
-      userType: 'Employee',
-      externalId: 'E2',
-    });
-    assert.equal(bob!.onlyOnCreate, undefined);
-    assert.deepEqual(bob!.groups, []);
+      // map ignores case ("terminated"), a template with a blank placeholder drops it, no password: no onlyOnCreate
+      assert.deepEqual(bob!.attributes, {
+        userName: 'bob@example.com',
+        name: { givenName: 'Bob' },
+        displayName: 'Bob',
+        emails: [{ type: 'work', value: 'bob@example.com', primary: true }],
+        title: 'Engineer',
+        active: false,
+        userType: 'Employee',
+        externalId: 'E2',
+      });
+      assert.equal(bob!.onlyOnCreate, undefined);
+      assert.deepEqual(bob!.groups, []);
 
-    // a template whose placeholders are all blank takes the default; a quoted line break stays
-    assert.equal(carol!.attributes.displayName, '{unnamed}');
-    assert.equal(carol!.attributes.title, 'Chief\nOfficer');
-    assert.equal(carol!.attributes.active, true);
-    assert.deepEqual(carol!.groups, ['Sales']);
+      // a template whose placeholders are all blank takes the default; a quoted line break stays
+      assert.equal(carol!.attributes.displayName, '{unnamed}');
+      assert.equal(carol!.attributes.title, 'Chief\nOfficer');
+      assert.equal(carol!.attributes.active, true);
+      assert.deepEqual(carol!.groups, ['Sales']);
 
-    assert.deepEqual(snap.groups, [
-      { displayName: 'Admins', origin: { file: users, line: 2 } },
-      { displayName: 'Sales', origin: { file: users, line: 2 } },
-    ]);
-    assert.deepEqual(snap.files, [users, mapping]);
-  });
+      assert.deepEqual(snap.groups, [
+        { displayName: 'Admins', origin: { file: users, line: 2 } },
+        { displayName: 'Sales', origin: { file: users, line: 2 } },
+      ]);
+      assert.deepEqual(snap.files, [users, mapping]);
+    },
+  );
 
   test('a JSON mapping file, the column shorthand, a TSV source, typed values', async () => {
     const users = await file(
@@ -132,30 +135,34 @@ describe('readSource with a mapping file', () => {
     });
   });
 
-  test('a delimiter other than the comma; braces in templates; constants typed; filter paths; names as the schema spells them', async () => {
-    const users = await file('semi.csv', 'login;full name\nann;Ann Lee\n');
-    const mapping = await file(
-      'm.yml',
-      [
-        'delimiter: ";"',
-        'attributes:',
-        '  USERNAME: login',
-        '  displayName: { column: full name }',
-        '  nickName: { template: "{{{login}}}" }',
-        `  ${ENT}:costCenter: { constant: 4711 }`,
-        '  emails[type eq "work"].value: { template: "{login}@corp.example" }',
-        '  Emails[work].Display: { constant: Work }',
-      ].join('\n'),
-    );
-    const [user] = (await readSource({ path: users, mappingFile: mapping }, registry)).users;
-    assert.deepEqual(user!.attributes, {
-      userName: 'ann',
-      displayName: 'Ann Lee',
-      nickName: '{ann}',
-      [ENT]: { costCenter: '4711' },
-      emails: [{ type: 'work', value: 'ann@corp.example', display: 'Work' }],
-    });
-  });
+  test(
+    'a delimiter other than the comma; braces in templates; constants typed; ' +
+      'filter paths; names as the schema spells them',
+    async () => {
+      const users = await file('semi.csv', 'login;full name\nann;Ann Lee\n');
+      const mapping = await file(
+        'm.yml',
+        [
+          'delimiter: ";"',
+          'attributes:',
+          '  USERNAME: login',
+          '  displayName: { column: full name }',
+          '  nickName: { template: "{{{login}}}" }',
+          `  ${ENT}:costCenter: { constant: 4711 }`,
+          '  emails[type eq "work"].value: { template: "{login}@corp.example" }',
+          '  Emails[work].Display: { constant: Work }',
+        ].join('\n'),
+      );
+      const [user] = (await readSource({ path: users, mappingFile: mapping }, registry)).users;
+      assert.deepEqual(user!.attributes, {
+        userName: 'ann',
+        displayName: 'Ann Lee',
+        nickName: '{ann}',
+        [ENT]: { costCenter: '4711' },
+        emails: [{ type: 'work', value: 'ann@corp.example', display: 'Work' }],
+      });
+    },
+  );
 
   test('a blank e-mail leaves out the whole typed item (no address-less e-mail with primary: true)', async () => {
     const users = await file('u.csv', 'Login,Mail\nann,\n');
@@ -175,7 +182,9 @@ describe('readSource with a mapping file', () => {
     const mapping = join(sub, 'map.yaml');
     await writeFile(
       mapping,
-      'attributes:\n  userName: Login\n  externalId: ID\ngroups:\n  file: teams.csv\n  nameColumn: team\n  externalIdColumn: code\n  membersColumn: people\n  split: "|"\n',
+      'attributes:\n  userName: Login\n  externalId: ID\ngroups:\n  file: ' +
+        'teams.csv\n  nameColumn: team\n  externalIdColumn: code\n  membersColumn: ' +
+        'people\n  split: "|"\n',
     );
     const snap = await readSource({ path: users, mappingFile: mapping }, registry);
     const groupsFile = join(sub, 'teams.csv');
@@ -341,7 +350,8 @@ describe('mapping problems', () => {
     const users = await file('u.csv', 'Login,Status,Tags\nann,Active,a\nbob,Gone,a;b\n');
     const mapping = await file(
       'm.yaml',
-      'attributes:\n  userName: Login\n  active: { column: Status, map: { Active: true } }\n  title: { column: Tags, transform: [{ split: ";" }] }\n',
+      'attributes:\n  userName: Login\n  active: { column: Status, map: { Active: ' +
+        'true } }\n  title: { column: Tags, transform: [{ split: ";" }] }\n',
     );
     const problems = await problemsOf({ path: users, mappingFile: mapping });
     assert.deepEqual(
@@ -400,7 +410,8 @@ describe('a mapping column given as a list', () => {
     const users = await file('fallback.csv', 'Email,Login,Name\nann@example.com,ann,Ann\n,ben,\n');
     const mapping = await file(
       'fallback.yaml',
-      'attributes:\n  userName: { column: [Email, Login] }\n  displayName: { column: [Name, Login], transform: [uppercase] }\n',
+      'attributes:\n  userName: { column: [Email, Login] }\n  displayName: { column: ' +
+        '[Name, Login], transform: [uppercase] }\n',
     );
     const snap = await readSource({ path: users, mappingFile: mapping }, registry);
     assert.deepEqual(

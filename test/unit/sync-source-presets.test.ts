@@ -10,56 +10,63 @@ const ENT = SCHEMA.ENTERPRISE_USER;
 const file = tempFiles('scimctl-sync-presets-');
 
 describe('readSource, preset pleio', () => {
-  test('maps every column; profile fields to the enterprise extension or the pleio one; blank cells leave attributes out', async () => {
-    const path = await file(
-      'pleio.csv',
-      [
-        'external_id,name,email,avatar,profile.department,profile.favourite_colour,profile.organization',
-        '101,Ann Lee, ann@example.com ,https://pleio.example/a.png,Sales,blue,',
-        '',
-        '102,,bob@example.com,,,,"Acme, Inc."',
-        '103,"Carol',
-        'Multi",carol@example.com,,,,',
-      ].join('\n'),
-    );
-    const snap = await readSource({ path, preset: 'pleio' }, registry);
-    assert.deepEqual(
-      snap.users.map((u) => u.origin),
-      [
-        { file: path, line: 2 },
-        { file: path, line: 4 },
-        { file: path, line: 5 },
-      ],
-    );
-    assert.deepEqual(snap.users[0]!.attributes, {
-      externalId: '101',
-      userName: 'ann@example.com',
-      displayName: 'Ann Lee',
-      name: { formatted: 'Ann Lee' },
-      active: true,
-      emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
-      photos: [{ value: 'https://pleio.example/a.png', type: 'photo' }],
-      [ENT]: { department: 'Sales' },
-      [PLEIO_EXTENSION]: { favourite_colour: 'blue' },
-    });
-    assert.deepEqual(snap.users[1]!.attributes, {
-      externalId: '102',
-      userName: 'bob@example.com',
-      active: true,
-      emails: [{ value: 'bob@example.com', type: 'work', primary: true }],
-      [ENT]: { organization: 'Acme, Inc.' },
-    });
-    assert.equal(snap.users[2]!.attributes.displayName, 'Carol\nMulti');
-    assert.ok(snap.users.every((u) => u.groups === undefined && u.onlyOnCreate === undefined));
-    assert.deepEqual(snap.groups, []);
-  });
+  test(
+    'maps every column; profile fields to the enterprise extension or the pleio ' +
+      'one; blank cells leave attributes out',
+    async () => {
+      const path = await file(
+        'pleio.csv',
+        [
+          'external_id,name,email,avatar,profile.department,profile.favourite_colour,profile.organization',
+          '101,Ann Lee, ann@example.com ,https://pleio.example/a.png,Sales,blue,',
+          '',
+          '102,,bob@example.com,,,,"Acme, Inc."',
+          '103,"Carol',
+          'Multi",carol@example.com,,,,',
+        ].join('\n'),
+      );
+      const snap = await readSource({ path, preset: 'pleio' }, registry);
+      assert.deepEqual(
+        snap.users.map((u) => u.origin),
+        [
+          { file: path, line: 2 },
+          { file: path, line: 4 },
+          { file: path, line: 5 },
+        ],
+      );
+      assert.deepEqual(snap.users[0]!.attributes, {
+        externalId: '101',
+        userName: 'ann@example.com',
+        displayName: 'Ann Lee',
+        name: { formatted: 'Ann Lee' },
+        active: true,
+        emails: [{ value: 'ann@example.com', type: 'work', primary: true }],
+        photos: [{ value: 'https://pleio.example/a.png', type: 'photo' }],
+        [ENT]: { department: 'Sales' },
+        [PLEIO_EXTENSION]: { favourite_colour: 'blue' },
+      });
+      assert.deepEqual(snap.users[1]!.attributes, {
+        externalId: '102',
+        userName: 'bob@example.com',
+        active: true,
+        emails: [{ value: 'bob@example.com', type: 'work', primary: true }],
+        [ENT]: { organization: 'Acme, Inc.' },
+      });
+      assert.equal(snap.users[2]!.attributes.displayName, 'Carol\nMulti');
+      assert.ok(snap.users.every((u) => u.groups === undefined && u.onlyOnCreate === undefined));
+      assert.deepEqual(snap.groups, []);
+    },
+  );
 
-  test('an enterprise attribute is matched ignoring case; a complex one (manager) goes to the pleio extension', async () => {
-    const path = await file('p.csv', 'email,profile.Department,profile.manager\nann@example.com,Ops,Bob\n');
-    const [user] = (await readSource({ path, preset: 'pleio' }, registry)).users;
-    assert.deepEqual(user!.attributes[ENT], { department: 'Ops' });
-    assert.deepEqual(user!.attributes[PLEIO_EXTENSION], { manager: 'Bob' });
-  });
+  test(
+    'an enterprise attribute is matched ignoring case; a complex one (manager) ' + 'goes to the pleio extension',
+    async () => {
+      const path = await file('p.csv', 'email,profile.Department,profile.manager\nann@example.com,Ops,Bob\n');
+      const [user] = (await readSource({ path, preset: 'pleio' }, registry)).users;
+      assert.deepEqual(user!.attributes[ENT], { department: 'Ops' });
+      assert.deepEqual(user!.attributes[PLEIO_EXTENSION], { manager: 'Bob' });
+    },
+  );
 
   test('problems: unknown columns and bad profile names on the header line, a missing key column, JSON', async () => {
     const path = await file('p.csv', 'external_id,name,mail,profile.job title\n1,Ann,ann@example.com,x\n');
@@ -120,51 +127,55 @@ describe('readSource, preset pleio', () => {
 describe('readSource, preset omni', () => {
   const usersCsv = [
     'id,userName,displayName,active,emails,userAttributes',
-    'u1,ann,Ann,TRUE,"[{""value"":""ann@example.com"",""primary"":true,""type"":""work""}]","{""region"":""EU"",""level"":3}"',
+    'u1,ann,Ann,TRUE,"[{""value"":""ann@example.com"",""primary"":true,' +
+      '""type"":""work""}]","{""region"":""EU"",""level"":3}"',
     'u2,bob,Bob,false,,',
     '42,carol,,true,carol@example.com,{}',
   ].join('\n');
 
-  test('users CSV: id → externalId, JSON cells, active in any case; groups file with JSON and ";" members', async () => {
-    const users = await file('users.csv', usersCsv);
-    const groups = await file(
-      'groups.csv',
-      'id,name,members\ng1,Admins,"[""u1"",""u2""]"\ng2,Sales,u2; 42 ;u2\ng3,Empty,\n',
-    );
-    const snap = await readSource({ path: users, preset: 'omni', groupsFile: groups }, registry);
-    assert.deepEqual(
-      snap.users.map((u) => u.origin.line),
-      [2, 3, 4],
-    );
-    assert.deepEqual(snap.users[0]!.attributes, {
-      externalId: 'u1',
-      userName: 'ann',
-      displayName: 'Ann',
-      active: true,
-      emails: [{ value: 'ann@example.com', primary: true, type: 'work' }],
-      [OMNI_EXTENSION]: { region: 'EU', level: 3 },
-    });
-    assert.deepEqual(snap.users[1]!.attributes, {
-      externalId: 'u2',
-      userName: 'bob',
-      displayName: 'Bob',
-      active: false,
-    });
-    // a bare address is one primary e-mail; an empty userAttributes object leaves the extension out
-    assert.deepEqual(snap.users[2]!.attributes, {
-      externalId: '42',
-      userName: 'carol',
-      active: true,
-      emails: [{ value: 'carol@example.com', primary: true }],
-    });
-    assert.deepEqual(snap.groups, [
-      { displayName: 'Admins', externalId: 'g1', members: ['u1', 'u2'], origin: { file: groups, line: 2 } },
-      { displayName: 'Sales', externalId: 'g2', members: ['u2', '42'], origin: { file: groups, line: 3 } },
-      { displayName: 'Empty', externalId: 'g3', members: [], origin: { file: groups, line: 4 } },
-    ]);
-    assert.ok(snap.users.every((u) => u.groups === undefined));
-    assert.deepEqual(snap.files, [users, groups]);
-  });
+  test(
+    'users CSV: id → externalId, JSON cells, active in any case; groups file with ' + 'JSON and ";" members',
+    async () => {
+      const users = await file('users.csv', usersCsv);
+      const groups = await file(
+        'groups.csv',
+        'id,name,members\ng1,Admins,"[""u1"",""u2""]"\ng2,Sales,u2; 42 ;u2\ng3,Empty,\n',
+      );
+      const snap = await readSource({ path: users, preset: 'omni', groupsFile: groups }, registry);
+      assert.deepEqual(
+        snap.users.map((u) => u.origin.line),
+        [2, 3, 4],
+      );
+      assert.deepEqual(snap.users[0]!.attributes, {
+        externalId: 'u1',
+        userName: 'ann',
+        displayName: 'Ann',
+        active: true,
+        emails: [{ value: 'ann@example.com', primary: true, type: 'work' }],
+        [OMNI_EXTENSION]: { region: 'EU', level: 3 },
+      });
+      assert.deepEqual(snap.users[1]!.attributes, {
+        externalId: 'u2',
+        userName: 'bob',
+        displayName: 'Bob',
+        active: false,
+      });
+      // a bare address is one primary e-mail; an empty userAttributes object leaves the extension out
+      assert.deepEqual(snap.users[2]!.attributes, {
+        externalId: '42',
+        userName: 'carol',
+        active: true,
+        emails: [{ value: 'carol@example.com', primary: true }],
+      });
+      assert.deepEqual(snap.groups, [
+        { displayName: 'Admins', externalId: 'g1', members: ['u1', 'u2'], origin: { file: groups, line: 2 } },
+        { displayName: 'Sales', externalId: 'g2', members: ['u2', '42'], origin: { file: groups, line: 3 } },
+        { displayName: 'Empty', externalId: 'g3', members: [], origin: { file: groups, line: 4 } },
+      ]);
+      assert.ok(snap.users.every((u) => u.groups === undefined));
+      assert.deepEqual(snap.files, [users, groups]);
+    },
+  );
 
   test('a groups file in JSON: {"groups": [...]}, members as ids or objects', async () => {
     const users = await file('users.csv', usersCsv);

@@ -141,20 +141,23 @@ describe('scimRecords: groups', () => {
     );
   });
 
-  test('members are identities of the users kept: a user refused or not read is no member; an empty group is empty', () => {
-    const out = convert(
-      [user('u1', 'ann@example.com'), user('u2', 'bad name\u202e@example.com')],
-      [group('g1', 'Staff', [u('u1'), u('u2'), u('u9')]), group('g2', 'Empty', [])],
-    );
-    assert.deepEqual(
-      out.groups.map((x) => [x.displayName, x.members]),
-      [
-        ['Staff', ['u1']],
-        ['Empty', []],
-      ],
-    );
-    assert.ok(out.problems.some((p) => location(p.origin) === `${URL_}/Users/u2`));
-  });
+  test(
+    'members are identities of the users kept: a user refused or not read is no ' + 'member; an empty group is empty',
+    () => {
+      const out = convert(
+        [user('u1', 'ann@example.com'), user('u2', 'bad name\u202e@example.com')],
+        [group('g1', 'Staff', [u('u1'), u('u2'), u('u9')]), group('g2', 'Empty', [])],
+      );
+      assert.deepEqual(
+        out.groups.map((x) => [x.displayName, x.members]),
+        [
+          ['Staff', ['u1']],
+          ['Empty', []],
+        ],
+      );
+      assert.ok(out.problems.some((p) => location(p.origin) === `${URL_}/Users/u2`));
+    },
+  );
 
   test('a group without a name, or with the name of another, is left out with a problem', () => {
     const out = convert(users, [
@@ -207,50 +210,53 @@ describe('readScimSource: one read of a real server (in process), kept as read',
     return { keep, files };
   }
 
-  test('users and groups read once each, kept as ListResponses; the fingerprint follows the data and the filter', async () => {
-    const { client, requests } = await source();
-    const ann = await client.users.create({ schemas: [SCHEMA.USER], userName: 'ann@example.com', externalId: 'E1' });
-    await client.users.create({ schemas: [SCHEMA.USER], userName: 'bob@example.com', title: 'Engineer' });
-    await client.groups.create({ schemas: [SCHEMA.GROUP], displayName: 'Staff', members: [{ value: ann.id }] });
-    requests.length = 0;
-    const { keep, files } = keeper();
-    const read = await readScimSource(client, { url: base }, { registry, keep });
-    assert.deepEqual(
-      read.users.map((x) => x.attributes.externalId),
-      ['E1', read.users[1]!.attributes.externalId],
-    );
-    assert.deepEqual(read.groups[0]!.members, ['E1']);
-    assert.deepEqual(read.files, [`${base}/Users`, `${base}/Groups`]);
-    assert.deepEqual(
-      requests.filter((r) => r.method === 'GET' && /^\/(Users|Groups)$/.test(r.path)).map((r) => r.path),
-      ['/Users', '/Groups'],
-      'one listing each',
-    );
-    assert.deepEqual(
-      files.map((f) => [f.role, f.path, f.state]),
-      [
-        ['users', `${base}/Users`, 'ended'],
-        ['groups', `${base}/Groups`, 'ended'],
-      ],
-    );
-    const keptUsers = JSON.parse(Buffer.concat(files[0]!.bytes).toString('utf8'));
-    assert.equal(keptUsers.totalResults, 2);
-    assert.deepEqual(
-      keptUsers.Resources.map((u: { userName: string }) => u.userName),
-      ['ann@example.com', 'bob@example.com'],
-    );
+  test(
+    'users and groups read once each, kept as ListResponses; the fingerprint ' + 'follows the data and the filter',
+    async () => {
+      const { client, requests } = await source();
+      const ann = await client.users.create({ schemas: [SCHEMA.USER], userName: 'ann@example.com', externalId: 'E1' });
+      await client.users.create({ schemas: [SCHEMA.USER], userName: 'bob@example.com', title: 'Engineer' });
+      await client.groups.create({ schemas: [SCHEMA.GROUP], displayName: 'Staff', members: [{ value: ann.id }] });
+      requests.length = 0;
+      const { keep, files } = keeper();
+      const read = await readScimSource(client, { url: base }, { registry, keep });
+      assert.deepEqual(
+        read.users.map((x) => x.attributes.externalId),
+        ['E1', read.users[1]!.attributes.externalId],
+      );
+      assert.deepEqual(read.groups[0]!.members, ['E1']);
+      assert.deepEqual(read.files, [`${base}/Users`, `${base}/Groups`]);
+      assert.deepEqual(
+        requests.filter((r) => r.method === 'GET' && /^\/(Users|Groups)$/.test(r.path)).map((r) => r.path),
+        ['/Users', '/Groups'],
+        'one listing each',
+      );
+      assert.deepEqual(
+        files.map((f) => [f.role, f.path, f.state]),
+        [
+          ['users', `${base}/Users`, 'ended'],
+          ['groups', `${base}/Groups`, 'ended'],
+        ],
+      );
+      const keptUsers = JSON.parse(Buffer.concat(files[0]!.bytes).toString('utf8'));
+      assert.equal(keptUsers.totalResults, 2);
+      assert.deepEqual(
+        keptUsers.Resources.map((u: { userName: string }) => u.userName),
+        ['ann@example.com', 'bob@example.com'],
+      );
 
-    const again = await readScimSource(client, { url: base }, { registry });
-    assert.equal(again.fingerprint, read.fingerprint, 'the same data, the same fingerprint');
-    const filtered = await readScimSource(client, { url: base, filter: 'title eq "Engineer"' }, { registry });
-    assert.equal(filtered.users.length, 1);
-    assert.notEqual(filtered.fingerprint, read.fingerprint);
-    await client.users.patch(ann.id, {
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-      Operations: [{ op: 'replace', path: 'title', value: 'Boss' }],
-    });
-    assert.notEqual((await readScimSource(client, { url: base }, { registry })).fingerprint, read.fingerprint);
-  });
+      const again = await readScimSource(client, { url: base }, { registry });
+      assert.equal(again.fingerprint, read.fingerprint, 'the same data, the same fingerprint');
+      const filtered = await readScimSource(client, { url: base, filter: 'title eq "Engineer"' }, { registry });
+      assert.equal(filtered.users.length, 1);
+      assert.notEqual(filtered.fingerprint, read.fingerprint);
+      await client.users.patch(ann.id, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'title', value: 'Boss' }],
+      });
+      assert.notEqual((await readScimSource(client, { url: base }, { registry })).fingerprint, read.fingerprint);
+    },
+  );
 
   test('a read that fails part-way throws, and nothing of it is kept', async () => {
     const { client } = await source((url) => url.pathname.endsWith('/Groups') && !url.search.includes('filter'));

@@ -117,29 +117,38 @@ describe('readSource, preset scim: our export read back', () => {
     assert.deepEqual(snap.users[0]!.groups, ['Admins', 'Sales']);
   });
 
-  test('an array and a single resource; groups given by value only; no groups anywhere leaves groups undefined', async () => {
-    const arrayPath = await file(
-      'users.json',
-      ['[', '  {"userName": "a", "groups": [{"value": "Team A"}]},', '', '  {', '    "userName": "b"', '  }', ']'].join(
-        '\n',
-      ),
-    );
-    const snap = await readSource({ path: arrayPath }, registry);
-    assert.deepEqual(
-      snap.users.map((u) => [u.origin.line, u.groups]),
-      [
-        [2, ['Team A']],
-        [4, []],
-      ],
-    );
-    const single = await file('one.json', '{"userName": "solo", "title": "Boss"}');
-    const one = await readSource({ path: single }, registry);
-    assert.equal(one.users[0]!.groups, undefined);
-    assert.deepEqual(one.users, [
-      { attributes: { userName: 'solo', title: 'Boss' }, origin: { file: single, line: 1 } },
-    ]);
-    assert.deepEqual(one.groups, []);
-  });
+  test(
+    'an array and a single resource; groups given by value only; no groups ' + 'anywhere leaves groups undefined',
+    async () => {
+      const arrayPath = await file(
+        'users.json',
+        [
+          '[',
+          '  {"userName": "a", "groups": [{"value": "Team A"}]},',
+          '',
+          '  {',
+          '    "userName": "b"',
+          '  }',
+          ']',
+        ].join('\n'),
+      );
+      const snap = await readSource({ path: arrayPath }, registry);
+      assert.deepEqual(
+        snap.users.map((u) => [u.origin.line, u.groups]),
+        [
+          [2, ['Team A']],
+          [4, []],
+        ],
+      );
+      const single = await file('one.json', '{"userName": "solo", "title": "Boss"}');
+      const one = await readSource({ path: single }, registry);
+      assert.equal(one.users[0]!.groups, undefined);
+      assert.deepEqual(one.users, [
+        { attributes: { userName: 'solo', title: 'Boss' }, origin: { file: single, line: 1 } },
+      ]);
+      assert.deepEqual(one.groups, []);
+    },
+  );
 
   test('a password goes to onlyOnCreate: the server never returns it', async () => {
     const path = await file('pw.json', JSON.stringify([{ userName: 'a', password: 's3cret', title: 'x' }]));
@@ -161,18 +170,21 @@ describe('readSource, preset scim: our export read back', () => {
     });
   });
 
-  test('zero users is a valid source: a header-only CSV, an empty list, a ListResponse with totalResults 0', async () => {
-    const sources = [
-      await file('empty.csv', 'userName,displayName\n'),
-      await file('empty.json', '[]'),
-      await file('empty-list.json', `{"schemas":["${SCHEMA.LIST_RESPONSE}"],"Resources":[],"totalResults":0}`),
-      await file('no-resources.json', `{"schemas":["${SCHEMA.LIST_RESPONSE}"],"totalResults":0}`),
-    ];
-    for (const path of sources) {
-      const snap = await readSource({ path }, registry);
-      assert.deepEqual([snap.users, snap.groups], [[], []], path);
-    }
-  });
+  test(
+    'zero users is a valid source: a header-only CSV, an empty list, a ' + 'ListResponse with totalResults 0',
+    async () => {
+      const sources = [
+        await file('empty.csv', 'userName,displayName\n'),
+        await file('empty.json', '[]'),
+        await file('empty-list.json', `{"schemas":["${SCHEMA.LIST_RESPONSE}"],"Resources":[],"totalResults":0}`),
+        await file('no-resources.json', `{"schemas":["${SCHEMA.LIST_RESPONSE}"],"totalResults":0}`),
+      ];
+      for (const path of sources) {
+        const snap = await readSource({ path }, registry);
+        assert.deepEqual([snap.users, snap.groups], [[], []], path);
+      }
+    },
+  );
 
   test('a file with no text, a missing file and broken JSON are problems', async () => {
     const blank = await file('blank.csv', '\n');
@@ -187,39 +199,42 @@ describe('readSource, preset scim: our export read back', () => {
     assert.match(q!.message, /invalid JSON/);
   });
 
-  test("records are checked: no match key, duplicate userName, bad e-mail, all at once, with the format's checks", async () => {
-    const rows = [
-      { userName: 'a' },
-      { title: 'no key' },
-      { userName: 'A' },
-      { userName: 'c', emails: [{ value: 'not-an-address', type: 'work' }] },
-    ];
-    const text = (extra: object[]) => `[\n${[...rows, ...extra].map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
-    // The reader's own checks (an unknown attribute) and ours are told together, in the order of the file.
-    const withUnknown = await problemsOf({ path: await file('bad.json', text([{ userName: 'd', titel: 'x' }])) });
-    assert.deepEqual(
-      withUnknown.map((p) => [p.line, p.field ?? null]),
-      [
-        [3, null],
-        [4, 'userName'],
-        [5, 'emails[work].value'],
-        [6, 'titel'],
-      ],
-    );
-    assert.match(withUnknown[3]!.message, /unknown attribute; valid: title/);
-    const all = await problemsOf({ path: await file('bad2.json', text([])) });
-    assert.deepEqual(
-      all.map((p) => [p.line, p.field ?? null]),
-      [
-        [3, null],
-        [4, 'userName'],
-        [5, 'emails[work].value'],
-      ],
-    );
-    assert.match(all[0]!.message, /^no match key: the record has no externalId, userName or e-mail address$/);
-    assert.match(all[1]!.message, /userName "A" already on line 2/);
-    assert.match(all[2]!.message, /not a valid e-mail address/);
-  });
+  test(
+    'records are checked: no match key, duplicate userName, bad e-mail, all at ' + "once, with the format's checks",
+    async () => {
+      const rows = [
+        { userName: 'a' },
+        { title: 'no key' },
+        { userName: 'A' },
+        { userName: 'c', emails: [{ value: 'not-an-address', type: 'work' }] },
+      ];
+      const text = (extra: object[]) => `[\n${[...rows, ...extra].map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
+      // The reader's own checks (an unknown attribute) and ours are told together, in the order of the file.
+      const withUnknown = await problemsOf({ path: await file('bad.json', text([{ userName: 'd', titel: 'x' }])) });
+      assert.deepEqual(
+        withUnknown.map((p) => [p.line, p.field ?? null]),
+        [
+          [3, null],
+          [4, 'userName'],
+          [5, 'emails[work].value'],
+          [6, 'titel'],
+        ],
+      );
+      assert.match(withUnknown[3]!.message, /unknown attribute; valid: title/);
+      const all = await problemsOf({ path: await file('bad2.json', text([])) });
+      assert.deepEqual(
+        all.map((p) => [p.line, p.field ?? null]),
+        [
+          [3, null],
+          [4, 'userName'],
+          [5, 'emails[work].value'],
+        ],
+      );
+      assert.match(all[0]!.message, /^no match key: the record has no externalId, userName or e-mail address$/);
+      assert.match(all[1]!.message, /userName "A" already on line 2/);
+      assert.match(all[2]!.message, /not a valid e-mail address/);
+    },
+  );
 
   test('a user with only an e-mail has a match key', async () => {
     const path = await file('email-only.json', JSON.stringify([{ emails: [{ value: 'x@example.com' }] }]));

@@ -43,32 +43,35 @@ describe('compactUser and compactGroup', () => {
     assert.equal(resourceVersion(compact), resourceVersion(bare));
   });
 
-  test("a group keeps id, displayName, externalId and its members' values (ids); its version counts the members", () => {
-    const group: ScimGroup = {
-      schemas: [SCHEMA.GROUP],
-      id: 'g1',
-      displayName: 'Sales',
-      externalId: 'G1',
-      members: [
-        { value: 'u1', display: 'ann@example.com', $ref: 'https://example.com/Users/u1', type: 'User' },
-        { value: 'u2', type: 'User' },
-      ],
-    };
-    const compact = compactGroup(group);
-    assert.deepEqual(compact, {
-      id: 'g1',
-      displayName: 'Sales',
-      externalId: 'G1',
-      members: [{ value: 'u1' }, { value: 'u2' }],
-      meta: { version: resourceVersion(group) },
-    });
-    assert.notEqual(compact.meta!.version, resourceVersion({ ...group, members: [] }));
-    assert.deepEqual(compactGroup({ id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } }), {
-      id: 'g2',
-      displayName: 'Empty',
-      meta: { version: 'W/"1"' },
-    });
-  });
+  test(
+    "a group keeps id, displayName, externalId and its members' values (ids); its " + 'version counts the members',
+    () => {
+      const group: ScimGroup = {
+        schemas: [SCHEMA.GROUP],
+        id: 'g1',
+        displayName: 'Sales',
+        externalId: 'G1',
+        members: [
+          { value: 'u1', display: 'ann@example.com', $ref: 'https://example.com/Users/u1', type: 'User' },
+          { value: 'u2', type: 'User' },
+        ],
+      };
+      const compact = compactGroup(group);
+      assert.deepEqual(compact, {
+        id: 'g1',
+        displayName: 'Sales',
+        externalId: 'G1',
+        members: [{ value: 'u1' }, { value: 'u2' }],
+        meta: { version: resourceVersion(group) },
+      });
+      assert.notEqual(compact.meta!.version, resourceVersion({ ...group, members: [] }));
+      assert.deepEqual(compactGroup({ id: 'g2', displayName: 'Empty', meta: { version: 'W/"1"' } }), {
+        id: 'g2',
+        displayName: 'Empty',
+        meta: { version: 'W/"1"' },
+      });
+    },
+  );
 });
 
 describe('readTarget', () => {
@@ -76,63 +79,69 @@ describe('readTarget', () => {
     for (const item of items) yield item;
   }
 
-  test('groups are kept compact; a group listed without members is read by id, its version counting the members read', async () => {
-    const listed: ScimGroup = {
-      schemas: [SCHEMA.GROUP],
-      id: 'g1',
-      displayName: 'Sales',
-      members: [{ value: 'u1', display: 'Ann', $ref: 'https://example.com/Users/u1' }],
-      meta: { resourceType: 'Group', version: 'W/"3"' },
-    };
-    const bare: ScimGroup = { schemas: [SCHEMA.GROUP], id: 'g2', displayName: 'Ops', externalId: 'X2' };
-    const fetched: ScimGroup = { ...bare, members: [{ value: 'u2', display: 'Bob' }] };
-    const gets: string[] = [];
-    const pageSizes: (number | undefined)[] = [];
-    const client = {
-      users: { list: () => over<ScimUser>([]) },
-      groups: {
-        list: (options: { pageSize?: number }) => {
-          pageSizes.push(options.pageSize);
-          return over([listed, bare]);
+  test(
+    'groups are kept compact; a group listed without members is read by id, its ' + 'version counting the members read',
+    async () => {
+      const listed: ScimGroup = {
+        schemas: [SCHEMA.GROUP],
+        id: 'g1',
+        displayName: 'Sales',
+        members: [{ value: 'u1', display: 'Ann', $ref: 'https://example.com/Users/u1' }],
+        meta: { resourceType: 'Group', version: 'W/"3"' },
+      };
+      const bare: ScimGroup = { schemas: [SCHEMA.GROUP], id: 'g2', displayName: 'Ops', externalId: 'X2' };
+      const fetched: ScimGroup = { ...bare, members: [{ value: 'u2', display: 'Bob' }] };
+      const gets: string[] = [];
+      const pageSizes: (number | undefined)[] = [];
+      const client = {
+        users: { list: () => over<ScimUser>([]) },
+        groups: {
+          list: (options: { pageSize?: number }) => {
+            pageSizes.push(options.pageSize);
+            return over([listed, bare]);
+          },
+          get: async (id: string) => {
+            gets.push(id);
+            return fetched;
+          },
         },
-        get: async (id: string) => {
-          gets.push(id);
-          return fetched;
+      } as unknown as ScimClient;
+      const target = await readTarget(client);
+      assert.deepEqual(gets, ['g2']);
+      // A few groups a page: a page of big groups is parsed whole.
+      assert.deepEqual(pageSizes, [GROUP_PAGE_SIZE]);
+      assert.deepEqual(target.groups, [
+        { id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: 'W/"3"' } },
+        {
+          id: 'g2',
+          displayName: 'Ops',
+          externalId: 'X2',
+          members: [{ value: 'u2' }],
+          meta: { version: resourceVersion(fetched) },
         },
-      },
-    } as unknown as ScimClient;
-    const target = await readTarget(client);
-    assert.deepEqual(gets, ['g2']);
-    // A few groups a page: a page of big groups is parsed whole.
-    assert.deepEqual(pageSizes, [GROUP_PAGE_SIZE]);
-    assert.deepEqual(target.groups, [
-      { id: 'g1', displayName: 'Sales', members: [{ value: 'u1' }], meta: { version: 'W/"3"' } },
-      {
-        id: 'g2',
-        displayName: 'Ops',
-        externalId: 'X2',
-        members: [{ value: 'u2' }],
-        meta: { version: resourceVersion(fetched) },
-      },
-    ]);
-    assert.match(target.groups[1]!.meta!.version!, /^hash:/);
-  });
+      ]);
+      assert.match(target.groups[1]!.meta!.version!, /^hash:/);
+    },
+  );
 
-  test("users are asked for a thousand a page, without their groups (the client caps it at the server's most)", async () => {
-    const asked: Array<{ pageSize?: number; excludedAttributes?: string[] }> = [];
-    const user: ScimUser = { schemas: [SCHEMA.USER], id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } };
-    const client = {
-      users: {
-        list: (options: { pageSize?: number; excludedAttributes?: string[] }) => {
-          asked.push({ pageSize: options.pageSize, excludedAttributes: options.excludedAttributes });
-          return over([user]);
+  test(
+    'users are asked for a thousand a page, without their groups (the client caps ' + "it at the server's most)",
+    async () => {
+      const asked: Array<{ pageSize?: number; excludedAttributes?: string[] }> = [];
+      const user: ScimUser = { schemas: [SCHEMA.USER], id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } };
+      const client = {
+        users: {
+          list: (options: { pageSize?: number; excludedAttributes?: string[] }) => {
+            asked.push({ pageSize: options.pageSize, excludedAttributes: options.excludedAttributes });
+            return over([user]);
+          },
         },
-      },
-      groups: { list: () => over<ScimGroup>([]) },
-    } as unknown as ScimClient;
-    const target = await readTarget(client);
-    assert.equal(USER_PAGE_SIZE, 1000);
-    assert.deepEqual(asked, [{ pageSize: USER_PAGE_SIZE, excludedAttributes: ['groups'] }]);
-    assert.deepEqual(target.users, [{ id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } }]);
-  });
+        groups: { list: () => over<ScimGroup>([]) },
+      } as unknown as ScimClient;
+      const target = await readTarget(client);
+      assert.equal(USER_PAGE_SIZE, 1000);
+      assert.deepEqual(asked, [{ pageSize: USER_PAGE_SIZE, excludedAttributes: ['groups'] }]);
+      assert.deepEqual(target.users, [{ id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } }]);
+    },
+  );
 });

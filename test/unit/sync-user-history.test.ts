@@ -32,24 +32,27 @@ function run(h: RunHistory, profile: string, minute: number, status: RunRecord['
 }
 
 describe('RunHistory.prune', () => {
-  test('keeps the newest N of the profile; never a running run, an unfolded one, the current one, another profile', () => {
-    const h = history();
-    const oldRunning = run(h, 'a', 1, 'running');
-    const unfolded = run(h, 'a', 1, 'interrupted');
-    h.save({ ...unfolded, journalFolded: false });
-    const old = run(h, 'a', 2);
-    const other = run(h, 'b', 3);
-    const mid = run(h, 'a', 4);
-    const current = run(h, 'a', 5);
-    const newest = run(h, 'a', 6);
-    // The current run is not among the newest 1, and is kept all the same.
-    assert.deepEqual(h.prune('a', 1, current.id).sort(), [mid.id, old.id].sort());
-    assert.deepEqual(
-      h.list().map((r) => r.id),
-      [newest.id, current.id, other.id, unfolded.id, oldRunning.id].sort().reverse(),
-    );
-    assert.ok(!existsSync(join(h.dir, 'runs', old.id)));
-  });
+  test(
+    'keeps the newest N of the profile; never a running run, an unfolded one, the ' + 'current one, another profile',
+    () => {
+      const h = history();
+      const oldRunning = run(h, 'a', 1, 'running');
+      const unfolded = run(h, 'a', 1, 'interrupted');
+      h.save({ ...unfolded, journalFolded: false });
+      const old = run(h, 'a', 2);
+      const other = run(h, 'b', 3);
+      const mid = run(h, 'a', 4);
+      const current = run(h, 'a', 5);
+      const newest = run(h, 'a', 6);
+      // The current run is not among the newest 1, and is kept all the same.
+      assert.deepEqual(h.prune('a', 1, current.id).sort(), [mid.id, old.id].sort());
+      assert.deepEqual(
+        h.list().map((r) => r.id),
+        [newest.id, current.id, other.id, unfolded.id, oldRunning.id].sort().reverse(),
+      );
+      assert.ok(!existsSync(join(h.dir, 'runs', old.id)));
+    },
+  );
 });
 
 describe('userHistory', () => {

@@ -578,26 +578,29 @@ describe('changing a user', () => {
     assert.equal(created.users.items.length, 41);
   });
 
-  test('a refused form stays open with its input, the errors beside the fields by their labels; Shift+Tab goes back', () => {
-    let s = press(loadedExplorer(), 'n');
-    s = typeText(s, 'new@example.com');
-    s = press(s, 'tab', 'tab', 'tab', 'shift+tab', 'shift+tab');
-    assert.equal(s.overlay?.kind === 'form' ? s.overlay.focus : -1, 1);
-    s = typeText(press(s, 'tab', 'tab'), 'not-mail');
-    s = take(press(s, 'return'))[0];
-    s = apply(s, { type: 'formErrors', errors: { email: 'not a valid e-mail address' } });
-    const o = s.overlay?.kind === 'form' ? s.overlay : undefined;
-    assert.equal(o?.fields[0]!.value, 'new@example.com', 'the input is kept');
-    assert.equal(o?.fields[3]!.value, 'not-mail');
-    assert.equal(o?.fields[3]!.error, 'not a valid e-mail address');
-    assert.equal(o?.fields[0]!.error, undefined);
-    assert.equal(o?.focus, 3);
-    assert.equal(s.status?.text, 'work e-mail: not a valid e-mail address');
-    assert.equal(s.status?.level, 'error');
-    // Submitting again clears the old errors.
-    const again = press(s, 'return');
-    assert.equal(again.overlay?.kind === 'form' ? again.overlay.fields[3]!.error : 'x', undefined);
-  });
+  test(
+    'a refused form stays open with its input, the errors beside the fields by ' + 'their labels; Shift+Tab goes back',
+    () => {
+      let s = press(loadedExplorer(), 'n');
+      s = typeText(s, 'new@example.com');
+      s = press(s, 'tab', 'tab', 'tab', 'shift+tab', 'shift+tab');
+      assert.equal(s.overlay?.kind === 'form' ? s.overlay.focus : -1, 1);
+      s = typeText(press(s, 'tab', 'tab'), 'not-mail');
+      s = take(press(s, 'return'))[0];
+      s = apply(s, { type: 'formErrors', errors: { email: 'not a valid e-mail address' } });
+      const o = s.overlay?.kind === 'form' ? s.overlay : undefined;
+      assert.equal(o?.fields[0]!.value, 'new@example.com', 'the input is kept');
+      assert.equal(o?.fields[3]!.value, 'not-mail');
+      assert.equal(o?.fields[3]!.error, 'not a valid e-mail address');
+      assert.equal(o?.fields[0]!.error, undefined);
+      assert.equal(o?.focus, 3);
+      assert.equal(s.status?.text, 'work e-mail: not a valid e-mail address');
+      assert.equal(s.status?.level, 'error');
+      // Submitting again clears the old errors.
+      const again = press(s, 'return');
+      assert.equal(again.overlay?.kind === 'form' ? again.overlay.fields[3]!.error : 'x', undefined);
+    },
+  );
 
   test('+ picks a group to add the user to: loads groups, leaves out those it is in, filters as you type', () => {
     let [s, reqs] = take(press(detailOf(1, { groups: [{ value: 'g2', display: 'Sales' }] }), '+'));

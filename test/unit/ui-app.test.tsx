@@ -450,46 +450,49 @@ describe('explorer', () => {
     assert.equal(stored[SCHEMA.ENTERPRISE_USER]?.manager?.value, 'u0001');
   });
 
-  test('a server that does not answer yet: "connecting… attempt N/M" in the header and the list, then the users', async () => {
-    const server = fakeScim(30);
-    let refusals = 2;
-    const fetch: typeof globalThis.fetch = async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (refusals > 0 && url.includes('/Users')) {
-        refusals--;
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
-      }
-      return server.f.fetch(input, init);
-    };
-    // Each pause before a retry waits for the test to let it go.
-    const pauses: Array<() => void> = [];
-    const sleep = () => new Promise<void>((resolve) => pauses.push(resolve));
-    let listener: ((info: RetryInfo) => void) | undefined;
-    const capabilities = caps((c) => {
-      c.patch = true;
-    });
-    const client = new ScimClient({
-      baseUrl: BASE,
-      fetch,
-      sleep,
-      capabilities,
-      retries: 3,
-      onRetry: (info) => listener?.(info),
-    });
-    const onRetry = (l: (info: RetryInfo) => void) => {
-      listener = l;
-      return () => (listener = undefined);
-    };
-    const app = start({ client, caps: capabilities, onRetry });
-    await app.until(/connecting… attempt 2\/4 \(the server does not answer yet\)/);
-    assert.match(app.lines()[0]!, /acme-test .*connecting… attempt 2\/4$/);
-    pauses.shift()!();
-    await app.until(/connecting… attempt 3\/4/);
-    pauses.shift()!();
-    await app.until(/\[1 users 30\]/);
-    assert.doesNotMatch(app.frame(), /connecting…/);
-    assert.match(app.frame(), /ann\.smith0@example\.com/);
-  });
+  test(
+    'a server that does not answer yet: "connecting… attempt N/M" in the header ' + 'and the list, then the users',
+    async () => {
+      const server = fakeScim(30);
+      let refusals = 2;
+      const fetch: typeof globalThis.fetch = async (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        if (refusals > 0 && url.includes('/Users')) {
+          refusals--;
+          throw new TypeError('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
+        }
+        return server.f.fetch(input, init);
+      };
+      // Each pause before a retry waits for the test to let it go.
+      const pauses: Array<() => void> = [];
+      const sleep = () => new Promise<void>((resolve) => pauses.push(resolve));
+      let listener: ((info: RetryInfo) => void) | undefined;
+      const capabilities = caps((c) => {
+        c.patch = true;
+      });
+      const client = new ScimClient({
+        baseUrl: BASE,
+        fetch,
+        sleep,
+        capabilities,
+        retries: 3,
+        onRetry: (info) => listener?.(info),
+      });
+      const onRetry = (l: (info: RetryInfo) => void) => {
+        listener = l;
+        return () => (listener = undefined);
+      };
+      const app = start({ client, caps: capabilities, onRetry });
+      await app.until(/connecting… attempt 2\/4 \(the server does not answer yet\)/);
+      assert.match(app.lines()[0]!, /acme-test .*connecting… attempt 2\/4$/);
+      pauses.shift()!();
+      await app.until(/connecting… attempt 3\/4/);
+      pauses.shift()!();
+      await app.until(/\[1 users 30\]/);
+      assert.doesNotMatch(app.frame(), /connecting…/);
+      assert.match(app.frame(), /ann\.smith0@example\.com/);
+    },
+  );
 
   test('n creates a user from the form (POST) and lists it', async () => {
     const server = fakeScim(300);
@@ -860,28 +863,31 @@ describe('plan review', () => {
     assert.match(app.frame(), /applied it all \(run 1\)/);
   });
 
-  test('after apply the review is read by moving: j/G move, f the failures, Enter the detail, the footer says so', async () => {
-    const r = reviewDeps(['new-zoe', 'off-cat']);
-    const app = start(r.deps, CHANGES);
-    await app.until(/plan review/);
-    await app.key('a', /Type "yes" and Enter: ?$/m);
-    await app.type('yes', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
-    await app.key(ENTER, /Applying… 0\/4/);
-    for (let i = 0; i < CHANGES.length; i++) await r.step();
-    await app.until(/Done: 2 applied, 2 failed, 0 excluded\./);
-    const footer = app.lines().at(-1)!;
-    assert.match(footer, /enter the server's detail {2}f failures \/ all/);
-    assert.doesNotMatch(footer, /include \/ exclude|a apply/);
-    await app.key('G', () => true);
-    await app.key('f', /filter: failures/);
-    assert.doesNotMatch(app.frame(), /update user ann/);
-    assert.match(app.frame(), /\[✗\] \+ create user zoe/);
-    // j moves to the second failure (a deactivation: no attribute lines), Enter shows the server's word under it.
-    await app.key('j', () => true);
-    await app.key(ENTER, /deactivate user cat@example\.com .*\n {6}HTTP 409 conflict *$/m);
-    await app.key('f', /filter: all/);
-    assert.match(app.frame(), /update user ann/);
-  });
+  test(
+    'after apply the review is read by moving: j/G move, f the failures, Enter the ' + 'detail, the footer says so',
+    async () => {
+      const r = reviewDeps(['new-zoe', 'off-cat']);
+      const app = start(r.deps, CHANGES);
+      await app.until(/plan review/);
+      await app.key('a', /Type "yes" and Enter: ?$/m);
+      await app.type('yes', (t) => new RegExp(`and Enter: ${t}$`, 'm'));
+      await app.key(ENTER, /Applying… 0\/4/);
+      for (let i = 0; i < CHANGES.length; i++) await r.step();
+      await app.until(/Done: 2 applied, 2 failed, 0 excluded\./);
+      const footer = app.lines().at(-1)!;
+      assert.match(footer, /enter the server's detail {2}f failures \/ all/);
+      assert.doesNotMatch(footer, /include \/ exclude|a apply/);
+      await app.key('G', () => true);
+      await app.key('f', /filter: failures/);
+      assert.doesNotMatch(app.frame(), /update user ann/);
+      assert.match(app.frame(), /\[✗\] \+ create user zoe/);
+      // j moves to the second failure (a deactivation: no attribute lines), Enter shows the server's word under it.
+      await app.key('j', () => true);
+      await app.key(ENTER, /deactivate user cat@example\.com .*\n {6}HTTP 409 conflict *$/m);
+      await app.key('f', /filter: all/);
+      assert.match(app.frame(), /update user ann/);
+    },
+  );
 
   test('a wide terminal shows the selected change whole beside the list, moving shows the next', async () => {
     const app = start(reviewDeps().deps, CHANGES, 130);
@@ -904,38 +910,41 @@ describe('plan review', () => {
     await app.key('e', (f) => !/title: "Engineer"/.test(f));
   });
 
-  test('excluding "create user" excludes the membership that needs it, marked with why; Space on it brings both back', async () => {
-    const changes: Change[] = [
-      {
-        id: 'new-zoe',
-        kind: 'create-user',
-        userName: 'zoe@example.com',
-        resource: { userName: 'zoe@example.com' },
-        origin,
-      },
-      {
-        id: 'zoe-sales',
-        kind: 'add-member',
-        group: { id: 'g1' },
-        groupName: 'Sales',
-        user: { change: 'new-zoe' },
-        userName: 'zoe@example.com',
-      },
-    ];
-    const app = start(reviewDeps().deps, changes);
-    await app.until(/plan review/);
-    await app.key(
-      ' ',
-      /\[ \] \+ add zoe@example\.com to group Sales {2}\(excluded: needs create user zoe@example\.com\)/,
-    );
-    assert.match(app.frame(), /\[ \] \+ create user zoe/);
-    assert.match(app.frame(), /filter: all {2}· {2}2 excluded/);
-    await app.key('j', () => true);
-    await app.key(
-      ' ',
-      (f) => /\[✔\] \+ add zoe@example\.com to group Sales$/m.test(f) && /\[✔\] \+ create user zoe/.test(f),
-    );
-  });
+  test(
+    'excluding "create user" excludes the membership that needs it, marked with ' + 'why; Space on it brings both back',
+    async () => {
+      const changes: Change[] = [
+        {
+          id: 'new-zoe',
+          kind: 'create-user',
+          userName: 'zoe@example.com',
+          resource: { userName: 'zoe@example.com' },
+          origin,
+        },
+        {
+          id: 'zoe-sales',
+          kind: 'add-member',
+          group: { id: 'g1' },
+          groupName: 'Sales',
+          user: { change: 'new-zoe' },
+          userName: 'zoe@example.com',
+        },
+      ];
+      const app = start(reviewDeps().deps, changes);
+      await app.until(/plan review/);
+      await app.key(
+        ' ',
+        /\[ \] \+ add zoe@example\.com to group Sales {2}\(excluded: needs create user zoe@example\.com\)/,
+      );
+      assert.match(app.frame(), /\[ \] \+ create user zoe/);
+      assert.match(app.frame(), /filter: all {2}· {2}2 excluded/);
+      await app.key('j', () => true);
+      await app.key(
+        ' ',
+        (f) => /\[✔\] \+ add zoe@example\.com to group Sales$/m.test(f) && /\[✔\] \+ create user zoe/.test(f),
+      );
+    },
+  );
 
   test('a, then anything but "yes", applies nothing; Escape too', async () => {
     const r = reviewDeps();
@@ -1110,58 +1119,61 @@ describe('runs view: a run opened', () => {
     assert.match(app.frame(), /\[3 runs 1\]/, 'still in the runs view');
   });
 
-  test("h on an opened run's marked change opens that user's history across runs; Esc goes back to the run", async () => {
-    const history = new RunHistory(mkdtempSync(join(tmpdir(), 'scimctl-runs-')));
-    const origin = { file: 'users.csv', line: 2 };
-    const first = history.start(
-      { command: 'sync run', profile: 'acme-test', url: BASE, startedAt: new Date(0).toISOString() },
-      new Date(Date.UTC(2026, 0, 1, 10, 0)),
-    );
-    const create: Change = {
-      id: 'create-user:zoe',
-      kind: 'create-user',
-      userName: 'zoe',
-      resource: { userName: 'zoe', displayName: 'Zoe Early' },
-      origin,
-    };
-    history.writeJson(first.id, 'plan.json', { changes: [create] });
-    history.writeJson(first.id, 'results.json', [
-      { id: 'create-user:zoe', kind: 'create-user', status: 'applied', createdId: 'n1' },
-    ]);
-    history.writeReceived(first.id, [{ origin, attributes: { userName: 'zoe', displayName: 'Zoe Early' } }]);
-    history.save({ ...first, status: 'applied' });
-    const second = history.start(
-      { command: 'sync run', profile: 'acme-test', url: BASE, startedAt: new Date(1).toISOString() },
-      new Date(Date.UTC(2026, 0, 1, 11, 0)),
-    );
-    const update: Change = {
-      id: 'update-user:zoe',
-      kind: 'update-user',
-      target: 'n1',
-      userName: 'zoe',
-      diffs: [{ path: 'displayName', before: 'Zoe Early', after: 'Zoe Later' }],
-      reactivate: false,
-      origin,
-    };
-    history.writeJson(second.id, 'plan.json', { changes: [update] });
-    history.writeJson(second.id, 'results.json', [
-      { id: 'update-user:zoe', kind: 'update-user', status: 'failed', detail: 'HTTP 400: displayName refused' },
-    ]);
-    history.save({ ...second, status: 'partial' });
-    const app = start(depsFor(fakeScim(0), { history, profile: 'acme-test' }));
-    await app.key('3', /\[3 runs 2\]/);
-    await app.key(ENTER, /Changes \(1\)/);
-    assert.match(app.frame(), /h marked change's user: history/, 'the key is in the footer');
-    await app.key('h', /history of n1: 2 run\(s\)/);
-    const frame = app.frame();
-    assert.match(frame, new RegExp(`run ${second.id}.*partial`));
-    assert.match(frame, /plan: {3}~ update user zoe\n.*displayName: "Zoe Early" → "Zoe Later"/);
-    assert.match(frame, /result: ✗ failed: HTTP 400: displayName refused/);
-    assert.match(frame, new RegExp(`run ${first.id}.*applied`));
-    assert.match(frame, /source: users\.csv:2 {2}\{"userName":"zoe","displayName":"Zoe Early"\}/);
-    assert.match(frame, /plan: {3}\+ create user zoe/);
-    await app.key('\u001b', (f) => /Changes \(1\)/.test(f) && !/history of n1/.test(f));
-    await app.key('\u001b', (f) => !/Changes \(1\)/.test(f));
-    assert.match(app.frame(), /\[3 runs 2\]/, 'back in the runs list');
-  });
+  test(
+    "h on an opened run's marked change opens that user's history across runs; Esc " + 'goes back to the run',
+    async () => {
+      const history = new RunHistory(mkdtempSync(join(tmpdir(), 'scimctl-runs-')));
+      const origin = { file: 'users.csv', line: 2 };
+      const first = history.start(
+        { command: 'sync run', profile: 'acme-test', url: BASE, startedAt: new Date(0).toISOString() },
+        new Date(Date.UTC(2026, 0, 1, 10, 0)),
+      );
+      const create: Change = {
+        id: 'create-user:zoe',
+        kind: 'create-user',
+        userName: 'zoe',
+        resource: { userName: 'zoe', displayName: 'Zoe Early' },
+        origin,
+      };
+      history.writeJson(first.id, 'plan.json', { changes: [create] });
+      history.writeJson(first.id, 'results.json', [
+        { id: 'create-user:zoe', kind: 'create-user', status: 'applied', createdId: 'n1' },
+      ]);
+      history.writeReceived(first.id, [{ origin, attributes: { userName: 'zoe', displayName: 'Zoe Early' } }]);
+      history.save({ ...first, status: 'applied' });
+      const second = history.start(
+        { command: 'sync run', profile: 'acme-test', url: BASE, startedAt: new Date(1).toISOString() },
+        new Date(Date.UTC(2026, 0, 1, 11, 0)),
+      );
+      const update: Change = {
+        id: 'update-user:zoe',
+        kind: 'update-user',
+        target: 'n1',
+        userName: 'zoe',
+        diffs: [{ path: 'displayName', before: 'Zoe Early', after: 'Zoe Later' }],
+        reactivate: false,
+        origin,
+      };
+      history.writeJson(second.id, 'plan.json', { changes: [update] });
+      history.writeJson(second.id, 'results.json', [
+        { id: 'update-user:zoe', kind: 'update-user', status: 'failed', detail: 'HTTP 400: displayName refused' },
+      ]);
+      history.save({ ...second, status: 'partial' });
+      const app = start(depsFor(fakeScim(0), { history, profile: 'acme-test' }));
+      await app.key('3', /\[3 runs 2\]/);
+      await app.key(ENTER, /Changes \(1\)/);
+      assert.match(app.frame(), /h marked change's user: history/, 'the key is in the footer');
+      await app.key('h', /history of n1: 2 run\(s\)/);
+      const frame = app.frame();
+      assert.match(frame, new RegExp(`run ${second.id}.*partial`));
+      assert.match(frame, /plan: {3}~ update user zoe\n.*displayName: "Zoe Early" → "Zoe Later"/);
+      assert.match(frame, /result: ✗ failed: HTTP 400: displayName refused/);
+      assert.match(frame, new RegExp(`run ${first.id}.*applied`));
+      assert.match(frame, /source: users\.csv:2 {2}\{"userName":"zoe","displayName":"Zoe Early"\}/);
+      assert.match(frame, /plan: {3}\+ create user zoe/);
+      await app.key('\u001b', (f) => /Changes \(1\)/.test(f) && !/history of n1/.test(f));
+      await app.key('\u001b', (f) => !/Changes \(1\)/.test(f));
+      assert.match(app.frame(), /\[3 runs 2\]/, 'back in the runs list');
+    },
+  );
 });

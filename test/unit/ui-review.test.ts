@@ -255,17 +255,20 @@ describe('review: progress', () => {
 });
 
 describe('review: dependencies', () => {
-  test('excluding "create group Leads" excludes the membership that needs it; including that brings the group back', () => {
-    const s = run(initialReview(CHANGES), { type: 'move', delta: 6 });
-    assert.equal(selectedChange(s)?.id, 'g1');
-    const off = run(s, { type: 'toggle' });
-    assert.deepEqual([...off.excluded].sort(), ['g1', 'm1']);
-    assert.deepEqual(Object.fromEntries(excludedBecause(off)), { m1: 'g1' });
-    assert.equal(includedSummary(off).excluded, 2);
-    const back = run(off, { type: 'move', delta: 1 }, { type: 'toggle' });
-    assert.equal(selectedChange(back)?.id, 'm1');
-    assert.deepEqual([...back.excluded], []);
-  });
+  test(
+    'excluding "create group Leads" excludes the membership that needs it; ' + 'including that brings the group back',
+    () => {
+      const s = run(initialReview(CHANGES), { type: 'move', delta: 6 });
+      assert.equal(selectedChange(s)?.id, 'g1');
+      const off = run(s, { type: 'toggle' });
+      assert.deepEqual([...off.excluded].sort(), ['g1', 'm1']);
+      assert.deepEqual(Object.fromEntries(excludedBecause(off)), { m1: 'g1' });
+      assert.equal(includedSummary(off).excluded, 2);
+      const back = run(off, { type: 'move', delta: 1 }, { type: 'toggle' });
+      assert.equal(selectedChange(back)?.id, 'm1');
+      assert.deepEqual([...back.excluded], []);
+    },
+  );
 });
 
 describe('review: after apply', () => {

@@ -191,20 +191,24 @@ describe('changesToPatch', () => {
     });
   });
 
-  test('a sub-attribute that goes from a complex value is removed explicitly (replace would leave it, RFC 7644 §3.5.2.3)', () => {
-    const before = ANN();
-    const after = edit(before, [], ['name.familyName']);
-    const body = changesToPatch(diffResources(before, after));
-    assert.deepEqual(body.Operations, [
-      { op: 'remove', path: 'name.familyName' },
-      { op: 'replace', path: 'name', value: { givenName: 'Ann' } },
-    ]);
-    const ext = edit(before, [], [`${ENT}:manager.value`]);
-    assert.deepEqual(changesToPatch(diffResources(before, ext)).Operations, [
-      { op: 'remove', path: `${ENT}:manager.value` },
-      { op: 'replace', path: `${ENT}:manager`, value: { displayName: 'Boss' } },
-    ]);
-  });
+  test(
+    'a sub-attribute that goes from a complex value is removed explicitly (replace ' +
+      'would leave it, RFC 7644 §3.5.2.3)',
+    () => {
+      const before = ANN();
+      const after = edit(before, [], ['name.familyName']);
+      const body = changesToPatch(diffResources(before, after));
+      assert.deepEqual(body.Operations, [
+        { op: 'remove', path: 'name.familyName' },
+        { op: 'replace', path: 'name', value: { givenName: 'Ann' } },
+      ]);
+      const ext = edit(before, [], [`${ENT}:manager.value`]);
+      assert.deepEqual(changesToPatch(diffResources(before, ext)).Operations, [
+        { op: 'remove', path: `${ENT}:manager.value` },
+        { op: 'replace', path: `${ENT}:manager`, value: { displayName: 'Boss' } },
+      ]);
+    },
+  );
 
   test('a complex value left with nothing assigned is removed', () => {
     assert.deepEqual(

@@ -47,7 +47,8 @@ export const exportCommand = defineCommand({
         type: 'boolean',
         default: true,
         describe:
-          "CSV: write a ' before cells starting with = + - @ (a spreadsheet would run them); --no-formula-escape: as they are",
+          "CSV: write a ' before cells starting with = + - @ (a spreadsheet would run " +
+          'them); --no-formula-escape: as they are',
       }),
   run: async (argv, f) => {
     const client = await f.client();

@@ -69,7 +69,8 @@ export const groupsRenameCommand = defineCommand({
     else if (outcome.method !== 'none')
       await writeChunk(
         f.io.stdout,
-        `~ ${before.id}\n    ~ displayName: ${JSON.stringify(before.displayName)} → ${JSON.stringify(outcome.result.displayName)}\n`,
+        `~ ${before.id}\n    ~ displayName: ${JSON.stringify(before.displayName)} → ` +
+          `${JSON.stringify(outcome.result.displayName)}\n`,
       );
     f.log(outcome.method === 'none' ? `group is already named "${argv.name}"` : `renamed with ${outcome.method}`);
   },

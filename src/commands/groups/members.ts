@@ -19,7 +19,8 @@ export const groupsMembersCommand = defineCommand({
     const unreadable = client.learnedNow()?.membersReadable === false;
     if (unreadable)
       f.log(
-        `this server does not return group members (membership is write-only there): what it answered for "${group.displayName}" is not its membership`,
+        `this server does not return group members (membership is write-only there): ` +
+          `what it answered for "${group.displayName}" is not its membership`,
       );
     // Some servers leave members out unless asked for them by name.
     if (!Array.isArray(group.members)) group = await groups.get(group.id, { attributes: ['displayName', 'members'] });

@@ -69,7 +69,9 @@ function membershipCommand(action: MembershipAction) {
         const leaving = [...current].filter((id) => id && !ids.includes(id));
         if (leaving.length > 0 && !argv.yes) {
           f.io.stderr.write(
-            `scimctl: ${leaving.length} member(s) will be removed from "${safeText(full.displayName ?? '')}":\n${leaving.map((id) => `  ${id}`).join('\n')}\n`,
+            `scimctl: ${leaving.length} member(s) will be removed from ` +
+              `"${safeText(full.displayName ?? '')}":\n` +
+              `${leaving.map((id) => `  ${id}`).join('\n')}\n`,
           );
           const ok = await confirmTyped(f.io, `Replace the members of "${full.displayName}"?`, {
             flag: '--yes',
@@ -94,7 +96,8 @@ function membershipCommand(action: MembershipAction) {
         if (lines.length > 0) await writeChunk(f.io.stdout, `${lines.join('\n')}\n`);
       }
       f.log(
-        `${full.displayName}: ${outcome.added.length} added, ${outcome.removed.length} removed, ${outcome.unchanged.length} unchanged` +
+        `${full.displayName}: ${outcome.added.length} added, ${outcome.removed.length} ` +
+          `removed, ${outcome.unchanged.length} unchanged` +
           (outcome.method === 'none'
             ? ''
             : ` (${outcome.method}${outcome.removalForm === 'value' ? ', value-form removal' : ''})`),

@@ -128,11 +128,13 @@ export const profileAddCommand = defineCommand({
     store.set(argv.name, profile);
     if (argv.use || !store.current) store.use(argv.name);
     f.log(
-      `${before ? 'updated' : 'added'} profile "${argv.name}" (${url})${store.current === argv.name ? ', now the current profile' : ''}`,
+      `${before ? 'updated' : 'added'} profile "${argv.name}" ` +
+        `(${url})${store.current === argv.name ? ', now the current profile' : ''}`,
     );
     if (kept)
       f.log(
-        `kept its credentials; to change one setting and keep the rest, use: scimctl profile set ${argv.name} --OPTION VALUE`,
+        `kept its credentials; to change one setting and keep the rest, use: scimctl ` +
+          `profile set ${argv.name} --OPTION VALUE`,
       );
     if (auth.type === 'none')
       f.log('this profile sends no credentials; most servers want --token-env VAR or --token-stdin');

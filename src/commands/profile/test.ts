@@ -148,7 +148,8 @@ export const profileTestCommand = defineCommand({
     const stopTelling = onInterrupt(() => {
       if (live.length > 0)
         f.io.stderr.write(
-          `\nscimctl: interrupted during the write probe; left behind: ${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`,
+          `\nscimctl: interrupted during the write probe; left behind: ` +
+            `${live.map((l) => `${l.kind.toLowerCase()} ${safeText(l.id)} "${safeText(l.name)}"`).join(', ')}\n`,
         );
     });
     let report: CompatReport;

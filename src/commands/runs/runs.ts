@@ -91,7 +91,9 @@ export const runsShowCommand = defineCommand({
     }
     if (run.summary)
       lines.push(
-        `plan:     ${run.summary.create} to create, ${run.summary.update} to update, ${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ${run.summary.memberships} membership changes`,
+        `plan:     ${run.summary.create} to create, ${run.summary.update} to update, ` +
+          `${run.summary.deactivate} to deactivate, ${run.summary.delete} to delete, ` +
+          `${run.summary.memberships} membership changes`,
       );
     if (run.results)
       lines.push(

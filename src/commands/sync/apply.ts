@@ -38,13 +38,16 @@ export async function runSyncApply(opts: SyncApplyOptions, f: Factory): Promise<
   const connection = await f.connection();
   if (planFile.url.replace(/\/+$/, '') !== connection.url.replace(/\/+$/, '')) {
     throw new UsageError(
-      `${opts.plan} was planned against ${planFile.url}, not ${connection.url} (profile ${connection.name}); apply it with the profile it was made for`,
+      `${opts.plan} was planned against ${planFile.url}, not ${connection.url} ` +
+        `(profile ${connection.name}); apply it with the profile it was made for`,
     );
   }
   // Two profiles on one URL are two identities (tokens, owned users): a plan belongs to the one it was made with.
   if (planFile.profile !== connection.name) {
     throw new UsageError(
-      `${opts.plan} was planned with profile "${planFile.profile}", not "${connection.name}" (both at ${connection.url}); apply it with --profile ${planFile.profile}, or make a new plan with this one`,
+      `${opts.plan} was planned with profile "${planFile.profile}", not ` +
+        `"${connection.name}" (both at ${connection.url}); apply it with --profile ` +
+        `${planFile.profile}, or make a new plan with this one`,
     );
   }
   const session = await startSession(f, 'sync apply', historyFor(f), opts);
@@ -104,7 +107,9 @@ async function checkAndApply(
     refuse(
       [
         {
-          message: `the plan is stale: ${stale.length} object(s) it touches changed since it was made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`,
+          message:
+            `the plan is stale: ${stale.length} object(s) it touches changed since it was ` +
+            `made: ${list}${stale.length > 10 ? ', …' : ''}. Make a new plan`,
           check: 'stale-plan',
         },
       ],

@@ -139,7 +139,9 @@ export function ldapOptions<T>(y: Argv<T>) {
         for (const flag of PASSWORD_FLAGS) {
           if ((argv as Record<string, unknown>)[flag] !== undefined)
             throw new UsageError(
-              `--${flag}: a password is never taken on the command line (it would show in ps and the shell history); use --ldap-password-env VAR, --ldap-password-file FILE or --ldap-password-stdin`,
+              `--${flag}: a password is never taken on the command line (it would show in ps ` +
+                `and the shell history); use --ldap-password-env VAR, --ldap-password-file ` +
+                `FILE or --ldap-password-stdin`,
             );
         }
         return true;
@@ -170,7 +172,8 @@ function password(flags: LdapFlags, env: NodeJS.ProcessEnv): string | undefined 
       text = readFileSync(flags.ldapPasswordFile, 'utf8');
     } catch (e) {
       throw new UsageError(
-        `--ldap-password-file: cannot read ${flags.ldapPasswordFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        `--ldap-password-file: cannot read ${flags.ldapPasswordFile}: ` +
+          `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       );
     }
     const first = text.split(/\r?\n/)[0] ?? '';
@@ -199,7 +202,8 @@ async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 const STDIN_IS_TERMINAL =
-  '--ldap-password-stdin: standard input is a terminal; pipe the password in (e.g. from a secret store) or use --ldap-password-env VAR';
+  '--ldap-password-stdin: standard input is a terminal; pipe the password in ' +
+  '(e.g. from a secret store) or use --ldap-password-env VAR';
 
 /**
  * The password from standard input (--ldap-password-stdin): its first line. A terminal is refused (the password would
@@ -220,14 +224,16 @@ export function ldapSettings(flags: LdapFlags, env: NodeJS.ProcessEnv, stdinPass
   const anonymous = flags.ldapAnonymous === true;
   if (!anonymous && flags.ldapBindDn === undefined)
     throw new UsageError(
-      'an ldap:// source needs --ldap-bind-dn DN and --ldap-password-env VAR (or --ldap-password-file F, --ldap-password-stdin), or --ldap-anonymous',
+      'an ldap:// source needs --ldap-bind-dn DN and --ldap-password-env VAR (or ' +
+        '--ldap-password-file F, --ldap-password-stdin), or --ldap-anonymous',
     );
   if (anonymous && flags.ldapPasswordStdin)
     throw new UsageError('--ldap-anonymous takes no password: leave out --ldap-password-stdin');
   const pw = anonymous ? undefined : flags.ldapPasswordStdin ? stdinPassword : password(flags, env);
   if (!anonymous && pw === undefined)
     throw new UsageError(
-      `no password for ${flags.ldapBindDn}: give --ldap-password-env VAR, --ldap-password-file FILE or --ldap-password-stdin (never the password itself)`,
+      `no password for ${flags.ldapBindDn}: give --ldap-password-env VAR, ` +
+        `--ldap-password-file FILE or --ldap-password-stdin (never the password itself)`,
     );
   return {
     url: flags.source!.trim(),
@@ -281,7 +287,8 @@ export function ldapSourceReader(
     ).filter((k) => flags[k] !== undefined);
     if (used.length > 0)
       throw new UsageError(
-        `--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for an ldap:// or ldaps:// --source, not a file`,
+        `--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for an ` +
+          `ldap:// or ldaps:// --source, not a file`,
       );
     return undefined;
   }

@@ -84,7 +84,10 @@ export async function runSyncPlan(opts: SyncPlanOptions, f: Factory): Promise<vo
 export function savedPlanHint(file: string, profile?: string): string {
   const word = shellWord(file);
   const p = profile !== undefined ? ` --profile ${shellWord(profile)}` : '';
-  return `plan saved to ${file}; review it with "scimctl sync show ${word}", apply it with "scimctl${p} sync apply ${word}"`;
+  return (
+    `plan saved to ${file}; review it with "scimctl sync show ${word}", apply it ` +
+    `with "scimctl${p} sync apply ${word}"`
+  );
 }
 
 function planOptions(y: GlobalArgv) {

@@ -68,7 +68,9 @@ function headerValue(raw: string, env: Record<string, string | undefined>): [str
     return [name, value];
   }
   throw new UsageError(
-    `--report-header ${name}: a header value is never taken on the command line (it would show in ps and the shell history); give it by reference: '${name}=env:VAR' or '${name}=file:PATH'`,
+    `--report-header ${name}: a header value is never taken on the command line ` +
+      `(it would show in ps and the shell history); give it by reference: ` +
+      `'${name}=env:VAR' or '${name}=file:PATH'`,
   );
 }
 

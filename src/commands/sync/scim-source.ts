@@ -35,7 +35,8 @@ export function scimSourceOptions<T>(y: Argv<T>) {
   return y.option('source-filter', {
     type: 'string',
     describe:
-      "With --source scim:PROFILE: a SCIM filter for the source users, e.g. 'active eq true' (applied on this side when the server cannot filter)",
+      "With --source scim:PROFILE: a SCIM filter for the source users, e.g. 'active " +
+      "eq true' (applied on this side when the server cannot filter)",
   });
 }
 
@@ -92,7 +93,9 @@ export async function scimSourceReader(flags: ScimSourceFlags, f: Factory): Prom
   const target = await f.connection();
   if (target.name === source.name || sameServer(target.url, source.url))
     throw new UsageError(
-      `the source scim:${name} (${source.url}) and the target (${target.name === 'environment' ? 'the environment' : `profile "${target.name}"`}, ${target.url}) are the same server: a sync needs another server as its source`,
+      `the source scim:${name} (${source.url}) and the target ` +
+        `(${target.name === 'environment' ? 'the environment' : `profile "${target.name}"`}, ` +
+        `${target.url}) are the same server: a sync needs another server as its source`,
     );
   const label = `source scim:${name}`;
   const client = await f.clientFor(source, label);

@@ -36,7 +36,9 @@ export function sourceOptions<T>(y: Argv<T>) {
       type: 'string',
       demandOption: true,
       describe:
-        'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…; or another SCIM server: scim:PROFILE',
+        'Users file: CSV, TSV or JSON (our export scheme, a ListResponse, or a preset ' +
+        'layout); or a directory: ldap://HOST:PORT/BASE_DN, ldaps://…; or another SCIM ' +
+        'server: scim:PROFILE',
     })
     .option('preset', {
       type: 'string',
@@ -76,14 +78,16 @@ export function sourceOptions<T>(y: Argv<T>) {
       type: 'boolean',
       default: SYNC_DEFAULTS.strictSchema,
       describe:
-        "Refuse source attributes the target's /Schemas does not declare and no target user has (default: leave them out, with a warning)",
+        "Refuse source attributes the target's /Schemas does not declare and no target " +
+        'user has (default: leave them out, with a warning)',
     })
     .option('avatars', {
       type: 'string',
       choices: ['url', 'inline'],
       default: SYNC_DEFAULTS.avatars,
       describe:
-        'Avatars that are local files (pleio avatar column): url takes URLs only (a file is a problem of its record); inline sends a JPEG or PNG as a data: URI',
+        'Avatars that are local files (pleio avatar column): url takes URLs only (a ' +
+        'file is a problem of its record); inline sends a JPEG or PNG as a data: URI',
     })
     .option('avatar-max', {
       type: 'string',
@@ -94,7 +98,8 @@ export function sourceOptions<T>(y: Argv<T>) {
       type: 'boolean',
       default: SYNC_DEFAULTS.allowUnusualNames,
       describe:
-        'Accept userNames and e-mails with control, invisible or bidi characters (refused by default), and mixed-script look-alikes (a warning by default)',
+        'Accept userNames and e-mails with control, invisible or bidi characters ' +
+        '(refused by default), and mixed-script look-alikes (a warning by default)',
     });
 }
 

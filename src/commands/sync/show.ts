@@ -25,7 +25,8 @@ export const syncShowCommand = defineCommand({
     f.log(`planned ${file.createdAt} with profile "${file.profile}" against ${file.url}`);
     if (edited)
       f.log(
-        `warning: ${argv.plan} was edited after it was planned; "${apply}" refuses it unless --allow-edited-plan is given`,
+        `warning: ${argv.plan} was edited after it was planned; "${apply}" refuses it ` +
+          `unless --allow-edited-plan is given`,
       );
   },
 });

@@ -131,7 +131,9 @@ export async function readRanged(
     }
     if (!found?.range || found.range.start !== next) {
       throw new LdapReadError(
-        `reading ${attr} of ${entry.dn} from value ${next} on did not give the next range (${found ? found.part.name : 'no values'}); the member list would be cut short`,
+        `reading ${attr} of ${entry.dn} from value ${next} on did not give the next ` +
+          `range (${found ? found.part.name : 'no values'}); the member list would be ` +
+          `cut short`,
         values.length,
       );
     }

@@ -169,7 +169,8 @@ function connectionError(
         ? `the certificate is not for ${where.host}: connect by the name the certificate carries`
         : caFile !== undefined
           ? `the CA file ${caFile} does not vouch for this server's certificate: give the CA that issued it`
-          : "the server's certificate is not signed by a CA trusted here: give the CA that issued it (the CA file setting, --ldap-ca)";
+          : "the server's certificate is not signed by a CA trusted here: give the CA that " +
+            'issued it (the CA file setting, --ldap-ca)';
     return new LdapTlsError(`TLS with ${where.address} failed (${code}): ${fix}`, code, e);
   }
   if (e instanceof ResultCodeError && tls === 'starttls') {
@@ -200,7 +201,8 @@ function connectionError(
     );
   if (tls !== 'none' && /closed|socket|disconnect/i.test(reason)) {
     return new LdapTlsError(
-      `TLS with ${where.address} failed: the server closed the connection during the handshake (${reason}); is this a TLS port, and is the CA right?`,
+      `TLS with ${where.address} failed: the server closed the connection during the ` +
+        `handshake (${reason}); is this a TLS port, and is the CA right?`,
       code,
       e,
     );
@@ -231,7 +233,8 @@ export async function connectDirectory(settings: ConnectionSettings): Promise<Di
     throw new LdapSettingsError('no bind DN: give the DN to bind as (or ask for an anonymous bind)');
   if (!anonymous && (settings.password === undefined || settings.password === ''))
     throw new LdapSettingsError(
-      `no password for ${settings.bindDn}: give it by environment variable, file or stdin (an empty password would be an unauthenticated bind)`,
+      `no password for ${settings.bindDn}: give it by environment variable, file or ` +
+        `stdin (an empty password would be an unauthenticated bind)`,
     );
   let ca: Buffer | undefined;
   if (settings.caFile !== undefined) {
@@ -268,7 +271,8 @@ export async function connectDirectory(settings: ConnectionSettings): Promise<Di
     await client.unbind().catch(() => {});
     if (e instanceof InvalidCredentialsError) {
       throw new LdapBindError(
-        `${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: invalid credentials (LDAP result 49); check the bind DN and the password`,
+        `${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: ` +
+          `invalid credentials (LDAP result 49); check the bind DN and the password`,
         49,
         settings.bindDn,
       );
@@ -278,7 +282,8 @@ export async function connectDirectory(settings: ConnectionSettings): Promise<Di
         ? 'the server does not allow anonymous binds: give a bind DN and password'
         : 'check the bind DN and the password, and that this account may bind';
       throw new LdapBindError(
-        `${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: ${e.message} (LDAP result ${e.code}); ${fix}`,
+        `${where.address} refused the bind as ${settings.bindDn ?? 'anonymous'}: ` +
+          `${e.message} (LDAP result ${e.code}); ${fix}`,
         e.code,
         settings.bindDn,
       );
@@ -342,7 +347,8 @@ class LdaptsDirectory implements DirectoryClient {
       }
       const reason = e instanceof Error ? e.message : String(e);
       return new LdapReadError(
-        `the connection to ${this.where.address} was lost during ${what} after ${received} entries (${reason}); nothing read is used`,
+        `the connection to ${this.where.address} was lost during ${what} after ` +
+          `${received} entries (${reason}); nothing read is used`,
         received,
         e,
       );

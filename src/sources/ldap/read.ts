@@ -577,7 +577,8 @@ function finishUsers(read: ReadUser[], mapping: Mapping, registry: SchemaRegistr
         problems.push(
           recordProblem(
             read[candidates[i]!.index]!.dn,
-            `${name} ${JSON.stringify(cellText(attrValue(candidates[i]!.attributes, name)))} is also on ${others.join('; ')}`,
+            `${name} ${JSON.stringify(cellText(attrValue(candidates[i]!.attributes, name)))} ` +
+              `is also on ${others.join('; ')}`,
             name,
           ),
         );

@@ -139,7 +139,8 @@ function planCreate(table: MatchTable, draft: PlanDraft, usersMode: boolean, u: 
   } else if (u.groups?.length) {
     draft.problem(
       u.origin,
-      `${label} is not in the target, so --mode groups cannot add it to ${u.groups.join(', ')}: run a full sync to create it`,
+      `${label} is not in the target, so --mode groups cannot add it to ` +
+        `${u.groups.join(', ')}: run a full sync to create it`,
     );
   }
 }

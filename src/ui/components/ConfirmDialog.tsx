@@ -20,7 +20,11 @@ export function ConfirmDialog({ title, lines, expected, input, width }: ConfirmD
       {lines.map((l, i) => (
         <Text key={i}>{truncate(l, width - 4)}</Text>
       ))}
-      <Text>{`Type "${expected}" and ${keyLabel('confirm', 'submit')} to ${commandLabel('confirm', 'submit')}, ${keyLabel('confirm', 'cancel')} to ${commandLabel('confirm', 'cancel')}: ${input}`}</Text>
+      <Text>
+        {`Type "${expected}" and ${keyLabel('confirm', 'submit')} to ` +
+          `${commandLabel('confirm', 'submit')}, ${keyLabel('confirm', 'cancel')} to ` +
+          `${commandLabel('confirm', 'cancel')}: ${input}`}
+      </Text>
     </Box>
   );
 }

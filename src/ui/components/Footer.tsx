@@ -17,7 +17,9 @@ export interface FooterProps {
 
 export function Footer({ columns, color, status, hints, search, filter }: FooterProps) {
   const line = search
-    ? `/${search.input}▏  (${search.matches.toLocaleString('en-US')} match${search.loading ? ', still loading: the server is asked too' : ''}; ${keyLabel('prompt', 'submit')} keeps, ${keyLabel('prompt', 'cancel')} closes)`
+    ? `/${search.input}▏  (${search.matches.toLocaleString('en-US')} ` +
+      `match${search.loading ? ', still loading: the server is asked too' : ''}; ` +
+      `${keyLabel('prompt', 'submit')} keeps, ${keyLabel('prompt', 'cancel')} closes)`
     : status
       ? `${!color && status.level === 'error' ? 'error: ' : ''}${status.text}`
       : filter

@@ -17,9 +17,11 @@ export function GroupPicker({ add, query, selected, groups, width, height }: Gro
   const matches = groups.filter((g) => g.displayName.toLowerCase().includes(query.toLowerCase()));
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
-      <Text
-        bold
-      >{`${add ? 'Add to group' : 'Remove from group'} (type to filter, ${keyHint('pickGroup', 'submit', 'choose')}, ${keyHint('pickGroup', 'cancel')})`}</Text>
+      <Text bold>
+        {`${add ? 'Add to group' : 'Remove from group'} (type to filter, ` +
+          `${keyHint('pickGroup', 'submit', 'choose')}, ` +
+          `${keyHint('pickGroup', 'cancel')})`}
+      </Text>
       <Text>{`> ${query}`}</Text>
       {matches.slice(0, height).map((g, i) => (
         <Text key={g.id} inverse={i === selected}>

@@ -67,7 +67,8 @@ export function Header({ columns, profile, url, tab, lists, review, connecting }
       <Text bold wrap="truncate">
         {/* The URL gives way first: the tabs carry the counts. */}
         {truncate(
-          `${padEnd(truncate(left, Math.max(1, columns - tabs.length - 1)), Math.max(0, columns - tabs.length - 1))} ${tabs}`,
+          `${padEnd(truncate(left, Math.max(1, columns - tabs.length - 1)), Math.max(0, columns - tabs.length - 1))} ` +
+            `${tabs}`,
           columns,
         )}
       </Text>

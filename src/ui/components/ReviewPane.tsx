@@ -201,11 +201,13 @@ export function ReviewPane({ review, width, height, color, split = false }: Revi
   const p = progressOf(review);
   const footer =
     review.phase === 'confirm'
-      ? `Apply ${review.changes.length - s.excluded} change(s)? Type "yes" and ${keyLabel('confirmApply', 'submit')}: ${review.confirmInput}`
+      ? `Apply ${review.changes.length - s.excluded} change(s)? Type "yes" and ` +
+        `${keyLabel('confirmApply', 'submit')}: ${review.confirmInput}`
       : review.phase === 'applying'
         ? `Applying… ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}  ${progressBar(p.done, p.total)}`
         : review.phase === 'done'
-          ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. ${keyLabel('review', 'backOrQuit')} to quit.`
+          ? `Done: ${p.applied} applied, ${p.failed} failed, ${p.excluded} excluded. ` +
+            `${keyLabel('review', 'backOrQuit')} to quit.`
           : summaryText(s);
   // On a line of its own: after the summary it would be cut off on a terminal 80 or 100 columns wide.
   const filterLine =

@@ -162,7 +162,10 @@ export type Action =
 
 export const USER_MODEL: ListModel<ScimUser> = {
   haystack: (u) =>
-    `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ${u.name?.familyName ?? ''} ${primaryEmail(u) ?? ''}`.toLowerCase(),
+    (
+      `${u.userName ?? ''} ${u.displayName ?? ''} ${u.name?.givenName ?? ''} ` +
+      `${u.name?.familyName ?? ''} ${primaryEmail(u) ?? ''}`
+    ).toLowerCase(),
   sortKeys: [
     (u) => u.userName ?? '',
     (u) => u.displayName ?? '',
