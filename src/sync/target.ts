@@ -51,6 +51,9 @@ export const GROUP_PAGE_SIZE = 10;
  */
 export const USER_PAGE_SIZE = 1000;
 
+/** Users read ahead of the source, kept whole until it is in: past this many, the listing waits for it. */
+export const MAX_UNSETTLED = 10_000;
+
 /**
  * Reads the target. With a settler (which comes once the source has been read), every user
  * is settled as it arrives (the users read before the settler came, as soon as it does):
@@ -89,6 +92,9 @@ export async function readTarget(
   })) {
     observed.observe(user);
     users.push(compactUser(user));
+    // Far ahead of a source still being read: wait for it rather than hold more users whole (the peak stays put
+    // whatever the page size).
+    if (!ready && settler && users.length - done >= MAX_UNSETTLED) ready = await settler;
     settle();
   }
   const groups = await readGroups(client, onProgress);

@@ -2,7 +2,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA, type ScimGroup, type ScimUser } from '../../src/api/types.ts';
 import { resourceVersion } from '../../src/sync/planner.ts';
-import { compactGroup, compactUser, GROUP_PAGE_SIZE, readTarget, USER_PAGE_SIZE } from '../../src/sync/target.ts';
+import {
+  compactGroup,
+  compactUser,
+  GROUP_PAGE_SIZE,
+  MAX_UNSETTLED,
+  readTarget,
+  USER_PAGE_SIZE,
+} from '../../src/sync/target.ts';
+import type { Settler } from '../../src/sync/settle.ts';
 import type { ScimClient } from '../../src/api/client.ts';
 
 describe('compactUser and compactGroup', () => {
@@ -142,6 +150,44 @@ describe('readTarget', () => {
       assert.equal(USER_PAGE_SIZE, 1000);
       assert.deepEqual(asked, [{ pageSize: USER_PAGE_SIZE, excludedAttributes: ['groups'] }]);
       assert.deepEqual(target.users, [{ id: 'u1', userName: 'ann', meta: { version: 'W/"1"' } }]);
+    },
+  );
+
+  test(
+    'a listing far ahead of the source waits for it: no more than MAX_UNSETTLED ' + 'users are held unsettled',
+    async () => {
+      const total = MAX_UNSETTLED + 500;
+      let pulled = 0;
+      async function* users(): AsyncGenerator<ScimUser, void, undefined> {
+        for (let i = 0; i < total; i++) {
+          pulled++;
+          yield { schemas: [SCHEMA.USER], id: `u${i}`, userName: `user${i}`, meta: { version: 'W/"1"' } };
+        }
+      }
+      const client = {
+        users: { list: () => users() },
+        groups: { list: () => over<ScimGroup>([]) },
+      } as unknown as ScimClient;
+      let settledCalls = 0;
+      let comeNow: (s: Settler) => void = () => undefined;
+      const settler = new Promise<Settler>((resolve) => (comeNow = resolve));
+      const reading = readTarget(client, undefined, settler);
+      // The source comes once the listing has stopped pulling (it waits for it).
+      for (let last = -1; pulled !== last;) {
+        last = pulled;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const pulledWhenSourceCame = pulled;
+      comeNow({
+        settle: () => {
+          settledCalls++;
+          return false;
+        },
+      } as unknown as Settler);
+      const target = await reading;
+      assert.equal(pulledWhenSourceCame, MAX_UNSETTLED, 'the listing stopped at the limit');
+      assert.equal(target.users.length, total, 'and read every user once the source came');
+      assert.equal(settledCalls, total);
     },
   );
 });
