@@ -58,7 +58,7 @@ describe('completion bash', () => {
   test('Tab completes commands, subcommands, options and profile names', async () => {
     assert.deepEqual(tab('sy'), ['sync']);
     assert.deepEqual(tab('sync', '').sort(), ['apply', 'plan', 'run', 'show']);
-    assert.deepEqual(tab('sync', 'plan', '--so'), ['--source']);
+    assert.deepEqual(tab('sync', 'plan', '--so'), ['--source', '--source-filter']);
     for (const name of ['staging', 'prod']) {
       const r = await runCli(['profile', 'add', name, '--url', `https://${name}.example.com`, '--token-env', 'T'], {
         env: home.env,

@@ -192,7 +192,7 @@ describe('sync from another SCIM server, end to end (scimctl serve → scimctl s
       assert.deepEqual(again.source.files, [`${hr.url}/Users`, `${hr.url}/Groups`]);
 
       // The run history keeps what was read: the users and groups as ListResponses, never the token.
-      const runs = JSON.parse((await cli(['runs', 'list', '--json'])).stdout) as Json;
+      const runs = JSON.parse((await cli(['runs', 'list', '--all-profiles', '--json'])).stdout) as Json;
       const list0 = (Array.isArray(runs) ? runs : runs.runs) as Json[];
       const applied = list0.find((r) => r.command === 'sync run');
       assert.ok(applied, JSON.stringify(list0));
@@ -342,7 +342,7 @@ describe('sync from another SCIM server, end to end (scimctl serve → scimctl s
         assert.match(run.stderr, new RegExp(`source scim:${name}`), run.stderr);
         assert.deepEqual(await list(app, 'Users'), usersBefore);
         assert.deepEqual(await list(app, 'Groups'), groupsBefore);
-        const runs = JSON.parse((await cli(['runs', 'list', '--json'])).stdout) as Json;
+        const runs = JSON.parse((await cli(['runs', 'list', '--all-profiles', '--json'])).stdout) as Json;
         const last = ((Array.isArray(runs) ? runs : runs.runs) as Json[]).find((r) => r.command === 'sync run');
         assert.equal(last?.status, 'failed', JSON.stringify(last));
       },
