@@ -301,11 +301,13 @@ export class RunHistory {
     } catch {
       return [];
     }
+    // Newest first by start time: ids name the second only, and two runs can start in the same one.
+    const newer = (a: RunRecord, b: RunRecord) =>
+      b.startedAt.localeCompare(a.startedAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
     return ids
-      .sort()
-      .reverse()
       .map((id) => this.get(id))
-      .filter((r): r is RunRecord => r !== undefined);
+      .filter((r): r is RunRecord => r !== undefined)
+      .sort(newer);
   }
 
   get(id: string): RunRecord | undefined {
